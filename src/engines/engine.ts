@@ -1,0 +1,141 @@
+/**
+ * The one engine interface (after Kysely's dialects): everything engine-specific lives in
+ * src/engines/<kind>/; the rest of funnelcredit talks to an Engine and checks capability flags,
+ * never the engine's name.
+ *
+ * All SQL handed to an engine is GoogleSQL (BigQuery's dialect) with fully qualified backtick
+ * names `project.dataset.table`. The DuckDB engine translates it; BigQuery runs it as is.
+ */
+
+/** A fully qualified warehouse table name. On DuckDB `database` (the GCP project) is dropped. */
+export interface Target {
+  database: string;
+  schema: string;
+  name: string;
+}
+
+/** GoogleSQL column types the engines read and write. */
+export type ColumnType =
+  | "STRING"
+  | "INT64"
+  | "FLOAT64"
+  | "NUMERIC"
+  | "BOOL"
+  | "DATE"
+  | "TIMESTAMP"
+  | "JSON";
+
+export interface ColumnSchema {
+  name: string;
+  type: ColumnType | "RECORD";
+  mode?: "NULLABLE" | "REQUIRED" | "REPEATED";
+  /** Sub-fields of a RECORD column. */
+  fields?: ColumnSchema[];
+  description?: string;
+}
+
+/**
+ * Rows leave an engine as plain JS values, normalised at the boundary:
+ * INT64 → number (bigint only beyond 2^53), FLOAT64/NUMERIC → number, BOOL → boolean,
+ * DATE → "YYYY-MM-DD", TIMESTAMP → Date, arrays → arrays, structs → plain objects, NULL → null.
+ */
+export type Value = null | string | number | bigint | boolean | Date | Value[] | { [k: string]: Value };
+export type Row = Record<string, Value>;
+
+export interface EngineCapabilities {
+  /** Can estimate bytes processed without running (BigQuery dry run). */
+  dryRunBytes: boolean;
+  /** Runs actions of one DAG level at the same time. */
+  parallelActions: boolean;
+  /** Has real table partitions (BigQuery); DuckDB emulates partition filters with WHERE. */
+  partitions: boolean;
+}
+
+export interface ExecOptions {
+  /** Action name, for job labels, job ids and error messages. */
+  action?: string;
+  /** Deterministic job id (BigQuery), so a retried submit never runs twice. */
+  jobId?: string;
+  labels?: Record<string, string>;
+}
+
+export interface ExecResult {
+  /** Rows written/affected where the engine reports it. */
+  rowsAffected?: number;
+  bytesProcessed?: number;
+  jobId?: string;
+}
+
+export interface DryRunResult {
+  bytesProcessed?: number;
+}
+
+export interface WriteOptions {
+  /** replace: the target is swapped atomically for the new rows; append: rows are added. */
+  mode: "replace" | "append";
+  description?: string;
+}
+
+export interface Engine {
+  readonly kind: EngineKind;
+  readonly capabilities: EngineCapabilities;
+  /**
+   * Run GoogleSQL statements as one atomic unit: all of them take effect or none
+   * (DuckDB: one transaction; BigQuery: one multi-statement script in a transaction where DML).
+   */
+  execute(statements: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Run one GoogleSQL query and return its rows. */
+  query(sql: string, opts?: ExecOptions): Promise<Row[]>;
+  /** Validate (and on BigQuery estimate) a statement without running it. */
+  dryRun(sql: string, opts?: ExecOptions): Promise<DryRunResult>;
+  tableExists(target: Target): Promise<boolean>;
+  /** Column names and types of an existing table, in order. */
+  tableSchema(target: Target): Promise<ColumnSchema[]>;
+  /** Write rows (job write-back) atomically: a failure leaves the previous table intact. */
+  writeRows(target: Target, schema: ColumnSchema[], rows: Row[], opts: WriteOptions): Promise<{ rows: number }>;
+  /** Make sure a dataset (BigQuery) / schema (DuckDB) exists. */
+  ensureDataset(database: string, schema: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type EngineKind = "duckdb" | "bigquery";
+export const ENGINE_KINDS: readonly EngineKind[] = ["duckdb", "bigquery"];
+
+/** One error type for every engine failure (STYLE: {engine, action, sql, cause, hint}). */
+export class EngineError extends Error {
+  readonly engine: EngineKind;
+  readonly action?: string;
+  readonly sql?: string;
+  readonly hint?: string;
+  readonly jobId?: string;
+  /** True when retrying the same call may succeed (transient backend error). */
+  readonly retryable: boolean;
+  constructor(args: {
+    engine: EngineKind;
+    message: string;
+    action?: string;
+    sql?: string;
+    hint?: string;
+    jobId?: string;
+    retryable?: boolean;
+    cause?: unknown;
+  }) {
+    const where = args.action ? ` in action ${args.action}` : "";
+    const job = args.jobId ? ` (job ${args.jobId})` : "";
+    super(`${args.engine}${where}${job}: ${args.message}${args.hint ? `\n  hint: ${args.hint}` : ""}`, {
+      cause: args.cause,
+    });
+    this.name = "EngineError";
+    this.engine = args.engine;
+    this.action = args.action;
+    this.sql = args.sql;
+    this.hint = args.hint;
+    this.jobId = args.jobId;
+    this.retryable = args.retryable ?? false;
+  }
+}
+
+/** `project.dataset.table` in backticks, as Dataform renders refs. */
+export function qualified(t: Target): string {
+  return "`" + `${t.database}.${t.schema}.${t.name}` + "`";
+}
