@@ -1,2 +1,173 @@
-const vars = (typeof dataform !== "undefined" && dataform.projectConfig.vars) || {};
-module.exports = { lookbackDays: Number(vars.lookback_days || 90) };
+/**
+ * Every funnelcredit setting, read from workflow_settings.yaml `vars` (Dataform vars are strings:
+ * lists and rules are JSON strings). The one place that holds defaults and validates; Dataform models
+ * read `settings.*`, and the TypeScript runner loads this same file (src/config/settings.ts), so both
+ * sides always agree. A bad var throws an error that names it.
+ */
+const DEFAULTS = {
+  // Dataset of the outputs; the layers get suffixes (staging, intermediate, models, meta, reporting).
+  base_dataset: "",
+  ga4_dataset: "ga4_export",
+  sources_dataset: "funnelcredit_sources",
+  // First day of data to read on a full refresh (YYYYMMDD) and days re-processed on each incremental run (late GA4 data).
+  start_date: "20000101",
+  reprocess_days: "3",
+  // Conversion window: sessions up to this many days before a transaction share its value.
+  lookback_days: "90",
+  // Longest chain of sessions kept per conversion path (older sessions are truncated and counted).
+  max_path_length: "50",
+  // OWOX: a user id with more sessions than this in one day counts as not logged in.
+  max_sessions_per_user_day: "100",
+  invalid_user_ids: '["undefined","0","","null","(not set)"]',
+  // Sessions of these "source / medium" pairs hand their value to the nearest earlier other session.
+  excluded_sources: '["(direct) / (none)"]',
+  conversion_events: '["purchase"]',
+  // Funnel steps in order; each matched by event_name, page_path_regex, ecommerce_action or hostname.
+  funnel_steps: JSON.stringify([
+    { name: "site_visit", match: { non_bounce: true } },
+    { name: "view_item", match: { event_name: "view_item" } },
+    { name: "add_to_cart", match: { event_name: "add_to_cart" } },
+    { name: "begin_checkout", match: { event_name: "begin_checkout" } },
+    { name: "purchase", match: { event_name: "purchase" } },
+  ]),
+  // Channel grouping: first rule whose regexes all match wins; otherwise "source / medium".
+  channel_rules: JSON.stringify([
+    { channel: "Direct", source: "^\\(direct\\)$", medium: "^(\\(none\\)|\\(not set\\))$" },
+    { channel: "Paid Search", medium: "^(cpc|ppc|paidsearch)$" },
+    { channel: "Display", medium: "^(display|cpm|banner)$" },
+    { channel: "Paid Social", medium: "^(paid_social|paidsocial|social_paid)$" },
+    { channel: "Organic Social", medium: "^(social|social-network|sm)$" },
+    { channel: "Email", medium: "^(email|e-mail|newsletter)$" },
+    { channel: "Affiliates", medium: "^affiliate$" },
+    { channel: "Referral", medium: "^referral$" },
+    { channel: "Organic Search", medium: "^organic$" },
+    { channel: "Offline", medium: "^offline$" },
+    { channel: "Call Centre", medium: "^(call|phone)$" },
+  ]),
+  path_transform: "exposure",
+  path_remove_channels: "[]",
+  time_decay_half_life_days: "7",
+  position_based_weights: "[0.4, 0.2, 0.4]",
+  markov_order: "1",
+  markov_use_nulls: "true",
+  reliability_rule: "half_width_95",
+  reliability_max_half_width: "0.1",
+  shapley_max_exact_channels: "15",
+  ml_min_auc: "0.70",
+  drift_max_auc_drop: "0.10",
+  max_channel_share: "1",
+  bad_row_max_share: "0.05",
+  currency: "USD",
+  hash_user_ids: "false",
+};
+
+function parseSettings(rawVars) {
+  const vars = Object.assign({}, DEFAULTS, rawVars || {});
+  const unknown = Object.keys(rawVars || {}).filter((k) => !(k in DEFAULTS) && !k.startsWith("x_"));
+  if (unknown.length) throw new Error(`workflow_settings.yaml vars: unknown setting(s) ${unknown.join(", ")} (known: ${Object.keys(DEFAULTS).join(", ")})`);
+  const bad = (k, why) => { throw new Error(`workflow_settings.yaml vars.${k} = ${JSON.stringify(vars[k])}: ${why}`); };
+  const int = (k, min, max) => {
+    const s = String(vars[k]).trim();
+    if (!/^-?\d+$/.test(s)) bad(k, "expected a whole number");
+    const n = Number(s);
+    if (n < min || n > max) bad(k, `expected a number from ${min} to ${max}`);
+    return n;
+  };
+  const num = (k, min, max) => {
+    const n = Number(vars[k]);
+    if (!Number.isFinite(n) || String(vars[k]).trim() === "") bad(k, "expected a number");
+    if (n < min || n > max) bad(k, `expected a number from ${min} to ${max}`);
+    return n;
+  };
+  const bool = (k) => {
+    const s = String(vars[k]).trim().toLowerCase();
+    if (s !== "true" && s !== "false") bad(k, 'expected "true" or "false"');
+    return s === "true";
+  };
+  const json = (k, check, what) => {
+    let v;
+    try { v = JSON.parse(vars[k]); } catch (e) { bad(k, `not valid JSON (${e.message}); write ${what}`); }
+    if (!check(v)) bad(k, `expected ${what}`);
+    return v;
+  };
+  const strList = (v) => Array.isArray(v) && v.every((x) => typeof x === "string");
+  const dataset = (k) => {
+    const s = String(vars[k]);
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/.test(s)) bad(k, "expected a dataset name (letters, digits, underscores)");
+    return s;
+  };
+  const regex = (k, where, pattern) => {
+    try { new RegExp(pattern); } catch (e) { bad(k, `${where}: invalid regular expression ${JSON.stringify(pattern)} (${e.message})`); }
+    return pattern;
+  };
+  const projectDefault = typeof dataform !== "undefined" ? dataform.projectConfig.defaultSchema : "funnelcredit";
+  const base = vars.base_dataset ? dataset("base_dataset") : projectDefault;
+  if (!/^\d{8}$/.test(String(vars.start_date))) bad("start_date", "expected a date as YYYYMMDD");
+
+  const steps = json("funnel_steps", (v) => Array.isArray(v) && v.length >= 2, 'a JSON list of at least two steps like [{"name":"view_item","match":{"event_name":"view_item"}}]');
+  const stepNames = new Set();
+  steps.forEach((s, i) => {
+    if (!s || typeof s.name !== "string" || !/^[a-z][a-z0-9_]*$/.test(s.name)) bad("funnel_steps", `step ${i + 1}: "name" must be lower_snake_case`);
+    if (stepNames.has(s.name)) bad("funnel_steps", `step "${s.name}" appears twice`);
+    stepNames.add(s.name);
+    const m = s.match || {};
+    const keys = Object.keys(m);
+    const allowed = ["event_name", "page_path_regex", "ecommerce_action", "hostname", "non_bounce"];
+    if (!keys.length || keys.some((k) => !allowed.includes(k))) bad("funnel_steps", `step "${s.name}": "match" needs one of ${allowed.join(", ")}`);
+    if (m.page_path_regex) regex("funnel_steps", `step "${s.name}"`, m.page_path_regex);
+    if (m.hostname) regex("funnel_steps", `step "${s.name}"`, m.hostname);
+  });
+  const rules = json("channel_rules", (v) => Array.isArray(v) && v.every((r) => r && typeof r.channel === "string"), 'a JSON list like [{"channel":"Paid Search","medium":"^cpc$"}]');
+  rules.forEach((r, i) => ["source", "medium", "campaign"].forEach((f) => { if (r[f] !== undefined) regex("channel_rules", `rule ${i + 1} (${r.channel}) ${f}`, r[f]); }));
+  const transforms = ["unique", "exposure", "first", "frequency"];
+  if (!transforms.includes(vars.path_transform)) bad("path_transform", `expected one of ${transforms.join(", ")}`);
+  const weights = json("position_based_weights", (v) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number" && x >= 0), "[first, middle, last] shares, e.g. [0.4, 0.2, 0.4]");
+  if (Math.abs(weights[0] + weights[1] + weights[2] - 1) > 1e-9) bad("position_based_weights", "the three shares must add up to 1");
+  if (!["half_width_95", "min_count"].includes(vars.reliability_rule)) bad("reliability_rule", 'expected "half_width_95" or "min_count"');
+
+  return {
+    datasets: {
+      staging: `${base}_staging`,
+      intermediate: `${base}_intermediate`,
+      outputs: base,
+      models: `${base}_models`,
+      meta: `${base}_meta`,
+      reporting: `${base}_reporting`,
+      ga4: dataset("ga4_dataset"),
+      sources: dataset("sources_dataset"),
+    },
+    startDate: String(vars.start_date),
+    reprocessDays: int("reprocess_days", 0, 365),
+    lookbackDays: int("lookback_days", 1, 3650),
+    maxPathLength: int("max_path_length", 1, 10000),
+    maxSessionsPerUserDay: int("max_sessions_per_user_day", 1, 1000000),
+    invalidUserIds: json("invalid_user_ids", strList, 'a JSON list of strings, e.g. ["undefined","0"]'),
+    excludedSources: json("excluded_sources", strList, 'a JSON list of "source / medium" strings'),
+    conversionEvents: json("conversion_events", (v) => strList(v) && v.length > 0, 'a non-empty JSON list of event names, e.g. ["purchase"]'),
+    funnelSteps: steps.map((s) => ({ name: s.name, match: s.match, enabled: s.enabled !== false })),
+    channelRules: rules,
+    pathTransform: vars.path_transform,
+    pathRemoveChannels: json("path_remove_channels", strList, "a JSON list of channel names"),
+    timeDecayHalfLifeDays: num("time_decay_half_life_days", 0.001, 3650),
+    positionBasedWeights: weights,
+    markovOrder: int("markov_order", 1, 4),
+    markovUseNulls: bool("markov_use_nulls"),
+    reliabilityRule: vars.reliability_rule,
+    reliabilityMaxHalfWidth: num("reliability_max_half_width", 0.0001, 1),
+    shapleyMaxExactChannels: int("shapley_max_exact_channels", 1, 22),
+    mlMinAuc: num("ml_min_auc", 0, 1),
+    driftMaxAucDrop: num("drift_max_auc_drop", 0, 1),
+    maxChannelShare: num("max_channel_share", 0.01, 1),
+    badRowMaxShare: num("bad_row_max_share", 0, 1),
+    currency: /^[A-Z]{3}$/.test(vars.currency) ? vars.currency : bad("currency", "expected an ISO 4217 code like USD"),
+    hashUserIds: bool("hash_user_ids"),
+  };
+}
+
+/** A GoogleSQL string literal; every setting reaches SQL through this (never spliced raw). */
+function sqlString(value) {
+  return "'" + String(value).replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\n/g, "\\n").replace(/\r/g, "\\r") + "'";
+}
+
+const current = typeof dataform !== "undefined" ? parseSettings(dataform.projectConfig.vars) : {};
+module.exports = Object.assign({}, current, { parseSettings, DEFAULTS, sqlString });

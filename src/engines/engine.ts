@@ -93,6 +93,11 @@ export interface Engine {
   tableSchema(target: Target): Promise<ColumnSchema[]>;
   /** Write rows (job write-back) atomically: a failure leaves the previous table intact. */
   writeRows(target: Target, schema: ColumnSchema[], rows: Row[], opts: WriteOptions): Promise<{ rows: number }>;
+  /**
+   * Make declared sources queryable before a run (DuckDB: views for wildcard tables such as
+   * `events_*` over the daily tables). Optional: BigQuery needs nothing.
+   */
+  prepareDeclarations?(targets: Target[]): Promise<void>;
   /** Make sure a dataset (BigQuery) / schema (DuckDB) exists. */
   ensureDataset(database: string, schema: string): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/** funnelcredit CLI: compile, run, demo, import, report. */
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { UserError } from "../util/errors.ts";
+import { EngineError } from "../engines/engine.ts";
+import { compileCommand } from "./commands/compile.ts";
+import { runCommand } from "./commands/run.ts";
+
+export async function main(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName("funnelcredit")
+    .command(compileCommand)
+    .command(runCommand)
+    .demandCommand(1, "name a command (see --help)")
+    .strict()
+    .fail((msg, err) => {
+      throw err ?? new UserError(msg);
+    })
+    .help()
+    .parseAsync();
+}
+
+main(hideBin(process.argv)).catch((e: unknown) => {
+  if (e instanceof UserError || e instanceof EngineError) {
+    process.stderr.write(`error: ${e.message}\n`);
+  } else {
+    process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);
+  }
+  process.exitCode = process.exitCode || 2;
+});

@@ -1,0 +1,47 @@
+/**
+ * What every warehouse command needs, opened once and always closed: project (settings + graph),
+ * engine, the warehouse lease, the artifact store.
+ */
+import path from "node:path";
+import { loadProject, type Project } from "../compile/project.ts";
+import { createEngine } from "../engines/create.ts";
+import type { Engine } from "../engines/engine.ts";
+import { createArtifactStore, type ArtifactStore } from "../artifacts/store.ts";
+import { acquireLease } from "../runner/lease.ts";
+import { newRunId } from "../runner/runner.ts";
+import type { Logger } from "../util/logger.ts";
+import { engineConfig, loggerFor, parseVars, type EngineArgs } from "./options.ts";
+import { loadProjectSettings } from "../config/settings.ts";
+
+export interface Session {
+  project: Project;
+  engine: Engine;
+  artifacts: ArtifactStore;
+  logger: Logger;
+  runId: string;
+  args: EngineArgs;
+}
+
+export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promise<T>, opts: { compile?: boolean } = {}): Promise<T> {
+  const logger = loggerFor(args);
+  const vars = parseVars(args.vars);
+  const project: Project = opts.compile === false
+    ? { ...loadProjectSettings(args.project, vars), graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }
+    : await loadProject(args.project, { vars });
+  const cfg = engineConfig(args, project.workflow);
+  const runId = newRunId();
+  const lease = cfg.kind === "duckdb"
+    ? await acquireLease(`${cfg.path}.lease`, runId, { waitMs: args["wait-for-lease"] * 1000 })
+    : undefined;
+  try {
+    const engine = await createEngine(cfg);
+    try {
+      const artifacts = await createArtifactStore(args.artifacts.startsWith("gs://") ? args.artifacts : path.resolve(args.project, args.artifacts));
+      return await fn({ project, engine, artifacts, logger, runId, args });
+    } finally {
+      await engine.close();
+    }
+  } finally {
+    lease?.release();
+  }
+}

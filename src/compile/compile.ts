@@ -1,0 +1,168 @@
+/**
+ * Compile the Dataform project with the pinned @dataform/cli, offline.
+ *
+ * Measured (engine-feasibility.md §1.2): only package.json mode works offline — @dataform/core pinned
+ * in package.json and no `dataformCoreVersion` in workflow_settings.yaml (with it the CLI runs
+ * `npm i` on every compile). The CLI prints the graph as JSON, then the error text, on stdout.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { CompileError, SettingsError } from "../util/errors.ts";
+import type { Target } from "../engines/engine.ts";
+import { actionName, type Action, type ActionKind, type Graph } from "./graph.ts";
+
+interface DfTarget { database?: string; schema: string; name: string }
+interface DfTable {
+  type: string; target: DfTarget; query?: string; incrementalQuery?: string; preOps?: string[]; postOps?: string[];
+  incrementalPreOps?: string[]; incrementalPostOps?: string[]; dependencyTargets?: DfTarget[]; tags?: string[];
+  fileName?: string; disabled?: boolean; uniqueKey?: string[];
+  bigquery?: { partitionBy?: string; clusterBy?: string[]; updatePartitionFilter?: string; labels?: Record<string, string> };
+  actionDescriptor?: { description?: string; columns?: { path: string[]; description?: string }[] };
+}
+interface DfAssertion { query: string; target: DfTarget; dependencyTargets?: DfTarget[]; tags?: string[]; fileName?: string; parentAction?: DfTarget; disabled?: boolean }
+interface DfOperation { queries: string[]; target: DfTarget; dependencyTargets?: DfTarget[]; tags?: string[]; fileName?: string; hasOutput?: boolean; disabled?: boolean }
+interface DfDeclaration { target: DfTarget; fileName?: string; actionDescriptor?: { description?: string } }
+interface DfCompileError { fileName?: string; message: string; actionName?: string }
+export interface DataformCompiled {
+  tables?: DfTable[]; assertions?: DfAssertion[]; operations?: DfOperation[]; declarations?: DfDeclaration[];
+  projectConfig: { defaultDatabase: string; defaultSchema: string; assertionSchema: string; defaultLocation?: string; vars?: Record<string, string> };
+  graphErrors?: { compilationErrors?: DfCompileError[] };
+}
+
+export interface CompileOptions {
+  projectDir: string;
+  /** Overrides of workflow_settings.yaml vars (`--vars`). */
+  vars?: Record<string, string>;
+  defaultDatabase?: string;
+}
+
+/** Run `dataform compile . --json` and return Dataform's raw JSON (errors thrown as CompileError). */
+export async function compileDataform(opts: CompileOptions): Promise<DataformCompiled> {
+  const settingsFile = path.join(opts.projectDir, "workflow_settings.yaml");
+  if (!existsSync(settingsFile)) throw new SettingsError(`no workflow_settings.yaml in ${opts.projectDir}`);
+  if (/^\s*dataformCoreVersion\s*:/m.test(readFileSync(settingsFile, "utf8"))) {
+    throw new SettingsError(
+      "workflow_settings.yaml sets dataformCoreVersion: remove it — @dataform/core is pinned in package.json, and with it the Dataform CLI runs `npm i` on every compile (fails offline)",
+    );
+  }
+  const cli = path.join(opts.projectDir, "node_modules", ".bin", "dataform");
+  const bin = existsSync(cli) ? cli : path.resolve(import.meta.dirname, "..", "..", "node_modules", ".bin", "dataform");
+  const args = ["compile", opts.projectDir, "--json"];
+  if (opts.vars && Object.keys(opts.vars).length) {
+    args.push(`--vars=${Object.entries(opts.vars).map(([k, v]) => `${k}=${v}`).join(",")}`);
+  }
+  if (opts.defaultDatabase) args.push(`--default-database=${opts.defaultDatabase}`);
+  const { stdout, stderr, code } = await run(bin, args, opts.projectDir);
+  const end = stdout.indexOf("\n}");
+  if (!stdout.trimStart().startsWith("{") || end < 0) {
+    throw new CompileError("workflow_settings.yaml", undefined, `Dataform compile failed (exit ${code}): ${stripAnsi(stderr || stdout).trim().slice(0, 2000)}`);
+  }
+  const compiled = JSON.parse(stdout.slice(0, end + 2)) as DataformCompiled;
+  const errors = compiled.graphErrors?.compilationErrors ?? [];
+  if (errors.length) throw compileErrorFrom(errors, opts.projectDir);
+  return compiled;
+}
+
+function run(bin: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, args, { cwd, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("error", reject);
+    p.on("close", (code) => resolve({ stdout, stderr, code: code ?? 1 }));
+  });
+}
+
+const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, "");
+
+/**
+ * Dataform gives the file but no line (its stacks are `CallSite {}`): find the line ourselves from
+ * the name the message is about (an unresolved ref, an undefined JS name, a quoted token).
+ */
+export function compileErrorFrom(errors: DfCompileError[], projectDir: string): CompileError {
+  const located = errors.map((e) => locate(e, projectDir));
+  // "index.js: Could not resolve X" repeats a per-file error with a real file: prefer those.
+  const best = located.find((e) => e.file !== "index.js") ?? located[0]!;
+  const more = located.length > 1 ? `\n(${located.length - 1} more: ${located.filter((e) => e !== best).map((e) => `${e.file}${e.line ? ":" + e.line : ""}: ${e.message}`).join("; ")})` : "";
+  return new CompileError(best.file, best.line, best.message + more);
+}
+
+function locate(e: DfCompileError, projectDir: string): { file: string; line?: number; message: string } {
+  const file = e.fileName ?? "index.js";
+  const message = e.message.replace(/"\{"name":"([^"]+)"[^}]*\}"/, '"$1"');
+  const needles: string[] = [];
+  const dep = /depends on "([^"]+)"/.exec(message);
+  if (dep) needles.push(`ref("${dep[1]}")`, `ref('${dep[1]}')`, dep[1]!);
+  const undef = /^(\S+) is not defined/.exec(message);
+  if (undef) needles.push(undef[1]!);
+  const prop = /Cannot read propert(?:y|ies) of \w+ \(reading '([^']+)'\)/.exec(message);
+  if (prop) needles.push(prop[1]!);
+  for (const q of message.matchAll(/"([^"]{2,})"/g)) needles.push(q[1]!);
+  const abs = path.join(projectDir, file);
+  if (!existsSync(abs)) return { file, message };
+  const lines = readFileSync(abs, "utf8").split("\n");
+  for (const n of needles) {
+    const i = lines.findIndex((l) => l.includes(n));
+    if (i >= 0) return { file, line: i + 1, message };
+  }
+  return { file, message };
+}
+
+const KIND: Record<string, ActionKind> = { table: "table", view: "view", incremental: "incremental" };
+
+/** Dataform's JSON → our Graph (names "schema.name", dependencies by name). */
+export function toGraph(c: DataformCompiled): Graph {
+  const t = (x: DfTarget): Target => ({ database: x.database ?? c.projectConfig.defaultDatabase, schema: x.schema, name: x.name });
+  const deps = (d?: DfTarget[]): string[] => (d ?? []).map(actionName);
+  const actions: Action[] = [];
+  for (const x of c.tables ?? []) {
+    const kind = KIND[x.type];
+    if (!kind) throw new CompileError(x.fileName ?? "?", undefined, `unsupported action type "${x.type}"`);
+    const columns: Record<string, string> = {};
+    for (const col of x.actionDescriptor?.columns ?? []) columns[col.path.join(".")] = col.description ?? "";
+    actions.push({
+      name: actionName(x.target), kind, target: t(x.target), dependencies: deps(x.dependencyTargets), tags: x.tags ?? [],
+      fileName: x.fileName, disabled: x.disabled, query: x.query, incrementalQuery: x.incrementalQuery,
+      preOps: x.preOps, postOps: x.postOps, incrementalPreOps: x.incrementalPreOps, incrementalPostOps: x.incrementalPostOps,
+      uniqueKey: x.uniqueKey, partitionBy: x.bigquery?.partitionBy, clusterBy: x.bigquery?.clusterBy,
+      updatePartitionFilter: x.bigquery?.updatePartitionFilter, labels: x.bigquery?.labels,
+      description: x.actionDescriptor?.description, columns: Object.keys(columns).length ? columns : undefined,
+    });
+  }
+  for (const x of c.assertions ?? []) {
+    actions.push({
+      name: actionName(x.target), kind: "assertion", target: t(x.target), dependencies: deps(x.dependencyTargets),
+      tags: x.tags ?? [], fileName: x.fileName, query: x.query, disabled: x.disabled,
+      parentAction: x.parentAction ? actionName(x.parentAction) : undefined,
+    });
+  }
+  for (const x of c.operations ?? []) {
+    actions.push({
+      name: actionName(x.target), kind: "operation", target: t(x.target), dependencies: deps(x.dependencyTargets),
+      tags: x.tags ?? [], fileName: x.fileName, queries: x.queries, hasOutput: x.hasOutput, disabled: x.disabled,
+    });
+  }
+  for (const x of c.declarations ?? []) {
+    actions.push({
+      name: actionName(x.target), kind: "declaration", target: t(x.target), dependencies: [], tags: [],
+      fileName: x.fileName, description: x.actionDescriptor?.description,
+    });
+  }
+  const seen = new Map<string, Action>();
+  for (const a of actions) {
+    const prev = seen.get(a.name);
+    if (prev) throw new CompileError(a.fileName ?? "?", undefined, `two actions named ${a.name} (also in ${prev.fileName}); funnelcredit maps dataset.table to one DuckDB schema.table, so names must be unique across projects`);
+    seen.set(a.name, a);
+  }
+  return {
+    actions,
+    projectConfig: {
+      defaultDatabase: c.projectConfig.defaultDatabase, defaultSchema: c.projectConfig.defaultSchema,
+      assertionSchema: c.projectConfig.assertionSchema, defaultLocation: c.projectConfig.defaultLocation,
+      vars: c.projectConfig.vars ?? {},
+    },
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * Load a funnelcredit project: validated settings, the compiled Dataform graph, and the jobs
+ * merged into it — everything `run` needs, built once.
+ */
+import { loadProjectSettings, type ProjectSettings } from "../config/settings.ts";
+import { mergeJobs } from "../dag/dag.ts";
+import type { JobDefinition } from "../runner/job.ts";
+import { compileDataform, toGraph } from "./compile.ts";
+import type { Graph } from "./graph.ts";
+
+export interface Project extends ProjectSettings {
+  graph: Graph;
+  jobs: JobDefinition[];
+}
+
+export async function loadProject(projectDir: string, opts: { vars?: Record<string, string>; jobs?: JobDefinition[] } = {}): Promise<Project> {
+  const ps = loadProjectSettings(projectDir, opts.vars);
+  const compiled = await compileDataform({ projectDir, vars: opts.vars });
+  const jobs = opts.jobs ?? (await import("../../jobs/index.ts")).ALL_JOBS;
+  const graph = mergeJobs(toGraph(compiled), jobs);
+  return { ...ps, graph, jobs };
+}

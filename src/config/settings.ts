@@ -1,0 +1,105 @@
+/**
+ * The one config reader for TypeScript: workflow_settings.yaml, with vars parsed by the same
+ * includes/settings.js the Dataform models use (loaded in a VM context like Dataform does).
+ */
+import { readFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import vm from "node:vm";
+import { parse as parseYaml } from "yaml";
+import { SettingsError } from "../util/errors.ts";
+
+export interface FunnelStep {
+  name: string;
+  match: { event_name?: string; page_path_regex?: string; ecommerce_action?: string; hostname?: string; non_bounce?: boolean };
+  enabled: boolean;
+}
+export interface ChannelRule { channel: string; source?: string; medium?: string; campaign?: string }
+
+export interface Settings {
+  datasets: { staging: string; intermediate: string; outputs: string; models: string; meta: string; reporting: string; ga4: string; sources: string };
+  startDate: string;
+  reprocessDays: number;
+  lookbackDays: number;
+  maxPathLength: number;
+  maxSessionsPerUserDay: number;
+  invalidUserIds: string[];
+  excludedSources: string[];
+  conversionEvents: string[];
+  funnelSteps: FunnelStep[];
+  channelRules: ChannelRule[];
+  pathTransform: "unique" | "exposure" | "first" | "frequency";
+  pathRemoveChannels: string[];
+  timeDecayHalfLifeDays: number;
+  positionBasedWeights: [number, number, number];
+  markovOrder: number;
+  markovUseNulls: boolean;
+  reliabilityRule: "half_width_95" | "min_count";
+  reliabilityMaxHalfWidth: number;
+  shapleyMaxExactChannels: number;
+  mlMinAuc: number;
+  driftMaxAucDrop: number;
+  maxChannelShare: number;
+  badRowMaxShare: number;
+  currency: string;
+  hashUserIds: boolean;
+}
+
+export interface WorkflowSettings {
+  defaultProject: string;
+  defaultDataset: string;
+  defaultLocation: string;
+  defaultAssertionDataset: string;
+  vars: Record<string, string>;
+}
+
+export interface ProjectSettings {
+  projectDir: string;
+  workflow: WorkflowSettings;
+  settings: Settings;
+}
+
+interface SettingsModule {
+  parseSettings(vars: Record<string, string>): Settings;
+}
+
+function loadSettingsModule(projectDir: string, defaultSchema: string, vars: Record<string, string>): SettingsModule {
+  const file = path.join(projectDir, "includes", "settings.js");
+  const module = { exports: {} as Record<string, unknown> };
+  const context = vm.createContext({ module, exports: module.exports, dataform: { projectConfig: { defaultSchema, vars } } });
+  vm.runInContext(readFileSync(file, "utf8"), context, { filename: file });
+  return module.exports as unknown as SettingsModule;
+}
+
+export function readWorkflowSettings(projectDir: string): WorkflowSettings {
+  const file = path.join(projectDir, "workflow_settings.yaml");
+  if (!existsSync(file)) throw new SettingsError(`no workflow_settings.yaml in ${projectDir}: run funnelcredit from the project folder or pass --project`);
+  const raw = (parseYaml(readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
+  for (const k of ["defaultProject", "defaultDataset", "defaultLocation"]) {
+    if (typeof raw[k] !== "string" || !raw[k]) throw new SettingsError(`workflow_settings.yaml: ${k} is required`);
+  }
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries((raw.vars as Record<string, unknown>) ?? {})) {
+    if (typeof v !== "string") throw new SettingsError(`workflow_settings.yaml vars.${k}: Dataform vars are strings; quote the value (e.g. ${k}: "${JSON.stringify(v)}")`);
+    vars[k] = v;
+  }
+  return {
+    defaultProject: raw.defaultProject as string,
+    defaultDataset: raw.defaultDataset as string,
+    defaultLocation: raw.defaultLocation as string,
+    defaultAssertionDataset: (raw.defaultAssertionDataset as string) ?? `${raw.defaultDataset}_assertions`,
+    vars,
+  };
+}
+
+/** Read and validate every setting; errors name the var. `overrides` are `--vars` from the CLI. */
+export function loadProjectSettings(projectDir: string, overrides: Record<string, string> = {}): ProjectSettings {
+  const workflow = readWorkflowSettings(projectDir);
+  workflow.vars = { ...workflow.vars, ...overrides };
+  let settings: Settings;
+  try {
+    settings = loadSettingsModule(projectDir, workflow.defaultDataset, workflow.vars).parseSettings(workflow.vars);
+  } catch (e) {
+    throw new SettingsError((e as Error).message);
+  }
+  return { projectDir, workflow, settings };
+}

@@ -1,0 +1,121 @@
+/**
+ * The action graph: compiled Dataform actions plus TypeScript jobs, selection, and a
+ * deterministic topological order in levels (actions of one level may run at the same time).
+ */
+import { UserError } from "../util/errors.ts";
+import type { Action, Graph } from "../compile/graph.ts";
+import type { JobDefinition } from "../runner/job.ts";
+
+/** Find an action by exact name ("schema.table") or by table name alone when that is unique. */
+export function findAction(graph: Graph, name: string): Action {
+  const exact = graph.actions.find((a) => a.name === name);
+  if (exact) return exact;
+  const byTable = graph.actions.filter((a) => a.target.name === name || a.name.endsWith("." + name));
+  if (byTable.length === 1) return byTable[0]!;
+  if (byTable.length > 1) throw new UserError(`"${name}" is ambiguous: ${byTable.map((a) => a.name).join(", ")}; use schema.table`);
+  throw new UserError(`no action or table named "${name}" (run \`funnelcredit compile\` to list them)`);
+}
+
+/**
+ * Merge jobs into the graph: each job becomes an action depending on the producers of what it
+ * reads; the declarations of what it writes become its outputs (they depend on the job), so
+ * downstream SQLX that refs them runs after it.
+ */
+export function mergeJobs(graph: Graph, jobs: JobDefinition[]): Graph {
+  const actions = graph.actions.map((a) => ({ ...a, dependencies: [...a.dependencies] }));
+  const out: Graph = { ...graph, actions };
+  const owner = new Map<string, string>();
+  for (const job of jobs) {
+    if (actions.some((a) => a.name === job.name)) throw new UserError(`job "${job.name}" has the name of another action`);
+    const writes = job.writes.map((w) => {
+      const a = findAction(out, w);
+      if (a.kind !== "declaration") {
+        throw new UserError(`job "${job.name}" writes "${w}", but ${a.name} is a ${a.kind} built by ${a.fileName}; declare the job's outputs with config { type: "declaration" }`);
+      }
+      const prev = owner.get(a.name);
+      if (prev) throw new UserError(`"${a.name}" is written by two jobs: ${prev} and ${job.name}`);
+      owner.set(a.name, job.name);
+      return a;
+    });
+    const reads = job.reads.map((r) => findAction(out, r).name);
+    const first = writes[0];
+    if (!first) throw new UserError(`job "${job.name}" declares no outputs`);
+    actions.push({
+      name: job.name, kind: "job", target: first.target, dependencies: reads, tags: job.tags ?? [],
+      fileName: `jobs/${job.name.replace(/_/g, "-")}.ts`, description: job.description, job,
+    });
+    for (const w of writes) w.dependencies = [job.name];
+  }
+  // Actions that depend on a job output also wait for the job (through the declaration).
+  return out;
+}
+
+export interface Selection {
+  actions?: string[];
+  tags?: string[];
+  includeDependencies?: boolean;
+  includeDependents?: boolean;
+}
+
+/** Names of the selected actions (all when nothing is named). */
+export function select(graph: Graph, sel: Selection): Set<string> {
+  const all = new Set(graph.actions.filter((a) => !a.disabled).map((a) => a.name));
+  if (!sel.actions?.length && !sel.tags?.length) return all;
+  const chosen = new Set<string>();
+  for (const n of sel.actions ?? []) chosen.add(findAction(graph, n).name);
+  for (const t of sel.tags ?? []) {
+    const tagged = graph.actions.filter((a) => a.tags.includes(t));
+    if (!tagged.length) throw new UserError(`no action has tag "${t}"`);
+    for (const a of tagged) chosen.add(a.name);
+  }
+  const byName = new Map(graph.actions.map((a) => [a.name, a]));
+  const dependents = new Map<string, string[]>();
+  for (const a of graph.actions) for (const d of a.dependencies) dependents.set(d, [...(dependents.get(d) ?? []), a.name]);
+  const walk = (start: Iterable<string>, next: (n: string) => string[]): void => {
+    const stack = [...start];
+    while (stack.length) {
+      const n = stack.pop()!;
+      for (const m of next(n)) if (!chosen.has(m)) { chosen.add(m); stack.push(m); }
+    }
+  };
+  const seeds = [...chosen];
+  if (sel.includeDependencies) walk(seeds, (n) => byName.get(n)?.dependencies ?? []);
+  if (sel.includeDependents) walk(seeds, (n) => dependents.get(n) ?? []);
+  // Built-in assertions follow the table they check.
+  for (const a of graph.actions) if (a.parentAction && chosen.has(a.parentAction) && a.kind === "assertion") chosen.add(a.name);
+  return new Set([...chosen].filter((n) => all.has(n)));
+}
+
+/** Levels of a deterministic topological order (Kahn; ties broken by name). Throws on cycles. */
+export function topoLevels(graph: Graph, names: Set<string>): string[][] {
+  const byName = new Map(graph.actions.map((a) => [a.name, a]));
+  for (const a of graph.actions) {
+    for (const d of a.dependencies) {
+      if (!byName.has(d)) throw new UserError(`${a.name} (${a.fileName}) depends on "${d}", which no action or declaration provides`);
+    }
+  }
+  const indeg = new Map<string, number>();
+  for (const n of names) indeg.set(n, byName.get(n)!.dependencies.filter((d) => names.has(d)).length);
+  const levels: string[][] = [];
+  let ready = [...names].filter((n) => indeg.get(n) === 0).sort();
+  let done = 0;
+  while (ready.length) {
+    levels.push(ready);
+    done += ready.length;
+    const next: string[] = [];
+    for (const n of ready) {
+      for (const a of graph.actions) {
+        if (!names.has(a.name) || !a.dependencies.includes(n)) continue;
+        const k = indeg.get(a.name)! - 1;
+        indeg.set(a.name, k);
+        if (k === 0) next.push(a.name);
+      }
+    }
+    ready = next.sort();
+  }
+  if (done !== names.size) {
+    const stuck = [...names].filter((n) => (indeg.get(n) ?? 0) > 0);
+    throw new UserError(`the action graph has a cycle through: ${stuck.join(", ")}`);
+  }
+  return levels;
+}

@@ -1,0 +1,573 @@
+/**
+ * The BigQuery engine: GoogleSQL runs as is, as BigQuery jobs submitted through the official
+ * client (`@google-cloud/bigquery` 8.3) over REST.
+ *
+ * Reliability rules (why the code looks the way it does):
+ * - Every job gets an id we choose *before* submitting (deterministic from opts.jobId, else
+ *   generated once per call), so a retried insert whose first attempt did reach BigQuery answers
+ *   409 "Already Exists" and we attach to that job instead of running the SQL twice.
+ * - Retries are ours alone: the client's auto-retry is switched off (`retryOptions.autoRetry:
+ *   false` for clients we build, and a request interceptor forcing `maxRetries: 0` for injected
+ *   clients), so attempts are counted, logged and bounded in one place.
+ * - Errors leave as `EngineError` with job id, action and SQL, and a sanitised cause: the
+ *   client's own error carries the HTTP request, Authorization header included, so it is never
+ *   attached or logged.
+ */
+import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { BigQuery, type BigQueryOptions, type JobMetadata } from "@google-cloud/bigquery";
+import {
+  EngineError,
+  type ColumnSchema,
+  type DryRunResult,
+  type Engine,
+  type ExecOptions,
+  type ExecResult,
+  type Row,
+  type Target,
+  type WriteOptions,
+} from "../engine.ts";
+import { Logger, quietLogger } from "../../util/logger.ts";
+import { DEFAULT_RETRY, backoffDelayMs, describeFailure, isTransient, type ApiFailure, type RetryPolicy } from "./retry.ts";
+import {
+  decodeRow,
+  fromWireSchema,
+  sanitizeJobId,
+  sanitizeLabels,
+  toNdjson,
+  toWireSchema,
+  type WireField,
+  type WireRow,
+} from "./values.ts";
+
+export interface BigQueryConfig {
+  /** Project that runs (and is billed for) the jobs. Tables may live in other projects. */
+  projectId: string;
+  /** Location of jobs and new datasets, e.g. "EU", "US", "europe-west3". */
+  location: string;
+  /** Added to every job (sanitised to BigQuery's label rules). */
+  labels?: Record<string, string>;
+  /** Per-job cap on billed bytes, as BigQuery wants it: a decimal string. */
+  maximumBytesBilled?: string;
+  /** Server-side job timeout; BigQuery cancels the job after it. */
+  jobTimeoutMs?: number;
+  /** REST root, e.g. "http://127.0.0.1:9050" for the local test endpoint. */
+  apiEndpoint?: string;
+  retry?: RetryPolicy;
+  /** Rows per getQueryResults page (default 10 000). */
+  pageSize?: number;
+}
+
+/** Anything the engine needs from outside, injectable for tests. */
+export interface BigQueryEngineDeps {
+  /** A ready client; it should be built with `createBigQueryClient` (auto-retry off). */
+  client?: BigQuery;
+  /** Credentials for a client the engine builds (default: application-default credentials). */
+  authClient?: BigQueryOptions["authClient"];
+  logger?: Logger;
+  sleep?: (ms: number) => Promise<void>;
+  /** Uniform [0, 1) for backoff jitter. */
+  random?: () => number;
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A client with the library's own retries off. Without `authClient` the client finds
+ * application-default credentials itself (GOOGLE_APPLICATION_CREDENTIALS, gcloud ADC, metadata
+ * server) on the first request.
+ */
+export function createBigQueryClient(cfg: BigQueryConfig, authClient?: BigQueryOptions["authClient"]): BigQuery {
+  const options: BigQueryOptions = {
+    projectId: cfg.projectId,
+    location: cfg.location,
+    retryOptions: { autoRetry: false, maxRetries: 0 },
+  };
+  if (cfg.apiEndpoint) options.apiEndpoint = cfg.apiEndpoint;
+  if (authClient) options.authClient = authClient;
+  return new BigQuery(options);
+}
+
+const noRetryClients = new WeakSet<BigQuery>();
+/** Make every request of `client` single-shot, whatever retry options it was built with. */
+function disableLibraryRetries(client: BigQuery): void {
+  if (noRetryClients.has(client)) return;
+  noRetryClients.add(client);
+  client.interceptors.push({
+    request: (reqOpts) => Object.assign(reqOpts, { maxRetries: 0 }),
+  });
+}
+
+/** Where a failure happened, for messages. */
+interface Ctx {
+  action?: string;
+  sql?: string;
+  jobId?: string;
+}
+
+/** An API call that failed for good (non-transient, or transient after the last attempt). */
+class CallFailed extends Error {
+  constructor(
+    readonly what: string,
+    readonly failure: ApiFailure,
+    readonly attempts: number,
+  ) {
+    super(failure.message);
+  }
+}
+
+const HINTS: Record<string, string> = {
+  invalidQuery: "the statement is not valid GoogleSQL for BigQuery; the compiled SQL is in the error's `sql` field",
+  notFound: "check that the dataset/table exists and that its location matches the configured location",
+  accessDenied: "the credentials lack a permission: jobs need roles/bigquery.jobUser on the job project and dataViewer/dataEditor on the datasets",
+  bytesBilledLimitExceeded: "the query would bill more than maximumBytesBilled; raise the limit or add a partition filter",
+  quotaExceeded: "a BigQuery quota is exhausted; wait for it to reset or raise it in the Cloud console",
+  responseTooLarge: "the result is too large to return; write it to a table instead",
+};
+
+function hintFor(f: ApiFailure): string | undefined {
+  if (f.reason && HINTS[f.reason]) return HINTS[f.reason];
+  if (f.status === 401) return "no valid credentials: run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS";
+  if (/default credentials/i.test(f.message)) return "set up application-default credentials (`gcloud auth application-default login`)";
+  return undefined;
+}
+
+function engineError(f: ApiFailure, ctx: Ctx, opts: { what: string; attempts?: number }): EngineError {
+  const code = [f.status, f.reason].filter((x) => x !== undefined).join(" ");
+  const tries = opts.attempts && opts.attempts > 1 ? ` after ${opts.attempts} attempts` : "";
+  return new EngineError({
+    engine: "bigquery",
+    message: `${opts.what} failed${tries}${code ? ` (${code})` : ""}: ${f.message}`,
+    action: ctx.action,
+    sql: ctx.sql,
+    jobId: ctx.jobId,
+    hint: hintFor(f),
+    retryable: isTransient(f),
+    // A plain Error: the client's ApiError references the HTTP request and its Authorization header.
+    cause: new Error(`${code || "error"}: ${f.message}`),
+  });
+}
+
+function toEngineError(err: unknown, ctx: Ctx, what: string): EngineError {
+  if (err instanceof EngineError) return err;
+  if (err instanceof CallFailed) return engineError(err.failure, ctx, { what: err.what, attempts: err.attempts });
+  return engineError(describeFailure(err), ctx, { what });
+}
+
+/** A job's status error as an ApiFailure. */
+function jobFailure(meta: JobMetadata): ApiFailure | undefined {
+  const e = meta.status?.errorResult;
+  if (!e) return undefined;
+  return { reason: e.reason ?? undefined, message: e.message ?? "job failed", network: false };
+}
+
+const DML = /^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE\s+TABLE|SELECT|WITH)\b/i;
+
+/**
+ * Statements → one script. Several DML statements run in one transaction so they take effect
+ * together; BigQuery does not allow most DDL (CREATE OR REPLACE TABLE…) inside a transaction,
+ * so scripts with DDL run as given (the runner orders them so a failure leaves the old table).
+ */
+export function buildScript(statements: string[]): string {
+  const parts = statements.map((s) => s.trim().replace(/;\s*$/, "")).filter((s) => s.length > 0);
+  if (parts.length > 1 && parts.every((s) => DML.test(s)) && !parts.some((s) => /^\s*BEGIN\b/i.test(s))) {
+    return ["BEGIN TRANSACTION", ...parts, "COMMIT TRANSACTION"].join(";\n") + ";";
+  }
+  return parts.join(";\n");
+}
+
+function num(x: string | number | null | undefined): number | undefined {
+  if (x === null || x === undefined || x === "") return undefined;
+  const n = Number(x);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDeps = {}): Engine {
+  const bq = deps.client ?? createBigQueryClient(cfg, deps.authClient);
+  disableLibraryRetries(bq);
+  const log = deps.logger ?? quietLogger;
+  const sleep = deps.sleep ?? defaultSleep;
+  const random = deps.random ?? Math.random;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...cfg.retry };
+  const maxAttempts = Math.max(1, Math.floor(policy.maxAttempts));
+  const pageSize = cfg.pageSize ?? 10_000;
+
+  /** One API call with our retry policy; failures leave as CallFailed. */
+  async function call<T>(what: string, ctx: Ctx, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (err instanceof EngineError || err instanceof CallFailed) throw err;
+        const f = describeFailure(err);
+        if (!isTransient(f) || attempt >= maxAttempts) throw new CallFailed(what, f, attempt);
+        const delay = backoffDelayMs(attempt, policy, random);
+        log.warn(`bigquery ${what}: transient error, retrying`, {
+          action: ctx.action,
+          jobId: ctx.jobId,
+          status: f.status,
+          reason: f.reason,
+          attempt,
+          maxAttempts,
+          delayMs: delay,
+        });
+        await sleep(delay);
+      }
+    }
+  }
+
+  function labelsFor(opts?: ExecOptions): Record<string, string> {
+    const merged: Record<string, string> = { ...cfg.labels, ...opts?.labels };
+    if (opts?.action && merged.funnelcredit_action === undefined) merged.funnelcredit_action = opts.action;
+    return sanitizeLabels(merged);
+  }
+
+  function newJobId(opts?: ExecOptions, kind = "query"): string {
+    if (opts?.jobId) return sanitizeJobId(opts.jobId);
+    return sanitizeJobId(`funnelcredit_${kind}_${opts?.action ? opts.action + "_" : ""}${randomUUID()}`);
+  }
+
+  async function getJob(jobId: string, location: string | undefined, ctx: Ctx): Promise<JobMetadata> {
+    const job = bq.job(jobId, { location: location ?? cfg.location });
+    const [meta] = await call("jobs.get", ctx, () => job.getMetadata());
+    return meta as JobMetadata;
+  }
+
+  /**
+   * Insert a job once. A 409 means our id is taken: by an earlier attempt of this very insert
+   * whose answer was lost, or by the same action in an earlier try of this run. Either way the
+   * job exists; attach to it, after checking it is the job we meant.
+   */
+  async function insertJob(
+    jobId: string,
+    ctx: Ctx,
+    create: () => Promise<JobMetadata>,
+    sameJob: (existing: JobMetadata) => boolean,
+  ): Promise<JobMetadata> {
+    try {
+      return await call("jobs.insert", ctx, async () => {
+        try {
+          return await create();
+        } catch (err) {
+          // The client rejects when the inserted job already carries errors; that is a job
+          // result (handled by the job loop), not a failed call.
+          const resp = (err as { response?: JobMetadata }).response;
+          if (resp && typeof resp === "object" && resp.jobReference && resp.status) return resp;
+          throw err;
+        }
+      });
+    } catch (err) {
+      if (err instanceof CallFailed && err.failure.status === 409) {
+        const existing = await getJob(jobId, cfg.location, ctx);
+        if (!sameJob(existing)) {
+          throw new EngineError({
+            engine: "bigquery",
+            message: `job id ${jobId} already belongs to a different job`,
+            action: ctx.action,
+            sql: ctx.sql,
+            jobId,
+            hint: "job ids must be unique per run and action; use a new run id",
+          });
+        }
+        log.info("bigquery job already exists, attaching to it", { action: ctx.action, jobId });
+        return existing;
+      }
+      throw err;
+    }
+  }
+
+  /** Poll until DONE. Long jobs just keep us polling, with a growing interval capped at 10 s. */
+  async function waitDone(meta: JobMetadata, ctx: Ctx): Promise<JobMetadata> {
+    let polls = 0;
+    while (meta.status?.state !== "DONE") {
+      const delay = Math.min(10_000, Math.round(250 * 1.5 ** Math.min(polls, 20)));
+      await sleep(delay);
+      polls++;
+      if (polls % 20 === 0) log.info("bigquery job still running", { action: ctx.action, jobId: ctx.jobId, polls });
+      meta = await getJob(meta.jobReference?.jobId ?? ctx.jobId ?? "", meta.jobReference?.location ?? undefined, ctx);
+    }
+    return meta;
+  }
+
+  /**
+   * Insert + wait, as one unit. A job that *finished* with a transient error (backendError…)
+   * had no effect (a script's DML runs in a transaction; a failed load writes nothing), so it
+   * is re-submitted under a derived id `<id>_retry<n>`; ids stay deterministic.
+   */
+  async function runJob(
+    baseJobId: string,
+    ctx: Ctx,
+    create: (jobId: string) => Promise<JobMetadata>,
+    sameJob: (existing: JobMetadata) => boolean,
+    what: string,
+  ): Promise<JobMetadata> {
+    for (let attempt = 1; ; attempt++) {
+      const jobId = attempt === 1 ? baseJobId : sanitizeJobId(`${baseJobId}_retry${attempt - 1}`);
+      const jctx = { ...ctx, jobId };
+      try {
+        let meta = await insertJob(jobId, jctx, () => create(jobId), sameJob);
+        meta = await waitDone(meta, jctx);
+        const f = jobFailure(meta);
+        if (!f) return meta;
+        if (!isTransient(f) || attempt >= maxAttempts) throw engineError(f, jctx, { what, attempts: attempt });
+        const delay = backoffDelayMs(attempt, policy, random);
+        log.warn(`bigquery ${what}: job failed with a transient error, resubmitting`, {
+          action: ctx.action,
+          jobId,
+          reason: f.reason,
+          attempt,
+          maxAttempts,
+          delayMs: delay,
+        });
+        await sleep(delay);
+      } catch (err) {
+        throw toEngineError(err, jctx, what);
+      }
+    }
+  }
+
+  async function runQueryJob(sql: string, opts: ExecOptions | undefined, what: string): Promise<JobMetadata> {
+    const ctx: Ctx = { action: opts?.action, sql };
+    const labels = labelsFor(opts);
+    return runJob(
+      newJobId(opts),
+      ctx,
+      async (jobId) => {
+        const [, meta] = await bq.createQueryJob({
+          query: sql,
+          jobId,
+          location: cfg.location,
+          useLegacySql: false,
+          labels,
+          ...(cfg.maximumBytesBilled ? { maximumBytesBilled: cfg.maximumBytesBilled } : {}),
+          ...(cfg.jobTimeoutMs ? { jobTimeoutMs: cfg.jobTimeoutMs } : {}),
+        });
+        return meta as JobMetadata;
+      },
+      (existing) => existing.configuration?.query?.query === sql,
+      what,
+    );
+  }
+
+  /** Sum of numDmlAffectedRows over a script's child jobs (the parent does not report it). */
+  async function scriptDmlRows(jobId: string, ctx: Ctx): Promise<number | undefined> {
+    const [jobs] = await call("jobs.list", ctx, () => bq.getJobs({ parentJobId: jobId, autoPaginate: true }));
+    let total: number | undefined;
+    for (const j of jobs) {
+      const n = num((j.metadata as JobMetadata).statistics?.query?.numDmlAffectedRows);
+      if (n !== undefined) total = (total ?? 0) + n;
+    }
+    return total;
+  }
+
+  const engine: Engine = {
+    kind: "bigquery",
+    capabilities: { dryRunBytes: true, parallelActions: true, partitions: true },
+
+    async execute(statements: string[], opts?: ExecOptions): Promise<ExecResult> {
+      const sql = buildScript(statements);
+      if (!sql) return {};
+      const meta = await runQueryJob(sql, opts, "statement");
+      const jobId = meta.jobReference?.jobId ?? undefined;
+      const stats = meta.statistics;
+      let rowsAffected = num(stats?.query?.numDmlAffectedRows);
+      if (rowsAffected === undefined && num(stats?.numChildJobs) && jobId) {
+        try {
+          rowsAffected = await scriptDmlRows(jobId, { action: opts?.action, sql, jobId });
+        } catch (err) {
+          // The script succeeded; a missing row count must not turn it into a failure.
+          log.warn("bigquery: could not read the script's row counts", { action: opts?.action, jobId, error: (err as Error).message });
+        }
+      }
+      return {
+        jobId,
+        rowsAffected,
+        bytesProcessed: num(stats?.totalBytesProcessed ?? stats?.query?.totalBytesProcessed),
+      };
+    },
+
+    async query(sql: string, opts?: ExecOptions): Promise<Row[]> {
+      const meta = await runQueryJob(sql, opts, "query");
+      const jobId = meta.jobReference?.jobId ?? "";
+      const ctx: Ctx = { action: opts?.action, sql, jobId };
+      const job = bq.job(jobId, { location: meta.jobReference?.location ?? cfg.location });
+      const out: Row[] = [];
+      let pageToken: string | undefined;
+      let totalRows: number | undefined;
+      try {
+        for (;;) {
+          const res = await call("jobs.getQueryResults", ctx, () =>
+            job.getQueryResults({ maxResults: pageSize, autoPaginate: false, skipParsing: true, ...(pageToken ? { pageToken } : {}) }),
+          );
+          const resp = (res[2] ?? {}) as { jobComplete?: boolean; schema?: { fields?: WireField[] }; pageToken?: string; totalRows?: string };
+          if (resp.jobComplete === false) {
+            // Cannot normally happen (we waited for DONE), but the API allows it: ask again.
+            await sleep(250);
+            continue;
+          }
+          const fields = resp.schema?.fields ?? [];
+          for (const r of res[0] as WireRow[]) out.push(decodeRow(fields, r));
+          totalRows ??= num(resp.totalRows);
+          if (!resp.pageToken) break;
+          pageToken = resp.pageToken;
+        }
+      } catch (err) {
+        throw toEngineError(err, ctx, "reading results");
+      }
+      if (totalRows !== undefined && totalRows !== out.length) {
+        throw new EngineError({
+          engine: "bigquery",
+          message: `result paging returned ${out.length} rows, the job reports ${totalRows}`,
+          action: opts?.action,
+          sql,
+          jobId,
+          retryable: true,
+        });
+      }
+      return out;
+    },
+
+    async dryRun(sql: string, opts?: ExecOptions): Promise<DryRunResult> {
+      const ctx: Ctx = { action: opts?.action, sql };
+      try {
+        const [, meta] = await call("jobs.insert (dry run)", ctx, () =>
+          bq.createQueryJob({ query: sql, dryRun: true, location: cfg.location, useLegacySql: false, labels: labelsFor(opts) }),
+        );
+        const m = meta as JobMetadata;
+        const f = jobFailure(m);
+        if (f) throw engineError(f, ctx, { what: "dry run" });
+        return { bytesProcessed: num(m.statistics?.totalBytesProcessed ?? m.statistics?.query?.totalBytesProcessed) };
+      } catch (err) {
+        throw toEngineError(err, ctx, "dry run");
+      }
+    },
+
+    async tableExists(target: Target): Promise<boolean> {
+      const ctx: Ctx = { action: `tableExists ${target.schema}.${target.name}` };
+      try {
+        await call("tables.get", ctx, () => bq.dataset(target.schema, { projectId: target.database }).table(target.name).getMetadata());
+        return true;
+      } catch (err) {
+        if (err instanceof CallFailed && err.failure.status === 404) return false;
+        throw toEngineError(err, ctx, "tables.get");
+      }
+    },
+
+    async tableSchema(target: Target): Promise<ColumnSchema[]> {
+      const where = `${target.database}.${target.schema}.${target.name}`;
+      const ctx: Ctx = { action: `tableSchema ${where}` };
+      let meta: { schema?: { fields?: WireField[] } };
+      try {
+        [meta] = await call("tables.get", ctx, () => bq.dataset(target.schema, { projectId: target.database }).table(target.name).getMetadata());
+      } catch (err) {
+        throw toEngineError(err, ctx, "tables.get");
+      }
+      return fromWireSchema(meta.schema?.fields ?? [], (path, type) => {
+        throw new EngineError({
+          engine: "bigquery",
+          message: `column ${path} of ${where} has type ${type}, which funnelcredit does not read`,
+          hint: "cast it in a staging model to STRING, INT64, FLOAT64, NUMERIC, BOOL, DATE, TIMESTAMP or JSON",
+        });
+      });
+    },
+
+    async writeRows(target: Target, schema: ColumnSchema[], rows: Row[], opts: WriteOptions): Promise<{ rows: number }> {
+      const where = `${target.database}.${target.schema}.${target.name}`;
+      const ctx: Ctx = { action: `writeRows ${where}` };
+      if (rows.length === 0 && opts.mode === "append") return { rows: 0 };
+      let ndjson: string;
+      try {
+        ndjson = toNdjson(schema, rows);
+      } catch (err) {
+        throw new EngineError({ engine: "bigquery", message: `cannot write ${where}: ${(err as Error).message}`, action: ctx.action });
+      }
+      const load: Record<string, unknown> = {
+        destinationTable: { projectId: target.database, datasetId: target.schema, tableId: target.name },
+        sourceFormat: "NEWLINE_DELIMITED_JSON",
+        schema: { fields: toWireSchema(schema) },
+        // WRITE_TRUNCATE swaps the table's data and schema atomically when the job commits;
+        // a failed load leaves the previous table as it was.
+        writeDisposition: opts.mode === "replace" ? "WRITE_TRUNCATE" : "WRITE_APPEND",
+        createDisposition: "CREATE_IF_NEEDED",
+      };
+      if (opts.description) load.destinationTableProperties = { description: opts.description };
+      const labels = labelsFor({ labels: { funnelcredit_op: "write_rows" } });
+      const uploadUri = `${bq.apiEndpoint}/upload/bigquery/v2/projects/${encodeURIComponent(cfg.projectId)}/jobs`;
+      const meta = await runJob(
+        newJobId({ action: `${target.schema}_${target.name}` }, "load"),
+        ctx,
+        (jobId) =>
+          new Promise<JobMetadata>((resolve, reject) => {
+            const resource = {
+              jobReference: { projectId: cfg.projectId, jobId, location: cfg.location },
+              configuration: { load, labels, ...(cfg.jobTimeoutMs ? { jobTimeoutMs: String(cfg.jobTimeoutMs) } : {}) },
+            };
+            bq.request(
+              {
+                method: "POST",
+                uri: uploadUri,
+                qs: { uploadType: "multipart" },
+                multipart: [
+                  { "Content-Type": "application/json", body: JSON.stringify(resource) },
+                  // A stream, not a string: teeny-request only terminates the multipart body after a streamed part.
+                  { "Content-Type": "application/octet-stream", body: Readable.from([ndjson]) },
+                ],
+              },
+              (err, body) => (err ? reject(err) : resolve(body as JobMetadata)),
+            );
+          }),
+        (existing) => {
+          const d = existing.configuration?.load?.destinationTable;
+          return d?.datasetId === target.schema && d?.tableId === target.name;
+        },
+        "load job",
+      );
+      const out = num(meta.statistics?.load?.outputRows);
+      return { rows: out ?? rows.length };
+    },
+
+    async ensureDataset(database: string, schema: string): Promise<void> {
+      const ctx: Ctx = { action: `ensureDataset ${database}.${schema}` };
+      try {
+        const [meta] = await call("datasets.get", ctx, () => bq.dataset(schema, { projectId: database }).getMetadata());
+        const loc = (meta as { location?: string }).location;
+        if (loc && loc.toLowerCase() !== cfg.location.toLowerCase()) {
+          throw new EngineError({
+            engine: "bigquery",
+            message: `dataset ${database}.${schema} is in location ${loc}, the configured location is ${cfg.location}`,
+            action: ctx.action,
+            hint: "jobs run in one location; set the location setting to the dataset's location or use another dataset",
+          });
+        }
+        return;
+      } catch (err) {
+        if (!(err instanceof CallFailed && err.failure.status === 404)) throw toEngineError(err, ctx, "datasets.get");
+      }
+      try {
+        await call("datasets.insert", ctx, () =>
+          new Promise<unknown>((resolve, reject) =>
+            bq.request(
+              {
+                method: "POST",
+                uri: "/datasets",
+                projectId: database,
+                json: { datasetReference: { projectId: database, datasetId: schema }, location: cfg.location },
+              },
+              (err, body) => (err ? reject(err) : resolve(body)),
+            ),
+          ),
+        );
+        log.info("bigquery dataset created", { dataset: `${database}.${schema}`, location: cfg.location });
+      } catch (err) {
+        // Another action created it between our get and insert: fine.
+        if (err instanceof CallFailed && err.failure.status === 409) return;
+        throw toEngineError(err, ctx, "datasets.insert");
+      }
+    },
+
+    async close(): Promise<void> {
+      // The client holds no connections that need closing (keep-alive sockets time out).
+    },
+  };
+  return engine;
+}

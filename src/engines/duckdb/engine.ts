@@ -1,0 +1,292 @@
+/**
+ * The embedded default engine: one DuckDB file, GoogleSQL translated statement by statement.
+ *
+ * Mapping (engine-feasibility.md §2.1): `project.dataset.table` → schema "dataset", table "table"
+ * (the project is dropped; one file is one project). GA4 wildcard tables (`events_*`) are views over
+ * the daily tables exposing `_TABLE_SUFFIX`, refreshed before each run.
+ */
+import { mkdirSync } from "node:fs";
+import { writeFile, rm, mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader, DuckDBTypeId } from "@duckdb/node-api";
+import {
+  EngineError,
+  type ColumnSchema,
+  type DryRunResult,
+  type Engine,
+  type ExecOptions,
+  type ExecResult,
+  type Row,
+  type Target,
+  type Value,
+  type WriteOptions,
+} from "../engine.ts";
+import { translateToDuckDB, defaultTableMapper, TranslationError } from "./translate/rewrite.ts";
+import { installCompat } from "./translate/compat.ts";
+import { duckColumnType } from "./types.ts";
+
+export interface DuckDBConfig {
+  /** Path of the warehouse file, or ":memory:". */
+  path: string;
+  /** DuckDB memory_limit, e.g. "4GB". Always set: DuckDB defaults to 80 % of RAM. */
+  memoryLimit?: string;
+  threads?: number;
+}
+
+export const DUCKDB_CAPABILITIES = { dryRunBytes: false, parallelActions: false, partitions: false } as const;
+
+/** Quote a DuckDB identifier. */
+export function duckIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+export function duckTable(t: Pick<Target, "schema" | "name">): string {
+  return `${duckIdent(t.schema)}.${duckIdent(t.name)}`;
+}
+
+export class DuckDBEngine implements Engine {
+  readonly kind = "duckdb" as const;
+  readonly capabilities = DUCKDB_CAPABILITIES;
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly conn: DuckDBConnection,
+    readonly config: DuckDBConfig,
+  ) {}
+
+  static async open(config: DuckDBConfig): Promise<DuckDBEngine> {
+    if (config.path !== ":memory:") mkdirSync(path.dirname(path.resolve(config.path)), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(config.path, {
+        memory_limit: config.memoryLimit ?? "4GB",
+        threads: String(config.threads ?? Math.max(1, os.cpus().length)),
+        preserve_insertion_order: "false",
+        autoinstall_known_extensions: "false",
+        autoload_known_extensions: "false",
+      });
+    } catch (cause) {
+      const msg = String((cause as Error).message ?? cause);
+      throw new EngineError({
+        engine: "duckdb",
+        message: `cannot open ${config.path}: ${msg}`,
+        hint: /lock/i.test(msg)
+          ? "another funnelcredit process has this warehouse file open; wait for it or use another --warehouse"
+          : undefined,
+        cause,
+      });
+    }
+    const conn = await instance.connect();
+    await installCompat(conn);
+    return new DuckDBEngine(instance, conn, config);
+  }
+
+  /** GoogleSQL → DuckDB SQL (names mapped, constructs rewritten). Errors name the action. */
+  translate(sql: string, action?: string): string {
+    try {
+      return translateToDuckDB(sql, { mapTable: defaultTableMapper });
+    } catch (cause) {
+      if (cause instanceof TranslationError) {
+        throw new EngineError({
+          engine: "duckdb",
+          action,
+          sql,
+          message: cause.message,
+          hint: "see sql/duckdb/README.md for constructs models must not use and their portable forms",
+          cause,
+        });
+      }
+      throw cause;
+    }
+  }
+
+  async execute(statements: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const translated = statements.map((s) => this.translate(s, opts.action));
+    let rows = 0;
+    let current = "";
+    await this.conn.run("BEGIN TRANSACTION");
+    try {
+      for (const sql of translated) {
+        current = sql;
+        const r = await this.conn.run(sql);
+        rows += Number(r.rowsChanged ?? 0);
+      }
+      await this.conn.run("COMMIT");
+    } catch (cause) {
+      await this.conn.run("ROLLBACK").catch(() => undefined);
+      throw this.wrap(cause, opts.action, current);
+    }
+    return { rowsAffected: rows };
+  }
+
+  /** Run DuckDB SQL directly (importers, engine internals). Not GoogleSQL. */
+  async runNative(sql: string): Promise<void> {
+    await this.conn.run(sql);
+  }
+
+  async queryNative(sql: string): Promise<Row[]> {
+    const reader = await this.conn.runAndReadAll(sql);
+    return readRows(reader);
+  }
+
+  async query(sql: string, opts: ExecOptions = {}): Promise<Row[]> {
+    const duck = this.translate(sql, opts.action);
+    try {
+      return readRows(await this.conn.runAndReadAll(duck));
+    } catch (cause) {
+      throw this.wrap(cause, opts.action, duck);
+    }
+  }
+
+  async dryRun(sql: string, opts: ExecOptions = {}): Promise<DryRunResult> {
+    const duck = this.translate(sql, opts.action);
+    try {
+      // Preparing binds every name and type without running the statement.
+      const stmts = await this.conn.extractStatements(duck);
+      for (let i = 0; i < stmts.count; i++) await stmts.prepare(i);
+    } catch (cause) {
+      throw this.wrap(cause, opts.action, duck);
+    }
+    return {};
+  }
+
+  async tableExists(t: Target): Promise<boolean> {
+    const rows = await this.queryNative(
+      `SELECT 1 AS x FROM information_schema.tables WHERE table_schema = ${lit(t.schema)} AND table_name = ${lit(t.name)}`,
+    );
+    return rows.length > 0;
+  }
+
+  async tableSchema(t: Target): Promise<ColumnSchema[]> {
+    const rows = await this.queryNative(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ${lit(t.schema)} AND table_name = ${lit(t.name)} ORDER BY ordinal_position`,
+    );
+    return rows.map((r) => ({ name: String(r.column_name), type: bqTypeOf(String(r.data_type)) }));
+  }
+
+  async ensureDataset(_database: string, schema: string): Promise<void> {
+    await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${duckIdent(schema)}`);
+  }
+
+  /**
+   * Atomic write-back: rows go to an NDJSON file read with an explicit schema into a staging
+   * table, which replaces the target inside one transaction (a failure leaves the old table).
+   */
+  async writeRows(t: Target, schema: ColumnSchema[], rows: Row[], opts: WriteOptions): Promise<{ rows: number }> {
+    await this.ensureDataset(t.database, t.schema);
+    const dir = await mkdtemp(path.join(os.tmpdir(), "funnelcredit-write-"));
+    const file = path.join(dir, "rows.ndjson");
+    try {
+      await writeFile(file, rows.map((r) => JSON.stringify(r, jsonReplacer)).join("\n") + (rows.length ? "\n" : ""));
+      const cols = schema.map((c) => `${lit(c.name)}: ${lit(duckColumnType(c))}`).join(", ");
+      const select =
+        rows.length === 0
+          ? `SELECT ${schema.map((c) => `CAST(NULL AS ${duckColumnType(c)}) AS ${duckIdent(c.name)}`).join(", ")} WHERE FALSE`
+          : `SELECT ${schema.map((c) => duckIdent(c.name)).join(", ")} FROM read_json(${lit(file)}, format = 'newline_delimited', columns = {${cols}}, timestampformat = '%Y-%m-%dT%H:%M:%S.%gZ')`;
+      await this.conn.run("BEGIN TRANSACTION");
+      try {
+        if (opts.mode === "replace" || !(await this.tableExists(t))) {
+          await this.conn.run(`CREATE OR REPLACE TABLE ${duckTable(t)} AS ${select}`);
+        } else {
+          await this.conn.run(`INSERT INTO ${duckTable(t)} BY NAME ${select}`);
+        }
+        await this.conn.run("COMMIT");
+      } catch (cause) {
+        await this.conn.run("ROLLBACK").catch(() => undefined);
+        throw this.wrap(cause, `write ${t.schema}.${t.name}`, select);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return { rows: rows.length };
+  }
+
+  async prepareDeclarations(targets: Target[]): Promise<void> {
+    for (const t of targets) {
+      if (!t.name.endsWith("*")) continue;
+      await this.ensureDataset(t.database, t.schema);
+      await this.refreshWildcardView(t.schema, t.name.slice(0, -1));
+    }
+  }
+
+  /**
+   * (Re)create the view `"schema"."prefix*"` over every table `prefix%` with a `_TABLE_SUFFIX`
+   * column, as BigQuery's wildcard tables behave (so `events_*` also matches `events_intraday_*`).
+   */
+  async refreshWildcardView(schema: string, prefix: string): Promise<number> {
+    const tables = await this.queryNative(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = ${lit(schema)} AND table_type = 'BASE TABLE' AND starts_with(table_name, ${lit(prefix)}) ORDER BY table_name`,
+    );
+    const view = duckTable({ schema, name: prefix + "*" });
+    if (tables.length === 0) return 0;
+    const union = tables
+      .map((r) => {
+        const name = String(r.table_name);
+        return `SELECT *, ${lit(name.slice(prefix.length))} AS _TABLE_SUFFIX FROM ${duckTable({ schema, name })}`;
+      })
+      .join("\nUNION ALL BY NAME\n");
+    await this.conn.run(`CREATE OR REPLACE VIEW ${view} AS ${union}`);
+    return tables.length;
+  }
+
+  async close(): Promise<void> {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+
+  private wrap(cause: unknown, action: string | undefined, sql: string): EngineError {
+    if (cause instanceof EngineError) return cause;
+    const msg = String((cause as Error)?.message ?? cause);
+    return new EngineError({ engine: "duckdb", action, sql, message: msg.split("\n")[0] ?? msg, cause });
+  }
+}
+
+function lit(s: string): string {
+  return "'" + s.replace(/'/g, "''") + "'";
+}
+
+function jsonReplacer(_k: string, v: unknown): unknown {
+  if (typeof v === "bigint") return v.toString();
+  return v;
+}
+
+function bqTypeOf(duckType: string): ColumnSchema["type"] {
+  const t = duckType.toUpperCase();
+  if (/^(BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER)$/.test(t)) return "INT64";
+  if (/^(DOUBLE|FLOAT|REAL)$/.test(t)) return "FLOAT64";
+  if (t.startsWith("DECIMAL")) return "NUMERIC";
+  if (t === "BOOLEAN") return "BOOL";
+  if (t === "DATE") return "DATE";
+  if (t.startsWith("TIMESTAMP")) return "TIMESTAMP";
+  if (t === "JSON") return "JSON";
+  if (t.startsWith("STRUCT") || t.endsWith("[]")) return "RECORD";
+  return "STRING";
+}
+
+/** Normalise DuckDB results to the plain values promised in engine.ts. */
+export function readRows(reader: DuckDBResultReader): Row[] {
+  const names = reader.columnNames();
+  const types = reader.columnTypes();
+  const cols = reader.getColumnsJS();
+  const n = reader.currentRowCount;
+  const out: Row[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const row: Row = {};
+    for (let c = 0; c < names.length; c++) row[names[c]!] = normalise(cols[c]![i] as unknown, types[c]!.typeId);
+    out[i] = row;
+  }
+  return out;
+}
+
+function normalise(v: unknown, typeId: DuckDBTypeId): Value {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v;
+  if (v instanceof Date) return typeId === DuckDBTypeId.DATE ? v.toISOString().slice(0, 10) : v;
+  if (Array.isArray(v)) return v.map((x) => normalise(x, DuckDBTypeId.ANY));
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("base64");
+  if (typeof v === "object") {
+    const o: Record<string, Value> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) o[k] = normalise(x, DuckDBTypeId.ANY);
+    return o;
+  }
+  return v as Value;
+}

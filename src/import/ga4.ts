@@ -1,0 +1,191 @@
+/**
+ * Import GA4 BigQuery export NDJSON (`events_*` rows, one JSON object per line) into daily tables
+ * `<schema>.events_YYYYMMDD` (or `events_intraday_YYYYMMDD`) with the shared export schema.
+ *
+ * Every line is parsed and type-checked in JS against GA4_EVENTS_SCHEMA first (so errors name file,
+ * line and field path); the original JSON text is then converted by DuckDB's `json_transform`, which keeps
+ * INT64 precision beyond 2^53 and accepts INT64 written as a JSON string (BigQuery's own JSON export does that).
+ * Keys that are not export columns (e.g. the `_source_table` bookkeeping of shared/ extracts) are dropped and
+ * reported in `ignoredFields`.
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { ColumnSchema } from "../engines/engine.ts";
+import { InputError } from "../util/errors.ts";
+import { GA4_EVENTS_SCHEMA, GA4_EVENT_ROW_TYPE, GA4_JSON_STRUCTURE, GA4_COLUMNS_DDL, GA4_BOOKKEEPING_FIELDS } from "./ga4-schema.ts";
+import { displayName, readLines } from "./read.ts";
+import { dropTemp, inTransaction, lit, q, stagingName, type ImportMode } from "./load.ts";
+
+export interface Ga4ImportOptions {
+  /** DuckDB schema (BigQuery dataset) of the daily tables. Default `ga4_export`. */
+  schema?: string;
+  /** replace (default): each daily table in the files is replaced; other days are untouched. append: rows are added. */
+  mode?: ImportMode;
+  /** Write `events_intraday_YYYYMMDD` instead of `events_YYYYMMDD`. */
+  intraday?: boolean;
+}
+
+export interface Ga4ImportResult {
+  /** Tables written, `schema.events_YYYYMMDD`, sorted. */
+  tables: string[];
+  /** Rows per table name (without schema). */
+  rowsByTable: Record<string, number>;
+  rows: number;
+  /** Top-level keys found in the input that are not export columns (dropped). */
+  ignoredFields: string[];
+}
+
+const INT_STRING = /^-?[0-9]+$/;
+const FLOAT_STRING = /^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+
+function describe(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + "..." : s;
+}
+
+/**
+ * Check one JSON value against a schema column; returns an error `[fieldPath, reason]` or undefined.
+ * NULL is allowed everywhere (the export has no REQUIRED fields).
+ */
+function check(v: unknown, c: ColumnSchema, path: string, repeatedItem = false): [string, string] | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (c.mode === "REPEATED" && !repeatedItem) {
+    if (!Array.isArray(v)) return [path, `expected an array, got ${describe(v)}`];
+    for (let i = 0; i < v.length; i++) {
+      const e = check(v[i], c, `${path}[${i}]`, true);
+      if (e) return e;
+    }
+    return undefined;
+  }
+  switch (c.type) {
+    case "RECORD": {
+      if (typeof v !== "object" || Array.isArray(v)) return [path, `expected an object, got ${describe(v)}`];
+      const o = v as Record<string, unknown>;
+      for (const f of c.fields ?? []) {
+        const e = check(o[f.name], f, `${path}.${f.name}`);
+        if (e) return e;
+      }
+      return undefined;
+    }
+    case "INT64":
+      if (typeof v === "number" ? Number.isInteger(v) : typeof v === "string" && INT_STRING.test(v)) return undefined;
+      return [path, `expected an integer, got ${describe(v)}`];
+    case "FLOAT64":
+    case "NUMERIC":
+      if (typeof v === "number" || (typeof v === "string" && FLOAT_STRING.test(v))) return undefined;
+      return [path, `expected a number, got ${describe(v)}`];
+    case "BOOL":
+      if (typeof v === "boolean" || v === "true" || v === "false") return undefined;
+      return [path, `expected true or false, got ${describe(v)}`];
+    case "STRING":
+      // BigQuery's loader also takes numbers and booleans for STRING columns; so do we.
+      if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return undefined;
+      return [path, `expected a string, got ${describe(v)}`];
+    default:
+      if (typeof v === "string") return undefined;
+      return [path, `expected a string, got ${describe(v)}`];
+  }
+}
+
+const KNOWN = new Set(GA4_EVENTS_SCHEMA.map((c) => c.name));
+const EVENT_DATE = /^[0-9]{8}$/;
+
+/** Validate one parsed line; returns the table suffix (event_date). */
+function validateEvent(o: unknown, file: string, line: number, ignored: Set<string>): string {
+  if (typeof o !== "object" || o === null || Array.isArray(o)) {
+    throw new InputError(file, line, undefined, `expected a JSON object (one event per line), got ${describe(o)}`);
+  }
+  const row = o as Record<string, unknown>;
+  for (const req of ["event_date", "event_timestamp", "event_name"]) {
+    if (row[req] === undefined || row[req] === null) {
+      throw new InputError(file, line, req, "is required and missing");
+    }
+  }
+  for (const c of GA4_EVENTS_SCHEMA) {
+    const e = check(row[c.name], c, c.name);
+    if (e) throw new InputError(file, line, e[0], e[1]);
+  }
+  const date = String(row.event_date);
+  if (!EVENT_DATE.test(date)) throw new InputError(file, line, "event_date", `expected YYYYMMDD, got ${describe(row.event_date)}`);
+  for (const k of Object.keys(row)) if (!KNOWN.has(k)) ignored.add(k);
+  return date;
+}
+
+/**
+ * Import GA4 export NDJSON files. Validation of every file happens before anything is written; the
+ * daily tables are then written in one transaction.
+ */
+export async function importGa4(
+  conn: DuckDBConnection,
+  files: readonly string[],
+  opts: Ga4ImportOptions = {},
+): Promise<Ga4ImportResult> {
+  const schema = opts.schema ?? "ga4_export";
+  const mode = opts.mode ?? "replace";
+  const prefix = opts.intraday ? "events_intraday_" : "events_";
+  const staging = stagingName("ga4");
+  const ignored = new Set<string>();
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(staging)} (_file INTEGER, _line BIGINT, event_date VARCHAR, j VARCHAR)`);
+  try {
+    const appender = await conn.createAppender(staging, "main", "temp");
+    try {
+      for (let fi = 0; fi < files.length; fi++) {
+        const file = files[fi]!;
+        const name = displayName(file);
+        for await (const { line, text } of readLines(file)) {
+          if (text.trim() === "") continue;
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch (e) {
+            throw new InputError(name, line, undefined, `not valid JSON (${(e as Error).message})`);
+          }
+          const date = validateEvent(parsed, name, line, ignored);
+          appender.appendInteger(fi);
+          appender.appendBigInt(BigInt(line));
+          appender.appendVarchar(date);
+          appender.appendVarchar(text);
+          appender.endRow();
+        }
+      }
+    } finally {
+      appender.closeSync();
+    }
+
+    const counts = (
+      await conn.runAndReadAll(`SELECT event_date, count(*) FROM temp.main.${q(staging)} GROUP BY 1 ORDER BY 1`)
+    ).getRows() as [string, bigint][];
+    const rowsByTable: Record<string, number> = {};
+    const statements = [`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`];
+    // Transform once into typed rows; writing each day is then a cheap filter.
+    const typed = staging + "_typed";
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${q(typed)} AS SELECT _file, _line, event_date, CAST(json_transform(j, ${lit(GA4_JSON_STRUCTURE)}) AS ${GA4_EVENT_ROW_TYPE}) AS r FROM temp.main.${q(staging)}`,
+    );
+    for (const [date, n] of counts) {
+      const table = prefix + date;
+      rowsByTable[table] = Number(n);
+      const target = `${q(schema)}.${q(table)}`;
+      statements.push(
+        mode === "replace"
+          ? `CREATE OR REPLACE TABLE ${target} (${GA4_COLUMNS_DDL})`
+          : `CREATE TABLE IF NOT EXISTS ${target} (${GA4_COLUMNS_DDL})`,
+        `INSERT INTO ${target} BY NAME SELECT unnest(r) FROM temp.main.${q(typed)} WHERE event_date = ${lit(date)} ORDER BY _file, _line`,
+      );
+    }
+    try {
+      await inTransaction(conn, statements);
+    } finally {
+      await dropTemp(conn, typed);
+    }
+    for (const b of GA4_BOOKKEEPING_FIELDS) ignored.delete(b);
+    const tables = Object.keys(rowsByTable).map((t) => `${schema}.${t}`);
+    return {
+      tables,
+      rowsByTable,
+      rows: Object.values(rowsByTable).reduce((a, b) => a + b, 0),
+      ignoredFields: [...ignored].sort(),
+    };
+  } finally {
+    await dropTemp(conn, staging);
+  }
+}

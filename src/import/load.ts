@@ -1,0 +1,213 @@
+/**
+ * The loading pattern every importer follows, so that a failed import never leaves a half-written table:
+ * 1. stream the file, check its syntax in JS and append raw text into a connection-local TEMP staging
+ *    table (`_line` + VARCHAR columns);
+ * 2. validate types with DuckDB's own casts in one scan, reporting the first bad line and field;
+ * 3. swap the typed rows into the target tables in one transaction (all tables or none).
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { InputError } from "../util/errors.ts";
+
+/** Quote a DuckDB identifier. */
+export function q(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+/** A DuckDB string literal. */
+export function lit(value: string): string {
+  return "'" + value.replace(/'/g, "''") + "'";
+}
+
+let stagingCounter = 0;
+
+/** A fresh name for a TEMP staging table (connection-local, dropped by the importer). */
+export function stagingName(prefix: string): string {
+  stagingCounter++;
+  return `fc_${prefix}_${process.pid}_${stagingCounter}`;
+}
+
+export interface StagedRow {
+  line: number;
+  values: (string | null)[];
+}
+
+/**
+ * Create `temp.<name>(_line BIGINT, <columns> VARCHAR)` and append rows. Returns the row count.
+ * `extra` columns may be given with their own DuckDB type (values appended as VARCHAR and cast).
+ */
+export async function stageRows(
+  conn: DuckDBConnection,
+  name: string,
+  columns: readonly string[],
+  rows: AsyncIterable<StagedRow>,
+): Promise<number> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(name)} (_line BIGINT, ${columns.map((c) => `${q(c)} VARCHAR`).join(", ")})`);
+  const appender = await conn.createAppender(name, "main", "temp");
+  let count = 0;
+  try {
+    for await (const row of rows) {
+      appender.appendBigInt(BigInt(row.line));
+      for (const v of row.values) {
+        if (v === null) appender.appendNull();
+        else appender.appendVarchar(v);
+      }
+      appender.endRow();
+      count++;
+    }
+  } finally {
+    appender.closeSync();
+  }
+  return count;
+}
+
+export async function dropTemp(conn: DuckDBConnection, name: string): Promise<void> {
+  try {
+    await conn.run(`DROP TABLE IF EXISTS temp.main.${q(name)}`);
+  } catch {
+    // the connection may already be closed; the TEMP table dies with it.
+  }
+}
+
+/** Target column types of source tables (DuckDB names). */
+export type SourceType = "VARCHAR" | "DOUBLE" | "BIGINT" | "BOOLEAN" | "DATE" | "TIMESTAMP";
+
+const TRUE_WORDS = ["true", "t", "yes", "y", "1"];
+const FALSE_WORDS = ["false", "f", "no", "n", "0"];
+
+/**
+ * The SQL expression converting VARCHAR `x` to `type`; NULL where `x` does not parse.
+ * Timestamps with an offset (`Z`, `+02:00`) are converted to UTC; naive ones are taken as UTC.
+ */
+export function convertSql(x: string, type: SourceType): string {
+  const t = `trim(${x})`;
+  switch (type) {
+    case "VARCHAR":
+      return x;
+    case "DOUBLE":
+      return `TRY_CAST(${t} AS DOUBLE)`;
+    case "BIGINT":
+      return `CASE WHEN regexp_full_match(${t}, '[+-]?[0-9]+') THEN TRY_CAST(${t} AS BIGINT) END`;
+    case "BOOLEAN":
+      return `CASE WHEN lower(${t}) IN (${TRUE_WORDS.map(lit).join(", ")}) THEN TRUE WHEN lower(${t}) IN (${FALSE_WORDS.map(lit).join(", ")}) THEN FALSE END`;
+    case "DATE":
+      return `COALESCE(TRY_CAST(${t} AS DATE), CASE WHEN regexp_full_match(${t}, '[0-9]{8}') THEN TRY_CAST(TRY_STRPTIME(${t}, '%Y%m%d') AS DATE) END)`;
+    case "TIMESTAMP":
+      return `CASE WHEN regexp_matches(${t}, '[0-9]:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)? ?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$') THEN timezone('UTC', TRY_CAST(${t} AS TIMESTAMPTZ)) ELSE TRY_CAST(${t} AS TIMESTAMP) END`;
+  }
+}
+
+const EXPECTED: Record<SourceType, string> = {
+  VARCHAR: "text",
+  DOUBLE: "a number",
+  BIGINT: "an integer",
+  BOOLEAN: "a boolean (true/false, yes/no, 1/0)",
+  DATE: "a date (YYYY-MM-DD)",
+  TIMESTAMP: "a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff], optionally with Z or ±HH:MM)",
+};
+
+export interface ColumnCheck {
+  /** Column of the staging table. */
+  column: string;
+  /** Name shown in errors (the file's header). */
+  field: string;
+  type: SourceType;
+  /** The value may not be NULL/empty. */
+  required?: boolean;
+  /** The value may not be negative (numbers). */
+  nonNegative?: boolean;
+}
+
+/**
+ * Validate staged values in one scan; throw an InputError for the first bad line (ties: the first
+ * check in `checks` order).
+ */
+export async function validateStaged(
+  conn: DuckDBConnection,
+  staging: string,
+  file: string,
+  checks: readonly ColumnCheck[],
+): Promise<void> {
+  const conds: { check: ColumnCheck; sql: string; reason: (v: string | null) => string }[] = [];
+  for (const c of checks) {
+    const col = q(c.column);
+    if (c.required) {
+      conds.push({ check: c, sql: `${col} IS NULL OR trim(${col}) = ''`, reason: () => "a value is required here" });
+    }
+    if (c.type !== "VARCHAR") {
+      conds.push({
+        check: c,
+        sql: `${col} IS NOT NULL AND trim(${col}) <> '' AND ${convertSql(col, c.type)} IS NULL`,
+        reason: (v) => `expected ${EXPECTED[c.type]}, got ${JSON.stringify(v)}`,
+      });
+    }
+    if (c.nonNegative) {
+      conds.push({
+        check: c,
+        sql: `${convertSql(col, c.type)} < 0`,
+        reason: (v) => `must not be negative, got ${JSON.stringify(v)}`,
+      });
+    }
+  }
+  if (conds.length === 0) return;
+  const sql = `SELECT ${conds.map((c, i) => `min(CASE WHEN ${c.sql} THEN _line END) AS b${i}`).join(", ")} FROM temp.main.${q(staging)}`;
+  const row = (await conn.runAndReadAll(sql)).getRows()[0] ?? [];
+  let best = -1;
+  let bestLine = Infinity;
+  row.forEach((v, i) => {
+    if (v !== null && Number(v) < bestLine) {
+      bestLine = Number(v);
+      best = i;
+    }
+  });
+  if (best < 0) return;
+  const bad = conds[best]!;
+  const valueRows = (
+    await conn.runAndReadAll(
+      `SELECT ${q(bad.check.column)} FROM temp.main.${q(staging)} WHERE _line = ${bestLine} LIMIT 1`,
+    )
+  ).getRows();
+  const value = (valueRows[0]?.[0] ?? null) as string | null;
+  throw new InputError(file, bestLine, bad.check.field, bad.reason(value));
+}
+
+/**
+ * Run statements in one transaction: all take effect or none. A failure rolls back and rethrows.
+ */
+export async function inTransaction(conn: DuckDBConnection, statements: readonly string[]): Promise<void> {
+  await conn.run("BEGIN TRANSACTION");
+  try {
+    for (const s of statements) await conn.run(s);
+    await conn.run("COMMIT");
+  } catch (e) {
+    await conn.run("ROLLBACK").catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function tableExists(conn: DuckDBConnection, schema: string, table: string): Promise<boolean> {
+  const r = await conn.runAndReadAll(
+    `SELECT 1 FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = ${lit(schema)} AND table_name = ${lit(table)}`,
+  );
+  return r.getRows().length > 0;
+}
+
+export type ImportMode = "replace" | "append";
+
+/**
+ * Statements that put `selectSql`'s rows into `schema.table` with columns `ddl`:
+ * replace → CREATE OR REPLACE; append → CREATE IF NOT EXISTS + INSERT BY NAME.
+ */
+export function writeStatements(
+  schema: string,
+  table: string,
+  ddl: string,
+  selectSql: string,
+  mode: ImportMode,
+): string[] {
+  const target = `${q(schema)}.${q(table)}`;
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${q(schema)}`,
+    mode === "replace" ? `CREATE OR REPLACE TABLE ${target} (${ddl})` : `CREATE TABLE IF NOT EXISTS ${target} (${ddl})`,
+    `INSERT INTO ${target} BY NAME ${selectSql}`,
+  ];
+}

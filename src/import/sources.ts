@@ -1,0 +1,523 @@
+/**
+ * Import local CSV / NDJSON files into the source tables of the sources schema (default
+ * `funnelcredit_sources`): crm_transactions, custom_events, costs, leads, channel_paths_import.
+ *
+ * Column names in files are normalised to snake_case (`Transaction ID` → `transaction_id`) before they are
+ * matched. Empty CSV fields are NULL. Timestamps without an offset are taken as UTC.
+ * `custom_events` keeps every column as raw STRING: the warehouse staging model validates and quarantines bad
+ * rows; this importer only rejects what is not CSV/JSON at all.
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { InputError } from "../util/errors.ts";
+import { displayName, readCsv, readLines, snakeCase, assertReadable } from "./read.ts";
+import {
+  convertSql,
+  dropTemp,
+  inTransaction,
+  lit,
+  q,
+  stageRows,
+  stagingName,
+  validateStaged,
+  writeStatements,
+  type ColumnCheck,
+  type ImportMode,
+  type SourceType,
+  type StagedRow,
+} from "./load.ts";
+
+export type SourceKind = "transactions" | "custom_events" | "costs" | "leads" | "paths";
+
+export interface SourceImportOptions {
+  /** DuckDB schema (BigQuery dataset) of the source tables. Default `funnelcredit_sources`. */
+  schema?: string;
+  /** replace (default): the table is swapped for the file's rows; append: rows are added. */
+  mode?: ImportMode;
+  /** Default: from the extension (.csv/.tsv → csv, .ndjson/.jsonl/.json → ndjson; `.gz` allowed). */
+  format?: "csv" | "ndjson";
+  /** CSV delimiter; default: guessed from the header (`,` `;` TAB `|`). */
+  delimiter?: string;
+  /** Drop columns that are not part of the table instead of failing. Default false. */
+  ignoreUnknownColumns?: boolean;
+  /** Values read as NULL besides the empty string. Default none (leads: `["Select"]`). */
+  nullValues?: string[];
+}
+
+export interface LeadsImportOptions extends SourceImportOptions {
+  /** Column holding the lead's unique id (file name or snake_case), e.g. `"Prospect ID"`. */
+  idColumn: string;
+  /** 0/1 (or true/false, yes/no) outcome column, e.g. `"Converted"`. */
+  labelColumn: string;
+  /** Column with the lead's creation time; absent → created_at is NULL (unless synthesised). */
+  createdAtColumn?: string;
+  /** Column with the conversion time; absent → converted_at is NULL. */
+  convertedAtColumn?: string;
+  /** Default: a column named `user_id` if there is one. */
+  userIdColumn?: string;
+  /** Default: a column named `client_id` if there is one. */
+  clientIdColumn?: string;
+  /** Columns to leave out (e.g. sales-team fields that leak the outcome). */
+  exclude?: string[];
+  /**
+   * Files without a date column (X Education's Leads.csv): only when asked, created_at is spread evenly
+   * from `start` to `end` in ascending order of `orderColumn` (e.g. `"Lead Number"`). Synthetic: say so in reports.
+   */
+  synthesiseCreatedAt?: { orderColumn: string; start: string; end: string };
+}
+
+export interface SourceImportResult {
+  /** `schema.table` written. */
+  table: string;
+  /** Rows read from the file (and written). */
+  rows: number;
+  /** Columns of the table after the import, with their DuckDB types. */
+  columns: { name: string; type: string }[];
+}
+
+interface SpecColumn {
+  name: string;
+  type: SourceType;
+  /** The file must have this column. */
+  requiredColumn?: boolean;
+  /** Every row must have a value. */
+  requiredValue?: boolean;
+  nonNegative?: boolean;
+  /** Other accepted names (snake_case). */
+  aliases?: string[];
+}
+
+interface SourceSpec {
+  table: string;
+  columns: SpecColumn[];
+}
+
+/** The fixed source tables. Their columns are a contract with definitions/sources. */
+export const SOURCE_SPECS: Readonly<Record<Exclude<SourceKind, "leads">, SourceSpec>> = {
+  transactions: {
+    table: "crm_transactions",
+    columns: [
+      { name: "transaction_id", type: "VARCHAR", requiredColumn: true, requiredValue: true },
+      { name: "user_id", type: "VARCHAR" },
+      { name: "client_id", type: "VARCHAR" },
+      { name: "transaction_created", type: "TIMESTAMP", requiredColumn: true, requiredValue: true },
+      { name: "transaction_status", type: "VARCHAR" },
+      { name: "transaction_revenue", type: "DOUBLE", requiredColumn: true },
+      { name: "transaction_region", type: "VARCHAR" },
+    ],
+  },
+  custom_events: {
+    table: "custom_events",
+    columns: [
+      { name: "name", type: "VARCHAR", requiredColumn: true },
+      { name: "category", type: "VARCHAR" },
+      { name: "time", type: "VARCHAR", requiredColumn: true },
+      { name: "user_id", type: "VARCHAR" },
+      { name: "client_id", type: "VARCHAR" },
+      { name: "transaction_id", type: "VARCHAR" },
+      { name: "revenue", type: "VARCHAR" },
+      { name: "cost", type: "VARCHAR" },
+      { name: "utm_source", type: "VARCHAR" },
+      { name: "utm_medium", type: "VARCHAR" },
+      { name: "utm_campaign", type: "VARCHAR" },
+      { name: "utm_term", type: "VARCHAR" },
+      { name: "utm_content", type: "VARCHAR" },
+      { name: "geo_region", type: "VARCHAR" },
+    ],
+  },
+  costs: {
+    table: "costs",
+    columns: [
+      { name: "date", type: "DATE", requiredColumn: true, requiredValue: true },
+      { name: "source", type: "VARCHAR", requiredColumn: true },
+      { name: "medium", type: "VARCHAR", requiredColumn: true },
+      { name: "campaign", type: "VARCHAR" },
+      { name: "cost", type: "DOUBLE", requiredColumn: true, requiredValue: true, nonNegative: true },
+      { name: "clicks", type: "BIGINT", nonNegative: true },
+      { name: "impressions", type: "BIGINT", nonNegative: true },
+    ],
+  },
+  paths: {
+    table: "channel_paths_import",
+    columns: [
+      { name: "path", type: "VARCHAR", requiredColumn: true, requiredValue: true },
+      { name: "total_conversions", type: "DOUBLE", requiredColumn: true, requiredValue: true, nonNegative: true },
+      { name: "total_conversion_value", type: "DOUBLE", nonNegative: true },
+      { name: "total_null", type: "DOUBLE", nonNegative: true },
+    ],
+  },
+};
+
+/** Column DDL of a fixed source table (for other modules creating empty tables). */
+export function sourceTableDdl(kind: Exclude<SourceKind, "leads">): string {
+  return SOURCE_SPECS[kind].columns.map((c) => `${q(c.name)} ${c.type}`).join(", ");
+}
+
+function fileFormat(file: string, format: "csv" | "ndjson" | undefined): "csv" | "ndjson" {
+  if (format) return format;
+  const f = file.toLowerCase().replace(/\.gz$/, "");
+  if (f.endsWith(".csv") || f.endsWith(".tsv") || f.endsWith(".txt")) return "csv";
+  if (f.endsWith(".ndjson") || f.endsWith(".jsonl") || f.endsWith(".json")) return "ndjson";
+  throw new InputError(displayName(file), undefined, undefined, "cannot tell CSV from NDJSON by the extension; pass format");
+}
+
+/** A file read as named columns: `names` are snake_case, `original` as written in the file. */
+interface Tabular {
+  names: string[];
+  original: string[];
+  rows: () => AsyncIterable<StagedRow>;
+}
+
+function normaliseHeader(file: string, original: string[]): string[] {
+  const names = original.map(snakeCase);
+  const seen = new Map<string, number>();
+  names.forEach((n, i) => {
+    if (n === "") throw new InputError(file, 1, `column ${i + 1}`, "the header has an empty column name");
+    const prev = seen.get(n);
+    if (prev !== undefined) {
+      throw new InputError(file, 1, original[i], `gives the same column name "${n}" as "${original[prev]}"`);
+    }
+    seen.set(n, i);
+  });
+  return names;
+}
+
+async function openCsv(file: string, opts: SourceImportOptions, nullValues: Set<string>): Promise<Tabular> {
+  const name = displayName(file);
+  const it = readCsv(file, { delimiter: opts.delimiter })[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) throw new InputError(name, 1, undefined, "the file is empty (expected a header line)");
+  const original = first.value.fields.map((f) => f.trim());
+  const names = normaliseHeader(name, original);
+  let used = false;
+  return {
+    names,
+    original,
+    rows: async function* () {
+      if (used) throw new Error("CSV rows can be read once");
+      used = true;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        const { line, fields } = r.value;
+        if (fields.length !== names.length) {
+          throw new InputError(
+            name,
+            line,
+            fields.length > names.length ? `column ${names.length + 1}` : original[fields.length],
+            `expected ${names.length} fields like the header, got ${fields.length}`,
+          );
+        }
+        yield { line, values: fields.map((v) => (v === "" || nullValues.has(v) ? null : v)) };
+      }
+    },
+  };
+}
+
+function scalarText(v: unknown): string | null | undefined {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return undefined;
+}
+
+async function* ndjsonObjects(file: string): AsyncGenerator<{ line: number; obj: Record<string, unknown> }> {
+  const name = displayName(file);
+  for await (const { line, text } of readLines(file)) {
+    if (text.trim() === "") continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new InputError(name, line, undefined, `not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new InputError(name, line, undefined, "expected a JSON object per line");
+    }
+    yield { line, obj: parsed as Record<string, unknown> };
+  }
+}
+
+/** NDJSON as a table; `columns` given (fixed kinds) or collected from all keys in a first pass (leads). */
+async function openNdjson(
+  file: string,
+  columns: string[] | undefined,
+  nullValues: Set<string>,
+  onUnknownKey: (key: string, line: number) => void,
+): Promise<Tabular> {
+  const name = displayName(file);
+  await assertReadable(file);
+  let original = columns;
+  if (!original) {
+    const keys = new Set<string>();
+    for await (const { obj } of ndjsonObjects(file)) for (const k of Object.keys(obj)) keys.add(k);
+    original = [...keys];
+  }
+  const cols = original;
+  const names = normaliseHeader(name, cols);
+  const index = new Map(names.map((n, i) => [n, i]));
+  return {
+    names,
+    original: cols,
+    rows: async function* () {
+      for await (const { line, obj } of ndjsonObjects(file)) {
+        const values: (string | null)[] = new Array(names.length).fill(null);
+        for (const [k, v] of Object.entries(obj)) {
+          const i = index.get(snakeCase(k));
+          if (i === undefined) {
+            onUnknownKey(k, line);
+            continue;
+          }
+          const s = scalarText(v);
+          if (s === undefined) throw new InputError(name, line, k, `expected a string, number or boolean, got ${JSON.stringify(v).slice(0, 60)}`);
+          values[i] = s === null || s === "" || nullValues.has(s) ? null : s;
+        }
+        yield { line, values };
+      }
+    },
+  };
+}
+
+async function openFile(
+  file: string,
+  opts: SourceImportOptions,
+  fixed: { columns: string[]; table: string } | undefined,
+  nullValues: Set<string>,
+): Promise<Tabular> {
+  if (fileFormat(file, opts.format) === "csv") return openCsv(file, opts, nullValues);
+  const name = displayName(file);
+  return openNdjson(file, fixed?.columns, nullValues, (key, line) => {
+    if (fixed && !opts.ignoreUnknownColumns) {
+      throw new InputError(name, line, key, `is not a column of ${fixed.table} (columns: ${fixed.columns.join(", ")}); pass ignoreUnknownColumns to drop it`);
+    }
+  });
+}
+
+async function describeTable(conn: DuckDBConnection, schema: string, table: string): Promise<{ name: string; type: string }[]> {
+  const r = await conn.runAndReadAll(
+    `SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = current_database() AND table_schema = ${lit(schema)} AND table_name = ${lit(table)} ORDER BY ordinal_position`,
+  );
+  return (r.getRows() as [string, string][]).map(([name, type]) => ({ name, type }));
+}
+
+/** Import a fixed-schema source file (everything but leads). */
+async function importFixed(
+  conn: DuckDBConnection,
+  kind: Exclude<SourceKind, "leads">,
+  file: string,
+  opts: SourceImportOptions,
+  rowsOverride?: { names: string[]; original: string[]; rows: () => AsyncIterable<StagedRow> },
+): Promise<SourceImportResult> {
+  const spec = SOURCE_SPECS[kind];
+  const schema = opts.schema ?? "funnelcredit_sources";
+  const mode = opts.mode ?? "replace";
+  const name = displayName(file);
+  const nullValues = new Set(opts.nullValues ?? []);
+  const isNdjson = !rowsOverride && fileFormat(file, opts.format) === "ndjson";
+  const tab =
+    rowsOverride ??
+    (await openFile(file, opts, { columns: spec.columns.map((c) => c.name), table: spec.table }, nullValues));
+
+  // Header-level checks: required columns present, no unknown columns.
+  const colOf = new Map<string, number>();
+  tab.names.forEach((n, i) => {
+    const target = spec.columns.find((c) => c.name === n || c.aliases?.includes(n));
+    if (target) colOf.set(target.name, i);
+    else if (!opts.ignoreUnknownColumns) {
+      throw new InputError(
+        name,
+        1,
+        tab.original[i],
+        `is not a column of ${spec.table} (columns: ${spec.columns.map((c) => c.name).join(", ")}); pass ignoreUnknownColumns to drop it`,
+      );
+    }
+  });
+  if (!isNdjson) {
+    for (const c of spec.columns) {
+      if (c.requiredColumn && !colOf.has(c.name)) {
+        throw new InputError(name, 1, c.name, `the header has no column "${c.name}" (header: ${tab.original.join(", ")})`);
+      }
+    }
+  }
+
+  const staging = stagingName(kind);
+  try {
+    const count = await stageRows(conn, staging, tab.names, tab.rows());
+    const checks: ColumnCheck[] = [];
+    for (const c of spec.columns) {
+      const i = colOf.get(c.name);
+      if (i === undefined) continue;
+      checks.push({
+        column: tab.names[i]!,
+        field: tab.original[i]!,
+        type: c.type,
+        required: c.requiredValue,
+        nonNegative: c.nonNegative,
+      });
+    }
+    await validateStaged(conn, staging, name, checks);
+
+    const select = spec.columns.map((c) => {
+      const i = colOf.get(c.name);
+      const expr = i === undefined ? `NULL` : convertSql(q(tab.names[i]!), c.type);
+      return `CAST(${expr} AS ${c.type}) AS ${q(c.name)}`;
+    });
+    await inTransaction(
+      conn,
+      writeStatements(schema, spec.table, sourceTableDdl(kind), `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, mode),
+    );
+    return { table: `${schema}.${spec.table}`, rows: count, columns: await describeTable(conn, schema, spec.table) };
+  } finally {
+    await dropTemp(conn, staging);
+  }
+}
+
+/** Leads: fixed key columns plus every other column typed automatically. */
+async function importLeads(conn: DuckDBConnection, file: string, opts: LeadsImportOptions): Promise<SourceImportResult> {
+  const schema = opts.schema ?? "funnelcredit_sources";
+  const mode = opts.mode ?? "replace";
+  const name = displayName(file);
+  const nullValues = new Set(opts.nullValues ?? ["Select"]);
+  const tab = await openFile(file, opts, undefined, nullValues);
+  const index = new Map(tab.names.map((n, i) => [n, i]));
+  const resolve = (option: string, col: string | undefined): string | undefined => {
+    if (col === undefined) return undefined;
+    const n = snakeCase(col);
+    if (!index.has(n)) {
+      throw new InputError(name, 1, col, `${option}: no such column (columns: ${tab.original.join(", ")})`);
+    }
+    return n;
+  };
+  const id = resolve("idColumn", opts.idColumn)!;
+  const label = resolve("labelColumn", opts.labelColumn)!;
+  const createdAt = resolve("createdAtColumn", opts.createdAtColumn);
+  const convertedAt = resolve("convertedAtColumn", opts.convertedAtColumn);
+  const userId = resolve("userIdColumn", opts.userIdColumn ?? (index.has("user_id") ? "user_id" : undefined));
+  const clientId = resolve("clientIdColumn", opts.clientIdColumn ?? (index.has("client_id") ? "client_id" : undefined));
+  const order = resolve("synthesiseCreatedAt.orderColumn", opts.synthesiseCreatedAt?.orderColumn);
+  const excluded = new Set((opts.exclude ?? []).map((c) => resolve("exclude", c)!));
+  const mapped = new Set([id, label, createdAt, convertedAt, userId, clientId].filter((x): x is string => !!x));
+  const fixed = ["lead_id", "created_at", "converted_at", "converted", "user_id", "client_id"];
+  const extras = tab.names.filter((n) => !mapped.has(n) && !excluded.has(n));
+  for (const e of extras) {
+    if (fixed.includes(e)) {
+      throw new InputError(name, 1, tab.original[index.get(e)!], `collides with the leads column "${e}"; map it with an option or exclude it`);
+    }
+  }
+  const field = (n: string): string => tab.original[index.get(n)!]!;
+
+  const staging = stagingName("leads");
+  try {
+    const count = await stageRows(conn, staging, tab.names, tab.rows());
+    const checks: ColumnCheck[] = [
+      { column: id, field: field(id), type: "VARCHAR", required: true },
+      { column: label, field: field(label), type: "BOOLEAN" },
+    ];
+    if (createdAt) checks.push({ column: createdAt, field: field(createdAt), type: "TIMESTAMP" });
+    if (convertedAt) checks.push({ column: convertedAt, field: field(convertedAt), type: "TIMESTAMP" });
+    if (order) checks.push({ column: order, field: field(order), type: "DOUBLE", required: true });
+    await validateStaged(conn, staging, name, checks);
+    const dup = (
+      await conn.runAndReadAll(
+        `SELECT _line, ${q(id)} FROM (SELECT _line, ${q(id)}, row_number() OVER (PARTITION BY ${q(id)} ORDER BY _line) AS n FROM temp.main.${q(staging)}) WHERE n = 2 ORDER BY _line LIMIT 1`,
+      )
+    ).getRows()[0];
+    if (dup) throw new InputError(name, Number(dup[0]), field(id), `duplicate lead id ${JSON.stringify(dup[1])}`);
+
+    // Infer each extra column's type: integer, number, yes/no boolean, else categorical text.
+    const types = new Map<string, SourceType>();
+    if (extras.length > 0) {
+      const parts = extras.flatMap((e) => {
+        const c = q(e);
+        return [
+          `count(${c})`,
+          `count(${convertSql(c, "BIGINT")})`,
+          `count(${convertSql(c, "DOUBLE")})`,
+          `count(CASE WHEN lower(trim(${c})) IN ('yes', 'no', 'true', 'false') THEN 1 END)`,
+        ];
+      });
+      const r = (await conn.runAndReadAll(`SELECT ${parts.join(", ")} FROM temp.main.${q(staging)}`)).getRows()[0]!;
+      extras.forEach((e, i) => {
+        const [n, ints, nums, bools] = [4 * i, 4 * i + 1, 4 * i + 2, 4 * i + 3].map((k) => Number(r[k]));
+        types.set(e, n === 0 ? "VARCHAR" : ints === n ? "BIGINT" : nums === n ? "DOUBLE" : bools === n ? "BOOLEAN" : "VARCHAR");
+      });
+    }
+
+    let createdExpr = createdAt ? convertSql(q(createdAt), "TIMESTAMP") : "NULL";
+    if (!createdAt && opts.synthesiseCreatedAt && order) {
+      const { start, end } = opts.synthesiseCreatedAt;
+      createdExpr = `make_timestamp(CAST(epoch_us(TIMESTAMP ${lit(start)}) + (row_number() OVER (ORDER BY ${convertSql(q(order), "DOUBLE")}, _line) - 1) * (epoch_us(TIMESTAMP ${lit(end)}) - epoch_us(TIMESTAMP ${lit(start)})) / greatest(count(*) OVER () - 1, 1) AS BIGINT))`;
+    }
+    const select = [
+      `CAST(${q(id)} AS VARCHAR) AS lead_id`,
+      `CAST(${createdExpr} AS TIMESTAMP) AS created_at`,
+      `CAST(${convertedAt ? convertSql(q(convertedAt), "TIMESTAMP") : "NULL"} AS TIMESTAMP) AS converted_at`,
+      `CAST(${convertSql(q(label), "BOOLEAN")} AS BOOLEAN) AS converted`,
+      `CAST(${userId ? q(userId) : "NULL"} AS VARCHAR) AS user_id`,
+      `CAST(${clientId ? q(clientId) : "NULL"} AS VARCHAR) AS client_id`,
+      ...extras.map((e) => `CAST(${convertSql(q(e), types.get(e)!)} AS ${types.get(e)!}) AS ${q(e)}`),
+    ];
+    const ddl = [
+      "lead_id VARCHAR",
+      "created_at TIMESTAMP",
+      "converted_at TIMESTAMP",
+      "converted BOOLEAN",
+      "user_id VARCHAR",
+      "client_id VARCHAR",
+      ...extras.map((e) => `${q(e)} ${types.get(e)!}`),
+    ].join(", ");
+    await inTransaction(
+      conn,
+      writeStatements(schema, "leads", ddl, `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, mode),
+    );
+    return { table: `${schema}.leads`, rows: count, columns: await describeTable(conn, schema, "leads") };
+  } finally {
+    await dropTemp(conn, staging);
+  }
+}
+
+/**
+ * Import one CSV or NDJSON file into a source table. Validation happens before anything is written; the
+ * table is written in one transaction, so a failed import leaves the previous table intact.
+ */
+export function importCsvOrNdjson(
+  conn: DuckDBConnection,
+  kind: "leads",
+  file: string,
+  opts: LeadsImportOptions,
+): Promise<SourceImportResult>;
+export function importCsvOrNdjson(
+  conn: DuckDBConnection,
+  kind: Exclude<SourceKind, "leads">,
+  file: string,
+  opts?: SourceImportOptions,
+): Promise<SourceImportResult>;
+export async function importCsvOrNdjson(
+  conn: DuckDBConnection,
+  kind: SourceKind,
+  file: string,
+  opts: SourceImportOptions | LeadsImportOptions = {},
+): Promise<SourceImportResult> {
+  if (kind === "leads") {
+    const o = opts as Partial<LeadsImportOptions>;
+    if (!o.idColumn || !o.labelColumn) {
+      throw new InputError(displayName(file), undefined, undefined, "leads import needs the idColumn and labelColumn options");
+    }
+    return importLeads(conn, file, opts as LeadsImportOptions);
+  }
+  if (!(kind in SOURCE_SPECS)) {
+    throw new InputError(displayName(file), undefined, undefined, `unknown import kind "${String(kind)}"; use transactions, custom_events, costs, leads or paths`);
+  }
+  return importFixed(conn, kind, file, opts);
+}
+
+/** @internal Used by importers of other layouts (DP6) that produce custom_events rows. */
+export function importRowsAsSource(
+  conn: DuckDBConnection,
+  kind: Exclude<SourceKind, "leads">,
+  file: string,
+  names: string[],
+  rows: () => AsyncIterable<StagedRow>,
+  opts: SourceImportOptions = {},
+): Promise<SourceImportResult> {
+  return importFixed(conn, kind, file, opts, { names, original: names, rows });
+}

@@ -1,0 +1,49 @@
+/**
+ * A TypeScript job: reads aggregates, fits a model, writes model/credit tables back.
+ * It declares what it reads and writes by table name; the runner matches those names to the
+ * compiled graph (downstream SQLX declares a job's output as a `declaration`), so SQL → job → SQL
+ * runs in dependency order.
+ */
+import type { Engine, Row, ColumnSchema, Target } from "../engines/engine.ts";
+import type { Settings } from "../config/settings.ts";
+import type { Logger } from "../util/logger.ts";
+import type { ArtifactStore } from "../artifacts/store.ts";
+
+export interface JobContext {
+  engine: Engine;
+  settings: Settings;
+  runId: string;
+  logger: Logger;
+  artifacts: ArtifactStore;
+  /** The clock, injected for determinism in tests. */
+  now(): Date;
+  /** The full target of a table the job declared (in reads or writes). */
+  target(tableName: string): Target;
+  /** `project.dataset.table` in backticks, for the job's GoogleSQL. */
+  ref(tableName: string): string;
+  /** Read rows with GoogleSQL (aggregates only: jobs never read raw events). */
+  query(sql: string): Promise<Row[]>;
+  /** Write a declared output table atomically. */
+  write(tableName: string, schema: ColumnSchema[], rows: Row[], mode?: "replace" | "append"): Promise<number>;
+  /** Progress note for long fits. */
+  progress(note: string): void;
+  /** Warnings shown in the run summary and report. */
+  warn(message: string): void;
+}
+
+export interface JobResult {
+  /** Rows written in total. */
+  rows: number;
+  /** Small figures for the run record (AUC, iterations…). */
+  metrics?: Record<string, number | string | boolean>;
+}
+
+export interface JobDefinition {
+  /** Action name, e.g. "channel_markov". */
+  name: string;
+  description: string;
+  reads: string[];
+  writes: string[];
+  tags?: string[];
+  run(ctx: JobContext): Promise<JobResult>;
+}

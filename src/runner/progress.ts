@@ -1,0 +1,59 @@
+/**
+ * The one progress display: on a terminal a single line redrawn in place (actions done/total,
+ * current action, elapsed); otherwise (CI, --json) one line per event through the logger.
+ */
+import type { Logger } from "../util/logger.ts";
+
+export interface Progress {
+  start(total: number): void;
+  actionStarted(name: string): void;
+  actionFinished(name: string, status: string, ms: number): void;
+  note(text: string): void;
+  finish(): void;
+}
+
+export function createProgress(logger: Logger, opts: { tty?: boolean } = {}): Progress {
+  const tty = opts.tty ?? (!logger.json && !!process.stderr.isTTY);
+  let total = 0;
+  let done = 0;
+  let current = "";
+  let started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const draw = (): void => {
+    if (!tty) return;
+    const s = ((Date.now() - started) / 1000).toFixed(1);
+    process.stderr.write(`\r\x1b[K[${done}/${total}] ${current} ${s}s`);
+  };
+  return {
+    start(n) {
+      total = n;
+      done = 0;
+      started = Date.now();
+      if (tty) timer = setInterval(draw, 250);
+    },
+    actionStarted(name) {
+      current = name;
+      if (tty) draw();
+      else logger.debug(`started ${name}`, { event: "action_started", action: name });
+    },
+    actionFinished(name, status, ms) {
+      done++;
+      if (tty) {
+        process.stderr.write(`\r\x1b[K`);
+        logger.info(`${status === "succeeded" ? "✓" : status === "skipped" ? "-" : status === "warning" ? "!" : status === "dry_run" ? "·" : "✗"} ${name} (${(ms / 1000).toFixed(1)}s)`);
+        draw();
+      } else {
+        logger.info(`[${done}/${total}] ${status} ${name} ${(ms / 1000).toFixed(1)}s`, { event: "action_finished", action: name, status, ms });
+      }
+    },
+    note(text) {
+      if (tty) { current = text; draw(); } else logger.debug(text, { event: "note" });
+    },
+    finish() {
+      if (timer) clearInterval(timer);
+      if (tty) process.stderr.write(`\r\x1b[K`);
+    },
+  };
+}
+
+export const silentProgress: Progress = { start() {}, actionStarted() {}, actionFinished() {}, note() {}, finish() {} };

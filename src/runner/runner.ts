@@ -1,0 +1,225 @@
+/**
+ * The runner: a function of (graph, engine, selection) → run record (after Dataform's own).
+ * It never throws for a failed action: the action is recorded as failed, its dependents as
+ * skipped, and the CLI turns the record into an exit code.
+ */
+import { randomUUID } from "node:crypto";
+import type { Engine, Target } from "../engines/engine.ts";
+import { qualified } from "../engines/engine.ts";
+import type { Action, Graph } from "../compile/graph.ts";
+import { select, topoLevels, type Selection } from "../dag/dag.ts";
+import type { Settings } from "../config/settings.ts";
+import { Logger, quietLogger } from "../util/logger.ts";
+import type { ArtifactStore } from "../artifacts/store.ts";
+import type { JobContext } from "./job.ts";
+import { createProgress, silentProgress, type Progress } from "./progress.ts";
+import {
+  assertionCountQuery,
+  assertionSampleQuery,
+  createTableStatement,
+  createViewStatement,
+  incrementalStatement,
+  replacePartitionsStatements,
+} from "./statements.ts";
+import { RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
+
+export interface RunOptions {
+  graph: Graph;
+  engine: Engine;
+  settings: Settings;
+  artifacts: ArtifactStore;
+  selection?: Selection;
+  fullRefresh?: boolean;
+  dryRun?: boolean;
+  runId?: string;
+  logger?: Logger;
+  progress?: Progress;
+  now?: () => Date;
+  /** Actions to skip because an earlier run (resumed) already did them. */
+  alreadySucceeded?: Set<string>;
+  /** Actions run at once where the engine allows it. */
+  concurrency?: number;
+  /** Write rows to the run-history table (default true; off for dry runs). */
+  recordHistory?: boolean;
+}
+
+export function newRunId(now: Date = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function runGraph(opts: RunOptions): Promise<RunRecord> {
+  const { graph, engine } = opts;
+  const now = opts.now ?? (() => new Date());
+  const logger = opts.logger ?? quietLogger;
+  const progress = opts.progress ?? (opts.logger ? createProgress(logger) : silentProgress);
+  const names = select(graph, opts.selection ?? {});
+  const levels = topoLevels(graph, names);
+  const byName = new Map(graph.actions.map((a) => [a.name, a]));
+  const run: RunRecord = {
+    runId: opts.runId ?? newRunId(now()),
+    engine: engine.kind,
+    startedAt: now(),
+    endedAt: now(),
+    status: "succeeded",
+    fullRefresh: !!opts.fullRefresh,
+    dryRun: !!opts.dryRun,
+    actions: [],
+    warnings: [],
+  };
+  const record = opts.recordHistory ?? !opts.dryRun;
+  const historyTarget: Target = { database: graph.projectConfig.defaultDatabase, schema: opts.settings.datasets.meta, name: RUN_HISTORY_TABLE };
+
+  const runnable = [...names].map((n) => byName.get(n)!).filter((a) => a.kind !== "declaration");
+  if (engine.prepareDeclarations) {
+    await engine.prepareDeclarations(graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target));
+  }
+  if (!opts.dryRun) {
+    const datasets = new Map<string, Target>();
+    for (const a of runnable) datasets.set(`${a.target.database}.${a.target.schema}`, a.target);
+    if (record) datasets.set(`${historyTarget.database}.${historyTarget.schema}`, historyTarget);
+    for (const t of datasets.values()) await engine.ensureDataset(t.database, t.schema);
+  }
+
+  progress.start(runnable.length);
+  const failed = new Set<string>();
+  const skipReason = (a: Action): string | undefined => {
+    for (const d of a.dependencies) {
+      if (failed.has(d)) return `upstream ${d} failed`;
+      const dep = byName.get(d);
+      // A declaration produced by a job inherits the job's failure.
+      if (dep?.kind === "declaration") for (const dd of dep.dependencies) if (failed.has(dd)) return `upstream ${dd} failed`;
+    }
+    return undefined;
+  };
+
+  const runOne = async (a: Action): Promise<void> => {
+    const startedAt = now();
+    let rec: ActionRecord;
+    const skip = skipReason(a);
+    if (skip) {
+      rec = { action: a.name, kind: a.kind, status: "skipped", startedAt, endedAt: now(), note: skip };
+    } else if (opts.alreadySucceeded?.has(a.name)) {
+      rec = { action: a.name, kind: a.kind, status: "skipped", startedAt, endedAt: now(), note: "succeeded in the resumed run" };
+    } else {
+      progress.actionStarted(a.name);
+      try {
+        rec = { action: a.name, kind: a.kind, startedAt, endedAt: startedAt, ...(await executeAction(a, opts, run, logger, progress)) };
+      } catch (e) {
+        rec = { action: a.name, kind: a.kind, status: "failed", startedAt, endedAt: now(), error: (e as Error).message };
+      }
+      rec.endedAt = now();
+    }
+    if (rec.status === "failed") failed.add(a.name);
+    if (rec.status === "warning" && rec.note) run.warnings.push(`${a.name}: ${rec.note}`);
+    run.actions.push(rec);
+    progress.actionFinished(a.name, rec.status, rec.endedAt.getTime() - rec.startedAt.getTime());
+    if (record) {
+      try {
+        await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, [historyRow(run, rec)], { mode: "append" });
+      } catch (e) {
+        run.warnings.push(`could not record ${a.name} in run history: ${(e as Error).message}`);
+      }
+    }
+  };
+
+  const concurrency = engine.capabilities.parallelActions ? Math.max(1, opts.concurrency ?? 4) : 1;
+  for (const level of levels) {
+    const todo = level.map((n) => byName.get(n)!).filter((a) => a.kind !== "declaration");
+    for (let i = 0; i < todo.length; i += concurrency) {
+      await Promise.all(todo.slice(i, i + concurrency).map(runOne));
+    }
+  }
+  progress.finish();
+  run.endedAt = now();
+  run.status = run.actions.some((a) => a.status === "failed") ? "failed" : "succeeded";
+  return run;
+}
+
+type Outcome = Omit<ActionRecord, "action" | "kind" | "startedAt" | "endedAt">;
+
+async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger: Logger, progress: Progress): Promise<Outcome> {
+  const { engine } = opts;
+  const exec = { action: a.name, jobId: jobIdFor(run.runId, a.name), labels: { funnelcredit_action: a.name } };
+  const statements = await statementsFor(a, opts);
+  if (opts.dryRun) {
+    if (a.kind === "job") return { status: "dry_run", note: `job reads ${a.job!.reads.join(", ")}; writes ${a.job!.writes.join(", ")}` };
+    let bytes = 0;
+    for (const s of statements) bytes += (await engine.dryRun(s, exec)).bytesProcessed ?? 0;
+    return { status: "dry_run", bytesProcessed: engine.capabilities.dryRunBytes ? bytes : undefined };
+  }
+  switch (a.kind) {
+    case "assertion": {
+      const [row] = await engine.query(assertionCountQuery(a.query!), exec);
+      const failing = Number(row?.failing_rows ?? 0);
+      if (failing === 0) return { status: "succeeded", rows: 0 };
+      const sample = await engine.query(assertionSampleQuery(a.query!), exec);
+      const note = `${failing} row(s) violate ${a.name}; e.g. ${JSON.stringify(sample[0])}`;
+      // Data-quality assertions tagged "warning" are reported, not fatal (issue: fail only where configured).
+      return a.tags.includes("warning") ? { status: "warning", rows: failing, note } : { status: "failed", rows: failing, error: note };
+    }
+    case "job": {
+      const job = a.job!;
+      const targets = new Map<string, Target>();
+      for (const n of [...job.reads, ...job.writes]) {
+        const found = opts.graph.actions.find((x) => x.target.name === n || x.name === n);
+        if (found) targets.set(n, found.target);
+      }
+      const target = (n: string): Target => {
+        const t = targets.get(n);
+        if (!t) throw new Error(`job ${job.name} used table "${n}" without declaring it in reads/writes`);
+        return t;
+      };
+      let written = 0;
+      const ctx: JobContext = {
+        engine, settings: opts.settings, runId: run.runId, logger, artifacts: opts.artifacts,
+        now: opts.now ?? (() => new Date()),
+        target, ref: (n) => qualified(target(n)),
+        query: (sql) => engine.query(sql, exec),
+        write: async (n, schema, rows, mode = "replace") => {
+          if (!job.writes.includes(n)) throw new Error(`job ${job.name} wrote "${n}", which is not in its writes`);
+          const r = await engine.writeRows(target(n), schema, rows, { mode });
+          written += r.rows;
+          return r.rows;
+        },
+        progress: (note) => progress.note(`${job.name}: ${note}`),
+        warn: (m) => run.warnings.push(`${job.name}: ${m}`),
+      };
+      const result = await job.run(ctx);
+      return { status: "succeeded", rows: result.rows ?? written, metrics: result.metrics };
+    }
+    default: {
+      if (!statements.length) return { status: "succeeded" };
+      const r = await engine.execute(statements, exec);
+      return { status: "succeeded", rows: r.rowsAffected, bytesProcessed: r.bytesProcessed, jobId: r.jobId };
+    }
+  }
+}
+
+/** BigQuery job ids are deterministic per run and action, so a retried submit never runs twice. */
+export function jobIdFor(runId: string, action: string): string {
+  return `funnelcredit_${runId}_${action}`.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 1024);
+}
+
+async function statementsFor(a: Action, opts: RunOptions): Promise<string[]> {
+  const pre = (ops?: string[]): string[] => (ops ?? []).map((s) => s.trim()).filter(Boolean);
+  switch (a.kind) {
+    case "view":
+      return [...pre(a.preOps), createViewStatement(a, a.query!), ...pre(a.postOps)];
+    case "table":
+      return [...pre(a.preOps), createTableStatement(a, a.query!), ...pre(a.postOps)];
+    case "incremental": {
+      const exists = await opts.engine.tableExists(a.target);
+      if (opts.fullRefresh || !exists) return [...pre(a.preOps), createTableStatement(a, a.query!), ...pre(a.postOps)];
+      const columns = (await opts.engine.tableSchema(a.target)).map((c) => c.name);
+      const q = a.incrementalQuery ?? a.query!;
+      const body = !a.uniqueKey?.length && a.partitionBy
+        ? replacePartitionsStatements(a, q, columns, a.partitionBy)
+        : [incrementalStatement(a, q, columns)];
+      return [...pre(a.incrementalPreOps ?? a.preOps), ...body, ...pre(a.incrementalPostOps ?? a.postOps)];
+    }
+    case "operation":
+      return pre(a.queries);
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,19 @@
+/** The run summary people read at the end of a run. */
+import type { RunRecord } from "./run-record.ts";
+
+export function formatSummary(run: RunRecord): string {
+  const count = (s: string): number => run.actions.filter((a) => a.status === s).length;
+  const secs = ((run.endedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(1);
+  const lines = [
+    `run ${run.runId} on ${run.engine}: ${run.status.toUpperCase()} in ${secs}s — ` +
+      `${count("succeeded")} succeeded, ${count("failed")} failed, ${count("skipped")} skipped, ${count("warning")} warnings` +
+      (run.dryRun ? `, ${count("dry_run")} checked (dry run)` : ""),
+  ];
+  for (const a of run.actions.filter((x) => x.status === "failed")) lines.push(`  ✗ ${a.action}: ${a.error}`);
+  for (const w of run.warnings) lines.push(`  ! ${w}`);
+  if (run.dryRun) {
+    const bytes = run.actions.reduce((s, a) => s + (a.bytesProcessed ?? 0), 0);
+    if (bytes) lines.push(`  estimated bytes processed: ${bytes.toLocaleString("en-US")}`);
+  }
+  return lines.join("\n");
+}

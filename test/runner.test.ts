@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import os from "node:os";
+import path from "node:path";
+import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
+import { runGraph } from "../src/runner/runner.ts";
+import { mergeJobs, select, topoLevels } from "../src/dag/dag.ts";
+import { loadProjectSettings } from "../src/config/settings.ts";
+import { LocalArtifactStore } from "../src/artifacts/store.ts";
+import type { Action, Graph } from "../src/compile/graph.ts";
+import type { JobDefinition } from "../src/runner/job.ts";
+import { PROJECT_DIR, memoryEngine } from "./support/warehouse.ts";
+
+const DB = "proj";
+const t = (schema: string, name: string) => ({ database: DB, schema, name });
+const settings = loadProjectSettings(PROJECT_DIR).settings;
+const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "funnelcredit-runner-test"));
+
+function graph(actions: Action[]): Graph {
+  return { actions, projectConfig: { defaultDatabase: DB, defaultSchema: "funnelcredit", assertionSchema: "funnelcredit_assertions", vars: {} } };
+}
+const table = (name: string, query: string, deps: string[], extra: Partial<Action> = {}): Action => ({
+  name: `s.${name}`, kind: "table", target: t("s", name), dependencies: deps, tags: [], query, ...extra,
+});
+
+/** A job reading s.orders (an aggregate) and writing s.order_model. */
+const doublingJob: JobDefinition = {
+  name: "doubling_job",
+  description: "writes each total doubled",
+  reads: ["orders"],
+  writes: ["order_model"],
+  async run(ctx) {
+    const rows = await ctx.query(`SELECT id, total FROM ${ctx.ref("orders")} ORDER BY id`);
+    const n = await ctx.write("order_model", [{ name: "id", type: "INT64" }, { name: "doubled", type: "FLOAT64" }],
+      rows.map((r) => ({ id: r.id, doubled: Number(r.total) * 2 })));
+    return { rows: n, metrics: { fitted: true } };
+  },
+};
+
+function pipeline(): Graph {
+  return mergeJobs(graph([
+    { name: "src.raw", kind: "declaration", target: t("src", "raw"), dependencies: [], tags: [] },
+    table("orders", "SELECT id, SUM(amount) AS total FROM `proj.src.raw` GROUP BY id", ["src.raw"], { tags: ["daily"] }),
+    { name: "s.order_model", kind: "declaration", target: t("s", "order_model"), dependencies: [], tags: [] },
+    { name: "s.report", kind: "view", target: t("s", "report"), dependencies: ["s.order_model"], tags: ["daily"],
+      query: "SELECT id, doubled FROM `proj.s.order_model`" },
+  ]), [doublingJob]);
+}
+
+async function withRaw(engine: DuckDBEngine): Promise<void> {
+  await engine.runNative(`CREATE SCHEMA src; CREATE TABLE src.raw AS SELECT * FROM (VALUES (1, 2.5), (1, 1.5), (2, 10.0)) v(id, amount)`);
+}
+
+describe("runner", () => {
+  let engine: DuckDBEngine;
+  beforeEach(async () => { engine = await memoryEngine(); await withRaw(engine); });
+  afterEach(async () => engine.close());
+
+  it("runs SQL, then the job, then the SQL that reads the job's output", async () => {
+    const g = pipeline();
+    const run = await runGraph({ graph: g, engine, settings, artifacts, runId: "r1" });
+    assert.equal(run.status, "succeeded", JSON.stringify(run.actions));
+    assert.deepEqual(run.actions.map((a) => a.action), ["s.orders", "doubling_job", "s.report"]);
+    const rows = await engine.query("SELECT id, doubled FROM `proj.s.report` ORDER BY id");
+    assert.deepEqual(rows, [{ id: 1, doubled: 8 }, { id: 2, doubled: 20 }]);
+  });
+
+  it("orders actions in dependency levels and refuses cycles", () => {
+    const g = pipeline();
+    assert.deepEqual(topoLevels(g, select(g, {})), [["src.raw"], ["s.orders"], ["doubling_job"], ["s.order_model"], ["s.report"]]);
+    const cyclic = graph([table("a", "SELECT 1", ["s.b"]), table("b", "SELECT 1", ["s.a"])]);
+    assert.throws(() => topoLevels(cyclic, select(cyclic, {})), /cycle through: s.a, s.b/);
+  });
+
+  it("selects by name or tag, with dependencies or dependents", () => {
+    const g = pipeline();
+    assert.deepEqual([...select(g, { actions: ["report"] })], ["s.report"]);
+    assert.deepEqual([...select(g, { actions: ["report"], includeDependencies: true })].sort(), ["doubling_job", "s.order_model", "s.orders", "s.report", "src.raw"]);
+    assert.deepEqual([...select(g, { actions: ["orders"], includeDependents: true })].sort(), ["doubling_job", "s.order_model", "s.orders", "s.report"]);
+    assert.deepEqual([...select(g, { tags: ["daily"] })].sort(), ["s.orders", "s.report"]);
+    assert.throws(() => select(g, { actions: ["nope"] }), /no action or table named "nope"/);
+  });
+
+  it("writes one run-history row per action with status, times and rows", async () => {
+    const run = await runGraph({ graph: pipeline(), engine, settings, artifacts, runId: "hist-1" });
+    const rows = await engine.query(`SELECT action, status, rows, engine, duration_ms >= 0 AS timed FROM \`proj.${settings.datasets.meta}.run_history\` WHERE run_id = 'hist-1' ORDER BY started_at, action`);
+    assert.equal(rows.length, run.actions.length);
+    assert.deepEqual(rows.map((r) => [r.action, r.status, r.engine, r.timed]), [
+      ["s.orders", "succeeded", "duckdb", true], ["doubling_job", "succeeded", "duckdb", true], ["s.report", "succeeded", "duckdb", true],
+    ]);
+    assert.equal(rows[1]!.rows, 2);
+  });
+
+  it("leaves the previous table intact when an action fails mid-way, and skips its dependents", async () => {
+    const g = pipeline();
+    assert.equal((await runGraph({ graph: g, engine, settings, artifacts })).status, "succeeded");
+    // Fails after producing rows: ERROR() fires on the 5000th generated row.
+    const orders = g.actions.find((a) => a.name === "s.orders")!;
+    orders.query = "SELECT IF(x = 5000, ERROR('boom at row 5000'), x) AS id, 1.0 AS total FROM UNNEST(GENERATE_ARRAY(1, 10000)) AS x";
+    const run = await runGraph({ graph: g, engine, settings, artifacts });
+    assert.equal(run.status, "failed");
+    const byName = Object.fromEntries(run.actions.map((a) => [a.action, a]));
+    assert.match(byName["s.orders"]!.error!, /boom at row 5000/);
+    assert.equal(byName["doubling_job"]!.status, "skipped");
+    assert.equal(byName["s.report"]!.status, "skipped");
+    const rows = await engine.query("SELECT id, total FROM `proj.s.orders` ORDER BY id");
+    assert.deepEqual(rows, [{ id: 1, total: 4 }, { id: 2, total: 10 }]);
+  });
+
+  it("a failing job keeps its previous output and fails only its branch", async () => {
+    const failing: JobDefinition = { ...doublingJob, async run() { throw new Error("fit diverged"); } };
+    const g0 = pipeline();
+    await runGraph({ graph: g0, engine, settings, artifacts });
+    const g = mergeJobs(graph(g0.actions.filter((a) => a.kind !== "job").map((a) => ({ ...a, dependencies: a.name === "s.order_model" ? [] : a.dependencies }))), [failing]);
+    const run = await runGraph({ graph: g, engine, settings, artifacts });
+    assert.equal(run.actions.find((a) => a.action === "doubling_job")!.error, "fit diverged");
+    assert.equal(run.actions.find((a) => a.action === "s.orders")!.status, "succeeded");
+    assert.deepEqual(await engine.query("SELECT COUNT(*) AS n FROM `proj.s.order_model`"), [{ n: 2 }]);
+  });
+
+  it("merges new rows of an incremental table on its unique key", async () => {
+    const inc: Action = {
+      name: "s.daily", kind: "incremental", target: t("s", "daily"), dependencies: ["src.raw"], tags: [], uniqueKey: ["id"],
+      query: "SELECT id, SUM(amount) AS total FROM `proj.src.raw` GROUP BY id",
+      incrementalQuery: "SELECT id, SUM(amount) AS total FROM `proj.src.raw` WHERE id >= 2 GROUP BY id",
+    };
+    const g = graph([{ name: "src.raw", kind: "declaration", target: t("src", "raw"), dependencies: [], tags: [] }, inc]);
+    await runGraph({ graph: g, engine, settings, artifacts });
+    await engine.runNative("INSERT INTO src.raw VALUES (2, 5.0), (3, 7.0), (1, 100.0)");
+    const run = await runGraph({ graph: g, engine, settings, artifacts });
+    assert.equal(run.status, "succeeded", JSON.stringify(run.actions));
+    // id 1 is outside the incremental window: unchanged (4); id 2 updated (15); id 3 inserted.
+    assert.deepEqual(await engine.query("SELECT id, total FROM `proj.s.daily` ORDER BY id"), [
+      { id: 1, total: 4 }, { id: 2, total: 15 }, { id: 3, total: 7 },
+    ]);
+    const full = await runGraph({ graph: g, engine, settings, artifacts, fullRefresh: true });
+    assert.equal(full.status, "succeeded");
+    assert.deepEqual(await engine.query("SELECT total FROM `proj.s.daily` WHERE id = 1"), [{ total: 104 }]);
+  });
+
+  it("replaces only the partitions an incremental run re-processes", async () => {
+    await engine.runNative(`CREATE TABLE src.ev AS SELECT * FROM (VALUES (DATE '2024-01-01', 1), (DATE '2024-01-02', 2)) v(d, n)`);
+    const inc: Action = {
+      name: "s.by_day", kind: "incremental", target: t("s", "by_day"), dependencies: ["src.ev"], tags: [], partitionBy: "d",
+      query: "SELECT d, SUM(n) AS n FROM `proj.src.ev` GROUP BY d",
+      incrementalQuery: "SELECT d, SUM(n) AS n FROM `proj.src.ev` WHERE d >= DATE '2024-01-02' GROUP BY d",
+    };
+    const g = graph([{ name: "src.ev", kind: "declaration", target: t("src", "ev"), dependencies: [], tags: [] }, inc]);
+    await runGraph({ graph: g, engine, settings, artifacts });
+    await engine.runNative(`INSERT INTO src.ev VALUES (DATE '2024-01-02', 10), (DATE '2024-01-03', 3)`);
+    const run = await runGraph({ graph: g, engine, settings, artifacts });
+    assert.equal(run.status, "succeeded", JSON.stringify(run.actions));
+    assert.deepEqual(await engine.query("SELECT CAST(d AS STRING) AS d, n FROM `proj.s.by_day` ORDER BY d"), [
+      { d: "2024-01-01", n: 1 }, { d: "2024-01-02", n: 12 }, { d: "2024-01-03", n: 3 },
+    ]);
+  });
+
+  it("reports a failing assertion as failed, or as a warning when tagged warning", async () => {
+    const g = graph([
+      table("dupes", "SELECT 1 AS id UNION ALL SELECT 1", []),
+      { name: "a.unique_ids", kind: "assertion", target: t("a", "unique_ids"), dependencies: ["s.dupes"], tags: [],
+        query: "SELECT id FROM `proj.s.dupes` GROUP BY id HAVING COUNT(*) > 1" },
+      { name: "a.soft", kind: "assertion", target: t("a", "soft"), dependencies: ["s.dupes"], tags: ["warning"],
+        query: "SELECT id FROM `proj.s.dupes` GROUP BY id HAVING COUNT(*) > 1" },
+    ]);
+    const run = await runGraph({ graph: g, engine, settings, artifacts });
+    const byName = Object.fromEntries(run.actions.map((a) => [a.action, a]));
+    assert.equal(byName["a.unique_ids"]!.status, "failed");
+    assert.match(byName["a.unique_ids"]!.error!, /1 row\(s\) violate a.unique_ids/);
+    assert.equal(byName["a.soft"]!.status, "warning");
+    assert.equal(run.status, "failed");
+  });
+
+  it("resumes a run by skipping what already succeeded", async () => {
+    const run = await runGraph({ graph: pipeline(), engine, settings, artifacts, alreadySucceeded: new Set(["s.orders"]) });
+    assert.equal(run.actions.find((a) => a.action === "s.orders")!.status, "skipped");
+    assert.equal(run.actions.find((a) => a.action === "doubling_job")!.status, "failed"); // orders never built here
+  });
+});
