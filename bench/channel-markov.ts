@@ -10,7 +10,7 @@ import { fitChannelMarkov, type ChannelPathRow, type MarkovOrder } from "../src/
 import { parseChannelPath } from "../src/models/paths.ts";
 import { neumaierSum } from "../src/models/numeric.ts";
 
-const DEFAULT_FILE = "/work/shared/data/channelattribution-synthetic-1m/synthetic_1m_paths.csv.gz";
+const DEFAULT_FILE = new URL("../../shared/data/channelattribution-synthetic-1m/synthetic_1m_paths.csv.gz", import.meta.url).pathname;
 
 const args = process.argv.slice(2);
 const ordersArg = args.indexOf("--orders");

@@ -45,6 +45,8 @@ const DEFAULTS = {
     { channel: "Call Centre", medium: "^(call|phone)$" },
   ]),
   path_transform: "exposure",
+  // Channels "last non-direct" skips (it falls back to the last touch when a path has nothing else).
+  non_direct_excluded_channels: '["Direct"]',
   path_remove_channels: "[]",
   time_decay_half_life_days: "7",
   position_based_weights: "[0.4, 0.2, 0.4]",
@@ -52,6 +54,8 @@ const DEFAULTS = {
   markov_use_nulls: "true",
   reliability_rule: "half_width_95",
   reliability_max_half_width: "0.1",
+  // With reliability_rule "min_count": transitions out of a step needed before a level is trusted.
+  reliability_min_transitions: "30",
   shapley_max_exact_channels: "15",
   ml_min_auc: "0.70",
   drift_max_auc_drop: "0.10",
@@ -59,6 +63,15 @@ const DEFAULTS = {
   bad_row_max_share: "0.05",
   currency: "USD",
   hash_user_ids: "false",
+  // Where channel_paths comes from: "warehouse" (built from conversion_journeys) or "import" (the
+  // channel_paths_import source table, so ChannelAttribution path files can be modelled directly).
+  path_source: "warehouse",
+  // Data-quality assertions that fail the run (names of definitions/assertions/*); the others only warn.
+  failing_assertions: "[]",
+  // Smallest acceptable share of sessions whose chain is keyed by a user id (assertion dq_identity_resolved_share).
+  min_identity_resolved_share: "0",
+  // Window for user properties (OWOX: user type, cross-device and first region look back this many days).
+  user_properties_window_days: "365",
 };
 
 function parseSettings(rawVars) {
@@ -148,12 +161,14 @@ function parseSettings(rawVars) {
     channelRules: rules,
     pathTransform: vars.path_transform,
     pathRemoveChannels: json("path_remove_channels", strList, "a JSON list of channel names"),
+    nonDirectExcludedChannels: json("non_direct_excluded_channels", strList, 'a JSON list of channel names, e.g. ["Direct"]'),
     timeDecayHalfLifeDays: num("time_decay_half_life_days", 0.001, 3650),
     positionBasedWeights: weights,
     markovOrder: int("markov_order", 1, 4),
     markovUseNulls: bool("markov_use_nulls"),
     reliabilityRule: vars.reliability_rule,
     reliabilityMaxHalfWidth: num("reliability_max_half_width", 0.0001, 1),
+    reliabilityMinTransitions: int("reliability_min_transitions", 1, 1000000000),
     shapleyMaxExactChannels: int("shapley_max_exact_channels", 1, 22),
     mlMinAuc: num("ml_min_auc", 0, 1),
     driftMaxAucDrop: num("drift_max_auc_drop", 0, 1),
@@ -161,6 +176,10 @@ function parseSettings(rawVars) {
     badRowMaxShare: num("bad_row_max_share", 0, 1),
     currency: /^[A-Z]{3}$/.test(vars.currency) ? vars.currency : bad("currency", "expected an ISO 4217 code like USD"),
     hashUserIds: bool("hash_user_ids"),
+    pathSource: ["warehouse", "import"].includes(vars.path_source) ? vars.path_source : bad("path_source", 'expected "warehouse" or "import"'),
+    failingAssertions: json("failing_assertions", strList, 'a JSON list of assertion names, e.g. ["dq_duplicate_events"]'),
+    minIdentityResolvedShare: num("min_identity_resolved_share", 0, 1),
+    userPropertiesWindowDays: int("user_properties_window_days", 1, 3650),
   };
 }
 

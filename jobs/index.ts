@@ -1,4 +1,8 @@
 /** Every TypeScript job of the project; the runner merges them into the Dataform graph. */
 import type { JobDefinition } from "../src/runner/job.ts";
+import { channelMarkovJob } from "./channel-markov.ts";
+import { shapleyJob } from "./shapley.ts";
+import { funnelMarkovJob } from "./funnel-markov.ts";
+import { modelComparisonJob } from "./model-comparison.ts";
 
-export const ALL_JOBS: JobDefinition[] = [];
+export const ALL_JOBS: JobDefinition[] = [channelMarkovJob, shapleyJob, funnelMarkovJob, modelComparisonJob];

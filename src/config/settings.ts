@@ -29,12 +29,14 @@ export interface Settings {
   channelRules: ChannelRule[];
   pathTransform: "unique" | "exposure" | "first" | "frequency";
   pathRemoveChannels: string[];
+  nonDirectExcludedChannels: string[];
   timeDecayHalfLifeDays: number;
   positionBasedWeights: [number, number, number];
   markovOrder: number;
   markovUseNulls: boolean;
   reliabilityRule: "half_width_95" | "min_count";
   reliabilityMaxHalfWidth: number;
+  reliabilityMinTransitions: number;
   shapleyMaxExactChannels: number;
   mlMinAuc: number;
   driftMaxAucDrop: number;

@@ -10,7 +10,8 @@ import type { JobDefinition } from "../runner/job.ts";
 export function findAction(graph: Graph, name: string): Action {
   const exact = graph.actions.find((a) => a.name === name);
   if (exact) return exact;
-  const byTable = graph.actions.filter((a) => a.target.name === name || a.name.endsWith("." + name));
+  // Jobs answer to their own name only: their target is their first output's.
+  const byTable = graph.actions.filter((a) => a.kind !== "job" && (a.target.name === name || a.name.endsWith("." + name)));
   if (byTable.length === 1) return byTable[0]!;
   if (byTable.length > 1) throw new UserError(`"${name}" is ambiguous: ${byTable.map((a) => a.name).join(", ")}; use schema.table`);
   throw new UserError(`no action or table named "${name}" (run \`funnelcredit compile\` to list them)`);

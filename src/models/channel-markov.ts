@@ -29,6 +29,10 @@
  *   REv_c = 1 − h'_c(start)/h(start); attributed value = total value × REv_c / Σ_j REv_j. (The package's
  *   simulation also truncates walks at the longest observed path; the exact solution is its limit.)
  *
+ * Differences from the package, on purpose: counts may be fractional (the package casts them to integers);
+ * channels are sorted by name (the package lists them in order of first appearance); results are exact,
+ * not simulated, so they match the package only up to its simulation noise.
+ *
  * Solvers. The chain is absorbing: x = b + Q x with Q the transient part. Up to
  * {@link DENSE_STATE_LIMIT} states (order 1 always: ≤ channels + 1) each removal is a dense Gaussian
  * elimination with partial pivoting (O(n³)). Above, symmetric Gauss–Seidel on the sparse rows, warm-started

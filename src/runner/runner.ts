@@ -161,7 +161,7 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
       const job = a.job!;
       const targets = new Map<string, Target>();
       for (const n of [...job.reads, ...job.writes]) {
-        const found = opts.graph.actions.find((x) => x.target.name === n || x.name === n);
+        const found = opts.graph.actions.find((x) => x.kind !== "job" && (x.target.name === n || x.name === n));
         if (found) targets.set(n, found.target);
       }
       const target = (n: string): Target => {

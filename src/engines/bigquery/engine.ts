@@ -88,13 +88,14 @@ export function createBigQueryClient(cfg: BigQueryConfig, authClient?: BigQueryO
   return new BigQuery(options);
 }
 
+type Interceptor = BigQuery["interceptors"][number];
 const noRetryClients = new WeakSet<BigQuery>();
 /** Make every request of `client` single-shot, whatever retry options it was built with. */
 function disableLibraryRetries(client: BigQuery): void {
   if (noRetryClients.has(client)) return;
   noRetryClients.add(client);
   client.interceptors.push({
-    request: (reqOpts) => Object.assign(reqOpts, { maxRetries: 0 }),
+    request: (reqOpts) => Object.assign(reqOpts, { maxRetries: 0 }) as unknown as ReturnType<Interceptor["request"]>,
   });
 }
 
@@ -174,6 +175,28 @@ export function buildScript(statements: string[]): string {
     return ["BEGIN TRANSACTION", ...parts, "COMMIT TRANSACTION"].join(";\n") + ";";
   }
   return parts.join(";\n");
+}
+
+type RequestParts = NonNullable<Parameters<BigQuery["request"]>[0]["multipart"]>;
+/**
+ * The two parts of a media upload. teeny-request reads `part["Content-Type"]` (its typings say
+ * otherwise), and only terminates the multipart body after a *streamed* part: a string media
+ * part would leave the request hanging.
+ */
+function multipartParts(metadataJson: string, media: string): RequestParts {
+  return [
+    { "Content-Type": "application/json", body: metadataJson },
+    { "Content-Type": "application/octet-stream", body: Readable.from([media]) },
+  ] as unknown as RequestParts;
+}
+
+/** The part of a jobs.getQueryResults answer we read. */
+interface ResultsPage {
+  jobComplete?: boolean;
+  schema?: { fields?: WireField[] };
+  rows?: WireRow[];
+  pageToken?: string;
+  totalRows?: string;
 }
 
 function num(x: string | number | null | undefined): number | undefined {
@@ -360,6 +383,11 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
     return total;
   }
 
+  /** A REST call through the client (auth, user agent, our no-retry interceptor). */
+  function clientRequest<T>(reqOpts: Parameters<BigQuery["request"]>[0]): Promise<T> {
+    return new Promise<T>((resolve, reject) => bq.request(reqOpts, (err, body) => (err ? reject(err) : resolve(body as T))));
+  }
+
   const engine: Engine = {
     kind: "bigquery",
     capabilities: { dryRunBytes: true, parallelActions: true, partitions: true },
@@ -390,23 +418,31 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
       const meta = await runQueryJob(sql, opts, "query");
       const jobId = meta.jobReference?.jobId ?? "";
       const ctx: Ctx = { action: opts?.action, sql, jobId };
-      const job = bq.job(jobId, { location: meta.jobReference?.location ?? cfg.location });
+      const jobLocation = meta.jobReference?.location ?? cfg.location;
       const out: Row[] = [];
       let pageToken: string | undefined;
       let totalRows: number | undefined;
       try {
         for (;;) {
-          const res = await call("jobs.getQueryResults", ctx, () =>
-            job.getQueryResults({ maxResults: pageSize, autoPaginate: false, skipParsing: true, ...(pageToken ? { pageToken } : {}) }),
+          // jobs.getQueryResults straight through the client's authenticated request: the
+          // raw `f/v` rows keep INT64 digits and TIMESTAMP micros that the library's parsing
+          // would round (and its `skipParsing` flag would leak into the query string).
+          const qs: Record<string, string | number | boolean> = {
+            location: jobLocation,
+            maxResults: pageSize,
+            "formatOptions.useInt64Timestamp": true,
+          };
+          if (pageToken) qs.pageToken = pageToken;
+          const resp = await call("jobs.getQueryResults", ctx, () =>
+            clientRequest<ResultsPage>({ uri: `/queries/${encodeURIComponent(jobId)}`, qs }),
           );
-          const resp = (res[2] ?? {}) as { jobComplete?: boolean; schema?: { fields?: WireField[] }; pageToken?: string; totalRows?: string };
           if (resp.jobComplete === false) {
             // Cannot normally happen (we waited for DONE), but the API allows it: ask again.
             await sleep(250);
             continue;
           }
           const fields = resp.schema?.fields ?? [];
-          for (const r of res[0] as WireRow[]) out.push(decodeRow(fields, r));
+          for (const r of resp.rows ?? []) out.push(decodeRow(fields, r));
           totalRows ??= num(resp.totalRows);
           if (!resp.pageToken) break;
           pageToken = resp.pageToken;
@@ -496,26 +532,19 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
       const meta = await runJob(
         newJobId({ action: `${target.schema}_${target.name}` }, "load"),
         ctx,
-        (jobId) =>
-          new Promise<JobMetadata>((resolve, reject) => {
-            const resource = {
-              jobReference: { projectId: cfg.projectId, jobId, location: cfg.location },
-              configuration: { load, labels, ...(cfg.jobTimeoutMs ? { jobTimeoutMs: String(cfg.jobTimeoutMs) } : {}) },
-            };
-            bq.request(
-              {
-                method: "POST",
-                uri: uploadUri,
-                qs: { uploadType: "multipart" },
-                multipart: [
-                  { "Content-Type": "application/json", body: JSON.stringify(resource) },
-                  // A stream, not a string: teeny-request only terminates the multipart body after a streamed part.
-                  { "Content-Type": "application/octet-stream", body: Readable.from([ndjson]) },
-                ],
-              },
-              (err, body) => (err ? reject(err) : resolve(body as JobMetadata)),
-            );
-          }),
+        (jobId) => {
+          const resource = {
+            jobReference: { projectId: cfg.projectId, jobId, location: cfg.location },
+            configuration: { load, labels, ...(cfg.jobTimeoutMs ? { jobTimeoutMs: String(cfg.jobTimeoutMs) } : {}) },
+          };
+          // A fresh body stream per attempt: a retry cannot re-read a consumed one.
+          return clientRequest<JobMetadata>({
+            method: "POST",
+            uri: uploadUri,
+            qs: { uploadType: "multipart" },
+            multipart: multipartParts(JSON.stringify(resource), ndjson),
+          });
+        },
         (existing) => {
           const d = existing.configuration?.load?.destinationTable;
           return d?.datasetId === target.schema && d?.tableId === target.name;
@@ -544,18 +573,14 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
         if (!(err instanceof CallFailed && err.failure.status === 404)) throw toEngineError(err, ctx, "datasets.get");
       }
       try {
+        // A plain datasets.insert: bq.createDataset would copy its options (projectId) into the body.
         await call("datasets.insert", ctx, () =>
-          new Promise<unknown>((resolve, reject) =>
-            bq.request(
-              {
-                method: "POST",
-                uri: "/datasets",
-                projectId: database,
-                json: { datasetReference: { projectId: database, datasetId: schema }, location: cfg.location },
-              },
-              (err, body) => (err ? reject(err) : resolve(body)),
-            ),
-          ),
+          clientRequest<unknown>({
+            method: "POST",
+            uri: "/datasets",
+            projectId: database,
+            json: { datasetReference: { projectId: database, datasetId: schema }, location: cfg.location },
+          }),
         );
         log.info("bigquery dataset created", { dataset: `${database}.${schema}`, location: cfg.location });
       } catch (err) {

@@ -25,3 +25,5 @@ export { createBackend, type BackendChoice } from "./backend.ts";
 export { resolveParams, DEFAULT_PARAMS, KNOWN_PARAMS, type BoostParams, type ResolvedParams } from "./params.ts";
 export { MAX_CELLS, type FitInput } from "./validate.ts";
 export { XGBoostError, XGBoostInputError, XGBoostModelFormatError } from "./errors.ts";
+export { createNativeBackend, NativeBackend, NATIVE_LIBRARY, type NativeProbe } from "./native-backend.ts";
+export { legacyBinaryFromJson } from "./json-model.ts";

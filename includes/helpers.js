@@ -1,0 +1,80 @@
+/**
+ * SQL fragments shared by the models, built from settings. Every setting value reaches SQL through
+ * settings.sqlString (never spliced raw). Read `settings` lazily: Dataform evaluates includes in order.
+ */
+
+/** GA4 event parameter, in exactly the idiom the DuckDB translator fast-paths (engine-feasibility.md §2.2). */
+function ga4Param(key, valueType) {
+  if (!/^[a-z_]+$/.test(valueType)) throw new Error(`ga4Param: bad value type ${valueType}`);
+  return `(SELECT value.${valueType} FROM UNNEST(event_params) WHERE key = ${settings.sqlString(key)})`;
+}
+
+/** `expr IN ('a', 'b')`, or FALSE for an empty list (GoogleSQL has no empty IN list). */
+function inList(expr, values) {
+  if (!values.length) return "FALSE";
+  return `${expr} IN (${values.map(settings.sqlString).join(", ")})`;
+}
+
+/** NULL for ids that mean "not logged in" (OWOX: 'undefined', '0', empty, configured list). */
+function cleanUserId(expr) {
+  const invalid = Array.from(new Set(["", ...settings.invalidUserIds.map((v) => v.trim())]));
+  return `IF(${expr} IS NULL OR ${inList(`TRIM(${expr})`, invalid)}, NULL, TRIM(${expr}))`;
+}
+
+/** Channel grouping: settings.channelRules as a CASE, first matching rule wins, else "source / medium". */
+function channelCase(source, medium, campaign) {
+  const cols = { source, medium, campaign };
+  const whens = settings.channelRules.map((rule) => {
+    const conds = ["source", "medium", "campaign"]
+      .filter((f) => rule[f] !== undefined)
+      .map((f) => `REGEXP_CONTAINS(IFNULL(${cols[f]}, ''), ${settings.sqlString(rule[f])})`);
+    return `WHEN ${conds.length ? conds.join(" AND ") : "TRUE"} THEN ${settings.sqlString(rule.channel)}`;
+  });
+  return `CASE ${whens.join(" ")} ELSE CONCAT(IFNULL(${source}, '(not set)'), ' / ', IFNULL(${medium}, '(not set)')) END`;
+}
+
+/** Whether "source / medium" is one of settings.excludedSources. */
+function isExcludedSource(source, medium) {
+  return inList(`CONCAT(IFNULL(${source}, ''), ' / ', IFNULL(${medium}, ''))`, settings.excludedSources);
+}
+
+/** Enabled funnel steps with their 1-based index in the configured order (disabled steps: no events, no value). */
+function funnelSteps() {
+  return settings.funnelSteps.map((s, i) => Object.assign({}, s, { index: i + 1 })).filter((s) => s.enabled);
+}
+
+/**
+ * The funnel step of an event (first matching enabled step in configured order, NULL if none).
+ * Session-level steps (non_bounce) are not event matches: see funnel_events.
+ */
+function stepCase(eventName, pagePath, hostname) {
+  const whens = funnelSteps()
+    .filter((s) => !s.match.non_bounce)
+    .map((s) => {
+      const m = s.match;
+      const conds = [];
+      if (m.event_name !== undefined) conds.push(`${eventName} = ${settings.sqlString(m.event_name)}`);
+      if (m.ecommerce_action !== undefined) conds.push(`${eventName} = ${settings.sqlString(m.ecommerce_action)}`);
+      if (m.page_path_regex !== undefined) conds.push(`REGEXP_CONTAINS(IFNULL(${pagePath}, ''), ${settings.sqlString(m.page_path_regex)})`);
+      if (m.hostname !== undefined) conds.push(`REGEXP_CONTAINS(IFNULL(${hostname}, ''), ${settings.sqlString(m.hostname)})`);
+      return `WHEN ${conds.join(" AND ")} THEN ${settings.sqlString(s.name)}`;
+    });
+  return whens.length ? `CASE ${whens.join(" ")} END` : "CAST(NULL AS STRING)";
+}
+
+/** The configured 1-based index of a step name. */
+function stepIndexCase(step) {
+  return `CASE ${settings.funnelSteps.map((s, i) => `WHEN ${step} = ${settings.sqlString(s.name)} THEN ${i + 1}`).join(" ")} END`;
+}
+
+/** Name of the step an enabled non-bounce step has, or null. */
+function nonBounceStep() {
+  return funnelSteps().find((s) => s.match.non_bounce) || null;
+}
+
+/** Tags of a data-quality assertion: "warning" unless listed in settings.failingAssertions. */
+function dqTags(name) {
+  return settings.failingAssertions.includes(name) ? ["data_quality"] : ["data_quality", "warning"];
+}
+
+module.exports = { ga4Param, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags };

@@ -1,0 +1,56 @@
+/**
+ * Channel-path Markov attribution (ChannelAttribution's markov_model) on the `channel_paths`
+ * aggregate: exact removal effects from the absorbing chain, order from vars.markov_order.
+ */
+import type { JobDefinition } from "../src/runner/job.ts";
+import type { ColumnSchema } from "../src/engines/engine.ts";
+import { fitChannelMarkov, channelMarkovToJSON, type ChannelPathRow, type MarkovOrder } from "../src/models/channel-markov.ts";
+import { parseChannelPath } from "../src/models/paths.ts";
+import { countOf, textOf } from "../src/jobs/tables.ts";
+
+export const MARKOV_REMOVAL_EFFECTS_SCHEMA: ColumnSchema[] = [
+  { name: "channel", type: "STRING" },
+  { name: "removal_effect", type: "FLOAT64", description: "1 − P(conv without channel)/P(conv)" },
+  { name: "removal_effect_value", type: "FLOAT64", description: "same on the value-weighted chain" },
+  { name: "conversions", type: "FLOAT64", description: "total conversions × RE / ΣRE" },
+  { name: "value", type: "FLOAT64" },
+  { name: "share", type: "FLOAT64", description: "conversions / total conversions" },
+  { name: "markov_order", type: "INT64" },
+];
+export const MARKOV_TRANSITIONS_SCHEMA: ColumnSchema[] = [
+  { name: "from_state", type: "STRING" },
+  { name: "to_state", type: "STRING" },
+  { name: "probability", type: "FLOAT64" },
+  { name: "transitions", type: "FLOAT64", description: "weighted count (conversions + nulls)" },
+  { name: "markov_order", type: "INT64" },
+];
+
+export const channelMarkovJob: JobDefinition = {
+  name: "channel_markov",
+  description: "Markov-chain removal effects per channel (exact absorbing-chain solve)",
+  reads: ["channel_paths"],
+  writes: ["markov_removal_effects", "markov_transition_matrix"],
+  tags: ["attribution"],
+  async run(ctx) {
+    const raw = await ctx.query(`SELECT path, total_conversions, total_conversion_value, total_null FROM ${ctx.ref("channel_paths")} ORDER BY path`);
+    const rows: ChannelPathRow[] = raw.map((r, i) => ({
+      path: parseChannelPath(textOf(r, "path", "channel_paths", i)),
+      conversions: countOf(r, "total_conversions", "channel_paths", i),
+      value: countOf(r, "total_conversion_value", "channel_paths", i),
+      nulls: countOf(r, "total_null", "channel_paths", i),
+    })).filter((r) => r.path.length > 0);
+    ctx.progress(`fitting order ${ctx.settings.markovOrder} on ${rows.length} paths`);
+    const order = ctx.settings.markovOrder as MarkovOrder;
+    const model = fitChannelMarkov(rows, { order, useNulls: ctx.settings.markovUseNulls });
+    const total = model.totalConversions;
+    let n = await ctx.write("markov_removal_effects", MARKOV_REMOVAL_EFFECTS_SCHEMA, model.credits.map((c) => ({
+      channel: c.channel, removal_effect: c.removalEffect, removal_effect_value: c.removalEffectValue,
+      conversions: c.conversions, value: c.value, share: total > 0 ? c.conversions / total : 0, markov_order: order,
+    })));
+    n += await ctx.write("markov_transition_matrix", MARKOV_TRANSITIONS_SCHEMA, model.transitions.map((t) => ({
+      from_state: t.from, to_state: t.to, probability: t.probability, transitions: t.count, markov_order: order,
+    })));
+    await ctx.artifacts.put(`models/channel-markov/${ctx.runId}.json`, channelMarkovToJSON(model), "application/json");
+    return { rows: n, metrics: { paths: rows.length, channels: model.channels.length, conversion_probability: model.conversionProbability, solver: model.solver.method } };
+  },
+};

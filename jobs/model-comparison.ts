@@ -1,0 +1,63 @@
+/**
+ * Every model's channel credit side by side, and how much the models agree (top-3 channels,
+ * Spearman rank correlation): the table BI tools and the report read.
+ */
+import type { JobDefinition } from "../src/runner/job.ts";
+import type { ColumnSchema, Row } from "../src/engines/engine.ts";
+import { compareModels, type ModelShares } from "../src/models/compare.ts";
+import { compareStrings } from "../src/models/numeric.ts";
+import { countOf, textOf } from "../src/jobs/tables.ts";
+
+export const CHANNEL_CREDIT_BY_MODEL_SCHEMA: ColumnSchema[] = [
+  { name: "model", type: "STRING" },
+  { name: "channel", type: "STRING" },
+  { name: "conversions", type: "FLOAT64" },
+  { name: "value", type: "FLOAT64" },
+  { name: "share", type: "FLOAT64", description: "the channel's share of the model's conversions" },
+];
+export const MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = [
+  { name: "model_a", type: "STRING" },
+  { name: "model_b", type: "STRING" },
+  { name: "top3_jaccard", type: "FLOAT64", description: "|top3(a) ∩ top3(b)| / |top3(a) ∪ top3(b)|" },
+  { name: "top3_same_order", type: "BOOL" },
+  { name: "spearman", type: "FLOAT64", description: "rank correlation of the channel shares (null if a model is flat)" },
+];
+
+interface Credit { model: string; channel: string; conversions: number; value: number }
+
+export const modelComparisonJob: JobDefinition = {
+  name: "model_comparison",
+  description: "channel credit of every model side by side, with top-3 agreement",
+  reads: ["heuristic_channel_credit", "markov_removal_effects", "shapley_channel_credit"],
+  writes: ["channel_credit_by_model", "model_agreement"],
+  tags: ["attribution"],
+  async run(ctx) {
+    const read = async (table: string, model: string | null): Promise<Credit[]> => {
+      const cols = model === null ? "model, channel, conversions, value" : "channel, conversions, value";
+      const rows: Row[] = await ctx.query(`SELECT ${cols} FROM ${ctx.ref(table)}`);
+      return rows.map((r, i) => ({
+        model: model ?? textOf(r, "model", table, i), channel: textOf(r, "channel", table, i),
+        conversions: countOf(r, "conversions", table, i), value: countOf(r, "value", table, i),
+      }));
+    };
+    const credits = [
+      ...(await read("heuristic_channel_credit", null)),
+      ...(await read("markov_removal_effects", `markov_order_${ctx.settings.markovOrder}`)),
+      ...(await read("shapley_channel_credit", "shapley")),
+    ].sort((a, b) => compareStrings(a.model, b.model) || compareStrings(a.channel, b.channel));
+    const models = [...new Set(credits.map((c) => c.model))];
+    const totals = new Map(models.map((m) => [m, credits.filter((c) => c.model === m).reduce((s, c) => s + c.conversions, 0)]));
+    const byModel: ModelShares[] = models.map((m) => ({
+      model: m,
+      shares: Object.fromEntries(credits.filter((c) => c.model === m).map((c) => [c.channel, totals.get(m)! > 0 ? c.conversions / totals.get(m)! : 0])),
+    }));
+    const comparison = compareModels(byModel, 3);
+    let n = await ctx.write("channel_credit_by_model", CHANNEL_CREDIT_BY_MODEL_SCHEMA, credits.map((c) => ({
+      ...c, share: totals.get(c.model)! > 0 ? c.conversions / totals.get(c.model)! : 0,
+    })));
+    n += await ctx.write("model_agreement", MODEL_AGREEMENT_SCHEMA, comparison.pairs.map((p) => ({
+      model_a: p.modelA, model_b: p.modelB, top3_jaccard: p.topJaccard, top3_same_order: p.topRanksMatch, spearman: p.spearman,
+    })));
+    return { rows: n, metrics: { models: models.length } };
+  },
+};

@@ -1,0 +1,47 @@
+/**
+ * Data-driven Shapley credit over channel coalitions, from the `channel_paths` aggregate
+ * (a path's coalition is the set of its channels). Exact up to vars.shapley_max_exact_channels.
+ */
+import type { JobDefinition } from "../src/runner/job.ts";
+import type { ColumnSchema } from "../src/engines/engine.ts";
+import { fitShapley, shapleyToJSON, coalitionMask, type CoalitionRow } from "../src/models/shapley.ts";
+import { parseChannelPath } from "../src/models/paths.ts";
+import { compareStrings } from "../src/models/numeric.ts";
+import { countOf, textOf } from "../src/jobs/tables.ts";
+
+export const SHAPLEY_SCHEMA: ColumnSchema[] = [
+  { name: "channel", type: "STRING" },
+  { name: "shapley_value", type: "FLOAT64", description: "raw Shapley value on the conversion-rate scale" },
+  { name: "standard_error", type: "FLOAT64", description: "0 when exact" },
+  { name: "share", type: "FLOAT64" },
+  { name: "conversions", type: "FLOAT64" },
+  { name: "value", type: "FLOAT64" },
+  { name: "method", type: "STRING", description: "exact or sampled" },
+];
+
+export const shapleyJob: JobDefinition = {
+  name: "shapley",
+  description: "Shapley credit per channel from coalition conversion rates",
+  reads: ["channel_paths"],
+  writes: ["shapley_channel_credit"],
+  tags: ["attribution"],
+  async run(ctx) {
+    const raw = await ctx.query(`SELECT path, total_conversions, total_conversion_value, total_null FROM ${ctx.ref("channel_paths")} ORDER BY path`);
+    const paths = raw.map((r, i) => ({
+      channels: parseChannelPath(textOf(r, "path", "channel_paths", i)),
+      conversions: countOf(r, "total_conversions", "channel_paths", i),
+      value: countOf(r, "total_conversion_value", "channel_paths", i),
+      nulls: countOf(r, "total_null", "channel_paths", i),
+    })).filter((p) => p.channels.length > 0);
+    const channels = [...new Set(paths.flatMap((p) => p.channels))].sort(compareStrings);
+    const rows: CoalitionRow[] = paths.map((p) => ({ channels: coalitionMask(p.channels, channels), conversions: p.conversions, nulls: p.nulls, value: p.value }));
+    const model = fitShapley(rows, { channels, maxExactChannels: ctx.settings.shapleyMaxExactChannels, seed: 1 });
+    if (model.method === "sampled") ctx.warn(`${channels.length} channels is more than vars.shapley_max_exact_channels: Shapley values are sampled (${model.samples} permutations; see standard_error)`);
+    const n = await ctx.write("shapley_channel_credit", SHAPLEY_SCHEMA, model.credits.map((c) => ({
+      channel: c.channel, shapley_value: c.shapley, standard_error: c.standardError, share: c.share,
+      conversions: c.conversions, value: c.value, method: model.method,
+    })));
+    await ctx.artifacts.put(`models/shapley/${ctx.runId}.json`, shapleyToJSON(model), "application/json");
+    return { rows: n, metrics: { channels: channels.length, method: model.method } };
+  },
+};

@@ -1,0 +1,429 @@
+/**
+ * The report's charts: Vega-Lite specs (pure functions of report data) rendered to SVG in Node
+ * at build time, so the page needs no JavaScript and no network. Each builder returns a spec or
+ * undefined when there is nothing to draw; `renderChart` turns a spec into inline SVG.
+ */
+import { compile, type TopLevelSpec } from "vega-lite";
+import { View, parse } from "vega";
+import type {
+  ChannelCredit, ChannelRoas, DailyCredit, FeatureImportance, FunnelTransition, LeadMonitoring, ModelCurvePoint, ScoreBucket,
+} from "./data.ts";
+import type { ActionRecord } from "../runner/run-record.ts";
+
+/** A Vega-Lite spec as plain JSON (validated by vega-lite's compiler when rendered). */
+export type ChartSpec = Record<string, unknown>;
+
+const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+/** Tableau 10: distinguishable, colour-blind friendlier than the d3 default. */
+export const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+export const STATUS_COLORS: Record<string, string> = {
+  succeeded: "#3f9a5b", failed: "#d64545", skipped: "#a3a8b0", warning: "#e0a100", dry_run: "#4e79a7",
+};
+
+const CONFIG = {
+  font: FONT,
+  background: "#ffffff",
+  padding: 8,
+  view: { stroke: null },
+  axis: {
+    labelColor: "#4b5563", titleColor: "#374151", gridColor: "#eceef1", domainColor: "#c4c8ce", tickColor: "#c4c8ce",
+    labelFontSize: 11, titleFontSize: 11, titleFontWeight: 600, titlePadding: 8, labelLimit: 180,
+  },
+  legend: { labelColor: "#374151", titleColor: "#374151", labelFontSize: 11, titleFontSize: 11, titleFontWeight: 600, symbolSize: 80 },
+  header: { labelFontSize: 12, labelFontWeight: 600, labelColor: "#1f2937", titleFontSize: 0 },
+  title: { fontSize: 13, fontWeight: 600, color: "#1f2937", anchor: "start" },
+  range: { category: PALETTE },
+  bar: { cornerRadiusEnd: 2 },
+  line: { strokeWidth: 2 },
+};
+
+function withConfig(spec: ChartSpec): ChartSpec {
+  return { $schema: "https://vega.github.io/schema/vega-lite/v6.json", config: CONFIG, ...spec };
+}
+
+let chartCounter = 0;
+
+/**
+ * Spec → inline SVG. Ids inside the SVG (clip paths, gradients) get a per-chart prefix, so many
+ * charts can share one page without an id colliding.
+ */
+export async function renderChart(spec: ChartSpec): Promise<string> {
+  const vg = compile(withConfig(spec) as unknown as TopLevelSpec).spec;
+  const view = new View(parse(vg), { renderer: "none" });
+  try {
+    const svg = await view.toSVG();
+    const prefix = `c${++chartCounter}-`;
+    return svg
+      .replace(/\bid="([^"]+)"/g, (_m, id: string) => `id="${prefix}${id}"`)
+      .replace(/url\(#([^)]+)\)/g, (_m, id: string) => `url(#${prefix}${id})`)
+      .replace(/^<svg /, '<svg role="img" ');
+  } finally {
+    view.finalize();
+  }
+}
+
+// ---- run summary ----
+
+/** Gantt of the run's actions: one bar per action from start to end, coloured by status. */
+export function actionTimelineSpec(actions: ActionRecord[]): ChartSpec | undefined {
+  if (!actions.length) return undefined;
+  const t0 = Math.min(...actions.map((a) => a.startedAt.getTime()));
+  const values = actions.map((a) => ({
+    action: a.action, status: a.status,
+    start_s: (a.startedAt.getTime() - t0) / 1000,
+    // A zero-length bar would vanish: give instant actions a sliver.
+    end_s: Math.max((a.endedAt.getTime() - t0) / 1000, (a.startedAt.getTime() - t0) / 1000 + 0.02),
+  }));
+  const statuses = Object.keys(STATUS_COLORS).filter((s) => values.some((v) => v.status === s));
+  return {
+    description: "Actions of the run over time, coloured by status",
+    width: 760, height: Math.min(18 * values.length, 900),
+    data: { values },
+    mark: { type: "bar", cornerRadius: 2, height: { band: 0.7 } },
+    encoding: {
+      y: { field: "action", type: "nominal", sort: null, title: null, axis: { labelLimit: 260 } },
+      x: { field: "start_s", type: "quantitative", title: "seconds since the run started" },
+      x2: { field: "end_s" },
+      color: { field: "status", type: "nominal", scale: { domain: statuses, range: statuses.map((s) => STATUS_COLORS[s]) }, legend: { orient: "top", title: null } },
+    },
+  };
+}
+
+// ---- attribution ----
+
+/** Share of credit per channel, one bar per model side by side. */
+export function creditByModelSpec(rows: ChannelCredit[]): ChartSpec | undefined {
+  const values = rows.filter((r) => r.share !== null);
+  if (!values.length) return undefined;
+  const models = [...new Set(values.map((r) => r.model))];
+  const channels = [...new Set(values.map((r) => r.channel))];
+  const mean = new Map(channels.map((c) => [c, avg(values.filter((r) => r.channel === c).map((r) => r.share!))]));
+  channels.sort((a, b) => mean.get(b)! - mean.get(a)!);
+  return {
+    description: "Share of conversion credit per channel by attribution model",
+    width: 700, height: { step: Math.max(4, Math.min(9, Math.floor(90 / models.length))) },
+    data: { values },
+    mark: { type: "bar" },
+    encoding: {
+      y: { field: "channel", type: "nominal", sort: channels, title: null, axis: { labelFontSize: 12, labelPadding: 6 } },
+      yOffset: { field: "model", type: "nominal", sort: models },
+      x: { field: "share", type: "quantitative", title: "share of credit", axis: { format: ".0%" } },
+      color: { field: "model", type: "nominal", sort: models, legend: { orient: "top", title: "model", columns: Math.min(models.length, 8) } },
+      tooltip: [{ field: "model" }, { field: "channel" }, { field: "share", format: ".1%" }],
+    },
+  };
+}
+
+/** Credit value over time: one small chart per model, channels stacked. Weekly beyond 120 days. */
+export function creditOverTimeSpec(rows: DailyCredit[], moneyTitle: string): ChartSpec | undefined {
+  const values = rows.filter((r) => r.value !== null && r.credit_date);
+  if (!values.length) return undefined;
+  const days = new Set(values.map((r) => r.credit_date)).size;
+  const unit = days > 120 ? "yearweek" : "yearmonthdate";
+  const models = [...new Set(values.map((r) => r.model))];
+  return {
+    description: "Credited value over time per model, stacked by channel",
+    data: { values },
+    facet: { field: "model", type: "nominal", sort: models, title: null },
+    columns: models.length > 4 ? 3 : 2,
+    spec: {
+      width: models.length > 4 ? 250 : 380, height: 130,
+      mark: { type: "area", interpolate: "monotone", opacity: 0.9 },
+      encoding: {
+        x: { field: "credit_date", type: "temporal", timeUnit: { unit, utc: true }, title: null, axis: { format: "%b %d", labelAngle: 0, tickCount: 4 } },
+        y: { field: "value", aggregate: "sum", type: "quantitative", title: moneyTitle, stack: "zero", axis: { format: "~s", tickCount: 4 } },
+        color: { field: "channel", type: "nominal", legend: { orient: "top", title: "channel", columns: 6 } },
+      },
+    },
+    resolve: { scale: { y: "shared" } },
+  };
+}
+
+/** Return on ad spend per channel with the break-even line at 1. */
+export function roasSpec(rows: ChannelRoas[]): ChartSpec | undefined {
+  const values = rows.filter((r) => r.roas !== null);
+  if (!values.length) return undefined;
+  return {
+    description: "Return on ad spend per channel",
+    width: 600, height: { step: 22 },
+    data: { values },
+    layer: [
+      {
+        mark: { type: "bar" },
+        encoding: {
+          y: { field: "channel", type: "nominal", sort: "-x", title: null },
+          x: { field: "roas", type: "quantitative", title: "ROAS (credited value ÷ cost)" },
+          color: { condition: { test: "datum.roas < 1", value: "#e15759" }, value: "#4e79a7" },
+        },
+      },
+      { mark: { type: "rule", strokeDash: [4, 3], color: "#6b7280" }, encoding: { x: { datum: 1 } } },
+      {
+        mark: { type: "text", align: "left", dx: 4, fontSize: 11, color: "#374151" },
+        encoding: {
+          y: { field: "channel", type: "nominal", sort: "-x" },
+          x: { field: "roas", type: "quantitative" },
+          text: { field: "roas", type: "quantitative", format: ".2f" },
+        },
+      },
+    ],
+  };
+}
+
+// ---- funnel (OWOX) ----
+
+/** The overall transition set: segment-free rows if present, else sample-weighted averages. */
+export function overallTransitions(rows: FunnelTransition[]): FunnelTransition[] {
+  const isAll = (v: string | null): boolean => v === null || v === "" || /^\(?(all|any|\*|total)\)?$/i.test(v);
+  const overall = rows.filter((r) => isAll(r.user_type) && isAll(r.device) && isAll(r.region));
+  if (overall.length) return overall;
+  const byEdge = new Map<string, FunnelTransition[]>();
+  for (const r of rows) {
+    const k = `${r.from_step}\u0000${r.to_step}`;
+    byEdge.set(k, [...(byEdge.get(k) ?? []), r]);
+  }
+  return [...byEdge.values()].map((rs) => {
+    const w = rs.map((r) => r.sample_size ?? 1);
+    const total = w.reduce((a, b) => a + b, 0) || 1;
+    const p = rs.reduce((s, r, i) => s + (r.probability ?? 0) * w[i]!, 0) / total;
+    const levels = new Map<string, number>();
+    for (const r of rs) if (r.level) levels.set(r.level, (levels.get(r.level) ?? 0) + 1);
+    const level = [...levels.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+    return { ...rs[0]!, user_type: null, device: null, region: null, probability: p, level: levels.size > 1 ? `mostly ${level}` : level, sample_size: total };
+  });
+}
+
+/**
+ * The funnel as a graph: steps left to right in settings order, one edge per transition, width
+ * ∝ probability, colour = the reliability level the probability came from. Forward skips arc
+ * above, steps back arc below, transitions to a state outside the funnel (exit) drop down.
+ */
+export function funnelGraphSpec(rows: FunnelTransition[], steps: string[]): ChartSpec | undefined {
+  const edges = overallTransitions(rows).filter((r) => r.probability !== null);
+  if (!edges.length) return undefined;
+  const stepSet = new Set(steps);
+  const extraSources = [...new Set(edges.map((e) => e.from_step).filter((s) => !stepSet.has(s)))];
+  const used = new Set(edges.flatMap((e) => [e.from_step, e.to_step]));
+  const nodes = [...extraSources, ...steps.filter((s) => used.has(s))];
+  const pos = new Map(nodes.map((n, i) => [n, i]));
+  const nodeValues = nodes.map((n, i) => ({ node: n, x: i, x0: i - 0.36, x1: i + 0.36 }));
+
+  const lines: Record<string, unknown>[] = [];
+  const labels: Record<string, unknown>[] = [];
+  edges.forEach((e, k) => {
+    const a = pos.get(e.from_step);
+    if (a === undefined) return;
+    const b = pos.get(e.to_step);
+    const label = `${(e.probability! * 100).toFixed(e.probability! < 0.1 ? 1 : 0)}%`;
+    const base = { edge: k, transition: `${e.from_step} → ${e.to_step}`, probability: e.probability, level: e.level ?? "unknown" };
+    if (b === undefined) {
+      // Leaving the funnel: a short drop below the node.
+      lines.push({ ...base, t: 0, x: a, y: -0.3 }, { ...base, t: 1, x: a, y: -1.15 });
+      labels.push({ ...base, x: a, y: -1.45, label: `${e.to_step} ${label}` });
+      return;
+    }
+    const span = b - a;
+    if (span === 1) {
+      lines.push({ ...base, t: 0, x: a + 0.36, y: 0 }, { ...base, t: 1, x: b - 0.36, y: 0 });
+      labels.push({ ...base, x: (a + b) / 2, y: 0.22, label });
+      return;
+    }
+    // Quadratic Bézier from node a to node b; height grows with the distance (up: skip, down: back).
+    const h = (span > 0 ? 1 : -1) * (0.55 + 0.28 * Math.min(Math.abs(span), 5));
+    const y0 = span > 0 ? 0.3 : -0.3;
+    for (let i = 0; i <= 16; i++) {
+      const t = i / 16;
+      const x = (1 - t) ** 2 * a + 2 * (1 - t) * t * ((a + b) / 2) + t ** 2 * b;
+      const y = (1 - t) ** 2 * y0 + 2 * (1 - t) * t * (y0 + 2 * h) + t ** 2 * y0;
+      lines.push({ ...base, t, x, y });
+    }
+    labels.push({ ...base, x: (a + b) / 2, y: y0 + h + (span > 0 ? 0.18 : -0.18), label });
+  });
+
+  const levels = [...new Set(edges.map((e) => e.level ?? "unknown"))].sort();
+  const ys = [...lines, ...labels].map((p) => p.y as number);
+  const yDomain = [Math.min(-1.6, ...ys) - 0.1, Math.max(0.6, ...ys) + 0.15];
+  const width = Math.max(560, Math.min(900, nodes.length * 150));
+  const x = { field: "x", type: "quantitative", scale: { domain: [-0.6, nodes.length - 0.4] }, axis: null };
+  const y = { field: "y", type: "quantitative", scale: { domain: yDomain }, axis: null };
+  return {
+    description: "Funnel transition graph with probabilities and reliability levels",
+    width, height: Math.round((yDomain[1]! - yDomain[0]!) * 70),
+    layer: [
+      {
+        data: { values: lines },
+        mark: { type: "line", interpolate: "linear", strokeCap: "round", opacity: 0.85 },
+        encoding: {
+          x, y, detail: { field: "edge", type: "nominal" }, order: { field: "t", type: "quantitative" },
+          strokeWidth: { field: "probability", type: "quantitative", scale: { domain: [0, 1], range: [1, 12] }, legend: null },
+          color: { field: "level", type: "nominal", scale: { domain: levels, range: ["#4e79a7", "#f28e2b", "#b07aa1", "#59a14f", "#9c755f", "#e15759"] }, legend: { orient: "top", title: "reliability level" } },
+        },
+      },
+      {
+        data: { values: nodeValues },
+        mark: { type: "rect", cornerRadius: 6, color: "#1f2937", height: 34 },
+        encoding: { x: { ...x, field: "x0" }, x2: { field: "x1" }, y: { datum: 0, type: "quantitative", scale: { domain: yDomain }, axis: null } },
+      },
+      {
+        data: { values: nodeValues },
+        mark: { type: "text", color: "#ffffff", fontSize: 12, fontWeight: 600, limit: Math.round(width / nodes.length) - 22 },
+        encoding: { x, y: { datum: 0, type: "quantitative", scale: { domain: yDomain }, axis: null }, text: { field: "node" } },
+      },
+      {
+        data: { values: labels },
+        mark: { type: "text", fontSize: 11, fontWeight: 600, color: "#1f2937" },
+        encoding: { x, y, text: { field: "label" } },
+      },
+    ],
+  };
+}
+
+/** Probability of each transition per segment; the colour says which reliability level was used. */
+export function funnelSegmentsSpec(rows: FunnelTransition[], steps: string[]): ChartSpec | undefined {
+  const segLabel = (r: FunnelTransition): string => [r.user_type, r.device, r.region].map((v) => v ?? "all").join(" · ");
+  const values = rows.filter((r) => r.probability !== null).map((r) => ({
+    segment: segLabel(r), transition: `${r.from_step} → ${r.to_step}`, probability: r.probability, level: r.level ?? "unknown",
+    order: (steps.indexOf(r.from_step) + 1) * 100 + steps.indexOf(r.to_step) + 1,
+  }));
+  if (values.length < 2) return undefined;
+  const transitions = [...new Map(values.map((v) => [v.transition, v.order])).entries()].sort((a, b) => a[1] - b[1]).map((e) => e[0]);
+  const segments = [...new Set(values.map((v) => v.segment))].sort();
+  const levels = [...new Set(values.map((v) => v.level))].sort();
+  return {
+    description: "Transition probability per segment and the reliability level used",
+    width: { step: Math.max(44, Math.min(80, Math.floor(820 / transitions.length))) }, height: { step: 22 },
+    data: { values },
+    encoding: {
+      x: { field: "transition", type: "nominal", sort: transitions, title: null, axis: { orient: "top", labelAngle: -30, labelAlign: "left" } },
+      y: { field: "segment", type: "nominal", sort: segments, title: "user type · device · region" },
+    },
+    layer: [
+      {
+        mark: { type: "rect", stroke: "#ffffff", strokeWidth: 2, cornerRadius: 3 },
+        encoding: { color: { field: "level", type: "nominal", scale: { domain: levels, range: ["#dbe6f1", "#fde2c8", "#ead9e6", "#d5ead2", "#e6ddd5"] }, legend: { orient: "bottom", title: "reliability level" } } },
+      },
+      { mark: { type: "text", fontSize: 11, color: "#1f2937" }, encoding: { text: { field: "probability", type: "quantitative", format: ".0%" } } },
+    ],
+  };
+}
+
+// ---- ML models ----
+
+/** ROC curves of the models with the chance diagonal. */
+export function rocSpec(points: ModelCurvePoint[]): ChartSpec | undefined {
+  return curveSpec(points, "roc", "false positive rate", "true positive rate", "ROC curve");
+}
+
+/** Calibration: mean predicted vs observed rate per bin, point size = rows in the bin. */
+export function calibrationSpec(points: ModelCurvePoint[]): ChartSpec | undefined {
+  return curveSpec(points, "calibration", "mean predicted probability", "observed rate", "Calibration curve");
+}
+
+function curveSpec(points: ModelCurvePoint[], curve: string, xTitle: string, yTitle: string, description: string): ChartSpec | undefined {
+  const values = points.filter((p) => p.curve === curve).sort((a, b) => a.x - b.x);
+  if (values.length < 2) return undefined;
+  const models = [...new Set(values.map((v) => v.model))].sort();
+  const layers: ChartSpec[] = [
+    { data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }, mark: { type: "line", strokeDash: [4, 4], color: "#9ca3af", strokeWidth: 1 }, encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } } },
+    {
+      mark: { type: "line", interpolate: curve === "roc" ? "step-after" : "linear", point: curve === "calibration" },
+      encoding: {
+        x: { field: "x", type: "quantitative", title: xTitle, scale: { domain: [0, 1] } },
+        y: { field: "y", type: "quantitative", title: yTitle, scale: { domain: [0, 1] } },
+        color: { field: "model", type: "nominal", sort: models, legend: { orient: "bottom", title: null } },
+        order: { field: "x", type: "quantitative" },
+      },
+    },
+  ];
+  return { description, width: 260, height: 260, data: { values }, layer: layers };
+}
+
+/** Top features by importance, one bar chart per model. */
+export function featureImportanceSpec(rows: FeatureImportance[], top = 12): ChartSpec | undefined {
+  const models = [...new Set(rows.map((r) => r.model))].sort();
+  const values = models.flatMap((m) => rows.filter((r) => r.model === m).sort((a, b) => b.importance - a.importance).slice(0, top));
+  if (!values.length) return undefined;
+  const kind = [...new Set(values.map((v) => v.kind).filter(Boolean))].join(", ");
+  return {
+    description: "Feature importance per model",
+    data: { values },
+    facet: { row: { field: "model", type: "nominal", sort: models, title: null, header: { labelAngle: 0, labelAlign: "left", labelAnchor: "start", labelOrient: "top" } } },
+    spec: {
+      width: 520, height: { step: 18 },
+      mark: { type: "bar", color: "#4e79a7" },
+      encoding: {
+        y: { field: "feature", type: "nominal", sort: "-x", title: null, axis: { labelLimit: 240 } },
+        x: { field: "importance", type: "quantitative", title: kind ? `importance (${kind})` : "importance" },
+      },
+    },
+    resolve: { scale: { y: "independent" } },
+  };
+}
+
+// ---- lead scoring ----
+
+/** How many leads got each score. */
+export function scoreDistributionSpec(rows: ScoreBucket[]): ChartSpec | undefined {
+  if (!rows.length) return undefined;
+  const max = Math.max(...rows.map((r) => r.score));
+  return {
+    description: "Distribution of lead scores",
+    width: 520, height: 180,
+    data: { values: rows },
+    mark: { type: "bar", color: "#59a14f" },
+    encoding: {
+      x: { field: "score", type: "quantitative", bin: { maxbins: max > 20 ? 20 : Math.max(max, 1) }, title: "lead score" },
+      y: { field: "leads", aggregate: "sum", type: "quantitative", title: "leads", axis: { format: "~s" } },
+    },
+  };
+}
+
+/** Lift per score decile (model_curves curve = 'lift'), with the no-model line at 1. */
+export function decileLiftSpec(points: ModelCurvePoint[]): ChartSpec | undefined {
+  const values = points.filter((p) => p.curve === "lift");
+  if (!values.length) return undefined;
+  return {
+    description: "Lift per score decile",
+    width: 420, height: 180,
+    data: { values },
+    layer: [
+      {
+        mark: { type: "bar", color: "#4e79a7" },
+        encoding: {
+          x: { field: "x", type: "ordinal", title: "decile (1 = highest scores)" },
+          y: { field: "y", type: "quantitative", title: "lift" },
+        },
+      },
+      { mark: { type: "rule", strokeDash: [4, 3], color: "#6b7280" }, encoding: { y: { datum: 1 } } },
+    ],
+  };
+}
+
+/** PSI per feature against the usual bands (< 0.1 stable, 0.1–0.25 watch, > 0.25 shifted). */
+export function psiSpec(rows: LeadMonitoring[]): ChartSpec | undefined {
+  const values = rows.filter((r) => r.psi !== null).map((r) => ({
+    feature: r.feature, psi: r.psi, band: r.psi! > 0.25 ? "shifted (> 0.25)" : r.psi! >= 0.1 ? "watch (0.1–0.25)" : "stable (< 0.1)",
+  }));
+  if (!values.length) return undefined;
+  const bands = ["stable (< 0.1)", "watch (0.1–0.25)", "shifted (> 0.25)"];
+  return {
+    description: "Population stability index per feature",
+    width: 520, height: { step: 20 },
+    data: { values },
+    layer: [
+      {
+        mark: { type: "bar" },
+        encoding: {
+          y: { field: "feature", type: "nominal", sort: "-x", title: null },
+          x: { field: "psi", type: "quantitative", title: "PSI (this run vs training)" },
+          color: { field: "band", type: "nominal", scale: { domain: bands, range: ["#59a14f", "#e0a100", "#d64545"] }, legend: { orient: "top", title: null } },
+        },
+      },
+      { mark: { type: "rule", strokeDash: [4, 3], color: "#e0a100" }, encoding: { x: { datum: 0.1 } } },
+      { mark: { type: "rule", strokeDash: [4, 3], color: "#d64545" }, encoding: { x: { datum: 0.25 } } },
+    ],
+  };
+}
+
+function avg(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}

@@ -1,0 +1,491 @@
+/**
+ * The run report page: one self-contained HTML file (inline CSS, charts as inline SVG, no
+ * scripts, no network), readable on a laptop screen and printable. Every chart sits in a
+ * <figure> with its numbers in a <details> table; a section whose table was not produced says so.
+ */
+import type { ActionRecord } from "../runner/run-record.ts";
+import {
+  actionTimelineSpec, calibrationSpec, creditByModelSpec, creditOverTimeSpec, decileLiftSpec, featureImportanceSpec,
+  funnelGraphSpec, funnelSegmentsSpec, overallTransitions, psiSpec, renderChart, roasSpec, rocSpec, scoreDistributionSpec,
+  STATUS_COLORS, type ChartSpec,
+} from "./charts.ts";
+import type { Loaded, ReportData } from "./data.ts";
+import { createFormats, type Formats } from "./format.ts";
+
+export interface RenderOptions {
+  /** BCP 47 locale for numbers (default en-US). */
+  locale?: string;
+}
+
+/** Escape text for HTML content and attribute values. */
+export function escapeHtml(s: unknown): string {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+const h = escapeHtml;
+
+interface Column<T> {
+  title: string;
+  value: (row: T) => string;
+  /** Right-aligned, tabular figures. */
+  numeric?: boolean;
+  /** Raw HTML instead of escaped text. */
+  html?: boolean;
+}
+
+function table<T>(rows: T[], columns: Column<T>[], opts: { limit?: number; caption?: string } = {}): string {
+  const shown = opts.limit ? rows.slice(0, opts.limit) : rows;
+  const more = rows.length - shown.length;
+  return `<div class="table-wrap"><table>${opts.caption ? `<caption>${h(opts.caption)}</caption>` : ""}
+<thead><tr>${columns.map((c) => `<th${c.numeric ? ' class="num"' : ""}>${h(c.title)}</th>`).join("")}</tr></thead>
+<tbody>${shown.map((r) => `<tr>${columns.map((c) => `<td${c.numeric ? ' class="num"' : ""}>${c.html ? c.value(r) : h(c.value(r))}</td>`).join("")}</tr>`).join("\n")}</tbody>
+</table>${more > 0 ? `<p class="muted small">${more.toLocaleString("en-US")} more rows not shown; query the reporting views for all of them.</p>` : ""}</div>`;
+}
+
+/** A chart with its table fallback. A chart that fails to render still gets its figure and table. */
+async function figure(title: string, spec: ChartSpec | undefined, fallback: string, opts: { subtitle?: string; id?: string } = {}): Promise<string> {
+  if (!spec) return "";
+  let body: string;
+  let cls = "chart";
+  try {
+    body = `<div class="svg">${await renderChart(spec)}</div>`;
+  } catch (e) {
+    cls += " chart-error";
+    body = `<p class="callout bad">This chart could not be drawn: ${h((e as Error).message)}. The numbers are in the table below.</p>`;
+  }
+  return `<figure class="${cls}"${opts.id ? ` id="${h(opts.id)}"` : ""}>
+<figcaption><span class="fig-title">${h(title)}</span>${opts.subtitle ? `<span class="fig-sub">${h(opts.subtitle)}</span>` : ""}</figcaption>
+${body}
+<details><summary>Show the numbers</summary>${fallback}</details>
+</figure>`;
+}
+
+/** What a section shows instead of data it could not get. */
+function absent(l: Loaded<unknown>, what: string): string {
+  if (l.state === "missing") return `<p class="empty">${h(what)}: not produced in this run <span class="muted">(no table <code>${h(l.table)}</code>)</span>.</p>`;
+  if (l.state === "error") return `<p class="empty bad">${h(what)}: could not read <code>${h(l.table)}</code> — ${h(l.message)}</p>`;
+  return `<p class="empty">${h(what)}: <code>${h(l.table)}</code> is empty.</p>`;
+}
+const rowsOf = <T>(l: Loaded<T>): T[] | undefined => (l.state === "ok" && l.rows.length ? l.rows : undefined);
+const noteOf = (l: Loaded<unknown>): string => (l.state === "ok" && l.note ? `<p class="muted small">Shown ${h(l.note)}.</p>` : "");
+
+function statusBadge(status: string): string {
+  return `<span class="badge" style="--c:${STATUS_COLORS[status] ?? "#6b7280"}">${h(status.replace("_", " "))}</span>`;
+}
+
+function tile(label: string, value: string, tone: "" | "good" | "bad" | "warn" = ""): string {
+  return `<div class="tile ${tone}"><div class="tile-value">${value}</div><div class="tile-label">${h(label)}</div></div>`;
+}
+
+// ---- sections ----
+
+async function runSection(d: ReportData, f: Formats): Promise<string> {
+  const run = d.run;
+  const by = (s: string): ActionRecord[] => run.actions.filter((a) => a.status === s);
+  const failed = by("failed");
+  const assertions = run.actions.filter((a) => a.kind === "assertion");
+  const assertionsFailed = assertions.filter((a) => a.status === "failed" || a.status === "warning");
+  const assertionsRun = assertions.filter((a) => a.status !== "skipped");
+  const rowsWritten = run.actions.filter((a) => a.kind !== "assertion").reduce((s, a) => s + (a.rows ?? 0), 0);
+  const duration = run.endedAt.getTime() - run.startedAt.getTime();
+
+  const tiles = [
+    tile("status", statusBadge(run.status)),
+    tile("duration", h(f.duration(duration))),
+    tile("actions succeeded", h(f.int(by("succeeded").length + by("warning").length)), "good"),
+    tile("failed", h(f.int(failed.length)), failed.length ? "bad" : ""),
+    tile("skipped", h(f.int(by("skipped").length)), by("skipped").length ? "warn" : ""),
+    tile("rows written", h(f.int(rowsWritten))),
+    tile("warnings", h(f.int(run.warnings.length)), run.warnings.length ? "warn" : ""),
+    tile("assertions passed", assertions.length ? `${h(f.int(assertionsRun.length - assertionsFailed.length))}<small> of ${h(f.int(assertionsRun.length))}</small>` : "–", assertionsFailed.length ? "bad" : assertions.length ? "good" : ""),
+  ].join("");
+
+  const failures = failed.length
+    ? `<div class="callout bad"><strong>${failed.length === 1 ? "1 action failed" : `${failed.length} actions failed`}</strong>${by("skipped").length ? ` — ${f.int(by("skipped").length)} downstream actions were skipped` : ""}.
+<ul class="failures">${failed.map((a) => `<li><code>${h(a.action)}</code> <span class="muted">(${h(a.kind)})</span><pre>${h(a.error ?? "no error message")}</pre></li>`).join("")}</ul></div>`
+    : run.dryRun ? `<div class="callout">Dry run: statements were validated, nothing was written.</div>` : "";
+  const warnings = run.warnings.length
+    ? `<div class="callout warn"><strong>Warnings</strong><ul>${run.warnings.map((w) => `<li>${h(w)}</li>`).join("")}</ul></div>`
+    : "";
+
+  const assertionTable = assertions.length
+    ? `<h3>Data-quality assertions</h3>${table(assertions, [
+        { title: "assertion", value: (a) => a.action },
+        { title: "result", value: (a) => statusBadge(a.status === "succeeded" ? "succeeded" : a.status), html: true },
+        { title: "failing rows", value: (a) => f.int(a.rows ?? (a.status === "succeeded" ? 0 : null)), numeric: true },
+        { title: "details", value: (a) => a.error ?? a.note ?? "" },
+      ])}`
+    : `<h3>Data-quality assertions</h3><p class="empty">No assertions ran in this run.</p>`;
+
+  const actionsTable = table([...run.actions].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime()), [
+    { title: "action", value: (a) => a.action },
+    { title: "kind", value: (a) => a.kind },
+    { title: "status", value: (a) => statusBadge(a.status), html: true },
+    { title: "started", value: (a) => f.timestamp(a.startedAt).slice(11) },
+    { title: "duration", value: (a) => f.duration(a.endedAt.getTime() - a.startedAt.getTime()), numeric: true },
+    { title: "rows", value: (a) => f.int(a.rows), numeric: true },
+    { title: "note", value: (a) => a.error ?? a.note ?? "" },
+  ]);
+  const timeline = run.actions.length
+    ? await figure("Actions over time", actionTimelineSpec(run.actions), actionsTable, { subtitle: "one bar per action, coloured by status" })
+    : `<p class="empty">This run has no actions.</p>`;
+
+  const counts = d.outputCounts.length
+    ? `<h3>Tables for BI</h3>${table(d.outputCounts, [
+        { title: "table", value: (c) => `<code>${h(c.table)}</code>`, html: true },
+        { title: "rows", value: (c) => (c.state === "ok" ? f.int(c.rows) : c.state === "missing" ? "not produced" : `unreadable: ${c.message ?? ""}`), numeric: true },
+      ])}`
+    : "";
+
+  return `<section id="run"><h2>Run summary</h2>
+<div class="tiles">${tiles}</div>
+${failures}${warnings}
+${timeline}
+${assertionTable}
+${counts}
+</section>`;
+}
+
+async function creditSection(d: ReportData, f: Formats): Promise<string> {
+  const rows = rowsOf(d.creditByModel);
+  let body: string;
+  if (!rows) {
+    body = absent(d.creditByModel, "Channel credit by model");
+  } else {
+    const models = [...new Set(rows.map((r) => r.model))];
+    const channels = [...new Set(rows.map((r) => r.channel))];
+    const cell = new Map(rows.map((r) => [`${r.model}\u0000${r.channel}`, r]));
+    const pivot = table(channels, [
+      { title: "channel", value: (c) => c },
+      ...models.map((m) => ({ title: m, value: (c: string) => f.pct(cell.get(`${m}\u0000${c}`)?.share), numeric: true })),
+    ]);
+    const totals = models.map((m) => {
+      const rs = rows.filter((r) => r.model === m);
+      return { model: m, conversions: sum(rs.map((r) => r.conversions)), value: sum(rs.map((r) => r.value)) };
+    });
+    body = (await figure("Share of credit per channel", creditByModelSpec(rows), pivot, { subtitle: "each model's bars add up to 100 %" })) +
+      `<h3>Credited totals per model</h3>` +
+      table(totals, [
+        { title: "model", value: (t) => t.model },
+        { title: "conversions", value: (t) => f.num(t.conversions, 1), numeric: true },
+        { title: "value", value: (t) => f.money(t.value), numeric: true },
+      ]);
+  }
+  const agree = rowsOf(d.agreement);
+  const agreement = `<h3>Do the models agree on the top 3 channels?</h3>` + (agree
+    ? `<p class="muted small">Jaccard similarity of the two models' top-3 channel sets (1 = same channels), whether they rank them in the same order, and Spearman's rank correlation over all channels.</p>` +
+      table(agree, [
+        { title: "model A", value: (r) => r.model_a },
+        { title: "model B", value: (r) => r.model_b },
+        { title: "top-3 Jaccard", value: (r) => `${meter(r.top3_jaccard)} ${h(f.num(r.top3_jaccard, 2))}`, numeric: true, html: true },
+        { title: "same order", value: (r) => (r.top3_same_order === null ? "–" : r.top3_same_order ? "yes" : "no") },
+        { title: "Spearman ρ", value: (r) => f.num(r.spearman, 2), numeric: true },
+      ])
+    : absent(d.agreement, "Model agreement"));
+  return `<section id="credit"><h2>Channel credit by model</h2>${body}${agreement}</section>`;
+}
+
+async function overTimeSection(d: ReportData, f: Formats): Promise<string> {
+  const rows = rowsOf(d.creditDaily);
+  if (!rows) return `<section id="over-time"><h2>Credit over time</h2>${absent(d.creditDaily, "Daily channel credit")}</section>`;
+  // Fallback table by month (days would be thousands of rows).
+  const byMonth = new Map<string, { period: string; model: string; channel: string; conversions: number; value: number }>();
+  for (const r of rows) {
+    const k = `${r.credit_date.slice(0, 7)}\u0000${r.model}\u0000${r.channel}`;
+    const e = byMonth.get(k) ?? { period: r.credit_date.slice(0, 7), model: r.model, channel: r.channel, conversions: 0, value: 0 };
+    e.conversions += r.conversions ?? 0;
+    e.value += r.value ?? 0;
+    byMonth.set(k, e);
+  }
+  const fallback = table([...byMonth.values()], [
+    { title: "month", value: (r) => r.period },
+    { title: "model", value: (r) => r.model },
+    { title: "channel", value: (r) => r.channel },
+    { title: "conversions", value: (r) => f.num(r.conversions, 1), numeric: true },
+    { title: "value", value: (r) => f.money(r.value), numeric: true },
+  ], { limit: 400 });
+  const first = rows[0]!.credit_date;
+  const last = rows[rows.length - 1]!.credit_date;
+  return `<section id="over-time"><h2>Credit over time</h2>
+${await figure("Credited value per day", creditOverTimeSpec(rows, f.moneyTitle("value")), fallback, { subtitle: `${first} to ${last}, stacked by channel` })}
+</section>`;
+}
+
+async function funnelSection(d: ReportData, f: Formats): Promise<string> {
+  const rows = rowsOf(d.funnel);
+  if (!rows) return `<section id="funnel"><h2>Funnel</h2>${absent(d.funnel, "Funnel transition probabilities")}</section>`;
+  const overall = overallTransitions(rows);
+  const transitionCols = [
+    { title: "from", value: (r: (typeof rows)[number]) => r.from_step },
+    { title: "to", value: (r: (typeof rows)[number]) => r.to_step },
+    { title: "probability", value: (r: (typeof rows)[number]) => f.pct(r.probability), numeric: true },
+    { title: "reliability level", value: (r: (typeof rows)[number]) => r.level ?? "–" },
+    { title: "sessions", value: (r: (typeof rows)[number]) => f.int(r.sample_size), numeric: true },
+  ];
+  const segmented = rows.filter((r) => !overall.includes(r));
+  const segTable = table(segmented.length ? segmented : rows, [
+    { title: "user type", value: (r) => r.user_type ?? "all" },
+    { title: "device", value: (r) => r.device ?? "all" },
+    { title: "region", value: (r) => r.region ?? "all" },
+    ...transitionCols,
+  ], { limit: 500 });
+  const segSpec = funnelSegmentsSpec(segmented.length ? segmented : rows, d.funnelSteps);
+  return `<section id="funnel"><h2>Funnel</h2>
+<p class="muted">OWOX funnel model: the probability of moving from one step to the next. Where a segment has too few sessions for a reliable estimate, the probability comes from a broader level; the colour shows which level was used.</p>
+${await figure("Funnel transitions", funnelGraphSpec(rows, d.funnelSteps), table(overall, transitionCols), { subtitle: "edge width ∝ probability; arcs above skip steps, arcs below go back, drops leave the funnel" })}
+${await figure("Transition probability per segment", segSpec, segTable, { subtitle: "cell colour = reliability level used" })}
+</section>`;
+}
+
+async function modelsSection(d: ReportData, f: Formats): Promise<string> {
+  const metrics = rowsOf(d.metrics);
+  const curves = rowsOf(d.curves) ?? [];
+  const importance = rowsOf(d.importance);
+  if (!metrics && !curves.length && !importance) {
+    return `<section id="models"><h2>ML models</h2>${absent(d.metrics, "Model metrics")}${d.curves.state !== "missing" || d.metrics.state !== "missing" ? absent(d.curves, "Model curves") : ""}</section>`;
+  }
+  const models = [...new Set([...(metrics ?? []).map((m) => m.model), ...curves.map((c) => c.model), ...(importance ?? []).map((i) => i.model)])].sort();
+  const parts: string[] = [];
+  for (const m of models) {
+    const ms = (metrics ?? []).filter((x) => x.model === m);
+    const tiles = ms.map((x) => tile(x.metric, h(formatMetric(x.metric, x.value, f)))).join("");
+    parts.push(`<h3>${h(modelLabel(m))}</h3>${ms.length ? `<div class="tiles">${tiles}</div>` : `<p class="empty">No metrics recorded for ${h(m)}.</p>`}`);
+  }
+  const curveTable = (name: string) => table(curves.filter((c) => c.curve === name), [
+    { title: "model", value: (c) => c.model },
+    { title: "x", value: (c) => f.num(c.x, 3), numeric: true },
+    { title: "y", value: (c) => f.num(c.y, 3), numeric: true },
+    { title: "n", value: (c) => f.int(c.n), numeric: true },
+  ], { limit: 200 });
+  const roc = await figure("ROC curve", rocSpec(curves), curveTable("roc"), { subtitle: "held-out data; dashed = chance" });
+  const cal = await figure("Calibration curve", calibrationSpec(curves), curveTable("calibration"), { subtitle: "dashed = perfectly calibrated" });
+  const curvesHtml = roc || cal ? `<div class="grid2">${roc}${cal}</div>` : absent(d.curves, "ROC and calibration curves");
+  const imp = importance
+    ? await figure("Feature importance", featureImportanceSpec(importance), table(importance, [
+        { title: "model", value: (r) => r.model },
+        { title: "feature", value: (r) => r.feature },
+        { title: "importance", value: (r) => f.num(r.importance, 4), numeric: true },
+        { title: "kind", value: (r) => r.kind ?? "" },
+      ]), { subtitle: "top 12 features per model" })
+    : absent(d.importance, "Feature importance");
+  return `<section id="models"><h2>ML models</h2>${noteOf(d.metrics)}${parts.join("")}<h3>Curves</h3>${curvesHtml}<h3>What the models rely on</h3>${imp}</section>`;
+}
+
+async function leadsSection(d: ReportData, f: Formats): Promise<string> {
+  const summary = rowsOf(d.leadSummary)?.[0];
+  const monitoring = rowsOf(d.monitoring);
+  const curves = (rowsOf(d.curves) ?? []).filter((c) => c.model === "lead_scoring");
+  const parts: string[] = [];
+
+  if (monitoring) {
+    const flagged = monitoring.filter((m) => m.requires_retraining);
+    parts.push(flagged.length
+      ? `<div class="callout bad"><strong>Retraining recommended.</strong><ul>${flagged.map((m) => `<li><code>${h(m.feature)}</code>: ${h(m.reason ?? "drift above the threshold")}</li>`).join("")}</ul></div>`
+      : `<div class="callout good"><strong>No retraining needed:</strong> score and features are stable against the training data.</div>`);
+  } else {
+    parts.push(absent(d.monitoring, "Drift monitoring (retraining flag)"));
+  }
+
+  if (summary) {
+    parts.push(`<div class="tiles">${tile("leads scored", h(f.int(summary.leads)))}${tile("model version", h(summary.model_versions.join(", ") || "–"))}${tile("last scored", h(f.timestamp(summary.last_scored_at)))}</div>`);
+  }
+  const dist = rowsOf(d.scoreDistribution);
+  const distFig = dist
+    ? await figure("Lead-score distribution", scoreDistributionSpec(dist), table(dist, [
+        { title: "score", value: (r) => f.int(r.score), numeric: true },
+        { title: "leads", value: (r) => f.int(r.leads), numeric: true },
+      ], { limit: 101 }))
+    : absent(d.scoreDistribution, "Lead scores");
+  const liftFig = await figure("Lift per score decile", decileLiftSpec(curves), table(curves.filter((c) => c.curve === "lift"), [
+    { title: "decile", value: (c) => f.int(c.x), numeric: true },
+    { title: "lift", value: (c) => f.ratio(c.y), numeric: true },
+    { title: "leads", value: (c) => f.int(c.n), numeric: true },
+  ]), { subtitle: "conversion rate in the decile ÷ overall rate" });
+  parts.push(`<div class="grid2">${distFig}${liftFig || absent(d.curves.state === "ok" ? { state: "ok", table: d.curves.table, rows: [] } : d.curves, "Decile lift")}</div>`);
+
+  if (monitoring) {
+    parts.push(await figure("Drift per feature (PSI)", psiSpec(monitoring), table(monitoring, [
+      { title: "feature", value: (m) => m.feature },
+      { title: "PSI", value: (m) => f.num(m.psi, 3), numeric: true },
+      { title: "KS", value: (m) => f.num(m.ks, 3), numeric: true },
+      { title: "retrain?", value: (m) => (m.requires_retraining ? "yes" : "no") },
+      { title: "reason", value: (m) => m.reason ?? "" },
+    ]), { subtitle: "dashed lines: 0.1 (watch) and 0.25 (shifted)" }) + noteOf(d.monitoring));
+  }
+  const segments = rowsOf(d.leadSegments);
+  if (segments) {
+    parts.push(`<h3>Segments</h3>` + table(segments, [
+      { title: "segment", value: (s) => s.segment },
+      { title: "leads", value: (s) => f.int(s.leads), numeric: true },
+      { title: "mean probability", value: (s) => f.pct(s.mean_probability), numeric: true },
+    ]));
+  }
+  const top = rowsOf(d.topLeads);
+  if (top) {
+    parts.push(`<h3>Top 10 leads</h3>` + table(top, [
+      { title: "lead", value: (l) => l.lead_id },
+      { title: "score", value: (l) => f.int(l.score), numeric: true },
+      { title: "probability", value: (l) => f.pct(l.probability), numeric: true },
+      { title: "segment", value: (l) => l.segment ?? "–" },
+      { title: "key factors", value: (l) => l.key_factors.slice(0, 3).map((k) => `<span class="factor ${k.direction === "down" || (k.contribution ?? 0) < 0 ? "down" : "up"}">${h(k.feature)}</span>`).join(" "), html: true },
+    ]));
+  }
+  return `<section id="leads"><h2>Lead scoring</h2>${parts.join("\n")}</section>`;
+}
+
+async function roasSection(d: ReportData, f: Formats): Promise<string> {
+  const rows = rowsOf(d.roas);
+  if (!rows) return `<section id="roas"><h2>Return on ad spend</h2>${absent(d.roas, "ROAS per channel (needs cost data)")}</section>`;
+  const withCost = rows.filter((r) => (r.cost ?? 0) > 0);
+  return `<section id="roas"><h2>Return on ad spend</h2>
+${await figure("ROAS per channel", roasSpec(withCost), table(rows, [
+    { title: "channel", value: (r) => r.channel },
+    { title: "cost", value: (r) => f.money(r.cost), numeric: true },
+    { title: "credited value", value: (r) => f.money(r.value), numeric: true },
+    { title: "ROAS", value: (r) => f.ratio(r.roas), numeric: true },
+  ]), { subtitle: `channels with costs; dashed line = break-even; values in ${d.currency}` })}
+</section>`;
+}
+
+// ---- page ----
+
+export async function renderReportHtml(d: ReportData, opts: RenderOptions = {}): Promise<string> {
+  const f = createFormats(d.currency, opts.locale);
+  const run = d.run;
+  const sections = [
+    await runSection(d, f),
+    await creditSection(d, f),
+    await overTimeSection(d, f),
+    await funnelSection(d, f),
+    await modelsSection(d, f),
+    await leadsSection(d, f),
+    await roasSection(d, f),
+  ];
+  const nav = [["run", "Run"], ["credit", "Channel credit"], ["over-time", "Over time"], ["funnel", "Funnel"], ["models", "ML models"], ["leads", "Lead scoring"], ["roas", "ROAS"]]
+    .map(([id, label]) => `<a href="#${id}">${label}</a>`).join("");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="funnelcredit">
+<title>funnelcredit · run ${h(run.runId)} · ${h(run.status)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header class="page-head">
+  <div class="head-inner">
+    <div>
+      <div class="eyebrow">funnelcredit run report</div>
+      <h1>Run <code>${h(run.runId)}</code> ${statusBadge(run.status)}</h1>
+      <p class="meta">${h(f.timestamp(run.startedAt))} · ${h(f.duration(run.endedAt.getTime() - run.startedAt.getTime()))} on ${h(run.engine)}${run.fullRefresh ? " · full refresh" : ""}${run.dryRun ? " · dry run" : ""} · amounts in ${h(d.currency)}</p>
+    </div>
+  </div>
+  <nav>${nav}</nav>
+</header>
+<main>
+${sections.join("\n")}
+</main>
+<footer>Generated ${h(f.timestamp(d.generatedAt))} by funnelcredit. The tables behind this page are the <code>reporting</code> views; see the README for their columns.</footer>
+</body>
+</html>
+`;
+}
+
+// ---- helpers ----
+
+function sum(xs: (number | null)[]): number {
+  // Neumaier compensated summation: credit shares of many rows must add up exactly enough to compare.
+  let s = 0;
+  let c = 0;
+  for (const x of xs) {
+    if (x === null) continue;
+    const t = s + x;
+    c += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
+    s = t;
+  }
+  return s + c;
+}
+
+function meter(v: number | null): string {
+  const w = v === null ? 0 : Math.max(0, Math.min(1, v)) * 100;
+  return `<span class="meter" aria-hidden="true"><span style="width:${w.toFixed(0)}%"></span></span>`;
+}
+
+function modelLabel(m: string): string {
+  return m === "ml_attribution" ? "ML attribution (conversion model)" : m === "lead_scoring" ? "Lead scoring" : m;
+}
+
+function formatMetric(name: string, v: number | null, f: Formats): string {
+  if (/(^n_|_count$|^rows|^count|^positives|^negatives|^iterations|^trees|^rounds)/i.test(name)) return f.int(v);
+  if (/(rate|share|accuracy|precision|recall)$/i.test(name)) return f.pct(v);
+  return f.num(v, 3);
+}
+
+const CSS = `
+:root { --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --bg:#f5f6f8; --card:#fff; --accent:#4e79a7; --good:#3f9a5b; --bad:#d64545; --warn:#c98a00; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin: 0; background: var(--bg); color: var(--ink); font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: .88em; }
+.page-head { background: #1f2937; color: #f9fafb; }
+.head-inner { max-width: 1120px; margin: 0 auto; padding: 28px 28px 14px; }
+.eyebrow { text-transform: uppercase; letter-spacing: .08em; font-size: 12px; color: #9ca3af; font-weight: 600; }
+h1 { font-size: 24px; margin: 4px 0 6px; font-weight: 650; display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
+h1 code { font-size: 20px; background: rgba(255,255,255,.08); padding: 2px 8px; border-radius: 6px; }
+.meta { margin: 0; color: #d1d5db; font-size: 14px; }
+nav { max-width: 1120px; margin: 0 auto; padding: 0 20px; display: flex; gap: 4px; flex-wrap: wrap; }
+nav a { color: #d1d5db; text-decoration: none; font-size: 13px; padding: 8px 10px; border-bottom: 2px solid transparent; }
+nav a:hover { color: #fff; border-bottom-color: var(--accent); }
+main { max-width: 1120px; margin: 0 auto; padding: 20px 28px 40px; }
+section { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 20px 24px 24px; margin: 0 0 20px; box-shadow: 0 1px 2px rgba(0,0,0,.03); }
+h2 { font-size: 19px; margin: 0 0 14px; font-weight: 650; }
+h3 { font-size: 15px; margin: 22px 0 10px; font-weight: 650; color: #374151; }
+p { margin: 8px 0; }
+.muted { color: var(--muted); }
+.small { font-size: 13px; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)); gap: 10px; margin: 6px 0 16px; }
+.tile { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; background: #fafbfc; }
+.tile-value { font-size: 20px; font-weight: 650; font-variant-numeric: tabular-nums; line-height: 1.3; overflow-wrap: anywhere; }
+.tile-value small { font-size: 13px; color: var(--muted); font-weight: 500; }
+.tile-label { font-size: 12px; color: var(--muted); text-transform: lowercase; }
+.tile.good { border-left: 3px solid var(--good); }
+.tile.bad { border-left: 3px solid var(--bad); }
+.tile.bad .tile-value { color: var(--bad); }
+.tile.warn { border-left: 3px solid var(--warn); }
+.badge { display: inline-block; font-size: 12px; font-weight: 650; letter-spacing: .02em; text-transform: uppercase; color: #fff; background: var(--c); border-radius: 999px; padding: 2px 9px; line-height: 1.5; vertical-align: middle; }
+.tile .badge { font-size: 13px; }
+.callout { border-radius: 8px; padding: 12px 16px; margin: 12px 0; background: #f3f4f6; border: 1px solid var(--line); }
+.callout.bad { background: #fdf0f0; border-color: #f3c4c4; }
+.callout.warn { background: #fff8e6; border-color: #f1dca4; }
+.callout.good { background: #eff8f1; border-color: #c3e3cb; }
+.callout ul { margin: 6px 0 0; padding-left: 20px; }
+.failures { list-style: none; padding-left: 0 !important; }
+.failures li { margin: 8px 0; }
+.failures pre { white-space: pre-wrap; word-break: break-word; background: #fff; border: 1px solid #f3c4c4; border-radius: 6px; padding: 8px 10px; margin: 4px 0 0; color: #7f1d1d; }
+.empty { color: var(--muted); background: #fafbfc; border: 1px dashed #d1d5db; border-radius: 8px; padding: 12px 14px; }
+.empty.bad { color: #7f1d1d; border-color: #f3c4c4; }
+figure { margin: 14px 0 18px; padding: 0; }
+figcaption { margin: 0 0 8px; }
+.fig-title { font-weight: 650; font-size: 14px; }
+.fig-sub { color: var(--muted); font-size: 13px; margin-left: 8px; }
+.svg { overflow-x: auto; }
+.svg svg { max-width: 100%; height: auto; display: block; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 8px 28px; align-items: start; }
+details { margin-top: 6px; }
+summary { cursor: pointer; color: var(--accent); font-size: 13px; user-select: none; }
+.table-wrap { overflow-x: auto; margin: 6px 0; }
+table { border-collapse: collapse; width: 100%; font-size: 13.5px; font-variant-numeric: tabular-nums; }
+caption { text-align: left; color: var(--muted); font-size: 13px; padding-bottom: 4px; }
+th { text-align: left; font-weight: 600; color: #374151; border-bottom: 2px solid var(--line); padding: 6px 10px; white-space: nowrap; }
+td { border-bottom: 1px solid #f0f1f3; padding: 5px 10px; vertical-align: top; }
+tbody tr:nth-child(even) td { background: #fafbfc; }
+.num { text-align: right; white-space: nowrap; }
+td .badge { font-size: 10.5px; padding: 1px 7px; }
+.meter { display: inline-block; width: 54px; height: 6px; background: #e5e7eb; border-radius: 3px; vertical-align: middle; margin-right: 6px; overflow: hidden; }
+.meter span { display: block; height: 100%; background: var(--accent); }
+.factor { display: inline-block; font-size: 12px; border-radius: 4px; padding: 0 6px; margin: 1px 2px 1px 0; background: #eef3f8; }
+.factor.up::before { content: "▲ "; color: var(--good); font-size: 9px; }
+.factor.down::before { content: "▼ "; color: var(--bad); font-size: 9px; }
+footer { max-width: 1120px; margin: 0 auto; padding: 0 28px 32px; color: var(--muted); font-size: 13px; }
+@media print { body { background: #fff; } .page-head { background: #fff; color: var(--ink); } nav { display: none; } section { break-inside: avoid-page; box-shadow: none; } details { display: block; } }
+`;
