@@ -32,7 +32,7 @@ const SOURCE_COLUMNS: Record<string, [string, string][]> = {
   channel_paths_import: [["path", S], ["total_conversions", "FLOAT64"], ["total_conversion_value", "FLOAT64"], ["total_null", "FLOAT64"]],
 };
 
-async function analyzeProject(zeta: ZetaSQL, project: Project): Promise<string[]> {
+async function analyzeProject(zeta: ZetaSQL, project: Project): Promise<{ errors: string[]; analyzed: number }> {
   const graph = project.graph;
   const full = (t: { database: string; schema: string; name: string }) => `${t.database}.${t.schema}.${t.name}`;
   const tables: Record<string, ZetaColumn[]> = {};
@@ -41,12 +41,14 @@ async function analyzeProject(zeta: ZetaSQL, project: Project): Promise<string[]
     else if (SOURCE_COLUMNS[a.target.name]) tables[full(a.target)] = SOURCE_COLUMNS[a.target.name]!.map(([name, type]) => ({ name, type }));
   }
   const errors: string[] = [];
+  let analyzed = 0;
   const byName = new Map(graph.actions.map((a) => [a.name, a]));
   const names = select(graph, {});
   for (const level of topoLevels(graph, names)) {
     for (const name of level) {
       const a = byName.get(name)!;
       if (a.kind === "declaration" || a.kind === "job" || !a.query) continue;
+      analyzed++;
       const r = await zeta.analyze(a.query, { tables });
       if (!r.ok) { errors.push(`${a.name}: ${r.error}`); continue; }
       if (a.kind === "assertion") continue;
@@ -64,7 +66,7 @@ async function analyzeProject(zeta: ZetaSQL, project: Project): Promise<string[]
       }
     }
   }
-  return errors;
+  return { errors, analyzed };
 }
 
 describe("warehouse models are valid GoogleSQL (ZetaSQL analyzer)", function () {
@@ -76,8 +78,10 @@ describe("warehouse models are valid GoogleSQL (ZetaSQL analyzer)", function () 
   for (const vars of [{}, { path_source: "import", path_transform: "frequency" }, { path_transform: "first", excluded_sources: "[]", path_remove_channels: '["Direct"]' }]) {
     it(`analyzes every compiled model, incremental statement and assertion with vars ${JSON.stringify(vars)}`, async () => {
       const project = await loadProject(PROJECT_DIR, { vars, jobs: [] });
-      const errors = await analyzeProject(zeta, project);
+      const { errors, analyzed } = await analyzeProject(zeta, project);
       assert.deepEqual(errors, []);
+      // 12 models + 6 data-quality assertions at least (built-in uniqueness assertions come on top).
+      assert.ok(analyzed >= 18, `only ${analyzed} statements analyzed`);
     });
   }
 });

@@ -6,12 +6,16 @@ import { UserError } from "../util/errors.ts";
 import { EngineError } from "../engines/engine.ts";
 import { compileCommand } from "./commands/compile.ts";
 import { runCommand } from "./commands/run.ts";
+import { importCommand } from "./commands/import.ts";
+import { demoCommand } from "./commands/demo.ts";
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName("funnelcredit")
     .command(compileCommand)
     .command(runCommand)
+    .command(importCommand)
+    .command(demoCommand)
     .demandCommand(1, "name a command (see --help)")
     .strict()
     .fail((msg, err) => {

@@ -7,7 +7,7 @@
  * small summaries reach Node. All SQL is GoogleSQL through `Engine.query`.
  */
 import type { Engine, Row, Target, Value } from "../engines/engine.ts";
-import { qualified } from "../engines/engine.ts";
+import { qualified as qualified3 } from "../engines/engine.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Graph } from "../compile/graph.ts";
 import type { ActionRecord, RunRecord } from "../runner/run-record.ts";
@@ -87,6 +87,11 @@ function factors(v: Value | undefined): LeadFactor[] {
   return list
     .filter((f): f is Record<string, Value> => !!f && typeof f === "object" && !Array.isArray(f))
     .map((f) => ({ feature: str(f.feature), contribution: num(f.contribution), direction: strOrNull(f.direction) }));
+}
+
+/** `project.dataset.table`, or `dataset.table` (the job's default project) when no project is known. */
+function qualified(t: Target): string {
+  return t.database ? qualified3(t) : "`" + `${t.schema}.${t.name}` + "`";
 }
 
 async function loadTable<T>(engine: Engine, target: Target, sql: (table: string) => string, map: (r: Row) => T): Promise<Loaded<T>> {

@@ -29,15 +29,18 @@ export function incrementalStatement(a: Action, query: string, columns: string[]
   if (!a.uniqueKey?.length) {
     return `INSERT INTO ${qualified(a.target)} (${cols})\nSELECT ${cols} FROM (\n${query.trim()}\n) AS insertions`;
   }
-  const on = a.uniqueKey.map((k) => `T.${tick(k)} = S.${tick(k)}`).join(" AND ");
-  const filter = a.updatePartitionFilter ? ` AND T.${a.updatePartitionFilter.trim()}` : "";
-  const set = columns.filter((c) => !a.uniqueKey!.includes(c)).map((c) => `${tick(c)} = S.${tick(c)}`).join(", ");
+  // Dataform's own aliases: short ones (T, S) can shadow a model's columns (ZetaSQL caught `S` vs `s`).
+  const T = "DATAFORM_DEST";
+  const S = "DATAFORM_SOURCE";
+  const on = a.uniqueKey.map((k) => `${T}.${tick(k)} = ${S}.${tick(k)}`).join(" AND ");
+  const filter = a.updatePartitionFilter ? ` AND ${T}.${a.updatePartitionFilter.trim()}` : "";
+  const set = columns.filter((c) => !a.uniqueKey!.includes(c)).map((c) => `${tick(c)} = ${S}.${tick(c)}`).join(", ");
   return [
-    `MERGE ${qualified(a.target)} T`,
-    `USING (\n${query.trim()}\n) S`,
+    `MERGE ${qualified(a.target)} ${T}`,
+    `USING (\n${query.trim()}\n) ${S}`,
     `ON ${on}${filter}`,
     set ? `WHEN MATCHED THEN UPDATE SET ${set}` : "",
-    `WHEN NOT MATCHED THEN INSERT (${cols}) VALUES (${columns.map((c) => `S.${tick(c)}`).join(", ")})`,
+    `WHEN NOT MATCHED THEN INSERT (${cols}) VALUES (${columns.map((c) => `${S}.${tick(c)}`).join(", ")})`,
   ].filter(Boolean).join("\n");
 }
 

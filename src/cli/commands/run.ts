@@ -5,6 +5,8 @@ import { succeededActions } from "../../runner/history.ts";
 import { engineOptions, type EngineArgs } from "../options.ts";
 import { withSession } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
+import { DuckDBEngine } from "../../engines/duckdb/engine.ts";
+import { ensureSourceTables } from "../../engines/duckdb/sources.ts";
 
 interface RunArgs extends EngineArgs {
   actions?: string[];
@@ -30,6 +32,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option("resume", { type: "string", describe: "run id to resume: skip actions that succeeded in it" }) as never,
   handler: async (args) => {
     const code = await withSession(args, async (s) => {
+      if (s.engine instanceof DuckDBEngine && !args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings);
       const alreadySucceeded = args.resume ? await succeededActions(s.engine, s.project, args.resume) : undefined;
       const run = await runGraph({
         graph: s.project.graph, engine: s.engine, settings: s.project.settings, artifacts: s.artifacts,

@@ -574,14 +574,14 @@ function rewriteAt(nodes: Node[], i: number, cx: Cx, at: At): { text: string; ne
       parts.push(nodes[j + 1] as Leaf);
       j += 2;
     }
-    if (isGroup(nodes[j], "(") && !isOp(at.prev, ".")) {
+    if (isGroup(nodes[j], "(") && !isOp(at.prev, ".") && !at.tablePos) {
       const fname = parts.map((p) => p.tok.value.toUpperCase()).join(".");
       const call = functionCall(fname, nodes[j] as Group, cx, t);
       if (call !== undefined) {
         // Keep `OVER (…)` and FILTER as they are: the default path emits them.
         return { text: call, next: j + 1 };
       }
-      if (parts.length === 1) return undefined;
+      if (parts.length === 1 && !parts[0].tok.value.includes(".")) return undefined;
     }
     const anyQuoted = parts.some((p) => p.tok.kind === "quoted_ident");
     const flat = parts.flatMap((p) => (p.tok.kind === "quoted_ident" ? p.tok.value.split(".") : [p.tok.value]));
@@ -819,6 +819,8 @@ function ga4ParamFastPath(g: Group, cx: Cx): string | undefined {
 interface Call {
   name: string;
   tok: Token;
+  /** The group's items (for calls with keywords inside: CAST, EXTRACT, ARRAY_AGG). */
+  items: Node[];
   raw: Node[][];
   cx: Cx;
   /** Translated argument k. */
@@ -949,7 +951,6 @@ const FUNCTIONS: Record<string, Rule> = {
       "TO_JSON_STRING",
       "FARM_FINGERPRINT",
       "STRING",
-      "INITCAP",
     ].map((f) => [f, simple(`bq_${f.toLowerCase()}`)]),
   ),
   SUBSTRING: simple("bq_substr"),
@@ -982,6 +983,7 @@ function functionCall(name: string, g: Group, cx: Cx, tok: Token): string | unde
   const c: Call = {
     name,
     tok,
+    items: g.items,
     raw,
     cx,
     arg(k) {
@@ -1008,7 +1010,7 @@ function functionCall(name: string, g: Group, cx: Cx, tok: Token): string | unde
 
 /** CAST(x AS T): STRING and INT64 go through macros (BigQuery's text and rounding); types mapped. */
 function castCall(c: Call, safe: boolean): string {
-  const items = c.raw.length === 1 ? c.raw[0] : [];
+  const items = c.items;
   let as = -1;
   for (let k = items.length - 1; k >= 0; k--) {
     if (isKw(items[k], "AS")) {
@@ -1030,7 +1032,7 @@ function castCall(c: Call, safe: boolean): string {
 
 /** EXTRACT(part FROM x [AT TIME ZONE tz]). */
 function extractCall(c: Call): string {
-  const items = c.raw.length === 1 ? c.raw[0] : [];
+  const items = c.items;
   const from = indexOfKw(items, "FROM");
   if (from < 1) throw err(c.tok, "EXTRACT without FROM", "EXTRACT(PART FROM x)");
   const partNodes = items.slice(0, from);
@@ -1111,7 +1113,7 @@ function aggParts(items: Node[]) {
 
 /** ARRAY_AGG([DISTINCT] x [IGNORE NULLS] [ORDER BY …] [LIMIT n]). */
 function arrayAgg(c: Call): string {
-  const g = aggParts(c.raw.length ? c.raw.flatMap((a, k) => (k === 0 ? a : [{ type: "leaf", tok: { ...c.tok, kind: "op", text: ",", value: "," } } as Node, ...a])) : []);
+  const g = aggParts(c.items);
   const x = emitSeq(g.expr, c.cx).trim();
   const order = g.order.length ? ` ORDER BY ${emitSeq(g.order, c.cx).trim()}` : "";
   let text = `array_agg(${g.distinct ? "DISTINCT " : ""}${x}${order})`;
@@ -1122,8 +1124,7 @@ function arrayAgg(c: Call): string {
 
 /** STRING_AGG([DISTINCT] x [, sep] [ORDER BY …] [LIMIT n]). */
 function stringAgg(c: Call): string {
-  const all = c.raw.flatMap((a, k) => (k === 0 ? a : [{ type: "leaf", tok: { ...c.tok, kind: "op", text: ",", value: "," } } as Node, ...a]));
-  const g = aggParts(all);
+  const g = aggParts(c.items);
   const args = splitArgs(g.expr);
   const x = emitSeq(args[0], c.cx).trim();
   const sep = args[1] ? emitSeq(args[1], c.cx).trim() : "','";
@@ -1132,4 +1133,12 @@ function stringAgg(c: Call): string {
     return `array_to_string((array_agg(${g.distinct ? "DISTINCT " : ""}${x}${order}) FILTER (WHERE (${x}) IS NOT NULL))[1:${emitSeq(g.limit, c.cx).trim()}], ${sep})`;
   }
   return `string_agg(${g.distinct ? "DISTINCT " : ""}${x}, ${sep}${order})`;
+}
+
+/** The DuckDB type for a GoogleSQL type name (`ARRAY<STRUCT<a INT64>>` → `STRUCT("a" BIGINT)[]`). */
+export function translateType(type: string): string {
+  const nodes = buildTree(lex(type));
+  const t = parseType(nodes, 0);
+  if (t.end !== nodes.length) throw err(firstTok(nodes[t.end]), `type ${type}`, "a GoogleSQL type");
+  return t.duck;
 }

@@ -1,0 +1,52 @@
+import path from "node:path";
+import type { Argv, CommandModule } from "yargs";
+import { generateDemo } from "../../demo/generate.ts";
+import { DuckDBEngine } from "../../engines/duckdb/engine.ts";
+import { ensureSourceTables } from "../../engines/duckdb/sources.ts";
+import { runGraph } from "../../runner/runner.ts";
+import { createProgress } from "../../runner/progress.ts";
+import { UserError } from "../../util/errors.ts";
+import { engineOptions, type EngineArgs } from "../options.ts";
+import { withSession } from "../session.ts";
+import { finishRun } from "../finish-run.ts";
+
+interface DemoArgs extends EngineArgs {
+  users: number;
+  days: number;
+  seed: number;
+}
+
+export const demoCommand: CommandModule<object, DemoArgs> = {
+  command: "demo",
+  describe: "generate the deterministic sample warehouse (GA4 export, CRM, custom events, costs, leads) and run the whole pipeline on it",
+  builder: (y: Argv) =>
+    engineOptions(y)
+      .option("users", { type: "number", default: 20000, describe: "web users to simulate" })
+      .option("days", { type: "number", default: 60, describe: "days of data" })
+      .option("seed", { type: "number", default: 42, describe: "random seed (same seed → same data)" }) as never,
+  handler: async (args) => {
+    if (args.engine !== "duckdb") throw new UserError("demo builds its sample in the embedded engine: use --engine duckdb");
+    const code = await withSession(args, async (s) => {
+      const engine = s.engine as DuckDBEngine;
+      const ds = s.project.settings.datasets;
+      const t0 = Date.now();
+      let last = 0;
+      const r = await generateDemo(engine.conn, {
+        users: args.users, days: args.days, seed: args.seed, ga4Schema: ds.ga4, sourcesSchema: ds.sources,
+        onProgress: (done, total) => {
+          if (Date.now() - last > 1000 || done === total) { last = Date.now(); s.logger.info(`generating sample: ${done}/${total}`); }
+        },
+      });
+      await ensureSourceTables(engine, s.project.settings);
+      s.logger.info(`sample: ${r.users.toLocaleString("en-US")} users, ${r.sessions.toLocaleString("en-US")} sessions, ${r.events.toLocaleString("en-US")} events, ${r.transactions.toLocaleString("en-US")} transactions (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+      const run = await runGraph({
+        graph: s.project.graph, engine, settings: s.project.settings, artifacts: s.artifacts,
+        fullRefresh: true, runId: s.runId, logger: s.logger, progress: createProgress(s.logger),
+      });
+      const code = await finishRun(s, run);
+      process.stderr.write(`\nwarehouse: ${path.resolve(args.project, args.warehouse)} (DuckDB; schemas ${[ds.staging, ds.intermediate, ds.outputs, ds.models, ds.meta, ds.reporting].join(", ")})\n`);
+      return code;
+    });
+    process.exitCode = code;
+  },
+};

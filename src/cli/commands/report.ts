@@ -1,0 +1,56 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { CommandModule } from "yargs";
+import { engineOptions, type EngineArgs } from "../options.ts";
+import { withSession, type Session } from "../session.ts";
+import { UserError } from "../../util/errors.ts";
+import type { RunRecord } from "../../runner/run-record.ts";
+import { latestRunId, reviveRunRecord, runRecordFromHistory } from "../../report/data.ts";
+import { writeRunReport } from "../../report/write.ts";
+
+interface ReportArgs extends EngineArgs {
+  run?: string;
+  open: boolean;
+}
+
+export const reportCommand: CommandModule<object, ReportArgs> = {
+  command: "report",
+  describe: "write the HTML report of a run (default: the latest) to the artifacts folder",
+  builder: (y) =>
+    engineOptions(y)
+      .option("run", { type: "string", describe: "run id (default: the latest run in run history)" })
+      .option("open", { type: "boolean", default: false, describe: "open the report in the browser (xdg-open); otherwise print its path" }) as never,
+  handler: async (args) => {
+    await withSession(args, async (s) => {
+      const run = await findRun(s, args.run);
+      const file = await writeRunReport(s.engine, s.project.settings, run, s.artifacts, { database: s.project.workflow.defaultProject });
+      s.logger.info(`report of run ${run.runId}: ${file}`, { event: "report_written", runId: run.runId, report: file });
+      if (args.open) openFile(file);
+      else if (!s.logger.json) process.stdout.write(`${file}\n`);
+    }, { compile: false });
+  },
+};
+
+/** The run record from the artifact store (runs/<id>/run.json), else rebuilt from run_history. */
+async function findRun(s: Session, runId: string | undefined): Promise<RunRecord> {
+  const graph = { projectConfig: { defaultDatabase: s.project.workflow.defaultProject, defaultSchema: "", assertionSchema: "", vars: {} } };
+  const id = runId ?? (await latestRunId(s.engine, s.project.settings, graph));
+  if (!id) throw new UserError(`no run to report: run history (${s.project.settings.datasets.meta}.run_history) is empty; run \`funnelcredit run\` first or pass --run ID`);
+  const stored = await s.artifacts.get(`runs/${id}/run.json`);
+  if (stored) return reviveRunRecord(JSON.parse(stored.toString("utf8")));
+  const rebuilt = await runRecordFromHistory(s.engine, s.project.settings, graph, id);
+  if (!rebuilt) throw new UserError(`no run ${id}: neither ${s.artifacts.uri(`runs/${id}/run.json`)} nor rows in run_history; check the id with --run`);
+  return rebuilt;
+}
+
+function openFile(file: string): void {
+  const opener = (process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, "xdg-open")).find((p) => existsSync(p));
+  if (!opener || file.startsWith("gs://")) {
+    process.stdout.write(`${file}\n`);
+    return;
+  }
+  const child = spawn(opener, [file], { detached: true, stdio: "ignore" });
+  child.on("error", () => process.stdout.write(`${file}\n`));
+  child.unref();
+}

@@ -1,0 +1,54 @@
+/**
+ * Session setup that gives translated GoogleSQL BigQuery's semantics on DuckDB
+ * (engine-feasibility.md §2.1): UTC, BigQuery's NULL ordering, the bq_* macro library and the
+ * FARM_FINGERPRINT UDF. memory_limit and threads are the engine's business, not set here.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { BIGINT, DuckDBScalarFunction, VARCHAR, type DuckDBConnection } from "@duckdb/node-api";
+import { bigqueryFingerprint } from "farmhash-modern";
+
+/** sql/duckdb/bq_macros.sql, resolved from this file's location. */
+export const MACROS_PATH = fileURLToPath(new URL("../../../../sql/duckdb/bq_macros.sql", import.meta.url));
+
+let macrosText: string | undefined;
+
+/** The macro library's statements (CREATE OR REPLACE MACRO …), comments removed. */
+export function macroStatements(): string[] {
+  macrosText ??= readFileSync(MACROS_PATH, "utf8");
+  return macrosText
+    .split("\n")
+    .filter((l) => !/^\s*--/.test(l))
+    .join("\n")
+    .split(/;\s*\n/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/**
+ * Prepare a connection for translated SQL: session settings, the bq_* macros and the
+ * bq_farm_fingerprint UDF. Idempotent. The UDF is connection-scoped: views using
+ * FARM_FINGERPRINT work only through connections prepared here.
+ */
+export async function installCompat(conn: DuckDBConnection): Promise<void> {
+  await conn.run("SET TimeZone = 'UTC'");
+  // BigQuery sorts NULLs first ascending and last descending (DuckDB: last in both).
+  await conn.run("SET default_null_order = 'nulls_first_on_asc_last_on_desc'");
+  for (const stmt of macroStatements()) await conn.run(stmt);
+  conn.registerScalarFunction(
+    DuckDBScalarFunction.create({
+      name: "bq_farm_fingerprint",
+      returnType: BIGINT,
+      parameterTypes: [VARCHAR],
+      mainFunction: (_info, input, output) => {
+        const v = input.getColumnVector(0);
+        for (let row = 0; row < input.rowCount; row++) {
+          const s = v.getItem(row);
+          // FARM_FINGERPRINT = farmhash Fingerprint64 of the UTF-8 bytes, as a signed INT64.
+          output.setItem(row, s === null ? null : bigqueryFingerprint(String(s)));
+        }
+        output.flush();
+      },
+    }),
+  );
+}

@@ -1,0 +1,3 @@
+SELECT COUNT(*) AS failing_rows FROM (
+SELECT 1 AS x
+)

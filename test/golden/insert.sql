@@ -1,0 +1,4 @@
+INSERT INTO `p.ds.sessions` (`session_key`, `chain_key`, `session_date`)
+SELECT `session_key`, `chain_key`, `session_date` FROM (
+SELECT session_key, chain_key, session_date FROM `p.ds.src`
+) AS insertions
