@@ -60,6 +60,21 @@ const DEFAULTS = {
   ml_min_auc: "0.70",
   drift_max_auc_drop: "0.10",
   max_channel_share: "1",
+  // ML attribution (jobs/ml-attribution.ts). Time split of journey days, in percent: train/validate/test, oldest first.
+  ml_split: "70/15/15",
+  // Model-as-value-function Shapley: exact over a journey's channels up to this many, seeded permutation sampling above.
+  ml_shapley_max_exact_channels: "8",
+  ml_shapley_permutations: "200",
+  // Boosting: rounds are an upper bound (early stopping on the validation days keeps the best prefix).
+  ml_max_rounds: "300",
+  ml_max_depth: "4",
+  ml_learning_rate: "0.1",
+  ml_early_stopping_rounds: "20",
+  ml_seed: "1",
+  // Which credit method ml_calibrated_credit calibrates: removal_effect, shapley or treeshap.
+  ml_calibrated_method: "shapley",
+  // Largest ml_journey_features aggregate the job reads (rows).
+  ml_max_feature_rows: "500000",
   bad_row_max_share: "0.05",
   currency: "USD",
   hash_user_ids: "false",
@@ -72,6 +87,34 @@ const DEFAULTS = {
   min_identity_resolved_share: "0",
   // Window for user properties (OWOX: user type, cross-device and first region look back this many days).
   user_properties_window_days: "365",
+  // Lead scoring (definitions/leads, jobs/lead-scoring.ts).
+  // Split of labelled leads: "time" (train oldest, validate newer, test newest) or "random" (stratified, seeded; for data without dates).
+  lead_split: "time",
+  lead_validation_share: "0.15",
+  lead_test_share: "0.15",
+  lead_split_seed: "42",
+  // Score (0–100) at or above which a lead counts as predicted to convert (confusion matrix; segment "hot").
+  lead_score_cutoff: "50",
+  // Features are computed as of created_at + this many hours (0 = at lead creation); nothing later is read.
+  lead_cutoff_hours: "0",
+  // Behaviour older than this many days before the cut-off is ignored.
+  lead_behaviour_lookback_days: "180",
+  // Pages that show buying intent (RE2, matched on page_path) and custom events that count as downloads.
+  lead_intent_page_regex: "(?i)(pricing|demo|contact)",
+  lead_download_event_regex: "(?i)(download|whitepaper|ebook)",
+  // Leads younger than this (at run time) are scored but left out of training and evaluation: their outcome is not known yet.
+  lead_label_maturity_days: "30",
+  // Lead columns never used as features (e.g. ones that leak the outcome), as a JSON list of snake_case names.
+  lead_exclude_columns: "[]",
+  // "one_hot" (with a rare-level bucket) or "ordinal" (frequency rank, target-free).
+  lead_categorical_encoding: "one_hot",
+  // XGBoost parameters (JSON object; names as in src/models/xgboost/params.ts) and the most boosting rounds (early stopping picks fewer).
+  lead_xgb_params: '{"max_depth":4,"eta":0.05,"min_child_weight":2,"lambda":1}',
+  lead_max_rounds: "400",
+  // "always" retrains every run; "if_needed" only when monitoring says so (or no model exists); "never" reuses the saved model.
+  lead_retrain: "always",
+  // Population stability index above which a feature or the score counts as drifted.
+  psi_max: "0.2",
 };
 
 function parseSettings(rawVars) {
@@ -137,6 +180,14 @@ function parseSettings(rawVars) {
   const weights = json("position_based_weights", (v) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number" && x >= 0), "[first, middle, last] shares, e.g. [0.4, 0.2, 0.4]");
   if (Math.abs(weights[0] + weights[1] + weights[2] - 1) > 1e-9) bad("position_based_weights", "the three shares must add up to 1");
   if (!["half_width_95", "min_count"].includes(vars.reliability_rule)) bad("reliability_rule", 'expected "half_width_95" or "min_count"');
+  const mlSplit = () => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(String(vars.ml_split));
+    if (!m) bad("ml_split", 'expected "train/validate/test" percentages, e.g. "70/15/15"');
+    const parts = [Number(m[1]), Number(m[2]), Number(m[3])];
+    if (parts.some((p) => p <= 0)) bad("ml_split", "every part must be more than 0");
+    if (Math.abs(parts[0] + parts[1] + parts[2] - 100) > 1e-9) bad("ml_split", "the three parts must add up to 100");
+    return parts.map((p) => p / 100);
+  };
 
   return {
     datasets: {
@@ -173,6 +224,16 @@ function parseSettings(rawVars) {
     mlMinAuc: num("ml_min_auc", 0, 1),
     driftMaxAucDrop: num("drift_max_auc_drop", 0, 1),
     maxChannelShare: num("max_channel_share", 0.01, 1),
+    mlSplit: mlSplit(),
+    mlShapleyMaxExactChannels: int("ml_shapley_max_exact_channels", 1, 16),
+    mlShapleyPermutations: int("ml_shapley_permutations", 1, 100000),
+    mlMaxRounds: int("ml_max_rounds", 1, 5000),
+    mlMaxDepth: int("ml_max_depth", 1, 12),
+    mlLearningRate: num("ml_learning_rate", 0.001, 1),
+    mlEarlyStoppingRounds: int("ml_early_stopping_rounds", 1, 5000),
+    mlSeed: int("ml_seed", 0, 2147483647),
+    mlCalibratedMethod: ["removal_effect", "shapley", "treeshap"].includes(vars.ml_calibrated_method) ? vars.ml_calibrated_method : bad("ml_calibrated_method", 'expected "removal_effect", "shapley" or "treeshap"'),
+    mlMaxFeatureRows: int("ml_max_feature_rows", 1, 100000000),
     badRowMaxShare: num("bad_row_max_share", 0, 1),
     currency: /^[A-Z]{3}$/.test(vars.currency) ? vars.currency : bad("currency", "expected an ISO 4217 code like USD"),
     hashUserIds: bool("hash_user_ids"),
@@ -180,6 +241,22 @@ function parseSettings(rawVars) {
     failingAssertions: json("failing_assertions", strList, 'a JSON list of assertion names, e.g. ["dq_duplicate_events"]'),
     minIdentityResolvedShare: num("min_identity_resolved_share", 0, 1),
     userPropertiesWindowDays: int("user_properties_window_days", 1, 3650),
+    leadSplit: ["time", "random"].includes(vars.lead_split) ? vars.lead_split : bad("lead_split", 'expected "time" or "random"'),
+    leadValidationShare: num("lead_validation_share", 0.01, 0.5),
+    leadTestShare: num("lead_test_share", 0.01, 0.5),
+    leadSplitSeed: int("lead_split_seed", 0, 2147483647),
+    leadScoreCutoff: int("lead_score_cutoff", 1, 100),
+    leadCutoffHours: int("lead_cutoff_hours", 0, 24 * 365),
+    leadBehaviourLookbackDays: int("lead_behaviour_lookback_days", 1, 3650),
+    leadIntentPageRegex: regex("lead_intent_page_regex", "page regex", String(vars.lead_intent_page_regex).replace(/^\(\?i\)/, "")) && String(vars.lead_intent_page_regex),
+    leadDownloadEventRegex: regex("lead_download_event_regex", "event regex", String(vars.lead_download_event_regex).replace(/^\(\?i\)/, "")) && String(vars.lead_download_event_regex),
+    leadLabelMaturityDays: int("lead_label_maturity_days", 0, 3650),
+    leadExcludeColumns: json("lead_exclude_columns", strList, 'a JSON list of snake_case column names, e.g. ["tags","lead_quality"]'),
+    leadCategoricalEncoding: ["one_hot", "ordinal"].includes(vars.lead_categorical_encoding) ? vars.lead_categorical_encoding : bad("lead_categorical_encoding", 'expected "one_hot" or "ordinal"'),
+    leadXgbParams: json("lead_xgb_params", (v) => v !== null && typeof v === "object" && !Array.isArray(v), 'a JSON object like {"max_depth":4,"eta":0.05}'),
+    leadMaxRounds: int("lead_max_rounds", 1, 10000),
+    leadRetrain: ["always", "if_needed", "never"].includes(vars.lead_retrain) ? vars.lead_retrain : bad("lead_retrain", 'expected "always", "if_needed" or "never"'),
+    psiMax: num("psi_max", 0.001, 100),
   };
 }
 

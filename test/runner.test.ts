@@ -125,7 +125,7 @@ describe("runner", () => {
     };
     const g = graph([{ name: "src.raw", kind: "declaration", target: t("src", "raw"), dependencies: [], tags: [] }, inc]);
     await runGraph({ graph: g, engine, settings, artifacts });
-    await engine.runNative("INSERT INTO src.raw VALUES (2, 5.0), (3, 7.0), (1, 100.0)");
+    await engine.runNative("INSERT INTO src.raw VALUES (2, 5.0), (3, 7.0), (1, 99.5)");
     const run = await runGraph({ graph: g, engine, settings, artifacts });
     assert.equal(run.status, "succeeded", JSON.stringify(run.actions));
     // id 1 is outside the incremental window: unchanged (4); id 2 updated (15); id 3 inserted.
@@ -134,7 +134,7 @@ describe("runner", () => {
     ]);
     const full = await runGraph({ graph: g, engine, settings, artifacts, fullRefresh: true });
     assert.equal(full.status, "succeeded");
-    assert.deepEqual(await engine.query("SELECT total FROM `proj.s.daily` WHERE id = 1"), [{ total: 104 }]);
+    assert.deepEqual(await engine.query("SELECT total FROM `proj.s.daily` WHERE id = 1"), [{ total: 103.5 }]);
   });
 
   it("replaces only the partitions an incremental run re-processes", async () => {

@@ -31,12 +31,13 @@ CREATE OR REPLACE MACRO bq_date_trunc(d, p) AS
   CASE WHEN upper(p) LIKE '%WEEK%' THEN bq_week_start(d, bq_week_day(p))
     WHEN upper(p) = 'ISOYEAR' THEN bq_isoyear_start(d)
     ELSE CAST(date_trunc(bq_plain_part(p), CAST(d AS DATE)) AS DATE) END;
-CREATE OR REPLACE MACRO bq_timestamp_trunc(t, p) AS
+-- Civil-time truncation (DATETIME_TRUNC); TIMESTAMP_TRUNC is the same in UTC or in a given zone.
+CREATE OR REPLACE MACRO bq_datetime_trunc(t, p) AS
   CASE WHEN upper(p) LIKE '%WEEK%' THEN CAST(bq_week_start(t, bq_week_day(p)) AS TIMESTAMP)
     WHEN upper(p) = 'ISOYEAR' THEN CAST(bq_isoyear_start(t) AS TIMESTAMP)
-    ELSE date_trunc(bq_plain_part(p), CAST(t AS TIMESTAMP)) END,
-  (t, p, tz) AS CAST(timezone(tz, bq_timestamp_trunc(bq_local(t, tz), p)) AS TIMESTAMP);
-CREATE OR REPLACE MACRO bq_datetime_trunc(t, p) AS bq_timestamp_trunc(t, p);
+    ELSE date_trunc(bq_plain_part(p), CAST(t AS TIMESTAMP)) END;
+CREATE OR REPLACE MACRO bq_timestamp_trunc(t, p) AS bq_datetime_trunc(t, p),
+  (t, p, tz) AS CAST(timezone(tz, bq_datetime_trunc(bq_local(t, tz), p)) AS TIMESTAMP);
 CREATE OR REPLACE MACRO bq_last_day(d) AS last_day(CAST(d AS DATE)),
   (d, p) AS CASE upper(p) WHEN 'MONTH' THEN last_day(CAST(d AS DATE))
     WHEN 'YEAR' THEN make_date(year(CAST(d AS DATE)), 12, 31)
@@ -60,9 +61,10 @@ CREATE OR REPLACE MACRO bq_timestamp_diff(a, b, p) AS
   CASE WHEN bq_part_micros(p) IS NOT NULL
     THEN CAST(trunc((epoch_us(CAST(a AS TIMESTAMP)) - epoch_us(CAST(b AS TIMESTAMP))) / bq_part_micros(p)) AS BIGINT)
     ELSE date_sub(bq_plain_part(p), CAST(b AS TIMESTAMP), CAST(a AS TIMESTAMP)) END;
--- DATETIME_DIFF: complete parts below DAY, part boundaries from DAY up (like DATE_DIFF).
+-- DATETIME_DIFF counts part boundaries for every part (unlike TIMESTAMP_DIFF), weeks as in DATE_DIFF.
 CREATE OR REPLACE MACRO bq_datetime_diff(a, b, p) AS
-  CASE WHEN upper(p) IN ('MICROSECOND', 'MILLISECOND', 'SECOND', 'MINUTE', 'HOUR') THEN bq_timestamp_diff(a, b, p)
+  CASE WHEN upper(p) IN ('MICROSECOND', 'MILLISECOND', 'SECOND', 'MINUTE', 'HOUR')
+    THEN date_diff(bq_plain_part(p), CAST(b AS TIMESTAMP), CAST(a AS TIMESTAMP))
     ELSE bq_date_diff(a, b, p) END;
 
 -- Arithmetic on dates and times: DuckDB's DATE ± INTERVAL is a TIMESTAMP ----------------------------
@@ -73,17 +75,16 @@ CREATE OR REPLACE MACRO bq_timestamp_sub(t, i) AS CAST(CAST(t AS TIMESTAMP) - i 
 CREATE OR REPLACE MACRO bq_datetime_add(t, i) AS CAST(CAST(t AS TIMESTAMP) + i AS TIMESTAMP);
 CREATE OR REPLACE MACRO bq_datetime_sub(t, i) AS CAST(CAST(t AS TIMESTAMP) - i AS TIMESTAMP);
 
--- Formatting and parsing: BigQuery puts the format first; %F %T %R %D %E4Y are BigQuery-only elements --
-CREATE OR REPLACE MACRO bq_fmt(f) AS
-  replace(replace(replace(replace(replace(f, '%F', '%Y-%m-%d'), '%T', '%H:%M:%S'), '%R', '%H:%M'), '%D', '%m/%d/%y'), '%E4Y', '%Y');
-CREATE OR REPLACE MACRO bq_format_date(f, d) AS strftime(CAST(d AS DATE), bq_fmt(f));
-CREATE OR REPLACE MACRO bq_format_timestamp(f, t) AS strftime(CAST(t AS TIMESTAMP), bq_fmt(f)),
-  (f, t, tz) AS strftime(bq_local(t, tz), bq_fmt(f));
-CREATE OR REPLACE MACRO bq_format_datetime(f, t) AS strftime(CAST(t AS TIMESTAMP), bq_fmt(f));
-CREATE OR REPLACE MACRO bq_parse_date(f, s) AS CAST(strptime(s, bq_fmt(f)) AS DATE);
-CREATE OR REPLACE MACRO bq_parse_timestamp(f, s) AS CAST(strptime(s, bq_fmt(f)) AS TIMESTAMP),
-  (f, s, tz) AS CAST(timezone(tz, CAST(strptime(s, bq_fmt(f)) AS TIMESTAMP)) AS TIMESTAMP);
-CREATE OR REPLACE MACRO bq_parse_datetime(f, s) AS CAST(strptime(s, bq_fmt(f)) AS TIMESTAMP);
+-- Formatting and parsing: BigQuery puts the format first. The rewriter expands BigQuery-only format
+-- elements (%F %T %R %D %E4Y …) in literal formats; DuckDB needs the format to be a constant.
+CREATE OR REPLACE MACRO bq_format_date(f, d) AS strftime(CAST(d AS DATE), f);
+CREATE OR REPLACE MACRO bq_format_timestamp(f, t) AS strftime(CAST(t AS TIMESTAMP), f),
+  (f, t, tz) AS strftime(bq_local(t, tz), f);
+CREATE OR REPLACE MACRO bq_format_datetime(f, t) AS strftime(CAST(t AS TIMESTAMP), f);
+CREATE OR REPLACE MACRO bq_parse_date(f, s) AS CAST(strptime(s, f) AS DATE);
+CREATE OR REPLACE MACRO bq_parse_timestamp(f, s) AS CAST(strptime(s, f) AS TIMESTAMP),
+  (f, s, tz) AS CAST(timezone(tz, CAST(strptime(s, f) AS TIMESTAMP)) AS TIMESTAMP);
+CREATE OR REPLACE MACRO bq_parse_datetime(f, s) AS CAST(strptime(s, f) AS TIMESTAMP);
 
 -- Conversions ---------------------------------------------------------------------------------------------
 CREATE OR REPLACE MACRO bq_timestamp_micros(x) AS make_timestamp(CAST(x AS BIGINT));
@@ -104,7 +105,8 @@ CREATE OR REPLACE MACRO bq_datetime(x) AS CAST(x AS TIMESTAMP),
 -- TIMESTAMP('… +01') honours the offset; with a zone the text is civil time in that zone.
 CREATE OR REPLACE MACRO bq_timestamp(x) AS CAST(CAST(x AS TIMESTAMPTZ) AS TIMESTAMP),
   (x, tz) AS CAST(timezone(tz, CAST(x AS TIMESTAMP)) AS TIMESTAMP);
--- CAST(x AS STRING): BigQuery prints TIMESTAMPs with '+00' and 0/3/6 fraction digits, FLOAT64 1.0 as '1',
+-- CAST(x AS STRING): BigQuery prints TIMESTAMPs with '+00' and 0/3/6 fraction digits, FLOAT64 with 15
+-- significant digits when that round-trips, else 17 (1.0 → '1', 1/3 → '0.33333333333333331'),
 -- NUMERIC without trailing zeros, BYTES decoded as UTF-8.
 CREATE OR REPLACE MACRO bq_to_string(x) AS
   CASE WHEN typeof(x) = 'TIMESTAMP' THEN
@@ -113,7 +115,9 @@ CREATE OR REPLACE MACRO bq_to_string(x) AS
               WHEN microsecond(TRY_CAST(x AS TIMESTAMP)) % 1000 = 0 THEN '.' || strftime(TRY_CAST(x AS TIMESTAMP), '%g')
               ELSE '.' || strftime(TRY_CAST(x AS TIMESTAMP), '%f') END
       || '+00'
-    WHEN typeof(x) IN ('DOUBLE', 'FLOAT') THEN regexp_replace(CAST(x AS VARCHAR), '\.0$', '')
+    WHEN typeof(x) IN ('DOUBLE', 'FLOAT') THEN
+      CASE WHEN CAST(printf('%.15g', TRY_CAST(x AS DOUBLE)) AS DOUBLE) = TRY_CAST(x AS DOUBLE)
+        THEN printf('%.15g', TRY_CAST(x AS DOUBLE)) ELSE printf('%.17g', TRY_CAST(x AS DOUBLE)) END
     WHEN typeof(x) LIKE 'DECIMAL%' THEN regexp_replace(regexp_replace(CAST(x AS VARCHAR), '(\.[0-9]*[1-9])0+$|\.0+$', '\1'), '\.$', '')
     WHEN typeof(x) = 'BLOB' THEN decode(TRY_CAST(x AS BLOB))
     ELSE CAST(x AS VARCHAR) END;
@@ -156,9 +160,10 @@ CREATE OR REPLACE MACRO bq_regexp_extract_all(s, p) AS
 -- REGEXP_REPLACE replaces every match.
 CREATE OR REPLACE MACRO bq_regexp_replace(s, p, r) AS regexp_replace(s, p, r, 'g');
 CREATE OR REPLACE MACRO bq_split(s) AS string_split(s, ','), (s, d) AS string_split(s, d);
--- SUBSTR position 0 means 1 in BigQuery.
-CREATE OR REPLACE MACRO bq_substr(s, p) AS substring(s, CASE WHEN p = 0 THEN 1 ELSE p END),
-  (s, p, n) AS substring(s, CASE WHEN p = 0 THEN 1 ELSE p END, n);
+-- SUBSTR position 0, or a negative position before the start, means 1 in BigQuery.
+CREATE OR REPLACE MACRO bq_substr_pos(s, p) AS CASE WHEN p = 0 OR -p > length(s) THEN 1 ELSE p END;
+CREATE OR REPLACE MACRO bq_substr(s, p) AS substring(s, bq_substr_pos(s, p)),
+  (s, p, n) AS substring(s, bq_substr_pos(s, p), n);
 CREATE OR REPLACE MACRO bq_length(x) AS
   CASE WHEN typeof(x) = 'BLOB' THEN octet_length(TRY_CAST(x AS BLOB)) ELSE length(TRY_CAST(x AS VARCHAR)) END;
 CREATE OR REPLACE MACRO bq_byte_length(x) AS

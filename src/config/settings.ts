@@ -41,9 +41,39 @@ export interface Settings {
   mlMinAuc: number;
   driftMaxAucDrop: number;
   maxChannelShare: number;
+  /** vars.ml_split as fractions [train, validate, test], summing to 1. */
+  mlSplit: [number, number, number];
+  mlShapleyMaxExactChannels: number;
+  mlShapleyPermutations: number;
+  mlMaxRounds: number;
+  mlMaxDepth: number;
+  mlLearningRate: number;
+  mlEarlyStoppingRounds: number;
+  mlSeed: number;
+  mlCalibratedMethod: "removal_effect" | "shapley" | "treeshap";
+  mlMaxFeatureRows: number;
   badRowMaxShare: number;
   currency: string;
   hashUserIds: boolean;
+  /** Lead scoring (jobs/lead-scoring.ts, definitions/leads). */
+  leadSplit: "time" | "random";
+  leadValidationShare: number;
+  leadTestShare: number;
+  leadSplitSeed: number;
+  /** Score 0–100 at or above which a lead is predicted to convert. */
+  leadScoreCutoff: number;
+  leadCutoffHours: number;
+  leadBehaviourLookbackDays: number;
+  leadIntentPageRegex: string;
+  leadDownloadEventRegex: string;
+  leadLabelMaturityDays: number;
+  leadExcludeColumns: string[];
+  leadCategoricalEncoding: "one_hot" | "ordinal";
+  /** Validated by the XGBoost engine's resolveParams when the job runs. */
+  leadXgbParams: Record<string, unknown>;
+  leadMaxRounds: number;
+  leadRetrain: "always" | "if_needed" | "never";
+  psiMax: number;
 }
 
 export interface WorkflowSettings {

@@ -208,7 +208,7 @@ function param(key: string, kind: "string" | "int" | "double", expr: string): st
   return `{'key': ${lit(key)}, 'value': {'string_value': ${v("string", "VARCHAR")}, 'int_value': ${v("int", "BIGINT")}, 'float_value': CAST(NULL AS DOUBLE), 'double_value': ${v("double", "DOUBLE")}}}`;
 }
 
-export function eventsSql(sessionsTable: string, seed: number): string {
+function eventsSql(sessionsTable: string, seed: number): string {
   const names = Object.entries(EVENT_CODES).map(([c, n]) => `WHEN ${lit(c)} THEN ${lit(n)}`).join(" ");
   const pages = `[${["/", "/collections/apparel", "/collections/drinkware", "/collections/bags", "/collections/office", "/collections/lifestyle", "/sale", "/new-arrivals", "/search", "/account"].map(lit).join(", ")}]`;
   const itemsType = duckColumnType(ga4Field("items"));
@@ -366,7 +366,7 @@ export async function generateDemo(conn: DuckDBConnection, opts: DemoOptions = {
       progress();
     }
   } finally {
-    if (!process.env.FC_DEMO_KEEP) await conn.run(`DROP TABLE IF EXISTS temp.main.${q(sessionsTable)}`);
+    await conn.run(`DROP TABLE IF EXISTS temp.main.${q(sessionsTable)}`);
   }
 
   // Source tables: same DDL as the importers write.

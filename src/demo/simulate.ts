@@ -244,11 +244,12 @@ export function simulate(opts: SimOptions): SimResult {
     const tier = (): string => (ltv > 150 ? "gold" : ltv > 0 ? "customer" : "registered");
 
     let t = rng.next() * days * 0.97; // days since start, fractional
-    const maxSessions = 1 + Math.min(30, Math.floor(rng.exp(2.2)));
+    // Registered users come back more often.
+    const maxSessions = 1 + Math.min(30, Math.floor(rng.exp(userId ? 4 : 2)));
     for (let s = 0; s < maxSessions; s++) {
       const day = Math.floor(t);
       if (day >= days) break;
-      const dev = s === 0 || rng.chance(0.62) ? devices[0]! : devices[rng.int(0, devices.length - 1)]!;
+      const dev = s === 0 || devices.length === 1 || rng.chance(0.5) ? devices[0]! : devices[rng.int(1, devices.length - 1)]!;
       const eligible = DEMO_CHANNELS.filter(
         (c) => (!c.needsPriorItemView || hadItemView) && (!c.needsRegistration || userId !== null),
       );
@@ -273,7 +274,7 @@ export function simulate(opts: SimOptions): SimResult {
       dev.sessions++;
       sessionCount++;
 
-      const loggedIn = userId !== null && (dev.loggedIn ? rng.chance(0.9) : rng.chance(0.45));
+      const loggedIn = userId !== null && (dev.loggedIn ? rng.chance(0.9) : rng.chance(0.55));
       if (loggedIn) dev.loggedIn = true;
 
       // Funnel with drop-off. m is the session's purchase-intent multiplier.
@@ -447,7 +448,7 @@ export function simulate(opts: SimOptions): SimResult {
         hadCart = false;
         ltv += revenue ?? 0;
       }
-      t += 0.02 + rng.exp(purchased ? 9 : 3.5);
+      t += 0.01 + rng.exp(purchased ? 8 : userId ? 2 : 3.5);
     }
 
     // Call centre: some users phone in; some calls end in an offline (CRM-only) order.

@@ -77,11 +77,11 @@ export function actionTimelineSpec(actions: ActionRecord[]): ChartSpec | undefin
   const statuses = Object.keys(STATUS_COLORS).filter((s) => values.some((v) => v.status === s));
   return {
     description: "Actions of the run over time, coloured by status",
-    width: 760, height: Math.min(18 * values.length, 900),
+    width: 640, height: Math.min(18 * values.length, 900),
     data: { values },
     mark: { type: "bar", cornerRadius: 2, height: { band: 0.7 } },
     encoding: {
-      y: { field: "action", type: "nominal", sort: null, title: null, axis: { labelLimit: 260 } },
+      y: { field: "action", type: "nominal", sort: null, title: null, axis: { labelLimit: 440 } },
       x: { field: "start_s", type: "quantitative", title: "seconds since the run started" },
       x2: { field: "end_s" },
       color: { field: "status", type: "nominal", scale: { domain: statuses, range: statuses.map((s) => STATUS_COLORS[s]) }, legend: { orient: "top", title: null } },
@@ -141,30 +141,27 @@ export function creditOverTimeSpec(rows: DailyCredit[], moneyTitle: string): Cha
 
 /** Return on ad spend per channel with the break-even line at 1. */
 export function roasSpec(rows: ChannelRoas[]): ChartSpec | undefined {
-  const values = rows.filter((r) => r.roas !== null);
+  const values = rows.filter((r) => r.roas !== null).map((r) => ({ ...r, roas_label: `${r.roas!.toFixed(2)}×` }));
   if (!values.length) return undefined;
+  const order = [...values].sort((x, y) => y.roas! - x.roas!).map((r) => r.channel);
+  const y = { field: "channel", type: "nominal", sort: order, title: null };
   return {
     description: "Return on ad spend per channel",
-    width: 600, height: { step: 22 },
+    width: 600, height: { step: 24 },
     data: { values },
     layer: [
       {
         mark: { type: "bar" },
         encoding: {
-          y: { field: "channel", type: "nominal", sort: "-x", title: null },
-          x: { field: "roas", type: "quantitative", title: "ROAS (credited value ÷ cost)" },
+          y, x: { field: "roas", type: "quantitative", title: "ROAS (credited value ÷ cost)" },
           color: { condition: { test: "datum.roas < 1", value: "#e15759" }, value: "#4e79a7" },
         },
       },
-      { mark: { type: "rule", strokeDash: [4, 3], color: "#6b7280" }, encoding: { x: { datum: 1 } } },
       {
         mark: { type: "text", align: "left", dx: 4, fontSize: 11, color: "#374151" },
-        encoding: {
-          y: { field: "channel", type: "nominal", sort: "-x" },
-          x: { field: "roas", type: "quantitative" },
-          text: { field: "roas", type: "quantitative", format: ".2f" },
-        },
+        encoding: { y, x: { field: "roas", type: "quantitative" }, text: { field: "roas_label" } },
       },
+      { mark: { type: "rule", strokeDash: [4, 3], color: "#1f2937", strokeWidth: 1.5 }, encoding: { x: { datum: 1 } } },
     ],
   };
 }
@@ -205,10 +202,11 @@ export function funnelGraphSpec(rows: FunnelTransition[], steps: string[]): Char
   const used = new Set(edges.flatMap((e) => [e.from_step, e.to_step]));
   const nodes = [...extraSources, ...steps.filter((s) => used.has(s))];
   const pos = new Map(nodes.map((n, i) => [n, i]));
-  const nodeValues = nodes.map((n, i) => ({ node: n, x: i, x0: i - 0.36, x1: i + 0.36 }));
-
+  const half = 0.38;
+  const nodeValues = nodes.map((n, i) => ({ node: n, x: i, x0: i - half, x1: i + half }));
   const lines: Record<string, unknown>[] = [];
   const labels: Record<string, unknown>[] = [];
+  const exitsFrom = new Map<number, number>();
   edges.forEach((e, k) => {
     const a = pos.get(e.from_step);
     if (a === undefined) return;
@@ -216,33 +214,40 @@ export function funnelGraphSpec(rows: FunnelTransition[], steps: string[]): Char
     const label = `${(e.probability! * 100).toFixed(e.probability! < 0.1 ? 1 : 0)}%`;
     const base = { edge: k, transition: `${e.from_step} → ${e.to_step}`, probability: e.probability, level: e.level ?? "unknown" };
     if (b === undefined) {
-      // Leaving the funnel: a short drop below the node.
-      lines.push({ ...base, t: 0, x: a, y: -0.3 }, { ...base, t: 1, x: a, y: -1.15 });
-      labels.push({ ...base, x: a, y: -1.45, label: `${e.to_step} ${label}` });
+      // Leaving the funnel: a short drop below the node, labels stacked when a step has several.
+      const n = exitsFrom.get(a) ?? 0;
+      exitsFrom.set(a, n + 1);
+      if (n === 0) lines.push({ ...base, t: 0, x: a, y: -0.3 }, { ...base, t: 1, x: a, y: -0.8 });
+      labels.push({ ...base, x: a, y: -1.0 - 0.2 * n, label: `${e.to_step} ${label}` });
       return;
     }
     const span = b - a;
     if (span === 1) {
-      lines.push({ ...base, t: 0, x: a + 0.36, y: 0 }, { ...base, t: 1, x: b - 0.36, y: 0 });
-      labels.push({ ...base, x: (a + b) / 2, y: 0.22, label });
+      lines.push({ ...base, t: 0, x: a + half, y: 0 }, { ...base, t: 1, x: b - half, y: 0 });
+      labels.push({ ...base, x: (a + b) / 2, y: 0.2, label });
       return;
     }
-    // Quadratic Bézier from node a to node b; height grows with the distance (up: skip, down: back).
-    const h = (span > 0 ? 1 : -1) * (0.55 + 0.28 * Math.min(Math.abs(span), 5));
-    const y0 = span > 0 ? 0.3 : -0.3;
-    for (let i = 0; i <= 16; i++) {
-      const t = i / 16;
-      const x = (1 - t) ** 2 * a + 2 * (1 - t) * t * ((a + b) / 2) + t ** 2 * b;
+    // Quadratic Bézier between the nodes, apex (the curve's midpoint) at y0 + h: skips above,
+    // steps back below the exit labels. Ends sit off the node centre so drops stay clear.
+    const k2 = Math.min(Math.abs(span), 5);
+    const forward = span > 0;
+    const y0 = forward ? 0.3 : -0.3;
+    const h = forward ? 0.45 + 0.22 * k2 : -1.2 - 0.22 * k2;
+    const xa = a + (forward ? 0.14 : -0.14);
+    const xb = b + (forward ? -0.14 : 0.14);
+    for (let i = 0; i <= 20; i++) {
+      const t = i / 20;
+      const x = (1 - t) ** 2 * xa + 2 * (1 - t) * t * ((xa + xb) / 2) + t ** 2 * xb;
       const y = (1 - t) ** 2 * y0 + 2 * (1 - t) * t * (y0 + 2 * h) + t ** 2 * y0;
       lines.push({ ...base, t, x, y });
     }
-    labels.push({ ...base, x: (a + b) / 2, y: y0 + h + (span > 0 ? 0.18 : -0.18), label });
+    labels.push({ ...base, x: (xa + xb) / 2, y: y0 + h + (forward ? 0.17 : -0.17), label });
   });
 
   const levels = [...new Set(edges.map((e) => e.level ?? "unknown"))].sort();
   const ys = [...lines, ...labels].map((p) => p.y as number);
-  const yDomain = [Math.min(-1.6, ...ys) - 0.1, Math.max(0.6, ...ys) + 0.15];
-  const width = Math.max(560, Math.min(900, nodes.length * 150));
+  const yDomain = [Math.min(-1.2, ...ys) - 0.15, Math.max(0.5, ...ys) + 0.15];
+  const width = Math.max(560, Math.min(980, nodes.length * 185));
   const x = { field: "x", type: "quantitative", scale: { domain: [-0.6, nodes.length - 0.4] }, axis: null };
   const y = { field: "y", type: "quantitative", scale: { domain: yDomain }, axis: null };
   return {
@@ -293,8 +298,8 @@ export function funnelSegmentsSpec(rows: FunnelTransition[], steps: string[]): C
     width: { step: Math.max(44, Math.min(80, Math.floor(820 / transitions.length))) }, height: { step: 22 },
     data: { values },
     encoding: {
-      x: { field: "transition", type: "nominal", sort: transitions, title: null, axis: { orient: "top", labelAngle: -30, labelAlign: "left" } },
-      y: { field: "segment", type: "nominal", sort: segments, title: "user type · device · region" },
+      x: { field: "transition", type: "nominal", sort: transitions, title: null, axis: { orient: "top", labelAngle: -35, labelAlign: "left", labelLimit: 400 } },
+      y: { field: "segment", type: "nominal", sort: segments, title: "user type · device · region", axis: { labelLimit: 260 } },
     },
     layer: [
       {
@@ -389,7 +394,7 @@ export function decileLiftSpec(points: ModelCurvePoint[]): ChartSpec | undefined
       {
         mark: { type: "bar", color: "#4e79a7" },
         encoding: {
-          x: { field: "x", type: "ordinal", title: "decile (1 = highest scores)" },
+          x: { field: "x", type: "ordinal", title: "decile (1 = highest scores)", axis: { labelAngle: 0 } },
           y: { field: "y", type: "quantitative", title: "lift" },
         },
       },

@@ -11,6 +11,8 @@ export interface Formats {
   int(v: number | null | undefined): string;
   /** 1,234.57 with up to `digits` decimals. */
   num(v: number | null | undefined, digits?: number): string;
+  /** Exactly `digits` decimals: 0.60, 0.83 (for scores compared side by side). */
+  fixed(v: number | null | undefined, digits?: number): string;
   /** A share in [0, 1] as 12.3 %. */
   pct(v: number | null | undefined, digits?: number): string;
   /** Money in the settings' currency: $12,345 (cents shown below 100). */
@@ -34,6 +36,7 @@ export function createFormats(currency: string, locale = "en-US"): Formats {
   const intF = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   const numF = new Map<number, Intl.NumberFormat>();
   const pctF = new Map<number, Intl.NumberFormat>();
+  const fixedF = new Map<number, Intl.NumberFormat>();
   const moneyWhole = new Intl.NumberFormat(locale, { style: "currency", currency, maximumFractionDigits: 0, minimumFractionDigits: 0 });
   const moneyCents = new Intl.NumberFormat(locale, { style: "currency", currency });
   const getNum = (d: number): Intl.NumberFormat => {
@@ -49,6 +52,11 @@ export function createFormats(currency: string, locale = "en-US"): Formats {
     currency,
     int: (v) => (finite(v) ? intF.format(v) : DASH),
     num: (v, digits = 2) => (finite(v) ? getNum(digits).format(v) : DASH),
+    fixed: (v, digits = 2) => {
+      if (!finite(v)) return DASH;
+      if (!fixedF.has(digits)) fixedF.set(digits, new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+      return fixedF.get(digits)!.format(v);
+    },
     pct: (v, digits = 1) => (finite(v) ? getPct(digits).format(v) : DASH),
     money: (v) => (finite(v) ? (Math.abs(v) < 100 ? moneyCents : moneyWhole).format(v) : DASH),
     ratio: (v) => (finite(v) ? `${getNum(2).format(v)}×` : DASH),

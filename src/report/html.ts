@@ -96,7 +96,7 @@ async function runSection(d: ReportData, f: Formats): Promise<string> {
     tile("skipped", h(f.int(by("skipped").length)), by("skipped").length ? "warn" : ""),
     tile("rows written", h(f.int(rowsWritten))),
     tile("warnings", h(f.int(run.warnings.length)), run.warnings.length ? "warn" : ""),
-    tile("assertions passed", assertions.length ? `${h(f.int(assertionsRun.length - assertionsFailed.length))}<small> of ${h(f.int(assertionsRun.length))}</small>` : "–", assertionsFailed.length ? "bad" : assertions.length ? "good" : ""),
+    tile("assertions passed", assertions.length ? `${h(f.int(assertionsRun.length - assertionsFailed.length))}<small> of ${h(f.int(assertionsRun.length))}</small>` : "–", assertionsFailed.some((a) => a.status === "failed") ? "bad" : assertionsFailed.length ? "warn" : assertions.length ? "good" : ""),
   ].join("");
 
   const failures = failed.length
@@ -130,7 +130,7 @@ async function runSection(d: ReportData, f: Formats): Promise<string> {
     : `<p class="empty">This run has no actions.</p>`;
 
   const counts = d.outputCounts.length
-    ? `<h3>Tables for BI</h3>${table(d.outputCounts, [
+    ? `<h3>Credit and score tables</h3>${table(d.outputCounts, [
         { title: "table", value: (c) => `<code>${h(c.table)}</code>`, html: true },
         { title: "rows", value: (c) => (c.state === "ok" ? f.int(c.rows) : c.state === "missing" ? "not produced" : `unreadable: ${c.message ?? ""}`), numeric: true },
       ])}`
@@ -176,9 +176,9 @@ async function creditSection(d: ReportData, f: Formats): Promise<string> {
       table(agree, [
         { title: "model A", value: (r) => r.model_a },
         { title: "model B", value: (r) => r.model_b },
-        { title: "top-3 Jaccard", value: (r) => `${meter(r.top3_jaccard)} ${h(f.num(r.top3_jaccard, 2))}`, numeric: true, html: true },
+        { title: "top-3 Jaccard", value: (r) => `${meter(r.top3_jaccard)} ${h(f.fixed(r.top3_jaccard, 2))}`, numeric: true, html: true },
         { title: "same order", value: (r) => (r.top3_same_order === null ? "–" : r.top3_same_order ? "yes" : "no") },
-        { title: "Spearman ρ", value: (r) => f.num(r.spearman, 2), numeric: true },
+        { title: "Spearman ρ", value: (r) => f.fixed(r.spearman, 2), numeric: true },
       ])
     : absent(d.agreement, "Model agreement"));
   return `<section id="credit"><h2>Channel credit by model</h2>${body}${agreement}</section>`;
@@ -286,7 +286,7 @@ async function leadsSection(d: ReportData, f: Formats): Promise<string> {
   }
 
   if (summary) {
-    parts.push(`<div class="tiles">${tile("leads scored", h(f.int(summary.leads)))}${tile("model version", h(summary.model_versions.join(", ") || "–"))}${tile("last scored", h(f.timestamp(summary.last_scored_at)))}</div>`);
+    parts.push(`<p class="facts"><strong>${h(f.int(summary.leads))}</strong> leads scored · model <code>${h(summary.model_versions.join(", ") || "–")}</code> · last scored ${h(f.timestamp(summary.last_scored_at))}</p>`);
   }
   const dist = rowsOf(d.scoreDistribution);
   const distFig = dist
@@ -443,9 +443,10 @@ h3 { font-size: 15px; margin: 22px 0 10px; font-weight: 650; color: #374151; }
 p { margin: 8px 0; }
 .muted { color: var(--muted); }
 .small { font-size: 13px; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)); gap: 10px; margin: 6px 0 16px; }
-.tile { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; background: #fafbfc; }
-.tile-value { font-size: 20px; font-weight: 650; font-variant-numeric: tabular-nums; line-height: 1.3; overflow-wrap: anywhere; }
+.tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 6px 0 16px; }
+.tile { flex: 1 1 108px; max-width: 200px; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; background: #fafbfc; }
+.tile-value { font-size: 20px; font-weight: 650; font-variant-numeric: tabular-nums; line-height: 1.3; white-space: nowrap; }
+.facts { font-size: 14px; margin: 10px 0 14px; }
 .tile-value small { font-size: 13px; color: var(--muted); font-weight: 500; }
 .tile-label { font-size: 12px; color: var(--muted); text-transform: lowercase; }
 .tile.good { border-left: 3px solid var(--good); }
@@ -474,7 +475,7 @@ figcaption { margin: 0 0 8px; }
 details { margin-top: 6px; }
 summary { cursor: pointer; color: var(--accent); font-size: 13px; user-select: none; }
 .table-wrap { overflow-x: auto; margin: 6px 0; }
-table { border-collapse: collapse; width: 100%; font-size: 13.5px; font-variant-numeric: tabular-nums; }
+table { border-collapse: collapse; min-width: min(100%, 560px); font-size: 13.5px; font-variant-numeric: tabular-nums; }
 caption { text-align: left; color: var(--muted); font-size: 13px; padding-bottom: 4px; }
 th { text-align: left; font-weight: 600; color: #374151; border-bottom: 2px solid var(--line); padding: 6px 10px; white-space: nowrap; }
 td { border-bottom: 1px solid #f0f1f3; padding: 5px 10px; vertical-align: top; }

@@ -34,7 +34,7 @@ export function createProgress(logger: Logger, opts: { tty?: boolean } = {}): Pr
     actionStarted(name) {
       current = name;
       if (tty) draw();
-      else logger.debug(`started ${name}`, { event: "action_started", action: name });
+      else logger.debug(`started ${name}`, logger.json ? { event: "action_started", action: name } : undefined);
     },
     actionFinished(name, status, ms) {
       done++;
@@ -43,11 +43,11 @@ export function createProgress(logger: Logger, opts: { tty?: boolean } = {}): Pr
         logger.info(`${status === "succeeded" ? "✓" : status === "skipped" ? "-" : status === "warning" ? "!" : status === "dry_run" ? "·" : "✗"} ${name} (${(ms / 1000).toFixed(1)}s)`);
         draw();
       } else {
-        logger.info(`[${done}/${total}] ${status} ${name} ${(ms / 1000).toFixed(1)}s`, { event: "action_finished", action: name, status, ms });
+        logger.info(`[${done}/${total}] ${status} ${name} ${(ms / 1000).toFixed(1)}s`, logger.json ? { event: "action_finished", action: name, status, ms } : undefined);
       }
     },
     note(text) {
-      if (tty) { current = text; draw(); } else logger.debug(text, { event: "note" });
+      if (tty) { current = text; draw(); } else logger.debug(text, logger.json ? { event: "note" } : undefined);
     },
     finish() {
       if (timer) clearInterval(timer);

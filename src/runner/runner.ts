@@ -81,13 +81,15 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   }
 
   progress.start(runnable.length);
-  const failed = new Set<string>();
+  // Failed actions, and actions skipped because of them: everything downstream is skipped too.
+  const blocked = new Map<string, string>();
   const skipReason = (a: Action): string | undefined => {
     for (const d of a.dependencies) {
-      if (failed.has(d)) return `upstream ${d} failed`;
+      const why = blocked.get(d);
+      if (why) return why;
       const dep = byName.get(d);
-      // A declaration produced by a job inherits the job's failure.
-      if (dep?.kind === "declaration") for (const dd of dep.dependencies) if (failed.has(dd)) return `upstream ${dd} failed`;
+      // A declaration produced by a job is blocked when the job is.
+      if (dep?.kind === "declaration") for (const dd of dep.dependencies) if (blocked.has(dd)) return blocked.get(dd);
     }
     return undefined;
   };
@@ -109,7 +111,8 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
       }
       rec.endedAt = now();
     }
-    if (rec.status === "failed") failed.add(a.name);
+    if (rec.status === "failed") blocked.set(a.name, `upstream ${a.name} failed`);
+    else if (rec.status === "skipped" && skip) blocked.set(a.name, skip);
     if (rec.status === "warning" && rec.note) run.warnings.push(`${a.name}: ${rec.note}`);
     run.actions.push(rec);
     progress.actionFinished(a.name, rec.status, rec.endedAt.getTime() - rec.startedAt.getTime());

@@ -148,6 +148,12 @@ const RESERVED = new Set(
 const isName = (n: Node | undefined): n is Leaf =>
   !!n && n.type === "leaf" && (n.tok.kind === "quoted_ident" || (n.tok.kind === "ident" && !RESERVED.has(n.tok.value.toUpperCase())));
 
+/** Words DuckDB reserves that GoogleSQL does not (and does not use as syntax here): quoted as names. */
+const DUCKDB_ONLY_RESERVED = new Set(
+  `ANALYSE ANALYZE ASYMMETRIC BOTH CHECK DEFERRABLE DESCRIBE DO INITIALLY LAMBDA LEADING OFFSET ONLY PIVOT_LONGER
+  PIVOT_WIDER PLACING REFERENCES RETURNING SHOW SUMMARIZE SYMMETRIC TRAILING UNIQUE VARIADIC`.split(/\s+/),
+);
+
 const DATE_PARTS = new Set([
   "MICROSECOND",
   "MILLISECOND",
@@ -433,12 +439,14 @@ function emitSeq(nodes: Node[], cx: Cx, sopts: SeqOpts = {}): string {
   let inFrom = false;
   let i = 0;
   let prev: Node | undefined;
+  let prev2: Node | undefined;
   let tablePos = sopts.afterTableKeyword ?? false;
   while (i < nodes.length) {
     const n = nodes[i];
-    const r = rewriteAt(nodes, i, cx, { prev, inFrom, tablePos });
+    const r = rewriteAt(nodes, i, cx, { prev, prev2, inFrom, tablePos });
     if (r) {
       out += lead(n) + r.text;
+      prev2 = r.next - 2 >= i ? nodes[r.next - 2] : prev;
       prev = nodes[r.next - 1];
       i = r.next;
       tablePos = false;
@@ -458,6 +466,7 @@ function emitSeq(nodes: Node[], cx: Cx, sopts: SeqOpts = {}): string {
       else if (CLAUSE_END.has(u)) inFrom = false;
       tablePos = TABLE_KEYWORDS.has(u) || (u === "EXISTS" && isKw(prev, "NOT"));
     } else tablePos = isOp(n, ",") && inFrom;
+    prev2 = prev;
     prev = n;
     i++;
   }
@@ -516,6 +525,11 @@ function emitLeaf(n: Leaf, cx: Cx, prev: Node | undefined, next: Node | undefine
       }
       if (u === "CURRENT_TIMESTAMP" || u === "CURRENT_DATETIME") return "CAST(current_timestamp AS TIMESTAMP)";
       if (u === "CURRENT_DATE") return "current_date";
+      // Plain names in GoogleSQL, reserved words in DuckDB (`offset` is WITH OFFSET's default alias).
+      if (DUCKDB_ONLY_RESERVED.has(u) && !isGroup(next)) {
+        const limitOffset = u === "OFFSET" && (isKw(prev, "WITH") || (next?.type === "leaf" && (next.tok.kind === "number" || next.tok.kind === "param")));
+        if (!limitOffset) return quoteIdent(t.value);
+      }
       return t.text;
     }
     default:
@@ -525,6 +539,8 @@ function emitLeaf(n: Leaf, cx: Cx, prev: Node | undefined, next: Node | undefine
 
 interface At {
   prev: Node | undefined;
+  /** The node before prev. */
+  prev2: Node | undefined;
   inFrom: boolean;
   tablePos: boolean;
 }
@@ -601,7 +617,11 @@ function rewriteAt(nodes: Node[], i: number, cx: Cx, at: At): { text: string; ne
     if (parts.length > 1 || anyQuoted) {
       const text = parts
         .map((p, k) =>
-          k === 0 ? emitLeaf(p, cx, at.prev, parts.length > 1 ? nodes[i + 1] : nodes[j]) : p.tok.kind === "quoted_ident" ? quoteIdent(p.tok.value) : p.tok.text,
+          k === 0
+            ? emitLeaf(p, cx, at.prev, parts.length > 1 ? nodes[i + 1] : nodes[j])
+            : p.tok.kind === "quoted_ident" || DUCKDB_ONLY_RESERVED.has(p.tok.value.toUpperCase())
+              ? quoteIdent(p.tok.value)
+              : p.tok.text,
         )
         .join(".");
       return { text, next: j };
@@ -767,7 +787,7 @@ function fromUnnest(nodes: Node[], i: number, cx: Cx, at: At): { text: string; n
     text = `(SELECT UNNEST(_e)${offOuter} FROM (SELECT UNNEST(${arr}) AS _e${off})) AS ${u}`;
   }
   // JOIN without a condition: DuckDB needs one.
-  if (isKw(at.prev, "JOIN") && !isKw(nodes[j], "ON", "USING")) {
+  if (isKw(at.prev, "JOIN") && !isKw(at.prev2, "CROSS") && !isKw(nodes[j], "ON", "USING")) {
     text += " ON TRUE";
   }
   return { text, next: j };
@@ -914,12 +934,6 @@ const FUNCTIONS: Record<string, Rule> = {
       "TIMESTAMP_SUB",
       "DATETIME_ADD",
       "DATETIME_SUB",
-      "FORMAT_DATE",
-      "FORMAT_TIMESTAMP",
-      "FORMAT_DATETIME",
-      "PARSE_DATE",
-      "PARSE_TIMESTAMP",
-      "PARSE_DATETIME",
       "TIMESTAMP_MICROS",
       "TIMESTAMP_MILLIS",
       "TIMESTAMP_SECONDS",
@@ -953,10 +967,46 @@ const FUNCTIONS: Record<string, Rule> = {
       "STRING",
     ].map((f) => [f, simple(`bq_${f.toLowerCase()}`)]),
   ),
+  FORMAT_DATE: formatCall("bq_format_date"),
+  FORMAT_TIMESTAMP: formatCall("bq_format_timestamp"),
+  FORMAT_DATETIME: formatCall("bq_format_datetime"),
+  PARSE_DATE: formatCall("bq_parse_date"),
+  PARSE_TIMESTAMP: formatCall("bq_parse_timestamp"),
+  PARSE_DATETIME: formatCall("bq_parse_datetime"),
   SUBSTRING: simple("bq_substr"),
   REGEXP_SUBSTR: simple("bq_regexp_extract"),
   "NET.HOST": simple("bq_net_host"),
 };
+
+/** BigQuery-only format elements → strftime/strptime ones. */
+const FORMAT_ELEMENTS: [RegExp, string][] = [
+  [/%F/g, "%Y-%m-%d"],
+  [/%T/g, "%H:%M:%S"],
+  [/%R/g, "%H:%M"],
+  [/%D/g, "%m/%d/%y"],
+  [/%E4Y/g, "%Y"],
+  [/%E\*S/g, "%S.%f"],
+  [/%E6S/g, "%S.%f"],
+  [/%E3S/g, "%S.%g"],
+  [/%Ez/g, "%z"],
+  [/%e/g, "%-d"],
+  [/%k/g, "%-H"],
+  [/%l/g, "%-I"],
+];
+
+/** FORMAT_x / PARSE_x(format, value[, zone]): the format must be a literal (DuckDB needs a constant). */
+function formatCall(macro: string): Rule {
+  return (c) => {
+    const f = c.raw[0];
+    if (!(f && f.length === 1 && f[0].type === "leaf" && f[0].tok.kind === "string")) {
+      throw err(c.tok, `${c.name}() with a computed format`, "a literal format string");
+    }
+    let fmt = f[0].tok.value;
+    for (const [re, to] of FORMAT_ELEMENTS) fmt = fmt.replace(re, to);
+    if (/%[EOQ]/.test(fmt)) throw err(c.tok, `${c.name}() format element ${/%[EOQ]\S*/.exec(fmt)?.[0]}`, "%Y %m %d %H %M %S %j %A %B and the like");
+    return `${macro}(${[duckString(fmt), ...c.args().slice(1)].join(", ")})`;
+  };
+}
 
 function nullIfAnyNull(fn: string, args: string[]): string {
   // DuckDB's greatest/least skip NULLs; BigQuery returns NULL if any argument is NULL.

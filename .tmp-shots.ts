@@ -1,0 +1,12 @@
+import { chromium } from "playwright-core";
+import { pathToFileURL } from "node:url";
+const file = process.argv[2]!;
+const prefix = process.argv[3]!;
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+await page.goto(pathToFileURL(file).href);
+console.log("height", await page.evaluate(() => document.body.scrollHeight));
+await page.screenshot({ path: `${prefix}-top.png` });
+const ids = await page.$$eval("section", (s) => s.map((x) => x.id));
+for (const id of ids) await page.locator(`#${id}`).screenshot({ path: `${prefix}-${id}.png` });
+await browser.close();

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { compileDataform, compileErrorFrom } from "../src/compile/compile.ts";
+import { loadProjectSettings } from "../src/config/settings.ts";
+import { select, topoLevels } from "../src/dag/dag.ts";
+import { CompileError, SettingsError } from "../src/util/errors.ts";
+import { PROJECT_DIR, compiledProject } from "./support/warehouse.ts";
+
+describe("compile", () => {
+  it("compiles the real project offline, with every job merged in dependency order", async () => {
+    const p = await compiledProject();
+    const names = new Set(p.graph.actions.map((a) => a.name));
+    for (const job of p.jobs) assert.ok(names.has(job.name), `job ${job.name} in graph`);
+    const levels = topoLevels(p.graph, select(p.graph, {}));
+    const levelOf = (n: string): number => levels.findIndex((l) => l.includes(n));
+    const by = (table: string): string => p.graph.actions.find((a) => a.kind !== "job" && a.target.name === table)!.name;
+    // SQL aggregate → job → declaration of its output → SQL that reads it
+    assert.ok(levelOf(by("funnel_transitions")) < levelOf("funnel_markov"));
+    assert.ok(levelOf(by("channel_paths")) < levelOf("channel_markov"));
+    assert.ok(levelOf("channel_markov") < levelOf("model_comparison"));
+    assert.ok(levelOf("shapley") < levelOf("model_comparison"));
+  });
+
+  it("names the bad var when a setting is invalid", async () => {
+    assert.throws(() => loadProjectSettings(PROJECT_DIR, { lookback_days: "ninety" }), (e: unknown) =>
+      e instanceof SettingsError && /vars\.lookback_days = "ninety": expected a whole number/.test(e.message));
+    assert.throws(() => loadProjectSettings(PROJECT_DIR, { funnel_steps: "[{" }), /vars\.funnel_steps .*not valid JSON/);
+    assert.throws(() => loadProjectSettings(PROJECT_DIR, { no_such_setting: "1" }), /unknown setting\(s\) no_such_setting/);
+  });
+
+  it("fails Dataform compilation with the setting's message when includes/settings.js rejects a var", async () => {
+    await assert.rejects(compileDataform({ projectDir: PROJECT_DIR, vars: { markov_order: "9" } }), (e: unknown) =>
+      e instanceof CompileError && /markov_order/.test(e.message));
+  });
+
+  it("points a compile error at the file and line of the unresolved ref", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fc-compile-"));
+    mkdirSync(path.join(dir, "definitions"));
+    writeFileSync(path.join(dir, "definitions", "b.sqlx"), 'config { type: "table" }\n\nSELECT *\nFROM ${ref("missing_table")}\n');
+    // The shapes Dataform 3.0 reports (captured from a real compile): no line numbers.
+    const err = compileErrorFrom([
+      { fileName: "index.js", message: 'Could not resolve "missing_table"' },
+      { fileName: "definitions/b.sqlx", message: 'Missing dependency detected: Action "p.s.b" depends on "{"name":"missing_table","includeDependentAssertions":false}" which does not exist' },
+    ], dir);
+    assert.equal(err.file, "definitions/b.sqlx");
+    assert.equal(err.line, 4);
+    assert.match(err.message, /definitions\/b\.sqlx:4: Missing dependency detected: .*"missing_table"/);
+  });
+
+  it("points an undefined JS name at its line", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fc-compile-"));
+    mkdirSync(path.join(dir, "definitions"));
+    writeFileSync(path.join(dir, "definitions", "c.sqlx"), 'config { type: "view" }\nSELECT 1 AS a,\n  ${nosuchthing.x} AS b\n');
+    const err = compileErrorFrom([{ fileName: "definitions/c.sqlx", message: "nosuchthing is not defined" }], dir);
+    assert.equal(err.line, 3);
+  });
+
+  it("refuses a workflow_settings.yaml with dataformCoreVersion (it would npm install on every compile)", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fc-compile-"));
+    writeFileSync(path.join(dir, "workflow_settings.yaml"), "defaultProject: p\ndefaultDataset: d\ndefaultLocation: EU\ndataformCoreVersion: 3.0.62\n");
+    await assert.rejects(compileDataform({ projectDir: dir }), /remove it/);
+  });
+});

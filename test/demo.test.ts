@@ -1,0 +1,234 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { generateDemo, type DemoResult } from "../src/demo/generate.ts";
+import { importGa4 } from "../src/import/ga4.ts";
+import { GA4_EVENTS_SCHEMA } from "../src/import/ga4-schema.ts";
+
+const SMALL = { users: 500, days: 5, seed: 7 } as const;
+
+async function openDb(): Promise<{ conn: DuckDBConnection; close: () => void }> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  await conn.run("SET TimeZone='UTC'");
+  return {
+    conn,
+    close: () => {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+async function one(conn: DuckDBConnection, sql: string): Promise<unknown> {
+  return (await conn.runAndReadAll(sql)).getRows()[0]?.[0];
+}
+
+/** First row, BIGINTs as numbers. */
+async function obj(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>> {
+  const row = (await conn.runAndReadAll(sql)).getRowObjectsJS()[0] ?? {};
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]));
+}
+
+/** Order-independent checksum of a table: row count and the sum of row hashes. */
+async function checksum(conn: DuckDBConnection, table: string): Promise<string> {
+  return String(await one(conn, `SELECT count(*) || ':' || coalesce(sum(hash(t)::HUGEINT), 0) FROM ${table} AS t`));
+}
+
+async function checksums(conn: DuckDBConnection, tables: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of tables) out[t] = await checksum(conn, t);
+  return out;
+}
+
+describe("demo data generator", () => {
+  let db: Awaited<ReturnType<typeof openDb>>;
+  let result: DemoResult;
+  const progress: [number, number][] = [];
+  before(async () => {
+    db = await openDb();
+    result = await generateDemo(db.conn, { ...SMALL, onProgress: (d, t) => progress.push([d, t]) });
+    await db.conn.run(
+      `CREATE TEMP VIEW ev AS ${result.tables
+        .filter((t) => /\.events_\d{8}$/.test(t))
+        .map((t) => `SELECT * FROM ${t}`)
+        .join(" UNION ALL ")}`,
+    );
+  });
+  after(() => db.close());
+
+  it("is deterministic: the same seed gives the same checksum for every table, another seed does not", async () => {
+    const again = await openDb();
+    const other = await openDb();
+    try {
+      const r2 = await generateDemo(again.conn, SMALL);
+      assert.deepEqual(r2, result);
+      const a = await checksums(db.conn, result.tables);
+      assert.deepEqual(await checksums(again.conn, result.tables), a);
+      await generateDemo(other.conn, { ...SMALL, seed: 8 });
+      const b = await checksums(other.conn, result.tables);
+      assert.notEqual(b["ga4_export.events_20240101"], a["ga4_export.events_20240101"]);
+      assert.notEqual(b["funnelcredit_sources.crm_transactions"], a["funnelcredit_sources.crm_transactions"]);
+    } finally {
+      again.close();
+      other.close();
+    }
+  });
+
+  it("writes one daily table per day, intraday copies of the last two days and the source tables", () => {
+    assert.deepEqual(result.tables, [
+      "ga4_export.events_20240101",
+      "ga4_export.events_20240102",
+      "ga4_export.events_20240103",
+      "ga4_export.events_20240104",
+      "ga4_export.events_20240105",
+      "ga4_export.events_intraday_20240104",
+      "ga4_export.events_intraday_20240105",
+      "funnelcredit_sources.crm_transactions",
+      "funnelcredit_sources.custom_events",
+      "funnelcredit_sources.costs",
+      "funnelcredit_sources.leads",
+    ]);
+    assert.deepEqual(progress.at(-1), [10, 10]);
+    assert.deepEqual(progress.map(([d]) => d), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it("uses the shared GA4 export schema and keeps each event in the table of its date", async () => {
+    const cols = (await db.conn.runAndReadAll(`DESCRIBE ga4_export.events_20240103`)).getRowObjectsJS().map((r) => r.column_name);
+    assert.deepEqual(cols, GA4_EVENTS_SCHEMA.map((c) => c.name));
+    assert.equal(Number(await one(db.conn, `SELECT count(*) FROM ga4_export.events_20240103 WHERE event_date <> '20240103' OR strftime(make_timestamp(event_timestamp), '%Y%m%d') <> '20240103'`)), 0);
+    assert.equal(await checksum(db.conn, "ga4_export.events_intraday_20240105"), await checksum(db.conn, "ga4_export.events_20240105"));
+    assert.equal(Number(await one(db.conn, `SELECT count(*) FROM ev`)), result.events);
+  });
+
+  it("has users with several devices, logged-in and anonymous sessions", async () => {
+    const s = await obj(
+      db.conn,
+      `WITH sess AS (
+         SELECT user_pseudo_id, (SELECT p.value.int_value FROM unnest(event_params) AS t(p) WHERE p.key = 'ga_session_id') AS sid, max(user_id) AS uid
+         FROM ev GROUP BY ALL)
+       SELECT count(*) AS sessions, count(DISTINCT user_pseudo_id) AS devices, count(uid) AS logged_in,
+              count(*) - count(uid) AS anonymous,
+              (SELECT count(*) FROM (SELECT uid FROM sess WHERE uid IS NOT NULL GROUP BY uid HAVING count(DISTINCT user_pseudo_id) > 1)) AS multi_device_users
+       FROM sess`,
+    );
+    assert.equal(Number(s.sessions), result.sessions);
+    assert.ok(Number(s.devices) >= SMALL.users, `devices ${s.devices}`);
+    assert.ok(Number(s.logged_in) > 0 && Number(s.anonymous) > Number(s.logged_in), JSON.stringify(s));
+    assert.ok(Number(s.multi_device_users) >= 1, JSON.stringify(s));
+  });
+
+  it("has a funnel with drop-off and purchases carrying ecommerce fields", async () => {
+    const f = await obj(
+      db.conn,
+      `SELECT count(*) FILTER (WHERE event_name = 'session_start') AS starts,
+              count(*) FILTER (WHERE event_name = 'view_item') AS views,
+              count(*) FILTER (WHERE event_name = 'add_to_cart') AS carts,
+              count(*) FILTER (WHERE event_name = 'begin_checkout') AS checkouts,
+              count(*) FILTER (WHERE event_name = 'purchase') AS purchases,
+              count(*) FILTER (WHERE event_name = 'purchase' AND ecommerce.transaction_id IS NOT NULL AND ecommerce.purchase_revenue > 0 AND len(items) > 0) AS complete_purchases
+       FROM ev`,
+    );
+    const [starts, views, carts, checkouts, purchases] = [f.starts, f.views, f.carts, f.checkouts, f.purchases].map(Number) as [number, number, number, number, number];
+    assert.ok(starts > views && views > carts && carts > checkouts && checkouts >= purchases && purchases > 0, JSON.stringify(f));
+    assert.equal(Number(f.complete_purchases), purchases);
+  });
+
+  it("fills nested event_params, device, geo and traffic source fields", async () => {
+    const n = await obj(
+      db.conn,
+      `SELECT
+         count(*) FILTER (WHERE NOT list_contains(list_transform(event_params, p -> p.key), 'ga_session_id')) AS without_session_id,
+         count(*) FILTER (WHERE list_contains(list_transform(event_params, p -> p.key), 'ga_session_number')) AS with_session_number,
+         count(*) FILTER (WHERE list_contains(list_transform(event_params, p -> p.key), 'source')) AS with_source_param,
+         count(*) FILTER (WHERE list_contains(list_transform(event_params, p -> p.key), 'gclid')) AS with_gclid,
+         count(*) FILTER (WHERE list_contains(list_transform(event_params, p -> p.key), 'page_referrer')) AS with_referrer,
+         count(*) FILTER (WHERE list_has_any(list_transform(event_params, p -> p.value.string_value), ['x']) OR
+                                len(list_filter(event_params, p -> p.key = 'page_location' AND p.value.string_value LIKE '%utm_source=%')) > 0) AS with_utm,
+         count(DISTINCT device.category) AS device_categories,
+         count(*) FILTER (WHERE geo.region IS NULL OR geo.country IS NULL) AS without_geo,
+         count(*) FILTER (WHERE collected_traffic_source.manual_source IS NOT NULL) AS with_collected,
+         count(DISTINCT traffic_source.medium) AS first_touch_media
+       FROM ev`,
+    );
+    assert.equal(Number(n.without_session_id), 0);
+    assert.equal(Number(n.with_session_number), result.events);
+    for (const k of ["with_source_param", "with_gclid", "with_referrer", "with_utm", "with_collected"]) {
+      assert.ok(Number(n[k]) > 0, `${k}: ${JSON.stringify(n)}`);
+    }
+    assert.equal(Number(n.device_categories), 3);
+    assert.equal(Number(n.without_geo), 0);
+    assert.ok(Number(n.first_touch_media) >= 6);
+  });
+
+  it("has late channels: retargeting and e-mail only on returning sessions", async () => {
+    const late = await one(
+      db.conn,
+      `SELECT count(*) FROM ev WHERE event_name = 'session_start'
+         AND (SELECT p.value.int_value FROM unnest(event_params) AS t(p) WHERE p.key = 'ga_session_number') = 1
+         AND collected_traffic_source.manual_medium IN ('display', 'email')
+         AND traffic_source.medium IN ('display', 'email')`,
+    );
+    assert.equal(Number(late), 0);
+  });
+
+  it("writes CRM transactions matching most GA purchases, with offline-only, refunded and per-product rows", async () => {
+    const c = await obj(
+      db.conn,
+      `WITH ga AS (SELECT DISTINCT ecommerce.transaction_id AS id FROM ev WHERE event_name = 'purchase'),
+            crm AS (SELECT transaction_id AS id, count(*) AS lines, max(transaction_status) AS status FROM funnelcredit_sources.crm_transactions GROUP BY 1)
+       SELECT (SELECT count(*) FROM ga) AS ga,
+              (SELECT count(*) FROM ga JOIN crm USING (id)) AS matched,
+              (SELECT count(*) FROM crm WHERE id NOT IN (SELECT id FROM ga)) AS crm_only,
+              (SELECT count(*) FROM crm WHERE id LIKE 'O%') AS offline,
+              (SELECT count(*) FROM crm WHERE lines > 1) AS multi_line,
+              (SELECT count(*) FROM crm WHERE status IN ('refunded', 'cancelled')) AS not_completed,
+              (SELECT count(*) FROM crm) AS crm`,
+    );
+    assert.equal(Number(c.matched), Number(c.ga), "every GA purchase is in the CRM");
+    assert.equal(Number(c.crm), result.transactions);
+    for (const k of ["crm_only", "offline", "multi_line", "not_completed"]) assert.ok(Number(c[k]) > 0, `${k}: ${JSON.stringify(c)}`);
+  });
+
+  it("includes intentionally invalid custom events: no id, unparseable time, negative revenue", async () => {
+    const c = await obj(
+      db.conn,
+      `SELECT count(*) FILTER (WHERE user_id IS NULL AND client_id IS NULL AND transaction_id IS NULL) AS no_id,
+              count(*) FILTER (WHERE TRY_CAST(time AS TIMESTAMP) IS NULL) AS bad_time,
+              count(*) FILTER (WHERE TRY_CAST(revenue AS DOUBLE) < 0) AS negative_revenue,
+              count(*) FILTER (WHERE name = 'call') AS calls,
+              count(*) FILTER (WHERE name = 'email_click') AS email_clicks
+       FROM funnelcredit_sources.custom_events`,
+    );
+    for (const k of ["no_id", "bad_time", "negative_revenue", "calls", "email_clicks"]) assert.ok(Number(c[k]) > 0, `${k}: ${JSON.stringify(c)}`);
+  });
+
+  it("writes daily costs for paid channels and leads linked to web users with outcomes", async () => {
+    const c = await obj(db.conn, `SELECT count(*) AS n, count(DISTINCT date) AS days, min(cost) >= 0 AS non_negative, count(DISTINCT medium) AS media FROM funnelcredit_sources.costs`);
+    assert.deepEqual({ ...c }, { n: c.n, days: SMALL.days, non_negative: true, media: c.media });
+    assert.ok(Number(c.media) >= 4);
+    const l = await obj(
+      db.conn,
+      `SELECT count(*) AS n, count(*) FILTER (WHERE converted) AS converted, count(*) FILTER (WHERE NOT converted) AS open,
+              count(*) FILTER (WHERE client_id IN (SELECT user_pseudo_id FROM ev)) AS linked
+       FROM funnelcredit_sources.leads`,
+    );
+    assert.ok(Number(l.n) > 0 && Number(l.converted) > 0 && Number(l.open) > 0, JSON.stringify(l));
+    assert.equal(Number(l.linked), Number(l.n));
+  });
+
+  it("round-trips through the GA4 importer: export to NDJSON, import, same checksum", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "fc-demo-"));
+    try {
+      const file = path.join(dir, "events.ndjson");
+      await db.conn.run(`COPY (SELECT * FROM ga4_export.events_20240102) TO '${file}' (FORMAT JSON)`);
+      const r = await importGa4(db.conn, [file], { schema: "reimported" });
+      assert.deepEqual(r.tables, ["reimported.events_20240102"]);
+      assert.equal(await checksum(db.conn, "reimported.events_20240102"), await checksum(db.conn, "ga4_export.events_20240102"));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Identity chains, multi-source transactions and user properties (OWOX rules 1–3, 5) on hand-made inputs (DuckDB).
+ */
+import assert from "node:assert/strict";
+import { compiledProject, memoryEngine, runProject, rowsOf, assertRunSucceeded } from "./support/warehouse.ts";
+import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
+import { loadInputs, custom, INTERMEDIATE, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+
+const URL = "https://shop.example.com";
+const pv = (day: string, client: string, session: number, more: Partial<Ga4Event> = {}): Ga4Event =>
+  ({ day, time: "10:00:00", name: "page_view", client, session, ...more });
+
+describe("warehouse: identity, transactions, user properties", function () {
+  this.timeout(120_000);
+  let engine: DuckDBEngine;
+  beforeEach(async () => { engine = await memoryEngine(); });
+  afterEach(async () => { await engine?.close(); });
+
+  it("chains sessions by user id, gives anonymous sessions the client's last user id, and distrusts invalid or over-active user ids", async () => {
+    const ga4: Ga4Event[] = [
+      pv("20240101", "C", 1),                              // anonymous; client C's last user id is U2 → u:U2
+      pv("20240102", "C", 2, { user: "U1" }),              // own user id wins → u:U1
+      pv("20240103", "C", 3, { user: "U2" }),              // → u:U2
+      pv("20240104", "D", 4, { user: "U1" }),              // another device of U1 → u:U1
+      pv("20240101", "E", 5, { user: "undefined" }),       // invalid ids → not logged in → c:E
+      pv("20240101", "E", 6, { user: "0", time: "11:00:00" }),
+      pv("20240101", "E", 7, { user: "", time: "12:00:00" }),
+      // 'bot' has 3 sessions on 2024-01-05 (> max_sessions_per_user_day = 2) → not logged in that day (c:F) …
+      pv("20240105", "F", 8, { user: "bot" }),
+      pv("20240105", "F", 9, { user: "bot", time: "11:00:00" }),
+      pv("20240105", "F", 10, { user: "bot", time: "12:00:00" }),
+      // … but logged in on a normal day.
+      pv("20240106", "G", 11, { user: "bot" }),
+    ];
+    await loadInputs(engine, { ga4 });
+    const project = await compiledProject({ max_sessions_per_user_day: "2" }, []);
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["sessions"], includeDependencies: true } }));
+    const rows = await rowsOf(engine, INTERMEDIATE, "sessions", "session_start_at, session_key");
+    const chains = Object.fromEntries(rows.map((r) => [r.session_key, [r.chain_key, r.user_id]]));
+    assert.deepEqual(chains, {
+      "ga4:C:1": ["u:U2", "U2"], "ga4:C:2": ["u:U1", "U1"], "ga4:C:3": ["u:U2", "U2"], "ga4:D:4": ["u:U1", "U1"],
+      "ga4:E:5": ["c:E", null], "ga4:E:6": ["c:E", null], "ga4:E:7": ["c:E", null],
+      "ga4:F:8": ["c:F", null], "ga4:F:9": ["c:F", null], "ga4:F:10": ["c:F", null],
+      "ga4:G:11": ["u:bot", "bot"],
+    });
+  });
+
+  it("applies the multi-source rules: GA-only not distributed, GA wins over CRM, CRM-only offline sessions, custom events first", async () => {
+    const ga4: Ga4Event[] = [
+      pv("20240201", "P", 1, { page: `${URL}/?utm_source=news&utm_medium=email` }),
+      { day: "20240202", time: "10:00:00", name: "purchase", client: "P", session: 2, transactionId: "T1", revenue: 100 }, // GA only
+      { day: "20240202", time: "11:00:00", name: "purchase", client: "P", session: 2, transactionId: "T7", revenue: 60 },  // also a custom event
+      { day: "20240201", time: "10:00:00", name: "purchase", client: "Q", session: 3, transactionId: "T2", revenue: 80 },  // also in CRM
+      pv("20240201", "R", 4, { params: { source: "google", medium: "organic" } }),
+    ];
+    const crm = [
+      ["T2", null, "Q", "2024-02-01 10:05:00", "completed", 75, null],
+      ["T3", null, "R", "2024-02-03 09:00:00", "completed", 30, "Hesse"],   // two product lines: 30 + 20
+      ["T3", null, "R", "2024-02-03 09:00:00", "completed", 20, "Hesse"],
+      ["T4", "V", null, "2024-02-03 12:00:00", "completed", 40, null],      // nobody online
+      ["T5", null, "Q", "2024-02-03 12:00:00", "refunded", 10, null],       // only completed counts
+      ["T6", null, "Q", "2024-02-04 12:00:00", "canceled", 5, null],
+    ];
+    const customRows = [
+      custom("purchase", "2024-02-04 12:00:00", null, "Q", { transaction_id: "T6", revenue: "5" }),  // overlaps a canceled CRM transaction → dropped
+      custom("purchase", "2024-02-02 11:00:00", null, "P", { transaction_id: "T7" }),                // wins over GA; value from GA (60)
+    ];
+    await loadInputs(engine, { ga4, crm, custom: customRows });
+    const project = await compiledProject({}, []);
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["sessions", "transactions"], includeDependencies: true } }));
+    const tx = await rowsOf(engine, INTERMEDIATE, "transactions", "transaction_id");
+    assert.deepEqual(tx.map((r) => [r.transaction_id, r.source_system, r.value, r.is_distributed, r.chain_key]), [
+      ["T1", "ga4", 100, false, "c:P"],
+      ["T2", "ga4", 80, true, "c:Q"],
+      ["T3", "crm", 50, true, "c:R"],
+      ["T4", "crm", 40, false, "u:V"],
+      ["T7", "custom", 60, true, "c:P"],
+    ]);
+    const sessions = await rowsOf(engine, INTERMEDIATE, "sessions", "session_start_at");
+    const offline = sessions.filter((r) => r.source_system === "crm").map((r) => [r.chain_key, r.source, r.medium, r.channel, r.region]);
+    // Region: the first region the chain showed in 365 days (R's online session was in Bavaria, before the CRM's Hesse).
+    assert.deepEqual(offline, [["c:R", "crm", "offline", "Offline", "Bavaria"], ["u:V", "crm", "offline", "Offline", "(not set)"]]);
+    // T3's offline session is its converting session.
+    const t3 = tx.find((r) => r.transaction_id === "T3")!;
+    assert.ok(sessions.some((s) => s.session_key === t3.session_key && s.source_system === "crm"));
+  });
+
+  it("sets user type, cross-device and first region per session", async () => {
+    const ga4: Ga4Event[] = [
+      { day: "20240501", time: "10:00:00", name: "purchase", client: "K1", session: 1, user: "U9", device: "desktop", region: "Bavaria", transactionId: "T12", revenue: 10 },
+      pv("20240510", "K2", 2, { user: "U9", device: "mobile", region: "Berlin" }),
+      pv("20240510", "K3", 3, { device: "mobile", region: "Hesse" }),
+    ];
+    const crm = [["T13", "U10", null, "2024-05-03 10:00:00", "completed", 5, "Saxony"]];
+    await loadInputs(engine, { ga4, crm });
+    const project = await compiledProject({}, []);
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["sessions"], includeDependencies: true } }));
+    const rows = await rowsOf(engine, INTERMEDIATE, "sessions", "session_start_at, session_key");
+    // The offline session's region: the first region of the chain (here its own transaction_region).
+    // K1.1 converts (New: no conversion before it); K2.2 comes after U9's conversion → Returning, two devices → cross, first region Bavaria.
+    assert.deepEqual(rows.map((r) => [r.chain_key, r.user_type, r.device, r.region]), [
+      ["u:U9", "New", "desktop", "Bavaria"],
+      ["u:U10", "New", "(not set)", "Saxony"],
+      ["u:U9", "Returning", "cross", "Bavaria"],
+      ["c:K3", "New", "mobile", "Hesse"],
+    ]);
+  });
+
+  it("quarantines invalid custom events with a reason and builds custom sessions from ids, utm, region and date", async () => {
+    const rows = [
+      custom("view", "2024-06-01 09:00:00", "u1", "c1", { utm_source: "news", utm_medium: "email" }),
+      custom("purchase", "2024-06-01 15:00:00", "u1", "c1", { utm_source: "news", utm_medium: "email", transaction_id: "T30", revenue: "10" }), // same session
+      custom("view", "2024-06-02 09:00:00", "u1", "c1", { utm_source: "news", utm_medium: "email" }),  // next day → new session
+      custom("view", "2024-06-01 10:00:00", "u1", "c1", { utm_source: "other", utm_medium: "email" }), // other utm → new session
+      custom("view", "2024-06-01 10:00:00", null, null),                        // missing user_id and client_id
+      custom("view", "yesterday", "u1", null),                                  // unparseable time
+      custom("purchase", "2024-06-01 10:00:00", "u1", null, { revenue: "-5" }), // negative revenue
+      custom("", "2024-06-01 10:00:00", "u1", null),                            // missing name
+    ];
+    await loadInputs(engine, { custom: rows });
+    const project = await compiledProject({}, []);
+    const run = await runProject(project, engine, { selection: { actions: ["sessions", "custom_events_quarantine", "dq_custom_events_quarantined"], includeDependencies: true } });
+    assertRunSucceeded(run);
+    const q = await rowsOf(engine, "funnelcredit_meta", "custom_events_quarantine", "reason");
+    assert.deepEqual(q.map((r) => [r.reason, r.name, r.time]), [
+      ["missing name", "", "2024-06-01 10:00:00"],
+      ["missing user_id and client_id", "view", "2024-06-01 10:00:00"],
+      ["negative revenue", "purchase", "2024-06-01 10:00:00"],
+      ["unparseable time", "view", "yesterday"],
+    ]);
+    const dq = run.actions.find((a) => a.action.endsWith("dq_custom_events_quarantined"))!;
+    assert.equal(dq.status, "warning");
+    assert.equal(dq.rows, 4);
+    const valid = await rowsOf(engine, STAGING, "stg_custom_events", "event_at");
+    assert.equal(valid.length, 4);
+    const sessions = await rowsOf(engine, INTERMEDIATE, "sessions", "session_start_at");
+    assert.deepEqual(sessions.map((r) => [r.source_system, r.source, r.medium, r.session_date, r.event_count]), [
+      ["custom", "news", "email", "2024-06-01", 2],
+      ["custom", "other", "email", "2024-06-01", 1],
+      ["custom", "news", "email", "2024-06-02", 1],
+    ]);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * Incremental GA4 staging (DuckDB): a re-run reads only the re-processing window through
+ * _TABLE_SUFFIX and replaces those days; older days are left as they were.
+ */
+import assert from "node:assert/strict";
+import { compiledProject, memoryEngine, runProject, assertRunSucceeded } from "./support/warehouse.ts";
+import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
+import { loadGa4, loadInputs, shareScriptVariables, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+
+const pv = (day: string, session: number, time = "10:00:00"): Ga4Event => ({ day, time, name: "page_view", client: "Z", session });
+
+describe("warehouse: incremental GA4 staging", function () {
+  this.timeout(120_000);
+  let engine: DuckDBEngine;
+  beforeEach(async () => { engine = await memoryEngine(); shareScriptVariables(engine); });
+  afterEach(async () => { await engine?.close(); });
+
+  async function eventsPerDay(): Promise<Record<string, number>> {
+    const rows = await engine.queryNative(`SELECT CAST(event_date AS VARCHAR) AS d, count(*) AS n FROM "${STAGING}"."stg_ga4_events" GROUP BY 1 ORDER BY 1`);
+    return Object.fromEntries(rows.map((r) => [String(r.d), Number(r.n)]));
+  }
+
+  for (const [reprocess, expected] of [
+    // reprocess_days 0: only the new day (2024-01-04) is read; the late events of 01-01 and 01-03 are not seen.
+    ["0", { "2024-01-01": 1, "2024-01-02": 1, "2024-01-03": 1, "2024-01-04": 1 }],
+    // reprocess_days 1 (the last staged day, 2024-01-03, is re-read): 01-03's late event is picked up, 01-01's is not.
+    ["1", { "2024-01-01": 1, "2024-01-02": 1, "2024-01-03": 2, "2024-01-04": 1 }],
+  ] as const) {
+    it(`with reprocess_days ${reprocess}, a run after one more day re-reads only the window`, async () => {
+      await loadInputs(engine, { ga4: [pv("20240101", 1), pv("20240102", 2), pv("20240103", 3)] });
+      const project = await compiledProject({ reprocess_days: reprocess }, []);
+      const sel = { actions: ["stg_ga4_events"], includeDependencies: true };
+      assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+      assert.deepEqual(await eventsPerDay(), { "2024-01-01": 1, "2024-01-02": 1, "2024-01-03": 1 });
+      // One more day, plus late events appended to 01-01 and 01-03.
+      await loadGa4(engine, [pv("20240104", 4), pv("20240101", 1, "11:00:00"), pv("20240103", 3, "11:00:00")], "append");
+      assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+      assert.deepEqual(await eventsPerDay(), expected);
+      // A full refresh reads everything.
+      assertRunSucceeded(await runProject(project, engine, { selection: sel, fullRefresh: true }));
+      assert.deepEqual(await eventsPerDay(), { "2024-01-01": 2, "2024-01-02": 1, "2024-01-03": 2, "2024-01-04": 1 });
+    });
+  }
+});
