@@ -5,14 +5,14 @@
 import assert from "node:assert/strict";
 import { compiledProject, memoryEngine, runProject, assertRunSucceeded } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import { loadGa4, loadInputs, shareScriptVariables, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+import { loadGa4, loadInputs, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 
 const pv = (day: string, session: number, time = "10:00:00"): Ga4Event => ({ day, time, name: "page_view", client: "Z", session });
 
 describe("warehouse: incremental GA4 staging", function () {
   this.timeout(120_000);
   let engine: DuckDBEngine;
-  beforeEach(async () => { engine = await memoryEngine(); shareScriptVariables(engine); });
+  beforeEach(async () => { engine = await memoryEngine(); });
   afterEach(async () => { await engine?.close(); });
 
   async function eventsPerDay(): Promise<Record<string, number>> {

@@ -5,12 +5,6 @@
  * no Dataform model builds it.
  */
 const upstream = [
-  // Built by the attribution SQL models (outputs dataset).
-  { schema: settings.datasets.outputs, name: "channel_credit_daily" },
-  { schema: settings.datasets.outputs, name: "session_credit" },
-  { schema: settings.datasets.outputs, name: "transaction_credit" },
-  // Written by the lead-scoring job (outputs dataset).
-  { schema: settings.datasets.outputs, name: "lead_scores" },
   // Written by the ML jobs (models dataset).
   { schema: settings.datasets.models, name: "model_metrics" },
 ];

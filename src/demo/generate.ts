@@ -6,7 +6,9 @@
  * funnel depth, purchases, leads); the sessions go into a TEMP table through the appender and DuckDB expands
  * them into GA4-shaped events, one INSERT per day, with per-event detail (timestamps jitter, pages, bundle ids)
  * from `hash(session_key, event_index, seed)`. Same seed → the same rows in every table.
- * Event rows are inserted in (event_timestamp, session, event index) order.
+ * Event rows are inserted in (event_timestamp, session, event index) order; DuckDB keeps it while
+ * preserve_insertion_order is on (its default), so compare tables with order-independent checksums.
+ * Determinism relies on DuckDB's `hash()`, stable within one DuckDB version.
  */
 import { DuckDBDateValue, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
 import { GA4_COLUMNS_DDL, ga4Field } from "../import/ga4-schema.ts";

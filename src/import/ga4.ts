@@ -5,8 +5,8 @@
  * Every line is parsed and type-checked in JS against GA4_EVENTS_SCHEMA first (so errors name file,
  * line and field path); the original JSON text is then converted by DuckDB's `json_transform`, which keeps
  * INT64 precision beyond 2^53 and accepts INT64 written as a JSON string (BigQuery's own JSON export does that).
- * Keys that are not export columns (e.g. the `_source_table` bookkeeping of shared/ extracts) are dropped and
- * reported in `ignoredFields`.
+ * Keys that are not export columns are dropped; the `_source_table`/`_source_variant` bookkeeping of shared/
+ * extracts silently, any other key is reported in `ignoredFields`.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { ColumnSchema } from "../engines/engine.ts";

@@ -251,7 +251,7 @@ export async function runRecordFromHistory(engine: Engine, settings: Settings, g
   const t = runHistoryTarget(settings, graph);
   if (!(await engine.tableExists(t))) return undefined;
   const rows = await engine.query(
-    `SELECT action, action_kind, engine, status, started_at, ended_at, `rows`, bytes_processed, job_id, error, note, metrics_json, full_refresh FROM ${qualified(t)} WHERE run_id = ${sqlString(runId)} ORDER BY started_at, action`,
+    `SELECT action, action_kind, engine, status, started_at, ended_at, \`rows\`, bytes_processed, job_id, error, note, metrics_json, full_refresh FROM ${qualified(t)} WHERE run_id = ${sqlString(runId)} ORDER BY started_at, action`,
   );
   if (!rows.length) return undefined;
   const actions: ActionRecord[] = rows.map((r) => {

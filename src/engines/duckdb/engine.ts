@@ -81,9 +81,9 @@ export class DuckDBEngine implements Engine {
   }
 
   /** GoogleSQL → DuckDB SQL (names mapped, constructs rewritten). Errors name the action. */
-  translate(sql: string, action?: string): string {
+  translate(sql: string, action?: string, variables?: Set<string>): string {
     try {
-      return translateToDuckDB(sql, { mapTable: defaultTableMapper });
+      return translateToDuckDB(sql, { mapTable: defaultTableMapper, variables });
     } catch (cause) {
       if (cause instanceof TranslationError) {
         throw new EngineError({
@@ -100,7 +100,9 @@ export class DuckDBEngine implements Engine {
   }
 
   async execute(statements: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const translated = statements.map((s) => this.translate(s, opts.action));
+    // One variable scope per call: a preOp's DECLARE is seen by the statements after it.
+    const variables = new Set<string>();
+    const translated = statements.map((s) => this.translate(s, opts.action, variables));
     let rows = 0;
     let current = "";
     await this.conn.run("BEGIN TRANSACTION");

@@ -1,0 +1,206 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import yargs from "yargs";
+import { LocalArtifactStore } from "../src/artifacts/store.ts";
+import { loadProjectSettings } from "../src/config/settings.ts";
+import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
+import { reportCommand } from "../src/cli/commands/report.ts";
+import { latestRunId, loadReportData, reviveRunRecord, runRecordFromHistory } from "../src/report/data.ts";
+import { createFormats } from "../src/report/format.ts";
+import { escapeHtml, renderReportHtml } from "../src/report/html.ts";
+import { funnelGraphSpec, overallTransitions } from "../src/report/charts.ts";
+import { writeRunReport } from "../src/report/write.ts";
+import { RUN_HISTORY_SCHEMA, historyRow } from "../src/runner/run-record.ts";
+import { PROJECT_DIR, memoryEngine } from "./support/warehouse.ts";
+import { DB, RUN_ID, fixtureRun, fixtureTarget, writeFixtureTables } from "./report-fixtures.ts";
+
+const settings = loadProjectSettings(PROJECT_DIR).settings;
+const graph = { projectConfig: { defaultDatabase: DB, defaultSchema: "funnelcredit", assertionSchema: "funnelcredit_assertions", vars: {} } };
+const historyTarget = { database: DB, schema: settings.datasets.meta, name: "run_history" };
+
+describe("report formatting", () => {
+  it("writes numbers for people: separators, percentages, money in the settings' currency", () => {
+    const f = createFormats("EUR");
+    assert.equal(f.int(1234567.4), "1,234,567");
+    assert.equal(f.pct(0.1234), "12.3%");
+    assert.equal(f.money(186450), "€186,450");
+    assert.equal(f.money(12.5), "€12.50");
+    assert.equal(f.ratio(1.944), "1.94×");
+    assert.equal(f.fixed(0.6), "0.60");
+    assert.equal(f.int(null), "–");
+    assert.equal(f.duration(850), "850 ms");
+    assert.equal(f.duration(12_400), "12.4 s");
+    assert.equal(f.duration(185_000), "3 min 05 s");
+    assert.equal(f.timestamp(new Date("2026-11-24T09:15:00Z")), "2026-11-24 09:15:00 UTC");
+    assert.equal(createFormats("USD").money(-2500), "-$2,500");
+  });
+
+  it("escapes HTML in anything that came from data", () => {
+    assert.equal(escapeHtml(`<script>alert("x")</script> & 'y'`), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;");
+  });
+});
+
+describe("report data", () => {
+  let engine: DuckDBEngine;
+  beforeEach(async () => { engine = await memoryEngine(); });
+  afterEach(async () => engine.close());
+
+  it("says which tables were not produced instead of failing", async () => {
+    const d = await loadReportData(engine, settings, graph, fixtureRun());
+    for (const l of [d.creditByModel, d.agreement, d.creditDaily, d.funnel, d.metrics, d.curves, d.importance, d.monitoring, d.scoreDistribution, d.roas]) {
+      assert.equal(l.state, "missing");
+    }
+    assert.deepEqual(d.outputCounts.map((c) => c.state), ["missing", "missing", "missing", "missing"]);
+    const html = await renderReportHtml(d);
+    assert.match(html, /Channel credit by model: not produced in this run/);
+    assert.match(html, /Lead scores: not produced in this run/);
+    // Only the run's own timeline is drawn.
+    assert.equal(html.match(/<figure/g)?.length, 1);
+  });
+
+  it("reports a table it cannot read (a column missing) as unreadable, with the engine's message", async () => {
+    await engine.writeRows(fixtureTarget(settings, "roas_by_channel"), [{ name: "channel", type: "STRING" }, { name: "spend", type: "FLOAT64" }], [{ channel: "Email", spend: 10 }], { mode: "replace" });
+    const d = await loadReportData(engine, settings, graph, fixtureRun());
+    assert.equal(d.roas.state, "error");
+    const html = await renderReportHtml(d);
+    assert.match(html, /could not read <code>funnelcredit\.roas_by_channel<\/code>/);
+  });
+
+  it("shows model figures of the latest run when this run did not refit the model", async () => {
+    await writeFixtureTables(engine, settings, { only: ["model_metrics"], runId: "20261120T080000-old00000" });
+    const d = await loadReportData(engine, settings, graph, fixtureRun());
+    assert.equal(d.metrics.state, "ok");
+    assert.equal(d.metrics.state === "ok" && d.metrics.note, "from run 20261120T080000-old00000: this run did not refit the model");
+  });
+
+  it("aggregates lead scores in the warehouse and reads key factors", async () => {
+    await writeFixtureTables(engine, settings, { only: ["lead_scores"] });
+    const d = await loadReportData(engine, settings, graph, fixtureRun());
+    assert.ok(d.leadSummary.state === "ok" && d.leadSummary.rows[0]!.leads === 400);
+    assert.ok(d.scoreDistribution.state === "ok");
+    assert.equal(d.scoreDistribution.rows.reduce((s, r) => s + r.leads, 0), 400);
+    assert.ok(d.topLeads.state === "ok" && d.topLeads.rows.length === 10);
+    assert.equal(d.topLeads.rows[0]!.key_factors.length, 3);
+    assert.deepEqual(Object.keys(d.topLeads.rows[0]!.key_factors[0]!), ["feature", "contribution", "direction"]);
+  });
+
+  it("rebuilds a run record from run_history and finds the latest run", async () => {
+    const run = fixtureRun({ failing: true });
+    await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, run.actions.map((a) => historyRow(run, a)), { mode: "replace" });
+    const older = fixtureRun({ runId: "20261101T000000-older000" });
+    const shifted = older.actions.map((a) => ({ ...a, startedAt: new Date(a.startedAt.getTime() - 86_400_000 * 23), endedAt: new Date(a.endedAt.getTime() - 86_400_000 * 23) }));
+    await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, shifted.map((a) => historyRow(older, a)), { mode: "append" });
+    assert.equal(await latestRunId(engine, settings, graph), run.runId);
+    const rebuilt = (await runRecordFromHistory(engine, settings, graph, run.runId))!;
+    assert.equal(rebuilt.status, "failed");
+    assert.equal(rebuilt.actions.length, run.actions.length);
+    const failed = rebuilt.actions.find((a) => a.status === "failed")!;
+    assert.equal(failed.action, "ml_attribution");
+    assert.match(failed.error!, /days_to_convert/);
+    assert.deepEqual(rebuilt.warnings, run.warnings);
+    assert.equal(await runRecordFromHistory(engine, settings, graph, "no-such-run"), undefined);
+  });
+
+  it("revives a run record read back from run.json", () => {
+    const run = fixtureRun();
+    const back = reviveRunRecord(JSON.parse(JSON.stringify(run)));
+    assert.deepEqual(back, run);
+  });
+});
+
+describe("report page", () => {
+  let engine: DuckDBEngine;
+  let dir: string;
+  beforeEach(async () => {
+    engine = await memoryEngine();
+    dir = await mkdtemp(path.join(os.tmpdir(), "funnelcredit-report-"));
+  });
+  afterEach(async () => {
+    await engine.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes one self-contained file next to the run record: no scripts, nothing fetched", async () => {
+    await writeFixtureTables(engine, settings);
+    const file = await writeRunReport(engine, settings, fixtureRun(), new LocalArtifactStore(dir), { database: DB });
+    assert.equal(file, path.join(dir, "runs", RUN_ID, "report.html"));
+    const html = readFileSync(file, "utf8");
+    assert.doesNotMatch(html, /<script|<link|<img|<iframe/i);
+    assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//i);
+    assert.doesNotMatch(html, /url\((?!#)/);
+    // Every figure has a chart and a table to fall back on.
+    const figures = html.split("<figure").slice(1);
+    assert.equal(figures.length, 12);
+    for (const f of figures) {
+      assert.match(f, /<svg[^>]*>/);
+      assert.match(f, /<details><summary>Show the numbers<\/summary><div class="table-wrap"><table>/);
+    }
+    // SVG ids are unique across the page (clip paths of many charts).
+    const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.match(html, /\$186,450/);
+  });
+
+  it("shows a failed action's error, escaped, at the top of the run summary", async () => {
+    const run = fixtureRun({ failing: true });
+    run.actions.find((a) => a.status === "failed")!.error = "bad <b>thing</b>";
+    const html = await renderReportHtml(await loadReportData(engine, settings, graph, run));
+    assert.match(html, /1 action failed<\/strong> — 2 downstream actions were skipped/);
+    assert.match(html, /bad &lt;b&gt;thing&lt;\/b&gt;/);
+    assert.match(html, /<title>funnelcredit · run [^<]+ · failed<\/title>/);
+  });
+});
+
+describe("funnel graph", () => {
+  const row = (from: string, to: string, p: number, n: number, device: string | null) =>
+    ({ from_step: from, to_step: to, user_type: null, device, region: null, probability: p, level: "segment", sample_size: n });
+
+  it("averages segments by sample size when the model wrote no overall row", () => {
+    // (0.5 × 100 + 0.2 × 300) / 400 = 0.275
+    const [t] = overallTransitions([row("a", "b", 0.5, 100, "desktop"), row("a", "b", 0.2, 300, "mobile")]);
+    assert.equal(t!.probability, 0.275);
+    assert.equal(t!.sample_size, 400);
+  });
+
+  it("prefers the rows written for all segments", () => {
+    const all = row("a", "b", 0.4, 1000, null);
+    assert.deepEqual(overallTransitions([row("a", "b", 0.5, 100, "desktop"), all]), [all]);
+  });
+
+  it("draws the steps in settings order", () => {
+    const spec = funnelGraphSpec([row("view_item", "add_to_cart", 0.3, 10, null), row("site_visit", "view_item", 0.5, 10, null)], ["site_visit", "view_item", "add_to_cart"]);
+    const nodes = ((spec!.layer as { data: { values: { node: string }[] } }[])[1]!.data.values).map((n) => n.node);
+    assert.deepEqual(nodes, ["site_visit", "view_item", "add_to_cart"]);
+  });
+});
+
+describe("funnelcredit report", () => {
+  it("writes the report of the latest run in run history to the artifacts folder", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "funnelcredit-report-cli-"));
+    try {
+      const warehouse = path.join(dir, "warehouse.duckdb");
+      const engine = await DuckDBEngine.open({ path: warehouse, memoryLimit: "1GB", threads: 1 });
+      const run = fixtureRun({ failing: true });
+      await engine.writeRows({ ...historyTarget, database: "funnelcredit-local" }, RUN_HISTORY_SCHEMA, run.actions.map((a) => historyRow(run, a)), { mode: "replace" });
+      await engine.close();
+      const out: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((s: string) => { out.push(String(s)); return true; }) as typeof process.stdout.write;
+      try {
+        await yargs().command(reportCommand).strict().fail((msg, err) => { throw err ?? new Error(msg); })
+          .parseAsync(["report", "--project", PROJECT_DIR, "--warehouse", warehouse, "--artifacts", path.join(dir, "artifacts")]);
+      } finally {
+        process.stdout.write = write;
+      }
+      const file = path.join(dir, "artifacts", "runs", run.runId, "report.html");
+      assert.ok(existsSync(file), `no ${file}; output: ${out.join("")}`);
+      assert.deepEqual(out, [`${file}\n`]);
+      assert.match(readFileSync(file, "utf8"), /1 action failed/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
