@@ -14,8 +14,10 @@ import { escapeHtml, renderReportHtml } from "../src/report/html.ts";
 import { funnelGraphSpec, overallTransitions } from "../src/report/charts.ts";
 import { writeRunReport } from "../src/report/write.ts";
 import { RUN_HISTORY_SCHEMA, historyRow } from "../src/runner/run-record.ts";
+import type { ColumnSchema, Engine } from "../src/engines/engine.ts";
 import { PROJECT_DIR, memoryEngine } from "./support/warehouse.ts";
-import { DB, RUN_ID, fixtureRun, fixtureTarget, writeFixtureTables } from "./report-fixtures.ts";
+import { startZetaSQL, type ZetaColumn } from "./support/zetasql.ts";
+import { DB, RUN_ID, SCHEMAS, fixtureRun, fixtureTarget, writeFixtureTables, type FixtureTable } from "./report-fixtures.ts";
 
 const settings = loadProjectSettings(PROJECT_DIR).settings;
 const graph = { projectConfig: { defaultDatabase: DB, defaultSchema: "funnelcredit", assertionSchema: "funnelcredit_assertions", vars: {} } };
@@ -102,6 +104,44 @@ describe("report data", () => {
     assert.match(failed.error!, /days_to_convert/);
     assert.deepEqual(rebuilt.warnings, run.warnings);
     assert.equal(await runRecordFromHistory(engine, settings, graph, "no-such-run"), undefined);
+  });
+
+  it("reads with SQL BigQuery accepts (every query analyzed by ZetaSQL against the contract schemas)", async function () {
+    this.timeout(60_000);
+    await writeFixtureTables(engine, settings);
+    const run = fixtureRun();
+    await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, run.actions.map((a) => historyRow(run, a)), { mode: "replace" });
+    const sent: string[] = [];
+    // The real engine, recording what the report sends it.
+    const recording = new Proxy(engine, {
+      get(target, prop, receiver) {
+        if (prop === "query") return (sql: string, opts?: object) => { sent.push(sql); return target.query(sql, opts); };
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as Engine;
+    await loadReportData(recording, settings, graph, run);
+    await latestRunId(recording, settings, graph);
+    await runRecordFromHistory(recording, settings, graph, run.runId);
+    const typeOf = (c: ColumnSchema): string => {
+      const base = c.type === "RECORD" ? `STRUCT<${(c.fields ?? []).map((f) => `${f.name} ${typeOf(f)}`).join(", ")}>` : c.type;
+      return c.mode === "REPEATED" ? `ARRAY<${base}>` : base;
+    };
+    const tables: Record<string, ZetaColumn[]> = { [`${DB}.${historyTarget.schema}.run_history`]: RUN_HISTORY_SCHEMA.map((c) => ({ name: c.name, type: typeOf(c) })) };
+    for (const t of Object.keys(SCHEMAS) as FixtureTable[]) {
+      const target = fixtureTarget(settings, t);
+      tables[`${DB}.${target.schema}.${t}`] = SCHEMAS[t].map((c) => ({ name: c.name, type: typeOf(c) }));
+    }
+    const zeta = await startZetaSQL();
+    try {
+      assert.ok(sent.length >= 20, `only ${sent.length} queries recorded`);
+      for (const sql of sent) {
+        const r = await zeta.analyze(sql, { tables });
+        assert.ok(r.ok, `not valid BigQuery SQL: ${sql}\n${r.ok ? "" : r.error}`);
+      }
+    } finally {
+      await zeta.stop();
+    }
   });
 
   it("revives a run record read back from run.json", () => {

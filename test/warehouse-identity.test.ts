@@ -141,3 +141,23 @@ describe("warehouse: identity, transactions, user properties", function () {
     ]);
   });
 });
+
+describe("warehouse: data-quality assertions", function () {
+  this.timeout(120_000);
+  it("warn by default and fail the run only when listed in failing_assertions", async () => {
+    for (const [vars, status] of [[{}, "warning"], [{ failing_assertions: '["dq_custom_events_quarantined"]' }, "failed"]] as const) {
+      const engine = await memoryEngine();
+      try {
+        await loadInputs(engine, { custom: [custom("view", "not a time", "u1", null)] });
+        const project = await compiledProject(vars, []);
+        const run = await runProject(project, engine, { selection: { actions: ["dq_custom_events_quarantined"], includeDependencies: true } });
+        const dq = run.actions.find((a) => a.action.endsWith("dq_custom_events_quarantined"))!;
+        assert.equal(dq.status, status);
+        assert.equal(dq.rows, 1);
+        assert.equal(run.status, status === "failed" ? "failed" : "succeeded");
+      } finally {
+        await engine.close();
+      }
+    }
+  });
+});

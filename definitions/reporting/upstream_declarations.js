@@ -5,8 +5,6 @@
  * no Dataform model builds it.
  */
 const upstream = [
-  // Written by the ML jobs (models dataset).
-  { schema: settings.datasets.models, name: "model_metrics" },
 ];
 upstream.forEach((t) => declare(t));
 

@@ -242,7 +242,7 @@ export function runHistoryTarget(settings: Settings, graph: Pick<Graph, "project
 export async function latestRunId(engine: Engine, settings: Settings, graph: Pick<Graph, "projectConfig">): Promise<string | undefined> {
   const t = runHistoryTarget(settings, graph);
   if (!(await engine.tableExists(t))) return undefined;
-  const rows = await engine.query(`SELECT run_id, MIN(started_at) AS started_at FROM ${qualified(t)} GROUP BY run_id ORDER BY started_at DESC LIMIT 1`);
+  const rows = await engine.query(`SELECT run_id, MIN(started_at) AS run_started_at FROM ${qualified(t)} GROUP BY run_id ORDER BY run_started_at DESC LIMIT 1`);
   return rows[0] ? str(rows[0].run_id) : undefined;
 }
 

@@ -78,6 +78,10 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     for (const a of runnable) datasets.set(`${a.target.database}.${a.target.schema}`, a.target);
     if (record) datasets.set(`${historyTarget.database}.${historyTarget.schema}`, historyTarget);
     for (const t of datasets.values()) await engine.ensureDataset(t.database, t.schema);
+    // The history table exists from the start, so views over it (rpt_run_history) never race the first write.
+    if (record && !(await engine.tableExists(historyTarget))) {
+      await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, [], { mode: "append" });
+    }
   }
 
   progress.start(runnable.length);

@@ -25,7 +25,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     await withSession(args, async (s) => {
       const run = await findRun(s, args.run);
       const file = await writeRunReport(s.engine, s.project.settings, run, s.artifacts, { database: s.project.workflow.defaultProject });
-      s.logger.info(`report of run ${run.runId}: ${file}`, { event: "report_written", runId: run.runId, report: file });
+      if (s.logger.json) s.logger.info("report written", { event: "report_written", runId: run.runId, report: file });
       if (args.open) openFile(file);
       else if (!s.logger.json) process.stdout.write(`${file}\n`);
     }, { compile: false });

@@ -19,6 +19,14 @@ export async function ensureSourceTables(engine: DuckDBEngine, settings: Setting
       created.push(`${src}.${t.name}`);
     }
   }
+  // Optional inputs of the ML attribution job (measured incrementality, MMM shares).
+  const optional: Record<string, string> = {
+    incrementality_experiments: `"channel" VARCHAR, "period_start" DATE, "period_end" DATE, "incremental_conversions" DOUBLE`,
+    mmm_channel_shares: `"channel" VARCHAR, "share" DOUBLE`,
+  };
+  for (const [name, ddl] of Object.entries(optional)) {
+    await engine.runNative(`CREATE TABLE IF NOT EXISTS ${duckTable({ schema: src, name })} (${ddl})`);
+  }
   // GA4: an empty day table keeps `events_*` queryable before the first import.
   const ga4 = settings.datasets.ga4;
   await engine.runNative(`CREATE SCHEMA IF NOT EXISTS ${duckIdent(ga4)}`);

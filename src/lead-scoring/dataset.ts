@@ -1,0 +1,85 @@
+/**
+ * Lead rows as the job reads them from `lead_features`: key columns apart, every other column a
+ * candidate feature. Pure functions.
+ */
+import type { Row, Value } from "../engines/engine.ts";
+import { UserError } from "../util/errors.ts";
+
+/** Columns that are never features: ids, the label, its timestamp, identity links, the cut-off. */
+export const KEY_COLUMNS = ["lead_id", "created_at", "converted_at", "converted", "user_id", "client_id", "cutoff_at"] as const;
+
+export interface LeadRecord {
+  leadId: string;
+  /** ms since epoch, or null (no date: only the random split works). */
+  createdAt: number | null;
+  cutoffAt: number | null;
+  convertedAt: number | null;
+  converted: boolean | null;
+  /** The full row (features are read from it by name). */
+  row: Row;
+}
+
+function ms(v: Value | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.getTime();
+  const t = Date.parse(String(v));
+  return Number.isNaN(t) ? null : t;
+}
+
+function bool(v: Value | undefined): boolean | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "boolean") return v;
+  if (typeof v === "number" || typeof v === "bigint") return Number(v) !== 0;
+  const s = String(v).trim().toLowerCase();
+  if (["1", "true", "yes", "y"].includes(s)) return true;
+  if (["0", "false", "no", "n"].includes(s)) return false;
+  return null;
+}
+
+export function toLeadRecords(rows: readonly Row[], table = "lead_features"): LeadRecord[] {
+  return rows.map((r, i) => {
+    const id = r.lead_id;
+    if (id === null || id === undefined || String(id) === "") throw new UserError(`${table} row ${i + 1}: lead_id is empty`);
+    return {
+      leadId: String(id),
+      createdAt: ms(r.created_at),
+      cutoffAt: ms(r.cutoff_at),
+      convertedAt: ms(r.converted_at),
+      converted: bool(r.converted),
+      row: r,
+    };
+  });
+}
+
+/**
+ * Candidate feature columns: every column except KEY_COLUMNS and `exclude` (leaky columns named in
+ * vars.lead_exclude_columns). Excluded names that are not columns are returned so the job can warn.
+ */
+export function candidateColumns(rows: readonly Row[], exclude: readonly string[]): { columns: string[]; unknownExcluded: string[] } {
+  const all = new Set<string>();
+  for (const r of rows.slice(0, 1000)) for (const k of Object.keys(r)) all.add(k);
+  const skip = new Set<string>([...KEY_COLUMNS, ...exclude]);
+  return {
+    columns: [...all].filter((c) => !skip.has(c)).sort(),
+    unknownExcluded: exclude.filter((c) => !all.has(c)),
+  };
+}
+
+/**
+ * Whether a lead's outcome is known and usable as a label at time `nowMs`:
+ * - converted at or before its cut-off → not usable (it had converted before it could be scored);
+ * - converted → positive;
+ * - not converted and older than the maturity window → negative;
+ * - otherwise (young, or converted unknown) → unknown.
+ */
+export function labelOf(rec: LeadRecord, nowMs: number, maturityDays: number): 0 | 1 | null {
+  if (rec.converted === true) {
+    if (rec.convertedAt !== null && rec.cutoffAt !== null && rec.convertedAt <= rec.cutoffAt) return null;
+    return 1;
+  }
+  if (rec.converted === false) {
+    if (rec.createdAt === null || rec.createdAt <= nowMs - maturityDays * 86_400_000) return 0;
+    return null;
+  }
+  return null;
+}

@@ -1,0 +1,109 @@
+/**
+ * Monitoring a lead-scoring model: PSI per feature and for the score against the training baseline
+ * (bins fixed at training), KS statistics, and AUC on leads whose outcome became known since. Pure.
+ */
+import { encodeRows } from "../models/encoding.ts";
+import { applyCalibrator } from "../models/calibration.ts";
+import { psiOf, ksTwoSample } from "../models/drift.ts";
+import { rocAuc } from "../models/metrics.ts";
+import type { LoadedLeadModel } from "./artifact.ts";
+import type { LeadRecord } from "./dataset.ts";
+import { featureCodes } from "./features.ts";
+
+export interface MonitoringRow {
+  feature: string;
+  psi: number | null;
+  ks: number | null;
+  requires_retraining: boolean;
+  reason: string;
+}
+
+export interface MonitoringResult {
+  rows: MonitoringRow[];
+  requiresRetraining: boolean;
+  reasons: string[];
+  /** AUC on leads with a known outcome in the current population (null when too few of either class). */
+  auc: number | null;
+  scorePsi: number | null;
+  currentRows: number;
+}
+
+export interface MonitorOptions {
+  psiMax: number;
+  maxAucDrop: number;
+  /** Fewer current leads than this: no comparison (reason says so). Default 30. */
+  minRows?: number;
+  /** Fewer labelled leads of either class than this: no AUC. Default 10. */
+  minClassRows?: number;
+}
+
+/**
+ * Which leads are "current" for a model: those created after its baseline window (for a model trained
+ * with the time split, the test window and everything newer; otherwise leads newer than everything it
+ * was trained on).
+ */
+export function currentPopulation(model: LoadedLeadModel, records: readonly LeadRecord[]): LeadRecord[] {
+  const b = model.artifact.baseline;
+  const through = b.through ?? b.trainedThrough;
+  if (through === null) return [];
+  const t = Date.parse(through);
+  return records.filter((r) => r.createdAt !== null && r.createdAt > t);
+}
+
+/**
+ * Compare `current` leads with the model's baseline.
+ * Retraining is required when the score's PSI or any feature's PSI exceeds `psiMax`, or when the AUC on
+ * current leads with known outcomes is more than `maxAucDrop` below the validation AUC. KS is reported
+ * (statistic in the table, p-value in the reason) but does not trigger retraining on its own: with
+ * thousands of leads it flags shifts too small to matter.
+ * `labels[i]` is the known outcome of current[i] (or null).
+ */
+export function monitorModel(model: LoadedLeadModel, current: readonly LeadRecord[], labels: readonly (0 | 1 | null)[], opts: MonitorOptions): MonitoringResult {
+  const { artifact, booster } = model;
+  const minRows = opts.minRows ?? 30;
+  const n = current.length;
+  if (n < minRows) {
+    const reason = `only ${n} leads newer than the model's baseline window (need ${minRows}); nothing to compare yet`;
+    return { rows: [{ feature: "score", psi: null, ks: null, requires_retraining: false, reason }], requiresRetraining: false, reasons: [], auc: null, scorePsi: null, currentRows: n };
+  }
+  const X = encodeRows(artifact.encoder, current.map((r) => r.row));
+  const p = applyCalibrator(artifact.calibrator, booster.predictMargin(X));
+  const reasons: string[] = [];
+  const rows: MonitoringRow[] = [];
+
+  const scorePsi = psiOf(artifact.baseline.score.bins, p);
+  const scoreKs = ksTwoSample(artifact.baseline.score.sample, p);
+  // AUC on current leads whose outcome is known.
+  const known = labels.flatMap((y, i) => (y === null ? [] : [i]));
+  const pos = known.filter((i) => labels[i] === 1).length;
+  const minClass = opts.minClassRows ?? 10;
+  let auc: number | null = null;
+  let aucNote = `AUC not measured (${pos} converted and ${known.length - pos} unconverted leads with known outcomes; need ${minClass} of each)`;
+  if (pos >= minClass && known.length - pos >= minClass) {
+    auc = rocAuc(known.map((i) => p[i]!), known.map((i) => labels[i]!));
+    const drop = artifact.baseline.validationAuc - auc;
+    aucNote = `AUC ${auc.toFixed(3)} on ${known.length} leads with known outcomes vs ${artifact.baseline.validationAuc.toFixed(3)} at validation`;
+    if (drop > opts.maxAucDrop) reasons.push(`AUC dropped by ${drop.toFixed(3)} (> drift_max_auc_drop ${opts.maxAucDrop}): ${aucNote}`);
+  }
+  const scoreTrigger = scorePsi > opts.psiMax;
+  if (scoreTrigger) reasons.push(`score PSI ${scorePsi.toFixed(3)} > psi_max ${opts.psiMax}`);
+
+  artifact.baseline.features.forEach((fb, fi) => {
+    const codes = featureCodes(artifact.encoder, X, n, fi);
+    const v = psiOf(fb.bins, codes);
+    const ks = fb.sample ? ksTwoSample(fb.sample, codes) : null;
+    const trigger = v > opts.psiMax;
+    if (trigger) reasons.push(`${fb.name}: PSI ${v.toFixed(3)} > psi_max ${opts.psiMax}`);
+    rows.push({
+      feature: fb.name, psi: v, ks: ks ? ks.statistic : null, requires_retraining: false,
+      reason: trigger ? `PSI ${v.toFixed(3)} > psi_max ${opts.psiMax}` : `stable (PSI ${v.toFixed(3)}${ks ? `, KS p ${ks.pValue.toPrecision(2)}` : ""})`,
+    });
+  });
+  const requiresRetraining = reasons.length > 0;
+  rows.unshift({
+    feature: "score", psi: scorePsi, ks: scoreKs.statistic, requires_retraining: requiresRetraining,
+    reason: `${requiresRetraining ? `retrain: ${reasons.join("; ")}` : "no retraining needed"} | ${n} current leads, score PSI ${scorePsi.toFixed(3)}, KS ${scoreKs.statistic.toFixed(3)} (p ${scoreKs.pValue.toPrecision(2)}); ${aucNote}`,
+  });
+  for (const r of rows) r.requires_retraining = requiresRetraining;
+  return { rows, requiresRetraining, reasons, auc, scorePsi, currentRows: n };
+}

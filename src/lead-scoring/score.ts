@@ -1,0 +1,68 @@
+/**
+ * Scoring leads with a trained model: calibrated probability, 0–100 score, segment and the top
+ * TreeSHAP factors. Pure (the caller passes the clock).
+ */
+import type { Row } from "../engines/engine.ts";
+import { encodeRows, columnSources, describeValue } from "../models/encoding.ts";
+import { applyCalibrator } from "../models/calibration.ts";
+import type { LoadedLeadModel } from "./artifact.ts";
+import type { LeadRecord } from "./dataset.ts";
+
+export interface KeyFactor {
+  feature: string;
+  contribution: number;
+  direction: "up" | "down";
+}
+
+export interface LeadScore {
+  lead_id: string;
+  score: number;
+  probability: number;
+  model_version: string;
+  scored_at: Date;
+  key_factors: KeyFactor[];
+  segment: "hot" | "warm" | "cold";
+}
+
+/** 'hot' at or above the cut-off score, 'warm' at or above half of it, else 'cold'. */
+export function segmentOf(score: number, cutoff: number): LeadScore["segment"] {
+  return score >= cutoff ? "hot" : score >= cutoff / 2 ? "warm" : "cold";
+}
+
+/**
+ * Score rows. Key factors: TreeSHAP contributions on the log-odds scale (before calibration, which is
+ * monotone and so never reverses a direction), one-hot columns summed per source feature, the
+ * `topK` largest |contribution| with a non-zero value, strongest first (ties by name).
+ * Complexity O(rows × trees × leaves × depth²) for SHAP (~700 rows/s for 100 trees of depth 6).
+ */
+export function scoreLeads(model: LoadedLeadModel, records: readonly LeadRecord[], scoredAt: Date, scoreCutoff: number, topK = 5): LeadScore[] {
+  const { artifact, booster } = model;
+  const enc = artifact.encoder;
+  const rows: Row[] = records.map((r) => r.row);
+  const X = encodeRows(enc, rows);
+  const margins = booster.predictMargin(X);
+  const probs = applyCalibrator(artifact.calibrator, margins);
+  const shap = booster.shap(X);
+  const C = enc.columns.length;
+  const F = enc.features.length;
+  const sources = columnSources(enc);
+  return records.map((rec, r) => {
+    const per = new Float64Array(F);
+    for (let j = 0; j < C; j++) per[sources[j]!] += shap[r * (C + 1) + j]!;
+    const factors = Array.from({ length: F }, (_, f) => f)
+      .filter((f) => per[f] !== 0)
+      .sort((a, b) => Math.abs(per[b]!) - Math.abs(per[a]!) || (enc.features[a]!.name < enc.features[b]!.name ? -1 : 1))
+      .slice(0, topK)
+      .map((f): KeyFactor => ({
+        feature: `${enc.features[f]!.name}=${describeValue(enc, f, rec.row)}`,
+        contribution: per[f]!,
+        direction: per[f]! > 0 ? "up" : "down",
+      }));
+    const p = probs[r]!;
+    const score = Math.round(100 * p);
+    return {
+      lead_id: rec.leadId, score, probability: p, model_version: artifact.modelVersion, scored_at: scoredAt,
+      key_factors: factors, segment: segmentOf(score, scoreCutoff),
+    };
+  });
+}

@@ -1,0 +1,212 @@
+/**
+ * Fitting the lead-scoring model: encode → split → XGBoost with early stopping on the validation
+ * window → calibration (Platt vs isotonic, chosen by cross-fitted validation log loss) → test metrics,
+ * curves, importance → the artifact. No I/O: the job reads and writes.
+ */
+import { trainBoosted, type BoostParams, type BoostedModel } from "../models/xgboost/index.ts";
+import { inferFeatureKinds, fitEncoder, encodeRows, columnSources, type CategoricalEncoding, type Encoder, type SkippedColumn } from "../models/encoding.ts";
+import { fitCalibrator, applyCalibrator, crossFittedProbabilities, type Calibrator } from "../models/calibration.ts";
+import { rocAuc, prAuc, logLoss, brier, rocCurve, calibrationBins, liftByDecile, expectedCalibrationError } from "../models/metrics.ts";
+import { fitPsiBins } from "../models/drift.ts";
+import type { Logger } from "../util/logger.ts";
+import type { LeadRecord } from "./dataset.ts";
+import { timeSplit, stratifiedRandomSplit, type SplitIndices } from "./split.ts";
+import { LEAD_MODEL_JSON_TYPE, modelVersionOf, thin, type FeatureBaseline, type LeadModelArtifact } from "./artifact.ts";
+import { featureCodes } from "./features.ts";
+import { UserError } from "../util/errors.ts";
+
+export interface TrainLeadOptions {
+  featureColumns: string[];
+  split: "time" | "random";
+  validationShare: number;
+  testShare: number;
+  seed: number;
+  categorical: CategoricalEncoding;
+  params: BoostParams;
+  maxRounds: number;
+  /** Score 0–100 at which a lead counts as predicted positive (confusion matrix). */
+  scoreCutoff: number;
+  earlyStoppingRounds?: number;
+  runId: string;
+  now: Date;
+  logger?: Logger;
+}
+
+export interface CurvePoint { curve: "roc" | "pr" | "calibration" | "lift"; x: number; y: number; n: number | null }
+
+export interface TrainedLeadModel {
+  artifact: LeadModelArtifact;
+  booster: BoostedModel;
+  skipped: SkippedColumn[];
+  /** Metric name → value (test window unless the name says otherwise). */
+  metrics: Record<string, number>;
+  curves: CurvePoint[];
+  importance: { feature: string; importance: number; kind: "total_gain" | "mean_abs_shap" }[];
+  split: SplitIndices;
+}
+
+const pick = <T>(a: readonly T[], idx: readonly number[]): T[] => idx.map((i) => a[i]!);
+
+function rowsOf(X: Float32Array, C: number, idx: readonly number[]): Float32Array {
+  const out = new Float32Array(idx.length * C);
+  idx.forEach((r, k) => out.set(X.subarray(r * C, r * C + C), k * C));
+  return out;
+}
+
+/**
+ * Train on labelled leads (`labels[i]` ∈ {0, 1} for `records[i]`).
+ * @throws UserError when there are too few leads or only one class.
+ */
+export async function trainLeadModel(records: readonly LeadRecord[], labels: readonly number[], opts: TrainLeadOptions): Promise<TrainedLeadModel> {
+  const n = records.length;
+  const pos = labels.reduce((a, b) => a + b, 0);
+  if (n < 50) throw new UserError(`only ${n} labelled leads; the lead-scoring model needs at least 50 (lower vars.lead_label_maturity_days if recent leads are held back)`);
+  if (pos < 5 || n - pos < 5) throw new UserError(`${pos} converted and ${n - pos} unconverted labelled leads; the model needs at least 5 of each`);
+
+  const split = opts.split === "time"
+    ? timeSplit(records.map((r) => r.createdAt), records.map((r) => r.leadId), opts.validationShare, opts.testShare)
+    : stratifiedRandomSplit(labels, opts.validationShare, opts.testShare, opts.seed);
+  const trainRows = pick(records, split.train).map((r) => r.row);
+
+  // Types and levels come from the training window only (nothing from validation/test leaks in).
+  const { features, skipped } = inferFeatureKinds(trainRows, opts.featureColumns);
+  if (!features.length) throw new UserError(`no usable feature columns among ${opts.featureColumns.join(", ") || "(none)"}; skipped: ${skipped.map((s) => `${s.name} (${s.reason})`).join(", ")}`);
+  const encoder = fitEncoder(trainRows, features, { categorical: opts.categorical, minLevelCount: Math.max(5, Math.ceil(0.005 * split.train.length)) });
+  const C = encoder.columns.length;
+  const X = encodeRows(encoder, records.map((r) => r.row));
+  const y = Float32Array.from(labels);
+  const part = (idx: number[]) => ({ X: rowsOf(X, C, idx), y: Float32Array.from(pick(labels, idx)) });
+  const tr = part(split.train);
+  const va = part(split.validation);
+  const te = part(split.test);
+
+  opts.logger?.debug("lead scoring: training", { train: split.train.length, validation: split.validation.length, test: split.test.length, columns: C });
+  const booster = await trainBoosted(
+    { X: tr.X, y: tr.y, featureNames: encoder.columns },
+    { params: { ...opts.params, seed: opts.params.seed ?? opts.seed }, rounds: opts.maxRounds, validation: { X: va.X, y: va.y }, earlyStoppingRounds: opts.earlyStoppingRounds ?? 50, logger: opts.logger },
+  );
+
+  // Calibration on the validation window: both methods cross-fitted (5 folds) → lower log loss wins,
+  // then refitted on the whole window.
+  const mVal = booster.predictMargin(va.X);
+  const llPlatt = logLoss(crossFittedProbabilities("platt", mVal, va.y), va.y);
+  const llIso = logLoss(crossFittedProbabilities("isotonic", mVal, va.y), va.y);
+  const kind: Calibrator["kind"] = llIso < llPlatt ? "isotonic" : "platt";
+  const calibrator = fitCalibrator(kind, mVal, va.y);
+  const pVal = applyCalibrator(calibrator, mVal);
+
+  const mTest = booster.predictMargin(te.X);
+  const rawTest = booster.predict(te.X);
+  const pTest = applyCalibrator(calibrator, mTest);
+  const cut = opts.scoreCutoff;
+  let tp = 0, fp = 0, tn = 0, fn = 0;
+  pTest.forEach((p, i) => {
+    const predicted = Math.round(100 * p) >= cut;
+    if (predicted && te.y[i] === 1) tp++;
+    else if (predicted) fp++;
+    else if (te.y[i] === 1) fn++;
+    else tn++;
+  });
+  const lift = liftByDecile(pTest, te.y);
+  const calTest = calibrationBins(pTest, te.y, undefined, 10);
+  const mean = (a: ArrayLike<number>): number => Array.from(a).reduce((s, v) => s + v, 0) / Math.max(1, a.length);
+  const valAuc = rocAuc(pVal, va.y);
+  const metrics: Record<string, number> = {
+    test_roc_auc: rocAuc(pTest, te.y),
+    test_pr_auc: prAuc(pTest, te.y),
+    test_log_loss: logLoss(pTest, te.y),
+    test_brier: brier(pTest, te.y),
+    test_log_loss_uncalibrated: logLoss(rawTest, te.y),
+    test_brier_uncalibrated: brier(rawTest, te.y),
+    test_ece: expectedCalibrationError(calTest),
+    test_base_rate: mean(te.y),
+    test_mean_probability: mean(pTest),
+    test_lift_decile_1: lift[0]!.lift,
+    test_conversion_rate_decile_1: lift[0]!.conversionRate,
+    test_conversion_rate_decile_10: lift[9]!.conversionRate,
+    test_tp: tp, test_fp: fp, test_tn: tn, test_fn: fn,
+    test_precision_at_cutoff: tp + fp > 0 ? tp / (tp + fp) : 0,
+    test_recall_at_cutoff: tp + fn > 0 ? tp / (tp + fn) : 0,
+    score_cutoff: cut,
+    validation_roc_auc: valAuc,
+    validation_log_loss_platt_cv: llPlatt,
+    validation_log_loss_isotonic_cv: llIso,
+    validation_base_rate: mean(va.y),
+    validation_mean_calibrated: mean(pVal),
+    calibrator_is_isotonic: kind === "isotonic" ? 1 : 0,
+    train_roc_auc: rocAuc(booster.predict(tr.X), tr.y),
+    best_iteration: booster.meta.bestIteration,
+    rows_train: split.train.length, rows_validation: split.validation.length, rows_test: split.test.length,
+    encoded_columns: C,
+    source_features: encoder.features.length,
+  };
+
+  const curves: CurvePoint[] = [];
+  const roc = rocCurve(pTest, te.y);
+  roc.fpr.forEach((x, i) => curves.push({ curve: "roc", x, y: roc.tpr[i]!, n: null }));
+  const P = te.y.reduce((a, b) => a + b, 0);
+  const N = te.y.length - P;
+  roc.fpr.forEach((f, i) => {
+    const tpi = roc.tpr[i]! * P;
+    const fpi = f * N;
+    if (tpi + fpi > 0) curves.push({ curve: "pr", x: roc.tpr[i]!, y: tpi / (tpi + fpi), n: null });
+  });
+  for (const b of calTest) curves.push({ curve: "calibration", x: b.meanPredicted, y: b.observedRate, n: b.weight });
+  for (const d of lift) curves.push({ curve: "lift", x: d.decile, y: d.lift, n: d.weight });
+
+  // Importance per source feature: XGBoost total gain, and mean |SHAP| on the test window.
+  const sources = columnSources(encoder);
+  const gain = booster.featureImportance("total_gain");
+  const F = encoder.features.length;
+  const gainBy = new Float64Array(F);
+  encoder.columns.forEach((c, j) => (gainBy[sources[j]!] += gain[c] ?? 0));
+  const shap = booster.shap(te.X);
+  const shapBy = new Float64Array(F);
+  for (let r = 0; r < split.test.length; r++) {
+    const per = new Float64Array(F);
+    for (let j = 0; j < C; j++) per[sources[j]!] += shap[r * (C + 1) + j]!;
+    for (let f = 0; f < F; f++) shapBy[f] += Math.abs(per[f]!) / split.test.length;
+  }
+  const importance: TrainedLeadModel["importance"] = [];
+  encoder.features.forEach((f, i) => {
+    importance.push({ feature: f.name, importance: gainBy[i]!, kind: "total_gain" });
+    importance.push({ feature: f.name, importance: shapBy[i]!, kind: "mean_abs_shap" });
+  });
+
+  // Monitoring baseline: the validation window, bins fixed now.
+  const baselineFeatures: FeatureBaseline[] = encoder.features.map((f, fi) => {
+    const codes = featureCodes(encoder, va.X, split.validation.length, fi);
+    const maxBins = f.kind === "categorical" ? (f.levels!.length + 1) : 10;
+    return { name: f.name, kind: f.kind, bins: fitPsiBins(codes, Math.max(1, maxBins)), ...(f.kind === "categorical" ? {} : { sample: thin(codes) }) };
+  });
+  const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+  const maxCreated = (idx: number[]): number | null => {
+    let m: number | null = null;
+    for (const i of idx) { const t = records[i]!.createdAt; if (t !== null && (m === null || t > m)) m = t; }
+    return m;
+  };
+  const boosterJson = booster.toJSON();
+  const artifact: LeadModelArtifact = {
+    type: LEAD_MODEL_JSON_TYPE,
+    version: 1,
+    modelVersion: modelVersionOf(encoder, boosterJson, calibrator),
+    trainedAt: opts.now.toISOString(),
+    runId: opts.runId,
+    split: opts.split,
+    encoder,
+    booster: boosterJson,
+    calibrator,
+    baseline: {
+      through: opts.split === "time" ? iso(maxCreated(split.validation)) : null,
+      trainedThrough: iso(maxCreated([...split.train, ...split.validation, ...split.test])),
+      rows: split.validation.length,
+      features: baselineFeatures,
+      score: { bins: fitPsiBins(pVal, 10), sample: thin(pVal) },
+      validationAuc: valAuc,
+    },
+    metrics,
+  };
+  return { artifact, booster, skipped, metrics, curves, importance, split };
+}
+
+export type { Encoder };
