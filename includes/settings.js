@@ -117,8 +117,41 @@ const DEFAULTS = {
   psi_max: "0.2",
 };
 
+/**
+ * The Dataform CLI splits `--vars` on every comma, so funnelcredit passes override values containing
+ * commas (JSON lists) as "b64:" + base64url of their UTF-8 text; decoded here. (No Buffer/atob in
+ * Dataform's compile sandbox, hence the small decoder.)
+ */
+function decodeVar(value) {
+  if (typeof value !== "string" || !value.startsWith("b64:")) return value;
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const bytes = [];
+  let bits = 0;
+  let acc = 0;
+  for (const ch of value.slice(4)) {
+    const v = alphabet.indexOf(ch);
+    if (v < 0) throw new Error(`a b64: var has the character ${JSON.stringify(ch)}, which is not base64url`);
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) { bits -= 8; bytes.push((acc >> bits) & 0xff); }
+  }
+  let out = "";
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i];
+    const n = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+    let cp = n === 1 ? b : b & (0xff >> (n + 1));
+    for (let k = 1; k < n; k++) cp = (cp << 6) | (bytes[i + k] & 0x3f);
+    out += String.fromCodePoint(cp);
+    i += n;
+  }
+  return out;
+}
+
 function parseSettings(rawVars) {
-  const vars = Object.assign({}, DEFAULTS, rawVars || {});
+  const decoded = {};
+  for (const [k, v] of Object.entries(rawVars || {})) decoded[k] = decodeVar(v);
+  rawVars = decoded;
+  const vars = Object.assign({}, DEFAULTS, rawVars);
   const unknown = Object.keys(rawVars || {}).filter((k) => !(k in DEFAULTS) && !k.startsWith("x_"));
   if (unknown.length) throw new Error(`workflow_settings.yaml vars: unknown setting(s) ${unknown.join(", ")} (known: ${Object.keys(DEFAULTS).join(", ")})`);
   const bad = (k, why) => { throw new Error(`workflow_settings.yaml vars.${k} = ${JSON.stringify(vars[k])}: ${why}`); };

@@ -4,5 +4,7 @@ import { channelMarkovJob } from "./channel-markov.ts";
 import { shapleyJob } from "./shapley.ts";
 import { funnelMarkovJob } from "./funnel-markov.ts";
 import { modelComparisonJob } from "./model-comparison.ts";
+import { mlAttributionJob } from "./ml-attribution.ts";
+import { leadScoringJob } from "./lead-scoring.ts";
 
-export const ALL_JOBS: JobDefinition[] = [channelMarkovJob, shapleyJob, funnelMarkovJob, modelComparisonJob];
+export const ALL_JOBS: JobDefinition[] = [channelMarkovJob, shapleyJob, funnelMarkovJob, modelComparisonJob, leadScoringJob, mlAttributionJob];

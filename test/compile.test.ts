@@ -63,3 +63,19 @@ describe("compile", () => {
     await assert.rejects(compileDataform({ projectDir: dir }), /remove it/);
   });
 });
+
+describe("compile-time vars", () => {
+  it("carries override values with commas, quotes and unicode to the models intact", async () => {
+    const steps = JSON.stringify([
+      { name: "site_visit", match: { non_bounce: true } },
+      { name: "view_item", match: { event_name: "view_item" } },
+      { name: "purchase", match: { event_name: "purchase" } },
+    ]);
+    const excluded = JSON.stringify(["(direct) / (none)", "x'; DROP TABLE t; -- é"]);
+    const compiled = await compileDataform({ projectDir: PROJECT_DIR, vars: { funnel_steps: steps, excluded_sources: excluded } });
+    const sql = JSON.stringify(compiled);
+    assert.ok(!sql.includes("add_to_cart"), "the overridden funnel has no add_to_cart step");
+    // The hostile value reaches SQL only as an escaped string literal.
+    assert.ok(sql.includes("x\\\\'; DROP TABLE t; -- é"), "escaped as a GoogleSQL string");
+  });
+});

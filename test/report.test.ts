@@ -205,6 +205,26 @@ describe("funnel graph", () => {
     assert.equal(t!.sample_size, 400);
   });
 
+  it("takes the global estimate a segment fell back to as the overall probability", () => {
+    const global = { ...row("a", "b", 0.31, 5000, "tablet"), level: "global" };
+    const [t] = overallTransitions([row("a", "b", 0.5, 100, "desktop"), global]);
+    assert.equal(t!.probability, 0.31);
+    assert.equal(t!.level, "global");
+  });
+
+  it("summarises the reliability levels per transition when there are too many segments for a heatmap", async () => {
+    const engine = await memoryEngine();
+    try {
+      const rows = Array.from({ length: 40 }, (_, i) => ({ ...row("site_visit", "view_item", 0.5, 100, `device_${i}`), level: i % 3 ? "user_type_device" : "global" }));
+      await engine.writeRows(fixtureTarget(settings, "funnel_transition_probabilities"), SCHEMAS.funnel_transition_probabilities, rows, { mode: "replace" });
+      const html = await renderReportHtml(await loadReportData(engine, settings, graph, fixtureRun()));
+      assert.match(html, /Reliability level used per transition<\/span><span class="fig-sub">share of the 40 segments/);
+      assert.doesNotMatch(html, /Transition probability per segment/);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it("prefers the rows written for all segments", () => {
     const all = row("a", "b", 0.4, 1000, null);
     assert.deepEqual(overallTransitions([row("a", "b", 0.5, 100, "desktop"), all]), [all]);

@@ -50,7 +50,7 @@ export async function compileDataform(opts: CompileOptions): Promise<DataformCom
   const bin = existsSync(cli) ? cli : path.resolve(import.meta.dirname, "..", "..", "node_modules", ".bin", "dataform");
   const args = ["compile", opts.projectDir, "--json"];
   if (opts.vars && Object.keys(opts.vars).length) {
-    args.push(`--vars=${Object.entries(opts.vars).map(([k, v]) => `${k}=${v}`).join(",")}`);
+    args.push(`--vars=${Object.entries(opts.vars).map(([k, v]) => `${k}=${encodeVar(v)}`).join(",")}`);
   }
   if (opts.defaultDatabase) args.push(`--default-database=${opts.defaultDatabase}`);
   const { stdout, stderr, code } = await run(bin, args, opts.projectDir);
@@ -62,6 +62,14 @@ export async function compileDataform(opts: CompileOptions): Promise<DataformCom
   const errors = compiled.graphErrors?.compilationErrors ?? [];
   if (errors.length) throw compileErrorFrom(errors, opts.projectDir);
   return compiled;
+}
+
+/**
+ * The Dataform CLI splits `--vars` on "," (and the pair on "="): such values travel as
+ * "b64:" + base64url, decoded by includes/settings.js.
+ */
+export function encodeVar(value: string): string {
+  return /[,=\s"']/.test(value) ? `b64:${Buffer.from(value, "utf8").toString("base64url")}` : value;
 }
 
 function run(bin: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string; code: number }> {

@@ -55,6 +55,11 @@ export interface Settings {
   badRowMaxShare: number;
   currency: string;
   hashUserIds: boolean;
+  pathSource: "warehouse" | "import";
+  /** Data-quality assertions (by name) that fail the run instead of warning. */
+  failingAssertions: string[];
+  minIdentityResolvedShare: number;
+  userPropertiesWindowDays: number;
   /** Lead scoring (jobs/lead-scoring.ts, definitions/leads). */
   leadSplit: "time" | "random";
   leadValidationShare: number;

@@ -299,6 +299,82 @@ async function describeTable(conn: DuckDBConnection, schema: string, table: stri
   return (r.getRows() as [string, string][]).map(([name, type]) => ({ name, type }));
 }
 
+/**
+ * Fast path for a fixed-schema CSV: DuckDB's own reader parses and converts the whole file. Only a
+ * file with nothing wrong goes this way: anything off (a parse error, an unknown or missing column, a
+ * value that does not convert, a missing required value, a negative count) returns undefined, and the
+ * line-by-line path below reads the file again and names the exact line and field.
+ * Measured on the 1M-row paths file: 5.6 s line by line, ≈1 s here.
+ */
+async function tryFastCsv(
+  conn: DuckDBConnection,
+  kind: Exclude<SourceKind, "leads">,
+  file: string,
+  opts: SourceImportOptions,
+): Promise<SourceImportResult | undefined> {
+  if (fileFormat(file, opts.format) !== "csv" || opts.nullValues?.length || opts.ignoreUnknownColumns) return undefined;
+  const spec = SOURCE_SPECS[kind];
+  // Read with quoting disabled, so DuckDB's more lenient quote handling never decides what a malformed
+  // file means: every field must then be unquoted text or one well-formed quoted token ("a ""b"""),
+  // unquoted here. A quoted delimiter or newline changes the column count and strict mode refuses it.
+  const reader = `read_csv(${lit(file)}, header = false, all_varchar = true, strict_mode = true, quote = '', escape = ''${opts.delimiter ? `, delim = ${lit(opts.delimiter)}` : ""})`;
+  let fileCols: string[];
+  let header: string[];
+  try {
+    fileCols = ((await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${reader}`)).getRows() as unknown[][]).map((r) => String(r[0]));
+    const first = (await conn.runAndReadAll(`SELECT * FROM ${reader} LIMIT 1`)).getRows()[0] as (string | null)[] | undefined;
+    if (!first) return undefined;
+    header = first.map((h) => unquoteField(h ?? ""));
+  } catch {
+    return undefined;
+  }
+  const colOf = new Map<string, string>();
+  for (let i = 0; i < header.length; i++) {
+    const n = snakeCase(header[i]!);
+    const target = spec.columns.find((c) => c.name === n || c.aliases?.includes(n));
+    if (!target || colOf.has(target.name)) return undefined;
+    colOf.set(target.name, fileCols[i]!);
+  }
+  if (spec.columns.some((c) => c.requiredColumn && !colOf.has(c.name))) return undefined;
+  const staging = stagingName(`${kind}_fast`);
+  try {
+    const unq = (f: string): string => `CASE WHEN starts_with(${q(f)}, '"') THEN replace(substr(${q(f)}, 2, length(${q(f)}) - 2), '""', '"') ELSE ${q(f)} END`;
+    const converted = spec.columns.map((c) => {
+      const f = colOf.get(c.name);
+      return `CAST(${f === undefined ? "NULL" : convertSql(`(${unq(f)})`, c.type)} AS ${c.type}) AS ${q(c.name)}`;
+    });
+    const raw = spec.columns.map((c, i) => (colOf.has(c.name) ? `${q(colOf.get(c.name)!)} AS ${q(`_raw_${i}`)}` : `NULL AS ${q(`_raw_${i}`)}`));
+    const wellQuoted = fileCols.map((f) => `COUNT_IF(NOT regexp_full_match(${q(f)}, '"(?:[^"]|"")*"|[^"]*'))`).join(" + ");
+    await conn.run(`CREATE TEMP TABLE ${q(staging)} AS SELECT ${[...converted, ...raw].join(", ")} FROM ${reader} OFFSET 1`);
+    const [quoted] = (await conn.runAndReadAll(`SELECT ${wellQuoted} FROM ${reader}`)).getRows() as [bigint][];
+    if (!quoted || Number(quoted[0]) > 0) return undefined;
+    const problems = spec.columns.flatMap((c, i) => {
+      const v = q(c.name);
+      const r = q(`_raw_${i}`);
+      return [
+        `COUNT_IF(${r} IS NOT NULL AND trim(${r}) <> '' AND ${v} IS NULL)`,
+        c.requiredValue ? `COUNT_IF(${v} IS NULL)` : "0",
+        c.nonNegative ? `COUNT_IF(${v} < 0)` : "0",
+      ];
+    });
+    const [row] = (await conn.runAndReadAll(`SELECT ${problems.join(" + ")} AS bad, COUNT(*) AS n FROM temp.main.${q(staging)}`)).getRows() as [bigint, bigint][];
+    if (!row || Number(row[0]) > 0) return undefined;
+    const select = spec.columns.map((c) => q(c.name)).join(", ");
+    await inTransaction(conn, writeStatements(opts.schema ?? "funnelcredit_sources", spec.table, sourceTableDdl(kind), `SELECT ${select} FROM temp.main.${q(staging)}`, opts.mode ?? "replace"));
+    const schema = opts.schema ?? "funnelcredit_sources";
+    return { table: `${schema}.${spec.table}`, rows: Number(row[1]), columns: await describeTable(conn, schema, spec.table) };
+  } catch {
+    return undefined;
+  } finally {
+    await dropTemp(conn, staging);
+  }
+}
+
+/** `"a ""b"""` → `a "b"`; unquoted text as it is. */
+function unquoteField(f: string): string {
+  return f.length >= 2 && f.startsWith('"') && f.endsWith('"') ? f.slice(1, -1).replace(/""/g, '"') : f;
+}
+
 /** Import a fixed-schema source file (everything but leads). */
 async function importFixed(
   conn: DuckDBConnection,
@@ -507,7 +583,7 @@ export async function importCsvOrNdjson(
   if (!(kind in SOURCE_SPECS)) {
     throw new InputError(displayName(file), undefined, undefined, `unknown import kind "${String(kind)}"; use transactions, custom_events, costs, leads or paths`);
   }
-  return importFixed(conn, kind, file, opts);
+  return (await tryFastCsv(conn, kind, file, opts)) ?? importFixed(conn, kind, file, opts);
 }
 
 /** @internal Used by importers of other layouts (DP6) that produce custom_events rows. */

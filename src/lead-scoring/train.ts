@@ -89,8 +89,8 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
   // Calibration on the validation window: both methods cross-fitted (5 folds) → lower log loss wins,
   // then refitted on the whole window.
   const mVal = booster.predictMargin(va.X);
-  const llPlatt = logLoss(crossFittedProbabilities("platt", mVal, va.y), va.y);
-  const llIso = logLoss(crossFittedProbabilities("isotonic", mVal, va.y), va.y);
+  const llPlatt = logLoss(crossFittedProbabilities("platt", mVal, va.y, undefined), va.y);
+  const llIso = logLoss(crossFittedProbabilities("isotonic", mVal, va.y, undefined), va.y);
   const kind: Calibrator["kind"] = llIso < llPlatt ? "isotonic" : "platt";
   const calibrator = fitCalibrator(kind, mVal, va.y);
   const pVal = applyCalibrator(calibrator, mVal);

@@ -64,12 +64,15 @@ export async function renderChart(spec: ChartSpec): Promise<string> {
 
 // ---- run summary ----
 
-/** Gantt of the run's actions: one bar per action from start to end, coloured by status. */
-export function actionTimelineSpec(actions: ActionRecord[]): ChartSpec | undefined {
+/**
+ * Gantt of the run's actions: one bar per action from start to end, coloured by status.
+ * `label` shortens names for the axis (e.g. drops the base dataset prefix).
+ */
+export function actionTimelineSpec(actions: ActionRecord[], label: (action: string) => string = (a) => a): ChartSpec | undefined {
   if (!actions.length) return undefined;
   const t0 = Math.min(...actions.map((a) => a.startedAt.getTime()));
   const values = actions.map((a) => ({
-    action: a.action, status: a.status,
+    action: label(a.action), status: a.status,
     start_s: (a.startedAt.getTime() - t0) / 1000,
     // A zero-length bar would vanish: give instant actions a sliver.
     end_s: Math.max((a.endedAt.getTime() - t0) / 1000, (a.startedAt.getTime() - t0) / 1000 + 0.02),
@@ -77,7 +80,7 @@ export function actionTimelineSpec(actions: ActionRecord[]): ChartSpec | undefin
   const statuses = Object.keys(STATUS_COLORS).filter((s) => values.some((v) => v.status === s));
   return {
     description: "Actions of the run over time, coloured by status",
-    width: 640, height: Math.min(18 * values.length, 900),
+    width: 640, height: 17 * values.length,
     data: { values },
     mark: { type: "bar", cornerRadius: 2, height: { band: 0.7 } },
     encoding: {
@@ -168,7 +171,13 @@ export function roasSpec(rows: ChannelRoas[]): ChartSpec | undefined {
 
 // ---- funnel (OWOX) ----
 
-/** The overall transition set: segment-free rows if present, else sample-weighted averages. */
+const GLOBAL_LEVEL = /^(global|overall|all|total)$/i;
+
+/**
+ * The overall transition set: rows written for all segments if any; else, per transition, the
+ * global-level estimate some segment fell back to (it is the overall probability); else the
+ * sample-weighted mean of the segments' estimates, labelled with the level most segments used.
+ */
 export function overallTransitions(rows: FunnelTransition[]): FunnelTransition[] {
   const isAll = (v: string | null): boolean => v === null || v === "" || /^\(?(all|any|\*|total)\)?$/i.test(v);
   const overall = rows.filter((r) => isAll(r.user_type) && isAll(r.device) && isAll(r.region));
@@ -179,6 +188,8 @@ export function overallTransitions(rows: FunnelTransition[]): FunnelTransition[]
     byEdge.set(k, [...(byEdge.get(k) ?? []), r]);
   }
   return [...byEdge.values()].map((rs) => {
+    const global = rs.find((r) => r.level !== null && GLOBAL_LEVEL.test(r.level));
+    if (global) return { ...global, user_type: null, device: null, region: null };
     const w = rs.map((r) => r.sample_size ?? 1);
     const total = w.reduce((a, b) => a + b, 0) || 1;
     const p = rs.reduce((s, r, i) => s + (r.probability ?? 0) * w[i]!, 0) / total;
@@ -187,6 +198,18 @@ export function overallTransitions(rows: FunnelTransition[]): FunnelTransition[]
     const level = [...levels.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
     return { ...rs[0]!, user_type: null, device: null, region: null, probability: p, level: levels.size > 1 ? `mostly ${level}` : level, sample_size: total };
   });
+}
+
+/**
+ * One colour per reliability level, shared by the funnel charts: darker = more specific (more
+ * segment dimensions in the level's name), amber = the global fallback.
+ */
+export function levelScale(levels: string[]): { domain: string[]; range: string[] } {
+  const palette = ["#23527c", "#4e79a7", "#7fa7cf", "#a9c6e3", "#c9d8e6"];
+  const specificity = (l: string): number => (GLOBAL_LEVEL.test(l.replace(/^mostly /, "")) ? -1 : (l.match(/user_type|device|region|segment|country|source|channel/gi)?.length ?? 0));
+  const domain = [...new Set(levels)].sort((a, b) => specificity(b) - specificity(a) || a.localeCompare(b));
+  let i = 0;
+  return { domain, range: domain.map((l) => (specificity(l) < 0 ? "#e0a100" : palette[Math.min(i++, palette.length - 1)]!)) };
 }
 
 /**
@@ -260,7 +283,7 @@ export function funnelGraphSpec(rows: FunnelTransition[], steps: string[]): Char
         encoding: {
           x, y, detail: { field: "edge", type: "nominal" }, order: { field: "t", type: "quantitative" },
           strokeWidth: { field: "probability", type: "quantitative", scale: { domain: [0, 1], range: [1, 12] }, legend: null },
-          color: { field: "level", type: "nominal", scale: { domain: levels, range: ["#4e79a7", "#f28e2b", "#b07aa1", "#59a14f", "#9c755f", "#e15759"] }, legend: { orient: "top", title: "reliability level" } },
+          color: { field: "level", type: "nominal", scale: levelScale(levels), legend: { orient: "top", title: "reliability level", labelLimit: 320 } },
         },
       },
       {
@@ -303,11 +326,38 @@ export function funnelSegmentsSpec(rows: FunnelTransition[], steps: string[]): C
     },
     layer: [
       {
-        mark: { type: "rect", stroke: "#ffffff", strokeWidth: 2, cornerRadius: 3 },
-        encoding: { color: { field: "level", type: "nominal", scale: { domain: levels, range: ["#dbe6f1", "#fde2c8", "#ead9e6", "#d5ead2", "#e6ddd5"] }, legend: { orient: "bottom", title: "reliability level" } } },
+        mark: { type: "rect", stroke: "#ffffff", strokeWidth: 2, cornerRadius: 3, opacity: 0.45 },
+        encoding: { color: { field: "level", type: "nominal", scale: levelScale(levels), legend: { orient: "top", title: "reliability level", labelLimit: 320, symbolOpacity: 0.6 } } },
       },
       { mark: { type: "text", fontSize: 11, color: "#1f2937" }, encoding: { text: { field: "probability", type: "quantitative", format: ".0%" } } },
     ],
+  };
+}
+
+/**
+ * For many segments: per transition, the share of segments whose probability came from each
+ * reliability level (a heatmap of hundreds of segments would not be read).
+ */
+export function funnelLevelMixSpec(rows: FunnelTransition[], steps: string[]): ChartSpec | undefined {
+  const values = rows.filter((r) => r.probability !== null).map((r) => ({
+    transition: `${r.from_step} → ${r.to_step}`, level: r.level ?? "unknown",
+    order: (steps.indexOf(r.from_step) + 1) * 100 + steps.indexOf(r.to_step) + 1,
+  }));
+  if (!values.length) return undefined;
+  const transitions = [...new Map(values.map((v) => [v.transition, v.order])).entries()].sort((a, b) => a[1] - b[1]).map((e) => e[0]);
+  const scale = levelScale(values.map((v) => v.level));
+  return {
+    description: "Share of segments per reliability level for each funnel transition",
+    width: 560, height: { step: 22 },
+    data: { values },
+    mark: { type: "bar" },
+    encoding: {
+      y: { field: "transition", type: "nominal", sort: transitions, title: null, axis: { labelLimit: 400 } },
+      x: { aggregate: "count", type: "quantitative", stack: "normalize", title: "share of segments", axis: { format: ".0%" } },
+      color: { field: "level", type: "nominal", scale, sort: scale.domain, legend: { orient: "top", title: "reliability level", labelLimit: 320 } },
+      order: { field: "level_rank", type: "quantitative" },
+    },
+    transform: [{ calculate: `indexof(${JSON.stringify(scale.domain)}, datum.level)`, as: "level_rank" }],
   };
 }
 

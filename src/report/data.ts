@@ -43,6 +43,8 @@ export interface ReportData {
   run: RunRecord;
   generatedAt: Date;
   currency: string;
+  /** The outputs dataset (`<base>`): action names are shown without this prefix in charts. */
+  outputsDataset: string;
   /** Funnel step names in settings order (node order of the transition graph). */
   funnelSteps: string[];
   creditByModel: Loaded<ChannelCredit>;
@@ -207,6 +209,7 @@ export async function loadReportData(
     run,
     generatedAt: (opts.now ?? (() => new Date()))(),
     currency: settings.currency,
+    outputsDataset: settings.datasets.outputs,
     funnelSteps: settings.funnelSteps.filter((s) => s.enabled).map((s) => s.name),
     creditByModel, agreement, creditDaily, funnel, metrics, curves, importance, monitoring,
     leadSummary, scoreDistribution, leadSegments, topLeads, roas, outputCounts,

@@ -6,7 +6,7 @@
 import type { ActionRecord } from "../runner/run-record.ts";
 import {
   actionTimelineSpec, calibrationSpec, creditByModelSpec, creditOverTimeSpec, decileLiftSpec, featureImportanceSpec,
-  funnelGraphSpec, funnelSegmentsSpec, overallTransitions, psiSpec, renderChart, roasSpec, rocSpec, scoreDistributionSpec,
+  funnelGraphSpec, funnelLevelMixSpec, funnelSegmentsSpec, overallTransitions, psiSpec, renderChart, roasSpec, rocSpec, scoreDistributionSpec,
   STATUS_COLORS, type ChartSpec,
 } from "./charts.ts";
 import type { Loaded, ReportData } from "./data.ts";
@@ -30,6 +30,8 @@ interface Column<T> {
   numeric?: boolean;
   /** Raw HTML instead of escaped text. */
   html?: boolean;
+  /** Free text that may be long (errors, notes): wraps instead of widening the table. */
+  prose?: boolean;
 }
 
 function table<T>(rows: T[], columns: Column<T>[], opts: { limit?: number; caption?: string } = {}): string {
@@ -37,7 +39,7 @@ function table<T>(rows: T[], columns: Column<T>[], opts: { limit?: number; capti
   const more = rows.length - shown.length;
   return `<div class="table-wrap"><table>${opts.caption ? `<caption>${h(opts.caption)}</caption>` : ""}
 <thead><tr>${columns.map((c) => `<th${c.numeric ? ' class="num"' : ""}>${h(c.title)}</th>`).join("")}</tr></thead>
-<tbody>${shown.map((r) => `<tr>${columns.map((c) => `<td${c.numeric ? ' class="num"' : ""}>${c.html ? c.value(r) : h(c.value(r))}</td>`).join("")}</tr>`).join("\n")}</tbody>
+<tbody>${shown.map((r) => `<tr>${columns.map((c) => `<td${c.numeric ? ' class="num"' : c.prose ? ' class="prose"' : ""}>${c.html ? c.value(r) : h(c.value(r))}</td>`).join("")}</tr>`).join("\n")}</tbody>
 </table>${more > 0 ? `<p class="muted small">${more.toLocaleString("en-US")} more rows not shown; query the reporting views for all of them.</p>` : ""}</div>`;
 }
 
@@ -87,6 +89,9 @@ async function runSection(d: ReportData, f: Formats): Promise<string> {
   const assertionsRun = assertions.filter((a) => a.status !== "skipped");
   const rowsWritten = run.actions.filter((a) => a.kind !== "assertion").reduce((s, a) => s + (a.rows ?? 0), 0);
   const duration = run.endedAt.getTime() - run.startedAt.getTime();
+  // "funnelcredit_staging.stg_events" → "staging.stg_events", "funnelcredit.sessions" → "sessions".
+  const base = d.outputsDataset;
+  const shortName = (name: string): string => (name.startsWith(`${base}_`) || name.startsWith(`${base}.`) ? name.slice(base.length + 1) : name);
 
   const tiles = [
     tile("status", statusBadge(run.status)),
@@ -107,26 +112,31 @@ async function runSection(d: ReportData, f: Formats): Promise<string> {
     ? `<div class="callout warn"><strong>Warnings</strong><ul>${run.warnings.map((w) => `<li>${h(w)}</li>`).join("")}</ul></div>`
     : "";
 
-  const assertionTable = assertions.length
-    ? `<h3>Data-quality assertions</h3>${table(assertions, [
-        { title: "assertion", value: (a) => a.action },
-        { title: "result", value: (a) => statusBadge(a.status === "succeeded" ? "succeeded" : a.status), html: true },
-        { title: "failing rows", value: (a) => f.int(a.rows ?? (a.status === "succeeded" ? 0 : null)), numeric: true },
-        { title: "details", value: (a) => a.error ?? a.note ?? "" },
-      ])}`
-    : `<h3>Data-quality assertions</h3><p class="empty">No assertions ran in this run.</p>`;
+  const assertionColumns: Column<ActionRecord>[] = [
+    { title: "assertion", value: (a) => shortName(a.action) },
+    { title: "result", value: (a) => statusBadge(a.status), html: true },
+    { title: "failing rows", value: (a) => f.int(a.rows ?? (a.status === "succeeded" ? 0 : null)), numeric: true },
+    { title: "details", value: (a) => a.error ?? a.note ?? "", prose: true },
+  ];
+  const passed = assertions.filter((a) => a.status === "succeeded");
+  const notPassed = assertions.filter((a) => a.status !== "succeeded");
+  const assertionTable = `<h3>Data-quality assertions</h3>` + (!assertions.length
+    ? `<p class="empty">No assertions ran in this run.</p>`
+    : (notPassed.length ? table(notPassed, assertionColumns) : `<p class="callout good">All ${f.int(passed.length)} assertions passed.</p>`) +
+      (passed.length && notPassed.length ? `<details><summary>${f.int(passed.length)} assertions passed</summary>${table(passed, assertionColumns)}</details>` : "") +
+      (passed.length && !notPassed.length ? `<details><summary>Show them</summary>${table(passed, assertionColumns)}</details>` : ""));
 
   const actionsTable = table([...run.actions].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime()), [
-    { title: "action", value: (a) => a.action },
+    { title: "action", value: (a) => shortName(a.action) },
     { title: "kind", value: (a) => a.kind },
     { title: "status", value: (a) => statusBadge(a.status), html: true },
     { title: "started", value: (a) => f.timestamp(a.startedAt).slice(11) },
     { title: "duration", value: (a) => f.duration(a.endedAt.getTime() - a.startedAt.getTime()), numeric: true },
     { title: "rows", value: (a) => f.int(a.rows), numeric: true },
-    { title: "note", value: (a) => a.error ?? a.note ?? "" },
+    { title: "note", value: (a) => a.error ?? a.note ?? "", prose: true },
   ]);
   const timeline = run.actions.length
-    ? await figure("Actions over time", actionTimelineSpec(run.actions), actionsTable, { subtitle: "one bar per action, coloured by status" })
+    ? await figure("Actions over time", actionTimelineSpec(run.actions.filter((a) => a.kind !== "assertion"), shortName), actionsTable, { subtitle: "one bar per table, view or job (assertions are listed below), coloured by status" })
     : `<p class="empty">This run has no actions.</p>`;
 
   const counts = d.outputCounts.length
@@ -228,11 +238,16 @@ async function funnelSection(d: ReportData, f: Formats): Promise<string> {
     { title: "region", value: (r) => r.region ?? "all" },
     ...transitionCols,
   ], { limit: 500 });
-  const segSpec = funnelSegmentsSpec(segmented.length ? segmented : rows, d.funnelSteps);
+  const segRows = segmented.length ? segmented : rows;
+  const segmentCount = new Set(segRows.map((r) => `${r.user_type}\u0000${r.device}\u0000${r.region}`)).size;
+  // A heatmap stays readable up to a few dozen segments; beyond, show the level mix per transition.
+  const segFigure = segmentCount <= 30
+    ? await figure("Transition probability per segment", funnelSegmentsSpec(segRows, d.funnelSteps), segTable, { subtitle: "cell colour = reliability level used" })
+    : await figure("Reliability level used per transition", funnelLevelMixSpec(segRows, d.funnelSteps), segTable, { subtitle: `share of the ${f.int(segmentCount)} segments (user type × device × region) whose probability came from each level` });
   return `<section id="funnel"><h2>Funnel</h2>
 <p class="muted">OWOX funnel model: the probability of moving from one step to the next. Where a segment has too few sessions for a reliable estimate, the probability comes from a broader level; the colour shows which level was used.</p>
 ${await figure("Funnel transitions", funnelGraphSpec(rows, d.funnelSteps), table(overall, transitionCols), { subtitle: "edge width ∝ probability; arcs above skip steps, arcs below go back, drops leave the funnel" })}
-${await figure("Transition probability per segment", segSpec, segTable, { subtitle: "cell colour = reliability level used" })}
+${segFigure}
 </section>`;
 }
 
@@ -453,7 +468,7 @@ p { margin: 8px 0; }
 .tile.bad { border-left: 3px solid var(--bad); }
 .tile.bad .tile-value { color: var(--bad); }
 .tile.warn { border-left: 3px solid var(--warn); }
-.badge { display: inline-block; font-size: 12px; font-weight: 650; letter-spacing: .02em; text-transform: uppercase; color: #fff; background: var(--c); border-radius: 999px; padding: 2px 9px; line-height: 1.5; vertical-align: middle; }
+.badge { white-space: nowrap; overflow-wrap: normal; display: inline-block; font-size: 12px; font-weight: 650; letter-spacing: .02em; text-transform: uppercase; color: #fff; background: var(--c); border-radius: 999px; padding: 2px 9px; line-height: 1.5; vertical-align: middle; }
 .tile .badge { font-size: 13px; }
 .callout { border-radius: 8px; padding: 12px 16px; margin: 12px 0; background: #f3f4f6; border: 1px solid var(--line); }
 .callout.bad { background: #fdf0f0; border-color: #f3c4c4; }
@@ -478,9 +493,10 @@ summary { cursor: pointer; color: var(--accent); font-size: 13px; user-select: n
 table { border-collapse: collapse; min-width: min(100%, 560px); font-size: 13.5px; font-variant-numeric: tabular-nums; }
 caption { text-align: left; color: var(--muted); font-size: 13px; padding-bottom: 4px; }
 th { text-align: left; font-weight: 600; color: #374151; border-bottom: 2px solid var(--line); padding: 6px 10px; white-space: nowrap; }
-td { border-bottom: 1px solid #f0f1f3; padding: 5px 10px; vertical-align: top; }
+td { border-bottom: 1px solid #f0f1f3; padding: 5px 10px; vertical-align: top; overflow-wrap: anywhere; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 .num { text-align: right; white-space: nowrap; }
+td.prose { min-width: 16em; color: #374151; }
 td .badge { font-size: 10.5px; padding: 1px 7px; }
 .meter { display: inline-block; width: 54px; height: 6px; background: #e5e7eb; border-radius: 3px; vertical-align: middle; margin-right: 6px; overflow: hidden; }
 .meter span { display: block; height: 100%; background: var(--accent); }

@@ -1,0 +1,74 @@
+/**
+ * npm run bench — figures, not assertions: per-stage time and peak memory of the demo pipeline at
+ * two sizes, and the channel Markov on the 1M-path benchmark file (import in the engine + exact fit).
+ * Each measurement runs in a fresh child process so its peak RSS is its own.
+ *
+ *   npm run bench                         # demo at 5k and 20k users, channel Markov 1M
+ *   npm run bench -- --sizes 20000x60,100000x60 --skip-markov
+ *   npm run bench -- --xgboost            # also the 1M-row XGBoost fit (≈40 s)
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(name);
+const opt = (name: string, def: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
+};
+
+interface StageFigure { stage: string; seconds: number; peakMb: number; note?: string }
+
+/** Run a child script; it prints one JSON line prefixed with BENCH:. */
+function child(script: string, childArgs: string[]): Record<string, unknown> {
+  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", script), ...childArgs], {
+    cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("BENCH:"));
+  if (r.status !== 0 || !line) throw new Error(`${script} ${childArgs.join(" ")} failed (exit ${r.status}):\n${r.stderr?.slice(-3000)}`);
+  return JSON.parse(line.slice(6)) as Record<string, unknown>;
+}
+
+function table(rows: StageFigure[]): string {
+  const w = Math.max(...rows.map((r) => r.stage.length), 5);
+  return [
+    `${"stage".padEnd(w)}  seconds  peak MB  note`,
+    ...rows.map((r) => `${r.stage.padEnd(w)}  ${r.seconds.toFixed(2).padStart(7)}  ${String(Math.round(r.peakMb)).padStart(7)}  ${r.note ?? ""}`),
+  ].join("\n");
+}
+
+const sizes = opt("--sizes", "5000x30,20000x60").split(",").map((s) => s.split("x").map(Number) as [number, number]);
+console.log(`funnelcredit bench — ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
+
+for (const [users, days] of sizes) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "fc-bench-"));
+  const db = path.join(dir, "warehouse.duckdb");
+  try {
+    const gen = child("stage-demo-generate.ts", [db, String(users), String(days)]);
+    const run = child("stage-pipeline-run.ts", [db]);
+    const rows: StageFigure[] = [
+      { stage: "generate sample", seconds: Number(gen.seconds), peakMb: Number(gen.peakMb), note: `${Number(gen.events).toLocaleString("en-US")} events, ${Number(gen.sessions).toLocaleString("en-US")} sessions` },
+      ...(run.stages as StageFigure[]),
+      { stage: "whole run", seconds: Number(run.seconds), peakMb: Number(run.peakMb), note: `${run.actions} actions, ${run.status}` },
+    ];
+    console.log(`demo pipeline, ${users.toLocaleString("en-US")} users × ${days} days (warehouse ${(statSync(db).size / 2 ** 20).toFixed(0)} MB)`);
+    console.log(table(rows) + "\n");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (!flag("--skip-markov")) {
+  const m = child("stage-channel-markov-1m.ts", []);
+  console.log("channel Markov on synthetic_1m_paths.csv.gz (1,000,000 rows), target: well under 8 s (ChannelAttribution C++, order 1)");
+  console.log(table(m.stages as StageFigure[]) + "\n");
+}
+
+if (flag("--xgboost")) {
+  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "xgboost.ts"), "--rows", "1000000", "--repeats", "1"], { cwd: ROOT, encoding: "utf8" });
+  console.log("XGBoost 1M rows (worker thread):\n" + r.stdout);
+}

@@ -1,0 +1,119 @@
+/**
+ * Predictive lead scoring: reads `lead_features` (SQL, as of each lead's cut-off), trains an XGBoost
+ * model with a time-based split and calibration when asked to (vars.lead_retrain), monitors the model
+ * in use against its training baseline, and scores every open lead with its top factors.
+ */
+import type { JobDefinition } from "../src/runner/job.ts";
+import type { BoostParams } from "../src/models/xgboost/index.ts";
+import { toLeadRecords, candidateColumns, labelOf, type LeadRecord } from "../src/lead-scoring/dataset.ts";
+import { trainLeadModel, type TrainedLeadModel } from "../src/lead-scoring/train.ts";
+import { scoreLeads } from "../src/lead-scoring/score.ts";
+import { monitorModel, currentPopulation, type MonitoringResult } from "../src/lead-scoring/monitor.ts";
+import { loadLeadModel, CURRENT_MODEL_ARTIFACT, type LoadedLeadModel } from "../src/lead-scoring/artifact.ts";
+import {
+  LEAD_SCORES_SCHEMA, LEAD_METRICS_SCHEMA, LEAD_CURVES_SCHEMA, LEAD_IMPORTANCE_SCHEMA, LEAD_MONITORING_SCHEMA, MODEL_NAME,
+} from "../src/lead-scoring/tables.ts";
+import { UserError } from "../src/util/errors.ts";
+
+export const leadScoringJob: JobDefinition = {
+  name: "lead_scoring",
+  description: "lead conversion model (XGBoost, time split, calibrated), monitoring and lead scores",
+  reads: ["lead_features"],
+  writes: ["lead_scores", "lead_scoring_metrics", "lead_scoring_curves", "lead_scoring_feature_importance", "lead_score_monitoring"],
+  tags: ["leads", "ml"],
+  async run(ctx) {
+    const s = ctx.settings;
+    const now = ctx.now();
+    const raw = await ctx.query(`SELECT * FROM ${ctx.ref("lead_features")} ORDER BY lead_id`);
+    const records = toLeadRecords(raw);
+    if (!records.length) {
+      ctx.warn("lead_scoring: lead_features is empty (no leads imported); nothing scored");
+      await ctx.write("lead_scores", LEAD_SCORES_SCHEMA, []);
+      return { rows: 0, metrics: { leads: 0 } };
+    }
+    const labelsAll = records.map((r) => labelOf(r, now.getTime(), s.leadLabelMaturityDays));
+
+    // The model in use, if any.
+    let prior: LoadedLeadModel | undefined;
+    const saved = await ctx.artifacts.get(CURRENT_MODEL_ARTIFACT);
+    if (saved) {
+      try {
+        prior = loadLeadModel(saved);
+      } catch (e) {
+        ctx.warn(`lead_scoring: ignoring the saved model (${(e as Error).message})`);
+      }
+    }
+    let priorMonitoring: MonitoringResult | undefined;
+    const monitorOpts = { psiMax: s.psiMax, maxAucDrop: s.driftMaxAucDrop };
+    if (prior) {
+      const current = currentPopulation(prior, records);
+      const byId = new Map(records.map((r, i) => [r.leadId, labelsAll[i]!]));
+      priorMonitoring = monitorModel(prior, current, current.map((r) => byId.get(r.leadId) ?? null), monitorOpts);
+    }
+    const retrain = s.leadRetrain === "always" || !prior || (s.leadRetrain === "if_needed" && priorMonitoring!.requiresRetraining);
+    if (!prior && s.leadRetrain === "never") throw new UserError(`vars.lead_retrain is "never" but no saved lead-scoring model exists at ${CURRENT_MODEL_ARTIFACT}; run once with lead_retrain=always`);
+
+    let model: LoadedLeadModel;
+    let trained: TrainedLeadModel | undefined;
+    let rows = 0;
+    if (retrain) {
+      const labelledIdx = labelsAll.flatMap((y, i) => (y === null ? [] : [i]));
+      const labelled: LeadRecord[] = labelledIdx.map((i) => records[i]!);
+      const { columns, unknownExcluded } = candidateColumns(raw, s.leadExcludeColumns);
+      if (unknownExcluded.length) ctx.warn(`lead_scoring: vars.lead_exclude_columns names ${unknownExcluded.join(", ")}, which lead_features does not have`);
+      ctx.progress(`training on ${labelled.length} labelled leads (${columns.length} candidate columns)`);
+      trained = await trainLeadModel(labelled, labelledIdx.map((i) => labelsAll[i]!), {
+        featureColumns: columns, split: s.leadSplit, validationShare: s.leadValidationShare, testShare: s.leadTestShare,
+        seed: s.leadSplitSeed, categorical: s.leadCategoricalEncoding, params: s.leadXgbParams as BoostParams,
+        maxRounds: s.leadMaxRounds, scoreCutoff: s.leadScoreCutoff, runId: ctx.runId, now, logger: ctx.logger,
+      });
+      model = { artifact: trained.artifact, booster: trained.booster };
+      const json = JSON.stringify(trained.artifact);
+      await ctx.artifacts.put(`models/lead-scoring/${trained.artifact.modelVersion.replace("@", "-")}.json`, json, "application/json");
+      await ctx.artifacts.put(CURRENT_MODEL_ARTIFACT, json, "application/json");
+      if (trained.metrics.test_roc_auc < s.mlMinAuc) ctx.warn(`lead_scoring: test AUC ${trained.metrics.test_roc_auc.toFixed(3)} is below ml_min_auc ${s.mlMinAuc}`);
+    } else {
+      model = prior!;
+    }
+
+    // Monitoring: the model that was in use (it decided about retraining); on a first run, the new
+    // model's baseline (validation window) against the newer leads.
+    let monitoring = priorMonitoring;
+    if (!monitoring) {
+      const current = currentPopulation(model, records);
+      const byId = new Map(records.map((r, i) => [r.leadId, labelsAll[i]!]));
+      monitoring = monitorModel(model, current, current.map((r) => byId.get(r.leadId) ?? null), monitorOpts);
+    }
+    rows += await ctx.write("lead_score_monitoring", LEAD_MONITORING_SCHEMA, monitoring.rows.map((r) => ({ run_id: ctx.runId, ...r })), "append");
+
+    const metricRows: Record<string, number> = { ...(trained?.metrics ?? {}) };
+    if (monitoring.scorePsi !== null) metricRows.monitor_score_psi = monitoring.scorePsi;
+    if (monitoring.auc !== null) metricRows.monitor_auc = monitoring.auc;
+    metricRows.monitor_requires_retraining = monitoring.requiresRetraining ? 1 : 0;
+    metricRows.retrained = retrain ? 1 : 0;
+    rows += await ctx.write("lead_scoring_metrics", LEAD_METRICS_SCHEMA, Object.entries(metricRows).map(([metric, value]) => ({
+      run_id: ctx.runId, model: MODEL_NAME, metric, value, measured_at: now,
+    })), "append");
+    if (trained) {
+      rows += await ctx.write("lead_scoring_curves", LEAD_CURVES_SCHEMA, trained.curves.map((c) => ({ run_id: ctx.runId, model: MODEL_NAME, ...c })), "append");
+      rows += await ctx.write("lead_scoring_feature_importance", LEAD_IMPORTANCE_SCHEMA, trained.importance.map((f) => ({ run_id: ctx.runId, model: MODEL_NAME, ...f })), "append");
+    }
+
+    // Score every open lead (not converted yet).
+    const open = records.filter((r) => r.converted !== true);
+    ctx.progress(`scoring ${open.length} open leads`);
+    const scores = scoreLeads(model, open, now, s.leadScoreCutoff);
+    rows += await ctx.write("lead_scores", LEAD_SCORES_SCHEMA, scores.map((x) => ({ ...x, key_factors: x.key_factors.map((k) => ({ ...k })) })), "replace");
+
+    return {
+      rows,
+      metrics: {
+        leads: records.length, scored: scores.length, retrained: retrain, model_version: model.artifact.modelVersion,
+        requires_retraining: monitoring.requiresRetraining,
+        ...(trained ? { test_roc_auc: round(trained.metrics.test_roc_auc), test_pr_auc: round(trained.metrics.test_pr_auc), test_log_loss: round(trained.metrics.test_log_loss) } : {}),
+      },
+    };
+  },
+};
+
+const round = (x: number): number => Math.round(x * 10000) / 10000;

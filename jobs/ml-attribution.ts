@@ -1,0 +1,285 @@
+/**
+ * ML attribution: an XGBoost conversion model on the `ml_journey_features` aggregate (time split, weighted
+ * aggregated training, early stopping), then per-journey channel credit by removal effect, model-as-value-
+ * function Shapley and TreeSHAP, rolled up to channel and day. Validated on the newest days (AUC floor:
+ * vars.ml_min_auc), compared with the Markov and Shapley models, calibrated to measured incrementality
+ * (experiments, MMM shares) and checked for drift against the previous run.
+ */
+import type { JobContext, JobDefinition } from "../src/runner/job.ts";
+import type { ColumnSchema, Row } from "../src/engines/engine.ts";
+import { UserError } from "../src/util/errors.ts";
+import { compareModels, type ModelShares } from "../src/models/compare.ts";
+import { compareStrings } from "../src/models/numeric.ts";
+import { countOf, textOf } from "../src/jobs/tables.ts";
+import { featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attribution/features.ts";
+import { attributeCredit, fitConversionModel, lastTouchTotals, CREDIT_METHODS, type ConversionModel, type CreditMethod, type MethodCredit } from "../src/ml-attribution/pipeline.ts";
+import { capChannelCredit } from "../src/ml-attribution/credit.ts";
+import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
+
+export const ML_MODEL_NAME = "ml_attribution";
+
+export const ML_CHANNEL_CREDIT_SCHEMA: ColumnSchema[] = [
+  { name: "method", type: "STRING", description: "removal_effect, shapley or treeshap" },
+  { name: "channel", type: "STRING" },
+  { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.max_channel_share)" },
+  { name: "value", type: "FLOAT64", description: "credited conversion value" },
+  { name: "share", type: "FLOAT64", description: "conversions / the method's total conversions" },
+];
+export const ML_CHANNEL_CREDIT_DAILY_SCHEMA: ColumnSchema[] = [
+  { name: "credit_date", type: "DATE", description: "journey_end_date of the credited conversions" },
+  { name: "method", type: "STRING" },
+  { name: "channel", type: "STRING" },
+  { name: "conversions", type: "FLOAT64" },
+  { name: "value", type: "FLOAT64" },
+];
+export const ML_CALIBRATED_CREDIT_SCHEMA: ColumnSchema[] = [
+  { name: "channel", type: "STRING" },
+  { name: "attributed_conversions", type: "FLOAT64", description: "ML credit of vars.ml_calibrated_method" },
+  { name: "factor", type: "FLOAT64", description: "measured / attributed (1 when source = 'none')" },
+  { name: "calibrated_conversions", type: "FLOAT64", description: "attributed_conversions × factor" },
+  { name: "source", type: "STRING", description: "experiment, mmm or none" },
+];
+export const ML_MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = [
+  { name: "model_a", type: "STRING" },
+  { name: "model_b", type: "STRING" },
+  { name: "top3_jaccard", type: "FLOAT64", description: "|top3(a) ∩ top3(b)| / |top3(a) ∪ top3(b)|" },
+  { name: "top3_same_order", type: "BOOL" },
+  { name: "spearman", type: "FLOAT64", description: "rank correlation of the channel shares (null if a model is flat)" },
+];
+export const ML_METRICS_SCHEMA: ColumnSchema[] = [
+  { name: "run_id", type: "STRING" },
+  { name: "model", type: "STRING" },
+  { name: "metric", type: "STRING" },
+  { name: "value", type: "FLOAT64" },
+  { name: "measured_at", type: "TIMESTAMP" },
+];
+export const ML_CURVES_SCHEMA: ColumnSchema[] = [
+  { name: "run_id", type: "STRING" },
+  { name: "model", type: "STRING" },
+  { name: "curve", type: "STRING", description: "roc (x = false positive rate, y = true positive rate, n = journeys scored at or above the threshold) or calibration (x = mean predicted, y = observed rate, n = journeys in the bin)" },
+  { name: "x", type: "FLOAT64" },
+  { name: "y", type: "FLOAT64" },
+  { name: "n", type: "FLOAT64" },
+];
+export const ML_FEATURE_IMPORTANCE_SCHEMA: ColumnSchema[] = [
+  { name: "run_id", type: "STRING" },
+  { name: "model", type: "STRING" },
+  { name: "feature", type: "STRING" },
+  { name: "importance", type: "FLOAT64" },
+  { name: "kind", type: "STRING", description: "gain, cover (XGBoost per-split averages) or treeshap (mean |SHAP| over converting journeys)" },
+];
+
+/** Points kept of the ROC curve in ml_attribution_curves (evenly by index, ends always kept). */
+const MAX_ROC_POINTS = 201;
+
+const FEATURES_TABLE = "ml_journey_features";
+
+async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
+  const [count] = await ctx.query(`SELECT COUNT(*) AS n FROM ${ctx.ref(FEATURES_TABLE)}`);
+  const n = Number(count?.n ?? 0);
+  if (n > ctx.settings.mlMaxFeatureRows) {
+    throw new UserError(`${FEATURES_TABLE} has ${n.toLocaleString("en-US")} rows, more than vars.ml_max_feature_rows = ${ctx.settings.mlMaxFeatureRows.toLocaleString("en-US")}; raise it in workflow_settings.yaml if the job has the memory, or coarsen the journeys (vars.max_path_length, vars.path_remove_channels)`);
+  }
+  const raw = await ctx.query(
+    `SELECT journey_end_date, channel_stats, user_type, device, region, conversions, non_conversions, conversion_value
+     FROM ${ctx.ref(FEATURES_TABLE)}
+     ORDER BY journey_end_date, channel_stats, user_type, device, region`,
+  );
+  return raw.map((r, i) => {
+    const base = {
+      channels: parseChannelStats(textOf(r, "channel_stats", FEATURES_TABLE, i), `${FEATURES_TABLE} row ${i + 1}`),
+      userType: textOf(r, "user_type", FEATURES_TABLE, i),
+      device: textOf(r, "device", FEATURES_TABLE, i),
+      region: textOf(r, "region", FEATURES_TABLE, i),
+    };
+    return {
+      ...base,
+      date: dateOf(r, "journey_end_date", FEATURES_TABLE, i),
+      conversions: countOf(r, "conversions", FEATURES_TABLE, i),
+      nonConversions: countOf(r, "non_conversions", FEATURES_TABLE, i),
+      value: countOf(r, "conversion_value", FEATURES_TABLE, i),
+      key: featureKey(base),
+    };
+  });
+}
+
+/** A DATE cell ("YYYY-MM-DD" at the engine boundary). */
+function dateOf(r: Row, column: string, table: string, i: number): string {
+  const v = r[column];
+  const s = v instanceof Date ? v.toISOString().slice(0, 10) : v;
+  if (typeof s !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(s)) throw new UserError(`${table} row ${i + 1}: column ${column} must be a DATE, got ${JSON.stringify(v)}`);
+  return s;
+}
+
+/** Rows of an optional table (a source or another job's output); [] when the table does not exist. */
+async function optionalRows(ctx: JobContext, table: string, sql: string): Promise<Row[] | null> {
+  if (!(await ctx.engine.tableExists(ctx.target(table)))) return null;
+  return ctx.query(sql);
+}
+
+async function previousAuc(ctx: JobContext): Promise<number | null> {
+  const rows = await optionalRows(ctx, "ml_attribution_metrics",
+    `SELECT value FROM ${ctx.ref("ml_attribution_metrics")}
+     WHERE model = '${ML_MODEL_NAME}' AND metric = 'auc' AND run_id != '${ctx.runId.replace(/'/g, "")}'
+     ORDER BY measured_at DESC, run_id DESC LIMIT 1`);
+  const v = rows?.[0]?.value;
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+function thin<T>(points: T[], max: number): T[] {
+  if (points.length <= max) return points;
+  const out: T[] = [];
+  for (let k = 0; k < max; k++) out.push(points[Math.round((k * (points.length - 1)) / (max - 1))]!);
+  return out;
+}
+
+function modelHistoryRows(ctx: JobContext, fit: ConversionModel): { curves: Row[]; importance: Row[] } {
+  const base = { run_id: ctx.runId, model: ML_MODEL_NAME };
+  let wPos = 0;
+  let wNeg = 0;
+  for (const b of fit.calibration) {
+    wPos += b.weight * b.observedRate;
+    wNeg += b.weight * (1 - b.observedRate);
+  }
+  const roc = fit.roc.fpr.map((x, i) => ({ x, y: fit.roc.tpr[i]!, n: fit.roc.tpr[i]! * wPos + x * wNeg }));
+  const curves: Row[] = [
+    ...thin(roc, MAX_ROC_POINTS).map((p) => ({ ...base, curve: "roc", ...p })),
+    ...fit.calibration.map((b) => ({ ...base, curve: "calibration", x: b.meanPredicted, y: b.observedRate, n: b.weight })),
+  ];
+  const importance: Row[] = [];
+  for (const kind of ["gain", "cover"] as const) {
+    const imp = fit.model.featureImportance(kind);
+    for (const f of fit.encoding.featureNames) importance.push({ ...base, feature: f, importance: imp[f] ?? 0, kind });
+  }
+  return { curves, importance };
+}
+
+export const mlAttributionJob: JobDefinition = {
+  name: "ml_attribution",
+  description: "XGBoost conversion model with removal-effect, Shapley and TreeSHAP channel credit, validated, calibrated and drift-checked",
+  reads: [FEATURES_TABLE, "markov_removal_effects", "shapley_channel_credit", "incrementality_experiments", "mmm_channel_shares"],
+  writes: [
+    "ml_channel_credit", "ml_channel_credit_daily", "ml_calibrated_credit", "ml_model_agreement",
+    "ml_attribution_metrics", "ml_attribution_curves", "ml_attribution_feature_importance",
+  ],
+  tags: ["attribution", "ml"],
+  async run(ctx) {
+    const s = ctx.settings;
+    const measuredAt = ctx.now();
+    const rows = await readFeatureRows(ctx);
+    if (!rows.some((r) => r.conversions > 0)) throw new UserError(`${FEATURES_TABLE} has no conversions: there is nothing to attribute (check conversion_journeys and vars.conversion_events)`);
+    ctx.progress(`fitting on ${rows.length} feature rows`);
+    const fit = await fitConversionModel(rows, {
+      split: s.mlSplit, maxRounds: s.mlMaxRounds, maxDepth: s.mlMaxDepth, learningRate: s.mlLearningRate,
+      earlyStoppingRounds: s.mlEarlyStoppingRounds, seed: s.mlSeed, logger: ctx.logger,
+    });
+    const prev = await previousAuc(ctx);
+    const drift = checkDrift(prev, fit.test.auc, s.driftMaxAucDrop);
+    if (drift.message) ctx.warn(drift.message);
+
+    const metrics: Array<[string, number]> = [
+      ["auc", fit.test.auc], ["pr_auc", fit.test.prAuc], ["log_loss", fit.test.logLoss], ["brier", fit.test.brier],
+      ["calibration_error", fit.test.calibrationError], ["base_rate", fit.test.baseRate], ["validation_auc", fit.test.validationAuc],
+      ["n_train", fit.split.train.journeys], ["n_validation", fit.split.validation.journeys], ["n_test", fit.split.test.journeys],
+      ["train_rows", fit.trainRows], ["train_vectors", fit.trainVectors], ["features", fit.encoding.featureNames.length],
+      ["trees", fit.model.numTrees], ["fit_seconds", Math.round(fit.fitSeconds * 1000) / 1000],
+      ["min_auc", s.mlMinAuc], ["drift_flag", drift.flagged ? 1 : 0],
+    ];
+    if (drift.previousAuc !== null) metrics.push(["previous_auc", drift.previousAuc]);
+    if (drift.relativeDrop !== null) metrics.push(["auc_relative_drop", drift.relativeDrop]);
+    const history = modelHistoryRows(ctx, fit);
+    const writeHistory = async (extra: Array<[string, number]>, importance: Row[]): Promise<number> => {
+      let n = await ctx.write("ml_attribution_metrics", ML_METRICS_SCHEMA,
+        [...metrics, ...extra].map(([metric, value]) => ({ run_id: ctx.runId, model: ML_MODEL_NAME, metric, value, measured_at: measuredAt })), "append");
+      n += await ctx.write("ml_attribution_curves", ML_CURVES_SCHEMA, history.curves, "append");
+      n += await ctx.write("ml_attribution_feature_importance", ML_FEATURE_IMPORTANCE_SCHEMA, [...history.importance, ...importance], "append");
+      return n;
+    };
+    const windowText = `test days ${fit.split.test.from} … ${fit.split.test.to}, ${fit.split.test.journeys} journeys`;
+    try {
+      checkAucFloor(fit.test.auc, s.mlMinAuc, windowText);
+    } catch (e) {
+      if (e instanceof AucBelowFloorError) await writeHistory([["published", 0]], []);
+      throw e;
+    }
+
+    ctx.progress(`crediting with ${fit.model.numTrees} trees`);
+    const credit = attributeCredit(rows, fit, { shapleyMaxExactChannels: s.mlShapleyMaxExactChannels, shapleyPermutations: s.mlShapleyPermutations, seed: s.mlSeed });
+    if (credit.sampledShapleyVectors > 0) {
+      ctx.warn(`${credit.sampledShapleyVectors} of ${credit.creditedVectors} journey shapes have more channels than vars.ml_shapley_max_exact_channels = ${s.mlShapleyMaxExactChannels}: their Shapley credit is sampled (${s.mlShapleyPermutations} permutations each)`);
+    }
+    const capped = {} as Record<CreditMethod, MethodCredit>;
+    for (const m of CREDIT_METHODS) {
+      const c = capChannelCredit(credit.byMethod[m].totals, credit.byMethod[m].daily, s.maxChannelShare);
+      if (!c.feasible) ctx.warn(`vars.max_channel_share = ${s.maxChannelShare} cannot hold for ${m} (too few channels with credit): they get equal shares`);
+      capped[m] = c;
+    }
+
+    // Calibration of the configured method against measured incrementality.
+    const experiments: ExperimentResult[] = ((await optionalRows(ctx, "incrementality_experiments",
+      `SELECT channel, period_start, period_end, incremental_conversions FROM ${ctx.ref("incrementality_experiments")} ORDER BY channel, period_start, period_end`)) ?? [])
+      .map((r, i) => ({
+        channel: textOf(r, "channel", "incrementality_experiments", i),
+        periodStart: dateOf(r, "period_start", "incrementality_experiments", i),
+        periodEnd: dateOf(r, "period_end", "incrementality_experiments", i),
+        incrementalConversions: countOf(r, "incremental_conversions", "incrementality_experiments", i),
+      }));
+    const mmm: MmmShare[] = ((await optionalRows(ctx, "mmm_channel_shares",
+      `SELECT channel, share FROM ${ctx.ref("mmm_channel_shares")} ORDER BY channel`)) ?? [])
+      .map((r, i) => ({ channel: textOf(r, "channel", "mmm_channel_shares", i), share: countOf(r, "share", "mmm_channel_shares", i) }));
+    const primary = capped[s.mlCalibratedMethod];
+    const calibration = calibrateCredit(primary.totals, primary.daily, experiments, mmm);
+    for (const w of calibration.warnings) ctx.warn(w);
+
+    // Agreement with the other models (and last touch on the same journeys).
+    const models: ModelShares[] = CREDIT_METHODS.map((m) => ({ model: `ml_${m}`, shares: Object.fromEntries(capped[m].totals.map((t) => [t.channel, t.share])) }));
+    const other = async (table: string, model: string): Promise<void> => {
+      const r = await optionalRows(ctx, table, `SELECT channel, conversions FROM ${ctx.ref(table)} ORDER BY channel`);
+      if (r === null || r.length === 0) {
+        ctx.warn(`${table} is missing or empty: ml_model_agreement has no ${model} pairs this run`);
+        return;
+      }
+      models.push({ model, shares: Object.fromEntries(r.map((x, i) => [textOf(x, "channel", table, i), countOf(x, "conversions", table, i)])) });
+    };
+    await other("markov_removal_effects", `markov_order_${s.markovOrder}`);
+    await other("shapley_channel_credit", "shapley");
+    models.push({ model: "last_touch", shares: Object.fromEntries(lastTouchTotals(rows)) });
+    const comparison = compareModels(models, 3);
+    const pairs = comparison.pairs.filter((p) => p.modelA.startsWith("ml_") || p.modelB.startsWith("ml_"));
+
+    // Credit tables: replaced, no run ids or timestamps (a re-run on the same data is byte-identical).
+    let n = await ctx.write("ml_channel_credit", ML_CHANNEL_CREDIT_SCHEMA, CREDIT_METHODS.flatMap((m) =>
+      capped[m].totals.map((t) => ({ method: m, channel: t.channel, conversions: t.conversions, value: t.value, share: t.share }))));
+    n += await ctx.write("ml_channel_credit_daily", ML_CHANNEL_CREDIT_DAILY_SCHEMA, CREDIT_METHODS.flatMap((m) =>
+      capped[m].daily.map((d) => ({ credit_date: d.date, method: m, channel: d.channel, conversions: d.conversions, value: d.value })))
+      .sort((a, b) => compareStrings(a.credit_date, b.credit_date) || compareStrings(a.method, b.method) || compareStrings(a.channel, b.channel)));
+    n += await ctx.write("ml_calibrated_credit", ML_CALIBRATED_CREDIT_SCHEMA, calibration.rows.map((r) => ({
+      channel: r.channel, attributed_conversions: r.attributedConversions, factor: r.factor, calibrated_conversions: r.calibratedConversions, source: r.source,
+    })));
+    n += await ctx.write("ml_model_agreement", ML_MODEL_AGREEMENT_SCHEMA, pairs.map((p) => ({
+      model_a: p.modelA, model_b: p.modelB, top3_jaccard: p.topJaccard, top3_same_order: p.topRanksMatch, spearman: p.spearman,
+    })));
+
+    const extra: Array<[string, number]> = [
+      ["published", 1], ["credit_seconds", Math.round(credit.creditSeconds * 1000) / 1000],
+      ["credited_vectors", credit.creditedVectors], ["sampled_shapley_vectors", credit.sampledShapleyVectors],
+    ];
+    for (const [c, f] of calibration.experimentFactors) extra.push([`calibration_factor:experiment:${c}`, f]);
+    for (const [c, f] of calibration.mmmFactors) extra.push([`calibration_factor:mmm:${c}`, f]);
+    for (const p of pairs) {
+      extra.push([`top3_jaccard:${p.modelA}~${p.modelB}`, p.topJaccard]);
+      if (p.spearman !== null) extra.push([`spearman:${p.modelA}~${p.modelB}`, p.spearman]);
+    }
+    const shapImportance = [...credit.treeShapImportance].map(([feature, importance]) => ({ run_id: ctx.runId, model: ML_MODEL_NAME, feature, importance, kind: "treeshap" }));
+    n += await writeHistory(extra, shapImportance);
+    await ctx.artifacts.put(`models/ml-attribution/${ctx.runId}.json`, JSON.stringify({ model: fit.model.toJSON(), encoding: fit.encoding, split: { train: fit.split.train, validation: fit.split.validation, test: fit.split.test } }), "application/json");
+    return {
+      rows: n,
+      metrics: {
+        auc: fit.test.auc, log_loss: fit.test.logLoss, trees: fit.model.numTrees, train_rows: fit.trainRows,
+        drift: drift.flagged, test_window: `${fit.split.test.from}..${fit.split.test.to}`,
+        ...(drift.flagged ? { action: "retrain: test AUC dropped (see warnings)" } : {}),
+      },
+    };
+  },
+};

@@ -1,0 +1,174 @@
+/**
+ * The ML attribution pipeline on `ml_journey_features` rows: time split → weighted XGBoost fit with early
+ * stopping on the validation days → weighted test metrics → per-journey credit by three methods →
+ * channel and channel × day tables. No I/O (the job reads and writes); the XGBoost engine is the only
+ * collaborator (src/models/xgboost).
+ */
+import { trainBoosted, type BoostedModel } from "../models/xgboost/index.ts";
+import { brier, calibrationBins, expectedCalibrationError, logLoss, prAuc, rocAuc, rocCurve, type CalibrationBin, type RocCurve } from "../models/metrics.ts";
+import { compareStrings } from "../models/numeric.ts";
+import type { Logger } from "../util/logger.ts";
+import { buildEncoding, type FeatureEncoding, type FeatureRow, type JourneyFeatures } from "./features.ts";
+import { timeSplit, weightedSet, type TimeSplit } from "./split.ts";
+import { removalEffectShares, rollUpCredit, shapleyShares, treeShapCredit, type ChannelCredit, type DailyCredit } from "./credit.ts";
+
+export interface ConversionModelOptions {
+  /** [train, validation, test] fractions of journeys, oldest days first. */
+  split: readonly [number, number, number];
+  maxRounds: number;
+  maxDepth: number;
+  learningRate: number;
+  earlyStoppingRounds: number;
+  seed: number;
+  logger?: Logger;
+}
+
+export interface TestMetrics {
+  auc: number;
+  prAuc: number;
+  logLoss: number;
+  brier: number;
+  /** Expected calibration error over 10 bins. */
+  calibrationError: number;
+  /** Conversions / journeys in the test window. */
+  baseRate: number;
+  /** AUC on the validation window (the early-stopping set). */
+  validationAuc: number;
+}
+
+export interface ConversionModel {
+  encoding: FeatureEncoding;
+  model: BoostedModel;
+  split: TimeSplit;
+  test: TestMetrics;
+  roc: RocCurve;
+  calibration: CalibrationBin[];
+  /** Training rows (two per unique vector, minus empty ones) and unique vectors in the train window. */
+  trainRows: number;
+  trainVectors: number;
+  fitSeconds: number;
+}
+
+/**
+ * Fit the conversion model. Aggregated rows are trained with weights (notes/xgboost-wasm.md §3) and
+ * every metric is weighted by journeys. Deterministic for the same rows and options.
+ */
+export async function fitConversionModel(rows: readonly FeatureRow[], opts: ConversionModelOptions): Promise<ConversionModel> {
+  const byDay = new Map<string, number>();
+  for (const r of rows) byDay.set(r.date, (byDay.get(r.date) ?? 0) + r.conversions + r.nonConversions);
+  const split = timeSplit(byDay, opts.split);
+  const encoding = buildEncoding(rows);
+  const parts = { train: [] as FeatureRow[], validation: [] as FeatureRow[], test: [] as FeatureRow[] };
+  for (const r of rows) if (r.conversions + r.nonConversions > 0) parts[split.partOf(r.date)].push(r);
+  const train = weightedSet(encoding, parts.train);
+  const validation = weightedSet(encoding, parts.validation);
+  const test = weightedSet(encoding, parts.test);
+  const t0 = performance.now();
+  const model = await trainBoosted(
+    { X: train.X, y: train.y, weights: train.weights, featureNames: encoding.featureNames },
+    {
+      rounds: opts.maxRounds,
+      params: { tree_method: "hist", max_depth: opts.maxDepth, eta: opts.learningRate, seed: opts.seed, subsample: 1, min_child_weight: 1 },
+      validation: { X: validation.X, y: validation.y, weights: validation.weights },
+      earlyStoppingRounds: opts.earlyStoppingRounds,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    },
+  );
+  const fitSeconds = (performance.now() - t0) / 1000;
+  const p = model.predict(test.X);
+  const bins = calibrationBins(p, test.y, test.weights);
+  let pos = 0;
+  let all = 0;
+  for (let i = 0; i < test.rows; i++) {
+    all += test.weights[i]!;
+    pos += test.weights[i]! * test.y[i]!;
+  }
+  return {
+    encoding, model, split,
+    test: {
+      auc: rocAuc(p, test.y, test.weights),
+      prAuc: prAuc(p, test.y, test.weights),
+      logLoss: logLoss(p, test.y, test.weights),
+      brier: brier(p, test.y, test.weights),
+      calibrationError: expectedCalibrationError(bins),
+      baseRate: all > 0 ? pos / all : 0,
+      validationAuc: rocAuc(model.predict(validation.X), validation.y, validation.weights),
+    },
+    roc: rocCurve(p, test.y, test.weights),
+    calibration: bins,
+    trainRows: train.rows,
+    trainVectors: train.uniqueVectors,
+    fitSeconds,
+  };
+}
+
+export type CreditMethod = "removal_effect" | "shapley" | "treeshap";
+export const CREDIT_METHODS: readonly CreditMethod[] = ["removal_effect", "shapley", "treeshap"];
+
+export interface CreditOptions {
+  shapleyMaxExactChannels: number;
+  shapleyPermutations: number;
+  seed: number;
+}
+
+export interface MethodCredit {
+  totals: ChannelCredit[];
+  daily: DailyCredit[];
+}
+
+export interface AttributionCredit {
+  byMethod: Record<CreditMethod, MethodCredit>;
+  /** Mean |TreeSHAP| per feature over converting journeys (weighted by conversions). */
+  treeShapImportance: Map<string, number>;
+  /** Unique converting feature vectors credited. */
+  creditedVectors: number;
+  /** Of those, vectors whose Shapley values were sampled. */
+  sampledShapleyVectors: number;
+  creditSeconds: number;
+}
+
+/**
+ * Credit every converting journey (all days, not only the test window) with the fitted model, by
+ * removal effect, model-as-value-function Shapley and TreeSHAP, and roll it up. Shares are computed once
+ * per unique feature vector (journeys repeat) and applied to each day's conversions.
+ */
+export function attributeCredit(rows: readonly FeatureRow[], fit: ConversionModel, opts: CreditOptions): AttributionCredit {
+  const t0 = performance.now();
+  const vectors = new Map<string, { j: JourneyFeatures; conversions: number }>();
+  for (const r of rows) {
+    if (r.conversions <= 0) continue;
+    const v = vectors.get(r.key);
+    if (v) v.conversions += r.conversions;
+    else vectors.set(r.key, { j: r, conversions: r.conversions });
+  }
+  const keys = [...vectors.keys()].sort(compareStrings);
+  const journeys = keys.map((k) => vectors.get(k)!.j);
+  const weights = keys.map((k) => vectors.get(k)!.conversions);
+  const predict = (X: Float32Array): Float64Array => fit.model.predict(X);
+  const removal = removalEffectShares(fit.encoding, journeys, predict);
+  const shapley = shapleyShares(fit.encoding, journeys, predict, {
+    maxExactChannels: opts.shapleyMaxExactChannels, permutations: opts.shapleyPermutations, seed: opts.seed,
+  });
+  const tree = treeShapCredit(fit.encoding, journeys, weights, (X) => fit.model.shap(X));
+  const byMethod = {} as Record<CreditMethod, MethodCredit>;
+  const sharesOf: Record<CreditMethod, Float64Array[]> = { removal_effect: removal, shapley: shapley.shares, treeshap: tree.shares };
+  for (const m of CREDIT_METHODS) byMethod[m] = rollUpCredit(rows, new Map(keys.map((k, i) => [k, sharesOf[m][i]!])));
+  return {
+    byMethod,
+    treeShapImportance: new Map(fit.encoding.featureNames.map((f, i) => [f, tree.meanAbsShap[i]!])),
+    creditedVectors: keys.length,
+    sampledShapleyVectors: shapley.sampledJourneys,
+    creditSeconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Last-touch conversions per channel from the same rows (the baseline the ML credit is compared with). */
+export function lastTouchTotals(rows: readonly FeatureRow[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of rows) {
+    if (r.conversions <= 0) continue;
+    const last = r.channels.find((c) => c.lastRank === 1);
+    if (last) out.set(last.channel, (out.get(last.channel) ?? 0) + r.conversions);
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import type { Project } from "../src/compile/project.ts";
+import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
+import type { Target } from "../src/engines/engine.ts";
+import type { RunRecord } from "../src/runner/run-record.ts";
+import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, rowsOf, runProject } from "./support/warehouse.ts";
+import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, toFeatureRows } from "./fixtures/ml/journeys.ts";
+
+/**
+ * The job and the SQL it needs, on a conversion_journeys fixture (the upstream warehouse is not run).
+ * The Markov/Shapley output declarations are selected too: the runner orders job → declaration → job only
+ * when the declaration is in the selection.
+ */
+const SELECTION = {
+  actions: ["ml_journey_features", "channel_paths", "channel_markov", "shapley", "markov_removal_effects", "shapley_channel_credit", "ml_attribution"],
+};
+const CREDIT_TABLES = ["ml_channel_credit", "ml_channel_credit_daily", "ml_calibrated_credit", "ml_model_agreement"];
+
+describe("ml_attribution job on DuckDB", function () {
+  this.timeout(300_000);
+  let project: Project;
+  let engine: DuckDBEngine;
+  const journeys = generateJourneys({ journeys: 6_000, days: 28 });
+  const targetOf = (name: string): Target => project.graph.actions.find((a) => a.kind !== "job" && a.target.name === name)!.target;
+  const rows = (name: string) => rowsOf(engine, targetOf(name).schema, name, "ALL");
+  const run = (p: Project, runId: string, at: string): Promise<RunRecord> => runProject(p, engine, { selection: SELECTION, runId, now: () => new Date(at) });
+
+  before(async () => {
+    project = await compiledProject();
+    engine = await memoryEngine();
+    const cj = targetOf("conversion_journeys");
+    await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(journeys));
+    const exp = targetOf("incrementality_experiments");
+    await fixtureTable(engine, exp.schema, exp.name, { channel: "VARCHAR", period_start: "DATE", period_end: "DATE", incremental_conversions: "DOUBLE" },
+      [["Display", "2024-03-04", "2024-03-17", 40]]);
+    const mmm = targetOf("mmm_channel_shares");
+    await fixtureTable(engine, mmm.schema, mmm.name, { channel: "VARCHAR", share: "DOUBLE" }, []);
+  });
+  after(async () => engine.close());
+
+  it("builds ml_journey_features in SQL exactly as the TypeScript mirror of the model", async () => {
+    const r1 = await runProject(project, engine, { selection: { actions: ["ml_journey_features"] } });
+    assertRunSucceeded(r1);
+    const sql = (await rows("ml_journey_features")).map((r) => [r.journey_end_date, r.channel_stats, r.user_type, r.device, r.region, r.conversions, r.non_conversions, r.conversion_value]);
+    const ts = toFeatureRows(journeys);
+    assert.equal(sql.length, ts.length);
+    const tsSet = new Set(ts.map((r) => JSON.stringify([r.date, r.channels.map((c) => `${c.channel}=${c.touches},${c.firstRank},${c.lastRank},${c.recencyBucket},${c.firstTouchBucket}`).join(" > "), r.userType, r.device, r.region, r.conversions, r.nonConversions, r.value])));
+    for (const s of sql) assert.ok(tsSet.has(JSON.stringify(s)), `SQL row not in the TS aggregate: ${JSON.stringify(s)}`);
+    assert.ok(sql.length < journeys.length, "rows scale with distinct vectors × days, not journeys");
+  });
+
+  it("fits, writes every table, and a re-run is byte-identical", async () => {
+    const first = await run(project, "ml-run-1", "2024-05-01T00:00:00Z");
+    assertRunSucceeded(first);
+    const action = first.actions.find((a) => a.action === "ml_attribution")!;
+    assert.ok(Number(action.metrics!.auc) > 0.7, `AUC ${action.metrics!.auc}`);
+    const snapshot = async (): Promise<string> => JSON.stringify(await Promise.all(CREDIT_TABLES.map(rows)));
+    const before = await snapshot();
+
+    const credit = await rows("ml_channel_credit");
+    assert.deepEqual([...new Set(credit.map((r) => r.method))].sort(), ["removal_effect", "shapley", "treeshap"]);
+    assert.deepEqual(Object.keys(credit[0]!).sort(), ["channel", "conversions", "method", "share", "value"]);
+    const daily = await rows("ml_channel_credit_daily");
+    assert.deepEqual(Object.keys(daily[0]!).sort(), ["channel", "conversions", "credit_date", "method", "value"]);
+    const calibrated = await rows("ml_calibrated_credit");
+    assert.equal(calibrated.find((r) => r.channel === "Display")!.source, "experiment");
+    assert.equal(calibrated.find((r) => r.channel === "Email")!.source, "none");
+    const agreement = await rows("ml_model_agreement");
+    assert.ok(agreement.some((r) => r.model_a === "markov_order_1" || r.model_b === "markov_order_1"), JSON.stringify(agreement));
+    assert.ok(agreement.some((r) => r.model_a === "ml_shapley" && r.model_b === "shapley"), JSON.stringify(agreement.map((r) => [r.model_a, r.model_b])));
+    const metrics = await rows("ml_attribution_metrics");
+    assert.ok(["auc", "log_loss", "brier", "n_train", "n_test", "published"].every((m) => metrics.some((r) => r.metric === m)));
+    assert.deepEqual([...new Set((await rows("ml_attribution_curves")).map((r) => r.curve))].sort(), ["calibration", "roc"]);
+    assert.deepEqual([...new Set((await rows("ml_attribution_feature_importance")).map((r) => r.kind))].sort(), ["cover", "gain", "treeshap"]);
+
+    const second = await run(project, "ml-run-2", "2024-05-02T00:00:00Z");
+    assertRunSucceeded(second);
+    assert.equal(await snapshot(), before);
+    assert.ok(!second.warnings.some((w) => /drift/.test(w)));
+    const history = await rows("ml_attribution_metrics");
+    assert.deepEqual([...new Set(history.map((r) => r.run_id))].sort(), ["ml-run-1", "ml-run-2"]);
+    const prev = history.find((r) => r.run_id === "ml-run-2" && r.metric === "previous_auc")!;
+    assert.equal(prev.value, metrics.find((r) => r.metric === "auc")!.value);
+  });
+
+  it("flags drift against the previous run's AUC and says to retrain", async () => {
+    const m = targetOf("ml_attribution_metrics");
+    await engine.runNative(`INSERT INTO "${m.schema}"."${m.name}" VALUES ('ml-run-earlier-good', 'ml_attribution', 'auc', 0.99, TIMESTAMP '2024-05-03 00:00:00')`);
+    const r = await run(project, "ml-run-3", "2024-05-04T00:00:00Z");
+    assertRunSucceeded(r);
+    assert.ok(r.warnings.some((w) => /model drift: test AUC fell from 0\.9900/.test(w) && /retrain/.test(w)), r.warnings.join("\n"));
+    const flag = (await rows("ml_attribution_metrics")).find((x) => x.run_id === "ml-run-3" && x.metric === "drift_flag")!;
+    assert.equal(flag.value, 1);
+  });
+
+  it("publishes no credit below vars.ml_min_auc, keeps the previous tables and records the metrics", async () => {
+    const before = JSON.stringify(await Promise.all(CREDIT_TABLES.map(rows)));
+    const strict: Project = { ...project, settings: { ...project.settings, mlMinAuc: 0.99 } };
+    const r = await run(strict, "ml-run-4", "2024-05-05T00:00:00Z");
+    const action = r.actions.find((a) => a.action === "ml_attribution")!;
+    assert.equal(action.status, "failed");
+    assert.match(action.error!, /below vars\.ml_min_auc = 0\.99/);
+    assert.equal(JSON.stringify(await Promise.all(CREDIT_TABLES.map(rows))), before);
+    const published = (await rows("ml_attribution_metrics")).find((x) => x.run_id === "ml-run-4" && x.metric === "published")!;
+    assert.equal(published.value, 0);
+  });
+});
