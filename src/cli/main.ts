@@ -8,6 +8,7 @@ import { compileCommand } from "./commands/compile.ts";
 import { runCommand } from "./commands/run.ts";
 import { importCommand } from "./commands/import.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { reportCommand } from "./commands/report.ts";
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(runCommand)
     .command(importCommand)
     .command(demoCommand)
+    .command(reportCommand)
     .demandCommand(1, "name a command (see --help)")
     .strict()
     .fail((msg, err) => {
