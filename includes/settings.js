@@ -62,6 +62,9 @@ const DEFAULTS = {
   max_channel_share: "1",
   // ML attribution (jobs/ml-attribution.ts). Time split of journey days, in percent: train/validate/test, oldest first.
   ml_split: "70/15/15",
+  // Journeys ending in the last N days of the data are left out of fitting and testing (still credited): a
+  // non-converting journey that ends near the data's end is still open and may yet convert (right-censoring).
+  ml_censor_days: "7",
   // Model-as-value-function Shapley: exact over a journey's channels up to this many, seeded permutation sampling above.
   ml_shapley_max_exact_channels: "8",
   ml_shapley_permutations: "200",
@@ -258,6 +261,7 @@ function parseSettings(rawVars) {
     driftMaxAucDrop: num("drift_max_auc_drop", 0, 1),
     maxChannelShare: num("max_channel_share", 0.01, 1),
     mlSplit: mlSplit(),
+    mlCensorDays: int("ml_censor_days", 0, 365),
     mlShapleyMaxExactChannels: int("ml_shapley_max_exact_channels", 1, 16),
     mlShapleyPermutations: int("ml_shapley_permutations", 1, 100000),
     mlMaxRounds: int("ml_max_rounds", 1, 5000),

@@ -170,7 +170,7 @@ export const mlAttributionJob: JobDefinition = {
     if (!rows.some((r) => r.conversions > 0)) throw new UserError(`${FEATURES_TABLE} has no conversions: there is nothing to attribute (check conversion_journeys and vars.conversion_events)`);
     ctx.progress(`fitting on ${rows.length} feature rows`);
     const fit = await fitConversionModel(rows, {
-      split: s.mlSplit, maxRounds: s.mlMaxRounds, maxDepth: s.mlMaxDepth, learningRate: s.mlLearningRate,
+      split: s.mlSplit, censorDays: s.mlCensorDays, maxRounds: s.mlMaxRounds, maxDepth: s.mlMaxDepth, learningRate: s.mlLearningRate,
       earlyStoppingRounds: s.mlEarlyStoppingRounds, seed: s.mlSeed, logger: ctx.logger,
     });
     const prev = await previousAuc(ctx);
@@ -183,7 +183,7 @@ export const mlAttributionJob: JobDefinition = {
       ["n_train", fit.split.train.journeys], ["n_validation", fit.split.validation.journeys], ["n_test", fit.split.test.journeys],
       ["train_rows", fit.trainRows], ["train_vectors", fit.trainVectors], ["features", fit.encoding.featureNames.length],
       ["trees", fit.model.numTrees], ["fit_seconds", Math.round(fit.fitSeconds * 1000) / 1000],
-      ["min_auc", s.mlMinAuc], ["drift_flag", drift.flagged ? 1 : 0],
+      ["min_auc", s.mlMinAuc], ["censored_journeys", fit.censoredJourneys], ["drift_flag", drift.flagged ? 1 : 0],
     ];
     if (drift.previousAuc !== null) metrics.push(["previous_auc", drift.previousAuc]);
     if (drift.relativeDrop !== null) metrics.push(["auc_relative_drop", drift.relativeDrop]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { buildEncoding, encodeJourney, featureKey, parseChannelStats, type FeatureRow, type JourneyFeatures } from "../src/ml-attribution/features.ts";
-import { timeSplit, weightedSet } from "../src/ml-attribution/split.ts";
+import { censorCutoff, timeSplit, weightedSet } from "../src/ml-attribution/split.ts";
 import { capChannelCredit, capShares, normaliseCredit, removalEffectShares, rollUpCredit, shapleyShares } from "../src/ml-attribution/credit.ts";
 import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift } from "../src/ml-attribution/validation.ts";
 import { attributeCredit, fitConversionModel, lastTouchTotals } from "../src/ml-attribution/pipeline.ts";
@@ -65,6 +65,13 @@ describe("ml-attribution", () => {
       const uneven = timeSplit(new Map([["2024-01-01", 1000], ["2024-01-02", 1], ["2024-01-03", 1]]), [0.7, 0.15, 0.15]);
       assert.deepEqual([uneven.train.to, uneven.validation.from, uneven.test.from], ["2024-01-01", "2024-01-02", "2024-01-03"]);
       assert.throws(() => timeSplit(new Map([["2024-01-01", 5]]), [0.7, 0.15, 0.15]), /at least 3 different days/);
+    });
+
+    it("leaves the last vars.ml_censor_days days out of fitting (open journeys may still convert)", () => {
+      // Last day 02-29 (leap year) − 7 days = 02-22: journeys ending 02-23 … 02-29 are censored.
+      assert.equal(censorCutoff(["2024-02-01", "2024-02-29", "2024-02-10"], 7), "2024-02-22");
+      assert.equal(censorCutoff(["2024-03-02"], 0), "2024-03-02");
+      assert.equal(censorCutoff([], 7), null);
     });
 
     it("merges a feature vector across days into one positive and one negative weighted row", () => {

@@ -43,6 +43,8 @@ export interface Settings {
   maxChannelShare: number;
   /** vars.ml_split as fractions [train, validate, test], summing to 1. */
   mlSplit: [number, number, number];
+  /** Days at the end of the data left out of fitting and testing (open journeys are right-censored). */
+  mlCensorDays: number;
   mlShapleyMaxExactChannels: number;
   mlShapleyPermutations: number;
   mlMaxRounds: number;

@@ -9,12 +9,14 @@ import { brier, calibrationBins, expectedCalibrationError, logLoss, prAuc, rocAu
 import { compareStrings } from "../models/numeric.ts";
 import type { Logger } from "../util/logger.ts";
 import { buildEncoding, type FeatureEncoding, type FeatureRow, type JourneyFeatures } from "./features.ts";
-import { timeSplit, weightedSet, type TimeSplit } from "./split.ts";
+import { censorCutoff, timeSplit, weightedSet, type TimeSplit } from "./split.ts";
 import { removalEffectShares, rollUpCredit, shapleyShares, treeShapCredit, type ChannelCredit, type DailyCredit } from "./credit.ts";
 
 export interface ConversionModelOptions {
   /** [train, validation, test] fractions of journeys, oldest days first. */
   split: readonly [number, number, number];
+  /** Days at the end of the data left out of fitting and testing ({@link censorCutoff}); default 0. */
+  censorDays?: number;
   maxRounds: number;
   maxDepth: number;
   learningRate: number;
@@ -47,17 +49,25 @@ export interface ConversionModel {
   trainRows: number;
   trainVectors: number;
   fitSeconds: number;
+  /** Last day used for fitting and testing; journeys after it (right-censored) were left out. */
+  lastFitDay: string;
+  censoredJourneys: number;
 }
 
 /**
  * Fit the conversion model. Aggregated rows are trained with weights (notes/xgboost-wasm.md §3) and
  * every metric is weighted by journeys. Deterministic for the same rows and options.
  */
-export async function fitConversionModel(rows: readonly FeatureRow[], opts: ConversionModelOptions): Promise<ConversionModel> {
+export async function fitConversionModel(allRows: readonly FeatureRow[], opts: ConversionModelOptions): Promise<ConversionModel> {
+  const cutoff = censorCutoff(allRows.map((r) => r.date), opts.censorDays ?? 0);
+  const rows = allRows.filter((r) => cutoff !== null && r.date <= cutoff);
+  let censoredJourneys = 0;
+  for (const r of allRows) if (cutoff === null || r.date > cutoff) censoredJourneys += r.conversions + r.nonConversions;
   const byDay = new Map<string, number>();
   for (const r of rows) byDay.set(r.date, (byDay.get(r.date) ?? 0) + r.conversions + r.nonConversions);
   const split = timeSplit(byDay, opts.split);
-  const encoding = buildEncoding(rows);
+  // The encoding covers every row, censored ones too: they are credited with this model.
+  const encoding = buildEncoding(allRows);
   const parts = { train: [] as FeatureRow[], validation: [] as FeatureRow[], test: [] as FeatureRow[] };
   for (const r of rows) if (r.conversions + r.nonConversions > 0) parts[split.partOf(r.date)].push(r);
   const train = weightedSet(encoding, parts.train);
@@ -99,6 +109,8 @@ export async function fitConversionModel(rows: readonly FeatureRow[], opts: Conv
     trainRows: train.rows,
     trainVectors: train.uniqueVectors,
     fitSeconds,
+    lastFitDay: cutoff ?? "",
+    censoredJourneys,
   };
 }
 

@@ -125,3 +125,18 @@ export function weightedSet(enc: FeatureEncoding, rows: readonly FeatureRow[]): 
   }
   return { X, y, weights, rows: n, uniqueVectors: keys.length };
 }
+
+/**
+ * Right-censoring: the last day of the data minus `days` days. Journeys ending after it are left out of
+ * fitting and testing, because a journey that has not converted by the end of the data may still convert
+ * (its chain's open window is cut by the data's end, not by the user); they are still credited when they
+ * converted. `days` = 0 keeps everything. Returns null when there are no rows.
+ * Complexity: O(r).
+ */
+export function censorCutoff(dates: Iterable<string>, days: number): string | null {
+  let last: string | null = null;
+  for (const d of dates) if (last === null || d > last) last = d;
+  if (last === null) return null;
+  const t = Date.parse(`${last}T00:00:00Z`) - days * 86_400_000;
+  return new Date(t).toISOString().slice(0, 10);
+}
