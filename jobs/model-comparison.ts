@@ -28,7 +28,9 @@ interface Credit { model: string; channel: string; conversions: number; value: n
 export const modelComparisonJob: JobDefinition = {
   name: "model_comparison",
   description: "channel credit of every model side by side, with top-3 agreement",
-  reads: ["heuristic_channel_credit", "markov_removal_effects", "shapley_channel_credit"],
+  // The ML model is compared in its own job (ml_model_agreement): its AUC floor may refuse to publish,
+  // and that must not hold back the comparison of the other models.
+  reads: ["heuristic_channel_credit", "markov_removal_effects", "shapley_channel_credit", "owox_channel_credit"],
   writes: ["channel_credit_by_model", "model_agreement"],
   tags: ["attribution"],
   async run(ctx) {
@@ -44,6 +46,7 @@ export const modelComparisonJob: JobDefinition = {
       ...(await read("heuristic_channel_credit", null)),
       ...(await read("markov_removal_effects", `markov_order_${ctx.settings.markovOrder}`)),
       ...(await read("shapley_channel_credit", "shapley")),
+      ...(await read("owox_channel_credit", "owox_funnel")),
     ].sort((a, b) => compareStrings(a.model, b.model) || compareStrings(a.channel, b.channel));
     const models = [...new Set(credits.map((c) => c.model))];
     const totals = new Map(models.map((m) => [m, credits.filter((c) => c.model === m).reduce((s, c) => s + c.conversions, 0)]));

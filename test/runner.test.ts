@@ -176,3 +176,16 @@ describe("runner", () => {
     assert.equal(run.actions.find((a) => a.action === "doubling_job")!.status, "failed"); // orders never built here
   });
 });
+
+describe("selection ordering", () => {
+  it("keeps a job after the job whose output it reads when the declaration between them is not selected", () => {
+    const second: JobDefinition = { name: "second_job", description: "", reads: ["order_model"], writes: ["second_model"], async run() { return { rows: 0 }; } };
+    const g = mergeJobs(graph([
+      ...pipeline().actions.filter((a) => a.kind !== "job" && a.name !== "s.order_model"),
+      { name: "s.order_model", kind: "declaration", target: t("s", "order_model"), dependencies: [], tags: [] },
+      { name: "s.second_model", kind: "declaration", target: t("s", "second_model"), dependencies: [], tags: [] },
+    ]), [doublingJob, second]);
+    const levels = topoLevels(g, new Set(["doubling_job", "second_job"]));
+    assert.deepEqual(levels, [["doubling_job"], ["second_job"]]);
+  });
+});

@@ -95,8 +95,23 @@ export function topoLevels(graph: Graph, names: Set<string>): string[][] {
       if (!byName.has(d)) throw new UserError(`${a.name} (${a.fileName}) depends on "${d}", which no action or declaration provides`);
     }
   }
+  // Dependencies through actions left out of the selection that do not run anyway (declarations:
+  // e.g. a job's output declaration between two jobs) still order the selected actions.
+  const effective = new Map<string, Set<string>>();
+  const depsOf = (n: string, seen = new Set<string>()): Set<string> => {
+    const out = new Set<string>();
+    for (const d of byName.get(n)!.dependencies) {
+      if (names.has(d)) out.add(d);
+      else if (byName.get(d)?.kind === "declaration" && !seen.has(d)) {
+        seen.add(d);
+        for (const x of depsOf(d, seen)) out.add(x);
+      }
+    }
+    return out;
+  };
+  for (const n of names) effective.set(n, depsOf(n));
   const indeg = new Map<string, number>();
-  for (const n of names) indeg.set(n, byName.get(n)!.dependencies.filter((d) => names.has(d)).length);
+  for (const n of names) indeg.set(n, effective.get(n)!.size);
   const levels: string[][] = [];
   let ready = [...names].filter((n) => indeg.get(n) === 0).sort();
   let done = 0;
@@ -106,7 +121,7 @@ export function topoLevels(graph: Graph, names: Set<string>): string[][] {
     const next: string[] = [];
     for (const n of ready) {
       for (const a of graph.actions) {
-        if (!names.has(a.name) || !a.dependencies.includes(n)) continue;
+        if (!names.has(a.name) || !effective.get(a.name)!.has(n)) continue;
         const k = indeg.get(a.name)! - 1;
         indeg.set(a.name, k);
         if (k === 0) next.push(a.name);
