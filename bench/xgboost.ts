@@ -7,6 +7,7 @@
  * Data: 20 synthetic features (8 channel flags, 4 touch counts, path length, 3 categorical codes,
  * 4 continuous lead features, ~5 % missing in the continuous ones), label from a logistic model.
  */
+import { mulberry32 } from "../src/models/numeric.ts";
 import { createWasmBackend, trainBoosted, type BackendChoice } from "../src/models/xgboost/index.ts";
 
 function arg(name: string, dflt: string): string {
@@ -19,16 +20,7 @@ const REPEATS = Number(arg("repeats", "1"));
 const BACKEND = arg("backend", "wasm") as BackendChoice;
 const F = 20;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function makeData(n: number, seed: number): { X: Float32Array; y: Float32Array } {
   const r = rng(seed);

@@ -1,3 +1,4 @@
+import { mulberry32 } from "../src/models/numeric.ts";
 import assert from "node:assert/strict";
 import {
   bestPrefix,
@@ -18,17 +19,7 @@ import {
   type WasmBackend,
 } from "../src/models/xgboost/index.ts";
 
-/** mulberry32: small deterministic PRNG for fixtures. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Marketing-like rows: 4 channel flags, a touch count, a path length, a code; some NaN (missing). */
 function makeData(n: number, seed: number, missingRate = 0.05): { X: Float32Array; y: Float32Array; F: number } {

@@ -11,6 +11,7 @@
  * - fields added to the export after 2021 that funnelcredit reads are appended at the end
  *   (`collected_traffic_source` (2023), `is_active_user`, `batch_*` (2024)).
  */
+import { columnTypeOf } from "../engines/bigquery/values.ts";
 import type { ColumnSchema, ColumnType } from "../engines/engine.ts";
 import { duckColumnType } from "../engines/duckdb/types.ts";
 import rawSchema from "./ga4-events-schema.json" with { type: "json" };
@@ -22,24 +23,9 @@ interface BigQueryField {
   fields?: BigQueryField[];
 }
 
-const BQ_TYPES: Record<string, ColumnType | "RECORD"> = {
-  STRING: "STRING",
-  INTEGER: "INT64",
-  INT64: "INT64",
-  FLOAT: "FLOAT64",
-  FLOAT64: "FLOAT64",
-  NUMERIC: "NUMERIC",
-  BOOLEAN: "BOOL",
-  BOOL: "BOOL",
-  DATE: "DATE",
-  TIMESTAMP: "TIMESTAMP",
-  JSON: "JSON",
-  RECORD: "RECORD",
-  STRUCT: "RECORD",
-};
 
 function fromBigQuery(f: BigQueryField): ColumnSchema {
-  const type = BQ_TYPES[f.type];
+  const type = columnTypeOf(f.type);
   if (!type) throw new Error(`ga4-events-schema.json: unknown type ${f.type} of ${f.name}`);
   const c: ColumnSchema = { name: f.name, type };
   if (f.mode === "REPEATED" || f.mode === "REQUIRED") c.mode = f.mode;

@@ -12,7 +12,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { ColumnSchema } from "../engines/engine.ts";
 import { InputError } from "../util/errors.ts";
 import { GA4_EVENTS_SCHEMA, GA4_EVENT_ROW_TYPE, GA4_JSON_STRUCTURE, GA4_COLUMNS_DDL, GA4_BOOKKEEPING_FIELDS } from "./ga4-schema.ts";
-import { displayName, readLines } from "./read.ts";
+import { displayName, ndjsonObjects } from "./read.ts";
 import { dropTemp, inTransaction, lit, q, stagingName, type ImportMode } from "./load.ts";
 
 export interface Ga4ImportOptions {
@@ -131,15 +131,8 @@ export async function importGa4(
       for (let fi = 0; fi < files.length; fi++) {
         const file = files[fi]!;
         const name = displayName(file);
-        for await (const { line, text } of readLines(file)) {
-          if (text.trim() === "") continue;
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(text);
-          } catch (e) {
-            throw new InputError(name, line, undefined, `not valid JSON (${(e as Error).message})`);
-          }
-          const date = validateEvent(parsed, name, line, ignored);
+        for await (const { line, obj, text } of ndjsonObjects(file)) {
+          const date = validateEvent(obj, name, line, ignored);
           appender.appendInteger(fi);
           appender.appendBigInt(BigInt(line));
           appender.appendVarchar(date);

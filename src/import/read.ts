@@ -181,3 +181,21 @@ export function snakeCase(name: string): string {
   if (/^[0-9]/.test(s)) s = "c_" + s;
   return s;
 }
+
+/** NDJSON objects with their line numbers; a line that is not a JSON object is an InputError naming it. */
+export async function* ndjsonObjects(file: string): AsyncGenerator<{ line: number; obj: Record<string, unknown>; text: string }> {
+  const name = displayName(file);
+  for await (const { line, text } of readLines(file)) {
+    if (text.trim() === "") continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new InputError(name, line, undefined, `not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new InputError(name, line, undefined, "expected a JSON object per line");
+    }
+    yield { line, obj: parsed as Record<string, unknown>, text };
+  }
+}

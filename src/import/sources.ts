@@ -9,7 +9,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError } from "../util/errors.ts";
-import { displayName, readCsv, readLines, snakeCase, assertReadable } from "./read.ts";
+import { displayName, readCsv, snakeCase, assertReadable, ndjsonObjects } from "./read.ts";
 import {
   convertSql,
   dropTemp,
@@ -220,22 +220,6 @@ function scalarText(v: unknown): string | null | undefined {
   return undefined;
 }
 
-async function* ndjsonObjects(file: string): AsyncGenerator<{ line: number; obj: Record<string, unknown> }> {
-  const name = displayName(file);
-  for await (const { line, text } of readLines(file)) {
-    if (text.trim() === "") continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      throw new InputError(name, line, undefined, `not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      throw new InputError(name, line, undefined, "expected a JSON object per line");
-    }
-    yield { line, obj: parsed as Record<string, unknown> };
-  }
-}
 
 /** NDJSON as a table; `columns` given (fixed kinds) or collected from all keys in a first pass (leads). */
 async function openNdjson(
