@@ -37,7 +37,7 @@ function table(rows: StageFigure[]): string {
   const w = Math.max(...rows.map((r) => r.stage.length), 5);
   return [
     `${"stage".padEnd(w)}  seconds  peak MB  note`,
-    ...rows.map((r) => `${r.stage.padEnd(w)}  ${r.seconds.toFixed(2).padStart(7)}  ${String(Math.round(r.peakMb)).padStart(7)}  ${r.note ?? ""}`),
+    ...rows.map((r) => `${r.stage.padEnd(w)}  ${r.seconds.toFixed(2).padStart(7)}  ${(Number.isFinite(r.peakMb) && r.peakMb > 0 ? String(Math.round(r.peakMb)) : "—").padStart(7)}  ${r.note ?? ""}`),
   ].join("\n");
 }
 

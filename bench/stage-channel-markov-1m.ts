@@ -31,7 +31,7 @@ const run = await runGraph({
 });
 const total = (performance.now() - t) / 1000;
 for (const a of run.actions) {
-  stages.push({ stage: a.kind === "job" ? "fit (pull aggregate + exact solve + write)" : "aggregate paths in SQL", seconds: (a.endedAt.getTime() - a.startedAt.getTime()) / 1000, peakMb: peakMb(), note: a.status === "succeeded" ? (a.metrics ? `${a.metrics.paths} paths` : "") : a.error });
+  stages.push({ stage: a.kind === "job" ? "fit (pull aggregate + exact solve + write)" : a.kind === "assertion" ? "uniqueness assertion" : "aggregate paths in SQL", seconds: (a.endedAt.getTime() - a.startedAt.getTime()) / 1000, peakMb: peakMb(), note: a.status === "succeeded" ? (a.metrics ? `${a.metrics.paths} paths` : "") : a.error });
 }
 stages.push({ stage: "aggregate + fit", seconds: total, peakMb: peakMb() });
 await engine.close();

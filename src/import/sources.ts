@@ -328,10 +328,8 @@ async function tryFastCsv(
       return `CAST(${f === undefined ? "NULL" : convertSql(`(${unq(f)})`, c.type)} AS ${c.type}) AS ${q(c.name)}`;
     });
     const raw = spec.columns.map((c, i) => (colOf.has(c.name) ? `${q(colOf.get(c.name)!)} AS ${q(`_raw_${i}`)}` : `NULL AS ${q(`_raw_${i}`)}`));
-    const wellQuoted = fileCols.map((f) => `COUNT_IF(NOT regexp_full_match(${q(f)}, '"(?:[^"]|"")*"|[^"]*'))`).join(" + ");
-    await conn.run(`CREATE TEMP TABLE ${q(staging)} AS SELECT ${[...converted, ...raw].join(", ")} FROM ${reader} OFFSET 1`);
-    const [quoted] = (await conn.runAndReadAll(`SELECT ${wellQuoted} FROM ${reader}`)).getRows() as [bigint][];
-    if (!quoted || Number(quoted[0]) > 0) return undefined;
+    const wellQuoted = fileCols.map((f) => `regexp_full_match(${q(f)}, '"(?:[^"]|"")*"|[^"]*')`).join(" AND ");
+    await conn.run(`CREATE TEMP TABLE ${q(staging)} AS SELECT ${[...converted, ...raw].join(", ")}, ${wellQuoted} AS _well_quoted FROM ${reader} OFFSET 1`);
     const problems = spec.columns.flatMap((c, i) => {
       const v = q(c.name);
       const r = q(`_raw_${i}`);
@@ -341,7 +339,7 @@ async function tryFastCsv(
         c.nonNegative ? `COUNT_IF(${v} < 0)` : "0",
       ];
     });
-    const [row] = (await conn.runAndReadAll(`SELECT ${problems.join(" + ")} AS bad, COUNT(*) AS n FROM temp.main.${q(staging)}`)).getRows() as [bigint, bigint][];
+    const [row] = (await conn.runAndReadAll(`SELECT ${problems.join(" + ")} + COUNT_IF(NOT _well_quoted) AS bad, COUNT(*) AS n FROM temp.main.${q(staging)}`)).getRows() as [bigint, bigint][];
     if (!row || Number(row[0]) > 0) return undefined;
     const select = spec.columns.map((c) => q(c.name)).join(", ");
     await inTransaction(conn, writeStatements(opts.schema ?? "funnelcredit_sources", spec.table, sourceTableDdl(kind), `SELECT ${select} FROM temp.main.${q(staging)}`, opts.mode ?? "replace"));
