@@ -66,3 +66,12 @@ describe("two-sample Kolmogorov–Smirnov", () => {
     assert.ok(kolmogorovQ(3) < 1e-6);
   });
 });
+
+describe("drift inputs after a JSON round trip", () => {
+  it("ignores nulls (NaN serialised) in a KS sample instead of looping", () => {
+    const sample = JSON.parse(JSON.stringify([1, NaN, 2, 3])) as number[];
+    const r = ksTwoSample(sample, [1, 2, 3]);
+    assert.equal(r.statistic, 0);
+    assert.equal(r.nA, 3);
+  });
+});

@@ -10,6 +10,7 @@ import { generateDemo } from "../src/demo/generate.ts";
 import type { Project } from "../src/compile/project.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
+import { launchChromium, renderAndOpen } from "./support/browser.ts";
 
 const CREDIT_TABLES = ["ml_channel_credit", "ml_channel_credit_daily", "session_credit", "channel_credit_daily", "transaction_credit", "channel_credit_by_model", "heuristic_channel_credit", "funnel_event_credit", "owox_session_values"];
 
@@ -56,6 +57,20 @@ describe("demo pipeline on DuckDB", function () {
     }
     const nan = await engine.queryNative(`SELECT COUNT(*) AS n FROM "${ds.outputs}".channel_credit_by_model WHERE isnan(share) OR share IS NULL`);
     assert.equal(nan[0]!.n, 0);
+  });
+
+  it("writes a report of the demo run that renders every chart in Chromium with no console errors", async function () {
+    const browser = await launchChromium(this);
+    try {
+      const page = await renderAndOpen(browser, engine, project.settings, first, "report-demo-run", project.graph.projectConfig.defaultDatabase);
+      assert.deepEqual(page.consoleErrors, []);
+      assert.deepEqual(page.emptyFigures, [], "figures without a rendered SVG");
+      assert.ok(page.figures >= 10, `${page.figures} figures`);
+      assert.doesNotMatch(page.text, /could not read/);
+      for (const section of ["Channel credit", "Funnel", "Lead scor", "ROAS"]) assert.match(page.text, new RegExp(section));
+    } finally {
+      await browser.close();
+    }
   });
 
   it("re-runs to byte-identical credit tables", async () => {

@@ -81,10 +81,14 @@ export function loadLeadModel(json: string | Uint8Array): LoadedLeadModel {
   return { artifact: o, booster: loadModel(o.booster) };
 }
 
-/** Every `step`-th value so that at most `max` remain (deterministic subsample). */
+/**
+ * Every `step`-th non-missing value so that at most `max` remain (deterministic subsample). Missing
+ * values are dropped: JSON has no NaN, and KS ignores them anyway (PSI has its own missing bin).
+ */
 export function thin(values: ArrayLike<number>, max = BASELINE_SAMPLE): number[] {
-  const step = Math.max(1, Math.ceil(values.length / max));
+  const present = Array.from(values).filter((v) => Number.isFinite(v));
+  const step = Math.max(1, Math.ceil(present.length / max));
   const out: number[] = [];
-  for (let i = 0; i < values.length; i += step) out.push(values[i]!);
+  for (let i = 0; i < present.length; i += step) out.push(present[i]!);
   return out;
 }

@@ -151,12 +151,14 @@ export function kolmogorovQ(lambda: number): number {
  * (Stephens' approximation to the asymptotic distribution).
  * Reference: Press et al., Numerical Recipes (3rd ed.), §14.3.3 (kstwo); Stephens (1970), JRSS B 32:115–122.
  * Complexity: O((n_a + n_b) log(n_a + n_b)).
- * Edge cases: NaN (missing) values are ignored; either sample empty → D = 0, p = 1. The p-value is
+ * Edge cases: NaN (missing) and other non-finite values (also null) are ignored; either sample empty → D = 0, p = 1. The p-value is
  * asymptotic (conservative for n < ~30 per side, too small for huge samples of ties).
  */
 export function ksTwoSample(a: ArrayLike<number>, b: ArrayLike<number>): KsResult {
-  const sa = Array.from(a).filter((v) => v === v).sort((x, y) => x - y);
-  const sb = Array.from(b).filter((v) => v === v).sort((x, y) => x - y);
+  // Only finite numbers take part (a JSON round trip turns NaN into null, which must not count as 0).
+  const usable = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+  const sa = Array.from(a).filter(usable).sort((x, y) => x - y);
+  const sb = Array.from(b).filter(usable).sort((x, y) => x - y);
   const nA = sa.length;
   const nB = sb.length;
   if (nA === 0 || nB === 0) return { statistic: 0, pValue: 1, nA, nB };
