@@ -32,12 +32,20 @@ const SOURCE_COLUMNS: Record<string, [string, string][]> = {
   channel_paths_import: [["path", S], ["total_conversions", "FLOAT64"], ["total_conversion_value", "FLOAT64"], ["total_null", "FLOAT64"]],
 };
 
-async function analyzeProject(zeta: ZetaSQL, project: Project): Promise<{ errors: string[]; analyzed: number }> {
+export interface AnalyzeOptions {
+  /** Schemas of tables no model builds (job outputs), by table name. */
+  extraTables?: Record<string, ZetaColumn[]>;
+  /** Analyze every layer, not only the warehouse layer of this file. */
+  allLayers?: boolean;
+}
+
+export async function analyzeProject(zeta: ZetaSQL, project: Project, opts: AnalyzeOptions = {}): Promise<{ errors: string[]; analyzed: number }> {
   const graph = project.graph;
   const full = (t: { database: string; schema: string; name: string }) => `${t.database}.${t.schema}.${t.name}`;
   const tables: Record<string, ZetaColumn[]> = {};
   for (const a of graph.actions.filter((x) => x.kind === "declaration")) {
     if (a.target.name === "events_*") tables[full(a.target)] = GA4_EVENTS_SCHEMA.map((c) => ({ name: c.name, type: typeOf(c) }));
+    else if (opts.extraTables?.[a.target.name]) tables[full(a.target)] = opts.extraTables[a.target.name]!;
     else if (SOURCE_COLUMNS[a.target.name]) tables[full(a.target)] = SOURCE_COLUMNS[a.target.name]!.map(([name, type]) => ({ name, type }));
   }
   const errors: string[] = [];
@@ -48,7 +56,7 @@ async function analyzeProject(zeta: ZetaSQL, project: Project): Promise<{ errors
   // Later layers (attribution, reporting) read tables jobs write and are checked by their own tests.
   const mine = (a: { fileName?: string; parentAction?: string }): boolean => {
     const file = a.fileName ?? (a.parentAction ? byName.get(a.parentAction)?.fileName : undefined) ?? "";
-    return /^definitions\/(sources|staging|identity|funnel|aggregates|assertions)\//.test(file);
+    return opts.allLayers ? file.startsWith("definitions/") : /^definitions\/(sources|staging|identity|funnel|aggregates|assertions)\//.test(file);
   };
   for (const level of topoLevels(graph, names)) {
     for (const name of level) {

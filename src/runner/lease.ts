@@ -4,7 +4,7 @@
  * exits with a clear message; a lease left by a dead process (same host, pid gone) or past its
  * expiry is taken over.
  */
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync, writeFileSync, renameSync } from "node:fs";
+import { openSync, writeSync, closeSync, readFileSync, unlinkSync, writeFileSync, renameSync, mkdirSync, rmdirSync, statSync } from "node:fs";
 import os from "node:os";
 import { UserError } from "../util/errors.ts";
 
@@ -30,11 +30,55 @@ function read(file: string): LeaseInfo | undefined {
   }
 }
 
+/**
+ * A lease file that cannot be read: either being written right now by its creator (young: not stale)
+ * or left half-written by a process killed while creating it (old: stale).
+ */
+const UNREADABLE_GRACE_MS = 5_000;
+function unreadableIsStale(file: string): boolean {
+  try {
+    return Date.now() - statSync(file).mtimeMs > UNREADABLE_GRACE_MS;
+  } catch {
+    return true;
+  }
+}
+
 /** Whether a lease can be taken over: expired, or its process on this host is gone. */
 export function isStale(info: LeaseInfo | undefined, now = Date.now()): boolean {
   if (!info) return true;
   if (Date.parse(info.expiresAt) < now) return true;
   return info.host === os.hostname() && !alive(info.pid);
+}
+
+/**
+ * Replace a stale lease with ours. Several processes may find the same stale lease at once: a
+ * takeover lock (a directory, created exclusively) lets one of them re-check and replace it, so two
+ * never both believe they hold the lease. A takeover lock older than TAKEOVER_LOCK_MS was left by a
+ * process killed mid-takeover and is removed.
+ */
+const TAKEOVER_LOCK_MS = 10_000;
+function takeOver(file: string, seen: LeaseInfo | undefined, mine: () => LeaseInfo): boolean {
+  const lock = `${file}.takeover`;
+  try {
+    mkdirSync(lock);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > TAKEOVER_LOCK_MS) rmdirSync(lock);
+    } catch { /* someone else removed it */ }
+    return false;
+  }
+  try {
+    const now = read(file);
+    // Someone else took it over (or released it) between our read and our lock: start again.
+    if (JSON.stringify(now) !== JSON.stringify(seen) || !(now ? isStale(now) : unreadableIsStale(file))) return false;
+    const tmp = `${file}.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(mine()));
+    renameSync(tmp, file);
+    return read(file)?.pid === process.pid;
+  } finally {
+    try { rmdirSync(lock); } catch { /* already gone */ }
+  }
 }
 
 export async function acquireLease(
@@ -54,15 +98,13 @@ export async function acquireLease(
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const held = read(file);
-      if (isStale(held)) {
-        // Take over atomically: whoever renames last wins, and then re-checks below.
-        const tmp = `${file}.${process.pid}`;
-        writeFileSync(tmp, JSON.stringify(mine()));
-        renameSync(tmp, file);
-        if (read(file)?.pid === process.pid) break;
+      if (held ? isStale(held) : unreadableIsStale(file)) {
+        if (takeOver(file, held, mine)) break;
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
         continue;
       }
       if (Date.now() >= deadline) {
+        if (!held) throw new LeaseHeldError(`the warehouse lease ${file} is being taken by another run; try again, or pass --wait-for-lease SECONDS`);
         throw new LeaseHeldError(
           `the warehouse is in use by run ${held!.runId} (pid ${held!.pid} on ${held!.host}, lease until ${held!.expiresAt}); ` +
             `wait for it, or pass --wait-for-lease SECONDS to queue behind it`,
@@ -73,8 +115,14 @@ export async function acquireLease(
   }
   let info = mine();
   const timer = setInterval(() => {
+    // Renew only a lease that is still ours, and by rename so a reader never sees a half-written file.
+    if (read(file)?.pid !== process.pid) return;
     info = mine();
-    try { writeFileSync(file, JSON.stringify(info)); } catch { /* renewal is best effort */ }
+    try {
+      const tmp = `${file}.${process.pid}`;
+      writeFileSync(tmp, JSON.stringify(info));
+      renameSync(tmp, file);
+    } catch { /* renewal is best effort */ }
   }, Math.max(1000, ttl / 3));
   timer.unref();
   return {
