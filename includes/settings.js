@@ -112,12 +112,19 @@ const DEFAULTS = {
   // "one_hot" (with a rare-level bucket) or "ordinal" (frequency rank, target-free).
   lead_categorical_encoding: "one_hot",
   // XGBoost parameters (JSON object; names as in src/models/xgboost/params.ts) and the most boosting rounds (early stopping picks fewer).
-  lead_xgb_params: '{"max_depth":4,"eta":0.05,"min_child_weight":2,"lambda":1}',
-  lead_max_rounds: "400",
+  // Shallow, regularised trees with row/column subsampling (seeded): small lead tables overfit fast.
+  lead_xgb_params: '{"max_depth":3,"eta":0.03,"min_child_weight":10,"lambda":5,"subsample":0.8,"colsample_bytree":0.8}',
+  lead_max_rounds: "800",
   // "always" retrains every run; "if_needed" only when monitoring says so (or no model exists); "never" reuses the saved model.
   lead_retrain: "always",
   // Population stability index above which a feature or the score counts as drifted.
   psi_max: "0.2",
+  // Most rows a job reads from one query (resource bound): past it the job fails, naming this setting, instead of
+  // running out of memory. Raise it for bigger aggregates, or narrow them (max_path_length, lookback_days).
+  max_job_rows: "1000000",
+  // What `funnelcredit import` does with a bad row: "quarantine" (set it aside in <base>_meta.import_quarantine,
+  // fail only past bad_row_max_share) or "reject" (the first bad row fails the import). --bad-rows overrides.
+  import_bad_rows: "quarantine",
 };
 
 /**
@@ -294,6 +301,8 @@ function parseSettings(rawVars) {
     leadMaxRounds: int("lead_max_rounds", 1, 10000),
     leadRetrain: ["always", "if_needed", "never"].includes(vars.lead_retrain) ? vars.lead_retrain : bad("lead_retrain", 'expected "always", "if_needed" or "never"'),
     psiMax: num("psi_max", 0.001, 100),
+    maxJobRows: int("max_job_rows", 1, 1000000000),
+    importBadRows: ["quarantine", "reject"].includes(vars.import_bad_rows) ? vars.import_bad_rows : bad("import_bad_rows", 'expected "quarantine" or "reject"'),
   };
 }
 

@@ -189,3 +189,26 @@ describe("selection ordering", () => {
     assert.deepEqual(levels, [["doubling_job"], ["second_job"]]);
   });
 });
+
+describe("operations", () => {
+  it("runs an operation's statements atomically and builds its declared output", async () => {
+    const engine = await memoryEngine();
+    try {
+      const g = graph([
+        { name: "s.ops_out", kind: "operation", target: t("s", "ops_out"), dependencies: [], tags: [], hasOutput: true,
+          queries: ["CREATE OR REPLACE TABLE `proj.s.ops_out` AS SELECT 1 AS n", "INSERT INTO `proj.s.ops_out` (n) VALUES (2)"] },
+        { name: "s.after_ops", kind: "view", target: t("s", "after_ops"), dependencies: ["s.ops_out"], tags: [], query: "SELECT SUM(n) AS total FROM `proj.s.ops_out`" },
+      ]);
+      const run = await runGraph({ graph: g, engine, settings, artifacts });
+      assert.equal(run.status, "succeeded", JSON.stringify(run.actions));
+      assert.deepEqual(await engine.query("SELECT total FROM `proj.s.after_ops`"), [{ total: 3 }]);
+      // A failing second statement rolls back the first: the previous table stays.
+      g.actions[0]!.queries = ["CREATE OR REPLACE TABLE `proj.s.ops_out` AS SELECT 10 AS n", "INSERT INTO `proj.s.ops_out` (n) VALUES ('not a number')"];
+      const failed = await runGraph({ graph: g, engine, settings, artifacts });
+      assert.equal(failed.actions[0]!.status, "failed");
+      assert.deepEqual(await engine.query("SELECT total FROM `proj.s.after_ops`"), [{ total: 3 }]);
+    } finally {
+      await engine.close();
+    }
+  });
+});

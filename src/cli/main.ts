@@ -9,6 +9,7 @@ import { runCommand } from "./commands/run.ts";
 import { importCommand } from "./commands/import.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { reportCommand } from "./commands/report.ts";
+import { pushCommand } from "./commands/push.ts";
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(importCommand)
     .command(demoCommand)
     .command(reportCommand)
+    .command(pushCommand)
     .demandCommand(1, "name a command (see --help)")
     .strict()
     .fail((msg, err) => {

@@ -81,6 +81,10 @@ export interface Settings {
   leadMaxRounds: number;
   leadRetrain: "always" | "if_needed" | "never";
   psiMax: number;
+  /** Most rows a job reads from one query (vars.max_job_rows); past it the job fails naming the setting. */
+  maxJobRows: number;
+  /** Default of `import --bad-rows` (vars.import_bad_rows). */
+  importBadRows: "quarantine" | "reject";
 }
 
 export interface WorkflowSettings {

@@ -13,9 +13,10 @@ import type { ColumnSchema } from "../engines/engine.ts";
 import { InputError } from "../util/errors.ts";
 import { GA4_EVENTS_SCHEMA, GA4_EVENT_ROW_TYPE, GA4_JSON_STRUCTURE, GA4_COLUMNS_DDL, GA4_BOOKKEEPING_FIELDS } from "./ga4-schema.ts";
 import { displayName, ndjsonObjects } from "./read.ts";
-import { dropTemp, inTransaction, lit, q, stagingName, type ImportMode } from "./load.ts";
+import { dropTemp, inTransaction, lit, q, stagingName, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
+import { Quarantine, type QuarantineOptions } from "./quarantine.ts";
 
-export interface Ga4ImportOptions {
+export interface Ga4ImportOptions extends QuarantineOptions {
   /** DuckDB schema (BigQuery dataset) of the daily tables. Default `ga4_export`. */
   schema?: string;
   /** replace (default): each daily table in the files is replaced; other days are untouched. append: rows are added. */
@@ -32,6 +33,8 @@ export interface Ga4ImportResult {
   rows: number;
   /** Top-level keys found in the input that are not export columns (dropped). */
   ignoredFields: string[];
+  /** Events set aside in the quarantine table (quarantine mode; 0 otherwise). */
+  quarantined: number;
 }
 
 const INT_STRING = /^-?[0-9]+$/;
@@ -88,6 +91,16 @@ function check(v: unknown, c: ColumnSchema, path: string, repeatedItem = false):
 
 const KNOWN = new Set(GA4_EVENTS_SCHEMA.map((c) => c.name));
 const EVENT_DATE = /^[0-9]{8}$/;
+const EARLIEST_MICROS = Date.parse(`${EARLIEST_PLAUSIBLE_TIME}T00:00:00Z`) * 1000;
+
+/** event_timestamp (µs since the epoch) outside [1990, now + tolerance]: a broken clock or a placeholder. */
+function implausibleTimestamp(v: unknown, nowMs: number): string | undefined {
+  const micros = Number(v);
+  if (!Number.isFinite(micros)) return undefined;
+  if (micros < EARLIEST_MICROS) return `is before ${EARLIEST_PLAUSIBLE_TIME}, got ${describe(v)} (a placeholder, or not microseconds?)`;
+  if (micros > (nowMs + FUTURE_TOLERANCE_DAYS * 86_400_000) * 1000) return `is in the future, got ${describe(v)}`;
+  return undefined;
+}
 
 /** Validate one parsed line; returns the table suffix (event_date). */
 function validateEvent(o: unknown, file: string, line: number, ignored: Set<string>): string {
@@ -106,6 +119,8 @@ function validateEvent(o: unknown, file: string, line: number, ignored: Set<stri
   }
   const date = String(row.event_date);
   if (!EVENT_DATE.test(date)) throw new InputError(file, line, "event_date", `expected YYYYMMDD, got ${describe(row.event_date)}`);
+  const when = implausibleTimestamp(row.event_timestamp, Date.now());
+  if (when) throw new InputError(file, line, "event_timestamp", when);
   for (const k of Object.keys(row)) if (!KNOWN.has(k)) ignored.add(k);
   return date;
 }
@@ -124,6 +139,8 @@ export async function importGa4(
   const prefix = opts.intraday ? "events_intraday_" : "events_";
   const staging = stagingName("ga4");
   const ignored = new Set<string>();
+  const quarantine = await Quarantine.open(conn, "ga4", opts);
+  let read = 0;
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(staging)} (_file INTEGER, _line BIGINT, event_date VARCHAR, j VARCHAR)`);
   try {
     const appender = await conn.createAppender(staging, "main", "temp");
@@ -131,8 +148,18 @@ export async function importGa4(
       for (let fi = 0; fi < files.length; fi++) {
         const file = files[fi]!;
         const name = displayName(file);
-        for await (const { line, obj, text } of ndjsonObjects(file)) {
-          const date = validateEvent(obj, name, line, ignored);
+        // Lines that are not JSON objects count as read too (the bad share is of every line).
+        const onBad = quarantine.onBad;
+        for await (const { line, obj, text } of ndjsonObjects(file, onBad && ((e, raw) => { read++; onBad(e, raw); }))) {
+          read++;
+          let date: string;
+          try {
+            date = validateEvent(obj, name, line, ignored);
+          } catch (e) {
+            if (!(e instanceof InputError)) throw e;
+            quarantine.add(e, text);
+            continue;
+          }
           appender.appendInteger(fi);
           appender.appendBigInt(BigInt(line));
           appender.appendVarchar(date);
@@ -144,6 +171,7 @@ export async function importGa4(
       appender.closeSync();
     }
 
+    const bad = await quarantine.enforce(read, files.map(displayName).join(", "), (st) => inTransaction(conn, st));
     const counts = (
       await conn.runAndReadAll(`SELECT event_date, count(*) FROM temp.main.${q(staging)} GROUP BY 1 ORDER BY 1`)
     ).getRows() as [string, bigint][];
@@ -165,6 +193,7 @@ export async function importGa4(
         `INSERT INTO ${target} BY NAME SELECT unnest(r) FROM temp.main.${q(typed)} WHERE event_date = ${lit(date)} ORDER BY _file, _line`,
       );
     }
+    if (bad > 0) statements.push(...quarantine.writeStatements());
     try {
       await inTransaction(conn, statements);
     } finally {
@@ -177,8 +206,10 @@ export async function importGa4(
       rowsByTable,
       rows: Object.values(rowsByTable).reduce((a, b) => a + b, 0),
       ignoredFields: [...ignored].sort(),
+      quarantined: bad,
     };
   } finally {
     await dropTemp(conn, staging);
+    await quarantine.drop();
   }
 }

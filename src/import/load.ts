@@ -118,6 +118,66 @@ export interface ColumnCheck {
 }
 
 /**
+ * Dates and times outside this range are bad rows (a CRM's 1970-01-01 placeholder, a clock years
+ * ahead): earliest allowed, and how far past "now" a value may be (clock skew, time zones).
+ */
+export const EARLIEST_PLAUSIBLE_TIME = "1990-01-01";
+export const FUTURE_TOLERANCE_DAYS = 2;
+
+/** One validation rule over a staged column: the SQL finding violations and the reason (JS and SQL). */
+export interface CheckCondition {
+  check: ColumnCheck;
+  sql: string;
+  reason: (v: string | null) => string;
+  reasonSql: string;
+}
+
+/** The rules of `checks`, in order (the first a row breaks is the one reported). */
+export function checkConditions(checks: readonly ColumnCheck[], now: Date = new Date()): CheckCondition[] {
+  const conds: CheckCondition[] = [];
+  const latest = new Date(now.getTime() + FUTURE_TOLERANCE_DAYS * 86_400_000).toISOString().replace("T", " ").replace("Z", "");
+  for (const c of checks) {
+    const col = q(c.column);
+    const got = `CAST(to_json(${col}) AS VARCHAR)`;
+    if (c.required) {
+      conds.push({ check: c, sql: `${col} IS NULL OR trim(${col}) = ''`, reason: () => "a value is required here", reasonSql: lit("a value is required here") });
+    }
+    if (c.type !== "VARCHAR") {
+      conds.push({
+        check: c,
+        sql: `${col} IS NOT NULL AND trim(${col}) <> '' AND ${convertSql(col, c.type)} IS NULL`,
+        reason: (v) => `expected ${EXPECTED[c.type]}, got ${JSON.stringify(v)}`,
+        reasonSql: `${lit(`expected ${EXPECTED[c.type]}, got `)} || ${got}`,
+      });
+    }
+    if (c.nonNegative) {
+      conds.push({
+        check: c,
+        sql: `${convertSql(col, c.type)} < 0`,
+        reason: (v) => `must not be negative, got ${JSON.stringify(v)}`,
+        reasonSql: `${lit("must not be negative, got ")} || ${got}`,
+      });
+    }
+    if (c.type === "TIMESTAMP" || c.type === "DATE") {
+      const v = `CAST(${convertSql(col, c.type)} AS TIMESTAMP)`;
+      conds.push({
+        check: c,
+        sql: `${v} < TIMESTAMP ${lit(EARLIEST_PLAUSIBLE_TIME)}`,
+        reason: (x) => `is before ${EARLIEST_PLAUSIBLE_TIME}, got ${JSON.stringify(x)} (a placeholder date?)`,
+        reasonSql: `${lit(`is before ${EARLIEST_PLAUSIBLE_TIME}, got `)} || ${got} || ' (a placeholder date?)'`,
+      });
+      conds.push({
+        check: c,
+        sql: `${v} > TIMESTAMP ${lit(latest)}`,
+        reason: (x) => `is in the future, got ${JSON.stringify(x)}`,
+        reasonSql: `${lit("is in the future, got ")} || ${got}`,
+      });
+    }
+  }
+  return conds;
+}
+
+/**
  * Validate staged values in one scan; throw an InputError for the first bad line (ties: the first
  * check in `checks` order).
  */
@@ -127,27 +187,7 @@ export async function validateStaged(
   file: string,
   checks: readonly ColumnCheck[],
 ): Promise<void> {
-  const conds: { check: ColumnCheck; sql: string; reason: (v: string | null) => string }[] = [];
-  for (const c of checks) {
-    const col = q(c.column);
-    if (c.required) {
-      conds.push({ check: c, sql: `${col} IS NULL OR trim(${col}) = ''`, reason: () => "a value is required here" });
-    }
-    if (c.type !== "VARCHAR") {
-      conds.push({
-        check: c,
-        sql: `${col} IS NOT NULL AND trim(${col}) <> '' AND ${convertSql(col, c.type)} IS NULL`,
-        reason: (v) => `expected ${EXPECTED[c.type]}, got ${JSON.stringify(v)}`,
-      });
-    }
-    if (c.nonNegative) {
-      conds.push({
-        check: c,
-        sql: `${convertSql(col, c.type)} < 0`,
-        reason: (v) => `must not be negative, got ${JSON.stringify(v)}`,
-      });
-    }
-  }
+  const conds = checkConditions(checks);
   if (conds.length === 0) return;
   const sql = `SELECT ${conds.map((c, i) => `min(CASE WHEN ${c.sql} THEN _line END) AS b${i}`).join(", ")} FROM temp.main.${q(staging)}`;
   const row = (await conn.runAndReadAll(sql)).getRows()[0] ?? [];

@@ -139,7 +139,7 @@ export function detectDelimiter(header: string): string {
  */
 export async function* readCsv(
   file: string,
-  opts: { delimiter?: string } = {},
+  opts: { delimiter?: string; onBadRecord?: (e: InputError, raw: string) => void } = {},
 ): AsyncGenerator<CsvRecord> {
   const name = displayName(file);
   let delimiter = opts.delimiter;
@@ -156,7 +156,13 @@ export async function* readCsv(
     }
     pending = undefined;
     if (r.kind === "error") {
-      throw new InputError(name, rec.line, header?.[r.field] ?? `column ${r.field + 1}`, r.reason);
+      const e = new InputError(name, rec.line, header?.[r.field] ?? `column ${r.field + 1}`, r.reason);
+      // Quarantine mode: a malformed record is set aside and reading goes on (never for the header).
+      if (header && opts.onBadRecord) {
+        opts.onBadRecord(e, rec.text);
+        continue;
+      }
+      throw e;
     }
     if (!header) header = r.fields;
     yield { line: rec.line, fields: r.fields, quoted: r.quoted };
@@ -183,18 +189,28 @@ export function snakeCase(name: string): string {
 }
 
 /** NDJSON objects with their line numbers; a line that is not a JSON object is an InputError naming it. */
-export async function* ndjsonObjects(file: string): AsyncGenerator<{ line: number; obj: Record<string, unknown>; text: string }> {
+export async function* ndjsonObjects(
+  file: string,
+  onBadLine?: (e: InputError, raw: string) => void,
+): AsyncGenerator<{ line: number; obj: Record<string, unknown>; text: string }> {
   const name = displayName(file);
+  // Quarantine mode (onBadLine given): a bad line is handed over and reading goes on.
+  const bad = (e: InputError, text: string): void => {
+    if (!onBadLine) throw e;
+    onBadLine(e, text);
+  };
   for await (const { line, text } of readLines(file)) {
     if (text.trim() === "") continue;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (e) {
-      throw new InputError(name, line, undefined, `not valid JSON (${(e as Error).message})`);
+      bad(new InputError(name, line, undefined, `not valid JSON (${(e as Error).message})`), text);
+      continue;
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      throw new InputError(name, line, undefined, "expected a JSON object per line");
+      bad(new InputError(name, line, undefined, "expected a JSON object per line"), text);
+      continue;
     }
     yield { line, obj: parsed as Record<string, unknown>, text };
   }

@@ -9,6 +9,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError } from "../util/errors.ts";
+import { Quarantine, type QuarantineOptions } from "./quarantine.ts";
 import { displayName, readCsv, snakeCase, assertReadable, ndjsonObjects } from "./read.ts";
 import {
   convertSql,
@@ -19,7 +20,10 @@ import {
   stageRows,
   stagingName,
   validateStaged,
+  checkConditions,
   writeStatements,
+  EARLIEST_PLAUSIBLE_TIME,
+  FUTURE_TOLERANCE_DAYS,
   type ColumnCheck,
   type ImportMode,
   type SourceType,
@@ -28,7 +32,7 @@ import {
 
 export type SourceKind = "transactions" | "custom_events" | "costs" | "leads" | "paths";
 
-export interface SourceImportOptions {
+export interface SourceImportOptions extends QuarantineOptions {
   /** DuckDB schema (BigQuery dataset) of the source tables. Default `funnelcredit_sources`. */
   schema?: string;
   /** replace (default): the table is swapped for the file's rows; append: rows are added. */
@@ -72,6 +76,8 @@ export interface SourceImportResult {
   rows: number;
   /** Columns of the table after the import, with their DuckDB types. */
   columns: { name: string; type: string }[];
+  /** Rows set aside in the quarantine table (quarantine mode; 0 otherwise). */
+  quarantined: number;
 }
 
 interface SpecColumn {
@@ -181,9 +187,9 @@ function normaliseHeader(file: string, original: string[]): string[] {
   return names;
 }
 
-async function openCsv(file: string, opts: SourceImportOptions, nullValues: Set<string>): Promise<Tabular> {
+async function openCsv(file: string, opts: SourceImportOptions, nullValues: Set<string>, onBad?: OnBad): Promise<Tabular> {
   const name = displayName(file);
-  const it = readCsv(file, { delimiter: opts.delimiter })[Symbol.asyncIterator]();
+  const it = readCsv(file, { delimiter: opts.delimiter, onBadRecord: onBad })[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) throw new InputError(name, 1, undefined, "the file is empty (expected a header line)");
   const original = first.value.fields.map((f) => f.trim());
@@ -200,12 +206,15 @@ async function openCsv(file: string, opts: SourceImportOptions, nullValues: Set<
         if (r.done) return;
         const { line, fields } = r.value;
         if (fields.length !== names.length) {
-          throw new InputError(
+          const e = new InputError(
             name,
             line,
             fields.length > names.length ? `column ${names.length + 1}` : original[fields.length],
             `expected ${names.length} fields like the header, got ${fields.length}`,
           );
+          if (!onBad) throw e;
+          onBad(e, JSON.stringify(fields));
+          continue;
         }
         yield { line, values: fields.map((v) => (v === "" || nullValues.has(v) ? null : v)) };
       }
@@ -222,18 +231,21 @@ function scalarText(v: unknown): string | null | undefined {
 
 
 /** NDJSON as a table; `columns` given (fixed kinds) or collected from all keys in a first pass (leads). */
+type OnBad = (e: InputError, raw: string) => void;
+
 async function openNdjson(
   file: string,
   columns: string[] | undefined,
   nullValues: Set<string>,
   onUnknownKey: (key: string, line: number) => void,
+  onBad?: OnBad,
 ): Promise<Tabular> {
   const name = displayName(file);
   await assertReadable(file);
   let original = columns;
   if (!original) {
     const keys = new Set<string>();
-    for await (const { obj } of ndjsonObjects(file)) for (const k of Object.keys(obj)) keys.add(k);
+    for await (const { obj } of ndjsonObjects(file, onBad ? () => undefined : undefined)) for (const k of Object.keys(obj)) keys.add(k);
     original = [...keys];
   }
   const cols = original;
@@ -243,16 +255,27 @@ async function openNdjson(
     names,
     original: cols,
     rows: async function* () {
-      for await (const { line, obj } of ndjsonObjects(file)) {
+      rows: for await (const { line, obj, text } of ndjsonObjects(file, onBad)) {
         const values: (string | null)[] = new Array(names.length).fill(null);
         for (const [k, v] of Object.entries(obj)) {
           const i = index.get(snakeCase(k));
           if (i === undefined) {
-            onUnknownKey(k, line);
+            try {
+              onUnknownKey(k, line);
+            } catch (e) {
+              if (!onBad || !(e instanceof InputError)) throw e;
+              onBad(e, text);
+              continue rows;
+            }
             continue;
           }
           const s = scalarText(v);
-          if (s === undefined) throw new InputError(name, line, k, `expected a string, number or boolean, got ${JSON.stringify(v).slice(0, 60)}`);
+          if (s === undefined) {
+            const e = new InputError(name, line, k, `expected a string, number or boolean, got ${JSON.stringify(v).slice(0, 60)}`);
+            if (!onBad) throw e;
+            onBad(e, text);
+            continue rows;
+          }
           values[i] = s === null || s === "" || nullValues.has(s) ? null : s;
         }
         yield { line, values };
@@ -266,14 +289,15 @@ async function openFile(
   opts: SourceImportOptions,
   fixed: { columns: string[]; table: string } | undefined,
   nullValues: Set<string>,
+  onBad?: OnBad,
 ): Promise<Tabular> {
-  if (fileFormat(file, opts.format) === "csv") return openCsv(file, opts, nullValues);
+  if (fileFormat(file, opts.format) === "csv") return openCsv(file, opts, nullValues, onBad);
   const name = displayName(file);
   return openNdjson(file, fixed?.columns, nullValues, (key, line) => {
     if (fixed && !opts.ignoreUnknownColumns) {
       throw new InputError(name, line, key, `is not a column of ${fixed.table} (columns: ${fixed.columns.join(", ")}); pass ignoreUnknownColumns to drop it`);
     }
-  });
+  }, onBad);
 }
 
 async function describeTable(conn: DuckDBConnection, schema: string, table: string): Promise<{ name: string; type: string }[]> {
@@ -337,6 +361,7 @@ async function tryFastCsv(
         `COUNT_IF(${r} IS NOT NULL AND trim(${r}) <> '' AND ${v} IS NULL)`,
         c.requiredValue ? `COUNT_IF(${v} IS NULL)` : "0",
         c.nonNegative ? `COUNT_IF(${v} < 0)` : "0",
+        c.type === "TIMESTAMP" || c.type === "DATE" ? `COUNT_IF(CAST(${v} AS TIMESTAMP) < TIMESTAMP ${lit(EARLIEST_PLAUSIBLE_TIME)} OR CAST(${v} AS TIMESTAMP) > TIMESTAMP ${lit(latestPlausible())})` : "0",
       ];
     });
     const [row] = (await conn.runAndReadAll(`SELECT ${problems.join(" + ")} + COUNT_IF(NOT _well_quoted) AS bad, COUNT(*) AS n FROM temp.main.${q(staging)}`)).getRows() as [bigint, bigint][];
@@ -344,12 +369,16 @@ async function tryFastCsv(
     const select = spec.columns.map((c) => q(c.name)).join(", ");
     await inTransaction(conn, writeStatements(opts.schema ?? "funnelcredit_sources", spec.table, sourceTableDdl(kind), `SELECT ${select} FROM temp.main.${q(staging)}`, opts.mode ?? "replace"));
     const schema = opts.schema ?? "funnelcredit_sources";
-    return { table: `${schema}.${spec.table}`, rows: Number(row[1]), columns: await describeTable(conn, schema, spec.table) };
+    return { table: `${schema}.${spec.table}`, rows: Number(row[1]), columns: await describeTable(conn, schema, spec.table), quarantined: 0 };
   } catch {
     return undefined;
   } finally {
     await dropTemp(conn, staging);
   }
+}
+
+function latestPlausible(): string {
+  return new Date(Date.now() + FUTURE_TOLERANCE_DAYS * 86_400_000).toISOString().replace("T", " ").replace("Z", "");
 }
 
 /** `"a ""b"""` → `a "b"`; unquoted text as it is. */
@@ -371,9 +400,11 @@ async function importFixed(
   const name = displayName(file);
   const nullValues = new Set(opts.nullValues ?? []);
   const isNdjson = !rowsOverride && fileFormat(file, opts.format) === "ndjson";
+  const quarantine = await Quarantine.open(conn, kind, opts);
+  try {
   const tab =
     rowsOverride ??
-    (await openFile(file, opts, { columns: spec.columns.map((c) => c.name), table: spec.table }, nullValues));
+    (await openFile(file, opts, { columns: spec.columns.map((c) => c.name), table: spec.table }, nullValues, quarantine.onBad));
 
   // Header-level checks: required columns present, no unknown columns.
   const colOf = new Map<string, number>();
@@ -412,21 +443,51 @@ async function importFixed(
         nonNegative: c.nonNegative,
       });
     }
-    await validateStaged(conn, staging, name, checks);
+    const { good, bad } = await setAsideBadRows(conn, quarantine, staging, name, checks, tab.names, count);
 
     const select = spec.columns.map((c) => {
       const i = colOf.get(c.name);
       const expr = i === undefined ? `NULL` : convertSql(q(tab.names[i]!), c.type);
       return `CAST(${expr} AS ${c.type}) AS ${q(c.name)}`;
     });
-    await inTransaction(
-      conn,
-      writeStatements(schema, spec.table, sourceTableDdl(kind), `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, mode),
-    );
-    return { table: `${schema}.${spec.table}`, rows: count, columns: await describeTable(conn, schema, spec.table) };
+    await inTransaction(conn, [
+      ...writeStatements(schema, spec.table, sourceTableDdl(kind), `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, mode),
+      ...(bad > 0 ? quarantine.writeStatements() : []),
+    ]);
+    return { table: `${schema}.${spec.table}`, rows: good, columns: await describeTable(conn, schema, spec.table), quarantined: bad };
   } finally {
     await dropTemp(conn, staging);
   }
+  } finally {
+    await quarantine.drop();
+  }
+}
+
+/**
+ * Reject mode: throw for the first bad staged row. Quarantine mode: move every bad staged row to the
+ * quarantine, then fail only if bad rows (found while reading and here) pass the allowed share of all
+ * rows read. Returns the good rows left in staging and the bad ones set aside.
+ */
+async function setAsideBadRows(
+  conn: DuckDBConnection,
+  quarantine: Quarantine,
+  staging: string,
+  file: string,
+  checks: readonly ColumnCheck[],
+  columns: readonly string[],
+  staged: number,
+  extra?: (quarantine: Quarantine) => Promise<void>,
+): Promise<{ good: number; bad: number }> {
+  if (quarantine.policy === "reject") {
+    await validateStaged(conn, staging, file, checks);
+    await extra?.(quarantine);
+    return { good: staged, bad: 0 };
+  }
+  const readBad = await quarantine.count();
+  await quarantine.takeFailing(staging, file, checkConditions(checks), columns);
+  await extra?.(quarantine);
+  const bad = await quarantine.enforce(staged + readBad, file, (st) => inTransaction(conn, st));
+  return { good: staged + readBad - bad, bad };
 }
 
 /** Leads: fixed key columns plus every other column typed automatically. */
@@ -435,7 +496,9 @@ async function importLeads(conn: DuckDBConnection, file: string, opts: LeadsImpo
   const mode = opts.mode ?? "replace";
   const name = displayName(file);
   const nullValues = new Set(opts.nullValues ?? ["Select"]);
-  const tab = await openFile(file, opts, undefined, nullValues);
+  const quarantine = await Quarantine.open(conn, "leads", opts);
+  try {
+  const tab = await openFile(file, opts, undefined, nullValues, quarantine.onBad);
   const index = new Map(tab.names.map((n, i) => [n, i]));
   const resolve = (option: string, col: string | undefined): string | undefined => {
     if (col === undefined) return undefined;
@@ -473,13 +536,17 @@ async function importLeads(conn: DuckDBConnection, file: string, opts: LeadsImpo
     if (createdAt) checks.push({ column: createdAt, field: field(createdAt), type: "TIMESTAMP" });
     if (convertedAt) checks.push({ column: convertedAt, field: field(convertedAt), type: "TIMESTAMP" });
     if (order) checks.push({ column: order, field: field(order), type: "DOUBLE", required: true });
-    await validateStaged(conn, staging, name, checks);
-    const dup = (
-      await conn.runAndReadAll(
-        `SELECT _line, ${q(id)} FROM (SELECT _line, ${q(id)}, row_number() OVER (PARTITION BY ${q(id)} ORDER BY _line) AS n FROM temp.main.${q(staging)}) WHERE n = 2 ORDER BY _line LIMIT 1`,
-      )
-    ).getRows()[0];
-    if (dup) throw new InputError(name, Number(dup[0]), field(id), `duplicate lead id ${JSON.stringify(dup[1])}`);
+    // A repeated lead id: the first row is kept, later ones are bad rows.
+    const duplicates = async (qu: Quarantine): Promise<void> => {
+      const later = `SELECT _line FROM (SELECT _line, row_number() OVER (PARTITION BY ${q(id)} ORDER BY _line) AS n FROM temp.main.${q(staging)}) WHERE n >= 2`;
+      if (qu.policy === "quarantine") {
+        await qu.takeLines(staging, name, later, field(id), `'duplicate lead id ' || CAST(to_json(${q(id)}) AS VARCHAR) || ' (the first row with it is kept)'`, tab.names);
+        return;
+      }
+      const dup = (await conn.runAndReadAll(`SELECT _line, ${q(id)} FROM temp.main.${q(staging)} WHERE _line IN (${later}) ORDER BY _line LIMIT 1`)).getRows()[0];
+      if (dup) throw new InputError(name, Number(dup[0]), field(id), `duplicate lead id ${JSON.stringify(dup[1])}`);
+    };
+    const { good, bad } = await setAsideBadRows(conn, quarantine, staging, name, checks, tab.names, count, duplicates);
 
     // Infer each extra column's type: integer, number, yes/no boolean, else categorical text.
     const types = new Map<string, SourceType>();
@@ -523,13 +590,16 @@ async function importLeads(conn: DuckDBConnection, file: string, opts: LeadsImpo
       "client_id VARCHAR",
       ...extras.map((e) => `${q(e)} ${types.get(e)!}`),
     ].join(", ");
-    await inTransaction(
-      conn,
-      writeStatements(schema, "leads", ddl, `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, mode),
-    );
-    return { table: `${schema}.leads`, rows: count, columns: await describeTable(conn, schema, "leads") };
+    await inTransaction(conn, [
+      ...writeStatements(schema, "leads", ddl, `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, mode),
+      ...(bad > 0 ? quarantine.writeStatements() : []),
+    ]);
+    return { table: `${schema}.leads`, rows: good, columns: await describeTable(conn, schema, "leads"), quarantined: bad };
   } finally {
     await dropTemp(conn, staging);
+  }
+  } finally {
+    await quarantine.drop();
   }
 }
 

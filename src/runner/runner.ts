@@ -4,7 +4,7 @@
  * skipped, and the CLI turns the record into an exit code.
  */
 import { randomUUID } from "node:crypto";
-import type { Engine, Target } from "../engines/engine.ts";
+import type { Engine, ExecOptions, Target } from "../engines/engine.ts";
 import { qualified } from "../engines/engine.ts";
 import type { Action, Graph } from "../compile/graph.ts";
 import { select, topoLevels, type Selection } from "../dag/dag.ts";
@@ -13,6 +13,7 @@ import { Logger, quietLogger } from "../util/logger.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
 import type { JobContext } from "./job.ts";
 import { createProgress, silentProgress, type Progress } from "./progress.ts";
+import { boundedJobQuery } from "../safety/bounds.ts";
 import {
   assertionCountQuery,
   assertionSampleQuery,
@@ -37,6 +38,8 @@ export interface RunOptions {
   now?: () => Date;
   /** Actions to skip because an earlier run (resumed) already did them. */
   alreadySucceeded?: Set<string>;
+  /** Set when resuming: part of every job id, so the resumed actions run as new jobs (see jobIdFor). */
+  attempt?: string;
   /** Actions run at once where the engine allows it. */
   concurrency?: number;
   /** Write rows to the run-history table (default true; off for dry runs). */
@@ -146,20 +149,24 @@ type Outcome = Omit<ActionRecord, "action" | "kind" | "startedAt" | "endedAt">;
 
 async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger: Logger, progress: Progress): Promise<Outcome> {
   const { engine } = opts;
-  const exec = { action: a.name, jobId: jobIdFor(run.runId, a.name), labels: { funnelcredit_action: a.name } };
+  // Every engine call of an action gets its own job id, deterministic by its order in the action: a
+  // second query under the first one's id would attach to the first job (BigQuery answers 409).
+  const baseJobId = jobIdFor(run.runId, a.name, opts.attempt);
+  let calls = 0;
+  const nextExec = (): ExecOptions => ({ action: a.name, jobId: calls++ === 0 ? baseJobId : `${baseJobId}_${calls}`, labels: { funnelcredit_action: a.name } });
   const statements = await statementsFor(a, opts);
   if (opts.dryRun) {
     if (a.kind === "job") return { status: "dry_run", note: `job reads ${a.job!.reads.join(", ")}; writes ${a.job!.writes.join(", ")}` };
     let bytes = 0;
-    for (const s of statements) bytes += (await engine.dryRun(s, exec)).bytesProcessed ?? 0;
+    for (const s of statements) bytes += (await engine.dryRun(s, nextExec())).bytesProcessed ?? 0;
     return { status: "dry_run", bytesProcessed: engine.capabilities.dryRunBytes ? bytes : undefined };
   }
   switch (a.kind) {
     case "assertion": {
-      const [row] = await engine.query(assertionCountQuery(a.query!), exec);
+      const [row] = await engine.query(assertionCountQuery(a.query!), nextExec());
       const failing = Number(row?.failing_rows ?? 0);
       if (failing === 0) return { status: "succeeded", rows: 0 };
-      const sample = await engine.query(assertionSampleQuery(a.query!), exec);
+      const sample = await engine.query(assertionSampleQuery(a.query!), nextExec());
       const note = `${failing} row(s) violate ${a.name}; e.g. ${JSON.stringify(sample[0])}`;
       // Data-quality assertions tagged "warning" are reported, not fatal (issue: fail only where configured).
       return a.tags.includes("warning") ? { status: "warning", rows: failing, note } : { status: "failed", rows: failing, error: note };
@@ -181,7 +188,8 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
         engine, settings: opts.settings, runId: run.runId, logger, artifacts: opts.artifacts,
         now: opts.now ?? (() => new Date()),
         target, ref: (n) => qualified(target(n)),
-        query: (sql) => engine.query(sql, exec),
+        // Resource bound: a job pulls at most vars.max_job_rows rows per query, or fails saying so.
+        query: (sql) => boundedJobQuery(engine, sql, nextExec(), opts.settings.maxJobRows, job),
         write: async (n, schema, rows, mode = "replace") => {
           if (!job.writes.includes(n)) throw new Error(`job ${job.name} wrote "${n}", which is not in its writes`);
           const r = await engine.writeRows(target(n), schema, rows, { mode });
@@ -196,15 +204,19 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
     }
     default: {
       if (!statements.length) return { status: "succeeded" };
-      const r = await engine.execute(statements, exec);
+      const r = await engine.execute(statements, nextExec());
       return { status: "succeeded", rows: r.rowsAffected, bytesProcessed: r.bytesProcessed, jobId: r.jobId };
     }
   }
 }
 
-/** BigQuery job ids are deterministic per run and action, so a retried submit never runs twice. */
-export function jobIdFor(runId: string, action: string): string {
-  return `funnelcredit_${runId}_${action}`.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 1024);
+/**
+ * BigQuery job ids are deterministic per run and action, so a retried submit never runs twice.
+ * A resumed run passes its `attempt` (the resuming invocation's id): an action that failed before
+ * then runs as a new job instead of attaching to the old, failed one.
+ */
+export function jobIdFor(runId: string, action: string, attempt?: string): string {
+  return `funnelcredit_${runId}${attempt ? `_${attempt}` : ""}_${action}`.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 1024);
 }
 
 async function statementsFor(a: Action, opts: RunOptions): Promise<string[]> {

@@ -18,7 +18,7 @@ export class InputError extends UserError {
     readonly file: string,
     readonly line: number | undefined,
     readonly field: string | undefined,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${file}${line !== undefined ? `:${line}` : ""}${field ? ` field "${field}"` : ""}: ${reason}`);
   }

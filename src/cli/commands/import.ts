@@ -15,6 +15,7 @@ interface ImportArgs extends EngineArgs {
   "created-at-column"?: string;
   exclude?: string[];
   "synthesise-created-at"?: string;
+  "bad-rows"?: "quarantine" | "reject";
 }
 
 const KINDS: Record<string, SourceKind | "ga4" | "dp6"> = {
@@ -39,7 +40,11 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       .option("label-column", { type: "string", describe: "leads: the 0/1 converted column" })
       .option("created-at-column", { type: "string", describe: "leads: the creation time column" })
       .option("exclude", { type: "string", array: true, describe: "leads: columns to leave out (e.g. ones that leak the outcome)" })
-      .option("synthesise-created-at", { type: "string", describe: "leads without dates: ORDER_COLUMN,START,END spreads created_at evenly (synthetic)" }) as never,
+      .option("synthesise-created-at", { type: "string", describe: "leads without dates: ORDER_COLUMN,START,END spreads created_at evenly (synthetic)" })
+      .option("bad-rows", {
+        type: "string", choices: ["quarantine", "reject"],
+        describe: "quarantine (default: vars.import_bad_rows): set bad rows aside in <base>_meta.import_quarantine and fail only past vars.bad_row_max_share; reject: the first bad row fails the import",
+      }) as never,
   handler: async (args) => {
     await withSession(args, async (s) => {
       const conn = embedded(s).conn;
@@ -47,14 +52,16 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       const kind = KINDS[args.kind]!;
       const ds = s.project.settings.datasets;
       const say = (m: string): void => s.logger.info(m);
+      const bad = { badRows: args["bad-rows"] ?? s.project.settings.importBadRows, badRowMaxShare: s.project.settings.badRowMaxShare, quarantineSchema: ds.meta };
+      const aside = (n: number): string => (n > 0 ? `; ${n.toLocaleString("en-US")} bad row(s) set aside in ${ds.meta}.import_quarantine` : "");
       if (kind === "ga4") {
-        const r = await importGa4(conn, args.files, { schema: ds.ga4, mode, intraday: args.intraday });
-        say(`imported ${r.rows.toLocaleString("en-US")} GA4 events into ${r.tables.length} day tables of ${ds.ga4}` + (r.ignoredFields.length ? ` (ignored fields: ${r.ignoredFields.join(", ")})` : ""));
+        const r = await importGa4(conn, args.files, { schema: ds.ga4, mode, intraday: args.intraday, ...bad });
+        say(`imported ${r.rows.toLocaleString("en-US")} GA4 events into ${r.tables.length} day tables of ${ds.ga4}` + (r.ignoredFields.length ? ` (ignored fields: ${r.ignoredFields.join(", ")})` : "") + aside(r.quarantined));
         return;
       }
       for (const file of args.files) {
         if (kind === "dp6") {
-          const r = await importDp6Journeys(conn, file, { schema: ds.sources, mode });
+          const r = await importDp6Journeys(conn, file, { schema: ds.sources, mode, ...bad });
           say(`imported ${r.rows} DP6 journey rows as custom events into ${r.table}`);
         } else if (kind === "leads") {
           if (!args["id-column"] || !args["label-column"]) throw new UserError("import leads needs --id-column and --label-column");
@@ -66,12 +73,12 @@ export const importCommand: CommandModule<object, ImportArgs> = {
           }
           const r = await importCsvOrNdjson(conn, "leads", file, {
             schema: ds.sources, mode, idColumn: args["id-column"], labelColumn: args["label-column"],
-            createdAtColumn: args["created-at-column"], exclude: args.exclude, synthesiseCreatedAt: synth,
+            createdAtColumn: args["created-at-column"], exclude: args.exclude, synthesiseCreatedAt: synth, ...bad,
           });
-          say(`imported ${r.rows} leads into ${r.table} (${r.columns.length} columns)`);
+          say(`imported ${r.rows} leads into ${r.table} (${r.columns.length} columns)` + aside(r.quarantined));
         } else {
-          const r = await importCsvOrNdjson(conn, kind, file, { schema: ds.sources, mode });
-          say(`imported ${r.rows.toLocaleString("en-US")} rows into ${r.table}`);
+          const r = await importCsvOrNdjson(conn, kind, file, { schema: ds.sources, mode, ...bad });
+          say(`imported ${r.rows.toLocaleString("en-US")} rows into ${r.table}` + aside(r.quarantined));
         }
       }
     }, { compile: false });

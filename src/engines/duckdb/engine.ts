@@ -238,7 +238,11 @@ export class DuckDBEngine implements Engine {
   private wrap(cause: unknown, action: string | undefined, sql: string): EngineError {
     if (cause instanceof EngineError) return cause;
     const msg = String((cause as Error)?.message ?? cause);
-    return new EngineError({ engine: "duckdb", action, sql, message: msg.split("\n")[0] ?? msg, cause });
+    // Resource bounds: a query past memory_limit fails with this error (DuckDB spills what it can); say which knob to turn.
+    const hint = /out of memory/i.test(msg)
+      ? `the query needed more than --memory-limit ${this.config.memoryLimit ?? "4GB"}: raise --memory-limit, or make the aggregates smaller (vars.lookback_days, vars.max_path_length)`
+      : undefined;
+    return new EngineError({ engine: "duckdb", action, sql, message: msg.split("\n")[0] ?? msg, hint, cause });
   }
 }
 

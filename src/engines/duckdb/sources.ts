@@ -19,8 +19,10 @@ export async function ensureSourceTables(engine: DuckDBEngine, settings: Setting
       created.push(`${src}.${t.name}`);
     }
   }
-  // Optional inputs of the ML attribution job (measured incrementality, MMM shares).
+  // Optional inputs: leads (lead scoring; imported leads add their own feature columns), and the ML
+  // attribution job's measured incrementality and MMM shares.
   const optional: Record<string, string> = {
+    leads: `"lead_id" VARCHAR, "created_at" TIMESTAMP, "converted_at" TIMESTAMP, "converted" BOOLEAN, "user_id" VARCHAR, "client_id" VARCHAR`,
     incrementality_experiments: `"channel" VARCHAR, "period_start" DATE, "period_end" DATE, "incremental_conversions" DOUBLE`,
     mmm_channel_shares: `"channel" VARCHAR, "share" DOUBLE`,
   };
