@@ -122,3 +122,19 @@ describe("reliability: warehouse lease", function () {
     }
   });
 });
+
+describe("lease on a fresh clone", () => {
+  it("creates the warehouse folder when it does not exist yet (the first npm start)", async () => {
+    const { mkdtempSync, existsSync } = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const { acquireLease } = await import("../src/runner/lease.ts");
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), "fc-lease-")), ".funnelcredit", "nested");
+    const lease = await acquireLease(path.join(dir, "warehouse.duckdb.lease"), "first-run");
+    try {
+      if (!existsSync(path.join(dir, "warehouse.duckdb.lease"))) throw new Error("lease file not written");
+    } finally {
+      lease.release();
+    }
+  });
+});

@@ -5,6 +5,7 @@
  * expiry is taken over.
  */
 import { openSync, writeSync, closeSync, readFileSync, unlinkSync, writeFileSync, renameSync, mkdirSync, rmdirSync, statSync } from "node:fs";
+import path from "node:path";
 import os from "node:os";
 import { UserError } from "../util/errors.ts";
 
@@ -89,6 +90,8 @@ export async function acquireLease(
   const ttl = opts.ttlMs ?? 120_000;
   const deadline = Date.now() + (opts.waitMs ?? 0);
   const mine = (): LeaseInfo => ({ pid: process.pid, host: os.hostname(), runId, expiresAt: new Date(Date.now() + ttl).toISOString() });
+  // The first run on a fresh clone: the warehouse folder does not exist yet.
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   for (;;) {
     try {
       const fd = openSync(file, "wx");
