@@ -14,6 +14,7 @@ import type { ArtifactStore } from "../artifacts/store.ts";
 import type { JobContext } from "./job.ts";
 import { createProgress, silentProgress, type Progress } from "./progress.ts";
 import { boundedJobQuery } from "../safety/bounds.ts";
+import { pseudonymiseRow } from "../safety/hash.ts";
 import {
   assertionCountQuery,
   assertionSampleQuery,
@@ -157,8 +158,8 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
   const statements = await statementsFor(a, opts);
   if (opts.dryRun) {
     if (a.kind === "job") return { status: "dry_run", note: `job reads ${a.job!.reads.join(", ")}; writes ${a.job!.writes.join(", ")}` };
-    let bytes = 0;
-    for (const s of statements) bytes += (await engine.dryRun(s, nextExec())).bytesProcessed ?? 0;
+    // One script, as the action runs: a pre-operation's DECLARE is seen by the statements after it.
+    const bytes = statements.length ? (await engine.dryRun(statements.join(";\n"), nextExec())).bytesProcessed ?? 0 : 0;
     return { status: "dry_run", bytesProcessed: engine.capabilities.dryRunBytes ? bytes : undefined };
   }
   switch (a.kind) {
@@ -167,7 +168,8 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
       const failing = Number(row?.failing_rows ?? 0);
       if (failing === 0) return { status: "succeeded", rows: 0 };
       const sample = await engine.query(assertionSampleQuery(a.query!), nextExec());
-      const note = `${failing} row(s) violate ${a.name}; e.g. ${JSON.stringify(sample[0])}`;
+      // The sample goes to run history and reports: ids in it are pseudonymised (src/safety/hash.ts).
+      const note = `${failing} row(s) violate ${a.name}; e.g. ${JSON.stringify(pseudonymiseRow(sample[0]))}`;
       // Data-quality assertions tagged "warning" are reported, not fatal (issue: fail only where configured).
       return a.tags.includes("warning") ? { status: "warning", rows: failing, note } : { status: "failed", rows: failing, error: note };
     }

@@ -140,7 +140,7 @@ export class DuckDBEngine implements Engine {
   }
 
   async dryRun(sql: string, opts: ExecOptions = {}): Promise<DryRunResult> {
-    const duck = this.translate(sql, opts.action);
+    const duck = this.translate(sql, opts.action, new Set<string>());
     try {
       // Preparing binds every name and type without running the statement.
       const stmts = await this.conn.extractStatements(duck);

@@ -1,0 +1,59 @@
+/**
+ * The funnelcredit command as users run it: a fresh folder (like the first `npm start` on a new
+ * clone), compile's JSON, a dry run, and a bad setting's exit code and message.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { PROJECT_DIR } from "./support/warehouse.ts";
+
+function cli(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(path.join(PROJECT_DIR, "node_modules", ".bin", "tsx"), [path.join(PROJECT_DIR, "src", "cli", "main.ts"), ...args], {
+    cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("funnelcredit CLI", function () {
+  this.timeout(240_000);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "fc-cli-"));
+  // A folder that does not exist yet, as on a fresh clone.
+  const warehouse = path.join(dir, "fresh", ".funnelcredit", "warehouse.duckdb");
+  const artifacts = path.join(dir, "fresh", ".funnelcredit", "artifacts");
+  const small = ["--vars", "ml_min_auc=0", "--vars", "lead_label_maturity_days=0"];
+
+  it("builds the demo into a folder that does not exist yet and exits 0", () => {
+    const r = cli(["demo", "--users", "4000", "--days", "21", "--warehouse", warehouse, "--artifacts", artifacts, ...small]);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stderr, /SUCCEEDED/);
+    assert.match(r.stderr, /report: .*report\.html/);
+    assert.ok(existsSync(warehouse));
+    const runs = readdirSync(path.join(artifacts, "runs"));
+    assert.equal(runs.length, 1);
+    assert.ok(existsSync(path.join(artifacts, "runs", runs[0]!, "run.json")));
+    assert.ok(!existsSync(`${warehouse}.lease`), "the lease is released");
+  });
+
+  it("validates every statement in a dry run without writing run history", () => {
+    const r = cli(["run", "--dry-run", "--warehouse", warehouse, "--artifacts", artifacts, "--json", ...small]);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const finished = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event?: string; status?: string }).find((e) => e.event === "run_finished");
+    assert.equal(finished?.status, "succeeded");
+  });
+
+  it("prints the action graph as JSON", () => {
+    const r = cli(["compile"]);
+    assert.equal(r.code, 0, r.stderr);
+    const g = JSON.parse(r.stdout) as { actions: { name: string; type: string; dependencies: string[] }[] };
+    assert.ok(g.actions.some((a) => a.type === "job" && a.name === "channel_markov"));
+    assert.ok(g.actions.some((a) => a.name.endsWith(".sessions") && a.dependencies.length > 0));
+  });
+
+  it("exits 2 with a message naming the setting when a var is invalid", () => {
+    const r = cli(["run", "--warehouse", warehouse, "--vars", "lookback_days=-5"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /vars\.lookback_days = "-5"/);
+  });
+});
