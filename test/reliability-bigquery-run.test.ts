@@ -87,6 +87,10 @@ describe("reliability: runs on BigQuery never run a job twice", function () {
     assert.ok(ids.includes(base("fc_assertions.orders_positive")));
     assert.equal(new Set(ids).size, ids.length, "no id is used for two different jobs");
     assert.equal(run.actions.find((a) => a.action === "fc.orders")!.jobId, base("fc.orders"));
+    // The credential the client presented never reaches the run record or the run history it wrote.
+    assert.ok(fake.requests.some((r) => r.authorization?.includes(fake.accessToken)), "the client authenticated");
+    const written = JSON.stringify(run) + JSON.stringify(fake.requests.map((r) => r.media ?? "")) + JSON.stringify(fake.table(`${P}.${settings.datasets.meta}.run_history`)?.rows ?? []);
+    assert.ok(!written.includes(fake.accessToken));
   });
 
   it("reports a failing assertion's count and sample (its two queries do not collide)", async () => {

@@ -9,6 +9,13 @@ import { generateDemo } from "../src/demo/generate.ts";
 import { SettingsError } from "../src/util/errors.ts";
 import { Logger, registerSecret } from "../src/util/logger.ts";
 import { PROJECT_DIR, compiledProject, fixtureTable, memoryEngine, runProject } from "./support/warehouse.ts";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { LocalArtifactStore } from "../src/artifacts/store.ts";
+import { writeRunReport } from "../src/report/write.ts";
+import { hashId, pseudonymiseRow } from "../src/safety/hash.ts";
+import { registerEnvironmentSecrets } from "../src/safety/secrets.ts";
 
 const HOSTILE_SOURCE = "x'; DROP TABLE funnelcredit_sources.crm_transactions; --";
 const HOSTILE_MEDIUM = `evil\\' OR '1'='1`;
@@ -90,8 +97,68 @@ describe("reliability: secrets stay out of logs and records", () => {
     for (const l of lines) assert.ok(!l.includes(secret), l);
     assert.ok(lines.every((l) => l.includes("[redacted]")));
   });
+
+  it("registers secrets from the environment (CRM push token, API keys) by name, not paths or plain settings", () => {
+    const names = registerEnvironmentSecrets({ FUNNELCREDIT_CRM_TOKEN: "crm-token-98765", SOME_API_KEY: "k-123456", HOME: "/root", GOOGLE_APPLICATION_CREDENTIALS: "/etc/key.json" });
+    assert.deepEqual(names, ["FUNNELCREDIT_CRM_TOKEN", "SOME_API_KEY"]);
+    const lines: string[] = [];
+    new Logger({ sink: (l) => lines.push(l) }).warn("push failed", { url: "https://crm.example/api?token=crm-token-98765", key: "k-123456" });
+    assert.ok(!lines[0]!.includes("crm-token-98765") && !lines[0]!.includes("k-123456"), lines[0]);
+  });
 });
 
 function duckLit(s: string): string {
   return "'" + s.replace(/'/g, "''") + "'";
 }
+
+/** Every file under `dir`, as text. */
+function allText(dir: string): string {
+  let out = "";
+  for (const f of readdirSync(dir)) {
+    const p = path.join(dir, f);
+    out += statSync(p).isDirectory() ? allText(p) : readFileSync(p, "utf8");
+  }
+  return out;
+}
+
+describe("reliability: no raw user ids in run records, history or reports; hashed ids in outputs when asked", function () {
+  this.timeout(180_000);
+
+  it("pseudonymises id columns of assertion samples, and with hash_user_ids writes SHA-256 ids to owox_session_values", async () => {
+    const project = await compiledProject({ hash_user_ids: "true", ml_min_auc: "0", lead_label_maturity_days: "0" });
+    const engine = await memoryEngine();
+    try {
+      const ds = project.settings.datasets;
+      await generateDemo(engine.conn, { users: 300, days: 5, seed: 11, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+      await ensureSourceTables(engine, project.settings);
+      const run = await runProject(project, engine, { fullRefresh: true, runId: "private" });
+      const dir = mkdtempSync(path.join(os.tmpdir(), "fc-private-"));
+      const artifacts = new LocalArtifactStore(dir);
+      await artifacts.put("runs/private/run.json", JSON.stringify(run, null, 2));
+      await writeRunReport(engine, project.settings, run, artifacts, { database: project.graph.projectConfig.defaultDatabase });
+      const history = JSON.stringify(await engine.queryNative(`SELECT * FROM ${ds.meta}.run_history`));
+      const ids = await engine.queryNative(
+        `SELECT DISTINCT v FROM (SELECT user_id AS v FROM ${ds.intermediate}.sessions UNION ALL SELECT client_id FROM ${ds.intermediate}.sessions) WHERE length(v) >= 6`,
+      );
+      assert.ok(ids.length > 50, "the sample has user and client ids to look for");
+      assert.ok(run.actions.some((a) => /violate .*sha256:/.test(a.note ?? a.error ?? "")), "an assertion sample was pseudonymised");
+      const texts = allText(dir) + history;
+      const leaked = ids.map((r) => String(r.v)).filter((id) => texts.includes(id));
+      assert.deepEqual(leaked.slice(0, 5), [], "raw ids in artifacts or run history");
+
+      const owox = await engine.queryNative(`SELECT o.user_id AS hashed, s.user_id AS raw FROM ${ds.outputs}.owox_session_values o JOIN ${ds.intermediate}.sessions s ON s.session_key = o.session_id WHERE s.user_id IS NOT NULL LIMIT 20`);
+      assert.ok(owox.length > 0);
+      for (const r of owox) assert.equal(r.hashed, hashId(String(r.raw)));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("hashes the same way in TypeScript and SQL, and leaves other columns alone", () => {
+    assert.equal(hashId("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert.equal(hashId(null), null);
+    assert.deepEqual(pseudonymiseRow({ session_key: "ga4:123.456:789", row_number: 5, reason: "missing time", user_id: null }), {
+      session_key: `sha256:${hashId("ga4:123.456:789")!.slice(0, 16)}`, row_number: 5, reason: "missing time", user_id: null,
+    });
+  });
+});

@@ -2,7 +2,8 @@
  * The loading pattern every importer follows, so that a failed import never leaves a half-written table:
  * 1. stream the file, check its syntax in JS and append raw text into a connection-local TEMP staging
  *    table (`_line` + VARCHAR columns);
- * 2. validate types with DuckDB's own casts in one scan, reporting the first bad line and field;
+ * 2. validate types with DuckDB's own casts in one scan, reporting the first bad line and field
+ *    (quarantine mode, see quarantine.ts: every bad row is set aside instead, up to vars.bad_row_max_share);
  * 3. swap the typed rows into the target tables in one transaction (all tables or none).
  */
 import type { DuckDBConnection } from "@duckdb/node-api";

@@ -402,62 +402,62 @@ async function importFixed(
   const isNdjson = !rowsOverride && fileFormat(file, opts.format) === "ndjson";
   const quarantine = await Quarantine.open(conn, kind, opts);
   try {
-  const tab =
-    rowsOverride ??
-    (await openFile(file, opts, { columns: spec.columns.map((c) => c.name), table: spec.table }, nullValues, quarantine.onBad));
+    const tab =
+      rowsOverride ??
+      (await openFile(file, opts, { columns: spec.columns.map((c) => c.name), table: spec.table }, nullValues, quarantine.onBad));
 
-  // Header-level checks: required columns present, no unknown columns.
-  const colOf = new Map<string, number>();
-  tab.names.forEach((n, i) => {
-    const target = spec.columns.find((c) => c.name === n || c.aliases?.includes(n));
-    if (target) colOf.set(target.name, i);
-    else if (!opts.ignoreUnknownColumns) {
-      throw new InputError(
-        name,
-        1,
-        tab.original[i],
-        `is not a column of ${spec.table} (columns: ${spec.columns.map((c) => c.name).join(", ")}); pass ignoreUnknownColumns to drop it`,
-      );
-    }
-  });
-  if (!isNdjson) {
-    for (const c of spec.columns) {
-      if (c.requiredColumn && !colOf.has(c.name)) {
-        throw new InputError(name, 1, c.name, `the header has no column "${c.name}" (header: ${tab.original.join(", ")})`);
+    // Header-level checks: required columns present, no unknown columns.
+    const colOf = new Map<string, number>();
+    tab.names.forEach((n, i) => {
+      const target = spec.columns.find((c) => c.name === n || c.aliases?.includes(n));
+      if (target) colOf.set(target.name, i);
+      else if (!opts.ignoreUnknownColumns) {
+        throw new InputError(
+          name,
+          1,
+          tab.original[i],
+          `is not a column of ${spec.table} (columns: ${spec.columns.map((c) => c.name).join(", ")}); pass ignoreUnknownColumns to drop it`,
+        );
+      }
+    });
+    if (!isNdjson) {
+      for (const c of spec.columns) {
+        if (c.requiredColumn && !colOf.has(c.name)) {
+          throw new InputError(name, 1, c.name, `the header has no column "${c.name}" (header: ${tab.original.join(", ")})`);
+        }
       }
     }
-  }
 
-  const staging = stagingName(kind);
-  try {
-    const count = await stageRows(conn, staging, tab.names, tab.rows());
-    const checks: ColumnCheck[] = [];
-    for (const c of spec.columns) {
-      const i = colOf.get(c.name);
-      if (i === undefined) continue;
-      checks.push({
-        column: tab.names[i]!,
-        field: tab.original[i]!,
-        type: c.type,
-        required: c.requiredValue,
-        nonNegative: c.nonNegative,
+    const staging = stagingName(kind);
+    try {
+      const count = await stageRows(conn, staging, tab.names, tab.rows());
+      const checks: ColumnCheck[] = [];
+      for (const c of spec.columns) {
+        const i = colOf.get(c.name);
+        if (i === undefined) continue;
+        checks.push({
+          column: tab.names[i]!,
+          field: tab.original[i]!,
+          type: c.type,
+          required: c.requiredValue,
+          nonNegative: c.nonNegative,
+        });
+      }
+      const { good, bad } = await setAsideBadRows(conn, quarantine, staging, name, checks, tab.names, count);
+
+      const select = spec.columns.map((c) => {
+        const i = colOf.get(c.name);
+        const expr = i === undefined ? `NULL` : convertSql(q(tab.names[i]!), c.type);
+        return `CAST(${expr} AS ${c.type}) AS ${q(c.name)}`;
       });
+      await inTransaction(conn, [
+        ...writeStatements(schema, spec.table, sourceTableDdl(kind), `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, mode),
+        ...(bad > 0 ? quarantine.writeStatements() : []),
+      ]);
+      return { table: `${schema}.${spec.table}`, rows: good, columns: await describeTable(conn, schema, spec.table), quarantined: bad };
+    } finally {
+      await dropTemp(conn, staging);
     }
-    const { good, bad } = await setAsideBadRows(conn, quarantine, staging, name, checks, tab.names, count);
-
-    const select = spec.columns.map((c) => {
-      const i = colOf.get(c.name);
-      const expr = i === undefined ? `NULL` : convertSql(q(tab.names[i]!), c.type);
-      return `CAST(${expr} AS ${c.type}) AS ${q(c.name)}`;
-    });
-    await inTransaction(conn, [
-      ...writeStatements(schema, spec.table, sourceTableDdl(kind), `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, mode),
-      ...(bad > 0 ? quarantine.writeStatements() : []),
-    ]);
-    return { table: `${schema}.${spec.table}`, rows: good, columns: await describeTable(conn, schema, spec.table), quarantined: bad };
-  } finally {
-    await dropTemp(conn, staging);
-  }
   } finally {
     await quarantine.drop();
   }
@@ -498,106 +498,106 @@ async function importLeads(conn: DuckDBConnection, file: string, opts: LeadsImpo
   const nullValues = new Set(opts.nullValues ?? ["Select"]);
   const quarantine = await Quarantine.open(conn, "leads", opts);
   try {
-  const tab = await openFile(file, opts, undefined, nullValues, quarantine.onBad);
-  const index = new Map(tab.names.map((n, i) => [n, i]));
-  const resolve = (option: string, col: string | undefined): string | undefined => {
-    if (col === undefined) return undefined;
-    const n = snakeCase(col);
-    if (!index.has(n)) {
-      throw new InputError(name, 1, col, `${option}: no such column (columns: ${tab.original.join(", ")})`);
-    }
-    return n;
-  };
-  const id = resolve("idColumn", opts.idColumn)!;
-  const label = resolve("labelColumn", opts.labelColumn)!;
-  const createdAt = resolve("createdAtColumn", opts.createdAtColumn);
-  const convertedAt = resolve("convertedAtColumn", opts.convertedAtColumn);
-  const userId = resolve("userIdColumn", opts.userIdColumn ?? (index.has("user_id") ? "user_id" : undefined));
-  const clientId = resolve("clientIdColumn", opts.clientIdColumn ?? (index.has("client_id") ? "client_id" : undefined));
-  const order = resolve("synthesiseCreatedAt.orderColumn", opts.synthesiseCreatedAt?.orderColumn);
-  const excluded = new Set((opts.exclude ?? []).map((c) => resolve("exclude", c)!));
-  const mapped = new Set([id, label, createdAt, convertedAt, userId, clientId].filter((x): x is string => !!x));
-  const fixed = ["lead_id", "created_at", "converted_at", "converted", "user_id", "client_id"];
-  const extras = tab.names.filter((n) => !mapped.has(n) && !excluded.has(n));
-  for (const e of extras) {
-    if (fixed.includes(e)) {
-      throw new InputError(name, 1, tab.original[index.get(e)!], `collides with the leads column "${e}"; map it with an option or exclude it`);
-    }
-  }
-  const field = (n: string): string => tab.original[index.get(n)!]!;
-
-  const staging = stagingName("leads");
-  try {
-    const count = await stageRows(conn, staging, tab.names, tab.rows());
-    const checks: ColumnCheck[] = [
-      { column: id, field: field(id), type: "VARCHAR", required: true },
-      { column: label, field: field(label), type: "BOOLEAN" },
-    ];
-    if (createdAt) checks.push({ column: createdAt, field: field(createdAt), type: "TIMESTAMP" });
-    if (convertedAt) checks.push({ column: convertedAt, field: field(convertedAt), type: "TIMESTAMP" });
-    if (order) checks.push({ column: order, field: field(order), type: "DOUBLE", required: true });
-    // A repeated lead id: the first row is kept, later ones are bad rows.
-    const duplicates = async (qu: Quarantine): Promise<void> => {
-      const later = `SELECT _line FROM (SELECT _line, row_number() OVER (PARTITION BY ${q(id)} ORDER BY _line) AS n FROM temp.main.${q(staging)}) WHERE n >= 2`;
-      if (qu.policy === "quarantine") {
-        await qu.takeLines(staging, name, later, field(id), `'duplicate lead id ' || CAST(to_json(${q(id)}) AS VARCHAR) || ' (the first row with it is kept)'`, tab.names);
-        return;
+    const tab = await openFile(file, opts, undefined, nullValues, quarantine.onBad);
+    const index = new Map(tab.names.map((n, i) => [n, i]));
+    const resolve = (option: string, col: string | undefined): string | undefined => {
+      if (col === undefined) return undefined;
+      const n = snakeCase(col);
+      if (!index.has(n)) {
+        throw new InputError(name, 1, col, `${option}: no such column (columns: ${tab.original.join(", ")})`);
       }
-      const dup = (await conn.runAndReadAll(`SELECT _line, ${q(id)} FROM temp.main.${q(staging)} WHERE _line IN (${later}) ORDER BY _line LIMIT 1`)).getRows()[0];
-      if (dup) throw new InputError(name, Number(dup[0]), field(id), `duplicate lead id ${JSON.stringify(dup[1])}`);
+      return n;
     };
-    const { good, bad } = await setAsideBadRows(conn, quarantine, staging, name, checks, tab.names, count, duplicates);
-
-    // Infer each extra column's type: integer, number, yes/no boolean, else categorical text.
-    const types = new Map<string, SourceType>();
-    if (extras.length > 0) {
-      const parts = extras.flatMap((e) => {
-        const c = q(e);
-        return [
-          `count(${c})`,
-          `count(${convertSql(c, "BIGINT")})`,
-          `count(${convertSql(c, "DOUBLE")})`,
-          `count(CASE WHEN lower(trim(${c})) IN ('yes', 'no', 'true', 'false') THEN 1 END)`,
-        ];
-      });
-      const r = (await conn.runAndReadAll(`SELECT ${parts.join(", ")} FROM temp.main.${q(staging)}`)).getRows()[0]!;
-      extras.forEach((e, i) => {
-        const [n, ints, nums, bools] = [4 * i, 4 * i + 1, 4 * i + 2, 4 * i + 3].map((k) => Number(r[k]));
-        types.set(e, n === 0 ? "VARCHAR" : ints === n ? "BIGINT" : nums === n ? "DOUBLE" : bools === n ? "BOOLEAN" : "VARCHAR");
-      });
+    const id = resolve("idColumn", opts.idColumn)!;
+    const label = resolve("labelColumn", opts.labelColumn)!;
+    const createdAt = resolve("createdAtColumn", opts.createdAtColumn);
+    const convertedAt = resolve("convertedAtColumn", opts.convertedAtColumn);
+    const userId = resolve("userIdColumn", opts.userIdColumn ?? (index.has("user_id") ? "user_id" : undefined));
+    const clientId = resolve("clientIdColumn", opts.clientIdColumn ?? (index.has("client_id") ? "client_id" : undefined));
+    const order = resolve("synthesiseCreatedAt.orderColumn", opts.synthesiseCreatedAt?.orderColumn);
+    const excluded = new Set((opts.exclude ?? []).map((c) => resolve("exclude", c)!));
+    const mapped = new Set([id, label, createdAt, convertedAt, userId, clientId].filter((x): x is string => !!x));
+    const fixed = ["lead_id", "created_at", "converted_at", "converted", "user_id", "client_id"];
+    const extras = tab.names.filter((n) => !mapped.has(n) && !excluded.has(n));
+    for (const e of extras) {
+      if (fixed.includes(e)) {
+        throw new InputError(name, 1, tab.original[index.get(e)!], `collides with the leads column "${e}"; map it with an option or exclude it`);
+      }
     }
+    const field = (n: string): string => tab.original[index.get(n)!]!;
 
-    let createdExpr = createdAt ? convertSql(q(createdAt), "TIMESTAMP") : "NULL";
-    if (!createdAt && opts.synthesiseCreatedAt && order) {
-      const { start, end } = opts.synthesiseCreatedAt;
-      createdExpr = `make_timestamp(CAST(epoch_us(TIMESTAMP ${lit(start)}) + (row_number() OVER (ORDER BY ${convertSql(q(order), "DOUBLE")}, _line) - 1) * (epoch_us(TIMESTAMP ${lit(end)}) - epoch_us(TIMESTAMP ${lit(start)})) / greatest(count(*) OVER () - 1, 1) AS BIGINT))`;
+    const staging = stagingName("leads");
+    try {
+      const count = await stageRows(conn, staging, tab.names, tab.rows());
+      const checks: ColumnCheck[] = [
+        { column: id, field: field(id), type: "VARCHAR", required: true },
+        { column: label, field: field(label), type: "BOOLEAN" },
+      ];
+      if (createdAt) checks.push({ column: createdAt, field: field(createdAt), type: "TIMESTAMP" });
+      if (convertedAt) checks.push({ column: convertedAt, field: field(convertedAt), type: "TIMESTAMP" });
+      if (order) checks.push({ column: order, field: field(order), type: "DOUBLE", required: true });
+      // A repeated lead id: the first row is kept, later ones are bad rows.
+      const duplicates = async (qu: Quarantine): Promise<void> => {
+        const later = `SELECT _line FROM (SELECT _line, row_number() OVER (PARTITION BY ${q(id)} ORDER BY _line) AS n FROM temp.main.${q(staging)}) WHERE n >= 2`;
+        if (qu.policy === "quarantine") {
+          await qu.takeLines(staging, name, later, field(id), `'duplicate lead id ' || CAST(to_json(${q(id)}) AS VARCHAR) || ' (the first row with it is kept)'`, tab.names);
+          return;
+        }
+        const dup = (await conn.runAndReadAll(`SELECT _line, ${q(id)} FROM temp.main.${q(staging)} WHERE _line IN (${later}) ORDER BY _line LIMIT 1`)).getRows()[0];
+        if (dup) throw new InputError(name, Number(dup[0]), field(id), `duplicate lead id ${JSON.stringify(dup[1])}`);
+      };
+      const { good, bad } = await setAsideBadRows(conn, quarantine, staging, name, checks, tab.names, count, duplicates);
+
+      // Infer each extra column's type: integer, number, yes/no boolean, else categorical text.
+      const types = new Map<string, SourceType>();
+      if (extras.length > 0) {
+        const parts = extras.flatMap((e) => {
+          const c = q(e);
+          return [
+            `count(${c})`,
+            `count(${convertSql(c, "BIGINT")})`,
+            `count(${convertSql(c, "DOUBLE")})`,
+            `count(CASE WHEN lower(trim(${c})) IN ('yes', 'no', 'true', 'false') THEN 1 END)`,
+          ];
+        });
+        const r = (await conn.runAndReadAll(`SELECT ${parts.join(", ")} FROM temp.main.${q(staging)}`)).getRows()[0]!;
+        extras.forEach((e, i) => {
+          const [n, ints, nums, bools] = [4 * i, 4 * i + 1, 4 * i + 2, 4 * i + 3].map((k) => Number(r[k]));
+          types.set(e, n === 0 ? "VARCHAR" : ints === n ? "BIGINT" : nums === n ? "DOUBLE" : bools === n ? "BOOLEAN" : "VARCHAR");
+        });
+      }
+
+      let createdExpr = createdAt ? convertSql(q(createdAt), "TIMESTAMP") : "NULL";
+      if (!createdAt && opts.synthesiseCreatedAt && order) {
+        const { start, end } = opts.synthesiseCreatedAt;
+        createdExpr = `make_timestamp(CAST(epoch_us(TIMESTAMP ${lit(start)}) + (row_number() OVER (ORDER BY ${convertSql(q(order), "DOUBLE")}, _line) - 1) * (epoch_us(TIMESTAMP ${lit(end)}) - epoch_us(TIMESTAMP ${lit(start)})) / greatest(count(*) OVER () - 1, 1) AS BIGINT))`;
+      }
+      const select = [
+        `CAST(${q(id)} AS VARCHAR) AS lead_id`,
+        `CAST(${createdExpr} AS TIMESTAMP) AS created_at`,
+        `CAST(${convertedAt ? convertSql(q(convertedAt), "TIMESTAMP") : "NULL"} AS TIMESTAMP) AS converted_at`,
+        `CAST(${convertSql(q(label), "BOOLEAN")} AS BOOLEAN) AS converted`,
+        `CAST(${userId ? q(userId) : "NULL"} AS VARCHAR) AS user_id`,
+        `CAST(${clientId ? q(clientId) : "NULL"} AS VARCHAR) AS client_id`,
+        ...extras.map((e) => `CAST(${convertSql(q(e), types.get(e)!)} AS ${types.get(e)!}) AS ${q(e)}`),
+      ];
+      const ddl = [
+        "lead_id VARCHAR",
+        "created_at TIMESTAMP",
+        "converted_at TIMESTAMP",
+        "converted BOOLEAN",
+        "user_id VARCHAR",
+        "client_id VARCHAR",
+        ...extras.map((e) => `${q(e)} ${types.get(e)!}`),
+      ].join(", ");
+      await inTransaction(conn, [
+        ...writeStatements(schema, "leads", ddl, `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, mode),
+        ...(bad > 0 ? quarantine.writeStatements() : []),
+      ]);
+      return { table: `${schema}.leads`, rows: good, columns: await describeTable(conn, schema, "leads"), quarantined: bad };
+    } finally {
+      await dropTemp(conn, staging);
     }
-    const select = [
-      `CAST(${q(id)} AS VARCHAR) AS lead_id`,
-      `CAST(${createdExpr} AS TIMESTAMP) AS created_at`,
-      `CAST(${convertedAt ? convertSql(q(convertedAt), "TIMESTAMP") : "NULL"} AS TIMESTAMP) AS converted_at`,
-      `CAST(${convertSql(q(label), "BOOLEAN")} AS BOOLEAN) AS converted`,
-      `CAST(${userId ? q(userId) : "NULL"} AS VARCHAR) AS user_id`,
-      `CAST(${clientId ? q(clientId) : "NULL"} AS VARCHAR) AS client_id`,
-      ...extras.map((e) => `CAST(${convertSql(q(e), types.get(e)!)} AS ${types.get(e)!}) AS ${q(e)}`),
-    ];
-    const ddl = [
-      "lead_id VARCHAR",
-      "created_at TIMESTAMP",
-      "converted_at TIMESTAMP",
-      "converted BOOLEAN",
-      "user_id VARCHAR",
-      "client_id VARCHAR",
-      ...extras.map((e) => `${q(e)} ${types.get(e)!}`),
-    ].join(", ");
-    await inTransaction(conn, [
-      ...writeStatements(schema, "leads", ddl, `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, mode),
-      ...(bad > 0 ? quarantine.writeStatements() : []),
-    ]);
-    return { table: `${schema}.leads`, rows: good, columns: await describeTable(conn, schema, "leads"), quarantined: bad };
-  } finally {
-    await dropTemp(conn, staging);
-  }
   } finally {
     await quarantine.drop();
   }

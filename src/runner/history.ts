@@ -25,6 +25,8 @@ export interface ResumePlan {
   skip: Set<string>;
   /** Actions that succeeded in the run but run again, with the reason. */
   rerun: Map<string, string>;
+  /** Whether the run history knows the run at all (a mistyped id resumes nothing). */
+  known?: boolean;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function resumePlan(engine: Engine, project: Project, runId: string
   const skip = new Set<string>();
   const rerun = new Map<string, string>();
   const t = historyTarget(project);
-  if (!(await engine.tableExists(t))) return { skip, rerun };
+  if (!(await engine.tableExists(t))) return { skip, rerun, known: false };
   const rows = await engine.query(
     `SELECT run_id, action, MAX(ended_at) AS ended_at FROM ${qualified(t)} WHERE status IN ('succeeded', 'warning') GROUP BY run_id, action`,
   );
@@ -53,7 +55,8 @@ export async function resumePlan(engine: Engine, project: Project, runId: string
     const prev = lastWrite.get(action);
     if (!prev || at > prev.at) lastWrite.set(action, { at, runId: String(r.run_id) });
   }
-  return planFromHistory(project.graph, runId, selected, mine, lastWrite);
+  const [seen] = await engine.query(`SELECT COUNT(*) AS n FROM ${qualified(t)} WHERE run_id = ${sqlString(runId)}`);
+  return { ...planFromHistory(project.graph, runId, selected, mine, lastWrite), known: Number(seen?.n ?? 0) > 0 };
 }
 
 /** The pure part of resumePlan (tested on its own). */

@@ -49,6 +49,7 @@ describe("soak: kill anywhere, resume, converge", function () {
 
   it("converges after a kill at every point, by --resume and by a plain re-run", async () => {
     const failures: string[] = [];
+    let reached = 0;
     for (const [i, point] of points.entries()) {
       const w = copyWarehouse(base, path.join(dir, `k${i}.duckdb`));
       const killed = await cliRun(w, [], point);
@@ -57,6 +58,7 @@ describe("soak: kill anywhere, resume, converge", function () {
         rmSync(w, { force: true });
         continue;
       }
+      reached++;
       const resume = i % 2 === 0;
       const args = resume ? ["--resume", runIdOfKilled(w)] : [];
       const done = await cliRun(w, args);
@@ -68,5 +70,8 @@ describe("soak: kill anywhere, resume, converge", function () {
       rmSync(`${w}.wal`, { force: true });
     }
     assert.deepEqual(failures, []);
+    // Points a job never reaches (a job runs no SQL transaction of its own) are skipped; most must be reached.
+    process.stderr.write(`  ${reached} of ${points.length} kill points reached\n`);
+    assert.ok(reached >= points.length / 2, `only ${reached} of ${points.length} kill points were reached`);
   });
 });

@@ -3,6 +3,7 @@ import { importGa4, importCsvOrNdjson, importDp6Journeys, type SourceKind } from
 import { UserError } from "../../util/errors.ts";
 import { DuckDBEngine } from "../../engines/duckdb/engine.ts";
 import { engineOptions, type EngineArgs } from "../options.ts";
+import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
 import { withSession, type Session } from "../session.ts";
 
 interface ImportArgs extends EngineArgs {
@@ -46,6 +47,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
         describe: "quarantine (default: vars.import_bad_rows): set bad rows aside in <base>_meta.import_quarantine and fail only past vars.bad_row_max_share; reject: the first bad row fails the import",
       }) as never,
   handler: async (args) => {
+    registerEnvironmentSecrets();
     await withSession(args, async (s) => {
       const conn = embedded(s).conn;
       const mode = args.append ? "append" : "replace";

@@ -7,6 +7,7 @@ import { truncationSummary } from "../../safety/bounds.ts";
 import { RUN_HISTORY_SCHEMA, historyRow, type ActionRecord, type RunRecord } from "../../runner/run-record.ts";
 import { select } from "../../dag/dag.ts";
 import { engineOptions, type EngineArgs } from "../options.ts";
+import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
 import { withSession, type Session } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
 import { DuckDBEngine } from "../../engines/duckdb/engine.ts";
@@ -66,6 +67,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option("dry-run", { type: "boolean", default: false, describe: "validate every statement (BigQuery: estimate bytes) without running" })
       .option("resume", { type: "string", describe: "run id to resume: skip actions that succeeded in it" }) as never,
   handler: async (args) => {
+    registerEnvironmentSecrets();
     const code = await withSession(args, async (s) => {
       if (s.engine instanceof DuckDBEngine && !args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings);
       const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"] };
@@ -74,6 +76,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         // Skip what succeeded in the run, unless something it reads has been (or will be) rebuilt since.
         const plan = await resumePlan(s.engine, s.project, args.resume, select(s.project.graph, selection));
         alreadySucceeded = plan.skip;
+        if (!plan.known) s.logger.warn(`run ${args.resume} is not in the run history (${s.project.settings.datasets.meta}.run_history): nothing to skip, every selected action runs`);
         s.logger.info(`resuming run ${args.resume}: ${plan.skip.size} action(s) already done` + (plan.rerun.size ? `, ${plan.rerun.size} run again because their inputs changed` : ""));
         for (const [a, why] of plan.rerun) s.logger.debug(`resume: ${a} runs again: ${why}`);
       }
