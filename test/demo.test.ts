@@ -1,3 +1,4 @@
+import { openDb } from "./support/duckdb.ts";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -9,18 +10,6 @@ import { GA4_EVENTS_SCHEMA } from "../src/import/ga4-schema.ts";
 
 const SMALL = { users: 500, days: 5, seed: 7 } as const;
 
-async function openDb(): Promise<{ conn: DuckDBConnection; close: () => void }> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
-  await conn.run("SET TimeZone='UTC'");
-  return {
-    conn,
-    close: () => {
-      conn.closeSync();
-      instance.closeSync();
-    },
-  };
-}
 
 async function one(conn: DuckDBConnection, sql: string): Promise<unknown> {
   return (await conn.runAndReadAll(sql)).getRows()[0]?.[0];

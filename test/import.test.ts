@@ -1,3 +1,4 @@
+import { openDb } from "./support/duckdb.ts";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,18 +14,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const fx = (f: string): string => path.join(here, "fixtures", "import", f);
 const shared = (f: string): string => path.join(here, "..", "..", "shared", "data", f);
 
-async function openDb(): Promise<{ conn: DuckDBConnection; close: () => void }> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
-  await conn.run("SET TimeZone='UTC'");
-  return {
-    conn,
-    close: () => {
-      conn.closeSync();
-      instance.closeSync();
-    },
-  };
-}
 
 async function rows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
   return (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];

@@ -11,7 +11,7 @@ import { Worker } from "node:worker_threads";
 import { quietLogger, type Logger } from "../../util/logger.ts";
 import { createBackend, type BackendChoice } from "./backend.ts";
 import { XGBoostError, XGBoostInputError, XGBoostModelFormatError } from "./errors.ts";
-import type { FitRequest, FitResponse } from "./fit-worker.ts";
+import { fitRequest, type FitRequest, type FitResponse } from "./fit-worker.ts";
 import { BoostedModel, logLossCurve, parseModel, truncateModelBytes } from "./model.ts";
 import { resolveParams, type BoostParams } from "./params.ts";
 import { validateFitInput } from "./validate.ts";
@@ -156,18 +156,7 @@ interface Fitted {
 }
 
 async function fitInProcess(req: FitRequest, logger: Logger): Promise<Fitted> {
-  const be = await createBackend(req.backend, logger);
-  try {
-    const bytes = be.fit(req.X, req.nRows, req.nCols, req.y, {
-      weights: req.weights,
-      params: req.params,
-      rounds: req.rounds,
-      minusOneIsMissing: req.minusOneIsMissing,
-    });
-    return { bytes, backend: be.name, backendVersion: be.version };
-  } finally {
-    be.dispose();
-  }
+  return fitRequest(req, logger);
 }
 
 /**
