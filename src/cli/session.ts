@@ -8,6 +8,7 @@ import { createEngine } from "../engines/create.ts";
 import type { Engine } from "../engines/engine.ts";
 import { createArtifactStore, type ArtifactStore } from "../artifacts/store.ts";
 import { acquireLease } from "../runner/lease.ts";
+import { acquireTableLease, RUN_LEASE_TABLE } from "../runner/table-lease.ts";
 import { newRunId } from "../runner/runner.ts";
 import type { Logger } from "../util/logger.ts";
 import { engineConfig, loggerFor, parseVars, type EngineArgs } from "./options.ts";
@@ -36,8 +37,16 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
   try {
     const engine = await createEngine(cfg);
     try {
-      const artifacts = await createArtifactStore(args.artifacts.startsWith("gs://") ? args.artifacts : path.resolve(args.project, args.artifacts));
-      return await fn({ project, engine, artifacts, logger, runId, args });
+      // A shared warehouse (BigQuery): the lease is a row in the meta dataset, one run per dataset.
+      const tableLease = cfg.kind === "bigquery" && opts.compile !== false
+        ? await acquireTableLease(engine, { database: project.workflow.defaultProject, schema: project.settings.datasets.meta, name: RUN_LEASE_TABLE }, runId, { waitMs: args["wait-for-lease"] * 1000 })
+        : undefined;
+      try {
+        const artifacts = await createArtifactStore(args.artifacts.startsWith("gs://") ? args.artifacts : path.resolve(args.project, args.artifacts));
+        return await fn({ project, engine, artifacts, logger, runId, args });
+      } finally {
+        await tableLease?.release();
+      }
     } finally {
       await engine.close();
     }
