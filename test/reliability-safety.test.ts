@@ -149,6 +149,14 @@ describe("reliability: no raw user ids in run records, history or reports; hashe
       const owox = await engine.queryNative(`SELECT o.user_id AS hashed, s.user_id AS raw FROM ${ds.outputs}.owox_session_values o JOIN ${ds.intermediate}.sessions s ON s.session_key = o.session_id WHERE s.user_id IS NOT NULL LIMIT 20`);
       assert.ok(owox.length > 0);
       for (const r of owox) assert.equal(r.hashed, hashId(String(r.raw)));
+
+      // No output table carries a raw user or client id (session keys hash the client id inside them).
+      const outputs = await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ds.outputs}'`);
+      for (const t of outputs.map((r) => String(r.table_name))) {
+        const text = JSON.stringify(await engine.queryNative(`SELECT * FROM "${ds.outputs}"."${t}"`), (_k, v) => (typeof v === "bigint" ? String(v) : v));
+        const raw = ids.map((r) => String(r.v)).filter((id) => text.includes(id));
+        assert.deepEqual(raw.slice(0, 3), [], `raw ids in ${ds.outputs}.${t}`);
+      }
     } finally {
       await engine.close();
     }
