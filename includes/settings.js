@@ -81,6 +81,8 @@ const DEFAULTS = {
   bad_row_max_share: "0.05",
   currency: "USD",
   hash_user_ids: "false",
+  // Data quality: a larger share of GA4 sessions without any traffic source is reported (direct visits are normal below it).
+  max_sessions_without_source_share: "0.5",
   // Where channel_paths comes from: "warehouse" (built from conversion_journeys) or "import" (the
   // channel_paths_import source table, so ChannelAttribution path files can be modelled directly).
   path_source: "warehouse",
@@ -281,6 +283,7 @@ function parseSettings(rawVars) {
     badRowMaxShare: num("bad_row_max_share", 0, 1),
     currency: /^[A-Z]{3}$/.test(vars.currency) ? vars.currency : bad("currency", "expected an ISO 4217 code like USD"),
     hashUserIds: bool("hash_user_ids"),
+    maxSessionsWithoutSourceShare: num("max_sessions_without_source_share", 0, 1),
     pathSource: ["warehouse", "import"].includes(vars.path_source) ? vars.path_source : bad("path_source", 'expected "warehouse" or "import"'),
     failingAssertions: json("failing_assertions", strList, 'a JSON list of assertion names, e.g. ["dq_duplicate_events"]'),
     minIdentityResolvedShare: num("min_identity_resolved_share", 0, 1),

@@ -57,6 +57,7 @@ export interface Settings {
   badRowMaxShare: number;
   currency: string;
   hashUserIds: boolean;
+  maxSessionsWithoutSourceShare: number;
   pathSource: "warehouse" | "import";
   /** Data-quality assertions (by name) that fail the run instead of warning. */
   failingAssertions: string[];
