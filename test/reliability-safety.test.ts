@@ -2,6 +2,7 @@
  * Promise 5 (safety): settings and identifiers are validated and quoted, so a hostile value is data,
  * never SQL; secrets never reach logs, run history or reports; outputs carry hashed ids when asked.
  */
+import type { Action } from "../src/compile/graph.ts";
 import assert from "node:assert/strict";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
@@ -131,7 +132,17 @@ describe("reliability: no raw user ids in run records, history or reports; hashe
       const ds = project.settings.datasets;
       await generateDemo(engine.conn, { users: 300, days: 5, seed: 11, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
       await ensureSourceTables(engine, project.settings);
-      const run = await runProject(project, engine, { fullRefresh: true, runId: "private" });
+      // An assertion whose failing rows are ids (as a data-quality sample can be): the run record must
+      // carry them pseudonymised.
+      const db = project.graph.projectConfig.defaultDatabase;
+      const idsSample: Action = {
+        name: `${project.graph.projectConfig.assertionSchema}.ids_sample`, kind: "assertion", tags: ["warning"],
+        target: { database: db, schema: project.graph.projectConfig.assertionSchema, name: "ids_sample" },
+        dependencies: [`${ds.intermediate}.sessions`],
+        query: `SELECT session_key, user_id, client_id FROM \`${db}.${ds.intermediate}.sessions\` WHERE user_id IS NOT NULL`,
+      };
+      const withSample = { ...project, graph: { ...project.graph, actions: [...project.graph.actions, idsSample] } };
+      const run = await runProject(withSample, engine, { fullRefresh: true, runId: "private" });
       const dir = mkdtempSync(path.join(os.tmpdir(), "fc-private-"));
       const artifacts = new LocalArtifactStore(dir);
       await artifacts.put("runs/private/run.json", JSON.stringify(run, null, 2));
