@@ -8,16 +8,10 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError } from "../util/errors.ts";
+import { duckIdent as q, duckString as lit } from "../engines/duckdb/quote.ts";
 
-/** Quote a DuckDB identifier. */
-export function q(name: string): string {
-  return '"' + name.replace(/"/g, '""') + '"';
-}
-
-/** A DuckDB string literal. */
-export function lit(value: string): string {
-  return "'" + value.replace(/'/g, "''") + "'";
-}
+/** DuckDB quoting, under the short names the importers use. */
+export { q, lit };
 
 let stagingCounter = 0;
 

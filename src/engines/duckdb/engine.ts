@@ -25,6 +25,9 @@ import {
 import { translateToDuckDB, defaultTableMapper, TranslationError } from "./translate/rewrite.ts";
 import { installCompat } from "./translate/compat.ts";
 import { duckColumnType } from "./types.ts";
+import { duckIdent, duckString, duckTable } from "./quote.ts";
+
+export { duckIdent, duckTable };
 
 export interface DuckDBConfig {
   /** Path of the warehouse file, or ":memory:". */
@@ -35,14 +38,6 @@ export interface DuckDBConfig {
 }
 
 export const DUCKDB_CAPABILITIES = { dryRunBytes: false, parallelActions: false, partitions: false } as const;
-
-/** Quote a DuckDB identifier. */
-export function duckIdent(name: string): string {
-  return '"' + name.replace(/"/g, '""') + '"';
-}
-export function duckTable(t: Pick<Target, "schema" | "name">): string {
-  return `${duckIdent(t.schema)}.${duckIdent(t.name)}`;
-}
 
 export class DuckDBEngine implements Engine {
   readonly kind = "duckdb" as const;
@@ -153,14 +148,14 @@ export class DuckDBEngine implements Engine {
 
   async tableExists(t: Target): Promise<boolean> {
     const rows = await this.queryNative(
-      `SELECT 1 AS x FROM information_schema.tables WHERE table_schema = ${lit(t.schema)} AND table_name = ${lit(t.name)}`,
+      `SELECT 1 AS x FROM information_schema.tables WHERE table_schema = ${duckString(t.schema)} AND table_name = ${duckString(t.name)}`,
     );
     return rows.length > 0;
   }
 
   async tableSchema(t: Target): Promise<ColumnSchema[]> {
     const rows = await this.queryNative(
-      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ${lit(t.schema)} AND table_name = ${lit(t.name)} ORDER BY ordinal_position`,
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ${duckString(t.schema)} AND table_name = ${duckString(t.name)} ORDER BY ordinal_position`,
     );
     return rows.map((r) => ({ name: String(r.column_name), type: bqTypeOf(String(r.data_type)) }));
   }
@@ -179,11 +174,11 @@ export class DuckDBEngine implements Engine {
     const file = path.join(dir, "rows.ndjson");
     try {
       await writeFile(file, rows.map((r) => JSON.stringify(r, jsonReplacer)).join("\n") + (rows.length ? "\n" : ""));
-      const cols = schema.map((c) => `${lit(c.name)}: ${lit(duckColumnType(c))}`).join(", ");
+      const cols = schema.map((c) => `${duckString(c.name)}: ${duckString(duckColumnType(c))}`).join(", ");
       const select =
         rows.length === 0
           ? `SELECT ${schema.map((c) => `CAST(NULL AS ${duckColumnType(c)}) AS ${duckIdent(c.name)}`).join(", ")} WHERE FALSE`
-          : `SELECT ${schema.map((c) => duckIdent(c.name)).join(", ")} FROM read_json(${lit(file)}, format = 'newline_delimited', columns = {${cols}}, timestampformat = '%Y-%m-%dT%H:%M:%S.%gZ')`;
+          : `SELECT ${schema.map((c) => duckIdent(c.name)).join(", ")} FROM read_json(${duckString(file)}, format = 'newline_delimited', columns = {${cols}}, timestampformat = '%Y-%m-%dT%H:%M:%S.%gZ')`;
       await this.conn.run("BEGIN TRANSACTION");
       try {
         if (opts.mode === "replace" || !(await this.tableExists(t))) {
@@ -216,14 +211,14 @@ export class DuckDBEngine implements Engine {
    */
   async refreshWildcardView(schema: string, prefix: string): Promise<number> {
     const tables = await this.queryNative(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = ${lit(schema)} AND table_type = 'BASE TABLE' AND starts_with(table_name, ${lit(prefix)}) ORDER BY table_name`,
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = ${duckString(schema)} AND table_type = 'BASE TABLE' AND starts_with(table_name, ${duckString(prefix)}) ORDER BY table_name`,
     );
     const view = duckTable({ schema, name: prefix + "*" });
     if (tables.length === 0) return 0;
     const union = tables
       .map((r) => {
         const name = String(r.table_name);
-        return `SELECT *, ${lit(name.slice(prefix.length))} AS _TABLE_SUFFIX FROM ${duckTable({ schema, name })}`;
+        return `SELECT *, ${duckString(name.slice(prefix.length))} AS _TABLE_SUFFIX FROM ${duckTable({ schema, name })}`;
       })
       .join("\nUNION ALL BY NAME\n");
     await this.conn.run(`CREATE OR REPLACE VIEW ${view} AS ${union}`);
@@ -244,10 +239,6 @@ export class DuckDBEngine implements Engine {
       : undefined;
     return new EngineError({ engine: "duckdb", action, sql, message: msg.split("\n")[0] ?? msg, hint, cause });
   }
-}
-
-function lit(s: string): string {
-  return "'" + s.replace(/'/g, "''") + "'";
 }
 
 function jsonReplacer(_k: string, v: unknown): unknown {

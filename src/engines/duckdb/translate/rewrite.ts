@@ -12,6 +12,7 @@
  * sql/duckdb/README.md; every one is checked against ZetaSQL's reference evaluator in
  * test/translate.test.ts.
  */
+import { duckIdent as quoteIdent, duckString } from "../quote.ts";
 import { lex, type Token } from "./lexer.ts";
 import { TranslationError } from "./errors.ts";
 
@@ -38,15 +39,7 @@ export function defaultTableMapper(database: string | undefined, schema: string 
 
 export default defaultTableMapper;
 
-/** A DuckDB double-quoted identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** A DuckDB string literal (standard SQL: no backslash escapes). */
-export function duckString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
+export { quoteIdent, duckString };
 
 /** Translate GoogleSQL (one statement or a `;`-separated script) to DuckDB SQL. */
 export function translateToDuckDB(sql: string, opts: TranslateOptions): string {
