@@ -21,12 +21,3 @@ export function textOf(row: Row, column: string, table: string, index: number): 
   return v;
 }
 
-/**
- * Refuse to pull an aggregate larger than the job can hold: the message names the setting that
- * bounds it (resource bounds: fail clearly instead of being killed by the OS).
- */
-export function checkRowBound(table: string, rows: number, limit: number, setting: string): void {
-  if (rows > limit) {
-    throw new UserError(`${table} has ${rows.toLocaleString("en-US")} rows, more than the ${limit.toLocaleString("en-US")} this job reads; lower vars.${setting} in workflow_settings.yaml (or raise vars.max_job_rows) so the aggregate stays small`);
-  }
-}

@@ -238,10 +238,3 @@ function channelIndex(enc: FeatureEncoding, channel: string): number {
   return binarySearch(enc.channels, channel);
 }
 
-/** Encode many journeys (all channels kept) into one row-major matrix. */
-export function encodeJourneys(enc: FeatureEncoding, journeys: readonly JourneyFeatures[]): Float32Array {
-  const F = enc.featureNames.length;
-  const X = new Float32Array(journeys.length * F);
-  for (let i = 0; i < journeys.length; i++) encodeJourney(enc, journeys[i]!, X, i * F);
-  return X;
-}

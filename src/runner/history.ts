@@ -10,16 +10,6 @@ export function historyTarget(project: Project) {
   return { database: project.workflow.defaultProject, schema: project.settings.datasets.meta, name: RUN_HISTORY_TABLE };
 }
 
-/** Actions with a success (or warning) record in run `runId`, whatever happened since. */
-export async function succeededActions(engine: Engine, project: Project, runId: string): Promise<Set<string>> {
-  const t = historyTarget(project);
-  if (!(await engine.tableExists(t))) return new Set();
-  const rows = await engine.query(
-    `SELECT action FROM ${qualified(t)} WHERE run_id = ${sqlString(runId)} AND status IN ('succeeded', 'warning')`,
-  );
-  return new Set(rows.map((r) => String(r.action)));
-}
-
 export interface ResumePlan {
   /** Actions the resumed run skips: they succeeded in it and nothing they read has changed since. */
   skip: Set<string>;

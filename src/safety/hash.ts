@@ -12,11 +12,6 @@ export function hashId(id: string | null): string | null {
   return id === null ? null : createHash("sha256").update(id, "utf8").digest("hex");
 }
 
-/** GoogleSQL for an id column of an output table: hashed when vars.hash_user_ids is on. */
-export function outputIdSql(expr: string, hashUserIds: boolean): string {
-  return hashUserIds ? `TO_HEX(SHA256(${expr}))` : expr;
-}
-
 /**
  * Columns holding (or embedding) a user's identity: GA4's user_pseudo_id is the client id, and
  * session and chain keys are built from it ("ga4:<client id>:<session>").

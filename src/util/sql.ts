@@ -14,15 +14,3 @@ export function sqlString(value: string): string {
     "'"
   );
 }
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** A backtick-quoted GoogleSQL identifier; refuses anything that is not a plain name. */
-export function sqlIdent(name: string): string {
-  if (!IDENT.test(name)) throw new Error(`not a valid identifier: ${JSON.stringify(name)}`);
-  return "`" + name + "`";
-}
-
-export function isIdentifier(name: string): boolean {
-  return IDENT.test(name);
-}

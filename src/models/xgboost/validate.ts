@@ -70,12 +70,3 @@ export function validateFitInput(inp: FitInput): void {
   }
 }
 
-/** Copy of X with NaN replaced by the WASM missing marker (-1). O(n). */
-export function toWasmMissing(X: Float32Array): Float32Array {
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < X.length; i++) {
-    const v = X[i];
-    out[i] = v !== v ? WASM_MISSING : v;
-  }
-  return out;
-}
