@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Engine, ExecOptions, Target } from "../engines/engine.ts";
 import { qualified } from "../engines/engine.ts";
 import type { Action, Graph } from "../compile/graph.ts";
-import { select, topoLevels, type Selection } from "../dag/dag.ts";
+import { findAction, select, topoLevels, type Selection } from "../dag/dag.ts";
 import type { Settings } from "../config/settings.ts";
 import { Logger, quietLogger } from "../util/logger.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
@@ -176,10 +176,8 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
     case "job": {
       const job = a.job!;
       const targets = new Map<string, Target>();
-      for (const n of [...job.reads, ...job.writes]) {
-        const found = opts.graph.actions.find((x) => x.kind !== "job" && (x.target.name === n || x.name === n));
-        if (found) targets.set(n, found.target);
-      }
+      // The same lookup mergeJobs used to place the job in the graph.
+      for (const n of [...job.reads, ...job.writes]) targets.set(n, findAction(opts.graph, n).target);
       const target = (n: string): Target => {
         const t = targets.get(n);
         if (!t) throw new Error(`job ${job.name} used table "${n}" without declaring it in reads/writes`);
