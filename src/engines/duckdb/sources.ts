@@ -5,7 +5,7 @@
 import { SOURCE_SPECS, sourceTableDdl, ga4CreateTableSql } from "../../import/index.ts";
 import type { Settings } from "../../config/settings.ts";
 import type { DuckDBEngine } from "./engine.ts";
-import { duckIdent, duckTable } from "./engine.ts";
+import { duckIdent, duckString, duckTable } from "./quote.ts";
 
 export async function ensureSourceTables(engine: DuckDBEngine, settings: Settings): Promise<string[]> {
   const created: string[] = [];
@@ -13,7 +13,7 @@ export async function ensureSourceTables(engine: DuckDBEngine, settings: Setting
   await engine.runNative(`CREATE SCHEMA IF NOT EXISTS ${duckIdent(src)}`);
   for (const kind of Object.keys(SOURCE_SPECS) as (keyof typeof SOURCE_SPECS)[]) {
     const t = { schema: src, name: SOURCE_SPECS[kind].table };
-    const exists = await engine.queryNative(`SELECT 1 FROM information_schema.tables WHERE table_schema = '${src}' AND table_name = '${t.name}'`);
+    const exists = await engine.queryNative(`SELECT 1 FROM information_schema.tables WHERE table_schema = ${duckString(src)} AND table_name = ${duckString(t.name)}`);
     if (!exists.length) {
       await engine.runNative(`CREATE TABLE ${duckTable(t)} (${sourceTableDdl(kind)})`);
       created.push(`${src}.${t.name}`);
@@ -32,7 +32,7 @@ export async function ensureSourceTables(engine: DuckDBEngine, settings: Setting
   // GA4: an empty day table keeps `events_*` queryable before the first import.
   const ga4 = settings.datasets.ga4;
   await engine.runNative(`CREATE SCHEMA IF NOT EXISTS ${duckIdent(ga4)}`);
-  const days = await engine.queryNative(`SELECT 1 FROM information_schema.tables WHERE table_schema = '${ga4}' AND starts_with(table_name, 'events_')`);
+  const days = await engine.queryNative(`SELECT 1 FROM information_schema.tables WHERE table_schema = ${duckString(ga4)} AND starts_with(table_name, 'events_')`);
   if (!days.length) {
     await engine.runNative(ga4CreateTableSql(duckTable({ schema: ga4, name: "events_19700101" }), { ifNotExists: true }));
     created.push(`${ga4}.events_19700101`);
