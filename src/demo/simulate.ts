@@ -315,27 +315,22 @@ export function simulate(opts: SimOptions): SimResult {
         if (userId === null && rng.chance(0.55)) userId = `U${pad(u + 1, uw)}`; // account created at checkout
         const status = rng.pick(["completed", "refunded", "cancelled"], (x) => (x === "completed" ? 90 : 5));
         const created = ts + (EVENT_STEP_SECONDS * (pageViews + 6) + rng.int(5, 300)) * 1_000_000;
-        for (const it of items) {
+        // One CRM row per product line (and one for shipping + tax), as CRMs export them.
+        const crmId = transactionId; // a closure does not keep the narrowing to string
+        const crmLine = (revenue: number): void => {
           transactions.push({
-            transaction_id: transactionId,
+            transaction_id: crmId,
             user_id: userId,
             client_id: dev.pseudoId,
             transaction_created: created,
             transaction_status: status,
-            transaction_revenue: money(it.product.price * it.quantity),
+            transaction_revenue: revenue,
             transaction_region: place.region,
           });
-        }
+        };
+        for (const it of items) crmLine(money(it.product.price * it.quantity));
         if (shipping > 0) {
-          transactions.push({
-            transaction_id: transactionId,
-            user_id: userId,
-            client_id: dev.pseudoId,
-            transaction_created: created,
-            transaction_status: status,
-            transaction_revenue: money(shipping + tax),
-            transaction_region: place.region,
-          });
+          crmLine(money(shipping + tax));
         } else {
           transactions[transactions.length - 1]!.transaction_revenue = money(
             transactions[transactions.length - 1]!.transaction_revenue + tax,
