@@ -14,6 +14,11 @@ const DEFAULTS = {
   reprocess_days: "3",
   // Conversion window: sessions up to this many days before a transaction share its value.
   lookback_days: "90",
+  // One journey per conversion (GA4, DP6 MAM): a journey holds only the sessions after the chain's previous conversion.
+  // Default true: the OWOX funnel already ends at each transaction, and without the reset a repeat buyer's earlier
+  // touches are credited again for every later purchase (each model counts them once per conversion). "false" keeps
+  // overlapping windows (every session in [transaction − lookback_days, transaction]).
+  journey_reset_at_conversion: "true",
   // Longest chain of sessions kept per conversion path (older sessions are truncated and counted).
   max_path_length: "50",
   // OWOX: a user id with more sessions than this in one day counts as not logged in.
@@ -48,7 +53,11 @@ const DEFAULTS = {
   // Channels "last non-direct" skips (it falls back to the last touch when a path has nothing else).
   non_direct_excluded_channels: '["Direct"]',
   path_remove_channels: "[]",
+  // Time-decay heuristic: "continuous" weighs a touch 0.5^(Δt / time_decay_half_life_days); "step" weighs it
+  // 0.5^floor(Δt / time_decay_step_days) (DP6 MAM: the weight halves once per whole period), Δt = conversion − touch.
+  time_decay_mode: "continuous",
   time_decay_half_life_days: "7",
+  time_decay_step_days: "7",
   position_based_weights: "[0.4, 0.2, 0.4]",
   markov_order: "1",
   markov_use_nulls: "true",
@@ -248,6 +257,7 @@ function parseSettings(rawVars) {
     startDate: String(vars.start_date),
     reprocessDays: int("reprocess_days", 0, 365),
     lookbackDays: int("lookback_days", 1, 3650),
+    journeyResetAtConversion: bool("journey_reset_at_conversion"),
     maxPathLength: int("max_path_length", 1, 10000),
     maxSessionsPerUserDay: int("max_sessions_per_user_day", 1, 1000000),
     invalidUserIds: json("invalid_user_ids", strList, 'a JSON list of strings, e.g. ["undefined","0"]'),
@@ -258,7 +268,9 @@ function parseSettings(rawVars) {
     pathTransform: vars.path_transform,
     pathRemoveChannels: json("path_remove_channels", strList, "a JSON list of channel names"),
     nonDirectExcludedChannels: json("non_direct_excluded_channels", strList, 'a JSON list of channel names, e.g. ["Direct"]'),
+    timeDecayMode: ["continuous", "step"].includes(vars.time_decay_mode) ? vars.time_decay_mode : bad("time_decay_mode", 'expected "continuous" or "step"'),
     timeDecayHalfLifeDays: num("time_decay_half_life_days", 0.001, 3650),
+    timeDecayStepDays: num("time_decay_step_days", 0.001, 3650),
     positionBasedWeights: weights,
     markovOrder: int("markov_order", 1, 4),
     markovUseNulls: bool("markov_use_nulls"),

@@ -131,7 +131,7 @@ describe("warehouse: funnel, journeys and channel paths", function () {
     assert.deepEqual(paths.map((r) => [r.path, r.total_conversions, r.total_conversion_value, r.total_null]), [["A > B", 2, 20, 1], ["B", 0, 0, 3]]);
   });
 
-  it("keeps every session of the lookback window (not cut by an earlier transaction) and truncates long paths from the start", async () => {
+  it("keeps every session of the lookback window with journey_reset_at_conversion=false (not cut by an earlier transaction) and truncates long paths from the start", async () => {
     const ga4: Ga4Event[] = [
       ev("20240101", "10:00:00", "page_view", "L1", 1, { params: { source: "google", medium: "organic" } }),
       ev("20240210", "10:00:00", "page_view", "L1", 2, { page: `${URL}/?utm_source=news&utm_medium=email` }),
@@ -143,7 +143,7 @@ describe("warehouse: funnel, journeys and channel paths", function () {
       ["T20", null, "L1", "2024-02-25 10:00:00", "completed", 100, null],
       ["T21", null, "L1", "2024-03-01 10:00:00", "completed", 50, null],
     ];
-    await build({ ga4, crm }, { lookback_days: "30", max_path_length: "2" });
+    await build({ ga4, crm }, { lookback_days: "30", max_path_length: "2", journey_reset_at_conversion: "false" });
     const journeys = await rowsOf(engine, INTERMEDIATE, "conversion_journeys", "journey_key");
     // T20: window 2024-01-26 … 02-25 holds sessions 2, 3, 4 → the last two kept, 1 truncated.
     // T21: window 2024-01-31 … 03-01 holds sessions 2, 3, 4, 5 (T20 does not cut it) → the last two kept, 2 truncated.

@@ -20,6 +20,8 @@ export interface Settings {
   startDate: string;
   reprocessDays: number;
   lookbackDays: number;
+  /** One journey per conversion: a journey starts after the chain's previous conversion (vars.journey_reset_at_conversion). */
+  journeyResetAtConversion: boolean;
   maxPathLength: number;
   maxSessionsPerUserDay: number;
   invalidUserIds: string[];
@@ -30,7 +32,10 @@ export interface Settings {
   pathTransform: "unique" | "exposure" | "first" | "frequency";
   pathRemoveChannels: string[];
   nonDirectExcludedChannels: string[];
+  /** "continuous": 0.5^(Δt/half-life); "step": 0.5^floor(Δt/step), as DP6 MAM. */
+  timeDecayMode: "continuous" | "step";
   timeDecayHalfLifeDays: number;
+  timeDecayStepDays: number;
   positionBasedWeights: [number, number, number];
   markovOrder: number;
   markovUseNulls: boolean;
