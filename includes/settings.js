@@ -66,6 +66,13 @@ const DEFAULTS = {
   // With reliability_rule "min_count": transitions out of a step needed before a level is trusted.
   reliability_min_transitions: "30",
   shapley_max_exact_channels: "15",
+  // Shapley value function v(S) (src/models/shapley.ts): "subset_conversions" = conversions of the journeys whose channels
+  // all lie in S (Zhao et al. 2018: each converting journey shared equally by its channels); "exact_set_rate" =
+  // conversion rate of the journeys with exactly the channels S (Dalessandro et al. 2012; the default before, gives 0 to
+  // a channel that only opens journeys when the closing channel alone converts better); "containing_set_rate" =
+  // conversion rate of the journeys containing S. Default subset_conversions: it never punishes openers and has no
+  // negative marginal contributions to clip.
+  shapley_value_function: "subset_conversions",
   ml_min_auc: "0.70",
   drift_max_auc_drop: "0.10",
   max_channel_share: "1",
@@ -278,6 +285,7 @@ function parseSettings(rawVars) {
     reliabilityMaxHalfWidth: num("reliability_max_half_width", 0.0001, 1),
     reliabilityMinTransitions: int("reliability_min_transitions", 1, 1000000000),
     shapleyMaxExactChannels: int("shapley_max_exact_channels", 1, 22),
+    shapleyValueFunction: ["subset_conversions", "exact_set_rate", "containing_set_rate"].includes(vars.shapley_value_function) ? vars.shapley_value_function : bad("shapley_value_function", 'expected "subset_conversions", "exact_set_rate" or "containing_set_rate"'),
     mlMinAuc: num("ml_min_auc", 0, 1),
     driftMaxAucDrop: num("drift_max_auc_drop", 0, 1),
     maxChannelShare: num("max_channel_share", 0.01, 1),

@@ -43,6 +43,8 @@ export interface Settings {
   reliabilityMaxHalfWidth: number;
   reliabilityMinTransitions: number;
   shapleyMaxExactChannels: number;
+  /** Shapley value function (vars.shapley_value_function); see src/models/shapley.ts. */
+  shapleyValueFunction: "subset_conversions" | "exact_set_rate" | "containing_set_rate";
   mlMinAuc: number;
   driftMaxAucDrop: number;
   maxChannelShare: number;
