@@ -61,6 +61,9 @@ const DEFAULTS = {
   position_based_weights: "[0.4, 0.2, 0.4]",
   markov_order: "1",
   markov_use_nulls: "true",
+  // OWOX funnel model: an event that happened several times in one funnel (identical events) shares its credit among
+  // its occurrences by time decay with this half-life (an occurrence this many days before the transaction weighs ½).
+  owox_decay_half_life_days: "7",
   reliability_rule: "half_width_95",
   reliability_max_half_width: "0.1",
   // With reliability_rule "min_count": transitions out of a step needed before a level is trusted.
@@ -281,6 +284,7 @@ function parseSettings(rawVars) {
     positionBasedWeights: weights,
     markovOrder: int("markov_order", 1, 4),
     markovUseNulls: bool("markov_use_nulls"),
+    owoxDecayHalfLifeDays: num("owox_decay_half_life_days", 0.001, 3650),
     reliabilityRule: vars.reliability_rule,
     reliabilityMaxHalfWidth: num("reliability_max_half_width", 0.0001, 1),
     reliabilityMinTransitions: int("reliability_min_transitions", 1, 1000000000),

@@ -50,6 +50,16 @@ describe("warehouse: funnel, journeys and channel paths", function () {
       [0, "purchase", 5, "begin_checkout", "ga4:F1:2", "T9", "New"],
       [1, "view_item", 2, null, "ga4:F1:3", null, "Returning"],
     ]);
+    // Every occurrence stays in funnel_event_occurrences with its group's representative (the first view_item: 10:01 and
+    // 10:02 of session 1, 10:01 of session 2); the
+    // purchase event and T9's conversion step (same session, same instant) are one occurrence.
+    const occurrences = await rowsOf(engine, INTERMEDIATE, "funnel_event_occurrences", "event_at, event_key");
+    const firstView = rows.find((r) => r.funnel_index === 0 && r.step === "view_item")!.event_key;
+    assert.deepEqual(occurrences.filter((o) => o.funnel_index === 0 && o.step === "view_item").map((o) => [o.session_key, o.representative_event_key]), [
+      ["ga4:F1:1", firstView], ["ga4:F1:1", firstView], ["ga4:F1:2", firstView],
+    ]);
+    assert.equal(occurrences.filter((o) => o.step === "purchase").length, 1);
+    assert.equal(occurrences.filter((o) => o.event_key === o.representative_event_key).length, rows.length);
     const tr = await rowsOf(engine, INTERMEDIATE, "funnel_transitions", "user_type, from_step, to_step");
     assert.deepEqual(tr.map((r) => [r.user_type, r.from_step, r.to_step, r.device, r.region, r.transitions]), [
       ["New", "(start)", "site_visit", "desktop", "Bavaria", 1],

@@ -39,6 +39,8 @@ export interface Settings {
   positionBasedWeights: [number, number, number];
   markovOrder: number;
   markovUseNulls: boolean;
+  /** OWOX: half-life (days) of the time decay among identical events (vars.owox_decay_half_life_days). */
+  owoxDecayHalfLifeDays: number;
   reliabilityRule: "half_width_95" | "min_count";
   reliabilityMaxHalfWidth: number;
   reliabilityMinTransitions: number;
