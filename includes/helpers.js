@@ -77,4 +77,18 @@ function dqTags(name) {
   return settings.failingAssertions.includes(name) ? ["data_quality"] : ["data_quality", "warning"];
 }
 
-module.exports = { ga4Param, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags };
+/**
+ * A channel name escaped for a path (channel_paths, path_features, ml_journey_features): '%' → '%25', then
+ * '>' → '%3E', so the ' > ' separator never appears inside a name (a channel rule "Search > Paid", GA4's
+ * "<Other>"). Names without '%' and '>' are unchanged (ChannelAttribution's format). TS side: src/models/paths.ts.
+ */
+function pathChannel(expr) {
+  return `REPLACE(REPLACE(${expr}, '%', '%25'), '>', '%3E')`;
+}
+
+/** Undo pathChannel: '%3E' → '>', then '%25' → '%' (every '%' of an escaped name starts one of the two). */
+function pathChannelDecoded(expr) {
+  return `REPLACE(REPLACE(${expr}, '%3E', '>'), '%25', '%')`;
+}
+
+module.exports = { ga4Param, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded };
