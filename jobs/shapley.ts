@@ -29,9 +29,9 @@ export const shapleyJob: JobDefinition = {
     const raw = await ctx.query(`SELECT path, total_conversions, total_conversion_value, total_null FROM ${ctx.ref("channel_paths")} ORDER BY path`);
     const paths = raw.map((r, i) => ({
       channels: splitChannelPath(textOf(r, "path", "channel_paths", i)),
-      conversions: countOf(r, "total_conversions", "channel_paths", i),
-      value: countOf(r, "total_conversion_value", "channel_paths", i),
-      nulls: countOf(r, "total_null", "channel_paths", i),
+      conversions: countOf(r, "total_conversions", "channel_paths", i, ["path"]),
+      value: countOf(r, "total_conversion_value", "channel_paths", i, ["path"]),
+      nulls: countOf(r, "total_null", "channel_paths", i, ["path"]),
     })).filter((p) => p.channels.length > 0);
     const channels = [...new Set(paths.flatMap((p) => p.channels))].sort(compareStrings);
     const rows: CoalitionRow[] = paths.map((p) => ({ channels: coalitionMask(p.channels, channels), conversions: p.conversions, nulls: p.nulls, value: p.value }));
