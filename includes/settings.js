@@ -27,6 +27,11 @@ const DEFAULTS = {
   // Sessions of these "source / medium" pairs hand their value to the nearest earlier other session.
   excluded_sources: '["(direct) / (none)"]',
   conversion_events: '["purchase"]',
+  // Does a GA4 transaction need a completed CRM transaction to be distributed over its journey (OWOX: "in GA but
+  // not in the CRM = cancelled")? "auto": only when CRM rows exist for its period (its date lies between the first
+  // and last CRM transaction date), so GA4-only setups get funnel credit; "always"; "never". Unconfirmed ones keep
+  // 100 % of their value on the converting session. A CRM status other than completed drops a transaction in every mode.
+  crm_confirms_transactions: "auto",
   // Funnel steps in order; each matched by event_name, page_path_regex, ecommerce_action or hostname.
   funnel_steps: JSON.stringify([
     { name: "site_visit", match: { non_bounce: true } },
@@ -272,6 +277,7 @@ function parseSettings(rawVars) {
     maxSessionsPerUserDay: int("max_sessions_per_user_day", 1, 1000000),
     invalidUserIds: json("invalid_user_ids", strList, 'a JSON list of strings, e.g. ["undefined","0"]'),
     excludedSources: json("excluded_sources", strList, 'a JSON list of "source / medium" strings'),
+    crmConfirmsTransactions: ["auto", "always", "never"].includes(vars.crm_confirms_transactions) ? vars.crm_confirms_transactions : bad("crm_confirms_transactions", 'expected "auto", "always" or "never"'),
     conversionEvents: json("conversion_events", (v) => strList(v) && v.length > 0, 'a non-empty JSON list of event names, e.g. ["purchase"]'),
     funnelSteps: steps.map((s) => ({ name: s.name, match: s.match, enabled: s.enabled !== false })),
     channelRules: rules,

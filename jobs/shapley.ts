@@ -7,7 +7,7 @@ import type { JobDefinition } from "../src/runner/job.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
 import { fitShapley, shapleyToJSON, coalitionMask, type CoalitionRow, type ShapleyValueFunction } from "../src/models/shapley.ts";
 import type { Settings } from "../src/config/settings.ts";
-import { parseChannelPath } from "../src/models/paths.ts";
+import { splitChannelPath } from "../src/models/paths.ts";
 import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 
@@ -39,10 +39,10 @@ export const shapleyJob: JobDefinition = {
   async run(ctx) {
     const raw = await ctx.query(`SELECT path, total_conversions, total_conversion_value, total_null FROM ${ctx.ref("channel_paths")} ORDER BY path`);
     const paths = raw.map((r, i) => ({
-      channels: parseChannelPath(textOf(r, "path", "channel_paths", i)),
-      conversions: countOf(r, "total_conversions", "channel_paths", i),
-      value: countOf(r, "total_conversion_value", "channel_paths", i),
-      nulls: countOf(r, "total_null", "channel_paths", i),
+      channels: splitChannelPath(textOf(r, "path", "channel_paths", i)),
+      conversions: countOf(r, "total_conversions", "channel_paths", i, ["path"]),
+      value: countOf(r, "total_conversion_value", "channel_paths", i, ["path"]),
+      nulls: countOf(r, "total_null", "channel_paths", i, ["path"]),
     })).filter((p) => p.channels.length > 0);
     const channels = [...new Set(paths.flatMap((p) => p.channels))].sort(compareStrings);
     const rows: CoalitionRow[] = paths.map((p) => ({ channels: coalitionMask(p.channels, channels), conversions: p.conversions, nulls: p.nulls, value: p.value }));

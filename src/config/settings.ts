@@ -27,6 +27,8 @@ export interface Settings {
   invalidUserIds: string[];
   excludedSources: string[];
   conversionEvents: string[];
+  /** vars.crm_confirms_transactions: when a GA4 transaction needs a completed CRM transaction to be distributed. */
+  crmConfirmsTransactions: "auto" | "always" | "never";
   funnelSteps: FunnelStep[];
   channelRules: ChannelRule[];
   pathTransform: "unique" | "exposure" | "first" | "frequency";
