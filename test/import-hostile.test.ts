@@ -266,6 +266,13 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       await importCsvOrNdjson(db.conn, "transactions", nd, { columnMap });
       assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_revenue AS rev FROM funnelcredit_sources.crm_transactions`), [{ transaction_id: "T2", rev: 3 }]);
       await failsAt(importCsvOrNdjson(db.conn, "transactions", f, { columnMap: { amount: "transaction_revenue" } }), 1, "amount", /--map amount=transaction_revenue: the header has no column "amount"/);
+      // Leads: a mapped NDJSON key keeps its values (the key is renamed in every object, not only in the header).
+      const leads = file("l.ndjson", [JSON.stringify({ id: "L1", won: 1, Score: 3 }), JSON.stringify({ id: "L2", won: 0, Score: 4 })].join("\n"));
+      await importCsvOrNdjson(db.conn, "leads", leads, { idColumn: "lead_ref", labelColumn: "won", columnMap: { id: "lead_ref" } });
+      assert.deepEqual(await rows(db.conn, `SELECT lead_id, converted, score FROM funnelcredit_sources.leads ORDER BY 1`), [
+        { lead_id: "L1", converted: true, score: 3n },
+        { lead_id: "L2", converted: false, score: 4n },
+      ]);
     });
 
     it("reads epoch seconds and milliseconds by magnitude, on both paths", async () => {

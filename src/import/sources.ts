@@ -276,8 +276,8 @@ async function openNdjson(
   const cols = original;
   const names = normaliseHeader(name, cols, columns ? undefined : columnMap);
   const index = new Map(names.map((n, i) => [n, i]));
-  // Keys renamed by --map (fixed kinds: the table's columns are given, so map the keys of each object).
-  const renamed = new Map(Object.entries(columns ? (columnMap ?? {}) : {}).map(([from, to]) => [snakeCase(from), snakeCase(to)]));
+  // Keys renamed by --map, looked up in each object (the names above are already the mapped ones).
+  const renamed = new Map(Object.entries(columnMap ?? {}).map(([from, to]) => [snakeCase(from), snakeCase(to)]));
   return {
     names,
     original: cols,
