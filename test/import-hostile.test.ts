@@ -237,6 +237,18 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       assert.deepEqual((await quarantined(db.conn)).map((x) => [x.line, x.field]), [[2, "event_params[0].value.string_value"]]);
     });
 
+    it("refuses an NDJSON integer past 2^53 that JSON.parse would round, naming line and field", async () => {
+      const f = file("t.ndjson", [
+        JSON.stringify({ transaction_id: "T1", transaction_created: "2024-03-01 10:00:00", transaction_revenue: 1 }),
+        `{"transaction_id":"T2","user_id":12345678901234567891,"transaction_created":"2024-03-01 10:00:00","transaction_revenue":1}`,
+        `{"transaction_id":"T3","user_id":"12345678901234567891","transaction_created":"2024-03-01 10:00:00","transaction_revenue":1}`,
+      ].join("\n"));
+      await failsAt(importCsvOrNdjson(db.conn, "transactions", f), 2, "user_id", /loses digits/);
+      const r = await importCsvOrNdjson(db.conn, "transactions", f, QUARANTINE);
+      assert.equal(r.rows, 2);
+      assert.deepEqual(await rows(db.conn, `SELECT user_id FROM funnelcredit_sources.crm_transactions WHERE transaction_id = 'T3'`), [{ user_id: "12345678901234567891" }]);
+    });
+
     it("quarantines CSV rows that are not UTF-8 on both the fast and the exact path, naming line and field", async () => {
       const f = file("t.csv", latin1(`${HEADER}\nT1,u1,c1,2024-03-01 10:00:00,completed,1,Zürich\nT2,u1,c1,2024-03-01 10:00:00,completed,1,Z@@rich\n`));
       await failsAt(importCsvOrNdjson(db.conn, "transactions", f), 3, "transaction_region", /not valid UTF-8/);

@@ -297,6 +297,13 @@ async function openNdjson(
             }
             continue;
           }
+          // JSON.parse rounds integers past 2^53 (an id 12345678901234567891 would become …7000): refuse, do not round.
+          if (typeof v === "number" && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+            const e = new InputError(name, line, k, `a JSON number this large (${v}) loses digits when read; write it as a string ("…")`);
+            if (!onBad) throw e;
+            onBad(e, text);
+            continue rows;
+          }
           const s = scalarText(v);
           if (s === undefined) {
             const e = new InputError(name, line, k, `expected a string, number or boolean, got ${JSON.stringify(v).slice(0, 60)}`);
