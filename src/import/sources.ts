@@ -5,7 +5,9 @@
  * Column names in files are normalised to snake_case (`Transaction ID` → `transaction_id`) before they are
  * matched. Empty CSV fields are NULL. Timestamps without an offset are taken as UTC.
  * `custom_events` keeps every column as raw STRING: the warehouse staging model validates and quarantines bad
- * rows; this importer only rejects what is not CSV/JSON at all.
+ * rows; this importer rejects what is not CSV/JSON at all, and amounts (revenue, cost) that are not finite,
+ * non-negative numbers.
+ * Every kind takes several files in one import (one transaction); `columnMap` renames file columns.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError, UserError } from "../util/errors.ts";
