@@ -23,7 +23,7 @@ import {
   incrementalStatement,
   replacePartitionsStatements,
 } from "./statements.ts";
-import { RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
+import { RESUMED_SKIP_NOTE, RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
 
 export interface RunOptions {
   graph: Graph;
@@ -109,7 +109,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     if (skip) {
       rec = { action: a.name, kind: a.kind, status: "skipped", startedAt, endedAt: now(), note: skip };
     } else if (opts.alreadySucceeded?.has(a.name)) {
-      rec = { action: a.name, kind: a.kind, status: "skipped", startedAt, endedAt: now(), note: "succeeded in the resumed run" };
+      rec = { action: a.name, kind: a.kind, status: "skipped", startedAt, endedAt: now(), note: RESUMED_SKIP_NOTE };
     } else {
       progress.actionStarted(a.name);
       try {

@@ -16,7 +16,8 @@ import type { Row } from "../../src/engines/engine.ts";
 import os from "node:os";
 
 export const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const SHARED_DATA = path.resolve(PROJECT_DIR, "..", "shared", "data");
+/** The shared data sets beside the project (`../shared/data`, as the README's commands use), or FUNNELCREDIT_SHARED_DATA. */
+export const SHARED_DATA = process.env.FUNNELCREDIT_SHARED_DATA ?? path.resolve(PROJECT_DIR, "..", "shared", "data");
 
 const cache = new Map<string, Promise<Project>>();
 /** The real project, compiled once per distinct vars. */
