@@ -127,6 +127,10 @@ const DEFAULTS = {
   // What `funnelcredit import` does with a bad row: "quarantine" (set it aside in <base>_meta.import_quarantine,
   // fail only past bad_row_max_share) or "reject" (the first bad row fails the import). --bad-rows overrides.
   import_bad_rows: "quarantine",
+  // `push lead-scores`: the longest wait for one CRM request (a hung endpoint is retried, then dead-lettered) and for
+  // the whole push (what is not acknowledged by then stays for the next push). The warehouse is not held meanwhile.
+  crm_request_timeout_seconds: "30",
+  crm_push_timeout_seconds: "900",
 };
 
 /**
@@ -342,6 +346,8 @@ function parseSettings(rawVars, overridden) {
     psiMax: num("psi_max", 0.001, 100),
     maxJobRows: int("max_job_rows", 1, 1000000000),
     importBadRows: ["quarantine", "reject"].includes(vars.import_bad_rows) ? vars.import_bad_rows : bad("import_bad_rows", 'expected "quarantine" or "reject"'),
+    crmRequestTimeoutSeconds: num("crm_request_timeout_seconds", 0.001, 3600),
+    crmPushTimeoutSeconds: num("crm_push_timeout_seconds", 0.001, 86400),
   };
   if (errors.length === 1) throw new Error(errors[0]);
   if (errors.length) throw new Error(`${errors.length} settings are invalid:\n  ${errors.join("\n  ")}`);

@@ -86,6 +86,10 @@ export interface Settings {
   maxJobRows: number;
   /** Default of `import --bad-rows` (vars.import_bad_rows). */
   importBadRows: "quarantine" | "reject";
+  /** `push lead-scores`: longest wait for one request's answer (vars.crm_request_timeout_seconds). */
+  crmRequestTimeoutSeconds: number;
+  /** `push lead-scores`: longest time for the whole push (vars.crm_push_timeout_seconds). */
+  crmPushTimeoutSeconds: number;
 }
 
 export interface WorkflowSettings {
