@@ -117,6 +117,11 @@ const DEFAULTS = {
   // Shallow, regularised trees with row/column subsampling (seeded): small lead tables overfit fast.
   lead_xgb_params: '{"max_depth":3,"eta":0.03,"min_child_weight":10,"lambda":5,"subsample":0.8,"colsample_bytree":0.8}',
   lead_max_rounds: "800",
+  // Lead columns that would let the model cheat: one that alone predicts the label with an AUC above lead_leakage_max_auc
+  // (recorded after the outcome), or a numeric id unique per lead and in creation-time order. "warn" names them and trains
+  // anyway; "refuse" fails the job until they are excluded (lead_exclude_columns, or `import leads --exclude`).
+  lead_leakage: "warn",
+  lead_leakage_max_auc: "0.95",
   // "always" retrains every run; "if_needed" only when monitoring says so (or no model exists); "never" reuses the saved model.
   lead_retrain: "always",
   // Population stability index above which a feature or the score counts as drifted.
@@ -342,6 +347,8 @@ function parseSettings(rawVars, overridden) {
     leadCategoricalEncoding: ["one_hot", "ordinal"].includes(vars.lead_categorical_encoding) ? vars.lead_categorical_encoding : bad("lead_categorical_encoding", 'expected "one_hot" or "ordinal"'),
     leadXgbParams: json("lead_xgb_params", (v) => v !== null && typeof v === "object" && !Array.isArray(v), 'a JSON object like {"max_depth":4,"eta":0.05}'),
     leadMaxRounds: int("lead_max_rounds", 1, 10000),
+    leadLeakage: ["warn", "refuse"].includes(vars.lead_leakage) ? vars.lead_leakage : bad("lead_leakage", 'expected "warn" or "refuse"'),
+    leadLeakageMaxAuc: num("lead_leakage_max_auc", 0.5, 1),
     leadRetrain: ["always", "if_needed", "never"].includes(vars.lead_retrain) ? vars.lead_retrain : bad("lead_retrain", 'expected "always", "if_needed" or "never"'),
     psiMax: num("psi_max", 0.001, 100),
     maxJobRows: int("max_job_rows", 1, 1000000000),

@@ -80,6 +80,10 @@ export interface Settings {
   /** Validated by the XGBoost engine's resolveParams when the job runs. */
   leadXgbParams: Record<string, unknown>;
   leadMaxRounds: number;
+  /** What lead scoring does with leaking columns (src/lead-scoring/leakage.ts): name them and train, or fail. */
+  leadLeakage: "warn" | "refuse";
+  /** Single-feature AUC above which a lead column counts as leaking the outcome. */
+  leadLeakageMaxAuc: number;
   leadRetrain: "always" | "if_needed" | "never";
   psiMax: number;
   /** Most rows a job reads from one query (vars.max_job_rows); past it the job fails naming the setting. */
