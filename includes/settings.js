@@ -141,6 +141,11 @@ const DEFAULTS = {
   // Shallow, regularised trees with row/column subsampling (seeded): small lead tables overfit fast.
   lead_xgb_params: '{"max_depth":3,"eta":0.03,"min_child_weight":10,"lambda":5,"subsample":0.8,"colsample_bytree":0.8}',
   lead_max_rounds: "800",
+  // Lead columns that would let the model cheat: one that alone predicts the label with an AUC above lead_leakage_max_auc
+  // (recorded after the outcome), or a numeric id unique per lead and in creation-time order. "warn" names them and trains
+  // anyway; "refuse" fails the job until they are excluded (lead_exclude_columns, or `import leads --exclude`).
+  lead_leakage: "warn",
+  lead_leakage_max_auc: "0.95",
   // "always" retrains every run; "if_needed" only when monitoring says so (or no model exists); "never" reuses the saved model.
   lead_retrain: "always",
   // Population stability index above which a feature or the score counts as drifted.
@@ -151,6 +156,10 @@ const DEFAULTS = {
   // What `funnelcredit import` does with a bad row: "quarantine" (set it aside in <base>_meta.import_quarantine,
   // fail only past bad_row_max_share) or "reject" (the first bad row fails the import). --bad-rows overrides.
   import_bad_rows: "quarantine",
+  // `push lead-scores`: the longest wait for one CRM request (a hung endpoint is retried, then dead-lettered) and for
+  // the whole push (what is not acknowledged by then stays for the next push). The warehouse is not held meanwhile.
+  crm_request_timeout_seconds: "30",
+  crm_push_timeout_seconds: "900",
 };
 
 /**
@@ -183,46 +192,82 @@ function decodeVar(value) {
   return out;
 }
 
-function parseSettings(rawVars) {
+/** Edit distance (Levenshtein), for "did you mean" on a misspelt var. */
+function editDistance(a, b) {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/** The known setting closest to a misspelt name, if it is close enough to be a typo. */
+function closestSetting(name) {
+  let best;
+  let bestDistance = Infinity;
+  for (const k of Object.keys(DEFAULTS)) {
+    const d = editDistance(name.toLowerCase(), k);
+    if (d < bestDistance) { best = k; bestDistance = d; }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
+}
+
+/**
+ * `overridden`: names given on the command line (`--vars`), so an error blames the place the value
+ * came from. Every bad var is reported, not just the first (one error per line).
+ */
+function parseSettings(rawVars, overridden) {
   const decoded = {};
   for (const [k, v] of Object.entries(rawVars || {})) decoded[k] = decodeVar(v);
   rawVars = decoded;
+  const fromCli = new Set(overridden || []);
   const vars = Object.assign({}, DEFAULTS, rawVars);
-  const unknown = Object.keys(rawVars || {}).filter((k) => !(k in DEFAULTS) && !k.startsWith("x_"));
-  if (unknown.length) throw new Error(`workflow_settings.yaml vars: unknown setting(s) ${unknown.join(", ")} (known: ${Object.keys(DEFAULTS).join(", ")})`);
-  const bad = (k, why) => { throw new Error(`workflow_settings.yaml vars.${k} = ${JSON.stringify(vars[k])}: ${why}`); };
+  const errors = [];
+  const origin = (k) => (fromCli.has(k) ? "--vars" : "workflow_settings.yaml vars");
+  for (const k of Object.keys(rawVars || {})) {
+    if (k in DEFAULTS || k.startsWith("x_")) continue;
+    const guess = closestSetting(k);
+    errors.push(`${origin(k)}: unknown setting(s) ${k}` + (guess ? ` (did you mean ${guess}?)` : " (every setting is listed with its default in includes/settings.js; names starting with x_ are free for your own models)"));
+  }
+  // Records the error and returns undefined: parsing goes on so that every bad var is reported at once.
+  const bad = (k, why) => {
+    errors.push(fromCli.has(k) ? `vars.${k} = ${JSON.stringify(vars[k])}: ${why} (given with --vars)` : `workflow_settings.yaml vars.${k} = ${JSON.stringify(vars[k])}: ${why}`);
+    return undefined;
+  };
   const int = (k, min, max) => {
     const s = String(vars[k]).trim();
-    if (!/^-?\d+$/.test(s)) bad(k, "expected a whole number");
+    if (!/^-?\d+$/.test(s)) return bad(k, "expected a whole number");
     const n = Number(s);
-    if (n < min || n > max) bad(k, `expected a number from ${min} to ${max}`);
+    if (n < min || n > max) return bad(k, `expected a number from ${min} to ${max}`);
     return n;
   };
   const num = (k, min, max) => {
     const n = Number(vars[k]);
-    if (!Number.isFinite(n) || String(vars[k]).trim() === "") bad(k, "expected a number");
-    if (n < min || n > max) bad(k, `expected a number from ${min} to ${max}`);
+    if (!Number.isFinite(n) || String(vars[k]).trim() === "") return bad(k, "expected a number");
+    if (n < min || n > max) return bad(k, `expected a number from ${min} to ${max}`);
     return n;
   };
   const bool = (k) => {
     const s = String(vars[k]).trim().toLowerCase();
-    if (s !== "true" && s !== "false") bad(k, 'expected "true" or "false"');
+    if (s !== "true" && s !== "false") return bad(k, 'expected "true" or "false"');
     return s === "true";
   };
   const json = (k, check, what) => {
     let v;
-    try { v = JSON.parse(vars[k]); } catch (e) { bad(k, `not valid JSON (${e.message}); write ${what}`); }
-    if (!check(v)) bad(k, `expected ${what}`);
+    try { v = JSON.parse(vars[k]); } catch (e) { return bad(k, `not valid JSON (${e.message}); write ${what}`); }
+    if (!check(v)) return bad(k, `expected ${what}`);
     return v;
   };
   const strList = (v) => Array.isArray(v) && v.every((x) => typeof x === "string");
   const dataset = (k) => {
     const s = String(vars[k]);
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/.test(s)) bad(k, "expected a dataset name (letters, digits, underscores)");
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/.test(s)) return bad(k, "expected a dataset name (letters, digits, underscores)");
     return s;
   };
   const regex = (k, where, pattern) => {
-    try { new RegExp(pattern); } catch (e) { bad(k, `${where}: invalid regular expression ${JSON.stringify(pattern)} (${e.message})`); }
+    try { new RegExp(pattern); } catch (e) { return bad(k, `${where}: invalid regular expression ${JSON.stringify(pattern)} (${e.message})`); }
     return pattern;
   };
   const projectDefault = typeof dataform !== "undefined" ? dataform.projectConfig.defaultSchema : "funnelcredit";
@@ -231,34 +276,34 @@ function parseSettings(rawVars) {
 
   const steps = json("funnel_steps", (v) => Array.isArray(v) && v.length >= 2, 'a JSON list of at least two steps like [{"name":"view_item","match":{"event_name":"view_item"}}]');
   const stepNames = new Set();
-  steps.forEach((s, i) => {
-    if (!s || typeof s.name !== "string" || !/^[a-z][a-z0-9_]*$/.test(s.name)) bad("funnel_steps", `step ${i + 1}: "name" must be lower_snake_case`);
+  (steps || []).forEach((s, i) => {
+    if (!s || typeof s.name !== "string" || !/^[a-z][a-z0-9_]*$/.test(s.name)) return bad("funnel_steps", `step ${i + 1}: "name" must be lower_snake_case`);
     if (stepNames.has(s.name)) bad("funnel_steps", `step "${s.name}" appears twice`);
     stepNames.add(s.name);
     const m = s.match || {};
     const keys = Object.keys(m);
     const allowed = ["event_name", "page_path_regex", "ecommerce_action", "hostname", "non_bounce"];
-    if (!keys.length || keys.some((k) => !allowed.includes(k))) bad("funnel_steps", `step "${s.name}": "match" needs one of ${allowed.join(", ")}`);
+    if (!keys.length || keys.some((k) => !allowed.includes(k))) return bad("funnel_steps", `step "${s.name}": "match" needs one of ${allowed.join(", ")}`);
     if (m.page_path_regex) regex("funnel_steps", `step "${s.name}"`, m.page_path_regex);
     if (m.hostname) regex("funnel_steps", `step "${s.name}"`, m.hostname);
   });
   const rules = json("channel_rules", (v) => Array.isArray(v) && v.every((r) => r && typeof r.channel === "string"), 'a JSON list like [{"channel":"Paid Search","medium":"^cpc$"}]');
-  rules.forEach((r, i) => ["source", "medium", "campaign"].forEach((f) => { if (r[f] !== undefined) regex("channel_rules", `rule ${i + 1} (${r.channel}) ${f}`, r[f]); }));
+  (rules || []).forEach((r, i) => ["source", "medium", "campaign"].forEach((f) => { if (r[f] !== undefined) regex("channel_rules", `rule ${i + 1} (${r.channel}) ${f}`, r[f]); }));
   const transforms = ["unique", "exposure", "first", "frequency"];
   if (!transforms.includes(vars.path_transform)) bad("path_transform", `expected one of ${transforms.join(", ")}`);
   const weights = json("position_based_weights", (v) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number" && x >= 0), "[first, middle, last] shares, e.g. [0.4, 0.2, 0.4]");
-  if (Math.abs(weights[0] + weights[1] + weights[2] - 1) > 1e-9) bad("position_based_weights", "the three shares must add up to 1");
+  if (weights && Math.abs(weights[0] + weights[1] + weights[2] - 1) > 1e-9) bad("position_based_weights", "the three shares must add up to 1");
   if (!["half_width_95", "min_count"].includes(vars.reliability_rule)) bad("reliability_rule", 'expected "half_width_95" or "min_count"');
   const mlSplit = () => {
     const m = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(String(vars.ml_split));
-    if (!m) bad("ml_split", 'expected "train/validate/test" percentages, e.g. "70/15/15"');
+    if (!m) return bad("ml_split", 'expected "train/validate/test" percentages, e.g. "70/15/15"');
     const parts = [Number(m[1]), Number(m[2]), Number(m[3])];
-    if (parts.some((p) => p <= 0)) bad("ml_split", "every part must be more than 0");
-    if (Math.abs(parts[0] + parts[1] + parts[2] - 100) > 1e-9) bad("ml_split", "the three parts must add up to 100");
+    if (parts.some((p) => p <= 0)) return bad("ml_split", "every part must be more than 0");
+    if (Math.abs(parts[0] + parts[1] + parts[2] - 100) > 1e-9) return bad("ml_split", "the three parts must add up to 100");
     return parts.map((p) => p / 100);
   };
 
-  return {
+  const result = {
     datasets: {
       staging: `${base}_staging`,
       intermediate: `${base}_intermediate`,
@@ -279,7 +324,7 @@ function parseSettings(rawVars) {
     excludedSources: json("excluded_sources", strList, 'a JSON list of "source / medium" strings'),
     crmConfirmsTransactions: ["auto", "always", "never"].includes(vars.crm_confirms_transactions) ? vars.crm_confirms_transactions : bad("crm_confirms_transactions", 'expected "auto", "always" or "never"'),
     conversionEvents: json("conversion_events", (v) => strList(v) && v.length > 0, 'a non-empty JSON list of event names, e.g. ["purchase"]'),
-    funnelSteps: steps.map((s) => ({ name: s.name, match: s.match, enabled: s.enabled !== false })),
+    funnelSteps: (steps || []).map((s) => ({ name: s.name, match: s.match, enabled: s.enabled !== false })),
     channelRules: rules,
     pathTransform: vars.path_transform,
     pathRemoveChannels: json("path_remove_channels", strList, "a JSON list of channel names"),
@@ -332,11 +377,18 @@ function parseSettings(rawVars) {
     leadCategoricalEncoding: ["one_hot", "ordinal"].includes(vars.lead_categorical_encoding) ? vars.lead_categorical_encoding : bad("lead_categorical_encoding", 'expected "one_hot" or "ordinal"'),
     leadXgbParams: json("lead_xgb_params", (v) => v !== null && typeof v === "object" && !Array.isArray(v), 'a JSON object like {"max_depth":4,"eta":0.05}'),
     leadMaxRounds: int("lead_max_rounds", 1, 10000),
+    leadLeakage: ["warn", "refuse"].includes(vars.lead_leakage) ? vars.lead_leakage : bad("lead_leakage", 'expected "warn" or "refuse"'),
+    leadLeakageMaxAuc: num("lead_leakage_max_auc", 0.5, 1),
     leadRetrain: ["always", "if_needed", "never"].includes(vars.lead_retrain) ? vars.lead_retrain : bad("lead_retrain", 'expected "always", "if_needed" or "never"'),
     psiMax: num("psi_max", 0.001, 100),
     maxJobRows: int("max_job_rows", 1, 1000000000),
     importBadRows: ["quarantine", "reject"].includes(vars.import_bad_rows) ? vars.import_bad_rows : bad("import_bad_rows", 'expected "quarantine" or "reject"'),
+    crmRequestTimeoutSeconds: num("crm_request_timeout_seconds", 0.001, 3600),
+    crmPushTimeoutSeconds: num("crm_push_timeout_seconds", 0.001, 86400),
   };
+  if (errors.length === 1) throw new Error(errors[0]);
+  if (errors.length) throw new Error(`${errors.length} settings are invalid:\n  ${errors.join("\n  ")}`);
+  return result;
 }
 
 /** A GoogleSQL string literal; every setting reaches SQL through this (never spliced raw). */

@@ -14,6 +14,8 @@ import {
   LEAD_SCORES_SCHEMA, LEAD_METRICS_SCHEMA, LEAD_CURVES_SCHEMA, LEAD_IMPORTANCE_SCHEMA, LEAD_MONITORING_SCHEMA, MODEL_NAME,
 } from "../src/lead-scoring/tables.ts";
 import { UserError } from "../src/util/errors.ts";
+import { inferFeatureKinds } from "../src/models/encoding.ts";
+import { findLeakage } from "../src/lead-scoring/leakage.ts";
 
 export const leadScoringJob: JobDefinition = {
   name: "lead_scoring",
@@ -61,6 +63,16 @@ export const leadScoringJob: JobDefinition = {
       const labelled: LeadRecord[] = labelledIdx.map((i) => records[i]!);
       const { columns, unknownExcluded } = candidateColumns(raw, s.leadExcludeColumns);
       if (unknownExcluded.length) ctx.warn(`lead_scoring: vars.lead_exclude_columns names ${unknownExcluded.join(", ")}, which lead_features does not have`);
+      // Leaking columns: named in a warning, or the job fails (vars.lead_leakage).
+      const leakLabels = labelledIdx.map((i) => labelsAll[i]!);
+      const { features: leakSpecs } = inferFeatureKinds(labelled.map((r) => r.row), columns);
+      const leaks = findLeakage(labelled.map((r) => r.row), leakLabels, labelled.map((r) => r.createdAt), leakSpecs, { maxSingleFeatureAuc: s.leadLeakageMaxAuc });
+      if (leaks.length) {
+        const fix = `exclude ${leaks.length === 1 ? "it" : "them"} with --vars 'lead_exclude_columns=${JSON.stringify([...s.leadExcludeColumns, ...leaks.map((l) => l.column)])}' (or import leads --exclude)`;
+        const text = `${leaks.map((l) => l.message).join("; ")}; ${fix}`;
+        if (s.leadLeakage === "refuse") throw new UserError(`lead_scoring refuses to train (vars.lead_leakage = "refuse"): ${text}`);
+        ctx.warn(`lead_scoring: possible leakage, trained anyway (vars.lead_leakage = "warn"): ${text}`);
+      }
       ctx.progress(`training on ${labelled.length} labelled leads (${columns.length} candidate columns)`);
       trained = await trainLeadModel(labelled, labelledIdx.map((i) => labelsAll[i]!), {
         featureColumns: columns, split: s.leadSplit, validationShare: s.leadValidationShare, testShare: s.leadTestShare,

@@ -169,7 +169,11 @@ export const mlAttributionJob: JobDefinition = {
     const s = ctx.settings;
     const measuredAt = ctx.now();
     const rows = await readFeatureRows(ctx);
-    if (!rows.some((r) => r.conversions > 0)) throw new UserError(`${FEATURES_TABLE} has no conversions: there is nothing to attribute (check conversion_journeys and vars.conversion_events)`);
+    // No conversion in the data (e.g. a GA4 export without purchases): nothing to learn nor attribute.
+    // Skipped, not failed; earlier ML credit tables are left as they were (as below the AUC floor).
+    if (!rows.some((r) => r.conversions > 0)) {
+      return { rows: 0, skipped: `no conversions in ${FEATURES_TABLE} (${rows.length} journey rows): nothing to attribute; check the transactions sources and vars.conversion_events` };
+    }
     ctx.progress(`fitting on ${rows.length} feature rows`);
     const fit = await fitConversionModel(rows, {
       split: s.mlSplit, censorDays: s.mlCensorDays, maxRounds: s.mlMaxRounds, maxDepth: s.mlMaxDepth, learningRate: s.mlLearningRate,

@@ -48,6 +48,13 @@ export const modelComparisonJob: JobDefinition = {
       ...(await read("shapley_channel_credit", "shapley")),
       ...(await read("owox_channel_credit", "owox_funnel")),
     ].sort((a, b) => compareStrings(a.model, b.model) || compareStrings(a.channel, b.channel));
+    // With no conversion credited by any model there is nothing to compare: every model's "top 3" is
+    // empty and would agree perfectly. The tables are emptied so no earlier comparison is shown.
+    if (!credits.some((c) => c.conversions > 0)) {
+      await ctx.write("channel_credit_by_model", CHANNEL_CREDIT_BY_MODEL_SCHEMA, []);
+      await ctx.write("model_agreement", MODEL_AGREEMENT_SCHEMA, []);
+      return { rows: 0, skipped: "no conversions credited by any model: nothing to attribute, nothing to compare" };
+    }
     const models = [...new Set(credits.map((c) => c.model))];
     const totals = new Map(models.map((m) => [m, credits.filter((c) => c.model === m).reduce((s, c) => s + c.conversions, 0)]));
     const byModel: ModelShares[] = models.map((m) => ({

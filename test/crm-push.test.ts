@@ -3,7 +3,12 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { memoryEngine, PROJECT_DIR, rowsOf } from "./support/warehouse.ts";
 import { loadProjectSettings, type Settings } from "../src/config/settings.ts";
-import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
+import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
+import { acquireLease } from "../src/runner/lease.ts";
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { LEAD_SCORES_SCHEMA } from "../src/lead-scoring/tables.ts";
 import { pushLeadScores, backoffDelay, planPush, payloadHash, DEFAULT_RETRY, type PushSummary } from "../src/crm/index.ts";
 
@@ -29,6 +34,33 @@ async function startServer(plan: (i: number, leads: string[]) => [number, string
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
   return { url: `http://127.0.0.1:${port}/api/scores?tenant=1`, seen, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** A CRM endpoint that reads each request and never answers. */
+async function hangingServer(): Promise<{ url: string; requests: () => number; close: () => void }> {
+  let n = 0;
+  const server = http.createServer((req) => {
+    n++;
+    req.resume();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/api/scores`, requests: () => n,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/** Fails (instead of hanging the suite) when `p` does not settle within `ms`. */
+function withWatchdog<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const watchdog = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms: no timeout`)), ms);
+  });
+  return Promise.race([p, watchdog]).finally(() => clearTimeout(timer));
 }
 
 function scoreRow(id: string, score: number) {
@@ -130,6 +162,43 @@ describe("CRM push of lead scores", () => {
     }
   });
 
+  it("gives up on a request the CRM never answers after vars.crm_request_timeout_seconds, retries it, then dead-letters it", async () => {
+    const hang = await hangingServer();
+    try {
+      const t0 = Date.now();
+      // 3 batches × (1 try + 1 retry) × 0.2 s ≈ 1.2 s; without a timeout this never returns.
+      const r = await withWatchdog(push(hang.url, { retry: { maxRetries: 1, baseDelayMs: 1 }, requestTimeoutMs: 200 }), 15_000);
+      assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+      assert.equal(hang.requests(), 6);
+      assert.equal(r.deadLetters.length, 5);
+      assert.equal(r.unsent, 0);
+      assert.match(r.deadLetters[0]!.error, /no answer within 0\.2 s \(vars\.crm_request_timeout_seconds = 0\.2 s\)/);
+      assert.equal((await rowsOf(engine, settings.datasets.meta, "crm_push_dead_letters")).length, 5);
+    } finally {
+      hang.close();
+    }
+  });
+
+  it("stops the whole push at vars.crm_push_timeout_seconds: what is not acknowledged stays for the next push", async () => {
+    const hang = await hangingServer();
+    try {
+      const t0 = Date.now();
+      const r = await withWatchdog(push(hang.url, { now: () => new Date(), requestTimeoutMs: 60_000, pushTimeoutMs: 300 }), 15_000);
+      assert.ok(Date.now() - t0 < 5_000, `took ${Date.now() - t0} ms`);
+      assert.equal(r.acknowledged.length, 0);
+      assert.equal(r.deadLetters.length, 0);
+      assert.equal(r.unsent, 5);
+    } finally {
+      hang.close();
+    }
+    const up = await startServer(() => [200, "ok"]);
+    try {
+      assert.equal((await push(up.url)).acknowledged.length, 5, "the next push sends them");
+    } finally {
+      await up.close();
+    }
+  });
+
   it("refuses to run without a token and never prints it", async () => {
     await assert.rejects(push("http://127.0.0.1:9/x", { env: {} }), /CRM_TOKEN is empty/);
   });
@@ -152,5 +221,56 @@ describe("CRM push planning", () => {
     assert.equal(backoffDelay(10, p, null, () => 0.5, 0), 4000);
     assert.equal(backoffDelay(1, p, "2", () => 0.5, 0), 2000);
     assert.equal(backoffDelay(1, p, "60", () => 0.5, 0), 4000);
+  });
+});
+
+describe("push lead-scores command", function () {
+  this.timeout(180_000);
+
+  it("does not hold the warehouse while the CRM hangs: another run takes the lease and opens the warehouse meanwhile", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fc-push-"));
+    const warehouse = path.join(dir, "w.duckdb");
+    const settings = loadProjectSettings(PROJECT_DIR).settings;
+    const db = await DuckDBEngine.open({ path: warehouse });
+    await db.ensureDataset(DB, settings.datasets.outputs);
+    await db.writeRows({ database: DB, schema: settings.datasets.outputs, name: "lead_scores" }, LEAD_SCORES_SCHEMA, [scoreRow("L1", 80), scoreRow("L2", 20)], { mode: "replace" });
+    await db.close();
+    const hang = await hangingServer();
+    const child = spawn(path.join(PROJECT_DIR, "node_modules", ".bin", "tsx"), [
+      path.join(PROJECT_DIR, "src", "cli", "main.ts"), "push", "lead-scores", "--to", hang.url, "--warehouse", warehouse,
+      "--artifacts", path.join(dir, "artifacts"), "--max-retries", "0", "--vars", "crm_request_timeout_seconds=4",
+    ], { cwd: PROJECT_DIR, env: { ...process.env, FUNNELCREDIT_CRM_TOKEN: TOKEN, NO_COLOR: "1" } });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
+    try {
+      const t0 = Date.now();
+      while (hang.requests() === 0) {
+        assert.ok(Date.now() - t0 < 90_000, `the push never reached the CRM: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // While the request hangs, a run can take the lease and open the warehouse.
+      const lease = await acquireLease(`${warehouse}.lease`, "another-run", { waitMs: 0 });
+      try {
+        const other = await DuckDBEngine.open({ path: warehouse });
+        assert.equal((await other.queryNative(`SELECT COUNT(*) AS n FROM "${settings.datasets.outputs}".lead_scores`))[0]!.n, 2);
+        await other.close();
+      } finally {
+        lease.release();
+      }
+      const code = await withWatchdog(exited, 90_000);
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, /no answer within 4 s/);
+      const after = await DuckDBEngine.open({ path: warehouse });
+      try {
+        const dead = await after.queryNative(`SELECT lead_id, error FROM "${settings.datasets.meta}".crm_push_dead_letters ORDER BY lead_id`);
+        assert.deepEqual(dead.map((d) => d.lead_id), ["L1", "L2"]);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      child.kill("SIGKILL");
+      hang.close();
+    }
   });
 });

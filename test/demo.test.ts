@@ -221,3 +221,25 @@ describe("demo data generator", () => {
     }
   });
 });
+
+describe("demo data generator at a small demo's size", () => {
+  it("keeps the invalid custom events well under the default bad_row_max_share (5 %), so `run` after the demo passes input_quality", async () => {
+    // The same rules stg_custom_events quarantines by: no id at all, unparseable time, negative amounts.
+    // At the size of a small demo (3,000 users × 21 days; the deliberate bad rows are 3 at least).
+    const mid = await openDb();
+    await generateDemo(mid.conn, { users: 3000, days: 21, seed: 7 });
+    const c = await obj(
+      mid.conn,
+      `SELECT count(*) FILTER (WHERE (user_id IS NULL AND client_id IS NULL AND transaction_id IS NULL)
+                                  OR TRY_CAST(time AS TIMESTAMP) IS NULL OR TRY_CAST(revenue AS DOUBLE) < 0) AS bad,
+              count(*) AS total,
+              count(*) FILTER (WHERE name = 'call' AND user_id IS NULL AND client_id IS NULL AND TRY_CAST(time AS TIMESTAMP) IS NOT NULL) AS calls_without_id
+       FROM funnelcredit_sources.custom_events`,
+    );
+    mid.close();
+    assert.ok(Number(c.bad) > 0, "the deliberate bad rows are there");
+    assert.ok(Number(c.bad) / Number(c.total) < 0.02, `bad share ${Number(c.bad)}/${Number(c.total)}`);
+    // Only the deliberate "no id at all" rows lack an id (a third of the bad rows): every exported call has one.
+    assert.equal(Number(c.calls_without_id), Number(c.bad) / 3, JSON.stringify(c));
+  });
+});

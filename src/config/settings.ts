@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import vm from "node:vm";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLError } from "yaml";
 import { SettingsError } from "../util/errors.ts";
 
 export interface FunnelStep {
@@ -91,12 +91,20 @@ export interface Settings {
   /** Validated by the XGBoost engine's resolveParams when the job runs. */
   leadXgbParams: Record<string, unknown>;
   leadMaxRounds: number;
+  /** What lead scoring does with leaking columns (src/lead-scoring/leakage.ts): name them and train, or fail. */
+  leadLeakage: "warn" | "refuse";
+  /** Single-feature AUC above which a lead column counts as leaking the outcome. */
+  leadLeakageMaxAuc: number;
   leadRetrain: "always" | "if_needed" | "never";
   psiMax: number;
   /** Most rows a job reads from one query (vars.max_job_rows); past it the job fails naming the setting. */
   maxJobRows: number;
   /** Default of `import --bad-rows` (vars.import_bad_rows). */
   importBadRows: "quarantine" | "reject";
+  /** `push lead-scores`: longest wait for one request's answer (vars.crm_request_timeout_seconds). */
+  crmRequestTimeoutSeconds: number;
+  /** `push lead-scores`: longest time for the whole push (vars.crm_push_timeout_seconds). */
+  crmPushTimeoutSeconds: number;
 }
 
 export interface WorkflowSettings {
@@ -114,13 +122,16 @@ export interface ProjectSettings {
 }
 
 interface SettingsModule {
-  parseSettings(vars: Record<string, string>): Settings;
+  /** `overridden`: names given with `--vars`, so that an error names where the bad value came from. */
+  parseSettings(vars: Record<string, string>, overridden?: string[]): Settings;
 }
 
-function loadSettingsModule(projectDir: string, defaultSchema: string, vars: Record<string, string>): SettingsModule {
+function loadSettingsModule(projectDir: string, defaultSchema: string): SettingsModule {
   const file = path.join(projectDir, "includes", "settings.js");
   const module = { exports: {} as Record<string, unknown> };
-  const context = vm.createContext({ module, exports: module.exports, dataform: { projectConfig: { defaultSchema, vars } } });
+  // No vars at load time: the module's own parse of them (what Dataform's compile uses) would throw
+  // before parseSettings could say which came from --vars.
+  const context = vm.createContext({ module, exports: module.exports, dataform: { projectConfig: { defaultSchema, vars: {} } } });
   vm.runInContext(readFileSync(file, "utf8"), context, { filename: file });
   return module.exports as unknown as SettingsModule;
 }
@@ -128,7 +139,15 @@ function loadSettingsModule(projectDir: string, defaultSchema: string, vars: Rec
 export function readWorkflowSettings(projectDir: string): WorkflowSettings {
   const file = path.join(projectDir, "workflow_settings.yaml");
   if (!existsSync(file)) throw new SettingsError(`no workflow_settings.yaml in ${projectDir}: run funnelcredit from the project folder or pass --project`);
-  const raw = (parseYaml(readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
+  let raw: Record<string, unknown>;
+  try {
+    raw = (parseYaml(readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
+  } catch (e) {
+    if (!(e instanceof YAMLError)) throw e;
+    // The yaml library's message already says "at line L, column C" and quotes the line.
+    throw new SettingsError(`${file}: not valid YAML: ${e.message.trim()}`);
+  }
+  if (typeof raw !== "object" || Array.isArray(raw)) throw new SettingsError(`${file}: expected a YAML mapping (defaultProject: …, vars: …), got ${Array.isArray(raw) ? "a list" : typeof raw}`);
   for (const k of ["defaultProject", "defaultDataset", "defaultLocation"]) {
     if (typeof raw[k] !== "string" || !raw[k]) throw new SettingsError(`workflow_settings.yaml: ${k} is required`);
   }
@@ -152,7 +171,7 @@ export function loadProjectSettings(projectDir: string, overrides: Record<string
   workflow.vars = { ...workflow.vars, ...overrides };
   let settings: Settings;
   try {
-    settings = loadSettingsModule(projectDir, workflow.defaultDataset, workflow.vars).parseSettings(workflow.vars);
+    settings = loadSettingsModule(projectDir, workflow.defaultDataset).parseSettings(workflow.vars, Object.keys(overrides));
   } catch (e) {
     throw new SettingsError((e as Error).message);
   }

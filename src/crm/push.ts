@@ -110,6 +110,14 @@ export interface SendOptions {
   random: () => number;
   now: () => Date;
   runId: string;
+  /** Longest wait for one request's answer (vars.crm_request_timeout_seconds); a timeout is retried like a network error. */
+  requestTimeoutMs: number;
+  /**
+   * When the whole push must stop (epoch ms, vars.crm_push_timeout_seconds after it began): requests
+   * in flight are aborted, no backoff sleeps past it, and batches not yet acknowledged stay unsent
+   * (the next push sends them: they are not in the acknowledged state).
+   */
+  deadlineMs?: number;
   /** Progress/log lines; never receive the token. */
   log?: (message: string) => void;
 }
@@ -119,6 +127,8 @@ export interface SendResult {
   deadLetters: DeadLetter[];
   batches: number;
   requests: number;
+  /** Scores not sent (or not acknowledged) because the push reached its deadline. */
+  unsent: number;
 }
 
 /** Destination id stored in the state: the URL without credentials, query or fragment. */
@@ -133,6 +143,10 @@ export function destinationOf(url: string): string {
   return `${u.protocol}//${u.host}${u.pathname}`;
 }
 
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
 function redact(text: string, token: string): string {
   return token ? text.split(token).join("[redacted]") : text;
 }
@@ -140,9 +154,15 @@ function redact(text: string, token: string): string {
 /** Send the planned scores in batches; never throws for a failed batch (it becomes dead letters). */
 export async function sendScores(rows: readonly ScoreToPush[], opts: SendOptions): Promise<SendResult> {
   const destination = destinationOf(opts.url);
-  const out: SendResult = { acknowledged: [], deadLetters: [], batches: 0, requests: 0 };
+  const out: SendResult = { acknowledged: [], deadLetters: [], batches: 0, requests: 0, unsent: 0 };
+  const left = (): number => (opts.deadlineMs === undefined ? Infinity : opts.deadlineMs - opts.now().getTime());
   for (let start = 0; start < rows.length; start += opts.batchSize) {
     const batch = rows.slice(start, start + opts.batchSize);
+    if (left() <= 0) {
+      out.unsent = rows.length - start;
+      opts.log?.(`push time limit reached: ${out.unsent} score(s) not sent; the next push sends them`);
+      break;
+    }
     const key = batchKey(destination, batch);
     const body = JSON.stringify({ scores: batch });
     out.batches++;
@@ -150,16 +170,20 @@ export async function sendScores(rows: readonly ScoreToPush[], opts: SendOptions
     let lastStatus: number | null = null;
     let lastError = "";
     let ok = false;
+    let outOfTime = false;
     for (;;) {
       attempts++;
       out.requests++;
       let retryAfter: string | null = null;
       let retryable = false;
+      // The request's own timeout, shortened to what is left of the push.
+      const waitMs = Math.max(1, Math.min(opts.requestTimeoutMs, left()));
       try {
         const res = await opts.fetch(opts.url, {
           method: "POST",
           headers: { "Content-Type": "application/json", Authorization: `Bearer ${opts.token}`, "Idempotency-Key": key },
           body,
+          signal: AbortSignal.timeout(waitMs),
         });
         lastStatus = res.status;
         if (res.ok) {
@@ -173,16 +197,29 @@ export async function sendScores(rows: readonly ScoreToPush[], opts: SendOptions
         retryAfter = res.headers.get("retry-after");
       } catch (e) {
         lastStatus = null;
-        lastError = `network error: ${(e as Error).message}`;
+        const timedOut = (e as Error).name === "TimeoutError" || (e as Error).name === "AbortError";
+        lastError = timedOut
+          ? `no answer within ${formatSeconds(waitMs)} (vars.crm_request_timeout_seconds = ${formatSeconds(opts.requestTimeoutMs)})`
+          : `network error: ${(e as Error).message}`;
         retryable = true;
       }
       lastError = redact(lastError, opts.token);
       if (!retryable || attempts > opts.retry.maxRetries) break;
       const delay = backoffDelay(attempts, opts.retry, retryAfter, opts.random, opts.now().getTime());
+      if (delay >= left()) {
+        outOfTime = true;
+        break;
+      }
       opts.log?.(`batch ${out.batches} (${batch.length} scores): ${lastError}; retry ${attempts}/${opts.retry.maxRetries} in ${Math.round(delay)} ms`);
       await opts.sleep(delay);
     }
     const at = opts.now();
+    if (!ok && outOfTime) {
+      // Out of time with retries left: not a dead letter, the next push sends it again.
+      out.unsent = rows.length - start;
+      opts.log?.(`batch ${out.batches} (${batch.length} scores): ${lastError}; push time limit (vars.crm_push_timeout_seconds) reached: ${out.unsent} score(s) not sent, the next push sends them`);
+      break;
+    }
     if (ok) {
       for (const s of batch) out.acknowledged.push({ destination, lead_id: s.lead_id, payload_hash: payloadHash(s), score: s.score, acknowledged_at: at, run_id: opts.runId });
     } else {

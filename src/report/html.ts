@@ -156,6 +156,11 @@ ${counts}
 }
 
 async function creditSection(d: ReportData, f: Formats): Promise<string> {
+  // A run over data without conversions: say so, rather than show empty or "perfectly agreeing" models.
+  const nothing = d.run.actions.find((a) => a.action === "model_comparison" && a.status === "skipped" && a.note?.startsWith("no conversions"));
+  if (nothing) {
+    return `<section id="credit"><h2>Channel credit by model</h2><p class="empty">Nothing to attribute: ${h(nothing.note!)}.</p></section>`;
+  }
   const rows = rowsOf(d.creditByModel);
   let body: string;
   if (!rows) {

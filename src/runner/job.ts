@@ -36,6 +36,11 @@ export interface JobResult {
   rows: number;
   /** Small figures for the run record (AUC, iterations…). */
   metrics?: Record<string, number | string | boolean>;
+  /**
+   * Set when the job had nothing to do on this data (e.g. no conversions): the action is recorded as
+   * skipped with this reason, not as succeeded or failed, and what depends on it still runs.
+   */
+  skipped?: string;
 }
 
 export interface JobDefinition {

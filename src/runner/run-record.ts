@@ -70,3 +70,47 @@ export function historyRow(run: Pick<RunRecord, "runId" | "engine" | "fullRefres
     full_refresh: run.fullRefresh,
   };
 }
+
+/** Note the runner gives an action a resumed run skips because it succeeded before. */
+export const RESUMED_SKIP_NOTE = "succeeded in the resumed run";
+
+/**
+ * The record of a resumed run: what it ran, plus what the earlier attempt(s) under the same run id
+ * did for the actions it skipped (their status, rows, notes and warnings, not "skipped"). Earlier
+ * run-level warnings (input counts and the like) are dropped: the resume recomputes them. Checks of
+ * the earlier attempt (input_quality) are dropped too: the resume runs them again.
+ */
+export function mergeResumedRecord(earlier: RunRecord, resumed: RunRecord): RunRecord {
+  // Per action, the earlier attempts' last record; a "skipped, succeeded before" row (from run_history
+  // after several resumes) never hides the record of the attempt that did the work.
+  const before = new Map<string, ActionRecord>();
+  for (const a of earlier.actions) {
+    if (a.kind === "check" || (a.status === "skipped" && a.note === RESUMED_SKIP_NOTE && before.has(a.action))) continue;
+    before.set(a.action, a);
+  }
+  const fromEarlier = new Set<string>();
+  const actions = resumed.actions.map((a) => {
+    const prev = before.get(a.action);
+    if (a.status === "skipped" && a.note === RESUMED_SKIP_NOTE && prev && (prev.status === "succeeded" || prev.status === "warning")) {
+      fromEarlier.add(a.action);
+      return prev;
+    }
+    return a;
+  });
+  const seen = new Set(resumed.actions.map((a) => a.action));
+  for (const a of before.values()) {
+    if (seen.has(a.action)) continue;
+    // Not selected in the resume: what the earlier attempt recorded still stands.
+    actions.push(a);
+    fromEarlier.add(a.action);
+  }
+  const earlierWarnings = earlier.warnings.filter((w) => [...fromEarlier].some((name) => w.startsWith(`${name}: `)));
+  const warnings = [...new Set([...earlierWarnings, ...resumed.warnings])];
+  return {
+    ...resumed,
+    startedAt: earlier.startedAt < resumed.startedAt ? earlier.startedAt : resumed.startedAt,
+    actions,
+    warnings,
+    status: actions.some((a) => a.status === "failed") ? "failed" : "succeeded",
+  };
+}

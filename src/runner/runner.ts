@@ -23,7 +23,7 @@ import {
   incrementalStatement,
   replacePartitionsStatements,
 } from "./statements.ts";
-import { RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
+import { RESUMED_SKIP_NOTE, RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
 
 export interface RunOptions {
   graph: Graph;
@@ -109,7 +109,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     if (skip) {
       rec = { action: a.name, kind: a.kind, status: "skipped", startedAt, endedAt: now(), note: skip };
     } else if (opts.alreadySucceeded?.has(a.name)) {
-      rec = { action: a.name, kind: a.kind, status: "skipped", startedAt, endedAt: now(), note: "succeeded in the resumed run" };
+      rec = { action: a.name, kind: a.kind, status: "skipped", startedAt, endedAt: now(), note: RESUMED_SKIP_NOTE };
     } else {
       progress.actionStarted(a.name);
       try {
@@ -121,6 +121,8 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     }
     if (rec.status === "failed") blocked.set(a.name, `upstream ${a.name} failed`);
     else if (rec.status === "skipped" && skip) blocked.set(a.name, skip);
+    // A job with nothing to do wrote nothing: what reads its outputs is skipped too, with its reason.
+    else if (rec.status === "skipped" && a.kind === "job" && rec.note && rec.note !== RESUMED_SKIP_NOTE) blocked.set(a.name, `${a.name} skipped: ${rec.note}`);
     if (rec.status === "warning" && rec.note) run.warnings.push(`${a.name}: ${rec.note}`);
     run.actions.push(rec);
     progress.actionFinished(a.name, rec.status, rec.endedAt.getTime() - rec.startedAt.getTime());
@@ -200,6 +202,7 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
         warn: (m) => run.warnings.push(`${job.name}: ${m}`),
       };
       const result = await job.run(ctx);
+      if (result.skipped) return { status: "skipped", rows: result.rows ?? written, metrics: result.metrics, note: result.skipped };
       return { status: "succeeded", rows: result.rows ?? written, metrics: result.metrics };
     }
     default: {

@@ -6,8 +6,10 @@ export function formatSummary(run: RunRecord): string {
   const secs = ((run.endedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(1);
   const lines = [
     `run ${run.runId} on ${run.engine}: ${run.status.toUpperCase()} in ${secs}s — ` +
-      `${count("succeeded")} succeeded, ${count("failed")} failed, ${count("skipped")} skipped, ${count("warning")} warnings` +
-      (run.dryRun ? `, ${count("dry_run")} checked (dry run)` : ""),
+      `${count("succeeded")} succeeded, ${count("warning")} with warnings, ${count("failed")} failed, ${count("skipped")} skipped` +
+      (run.dryRun ? `, ${count("dry_run")} checked (dry run)` : "") +
+      // The warnings listed below: those of actions and those of the run (jobs, input checks), counted as listed.
+      (run.warnings.length ? `; ${run.warnings.length} warning${run.warnings.length === 1 ? "" : "s"}:` : ""),
   ];
   for (const a of run.actions.filter((x) => x.status === "failed")) lines.push(`  ✗ ${a.action}: ${a.error}`);
   for (const w of run.warnings) lines.push(`  ! ${w}`);

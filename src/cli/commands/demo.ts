@@ -9,6 +9,7 @@ import { UserError } from "../../util/errors.ts";
 import { engineOptions, type EngineArgs } from "../options.ts";
 import { withSession } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
+import { checkInputQuality } from "../input-quality.ts";
 
 interface DemoArgs extends EngineArgs {
   users: number;
@@ -43,6 +44,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         graph: s.project.graph, engine, settings: s.project.settings, artifacts: s.artifacts,
         fullRefresh: true, runId: s.runId, logger: s.logger, progress: createProgress(s.logger),
       });
+      await checkInputQuality(s, run);
       const code = await finishRun(s, run);
       process.stderr.write(`\nwarehouse: ${path.resolve(args.project, args.warehouse)} (DuckDB; schemas ${[ds.staging, ds.intermediate, ds.outputs, ds.models, ds.meta, ds.reporting].join(", ")})\n`);
       return code;

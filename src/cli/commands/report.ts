@@ -6,7 +6,8 @@ import { engineOptions, type EngineArgs } from "../options.ts";
 import { withSession, type Session } from "../session.ts";
 import { UserError } from "../../util/errors.ts";
 import type { RunRecord } from "../../runner/run-record.ts";
-import { latestRunId, reviveRunRecord, runRecordFromHistory } from "../../report/data.ts";
+import { latestRunId } from "../../report/data.ts";
+import { checkRunId, storedRunRecord } from "../run-records.ts";
 import { writeRunReport } from "../../report/write.ts";
 
 interface ReportArgs extends EngineArgs {
@@ -19,7 +20,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   describe: "write the HTML report of a run (default: the latest) to the artifacts folder",
   builder: (y) =>
     engineOptions(y)
-      .option("run", { type: "string", describe: "run id (default: the latest run in run history)" })
+      .option("run", { type: "string", describe: "run id (default: the latest run in run history)", coerce: (v: unknown) => (v === undefined ? v : checkRunId("--run", v)) })
       .option("open", { type: "boolean", default: false, describe: "open the report in the browser (xdg-open); otherwise print its path" }) as never,
   handler: async (args) => {
     await withSession(args, async (s) => {
@@ -37,9 +38,7 @@ async function findRun(s: Session, runId: string | undefined): Promise<RunRecord
   const graph = { projectConfig: { defaultDatabase: s.project.workflow.defaultProject, defaultSchema: "", assertionSchema: "", vars: {} } };
   const id = runId ?? (await latestRunId(s.engine, s.project.settings, graph));
   if (!id) throw new UserError(`no run to report: run history (${s.project.settings.datasets.meta}.run_history) is empty; run \`funnelcredit run\` first or pass --run ID`);
-  const stored = await s.artifacts.get(`runs/${id}/run.json`);
-  if (stored) return reviveRunRecord(JSON.parse(stored.toString("utf8")));
-  const rebuilt = await runRecordFromHistory(s.engine, s.project.settings, graph, id);
+  const rebuilt = await storedRunRecord(s, id);
   if (!rebuilt) throw new UserError(`no run ${id}: neither ${s.artifacts.uri(`runs/${id}/run.json`)} nor rows in run_history; check the id with --run`);
   return rebuilt;
 }

@@ -1,48 +1,17 @@
 import type { CommandModule } from "yargs";
 import { runGraph } from "../../runner/runner.ts";
 import { createProgress } from "../../runner/progress.ts";
-import { historyTarget, resumePlan } from "../../runner/history.ts";
-import { inputQuality } from "../../import/quarantine.ts";
-import { truncationSummary } from "../../safety/bounds.ts";
-import { RUN_HISTORY_SCHEMA, historyRow, type ActionRecord, type RunRecord } from "../../runner/run-record.ts";
 import { select } from "../../dag/dag.ts";
+import { resumePlan } from "../../runner/history.ts";
+import { mergeResumedRecord, type RunRecord } from "../../runner/run-record.ts";
+import { checkRunId, storedRunRecord } from "../run-records.ts";
+import { checkInputQuality } from "../input-quality.ts";
 import { engineOptions, type EngineArgs } from "../options.ts";
 import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
-import { withSession, type Session } from "../session.ts";
+import { withSession } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
 import { DuckDBEngine } from "../../engines/duckdb/engine.ts";
 import { ensureSourceTables } from "../../engines/duckdb/sources.ts";
-
-/**
- * Bad input after the run: quarantined rows are counted in the summary and report; a bad-row share
- * past vars.bad_row_max_share fails the run (recorded in run history as the check "input_quality").
- */
-async function checkInputQuality(s: Session, run: RunRecord): Promise<void> {
-  const db = s.project.graph.projectConfig.defaultDatabase;
-  let q;
-  try {
-    q = await inputQuality(s.engine, db, s.project.settings, run.runId);
-  } catch (e) {
-    run.warnings.push(`could not count quarantined input rows: ${(e as Error).message}`);
-    return;
-  }
-  run.warnings.push(...q.warnings);
-  try {
-    run.warnings.push(...(await truncationSummary(s.engine, db, s.project.settings)));
-  } catch (e) {
-    run.warnings.push(`could not count what max_path_length / max_sessions_per_user_day cut: ${(e as Error).message}`);
-  }
-  if (!q.failure) return;
-  const at = new Date();
-  const rec: ActionRecord = { action: "input_quality", kind: "check", status: "failed", startedAt: at, endedAt: at, error: q.failure };
-  run.actions.push(rec);
-  run.status = "failed";
-  try {
-    await s.engine.writeRows(historyTarget(s.project), RUN_HISTORY_SCHEMA, [historyRow(run, rec)], { mode: "append" });
-  } catch (e) {
-    run.warnings.push(`could not record input_quality in run history: ${(e as Error).message}`);
-  }
-}
 
 interface RunArgs extends EngineArgs {
   actions?: string[];
@@ -65,14 +34,17 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option("include-dependents", { type: "boolean", default: false, describe: "also run what depends on the selection" })
       .option("full-refresh", { type: "boolean", default: false, describe: "rebuild incremental tables from scratch" })
       .option("dry-run", { type: "boolean", default: false, describe: "validate every statement (BigQuery: estimate bytes) without running" })
-      .option("resume", { type: "string", describe: "run id to resume: skip actions that succeeded in it" }) as never,
+      .option("resume", { type: "string", describe: "run id to resume: skip actions that succeeded in it", coerce: (v: unknown) => (v === undefined ? v : checkRunId("--resume", v)) }) as never,
   handler: async (args) => {
     registerEnvironmentSecrets();
     const code = await withSession(args, async (s) => {
       if (s.engine instanceof DuckDBEngine && !args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings);
       const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"] };
       let alreadySucceeded: Set<string> | undefined;
-      if (args.resume) {
+      let earlier: RunRecord | undefined;
+      if (args.resume !== undefined) {
+        // Read before this attempt adds its own rows under the same run id.
+        earlier = await storedRunRecord(s, args.resume);
         // Skip what succeeded in the run, unless something it reads has been (or will be) rebuilt since.
         const plan = await resumePlan(s.engine, s.project, args.resume, select(s.project.graph, selection));
         alreadySucceeded = plan.skip;
@@ -80,12 +52,15 @@ export const runCommand: CommandModule<object, RunArgs> = {
         s.logger.info(`resuming run ${args.resume}: ${plan.skip.size} action(s) already done` + (plan.rerun.size ? `, ${plan.rerun.size} run again because their inputs changed` : ""));
         for (const [a, why] of plan.rerun) s.logger.debug(`resume: ${a} runs again: ${why}`);
       }
-      const run = await runGraph({
+      const ran = await runGraph({
         graph: s.project.graph, engine: s.engine, settings: s.project.settings, artifacts: s.artifacts,
         selection,
         fullRefresh: args["full-refresh"], dryRun: args["dry-run"], runId: args.resume ?? s.runId, logger: s.logger,
-        progress: createProgress(s.logger), alreadySucceeded, attempt: args.resume ? `resume_${s.runId}` : undefined,
+        progress: createProgress(s.logger), alreadySucceeded, attempt: args.resume !== undefined ? `resume_${s.runId}` : undefined,
       });
+      // One record per run id: the resumed attempt's record carries what the earlier attempt did for the
+      // actions it skipped (their warnings too), so run.json and the report do not show them as skipped.
+      const run = earlier && !args["dry-run"] ? mergeResumedRecord(earlier, ran) : ran;
       if (!args["dry-run"]) await checkInputQuality(s, run);
       return finishRun(s, run);
     });

@@ -1,0 +1,168 @@
+/**
+ * Columns that would let the lead model cheat. Pure functions.
+ *
+ * - **Outcome leaks**: a column that alone predicts the label almost perfectly is most often
+ *   recorded after the outcome (X Education's `Tags`: "Closed by Horizzon", "Will revert after
+ *   reading the email"; test AUC 0.98 with it). Measured as the single-feature AUC of the column's
+ *   cross-fitted conversion rate per value (2 folds by row parity: the rate of a row's value is
+ *   learnt on the other fold, so a many-valued column cannot score by memorising), numeric columns
+ *   in 20 quantile bins, missing values as their own value. AUC = max(AUC, 1 − AUC).
+ * - **Ids in time order**: a numeric column unique per row and monotone in lead creation time
+ *   (|Spearman ρ| ≥ 0.99) is a sequence number (`Lead Number`): a time split then is a split on the
+ *   column itself, and the model learns the period, not the lead.
+ * Complexity O(rows log rows) per column.
+ */
+import type { Row, Value } from "../engines/engine.ts";
+import type { FeatureSpec } from "../models/encoding.ts";
+import { rocAuc } from "../models/metrics.ts";
+
+export interface LeakageFinding {
+  column: string;
+  kind: "outcome" | "time_order_id";
+  /** Single-feature AUC (outcome) or |Spearman ρ| with created_at (time_order_id). */
+  value: number;
+  message: string;
+}
+
+export interface LeakageOptions {
+  /** Flag a column whose single-feature AUC exceeds this (vars.lead_leakage_max_auc). */
+  maxSingleFeatureAuc: number;
+}
+
+const MISSING = "\u0000missing";
+
+function present(v: Value | undefined): boolean {
+  if (v === null || v === undefined) return false;
+  if (typeof v === "string") return v.trim() !== "";
+  if (typeof v === "number") return Number.isFinite(v);
+  return true;
+}
+
+/** Each row's value as a group key: categorical/boolean values as text, numbers by quantile bin. */
+function groupKeys(rows: readonly Row[], spec: FeatureSpec, bins = 20): string[] {
+  const raw = rows.map((r) => r[spec.name]);
+  if (spec.kind !== "numeric") return raw.map((v) => (present(v) ? String(v).trim().toLowerCase() : MISSING));
+  const nums = raw.map((v) => (present(v) ? Number(v) : NaN));
+  const sorted = nums.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  const edges: number[] = [];
+  for (let k = 1; k < bins; k++) edges.push(sorted[Math.floor((k * sorted.length) / bins)] ?? Infinity);
+  return nums.map((x) => {
+    if (Number.isNaN(x)) return MISSING;
+    let b = 0;
+    while (b < edges.length && x >= edges[b]!) b++;
+    return `b${b}`;
+  });
+}
+
+/**
+ * AUC of a column's cross-fitted per-value conversion rate (see the module comment), over every row
+ * and over the rows where the column is filled in (a field sales fill in only for the leads they
+ * worked leaks on those rows; missing elsewhere hides it), whichever is higher. The filled-in rows
+ * count only when they are at least a fifth of the rows and hold both outcomes.
+ */
+export function singleFeatureAuc(rows: readonly Row[], labels: readonly number[], spec: FeatureSpec): number {
+  const keys = groupKeys(rows, spec);
+  const all = crossFittedAuc(keys, labels);
+  const filled = keys.flatMap((k, i) => (k === MISSING ? [] : [i]));
+  if (filled.length === keys.length || filled.length < 0.2 * keys.length) return all;
+  const y = filled.map((i) => labels[i]!);
+  const pos = y.reduce((s, v) => s + v, 0);
+  if (pos === 0 || pos === y.length) return all;
+  return Math.max(all, crossFittedAuc(filled.map((i) => keys[i]!), y));
+}
+
+function crossFittedAuc(keys: readonly string[], labels: readonly number[]): number {
+  const folds = [0, 1].map((f) => {
+    const m = new Map<string, [number, number]>();
+    let pos = 0;
+    let n = 0;
+    keys.forEach((k, i) => {
+      if (i % 2 !== f) return;
+      const c = m.get(k) ?? [0, 0];
+      c[0] += labels[i]!;
+      c[1] += 1;
+      m.set(k, c);
+      pos += labels[i]!;
+      n += 1;
+    });
+    return { m, prior: n ? pos / n : 0 };
+  });
+  // A row's score: the conversion rate of its value in the other fold (that fold's base rate if unseen).
+  const scores = keys.map((k, i) => {
+    const other = folds[1 - (i % 2)]!;
+    const c = other.m.get(k);
+    return c ? c[0] / c[1] : other.prior;
+  });
+  const auc = rocAuc(scores, labels);
+  return Math.max(auc, 1 - auc);
+}
+
+/** Average ranks (ties share their mean rank). */
+function ranks(values: readonly number[]): number[] {
+  const idx = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < idx.length; ) {
+    let j = i;
+    while (j + 1 < idx.length && values[idx[j + 1]!] === values[idx[i]!]) j++;
+    for (let k = i; k <= j; k++) out[idx[k]!] = (i + j) / 2;
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Spearman's ρ: Pearson correlation of the ranks. */
+export function spearman(a: readonly number[], b: readonly number[]): number {
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const n = ra.length;
+  const ma = ra.reduce((s, x) => s + x, 0) / n;
+  const mb = rb.reduce((s, x) => s + x, 0) / n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (ra[i]! - ma) * (rb[i]! - mb);
+    saa += (ra[i]! - ma) ** 2;
+    sbb += (rb[i]! - mb) ** 2;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
+}
+
+/**
+ * Leaking columns among `specs` on labelled leads (`labels[i]` for `rows[i]`, `createdAt[i]` in ms or
+ * null). Needs at least 50 rows; fewer give no finding.
+ */
+export function findLeakage(rows: readonly Row[], labels: readonly number[], createdAt: readonly (number | null)[], specs: readonly FeatureSpec[], opts: LeakageOptions): LeakageFinding[] {
+  if (rows.length < 50) return [];
+  const out: LeakageFinding[] = [];
+  for (const spec of specs) {
+    const auc = singleFeatureAuc(rows, labels, spec);
+    if (auc > opts.maxSingleFeatureAuc) {
+      out.push({
+        column: spec.name, kind: "outcome", value: auc,
+        message: `${spec.name} alone predicts the outcome (single-feature AUC ${auc.toFixed(3)} > vars.lead_leakage_max_auc ${opts.maxSingleFeatureAuc}): it is probably recorded after the lead converts`,
+      });
+      continue;
+    }
+    if (spec.kind !== "numeric") continue;
+    const pairs: [number, number][] = [];
+    const seen = new Set<number>();
+    let unique = true;
+    rows.forEach((r, i) => {
+      const v = r[spec.name];
+      const t = createdAt[i];
+      if (!present(v) || t === null || t === undefined) return;
+      const x = Number(v);
+      if (seen.has(x)) unique = false;
+      seen.add(x);
+      pairs.push([x, t]);
+    });
+    if (!unique || pairs.length < 0.9 * rows.length) continue;
+    const rho = spearman(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
+    if (Math.abs(rho) >= 0.99) {
+      out.push({
+        column: spec.name, kind: "time_order_id", value: Math.abs(rho),
+        message: `${spec.name} is unique per lead and follows creation time (|Spearman ρ| ${Math.abs(rho).toFixed(3)}): a sequence number, so the model would learn the period, not the lead`,
+      });
+    }
+  }
+  return out;
+}
