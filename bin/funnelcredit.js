@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Thin launcher: runs the TypeScript CLI through tsx so users need no build step.
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const tsx = path.join(root, "node_modules", ".bin", "tsx");
-const r = spawnSync(tsx, [path.join(root, "src", "cli", "main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
-process.exit(r.status ?? 1);
+// Runs the compiled CLI in this process (no child: signals reach the run directly).
+// `npm install` builds dist/ (the prepare script); `npm run dev -- …` runs the TypeScript sources instead.
+import { existsSync } from "node:fs";
+
+const entry = new URL("../dist/src/cli/main.js", import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write("error: funnelcredit is not built (no dist/): run `npm run build` (npm install runs it)\n");
+  process.exit(2);
+}
+await import(entry.href);

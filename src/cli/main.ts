@@ -1,25 +1,21 @@
 #!/usr/bin/env node
-/** funnelcredit CLI: compile, run, demo, import, report. */
+/** funnelcredit CLI: compile, run, demo, import, report, push. Exit codes: README "Exit codes". */
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { UserError } from "../util/errors.ts";
 import { EngineError } from "../engines/engine.ts";
-import { compileCommand } from "./commands/compile.ts";
-import { runCommand } from "./commands/run.ts";
-import { importCommand } from "./commands/import.ts";
-import { demoCommand } from "./commands/demo.ts";
-import { reportCommand } from "./commands/report.ts";
-import { pushCommand } from "./commands/push.ts";
+import { COMMANDS } from "./commands/index.ts";
+import { installSignalHandlers } from "./signals.ts";
 
 export async function main(argv: string[]): Promise<void> {
-  await yargs(argv)
-    .scriptName("funnelcredit")
-    .command(compileCommand)
-    .command(runCommand)
-    .command(importCommand)
-    .command(demoCommand)
-    .command(reportCommand)
-    .command(pushCommand)
+  let y = yargs(argv).scriptName("funnelcredit");
+  // Load only the command named on the command line; the others are listed by name and description.
+  for (const c of COMMANDS) {
+    y = argv.includes(c.name)
+      ? y.command({ ...(await c.load()), command: c.command, describe: c.describe })
+      : y.command(c.command, c.describe, {}, () => undefined);
+  }
+  await y
     .demandCommand(1, "name a command (see --help)")
     .strict()
     .fail((msg, err) => {
@@ -29,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
     .parseAsync();
 }
 
+installSignalHandlers();
 main(hideBin(process.argv)).catch((e: unknown) => {
   if (e instanceof UserError || e instanceof EngineError) {
     process.stderr.write(`error: ${e.message}\n`);
