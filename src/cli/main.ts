@@ -6,6 +6,7 @@ import { UserError } from "../util/errors.ts";
 import { EngineError } from "../engines/engine.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { installSignalHandlers } from "./signals.ts";
+import { jsonLine, redact } from "../util/logger.ts";
 
 export async function main(argv: string[]): Promise<void> {
   let y = yargs(argv).scriptName("funnelcredit");
@@ -26,11 +27,11 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 installSignalHandlers();
-main(hideBin(process.argv)).catch((e: unknown) => {
-  if (e instanceof UserError || e instanceof EngineError) {
-    process.stderr.write(`error: ${e.message}\n`);
-  } else {
-    process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);
-  }
+const argv = hideBin(process.argv);
+main(argv).catch((e: unknown) => {
+  // 2: the command could not do its work (usage, settings, compile, warehouse); 1 is kept for a failed action.
   process.exitCode = process.exitCode || 2;
+  const text = redact(e instanceof UserError || e instanceof EngineError ? e.message : ((e as Error)?.stack ?? String(e)));
+  if (argv.includes("--json")) process.stdout.write(jsonLine("error", text, { event: "command_failed", exitCode: process.exitCode }) + "\n");
+  else process.stderr.write(`error: ${text}\n`);
 });

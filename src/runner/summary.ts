@@ -7,6 +7,7 @@ export function formatSummary(run: RunRecord): string {
   const lines = [
     `run ${run.runId} on ${run.engine}: ${run.status.toUpperCase()} in ${secs}s — ` +
       `${count("succeeded")} succeeded, ${count("failed")} failed, ${count("skipped")} skipped, ${count("warning")} warnings` +
+      (count("cancelled") ? `, ${count("cancelled")} cancelled` : "") +
       (run.dryRun ? `, ${count("dry_run")} checked (dry run)` : ""),
   ];
   for (const a of run.actions.filter((x) => x.status === "failed")) lines.push(`  ✗ ${a.action}: ${a.error}`);

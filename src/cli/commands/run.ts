@@ -10,6 +10,7 @@ import { engineOptions, type EngineArgs } from "../options.ts";
 import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
 import { withSession, type Session } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
+import { cancellableRun } from "../signals.ts";
 import { DuckDBEngine } from "../../engines/duckdb/engine.ts";
 import { ensureSourceTables } from "../../engines/duckdb/sources.ts";
 
@@ -68,7 +69,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option("resume", { type: "string", describe: "run id to resume: skip actions that succeeded in it" }) as never,
   handler: async (args) => {
     registerEnvironmentSecrets();
-    const code = await withSession(args, async (s) => {
+    // Cancellable from the moment the lease is held: a signal then ends the run recorded as cancelled.
+    const code = await withSession(args, (s) => cancellableRun(async (signal) => {
       if (s.engine instanceof DuckDBEngine && !args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings);
       const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"] };
       let alreadySucceeded: Set<string> | undefined;
@@ -80,15 +82,17 @@ export const runCommand: CommandModule<object, RunArgs> = {
         s.logger.info(`resuming run ${args.resume}: ${plan.skip.size} action(s) already done` + (plan.rerun.size ? `, ${plan.rerun.size} run again because their inputs changed` : ""));
         for (const [a, why] of plan.rerun) s.logger.debug(`resume: ${a} runs again: ${why}`);
       }
+      // A resumed run's lines carry the resumed run's id (its record's), and this attempt's.
+      const logger = args.resume ? s.logger.with({ runId: args.resume, attempt: s.runId }) : s.logger;
       const run = await runGraph({
         graph: s.project.graph, engine: s.engine, settings: s.project.settings, artifacts: s.artifacts,
         selection,
-        fullRefresh: args["full-refresh"], dryRun: args["dry-run"], runId: args.resume ?? s.runId, logger: s.logger,
-        progress: createProgress(s.logger), alreadySucceeded, attempt: args.resume ? `resume_${s.runId}` : undefined,
+        fullRefresh: args["full-refresh"], dryRun: args["dry-run"], runId: args.resume ?? s.runId, logger,
+        progress: createProgress(logger), alreadySucceeded, attempt: args.resume ? `resume_${s.runId}` : undefined, signal,
       });
-      if (!args["dry-run"]) await checkInputQuality(s, run);
+      if (!args["dry-run"] && run.status !== "cancelled") await checkInputQuality(s, run);
       return finishRun(s, run);
-    });
+    }));
     process.exitCode = code;
   },
 };
