@@ -28,7 +28,7 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
   const project: Project = opts.compile === false
     ? { ...loadProjectSettings(args.project, vars), graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }
     : await loadProject(args.project, { vars });
-  const cfg = engineConfig(args, project.workflow);
+  const cfg = engineConfig(args, project.workflow, project.settings);
   const runId = newRunId();
   // --json lines of this invocation carry its run id from the first one.
   const logger = loggerFor(args).with({ runId });
