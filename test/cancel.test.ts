@@ -15,6 +15,7 @@ import type { RunRecord } from "../src/runner/run-record.ts";
 import { PROJECT_DIR, compiledProject } from "./support/warehouse.ts";
 import { makeSourceWarehouse } from "./support/kill.ts";
 import { SLOW_STATEMENT } from "./support/slow-hook.ts";
+import { reviveRunRecord } from "../src/report/data.ts";
 import { startFakeBigQuery } from "./support/fake-bigquery.ts";
 
 const SLOW_HOOK = path.join(PROJECT_DIR, "test", "support", "slow-hook.ts");
@@ -84,6 +85,8 @@ describe("cancellation: a signal ends the run recorded as cancelled, with the le
     assert.ok(byStatus("cancelled").length > 50, `only ${byStatus("cancelled").length} cancelled`);
     assert.ok(!byStatus("succeeded").some((a) => a.includes("stg_ga4_sessions") || a.includes("channel_credit")), "nothing downstream ran");
 
+    // `funnelcredit report --run` reads it back as cancelled, not succeeded.
+    assert.equal(reviveRunRecord(JSON.parse(readFileSync(path.join(dir, "artifacts", "runs", runId, "run.json"), "utf8"))).status, "cancelled");
     assert.ok(!existsSync(`${warehouse}.lease`), "the lease file is removed");
     const engine = await DuckDBEngine.open({ path: warehouse, memoryLimit: "1GB", threads: 1 });
     try {
