@@ -4,7 +4,6 @@
  */
 import type { RunRecord } from "../runner/run-record.ts";
 import { formatSummary } from "../runner/summary.ts";
-import { writeRunReport } from "../report/write.ts";
 import type { Session } from "./session.ts";
 import { exitCodeForSignal, receivedSignal } from "./signals.ts";
 
@@ -20,6 +19,8 @@ export async function finishRun(s: Session, run: RunRecord): Promise<number> {
   // A cancelled run stops promptly (a scheduler allows a few seconds after SIGTERM): no report.
   if (!run.dryRun && run.status !== "cancelled") {
     try {
+      // Loaded here, after the run: the report's chart libraries (Vega) would otherwise delay the first action.
+      const { writeRunReport } = await import("../report/write.ts");
       report = await writeRunReport(s.engine, s.project.settings, run, s.artifacts, { database: s.project.graph.projectConfig.defaultDatabase });
     } catch (e) {
       // A report problem never changes the run's outcome; say so and go on.
