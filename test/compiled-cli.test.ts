@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { COMMANDS } from "../src/cli/commands/index.ts";
@@ -71,6 +71,15 @@ describe("compiled CLI from a clean checkout", function () {
     const last = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { event: string; status: string; succeeded: number };
     assert.deepEqual([last.event, last.status], ["run_finished", "succeeded"]);
     assert.ok(last.succeeded >= 1);
+  });
+
+  it("warns when a source file changed after the build (the CLI would run old code)", () => {
+    assert.equal(node(dir, ["bin/funnelcredit.js", "--help"]).stderr, "");
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(path.join(dir, "src", "util", "sql.ts"), later, later);
+    const r = node(dir, ["bin/funnelcredit.js", "--help"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /src\/util\/sql\.ts changed after the last build: run `npm run build`/);
   });
 });
 
