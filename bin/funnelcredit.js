@@ -1,9 +1,28 @@
 #!/usr/bin/env node
-// Thin launcher: runs the TypeScript CLI through tsx so users need no build step.
-import { spawnSync } from "node:child_process";
+// Runs the compiled CLI in this process (no child: signals reach the run directly).
+// `npm install` builds dist/ (the prepare script); `npm run dev -- …` runs the TypeScript sources instead.
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import path from "node:path";
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const tsx = path.join(root, "node_modules", ".bin", "tsx");
-const r = spawnSync(tsx, [path.join(root, "src", "cli", "main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
-process.exit(r.status ?? 1);
+
+const entry = new URL("../dist/src/cli/main.js", import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write("error: funnelcredit is not built (no dist/): run `npm run build` (npm install runs it)\n");
+  process.exit(2);
+}
+warnIfStale();
+await import(entry.href);
+
+/** In a checkout (src/ present), say when a source is newer than the build: the CLI would run old code. */
+function warnIfStale() {
+  const built = statSync(entry).mtimeMs;
+  for (const dir of ["../src/", "../jobs/"]) {
+    const root = fileURLToPath(new URL(dir, import.meta.url));
+    if (!existsSync(root)) continue;
+    for (const f of readdirSync(root, { recursive: true })) {
+      if (String(f).endsWith(".ts") && statSync(root + f).mtimeMs > built) {
+        process.stderr.write(`warning: ${dir.slice(3)}${f} changed after the last build: run \`npm run build\` (or \`npm run dev -- …\`)\n`);
+        return;
+      }
+    }
+  }
+}

@@ -153,6 +153,9 @@ const DEFAULTS = {
   // Most rows a job reads from one query (resource bound): past it the job fails, naming this setting, instead of
   // running out of memory. Raise it for bigger aggregates, or narrow them (max_path_length, lookback_days).
   max_job_rows: "1000000",
+  // BigQuery: most bytes one job may bill (maximumBytesBilled, 1 TiB); a job that would bill more fails before it
+  // runs, naming the action and the bytes. "0" = no cap. `--maximum-bytes-billed` overrides it for one run.
+  maximum_bytes_billed: "1099511627776",
   // What `funnelcredit import` does with a bad row: "quarantine" (set it aside in <base>_meta.import_quarantine,
   // fail only past bad_row_max_share) or "reject" (the first bad row fails the import). --bad-rows overrides.
   import_bad_rows: "quarantine",
@@ -382,6 +385,7 @@ function parseSettings(rawVars, overridden) {
     leadRetrain: ["always", "if_needed", "never"].includes(vars.lead_retrain) ? vars.lead_retrain : bad("lead_retrain", 'expected "always", "if_needed" or "never"'),
     psiMax: num("psi_max", 0.001, 100),
     maxJobRows: int("max_job_rows", 1, 1000000000),
+    maximumBytesBilled: int("maximum_bytes_billed", 0, Number.MAX_SAFE_INTEGER),
     importBadRows: ["quarantine", "reject"].includes(vars.import_bad_rows) ? vars.import_bad_rows : bad("import_bad_rows", 'expected "quarantine" or "reject"'),
     crmRequestTimeoutSeconds: num("crm_request_timeout_seconds", 0.001, 3600),
     crmPushTimeoutSeconds: num("crm_push_timeout_seconds", 0.001, 86400),

@@ -1,27 +1,51 @@
-/** After a run: the run record and report, the summary, and the exit code (0 only if every action succeeded). */
+/**
+ * After a run: the run record and report, the summary, and the exit code (README "Exit codes"):
+ * 0 every action succeeded, 1 an action failed, 128 + the signal's number when a signal cancelled it.
+ */
 import type { RunRecord } from "../runner/run-record.ts";
 import { formatSummary } from "../runner/summary.ts";
-import { writeRunReport } from "../report/write.ts";
 import type { Session } from "./session.ts";
+import { exitCodeForSignal, receivedSignal } from "./signals.ts";
+
+export function exitCodeFor(run: RunRecord): number {
+  if (run.status === "succeeded") return 0;
+  if (run.status === "cancelled") return exitCodeForSignal(receivedSignal() ?? "SIGTERM");
+  return 1;
+}
 
 export async function finishRun(s: Session, run: RunRecord): Promise<number> {
   const record = await s.artifacts.put(`runs/${run.runId}/run.json`, JSON.stringify(run, null, 2), "application/json");
   let report: string | undefined;
-  if (!run.dryRun) {
+  // A cancelled run stops promptly (a scheduler allows a few seconds after SIGTERM): no report.
+  if (!run.dryRun && run.status !== "cancelled") {
     try {
+      // Loaded here, after the run: the report's chart libraries (Vega) would otherwise delay the first action.
+      const { writeRunReport } = await import("../report/write.ts");
       report = await writeRunReport(s.engine, s.project.settings, run, s.artifacts, { database: s.project.graph.projectConfig.defaultDatabase });
     } catch (e) {
       // A report problem never changes the run's outcome; say so and go on.
-      s.logger.warn(`could not write the run report: ${(e as Error).message}`);
+      run.warnings.push(`could not write the run report: ${(e as Error).message}`);
     }
   }
+  const code = exitCodeFor(run);
   if (s.logger.json) {
-    s.logger.info("run finished", { event: "run_finished", runId: run.runId, status: run.status, record, report });
+    // Every warning as its own line, then one summary line an alert can match on (severity, exitCode).
+    const log = s.logger.with({ runId: run.runId });
+    for (const w of run.warnings) log.warn(w, { event: "run_warning" });
+    const count = (st: string): number => run.actions.filter((a) => a.status === st).length;
+    const bytes = run.actions.reduce((n, a) => n + (a.bytesProcessed ?? 0), 0);
+    log.log(run.status === "succeeded" ? "info" : run.status === "failed" ? "error" : "warn", formatSummary(run).split("\n")[0]!, {
+      event: "run_finished", status: run.status, exitCode: code, engine: run.engine,
+      durationMs: run.endedAt.getTime() - run.startedAt.getTime(), bytesProcessed: run.engine === "bigquery" ? bytes : undefined,
+      succeeded: count("succeeded"), failed: count("failed"), skipped: count("skipped"), warnings: run.warnings.length, cancelled: count("cancelled"),
+      failedActions: run.actions.filter((a) => a.status === "failed").map((a) => ({ action: a.action, jobId: a.jobId, error: a.error })),
+      record, report,
+    });
   } else {
     process.stderr.write(formatSummary(run) + `
   run record: ${record}
 ` + (report ? `  report: ${report}
 ` : ""));
   }
-  return run.status === "succeeded" ? 0 : 1;
+  return code;
 }

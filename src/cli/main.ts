@@ -1,30 +1,27 @@
 #!/usr/bin/env node
-/** funnelcredit CLI: compile, run, demo, import, report. */
+/** funnelcredit CLI: compile, run, demo, import, report, push. Exit codes: README "Exit codes". */
 import { createRequire } from "node:module";
 import type Yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { UserError } from "../util/errors.ts";
 import { EngineError } from "../engines/engine.ts";
-import { compileCommand } from "./commands/compile.ts";
-import { runCommand } from "./commands/run.ts";
-import { importCommand } from "./commands/import.ts";
-import { demoCommand } from "./commands/demo.ts";
-import { reportCommand } from "./commands/report.ts";
-import { pushCommand } from "./commands/push.ts";
+import { COMMANDS } from "./commands/index.ts";
+import { installSignalHandlers } from "./signals.ts";
+import { jsonLine, redact } from "../util/logger.ts";
 
 // yargs' CommonJS build: its help layout wraps at word boundaries (wrap-ansi); the ESM build's cuts
 // words in half ("schedul ers").
 const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
 
 export async function main(argv: string[]): Promise<void> {
-  await yargs(argv)
-    .scriptName("funnelcredit")
-    .command(compileCommand)
-    .command(runCommand)
-    .command(importCommand)
-    .command(demoCommand)
-    .command(reportCommand)
-    .command(pushCommand)
+  let y = yargs(argv).scriptName("funnelcredit");
+  // Load only the command named on the command line; the others are listed by name and description.
+  for (const c of COMMANDS) {
+    y = argv.includes(c.name)
+      ? y.command({ ...(await c.load()), command: c.command, describe: c.describe })
+      : y.command(c.command, c.describe, {}, () => undefined);
+  }
+  await y
     .demandCommand(1, "name a command (see --help)")
     .strict()
     .fail((msg, err) => {
@@ -37,11 +34,12 @@ export async function main(argv: string[]): Promise<void> {
     .parseAsync();
 }
 
-main(hideBin(process.argv)).catch((e: unknown) => {
-  if (e instanceof UserError || e instanceof EngineError) {
-    process.stderr.write(`error: ${e.message}\n`);
-  } else {
-    process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);
-  }
+installSignalHandlers();
+const argv = hideBin(process.argv);
+main(argv).catch((e: unknown) => {
+  // 2: the command could not do its work (usage, settings, compile, warehouse); 1 is kept for a failed action.
   process.exitCode = process.exitCode || 2;
+  const text = redact(e instanceof UserError || e instanceof EngineError ? e.message : ((e as Error)?.stack ?? String(e)));
+  if (argv.includes("--json")) process.stdout.write(jsonLine("error", text, { event: "command_failed", exitCode: process.exitCode }) + "\n");
+  else process.stderr.write(`error: ${text}\n`);
 });

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Argv } from "yargs";
 import type { EngineConfig } from "../engines/create.ts";
 import { SettingsError } from "../util/errors.ts";
-import type { WorkflowSettings } from "../config/settings.ts";
+import type { Settings, WorkflowSettings } from "../config/settings.ts";
 import { Logger } from "../util/logger.ts";
 
 export interface CommonArgs {
@@ -42,7 +42,7 @@ export function engineOptions<T>(y: Argv<T>): Argv<T & EngineArgs> {
     .option("threads", { type: "number", describe: "DuckDB threads (default: cores)" })
     .option("bq-project", { type: "string", describe: "BigQuery project for jobs (default: defaultProject)" })
     .option("location", { type: "string", describe: "BigQuery location (default: defaultLocation)" })
-    .option("maximum-bytes-billed", { type: "string", describe: "BigQuery per-job bytes cap" })
+    .option("maximum-bytes-billed", { type: "string", describe: "BigQuery per-job bytes cap (default: vars.maximum_bytes_billed)" })
     .option("label", { type: "string", array: true, describe: "BigQuery job label key=value (repeatable)" })
     .option("artifacts", { type: "string", default: ".funnelcredit/artifacts", describe: "folder or gs://bucket/prefix for models and reports" })
     .option("wait-for-lease", { type: "number", default: 0, describe: "seconds to wait when another run holds the warehouse" }) as unknown as Argv<T & EngineArgs>;
@@ -81,7 +81,7 @@ export function parseVars(vars?: string[]): Record<string, string> {
   return out;
 }
 
-export function engineConfig(args: EngineArgs, wf: WorkflowSettings): EngineConfig {
+export function engineConfig(args: EngineArgs, wf: WorkflowSettings, settings?: Pick<Settings, "maximumBytesBilled">): EngineConfig {
   if (args.engine === "bigquery") {
     const labels: Record<string, string> = {};
     for (const l of args.label ?? []) {
@@ -91,7 +91,9 @@ export function engineConfig(args: EngineArgs, wf: WorkflowSettings): EngineConf
     }
     return {
       kind: "bigquery", projectId: args["bq-project"] ?? wf.defaultProject, location: args.location ?? wf.defaultLocation,
-      labels, maximumBytesBilled: args["maximum-bytes-billed"],
+      labels,
+      // The flag for one run, else vars.maximum_bytes_billed (0: no cap).
+      maximumBytesBilled: args["maximum-bytes-billed"] ?? (settings?.maximumBytesBilled ? String(settings.maximumBytesBilled) : undefined),
     };
   }
   return { kind: "duckdb", path: path.resolve(args.project, args.warehouse), memoryLimit: args["memory-limit"], threads: args.threads };

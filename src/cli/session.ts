@@ -24,13 +24,14 @@ export interface Session {
 }
 
 export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promise<T>, opts: { compile?: boolean } = {}): Promise<T> {
-  const logger = loggerFor(args);
   const vars = parseVars(args.vars);
   const project: Project = opts.compile === false
     ? { ...loadProjectSettings(args.project, vars), graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }
     : await loadProject(args.project, { vars });
-  const cfg = engineConfig(args, project.workflow);
+  const cfg = engineConfig(args, project.workflow, project.settings);
   const runId = newRunId();
+  // --json lines of this invocation carry its run id from the first one.
+  const logger = loggerFor(args).with({ runId });
   const lease = cfg.kind === "duckdb"
     ? await acquireLease(`${cfg.path}.lease`, runId, { waitMs: args["wait-for-lease"] * 1000 })
     : undefined;

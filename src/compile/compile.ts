@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { CompileError, SettingsError } from "../util/errors.ts";
 import type { Target } from "../engines/engine.ts";
+import { packageRoot } from "../util/package-root.ts";
 import { actionName, type Action, type ActionKind, type Graph } from "./graph.ts";
 
 interface DfTarget { database?: string; schema: string; name: string }
@@ -46,8 +47,7 @@ export async function compileDataform(opts: CompileOptions): Promise<DataformCom
       "workflow_settings.yaml sets dataformCoreVersion: remove it — @dataform/core is pinned in package.json, and with it the Dataform CLI runs `npm i` on every compile (fails offline)",
     );
   }
-  const cli = path.join(opts.projectDir, "node_modules", ".bin", "dataform");
-  const bin = existsSync(cli) ? cli : path.resolve(import.meta.dirname, "..", "..", "node_modules", ".bin", "dataform");
+  const bin = dataformCliPath(opts.projectDir);
   const args = ["compile", opts.projectDir, "--json"];
   if (opts.vars && Object.keys(opts.vars).length) {
     args.push(`--vars=${Object.entries(opts.vars).map(([k, v]) => `${k}=${encodeVar(v)}`).join(",")}`);
@@ -62,6 +62,12 @@ export async function compileDataform(opts: CompileOptions): Promise<DataformCom
   const errors = compiled.graphErrors?.compilationErrors ?? [];
   if (errors.length) throw compileErrorFrom(errors, opts.projectDir);
   return compiled;
+}
+
+/** The Dataform CLI: the project's own if it has one, else the one installed with funnelcredit. */
+export function dataformCliPath(projectDir: string): string {
+  const own = path.join(projectDir, "node_modules", ".bin", "dataform");
+  return existsSync(own) ? own : path.join(packageRoot(), "node_modules", ".bin", "dataform");
 }
 
 /**

@@ -99,6 +99,8 @@ export interface Settings {
   psiMax: number;
   /** Most rows a job reads from one query (vars.max_job_rows); past it the job fails naming the setting. */
   maxJobRows: number;
+  /** BigQuery bytes cap per job (vars.maximum_bytes_billed, 0 = none); `--maximum-bytes-billed` overrides it. */
+  maximumBytesBilled: number;
   /** Default of `import --bad-rows` (vars.import_bad_rows). */
   importBadRows: "quarantine" | "reject";
   /** `push lead-scores`: longest wait for one request's answer (vars.crm_request_timeout_seconds). */

@@ -100,6 +100,13 @@ export interface Engine {
   prepareDeclarations?(targets: Target[]): Promise<void>;
   /** Make sure a dataset (BigQuery) / schema (DuckDB) exists. */
   ensureDataset(database: string, schema: string): Promise<void>;
+  /**
+   * Cancel what is running now (a cancelled run: SIGTERM/SIGINT). The interrupted call rejects and
+   * leaves nothing half-written (DuckDB: the query is interrupted and its transaction rolled back;
+   * BigQuery: the running jobs are cancelled with jobs.cancel). Later calls run normally, so the run
+   * can still be recorded and its lease released.
+   */
+  cancel?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -17,7 +17,7 @@ const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Ar
 /** Tableau 10: distinguishable, colour-blind friendlier than the d3 default. */
 export const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 export const STATUS_COLORS: Record<string, string> = {
-  succeeded: "#3f9a5b", failed: "#d64545", skipped: "#a3a8b0", warning: "#e0a100", dry_run: "#4e79a7",
+  succeeded: "#3f9a5b", failed: "#d64545", skipped: "#a3a8b0", warning: "#e0a100", dry_run: "#4e79a7", cancelled: "#7a5195",
 };
 
 const CONFIG = {

@@ -238,7 +238,7 @@ export function reviveRunRecord(json: unknown): RunRecord {
     engine: String(r.engine ?? ""),
     startedAt: d(r.startedAt),
     endedAt: d(r.endedAt),
-    status: r.status === "failed" ? "failed" : "succeeded",
+    status: r.status === "failed" || r.status === "cancelled" ? r.status : "succeeded",
     fullRefresh: !!r.fullRefresh,
     dryRun: !!r.dryRun,
     warnings: Array.isArray(r.warnings) ? r.warnings.map(String) : [],

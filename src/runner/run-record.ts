@@ -1,7 +1,8 @@
 /** What a run leaves behind: one record per action, written to the run-history table. */
 import type { ColumnSchema, Row } from "../engines/engine.ts";
 
-export type ActionStatus = "succeeded" | "failed" | "skipped" | "warning" | "dry_run";
+/** `cancelled`: stopped by a signal while running, or not started because the run was cancelled. */
+export type ActionStatus = "succeeded" | "failed" | "skipped" | "warning" | "dry_run" | "cancelled";
 
 export interface ActionRecord {
   action: string;
@@ -23,7 +24,8 @@ export interface RunRecord {
   engine: string;
   startedAt: Date;
   endedAt: Date;
-  status: "succeeded" | "failed";
+  /** cancelled: a signal (SIGTERM/SIGINT) stopped the run before every action had run. */
+  status: "succeeded" | "failed" | "cancelled";
   fullRefresh: boolean;
   dryRun: boolean;
   actions: ActionRecord[];
@@ -38,7 +40,7 @@ export const RUN_HISTORY_SCHEMA: ColumnSchema[] = [
   { name: "action", type: "STRING", description: "action name, schema.table or the job name" },
   { name: "action_kind", type: "STRING", description: "table, view, incremental, assertion, operation or job" },
   { name: "engine", type: "STRING", description: "duckdb or bigquery" },
-  { name: "status", type: "STRING", description: "succeeded, failed, skipped, warning or dry_run" },
+  { name: "status", type: "STRING", description: "succeeded, failed, skipped, warning, dry_run or cancelled" },
   { name: "started_at", type: "TIMESTAMP" },
   { name: "ended_at", type: "TIMESTAMP" },
   { name: "duration_ms", type: "INT64" },

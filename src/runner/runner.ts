@@ -45,6 +45,12 @@ export interface RunOptions {
   concurrency?: number;
   /** Write rows to the run-history table (default true; off for dry runs). */
   recordHistory?: boolean;
+  /**
+   * Cancels the run when aborted (the CLI aborts it on SIGTERM/SIGINT; the reason names the signal):
+   * no new action starts, the running ones are cancelled in the engine, and every action that did
+   * not finish is recorded as `cancelled`.
+   */
+  signal?: AbortSignal;
 }
 
 export function newRunId(now: Date = new Date()): string {
@@ -54,8 +60,7 @@ export function newRunId(now: Date = new Date()): string {
 export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   const { graph, engine } = opts;
   const now = opts.now ?? (() => new Date());
-  const logger = opts.logger ?? quietLogger;
-  const progress = opts.progress ?? (opts.logger ? createProgress(logger) : silentProgress);
+  const progress = opts.progress ?? (opts.logger ? createProgress(opts.logger) : silentProgress);
   const names = select(graph, opts.selection ?? {});
   const levels = topoLevels(graph, names);
   const byName = new Map(graph.actions.map((a) => [a.name, a]));
@@ -70,10 +75,20 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     actions: [],
     warnings: [],
   };
+  // Every line of the run carries its id (for schedulers' logs, --json).
+  const logger = (opts.logger ?? quietLogger).with({ runId: run.runId });
   const record = opts.recordHistory ?? !opts.dryRun;
   const historyTarget: Target = { database: graph.projectConfig.defaultDatabase, schema: opts.settings.datasets.meta, name: RUN_HISTORY_TABLE };
 
   const runnable = [...names].map((n) => byName.get(n)!).filter((a) => a.kind !== "declaration");
+  const signal = opts.signal;
+  const onAbort = (): void => {
+    logger.warn(`${cancelReason(signal)}: cancelling the run: no new action starts, running ones are cancelled`, logger.json ? { event: "run_cancelling" } : undefined);
+    engine.cancel?.().catch((e: unknown) => logger.warn(`could not cancel the running statement: ${(e as Error).message}`));
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  // Actions the cancellation kept from starting, recorded together at the end (one write, not one per action).
+  const notStarted: ActionRecord[] = [];
   if (engine.prepareDeclarations) {
     await engine.prepareDeclarations(graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target));
   }
@@ -110,12 +125,19 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
       rec = { action: a.name, kind: a.kind, status: "skipped", startedAt, endedAt: now(), note: skip };
     } else if (opts.alreadySucceeded?.has(a.name)) {
       rec = { action: a.name, kind: a.kind, status: "skipped", startedAt, endedAt: now(), note: RESUMED_SKIP_NOTE };
+    } else if (signal?.aborted) {
+      rec = { action: a.name, kind: a.kind, status: "cancelled", startedAt, endedAt: now(), note: `not started: ${cancelReason(signal)}` };
+      run.actions.push(rec);
+      notStarted.push(rec);
+      return;
     } else {
       progress.actionStarted(a.name);
       try {
         rec = { action: a.name, kind: a.kind, startedAt, endedAt: startedAt, ...(await executeAction(a, opts, run, logger, progress)) };
       } catch (e) {
-        rec = { action: a.name, kind: a.kind, status: "failed", startedAt, endedAt: now(), error: (e as Error).message };
+        // An action interrupted by the cancellation did not fail: it was stopped (its transaction rolled back).
+        const status = signal?.aborted ? "cancelled" : "failed";
+        rec = { action: a.name, kind: a.kind, status, startedAt, endedAt: now(), error: (e as Error).message };
       }
       rec.endedAt = now();
     }
@@ -125,7 +147,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     else if (rec.status === "skipped" && a.kind === "job" && rec.note && rec.note !== RESUMED_SKIP_NOTE) blocked.set(a.name, `${a.name} skipped: ${rec.note}`);
     if (rec.status === "warning" && rec.note) run.warnings.push(`${a.name}: ${rec.note}`);
     run.actions.push(rec);
-    progress.actionFinished(a.name, rec.status, rec.endedAt.getTime() - rec.startedAt.getTime());
+    progress.actionFinished(a.name, rec.status, rec.endedAt.getTime() - rec.startedAt.getTime(), rec);
     if (record) {
       try {
         await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, [historyRow(run, rec)], { mode: "append" });
@@ -143,9 +165,24 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     }
   }
   progress.finish();
+  signal?.removeEventListener("abort", onAbort);
+  if (record && notStarted.length) {
+    try {
+      await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, notStarted.map((r) => historyRow(run, r)), { mode: "append" });
+    } catch (e) {
+      run.warnings.push(`could not record the ${notStarted.length} cancelled action(s) in run history: ${(e as Error).message}`);
+    }
+  }
   run.endedAt = now();
-  run.status = run.actions.some((a) => a.status === "failed") ? "failed" : "succeeded";
+  run.status = run.actions.some((a) => a.status === "cancelled")
+    ? "cancelled"
+    : run.actions.some((a) => a.status === "failed") ? "failed" : "succeeded";
   return run;
+}
+
+function cancelReason(signal: AbortSignal | undefined): string {
+  const r: unknown = signal?.reason;
+  return `run cancelled (${typeof r === "string" ? r : r instanceof Error ? r.message : "aborted"})`;
 }
 
 type Outcome = Omit<ActionRecord, "action" | "kind" | "startedAt" | "endedAt">;
@@ -156,7 +193,11 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
   // second query under the first one's id would attach to the first job (BigQuery answers 409).
   const baseJobId = jobIdFor(run.runId, a.name, opts.attempt);
   let calls = 0;
-  const nextExec = (): ExecOptions => ({ action: a.name, jobId: calls++ === 0 ? baseJobId : `${baseJobId}_${calls}`, labels: { funnelcredit_action: a.name } });
+  const nextExec = (): ExecOptions => {
+    // A cancelled run starts no further statement, even inside an action that has more to run.
+    if (opts.signal?.aborted) throw new Error(`${cancelReason(opts.signal)} before ${a.name}'s next statement`);
+    return { action: a.name, jobId: calls++ === 0 ? baseJobId : `${baseJobId}_${calls}`, labels: { funnelcredit_action: a.name } };
+  };
   const statements = await statementsFor(a, opts);
   if (opts.dryRun) {
     if (a.kind === "job") return { status: "dry_run", note: `job reads ${a.job!.reads.join(", ")}; writes ${a.job!.writes.join(", ")}` };
@@ -194,6 +235,7 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
         query: (sql) => boundedJobQuery(engine, sql, nextExec(), opts.settings.maxJobRows, job),
         write: async (n, schema, rows, mode = "replace") => {
           if (!job.writes.includes(n)) throw new Error(`job ${job.name} wrote "${n}", which is not in its writes`);
+          if (opts.signal?.aborted) throw new Error(`${cancelReason(opts.signal)} before ${job.name} wrote ${n}`);
           const r = await engine.writeRows(target(n), schema, rows, { mode });
           written += r.rows;
           return r.rows;

@@ -7,6 +7,7 @@ export function formatSummary(run: RunRecord): string {
   const lines = [
     `run ${run.runId} on ${run.engine}: ${run.status.toUpperCase()} in ${secs}s — ` +
       `${count("succeeded")} succeeded, ${count("warning")} with warnings, ${count("failed")} failed, ${count("skipped")} skipped` +
+      (count("cancelled") ? `, ${count("cancelled")} cancelled` : "") +
       (run.dryRun ? `, ${count("dry_run")} checked (dry run)` : "") +
       // The warnings listed below: those of actions and those of the run (jobs, input checks), counted as listed.
       (run.warnings.length ? `; ${run.warnings.length} warning${run.warnings.length === 1 ? "" : "s"}:` : ""),

@@ -1,9 +1,14 @@
 /**
- * The one logger. Human lines go to stderr; with --json every event is one JSON line on stdout
- * (for schedulers). Secrets are redacted before anything is written.
+ * The one logger. Human lines go to stderr; with --json every event is one JSON line on stdout in
+ * Cloud Logging's structured format (https://cloud.google.com/logging/docs/structured-logging):
+ * `severity`, `message` and `time` are read by Cloud Logging (Cloud Run, GKE, the Ops Agent); a
+ * line carrying `runId` also sets `logging.googleapis.com/operation`, so one run's lines group
+ * together; every other field lands in jsonPayload. Secrets are redacted before anything is written.
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** Cloud Logging's LogSeverity names. */
+export const SEVERITY: Record<LogLevel, string> = { debug: "DEBUG", info: "INFO", warn: "WARNING", error: "ERROR" };
 
 export interface LogEvent {
   level: LogLevel;
@@ -24,16 +29,21 @@ export function redact(text: string): string {
 
 export class Logger {
   constructor(
-    private readonly opts: { json?: boolean; level?: LogLevel; sink?: (line: string) => void } = {},
+    private readonly opts: { json?: boolean; level?: LogLevel; sink?: (line: string) => void; fields?: Record<string, unknown> } = {},
   ) {}
   get json(): boolean {
     return !!this.opts.json;
   }
-  log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
+  /** A logger adding `fields` (e.g. the run id) to every JSON line; human lines stay as they are. */
+  with(fields: Record<string, unknown>): Logger {
+    return new Logger({ ...this.opts, fields: { ...this.opts.fields, ...fields } });
+  }
+  log(level: LogLevel, msg: string, own: Record<string, unknown> = {}): void {
     if (ORDER[level] < ORDER[this.opts.level ?? "info"]) return;
+    const fields = this.opts.json ? { ...this.opts.fields, ...own } : own;
     const sink = this.opts.sink ?? ((l: string) => (this.opts.json ? process.stdout : process.stderr).write(l + "\n"));
     if (this.opts.json) {
-      sink(redact(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields })));
+      sink(redact(jsonLine(level, msg, fields)));
     } else {
       const extra = Object.keys(fields).length ? " " + JSON.stringify(fields) : "";
       sink(redact(`${level === "info" ? "" : level.toUpperCase() + ": "}${msg}${extra}`));
@@ -43,6 +53,13 @@ export class Logger {
   info(msg: string, f?: Record<string, unknown>): void { this.log("info", msg, f); }
   warn(msg: string, f?: Record<string, unknown>): void { this.log("warn", msg, f); }
   error(msg: string, f?: Record<string, unknown>): void { this.log("error", msg, f); }
+}
+
+/** One structured log line (see the header); `fields` never override severity, message or time. */
+export function jsonLine(level: LogLevel, message: string, fields: Record<string, unknown> = {}): string {
+  const operation = typeof fields.runId === "string" ? { "logging.googleapis.com/operation": { id: fields.runId, producer: "funnelcredit" } } : {};
+  const { severity: _severity, message: _message, time: _time, ...rest } = fields;
+  return JSON.stringify({ severity: SEVERITY[level], message, ...rest, ...operation, time: new Date().toISOString() });
 }
 
 /** A silent logger for tests and library use. */

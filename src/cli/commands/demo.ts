@@ -10,6 +10,7 @@ import { engineOptions, type EngineArgs } from "../options.ts";
 import { withSession } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
 import { checkInputQuality } from "../input-quality.ts";
+import { cancellableRun } from "../signals.ts";
 
 interface DemoArgs extends EngineArgs {
   users: number;
@@ -40,11 +41,11 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       });
       await ensureSourceTables(engine, s.project.settings);
       s.logger.info(`sample: ${r.users.toLocaleString("en-US")} users, ${r.sessions.toLocaleString("en-US")} sessions, ${r.events.toLocaleString("en-US")} events, ${r.transactions.toLocaleString("en-US")} transactions (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-      const run = await runGraph({
+      const run = await cancellableRun((signal) => runGraph({
         graph: s.project.graph, engine, settings: s.project.settings, artifacts: s.artifacts,
-        fullRefresh: true, runId: s.runId, logger: s.logger, progress: createProgress(s.logger),
-      });
-      await checkInputQuality(s, run);
+        fullRefresh: true, runId: s.runId, logger: s.logger, progress: createProgress(s.logger), signal,
+      }));
+      if (run.status !== "cancelled") await checkInputQuality(s, run);
       const code = await finishRun(s, run);
       process.stderr.write(`\nwarehouse: ${path.resolve(args.project, args.warehouse)} (DuckDB; schemas ${[ds.staging, ds.intermediate, ds.outputs, ds.models, ds.meta, ds.reporting].join(", ")})\n`);
       return code;

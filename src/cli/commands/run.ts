@@ -10,6 +10,7 @@ import { engineOptions, type EngineArgs } from "../options.ts";
 import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
 import { withSession } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
+import { cancellableRun } from "../signals.ts";
 import { DuckDBEngine } from "../../engines/duckdb/engine.ts";
 import { ensureSourceTables } from "../../engines/duckdb/sources.ts";
 
@@ -37,7 +38,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option("resume", { type: "string", describe: "run id to resume: skip actions that succeeded in it", coerce: (v: unknown) => (v === undefined ? v : checkRunId("--resume", v)) }) as never,
   handler: async (args) => {
     registerEnvironmentSecrets();
-    const code = await withSession(args, async (s) => {
+    // Cancellable from the moment the lease is held: a signal then ends the run recorded as cancelled.
+    const code = await withSession(args, (s) => cancellableRun(async (signal) => {
       if (s.engine instanceof DuckDBEngine && !args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings);
       const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"] };
       let alreadySucceeded: Set<string> | undefined;
@@ -52,18 +54,20 @@ export const runCommand: CommandModule<object, RunArgs> = {
         s.logger.info(`resuming run ${args.resume}: ${plan.skip.size} action(s) already done` + (plan.rerun.size ? `, ${plan.rerun.size} run again because their inputs changed` : ""));
         for (const [a, why] of plan.rerun) s.logger.debug(`resume: ${a} runs again: ${why}`);
       }
+      // A resumed run's lines carry the resumed run's id (its record's), and this attempt's.
+      const logger = args.resume ? s.logger.with({ runId: args.resume, attempt: s.runId }) : s.logger;
       const ran = await runGraph({
         graph: s.project.graph, engine: s.engine, settings: s.project.settings, artifacts: s.artifacts,
         selection,
-        fullRefresh: args["full-refresh"], dryRun: args["dry-run"], runId: args.resume ?? s.runId, logger: s.logger,
-        progress: createProgress(s.logger), alreadySucceeded, attempt: args.resume !== undefined ? `resume_${s.runId}` : undefined,
+        fullRefresh: args["full-refresh"], dryRun: args["dry-run"], runId: args.resume ?? s.runId, logger,
+        progress: createProgress(logger), alreadySucceeded, attempt: args.resume !== undefined ? `resume_${s.runId}` : undefined, signal,
       });
       // One record per run id: the resumed attempt's record carries what the earlier attempt did for the
       // actions it skipped (their warnings too), so run.json and the report do not show them as skipped.
       const run = earlier && !args["dry-run"] ? mergeResumedRecord(earlier, ran) : ran;
-      if (!args["dry-run"]) await checkInputQuality(s, run);
+      if (!args["dry-run"] && run.status !== "cancelled") await checkInputQuality(s, run);
       return finishRun(s, run);
-    });
+    }));
     process.exitCode = code;
   },
 };

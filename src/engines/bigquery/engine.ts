@@ -299,12 +299,24 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
     }
   }
 
+  /** Jobs submitted and not yet seen DONE (id → location), for cancel(). */
+  const running = new Map<string, string | undefined>();
+  /** Resolved by cancel(): a poll waiting out its interval looks at its job again at once. */
+  let cancelled: { promise: Promise<void>; resolve: () => void } | undefined;
+  const cancelWait = (): Promise<void> => {
+    if (!cancelled) {
+      let resolve!: () => void;
+      cancelled = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+    }
+    return cancelled.promise;
+  };
+
   /** Poll until DONE. Long jobs just keep us polling, with a growing interval capped at 10 s. */
   async function waitDone(meta: JobMetadata, ctx: Ctx): Promise<JobMetadata> {
     let polls = 0;
     while (meta.status?.state !== "DONE") {
       const delay = Math.min(10_000, Math.round(250 * 1.5 ** Math.min(polls, 20)));
-      await sleep(delay);
+      await Promise.race([sleep(delay), cancelWait()]);
       polls++;
       if (polls % 20 === 0) log.info("bigquery job still running", { action: ctx.action, jobId: ctx.jobId, polls });
       meta = await getJob(meta.jobReference?.jobId ?? ctx.jobId ?? "", meta.jobReference?.location ?? undefined, ctx);
@@ -329,7 +341,12 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
       const jctx = { ...ctx, jobId };
       try {
         let meta = await insertJob(jobId, jctx, () => create(jobId), sameJob);
-        meta = await waitDone(meta, jctx);
+        running.set(jobId, meta.jobReference?.location ?? cfg.location);
+        try {
+          meta = await waitDone(meta, jctx);
+        } finally {
+          running.delete(jobId);
+        }
         const f = jobFailure(meta);
         if (!f) return meta;
         if (!isTransient(f) || attempt >= maxAttempts) throw engineError(f, jctx, { what, attempts: attempt });
@@ -588,6 +605,25 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
         if (err instanceof CallFailed && err.failure.status === 409) return;
         throw toEngineError(err, ctx, "datasets.insert");
       }
+    },
+
+    /**
+     * jobs.cancel for every running job. BigQuery then ends each as DONE with reason "stopped"
+     * (a script's transaction is rolled back), which the polling call reports as its failure.
+     */
+    async cancel(): Promise<void> {
+      const jobs = [...running];
+      await Promise.all(jobs.map(async ([jobId, location]) => {
+        try {
+          await bq.job(jobId, { location }).cancel();
+          log.info("bigquery job cancelled", { jobId });
+        } catch (err) {
+          log.warn("bigquery: could not cancel a job", { jobId, error: (err as Error).message });
+        }
+      }));
+      // Wake the polls now rather than after their interval (up to 10 s).
+      cancelled?.resolve();
+      cancelled = undefined;
     },
 
     async close(): Promise<void> {

@@ -225,6 +225,11 @@ export class DuckDBEngine implements Engine {
     return tables.length;
   }
 
+  /** Interrupt the running statement; `execute`/`writeRows` then roll their transaction back. */
+  async cancel(): Promise<void> {
+    this.conn.interrupt();
+  }
+
   async close(): Promise<void> {
     this.conn.closeSync();
     this.instance.closeSync();

@@ -4,12 +4,13 @@
  * FARM_FINGERPRINT UDF. memory_limit and threads are the engine's business, not set here.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import path from "node:path";
 import { BIGINT, DuckDBScalarFunction, VARCHAR, type DuckDBConnection } from "@duckdb/node-api";
 import { bigqueryFingerprint } from "farmhash-modern";
+import { packageRoot } from "../../../util/package-root.ts";
 
-/** sql/duckdb/bq_macros.sql, resolved from this file's location. */
-export const MACROS_PATH = fileURLToPath(new URL("../../../../sql/duckdb/bq_macros.sql", import.meta.url));
+/** sql/duckdb/bq_macros.sql in the installed package (from src/ under tsx, or from dist/). */
+export const MACROS_PATH = path.join(packageRoot(), "sql", "duckdb", "bq_macros.sql");
 
 let macrosText: string | undefined;
 

@@ -1,0 +1,72 @@
+/**
+ * CLI start-up: wall time of `--help`, `compile` (cached and not) and of a `run` up to its first
+ * action, for the CLI as installed (bin/funnelcredit.js → dist/) and, for comparison, the TypeScript
+ * sources under tsx. Runs alternate; medians of N (default 5) are printed with `node -e 0`, the
+ * floor any Node process pays on this machine at this moment.
+ *
+ *   npm run build && npx tsx bench/startup.ts [N] [--root DIR] [--warehouse FILE]
+ *
+ * `--root` measures another checkout (e.g. an older commit, to compare); the run uses `--warehouse`
+ * (default: a fresh one in the temp folder; its source tables are created empty).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { compileCacheDir } from "../src/compile/cache.ts";
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const ROOT = path.resolve(arg("--root") ?? path.dirname(path.dirname(fileURLToPath(import.meta.url))));
+const n = Number(process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && !["--root", "--warehouse"].includes(all[i - 1] ?? "")) ?? 5);
+const warehouse = path.resolve(arg("--warehouse") ?? path.join(mkdtempSync(path.join(os.tmpdir(), "fc-startup-")), "w.duckdb"));
+
+const compiled = [process.execPath, path.join(ROOT, "bin", "funnelcredit.js")];
+const tsx = [path.join(ROOT, "node_modules", ".bin", "tsx"), path.join(ROOT, "src", "cli", "main.ts")];
+
+function wall(cmd: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  if (r.status !== 0) throw new Error(`${cmd.join(" ")} exited ${r.status}: ${r.stderr}`);
+  return (performance.now() - t0) / 1000;
+}
+
+/** Seconds from spawning `run --json --verbose` to its first action_started line; the run is then stopped. */
+function untilFirstAction(cmd: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(cmd[0]!, [...cmd.slice(1), "run", "--json", "--verbose", "--warehouse", warehouse, "--actions", "funnelcredit_staging.stg_costs"], { cwd: ROOT });
+    let buf = "";
+    let done = false;
+    p.stdout.on("data", (d: Buffer) => {
+      buf += d.toString();
+      if (!done && buf.includes('"event":"action_started"')) {
+        done = true;
+        resolve((performance.now() - t0) / 1000);
+      }
+    });
+    p.on("close", (code) => { if (!done) reject(new Error(`run exited ${code} before its first action`)); });
+  });
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const clearCache = (): void => rmSync(compileCacheDir(ROOT), { recursive: true, force: true });
+
+const cases: [string, () => number | Promise<number>][] = [
+  ["node -e 0 (floor)", () => wall([process.execPath, "-e", "0"])],
+  ["--help, bin/funnelcredit.js", () => wall([...compiled, "--help"])],
+  ["--help, tsx", () => wall([...tsx, "--help"])],
+  ["compile, bin, cached", () => wall([...compiled, "compile"])],
+  ["compile, bin, not cached", () => { clearCache(); return wall([...compiled, "compile"]); }],
+  ["compile, tsx, not cached", () => { clearCache(); return wall([...tsx, "compile"]); }],
+];
+cases.push(["run until its first action, bin, cached", async () => { wall([...compiled, "compile"]); return untilFirstAction(compiled); }]);
+cases.push(["run until its first action, tsx, not cached", () => { clearCache(); return untilFirstAction(tsx); }]);
+
+const times = new Map<string, number[]>(cases.map(([k]) => [k, []]));
+for (let i = 0; i < n; i++) for (const [k, f] of cases) times.get(k)!.push(await f());
+process.stdout.write(`CLI start-up, median of ${n} (load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}, ${os.cpus().length} cores)\n`);
+for (const [k, xs] of times) process.stdout.write(`  ${k.padEnd(46)} ${median(xs).toFixed(2)} s   (${xs.map((x) => x.toFixed(2)).join(", ")})\n`);

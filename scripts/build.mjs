@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * Builds the compiled CLI: TypeScript (src/, jobs/) → JavaScript in dist/. The one build every
+ * route runs: `npm install`/`npm ci` (the prepare script), `npm run build`, CI and the Dockerfile.
+ *
+ * In an install without dev dependencies (`npm ci --omit=dev`, the container's runtime stage) the
+ * TypeScript compiler is absent: a dist/ copied in from the build stage is kept as it is.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
+const entry = path.join(root, "dist", "src", "cli", "main.js");
+
+if (!existsSync(tsc)) {
+  if (existsSync(entry)) {
+    process.stdout.write("build: TypeScript is not installed (production install); keeping the compiled dist/\n");
+    process.exit(0);
+  }
+  process.stderr.write("build: TypeScript is not installed and there is no dist/: run `npm ci` with dev dependencies, then `npm run build`\n");
+  process.exit(1);
+}
+// A clean build: no compiled file outlives its source.
+rmSync(path.join(root, "dist"), { recursive: true, force: true });
+const r = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], { cwd: root, stdio: "inherit" });
+if (r.status !== 0) {
+  process.stderr.write("build: tsc failed (see above)\n");
+  process.exit(r.status ?? 1);
+}

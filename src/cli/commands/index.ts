@@ -1,0 +1,52 @@
+/**
+ * The commands, each loaded only when it is named on the command line: `--help` and one command's
+ * start-up never load the other commands' dependencies (DuckDB, the BigQuery client, Vega).
+ * `command` and `describe` are what the top-level help lists; test/cli.test.ts checks they are the
+ * command module's own.
+ */
+import type { CommandModule } from "yargs";
+
+export interface CommandEntry {
+  name: string;
+  command: string;
+  describe: string;
+  load: () => Promise<CommandModule>;
+}
+
+/** Each command has its own argument type; the registry only hands the module to yargs. */
+function lazy<A>(load: () => Promise<CommandModule<object, A>>): () => Promise<CommandModule> {
+  return load as unknown as () => Promise<CommandModule>;
+}
+
+export const COMMANDS: CommandEntry[] = [
+  {
+    name: "compile", command: "compile",
+    describe: "compile the Dataform project (offline) and print the action graph as JSON",
+    load: lazy(async () => (await import("./compile.ts")).compileCommand),
+  },
+  {
+    name: "run", command: "run",
+    describe: "run the DAG (or selected actions/tags) on the chosen engine",
+    load: lazy(async () => (await import("./run.ts")).runCommand),
+  },
+  {
+    name: "import", command: "import <kind> <files..>",
+    describe: "load local exports into the embedded warehouse: ga4 (NDJSON export), transactions, custom-events, costs, paths (ChannelAttribution CSV), leads, dp6",
+    load: lazy(async () => (await import("./import.ts")).importCommand),
+  },
+  {
+    name: "demo", command: "demo",
+    describe: "generate the deterministic sample warehouse (GA4 export, CRM, custom events, costs, leads) and run the whole pipeline on it",
+    load: lazy(async () => (await import("./demo.ts")).demoCommand),
+  },
+  {
+    name: "report", command: "report",
+    describe: "write the HTML report of a run (default: the latest) to the artifacts folder",
+    load: lazy(async () => (await import("./report.ts")).reportCommand),
+  },
+  {
+    name: "push", command: "push <what>",
+    describe: "send changed lead scores to a CRM endpoint (JSON batches, bearer token, retries, dead letters)",
+    load: lazy(async () => (await import("./push.ts")).pushCommand),
+  },
+];

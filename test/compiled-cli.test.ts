@@ -1,0 +1,94 @@
+/**
+ * The compiled CLI as a fresh install gets it: HEAD's committed files only (`git archive`), the
+ * dependencies, the build script (`node scripts/build.mjs`: what `npm ci`'s prepare step, CI and the
+ * Dockerfile's build stage run), then `--help`, `compile`, an import and a run with tsx removed from
+ * node_modules, so nothing can be compiled at run time. Docker itself is not needed: the Dockerfile's
+ * build stage is `npm ci`, whose only build step is this script.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { COMMANDS } from "../src/cli/commands/index.ts";
+import { PROJECT_DIR } from "./support/warehouse.ts";
+import { exportHead, linkNodeModules } from "./support/project-copy.ts";
+
+function node(cwd: string, args: string[]): { code: number | null; stdout: string; stderr: string; ms: number } {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+}
+
+describe("compiled CLI from a clean checkout", function () {
+  this.timeout(600_000);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "fc-clean-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  before(() => {
+    exportHead(dir);
+    assert.ok(!existsSync(path.join(dir, "dist")), "dist/ is not committed");
+    linkNodeModules(dir);
+    const build = node(dir, ["scripts/build.mjs"]);
+    assert.equal(build.code, 0, build.stdout + build.stderr);
+    // From here on no TypeScript can run: the CLI must be plain JavaScript.
+    rmSync(path.join(dir, "node_modules", "tsx"));
+  });
+
+  it("builds with the script npm's prepare step and the Dockerfile use", () => {
+    const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { scripts: Record<string, string>; bin: Record<string, string> };
+    assert.equal(pkg.scripts.prepare, "node scripts/build.mjs");
+    assert.equal(pkg.scripts.build, "node scripts/build.mjs");
+    assert.match(readFileSync(path.join(dir, "Dockerfile"), "utf8"), /^RUN npm ci$/m);
+    assert.ok(existsSync(path.join(dir, "dist", "src", "cli", "main.js")));
+    assert.ok(existsSync(path.join(dir, "dist", "jobs", "index.js")));
+    assert.ok(existsSync(path.join(dir, "dist", "src", "import", "ga4-events-schema.json")));
+    // No import of a .ts file is left in the output.
+    const js = (readdirSync(path.join(dir, "dist"), { recursive: true }) as string[]).filter((f) => f.endsWith(".js"));
+    for (const f of js) assert.doesNotMatch(readFileSync(path.join(dir, "dist", f), "utf8"), /from "\.{1,2}\/[^"]*\.ts"|import\("\.{1,2}\/[^"]*\.ts"\)/, f);
+  });
+
+  it("prints --help listing every command", () => {
+    const r = node(dir, ["bin/funnelcredit.js", "--help"]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`funnelcredit ${c.name}`));
+  });
+
+  it("compiles the project and prints the graph with the jobs merged in", () => {
+    const r = node(dir, ["bin/funnelcredit.js", "compile"]);
+    assert.equal(r.code, 0, r.stderr);
+    const g = JSON.parse(r.stdout) as { actions: { name: string; type: string; dependencies: string[] }[] };
+    assert.ok(g.actions.some((a) => a.type === "job" && a.name === "channel_markov"));
+    assert.ok(g.actions.some((a) => a.name.endsWith(".sessions") && a.dependencies.length > 0));
+  });
+
+  it("imports a GA4 export and runs a model on DuckDB (schema JSON and SQL macros found from dist/)", () => {
+    const w = path.join(dir, ".funnelcredit", "w.duckdb");
+    const imp = node(dir, ["bin/funnelcredit.js", "import", "ga4", path.join(PROJECT_DIR, "test", "fixtures", "import", "ga4_good.ndjson"), "--warehouse", w]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const run = node(dir, ["bin/funnelcredit.js", "run", "--warehouse", w, "--actions", "funnelcredit_staging.stg_ga4_events", "--json"]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const last = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { event: string; status: string; succeeded: number };
+    assert.deepEqual([last.event, last.status], ["run_finished", "succeeded"]);
+    assert.ok(last.succeeded >= 1);
+  });
+
+  it("warns when a source file changed after the build (the CLI would run old code)", () => {
+    assert.equal(node(dir, ["bin/funnelcredit.js", "--help"]).stderr, "");
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(path.join(dir, "src", "util", "sql.ts"), later, later);
+    const r = node(dir, ["bin/funnelcredit.js", "--help"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /src\/util\/sql\.ts changed after the last build: run `npm run build`/);
+  });
+});
+
+describe("command registry", () => {
+  it("lists each command with its module's own name and description", async () => {
+    for (const c of COMMANDS) {
+      const m = await c.load();
+      assert.equal(m.command, c.command);
+      assert.equal(m.describe, c.describe);
+    }
+  });
+});
