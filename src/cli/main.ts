@@ -10,6 +10,7 @@ import { importCommand } from "./commands/import.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { reportCommand } from "./commands/report.ts";
 import { pushCommand } from "./commands/push.ts";
+import { benchmarkCommand } from "./commands/benchmark.ts";
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(demoCommand)
     .command(reportCommand)
     .command(pushCommand)
+    .command(benchmarkCommand)
     .demandCommand(1, "name a command (see --help)")
     .strict()
     .fail((msg, err) => {
