@@ -1,0 +1,101 @@
+/**
+ * The accuracy benchmark: the truth comes from the world's mechanism (harvesting channels have almost no
+ * incremental effect, switching a channel off changes only what it causes), and one small world runs
+ * through the real pipeline with every model measured against it.
+ */
+import assert from "node:assert/strict";
+import { drawWorld, FAMILIES } from "../src/benchmark/worlds.ts";
+import { drawUser, simulateUser, userSeed } from "../src/benchmark/mechanism.ts";
+import { trueShares } from "../src/benchmark/truth.ts";
+import { observeWorld } from "../src/benchmark/observe.ts";
+import { l1Distance } from "../src/benchmark/accuracy.ts";
+import { runWorld, type WorldResult } from "../src/benchmark/run.ts";
+import { PROJECT_DIR } from "./support/warehouse.ts";
+
+describe("accuracy benchmark: worlds and their truth", () => {
+  it("draws 5 to 15 channels and fresh parameters per seed, the same world for the same seed", () => {
+    for (const family of FAMILIES) {
+      for (const seed of [1, 2, 3, 4]) {
+        const w = drawWorld(family, seed, 100);
+        assert.ok(w.channels.length >= 5 && w.channels.length <= 15, `${family}/${seed}: ${w.channels.length} channels`);
+        assert.deepEqual(drawWorld(family, seed, 100), w);
+      }
+      assert.notDeepEqual(drawWorld(family, 1, 100).channels, drawWorld(family, 2, 100).channels);
+    }
+  });
+
+  it("switches a push channel off without changing anything else the user meets by chance", () => {
+    const w = drawWorld("synergy", 1, 100);
+    const off = w.channels.findIndex((c) => c.kind === "push");
+    const allOn = new Uint8Array(w.channels.length).fill(1);
+    const withoutOne = allOn.slice();
+    withoutOne[off] = 0;
+    let compared = 0;
+    for (let u = 0; u < 200; u++) {
+      const d = drawUser(w, userSeed(7, 0, u), u);
+      const a = simulateUser(w, d, allOn);
+      assert.deepEqual(simulateUser(w, d, allOn), a, "same draws, same journey");
+      const b = simulateUser(w, d, withoutOne);
+      // Other push channels keep their sessions at the same times; the switched-off one has none.
+      const push = (p: typeof a) => p.sessions.filter((s) => s.touch.channel >= 0 && s.channel !== off).map((s) => `${s.channel}@${s.t}`);
+      assert.deepEqual(push(b), push(a));
+      assert.ok(!b.sessions.some((s) => s.channel === off));
+      // Less intent, so no more conversions than with everything on.
+      assert.ok(b.expected <= a.expected + 1e-12, `user ${u}: ${b.expected} > ${a.expected}`);
+      compared += a.sessions.length;
+    }
+    assert.ok(compared > 100, `${compared} sessions compared`);
+  });
+
+  it("gives harvesting channels (pull routes that only capture intent) almost no incremental share, but a Shapley share", () => {
+    const w = drawWorld("harvesting", 1, 100);
+    const t = trueShares(w, 4000);
+    const pull = w.channels.filter((c) => c.kind === "pull").map((c) => c.key);
+    assert.ok(pull.length >= 2);
+    for (const c of pull) assert.ok(t.incremental[c]! < 0.02, `${c} incremental ${t.incremental[c]}`);
+    // Switching every pull route off at once stops the visits that convert: together they share the credit.
+    const pullShapley = pull.reduce((a, c) => a + t.shapley[c]!, 0);
+    assert.ok(pullShapley > 0.2, `pull Shapley ${pullShapley}`);
+    for (const shares of [t.shapley, t.incremental]) {
+      assert.ok(Math.abs(Object.values(shares).reduce((a, b) => a + b, 0) - 1) < 1e-9);
+      for (const v of Object.values(shares)) assert.ok(v >= 0);
+    }
+  });
+
+  it("observes each conversion as one completed CRM transaction with a purchase session", () => {
+    const w = drawWorld("cross_device", 2, 600);
+    const o = observeWorld(w, Date.parse("2024-03-01T00:00:00Z"));
+    assert.ok(o.conversions > 10, `${o.conversions} conversions`);
+    assert.equal(o.transactions.length, o.conversions);
+    const purchases = o.sessions.filter((s) => s.codes.includes("$"));
+    assert.deepEqual(purchases.map((s) => s.transactionId).sort(), o.transactions.map((t) => t.transaction_id).sort());
+    // Cross-device: some users have sessions under more than one client id.
+    const byUser = new Map<string, Set<string>>();
+    for (const s of o.sessions) if (s.userId) byUser.set(s.userId, (byUser.get(s.userId) ?? new Set()).add(s.pseudoId));
+    assert.ok([...byUser.values()].some((ids) => ids.size > 1));
+  });
+
+  it("measures L1 over the union of channels (credit to a channel the world lacks is error)", () => {
+    // |0.5 − 0.6| + |0.1 − 0.4| + 0.4 given to "(unknown)": 0.1 + 0.3 + 0.4 = 0.8
+    assert.ok(Math.abs(l1Distance({ a: 0.5, b: 0.1, "(unknown)": 0.4 }, { a: 0.6, b: 0.4 }) - 0.8) < 1e-12);
+    assert.equal(l1Distance({ a: 1 }, { b: 1 }), 2);
+  });
+});
+
+describe("accuracy benchmark: one small world through the real pipeline", function () {
+  this.timeout(600_000);
+  let r: WorldResult;
+  before(async () => {
+    r = await runWorld({ family: "harvesting", seed: 1, users: 1500, truthUsers: 3000, projectDir: PROJECT_DIR });
+  });
+
+  it("runs every attribution model on the world's GA4 export and CRM transactions", () => {
+    assert.deepEqual(r.failed, []);
+    const models = r.models.map((m) => m.model);
+    for (const m of ["first_touch", "last_touch", "linear", "position_based", "time_decay", "markov_order_1", "shapley", "ml_removal_effect", "ml_shapley", "ml_treeshap"]) {
+      assert.ok(models.includes(m), `${m} in ${models.join(", ")}`);
+    }
+    assert.ok(r.observedConversions > 50);
+    for (const m of r.models) assert.ok(m.l1Shapley >= 0 && m.l1Shapley <= 2 + 1e-9 && m.l1Incremental >= 0 && m.l1Incremental <= 2 + 1e-9);
+  });
+});
