@@ -51,8 +51,10 @@ export interface WorldResult {
   truth: TrueShares;
   observedConversions: number;
   models: ModelAccuracy[];
-  /** ML test AUC and whether it cleared the default floor (vars.ml_min_auc is relaxed to measure it anyway). */
+  /** ML test AUC (vars.ml_min_auc is relaxed so the model is measured even below its floor). */
   mlAuc: number | null;
+  /** The ML model's metrics of this run (n_train, n_validation, n_test, base_rate, …). */
+  mlMetrics: Record<string, number>;
   /** Failed pipeline actions (their models are missing from `models`). */
   failed: { action: string; error: string }[];
   seconds: { truth: number; generate: number; pipeline: number };
@@ -77,7 +79,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     ...opts.vars,
   };
   const project = await loadProject(opts.projectDir, { vars });
-  const engine = await DuckDBEngine.open({ path: ":memory:", memoryLimit: "2GB", threads: opts.threads ?? 2 });
+  const engine = await DuckDBEngine.open({ path: ":memory:", memoryLimit: "3GB", threads: opts.threads ?? 2 });
   try {
     const ds = project.settings.datasets;
     await engine.runNative(`CREATE SCHEMA IF NOT EXISTS ${duckIdent(ds.ga4)}; CREATE SCHEMA IF NOT EXISTS ${duckIdent(ds.sources)}`);
@@ -106,11 +108,11 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     if (await has(ds.outputs, "ml_channel_credit")) {
       for (const r of await engine.queryNative(`SELECT method, channel, share FROM ${duckIdent(ds.outputs)}.ml_channel_credit`)) add(`ml_${String(r.method)}`, String(r.channel), Number(r.share));
     }
-    let mlAuc: number | null = null;
+    const mlMetrics: Record<string, number> = {};
     if (await has(ds.models, "ml_attribution_metrics")) {
-      const [r] = await engine.queryNative(`SELECT value FROM ${duckIdent(ds.models)}.ml_attribution_metrics WHERE metric = 'auc' ORDER BY measured_at DESC LIMIT 1`);
-      mlAuc = r ? Number(r.value) : null;
+      for (const r of await engine.queryNative(`SELECT metric, value FROM ${duckIdent(ds.models)}.ml_attribution_metrics`)) mlMetrics[String(r.metric)] = Number(r.value);
     }
+    const mlAuc = mlMetrics.auc ?? null;
     const models: ModelAccuracy[] = [...shares.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([model, s]) => ({
       model,
       shares: s,
@@ -120,7 +122,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
       spearmanIncremental: rankCorrelation(s, truth.incremental, truth.channels),
     }));
     return {
-      world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, failed,
+      world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, failed,
       seconds: { truth: (t1 - t0) / 1000, generate: (t2 - t1) / 1000, pipeline: (t3 - t2) / 1000 },
     };
   } finally {

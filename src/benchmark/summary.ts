@@ -77,7 +77,7 @@ export function formatSummary(results: readonly WorldResult[]): string {
 export function formatWorld(r: WorldResult): string {
   const share = (o: Record<string, number>): string => Object.entries(o).sort(([, a], [, b]) => b - a).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(", ");
   return [
-    `${r.name}: ${r.world.channels.length} channels, ${r.world.journeys} journeys (${r.world.days} days), ${r.observedConversions} observed conversions, ML test AUC ${r.mlAuc === null ? "—" : r.mlAuc.toFixed(3)}; truth ${r.seconds.truth.toFixed(1)} s, data ${r.seconds.generate.toFixed(1)} s, pipeline ${r.seconds.pipeline.toFixed(1)} s`,
+    `${r.name}: ${r.world.channels.length} channels, ${r.world.journeys} journeys (${r.world.days} days), ${r.observedConversions} observed conversions, ML test AUC ${r.mlAuc === null ? "—" : r.mlAuc.toFixed(3)} (test window ${r.mlMetrics.n_test ?? "—"} journeys, ${r.mlMetrics.n_test !== undefined ? Math.round(r.mlMetrics.n_test * (r.mlMetrics.base_rate ?? 0)) : "—"} conversions); truth ${r.seconds.truth.toFixed(1)} s, data ${r.seconds.generate.toFixed(1)} s, pipeline ${r.seconds.pipeline.toFixed(1)} s`,
     `  true Shapley:     ${share(r.truth.shapley)}`,
     `  true incremental: ${share(r.truth.incremental)}`,
     ...r.failed.map((f) => `  FAILED ${f.action}: ${f.error.slice(0, 300)}`),

@@ -109,12 +109,17 @@ export function drawWorld(family: Family, seed: number, users: number): World {
       targeting: 0,
     });
   }
+  // Push sessions per user over the window, shared among the push channels (more channels, fewer each):
+  // a few sessions per user, as in web analytics data, whatever the channel count.
+  const pushBudget = journeys === "long" ? 3 : 2;
+  const pushWeights = Array.from({ length: nChannels - nPull }, () => uniform(rng, 0.3, 1));
+  const weightSum = pushWeights.reduce((a, b) => a + b, 0);
   for (let i = 0; i < nChannels - nPull; i++) {
     const selected = family === "selection_bias" && i % 2 === 0;
     channels.push({
       key: PUSH_NAMES[i]!,
       kind: "push",
-      rate: uniform(rng, 0.3, journeys === "long" ? 2.5 : 1.5),
+      rate: (pushBudget * pushWeights[i]!) / weightSum,
       lift: selected ? uniform(rng, 0, 0.1) : family === "synergy" ? uniform(rng, 0.05, 0.4) : uniform(rng, 0.1, 1.2),
       close: family === "harvesting" ? uniform(rng, 0.05, 0.25) : uniform(rng, 0.2, 0.8),
       targeting: selected ? uniform(rng, 1, 2) : 0,
