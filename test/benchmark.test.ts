@@ -98,4 +98,24 @@ describe("accuracy benchmark: one small world through the real pipeline", functi
     assert.ok(r.observedConversions > 50);
     for (const m of r.models) assert.ok(m.l1Shapley >= 0 && m.l1Shapley <= 2 + 1e-9 && m.l1Incremental >= 0 && m.l1Incremental <= 2 + 1e-9);
   });
+
+  // Measured on harvesting seeds 1–3 at 1,500 users (README "Accuracy"): pull channels' share per model
+  // 0.11–0.79 against a true incremental share of 0; Markov order 1 below last touch in pull share and in
+  // L1 to the true incremental shares on all three. Orderings that flipped between seeds are not asserted.
+  it("shows every model crediting the harvesting channels although switching them off loses nothing", () => {
+    const pull = r.world.channels.filter((c) => c.kind === "pull").map((c) => c.key);
+    for (const c of pull) assert.ok(r.truth.incremental[c]! < 0.02, `${c} true incremental ${r.truth.incremental[c]}`);
+    for (const m of r.models) {
+      const share = pull.reduce((a, c) => a + (m.shares[c] ?? 0), 0);
+      assert.ok(share > 0.1, `${m.model} gives the pull channels ${share}`);
+    }
+  });
+
+  it("finds Markov removal effects closer to the true incremental shares than last touch, which credits the harvesting channels most", () => {
+    const pull = r.world.channels.filter((c) => c.kind === "pull").map((c) => c.key);
+    const model = (name: string) => r.models.find((m) => m.model === name)!;
+    const pullShare = (name: string) => pull.reduce((a, c) => a + (model(name).shares[c] ?? 0), 0);
+    assert.ok(pullShare("markov_order_1") < pullShare("last_touch"), `markov ${pullShare("markov_order_1")} vs last touch ${pullShare("last_touch")}`);
+    assert.ok(model("markov_order_1").l1Incremental < model("last_touch").l1Incremental);
+  });
 });
