@@ -11,6 +11,11 @@ import { observeWorld } from "../src/benchmark/observe.ts";
 import { l1Distance } from "../src/benchmark/accuracy.ts";
 import { runWorld, type WorldResult } from "../src/benchmark/run.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 
 describe("accuracy benchmark: worlds and their truth", () => {
   it("draws 5 to 15 channels and fresh parameters per seed, the same world for the same seed", () => {
@@ -117,5 +122,37 @@ describe("accuracy benchmark: one small world through the real pipeline", functi
     const pullShare = (name: string) => pull.reduce((a, c) => a + (model(name).shares[c] ?? 0), 0);
     assert.ok(pullShare("markov_order_1") < pullShare("last_touch"), `markov ${pullShare("markov_order_1")} vs last touch ${pullShare("last_touch")}`);
     assert.ok(model("markov_order_1").l1Incremental < model("last_touch").l1Incremental);
+  });
+});
+
+describe("funnelcredit benchmark", function () {
+  this.timeout(600_000);
+  const cli = (args: string[]) => spawnSync(path.join(PROJECT_DIR, "node_modules", ".bin", "tsx"), [path.join(PROJECT_DIR, "src", "cli", "main.ts"), "benchmark", ...args], {
+    cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" },
+  });
+
+  it("appends one model_accuracy row per model and world and prints the table", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fc-benchmark-"));
+    const warehouse = path.join(dir, "benchmark.duckdb");
+    const r = cli(["--families", "decay", "--seeds", "1", "--users", "800", "--truth-users", "800", "--warehouse", warehouse, "--artifacts", path.join(dir, "artifacts")]);
+    assert.equal(r.status, 0, r.stderr.slice(-3000));
+    assert.match(r.stdout, /decay\/s1\/u800: \d+ channels/);
+    assert.match(r.stdout, /last_touch\s+\d\.\d{3} \/ \d\.\d{3}/);
+    const engine = await DuckDBEngine.open({ path: warehouse, memoryLimit: "1GB", threads: 1 });
+    try {
+      const rows = await engine.queryNative(`SELECT world, model, l1_to_true_shapley AS l1 FROM funnelcredit_meta.model_accuracy ORDER BY model`);
+      assert.ok(rows.length >= 10, `${rows.length} rows`);
+      assert.ok(rows.every((x) => x.world === "decay/s1/u800" && Number(x.l1) >= 0 && Number(x.l1) <= 2));
+      const truth = await engine.queryNative(`SELECT SUM(true_shapley_share) AS s, SUM(true_incremental_share) AS i FROM funnelcredit_meta.benchmark_truth`);
+      assert.ok(Math.abs(Number(truth[0]!.s) - 1) < 1e-9 && Math.abs(Number(truth[0]!.i) - 1) < 1e-9);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("names the bad family and the ones it knows", () => {
+    const r = cli(["--families", "harvest", "--warehouse", path.join(os.tmpdir(), "fc-benchmark-none.duckdb")]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--families harvest: expected some of harvesting, synergy, decay, selection_bias, cross_device/);
   });
 });
