@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FAMILIES, type Family } from "../src/benchmark/worlds.ts";
 import { runWorld, type WorldResult } from "../src/benchmark/run.ts";
-import { formatSummary, formatWorld, summarise } from "../src/benchmark/summary.ts";
+import { formatCoverage, formatSummary, formatWorld, summarise } from "../src/benchmark/summary.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -35,6 +35,8 @@ for (const family of families) {
   }
 }
 console.log(`\nL1 distance to the true shares, mean over seeds ${seeds.join(", ")} (${users.toLocaleString("en-US")} users, truth on ${truthUsers.toLocaleString("en-US")}); ${((Date.now() - t0) / 1000).toFixed(0)} s in all\n${formatSummary(results)}\n`);
+
+console.log(formatCoverage(results) + "\n");
 
 // Targets, per family, against both truths: the best data-driven model vs last touch and vs the best heuristic.
 const s = summarise(results);

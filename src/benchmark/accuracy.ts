@@ -36,6 +36,8 @@ export const MODEL_ACCURACY_SCHEMA: ColumnSchema[] = [
   { name: "l1_to_true_incremental", type: "FLOAT64", description: "Σ |model share − true incremental share| over channels, 0–2" },
   { name: "spearman", type: "FLOAT64", description: "rank correlation of the model's shares with the true Shapley shares" },
   { name: "spearman_incremental", type: "FLOAT64", description: "rank correlation with the true incremental shares" },
+  { name: "interval_coverage_shapley", type: "FLOAT64", description: "share of channels whose true Shapley share lies in the model's 90 % bootstrap interval (null: not bootstrapped)" },
+  { name: "interval_coverage_incremental", type: "FLOAT64", description: "same for the true incremental share" },
   { name: "observed_conversions", type: "INT64", description: "conversions in the observed data" },
   { name: "measured_at", type: "TIMESTAMP" },
 ];

@@ -19,6 +19,11 @@ import { drawWorld, type Family, type World } from "./worlds.ts";
 import { trueShares, type TrueShares } from "./truth.ts";
 import { observeWorld } from "./observe.ts";
 import { l1Distance, rankCorrelation } from "./accuracy.ts";
+import { bootstrapIntervals, intervalCoverage, type ShareInterval } from "./bootstrap.ts";
+import { parseChannelPath } from "../models/paths.ts";
+
+/** Bootstrap replicates of the path models per world. */
+const BOOTSTRAP_REPLICATES = 100;
 
 /** First day of every benchmark world (fixed: results never depend on the clock). */
 export const BENCHMARK_START = "2024-03-01";
@@ -43,6 +48,9 @@ export interface ModelAccuracy {
   l1Incremental: number;
   spearman: number | null;
   spearmanIncremental: number | null;
+  /** Share of the world's channels whose true share lies in the model's 90 % bootstrap interval (null: not bootstrapped). */
+  coverageShapley: number | null;
+  coverageIncremental: number | null;
 }
 
 export interface WorldResult {
@@ -113,6 +121,12 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
       for (const r of await engine.queryNative(`SELECT metric, value FROM ${duckIdent(ds.models)}.ml_attribution_metrics`)) mlMetrics[String(r.metric)] = Number(r.value);
     }
     const mlAuc = mlMetrics.auc ?? null;
+    let intervals: Record<string, Record<string, ShareInterval>> = {};
+    if (await has(ds.intermediate, "channel_paths")) {
+      const paths = (await engine.queryNative(`SELECT path, total_conversions, total_null FROM ${duckIdent(ds.intermediate)}.channel_paths ORDER BY path`))
+        .map((p) => ({ path: parseChannelPath(String(p.path)), conversions: Number(p.total_conversions), nulls: Number(p.total_null) }));
+      intervals = bootstrapIntervals(paths, BOOTSTRAP_REPLICATES, opts.seed);
+    }
     const models: ModelAccuracy[] = [...shares.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([model, s]) => ({
       model,
       shares: s,
@@ -120,6 +134,8 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
       l1Incremental: l1Distance(s, truth.incremental),
       spearman: rankCorrelation(s, truth.shapley, truth.channels),
       spearmanIncremental: rankCorrelation(s, truth.incremental, truth.channels),
+      coverageShapley: intervals[model] ? intervalCoverage(intervals[model], truth.shapley, truth.channels) : null,
+      coverageIncremental: intervals[model] ? intervalCoverage(intervals[model], truth.incremental, truth.channels) : null,
     }));
     return {
       world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, failed,

@@ -11,6 +11,7 @@ export function accuracyRows(runId: string, results: readonly WorldResult[], mea
     channels: r.world.channels.length, journeys: r.world.journeys, model: m.model,
     l1_to_true_shapley: m.l1Shapley, l1_to_true_incremental: m.l1Incremental,
     spearman: m.spearman, spearman_incremental: m.spearmanIncremental,
+    interval_coverage_shapley: m.coverageShapley, interval_coverage_incremental: m.coverageIncremental,
     observed_conversions: r.observedConversions, measured_at: measuredAt,
   })));
 }
@@ -82,4 +83,25 @@ export function formatWorld(r: WorldResult): string {
     `  true incremental: ${share(r.truth.incremental)}`,
     ...r.failed.map((f) => `  FAILED ${f.action}: ${f.error.slice(0, 300)}`),
   ].join("\n");
+}
+
+/** Bootstrap interval coverage per model over every world run (channels inside / channels). */
+export function formatCoverage(results: readonly WorldResult[]): string {
+  const models = [...new Set(results.flatMap((r) => r.models.filter((m) => m.coverageShapley !== null).map((m) => m.model)))].sort();
+  const lines = ["90 % bootstrap intervals (Poisson bootstrap of channel_paths): share of channels whose true share they cover"];
+  for (const model of models) {
+    let n = 0;
+    let shap = 0;
+    let incr = 0;
+    for (const r of results) {
+      const m = r.models.find((x) => x.model === model);
+      if (!m || m.coverageShapley === null || m.coverageIncremental === null) continue;
+      const k = r.world.channels.length;
+      n += k;
+      shap += m.coverageShapley * k;
+      incr += m.coverageIncremental * k;
+    }
+    lines.push(`  ${model.padEnd(16)} true Shapley ${(100 * shap / n).toFixed(0)} %, true incremental ${(100 * incr / n).toFixed(0)} % of ${n} channels`);
+  }
+  return lines.join("\n");
 }
