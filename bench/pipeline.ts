@@ -6,6 +6,7 @@
  *   npm run bench                         # demo at 5k and 20k users, channel Markov 1M
  *   npm run bench -- --sizes 20000x60,100000x60 --skip-markov
  *   npm run bench -- --xgboost            # also the 1M-row XGBoost fit (≈40 s)
+ *   npm run bench -- --accuracy           # only the accuracy benchmark (bench/accuracy.ts; its options pass through)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -39,6 +40,11 @@ function table(rows: StageFigure[]): string {
     `${"stage".padEnd(w)}  seconds  peak MB  note`,
     ...rows.map((r) => `${r.stage.padEnd(w)}  ${r.seconds.toFixed(2).padStart(7)}  ${(Number.isFinite(r.peakMb) && r.peakMb > 0 ? String(Math.round(r.peakMb)) : "—").padStart(7)}  ${r.note ?? ""}`),
   ].join("\n");
+}
+
+if (flag("--accuracy")) {
+  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "accuracy.ts"), ...args.filter((a) => a !== "--accuracy")], { cwd: ROOT, stdio: "inherit" });
+  process.exit(r.status ?? 1);
 }
 
 const sizes = opt("--sizes", "5000x30,20000x60").split(",").map((s) => s.split("x").map(Number) as [number, number]);

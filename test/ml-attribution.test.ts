@@ -54,17 +54,43 @@ describe("ml-attribution", () => {
   });
 
   describe("time split and weighted rows", () => {
-    it("puts the oldest 70 % of journeys in train and keeps days whole", () => {
-      // 10 days × 10 journeys: days 1–7 train (before < 70), 8–9 … before 70 and 80 < 85 → validation, day 10 test.
-      const days = new Map(Array.from({ length: 10 }, (_, i) => [`2024-01-${String(i + 1).padStart(2, "0")}`, 10]));
-      const s = timeSplit(days, [0.7, 0.15, 0.15]);
+    const dayOf = (i: number): string => new Date(Date.UTC(2024, 0, 1 + i)).toISOString().slice(0, 10);
+    const daysOf = (counts: Array<[number, number]>) => new Map(counts.map(([journeys, conversions], i) => [dayOf(i), { journeys, conversions }]));
+
+    it("puts the oldest 70 % of calendar days in train and keeps days whole", () => {
+      // 10 days: i < 7 train, 7 ≤ i < 8.5 validation (days 8, 9), day 10 test; no conversion floor (0).
+      const s = timeSplit(daysOf(Array.from({ length: 10 }, () => [10, 1])), [0.7, 0.15, 0.15], 0);
       assert.deepEqual([s.train.days, s.validation.days, s.test.days], [7, 2, 1]);
       assert.equal(s.partOf("2024-01-08"), "validation");
       assert.equal(s.test.from, "2024-01-10");
-      // One huge first day: every window still gets a day, in time order.
-      const uneven = timeSplit(new Map([["2024-01-01", 1000], ["2024-01-02", 1], ["2024-01-03", 1]]), [0.7, 0.15, 0.15]);
+      assert.deepEqual([s.train.conversions, s.validation.conversions, s.test.conversions], [7, 2, 1]);
+      // Three days: 0, 1 < 2.1 train, 2 < 2.55 validation, test empty → takes a day from train; time order kept.
+      const uneven = timeSplit(daysOf([[1000, 1], [1, 1], [1, 1]]), [0.7, 0.15, 0.15], 0);
       assert.deepEqual([uneven.train.to, uneven.validation.from, uneven.test.from], ["2024-01-01", "2024-01-02", "2024-01-03"]);
-      assert.throws(() => timeSplit(new Map([["2024-01-01", 5]]), [0.7, 0.15, 0.15]), /at least 3 different days/);
+      assert.throws(() => timeSplit(daysOf([[5, 1]]), [0.7, 0.15, 0.15]), /at least 3 different days/);
+    });
+
+    it("does not shrink the test window to a day when non-converting journeys pile up at the end of the data", () => {
+      // 40 days, 5 conversions a day; journeys grow like i² (non-converting journeys end at users' last
+      // sessions). A journey-weighted 70/15/15 split gave the test window only the last 2 days (36/2/2); by the
+      // calendar it has 40 − ceil(0.85·40) = 6 days, 30 conversions, before the conversion floor.
+      const counts = Array.from({ length: 40 }, (_, i): [number, number] => [5 + (i + 1) ** 2, 5]);
+      const s = timeSplit(daysOf(counts), [0.7, 0.15, 0.15], 0);
+      assert.deepEqual([s.train.days, s.validation.days, s.test.days], [28, 6, 6]);
+      assert.equal(s.test.conversions, 30);
+    });
+
+    it("widens the validation and test windows backwards until each has the conversions it needs", () => {
+      // 40 days × 5 conversions, floor 50: test takes 10 days (50), validation 10 more, train keeps 20 days (100 ≥ 200 / 2).
+      const counts = Array.from({ length: 40 }, (): [number, number] => [100, 5]);
+      const s = timeSplit(daysOf(counts), [0.7, 0.15, 0.15], 50);
+      assert.deepEqual([s.train.days, s.validation.days, s.test.days], [20, 10, 10]);
+      assert.deepEqual([s.validation.conversions, s.test.conversions], [50, 50]);
+      // Too few conversions for both floors: train keeps at least half of them; test is widened first.
+      const few = timeSplit(daysOf(Array.from({ length: 10 }, (): [number, number] => [100, 2])), [0.7, 0.15, 0.15], 50);
+      assert.ok(few.train.conversions >= 10, `train ${few.train.conversions}`);
+      assert.ok(few.test.conversions >= few.validation.conversions);
+      assert.equal(few.train.days + few.validation.days + few.test.days, 10);
     });
 
     it("leaves the last vars.ml_censor_days days out of fitting (open journeys may still convert)", () => {

@@ -15,7 +15,7 @@ import { GA4_COLUMNS_DDL, ga4Field } from "../import/ga4-schema.ts";
 import { sourceTableDdl } from "../import/sources.ts";
 import { lit, q } from "../import/load.ts";
 import { duckColumnType } from "../engines/duckdb/types.ts";
-import { EVENT_CODES, EVENT_JITTER_SECONDS, EVENT_STEP_SECONDS, simulate, type SimSession } from "./simulate.ts";
+import { EVENT_CODES, EVENT_JITTER_SECONDS, EVENT_STEP_SECONDS, simulate, type SimSession, type SimTransactionRow } from "./simulate.ts";
 
 export interface DemoOptions {
   /** Web users (people). Default 20,000. */
@@ -309,6 +309,79 @@ function dayString(startMs: number, day: number): string {
   return new Date(startMs + day * 86_400_000).toISOString().slice(0, 10).replace(/-/g, "");
 }
 
+export interface Ga4ExportOptions {
+  /** Schema of the GA4 daily tables (must exist). */
+  ga4Schema: string;
+  /** Epoch millis of 00:00 UTC of day 0 (SimSession.day counts from it). */
+  startMs: number;
+  days: number;
+  /** Seed of the per-event detail (timestamp jitter, pages, bundle ids). */
+  seed: number;
+  /** Intraday tables duplicating the last N days. */
+  intradayDays: number;
+  /** Called after the sessions are loaded, after each day table and after each intraday table. */
+  onStep?: () => void;
+}
+
+/**
+ * Expand simulated sessions into a GA4 BigQuery export: one `events_YYYYMMDD` table per day (replaced) and
+ * `events_intraday_` copies of the last `intradayDays`. Shared by the demo and the accuracy benchmark, so both
+ * produce events the same way. Returns the events written and the tables, `schema.table`.
+ */
+export async function writeGa4Export(conn: DuckDBConnection, sessions: readonly SimSession[], opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
+  const { ga4Schema: ga4, startMs, days, seed, intradayDays } = opts;
+  const tables: string[] = [];
+  const sessionsTable = `fc_demo_sessions_${process.pid}`;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(sessionsTable)} (${SESSION_COLUMNS.map(([n, t]) => `${q(n)} ${t}`).join(", ")})`);
+  await appendRows(
+    conn,
+    { schema: "main", catalog: "temp", table: sessionsTable },
+    SESSION_COLUMNS.map(([, t]) => t),
+    (function* () {
+      for (const s of sessions) yield sessionCells(s);
+    })(),
+  );
+  opts.onStep?.();
+
+  let events = 0;
+  const sql = eventsSql(`temp.main.${q(sessionsTable)}`, seed);
+  try {
+    for (let day = 0; day < days; day++) {
+      const table = `events_${dayString(startMs, day)}`;
+      const target = `${q(ga4)}.${q(table)}`;
+      await conn.run(`CREATE OR REPLACE TABLE ${target} (${GA4_COLUMNS_DDL})`);
+      const r = await conn.run(`INSERT INTO ${target} BY NAME ${sql.replace("$day", String(day))}`);
+      events += Number(r.rowsChanged);
+      tables.push(`${ga4}.${table}`);
+      opts.onStep?.();
+    }
+    for (let day = days - intradayDays; day < days; day++) {
+      const d = dayString(startMs, day);
+      await conn.run(`CREATE OR REPLACE TABLE ${q(ga4)}.${q(`events_intraday_${d}`)} AS SELECT * FROM ${q(ga4)}.${q(`events_${d}`)}`);
+      tables.push(`${ga4}.events_intraday_${d}`);
+      opts.onStep?.();
+    }
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS temp.main.${q(sessionsTable)}`);
+  }
+  return { events, tables };
+}
+
+/** Replace one source table (schema must exist) with `rows`, typed by `types` in `ddl`'s column order. */
+async function writeSourceTable(conn: DuckDBConnection, schema: string, table: string, ddl: string, types: string[], rows: Cell[][]): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TABLE ${q(schema)}.${q(table)} (${ddl})`);
+  await appendRows(conn, { schema, table }, types, rows);
+}
+
+/** Replace `<schema>.crm_transactions` with the importer's DDL and these rows. */
+export async function writeCrmTransactions(conn: DuckDBConnection, schema: string, rows: readonly SimTransactionRow[]): Promise<void> {
+  await writeSourceTable(
+    conn, schema, "crm_transactions", sourceTableDdl("transactions"),
+    ["VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP", "VARCHAR", "DOUBLE", "VARCHAR"],
+    rows.map((t) => [t.transaction_id, t.user_id, t.client_id, t.transaction_created, t.transaction_status, t.transaction_revenue, t.transaction_region]),
+  );
+}
+
 /**
  * Generate the demo warehouse. Replaces the tables it writes. Prints nothing; reports progress through
  * `onProgress(done, total)` (total = days + intraday days + 3).
@@ -336,53 +409,18 @@ export async function generateDemo(conn: DuckDBConnection, opts: DemoOptions = {
   progress();
 
   const tables: string[] = [];
-  const sessionsTable = `fc_demo_sessions_${process.pid}`;
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(ga4)}; CREATE SCHEMA IF NOT EXISTS ${q(src)}`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(sessionsTable)} (${SESSION_COLUMNS.map(([n, t]) => `${q(n)} ${t}`).join(", ")})`);
-  await appendRows(
-    conn,
-    { schema: "main", catalog: "temp", table: sessionsTable },
-    SESSION_COLUMNS.map(([, t]) => t),
-    (function* () {
-      for (const s of sim.sessions) yield sessionCells(s);
-    })(),
-  );
-  progress();
-
-  let events = 0;
-  const sql = eventsSql(`temp.main.${q(sessionsTable)}`, seed);
-  try {
-    for (let day = 0; day < days; day++) {
-      const table = `events_${dayString(startMs, day)}`;
-      const target = `${q(ga4)}.${q(table)}`;
-      await conn.run(`CREATE OR REPLACE TABLE ${target} (${GA4_COLUMNS_DDL})`);
-      const r = await conn.run(`INSERT INTO ${target} BY NAME ${sql.replace("$day", String(day))}`);
-      events += Number(r.rowsChanged);
-      tables.push(`${ga4}.${table}`);
-      progress();
-    }
-    for (let day = days - intradayDays; day < days; day++) {
-      const d = dayString(startMs, day);
-      await conn.run(`CREATE OR REPLACE TABLE ${q(ga4)}.${q(`events_intraday_${d}`)} AS SELECT * FROM ${q(ga4)}.${q(`events_${d}`)}`);
-      tables.push(`${ga4}.events_intraday_${d}`);
-      progress();
-    }
-  } finally {
-    await conn.run(`DROP TABLE IF EXISTS temp.main.${q(sessionsTable)}`);
-  }
+  const ga4Written = await writeGa4Export(conn, sim.sessions, { ga4Schema: ga4, startMs, days, seed, intradayDays, onStep: progress });
+  tables.push(...ga4Written.tables);
+  const events = ga4Written.events;
 
   // Source tables: same DDL as the importers write.
   const writeSource = async (table: string, ddl: string, types: string[], rows: Cell[][]): Promise<void> => {
-    await conn.run(`CREATE OR REPLACE TABLE ${q(src)}.${q(table)} (${ddl})`);
-    await appendRows(conn, { schema: src, table }, types, rows);
+    await writeSourceTable(conn, src, table, ddl, types, rows);
     tables.push(`${src}.${table}`);
   };
-  await writeSource(
-    "crm_transactions",
-    sourceTableDdl("transactions"),
-    ["VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP", "VARCHAR", "DOUBLE", "VARCHAR"],
-    sim.transactions.map((t) => [t.transaction_id, t.user_id, t.client_id, t.transaction_created, t.transaction_status, t.transaction_revenue, t.transaction_region]),
-  );
+  await writeCrmTransactions(conn, src, sim.transactions);
+  tables.push(`${src}.crm_transactions`);
   await writeSource(
     "custom_events",
     sourceTableDdl("custom_events"),

@@ -9,11 +9,11 @@ import { brier, calibrationBins, expectedCalibrationError, logLoss, prAuc, rocAu
 import { compareStrings } from "../models/numeric.ts";
 import type { Logger } from "../util/logger.ts";
 import { buildEncoding, type FeatureEncoding, type FeatureRow, type JourneyFeatures } from "./features.ts";
-import { censorCutoff, timeSplit, weightedSet, type TimeSplit } from "./split.ts";
+import { censorCutoff, timeSplit, weightedSet, type DayCounts, type TimeSplit } from "./split.ts";
 import { removalEffectShares, rollUpCredit, shapleyShares, treeShapCredit, type ChannelCredit, type DailyCredit } from "./credit.ts";
 
 export interface ConversionModelOptions {
-  /** [train, validation, test] fractions of journeys, oldest days first. */
+  /** [train, validation, test] fractions of the calendar days, oldest first ({@link timeSplit}). */
   split: readonly [number, number, number];
   /** Days at the end of the data left out of fitting and testing ({@link censorCutoff}); default 0. */
   censorDays?: number;
@@ -63,8 +63,13 @@ export async function fitConversionModel(allRows: readonly FeatureRow[], opts: C
   const rows = allRows.filter((r) => cutoff !== null && r.date <= cutoff);
   let censoredJourneys = 0;
   for (const r of allRows) if (cutoff === null || r.date > cutoff) censoredJourneys += r.conversions + r.nonConversions;
-  const byDay = new Map<string, number>();
-  for (const r of rows) byDay.set(r.date, (byDay.get(r.date) ?? 0) + r.conversions + r.nonConversions);
+  const byDay = new Map<string, DayCounts>();
+  for (const r of rows) {
+    const c = byDay.get(r.date) ?? { journeys: 0, conversions: 0 };
+    c.journeys += r.conversions + r.nonConversions;
+    c.conversions += r.conversions;
+    byDay.set(r.date, c);
+  }
   const split = timeSplit(byDay, opts.split);
   // The encoding covers every row, censored ones too: they are credited with this model.
   const encoding = buildEncoding(allRows);

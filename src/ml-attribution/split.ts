@@ -13,6 +13,8 @@ export interface SplitWindow {
   days: number;
   /** Journeys (conversions + non-conversions) in the window. */
   journeys: number;
+  /** Conversions in the window. */
+  conversions: number;
 }
 
 export interface TimeSplit {
@@ -23,30 +25,38 @@ export interface TimeSplit {
   partOf(date: string): SplitPart;
 }
 
+/** Journeys and conversions ending on one day. */
+export interface DayCounts {
+  journeys: number;
+  conversions: number;
+}
+
 /**
- * Split whole days by time: the oldest days go to train until `fractions[0]` of the journeys is
- * reached, then validation until `fractions[0] + fractions[1]`, the newest days to test. A day is never
- * split (journeys of one day stay together). Day d goes to train when the journeys of the days before
- * it are < f₀·W, else to validation when < (f₀+f₁)·W, else to test. If a window would be empty
- * (very uneven days), it takes a day from the largest window (keeping the days in time order), so
- * every window has at least one day.
- * Complexity: O(d log d) for d days.
+ * Conversions the validation and the test window each need at least (when the data has them): fewer make
+ * the test AUC noise (its standard error grows like 1/√positives; Hanley & McNeil 1982) and early stopping
+ * arbitrary. 50 positives give an AUC standard error of about 0.03–0.04 at AUC 0.7.
+ */
+export const MIN_WINDOW_CONVERSIONS = 50;
+
+/**
+ * Split whole days by the calendar: of the d days with journeys, in time order, day i goes to train when
+ * i < f₀·d, to validation when i < (f₀+f₁)·d, else to test. Calendar, not journeys: non-converting journeys
+ * end at the user's last session, so journeys per day pile up towards the end of the data and a
+ * journey-weighted split left the test window about one day. Then each later window is widened backwards,
+ * one day at a time, until it has `minConversions` conversions, as long as train keeps at least half of
+ * all conversions (test first, then validation). If a window would be empty it takes a day from the
+ * largest window (keeping the days in time order), so every window has at least one day. A day is never
+ * split. Complexity: O(d log d) for d days.
  * @throws ModelInputError with fewer than 3 days with journeys.
  */
-export function timeSplit(journeysByDay: ReadonlyMap<string, number>, fractions: readonly [number, number, number]): TimeSplit {
-  const days = [...journeysByDay.entries()].filter(([, w]) => w > 0).sort((a, b) => compareStrings(a[0], b[0]));
+export function timeSplit(byDay: ReadonlyMap<string, DayCounts>, fractions: readonly [number, number, number], minConversions = MIN_WINDOW_CONVERSIONS): TimeSplit {
+  const days = [...byDay.entries()].filter(([, c]) => c.journeys > 0).sort((a, b) => compareStrings(a[0], b[0]));
   if (days.length < 3) {
     throw new ModelInputError(`the ML attribution time split needs journeys on at least 3 different days (train, validation, test); ml_journey_features has ${days.length}`);
   }
-  const total = days.reduce((s, [, w]) => s + w, 0);
-  const b1 = fractions[0] * total;
-  const b2 = (fractions[0] + fractions[1]) * total;
+  const d = days.length;
   const counts = [0, 0, 0];
-  let before = 0;
-  for (const [, w] of days) {
-    counts[before < b1 ? 0 : before < b2 ? 1 : 2]! += 1;
-    before += w;
-  }
+  for (let i = 0; i < d; i++) counts[i < fractions[0] * d ? 0 : i < (fractions[0] + fractions[1]) * d ? 1 : 2]! += 1;
   // Windows are contiguous, so counts describe them. An empty window takes a day from the largest one
   // (ties: the older window), which keeps every window non-empty and the order train < validation < test.
   for (let p = 0; p < 3; p++) {
@@ -56,12 +66,28 @@ export function timeSplit(journeysByDay: ReadonlyMap<string, number>, fractions:
       counts[p] = 1;
     }
   }
+  const conv = days.map(([, c]) => c.conversions);
+  const total = conv.reduce((a, b) => a + b, 0);
+  const sum = (from: number, to: number): number => conv.slice(from, to).reduce((a, b) => a + b, 0);
+  // b1 = first validation day, b2 = first test day.
+  let b1 = counts[0]!;
+  let b2 = counts[0]! + counts[1]!;
+  const trainKeeps = (newB1: number): boolean => newB1 >= 1 && sum(0, newB1) >= total / 2;
+  while (sum(b2, d) < minConversions && b2 - 1 > b1) b2--;
+  while (sum(b2, d) < minConversions && b2 - 1 === b1 && trainKeeps(b1 - 1)) { b1--; b2--; }
+  while (sum(b1, b2) < minConversions && trainKeeps(b1 - 1)) b1--;
+  counts[0] = b1;
+  counts[1] = b2 - b1;
+  counts[2] = d - b2;
   const names: SplitPart[] = ["train", "validation", "test"];
   const part: SplitPart[] = names.flatMap((nm, p) => Array<SplitPart>(counts[p]!).fill(nm));
-  const partByDay = new Map(days.map(([d], i) => [d, part[i]!]));
+  const partByDay = new Map(days.map(([day], i) => [day, part[i]!]));
   const windowOf = (p: SplitPart): SplitWindow => {
     const idx = part.flatMap((x, i) => (x === p ? [i] : []));
-    return { from: days[idx[0]!]![0], to: days[idx[idx.length - 1]!]![0], days: idx.length, journeys: idx.reduce((s, i) => s + days[i]![1], 0) };
+    return {
+      from: days[idx[0]!]![0], to: days[idx[idx.length - 1]!]![0], days: idx.length,
+      journeys: idx.reduce((s, i) => s + days[i]![1].journeys, 0), conversions: idx.reduce((s, i) => s + days[i]![1].conversions, 0),
+    };
   };
   return {
     train: windowOf("train"),

@@ -49,4 +49,9 @@ export const COMMANDS: CommandEntry[] = [
     describe: "send changed lead scores to a CRM endpoint (JSON batches, bearer token, retries, dead letters)",
     load: lazy(async () => (await import("./push.ts")).pushCommand),
   },
+  {
+    name: "benchmark", command: "benchmark",
+    describe: "accuracy benchmark: worlds with known channel effects through the whole pipeline; appends <base>_meta.model_accuracy and prints each model's distance to the true shares",
+    load: lazy(async () => (await import("./benchmark.ts")).benchmarkCommand),
+  },
 ];

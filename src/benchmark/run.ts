@@ -1,0 +1,147 @@
+/**
+ * One benchmark world through the real pipeline: draw the world, compute its truth (truth.ts), write its
+ * observed GA4 export and CRM transactions with the demo's writers into a fresh embedded warehouse, run the
+ * attribution models (`model_comparison` and `ml_attribution` with everything they depend on: staging,
+ * identity, sessions, paths, heuristics, Markov, Shapley, OWOX funnel, ML) and measure each model's
+ * distance to the truth.
+ */
+import os from "node:os";
+import path from "node:path";
+import { loadProject } from "../compile/project.ts";
+import { DuckDBEngine } from "../engines/duckdb/engine.ts";
+import { ensureSourceTables } from "../engines/duckdb/sources.ts";
+import { writeCrmTransactions, writeGa4Export } from "../demo/generate.ts";
+import { runGraph } from "../runner/runner.ts";
+import { LocalArtifactStore } from "../artifacts/store.ts";
+import { duckIdent, duckString } from "../engines/duckdb/quote.ts";
+import type { Logger } from "../util/logger.ts";
+import { drawWorld, type Family, type World } from "./worlds.ts";
+import { trueShares, type TrueShares } from "./truth.ts";
+import { observeWorld } from "./observe.ts";
+import { l1Distance, rankCorrelation } from "./accuracy.ts";
+import { bootstrapIntervals, intervalCoverage, type ShareInterval } from "./bootstrap.ts";
+import { parseChannelPath } from "../models/paths.ts";
+
+/** Bootstrap replicates of the path models per world. */
+const BOOTSTRAP_REPLICATES = 100;
+
+/** First day of every benchmark world (fixed: results never depend on the clock). */
+export const BENCHMARK_START = "2024-03-01";
+
+export interface WorldOptions {
+  family: Family;
+  seed: number;
+  users: number;
+  /** Users of the truth population (drawn apart from the observed ones). */
+  truthUsers: number;
+  projectDir: string;
+  /** Settings for the pipeline on top of the world's channel rules (e.g. ml_min_auc). */
+  vars?: Record<string, string>;
+  logger?: Logger;
+  threads?: number;
+}
+
+export interface ModelAccuracy {
+  model: string;
+  shares: Record<string, number>;
+  l1Shapley: number;
+  l1Incremental: number;
+  spearman: number | null;
+  spearmanIncremental: number | null;
+  /** Share of the world's channels whose true share lies in the model's 90 % bootstrap interval (null: not bootstrapped). */
+  coverageShapley: number | null;
+  coverageIncremental: number | null;
+}
+
+export interface WorldResult {
+  world: World;
+  name: string;
+  truth: TrueShares;
+  observedConversions: number;
+  models: ModelAccuracy[];
+  /** ML test AUC (vars.ml_min_auc is relaxed so the model is measured even below its floor). */
+  mlAuc: number | null;
+  /** The ML model's metrics of this run (n_train, n_validation, n_test, base_rate, …). */
+  mlMetrics: Record<string, number>;
+  /** Failed pipeline actions (their models are missing from `models`). */
+  failed: { action: string; error: string }[];
+  seconds: { truth: number; generate: number; pipeline: number };
+}
+
+export function worldName(family: Family, seed: number, users: number): string {
+  return `${family}/s${seed}/u${users}`;
+}
+
+export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
+  const world = drawWorld(opts.family, opts.seed, opts.users);
+  const t0 = Date.now();
+  const truth = trueShares(world, opts.truthUsers);
+  const t1 = Date.now();
+  const startMs = Date.parse(`${BENCHMARK_START}T00:00:00Z`);
+  const obs = observeWorld(world, startMs);
+  const vars: Record<string, string> = {
+    channel_rules: JSON.stringify(obs.channelRules),
+    non_direct_excluded_channels: JSON.stringify(["direct"]),
+    // Measure the ML model even when its AUC floor would refuse to publish it; the AUC is reported.
+    ml_min_auc: "0",
+    ...opts.vars,
+  };
+  const project = await loadProject(opts.projectDir, { vars });
+  const engine = await DuckDBEngine.open({ path: ":memory:", memoryLimit: "3GB", threads: opts.threads ?? 2 });
+  try {
+    const ds = project.settings.datasets;
+    await engine.runNative(`CREATE SCHEMA IF NOT EXISTS ${duckIdent(ds.ga4)}; CREATE SCHEMA IF NOT EXISTS ${duckIdent(ds.sources)}`);
+    await writeGa4Export(engine.conn, obs.sessions, { ga4Schema: ds.ga4, startMs, days: world.days, seed: opts.seed, intradayDays: 0 });
+    await writeCrmTransactions(engine.conn, ds.sources, obs.transactions);
+    await ensureSourceTables(engine, project.settings);
+    const t2 = Date.now();
+    const run = await runGraph({
+      graph: project.graph, engine, settings: project.settings,
+      artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "funnelcredit-benchmark-artifacts")),
+      selection: { actions: ["model_comparison", "ml_attribution"], includeDependencies: true },
+      fullRefresh: true, logger: opts.logger,
+    });
+    const t3 = Date.now();
+    const failed = run.actions.filter((a) => a.status === "failed").map((a) => ({ action: a.action, error: String(a.error ?? "") }));
+    const shares = new Map<string, Record<string, number>>();
+    const add = (model: string, channel: string, share: number): void => {
+      if (!shares.has(model)) shares.set(model, {});
+      shares.get(model)![channel] = (shares.get(model)![channel] ?? 0) + share;
+    };
+    const has = async (schema: string, table: string): Promise<boolean> =>
+      (await engine.queryNative(`SELECT 1 FROM information_schema.tables WHERE table_schema = ${duckString(schema)} AND table_name = ${duckString(table)}`)).length > 0;
+    if (await has(ds.outputs, "channel_credit_by_model")) {
+      for (const r of await engine.queryNative(`SELECT model, channel, share FROM ${duckIdent(ds.outputs)}.channel_credit_by_model`)) add(String(r.model), String(r.channel), Number(r.share));
+    }
+    if (await has(ds.outputs, "ml_channel_credit")) {
+      for (const r of await engine.queryNative(`SELECT method, channel, share FROM ${duckIdent(ds.outputs)}.ml_channel_credit`)) add(`ml_${String(r.method)}`, String(r.channel), Number(r.share));
+    }
+    const mlMetrics: Record<string, number> = {};
+    if (await has(ds.models, "ml_attribution_metrics")) {
+      for (const r of await engine.queryNative(`SELECT metric, value FROM ${duckIdent(ds.models)}.ml_attribution_metrics`)) mlMetrics[String(r.metric)] = Number(r.value);
+    }
+    const mlAuc = mlMetrics.auc ?? null;
+    let intervals: Record<string, Record<string, ShareInterval>> = {};
+    if (await has(ds.intermediate, "channel_paths")) {
+      const paths = (await engine.queryNative(`SELECT path, total_conversions, total_null FROM ${duckIdent(ds.intermediate)}.channel_paths ORDER BY path`))
+        .map((p) => ({ path: parseChannelPath(String(p.path)), conversions: Number(p.total_conversions), nulls: Number(p.total_null) }));
+      intervals = bootstrapIntervals(paths, BOOTSTRAP_REPLICATES, opts.seed);
+    }
+    const models: ModelAccuracy[] = [...shares.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([model, s]) => ({
+      model,
+      shares: s,
+      l1Shapley: l1Distance(s, truth.shapley),
+      l1Incremental: l1Distance(s, truth.incremental),
+      spearman: rankCorrelation(s, truth.shapley, truth.channels),
+      spearmanIncremental: rankCorrelation(s, truth.incremental, truth.channels),
+      coverageShapley: intervals[model] ? intervalCoverage(intervals[model], truth.shapley, truth.channels) : null,
+      coverageIncremental: intervals[model] ? intervalCoverage(intervals[model], truth.incremental, truth.channels) : null,
+    }));
+    return {
+      world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, failed,
+      seconds: { truth: (t1 - t0) / 1000, generate: (t2 - t1) / 1000, pipeline: (t3 - t2) / 1000 },
+    };
+  } finally {
+    await engine.close();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Benchmark results as rows for `<base>_meta.model_accuracy` / `benchmark_truth`, and as a printed table:
+ * per family × model the L1 distances averaged over the seeds run. Pure: no I/O.
+ */
+import type { Row } from "../engines/engine.ts";
+import type { WorldResult } from "./run.ts";
+
+export function accuracyRows(runId: string, results: readonly WorldResult[], measuredAt: Date): Row[] {
+  return results.flatMap((r) => r.models.map((m) => ({
+    run_id: runId, world: r.name, family: r.world.family, seed: r.world.seed, users: r.world.users,
+    channels: r.world.channels.length, journeys: r.world.journeys, model: m.model,
+    l1_to_true_shapley: m.l1Shapley, l1_to_true_incremental: m.l1Incremental,
+    spearman: m.spearman, spearman_incremental: m.spearmanIncremental,
+    interval_coverage_shapley: m.coverageShapley, interval_coverage_incremental: m.coverageIncremental,
+    observed_conversions: r.observedConversions, measured_at: measuredAt,
+  })));
+}
+
+export function truthRows(runId: string, results: readonly WorldResult[]): Row[] {
+  return results.flatMap((r) => r.world.channels.map((c) => ({
+    run_id: runId, world: r.name, channel: c.key, kind: c.kind,
+    true_shapley_share: r.truth.shapley[c.key] ?? 0, true_incremental_share: r.truth.incremental[c.key] ?? 0,
+    true_incremental_conversions: r.truth.incrementalConversions[c.key] ?? 0, truth_users: r.truth.users,
+  })));
+}
+
+export interface FamilySummary {
+  family: string;
+  model: string;
+  worlds: number;
+  l1Shapley: number;
+  l1Incremental: number;
+  spearman: number | null;
+}
+
+/** Mean over the worlds of each family, per model; families in run order, models by name. */
+export function summarise(results: readonly WorldResult[]): FamilySummary[] {
+  const out: FamilySummary[] = [];
+  const families = [...new Set(results.map((r) => r.world.family))];
+  for (const family of families) {
+    const worlds = results.filter((r) => r.world.family === family);
+    const models = [...new Set(worlds.flatMap((w) => w.models.map((m) => m.model)))].sort();
+    for (const model of models) {
+      const ms = worlds.flatMap((w) => w.models.filter((m) => m.model === model));
+      const rho = ms.map((m) => m.spearman).filter((x): x is number => x !== null);
+      out.push({
+        family, model, worlds: ms.length,
+        l1Shapley: ms.reduce((a, m) => a + m.l1Shapley, 0) / ms.length,
+        l1Incremental: ms.reduce((a, m) => a + m.l1Incremental, 0) / ms.length,
+        spearman: rho.length ? rho.reduce((a, b) => a + b, 0) / rho.length : null,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * One line per model, one column pair per family: mean L1 to the true Shapley / true incremental shares
+ * (lower is closer), and the mean over families.
+ */
+export function formatSummary(results: readonly WorldResult[]): string {
+  const s = summarise(results);
+  const families = [...new Set(s.map((x) => x.family))];
+  const models = [...new Set(s.map((x) => x.model))].sort();
+  const w = Math.max(5, ...models.map((m) => m.length));
+  const head = `${"model".padEnd(w)}  ${families.map((f) => f.padStart(15)).join("  ")}  ${"mean".padStart(11)}`;
+  const lines = [head, `${"".padEnd(w)}  ${families.map(() => "shap / incr".padStart(15)).join("  ")}  ${"shap / incr".padStart(11)}`];
+  for (const m of models) {
+    const cells = families.map((f) => s.find((x) => x.family === f && x.model === m));
+    const got = cells.filter((c): c is FamilySummary => !!c);
+    const mean = (k: "l1Shapley" | "l1Incremental"): number => got.reduce((a, c) => a + c[k], 0) / Math.max(1, got.length);
+    lines.push(`${m.padEnd(w)}  ${cells.map((c) => (c ? `${c.l1Shapley.toFixed(3)} / ${c.l1Incremental.toFixed(3)}` : "—").padStart(15)).join("  ")}  ${`${mean("l1Shapley").toFixed(2)} / ${mean("l1Incremental").toFixed(2)}`.padStart(11)}`);
+  }
+  return lines.join("\n");
+}
+
+/** Per world: every model's L1 distances, the truth and the ML AUC, for the detailed printout. */
+export function formatWorld(r: WorldResult): string {
+  const share = (o: Record<string, number>): string => Object.entries(o).sort(([, a], [, b]) => b - a).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(", ");
+  return [
+    `${r.name}: ${r.world.channels.length} channels, ${r.world.journeys} journeys (${r.world.days} days), ${r.observedConversions} observed conversions, ML test AUC ${r.mlAuc === null ? "—" : r.mlAuc.toFixed(3)} (test window ${r.mlMetrics.n_test ?? "—"} journeys, ${r.mlMetrics.n_test !== undefined ? Math.round(r.mlMetrics.n_test * (r.mlMetrics.base_rate ?? 0)) : "—"} conversions); truth ${r.seconds.truth.toFixed(1)} s, data ${r.seconds.generate.toFixed(1)} s, pipeline ${r.seconds.pipeline.toFixed(1)} s`,
+    `  true Shapley:     ${share(r.truth.shapley)}`,
+    `  true incremental: ${share(r.truth.incremental)}`,
+    ...r.failed.map((f) => `  FAILED ${f.action}: ${f.error.slice(0, 300)}`),
+  ].join("\n");
+}
+
+/** Bootstrap interval coverage per model over every world run (channels inside / channels). */
+export function formatCoverage(results: readonly WorldResult[]): string {
+  const models = [...new Set(results.flatMap((r) => r.models.filter((m) => m.coverageShapley !== null).map((m) => m.model)))].sort();
+  const lines = ["90 % bootstrap intervals (Poisson bootstrap of channel_paths): share of channels whose true share they cover"];
+  for (const model of models) {
+    let n = 0;
+    let shap = 0;
+    let incr = 0;
+    for (const r of results) {
+      const m = r.models.find((x) => x.model === model);
+      if (!m || m.coverageShapley === null || m.coverageIncremental === null) continue;
+      const k = r.world.channels.length;
+      n += k;
+      shap += m.coverageShapley * k;
+      incr += m.coverageIncremental * k;
+    }
+    lines.push(`  ${model.padEnd(16)} true Shapley ${(100 * shap / n).toFixed(0)} %, true incremental ${(100 * incr / n).toFixed(0)} % of ${n} channels`);
+  }
+  return lines.join("\n");
+}

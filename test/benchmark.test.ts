@@ -1,0 +1,188 @@
+/**
+ * The accuracy benchmark: the truth comes from the world's mechanism (harvesting channels have almost no
+ * incremental effect, switching a channel off changes only what it causes), and one small world runs
+ * through the real pipeline with every model measured against it.
+ */
+import assert from "node:assert/strict";
+import { drawWorld, FAMILIES } from "../src/benchmark/worlds.ts";
+import { drawUser, simulateUser, userSeed } from "../src/benchmark/mechanism.ts";
+import { trueShares } from "../src/benchmark/truth.ts";
+import { observeWorld } from "../src/benchmark/observe.ts";
+import { l1Distance } from "../src/benchmark/accuracy.ts";
+import { bootstrapIntervals, intervalCoverage, poisson } from "../src/benchmark/bootstrap.ts";
+import { createRng } from "../src/demo/prng.ts";
+import { runWorld, type WorldResult } from "../src/benchmark/run.ts";
+import { PROJECT_DIR } from "./support/warehouse.ts";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
+
+describe("accuracy benchmark: worlds and their truth", () => {
+  it("draws 5 to 15 channels and fresh parameters per seed, the same world for the same seed", () => {
+    for (const family of FAMILIES) {
+      for (const seed of [1, 2, 3, 4]) {
+        const w = drawWorld(family, seed, 100);
+        assert.ok(w.channels.length >= 5 && w.channels.length <= 15, `${family}/${seed}: ${w.channels.length} channels`);
+        assert.deepEqual(drawWorld(family, seed, 100), w);
+      }
+      assert.notDeepEqual(drawWorld(family, 1, 100).channels, drawWorld(family, 2, 100).channels);
+    }
+  });
+
+  it("switches a push channel off without changing anything else the user meets by chance", () => {
+    const w = drawWorld("synergy", 1, 100);
+    const off = w.channels.findIndex((c) => c.kind === "push");
+    const allOn = new Uint8Array(w.channels.length).fill(1);
+    const withoutOne = allOn.slice();
+    withoutOne[off] = 0;
+    let compared = 0;
+    for (let u = 0; u < 200; u++) {
+      const d = drawUser(w, userSeed(7, 0, u), u);
+      const a = simulateUser(w, d, allOn);
+      assert.deepEqual(simulateUser(w, d, allOn), a, "same draws, same journey");
+      const b = simulateUser(w, d, withoutOne);
+      // Other push channels keep their sessions at the same times; the switched-off one has none.
+      const push = (p: typeof a) => p.sessions.filter((s) => s.touch.channel >= 0 && s.channel !== off).map((s) => `${s.channel}@${s.t}`);
+      assert.deepEqual(push(b), push(a));
+      assert.ok(!b.sessions.some((s) => s.channel === off));
+      // Less intent, so no more conversions than with everything on.
+      assert.ok(b.expected <= a.expected + 1e-12, `user ${u}: ${b.expected} > ${a.expected}`);
+      compared += a.sessions.length;
+    }
+    assert.ok(compared > 100, `${compared} sessions compared`);
+  });
+
+  it("gives harvesting channels (pull routes that only capture intent) almost no incremental share, but a Shapley share", () => {
+    const w = drawWorld("harvesting", 1, 100);
+    const t = trueShares(w, 4000);
+    const pull = w.channels.filter((c) => c.kind === "pull").map((c) => c.key);
+    assert.ok(pull.length >= 2);
+    for (const c of pull) assert.ok(t.incremental[c]! < 0.02, `${c} incremental ${t.incremental[c]}`);
+    // Switching every pull route off at once stops the visits that convert: together they share the credit.
+    const pullShapley = pull.reduce((a, c) => a + t.shapley[c]!, 0);
+    assert.ok(pullShapley > 0.2, `pull Shapley ${pullShapley}`);
+    for (const shares of [t.shapley, t.incremental]) {
+      assert.ok(Math.abs(Object.values(shares).reduce((a, b) => a + b, 0) - 1) < 1e-9);
+      for (const v of Object.values(shares)) assert.ok(v >= 0);
+    }
+  });
+
+  it("observes each conversion as one completed CRM transaction with a purchase session", () => {
+    const w = drawWorld("cross_device", 2, 600);
+    const o = observeWorld(w, Date.parse("2024-03-01T00:00:00Z"));
+    assert.ok(o.conversions > 10, `${o.conversions} conversions`);
+    assert.equal(o.transactions.length, o.conversions);
+    const purchases = o.sessions.filter((s) => s.codes.includes("$"));
+    assert.deepEqual(purchases.map((s) => s.transactionId).sort(), o.transactions.map((t) => t.transaction_id).sort());
+    // Cross-device: some users have sessions under more than one client id.
+    const byUser = new Map<string, Set<string>>();
+    for (const s of o.sessions) if (s.userId) byUser.set(s.userId, (byUser.get(s.userId) ?? new Set()).add(s.pseudoId));
+    assert.ok([...byUser.values()].some((ids) => ids.size > 1));
+  });
+
+  it("measures L1 over the union of channels (credit to a channel the world lacks is error)", () => {
+    // |0.5 − 0.6| + |0.1 − 0.4| + 0.4 given to "(unknown)": 0.1 + 0.3 + 0.4 = 0.8
+    assert.ok(Math.abs(l1Distance({ a: 0.5, b: 0.1, "(unknown)": 0.4 }, { a: 0.6, b: 0.4 }) - 0.8) < 1e-12);
+    assert.equal(l1Distance({ a: 1 }, { b: 1 }), 2);
+  });
+});
+
+describe("accuracy benchmark: bootstrap intervals", () => {
+  it("draws Poisson counts with the right mean on both sides of the normal approximation", () => {
+    const rng = createRng(3);
+    for (const mean of [0.5, 4, 80]) {
+      let s = 0;
+      for (let i = 0; i < 4000; i++) s += poisson(rng, mean);
+      assert.ok(Math.abs(s / 4000 - mean) < 0.05 * mean + 0.05, `mean ${mean}: ${s / 4000}`);
+    }
+    assert.equal(poisson(rng, 0), 0);
+  });
+
+  it("gives an interval around a share that varies between resamples and a point where it cannot", () => {
+    // "A > B" and "B" with 50 conversions each: last touch is B in every resample ([1, 1]); first touch
+    // gives A 50/(50+50) = 0.5 on average, with Poisson noise (sd ≈ 0.035), so 0.5 is inside a non-empty interval.
+    const rows = [{ path: ["A", "B"], conversions: 50, nulls: 100 }, { path: ["B"], conversions: 50, nulls: 200 }];
+    const iv = bootstrapIntervals(rows, 200, 1);
+    assert.deepEqual(iv.last_touch!.B, { lo: 1, hi: 1 });
+    const a = iv.first_touch!.A!;
+    assert.ok(a.lo < 0.5 && a.hi > 0.5 && a.hi - a.lo < 0.25, JSON.stringify(a));
+    assert.ok(iv.markov_order_1!.A!.hi > iv.markov_order_1!.A!.lo);
+    // Coverage: A's truth 0.5 inside, B's truth 0.2 outside [0.4…, 0.6…] → 1 of 2 channels.
+    assert.equal(intervalCoverage(iv.first_touch!, { A: 0.5, B: 0.2 }, ["A", "B"]), 0.5);
+  });
+});
+
+describe("accuracy benchmark: one small world through the real pipeline", function () {
+  this.timeout(600_000);
+  let r: WorldResult;
+  before(async () => {
+    r = await runWorld({ family: "harvesting", seed: 1, users: 1500, truthUsers: 3000, projectDir: PROJECT_DIR });
+  });
+
+  it("runs every attribution model on the world's GA4 export and CRM transactions", () => {
+    assert.deepEqual(r.failed, []);
+    const models = r.models.map((m) => m.model);
+    for (const m of ["first_touch", "last_touch", "linear", "position_based", "time_decay", "markov_order_1", "shapley", "ml_removal_effect", "ml_shapley", "ml_treeshap"]) {
+      assert.ok(models.includes(m), `${m} in ${models.join(", ")}`);
+    }
+    assert.ok(r.observedConversions > 50);
+    for (const m of r.models) assert.ok(m.l1Shapley >= 0 && m.l1Shapley <= 2 + 1e-9 && m.l1Incremental >= 0 && m.l1Incremental <= 2 + 1e-9);
+  });
+
+  // Measured on harvesting seeds 1–3 at 1,500 users (README "Accuracy"): pull channels' share per model
+  // 0.11–0.79 against a true incremental share of 0; Markov order 1 below last touch in pull share and in
+  // L1 to the true incremental shares on all three. Orderings that flipped between seeds are not asserted.
+  it("shows every model crediting the harvesting channels although switching them off loses nothing", () => {
+    const pull = r.world.channels.filter((c) => c.kind === "pull").map((c) => c.key);
+    for (const c of pull) assert.ok(r.truth.incremental[c]! < 0.02, `${c} true incremental ${r.truth.incremental[c]}`);
+    for (const m of r.models) {
+      const share = pull.reduce((a, c) => a + (m.shares[c] ?? 0), 0);
+      assert.ok(share > 0.1, `${m.model} gives the pull channels ${share}`);
+    }
+  });
+
+  it("finds Markov removal effects closer to the true incremental shares than last touch, which credits the harvesting channels most", () => {
+    const pull = r.world.channels.filter((c) => c.kind === "pull").map((c) => c.key);
+    const model = (name: string) => r.models.find((m) => m.model === name)!;
+    const pullShare = (name: string) => pull.reduce((a, c) => a + (model(name).shares[c] ?? 0), 0);
+    assert.ok(pullShare("markov_order_1") < pullShare("last_touch"), `markov ${pullShare("markov_order_1")} vs last touch ${pullShare("last_touch")}`);
+    assert.ok(model("markov_order_1").l1Incremental < model("last_touch").l1Incremental);
+  });
+});
+
+describe("funnelcredit benchmark", function () {
+  this.timeout(600_000);
+  const cli = (args: string[]) => spawnSync(path.join(PROJECT_DIR, "node_modules", ".bin", "tsx"), [path.join(PROJECT_DIR, "src", "cli", "main.ts"), "benchmark", ...args], {
+    cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" },
+  });
+
+  it("appends one model_accuracy row per model and world and prints the table", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fc-benchmark-"));
+    const warehouse = path.join(dir, "benchmark.duckdb");
+    const r = cli(["--families", "decay", "--seeds", "1", "--users", "800", "--truth-users", "800", "--warehouse", warehouse, "--artifacts", path.join(dir, "artifacts")]);
+    assert.equal(r.status, 0, r.stderr.slice(-3000));
+    assert.match(r.stdout, /decay\/s1\/u800: \d+ channels/);
+    assert.match(r.stdout, /last_touch\s+\d\.\d{3} \/ \d\.\d{3}/);
+    const engine = await DuckDBEngine.open({ path: warehouse, memoryLimit: "1GB", threads: 1 });
+    try {
+      const rows = await engine.queryNative(`SELECT world, model, l1_to_true_shapley AS l1 FROM funnelcredit_meta.model_accuracy ORDER BY model`);
+      assert.ok(rows.length >= 10, `${rows.length} rows`);
+      assert.ok(rows.every((x) => x.world === "decay/s1/u800" && Number(x.l1) >= 0 && Number(x.l1) <= 2));
+      const truth = await engine.queryNative(`SELECT SUM(true_shapley_share) AS s, SUM(true_incremental_share) AS i FROM funnelcredit_meta.benchmark_truth`);
+      assert.ok(Math.abs(Number(truth[0]!.s) - 1) < 1e-9 && Math.abs(Number(truth[0]!.i) - 1) < 1e-9);
+      const cov = await engine.queryNative(`SELECT model, interval_coverage_shapley AS c FROM funnelcredit_meta.model_accuracy WHERE interval_coverage_shapley IS NOT NULL ORDER BY model`);
+      assert.deepEqual(cov.map((x) => x.model), ["first_touch", "last_touch", "linear", "markov_order_1"]);
+      assert.ok(cov.every((x) => Number(x.c) >= 0 && Number(x.c) <= 1));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("names the bad family and the ones it knows", () => {
+    const r = cli(["--families", "harvest", "--warehouse", path.join(os.tmpdir(), "fc-benchmark-none.duckdb")]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--families harvest: expected some of harvesting, synergy, decay, selection_bias, cross_device/);
+  });
+});
