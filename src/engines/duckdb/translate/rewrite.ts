@@ -13,10 +13,22 @@
  * test/translate.test.ts.
  */
 import { duckIdent as quoteIdent, duckString } from "../quote.ts";
-import { lex, type Token } from "./lexer.ts";
+import { lex as lexGoogleSql, GoogleSqlLexError, type Token } from "../../../googlesql/lexer.ts";
 import { TranslationError } from "./errors.ts";
 
 export { TranslationError } from "./errors.ts";
+
+/** The neutral GoogleSQL lexer, its errors reported as translation errors (same message as before the move). */
+function lex(sql: string): Token[] {
+  try {
+    return lexGoogleSql(sql);
+  } catch (e) {
+    if (e instanceof GoogleSqlLexError) {
+      throw new TranslationError({ construct: e.construct, line: e.line, column: e.column, reason: "the text does not lex as GoogleSQL" });
+    }
+    throw e;
+  }
+}
 
 export interface TranslateOptions {
   /**
