@@ -1,9 +1,8 @@
 /** Options shared by the commands, defined once. */
 import path from "node:path";
 import type { Argv } from "yargs";
-import type { EngineConfig } from "../engines/create.ts";
+import { ENGINES, ENGINE_KINDS } from "../engines/registry.ts";
 import { SettingsError } from "../util/errors.ts";
-import type { WorkflowSettings } from "../config/settings.ts";
 import { Logger } from "../util/logger.ts";
 
 export interface CommonArgs {
@@ -35,15 +34,13 @@ export function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
 }
 
 export function engineOptions<T>(y: Argv<T>): Argv<T & EngineArgs> {
-  return commonOptions(y)
-    .option("engine", { type: "string", choices: ["duckdb", "bigquery"], default: "duckdb", describe: "warehouse engine" })
-    .option("warehouse", { type: "string", default: ".funnelcredit/warehouse.duckdb", describe: "DuckDB file (engine duckdb)" })
-    .option("memory-limit", { type: "string", default: "4GB", describe: "DuckDB memory_limit" })
-    .option("threads", { type: "number", describe: "DuckDB threads (default: cores)" })
-    .option("bq-project", { type: "string", describe: "BigQuery project for jobs (default: defaultProject)" })
-    .option("location", { type: "string", describe: "BigQuery location (default: defaultLocation)" })
-    .option("maximum-bytes-billed", { type: "string", describe: "BigQuery per-job bytes cap" })
-    .option("label", { type: "string", array: true, describe: "BigQuery job label key=value (repeatable)" })
+  let out = commonOptions(y)
+    .option("engine", { type: "string", choices: [...ENGINE_KINDS], default: "duckdb", describe: "warehouse engine" }) as unknown as Argv<T & CommonArgs>;
+  // Each engine brings its own options (src/engines/<kind>/driver.ts).
+  for (const driver of Object.values(ENGINES)) {
+    for (const [name, o] of Object.entries(driver.options)) out = out.option(name, { ...o }) as unknown as Argv<T & CommonArgs>;
+  }
+  return out
     .option("artifacts", { type: "string", default: ".funnelcredit/artifacts", describe: "folder or gs://bucket/prefix for models and reports" })
     .option("wait-for-lease", { type: "number", default: 0, describe: "seconds to wait when another run holds the warehouse" }) as unknown as Argv<T & EngineArgs>;
 }
@@ -56,22 +53,6 @@ export function parseVars(vars?: string[]): Record<string, string> {
     out[v.slice(0, i)] = v.slice(i + 1);
   }
   return out;
-}
-
-export function engineConfig(args: EngineArgs, wf: WorkflowSettings): EngineConfig {
-  if (args.engine === "bigquery") {
-    const labels: Record<string, string> = {};
-    for (const l of args.label ?? []) {
-      const [k, v] = l.split("=");
-      if (!k || v === undefined) throw new SettingsError(`--label ${l}: expected key=value`);
-      labels[k] = v;
-    }
-    return {
-      kind: "bigquery", projectId: args["bq-project"] ?? wf.defaultProject, location: args.location ?? wf.defaultLocation,
-      labels, maximumBytesBilled: args["maximum-bytes-billed"],
-    };
-  }
-  return { kind: "duckdb", path: path.resolve(args.project, args.warehouse), memoryLimit: args["memory-limit"], threads: args.threads };
 }
 
 export function loggerFor(args: CommonArgs): Logger {

@@ -10,8 +10,7 @@ import { engineOptions, type EngineArgs } from "../options.ts";
 import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
 import { withSession, type Session } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
-import { DuckDBEngine } from "../../engines/duckdb/engine.ts";
-import { ensureSourceTables } from "../../engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../../catalog/index.ts";
 
 /**
  * Bad input after the run: quarantined rows are counted in the summary and report; a bad-row share
@@ -69,7 +68,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
   handler: async (args) => {
     registerEnvironmentSecrets();
     const code = await withSession(args, async (s) => {
-      if (s.engine instanceof DuckDBEngine && !args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings);
+      // Inputs not loaded yet are created empty (every engine), so a GA4-only project runs the whole DAG.
+      if (!args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings, s.project.workflow.defaultProject);
       const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"] };
       let alreadySucceeded: Set<string> | undefined;
       if (args.resume) {
