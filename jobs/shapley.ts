@@ -8,16 +8,9 @@ import { fitShapley, shapleyToJSON, coalitionMask, type CoalitionRow } from "../
 import { parseChannelPath } from "../src/models/paths.ts";
 import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
+import { tableSchema } from "../src/catalog/index.ts";
 
-export const SHAPLEY_SCHEMA: ColumnSchema[] = [
-  { name: "channel", type: "STRING" },
-  { name: "shapley_value", type: "FLOAT64", description: "raw Shapley value on the conversion-rate scale" },
-  { name: "standard_error", type: "FLOAT64", description: "0 when exact" },
-  { name: "share", type: "FLOAT64" },
-  { name: "conversions", type: "FLOAT64" },
-  { name: "value", type: "FLOAT64" },
-  { name: "method", type: "STRING", description: "exact or sampled" },
-];
+export const SHAPLEY_SCHEMA: ColumnSchema[] = tableSchema("shapley_channel_credit");
 
 export const shapleyJob: JobDefinition = {
   name: "shapley",

@@ -24,6 +24,7 @@ import {
   replacePartitionsStatements,
 } from "./statements.ts";
 import { RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
+import { tableLocation } from "../catalog/index.ts";
 
 export interface RunOptions {
   graph: Graph;
@@ -71,7 +72,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     warnings: [],
   };
   const record = opts.recordHistory ?? !opts.dryRun;
-  const historyTarget: Target = { database: graph.projectConfig.defaultDatabase, schema: opts.settings.datasets.meta, name: RUN_HISTORY_TABLE };
+  const historyTarget: Target = tableLocation(RUN_HISTORY_TABLE, { settings: opts.settings, database: graph.projectConfig.defaultDatabase });
 
   const runnable = [...names].map((n) => byName.get(n)!).filter((a) => a.kind !== "declaration");
   if (engine.prepareDeclarations) {
