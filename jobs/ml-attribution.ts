@@ -129,7 +129,7 @@ export const mlAttributionJob: JobDefinition = {
     ctx.progress(`fitting on ${rows.length} feature rows`);
     const fit = await fitConversionModel(rows, {
       split: s.mlSplit, censorDays: s.mlCensorDays, maxRounds: s.mlMaxRounds, maxDepth: s.mlMaxDepth, learningRate: s.mlLearningRate,
-      earlyStoppingRounds: s.mlEarlyStoppingRounds, seed: s.mlSeed, logger: ctx.logger,
+      earlyStoppingRounds: s.mlEarlyStoppingRounds, seed: s.mlSeed, backend: s.xgboostBackend, logger: ctx.logger,
     });
     const prev = await previousAuc(ctx);
     const drift = checkDrift(prev, fit.test.auc, s.driftMaxAucDrop);
