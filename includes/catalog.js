@@ -138,12 +138,14 @@ const tables = [
     description: "Shapley channel credit over channel coalitions.",
     columns: [
     { name: "channel", type: "STRING" },
-    { name: "shapley_value", type: "FLOAT64", description: "raw Shapley value on the conversion-rate scale" },
+    { name: "shapley_value", type: "FLOAT64", description: "raw Shapley value φ on the value function's scale (rate, or conversions for subset_conversions), before clipping" },
+    { name: "negative_contribution", type: "FLOAT64", description: "the negative marginal contributions inside shapley_value (≤ 0); clipped away from share" },
     { name: "standard_error", type: "FLOAT64", description: "0 when exact" },
     { name: "share", type: "FLOAT64" },
     { name: "conversions", type: "FLOAT64" },
     { name: "value", type: "FLOAT64" },
     { name: "method", type: "STRING", description: "exact or sampled" },
+    { name: "value_function", type: "STRING", description: "vars.shapley_value_function used" },
   ] },
   {
     name: "funnel_transition_probabilities", layer: "models", producer: { job: "funnel_markov" },

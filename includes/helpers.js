@@ -77,4 +77,34 @@ function dqTags(name) {
   return settings.failingAssertions.includes(name) ? ["data_quality"] : ["data_quality", "warning"];
 }
 
-module.exports = { ga4Param, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags };
+/**
+ * A channel name escaped for a path (channel_paths, path_features, ml_journey_features): '%' → '%25', then
+ * '>' → '%3E', so the ' > ' separator never appears inside a name (a channel rule "Search > Paid", GA4's
+ * "<Other>"). Names without '%' and '>' are unchanged (ChannelAttribution's format). TS side: src/models/paths.ts.
+ */
+function pathChannel(expr) {
+  return `REPLACE(REPLACE(${expr}, '%', '%25'), '>', '%3E')`;
+}
+
+/** Undo pathChannel: '%3E' → '>', then '%25' → '%' (every '%' of an escaped name starts one of the two). */
+function pathChannelDecoded(expr) {
+  return `REPLACE(REPLACE(${expr}, '%3E', '>'), '%25', '%')`;
+}
+
+/**
+ * Why an amount (FLOAT64) cannot be used, or NULL when it can (NULL amounts too): 'NaN amount',
+ * 'infinite amount' (±inf; '1e309' parses as inf) or 'negative amount'. Written without IS_NAN/IS_INF and
+ * without NaN = NaN, whose answers differ between BigQuery and DuckDB: a range test is FALSE for NaN and
+ * for ±inf on both (checked against ZetaSQL's reference evaluator).
+ */
+function amountIssue(expr) {
+  const max = "1.7976931348623157e308";
+  return `CASE
+      WHEN ${expr} IS NULL OR ${expr} BETWEEN 0 AND ${max} THEN CAST(NULL AS STRING)
+      WHEN ${expr} BETWEEN -${max} AND 0 THEN 'negative amount'
+      WHEN ABS(${expr}) = CAST('inf' AS FLOAT64) THEN 'infinite amount'
+      ELSE 'NaN amount'
+    END`;
+}
+
+module.exports = { amountIssue, ga4Param, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded };

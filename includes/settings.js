@@ -14,6 +14,11 @@ const DEFAULTS = {
   reprocess_days: "3",
   // Conversion window: sessions up to this many days before a transaction share its value.
   lookback_days: "90",
+  // One journey per conversion (GA4, DP6 MAM): a journey holds only the sessions after the chain's previous conversion.
+  // Default true: the OWOX funnel already ends at each transaction, and without the reset a repeat buyer's earlier
+  // touches are credited again for every later purchase (each model counts them once per conversion). "false" keeps
+  // overlapping windows (every session in [transaction − lookback_days, transaction]).
+  journey_reset_at_conversion: "true",
   // Longest chain of sessions kept per conversion path (older sessions are truncated and counted).
   max_path_length: "50",
   // OWOX: a user id with more sessions than this in one day counts as not logged in.
@@ -22,6 +27,11 @@ const DEFAULTS = {
   // Sessions of these "source / medium" pairs hand their value to the nearest earlier other session.
   excluded_sources: '["(direct) / (none)"]',
   conversion_events: '["purchase"]',
+  // Does a GA4 transaction need a completed CRM transaction to be distributed over its journey (OWOX: "in GA but
+  // not in the CRM = cancelled")? "auto": only when CRM rows exist for its period (its date lies between the first
+  // and last CRM transaction date), so GA4-only setups get funnel credit; "always"; "never". Unconfirmed ones keep
+  // 100 % of their value on the converting session. A CRM status other than completed drops a transaction in every mode.
+  crm_confirms_transactions: "auto",
   // Funnel steps in order; each matched by event_name, page_path_regex, ecommerce_action or hostname.
   funnel_steps: JSON.stringify([
     { name: "site_visit", match: { non_bounce: true } },
@@ -48,15 +58,29 @@ const DEFAULTS = {
   // Channels "last non-direct" skips (it falls back to the last touch when a path has nothing else).
   non_direct_excluded_channels: '["Direct"]',
   path_remove_channels: "[]",
+  // Time-decay heuristic: "continuous" weighs a touch 0.5^(Δt / time_decay_half_life_days); "step" weighs it
+  // 0.5^floor(Δt / time_decay_step_days) (DP6 MAM: the weight halves once per whole period), Δt = conversion − touch.
+  time_decay_mode: "continuous",
   time_decay_half_life_days: "7",
+  time_decay_step_days: "7",
   position_based_weights: "[0.4, 0.2, 0.4]",
   markov_order: "1",
   markov_use_nulls: "true",
+  // OWOX funnel model: an event that happened several times in one funnel (identical events) shares its credit among
+  // its occurrences by time decay with this half-life (an occurrence this many days before the transaction weighs ½).
+  owox_decay_half_life_days: "7",
   reliability_rule: "half_width_95",
   reliability_max_half_width: "0.1",
   // With reliability_rule "min_count": transitions out of a step needed before a level is trusted.
   reliability_min_transitions: "30",
   shapley_max_exact_channels: "15",
+  // Shapley value function v(S) (src/models/shapley.ts): "subset_conversions" = conversions of the journeys whose channels
+  // all lie in S (Zhao et al. 2018: each converting journey shared equally by its channels); "exact_set_rate" =
+  // conversion rate of the journeys with exactly the channels S (Dalessandro et al. 2012; the default before, gives 0 to
+  // a channel that only opens journeys when the closing channel alone converts better); "containing_set_rate" =
+  // conversion rate of the journeys containing S. Default subset_conversions: it never punishes openers and has no
+  // negative marginal contributions to clip.
+  shapley_value_function: "subset_conversions",
   ml_min_auc: "0.70",
   drift_max_auc_drop: "0.10",
   max_channel_share: "1",
@@ -252,24 +276,30 @@ function parseSettings(rawVars) {
     startDate: String(vars.start_date),
     reprocessDays: int("reprocess_days", 0, 365),
     lookbackDays: int("lookback_days", 1, 3650),
+    journeyResetAtConversion: bool("journey_reset_at_conversion"),
     maxPathLength: int("max_path_length", 1, 10000),
     maxSessionsPerUserDay: int("max_sessions_per_user_day", 1, 1000000),
     invalidUserIds: json("invalid_user_ids", strList, 'a JSON list of strings, e.g. ["undefined","0"]'),
     excludedSources: json("excluded_sources", strList, 'a JSON list of "source / medium" strings'),
+    crmConfirmsTransactions: ["auto", "always", "never"].includes(vars.crm_confirms_transactions) ? vars.crm_confirms_transactions : bad("crm_confirms_transactions", 'expected "auto", "always" or "never"'),
     conversionEvents: json("conversion_events", (v) => strList(v) && v.length > 0, 'a non-empty JSON list of event names, e.g. ["purchase"]'),
     funnelSteps: steps.map((s) => ({ name: s.name, match: s.match, enabled: s.enabled !== false })),
     channelRules: rules,
     pathTransform: vars.path_transform,
     pathRemoveChannels: json("path_remove_channels", strList, "a JSON list of channel names"),
     nonDirectExcludedChannels: json("non_direct_excluded_channels", strList, 'a JSON list of channel names, e.g. ["Direct"]'),
+    timeDecayMode: ["continuous", "step"].includes(vars.time_decay_mode) ? vars.time_decay_mode : bad("time_decay_mode", 'expected "continuous" or "step"'),
     timeDecayHalfLifeDays: num("time_decay_half_life_days", 0.001, 3650),
+    timeDecayStepDays: num("time_decay_step_days", 0.001, 3650),
     positionBasedWeights: weights,
     markovOrder: int("markov_order", 1, 4),
     markovUseNulls: bool("markov_use_nulls"),
+    owoxDecayHalfLifeDays: num("owox_decay_half_life_days", 0.001, 3650),
     reliabilityRule: vars.reliability_rule,
     reliabilityMaxHalfWidth: num("reliability_max_half_width", 0.0001, 1),
     reliabilityMinTransitions: int("reliability_min_transitions", 1, 1000000000),
     shapleyMaxExactChannels: int("shapley_max_exact_channels", 1, 22),
+    shapleyValueFunction: ["subset_conversions", "exact_set_rate", "containing_set_rate"].includes(vars.shapley_value_function) ? vars.shapley_value_function : bad("shapley_value_function", 'expected "subset_conversions", "exact_set_rate" or "containing_set_rate"'),
     mlMinAuc: num("ml_min_auc", 0, 1),
     driftMaxAucDrop: num("drift_max_auc_drop", 0, 1),
     maxChannelShare: num("max_channel_share", 0.01, 1),

@@ -5,7 +5,7 @@
 import type { JobDefinition } from "../src/runner/job.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
 import { fitChannelMarkov, channelMarkovToJSON, type ChannelPathRow, type MarkovOrder } from "../src/models/channel-markov.ts";
-import { parseChannelPath } from "../src/models/paths.ts";
+import { splitChannelPath } from "../src/models/paths.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
@@ -21,10 +21,10 @@ export const channelMarkovJob: JobDefinition = {
   async run(ctx) {
     const raw = await ctx.query(`SELECT path, total_conversions, total_conversion_value, total_null FROM ${ctx.ref("channel_paths")} ORDER BY path`);
     const rows: ChannelPathRow[] = raw.map((r, i) => ({
-      path: parseChannelPath(textOf(r, "path", "channel_paths", i)),
-      conversions: countOf(r, "total_conversions", "channel_paths", i),
-      value: countOf(r, "total_conversion_value", "channel_paths", i),
-      nulls: countOf(r, "total_null", "channel_paths", i),
+      path: splitChannelPath(textOf(r, "path", "channel_paths", i)),
+      conversions: countOf(r, "total_conversions", "channel_paths", i, ["path"]),
+      value: countOf(r, "total_conversion_value", "channel_paths", i, ["path"]),
+      nulls: countOf(r, "total_null", "channel_paths", i, ["path"]),
     })).filter((r) => r.path.length > 0);
     ctx.progress(`fitting order ${ctx.settings.markovOrder} on ${rows.length} paths`);
     const order = ctx.settings.markovOrder as MarkovOrder;

@@ -30,7 +30,7 @@ export const funnelMarkovJob: JobDefinition = {
     const rows: FunnelTransitionRow[] = raw.map((r, i) => ({
       fromStep: textOf(r, "from_step", "funnel_transitions", i), toStep: textOf(r, "to_step", "funnel_transitions", i),
       userType: textOf(r, "user_type", "funnel_transitions", i), device: textOf(r, "device", "funnel_transitions", i),
-      region: textOf(r, "region", "funnel_transitions", i), n: countOf(r, "transitions", "funnel_transitions", i),
+      region: textOf(r, "region", "funnel_transitions", i), n: countOf(r, "transitions", "funnel_transitions", i, ["from_step", "to_step", "user_type", "device", "region"]),
     }));
     const steps = ctx.settings.funnelSteps.filter((s) => s.enabled).map((s) => s.name);
     const model = fitFunnelMarkov(rows, { steps, reliability: reliabilityRule(ctx.settings) });

@@ -31,6 +31,8 @@ export const ML_FEATURE_IMPORTANCE_SCHEMA: ColumnSchema[] = tableSchema("ml_attr
 const MAX_ROC_POINTS = 201;
 
 const FEATURES_TABLE = "ml_journey_features";
+/** Key columns of ml_journey_features, named in errors about a row. */
+const FEATURE_KEY = ["journey_end_date", "channel_stats", "user_type", "device", "region"];
 
 async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
   const [count] = await ctx.query(`SELECT COUNT(*) AS n FROM ${ctx.ref(FEATURES_TABLE)}`);
@@ -53,9 +55,9 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
     return {
       ...base,
       date: dateOf(r, "journey_end_date", FEATURES_TABLE, i),
-      conversions: countOf(r, "conversions", FEATURES_TABLE, i),
-      nonConversions: countOf(r, "non_conversions", FEATURES_TABLE, i),
-      value: countOf(r, "conversion_value", FEATURES_TABLE, i),
+      conversions: countOf(r, "conversions", FEATURES_TABLE, i, FEATURE_KEY),
+      nonConversions: countOf(r, "non_conversions", FEATURES_TABLE, i, FEATURE_KEY),
+      value: countOf(r, "conversion_value", FEATURES_TABLE, i, FEATURE_KEY),
       key: featureKey(base),
     };
   });

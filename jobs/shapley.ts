@@ -1,38 +1,48 @@
 /**
  * Data-driven Shapley credit over channel coalitions, from the `channel_paths` aggregate
- * (a path's coalition is the set of its channels). Exact up to vars.shapley_max_exact_channels.
+ * (a path's coalition is the set of its channels), with the value function of vars.shapley_value_function.
+ * Exact up to vars.shapley_max_exact_channels. Raw φ and its negative part are written beside the (clipped) share.
  */
 import type { JobDefinition } from "../src/runner/job.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
-import { fitShapley, shapleyToJSON, coalitionMask, type CoalitionRow } from "../src/models/shapley.ts";
-import { parseChannelPath } from "../src/models/paths.ts";
+import { fitShapley, shapleyToJSON, coalitionMask, type CoalitionRow, type ShapleyValueFunction } from "../src/models/shapley.ts";
+import type { Settings } from "../src/config/settings.ts";
+import { splitChannelPath } from "../src/models/paths.ts";
 import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
 export const SHAPLEY_SCHEMA: ColumnSchema[] = tableSchema("shapley_channel_credit");
 
+/** vars.shapley_value_function → the model's value function (src/models/shapley.ts). */
+const VALUE_FUNCTIONS: Record<Settings["shapleyValueFunction"], ShapleyValueFunction> = {
+  subset_conversions: "subsets",
+  exact_set_rate: "exact",
+  containing_set_rate: "contains",
+};
+
 export const shapleyJob: JobDefinition = {
   name: "shapley",
-  description: "Shapley credit per channel from coalition conversion rates",
+  description: "Shapley credit per channel over channel coalitions (vars.shapley_value_function)",
   reads: ["channel_paths"],
   writes: ["shapley_channel_credit"],
   tags: ["attribution"],
   async run(ctx) {
     const raw = await ctx.query(`SELECT path, total_conversions, total_conversion_value, total_null FROM ${ctx.ref("channel_paths")} ORDER BY path`);
     const paths = raw.map((r, i) => ({
-      channels: parseChannelPath(textOf(r, "path", "channel_paths", i)),
-      conversions: countOf(r, "total_conversions", "channel_paths", i),
-      value: countOf(r, "total_conversion_value", "channel_paths", i),
-      nulls: countOf(r, "total_null", "channel_paths", i),
+      channels: splitChannelPath(textOf(r, "path", "channel_paths", i)),
+      conversions: countOf(r, "total_conversions", "channel_paths", i, ["path"]),
+      value: countOf(r, "total_conversion_value", "channel_paths", i, ["path"]),
+      nulls: countOf(r, "total_null", "channel_paths", i, ["path"]),
     })).filter((p) => p.channels.length > 0);
     const channels = [...new Set(paths.flatMap((p) => p.channels))].sort(compareStrings);
     const rows: CoalitionRow[] = paths.map((p) => ({ channels: coalitionMask(p.channels, channels), conversions: p.conversions, nulls: p.nulls, value: p.value }));
-    const model = fitShapley(rows, { channels, maxExactChannels: ctx.settings.shapleyMaxExactChannels, seed: 1 });
+    const valueFunction = ctx.settings.shapleyValueFunction;
+    const model = fitShapley(rows, { channels, valueFunction: VALUE_FUNCTIONS[valueFunction], maxExactChannels: ctx.settings.shapleyMaxExactChannels, seed: 1 });
     if (model.method === "sampled") ctx.warn(`${channels.length} channels is more than vars.shapley_max_exact_channels: Shapley values are sampled (${model.samples} permutations; see standard_error)`);
     const n = await ctx.write("shapley_channel_credit", SHAPLEY_SCHEMA, model.credits.map((c) => ({
-      channel: c.channel, shapley_value: c.shapley, standard_error: c.standardError, share: c.share,
-      conversions: c.conversions, value: c.value, method: model.method,
+      channel: c.channel, shapley_value: c.shapley, negative_contribution: c.negativeContribution, standard_error: c.standardError, share: c.share,
+      conversions: c.conversions, value: c.value, method: model.method, value_function: valueFunction,
     })));
     await ctx.artifacts.put(`models/shapley/${ctx.runId}.json`, shapleyToJSON(model), "application/json");
     return { rows: n, metrics: { channels: channels.length, method: model.method } };

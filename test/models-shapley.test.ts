@@ -40,7 +40,40 @@ const THREE: CoalitionRow[] = [
   { channels: A | B | C, conversions: 6, nulls: 4 },
 ];
 
+/*
+ * An opener: Display (A) only opens journeys, Brand (B) closes them. {B}: 9 of 10 convert (returning buyers),
+ * {A,B}: 30 of 100, {A}: 0 of 1000. Display's journeys bring 30 of the 39 conversions.
+ * exact: v(∅) = 0, v(A) = 0, v(B) = .9, v(AB) = .3
+ *   φ_A = ½(v(A) − v(∅)) + ½(v(AB) − v(B)) = 0 + ½(−.6) = −.3 (all of it negative) → clipped to share 0
+ *   φ_B = ½(.9 − 0) + ½(.3 − 0) = .6 → share 1, all 39 conversions.
+ * subsets: v(A) = 0, v(B) = 9, v(AB) = 39 → φ_A = ½·0 + ½(39 − 9) = 15, φ_B = ½·9 + ½·39 = 24 (Σ 39), nothing negative.
+ */
+const OPENER: CoalitionRow[] = [
+  { channels: B, conversions: 9, nulls: 1 },
+  { channels: A | B, conversions: 30, nulls: 70 },
+  { channels: A, conversions: 0, nulls: 1000 },
+];
+
 describe("models/shapley", () => {
+  it("gives an opener 0 under the exact-set value function, reports the clipped negative part, and credits it under subsets", () => {
+    const exact = fitShapley(OPENER, { channels: ["Display", "Brand"], valueFunction: "exact" });
+    close(exact.credits[0]!.shapley, -0.3);
+    close(exact.credits[0]!.negativeContribution, -0.3);
+    assert.equal(exact.credits[0]!.share, 0);
+    close(exact.credits[1]!.shapley, 0.6);
+    assert.equal(exact.credits[1]!.negativeContribution, 0);
+    close(exact.credits[1]!.conversions, 39);
+    const subsets = fitShapley(OPENER, { channels: ["Display", "Brand"], valueFunction: "subsets" });
+    assert.deepEqual(subsets.credits.map((c) => [c.shapley, c.negativeContribution, c.conversions]), [[15, 0, 15], [24, 0, 24]]);
+    // Conversion rate of journeys containing S punishes the opener too (v(AB) < v(B), v(A) < v(∅)).
+    const contains = fitShapley(OPENER, { channels: ["Display", "Brand"], valueFunction: "contains" });
+    assert.ok(contains.credits[0]!.shapley < 0 && contains.credits[0]!.share === 0);
+    // The sampled method reports the same negative part (2 channels: each order is equally likely).
+    const sampled = fitShapley(OPENER, { channels: ["Display", "Brand"], valueFunction: "exact", method: "sampled", samples: 4000 });
+    close(sampled.credits[0]!.negativeContribution, sampled.credits[0]!.shapley, 1e-12);
+    close(sampled.credits[0]!.shapley, -0.3, 0.03);
+  });
+
   it("computes exact Shapley values on a 2-channel example worked by hand", () => {
     const m = fitShapley(TWO, { channels: ["A", "B"] });
     assert.equal(m.method, "exact");

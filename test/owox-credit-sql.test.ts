@@ -12,6 +12,19 @@
 import assert from "node:assert/strict";
 import { distributeTransaction } from "../src/models/funnel-markov.ts";
 import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, runProject } from "./support/warehouse.ts";
+import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
+
+const FUNNEL_EVENT_COLUMNS = {
+  event_key: "VARCHAR", chain_key: "VARCHAR", session_key: "VARCHAR", credit_session_key: "VARCHAR", funnel_index: "BIGINT",
+  step: "VARCHAR", step_index: "INTEGER", event_at: "TIMESTAMP", prev_step: "VARCHAR", user_type: "VARCHAR", device: "VARCHAR", region: "VARCHAR", transaction_id: "VARCHAR",
+};
+
+/** funnel_event_occurrences rows [event_key, representative_event_key, session_key, event_at] (other columns unused by the credit). */
+async function occurrencesOf(engine: DuckDBEngine, schema: string, rows: [string, string, string, string][]): Promise<void> {
+  await fixtureTable(engine, schema, "funnel_event_occurrences", {
+    event_key: "VARCHAR", representative_event_key: "VARCHAR", session_key: "VARCHAR", credit_session_key: "VARCHAR", event_at: "TIMESTAMP",
+  }, rows.map(([key, rep, session, at]) => [key, rep, session, session, at]));
+}
 
 describe("OWOX funnel credit in SQL", function () {
   this.timeout(60_000);
@@ -29,6 +42,7 @@ describe("OWOX funnel credit in SQL", function () {
         ["e2", "u:1", "s2", "s2", 0, "view_item", 2, ts(10), "site_visit", "New", "desktop", "Bavaria", "T1"],
         ["e3", "u:1", "s3", "s3", 0, "purchase", 5, ts(20), "view_item", "New", "desktop", "Bavaria", "T1"],
       ]);
+      await occurrencesOf(engine, ds.intermediate, [["e1", "e1", "s1", ts(0)], ["e2", "e2", "s2", ts(10)], ["e3", "e3", "s3", ts(20)]]);
       await fixtureTable(engine, ds.intermediate, "transactions", {
         transaction_id: "VARCHAR", chain_key: "VARCHAR", session_key: "VARCHAR", transaction_at: "TIMESTAMP", transaction_date: "DATE", value: "DOUBLE", source_system: "VARCHAR", is_distributed: "BOOLEAN",
       }, [
@@ -62,6 +76,62 @@ describe("OWOX funnel credit in SQL", function () {
         { eventKey: "e3", step: "purchase", sessionKey: "s3", ts: 1200, score: 0.1 },
       ], 100, { halfLife: 7 * 86400 });
       assert.deepEqual(ref.map((r) => Math.round(r.value * 1e9) / 1e9), rows.slice(0, 3).map((r) => r.value));
+    } finally {
+      await engine.close();
+    }
+  });
+  /*
+   * Identical events (OWOX): T3 (value 90) at 2024-03-15 10:00; groups with the scores of their first occurrence:
+   *   site_visit a1 (03-01, s1)                       P((start) → site_visit) = .5  → S = .5
+   *   view_item  b1 (03-08, s2), b2 (03-15, s3)        P(site_visit → view_item) = .75 → S = .25
+   *   purchase   c1 (03-15, s3)                        P(view_item → purchase) = .25 → S = .75
+   *   ΣS = 1.5 → group shares 1/3, 1/6, 1/2 → 30, 15, 45.
+   *   view_item's 15 by time decay, half-life 7 days: w(b1, 7 days before) = .5, w(b2) = 1 → 1/3, 2/3 → 5 (s2), 10 (s3).
+   * Before, the group's first occurrence took it all (s2 15).
+   */
+  it("shares an event's credit among its identical occurrences by time decay, as distributeTransaction does", async () => {
+    const project = await compiledProject();
+    const ds = project.settings.datasets;
+    const engine = await memoryEngine();
+    try {
+      const at = (day: string): string => `2024-03-${day} 10:00:00`;
+      await fixtureTable(engine, ds.intermediate, "funnel_events", FUNNEL_EVENT_COLUMNS, [
+        ["a1", "u:3", "s1", "s1", 0, "site_visit", 1, at("01"), null, "New", "desktop", "Bavaria", "T3"],
+        ["b1", "u:3", "s2", "s2", 0, "view_item", 2, at("08"), "site_visit", "New", "desktop", "Bavaria", "T3"],
+        ["c1", "u:3", "s3", "s3", 0, "purchase", 5, at("15"), "view_item", "New", "desktop", "Bavaria", "T3"],
+      ]);
+      await occurrencesOf(engine, ds.intermediate, [["a1", "a1", "s1", at("01")], ["b1", "b1", "s2", at("08")], ["b2", "b1", "s3", at("15")], ["c1", "c1", "s3", at("15")]]);
+      await fixtureTable(engine, ds.intermediate, "transactions", {
+        transaction_id: "VARCHAR", chain_key: "VARCHAR", session_key: "VARCHAR", transaction_at: "TIMESTAMP", transaction_date: "DATE", value: "DOUBLE", source_system: "VARCHAR", is_distributed: "BOOLEAN",
+      }, [["T3", "u:3", "s3", at("15"), "2024-03-15", 90, "ga4", true]]);
+      await fixtureTable(engine, ds.intermediate, "sessions", { session_key: "VARCHAR", credit_session_key: "VARCHAR", session_date: "DATE", session_start_at: "TIMESTAMP", user_id: "VARCHAR" },
+        [["s1", "s1", "2024-03-01", at("01"), "3"], ["s2", "s2", "2024-03-08", at("08"), "3"], ["s3", "s3", "2024-03-15", at("15"), "3"]]);
+      await fixtureTable(engine, ds.models, "funnel_transition_probabilities", {
+        from_step: "VARCHAR", to_step: "VARCHAR", user_type: "VARCHAR", device: "VARCHAR", region: "VARCHAR", probability: "DOUBLE", level: "VARCHAR", sample_size: "BIGINT", transitions: "BIGINT",
+      }, [
+        ["(start)", "site_visit", "New", "desktop", "Bavaria", 0.5, "global", 100, 50],
+        ["site_visit", "view_item", "New", "desktop", "Bavaria", 0.75, "global", 100, 75],
+        ["view_item", "purchase", "New", "desktop", "Bavaria", 0.25, "global", 100, 25],
+      ]);
+      assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["funnel_event_credit", "owox_session_values"] } }));
+      // Per session (OWOX values table): s2 gets a third of view_item's 15, s3 the rest beside the purchase's 45.
+      const sessions = await engine.queryNative(`SELECT session_id, value FROM "${ds.outputs}".owox_session_values ORDER BY session_id`);
+      assert.deepEqual(sessions.map((r) => [r.session_id, Number(r.value)]), [["s1", 30], ["s2", 5], ["s3", 55]]);
+      const rows = await engine.queryNative(`SELECT event_key, group_event_key, session_key, decay_share, value, conversions FROM "${ds.outputs}".funnel_event_credit ORDER BY event_key`);
+      assert.deepEqual(rows.map((r) => [r.event_key, r.group_event_key, r.session_key, Number(r.value)]), [
+        ["a1", "a1", "s1", 30], ["b1", "b1", "s2", 5], ["b2", "b1", "s3", 10], ["c1", "c1", "s3", 45],
+      ]);
+      assert.deepEqual(rows.map((r) => Number(r.decay_share)), [1, 0.333333333, 0.666666667, 1]);
+      // The pure reference on the same occurrences (ts in seconds, half-life 7 days).
+      const sec = (day: string): number => Date.parse(`${at(day).replace(" ", "T")}Z`) / 1000;
+      const ref = distributeTransaction([
+        { eventKey: "a1", step: "site_visit", sessionKey: "s1", ts: sec("01"), score: 0.5 },
+        { eventKey: "b1", step: "view_item", sessionKey: "s2", ts: sec("08"), score: 0.25 },
+        { eventKey: "b1", step: "view_item", sessionKey: "s3", ts: sec("15"), score: 0.25 },
+        { eventKey: "c1", step: "purchase", sessionKey: "s3", ts: sec("15"), score: 0.75 },
+      ], 90, { halfLife: project.settings.owoxDecayHalfLifeDays * 86400, transactionTs: sec("15") });
+      assert.deepEqual(ref.map((r) => Math.round(r.value * 1e9) / 1e9), rows.map((r) => Number(r.value)));
+      assert.deepEqual(ref.map((r) => Math.round(r.conversions * 1e9) / 1e9), rows.map((r) => Number(r.conversions)));
     } finally {
       await engine.close();
     }

@@ -50,6 +50,16 @@ describe("warehouse: funnel, journeys and channel paths", function () {
       [0, "purchase", 5, "begin_checkout", "ga4:F1:2", "T9", "New"],
       [1, "view_item", 2, null, "ga4:F1:3", null, "Returning"],
     ]);
+    // Every occurrence stays in funnel_event_occurrences with its group's representative (the first view_item: 10:01 and
+    // 10:02 of session 1, 10:01 of session 2); the
+    // purchase event and T9's conversion step (same session, same instant) are one occurrence.
+    const occurrences = await rowsOf(engine, INTERMEDIATE, "funnel_event_occurrences", "event_at, event_key");
+    const firstView = rows.find((r) => r.funnel_index === 0 && r.step === "view_item")!.event_key;
+    assert.deepEqual(occurrences.filter((o) => o.funnel_index === 0 && o.step === "view_item").map((o) => [o.session_key, o.representative_event_key]), [
+      ["ga4:F1:1", firstView], ["ga4:F1:1", firstView], ["ga4:F1:2", firstView],
+    ]);
+    assert.equal(occurrences.filter((o) => o.step === "purchase").length, 1);
+    assert.equal(occurrences.filter((o) => o.event_key === o.representative_event_key).length, rows.length);
     const tr = await rowsOf(engine, INTERMEDIATE, "funnel_transitions", "user_type, from_step, to_step");
     assert.deepEqual(tr.map((r) => [r.user_type, r.from_step, r.to_step, r.device, r.region, r.transitions]), [
       ["New", "(start)", "site_visit", "desktop", "Bavaria", 1],
@@ -131,7 +141,7 @@ describe("warehouse: funnel, journeys and channel paths", function () {
     assert.deepEqual(paths.map((r) => [r.path, r.total_conversions, r.total_conversion_value, r.total_null]), [["A > B", 2, 20, 1], ["B", 0, 0, 3]]);
   });
 
-  it("keeps every session of the lookback window (not cut by an earlier transaction) and truncates long paths from the start", async () => {
+  it("keeps every session of the lookback window with journey_reset_at_conversion=false (not cut by an earlier transaction) and truncates long paths from the start", async () => {
     const ga4: Ga4Event[] = [
       ev("20240101", "10:00:00", "page_view", "L1", 1, { params: { source: "google", medium: "organic" } }),
       ev("20240210", "10:00:00", "page_view", "L1", 2, { page: `${URL}/?utm_source=news&utm_medium=email` }),
@@ -143,7 +153,7 @@ describe("warehouse: funnel, journeys and channel paths", function () {
       ["T20", null, "L1", "2024-02-25 10:00:00", "completed", 100, null],
       ["T21", null, "L1", "2024-03-01 10:00:00", "completed", 50, null],
     ];
-    await build({ ga4, crm }, { lookback_days: "30", max_path_length: "2" });
+    await build({ ga4, crm }, { lookback_days: "30", max_path_length: "2", journey_reset_at_conversion: "false" });
     const journeys = await rowsOf(engine, INTERMEDIATE, "conversion_journeys", "journey_key");
     // T20: window 2024-01-26 … 02-25 holds sessions 2, 3, 4 → the last two kept, 1 truncated.
     // T21: window 2024-01-31 … 03-01 holds sessions 2, 3, 4, 5 (T20 does not cut it) → the last two kept, 2 truncated.

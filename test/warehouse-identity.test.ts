@@ -16,12 +16,12 @@ describe("warehouse: identity, transactions, user properties", function () {
   beforeEach(async () => { engine = await memoryEngine(); });
   afterEach(async () => { await engine?.close(); });
 
-  it("chains sessions by user id, gives anonymous sessions the client's last user id, and distrusts invalid or over-active user ids", async () => {
+  it("chains sessions by user id, gives a client's whole chain its last user id, and distrusts invalid or over-active user ids", async () => {
     const ga4: Ga4Event[] = [
       pv("20240101", "C", 1),                              // anonymous; client C's last user id is U2 → u:U2
-      pv("20240102", "C", 2, { user: "U1" }),              // own user id wins → u:U1
+      pv("20240102", "C", 2, { user: "U1" }),              // OWOX: client C carries U1 and U2, the whole chain takes the last → u:U2
       pv("20240103", "C", 3, { user: "U2" }),              // → u:U2
-      pv("20240104", "D", 4, { user: "U1" }),              // another device of U1 → u:U1
+      pv("20240104", "D", 4, { user: "U1" }),              // U1 on a device of its own → u:U1
       pv("20240101", "E", 5, { user: "undefined" }),       // invalid ids → not logged in → c:E
       pv("20240101", "E", 6, { user: "0", time: "11:00:00" }),
       pv("20240101", "E", 7, { user: "", time: "12:00:00" }),
@@ -38,11 +38,13 @@ describe("warehouse: identity, transactions, user properties", function () {
     const rows = await rowsOf(engine, INTERMEDIATE, "sessions", "session_start_at, session_key");
     const chains = Object.fromEntries(rows.map((r) => [r.session_key, [r.chain_key, r.user_id]]));
     assert.deepEqual(chains, {
-      "ga4:C:1": ["u:U2", "U2"], "ga4:C:2": ["u:U1", "U1"], "ga4:C:3": ["u:U2", "U2"], "ga4:D:4": ["u:U1", "U1"],
+      "ga4:C:1": ["u:U2", "U2"], "ga4:C:2": ["u:U2", "U2"], "ga4:C:3": ["u:U2", "U2"], "ga4:D:4": ["u:U1", "U1"],
       "ga4:E:5": ["c:E", null], "ga4:E:6": ["c:E", null], "ga4:E:7": ["c:E", null],
       "ga4:F:8": ["c:F", null], "ga4:F:9": ["c:F", null], "ga4:F:10": ["c:F", null],
       "ga4:G:11": ["u:bot", "bot"],
     });
+    // The session's own logged-in id is kept beside the resolved one.
+    assert.equal(rows.find((r) => r.session_key === "ga4:C:2")!.session_user_id, "U1");
   });
 
   it("applies the multi-source rules: GA-only not distributed, GA wins over CRM, CRM-only offline sessions, custom events first", async () => {

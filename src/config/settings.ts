@@ -20,24 +20,35 @@ export interface Settings {
   startDate: string;
   reprocessDays: number;
   lookbackDays: number;
+  /** One journey per conversion: a journey starts after the chain's previous conversion (vars.journey_reset_at_conversion). */
+  journeyResetAtConversion: boolean;
   maxPathLength: number;
   maxSessionsPerUserDay: number;
   invalidUserIds: string[];
   excludedSources: string[];
   conversionEvents: string[];
+  /** vars.crm_confirms_transactions: when a GA4 transaction needs a completed CRM transaction to be distributed. */
+  crmConfirmsTransactions: "auto" | "always" | "never";
   funnelSteps: FunnelStep[];
   channelRules: ChannelRule[];
   pathTransform: "unique" | "exposure" | "first" | "frequency";
   pathRemoveChannels: string[];
   nonDirectExcludedChannels: string[];
+  /** "continuous": 0.5^(Δt/half-life); "step": 0.5^floor(Δt/step), as DP6 MAM. */
+  timeDecayMode: "continuous" | "step";
   timeDecayHalfLifeDays: number;
+  timeDecayStepDays: number;
   positionBasedWeights: [number, number, number];
   markovOrder: number;
   markovUseNulls: boolean;
+  /** OWOX: half-life (days) of the time decay among identical events (vars.owox_decay_half_life_days). */
+  owoxDecayHalfLifeDays: number;
   reliabilityRule: "half_width_95" | "min_count";
   reliabilityMaxHalfWidth: number;
   reliabilityMinTransitions: number;
   shapleyMaxExactChannels: number;
+  /** Shapley value function (vars.shapley_value_function); see src/models/shapley.ts. */
+  shapleyValueFunction: "subset_conversions" | "exact_set_rate" | "containing_set_rate";
   mlMinAuc: number;
   driftMaxAucDrop: number;
   maxChannelShare: number;

@@ -8,21 +8,29 @@
  *   seo, direct, google_ads, crm), `utm_content = 'session_<session_id>'` (keeps the session id);
  * - plus, for a converting session, `n_purchases` (default 1) events `name = 'purchase'` with the same
  *   time, ids and utm fields and `transaction_id = 'dp6-<session_id>-<k>'` (k = 1…n); revenue stays NULL.
- * Session ids must be unique; `is_conversion_purchase`/`n_purchases` must be integers.
+ * Session ids must be unique (over all files imported together); `is_conversion_purchase`/`n_purchases` must be integers.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError } from "../util/errors.ts";
 import { displayName, readCsv, snakeCase } from "./read.ts";
-import { importRowsAsSource, SOURCE_SPECS, type SourceImportOptions, type SourceImportResult } from "./sources.ts";
+import { importRowsAsSource, SOURCE_SPECS, type RowsOverride, type SourceImportOptions, type SourceImportResult } from "./sources.ts";
 import type { StagedRow } from "./load.ts";
 
 const REQUIRED = ["user_pseudo_id", "session_id", "event_time", "user_id", "is_conversion_purchase", "source_medium"];
 
 export async function importDp6Journeys(
   conn: DuckDBConnection,
-  file: string,
+  files: string | readonly string[],
   opts: SourceImportOptions = {},
 ): Promise<SourceImportResult> {
+  const seen = new Set<string>();
+  const sources: { file: string; rows: RowsOverride }[] = [];
+  for (const file of typeof files === "string" ? [files] : files) sources.push({ file, rows: await dp6Rows(file, opts, seen) });
+  return importRowsAsSource(conn, "custom_events", sources, opts);
+}
+
+/** One DP6 file as custom_events rows (header checked now, rows read when staged). */
+async function dp6Rows(file: string, opts: SourceImportOptions, seen: Set<string>): Promise<RowsOverride> {
   const name = displayName(file);
   const it = readCsv(file, { delimiter: opts.delimiter })[Symbol.asyncIterator]();
   const first = await it.next();
@@ -36,7 +44,6 @@ export async function importDp6Journeys(
   const at = (n: string): number => names.indexOf(n);
 
   async function* rows(): AsyncGenerator<StagedRow> {
-    const seen = new Set<string>();
     for (;;) {
       const r = await it.next();
       if (r.done) return;
@@ -78,5 +85,5 @@ export async function importDp6Journeys(
       }
     }
   }
-  return importRowsAsSource(conn, "custom_events", file, names, rows, opts);
+  return { names, original: names, rows };
 }

@@ -13,7 +13,7 @@ import type { ColumnSchema } from "../engines/engine.ts";
 import { InputError } from "../util/errors.ts";
 import { GA4_EVENTS_SCHEMA, GA4_EVENT_ROW_TYPE, GA4_JSON_STRUCTURE, GA4_COLUMNS_DDL, GA4_BOOKKEEPING_FIELDS } from "./ga4-schema.ts";
 import { displayName, ndjsonObjects } from "./read.ts";
-import { dropTemp, inTransaction, lit, q, stagingName, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
+import { dropTemp, inTransaction, isCalendarDay, lit, q, stagingName, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
 import { Quarantine, type QuarantineOptions } from "./quarantine.ts";
 
 export interface Ga4ImportOptions extends QuarantineOptions {
@@ -49,12 +49,12 @@ function describe(v: unknown): string {
  * Check one JSON value against a schema column; returns an error `[fieldPath, reason]` or undefined.
  * NULL is allowed everywhere (the export has no REQUIRED fields).
  */
-function check(v: unknown, c: ColumnSchema, path: string, repeatedItem = false): [string, string] | undefined {
+function check(v: unknown, c: ColumnSchema, path: string, text: string, repeatedItem = false): [string, string] | undefined {
   if (v === null || v === undefined) return undefined;
   if (c.mode === "REPEATED" && !repeatedItem) {
     if (!Array.isArray(v)) return [path, `expected an array, got ${describe(v)}`];
     for (let i = 0; i < v.length; i++) {
-      const e = check(v[i], c, `${path}[${i}]`, true);
+      const e = check(v[i], c, `${path}[${i}]`, text, true);
       if (e) return e;
     }
     return undefined;
@@ -64,17 +64,23 @@ function check(v: unknown, c: ColumnSchema, path: string, repeatedItem = false):
       if (typeof v !== "object" || Array.isArray(v)) return [path, `expected an object, got ${describe(v)}`];
       const o = v as Record<string, unknown>;
       for (const f of c.fields ?? []) {
-        const e = check(o[f.name], f, `${path}.${f.name}`);
+        const e = check(o[f.name], f, `${path}.${f.name}`, text);
         if (e) return e;
       }
       return undefined;
     }
     case "INT64":
-      if (typeof v === "number" ? Number.isInteger(v) : typeof v === "string" && INT_STRING.test(v)) return undefined;
+      if (typeof v === "number" ? Number.isInteger(v) : typeof v === "string" && INT_STRING.test(v)) {
+        // DuckDB's json_transform turns an INT64 out of range into NULL (a ga_session_id would lose its session).
+        return int64InRange(v as number | string, text) ? undefined : [path, `is outside the INT64 range, got ${describe(v)}`];
+      }
       return [path, `expected an integer, got ${describe(v)}`];
     case "FLOAT64":
     case "NUMERIC":
-      if (typeof v === "number" || (typeof v === "string" && FLOAT_STRING.test(v))) return undefined;
+      if (typeof v === "number" || (typeof v === "string" && FLOAT_STRING.test(v))) {
+        // 1e400 parses to Infinity (a JSON number, or DuckDB's conversion of the string): not the value sent.
+        return Number.isFinite(Number(v)) ? undefined : [path, `is too large for FLOAT64, got ${describe(v)}`];
+      }
       return [path, `expected a number, got ${describe(v)}`];
     case "BOOL":
       if (typeof v === "boolean" || v === "true" || v === "false") return undefined;
@@ -87,6 +93,28 @@ function check(v: unknown, c: ColumnSchema, path: string, repeatedItem = false):
       if (typeof v === "string") return undefined;
       return [path, `expected a string, got ${describe(v)}`];
   }
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Whether an INT64 value (a JSON string, or a number as JSON.parse read it) fits in 64 bits. A JSON number
+ * read as exactly ±2^63 may have been written in range (9223372036854775807 rounds to 2^63) or not: then the
+ * digits are looked up in the line's text.
+ */
+function int64InRange(v: number | string, text: string): boolean {
+  if (typeof v === "string") {
+    const n = BigInt(v);
+    return n >= INT64_MIN && n <= INT64_MAX;
+  }
+  if (Math.abs(v) < 2 ** 63) return true;
+  if (Math.abs(v) > 2 ** 63) return false;
+  for (const m of text.matchAll(/(?<![0-9."])-?[0-9]{19,}(?![0-9.eE"])/g)) {
+    const n = BigInt(m[0]);
+    if (n < INT64_MIN || n > INT64_MAX) return false;
+  }
+  return true;
 }
 
 const KNOWN = new Set(GA4_EVENTS_SCHEMA.map((c) => c.name));
@@ -103,7 +131,7 @@ function implausibleTimestamp(v: unknown, nowMs: number): string | undefined {
 }
 
 /** Validate one parsed line; returns the table suffix (event_date). */
-function validateEvent(o: unknown, file: string, line: number, ignored: Set<string>): string {
+function validateEvent(o: unknown, file: string, line: number, text: string, ignored: Set<string>): string {
   if (typeof o !== "object" || o === null || Array.isArray(o)) {
     throw new InputError(file, line, undefined, `expected a JSON object (one event per line), got ${describe(o)}`);
   }
@@ -114,11 +142,13 @@ function validateEvent(o: unknown, file: string, line: number, ignored: Set<stri
     }
   }
   for (const c of GA4_EVENTS_SCHEMA) {
-    const e = check(row[c.name], c, c.name);
+    const e = check(row[c.name], c, c.name, text);
     if (e) throw new InputError(file, line, e[0], e[1]);
   }
   const date = String(row.event_date);
   if (!EVENT_DATE.test(date)) throw new InputError(file, line, "event_date", `expected YYYYMMDD, got ${describe(row.event_date)}`);
+  // The date names the day table (events_YYYYMMDD): an impossible day would make a table staging cannot read.
+  if (!isCalendarDay(date)) throw new InputError(file, line, "event_date", `is not a calendar date, got ${describe(row.event_date)}`);
   const when = implausibleTimestamp(row.event_timestamp, Date.now());
   if (when) throw new InputError(file, line, "event_timestamp", when);
   for (const k of Object.keys(row)) if (!KNOWN.has(k)) ignored.add(k);
@@ -154,7 +184,7 @@ export async function importGa4(
           read++;
           let date: string;
           try {
-            date = validateEvent(obj, name, line, ignored);
+            date = validateEvent(obj, name, line, text, ignored);
           } catch (e) {
             if (!(e instanceof InputError)) throw e;
             quarantine.add(e, text);

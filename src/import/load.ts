@@ -63,8 +63,21 @@ export async function dropTemp(conn: DuckDBConnection, name: string): Promise<vo
   }
 }
 
+/** `YYYYMMDD` naming a real calendar day (20240132 and 00000000 do not). */
+export function isCalendarDay(s: string): boolean {
+  if (!/^[0-9]{8}$/.test(s)) return false;
+  const y = Number(s.slice(0, 4));
+  const m = Number(s.slice(4, 6));
+  const d = Number(s.slice(6, 8));
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return y >= 1 && t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}
+
 /** Target column types of source tables (DuckDB names). */
 export type SourceType = "VARCHAR" | "DOUBLE" | "BIGINT" | "BOOLEAN" | "DATE" | "TIMESTAMP";
+
+/** Epoch timestamps from this value on are milliseconds, below it seconds (see convertSql). */
+export const EPOCH_MILLIS_FROM = 100_000_000_000;
 
 const TRUE_WORDS = ["true", "t", "yes", "y", "1"];
 const FALSE_WORDS = ["false", "f", "no", "n", "0"];
@@ -87,7 +100,10 @@ export function convertSql(x: string, type: SourceType): string {
     case "DATE":
       return `COALESCE(TRY_CAST(${t} AS DATE), CASE WHEN regexp_full_match(${t}, '[0-9]{8}') THEN TRY_CAST(TRY_STRPTIME(${t}, '%Y%m%d') AS DATE) END)`;
     case "TIMESTAMP":
-      return `CASE WHEN regexp_matches(${t}, '[0-9]:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)? ?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$') THEN timezone('UTC', TRY_CAST(${t} AS TIMESTAMPTZ)) ELSE TRY_CAST(${t} AS TIMESTAMP) END`;
+      // Epoch numbers (CRM exports): 9 to 13 digits; below 10^11 they count seconds since 1970-01-01 UTC,
+      // from 10^11 on milliseconds (10^11 s is the year 5138, 10^11 ms is 1973, so the ranges cannot be confused).
+      return `CASE WHEN regexp_full_match(${t}, '[0-9]{9,13}(\\.[0-9]{1,6})?') THEN make_timestamp(TRY_CAST(TRY_CAST(${t} AS DECIMAL(24, 6)) * CASE WHEN TRY_CAST(${t} AS DECIMAL(24, 6)) < ${EPOCH_MILLIS_FROM} THEN 1000000 ELSE 1000 END AS BIGINT)) ` +
+        `WHEN regexp_matches(${t}, '[0-9]:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)? ?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$') THEN timezone('UTC', TRY_CAST(${t} AS TIMESTAMPTZ)) ELSE TRY_CAST(${t} AS TIMESTAMP) END`;
   }
 }
 
@@ -97,7 +113,7 @@ const EXPECTED: Record<SourceType, string> = {
   BIGINT: "an integer",
   BOOLEAN: "a boolean (true/false, yes/no, 1/0)",
   DATE: "a date (YYYY-MM-DD)",
-  TIMESTAMP: "a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff], optionally with Z or ±HH:MM)",
+  TIMESTAMP: "a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff], optionally with Z or ±HH:MM, or epoch seconds / milliseconds)",
 };
 
 export interface ColumnCheck {
@@ -143,6 +159,16 @@ export function checkConditions(checks: readonly ColumnCheck[], now: Date = new 
         sql: `${col} IS NOT NULL AND trim(${col}) <> '' AND ${convertSql(col, c.type)} IS NULL`,
         reason: (v) => `expected ${EXPECTED[c.type]}, got ${JSON.stringify(v)}`,
         reasonSql: `${lit(`expected ${EXPECTED[c.type]}, got `)} || ${got}`,
+      });
+    }
+    // NaN, ±Infinity and overflowing literals (1e309) parse as DOUBLE but are no amounts: a NaN revenue
+    // turns every credit sum it reaches into NaN, and -inf passes a "not negative" check written as `>= 0`.
+    if (c.type === "DOUBLE") {
+      conds.push({
+        check: c,
+        sql: `NOT isfinite(${convertSql(col, c.type)})`,
+        reason: (v) => `must be a finite number, got ${JSON.stringify(v)}`,
+        reasonSql: `${lit("must be a finite number, got ")} || ${got}`,
       });
     }
     if (c.nonNegative) {

@@ -8,7 +8,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError, UserError } from "../util/errors.ts";
-import { dropTemp, lit, q, stagingName, type CheckCondition } from "./load.ts";
+import { dropTemp, isCalendarDay, lit, q, stagingName, type CheckCondition } from "./load.ts";
 import type { Engine, Target } from "../engines/engine.ts";
 import { qualified } from "../engines/engine.ts";
 import type { Settings } from "../config/settings.ts";
@@ -183,6 +183,26 @@ export class Quarantine {
   }
 }
 
+/**
+ * Suffixes of GA4 day tables stg_ga4_events skips: in its window (from vars.start_date) but not a calendar
+ * day (`events_20240132`, `events_intraday_00000000`). Reads only the `_TABLE_SUFFIX` pseudo-column, which
+ * BigQuery does not bill; no GA4 tables (or no wildcard view yet) → none.
+ */
+async function skippedGa4DayTables(engine: Engine, events: Target, startDate: string): Promise<string[]> {
+  let rows;
+  try {
+    rows = await engine.query(`SELECT DISTINCT _TABLE_SUFFIX AS suffix FROM ${qualified(events)} ORDER BY suffix`);
+  } catch {
+    return [];
+  }
+  return rows
+    .map((r) => String(r.suffix))
+    .filter((suffix) => {
+      const day = suffix.replace(/^intraday_/, "");
+      return day >= startDate && day <= "99999999" && !isCalendarDay(day);
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // After a run: what the run summary and report say about bad input, and the threshold on it.
 
@@ -215,6 +235,13 @@ export async function inputQuality(engine: Engine, database: string, settings: S
     if (total > 0) {
       out.warnings.push(`${total.toLocaleString("en-US")} input row(s) quarantined by imports since the previous run (${rows.map((r) => `${r.source}: ${Number(r.n)}`).join(", ")}); see ${meta}.${QUARANTINE_TABLE}`);
     }
+  }
+  const skipped = await skippedGa4DayTables(engine, t(settings.datasets.ga4, "events_*"), settings.startDate);
+  if (skipped.length > 0) {
+    out.warnings.push(
+      `${skipped.length} GA4 day table(s) skipped by staging, their name is not a calendar day: ${skipped.map((x) => `${settings.datasets.ga4}.events_${x}`).join(", ")}; ` +
+        `drop or rename them (funnelcredit import ga4 refuses such event_date values)`,
+    );
   }
   const staged = t(meta, "custom_events_quarantine");
   const raw = t(settings.datasets.sources, "custom_events");

@@ -5,14 +5,22 @@
 import { createReadStream } from "node:fs";
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { createInterface } from "node:readline";
+import { isUtf8 } from "node:buffer";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../util/errors.ts";
 
 export interface NumberedLine {
   line: number;
   text: string;
+  /**
+   * Set when the line's bytes are not valid UTF-8: `text` then holds U+FFFD in their place, and the
+   * reader of the line must treat it as a bad row (a value is never changed silently).
+   */
+  invalidUtf8?: boolean;
 }
+
+/** The reason given for a line whose bytes are not UTF-8 (naming the field when it is known). */
+export const INVALID_UTF8 = "is not valid UTF-8 (re-export the file as UTF-8; a value would otherwise change)";
 
 /** The file name used in error messages: relative to the working directory when inside it. */
 export function displayName(file: string): string {
@@ -28,23 +36,42 @@ export async function assertReadable(file: string): Promise<void> {
   }
 }
 
-/** Lines of a text file (`.gz` is decompressed), without their line terminators (LF or CRLF). */
+/**
+ * Lines of a text file (`.gz` is decompressed), without their line terminators (LF or CRLF). Lines are
+ * split on bytes and each is checked for valid UTF-8 (readline would replace bad bytes with U+FFFD
+ * without a word): a bad line comes with `invalidUtf8` set.
+ */
 export async function* readLines(file: string): AsyncGenerator<NumberedLine> {
   await assertReadable(file);
   const raw = createReadStream(file);
   const input = file.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
-  const rl = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
+  const out = (bytes: Buffer): NumberedLine => {
+    line++;
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    const b = bytes.subarray(0, end);
+    const text = b.toString("utf8");
+    // A UTF-8 byte order mark would otherwise become part of the first column name.
+    const t = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return isUtf8(b) ? { line, text: t } : { line, text: t, invalidUtf8: true };
+  };
+  let rest: Buffer = Buffer.alloc(0);
   try {
-    for await (const text of rl) {
-      line++;
-      // A UTF-8 byte order mark would otherwise become part of the first column name.
-      yield { line, text: line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+        yield out(buf.subarray(start, nl));
+        start = nl + 1;
+      }
+      rest = Buffer.from(buf.subarray(start));
+      buf = rest;
     }
+    if (rest.length > 0) yield out(rest);
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     throw new InputError(displayName(file), line + 1, undefined, `cannot read: ${(cause as Error).message}`);
   } finally {
-    rl.close();
     raw.destroy();
   }
 }
@@ -144,17 +171,24 @@ export async function* readCsv(
   const name = displayName(file);
   let delimiter = opts.delimiter;
   let header: string[] | undefined;
-  let pending: { line: number; text: string } | undefined;
-  for await (const { line, text } of readLines(file)) {
+  let pending: { line: number; text: string; invalidUtf8: boolean } | undefined;
+  for await (const { line, text, invalidUtf8 } of readLines(file)) {
     if (!pending && text === "") continue;
     if (delimiter === undefined) delimiter = detectDelimiter(text);
-    const rec = pending ? { line: pending.line, text: pending.text + "\n" + text } : { line, text };
-    const r = parseCsvRecord(rec.text, delimiter);
-    if (r.kind === "open") {
+    const rec = pending
+      ? { line: pending.line, text: pending.text + "\n" + text, invalidUtf8: pending.invalidUtf8 || !!invalidUtf8 }
+      : { line, text, invalidUtf8: !!invalidUtf8 };
+    const parsed = parseCsvRecord(rec.text, delimiter);
+    if (parsed.kind === "open") {
       pending = rec;
       continue;
     }
     pending = undefined;
+    // Bytes that are not UTF-8 make the record bad, naming the field they are in (the first holding U+FFFD).
+    const r: ParseResult =
+      parsed.kind === "ok" && rec.invalidUtf8
+        ? { kind: "error", field: Math.max(0, parsed.fields.findIndex((f) => f.includes("\uFFFD"))), reason: INVALID_UTF8 }
+        : parsed;
     if (r.kind === "error") {
       const e = new InputError(name, rec.line, header?.[r.field] ?? `column ${r.field + 1}`, r.reason);
       // Quarantine mode: a malformed record is set aside and reading goes on (never for the header).
@@ -188,6 +222,27 @@ export function snakeCase(name: string): string {
   return s;
 }
 
+/** The path of the first key or string value holding U+FFFD (where bytes that were not UTF-8 went). */
+export function replacedPath(v: unknown, at = ""): string | undefined {
+  if (typeof v === "string") return v.includes("\uFFFD") ? at || undefined : undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = replacedPath(v[i], `${at}[${i}]`);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  if (typeof v === "object" && v !== null) {
+    for (const [k, x] of Object.entries(v)) {
+      const here = at ? `${at}.${k}` : k;
+      if (k.includes("\uFFFD")) return here;
+      const p = replacedPath(x, here);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
 /** NDJSON objects with their line numbers; a line that is not a JSON object is an InputError naming it. */
 export async function* ndjsonObjects(
   file: string,
@@ -199,7 +254,7 @@ export async function* ndjsonObjects(
     if (!onBadLine) throw e;
     onBadLine(e, text);
   };
-  for await (const { line, text } of readLines(file)) {
+  for await (const { line, text, invalidUtf8 } of readLines(file)) {
     if (text.trim() === "") continue;
     let parsed: unknown;
     try {
@@ -210,6 +265,10 @@ export async function* ndjsonObjects(
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
       bad(new InputError(name, line, undefined, "expected a JSON object per line"), text);
+      continue;
+    }
+    if (invalidUtf8) {
+      bad(new InputError(name, line, replacedPath(parsed), INVALID_UTF8), text);
       continue;
     }
     yield { line, obj: parsed as Record<string, unknown>, text };

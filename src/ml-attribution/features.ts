@@ -17,6 +17,7 @@
  * distinct count and journey age are recomputed.
  */
 import { ModelInputError, compareStrings } from "../models/numeric.ts";
+import { PATH_SEPARATOR, decodePathChannel } from "../models/paths.ts";
 
 /** One channel of a journey, as encoded in `channel_stats`. */
 export interface ChannelStat {
@@ -53,11 +54,12 @@ export interface FeatureRow extends JourneyFeatures {
 }
 
 /** Separator of channel entries in `channel_stats` (the same as channel paths). */
-export const CHANNEL_STATS_SEPARATOR = " > ";
+export const CHANNEL_STATS_SEPARATOR = PATH_SEPARATOR;
 
 /**
  * Parse `channel_stats` ("Email=2,1,2,3,4 > Paid Search=1,2,1,0,0"). The numbers follow the last "=",
- * so a channel name may contain "=" (never " > ", like channel paths).
+ * so a channel name may contain "="; names are escaped as in channel paths (`%` → `%25`, `>` → `%3E`,
+ * undone here), so a name may contain " > " too.
  * @throws ModelInputError naming `where` for malformed text.
  */
 export function parseChannelStats(text: string, where: string): ChannelStat[] {
@@ -69,7 +71,7 @@ export function parseChannelStats(text: string, where: string): ChannelStat[] {
       throw new ModelInputError(`${where}: cannot read channel_stats entry ${JSON.stringify(entry)}; expected "channel=touch_count,first_rank,last_rank,recency_bucket,first_touch_bucket"`);
     }
     const [touches, firstRank, lastRank, recencyBucket, firstTouchBucket] = nums as [number, number, number, number, number];
-    return { channel: entry.slice(0, eq), touches, firstRank, lastRank, recencyBucket, firstTouchBucket };
+    return { channel: decodePathChannel(entry.slice(0, eq)), touches, firstRank, lastRank, recencyBucket, firstTouchBucket };
   });
   out.sort((a, b) => compareStrings(a.channel, b.channel));
   for (let i = 1; i < out.length; i++) {

@@ -308,7 +308,7 @@ export function distributeTransaction(
   opts: DistributeOptions,
 ): EventCredit[] {
   if (!Number.isFinite(value)) throw new ModelInputError(`distributeTransaction: value must be finite (got ${value})`);
-  if (!(opts.halfLife > 0)) throw new ModelInputError(`distributeTransaction: halfLife must be > 0 (got ${opts.halfLife}); set decay_half_life_days`);
+  if (!(opts.halfLife > 0)) throw new ModelInputError(`distributeTransaction: halfLife must be > 0 (got ${opts.halfLife}); set owox_decay_half_life_days`);
   const conversions = opts.conversions ?? 1;
   const k = events.length;
   if (k === 0) return [];

@@ -124,3 +124,44 @@ export function parseChannelPath(path: string, sep = ">"): string[] {
   }
   return out;
 }
+
+/**
+ * How channel paths carry channel names safely. ChannelAttribution's path format joins channels with
+ * `" > "`, so a channel named `Search > Paid`, a utm_source with `>` or GA4's `<Other>` would be split
+ * into fake channels. In the paths funnelcredit writes (`channel_paths.path`, `path_features.path`,
+ * `ml_journey_features.channel_stats`) every channel name is escaped first: `%` → `%25`, then
+ * `>` → `%3E` (URL percent-encoding of just these two characters). Names without `%` and `>` are
+ * unchanged, so those paths stay byte-identical to ChannelAttribution's format; every other name
+ * round-trips exactly (spaces, quotes, unicode, `=` included). The SQL side is
+ * `helpers.pathChannel` / `helpers.pathChannelDecoded` in includes/helpers.js.
+ */
+export const PATH_SEPARATOR = " > ";
+
+/** Escape one channel name for a path: `%` → `%25`, `>` → `%3E`. O(length). */
+export function encodePathChannel(channel: string): string {
+  return channel.replace(/%/g, "%25").replace(/>/g, "%3E");
+}
+
+/**
+ * Undo {@link encodePathChannel}: `%3E` → `>`, then `%25` → `%`. In an encoded name every `%` starts
+ * `%25` or `%3E`, so this order never mistakes one for the other. O(length).
+ */
+export function decodePathChannel(token: string): string {
+  return token.replace(/%3E/g, ">").replace(/%25/g, "%");
+}
+
+/** Join channel names into a path with escaped names (the inverse of {@link splitChannelPath}). */
+export function formatChannelPath(channels: readonly string[]): string {
+  return channels.map(encodePathChannel).join(PATH_SEPARATOR);
+}
+
+/**
+ * Split a path written with escaped names (`channel_paths.path`) into channel names. The separator is
+ * exactly `" > "` (names are not trimmed, so leading/trailing spaces of a name survive); empty tokens
+ * are dropped. O(length).
+ */
+export function splitChannelPath(path: string): string[] {
+  const out: string[] = [];
+  for (const token of path.split(PATH_SEPARATOR)) if (token.length > 0) out.push(decodePathChannel(token));
+  return out;
+}

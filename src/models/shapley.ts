@@ -7,21 +7,28 @@
  * and the channel's credit is its share of Σ φ, applied to the total conversions and total value.
  *
  * Value functions (`valueFunction`):
- * - "exact" (default): v(S) = conversion rate of the journeys whose channel set is exactly S, 0 when no
+ * - "exact" (fitShapley's default; setting `exact_set_rate`): v(S) = conversion rate of the journeys whose channel set is exactly S, 0 when no
  *   journey has exactly S. This is Dalessandro et al. 2012 ("Causally motivated attribution for online
  *   advertising", ADKDD): v(S) estimates P(convert | exposed to S and nothing else), so v(S ∪ i) − v(S)
  *   reads as the incremental effect of adding i; it is also the counterfactual fractribution uses (the
  *   conversion probability of the path with a channel removed, 0 for paths never observed). Default
  *   because it is the only one of the three with that causal reading; its cost is variance for rare
  *   coalitions, and marginal contributions can be negative (clipped by default, see `negative`).
- * - "contains": v(S) = conversion rate of the journeys whose channel set contains S (v(∅) = overall
+ * - "contains" (setting `containing_set_rate`): v(S) = conversion rate of the journeys whose channel set contains S (v(∅) = overall
  *   rate). Shao & Li 2011 ("Data-driven multi-touch attribution models", KDD) estimate conditional
  *   conversion probabilities given exposure to a channel (pair) this way; it pools more journeys per
  *   coalition (less variance) but mixes in the effect of the other channels those journeys saw.
- * - "subsets": v(S) = conversions of the journeys whose channel set is a subset of S (Zhao, Mahboobi &
+ * - "subsets" (setting `subset_conversions`, the shapley job's default): v(S) = conversions of the journeys whose channel set is a subset of S (Zhao, Mahboobi &
  *   Bagheri 2018, "Shapley value methods for attribution modeling in online advertising"); then
  *   φ_i = Σ_{T ∋ i} conv(T)/|T| (their simplified formula) and Σ φ = total conversions. The ordered
  *   variant ({@link orderedShapley}) builds on it.
+ *
+ * Openers: under "exact" (and "contains"), a channel that only opens journeys is compared with journeys that lack it,
+ * e.g. v({opener, closer}) − v({closer}); when the closer alone converts at a higher rate (returning buyers), that
+ * marginal contribution is negative and clipping leaves the opener 0 even though the journeys it opens bring most of
+ * the conversions (test/models-shapley.test.ts, "opener"). "subsets" never punishes it: each converting journey's
+ * conversions are shared equally by its channels. The negative part of φ_i, Σ_S w(S)·min(0, v(S ∪ {i}) − v(S)), is
+ * reported as `negativeContribution` so clipping is visible.
  *
  * Exact computation enumerates every coalition: O(2^n · n) time, O(2^n) memory (value table), used up to
  * `maxExactChannels` (default 15). Above, permutation sampling (Castro, Gómez & Tejada 2009): for M
@@ -61,6 +68,8 @@ export interface ShapleyCredit {
   shapley: number;
   /** Standard error of φ_i (0 when exact). */
   standardError: number;
+  /** Σ_S w(S)·min(0, v(S ∪ {i}) − v(S)): the negative marginal contributions inside φ_i (≤ 0; sampled: their mean). */
+  negativeContribution: number;
   /** Share of total credit (after the `negative` rule). */
   share: number;
   conversions: number;
@@ -131,8 +140,9 @@ export function fitShapley(rows: readonly CoalitionRow[], options: ShapleyOption
   const v = makeValueFunction(vf, n, conv, tries, method === "exact");
   const phi = new Float64Array(n);
   const se = new Float64Array(n);
-  if (method === "exact") exactShapley(n, v, phi);
-  else sampledShapley(n, v, samples, seed, phi, se);
+  const neg = new Float64Array(n);
+  if (method === "exact") exactShapley(n, v, phi, neg);
+  else sampledShapley(n, v, samples, seed, phi, se, neg);
 
   const clip = (options.negative ?? "clip") === "clip";
   const weights = Float64Array.from(phi, (x) => (clip ? Math.max(0, x) : x));
@@ -152,6 +162,7 @@ export function fitShapley(rows: readonly CoalitionRow[], options: ShapleyOption
     credits: channels.map((channel, i) => ({
       channel,
       shapley: phi[i]!,
+      negativeContribution: neg[i]!,
       standardError: se[i]!,
       share: shares[i]!,
       conversions: convShares[i]!,
@@ -253,8 +264,11 @@ function makeValueFunction(
   };
 }
 
-/** Exact Shapley by enumerating all 2^n coalitions once (each S contributes to every i ∉ S). O(2^n·n). */
-function exactShapley(n: number, v: (mask: number) => number, phi: Float64Array): void {
+/**
+ * Exact Shapley by enumerating all 2^n coalitions once (each S contributes to every i ∉ S). O(2^n·n).
+ * `neg` receives the negative terms' sum per channel (plain summation: all terms have one sign).
+ */
+function exactShapley(n: number, v: (mask: number) => number, phi: Float64Array, neg: Float64Array): void {
   if (n === 0) return;
   const size = 1 << n;
   // w(s) = s!(n−s−1)!/n! = 1 / (n · C(n−1, s))
@@ -276,6 +290,7 @@ function exactShapley(n: number, v: (mask: number) => number, phi: Float64Array)
       const bit = 1 << i;
       if (m & bit) continue;
       const x = ws * (vals[m | bit]! - vm);
+      if (x < 0) neg[i] = neg[i]! + x;
       const s = sum[i]!;
       const t = s + x;
       comp[i] = comp[i]! + (Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s);
@@ -286,7 +301,7 @@ function exactShapley(n: number, v: (mask: number) => number, phi: Float64Array)
 }
 
 /** Permutation-sampling estimate with per-channel standard errors. O(samples · n) value look-ups. */
-function sampledShapley(n: number, v: (mask: number) => number, samples: number, seed: number, phi: Float64Array, se: Float64Array): void {
+function sampledShapley(n: number, v: (mask: number) => number, samples: number, seed: number, phi: Float64Array, se: Float64Array, neg: Float64Array): void {
   if (n === 0) return;
   if (!Number.isInteger(samples) || samples < 2) {
     throw new ModelInputError(`Shapley: samples must be an integer ≥ 2 (got ${samples})`);
@@ -307,6 +322,7 @@ function sampledShapley(n: number, v: (mask: number) => number, samples: number,
       const cur = v(mask);
       const x = cur - prev;
       prev = cur;
+      if (x < 0) neg[i] = neg[i]! + x / samples;
       const d = x - mean[i]!;
       mean[i] = mean[i]! + d / k;
       m2[i] = m2[i]! + d * (x - mean[i]!);

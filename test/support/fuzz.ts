@@ -56,7 +56,7 @@ export function fuzzTransactions(file: string, seed: number, n: number): FuzzFil
     }
     switch (rng.int(0, 7)) {
       case 0: fields[0] = ""; break;                                                      // missing id
-      case 1: fields[3] = rng.pick(["yesterday", "2024-13-45", "12/01/2024", "1704067200"]); break; // wrong type
+      case 1: fields[3] = rng.pick(["yesterday", "2024-13-45", "12/01/2024", "1704067200000000"]); break; // wrong type (epoch seconds and milliseconds are timestamps; microseconds are not)
       case 2: fields[3] = new Date(Date.now() + rng.int(5, 900) * 86_400_000).toISOString(); break; // future
       case 3: fields[3] = rng.pick(["1970-01-01 00:00:00", "0001-01-01", "1899-12-31 10:00:00"]); break; // far past
       case 4: fields[5] = rng.pick(["ten", "1,5", "NaN?", "$12"]); break;                 // revenue not a number

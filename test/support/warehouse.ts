@@ -16,7 +16,8 @@ import type { Row } from "../../src/engines/engine.ts";
 import os from "node:os";
 
 export const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const SHARED_DATA = path.resolve(PROJECT_DIR, "..", "shared", "data");
+// The shared data sets sit beside the checkout; FUNNELCREDIT_SHARED_DATA points elsewhere (e.g. from a git worktree).
+export const SHARED_DATA = process.env.FUNNELCREDIT_SHARED_DATA ?? path.resolve(PROJECT_DIR, "..", "shared", "data");
 
 const cache = new Map<string, Promise<Project>>();
 /** The real project, compiled once per distinct vars. */

@@ -17,6 +17,23 @@ interface ImportArgs extends EngineArgs {
   exclude?: string[];
   "synthesise-created-at"?: string;
   "bad-rows"?: "quarantine" | "reject";
+  "ignore-unknown-columns": boolean;
+  map?: string[];
+}
+
+/** `--map a=b --map c=d` → `{ a: "b", c: "d" }`; a malformed entry names itself. */
+export function parseColumnMap(entries: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!entries?.length) return undefined;
+  const map: Record<string, string> = {};
+  for (const e of entries) {
+    const eq = e.indexOf("=");
+    const from = e.slice(0, eq).trim();
+    const to = e.slice(eq + 1).trim();
+    if (eq < 0 || !from || !to) throw new UserError(`--map ${JSON.stringify(e)}: expected FILE_COLUMN=TABLE_COLUMN, e.g. --map revenue=transaction_revenue`);
+    if (from in map) throw new UserError(`--map: the file column "${from}" is mapped twice`);
+    map[from] = to;
+  }
+  return map;
 }
 
 const KINDS: Record<string, SourceKind | "ga4" | "dp6"> = {
@@ -42,6 +59,8 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       .option("created-at-column", { type: "string", describe: "leads: the creation time column" })
       .option("exclude", { type: "string", array: true, describe: "leads: columns to leave out (e.g. ones that leak the outcome)" })
       .option("synthesise-created-at", { type: "string", describe: "leads without dates: ORDER_COLUMN,START,END spreads created_at evenly (synthetic)" })
+      .option("ignore-unknown-columns", { type: "boolean", default: false, describe: "drop file columns the table does not have instead of failing (not ga4)" })
+      .option("map", { type: "string", array: true, describe: "FILE_COLUMN=TABLE_COLUMN: load a file column as a table column, e.g. --map revenue=transaction_revenue (repeatable; not ga4)" })
       .option("bad-rows", {
         type: "string", choices: ["quarantine", "reject"],
         describe: "quarantine (default: vars.import_bad_rows): set bad rows aside in <base>_meta.import_quarantine and fail only past vars.bad_row_max_share; reject: the first bad row fails the import",
@@ -55,33 +74,37 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       const ds = s.project.settings.datasets;
       const say = (m: string): void => s.logger.info(m);
       const bad = { badRows: args["bad-rows"] ?? s.project.settings.importBadRows, badRowMaxShare: s.project.settings.badRowMaxShare, quarantineSchema: ds.meta };
+      const columnMap = parseColumnMap(args.map);
+      const columns = { ignoreUnknownColumns: args["ignore-unknown-columns"], columnMap };
       const aside = (n: number): string => (n > 0 ? `; ${n.toLocaleString("en-US")} bad row(s) set aside in ${ds.meta}.import_quarantine` : "");
       if (kind === "ga4") {
+        if (columnMap || args["ignore-unknown-columns"]) throw new UserError("import ga4: --map and --ignore-unknown-columns are for CSV/NDJSON sources (GA4 export columns are fixed; unknown keys are reported as ignored)");
         const r = await importGa4(conn, args.files, { schema: ds.ga4, mode, intraday: args.intraday, ...bad });
         say(`imported ${r.rows.toLocaleString("en-US")} GA4 events into ${r.tables.length} day tables of ${ds.ga4}` + (r.ignoredFields.length ? ` (ignored fields: ${r.ignoredFields.join(", ")})` : "") + aside(r.quarantined));
         return;
       }
-      for (const file of args.files) {
-        if (kind === "dp6") {
-          const r = await importDp6Journeys(conn, file, { schema: ds.sources, mode, ...bad });
-          say(`imported ${r.rows} DP6 journey rows as custom events into ${r.table}`);
-        } else if (kind === "leads") {
-          if (!args["id-column"] || !args["label-column"]) throw new UserError("import leads needs --id-column and --label-column");
-          let synth: { orderColumn: string; start: string; end: string } | undefined;
-          if (args["synthesise-created-at"]) {
-            const [orderColumn, start, end] = args["synthesise-created-at"].split(",");
-            if (!orderColumn || !start || !end) throw new UserError("--synthesise-created-at expects ORDER_COLUMN,START,END");
-            synth = { orderColumn, start, end };
-          }
-          const r = await importCsvOrNdjson(conn, "leads", file, {
-            schema: ds.sources, mode, idColumn: args["id-column"], labelColumn: args["label-column"],
-            createdAtColumn: args["created-at-column"], exclude: args.exclude, synthesiseCreatedAt: synth, ...bad,
-          });
-          say(`imported ${r.rows} leads into ${r.table} (${r.columns.length} columns)` + aside(r.quarantined));
-        } else {
-          const r = await importCsvOrNdjson(conn, kind, file, { schema: ds.sources, mode, ...bad });
-          say(`imported ${r.rows.toLocaleString("en-US")} rows into ${r.table}` + aside(r.quarantined));
+      // Several files load in one transaction (the first replaces the table, the others add to it).
+      const perFile = (r: { files: { file: string; rows: number }[] }): string => (r.files.length > 1 ? ` from ${r.files.map((f) => `${f.file} (${f.rows.toLocaleString("en-US")})`).join(", ")}` : "");
+      if (kind === "dp6") {
+        if (columnMap) throw new UserError("import dp6: --map is not available (the DP6 layout is fixed)");
+        const r = await importDp6Journeys(conn, args.files, { schema: ds.sources, mode, ...bad });
+        say(`imported ${r.rows} DP6 journey rows as custom events into ${r.table}` + perFile(r) + aside(r.quarantined));
+      } else if (kind === "leads") {
+        if (!args["id-column"] || !args["label-column"]) throw new UserError("import leads needs --id-column and --label-column");
+        let synth: { orderColumn: string; start: string; end: string } | undefined;
+        if (args["synthesise-created-at"]) {
+          const [orderColumn, start, end] = args["synthesise-created-at"].split(",");
+          if (!orderColumn || !start || !end) throw new UserError("--synthesise-created-at expects ORDER_COLUMN,START,END");
+          synth = { orderColumn, start, end };
         }
+        const r = await importCsvOrNdjson(conn, "leads", args.files, {
+          schema: ds.sources, mode, idColumn: args["id-column"], labelColumn: args["label-column"],
+          createdAtColumn: args["created-at-column"], exclude: args.exclude, synthesiseCreatedAt: synth, columnMap, ...bad,
+        });
+        say(`imported ${r.rows} leads into ${r.table} (${r.columns.length} columns)` + perFile(r) + aside(r.quarantined));
+      } else {
+        const r = await importCsvOrNdjson(conn, kind, args.files, { schema: ds.sources, mode, ...columns, ...bad });
+        say(`imported ${r.rows.toLocaleString("en-US")} rows into ${r.table}` + perFile(r) + aside(r.quarantined));
       }
     }, { compile: false });
   },
