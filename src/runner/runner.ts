@@ -193,6 +193,13 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
         query: (sql) => boundedJobQuery(engine, sql, nextExec(), opts.settings.maxJobRows, job),
         write: async (n, schema, rows, mode = "replace") => {
           if (!job.writes.includes(n)) throw new Error(`job ${job.name} wrote "${n}", which is not in its writes`);
+          // A value in a column the schema lacks would be dropped silently: fail instead.
+          const columns = new Set(schema.map((c) => c.name));
+          for (const row of rows) {
+            for (const k of Object.keys(row)) {
+              if (!columns.has(k)) throw new Error(`job ${job.name} wrote column "${k}" to ${n}, which its schema does not have; add it to ${n}'s entry in includes/catalog.js`);
+            }
+          }
           const r = await engine.writeRows(target(n), schema, rows, { mode });
           written += r.rows;
           return r.rows;
