@@ -11,7 +11,7 @@ import { importCsvOrNdjson } from "../src/import/index.ts";
 import { loadProject } from "../src/compile/project.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
-import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 import { peakMb, report } from "./measure.ts";
 
 const FILE = path.resolve(process.cwd(), "..", "shared", "data", "channelattribution-synthetic-1m", "synthetic_1m_paths.csv.gz");

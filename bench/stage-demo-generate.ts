@@ -1,7 +1,7 @@
 import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { generateDemo } from "../src/demo/generate.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
-import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 import { peakMb, report } from "./measure.ts";
 
 const [db, users, days] = process.argv.slice(2);

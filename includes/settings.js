@@ -100,6 +100,10 @@ const DEFAULTS = {
   ml_seed: "1",
   // Which credit method ml_calibrated_credit calibrates: removal_effect, shapley or treeshap.
   ml_calibrated_method: "shapley",
+  // XGBoost backend of the ML attribution and lead-scoring models: wasm (same results on every machine),
+  // native (Debian's libxgboost0 through koffi; fails when it does not load) or auto (native when it
+  // loads, else wasm). Recorded on every model: hist binning differs between the two.
+  xgboost_backend: "wasm",
   // Largest ml_journey_features aggregate the job reads (rows).
   ml_max_feature_rows: "500000",
   bad_row_max_share: "0.05",
@@ -358,6 +362,7 @@ function parseSettings(rawVars, overridden) {
     mlSeed: int("ml_seed", 0, 2147483647),
     mlCalibratedMethod: ["removal_effect", "shapley", "treeshap"].includes(vars.ml_calibrated_method) ? vars.ml_calibrated_method : bad("ml_calibrated_method", 'expected "removal_effect", "shapley" or "treeshap"'),
     mlMaxFeatureRows: int("ml_max_feature_rows", 1, 100000000),
+    xgboostBackend: ["auto", "wasm", "native"].includes(vars.xgboost_backend) ? vars.xgboost_backend : bad("xgboost_backend", 'expected "auto", "wasm" or "native"'),
     badRowMaxShare: num("bad_row_max_share", 0, 1),
     currency: /^[A-Z]{3}$/.test(vars.currency) ? vars.currency : bad("currency", "expected an ISO 4217 code like USD"),
     hashUserIds: bool("hash_user_ids"),

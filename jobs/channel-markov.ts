@@ -7,23 +7,10 @@ import type { ColumnSchema } from "../src/engines/engine.ts";
 import { fitChannelMarkov, channelMarkovToJSON, type ChannelPathRow, type MarkovOrder } from "../src/models/channel-markov.ts";
 import { splitChannelPath } from "../src/models/paths.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
+import { tableSchema } from "../src/catalog/index.ts";
 
-export const MARKOV_REMOVAL_EFFECTS_SCHEMA: ColumnSchema[] = [
-  { name: "channel", type: "STRING" },
-  { name: "removal_effect", type: "FLOAT64", description: "1 − P(conv without channel)/P(conv)" },
-  { name: "removal_effect_value", type: "FLOAT64", description: "same on the value-weighted chain" },
-  { name: "conversions", type: "FLOAT64", description: "total conversions × RE / ΣRE" },
-  { name: "value", type: "FLOAT64" },
-  { name: "share", type: "FLOAT64", description: "conversions / total conversions" },
-  { name: "markov_order", type: "INT64" },
-];
-export const MARKOV_TRANSITIONS_SCHEMA: ColumnSchema[] = [
-  { name: "from_state", type: "STRING" },
-  { name: "to_state", type: "STRING" },
-  { name: "probability", type: "FLOAT64" },
-  { name: "transitions", type: "FLOAT64", description: "weighted count (conversions + nulls)" },
-  { name: "markov_order", type: "INT64" },
-];
+export const MARKOV_REMOVAL_EFFECTS_SCHEMA: ColumnSchema[] = tableSchema("markov_removal_effects");
+export const MARKOV_TRANSITIONS_SCHEMA: ColumnSchema[] = tableSchema("markov_transition_matrix");
 
 export const channelMarkovJob: JobDefinition = {
   name: "channel_markov",

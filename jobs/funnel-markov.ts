@@ -9,18 +9,9 @@ import type { ColumnSchema } from "../src/engines/engine.ts";
 import { fitFunnelMarkov, funnelMarkovToJSON, type FunnelTransitionRow, type ReliabilityRule } from "../src/models/funnel-markov.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import type { Settings } from "../src/config/settings.ts";
+import { tableSchema } from "../src/catalog/index.ts";
 
-export const FUNNEL_PROBABILITIES_SCHEMA: ColumnSchema[] = [
-  { name: "from_step", type: "STRING" },
-  { name: "to_step", type: "STRING" },
-  { name: "user_type", type: "STRING" },
-  { name: "device", type: "STRING" },
-  { name: "region", type: "STRING" },
-  { name: "probability", type: "FLOAT64", description: "P(from → to | properties) at the level used" },
-  { name: "level", type: "STRING", description: "user_type_device_region, user_type_device, device or global" },
-  { name: "sample_size", type: "INT64", description: "transitions out of from_step at the level used" },
-  { name: "transitions", type: "INT64", description: "transitions from → to at the level used" },
-];
+export const FUNNEL_PROBABILITIES_SCHEMA: ColumnSchema[] = tableSchema("funnel_transition_probabilities");
 
 export function reliabilityRule(s: Settings): ReliabilityRule {
   return s.reliabilityRule === "min_count"

@@ -77,7 +77,7 @@ export const leadScoringJob: JobDefinition = {
       trained = await trainLeadModel(labelled, labelledIdx.map((i) => labelsAll[i]!), {
         featureColumns: columns, split: s.leadSplit, validationShare: s.leadValidationShare, testShare: s.leadTestShare,
         seed: s.leadSplitSeed, categorical: s.leadCategoricalEncoding, params: s.leadXgbParams as BoostParams,
-        maxRounds: s.leadMaxRounds, scoreCutoff: s.leadScoreCutoff, runId: ctx.runId, now, logger: ctx.logger,
+        maxRounds: s.leadMaxRounds, scoreCutoff: s.leadScoreCutoff, runId: ctx.runId, now, logger: ctx.logger, backend: s.xgboostBackend,
       });
       model = { artifact: trained.artifact, booster: trained.booster };
       const json = JSON.stringify(trained.artifact);

@@ -15,59 +15,17 @@ import { featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attrib
 import { attributeCredit, fitConversionModel, lastTouchTotals, CREDIT_METHODS, type ConversionModel, type CreditMethod, type MethodCredit } from "../src/ml-attribution/pipeline.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
 import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
+import { tableSchema } from "../src/catalog/index.ts";
 
 export const ML_MODEL_NAME = "ml_attribution";
 
-export const ML_CHANNEL_CREDIT_SCHEMA: ColumnSchema[] = [
-  { name: "method", type: "STRING", description: "removal_effect, shapley or treeshap" },
-  { name: "channel", type: "STRING" },
-  { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.max_channel_share)" },
-  { name: "value", type: "FLOAT64", description: "credited conversion value" },
-  { name: "share", type: "FLOAT64", description: "conversions / the method's total conversions" },
-];
-export const ML_CHANNEL_CREDIT_DAILY_SCHEMA: ColumnSchema[] = [
-  { name: "credit_date", type: "DATE", description: "journey_end_date of the credited conversions" },
-  { name: "method", type: "STRING" },
-  { name: "channel", type: "STRING" },
-  { name: "conversions", type: "FLOAT64" },
-  { name: "value", type: "FLOAT64" },
-];
-export const ML_CALIBRATED_CREDIT_SCHEMA: ColumnSchema[] = [
-  { name: "channel", type: "STRING" },
-  { name: "attributed_conversions", type: "FLOAT64", description: "ML credit of vars.ml_calibrated_method" },
-  { name: "factor", type: "FLOAT64", description: "measured / attributed (1 when source = 'none')" },
-  { name: "calibrated_conversions", type: "FLOAT64", description: "attributed_conversions × factor" },
-  { name: "source", type: "STRING", description: "experiment, mmm or none" },
-];
-export const ML_MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = [
-  { name: "model_a", type: "STRING" },
-  { name: "model_b", type: "STRING" },
-  { name: "top3_jaccard", type: "FLOAT64", description: "|top3(a) ∩ top3(b)| / |top3(a) ∪ top3(b)|" },
-  { name: "top3_same_order", type: "BOOL" },
-  { name: "spearman", type: "FLOAT64", description: "rank correlation of the channel shares (null if a model is flat)" },
-];
-export const ML_METRICS_SCHEMA: ColumnSchema[] = [
-  { name: "run_id", type: "STRING" },
-  { name: "model", type: "STRING" },
-  { name: "metric", type: "STRING" },
-  { name: "value", type: "FLOAT64" },
-  { name: "measured_at", type: "TIMESTAMP" },
-];
-export const ML_CURVES_SCHEMA: ColumnSchema[] = [
-  { name: "run_id", type: "STRING" },
-  { name: "model", type: "STRING" },
-  { name: "curve", type: "STRING", description: "roc (x = false positive rate, y = true positive rate, n = journeys scored at or above the threshold) or calibration (x = mean predicted, y = observed rate, n = journeys in the bin)" },
-  { name: "x", type: "FLOAT64" },
-  { name: "y", type: "FLOAT64" },
-  { name: "n", type: "FLOAT64" },
-];
-export const ML_FEATURE_IMPORTANCE_SCHEMA: ColumnSchema[] = [
-  { name: "run_id", type: "STRING" },
-  { name: "model", type: "STRING" },
-  { name: "feature", type: "STRING" },
-  { name: "importance", type: "FLOAT64" },
-  { name: "kind", type: "STRING", description: "gain, cover (XGBoost per-split averages) or treeshap (mean |SHAP| over converting journeys)" },
-];
+export const ML_CHANNEL_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit");
+export const ML_CHANNEL_CREDIT_DAILY_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit_daily");
+export const ML_CALIBRATED_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_calibrated_credit");
+export const ML_MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = tableSchema("ml_model_agreement");
+export const ML_METRICS_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_metrics");
+export const ML_CURVES_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_curves");
+export const ML_FEATURE_IMPORTANCE_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_feature_importance");
 
 /** Points kept of the ROC curve in ml_attribution_curves (evenly by index, ends always kept). */
 const MAX_ROC_POINTS = 201;
@@ -177,7 +135,7 @@ export const mlAttributionJob: JobDefinition = {
     ctx.progress(`fitting on ${rows.length} feature rows`);
     const fit = await fitConversionModel(rows, {
       split: s.mlSplit, censorDays: s.mlCensorDays, maxRounds: s.mlMaxRounds, maxDepth: s.mlMaxDepth, learningRate: s.mlLearningRate,
-      earlyStoppingRounds: s.mlEarlyStoppingRounds, seed: s.mlSeed, logger: ctx.logger,
+      earlyStoppingRounds: s.mlEarlyStoppingRounds, seed: s.mlSeed, backend: s.xgboostBackend, logger: ctx.logger,
     });
     const prev = await previousAuc(ctx);
     const drift = checkDrift(prev, fit.test.auc, s.driftMaxAucDrop);

@@ -7,21 +7,10 @@ import type { ColumnSchema, Row } from "../src/engines/engine.ts";
 import { compareModels, type ModelShares } from "../src/models/compare.ts";
 import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
+import { tableSchema } from "../src/catalog/index.ts";
 
-export const CHANNEL_CREDIT_BY_MODEL_SCHEMA: ColumnSchema[] = [
-  { name: "model", type: "STRING" },
-  { name: "channel", type: "STRING" },
-  { name: "conversions", type: "FLOAT64" },
-  { name: "value", type: "FLOAT64" },
-  { name: "share", type: "FLOAT64", description: "the channel's share of the model's conversions" },
-];
-export const MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = [
-  { name: "model_a", type: "STRING" },
-  { name: "model_b", type: "STRING" },
-  { name: "top3_jaccard", type: "FLOAT64", description: "|top3(a) ∩ top3(b)| / |top3(a) ∪ top3(b)|" },
-  { name: "top3_same_order", type: "BOOL" },
-  { name: "spearman", type: "FLOAT64", description: "rank correlation of the channel shares (null if a model is flat)" },
-];
+export const CHANNEL_CREDIT_BY_MODEL_SCHEMA: ColumnSchema[] = tableSchema("channel_credit_by_model");
+export const MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = tableSchema("model_agreement");
 
 interface Credit { model: string; channel: string; conversions: number; value: number }
 

@@ -10,18 +10,9 @@ import type { Settings } from "../src/config/settings.ts";
 import { splitChannelPath } from "../src/models/paths.ts";
 import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
+import { tableSchema } from "../src/catalog/index.ts";
 
-export const SHAPLEY_SCHEMA: ColumnSchema[] = [
-  { name: "channel", type: "STRING" },
-  { name: "shapley_value", type: "FLOAT64", description: "raw Shapley value φ on the value function's scale (rate, or conversions for subset_conversions), before clipping" },
-  { name: "negative_contribution", type: "FLOAT64", description: "the negative marginal contributions inside shapley_value (≤ 0); clipped away from share" },
-  { name: "standard_error", type: "FLOAT64", description: "0 when exact" },
-  { name: "share", type: "FLOAT64" },
-  { name: "conversions", type: "FLOAT64" },
-  { name: "value", type: "FLOAT64" },
-  { name: "method", type: "STRING", description: "exact or sampled" },
-  { name: "value_function", type: "STRING", description: "vars.shapley_value_function used" },
-];
+export const SHAPLEY_SCHEMA: ColumnSchema[] = tableSchema("shapley_channel_credit");
 
 /** vars.shapley_value_function → the model's value function (src/models/shapley.ts). */
 const VALUE_FUNCTIONS: Record<Settings["shapleyValueFunction"], ShapleyValueFunction> = {

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { memoryEngine, PROJECT_DIR, rowsOf } from "./support/warehouse.ts";
 import { loadProjectSettings, type Settings } from "../src/config/settings.ts";
 import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import { acquireLease } from "../src/runner/lease.ts";
+import { acquireLease } from "../src/engines/duckdb/file-lease.ts";
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { generateDemo } from "../src/demo/generate.ts";
-import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 import { assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
 import { startZetaSQL, type ZetaColumn, type ZetaSQL } from "./support/zetasql.ts";
 import { analyzeProject } from "./warehouse-googlesql.test.ts";

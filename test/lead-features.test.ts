@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { compiledProject, memoryEngine, fixtureTable, runProject, rowsOf, assertRunSucceeded } from "./support/warehouse.ts";
-import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import type { Project } from "../src/compile/project.ts";
 import type { Row } from "../src/engines/engine.ts";

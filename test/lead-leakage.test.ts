@@ -11,7 +11,7 @@ import { compiledProject, memoryEngine } from "./support/warehouse.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { generateDemo } from "../src/demo/generate.ts";
-import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 import { openDb } from "./support/duckdb.ts";
 import { PROJECT_DIR, SHARED_DATA } from "./support/warehouse.ts";
 import { importCsvOrNdjson } from "../src/import/index.ts";

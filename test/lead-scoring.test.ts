@@ -6,7 +6,7 @@ import { compiledProject, memoryEngine, rowsOf, assertRunSucceeded } from "./sup
 import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { generateDemo } from "../src/demo/generate.ts";
-import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 import { timeSplit, stratifiedRandomSplit } from "../src/lead-scoring/split.ts";
 import { labelOf, type LeadRecord } from "../src/lead-scoring/dataset.ts";
 import { segmentOf } from "../src/lead-scoring/score.ts";

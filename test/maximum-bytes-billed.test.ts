@@ -5,22 +5,19 @@
  */
 import assert from "node:assert/strict";
 import { loadProjectSettings } from "../src/config/settings.ts";
-import { engineConfig, type EngineArgs } from "../src/cli/options.ts";
+import { bigqueryDriver } from "../src/engines/bigquery/driver.ts";
 import { createBigQueryEngine, type BigQueryConfig } from "../src/engines/bigquery/engine.ts";
 import { SettingsError } from "../src/util/errors.ts";
 import { startFakeBigQuery } from "./support/fake-bigquery.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
 
-const args = (over: Partial<EngineArgs> = {}): EngineArgs => ({
-  project: PROJECT_DIR, json: false, verbose: false, engine: "bigquery", warehouse: "", "memory-limit": "1GB",
-  artifacts: "", "wait-for-lease": 0, ...over,
-});
-
-function bqConfig(vars: Record<string, string>, over: Partial<EngineArgs> = {}): BigQueryConfig {
+/** The BigQuery config the CLI would open: the driver's options over the project's settings. */
+function bqConfig(vars: Record<string, string>, options: Record<string, unknown> = {}): BigQueryConfig {
   const p = loadProjectSettings(PROJECT_DIR, vars);
-  const cfg = engineConfig(args(over), p.workflow, p.settings);
-  assert.equal(cfg.kind, "bigquery");
-  return cfg as BigQueryConfig;
+  return bigqueryDriver.configure(options, {
+    projectDir: PROJECT_DIR, defaultProject: p.workflow.defaultProject, defaultLocation: p.workflow.defaultLocation,
+    maximumBytesBilled: p.settings.maximumBytesBilled,
+  }) as BigQueryConfig;
 }
 
 describe("maximum_bytes_billed", () => {

@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadProjectSettings } from "../src/config/settings.ts";
 import type { Project } from "../src/compile/project.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import type { Target } from "../src/engines/engine.ts";
@@ -81,6 +85,17 @@ describe("ml_attribution job on DuckDB", function () {
     assert.deepEqual([...new Set(history.map((r) => r.run_id))].sort(), ["ml-run-1", "ml-run-2"]);
     const prev = history.find((r) => r.run_id === "ml-run-2" && r.metric === "previous_auc")!;
     assert.equal(prev.value, metrics.find((r) => r.metric === "auc")!.value);
+  });
+
+  it("fits on the backend vars.xgboost_backend names and records it on the model (wasm by default, native when asked)", async () => {
+    const backendOf = (runId: string): string =>
+      (JSON.parse(readFileSync(path.join(os.tmpdir(), "funnelcredit-test-artifacts", "models", "ml-attribution", `${runId}.json`), "utf8")) as { model: { backend: string } }).model.backend;
+    assertRunSucceeded(await run(project, "ml-backend-default", "2024-05-01T00:00:00Z"));
+    assert.equal(backendOf("ml-backend-default"), "wasm");
+    // Debian's libxgboost0 is installed on this machine (see src/models/xgboost/native-backend.ts).
+    assertRunSucceeded(await run(await compiledProject({ xgboost_backend: "native" }), "ml-backend-native", "2024-05-01T00:00:00Z"));
+    assert.equal(backendOf("ml-backend-native"), "native");
+    assert.throws(() => loadProjectSettings(project.projectDir, { xgboost_backend: "gpu" }), /vars\.xgboost_backend.*expected "auto", "wasm" or "native"/);
   });
 
   it("flags drift against the previous run's AUC and says to retrain", async () => {

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { compiledProject, memoryEngine, runProject, SHARED_DATA } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { importGa4 } from "../src/import/ga4.ts";
-import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { writeRunReport } from "../src/report/write.ts";
 import { formatSummary } from "../src/runner/summary.ts";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { importCsvOrNdjson } from "../src/import/index.ts";
-import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 import { assertRunSucceeded, compiledProject, memoryEngine, runProject, SHARED_DATA } from "./support/warehouse.ts";
 
 describe("ChannelAttribution path files (path_source = import)", function () {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 import { generateDemo } from "../src/demo/generate.ts";
 import type { Project } from "../src/compile/project.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";

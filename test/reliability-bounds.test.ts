@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 import { generateDemo } from "../src/demo/generate.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { mergeJobs } from "../src/dag/dag.ts";

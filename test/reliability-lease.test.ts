@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { acquireLease, isStale, LeaseHeldError } from "../src/runner/lease.ts";
+import { acquireLease, isStale, LeaseHeldError } from "../src/engines/duckdb/file-lease.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
 
 const HOLDER = path.join(PROJECT_DIR, "test", "support", "lease-holder.ts");
@@ -128,7 +128,7 @@ describe("lease on a fresh clone", () => {
     const { mkdtempSync, existsSync } = await import("node:fs");
     const os = await import("node:os");
     const path = await import("node:path");
-    const { acquireLease } = await import("../src/runner/lease.ts");
+    const { acquireLease } = await import("../src/engines/duckdb/file-lease.ts");
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), "fc-lease-")), ".funnelcredit", "nested");
     const lease = await acquireLease(path.join(dir, "warehouse.duckdb.lease"), "first-run");
     try {

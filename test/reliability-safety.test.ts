@@ -5,7 +5,7 @@
 import type { Action } from "../src/compile/graph.ts";
 import assert from "node:assert/strict";
 import { loadProjectSettings } from "../src/config/settings.ts";
-import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 import { generateDemo } from "../src/demo/generate.ts";
 import { SettingsError } from "../src/util/errors.ts";
 import { Logger, registerSecret } from "../src/util/logger.ts";

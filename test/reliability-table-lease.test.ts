@@ -3,8 +3,8 @@
  * GoogleSQL runs here on DuckDB (and is checked by ZetaSQL), so its logic is tested on a real engine.
  */
 import assert from "node:assert/strict";
-import { acquireTableLease, leaseStatements } from "../src/runner/table-lease.ts";
-import { LeaseHeldError } from "../src/runner/lease.ts";
+import { acquireTableLease, leaseStatements } from "../src/engines/bigquery/table-lease.ts";
+import { LeaseHeldError } from "../src/engines/lease.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { memoryEngine } from "./support/warehouse.ts";
 import { startZetaSQL } from "./support/zetasql.ts";

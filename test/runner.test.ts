@@ -117,6 +117,22 @@ describe("runner", () => {
     assert.deepEqual(await engine.query("SELECT COUNT(*) AS n FROM `proj.s.order_model`"), [{ n: 2 }]);
   });
 
+  it("fails a job that writes a column its schema lacks, instead of dropping the values", async () => {
+    const extra: JobDefinition = {
+      ...doublingJob,
+      async run(ctx) {
+        const n = await ctx.write("order_model", [{ name: "id", type: "INT64" }, { name: "doubled", type: "FLOAT64" }], [{ id: 1, doubled: 8, tripled: 12 }]);
+        return { rows: n };
+      },
+    };
+    const g0 = pipeline();
+    const g = mergeJobs(graph(g0.actions.filter((a) => a.kind !== "job").map((a) => ({ ...a, dependencies: a.name === "s.order_model" ? [] : a.dependencies }))), [extra]);
+    const run = await runGraph({ graph: g, engine, settings, artifacts });
+    const job = run.actions.find((a) => a.action === "doubling_job")!;
+    assert.equal(job.status, "failed");
+    assert.match(job.error ?? "", /job doubling_job wrote column "tripled" to order_model, which its schema does not have; add it to order_model's entry in includes\/catalog\.js/);
+  });
+
   it("merges new rows of an incremental table on its unique key", async () => {
     const inc: Action = {
       name: "s.daily", kind: "incremental", target: t("s", "daily"), dependencies: ["src.raw"], tags: [], uniqueKey: ["id"],

@@ -22,7 +22,7 @@ import {
   type DuckDBConnection,
   type DuckDBValue,
 } from "@duckdb/node-api";
-import { lex } from "../src/engines/duckdb/translate/lexer.ts";
+import { lex, GoogleSqlLexError } from "../src/googlesql/lexer.ts";
 import {
   TranslationError,
   defaultTableMapper,
@@ -585,8 +585,9 @@ describe("GoogleSQL lexer", function () {
 
   it("fails on unterminated strings and comments with a position", function () {
     assert.throws(() => lex("SELECT 'abc"), /unterminated string literal at 1:8/);
-    assert.throws(() => lex("SELECT 1 /* x"), TranslationError);
-    assert.throws(() => lex("SELECT `a"), TranslationError);
+    assert.throws(() => lex("SELECT 1 /* x"), GoogleSqlLexError);
+    assert.throws(() => translateToDuckDB("SELECT 1 /* x", { mapTable: defaultTableMapper }), TranslationError);
+    assert.throws(() => lex("SELECT `a"), GoogleSqlLexError);
     assert.throws(() => lex("SELECT 'a\nb'"), /line break/);
   });
 });

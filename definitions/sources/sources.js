@@ -1,15 +1,13 @@
 /**
- * Declared inputs (schemas: README "Inputs"; on DuckDB the importers in src/import create them).
- * - GA4 export `events_*` (daily `events_YYYYMMDD` and `events_intraday_YYYYMMDD`) in settings.datasets.ga4.
- * - crm_transactions(transaction_id, user_id, client_id, transaction_created, transaction_status,
- *   transaction_revenue, transaction_region): one row per product line allowed.
- * - custom_events(name, category, time, user_id, client_id, transaction_id, revenue, cost, utm_source,
- *   utm_medium, utm_campaign, utm_term, utm_content, geo_region): all raw STRING; validated in staging.
- * - costs(date DATE, source, medium, campaign, cost FLOAT64, clicks INT64, impressions INT64).
- * - leads (lead scoring; columns per import).
- * - channel_paths_import(path, total_conversions, total_conversion_value, total_null): ChannelAttribution files.
+ * Declarations of every table no SQLX model builds, from the warehouse catalog (includes/catalog.js):
+ * the inputs (on every engine the runner creates the ones not loaded, empty, with their catalog
+ * schema) and what the TypeScript jobs and the runner write. Declaring them lets models ref() them;
+ * the runner replaces a job output's declaration with its job (matched by table name).
+ * Tables only commands and engines use (quarantine, CRM push state, the run lease) are not declared:
+ * no model reads them.
  */
-declare({ schema: settings.datasets.ga4, name: "events_*", description: "GA4 BigQuery export (daily and intraday tables)" });
-for (const name of ["crm_transactions", "custom_events", "costs", "leads", "channel_paths_import"]) {
-  declare({ schema: settings.datasets.sources, name });
+for (const t of catalog.tables) {
+  const p = t.producer;
+  if (!(p.import || p.job || p.runner)) continue;
+  declare({ schema: settings.datasets[t.layer], name: t.name, description: t.description });
 }

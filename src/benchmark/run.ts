@@ -8,12 +8,11 @@
 import os from "node:os";
 import path from "node:path";
 import { loadProject } from "../compile/project.ts";
-import { DuckDBEngine } from "../engines/duckdb/engine.ts";
-import { ensureSourceTables } from "../engines/duckdb/sources.ts";
+import { engineDriver } from "../engines/registry.ts";
+import { ensureSourceTables } from "../catalog/index.ts";
 import { writeCrmTransactions, writeGa4Export } from "../demo/generate.ts";
 import { runGraph } from "../runner/runner.ts";
 import { LocalArtifactStore } from "../artifacts/store.ts";
-import { duckIdent, duckString } from "../engines/duckdb/quote.ts";
 import type { Logger } from "../util/logger.ts";
 import { drawWorld, type Family, type World } from "./worlds.ts";
 import { trueShares, type TrueShares } from "./truth.ts";
@@ -87,12 +86,15 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     ...opts.vars,
   };
   const project = await loadProject(opts.projectDir, { vars });
-  const engine = await DuckDBEngine.open({ path: ":memory:", memoryLimit: "3GB", threads: opts.threads ?? 2 });
+  // An in-memory embedded warehouse per world: the real pipeline, nothing left on disk.
+  const engine = await engineDriver("duckdb").open({ path: ":memory:", memoryLimit: "3GB", threads: opts.threads ?? 2 });
+  const conn = engine.localLoading!.connection;
   try {
     const ds = project.settings.datasets;
-    await engine.runNative(`CREATE SCHEMA IF NOT EXISTS ${duckIdent(ds.ga4)}; CREATE SCHEMA IF NOT EXISTS ${duckIdent(ds.sources)}`);
-    await writeGa4Export(engine.conn, obs.sessions, { ga4Schema: ds.ga4, startMs, days: world.days, seed: opts.seed, intradayDays: 0 });
-    await writeCrmTransactions(engine.conn, ds.sources, obs.transactions);
+    await engine.ensureDataset("", ds.ga4);
+    await engine.ensureDataset("", ds.sources);
+    await writeGa4Export(conn, obs.sessions, { ga4Schema: ds.ga4, startMs, days: world.days, seed: opts.seed, intradayDays: 0 });
+    await writeCrmTransactions(conn, ds.sources, obs.transactions);
     await ensureSourceTables(engine, project.settings);
     const t2 = Date.now();
     const run = await runGraph({
@@ -109,21 +111,21 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
       shares.get(model)![channel] = (shares.get(model)![channel] ?? 0) + share;
     };
     const has = async (schema: string, table: string): Promise<boolean> =>
-      (await engine.queryNative(`SELECT 1 FROM information_schema.tables WHERE table_schema = ${duckString(schema)} AND table_name = ${duckString(table)}`)).length > 0;
+      engine.tableExists({ database: "", schema, name: table });
     if (await has(ds.outputs, "channel_credit_by_model")) {
-      for (const r of await engine.queryNative(`SELECT model, channel, share FROM ${duckIdent(ds.outputs)}.channel_credit_by_model`)) add(String(r.model), String(r.channel), Number(r.share));
+      for (const r of await engine.query(`SELECT model, channel, share FROM \`${ds.outputs}.channel_credit_by_model\``)) add(String(r.model), String(r.channel), Number(r.share));
     }
     if (await has(ds.outputs, "ml_channel_credit")) {
-      for (const r of await engine.queryNative(`SELECT method, channel, share FROM ${duckIdent(ds.outputs)}.ml_channel_credit`)) add(`ml_${String(r.method)}`, String(r.channel), Number(r.share));
+      for (const r of await engine.query(`SELECT method, channel, share FROM \`${ds.outputs}.ml_channel_credit\``)) add(`ml_${String(r.method)}`, String(r.channel), Number(r.share));
     }
     const mlMetrics: Record<string, number> = {};
     if (await has(ds.models, "ml_attribution_metrics")) {
-      for (const r of await engine.queryNative(`SELECT metric, value FROM ${duckIdent(ds.models)}.ml_attribution_metrics`)) mlMetrics[String(r.metric)] = Number(r.value);
+      for (const r of await engine.query(`SELECT metric, value FROM \`${ds.models}.ml_attribution_metrics\``)) mlMetrics[String(r.metric)] = Number(r.value);
     }
     const mlAuc = mlMetrics.auc ?? null;
     let intervals: Record<string, Record<string, ShareInterval>> = {};
     if (await has(ds.intermediate, "channel_paths")) {
-      const paths = (await engine.queryNative(`SELECT path, total_conversions, total_null FROM ${duckIdent(ds.intermediate)}.channel_paths ORDER BY path`))
+      const paths = (await engine.query(`SELECT path, total_conversions, total_null FROM \`${ds.intermediate}.channel_paths\` ORDER BY path`))
         .map((p) => ({ path: parseChannelPath(String(p.path)), conversions: Number(p.total_conversions), nulls: Number(p.total_null) }));
       intervals = bootstrapIntervals(paths, BOOTSTRAP_REPLICATES, opts.seed);
     }

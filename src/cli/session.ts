@@ -4,14 +4,12 @@
  */
 import path from "node:path";
 import { loadProject, type Project } from "../compile/project.ts";
-import { createEngine } from "../engines/create.ts";
+import { openEngine } from "../engines/registry.ts";
 import type { Engine } from "../engines/engine.ts";
 import { createArtifactStore, type ArtifactStore } from "../artifacts/store.ts";
-import { acquireLease } from "../runner/lease.ts";
-import { acquireTableLease, RUN_LEASE_TABLE } from "../runner/table-lease.ts";
 import { newRunId } from "../runner/runner.ts";
 import type { Logger } from "../util/logger.ts";
-import { engineConfig, loggerFor, parseVars, type EngineArgs } from "./options.ts";
+import { loggerFor, parseVars, type EngineArgs } from "./options.ts";
 import { loadProjectSettings } from "../config/settings.ts";
 
 export interface Session {
@@ -28,30 +26,24 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
   const project: Project = opts.compile === false
     ? { ...loadProjectSettings(args.project, vars), graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }
     : await loadProject(args.project, { vars });
-  const cfg = engineConfig(args, project.workflow, project.settings);
   const runId = newRunId();
   // --json lines of this invocation carry its run id from the first one.
   const logger = loggerFor(args).with({ runId });
-  const lease = cfg.kind === "duckdb"
-    ? await acquireLease(`${cfg.path}.lease`, runId, { waitMs: args["wait-for-lease"] * 1000 })
-    : undefined;
+  // The engine takes the run lease its own way (DuckDB: a file beside the warehouse, for every
+  // session; BigQuery: a row in the meta dataset, for runs that write) and releases it on close.
+  const engine = await openEngine(
+    args.engine,
+    args as unknown as Record<string, unknown>,
+    { projectDir: args.project, defaultProject: project.workflow.defaultProject, defaultLocation: project.workflow.defaultLocation, maximumBytesBilled: project.settings.maximumBytesBilled },
+    {
+      runId, waitMs: args["wait-for-lease"] * 1000, writes: opts.compile !== false,
+      meta: { database: project.workflow.defaultProject, schema: project.settings.datasets.meta },
+    },
+  );
   try {
-    const engine = await createEngine(cfg);
-    try {
-      // A shared warehouse (BigQuery): the lease is a row in the meta dataset, one run per dataset.
-      const tableLease = cfg.kind === "bigquery" && opts.compile !== false
-        ? await acquireTableLease(engine, { database: project.workflow.defaultProject, schema: project.settings.datasets.meta, name: RUN_LEASE_TABLE }, runId, { waitMs: args["wait-for-lease"] * 1000 })
-        : undefined;
-      try {
-        const artifacts = await createArtifactStore(args.artifacts.startsWith("gs://") ? args.artifacts : path.resolve(args.project, args.artifacts));
-        return await fn({ project, engine, artifacts, logger, runId, args });
-      } finally {
-        await tableLease?.release();
-      }
-    } finally {
-      await engine.close();
-    }
+    const artifacts = await createArtifactStore(args.artifacts.startsWith("gs://") ? args.artifacts : path.resolve(args.project, args.artifacts));
+    return await fn({ project, engine, artifacts, logger, runId, args });
   } finally {
-    lease?.release();
+    await engine.close();
   }
 }

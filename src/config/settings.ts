@@ -65,6 +65,8 @@ export interface Settings {
   mlSeed: number;
   mlCalibratedMethod: "removal_effect" | "shapley" | "treeshap";
   mlMaxFeatureRows: number;
+  /** vars.xgboost_backend: XGBoost backend of the ML attribution and lead-scoring models. */
+  xgboostBackend: "auto" | "wasm" | "native";
   badRowMaxShare: number;
   currency: string;
   hashUserIds: boolean;

@@ -6,27 +6,11 @@ import { qualified, type ColumnSchema, type Engine, type Row, type Target } from
 import type { Settings } from "../config/settings.ts";
 import type { DeadLetter, PushState, ScoreToPush } from "./push.ts";
 import { toScoreToPush } from "./push.ts";
+import { tableLocation, tableSchema } from "../catalog/index.ts";
 
-export const CRM_PUSH_STATE_SCHEMA: ColumnSchema[] = [
-  { name: "destination", type: "STRING", description: "endpoint URL without credentials or query" },
-  { name: "lead_id", type: "STRING" },
-  { name: "payload_hash", type: "STRING", description: "sha256 of [lead_id, score, segment, model_version] last acknowledged" },
-  { name: "score", type: "INT64" },
-  { name: "acknowledged_at", type: "TIMESTAMP" },
-  { name: "run_id", type: "STRING" },
-];
+export const CRM_PUSH_STATE_SCHEMA: ColumnSchema[] = tableSchema("crm_push_state");
 
-export const CRM_PUSH_DEAD_LETTERS_SCHEMA: ColumnSchema[] = [
-  { name: "destination", type: "STRING" },
-  { name: "lead_id", type: "STRING" },
-  { name: "payload", type: "STRING", description: "the JSON row that was sent" },
-  { name: "idempotency_key", type: "STRING" },
-  { name: "http_status", type: "INT64", description: "last HTTP status (NULL: network error)" },
-  { name: "error", type: "STRING" },
-  { name: "attempts", type: "INT64" },
-  { name: "failed_at", type: "TIMESTAMP" },
-  { name: "run_id", type: "STRING" },
-];
+export const CRM_PUSH_DEAD_LETTERS_SCHEMA: ColumnSchema[] = tableSchema("crm_push_dead_letters");
 
 export interface PushTables {
   scores: Target;
@@ -36,9 +20,9 @@ export interface PushTables {
 
 export function pushTables(settings: Settings, database: string): PushTables {
   return {
-    scores: { database, schema: settings.datasets.outputs, name: "lead_scores" },
-    state: { database, schema: settings.datasets.meta, name: "crm_push_state" },
-    deadLetters: { database, schema: settings.datasets.meta, name: "crm_push_dead_letters" },
+    scores: tableLocation("lead_scores", { settings, database }),
+    state: tableLocation("crm_push_state", { settings, database }),
+    deadLetters: tableLocation("crm_push_dead_letters", { settings, database }),
   };
 }
 

@@ -5,7 +5,11 @@
  *
  * All SQL handed to an engine is GoogleSQL (BigQuery's dialect) with fully qualified backtick
  * names `project.dataset.table`. The DuckDB engine translates it; BigQuery runs it as is.
+ *
+ * Adding an engine: a folder src/engines/<kind>/ with its Engine and its EngineDriver (driver.ts),
+ * and one line in src/engines/registry.ts.
  */
+import type { DuckDBConnection } from "@duckdb/node-api";
 
 /** A fully qualified warehouse table name. On DuckDB `database` (the GCP project) is dropped. */
 export interface Target {
@@ -76,6 +80,27 @@ export interface WriteOptions {
   description?: string;
 }
 
+/**
+ * Loading local files (`import`, `demo`): offered by an engine that holds its data on this machine.
+ * Today that is the embedded DuckDB: the importers and the sample generator write through its
+ * connection (appender, file readers) and nothing else does.
+ */
+export interface LocalLoading {
+  readonly connection: DuckDBConnection;
+}
+
+/**
+ * A table to create empty when it does not exist yet (declared sources a user has not loaded), with
+ * its GoogleSQL schema. `wildcard`: a sharded family (`events_*`); `table` is then the shard
+ * created when no shard exists, so the wildcard stays queryable.
+ */
+export interface EmptyTable {
+  target: Target;
+  schema: readonly ColumnSchema[];
+  description?: string;
+  wildcard?: { prefix: string };
+}
+
 export interface Engine {
   readonly kind: EngineKind;
   readonly capabilities: EngineCapabilities;
@@ -98,6 +123,14 @@ export interface Engine {
    * `events_*` over the daily tables). Optional: BigQuery needs nothing.
    */
   prepareDeclarations?(targets: Target[]): Promise<void>;
+  /**
+   * Create, empty and with their schema, the tables that do not exist yet (their datasets too), so
+   * a warehouse with only some inputs loaded (GA4 only) still runs the whole DAG. Returns the
+   * `dataset.table` names created. Every engine implements it.
+   */
+  createMissingTables(tables: readonly EmptyTable[]): Promise<string[]>;
+  /** Local file loading for `import` / `demo`; absent when the engine cannot load local files. */
+  readonly localLoading?: LocalLoading;
   /** Make sure a dataset (BigQuery) / schema (DuckDB) exists. */
   ensureDataset(database: string, schema: string): Promise<void>;
   /**
@@ -107,11 +140,12 @@ export interface Engine {
    * can still be recorded and its lease released.
    */
   cancel?(): Promise<void>;
+  /** Close the engine; releases the run lease it was opened with (see EngineDriver.open). */
   close(): Promise<void>;
 }
 
-export type EngineKind = "duckdb" | "bigquery";
-export const ENGINE_KINDS: readonly EngineKind[] = ["duckdb", "bigquery"];
+/** An engine's registered name (`--engine`): a key of ENGINES in src/engines/registry.ts. */
+export type EngineKind = string;
 
 /** One error type for every engine failure (STYLE: {engine, action, sql, cause, hint}). */
 export class EngineError extends Error {

@@ -11,6 +11,8 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError, UserError } from "../util/errors.ts";
+import type { ColumnSchema } from "../engines/engine.ts";
+import { tableSchema } from "../catalog/index.ts";
 import { Quarantine, type QuarantineOptions } from "./quarantine.ts";
 import { displayName, readCsv, snakeCase, assertReadable, ndjsonObjects } from "./read.ts";
 import {
@@ -108,61 +110,51 @@ interface SourceSpec {
   columns: SpecColumn[];
 }
 
-/** The fixed source tables. Their columns are a contract with definitions/sources. */
+/** DuckDB type the importer converts a catalog column (GoogleSQL type) to. */
+const SOURCE_TYPES: Partial<Record<ColumnSchema["type"], SourceType>> = {
+  STRING: "VARCHAR", FLOAT64: "DOUBLE", INT64: "BIGINT", BOOL: "BOOLEAN", DATE: "DATE", TIMESTAMP: "TIMESTAMP",
+};
+
+/** A source table's columns from the warehouse catalog, with the importer's rules for each. */
+function spec(table: string, rules: Record<string, Omit<SpecColumn, "name" | "type">> = {}): SourceSpec {
+  return {
+    table,
+    columns: tableSchema(table).map((c) => {
+      const type = SOURCE_TYPES[c.type];
+      if (!type || c.mode === "REPEATED") throw new Error(`includes/catalog.js: ${table}.${c.name} has type ${c.type}, which the importer does not load`);
+      return { name: c.name, type, ...rules[c.name] };
+    }),
+  };
+}
+
+/** The fixed source tables: names and types from the catalog (includes/catalog.js), rules here. */
 export const SOURCE_SPECS: Readonly<Record<Exclude<SourceKind, "leads">, SourceSpec>> = {
-  transactions: {
-    table: "crm_transactions",
-    columns: [
-      { name: "transaction_id", type: "VARCHAR", requiredColumn: true, requiredValue: true },
-      { name: "user_id", type: "VARCHAR" },
-      { name: "client_id", type: "VARCHAR" },
-      { name: "transaction_created", type: "TIMESTAMP", requiredColumn: true, requiredValue: true },
-      { name: "transaction_status", type: "VARCHAR" },
-      { name: "transaction_revenue", type: "DOUBLE", requiredColumn: true, nonNegative: true },
-      { name: "transaction_region", type: "VARCHAR" },
-    ],
-  },
-  custom_events: {
-    table: "custom_events",
-    columns: [
-      { name: "name", type: "VARCHAR", requiredColumn: true },
-      { name: "category", type: "VARCHAR" },
-      { name: "time", type: "VARCHAR", requiredColumn: true },
-      { name: "user_id", type: "VARCHAR" },
-      { name: "client_id", type: "VARCHAR" },
-      { name: "transaction_id", type: "VARCHAR" },
-      // Amounts stay text like the other custom event columns, but a NaN, infinite or negative amount is a bad row here already.
-      { name: "revenue", type: "VARCHAR", checkType: "DOUBLE", nonNegative: true },
-      { name: "cost", type: "VARCHAR", checkType: "DOUBLE", nonNegative: true },
-      { name: "utm_source", type: "VARCHAR" },
-      { name: "utm_medium", type: "VARCHAR" },
-      { name: "utm_campaign", type: "VARCHAR" },
-      { name: "utm_term", type: "VARCHAR" },
-      { name: "utm_content", type: "VARCHAR" },
-      { name: "geo_region", type: "VARCHAR" },
-    ],
-  },
-  costs: {
-    table: "costs",
-    columns: [
-      { name: "date", type: "DATE", requiredColumn: true, requiredValue: true },
-      { name: "source", type: "VARCHAR", requiredColumn: true },
-      { name: "medium", type: "VARCHAR", requiredColumn: true },
-      { name: "campaign", type: "VARCHAR" },
-      { name: "cost", type: "DOUBLE", requiredColumn: true, requiredValue: true, nonNegative: true },
-      { name: "clicks", type: "BIGINT", nonNegative: true },
-      { name: "impressions", type: "BIGINT", nonNegative: true },
-    ],
-  },
-  paths: {
-    table: "channel_paths_import",
-    columns: [
-      { name: "path", type: "VARCHAR", requiredColumn: true, requiredValue: true },
-      { name: "total_conversions", type: "DOUBLE", requiredColumn: true, requiredValue: true, nonNegative: true },
-      { name: "total_conversion_value", type: "DOUBLE", nonNegative: true },
-      { name: "total_null", type: "DOUBLE", nonNegative: true },
-    ],
-  },
+  transactions: spec("crm_transactions", {
+    transaction_id: { requiredColumn: true, requiredValue: true },
+    transaction_created: { requiredColumn: true, requiredValue: true },
+    transaction_revenue: { requiredColumn: true, nonNegative: true },
+  }),
+  custom_events: spec("custom_events", {
+    name: { requiredColumn: true },
+    time: { requiredColumn: true },
+    // Amounts stay text like the other custom event columns, but a NaN, infinite or negative amount is a bad row here already.
+    revenue: { checkType: "DOUBLE", nonNegative: true },
+    cost: { checkType: "DOUBLE", nonNegative: true },
+  }),
+  costs: spec("costs", {
+    date: { requiredColumn: true, requiredValue: true },
+    source: { requiredColumn: true },
+    medium: { requiredColumn: true },
+    cost: { requiredColumn: true, requiredValue: true, nonNegative: true },
+    clicks: { nonNegative: true },
+    impressions: { nonNegative: true },
+  }),
+  paths: spec("channel_paths_import", {
+    path: { requiredColumn: true, requiredValue: true },
+    total_conversions: { requiredColumn: true, requiredValue: true, nonNegative: true },
+    total_conversion_value: { nonNegative: true },
+    total_null: { nonNegative: true },
+  }),
 };
 
 /** Column DDL of a fixed source table (for other modules creating empty tables). */

@@ -3,7 +3,7 @@
  * window → calibration (Platt vs isotonic, chosen by cross-fitted validation log loss) → test metrics,
  * curves, importance → the artifact. No I/O: the job reads and writes.
  */
-import { trainBoosted, type BoostParams, type BoostedModel } from "../models/xgboost/index.ts";
+import { trainBoosted, type BackendChoice, type BoostParams, type BoostedModel } from "../models/xgboost/index.ts";
 import { inferFeatureKinds, fitEncoder, encodeRows, columnSources, type CategoricalEncoding, type Encoder, type SkippedColumn } from "../models/encoding.ts";
 import { fitCalibrator, applyCalibrator, crossFittedProbabilities, type Calibrator } from "../models/calibration.ts";
 import { rocAuc, prAuc, logLoss, brier, rocCurve, calibrationBins, liftByDecile, expectedCalibrationError } from "../models/metrics.ts";
@@ -29,6 +29,8 @@ export interface TrainLeadOptions {
   earlyStoppingRounds?: number;
   runId: string;
   now: Date;
+  /** XGBoost backend (vars.xgboost_backend); default wasm. */
+  backend?: BackendChoice;
   logger?: Logger;
 }
 
@@ -83,7 +85,7 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
   opts.logger?.debug("lead scoring: training", { train: split.train.length, validation: split.validation.length, test: split.test.length, columns: C });
   const booster = await trainBoosted(
     { X: tr.X, y: tr.y, featureNames: encoder.columns },
-    { params: { ...opts.params, seed: opts.params.seed ?? opts.seed }, rounds: opts.maxRounds, validation: { X: va.X, y: va.y }, earlyStoppingRounds: opts.earlyStoppingRounds ?? 50, logger: opts.logger },
+    { params: { ...opts.params, seed: opts.params.seed ?? opts.seed }, rounds: opts.maxRounds, validation: { X: va.X, y: va.y }, earlyStoppingRounds: opts.earlyStoppingRounds ?? 50, logger: opts.logger, ...(opts.backend ? { backend: opts.backend } : {}) },
   );
 
   // Calibration on the validation window: both methods cross-fitted (5 folds) → lower log loss wins,

@@ -4,7 +4,7 @@
  * channel and channel × day tables. No I/O (the job reads and writes); the XGBoost engine is the only
  * collaborator (src/models/xgboost).
  */
-import { trainBoosted, type BoostedModel } from "../models/xgboost/index.ts";
+import { trainBoosted, type BackendChoice, type BoostedModel } from "../models/xgboost/index.ts";
 import { brier, calibrationBins, expectedCalibrationError, logLoss, prAuc, rocAuc, rocCurve, type CalibrationBin, type RocCurve } from "../models/metrics.ts";
 import { compareStrings } from "../models/numeric.ts";
 import type { Logger } from "../util/logger.ts";
@@ -22,6 +22,8 @@ export interface ConversionModelOptions {
   learningRate: number;
   earlyStoppingRounds: number;
   seed: number;
+  /** XGBoost backend (vars.xgboost_backend); default wasm. */
+  backend?: BackendChoice;
   logger?: Logger;
 }
 
@@ -86,6 +88,7 @@ export async function fitConversionModel(allRows: readonly FeatureRow[], opts: C
       params: { tree_method: "hist", max_depth: opts.maxDepth, eta: opts.learningRate, seed: opts.seed, subsample: 1, min_child_weight: 1 },
       validation: { X: validation.X, y: validation.y, weights: validation.weights },
       earlyStoppingRounds: opts.earlyStoppingRounds,
+      ...(opts.backend ? { backend: opts.backend } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
     },
   );

@@ -12,6 +12,7 @@ import type { Settings } from "../config/settings.ts";
 import type { Graph } from "../compile/graph.ts";
 import type { ActionRecord, RunRecord } from "../runner/run-record.ts";
 import { RUN_HISTORY_TABLE } from "../runner/run-record.ts";
+import { tableLocation } from "../catalog/index.ts";
 import { sqlString } from "../util/sql.ts";
 
 /** One piece of report data: loaded, not produced (table missing), or unreadable. */
@@ -248,7 +249,7 @@ export function reviveRunRecord(json: unknown): RunRecord {
 
 /** The run-history table of a project. */
 export function runHistoryTarget(settings: Settings, graph: Pick<Graph, "projectConfig">): Target {
-  return { database: graph.projectConfig.defaultDatabase, schema: settings.datasets.meta, name: RUN_HISTORY_TABLE };
+  return tableLocation(RUN_HISTORY_TABLE, { settings, database: graph.projectConfig.defaultDatabase });
 }
 
 /** Id of the latest run in run_history (by start time), or undefined when there is none. */

@@ -1,13 +1,14 @@
 /** Reading the run-history table back (resume, reports). */
-import type { Engine } from "../engines/engine.ts";
+import type { Engine, Target } from "../engines/engine.ts";
 import { qualified } from "../engines/engine.ts";
 import type { Project } from "../compile/project.ts";
 import type { Graph } from "../compile/graph.ts";
 import { sqlString } from "../util/sql.ts";
+import { tableLocation } from "../catalog/index.ts";
 import { RUN_HISTORY_TABLE } from "./run-record.ts";
 
-export function historyTarget(project: Project) {
-  return { database: project.workflow.defaultProject, schema: project.settings.datasets.meta, name: RUN_HISTORY_TABLE };
+export function historyTarget(project: Project): Target {
+  return tableLocation(RUN_HISTORY_TABLE, { settings: project.settings, database: project.workflow.defaultProject });
 }
 
 export interface ResumePlan {

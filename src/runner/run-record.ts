@@ -1,5 +1,6 @@
 /** What a run leaves behind: one record per action, written to the run-history table. */
 import type { ColumnSchema, Row } from "../engines/engine.ts";
+import { tableSchema } from "../catalog/index.ts";
 
 /** `cancelled`: stopped by a signal while running, or not started because the run was cancelled. */
 export type ActionStatus = "succeeded" | "failed" | "skipped" | "warning" | "dry_run" | "cancelled";
@@ -35,23 +36,7 @@ export interface RunRecord {
 export const RUN_HISTORY_TABLE = "run_history";
 
 /** Contract of `<base>_meta.run_history`: one row per action of every run. */
-export const RUN_HISTORY_SCHEMA: ColumnSchema[] = [
-  { name: "run_id", type: "STRING", description: "id of the run (same for every action of one run)" },
-  { name: "action", type: "STRING", description: "action name, schema.table or the job name" },
-  { name: "action_kind", type: "STRING", description: "table, view, incremental, assertion, operation or job" },
-  { name: "engine", type: "STRING", description: "duckdb or bigquery" },
-  { name: "status", type: "STRING", description: "succeeded, failed, skipped, warning, dry_run or cancelled" },
-  { name: "started_at", type: "TIMESTAMP" },
-  { name: "ended_at", type: "TIMESTAMP" },
-  { name: "duration_ms", type: "INT64" },
-  { name: "rows", type: "INT64", description: "rows written or affected; failing rows for assertions" },
-  { name: "bytes_processed", type: "INT64", description: "BigQuery bytes processed (null on DuckDB)" },
-  { name: "job_id", type: "STRING" },
-  { name: "error", type: "STRING" },
-  { name: "note", type: "STRING" },
-  { name: "metrics_json", type: "STRING", description: "job figures (AUC, iterations…) as JSON" },
-  { name: "full_refresh", type: "BOOL" },
-];
+export const RUN_HISTORY_SCHEMA: ColumnSchema[] = tableSchema("run_history");
 
 export function historyRow(run: Pick<RunRecord, "runId" | "engine" | "fullRefresh">, a: ActionRecord): Row {
   return {

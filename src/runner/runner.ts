@@ -24,6 +24,7 @@ import {
   replacePartitionsStatements,
 } from "./statements.ts";
 import { RESUMED_SKIP_NOTE, RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
+import { tableLocation } from "../catalog/index.ts";
 
 export interface RunOptions {
   graph: Graph;
@@ -78,7 +79,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   // Every line of the run carries its id (for schedulers' logs, --json).
   const logger = (opts.logger ?? quietLogger).with({ runId: run.runId });
   const record = opts.recordHistory ?? !opts.dryRun;
-  const historyTarget: Target = { database: graph.projectConfig.defaultDatabase, schema: opts.settings.datasets.meta, name: RUN_HISTORY_TABLE };
+  const historyTarget: Target = tableLocation(RUN_HISTORY_TABLE, { settings: opts.settings, database: graph.projectConfig.defaultDatabase });
 
   const runnable = [...names].map((n) => byName.get(n)!).filter((a) => a.kind !== "declaration");
   const signal = opts.signal;
@@ -236,6 +237,13 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
         write: async (n, schema, rows, mode = "replace") => {
           if (!job.writes.includes(n)) throw new Error(`job ${job.name} wrote "${n}", which is not in its writes`);
           if (opts.signal?.aborted) throw new Error(`${cancelReason(opts.signal)} before ${job.name} wrote ${n}`);
+          // A value in a column the schema lacks would be dropped silently: fail instead.
+          const columns = new Set(schema.map((c) => c.name));
+          for (const row of rows) {
+            for (const k of Object.keys(row)) {
+              if (!columns.has(k)) throw new Error(`job ${job.name} wrote column "${k}" to ${n}, which its schema does not have; add it to ${n}'s entry in includes/catalog.js`);
+            }
+          }
           const r = await engine.writeRows(target(n), schema, rows, { mode });
           written += r.rows;
           return r.rows;

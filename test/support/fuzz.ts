@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { createRng, type Rng } from "../../src/demo/prng.ts";
 import { importCsvOrNdjson, importGa4 } from "../../src/import/index.ts";
-import { ensureSourceTables } from "../../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../../src/catalog/index.ts";
 import type { DuckDBEngine } from "../../src/engines/duckdb/engine.ts";
 import type { Project } from "../../src/compile/project.ts";
 import { runProject } from "./warehouse.ts";

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DuckDBEngine, duckIdent } from "../../src/engines/duckdb/engine.ts";
-import { ensureSourceTables } from "../../src/engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../../src/catalog/index.ts";
 import { generateDemo } from "../../src/demo/generate.ts";
 import type { Project } from "../../src/compile/project.ts";
 import { PROJECT_DIR } from "./warehouse.ts";

@@ -3,7 +3,7 @@
  * times to argv[3], hold it argv[4] ms, release. Exit code 3 when the lease was refused.
  */
 import { appendFileSync } from "node:fs";
-import { acquireLease, LeaseHeldError } from "../../src/runner/lease.ts";
+import { acquireLease, LeaseHeldError } from "../../src/engines/duckdb/file-lease.ts";
 
 const [file, log, holdMs, waitMs] = process.argv.slice(2);
 try {

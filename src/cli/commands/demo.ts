@@ -1,8 +1,8 @@
 import path from "node:path";
 import type { Argv, CommandModule } from "yargs";
 import { generateDemo } from "../../demo/generate.ts";
-import { DuckDBEngine } from "../../engines/duckdb/engine.ts";
-import { ensureSourceTables } from "../../engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../../catalog/index.ts";
+import { engineDriver } from "../../engines/registry.ts";
 import { runGraph } from "../../runner/runner.ts";
 import { createProgress } from "../../runner/progress.ts";
 import { UserError } from "../../util/errors.ts";
@@ -27,19 +27,21 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option("days", { type: "number", default: 60, describe: "days of data" })
       .option("seed", { type: "number", default: 42, describe: "random seed (same seed → same data)" }) as never,
   handler: async (args) => {
-    if (args.engine !== "duckdb") throw new UserError("demo builds its sample in the embedded engine: use --engine duckdb");
+    if (!engineDriver(args.engine).loadsLocalFiles) throw new UserError("demo builds its sample in the embedded engine: use --engine duckdb");
     const code = await withSession(args, async (s) => {
-      const engine = s.engine as DuckDBEngine;
+      const engine = s.engine;
+      const loading = engine.localLoading;
+      if (!loading) throw new UserError("demo builds its sample in the embedded engine: use --engine duckdb");
       const ds = s.project.settings.datasets;
       const t0 = Date.now();
       let last = 0;
-      const r = await generateDemo(engine.conn, {
+      const r = await generateDemo(loading.connection, {
         users: args.users, days: args.days, seed: args.seed, ga4Schema: ds.ga4, sourcesSchema: ds.sources,
         onProgress: (done, total) => {
           if (Date.now() - last > 1000 || done === total) { last = Date.now(); s.logger.info(`generating sample: ${done}/${total}`); }
         },
       });
-      await ensureSourceTables(engine, s.project.settings);
+      await ensureSourceTables(engine, s.project.settings, s.project.workflow.defaultProject);
       s.logger.info(`sample: ${r.users.toLocaleString("en-US")} users, ${r.sessions.toLocaleString("en-US")} sessions, ${r.events.toLocaleString("en-US")} events, ${r.transactions.toLocaleString("en-US")} transactions (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
       const run = await cancellableRun((signal) => runGraph({
         graph: s.project.graph, engine, settings: s.project.settings, artifacts: s.artifacts,

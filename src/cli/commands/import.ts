@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from "yargs";
 import { importGa4, importCsvOrNdjson, importDp6Journeys, type SourceKind } from "../../import/index.ts";
 import { UserError } from "../../util/errors.ts";
-import { DuckDBEngine } from "../../engines/duckdb/engine.ts";
+import type { LocalLoading } from "../../engines/engine.ts";
 import { engineOptions, type EngineArgs } from "../options.ts";
 import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
 import { withSession, type Session } from "../session.ts";
@@ -40,9 +40,9 @@ const KINDS: Record<string, SourceKind | "ga4" | "dp6"> = {
   ga4: "ga4", transactions: "transactions", "custom-events": "custom_events", costs: "costs", paths: "paths", leads: "leads", dp6: "dp6",
 };
 
-function embedded(s: Session): DuckDBEngine {
-  if (!(s.engine instanceof DuckDBEngine)) throw new UserError("import loads local files into the embedded engine: use --engine duckdb (BigQuery loads with bq load or a transfer)");
-  return s.engine;
+function localLoading(s: Session): LocalLoading {
+  if (!s.engine.localLoading) throw new UserError("import loads local files into the embedded engine: use --engine duckdb (BigQuery loads with bq load or a transfer)");
+  return s.engine.localLoading;
 }
 
 export const importCommand: CommandModule<object, ImportArgs> = {
@@ -68,7 +68,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
   handler: async (args) => {
     registerEnvironmentSecrets();
     await withSession(args, async (s) => {
-      const conn = embedded(s).conn;
+      const conn = localLoading(s).connection;
       const mode = args.append ? "append" : "replace";
       const kind = KINDS[args.kind]!;
       const ds = s.project.settings.datasets;

@@ -11,8 +11,7 @@ import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
 import { withSession } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
 import { cancellableRun } from "../signals.ts";
-import { DuckDBEngine } from "../../engines/duckdb/engine.ts";
-import { ensureSourceTables } from "../../engines/duckdb/sources.ts";
+import { ensureSourceTables } from "../../catalog/index.ts";
 
 interface RunArgs extends EngineArgs {
   actions?: string[];
@@ -40,7 +39,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     registerEnvironmentSecrets();
     // Cancellable from the moment the lease is held: a signal then ends the run recorded as cancelled.
     const code = await withSession(args, (s) => cancellableRun(async (signal) => {
-      if (s.engine instanceof DuckDBEngine && !args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings);
+      // Inputs not loaded yet are created empty (every engine), so a GA4-only project runs the whole DAG.
+      if (!args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings, s.project.workflow.defaultProject);
       const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"] };
       let alreadySucceeded: Set<string> | undefined;
       let earlier: RunRecord | undefined;

@@ -28,6 +28,7 @@ import {
   type WriteOptions,
 } from "../engine.ts";
 import { Logger, quietLogger } from "../../util/logger.ts";
+import { createMissingTables } from "./empty-tables.ts";
 import { DEFAULT_RETRY, backoffDelayMs, describeFailure, isTransient, type ApiFailure, type RetryPolicy } from "./retry.ts";
 import {
   decodeRow,
@@ -625,6 +626,7 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
       cancelled?.resolve();
       cancelled = undefined;
     },
+    createMissingTables: (tables) => createMissingTables(engine, tables),
 
     async close(): Promise<void> {
       // The client holds no connections that need closing (keep-alive sockets time out).

@@ -3,6 +3,7 @@
  * table schemas both ways, and the naming rules BigQuery puts on job ids and labels.
  */
 import type { ColumnSchema, ColumnType, Row, Value } from "../engine.ts";
+import { columnTypeOf } from "../../googlesql/types.ts";
 
 /** A field of a BigQuery REST `TableSchema` (only what we read). */
 export interface WireField {
@@ -17,27 +18,7 @@ export interface WireRow {
   f?: Array<{ v?: unknown }> | null;
 }
 
-const TYPE_ALIASES: Record<string, ColumnType | "RECORD"> = {
-  STRING: "STRING",
-  INTEGER: "INT64",
-  INT64: "INT64",
-  FLOAT: "FLOAT64",
-  FLOAT64: "FLOAT64",
-  NUMERIC: "NUMERIC",
-  BIGNUMERIC: "NUMERIC",
-  BOOLEAN: "BOOL",
-  BOOL: "BOOL",
-  DATE: "DATE",
-  TIMESTAMP: "TIMESTAMP",
-  JSON: "JSON",
-  RECORD: "RECORD",
-  STRUCT: "RECORD",
-};
-
-/** The legacy REST type name (`INTEGER`, `RECORD`…) or standard name → our closed `ColumnType`. */
-export function columnTypeOf(wireType: string): ColumnType | "RECORD" | undefined {
-  return TYPE_ALIASES[wireType.toUpperCase()];
-}
+export { columnTypeOf };
 
 /**
  * REST schema → ColumnSchema[]. Types outside funnelcredit's closed set (BYTES, DATETIME, TIME,

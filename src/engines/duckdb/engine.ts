@@ -14,7 +14,9 @@ import {
   EngineError,
   type ColumnSchema,
   type DryRunResult,
+  type EmptyTable,
   type Engine,
+  type LocalLoading,
   type ExecOptions,
   type ExecResult,
   type Row,
@@ -73,6 +75,28 @@ export class DuckDBEngine implements Engine {
     const conn = await instance.connect();
     await installCompat(conn);
     return new DuckDBEngine(instance, conn, config);
+  }
+
+  /** The importers and the demo generator load local files through this connection. */
+  get localLoading(): LocalLoading {
+    return { connection: this.conn };
+  }
+
+  async createMissingTables(tables: readonly EmptyTable[]): Promise<string[]> {
+    const created: string[] = [];
+    for (const t of tables) {
+      const { schema, name } = t.target;
+      await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${duckIdent(schema)}`);
+      // A sharded family (events_*) needs one shard, any shard, for its wildcard view.
+      const exists = await this.queryNative(
+        `SELECT 1 FROM information_schema.tables WHERE table_schema = ${duckString(schema)} AND ` +
+          (t.wildcard ? `starts_with(table_name, ${duckString(t.wildcard.prefix)})` : `table_name = ${duckString(name)}`),
+      );
+      if (exists.length) continue;
+      await this.conn.run(`CREATE TABLE IF NOT EXISTS ${duckTable({ schema, name })} (${t.schema.map((c) => `${duckIdent(c.name)} ${duckColumnType(c)}`).join(", ")})`);
+      created.push(`${schema}.${name}`);
+    }
+    return created;
   }
 
   /** GoogleSQL → DuckDB SQL (names mapped, constructs rewritten). Errors name the action. */

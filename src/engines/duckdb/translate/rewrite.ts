@@ -13,10 +13,22 @@
  * test/translate.test.ts.
  */
 import { duckIdent as quoteIdent, duckString } from "../quote.ts";
-import { lex, type Token } from "./lexer.ts";
+import { lex as lexGoogleSql, GoogleSqlLexError, GOOGLESQL_RESERVED, type Token } from "../../../googlesql/lexer.ts";
 import { TranslationError } from "./errors.ts";
 
 export { TranslationError } from "./errors.ts";
+
+/** The neutral GoogleSQL lexer, its errors reported as translation errors (same message as before the move). */
+function lex(sql: string): Token[] {
+  try {
+    return lexGoogleSql(sql);
+  } catch (e) {
+    if (e instanceof GoogleSqlLexError) {
+      throw new TranslationError({ construct: e.construct, line: e.line, column: e.column, reason: "the text does not lex as GoogleSQL" });
+    }
+    throw e;
+  }
+}
 
 export interface TranslateOptions {
   /**
@@ -130,14 +142,7 @@ const isGroup = (n: Node | undefined, open?: "(" | "["): n is Group =>
 const upper = (n: Node | undefined): string => (n && n.type === "leaf" ? n.tok.value.toUpperCase() : "");
 
 /** GoogleSQL reserved keywords: never names, so never operands or aliases. */
-const RESERVED = new Set(
-  `ALL AND ANY ARRAY AS ASC ASSERT_ROWS_MODIFIED AT BETWEEN BY CASE CAST COLLATE CONTAINS CREATE CROSS CUBE CURRENT
-  DEFAULT DEFINE DESC DISTINCT ELSE END ENUM ESCAPE EXCEPT EXCLUDE EXISTS EXTRACT FALSE FETCH FOLLOWING FOR FROM FULL
-  GROUP GROUPING GROUPS HASH HAVING IF IGNORE IN INNER INTERSECT INTERVAL INTO IS JOIN LATERAL LEFT LIKE LIMIT LOOKUP
-  MERGE NATURAL NEW NO NOT NULL NULLS OF ON OR ORDER OUTER OVER PARTITION PRECEDING PROTO QUALIFY RANGE RECURSIVE
-  RESPECT RIGHT ROLLUP ROWS SELECT SET SOME STRUCT TABLESAMPLE THEN TO TREAT TRUE UNBOUNDED UNION UNNEST USING WHEN
-  WHERE WINDOW WITH WITHIN`.split(/\s+/),
-);
+const RESERVED = GOOGLESQL_RESERVED;
 const isName = (n: Node | undefined): n is Leaf =>
   !!n && n.type === "leaf" && (n.tok.kind === "quoted_ident" || (n.tok.kind === "ident" && !RESERVED.has(n.tok.value.toUpperCase())));
 

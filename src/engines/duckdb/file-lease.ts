@@ -7,12 +7,10 @@
 import { openSync, writeSync, closeSync, readFileSync, unlinkSync, writeFileSync, renameSync, mkdirSync, rmdirSync, statSync } from "node:fs";
 import path from "node:path";
 import os from "node:os";
-import { UserError } from "../util/errors.ts";
+import { LeaseHeldError, type LeaseInfo } from "../lease.ts";
 
-export interface LeaseInfo { pid: number; host: string; runId: string; expiresAt: string }
+export { LeaseHeldError, type LeaseInfo };
 export interface Lease { release(): void; info: LeaseInfo }
-
-export class LeaseHeldError extends UserError {}
 
 function alive(pid: number): boolean {
   try {

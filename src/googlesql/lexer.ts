@@ -8,7 +8,6 @@
  * `<` and `>` are always single tokens (besides `<=`, `>=`, `<>`): `ARRAY<STRUCT<a INT64>>` closes
  * two types, and a shift `a >> 2` is two adjacent `>` tokens (`spaceBefore` false on the second).
  */
-import { TranslationError } from "./errors.ts";
 
 export type TokenKind =
   /** Unquoted identifier or keyword; `value` is the text. */
@@ -57,7 +56,33 @@ const isIdentStart = (c: string) => /[A-Za-z_]/.test(c);
 const isIdentPart = (c: string) => /[A-Za-z0-9_]/.test(c);
 const isDigit = (c: string) => c >= "0" && c <= "9";
 
-/** Tokenize GoogleSQL text. Throws TranslationError on an unterminated string, identifier or comment. */
+/** GoogleSQL's reserved keywords (https://cloud.google.com/bigquery/docs/reference/standard-sql/lexical#reserved_keywords). */
+export const GOOGLESQL_RESERVED: ReadonlySet<string> = new Set(
+  `ALL AND ANY ARRAY AS ASC ASSERT_ROWS_MODIFIED AT BETWEEN BY CASE CAST COLLATE CONTAINS CREATE CROSS CUBE CURRENT
+  DEFAULT DEFINE DESC DISTINCT ELSE END ENUM ESCAPE EXCEPT EXCLUDE EXISTS EXTRACT FALSE FETCH FOLLOWING FOR FROM FULL
+  GROUP GROUPING GROUPS HASH HAVING IF IGNORE IN INNER INTERSECT INTERVAL INTO IS JOIN LATERAL LEFT LIKE LIMIT LOOKUP
+  MERGE NATURAL NEW NO NOT NULL NULLS OF ON OR ORDER OUTER OVER PARTITION PRECEDING PROTO QUALIFY RANGE RECURSIVE
+  RESPECT RIGHT ROLLUP ROWS SELECT SET SOME STRUCT TABLESAMPLE THEN TO TREAT TRUE UNBOUNDED UNION UNNEST USING WHEN
+  WHERE WINDOW WITH WITHIN`.split(/\s+/),
+);
+
+/** GoogleSQL text that does not lex: an unterminated string, identifier or comment. */
+export class GoogleSqlLexError extends Error {
+  /** What is unterminated, e.g. "unterminated string literal". */
+  readonly construct: string;
+  /** 1-based line and column in the text. */
+  readonly line: number;
+  readonly column: number;
+  constructor(construct: string, line: number, column: number) {
+    super(`${construct} at ${line}:${column} does not lex as GoogleSQL`);
+    this.name = "GoogleSqlLexError";
+    this.construct = construct;
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/** Tokenize GoogleSQL text. Throws GoogleSqlLexError on an unterminated string, identifier or comment. */
 export function lex(sql: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
@@ -69,7 +94,7 @@ export function lex(sql: string): Token[] {
   const fail = (what: string, at: number): never => {
     const l = sql.slice(0, at).split("\n").length;
     const c = at - sql.lastIndexOf("\n", at - 1);
-    throw new TranslationError({ construct: what, line: l, column: c, reason: "the text does not lex as GoogleSQL" });
+    throw new GoogleSqlLexError(what, l, c);
   };
   const advanceLines = (from: number, to: number) => {
     for (let k = from; k < to; k++) {

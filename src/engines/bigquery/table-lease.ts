@@ -3,13 +3,14 @@
  * `<base>_meta.run_lease`, taken with one conditional MERGE (atomic in the warehouse), renewed while
  * the run lives and deleted when it ends. Another process cannot be checked for liveness across
  * machines, so a lease left by a dead run is taken over once it expires (ttl, default 120 s, renewed
- * every ttl/3). The DuckDB file has its own file lease (lease.ts) because it has one writer anyway.
+ * every ttl/3). The statements are plain GoogleSQL (tested on DuckDB too). The DuckDB file has its own
+ * file lease (../duckdb/file-lease.ts) because it has one writer anyway.
  */
 import os from "node:os";
-import type { Engine, Target } from "../engines/engine.ts";
-import { qualified } from "../engines/engine.ts";
-import { sqlString } from "../util/sql.ts";
-import { LeaseHeldError, type LeaseInfo } from "./lease.ts";
+import type { Engine, Target } from "../engine.ts";
+import { qualified } from "../engine.ts";
+import { sqlString } from "../../util/sql.ts";
+import { LeaseHeldError, type LeaseInfo } from "../lease.ts";
 
 export interface TableLease {
   info: LeaseInfo;

@@ -1,0 +1,401 @@
+/**
+ * The warehouse catalog: every table funnelcredit reads or writes that no SQLX model builds — the
+ * inputs (sources) and what the TypeScript jobs, the runner and the commands write — declared once:
+ * name, layer (a key of settings.datasets), GoogleSQL columns (types, modes, nested fields), grain,
+ * description and producer.
+ *
+ * Plain data, read by both sides: Dataform declares these tables from it
+ * (definitions/sources/catalog_declarations.js) and the TypeScript side (src/catalog/) derives the
+ * empty-table DDL of every engine, the importers' target schemas, the jobs' write-back schemas and
+ * the location of every table. SQLX models are declared by their own files.
+ *
+ * producer: { import: "<kind>" } (`funnelcredit import <kind>`; absent tables are created empty),
+ *           { job: "<job name>" }, { runner: "runner" }, { command: "<command>" }, { engine: "bigquery" },
+ *           { planned: "<what>" } (read by the report when present; nothing builds it yet).
+ * history: an append-only history a job adds rows to on every run; created empty when missing, so
+ *          the views over it (model_metrics…) work before the job has written once (no leads yet).
+ * shards: the table is a sharded family named `<prefix>YYYYMMDD` read as `<prefix>*` (GA4 export).
+ * columns: "ga4_export" stands for the GA4 BigQuery export schema (src/catalog/ga4-events-schema.json).
+ */
+const s = (name, description) => (description ? { name, type: "STRING", description } : { name, type: "STRING" });
+
+const tables = [
+  // ---- Inputs -------------------------------------------------------------------------------
+  {
+    name: "events_*", layer: "ga4", producer: { import: "ga4" },
+    shards: { prefix: "events_", empty: "events_19700101" },
+    grain: "one row per GA4 event",
+    description: "GA4 BigQuery export (daily and intraday tables)",
+    columns: "ga4_export",
+  },
+  {
+    name: "crm_transactions", layer: "sources", producer: { import: "transactions" },
+    grain: "one row per transaction product line (several rows per transaction allowed; only completed counts)",
+    description: "CRM transactions",
+    columns: [
+      s("transaction_id"),
+      s("user_id"),
+      s("client_id"),
+      { name: "transaction_created", type: "TIMESTAMP" },
+      s("transaction_status"),
+      { name: "transaction_revenue", type: "FLOAT64" },
+      s("transaction_region"),
+    ],
+  },
+  {
+    name: "custom_events", layer: "sources", producer: { import: "custom-events" },
+    grain: "one row per custom event (raw text; validated and quarantined in staging)",
+    description: "Custom events (offline conversions, CRM events), every column raw STRING",
+    columns: [
+      s("name"), s("category"), s("time"), s("user_id"), s("client_id"), s("transaction_id"), s("revenue"), s("cost"),
+      s("utm_source"), s("utm_medium"), s("utm_campaign"), s("utm_term"), s("utm_content"), s("geo_region"),
+    ],
+  },
+  {
+    name: "costs", layer: "sources", producer: { import: "costs" },
+    grain: "one row per date, source, medium, campaign",
+    description: "Advertising costs",
+    columns: [
+      { name: "date", type: "DATE" },
+      s("source"),
+      s("medium"),
+      s("campaign"),
+      { name: "cost", type: "FLOAT64" },
+      { name: "clicks", type: "INT64" },
+      { name: "impressions", type: "INT64" },
+    ],
+  },
+  {
+    name: "leads", layer: "sources", producer: { import: "leads" },
+    grain: "one row per lead",
+    description: "Leads for lead scoring; an import adds its own feature columns after these",
+    columns: [
+      s("lead_id"),
+      { name: "created_at", type: "TIMESTAMP" },
+      { name: "converted_at", type: "TIMESTAMP" },
+      { name: "converted", type: "BOOL" },
+      s("user_id"),
+      s("client_id"),
+    ],
+  },
+  {
+    name: "channel_paths_import", layer: "sources", producer: { import: "paths" },
+    grain: "one row per channel path",
+    description: "ChannelAttribution path files (separator >)",
+    columns: [
+      s("path"),
+      { name: "total_conversions", type: "FLOAT64" },
+      { name: "total_conversion_value", type: "FLOAT64" },
+      { name: "total_null", type: "FLOAT64" },
+    ],
+  },
+  {
+    name: "incrementality_experiments", layer: "sources", producer: { import: "none (loaded by the user)" },
+    grain: "one row per channel, experiment period",
+    description: "Measured incremental conversions of geo holdouts / conversion-lift tests (ML attribution calibration)",
+    columns: [
+      s("channel"),
+      { name: "period_start", type: "DATE" },
+      { name: "period_end", type: "DATE" },
+      { name: "incremental_conversions", type: "FLOAT64" },
+    ],
+  },
+  {
+    name: "mmm_channel_shares", layer: "sources", producer: { import: "none (loaded by the user)" },
+    grain: "one row per channel",
+    description: "A media-mix model's channel share of incremental conversions (ML attribution calibration)",
+    columns: [s("channel"), { name: "share", type: "FLOAT64" }],
+  },
+
+  // ---- Written by jobs, the runner and commands ----------------------------------------------
+  {
+    name: "markov_removal_effects", layer: "models", producer: { job: "channel_markov" },
+    grain: "one row per channel",
+    description: "Channel Markov removal effects and credit (ChannelAttribution's model, solved exactly).",
+    columns: [
+    { name: "channel", type: "STRING" },
+    { name: "removal_effect", type: "FLOAT64", description: "1 − P(conv without channel)/P(conv)" },
+    { name: "removal_effect_value", type: "FLOAT64", description: "same on the value-weighted chain" },
+    { name: "conversions", type: "FLOAT64", description: "total conversions × RE / ΣRE" },
+    { name: "value", type: "FLOAT64" },
+    { name: "share", type: "FLOAT64", description: "conversions / total conversions" },
+    { name: "markov_order", type: "INT64" },
+  ] },
+  {
+    name: "markov_transition_matrix", layer: "models", producer: { job: "channel_markov" },
+    grain: "one row per from_state, to_state",
+    description: "Transition probabilities of the fitted channel Markov chain.",
+    columns: [
+    { name: "from_state", type: "STRING" },
+    { name: "to_state", type: "STRING" },
+    { name: "probability", type: "FLOAT64" },
+    { name: "transitions", type: "FLOAT64", description: "weighted count (conversions + nulls)" },
+    { name: "markov_order", type: "INT64" },
+  ] },
+  {
+    name: "shapley_channel_credit", layer: "models", producer: { job: "shapley" },
+    grain: "one row per channel",
+    description: "Shapley channel credit over channel coalitions.",
+    columns: [
+    { name: "channel", type: "STRING" },
+    { name: "shapley_value", type: "FLOAT64", description: "raw Shapley value φ on the value function's scale (rate, or conversions for subset_conversions), before clipping" },
+    { name: "negative_contribution", type: "FLOAT64", description: "the negative marginal contributions inside shapley_value (≤ 0); clipped away from share" },
+    { name: "standard_error", type: "FLOAT64", description: "0 when exact" },
+    { name: "share", type: "FLOAT64" },
+    { name: "conversions", type: "FLOAT64" },
+    { name: "value", type: "FLOAT64" },
+    { name: "method", type: "STRING", description: "exact or sampled" },
+    { name: "value_function", type: "STRING", description: "vars.shapley_value_function used" },
+  ] },
+  {
+    name: "funnel_transition_probabilities", layer: "models", producer: { job: "funnel_markov" },
+    grain: "one row per level, segment, from_step, to_step",
+    description: "OWOX funnel Markov step-transition probabilities with the level fallback.",
+    columns: [
+    { name: "from_step", type: "STRING" },
+    { name: "to_step", type: "STRING" },
+    { name: "user_type", type: "STRING" },
+    { name: "device", type: "STRING" },
+    { name: "region", type: "STRING" },
+    { name: "probability", type: "FLOAT64", description: "P(from → to | properties) at the level used" },
+    { name: "level", type: "STRING", description: "user_type_device_region, user_type_device, device or global" },
+    { name: "sample_size", type: "INT64", description: "transitions out of from_step at the level used" },
+    { name: "transitions", type: "INT64", description: "transitions from → to at the level used" },
+  ] },
+  {
+    name: "channel_credit_by_model", layer: "outputs", producer: { job: "model_comparison" },
+    grain: "one row per model, channel",
+    description: "Every model's channel credit side by side.",
+    columns: [
+    { name: "model", type: "STRING" },
+    { name: "channel", type: "STRING" },
+    { name: "conversions", type: "FLOAT64" },
+    { name: "value", type: "FLOAT64" },
+    { name: "share", type: "FLOAT64", description: "the channel's share of the model's conversions" },
+  ] },
+  {
+    name: "model_agreement", layer: "outputs", producer: { job: "model_comparison" },
+    grain: "one row per model pair",
+    description: "Top-3 channel agreement and Spearman rank correlation per pair of models.",
+    columns: [
+    { name: "model_a", type: "STRING" },
+    { name: "model_b", type: "STRING" },
+    { name: "top3_jaccard", type: "FLOAT64", description: "|top3(a) ∩ top3(b)| / |top3(a) ∪ top3(b)|" },
+    { name: "top3_same_order", type: "BOOL" },
+    { name: "spearman", type: "FLOAT64", description: "rank correlation of the channel shares (null if a model is flat)" },
+  ] },
+  {
+    name: "ml_channel_credit", layer: "outputs", producer: { job: "ml_attribution" },
+    grain: "one row per method, channel",
+    description: "ML attribution channel credit (removal effect, Shapley, TreeSHAP).",
+    columns: [
+    { name: "method", type: "STRING", description: "removal_effect, shapley or treeshap" },
+    { name: "channel", type: "STRING" },
+    { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.max_channel_share)" },
+    { name: "value", type: "FLOAT64", description: "credited conversion value" },
+    { name: "share", type: "FLOAT64", description: "conversions / the method's total conversions" },
+  ] },
+  {
+    name: "ml_channel_credit_daily", layer: "outputs", producer: { job: "ml_attribution" },
+    grain: "one row per credit_date, method, channel",
+    description: "ML attribution credit by day.",
+    columns: [
+    { name: "credit_date", type: "DATE", description: "journey_end_date of the credited conversions" },
+    { name: "method", type: "STRING" },
+    { name: "channel", type: "STRING" },
+    { name: "conversions", type: "FLOAT64" },
+    { name: "value", type: "FLOAT64" },
+  ] },
+  {
+    name: "ml_calibrated_credit", layer: "outputs", producer: { job: "ml_attribution" },
+    grain: "one row per channel",
+    description: "ML credit calibrated to incrementality experiments / MMM shares.",
+    columns: [
+    { name: "channel", type: "STRING" },
+    { name: "attributed_conversions", type: "FLOAT64", description: "ML credit of vars.ml_calibrated_method" },
+    { name: "factor", type: "FLOAT64", description: "measured / attributed (1 when source = 'none')" },
+    { name: "calibrated_conversions", type: "FLOAT64", description: "attributed_conversions × factor" },
+    { name: "source", type: "STRING", description: "experiment, mmm or none" },
+  ] },
+  {
+    name: "ml_model_agreement", layer: "outputs", producer: { job: "ml_attribution" },
+    grain: "one row per model pair",
+    description: "Agreement of the ML credit methods with the other models.",
+    columns: [
+    { name: "model_a", type: "STRING" },
+    { name: "model_b", type: "STRING" },
+    { name: "top3_jaccard", type: "FLOAT64", description: "|top3(a) ∩ top3(b)| / |top3(a) ∪ top3(b)|" },
+    { name: "top3_same_order", type: "BOOL" },
+    { name: "spearman", type: "FLOAT64", description: "rank correlation of the channel shares (null if a model is flat)" },
+  ] },
+  {
+    name: "ml_attribution_metrics", layer: "models", history: true, producer: { job: "ml_attribution" },
+    grain: "one row per run, model, metric",
+    description: "ML attribution model metrics (append-only history).",
+    columns: [
+    { name: "run_id", type: "STRING" },
+    { name: "model", type: "STRING" },
+    { name: "metric", type: "STRING" },
+    { name: "value", type: "FLOAT64" },
+    { name: "measured_at", type: "TIMESTAMP" },
+  ] },
+  {
+    name: "ml_attribution_curves", layer: "models", history: true, producer: { job: "ml_attribution" },
+    grain: "one row per run, model, curve point",
+    description: "ROC and calibration curves of the ML attribution model (append-only).",
+    columns: [
+    { name: "run_id", type: "STRING" },
+    { name: "model", type: "STRING" },
+    { name: "curve", type: "STRING", description: "roc (x = false positive rate, y = true positive rate, n = journeys scored at or above the threshold) or calibration (x = mean predicted, y = observed rate, n = journeys in the bin)" },
+    { name: "x", type: "FLOAT64" },
+    { name: "y", type: "FLOAT64" },
+    { name: "n", type: "FLOAT64" },
+  ] },
+  {
+    name: "ml_attribution_feature_importance", layer: "models", history: true, producer: { job: "ml_attribution" },
+    grain: "one row per run, model, feature, kind",
+    description: "Feature importance of the ML attribution model (append-only).",
+    columns: [
+    { name: "run_id", type: "STRING" },
+    { name: "model", type: "STRING" },
+    { name: "feature", type: "STRING" },
+    { name: "importance", type: "FLOAT64" },
+    { name: "kind", type: "STRING", description: "gain, cover (XGBoost per-split averages) or treeshap (mean |SHAP| over converting journeys)" },
+  ] },
+  {
+    name: "lead_scores", layer: "outputs", producer: { job: "lead_scoring" },
+    grain: "one row per lead",
+    description: "Calibrated lead scores with their key factors and segment.",
+    columns: [
+    { name: "lead_id", type: "STRING" },
+    { name: "score", type: "INT64", description: "round(100 × probability), 0–100" },
+    { name: "probability", type: "FLOAT64", description: "calibrated probability that the lead converts" },
+    { name: "model_version", type: "STRING" },
+    { name: "scored_at", type: "TIMESTAMP" },
+    { name: "key_factors", type: "RECORD", mode: "REPEATED", description: "top 5 features by |TreeSHAP contribution| (log-odds, before calibration), strongest first", fields: [
+      { name: "feature", type: "STRING", description: "feature=value as the model saw it" },
+      { name: "contribution", type: "FLOAT64", description: "TreeSHAP contribution to the log-odds (one-hot columns summed per feature)" },
+      { name: "direction", type: "STRING", description: "'up' raises the score, 'down' lowers it" },
+    ] },
+    { name: "segment", type: "STRING", description: "'hot' (score ≥ lead_score_cutoff), 'warm' (≥ half of it), 'cold'" },
+  ] },
+  {
+    name: "lead_scoring_metrics", layer: "models", history: true, producer: { job: "lead_scoring" },
+    grain: "one row per run, model, metric",
+    description: "Lead-scoring model metrics (append-only history).",
+    columns: [
+    { name: "run_id", type: "STRING" },
+    { name: "model", type: "STRING" },
+    { name: "metric", type: "STRING" },
+    { name: "value", type: "FLOAT64" },
+    { name: "measured_at", type: "TIMESTAMP" },
+  ] },
+  {
+    name: "lead_scoring_curves", layer: "models", history: true, producer: { job: "lead_scoring" },
+    grain: "one row per run, model, curve point",
+    description: "ROC, PR, calibration and lift curves of the lead-scoring model (append-only).",
+    columns: [
+    { name: "run_id", type: "STRING" },
+    { name: "model", type: "STRING" },
+    { name: "curve", type: "STRING", description: "'roc' (x FPR, y TPR), 'pr' (x recall, y precision), 'calibration' (x mean predicted, y observed rate, n leads), 'lift' (x decile, y lift, n leads); test window" },
+    { name: "x", type: "FLOAT64" },
+    { name: "y", type: "FLOAT64" },
+    { name: "n", type: "FLOAT64" },
+  ] },
+  {
+    name: "lead_scoring_feature_importance", layer: "models", history: true, producer: { job: "lead_scoring" },
+    grain: "one row per run, model, feature",
+    description: "Feature importance of the lead-scoring model (append-only).",
+    columns: [
+    { name: "run_id", type: "STRING" },
+    { name: "model", type: "STRING" },
+    { name: "feature", type: "STRING", description: "source feature (one-hot columns summed)" },
+    { name: "importance", type: "FLOAT64" },
+    { name: "kind", type: "STRING", description: "'total_gain' (XGBoost) or 'mean_abs_shap' (test window, log-odds)" },
+  ] },
+  {
+    name: "lead_score_monitoring", layer: "models", history: true, producer: { job: "lead_scoring" },
+    grain: "one row per run, feature",
+    description: "Score and feature drift (PSI) of the lead-scoring model (append-only).",
+    columns: [
+    { name: "run_id", type: "STRING" },
+    { name: "feature", type: "STRING", description: "source feature, or 'score' for the calibrated probability" },
+    { name: "psi", type: "FLOAT64", description: "population stability index vs the training baseline (bins fixed at training)" },
+    { name: "ks", type: "FLOAT64", description: "two-sample KS statistic vs the baseline sample (NULL for categorical features)" },
+    { name: "requires_retraining", type: "BOOL", description: "the run's decision (same on every row of a run)" },
+    { name: "reason", type: "STRING", description: "why this row triggers retraining, or what was measured" },
+  ] },
+  {
+    name: "run_history", layer: "meta", producer: { runner: "runner" },
+    grain: "one row per run, action (and attempt)",
+    description: "One row per action of every run, written by the runner after each action.",
+    columns: [
+    { name: "run_id", type: "STRING", description: "id of the run (same for every action of one run)" },
+    { name: "action", type: "STRING", description: "action name, schema.table or the job name" },
+    { name: "action_kind", type: "STRING", description: "table, view, incremental, assertion, operation or job" },
+    { name: "engine", type: "STRING", description: "duckdb or bigquery" },
+    { name: "status", type: "STRING", description: "succeeded, failed, skipped, warning, dry_run or cancelled" },
+    { name: "started_at", type: "TIMESTAMP" },
+    { name: "ended_at", type: "TIMESTAMP" },
+    { name: "duration_ms", type: "INT64" },
+    { name: "rows", type: "INT64", description: "rows written or affected; failing rows for assertions" },
+    { name: "bytes_processed", type: "INT64", description: "BigQuery bytes processed (null on DuckDB)" },
+    { name: "job_id", type: "STRING" },
+    { name: "error", type: "STRING" },
+    { name: "note", type: "STRING" },
+    { name: "metrics_json", type: "STRING", description: "job figures (AUC, iterations…) as JSON" },
+    { name: "full_refresh", type: "BOOL" },
+  ] },
+  {
+    name: "crm_push_state", layer: "meta", producer: { command: "push lead-scores" },
+    grain: "one row per lead",
+    description: "What was last sent to the CRM per lead (idempotent pushes).",
+    columns: [
+    { name: "destination", type: "STRING", description: "endpoint URL without credentials or query" },
+    { name: "lead_id", type: "STRING" },
+    { name: "payload_hash", type: "STRING", description: "sha256 of [lead_id, score, segment, model_version] last acknowledged" },
+    { name: "score", type: "INT64" },
+    { name: "acknowledged_at", type: "TIMESTAMP" },
+    { name: "run_id", type: "STRING" },
+  ] },
+  {
+    name: "crm_push_dead_letters", layer: "meta", producer: { command: "push lead-scores" },
+    grain: "one row per lead that could not be sent",
+    description: "Lead scores the CRM refused, with the reason.",
+    columns: [
+    { name: "destination", type: "STRING" },
+    { name: "lead_id", type: "STRING" },
+    { name: "payload", type: "STRING", description: "the JSON row that was sent" },
+    { name: "idempotency_key", type: "STRING" },
+    { name: "http_status", type: "INT64", description: "last HTTP status (NULL: network error)" },
+    { name: "error", type: "STRING" },
+    { name: "attempts", type: "INT64" },
+    { name: "failed_at", type: "TIMESTAMP" },
+    { name: "run_id", type: "STRING" },
+  ] },
+
+  {
+    name: "import_quarantine", layer: "meta", producer: { command: "import" },
+    grain: "one row per input row set aside",
+    description: "Input rows the importers set aside, with the field and the reason",
+    columns: [
+      s("source"), s("file"), { name: "line", type: "INT64" }, s("field"), s("reason"), s("raw_row"), { name: "quarantined_at", type: "TIMESTAMP" },
+    ],
+  },
+  {
+    name: "run_lease", layer: "meta", producer: { engine: "bigquery" },
+    grain: "one row per dataset lease (lease_key 'dataset')",
+    description: "The run lease on a shared warehouse (BigQuery): one writing run at a time",
+    columns: [s("lease_key"), s("run_id"), s("host"), { name: "pid", type: "INT64" }, { name: "expires_at", type: "TIMESTAMP" }],
+  },
+
+  // ---- Read but not built yet --------------------------------------------------------------
+  {
+    name: "roas_by_channel", layer: "outputs", producer: { planned: "spend and ROAS by channel and model (not built yet)" },
+    grain: "one row per channel",
+    description: "Planned: cost, attributed value and ROAS per channel. The report reads it when it exists and says so when it does not.",
+    columns: [s("channel"), { name: "cost", type: "FLOAT64" }, { name: "value", type: "FLOAT64" }, { name: "roas", type: "FLOAT64" }],
+  },
+];
+
+module.exports = { tables };

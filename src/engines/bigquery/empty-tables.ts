@@ -1,0 +1,29 @@
+/**
+ * BigQuery's side of empty sources: the declared inputs a project has not loaded are created empty,
+ * with their catalog schema, so a GA4-only project runs past staging (as on DuckDB). Built on the
+ * engine's own calls; the DDL is plain GoogleSQL.
+ */
+import type { EmptyTable, Engine } from "../engine.ts";
+import { qualified } from "../engine.ts";
+import { googleSqlColumns } from "../../googlesql/ddl.ts";
+import { sqlString } from "../../util/sql.ts";
+
+export async function createMissingTables(engine: Engine, tables: readonly EmptyTable[]): Promise<string[]> {
+  const created: string[] = [];
+  for (const t of tables) {
+    const { database, schema, name } = t.target;
+    await engine.ensureDataset(database, schema);
+    const exists = t.wildcard
+      // A sharded family (the GA4 export): any shard makes the wildcard valid; never add one beside real data.
+      ? (await engine.query(
+        `SELECT table_name FROM \`${database}.${schema}\`.INFORMATION_SCHEMA.TABLES WHERE STARTS_WITH(table_name, ${sqlString(t.wildcard.prefix)}) LIMIT 1`,
+        { action: "create_missing_tables" },
+      )).length > 0
+      : await engine.tableExists(t.target);
+    if (exists) continue;
+    const options = t.description ? ` OPTIONS (description = ${sqlString(t.description)})` : "";
+    await engine.execute([`CREATE TABLE IF NOT EXISTS ${qualified(t.target)} (${googleSqlColumns(t.schema)})${options}`], { action: "create_missing_tables" });
+    created.push(`${schema}.${name}`);
+  }
+  return created;
+}

@@ -1,0 +1,60 @@
+/** The embedded DuckDB engine's registration: options, config, and its file lease. */
+import path from "node:path";
+import { defineEngine, releasingOnClose, type EngineDriver } from "../driver.ts";
+import type { DuckDBConfig } from "./engine.ts";
+import { acquireLease } from "./file-lease.ts";
+import { SettingsError } from "../../util/errors.ts";
+
+export const duckdbDriver: EngineDriver<unknown> = defineEngine<DuckDBConfig>({
+  kind: "duckdb",
+  describe: "embedded DuckDB file (default)",
+  loadsLocalFiles: true,
+  options: {
+    warehouse: { type: "string", default: ".funnelcredit/warehouse.duckdb", describe: "DuckDB file (engine duckdb)" },
+    "memory-limit": { type: "string", default: "4GB", describe: "DuckDB memory_limit, e.g. 4GB or 512MB", coerce: checkMemoryLimit },
+    threads: { type: "number", describe: "DuckDB threads (default: cores)" },
+  },
+  configure(values, ctx) {
+    return {
+      path: path.resolve(ctx.projectDir, String(values.warehouse ?? ".funnelcredit/warehouse.duckdb")),
+      memoryLimit: String(values["memory-limit"] ?? "4GB"),
+      threads: values.threads === undefined ? undefined : Number(values.threads),
+    };
+  },
+  async open(config, lease) {
+    // One opener per file: the lease file is taken before DuckDB opens (and locks) the warehouse,
+    // so a second run can wait for it (--wait-for-lease) or be told which run holds it.
+    const held = lease ? await acquireLease(`${config.path}.lease`, lease.runId, { waitMs: lease.waitMs }) : undefined;
+    try {
+      const { DuckDBEngine } = await import("./engine.ts");
+      const engine = await DuckDBEngine.open(config);
+      return held ? releasingOnClose(engine, () => held.release(), "afterClose") : engine;
+    } catch (e) {
+      held?.release();
+      throw e;
+    }
+  },
+});
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1, byte: 1, bytes: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
+  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+};
+/** Below this DuckDB cannot even open its buffers ("Out of Memory Error" at start-up). */
+const MIN_MEMORY_LIMIT_BYTES = 64 * 2 ** 20;
+
+/**
+ * `--memory-limit`: a size DuckDB's memory_limit accepts (number + unit), checked here because DuckDB
+ * itself answers a bad one with only "Failed to set config".
+ */
+export function checkMemoryLimit(value: string): string {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(String(value));
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw new SettingsError(`--memory-limit ${JSON.stringify(value)}: expected a size with a unit, e.g. 4GB, 512MB or 2GiB`);
+  }
+  if (Number(m[1]) * unit < MIN_MEMORY_LIMIT_BYTES) {
+    throw new SettingsError(`--memory-limit ${JSON.stringify(value)}: too small for DuckDB to start; give at least 64MiB (4GB is the default)`);
+  }
+  return value.trim();
+}
