@@ -59,7 +59,7 @@ describe("reliability: runs on BigQuery never run a job twice", function () {
     failingRows = 0;
     fake.setHandler((sql, ctx) => {
       if (!ctx.dryRun) executed.push(sql);
-      if (/^CREATE OR REPLACE TABLE/.test(sql.trim())) return {};
+      if (/^CREATE (OR REPLACE TABLE|TABLE IF NOT EXISTS)/.test(sql.trim())) return {};
       if (/failing_rows/.test(sql)) return { rows: [{ failing_rows: failingRows }] };
       if (/LIMIT 5\s*$/.test(sql)) return { rows: [{ id: 1 }] };
       if (/COUNT\(\*\) AS n/.test(sql)) return { rows: [{ n: 1 }] };

@@ -176,3 +176,72 @@ describe("strict local BigQuery (executes on DuckDB, enforces BigQuery's rules)"
     assert.deepEqual((await bq.rows(`${P}.d.t`)).map((r) => r.n).sort(), [1, 2, 9]);
   });
 });
+
+describe("BigQuery engine on the strict local BigQuery: partition replacement is atomic", function () {
+  this.timeout(60_000);
+  let bq: StrictBigQuery;
+  let engine: Engine;
+  before(async () => {
+    bq = await startStrictBigQuery({ projectId: P, location: "EU" });
+    engine = createBigQueryEngine({ projectId: P, location: "EU", apiEndpoint: bq.url }, { authClient: bq.authClient() });
+    await bq.createTable(`${P}.d.events`, [{ name: "day", type: "DATE" }, { name: "n", type: "INT64" }], [
+      { day: "2026-01-01", n: 1 },
+      { day: "2026-01-02", n: 2 },
+      { day: "2026-01-03", n: 3 },
+    ]);
+  });
+  after(async () => {
+    await bq?.close();
+  });
+
+  it("keeps the old partitions when the INSERT after a DECLARE pre-operation and the DELETE fails (regression: the DELETE committed alone)", async () => {
+    // The shape of an incremental stg_ga4_events run: DECLARE (pre-operation), DELETE the re-processed days, INSERT them again.
+    const statements = [
+      "DECLARE first_day DATE DEFAULT (SELECT DATE_SUB(MAX(day), INTERVAL 1 DAY) FROM `acme.d.events`);",
+      "DELETE FROM `acme.d.events` WHERE day IN (SELECT DISTINCT day FROM `acme.d.events` WHERE day >= first_day)",
+      "INSERT INTO `acme.d.events` (day, n)\nSELECT first_day AS day, ERROR('the rebuild failed') AS n",
+    ];
+    await assert.rejects(engine.execute(statements, { action: "stg_events" }), /the rebuild failed/);
+    assert.deepEqual((await bq.rows(`${P}.d.events`)).map((r) => r.n).sort(), [1, 2, 3]);
+  });
+});
+
+describe("runner on the strict local BigQuery: run history within BigQuery's table quotas", function () {
+  this.timeout(120_000);
+  let bq: StrictBigQuery;
+  let engine: Engine;
+  before(async () => {
+    bq = await startStrictBigQuery({ projectId: P, location: "EU" });
+    engine = createBigQueryEngine(
+      { projectId: P, location: "EU", apiEndpoint: bq.url, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } },
+      { authClient: bq.authClient(), sleep: async () => undefined },
+    );
+  });
+  after(async () => {
+    await bq?.close();
+  });
+
+  it("creates run_history up front and writes it once per DAG level, not a load job per action (regression: rate limit and Not found)", async () => {
+    const { loadProjectSettings } = await import("../src/config/settings.ts");
+    const { runGraph } = await import("../src/runner/runner.ts");
+    const { LocalArtifactStore } = await import("../src/artifacts/store.ts");
+    const { PROJECT_DIR } = await import("./support/warehouse.ts");
+    const os = await import("node:os");
+    const settings = loadProjectSettings(PROJECT_DIR).settings;
+    const meta = settings.datasets.meta;
+    const t = (name: string) => ({ database: P, schema: "fc", name });
+    // Ten tables in one level (run 4 at a time), then a view over the run history (like rpt_run_history).
+    const actions = [
+      ...Array.from({ length: 10 }, (_, i) => ({ name: `fc.t${i}`, kind: "table" as const, target: t(`t${i}`), dependencies: [], tags: [], query: `SELECT ${i} AS i` })),
+      { name: "fc.history_view", kind: "view" as const, target: t("history_view"), dependencies: ["fc.t0"], tags: [], query: `SELECT run_id, action, status FROM \`${P}.${meta}.run_history\`` },
+    ];
+    const graph = { actions, projectConfig: { defaultDatabase: P, defaultSchema: "fc", assertionSchema: "fc_assertions", vars: {} } };
+    const run = await runGraph({ graph, engine, settings, artifacts: new LocalArtifactStore(os.tmpdir()), runId: "r_quota" });
+    assert.equal(run.status, "succeeded", JSON.stringify(run.actions.filter((a) => a.status !== "succeeded")));
+    assert.deepEqual(run.warnings, []);
+    const history = await bq.rows(`${P}.${meta}.run_history`);
+    assert.equal(history.length, 11);
+    const historyLoads = bq.requestsTo("jobs.insert").filter((r) => JSON.stringify(r.body).includes('"tableId":"run_history"'));
+    assert.ok(historyLoads.length <= 2, `${historyLoads.length} load jobs into run_history for 2 DAG levels`);
+  });
+});

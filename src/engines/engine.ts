@@ -49,6 +49,12 @@ export interface EngineCapabilities {
   parallelActions: boolean;
   /** Has real table partitions (BigQuery); DuckDB emulates partition filters with WHERE. */
   partitions: boolean;
+  /**
+   * Writes to one table are rate-limited (BigQuery: 5 metadata updates per 10 s and 1,500 operations
+   * per day per table, https://cloud.google.com/bigquery/quotas#standard_tables): the runner batches
+   * what it appends to one table (run history) instead of writing once per action.
+   */
+  tableWriteQuotas: boolean;
 }
 
 export interface ExecOptions {

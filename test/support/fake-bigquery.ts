@@ -475,6 +475,7 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
     if (r.totalBytesProcessed !== undefined) return r.totalBytesProcessed;
     let n = 0;
     for (const m of sql.matchAll(/`([^`]+)`/g)) {
+      if (!m[1]!.includes(".")) continue; // a column name, not a table
       const t = fake.table(m[1]!);
       if (t) n += tableBytes(t);
     }

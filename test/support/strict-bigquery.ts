@@ -562,6 +562,7 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
           continue;
         }
         if (p.target) countOperation(p.target);
+        if (p.target && p.kind.startsWith("CREATE")) await duck.runNative(`CREATE SCHEMA IF NOT EXISTS ${duckIdent(schemaOf(p.target.p, p.target.d))}`);
         const out = await runDuck(p.duck);
         if (newMeta && p.target) meta.set(key(p.target), newMeta);
         const dml = DML_HEAD.test(stmt) ? out.changed : undefined;
@@ -637,7 +638,7 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
   }
 
   const backend: FakeBackend = {
-    runQuery: (sql, ctx) => serial(() => execute(sql, ctx, false)),
+    runQuery: (sql, ctx) => serial(async () => { const t = Date.now(); try { return await execute(sql, ctx, false); } finally { (analysis as Record<string, number>).queryMs = ((analysis as Record<string, number>).queryMs ?? 0) + Date.now() - t; } }),
     async dryRun(sql, ctx) {
       // A dry run changes nothing: the same checks, no execution, no quota counted
       // (https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobConfiguration: dryRun).
@@ -645,7 +646,7 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
       if (r.error) return { error: r.error };
       return { bytes: r.bytes, statementType: r.statementType };
     },
-    load: (l, ctx) => serial(() => load(l, ctx)),
+    load: (l, ctx) => serial(async () => { const t = Date.now(); try { return await load(l, ctx); } finally { (analysis as Record<string, number>).loadMs = ((analysis as Record<string, number>).loadMs ?? 0) + Date.now() - t; } }),
     getTable: (p, d, t) =>
       serial(async (): Promise<BackendTable | undefined> => {
         const r = { p, d, t };

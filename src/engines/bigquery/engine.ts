@@ -163,16 +163,33 @@ function jobFailure(meta: JobMetadata): ApiFailure | undefined {
 }
 
 const DML = /^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE\s+TABLE|SELECT|WITH)\b/i;
+const DECLARE = /^\s*DECLARE\b/i;
+
+/** A statement without its own trailing semicolons; a trailing line comment gets a newline so the joining `;` survives. */
+export function scriptPart(statement: string): string {
+  const s = statement.trim().replace(/(\s*;)+$/, "").trimEnd();
+  const lastLine = s.slice(s.lastIndexOf("\n") + 1);
+  return /(--|#)[^'"`]*$/.test(lastLine) ? `${s}\n` : s;
+}
 
 /**
  * Statements → one script. Several DML statements run in one transaction so they take effect
- * together; BigQuery does not allow most DDL (CREATE OR REPLACE TABLE…) inside a transaction,
- * so scripts with DDL run as given (the runner orders them so a failure leaves the old table).
+ * together: outside a transaction each statement of a BigQuery script commits on its own, so a
+ * failed INSERT after a DELETE would leave the partitions deleted. A script may DECLARE its
+ * variables first and then BEGIN TRANSACTION
+ * (https://cloud.google.com/bigquery/docs/transactions, DECLARE must come first:
+ * https://cloud.google.com/bigquery/docs/reference/standard-sql/procedural-language#declare).
+ * BigQuery does not allow DDL creating permanent tables inside a transaction, so scripts with
+ * DDL run as given (the runner orders them so a failure leaves the old table).
  */
 export function buildScript(statements: string[]): string {
-  const parts = statements.map((s) => s.trim().replace(/;\s*$/, "")).filter((s) => s.length > 0);
-  if (parts.length > 1 && parts.every((s) => DML.test(s)) && !parts.some((s) => /^\s*BEGIN\b/i.test(s))) {
-    return ["BEGIN TRANSACTION", ...parts, "COMMIT TRANSACTION"].join(";\n") + ";";
+  const parts = statements.map(scriptPart).filter((s) => s.length > 0);
+  let k = 0;
+  while (k < parts.length && DECLARE.test(parts[k]!)) k++;
+  const declares = parts.slice(0, k);
+  const body = parts.slice(k);
+  if (body.length > 1 && body.every((s) => DML.test(s)) && !body.some((s) => /^\s*BEGIN\b/i.test(s))) {
+    return [...declares, "BEGIN TRANSACTION", ...body, "COMMIT TRANSACTION"].join(";\n") + ";";
   }
   return parts.join(";\n");
 }
@@ -390,7 +407,7 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
 
   const engine: Engine = {
     kind: "bigquery",
-    capabilities: { dryRunBytes: true, parallelActions: true, partitions: true },
+    capabilities: { dryRunBytes: true, parallelActions: true, partitions: true, tableWriteQuotas: true },
 
     async execute(statements: string[], opts?: ExecOptions): Promise<ExecResult> {
       const sql = buildScript(statements);
