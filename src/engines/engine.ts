@@ -101,9 +101,10 @@ export interface Engine {
   writeRows(target: Target, schema: ColumnSchema[], rows: Row[], opts: WriteOptions): Promise<{ rows: number }>;
   /**
    * Make declared sources queryable before a run (DuckDB: views for wildcard tables such as
-   * `events_*` over the daily tables). Optional: BigQuery needs nothing.
+   * `events_*` over the daily tables; BigQuery: missing optional source tables created empty). On a
+   * dry run nothing may be written.
    */
-  prepareDeclarations?(targets: Target[]): Promise<void>;
+  prepareDeclarations?(targets: Target[], opts?: { dryRun?: boolean }): Promise<void>;
   /** Make sure a dataset (BigQuery) / schema (DuckDB) exists. */
   ensureDataset(database: string, schema: string): Promise<void>;
   close(): Promise<void>;

@@ -81,7 +81,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
 
   const runnable = [...names].map((n) => byName.get(n)!).filter((a) => a.kind !== "declaration");
   if (engine.prepareDeclarations) {
-    await engine.prepareDeclarations(graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target));
+    await engine.prepareDeclarations(graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target), { dryRun: !!opts.dryRun });
   }
   if (!opts.dryRun) {
     const datasets = new Map<string, Target>();

@@ -28,6 +28,8 @@ import {
   type WriteOptions,
 } from "../engine.ts";
 import { Logger, quietLogger } from "../../util/logger.ts";
+import { createEmptyTableStatement } from "../../runner/statements.ts";
+import { emptySourceSchemas } from "./sources.ts";
 import { DEFAULT_RETRY, backoffDelayMs, describeFailure, isTransient, type ApiFailure, type RetryPolicy } from "./retry.ts";
 import {
   decodeRow,
@@ -604,6 +606,18 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
         // Another action created it between our get and insert: fine.
         if (err instanceof CallFailed && err.failure.status === 409) return;
         throw toEngineError(err, ctx, "datasets.insert");
+      }
+    },
+
+    async prepareDeclarations(targets: Target[], opts?: { dryRun?: boolean }): Promise<void> {
+      if (opts?.dryRun) return;
+      const schemas = emptySourceSchemas();
+      for (const t of targets) {
+        const schema = schemas.get(t.name);
+        if (!schema || (await engine.tableExists(t))) continue;
+        await engine.ensureDataset(t.database, t.schema);
+        await engine.execute([createEmptyTableStatement(t, schema)], { action: `create empty source ${t.schema}.${t.name}` });
+        log.info("bigquery: created an empty source table (nothing imported yet)", { table: `${t.database}.${t.schema}.${t.name}` });
       }
     },
 
