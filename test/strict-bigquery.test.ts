@@ -245,3 +245,22 @@ describe("runner on the strict local BigQuery: run history within BigQuery's tab
     assert.ok(historyLoads.length <= 2, `${historyLoads.length} load jobs into run_history for 2 DAG levels`);
   });
 });
+
+describe("strict local BigQuery: script syntax", function () {
+  this.timeout(60_000);
+  let bq: StrictBigQuery;
+  let engine: Engine;
+  before(async () => {
+    bq = await startStrictBigQuery({ projectId: P, location: "EU", analyze: false });
+    engine = createBigQueryEngine({ projectId: P, location: "EU", apiEndpoint: bq.url }, { authClient: bq.authClient() });
+  });
+  after(async () => {
+    await bq?.close();
+  });
+
+  it("rejects an empty statement between two semicolons, in runs and dry runs", async () => {
+    await assert.rejects(engine.dryRun("SELECT 1 AS a;;\nSELECT 2 AS b"), /Unexpected ";"/);
+    await assert.rejects(engine.query("SELECT 1 AS a;\n;SELECT 2 AS b"), /Unexpected ";"/);
+    assert.deepEqual(await engine.query("SELECT 1 AS a;\nSELECT 2 AS b;"), [{ b: 2 }]);
+  });
+});

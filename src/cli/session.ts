@@ -23,7 +23,8 @@ export interface Session {
   args: EngineArgs;
 }
 
-export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promise<T>, opts: { compile?: boolean } = {}): Promise<T> {
+/** `lease: false` (a dry run) takes no warehouse lease: it writes nothing, so it needs none. */
+export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promise<T>, opts: { compile?: boolean; lease?: boolean } = {}): Promise<T> {
   const logger = loggerFor(args);
   const vars = parseVars(args.vars);
   const project: Project = opts.compile === false
@@ -38,7 +39,7 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
     const engine = await createEngine(cfg);
     try {
       // A shared warehouse (BigQuery): the lease is a row in the meta dataset, one run per dataset.
-      const tableLease = cfg.kind === "bigquery" && opts.compile !== false
+      const tableLease = cfg.kind === "bigquery" && opts.compile !== false && opts.lease !== false
         ? await acquireTableLease(engine, { database: project.workflow.defaultProject, schema: project.settings.datasets.meta, name: RUN_LEASE_TABLE }, runId, { waitMs: args["wait-for-lease"] * 1000 })
         : undefined;
       try {

@@ -102,9 +102,9 @@ export interface Engine {
   /**
    * Make declared sources queryable before a run (DuckDB: views for wildcard tables such as
    * `events_*` over the daily tables; BigQuery: missing optional source tables created empty). On a
-   * dry run nothing may be written.
+   * dry run nothing may be written. Returns the tables it created (on a dry run: would create).
    */
-  prepareDeclarations?(targets: Target[], opts?: { dryRun?: boolean }): Promise<void>;
+  prepareDeclarations?(targets: Target[], opts?: { dryRun?: boolean }): Promise<Target[] | void>;
   /** Make sure a dataset (BigQuery) / schema (DuckDB) exists. */
   ensureDataset(database: string, schema: string): Promise<void>;
   close(): Promise<void>;

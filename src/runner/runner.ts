@@ -23,6 +23,7 @@ import {
   createViewStatement,
   incrementalStatement,
   replacePartitionsStatements,
+  scriptOf,
 } from "./statements.ts";
 import { RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
 
@@ -80,9 +81,15 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   const historyTarget: Target = { database: graph.projectConfig.defaultDatabase, schema: opts.settings.datasets.meta, name: RUN_HISTORY_TABLE };
 
   const runnable = [...names].map((n) => byName.get(n)!).filter((a) => a.kind !== "declaration");
+  // Tables a real run creates before it starts (empty optional sources): a dry run treats them as not built yet.
+  const key = (t: Target): string => `${t.database}.${t.schema}.${t.name}`;
+  const notYetBuilt = new Set<string>();
   if (engine.prepareDeclarations) {
-    await engine.prepareDeclarations(graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target), { dryRun: !!opts.dryRun });
+    const made = await engine.prepareDeclarations(graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target), { dryRun: !!opts.dryRun });
+    if (opts.dryRun) for (const t of made ?? []) notYetBuilt.add(key(t));
   }
+  // The run history is created by a real run before its first action.
+  if (opts.dryRun && !(await engine.tableExists(historyTarget))) notYetBuilt.add(key(historyTarget));
   if (!opts.dryRun) {
     const datasets = new Map<string, Target>();
     for (const a of runnable) datasets.set(`${a.target.database}.${a.target.schema}`, a.target);
@@ -143,7 +150,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     } else {
       progress.actionStarted(a.name);
       try {
-        rec = { action: a.name, kind: a.kind, startedAt, endedAt: startedAt, ...(await executeAction(a, opts, run, logger, progress)) };
+        rec = { action: a.name, kind: a.kind, startedAt, endedAt: startedAt, ...(opts.dryRun ? await dryRunAction(a, opts, run, missingInputs) : await executeAction(a, opts, run, logger, progress)) };
       } catch (e) {
         rec = { action: a.name, kind: a.kind, status: "failed", startedAt, endedAt: now(), error: (e as Error).message };
       }
@@ -158,6 +165,27 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
       pendingHistory.push(rec);
       if (!batchHistory) await flushHistory(true);
     }
+  };
+
+  // Dry run on a fresh warehouse: an action whose inputs this run would build first cannot be
+  // checked yet (BigQuery answers "Not found"); it is reported as such instead of failing.
+  const exists = new Map<string, Promise<boolean>>();
+  const built = (t: Target): Promise<boolean> => {
+    const k = key(t);
+    if (notYetBuilt.has(k)) return Promise.resolve(false);
+    if (!exists.has(k)) exists.set(k, engine.tableExists(t));
+    return exists.get(k)!;
+  };
+  const missingInputs = async (a: Action): Promise<string[]> => {
+    const out: string[] = [];
+    for (const d of a.dependencies) {
+      const dep = byName.get(d);
+      if (!dep || dep.kind === "assertion" || dep.kind === "job") continue;
+      // A declaration is built in this run when a job writes it or the engine creates it empty.
+      if (dep.kind === "declaration" && !notYetBuilt.has(key(dep.target)) && !dep.dependencies.some((x) => byName.get(x)?.kind === "job")) continue;
+      if (!(await built(dep.target))) out.push(`${dep.target.schema}.${dep.target.name}`);
+    }
+    return out;
   };
 
   const concurrency = engine.capabilities.parallelActions ? Math.max(1, opts.concurrency ?? 4) : 1;
@@ -185,12 +213,6 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
   let calls = 0;
   const nextExec = (): ExecOptions => ({ action: a.name, jobId: calls++ === 0 ? baseJobId : `${baseJobId}_${calls}`, labels: { funnelcredit_action: a.name } });
   const statements = await statementsFor(a, opts);
-  if (opts.dryRun) {
-    if (a.kind === "job") return { status: "dry_run", note: `job reads ${a.job!.reads.join(", ")}; writes ${a.job!.writes.join(", ")}` };
-    // One script, as the action runs: a pre-operation's DECLARE is seen by the statements after it.
-    const bytes = statements.length ? (await engine.dryRun(statements.join(";\n"), nextExec())).bytesProcessed ?? 0 : 0;
-    return { status: "dry_run", bytesProcessed: engine.capabilities.dryRunBytes ? bytes : undefined };
-  }
   switch (a.kind) {
     case "assertion": {
       const [row] = await engine.query(assertionCountQuery(a.query!), nextExec());
@@ -246,6 +268,36 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
  */
 export function jobIdFor(runId: string, action: string, attempt?: string): string {
   return `funnelcredit_${runId}${attempt ? `_${attempt}` : ""}_${action}`.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 1024);
+}
+
+/**
+ * A dry run validates what the action would submit, without effects: its statements as one script
+ * (a pre-operation's DECLARE is seen by the statements after it), an assertion's query, and for a job
+ * a read of every table it reads. Actions whose inputs are not built yet are reported, not failed.
+ */
+async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missingInputs: (a: Action) => Promise<string[]>): Promise<Outcome> {
+  const { engine } = opts;
+  const missing = await missingInputs(a);
+  if (missing.length) return { status: "dry_run", note: `not checked: depends on tables not yet built (${missing.join(", ")})` };
+  const baseJobId = jobIdFor(run.runId, a.name, opts.attempt);
+  let calls = 0;
+  const nextExec = (): ExecOptions => ({ action: a.name, jobId: calls++ === 0 ? baseJobId : `${baseJobId}_${calls}`, labels: { funnelcredit_action: a.name } });
+  let scripts: string[];
+  let note: string | undefined;
+  if (a.kind === "assertion") scripts = [assertionCountQuery(a.query!)];
+  else if (a.kind === "job") {
+    const job = a.job!;
+    scripts = job.reads.map((n) => `SELECT * FROM ${qualified(findAction(opts.graph, n).target)}`);
+    note = `job reads ${job.reads.join(", ")}; writes ${job.writes.join(", ")}`;
+  } else if ((a.kind === "table" || a.kind === "view" || a.kind === "incremental") && !(a.kind === "incremental" && !opts.fullRefresh && (await engine.tableExists(a.target)))) {
+    // A CREATE OR REPLACE is checked as its query: on a fresh warehouse the target's dataset does
+    // not exist yet (a real run creates it first), and the query is what reads and bills.
+    const pre = (a.preOps ?? []).map((x) => x.trim()).filter(Boolean);
+    scripts = [scriptOf([...pre, a.query!])];
+  } else scripts = [scriptOf(await statementsFor(a, opts))].filter((s) => s.length > 0);
+  let bytes = 0;
+  for (const s of scripts) bytes += (await engine.dryRun(s, nextExec())).bytesProcessed ?? 0;
+  return { status: "dry_run", bytesProcessed: engine.capabilities.dryRunBytes ? bytes : undefined, ...(note ? { note } : {}) };
 }
 
 async function statementsFor(a: Action, opts: RunOptions): Promise<string[]> {

@@ -284,8 +284,11 @@ function inferSchema(rows: Row[]): FakeField[] {
 // ---------------------------------------------------------------------------------------------
 // Script splitting and the default handler
 
-/** Split a script on top-level `;` (outside quotes, backticks and comments). */
-export function splitStatements(script: string): string[] {
+/**
+ * Split a script on top-level `;` (outside quotes, backticks and comments). `keepEmpty` keeps the
+ * empty statements between two semicolons (`…);;`), which BigQuery rejects, as "".
+ */
+export function splitStatements(script: string, opts: { keepEmpty?: boolean } = {}): string[] {
   const out: string[] = [];
   let cur = "";
   for (let i = 0; i < script.length; i++) {
@@ -302,7 +305,7 @@ export function splitStatements(script: string): string[] {
       const j = script.indexOf("*/", i + 2);
       i = j < 0 ? script.length : j + 1;
     } else if (c === ";") {
-      if (cur.trim()) out.push(cur.trim());
+      if (cur.trim() || opts.keepEmpty) out.push(cur.trim());
       cur = "";
     } else cur += c;
   }

@@ -483,6 +483,12 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
    * - Referenced datasets and tables must exist in the job's location ("Not found: Table p:d.t").
    */
   async function execute(sql: string, ctx: QueryContext & { jobId?: string }, dryRun: boolean): Promise<BackendQueryResult> {
+    // An empty statement (`…);;` or a leading `;`) is a syntax error in GoogleSQL scripts
+    // (https://cloud.google.com/bigquery/docs/reference/standard-sql/procedural-language: statements
+    // are separated by single semicolons).
+    if (splitStatements(sql, { keepEmpty: true }).some((s) => s === "")) {
+      return { error: jobError("invalidQuery", 'Syntax error: Unexpected ";" (an empty statement between two semicolons)'), bytes: 0, children: [] };
+    }
     const statements = splitStatements(sql);
     const variables = new Set<string>();
     const constants: Record<string, string> = {};

@@ -88,7 +88,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       });
       if (!args["dry-run"]) await checkInputQuality(s, run);
       return finishRun(s, run);
-    });
+    }, { lease: !args["dry-run"] });
     process.exitCode = code;
   },
 };

@@ -28,7 +28,7 @@ import {
   type WriteOptions,
 } from "../engine.ts";
 import { Logger, quietLogger } from "../../util/logger.ts";
-import { createEmptyTableStatement } from "../../runner/statements.ts";
+import { createEmptyTableStatement, scriptPart } from "../../runner/statements.ts";
 import { emptySourceSchemas } from "./sources.ts";
 import { DEFAULT_RETRY, backoffDelayMs, describeFailure, isTransient, type ApiFailure, type RetryPolicy } from "./retry.ts";
 import {
@@ -166,13 +166,6 @@ function jobFailure(meta: JobMetadata): ApiFailure | undefined {
 
 const DML = /^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE\s+TABLE|SELECT|WITH)\b/i;
 const DECLARE = /^\s*DECLARE\b/i;
-
-/** A statement without its own trailing semicolons; a trailing line comment gets a newline so the joining `;` survives. */
-export function scriptPart(statement: string): string {
-  const s = statement.trim().replace(/(\s*;)+$/, "").trimEnd();
-  const lastLine = s.slice(s.lastIndexOf("\n") + 1);
-  return /(--|#)[^'"`]*$/.test(lastLine) ? `${s}\n` : s;
-}
 
 /**
  * Statements → one script. Several DML statements run in one transaction so they take effect
@@ -407,6 +400,35 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
     return new Promise<T>((resolve, reject) => bq.request(reqOpts, (err, body) => (err ? reject(err) : resolve(body as T))));
   }
 
+  /**
+   * Jobs run in one location and read only datasets there; BigQuery's own answer to a mismatch is a
+   * bare "Not found: Dataset … was not found in location EU"
+   * (https://cloud.google.com/bigquery/docs/locations#specify_locations). Say which source dataset
+   * is where, and what to change, before the first job.
+   */
+  async function checkSourceLocations(targets: Target[]): Promise<void> {
+    const byDataset = new Map<string, Target[]>();
+    for (const t of targets) byDataset.set(`${t.database}.${t.schema}`, [...(byDataset.get(`${t.database}.${t.schema}`) ?? []), t]);
+    for (const [where, ts] of byDataset) {
+      const t = ts[0]!;
+      let loc: string | undefined;
+      try {
+        const [meta] = await call("datasets.get", { action: `location of ${where}` }, () => bq.dataset(t.schema, { projectId: t.database }).getMetadata());
+        loc = (meta as { location?: string }).location;
+      } catch (err) {
+        if (err instanceof CallFailed && err.failure.status === 404) continue; // created by the run if it is ours
+        throw toEngineError(err, { action: `location of ${where}` }, "datasets.get");
+      }
+      if (loc && loc.toLowerCase() !== cfg.location.toLowerCase()) {
+        throw new EngineError({
+          engine: "bigquery",
+          message: `source dataset ${where} (${ts.map((x) => x.name).join(", ")}) is in location ${loc}; jobs run in ${cfg.location}`,
+          hint: `set the location (defaultLocation in workflow_settings.yaml) to ${loc}, or point vars.ga4_project / vars.ga4_dataset / vars.sources_dataset to a copy in ${cfg.location}`,
+        });
+      }
+    }
+  }
+
   const engine: Engine = {
     kind: "bigquery",
     capabilities: { dryRunBytes: true, parallelActions: true, partitions: true, tableWriteQuotas: true },
@@ -609,16 +631,20 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
       }
     },
 
-    async prepareDeclarations(targets: Target[], opts?: { dryRun?: boolean }): Promise<void> {
-      if (opts?.dryRun) return;
+    async prepareDeclarations(targets: Target[], opts?: { dryRun?: boolean }): Promise<Target[]> {
+      await checkSourceLocations(targets);
       const schemas = emptySourceSchemas();
+      const created: Target[] = [];
       for (const t of targets) {
         const schema = schemas.get(t.name);
         if (!schema || (await engine.tableExists(t))) continue;
+        created.push(t);
+        if (opts?.dryRun) continue;
         await engine.ensureDataset(t.database, t.schema);
         await engine.execute([createEmptyTableStatement(t, schema)], { action: `create empty source ${t.schema}.${t.name}` });
         log.info("bigquery: created an empty source table (nothing imported yet)", { table: `${t.database}.${t.schema}.${t.name}` });
       }
+      return created;
     },
 
     async close(): Promise<void> {
