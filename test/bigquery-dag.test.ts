@@ -6,10 +6,12 @@
  * (c) one more day incrementally, (d) a run killed mid-way and resumed.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createBigQueryEngine } from "../src/engines/bigquery/engine.ts";
-import type { Engine, Row } from "../src/engines/engine.ts";
+import { qualified, type Engine, type Row } from "../src/engines/engine.ts";
+import { fromWireSchema, type WireField } from "../src/engines/bigquery/values.ts";
 import { DuckDBEngine, duckIdent } from "../src/engines/duckdb/engine.ts";
 import { ensureSourceTables } from "../src/engines/duckdb/sources.ts";
 import { generateDemo } from "../src/demo/generate.ts";
@@ -19,7 +21,7 @@ import { select } from "../src/dag/dag.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import type { Project } from "../src/compile/project.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
-import { compiledProject, memoryEngine } from "./support/warehouse.ts";
+import { SHARED_DATA, compiledProject, memoryEngine } from "./support/warehouse.ts";
 import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
 
 const P = "funnelcredit-local";
@@ -180,5 +182,107 @@ describe("the whole DAG on the BigQuery engine against the strict local BigQuery
     assert.deepEqual(status(resumed), status(duckRun));
     assert.ok(resumed.actions.some((a) => a.note === "succeeded in the resumed run"), "the resume skipped what the killed run finished");
     await assertSameOutputs();
+  });
+
+  /** Everything a run could change: datasets, tables and their row counts, and what went over the wire. */
+  async function snapshot(): Promise<string> {
+    const tables = await bq.duck.queryNative("SELECT schema_name, table_name, estimated_size FROM duckdb_tables() ORDER BY 1, 2");
+    return JSON.stringify({ datasets: [...bq.datasets.keys()].sort(), tables });
+  }
+  const writesOverTheWire = () =>
+    bq.requests.filter((r) => r.route === "datasets.insert" || r.route === "tabledata.insertAll" || (r.route === "jobs.insert" && !(r.body as { configuration?: { dryRun?: boolean } })?.configuration?.dryRun));
+
+  it("(e) --dry-run on an empty project (GA4 export only) passes and writes nothing", async () => {
+    bq.addDataset(ds().ga4, "EU");
+    await generateDemo(bq.duck.conn, { ...DEMO, ga4Schema: `${P}/${ds().ga4}`, sourcesSchema: `${P}/scratch` });
+    await bq.duck.runNative(`DROP SCHEMA ${duckIdent(`${P}/scratch`)} CASCADE`);
+    const before = await snapshot();
+    bq.clearRequests();
+    const run = await runOn(engine, { dryRun: true });
+    assert.deepEqual(status(run), []);
+    assert.equal(await snapshot(), before);
+    assert.deepEqual(writesOverTheWire().map((r) => r.path), []);
+    const ga4 = run.actions.find((a) => a.action.endsWith("stg_ga4_events"))!;
+    assert.equal(ga4.status, "dry_run");
+    assert.ok((ga4.bytesProcessed ?? 0) > 0, "the GA4 staging model is dry-run with its bytes");
+    const unchecked = run.actions.filter((a) => a.note?.startsWith("not checked: depends on tables not yet built"));
+    assert.ok(unchecked.length > 50, `${unchecked.length} actions reported as depending on tables not built yet`);
+    assert.ok(unchecked.some((a) => a.action.endsWith("stg_crm_transactions") && /crm_transactions/.test(a.note!)), "an optional source a real run creates empty counts as not built");
+  });
+
+  it("(f) --dry-run of a built warehouse checks every action, assertions and jobs' reads included, and writes nothing", async () => {
+    await loadSample();
+    await runOn(engine, { fullRefresh: true });
+    const before = await snapshot();
+    const ops = JSON.stringify([...bq.tableOperations]);
+    bq.clearRequests();
+    const run = await runOn(engine, { dryRun: true });
+    assert.deepEqual(status(run), []);
+    assert.equal(await snapshot(), before);
+    assert.equal(JSON.stringify([...bq.tableOperations]), ops);
+    assert.deepEqual(writesOverTheWire().map((r) => r.path), []);
+    assert.deepEqual(run.actions.filter((a) => a.status !== "dry_run").map((a) => a.action), []);
+    // Only what reads lead scoring's outputs is left unchecked: on this small sample lead scoring has
+    // too few labelled leads and wrote nothing (the same on DuckDB).
+    const unchecked = run.actions.filter((a) => a.note?.startsWith("not checked"));
+    assert.ok(unchecked.length < 10);
+    for (const a of unchecked) assert.match(a.note!, /lead_scor|model_metrics|model_curves|feature_importance/, a.action);
+    const assertion = run.actions.find((a) => a.kind === "assertion")!;
+    const job = run.actions.find((a) => a.action === "channel_markov")!;
+    assert.ok((assertion.bytesProcessed ?? 0) > 0 && (job.bytesProcessed ?? 0) > 0, "assertions and jobs are dry-run with their bytes");
+    const incremental = run.actions.find((a) => a.action.endsWith("stg_ga4_events"))!;
+    assert.ok((incremental.bytesProcessed ?? 0) > 0, "the incremental script with its DECLARE pre-operation is accepted");
+  });
+});
+
+describe("GA4 export in another project and location (strict local BigQuery)", function () {
+  this.timeout(300_000);
+  const SAMPLE = path.join(SHARED_DATA, "ga4-obfuscated-sample-ecommerce");
+
+  it("reads the public GA4 sample's layout with ga4_project=bigquery-public-data (compile + the strict endpoint loaded with the sample)", async () => {
+    const project = await compiledProject({ ga4_project: "bigquery-public-data", ga4_dataset: "ga4_obfuscated_sample_ecommerce" });
+    const events = project.graph.actions.find((a) => a.kind === "declaration" && a.target.name === "events_*")!;
+    assert.deepEqual(events.target, { database: "bigquery-public-data", schema: "ga4_obfuscated_sample_ecommerce", name: "events_*" });
+    const stg = project.graph.actions.find((a) => a.name.endsWith("stg_ga4_events"))!;
+    assert.match(stg.query!, /`bigquery-public-data\.ga4_obfuscated_sample_ecommerce\.events_\*`/);
+    assert.doesNotMatch(stg.query!, /funnelcredit-local\.ga4_obfuscated_sample_ecommerce/);
+    // The public dataset lives in the US, in its own project; jobs run (and bill) in ours.
+    const bq = await startStrictBigQuery({ projectId: P, location: "US" });
+    try {
+      const fields = JSON.parse(readFileSync(path.join(SAMPLE, "events_schema.json"), "utf8")) as WireField[];
+      const schema = fromWireSchema(fields, (p, t) => { throw new Error(`${p}: ${t}`); });
+      const rows = readFileSync(path.join(SAMPLE, "ga4_events_sample.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Row);
+      const byDay = new Map<string, Row[]>();
+      for (const r of rows) byDay.set(String(r.event_date), [...(byDay.get(String(r.event_date)) ?? []), r]);
+      bq.addDataset("ga4_obfuscated_sample_ecommerce", "US", "bigquery-public-data");
+      for (const [day, rs] of byDay) await bq.createTable(`bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_${day}`, schema, rs);
+      const engine = createBigQueryEngine({ projectId: P, location: "US", apiEndpoint: bq.url }, { authClient: bq.authClient() });
+      const [n] = await engine.query(`SELECT COUNT(*) AS n, COUNT(DISTINCT _TABLE_SUFFIX) AS days FROM ${qualified(events.target)}`);
+      assert.deepEqual(n, { n: rows.length, days: byDay.size });
+      // Nothing is created in someone else's project: the GA4 declaration is only read.
+      await engine.prepareDeclarations!(project.graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target));
+      assert.deepEqual([...bq.datasets.keys()].filter((k) => k.startsWith("bigquery-public-data.")), ["bigquery-public-data.ga4_obfuscated_sample_ecommerce"]);
+    } finally {
+      await bq.close();
+    }
+  });
+
+  it("stops before the first job when the GA4 dataset is in another location, naming dataset, location and settings (regression: a bare Not found)", async () => {
+    const project = await compiledProject({ ml_min_auc: "0", lead_label_maturity_days: "0" });
+    const bq = await startStrictBigQuery({ projectId: P, location: "EU", analyze: false });
+    try {
+      const ga4 = project.settings.datasets.ga4;
+      bq.addDataset(ga4, "US");
+      await bq.createTable(`${P}.${ga4}.events_20240101`, [{ name: "event_date", type: "STRING" }], []);
+      bq.datasets.set(`${P}.${ga4}`, { location: "US" });
+      const engine = createBigQueryEngine({ projectId: P, location: "EU", apiEndpoint: bq.url }, { authClient: bq.authClient() });
+      await assert.rejects(
+        runGraph({ graph: project.graph, engine, settings: project.settings, artifacts }),
+        (e: Error) => /source dataset funnelcredit-local\.ga4_export \(events_\*\) is in location US; jobs run in EU/.test(e.message) && /vars\.ga4_project \/ vars\.ga4_dataset/.test(e.message),
+      );
+      assert.equal(bq.requestsTo("jobs.insert").length, 0, "no job ran");
+    } finally {
+      await bq.close();
+    }
   });
 });

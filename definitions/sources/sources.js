@@ -9,7 +9,10 @@
  * - leads (lead scoring; columns per import).
  * - channel_paths_import(path, total_conversions, total_conversion_value, total_null): ChannelAttribution files.
  */
-declare({ schema: settings.datasets.ga4, name: "events_*", description: "GA4 BigQuery export (daily and intraday tables)" });
+declare({
+  ...(settings.ga4Project ? { database: settings.ga4Project } : {}),
+  schema: settings.datasets.ga4, name: "events_*", description: "GA4 BigQuery export (daily and intraday tables)",
+});
 for (const name of ["crm_transactions", "custom_events", "costs", "leads", "channel_paths_import"]) {
   declare({ schema: settings.datasets.sources, name });
 }
