@@ -153,14 +153,38 @@ describe("strict local BigQuery (executes on DuckDB, enforces BigQuery's rules)"
       assert.match(e.message, re);
     };
     await bad([{ name: "a", type: "INT64" }], [{ a: "x" }], /Could not parse 'x' as INT64/);
-    await bad([{ name: "a", type: "INT64" }, { name: "b", type: "STRING" }], [{ a: 2, b: "new" }], /Cannot add fields \(field: b\)/);
     await bad([{ name: "a", type: "STRING" }], [{ a: "2" }], /has changed type/);
     assert.deepEqual((await bq.rows(`${P}.d.l`)).map((r) => r.a), [1]);
+    // An append that adds a field without schemaUpdateOptions (the engine always sends them; a raw load does not).
+    const boundary = "b0undary";
+    const job = { jobReference: { projectId: P, jobId: "raw_load_1", location: "EU" }, configuration: { load: {
+      destinationTable: { projectId: P, datasetId: "d", tableId: "l" }, sourceFormat: "NEWLINE_DELIMITED_JSON", writeDisposition: "WRITE_APPEND",
+      schema: { fields: [{ name: "a", type: "INT64" }, { name: "b", type: "STRING" }] } } } };
+    const body = `--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(job)}\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\n\r\n{"a":2,"b":"new"}\n\r\n--${boundary}--\r\n`;
+    const res = await fetch(`${bq.url}/upload/bigquery/v2/projects/${P}/jobs?uploadType=multipart`, {
+      method: "POST", body, headers: { "Content-Type": `multipart/related; boundary=${boundary}`, Authorization: `Bearer ${bq.accessToken}` },
+    });
+    const inserted = (await res.json()) as { status?: { errorResult?: { message?: string } } };
+    assert.match(inserted.status?.errorResult?.message ?? "", /Cannot add fields \(field: b\)/);
     // REPEATED and RECORD shapes, checked on the NDJSON the load carries (what BigQuery reads).
     const r = { database: P, schema: "d", name: "nested" };
     const nested = [{ name: "xs", type: "INT64" as const, mode: "REPEATED" as const }, { name: "s", type: "RECORD" as const, fields: [{ name: "k", type: "STRING" as const }] }];
     await engine.writeRows(r, nested, [{ xs: [1], s: { k: "v" } }], { mode: "replace" });
     assert.deepEqual(await engine.query("SELECT xs[OFFSET(0)] AS x, s.k AS k FROM `acme.d.nested`"), [{ x: 1, k: "v" }]);
+  });
+
+  it("appends rows whose schema gained a column, and keeps NaN and infinities (regression: no schemaUpdateOptions; NaN became NULL)", async () => {
+    const t = { database: P, schema: "d", name: "metrics" };
+    await engine.writeRows(t, [{ name: "metric", type: "STRING" }, { name: "value", type: "FLOAT64" }], [{ metric: "auc", value: 0.7 }], { mode: "replace" });
+    await engine.writeRows(t, [{ name: "metric", type: "STRING" }, { name: "value", type: "FLOAT64" }, { name: "fold", type: "INT64" }], [
+      { metric: "log_loss", value: Number.NaN, fold: 1 },
+      { metric: "lift", value: Number.POSITIVE_INFINITY, fold: 2 },
+    ], { mode: "append" });
+    const rows = await engine.query("SELECT metric, value, fold FROM `acme.d.metrics` ORDER BY metric");
+    assert.deepEqual(rows.map((r) => r.metric), ["auc", "lift", "log_loss"]);
+    assert.equal(rows[1]!.value, Number.POSITIVE_INFINITY);
+    assert.ok(Number.isNaN(rows[2]!.value), `NaN kept, got ${rows[2]!.value}`);
+    assert.deepEqual(rows.map((r) => r.fold), [null, 2, 1]);
   });
 
   it("keeps job ids unique per project: a second job under a used id is refused (409), not run", async () => {

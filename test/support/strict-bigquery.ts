@@ -628,6 +628,13 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
       }
       if (l.writeDisposition === "WRITE_EMPTY" && have && (await numRows(r)) > 0) throw new StatementFailed("duplicate", `Already Exists: Table ${show(r)}`);
       countOperation(r);
+      if (existing && l.schema && l.writeDisposition !== "WRITE_TRUNCATE") {
+        // Allowed additions (checked above) become new NULLABLE columns of the table.
+        const have = new Set(existing.map((f) => f.name.toLowerCase()));
+        for (const f of l.schema.filter((x) => !have.has(x.name.toLowerCase()))) {
+          await duck.runNative(`ALTER TABLE ${duckRef(r)} ADD COLUMN ${duckIdent(f.name)} ${duckTypeOfField(f)}`);
+        }
+      }
       const cols: ColumnSchema[] = fromWireSchema(schema, (path, type) => {
         throw new StatementFailed("invalid", `${path}: type ${type} is not supported by the strict local BigQuery`);
       });

@@ -566,6 +566,9 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
         // a failed load leaves the previous table as it was.
         writeDisposition: opts.mode === "replace" ? "WRITE_TRUNCATE" : "WRITE_APPEND",
         createDisposition: "CREATE_IF_NEEDED",
+        // An append whose schema gained a column (a job writing a new metric) would fail "Cannot add
+        // fields" without these (https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobConfigurationLoad).
+        ...(opts.mode === "append" ? { schemaUpdateOptions: ["ALLOW_FIELD_ADDITION", "ALLOW_FIELD_RELAXATION"] } : {}),
       };
       if (opts.description) load.destinationTableProperties = { description: opts.description };
       const labels = labelsFor({ labels: { funnelcredit_op: "write_rows" } });
