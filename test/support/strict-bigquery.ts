@@ -68,8 +68,8 @@ export interface StrictBigQuery extends FakeBigQuery {
   readonly quotas: StrictQuotas;
   /** Operations counted per table (`p.d.t`) since the start: what the quotas see. */
   readonly tableOperations: Map<string, number[]>;
-  /** Statements analyzed by ZetaSQL and the time spent, for the report. */
-  readonly analysis: { statements: number; ms: number };
+  /** Statements analyzed by ZetaSQL and the time spent (ms), and time spent running queries and loads. */
+  readonly analysis: { statements: number; ms: number; queryMs: number; loadMs: number };
   /** Create a table with rows (test setup; not counted against quotas). `ref` = "p.d.t" or "d.t". */
   createTable(ref: string, schema: ColumnSchema[], rows?: Row[]): Promise<void>;
   /** Rows of a table (or a query in GoogleSQL), through DuckDB, for assertions. */
@@ -267,7 +267,15 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
   const quotas: StrictQuotas = { ...BIGQUERY_QUOTAS, ...opts.quotas };
   const meta = new Map<string, TableMeta>();
   const tableOperations = new Map<string, number[]>();
-  const analysis = { statements: 0, ms: 0 };
+  const analysis = { statements: 0, ms: 0, queryMs: 0, loadMs: 0 };
+  const timed = async <T>(what: "queryMs" | "loadMs", fn: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await fn();
+    } finally {
+      analysis[what] += Date.now() - started;
+    }
+  };
   let fake!: FakeBigQuery;
 
   const key = (r: Ref): string => `${r.p}.${r.d}.${r.t}`;
@@ -651,7 +659,7 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
   }
 
   const backend: FakeBackend = {
-    runQuery: (sql, ctx) => serial(async () => { const t = Date.now(); try { return await execute(sql, ctx, false); } finally { (analysis as Record<string, number>).queryMs = ((analysis as Record<string, number>).queryMs ?? 0) + Date.now() - t; } }),
+    runQuery: (sql, ctx) => serial(() => timed("queryMs", () => execute(sql, ctx, false))),
     async dryRun(sql, ctx) {
       // A dry run changes nothing: the same checks, no execution, no quota counted
       // (https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobConfiguration: dryRun).
@@ -659,7 +667,7 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
       if (r.error) return { error: r.error };
       return { bytes: r.bytes, statementType: r.statementType };
     },
-    load: (l, ctx) => serial(async () => { const t = Date.now(); try { return await load(l, ctx); } finally { (analysis as Record<string, number>).loadMs = ((analysis as Record<string, number>).loadMs ?? 0) + Date.now() - t; } }),
+    load: (l, ctx) => serial(() => timed("loadMs", () => load(l, ctx))),
     getTable: (p, d, t) =>
       serial(async (): Promise<BackendTable | undefined> => {
         const r = { p, d, t };
