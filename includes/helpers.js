@@ -9,6 +9,15 @@ function ga4Param(key, valueType) {
   return `(SELECT value.${valueType} FROM UNNEST(event_params) WHERE key = ${settings.sqlString(key)})`;
 }
 
+/**
+ * A numeric event parameter from whichever field GA4 put it in: the export stores a number in
+ * int_value, float_value or double_value depending on how it was sent (e.g. `value: 120` lands in
+ * int_value), so reading only double_value loses it.
+ */
+function ga4NumberParam(key) {
+  return `(SELECT COALESCE(value.double_value, value.float_value, CAST(value.int_value AS FLOAT64)) FROM UNNEST(event_params) WHERE key = ${settings.sqlString(key)})`;
+}
+
 /** `expr IN ('a', 'b')`, or FALSE for an empty list (GoogleSQL has no empty IN list). */
 function inList(expr, values) {
   if (!values.length) return "FALSE";
@@ -107,4 +116,4 @@ function amountIssue(expr) {
     END`;
 }
 
-module.exports = { amountIssue, ga4Param, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded };
+module.exports = { amountIssue, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded };

@@ -8,6 +8,9 @@ const DEFAULTS = {
   // Dataset of the outputs; the layers get suffixes (staging, intermediate, models, meta, reporting).
   base_dataset: "",
   ga4_dataset: "ga4_export",
+  // Project of the GA4 export ("" = the default project), e.g. "bigquery-public-data" for the public sample
+  // ga4_obfuscated_sample_ecommerce. The embedded DuckDB warehouse has one project and ignores it.
+  ga4_project: "",
   sources_dataset: "funnelcredit_sources",
   // First day of data to read on a full refresh (YYYYMMDD) and days re-processed on each incremental run (late GA4 data).
   start_date: "20000101",
@@ -321,6 +324,10 @@ function parseSettings(rawVars, overridden) {
       ga4: dataset("ga4_dataset"),
       sources: dataset("sources_dataset"),
     },
+    // GCP project ids: 6–30 lowercase letters, digits and hyphens (optionally "domain.com:" first).
+    ga4Project: /^$|^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(String(vars.ga4_project))
+      ? String(vars.ga4_project) || undefined
+      : bad("ga4_project", 'expected a GCP project id (e.g. "bigquery-public-data") or "" for the default project'),
     startDate: String(vars.start_date),
     reprocessDays: int("reprocess_days", 0, 365),
     lookbackDays: int("lookback_days", 1, 3650),

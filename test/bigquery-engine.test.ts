@@ -67,7 +67,7 @@ describe("BigQuery engine (real client, local REST endpoint)", () => {
     };
 
   it("declares dry-run bytes, parallel actions and partitions", () => {
-    assert.deepEqual(engine.capabilities, { dryRunBytes: true, parallelActions: true, partitions: true });
+    assert.deepEqual(engine.capabilities, { dryRunBytes: true, parallelActions: true, partitions: true, tableWriteQuotas: true });
     assert.equal(engine.kind, "bigquery");
   });
 
@@ -115,6 +115,11 @@ describe("BigQuery engine (real client, local REST endpoint)", () => {
       );
       assert.equal(buildScript(["CREATE OR REPLACE TABLE t AS SELECT 1", "INSERT INTO t VALUES (2)"]), "CREATE OR REPLACE TABLE t AS SELECT 1;\nINSERT INTO t VALUES (2)");
       assert.equal(buildScript(["SELECT 1"]), "SELECT 1");
+      // Variables first, then the transaction (a DECLARE pre-operation used to leave the DML without one).
+      assert.equal(
+        buildScript(["DECLARE d DATE DEFAULT CURRENT_DATE();", "DELETE FROM t WHERE x = d;;", "INSERT INTO t VALUES (2) -- new rows"]),
+        "DECLARE d DATE DEFAULT CURRENT_DATE();\nBEGIN TRANSACTION;\nDELETE FROM t WHERE x = d;\nINSERT INTO t VALUES (2) -- new rows\n;\nCOMMIT TRANSACTION;",
+      );
     });
 
     it("reports rows affected and bytes of a single DML statement", async () => {

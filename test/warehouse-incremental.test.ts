@@ -41,4 +41,26 @@ describe("warehouse: incremental GA4 staging", function () {
       assert.deepEqual(await eventsPerDay(), { "2024-01-01": 2, "2024-01-02": 1, "2024-01-03": 2, "2024-01-04": 1 });
     });
   }
+
+  it("counts the re-processing window from the last daily day, not today's intraday rows (GA4's 72-hour late data)", async () => {
+    // Daily 01-01..01-03 and an intraday table for 01-04; reprocess_days 3 must re-read 01-01..01-03.
+    await loadInputs(engine, { ga4: [pv("20240101", 1), pv("20240102", 2), pv("20240103", 3), { ...pv("20240104", 4), intraday: true }] });
+    const project = await compiledProject({ reprocess_days: "3" }, []);
+    const sel = { actions: ["stg_ga4_events"], includeDependencies: true };
+    assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+    // A late event lands in the 01-01 daily table (within 72 hours of 01-03's end).
+    await loadGa4(engine, [pv("20240101", 1, "11:00:00")], "append");
+    assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+    assert.equal((await eventsPerDay())["2024-01-01"], 2);
+  });
+
+  it("an empty staged table re-reads from start_date instead of nothing (regression: GREATEST(NULL, …) left staging stuck)", async () => {
+    await loadInputs(engine, { ga4: [pv("20240101", 1), pv("20240102", 2)] });
+    const project = await compiledProject({}, []);
+    const sel = { actions: ["stg_ga4_events"], includeDependencies: true };
+    assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+    await engine.runNative(`DELETE FROM "${STAGING}"."stg_ga4_events"`);
+    assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+    assert.deepEqual(await eventsPerDay(), { "2024-01-01": 1, "2024-01-02": 1 });
+  });
 });

@@ -38,6 +38,18 @@ describe("warehouse: GA4 staging and sessions", function () {
     ]);
   });
 
+  it("reads a purchase's value from whichever numeric field GA4 put it in (regression: only double_value was read)", async () => {
+    // The builder stores numbers in int_value, as GA4 does for `value: 120`; no ecommerce record.
+    const ga4: Ga4Event[] = [
+      { day: "20240102", time: "10:00:00", name: "purchase", client: "A", session: 1, params: { value: 120, transaction_id: "T1" } },
+    ];
+    await loadInputs(engine, { ga4 });
+    const project = await compiledProject({}, []);
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["stg_ga4_events"], includeDependencies: true } }));
+    const rows = await rowsOf(engine, STAGING, "stg_ga4_events", "event_at");
+    assert.deepEqual(rows.map((r) => [r.event_name, r.purchase_revenue]), [["purchase", 120]]);
+  });
+
   it("reads intraday tables only for days without a daily table and keeps duplicated events once", async () => {
     const ga4: Ga4Event[] = [
       { day: "20240102", time: "10:00:00", name: "page_view", client: "A", session: 1 },

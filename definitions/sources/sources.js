@@ -9,5 +9,7 @@
 for (const t of catalog.tables) {
   const p = t.producer;
   if (!(p.import || p.job || p.runner)) continue;
-  declare({ schema: settings.datasets[t.layer], name: t.name, description: t.description });
+  // The GA4 export may live in another project (vars.ga4_project, e.g. bigquery-public-data).
+  const database = t.layer === "ga4" && settings.ga4Project ? { database: settings.ga4Project } : {};
+  declare({ ...database, schema: settings.datasets[t.layer], name: t.name, description: t.description });
 }

@@ -21,7 +21,8 @@ export interface Session {
   args: EngineArgs;
 }
 
-export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promise<T>, opts: { compile?: boolean } = {}): Promise<T> {
+/** `lease: false` (a dry run) takes no warehouse lease where the engine can do without (it writes nothing). */
+export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promise<T>, opts: { compile?: boolean; lease?: boolean } = {}): Promise<T> {
   const vars = parseVars(args.vars);
   const project: Project = opts.compile === false
     ? { ...loadProjectSettings(args.project, vars), graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }
@@ -36,7 +37,7 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
     args as unknown as Record<string, unknown>,
     { projectDir: args.project, defaultProject: project.workflow.defaultProject, defaultLocation: project.workflow.defaultLocation, maximumBytesBilled: project.settings.maximumBytesBilled },
     {
-      runId, waitMs: args["wait-for-lease"] * 1000, writes: opts.compile !== false,
+      runId, waitMs: args["wait-for-lease"] * 1000, writes: opts.compile !== false && opts.lease !== false,
       meta: { database: project.workflow.defaultProject, schema: project.settings.datasets.meta },
     },
   );

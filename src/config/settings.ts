@@ -17,6 +17,8 @@ export interface ChannelRule { channel: string; source?: string; medium?: string
 
 export interface Settings {
   datasets: { staging: string; intermediate: string; outputs: string; models: string; meta: string; reporting: string; ga4: string; sources: string };
+  /** Project of the GA4 export (vars.ga4_project); undefined = the default project. */
+  ga4Project?: string;
   startDate: string;
   reprocessDays: number;
   lookbackDays: number;

@@ -53,6 +53,12 @@ export interface EngineCapabilities {
   parallelActions: boolean;
   /** Has real table partitions (BigQuery); DuckDB emulates partition filters with WHERE. */
   partitions: boolean;
+  /**
+   * Writes to one table are rate-limited (BigQuery: 5 metadata updates per 10 s and 1,500 operations
+   * per day per table, https://cloud.google.com/bigquery/quotas#standard_tables): the runner batches
+   * what it appends to one table (run history) instead of writing once per action.
+   */
+  tableWriteQuotas: boolean;
 }
 
 export interface ExecOptions {
@@ -120,9 +126,10 @@ export interface Engine {
   writeRows(target: Target, schema: ColumnSchema[], rows: Row[], opts: WriteOptions): Promise<{ rows: number }>;
   /**
    * Make declared sources queryable before a run (DuckDB: views for wildcard tables such as
-   * `events_*` over the daily tables). Optional: BigQuery needs nothing.
+   * `events_*` over the daily tables; BigQuery: missing optional source tables created empty). On a
+   * dry run nothing may be written. Returns the tables it created (on a dry run: would create).
    */
-  prepareDeclarations?(targets: Target[]): Promise<void>;
+  prepareDeclarations?(targets: Target[], opts?: { dryRun?: boolean }): Promise<Target[] | void>;
   /**
    * Create, empty and with their schema, the tables that do not exist yet (their datasets too), so
    * a warehouse with only some inputs loaded (GA4 only) still runs the whole DAG. Returns the

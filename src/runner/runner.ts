@@ -18,13 +18,15 @@ import { pseudonymiseRow } from "../safety/hash.ts";
 import {
   assertionCountQuery,
   assertionSampleQuery,
+  createEmptyTableStatement,
   createTableStatement,
   createViewStatement,
   incrementalStatement,
   replacePartitionsStatements,
+  scriptOf,
 } from "./statements.ts";
 import { RESUMED_SKIP_NOTE, RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
-import { tableLocation } from "../catalog/index.ts";
+import { emptySourceTables, tableLocation } from "../catalog/index.ts";
 
 export interface RunOptions {
   graph: Graph;
@@ -52,6 +54,11 @@ export interface RunOptions {
    * not finish is recorded as `cancelled`.
    */
   signal?: AbortSignal;
+  /**
+   * On engines with table write quotas, the least time between two run-history writes (default
+   * 3000 ms: at most 4 in any 10 s, under BigQuery's 5 metadata updates per 10 s per table).
+   */
+  historyIntervalMs?: number;
 }
 
 export function newRunId(now: Date = new Date()): string {
@@ -90,9 +97,22 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   signal?.addEventListener("abort", onAbort, { once: true });
   // Actions the cancellation kept from starting, recorded together at the end (one write, not one per action).
   const notStarted: ActionRecord[] = [];
+  // Tables a real run creates before it starts (empty optional sources): a dry run treats them as not built yet.
+  const key = (t: Target): string => `${t.database}.${t.schema}.${t.name}`;
+  const notYetBuilt = new Set<string>();
   if (engine.prepareDeclarations) {
-    await engine.prepareDeclarations(graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target));
+    const made = await engine.prepareDeclarations(graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target), { dryRun: !!opts.dryRun });
+    if (opts.dryRun) for (const t of made ?? []) notYetBuilt.add(key(t));
   }
+  // Inputs a real run creates empty first (ensureSourceTables, on every engine): a dry run treats the
+  // missing ones as not built yet.
+  if (opts.dryRun) {
+    for (const t of emptySourceTables(opts.settings, graph.projectConfig.defaultDatabase)) {
+      if (!t.wildcard && !(await engine.tableExists(t.target))) notYetBuilt.add(key(t.target));
+    }
+  }
+  // The run history is created by a real run before its first action.
+  if (opts.dryRun && !(await engine.tableExists(historyTarget))) notYetBuilt.add(key(historyTarget));
   if (!opts.dryRun) {
     const datasets = new Map<string, Target>();
     for (const a of runnable) datasets.set(`${a.target.database}.${a.target.schema}`, a.target);
@@ -100,9 +120,33 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     for (const t of datasets.values()) await engine.ensureDataset(t.database, t.schema);
     // The history table exists from the start, so views over it (rpt_run_history) never race the first write.
     if (record && !(await engine.tableExists(historyTarget))) {
-      await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, [], { mode: "append" });
+      await engine.execute([createEmptyTableStatement(historyTarget, RUN_HISTORY_SCHEMA)], { action: "run_history" });
     }
   }
+
+  // Run history: one row per action. Where table writes are quota-limited (BigQuery: one load job
+  // per action hit the per-table rate and daily limits), rows are buffered and written at most once
+  // per DAG level and never more often than historyIntervalMs; a run killed between two writes
+  // loses the records since the last one, so a resume runs those actions again (they are idempotent).
+  const pendingHistory: ActionRecord[] = [];
+  const batchHistory = engine.capabilities.tableWriteQuotas;
+  const historyIntervalMs = opts.historyIntervalMs ?? 3000;
+  let lastHistoryWrite = 0;
+  const flushHistory = async (final: boolean): Promise<void> => {
+    if (!record || pendingHistory.length === 0) return;
+    if (batchHistory) {
+      const wait = lastHistoryWrite + historyIntervalMs - Date.now();
+      if (wait > 0 && !final) return;
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const recs = pendingHistory.splice(0);
+    try {
+      await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, recs.map((r) => historyRow(run, r)), { mode: "append" });
+    } catch (e) {
+      run.warnings.push(`could not record ${recs.map((r) => r.action).join(", ")} in run history: ${(e as Error).message}`);
+    }
+    lastHistoryWrite = Date.now();
+  };
 
   progress.start(runnable.length);
   // Failed actions, and actions skipped because of them: everything downstream is skipped too.
@@ -134,7 +178,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     } else {
       progress.actionStarted(a.name);
       try {
-        rec = { action: a.name, kind: a.kind, startedAt, endedAt: startedAt, ...(await executeAction(a, opts, run, logger, progress)) };
+        rec = { action: a.name, kind: a.kind, startedAt, endedAt: startedAt, ...(opts.dryRun ? await dryRunAction(a, opts, run, missingInputs) : await executeAction(a, opts, run, logger, progress)) };
       } catch (e) {
         // An action interrupted by the cancellation did not fail: it was stopped (its transaction rolled back).
         const status = signal?.aborted ? "cancelled" : "failed";
@@ -150,12 +194,30 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     run.actions.push(rec);
     progress.actionFinished(a.name, rec.status, rec.endedAt.getTime() - rec.startedAt.getTime(), rec);
     if (record) {
-      try {
-        await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, [historyRow(run, rec)], { mode: "append" });
-      } catch (e) {
-        run.warnings.push(`could not record ${a.name} in run history: ${(e as Error).message}`);
-      }
+      pendingHistory.push(rec);
+      if (!batchHistory) await flushHistory(true);
     }
+  };
+
+  // Dry run on a fresh warehouse: an action whose inputs this run would build first cannot be
+  // checked yet (BigQuery answers "Not found"); it is reported as such instead of failing.
+  const exists = new Map<string, Promise<boolean>>();
+  const built = (t: Target): Promise<boolean> => {
+    const k = key(t);
+    if (notYetBuilt.has(k)) return Promise.resolve(false);
+    if (!exists.has(k)) exists.set(k, engine.tableExists(t));
+    return exists.get(k)!;
+  };
+  const missingInputs = async (a: Action): Promise<string[]> => {
+    const out: string[] = [];
+    for (const d of a.dependencies) {
+      const dep = byName.get(d);
+      if (!dep || dep.kind === "assertion" || dep.kind === "job") continue;
+      // A declaration is built in this run when a job writes it or the engine creates it empty.
+      if (dep.kind === "declaration" && !notYetBuilt.has(key(dep.target)) && !dep.dependencies.some((x) => byName.get(x)?.kind === "job")) continue;
+      if (!(await built(dep.target))) out.push(`${dep.target.schema}.${dep.target.name}`);
+    }
+    return out;
   };
 
   const concurrency = engine.capabilities.parallelActions ? Math.max(1, opts.concurrency ?? 4) : 1;
@@ -164,7 +226,9 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     for (let i = 0; i < todo.length; i += concurrency) {
       await Promise.all(todo.slice(i, i + concurrency).map(runOne));
     }
+    await flushHistory(false);
   }
+  await flushHistory(true);
   progress.finish();
   signal?.removeEventListener("abort", onAbort);
   if (record && notStarted.length) {
@@ -200,12 +264,6 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
     return { action: a.name, jobId: calls++ === 0 ? baseJobId : `${baseJobId}_${calls}`, labels: { funnelcredit_action: a.name } };
   };
   const statements = await statementsFor(a, opts);
-  if (opts.dryRun) {
-    if (a.kind === "job") return { status: "dry_run", note: `job reads ${a.job!.reads.join(", ")}; writes ${a.job!.writes.join(", ")}` };
-    // One script, as the action runs: a pre-operation's DECLARE is seen by the statements after it.
-    const bytes = statements.length ? (await engine.dryRun(statements.join(";\n"), nextExec())).bytesProcessed ?? 0 : 0;
-    return { status: "dry_run", bytesProcessed: engine.capabilities.dryRunBytes ? bytes : undefined };
-  }
   switch (a.kind) {
     case "assertion": {
       const [row] = await engine.query(assertionCountQuery(a.query!), nextExec());
@@ -270,6 +328,36 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
  */
 export function jobIdFor(runId: string, action: string, attempt?: string): string {
   return `funnelcredit_${runId}${attempt ? `_${attempt}` : ""}_${action}`.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 1024);
+}
+
+/**
+ * A dry run validates what the action would submit, without effects: its statements as one script
+ * (a pre-operation's DECLARE is seen by the statements after it), an assertion's query, and for a job
+ * a read of every table it reads. Actions whose inputs are not built yet are reported, not failed.
+ */
+async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missingInputs: (a: Action) => Promise<string[]>): Promise<Outcome> {
+  const { engine } = opts;
+  const missing = await missingInputs(a);
+  if (missing.length) return { status: "dry_run", note: `not checked: depends on tables not yet built (${missing.join(", ")})` };
+  const baseJobId = jobIdFor(run.runId, a.name, opts.attempt);
+  let calls = 0;
+  const nextExec = (): ExecOptions => ({ action: a.name, jobId: calls++ === 0 ? baseJobId : `${baseJobId}_${calls}`, labels: { funnelcredit_action: a.name } });
+  let scripts: string[];
+  let note: string | undefined;
+  if (a.kind === "assertion") scripts = [assertionCountQuery(a.query!)];
+  else if (a.kind === "job") {
+    const job = a.job!;
+    scripts = job.reads.map((n) => `SELECT * FROM ${qualified(findAction(opts.graph, n).target)}`);
+    note = `job reads ${job.reads.join(", ")}; writes ${job.writes.join(", ")}`;
+  } else if ((a.kind === "table" || a.kind === "view" || a.kind === "incremental") && !(a.kind === "incremental" && !opts.fullRefresh && (await engine.tableExists(a.target)))) {
+    // A CREATE OR REPLACE is checked as its query: on a fresh warehouse the target's dataset does
+    // not exist yet (a real run creates it first), and the query is what reads and bills.
+    const pre = (a.preOps ?? []).map((x) => x.trim()).filter(Boolean);
+    scripts = [scriptOf([...pre, a.query!])];
+  } else scripts = [scriptOf(await statementsFor(a, opts))].filter((s) => s.length > 0);
+  let bytes = 0;
+  for (const s of scripts) bytes += (await engine.dryRun(s, nextExec())).bytesProcessed ?? 0;
+  return { status: "dry_run", bytesProcessed: engine.capabilities.dryRunBytes ? bytes : undefined, ...(note ? { note } : {}) };
 }
 
 async function statementsFor(a: Action, opts: RunOptions): Promise<string[]> {

@@ -3,8 +3,9 @@
  * Shapes follow Dataform's own BigQuery execution SQL (engine-feasibility.md §1.3); the DuckDB engine
  * translates them.
  */
-import { qualified } from "../engines/engine.ts";
+import { qualified, type ColumnSchema, type Target } from "../engines/engine.ts";
 import type { Action } from "../compile/graph.ts";
+export { scriptOf, scriptPart } from "../googlesql/script.ts";
 
 const tick = (c: string): string => "`" + c + "`";
 
@@ -42,6 +43,19 @@ export function incrementalStatement(a: Action, query: string, columns: string[]
     set ? `WHEN MATCHED THEN UPDATE SET ${set}` : "",
     `WHEN NOT MATCHED THEN INSERT (${cols}) VALUES (${columns.map((c) => `${S}.${tick(c)}`).join(", ")})`,
   ].filter(Boolean).join("\n");
+}
+
+/**
+ * An empty table with a declared schema, created only when missing (run history up front: a load of
+ * zero rows is no portable way to create a table).
+ */
+export function createEmptyTableStatement(target: Target, schema: ColumnSchema[]): string {
+  const type = (c: ColumnSchema): string => {
+    const base = c.type === "RECORD" ? `STRUCT<${(c.fields ?? []).map((f) => `${tick(f.name)} ${type(f)}`).join(", ")}>` : c.type;
+    return c.mode === "REPEATED" ? `ARRAY<${base}>` : base;
+  };
+  const cols = schema.map((c) => `  ${tick(c.name)} ${type(c)}${c.description ? ` OPTIONS(description=${JSON.stringify(c.description)})` : ""}`);
+  return `CREATE TABLE IF NOT EXISTS ${qualified(target)} (\n${cols.join(",\n")}\n)`;
 }
 
 /** An assertion passes when its query returns no rows. */

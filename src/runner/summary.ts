@@ -16,7 +16,10 @@ export function formatSummary(run: RunRecord): string {
   for (const w of run.warnings) lines.push(`  ! ${w}`);
   if (run.dryRun) {
     const bytes = run.actions.reduce((s, a) => s + (a.bytesProcessed ?? 0), 0);
+    for (const a of run.actions.filter((x) => x.bytesProcessed)) lines.push(`    ${a.action}: ${a.bytesProcessed!.toLocaleString("en-US")} bytes`);
     if (bytes) lines.push(`  estimated bytes processed: ${bytes.toLocaleString("en-US")}`);
+    const unchecked = run.actions.filter((x) => x.note?.startsWith("not checked")).length;
+    if (unchecked) lines.push(`  ${unchecked} action(s) not checked: they read tables this run would build first (run once, then dry-run again)`);
   }
   return lines.join("\n");
 }

@@ -132,10 +132,58 @@ export interface FakeJob {
   pending?: () => Promise<void>;
 }
 
+/**
+ * Where tables live and how queries run, when a test wants real execution (test/support/strict-bigquery.ts:
+ * an in-memory DuckDB). Without a backend the fake keeps rows in memory and answers through the handler.
+ * The REST surface (routes, validation, faults, job ids, polling, paging) stays the fake's either way.
+ */
+export interface FakeBackend {
+  /** Run a query job's SQL (one statement or a script). Child entries become the script's child jobs. */
+  runQuery(sql: string, ctx: QueryContext & { jobId: string }): Promise<BackendQueryResult>;
+  /** Validate without any effect; bytes the query would scan. */
+  dryRun(sql: string, ctx: QueryContext): Promise<{ bytes: number; statementType?: string } | { error: { reason: string; message: string } }>;
+  /** A load job's rows (parsed NDJSON) into its destination. */
+  load(load: BackendLoad, ctx: QueryContext & { jobId: string }): Promise<{ outputRows: number } | { error: { reason: string; message: string } }>;
+  getTable(projectId: string, datasetId: string, tableId: string): Promise<BackendTable | undefined>;
+  deleteTable(projectId: string, datasetId: string, tableId: string): Promise<boolean>;
+  deleteDataset(projectId: string, datasetId: string): Promise<void>;
+}
+
+export interface BackendQueryResult {
+  error?: { reason: string; message: string };
+  result?: { schema: FakeField[]; rows: Row[] };
+  bytes: number;
+  numDmlAffectedRows?: number;
+  statementType?: string;
+  /** One per statement of a script (empty for a single statement). */
+  children: Array<{ sql: string; bytes: number; numDmlAffectedRows?: number; statementType?: string }>;
+}
+
+export interface BackendLoad {
+  projectId: string;
+  datasetId: string;
+  tableId: string;
+  schema?: FakeField[];
+  rows: Row[];
+  writeDisposition?: string;
+  createDisposition?: string;
+  schemaUpdateOptions?: string[];
+  description?: string;
+}
+
+export interface BackendTable {
+  schema: FakeField[];
+  numRows: number;
+  type: "TABLE" | "VIEW";
+  description?: string;
+  timePartitioning?: { type: string; field?: string };
+}
+
 export interface FakeBigQueryOptions {
   projectId?: string;
   location?: string;
   handler?: QueryHandler;
+  backend?: FakeBackend;
   /** The token the test client presents; never expected in logs. */
   accessToken?: string;
 }
@@ -236,8 +284,11 @@ function inferSchema(rows: Row[]): FakeField[] {
 // ---------------------------------------------------------------------------------------------
 // Script splitting and the default handler
 
-/** Split a script on top-level `;` (outside quotes, backticks and comments). */
-export function splitStatements(script: string): string[] {
+/**
+ * Split a script on top-level `;` (outside quotes, backticks and comments). `keepEmpty` keeps the
+ * empty statements between two semicolons (`…);;`), which BigQuery rejects, as "".
+ */
+export function splitStatements(script: string, opts: { keepEmpty?: boolean } = {}): string[] {
   const out: string[] = [];
   let cur = "";
   for (let i = 0; i < script.length; i++) {
@@ -254,7 +305,7 @@ export function splitStatements(script: string): string[] {
       const j = script.indexOf("*/", i + 2);
       i = j < 0 ? script.length : j + 1;
     } else if (c === ";") {
-      if (cur.trim()) out.push(cur.trim());
+      if (cur.trim() || opts.keepEmpty) out.push(cur.trim());
       cur = "";
     } else cur += c;
   }
@@ -386,6 +437,7 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
   const canned: Array<{ match: string | RegExp; result: FakeQueryResult }> = [];
   const requestIds = new Map<string, string>();
   let handler: QueryHandler = defaultHandler;
+  const backend = opts.backend;
 
   const dsKey = (p: string, d: string): string => `${p}.${d}`;
   const tKey = (p: string, d: string, t: string): string => `${p}.${d}.${t}`;
@@ -426,6 +478,7 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
     if (r.totalBytesProcessed !== undefined) return r.totalBytesProcessed;
     let n = 0;
     for (const m of sql.matchAll(/`([^`]+)`/g)) {
+      if (!m[1]!.includes(".")) continue; // a column name, not a table
       const t = fake.table(m[1]!);
       if (t) n += tableBytes(t);
     }
@@ -494,6 +547,49 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
 
   /** Run a query job's statements through the handler; scripts get child jobs like BigQuery's. */
   function planQuery(j: FakeJob, sql: string): void {
+    if (backend) {
+      const be = backend;
+      j.pending = async () => {
+        const ctx = { fake, dryRun: false, projectId: j.projectId, location: j.location, jobId: j.jobId };
+        const r = await be.runQuery(sql, ctx);
+        r.children.forEach((c, i) => {
+          const child: FakeJob = {
+            projectId: j.projectId,
+            jobId: `script_job_${j.jobId}_${i}`,
+            location: j.location,
+            configuration: { query: { query: c.sql, useLegacySql: false } },
+            state: "DONE",
+            runningPolls: 0,
+            parentJobId: j.jobId,
+            statistics: {
+              totalBytesProcessed: String(c.bytes),
+              parentJobId: j.jobId,
+              query: {
+                totalBytesProcessed: String(c.bytes),
+                ...(c.statementType ? { statementType: c.statementType } : {}),
+                ...(c.numDmlAffectedRows !== undefined ? { numDmlAffectedRows: String(c.numDmlAffectedRows) } : {}),
+              },
+            },
+          };
+          jobs.set(jKey(child.projectId, child.jobId), child);
+        });
+        if (r.error) {
+          j.errorResult = r.error;
+          return;
+        }
+        j.result = r.result ?? { schema: [], rows: [] };
+        const query: Record<string, unknown> = { totalBytesProcessed: String(r.bytes), totalBytesBilled: String(r.bytes) };
+        if (r.children.length) {
+          j.statistics.numChildJobs = String(r.children.length);
+          query.statementType = "SCRIPT";
+        } else {
+          if (r.statementType) query.statementType = r.statementType;
+          if (r.numDmlAffectedRows !== undefined) query.numDmlAffectedRows = String(r.numDmlAffectedRows);
+        }
+        Object.assign(j.statistics, { totalBytesProcessed: String(r.bytes), query });
+      };
+      return;
+    }
     j.pending = async () => {
       const statements = splitStatements(sql);
       const ctx: QueryContext = { fake, dryRun: false, projectId: j.projectId, location: j.location };
@@ -553,6 +649,7 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
         createDisposition?: string;
         sourceFormat?: string;
         destinationTableProperties?: { description?: string };
+        schemaUpdateOptions?: string[];
       };
       const d = load.destinationTable;
       if (!d) throw new Error("load without destinationTable");
@@ -573,6 +670,28 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
           .map((l) => JSON.parse(l) as Row);
       } catch (e) {
         j.errorResult = { reason: "invalid", message: `Error while reading data: ${(e as Error).message}` };
+        return;
+      }
+      if (backend) {
+        const r = await backend.load(
+          {
+            projectId: p,
+            datasetId: d.datasetId,
+            tableId: d.tableId,
+            schema: load.schema?.fields?.map(normField),
+            rows,
+            writeDisposition: load.writeDisposition,
+            createDisposition: load.createDisposition,
+            schemaUpdateOptions: load.schemaUpdateOptions,
+            description: load.destinationTableProperties?.description,
+          },
+          { fake, dryRun: false, projectId: j.projectId, location: j.location, jobId: j.jobId },
+        );
+        if ("error" in r) {
+          j.errorResult = r.error;
+          return;
+        }
+        j.statistics.load = { outputRows: String(r.outputRows), inputFileBytes: String(Buffer.byteLength(media)) };
         return;
       }
       const key = tKey(p, d.datasetId, d.tableId);
@@ -619,7 +738,14 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
       if (!query?.query) throw new HttpError({ status: 400, reason: "invalid", message: "dry run needs a query" });
       const ctx: QueryContext = { fake, dryRun: true, projectId: p, location: loc };
       let bytes = 0;
-      for (const stmt of splitStatements(query.query)) {
+      let statementType = "SELECT";
+      if (backend) {
+        const r = await backend.dryRun(query.query, ctx);
+        if ("error" in r) throw new HttpError({ status: 400, reason: r.error.reason, message: r.error.message });
+        bytes = r.bytes;
+        statementType = r.statementType ?? statementType;
+      }
+      for (const stmt of backend ? [] : splitStatements(query.query)) {
         const r = await handler(stmt, ctx);
         if (r.error) throw new HttpError({ status: 400, reason: r.error.reason, message: r.error.message });
         bytes += bytesOf(stmt, r);
@@ -632,7 +758,7 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
         statistics: {
           creationTime: String(Date.now()),
           totalBytesProcessed: String(bytes),
-          query: { totalBytesProcessed: String(bytes), totalBytesProcessedAccuracy: "PRECISE", statementType: "SELECT" },
+          query: { totalBytesProcessed: String(bytes), totalBytesProcessedAccuracy: "PRECISE", statementType },
         },
       };
     }
@@ -742,11 +868,28 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
       case "datasets.delete": {
         const [p, d] = params as [string, string];
         if (!datasets.delete(dsKey(p, d))) throw notFound(`Dataset ${p}:${d}`);
+        await backend?.deleteDataset(p, d);
         for (const [k, t] of tables) if (t.projectId === p && t.datasetId === d) tables.delete(k);
         return undefined;
       }
       case "tables.get": {
         const [p, d, t] = params as [string, string, string];
+        if (backend) {
+          if (!datasets.has(dsKey(p, d))) throw notFound(`Dataset ${p}:${d}`);
+          const bt = await backend.getTable(p, d, t);
+          if (!bt) throw notFound(`Table ${p}:${d}.${t}`);
+          return {
+            kind: "bigquery#table",
+            id: `${p}:${d}.${t}`,
+            tableReference: { projectId: p, datasetId: d, tableId: t },
+            schema: { fields: bt.schema },
+            numRows: String(bt.numRows),
+            type: bt.type,
+            location: datasets.get(dsKey(p, d))?.location ?? location,
+            ...(bt.description ? { description: bt.description } : {}),
+            ...(bt.timePartitioning ? { timePartitioning: bt.timePartitioning } : {}),
+          };
+        }
         const tb = tables.get(tKey(p, d, t));
         if (!tb) throw notFound(`Table ${p}:${d}.${t}`);
         return {
@@ -762,6 +905,10 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
       }
       case "tables.delete": {
         const [p, d, t] = params as [string, string, string];
+        if (backend) {
+          if (!(await backend.deleteTable(p, d, t))) throw notFound(`Table ${p}:${d}.${t}`);
+          return undefined;
+        }
         if (!tables.delete(tKey(p, d, t))) throw notFound(`Table ${p}:${d}.${t}`);
         return undefined;
       }

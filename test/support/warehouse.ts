@@ -3,6 +3,7 @@
  * Compiling takes ~1.5 s, so a test file compiles once (`compiledProject`) and opens a fresh
  * engine per test.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadProject, type Project } from "../../src/compile/project.ts";
@@ -16,8 +17,10 @@ import type { Row } from "../../src/engines/engine.ts";
 import os from "node:os";
 
 export const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-/** The shared data sets beside the project (`../shared/data`, as the README's commands use), or FUNNELCREDIT_SHARED_DATA. */
-export const SHARED_DATA = process.env.FUNNELCREDIT_SHARED_DATA ?? path.resolve(PROJECT_DIR, "..", "shared", "data");
+/** The shared data sets beside the checkout (or beside the folder of a git worktree), or FUNNELCREDIT_SHARED_DATA. */
+export const SHARED_DATA = process.env.FUNNELCREDIT_SHARED_DATA
+  ?? [path.resolve(PROJECT_DIR, "..", "shared", "data"), path.resolve(PROJECT_DIR, "..", "..", "shared", "data")].find((p) => existsSync(p))
+  ?? path.resolve(PROJECT_DIR, "..", "shared", "data");
 
 const cache = new Map<string, Promise<Project>>();
 /** The real project, compiled once per distinct vars. */

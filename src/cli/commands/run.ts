@@ -67,7 +67,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       const run = earlier && !args["dry-run"] ? mergeResumedRecord(earlier, ran) : ran;
       if (!args["dry-run"] && run.status !== "cancelled") await checkInputQuality(s, run);
       return finishRun(s, run);
-    }));
+    }), { lease: !args["dry-run"] });
     process.exitCode = code;
   },
 };

@@ -29,6 +29,7 @@ import {
 } from "../engine.ts";
 import { Logger, quietLogger } from "../../util/logger.ts";
 import { createMissingTables } from "./empty-tables.ts";
+import { scriptPart } from "../../googlesql/script.ts";
 import { DEFAULT_RETRY, backoffDelayMs, describeFailure, isTransient, type ApiFailure, type RetryPolicy } from "./retry.ts";
 import {
   decodeRow,
@@ -164,16 +165,26 @@ function jobFailure(meta: JobMetadata): ApiFailure | undefined {
 }
 
 const DML = /^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE\s+TABLE|SELECT|WITH)\b/i;
+const DECLARE = /^\s*DECLARE\b/i;
 
 /**
  * Statements → one script. Several DML statements run in one transaction so they take effect
- * together; BigQuery does not allow most DDL (CREATE OR REPLACE TABLE…) inside a transaction,
- * so scripts with DDL run as given (the runner orders them so a failure leaves the old table).
+ * together: outside a transaction each statement of a BigQuery script commits on its own, so a
+ * failed INSERT after a DELETE would leave the partitions deleted. A script may DECLARE its
+ * variables first and then BEGIN TRANSACTION
+ * (https://cloud.google.com/bigquery/docs/transactions, DECLARE must come first:
+ * https://cloud.google.com/bigquery/docs/reference/standard-sql/procedural-language#declare).
+ * BigQuery does not allow DDL creating permanent tables inside a transaction, so scripts with
+ * DDL run as given (the runner orders them so a failure leaves the old table).
  */
 export function buildScript(statements: string[]): string {
-  const parts = statements.map((s) => s.trim().replace(/;\s*$/, "")).filter((s) => s.length > 0);
-  if (parts.length > 1 && parts.every((s) => DML.test(s)) && !parts.some((s) => /^\s*BEGIN\b/i.test(s))) {
-    return ["BEGIN TRANSACTION", ...parts, "COMMIT TRANSACTION"].join(";\n") + ";";
+  const parts = statements.map(scriptPart).filter((s) => s.length > 0);
+  let k = 0;
+  while (k < parts.length && DECLARE.test(parts[k]!)) k++;
+  const declares = parts.slice(0, k);
+  const body = parts.slice(k);
+  if (body.length > 1 && body.every((s) => DML.test(s)) && !body.some((s) => /^\s*BEGIN\b/i.test(s))) {
+    return [...declares, "BEGIN TRANSACTION", ...body, "COMMIT TRANSACTION"].join(";\n") + ";";
   }
   return parts.join(";\n");
 }
@@ -406,9 +417,38 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
     return new Promise<T>((resolve, reject) => bq.request(reqOpts, (err, body) => (err ? reject(err) : resolve(body as T))));
   }
 
+  /**
+   * Jobs run in one location and read only datasets there; BigQuery's own answer to a mismatch is a
+   * bare "Not found: Dataset … was not found in location EU"
+   * (https://cloud.google.com/bigquery/docs/locations#specify_locations). Say which source dataset
+   * is where, and what to change, before the first job.
+   */
+  async function checkSourceLocations(targets: Target[]): Promise<void> {
+    const byDataset = new Map<string, Target[]>();
+    for (const t of targets) byDataset.set(`${t.database}.${t.schema}`, [...(byDataset.get(`${t.database}.${t.schema}`) ?? []), t]);
+    for (const [where, ts] of byDataset) {
+      const t = ts[0]!;
+      let loc: string | undefined;
+      try {
+        const [meta] = await call("datasets.get", { action: `location of ${where}` }, () => bq.dataset(t.schema, { projectId: t.database }).getMetadata());
+        loc = (meta as { location?: string }).location;
+      } catch (err) {
+        if (err instanceof CallFailed && err.failure.status === 404) continue; // created by the run if it is ours
+        throw toEngineError(err, { action: `location of ${where}` }, "datasets.get");
+      }
+      if (loc && loc.toLowerCase() !== cfg.location.toLowerCase()) {
+        throw new EngineError({
+          engine: "bigquery",
+          message: `source dataset ${where} (${ts.map((x) => x.name).join(", ")}) is in location ${loc}; jobs run in ${cfg.location}`,
+          hint: `set the location (defaultLocation in workflow_settings.yaml) to ${loc}, or point vars.ga4_project / vars.ga4_dataset / vars.sources_dataset to a copy in ${cfg.location}`,
+        });
+      }
+    }
+  }
+
   const engine: Engine = {
     kind: "bigquery",
-    capabilities: { dryRunBytes: true, parallelActions: true, partitions: true },
+    capabilities: { dryRunBytes: true, parallelActions: true, partitions: true, tableWriteQuotas: true },
 
     async execute(statements: string[], opts?: ExecOptions): Promise<ExecResult> {
       const sql = buildScript(statements);
@@ -543,6 +583,9 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
         // a failed load leaves the previous table as it was.
         writeDisposition: opts.mode === "replace" ? "WRITE_TRUNCATE" : "WRITE_APPEND",
         createDisposition: "CREATE_IF_NEEDED",
+        // An append whose schema gained a column (a job writing a new metric) would fail "Cannot add
+        // fields" without these (https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobConfigurationLoad).
+        ...(opts.mode === "append" ? { schemaUpdateOptions: ["ALLOW_FIELD_ADDITION", "ALLOW_FIELD_RELAXATION"] } : {}),
       };
       if (opts.description) load.destinationTableProperties = { description: opts.description };
       const labels = labelsFor({ labels: { funnelcredit_op: "write_rows" } });
@@ -627,6 +670,14 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
       cancelled = undefined;
     },
     createMissingTables: (tables) => createMissingTables(engine, tables),
+    /**
+     * Declared sources are read where they are: check that each source dataset lives in the jobs'
+     * location before the first job. Missing inputs are created empty by the runner's caller from
+     * the catalog (createMissingTables), on every engine.
+     */
+    async prepareDeclarations(targets: Target[]): Promise<void> {
+      await checkSourceLocations(targets);
+    },
 
     async close(): Promise<void> {
       // The client holds no connections that need closing (keep-alive sockets time out).

@@ -120,6 +120,10 @@ function encodeScalar(col: ColumnSchema, v: Value, path: string): unknown {
       return v instanceof Date ? v.toISOString() : v;
     case "DATE":
       return v instanceof Date ? v.toISOString().slice(0, 10) : v;
+    case "FLOAT64":
+      // JSON has no NaN or infinities (JSON.stringify writes null); BigQuery reads them from strings.
+      if (typeof v === "number" && !Number.isFinite(v)) return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+      return v;
     case "INT64":
     case "NUMERIC":
       // Beyond 2^53 a JS number has already lost digits; a bigint travels as exact text.
