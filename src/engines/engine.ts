@@ -18,25 +18,9 @@ export interface Target {
   name: string;
 }
 
-/** GoogleSQL column types the engines read and write. */
-export type ColumnType =
-  | "STRING"
-  | "INT64"
-  | "FLOAT64"
-  | "NUMERIC"
-  | "BOOL"
-  | "DATE"
-  | "TIMESTAMP"
-  | "JSON";
-
-export interface ColumnSchema {
-  name: string;
-  type: ColumnType | "RECORD";
-  mode?: "NULLABLE" | "REQUIRED" | "REPEATED";
-  /** Sub-fields of a RECORD column. */
-  fields?: ColumnSchema[];
-  description?: string;
-}
+// Column types are GoogleSQL's (src/googlesql/types.ts); engines read and write them.
+import type { ColumnSchema, ColumnType } from "../googlesql/types.ts";
+export type { ColumnSchema, ColumnType };
 
 /**
  * Rows leave an engine as plain JS values, normalised at the boundary:

@@ -1,5 +1,5 @@
 /** GoogleSQL DDL text from column schemas (pure; the BigQuery engine runs it as is). */
-import type { ColumnSchema } from "../engines/engine.ts";
+import type { ColumnSchema } from "./types.ts";
 import { GOOGLESQL_RESERVED } from "./lexer.ts";
 
 /** A column's GoogleSQL type: `STRING`, `ARRAY<STRUCT<key STRING, value INT64>>`. */

@@ -1,6 +1,26 @@
-/** GoogleSQL type names: the legacy REST names (`INTEGER`, `RECORD`…) and standard names → our closed `ColumnType`. */
-import type { ColumnType } from "../engines/engine.ts";
+/** GoogleSQL column types and schemas, and the type names (legacy REST and standard) that map onto them. */
 
+/** GoogleSQL column types the engines read and write. */
+export type ColumnType =
+  | "STRING"
+  | "INT64"
+  | "FLOAT64"
+  | "NUMERIC"
+  | "BOOL"
+  | "DATE"
+  | "TIMESTAMP"
+  | "JSON";
+
+export interface ColumnSchema {
+  name: string;
+  type: ColumnType | "RECORD";
+  mode?: "NULLABLE" | "REQUIRED" | "REPEATED";
+  /** Sub-fields of a RECORD column. */
+  fields?: ColumnSchema[];
+  description?: string;
+}
+
+/** The legacy REST names (`INTEGER`, `RECORD`…) and standard names → our closed `ColumnType`. */
 const TYPE_ALIASES: Record<string, ColumnType | "RECORD"> = {
   STRING: "STRING",
   INTEGER: "INT64",
