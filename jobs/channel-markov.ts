@@ -2,7 +2,7 @@
  * Channel-path Markov attribution (ChannelAttribution's markov_model) on the `channel_paths`
  * aggregate: exact removal effects from the absorbing chain, order from vars.markov_order.
  */
-import type { JobDefinition } from "../src/runner/job.ts";
+import type { JobDefinition } from "../src/jobs/job.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
 import { fitChannelMarkov, channelMarkovToJSON, type ChannelPathRow, type MarkovOrder } from "../src/models/channel-markov.ts";
 import { splitChannelPath } from "../src/models/paths.ts";

@@ -4,7 +4,7 @@
  * distribution are applied to events in SQL (definitions/attribution/funnel_*), so per-event work
  * stays in the warehouse.
  */
-import type { JobDefinition } from "../src/runner/job.ts";
+import type { JobDefinition } from "../src/jobs/job.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
 import { fitFunnelMarkov, funnelMarkovToJSON, type FunnelTransitionRow, type ReliabilityRule } from "../src/models/funnel-markov.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";

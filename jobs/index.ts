@@ -1,5 +1,5 @@
 /** Every TypeScript job of the project; the runner merges them into the Dataform graph. */
-import type { JobDefinition } from "../src/runner/job.ts";
+import type { JobDefinition } from "../src/jobs/job.ts";
 import { channelMarkovJob } from "./channel-markov.ts";
 import { shapleyJob } from "./shapley.ts";
 import { funnelMarkovJob } from "./funnel-markov.ts";

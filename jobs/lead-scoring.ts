@@ -3,7 +3,7 @@
  * model with a time-based split and calibration when asked to (vars.lead_retrain), monitors the model
  * in use against its training baseline, and scores every open lead with its top factors.
  */
-import type { JobDefinition } from "../src/runner/job.ts";
+import type { JobDefinition } from "../src/jobs/job.ts";
 import type { BoostParams } from "../src/models/xgboost/index.ts";
 import { toLeadRecords, candidateColumns, labelOf, type LeadRecord } from "../src/lead-scoring/dataset.ts";
 import { trainLeadModel, type TrainedLeadModel } from "../src/lead-scoring/train.ts";

@@ -5,7 +5,7 @@
  * vars.ml_min_auc), compared with the Markov and Shapley models, calibrated to measured incrementality
  * (experiments, MMM shares) and checked for drift against the previous run.
  */
-import type { JobContext, JobDefinition } from "../src/runner/job.ts";
+import type { JobContext, JobDefinition } from "../src/jobs/job.ts";
 import type { ColumnSchema, Row } from "../src/engines/engine.ts";
 import { UserError } from "../src/util/errors.ts";
 import { compareModels, type ModelShares } from "../src/models/compare.ts";

@@ -2,7 +2,7 @@
  * Every model's channel credit side by side, and how much the models agree (top-3 channels,
  * Spearman rank correlation): the table BI tools and the report read.
  */
-import type { JobDefinition } from "../src/runner/job.ts";
+import type { JobDefinition } from "../src/jobs/job.ts";
 import type { ColumnSchema, Row } from "../src/engines/engine.ts";
 import { compareModels, type ModelShares } from "../src/models/compare.ts";
 import { compareStrings } from "../src/models/numeric.ts";

@@ -3,7 +3,7 @@
  * (a path's coalition is the set of its channels), with the value function of vars.shapley_value_function.
  * Exact up to vars.shapley_max_exact_channels. Raw φ and its negative part are written beside the (clipped) share.
  */
-import type { JobDefinition } from "../src/runner/job.ts";
+import type { JobDefinition } from "../src/jobs/job.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
 import { fitShapley, shapleyToJSON, coalitionMask, type CoalitionRow, type ShapleyValueFunction } from "../src/models/shapley.ts";
 import type { Settings } from "../src/config/settings.ts";

@@ -17,7 +17,7 @@ import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { boundedJobQuery, truncationSummary } from "../src/safety/bounds.ts";
 import { EngineError } from "../src/engines/engine.ts";
 import type { Graph } from "../src/compile/graph.ts";
-import type { JobDefinition } from "../src/runner/job.ts";
+import type { JobDefinition } from "../src/jobs/job.ts";
 import { PROJECT_DIR, compiledProject, fixtureTable, memoryEngine, runProject } from "./support/warehouse.ts";
 
 const base = loadProjectSettings(PROJECT_DIR).settings;

@@ -17,7 +17,7 @@ import { loadProjectSettings } from "../src/config/settings.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import type { Action, Graph } from "../src/compile/graph.ts";
 import type { Project } from "../src/compile/project.ts";
-import type { JobDefinition } from "../src/runner/job.ts";
+import type { JobDefinition } from "../src/jobs/job.ts";
 import { PROJECT_DIR, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
 import { cliRun, copyWarehouse, diffChecksums, makeSourceWarehouse, runIdOfKilled, warehouseChecksums } from "./support/kill.ts";
 

@@ -3,7 +3,7 @@
  * dependencies by action name, and the SQL Dataform rendered. Jobs join as actions of kind "job".
  */
 import type { Target } from "../engines/engine.ts";
-import type { JobDefinition } from "../runner/job.ts";
+import type { JobDefinition } from "../jobs/job.ts";
 
 export type ActionKind = "table" | "view" | "incremental" | "assertion" | "operation" | "declaration" | "job";
 

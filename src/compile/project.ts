@@ -4,7 +4,7 @@
  */
 import { loadProjectSettings, type ProjectSettings } from "../config/settings.ts";
 import { mergeJobs } from "../dag/dag.ts";
-import type { JobDefinition } from "../runner/job.ts";
+import type { JobDefinition } from "../jobs/job.ts";
 import { toGraph } from "./compile.ts";
 import { compileDataformCached } from "./cache.ts";
 import type { Graph } from "./graph.ts";

@@ -4,7 +4,7 @@
  */
 import { UserError } from "../util/errors.ts";
 import type { Action, Graph } from "../compile/graph.ts";
-import type { JobDefinition } from "../runner/job.ts";
+import type { JobDefinition } from "../jobs/job.ts";
 
 /** Find an action by exact name ("schema.table") or by table name alone when that is unique. */
 export function findAction(graph: Graph, name: string): Action {

@@ -11,7 +11,7 @@ import { findAction, select, topoLevels, type Selection } from "../dag/dag.ts";
 import type { Settings } from "../config/settings.ts";
 import { Logger, quietLogger } from "../util/logger.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
-import type { JobContext } from "./job.ts";
+import type { JobContext } from "../jobs/job.ts";
 import { createProgress, silentProgress, type Progress } from "./progress.ts";
 import { boundedJobQuery } from "../safety/bounds.ts";
 import { pseudonymiseRow } from "../safety/hash.ts";

@@ -12,7 +12,7 @@ import { runGraph } from "../../src/runner/runner.ts";
 import type { RunRecord } from "../../src/runner/run-record.ts";
 import type { Selection } from "../../src/dag/dag.ts";
 import { LocalArtifactStore } from "../../src/artifacts/store.ts";
-import type { JobDefinition } from "../../src/runner/job.ts";
+import type { JobDefinition } from "../../src/jobs/job.ts";
 import type { Row } from "../../src/engines/engine.ts";
 import os from "node:os";
 
