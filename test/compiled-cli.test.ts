@@ -42,7 +42,7 @@ describe("compiled CLI from a clean checkout", function () {
     assert.match(readFileSync(path.join(dir, "Dockerfile"), "utf8"), /^RUN npm ci$/m);
     assert.ok(existsSync(path.join(dir, "dist", "src", "cli", "main.js")));
     assert.ok(existsSync(path.join(dir, "dist", "jobs", "index.js")));
-    assert.ok(existsSync(path.join(dir, "dist", "src", "import", "ga4-events-schema.json")));
+    assert.ok(existsSync(path.join(dir, "dist", "src", "catalog", "ga4-events-schema.json")));
     // No import of a .ts file is left in the output.
     const js = (readdirSync(path.join(dir, "dist"), { recursive: true }) as string[]).filter((f) => f.endsWith(".js"));
     for (const f of js) assert.doesNotMatch(readFileSync(path.join(dir, "dist", f), "utf8"), /from "\.{1,2}\/[^"]*\.ts"|import\("\.{1,2}\/[^"]*\.ts"\)/, f);

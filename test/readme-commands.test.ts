@@ -78,6 +78,9 @@ describe("README commands on a fresh copy", function () {
   });
 
   it("runs `npm start` (reduced demo) and then every `npx funnelcredit` example in order, each exiting 0", () => {
+    // `npm install` builds the CLI (its prepare script); the copy has its dependencies already, so only the build runs.
+    const build = sh("npm run build", copy.project);
+    assert.equal(build.code, 0, `npm run build\n${build.out.slice(-4000)}`);
     // npm start at a smaller sample than the default 20,000 users × 60 days; the demo's own checks are the run's.
     const demo = sh("npm start -- --users 3000 --days 21 --vars ml_min_auc=0", copy.project);
     assert.equal(demo.code, 0, `npm start\n${demo.out.slice(-4000)}`);

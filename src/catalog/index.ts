@@ -9,6 +9,7 @@ import vm from "node:vm";
 import type { ColumnSchema, EmptyTable, Engine, Target } from "../engines/engine.ts";
 import type { Settings } from "../config/settings.ts";
 import { GA4_EVENTS_SCHEMA } from "./ga4-events.ts";
+import { packageRoot } from "../util/package-root.ts";
 
 /** A dataset (BigQuery) / schema (DuckDB) of the warehouse: a key of settings.datasets. */
 export type Layer = keyof Settings["datasets"];
@@ -38,7 +39,8 @@ export interface CatalogTable {
 interface RawTable extends Omit<CatalogTable, "columns"> { columns: ColumnSchema[] | "ga4_export" }
 
 /** The catalog file, beside the settings the Dataform models read. */
-export const CATALOG_FILE = path.resolve(import.meta.dirname, "..", "..", "includes", "catalog.js");
+// From the package root, not this file: the same code runs from src/ (tsx) and dist/src/ (the CLI).
+export const CATALOG_FILE = path.join(packageRoot(), "includes", "catalog.js");
 
 function loadCatalog(): CatalogTable[] {
   const module = { exports: {} as { tables?: RawTable[] } };
