@@ -11,15 +11,13 @@ import { sqlString } from "../../util/sql.ts";
 export async function createMissingTables(engine: Engine, tables: readonly EmptyTable[]): Promise<string[]> {
   const created: string[] = [];
   for (const t of tables) {
+    // A sharded family (the GA4 export) is the GA4 link's to create, never ours: it may live in
+    // another project (vars.ga4_project), and an empty shard would hide a wrong dataset setting.
+    // A missing export is reported by the run (location check, "Not found").
+    if (t.wildcard) continue;
     const { database, schema, name } = t.target;
     await engine.ensureDataset(database, schema);
-    const exists = t.wildcard
-      // A sharded family (the GA4 export): any shard makes the wildcard valid; never add one beside real data.
-      ? (await engine.query(
-        `SELECT table_name FROM \`${database}.${schema}\`.INFORMATION_SCHEMA.TABLES WHERE STARTS_WITH(table_name, ${sqlString(t.wildcard.prefix)}) LIMIT 1`,
-        { action: "create_missing_tables" },
-      )).length > 0
-      : await engine.tableExists(t.target);
+    const exists = await engine.tableExists(t.target);
     if (exists) continue;
     const options = t.description ? ` OPTIONS (description = ${sqlString(t.description)})` : "";
     await engine.execute([`CREATE TABLE IF NOT EXISTS ${qualified(t.target)} (${googleSqlColumns(t.schema)})${options}`], { action: "create_missing_tables" });
