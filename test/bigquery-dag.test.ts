@@ -173,8 +173,11 @@ describe("the whole DAG on the BigQuery engine against the strict local BigQuery
       },
     });
     const runId = "killed_run";
-    void runOn(dying, { fullRefresh: true, runId });
-    while (calls <= 40) await new Promise((r) => setTimeout(r, 50));
+    let ended: unknown;
+    void runOn(dying, { fullRefresh: true, runId }).then((r) => { ended = r; }, (e: unknown) => { ended = e; });
+    // Bounded: a run that ends (or fails) before the 40th call would otherwise leave this loop waiting forever.
+    while (calls <= 40 && ended === undefined) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(ended, undefined, `the run ended before it could be killed: ${String(ended)}`);
     await new Promise((r) => setTimeout(r, 500));
     const plan = await resumePlan(engine, project, runId, select(project.graph, {}));
     assert.ok(plan.known, "the killed run left history rows");
