@@ -170,6 +170,36 @@ describe("runner", () => {
     ]);
   });
 
+  it("switches a model from table to view and back, and an incremental table over a former view (regression: CREATE OR REPLACE cannot replace the other kind)", async () => {
+    const kindOf = async (): Promise<string[]> =>
+      (await engine.queryNative("SELECT table_type FROM information_schema.tables WHERE table_schema = 's' AND table_name = 'sums'")).map((r) => String(r.table_type));
+    const as = (kind: Action["kind"]): Graph => graph([
+      { name: "src.raw", kind: "declaration", target: t("src", "raw"), dependencies: [], tags: [] },
+      table("sums", "SELECT id, SUM(amount) AS total FROM `proj.src.raw` GROUP BY id", ["src.raw"], { kind, ...(kind === "incremental" ? { uniqueKey: ["id"] } : {}) }),
+    ]);
+    for (const [kind, type] of [["table", "BASE TABLE"], ["view", "VIEW"], ["table", "BASE TABLE"], ["view", "VIEW"], ["incremental", "BASE TABLE"]] as const) {
+      const run = await runGraph({ graph: as(kind), engine, settings, artifacts });
+      assert.equal(run.status, "succeeded", `${kind}: ${JSON.stringify(run.actions)}`);
+      assert.deepEqual(await kindOf(), [type], kind);
+      assert.deepEqual(await engine.query("SELECT id, total FROM `proj.s.sums` ORDER BY id"), [{ id: 1, total: 4 }, { id: 2, total: 10 }], kind);
+    }
+  });
+
+  it("keeps the old view when the table replacing it fails to build (DROP and CREATE in one transaction)", async () => {
+    const g = (kind: Action["kind"], query: string): Graph => graph([
+      { name: "src.raw", kind: "declaration", target: t("src", "raw"), dependencies: [], tags: [] },
+      table("sums", query, ["src.raw"], { kind }),
+    ]);
+    assert.equal((await runGraph({ graph: g("view", "SELECT id FROM `proj.src.raw`"), engine, settings, artifacts })).status, "succeeded");
+    // Valid SQL that fails only while it runs (a failed cast), so the dry run before the DROP passes.
+    const run = await runGraph({ graph: g("table", "SELECT CAST(CAST(id AS STRING) || 'x' AS INT64) AS id FROM `proj.src.raw`"), engine, settings, artifacts });
+    assert.equal(run.status, "failed");
+    // It failed while running, after the DROP (the dry run before it passed): the transaction restored the view.
+    assert.match(run.actions[0]!.error!, /Conversion Error/, run.actions[0]!.error);
+    assert.deepEqual((await engine.queryNative("SELECT table_type FROM information_schema.tables WHERE table_schema = 's' AND table_name = 'sums'")).map((r) => String(r.table_type)), ["VIEW"]);
+    assert.equal((await engine.query("SELECT COUNT(*) AS n FROM `proj.s.sums`"))[0]!.n, 3);
+  });
+
   it("reports a failing assertion as failed, or as a warning when tagged warning", async () => {
     const g = graph([
       table("dupes", "SELECT 1 AS id UNION ALL SELECT 1", []),

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   createTableStatement, createViewStatement, incrementalStatement, replacePartitionsStatements, assertionCountQuery,
+  dropBeforeReplace, dropStatement, partitionSpec,
 } from "../src/runner/statements.ts";
 import type { Action } from "../src/compile/graph.ts";
 
@@ -33,6 +34,29 @@ describe("statement builders", () => {
   it("replaces the partitions the new rows cover", () =>
     golden("replace-partitions", replacePartitionsStatements(action, q, ["session_key", "session_date"], "session_date").join(";\n")));
   it("counts an assertion's failing rows", () => golden("assertion", assertionCountQuery("SELECT 1 AS x")));
+  it("drops the other kind before a CREATE OR REPLACE, as Dataform does", () =>
+    golden("drop-before-replace", [dropStatement(action.target, "view"), dropStatement(action.target, "table")].join(";\n")));
+  it("reads a PARTITION BY expression as the spec BigQuery reports (tables.get)", () => {
+    assert.deepEqual(
+      ["session_date", "`session_date`", "DATE(event_ts)", "TIMESTAMP_TRUNC(ts, HOUR)", "DATE_TRUNC(d, MONTH)", "_PARTITIONDATE", "RANGE_BUCKET(x, GENERATE_ARRAY(0, 100, 10))", "DATE(ts, 'UTC')", "", undefined].map(partitionSpec),
+      ["DAY(session_date)", "DAY(session_date)", "DAY(event_ts)", "HOUR(ts)", "MONTH(d)", "DAY(_PARTITIONTIME)", "RANGE(x)", null, undefined, undefined],
+    );
+  });
+  it("drops only what CREATE OR REPLACE cannot replace: the other kind, or another partitioning where the engine has partitions", () => {
+    const table = { kind: "table" as const };
+    assert.equal(dropBeforeReplace(undefined, { kind: "view" }, true), undefined);
+    assert.equal(dropBeforeReplace(table, { kind: "view" }, true), "table");
+    assert.equal(dropBeforeReplace({ kind: "view" }, { kind: "table", partitionBy: "d" }, false), "view");
+    assert.equal(dropBeforeReplace({ kind: "view" }, { kind: "view" }, true), undefined);
+    assert.equal(dropBeforeReplace(table, { kind: "table" }, true), undefined);
+    assert.equal(dropBeforeReplace(table, { kind: "table", partitionBy: "d" }, true), "table");
+    assert.equal(dropBeforeReplace(table, { kind: "table", partitionBy: "d" }, false), undefined);
+    assert.equal(dropBeforeReplace({ kind: "table", partitioning: "DAY(d)" }, { kind: "table", partitionBy: "DATE(d)" }, true), undefined);
+    assert.equal(dropBeforeReplace({ kind: "table", partitioning: "DAY(d)" }, { kind: "table", partitionBy: "e" }, true), "table");
+    assert.equal(dropBeforeReplace({ kind: "table", partitioning: "DAY(d)" }, { kind: "table" }, true), "table");
+    // A form it cannot read: BigQuery decides, nothing is dropped every run.
+    assert.equal(dropBeforeReplace({ kind: "table", partitioning: "DAY(d)" }, { kind: "table", partitionBy: "DATE(d, 'UTC')" }, true), undefined);
+  });
   it("escapes a description so it cannot end the OPTIONS string", () => {
     const sql = createTableStatement({ ...action, description: `x"); DROP TABLE t; --` }, q);
     assert.match(sql, /OPTIONS\(description="x\\"\); DROP TABLE t; --"\)/);

@@ -270,6 +270,81 @@ describe("runner on the strict local BigQuery: run history within BigQuery's tab
   });
 });
 
+describe("runner on the strict local BigQuery: a model that changes kind or partitioning is dropped and created again", function () {
+  this.timeout(120_000);
+  let bq: StrictBigQuery;
+  let engine: Engine;
+  before(async () => {
+    bq = await startStrictBigQuery({ projectId: P, location: "EU" });
+    engine = createBigQueryEngine(
+      { projectId: P, location: "EU", apiEndpoint: bq.url, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } },
+      { authClient: bq.authClient(), sleep: async () => undefined },
+    );
+    // Many rebuilds of one table in a few seconds: BigQuery's per-table update rate is tested above.
+    Object.assign(bq.quotas, { metadataUpdatesPerWindow: 1000 });
+    bq.addDataset("src", "EU");
+    await bq.createTable(`${P}.src.ev`, [{ name: "day", type: "DATE" }, { name: "n", type: "INT64" }], [
+      { day: "2026-01-01", n: 1 },
+      { day: "2026-01-02", n: 2 },
+    ]);
+  });
+  after(async () => {
+    await bq?.close();
+  });
+
+  const runAs = async (extra: Record<string, unknown>, query = `SELECT day, n FROM \`${P}.src.ev\``) => {
+    const { loadProjectSettings } = await import("../src/config/settings.ts");
+    const { runGraph } = await import("../src/runner/runner.ts");
+    const { LocalArtifactStore } = await import("../src/artifacts/store.ts");
+    const { PROJECT_DIR } = await import("./support/warehouse.ts");
+    const os = await import("node:os");
+    const settings = loadProjectSettings(PROJECT_DIR).settings;
+    const actions = [
+      { name: "src.ev", kind: "declaration" as const, target: { database: P, schema: "src", name: "ev" }, dependencies: [], tags: [] },
+      { name: "fc.m", kind: "table" as const, target: { database: P, schema: "fc", name: "m" }, dependencies: ["src.ev"], tags: [], query, ...extra },
+    ];
+    const graph = { actions, projectConfig: { defaultDatabase: P, defaultSchema: "fc", assertionSchema: "fc_assertions", vars: {} } };
+    return runGraph({ graph: graph as never, engine, settings, artifacts: new LocalArtifactStore(os.tmpdir()), recordHistory: false });
+  };
+  const shape = async () => {
+    const [meta] = await (await import("@google-cloud/bigquery")).BigQuery.prototype.dataset.call(
+      new (await import("@google-cloud/bigquery")).BigQuery({ projectId: P, apiEndpoint: bq.url, authClient: bq.authClient() } as never), "fc").table("m").getMetadata();
+    return `${meta.type}${meta.timePartitioning ? ` ${meta.timePartitioning.type}(${meta.timePartitioning.field})` : ""}`;
+  };
+
+  it("re-runs a table action as a view and back (regression: CREATE OR REPLACE VIEW cannot replace a table)", async () => {
+    for (const [extra, want] of [[{ kind: "table" }, "TABLE"], [{ kind: "view" }, "VIEW"], [{ kind: "table" }, "TABLE"], [{ kind: "view" }, "VIEW"], [{ kind: "incremental", uniqueKey: ["day"] }, "TABLE"]] as const) {
+      const run = await runAs(extra);
+      assert.equal(run.status, "succeeded", `${extra.kind}: ${JSON.stringify(run.actions)}`);
+      assert.equal(await shape(), want, extra.kind);
+      assert.deepEqual((await bq.rows(`${P}.fc.m`)).map((r) => Number(r.n)).sort(), [1, 2], extra.kind);
+    }
+  });
+
+  it("re-runs a table whose partitioning changes: added, changed, removed (regression: Cannot replace a table with a different partitioning spec)", async () => {
+    const q = `SELECT day, n, day AS day2 FROM \`${P}.src.ev\``;
+    for (const [partitionBy, want] of [[undefined, "TABLE"], ["day", "TABLE DAY(day)"], ["day", "TABLE DAY(day)"], ["DATE(day2)", "TABLE DAY(day2)"], [undefined, "TABLE"]] as const) {
+      const run = await runAs({ kind: "table", ...(partitionBy ? { partitionBy } : {}) }, q);
+      assert.equal(run.status, "succeeded", `${partitionBy}: ${JSON.stringify(run.actions)}`);
+      assert.equal(await shape(), want, String(partitionBy));
+      assert.deepEqual((await bq.rows(`${P}.fc.m`)).map((r) => Number(r.n)).sort(), [1, 2]);
+    }
+    // Same spec: replaced in place, no DROP submitted.
+    const drops = bq.requestsTo("jobs.insert").filter((r) => /DROP TABLE/.test(JSON.stringify(r.body))).length;
+    await runAs({ kind: "table" }, q);
+    assert.equal(bq.requestsTo("jobs.insert").filter((r) => /DROP TABLE/.test(JSON.stringify(r.body))).length, drops);
+  });
+
+  it("keeps the old object when the new query cannot run: it is dry-run before the DROP", async () => {
+    assert.equal((await runAs({ kind: "table" })).status, "succeeded");
+    const run = await runAs({ kind: "view" }, `SELECT day, missing_column FROM \`${P}.src.ev\``);
+    assert.equal(run.status, "failed");
+    assert.match(run.actions.find((a) => a.action === "fc.m")!.error!, /missing_column/);
+    assert.equal(await shape(), "TABLE");
+    assert.deepEqual((await bq.rows(`${P}.fc.m`)).map((r) => Number(r.n)).sort(), [1, 2]);
+  });
+});
+
 describe("strict local BigQuery: script syntax", function () {
   this.timeout(60_000);
   let bq: StrictBigQuery;

@@ -30,6 +30,15 @@ export type { ColumnSchema, ColumnType };
 export type Value = null | string | number | bigint | boolean | Date | Value[] | { [k: string]: Value };
 export type Row = Record<string, Value>;
 
+/**
+ * The shape of an existing object. `partitioning`: `DAY(field)`, `HOUR(field)`, `MONTH(field)`,
+ * `YEAR(field)`, `DAY(_PARTITIONTIME)` (ingestion time) or `RANGE(field)`; absent when unpartitioned.
+ */
+export interface TableShape {
+  kind: "table" | "view";
+  partitioning?: string;
+}
+
 export interface EngineCapabilities {
   /** Can estimate bytes processed without running (BigQuery dry run). */
   dryRunBytes: boolean;
@@ -106,6 +115,12 @@ export interface Engine {
   tableExists(target: Target): Promise<boolean>;
   /** Column names and types of an existing table, in order. */
   tableSchema(target: Target): Promise<ColumnSchema[]>;
+  /**
+   * What exists at a target: a table or a view, and a table's partitioning spec where the engine
+   * has real partitions (see partitionSpec in src/runner/statements.ts); undefined when nothing does.
+   * The runner drops an object that `CREATE OR REPLACE` cannot replace (another kind, another spec).
+   */
+  describeTable(target: Target): Promise<TableShape | undefined>;
   /** Write rows (job write-back) atomically: a failure leaves the previous table intact. */
   writeRows(target: Target, schema: ColumnSchema[], rows: Row[], opts: WriteOptions): Promise<{ rows: number }>;
   /**

@@ -4,7 +4,7 @@
  * skipped, and the CLI turns the record into an exit code.
  */
 import { randomUUID } from "node:crypto";
-import type { Engine, ExecOptions, Target } from "../engines/engine.ts";
+import type { Engine, ExecOptions, TableShape, Target } from "../engines/engine.ts";
 import { qualified } from "../engines/engine.ts";
 import type { Action, Graph } from "../compile/graph.ts";
 import { findAction, select, topoLevels, type Selection } from "../dag/dag.ts";
@@ -21,6 +21,8 @@ import {
   createEmptyTableStatement,
   createTableStatement,
   createViewStatement,
+  dropBeforeReplace,
+  dropStatement,
   incrementalStatement,
   replacePartitionsStatements,
   scriptOf,
@@ -263,7 +265,15 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
     if (opts.signal?.aborted) throw new Error(`${cancelReason(opts.signal)} before ${a.name}'s next statement`);
     return { action: a.name, jobId: calls++ === 0 ? baseJobId : `${baseJobId}_${calls}`, labels: { funnelcredit_action: a.name } };
   };
-  const statements = await statementsFor(a, opts);
+  const { statements, drop } = await statementsFor(a, opts);
+  if (drop) {
+    // The object is dropped before it is created again, which BigQuery does not undo if the CREATE
+    // then fails (see statementsFor): the new query (with its pre-operations) is dry-run first, so a
+    // query that cannot run (syntax, types, a missing input) fails here with the old object intact.
+    const pre = (a.preOps ?? []).map((x) => x.trim()).filter(Boolean);
+    await engine.dryRun(scriptOf([...pre, a.query!]), nextExec());
+    logger.warn(`${a.name}: ${qualified(a.target)} is a ${drop} that CREATE OR REPLACE cannot replace (${drop === "view" || a.kind === "view" ? "table ↔ view" : "another partitioning"}): it is dropped and created again`);
+  }
   switch (a.kind) {
     case "assertion": {
       const [row] = await engine.query(assertionCountQuery(a.query!), nextExec());
@@ -354,32 +364,55 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
     // not exist yet (a real run creates it first), and the query is what reads and bills.
     const pre = (a.preOps ?? []).map((x) => x.trim()).filter(Boolean);
     scripts = [scriptOf([...pre, a.query!])];
-  } else scripts = [scriptOf(await statementsFor(a, opts))].filter((s) => s.length > 0);
+  } else scripts = [scriptOf((await statementsFor(a, opts)).statements)].filter((s) => s.length > 0);
   let bytes = 0;
   for (const s of scripts) bytes += (await engine.dryRun(s, nextExec())).bytesProcessed ?? 0;
   return { status: "dry_run", bytesProcessed: engine.capabilities.dryRunBytes ? bytes : undefined, ...(note ? { note } : {}) };
 }
 
-async function statementsFor(a: Action, opts: RunOptions): Promise<string[]> {
+/**
+ * The statements of a table, view or incremental action, and the kind of object dropped before its
+ * CREATE OR REPLACE when one cannot replace what exists: a view by a table or back (BigQuery and
+ * DuckDB), or on BigQuery a table by one with another partitioning spec ("Cannot replace a table with
+ * a different partitioning spec. Instead, DROP the table, and then recreate it.",
+ * https://cloud.google.com/bigquery/docs/reference/standard-sql/data-definition-language#create_table_statement).
+ * Dataform's own BigQuery execution drops a target of the other kind the same way, after the
+ * pre-operations and right before the CREATE (`drop <type> if exists`, publishTasks in @dataform/cli);
+ * it leaves a partitioning change to fail, which funnelcredit recreates instead.
+ *
+ * Atomicity: DuckDB runs the DROP and the CREATE in one transaction (a failed CREATE restores the old
+ * object). BigQuery has no transactional DDL (a multi-statement transaction admits only DML,
+ * https://cloud.google.com/bigquery/docs/transactions), so there a CREATE that fails after the DROP
+ * leaves the target missing until the next run; its dependents are skipped that run, and readers of
+ * the target see "Not found" instead of stale data. This happens only when the model's type or
+ * partitioning changed (a deploy, not every run), the query is dry-run before the DROP, and a re-run
+ * rebuilds the object from its sources, so it is accepted.
+ */
+async function statementsFor(a: Action, opts: RunOptions): Promise<{ statements: string[]; drop?: "table" | "view" }> {
   const pre = (ops?: string[]): string[] => (ops ?? []).map((s) => s.trim()).filter(Boolean);
+  const replace = async (have: TableShape | undefined, create: string): Promise<{ statements: string[]; drop?: "table" | "view" }> => {
+    const drop = dropBeforeReplace(have, { kind: a.kind === "view" ? "view" : "table", partitionBy: a.partitionBy }, opts.engine.capabilities.partitions);
+    return { statements: [...pre(a.preOps), ...(drop ? [dropStatement(a.target, drop)] : []), create, ...pre(a.postOps)], ...(drop ? { drop } : {}) };
+  };
   switch (a.kind) {
     case "view":
-      return [...pre(a.preOps), createViewStatement(a, a.query!), ...pre(a.postOps)];
+      return replace(await opts.engine.describeTable(a.target), createViewStatement(a, a.query!));
     case "table":
-      return [...pre(a.preOps), createTableStatement(a, a.query!), ...pre(a.postOps)];
+      return replace(await opts.engine.describeTable(a.target), createTableStatement(a, a.query!));
     case "incremental": {
-      const exists = await opts.engine.tableExists(a.target);
-      if (opts.fullRefresh || !exists) return [...pre(a.preOps), createTableStatement(a, a.query!), ...pre(a.postOps)];
+      const have = await opts.engine.describeTable(a.target);
+      // Over a view (the model was a view before) there is nothing to merge into: build it whole, as Dataform does.
+      if (opts.fullRefresh || !have || have.kind === "view") return replace(have, createTableStatement(a, a.query!));
       const columns = (await opts.engine.tableSchema(a.target)).map((c) => c.name);
       const q = a.incrementalQuery ?? a.query!;
       const body = !a.uniqueKey?.length && a.partitionBy
         ? replacePartitionsStatements(a, q, columns, a.partitionBy)
         : [incrementalStatement(a, q, columns)];
-      return [...pre(a.incrementalPreOps ?? a.preOps), ...body, ...pre(a.incrementalPostOps ?? a.postOps)];
+      return { statements: [...pre(a.incrementalPreOps ?? a.preOps), ...body, ...pre(a.incrementalPostOps ?? a.postOps)] };
     }
     case "operation":
-      return pre(a.queries);
+      return { statements: pre(a.queries) };
     default:
-      return [];
+      return { statements: [] };
   }
 }

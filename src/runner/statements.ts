@@ -3,7 +3,7 @@
  * Shapes follow Dataform's own BigQuery execution SQL (engine-feasibility.md §1.3); the DuckDB engine
  * translates them.
  */
-import { qualified, type ColumnSchema, type Target } from "../engines/engine.ts";
+import { qualified, type ColumnSchema, type TableShape, type Target } from "../engines/engine.ts";
 import type { Action } from "../compile/graph.ts";
 export { scriptOf, scriptPart } from "../googlesql/script.ts";
 
@@ -77,4 +77,43 @@ export function replacePartitionsStatements(a: Action, query: string, columns: s
     `DELETE FROM ${qualified(a.target)} WHERE ${partitionExpr} IN (SELECT DISTINCT ${partitionExpr} FROM (\n${query.trim()}\n))`,
     `INSERT INTO ${qualified(a.target)} (${cols})\nSELECT ${cols} FROM (\n${query.trim()}\n) AS insertions`,
   ];
+}
+
+/**
+ * A `PARTITION BY` expression as the spec BigQuery reports for the table (tables.get timePartitioning /
+ * rangePartitioning, as TableShape.partitioning): `event_date` and `DATE(ts)` → `DAY(event_date)` /
+ * `DAY(ts)`, `TIMESTAMP_TRUNC(ts, HOUR)` → `HOUR(ts)`, `_PARTITIONDATE` → `DAY(_PARTITIONTIME)`,
+ * `RANGE_BUCKET(x, …)` → `RANGE(x)`. undefined: no partitioning; null: a form it does not know (the
+ * runner then never drops on partitioning grounds: BigQuery stays the judge).
+ */
+export function partitionSpec(partitionBy: string | undefined): string | null | undefined {
+  const e = (partitionBy ?? "").replace(/`/g, "").replace(/\s+/g, " ").trim();
+  if (!e) return undefined;
+  const id = "([A-Za-z_][A-Za-z0-9_]*)";
+  let m: RegExpExecArray | null;
+  if (/^_PARTITION(DATE|TIME)$/i.test(e) || /^(DATE|TIMESTAMP_TRUNC) ?\( ?_PARTITIONTIME ?(, ?DAY ?)?\)$/i.test(e)) return "DAY(_PARTITIONTIME)";
+  if ((m = new RegExp(`^${id}$`).exec(e))) return `DAY(${m[1]})`;
+  if ((m = new RegExp(`^DATE ?\\( ?${id} ?\\)$`, "i").exec(e))) return `DAY(${m[1]})`;
+  if ((m = new RegExp(`^(?:DATE|DATETIME|TIMESTAMP)_TRUNC ?\\( ?${id} ?, ?(HOUR|DAY|MONTH|YEAR) ?\\)$`, "i").exec(e))) return `${m[2]!.toUpperCase()}(${m[1]})`;
+  if ((m = new RegExp(`^RANGE_BUCKET ?\\( ?${id} ?,`, "i").exec(e))) return `RANGE(${m[1]})`;
+  return null;
+}
+
+/**
+ * The kind of object to drop before an action creates `want` over `have`, or undefined. `CREATE OR
+ * REPLACE` cannot replace a view by a table or back (BigQuery and DuckDB alike), nor, on BigQuery, a
+ * table by one with another partitioning spec (compared only where the engine has real partitions).
+ */
+export function dropBeforeReplace(have: TableShape | undefined, want: { kind: "table" | "view"; partitionBy?: string }, comparePartitioning: boolean): "table" | "view" | undefined {
+  if (!have) return undefined;
+  if (have.kind !== want.kind) return have.kind;
+  if (want.kind === "view" || !comparePartitioning) return undefined;
+  const spec = partitionSpec(want.partitionBy);
+  if (spec === null) return undefined;
+  return (have.partitioning ?? undefined) !== spec ? "table" : undefined;
+}
+
+/** Dataform's own statement for the same case (`drop <type> if exists <target>`), in GoogleSQL. */
+export function dropStatement(target: Target, kind: "table" | "view"): string {
+  return `DROP ${kind === "view" ? "VIEW" : "TABLE"} IF EXISTS ${qualified(target)}`;
 }

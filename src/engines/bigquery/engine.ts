@@ -26,6 +26,7 @@ import {
   type Row,
   type Target,
   type WriteOptions,
+  type TableShape,
 } from "../engine.ts";
 import { Logger, quietLogger } from "../../util/logger.ts";
 import { createMissingTables } from "./empty-tables.ts";
@@ -545,6 +546,22 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
         if (err instanceof CallFailed && err.failure.status === 404) return false;
         throw toEngineError(err, ctx, "tables.get");
       }
+    },
+
+    async describeTable(target: Target): Promise<TableShape | undefined> {
+      const ctx: Ctx = { action: `describeTable ${target.database}.${target.schema}.${target.name}` };
+      let meta: { type?: string; timePartitioning?: { type?: string; field?: string }; rangePartitioning?: { field?: string } };
+      try {
+        [meta] = await call("tables.get", ctx, () => bq.dataset(target.schema, { projectId: target.database }).table(target.name).getMetadata());
+      } catch (err) {
+        if (err instanceof CallFailed && err.failure.status === 404) return undefined;
+        throw toEngineError(err, ctx, "tables.get");
+      }
+      // tables.get: type TABLE | VIEW | MATERIALIZED_VIEW | EXTERNAL | SNAPSHOT; only a view is replaced by CREATE OR REPLACE VIEW.
+      const kind = meta.type === "VIEW" ? "view" : "table";
+      const tp = meta.timePartitioning;
+      const partitioning = tp ? `${(tp.type ?? "DAY").toUpperCase()}(${tp.field ?? "_PARTITIONTIME"})` : meta.rangePartitioning ? `RANGE(${meta.rangePartitioning.field})` : undefined;
+      return { kind, ...(partitioning ? { partitioning } : {}) };
     },
 
     async tableSchema(target: Target): Promise<ColumnSchema[]> {

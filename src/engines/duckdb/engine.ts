@@ -23,6 +23,7 @@ import {
   type Target,
   type Value,
   type WriteOptions,
+  type TableShape,
 } from "../engine.ts";
 import { translateToDuckDB, defaultTableMapper, TranslationError } from "./translate/rewrite.ts";
 import { installCompat } from "./translate/compat.ts";
@@ -175,6 +176,15 @@ export class DuckDBEngine implements Engine {
       `SELECT 1 AS x FROM information_schema.tables WHERE table_schema = ${duckString(t.schema)} AND table_name = ${duckString(t.name)}`,
     );
     return rows.length > 0;
+  }
+
+  /** DuckDB has no partitions: only the kind is reported. */
+  async describeTable(t: Target): Promise<TableShape | undefined> {
+    const rows = await this.queryNative(
+      `SELECT table_type FROM information_schema.tables WHERE table_schema = ${duckString(t.schema)} AND table_name = ${duckString(t.name)}`,
+    );
+    if (!rows.length) return undefined;
+    return { kind: String(rows[0]!.table_type) === "VIEW" ? "view" : "table" };
   }
 
   async tableSchema(t: Target): Promise<ColumnSchema[]> {

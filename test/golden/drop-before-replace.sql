@@ -1,0 +1,2 @@
+DROP VIEW IF EXISTS `p.ds.sessions`;
+DROP TABLE IF EXISTS `p.ds.sessions`
