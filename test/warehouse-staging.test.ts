@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { compiledProject, memoryEngine, runProject, rowsOf, assertRunSucceeded } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import { loadInputs, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+import { loadInputs, STAGING, INTERMEDIATE, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 
 const URL = "https://shop.example.com";
 describe("warehouse: GA4 staging and sessions", function () {
@@ -48,6 +48,45 @@ describe("warehouse: GA4 staging and sessions", function () {
     assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["stg_ga4_events"], includeDependencies: true } }));
     const rows = await rowsOf(engine, STAGING, "stg_ga4_events", "event_at");
     assert.deepEqual(rows.map((r) => [r.event_name, r.purchase_revenue]), [["purchase", 120]]);
+  });
+
+  it("keeps cookieless (consent mode) events out of sessions, counted by dq_consent_mode_events (regression: one giant ga4:(none):(none) session)", async () => {
+    const ga4: Ga4Event[] = [
+      { day: "20240102", time: "10:00:00", name: "page_view", client: "A", session: 1, page: `${URL}/` },
+      // Cookieless events on two days, different sources: before the fix one session "ga4:(none):(none)" held all three.
+      { day: "20240102", time: "11:00:00", name: "page_view", client: null, session: null, page: `${URL}/?utm_source=news&utm_medium=email` },
+      { day: "20240102", time: "11:30:00", name: "page_view", client: null, session: null, page: `${URL}/?gclid=x` },
+      { day: "20240103", time: "09:00:00", name: "scroll", client: null, session: null },
+      // A client id without ga_session_id is not cookieless: its own session, as before.
+      { day: "20240103", time: "09:30:00", name: "page_view", client: "B", session: null },
+    ];
+    await loadInputs(engine, { ga4 });
+    const project = await compiledProject({}, []);
+    const run = await runProject(project, engine, { selection: { actions: ["stg_ga4_sessions", "dq_consent_mode_events"], includeDependencies: true } });
+    assertRunSucceeded(run);
+    const sessions = await rowsOf(engine, STAGING, "stg_ga4_sessions", "session_key");
+    assert.deepEqual(sessions.map((r) => [r.session_key, r.event_count]), [["ga4:A:1", 1], ["ga4:B:(none)", 1]]);
+    // The events stay staged (flagged), so nothing is lost silently.
+    const events = await rowsOf(engine, STAGING, "stg_ga4_events", "event_at");
+    assert.deepEqual(events.map((r) => r.is_consent_mode), [false, true, true, true, false]);
+    const dq = run.actions.find((a) => a.action.endsWith("dq_consent_mode_events"))!;
+    assert.equal(dq.status, "warning");
+    assert.equal(dq.rows, 3);
+  });
+
+  it("a cookieless (consent mode) purchase leaves transactions to the CRM's record of it, not lost with its missing session", async () => {
+    const ga4: Ga4Event[] = [
+      { day: "20240102", time: "10:00:00", name: "purchase", client: null, session: null, transactionId: "T8", revenue: 8 },
+      { day: "20240102", time: "11:00:00", name: "purchase", client: null, session: null, transactionId: "T9", revenue: 9 },
+    ];
+    // transaction_id, user_id, client_id, transaction_created, transaction_status, transaction_revenue, transaction_region
+    const crm = [["T9", "V", null, "2024-01-02 11:05:00", "completed", 9, null]];
+    await loadInputs(engine, { ga4, crm });
+    const project = await compiledProject({}, []);
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["transactions"], includeDependencies: true } }));
+    const tx = await rowsOf(engine, INTERMEDIATE, "transactions", "transaction_id");
+    // T8 has no session anywhere (counted by dq_consent_mode_events); T9 comes from the CRM (GA4's cookieless record used to win and be dropped).
+    assert.deepEqual(tx.map((r) => [r.transaction_id, r.source_system, r.value]), [["T9", "crm", 9]]);
   });
 
   it("reads intraday tables only for days without a daily table and keeps duplicated events once", async () => {
