@@ -89,6 +89,23 @@ describe("warehouse: GA4 staging and sessions", function () {
     assert.deepEqual(tx.map((r) => [r.transaction_id, r.source_system, r.value]), [["T9", "crm", 9]]);
   });
 
+  it("keeps events that differ only in batch_event_index apart (regression: they were taken for one re-delivered event)", async () => {
+    const ga4: Ga4Event[] = [
+      // One batch of two identical-looking page views (same client, session, timestamp, name, bundle): two events.
+      { day: "20240102", time: "10:00:00", name: "page_view", client: "A", session: 1, batch: 1 },
+      { day: "20240102", time: "10:00:00", name: "page_view", client: "A", session: 1, batch: 2 },
+      // A true re-delivery of batch index 2: kept once.
+      { day: "20240102", time: "10:00:00", name: "page_view", client: "A", session: 1, batch: 2 },
+    ];
+    await loadInputs(engine, { ga4 });
+    const project = await compiledProject({}, []);
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["stg_ga4_sessions"], includeDependencies: true } }));
+    const rows = await rowsOf(engine, STAGING, "stg_ga4_events", "duplicate_count");
+    assert.deepEqual(rows.map((r) => [r.event_name, r.duplicate_count]), [["page_view", 1], ["page_view", 2]]);
+    const sessions = await rowsOf(engine, STAGING, "stg_ga4_sessions", "session_key");
+    assert.deepEqual(sessions.map((r) => [r.session_key, r.event_count, r.is_engaged]), [["ga4:A:1", 2, true]]);
+  });
+
   it("reads intraday tables only for days without a daily table and keeps duplicated events once", async () => {
     const ga4: Ga4Event[] = [
       { day: "20240102", time: "10:00:00", name: "page_view", client: "A", session: 1 },
