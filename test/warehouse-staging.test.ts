@@ -2,7 +2,8 @@
  * GA4 staging and sessionization on hand-made export rows (DuckDB).
  */
 import assert from "node:assert/strict";
-import { compiledProject, memoryEngine, runProject, rowsOf, assertRunSucceeded } from "./support/warehouse.ts";
+import { compiledProject, memoryEngine, runProject, rowsOf, assertRunSucceeded, PROJECT_DIR } from "./support/warehouse.ts";
+import { loadProjectSettings } from "../src/config/settings.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { loadInputs, STAGING, INTERMEDIATE, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 
@@ -130,5 +131,23 @@ describe("warehouse: GA4 staging and sessions", function () {
     const dq = run.actions.find((a) => a.action.endsWith("dq_duplicate_events"))!;
     assert.equal(dq.status, "warning");
     assert.equal(dq.rows, 1);
+  });
+});
+
+describe("ga4_optional_columns (GA4 exports before mid-2023)", () => {
+  it("reads auto, none or a list, and fails naming the var otherwise", () => {
+    const of = (v?: string) => ({ ...loadProjectSettings(PROJECT_DIR, v === undefined ? {} : { ga4_optional_columns: v }).settings.ga4OptionalColumns });
+    assert.deepEqual(of(), { auto: true, collectedTrafficSource: true, batchEventIndex: true });
+    assert.deepEqual(of("none"), { auto: false, collectedTrafficSource: false, batchEventIndex: false });
+    assert.deepEqual(of("batch_event_index"), { auto: false, collectedTrafficSource: false, batchEventIndex: true });
+    assert.throws(() => of("collected_traffic_sources"), /vars\.ga4_optional_columns = "collected_traffic_sources": expected "auto", "none" or a comma list/);
+  });
+
+  it("compiles staging without the columns the export lacks", async () => {
+    const stg = (p: Awaited<ReturnType<typeof compiledProject>>) => p.graph.actions.find((a) => a.name.endsWith("stg_ga4_events"))!.query!;
+    assert.match(stg(await compiledProject({}, [])), /collected_traffic_source\.manual_source[\s\S]*batch_event_index/);
+    const none = stg(await compiledProject({ ga4_optional_columns: "none" }, []));
+    assert.doesNotMatch(none, /collected_traffic_source\./);
+    assert.match(none, /CAST\(NULL AS INT64\) AS batch_event_index/);
   });
 });
