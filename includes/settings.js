@@ -11,6 +11,10 @@ const DEFAULTS = {
   // Project of the GA4 export ("" = the default project), e.g. "bigquery-public-data" for the public sample
   // ga4_obfuscated_sample_ecommerce. The embedded DuckDB warehouse has one project and ignores it.
   ga4_project: "",
+  // Columns of the GA4 export that older exports lack (collected_traffic_source and batch_event_index came in 2023):
+  // "auto" (the runner reads the newest events_ table's schema before compiling and passes the list found; compiled
+  // without a warehouse, both are assumed), "none", or a comma list of collected_traffic_source, batch_event_index.
+  ga4_optional_columns: "auto",
   sources_dataset: "funnelcredit_sources",
   // First day of data to read on a full refresh (YYYYMMDD) and days re-processed on each incremental run (late GA4 data).
   start_date: "20000101",
@@ -276,6 +280,15 @@ function parseSettings(rawVars, overridden) {
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/.test(s)) return bad(k, "expected a dataset name (letters, digits, underscores)");
     return s;
   };
+  const GA4_OPTIONAL_COLUMNS = ["collected_traffic_source", "batch_event_index"];
+  // "auto" unresolved (compiled without a warehouse) assumes an export from 2023 on: both columns.
+  const ga4OptionalColumns = (text) => {
+    const t = text.trim();
+    const names = t === "auto" ? GA4_OPTIONAL_COLUMNS : t === "none" ? [] : t.split(",").map((x) => x.trim());
+    const unknown = names.filter((n) => !GA4_OPTIONAL_COLUMNS.includes(n));
+    if (!t || unknown.length) return bad("ga4_optional_columns", `expected "auto", "none" or a comma list of ${GA4_OPTIONAL_COLUMNS.join(", ")}`);
+    return { auto: t === "auto", collectedTrafficSource: names.includes("collected_traffic_source"), batchEventIndex: names.includes("batch_event_index") };
+  };
   const regex = (k, where, pattern) => {
     try { new RegExp(pattern); } catch (e) { return bad(k, `${where}: invalid regular expression ${JSON.stringify(pattern)} (${e.message})`); }
     return pattern;
@@ -328,6 +341,7 @@ function parseSettings(rawVars, overridden) {
     ga4Project: /^$|^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(String(vars.ga4_project))
       ? String(vars.ga4_project) || undefined
       : bad("ga4_project", 'expected a GCP project id (e.g. "bigquery-public-data") or "" for the default project'),
+    ga4OptionalColumns: ga4OptionalColumns(String(vars.ga4_optional_columns)),
     startDate: String(vars.start_date),
     reprocessDays: int("reprocess_days", 0, 365),
     lookbackDays: int("lookback_days", 1, 3650),

@@ -22,6 +22,7 @@ import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import type { Project } from "../src/compile/project.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { SHARED_DATA, compiledProject, memoryEngine } from "./support/warehouse.ts";
+import { resolveGa4OptionalColumns } from "../src/compile/ga4-columns.ts";
 import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
 
 const P = "funnelcredit-local";
@@ -265,6 +266,21 @@ describe("GA4 export in another project and location (strict local BigQuery)", f
       // Nothing is created in someone else's project: the GA4 declaration is only read.
       await engine.prepareDeclarations!(project.graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target));
       assert.deepEqual([...bq.datasets.keys()].filter((k) => k.startsWith("bigquery-public-data.")), ["bigquery-public-data.ga4_obfuscated_sample_ecommerce"]);
+
+      // The sample's schema predates collected_traffic_source and batch_event_index: compiled assuming a 2023+ export,
+      // staging fails on BigQuery; with the columns read from the newest events_ table (as the CLI does) it runs.
+      const stagingOnly = { selection: { actions: ["stg_ga4_sessions"], includeDependencies: true } };
+      const assumed = await runGraph({ graph: project.graph, engine, settings: project.settings, artifacts, ...stagingOnly });
+      assert.match(assumed.actions.find((a) => a.action.endsWith("stg_ga4_events"))!.error ?? "", /Unrecognized name: (collected_traffic_source|batch_event_index)/);
+      const found = await resolveGa4OptionalColumns(engine, project.settings, "bigquery-public-data");
+      assert.equal(found, "none");
+      const resolved = await compiledProject({ ga4_project: "bigquery-public-data", ga4_dataset: "ga4_obfuscated_sample_ecommerce", ga4_optional_columns: found! });
+      const run = await runGraph({ graph: resolved.graph, engine, settings: resolved.settings, artifacts, ...stagingOnly });
+      assert.deepEqual(run.actions.filter((a) => a.status === "failed").map((a) => `${a.action}: ${a.error}`), []);
+      const [staged] = await engine.query(`SELECT COUNT(*) AS n FROM ${qualified({ database: P, schema: resolved.settings.datasets.staging, name: "stg_ga4_events" })}`);
+      const [sessions] = await engine.query(`SELECT COUNT(*) AS n FROM ${qualified({ database: P, schema: resolved.settings.datasets.staging, name: "stg_ga4_sessions" })}`);
+      // The same figures as the sample on DuckDB (test/warehouse-real-data.test.ts): 700 events, 206 sessions.
+      assert.deepEqual([Number(staged!.n), Number(sessions!.n)], [700, 206]);
     } finally {
       await bq.close();
     }

@@ -10,7 +10,8 @@ import { createArtifactStore, type ArtifactStore } from "../artifacts/store.ts";
 import { newRunId } from "../runner/runner.ts";
 import type { Logger } from "../util/logger.ts";
 import { loggerFor, parseVars, type EngineArgs } from "./options.ts";
-import { loadProjectSettings } from "../config/settings.ts";
+import { loadProjectSettings, type ProjectSettings } from "../config/settings.ts";
+import { resolveGa4OptionalColumns } from "../compile/ga4-columns.ts";
 
 export interface Session {
   project: Project;
@@ -24,9 +25,7 @@ export interface Session {
 /** `lease: false` (a dry run) takes no warehouse lease where the engine can do without (it writes nothing). */
 export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promise<T>, opts: { compile?: boolean; lease?: boolean } = {}): Promise<T> {
   const vars = parseVars(args.vars);
-  const project: Project = opts.compile === false
-    ? { ...loadProjectSettings(args.project, vars), graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }
-    : await loadProject(args.project, { vars });
+  const ps = loadProjectSettings(args.project, vars);
   const runId = newRunId();
   // --json lines of this invocation carry its run id from the first one.
   const logger = loggerFor(args).with({ runId });
@@ -35,16 +34,34 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
   const engine = await openEngine(
     args.engine,
     args as unknown as Record<string, unknown>,
-    { projectDir: args.project, defaultProject: project.workflow.defaultProject, defaultLocation: project.workflow.defaultLocation, maximumBytesBilled: project.settings.maximumBytesBilled },
+    { projectDir: args.project, defaultProject: ps.workflow.defaultProject, defaultLocation: ps.workflow.defaultLocation, maximumBytesBilled: ps.settings.maximumBytesBilled },
     {
       runId, waitMs: args["wait-for-lease"] * 1000, writes: opts.compile !== false && opts.lease !== false,
-      meta: { database: project.workflow.defaultProject, schema: project.settings.datasets.meta },
+      meta: { database: ps.workflow.defaultProject, schema: ps.settings.datasets.meta },
     },
   );
   try {
+    const project: Project = opts.compile === false
+      ? { ...ps, graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }
+      : await loadProject(args.project, { vars: await withGa4Columns(engine, ps, vars, logger) });
     const artifacts = await createArtifactStore(args.artifacts.startsWith("gs://") ? args.artifacts : path.resolve(args.project, args.artifacts));
     return await fn({ project, engine, artifacts, logger, runId, args });
   } finally {
     await engine.close();
+  }
+}
+
+/**
+ * vars.ga4_optional_columns = "auto": the columns the newest GA4 table really has, read before compiling (an
+ * export from before mid-2023 has no collected_traffic_source). When the export cannot be read yet (no table,
+ * DuckDB before its first run), the compiled default stands and staging reports its own error if it fails.
+ */
+async function withGa4Columns(engine: Engine, ps: ProjectSettings, vars: Record<string, string>, logger: Logger): Promise<Record<string, string>> {
+  try {
+    const found = await resolveGa4OptionalColumns(engine, ps.settings, ps.settings.ga4Project ?? ps.workflow.defaultProject);
+    return found === undefined ? vars : { ...vars, ga4_optional_columns: found };
+  } catch (e) {
+    logger.debug("ga4_optional_columns: GA4 export schema not readable, compiling with both columns assumed", { error: String(e) });
+    return vars;
   }
 }

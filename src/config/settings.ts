@@ -19,6 +19,11 @@ export interface Settings {
   datasets: { staging: string; intermediate: string; outputs: string; models: string; meta: string; reporting: string; ga4: string; sources: string };
   /** Project of the GA4 export (vars.ga4_project); undefined = the default project. */
   ga4Project?: string;
+  /**
+   * vars.ga4_optional_columns: which columns that older GA4 exports lack the export has; `auto`: not resolved from
+   * the warehouse (then both are assumed; the runner resolves it before compiling, src/compile/ga4-columns.ts).
+   */
+  ga4OptionalColumns: { auto: boolean; collectedTrafficSource: boolean; batchEventIndex: boolean };
   startDate: string;
   reprocessDays: number;
   lookbackDays: number;
