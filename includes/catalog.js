@@ -5,7 +5,7 @@
  * description and producer.
  *
  * Plain data, read by both sides: Dataform declares these tables from it
- * (definitions/sources/catalog_declarations.js) and the TypeScript side (src/catalog/) derives the
+ * (definitions/sources/sources.js) and the TypeScript side (src/catalog/) derives the
  * empty-table DDL of every engine, the importers' target schemas, the jobs' write-back schemas and
  * the location of every table. SQLX models are declared by their own files.
  *
@@ -18,6 +18,14 @@
  * columns: "ga4_export" stands for the GA4 BigQuery export schema (src/catalog/ga4-events-schema.json).
  */
 const s = (name, description) => (description ? { name, type: "STRING", description } : { name, type: "STRING" });
+/** The metrics history every fitted model writes (ML attribution, lead scoring): one row per run, model, metric. */
+const metricsColumns = () => [
+  { name: "run_id", type: "STRING" },
+  { name: "model", type: "STRING" },
+  { name: "metric", type: "STRING" },
+  { name: "value", type: "FLOAT64" },
+  { name: "measured_at", type: "TIMESTAMP" },
+];
 
 const tables = [
   // ---- Inputs -------------------------------------------------------------------------------
@@ -232,13 +240,7 @@ const tables = [
     name: "ml_attribution_metrics", layer: "models", history: true, producer: { job: "ml_attribution" },
     grain: "one row per run, model, metric",
     description: "ML attribution model metrics (append-only history).",
-    columns: [
-    { name: "run_id", type: "STRING" },
-    { name: "model", type: "STRING" },
-    { name: "metric", type: "STRING" },
-    { name: "value", type: "FLOAT64" },
-    { name: "measured_at", type: "TIMESTAMP" },
-  ] },
+    columns: metricsColumns() },
   {
     name: "ml_attribution_curves", layer: "models", history: true, producer: { job: "ml_attribution" },
     grain: "one row per run, model, curve point",
@@ -283,13 +285,7 @@ const tables = [
     name: "lead_scoring_metrics", layer: "models", history: true, producer: { job: "lead_scoring" },
     grain: "one row per run, model, metric",
     description: "Lead-scoring model metrics (append-only history).",
-    columns: [
-    { name: "run_id", type: "STRING" },
-    { name: "model", type: "STRING" },
-    { name: "metric", type: "STRING" },
-    { name: "value", type: "FLOAT64" },
-    { name: "measured_at", type: "TIMESTAMP" },
-  ] },
+    columns: metricsColumns() },
   {
     name: "lead_scoring_curves", layer: "models", history: true, producer: { job: "lead_scoring" },
     grain: "one row per run, model, curve point",
