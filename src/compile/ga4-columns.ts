@@ -17,6 +17,9 @@ export const GA4_OPTIONAL_COLUMNS = ["collected_traffic_source", "batch_event_in
 export async function resolveGa4OptionalColumns(engine: Engine, settings: Settings, ga4Database: string): Promise<string | undefined> {
   if (!settings.ga4OptionalColumns.auto) return undefined;
   const wildcard: Target = { database: ga4Database, schema: settings.datasets.ga4, name: "events_*" };
+  // The wildcard as the run will see it (DuckDB: a view over the day tables, made here before the
+  // first run has made it; BigQuery: only the source location check).
+  await engine.prepareDeclarations?.([wildcard]);
   // Reads only the pseudo-column: no bytes billed on BigQuery.
   const [row] = await engine.query(
     `SELECT MAX(IF(STARTS_WITH(_TABLE_SUFFIX, 'intraday_'), NULL, _TABLE_SUFFIX)) AS daily, MAX(IF(STARTS_WITH(_TABLE_SUFFIX, 'intraday_'), _TABLE_SUFFIX, NULL)) AS intraday FROM ${qualified(wildcard)}`,
