@@ -53,8 +53,8 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
 
 /**
  * vars.ga4_optional_columns = "auto": the columns the newest GA4 table really has, read before compiling (an
- * export from before mid-2023 has no collected_traffic_source). When the export cannot be read yet (no table,
- * DuckDB before its first run), the compiled default stands and staging reports its own error if it fails.
+ * export from before mid-2023 has no collected_traffic_source). When the export cannot be read yet (no GA4 table
+ * loaded), the compiled default stands and staging reports its own error if it fails.
  */
 async function withGa4Columns(engine: Engine, ps: ProjectSettings, vars: Record<string, string>, logger: Logger): Promise<Record<string, string>> {
   try {
