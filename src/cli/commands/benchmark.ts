@@ -4,8 +4,9 @@ import { withSession } from "../session.ts";
 import { UserError } from "../../util/errors.ts";
 import { FAMILIES, type Family } from "../../benchmark/worlds.ts";
 import { runWorld, type WorldResult } from "../../benchmark/run.ts";
-import { BENCHMARK_TRUTH_SCHEMA, BENCHMARK_TRUTH_TABLE, MODEL_ACCURACY_SCHEMA, MODEL_ACCURACY_TABLE } from "../../benchmark/accuracy.ts";
+import { catalogTable, tableLocation, tableSchema } from "../../catalog/index.ts";
 import { accuracyRows, formatSummary, formatWorld, truthRows } from "../../benchmark/summary.ts";
+import type { Row } from "../../engines/engine.ts";
 
 interface BenchmarkArgs extends EngineArgs {
   families: string[];
@@ -40,10 +41,12 @@ export const benchmarkCommand: CommandModule<object, BenchmarkArgs> = {
           process.stdout.write(formatWorld(r) + "\n");
         }
       }
-      const meta = s.project.settings.datasets.meta;
-      const database = s.project.workflow.defaultProject;
-      await s.engine.writeRows({ database, schema: meta, name: MODEL_ACCURACY_TABLE }, MODEL_ACCURACY_SCHEMA, accuracyRows(s.runId, results, new Date()), { mode: "append", description: "accuracy benchmark: each model's distance to the true channel shares of worlds with known effects" });
-      await s.engine.writeRows({ database, schema: meta, name: BENCHMARK_TRUTH_TABLE }, BENCHMARK_TRUTH_SCHEMA, truthRows(s.runId, results), { mode: "append", description: "accuracy benchmark: true channel shares per world" });
+      // Both tables' contracts and places come from the catalog (includes/catalog.js).
+      const where = { settings: s.project.settings, database: s.project.workflow.defaultProject };
+      const append = (name: string, rows: Row[]) =>
+        s.engine.writeRows(tableLocation(name, where), tableSchema(name), rows, { mode: "append", description: catalogTable(name).description });
+      await append("model_accuracy", accuracyRows(s.runId, results, new Date()));
+      await append("benchmark_truth", truthRows(s.runId, results));
       process.stdout.write(`\nL1 distance to the true shares (mean over seeds ${args.seeds.join(", ")}; 0 = exact, 2 = disjoint), run ${s.runId}:\n${formatSummary(results)}\n`);
       if (results.some((r) => r.failed.length)) process.exitCode = 1;
     }, { compile: false });
