@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createBigQueryEngine } from "../src/engines/bigquery/engine.ts";
 import { qualified, type Engine, type Row } from "../src/engines/engine.ts";
 import { fromWireSchema, type WireField } from "../src/engines/bigquery/values.ts";
 import { DuckDBEngine, duckIdent } from "../src/engines/duckdb/engine.ts";
@@ -57,7 +56,7 @@ describe("the whole DAG on the BigQuery engine against the strict local BigQuery
   });
   beforeEach(async () => {
     bq = await startStrictBigQuery({ projectId: P, location: "EU" });
-    engine = createBigQueryEngine({ projectId: P, location: "EU", apiEndpoint: bq.url }, { authClient: bq.authClient() });
+    engine = bq.engine();
     duck = await memoryEngine();
   });
   afterEach(async () => {
@@ -260,7 +259,7 @@ describe("GA4 export in another project and location (strict local BigQuery)", f
       for (const r of rows) byDay.set(String(r.event_date), [...(byDay.get(String(r.event_date)) ?? []), r]);
       bq.addDataset("ga4_obfuscated_sample_ecommerce", "US", "bigquery-public-data");
       for (const [day, rs] of byDay) await bq.createTable(`bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_${day}`, schema, rs);
-      const engine = createBigQueryEngine({ projectId: P, location: "US", apiEndpoint: bq.url }, { authClient: bq.authClient() });
+      const engine = bq.engine();
       const [n] = await engine.query(`SELECT COUNT(*) AS n, COUNT(DISTINCT _TABLE_SUFFIX) AS days FROM ${qualified(events.target)}`);
       assert.deepEqual(n, { n: rows.length, days: byDay.size });
       // Nothing is created in someone else's project: the GA4 declaration is only read.
@@ -294,7 +293,7 @@ describe("GA4 export in another project and location (strict local BigQuery)", f
       bq.addDataset(ga4, "US");
       await bq.createTable(`${P}.${ga4}.events_20240101`, [{ name: "event_date", type: "STRING" }], []);
       bq.datasets.set(`${P}.${ga4}`, { location: "US" });
-      const engine = createBigQueryEngine({ projectId: P, location: "EU", apiEndpoint: bq.url }, { authClient: bq.authClient() });
+      const engine = bq.engine();
       await assert.rejects(
         runGraph({ graph: project.graph, engine, settings: project.settings, artifacts }),
         (e: Error) => /source dataset funnelcredit-local\.ga4_export \(events_\*\) is in location US; jobs run in EU/.test(e.message) && /vars\.ga4_project \/ vars\.ga4_dataset/.test(e.message),

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { EngineError, type Engine } from "../src/engines/engine.ts";
-import { createBigQueryEngine } from "../src/engines/bigquery/engine.ts";
 import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
 
 const P = "acme";
@@ -19,10 +18,7 @@ describe("strict local BigQuery (executes on DuckDB, enforces BigQuery's rules)"
   before(async () => {
     clock = Date.parse("2026-01-01T00:00:00Z");
     bq = await startStrictBigQuery({ projectId: P, location: "EU", now: () => clock });
-    engine = createBigQueryEngine(
-      { projectId: P, location: "EU", apiEndpoint: bq.url, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } },
-      { authClient: bq.authClient(), sleep: async () => undefined },
-    );
+    engine = bq.engine({ fastRetries: true });
   });
   after(async () => {
     await bq?.close();
@@ -207,7 +203,7 @@ describe("BigQuery engine on the strict local BigQuery: partition replacement is
   let engine: Engine;
   before(async () => {
     bq = await startStrictBigQuery({ projectId: P, location: "EU" });
-    engine = createBigQueryEngine({ projectId: P, location: "EU", apiEndpoint: bq.url }, { authClient: bq.authClient() });
+    engine = bq.engine();
     await bq.createTable(`${P}.d.events`, [{ name: "day", type: "DATE" }, { name: "n", type: "INT64" }], [
       { day: "2026-01-01", n: 1 },
       { day: "2026-01-02", n: 2 },
@@ -236,10 +232,7 @@ describe("runner on the strict local BigQuery: run history within BigQuery's tab
   let engine: Engine;
   before(async () => {
     bq = await startStrictBigQuery({ projectId: P, location: "EU" });
-    engine = createBigQueryEngine(
-      { projectId: P, location: "EU", apiEndpoint: bq.url, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } },
-      { authClient: bq.authClient(), sleep: async () => undefined },
-    );
+    engine = bq.engine({ fastRetries: true });
   });
   after(async () => {
     await bq?.close();
@@ -276,10 +269,7 @@ describe("runner on the strict local BigQuery: a model that changes kind or part
   let engine: Engine;
   before(async () => {
     bq = await startStrictBigQuery({ projectId: P, location: "EU" });
-    engine = createBigQueryEngine(
-      { projectId: P, location: "EU", apiEndpoint: bq.url, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } },
-      { authClient: bq.authClient(), sleep: async () => undefined },
-    );
+    engine = bq.engine({ fastRetries: true });
     // Many rebuilds of one table in a few seconds: BigQuery's per-table update rate is tested above.
     Object.assign(bq.quotas, { metadataUpdatesPerWindow: 1000 });
     bq.addDataset("src", "EU");
@@ -351,7 +341,7 @@ describe("strict local BigQuery: script syntax", function () {
   let engine: Engine;
   before(async () => {
     bq = await startStrictBigQuery({ projectId: P, location: "EU", analyze: false });
-    engine = createBigQueryEngine({ projectId: P, location: "EU", apiEndpoint: bq.url }, { authClient: bq.authClient() });
+    engine = bq.engine();
   });
   after(async () => {
     await bq?.close();

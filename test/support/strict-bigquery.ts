@@ -9,8 +9,7 @@
  * then translated and run. Each rule cites its documentation page.
  *
  *   const bq = await startStrictBigQuery({ projectId: "p", location: "EU" });
- *   const engine = createBigQueryEngine({ projectId: "p", location: "EU", apiEndpoint: bq.url },
- *                                       { authClient: bq.authClient() });
+ *   const engine = bq.engine();   // the real client, pointed here
  *   …
  *   await bq.close();
  *
@@ -22,7 +21,8 @@ import { DuckDBEngine, readRows } from "../../src/engines/duckdb/engine.ts";
 import { translateStatements, TranslationError } from "../../src/engines/duckdb/translate/rewrite.ts";
 import { duckIdent, duckString } from "../../src/engines/duckdb/quote.ts";
 import { fromWireSchema } from "../../src/engines/bigquery/values.ts";
-import type { ColumnSchema, Row } from "../../src/engines/engine.ts";
+import type { ColumnSchema, Engine, Row } from "../../src/engines/engine.ts";
+import { createBigQueryEngine } from "../../src/engines/bigquery/engine.ts";
 import {
   splitStatements,
   startFakeBigQuery,
@@ -76,6 +76,11 @@ export interface StrictBigQuery extends FakeBigQuery {
   rows(refOrSql: string): Promise<Row[]>;
   /** Table ids of a dataset. */
   tableIds(datasetId: string, projectId?: string): Promise<string[]>;
+  /**
+   * The project's BigQuery engine (the real client) pointed at this endpoint, in its project and location
+   * unless told otherwise. `fastRetries`: 3 attempts without waiting, for tests that provoke retryable errors.
+   */
+  engine(opts?: { location?: string; fastRetries?: boolean }): Engine;
 }
 
 interface TableMeta {
@@ -734,6 +739,12 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
     async tableIds(datasetId: string, p = projectId) {
       const rows = await serial(() => duck.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = ${duckString(schemaOf(p, datasetId))} ORDER BY table_name`));
       return rows.map((x) => String(x.table_name));
+    },
+    engine(o: { location?: string; fastRetries?: boolean } = {}) {
+      return createBigQueryEngine(
+        { projectId, location: o.location ?? fake.location, apiEndpoint: fake.url, ...(o.fastRetries ? { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } } : {}) },
+        { authClient: fake.authClient(), ...(o.fastRetries ? { sleep: async () => undefined } : {}) },
+      );
     },
     async close() {
       await closeFake();
