@@ -7,10 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PROJECT_DIR, SHARED_DATA } from "./support/warehouse.ts";
+import { linkNodeModules } from "./support/project-copy.ts";
 
 /** The commands of the README's ```sh blocks: continuation lines joined, comments and blank lines dropped. */
 export function readmeCommands(markdown: string): string[] {
@@ -26,9 +27,8 @@ export function readmeCommands(markdown: string): string[] {
 }
 
 /**
- * A fresh copy: the project's files (tracked and new, not ignored), node_modules linked entry by entry
- * (Dataform loads @dataform/core from inside the project folder only, so that one is copied), and
- * `../shared` beside it as in a checkout.
+ * A fresh copy: the project's files (tracked and new, not ignored), node_modules as `npm ci` leaves it
+ * (linkNodeModules), and `../shared` beside it as in a checkout.
  */
 function freshCopy(): { root: string; project: string } {
   const root = mkdtempSync(path.join(os.tmpdir(), "fc-readme-"));
@@ -43,17 +43,7 @@ function freshCopy(): { root: string; project: string } {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e; // deleted in the work tree, not yet committed
     }
   }
-  const modules = path.join(PROJECT_DIR, "node_modules");
-  mkdirSync(path.join(project, "node_modules", "@dataform"), { recursive: true });
-  for (const e of readdirSync(modules)) {
-    if (e === "@dataform") continue;
-    symlinkSync(realpathSync(path.join(modules, e)), path.join(project, "node_modules", e));
-  }
-  for (const e of readdirSync(path.join(modules, "@dataform"))) {
-    const real = realpathSync(path.join(modules, "@dataform", e));
-    if (e === "core") cpSync(real, path.join(project, "node_modules", "@dataform", e), { recursive: true });
-    else symlinkSync(real, path.join(project, "node_modules", "@dataform", e));
-  }
+  linkNodeModules(project);
   symlinkSync(path.dirname(SHARED_DATA), path.join(root, "shared"));
   return { root, project };
 }
