@@ -4,22 +4,15 @@
  * summary's counts.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { runCli as cli } from "./support/cli.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { SettingsError } from "../src/util/errors.ts";
 import { formatSummary } from "../src/runner/summary.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
-
-function cli(args: string[], cwd = PROJECT_DIR): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(path.join(PROJECT_DIR, "node_modules", ".bin", "tsx"), [path.join(PROJECT_DIR, "src", "cli", "main.ts"), ...args], {
-    cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" },
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 const settingsError = (vars: Record<string, string>): string => {
   try {

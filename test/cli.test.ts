@@ -3,18 +3,10 @@
  * clone), compile's JSON, a dry run, and a bad setting's exit code and message.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { PROJECT_DIR } from "./support/warehouse.ts";
-
-function cli(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(path.join(PROJECT_DIR, "node_modules", ".bin", "tsx"), [path.join(PROJECT_DIR, "src", "cli", "main.ts"), ...args], {
-    cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" },
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+import { runCli as cli } from "./support/cli.ts";
 
 describe("funnelcredit CLI", function () {
   this.timeout(240_000);

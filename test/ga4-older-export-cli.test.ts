@@ -6,19 +6,12 @@
  * dropped from its day tables so the warehouse holds exactly an older export's columns.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { PROJECT_DIR, SHARED_DATA } from "./support/warehouse.ts";
-
-function cli(args: string[]): { code: number; stderr: string } {
-  const r = spawnSync(path.join(PROJECT_DIR, "node_modules", ".bin", "tsx"), [path.join(PROJECT_DIR, "src", "cli", "main.ts"), ...args], {
-    cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" },
-  });
-  return { code: r.status ?? -1, stderr: r.stderr };
-}
+import { runCli as cli } from "./support/cli.ts";
+import { SHARED_DATA } from "./support/warehouse.ts";
 
 describe("an older GA4 export through the CLI", function () {
   this.timeout(300_000);

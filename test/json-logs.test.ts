@@ -5,12 +5,11 @@
  * is 0 / 1 / 2 as the README documents.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { RunRecord } from "../src/runner/run-record.ts";
-import { PROJECT_DIR } from "./support/warehouse.ts";
+import { runCli } from "./support/cli.ts";
 
 interface Entry {
   severity: string; message: string; time: string; runId?: string; event?: string; action?: string; status?: string;
@@ -20,9 +19,9 @@ interface Entry {
 }
 
 function cliJson(args: string[]): { code: number | null; entries: Entry[]; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args, "--json"], { cwd: PROJECT_DIR, encoding: "utf8" });
+  const r = runCli([...args, "--json"]);
   const entries = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Entry);
-  return { code: r.status, entries, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.code, entries, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** What Cloud Logging needs of each line. */

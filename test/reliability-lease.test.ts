@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { acquireLease, isStale, LeaseHeldError } from "../src/engines/duckdb/file-lease.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
+import { runCli } from "./support/cli.ts";
 
 const HOLDER = path.join(PROJECT_DIR, "test", "support", "lease-holder.ts");
 
@@ -113,8 +114,8 @@ describe("reliability: warehouse lease", function () {
     const warehouse = path.join(dir, "w.duckdb");
     const lease = await acquireLease(`${warehouse}.lease`, "scheduled-run-1");
     try {
-      const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "run", "--warehouse", warehouse, "--artifacts", path.join(dir, "art")], { cwd: PROJECT_DIR, encoding: "utf8" });
-      assert.equal(r.status, 2, r.stderr);
+      const r = runCli(["run", "--warehouse", warehouse, "--artifacts", path.join(dir, "art")]);
+      assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /error: the warehouse is in use by run scheduled-run-1 .*--wait-for-lease SECONDS/);
       assert.equal(existsSync(warehouse), false, "the refused run never opened the warehouse");
     } finally {

@@ -6,7 +6,6 @@
  * threshold fails the run. Longer randomised fuzzing is in test/soak/fuzz-input.test.ts.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -16,6 +15,7 @@ import { loadProjectSettings } from "../src/config/settings.ts";
 import { InputError } from "../src/util/errors.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { PROJECT_DIR, fixtureTable, memoryEngine } from "./support/warehouse.ts";
+import { runCli } from "./support/cli.ts";
 
 const settings = loadProjectSettings(PROJECT_DIR).settings;
 const META = settings.datasets.meta;
@@ -180,11 +180,11 @@ describe("reliability: bad input rows are quarantined, never lost", function () 
     this.timeout(60_000);
     const { file } = writeTransactions(dir);
     const w = path.join(dir, "w.duckdb");
-    const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "import", "transactions", file, "--warehouse", w, "--vars", "bad_row_max_share=0.6"], { cwd: PROJECT_DIR, encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
+    const r = runCli(["import", "transactions", file, "--warehouse", w, "--vars", "bad_row_max_share=0.6"]);
+    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`imported 5 rows into funnelcredit_sources\\.crm_transactions; 7 bad row\\(s\\) set aside in ${META}\\.import_quarantine`));
-    const strict = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "import", "transactions", file, "--warehouse", w], { cwd: PROJECT_DIR, encoding: "utf8" });
-    assert.equal(strict.status, 2);
+    const strict = runCli(["import", "transactions", file, "--warehouse", w]);
+    assert.equal(strict.code, 2);
     assert.match(strict.stderr, /error: .*transactions\.csv: 7 of 12 transactions rows .* more than vars\.bad_row_max_share \(5\.0%\)/);
   });
 });

@@ -5,20 +5,12 @@
  * runs give identical tables.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { PROJECT_DIR } from "./support/warehouse.ts";
+import { runCli as cli } from "./support/cli.ts";
 import { mergeResumedRecord, RESUMED_SKIP_NOTE, type ActionRecord, type RunRecord } from "../src/runner/run-record.ts";
-
-function cli(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(path.join(PROJECT_DIR, "node_modules", ".bin", "tsx"), [path.join(PROJECT_DIR, "src", "cli", "main.ts"), ...args], {
-    cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" },
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface StoredRecord { runId: string; status: string; warnings: string[]; actions: { action: string; status: string; note?: string }[] }
 
