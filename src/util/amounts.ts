@@ -14,7 +14,3 @@ export function amountProblem(n: number): AmountProblem | null {
   return null;
 }
 
-/** True for finite, non-negative numbers (0 included). */
-export function isUsableAmount(n: number): boolean {
-  return amountProblem(n) === null;
-}
