@@ -9,8 +9,8 @@ import { splitChannelPath } from "../src/models/paths.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
-export const MARKOV_REMOVAL_EFFECTS_SCHEMA: ColumnSchema[] = tableSchema("markov_removal_effects");
-export const MARKOV_TRANSITIONS_SCHEMA: ColumnSchema[] = tableSchema("markov_transition_matrix");
+const MARKOV_REMOVAL_EFFECTS_SCHEMA: ColumnSchema[] = tableSchema("markov_removal_effects");
+const MARKOV_TRANSITIONS_SCHEMA: ColumnSchema[] = tableSchema("markov_transition_matrix");
 
 export const channelMarkovJob: JobDefinition = {
   name: "channel_markov",

@@ -11,7 +11,7 @@ import { countOf, textOf } from "../src/jobs/tables.ts";
 import type { Settings } from "../src/config/settings.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
-export const FUNNEL_PROBABILITIES_SCHEMA: ColumnSchema[] = tableSchema("funnel_transition_probabilities");
+const FUNNEL_PROBABILITIES_SCHEMA: ColumnSchema[] = tableSchema("funnel_transition_probabilities");
 
 export function reliabilityRule(s: Settings): ReliabilityRule {
   return s.reliabilityRule === "min_count"

@@ -19,13 +19,13 @@ import { tableSchema } from "../src/catalog/index.ts";
 
 export const ML_MODEL_NAME = "ml_attribution";
 
-export const ML_CHANNEL_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit");
-export const ML_CHANNEL_CREDIT_DAILY_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit_daily");
-export const ML_CALIBRATED_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_calibrated_credit");
-export const ML_MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = tableSchema("ml_model_agreement");
-export const ML_METRICS_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_metrics");
-export const ML_CURVES_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_curves");
-export const ML_FEATURE_IMPORTANCE_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_feature_importance");
+const ML_CHANNEL_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit");
+const ML_CHANNEL_CREDIT_DAILY_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit_daily");
+const ML_CALIBRATED_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_calibrated_credit");
+const ML_MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = tableSchema("ml_model_agreement");
+const ML_METRICS_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_metrics");
+const ML_CURVES_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_curves");
+const ML_FEATURE_IMPORTANCE_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_feature_importance");
 
 /** Points kept of the ROC curve in ml_attribution_curves (evenly by index, ends always kept). */
 const MAX_ROC_POINTS = 201;

@@ -9,8 +9,8 @@ import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
-export const CHANNEL_CREDIT_BY_MODEL_SCHEMA: ColumnSchema[] = tableSchema("channel_credit_by_model");
-export const MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = tableSchema("model_agreement");
+const CHANNEL_CREDIT_BY_MODEL_SCHEMA: ColumnSchema[] = tableSchema("channel_credit_by_model");
+const MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = tableSchema("model_agreement");
 
 interface Credit { model: string; channel: string; conversions: number; value: number }
 

@@ -12,7 +12,7 @@ import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
-export const SHAPLEY_SCHEMA: ColumnSchema[] = tableSchema("shapley_channel_credit");
+const SHAPLEY_SCHEMA: ColumnSchema[] = tableSchema("shapley_channel_credit");
 
 /** vars.shapley_value_function → the model's value function (src/models/shapley.ts). */
 const VALUE_FUNCTIONS: Record<Settings["shapleyValueFunction"], ShapleyValueFunction> = {

@@ -29,7 +29,7 @@ function positional(weight: (i: number, n: number) => number): PathModel {
 }
 
 /** The models bootstrapped, by their names in channel_credit_by_model. */
-export const PATH_MODELS: Readonly<Record<string, PathModel>> = {
+const PATH_MODELS: Readonly<Record<string, PathModel>> = {
   first_touch: positional((i) => (i === 0 ? 1 : 0)),
   last_touch: positional((i, n) => (i === n - 1 ? 1 : 0)),
   linear: positional((_, n) => 1 / n),

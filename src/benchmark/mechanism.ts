@@ -20,7 +20,7 @@ import { createRng } from "../demo/prng.ts";
 import type { World } from "./worlds.ts";
 
 /** Highest pull-visit rate per day (thinning bound); rates above it are capped. */
-export const PULL_MAX_RATE = 0.5;
+const PULL_MAX_RATE = 0.5;
 
 export interface DrawnTouch {
   /** Push channel index, or -1 for a pull-visit candidate. */

@@ -12,7 +12,7 @@ import { drawUser, simulateUser, userSeed } from "./mechanism.ts";
 import { worldSeed, type World, type WorldChannel } from "./worlds.ts";
 
 /** Stream of the observed users (truth.ts draws its population from another). */
-export const OBSERVED_STREAM = 0;
+const OBSERVED_STREAM = 0;
 const DAY_MS = 86_400_000;
 
 export interface ObservedWorld {
@@ -32,7 +32,7 @@ function demoChannel(c: WorldChannel): DemoChannel {
 }
 
 /** Channel rules for the world: source → channel key (direct by GA4's (direct)/(none)). */
-export function worldChannelRules(world: World): ChannelRule[] {
+function worldChannelRules(world: World): ChannelRule[] {
   return world.channels.map((c) => (c.key === "direct" ? { channel: "direct", source: "^\\(direct\\)$" } : { channel: c.key, source: `^${c.key}$` }));
 }
 

@@ -25,7 +25,7 @@ import { parseChannelPath } from "../models/paths.ts";
 const BOOTSTRAP_REPLICATES = 100;
 
 /** First day of every benchmark world (fixed: results never depend on the clock). */
-export const BENCHMARK_START = "2024-03-01";
+const BENCHMARK_START = "2024-03-01";
 
 export interface WorldOptions {
   family: Family;
@@ -67,7 +67,7 @@ export interface WorldResult {
   seconds: { truth: number; generate: number; pipeline: number };
 }
 
-export function worldName(family: Family, seed: number, users: number): string {
+function worldName(family: Family, seed: number, users: number): string {
   return `${family}/s${seed}/u${users}`;
 }
 

@@ -19,7 +19,7 @@ import { worldSeed, type World } from "./worlds.ts";
 const EXACT_MAX_CHANNELS = 8;
 const PERMUTATIONS = 32;
 /** Stream of the truth population (the observed users are stream 0). */
-export const TRUTH_STREAM = 1;
+const TRUTH_STREAM = 1;
 
 export interface TrueShares {
   channels: string[];

@@ -40,7 +40,7 @@ interface RawTable extends Omit<CatalogTable, "columns"> { columns: ColumnSchema
 
 /** The catalog file, beside the settings the Dataform models read. */
 // From the package root, not this file: the same code runs from src/ (tsx) and dist/src/ (the CLI).
-export const CATALOG_FILE = path.join(packageRoot(), "includes", "catalog.js");
+const CATALOG_FILE = path.join(packageRoot(), "includes", "catalog.js");
 
 function loadCatalog(): CatalogTable[] {
   const module = { exports: {} as { tables?: RawTable[] } };
@@ -74,7 +74,7 @@ export function tableLocation(name: string, where: { settings: Settings; databas
 }
 
 /** Inputs: the tables `funnelcredit import` (or the user) loads. */
-export function sourceTables(): CatalogTable[] {
+function sourceTables(): CatalogTable[] {
   return CATALOG.filter((t) => "import" in t.producer);
 }
 

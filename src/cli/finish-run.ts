@@ -7,7 +7,7 @@ import { formatSummary } from "../runner/summary.ts";
 import type { Session } from "./session.ts";
 import { exitCodeForSignal, receivedSignal } from "./signals.ts";
 
-export function exitCodeFor(run: RunRecord): number {
+function exitCodeFor(run: RunRecord): number {
   if (run.status === "succeeded") return 0;
   if (run.status === "cancelled") return exitCodeForSignal(receivedSignal() ?? "SIGTERM");
   return 1;

@@ -12,7 +12,7 @@ const controller = new AbortController();
 let runsInProgress = 0;
 let received: NodeJS.Signals | undefined;
 
-export const CANCEL_SIGNALS = ["SIGTERM", "SIGINT"] as const;
+const CANCEL_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
 export function installSignalHandlers(): void {
   for (const sig of CANCEL_SIGNALS) process.on(sig, () => onSignal(sig));

@@ -17,8 +17,8 @@ import { compileDataform, dataformCliPath, type CompileOptions, type DataformCom
 const CACHE_FORMAT = "1";
 const MAX_ENTRIES = 10;
 /** Folders and files Dataform reads to compile a project (besides node_modules). */
-export const COMPILE_INPUT_DIRS = ["definitions", "includes"];
-export const COMPILE_INPUT_FILES = ["workflow_settings.yaml"];
+const COMPILE_INPUT_DIRS = ["definitions", "includes"];
+const COMPILE_INPUT_FILES = ["workflow_settings.yaml"];
 
 export function compileCacheDir(projectDir: string): string {
   return path.join(projectDir, ".funnelcredit", "compile-cache");
@@ -33,7 +33,7 @@ function versionOf(packageJson: string): string {
 }
 
 /** The cache key of a compile: SHA-256 over every input's name and bytes, in a fixed order. */
-export function compileCacheKey(opts: CompileOptions): string {
+function compileCacheKey(opts: CompileOptions): string {
   const h = createHash("sha256");
   const add = (label: string, value: string | Buffer): void => {
     h.update(`${label}\0${value.length}\0`);

@@ -7,7 +7,7 @@
 import { qualified, type Engine, type Target } from "../engines/engine.ts";
 import type { Settings } from "../config/settings.ts";
 
-export const GA4_OPTIONAL_COLUMNS = ["collected_traffic_source", "batch_event_index"] as const;
+const GA4_OPTIONAL_COLUMNS = ["collected_traffic_source", "batch_event_index"] as const;
 
 /**
  * The value for vars.ga4_optional_columns found in the newest GA4 table (daily before intraday), or

@@ -8,9 +8,9 @@ import type { DeadLetter, PushState, ScoreToPush } from "./push.ts";
 import { toScoreToPush } from "./push.ts";
 import { tableLocation, tableSchema } from "../catalog/index.ts";
 
-export const CRM_PUSH_STATE_SCHEMA: ColumnSchema[] = tableSchema("crm_push_state");
+const CRM_PUSH_STATE_SCHEMA: ColumnSchema[] = tableSchema("crm_push_state");
 
-export const CRM_PUSH_DEAD_LETTERS_SCHEMA: ColumnSchema[] = tableSchema("crm_push_dead_letters");
+const CRM_PUSH_DEAD_LETTERS_SCHEMA: ColumnSchema[] = tableSchema("crm_push_dead_letters");
 
 export interface PushTables {
   scores: Target;

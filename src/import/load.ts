@@ -77,7 +77,7 @@ export function isCalendarDay(s: string): boolean {
 export type SourceType = "VARCHAR" | "DOUBLE" | "BIGINT" | "BOOLEAN" | "DATE" | "TIMESTAMP";
 
 /** Epoch timestamps from this value on are milliseconds, below it seconds (see convertSql). */
-export const EPOCH_MILLIS_FROM = 100_000_000_000;
+const EPOCH_MILLIS_FROM = 100_000_000_000;
 
 const TRUE_WORDS = ["true", "t", "yes", "y", "1"];
 const FALSE_WORDS = ["false", "f", "no", "n", "0"];

@@ -20,7 +20,7 @@ export interface NumberedLine {
 }
 
 /** The reason given for a line whose bytes are not UTF-8 (naming the field when it is known). */
-export const INVALID_UTF8 = "is not valid UTF-8 (re-export the file as UTF-8; a value would otherwise change)";
+const INVALID_UTF8 = "is not valid UTF-8 (re-export the file as UTF-8; a value would otherwise change)";
 
 /** The file name used in error messages: relative to the working directory when inside it. */
 export function displayName(file: string): string {
@@ -223,7 +223,7 @@ export function snakeCase(name: string): string {
 }
 
 /** The path of the first key or string value holding U+FFFD (where bytes that were not UTF-8 went). */
-export function replacedPath(v: unknown, at = ""): string | undefined {
+function replacedPath(v: unknown, at = ""): string | undefined {
   if (typeof v === "string") return v.includes("\uFFFD") ? at || undefined : undefined;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {

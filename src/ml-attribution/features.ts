@@ -54,7 +54,7 @@ export interface FeatureRow extends JourneyFeatures {
 }
 
 /** Separator of channel entries in `channel_stats` (the same as channel paths). */
-export const CHANNEL_STATS_SEPARATOR = PATH_SEPARATOR;
+const CHANNEL_STATS_SEPARATOR = PATH_SEPARATOR;
 
 /**
  * Parse `channel_stats` ("Email=2,1,2,3,4 > Paid Search=1,2,1,0,0"). The numbers follow the last "=",

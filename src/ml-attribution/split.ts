@@ -36,7 +36,7 @@ export interface DayCounts {
  * the test AUC noise (its standard error grows like 1/√positives; Hanley & McNeil 1982) and early stopping
  * arbitrary. 50 positives give an AUC standard error of about 0.03–0.04 at AUC 0.7.
  */
-export const MIN_WINDOW_CONVERSIONS = 50;
+const MIN_WINDOW_CONVERSIONS = 50;
 
 /**
  * Split whole days by the calendar: of the d days with journeys, in time order, day i goes to train when

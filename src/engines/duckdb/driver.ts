@@ -47,7 +47,7 @@ const MIN_MEMORY_LIMIT_BYTES = 64 * 2 ** 20;
  * `--memory-limit`: a size DuckDB's memory_limit accepts (number + unit), checked here because DuckDB
  * itself answers a bad one with only "Failed to set config".
  */
-export function checkMemoryLimit(value: string): string {
+function checkMemoryLimit(value: string): string {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(String(value));
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) {

@@ -40,7 +40,7 @@ export interface DuckDBConfig {
   threads?: number;
 }
 
-export const DUCKDB_CAPABILITIES = { dryRunBytes: false, parallelActions: false, partitions: false, tableWriteQuotas: false } as const;
+const DUCKDB_CAPABILITIES = { dryRunBytes: false, parallelActions: false, partitions: false, tableWriteQuotas: false } as const;
 
 export class DuckDBEngine implements Engine {
   readonly kind = "duckdb" as const;

@@ -10,7 +10,7 @@ import { bigqueryFingerprint } from "farmhash-modern";
 import { packageRoot } from "../../../util/package-root.ts";
 
 /** sql/duckdb/bq_macros.sql in the installed package (from src/ under tsx, or from dist/). */
-export const MACROS_PATH = path.join(packageRoot(), "sql", "duckdb", "bq_macros.sql");
+const MACROS_PATH = path.join(packageRoot(), "sql", "duckdb", "bq_macros.sql");
 
 let macrosText: string | undefined;
 
