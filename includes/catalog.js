@@ -171,17 +171,6 @@ const tables = [
     { name: "transitions", type: "INT64", description: "transitions from → to at the level used" },
   ] },
   {
-    name: "channel_credit_by_model", layer: "outputs", producer: { job: "model_comparison" },
-    grain: "one row per model, channel",
-    description: "Every model's channel credit side by side.",
-    columns: [
-    { name: "model", type: "STRING" },
-    { name: "channel", type: "STRING" },
-    { name: "conversions", type: "FLOAT64" },
-    { name: "value", type: "FLOAT64" },
-    { name: "share", type: "FLOAT64", description: "the channel's share of the model's conversions" },
-  ] },
-  {
     name: "model_agreement", layer: "outputs", producer: { job: "model_comparison" },
     grain: "one row per model pair",
     description: "Top-3 channel agreement and Spearman rank correlation per pair of models.",

@@ -7,6 +7,7 @@ import path from "node:path";
 import vm from "node:vm";
 import { parse as parseYaml, YAMLError } from "yaml";
 import { SettingsError } from "../util/errors.ts";
+import { loadAttributionModels, type AttributionModel } from "./attribution-models.ts";
 
 export interface FunnelStep {
   name: string;
@@ -116,6 +117,8 @@ export interface Settings {
   crmRequestTimeoutSeconds: number;
   /** `push lead-scores`: longest time for the whole push (vars.crm_push_timeout_seconds). */
   crmPushTimeoutSeconds: number;
+  /** The attribution model registry of the project (includes/attribution_models.js), for these settings. */
+  attributionModels: readonly AttributionModel[];
 }
 
 export interface WorkflowSettings {
@@ -134,7 +137,7 @@ export interface ProjectSettings {
 
 interface SettingsModule {
   /** `overridden`: names given with `--vars`, so that an error names where the bad value came from. */
-  parseSettings(vars: Record<string, string>, overridden?: string[]): Settings;
+  parseSettings(vars: Record<string, string>, overridden?: string[]): Omit<Settings, "attributionModels">;
 }
 
 function loadSettingsModule(projectDir: string, defaultSchema: string): SettingsModule {
@@ -182,7 +185,8 @@ export function loadProjectSettings(projectDir: string, overrides: Record<string
   workflow.vars = { ...workflow.vars, ...overrides };
   let settings: Settings;
   try {
-    settings = loadSettingsModule(projectDir, workflow.defaultDataset).parseSettings(workflow.vars, Object.keys(overrides));
+    const parsed = loadSettingsModule(projectDir, workflow.defaultDataset).parseSettings(workflow.vars, Object.keys(overrides));
+    settings = { ...parsed, attributionModels: loadAttributionModels(projectDir, parsed) };
   } catch (e) {
     throw new SettingsError((e as Error).message);
   }

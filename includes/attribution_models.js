@@ -1,0 +1,115 @@
+/**
+ * The attribution model registry: every model whose credit `session_credit`, `model_comparison` and
+ * the report show, registered once. Plain data plus the SQL built from it, read by both sides:
+ * Dataform models call `attribution_models.*`; the TypeScript side loads this file beside
+ * includes/settings.js (src/config/attribution-models.ts).
+ *
+ * An entry:
+ *   name           the model's one name (settings, tables, report, README)
+ *   job            the TypeScript job that fits it (jobs/), or null when SQL builds its credit
+ *   description    one sentence for the report and the README
+ *   sessionCredit  how its credit reaches sessions (session_credit), one of
+ *                    { touches: TABLE, modelColumn: true|false }  a table at (session_key, transaction_id)
+ *                      grain with `conversions` and `value` (and a `model` column when several models
+ *                      share the table);
+ *                    { channelWeights: TABLE, weight: COLUMN }    one weight per channel: each converting
+ *                      journey is split over its touches by their channels' weights (all zero: equally).
+ *   channelCredit  { table: TABLE, modelColumn: true|false }: its credit per channel (`channel`,
+ *                  `conversions`, `value`), the totals the model comparison reads.
+ *
+ * Adding a model: its model code (src/models/), its job (jobs/, returns the tables named here), and
+ * one entry below. A registered table a job writes must be in the warehouse catalog (includes/catalog.js).
+ */
+
+/** The rule-based models of heuristic_touch_credit, in the order the reports list them. */
+const HEURISTICS = [
+  ["first_touch", "all credit to the journey's first session"],
+  ["last_touch", "all credit to the converting session (GA4's last click)"],
+  ["last_non_direct", "all credit to the last session not from an excluded channel (direct)"],
+  ["linear", "credit split equally over the journey's sessions"],
+  ["time_decay", "more credit to sessions closer to the conversion (vars.time_decay_*)"],
+  ["position_based", "40/20/40 (vars.position_based_weights) to first, middle and last sessions"],
+];
+
+/** Every registered model for these settings (`s`: the parsed settings; in Dataform the global `settings`). */
+function attributionModels(s) {
+  const st = s || settings;
+  return [
+    ...HEURISTICS.map(([name, description]) => ({
+      name, job: null, description,
+      sessionCredit: { touches: "heuristic_touch_credit", modelColumn: true },
+      channelCredit: { table: "heuristic_channel_credit", modelColumn: true },
+    })),
+    {
+      name: `markov_order_${st.markovOrder}`, job: "channel_markov",
+      description: `channel Markov chain of order ${st.markovOrder}: credit by removal effect (ChannelAttribution's model, solved exactly)`,
+      sessionCredit: { channelWeights: "markov_removal_effects", weight: "removal_effect" },
+      channelCredit: { table: "markov_removal_effects", modelColumn: false },
+    },
+    {
+      name: "shapley", job: "shapley",
+      description: `Shapley values over channel coalitions (vars.shapley_value_function = ${st.shapleyValueFunction})`,
+      sessionCredit: { channelWeights: "shapley_channel_credit", weight: "share" },
+      channelCredit: { table: "shapley_channel_credit", modelColumn: false },
+    },
+    {
+      name: "owox_funnel", job: "funnel_markov",
+      description: "OWOX ML funnel-based model: Markov chain over funnel steps per user type × device × region",
+      sessionCredit: { touches: "funnel_event_credit", modelColumn: false },
+      channelCredit: { table: "owox_channel_credit", modelColumn: false },
+    },
+  ];
+}
+
+
+/** A model name as a GoogleSQL string literal. */
+function modelLiteral(name) {
+  return settings.sqlString(name);
+}
+
+/** Group registered models by a key (table + column), keeping registration order. */
+function groupBy(models, keyOf) {
+  const groups = new Map();
+  for (const m of models) {
+    const k = keyOf(m);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(m);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * SELECT … UNION ALL … of (model, channel, weight) over the channel-weight models; an empty,
+ * typed SELECT when none is registered.
+ */
+function channelWeightsSql(ref, s) {
+  const models = attributionModels(s).filter((m) => m.sessionCredit.channelWeights);
+  if (models.length === 0) return "SELECT CAST(NULL AS STRING) AS model, CAST(NULL AS STRING) AS channel, CAST(NULL AS FLOAT64) AS weight FROM UNNEST([1]) WHERE FALSE";
+  return models.map((m) =>
+    `SELECT ${modelLiteral(m.name)} AS model, channel, ${m.sessionCredit.weight} AS weight\n  FROM ${ref(m.sessionCredit.channelWeights)}`,
+  ).join("\n  UNION ALL\n  ");
+}
+
+/** SELECT … UNION ALL … of (session_key, model, transaction_id, conversions, value) over the touch-credit models. */
+function touchCreditSql(ref, s) {
+  const models = attributionModels(s).filter((m) => m.sessionCredit.touches);
+  if (models.length === 0) return "SELECT CAST(NULL AS STRING) AS session_key, CAST(NULL AS STRING) AS model, CAST(NULL AS STRING) AS transaction_id, CAST(NULL AS FLOAT64) AS conversions, CAST(NULL AS FLOAT64) AS value FROM UNNEST([1]) WHERE FALSE";
+  return groupBy(models, (m) => `${m.sessionCredit.touches}|${m.sessionCredit.modelColumn}`).map((group) => {
+    const c = group[0].sessionCredit;
+    if (!c.modelColumn) {
+      return `SELECT session_key, ${modelLiteral(group[0].name)} AS model, transaction_id, conversions, value FROM ${ref(c.touches)}`;
+    }
+    return `SELECT session_key, model, transaction_id, conversions, value FROM ${ref(c.touches)}\n  WHERE model IN (${group.map((m) => modelLiteral(m.name)).join(", ")})`;
+  }).join("\n  UNION ALL\n  ");
+}
+
+/** SELECT … UNION ALL … of (model, channel, conversions, value): every registered model's channel credit. */
+function channelCreditSql(ref, s) {
+  return groupBy(attributionModels(s), (m) => `${m.channelCredit.table}|${m.channelCredit.modelColumn}`).map((group) => {
+    const c = group[0].channelCredit;
+    if (!c.modelColumn) return `SELECT ${modelLiteral(group[0].name)} AS model, channel, conversions, value FROM ${ref(c.table)}`;
+    return `SELECT model, channel, conversions, value FROM ${ref(c.table)}\n  WHERE model IN (${group.map((m) => modelLiteral(m.name)).join(", ")})`;
+  }).join("\n  UNION ALL\n  ");
+}
+
+module.exports = { HEURISTICS, attributionModels, channelWeightsSql, touchCreditSql, channelCreditSql };
