@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { importCsvOrNdjson } from "../src/import/index.ts";
 import { loadProject } from "../src/compile/project.ts";
+import { ALL_JOBS } from "../jobs/index.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
@@ -16,7 +17,7 @@ import { peakMb, report } from "./measure.ts";
 
 const FILE = path.resolve(process.cwd(), "..", "shared", "data", "channelattribution-synthetic-1m", "synthetic_1m_paths.csv.gz");
 const dir = mkdtempSync(path.join(os.tmpdir(), "fc-bench-markov-"));
-const project = await loadProject(process.cwd(), { vars: { path_source: "import" } });
+const project = await loadProject(process.cwd(), { vars: { path_source: "import" }, jobs: ALL_JOBS });
 const engine = await DuckDBEngine.open({ path: path.join(dir, "w.duckdb"), memoryLimit: "8GB" });
 await ensureSourceTables(engine, project.settings);
 const stages: { stage: string; seconds: number; peakMb: number; note?: string }[] = [];

@@ -1,5 +1,6 @@
 import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { loadProject } from "../src/compile/project.ts";
+import { ALL_JOBS } from "../jobs/index.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import os from "node:os";
@@ -15,7 +16,7 @@ function stageOf(file: string | undefined, kind: string): string {
 }
 
 const [db] = process.argv.slice(2);
-const project = await loadProject(process.cwd());
+const project = await loadProject(process.cwd(), { jobs: ALL_JOBS });
 const engine = await DuckDBEngine.open({ path: db!, memoryLimit: "8GB" });
 const t0 = performance.now();
 const run = await runGraph({

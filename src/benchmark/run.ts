@@ -85,7 +85,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     ml_min_auc: "0",
     ...opts.vars,
   };
-  const project = await loadProject(opts.projectDir, { vars });
+  const project = await loadProject(opts.projectDir, { vars, jobs: (await import("../../jobs/index.ts")).ALL_JOBS });
   // An in-memory embedded warehouse per world: the real pipeline, nothing left on disk.
   const engine = await engineDriver("duckdb").open({ path: ":memory:", memoryLimit: "3GB", threads: opts.threads ?? 2 });
   const conn = engine.localLoading!.connection;

@@ -43,7 +43,7 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
   try {
     const project: Project = opts.compile === false
       ? { ...ps, graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }
-      : await loadProject(args.project, { vars: await withGa4Columns(engine, ps, vars, logger) });
+      : await loadProject(args.project, { vars: await withGa4Columns(engine, ps, vars, logger), jobs: (await import("../../jobs/index.ts")).ALL_JOBS });
     const artifacts = await createArtifactStore(args.artifacts.startsWith("gs://") ? args.artifacts : path.resolve(args.project, args.artifacts));
     return await fn({ project, engine, artifacts, logger, runId, args });
   } finally {

@@ -16,10 +16,10 @@ export interface Project extends ProjectSettings {
   compileCached?: boolean;
 }
 
-export async function loadProject(projectDir: string, opts: { vars?: Record<string, string>; jobs?: JobDefinition[] } = {}): Promise<Project> {
+/** `jobs`: the TypeScript jobs to merge into the graph (the CLI passes jobs/index.ts's ALL_JOBS). */
+export async function loadProject(projectDir: string, opts: { vars?: Record<string, string>; jobs: JobDefinition[] }): Promise<Project> {
   const ps = loadProjectSettings(projectDir, opts.vars);
   const { compiled, cached } = await compileDataformCached({ projectDir, vars: opts.vars });
-  const jobs = opts.jobs ?? (await import("../../jobs/index.ts")).ALL_JOBS;
-  const graph = mergeJobs(toGraph(compiled), jobs);
-  return { ...ps, graph, jobs, compileCached: cached };
+  const graph = mergeJobs(toGraph(compiled), opts.jobs);
+  return { ...ps, graph, jobs: opts.jobs, compileCached: cached };
 }

@@ -13,6 +13,7 @@ import type { RunRecord } from "../../src/runner/run-record.ts";
 import type { Selection } from "../../src/dag/dag.ts";
 import { LocalArtifactStore } from "../../src/artifacts/store.ts";
 import type { JobDefinition } from "../../src/jobs/job.ts";
+import { ALL_JOBS } from "../../jobs/index.ts";
 import type { Row } from "../../src/engines/engine.ts";
 import os from "node:os";
 
@@ -26,7 +27,7 @@ const cache = new Map<string, Promise<Project>>();
 /** The real project, compiled once per distinct vars. */
 export function compiledProject(vars: Record<string, string> = {}, jobs?: JobDefinition[]): Promise<Project> {
   const key = JSON.stringify(vars) + (jobs ? `#${jobs.map((j) => j.name).join(",")}` : "");
-  if (!cache.has(key)) cache.set(key, loadProject(PROJECT_DIR, { vars, jobs }));
+  if (!cache.has(key)) cache.set(key, loadProject(PROJECT_DIR, { vars, jobs: jobs ?? ALL_JOBS }));
   return cache.get(key)!;
 }
 
