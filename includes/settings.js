@@ -4,6 +4,13 @@
  * read `settings.*`, and the TypeScript runner loads this same file (src/config/settings.ts), so both
  * sides always agree. A bad var throws an error that names it.
  */
+/**
+ * The types of the parsed settings are inferred from parseSettings below (TypeScript reads them from
+ * this file: src/config/settings.ts); only what JSON vars hold is spelled out here.
+ * @typedef {{ event_name?: string, page_path_regex?: string, ecommerce_action?: string, hostname?: string, non_bounce?: boolean }} StepMatch
+ * @typedef {{ name: string, match: StepMatch, enabled: boolean }} FunnelStep
+ * @typedef {{ channel: string, source?: string, medium?: string, campaign?: string }} ChannelRule
+ */
 const DEFAULTS = {
   // Dataset of the outputs; the layers get suffixes (staging, intermediate, models, meta, reporting).
   base_dataset: "",
@@ -245,11 +252,27 @@ function parseSettings(rawVars, overridden) {
     const guess = closestSetting(k);
     errors.push(`${origin(k)}: unknown setting(s) ${k}` + (guess ? ` (did you mean ${guess}?)` : " (every setting is listed with its default in includes/settings.js; names starting with x_ are free for your own models)"));
   }
-  // Records the error and returns undefined: parsing goes on so that every bad var is reported at once.
+  // Records the error: parsing goes on so that every bad var is reported at once. Its return value is never
+  // read (parseSettings throws when any var was bad), hence typed `never` for the settings' types.
+  /** @type {(k: string, why: string) => never} */
   const bad = (k, why) => {
     errors.push(fromCli.has(k) ? `vars.${k} = ${JSON.stringify(vars[k])}: ${why} (given with --vars)` : `workflow_settings.yaml vars.${k} = ${JSON.stringify(vars[k])}: ${why}`);
-    return undefined;
+    return /** @type {never} */ (undefined);
   };
+  /**
+   * One of the allowed words.
+   * @template {string} T
+   * @param {string} k
+   * @param {readonly T[]} allowed
+   * @returns {T}
+   */
+  const oneOf = (k, allowed) => {
+    const v = String(vars[k]);
+    if (/** @type {readonly string[]} */ (allowed).includes(v)) return /** @type {T} */ (v);
+    const quoted = allowed.map((a) => JSON.stringify(a));
+    return bad(k, `expected ${quoted.length === 2 ? quoted.join(" or ") : `${quoted.slice(0, -1).join(", ")} or ${quoted[quoted.length - 1]}`}`);
+  };
+  /** @type {(k: string, min: number, max: number) => number} */
   const int = (k, min, max) => {
     const s = String(vars[k]).trim();
     if (!/^-?\d+$/.test(s)) return bad(k, "expected a whole number");
@@ -257,24 +280,29 @@ function parseSettings(rawVars, overridden) {
     if (n < min || n > max) return bad(k, `expected a number from ${min} to ${max}`);
     return n;
   };
+  /** @type {(k: string, min: number, max: number) => number} */
   const num = (k, min, max) => {
     const n = Number(vars[k]);
     if (!Number.isFinite(n) || String(vars[k]).trim() === "") return bad(k, "expected a number");
     if (n < min || n > max) return bad(k, `expected a number from ${min} to ${max}`);
     return n;
   };
+  /** @type {(k: string) => boolean} */
   const bool = (k) => {
     const s = String(vars[k]).trim().toLowerCase();
     if (s !== "true" && s !== "false") return bad(k, 'expected "true" or "false"');
     return s === "true";
   };
+  /** @type {(k: string, check: (v: any) => boolean, what: string) => any} */
   const json = (k, check, what) => {
     let v;
     try { v = JSON.parse(vars[k]); } catch (e) { return bad(k, `not valid JSON (${e.message}); write ${what}`); }
     if (!check(v)) return bad(k, `expected ${what}`);
     return v;
   };
+  /** @type {(v: unknown) => boolean} */
   const strList = (v) => Array.isArray(v) && v.every((x) => typeof x === "string");
+  /** @type {(k: string) => string} */
   const dataset = (k) => {
     const s = String(vars[k]);
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/.test(s)) return bad(k, "expected a dataset name (letters, digits, underscores)");
@@ -289,6 +317,7 @@ function parseSettings(rawVars, overridden) {
     if (!t || unknown.length) return bad("ga4_optional_columns", `expected "auto", "none" or a comma list of ${GA4_OPTIONAL_COLUMNS.join(", ")}`);
     return { auto: t === "auto", collectedTrafficSource: names.includes("collected_traffic_source"), batchEventIndex: names.includes("batch_event_index") };
   };
+  /** @type {(k: string, where: string, pattern: string) => string} */
   const regex = (k, where, pattern) => {
     try { new RegExp(pattern); } catch (e) { return bad(k, `${where}: invalid regular expression ${JSON.stringify(pattern)} (${e.message})`); }
     return pattern;
@@ -312,11 +341,8 @@ function parseSettings(rawVars, overridden) {
   });
   const rules = json("channel_rules", (v) => Array.isArray(v) && v.every((r) => r && typeof r.channel === "string"), 'a JSON list like [{"channel":"Paid Search","medium":"^cpc$"}]');
   (rules || []).forEach((r, i) => ["source", "medium", "campaign"].forEach((f) => { if (r[f] !== undefined) regex("channel_rules", `rule ${i + 1} (${r.channel}) ${f}`, r[f]); }));
-  const transforms = ["unique", "exposure", "first", "frequency"];
-  if (!transforms.includes(vars.path_transform)) bad("path_transform", `expected one of ${transforms.join(", ")}`);
   const weights = json("position_based_weights", (v) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number" && x >= 0), "[first, middle, last] shares, e.g. [0.4, 0.2, 0.4]");
   if (weights && Math.abs(weights[0] + weights[1] + weights[2] - 1) > 1e-9) bad("position_based_weights", "the three shares must add up to 1");
-  if (!["half_width_95", "min_count"].includes(vars.reliability_rule)) bad("reliability_rule", 'expected "half_width_95" or "min_count"');
   const mlSplit = () => {
     const m = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(String(vars.ml_split));
     if (!m) return bad("ml_split", 'expected "train/validate/test" percentages, e.g. "70/15/15"');
@@ -348,31 +374,31 @@ function parseSettings(rawVars, overridden) {
     journeyResetAtConversion: bool("journey_reset_at_conversion"),
     maxPathLength: int("max_path_length", 1, 10000),
     maxSessionsPerUserDay: int("max_sessions_per_user_day", 1, 1000000),
-    invalidUserIds: json("invalid_user_ids", strList, 'a JSON list of strings, e.g. ["undefined","0"]'),
-    excludedSources: json("excluded_sources", strList, 'a JSON list of "source / medium" strings'),
-    crmConfirmsTransactions: ["auto", "always", "never"].includes(vars.crm_confirms_transactions) ? vars.crm_confirms_transactions : bad("crm_confirms_transactions", 'expected "auto", "always" or "never"'),
-    conversionEvents: json("conversion_events", (v) => strList(v) && v.length > 0, 'a non-empty JSON list of event names, e.g. ["purchase"]'),
-    funnelSteps: (steps || []).map((s) => ({ name: s.name, match: s.match, enabled: s.enabled !== false })),
-    channelRules: rules,
-    pathTransform: vars.path_transform,
-    pathRemoveChannels: json("path_remove_channels", strList, "a JSON list of channel names"),
-    nonDirectExcludedChannels: json("non_direct_excluded_channels", strList, 'a JSON list of channel names, e.g. ["Direct"]'),
-    timeDecayMode: ["continuous", "step"].includes(vars.time_decay_mode) ? vars.time_decay_mode : bad("time_decay_mode", 'expected "continuous" or "step"'),
+    invalidUserIds: /** @type {string[]} */ (json("invalid_user_ids", strList, 'a JSON list of strings, e.g. ["undefined","0"]')),
+    excludedSources: /** @type {string[]} */ (json("excluded_sources", strList, 'a JSON list of "source / medium" strings')),
+    crmConfirmsTransactions: oneOf("crm_confirms_transactions", ["auto", "always", "never"]),
+    conversionEvents: /** @type {string[]} */ (json("conversion_events", (v) => strList(v) && v.length > 0, 'a non-empty JSON list of event names, e.g. ["purchase"]')),
+    funnelSteps: /** @type {FunnelStep[]} */ ((steps || []).map((/** @type {any} */ s) => ({ name: s.name, match: s.match, enabled: s.enabled !== false }))),
+    channelRules: /** @type {ChannelRule[]} */ (rules),
+    pathTransform: oneOf("path_transform", ["unique", "exposure", "first", "frequency"]),
+    pathRemoveChannels: /** @type {string[]} */ (json("path_remove_channels", strList, "a JSON list of channel names")),
+    nonDirectExcludedChannels: /** @type {string[]} */ (json("non_direct_excluded_channels", strList, 'a JSON list of channel names, e.g. ["Direct"]')),
+    timeDecayMode: oneOf("time_decay_mode", ["continuous", "step"]),
     timeDecayHalfLifeDays: num("time_decay_half_life_days", 0.001, 3650),
     timeDecayStepDays: num("time_decay_step_days", 0.001, 3650),
-    positionBasedWeights: weights,
+    positionBasedWeights: /** @type {[number, number, number]} */ (weights),
     markovOrder: int("markov_order", 1, 4),
     markovUseNulls: bool("markov_use_nulls"),
     owoxDecayHalfLifeDays: num("owox_decay_half_life_days", 0.001, 3650),
-    reliabilityRule: vars.reliability_rule,
+    reliabilityRule: oneOf("reliability_rule", ["half_width_95", "min_count"]),
     reliabilityMaxHalfWidth: num("reliability_max_half_width", 0.0001, 1),
     reliabilityMinTransitions: int("reliability_min_transitions", 1, 1000000000),
     shapleyMaxExactChannels: int("shapley_max_exact_channels", 1, 22),
-    shapleyValueFunction: ["subset_conversions", "exact_set_rate", "containing_set_rate"].includes(vars.shapley_value_function) ? vars.shapley_value_function : bad("shapley_value_function", 'expected "subset_conversions", "exact_set_rate" or "containing_set_rate"'),
+    shapleyValueFunction: oneOf("shapley_value_function", ["subset_conversions", "exact_set_rate", "containing_set_rate"]),
     mlMinAuc: num("ml_min_auc", 0, 1),
     driftMaxAucDrop: num("drift_max_auc_drop", 0, 1),
     maxChannelShare: num("max_channel_share", 0.01, 1),
-    mlSplit: mlSplit(),
+    mlSplit: /** @type {[number, number, number]} */ (mlSplit()),
     mlCensorDays: int("ml_censor_days", 0, 365),
     mlShapleyMaxExactChannels: int("ml_shapley_max_exact_channels", 1, 16),
     mlShapleyPermutations: int("ml_shapley_permutations", 1, 100000),
@@ -381,18 +407,18 @@ function parseSettings(rawVars, overridden) {
     mlLearningRate: num("ml_learning_rate", 0.001, 1),
     mlEarlyStoppingRounds: int("ml_early_stopping_rounds", 1, 5000),
     mlSeed: int("ml_seed", 0, 2147483647),
-    mlCalibratedMethod: ["removal_effect", "shapley", "treeshap"].includes(vars.ml_calibrated_method) ? vars.ml_calibrated_method : bad("ml_calibrated_method", 'expected "removal_effect", "shapley" or "treeshap"'),
+    mlCalibratedMethod: oneOf("ml_calibrated_method", ["removal_effect", "shapley", "treeshap"]),
     mlMaxFeatureRows: int("ml_max_feature_rows", 1, 100000000),
-    xgboostBackend: ["auto", "wasm", "native"].includes(vars.xgboost_backend) ? vars.xgboost_backend : bad("xgboost_backend", 'expected "auto", "wasm" or "native"'),
+    xgboostBackend: oneOf("xgboost_backend", ["auto", "wasm", "native"]),
     badRowMaxShare: num("bad_row_max_share", 0, 1),
-    currency: /^[A-Z]{3}$/.test(vars.currency) ? vars.currency : bad("currency", "expected an ISO 4217 code like USD"),
+    currency: /^[A-Z]{3}$/.test(vars.currency) ? String(vars.currency) : bad("currency", "expected an ISO 4217 code like USD"),
     hashUserIds: bool("hash_user_ids"),
     maxSessionsWithoutSourceShare: num("max_sessions_without_source_share", 0, 1),
-    pathSource: ["warehouse", "import"].includes(vars.path_source) ? vars.path_source : bad("path_source", 'expected "warehouse" or "import"'),
-    failingAssertions: json("failing_assertions", strList, 'a JSON list of assertion names, e.g. ["dq_duplicate_events"]'),
+    pathSource: oneOf("path_source", ["warehouse", "import"]),
+    failingAssertions: /** @type {string[]} */ (json("failing_assertions", strList, 'a JSON list of assertion names, e.g. ["dq_duplicate_events"]')),
     minIdentityResolvedShare: num("min_identity_resolved_share", 0, 1),
     userPropertiesWindowDays: int("user_properties_window_days", 1, 3650),
-    leadSplit: ["time", "random"].includes(vars.lead_split) ? vars.lead_split : bad("lead_split", 'expected "time" or "random"'),
+    leadSplit: oneOf("lead_split", ["time", "random"]),
     leadValidationShare: num("lead_validation_share", 0.01, 0.5),
     leadTestShare: num("lead_test_share", 0.01, 0.5),
     leadSplitSeed: int("lead_split_seed", 0, 2147483647),
@@ -402,17 +428,17 @@ function parseSettings(rawVars, overridden) {
     leadIntentPageRegex: regex("lead_intent_page_regex", "page regex", String(vars.lead_intent_page_regex).replace(/^\(\?i\)/, "")) && String(vars.lead_intent_page_regex),
     leadDownloadEventRegex: regex("lead_download_event_regex", "event regex", String(vars.lead_download_event_regex).replace(/^\(\?i\)/, "")) && String(vars.lead_download_event_regex),
     leadLabelMaturityDays: int("lead_label_maturity_days", 0, 3650),
-    leadExcludeColumns: json("lead_exclude_columns", strList, 'a JSON list of snake_case column names, e.g. ["tags","lead_quality"]'),
-    leadCategoricalEncoding: ["one_hot", "ordinal"].includes(vars.lead_categorical_encoding) ? vars.lead_categorical_encoding : bad("lead_categorical_encoding", 'expected "one_hot" or "ordinal"'),
-    leadXgbParams: json("lead_xgb_params", (v) => v !== null && typeof v === "object" && !Array.isArray(v), 'a JSON object like {"max_depth":4,"eta":0.05}'),
+    leadExcludeColumns: /** @type {string[]} */ (json("lead_exclude_columns", strList, 'a JSON list of snake_case column names, e.g. ["tags","lead_quality"]')),
+    leadCategoricalEncoding: oneOf("lead_categorical_encoding", ["one_hot", "ordinal"]),
+    leadXgbParams: /** @type {Record<string, unknown>} */ (json("lead_xgb_params", (v) => v !== null && typeof v === "object" && !Array.isArray(v), 'a JSON object like {"max_depth":4,"eta":0.05}')),
     leadMaxRounds: int("lead_max_rounds", 1, 10000),
-    leadLeakage: ["warn", "refuse"].includes(vars.lead_leakage) ? vars.lead_leakage : bad("lead_leakage", 'expected "warn" or "refuse"'),
+    leadLeakage: oneOf("lead_leakage", ["warn", "refuse"]),
     leadLeakageMaxAuc: num("lead_leakage_max_auc", 0.5, 1),
-    leadRetrain: ["always", "if_needed", "never"].includes(vars.lead_retrain) ? vars.lead_retrain : bad("lead_retrain", 'expected "always", "if_needed" or "never"'),
+    leadRetrain: oneOf("lead_retrain", ["always", "if_needed", "never"]),
     psiMax: num("psi_max", 0.001, 100),
     maxJobRows: int("max_job_rows", 1, 1000000000),
     maximumBytesBilled: int("maximum_bytes_billed", 0, Number.MAX_SAFE_INTEGER),
-    importBadRows: ["quarantine", "reject"].includes(vars.import_bad_rows) ? vars.import_bad_rows : bad("import_bad_rows", 'expected "quarantine" or "reject"'),
+    importBadRows: oneOf("import_bad_rows", ["quarantine", "reject"]),
     crmRequestTimeoutSeconds: num("crm_request_timeout_seconds", 0.001, 3600),
     crmPushTimeoutSeconds: num("crm_push_timeout_seconds", 0.001, 86400),
   };

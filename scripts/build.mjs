@@ -30,3 +30,6 @@ if (r.status !== 0) {
   process.stderr.write("build: tsc failed (see above)\n");
   process.exit(r.status ?? 1);
 }
+// tsc copies includes/settings.js, which src/config/settings.ts reads for its types only; the runtime reads
+// includes/ from the project folder (as Dataform does), so the copy would only mislead.
+rmSync(path.join(root, "dist", "includes"), { recursive: true, force: true });

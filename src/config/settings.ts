@@ -9,117 +9,18 @@ import { parse as parseYaml, YAMLError } from "yaml";
 import { SettingsError } from "../util/errors.ts";
 import { loadAttributionModels, type AttributionModel } from "./attribution-models.ts";
 
-export interface FunnelStep {
-  name: string;
-  match: { event_name?: string; page_path_regex?: string; ecommerce_action?: string; hostname?: string; non_bounce?: boolean };
-  enabled: boolean;
-}
-export interface ChannelRule { channel: string; source?: string; medium?: string; campaign?: string }
+/**
+ * The settings' types, read by TypeScript from includes/settings.js itself (its parseSettings and JSDoc
+ * types): each setting is declared once, there, with its default, validation and type.
+ */
+type SettingsModuleTypes = typeof import("../../includes/settings.js");
+export type FunnelStep = import("../../includes/settings.js").FunnelStep;
+export type ChannelRule = import("../../includes/settings.js").ChannelRule;
 
-export interface Settings {
-  datasets: { staging: string; intermediate: string; outputs: string; models: string; meta: string; reporting: string; ga4: string; sources: string };
-  /** Project of the GA4 export (vars.ga4_project); undefined = the default project. */
-  ga4Project?: string;
-  /**
-   * vars.ga4_optional_columns: which columns that older GA4 exports lack the export has; `auto`: not resolved from
-   * the warehouse (then both are assumed; the runner resolves it before compiling, src/compile/ga4-columns.ts).
-   */
-  ga4OptionalColumns: { auto: boolean; collectedTrafficSource: boolean; batchEventIndex: boolean };
-  startDate: string;
-  reprocessDays: number;
-  lookbackDays: number;
-  /** One journey per conversion: a journey starts after the chain's previous conversion (vars.journey_reset_at_conversion). */
-  journeyResetAtConversion: boolean;
-  maxPathLength: number;
-  maxSessionsPerUserDay: number;
-  invalidUserIds: string[];
-  excludedSources: string[];
-  conversionEvents: string[];
-  /** vars.crm_confirms_transactions: when a GA4 transaction needs a completed CRM transaction to be distributed. */
-  crmConfirmsTransactions: "auto" | "always" | "never";
-  funnelSteps: FunnelStep[];
-  channelRules: ChannelRule[];
-  pathTransform: "unique" | "exposure" | "first" | "frequency";
-  pathRemoveChannels: string[];
-  nonDirectExcludedChannels: string[];
-  /** "continuous": 0.5^(Δt/half-life); "step": 0.5^floor(Δt/step), as DP6 MAM. */
-  timeDecayMode: "continuous" | "step";
-  timeDecayHalfLifeDays: number;
-  timeDecayStepDays: number;
-  positionBasedWeights: [number, number, number];
-  markovOrder: number;
-  markovUseNulls: boolean;
-  /** OWOX: half-life (days) of the time decay among identical events (vars.owox_decay_half_life_days). */
-  owoxDecayHalfLifeDays: number;
-  reliabilityRule: "half_width_95" | "min_count";
-  reliabilityMaxHalfWidth: number;
-  reliabilityMinTransitions: number;
-  shapleyMaxExactChannels: number;
-  /** Shapley value function (vars.shapley_value_function); see src/models/shapley.ts. */
-  shapleyValueFunction: "subset_conversions" | "exact_set_rate" | "containing_set_rate";
-  mlMinAuc: number;
-  driftMaxAucDrop: number;
-  maxChannelShare: number;
-  /** vars.ml_split as fractions [train, validate, test], summing to 1. */
-  mlSplit: [number, number, number];
-  /** Days at the end of the data left out of fitting and testing (open journeys are right-censored). */
-  mlCensorDays: number;
-  mlShapleyMaxExactChannels: number;
-  mlShapleyPermutations: number;
-  mlMaxRounds: number;
-  mlMaxDepth: number;
-  mlLearningRate: number;
-  mlEarlyStoppingRounds: number;
-  mlSeed: number;
-  mlCalibratedMethod: "removal_effect" | "shapley" | "treeshap";
-  mlMaxFeatureRows: number;
-  /** vars.xgboost_backend: XGBoost backend of the ML attribution and lead-scoring models. */
-  xgboostBackend: "auto" | "wasm" | "native";
-  badRowMaxShare: number;
-  currency: string;
-  hashUserIds: boolean;
-  maxSessionsWithoutSourceShare: number;
-  pathSource: "warehouse" | "import";
-  /** Data-quality assertions (by name) that fail the run instead of warning. */
-  failingAssertions: string[];
-  minIdentityResolvedShare: number;
-  userPropertiesWindowDays: number;
-  /** Lead scoring (jobs/lead-scoring.ts, definitions/leads). */
-  leadSplit: "time" | "random";
-  leadValidationShare: number;
-  leadTestShare: number;
-  leadSplitSeed: number;
-  /** Score 0–100 at or above which a lead is predicted to convert. */
-  leadScoreCutoff: number;
-  leadCutoffHours: number;
-  leadBehaviourLookbackDays: number;
-  leadIntentPageRegex: string;
-  leadDownloadEventRegex: string;
-  leadLabelMaturityDays: number;
-  leadExcludeColumns: string[];
-  leadCategoricalEncoding: "one_hot" | "ordinal";
-  /** Validated by the XGBoost engine's resolveParams when the job runs. */
-  leadXgbParams: Record<string, unknown>;
-  leadMaxRounds: number;
-  /** What lead scoring does with leaking columns (src/lead-scoring/leakage.ts): name them and train, or fail. */
-  leadLeakage: "warn" | "refuse";
-  /** Single-feature AUC above which a lead column counts as leaking the outcome. */
-  leadLeakageMaxAuc: number;
-  leadRetrain: "always" | "if_needed" | "never";
-  psiMax: number;
-  /** Most rows a job reads from one query (vars.max_job_rows); past it the job fails naming the setting. */
-  maxJobRows: number;
-  /** BigQuery bytes cap per job (vars.maximum_bytes_billed, 0 = none); `--maximum-bytes-billed` overrides it. */
-  maximumBytesBilled: number;
-  /** Default of `import --bad-rows` (vars.import_bad_rows). */
-  importBadRows: "quarantine" | "reject";
-  /** `push lead-scores`: longest wait for one request's answer (vars.crm_request_timeout_seconds). */
-  crmRequestTimeoutSeconds: number;
-  /** `push lead-scores`: longest time for the whole push (vars.crm_push_timeout_seconds). */
-  crmPushTimeoutSeconds: number;
+export type Settings = ReturnType<SettingsModuleTypes["parseSettings"]> & {
   /** The attribution model registry of the project (includes/attribution_models.js), for these settings. */
   attributionModels: readonly AttributionModel[];
-}
+};
 
 export interface WorkflowSettings {
   defaultProject: string;
