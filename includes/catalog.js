@@ -188,7 +188,7 @@ const tables = [
     columns: [
     { name: "method", type: "STRING", description: "removal_effect, shapley or treeshap" },
     { name: "channel", type: "STRING" },
-    { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.max_channel_share)" },
+    { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.ml_max_channel_share)" },
     { name: "value", type: "FLOAT64", description: "credited conversion value" },
     { name: "share", type: "FLOAT64", description: "conversions / the method's total conversions" },
   ] },

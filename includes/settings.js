@@ -83,10 +83,10 @@ const DEFAULTS = {
   // OWOX funnel model: an event that happened several times in one funnel (identical events) shares its credit among
   // its occurrences by time decay with this half-life (an occurrence this many days before the transaction weighs ½).
   owox_decay_half_life_days: "7",
-  reliability_rule: "half_width_95",
-  reliability_max_half_width: "0.1",
-  // With reliability_rule "min_count": transitions out of a step needed before a level is trusted.
-  reliability_min_transitions: "30",
+  owox_reliability_rule: "half_width_95",
+  owox_reliability_max_half_width: "0.1",
+  // With owox_reliability_rule "min_count": transitions out of a step needed before a level is trusted.
+  owox_reliability_min_transitions: "30",
   shapley_max_exact_channels: "15",
   // Shapley value function v(S) (src/models/shapley.ts): "subset_conversions" = conversions of the journeys whose channels
   // all lie in S (Zhao et al. 2018: each converting journey shared equally by its channels); "exact_set_rate" =
@@ -97,7 +97,7 @@ const DEFAULTS = {
   shapley_value_function: "subset_conversions",
   ml_min_auc: "0.70",
   drift_max_auc_drop: "0.10",
-  max_channel_share: "1",
+  ml_max_channel_share: "1",
   // ML attribution (jobs/ml-attribution.ts). Time split of journey days, in percent: train/validate/test, oldest first.
   ml_split: "70/15/15",
   // Journeys ending in the last N days of the data are left out of fitting and testing (still credited): a
@@ -167,7 +167,7 @@ const DEFAULTS = {
   // "always" retrains every run; "if_needed" only when monitoring says so (or no model exists); "never" reuses the saved model.
   lead_retrain: "always",
   // Population stability index above which a feature or the score counts as drifted.
-  psi_max: "0.2",
+  lead_psi_max: "0.2",
   // Most rows a job reads from one query (resource bound): past it the job fails, naming this setting, instead of
   // running out of memory. Raise it for bigger aggregates, or narrow them (max_path_length, lookback_days).
   max_job_rows: "1000000",
@@ -181,6 +181,18 @@ const DEFAULTS = {
   // the whole push (what is not acknowledged by then stays for the next push). The warehouse is not held meanwhile.
   crm_request_timeout_seconds: "30",
   crm_push_timeout_seconds: "900",
+};
+
+/**
+ * Former names of settings, renamed to carry their domain's prefix (ml_, lead_, owox_, …): still accepted,
+ * with a warning (parseSettings' `deprecations`), and refused when given together with the new name.
+ */
+const DEPRECATED_NAMES = {
+  psi_max: "lead_psi_max",
+  max_channel_share: "ml_max_channel_share",
+  reliability_rule: "owox_reliability_rule",
+  reliability_max_half_width: "owox_reliability_max_half_width",
+  reliability_min_transitions: "owox_reliability_min_transitions",
 };
 
 /**
@@ -244,8 +256,21 @@ function parseSettings(rawVars, overridden) {
   for (const [k, v] of Object.entries(rawVars || {})) decoded[k] = decodeVar(v);
   rawVars = decoded;
   const fromCli = new Set(overridden || []);
+  /** @type {string[]} */
+  const deprecations = [];
+  const renameErrors = [];
+  /** @type {Record<string, string>} */
+  const givenAs = {};
+  for (const [old, name] of Object.entries(DEPRECATED_NAMES)) {
+    if (!(old in rawVars)) continue;
+    if (name in rawVars) renameErrors.push(`vars.${old} and vars.${name} are both set: ${old} is the former name of ${name}; keep only ${name}`);
+    else deprecations.push(`vars.${old} is deprecated: rename it ${name} (same meaning)`);
+    if (!(name in rawVars)) { rawVars[name] = rawVars[old]; givenAs[name] = old; }
+    delete rawVars[old];
+    if (fromCli.has(old)) fromCli.add(name);
+  }
   const vars = Object.assign({}, DEFAULTS, rawVars);
-  const errors = [];
+  const errors = renameErrors;
   const origin = (k) => (fromCli.has(k) ? "--vars" : "workflow_settings.yaml vars");
   for (const k of Object.keys(rawVars || {})) {
     if (k in DEFAULTS || k.startsWith("x_")) continue;
@@ -256,7 +281,8 @@ function parseSettings(rawVars, overridden) {
   // read (parseSettings throws when any var was bad), hence typed `never` for the settings' types.
   /** @type {(k: string, why: string) => never} */
   const bad = (k, why) => {
-    errors.push(fromCli.has(k) ? `vars.${k} = ${JSON.stringify(vars[k])}: ${why} (given with --vars)` : `workflow_settings.yaml vars.${k} = ${JSON.stringify(vars[k])}: ${why}`);
+    const name = givenAs[k] ? `${k} (given as its former name ${givenAs[k]})` : k;
+    errors.push(fromCli.has(k) ? `vars.${name} = ${JSON.stringify(vars[k])}: ${why} (given with --vars)` : `workflow_settings.yaml vars.${name} = ${JSON.stringify(vars[k])}: ${why}`);
     return /** @type {never} */ (undefined);
   };
   /**
@@ -390,14 +416,14 @@ function parseSettings(rawVars, overridden) {
     markovOrder: int("markov_order", 1, 4),
     markovUseNulls: bool("markov_use_nulls"),
     owoxDecayHalfLifeDays: num("owox_decay_half_life_days", 0.001, 3650),
-    reliabilityRule: oneOf("reliability_rule", ["half_width_95", "min_count"]),
-    reliabilityMaxHalfWidth: num("reliability_max_half_width", 0.0001, 1),
-    reliabilityMinTransitions: int("reliability_min_transitions", 1, 1000000000),
+    owoxReliabilityRule: oneOf("owox_reliability_rule", ["half_width_95", "min_count"]),
+    owoxReliabilityMaxHalfWidth: num("owox_reliability_max_half_width", 0.0001, 1),
+    owoxReliabilityMinTransitions: int("owox_reliability_min_transitions", 1, 1000000000),
     shapleyMaxExactChannels: int("shapley_max_exact_channels", 1, 22),
     shapleyValueFunction: oneOf("shapley_value_function", ["subset_conversions", "exact_set_rate", "containing_set_rate"]),
     mlMinAuc: num("ml_min_auc", 0, 1),
     driftMaxAucDrop: num("drift_max_auc_drop", 0, 1),
-    maxChannelShare: num("max_channel_share", 0.01, 1),
+    mlMaxChannelShare: num("ml_max_channel_share", 0.01, 1),
     mlSplit: /** @type {[number, number, number]} */ (mlSplit()),
     mlCensorDays: int("ml_censor_days", 0, 365),
     mlShapleyMaxExactChannels: int("ml_shapley_max_exact_channels", 1, 16),
@@ -435,12 +461,14 @@ function parseSettings(rawVars, overridden) {
     leadLeakage: oneOf("lead_leakage", ["warn", "refuse"]),
     leadLeakageMaxAuc: num("lead_leakage_max_auc", 0.5, 1),
     leadRetrain: oneOf("lead_retrain", ["always", "if_needed", "never"]),
-    psiMax: num("psi_max", 0.001, 100),
+    leadPsiMax: num("lead_psi_max", 0.001, 100),
     maxJobRows: int("max_job_rows", 1, 1000000000),
     maximumBytesBilled: int("maximum_bytes_billed", 0, Number.MAX_SAFE_INTEGER),
     importBadRows: oneOf("import_bad_rows", ["quarantine", "reject"]),
     crmRequestTimeoutSeconds: num("crm_request_timeout_seconds", 0.001, 3600),
     crmPushTimeoutSeconds: num("crm_push_timeout_seconds", 0.001, 86400),
+    /** Warnings about deprecated setting names used (DEPRECATED_NAMES). */
+    deprecations,
   };
   if (errors.length === 1) throw new Error(errors[0]);
   if (errors.length) throw new Error(`${errors.length} settings are invalid:\n  ${errors.join("\n  ")}`);
@@ -453,4 +481,4 @@ function sqlString(value) {
 }
 
 const current = typeof dataform !== "undefined" ? parseSettings(dataform.projectConfig.vars) : {};
-module.exports = Object.assign({}, current, { parseSettings, DEFAULTS, sqlString });
+module.exports = Object.assign({}, current, { parseSettings, DEFAULTS, DEPRECATED_NAMES, sqlString });

@@ -13,10 +13,10 @@ import { tableSchema } from "../src/catalog/index.ts";
 
 const FUNNEL_PROBABILITIES_SCHEMA: ColumnSchema[] = tableSchema("funnel_transition_probabilities");
 
-export function reliabilityRule(s: Settings): ReliabilityRule {
-  return s.reliabilityRule === "min_count"
-    ? { kind: "min-transitions", minTransitions: s.reliabilityMinTransitions }
-    : { kind: "wald-half-width", z: 1.96, maxHalfWidth: s.reliabilityMaxHalfWidth, minTransitions: 1 };
+export function owoxReliabilityRule(s: Settings): ReliabilityRule {
+  return s.owoxReliabilityRule === "min_count"
+    ? { kind: "min-transitions", minTransitions: s.owoxReliabilityMinTransitions }
+    : { kind: "wald-half-width", z: 1.96, maxHalfWidth: s.owoxReliabilityMaxHalfWidth, minTransitions: 1 };
 }
 
 export const funnelMarkovJob: JobDefinition = {
@@ -33,7 +33,7 @@ export const funnelMarkovJob: JobDefinition = {
       region: textOf(r, "region", "funnel_transitions", i), n: countOf(r, "transitions", "funnel_transitions", i, ["from_step", "to_step", "user_type", "device", "region"]),
     }));
     const steps = ctx.settings.funnelSteps.filter((s) => s.enabled).map((s) => s.name);
-    const model = fitFunnelMarkov(rows, { steps, reliability: reliabilityRule(ctx.settings) });
+    const model = fitFunnelMarkov(rows, { steps, reliability: owoxReliabilityRule(ctx.settings) });
     const n = await ctx.write("funnel_transition_probabilities", FUNNEL_PROBABILITIES_SCHEMA, model.probabilities.map((p) => ({
       from_step: p.fromStep, to_step: p.toStep, user_type: p.userType, device: p.device, region: p.region,
       probability: p.p, level: p.level, sample_size: p.n, transitions: p.count,

@@ -46,7 +46,7 @@ export const leadScoringJob: JobDefinition = {
       }
     }
     let priorMonitoring: MonitoringResult | undefined;
-    const monitorOpts = { psiMax: s.psiMax, maxAucDrop: s.driftMaxAucDrop };
+    const monitorOpts = { leadPsiMax: s.leadPsiMax, maxAucDrop: s.driftMaxAucDrop };
     if (prior) {
       const current = currentPopulation(prior, records);
       const byId = new Map(records.map((r, i) => [r.leadId, labelsAll[i]!]));

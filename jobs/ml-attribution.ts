@@ -174,8 +174,8 @@ export const mlAttributionJob: JobDefinition = {
     }
     const capped = {} as Record<CreditMethod, MethodCredit>;
     for (const m of CREDIT_METHODS) {
-      const c = capChannelCredit(credit.byMethod[m].totals, credit.byMethod[m].daily, s.maxChannelShare);
-      if (!c.feasible) ctx.warn(`vars.max_channel_share = ${s.maxChannelShare} cannot hold for ${m} (too few channels with credit): they get equal shares`);
+      const c = capChannelCredit(credit.byMethod[m].totals, credit.byMethod[m].daily, s.mlMaxChannelShare);
+      if (!c.feasible) ctx.warn(`vars.ml_max_channel_share = ${s.mlMaxChannelShare} cannot hold for ${m} (too few channels with credit): they get equal shares`);
       capped[m] = c;
     }
 

@@ -30,6 +30,21 @@ describe("compile", () => {
     assert.throws(() => loadProjectSettings(PROJECT_DIR, { no_such_setting: "1" }), /unknown setting\(s\) no_such_setting/);
   });
 
+  it("accepts a setting's former name with a deprecation warning, and refuses it beside the new name", () => {
+    const { settings } = loadProjectSettings(PROJECT_DIR, { psi_max: "0.35", reliability_rule: "min_count" });
+    assert.equal(settings.leadPsiMax, 0.35);
+    assert.equal(settings.owoxReliabilityRule, "min_count");
+    assert.deepEqual([...settings.deprecations], [
+      "vars.psi_max is deprecated: rename it lead_psi_max (same meaning)",
+      "vars.reliability_rule is deprecated: rename it owox_reliability_rule (same meaning)",
+    ]);
+    assert.equal(loadProjectSettings(PROJECT_DIR, { lead_psi_max: "0.35" }).settings.deprecations.length, 0);
+    assert.throws(() => loadProjectSettings(PROJECT_DIR, { psi_max: "0.3", lead_psi_max: "0.35" }),
+      /vars\.psi_max and vars\.lead_psi_max are both set: psi_max is the former name of lead_psi_max; keep only lead_psi_max/);
+    // A bad value under the former name is still named as given.
+    assert.throws(() => loadProjectSettings(PROJECT_DIR, { max_channel_share: "2" }), /vars\.ml_max_channel_share \(given as its former name max_channel_share\) = "2": expected a number from 0\.01 to 1 \(given with --vars\)/);
+  });
+
   it("fails Dataform compilation with the setting's message when includes/settings.js rejects a var", async () => {
     await assert.rejects(compileDataform({ projectDir: PROJECT_DIR, vars: { markov_order: "9" } }), (e: unknown) =>
       e instanceof CompileError && /markov_order/.test(e.message));

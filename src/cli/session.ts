@@ -29,6 +29,7 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
   const runId = newRunId();
   // --json lines of this invocation carry its run id from the first one.
   const logger = loggerFor(args).with({ runId });
+  for (const d of ps.settings.deprecations) logger.warn(d);
   // The engine takes the run lease its own way (DuckDB: a file beside the warehouse, for every
   // session; BigQuery: a row in the meta dataset, for runs that write) and releases it on close.
   const engine = await openEngine(

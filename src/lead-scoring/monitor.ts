@@ -29,7 +29,7 @@ export interface MonitoringResult {
 }
 
 export interface MonitorOptions {
-  psiMax: number;
+  leadPsiMax: number;
   maxAucDrop: number;
   /** Fewer current leads than this: no comparison (reason says so). Default 30. */
   minRows?: number;
@@ -52,7 +52,7 @@ export function currentPopulation(model: LoadedLeadModel, records: readonly Lead
 
 /**
  * Compare `current` leads with the model's baseline.
- * Retraining is required when the score's PSI or any feature's PSI exceeds `psiMax`, or when the AUC on
+ * Retraining is required when the score's PSI or any feature's PSI exceeds `leadPsiMax`, or when the AUC on
  * current leads with known outcomes is more than `maxAucDrop` below the validation AUC. KS is reported
  * (statistic in the table, p-value in the reason) but does not trigger retraining on its own: with
  * thousands of leads it flags shifts too small to matter.
@@ -85,18 +85,18 @@ export function monitorModel(model: LoadedLeadModel, current: readonly LeadRecor
     aucNote = `AUC ${auc.toFixed(3)} on ${known.length} leads with known outcomes vs ${artifact.baseline.validationAuc.toFixed(3)} at validation`;
     if (drop > opts.maxAucDrop) reasons.push(`AUC dropped by ${drop.toFixed(3)} (> drift_max_auc_drop ${opts.maxAucDrop}): ${aucNote}`);
   }
-  const scoreTrigger = scorePsi > opts.psiMax;
-  if (scoreTrigger) reasons.push(`score PSI ${scorePsi.toFixed(3)} > psi_max ${opts.psiMax}`);
+  const scoreTrigger = scorePsi > opts.leadPsiMax;
+  if (scoreTrigger) reasons.push(`score PSI ${scorePsi.toFixed(3)} > lead_psi_max ${opts.leadPsiMax}`);
 
   artifact.baseline.features.forEach((fb, fi) => {
     const codes = featureCodes(artifact.encoder, X, n, fi);
     const v = psiOf(fb.bins, codes);
     const ks = fb.sample ? ksTwoSample(fb.sample, codes) : null;
-    const trigger = v > opts.psiMax;
-    if (trigger) reasons.push(`${fb.name}: PSI ${v.toFixed(3)} > psi_max ${opts.psiMax}`);
+    const trigger = v > opts.leadPsiMax;
+    if (trigger) reasons.push(`${fb.name}: PSI ${v.toFixed(3)} > lead_psi_max ${opts.leadPsiMax}`);
     rows.push({
       feature: fb.name, psi: v, ks: ks ? ks.statistic : null, requires_retraining: false,
-      reason: trigger ? `PSI ${v.toFixed(3)} > psi_max ${opts.psiMax}` : `stable (PSI ${v.toFixed(3)}${ks ? `, KS p ${ks.pValue.toPrecision(2)}` : ""})`,
+      reason: trigger ? `PSI ${v.toFixed(3)} > lead_psi_max ${opts.leadPsiMax}` : `stable (PSI ${v.toFixed(3)}${ks ? `, KS p ${ks.pValue.toPrecision(2)}` : ""})`,
     });
   });
   const requiresRetraining = reasons.length > 0;
