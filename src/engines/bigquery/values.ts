@@ -201,3 +201,10 @@ export function sanitizeLabels(labels: Record<string, string>): Record<string, s
   }
   return out;
 }
+
+/** A number from an API field that may be a decimal string, absent or empty (statistics, totalRows). */
+export function optionalNumber(x: string | number | null | undefined): number | undefined {
+  if (x === null || x === undefined || x === "") return undefined;
+  const n = Number(x);
+  return Number.isFinite(n) ? n : undefined;
+}
