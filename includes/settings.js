@@ -16,8 +16,10 @@ const DEFAULTS = {
   // without a warehouse, both are assumed), "none", or a comma list of collected_traffic_source, batch_event_index.
   ga4_optional_columns: "auto",
   sources_dataset: "funnelcredit_sources",
-  // First day of data to read on a full refresh (YYYYMMDD) and days re-processed on each incremental run (late GA4 data).
-  start_date: "20000101",
+  // First GA4 day a first run or a full refresh reads (YYYYMMDD), or "auto": lookback_days + reprocess_days before the
+  // newest export day (a first run reads what the newest journeys need, not the whole export; set a day to keep more
+  // history through full refreshes). reprocess_days: days re-processed on each incremental run (GA4 late data).
+  start_date: "auto",
   reprocess_days: "3",
   // Conversion window: sessions up to this many days before a transaction share its value.
   lookback_days: "90",
@@ -295,7 +297,7 @@ function parseSettings(rawVars, overridden) {
   };
   const projectDefault = typeof dataform !== "undefined" ? dataform.projectConfig.defaultSchema : "funnelcredit";
   const base = vars.base_dataset ? dataset("base_dataset") : projectDefault;
-  if (!/^\d{8}$/.test(String(vars.start_date))) bad("start_date", "expected a date as YYYYMMDD");
+  if (vars.start_date !== "auto" && !/^\d{8}$/.test(String(vars.start_date))) bad("start_date", 'expected "auto" or a date as YYYYMMDD');
 
   const steps = json("funnel_steps", (v) => Array.isArray(v) && v.length >= 2, 'a JSON list of at least two steps like [{"name":"view_item","match":{"event_name":"view_item"}}]');
   const stepNames = new Set();

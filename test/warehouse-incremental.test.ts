@@ -6,6 +6,12 @@ import assert from "node:assert/strict";
 import { compiledProject, memoryEngine, runProject, assertRunSucceeded } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { loadGa4, loadInputs, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+import type { Engine, ExecOptions } from "../src/engines/engine.ts";
+import { runGraph } from "../src/runner/runner.ts";
+import { LocalArtifactStore } from "../src/artifacts/store.ts";
+import { buildScript } from "../src/engines/bigquery/engine.ts";
+import os from "node:os";
+import path from "node:path";
 
 const pv = (day: string, session: number, time = "10:00:00"): Ga4Event => ({ day, time, name: "page_view", client: "Z", session });
 
@@ -61,6 +67,38 @@ describe("warehouse: incremental GA4 staging", function () {
     assertRunSucceeded(await runProject(project, engine, { selection: sel }));
     await engine.runNative(`DELETE FROM "${STAGING}"."stg_ga4_events"`);
     assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+    assert.deepEqual(await eventsPerDay(), { "2024-01-01": 1, "2024-01-02": 1 });
+  });
+
+  it("deletes the re-processed days by a constant and reads the GA4 window once (regression: the DELETE re-ran the staging query in a subquery)", async () => {
+    await loadInputs(engine, { ga4: [pv("20240101", 1), pv("20240102", 2)] });
+    const project = await compiledProject({}, []);
+    const sel = { actions: ["stg_ga4_events"], includeDependencies: true };
+    assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+    const seen: string[][] = [];
+    const recording = new Proxy(engine as Engine, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== "function") return v;
+        if (prop !== "execute") return (v as (...a: unknown[]) => unknown).bind(target);
+        return (statements: string[], opts?: ExecOptions) => {
+          if (opts?.action === `${STAGING}.stg_ga4_events`) seen.push(statements);
+          return (v as (...a: unknown[]) => unknown).call(target, statements, opts);
+        };
+      },
+    });
+    const run = await runGraph({ graph: project.graph, engine: recording, settings: project.settings, artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "fc-incremental-shape")), selection: sel });
+    assertRunSucceeded(run);
+    assert.equal(seen.length, 1);
+    const statements = seen[0]!;
+    const deletes = statements.filter((s) => /^\s*DELETE\b/i.test(s));
+    assert.equal(deletes.length, 1, statements.join("\n---\n"));
+    // A partition column against a script variable: BigQuery prunes to the window before reading.
+    assert.match(deletes[0]!, /WHERE event_date >= partition_window_start;?\s*$/);
+    assert.doesNotMatch(deletes[0]!, /SELECT/i);
+    assert.equal(statements.join("\n").split("events_in_window AS").length - 1, 1, "the staging query runs once");
+    // On BigQuery the DECLAREs come first and the DELETE and INSERT commit together.
+    assert.match(buildScript(statements), /^(\s*--[^\n]*\n)*\s*DECLARE first_table_suffix[\s\S]*;\nDECLARE partition_window_start[\s\S]*;\nBEGIN TRANSACTION;\nDELETE[\s\S]*;\nINSERT[\s\S]*;\nCOMMIT TRANSACTION;$/);
     assert.deepEqual(await eventsPerDay(), { "2024-01-01": 1, "2024-01-02": 1 });
   });
 });

@@ -24,6 +24,7 @@ export interface Settings {
    * the warehouse (then both are assumed; the runner resolves it before compiling, src/compile/ga4-columns.ts).
    */
   ga4OptionalColumns: { auto: boolean; collectedTrafficSource: boolean; batchEventIndex: boolean };
+  /** vars.start_date: the first GA4 day a first run or full refresh stages, YYYYMMDD, or "auto" (lookback_days + reprocess_days before the newest export day). */
   startDate: string;
   reprocessDays: number;
   lookbackDays: number;
