@@ -63,7 +63,8 @@ export async function analyzeProject(zeta: ZetaSQL, project: Project, opts: Anal
       const a = byName.get(name)!;
       if (a.kind === "declaration" || a.kind === "job" || !a.query || !mine(a)) continue;
       analyzed++;
-      const r = await zeta.analyze(a.query, { tables });
+      // Script variables a model's pre-operations declare (its full-refresh query may read them too).
+      const r = await zeta.analyze(a.query, { tables, constants: SCRIPT_VARIABLES });
       if (!r.ok) { errors.push(`${a.name}: ${r.error}`); continue; }
       if (a.kind === "assertion") continue;
       const columns = r.columns.map((c) => ({ name: c.name, type: c.type }));
@@ -75,13 +76,16 @@ export async function analyzeProject(zeta: ZetaSQL, project: Project, opts: Anal
       }
       tables[full(a.target)] = columns;
       for (const s of statements) {
-        const rs = await zeta.analyze(s, { tables, constants: { first_table_suffix: "STRING", partition_window_start: "DATE" } });
+        const rs = await zeta.analyze(s, { tables, constants: SCRIPT_VARIABLES });
         if (!rs.ok) errors.push(`${a.name} (statement ${s.slice(0, 40)}…): ${rs.error}`);
       }
     }
   }
   return { errors, analyzed };
 }
+
+/** Variables the pre-operations DECLARE: stg_ga4_events' first day, includes/partitions.js' window start. */
+const SCRIPT_VARIABLES = { first_table_suffix: "STRING", partition_window_start: "DATE" };
 
 describe("warehouse models are valid GoogleSQL (ZetaSQL analyzer)", function () {
   this.timeout(120_000);
