@@ -7,6 +7,10 @@
 const DEFAULTS = {
   // Dataset of the outputs; the layers get suffixes (staging, intermediate, models, meta, reporting).
   base_dataset: "",
+  // Dev/prod separation (Dataform's --schema-suffix, dbt targets): "_<suffix>" ends every dataset funnelcredit
+  // writes (each layer's, run history's), e.g. "dev" → funnelcredit_staging_dev. The inputs (GA4 export, sources)
+  // are read where they are. `--dataset-suffix dev` sets it for one command. "" = none.
+  dataset_suffix: "",
   ga4_dataset: "ga4_export",
   // Project of the GA4 export ("" = the default project), e.g. "bigquery-public-data" for the public sample
   // ga4_obfuscated_sample_ecommerce. The embedded DuckDB warehouse has one project and ignores it.
@@ -297,6 +301,8 @@ function parseSettings(rawVars, overridden) {
   };
   const projectDefault = typeof dataform !== "undefined" ? dataform.projectConfig.defaultSchema : "funnelcredit";
   const base = vars.base_dataset ? dataset("base_dataset") : projectDefault;
+  const suffix = /^[A-Za-z0-9_]{0,64}$/.test(String(vars.dataset_suffix)) ? (vars.dataset_suffix ? `_${vars.dataset_suffix}` : "")
+    : bad("dataset_suffix", "expected letters, digits and underscores (at most 64), e.g. dev") || "";
   if (vars.start_date !== "auto" && !/^\d{8}$/.test(String(vars.start_date))) bad("start_date", 'expected "auto" or a date as YYYYMMDD');
 
   const steps = json("funnel_steps", (v) => Array.isArray(v) && v.length >= 2, 'a JSON list of at least two steps like [{"name":"view_item","match":{"event_name":"view_item"}}]');
@@ -330,12 +336,12 @@ function parseSettings(rawVars, overridden) {
 
   const result = {
     datasets: {
-      staging: `${base}_staging`,
-      intermediate: `${base}_intermediate`,
-      outputs: base,
-      models: `${base}_models`,
-      meta: `${base}_meta`,
-      reporting: `${base}_reporting`,
+      staging: `${base}_staging${suffix}`,
+      intermediate: `${base}_intermediate${suffix}`,
+      outputs: `${base}${suffix}`,
+      models: `${base}_models${suffix}`,
+      meta: `${base}_meta${suffix}`,
+      reporting: `${base}_reporting${suffix}`,
       ga4: dataset("ga4_dataset"),
       sources: dataset("sources_dataset"),
     },

@@ -7,7 +7,7 @@ export const compileCommand: CommandModule<object, CommonArgs> = {
   describe: "compile the Dataform project (offline) and print the action graph as JSON",
   builder: (y) => commonOptions(y),
   handler: async (args) => {
-    const project = await loadProject(args.project, { vars: parseVars(args.vars) });
+    const project = await loadProject(args.project, { vars: parseVars(args) });
     const actions = project.graph.actions.map((a) => ({
       name: a.name, type: a.kind, target: a.target, dependencies: a.dependencies, tags: a.tags, file: a.fileName,
     }));
