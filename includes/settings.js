@@ -173,6 +173,9 @@ const DEFAULTS = {
   // BigQuery: most bytes one job may bill (maximumBytesBilled, 1 TiB); a job that would bill more fails before it
   // runs, naming the action and the bytes. "0" = no cap. `--maximum-bytes-billed` overrides it for one run.
   maximum_bytes_billed: "1099511627776",
+  // BigQuery on-demand price per TiB processed, in vars.currency: `run --dry-run` prints each action's and the run's
+  // bytes also as cost. 6.25 USD is the list price in the US and EU multi-regions; other regions differ.
+  on_demand_price_per_tib: "6.25",
   // What `funnelcredit import` does with a bad row: "quarantine" (set it aside in <base>_meta.import_quarantine,
   // fail only past bad_row_max_share) or "reject" (the first bad row fails the import). --bad-rows overrides.
   import_bad_rows: "quarantine",
@@ -392,6 +395,7 @@ function parseSettings(rawVars, overridden) {
     mlCalibratedMethod: ["removal_effect", "shapley", "treeshap"].includes(vars.ml_calibrated_method) ? vars.ml_calibrated_method : bad("ml_calibrated_method", 'expected "removal_effect", "shapley" or "treeshap"'),
     mlMaxFeatureRows: int("ml_max_feature_rows", 1, 100000000),
     xgboostBackend: ["auto", "wasm", "native"].includes(vars.xgboost_backend) ? vars.xgboost_backend : bad("xgboost_backend", 'expected "auto", "wasm" or "native"'),
+    onDemandPricePerTib: num("on_demand_price_per_tib", 0, 1000000),
     badRowMaxShare: num("bad_row_max_share", 0, 1),
     currency: /^[A-Z]{3}$/.test(vars.currency) ? vars.currency : bad("currency", "expected an ISO 4217 code like USD"),
     hashUserIds: bool("hash_user_ids"),

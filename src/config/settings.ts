@@ -111,6 +111,8 @@ export interface Settings {
   maxJobRows: number;
   /** BigQuery bytes cap per job (vars.maximum_bytes_billed, 0 = none); `--maximum-bytes-billed` overrides it. */
   maximumBytesBilled: number;
+  /** vars.on_demand_price_per_tib: on-demand price of one TiB processed (in vars.currency), for dry-run cost. */
+  onDemandPricePerTib: number;
   /** Default of `import --bad-rows` (vars.import_bad_rows). */
   importBadRows: "quarantine" | "reject";
   /** `push lead-scores`: longest wait for one request's answer (vars.crm_request_timeout_seconds). */
