@@ -18,6 +18,18 @@ function ga4NumberParam(key) {
   return `(SELECT COALESCE(value.double_value, value.float_value, CAST(value.int_value AS FLOAT64)) FROM UNNEST(event_params) WHERE key = ${settings.sqlString(key)})`;
 }
 
+/**
+ * The first GA4 day a first run (or a full refresh) stages, as a DATE: vars.start_date, or with "auto"
+ * lookback_days + reprocess_days before the newest export day (daily or intraday), so a first run reads what the
+ * journeys of the newest days need and not the whole export. The newest day comes from the table names alone
+ * (_TABLE_SUFFIX), which BigQuery bills nothing for; no export day at all → 1900-01-01 (nothing to read anyway).
+ */
+function ga4FirstRunDay(eventsWildcard) {
+  if (settings.startDate !== "auto") return `PARSE_DATE('%Y%m%d', ${settings.sqlString(settings.startDate)})`;
+  const newest = `(SELECT MAX(SAFE.PARSE_DATE('%Y%m%d', REGEXP_EXTRACT(_TABLE_SUFFIX, r'^(?:intraday_)?([0-9]{8})$'))) FROM ${eventsWildcard})`;
+  return `IFNULL(DATE_SUB(${newest}, INTERVAL ${settings.lookbackDays + settings.reprocessDays} DAY), DATE '1900-01-01')`;
+}
+
 /** `expr IN ('a', 'b')`, or FALSE for an empty list (GoogleSQL has no empty IN list). */
 function inList(expr, values) {
   if (!values.length) return "FALSE";
@@ -116,4 +128,4 @@ function amountIssue(expr) {
     END`;
 }
 
-module.exports = { amountIssue, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded };
+module.exports = { amountIssue, ga4FirstRunDay, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded };

@@ -14,6 +14,10 @@
 const DEFAULTS = {
   // Dataset of the outputs; the layers get suffixes (staging, intermediate, models, meta, reporting).
   base_dataset: "",
+  // Dev/prod separation (Dataform's --schema-suffix, dbt targets): "_<suffix>" ends every dataset funnelcredit
+  // writes (each layer's, run history's), e.g. "dev" → funnelcredit_staging_dev. The inputs (GA4 export, sources)
+  // are read where they are. `--dataset-suffix dev` sets it for one command. "" = none.
+  dataset_suffix: "",
   ga4_dataset: "ga4_export",
   // Project of the GA4 export ("" = the default project), e.g. "bigquery-public-data" for the public sample
   // ga4_obfuscated_sample_ecommerce. The embedded DuckDB warehouse has one project and ignores it.
@@ -23,8 +27,10 @@ const DEFAULTS = {
   // without a warehouse, both are assumed), "none", or a comma list of collected_traffic_source, batch_event_index.
   ga4_optional_columns: "auto",
   sources_dataset: "funnelcredit_sources",
-  // First day of data to read on a full refresh (YYYYMMDD) and days re-processed on each incremental run (late GA4 data).
-  start_date: "20000101",
+  // First GA4 day a first run or a full refresh reads (YYYYMMDD), or "auto": lookback_days + reprocess_days before the
+  // newest export day (a first run reads what the newest journeys need, not the whole export; set a day to keep more
+  // history through full refreshes). reprocess_days: days re-processed on each incremental run (GA4 late data).
+  start_date: "auto",
   reprocess_days: "3",
   // Conversion window: sessions up to this many days before a transaction share its value.
   lookback_days: "90",
@@ -174,6 +180,9 @@ const DEFAULTS = {
   // BigQuery: most bytes one job may bill (maximumBytesBilled, 1 TiB); a job that would bill more fails before it
   // runs, naming the action and the bytes. "0" = no cap. `--maximum-bytes-billed` overrides it for one run.
   maximum_bytes_billed: "1099511627776",
+  // BigQuery on-demand price per TiB processed, in vars.currency: `run --dry-run` prints each action's and the run's
+  // bytes also as cost. 6.25 USD is the list price in the US and EU multi-regions; other regions differ.
+  on_demand_price_per_tib: "6.25",
   // What `funnelcredit import` does with a bad row: "quarantine" (set it aside in <base>_meta.import_quarantine,
   // fail only past bad_row_max_share) or "reject" (the first bad row fails the import). --bad-rows overrides.
   import_bad_rows: "quarantine",
@@ -350,7 +359,9 @@ function parseSettings(rawVars, overridden) {
   };
   const projectDefault = typeof dataform !== "undefined" ? dataform.projectConfig.defaultSchema : "funnelcredit";
   const base = vars.base_dataset ? dataset("base_dataset") : projectDefault;
-  if (!/^\d{8}$/.test(String(vars.start_date))) bad("start_date", "expected a date as YYYYMMDD");
+  const suffix = /^[A-Za-z0-9_]{0,64}$/.test(String(vars.dataset_suffix)) ? (vars.dataset_suffix ? `_${vars.dataset_suffix}` : "")
+    : bad("dataset_suffix", "expected letters, digits and underscores (at most 64), e.g. dev") || "";
+  if (vars.start_date !== "auto" && !/^\d{8}$/.test(String(vars.start_date))) bad("start_date", 'expected "auto" or a date as YYYYMMDD');
 
   const steps = json("funnel_steps", (v) => Array.isArray(v) && v.length >= 2, 'a JSON list of at least two steps like [{"name":"view_item","match":{"event_name":"view_item"}}]');
   const stepNames = new Set();
@@ -380,12 +391,12 @@ function parseSettings(rawVars, overridden) {
 
   const result = {
     datasets: {
-      staging: `${base}_staging`,
-      intermediate: `${base}_intermediate`,
-      outputs: base,
-      models: `${base}_models`,
-      meta: `${base}_meta`,
-      reporting: `${base}_reporting`,
+      staging: `${base}_staging${suffix}`,
+      intermediate: `${base}_intermediate${suffix}`,
+      outputs: `${base}${suffix}`,
+      models: `${base}_models${suffix}`,
+      meta: `${base}_meta${suffix}`,
+      reporting: `${base}_reporting${suffix}`,
       ga4: dataset("ga4_dataset"),
       sources: dataset("sources_dataset"),
     },
@@ -436,6 +447,7 @@ function parseSettings(rawVars, overridden) {
     mlCalibratedMethod: oneOf("ml_calibrated_method", ["removal_effect", "shapley", "treeshap"]),
     mlMaxFeatureRows: int("ml_max_feature_rows", 1, 100000000),
     xgboostBackend: oneOf("xgboost_backend", ["auto", "wasm", "native"]),
+    onDemandPricePerTib: num("on_demand_price_per_tib", 0, 1000000),
     badRowMaxShare: num("bad_row_max_share", 0, 1),
     currency: /^[A-Z]{3}$/.test(vars.currency) ? String(vars.currency) : bad("currency", "expected an ISO 4217 code like USD"),
     hashUserIds: bool("hash_user_ids"),

@@ -100,4 +100,23 @@ describe("CLI messages", function () {
     assert.equal(listed, 3);
     assert.match(s.split("\n")[0]!, /1 succeeded, 2 with warnings, 0 failed, 0 skipped; 3 warnings:$/);
   });
+
+  it("prints a dry run's bytes per action and in total with the on-demand cost at the configured price per TiB", () => {
+    const at = new Date("2024-01-01T00:00:00Z");
+    // 2^40 bytes = 1 TiB → 6.25 USD; 2^39 → 3.125 → "3.13"; 2^20 (1 MiB) → 6.25 / 2^20 = 0.00000596… → "0.000006".
+    const run: RunRecord = {
+      runId: "r2", engine: "bigquery", startedAt: at, endedAt: at, status: "succeeded", fullRefresh: false, dryRun: true,
+      actions: [
+        { action: "stg", kind: "incremental", status: "dry_run", startedAt: at, endedAt: at, bytesProcessed: 2 ** 40 },
+        { action: "sessions", kind: "table", status: "dry_run", startedAt: at, endedAt: at, bytesProcessed: 2 ** 39 },
+        { action: "small", kind: "table", status: "dry_run", startedAt: at, endedAt: at, bytesProcessed: 2 ** 20 },
+      ],
+      warnings: [],
+    };
+    const lines = formatSummary(run, { perTib: 6.25, currency: "USD" }).split("\n");
+    assert.ok(lines.includes("    stg: 1,099,511,627,776 bytes (1.000 TiB, 6.25 USD)"), lines.join("\n"));
+    assert.ok(lines.includes("    sessions: 549,755,813,888 bytes (0.500 TiB, 3.13 USD)"), lines.join("\n"));
+    assert.ok(lines.includes("    small: 1,048,576 bytes (0.001 GiB, 0.000006 USD)"), lines.join("\n"));
+    assert.ok(lines.includes("  estimated bytes processed: 1,649,268,490,240 bytes (1.500 TiB, 9.38 USD) at 6.25 USD per TiB on demand"), lines.join("\n"));
+  });
 });

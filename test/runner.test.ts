@@ -153,12 +153,13 @@ describe("runner", () => {
     assert.deepEqual(await engine.query("SELECT total FROM `proj.s.daily` WHERE id = 1"), [{ total: 103.5 }]);
   });
 
-  it("replaces only the partitions an incremental run re-processes", async () => {
+  it("runs an incremental model without a uniqueKey as Dataform does: its pre-operations (deleting the re-processed partitions), then an INSERT", async () => {
     await engine.runNative(`CREATE TABLE src.ev AS SELECT * FROM (VALUES (DATE '2024-01-01', 1), (DATE '2024-01-02', 2)) v(d, n)`);
     const inc: Action = {
       name: "s.by_day", kind: "incremental", target: t("s", "by_day"), dependencies: ["src.ev"], tags: [], partitionBy: "d",
       query: "SELECT d, SUM(n) AS n FROM `proj.src.ev` GROUP BY d",
-      incrementalQuery: "SELECT d, SUM(n) AS n FROM `proj.src.ev` WHERE d >= DATE '2024-01-02' GROUP BY d",
+      incrementalPreOps: ["DECLARE partition_window_start DATE DEFAULT DATE '2024-01-02';\nDELETE FROM `proj.s.by_day` WHERE d >= partition_window_start;"],
+      incrementalQuery: "SELECT d, SUM(n) AS n FROM `proj.src.ev` WHERE d >= partition_window_start GROUP BY d",
     };
     const g = graph([{ name: "src.ev", kind: "declaration", target: t("src", "ev"), dependencies: [], tags: [] }, inc]);
     await runGraph({ graph: g, engine, settings, artifacts });

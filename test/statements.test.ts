@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  createTableStatement, createViewStatement, incrementalStatement, replacePartitionsStatements, assertionCountQuery,
+  createTableStatement, createViewStatement, incrementalStatement, assertionCountQuery,
   dropBeforeReplace, dropStatement, partitionSpec,
 } from "../src/runner/statements.ts";
 import type { Action } from "../src/compile/graph.ts";
@@ -31,8 +31,6 @@ describe("statement builders", () => {
     golden("merge-partition-filter", incrementalStatement({ ...action, updatePartitionFilter: "session_date >= DATE '2024-01-01'" }, q, ["session_key", "chain_key", "session_date"])));
   it("inserts when there is no unique key", () =>
     golden("insert", incrementalStatement({ ...action, uniqueKey: undefined }, q, ["session_key", "chain_key", "session_date"])));
-  it("replaces the partitions the new rows cover", () =>
-    golden("replace-partitions", replacePartitionsStatements(action, q, ["session_key", "session_date"], "session_date").join(";\n")));
   it("counts an assertion's failing rows", () => golden("assertion", assertionCountQuery("SELECT 1 AS x")));
   it("drops the other kind before a CREATE OR REPLACE, as Dataform does", () =>
     golden("drop-before-replace", [dropStatement(action.target, "view"), dropStatement(action.target, "table")].join(";\n")));

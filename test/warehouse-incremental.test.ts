@@ -6,6 +6,12 @@ import assert from "node:assert/strict";
 import { compiledProject, memoryEngine, runProject, assertRunSucceeded } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { loadGa4, loadInputs, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+import type { Engine, ExecOptions } from "../src/engines/engine.ts";
+import { runGraph } from "../src/runner/runner.ts";
+import { LocalArtifactStore } from "../src/artifacts/store.ts";
+import { buildScript } from "../src/engines/bigquery/engine.ts";
+import os from "node:os";
+import path from "node:path";
 
 const pv = (day: string, session: number, time = "10:00:00"): Ga4Event => ({ day, time, name: "page_view", client: "Z", session });
 
@@ -62,5 +68,97 @@ describe("warehouse: incremental GA4 staging", function () {
     await engine.runNative(`DELETE FROM "${STAGING}"."stg_ga4_events"`);
     assertRunSucceeded(await runProject(project, engine, { selection: sel }));
     assert.deepEqual(await eventsPerDay(), { "2024-01-01": 1, "2024-01-02": 1 });
+  });
+
+  it("deletes the re-processed days by a constant and reads the GA4 window once (regression: the DELETE re-ran the staging query in a subquery)", async () => {
+    await loadInputs(engine, { ga4: [pv("20240101", 1), pv("20240102", 2)] });
+    const project = await compiledProject({}, []);
+    const sel = { actions: ["stg_ga4_events"], includeDependencies: true };
+    assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+    const seen: string[][] = [];
+    const recording = new Proxy(engine as Engine, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== "function") return v;
+        if (prop !== "execute") return (v as (...a: unknown[]) => unknown).bind(target);
+        return (statements: string[], opts?: ExecOptions) => {
+          if (opts?.action === `${STAGING}.stg_ga4_events`) seen.push(statements);
+          return (v as (...a: unknown[]) => unknown).call(target, statements, opts);
+        };
+      },
+    });
+    const run = await runGraph({ graph: project.graph, engine: recording, settings: project.settings, artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "fc-incremental-shape")), selection: sel });
+    assertRunSucceeded(run);
+    assert.equal(seen.length, 1);
+    const statements = seen[0]!;
+    const deletes = statements.filter((s) => /^\s*DELETE\b/i.test(s));
+    assert.equal(deletes.length, 1, statements.join("\n---\n"));
+    // A partition column against a script variable: BigQuery prunes to the window before reading.
+    assert.match(deletes[0]!, /WHERE event_date >= partition_window_start;?\s*$/);
+    assert.doesNotMatch(deletes[0]!, /SELECT/i);
+    assert.equal(statements.join("\n").split("events_in_window AS").length - 1, 1, "the staging query runs once");
+    // On BigQuery the DECLAREs come first and the DELETE and INSERT commit together.
+    assert.match(buildScript(statements), /^(\s*--[^\n]*\n)*\s*DECLARE first_table_suffix[\s\S]*;\nDECLARE partition_window_start[\s\S]*;\nBEGIN TRANSACTION;\nDELETE[\s\S]*;\nINSERT[\s\S]*;\nCOMMIT TRANSACTION;$/);
+    assert.deepEqual(await eventsPerDay(), { "2024-01-01": 1, "2024-01-02": 1 });
+  });
+
+  it("reads and rewrites only the partitions of its window on each of three daily runs (partition-set test)", async () => {
+    // reprocess_days 1. Days 01-01…01-06 staged by a first run, then 01-07, 01-08, 01-09 arrive one per run.
+    // stg_ga4_events re-reads the last staged daily day and the new one: window = last daily day − 1 + 1.
+    // stg_ga4_sessions rebuilds from (newest session day with daily events − reprocess_days − 2) and reads the staged
+    // events of one day before that (sessions cross midnight; event_date is the property's day).
+    const day = (n: number) => `202401${String(n).padStart(2, "0")}`;
+    const iso = (n: number) => `2024-01-${String(n).padStart(2, "0")}`;
+    await loadInputs(engine, { ga4: [1, 2, 3, 4, 5, 6].map((n) => pv(day(n), n)) });
+    const project = await compiledProject({ reprocess_days: "1" }, []);
+    const sel = { actions: ["stg_ga4_sessions"], includeDependencies: true };
+    assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+
+    const events = `${STAGING}.stg_ga4_events`;
+    const sessions = `${STAGING}.stg_ga4_sessions`;
+    /** Each action's script variables, read from the connection right after the action ran (DuckDB runs one at a time). */
+    const windows = new Map<string, { first_table_suffix?: string; partition_window_start?: string }>();
+    const recording = new Proxy(engine as Engine, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== "function") return v;
+        if (prop !== "execute") return (v as (...a: unknown[]) => unknown).bind(target);
+        return async (statements: string[], opts?: ExecOptions) => {
+          const r = await (v as (...a: unknown[]) => Promise<unknown>).call(target, statements, opts);
+          if (opts?.action === events || opts?.action === sessions) {
+            const [row] = await engine.queryNative("SELECT CAST(getvariable('first_table_suffix') AS VARCHAR) AS f, CAST(getvariable('partition_window_start') AS VARCHAR) AS w");
+            windows.set(opts.action, { first_table_suffix: row?.f == null ? undefined : String(row.f), partition_window_start: row?.w == null ? undefined : String(row.w) });
+          }
+          return r;
+        };
+      },
+    });
+    const daysIn = async (table: string, column: string, from: string): Promise<string[]> =>
+      (await engine.queryNative(`SELECT DISTINCT CAST(${column} AS VARCHAR) AS d FROM ${table} WHERE ${column} >= DATE '${from}' ORDER BY 1`)).map((r) => String(r.d));
+    const ga4Tables = async (from: string): Promise<string[]> =>
+      (await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ga4_export' AND regexp_matches(table_name, '^events_[0-9]{8}$') AND table_name >= 'events_${from}' ORDER BY 1`)).map((r) => String(r.table_name));
+
+    const seen: unknown[] = [];
+    for (const n of [7, 8, 9]) {
+      await loadGa4(engine, [pv(day(n), n)], "append");
+      windows.clear();
+      const run = await runGraph({ graph: project.graph, engine: recording, settings: project.settings, artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "fc-partition-set")), selection: sel });
+      assertRunSucceeded(run);
+      const ev = windows.get(events)!;
+      const se = windows.get(sessions)!;
+      const sessionsFrom = se.partition_window_start!;
+      const dayBefore = new Date(Date.parse(sessionsFrom + "T00:00:00Z") - 86_400_000).toISOString().slice(0, 10);
+      seen.push({
+        day: n,
+        stg_ga4_events: { reads: await ga4Tables(ev.first_table_suffix!), rewrites: await daysIn(`"${STAGING}"."stg_ga4_events"`, "event_date", ev.partition_window_start!) },
+        stg_ga4_sessions: { reads: await daysIn(`"${STAGING}"."stg_ga4_events"`, "event_date", dayBefore), rewrites: await daysIn(`"${STAGING}"."stg_ga4_sessions"`, "session_date", sessionsFrom) },
+      });
+    }
+    const range = (a: number, b: number, f: (n: number) => string) => Array.from({ length: b - a + 1 }, (_, i) => f(a + i));
+    assert.deepEqual(seen, [7, 8, 9].map((n) => ({
+      day: n,
+      stg_ga4_events: { reads: [`events_${day(n - 1)}`, `events_${day(n)}`], rewrites: [iso(n - 1), iso(n)] },
+      stg_ga4_sessions: { reads: range(n - 5, n, iso), rewrites: range(n - 4, n, iso) },
+    })));
   });
 });

@@ -42,7 +42,8 @@ export async function finishRun(s: Session, run: RunRecord): Promise<number> {
       record, report,
     });
   } else {
-    process.stderr.write(formatSummary(run) + `
+    const price = { perTib: s.project.settings.onDemandPricePerTib, currency: s.project.settings.currency };
+    process.stderr.write(formatSummary(run, price) + `
   run record: ${record}
 ` + (report ? `  report: ${report}
 ` : ""));

@@ -10,6 +10,7 @@ export interface CommonArgs {
   json: boolean;
   verbose: boolean;
   vars?: string[];
+  "dataset-suffix"?: string;
 }
 
 export interface EngineArgs extends CommonArgs {
@@ -30,7 +31,8 @@ export function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option("project", { type: "string", default: process.cwd(), describe: "folder holding workflow_settings.yaml", coerce: (p: string) => path.resolve(p) })
     .option("json", { type: "boolean", default: false, describe: "machine-readable JSON log lines on stdout (for schedulers)" })
     .option("verbose", { type: "boolean", default: false, describe: "debug logging" })
-    .option("vars", { type: "string", array: true, describe: "override settings: --vars lookback_days=30" }) as unknown as Argv<T & CommonArgs>;
+    .option("vars", { type: "string", array: true, describe: "override settings: --vars lookback_days=30" })
+    .option("dataset-suffix", { type: "string", describe: "suffix every dataset funnelcredit writes (dev/prod separation): same as --vars dataset_suffix=…" }) as unknown as Argv<T & CommonArgs>;
 }
 
 export function engineOptions<T>(y: Argv<T>): Argv<T & EngineArgs> {
@@ -45,12 +47,20 @@ export function engineOptions<T>(y: Argv<T>): Argv<T & EngineArgs> {
     .option("wait-for-lease", { type: "number", default: 0, describe: "seconds to wait when another run holds the warehouse" }) as unknown as Argv<T & EngineArgs>;
 }
 
-export function parseVars(vars?: string[]): Record<string, string> {
+/** The setting overrides of a command line: `--vars name=value …` and `--dataset-suffix` (vars.dataset_suffix). */
+export function parseVars(args: Pick<CommonArgs, "vars" | "dataset-suffix">): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const v of vars ?? []) {
+  for (const v of args.vars ?? []) {
     const i = v.indexOf("=");
     if (i <= 0) throw new SettingsError(`--vars ${v}: expected name=value`);
     out[v.slice(0, i)] = v.slice(i + 1);
+  }
+  const suffix = args["dataset-suffix"];
+  if (suffix !== undefined) {
+    if (out.dataset_suffix !== undefined && out.dataset_suffix !== suffix) {
+      throw new SettingsError(`--dataset-suffix ${suffix} and --vars dataset_suffix=${out.dataset_suffix} disagree: give one of them`);
+    }
+    out.dataset_suffix = suffix;
   }
   return out;
 }

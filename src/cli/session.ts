@@ -24,7 +24,7 @@ export interface Session {
 
 /** `lease: false` (a dry run) takes no warehouse lease where the engine can do without (it writes nothing). */
 export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promise<T>, opts: { compile?: boolean; lease?: boolean } = {}): Promise<T> {
-  const vars = parseVars(args.vars);
+  const vars = parseVars(args);
   const ps = loadProjectSettings(args.project, vars);
   const runId = newRunId();
   // --json lines of this invocation carry its run id from the first one.

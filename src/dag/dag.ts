@@ -42,7 +42,9 @@ export function mergeJobs(graph: Graph, jobs: JobDefinition[]): Graph {
     const first = writes[0];
     if (!first) throw new UserError(`job "${job.name}" declares no outputs`);
     actions.push({
-      name: job.name, kind: "job", target: first.target, dependencies: reads, tags: job.tags ?? [],
+      name: job.name, kind: "job", target: first.target, dependencies: reads,
+      // "job" on every job: `run --tags job` runs the TypeScript stage between two SQL stages (Dataform beside it).
+      tags: [...new Set(["job", ...(job.tags ?? [])])],
       fileName: `jobs/${job.name.replace(/_/g, "-")}.ts`, description: job.description, job,
     });
     for (const w of writes) w.dependencies = [job.name];

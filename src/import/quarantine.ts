@@ -199,7 +199,8 @@ async function skippedGa4DayTables(engine: Engine, events: Target, startDate: st
     .map((r) => String(r.suffix))
     .filter((suffix) => {
       const day = suffix.replace(/^intraday_/, "");
-      return day >= startDate && day <= "99999999" && !isCalendarDay(day);
+      // "auto" starts at a day found from valid names: every misnamed table is reported.
+      return (startDate === "auto" || day >= startDate) && day <= "99999999" && !isCalendarDay(day);
     });
 }
 

@@ -24,8 +24,8 @@ import {
   dropBeforeReplace,
   dropStatement,
   incrementalStatement,
-  replacePartitionsStatements,
   scriptOf,
+  splitScript,
 } from "./statements.ts";
 import { RESUMED_SKIP_NOTE, RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
 import { emptySourceTables, tableLocation } from "../catalog/index.ts";
@@ -389,7 +389,8 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
  * rebuilds the object from its sources, so it is accepted.
  */
 async function statementsFor(a: Action, opts: RunOptions): Promise<{ statements: string[]; drop?: "table" | "view" }> {
-  const pre = (ops?: string[]): string[] => (ops ?? []).map((s) => s.trim()).filter(Boolean);
+  // One statement per element: a pre-operation block may hold several (a DECLARE, then a DELETE).
+  const pre = (ops?: string[]): string[] => (ops ?? []).flatMap(splitScript);
   const replace = async (have: TableShape | undefined, create: string): Promise<{ statements: string[]; drop?: "table" | "view" }> => {
     const drop = dropBeforeReplace(have, { kind: a.kind === "view" ? "view" : "table", partitionBy: a.partitionBy }, opts.engine.capabilities.partitions);
     return { statements: [...pre(a.preOps), ...(drop ? [dropStatement(a.target, drop)] : []), create, ...pre(a.postOps)], ...(drop ? { drop } : {}) };
@@ -405,10 +406,9 @@ async function statementsFor(a: Action, opts: RunOptions): Promise<{ statements:
       if (opts.fullRefresh || !have || have.kind === "view") return replace(have, createTableStatement(a, a.query!));
       const columns = (await opts.engine.tableSchema(a.target)).map((c) => c.name);
       const q = a.incrementalQuery ?? a.query!;
-      const body = !a.uniqueKey?.length && a.partitionBy
-        ? replacePartitionsStatements(a, q, columns, a.partitionBy)
-        : [incrementalStatement(a, q, columns)];
-      return { statements: [...pre(a.incrementalPreOps ?? a.preOps), ...body, ...pre(a.incrementalPostOps ?? a.postOps)] };
+      // As Dataform runs it: the pre-operations (a date-partitioned model deletes the days it rebuilds there,
+      // includes/partitions.js), then a MERGE on the uniqueKey or an INSERT, then the post-operations.
+      return { statements: [...pre(a.incrementalPreOps ?? a.preOps), incrementalStatement(a, q, columns), ...pre(a.incrementalPostOps ?? a.postOps)] };
     }
     case "operation":
       return { statements: pre(a.queries) };

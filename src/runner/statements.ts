@@ -5,7 +5,7 @@
  */
 import { qualified, type ColumnSchema, type TableShape, type Target } from "../engines/engine.ts";
 import type { Action } from "../compile/graph.ts";
-export { scriptOf, scriptPart } from "../googlesql/script.ts";
+export { scriptOf, scriptPart, splitScript } from "../googlesql/script.ts";
 
 const tick = (c: string): string => "`" + c + "`";
 
@@ -65,18 +65,6 @@ export function assertionCountQuery(query: string): string {
 
 export function assertionSampleQuery(query: string, limit = 5): string {
   return `SELECT * FROM (\n${query.trim()}\n) LIMIT ${limit}`;
-}
-
-/**
- * Replace whole partitions (re-processing window of a date-partitioned table without a unique
- * key): delete the partitions the new rows cover, insert the rows — run as one atomic unit.
- */
-export function replacePartitionsStatements(a: Action, query: string, columns: string[], partitionExpr: string): string[] {
-  const cols = columns.map(tick).join(", ");
-  return [
-    `DELETE FROM ${qualified(a.target)} WHERE ${partitionExpr} IN (SELECT DISTINCT ${partitionExpr} FROM (\n${query.trim()}\n))`,
-    `INSERT INTO ${qualified(a.target)} (${cols})\nSELECT ${cols} FROM (\n${query.trim()}\n) AS insertions`,
-  ];
 }
 
 /**

@@ -1,0 +1,140 @@
+/**
+ * The incremental invariant (DuckDB): daily runs over days arriving one by one, with late events for an earlier
+ * day and a run that fails half-way and is re-run, end in exactly the tables one full refresh builds over the
+ * same data — every staging, intermediate, output and model table, row for row (numbers to 1e-9).
+ */
+import assert from "node:assert/strict";
+import os from "node:os";
+import path from "node:path";
+import { DuckDBEngine, duckIdent } from "../src/engines/duckdb/engine.ts";
+import type { Engine, ExecOptions, Row } from "../src/engines/engine.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
+import { generateDemo } from "../src/demo/generate.ts";
+import type { Project } from "../src/compile/project.ts";
+import { runGraph } from "../src/runner/runner.ts";
+import type { RunRecord } from "../src/runner/run-record.ts";
+import { LocalArtifactStore } from "../src/artifacts/store.ts";
+import { compiledProject, memoryEngine } from "./support/warehouse.ts";
+
+const DEMO = { users: 1500, days: 12, seed: 5, intradayDays: 0 };
+/** Values that depend on when or by which run a table was built, not on the input. */
+const RUN_DEPENDENT = /^(run_id|model_version|measured_at|quarantined_at)$/;
+const NOW = () => new Date("2026-06-01T00:00:00Z");
+const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-incremental-equivalence"));
+
+function canonical(rows: Row[]): string[] {
+  const norm = (v: unknown): unknown => {
+    if (typeof v === "number") return Number.isInteger(v) ? v : Math.round(v * 1e9) / 1e9;
+    if (typeof v === "bigint") return Number(v);
+    if (v instanceof Date) return v.toISOString();
+    if (Array.isArray(v)) return v.map(norm);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, norm(x)]));
+    return v;
+  };
+  // Timings measure the machine; drift metrics compare a fit with the previous run's, which only a sequence has.
+  return rows.filter((r) => !/_(seconds|ms)$|drop|drift|previous/.test(String(r.metric ?? ""))).map((r) => JSON.stringify(norm(Object.fromEntries(Object.entries(r).filter(([k]) => !RUN_DEPENDENT.test(k)))))).sort();
+}
+
+/** An engine whose statements for `failing` throw: the run fails there, as when BigQuery refuses a job. */
+function failingAt(engine: Engine, failing: string): Engine {
+  return new Proxy(engine, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (prop !== "execute" || typeof v !== "function") return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      return (statements: string[], opts?: ExecOptions) => {
+        if (opts?.action === failing) return Promise.reject(new Error(`injected failure in ${failing}`));
+        return (v as (...a: unknown[]) => unknown).call(target, statements, opts);
+      };
+    },
+  });
+}
+
+describe("incremental daily runs end in the same tables as one full refresh (DuckDB)", function () {
+  this.timeout(900_000);
+  let project: Project;
+  let daily: DuckDBEngine;
+  let full: DuckDBEngine;
+  const ds = () => project.settings.datasets;
+  const run = (e: Engine, extra: { fullRefresh?: boolean; runId: string }): Promise<RunRecord> =>
+    runGraph({ graph: project.graph, engine: e, settings: project.settings, artifacts, now: NOW, ...extra });
+
+  before(async () => {
+    project = await compiledProject({ ml_min_auc: "0", lead_label_maturity_days: "0", ml_censor_days: "0", reprocess_days: "2" });
+    daily = await memoryEngine();
+    full = await memoryEngine();
+    for (const e of [daily, full]) {
+      await generateDemo(e.conn, { ...DEMO, ga4Schema: ds().ga4, sourcesSchema: ds().sources });
+      await ensureSourceTables(e, project.settings);
+    }
+  });
+  after(async () => {
+    await daily?.close();
+    await full?.close();
+  });
+
+  async function dayTables(e: DuckDBEngine): Promise<string[]> {
+    return (await e.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ds().ga4}' AND regexp_matches(table_name, '^events_[0-9]{8}$') ORDER BY 1`)).map((r) => String(r.table_name));
+  }
+
+  /**
+   * The small sample has too few leads for lead scoring (it needs 50 labelled ones), so that job fails in every run,
+   * full or incremental alike; any other failure fails the test.
+   */
+  const TOO_SMALL_FOR = new Set(["lead_scoring"]);
+  function assertRunSucceeded(r: RunRecord): void {
+    const bad = r.actions.filter((a) => a.status === "failed" && !TOO_SMALL_FOR.has(a.action));
+    if (bad.length) throw new Error(`run ${r.runId} failed:\n${bad.map((a) => `  ${a.action}: ${a.error}`).join("\n")}`);
+  }
+
+  it("three daily runs (late events, one failed run re-run) equal a full refresh, table by table", async () => {
+    const ga4 = duckIdent(ds().ga4);
+    const days = await dayTables(daily);
+    const [d1, d2, d3] = days.slice(-3) as [string, string, string];
+    // The last three days have not arrived yet; of d1, a fifth of the events arrive a day late.
+    for (const d of [d1, d2, d3]) await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(d)} RENAME TO ${duckIdent(`held_${d}`)}`);
+    const late = `hash(event_timestamp, user_pseudo_id, event_name) % 5 = 0`;
+    await daily.runNative(`CREATE TABLE ${ga4}.${duckIdent(d1)} AS SELECT * FROM ${ga4}.${duckIdent(`held_${d1}`)} WHERE NOT (${late})`);
+    await daily.runNative(`DELETE FROM ${ga4}.${duckIdent(`held_${d1}`)} WHERE NOT (${late})`);
+    const lateRows = Number((await daily.queryNative(`SELECT COUNT(*) AS n FROM ${ga4}.${duckIdent(`held_${d1}`)}`))[0]!.n);
+    assert.ok(lateRows > 0, "the fixture has late events");
+
+    assertRunSucceeded(await run(daily, { runId: "day0" })); // first run: builds everything up to d1 (in part)
+
+    // Day 2 arrives with d1's late events; the run fails at sessions (after staging), and is run again.
+    await daily.runNative(`INSERT INTO ${ga4}.${duckIdent(d1)} SELECT * FROM ${ga4}.${duckIdent(`held_${d1}`)}`);
+    await daily.runNative(`DROP TABLE ${ga4}.${duckIdent(`held_${d1}`)}`);
+    await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(`held_${d2}`)} RENAME TO ${duckIdent(d2)}`);
+    const failed = await run(failingAt(daily, `${ds().intermediate}.sessions`), { runId: "day1_failed" });
+    assert.ok(failed.actions.some((a) => a.status === "failed" && /injected failure/.test(String(a.error))), "the injected failure failed the run");
+    assert.ok(failed.actions.some((a) => a.action === `${ds().staging}.stg_ga4_sessions` && a.status === "succeeded"), "staging ran before the failure");
+    assertRunSucceeded(await run(daily, { runId: "day1" }));
+
+    await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(`held_${d3}`)} RENAME TO ${duckIdent(d3)}`);
+    const last = await run(daily, { runId: "day2" });
+    assertRunSucceeded(last);
+    const incremental = last.actions.filter((a) => a.kind === "incremental").map((a) => a.action).sort();
+    assert.deepEqual(incremental, [`${ds().staging}.stg_ga4_events`, `${ds().staging}.stg_ga4_sessions`]);
+
+    assertRunSucceeded(await run(full, { fullRefresh: true, runId: "full" }));
+
+    let compared = 0;
+    const differing: string[] = [];
+    for (const schema of [ds().staging, ds().intermediate, ds().outputs, ds().models]) {
+      const tables = (await full.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' AND table_type = 'BASE TABLE' ORDER BY 1`)).map((r) => String(r.table_name));
+      for (const t of tables) {
+        // Append-only histories (a row set per run: model metrics, curves): the last run's rows.
+        const hasRunId = (await full.queryNative(`SELECT 1 FROM information_schema.columns WHERE table_schema = '${schema}' AND table_name = '${t}' AND column_name = 'run_id'`)).length > 0;
+        const rowsOf = (e: DuckDBEngine, lastRun: string) => e.queryNative(`SELECT * FROM ${duckIdent(schema)}.${duckIdent(t)}${hasRunId ? ` WHERE run_id = '${lastRun}'` : ""}`);
+        const want = canonical(await rowsOf(full, "full"));
+        const have = canonical(await rowsOf(daily, "day2"));
+        compared++;
+        if (JSON.stringify(want) !== JSON.stringify(have)) {
+          const i = want.findIndex((w, k) => have[k] !== w);
+          differing.push(`${schema}.${t}: ${want.length} vs ${have.length} rows; first difference:\n    full refresh ${want[i]}\n    incremental  ${have[i]}`);
+        }
+      }
+    }
+    assert.deepEqual(differing, []);
+    assert.ok(compared >= 30, `compared ${compared} tables`);
+  });
+});
