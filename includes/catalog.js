@@ -284,8 +284,12 @@ const tables = [
   {
     name: "lead_scoring_metrics", layer: "models", history: true, producer: { job: "lead_scoring" },
     grain: "one row per run, model, metric",
-    description: "Lead-scoring model metrics (append-only history).",
-    columns: metricsColumns() },
+    description: "Lead-scoring model metrics (append-only history): the model in use (model lead_scoring), a retrained model that was not promoted (lead_scoring_challenger) and the model it replaced (lead_scoring_replaced).",
+    columns: [
+      ...metricsColumns(),
+      { name: "model_version", type: "STRING", description: "the model version the figure belongs to" },
+      { name: "note", type: "STRING", description: "on champion/challenger rows: the decision and its reason" },
+    ] },
   {
     name: "lead_scoring_curves", layer: "models", history: true, producer: { job: "lead_scoring" },
     grain: "one row per run, model, curve point",

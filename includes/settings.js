@@ -159,6 +159,10 @@ const DEFAULTS = {
   lead_leakage_max_auc: "0.95",
   // "always" retrains every run; "if_needed" only when monitoring says so (or no model exists); "never" reuses the saved model.
   lead_retrain: "always",
+  // Champion and challenger: a retrained lead-scoring model becomes current only if, on the same newest leads, its ROC AUC
+  // is at least the current model's minus this and its log loss at most the current model's plus this; otherwise the
+  // current model keeps scoring and the retrained one is kept as a challenger (`funnelcredit models promote` can still use it).
+  lead_challenger_tolerance: "0.005",
   // Population stability index above which a feature or the score counts as drifted.
   psi_max: "0.2",
   // Most rows a job reads from one query (resource bound): past it the job fails, naming this setting, instead of
@@ -409,6 +413,7 @@ function parseSettings(rawVars, overridden) {
     leadLeakage: ["warn", "refuse"].includes(vars.lead_leakage) ? vars.lead_leakage : bad("lead_leakage", 'expected "warn" or "refuse"'),
     leadLeakageMaxAuc: num("lead_leakage_max_auc", 0.5, 1),
     leadRetrain: ["always", "if_needed", "never"].includes(vars.lead_retrain) ? vars.lead_retrain : bad("lead_retrain", 'expected "always", "if_needed" or "never"'),
+    leadChallengerTolerance: num("lead_challenger_tolerance", 0, 1),
     psiMax: num("psi_max", 0.001, 100),
     maxJobRows: int("max_job_rows", 1, 1000000000),
     maximumBytesBilled: int("maximum_bytes_billed", 0, Number.MAX_SAFE_INTEGER),

@@ -105,6 +105,8 @@ export interface Settings {
   /** Single-feature AUC above which a lead column counts as leaking the outcome. */
   leadLeakageMaxAuc: number;
   leadRetrain: "always" | "if_needed" | "never";
+  /** Slack on AUC and log loss when a retrained model must be at least as good as the current one (vars.lead_challenger_tolerance). */
+  leadChallengerTolerance: number;
   psiMax: number;
   /** Most rows a job reads from one query (vars.max_job_rows); past it the job fails naming the setting. */
   maxJobRows: number;
