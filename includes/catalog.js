@@ -326,6 +326,19 @@ const tables = [
     { name: "reason", type: "STRING", description: "why this row triggers retraining, or what was measured" },
   ] },
   {
+    name: "pipeline_credit", layer: "outputs", producer: { job: "pipeline_credit" },
+    grain: "one row per channel, campaign",
+    description: "Credit for deals that have not closed yet: each open lead's calibrated probability × expected deal value, shared over the sessions before the lead's creation by vars.pipeline_attribution_model.",
+    columns: [
+    { name: "channel", type: "STRING", description: "channel of the crediting sessions; '(no web touch)' for leads with no session before their creation" },
+    { name: "campaign", type: "STRING", description: "campaign of the sessions, '(not set)' when they had none" },
+    { name: "model", type: "STRING", description: "the attribution rule used (vars.pipeline_attribution_model)" },
+    { name: "open_leads", type: "FLOAT64", description: "open leads credited (fractional: Σ touch shares)" },
+    { name: "expected_conversions", type: "FLOAT64", description: "Σ touch share × calibrated probability" },
+    { name: "pipeline_value", type: "FLOAT64", description: "Σ touch share × calibrated probability × expected deal value, in currency" },
+    { name: "currency", type: "STRING", description: "ISO 4217 currency of pipeline_value (vars.currency)" },
+  ] },
+  {
     name: "model_accuracy", layer: "meta", producer: { command: "benchmark" },
     grain: "one row per benchmark run, world, model",
     description: "accuracy benchmark: each model's distance to the true channel shares of worlds with known effects",

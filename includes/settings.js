@@ -163,6 +163,15 @@ const DEFAULTS = {
   // is at least the current model's minus this and its log loss at most the current model's plus this; otherwise the
   // current model keeps scoring and the retrained one is kept as a challenger (`funnelcredit models promote` can still use it).
   lead_challenger_tolerance: "0.005",
+  // Pipeline credit (jobs/pipeline-credit.ts): open leads' calibrated probability × expected deal value, shared over the
+  // sessions before each lead's creation (within lookback_days) by this rule-based model: first_touch, last_touch,
+  // last_non_direct, linear, time_decay or position_based (the rules and settings of heuristic_touch_credit).
+  pipeline_attribution_model: "position_based",
+  // A column of the leads source holding each lead's expected deal value (in vars.currency); "" = none. It is never a feature.
+  lead_deal_value_column: "",
+  // Expected deal value of a lead without one in lead_deal_value_column. The default 1 counts every deal as 1, so
+  // pipeline_value equals expected_conversions until a value is set.
+  lead_default_deal_value: "1",
   // Population stability index above which a feature or the score counts as drifted.
   psi_max: "0.2",
   // Most rows a job reads from one query (resource bound): past it the job fails, naming this setting, instead of
@@ -414,6 +423,11 @@ function parseSettings(rawVars, overridden) {
     leadLeakageMaxAuc: num("lead_leakage_max_auc", 0.5, 1),
     leadRetrain: ["always", "if_needed", "never"].includes(vars.lead_retrain) ? vars.lead_retrain : bad("lead_retrain", 'expected "always", "if_needed" or "never"'),
     leadChallengerTolerance: num("lead_challenger_tolerance", 0, 1),
+    pipelineAttributionModel: ["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based"].includes(vars.pipeline_attribution_model)
+      ? vars.pipeline_attribution_model
+      : bad("pipeline_attribution_model", 'expected "first_touch", "last_touch", "last_non_direct", "linear", "time_decay" or "position_based"'),
+    leadDealValueColumn: /^([A-Za-z_][A-Za-z0-9_]{0,299})?$/.test(String(vars.lead_deal_value_column)) ? String(vars.lead_deal_value_column) : bad("lead_deal_value_column", 'expected "" or a snake_case column name of the leads source'),
+    leadDefaultDealValue: num("lead_default_deal_value", 0, 1e15),
     psiMax: num("psi_max", 0.001, 100),
     maxJobRows: int("max_job_rows", 1, 1000000000),
     maximumBytesBilled: int("maximum_bytes_billed", 0, Number.MAX_SAFE_INTEGER),

@@ -65,7 +65,9 @@ export const leadScoringJob: JobDefinition = {
     if (retrain) {
       const labelledIdx = labelsAll.flatMap((y, i) => (y === null ? [] : [i]));
       const labelled: LeadRecord[] = labelledIdx.map((i) => records[i]!);
-      const { columns, unknownExcluded } = candidateColumns(raw, s.leadExcludeColumns);
+      // The expected deal value (pipeline credit) is what a won lead is worth, not a sign that it will be won.
+      const { columns, unknownExcluded: unknown } = candidateColumns(raw, [...s.leadExcludeColumns, ...(s.leadDealValueColumn ? [s.leadDealValueColumn] : [])]);
+      const unknownExcluded = unknown.filter((c) => c !== s.leadDealValueColumn);
       if (unknownExcluded.length) ctx.warn(`lead_scoring: vars.lead_exclude_columns names ${unknownExcluded.join(", ")}, which lead_features does not have`);
       // Leaking columns: named in a warning, or the job fails (vars.lead_leakage).
       const leakLabels = labelledIdx.map((i) => labelsAll[i]!);

@@ -107,6 +107,12 @@ export interface Settings {
   leadRetrain: "always" | "if_needed" | "never";
   /** Slack on AUC and log loss when a retrained model must be at least as good as the current one (vars.lead_challenger_tolerance). */
   leadChallengerTolerance: number;
+  /** Rule that shares an open lead's pipeline value over the sessions that brought it (vars.pipeline_attribution_model). */
+  pipelineAttributionModel: "first_touch" | "last_touch" | "last_non_direct" | "linear" | "time_decay" | "position_based";
+  /** Leads column with each lead's expected deal value ("" = none; vars.lead_deal_value_column). */
+  leadDealValueColumn: string;
+  /** Expected deal value of a lead without its own (vars.lead_default_deal_value). */
+  leadDefaultDealValue: number;
   psiMax: number;
   /** Most rows a job reads from one query (vars.max_job_rows); past it the job fails naming the setting. */
   maxJobRows: number;
