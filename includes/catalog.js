@@ -272,6 +272,7 @@ const tables = [
     { name: "lead_id", type: "STRING" },
     { name: "score", type: "INT64", description: "round(100 × probability), 0–100" },
     { name: "probability", type: "FLOAT64", description: "calibrated probability that the lead converts" },
+    { name: "score_confidence", type: "FLOAT64", description: "1 − the range of the calibrated probability over the staged ensembles of the last half of the trees (README, Lead scoring): 1 = the boosting had settled on this lead's score" },
     { name: "model_version", type: "STRING" },
     { name: "scored_at", type: "TIMESTAMP" },
     { name: "key_factors", type: "RECORD", mode: "REPEATED", description: "top 5 features by |TreeSHAP contribution| (log-odds, before calibration), strongest first", fields: [
@@ -316,12 +317,14 @@ const tables = [
   {
     name: "lead_score_monitoring", layer: "models", history: true, producer: { job: "lead_scoring" },
     grain: "one row per run, feature",
-    description: "Score and feature drift (PSI) of the lead-scoring model (append-only).",
+    description: "Score and feature drift (PSI, KS) and AUC of the lead-scoring model, overall and per segment (append-only).",
     columns: [
     { name: "run_id", type: "STRING" },
     { name: "feature", type: "STRING", description: "source feature, or 'score' for the calibrated probability" },
+    { name: "segment", type: "STRING", description: "NULL: all current leads; 'column=level': the leads of one segment (vars.lead_monitor_segments), its scores against its own baseline" },
     { name: "psi", type: "FLOAT64", description: "population stability index vs the training baseline (bins fixed at training)" },
     { name: "ks", type: "FLOAT64", description: "two-sample KS statistic vs the baseline sample (NULL for categorical features)" },
+    { name: "auc", type: "FLOAT64", description: "score rows: AUC on the current leads with known outcomes (NULL: too few of either class)" },
     { name: "requires_retraining", type: "BOOL", description: "the run's decision (same on every row of a run)" },
     { name: "reason", type: "STRING", description: "why this row triggers retraining, or what was measured" },
   ] },

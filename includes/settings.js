@@ -172,6 +172,11 @@ const DEFAULTS = {
   // Expected deal value of a lead without one in lead_deal_value_column. The default 1 counts every deal as 1, so
   // pipeline_value equals expected_conversions until a value is set.
   lead_default_deal_value: "1",
+  // L2 penalty of the logistic-regression baseline fitted beside the lead-scoring booster (standardised columns).
+  lead_baseline_l2: "1",
+  // Lead columns whose levels are monitored as segments (score PSI/KS and AUC per level against its own baseline;
+  // a drifted segment asks for retraining), as a JSON list of lead_features columns, e.g. ["lead_source","country"].
+  lead_monitor_segments: '["lead_source"]',
   // Population stability index above which a feature or the score counts as drifted.
   psi_max: "0.2",
   // Most rows a job reads from one query (resource bound): past it the job fails, naming this setting, instead of
@@ -428,6 +433,8 @@ function parseSettings(rawVars, overridden) {
       : bad("pipeline_attribution_model", 'expected "first_touch", "last_touch", "last_non_direct", "linear", "time_decay" or "position_based"'),
     leadDealValueColumn: /^([A-Za-z_][A-Za-z0-9_]{0,299})?$/.test(String(vars.lead_deal_value_column)) ? String(vars.lead_deal_value_column) : bad("lead_deal_value_column", 'expected "" or a snake_case column name of the leads source'),
     leadDefaultDealValue: num("lead_default_deal_value", 0, 1e15),
+    leadBaselineL2: num("lead_baseline_l2", 0.000001, 1000000),
+    leadMonitorSegments: json("lead_monitor_segments", strList, 'a JSON list of lead_features column names, e.g. ["lead_source","country"]'),
     psiMax: num("psi_max", 0.001, 100),
     maxJobRows: int("max_job_rows", 1, 1000000000),
     maximumBytesBilled: int("maximum_bytes_billed", 0, Number.MAX_SAFE_INTEGER),

@@ -79,9 +79,13 @@ export const leadScoringJob: JobDefinition = {
         if (s.leadLeakage === "refuse") throw new UserError(`lead_scoring refuses to train (vars.lead_leakage = "refuse"): ${text}`);
         ctx.warn(`lead_scoring: possible leakage, trained anyway (vars.lead_leakage = "warn"): ${text}`);
       }
+      const known = new Set(Object.keys(raw[0] ?? {}));
+      const segmentColumns = s.leadMonitorSegments.filter((c) => known.has(c));
+      const missingSegments = s.leadMonitorSegments.filter((c) => !known.has(c));
+      if (missingSegments.length) ctx.warn(`lead_scoring: vars.lead_monitor_segments names ${missingSegments.join(", ")}, which lead_features does not have; not monitored`);
       ctx.progress(`training on ${labelled.length} labelled leads (${columns.length} candidate columns)`);
       trained = await trainLeadModel(labelled, labelledIdx.map((i) => labelsAll[i]!), {
-        featureColumns: columns, split: s.leadSplit, validationShare: s.leadValidationShare, testShare: s.leadTestShare,
+        featureColumns: columns, baselineL2: s.leadBaselineL2, segments: segmentColumns, split: s.leadSplit, validationShare: s.leadValidationShare, testShare: s.leadTestShare,
         seed: s.leadSplitSeed, categorical: s.leadCategoricalEncoding, params: s.leadXgbParams as BoostParams,
         maxRounds: s.leadMaxRounds, scoreCutoff: s.leadScoreCutoff, runId: ctx.runId, now, logger: ctx.logger, backend: s.xgboostBackend,
       });
@@ -125,6 +129,14 @@ export const leadScoringJob: JobDefinition = {
       run_id: ctx.runId, model: MODEL_NAME, metric, value, measured_at: now, model_version: model.artifact.modelVersion, note: null,
     }));
     if (trained && decision) metricsOut.push(...challengerRows(ctx.runId, now, trained, decision));
+    // The logistic-regression baseline, fitted on the same split: what boosting adds.
+    if (trained?.baseline && "metrics" in trained.baseline) {
+      for (const [metric, value] of Object.entries(trained.baseline.metrics)) {
+        metricsOut.push({ run_id: ctx.runId, model: `${MODEL_NAME}_logistic`, metric, value, measured_at: now, model_version: trained.artifact.modelVersion, note: "L2 logistic regression on the booster's split and encoded columns (standardised)" });
+      }
+    } else if (trained?.baseline && "error" in trained.baseline) {
+      ctx.warn(`lead_scoring: the logistic-regression baseline could not be fitted (${trained.baseline.error})`);
+    }
     rows += await ctx.write("lead_scoring_metrics", LEAD_METRICS_SCHEMA, metricsOut, "append");
     if (trained && promoted) {
       rows += await ctx.write("lead_scoring_curves", LEAD_CURVES_SCHEMA, trained.curves.map((c) => ({ run_id: ctx.runId, model: MODEL_NAME, ...c })), "append");

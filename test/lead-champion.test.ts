@@ -191,8 +191,21 @@ describe("champion and challenger in the lead_scoring job (X Education leads, Du
       await run("r1", true);
       const champion = loadLeadModel((await artifacts.get(CURRENT_MODEL_ARTIFACT))!).artifact.modelVersion;
       const m1 = await metricsOf(engine, ds.models, "r1");
-      assert.ok(m1.every((r) => r.model === "lead_scoring" && r.model_version === champion), "first run: one model, no comparison");
+      assert.ok(m1.filter((r) => r.model !== "lead_scoring_logistic").every((r) => r.model === "lead_scoring" && r.model_version === champion), "first run: one model, no comparison");
       assert.ok(!m1.some((r) => r.metric === "challenger_promoted"));
+      // The logistic-regression baseline beside the booster, on the same test window.
+      const fig = (model: string, metric: string): number => Number(m1.find((r) => r.model === model && r.metric === metric)!.value);
+      const figures = ["test_roc_auc", "test_log_loss", "test_brier", "test_ece", "test_lift_decile_1"].map((k) => `${k} ${fig("lead_scoring", k).toFixed(3)} / ${fig("lead_scoring_logistic", k).toFixed(3)}`);
+      console.log(`      XGBoost / logistic regression: ${figures.join(", ")}`);
+      assert.ok(fig("lead_scoring_logistic", "test_roc_auc") > 0.8, "the baseline learns X Education's signal too");
+      // Confidence per lead, and monitoring per lead source.
+      const scores1 = await rowsOf(engine, ds.outputs, "lead_scores");
+      assert.ok(scores1.every((r) => Number(r.score_confidence) > 0 && Number(r.score_confidence) <= 1));
+      const conf = scores1.map((r) => Number(r.score_confidence)).sort((a, b) => a - b);
+      console.log(`      score_confidence over ${conf.length} open leads: min ${conf[0]!.toFixed(3)}, median ${conf[conf.length >> 1]!.toFixed(3)}, max ${conf[conf.length - 1]!.toFixed(3)}`);
+      const segs = (await rowsOf(engine, ds.models, "lead_score_monitoring")).filter((r) => r.run_id === "r1" && r.segment !== null);
+      assert.ok(segs.some((r) => String(r.segment).startsWith("lead_source=Google")), segs.map((r) => r.segment).join(", "));
+      for (const r of segs) console.log(`      segment ${r.segment}: PSI ${r.psi === null ? "-" : Number(r.psi).toFixed(3)}, AUC ${r.auc === null ? "-" : Number(r.auc).toFixed(3)}; ${r.reason}`);
 
       // Sales "lose" the outcomes of every lead but the newest fifth: their labels are shuffled among them.
       const L = `"${ds.sources}".leads`;

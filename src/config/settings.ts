@@ -113,6 +113,10 @@ export interface Settings {
   leadDealValueColumn: string;
   /** Expected deal value of a lead without its own (vars.lead_default_deal_value). */
   leadDefaultDealValue: number;
+  /** L2 penalty of the lead-scoring logistic-regression baseline (vars.lead_baseline_l2). */
+  leadBaselineL2: number;
+  /** Lead columns monitored per level (vars.lead_monitor_segments). */
+  leadMonitorSegments: string[];
   psiMax: number;
   /** Most rows a job reads from one query (vars.max_job_rows); past it the job fails naming the setting. */
   maxJobRows: number;
