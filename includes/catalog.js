@@ -320,7 +320,7 @@ const tables = [
     description: "Score and feature drift (PSI, KS) and AUC of the lead-scoring model, overall and per segment (append-only).",
     columns: [
     { name: "run_id", type: "STRING" },
-    { name: "feature", type: "STRING", description: "source feature, or 'score' for the calibrated probability" },
+    { name: "feature", type: "STRING", description: "source feature, 'score' for the calibrated probability, or 'score (column=level)' for a segment's" },
     { name: "segment", type: "STRING", description: "NULL: all current leads; 'column=level': the leads of one segment (vars.lead_monitor_segments), its scores against its own baseline" },
     { name: "psi", type: "FLOAT64", description: "population stability index vs the training baseline (bins fixed at training)" },
     { name: "ks", type: "FLOAT64", description: "two-sample KS statistic vs the baseline sample (NULL for categorical features)" },

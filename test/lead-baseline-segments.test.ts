@@ -69,6 +69,7 @@ describe("lead-scoring baseline, confidence and segments", function () {
     const seg = new Map(m.rows.filter((r) => r.segment !== null).map((r) => [r.segment, r]));
     assert.deepEqual([...seg.keys()], ["city=A", "city=B", "city=C"]);
     assert.ok(seg.get("city=A")!.psi! > 0.2);
+    assert.equal(seg.get("city=A")!.feature, "score (city=A)");
     assert.ok(seg.get("city=B")!.psi! < 0.2 && seg.get("city=C")!.psi! < 0.2);
     assert.match(seg.get("city=B")!.reason, /^stable \(200 leads, PSI/);
   });

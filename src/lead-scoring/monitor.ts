@@ -106,9 +106,10 @@ export function monitorModel(model: LoadedLeadModel, current: readonly LeadRecor
   // Segments: each level's scores against its own baseline, and its AUC against its validation AUC.
   for (const sb of artifact.baseline.segments ?? []) {
     const idx = current.flatMap((r, i) => (segmentLevel(r.row, sb.column) === sb.level ? [i] : []));
+    // Named in `feature` too, so readers of the older columns (the report) tell the segments apart.
     const name = `${sb.column}=${sb.level}`;
     if (idx.length < minRows) {
-      rows.push({ feature: "score", segment: name, psi: null, ks: null, auc: null, requires_retraining: false, reason: `only ${idx.length} current leads in the segment (need ${minRows})` });
+      rows.push({ feature: `score (${name})`, segment: name, psi: null, ks: null, auc: null, requires_retraining: false, reason: `only ${idx.length} current leads in the segment (need ${minRows})` });
       continue;
     }
     const ps = idx.map((i) => p[i]!);
@@ -122,7 +123,7 @@ export function monitorModel(model: LoadedLeadModel, current: readonly LeadRecor
     if (segAuc !== null && sb.auc! - segAuc > opts.maxAucDrop) why.push(`AUC ${segAuc.toFixed(3)} is ${(sb.auc! - segAuc).toFixed(3)} below its validation AUC ${sb.auc!.toFixed(3)} (> drift_max_auc_drop ${opts.maxAucDrop})`);
     for (const w of why) reasons.push(`segment ${name}: ${w}`);
     rows.push({
-      feature: "score", segment: name, psi: v, ks: ks.statistic, auc: segAuc, requires_retraining: false,
+      feature: `score (${name})`, segment: name, psi: v, ks: ks.statistic, auc: segAuc, requires_retraining: false,
       reason: why.length ? `segment drifted: ${why.join("; ")}` : `stable (${idx.length} leads, PSI ${v.toFixed(3)}, KS p ${ks.pValue.toPrecision(2)}${segAuc === null ? "" : `, AUC ${segAuc.toFixed(3)} vs ${sb.auc!.toFixed(3)}`})`,
     });
   }
