@@ -139,6 +139,13 @@ describe("model versions in the artifact store", function () {
     try {
       await exercise(new LocalArtifactStore(dir));
       await assert.rejects(rollbackVersion(new LocalArtifactStore(path.join(dir, "empty")), new Date()), /nothing to roll back to: no current lead-scoring model/);
+      // The same model trained again (same data and settings) is not a change of the current model.
+      const again = new LocalArtifactStore(path.join(dir, "again"));
+      const { records, labels } = syntheticLeads();
+      const a = await train(records, labels, "r1");
+      await recordTrainedModel(again, a.artifact, { promote: true, reason: "promoted: no model was in use" }, new Date());
+      await recordTrainedModel(again, a.artifact, { promote: true, reason: "promoted: at least as good" }, new Date());
+      await assert.rejects(rollbackVersion(again, new Date()), /nothing to roll back to: lead_scoring@\w+ became current with no model before it/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -102,7 +102,9 @@ export async function recordTrainedModel(store: ArtifactStore, artifact: LeadMod
   if (decision.promote) await store.put(CURRENT_MODEL_ARTIFACT, json, "application/json");
   reg.versions = reg.versions.filter((v) => v.modelVersion !== artifact.modelVersion);
   reg.versions.push(entryOf(artifact, decision.promote ? "promoted" : "rejected", decision.reason));
-  if (decision.promote) reg.history.push({ at: at.toISOString(), modelVersion: artifact.modelVersion, previous, action: "trained", reason: decision.reason });
+  // The same model trained again (same data and settings) does not change the current model: no history entry,
+  // or rollback would "return" to the model it is on.
+  if (decision.promote && previous !== artifact.modelVersion) reg.history.push({ at: at.toISOString(), modelVersion: artifact.modelVersion, previous, action: "trained", reason: decision.reason });
   await writeVersions(store, reg);
 }
 
@@ -122,6 +124,7 @@ async function makeCurrent(store: ArtifactStore, reg: VersionRegistry, modelVers
   // Checked before it replaces the model in use: a damaged file must not start scoring.
   loadLeadModel(bytes);
   const previous = (await currentVersion(store).catch(() => undefined))?.modelVersion ?? null;
+  if (previous === modelVersion) throw new UserError(`${modelVersion} is already the current lead-scoring model`);
   await store.put(CURRENT_MODEL_ARTIFACT, bytes, "application/json");
   const change: CurrentChange = { at: at.toISOString(), modelVersion, previous, action, reason };
   reg.history.push(change);
@@ -143,7 +146,7 @@ export async function promoteVersion(store: ArtifactStore, name: string, at: Dat
 export async function rollbackVersion(store: ArtifactStore, at: Date): Promise<CurrentChange> {
   const reg = await readVersions(store);
   const cur = (await currentVersion(store))?.modelVersion;
-  const last = [...reg.history].reverse().find((h) => h.modelVersion === cur);
+  const last = [...reg.history].reverse().find((h) => h.modelVersion === cur && h.previous !== cur);
   if (!cur || !last?.previous) throw new UserError(`nothing to roll back to: ${cur ? `${cur} became current with no model before it` : "no current lead-scoring model"}`);
   return makeCurrent(store, reg, last.previous, "rollback", `rolled back from ${cur}`, at);
 }
