@@ -32,33 +32,7 @@ export const pipelineCreditJob: JobDefinition = {
       const cols = (await ctx.engine.tableSchema(ctx.target("lead_features"))).map((c) => c.name);
       if (!cols.includes(dealColumn)) throw new UserError(`vars.lead_deal_value_column = "${dealColumn}" is not a column of the leads source (lead_features has ${cols.join(", ")})`);
     }
-    const deal = dealColumn ? `CAST(f.\`${dealColumn}\` AS FLOAT64)` : "CAST(NULL AS FLOAT64)";
-    // One row per open lead and session before its creation (a lead without any: one row, NULL session).
-    const rows: Row[] = await ctx.query(`
-      WITH open_leads AS (
-        SELECT sc.lead_id, sc.probability, f.created_at, f.user_id, f.client_id, ${deal} AS deal_value
-        FROM ${ctx.ref("lead_scores")} AS sc
-        JOIN ${ctx.ref("lead_features")} AS f USING (lead_id)
-      ),
-      sessions_by_user AS (
-        SELECT l.lead_id, se.session_key, se.session_start_at, se.channel, se.campaign
-        FROM open_leads AS l
-        JOIN ${ctx.ref("sessions")} AS se ON se.user_id = l.user_id
-        WHERE se.session_start_at < l.created_at AND se.session_start_at >= TIMESTAMP_SUB(l.created_at, INTERVAL ${s.lookbackDays} DAY)
-      ),
-      sessions_by_client AS (
-        SELECT l.lead_id, se.session_key, se.session_start_at, se.channel, se.campaign
-        FROM open_leads AS l
-        JOIN ${ctx.ref("sessions")} AS se ON se.client_id = l.client_id
-        WHERE se.session_start_at < l.created_at AND se.session_start_at >= TIMESTAMP_SUB(l.created_at, INTERVAL ${s.lookbackDays} DAY)
-      ),
-      lead_sessions AS (
-        SELECT DISTINCT * FROM (SELECT * FROM sessions_by_user UNION ALL SELECT * FROM sessions_by_client)
-      )
-      SELECT l.lead_id, l.probability, l.deal_value, l.created_at, t.session_key, t.session_start_at, t.channel, t.campaign
-      FROM open_leads AS l
-      LEFT JOIN lead_sessions AS t USING (lead_id)
-      ORDER BY l.lead_id, t.session_start_at, t.session_key`);
+    const rows: Row[] = await ctx.query(leadTouchesSql({ leadScores: ctx.ref("lead_scores"), leadFeatures: ctx.ref("lead_features"), sessions: ctx.ref("sessions") }, s.lookbackDays, dealColumn));
 
     const leads: OpenLead[] = [];
     for (const r of rows) {
@@ -92,3 +66,37 @@ export const pipelineCreditJob: JobDefinition = {
     return { rows: rowsWritten, metrics: { open_leads: leads.length, leads_with_web_touch: touched, pipeline_value: Math.round(total * 100) / 100 } };
   },
 };
+
+/**
+ * GoogleSQL: one row per open lead and session before its creation (sessions of its user_id or
+ * client_id within `lookbackDays`), or one row with NULL session columns for a lead with none;
+ * `dealColumn` ("" = none) is read as the lead's deal value.
+ */
+export function leadTouchesSql(ref: { leadScores: string; leadFeatures: string; sessions: string }, lookbackDays: number, dealColumn: string): string {
+  const deal = dealColumn ? `CAST(f.\`${dealColumn}\` AS FLOAT64)` : "CAST(NULL AS FLOAT64)";
+  return `
+      WITH open_leads AS (
+        SELECT sc.lead_id, sc.probability, f.created_at, f.user_id, f.client_id, ${deal} AS deal_value
+        FROM ${ref.leadScores} AS sc
+        JOIN ${ref.leadFeatures} AS f USING (lead_id)
+      ),
+      sessions_by_user AS (
+        SELECT l.lead_id, se.session_key, se.session_start_at, se.channel, se.campaign
+        FROM open_leads AS l
+        JOIN ${ref.sessions} AS se ON se.user_id = l.user_id
+        WHERE se.session_start_at < l.created_at AND se.session_start_at >= TIMESTAMP_SUB(l.created_at, INTERVAL ${lookbackDays} DAY)
+      ),
+      sessions_by_client AS (
+        SELECT l.lead_id, se.session_key, se.session_start_at, se.channel, se.campaign
+        FROM open_leads AS l
+        JOIN ${ref.sessions} AS se ON se.client_id = l.client_id
+        WHERE se.session_start_at < l.created_at AND se.session_start_at >= TIMESTAMP_SUB(l.created_at, INTERVAL ${lookbackDays} DAY)
+      ),
+      lead_sessions AS (
+        SELECT DISTINCT * FROM (SELECT * FROM sessions_by_user UNION ALL SELECT * FROM sessions_by_client)
+      )
+      SELECT l.lead_id, l.probability, l.deal_value, l.created_at, t.session_key, t.session_start_at, t.channel, t.campaign
+      FROM open_leads AS l
+      LEFT JOIN lead_sessions AS t USING (lead_id)
+      ORDER BY l.lead_id, t.session_start_at, t.session_key`;
+}

@@ -15,6 +15,8 @@ import { ensureSourceTables } from "../src/catalog/index.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { pipelineCredit, touchShares, NO_TOUCH_CHANNEL, type LeadTouch, type TouchRuleOptions } from "../src/models/pipeline-credit.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
+import { startZetaSQL } from "./support/zetasql.ts";
+import { leadTouchesSql } from "../jobs/pipeline-credit.ts";
 
 const DAY = 86_400_000;
 const opts: TouchRuleOptions = {
@@ -71,6 +73,29 @@ describe("pipeline credit rules", () => {
     assert.throws(() => loadProjectSettings(PROJECT_DIR, { lead_deal_value_column: "deal value" }), /vars\.lead_deal_value_column = "deal value": expected "" or a snake_case column name/);
     assert.throws(() => loadProjectSettings(PROJECT_DIR, { lead_default_deal_value: "-5" }), /vars\.lead_default_deal_value = "-5": expected a number from 0/);
     assert.throws(() => loadProjectSettings(PROJECT_DIR, { lead_challenger_tolerance: "2" }), /vars\.lead_challenger_tolerance = "2": expected a number from 0 to 1/);
+  });
+});
+
+describe("pipeline_credit job's read", function () {
+  this.timeout(120_000);
+  it("is GoogleSQL BigQuery accepts (ZetaSQL analyzer), with and without a deal-value column", async () => {
+    const zeta = await startZetaSQL();
+    try {
+      const c = (name: string, type: string) => ({ name, type });
+      const tables = {
+        "p.o.lead_scores": [c("lead_id", "STRING"), c("score", "INT64"), c("probability", "FLOAT64")],
+        "p.i.lead_features": [c("lead_id", "STRING"), c("created_at", "TIMESTAMP"), c("user_id", "STRING"), c("client_id", "STRING"), c("deal_value", "FLOAT64")],
+        "p.o.sessions": [c("session_key", "STRING"), c("session_start_at", "TIMESTAMP"), c("channel", "STRING"), c("campaign", "STRING"), c("user_id", "STRING"), c("client_id", "STRING")],
+      };
+      const ref = { leadScores: "`p.o.lead_scores`", leadFeatures: "`p.i.lead_features`", sessions: "`p.o.sessions`" };
+      for (const deal of ["", "deal_value"]) {
+        const r = await zeta.analyze(leadTouchesSql(ref, 90, deal), { tables });
+        assert.ok(r.ok, r.ok ? "" : r.error);
+        assert.deepEqual(r.columns.map((x) => x.name), ["lead_id", "probability", "deal_value", "created_at", "session_key", "session_start_at", "channel", "campaign"]);
+      }
+    } finally {
+      await zeta.stop();
+    }
   });
 });
 
