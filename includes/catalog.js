@@ -261,6 +261,7 @@ const tables = [
     { name: "lead_id", type: "STRING" },
     { name: "score", type: "INT64", description: "round(100 × probability), 0–100" },
     { name: "probability", type: "FLOAT64", description: "calibrated probability that the lead converts" },
+    { name: "score_confidence", type: "FLOAT64", description: "1 − the range of the calibrated probability over the staged ensembles of the last half of the trees (README, Lead scoring): 1 = the boosting had settled on this lead's score" },
     { name: "model_version", type: "STRING" },
     { name: "scored_at", type: "TIMESTAMP" },
     { name: "key_factors", type: "RECORD", mode: "REPEATED", description: "top 5 features by |TreeSHAP contribution| (log-odds, before calibration), strongest first", fields: [
@@ -273,8 +274,12 @@ const tables = [
   {
     name: "lead_scoring_metrics", layer: "models", history: true, producer: { job: "lead_scoring" },
     grain: "one row per run, model, metric",
-    description: "Lead-scoring model metrics (append-only history).",
-    columns: metricsColumns() },
+    description: "Lead-scoring model metrics (append-only history): the model in use (model lead_scoring), a retrained model that was not promoted (lead_scoring_challenger) and the model it replaced (lead_scoring_replaced).",
+    columns: [
+      ...metricsColumns(),
+      { name: "model_version", type: "STRING", description: "the model version the figure belongs to" },
+      { name: "note", type: "STRING", description: "on champion/challenger rows: the decision and its reason" },
+    ] },
   {
     name: "lead_scoring_curves", layer: "models", history: true, producer: { job: "lead_scoring" },
     grain: "one row per run, model, curve point",
@@ -301,14 +306,29 @@ const tables = [
   {
     name: "lead_score_monitoring", layer: "models", history: true, producer: { job: "lead_scoring" },
     grain: "one row per run, feature",
-    description: "Score and feature drift (PSI) of the lead-scoring model (append-only).",
+    description: "Score and feature drift (PSI, KS) and AUC of the lead-scoring model, overall and per segment (append-only).",
     columns: [
     { name: "run_id", type: "STRING" },
-    { name: "feature", type: "STRING", description: "source feature, or 'score' for the calibrated probability" },
+    { name: "feature", type: "STRING", description: "source feature, 'score' for the calibrated probability, or 'score (column=level)' for a segment's" },
+    { name: "segment", type: "STRING", description: "NULL: all current leads; 'column=level': the leads of one segment (vars.lead_monitor_segments), its scores against its own baseline" },
     { name: "psi", type: "FLOAT64", description: "population stability index vs the training baseline (bins fixed at training)" },
     { name: "ks", type: "FLOAT64", description: "two-sample KS statistic vs the baseline sample (NULL for categorical features)" },
+    { name: "auc", type: "FLOAT64", description: "score rows: AUC on the current leads with known outcomes (NULL: too few of either class)" },
     { name: "requires_retraining", type: "BOOL", description: "the run's decision (same on every row of a run)" },
     { name: "reason", type: "STRING", description: "why this row triggers retraining, or what was measured" },
+  ] },
+  {
+    name: "pipeline_credit", layer: "outputs", producer: { job: "pipeline_credit" },
+    grain: "one row per channel, campaign",
+    description: "Credit for deals that have not closed yet: each open lead's calibrated probability × expected deal value, shared over the sessions before the lead's creation by vars.pipeline_attribution_model.",
+    columns: [
+    { name: "channel", type: "STRING", description: "channel of the crediting sessions; '(no web touch)' for leads with no session before their creation" },
+    { name: "campaign", type: "STRING", description: "campaign of the sessions, '(not set)' when they had none" },
+    { name: "model", type: "STRING", description: "the attribution rule used (vars.pipeline_attribution_model)" },
+    { name: "open_leads", type: "FLOAT64", description: "open leads credited (fractional: Σ touch shares)" },
+    { name: "expected_conversions", type: "FLOAT64", description: "Σ touch share × calibrated probability" },
+    { name: "pipeline_value", type: "FLOAT64", description: "Σ touch share × calibrated probability × expected deal value, in currency" },
+    { name: "currency", type: "STRING", description: "ISO 4217 currency of pipeline_value (vars.currency)" },
   ] },
   {
     name: "model_accuracy", layer: "meta", producer: { command: "benchmark" },

@@ -172,6 +172,24 @@ const DEFAULTS = {
   lead_leakage_max_auc: "0.95",
   // "always" retrains every run; "if_needed" only when monitoring says so (or no model exists); "never" reuses the saved model.
   lead_retrain: "always",
+  // Champion and challenger: a retrained lead-scoring model becomes current only if, on the same newest leads, its ROC AUC
+  // is at least the current model's minus this and its log loss at most the current model's plus this; otherwise the
+  // current model keeps scoring and the retrained one is kept as a challenger (`funnelcredit models promote` can still use it).
+  lead_challenger_tolerance: "0.005",
+  // Pipeline credit (jobs/pipeline-credit.ts): open leads' calibrated probability × expected deal value, shared over the
+  // sessions before each lead's creation (within lookback_days) by this rule-based model: first_touch, last_touch,
+  // last_non_direct, linear, time_decay or position_based (the rules and settings of heuristic_touch_credit).
+  pipeline_attribution_model: "position_based",
+  // A column of the leads source holding each lead's expected deal value (in vars.currency); "" = none. It is never a feature.
+  lead_deal_value_column: "",
+  // Expected deal value of a lead without one in lead_deal_value_column. The default 1 counts every deal as 1, so
+  // pipeline_value equals expected_conversions until a value is set.
+  lead_default_deal_value: "1",
+  // L2 penalty of the logistic-regression baseline fitted beside the lead-scoring booster (standardised columns).
+  lead_baseline_l2: "1",
+  // Lead columns whose levels are monitored as segments (score PSI/KS and AUC per level against its own baseline;
+  // a drifted segment asks for retraining), as a JSON list of lead_features columns, e.g. ["lead_source","country"].
+  lead_monitor_segments: '["lead_source"]',
   // Population stability index above which a feature or the score counts as drifted.
   lead_psi_max: "0.2",
   // Most rows a job reads from one query (resource bound): past it the job fails, naming this setting, instead of
@@ -474,6 +492,12 @@ function parseSettings(rawVars, overridden) {
     leadLeakageMaxAuc: num("lead_leakage_max_auc", 0.5, 1),
     leadRetrain: oneOf("lead_retrain", ["always", "if_needed", "never"]),
     leadPsiMax: num("lead_psi_max", 0.001, 100),
+    leadChallengerTolerance: num("lead_challenger_tolerance", 0, 1),
+    pipelineAttributionModel: oneOf("pipeline_attribution_model", ["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based"]),
+    leadDealValueColumn: /^([A-Za-z_][A-Za-z0-9_]{0,299})?$/.test(String(vars.lead_deal_value_column)) ? String(vars.lead_deal_value_column) : bad("lead_deal_value_column", 'expected "" or a snake_case column name of the leads source'),
+    leadDefaultDealValue: num("lead_default_deal_value", 0, 1e15),
+    leadBaselineL2: num("lead_baseline_l2", 0.000001, 1000000),
+    leadMonitorSegments: /** @type {string[]} */ (json("lead_monitor_segments", strList, 'a JSON list of lead_features column names, e.g. ["lead_source","country"]')),
     maxJobRows: int("max_job_rows", 1, 1000000000),
     maximumBytesBilled: int("maximum_bytes_billed", 0, Number.MAX_SAFE_INTEGER),
     importBadRows: oneOf("import_bad_rows", ["quarantine", "reject"]),

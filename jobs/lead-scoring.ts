@@ -10,6 +10,9 @@ import { trainLeadModel, type TrainedLeadModel } from "../src/lead-scoring/train
 import { scoreLeads } from "../src/lead-scoring/score.ts";
 import { monitorModel, currentPopulation, type MonitoringResult } from "../src/lead-scoring/monitor.ts";
 import { loadLeadModel, CURRENT_MODEL_ARTIFACT, type LoadedLeadModel } from "../src/lead-scoring/artifact.ts";
+import { comparisonWindow, decideChallenger, type ChallengerDecision } from "../src/lead-scoring/champion.ts";
+import { recordTrainedModel } from "../src/lead-scoring/versions.ts";
+import type { Row } from "../src/engines/engine.ts";
 import {
   LEAD_SCORES_SCHEMA, LEAD_METRICS_SCHEMA, LEAD_CURVES_SCHEMA, LEAD_IMPORTANCE_SCHEMA, LEAD_MONITORING_SCHEMA, MODEL_NAME,
 } from "../src/lead-scoring/tables.ts";
@@ -57,11 +60,14 @@ export const leadScoringJob: JobDefinition = {
 
     let model: LoadedLeadModel;
     let trained: TrainedLeadModel | undefined;
+    let decision: ChallengerDecision | undefined;
     let rows = 0;
     if (retrain) {
       const labelledIdx = labelsAll.flatMap((y, i) => (y === null ? [] : [i]));
       const labelled: LeadRecord[] = labelledIdx.map((i) => records[i]!);
-      const { columns, unknownExcluded } = candidateColumns(raw, s.leadExcludeColumns);
+      // The expected deal value (pipeline credit) is what a won lead is worth, not a sign that it will be won.
+      const { columns, unknownExcluded: unknown } = candidateColumns(raw, [...s.leadExcludeColumns, ...(s.leadDealValueColumn ? [s.leadDealValueColumn] : [])]);
+      const unknownExcluded = unknown.filter((c) => c !== s.leadDealValueColumn);
       if (unknownExcluded.length) ctx.warn(`lead_scoring: vars.lead_exclude_columns names ${unknownExcluded.join(", ")}, which lead_features does not have`);
       // Leaking columns: named in a warning, or the job fails (vars.lead_leakage).
       const leakLabels = labelledIdx.map((i) => labelsAll[i]!);
@@ -73,17 +79,32 @@ export const leadScoringJob: JobDefinition = {
         if (s.leadLeakage === "refuse") throw new UserError(`lead_scoring refuses to train (vars.lead_leakage = "refuse"): ${text}`);
         ctx.warn(`lead_scoring: possible leakage, trained anyway (vars.lead_leakage = "warn"): ${text}`);
       }
+      const known = new Set(Object.keys(raw[0] ?? {}));
+      const segmentColumns = s.leadMonitorSegments.filter((c) => known.has(c));
+      const missingSegments = s.leadMonitorSegments.filter((c) => !known.has(c));
+      if (missingSegments.length) ctx.warn(`lead_scoring: vars.lead_monitor_segments names ${missingSegments.join(", ")}, which lead_features does not have; not monitored`);
       ctx.progress(`training on ${labelled.length} labelled leads (${columns.length} candidate columns)`);
       trained = await trainLeadModel(labelled, labelledIdx.map((i) => labelsAll[i]!), {
-        featureColumns: columns, split: s.leadSplit, validationShare: s.leadValidationShare, testShare: s.leadTestShare,
+        featureColumns: columns, baselineL2: s.leadBaselineL2, segments: segmentColumns, split: s.leadSplit, validationShare: s.leadValidationShare, testShare: s.leadTestShare,
         seed: s.leadSplitSeed, categorical: s.leadCategoricalEncoding, params: s.leadXgbParams as BoostParams,
         maxRounds: s.leadMaxRounds, scoreCutoff: s.leadScoreCutoff, runId: ctx.runId, now, logger: ctx.logger, backend: s.xgboostBackend,
       });
-      model = { artifact: trained.artifact, booster: trained.booster };
-      const json = JSON.stringify(trained.artifact);
-      await ctx.artifacts.put(`models/lead-scoring/${trained.artifact.modelVersion.replace("@", "-")}.json`, json, "application/json");
-      await ctx.artifacts.put(CURRENT_MODEL_ARTIFACT, json, "application/json");
-      if (trained.metrics.test_roc_auc < s.mlMinAuc) ctx.warn(`lead_scoring: test AUC ${trained.metrics.test_roc_auc.toFixed(3)} is below ml_min_auc ${s.mlMinAuc}`);
+      const challenger: LoadedLeadModel = { artifact: trained.artifact, booster: trained.booster };
+      // Champion and challenger: the retrained model replaces the one in use only if it is at least as
+      // good on the same newest leads; otherwise the model in use keeps scoring.
+      if (prior) {
+        const testLabels = trained.split.test.map((i) => leakLabels[i]!);
+        const window = comparisonWindow(prior, trained.split.test.map((i) => labelled[i]!), testLabels);
+        decision = decideChallenger(prior, challenger, window, s.leadChallengerTolerance);
+      } else {
+        decision = undefined;
+      }
+      const promote = decision?.promote ?? true;
+      const reason = decision?.reason ?? (saved ? "promoted: the saved model could not be read" : "promoted: no model was in use");
+      await recordTrainedModel(ctx.artifacts, trained.artifact, { promote, reason }, now);
+      if (!promote) ctx.warn(`lead_scoring: ${reason}`);
+      model = promote ? challenger : prior!;
+      if (promote && trained.metrics.test_roc_auc < s.mlMinAuc) ctx.warn(`lead_scoring: test AUC ${trained.metrics.test_roc_auc.toFixed(3)} is below ml_min_auc ${s.mlMinAuc}`);
     } else {
       model = prior!;
     }
@@ -98,15 +119,26 @@ export const leadScoringJob: JobDefinition = {
     }
     rows += await ctx.write("lead_score_monitoring", LEAD_MONITORING_SCHEMA, monitoring.rows.map((r) => ({ run_id: ctx.runId, ...r })), "append");
 
-    const metricRows: Record<string, number> = { ...(trained?.metrics ?? {}) };
+    const promoted = trained !== undefined && model.artifact.modelVersion === trained.artifact.modelVersion;
+    const metricRows: Record<string, number> = { ...(promoted ? trained!.metrics : {}) };
     if (monitoring.scorePsi !== null) metricRows.monitor_score_psi = monitoring.scorePsi;
     if (monitoring.auc !== null) metricRows.monitor_auc = monitoring.auc;
     metricRows.monitor_requires_retraining = monitoring.requiresRetraining ? 1 : 0;
     metricRows.retrained = retrain ? 1 : 0;
-    rows += await ctx.write("lead_scoring_metrics", LEAD_METRICS_SCHEMA, Object.entries(metricRows).map(([metric, value]) => ({
-      run_id: ctx.runId, model: MODEL_NAME, metric, value, measured_at: now,
-    })), "append");
-    if (trained) {
+    const metricsOut: Row[] = Object.entries(metricRows).map(([metric, value]) => ({
+      run_id: ctx.runId, model: MODEL_NAME, metric, value, measured_at: now, model_version: model.artifact.modelVersion, note: null,
+    }));
+    if (trained && decision) metricsOut.push(...challengerRows(ctx.runId, now, trained, decision));
+    // The logistic-regression baseline, fitted on the same split: what boosting adds.
+    if (trained?.baseline && "metrics" in trained.baseline) {
+      for (const [metric, value] of Object.entries(trained.baseline.metrics)) {
+        metricsOut.push({ run_id: ctx.runId, model: `${MODEL_NAME}_logistic`, metric, value, measured_at: now, model_version: trained.artifact.modelVersion, note: "L2 logistic regression on the booster's split and encoded columns (standardised)" });
+      }
+    } else if (trained?.baseline && "error" in trained.baseline) {
+      ctx.warn(`lead_scoring: the logistic-regression baseline could not be fitted (${trained.baseline.error})`);
+    }
+    rows += await ctx.write("lead_scoring_metrics", LEAD_METRICS_SCHEMA, metricsOut, "append");
+    if (trained && promoted) {
       rows += await ctx.write("lead_scoring_curves", LEAD_CURVES_SCHEMA, trained.curves.map((c) => ({ run_id: ctx.runId, model: MODEL_NAME, ...c })), "append");
       rows += await ctx.write("lead_scoring_feature_importance", LEAD_IMPORTANCE_SCHEMA, trained.importance.map((f) => ({ run_id: ctx.runId, model: MODEL_NAME, ...f })), "append");
     }
@@ -122,6 +154,7 @@ export const leadScoringJob: JobDefinition = {
       metrics: {
         leads: records.length, scored: scores.length, retrained: retrain, model_version: model.artifact.modelVersion,
         requires_retraining: monitoring.requiresRetraining,
+        ...(decision ? { challenger_promoted: decision.promote } : {}),
         ...(trained ? { test_roc_auc: round(trained.metrics.test_roc_auc), test_pr_auc: round(trained.metrics.test_pr_auc), test_log_loss: round(trained.metrics.test_log_loss) } : {}),
       },
     };
@@ -129,3 +162,25 @@ export const leadScoringJob: JobDefinition = {
 };
 
 const round = (x: number): number => Math.round(x * 10000) / 10000;
+
+/**
+ * The champion/challenger comparison in lead_scoring_metrics: both models' AUC and log loss on the
+ * same window and the decision (`challenger_promoted`), each row with the version it measures and the
+ * reason; a challenger that was not promoted also gets its training figures, as model
+ * lead_scoring_challenger (the model in use keeps the name lead_scoring).
+ */
+function challengerRows(runId: string, now: Date, trained: TrainedLeadModel, d: ChallengerDecision): Row[] {
+  const championName = d.promote ? `${MODEL_NAME}_replaced` : MODEL_NAME;
+  const challengerName = d.promote ? MODEL_NAME : `${MODEL_NAME}_challenger`;
+  const row = (model: string, version: string, metric: string, value: number): Row => ({ run_id: runId, model, metric, value, measured_at: now, model_version: version, note: d.reason });
+  const out: Row[] = [
+    row(championName, d.champion.modelVersion, "window_roc_auc", d.champion.rocAuc),
+    row(championName, d.champion.modelVersion, "window_log_loss", d.champion.logLoss),
+    row(challengerName, d.challenger.modelVersion, "window_roc_auc", d.challenger.rocAuc),
+    row(challengerName, d.challenger.modelVersion, "window_log_loss", d.challenger.logLoss),
+    row(MODEL_NAME, d.challenger.modelVersion, "window_leads", d.window.leads),
+    row(MODEL_NAME, d.challenger.modelVersion, "challenger_promoted", d.promote ? 1 : 0),
+  ];
+  if (!d.promote) for (const [metric, value] of Object.entries(trained.metrics)) out.push(row(challengerName, d.challenger.modelVersion, metric, value));
+  return out;
+}

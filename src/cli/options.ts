@@ -42,9 +42,18 @@ export function engineOptions<T>(y: Argv<T>): Argv<T & EngineArgs> {
   for (const driver of Object.values(ENGINES)) {
     for (const [name, o] of Object.entries(driver.options)) out = out.option(name, { ...o }) as unknown as Argv<T & CommonArgs>;
   }
-  return out
-    .option("artifacts", { type: "string", default: ".funnelcredit/artifacts", describe: "folder or gs://bucket/prefix for models and reports" })
+  return artifactsOption(out)
     .option("wait-for-lease", { type: "number", default: 0, describe: "seconds to wait when another run holds the warehouse" }) as unknown as Argv<T & EngineArgs>;
+}
+
+/** `--artifacts`: where models and reports go (also for commands that do not open the warehouse). */
+export function artifactsOption<T>(y: Argv<T>): Argv<T & { artifacts: string }> {
+  return y.option("artifacts", { type: "string", default: ".funnelcredit/artifacts", describe: "folder or gs://bucket/prefix for models and reports" }) as unknown as Argv<T & { artifacts: string }>;
+}
+
+/** The artifact location as the commands use it: a gs:// URI as given, a folder relative to --project. */
+export function artifactsLocation(args: { project: string; artifacts: string }): string {
+  return args.artifacts.startsWith("gs://") ? args.artifacts : path.resolve(args.project, args.artifacts);
 }
 
 /** The setting overrides of a command line: `--vars name=value …` and `--dataset-suffix` (vars.dataset_suffix). */

@@ -9,7 +9,7 @@ import type { Engine } from "../engines/engine.ts";
 import { createArtifactStore, type ArtifactStore } from "../artifacts/store.ts";
 import { newRunId } from "../runner/runner.ts";
 import type { Logger } from "../util/logger.ts";
-import { loggerFor, parseVars, type EngineArgs } from "./options.ts";
+import { artifactsLocation, loggerFor, parseVars, type EngineArgs } from "./options.ts";
 import { loadProjectSettings, type ProjectSettings } from "../config/settings.ts";
 import { resolveGa4OptionalColumns } from "../compile/ga4-columns.ts";
 
@@ -45,7 +45,7 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
     const project: Project = opts.compile === false
       ? { ...ps, graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }
       : await loadProject(args.project, { vars: await withGa4Columns(engine, ps, vars, logger), jobs: (await import("../../jobs/index.ts")).ALL_JOBS });
-    const artifacts = await createArtifactStore(args.artifacts.startsWith("gs://") ? args.artifacts : path.resolve(args.project, args.artifacts));
+    const artifacts = await createArtifactStore(artifactsLocation(args));
     return await fn({ project, engine, artifacts, logger, runId, args });
   } finally {
     await engine.close();

@@ -47,12 +47,31 @@ export interface LeadModelArtifact {
     score: { bins: PsiBins; sample: number[] };
     /** ROC AUC on the validation window, the reference for the AUC-drop check. */
     validationAuc: number;
+    /** The same per segment level (vars.lead_monitor_segments); absent in models saved before segments were monitored. */
+    segments?: SegmentBaseline[];
   };
   /** Test-window figures of the training run (for the report and the README). */
   metrics: Record<string, number>;
 }
 
 export const BASELINE_SAMPLE = 1000;
+
+/** The calibrated scores of one segment level in the baseline window. */
+export interface SegmentBaseline {
+  column: string;
+  level: string;
+  rows: number;
+  bins: PsiBins;
+  sample: number[];
+  /** Validation AUC within the segment; null with fewer than 10 leads of either class. */
+  auc: number | null;
+}
+
+/** A lead's level of a segment column as text (null when missing). */
+export function segmentLevel(row: Record<string, unknown>, column: string): string | null {
+  const v = row[column];
+  return v === null || v === undefined || v === "" ? null : String(v);
+}
 
 /** Deterministic version id: a hash of what determines the scores. */
 export function modelVersionOf(encoder: Encoder, booster: BoostedModelJSON, calibrator: Calibrator): string {

@@ -6,14 +6,18 @@ import { encodeRows } from "../models/encoding.ts";
 import { applyCalibrator } from "../models/calibration.ts";
 import { psiOf, ksTwoSample } from "../models/drift.ts";
 import { rocAuc } from "../models/metrics.ts";
-import type { LoadedLeadModel } from "./artifact.ts";
+import { segmentLevel, type LoadedLeadModel } from "./artifact.ts";
 import type { LeadRecord } from "./dataset.ts";
 import { featureCodes } from "./features.ts";
 
 export interface MonitoringRow {
   feature: string;
+  /** null: all current leads; "column=level": the leads of one segment (vars.lead_monitor_segments). */
+  segment: string | null;
   psi: number | null;
   ks: number | null;
+  /** AUC on the leads with known outcomes (score rows; null when too few of either class). */
+  auc: number | null;
   requires_retraining: boolean;
   reason: string;
 }
@@ -64,7 +68,7 @@ export function monitorModel(model: LoadedLeadModel, current: readonly LeadRecor
   const n = current.length;
   if (n < minRows) {
     const reason = `only ${n} leads newer than the model's baseline window (need ${minRows}); nothing to compare yet`;
-    return { rows: [{ feature: "score", psi: null, ks: null, requires_retraining: false, reason }], requiresRetraining: false, reasons: [], auc: null, scorePsi: null, currentRows: n };
+    return { rows: [{ feature: "score", segment: null, psi: null, ks: null, auc: null, requires_retraining: false, reason }], requiresRetraining: false, reasons: [], auc: null, scorePsi: null, currentRows: n };
   }
   const X = encodeRows(artifact.encoder, current.map((r) => r.row));
   const p = applyCalibrator(artifact.calibrator, booster.predictMargin(X));
@@ -95,13 +99,37 @@ export function monitorModel(model: LoadedLeadModel, current: readonly LeadRecor
     const trigger = v > opts.leadPsiMax;
     if (trigger) reasons.push(`${fb.name}: PSI ${v.toFixed(3)} > lead_psi_max ${opts.leadPsiMax}`);
     rows.push({
-      feature: fb.name, psi: v, ks: ks ? ks.statistic : null, requires_retraining: false,
+      feature: fb.name, segment: null, psi: v, ks: ks ? ks.statistic : null, auc: null, requires_retraining: false,
       reason: trigger ? `PSI ${v.toFixed(3)} > lead_psi_max ${opts.leadPsiMax}` : `stable (PSI ${v.toFixed(3)}${ks ? `, KS p ${ks.pValue.toPrecision(2)}` : ""})`,
     });
   });
+  // Segments: each level's scores against its own baseline, and its AUC against its validation AUC.
+  for (const sb of artifact.baseline.segments ?? []) {
+    const idx = current.flatMap((r, i) => (segmentLevel(r.row, sb.column) === sb.level ? [i] : []));
+    // Named in `feature` too, so readers of the older columns (the report) tell the segments apart.
+    const name = `${sb.column}=${sb.level}`;
+    if (idx.length < minRows) {
+      rows.push({ feature: `score (${name})`, segment: name, psi: null, ks: null, auc: null, requires_retraining: false, reason: `only ${idx.length} current leads in the segment (need ${minRows})` });
+      continue;
+    }
+    const ps = idx.map((i) => p[i]!);
+    const v = psiOf(sb.bins, ps);
+    const ks = ksTwoSample(sb.sample, ps);
+    const knownIdx = idx.filter((i) => labels[i] !== null && labels[i] !== undefined);
+    const segPos = knownIdx.filter((i) => labels[i] === 1).length;
+    const segAuc = sb.auc !== null && segPos >= minClass && knownIdx.length - segPos >= minClass ? rocAuc(knownIdx.map((i) => p[i]!), knownIdx.map((i) => labels[i]!)) : null;
+    const why: string[] = [];
+    if (v > opts.leadPsiMax) why.push(`score PSI ${v.toFixed(3)} > lead_psi_max ${opts.leadPsiMax}`);
+    if (segAuc !== null && sb.auc! - segAuc > opts.maxAucDrop) why.push(`AUC ${segAuc.toFixed(3)} is ${(sb.auc! - segAuc).toFixed(3)} below its validation AUC ${sb.auc!.toFixed(3)} (> drift_max_auc_drop ${opts.maxAucDrop})`);
+    for (const w of why) reasons.push(`segment ${name}: ${w}`);
+    rows.push({
+      feature: `score (${name})`, segment: name, psi: v, ks: ks.statistic, auc: segAuc, requires_retraining: false,
+      reason: why.length ? `segment drifted: ${why.join("; ")}` : `stable (${idx.length} leads, PSI ${v.toFixed(3)}, KS p ${ks.pValue.toPrecision(2)}${segAuc === null ? "" : `, AUC ${segAuc.toFixed(3)} vs ${sb.auc!.toFixed(3)}`})`,
+    });
+  }
   const requiresRetraining = reasons.length > 0;
   rows.unshift({
-    feature: "score", psi: scorePsi, ks: scoreKs.statistic, requires_retraining: requiresRetraining,
+    feature: "score", segment: null, psi: scorePsi, ks: scoreKs.statistic, auc, requires_retraining: requiresRetraining,
     reason: `${requiresRetraining ? `retrain: ${reasons.join("; ")}` : "no retraining needed"} | ${n} current leads, score PSI ${scorePsi.toFixed(3)}, KS ${scoreKs.statistic.toFixed(3)} (p ${scoreKs.pValue.toPrecision(2)}); ${aucNote}`,
   });
   for (const r of rows) r.requires_retraining = requiresRetraining;

@@ -5,6 +5,7 @@
 import type { Row } from "../engines/engine.ts";
 import { encodeRows, columnSources, describeValue } from "../models/encoding.ts";
 import { applyCalibrator } from "../models/calibration.ts";
+import { predictMargin } from "../models/xgboost/index.ts";
 import type { LoadedLeadModel } from "./artifact.ts";
 import type { LeadRecord } from "./dataset.ts";
 
@@ -22,6 +23,33 @@ export interface LeadScore {
   scored_at: Date;
   key_factors: KeyFactor[];
   segment: "hot" | "warm" | "cold";
+  score_confidence: number;
+}
+
+/**
+ * Score confidence from staged trees: the calibrated probability of the boosted model cut after 50 %,
+ * 60 %, …, 100 % of its trees (six staged ensembles, the same calibrator), and
+ * confidence = 1 − (max − min) of those six probabilities. A lead whose score the second half of the
+ * boosting still moved (its evidence pulls different trees different ways, or it sits where the
+ * training data were thin) gets a lower value; 1 = settled. A stability measure, not a confidence
+ * interval (no resampling: bootstrap refits would multiply the training time).
+ * Complexity O(rows × trees × depth) per stage.
+ */
+export function stagedConfidence(model: LoadedLeadModel, X: Float32Array, nRows: number): Float64Array {
+  const { artifact, booster } = model;
+  const T = booster.numTrees;
+  const out = new Float64Array(nRows).fill(1);
+  if (T < 2 || nRows === 0) return out;
+  const stages = [...new Set([5, 6, 7, 8, 9, 10].map((k) => Math.max(1, Math.round((T * k) / 10))))];
+  const lo = new Float64Array(nRows).fill(Infinity);
+  const hi = new Float64Array(nRows).fill(-Infinity);
+  for (const nTrees of stages) {
+    const m = predictMargin(booster.forest, X, nRows, booster.featureNames.length, { nTrees, minusOneIsMissing: booster.meta.minusOneIsMissing });
+    const p = applyCalibrator(artifact.calibrator, m);
+    for (let r = 0; r < nRows; r++) { lo[r] = Math.min(lo[r]!, p[r]!); hi[r] = Math.max(hi[r]!, p[r]!); }
+  }
+  for (let r = 0; r < nRows; r++) out[r] = 1 - (hi[r]! - lo[r]!);
+  return out;
 }
 
 /** 'hot' at or above the cut-off score, 'warm' at or above half of it, else 'cold'. */
@@ -43,6 +71,7 @@ export function scoreLeads(model: LoadedLeadModel, records: readonly LeadRecord[
   const margins = booster.predictMargin(X);
   const probs = applyCalibrator(artifact.calibrator, margins);
   const shap = booster.shap(X);
+  const confidence = stagedConfidence(model, X, records.length);
   const C = enc.columns.length;
   const F = enc.features.length;
   const sources = columnSources(enc);
@@ -62,7 +91,7 @@ export function scoreLeads(model: LoadedLeadModel, records: readonly LeadRecord[
     const score = Math.round(100 * p);
     return {
       lead_id: rec.leadId, score, probability: p, model_version: artifact.modelVersion, scored_at: scoredAt,
-      key_factors: factors, segment: segmentOf(score, scoreCutoff),
+      key_factors: factors, segment: segmentOf(score, scoreCutoff), score_confidence: confidence[r]!,
     };
   });
 }

@@ -14,9 +14,16 @@ import { timeSplit, stratifiedRandomSplit, type SplitIndices } from "./split.ts"
 import { LEAD_MODEL_JSON_TYPE, modelVersionOf, thin, type FeatureBaseline, type LeadModelArtifact } from "./artifact.ts";
 import { featureCodes } from "./features.ts";
 import { UserError } from "../util/errors.ts";
+import { fitLogisticRegression, predictLogistic } from "../models/logistic-regression.ts";
+import type { Row } from "../engines/engine.ts";
+import { segmentLevel, type SegmentBaseline } from "./artifact.ts";
 
 export interface TrainLeadOptions {
   featureColumns: string[];
+  /** L2 penalty of the logistic-regression baseline (vars.lead_baseline_l2); undefined = no baseline. */
+  baselineL2?: number;
+  /** Lead columns whose levels are monitored as segments (vars.lead_monitor_segments). */
+  segments?: readonly string[];
   split: "time" | "random";
   validationShare: number;
   testShare: number;
@@ -45,6 +52,11 @@ export interface TrainedLeadModel {
   curves: CurvePoint[];
   importance: { feature: string; importance: number; kind: "total_gain" | "mean_abs_shap" }[];
   split: SplitIndices;
+  /**
+   * The regularised logistic-regression baseline on the same split and encoding (test-window figures
+   * named as in `metrics`), or the reason it could not be fitted.
+   */
+  baseline: { metrics: Record<string, number> } | { error: string } | undefined;
 }
 
 const pick = <T>(a: readonly T[], idx: readonly number[]): T[] => idx.map((i) => a[i]!);
@@ -175,6 +187,8 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
     importance.push({ feature: f.name, importance: shapBy[i]!, kind: "mean_abs_shap" });
   });
 
+  const baseline = opts.baselineL2 === undefined ? undefined : logisticBaseline(X, C, split, labels, opts.baselineL2, encoder.columns);
+
   // Monitoring baseline: the validation window, bins fixed now.
   const baselineFeatures: FeatureBaseline[] = encoder.features.map((f, fi) => {
     const codes = featureCodes(encoder, va.X, split.validation.length, fi);
@@ -205,10 +219,78 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
       features: baselineFeatures,
       score: { bins: fitPsiBins(pVal, 10), sample: thin(pVal) },
       validationAuc: valAuc,
+      segments: segmentBaselines(pick(records, split.validation).map((r) => r.row), pVal, va.y, opts.segments ?? []),
     },
     metrics,
   };
-  return { artifact, booster, skipped, metrics, curves, importance, split };
+  return { artifact, booster, skipped, metrics, curves, importance, split, baseline };
+}
+
+/**
+ * The logistic-regression baseline (src/models/logistic-regression.ts) on the booster's encoded
+ * columns: standardised with the training window's mean and standard deviation, a missing value set
+ * to that mean (0 after standardising), L2 penalty `l2`, fitted on the training window and evaluated
+ * on the test window like the booster (uncalibrated: a logistic model's probabilities are its own).
+ */
+function logisticBaseline(X: Float32Array, C: number, split: SplitIndices, labels: readonly number[], l2: number, names: readonly string[]): TrainedLeadModel["baseline"] {
+  const mean = new Float64Array(C);
+  const sd = new Float64Array(C);
+  for (let j = 0; j < C; j++) {
+    let n = 0, s = 0, ss = 0;
+    for (const i of split.train) { const v = X[i * C + j]!; if (Number.isFinite(v)) { n++; s += v; ss += v * v; } }
+    mean[j] = n ? s / n : 0;
+    sd[j] = n ? Math.sqrt(Math.max(0, ss / n - mean[j]! ** 2)) : 0;
+  }
+  const standardised = (idx: readonly number[]): Float64Array => {
+    const out = new Float64Array(idx.length * C);
+    idx.forEach((i, k) => {
+      for (let j = 0; j < C; j++) {
+        const v = X[i * C + j]!;
+        out[k * C + j] = Number.isFinite(v) && sd[j]! > 0 ? (v - mean[j]!) / sd[j]! : 0;
+      }
+    });
+    return out;
+  };
+  try {
+    const fit = fitLogisticRegression(standardised(split.train), pick(labels, split.train), null, { columns: C, l2, featureNames: names });
+    const yTest = pick(labels, split.test);
+    const p = predictLogistic(fit, standardised(split.test));
+    const lift = liftByDecile(p, yTest);
+    return {
+      metrics: {
+        test_roc_auc: rocAuc(p, yTest), test_pr_auc: prAuc(p, yTest), test_log_loss: logLoss(p, yTest), test_brier: brier(p, yTest),
+        test_ece: expectedCalibrationError(calibrationBins(p, yTest, undefined, 10)), test_lift_decile_1: lift[0]!.lift,
+        test_mean_probability: p.reduce((a, b) => a + b, 0) / Math.max(1, p.length), l2, iterations: fit.iterations,
+      },
+    };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/**
+ * Per-segment monitoring baselines: for every level of each segment column with at least
+ * SEGMENT_MIN_ROWS leads in the validation window, its calibrated scores' PSI bins and sample and its
+ * AUC (null when either class has fewer than 10 leads).
+ */
+export const SEGMENT_MIN_ROWS = 30;
+function segmentBaselines(rows: readonly Row[], p: ArrayLike<number>, y: ArrayLike<number>, columns: readonly string[]): SegmentBaseline[] {
+  const out: SegmentBaseline[] = [];
+  for (const column of columns) {
+    const byLevel = new Map<string, number[]>();
+    rows.forEach((r, i) => {
+      const level = segmentLevel(r, column);
+      if (level !== null) byLevel.set(level, [...(byLevel.get(level) ?? []), i]);
+    });
+    for (const [level, idx] of [...byLevel.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      if (idx.length < SEGMENT_MIN_ROWS) continue;
+      const ps = idx.map((i) => p[i]!);
+      const ys = idx.map((i) => y[i]!);
+      const pos = ys.filter((v) => v === 1).length;
+      out.push({ column, level, rows: idx.length, bins: fitPsiBins(ps, 10), sample: thin(ps), auc: pos >= 10 && ys.length - pos >= 10 ? rocAuc(ps, ys) : null });
+    }
+  }
+  return out;
 }
 
 export type { Encoder };

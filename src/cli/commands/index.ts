@@ -50,6 +50,11 @@ export const COMMANDS: CommandEntry[] = [
     load: lazy(async () => (await import("./push.ts")).pushCommand),
   },
   {
+    name: "models", command: "models <action> [id]",
+    describe: "lead-scoring model versions: list, promote ID (make that version current), rollback (to the model current before the last change)",
+    load: lazy(async () => (await import("./models.ts")).modelsCommand),
+  },
+  {
     name: "benchmark", command: "benchmark",
     describe: "accuracy benchmark: worlds with known channel effects through the whole pipeline; appends <base>_meta.model_accuracy and prints each model's distance to the true shares",
     load: lazy(async () => (await import("./benchmark.ts")).benchmarkCommand),

@@ -218,6 +218,12 @@ export class DuckDBEngine implements Engine {
         if (opts.mode === "replace" || !(await this.tableExists(t))) {
           await this.conn.run(`CREATE OR REPLACE TABLE ${duckTable(t)} AS ${select}`);
         } else {
+          // An append whose schema gained a column (a job writing a new column of its history) adds it,
+          // NULL on the earlier rows, as BigQuery's load with ALLOW_FIELD_ADDITION does.
+          const have = new Set((await this.tableSchema(t)).map((c) => c.name.toLowerCase()));
+          for (const c of schema.filter((x) => !have.has(x.name.toLowerCase()))) {
+            await this.conn.run(`ALTER TABLE ${duckTable(t)} ADD COLUMN ${duckIdent(c.name)} ${duckColumnType(c)}`);
+          }
           await this.conn.run(`INSERT INTO ${duckTable(t)} BY NAME ${select}`);
         }
         await this.conn.run("COMMIT");
