@@ -511,6 +511,22 @@ const tables = [
       { name: "assist_ratio", type: "FLOAT64", description: "assisted / last-touch conversions (above 1: more an opener than a closer; NULL when it closes none)" },
     ],
   },
+  {
+    name: "segment_credit_daily", layer: "outputs", producer: { model: "definitions/attribution/segment_credit_daily.sqlx" },
+    grain: "one row per credit_date, model, channel, source, medium, campaign, device, user_type, region",
+    description: "Every model's credit by conversion day and touch: channel, source / medium / campaign and the credited session's device, user type and region (session_credit rolled up), so credit rolls up by any of them.",
+    columns: [
+      { name: "credit_date", type: "DATE", description: "day of the conversion (UTC)" },
+      s("model", "attribution model (every model session_credit holds)"),
+      s("channel", "channel of the credited session ('(unknown)' when none)"),
+      ...trafficColumns(),
+      s("device", "device of the credited session (mobile, tablet, desktop, cross, '(not set)')"),
+      s("user_type", "New or Returning at the credited session"),
+      s("region", "region of the credited session's user ('(not set)' when unknown)"),
+      { name: "conversions", type: "FLOAT64", description: "conversions the model credits (fractional)" },
+      { name: "value", type: "FLOAT64", description: "conversion value the model credits" },
+    ],
+  },
 
   // ---- Read but not built yet --------------------------------------------------------------
   {

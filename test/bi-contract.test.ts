@@ -107,7 +107,7 @@ describe("BI contract: reporting views match the README", function () {
   it("has one view per subject, each documenting every column and its grain", () => {
     assert.deepEqual(views.map((v) => v.target.name), [
       "rpt_assisted_conversions", "rpt_campaign_performance", "rpt_channel_credit_daily", "rpt_channel_performance", "rpt_conversion_paths",
-      "rpt_lead_scores", "rpt_model_metrics", "rpt_path_length_distribution", "rpt_run_history",
+      "rpt_lead_scores", "rpt_model_metrics", "rpt_path_length_distribution", "rpt_run_history", "rpt_segment_credit_daily",
       "rpt_session_credit", "rpt_time_lag_distribution", "rpt_transaction_credit",
     ]);
     for (const v of views) {
