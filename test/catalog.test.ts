@@ -66,6 +66,14 @@ describe("warehouse catalog", function () {
     }
   });
 
+  it("names the SQLX file of every table a model builds that it catalogs, and declares none of them again", () => {
+    for (const t of CATALOG) {
+      if (!("model" in t.producer)) continue;
+      const built = project.graph.actions.filter((a) => a.target.name === t.name && a.target.schema === project.settings.datasets[t.layer]);
+      assert.deepEqual(built.map((a) => [a.kind, a.fileName]), [["table", t.producer.model]], `${t.name}: built once, by ${t.producer.model}`);
+    }
+  });
+
   it("gives the importers their target columns and the jobs their write-back schemas", () => {
     for (const spec of Object.values(SOURCE_SPECS)) assert.deepEqual(spec.columns.map((c) => c.name), tableSchema(spec.table).map((c) => c.name));
     assert.deepEqual(SOURCE_SPECS.costs.columns.map((c) => c.type), ["DATE", "VARCHAR", "VARCHAR", "VARCHAR", "DOUBLE", "BIGINT", "BIGINT"]);

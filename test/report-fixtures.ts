@@ -30,7 +30,10 @@ export const SCHEMAS = {
   channel_credit_by_model: [S("model"), S("channel"), F("conversions"), F("value"), F("share")],
   model_agreement: [S("model_a"), S("model_b"), F("top3_jaccard"), B("top3_same_order"), F("spearman")],
   channel_credit_daily: [D("credit_date"), S("model"), S("channel"), F("conversions"), F("value")],
-  session_credit: [S("session_key"), S("model"), S("transaction_id"), F("conversions"), F("value"), S("channel"), D("session_date")],
+  session_credit: [
+    S("session_key"), S("model"), S("transaction_id"), F("conversions"), F("value"), S("channel"), D("session_date"),
+    S("source"), S("medium"), S("campaign"), S("device"), S("user_type"), S("region"),
+  ],
   transaction_credit: [S("transaction_id"), S("model"), S("channel"), F("value")],
   roas_by_channel: [S("channel"), F("cost"), F("value"), F("roas")],
   lead_scores: [

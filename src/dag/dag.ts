@@ -58,12 +58,34 @@ export interface Selection {
   tags?: string[];
   includeDependencies?: boolean;
   includeDependents?: boolean;
+  /** dbt-style selectors, each with its own graph operators: `name`, `+name`, `name+`, `+name+`, `tag:t` (see parseSelector). */
+  select?: string[];
+}
+
+export interface Selector {
+  /** An action or table name, or a tag (`tag:t`). */
+  name: string;
+  tag: boolean;
+  /** `+name`: with everything it reads, transitively. */
+  upstream: boolean;
+  /** `name+`: with everything that reads it, transitively. */
+  downstream: boolean;
+}
+
+/** dbt's graph operators on one selector: a leading `+` adds the ancestors, a trailing `+` the descendants. */
+export function parseSelector(text: string): Selector {
+  const m = /^(\+?)([^+\s]+)(\+?)$/.exec(text.trim());
+  if (!m) throw new UserError(`--select ${JSON.stringify(text)}: expected a name with an optional + on either side (+model, model+, +model+) or tag:name`);
+  const tag = m[2]!.startsWith("tag:");
+  const name = tag ? m[2]!.slice(4) : m[2]!;
+  if (!name) throw new UserError(`--select ${JSON.stringify(text)}: tag: needs a tag name`);
+  return { name, tag, upstream: m[1] === "+", downstream: m[3] === "+" };
 }
 
 /** Names of the selected actions (all when nothing is named). */
 export function select(graph: Graph, sel: Selection): Set<string> {
   const all = new Set(graph.actions.filter((a) => !a.disabled).map((a) => a.name));
-  if (!sel.actions?.length && !sel.tags?.length) return all;
+  if (!sel.actions?.length && !sel.tags?.length && !sel.select?.length) return all;
   const chosen = new Set<string>();
   for (const n of sel.actions ?? []) chosen.add(findAction(graph, n).name);
   for (const t of sel.tags ?? []) {
@@ -84,6 +106,21 @@ export function select(graph: Graph, sel: Selection): Set<string> {
   const seeds = [...chosen];
   if (sel.includeDependencies) walk(seeds, (n) => byName.get(n)?.dependencies ?? []);
   if (sel.includeDependents) walk(seeds, (n) => dependents.get(n) ?? []);
+  // Each selector walks from its own names: `+a b+` takes a's ancestors and b's descendants, not the reverse.
+  const reach = (start: string[], next: (n: string) => string[]): string[] => {
+    const seen = new Set(start);
+    const stack = [...start];
+    while (stack.length) for (const m of next(stack.pop()!)) if (!seen.has(m)) { seen.add(m); stack.push(m); }
+    return [...seen];
+  };
+  for (const text of sel.select ?? []) {
+    const s = parseSelector(text);
+    const start = s.tag ? graph.actions.filter((a) => a.tags.includes(s.name)).map((a) => a.name) : [findAction(graph, s.name).name];
+    if (!start.length) throw new UserError(`--select ${text}: no action has tag "${s.name}"`);
+    for (const n of start) chosen.add(n);
+    if (s.upstream) for (const n of reach(start, (x) => byName.get(x)?.dependencies ?? [])) chosen.add(n);
+    if (s.downstream) for (const n of reach(start, (x) => dependents.get(x) ?? [])) chosen.add(n);
+  }
   // Built-in assertions follow the table they check.
   for (const a of graph.actions) if (a.parentAction && chosen.has(a.parentAction) && a.kind === "assertion") chosen.add(a.name);
   return new Set([...chosen].filter((n) => all.has(n)));

@@ -30,6 +30,21 @@ export const COMMANDS: CommandEntry[] = [
     load: lazy(async () => (await import("./run.ts")).runCommand),
   },
   {
+    name: "runs", command: "runs",
+    describe: "list recent runs, newest first: status, duration, actions and warnings (run history and run records)",
+    load: lazy(async () => (await import("./runs.ts")).runsCommand),
+  },
+  {
+    name: "show", command: "show <table>",
+    describe: "print the first rows of a warehouse table or view (a model, source, job output or meta table)",
+    load: lazy(async () => (await import("./show.ts")).showCommand),
+  },
+  {
+    name: "quarantine", command: "quarantine",
+    describe: "print the rows set aside as bad input, with their reasons: counts per reason and the newest rows of each quarantine table",
+    load: lazy(async () => (await import("./quarantine.ts")).quarantineCommand),
+  },
+  {
     name: "import", command: "import <kind> <files..>",
     describe: "load local exports into the embedded warehouse: ga4 (NDJSON export), transactions, custom-events, costs, paths (ChannelAttribution CSV), leads, dp6",
     load: lazy(async () => (await import("./import.ts")).importCommand),

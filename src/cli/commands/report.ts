@@ -21,13 +21,13 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   builder: (y) =>
     engineOptions(y)
       .option("run", { type: "string", describe: "run id (default: the latest run in run history)", coerce: (v: unknown) => (v === undefined ? v : checkRunId("--run", v)) })
-      .option("open", { type: "boolean", default: false, describe: "open the report in the browser (xdg-open); otherwise print its path" }) as never,
+      .option("open", { type: "boolean", default: false, describe: "also open the report in the default browser (xdg-open on Linux, open on macOS)" }) as never,
   handler: async (args) => {
     await withSession(args, async (s) => {
       const run = await findRun(s, args.run);
       const file = await writeRunReport(s.engine, s.project.settings, run, s.artifacts, { database: s.project.workflow.defaultProject });
       if (s.logger.json) s.logger.info("report written", { event: "report_written", runId: run.runId, report: file });
-      if (args.open) openFile(file);
+      if (args.open) openFile(file, s.logger);
       else if (!s.logger.json) process.stdout.write(`${file}\n`);
     }, { compile: false });
   },
@@ -43,13 +43,22 @@ async function findRun(s: Session, runId: string | undefined): Promise<RunRecord
   return rebuilt;
 }
 
-function openFile(file: string): void {
-  const opener = (process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, "xdg-open")).find((p) => existsSync(p));
-  if (!opener || file.startsWith("gs://")) {
-    process.stdout.write(`${file}\n`);
-    return;
-  }
+/**
+ * The program that opens a file with the desktop's default application: `open` on macOS, `xdg-open`
+ * elsewhere (Linux, BSD). Found on PATH like any command.
+ */
+export function openerFor(platform: NodeJS.Platform): string {
+  return platform === "darwin" ? "open" : "xdg-open";
+}
+
+function openFile(file: string, logger: Session["logger"]): void {
+  const name = openerFor(process.platform);
+  const opener = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean).map((d) => path.join(d, name)).find((p) => existsSync(p));
+  // Printed either way: over SSH or in a container the path is what the user can use.
+  if (!logger.json) process.stdout.write(`${file}\n`);
+  if (file.startsWith("gs://")) return logger.warn(`--open: the report is in Cloud Storage (${file}); download it to open it`);
+  if (!opener) return logger.warn(`--open: ${name} is not on PATH; open the file above in a browser`);
   const child = spawn(opener, [file], { detached: true, stdio: "ignore" });
-  child.on("error", () => process.stdout.write(`${file}\n`));
+  child.on("error", (e) => logger.warn(`--open: ${opener} failed (${e.message}); open the file above in a browser`));
   child.unref();
 }

@@ -21,6 +21,7 @@ interface RunArgs extends EngineArgs {
   "full-refresh": boolean;
   "dry-run": boolean;
   resume?: string;
+  select?: string[];
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -30,6 +31,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     engineOptions(y)
       .option("actions", { type: "string", array: true, describe: "action or table names to run" })
       .option("tags", { type: "string", array: true, describe: "run actions with these tags" })
+      .option("select", { type: "string", array: true, describe: "dbt-style selection: model, +model (with what it reads), model+ (with what reads it), +model+, tag:name" })
       .option("include-deps", { type: "boolean", default: false, describe: "also run what the selection depends on" })
       .option("include-dependents", { type: "boolean", default: false, describe: "also run what depends on the selection" })
       .option("full-refresh", { type: "boolean", default: false, describe: "rebuild incremental tables from scratch" })
@@ -41,7 +43,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const code = await withSession(args, (s) => cancellableRun(async (signal) => {
       // Inputs not loaded yet are created empty (every engine), so a GA4-only project runs the whole DAG.
       if (!args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings, s.project.workflow.defaultProject);
-      const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"] };
+      const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"], select: args.select };
       let alreadySucceeded: Set<string> | undefined;
       let earlier: RunRecord | undefined;
       if (args.resume !== undefined) {
