@@ -10,12 +10,40 @@ import { SettingsError } from "../util/errors.ts";
 
 export interface FunnelStep {
   name: string;
-  match: { event_name?: string; page_path_regex?: string; ecommerce_action?: string; hostname?: string; non_bounce?: boolean };
+  match: { event_name?: string; page_path_regex?: string; ecommerce_action?: string; hostname?: string; non_bounce?: boolean; custom_fields?: Record<string, string> };
   enabled: boolean;
+}
+/** How a source column becomes a contract field (includes/settings.js fieldMapping). */
+export interface FieldMapping {
+  column?: string;
+  value?: string;
+  /** google_ads_dts: the field comes from the preset's lookup table (campaign names). */
+  lookup?: string;
+  timeZone?: string;
+  scale?: number;
+  values?: Record<string, string>;
+  default?: string;
+}
+/** A custom-event or cost source (vars.custom_event_sources / vars.cost_sources); the built-in table comes first. */
+export interface MappedSource {
+  name: string;
+  builtin: boolean;
+  table?: { database?: string; schema: string; name: string };
+  /** A SQLX model (definitions/custom/) read instead of a table. */
+  model?: string;
+  lookup?: { table: { database?: string; schema: string; name: string }; key: string; snapshot: string };
+  columns: Record<string, FieldMapping>;
+  priority: number;
+  sessionTimeoutMinutes: number | null;
+  conversionEvents: string[];
 }
 export interface ChannelRule { channel: string; source?: string; medium?: string; campaign?: string }
 
 export interface Settings {
+  /** vars.custom_event_sources: the built-in custom_events table, then the configured sources. */
+  customEventSources: MappedSource[];
+  /** vars.cost_sources: the built-in costs table, then the configured sources (presets resolved). */
+  costSources: MappedSource[];
   datasets: { staging: string; intermediate: string; outputs: string; models: string; meta: string; reporting: string; ga4: string; sources: string };
   /** Project of the GA4 export (vars.ga4_project); undefined = the default project. */
   ga4Project?: string;
@@ -142,7 +170,11 @@ function loadSettingsModule(projectDir: string, defaultSchema: string): Settings
   const module = { exports: {} as Record<string, unknown> };
   // No vars at load time: the module's own parse of them (what Dataform's compile uses) would throw
   // before parseSettings could say which came from --vars.
-  const context = vm.createContext({ module, exports: module.exports, dataform: { projectConfig: { defaultSchema, vars: {} } } });
+  // As in Dataform, where every includes/ file is a global: settings.js reads the source contracts from catalog.js.
+  const catalogFile = path.join(projectDir, "includes", "catalog.js");
+  const catalogModule = { exports: {} as Record<string, unknown> };
+  vm.runInContext(readFileSync(catalogFile, "utf8"), vm.createContext({ module: catalogModule, exports: catalogModule.exports }), { filename: catalogFile });
+  const context = vm.createContext({ module, exports: module.exports, catalog: catalogModule.exports, dataform: { projectConfig: { defaultSchema, vars: {} } } });
   vm.runInContext(readFileSync(file, "utf8"), context, { filename: file });
   return module.exports as unknown as SettingsModule;
 }
