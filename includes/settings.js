@@ -326,8 +326,11 @@ function mappedSources(k, fields, opts) {
       const t = tableRef(presetTable(preset.lookup.table), opts.sourcesDataset);
       lookup = { table: t, key: preset.lookup.key, snapshot: preset.lookup.snapshot };
     }
-    const given = raw.columns === undefined ? {} : raw.columns;
-    if (!given || typeof given !== "object" || Array.isArray(given)) return fail('"columns" must be an object of contract field → mapping');
+    // A list names fields a model (or table) already has under the contract's names.
+    const given = raw.columns === undefined ? {} : Array.isArray(raw.columns)
+      ? Object.fromEntries(raw.columns.map((f) => [String(f), String(f)]))
+      : raw.columns;
+    if (!given || typeof given !== "object") return fail('"columns" must be an object of contract field → mapping, or a list of contract fields the table has under their own names');
     const specs = Object.assign({}, preset ? preset.columns : {}, given);
     const columns = {};
     for (const [f, spec] of Object.entries(specs)) {
