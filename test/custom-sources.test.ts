@@ -245,7 +245,9 @@ describe("custom-event and cost sources", function () {
 
         // Both sources reach sessions and credit: calls as the Call Centre channel, webinars as webinar / email.
         const sessions = await duck.queryNative(`SELECT source, medium, COUNT(*) AS n FROM ${ds.intermediate}.int_sessions_unioned WHERE source_system = 'custom' GROUP BY 1, 2 ORDER BY 1, 2`);
-        assert.deepEqual(sessions.map((r) => [r.source, r.medium]), [["phone", "call"], ["webinar", "email"]]);
+        // (The demo's built-in custom_events table brings its own: newsletter / email, phone / offline.)
+        const pairs = sessions.map((r) => `${String(r.source)} / ${String(r.medium)}`);
+        assert.ok(pairs.includes("phone / call") && pairs.includes("webinar / email"), pairs.join(", "));
         const credit = await duck.queryNative(`SELECT DISTINCT channel FROM ${ds.outputs}.channel_credit_daily WHERE channel = 'Call Centre'`);
         assert.equal(credit.length, 1, "call-centre sales earn credit");
 
