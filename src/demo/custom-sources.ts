@@ -33,13 +33,13 @@ export async function writeCustomSourceTables(conn: DuckDBConnection, schema: st
   for (const s of sessions) {
     if (!s.userId) continue;
     // Some logged-in visits lead to a call a few hours later; some to a webinar the next day.
-    if (rng.chance(0.04)) {
-      const outcome = rng.pick(outcomes, (o) => (o === "sale" ? 3 : o === "no_sale" ? 5 : 2));
+    if (rng.chance(0.12)) {
+      const outcome = rng.pick(outcomes, (o) => (o === "callback" ? 2 : 4));
       const at = s.ts / 1000 + Math.round((1 + rng.next() * 5) * HOUR_MS);
       calls.push([`C${String(calls.length + 1).padStart(6, "0")}`, wallClock(at, CALL_CENTRE_ZONE), s.userId, outcome,
         outcome === "sale" ? rng.int(20, 400) * 100 + rng.int(0, 99) : null, rng.pick(["spring_promo", "inbound", "retention"])]);
     }
-    if (rng.chance(0.03)) {
+    if (rng.chance(0.08)) {
       const at = s.ts / 1000 + Math.round((20 + rng.next() * 8) * HOUR_MS);
       webinars.push([`W${String(webinars.length + 1).padStart(6, "0")}`, rng.pick(["Getting started", "Advanced tips", "Product launch"]),
         new Date(at).toISOString().replace("T", " ").slice(0, 19), s.userId, rng.int(5, 60)]);
