@@ -115,6 +115,21 @@ const tables = [
     columns: [s("channel"), { name: "share", type: "FLOAT64" }],
   },
 
+  // The demo's two analyst-owned tables in their own shapes (docs/custom-events.md maps them onto custom events).
+  // Declared by definitions/custom/ only: not created empty elsewhere, a project reads them once a source names them.
+  {
+    name: "call_centre_calls", layer: "sources", producer: { command: "demo" },
+    grain: "one row per call",
+    description: "Demo: a call centre's log (New York wall-clock times as text, order values in cents)",
+    columns: [s("call_id"), s("started_local"), s("customer_ref"), s("outcome"), { name: "order_value_cents", type: "INT64" }, s("campaign_code")],
+  },
+  {
+    name: "webinar_attendances", layer: "sources", producer: { command: "demo" },
+    grain: "one row per webinar attendance",
+    description: "Demo: a webinar platform's export (UTC timestamps, minutes watched)",
+    columns: [s("attendance_id"), s("webinar_title"), { name: "joined_at", type: "TIMESTAMP" }, s("attendee_user_ref"), { name: "minutes_watched", type: "INT64" }],
+  },
+
   // ---- Written by jobs, the runner and commands ----------------------------------------------
   {
     name: "markov_removal_effects", layer: "models", producer: { job: "channel_markov" },

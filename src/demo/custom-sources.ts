@@ -7,6 +7,8 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { createRng } from "./prng.ts";
+import { tableSchema } from "../catalog/index.ts";
+import { duckColumnType } from "../engines/duckdb/types.ts";
 import type { SimSession } from "./simulate.ts";
 
 const CALL_CENTRE_ZONE = "America/New_York";
@@ -50,9 +52,11 @@ export async function writeCustomSourceTables(conn: DuckDBConnection, schema: st
   calls.push(["C_BAD_CUSTOMER", wallClock(Date.UTC(2024, 0, 3, 15), CALL_CENTRE_ZONE), null, "no_sale", null, "inbound"]);
   webinars.push(["W_ANONYMOUS", "Product launch", "2024-01-04 17:00:00", null, 12]);
 
-  await conn.run(`CREATE OR REPLACE TABLE ${ident(schema)}.call_centre_calls (call_id VARCHAR, started_local VARCHAR, customer_ref VARCHAR, outcome VARCHAR, order_value_cents BIGINT, campaign_code VARCHAR)`);
+  // Columns as the catalog declares them (includes/catalog.js).
+  const ddl = (table: string): string => tableSchema(table).map((c) => `${ident(c.name)} ${duckColumnType(c)}`).join(", ");
+  await conn.run(`CREATE OR REPLACE TABLE ${ident(schema)}.call_centre_calls (${ddl("call_centre_calls")})`);
   await conn.run(`INSERT INTO ${ident(schema)}.call_centre_calls VALUES ${calls.map((r) => `(${r.map(sql).join(", ")})`).join(", ")}`);
-  await conn.run(`CREATE OR REPLACE TABLE ${ident(schema)}.webinar_attendances (attendance_id VARCHAR, webinar_title VARCHAR, joined_at TIMESTAMP, attendee_user_ref VARCHAR, minutes_watched BIGINT)`);
+  await conn.run(`CREATE OR REPLACE TABLE ${ident(schema)}.webinar_attendances (${ddl("webinar_attendances")})`);
   await conn.run(`INSERT INTO ${ident(schema)}.webinar_attendances VALUES ${webinars.map((r) => `(${r.map(sql).join(", ")})`).join(", ")}`);
   return [`${schema}.call_centre_calls`, `${schema}.webinar_attendances`];
 }
