@@ -141,6 +141,21 @@ const tables = [
     columns: [s("channel"), { name: "share", type: "FLOAT64" }],
   },
 
+  // The demo's two analyst-owned tables in their own shapes (docs/custom-events.md maps them onto custom events).
+  // Declared by definitions/custom/ only: not created empty elsewhere, a project reads them once a source names them.
+  {
+    name: "call_centre_calls", layer: "sources", producer: { command: "demo" },
+    grain: "one row per call",
+    description: "Demo: a call centre's log (New York wall-clock times as text, order values in cents)",
+    columns: [s("call_id"), s("started_local"), s("customer_ref"), s("outcome"), { name: "order_value_cents", type: "INT64" }, s("campaign_code")],
+  },
+  {
+    name: "webinar_attendances", layer: "sources", producer: { command: "demo" },
+    grain: "one row per webinar attendance",
+    description: "Demo: a webinar platform's export (UTC timestamps, minutes watched)",
+    columns: [s("attendance_id"), s("webinar_title"), { name: "joined_at", type: "TIMESTAMP" }, s("attendee_user_ref"), { name: "minutes_watched", type: "INT64" }],
+  },
+
   // ---- Written by jobs, the runner and commands ----------------------------------------------
   {
     name: "markov_removal_effects", layer: "models", producer: { job: "channel_markov" },
@@ -558,4 +573,81 @@ function docs(name) {
   return { description: t.description, columns };
 }
 
-module.exports = { tables, docs };
+/**
+ * The custom-events contract: the fields every custom-event source maps onto (settings custom_event_sources), with the
+ * type staging casts each to. A source's column is read as text and cast; a row whose text does not cast is quarantined
+ * with its source's name (custom_events_quarantine). The built-in source is the `custom_events` table above.
+ * required: a source must map it. time_zone: a source may give one for `time` (for times written without an offset).
+ */
+const customEventFields = [
+  { name: "name", type: "STRING", required: true, description: "event name (funnel steps match it with event_name)" },
+  { name: "category", type: "STRING" },
+  { name: "time", type: "TIMESTAMP", required: true, description: "when it happened; text without an offset is read in the source's time_zone (UTC by default)" },
+  { name: "user_id", type: "STRING" },
+  { name: "client_id", type: "STRING" },
+  { name: "transaction_id", type: "STRING", description: "a conversion: the transaction it reports" },
+  { name: "revenue", type: "FLOAT64", description: "not negative; a source may scale it (cents → units)" },
+  { name: "cost", type: "FLOAT64", description: "not negative" },
+  { name: "utm_source", type: "STRING" },
+  { name: "utm_medium", type: "STRING" },
+  { name: "utm_campaign", type: "STRING" },
+  { name: "utm_term", type: "STRING" },
+  { name: "utm_content", type: "STRING" },
+  { name: "geo_region", type: "STRING" },
+];
+
+/** The cost contract (settings cost_sources): what every cost source maps onto; the `costs` table is the built-in source. */
+const costFields = [
+  { name: "date", type: "DATE", required: true },
+  { name: "source", type: "STRING", required: true, description: "utm_source the ads bring (channel rules read it)" },
+  { name: "medium", type: "STRING", required: true },
+  { name: "campaign", type: "STRING" },
+  { name: "cost", type: "FLOAT64", required: true, description: "not negative; a source may scale it (micros → units)" },
+  { name: "clicks", type: "INT64" },
+  { name: "impressions", type: "INT64" },
+];
+
+/**
+ * Ready cost mappings for the BigQuery Data Transfer Service tables (cost_sources entries with "preset"); a source's own
+ * "columns" override single fields. `{customer_id}` is the Google Ads customer id of the source.
+ * Google Ads (https://cloud.google.com/bigquery/docs/google-ads-transformation): ads_CampaignBasicStats_<customer_id>
+ * (one row per campaign, date, network, device…; metrics in micros) with names from ads_Campaign_<customer_id>
+ * (a daily snapshot: the rows of _DATA_DATE = _LATEST_DATE are the current names).
+ * Meta Ads (https://cloud.google.com/bigquery/docs/facebook-ads-transformation): the AdInsights report, whose Meta
+ * API fields land as CamelCase columns (date_start → DateStart, campaign_name → CampaignName, spend → Spend…).
+ */
+const costSourcePresets = {
+  google_ads_dts: {
+    table: "ads_CampaignBasicStats_{customer_id}",
+    columns: {
+      date: "segments_date",
+      source: { value: "google" },
+      // Search and search partners are cpc (channel rule Paid Search), the display network is display.
+      medium: { column: "segments_ad_network_type", values: { SEARCH: "cpc", SEARCH_PARTNERS: "cpc", CONTENT: "display", YOUTUBE_SEARCH: "video", YOUTUBE_WATCH: "video" }, default: "cpc" },
+      campaign: { lookup: "campaign_name" },
+      cost: { column: "metrics_cost_micros", scale: 0.000001 },
+      clicks: "metrics_clicks",
+      impressions: "metrics_impressions",
+    },
+    lookup: { table: "ads_Campaign_{customer_id}", key: "campaign_id", snapshot: "_DATA_DATE = _LATEST_DATE" },
+  },
+  meta_ads_dts: {
+    table: "AdInsights",
+    columns: {
+      date: "DateStart",
+      source: { value: "facebook" },
+      medium: { value: "paid_social" },
+      campaign: "CampaignName",
+      cost: "Spend",
+      clicks: "Clicks",
+      impressions: "Impressions",
+    },
+  },
+  // A CSV loaded with `funnelcredit import costs --source NAME FILE` has the contract's column names (all text).
+  csv: {
+    table: "{name}",
+    columns: { date: "date", source: "source", medium: "medium", campaign: "campaign", cost: "cost", clicks: "clicks", impressions: "impressions" },
+  },
+};
+
+module.exports = { tables, docs, customEventFields, costFields, costSourcePresets };

@@ -68,12 +68,16 @@ function funnelSteps() {
  * The funnel step of an event (first matching enabled step in configured order, NULL if none).
  * Session-level steps (non_bounce) are not event matches: see funnel_events.
  */
-function stepCase(eventName, pagePath, hostname) {
+function stepCase(eventName, pagePath, hostname, customFields) {
   const whens = funnelSteps()
     .filter((s) => !s.match.non_bounce)
     .map((s) => {
       const m = s.match;
       const conds = [];
+      // Custom-event fields (and the source's name) exist only on custom events: elsewhere such a step never matches.
+      if (m.custom_fields !== undefined) {
+        for (const [f, v] of Object.entries(m.custom_fields)) conds.push(customFields ? `${customFields[f]} = ${settings.sqlString(v)}` : "FALSE");
+      }
       if (m.event_name !== undefined) conds.push(`${eventName} = ${settings.sqlString(m.event_name)}`);
       if (m.ecommerce_action !== undefined) conds.push(`${eventName} = ${settings.sqlString(m.ecommerce_action)}`);
       if (m.page_path_regex !== undefined) conds.push(`REGEXP_CONTAINS(IFNULL(${pagePath}, ''), ${settings.sqlString(m.page_path_regex)})`);
@@ -81,6 +85,12 @@ function stepCase(eventName, pagePath, hostname) {
       return `WHEN ${conds.join(" AND ")} THEN ${settings.sqlString(s.name)}`;
     });
   return whens.length ? `CASE ${whens.join(" ")} END` : "CAST(NULL AS STRING)";
+}
+
+/** stg_custom_events' columns a step's custom_fields match (settings.js CUSTOM_STEP_FIELDS): text compared as given, NULL as ''. */
+function customStepFields() {
+  const cols = ["source", "event_name", "category", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "geo_region"];
+  return Object.fromEntries(cols.map((c) => [c, `IFNULL(${c}, '')`]));
 }
 
 /** The configured 1-based index of a step name. */
@@ -128,4 +138,107 @@ function amountIssue(expr) {
     END`;
 }
 
-module.exports = { amountIssue, ga4FirstRunDay, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded };
+/** A quoted column of a source table (names validated by settings.js: letters, digits, underscores). */
+function sourceColumn(alias, column) {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(column)) throw new Error(`sourceColumn: bad column ${column}`);
+  return `${alias}.\`${column}\``;
+}
+
+/**
+ * A source's mapping of one contract field (settings.js fieldMapping) as text: its column cast to STRING (src; the
+ * preset's lookup table: lkp), a constant, NULL when unmapped; `values` recodes (others → `default`, else kept).
+ */
+function mappedText(m) {
+  if (!m) return "CAST(NULL AS STRING)";
+  let e = m.value !== undefined ? settings.sqlString(m.value)
+    : m.lookup !== undefined ? `CAST(${sourceColumn("lkp", m.lookup)} AS STRING)`
+    : `CAST(${sourceColumn("src", m.column)} AS STRING)`;
+  if (m.values) {
+    const whens = Object.entries(m.values).map(([from, to]) => `WHEN ${settings.sqlString(from)} THEN ${settings.sqlString(to)}`).join(" ");
+    e = `CASE TRIM(${e}) ${whens} ELSE ${m.default !== undefined ? settings.sqlString(m.default) : e} END`;
+  } else if (m.default !== undefined) {
+    e = `IFNULL(NULLIF(TRIM(${e}), ''), ${settings.sqlString(m.default)})`;
+  }
+  return e;
+}
+
+/** The text of an amount parsed as FLOAT64 (NULL when it does not parse), times the source's scale (cents → units). */
+function mappedAmount(text, m) {
+  const parsed = `SAFE_CAST(TRIM(${text}) AS FLOAT64)`;
+  return m && m.scale !== undefined && m.scale !== 1 ? `${parsed} * ${Number(m.scale)}` : parsed;
+}
+
+/**
+ * A time's text as TIMESTAMP (NULL when it does not parse). With a time_zone, a time without an offset is local time
+ * there (TIMESTAMP(DATETIME, zone) follows daylight saving); a time with an offset keeps it.
+ */
+function mappedTime(text, m) {
+  const utc = `SAFE_CAST(TRIM(${text}) AS TIMESTAMP)`;
+  if (!m || !m.timeZone) return utc;
+  return `COALESCE(TIMESTAMP(SAFE_CAST(TRIM(${text}) AS DATETIME), ${settings.sqlString(m.timeZone)}), ${utc})`;
+}
+
+/** Where a source's rows come from: its table (declared by definitions/sources/sources.js) or its SQLX model. */
+function sourceFrom(ref, source) {
+  const from = source.model ? ref(source.model) : ref(Object.assign({}, source.table));
+  if (!source.lookup) return `${from} AS src`;
+  // A preset's lookup (Google Ads campaign names): one name per key from the table's current snapshot.
+  const lookupColumns = Array.from(new Set(Object.values(source.columns).filter((m) => m.lookup).map((m) => m.lookup)));
+  const key = sourceColumn("l", source.lookup.key);
+  return `${from} AS src
+  LEFT JOIN (
+    SELECT ${key} AS lookup_key, ${lookupColumns.map((c) => `MAX(${sourceColumn("l", c)}) AS \`${c}\``).join(", ")}
+    FROM ${ref(Object.assign({}, source.lookup.table))} AS l
+    WHERE ${source.lookup.snapshot.replace(/\b(_[A-Z_]+)\b/g, (x) => sourceColumn("l", x))}
+    GROUP BY 1
+  ) AS lkp ON lkp.lookup_key = ${sourceColumn("src", source.lookup.key)}`;
+}
+
+const CUSTOM_TEXT_FIELDS = ["name", "category", "time", "user_id", "client_id", "transaction_id", "revenue", "cost",
+  "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "geo_region"];
+
+/**
+ * Every custom-event source's rows in the contract's shape (stg_custom_events_checked): source, source_priority,
+ * session_timeout_minutes, the contract fields as text (as loaded: quarantine shows them), parsed_at, parsed_revenue,
+ * parsed_cost and is_conversion_event (its name is one of the source's conversion_events). One SELECT per source.
+ */
+function customEventRows(ref) {
+  return settings.customEventSources.map((source) => {
+    const c = source.columns;
+    const text = CUSTOM_TEXT_FIELDS.map((f) => `${mappedText(c[f])} AS ${f}`);
+    return `SELECT
+    ${settings.sqlString(source.name)} AS source,
+    ${source.priority} AS source_priority,
+    ${source.sessionTimeoutMinutes === null ? "CAST(NULL AS INT64)" : source.sessionTimeoutMinutes} AS session_timeout_minutes,
+    ${text.join(",\n    ")},
+    ${mappedTime(mappedText(c.time), c.time)} AS parsed_at,
+    ${mappedAmount(mappedText(c.revenue), c.revenue)} AS parsed_revenue,
+    ${mappedAmount(mappedText(c.cost), c.cost)} AS parsed_cost,
+    ${inList(`TRIM(${mappedText(c.name)})`, source.conversionEvents)} AS is_conversion_event
+  FROM ${sourceFrom(ref, source)}`;
+  }).join("\n  UNION ALL\n  ");
+}
+
+/**
+ * Every configured cost source's rows (stg_cost_sources_checked; the built-in `costs` table is typed and read by
+ * stg_costs itself): cost_source, the contract fields as text, and parsed_date/parsed_cost/parsed_clicks/parsed_impressions.
+ * Without configured sources: no rows, same columns.
+ */
+function costSourceRows(ref) {
+  const configured = settings.costSources.filter((s) => !s.builtin);
+  const fields = ["date", "source", "medium", "campaign", "cost", "clicks", "impressions"];
+  const select = (source) => {
+    const c = source ? source.columns : {};
+    return `SELECT
+    ${source ? settings.sqlString(source.name) : "CAST(NULL AS STRING)"} AS cost_source,
+    ${fields.map((f) => `${mappedText(c[f])} AS ${f}`).join(",\n    ")},
+    SAFE_CAST(TRIM(${mappedText(c.date)}) AS DATE) AS parsed_date,
+    ${mappedAmount(mappedText(c.cost), c.cost)} AS parsed_cost,
+    SAFE_CAST(SAFE_CAST(TRIM(${mappedText(c.clicks)}) AS FLOAT64) AS INT64) AS parsed_clicks,
+    SAFE_CAST(SAFE_CAST(TRIM(${mappedText(c.impressions)}) AS FLOAT64) AS INT64) AS parsed_impressions`;
+  };
+  if (!configured.length) return `${select(null)}\n  FROM UNNEST([1]) AS no_cost_source\n  WHERE FALSE`;
+  return configured.map((source) => `${select(source)}\n  FROM ${sourceFrom(ref, source)}`).join("\n  UNION ALL\n  ");
+}
+
+module.exports = { customEventRows, costSourceRows, customStepFields, amountIssue, ga4FirstRunDay, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded };

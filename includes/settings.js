@@ -7,9 +7,15 @@
 /**
  * The types of the parsed settings are inferred from parseSettings below (TypeScript reads them from
  * this file: src/config/settings.ts); only what JSON vars hold is spelled out here.
- * @typedef {{ event_name?: string, page_path_regex?: string, ecommerce_action?: string, hostname?: string, non_bounce?: boolean }} StepMatch
+ * @typedef {{ event_name?: string, page_path_regex?: string, ecommerce_action?: string, hostname?: string, non_bounce?: boolean, custom_fields?: Record<string, string> }} StepMatch
  * @typedef {{ name: string, match: StepMatch, enabled: boolean }} FunnelStep
  * @typedef {{ channel: string, source?: string, medium?: string, campaign?: string }} ChannelRule
+ * @typedef {{ column?: string, value?: string, lookup?: string, timeZone?: string, scale?: number, values?: Record<string, string>, default?: string }} FieldMapping
+ *   how a source column becomes a contract field (fieldMapping below)
+ * @typedef {{ database?: string, schema: string, name: string }} SourceTable
+ * @typedef {{ name: string, builtin: boolean, table?: SourceTable, model?: string, lookup?: { table: SourceTable, key: string, snapshot: string },
+ *   columns: Record<string, FieldMapping>, priority: number, sessionTimeoutMinutes: number | null, conversionEvents: string[] }} MappedSource
+ *   a custom-event or cost source (vars.custom_event_sources / vars.cost_sources); the built-in table comes first
  */
 const DEFAULTS = {
   // Dataset of the outputs; the layers get suffixes (staging, intermediate, models, meta, reporting).
@@ -208,6 +214,18 @@ const DEFAULTS = {
   // the whole push (what is not acknowledged by then stays for the next push). The warehouse is not held meanwhile.
   crm_request_timeout_seconds: "30",
   crm_push_timeout_seconds: "900",
+  // Custom-event sources besides the built-in `custom_events` table (a JSON list; see docs/custom-events.md), each:
+  // {"name": "call_centre", "table": "[project.][dataset.]table" or "model": "<SQLX model in definitions/custom/>",
+  //  "columns": {"<contract field>": "column" | {"column": "c", "time_zone": "Europe/London", "scale": 0.01,
+  //  "values": {"a": "b"}, "default": "x"} | {"value": "constant"}}, "session_timeout_minutes": 30, "priority": 2,
+  //  "conversion_events": ["sale"]}. Contract fields: includes/catalog.js customEventFields (name and time required, and
+  // user_id or client_id). A table without a dataset is in sources_dataset. Lower priority wins when two sources report
+  // one transaction (the built-in source has priority 1; every custom source beats GA4 and the CRM, as before).
+  custom_event_sources: "[]",
+  // Cost sources besides the built-in `costs` table, the same way: {"name", "table"|"model", "columns"} with the cost
+  // contract (includes/catalog.js costFields), or a "preset": "google_ads_dts" (+ "customer_id", "dataset"),
+  // "meta_ads_dts" (+ "dataset") or "csv" (a table loaded with `import costs --source NAME`), "columns" overriding fields.
+  cost_sources: "[]",
 };
 
 /**
@@ -272,6 +290,128 @@ function closestSetting(name) {
     if (d < bestDistance) { best = k; bestDistance = d; }
   }
   return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
+}
+
+/** Custom-event columns a funnel step can match on with "custom_fields" (stg_custom_events names; `source` is the source's name). */
+const CUSTOM_STEP_FIELDS = ["source", "event_name", "category", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "geo_region"];
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,299}$/;
+/** [project.][dataset.]table → { database, schema, name }; a bare table is in the sources dataset. */
+function tableRef(text, sourcesDataset) {
+  const parts = String(text).split(".");
+  const okProject = (p) => /^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(p);
+  if (parts.length === 1 && IDENT.test(parts[0])) return { schema: sourcesDataset, name: parts[0] };
+  if (parts.length === 2 && parts.every((p) => IDENT.test(p))) return { schema: parts[0], name: parts[1] };
+  if (parts.length === 3 && okProject(parts[0]) && IDENT.test(parts[1]) && IDENT.test(parts[2])) return { database: parts[0], schema: parts[1], name: parts[2] };
+  return undefined;
+}
+
+/**
+ * One column mapping onto a contract field, normalised: { column } | { value } | { lookup } plus time_zone (time only),
+ * scale (numbers only), values/default (text recoding). Returns an error text or the mapping.
+ */
+function fieldMapping(field, spec) {
+  const m = typeof spec === "string" ? { column: spec } : spec;
+  if (!m || typeof m !== "object" || Array.isArray(m)) return `${field.name}: expected a column name or an object like {"column": "c"} or {"value": "v"}`;
+  const known = ["column", "value", "lookup", "time_zone", "scale", "values", "default"];
+  const unknown = Object.keys(m).filter((k) => !known.includes(k));
+  if (unknown.length) return `${field.name}: unknown key(s) ${unknown.join(", ")} (known: ${known.join(", ")})`;
+  const kinds = ["column", "value", "lookup"].filter((k) => m[k] !== undefined);
+  if (kinds.length !== 1) return `${field.name}: give exactly one of "column", "value" or "lookup"`;
+  if (m.column !== undefined && !IDENT.test(String(m.column))) return `${field.name}: column ${JSON.stringify(m.column)} is not a column name (letters, digits, underscores)`;
+  if (m.lookup !== undefined && !IDENT.test(String(m.lookup))) return `${field.name}: lookup ${JSON.stringify(m.lookup)} is not a column name`;
+  if (m.value !== undefined && !["string", "number"].includes(typeof m.value)) return `${field.name}: "value" must be text or a number`;
+  if (m.time_zone !== undefined && (field.type !== "TIMESTAMP" || !/^([A-Za-z_]+(\/[A-Za-z0-9_+-]+)*|[+-]\d{2}:\d{2})$/.test(String(m.time_zone)))) {
+    return `${field.name}: "time_zone" is for time only, as an IANA name like "Europe/London" or an offset like "+02:00"`;
+  }
+  if (m.scale !== undefined && (field.type !== "FLOAT64" || typeof m.scale !== "number" || !(m.scale > 0))) return `${field.name}: "scale" is for amounts only, a number above 0 (e.g. 0.01 for cents)`;
+  if (m.values !== undefined && (!m.values || typeof m.values !== "object" || Object.values(m.values).some((v) => typeof v !== "string"))) return `${field.name}: "values" must map source text to text`;
+  if (m.default !== undefined && typeof m.default !== "string") return `${field.name}: "default" must be text`;
+  return { column: m.column, value: m.value === undefined ? undefined : String(m.value), lookup: m.lookup, timeZone: m.time_zone, scale: m.scale, values: m.values, default: m.default };
+}
+
+/**
+ * custom_event_sources / cost_sources: the built-in table first (every contract field from its own column), then the
+ * configured sources, each validated with errors naming the var, the source and the field.
+ * @returns {MappedSource[]}
+ */
+function mappedSources(k, fields, opts) {
+  const builtin = {
+    name: opts.builtinTable, builtin: true, table: { schema: opts.sourcesDataset, name: opts.builtinTable },
+    columns: Object.fromEntries(fields.map((f) => [f.name, { column: f.name }])), priority: 1, sessionTimeoutMinutes: null, conversionEvents: [],
+  };
+  const list = opts.json(k, (v) => Array.isArray(v), 'a JSON list of sources like [{"name":"call_centre","table":"calls","columns":{...}}]');
+  const out = [builtin];
+  const names = new Set([opts.builtinTable]);
+  (list || []).forEach((raw, i) => {
+    const where = `source ${i + 1}${raw && typeof raw.name === "string" ? ` (${raw.name})` : ""}`;
+    const fail = (why) => { opts.bad(k, `${where}: ${why}`); };
+    if (!raw || typeof raw !== "object" || Array.isArray(raw)) return fail("expected an object");
+    if (typeof raw.name !== "string" || !/^[a-z][a-z0-9_]{0,62}$/.test(raw.name)) return fail('"name" must be lower_snake_case');
+    if (names.has(raw.name)) return fail(`the name "${raw.name}" is used twice (${opts.builtinTable} is the built-in source)`);
+    names.add(raw.name);
+    const known = ["name", "table", "model", "columns", "session_timeout_minutes", "priority", "conversion_events", "preset", "customer_id", "dataset"];
+    const unknown = Object.keys(raw).filter((x) => !known.includes(x));
+    if (unknown.length) return fail(`unknown key(s) ${unknown.join(", ")} (known: ${known.join(", ")})`);
+    let preset;
+    if (raw.preset !== undefined) {
+      preset = opts.presets && opts.presets[raw.preset];
+      if (!preset) return fail(`unknown preset ${JSON.stringify(raw.preset)}` + (opts.presets ? ` (known: ${Object.keys(opts.presets).join(", ")})` : " (presets are for cost_sources)"));
+      if (preset.table.includes("{customer_id}") && !/^\d{10}$/.test(String(raw.customer_id || "").replace(/-/g, ""))) return fail('preset google_ads_dts needs "customer_id": the 10-digit Google Ads customer id');
+    } else if (raw.customer_id !== undefined || raw.dataset !== undefined) {
+      return fail('"customer_id" and "dataset" go with a "preset"');
+    }
+    if (raw.dataset !== undefined && !IDENT.test(String(raw.dataset))) return fail('"dataset" must be a dataset name');
+    const fill = (t) => t.replace("{customer_id}", String(raw.customer_id || "").replace(/-/g, "")).replace("{name}", raw.name);
+    const presetTable = (t) => (raw.dataset ? `${raw.dataset}.${fill(t)}` : fill(t));
+    if ((raw.table !== undefined) + (raw.model !== undefined) > 1) return fail('give "table" or "model", not both');
+    let table; let model; let lookup;
+    if (raw.model !== undefined) {
+      if (!IDENT.test(String(raw.model))) return fail('"model" must be the name of a SQLX model (its file name in definitions/custom/)');
+      model = String(raw.model);
+    } else {
+      const text = raw.table !== undefined ? raw.table : preset ? presetTable(preset.table) : undefined;
+      if (text === undefined) return fail('needs "table" ([project.][dataset.]table) or "model" (a SQLX model in definitions/custom/)');
+      table = tableRef(text, opts.sourcesDataset);
+      if (!table) return fail(`table ${JSON.stringify(text)} is not [project.][dataset.]table`);
+    }
+    if (preset && preset.lookup) {
+      const t = tableRef(presetTable(preset.lookup.table), opts.sourcesDataset);
+      lookup = { table: t, key: preset.lookup.key, snapshot: preset.lookup.snapshot };
+    }
+    // A list names fields a model (or table) already has under the contract's names.
+    const given = raw.columns === undefined ? {} : Array.isArray(raw.columns)
+      ? Object.fromEntries(raw.columns.map((f) => [String(f), String(f)]))
+      : raw.columns;
+    if (!given || typeof given !== "object") return fail('"columns" must be an object of contract field → mapping, or a list of contract fields the table has under their own names');
+    const specs = Object.assign({}, preset ? preset.columns : {}, given);
+    const columns = {};
+    for (const [f, spec] of Object.entries(specs)) {
+      const field = fields.find((x) => x.name === f);
+      if (!field) return fail(`columns: ${f} is not a contract field (${fields.map((x) => x.name).join(", ")})`);
+      if (spec === null) continue;
+      const m = fieldMapping(field, spec);
+      if (typeof m === "string") return fail(`columns.${m}`);
+      if (m.lookup && !lookup) return fail(`columns.${f}: "lookup" is only available in a preset with a lookup table`);
+      columns[f] = m;
+    }
+    const missing = fields.filter((f) => f.required && !columns[f.name]).map((f) => f.name);
+    if (missing.length) return fail(`columns: map ${missing.join(", ")} (required)`);
+    if (fields.some((f) => f.name === "user_id") && !columns.user_id && !columns.client_id) return fail("columns: map user_id or client_id (a custom event needs someone to belong to)");
+    let sessionTimeoutMinutes = null;
+    if (raw.session_timeout_minutes !== undefined) {
+      if (!fields.some((f) => f.name === "user_id")) return fail('"session_timeout_minutes" is for custom-event sources');
+      if (!Number.isInteger(raw.session_timeout_minutes) || raw.session_timeout_minutes < 1 || raw.session_timeout_minutes > 1440) return fail('"session_timeout_minutes" must be a whole number from 1 to 1440');
+      sessionTimeoutMinutes = raw.session_timeout_minutes;
+    }
+    const priority = raw.priority === undefined ? 1 : raw.priority;
+    if (!Number.isInteger(priority) || priority < 1 || priority > 1000) return fail('"priority" must be a whole number from 1 to 1000 (lower wins)');
+    const conversionEvents = raw.conversion_events === undefined ? [] : raw.conversion_events;
+    if (!Array.isArray(conversionEvents) || conversionEvents.some((x) => typeof x !== "string")) return fail('"conversion_events" must be a list of event names');
+    if (conversionEvents.length && !fields.some((f) => f.name === "transaction_id")) return fail('"conversion_events" is for custom-event sources');
+    out.push({ name: raw.name, builtin: false, table, model, lookup, columns, priority, sessionTimeoutMinutes, conversionEvents });
+  });
+  return out;
 }
 
 /**
@@ -389,8 +529,15 @@ function parseSettings(rawVars, overridden) {
     stepNames.add(s.name);
     const m = s.match || {};
     const keys = Object.keys(m);
-    const allowed = ["event_name", "page_path_regex", "ecommerce_action", "hostname", "non_bounce"];
+    const allowed = ["event_name", "page_path_regex", "ecommerce_action", "hostname", "non_bounce", "custom_fields"];
     if (!keys.length || keys.some((k) => !allowed.includes(k))) return bad("funnel_steps", `step "${s.name}": "match" needs one of ${allowed.join(", ")}`);
+    if (m.custom_fields !== undefined) {
+      const cf = m.custom_fields;
+      const fields = CUSTOM_STEP_FIELDS;
+      if (!cf || typeof cf !== "object" || Array.isArray(cf) || !Object.keys(cf).length || Object.entries(cf).some(([f, v]) => !fields.includes(f) || typeof v !== "string")) {
+        return bad("funnel_steps", `step "${s.name}": "custom_fields" must be an object of field → text, fields from ${fields.join(", ")} (custom events only)`);
+      }
+    }
     if (m.page_path_regex) regex("funnel_steps", `step "${s.name}"`, m.page_path_regex);
     if (m.hostname) regex("funnel_steps", `step "${s.name}"`, m.hostname);
   });
@@ -407,7 +554,14 @@ function parseSettings(rawVars, overridden) {
     return parts.map((p) => p / 100);
   };
 
+  const sourcesDataset = dataset("sources_dataset");
+  const catalogData = typeof catalog !== "undefined" ? catalog : (typeof require !== "undefined" ? require("./catalog") : undefined);
+  const customEventSources = mappedSources("custom_event_sources", catalogData.customEventFields, { builtinTable: "custom_events", sourcesDataset, bad, json });
+  const costSources = mappedSources("cost_sources", catalogData.costFields, { builtinTable: "costs", sourcesDataset, bad, json, presets: catalogData.costSourcePresets });
+
   const result = {
+    customEventSources,
+    costSources,
     datasets: {
       staging: `${base}_staging${suffix}`,
       intermediate: `${base}_intermediate${suffix}`,
@@ -416,7 +570,7 @@ function parseSettings(rawVars, overridden) {
       meta: `${base}_meta${suffix}`,
       reporting: `${base}_reporting${suffix}`,
       ga4: dataset("ga4_dataset"),
-      sources: dataset("sources_dataset"),
+      sources: sourcesDataset,
     },
     // GCP project ids: 6–30 lowercase letters, digits and hyphens (optionally "domain.com:" first).
     ga4Project: /^$|^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(String(vars.ga4_project))

@@ -20,10 +20,9 @@ import { PROJECT_DIR, compiledProject, memoryEngine } from "./support/warehouse.
 import { startZetaSQL, type ZetaColumn, type ZetaSQL } from "./support/zetasql.ts";
 import { SCHEMAS } from "./report-fixtures.ts";
 import { CATALOG, tableSchema } from "../src/catalog/index.ts";
+import { END, START, parseReadmeContract, type ViewColumns } from "./support/readme-contract.ts";
 
 const README = path.join(PROJECT_DIR, "README.md");
-const START = "<!-- output-tables:start -->";
-const END = "<!-- output-tables:end -->";
 
 /** Contract shapes of what the views read, by table name (SQLX outputs the catalog describes: their catalog columns). */
 const UPSTREAM: Record<string, ColumnSchema[]> = {
@@ -32,7 +31,6 @@ const UPSTREAM: Record<string, ColumnSchema[]> = {
   ...Object.fromEntries(CATALOG.filter((t) => "model" in t.producer).map((t) => [t.name, tableSchema(t.name)])),
 };
 
-interface ViewColumns { name: string; type: string }
 interface ViewContract { view: string; columns: ViewColumns[] }
 
 function typeOf(c: ColumnSchema): string {
@@ -49,27 +47,6 @@ function reportingViews(project: Project): Action[] {
 function upstreamOf(project: Project, view: Action): Action[] {
   const byName = new Map(project.graph.actions.map((a) => [a.name, a]));
   return view.dependencies.map((d) => byName.get(d)!).filter(Boolean);
-}
-
-/** The documented tables in README's output-tables section: view → columns (name, type) in order. */
-export function parseReadmeContract(readme: string): Map<string, ViewColumns[]> {
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  assert.ok(start >= 0 && end > start, `README.md needs ${START} … ${END}`);
-  const section = readme.slice(start, end);
-  const out = new Map<string, ViewColumns[]>();
-  let current: ViewColumns[] | undefined;
-  for (const line of section.split("\n")) {
-    const heading = /^###\s+`([^`]+)`/.exec(line);
-    if (heading) {
-      current = [];
-      out.set(heading[1]!, current);
-      continue;
-    }
-    const row = /^\|\s*`([^`]+)`\s*\|\s*([A-Z0-9_<>, ]+?)\s*\|/.exec(line);
-    if (row && current) current.push({ name: row[1]!, type: row[2]! });
-  }
-  return out;
 }
 
 /** The README section for the views as they are (used with UPDATE_README=1). */

@@ -79,6 +79,8 @@ describe("demo data generator", () => {
       "funnelcredit_sources.custom_events",
       "funnelcredit_sources.costs",
       "funnelcredit_sources.leads",
+      "funnelcredit_sources.call_centre_calls",
+      "funnelcredit_sources.webinar_attendances",
     ]);
     assert.deepEqual(progress.at(-1), [10, 10]);
     assert.deepEqual(progress.map(([d]) => d), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

@@ -176,6 +176,21 @@ describe("reliability: bad input rows are quarantined, never lost", function () 
     assert.match(bad.failure!, /2 of 20 custom events \(10\.0%\) failed validation, more than vars\.bad_row_max_share \(5\.0%\); the reasons are in .*custom_events_quarantine/);
   });
 
+  it("holds staged custom events of every source to the threshold against all their rows, and counts quarantined cost rows (regression: bad rows of configured sources were divided by the custom_events table's rows only)", async () => {
+    // 20 rows in the custom_events table, 80 more from configured sources (all in stg_custom_events_checked); 3 bad: 3 %.
+    await fixtureTable(engine, settings.datasets.sources, "custom_events", { name: "VARCHAR" }, Array.from({ length: 20 }, () => ["e"]));
+    await fixtureTable(engine, settings.datasets.staging, "stg_custom_events_checked", { source: "VARCHAR" }, Array.from({ length: 100 }, (_, i) => [i < 20 ? "custom_events" : "call_centre"]));
+    await fixtureTable(engine, META, "custom_events_quarantine", { row_number: "BIGINT", reason: "VARCHAR", source: "VARCHAR" },
+      [[1, "call_centre: missing time", "call_centre"], [2, "call_centre: unparseable time", "call_centre"], [3, "missing name", "custom_events"]]);
+    await fixtureTable(engine, META, "costs_quarantine", { cost_source: "VARCHAR", reason: "VARCHAR" }, [["google_ads", "google_ads: missing date"]]);
+    const q = await inputQuality(engine, "p", settings, "run-1");
+    assert.equal(q.failure, undefined, "3 of 100 is 3 %, within 5 %");
+    assert.deepEqual(q.warnings, [
+      `1 cost row(s) of the cost sources quarantined in staging; see ${META}.costs_quarantine`,
+      `3 of 100 custom events quarantined in staging; see ${META}.custom_events_quarantine`,
+    ]);
+  });
+
   it("makes quarantine the CLI import's default, saying how many rows were set aside", async function () {
     this.timeout(60_000);
     const { file } = writeTransactions(dir);

@@ -6,10 +6,25 @@
  * Tables only commands and engines use (quarantine, CRM push state, the run lease) are not declared:
  * no model reads them.
  */
+const declared = new Set();
+const declareOnce = (target) => {
+  const key = [target.database || "", target.schema, target.name].join(".");
+  if (declared.has(key)) return;
+  declared.add(key);
+  declare(target);
+};
 for (const t of catalog.tables) {
   const p = t.producer;
   if (!(p.import || p.job || p.runner)) continue;
   // The GA4 export may live in another project (vars.ga4_project, e.g. bigquery-public-data).
   const database = t.layer === "ga4" && settings.ga4Project ? { database: settings.ga4Project } : {};
-  declare({ ...database, schema: settings.datasets[t.layer], name: t.name, description: t.description });
+  declareOnce({ ...database, schema: settings.datasets[t.layer], name: t.name, description: t.description });
+}
+// The tables of configured custom-event and cost sources (vars.custom_event_sources, vars.cost_sources): the user's own
+// tables, read as they are (a source naming a SQLX model is built by that model in definitions/custom/).
+for (const source of [...settings.customEventSources, ...settings.costSources]) {
+  if (source.builtin) continue;
+  for (const table of [source.table, source.lookup && source.lookup.table]) {
+    if (table) declareOnce({ ...table, description: `table of the ${source.name} source (workflow_settings.yaml)` });
+  }
 }

@@ -16,6 +16,7 @@ import { loadAttributionModels, type AttributionModel } from "./attribution-mode
 type SettingsModuleTypes = typeof import("../../includes/settings.js");
 export type FunnelStep = import("../../includes/settings.js").FunnelStep;
 export type ChannelRule = import("../../includes/settings.js").ChannelRule;
+export type MappedSource = import("../../includes/settings.js").MappedSource;
 
 export type Settings = ReturnType<SettingsModuleTypes["parseSettings"]> & {
   /** The attribution model registry of the project (includes/attribution_models.js), for these settings. */
@@ -46,7 +47,11 @@ function loadSettingsModule(projectDir: string, defaultSchema: string): Settings
   const module = { exports: {} as Record<string, unknown> };
   // No vars at load time: the module's own parse of them (what Dataform's compile uses) would throw
   // before parseSettings could say which came from --vars.
-  const context = vm.createContext({ module, exports: module.exports, dataform: { projectConfig: { defaultSchema, vars: {} } } });
+  // As in Dataform, where every includes/ file is a global: settings.js reads the source contracts from catalog.js.
+  const catalogFile = path.join(projectDir, "includes", "catalog.js");
+  const catalogModule = { exports: {} as Record<string, unknown> };
+  vm.runInContext(readFileSync(catalogFile, "utf8"), vm.createContext({ module: catalogModule, exports: catalogModule.exports }), { filename: catalogFile });
+  const context = vm.createContext({ module, exports: module.exports, catalog: catalogModule.exports, dataform: { projectConfig: { defaultSchema, vars: {} } } });
   vm.runInContext(readFileSync(file, "utf8"), context, { filename: file });
   return module.exports as unknown as SettingsModule;
 }

@@ -15,6 +15,7 @@ import { GA4_COLUMNS_DDL, ga4Field } from "../import/ga4-schema.ts";
 import { sourceTableDdl } from "../import/sources.ts";
 import { lit, q } from "../import/load.ts";
 import { duckColumnType } from "../engines/duckdb/types.ts";
+import { writeCustomSourceTables } from "./custom-sources.ts";
 import { EVENT_CODES, EVENT_JITTER_SECONDS, EVENT_STEP_SECONDS, simulate, type SimSession, type SimTransactionRow } from "./simulate.ts";
 
 export interface DemoOptions {
@@ -457,6 +458,7 @@ export async function generateDemo(conn: DuckDBConnection, opts: DemoOptions = {
     leadCols.map(([, t]) => t),
     sim.leads.map((l) => leadCols.map(([n]) => (l as unknown as Record<string, Cell>)[n] ?? null)),
   );
+  tables.push(...await writeCustomSourceTables(conn, src, sim.sessions, seed));
   progress();
 
   const txIds = new Set(sim.transactions.map((t) => t.transaction_id));

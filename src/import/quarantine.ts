@@ -245,7 +245,15 @@ export async function inputQuality(engine: Engine, database: string, settings: S
     );
   }
   const staged = t(meta, "custom_events_quarantine");
-  const raw = t(settings.datasets.sources, "custom_events");
+  // Every source's rows (the custom_events table and vars.custom_event_sources) once staging has run; else the table.
+  const checked = t(settings.datasets.staging, "stg_custom_events_checked");
+  const raw = (await engine.tableExists(checked)) ? checked : t(settings.datasets.sources, "custom_events");
+  const stagedCosts = t(meta, "costs_quarantine");
+  if (await engine.tableExists(stagedCosts)) {
+    const [row] = await engine.query(`SELECT COUNT(*) AS bad FROM ${qualified(stagedCosts)}`);
+    const bad = Number(row?.bad ?? 0);
+    if (bad > 0) out.warnings.push(`${bad.toLocaleString("en-US")} cost row(s) of the cost sources quarantined in staging; see ${meta}.costs_quarantine`);
+  }
   if ((await engine.tableExists(staged)) && (await engine.tableExists(raw))) {
     const [row] = await engine.query(`SELECT (SELECT COUNT(*) FROM ${qualified(staged)}) AS bad, (SELECT COUNT(*) FROM ${qualified(raw)}) AS total`);
     const bad = Number(row?.bad ?? 0);

@@ -5,6 +5,7 @@ import type { LocalLoading } from "../../engines/engine.ts";
 import { engineOptions, type EngineArgs } from "../options.ts";
 import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
 import { withSession, type Session } from "../session.ts";
+import { importSourceFiles, sourceTableOf } from "../../import/source-file.ts";
 
 interface ImportArgs extends EngineArgs {
   kind: string;
@@ -19,6 +20,7 @@ interface ImportArgs extends EngineArgs {
   "bad-rows"?: "quarantine" | "reject";
   "ignore-unknown-columns": boolean;
   map?: string[];
+  source?: string;
 }
 
 /** `--map a=b --map c=d` → `{ a: "b", c: "d" }`; a malformed entry names itself. */
@@ -60,6 +62,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       .option("exclude", { type: "string", array: true, describe: "leads: columns to leave out (e.g. ones that leak the outcome)" })
       .option("synthesise-created-at", { type: "string", describe: "leads without dates: ORDER_COLUMN,START,END spreads created_at evenly (synthetic)" })
       .option("ignore-unknown-columns", { type: "boolean", default: false, describe: "drop file columns the table does not have instead of failing (not ga4)" })
+      .option("source", { type: "string", describe: "custom-events, costs: load the file as it is (all text) into the table of this configured source (vars.custom_event_sources / vars.cost_sources); its column mapping reads it" })
       .option("map", { type: "string", array: true, describe: "FILE_COLUMN=TABLE_COLUMN: load a file column as a table column, e.g. --map revenue=transaction_revenue (repeatable; not ga4)" })
       .option("bad-rows", {
         type: "string", choices: ["quarantine", "reject"],
@@ -77,6 +80,15 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       const columnMap = parseColumnMap(args.map);
       const columns = { ignoreUnknownColumns: args["ignore-unknown-columns"], columnMap };
       const aside = (n: number): string => (n > 0 ? `; ${n.toLocaleString("en-US")} bad row(s) set aside in ${ds.meta}.import_quarantine` : "");
+      if (args.source !== undefined) {
+        if (kind !== "custom_events" && kind !== "costs") throw new UserError("--source is for custom-events and costs");
+        const setting = kind === "custom_events" ? "custom_event_sources" : "cost_sources";
+        const sources = kind === "custom_events" ? s.project.settings.customEventSources : s.project.settings.costSources;
+        const target = sourceTableOf(sources, args.source, setting);
+        const n = await importSourceFiles(conn, args.files, target, mode);
+        say(`imported ${n.toLocaleString("en-US")} rows into ${target.schema}.${target.name} (source ${args.source}, every column as text; staging validates them)`);
+        return;
+      }
       if (kind === "ga4") {
         if (columnMap || args["ignore-unknown-columns"]) throw new UserError("import ga4: --map and --ignore-unknown-columns are for CSV/NDJSON sources (GA4 export columns are fixed; unknown keys are reported as ignored)");
         const r = await importGa4(conn, args.files, { schema: ds.ga4, mode, intraday: args.intraday, ...bad });

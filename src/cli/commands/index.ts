@@ -70,6 +70,11 @@ export const COMMANDS: CommandEntry[] = [
     load: lazy(async () => (await import("./models.ts")).modelsCommand),
   },
   {
+    name: "bi", command: "bi <what>",
+    describe: "files for BI tools: `bi lookml --out DIR` writes a LookML view per reporting view, typed from the warehouse",
+    load: lazy(async () => (await import("./bi.ts")).biCommand),
+  },
+  {
     name: "benchmark", command: "benchmark",
     describe: "accuracy benchmark: worlds with known channel effects through the whole pipeline; appends <base>_meta.model_accuracy and prints each model's distance to the true shares",
     load: lazy(async () => (await import("./benchmark.ts")).benchmarkCommand),

@@ -1,0 +1,62 @@
+/**
+ * The demo's two analyst-owned event tables, in their own shapes (docs/custom-events.md maps them onto the
+ * custom-events contract): a call centre's log (`call_centre_calls`: local wall-clock times as text in New York,
+ * order values in cents, outcomes as codes) and a webinar platform's export (`webinar_attendances`: UTC timestamps,
+ * an attendee reference, minutes watched). Derived from the simulated sessions of logged-in users, so calls and
+ * webinars join their journeys; a few rows are intentionally bad (quarantined with their source's name).
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { createRng } from "./prng.ts";
+import { tableSchema } from "../catalog/index.ts";
+import { duckColumnType } from "../engines/duckdb/types.ts";
+import type { SimSession } from "./simulate.ts";
+
+const CALL_CENTRE_ZONE = "America/New_York";
+const HOUR_MS = 3_600_000;
+
+/** `YYYY-MM-DD HH:MM:SS` wall-clock time of an instant in a time zone (what a local call-centre system writes). */
+function wallClock(ms: number, timeZone: string): string {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
+const sql = (v: string | number | null): string => (v === null ? "NULL" : typeof v === "number" ? String(v) : `'${v.replace(/'/g, "''")}'`);
+const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+
+/** Replace `<schema>.call_centre_calls` and `<schema>.webinar_attendances`; returns their qualified names. */
+export async function writeCustomSourceTables(conn: DuckDBConnection, schema: string, sessions: readonly SimSession[], seed: number): Promise<string[]> {
+  const rng = createRng(seed ^ 0x5ca11);
+  const calls: (string | number | null)[][] = [];
+  const webinars: (string | number | null)[][] = [];
+  const outcomes = ["sale", "no_sale", "callback"] as const;
+  // Session starts are epoch micros.
+  for (const s of sessions) {
+    if (!s.userId) continue;
+    // Some logged-in visits lead to a call a few hours later; some to a webinar the next day.
+    if (rng.chance(0.12)) {
+      const outcome = rng.pick(outcomes, (o) => (o === "callback" ? 2 : 4));
+      const at = s.ts / 1000 + Math.round((1 + rng.next() * 5) * HOUR_MS);
+      calls.push([`C${String(calls.length + 1).padStart(6, "0")}`, wallClock(at, CALL_CENTRE_ZONE), s.userId, outcome,
+        outcome === "sale" ? rng.int(20, 400) * 100 + rng.int(0, 99) : null, rng.pick(["spring_promo", "inbound", "retention"])]);
+    }
+    if (rng.chance(0.08)) {
+      const at = s.ts / 1000 + Math.round((20 + rng.next() * 8) * HOUR_MS);
+      webinars.push([`W${String(webinars.length + 1).padStart(6, "0")}`, rng.pick(["Getting started", "Advanced tips", "Product launch"]),
+        new Date(at).toISOString().replace("T", " ").slice(0, 19), s.userId, rng.int(5, 60)]);
+    }
+  }
+  // Intentionally bad rows: a call whose time the agent did not record, a call without a customer, an anonymous attendee.
+  calls.push(["C_BAD_TIME", "not recorded", calls[0]?.[2] ?? "u_demo", "no_sale", null, "inbound"]);
+  calls.push(["C_BAD_CUSTOMER", wallClock(Date.UTC(2024, 0, 3, 15), CALL_CENTRE_ZONE), null, "no_sale", null, "inbound"]);
+  webinars.push(["W_ANONYMOUS", "Product launch", "2024-01-04 17:00:00", null, 12]);
+
+  // Columns as the catalog declares them (includes/catalog.js).
+  const ddl = (table: string): string => tableSchema(table).map((c) => `${ident(c.name)} ${duckColumnType(c)}`).join(", ");
+  await conn.run(`CREATE OR REPLACE TABLE ${ident(schema)}.call_centre_calls (${ddl("call_centre_calls")})`);
+  await conn.run(`INSERT INTO ${ident(schema)}.call_centre_calls VALUES ${calls.map((r) => `(${r.map(sql).join(", ")})`).join(", ")}`);
+  await conn.run(`CREATE OR REPLACE TABLE ${ident(schema)}.webinar_attendances (${ddl("webinar_attendances")})`);
+  await conn.run(`INSERT INTO ${ident(schema)}.webinar_attendances VALUES ${webinars.map((r) => `(${r.map(sql).join(", ")})`).join(", ")}`);
+  return [`${schema}.call_centre_calls`, `${schema}.webinar_attendances`];
+}
