@@ -107,6 +107,11 @@ const DEFAULTS = {
   ml_seed: "1",
   // Which credit method ml_calibrated_credit calibrates: removal_effect, shapley or treeshap.
   ml_calibrated_method: "shapley",
+  // Model families fitted beside XGBoost (which always runs) on the same split and credited by the same methods,
+  // written to ml_family_credit: logistic_regression (the interpretable baseline), stacked_ensemble (a logistic
+  // meta-model over XGBoost and logistic_regression; needs logistic_regression), causal_dml (double-ML incremental
+  // effects, ml_causal_effects). A JSON list; [] fits XGBoost alone.
+  ml_families: '["logistic_regression","stacked_ensemble","causal_dml"]',
   // XGBoost backend of the ML attribution and lead-scoring models: wasm (same results on every machine),
   // native (Debian's libxgboost0 through koffi; fails when it does not load) or auto (native when it
   // loads, else wasm). Recorded on every model: hist binning differs between the two.
@@ -317,6 +322,17 @@ function parseSettings(rawVars, overridden) {
   const weights = json("position_based_weights", (v) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number" && x >= 0), "[first, middle, last] shares, e.g. [0.4, 0.2, 0.4]");
   if (weights && Math.abs(weights[0] + weights[1] + weights[2] - 1) > 1e-9) bad("position_based_weights", "the three shares must add up to 1");
   if (!["half_width_95", "min_count"].includes(vars.reliability_rule)) bad("reliability_rule", 'expected "half_width_95" or "min_count"');
+  const ML_FAMILIES = ["logistic_regression", "stacked_ensemble", "causal_dml"];
+  const mlFamilies = () => {
+    const what = `a JSON list of ${ML_FAMILIES.join(", ")}, e.g. ${JSON.stringify(ML_FAMILIES)}`;
+    const list = json("ml_families", (v) => Array.isArray(v) && v.every((x) => typeof x === "string"), what);
+    if (!list) return [];
+    const unknown = list.filter((f) => !ML_FAMILIES.includes(f));
+    if (unknown.length) return bad("ml_families", `unknown famil${unknown.length > 1 ? "ies" : "y"} ${unknown.map((f) => JSON.stringify(f)).join(", ")}; expected ${what}`);
+    if (new Set(list).size !== list.length) return bad("ml_families", "a family is listed twice");
+    if (list.includes("stacked_ensemble") && !list.includes("logistic_regression")) return bad("ml_families", "stacked_ensemble combines XGBoost with logistic_regression: list logistic_regression too");
+    return ML_FAMILIES.filter((f) => list.includes(f));
+  };
   const mlSplit = () => {
     const m = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(String(vars.ml_split));
     if (!m) return bad("ml_split", 'expected "train/validate/test" percentages, e.g. "70/15/15"');
@@ -383,6 +399,7 @@ function parseSettings(rawVars, overridden) {
     mlSeed: int("ml_seed", 0, 2147483647),
     mlCalibratedMethod: ["removal_effect", "shapley", "treeshap"].includes(vars.ml_calibrated_method) ? vars.ml_calibrated_method : bad("ml_calibrated_method", 'expected "removal_effect", "shapley" or "treeshap"'),
     mlMaxFeatureRows: int("ml_max_feature_rows", 1, 100000000),
+    mlFamilies: mlFamilies(),
     xgboostBackend: ["auto", "wasm", "native"].includes(vars.xgboost_backend) ? vars.xgboost_backend : bad("xgboost_backend", 'expected "auto", "wasm" or "native"'),
     badRowMaxShare: num("bad_row_max_share", 0, 1),
     currency: /^[A-Z]{3}$/.test(vars.currency) ? vars.currency : bad("currency", "expected an ISO 4217 code like USD"),

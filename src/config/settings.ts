@@ -72,6 +72,8 @@ export interface Settings {
   mlSeed: number;
   mlCalibratedMethod: "removal_effect" | "shapley" | "treeshap";
   mlMaxFeatureRows: number;
+  /** vars.ml_families: model families fitted beside XGBoost, in the fixed order of ML_FAMILIES. */
+  mlFamilies: Array<"logistic_regression" | "stacked_ensemble" | "causal_dml">;
   /** vars.xgboost_backend: XGBoost backend of the ML attribution and lead-scoring models. */
   xgboostBackend: "auto" | "wasm" | "native";
   badRowMaxShare: number;
