@@ -114,11 +114,14 @@ describe("accuracy benchmark: bootstrap intervals", () => {
   });
 });
 
+/** Every ML family beside XGBoost (the default vars.ml_families is the logistic baseline only). */
+const ALL_ML_FAMILIES = '["logistic_regression","stacked_ensemble","causal_dml"]';
+
 describe("accuracy benchmark: one small world through the real pipeline", function () {
   this.timeout(600_000);
   let r: WorldResult;
   before(async () => {
-    r = await runWorld({ family: "harvesting", seed: 1, users: 1500, truthUsers: 3000, projectDir: PROJECT_DIR });
+    r = await runWorld({ family: "harvesting", seed: 1, users: 1500, truthUsers: 3000, projectDir: PROJECT_DIR, vars: { ml_families: ALL_ML_FAMILIES } });
   });
 
   it("runs every attribution model on the world's GA4 export and CRM transactions", () => {
@@ -128,7 +131,7 @@ describe("accuracy benchmark: one small world through the real pipeline", functi
       assert.ok(models.includes(m), `${m} in ${models.join(", ")}`);
     }
     assert.ok(r.observedConversions > 50);
-    // The other ML families of the default vars.ml_families, each credit a model of its own.
+    // The other ML families of vars.ml_families, each credit a model of its own.
     for (const m of ["ml_logistic_regression_removal_effect", "ml_logistic_regression_shapley", "ml_stacked_ensemble_shapley", "ml_causal_dml_incremental"]) {
       assert.ok(models.includes(m), `${m} in ${models.join(", ")}`);
     }
@@ -170,7 +173,7 @@ describe("funnelcredit benchmark", function () {
   it("appends one model_accuracy row per model and world and prints the table", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "fc-benchmark-"));
     const warehouse = path.join(dir, "benchmark.duckdb");
-    const r = cli(["--families", "decay", "--seeds", "1", "--users", "800", "--truth-users", "800", "--warehouse", warehouse, "--artifacts", path.join(dir, "artifacts")]);
+    const r = cli(["--families", "decay", "--seeds", "1", "--users", "800", "--truth-users", "800", "--warehouse", warehouse, "--artifacts", path.join(dir, "artifacts"), "--vars", `ml_families=${ALL_ML_FAMILIES}`]);
     assert.equal(r.status, 0, r.stderr.slice(-3000));
     assert.match(r.stdout, /decay\/s1\/u800: \d+ channels/);
     assert.match(r.stdout, /last_touch\s+\d\.\d{3} \/ \d\.\d{3}/);

@@ -88,7 +88,8 @@ describe("ml_attribution job on DuckDB", function () {
   });
 
   it("fits every family of vars.ml_families on the same split, credits each and records its held-out metrics", async () => {
-    assertRunSucceeded(await run(project, "ml-families", "2024-05-01T00:00:00Z"));
+    const all = await compiledProject({ ml_families: '["logistic_regression","stacked_ensemble","causal_dml"]' });
+    assertRunSucceeded(await run(all, "ml-families", "2024-05-01T00:00:00Z"));
     const credit = await rows("ml_family_credit");
     const pairs = [...new Set(credit.map((r) => `${r.family}/${r.method}`))].sort();
     assert.deepEqual(pairs, [
@@ -113,7 +114,9 @@ describe("ml_attribution job on DuckDB", function () {
     }
     assert.ok(metrics.some((r) => r.model === "ml_causal_dml" && r.metric === "fit_seconds"));
 
-    // vars.ml_families = [] fits XGBoost alone: only its rows, no causal effects.
+    // The default is the logistic baseline beside XGBoost; [] fits XGBoost alone: only its rows, no causal effects.
+    assertRunSucceeded(await run(project, "ml-families-default", "2024-05-01T00:00:00Z"));
+    assert.deepEqual([...new Set((await rows("ml_family_credit")).map((r) => r.family))].sort(), ["logistic_regression", "xgboost"]);
     assertRunSucceeded(await run(await compiledProject({ ml_families: "[]" }), "ml-families-none", "2024-05-01T00:00:00Z"));
     assert.deepEqual([...new Set((await rows("ml_family_credit")).map((r) => r.family))], ["xgboost"]);
     assert.equal((await rows("ml_causal_effects")).length, 0);

@@ -44,11 +44,11 @@ export function formatMlFamilies(results: readonly WorldResult[]): string {
     return v.length ? (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3) : "—";
   };
   const w = Math.max(5, ...models.map((m) => m.length));
-  const head = `${"model".padEnd(w)}  ${["auc", "log_loss", "brier", "ece", "fit_s"].map((h) => h.padStart(8)).join("")}  ${scenarios.map((f) => f.padStart(15)).join("")}`;
+  const head = `${"model".padEnd(w)}  ${["auc", "log_loss", "brier", "ece", "fit_s"].map((h) => h.padStart(9)).join("")}  ${scenarios.map((f) => f.padStart(15)).join("")}`;
   const lines = [head];
   for (const model of models) {
     const mine = rows.filter((x) => x.model === model);
-    lines.push(`${model.padEnd(w)}  ${(["auc", "log_loss", "brier", "calibration_error", "fit_seconds"] as const).map((k) => mean(mine.map((x) => x[k])).padStart(8)).join("")}  ${
+    lines.push(`${model.padEnd(w)}  ${(["auc", "log_loss", "brier", "calibration_error", "fit_seconds"] as const).map((k) => mean(mine.map((x) => x[k])).padStart(9)).join("")}  ${
       scenarios.map((f) => mean(mine.filter((x) => x.family === f).map((x) => x.l1_to_true_incremental)).padStart(15)).join("")}`);
   }
   return lines.join("\n");
