@@ -12,7 +12,8 @@ import { compareModels, type ModelShares } from "../src/models/compare.ts";
 import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attribution/features.ts";
-import { attributeCredit, fitConversionModel, lastTouchTotals, CREDIT_METHODS, type ConversionModel, type CreditMethod, type MethodCredit } from "../src/ml-attribution/pipeline.ts";
+import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_METHODS, type ConversionModel, type CreditMethod, type MethodCredit, type TestMetrics } from "../src/ml-attribution/pipeline.ts";
+import { estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
 import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
 import { tableSchema } from "../src/catalog/index.ts";
@@ -26,6 +27,17 @@ const ML_MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = tableSchema("ml_model_agreemen
 const ML_METRICS_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_metrics");
 const ML_CURVES_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_curves");
 const ML_FEATURE_IMPORTANCE_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_feature_importance");
+const ML_FAMILY_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_family_credit");
+const ML_CAUSAL_EFFECTS_SCHEMA: ColumnSchema[] = tableSchema("ml_causal_effects");
+
+/** Held-out metrics of a family as (metric, value) pairs, named as XGBoost's. */
+function familyMetrics(test: TestMetrics, fitSeconds: number, details: Record<string, number>): Array<[string, number]> {
+  return [
+    ["auc", test.auc], ["pr_auc", test.prAuc], ["log_loss", test.logLoss], ["brier", test.brier],
+    ["calibration_error", test.calibrationError], ["base_rate", test.baseRate], ["validation_auc", test.validationAuc],
+    ["fit_seconds", Math.round(fitSeconds * 1000) / 1000], ...Object.entries(details),
+  ];
+}
 
 /** Points kept of the ROC curve in ml_attribution_curves (evenly by index, ends always kept). */
 const MAX_ROC_POINTS = 201;
@@ -120,7 +132,7 @@ export const mlAttributionJob: JobDefinition = {
   reads: [FEATURES_TABLE, "markov_removal_effects", "shapley_channel_credit", "incrementality_experiments", "mmm_channel_shares"],
   writes: [
     "ml_channel_credit", "ml_channel_credit_daily", "ml_calibrated_credit", "ml_model_agreement",
-    "ml_attribution_metrics", "ml_attribution_curves", "ml_attribution_feature_importance",
+    "ml_attribution_metrics", "ml_attribution_curves", "ml_attribution_feature_importance", "ml_family_credit", "ml_causal_effects",
   ],
   tags: ["attribution", "ml"],
   async run(ctx) {
@@ -133,10 +145,33 @@ export const mlAttributionJob: JobDefinition = {
       return { rows: 0, skipped: `no conversions in ${FEATURES_TABLE} (${rows.length} journey rows): nothing to attribute; check the transactions sources and vars.conversion_events` };
     }
     ctx.progress(`fitting on ${rows.length} feature rows`);
-    const fit = await fitConversionModel(rows, {
+    const data = prepareData(rows, s.mlSplit, s.mlCensorDays);
+    const fit = await fitXgboostOn(data, {
       split: s.mlSplit, censorDays: s.mlCensorDays, maxRounds: s.mlMaxRounds, maxDepth: s.mlMaxDepth, learningRate: s.mlLearningRate,
       earlyStoppingRounds: s.mlEarlyStoppingRounds, seed: s.mlSeed, backend: s.xgboostBackend, logger: ctx.logger,
     });
+    // The other families of vars.ml_families, on the same split (their metrics are recorded even below the AUC floor).
+    const predictive: PredictiveFamilyFit[] = [];
+    let causal: CausalEstimate | null = null;
+    if (s.mlFamilies.includes("logistic_regression")) {
+      ctx.progress("fitting logistic_regression");
+      const lr = fitLogisticFamily(data);
+      predictive.push(lr);
+      if (s.mlFamilies.includes("stacked_ensemble")) {
+        ctx.progress("fitting stacked_ensemble");
+        predictive.push(fitStackedEnsemble(data, [{ name: "xgboost", predict: (X) => fit.model.predict(X) }, { name: "logistic_regression", predict: lr.predict }]));
+      }
+    }
+    if (s.mlFamilies.includes("causal_dml")) {
+      ctx.progress("estimating causal_dml effects");
+      causal = estimateCausalEffects([...data.parts.train, ...data.parts.validation, ...data.parts.test], data.encoding, rows);
+      if (causal.unidentified.length) ctx.warn(`causal_dml: ${causal.unidentified.join(", ")} ${causal.unidentified.length > 1 ? "are" : "is"} in every fitted journey or in none, so ${causal.unidentified.length > 1 ? "their" : "its"} effect cannot be estimated: no causal_dml credit`);
+    }
+    const familyMetricRows = (): Row[] => [
+      ...predictive.flatMap((f) => familyMetrics(f.test, f.fitSeconds, f.details).map(([metric, value]) => ({ model: `ml_${f.family}`, metric, value }))),
+      ...(causal ? [["fit_seconds", Math.round(causal.fitSeconds * 1000) / 1000], ["units", causal.units]] as Array<[string, number]> : [])
+        .map(([metric, value]) => ({ model: "ml_causal_dml", metric, value })),
+    ].map((r) => ({ run_id: ctx.runId, ...r, measured_at: measuredAt }));
     const prev = await previousAuc(ctx);
     const drift = checkDrift(prev, fit.test.auc, s.driftMaxAucDrop);
     if (drift.message) ctx.warn(drift.message);
@@ -154,7 +189,7 @@ export const mlAttributionJob: JobDefinition = {
     const history = modelHistoryRows(ctx, fit);
     const writeHistory = async (extra: Array<[string, number]>, importance: Row[]): Promise<number> => {
       let n = await ctx.write("ml_attribution_metrics", ML_METRICS_SCHEMA,
-        [...metrics, ...extra].map(([metric, value]) => ({ run_id: ctx.runId, model: ML_MODEL_NAME, metric, value, measured_at: measuredAt })), "append");
+        [...[...metrics, ...extra].map(([metric, value]) => ({ run_id: ctx.runId, model: ML_MODEL_NAME, metric, value, measured_at: measuredAt })), ...familyMetricRows()], "append");
       n += await ctx.write("ml_attribution_curves", ML_CURVES_SCHEMA, history.curves, "append");
       n += await ctx.write("ml_attribution_feature_importance", ML_FEATURE_IMPORTANCE_SCHEMA, [...history.importance, ...importance], "append");
       return n;
@@ -177,6 +212,22 @@ export const mlAttributionJob: JobDefinition = {
       const c = capChannelCredit(credit.byMethod[m].totals, credit.byMethod[m].daily, s.mlMaxChannelShare);
       if (!c.feasible) ctx.warn(`vars.ml_max_channel_share = ${s.mlMaxChannelShare} cannot hold for ${m} (too few channels with credit): they get equal shares`);
       capped[m] = c;
+    }
+    const familyCredit: FamilyCredit[] = CREDIT_METHODS.map((m) => ({ family: "xgboost", method: m, ...capped[m] }));
+    const familyCreditSeconds: Array<[string, number]> = [];
+    for (const f of predictive) {
+      ctx.progress(`crediting with ${f.family}`);
+      const t0 = performance.now();
+      familyCredit.push(...predictiveCredit(rows, data.encoding, f.family, f.predict, { shapleyMaxExactChannels: s.mlShapleyMaxExactChannels, shapleyPermutations: s.mlShapleyPermutations, seed: s.mlSeed }));
+      familyCreditSeconds.push([`ml_${f.family}`, (performance.now() - t0) / 1000]);
+    }
+    if (causal) familyCredit.push(causal.credit);
+    for (const f of familyCredit) {
+      if (f.family === "xgboost") continue;
+      const c = capChannelCredit(f.totals, f.daily, s.mlMaxChannelShare);
+      if (!c.feasible) ctx.warn(`vars.ml_max_channel_share = ${s.mlMaxChannelShare} cannot hold for ${f.family} ${f.method} (too few channels with credit): they get equal shares`);
+      f.totals = c.totals;
+      f.daily = c.daily;
     }
 
     // Calibration of the configured method against measured incrementality.
@@ -217,6 +268,13 @@ export const mlAttributionJob: JobDefinition = {
     n += await ctx.write("ml_channel_credit_daily", ML_CHANNEL_CREDIT_DAILY_SCHEMA, CREDIT_METHODS.flatMap((m) =>
       capped[m].daily.map((d) => ({ credit_date: d.date, method: m, channel: d.channel, conversions: d.conversions, value: d.value })))
       .sort((a, b) => compareStrings(a.credit_date, b.credit_date) || compareStrings(a.method, b.method) || compareStrings(a.channel, b.channel)));
+    n += await ctx.write("ml_family_credit", ML_FAMILY_CREDIT_SCHEMA, familyCredit.flatMap((f) =>
+      f.totals.map((t) => ({ family: f.family, method: f.method, channel: t.channel, conversions: t.conversions, value: t.value, share: t.share }))));
+    n += await ctx.write("ml_causal_effects", ML_CAUSAL_EFFECTS_SCHEMA, (causal?.effects ?? []).map((e) => ({
+      channel: e.channel, effect: e.effect, standard_error: e.standardError, effect_low: e.effectLow, effect_high: e.effectHigh,
+      treated_journeys: e.treatedJourneys, incremental_conversions: e.incrementalConversions, incremental_low: e.incrementalLow, incremental_high: e.incrementalHigh,
+      share: causal!.credit.totals.find((t) => t.channel === e.channel)?.share ?? 0,
+    })));
     n += await ctx.write("ml_calibrated_credit", ML_CALIBRATED_CREDIT_SCHEMA, calibration.rows.map((r) => ({
       channel: r.channel, attributed_conversions: r.attributedConversions, factor: r.factor, calibrated_conversions: r.calibratedConversions, source: r.source,
     })));
@@ -235,8 +293,10 @@ export const mlAttributionJob: JobDefinition = {
       if (p.spearman !== null) extra.push([`spearman:${p.modelA}~${p.modelB}`, p.spearman]);
     }
     const shapImportance = [...credit.treeShapImportance].map(([feature, importance]) => ({ run_id: ctx.runId, model: ML_MODEL_NAME, feature, importance, kind: "treeshap" }));
+    const creditSecondsRows = familyCreditSeconds.map(([model, sec]) => ({ run_id: ctx.runId, model, metric: "credit_seconds", value: Math.round(sec * 1000) / 1000, measured_at: measuredAt }));
     n += await writeHistory(extra, shapImportance);
-    await ctx.artifacts.put(`models/ml-attribution/${ctx.runId}.json`, JSON.stringify({ model: fit.model.toJSON(), encoding: fit.encoding, split: { train: fit.split.train, validation: fit.split.validation, test: fit.split.test } }), "application/json");
+    n += await ctx.write("ml_attribution_metrics", ML_METRICS_SCHEMA, creditSecondsRows, "append");
+    await ctx.artifacts.put(`models/ml-attribution/${ctx.runId}.json`, JSON.stringify({ model: fit.model.toJSON(), families: predictive.map((f) => f.json), encoding: fit.encoding, split: { train: fit.split.train, validation: fit.split.validation, test: fit.split.test } }), "application/json");
     return {
       rows: n,
       metrics: {

@@ -114,11 +114,14 @@ describe("accuracy benchmark: bootstrap intervals", () => {
   });
 });
 
+/** Every ML family beside XGBoost (the default vars.ml_families is the logistic baseline only). */
+const ALL_ML_FAMILIES = '["logistic_regression","stacked_ensemble","causal_dml"]';
+
 describe("accuracy benchmark: one small world through the real pipeline", function () {
   this.timeout(600_000);
   let r: WorldResult;
   before(async () => {
-    r = await runWorld({ family: "harvesting", seed: 1, users: 1500, truthUsers: 3000, projectDir: PROJECT_DIR });
+    r = await runWorld({ family: "harvesting", seed: 1, users: 1500, truthUsers: 3000, projectDir: PROJECT_DIR, vars: { ml_families: ALL_ML_FAMILIES } });
   });
 
   it("runs every attribution model on the world's GA4 export and CRM transactions", () => {
@@ -128,6 +131,15 @@ describe("accuracy benchmark: one small world through the real pipeline", functi
       assert.ok(models.includes(m), `${m} in ${models.join(", ")}`);
     }
     assert.ok(r.observedConversions > 50);
+    // The other ML families of vars.ml_families, each credit a model of its own.
+    for (const m of ["ml_logistic_regression_removal_effect", "ml_logistic_regression_shapley", "ml_stacked_ensemble_shapley", "ml_causal_dml_incremental"]) {
+      assert.ok(models.includes(m), `${m} in ${models.join(", ")}`);
+    }
+    // The ML AUC is XGBoost's, not the last family's written to the same metrics table.
+    const xgb = r.mlFamilies.find((f) => f.family === "xgboost")!;
+    const lr = r.mlFamilies.find((f) => f.family === "logistic_regression")!;
+    assert.equal(r.mlAuc, xgb.metrics.auc);
+    assert.ok(lr.metrics.auc! > 0.5 && lr.metrics.auc !== xgb.metrics.auc, `${lr.metrics.auc} vs ${xgb.metrics.auc}`);
     for (const m of r.models) assert.ok(m.l1Shapley >= 0 && m.l1Shapley <= 2 + 1e-9 && m.l1Incremental >= 0 && m.l1Incremental <= 2 + 1e-9);
   });
 
@@ -161,7 +173,7 @@ describe("funnelcredit benchmark", function () {
   it("appends one model_accuracy row per model and world and prints the table", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "fc-benchmark-"));
     const warehouse = path.join(dir, "benchmark.duckdb");
-    const r = cli(["--families", "decay", "--seeds", "1", "--users", "800", "--truth-users", "800", "--warehouse", warehouse, "--artifacts", path.join(dir, "artifacts")]);
+    const r = cli(["--families", "decay", "--seeds", "1", "--users", "800", "--truth-users", "800", "--warehouse", warehouse, "--artifacts", path.join(dir, "artifacts"), "--vars", `ml_families=${ALL_ML_FAMILIES}`]);
     assert.equal(r.status, 0, r.stderr.slice(-3000));
     assert.match(r.stdout, /decay\/s1\/u800: \d+ channels/);
     assert.match(r.stdout, /last_touch\s+\d\.\d{3} \/ \d\.\d{3}/);
@@ -175,6 +187,18 @@ describe("funnelcredit benchmark", function () {
       const cov = await engine.queryNative(`SELECT model, interval_coverage_shapley AS c FROM funnelcredit_meta.model_accuracy WHERE interval_coverage_shapley IS NOT NULL ORDER BY model`);
       assert.deepEqual(cov.map((x) => x.model), ["first_touch", "last_touch", "linear", "markov_order_1"]);
       assert.ok(cov.every((x) => Number(x.c) >= 0 && Number(x.c) <= 1));
+      // One comparison row per ML family × credit method, with held-out metrics beside the L1 of model_accuracy.
+      const fam = await engine.queryNative(`SELECT f.ml_family, f.method, f.auc, f.log_loss, f.l1_to_true_incremental AS l1, a.l1_to_true_incremental AS a_l1
+        FROM funnelcredit_meta.ml_family_accuracy f JOIN funnelcredit_meta.model_accuracy a USING (run_id, world, model) ORDER BY f.ml_family, f.method`);
+      assert.deepEqual(fam.map((x) => `${x.ml_family}/${x.method}`), [
+        "causal_dml/incremental", "logistic_regression/removal_effect", "logistic_regression/shapley",
+        "stacked_ensemble/removal_effect", "stacked_ensemble/shapley", "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
+      ]);
+      assert.ok(fam.every((x) => x.l1 === x.a_l1));
+      assert.ok(fam.filter((x) => x.ml_family !== "causal_dml").every((x) => Number(x.auc) > 0 && Number(x.log_loss) > 0));
+      assert.equal(fam.find((x) => x.ml_family === "causal_dml")!.auc, null);
+      assert.match(r.stdout, /ML families: held-out metrics/);
+      assert.match(r.stdout, /ml_logistic_regression_shapley\s+\d\.\d{3}/);
     } finally {
       await engine.close();
     }

@@ -18,7 +18,7 @@ import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, t
 const SELECTION = {
   actions: ["ml_journey_features", "channel_paths", "channel_markov", "shapley", "markov_removal_effects", "shapley_channel_credit", "ml_attribution"],
 };
-const CREDIT_TABLES = ["ml_channel_credit", "ml_channel_credit_daily", "ml_calibrated_credit", "ml_model_agreement"];
+const CREDIT_TABLES = ["ml_channel_credit", "ml_channel_credit_daily", "ml_calibrated_credit", "ml_model_agreement", "ml_family_credit", "ml_causal_effects"];
 
 describe("ml_attribution job on DuckDB", function () {
   this.timeout(300_000);
@@ -85,6 +85,43 @@ describe("ml_attribution job on DuckDB", function () {
     assert.deepEqual([...new Set(history.map((r) => r.run_id))].sort(), ["ml-run-1", "ml-run-2"]);
     const prev = history.find((r) => r.run_id === "ml-run-2" && r.metric === "previous_auc")!;
     assert.equal(prev.value, metrics.find((r) => r.metric === "auc")!.value);
+  });
+
+  it("fits every family of vars.ml_families on the same split, credits each and records its held-out metrics", async () => {
+    const all = await compiledProject({ ml_families: '["logistic_regression","stacked_ensemble","causal_dml"]' });
+    assertRunSucceeded(await run(all, "ml-families", "2024-05-01T00:00:00Z"));
+    const credit = await rows("ml_family_credit");
+    const pairs = [...new Set(credit.map((r) => `${r.family}/${r.method}`))].sort();
+    assert.deepEqual(pairs, [
+      "causal_dml/incremental", "logistic_regression/removal_effect", "logistic_regression/shapley",
+      "stacked_ensemble/removal_effect", "stacked_ensemble/shapley", "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
+    ]);
+    // Every family and method credits all conversions; XGBoost's rows are ml_channel_credit's.
+    const conversions = (await rows("ml_channel_credit")).filter((r) => r.method === "shapley").reduce((a, r) => a + Number(r.conversions), 0);
+    for (const p of pairs) {
+      const total = credit.filter((r) => `${r.family}/${r.method}` === p).reduce((a, r) => a + Number(r.conversions), 0);
+      assert.ok(Math.abs(total - conversions) < 1e-6 * conversions, `${p}: ${total} vs ${conversions}`);
+    }
+    const effects = await rows("ml_causal_effects");
+    const display = effects.find((r) => r.channel === "Display")!;
+    assert.ok(Number(display.effect_low) > 0 && Number(display.effect) > Number(effects.find((r) => r.channel === "Direct")!.effect), JSON.stringify(effects));
+    const metrics = (await rows("ml_attribution_metrics")).filter((r) => r.run_id === "ml-families");
+    for (const model of ["ml_logistic_regression", "ml_stacked_ensemble"]) {
+      for (const metric of ["auc", "log_loss", "brier", "calibration_error", "fit_seconds", "credit_seconds"]) {
+        assert.ok(metrics.some((r) => r.model === model && r.metric === metric), `${model} ${metric}`);
+      }
+      assert.ok(Number(metrics.find((r) => r.model === model && r.metric === "auc")!.value) > 0.7);
+    }
+    assert.ok(metrics.some((r) => r.model === "ml_causal_dml" && r.metric === "fit_seconds"));
+
+    // The default is the logistic baseline beside XGBoost; [] fits XGBoost alone: only its rows, no causal effects.
+    assertRunSucceeded(await run(project, "ml-families-default", "2024-05-01T00:00:00Z"));
+    assert.deepEqual([...new Set((await rows("ml_family_credit")).map((r) => r.family))].sort(), ["logistic_regression", "xgboost"]);
+    assertRunSucceeded(await run(await compiledProject({ ml_families: "[]" }), "ml-families-none", "2024-05-01T00:00:00Z"));
+    assert.deepEqual([...new Set((await rows("ml_family_credit")).map((r) => r.family))], ["xgboost"]);
+    assert.equal((await rows("ml_causal_effects")).length, 0);
+    assert.throws(() => loadProjectSettings(project.projectDir, { ml_families: '["lstm"]' }), /vars\.ml_families.*unknown family "lstm"/);
+    assert.throws(() => loadProjectSettings(project.projectDir, { ml_families: '["stacked_ensemble"]' }), /vars\.ml_families.*list logistic_regression too/);
   });
 
   it("fits on the backend vars.xgboost_backend names and records it on the model (wasm by default, native when asked)", async () => {

@@ -62,6 +62,12 @@ export interface WorldResult {
   mlAuc: number | null;
   /** The ML model's metrics of this run (n_train, n_validation, n_test, base_rate, …). */
   mlMetrics: Record<string, number>;
+  /**
+   * The ML attribution job's model families (vars.ml_families) × credit methods: the benchmark model name of
+   * the credit (in `models`) and the family's held-out metrics (auc, log_loss, brier, calibration_error,
+   * fit_seconds, credit_seconds; none for causal_dml but its fit_seconds).
+   */
+  mlFamilies: Array<{ family: string; method: string; model: string; metrics: Record<string, number> }>;
   /** Failed pipeline actions (their models are missing from `models`). */
   failed: { action: string; error: string }[];
   seconds: { truth: number; generate: number; pipeline: number };
@@ -118,9 +124,29 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     if (await has(ds.outputs, "ml_channel_credit")) {
       for (const r of await engine.query(`SELECT method, channel, share FROM \`${ds.outputs}.ml_channel_credit\``)) add(`ml_${String(r.method)}`, String(r.channel), Number(r.share));
     }
-    const mlMetrics: Record<string, number> = {};
+    // Metrics per model of the ML job: ml_attribution (XGBoost) and ml_<family> for the other families.
+    const metricsByModel = new Map<string, Record<string, number>>();
     if (await has(ds.models, "ml_attribution_metrics")) {
-      for (const r of await engine.query(`SELECT metric, value FROM \`${ds.models}.ml_attribution_metrics\``)) mlMetrics[String(r.metric)] = Number(r.value);
+      for (const r of await engine.query(`SELECT model, metric, value FROM \`${ds.models}.ml_attribution_metrics\` ORDER BY model, metric`)) {
+        const m = metricsByModel.get(String(r.model)) ?? {};
+        m[String(r.metric)] = Number(r.value);
+        metricsByModel.set(String(r.model), m);
+      }
+    }
+    const mlMetrics: Record<string, number> = metricsByModel.get("ml_attribution") ?? {};
+    const mlFamilies: WorldResult["mlFamilies"] = [];
+    if (await has(ds.outputs, "ml_family_credit")) {
+      const pairs = new Set<string>();
+      for (const r of await engine.query(`SELECT family, method, channel, share FROM \`${ds.outputs}.ml_family_credit\` ORDER BY family, method, channel`)) {
+        const family = String(r.family);
+        const method = String(r.method);
+        // XGBoost's credit is ml_channel_credit's (already added as ml_<method>).
+        const model = family === "xgboost" ? `ml_${method}` : `ml_${family}_${method}`;
+        if (family !== "xgboost") add(model, String(r.channel), Number(r.share));
+        if (pairs.has(model)) continue;
+        pairs.add(model);
+        mlFamilies.push({ family, method, model, metrics: metricsByModel.get(family === "xgboost" ? "ml_attribution" : `ml_${family}`) ?? {} });
+      }
     }
     const mlAuc = mlMetrics.auc ?? null;
     let intervals: Record<string, Record<string, ShareInterval>> = {};
@@ -140,7 +166,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
       coverageIncremental: intervals[model] ? intervalCoverage(intervals[model], truth.incremental, truth.channels) : null,
     }));
     return {
-      world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, failed,
+      world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, mlFamilies, failed,
       seconds: { truth: (t1 - t0) / 1000, generate: (t2 - t1) / 1000, pipeline: (t3 - t2) / 1000 },
     };
   } finally {

@@ -16,6 +16,44 @@ export function accuracyRows(runId: string, results: readonly WorldResult[], mea
   })));
 }
 
+/** One row per world × ML family × credit method: the family's held-out metrics beside its credit's L1. */
+export function mlFamilyRows(runId: string, results: readonly WorldResult[], measuredAt: Date): Row[] {
+  const num = (m: Record<string, number>, k: string): number | null => (Number.isFinite(m[k]) ? m[k]! : null);
+  return results.flatMap((r) => r.mlFamilies.map((f) => {
+    const acc = r.models.find((m) => m.model === f.model);
+    return {
+      run_id: runId, world: r.name, family: r.world.family, ml_family: f.family, method: f.method, model: f.model,
+      auc: num(f.metrics, "auc"), log_loss: num(f.metrics, "log_loss"), brier: num(f.metrics, "brier"),
+      calibration_error: num(f.metrics, "calibration_error"), fit_seconds: num(f.metrics, "fit_seconds"), credit_seconds: num(f.metrics, "credit_seconds"),
+      l1_to_true_shapley: acc?.l1Shapley ?? null, l1_to_true_incremental: acc?.l1Incremental ?? null, measured_at: measuredAt,
+    };
+  }));
+}
+
+/**
+ * The ML families side by side, one line per family × method: mean held-out AUC, log loss, Brier and
+ * calibration error, fit seconds, and the mean L1 to the true incremental shares per scenario family.
+ */
+export function formatMlFamilies(results: readonly WorldResult[]): string {
+  const rows = mlFamilyRows("", results, new Date(0));
+  if (!rows.length) return "";
+  const scenarios = [...new Set(results.map((r) => r.world.family))];
+  const models = [...new Set(rows.map((x) => String(x.model)))];
+  const mean = (xs: Array<unknown>): string => {
+    const v = xs.filter((x): x is number => typeof x === "number");
+    return v.length ? (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3) : "—";
+  };
+  const w = Math.max(5, ...models.map((m) => m.length));
+  const head = `${"model".padEnd(w)}  ${["auc", "log_loss", "brier", "ece", "fit_s"].map((h) => h.padStart(9)).join("")}  ${scenarios.map((f) => f.padStart(15)).join("")}`;
+  const lines = [head];
+  for (const model of models) {
+    const mine = rows.filter((x) => x.model === model);
+    lines.push(`${model.padEnd(w)}  ${(["auc", "log_loss", "brier", "calibration_error", "fit_seconds"] as const).map((k) => mean(mine.map((x) => x[k])).padStart(9)).join("")}  ${
+      scenarios.map((f) => mean(mine.filter((x) => x.family === f).map((x) => x.l1_to_true_incremental)).padStart(15)).join("")}`);
+  }
+  return lines.join("\n");
+}
+
 export function truthRows(runId: string, results: readonly WorldResult[]): Row[] {
   return results.flatMap((r) => r.world.channels.map((c) => ({
     run_id: runId, world: r.name, channel: c.key, kind: c.kind,

@@ -292,6 +292,19 @@ export function treeShapCredit(enc: FeatureEncoding, journeys: readonly JourneyF
   return { shares, meanAbsShap: absSum };
 }
 
+/** Unique converting feature vectors of `rows` (all days) with their conversions, ordered by key. */
+export function convertingVectors(rows: readonly FeatureRow[]): { keys: string[]; journeys: JourneyFeatures[]; conversions: number[] } {
+  const vectors = new Map<string, { j: JourneyFeatures; conversions: number }>();
+  for (const r of rows) {
+    if (r.conversions <= 0) continue;
+    const v = vectors.get(r.key);
+    if (v) v.conversions += r.conversions;
+    else vectors.set(r.key, { j: r, conversions: r.conversions });
+  }
+  const keys = [...vectors.keys()].sort(compareStrings);
+  return { keys, journeys: keys.map((k) => vectors.get(k)!.j), conversions: keys.map((k) => vectors.get(k)!.conversions) };
+}
+
 export interface ChannelCredit {
   channel: string;
   conversions: number;

@@ -6,11 +6,10 @@
  */
 import { trainBoosted, type BackendChoice, type BoostedModel } from "../models/xgboost/index.ts";
 import { brier, calibrationBins, expectedCalibrationError, logLoss, prAuc, rocAuc, rocCurve, type CalibrationBin, type RocCurve } from "../models/metrics.ts";
-import { compareStrings } from "../models/numeric.ts";
 import type { Logger } from "../util/logger.ts";
-import { buildEncoding, type FeatureEncoding, type FeatureRow, type JourneyFeatures } from "./features.ts";
-import { censorCutoff, timeSplit, weightedSet, type DayCounts, type TimeSplit } from "./split.ts";
-import { removalEffectShares, rollUpCredit, shapleyShares, treeShapCredit, type ChannelCredit, type DailyCredit } from "./credit.ts";
+import { buildEncoding, type FeatureEncoding, type FeatureRow } from "./features.ts";
+import { censorCutoff, timeSplit, weightedSet, type DayCounts, type TimeSplit, type WeightedSet } from "./split.ts";
+import { convertingVectors, removalEffectShares, rollUpCredit, shapleyShares, treeShapCredit, type ChannelCredit, type DailyCredit } from "./credit.ts";
 
 export interface ConversionModelOptions {
   /** [train, validation, test] fractions of the calendar days, oldest first ({@link timeSplit}). */
@@ -56,12 +55,26 @@ export interface ConversionModel {
   censoredJourneys: number;
 }
 
+/** The rows of one fit, split by time and encoded as weighted sets (shared by every model family). */
+export interface PreparedData {
+  encoding: FeatureEncoding;
+  split: TimeSplit;
+  /** Rows of each window (journeys after the censoring cutoff left out). */
+  parts: Record<"train" | "validation" | "test", FeatureRow[]>;
+  train: WeightedSet;
+  validation: WeightedSet;
+  test: WeightedSet;
+  /** Last day used for fitting and testing; journeys after it (right-censored) were left out. */
+  lastFitDay: string;
+  censoredJourneys: number;
+}
+
 /**
- * Fit the conversion model. Aggregated rows are trained with weights (notes/xgboost-wasm.md §3) and
- * every metric is weighted by journeys. Deterministic for the same rows and options.
+ * Censor, split by calendar days and encode: every family fits on `train`, selects (early stopping, penalty)
+ * on `validation` and is measured on `test`, so their metrics compare.
  */
-export async function fitConversionModel(allRows: readonly FeatureRow[], opts: ConversionModelOptions): Promise<ConversionModel> {
-  const cutoff = censorCutoff(allRows.map((r) => r.date), opts.censorDays ?? 0);
+export function prepareData(allRows: readonly FeatureRow[], split: readonly [number, number, number], censorDays: number): PreparedData {
+  const cutoff = censorCutoff(allRows.map((r) => r.date), censorDays);
   const rows = allRows.filter((r) => cutoff !== null && r.date <= cutoff);
   let censoredJourneys = 0;
   for (const r of allRows) if (cutoff === null || r.date > cutoff) censoredJourneys += r.conversions + r.nonConversions;
@@ -72,14 +85,56 @@ export async function fitConversionModel(allRows: readonly FeatureRow[], opts: C
     c.conversions += r.conversions;
     byDay.set(r.date, c);
   }
-  const split = timeSplit(byDay, opts.split);
+  const timeWindows = timeSplit(byDay, split);
   // The encoding covers every row, censored ones too: they are credited with this model.
   const encoding = buildEncoding(allRows);
   const parts = { train: [] as FeatureRow[], validation: [] as FeatureRow[], test: [] as FeatureRow[] };
-  for (const r of rows) if (r.conversions + r.nonConversions > 0) parts[split.partOf(r.date)].push(r);
-  const train = weightedSet(encoding, parts.train);
-  const validation = weightedSet(encoding, parts.validation);
-  const test = weightedSet(encoding, parts.test);
+  for (const r of rows) if (r.conversions + r.nonConversions > 0) parts[timeWindows.partOf(r.date)].push(r);
+  return {
+    encoding, split: timeWindows, parts,
+    train: weightedSet(encoding, parts.train),
+    validation: weightedSet(encoding, parts.validation),
+    test: weightedSet(encoding, parts.test),
+    lastFitDay: cutoff ?? "",
+    censoredJourneys,
+  };
+}
+
+/** Weighted test metrics of probabilities `p` on the test set, and the validation AUC of `pValidation`. */
+export function heldOutMetrics(p: Float64Array, test: WeightedSet, pValidation: Float64Array, validation: WeightedSet): { test: TestMetrics; roc: RocCurve; calibration: CalibrationBin[] } {
+  const bins = calibrationBins(p, test.y, test.weights);
+  let pos = 0;
+  let all = 0;
+  for (let i = 0; i < test.rows; i++) {
+    all += test.weights[i]!;
+    pos += test.weights[i]! * test.y[i]!;
+  }
+  return {
+    test: {
+      auc: rocAuc(p, test.y, test.weights),
+      prAuc: prAuc(p, test.y, test.weights),
+      logLoss: logLoss(p, test.y, test.weights),
+      brier: brier(p, test.y, test.weights),
+      calibrationError: expectedCalibrationError(bins),
+      baseRate: all > 0 ? pos / all : 0,
+      validationAuc: rocAuc(pValidation, validation.y, validation.weights),
+    },
+    roc: rocCurve(p, test.y, test.weights),
+    calibration: bins,
+  };
+}
+
+/**
+ * Fit the conversion model. Aggregated rows are trained with weights (notes/xgboost-wasm.md §3) and
+ * every metric is weighted by journeys. Deterministic for the same rows and options.
+ */
+export async function fitConversionModel(allRows: readonly FeatureRow[], opts: ConversionModelOptions): Promise<ConversionModel> {
+  return fitXgboostOn(prepareData(allRows, opts.split, opts.censorDays ?? 0), opts);
+}
+
+/** {@link fitConversionModel} on data already prepared (the job prepares once for every family). */
+export async function fitXgboostOn(data: PreparedData, opts: ConversionModelOptions): Promise<ConversionModel> {
+  const { encoding, split, train, validation, test } = data;
   const t0 = performance.now();
   const model = await trainBoosted(
     { X: train.X, y: train.y, weights: train.weights, featureNames: encoding.featureNames },
@@ -93,32 +148,15 @@ export async function fitConversionModel(allRows: readonly FeatureRow[], opts: C
     },
   );
   const fitSeconds = (performance.now() - t0) / 1000;
-  const p = model.predict(test.X);
-  const bins = calibrationBins(p, test.y, test.weights);
-  let pos = 0;
-  let all = 0;
-  for (let i = 0; i < test.rows; i++) {
-    all += test.weights[i]!;
-    pos += test.weights[i]! * test.y[i]!;
-  }
+  const measured = heldOutMetrics(model.predict(test.X), test, model.predict(validation.X), validation);
   return {
     encoding, model, split,
-    test: {
-      auc: rocAuc(p, test.y, test.weights),
-      prAuc: prAuc(p, test.y, test.weights),
-      logLoss: logLoss(p, test.y, test.weights),
-      brier: brier(p, test.y, test.weights),
-      calibrationError: expectedCalibrationError(bins),
-      baseRate: all > 0 ? pos / all : 0,
-      validationAuc: rocAuc(model.predict(validation.X), validation.y, validation.weights),
-    },
-    roc: rocCurve(p, test.y, test.weights),
-    calibration: bins,
+    ...measured,
     trainRows: train.rows,
     trainVectors: train.uniqueVectors,
     fitSeconds,
-    lastFitDay: cutoff ?? "",
-    censoredJourneys,
+    lastFitDay: data.lastFitDay,
+    censoredJourneys: data.censoredJourneys,
   };
 }
 
@@ -154,16 +192,7 @@ export interface AttributionCredit {
  */
 export function attributeCredit(rows: readonly FeatureRow[], fit: ConversionModel, opts: CreditOptions): AttributionCredit {
   const t0 = performance.now();
-  const vectors = new Map<string, { j: JourneyFeatures; conversions: number }>();
-  for (const r of rows) {
-    if (r.conversions <= 0) continue;
-    const v = vectors.get(r.key);
-    if (v) v.conversions += r.conversions;
-    else vectors.set(r.key, { j: r, conversions: r.conversions });
-  }
-  const keys = [...vectors.keys()].sort(compareStrings);
-  const journeys = keys.map((k) => vectors.get(k)!.j);
-  const weights = keys.map((k) => vectors.get(k)!.conversions);
+  const { keys, journeys, conversions: weights } = convertingVectors(rows);
   const predict = (X: Float32Array): Float64Array => fit.model.predict(X);
   const removal = removalEffectShares(fit.encoding, journeys, predict);
   const shapley = shapleyShares(fit.encoding, journeys, predict, {

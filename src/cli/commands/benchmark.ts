@@ -5,7 +5,7 @@ import { UserError } from "../../util/errors.ts";
 import { FAMILIES, type Family } from "../../benchmark/worlds.ts";
 import { runWorld, type WorldResult } from "../../benchmark/run.ts";
 import { catalogTable, tableLocation, tableSchema } from "../../catalog/index.ts";
-import { accuracyRows, formatSummary, formatWorld, truthRows } from "../../benchmark/summary.ts";
+import { accuracyRows, formatMlFamilies, formatSummary, formatWorld, mlFamilyRows, truthRows } from "../../benchmark/summary.ts";
 import type { Row } from "../../engines/engine.ts";
 
 interface BenchmarkArgs extends EngineArgs {
@@ -47,7 +47,10 @@ export const benchmarkCommand: CommandModule<object, BenchmarkArgs> = {
         s.engine.writeRows(tableLocation(name, where), tableSchema(name), rows, { mode: "append", description: catalogTable(name).description });
       await append("model_accuracy", accuracyRows(s.runId, results, new Date()));
       await append("benchmark_truth", truthRows(s.runId, results));
+      const families = mlFamilyRows(s.runId, results, new Date());
+      if (families.length) await append("ml_family_accuracy", families);
       process.stdout.write(`\nL1 distance to the true shares (mean over seeds ${args.seeds.join(", ")}; 0 = exact, 2 = disjoint), run ${s.runId}:\n${formatSummary(results)}\n`);
+      if (families.length) process.stdout.write(`\nML families: held-out metrics (test window) and L1 to the true incremental shares per scenario family:\n${formatMlFamilies(results)}\n`);
       if (results.some((r) => r.failed.length)) process.exitCode = 1;
     }, { compile: false });
   },
