@@ -274,7 +274,7 @@ const tables = [
     { name: "family", type: "STRING", description: "xgboost, logistic_regression, stacked_ensemble or causal_dml" },
     { name: "method", type: "STRING", description: "removal_effect, shapley, treeshap (xgboost only) or incremental (causal_dml)" },
     { name: "channel", type: "STRING" },
-    { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.max_channel_share)" },
+    { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.ml_max_channel_share)" },
     { name: "value", type: "FLOAT64", description: "credited conversion value" },
     { name: "share", type: "FLOAT64", description: "conversions / the family's and method's total conversions" },
   ] },
