@@ -7,7 +7,6 @@
  * Their columns are checked against the catalog (includes/catalog.js), the contract the report reads.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { ColumnSchema, Engine, Row, Target } from "../src/engines/engine.ts";
@@ -15,7 +14,7 @@ import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { CATALOG, tableLocation, tableSchema } from "../src/catalog/index.ts";
 import type { Project } from "../src/compile/project.ts";
-import { PROJECT_DIR, assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
+import { assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
 import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
 import { loadInputs, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 import { funnelMarkovJob } from "../jobs/funnel-markov.ts";
@@ -340,24 +339,6 @@ describe("analyst tables from a GA4 export through the whole pipeline (DuckDB)",
       assert.deepEqual(campaigns.map((r) => [r.source, r.medium, r.campaign, r.cost, r.conversions]), [["google", "cpc", "brand", 50, 0.5], ["newsletter", "email", "spring", 0, 0.5]]);
     } finally {
       await engine.close();
-    }
-  });
-});
-
-describe("analyst tables: README contracts", () => {
-  it("lists each table's catalog columns, in order and with their types, in README's attribution and model tables", () => {
-    const readme = readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
-    for (const t of CATALOG.filter((c) => "model" in c.producer)) {
-      const row = readme.split("\n").find((l) => l.startsWith(`| \`<base>.${t.name}\` |`));
-      assert.ok(row, `README.md documents <base>.${t.name}`);
-      // `a DATE, b, c STRING` = a DATE, b STRING, c STRING: a type applies to the names before it.
-      const listed: string[] = [];
-      let pending: string[] = [];
-      for (const part of row.split("|")[3]!.match(/`([^`]*)`/)![1]!.split(",").map((x) => x.trim().split(/\s+/))) {
-        pending.push(part[0]!);
-        if (part[1]) { listed.push(...pending.map((n) => `${n} ${part[1]}`)); pending = []; }
-      }
-      assert.deepEqual(listed, t.columns.map((c) => `${c.name} ${c.type}`), `README.md's row for ${t.name} vs includes/catalog.js`);
     }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * README.md's tables of job outputs and run bookkeeping are generated from the warehouse catalog
+ * README.md's tables of cataloged SQL-model outputs, job outputs and run bookkeeping are generated from the warehouse catalog
  * (includes/catalog.js), so a table or column added, renamed or retyped there fails here until the
  * README changes with it.
  *
@@ -33,6 +33,7 @@ function columnText(c: ColumnSchema): string {
 
 function producerText(t: CatalogTable): string {
   const p = t.producer as Record<string, string>;
+  if (p.model) return `SQL model \`${p.model}\``;
   if (p.job) return `job \`${p.job}\``;
   if (p.runner) return "the runner";
   if (p.command) return `\`funnelcredit ${p.command}\``;
@@ -49,11 +50,16 @@ function tableRows(tables: readonly CatalogTable[]): string[] {
 }
 
 export function renderCatalogSection(): string {
+  const models = CATALOG.filter((t) => "model" in t.producer);
   const jobs = CATALOG.filter((t) => "job" in t.producer);
   const bookkeeping = CATALOG.filter((t) => "runner" in t.producer || "command" in t.producer || "engine" in t.producer);
   return [
     START,
-    "Generated from `includes/catalog.js` (checked by `test/catalog-readme.test.ts`). Tables the TypeScript jobs write (one row per … in *grain*):",
+    "Generated from `includes/catalog.js` (checked by `test/catalog-readme.test.ts`). Tables SQL models build whose columns the catalog documents (read by BI views and the report; one row per … in *grain*):",
+    "",
+    ...tableRows(models),
+    "",
+    "Tables the TypeScript jobs write:",
     "",
     ...tableRows(jobs),
     "",
@@ -65,7 +71,7 @@ export function renderCatalogSection(): string {
 }
 
 describe("README: job outputs and bookkeeping tables from the catalog", () => {
-  it("documents every catalog table a job, the runner or a command writes, with its columns and types", () => {
+  it("documents every catalog table a SQL model, a job, the runner or a command writes, with its columns and types", () => {
     const readme = readFileSync(README, "utf8");
     const start = readme.indexOf(START);
     const end = readme.indexOf(END);
