@@ -6,5 +6,6 @@ import { funnelMarkovJob } from "./funnel-markov.ts";
 import { modelComparisonJob } from "./model-comparison.ts";
 import { mlAttributionJob } from "./ml-attribution.ts";
 import { leadScoringJob } from "./lead-scoring.ts";
+import { leadScoresSqlJob } from "./lead-scores-sql.ts";
 
-export const ALL_JOBS: JobDefinition[] = [channelMarkovJob, shapleyJob, funnelMarkovJob, modelComparisonJob, leadScoringJob, mlAttributionJob];
+export const ALL_JOBS: JobDefinition[] = [channelMarkovJob, shapleyJob, funnelMarkovJob, modelComparisonJob, leadScoringJob, leadScoresSqlJob, mlAttributionJob];

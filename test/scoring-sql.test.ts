@@ -130,6 +130,17 @@ describe("scores in SQL: X Education leads", function () {
     assert.throws(() => leadScoresSql(model, { source, target, scoreCutoff: cutoff, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: 2000 } }), /too large to score in SQL/);
   });
 
+  it("scores a feature whose column the table lacks as missing, as the TypeScript scorer does", async () => {
+    const dropped = "total_time_spent_on_website";
+    assert.ok(model.artifact.encoder.features.some((f) => f.name === dropped));
+    await engine.execute([`CREATE OR REPLACE TABLE \`funnelcredit_sources.leads_without\` AS SELECT * EXCEPT (${dropped}) FROM ${source}`]);
+    const columns = (await engine.tableSchema({ database: "memory", schema: "funnelcredit_sources", name: "leads_without" })).map((c) => c.name);
+    const sql = leadScoresSql(model, { source: "`funnelcredit_sources.leads_without`", target, scoreCutoff: cutoff, columns });
+    await runAll(engine, sql.statements);
+    const without = rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== dropped)));
+    assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(model, without, cutoff), model.artifact.modelVersion);
+  });
+
   it("scores every lead on the strict local BigQuery (ZetaSQL-checked) within 1e-6", async () => {
     const bq = await startStrictBigQuery({ projectId: "p" });
     try {
@@ -142,6 +153,47 @@ describe("scores in SQL: X Education leads", function () {
       assert.ok(bq.analysis.statements >= sql.statements.length, "every statement analyzed by ZetaSQL");
     } finally {
       await bq.close();
+    }
+  });
+});
+
+describe("scores in SQL: the demo warehouse (lead_scores_sql job)", function () {
+  this.timeout(900_000);
+  it("builds lead_scores_sql for every lead of lead_features, equal to the TypeScript scores on DuckDB and on the strict local BigQuery", async () => {
+    const project = await compiledProject({ lead_max_rounds: "120" });
+    const engine = await memoryEngine();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "fc-lead-sql-"));
+    const bq = await startStrictBigQuery({ projectId: "p" });
+    try {
+      const ds = project.settings.datasets;
+      await generateDemo(engine.conn, { users: 4000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+      await ensureSourceTables(engine, project.settings);
+      const artifacts = new LocalArtifactStore(dir);
+      const run = await runGraph({
+        graph: project.graph, engine, settings: project.settings, artifacts, now: () => new Date("2024-06-01T00:00:00Z"), runId: "r1",
+        selection: { actions: ["lead_scores_sql"], includeDependencies: true },
+      });
+      assertRunSucceeded(run);
+      const model = loadLeadModel((await artifacts.get(CURRENT_MODEL_ARTIFACT))!);
+      const features = await engine.query(`SELECT * FROM \`${ds.intermediate}.lead_features\` ORDER BY lead_id`);
+      const cutoff = project.settings.leadScoreCutoff;
+      const expected = tsScores(model, features, cutoff);
+      assertSame(await engine.query(`SELECT * FROM \`${ds.outputs}.lead_scores_sql\``), expected, model.artifact.modelVersion);
+      const saved = (await artifacts.get(`models/lead-scoring/${model.artifact.modelVersion.replace("@", "-")}.sql`))!.toString("utf8");
+      assert.match(saved, /CREATE OR REPLACE TABLE/);
+      console.log(`      demo: ${features.length} leads, ${model.booster.numTrees} trees; the same statements on the strict local BigQuery`);
+
+      // The same compiled SQL on BigQuery (ZetaSQL-checked), over a copy of lead_features.
+      const schema = await engine.tableSchema({ database: "memory", schema: ds.intermediate, name: "lead_features" });
+      await bq.createTable("p.leads_ds.lead_features", schema, features);
+      const e = bq.engine();
+      const sql = leadScoresSql(model, { source: "`p.leads_ds.lead_features`", target: "`p.leads_ds.lead_scores_sql`", scoreCutoff: cutoff });
+      await runAll(e, sql.statements);
+      assertSame(await e.query("SELECT * FROM `p.leads_ds.lead_scores_sql`"), expected, model.artifact.modelVersion);
+    } finally {
+      await bq.close();
+      await engine.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -28,9 +28,12 @@ function cleanText(column: string): string {
  *   by the float32 just above it (the WASM build reads −1 as missing);
  * - boolean: 1 / 0 from yes/no-like words (BOOL columns cast to 'true'/'false'), NULL otherwise;
  * - categorical: the trimmed text.
+ * A feature whose column the source lacks is NULL (missing) in every row.
  */
-export function cleanedFeatureSql(encoder: Encoder): string[] {
+export function cleanedFeatureSql(encoder: Encoder, hasColumn: (name: string) => boolean = () => true): string[] {
   return encoder.features.map((f) => {
+    // A column the table lacks is missing in every row, as `encodeRows` reads an absent key.
+    if (!hasColumn(f.name)) return f.kind === "categorical" ? "CAST(NULL AS STRING)" : "CAST(NULL AS FLOAT64)";
     if (f.kind === "numeric") {
       const v = `CAST(${columnRef(f.name)} AS FLOAT64)`;
       return `CASE WHEN ${v} = -1 THEN ${float64Literal(MINUS_ONE_SUBSTITUTE)} WHEN ${v} BETWEEN -1.7976931348623157e+308 AND 1.7976931348623157e+308 THEN ${v} END`;

@@ -18,6 +18,8 @@ export interface LeadScoresSqlOptions {
   target: string;
   /** vars.lead_score_cutoff: score at or above which a lead is 'hot' (half of it: 'warm'). */
   scoreCutoff: number;
+  /** Columns the source has (default: every feature's); a feature whose column is absent scores as missing. */
+  columns?: readonly string[];
   limits?: SqlLimits;
 }
 
@@ -32,7 +34,7 @@ export function leadScoresSql(model: LoadedLeadModel, opts: LeadScoresSqlOptions
     grain: `Grain: one row per lead (lead_id) of lead_features, scored in SQL by ${artifact.modelVersion}.`,
     source: opts.source,
     keys: ["lead_id"],
-    inputs: cleanedFeatureSql(enc),
+    inputs: cleanedFeatureSql(enc, opts.columns ? (c) => opts.columns!.includes(c) : undefined),
     features: encodedFeatureSql(enc, inputName),
     forest: booster.forest,
     probability: (m) => calibratorSql(artifact.calibrator, m),
