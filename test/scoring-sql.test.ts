@@ -20,7 +20,11 @@ import { segmentOf } from "../src/lead-scoring/score.ts";
 import { leadScoresSql } from "../src/scoring-sql/lead-scores.ts";
 import { float32LessThanBound, float64Literal } from "../src/scoring-sql/numbers.ts";
 import { nestingDepth, BIGQUERY_SQL_LIMITS } from "../src/scoring-sql/limits.ts";
-import type { Engine, Row } from "../src/engines/engine.ts";
+import type { ColumnSchema, Engine, Row } from "../src/engines/engine.ts";
+import { journeyScoresSql } from "../src/scoring-sql/journey-scores.ts";
+import { fitConversionModel } from "../src/ml-attribution/pipeline.ts";
+import { encodeJourney, featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attribution/features.ts";
+import { encodePathChannel } from "../src/models/paths.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { generateDemo } from "../src/demo/generate.ts";
@@ -194,6 +198,89 @@ describe("scores in SQL: the demo warehouse (lead_scores_sql job)", function () 
       await bq.close();
       await engine.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("scores in SQL: ML attribution journeys", function () {
+  this.timeout(900_000);
+  it("gives every ml_journey_features row the conversion model's probability (within 1e-6) on DuckDB and on the strict local BigQuery", async () => {
+    // Synthetic journeys: touch sequences over five channels (two with names that need escaping), 30 days.
+    let x = 17;
+    const rnd = (): number => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const CHANNELS = ["Direct", "Email", "Organic > Search", "Paid Search", "Social 100%"];
+    const groups = new Map<string, FeatureRow & { journeys: number }>();
+    for (let j = 0; j < 8000; j++) {
+      const len = 1 + Math.floor(rnd() * 5);
+      const touches = Array.from({ length: len }, () => CHANNELS[Math.floor(rnd() ** 1.5 * CHANNELS.length)]!);
+      const per = new Map<string, { n: number; first: number; last: number }>();
+      touches.forEach((c, i) => {
+        const s = per.get(c) ?? { n: 0, first: i, last: i };
+        s.n++;
+        s.last = i;
+        per.set(c, s);
+      });
+      const byFirst = [...per.entries()].sort((a, b) => a[1].first - b[1].first).map(([c]) => c);
+      const byLast = [...per.entries()].sort((a, b) => b[1].last - a[1].last).map(([c]) => c);
+      const channels = [...per.entries()].map(([c, s]) => {
+        const recency = Math.floor(rnd() * 4);
+        return { channel: c, touches: s.n, firstRank: byFirst.indexOf(c) + 1, lastRank: byLast.indexOf(c) + 1, recencyBucket: recency, firstTouchBucket: recency + Math.floor(rnd() * 2) };
+      }).sort((a, b) => (a.channel < b.channel ? -1 : 1));
+      const stats = channels.map((c) => `${encodePathChannel(c.channel)}=${c.touches},${c.firstRank},${c.lastRank},${c.recencyBucket},${c.firstTouchBucket}`).join(" > ");
+      const userType = rnd() < 0.7 ? "new" : "returning";
+      const device = ["desktop", "mobile", "tablet"][Math.floor(rnd() * 3)]!;
+      const region = ["EU", "US", "(not set)"][Math.floor(rnd() * 3)]!;
+      const z = -2.5 + (per.has("Email") ? 1.2 : 0) + 0.3 * len + (per.has("Paid Search") ? 0.6 : 0) + (userType === "returning" ? 0.5 : 0);
+      const converted = rnd() < 1 / (1 + Math.exp(-z));
+      const date = new Date(Date.UTC(2024, 2, 1 + Math.floor(rnd() * 30))).toISOString().slice(0, 10);
+      const key = JSON.stringify([date, stats, userType, device, region]);
+      const g = groups.get(key) ?? { date, channels: parseChannelStats(stats, "test"), userType, device, region, conversions: 0, nonConversions: 0, value: 0, key: "", journeys: 0 };
+      g.key = featureKey(g);
+      if (converted) g.conversions++;
+      else g.nonConversions++;
+      g.journeys++;
+      groups.set(key, g);
+    }
+    const featureRows = [...groups.values()];
+    const fit = await fitConversionModel(featureRows, { split: [0.6, 0.2, 0.2], maxRounds: 80, maxDepth: 4, learningRate: 0.1, earlyStoppingRounds: 20, seed: 1 });
+    const table = featureRows.map((r) => ({
+      journey_end_date: r.date, channel_stats: r.channels.map((c) => `${encodePathChannel(c.channel)}=${c.touches},${c.firstRank},${c.lastRank},${c.recencyBucket},${c.firstTouchBucket}`).join(" > "),
+      user_type: r.userType, device: r.device, region: r.region, journey_count: r.journeys, conversions: r.conversions, non_conversions: r.nonConversions, conversion_value: 0,
+    }));
+    const X = new Float32Array(featureRows.length * fit.encoding.featureNames.length);
+    featureRows.forEach((r, i) => encodeJourney(fit.encoding, r, X, i * fit.encoding.featureNames.length));
+    const p = fit.model.predict(X);
+    const expected = new Map(table.map((t, i) => [JSON.stringify([t.journey_end_date, t.channel_stats, t.user_type, t.device, t.region]), p[i]!]));
+    const check = (out: Row[]): void => {
+      assert.equal(out.length, expected.size);
+      for (const r of out) {
+        const d = r.journey_end_date instanceof Date ? r.journey_end_date.toISOString().slice(0, 10) : String(r.journey_end_date);
+        const want = expected.get(JSON.stringify([d, r.channel_stats, r.user_type, r.device, r.region]));
+        assert.ok(want !== undefined, `row ${d} ${String(r.channel_stats)} scored in SQL only`);
+        assert.ok(Math.abs(Number(r.conversion_probability) - want) <= 1e-6, `${String(r.channel_stats)}: SQL ${String(r.conversion_probability)} vs TS ${want}`);
+      }
+    };
+    const schema: ColumnSchema[] = [
+      { name: "journey_end_date", type: "DATE" }, { name: "channel_stats", type: "STRING" }, { name: "user_type", type: "STRING" }, { name: "device", type: "STRING" },
+      { name: "region", type: "STRING" }, { name: "journey_count", type: "INT64" }, { name: "conversions", type: "INT64" }, { name: "non_conversions", type: "INT64" }, { name: "conversion_value", type: "FLOAT64" },
+    ];
+    const engine = await memoryEngine();
+    const bq = await startStrictBigQuery({ projectId: "p" });
+    try {
+      await engine.ensureDataset("memory", "ml");
+      await engine.writeRows({ database: "memory", schema: "ml", name: "ml_journey_features" }, schema, table, { mode: "replace" });
+      const sql = journeyScoresSql(fit.model, fit.encoding, { source: "`ml.ml_journey_features`", target: "`ml.journey_scores_sql`" });
+      await runAll(engine, sql.statements);
+      check(await engine.query("SELECT * FROM `ml.journey_scores_sql`"));
+      console.log(`      ${table.length} journey rows, ${fit.model.numTrees} trees, ${fit.encoding.featureNames.length} features; SQL ${sql.maxStatementChars} chars`);
+      await bq.createTable("p.ml.ml_journey_features", schema, table);
+      const e = bq.engine();
+      const sqlBq = journeyScoresSql(fit.model, fit.encoding, { source: "`p.ml.ml_journey_features`", target: "`p.ml.journey_scores_sql`" });
+      await runAll(e, sqlBq.statements);
+      check(await e.query("SELECT * FROM `p.ml.journey_scores_sql`"));
+    } finally {
+      await bq.close();
+      await engine.close();
     }
   });
 });
