@@ -162,7 +162,10 @@ export async function startScoringServer(opts: ScoringServerOptions): Promise<Sc
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 5_000;
+  // Idle keep-alive connections stay open a minute (Node's default is 5 s): a client pool at a steady rate keeps
+  // reusing them, and a server closing a socket just as the client reuses it answers with a reset.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => {
