@@ -5,7 +5,7 @@
  * BigQuery they run as they are in a scheduled query, without Node.
  */
 import type { JobDefinition } from "../src/jobs/job.ts";
-import { CURRENT_MODEL_ARTIFACT, loadLeadModel } from "../src/lead-scoring/artifact.ts";
+import { CURRENT_MODEL_ARTIFACT, loadLeadModel, type LoadedLeadModel } from "../src/lead-scoring/artifact.ts";
 import { leadScoresSql } from "../src/scoring-sql/lead-scores.ts";
 
 export const leadScoresSqlJob: JobDefinition = {
@@ -18,7 +18,13 @@ export const leadScoresSqlJob: JobDefinition = {
   async run(ctx) {
     const saved = await ctx.artifacts.get(CURRENT_MODEL_ARTIFACT);
     if (!saved) return { rows: 0, skipped: `no lead-scoring model at ${CURRENT_MODEL_ARTIFACT} yet (the lead_scoring job saves one)` };
-    const model = loadLeadModel(saved);
+    let model: LoadedLeadModel;
+    try {
+      model = loadLeadModel(saved);
+    } catch (e) {
+      // As the lead_scoring job does with a saved model it cannot read: nothing to compile until it trains one.
+      return { rows: 0, skipped: `the saved lead-scoring model cannot be read (${(e as Error).message})` };
+    }
     const columns = (await ctx.engine.tableSchema(ctx.target("lead_features"))).map((c) => c.name);
     const absent = model.artifact.encoder.features.map((f) => f.name).filter((c) => !columns.includes(c));
     if (absent.length) ctx.warn(`lead_features has no column ${absent.join(", ")}, which ${model.artifact.modelVersion} uses: scored as missing (as the TypeScript scorer does)`);

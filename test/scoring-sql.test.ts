@@ -25,6 +25,8 @@ import { journeyScoresSql } from "../src/scoring-sql/journey-scores.ts";
 import { fitConversionModel } from "../src/ml-attribution/pipeline.ts";
 import { encodeJourney, featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attribution/features.ts";
 import { encodePathChannel } from "../src/models/paths.ts";
+import { leadScoresSqlJob } from "../jobs/lead-scores-sql.ts";
+import type { JobContext } from "../src/jobs/job.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { generateDemo } from "../src/demo/generate.ts";
@@ -281,6 +283,22 @@ describe("scores in SQL: ML attribution journeys", function () {
     } finally {
       await bq.close();
       await engine.close();
+    }
+  });
+});
+
+describe("scores in SQL: the lead_scores_sql job without a usable model", () => {
+  it("is skipped, naming the reason, when there is no saved model or it cannot be read", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "fc-lead-sql-skip-"));
+    try {
+      const artifacts = new LocalArtifactStore(dir);
+      // Only the artifact store is used before the job decides to skip.
+      const ctx = { artifacts } as unknown as JobContext;
+      assert.match(String((await leadScoresSqlJob.run(ctx)).skipped), /no lead-scoring model at models\/lead-scoring\/current\.json/);
+      await artifacts.put(CURRENT_MODEL_ARTIFACT, JSON.stringify({ type: "funnelcredit.lead_scoring", version: 99 }));
+      assert.match(String((await leadScoresSqlJob.run(ctx)).skipped), /cannot be read \(the saved lead-scoring model has type "funnelcredit\.lead_scoring" version 99/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
