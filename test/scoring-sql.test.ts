@@ -15,7 +15,7 @@ import { toLeadRecords, candidateColumns, labelOf } from "../src/lead-scoring/da
 import { trainLeadModel } from "../src/lead-scoring/train.ts";
 import { loadLeadModel, CURRENT_MODEL_ARTIFACT, type LoadedLeadModel } from "../src/lead-scoring/artifact.ts";
 import { encodeRows } from "../src/models/encoding.ts";
-import { applyCalibrator } from "../src/models/calibration.ts";
+import { applyCalibrator, fitIsotonic } from "../src/models/calibration.ts";
 import { segmentOf } from "../src/lead-scoring/score.ts";
 import { leadScoresSql } from "../src/scoring-sql/lead-scores.ts";
 import { float32LessThanBound, float64Literal } from "../src/scoring-sql/numbers.ts";
@@ -145,6 +145,19 @@ describe("scores in SQL: X Education leads", function () {
     await runAll(engine, sql.statements);
     const without = rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== dropped)));
     assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(model, without, cutoff), model.artifact.modelVersion);
+  });
+
+  it("applies an isotonic calibrator (blocks, interpolation between them, clipped ends) as the TypeScript one does", async () => {
+    // Isotonic fitted on every 7th lead's margin: many blocks, and margins outside their range on both sides.
+    const X = encodeRows(model.artifact.encoder, rows);
+    const margins = model.booster.predictMargin(X);
+    const pick = Array.from({ length: Math.floor(rows.length / 7) }, (_, i) => i * 7);
+    const y = pick.map((i) => (rows[i]!.converted === true ? 1 : 0));
+    const iso = fitIsotonic(pick.map((i) => margins[i]!), y);
+    assert.ok(iso.y.length > 20, `${iso.y.length} blocks`);
+    const isoModel: LoadedLeadModel = { ...model, artifact: { ...model.artifact, calibrator: iso } };
+    await runAll(engine, leadScoresSql(isoModel, { source, target, scoreCutoff: cutoff }).statements);
+    assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(isoModel, rows, cutoff), model.artifact.modelVersion);
   });
 
   it("scores every lead on the strict local BigQuery (ZetaSQL-checked) within 1e-6", async () => {
