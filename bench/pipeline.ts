@@ -7,6 +7,7 @@
  *   npm run bench -- --sizes 20000x60,100000x60 --skip-markov
  *   npm run bench -- --xgboost            # also the 1M-row XGBoost fit (≈40 s)
  *   npm run bench -- --accuracy           # only the accuracy benchmark (bench/accuracy.ts; its options pass through)
+ *   npm run bench -- --serve              # only the scoring server's loopback load test (bench/serve.ts; its options pass through)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -44,6 +45,11 @@ function table(rows: StageFigure[]): string {
 
 if (flag("--accuracy")) {
   const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "accuracy.ts"), ...args.filter((a) => a !== "--accuracy")], { cwd: ROOT, stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
+
+if (flag("--serve")) {
+  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "serve.ts"), ...args.filter((a) => a !== "--serve")], { cwd: ROOT, stdio: "inherit" });
   process.exit(r.status ?? 1);
 }
 

@@ -341,6 +341,18 @@ const tables = [
     { name: "segment", type: "STRING", description: "'hot' (score ≥ lead_score_cutoff), 'warm' (≥ half of it), 'cold'" },
   ] },
   {
+    name: "lead_scores_sql", layer: "outputs", producer: { job: "lead_scores_sql" },
+    grain: "one row per lead of lead_features",
+    description: "Every lead scored in SQL by the current lead-scoring model compiled to GoogleSQL (encoder, trees, calibrator); equal to the TypeScript scores within 1e-6. The statements are saved beside the model (models/lead-scoring/<version>.sql) to schedule on BigQuery.",
+    columns: [
+    { name: "lead_id", type: "STRING" },
+    { name: "score", type: "INT64", description: "round(100 × probability), 0–100" },
+    { name: "probability", type: "FLOAT64", description: "calibrated probability that the lead converts" },
+    { name: "segment", type: "STRING", description: "'hot' (score ≥ lead_score_cutoff), 'warm' (≥ half of it), 'cold'" },
+    { name: "margin", type: "FLOAT64", description: "the booster's log-odds before calibration" },
+    { name: "model_version", type: "STRING" },
+  ] },
+  {
     name: "lead_scoring_metrics", layer: "models", history: true, producer: { job: "lead_scoring" },
     grain: "one row per run, model, metric",
     description: "Lead-scoring model metrics (append-only history): the model in use (model lead_scoring), a retrained model that was not promoted (lead_scoring_challenger) and the model it replaced (lead_scoring_replaced).",

@@ -7,5 +7,6 @@ import { modelComparisonJob } from "./model-comparison.ts";
 import { mlAttributionJob } from "./ml-attribution.ts";
 import { leadScoringJob } from "./lead-scoring.ts";
 import { pipelineCreditJob } from "./pipeline-credit.ts";
+import { leadScoresSqlJob } from "./lead-scores-sql.ts";
 
-export const ALL_JOBS: JobDefinition[] = [channelMarkovJob, shapleyJob, funnelMarkovJob, modelComparisonJob, leadScoringJob, pipelineCreditJob, mlAttributionJob];
+export const ALL_JOBS: JobDefinition[] = [channelMarkovJob, shapleyJob, funnelMarkovJob, modelComparisonJob, leadScoringJob, leadScoresSqlJob, pipelineCreditJob, mlAttributionJob];

@@ -75,6 +75,11 @@ export const COMMANDS: CommandEntry[] = [
     load: lazy(async () => (await import("./bi.ts")).biCommand),
   },
   {
+    name: "serve", command: "serve",
+    describe: "score leads on request over HTTP with the current lead-scoring model (loopback by default; bearer token elsewhere)",
+    load: lazy(async () => (await import("./serve.ts")).serveCommand),
+  },
+  {
     name: "benchmark", command: "benchmark",
     describe: "accuracy benchmark: worlds with known channel effects through the whole pipeline; appends <base>_meta.model_accuracy and prints each model's distance to the true shares",
     load: lazy(async () => (await import("./benchmark.ts")).benchmarkCommand),

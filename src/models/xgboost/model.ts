@@ -150,6 +150,17 @@ function nodeMeans(forest: Forest): Float64Array {
 }
 
 /**
+ * Node means per forest, computed once: a parsed forest's arrays never change, and the means are O(nodes)
+ * work that would otherwise dominate explaining a single row (the scoring server explains one lead per request).
+ */
+const NODE_MEANS = new WeakMap<Forest, Float64Array>();
+function cachedNodeMeans(forest: Forest): Float64Array {
+  let m = NODE_MEANS.get(forest);
+  if (!m) NODE_MEANS.set(forest, (m = nodeMeans(forest)));
+  return m;
+}
+
+/**
  * Path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, "Consistent Individualized Feature Attribution
  * for Tree Ensembles", Algorithm 2; port of XGBoost's RegTree::TreeShap with cover = sum_hess).
  * Output row i holds φ_i1..φ_iF and, last, the bias E[f] = base_margin + Σ_t (cover-weighted mean
@@ -165,7 +176,7 @@ export function treeShap(forest: Forest, X: Float32Array, nRows: number, nCols: 
   const m1 = !!opts.minusOneIsMissing;
   const F = nCols;
   const out = new Float64Array(nRows * (F + 1));
-  const means = nodeMeans(forest);
+  const means = cachedNodeMeans(forest);
   let bias = forest.baseMargin;
   for (let t = 0; t < T; t++) bias += means[forest.treeStart[t]];
 
