@@ -159,7 +159,7 @@ for (const { name, open } of ENGINES) {
       const run = await runGraph({
         graph: project.graph, engine: wh.engine, settings: project.settings,
         artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "fc-analyst-tables")),
-        selection: { actions: ["stg_costs", ...ANALYST_TABLES, ...ANALYST_TABLES.map((t) => `rpt_${t}`)] },
+        selection: { actions: ["stg_cost_sources_checked", "stg_costs", ...ANALYST_TABLES, ...ANALYST_TABLES.map((t) => `rpt_${t}`)] },
       });
       assertRunSucceeded(run);
       // Each table's uniqueKey assertion ran with it and passed.
