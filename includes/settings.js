@@ -114,6 +114,9 @@ const DEFAULTS = {
   // Largest ml_journey_features aggregate the job reads (rows).
   ml_max_feature_rows: "500000",
   bad_row_max_share: "0.05",
+  // Custom events quarantined in staging are a warning (dq_custom_events_quarantined, the run summary) only when
+  // their share passes this; below it they are counted in the run log as a note. At most bad_row_max_share.
+  bad_row_warn_share: "0.01",
   currency: "USD",
   hash_user_ids: "false",
   // Data quality: a larger share of GA4 sessions without any traffic source is reported (direct visits are normal below it).
@@ -385,6 +388,8 @@ function parseSettings(rawVars, overridden) {
     mlMaxFeatureRows: int("ml_max_feature_rows", 1, 100000000),
     xgboostBackend: ["auto", "wasm", "native"].includes(vars.xgboost_backend) ? vars.xgboost_backend : bad("xgboost_backend", 'expected "auto", "wasm" or "native"'),
     badRowMaxShare: num("bad_row_max_share", 0, 1),
+    // Not above bad_row_max_share: past that share the run fails, so a warning threshold above it would never warn.
+    badRowWarnShare: ((w) => (w === undefined || !(w > Number(vars.bad_row_max_share)) ? w : bad("bad_row_warn_share", `expected at most bad_row_max_share (${vars.bad_row_max_share})`)))(num("bad_row_warn_share", 0, 1)),
     currency: /^[A-Z]{3}$/.test(vars.currency) ? vars.currency : bad("currency", "expected an ISO 4217 code like USD"),
     hashUserIds: bool("hash_user_ids"),
     maxSessionsWithoutSourceShare: num("max_sessions_without_source_share", 0, 1),

@@ -75,6 +75,8 @@ export interface Settings {
   /** vars.xgboost_backend: XGBoost backend of the ML attribution and lead-scoring models. */
   xgboostBackend: "auto" | "wasm" | "native";
   badRowMaxShare: number;
+  /** vars.bad_row_warn_share: staged custom events quarantined above this share are a warning, below it a note. */
+  badRowWarnShare: number;
   currency: string;
   hashUserIds: boolean;
   maxSessionsWithoutSourceShare: number;
