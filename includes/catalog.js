@@ -2,7 +2,9 @@
  * The warehouse catalog: every table funnelcredit reads or writes that no SQLX model builds — the
  * inputs (sources) and what the TypeScript jobs, the runner and the commands write — declared once:
  * name, layer (a key of settings.datasets), GoogleSQL columns (types, modes, nested fields), grain,
- * description and producer.
+ * description and producer. Also the analyst's outputs that SQLX models build (producer { model }):
+ * their columns are a contract the report reads, so the model takes its description and column
+ * docs from here (catalog.docs) and test/analyst-tables.test.ts checks what it builds against them.
  *
  * Plain data, read by both sides: Dataform declares these tables from it
  * (definitions/sources/sources.js) and the TypeScript side (src/catalog/) derives the
@@ -11,6 +13,7 @@
  *
  * producer: { import: "<kind>" } (`funnelcredit import <kind>`; absent tables are created empty),
  *           { job: "<job name>" }, { runner: "runner" }, { command: "<command>" }, { engine: "bigquery" },
+ *           { model: "<definitions/….sqlx>" } (built by that SQLX model; not declared again),
  *           { planned: "<what>" } (read by the report when present; nothing builds it yet).
  * history: an append-only history a job adds rows to on every run; created empty when missing, so
  *          the views over it (model_metrics…) work before the job has written once (no leads yet).
@@ -25,6 +28,29 @@ const metricsColumns = () => [
   { name: "metric", type: "STRING" },
   { name: "value", type: "FLOAT64" },
   { name: "measured_at", type: "TIMESTAMP" },
+];
+
+/** Spend and return beside each model's credit (channel_performance, campaign_performance); `level` = the key's own columns. */
+const performanceColumns = (level, what) => [
+  { name: "date", type: "DATE", description: "day of the cost and of the credited conversions (UTC)" },
+  { name: "model", type: "STRING", description: "attribution model (every model session_credit holds)" },
+  { name: "channel", type: "STRING", description: "channel from vars.channel_rules ('(unknown)' for credit on a session without one)" },
+  ...level,
+  { name: "cost", type: "FLOAT64", description: `cost of the ${what} that day (0 when no cost row maps to it)` },
+  { name: "clicks", type: "INT64", description: `clicks of the ${what}'s cost rows that day` },
+  { name: "impressions", type: "INT64", description: `impressions of the ${what}'s cost rows that day` },
+  { name: "conversions", type: "FLOAT64", description: `conversions the model credits to the ${what} (fractional; by conversion day)` },
+  { name: "value", type: "FLOAT64", description: `conversion value the model credits to the ${what}` },
+  { name: "cpa", type: "FLOAT64", description: "cost / conversions (NULL when the model credits no conversions)" },
+  { name: "roas", type: "FLOAT64", description: "value / cost (NULL when there is no cost)" },
+  { name: "last_touch_conversions", type: "FLOAT64", description: `conversions the last_touch model credits to the ${what} that day` },
+  { name: "last_touch_value", type: "FLOAT64", description: `value the last_touch model credits to the ${what} that day` },
+  { name: "conversions_change_vs_last_touch", type: "FLOAT64", description: "(conversions − last_touch_conversions) / last_touch_conversions (NULL when last touch credits none)" },
+];
+const trafficColumns = () => [
+  s("source", "traffic source of the credited sessions and of the cost rows ('(not set)' when missing)"),
+  s("medium", "traffic medium ('(not set)' when missing)"),
+  s("campaign", "campaign name ('(not set)' when missing)"),
 ];
 
 const tables = [
@@ -421,6 +447,21 @@ const tables = [
     columns: [s("lease_key"), s("run_id"), s("host"), { name: "pid", type: "INT64" }, { name: "expires_at", type: "TIMESTAMP" }],
   },
 
+  // ---- Built by SQLX models: the analyst's outputs (the report and the reporting views read them) ----
+  {
+    name: "channel_performance", layer: "outputs", producer: { model: "definitions/attribution/channel_performance.sqlx" },
+    grain: "one row per date, model, channel",
+    description: "Spend and return per day, attribution model and channel: cost, clicks and impressions (stg_costs, channels by vars.channel_rules) beside the conversions and value the model credits to the channel for conversions on that day (session_credit), with CPA, ROAS and the change vs last touch. Every model gets a row for every day a channel had cost or credit.",
+    columns: performanceColumns([], "channel"),
+  },
+  {
+    name: "campaign_performance", layer: "outputs", producer: { model: "definitions/attribution/campaign_performance.sqlx" },
+    grain: "one row per date, model, channel, source, medium, campaign",
+    description: "channel_performance one level down: per source / medium / campaign. Cost rows meet credit (from the credited session's traffic source) on the same source, medium and campaign.",
+    columns: performanceColumns(trafficColumns(), "campaign"),
+  },
+
+
   // ---- Read but not built yet --------------------------------------------------------------
   {
     name: "roas_by_channel", layer: "outputs", producer: { planned: "spend and ROAS by channel and model (not built yet)" },
@@ -430,4 +471,16 @@ const tables = [
   },
 ];
 
-module.exports = { tables };
+/**
+ * A SQLX model's description and column docs from its catalog entry (producer { model }), for its config block:
+ * `description: catalog.docs("channel_performance").description, columns: catalog.docs("channel_performance").columns`.
+ */
+function docs(name) {
+  const t = tables.find((x) => x.name === name);
+  if (!t || !t.producer.model) throw new Error(`catalog.docs: ${name} is not a table a SQLX model builds in includes/catalog.js`);
+  const columns = {};
+  for (const c of t.columns) columns[c.name] = c.description || "";
+  return { description: t.description, columns };
+}
+
+module.exports = { tables, docs };

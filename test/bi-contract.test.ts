@@ -19,13 +19,18 @@ import { createViewStatement } from "../src/runner/statements.ts";
 import { PROJECT_DIR, compiledProject, memoryEngine } from "./support/warehouse.ts";
 import { startZetaSQL, type ZetaColumn, type ZetaSQL } from "./support/zetasql.ts";
 import { SCHEMAS } from "./report-fixtures.ts";
+import { CATALOG, tableSchema } from "../src/catalog/index.ts";
 
 const README = path.join(PROJECT_DIR, "README.md");
 const START = "<!-- output-tables:start -->";
 const END = "<!-- output-tables:end -->";
 
-/** Contract shapes of what the views read, by table name. */
-const UPSTREAM: Record<string, ColumnSchema[]> = { ...SCHEMAS, run_history: RUN_HISTORY_SCHEMA };
+/** Contract shapes of what the views read, by table name (SQLX outputs the catalog describes: their catalog columns). */
+const UPSTREAM: Record<string, ColumnSchema[]> = {
+  ...SCHEMAS,
+  run_history: RUN_HISTORY_SCHEMA,
+  ...Object.fromEntries(CATALOG.filter((t) => "model" in t.producer).map((t) => [t.name, tableSchema(t.name)])),
+};
 
 interface ViewColumns { name: string; type: string }
 interface ViewContract { view: string; columns: ViewColumns[] }
@@ -101,7 +106,8 @@ describe("BI contract: reporting views match the README", function () {
 
   it("has one view per subject, each documenting every column and its grain", () => {
     assert.deepEqual(views.map((v) => v.target.name), [
-      "rpt_channel_credit_daily", "rpt_lead_scores", "rpt_model_metrics", "rpt_run_history", "rpt_session_credit", "rpt_transaction_credit",
+      "rpt_campaign_performance", "rpt_channel_credit_daily", "rpt_channel_performance",
+      "rpt_lead_scores", "rpt_model_metrics", "rpt_run_history", "rpt_session_credit", "rpt_transaction_credit",
     ]);
     for (const v of views) {
       assert.match(readFileSync(path.join(PROJECT_DIR, v.fileName!), "utf8").split("\n")[0]!, /^-- Grain: one row per /, `${v.fileName}: first line states the grain`);

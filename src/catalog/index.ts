@@ -20,6 +20,8 @@ export type Producer =
   | { runner: string }
   | { command: string }
   | { engine: string }
+  /** Built by a SQLX model (the file); cataloged because the report and BI views read its columns. */
+  | { model: string }
   /** Read when present (the report), built by nothing yet. */
   | { planned: string };
 
