@@ -461,6 +461,56 @@ const tables = [
     columns: performanceColumns(trafficColumns(), "campaign"),
   },
 
+  {
+    name: "conversion_paths", layer: "outputs", producer: { model: "definitions/attribution/conversion_paths.sqlx" },
+    grain: "one row per conversion path",
+    description: "Conversion paths as GA4 shows them: the channels of each converting journey's touches, oldest first, consecutive touches of one channel folded into one step (\"Email ×2\"), with the conversions and value of the journeys that took the path. path_rank 1 is the path with the most conversions.",
+    columns: [
+      s("path", "channels joined by ' > ', consecutive repeats as 'Channel ×n' (in names '%' is written '%25' and '>' '%3E', as in channel_paths)"),
+      { name: "path_length", type: "INT64", description: "touches on the path (sessions of the journey, up to vars.max_path_length)" },
+      { name: "conversions", type: "FLOAT64", description: "converting journeys that took the path" },
+      { name: "value", type: "FLOAT64", description: "their conversion value" },
+      { name: "conversion_share", type: "FLOAT64", description: "conversions / all conversions, 0–1" },
+      { name: "path_rank", type: "INT64", description: "1 = most conversions (ties: more value, then path)" },
+    ],
+  },
+  {
+    name: "path_length_distribution", layer: "outputs", producer: { model: "definitions/attribution/path_length_distribution.sqlx" },
+    grain: "one row per path length",
+    description: "How many touches conversions take: converting journeys by number of touches.",
+    columns: [
+      { name: "path_length", type: "INT64", description: "touches of the converting journey (up to vars.max_path_length)" },
+      { name: "conversions", type: "FLOAT64", description: "converting journeys with that many touches" },
+      { name: "value", type: "FLOAT64", description: "their conversion value" },
+      { name: "conversion_share", type: "FLOAT64", description: "conversions / all conversions, 0–1" },
+      { name: "cumulative_share", type: "FLOAT64", description: "share of conversions with at most this many touches" },
+    ],
+  },
+  {
+    name: "time_lag_distribution", layer: "outputs", producer: { model: "definitions/attribution/time_lag_distribution.sqlx" },
+    grain: "one row per whole days from first touch to conversion",
+    description: "How long conversions take: converting journeys by whole days (24-hour periods) from their first touch to the conversion.",
+    columns: [
+      { name: "days_to_conversion", type: "INT64", description: "whole days from the journey's first touch (within vars.lookback_days) to the conversion; 0 = within 24 hours" },
+      { name: "conversions", type: "FLOAT64", description: "converting journeys with that lag" },
+      { name: "value", type: "FLOAT64", description: "their conversion value" },
+      { name: "conversion_share", type: "FLOAT64", description: "conversions / all conversions, 0–1" },
+      { name: "cumulative_share", type: "FLOAT64", description: "share of conversions within this many days" },
+    ],
+  },
+  {
+    name: "assisted_conversions", layer: "outputs", producer: { model: "definitions/attribution/assisted_conversions.sqlx" },
+    grain: "one row per channel",
+    description: "Closers and assisters (Google's multi-channel funnels): per channel, the conversions whose last touch it was and the ones it assisted (on the path, not the last touch; a channel can be both in one journey).",
+    columns: [
+      s("channel", "channel from vars.channel_rules"),
+      { name: "last_touch_conversions", type: "FLOAT64", description: "converting journeys whose last touch is the channel" },
+      { name: "last_touch_value", type: "FLOAT64", description: "their conversion value" },
+      { name: "assisted_conversions", type: "FLOAT64", description: "converting journeys with a touch of the channel before the last touch" },
+      { name: "assisted_value", type: "FLOAT64", description: "their conversion value" },
+      { name: "assist_ratio", type: "FLOAT64", description: "assisted / last-touch conversions (above 1: more an opener than a closer; NULL when it closes none)" },
+    ],
+  },
 
   // ---- Read but not built yet --------------------------------------------------------------
   {

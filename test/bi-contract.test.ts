@@ -106,8 +106,9 @@ describe("BI contract: reporting views match the README", function () {
 
   it("has one view per subject, each documenting every column and its grain", () => {
     assert.deepEqual(views.map((v) => v.target.name), [
-      "rpt_campaign_performance", "rpt_channel_credit_daily", "rpt_channel_performance",
-      "rpt_lead_scores", "rpt_model_metrics", "rpt_run_history", "rpt_session_credit", "rpt_transaction_credit",
+      "rpt_assisted_conversions", "rpt_campaign_performance", "rpt_channel_credit_daily", "rpt_channel_performance", "rpt_conversion_paths",
+      "rpt_lead_scores", "rpt_model_metrics", "rpt_path_length_distribution", "rpt_run_history",
+      "rpt_session_credit", "rpt_time_lag_distribution", "rpt_transaction_credit",
     ]);
     for (const v of views) {
       assert.match(readFileSync(path.join(PROJECT_DIR, v.fileName!), "utf8").split("\n")[0]!, /^-- Grain: one row per /, `${v.fileName}: first line states the grain`);
