@@ -140,6 +140,9 @@ const DEFAULTS = {
   // Largest ml_journey_features aggregate the job reads (rows).
   ml_max_feature_rows: "500000",
   bad_row_max_share: "0.05",
+  // Custom events quarantined in staging are a warning (dq_custom_events_quarantined, the run summary) only when
+  // their share passes this; below it they are counted in the run log as a note. At most bad_row_max_share.
+  bad_row_warn_share: "0.01",
   currency: "USD",
   hash_user_ids: "false",
   // Data quality: a larger share of GA4 sessions without any traffic source is reported (direct visits are normal below it).
@@ -642,6 +645,8 @@ function parseSettings(rawVars, overridden) {
     xgboostBackend: oneOf("xgboost_backend", ["auto", "wasm", "native"]),
     onDemandPricePerTib: num("on_demand_price_per_tib", 0, 1000000),
     badRowMaxShare: num("bad_row_max_share", 0, 1),
+    // Not above bad_row_max_share: past that share the run fails, so a warning threshold above it would never warn.
+    badRowWarnShare: ((w) => (w === undefined || !(w > Number(vars.bad_row_max_share)) ? w : bad("bad_row_warn_share", `expected at most bad_row_max_share (${vars.bad_row_max_share})`)))(num("bad_row_warn_share", 0, 1)),
     currency: /^[A-Z]{3}$/.test(vars.currency) ? String(vars.currency) : bad("currency", "expected an ISO 4217 code like USD"),
     hashUserIds: bool("hash_user_ids"),
     maxSessionsWithoutSourceShare: num("max_sessions_without_source_share", 0, 1),

@@ -28,6 +28,7 @@ describe("compile", () => {
       e instanceof SettingsError && /vars\.lookback_days = "ninety": expected a whole number/.test(e.message));
     assert.throws(() => loadProjectSettings(PROJECT_DIR, { funnel_steps: "[{" }), /vars\.funnel_steps .*not valid JSON/);
     assert.throws(() => loadProjectSettings(PROJECT_DIR, { no_such_setting: "1" }), /unknown setting\(s\) no_such_setting/);
+    assert.throws(() => loadProjectSettings(PROJECT_DIR, { bad_row_warn_share: "0.2" }), /vars\.bad_row_warn_share = "0\.2": expected at most bad_row_max_share \(0\.05\)/);
   });
 
   it("accepts a setting's former name with a deprecation warning, and refuses it beside the new name", () => {

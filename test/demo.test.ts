@@ -155,14 +155,18 @@ describe("demo data generator", () => {
   });
 
   it("has late channels: retargeting and e-mail only on returning sessions", async () => {
-    const late = await one(
+    // GA4 numbers sessions per device: a user's second device starts at ga_session_number 1 even when the
+    // user came back through an e-mail. So late channels may open a device, but rarely (a later device's
+    // first session, about one in six at this size), never most of their sessions.
+    const r = await obj(
       db.conn,
-      `SELECT count(*) FROM ev WHERE event_name = 'session_start'
-         AND (SELECT p.value.int_value FROM unnest(event_params) AS t(p) WHERE p.key = 'ga_session_number') = 1
-         AND collected_traffic_source.manual_medium IN ('display', 'email')
-         AND traffic_source.medium IN ('display', 'email')`,
+      `SELECT count(*) FILTER (WHERE (SELECT p.value.int_value FROM unnest(event_params) AS t(p) WHERE p.key = 'ga_session_number') = 1
+                                 AND traffic_source.medium IN ('display', 'email')) AS opening_a_device,
+              count(*) AS late_sessions
+       FROM ev WHERE event_name = 'session_start' AND collected_traffic_source.manual_medium IN ('display', 'email')`,
     );
-    assert.equal(Number(late), 0);
+    assert.ok(Number(r.late_sessions) > 0);
+    assert.ok(Number(r.opening_a_device) <= 0.25 * Number(r.late_sessions), `${r.opening_a_device} of ${r.late_sessions} late-channel sessions open a device`);
   });
 
   it("writes CRM transactions matching most GA purchases, with offline-only, refunded and per-product rows", async () => {

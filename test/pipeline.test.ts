@@ -10,7 +10,11 @@ import { generateDemo } from "../src/demo/generate.ts";
 import type { Project } from "../src/compile/project.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
-import { launchChromium, renderAndOpen } from "./support/browser.ts";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { LocalArtifactStore } from "../src/artifacts/store.ts";
+import { writeRunReport } from "../src/report/write.ts";
+import { OUT, inspectReport, launchChromium } from "./support/browser.ts";
 
 const CREDIT_TABLES = ["ml_channel_credit", "ml_channel_credit_daily", "session_credit", "channel_credit_daily", "transaction_credit", "channel_credit_by_model", "heuristic_channel_credit", "funnel_event_credit", "owox_session_values"];
 
@@ -59,15 +63,32 @@ describe("demo pipeline on DuckDB", function () {
     assert.equal(nan[0]!.n, 0);
   });
 
-  it("writes a report of the demo run that renders every chart in Chromium with no console errors", async function () {
+  it("writes a report of the demo run that opens with the answer and passes Chromium and axe at desktop and phone widths", async function () {
     const browser = await launchChromium(this);
     try {
-      const page = await renderAndOpen(browser, engine, project.settings, first, "report-demo-run", project.graph.projectConfig.defaultDatabase);
-      assert.deepEqual(page.consoleErrors, []);
-      assert.deepEqual(page.emptyFigures, [], "figures without a rendered SVG");
-      assert.ok(page.figures >= 10, `${page.figures} figures`);
-      assert.doesNotMatch(page.text, /could not read/);
-      for (const section of ["Channel credit", "Funnel", "Lead scor", "ROAS"]) assert.match(page.text, new RegExp(section));
+      const file = await writeRunReport(engine, project.settings, first, new LocalArtifactStore(path.join(OUT, "artifacts")), { database: project.graph.projectConfig.defaultDatabase });
+      for (const [name, viewport] of [["report-demo-desktop", { width: 1366, height: 900 }], ["report-demo-phone", { width: 390, height: 844 }]] as const) {
+        const page = await inspectReport(browser, file, name, viewport);
+        assert.deepEqual(page.consoleErrors, [], name);
+        assert.deepEqual(page.emptyFigures, [], `${name}: figures without a rendered SVG`);
+        assert.deepEqual(page.seriousA11y, [], `${name}: serious or critical axe-core violations`);
+        assert.equal(page.overflows, false, `${name}: the page scrolls sideways`);
+        assert.deepEqual(page.sections, ["answer", "compare", "over-time", "paths", "campaigns", "funnel", "models", "leads", "run"]);
+        assert.ok(page.figures >= 12, `${page.figures} figures`);
+        assert.doesNotMatch(page.text, /could not read/);
+        assert.match(page.text, /By owox_funnel, the channels that earn the conversions are/);
+        assert.match(page.text, /Recommended model: owox_funnel\. Rule: the OWOX funnel model/);
+      }
+      // The model picker re-renders the comparison from the embedded data, offline.
+      const page = await browser.newPage();
+      await page.goto(pathToFileURL(file).href);
+      assert.equal(await page.inputValue("#cmp-a"), "owox_funnel");
+      assert.equal(await page.inputValue("#cmp-b"), "last_touch");
+      await page.selectOption("#cmp-b", "shapley");
+      const heads = await page.$$eval("#cmp-table th", (els) => els.map((e) => e.textContent));
+      assert.deepEqual(heads, ["channel", "owox_funnel conversions", "shapley conversions", "change", "change %", "owox_funnel share", "shapley share"]);
+      assert.ok((await page.$$("#cmp-table tbody tr")).length >= 5);
+      await page.close();
     } finally {
       await browser.close();
     }

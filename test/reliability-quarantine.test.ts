@@ -191,6 +191,19 @@ describe("reliability: bad input rows are quarantined, never lost", function () 
     ]);
   });
 
+  it("notes, without warning, staged custom events quarantined below vars.bad_row_warn_share", async () => {
+    // 1 of 200 = 0.5 %, under the default 1 %: a note; 3 of 200 = 1.5 %: a warning.
+    await fixtureTable(engine, settings.datasets.sources, "custom_events", { name: "VARCHAR" }, Array.from({ length: 200 }, () => ["e"]));
+    await fixtureTable(engine, META, "custom_events_quarantine", { row_number: "BIGINT", reason: "VARCHAR" }, [[1, "missing time"]]);
+    const few = await inputQuality(engine, "p", settings, "run-1");
+    assert.deepEqual(few.warnings, []);
+    assert.deepEqual(few.notes, [`1 of 200 custom events quarantined in staging; see ${META}.custom_events_quarantine (0.50%, not more than vars.bad_row_warn_share 1.0%)`]);
+    await engine.runNative(`INSERT INTO ${META}.custom_events_quarantine VALUES (2, 'unparseable time'), (3, 'negative revenue')`);
+    const more = await inputQuality(engine, "p", settings, "run-1");
+    assert.deepEqual(more.warnings, [`3 of 200 custom events quarantined in staging; see ${META}.custom_events_quarantine`]);
+    assert.equal(more.failure, undefined);
+  });
+
   it("makes quarantine the CLI import's default, saying how many rows were set aside", async function () {
     this.timeout(60_000);
     const { file } = writeTransactions(dir);

@@ -35,7 +35,12 @@ export const SCHEMAS = {
     S("source"), S("medium"), S("campaign"), S("device"), S("user_type"), S("region"),
   ],
   transaction_credit: [S("transaction_id"), S("model"), S("channel"), F("value")],
-  roas_by_channel: [S("channel"), F("cost"), F("value"), F("roas")],
+  channel_performance: [D("date"), S("model"), S("channel"), F("cost"), I("clicks"), I("impressions"), F("conversions"), F("value"), F("cpa"), F("roas"), F("last_touch_conversions"), F("last_touch_value"), F("conversions_change_vs_last_touch")],
+  campaign_performance: [D("date"), S("model"), S("channel"), S("source"), S("medium"), S("campaign"), F("cost"), I("clicks"), I("impressions"), F("conversions"), F("value"), F("cpa"), F("roas"), F("last_touch_conversions"), F("last_touch_value"), F("conversions_change_vs_last_touch")],
+  conversion_paths: [S("path"), I("path_length"), F("conversions"), F("value")],
+  path_length_distribution: [I("path_length"), F("conversions"), F("share")],
+  time_lag_distribution: [S("days_to_convert"), F("conversions"), F("share")],
+  assisted_conversions: [S("channel"), F("assisted_conversions"), F("last_touch_conversions"), F("assisted_to_last_touch")],
   lead_scores: [
     S("lead_id"), I("score"), F("probability"), S("model_version"), TS("scored_at"),
     { name: "key_factors", type: "RECORD", mode: "REPEATED", fields: [S("feature"), F("contribution"), S("direction")] } as ColumnSchema,
@@ -49,18 +54,18 @@ export const SCHEMAS = {
 } satisfies Record<string, ColumnSchema[]>;
 
 export type FixtureTable = keyof typeof SCHEMAS;
-const OUTPUTS: FixtureTable[] = ["channel_credit_by_model", "model_agreement", "channel_credit_daily", "session_credit", "transaction_credit", "roas_by_channel", "lead_scores"];
+const OUTPUTS: FixtureTable[] = ["channel_credit_by_model", "model_agreement", "channel_credit_daily", "session_credit", "transaction_credit", "channel_performance", "campaign_performance", "conversion_paths", "path_length_distribution", "time_lag_distribution", "assisted_conversions", "lead_scores"];
 
 export function fixtureTarget(settings: Settings, table: FixtureTable): Target {
   return { database: DB, schema: OUTPUTS.includes(table) ? settings.datasets.outputs : settings.datasets.models, name: table };
 }
 
-const MODELS = ["last_click", "first_click", "linear", "time_decay", "position_based", "markov", "shapley", "ml"];
+const MODELS = ["last_touch", "first_touch", "linear", "time_decay", "position_based", "markov_order_1", "owox_funnel", "shapley", "ml"];
 const CHANNELS = ["Organic Search", "Paid Search", "Direct", "Email", "Paid Social", "Referral", "Display"];
 const BASE_SHARE = [0.27, 0.22, 0.17, 0.12, 0.1, 0.07, 0.05];
 // Which end of the path each model favours: first-touch channels (search, social, display) vs closers (direct, email).
 const OPENER = [0.6, 0.3, -0.7, -0.5, 0.8, 0.1, 0.9];
-const TILT: Record<string, number> = { last_click: -0.5, first_click: 0.5, linear: 0, time_decay: -0.25, position_based: 0.1, markov: 0.15, shapley: 0.1, ml: 0.2 };
+const TILT: Record<string, number> = { last_touch: -0.5, first_touch: 0.5, linear: 0, time_decay: -0.25, position_based: 0.1, markov_order_1: 0.15, owox_funnel: 0.25, shapley: 0.1, ml: 0.2 };
 const TOTAL_CONVERSIONS = 1240;
 const TOTAL_VALUE = 186_450;
 
@@ -77,7 +82,7 @@ export function buildFixtureRows(runId = RUN_ID): Record<FixtureTable, Row[]> {
   })));
   const top3 = (m: string): string[] => channelShares(m).map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 3).map((x) => CHANNELS[x[1]]!);
   const agreement: Row[] = [];
-  const compared = ["last_click", "first_click", "linear", "markov", "shapley", "ml"];
+  const compared = ["last_touch", "first_touch", "linear", "markov_order_1", "owox_funnel", "shapley", "ml"];
   for (const a of compared) {
     for (const b of compared) {
       if (compared.indexOf(a) >= compared.indexOf(b)) continue;
@@ -92,7 +97,7 @@ export function buildFixtureRows(runId = RUN_ID): Record<FixtureTable, Row[]> {
   for (let d = 0; d < days; d++) {
     const date = new Date(Date.UTC(2026, 8, 29 + d)).toISOString().slice(0, 10);
     const season = 1 + 0.25 * Math.sin((2 * Math.PI * d) / 7) + d / days * 0.3;
-    for (const m of ["last_click", "linear", "markov", "ml"]) {
+    for (const m of ["last_touch", "linear", "owox_funnel", "ml"]) {
       channelShares(m).forEach((share, i) => {
         const conv = (TOTAL_CONVERSIONS / days) * share * season * (0.8 + 0.4 * rand());
         daily.push({ credit_date: date, model: m, channel: CHANNELS[i]!, conversions: conv, value: conv * (140 + 20 * rand()) });
@@ -105,8 +110,8 @@ export function buildFixtureRows(runId = RUN_ID): Record<FixtureTable, Row[]> {
     const tx = `T${1000 + t}`;
     const path = [CHANNELS[t % 7]!, CHANNELS[(t * 3 + 1) % 7]!];
     const value = 80 + Math.round(rand() * 200);
-    for (const m of ["last_click", "linear"]) {
-      const w = m === "last_click" ? [0, 1] : [0.5, 0.5];
+    for (const m of ["last_touch", "linear"]) {
+      const w = m === "last_touch" ? [0, 1] : [0.5, 0.5];
       path.forEach((ch, k) => {
         sessionCredit.push({ session_key: `s${t}-${k}`, model: m, transaction_id: tx, conversions: w[k]!, value: value * w[k]!, channel: ch, session_date: "2026-11-0" + (1 + (t % 9)) });
       });
@@ -116,11 +121,27 @@ export function buildFixtureRows(runId = RUN_ID): Record<FixtureTable, Row[]> {
     }
   }
   const costs: Record<string, number> = { "Paid Search": 21_500, "Paid Social": 14_800, Display: 9_900, Email: 1_200 };
-  const markov = channelShares("markov");
-  const roas: Row[] = Object.entries(costs).map(([ch, cost]) => {
-    const value = TOTAL_VALUE * markov[CHANNELS.indexOf(ch)]!;
-    return { channel: ch, cost, value, roas: value / cost };
-  });
+  // Spend and credited return per model and channel (one day holds the period's totals).
+  const last = channelShares("last_touch");
+  const perf = (m: string, ch: string, i: number, cost: number) => {
+    const conversions = TOTAL_CONVERSIONS * channelShares(m)[i]!;
+    const value = TOTAL_VALUE * channelShares(m)[i]!;
+    return {
+      date: "2026-11-20", model: m, channel: ch, cost, clicks: Math.round(cost / 0.8), impressions: Math.round(cost * 30), conversions, value,
+      cpa: cost ? cost / conversions : null, roas: cost ? value / cost : null,
+      last_touch_conversions: TOTAL_CONVERSIONS * last[i]!, last_touch_value: TOTAL_VALUE * last[i]!, conversions_change_vs_last_touch: conversions / (TOTAL_CONVERSIONS * last[i]!) - 1,
+    };
+  };
+  const channelPerformance: Row[] = MODELS.flatMap((m) => CHANNELS.map((ch, i) => perf(m, ch, i, costs[ch] ?? 0)));
+  const campaignPerformance: Row[] = MODELS.flatMap((m) => CHANNELS.filter((ch) => costs[ch]).flatMap((ch) => [["spring_sale", 0.6], ["always_on", 0.4]].map(([campaign, k]) => {
+    const p = perf(m, ch, CHANNELS.indexOf(ch), costs[ch]! * (k as number));
+    return { ...p, source: ch.toLowerCase().replace(/ /g, "_"), medium: ch === "Email" ? "email" : "cpc", campaign, conversions: p.conversions * (k as number), value: p.value * (k as number), last_touch_conversions: p.last_touch_conversions * (k as number), last_touch_value: p.last_touch_value * (k as number) };
+  })));
+  const conversionPaths: Row[] = [
+    { path: "Paid Search > Direct", path_length: 2, conversions: 212, value: 31_800 },
+    { path: "Organic Search", path_length: 1, conversions: 180, value: 25_200 },
+    { path: "Paid Social > Paid Search > Email", path_length: 3, conversions: 96, value: 15_100 },
+  ];
 
   const features = ["pages_per_visit", "time_on_site", "lead_source", "last_activity", "country", "occupation", "total_visits"];
   const leadScores: Row[] = [];
@@ -182,7 +203,11 @@ export function buildFixtureRows(runId = RUN_ID): Record<FixtureTable, Row[]> {
 
   return {
     channel_credit_by_model: channelCreditByModel, model_agreement: agreement, channel_credit_daily: daily,
-    session_credit: sessionCredit, transaction_credit: transactionCredit, roas_by_channel: roas, lead_scores: leadScores,
+    session_credit: sessionCredit, transaction_credit: transactionCredit, channel_performance: channelPerformance,
+    campaign_performance: campaignPerformance, conversion_paths: conversionPaths, lead_scores: leadScores,
+    path_length_distribution: [1, 2, 3, 4].map((n, i) => ({ path_length: n, conversions: [520, 410, 210, 100][i]!, share: [520, 410, 210, 100][i]! / 1240 })),
+    time_lag_distribution: ["0", "1-3", "4-7", "8+"].map((d, i) => ({ days_to_convert: d, conversions: [640, 330, 170, 100][i]!, share: [640, 330, 170, 100][i]! / 1240 })),
+    assisted_conversions: CHANNELS.map((ch, i) => ({ channel: ch, assisted_conversions: 300 - i * 30, last_touch_conversions: TOTAL_CONVERSIONS * last[i]!, assisted_to_last_touch: (300 - i * 30) / (TOTAL_CONVERSIONS * last[i]!) })),
     funnel_transition_probabilities: funnel, model_metrics: metrics, model_curves: curves, feature_importance: importance,
     lead_score_monitoring: monitoring,
   };

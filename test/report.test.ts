@@ -52,23 +52,25 @@ describe("report data", () => {
 
   it("says which tables were not produced instead of failing", async () => {
     const d = await loadReportData(engine, settings, graph, fixtureRun());
-    for (const l of [d.creditByModel, d.agreement, d.creditDaily, d.funnel, d.metrics, d.curves, d.importance, d.monitoring, d.scoreDistribution, d.roas]) {
+    for (const l of [d.creditByModel, d.agreement, d.creditDaily, d.funnel, d.metrics, d.curves, d.importance, d.monitoring, d.scoreDistribution, d.channelPerformance, d.campaignPerformance]) {
       assert.equal(l.state, "missing");
     }
     assert.deepEqual(d.outputCounts.map((c) => c.state), ["missing", "missing", "missing", "missing"]);
     const html = await renderReportHtml(d);
     assert.match(html, /Channel credit by model: not produced in this run/);
     assert.match(html, /Lead scores: not produced in this run/);
+    assert.match(html, /Campaign performance: not produced in this run/);
+    assert.match(html, /Top conversion paths: not produced in this run/);
     // Only the run's own timeline is drawn.
     assert.equal(html.match(/<figure/g)?.length, 1);
   });
 
   it("reports a table it cannot read (a column missing) as unreadable, with the engine's message", async () => {
-    await engine.writeRows(fixtureTarget(settings, "roas_by_channel"), [{ name: "channel", type: "STRING" }, { name: "spend", type: "FLOAT64" }], [{ channel: "Email", spend: 10 }], { mode: "replace" });
+    await engine.writeRows(fixtureTarget(settings, "campaign_performance"), [{ name: "channel", type: "STRING" }, { name: "spend", type: "FLOAT64" }], [{ channel: "Email", spend: 10 }], { mode: "replace" });
     const d = await loadReportData(engine, settings, graph, fixtureRun());
-    assert.equal(d.roas.state, "error");
+    assert.equal(d.campaignPerformance.state, "error");
     const html = await renderReportHtml(d);
-    assert.match(html, /could not read <code>funnelcredit\.roas_by_channel<\/code>/);
+    assert.match(html, /could not read <code>funnelcredit\.campaign_performance<\/code>/);
   });
 
   it("shows model figures of the latest run when this run did not refit the model", async () => {
@@ -163,25 +165,30 @@ describe("report page", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("writes one self-contained file next to the run record: no scripts, nothing fetched", async () => {
+  it("writes one self-contained file next to the run record: inline script only, nothing fetched", async () => {
     await writeFixtureTables(engine, settings);
     const file = await writeRunReport(engine, settings, fixtureRun(), new LocalArtifactStore(dir), { database: DB });
     assert.equal(file, path.join(dir, "runs", RUN_ID, "report.html"));
     const html = readFileSync(file, "utf8");
-    assert.doesNotMatch(html, /<script|<link|<img|<iframe/i);
+    assert.doesNotMatch(html, /<script[^>]*\bsrc=|<link|<img|<iframe/i);
+    // Two inline scripts: the comparison data (JSON) and the model picker that reads it.
+    assert.deepEqual([...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]), [' type="application/json" id="credit-data"', ""]);
     assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//i);
     assert.doesNotMatch(html, /url\((?!#)/);
     // Every figure has a chart and a table to fall back on.
     const figures = html.split("<figure").slice(1);
-    assert.equal(figures.length, 12);
+    // Answer, share heatmap, agreement heatmap, over time, funnel ×2, ROC, calibration, importance, scores, lift, PSI, actions.
+    assert.equal(figures.length, 13);
     for (const f of figures) {
       assert.match(f, /<svg[^>]*>/);
-      assert.match(f, /<details><summary>Show the numbers<\/summary><div class="table-wrap"><table>/);
+      assert.match(f, /<details><summary>Show the numbers<\/summary><div class="table-wrap" tabindex="0"><table>/);
     }
     // SVG ids are unique across the page (clip paths of many charts).
     const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
     assert.equal(new Set(ids).size, ids.length);
-    assert.match(html, /\$186,450/);
+    // The answer: the recommended model by the stated rule, with the fixture's Paid Search spend.
+    assert.match(html, /Recommended model: <code>owox_funnel<\/code>/);
+    assert.match(html, /\$21,500/);
   });
 
   it("shows a failed action's error, escaped, at the top of the run summary", async () => {

@@ -146,6 +146,23 @@ describe("warehouse: identity, transactions, user properties", function () {
 
 describe("warehouse: data-quality assertions", function () {
   this.timeout(120_000);
+  it("dq_custom_events_quarantined passes while quarantined custom events are at most vars.bad_row_warn_share", async () => {
+    // 1 bad of 4 rows = 25 %: a warning by default (1 %), a pass with bad_row_warn_share = 0.3.
+    for (const [vars, status] of [[{}, "warning"], [{ bad_row_warn_share: "0.05", bad_row_max_share: "0.3" }, "warning"], [{ bad_row_warn_share: "0.3", bad_row_max_share: "0.3" }, "succeeded"]] as const) {
+      const engine = await memoryEngine();
+      try {
+        await loadInputs(engine, { custom: [custom("view", "not a time", "u1", null), ...["09", "10", "11"].map((h) => custom("view", `2024-06-01 ${h}:00:00`, "u1", null))] });
+        const project = await compiledProject(vars, []);
+        const run = await runProject(project, engine, { selection: { actions: ["dq_custom_events_quarantined"], includeDependencies: true } });
+        const dq = run.actions.find((a) => a.action.endsWith("dq_custom_events_quarantined"))!;
+        assert.equal(dq.status, status, JSON.stringify(vars));
+        assert.equal(dq.rows, status === "warning" ? 1 : 0);
+      } finally {
+        await engine.close();
+      }
+    }
+  });
+
   it("warn by default and fail the run only when listed in failing_assertions", async () => {
     for (const [vars, status] of [[{}, "warning"], [{ failing_assertions: '["dq_custom_events_quarantined"]' }, "failed"]] as const) {
       const engine = await memoryEngine();

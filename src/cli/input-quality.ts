@@ -22,6 +22,7 @@ export async function checkInputQuality(s: Session, run: RunRecord): Promise<voi
     return;
   }
   run.warnings.push(...q.warnings);
+  for (const note of q.notes) s.logger.info(note);
   try {
     run.warnings.push(...(await truncationSummary(s.engine, db, s.project.settings)));
   } catch (e) {

@@ -39,13 +39,13 @@ export interface DemoChannel {
 
 export const DEMO_CHANNELS: readonly DemoChannel[] = [
   { key: "organic_search", source: "google", medium: "organic", campaigns: ["(organic)"], tagged: false, referrer: "https://www.google.com/", acquisitionWeight: 28, returnWeight: 14, sessionLift: 1.0, carryLift: 1.0, costPerClick: 0, impressionsPerClick: 0 },
-  { key: "direct", source: "(direct)", medium: "(none)", campaigns: ["(direct)"], tagged: false, acquisitionWeight: 14, returnWeight: 38, sessionLift: 1.0, carryLift: 1.0, costPerClick: 0, impressionsPerClick: 0 },
+  { key: "direct", source: "(direct)", medium: "(none)", campaigns: ["(direct)"], tagged: false, acquisitionWeight: 14, returnWeight: 24, sessionLift: 1.0, carryLift: 1.0, costPerClick: 0, impressionsPerClick: 0 },
   { key: "paid_search_brand", source: "google", medium: "cpc", campaigns: ["brand_search"], tagged: true, gclid: true, referrer: "https://www.google.com/", acquisitionWeight: 7, returnWeight: 10, sessionLift: 1.35, carryLift: 1.0, costPerClick: 0.35, impressionsPerClick: 8 },
-  { key: "paid_search_generic", source: "google", medium: "cpc", campaigns: ["generic_search", "shopping_feed"], tagged: true, gclid: true, referrer: "https://www.google.com/", acquisitionWeight: 12, returnWeight: 4, sessionLift: 1.1, carryLift: 1.2, costPerClick: 1.1, impressionsPerClick: 25 },
+  { key: "paid_search_generic", source: "google", medium: "cpc", campaigns: ["generic_search", "shopping_feed"], tagged: true, gclid: true, referrer: "https://www.google.com/", acquisitionWeight: 12, returnWeight: 4, sessionLift: 1.1, carryLift: 1.35, costPerClick: 1.1, impressionsPerClick: 25 },
   { key: "paid_search_bing", source: "bing", medium: "cpc", campaigns: ["generic_search_bing"], tagged: true, referrer: "https://www.bing.com/", acquisitionWeight: 2, returnWeight: 1, sessionLift: 1.05, carryLift: 1.1, costPerClick: 0.8, impressionsPerClick: 20 },
-  { key: "paid_social", source: "facebook", medium: "paid_social", campaigns: ["prospecting_broad", "prospecting_lookalike"], tagged: true, referrer: "https://m.facebook.com/", acquisitionWeight: 14, returnWeight: 3, sessionLift: 0.55, carryLift: 1.3, costPerClick: 0.6, impressionsPerClick: 90 },
+  { key: "paid_social", source: "facebook", medium: "paid_social", campaigns: ["prospecting_broad", "prospecting_lookalike"], tagged: true, referrer: "https://m.facebook.com/", acquisitionWeight: 14, returnWeight: 3, sessionLift: 0.5, carryLift: 1.45, costPerClick: 0.6, impressionsPerClick: 90 },
   { key: "display_retargeting", source: "criteo", medium: "display", campaigns: ["retargeting_viewed", "retargeting_cart"], tagged: true, acquisitionWeight: 0, returnWeight: 9, needsPriorItemView: true, sessionLift: 1.0, carryLift: 1.0, costPerClick: 0.45, impressionsPerClick: 160 },
-  { key: "email", source: "newsletter", medium: "email", campaigns: ["weekly_newsletter", "cart_reminder"], tagged: true, acquisitionWeight: 0, returnWeight: 11, needsRegistration: true, sessionLift: 1.5, carryLift: 1.1, costPerClick: 0, impressionsPerClick: 0, dailyCost: 15 },
+  { key: "email", source: "newsletter", medium: "email", campaigns: ["weekly_newsletter", "cart_reminder"], tagged: true, acquisitionWeight: 0, returnWeight: 11, needsRegistration: true, sessionLift: 1.7, carryLift: 1.1, costPerClick: 0, impressionsPerClick: 0, dailyCost: 15 },
   { key: "referral", source: "partner-blog.example.com", medium: "referral", campaigns: ["(referral)"], tagged: false, referrer: "https://partner-blog.example.com/best-gifts", acquisitionWeight: 6, returnWeight: 2, sessionLift: 1.0, carryLift: 1.05, costPerClick: 0, impressionsPerClick: 0 },
   { key: "organic_social", source: "instagram", medium: "social", campaigns: ["bio_link"], tagged: true, referrer: "https://l.instagram.com/", acquisitionWeight: 5, returnWeight: 2, sessionLift: 0.8, carryLift: 1.05, costPerClick: 0, impressionsPerClick: 0 },
   { key: "affiliate", source: "awin", medium: "affiliate", campaigns: ["coupon_partners"], tagged: true, referrer: "https://coupons.example.net/", acquisitionWeight: 3, returnWeight: 3, sessionLift: 1.25, carryLift: 1.0, costPerClick: 0.9, impressionsPerClick: 12 },
@@ -127,6 +127,9 @@ export const DEMO_DEVICES: readonly DemoDevice[] = [
   { category: "tablet", os: "iOS", osVersion: "iPadOS 17.3", browser: "Safari", browserVersion: "17.3", brand: "Apple", model: "iPad", weight: 4 },
   { category: "tablet", os: "Android", osVersion: "Android 13", browser: "Chrome", browserVersion: "121.0", brand: "Samsung", model: "SM-X710", weight: 1 },
 ];
+
+/** Purchase-intent multiplier per device category: desktop sessions convert about 2.5× as often as mobile ones, as in most shops. */
+export const DEMO_DEVICE_PURCHASE_LIFT: Readonly<Record<DemoDevice["category"], number>> = { desktop: 1.25, mobile: 0.75, tablet: 1.0 };
 
 export const DEMO_LANGUAGES: Record<string, string> = {
   "United States": "en-us",

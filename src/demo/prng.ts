@@ -61,3 +61,14 @@ export function createRng(seed: number): Rng {
     normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
   };
 }
+
+/**
+ * An independent generator for one part of the simulation, named by `stream` (e.g. "leads"): the seed is
+ * mixed with the name's FNV-1a hash, so each part draws from its own sequence and tuning one part (more
+ * leads, another call rate) leaves every other part's draws unchanged.
+ */
+export function streamRng(seed: number, stream: string): Rng {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < stream.length; i++) h = Math.imul(h ^ stream.charCodeAt(i), 0x01000193) >>> 0;
+  return createRng((seed ^ h) >>> 0);
+}

@@ -1,12 +1,17 @@
 /**
- * The demo shop simulated at session grain, in JS from one seeded PRNG: users with one or more devices
+ * The demo shop simulated at session grain, in JS from seeded PRNG streams: users with one or more devices
  * (one GA4 `user_pseudo_id` each), logged-in and anonymous sessions, channels with true effects, a funnel
  * with drop-off, purchases, CRM transactions, call-centre and e-mail events, costs and B2B leads.
  * generate.ts expands sessions into GA4 events in DuckDB SQL. Pure: no I/O.
+ *
+ * Each part draws from its own stream (streamRng): the web (users, sessions, funnel, purchases), leads,
+ * e-mail clicks, the call centre, the invalid rows and the costs. Tuning one part (more leads, a stronger
+ * lead signal) leaves every other part's draws, and so its rows, unchanged.
  */
 import {
   DEMO_CHANNELS,
   DEMO_COMPANY_SIZES,
+  DEMO_DEVICE_PURCHASE_LIFT,
   DEMO_DEVICES,
   DEMO_INDUSTRIES,
   DEMO_LANGUAGES,
@@ -18,7 +23,7 @@ import {
   type DemoPlace,
   type DemoProduct,
 } from "./catalog.ts";
-import { createRng, type Rng } from "./prng.ts";
+import { createRng, streamRng, type Rng } from "./prng.ts";
 
 /** Event codes of a session, one character per event, in order. */
 export const EVENT_CODES: Readonly<Record<string, string>> = {
@@ -199,6 +204,11 @@ function landingPath(rng: Rng, ch: DemoChannel, products: readonly DemoProduct[]
 /** Simulate the whole demo world. Deterministic in `opts`. */
 export function simulate(opts: SimOptions): SimResult {
   const rng = createRng(opts.seed);
+  const leadRng = streamRng(opts.seed, "leads");
+  const emailRng = streamRng(opts.seed, "email");
+  const callRng = streamRng(opts.seed, "calls");
+  const badRng = streamRng(opts.seed, "invalid_rows");
+  const costRng = streamRng(opts.seed, "costs");
   const { users, days, startMs } = opts;
   const sessions: SimSession[] = [];
   const transactions: SimTransactionRow[] = [];
@@ -232,8 +242,10 @@ export function simulate(opts: SimOptions): SimResult {
         loggedIn: false,
       });
     }
-    // Latent purchase propensity (lognormal, median ≈ 0.7); channel effects multiply it.
-    const propensity = Math.exp(0.6 * rng.normal() - 0.35);
+    // Latent purchase propensity (lognormal, median ≈ 0.7); channel and device effects multiply it. Its spread
+    // is what no model sees: 0.45 leaves the channels, devices and paths enough weight that the ML attribution
+    // model's test AUC stays clear of its publishing floor (ml_min_auc) on the demo.
+    const propensity = Math.exp(0.45 * rng.normal() - 0.35);
     let carry = 1;
     const exposed = new Set<string>();
     let hadItemView = false;
@@ -282,13 +294,13 @@ export function simulate(opts: SimOptions): SimResult {
         exposed.add(channel.key);
         carry *= channel.carryLift;
       }
-      const m = propensity * carry * channel.sessionLift * (sessionCount > 1 ? 1.25 : 1) * (hadCart ? 1.3 : 1);
+      const m = propensity * carry * channel.sessionLift * DEMO_DEVICE_PURCHASE_LIFT[dev.profile.category] * (sessionCount > 1 ? 1.25 : 1) * (hadCart ? 1.3 : 1);
       const pageViews = 1 + Math.min(14, Math.floor(rng.exp(1.6)));
       const viewed = rng.chance(clamp01(0.38 * Math.sqrt(m)));
       const carted = viewed && rng.chance(clamp01(0.25 * Math.pow(m, 0.7)));
       const checkout = carted && rng.chance(clamp01(0.55 * Math.pow(m, 0.3)));
       const purchased = checkout && rng.chance(clamp01(0.62 * Math.pow(m, 0.3)));
-      const lead = !leadDone && rng.chance(0.006 * (1 + (hadItemView ? 1 : 0) + (viewed ? 1 : 0)));
+      const lead = !leadDone && leadRng.chance(LEAD_SESSION_RATE * (1 + (hadItemView ? 1 : 0) + (viewed ? 1 : 0)));
 
       let items: SimItem[] = [];
       if (viewed) {
@@ -359,7 +371,7 @@ export function simulate(opts: SimOptions): SimResult {
         channel,
         campaign,
         gclid: channel.gclid && rng.chance(0.92) ? gclid(rng) : null,
-        sendSourceParams: channel.tagged && rng.chance(0.9),
+        sendSourceParams: sendsSourceParams(rng, channel),
         landingPath: landingPath(rng, channel, DEMO_PRODUCTS),
         firstTouch: dev.firstTouch!,
         firstTouchCampaign: dev.firstTouchCampaign,
@@ -384,7 +396,7 @@ export function simulate(opts: SimOptions): SimResult {
         customEvents.push({
           name: "email_click",
           category: "email",
-          time: iso(tsMs - rng.int(3, 90) * 1000),
+          time: iso(tsMs - emailRng.int(3, 90) * 1000),
           user_id: userId,
           client_id: dev.pseudoId,
           transaction_id: null,
@@ -394,48 +406,19 @@ export function simulate(opts: SimOptions): SimResult {
           utm_medium: channel.medium,
           utm_campaign: campaign,
           utm_term: null,
-          utm_content: rng.pick(["header_link", "product_tile", "footer"]),
+          utm_content: emailRng.pick(["header_link", "product_tile", "footer"]),
           geo_region: place.region,
         });
       }
       if (lead) {
         leadDone = true;
         leadCounter++;
-        if (userId === null && rng.chance(0.7)) userId = `U${pad(u + 1, uw)}`;
-        const size = rng.pick(DEMO_COMPANY_SIZES, (x) => x.weight);
-        const industry = rng.pick(DEMO_INDUSTRIES, (x) => x.weight);
-        const seniority = rng.pick(DEMO_SENIORITIES, (x) => x.weight);
-        const employees = rng.int(size.employees[0], size.employees[1]);
-        // True lead-conversion model: behaviour before the lead + firmographics (log-odds).
-        const logit =
-          -1.7 +
-          0.22 * Math.min(sessionCount - 1, 8) +
-          (hadItemView || viewed ? 0.5 : 0) +
-          (hadCart || carted ? 0.8 : 0) +
-          size.effect +
-          industry.effect +
-          seniority.effect +
-          (channel.key === "referral" || channel.key === "email" ? 0.4 : 0);
-        const converted = rng.chance(1 / (1 + Math.exp(-logit)));
+        if (userId === null && leadRng.chance(0.7)) userId = `U${pad(u + 1, uw)}`;
         const createdAt = ts + EVENT_STEP_SECONDS * (codes.indexOf("l") + 1) * 1_000_000;
-        leads.push({
-          lead_id: `L${pad(leadCounter, 6)}`,
-          created_at: createdAt,
-          converted_at: converted ? createdAt + Math.floor(rng.exp(14 * 86400) + 3600) * 1_000_000 : null,
-          converted,
-          user_id: userId,
-          client_id: dev.pseudoId,
-          company_size: size.label,
-          employees,
-          industry: industry.label,
-          job_seniority: seniority.label,
-          country: place.country,
-          annual_revenue_musd: money(employees * 0.12 * Math.exp(0.5 * rng.normal())),
-          newsletter_opt_in: rng.chance(0.4),
-          lead_source: channel.key,
-          sessions_before_lead: sessionCount - 1,
-          viewed_items_before_lead: hadItemView,
-        });
+        leads.push(drawLead(leadRng, {
+          leadId: `L${pad(leadCounter, 6)}`, createdAt, userId, clientId: dev.pseudoId, place, channel,
+          priorSessions: sessionCount - 1, viewedBefore: hadItemView, viewedNow: viewed, cartedEver: hadCart || carted,
+        }));
       }
       if (viewed) hadItemView = true;
       if (carted && !purchased) hadCart = true;
@@ -447,62 +430,167 @@ export function simulate(opts: SimOptions): SimResult {
     }
 
     // Call centre: some users phone in; some calls end in an offline (CRM-only) order.
-    if (rng.chance(0.03)) {
-      const callMs = startMs + Math.floor(rng.next() * (endMs - startMs - 3_600_000));
-      const order = rng.chance(0.45);
-      let txId: string | null = null;
-      let callRevenue: string | null = null;
-      if (order) {
-        offlineCounter++;
-        txId = `O${pad(offlineCounter, 6)}`;
-        if (userId === null) userId = `U${pad(u + 1, uw)}`;
-        const product = rng.pick(DEMO_PRODUCTS);
-        const quantity = rng.int(1, 5);
-        const rev = money(product.price * quantity);
-        callRevenue = rev.toFixed(2);
-        transactions.push({
-          transaction_id: txId,
-          user_id: userId,
-          client_id: null,
-          transaction_created: (callMs + rng.int(60, 1200) * 1000) * 1000,
-          transaction_status: rng.pick(["completed", "cancelled"], (x) => (x === "completed" ? 93 : 7)),
-          transaction_revenue: rev,
-          transaction_region: place.region,
-        });
-      }
-      const call: SimCustomEvent = {
-        name: "call",
-        category: "call_centre",
-        time: iso(callMs),
-        user_id: userId,
-        client_id: null,
-        transaction_id: txId,
-        revenue: callRevenue,
-        cost: (2.5 + rng.int(0, 400) / 100).toFixed(2),
-        utm_source: "phone",
-        utm_medium: "offline",
-        utm_campaign: order ? "phone_orders" : "support",
-        utm_term: null,
-        utm_content: null,
-        geo_region: place.region,
-      };
+    const call = drawCall(callRng, { userId, newUserId: `U${pad(u + 1, uw)}`, place, startMs, endMs, nextOrderId: () => `O${pad(++offlineCounter, 6)}` });
+    if (call) {
+      userId = call.userId;
+      if (call.transaction) transactions.push(call.transaction);
       // The call-centre export holds the calls it could tie to a person (a CRM user; orders always
       // are): an anonymous caller's call has no id to export. Left in, such calls made 10–15 % of the
-      // custom events invalid, past vars.bad_row_max_share, and every `run` after the demo failed; the
-      // deliberately invalid rows below stay well under it. (The call is drawn either way, so every
-      // other value of the sample is unchanged.)
-      if (call.user_id !== null) customEvents.push(call);
+      // custom events invalid, past vars.bad_row_max_share, and every `run` after the demo failed.
+      if (call.event.user_id !== null) customEvents.push(call.event);
     }
   }
 
-  // A few intentionally invalid custom-event rows (the staging model must quarantine them).
-  const nBad = Math.max(1, Math.round(customEvents.length * 0.002));
+  const bad = invalidCustomEvents(badRng, customEvents.length, { users, uw, startMs, endMs });
+  for (const b of bad) customEvents.splice(badRng.int(0, customEvents.length), 0, b);
+  const costs = costRows(costRng, costSessions, { startMs, days });
+
+  transactions.sort((a, b) => a.transaction_created - b.transaction_created || (a.transaction_id < b.transaction_id ? -1 : a.transaction_id > b.transaction_id ? 1 : 0));
+  leads.sort((a, b) => a.created_at - b.created_at);
+  return { sessions, transactions, customEvents, costs, leads, users, pseudoIds };
+}
+
+// ---- parts with their own random stream ---------------------------------------------------------
+
+/**
+ * Chance that a session submits the bulk-order lead form, times 1 + (items viewed before) + (items viewed
+ * now). About 4,000 leads at 20,000 users × 60 days: enough for a time split whose newest 15 % (the test
+ * set) holds several hundred leads, so the lead-scoring figures on the demo mean something.
+ */
+const LEAD_SESSION_RATE = 0.05;
+
+/**
+ * GA4 fills the source/medium/campaign event params for every session with a traffic source: UTM-tagged
+ * ones and also untagged search engines and referrers (google / organic, partner-blog / referral). Only
+ * direct visits have none. A few sessions lose them anyway (consent banners, redirects stripping the
+ * referrer): 3 %; a tagged landing URL still carries its utm_* and collected_traffic_source then.
+ */
+function sendsSourceParams(rng: Rng, ch: DemoChannel): boolean {
+  return ch.source !== "(direct)" && rng.chance(0.97);
+}
+
+interface LeadContext {
+  leadId: string;
+  /** epoch micros */
+  createdAt: number;
+  userId: string | null;
+  clientId: string;
+  place: DemoPlace;
+  channel: DemoChannel;
+  priorSessions: number;
+  viewedBefore: boolean;
+  viewedNow: boolean;
+  cartedEver: boolean;
+}
+
+/**
+ * True lead-conversion model, in log-odds: behaviour before the lead (repeat visits, items viewed, a cart),
+ * firmographics (size, industry, seniority), the channel that brought the lead and the newsletter opt-in.
+ * Strong enough that a model can learn it from a few thousand leads (the true model's AUC ≈ 0.8), not so
+ * strong that one column gives the label away (lead_leakage_max_auc).
+ */
+function leadLogit(c: LeadContext, size: (typeof DEMO_COMPANY_SIZES)[number], industry: (typeof DEMO_INDUSTRIES)[number], seniority: (typeof DEMO_SENIORITIES)[number], optIn: boolean): number {
+  return -2.4 +
+    0.3 * Math.min(c.priorSessions, 8) +
+    (c.viewedBefore || c.viewedNow ? 0.6 : 0) +
+    (c.cartedEver ? 0.9 : 0) +
+    1.6 * size.effect +
+    1.6 * industry.effect +
+    1.6 * seniority.effect +
+    (c.channel.key === "referral" || c.channel.key === "email" ? 0.6 : 0) +
+    (optIn ? 0.4 : 0);
+}
+
+/** One B2B lead: firmographics, outcome (converted within weeks, or not) and what the CRM knows of its web visits. */
+function drawLead(rng: Rng, c: LeadContext): SimLead {
+  const size = rng.pick(DEMO_COMPANY_SIZES, (x) => x.weight);
+  const industry = rng.pick(DEMO_INDUSTRIES, (x) => x.weight);
+  const seniority = rng.pick(DEMO_SENIORITIES, (x) => x.weight);
+  const employees = rng.int(size.employees[0], size.employees[1]);
+  const optIn = rng.chance(0.4);
+  const converted = rng.chance(1 / (1 + Math.exp(-leadLogit(c, size, industry, seniority, optIn))));
+  return {
+    lead_id: c.leadId,
+    created_at: c.createdAt,
+    converted_at: converted ? c.createdAt + Math.floor(rng.exp(14 * 86400) + 3600) * 1_000_000 : null,
+    converted,
+    user_id: c.userId,
+    client_id: c.clientId,
+    company_size: size.label,
+    employees,
+    industry: industry.label,
+    job_seniority: seniority.label,
+    country: c.place.country,
+    annual_revenue_musd: money(employees * 0.12 * Math.exp(0.5 * rng.normal())),
+    newsletter_opt_in: optIn,
+    lead_source: c.channel.key,
+    sessions_before_lead: c.priorSessions,
+    viewed_items_before_lead: c.viewedBefore,
+  };
+}
+
+interface CallContext {
+  userId: string | null;
+  /** The user's CRM id, used when an order makes the caller known. */
+  newUserId: string;
+  place: DemoPlace;
+  startMs: number;
+  endMs: number;
+  nextOrderId: () => string;
+}
+
+/** A user phones the call centre (3 % of users); 45 % of calls end in an offline, CRM-only order. */
+function drawCall(rng: Rng, c: CallContext): { event: SimCustomEvent; transaction: SimTransactionRow | null; userId: string | null } | null {
+  if (!rng.chance(0.03)) return null;
+  const callMs = c.startMs + Math.floor(rng.next() * (c.endMs - c.startMs - 3_600_000));
+  const order = rng.chance(0.45);
+  let userId = c.userId;
+  let transaction: SimTransactionRow | null = null;
+  if (order) {
+    userId ??= c.newUserId;
+    const product = rng.pick(DEMO_PRODUCTS);
+    const rev = money(product.price * rng.int(1, 5));
+    transaction = {
+      transaction_id: c.nextOrderId(),
+      user_id: userId,
+      client_id: null,
+      transaction_created: (callMs + rng.int(60, 1200) * 1000) * 1000,
+      transaction_status: rng.pick(["completed", "cancelled"], (x) => (x === "completed" ? 93 : 7)),
+      transaction_revenue: rev,
+      transaction_region: c.place.region,
+    };
+  }
+  const event: SimCustomEvent = {
+    name: "call",
+    category: "call_centre",
+    time: iso(callMs),
+    user_id: userId,
+    client_id: null,
+    transaction_id: transaction?.transaction_id ?? null,
+    revenue: transaction ? transaction.transaction_revenue.toFixed(2) : null,
+    cost: (2.5 + rng.int(0, 400) / 100).toFixed(2),
+    utm_source: "phone",
+    utm_medium: "offline",
+    utm_campaign: order ? "phone_orders" : "support",
+    utm_term: null,
+    utm_content: null,
+    geo_region: c.place.region,
+  };
+  return { event, transaction, userId };
+}
+
+/**
+ * Intentionally invalid custom-event rows the staging model must quarantine: 0.2 % of the events × 3
+ * kinds (no id at all; an unparseable time; a negative revenue), well under the default warning share.
+ */
+function invalidCustomEvents(rng: Rng, validCount: number, c: { users: number; uw: number; startMs: number; endMs: number }): SimCustomEvent[] {
+  const nBad = Math.max(1, Math.round(validCount * 0.002));
   const bad: SimCustomEvent[] = [];
   for (let i = 0; i < nBad; i++) {
     const base: SimCustomEvent = {
       name: "call",
       category: "call_centre",
-      time: iso(startMs + Math.floor(rng.next() * (endMs - startMs))),
+      time: iso(c.startMs + Math.floor(rng.next() * (c.endMs - c.startMs))),
       user_id: null,
       client_id: null,
       transaction_id: null,
@@ -516,15 +604,17 @@ export function simulate(opts: SimOptions): SimResult {
       geo_region: null,
     };
     bad.push({ ...base }); // no id at all
-    bad.push({ ...base, user_id: `U${pad(rng.int(1, users), uw)}`, time: rng.chance(0.5) ? "yesterday afternoon" : "2024-02-30 25:61:00" });
-    bad.push({ ...base, user_id: `U${pad(rng.int(1, users), uw)}`, transaction_id: `O${pad(900000 + i, 6)}`, revenue: "-49.90", utm_campaign: "phone_orders" });
+    bad.push({ ...base, user_id: `U${pad(rng.int(1, c.users), c.uw)}`, time: rng.chance(0.5) ? "yesterday afternoon" : "2024-02-30 25:61:00" });
+    bad.push({ ...base, user_id: `U${pad(rng.int(1, c.users), c.uw)}`, transaction_id: `O${pad(900000 + i, 6)}`, revenue: "-49.90", utm_campaign: "phone_orders" });
   }
-  for (const b of bad) customEvents.splice(rng.int(0, customEvents.length), 0, b);
+  return bad;
+}
 
-  // Costs: paid clicks ≈ sessions × (1.08–1.23); cost = clicks × cpc × noise; e-mail has a fixed daily fee.
+/** Daily costs: paid clicks ≈ sessions × (1.08–1.23); cost = clicks × cpc × noise; e-mail has a fixed daily fee. */
+function costRows(rng: Rng, costSessions: ReadonlyMap<string, number>, c: { startMs: number; days: number }): SimCostRow[] {
   const costs: SimCostRow[] = [];
-  const startDay = Math.floor(startMs / DAY_MS);
-  for (let day = 0; day < days; day++) {
+  const startDay = Math.floor(c.startMs / DAY_MS);
+  for (let day = 0; day < c.days; day++) {
     for (const ch of DEMO_CHANNELS) {
       if (!(ch.costPerClick > 0 || ch.dailyCost)) continue;
       for (const campaign of ch.campaigns) {
@@ -547,8 +637,5 @@ export function simulate(opts: SimOptions): SimResult {
       }
     }
   }
-
-  transactions.sort((a, b) => a.transaction_created - b.transaction_created || (a.transaction_id < b.transaction_id ? -1 : a.transaction_id > b.transaction_id ? 1 : 0));
-  leads.sort((a, b) => a.created_at - b.created_at);
-  return { sessions, transactions, customEvents, costs, leads, users, pseudoIds };
+  return costs;
 }

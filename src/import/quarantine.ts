@@ -211,6 +211,8 @@ async function skippedGa4DayTables(engine: Engine, events: Target, startDate: st
 export interface InputQuality {
   /** Lines for the run summary and report (counts of quarantined rows). */
   warnings: string[];
+  /** Counts below vars.bad_row_warn_share: logged, not warned about. */
+  notes: string[];
   /** Set when a bad-row share passes vars.bad_row_max_share: the run fails with this message. */
   failure?: string;
 }
@@ -224,7 +226,7 @@ export interface InputQuality {
 export async function inputQuality(engine: Engine, database: string, settings: Settings, runId: string): Promise<InputQuality> {
   const meta = settings.datasets.meta;
   const t = (schema: string, name: string): Target => ({ database, schema, name });
-  const out: InputQuality = { warnings: [] };
+  const out: InputQuality = { warnings: [], notes: [] };
   const imports = t(meta, QUARANTINE_TABLE);
   const history = t(meta, "run_history");
   if (await engine.tableExists(imports)) {
@@ -259,7 +261,9 @@ export async function inputQuality(engine: Engine, database: string, settings: S
     const bad = Number(row?.bad ?? 0);
     const total = Number(row?.total ?? 0);
     if (bad > 0) {
-      out.warnings.push(`${bad.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} custom events quarantined in staging; see ${meta}.custom_events_quarantine`);
+      const line = `${bad.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} custom events quarantined in staging; see ${meta}.custom_events_quarantine`;
+      if (bad / Math.max(total, 1) > settings.badRowWarnShare) out.warnings.push(line);
+      else out.notes.push(`${line} (${pct(bad / Math.max(total, 1))}, not more than vars.bad_row_warn_share ${pct(settings.badRowWarnShare)})`);
       if (bad / Math.max(total, 1) > settings.badRowMaxShare) {
         out.failure = `${bad.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} custom events (${pct(bad / Math.max(total, 1))}) failed validation, more than vars.bad_row_max_share (${pct(settings.badRowMaxShare)}); ` +
           `the reasons are in ${meta}.custom_events_quarantine; fix the source, or raise vars.bad_row_max_share in workflow_settings.yaml if this share is expected`;

@@ -6,7 +6,7 @@
 import { compile, type TopLevelSpec } from "vega-lite";
 import { View, parse } from "vega";
 import type {
-  ChannelCredit, ChannelRoas, DailyCredit, FeatureImportance, FunnelTransition, LeadMonitoring, ModelCurvePoint, ScoreBucket,
+  ChannelCredit, DailyCredit, FeatureImportance, FunnelTransition, LeadMonitoring, ModelAgreement, ModelCurvePoint, ScoreBucket,
 } from "./data.ts";
 import type { ActionRecord } from "../runner/run-record.ts";
 
@@ -16,6 +16,8 @@ export type ChartSpec = Record<string, unknown>;
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 /** Tableau 10: distinguishable, colour-blind friendlier than the d3 default. */
 export const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+/** Distinct colours for up to 14 series (Tableau 10 plus four that stay apart from it). */
+export const SERIES_PALETTE = [...PALETTE, "#1b9e77", "#6a3d9a", "#d95f02", "#17becf"];
 export const STATUS_COLORS: Record<string, string> = {
   succeeded: "#3f9a5b", failed: "#d64545", skipped: "#a3a8b0", warning: "#e0a100", dry_run: "#4e79a7", cancelled: "#7a5195",
 };
@@ -32,7 +34,7 @@ const CONFIG = {
   legend: { labelColor: "#374151", titleColor: "#374151", labelFontSize: 11, titleFontSize: 11, titleFontWeight: 600, symbolSize: 80 },
   header: { labelFontSize: 12, labelFontWeight: 600, labelColor: "#1f2937", titleFontSize: 0 },
   title: { fontSize: 13, fontWeight: 600, color: "#1f2937", anchor: "start" },
-  range: { category: PALETTE },
+  range: { category: SERIES_PALETTE },
   bar: { cornerRadiusEnd: 2 },
   line: { strokeWidth: 2 },
 };
@@ -42,6 +44,8 @@ function withConfig(spec: ChartSpec): ChartSpec {
 }
 
 let chartCounter = 0;
+
+const attr = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
 /**
  * Spec → inline SVG. Ids inside the SVG (clip paths, gradients) get a per-chart prefix, so many
@@ -56,7 +60,10 @@ export async function renderChart(spec: ChartSpec): Promise<string> {
     return svg
       .replace(/\bid="([^"]+)"/g, (_m, id: string) => `id="${prefix}${id}"`)
       .replace(/url\(#([^)]+)\)/g, (_m, id: string) => `url(#${prefix}${id})`)
-      .replace(/^<svg /, '<svg role="img" ');
+      // One image with one label: the numbers are in the table under each chart, so the marks' own ARIA
+      // roles (some without a name, which screen readers and axe flag) are dropped.
+      .replace(/ (role|aria-roledescription|aria-label|aria-hidden)="[^"]*"/g, "")
+      .replace(/^<svg /, `<svg role="img" aria-label="${attr(String(spec.description ?? "chart"))}" `);
   } finally {
     view.finalize();
   }
@@ -139,33 +146,6 @@ export function creditOverTimeSpec(rows: DailyCredit[], moneyTitle: string): Cha
       },
     },
     resolve: { scale: { y: "shared" } },
-  };
-}
-
-/** Return on ad spend per channel with the break-even line at 1. */
-export function roasSpec(rows: ChannelRoas[]): ChartSpec | undefined {
-  const values = rows.filter((r) => r.roas !== null).map((r) => ({ ...r, roas_label: `${r.roas!.toFixed(2)}×` }));
-  if (!values.length) return undefined;
-  const order = [...values].sort((x, y) => y.roas! - x.roas!).map((r) => r.channel);
-  const y = { field: "channel", type: "nominal", sort: order, title: null };
-  return {
-    description: "Return on ad spend per channel",
-    width: 600, height: { step: 24 },
-    data: { values },
-    layer: [
-      {
-        mark: { type: "bar" },
-        encoding: {
-          y, x: { field: "roas", type: "quantitative", title: "ROAS (credited value ÷ cost)" },
-          color: { condition: { test: "datum.roas < 1", value: "#e15759" }, value: "#4e79a7" },
-        },
-      },
-      {
-        mark: { type: "text", align: "left", dx: 4, fontSize: 11, color: "#374151" },
-        encoding: { y, x: { field: "roas", type: "quantitative" }, text: { field: "roas_label" } },
-      },
-      { mark: { type: "rule", strokeDash: [4, 3], color: "#1f2937", strokeWidth: 1.5 }, encoding: { x: { datum: 1 } } },
-    ],
   };
 }
 
@@ -481,4 +461,65 @@ export function psiSpec(rows: LeadMonitoring[]): ChartSpec | undefined {
 
 function avg(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+// ---- the answer and the model comparison ----
+
+
+/** The recommended model's share per channel as bars, last click's as a dark tick on the same row. */
+export function answerSharesSpec(rows: { channel: string; share: number; last_touch_share: number | null }[], model: string, lastTouch: string): ChartSpec | undefined {
+  if (!rows.length) return undefined;
+  const order = rows.map((r) => r.channel);
+  const y = { field: "channel", type: "nominal", sort: order, title: null, axis: { labelFontSize: 12 } };
+  return {
+    description: `Share of conversion credit per channel: ${model} (bars) and ${lastTouch} (ticks)`,
+    width: 520, height: { step: 24 },
+    data: { values: rows },
+    layer: [
+      { mark: { type: "bar", color: "#4e79a7" }, encoding: { y, x: { field: "share", type: "quantitative", title: `share of credit — bars: ${model}, ticks: ${lastTouch}`, axis: { format: ".0%" } } } },
+      { mark: { type: "tick", color: "#1f2937", thickness: 2, size: 18 }, encoding: { y, x: { field: "last_touch_share", type: "quantitative" } } },
+    ],
+  };
+}
+
+/** Channel × model heatmap of credit shares, the share printed in each cell. */
+export function shareHeatmapSpec(rows: ChannelCredit[], models: string[], channels: string[]): ChartSpec | undefined {
+  const values = rows.filter((r) => r.share !== null);
+  if (!values.length) return undefined;
+  return {
+    description: "Share of credit per channel (rows) and model (columns)",
+    width: { step: 58 }, height: { step: 26 },
+    data: { values },
+    encoding: {
+      x: { field: "model", type: "nominal", sort: models, title: null, axis: { orient: "top", labelAngle: -35, labelLimit: 140 } },
+      y: { field: "channel", type: "nominal", sort: channels, title: null },
+    },
+    layer: [
+      { mark: { type: "rect" }, encoding: { color: { field: "share", type: "quantitative", scale: { scheme: "blues" }, legend: { title: "share", format: ".0%", orient: "bottom", direction: "horizontal" } } } },
+      { mark: { type: "text", fontSize: 10.5 }, encoding: { text: { field: "share", type: "quantitative", format: ".0%" }, color: { condition: { test: "datum.share > 0.25", value: "#ffffff" }, value: "#1f2937" } } },
+    ],
+  };
+}
+
+/** Model × model heatmap of Spearman's rank correlation of their channel credit (symmetric, 1 on the diagonal). */
+export function agreementHeatmapSpec(rows: ModelAgreement[], models: string[]): ChartSpec | undefined {
+  const values = rows.filter((r) => r.spearman !== null).flatMap((r) => [
+    { a: r.model_a, b: r.model_b, rho: r.spearman },
+    { a: r.model_b, b: r.model_a, rho: r.spearman },
+  ]);
+  if (!values.length) return undefined;
+  for (const m of models) values.push({ a: m, b: m, rho: 1 });
+  return {
+    description: "Spearman rank correlation of channel credit between every two models",
+    width: { step: 40 }, height: { step: 24 },
+    data: { values },
+    encoding: {
+      x: { field: "a", type: "nominal", sort: models, title: null, axis: { orient: "top", labelAngle: -35, labelLimit: 140 } },
+      y: { field: "b", type: "nominal", sort: models, title: null },
+    },
+    layer: [
+      { mark: { type: "rect" }, encoding: { color: { field: "rho", type: "quantitative", scale: { scheme: "purpleorange", domain: [-1, 1], reverse: true }, legend: { title: "Spearman ρ", orient: "bottom", direction: "horizontal" } } } },
+      { mark: { type: "text", fontSize: 10 }, encoding: { text: { field: "rho", type: "quantitative", format: ".2f" }, color: { condition: { test: "datum.rho > 0.8 || datum.rho < -0.6", value: "#ffffff" }, value: "#1f2937" } } },
+    ],
+  };
 }

@@ -37,7 +37,18 @@ export interface LeadSegment { segment: string; leads: number; mean_probability:
 export interface LeadFactor { feature: string; contribution: number | null; direction: string | null }
 export interface TopLead { lead_id: string; score: number | null; probability: number | null; segment: string | null; model_version: string | null; key_factors: LeadFactor[] }
 export interface LeadSummary { leads: number; model_versions: string[]; last_scored_at: Date | null }
-export interface ChannelRoas { channel: string; cost: number | null; value: number | null; roas: number | null }
+/** channel_performance summed over the run's dates: spend and credited return per model and channel. */
+export interface ChannelPerformance {
+  model: string; channel: string; cost: number | null; clicks: number | null; conversions: number | null; value: number | null;
+  last_touch_conversions: number | null; last_touch_value: number | null;
+}
+/** campaign_performance summed over dates, per model and source / medium / campaign. */
+export interface CampaignPerformance {
+  model: string; channel: string; source: string; medium: string; campaign: string; cost: number | null; conversions: number | null; value: number | null;
+  last_touch_conversions: number | null;
+}
+/** A top row of a paths-and-timing table, columns as the table has them. */
+export type GenericRow = Record<string, string | number | null>;
 export interface TableCount { table: string; rows: number | null; state: "ok" | "missing" | "error"; message?: string }
 
 export interface ReportData {
@@ -60,7 +71,10 @@ export interface ReportData {
   scoreDistribution: Loaded<ScoreBucket>;
   leadSegments: Loaded<LeadSegment>;
   topLeads: Loaded<TopLead>;
-  roas: Loaded<ChannelRoas>;
+  channelPerformance: Loaded<ChannelPerformance>;
+  campaignPerformance: Loaded<CampaignPerformance>;
+  /** Top conversion paths, path-length and time-lag distributions, assisted conversions (tables of the analyst views). */
+  paths: { title: string; data: Loaded<GenericRow> }[];
   /** Row counts of the credit and score tables BI reads. */
   outputCounts: TableCount[];
 }
@@ -90,6 +104,20 @@ function factors(v: Value | undefined): LeadFactor[] {
   return list
     .filter((f): f is Record<string, Value> => !!f && typeof f === "object" && !Array.isArray(f))
     .map((f) => ({ feature: str(f.feature), contribution: num(f.contribution), direction: strOrNull(f.direction) }));
+}
+
+/** Paths-and-timing tables the report shows as they are (first rows), in page order. */
+const PATH_TABLES: [string, string][] = [
+  ["conversion_paths", "Top conversion paths"],
+  ["path_length_distribution", "Path length"],
+  ["time_lag_distribution", "Time lag"],
+  ["assisted_conversions", "Assisted and last-touch conversions"],
+];
+
+function genericRow(r: Row): GenericRow {
+  const out: GenericRow = {};
+  for (const [k, v] of Object.entries(r)) out[k] = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : v === null || v === undefined ? null : v instanceof Date ? dateStr(v) : typeof v === "object" ? JSON.stringify(v) : String(v);
+  return out;
 }
 
 /** `project.dataset.table`, or `dataset.table` (the job's default project) when no project is known. */
@@ -209,9 +237,25 @@ export async function loadReportData(
   const topLeads = await loadTable(engine, leads,
     (t) => `SELECT lead_id, score, probability, segment, model_version, key_factors FROM ${t} ORDER BY probability DESC, lead_id LIMIT 10`,
     (r): TopLead => ({ lead_id: str(r.lead_id), score: num(r.score), probability: num(r.probability), segment: strOrNull(r.segment), model_version: strOrNull(r.model_version), key_factors: factors(r.key_factors) }));
-  const roas = await loadTable(engine, out("roas_by_channel"),
-    (t) => `SELECT channel, cost, value, roas FROM ${t} ORDER BY roas DESC`,
-    (r): ChannelRoas => ({ channel: str(r.channel), cost: num(r.cost), value: num(r.value), roas: num(r.roas) }));
+
+  const channelPerformance = await loadTable(engine, out("channel_performance"),
+    (t) => `SELECT model, channel, SUM(cost) AS cost, SUM(clicks) AS clicks, SUM(conversions) AS conversions, SUM(value) AS value,
+      SUM(last_touch_conversions) AS last_touch_conversions, SUM(last_touch_value) AS last_touch_value FROM ${t} GROUP BY model, channel ORDER BY model, channel`,
+    (r): ChannelPerformance => ({
+      model: str(r.model), channel: str(r.channel), cost: num(r.cost), clicks: num(r.clicks), conversions: num(r.conversions), value: num(r.value),
+      last_touch_conversions: num(r.last_touch_conversions), last_touch_value: num(r.last_touch_value),
+    }));
+  const campaignPerformance = await loadTable(engine, out("campaign_performance"),
+    (t) => `SELECT model, channel, source, medium, campaign, SUM(cost) AS cost, SUM(conversions) AS conversions, SUM(value) AS value,
+      SUM(last_touch_conversions) AS last_touch_conversions FROM ${t} GROUP BY model, channel, source, medium, campaign ORDER BY value DESC LIMIT 2000`,
+    (r): CampaignPerformance => ({
+      model: str(r.model), channel: str(r.channel), source: str(r.source), medium: str(r.medium), campaign: str(r.campaign),
+      cost: num(r.cost), conversions: num(r.conversions), value: num(r.value), last_touch_conversions: num(r.last_touch_conversions),
+    }));
+  const paths: ReportData["paths"] = [];
+  for (const [name, title] of PATH_TABLES) {
+    paths.push({ title, data: await loadTable(engine, out(name), (t) => `SELECT * FROM ${t} LIMIT 200`, genericRow) });
+  }
 
   const outputCounts: TableCount[] = [];
   for (const name of ["channel_credit_daily", "session_credit", "transaction_credit", "lead_scores"]) outputCounts.push(await countRows(engine, out(name)));
@@ -223,7 +267,7 @@ export async function loadReportData(
     outputsDataset: settings.datasets.outputs,
     funnelSteps: settings.funnelSteps.filter((s) => s.enabled).map((s) => s.name),
     creditByModel, agreement, creditDaily, funnel, metrics, curves, importance, monitoring,
-    leadSummary, scoreDistribution, leadSegments, topLeads, roas, outputCounts,
+    leadSummary, scoreDistribution, leadSegments, topLeads, channelPerformance, campaignPerformance, paths, outputCounts,
   };
 }
 

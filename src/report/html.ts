@@ -1,81 +1,24 @@
 /**
- * The run report page: one self-contained HTML file (inline CSS, charts as inline SVG, no
- * scripts, no network), readable on a laptop screen and printable. Every chart sits in a
+ * The run report page: one self-contained HTML file (inline CSS, charts as inline SVG, one small
+ * inline script for the model picker, no network), readable on a laptop screen and a phone, printable.
+ * It opens with the answer (answer.ts) and ends with run operations. Every chart sits in a
  * <figure> with its numbers in a <details> table; a section whose table was not produced says so.
  */
 import type { ActionRecord } from "../runner/run-record.ts";
 import {
-  actionTimelineSpec, calibrationSpec, creditByModelSpec, creditOverTimeSpec, decileLiftSpec, featureImportanceSpec,
-  funnelGraphSpec, funnelLevelMixSpec, funnelSegmentsSpec, overallTransitions, psiSpec, renderChart, roasSpec, rocSpec, scoreDistributionSpec,
-  STATUS_COLORS, type ChartSpec,
+  actionTimelineSpec, calibrationSpec, creditOverTimeSpec, decileLiftSpec, featureImportanceSpec,
+  funnelGraphSpec, funnelLevelMixSpec, funnelSegmentsSpec, overallTransitions, psiSpec, rocSpec, scoreDistributionSpec,
 } from "./charts.ts";
-import type { Loaded, ReportData } from "./data.ts";
+import type { ReportData } from "./data.ts";
+import { answerSection, campaignsSection, comparisonSection, pathsSection, recommendedModel } from "./answer.ts";
+import { absent, escapeHtml, figure, h, noteOf, rowsOf, statusBadge, table, tile, type Column } from "./parts.ts";
 import { createFormats, type Formats } from "./format.ts";
+
+export { escapeHtml };
 
 export interface RenderOptions {
   /** BCP 47 locale for numbers (default en-US). */
   locale?: string;
-}
-
-/** Escape text for HTML content and attribute values. */
-export function escapeHtml(s: unknown): string {
-  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
-const h = escapeHtml;
-
-interface Column<T> {
-  title: string;
-  value: (row: T) => string;
-  /** Right-aligned, tabular figures. */
-  numeric?: boolean;
-  /** Raw HTML instead of escaped text. */
-  html?: boolean;
-  /** Free text that may be long (errors, notes): wraps instead of widening the table. */
-  prose?: boolean;
-}
-
-function table<T>(rows: T[], columns: Column<T>[], opts: { limit?: number; caption?: string } = {}): string {
-  const shown = opts.limit ? rows.slice(0, opts.limit) : rows;
-  const more = rows.length - shown.length;
-  return `<div class="table-wrap"><table>${opts.caption ? `<caption>${h(opts.caption)}</caption>` : ""}
-<thead><tr>${columns.map((c) => `<th${c.numeric ? ' class="num"' : ""}>${h(c.title)}</th>`).join("")}</tr></thead>
-<tbody>${shown.map((r) => `<tr>${columns.map((c) => `<td${c.numeric ? ' class="num"' : c.prose ? ' class="prose"' : ""}>${c.html ? c.value(r) : h(c.value(r))}</td>`).join("")}</tr>`).join("\n")}</tbody>
-</table>${more > 0 ? `<p class="muted small">${more.toLocaleString("en-US")} more rows not shown; query the reporting views for all of them.</p>` : ""}</div>`;
-}
-
-/** A chart with its table fallback. A chart that fails to render still gets its figure and table. */
-async function figure(title: string, spec: ChartSpec | undefined, fallback: string, opts: { subtitle?: string; id?: string } = {}): Promise<string> {
-  if (!spec) return "";
-  let body: string;
-  let cls = "chart";
-  try {
-    body = `<div class="svg">${await renderChart(spec)}</div>`;
-  } catch (e) {
-    cls += " chart-error";
-    body = `<p class="callout bad">This chart could not be drawn: ${h((e as Error).message)}. The numbers are in the table below.</p>`;
-  }
-  return `<figure class="${cls}"${opts.id ? ` id="${h(opts.id)}"` : ""}>
-<figcaption><span class="fig-title">${h(title)}</span>${opts.subtitle ? `<span class="fig-sub">${h(opts.subtitle)}</span>` : ""}</figcaption>
-${body}
-<details><summary>Show the numbers</summary>${fallback}</details>
-</figure>`;
-}
-
-/** What a section shows instead of data it could not get. */
-function absent(l: Loaded<unknown>, what: string): string {
-  if (l.state === "missing") return `<p class="empty">${h(what)}: not produced in this run <span class="muted">(no table <code>${h(l.table)}</code>)</span>.</p>`;
-  if (l.state === "error") return `<p class="empty bad">${h(what)}: could not read <code>${h(l.table)}</code> — ${h(l.message)}</p>`;
-  return `<p class="empty">${h(what)}: <code>${h(l.table)}</code> is empty.</p>`;
-}
-const rowsOf = <T>(l: Loaded<T>): T[] | undefined => (l.state === "ok" && l.rows.length ? l.rows : undefined);
-const noteOf = (l: Loaded<unknown>): string => (l.state === "ok" && l.note ? `<p class="muted small">Shown ${h(l.note)}.</p>` : "");
-
-function statusBadge(status: string): string {
-  return `<span class="badge" style="--c:${STATUS_COLORS[status] ?? "#6b7280"}">${h(status.replace("_", " "))}</span>`;
-}
-
-function tile(label: string, value: string, tone: "" | "good" | "bad" | "warn" = ""): string {
-  return `<div class="tile ${tone}"><div class="tile-value">${value}</div><div class="tile-label">${h(label)}</div></div>`;
 }
 
 // ---- sections ----
@@ -146,7 +89,7 @@ async function runSection(d: ReportData, f: Formats): Promise<string> {
       ])}`
     : "";
 
-  return `<section id="run"><h2>Run summary</h2>
+  return `<section id="run"><h2>Run operations</h2>
 <div class="tiles">${tiles}</div>
 ${failures}${warnings}
 ${timeline}
@@ -155,53 +98,12 @@ ${counts}
 </section>`;
 }
 
-async function creditSection(d: ReportData, f: Formats): Promise<string> {
-  // A run over data without conversions: say so, rather than show empty or "perfectly agreeing" models.
-  const nothing = d.run.actions.find((a) => a.action === "model_comparison" && a.status === "skipped" && a.note?.startsWith("no conversions"));
-  if (nothing) {
-    return `<section id="credit"><h2>Channel credit by model</h2><p class="empty">Nothing to attribute: ${h(nothing.note!)}.</p></section>`;
-  }
-  const rows = rowsOf(d.creditByModel);
-  let body: string;
-  if (!rows) {
-    body = absent(d.creditByModel, "Channel credit by model");
-  } else {
-    const models = [...new Set(rows.map((r) => r.model))];
-    const channels = [...new Set(rows.map((r) => r.channel))];
-    const cell = new Map(rows.map((r) => [`${r.model}\u0000${r.channel}`, r]));
-    const pivot = table(channels, [
-      { title: "channel", value: (c) => c },
-      ...models.map((m) => ({ title: m, value: (c: string) => f.pct(cell.get(`${m}\u0000${c}`)?.share), numeric: true })),
-    ]);
-    const totals = models.map((m) => {
-      const rs = rows.filter((r) => r.model === m);
-      return { model: m, conversions: sum(rs.map((r) => r.conversions)), value: sum(rs.map((r) => r.value)) };
-    });
-    body = (await figure("Share of credit per channel", creditByModelSpec(rows), pivot, { subtitle: "each model's bars add up to 100 %" })) +
-      `<h3>Credited totals per model</h3>` +
-      table(totals, [
-        { title: "model", value: (t) => t.model },
-        { title: "conversions", value: (t) => f.num(t.conversions, 1), numeric: true },
-        { title: "value", value: (t) => f.money(t.value), numeric: true },
-      ]);
-  }
-  const agree = rowsOf(d.agreement);
-  const agreement = `<h3>Do the models agree on the top 3 channels?</h3>` + (agree
-    ? `<p class="muted small">Jaccard similarity of the two models' top-3 channel sets (1 = same channels), whether they rank them in the same order, and Spearman's rank correlation over all channels.</p>` +
-      table(agree, [
-        { title: "model A", value: (r) => r.model_a },
-        { title: "model B", value: (r) => r.model_b },
-        { title: "top-3 Jaccard", value: (r) => `${meter(r.top3_jaccard)} ${h(f.fixed(r.top3_jaccard, 2))}`, numeric: true, html: true },
-        { title: "same order", value: (r) => (r.top3_same_order === null ? "–" : r.top3_same_order ? "yes" : "no") },
-        { title: "Spearman ρ", value: (r) => f.fixed(r.spearman, 2), numeric: true },
-      ])
-    : absent(d.agreement, "Model agreement"));
-  return `<section id="credit"><h2>Channel credit by model</h2>${body}${agreement}</section>`;
-}
-
 async function overTimeSection(d: ReportData, f: Formats): Promise<string> {
-  const rows = rowsOf(d.creditDaily);
-  if (!rows) return `<section id="over-time"><h2>Credit over time</h2>${absent(d.creditDaily, "Daily channel credit")}</section>`;
+  const all = rowsOf(d.creditDaily);
+  if (!all) return `<section id="over-time"><h2>Credit over time</h2>${absent(d.creditDaily, "Daily channel credit")}</section>`;
+  // The recommended model only: twelve stacked small multiples tell less than one.
+  const model = recommendedModel([...new Set(all.map((r) => r.model))])!;
+  const rows = all.filter((r) => r.model === model);
   // Fallback table by month (days would be thousands of rows).
   const byMonth = new Map<string, { period: string; model: string; channel: string; conversions: number; value: number }>();
   for (const r of rows) {
@@ -221,13 +123,13 @@ async function overTimeSection(d: ReportData, f: Formats): Promise<string> {
   const first = rows[0]!.credit_date;
   const last = rows[rows.length - 1]!.credit_date;
   return `<section id="over-time"><h2>Credit over time</h2>
-${await figure("Credited value per day", creditOverTimeSpec(rows, f.moneyTitle("value")), fallback, { subtitle: `${first} to ${last}, stacked by channel` })}
+${await figure("Credited value per day", creditOverTimeSpec(rows, f.moneyTitle("value")), fallback, { subtitle: `${model}, ${first} to ${last}, stacked by channel` })}
 </section>`;
 }
 
 async function funnelSection(d: ReportData, f: Formats): Promise<string> {
   const rows = rowsOf(d.funnel);
-  if (!rows) return `<section id="funnel"><h2>Funnel</h2>${absent(d.funnel, "Funnel transition probabilities")}</section>`;
+  if (!rows) return `<section id="funnel"><h2>OWOX funnel</h2>${absent(d.funnel, "Funnel transition probabilities")}</section>`;
   const overall = overallTransitions(rows);
   const transitionCols = [
     { title: "from", value: (r: (typeof rows)[number]) => r.from_step },
@@ -249,7 +151,7 @@ async function funnelSection(d: ReportData, f: Formats): Promise<string> {
   const segFigure = segmentCount <= 30
     ? await figure("Transition probability per segment", funnelSegmentsSpec(segRows, d.funnelSteps), segTable, { subtitle: "cell colour = reliability level used" })
     : await figure("Reliability level used per transition", funnelLevelMixSpec(segRows, d.funnelSteps), segTable, { subtitle: `share of the ${f.int(segmentCount)} segments (user type × device × region) whose probability came from each level` });
-  return `<section id="funnel"><h2>Funnel</h2>
+  return `<section id="funnel"><h2>OWOX funnel</h2>
 <p class="muted">OWOX funnel model: the probability of moving from one step to the next. Where a segment has too few sessions for a reliable estimate, the probability comes from a broader level; the colour shows which level was used.</p>
 ${await figure("Funnel transitions", funnelGraphSpec(rows, d.funnelSteps), table(overall, transitionCols), { subtitle: "edge width ∝ probability; arcs above skip steps, arcs below go back, drops leave the funnel" })}
 ${segFigure}
@@ -267,8 +169,13 @@ async function modelsSection(d: ReportData, f: Formats): Promise<string> {
   const parts: string[] = [];
   for (const m of models) {
     const ms = (metrics ?? []).filter((x) => x.model === m);
-    const tiles = ms.map((x) => tile(x.metric, h(formatMetric(x.metric, x.value, f)))).join("");
-    parts.push(`<h3>${h(modelLabel(m))}</h3>${ms.length ? `<div class="tiles">${tiles}</div>` : `<p class="empty">No metrics recorded for ${h(m)}.</p>`}`);
+    const key = ms.filter((x) => KEY_METRIC.test(x.metric));
+    const tiles = key.map((x) => tile(x.metric.replace(/_/g, " "), h(formatMetric(x.metric, x.value, f)))).join("");
+    const raw = ms.length ? `<details><summary>All ${f.int(ms.length)} metrics</summary>${table(ms, [
+      { title: "metric", value: (x) => x.metric },
+      { title: "value", value: (x) => formatMetric(x.metric, x.value, f), numeric: true },
+    ])}</details>` : "";
+    parts.push(`<h3>${h(modelLabel(m))}</h3>${ms.length ? `<div class="tiles">${tiles}</div>${raw}` : `<p class="empty">No metrics recorded for ${h(m)}.</p>`}`);
   }
   const curveTable = (name: string) => table(curves.filter((c) => c.curve === name), [
     { title: "model", value: (c) => c.model },
@@ -352,35 +259,23 @@ async function leadsSection(d: ReportData, f: Formats): Promise<string> {
   return `<section id="leads"><h2>Lead scoring</h2>${parts.join("\n")}</section>`;
 }
 
-async function roasSection(d: ReportData, f: Formats): Promise<string> {
-  const rows = rowsOf(d.roas);
-  if (!rows) return `<section id="roas"><h2>Return on ad spend</h2>${absent(d.roas, "ROAS per channel (needs cost data)")}</section>`;
-  const withCost = rows.filter((r) => (r.cost ?? 0) > 0);
-  return `<section id="roas"><h2>Return on ad spend</h2>
-${await figure("ROAS per channel", roasSpec(withCost), table(rows, [
-    { title: "channel", value: (r) => r.channel },
-    { title: "cost", value: (r) => f.money(r.cost), numeric: true },
-    { title: "credited value", value: (r) => f.money(r.value), numeric: true },
-    { title: "ROAS", value: (r) => f.ratio(r.roas), numeric: true },
-  ]), { subtitle: `channels with costs; dashed line = break-even; values in ${d.currency}` })}
-</section>`;
-}
-
 // ---- page ----
 
 export async function renderReportHtml(d: ReportData, opts: RenderOptions = {}): Promise<string> {
   const f = createFormats(d.currency, opts.locale);
   const run = d.run;
   const sections = [
-    await runSection(d, f),
-    await creditSection(d, f),
+    await answerSection(d, f),
+    await comparisonSection(d, f),
     await overTimeSection(d, f),
+    pathsSection(d, f),
+    campaignsSection(d, f),
     await funnelSection(d, f),
     await modelsSection(d, f),
     await leadsSection(d, f),
-    await roasSection(d, f),
+    await runSection(d, f),
   ];
-  const nav = [["run", "Run"], ["credit", "Channel credit"], ["over-time", "Over time"], ["funnel", "Funnel"], ["models", "ML models"], ["leads", "Lead scoring"], ["roas", "ROAS"]]
+  const nav = [["answer", "Answer"], ["compare", "Compare models"], ["over-time", "Over time"], ["paths", "Paths"], ["campaigns", "Campaigns"], ["funnel", "OWOX funnel"], ["models", "ML"], ["leads", "Lead scoring"], ["run", "Run"]]
     .map(([id, label]) => `<a href="#${id}">${label}</a>`).join("");
   return `<!doctype html>
 <html lang="en">
@@ -413,23 +308,10 @@ ${sections.join("\n")}
 
 // ---- helpers ----
 
-function sum(xs: (number | null)[]): number {
-  // Neumaier compensated summation: credit shares of many rows must add up exactly enough to compare.
-  let s = 0;
-  let c = 0;
-  for (const x of xs) {
-    if (x === null) continue;
-    const t = s + x;
-    c += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
-    s = t;
-  }
-  return s + c;
-}
 
-function meter(v: number | null): string {
-  const w = v === null ? 0 : Math.max(0, Math.min(1, v)) * 100;
-  return `<span class="meter" aria-hidden="true"><span style="width:${w.toFixed(0)}%"></span></span>`;
-}
+
+/** Metrics shown as tiles; the rest (confusion counts, calibrator flags…) sit behind a disclosure. */
+const KEY_METRIC = /(^|_)(auc|log_?loss|brier|ece)$|^(test|train|validation)_(rows|n|leads|journeys)$|^n_(train|test|validation)$|^published$|^rounds$/i;
 
 function modelLabel(m: string): string {
   return m === "ml_attribution" ? "ML attribution (conversion model)" : m === "lead_scoring" ? "Lead scoring" : m;
@@ -442,7 +324,7 @@ function formatMetric(name: string, v: number | null, f: Formats): string {
 }
 
 const CSS = `
-:root { --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --bg:#f5f6f8; --card:#fff; --accent:#4e79a7; --good:#3f9a5b; --bad:#d64545; --warn:#c98a00; }
+:root { --ink:#1f2937; --muted:#575e6b; --line:#e5e7eb; --bg:#f5f6f8; --card:#fff; --accent:#3b6690; --good:#3f9a5b; --bad:#d64545; --warn:#c98a00; }
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; background: var(--bg); color: var(--ink); font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
@@ -475,7 +357,7 @@ p { margin: 8px 0; }
 .tile.warn { border-left: 3px solid var(--warn); }
 .badge { white-space: nowrap; overflow-wrap: normal; display: inline-block; font-size: 12px; font-weight: 650; letter-spacing: .02em; text-transform: uppercase; color: #fff; background: var(--c); border-radius: 999px; padding: 2px 9px; line-height: 1.5; vertical-align: middle; }
 .tile .badge { font-size: 13px; }
-.callout { border-radius: 8px; padding: 12px 16px; margin: 12px 0; background: #f3f4f6; border: 1px solid var(--line); }
+.callout { overflow-wrap: anywhere; border-radius: 8px; padding: 12px 16px; margin: 12px 0; background: #f3f4f6; border: 1px solid var(--line); }
 .callout.bad { background: #fdf0f0; border-color: #f3c4c4; }
 .callout.warn { background: #fff8e6; border-color: #f1dca4; }
 .callout.good { background: #eff8f1; border-color: #c3e3cb; }
@@ -491,7 +373,8 @@ figcaption { margin: 0 0 8px; }
 .fig-sub { color: var(--muted); font-size: 13px; margin-left: 8px; }
 .svg { overflow-x: auto; }
 .svg svg { max-width: 100%; height: auto; display: block; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 8px 28px; align-items: start; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(360px, 100%), 1fr)); gap: 8px 28px; align-items: start; }
+.grid2 > * { min-width: 0; }
 details { margin-top: 6px; }
 summary { cursor: pointer; color: var(--accent); font-size: 13px; user-select: none; }
 .table-wrap { overflow-x: auto; margin: 6px 0; }
@@ -508,6 +391,12 @@ td .badge { font-size: 10.5px; padding: 1px 7px; }
 .factor { display: inline-block; font-size: 12px; border-radius: 4px; padding: 0 6px; margin: 1px 2px 1px 0; background: #eef3f8; }
 .factor.up::before { content: "▲ "; color: var(--good); font-size: 9px; }
 .factor.down::before { content: "▼ "; color: var(--bad); font-size: 9px; }
+.lead { font-size: 16px; margin: 4px 0 10px; }
+.picker { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: center; margin: 4px 0 8px; font-size: 14px; }
+.picker select { font: inherit; padding: 3px 6px; border: 1px solid #9ca3af; border-radius: 6px; background: #fff; color: var(--ink); }
+.notes { padding-left: 20px; }
+.notes li { margin: 6px 0; }
+@media (max-width: 600px) { main { padding: 12px 10px 28px; } section { padding: 14px 12px 16px; } .head-inner { padding: 20px 14px 10px; } .fig-sub { display: block; margin-left: 0; } }
 footer { max-width: 1120px; margin: 0 auto; padding: 0 28px 32px; color: var(--muted); font-size: 13px; }
 @media print { body { background: #fff; } .page-head { background: #fff; color: var(--ink); } nav { display: none; } section { break-inside: avoid-page; box-shadow: none; } details { display: block; } }
 `;

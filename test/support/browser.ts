@@ -3,6 +3,7 @@
  * playwright-core, launched with the flags this machine needs. Shared by the report tests.
  */
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -61,3 +62,45 @@ export async function renderAndOpen(browser: Browser, engine: Engine, settings: 
   return { figures: figures.length, emptyFigures: figures.filter((f) => !f.ok).map((f) => f.title), consoleErrors, text };
 }
 
+
+export interface ReportInspection extends PageCheck {
+  /** axe-core violations of impact serious or critical: "rule (impact): target, …". */
+  seriousA11y: string[];
+  /** Section ids in page order. */
+  sections: string[];
+  /** The page is wider than the viewport (horizontal scrolling of the whole page). */
+  overflows: boolean;
+}
+
+/**
+ * Open a written report at one viewport, offline: console errors and any request beyond the file are
+ * errors; axe-core (injected from node_modules, no network) checks accessibility; a full-page
+ * screenshot goes to test-output/<name>.png.
+ */
+export async function inspectReport(browser: Browser, file: string, name: string, viewport: { width: number; height: number }): Promise<ReportInspection> {
+  const page = await browser.newPage({ viewport });
+  const consoleErrors: string[] = [];
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  await page.route(/^(?!file:).*/, (route) => { consoleErrors.push(`network request: ${route.request().url()}`); return route.abort(); });
+  await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+  const figures = await page.$$eval("figure", (els) => els.map((el) => {
+    const svg = el.querySelector("svg");
+    const box = svg?.getBoundingClientRect();
+    const ok = !!svg && svg.querySelectorAll("path, rect, line, text").length > 3 && !!box && box.width > 50 && box.height > 50;
+    return { ok, title: el.querySelector("figcaption")?.textContent ?? "(untitled)" };
+  }));
+  const sections = await page.$$eval("main > section", (els) => els.map((el) => el.id));
+  // Strings, not functions: the test project compiles without the DOM library.
+  const overflows = await page.evaluate<boolean>("document.documentElement.scrollWidth > window.innerWidth + 1");
+  await page.addScriptTag({ path: createRequire(import.meta.url).resolve("axe-core/axe.min.js") });
+  const violations = await page.evaluate<{ id: string; impact: string; targets: string[] }[]>(`axe.run(document, { resultTypes: ["violations"] }).then((r) =>
+    r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) })))`);
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+  const text = await page.innerText("main");
+  await page.close();
+  return {
+    figures: figures.length, emptyFigures: figures.filter((f) => !f.ok).map((f) => f.title), consoleErrors, text, sections, overflows,
+    seriousA11y: violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.targets.join(", ")}`),
+  };
+}
