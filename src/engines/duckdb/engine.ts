@@ -79,6 +79,11 @@ export class DuckDBEngine implements Engine {
     return new DuckDBEngine(instance, conn, config);
   }
 
+  /** memory_limit and threads as opened (an auto memory limit is resolved by the driver). */
+  get resources(): string {
+    return `DuckDB memory_limit ${this.config.memoryLimit ?? "4GB"}, ${this.config.threads ?? Math.max(1, os.cpus().length)} threads`;
+  }
+
   /** The importers and the demo generator load local files through this connection. */
   get localLoading(): LocalLoading {
     return { connection: this.conn };
