@@ -1,7 +1,31 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 /** Shared by the bench stage scripts: wall time and the process's peak RSS, printed as BENCH:{json}. */
 export function peakMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 export function report(figures: Record<string, unknown>): void {
   process.stdout.write(`BENCH:${JSON.stringify(figures)}\n`);
+}
+
+export interface ProcessFigure {
+  seconds: number;
+  peakMb: number;
+  /** User + system CPU seconds (GNU time; 0 = unknown): less sensitive than wall time to a busy machine. */
+  cpuSeconds: number;
+}
+
+/**
+ * Wall time, peak RSS and CPU time of a whole process. Peak and CPU come from GNU time (`/usr/bin/time`);
+ * 0 (printed as —) where it is not installed.
+ */
+export function measureProcess(cmd: string[], cwd: string): ProcessFigure {
+  const gnuTime = existsSync("/usr/bin/time");
+  const argv = gnuTime ? ["/usr/bin/time", "-f", "PEAK_KB %M CPU %U %S", ...cmd] : cmd;
+  const t0 = performance.now();
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd.join(" ").slice(0, 300)} exited ${r.status}:\n${(r.stderr ?? "").slice(-3000)}`);
+  const m = /PEAK_KB (\d+) CPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? "");
+  return { seconds, peakMb: m ? Number(m[1]) / 1024 : 0, cpuSeconds: m ? Number(m[2]) + Number(m[3]) : 0 };
 }

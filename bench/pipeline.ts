@@ -3,9 +3,9 @@
  * two sizes, and the channel Markov on the 1M-path benchmark file (import in the engine + exact fit).
  * Each measurement runs in a fresh child process so its peak RSS is its own.
  *
- *   npm run bench                         # demo at 5k and 20k users, channel Markov 1M
- *   npm run bench -- --sizes 20000x60,100000x60 --skip-markov
- *   npm run bench -- --xgboost            # also the 1M-row XGBoost fit (≈40 s)
+ *   npm run bench                         # demo at 5k and 20k users, channel Markov 1M, whole commands (bench/end-to-end.ts)
+ *   npm run bench -- --sizes 20000x60,100000x60 --skip-markov --skip-end-to-end
+ *   npm run bench -- --xgboost            # also the 1M-row XGBoost fit, WASM and native (≈1 min)
  *   npm run bench -- --accuracy           # only the accuracy benchmark (bench/accuracy.ts; its options pass through)
  *   npm run bench -- --serve              # only the scoring server's loopback load test (bench/serve.ts; its options pass through)
  */
@@ -80,7 +80,17 @@ if (!flag("--skip-markov")) {
   console.log(table(m.stages as StageFigure[]) + "\n");
 }
 
+if (!flag("--skip-end-to-end")) {
+  // The compiled CLI as a user runs it: end to end against ChannelAttribution, imports against DuckDB's readers.
+  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "end-to-end.ts"), "--repeats", opt("--repeats", "3")], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) process.exitCode = 1;
+  console.log("");
+}
+
 if (flag("--xgboost")) {
-  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "xgboost.ts"), "--rows", "1000000", "--repeats", "1"], { cwd: ROOT, encoding: "utf8" });
-  console.log("XGBoost 1M rows (worker thread):\n" + r.stdout);
+  // Both backends on the same data: vars.xgboost_backend = auto picks native when libxgboost loads.
+  for (const backend of ["wasm", "native"]) {
+    const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "xgboost.ts"), "--rows", "1000000", "--repeats", "1", "--backend", backend], { cwd: ROOT, encoding: "utf8" });
+    console.log(`XGBoost 1M × 20 rows, ${backend} backend (worker thread):\n` + (r.status === 0 ? r.stdout : `failed (exit ${r.status}): ${r.stderr.slice(-500)}`));
+  }
 }

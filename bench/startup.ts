@@ -4,10 +4,12 @@
  * sources under tsx. Runs alternate; medians of N (default 5) are printed with `node -e 0`, the
  * floor any Node process pays on this machine at this moment.
  *
- *   npm run build && npx tsx bench/startup.ts [N] [--root DIR] [--warehouse FILE]
+ *   npm run build && npx tsx bench/startup.ts [N] [--root DIR] [--warehouse FILE] [--baseline DIR] [--cached-only]
  *
  * `--root` measures another checkout (e.g. an older commit, to compare); the run uses `--warehouse`
- * (default: a fresh one in the temp folder; its source tables are created empty).
+ * (default: a fresh one in the temp folder; its source tables are created empty). `--baseline DIR`
+ * also measures the compiled CLI of another built checkout in the same rounds, alternating with this
+ * one (on a busy machine only such side-by-side ratios mean much), with its own warehouse.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,24 +23,25 @@ const arg = (name: string): string | undefined => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const ROOT = path.resolve(arg("--root") ?? path.dirname(path.dirname(fileURLToPath(import.meta.url))));
-const n = Number(process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && !["--root", "--warehouse"].includes(all[i - 1] ?? "")) ?? 5);
+const n = Number(process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && !["--root", "--warehouse", "--baseline"].includes(all[i - 1] ?? "")) ?? 5);
+const baseline = arg("--baseline") === undefined ? undefined : path.resolve(arg("--baseline")!);
 const warehouse = path.resolve(arg("--warehouse") ?? path.join(mkdtempSync(path.join(os.tmpdir(), "fc-startup-")), "w.duckdb"));
 
 const compiled = [process.execPath, path.join(ROOT, "bin", "funnelcredit.js")];
 const tsx = [path.join(ROOT, "node_modules", ".bin", "tsx"), path.join(ROOT, "src", "cli", "main.ts")];
 
-function wall(cmd: string[]): number {
+function wall(cmd: string[], root = ROOT): number {
   const t0 = performance.now();
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
   if (r.status !== 0) throw new Error(`${cmd.join(" ")} exited ${r.status}: ${r.stderr}`);
   return (performance.now() - t0) / 1000;
 }
 
 /** Seconds from spawning `run --json --verbose` to its first action_started line; the run is then stopped. */
-function untilFirstAction(cmd: string[]): Promise<number> {
+function untilFirstAction(cmd: string[], root = ROOT, file = warehouse): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn(cmd[0]!, [...cmd.slice(1), "run", "--json", "--verbose", "--warehouse", warehouse, "--actions", "funnelcredit_staging.stg_costs"], { cwd: ROOT });
+    const p = spawn(cmd[0]!, [...cmd.slice(1), "run", "--json", "--verbose", "--warehouse", file, "--actions", "funnelcredit_staging.stg_costs"], { cwd: root });
     let buf = "";
     let done = false;
     p.stdout.on("data", (d: Buffer) => {
@@ -55,16 +58,26 @@ function untilFirstAction(cmd: string[]): Promise<number> {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const clearCache = (): void => rmSync(compileCacheDir(ROOT), { recursive: true, force: true });
 
+// --cached-only: only the compiled CLI with its compile cache warm (what a scheduled run pays).
+const cachedOnly = process.argv.includes("--cached-only");
 const cases: [string, () => number | Promise<number>][] = [
   ["node -e 0 (floor)", () => wall([process.execPath, "-e", "0"])],
   ["--help, bin/funnelcredit.js", () => wall([...compiled, "--help"])],
-  ["--help, tsx", () => wall([...tsx, "--help"])],
   ["compile, bin, cached", () => wall([...compiled, "compile"])],
-  ["compile, bin, not cached", () => { clearCache(); return wall([...compiled, "compile"]); }],
-  ["compile, tsx, not cached", () => { clearCache(); return wall([...tsx, "compile"]); }],
 ];
+if (!cachedOnly) {
+  cases.push(["--help, tsx", () => wall([...tsx, "--help"])]);
+  cases.push(["compile, bin, not cached", () => { clearCache(); return wall([...compiled, "compile"]); }]);
+  cases.push(["compile, tsx, not cached", () => { clearCache(); return wall([...tsx, "compile"]); }]);
+}
 cases.push(["run until its first action, bin, cached", async () => { wall([...compiled, "compile"]); return untilFirstAction(compiled); }]);
-cases.push(["run until its first action, tsx, not cached", () => { clearCache(); return untilFirstAction(tsx); }]);
+if (!cachedOnly) cases.push(["run until its first action, tsx, not cached", () => { clearCache(); return untilFirstAction(tsx); }]);
+if (baseline) {
+  const base = [process.execPath, path.join(baseline, "bin", "funnelcredit.js")];
+  const baseWarehouse = path.join(path.dirname(warehouse), "baseline.duckdb");
+  cases.push(["--help, baseline bin", () => wall([...base, "--help"], baseline)]);
+  cases.push(["run until its first action, baseline bin, cached", async () => { wall([...base, "compile"], baseline); return untilFirstAction(base, baseline, baseWarehouse); }]);
+}
 
 const times = new Map<string, number[]>(cases.map(([k]) => [k, []]));
 for (let i = 0; i < n; i++) for (const [k, f] of cases) times.get(k)!.push(await f());

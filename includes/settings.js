@@ -133,10 +133,11 @@ const DEFAULTS = {
   // accuracy benchmark the other two cost their time (stacked_ensemble's credit runs XGBoost again) without crediting
   // closer to the truth (README "Accuracy").
   ml_families: '["logistic_regression"]',
-  // XGBoost backend of the ML attribution and lead-scoring models: wasm (same results on every machine),
-  // native (Debian's libxgboost0 through koffi; fails when it does not load) or auto (native when it
-  // loads, else wasm). Recorded on every model: hist binning differs between the two.
-  xgboost_backend: "wasm",
+  // XGBoost backend of the ML attribution and lead-scoring models: auto (native when it loads, else
+  // wasm; native fits 1M rows about twice as fast), wasm (same results on every machine) or native
+  // (Debian's libxgboost0 through koffi; fails when it does not load). Recorded on every model: hist
+  // binning differs between the two.
+  xgboost_backend: "auto",
   // Largest ml_journey_features aggregate the job reads (rows).
   ml_max_feature_rows: "500000",
   bad_row_max_share: "0.05",

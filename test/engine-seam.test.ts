@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "no
 import os from "node:os";
 import path from "node:path";
 import { ENGINES, ENGINE_KINDS, engineDriver, openEngine } from "../src/engines/registry.ts";
+import { autoMemoryLimit } from "../src/engines/duckdb/driver.ts";
 import { LeaseHeldError } from "../src/engines/lease.ts";
 import { createBigQueryEngine } from "../src/engines/bigquery/engine.ts";
 import { emptySourceTables } from "../src/catalog/index.ts";
@@ -50,6 +51,33 @@ describe("engine seam", function () {
     assert.ok(engine.localLoading, "DuckDB loads local files");
     await engine.close();
     assert.ok(!existsSync(path.join(dir, "w.duckdb.lease")), "the lease is released on close");
+  });
+
+  it("gives DuckDB half the memory available, between 1GiB and 4GiB, unless --memory-limit says otherwise, and reports it", async () => {
+    assert.equal(autoMemoryLimit(2 * 2 ** 30), "1024MiB");
+    assert.equal(autoMemoryLimit(6 * 2 ** 30), "3072MiB");
+    assert.equal(autoMemoryLimit(64 * 2 ** 30), "4096MiB");
+    assert.equal(autoMemoryLimit(512 * 2 ** 20), "1024MiB");
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fc-seam-"));
+    const ctx = { projectDir: dir, defaultProject: "p", defaultLocation: "EU" };
+    for (const [values, expected] of [
+      [{ warehouse: "a.duckdb", threads: 1 }, undefined],
+      [{ warehouse: "b.duckdb", "memory-limit": "auto", threads: 1 }, undefined],
+      [{ warehouse: "c.duckdb", "memory-limit": "1500MB", threads: 1 }, "1.3 GiB"],
+    ] as const) {
+      const engine = await openEngine("duckdb", values, ctx);
+      try {
+        assert.match(engine.resources ?? "", /^DuckDB memory_limit \d+(MiB|MB), 1 threads$/);
+        const [{ limit }] = (await engine.query("SELECT CURRENT_SETTING('memory_limit') AS limit")) as [{ limit: string }];
+        if (expected) assert.equal(limit, expected);
+        else {
+          const gib = Number(/^([\d.]+) GiB$/.exec(limit)?.[1]);
+          assert.ok(gib >= 0.99 && gib <= 4, `auto limit ${limit}`);
+        }
+      } finally {
+        await engine.close();
+      }
+    }
   });
 
   it("keeps engine implementations and connections inside src/engines", () => {

@@ -124,14 +124,14 @@ describe("ml_attribution job on DuckDB", function () {
     assert.throws(() => loadProjectSettings(project.projectDir, { ml_families: '["stacked_ensemble"]' }), /vars\.ml_families.*list logistic_regression too/);
   });
 
-  it("fits on the backend vars.xgboost_backend names and records it on the model (wasm by default, native when asked)", async () => {
+  it("fits on the backend vars.xgboost_backend names and records it on the model (native when it loads by default, wasm when asked)", async () => {
     const backendOf = (runId: string): string =>
       (JSON.parse(readFileSync(path.join(os.tmpdir(), "funnelcredit-test-artifacts", "models", "ml-attribution", `${runId}.json`), "utf8")) as { model: { backend: string } }).model.backend;
+    // Debian's libxgboost0 is installed on this machine and in CI (see src/models/xgboost/native-backend.ts).
     assertRunSucceeded(await run(project, "ml-backend-default", "2024-05-01T00:00:00Z"));
-    assert.equal(backendOf("ml-backend-default"), "wasm");
-    // Debian's libxgboost0 is installed on this machine (see src/models/xgboost/native-backend.ts).
-    assertRunSucceeded(await run(await compiledProject({ xgboost_backend: "native" }), "ml-backend-native", "2024-05-01T00:00:00Z"));
-    assert.equal(backendOf("ml-backend-native"), "native");
+    assert.equal(backendOf("ml-backend-default"), "native");
+    assertRunSucceeded(await run(await compiledProject({ xgboost_backend: "wasm" }), "ml-backend-wasm", "2024-05-01T00:00:00Z"));
+    assert.equal(backendOf("ml-backend-wasm"), "wasm");
     assert.throws(() => loadProjectSettings(project.projectDir, { xgboost_backend: "gpu" }), /vars\.xgboost_backend.*expected "auto", "wasm" or "native"/);
   });
 

@@ -41,6 +41,7 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
       meta: { database: ps.workflow.defaultProject, schema: ps.settings.datasets.meta },
     },
   );
+  if (engine.resources) logger.debug(engine.resources, { event: "engine_opened" });
   try {
     const project: Project = opts.compile === false
       ? { ...ps, graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }

@@ -137,6 +137,8 @@ export interface Engine {
   createMissingTables(tables: readonly EmptyTable[]): Promise<string[]>;
   /** Local file loading for `import` / `demo`; absent when the engine cannot load local files. */
   readonly localLoading?: LocalLoading;
+  /** The resources the engine was opened with, for the log (DuckDB: memory limit and threads). */
+  readonly resources?: string;
   /** Make sure a dataset (BigQuery) / schema (DuckDB) exists. */
   ensureDataset(database: string, schema: string): Promise<void>;
   /**

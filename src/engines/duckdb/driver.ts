@@ -1,4 +1,5 @@
 /** The embedded DuckDB engine's registration: options, config, and its file lease. */
+import os from "node:os";
 import path from "node:path";
 import { defineEngine, releasingOnClose, type EngineDriver } from "../driver.ts";
 import type { DuckDBConfig } from "./engine.ts";
@@ -11,13 +12,13 @@ export const duckdbDriver: EngineDriver<unknown> = defineEngine<DuckDBConfig>({
   loadsLocalFiles: true,
   options: {
     warehouse: { type: "string", default: ".funnelcredit/warehouse.duckdb", describe: "DuckDB file (engine duckdb)" },
-    "memory-limit": { type: "string", default: "4GB", describe: "DuckDB memory_limit, e.g. 4GB or 512MB", coerce: checkMemoryLimit },
+    "memory-limit": { type: "string", default: "auto", describe: "DuckDB memory_limit, e.g. 4GB or 512MB; auto: half the memory available at start, between 1GiB and 4GiB (DuckDB spills to disk beyond it)", coerce: checkMemoryLimit },
     threads: { type: "number", describe: "DuckDB threads (default: cores)" },
   },
   configure(values, ctx) {
     return {
       path: path.resolve(ctx.projectDir, String(values.warehouse ?? ".funnelcredit/warehouse.duckdb")),
-      memoryLimit: String(values["memory-limit"] ?? "4GB"),
+      memoryLimit: values["memory-limit"] === undefined || values["memory-limit"] === "auto" ? autoMemoryLimit(availableMemoryBytes()) : String(values["memory-limit"]),
       threads: values.threads === undefined ? undefined : Number(values.threads),
     };
   },
@@ -43,18 +44,40 @@ const SIZE_UNITS: Record<string, number> = {
 /** Below this DuckDB cannot even open its buffers ("Out of Memory Error" at start-up). */
 const MIN_MEMORY_LIMIT_BYTES = 64 * 2 ** 20;
 
+const AUTO_MIN_BYTES = 2 ** 30;
+const AUTO_MAX_BYTES = 4 * 2 ** 30;
+
 /**
- * `--memory-limit`: a size DuckDB's memory_limit accepts (number + unit), checked here because DuckDB
- * itself answers a bad one with only "Failed to set config".
+ * `--memory-limit auto`: half of what the machine can spare now (the rest is Node, the jobs' own memory
+ * and the page cache DuckDB reads through), between 1GiB and 4GiB; DuckDB spills to its temp folder
+ * beyond the limit. 4GiB is the old fixed default, so a big machine behaves as before and a small one
+ * is no longer asked for more than it has.
+ */
+export function autoMemoryLimit(availableBytes: number): string {
+  const bytes = Math.min(AUTO_MAX_BYTES, Math.max(AUTO_MIN_BYTES, availableBytes / 2));
+  return `${Math.floor(bytes / 2 ** 20)}MiB`;
+}
+
+/** Memory available to this process: free memory (Linux: MemAvailable), within a container's limit when set. */
+function availableMemoryBytes(): number {
+  const constrained = typeof process.constrainedMemory === "function" ? process.constrainedMemory() : 0;
+  const free = os.freemem();
+  return constrained && constrained > 0 && constrained < Number.MAX_SAFE_INTEGER ? Math.min(free, constrained) : free;
+}
+
+/**
+ * `--memory-limit`: auto, or a size DuckDB's memory_limit accepts (number + unit), checked here
+ * because DuckDB itself answers a bad one with only "Failed to set config".
  */
 function checkMemoryLimit(value: string): string {
+  if (String(value).trim() === "auto") return "auto";
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(String(value));
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) {
     throw new SettingsError(`--memory-limit ${JSON.stringify(value)}: expected a size with a unit, e.g. 4GB, 512MB or 2GiB`);
   }
   if (Number(m[1]) * unit < MIN_MEMORY_LIMIT_BYTES) {
-    throw new SettingsError(`--memory-limit ${JSON.stringify(value)}: too small for DuckDB to start; give at least 64MiB (4GB is the default)`);
+    throw new SettingsError(`--memory-limit ${JSON.stringify(value)}: too small for DuckDB to start; give at least 64MiB (the default, auto, gives between 1GiB and 4GiB)`);
   }
   return value.trim();
 }
