@@ -14,7 +14,6 @@
  * producer: { import: "<kind>" } (`funnelcredit import <kind>`; absent tables are created empty),
  *           { job: "<job name>" }, { runner: "runner" }, { command: "<command>" }, { engine: "bigquery" },
  *           { model: "<definitions/….sqlx>" } (built by that SQLX model; not declared again),
- *           { planned: "<what>" } (read by the report when present; nothing builds it yet).
  * history: an append-only history a job adds rows to on every run; created empty when missing, so
  *          the views over it (model_metrics…) work before the job has written once (no leads yet).
  * shards: the table is a sharded family named `<prefix>YYYYMMDD` read as `<prefix>*` (GA4 export).
@@ -611,14 +610,6 @@ const tables = [
       { name: "conversions", type: "FLOAT64", description: "conversions the model credits (fractional)" },
       { name: "value", type: "FLOAT64", description: "conversion value the model credits" },
     ],
-  },
-
-  // ---- Read but not built yet --------------------------------------------------------------
-  {
-    name: "roas_by_channel", layer: "outputs", producer: { planned: "spend and ROAS by channel and model (not built yet)" },
-    grain: "one row per channel",
-    description: "Planned: cost, attributed value and ROAS per channel. The report reads it when it exists and says so when it does not.",
-    columns: [s("channel"), { name: "cost", type: "FLOAT64" }, { name: "value", type: "FLOAT64" }, { name: "roas", type: "FLOAT64" }],
   },
 ];
 

@@ -21,9 +21,7 @@ export type Producer =
   | { command: string }
   | { engine: string }
   /** Built by a SQLX model (the file); cataloged because the report and BI views read its columns. */
-  | { model: string }
-  /** Read when present (the report), built by nothing yet. */
-  | { planned: string };
+  | { model: string };
 
 export interface CatalogTable {
   name: string;
