@@ -5,6 +5,7 @@
  * table by table with the DuckDB engine on the same input: (a) the demo sample, (b) GA4-only input,
  * (c) one more day incrementally, (d) a run killed mid-way and resumed.
  */
+import { canonicalRows } from "./support/canonical.ts";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import os from "node:os";
@@ -27,22 +28,7 @@ import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigqu
 const P = "funnelcredit-local";
 const DEMO = { users: 400, days: 10, seed: 7, intradayDays: 0 };
 const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-bq-dag"));
-/** Values that depend on when or by which run a table was built, not on the input. */
-const RUN_DEPENDENT = /^(run_id|model_version|measured_at)$/;
-
-/** A table's rows as sorted text, numbers rounded to 1e-9 (credit columns are rounded so in the models). */
-function canonical(rows: Row[]): string[] {
-  const norm = (v: unknown): unknown => {
-    if (typeof v === "number") return Number.isInteger(v) ? v : Math.round(v * 1e9) / 1e9;
-    if (typeof v === "bigint") return Number(v);
-    if (v instanceof Date) return v.toISOString();
-    if (Array.isArray(v)) return v.map(norm);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, norm(x)]));
-    return v;
-  };
-  // Timings (e.g. ml_attribution_metrics' credit_seconds) measure the machine, not the input.
-  return rows.filter((r) => !/_(seconds|ms)$/.test(String(r.metric ?? ""))).map((r) => JSON.stringify(norm(Object.fromEntries(Object.entries(r).filter(([k]) => !RUN_DEPENDENT.test(k)))))).sort();
-}
+const canonical = (rows: Row[]): string[] => canonicalRows(rows);
 
 describe("the whole DAG on the BigQuery engine against the strict local BigQuery equals DuckDB", function () {
   this.timeout(900_000);

@@ -5,6 +5,7 @@
  * Google Ads Data-Transfer-shaped cost table through the whole DAG on DuckDB and on the BigQuery engine (strict local
  * BigQuery), equal table by table.
  */
+import { canonicalRows } from "./support/canonical.ts";
 import assert from "node:assert/strict";
 import os from "node:os";
 import path from "node:path";
@@ -190,18 +191,7 @@ describe("custom-event and cost sources", function () {
     const P = "funnelcredit-local";
     const DEMO = { users: 400, days: 10, seed: 7, intradayDays: 0 };
     const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-custom-sources"));
-    const RUN_DEPENDENT = /^(run_id|model_version|measured_at|quarantined_at)$/;
-    const canonical = (rows: Row[]): string[] => {
-      const norm = (v: unknown): unknown => {
-        if (typeof v === "number") return Number.isInteger(v) ? v : Math.round(v * 1e9) / 1e9;
-        if (typeof v === "bigint") return Number(v);
-        if (v instanceof Date) return v.toISOString();
-        if (Array.isArray(v)) return v.map(norm);
-        if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, norm(x)]));
-        return v;
-      };
-      return rows.filter((r) => !/_(seconds|ms)$/.test(String(r.metric ?? ""))).map((r) => JSON.stringify(norm(Object.fromEntries(Object.entries(r).filter(([k]) => !RUN_DEPENDENT.test(k)))))).sort();
-    };
+    const canonical = (rows: Row[]): string[] => canonicalRows(rows);
 
     it("runs on DuckDB and on the BigQuery engine with equal outputs; each source's bad rows are quarantined with its name", async () => {
       const vars = {

@@ -3,6 +3,7 @@
  * day and a run that fails half-way and is re-run, end in exactly the tables one full refresh builds over the
  * same data — every staging, intermediate, output and model table, row for row (numbers to 1e-9).
  */
+import { canonicalRows } from "./support/canonical.ts";
 import assert from "node:assert/strict";
 import os from "node:os";
 import path from "node:path";
@@ -17,23 +18,11 @@ import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { compiledProject, memoryEngine } from "./support/warehouse.ts";
 
 const DEMO = { users: 1500, days: 12, seed: 5, intradayDays: 0 };
-/** Values that depend on when or by which run a table was built, not on the input. */
-const RUN_DEPENDENT = /^(run_id|model_version|measured_at|quarantined_at)$/;
 const NOW = () => new Date("2026-06-01T00:00:00Z");
 const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-incremental-equivalence"));
 
-function canonical(rows: Row[]): string[] {
-  const norm = (v: unknown): unknown => {
-    if (typeof v === "number") return Number.isInteger(v) ? v : Math.round(v * 1e9) / 1e9;
-    if (typeof v === "bigint") return Number(v);
-    if (v instanceof Date) return v.toISOString();
-    if (Array.isArray(v)) return v.map(norm);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, norm(x)]));
-    return v;
-  };
-  // Timings measure the machine; drift metrics compare a fit with the previous run's, which only a sequence has.
-  return rows.filter((r) => !/_(seconds|ms)$|drop|drift|previous/.test(String(r.metric ?? ""))).map((r) => JSON.stringify(norm(Object.fromEntries(Object.entries(r).filter(([k]) => !RUN_DEPENDENT.test(k)))))).sort();
-}
+// Drift metrics compare a fit with the previous run's, which only a sequence has.
+const canonical = (rows: Row[]): string[] => canonicalRows(rows, { skipMetric: /drop|drift|previous/ });
 
 /** An engine whose statements for `failing` throw: the run fails there, as when BigQuery refuses a job. */
 function failingAt(engine: Engine, failing: string): Engine {

@@ -16,7 +16,7 @@ import type { CalibrationBin, RocCurve } from "../models/metrics.ts";
 import { convertingVectors, removalEffectShares, rollUpCredit, shapleyShares, type ChannelCredit, type DailyCredit, type Predict } from "./credit.ts";
 import type { FeatureEncoding, FeatureRow } from "./features.ts";
 import { heldOutMetrics, type PreparedData, type TestMetrics } from "./pipeline.ts";
-import type { WeightedSet } from "./split.ts";
+import { mergeByVector, type WeightedSet } from "./split.ts";
 
 export const ML_FAMILIES = ["logistic_regression", "stacked_ensemble", "causal_dml"] as const;
 export type MlFamily = (typeof ML_FAMILIES)[number];
@@ -230,14 +230,7 @@ function fold(key: string, folds: number): number {
  */
 export function estimateCausalEffects(rows: readonly FeatureRow[], enc: FeatureEncoding, creditRows: readonly FeatureRow[]): CausalEstimate {
   const t0 = performance.now();
-  const merged = new Map<string, { row: FeatureRow; conv: number; non: number }>();
-  for (const r of rows) {
-    const m = merged.get(r.key);
-    if (m) {
-      m.conv += r.conversions;
-      m.non += r.nonConversions;
-    } else merged.set(r.key, { row: r, conv: r.conversions, non: r.nonConversions });
-  }
+  const merged = mergeByVector(rows);
   const units = [...merged.entries()].filter(([, m]) => m.conv + m.non > 0).sort((a, b) => compareStrings(a[0], b[0]));
   const n = units.length;
   const C = enc.channels.length;

@@ -112,14 +112,8 @@ export interface WeightedSet {
   uniqueVectors: number;
 }
 
-/**
- * Aggregated training rows (notes/xgboost-wasm.md §3): rows with the same feature vector (`key`) are
- * merged across days, then each unique vector gives two rows: label 1 with weight = conversions and
- * label 0 with weight = non-conversions (a zero-weight row is left out). Exact for log loss: the model
- * equals one trained on the expanded journeys. Vectors are ordered by key, so the set is deterministic.
- * Complexity: O(r log r + u·F) for r rows, u unique vectors, F features.
- */
-export function weightedSet(enc: FeatureEncoding, rows: readonly FeatureRow[]): WeightedSet {
+/** Feature rows with the same vector (key) merged: its row, conversions and non-conversions summed. */
+export function mergeByVector(rows: readonly FeatureRow[]): Map<string, { row: FeatureRow; conv: number; non: number }> {
   const merged = new Map<string, { row: FeatureRow; conv: number; non: number }>();
   for (const r of rows) {
     const m = merged.get(r.key);
@@ -128,6 +122,18 @@ export function weightedSet(enc: FeatureEncoding, rows: readonly FeatureRow[]): 
       m.non += r.nonConversions;
     } else merged.set(r.key, { row: r, conv: r.conversions, non: r.nonConversions });
   }
+  return merged;
+}
+
+/**
+ * Aggregated training rows (notes/xgboost-wasm.md §3): rows with the same feature vector (`key`) are
+ * merged across days, then each unique vector gives two rows: label 1 with weight = conversions and
+ * label 0 with weight = non-conversions (a zero-weight row is left out). Exact for log loss: the model
+ * equals one trained on the expanded journeys. Vectors are ordered by key, so the set is deterministic.
+ * Complexity: O(r log r + u·F) for r rows, u unique vectors, F features.
+ */
+export function weightedSet(enc: FeatureEncoding, rows: readonly FeatureRow[]): WeightedSet {
+  const merged = mergeByVector(rows);
   const keys = [...merged.keys()].sort(compareStrings);
   let n = 0;
   for (const k of keys) {

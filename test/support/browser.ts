@@ -43,11 +43,22 @@ export async function launchChromium(ctx: Mocha.Context): Promise<Browser> {
 export async function renderAndOpen(browser: Browser, engine: Engine, settings: Settings, run: RunRecord, name: string, database: string): Promise<PageCheck> {
   const artifacts = new LocalArtifactStore(path.join(OUT, "artifacts"));
   const file = await writeRunReport(engine, settings, run, artifacts, { database });
-  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  const { page, consoleErrors, figures } = await openOffline(browser, file, { width: 1366, height: 900 });
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+  const text = await page.innerText("main");
+  await page.close();
+  return { figures: figures.length, emptyFigures: figures.filter((f) => !f.ok).map((f) => f.title), consoleErrors, text };
+}
+
+/**
+ * A report file open in a new page, offline: console errors, page errors and any request beyond the file
+ * itself (the report must need no CDN) are collected; every figure is checked for a drawn SVG.
+ */
+async function openOffline(browser: Browser, file: string, viewport: { width: number; height: number }) {
+  const page = await browser.newPage({ viewport });
   const consoleErrors: string[] = [];
   page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
-  // Offline: any request beyond the file itself is an error (the report must need no CDN).
   await page.route(/^(?!file:).*/, (route) => { consoleErrors.push(`network request: ${route.request().url()}`); return route.abort(); });
   await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
   const figures = await page.$$eval("figure", (els) => els.map((el) => {
@@ -56,12 +67,8 @@ export async function renderAndOpen(browser: Browser, engine: Engine, settings: 
     const ok = !!svg && svg.querySelectorAll("path, rect, line, text").length > 3 && !!box && box.width > 50 && box.height > 50;
     return { ok, title: el.querySelector("figcaption")?.textContent ?? "(untitled)" };
   }));
-  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
-  const text = await page.innerText("main");
-  await page.close();
-  return { figures: figures.length, emptyFigures: figures.filter((f) => !f.ok).map((f) => f.title), consoleErrors, text };
+  return { page, consoleErrors, figures };
 }
-
 
 export interface ReportInspection extends PageCheck {
   /** axe-core violations of impact serious or critical: "rule (impact): target, …". */
@@ -78,18 +85,7 @@ export interface ReportInspection extends PageCheck {
  * screenshot goes to test-output/<name>.png.
  */
 export async function inspectReport(browser: Browser, file: string, name: string, viewport: { width: number; height: number }): Promise<ReportInspection> {
-  const page = await browser.newPage({ viewport });
-  const consoleErrors: string[] = [];
-  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
-  page.on("pageerror", (e) => consoleErrors.push(String(e)));
-  await page.route(/^(?!file:).*/, (route) => { consoleErrors.push(`network request: ${route.request().url()}`); return route.abort(); });
-  await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
-  const figures = await page.$$eval("figure", (els) => els.map((el) => {
-    const svg = el.querySelector("svg");
-    const box = svg?.getBoundingClientRect();
-    const ok = !!svg && svg.querySelectorAll("path, rect, line, text").length > 3 && !!box && box.width > 50 && box.height > 50;
-    return { ok, title: el.querySelector("figcaption")?.textContent ?? "(untitled)" };
-  }));
+  const { page, consoleErrors, figures } = await openOffline(browser, file, viewport);
   const sections = await page.$$eval("main > section", (els) => els.map((el) => el.id));
   // Strings, not functions: the test project compiles without the DOM library.
   const overflows = await page.evaluate<boolean>("document.documentElement.scrollWidth > window.innerWidth + 1");
