@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Action } from "../src/compile/graph.ts";
+import type { Action } from "../src/dag/graph.ts";
 import type { Project } from "../src/compile/project.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
 import { RUN_HISTORY_SCHEMA } from "../src/runner/run-record.ts";

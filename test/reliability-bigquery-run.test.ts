@@ -14,7 +14,7 @@ import { jobIdFor, runGraph } from "../src/runner/runner.ts";
 import { mergeJobs } from "../src/dag/dag.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
-import type { Graph } from "../src/compile/graph.ts";
+import type { Graph } from "../src/dag/graph.ts";
 import type { JobDefinition } from "../src/jobs/job.ts";
 import { startFakeBigQuery, type FakeBigQuery } from "./support/fake-bigquery.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";

@@ -16,7 +16,7 @@ import { loadProjectSettings } from "../src/config/settings.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { boundedJobQuery, truncationSummary } from "../src/safety/bounds.ts";
 import { EngineError } from "../src/engines/engine.ts";
-import type { Graph } from "../src/compile/graph.ts";
+import type { Graph } from "../src/dag/graph.ts";
 import type { JobDefinition } from "../src/jobs/job.ts";
 import { PROJECT_DIR, compiledProject, fixtureTable, memoryEngine, runProject } from "./support/warehouse.ts";
 

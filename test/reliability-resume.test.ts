@@ -15,7 +15,7 @@ import { planFromHistory, resumePlan } from "../src/runner/history.ts";
 import { mergeJobs, select } from "../src/dag/dag.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
-import type { Action, Graph } from "../src/compile/graph.ts";
+import type { Action, Graph } from "../src/dag/graph.ts";
 import type { Project } from "../src/compile/project.ts";
 import type { JobDefinition } from "../src/jobs/job.ts";
 import { PROJECT_DIR, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";

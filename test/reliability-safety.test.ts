@@ -2,7 +2,7 @@
  * Promise 5 (safety): settings and identifiers are validated and quoted, so a hostile value is data,
  * never SQL; secrets never reach logs, run history or reports; outputs carry hashed ids when asked.
  */
-import type { Action } from "../src/compile/graph.ts";
+import type { Action } from "../src/dag/graph.ts";
 import assert from "node:assert/strict";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";

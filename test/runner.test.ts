@@ -6,7 +6,7 @@ import { runGraph } from "../src/runner/runner.ts";
 import { mergeJobs, select, topoLevels } from "../src/dag/dag.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
-import type { Action, Graph } from "../src/compile/graph.ts";
+import type { Action, Graph } from "../src/dag/graph.ts";
 import type { JobDefinition } from "../src/jobs/job.ts";
 import { PROJECT_DIR, memoryEngine } from "./support/warehouse.ts";
 

@@ -6,7 +6,7 @@ import {
   createTableStatement, createViewStatement, incrementalStatement, assertionCountQuery,
   dropBeforeReplace, dropStatement, partitionSpec,
 } from "../src/runner/statements.ts";
-import type { Action } from "../src/compile/graph.ts";
+import type { Action } from "../src/dag/graph.ts";
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), "golden");
 /** Compare with test/golden/<name>.sql; UPDATE_GOLDEN=1 rewrites the files (review the diff!). */

@@ -9,7 +9,7 @@ import path from "node:path";
 import { parse } from "yaml";
 import { compiledProject, PROJECT_DIR } from "./support/warehouse.ts";
 import { select } from "../src/dag/dag.ts";
-import type { Action } from "../src/compile/graph.ts";
+import type { Action } from "../src/dag/graph.ts";
 
 interface Step { [name: string]: { call?: string; args?: { tags?: string[]; body?: { overrides?: { containerOverrides?: { args: string[] }[] } } } } }
 

@@ -11,7 +11,7 @@ import path from "node:path";
 import { CompileError, SettingsError } from "../util/errors.ts";
 import type { Target } from "../engines/engine.ts";
 import { packageRoot } from "../util/package-root.ts";
-import { actionName, type Action, type ActionKind, type Graph } from "./graph.ts";
+import { actionName, type Action, type ActionKind, type Graph } from "../dag/graph.ts";
 
 interface DfTarget { database?: string; schema: string; name: string }
 interface DfTable {

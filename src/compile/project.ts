@@ -7,7 +7,7 @@ import { mergeJobs } from "../dag/dag.ts";
 import type { JobDefinition } from "../jobs/job.ts";
 import { toGraph } from "./compile.ts";
 import { compileDataformCached } from "./cache.ts";
-import type { Graph } from "./graph.ts";
+import type { Graph } from "../dag/graph.ts";
 
 export interface Project extends ProjectSettings {
   graph: Graph;

@@ -3,7 +3,7 @@
  * deterministic topological order in levels (actions of one level may run at the same time).
  */
 import { UserError } from "../util/errors.ts";
-import type { Action, Graph } from "../compile/graph.ts";
+import type { Action, Graph } from "./graph.ts";
 import type { JobDefinition } from "../jobs/job.ts";
 
 /** Find an action by exact name ("schema.table") or by table name alone when that is unique. */

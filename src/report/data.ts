@@ -9,7 +9,7 @@
 import type { Engine, Row, Target, Value } from "../engines/engine.ts";
 import { qualified as qualified3 } from "../engines/engine.ts";
 import type { Settings } from "../config/settings.ts";
-import type { Graph } from "../compile/graph.ts";
+import type { Graph } from "../dag/graph.ts";
 import type { ActionRecord, RunRecord } from "../runner/run-record.ts";
 import { RUN_HISTORY_TABLE } from "../runner/run-record.ts";
 import { tableLocation } from "../catalog/index.ts";

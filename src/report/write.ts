@@ -5,7 +5,7 @@
  */
 import type { Engine } from "../engines/engine.ts";
 import type { Settings } from "../config/settings.ts";
-import type { Graph } from "../compile/graph.ts";
+import type { Graph } from "../dag/graph.ts";
 import type { RunRecord } from "../runner/run-record.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
 import { loadReportData } from "./data.ts";

@@ -2,7 +2,7 @@
 import type { Engine, Target } from "../engines/engine.ts";
 import { qualified } from "../engines/engine.ts";
 import type { Project } from "../compile/project.ts";
-import type { Graph } from "../compile/graph.ts";
+import type { Graph } from "../dag/graph.ts";
 import { sqlString } from "../util/sql.ts";
 import { tableLocation } from "../catalog/index.ts";
 import { RUN_HISTORY_TABLE } from "./run-record.ts";

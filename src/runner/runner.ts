@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Engine, ExecOptions, TableShape, Target } from "../engines/engine.ts";
 import { qualified } from "../engines/engine.ts";
-import type { Action, Graph } from "../compile/graph.ts";
+import type { Action, Graph } from "../dag/graph.ts";
 import { findAction, select, topoLevels, type Selection } from "../dag/dag.ts";
 import type { Settings } from "../config/settings.ts";
 import { Logger, quietLogger } from "../util/logger.ts";

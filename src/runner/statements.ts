@@ -4,7 +4,7 @@
  * translates them.
  */
 import { qualified, type ColumnSchema, type TableShape, type Target } from "../engines/engine.ts";
-import type { Action } from "../compile/graph.ts";
+import type { Action } from "../dag/graph.ts";
 export { scriptOf, scriptPart, splitScript } from "../googlesql/script.ts";
 
 const tick = (c: string): string => "`" + c + "`";

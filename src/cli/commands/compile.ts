@@ -1,6 +1,6 @@
 import type { CommandModule } from "yargs";
 import { loadProject } from "../../compile/project.ts";
-import type { Action } from "../../compile/graph.ts";
+import type { Action } from "../../dag/graph.ts";
 import { findAction } from "../../dag/dag.ts";
 import { createTableStatement, createViewStatement } from "../../runner/statements.ts";
 import { UserError } from "../../util/errors.ts";
