@@ -76,10 +76,16 @@ function headline(rows: ChannelAnswer[], model: string, f: Formats): string {
   return `<p class="lead">By <code>${h(model)}</code>, the channels that earn the conversions are ${top}.${shift}</p>`;
 }
 
+/** A run over data without conversions: the reason the comparison was skipped, said instead of empty or "agreeing" models. */
+function nothingToAttribute(d: ReportData): string | undefined {
+  const skipped = d.run.actions.find((a) => a.action === "model_comparison" && a.status === "skipped" && a.note?.startsWith("no conversions"));
+  return skipped ? `<p class="empty">Nothing to attribute: ${h(skipped.note!)}.</p>` : undefined;
+}
+
 /** The first section: the recommended model's answer per channel. */
 export async function answerSection(d: ReportData, f: Formats): Promise<string> {
   const rows = rowsOf(d.creditByModel);
-  if (!rows) return `<section id="answer"><h2>Which channels earn the conversions</h2>${absent(d.creditByModel, "Channel credit by model")}</section>`;
+  if (!rows) return `<section id="answer"><h2>Which channels earn the conversions</h2>${nothingToAttribute(d) ?? absent(d.creditByModel, "Channel credit by model")}</section>`;
   const models = [...new Set(rows.map((r) => r.model))];
   const model = recommendedModel(models)!;
   const perf = rowsOf(d.channelPerformance);
@@ -141,7 +147,7 @@ function explain(channel: string, high: string, low: string): string {
 /** Every two models channel by channel; server-rendered for the recommended model vs last click, a picker re-renders it. */
 export async function comparisonSection(d: ReportData, f: Formats): Promise<string> {
   const rows = rowsOf(d.creditByModel);
-  if (!rows) return `<section id="compare"><h2>Model comparison</h2>${absent(d.creditByModel, "Channel credit by model")}</section>`;
+  if (!rows) return `<section id="compare"><h2>Model comparison</h2>${nothingToAttribute(d) ?? absent(d.creditByModel, "Channel credit by model")}</section>`;
   const models = [...new Set(rows.map((r) => r.model))];
   const channels = [...new Set(rows.map((r) => r.channel))];
   const a = recommendedModel(models)!;
