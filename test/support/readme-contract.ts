@@ -20,6 +20,8 @@ export function parseReadmeContract(readme: string): Map<string, ViewColumns[]> 
     const heading = /^###\s+`([^`]+)`/.exec(line);
     if (heading) {
       current = [];
+      // A view documented twice (e.g. by a merge) would let a stale copy pass unseen.
+      assert.ok(!out.has(heading[1]!), `README.md documents ${heading[1]} twice in the output-tables section`);
       out.set(heading[1]!, current);
       continue;
     }
