@@ -12,7 +12,7 @@ import { Agent, request } from "node:http";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { syntheticLeads } from "./serve-leads.ts";
+import { syntheticLeads } from "../test/support/synthetic-leads.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);

@@ -14,7 +14,7 @@ import { toLeadRecords } from "../src/lead-scoring/dataset.ts";
 import { loadModelSource } from "../src/serve/models.ts";
 import { EMPTY_BEHAVIOUR } from "../src/serve/behaviour.ts";
 import { startScoringServer } from "../src/serve/server.ts";
-import { syntheticLeads } from "./serve-leads.ts";
+import { syntheticLeads } from "../test/support/synthetic-leads.ts";
 
 const rounds = Number(process.argv[2] ?? 300);
 const dir = mkdtempSync(path.join(os.tmpdir(), "fc-bench-serve-"));
