@@ -61,8 +61,9 @@ function assertSame(sqlRows: Row[], expected: ReturnType<typeof tsScores>, versi
   return maxDiff;
 }
 
-async function runAll(engine: Engine, statements: string[]): Promise<void> {
-  for (const s of statements) await engine.execute([s]);
+/** Each job as one script (as the lead_scores_sql job runs them). */
+async function runAll(engine: Engine, jobs: string[][]): Promise<void> {
+  for (const job of jobs) await engine.execute(job);
 }
 
 describe("scores in SQL: numbers", () => {
@@ -116,24 +117,39 @@ describe("scores in SQL: X Education leads", function () {
     const sql = leadScoresSql(model, { source, target, scoreCutoff: cutoff });
     assert.equal(sql.statements.length, 1, "fits one statement");
     assert.ok(sql.maxStatementChars <= BIGQUERY_SQL_LIMITS.maxStatementChars);
-    await runAll(engine, sql.statements);
+    await runAll(engine, sql.jobs);
     const out = await engine.query(`SELECT * FROM ${target}`);
     const d = assertSame(out, tsScores(model, rows, cutoff), model.artifact.modelVersion);
     console.log(`      ${rows.length} leads, ${model.booster.numTrees} trees, ${model.artifact.calibrator.kind}; SQL ${sql.maxStatementChars} chars, nesting ${sql.maxNestingDepth}; max |Δp| ${d.toExponential(2)}`);
   });
 
-  it("splits the trees over several statements under a forced small limit, with the same scores", async () => {
+  it("splits the trees over temporary SQL functions under a forced small statement limit, with the same scores", async () => {
     const full = leadScoresSql(model, { source, target, scoreCutoff: cutoff });
     const limit = Math.ceil(full.maxStatementChars / 3);
     const sql = leadScoresSql(model, { source, target, scoreCutoff: cutoff, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: limit } });
-    assert.ok(sql.treesPerStatement.length >= 3, `split into ${sql.treesPerStatement.length}`);
-    assert.equal(sql.treesPerStatement.reduce((a, b) => a + b, 0), model.booster.numTrees);
+    assert.equal(sql.form, "functions");
+    assert.equal(sql.jobs.length, 1, "one script: the functions live in it");
+    assert.ok(sql.treeGroups.length >= 3, `split into ${sql.treeGroups.length}`);
+    assert.equal(sql.treeGroups.reduce((a, b) => a + b, 0), model.booster.numTrees);
+    assert.equal(sql.statements.filter((s) => /^CREATE TEMP FUNCTION lead_scores_sql_trees_\d+_to_\d+\(margin FLOAT64/m.test(s)).length, sql.treeGroups.length);
     for (const s of sql.statements) assert.ok(s.length <= limit, `statement of ${s.length} > ${limit}`);
-    await runAll(engine, sql.statements);
+    await runAll(engine, sql.jobs);
+    assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(model, rows, cutoff), model.artifact.modelVersion);
+  });
+
+  it("splits the trees over several jobs (step tables) when the whole script is also limited, with the same scores", async () => {
+    const full = leadScoresSql(model, { source, target, scoreCutoff: cutoff });
+    const limit = Math.ceil(full.maxStatementChars / 3);
+    const sql = leadScoresSql(model, { source, target, scoreCutoff: cutoff, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: limit, maxScriptChars: limit } });
+    assert.equal(sql.form, "tables");
+    assert.ok(sql.treeGroups.length >= 3, `split into ${sql.treeGroups.length}`);
+    assert.equal(sql.treeGroups.reduce((a, b) => a + b, 0), model.booster.numTrees);
+    for (const s of sql.statements) assert.ok(s.length <= limit, `statement of ${s.length} > ${limit}`);
+    await runAll(engine, sql.jobs);
     assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(model, rows, cutoff), model.artifact.modelVersion);
     const left = await engine.query("SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%margin_step%'");
     assert.deepEqual(left, [], "step tables dropped");
-    assert.throws(() => leadScoresSql(model, { source, target, scoreCutoff: cutoff, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: 2000 } }), /too large to score in SQL/);
+    assert.throws(() => leadScoresSql(model, { source, target, scoreCutoff: cutoff, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: 2000, maxScriptChars: 2000 } }), /too large to score in SQL/);
   });
 
   it("scores a feature whose column the table lacks as missing, as the TypeScript scorer does", async () => {
@@ -142,7 +158,7 @@ describe("scores in SQL: X Education leads", function () {
     await engine.execute([`CREATE OR REPLACE TABLE \`funnelcredit_sources.leads_without\` AS SELECT * EXCEPT (${dropped}) FROM ${source}`]);
     const columns = (await engine.tableSchema({ database: "memory", schema: "funnelcredit_sources", name: "leads_without" })).map((c) => c.name);
     const sql = leadScoresSql(model, { source: "`funnelcredit_sources.leads_without`", target, scoreCutoff: cutoff, columns });
-    await runAll(engine, sql.statements);
+    await runAll(engine, sql.jobs);
     const without = rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== dropped)));
     assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(model, without, cutoff), model.artifact.modelVersion);
   });
@@ -156,20 +172,31 @@ describe("scores in SQL: X Education leads", function () {
     const iso = fitIsotonic(pick.map((i) => margins[i]!), y);
     assert.ok(iso.y.length > 20, `${iso.y.length} blocks`);
     const isoModel: LoadedLeadModel = { ...model, artifact: { ...model.artifact, calibrator: iso } };
-    await runAll(engine, leadScoresSql(isoModel, { source, target, scoreCutoff: cutoff }).statements);
+    await runAll(engine, leadScoresSql(isoModel, { source, target, scoreCutoff: cutoff }).jobs);
     assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(isoModel, rows, cutoff), model.artifact.modelVersion);
   });
 
-  it("scores every lead on the strict local BigQuery (ZetaSQL-checked) within 1e-6", async () => {
+  it("scores every lead on the strict local BigQuery (ZetaSQL-checked) within 1e-6, in all three forms", async () => {
     const bq = await startStrictBigQuery({ projectId: "p" });
     try {
       const schema = await engine.tableSchema({ database: undefined, schema: "funnelcredit_sources", name: "leads" } as never);
       await bq.createTable("p.leads_ds.leads", schema, rows);
       const e = bq.engine();
-      const sql = leadScoresSql(model, { source: "`p.leads_ds.leads`", target: "`p.leads_ds.lead_scores_sql`", scoreCutoff: cutoff, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: 400_000 } });
-      await runAll(e, sql.statements);
-      assertSame(await e.query("SELECT * FROM `p.leads_ds.lead_scores_sql`"), tsScores(model, rows, cutoff), model.artifact.modelVersion);
-      assert.ok(bq.analysis.statements >= sql.statements.length, "every statement analyzed by ZetaSQL");
+      const opts = { source: "`p.leads_ds.leads`", target: "`p.leads_ds.lead_scores_sql`", scoreCutoff: cutoff };
+      const limit = Math.ceil(leadScoresSql(model, opts).maxStatementChars / 3);
+      const forms = [
+        leadScoresSql(model, opts),
+        leadScoresSql(model, { ...opts, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: limit } }),
+        leadScoresSql(model, { ...opts, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: limit, maxScriptChars: limit } }),
+      ];
+      assert.deepEqual(forms.map((f) => f.form), ["statement", "functions", "tables"]);
+      for (const sql of forms) {
+        const analyzed = bq.analysis.statements;
+        await runAll(e, sql.jobs);
+        assertSame(await e.query("SELECT * FROM `p.leads_ds.lead_scores_sql`"), tsScores(model, rows, cutoff), model.artifact.modelVersion);
+        assert.ok(bq.analysis.statements - analyzed >= sql.statements.length, `every ${sql.form} statement analyzed by ZetaSQL`);
+      }
+      assert.deepEqual((await bq.tableIds("leads_ds")).sort(), ["lead_scores_sql", "leads"], "no step tables left");
     } finally {
       await bq.close();
     }
@@ -207,7 +234,7 @@ describe("scores in SQL: the demo warehouse (lead_scores_sql job)", function () 
       await bq.createTable("p.leads_ds.lead_features", schema, features);
       const e = bq.engine();
       const sql = leadScoresSql(model, { source: "`p.leads_ds.lead_features`", target: "`p.leads_ds.lead_scores_sql`", scoreCutoff: cutoff });
-      await runAll(e, sql.statements);
+      await runAll(e, sql.jobs);
       assertSame(await e.query("SELECT * FROM `p.leads_ds.lead_scores_sql`"), expected, model.artifact.modelVersion);
     } finally {
       await bq.close();
@@ -285,13 +312,13 @@ describe("scores in SQL: ML attribution journeys", function () {
       await engine.ensureDataset("memory", "ml");
       await engine.writeRows({ database: "memory", schema: "ml", name: "ml_journey_features" }, schema, table, { mode: "replace" });
       const sql = journeyScoresSql(fit.model, fit.encoding, { source: "`ml.ml_journey_features`", target: "`ml.journey_scores_sql`" });
-      await runAll(engine, sql.statements);
+      await runAll(engine, sql.jobs);
       check(await engine.query("SELECT * FROM `ml.journey_scores_sql`"));
       console.log(`      ${table.length} journey rows, ${fit.model.numTrees} trees, ${fit.encoding.featureNames.length} features; SQL ${sql.maxStatementChars} chars`);
       await bq.createTable("p.ml.ml_journey_features", schema, table);
       const e = bq.engine();
       const sqlBq = journeyScoresSql(fit.model, fit.encoding, { source: "`p.ml.ml_journey_features`", target: "`p.ml.journey_scores_sql`" });
-      await runAll(e, sqlBq.statements);
+      await runAll(e, sqlBq.jobs);
       check(await e.query("SELECT * FROM `p.ml.journey_scores_sql`"));
     } finally {
       await bq.close();
