@@ -138,7 +138,8 @@ describe("scores in SQL: X Education leads", function () {
     assert.equal(sql.statements.filter((s) => /^CREATE TEMP FUNCTION lead_scores_sql_trees_\d+_to_\d+\(margin FLOAT64/m.test(s)).length, sql.treeGroups.length);
     for (const s of sql.statements) assert.ok(s.length <= limit, `statement of ${s.length} > ${limit}`);
     await runAll(engine, sql.jobs);
-    assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(model, rows, cutoff), model.artifact.modelVersion);
+    const d = assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(model, rows, cutoff), model.artifact.modelVersion);
+    console.log(`      limit ${limit} chars: ${sql.treeGroups.length} functions (${sql.treeGroups.join(", ")} trees), longest statement ${sql.maxStatementChars}, script ${sql.maxScriptChars} (one statement: ${full.maxStatementChars}); max |Δp| ${d.toExponential(2)}`);
   });
 
   it("splits the trees over several jobs (step tables) when the whole script is also limited, with the same scores", async () => {
