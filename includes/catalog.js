@@ -233,6 +233,20 @@ const tables = [
     { name: "share", type: "FLOAT64", description: "conversions / the method's total conversions" },
   ] },
   {
+    name: "ml_journey_scores_sql", layer: "outputs", producer: { job: "ml_journey_scores_sql" },
+    grain: "one row per journey_end_date, channel_stats, user_type, device, region (a row of ml_journey_features)",
+    description: "Every journey row of ml_journey_features scored in SQL by the published ML attribution conversion model compiled to GoogleSQL (journey encoding and trees); equal to the TypeScript predictions within 1e-6. The statements are saved beside the model (models/ml-attribution/<run>.sql) to schedule on BigQuery.",
+    columns: [
+    { name: "journey_end_date", type: "DATE" },
+    { name: "channel_stats", type: "STRING" },
+    { name: "user_type", type: "STRING" },
+    { name: "device", type: "STRING" },
+    { name: "region", type: "STRING" },
+    { name: "conversion_probability", type: "FLOAT64", description: "the conversion model's probability for the journey" },
+    { name: "margin", type: "FLOAT64", description: "the booster's log-odds" },
+    { name: "model_run_id", type: "STRING", description: "the ml_attribution run that fitted the model" },
+  ] },
+  {
     name: "ml_channel_credit_daily", layer: "outputs", producer: { job: "ml_attribution" },
     grain: "one row per credit_date, method, channel",
     description: "ML attribution credit by day.",

@@ -30,12 +30,13 @@ export const leadScoresSqlJob: JobDefinition = {
     if (absent.length) ctx.warn(`lead_features has no column ${absent.join(", ")}, which ${model.artifact.modelVersion} uses: scored as missing (as the TypeScript scorer does)`);
     const sql = leadScoresSql(model, { source: ctx.ref("lead_features"), target: ctx.ref("lead_scores_sql"), scoreCutoff: ctx.settings.leadScoreCutoff, columns });
     await ctx.artifacts.put(`models/lead-scoring/${model.artifact.modelVersion.replace("@", "-")}.sql`, sql.statements.join(";\n\n") + ";\n", "application/sql");
-    ctx.progress(`${model.booster.numTrees} trees in ${sql.statements.length} statement(s), longest ${sql.maxStatementChars} characters`);
-    for (const s of sql.statements) await ctx.engine.execute([s]);
+    ctx.progress(`${model.booster.numTrees} trees in ${sql.statements.length} statement(s) (${sql.form}), longest ${sql.maxStatementChars} characters`);
+    // Each job is one script: the temporary functions of the `functions` form live in it.
+    for (const job of sql.jobs) await ctx.engine.execute(job);
     const [n] = await ctx.query(`SELECT COUNT(*) AS n FROM ${ctx.ref("lead_scores_sql")}`);
     return {
       rows: Number(n?.n ?? 0),
-      metrics: { model_version: model.artifact.modelVersion, statements: sql.statements.length, sql_characters: sql.maxStatementChars, trees: model.booster.numTrees },
+      metrics: { model_version: model.artifact.modelVersion, sql_form: sql.form, statements: sql.statements.length, sql_characters: sql.maxStatementChars, trees: model.booster.numTrees },
     };
   },
 };

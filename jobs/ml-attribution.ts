@@ -19,6 +19,8 @@ import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type Ex
 import { tableSchema } from "../src/catalog/index.ts";
 
 export const ML_MODEL_NAME = "ml_attribution";
+/** The model of the last run that published credit (above vars.ml_min_auc), as models/ml-attribution/<run>.json. */
+export const ML_CURRENT_MODEL_ARTIFACT = "models/ml-attribution/current.json";
 
 const ML_CHANNEL_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit");
 const ML_CHANNEL_CREDIT_DAILY_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit_daily");
@@ -296,7 +298,10 @@ export const mlAttributionJob: JobDefinition = {
     const creditSecondsRows = familyCreditSeconds.map(([model, sec]) => ({ run_id: ctx.runId, model, metric: "credit_seconds", value: Math.round(sec * 1000) / 1000, measured_at: measuredAt }));
     n += await writeHistory(extra, shapImportance);
     n += await ctx.write("ml_attribution_metrics", ML_METRICS_SCHEMA, creditSecondsRows, "append");
-    await ctx.artifacts.put(`models/ml-attribution/${ctx.runId}.json`, JSON.stringify({ model: fit.model.toJSON(), families: predictive.map((f) => f.json), encoding: fit.encoding, split: { train: fit.split.train, validation: fit.split.validation, test: fit.split.test } }), "application/json");
+    const saved = JSON.stringify({ run_id: ctx.runId, model: fit.model.toJSON(), families: predictive.map((f) => f.json), encoding: fit.encoding, split: { train: fit.split.train, validation: fit.split.validation, test: fit.split.test } });
+    await ctx.artifacts.put(`models/ml-attribution/${ctx.runId}.json`, saved, "application/json");
+    // The published model (this run passed the AUC floor): what ml_journey_scores_sql compiles to SQL.
+    await ctx.artifacts.put(ML_CURRENT_MODEL_ARTIFACT, saved, "application/json");
     return {
       rows: n,
       metrics: {

@@ -11,6 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { Storage } from "@google-cloud/storage";
 import { compiledProject, memoryEngine, rowsOf, assertRunSucceeded, SHARED_DATA } from "./support/warehouse.ts";
 import { runCli } from "./support/cli.ts";
+import { acquireLease } from "../src/engines/duckdb/file-lease.ts";
 import { startFakeGcs } from "./support/fake-gcs.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { createArtifactStore, LocalArtifactStore, type ArtifactStore } from "../src/artifacts/store.ts";
@@ -151,6 +152,42 @@ describe("model versions in the artifact store", function () {
     }
   });
 
+  it("promotes and rolls back from the CLI only while holding the warehouse lease: refused with the holder's name while a run holds it", async function () {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "fc-versions-lease-"));
+    try {
+      const store = new LocalArtifactStore(path.join(dir, "art"));
+      const { records, labels } = syntheticLeads();
+      const a = await train(records, labels, "r1");
+      const b = await train(records, shuffledOlder(labels, 120), "r2");
+      await recordTrainedModel(store, a.artifact, { promote: true, reason: "promoted: no model was in use" }, new Date());
+      await recordTrainedModel(store, b.artifact, { promote: false, reason: "kept the champion: the challenger is worse" }, new Date());
+      const current = async (): Promise<string> => loadLeadModel((await store.get(CURRENT_MODEL_ARTIFACT))!).artifact.modelVersion;
+      const warehouse = path.join(dir, "w.duckdb");
+      const cli = (...args: string[]) => runCli(["models", ...args, "--artifacts", path.join(dir, "art"), "--warehouse", warehouse]);
+
+      const lease = await acquireLease(`${warehouse}.lease`, "scheduled-run-1");
+      try {
+        for (const args of [["promote", b.artifact.modelVersion], ["rollback"]]) {
+          const r = cli(...args);
+          assert.equal(r.code, 2, r.stderr);
+          assert.match(r.stderr, /error: the warehouse is in use by run scheduled-run-1 .*--wait-for-lease SECONDS/);
+          assert.equal(await current(), a.artifact.modelVersion, `models ${args[0]} changed nothing`);
+        }
+        assert.equal(cli("list").code, 0, "list only reads: no lease needed");
+      } finally {
+        lease.release();
+      }
+      let r = cli("promote", b.artifact.modelVersion);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await current(), b.artifact.modelVersion);
+      r = cli("rollback");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await current(), a.artifact.modelVersion);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("lists, promotes and rolls back under gs://bucket/prefix through @google-cloud/storage", async () => {
     const gcs = await startFakeGcs();
     try {
@@ -244,7 +281,7 @@ describe("champion and challenger in the lead_scoring job (X Education leads, Du
       console.log(`      window AUC champion ${aucChampion.toFixed(3)} vs challenger ${aucChallenger.toFixed(3)} on ${get("lead_scoring", "window_leads").value} leads`);
 
       // The CLI sees both versions, promotes the challenger by hand and rolls back.
-      const cli = (...a: string[]) => runCli(["models", ...a, "--artifacts", dir]);
+      const cli = (...a: string[]) => runCli(["models", ...a, "--artifacts", dir, "--warehouse", path.join(dir, "cli.duckdb")]);
       let r = cli("list", "--json");
       assert.equal(r.code, 0, r.stderr);
       const listed = (JSON.parse(r.stdout) as { versions: { modelVersion: string; current: boolean; decision: string }[] }).versions;

@@ -8,7 +8,11 @@ import assert from "node:assert/strict";
 import os from "node:os";
 import path from "node:path";
 import { mkdtemp, rm } from "node:fs/promises";
-import { compiledProject, memoryEngine, assertRunSucceeded, SHARED_DATA } from "./support/warehouse.ts";
+import { compiledProject, memoryEngine, assertRunSucceeded, fixtureTable, SHARED_DATA } from "./support/warehouse.ts";
+import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys } from "./fixtures/ml/journeys.ts";
+import { mlJourneyScoresSqlJob } from "../jobs/ml-journey-scores-sql.ts";
+import { ML_CURRENT_MODEL_ARTIFACT } from "../jobs/ml-attribution.ts";
+import { loadModel } from "../src/models/xgboost/index.ts";
 import { startStrictBigQuery } from "./support/strict-bigquery.ts";
 import { importCsvOrNdjson } from "../src/import/index.ts";
 import { toLeadRecords, candidateColumns, labelOf } from "../src/lead-scoring/dataset.ts";
@@ -23,7 +27,7 @@ import { nestingDepth, BIGQUERY_SQL_LIMITS } from "../src/scoring-sql/limits.ts"
 import type { ColumnSchema, Engine, Row } from "../src/engines/engine.ts";
 import { journeyScoresSql } from "../src/scoring-sql/journey-scores.ts";
 import { fitConversionModel } from "../src/ml-attribution/pipeline.ts";
-import { encodeJourney, featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attribution/features.ts";
+import { encodeJourney, featureKey, parseChannelStats, type FeatureEncoding, type FeatureRow } from "../src/ml-attribution/features.ts";
 import { encodePathChannel } from "../src/models/paths.ts";
 import { leadScoresSqlJob } from "../jobs/lead-scores-sql.ts";
 import type { JobContext } from "../src/jobs/job.ts";
@@ -61,8 +65,9 @@ function assertSame(sqlRows: Row[], expected: ReturnType<typeof tsScores>, versi
   return maxDiff;
 }
 
-async function runAll(engine: Engine, statements: string[]): Promise<void> {
-  for (const s of statements) await engine.execute([s]);
+/** Each job as one script (as the lead_scores_sql job runs them). */
+async function runAll(engine: Engine, jobs: string[][]): Promise<void> {
+  for (const job of jobs) await engine.execute(job);
 }
 
 describe("scores in SQL: numbers", () => {
@@ -116,24 +121,40 @@ describe("scores in SQL: X Education leads", function () {
     const sql = leadScoresSql(model, { source, target, scoreCutoff: cutoff });
     assert.equal(sql.statements.length, 1, "fits one statement");
     assert.ok(sql.maxStatementChars <= BIGQUERY_SQL_LIMITS.maxStatementChars);
-    await runAll(engine, sql.statements);
+    await runAll(engine, sql.jobs);
     const out = await engine.query(`SELECT * FROM ${target}`);
     const d = assertSame(out, tsScores(model, rows, cutoff), model.artifact.modelVersion);
     console.log(`      ${rows.length} leads, ${model.booster.numTrees} trees, ${model.artifact.calibrator.kind}; SQL ${sql.maxStatementChars} chars, nesting ${sql.maxNestingDepth}; max |Δp| ${d.toExponential(2)}`);
   });
 
-  it("splits the trees over several statements under a forced small limit, with the same scores", async () => {
+  it("splits the trees over temporary SQL functions under a forced small statement limit, with the same scores", async () => {
     const full = leadScoresSql(model, { source, target, scoreCutoff: cutoff });
     const limit = Math.ceil(full.maxStatementChars / 3);
     const sql = leadScoresSql(model, { source, target, scoreCutoff: cutoff, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: limit } });
-    assert.ok(sql.treesPerStatement.length >= 3, `split into ${sql.treesPerStatement.length}`);
-    assert.equal(sql.treesPerStatement.reduce((a, b) => a + b, 0), model.booster.numTrees);
+    assert.equal(sql.form, "functions");
+    assert.equal(sql.jobs.length, 1, "one script: the functions live in it");
+    assert.ok(sql.treeGroups.length >= 3, `split into ${sql.treeGroups.length}`);
+    assert.equal(sql.treeGroups.reduce((a, b) => a + b, 0), model.booster.numTrees);
+    assert.equal(sql.statements.filter((s) => /^CREATE TEMP FUNCTION lead_scores_sql_trees_\d+_to_\d+\(margin FLOAT64/m.test(s)).length, sql.treeGroups.length);
     for (const s of sql.statements) assert.ok(s.length <= limit, `statement of ${s.length} > ${limit}`);
-    await runAll(engine, sql.statements);
+    await runAll(engine, sql.jobs);
+    const d = assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(model, rows, cutoff), model.artifact.modelVersion);
+    console.log(`      limit ${limit} chars: ${sql.treeGroups.length} functions (${sql.treeGroups.join(", ")} trees), longest statement ${sql.maxStatementChars}, script ${sql.maxScriptChars} (one statement: ${full.maxStatementChars}); max |Δp| ${d.toExponential(2)}`);
+  });
+
+  it("splits the trees over several jobs (step tables) when the whole script is also limited, with the same scores", async () => {
+    const full = leadScoresSql(model, { source, target, scoreCutoff: cutoff });
+    const limit = Math.ceil(full.maxStatementChars / 3);
+    const sql = leadScoresSql(model, { source, target, scoreCutoff: cutoff, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: limit, maxScriptChars: limit } });
+    assert.equal(sql.form, "tables");
+    assert.ok(sql.treeGroups.length >= 3, `split into ${sql.treeGroups.length}`);
+    assert.equal(sql.treeGroups.reduce((a, b) => a + b, 0), model.booster.numTrees);
+    for (const s of sql.statements) assert.ok(s.length <= limit, `statement of ${s.length} > ${limit}`);
+    await runAll(engine, sql.jobs);
     assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(model, rows, cutoff), model.artifact.modelVersion);
     const left = await engine.query("SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%margin_step%'");
     assert.deepEqual(left, [], "step tables dropped");
-    assert.throws(() => leadScoresSql(model, { source, target, scoreCutoff: cutoff, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: 2000 } }), /too large to score in SQL/);
+    assert.throws(() => leadScoresSql(model, { source, target, scoreCutoff: cutoff, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: 2000, maxScriptChars: 2000 } }), /too large to score in SQL/);
   });
 
   it("scores a feature whose column the table lacks as missing, as the TypeScript scorer does", async () => {
@@ -142,7 +163,7 @@ describe("scores in SQL: X Education leads", function () {
     await engine.execute([`CREATE OR REPLACE TABLE \`funnelcredit_sources.leads_without\` AS SELECT * EXCEPT (${dropped}) FROM ${source}`]);
     const columns = (await engine.tableSchema({ database: "memory", schema: "funnelcredit_sources", name: "leads_without" })).map((c) => c.name);
     const sql = leadScoresSql(model, { source: "`funnelcredit_sources.leads_without`", target, scoreCutoff: cutoff, columns });
-    await runAll(engine, sql.statements);
+    await runAll(engine, sql.jobs);
     const without = rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== dropped)));
     assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(model, without, cutoff), model.artifact.modelVersion);
   });
@@ -156,20 +177,31 @@ describe("scores in SQL: X Education leads", function () {
     const iso = fitIsotonic(pick.map((i) => margins[i]!), y);
     assert.ok(iso.y.length > 20, `${iso.y.length} blocks`);
     const isoModel: LoadedLeadModel = { ...model, artifact: { ...model.artifact, calibrator: iso } };
-    await runAll(engine, leadScoresSql(isoModel, { source, target, scoreCutoff: cutoff }).statements);
+    await runAll(engine, leadScoresSql(isoModel, { source, target, scoreCutoff: cutoff }).jobs);
     assertSame(await engine.query(`SELECT * FROM ${target}`), tsScores(isoModel, rows, cutoff), model.artifact.modelVersion);
   });
 
-  it("scores every lead on the strict local BigQuery (ZetaSQL-checked) within 1e-6", async () => {
+  it("scores every lead on the strict local BigQuery (ZetaSQL-checked) within 1e-6, in all three forms", async () => {
     const bq = await startStrictBigQuery({ projectId: "p" });
     try {
       const schema = await engine.tableSchema({ database: undefined, schema: "funnelcredit_sources", name: "leads" } as never);
       await bq.createTable("p.leads_ds.leads", schema, rows);
       const e = bq.engine();
-      const sql = leadScoresSql(model, { source: "`p.leads_ds.leads`", target: "`p.leads_ds.lead_scores_sql`", scoreCutoff: cutoff, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: 400_000 } });
-      await runAll(e, sql.statements);
-      assertSame(await e.query("SELECT * FROM `p.leads_ds.lead_scores_sql`"), tsScores(model, rows, cutoff), model.artifact.modelVersion);
-      assert.ok(bq.analysis.statements >= sql.statements.length, "every statement analyzed by ZetaSQL");
+      const opts = { source: "`p.leads_ds.leads`", target: "`p.leads_ds.lead_scores_sql`", scoreCutoff: cutoff };
+      const limit = Math.ceil(leadScoresSql(model, opts).maxStatementChars / 3);
+      const forms = [
+        leadScoresSql(model, opts),
+        leadScoresSql(model, { ...opts, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: limit } }),
+        leadScoresSql(model, { ...opts, limits: { ...BIGQUERY_SQL_LIMITS, maxStatementChars: limit, maxScriptChars: limit } }),
+      ];
+      assert.deepEqual(forms.map((f) => f.form), ["statement", "functions", "tables"]);
+      for (const sql of forms) {
+        const analyzed = bq.analysis.statements;
+        await runAll(e, sql.jobs);
+        assertSame(await e.query("SELECT * FROM `p.leads_ds.lead_scores_sql`"), tsScores(model, rows, cutoff), model.artifact.modelVersion);
+        assert.ok(bq.analysis.statements - analyzed >= sql.statements.length, `every ${sql.form} statement analyzed by ZetaSQL`);
+      }
+      assert.deepEqual((await bq.tableIds("leads_ds")).sort(), ["lead_scores_sql", "leads"], "no step tables left");
     } finally {
       await bq.close();
     }
@@ -207,7 +239,7 @@ describe("scores in SQL: the demo warehouse (lead_scores_sql job)", function () 
       await bq.createTable("p.leads_ds.lead_features", schema, features);
       const e = bq.engine();
       const sql = leadScoresSql(model, { source: "`p.leads_ds.lead_features`", target: "`p.leads_ds.lead_scores_sql`", scoreCutoff: cutoff });
-      await runAll(e, sql.statements);
+      await runAll(e, sql.jobs);
       assertSame(await e.query("SELECT * FROM `p.leads_ds.lead_scores_sql`"), expected, model.artifact.modelVersion);
     } finally {
       await bq.close();
@@ -284,14 +316,14 @@ describe("scores in SQL: ML attribution journeys", function () {
     try {
       await engine.ensureDataset("memory", "ml");
       await engine.writeRows({ database: "memory", schema: "ml", name: "ml_journey_features" }, schema, table, { mode: "replace" });
-      const sql = journeyScoresSql(fit.model, fit.encoding, { source: "`ml.ml_journey_features`", target: "`ml.journey_scores_sql`" });
-      await runAll(engine, sql.statements);
+      const sql = journeyScoresSql(fit.model, fit.encoding, { source: "`ml.ml_journey_features`", target: "`ml.journey_scores_sql`", modelRunId: "t" });
+      await runAll(engine, sql.jobs);
       check(await engine.query("SELECT * FROM `ml.journey_scores_sql`"));
       console.log(`      ${table.length} journey rows, ${fit.model.numTrees} trees, ${fit.encoding.featureNames.length} features; SQL ${sql.maxStatementChars} chars`);
       await bq.createTable("p.ml.ml_journey_features", schema, table);
       const e = bq.engine();
-      const sqlBq = journeyScoresSql(fit.model, fit.encoding, { source: "`p.ml.ml_journey_features`", target: "`p.ml.journey_scores_sql`" });
-      await runAll(e, sqlBq.statements);
+      const sqlBq = journeyScoresSql(fit.model, fit.encoding, { source: "`p.ml.ml_journey_features`", target: "`p.ml.journey_scores_sql`", modelRunId: "t" });
+      await runAll(e, sqlBq.jobs);
       check(await e.query("SELECT * FROM `p.ml.journey_scores_sql`"));
     } finally {
       await bq.close();
@@ -310,6 +342,109 @@ describe("scores in SQL: the lead_scores_sql job without a usable model", () => 
       assert.match(String((await leadScoresSqlJob.run(ctx)).skipped), /no lead-scoring model at models\/lead-scoring\/current\.json/);
       await artifacts.put(CURRENT_MODEL_ARTIFACT, JSON.stringify({ type: "funnelcredit.lead_scoring", version: 99 }));
       assert.match(String((await leadScoresSqlJob.run(ctx)).skipped), /cannot be read \(the saved lead-scoring model has type "funnelcredit\.lead_scoring" version 99/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("scores in SQL: the ml_journey_scores_sql job", function () {
+  this.timeout(900_000);
+  // The ML attribution job and the SQL it needs, on a conversion_journeys fixture (as test/ml-attribution-job.test.ts).
+  const SELECTION = ["ml_journey_features", "channel_paths", "channel_markov", "shapley", "markov_removal_effects", "shapley_channel_credit", "ml_attribution", "ml_channel_credit", "ml_journey_scores_sql"];
+
+  it("builds ml_journey_scores_sql with the published model's probability for every journey row, equal to the TypeScript predictions on DuckDB and on the strict local BigQuery", async () => {
+    const project = await compiledProject();
+    const engine = await memoryEngine();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "fc-journey-sql-"));
+    const bq = await startStrictBigQuery({ projectId: "p" });
+    try {
+      const targetOf = (name: string) => project.graph.actions.find((a) => a.kind !== "job" && a.target.name === name)!.target;
+      const cj = targetOf("conversion_journeys");
+      await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(generateJourneys({ journeys: 6_000, days: 28 })));
+      const exp = targetOf("incrementality_experiments");
+      await fixtureTable(engine, exp.schema, exp.name, { channel: "VARCHAR", period_start: "DATE", period_end: "DATE", incremental_conversions: "DOUBLE" }, []);
+      const mmm = targetOf("mmm_channel_shares");
+      await fixtureTable(engine, mmm.schema, mmm.name, { channel: "VARCHAR", share: "DOUBLE" }, []);
+      const artifacts = new LocalArtifactStore(dir);
+      const run = await runGraph({
+        graph: project.graph, engine, settings: project.settings, artifacts, now: () => new Date("2024-05-01T00:00:00Z"), runId: "ml-r1",
+        selection: { actions: SELECTION },
+      });
+      assertRunSucceeded(run);
+      const action = run.actions.find((a) => a.action === "ml_journey_scores_sql")!;
+      assert.equal(action.status, "succeeded", String(action.note ?? action.error));
+      const saved = JSON.parse((await artifacts.get(ML_CURRENT_MODEL_ARTIFACT))!.toString("utf8")) as { run_id: string; model: unknown; encoding: FeatureEncoding };
+      assert.equal(saved.run_id, "ml-r1");
+      const model = loadModel(saved.model);
+      const enc = saved.encoding;
+
+      // The TypeScript predictions for every ml_journey_features row.
+      const features = targetOf("ml_journey_features");
+      const table = await engine.query(`SELECT * FROM \`${features.schema}.ml_journey_features\``);
+      const F = enc.featureNames.length;
+      const X = new Float32Array(table.length * F);
+      const keyOf = (r: Row): string => JSON.stringify([r.journey_end_date instanceof Date ? r.journey_end_date.toISOString().slice(0, 10) : String(r.journey_end_date), r.channel_stats, r.user_type, r.device, r.region]);
+      table.forEach((r, i) => {
+        const channels = parseChannelStats(String(r.channel_stats), "test");
+        const base = { channels, userType: String(r.user_type), device: String(r.device), region: String(r.region) };
+        encodeJourney(enc, base, X, i * F);
+      });
+      const p = model.predict(X);
+      const expected = new Map(table.map((r, i) => [keyOf(r), p[i]!]));
+      const check = (out: Row[], what: string): number => {
+        assert.equal(out.length, expected.size, `${what}: one row per journey row`);
+        let max = 0;
+        for (const r of out) {
+          const want = expected.get(keyOf(r));
+          assert.ok(want !== undefined, `${what}: ${keyOf(r)} scored in SQL only`);
+          const d = Math.abs(Number(r.conversion_probability) - want);
+          max = Math.max(max, d);
+          assert.ok(d <= 1e-6, `${what}: ${String(r.channel_stats)}: SQL ${String(r.conversion_probability)} vs TS ${want}`);
+          assert.equal(r.model_run_id, "ml-r1");
+        }
+        return max;
+      };
+      const outputs = targetOf("ml_journey_scores_sql");
+      const d = check(await engine.query(`SELECT * FROM \`${outputs.schema}.ml_journey_scores_sql\``), "job on DuckDB");
+      assert.match((await artifacts.get("models/ml-attribution/ml-r1.sql"))!.toString("utf8"), /CREATE OR REPLACE TABLE/);
+      console.log(`      ${table.length} journey rows, ${model.numTrees} trees, ${F} features; ${String(action.metrics!.sql_characters)} chars (${String(action.metrics!.sql_form)}); max |Δp| ${d.toExponential(2)}`);
+
+      // The split into temporary functions under a forced small limit, on DuckDB.
+      const opts = { source: `\`${features.schema}.ml_journey_features\``, target: "`ml.journey_scores_split`", modelRunId: "ml-r1" };
+      await engine.ensureDataset("memory", "ml");
+      const full = journeyScoresSql(model, enc, opts);
+      const small = { ...BIGQUERY_SQL_LIMITS, maxStatementChars: Math.ceil(full.maxStatementChars / 3) };
+      const split = journeyScoresSql(model, enc, { ...opts, limits: small });
+      assert.equal(split.form, "functions");
+      assert.ok(split.treeGroups.length >= 3);
+      await runAll(engine, split.jobs);
+      check(await engine.query("SELECT * FROM `ml.journey_scores_split`"), "functions on DuckDB");
+
+      // The same compiled SQL on BigQuery (ZetaSQL-checked), in one statement and split, over a copy of ml_journey_features.
+      const schema = await engine.tableSchema({ database: "memory", schema: features.schema, name: "ml_journey_features" });
+      await bq.createTable("p.ml.ml_journey_features", schema, table);
+      const e = bq.engine();
+      for (const limits of [BIGQUERY_SQL_LIMITS, small]) {
+        const sql = journeyScoresSql(model, enc, { source: "`p.ml.ml_journey_features`", target: "`p.ml.ml_journey_scores_sql`", modelRunId: "ml-r1", limits });
+        await runAll(e, sql.jobs);
+        check(await e.query("SELECT * FROM `p.ml.ml_journey_scores_sql`"), `${sql.form} on BigQuery`);
+      }
+    } finally {
+      await bq.close();
+      await engine.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("is skipped, naming the reason, when no ML attribution model was published", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "fc-journey-sql-skip-"));
+    try {
+      const artifacts = new LocalArtifactStore(dir);
+      const ctx = { artifacts } as unknown as JobContext;
+      assert.match(String((await mlJourneyScoresSqlJob.run(ctx)).skipped), /no published ML attribution model at models\/ml-attribution\/current\.json/);
+      await artifacts.put(ML_CURRENT_MODEL_ARTIFACT, JSON.stringify({ model: {}, encoding: {} }));
+      assert.match(String((await mlJourneyScoresSqlJob.run(ctx)).skipped), /cannot be used: it has no run_id/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -101,6 +101,38 @@ describe("strict local BigQuery (executes on DuckDB, enforces BigQuery's rules)"
     assert.match(e.message, /not supported inside a multi-statement transaction/);
   });
 
+  it("runs temporary SQL functions defined earlier in the same script, and forgets them when the script ends", async () => {
+    // The example of https://cloud.google.com/bigquery/docs/user-defined-functions (SQL UDFs), over a table.
+    await engine.execute([
+      "CREATE TEMP FUNCTION AddFourAndDivide(x INT64, y INT64) RETURNS FLOAT64 AS ((x + 4) / y)",
+      "CREATE TEMP FUNCTION Twice(x FLOAT64) AS (2 * AddFourAndDivide(CAST(x AS INT64), 2))",
+      "CREATE OR REPLACE TABLE `acme.d.u` AS SELECT n, AddFourAndDivide(n, 2) AS a, Twice(n) AS b FROM `acme.d.t`",
+    ]);
+    assert.deepEqual(await engine.query("SELECT n, a, b FROM `acme.d.u` ORDER BY n"), [
+      { n: 1, a: 2.5, b: 5 },
+      { n: 2, a: 3, b: 6 },
+    ]);
+    assert.deepEqual((await engine.tableSchema({ database: P, schema: "d", name: "u" })).map((c) => c.type), ["INT64", "FLOAT64", "FLOAT64"]);
+    // Another job: the function ended with its script.
+    const gone = await failure(engine.query("SELECT AddFourAndDivide(n, 2) AS a FROM `acme.d.t`"));
+    assert.match(gone.message, /Function not found: AddFourAndDivide/i);
+  });
+
+  it("refuses a temporary function used before its definition, without argument types, defined twice, or in JavaScript", async () => {
+    const before = await failure(engine.execute(["CREATE OR REPLACE TABLE `acme.d.u` AS SELECT Half(n) AS h FROM `acme.d.t`", "CREATE TEMP FUNCTION Half(x INT64) AS (x / 2)"]));
+    assert.match(before.message, /Function not found: Half/i);
+    const untyped = await failure(engine.execute(["CREATE TEMP FUNCTION Half(x) AS (x / 2)", "SELECT Half(n) FROM `acme.d.t`"]));
+    assert.match(untyped.message, /parameter x of Half without a type/);
+    const twice = await failure(engine.execute(["CREATE TEMP FUNCTION Half(x INT64) AS (x / 2)", "CREATE TEMP FUNCTION Half(x INT64) AS (x / 3)", "SELECT Half(n) FROM `acme.d.t`"]));
+    assert.match(twice.message, /Half already exists/);
+    await engine.execute(["CREATE TEMP FUNCTION Half(x INT64) AS (x / 2)", "CREATE OR REPLACE TEMP FUNCTION Half(x INT64) AS (x / 4)", "CREATE OR REPLACE TABLE `acme.d.u` AS SELECT Half(n) AS h FROM `acme.d.t`"]);
+    assert.deepEqual(await engine.query("SELECT h FROM `acme.d.u` ORDER BY h"), [{ h: 0.25 }, { h: 0.5 }]);
+    const js = await failure(engine.execute(["CREATE TEMP FUNCTION Half(x FLOAT64) RETURNS FLOAT64 LANGUAGE js AS r'''return x / 2;'''", "SELECT Half(n) FROM `acme.d.t`"]));
+    assert.match(js.message, /JavaScript user-defined function.*does not translate/);
+    const typed = await failure(engine.execute(["CREATE TEMP FUNCTION Half(x INT64) AS (x / 2)", "SELECT Half('a') FROM `acme.d.t`"]));
+    assert.match(typed.message, /No matching signature for function (UDF:)?HALF/i);
+  });
+
   it("refuses CREATE OR REPLACE that turns a table into a view or changes its partitioning", async () => {
     await engine.execute(["CREATE OR REPLACE TABLE `acme.d.p` PARTITION BY day AS SELECT day, n FROM `acme.d.t`"]);
     let e = await failure(engine.execute(["CREATE OR REPLACE VIEW `acme.d.p` AS SELECT 1 AS a"]));

@@ -32,6 +32,7 @@ import {
   duckString,
 } from "../src/engines/duckdb/translate/rewrite.ts";
 import { installCompat } from "../src/engines/duckdb/translate/compat.ts";
+import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import {
   parseSqlType,
   renderDouble,
@@ -237,7 +238,8 @@ const MUST_THROW = new Set([
   "x_no_select_as_value",
   "x_no_scripting_if",
   "x_no_begin_end",
-  "x_no_temp_function",
+  "x_no_js_function",
+  "x_no_persistent_function",
   "x_no_date_trunc_timestamp",
   "x_no_loop",
   "x_no_system_time",
@@ -247,7 +249,8 @@ const THROW_CASES: Case[] = [
   ["x_no_select_as_value", "SELECT ARRAY(SELECT AS VALUE STRUCT(1 AS a)) AS x"],
   ["x_no_scripting_if", "IF (SELECT COUNT(*) FROM `proj.ds.ev`) > 0 THEN SELECT 1; END IF"],
   ["x_no_begin_end", "BEGIN SELECT 1; END"],
-  ["x_no_temp_function", "CREATE TEMP FUNCTION f(x INT64) AS (x + 1); SELECT f(1)"],
+  ["x_no_js_function", "CREATE TEMP FUNCTION f(x FLOAT64) RETURNS FLOAT64 LANGUAGE js AS r'''return x + 1;'''; SELECT f(1)"],
+  ["x_no_persistent_function", "CREATE FUNCTION ds.f(x INT64) AS (x + 1)"],
   ["x_no_date_trunc_timestamp", "SELECT DATE_TRUNC(TIMESTAMP '2024-03-01 10:00:00', MONTH) AS d"],
   ["x_no_loop", "LOOP SELECT 1; END LOOP"],
   ["x_no_system_time", "SELECT * FROM `proj.ds.ev` FOR SYSTEM_TIME AS OF TIMESTAMP '2024-03-01'"],
@@ -615,6 +618,29 @@ describe("rewrites (exact output)", function () {
     );
   });
 
+  it("turns a temporary SQL function into a typed DuckDB temp macro, and refuses JavaScript bodies and bq_ names", async function () {
+    assert.equal(
+      t("CREATE TEMP FUNCTION AddFourAndDivide(x INT64, y INT64) RETURNS FLOAT64 AS ((x + 4) / y)"),
+      'CREATE OR REPLACE TEMP MACRO "AddFourAndDivide"("x" BIGINT, "y" BIGINT) AS (CAST(((x + 4) / y) AS DOUBLE))',
+    );
+    assert.equal(t("CREATE OR REPLACE TEMPORARY FUNCTION half(x ANY TYPE) AS (SAFE_DIVIDE(x, 2))"), 'CREATE OR REPLACE TEMP MACRO "half"("x") AS ((bq_safe_divide(x, 2)))');
+    assert.throws(() => t("CREATE TEMP FUNCTION f(x FLOAT64) RETURNS FLOAT64 LANGUAGE js AS 'return x;'"), /JavaScript user-defined function.*DuckDB cannot run JavaScript/);
+    assert.throws(() => t("CREATE TEMP FUNCTION bq_safe_divide(x FLOAT64, y FLOAT64) AS (x / y)"), /bq_safe_divide.*compatibility macros/);
+    assert.throws(() => t("CREATE TEMP FUNCTION f(x) AS (x)"), /parameter x of f without a type/);
+    // Run on DuckDB: the documented example's values, and a second script's definition replaces the first.
+    const duck = await DuckDBEngine.open({ path: ":memory:", threads: 1 });
+    try {
+      await duck.execute(["CREATE TEMP FUNCTION AddFourAndDivide(x INT64, y INT64) RETURNS FLOAT64 AS ((x + 4) / y)"]);
+      assert.deepEqual(await duck.query("SELECT val, AddFourAndDivide(val, 2) AS r FROM UNNEST([2, 3, 5, 8]) AS val ORDER BY val"), [
+        { val: 2, r: 3 }, { val: 3, r: 3.5 }, { val: 5, r: 4.5 }, { val: 8, r: 6 },
+      ]);
+      await duck.execute(["CREATE TEMP FUNCTION AddFourAndDivide(x INT64, y INT64) RETURNS FLOAT64 AS ((x + 5) / y)"]);
+      assert.deepEqual(await duck.query("SELECT AddFourAndDivide(3, 2) AS r"), [{ r: 4 }]);
+    } finally {
+      await duck.close();
+    }
+  });
+
   it("drops PARTITION BY, CLUSTER BY and OPTIONS from CREATE TABLE and maps column types", function () {
     assert.equal(
       t("CREATE OR REPLACE TABLE `p.d.t` (a INT64 NOT NULL OPTIONS(description='x'), b ARRAY<STRUCT<k STRING>>) PARTITION BY DATE(ts) CLUSTER BY a, b OPTIONS(labels=[('k','v')]) AS SELECT 1"),
@@ -642,6 +668,6 @@ describe("rewrites (exact output)", function () {
 
   it("names the construct and the alternative when it refuses", function () {
     assert.throws(() => t("SELECT DATE_TRUNC(CURRENT_TIMESTAMP(), DAY)"), /DATE_TRUNC on a TIMESTAMP at 1:8 does not translate to DuckDB.*TIMESTAMP_TRUNC/);
-    assert.throws(() => t("CREATE TEMP FUNCTION f() AS (1)"), /user-defined functions/);
+    assert.throws(() => t("CREATE FUNCTION ds.f() AS (1)"), /user-defined functions/);
   });
 });

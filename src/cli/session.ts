@@ -22,7 +22,10 @@ export interface Session {
   args: EngineArgs;
 }
 
-/** `lease: false` (a dry run) takes no warehouse lease where the engine can do without (it writes nothing). */
+/**
+ * `lease: false` (a dry run) takes no warehouse lease where the engine can do without (it writes nothing);
+ * `lease: true` takes it even without compiling (a command that changes what the next run does).
+ */
 export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promise<T>, opts: { compile?: boolean; lease?: boolean } = {}): Promise<T> {
   const vars = parseVars(args);
   const ps = loadProjectSettings(args.project, vars);
@@ -37,7 +40,7 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
     args as unknown as Record<string, unknown>,
     { projectDir: args.project, defaultProject: ps.workflow.defaultProject, defaultLocation: ps.workflow.defaultLocation, maximumBytesBilled: ps.settings.maximumBytesBilled },
     {
-      runId, waitMs: args["wait-for-lease"] * 1000, writes: opts.compile !== false && opts.lease !== false,
+      runId, waitMs: args["wait-for-lease"] * 1000, writes: opts.lease === true || (opts.compile !== false && opts.lease !== false),
       meta: { database: ps.workflow.defaultProject, schema: ps.settings.datasets.meta },
     },
   );

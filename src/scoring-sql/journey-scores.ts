@@ -23,6 +23,8 @@ export interface JourneyScoresSqlOptions {
   source: string;
   /** Backticked output table. */
   target: string;
+  /** The run that fitted the model (the model_run_id column). */
+  modelRunId: string;
   limits?: SqlLimits;
 }
 
@@ -81,6 +83,6 @@ export function journeyScoresSql(model: BoostedModel, enc: FeatureEncoding, opts
     features: features.map((_, i) => `CAST(input_${i} AS FLOAT64)`),
     forest: model.forest,
     probability: (m) => sigmoidSql(m),
-    output: [...KEY.map((k) => `\`${k}\``), "probability AS conversion_probability", "margin"],
+    output: [...KEY.map((k) => `\`${k}\``), "probability AS conversion_probability", "margin", `${sqlString(opts.modelRunId)} AS model_run_id`],
   }, opts.target, opts.limits ?? BIGQUERY_SQL_LIMITS);
 }

@@ -15,6 +15,12 @@
 export interface SqlLimits {
   /** Characters per statement; BigQuery: 1,024K (1,048,576). */
   maxStatementChars: number;
+  /**
+   * Characters per query job: a multi-statement script is one job, whose whole text BigQuery measures
+   * against the query length limit, so temporary functions (which live in the script) do not lift it.
+   * BigQuery: 1,024K, as for one statement.
+   */
+  maxScriptChars: number;
   /** Deepest bracket / CASE nesting allowed in a statement. */
   maxNestingDepth: number;
   /** Trees added in one step (one CTE): bounds the left-deep addition chain. */
@@ -23,6 +29,7 @@ export interface SqlLimits {
 
 export const BIGQUERY_SQL_LIMITS: SqlLimits = {
   maxStatementChars: 1024 * 1024,
+  maxScriptChars: 1024 * 1024,
   maxNestingDepth: 64,
   maxTreesPerStep: 8,
 };

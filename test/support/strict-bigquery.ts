@@ -35,7 +35,7 @@ import {
   type FakeField,
   type QueryContext,
 } from "./fake-bigquery.ts";
-import { startZetaSQL, type ZetaColumn, type ZetaSQL } from "./zetasql.ts";
+import { startZetaSQL, type ZetaColumn, type ZetaFunction, type ZetaSQL } from "./zetasql.ts";
 
 export interface StrictQuotas {
   /**
@@ -113,6 +113,7 @@ const norm = (s: string): string => s.replace(/\s+/g, " ").trim();
 /** The statement type BigQuery reports for a statement. */
 function statementType(sql: string): string {
   const s = norm(sql).toUpperCase();
+  if (/^CREATE (OR REPLACE )?(TEMP |TEMPORARY )?FUNCTION\b/.test(s)) return "CREATE_FUNCTION";
   if (/^CREATE (OR REPLACE )?(TEMP |TEMPORARY )?VIEW/.test(s)) return s.includes("OR REPLACE") ? "CREATE_VIEW" : "CREATE_VIEW";
   if (/^CREATE (OR REPLACE )?(TEMP |TEMPORARY )?TABLE/.test(s)) return /\bAS\b\s*\(?\s*(SELECT|WITH)\b/.test(s) ? "CREATE_TABLE_AS_SELECT" : "CREATE_TABLE";
   const head = /^(\w+)/.exec(s)?.[1] ?? "";
@@ -130,6 +131,23 @@ export function googleSqlTypeOfDuck(duck: string): string {
     x.type === "RECORD" ? `STRUCT<${(x.fields ?? []).map((c) => `\`${c.name}\` ${typeText(c)}`).join(", ")}>` : x.type;
   const typeText = (x: FakeField): string => (x.mode === "REPEATED" ? `ARRAY<${scalar(x)}>` : scalar(x));
   return typeText(f);
+}
+
+/** Split `a T, b STRUCT<c U, d V>` at top-level commas. */
+function splitTopLevel(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of s) {
+    if (ch === "(" || ch === "<") depth++;
+    if (ch === ")" || ch === ">") depth--;
+    if (ch === "," && depth === 0) {
+      out.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur);
+  return out;
 }
 
 /** Split `a T, b STRUCT(c U)` at top-level commas. */
@@ -401,8 +419,13 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
     return { sql, duck: duckSql, refs, kind, target: writes ? refs[0] : undefined };
   }
 
-  /** ZetaSQL analysis of one statement against the tables it references (script variables as constants). */
-  async function analyze(p: Parsed, constants: Record<string, string>, created?: Map<string, ZetaColumn[]>): Promise<{ ok: true; columns: { name: string; type: string }[] } | { ok: false; error: string }> {
+  /** ZetaSQL analysis of one statement against the tables it references (script variables as constants, the script's temporary functions). */
+  async function analyze(
+    p: Parsed,
+    constants: Record<string, string>,
+    created?: Map<string, ZetaColumn[]>,
+    functions: Record<string, ZetaFunction> = {},
+  ): Promise<{ ok: true; columns: { name: string; type: string }[]; returnType?: string } | { ok: false; error: string }> {
     if (!zeta) return { ok: true, columns: [] };
     const started = Date.now();
     const tables: Record<string, ZetaColumn[]> = {};
@@ -420,7 +443,7 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
       tables[`${r.p}.${r.d}.${r.t}`] = zc;
       tables[`${r.d}.${r.t}`] = zc;
     }
-    const res = await zeta.analyze(p.sql, { tables, constants });
+    const res = await zeta.analyze(p.sql, { tables, constants, functions });
     analysis.statements++;
     analysis.ms += Date.now() - started;
     return res;
@@ -486,6 +509,51 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
   }
 
   /**
+   * `CREATE [OR REPLACE] TEMP FUNCTION name(p T, …) [RETURNS R] AS (expr)` in a script, by the rules of
+   * https://cloud.google.com/bigquery/docs/user-defined-functions and the CREATE FUNCTION DDL reference:
+   * - only temporary SQL functions here: a persistent function (`CREATE FUNCTION dataset.f`) or a
+   *   JavaScript body is refused (the translator names the construct);
+   * - every parameter has a type (ZetaSQL's parser requires it; ANY TYPE is accepted);
+   * - the body is analyzed with the functions defined before it in the script; a statement calling a
+   *   function not yet defined fails ZetaSQL's analysis ("Function not found");
+   * - defining a name twice needs OR REPLACE or IF NOT EXISTS;
+   * - the function lives only in this script: it is dropped when the script ends, so another job
+   *   calling it fails.
+   */
+  async function createTempFunction(
+    stmt: string,
+    ctx: QueryContext,
+    functions: Map<string, { name: string } & ZetaFunction>,
+    constants: Record<string, string>,
+    variables: Set<string>,
+    dryRun: boolean,
+  ): Promise<{ name: string } & ZetaFunction> {
+    const p = parse(stmt, variables, ctx.projectId);
+    const m = /^\s*CREATE\s+(OR\s+REPLACE\s+)?(?:TEMP|TEMPORARY)\s+FUNCTION\s+(IF\s+NOT\s+EXISTS\s+)?(`[^`]+`|[A-Za-z_][A-Za-z_0-9]*)\s*\(/i.exec(stmt);
+    if (!m) throw new StatementFailed("invalidQuery", "CREATE FUNCTION: only temporary SQL functions (CREATE TEMP FUNCTION name(…) AS (…)) are supported here");
+    const name = m[3]!.replace(/`/g, "");
+    if (functions.has(name.toLowerCase()) && !m[1] && !m[2]) throw new StatementFailed("invalidQuery", `Function ${name} already exists in this script; use CREATE OR REPLACE TEMP FUNCTION`);
+    const a = await analyze(p, constants, undefined, Object.fromEntries([...functions.values()].map((f) => [f.name, f])));
+    if (!a.ok) throw new StatementFailed("invalidQuery", a.error);
+    // Argument types from the text (ZetaSQL accepted it, so every parameter is `name TYPE`).
+    let depth = 0;
+    let end = m[0].length;
+    for (; end < stmt.length; end++) {
+      if (stmt[end] === "(" || stmt[end] === "<") depth++;
+      else if (stmt[end] === ">") depth--;
+      else if (stmt[end] === ")" && depth-- === 0) break;
+    }
+    const params = stmt.slice(m[0].length, end).trim();
+    const args = params === "" ? [] : splitTopLevel(params).map((x) => x.trim().replace(/^(`[^`]+`|\S+)\s+/, "").trim());
+    if (args.some((t) => /^ANY\s+TYPE$/i.test(t))) throw new StatementFailed("invalidQuery", `Function ${name}: ANY TYPE parameters are not supported by the strict local BigQuery`);
+    const declared = /^\s*RETURNS\s+([\s\S]+?)\s+AS\s*\(/i.exec(stmt.slice(end + 1))?.[1];
+    const returns = declared ?? a.returnType;
+    if (!returns) throw new StatementFailed("invalidQuery", `Function ${name}: could not determine its return type`);
+    if (!dryRun) await runDuck(p.duck);
+    return { name, args, returns };
+  }
+
+  /**
    * One script (or statement). Rules:
    * - DECLARE only at the start of the script
    *   (https://cloud.google.com/bigquery/docs/reference/standard-sql/procedural-language#declare).
@@ -513,9 +581,18 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
     let dmlTotal: number | undefined;
     /** Tables created earlier in this dry-run script (they exist for the statements after), with their columns. */
     const created = new Map<string, ZetaColumn[]>();
+    /** The script's temporary functions, by lower-case name; they end with the script. */
+    const functions = new Map<string, { name: string } & ZetaFunction>();
     try {
       for (const stmt of statements) {
         const head = statementType(stmt);
+        if (head === "CREATE_FUNCTION") {
+          seenOther = true;
+          const fn = await createTempFunction(stmt, ctx, functions, constants, variables, dryRun);
+          functions.set(fn.name.toLowerCase(), fn);
+          children.push({ sql: stmt, bytes: 0, statementType: head });
+          continue;
+        }
         if (head === "DECLARE") {
           if (seenOther) {
             throw new StatementFailed("invalidQuery", "Variable declarations are allowed only at the start of a block or script");
@@ -570,7 +647,7 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
             throw new StatementFailed("notFound", `Not found: Table ${show(r)} was not found in location ${ctx.location ?? fake.location}`);
           }
         }
-        const a = await analyze(p, constants, created);
+        const a = await analyze(p, constants, created, Object.fromEntries([...functions.values()].map((f) => [f.name, f])));
         if (!a.ok) throw new StatementFailed("invalidQuery", a.error);
         const newMeta = await checkReplace(p);
         const bytes = (await Promise.all(p.refs.filter((r) => !(p.target === r && p.kind.startsWith("CREATE")) && !created.has(key(r))).map(bytesOf))).reduce((x, y) => x + y, 0);
@@ -598,6 +675,9 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
       if (inTransaction && !dryRun) await duck.conn.run("ROLLBACK").catch(() => undefined);
       const failed = e instanceof StatementFailed ? e : new StatementFailed("invalidQuery", String((e as Error).message).split("\n")[0]!);
       return { error: jobError(failed.reason, failed.message), bytes: totalBytes, children: statements.length > 1 ? children : [] };
+    } finally {
+      // Temporary functions expire with the script (https://cloud.google.com/bigquery/docs/user-defined-functions).
+      if (!dryRun) for (const f of functions.values()) await duck.conn.run(`DROP MACRO IF EXISTS ${duckIdent(f.name)}`).catch(() => undefined);
     }
     const single = statements.length === 1;
     return {

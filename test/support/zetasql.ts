@@ -42,10 +42,17 @@ export interface ZetaTable {
 export interface ZetaCatalog {
   tables: Record<string, ZetaColumn[] | ZetaTable>;
   constants?: Record<string, string>;
+  /** Scalar functions (a script's temporary SQL functions) by name: argument and return GoogleSQL types. */
+  functions?: Record<string, ZetaFunction>;
+}
+
+export interface ZetaFunction {
+  args: string[];
+  returns: string;
 }
 
 export type AnalyzeResult =
-  | { ok: true; columns: { name: string; type: string }[] }
+  | { ok: true; columns: { name: string; type: string }[]; /** CREATE FUNCTION: the resolved return type. */ returnType?: string }
   | { ok: false; error: string };
 
 export interface ZetaSQL {
@@ -510,10 +517,18 @@ export async function startZetaSQL(): Promise<ZetaSQL> {
   // ERROR_MESSAGE_ONE_LINE: "message [at line:column]".
   const options = { languageOptions, defaultTimezone: "UTC", errorMessageMode: 1 };
 
+  const fixedArg = (type: string): object => ({ kind: 0 /* ARG_TYPE_FIXED */, type: toTypeProto(parseSqlType(type)), numOccurrences: 1 });
   const catalogProto = (
     tables: Record<string, ZetaColumn[] | ZetaTable>,
     constants: Record<string, string> = {},
+    functions: Record<string, ZetaFunction> = {},
   ): object => ({
+    customFunction: Object.entries(functions).map(([name, f]) => ({
+      namePath: [name],
+      group: "UDF",
+      mode: 1 /* SCALAR */,
+      signature: [{ argument: f.args.map(fixedArg), returnType: fixedArg(f.returns), contextId: 0 }],
+    })),
     name: "",
     table: Object.entries(tables).map(([name, t]) => ({
       name,
@@ -569,9 +584,10 @@ export async function startZetaSQL(): Promise<ZetaSQL> {
         const res = await call<{ resolvedStatement?: unknown }>(api, "analyze", {
           sqlStatement: sql,
           options,
-          simpleCatalog: catalogProto(cat.tables, cat.constants),
+          simpleCatalog: catalogProto(cat.tables, cat.constants, cat.functions),
         });
-        return { ok: true, columns: outputColumns(res.resolvedStatement) };
+        const ret = findReturnType(res.resolvedStatement);
+        return { ok: true, columns: outputColumns(res.resolvedStatement), ...(ret ? { returnType: ret } : {}) };
       } catch (e) {
         const err = e as Error & { cause?: { details?: string } };
         return { ok: false, error: err.cause?.details ?? err.message };
@@ -616,4 +632,21 @@ function outputColumns(stmt: unknown): { name: string; type: string }[] {
     return undefined;
   };
   return find(stmt) ?? [];
+}
+
+/** The `returnType` of a resolved CREATE FUNCTION statement, as a GoogleSQL type name. */
+function findReturnType(stmt: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const find = (node: unknown): string | undefined => {
+    if (!node || typeof node !== "object" || seen.has(node)) return undefined;
+    seen.add(node);
+    const rec = node as Record<string, unknown>;
+    if (rec.returnType && typeof rec.returnType === "object" && "typeKind" in (rec.returnType as object)) return typeName(rec.returnType as TypeProtoOut);
+    for (const v of Object.values(rec)) {
+      const r = find(v);
+      if (r) return r;
+    }
+    return undefined;
+  };
+  return find(stmt);
 }

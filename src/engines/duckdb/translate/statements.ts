@@ -81,6 +81,7 @@ function translateCreate(nodes: Node[], cx: Cx): string {
   let k = 1;
   while (isKw(nodes[k], "OR", "REPLACE", "TEMP", "TEMPORARY", "MATERIALIZED", "EXTERNAL", "SNAPSHOT")) k++;
   const what = upper(nodes[k]);
+  if (what === "FUNCTION" && nodes.slice(1, k).some((n) => isKw(n, "TEMP", "TEMPORARY"))) return translateTempFunction(nodes, k + 1, cx);
   if (what === "FUNCTION" || what === "AGGREGATE" || what === "PROCEDURE" || (what === "TABLE" && isKw(nodes[k + 1], "FUNCTION"))) {
     throw err(t0, `CREATE ${nodes.slice(1, k + 1).map(upper).join(" ")} (user-defined functions)`, "the expression inline, or a JS helper in includes/ that renders it");
   }
@@ -125,6 +126,60 @@ function translateCreate(nodes: Node[], cx: Cx): string {
     kept.push(n);
   }
   return emitSeq(kept, cx, { verbatimOps: true });
+}
+
+/**
+ * `CREATE [OR REPLACE] TEMP FUNCTION name(p T, …) [RETURNS R] AS (expr)` — a GoogleSQL SQL UDF
+ * (https://cloud.google.com/bigquery/docs/user-defined-functions) — as a DuckDB temporary macro:
+ * `CREATE OR REPLACE TEMP MACRO name(p T', …) AS (CAST((expr) AS R'))`. Typed macro parameters keep the
+ * arguments' types; the CAST gives the body the declared return type. Always OR REPLACE: a DuckDB temp
+ * macro lives as long as the connection, while a BigQuery temp function lives only in its script, so the
+ * next script's definition must replace it. `ANY TYPE` parameters become untyped macro parameters.
+ * Refused: JavaScript bodies (DuckDB runs no JavaScript), qualified names, names starting with `bq_`
+ * (the compatibility macros of sql/duckdb/bq_macros.sql: a macro of the same name would replace one).
+ * `k` indexes the node after FUNCTION.
+ */
+function translateTempFunction(nodes: Node[], k: number, cx: Cx): string {
+  const t0 = firstTok(nodes[0]);
+  if (nodes.some((n) => isKw(n, "LANGUAGE"))) {
+    throw err(t0, "CREATE TEMP FUNCTION … LANGUAGE js (a JavaScript user-defined function)", "a SQL function body: AS (expression)", "DuckDB cannot run JavaScript");
+  }
+  if (isKw(nodes[k], "IF") && isKw(nodes[k + 1], "NOT") && isKw(nodes[k + 2], "EXISTS")) k += 3;
+  const nameNode = nodes[k];
+  if (!isIdent(nameNode)) throw err(t0, "CREATE TEMP FUNCTION without a name", "CREATE TEMP FUNCTION name(x FLOAT64) AS (expression)");
+  const name = nameNode.tok.value;
+  if (name.includes(".")) throw err(nameNode.tok, `temporary function ${name} with a qualified name`, "an unqualified name (temporary functions belong to the script)");
+  if (/^bq_/i.test(name)) {
+    throw err(nameNode.tok, `temporary function ${name}`, "another name", "names starting with bq_ belong to the compatibility macros (sql/duckdb/bq_macros.sql), which it would replace");
+  }
+  const params = nodes[k + 1];
+  if (!isGroup(params, "(")) throw err(nameNode.tok, `temporary function ${name} without a parameter list`, `${name}(x FLOAT64, …)`);
+  const args = params.items.length === 0 ? [] : splitArgs(params.items).map((d) => {
+    const p = d[0];
+    if (!isIdent(p)) throw err(firstTok(d[0] ?? params), `a parameter of ${name} without a name`, "name TYPE");
+    if (d.length === 1) throw err(p.tok, `parameter ${p.tok.value} of ${name} without a type`, `${p.tok.value} FLOAT64 (argument types are required)`);
+    if (isKw(d[1], "ANY") && isKw(d[2], "TYPE") && d.length === 3) return quoteIdent(p.tok.value);
+    const type = parseType(d, 1);
+    if (type.end !== d.length) throw err(firstTok(d[type.end]!), `parameter ${p.tok.value} of ${name} with an unknown type`, "a GoogleSQL type");
+    return `${quoteIdent(p.tok.value)} ${type.duck}`;
+  });
+  let i = k + 2;
+  let returns: string | undefined;
+  if (isKw(nodes[i], "RETURNS")) {
+    const end = nodes.findIndex((n, j) => j > i && isKw(n, "AS", "DETERMINISTIC", "NOT", "OPTIONS"));
+    const typeNodes = nodes.slice(i + 1, end === -1 ? nodes.length : end);
+    const type = parseType(typeNodes, 0);
+    if (type.end !== typeNodes.length) throw err(nameNode.tok, `temporary function ${name} with an unknown return type`, "RETURNS <a GoogleSQL type>");
+    returns = type.duck;
+    i = end === -1 ? nodes.length : end;
+  }
+  const as = indexOfKw(nodes, "AS", i);
+  const body = nodes[as + 1];
+  if (as === -1 || !isGroup(body, "(") || nodes.length !== as + 2) {
+    throw err(nameNode.tok, `temporary function ${name} without a SQL body`, `AS (expression) after the parameters`);
+  }
+  const expr = emitSeq(body.items, cx).trim();
+  return `CREATE OR REPLACE TEMP MACRO ${quoteIdent(name)}(${args.join(", ")}) AS (${returns ? `CAST((${expr}) AS ${returns})` : `(${expr})`})`;
 }
 
 function columnDefs(g: Group, cx: Cx): string {
