@@ -284,8 +284,8 @@ const tables = [
     grain: "one row per family, method, channel",
     description: "ML attribution credit of every model family of vars.ml_families beside XGBoost, by the methods that apply to it.",
     columns: [
-    { name: "family", type: "STRING", description: "xgboost, logistic_regression, stacked_ensemble or causal_dml" },
-    { name: "method", type: "STRING", description: "removal_effect, shapley, treeshap (xgboost only) or incremental (causal_dml)" },
+    { name: "family", type: "STRING", description: "xgboost, logistic_regression, stacked_ensemble, causal_dml, lstm or attention" },
+    { name: "method", type: "STRING", description: "removal_effect, shapley, treeshap (xgboost only), incremental (causal_dml) or attention (attention: the mean attention weight of the channel's touches over converting journeys — a view of where the model looks, not causal credit)" },
     { name: "channel", type: "STRING" },
     { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.ml_max_channel_share)" },
     { name: "value", type: "FLOAT64", description: "credited conversion value" },
@@ -546,6 +546,21 @@ const tables = [
   },
 
   // ---- Built by SQLX models: the analyst's outputs (the report and the reporting views read them) ----
+  {
+    name: "ml_journey_sequences", layer: "intermediate", producer: { model: "definitions/ml/ml_journey_sequences.sqlx" },
+    grain: "one row per journey_end_date, touch_sequence",
+    description: "Ordered-touch aggregate of the ML attribution job's sequence families (lstm, attention in vars.ml_families): journeys with the same last vars.ml_sequence_max_touches touches (channel and time gap, oldest first) ending on the same day, with how many converted. Channels in vars.path_remove_channels are left out, as in channel_paths. Rows scale with distinct sequences × days, not users.",
+    columns: [
+      { name: "journey_end_date", type: "DATE", description: "UTC day of journey_end_at (the time split and the daily credit use it)" },
+      s("touch_sequence", "touches oldest first joined by ' > ', each 'gap_bucket:channel' (gap_bucket: days from the touch to journey_end_at, 0 <1, 1 <3, 2 <7, 3 <14, 4 <30, 5 ≥30; channel escaped as in channel_paths: '%' → '%25', '>' → '%3E'); only the newest vars.ml_sequence_max_touches touches"),
+      { name: "touch_count", type: "INT64", description: "touches in touch_sequence" },
+      { name: "journey_count", type: "INT64", description: "journeys with this sequence ending that day" },
+      { name: "conversions", type: "INT64", description: "of them, converting journeys" },
+      { name: "non_conversions", type: "INT64", description: "of them, journeys without a conversion" },
+      { name: "conversion_value", type: "FLOAT64", description: "conversion value of the converting journeys" },
+    ],
+  },
+
   {
     name: "channel_performance", layer: "outputs", producer: { model: "definitions/attribution/channel_performance.sqlx" },
     grain: "one row per date, model, channel",

@@ -129,10 +129,17 @@ const DEFAULTS = {
   // Model families fitted beside XGBoost (which always runs) on the same split and credited by the same methods,
   // written to ml_family_credit: logistic_regression (the interpretable baseline), stacked_ensemble (a logistic
   // meta-model over XGBoost and logistic_regression; needs logistic_regression), causal_dml (double-ML incremental
-  // effects, ml_causal_effects). A JSON list; [] fits XGBoost alone. Default: the logistic baseline only — on the
+  // effects, ml_causal_effects), lstm and attention (sequence models over the ordered touches of ml_journey_sequences,
+  // credited by removal and Shapley, plus attention weights as a view). A JSON list; [] fits XGBoost alone. Default: the logistic baseline only — on the
   // accuracy benchmark the other two cost their time (stacked_ensemble's credit runs XGBoost again) without crediting
   // closer to the truth (README "Accuracy").
   ml_families: '["logistic_regression"]',
+  // Sequence families (lstm, attention in ml_families): the last touches of a journey they read
+  // (ml_journey_sequences keeps the newest ml_sequence_max_touches; fewer = fewer distinct sequences to train on),
+  // hidden units, and the most training epochs (early stopping on the validation days stops sooner).
+  ml_sequence_max_touches: "12",
+  ml_sequence_hidden_units: "16",
+  ml_sequence_max_epochs: "30",
   // XGBoost backend of the ML attribution and lead-scoring models: auto (native when it loads, else
   // wasm; native fits 1M rows about twice as fast), wasm (same results on every machine) or native
   // (Debian's libxgboost0 through koffi; fails when it does not load). Recorded on every model: hist
@@ -556,8 +563,8 @@ function parseSettings(rawVars, overridden) {
   (rules || []).forEach((r, i) => ["source", "medium", "campaign"].forEach((f) => { if (r[f] !== undefined) regex("channel_rules", `rule ${i + 1} (${r.channel}) ${f}`, r[f]); }));
   const weights = json("position_based_weights", (v) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number" && x >= 0), "[first, middle, last] shares, e.g. [0.4, 0.2, 0.4]");
   if (weights && Math.abs(weights[0] + weights[1] + weights[2] - 1) > 1e-9) bad("position_based_weights", "the three shares must add up to 1");
-  /** @type {("logistic_regression" | "stacked_ensemble" | "causal_dml")[]} */
-  const ML_FAMILIES = ["logistic_regression", "stacked_ensemble", "causal_dml"];
+  /** @type {("logistic_regression" | "stacked_ensemble" | "causal_dml" | "lstm" | "attention")[]} */
+  const ML_FAMILIES = ["logistic_regression", "stacked_ensemble", "causal_dml", "lstm", "attention"];
   /** @type {() => typeof ML_FAMILIES} */
   const mlFamilies = () => {
     const what = `a JSON list of ${ML_FAMILIES.join(", ")}, e.g. ${JSON.stringify(ML_FAMILIES)}`;
@@ -643,6 +650,9 @@ function parseSettings(rawVars, overridden) {
     mlCalibratedMethod: oneOf("ml_calibrated_method", ["removal_effect", "shapley", "treeshap"]),
     mlMaxFeatureRows: int("ml_max_feature_rows", 1, 100000000),
     mlFamilies: mlFamilies(),
+    mlSequenceMaxTouches: int("ml_sequence_max_touches", 1, 100),
+    mlSequenceHiddenUnits: int("ml_sequence_hidden_units", 1, 256),
+    mlSequenceMaxEpochs: int("ml_sequence_max_epochs", 1, 1000),
     xgboostBackend: oneOf("xgboost_backend", ["auto", "wasm", "native"]),
     onDemandPricePerTib: num("on_demand_price_per_tib", 0, 1000000),
     badRowMaxShare: num("bad_row_max_share", 0, 1),

@@ -15,6 +15,7 @@ import { featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attrib
 import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_METHODS, type ConversionModel, type CreditMethod, type MethodCredit, type TestMetrics } from "../src/ml-attribution/pipeline.ts";
 import { estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
+import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
 import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
@@ -77,6 +78,34 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
   });
 }
 
+const SEQUENCES_TABLE = "ml_journey_sequences";
+const SEQUENCE_KEY = ["journey_end_date", "touch_sequence"];
+
+/** The ordered-touch aggregate of the sequence families (read only when one of them is on). */
+async function readSequenceRows(ctx: JobContext): Promise<SequenceRow[]> {
+  const [count] = await ctx.query(`SELECT COUNT(*) AS n FROM ${ctx.ref(SEQUENCES_TABLE)}`);
+  const n = Number(count?.n ?? 0);
+  if (n > ctx.settings.mlMaxFeatureRows) {
+    throw new UserError(`${SEQUENCES_TABLE} has ${n.toLocaleString("en-US")} rows, more than vars.ml_max_feature_rows = ${ctx.settings.mlMaxFeatureRows.toLocaleString("en-US")}; raise it if the job has the memory, or lower vars.ml_sequence_max_touches`);
+  }
+  const raw = await ctx.query(
+    `SELECT journey_end_date, touch_sequence, conversions, non_conversions, conversion_value
+     FROM ${ctx.ref(SEQUENCES_TABLE)}
+     ORDER BY journey_end_date, touch_sequence`,
+  );
+  return raw.map((r, i) => {
+    const key = textOf(r, "touch_sequence", SEQUENCES_TABLE, i);
+    return sequenceRow({
+      date: dateOf(r, "journey_end_date", SEQUENCES_TABLE, i),
+      key,
+      touches: parseTouchSequence(key, `${SEQUENCES_TABLE} row ${i + 1}`),
+      conversions: countOf(r, "conversions", SEQUENCES_TABLE, i, SEQUENCE_KEY),
+      nonConversions: countOf(r, "non_conversions", SEQUENCES_TABLE, i, SEQUENCE_KEY),
+      value: countOf(r, "conversion_value", SEQUENCES_TABLE, i, SEQUENCE_KEY),
+    });
+  });
+}
+
 /** A DATE cell ("YYYY-MM-DD" at the engine boundary). */
 function dateOf(r: Row, column: string, table: string, i: number): string {
   const v = r[column];
@@ -131,7 +160,7 @@ function modelHistoryRows(ctx: JobContext, fit: ConversionModel): { curves: Row[
 export const mlAttributionJob: JobDefinition = {
   name: "ml_attribution",
   description: "XGBoost conversion model with removal-effect, Shapley and TreeSHAP channel credit, validated, calibrated and drift-checked",
-  reads: [FEATURES_TABLE, "markov_removal_effects", "shapley_channel_credit", "incrementality_experiments", "mmm_channel_shares"],
+  reads: [FEATURES_TABLE, SEQUENCES_TABLE, "markov_removal_effects", "shapley_channel_credit", "incrementality_experiments", "mmm_channel_shares"],
   writes: [
     "ml_channel_credit", "ml_channel_credit_daily", "ml_calibrated_credit", "ml_model_agreement",
     "ml_attribution_metrics", "ml_attribution_curves", "ml_attribution_feature_importance", "ml_family_credit", "ml_causal_effects",
@@ -169,7 +198,15 @@ export const mlAttributionJob: JobDefinition = {
       causal = estimateCausalEffects([...data.parts.train, ...data.parts.validation, ...data.parts.test], data.encoding, rows);
       if (causal.unidentified.length) ctx.warn(`causal_dml: ${causal.unidentified.join(", ")} ${causal.unidentified.length > 1 ? "are" : "is"} in every fitted journey or in none, so ${causal.unidentified.length > 1 ? "their" : "its"} effect cannot be estimated: no causal_dml credit`);
     }
+    const sequenceFits: SequenceFamilyFit[] = [];
+    const sequenceKinds = (["lstm", "attention"] as const).filter((k) => s.mlFamilies.includes(k));
+    const sequenceRows = sequenceKinds.length ? await readSequenceRows(ctx) : [];
+    for (const kind of sequenceKinds) {
+      ctx.progress(`fitting ${kind} on ${sequenceRows.length} sequence rows`);
+      sequenceFits.push(fitSequenceFamily(sequenceRows, data, kind, { hidden: s.mlSequenceHiddenUnits, maxEpochs: s.mlSequenceMaxEpochs, seed: s.mlSeed }));
+    }
     const familyMetricRows = (): Row[] => [
+      ...sequenceFits.flatMap((f) => familyMetrics(f.test, f.fitSeconds, f.details).map(([metric, value]) => ({ model: `ml_${f.family}`, metric, value }))),
       ...predictive.flatMap((f) => familyMetrics(f.test, f.fitSeconds, f.details).map(([metric, value]) => ({ model: `ml_${f.family}`, metric, value }))),
       ...(causal ? [["fit_seconds", Math.round(causal.fitSeconds * 1000) / 1000], ["units", causal.units]] as Array<[string, number]> : [])
         .map(([metric, value]) => ({ model: "ml_causal_dml", metric, value })),
@@ -221,6 +258,12 @@ export const mlAttributionJob: JobDefinition = {
       ctx.progress(`crediting with ${f.family}`);
       const t0 = performance.now();
       familyCredit.push(...predictiveCredit(rows, data.encoding, f.family, f.predict, { shapleyMaxExactChannels: s.mlShapleyMaxExactChannels, shapleyPermutations: s.mlShapleyPermutations, seed: s.mlSeed }));
+      familyCreditSeconds.push([`ml_${f.family}`, (performance.now() - t0) / 1000]);
+    }
+    for (const f of sequenceFits) {
+      ctx.progress(`crediting with ${f.family}`);
+      const t0 = performance.now();
+      familyCredit.push(...sequenceFamilyCredit(sequenceRows, f, { shapleyMaxExactChannels: s.mlShapleyMaxExactChannels, shapleyPermutations: s.mlShapleyPermutations, seed: s.mlSeed }));
       familyCreditSeconds.push([`ml_${f.family}`, (performance.now() - t0) / 1000]);
     }
     if (causal) familyCredit.push(causal.credit);
@@ -298,7 +341,7 @@ export const mlAttributionJob: JobDefinition = {
     const creditSecondsRows = familyCreditSeconds.map(([model, sec]) => ({ run_id: ctx.runId, model, metric: "credit_seconds", value: Math.round(sec * 1000) / 1000, measured_at: measuredAt }));
     n += await writeHistory(extra, shapImportance);
     n += await ctx.write("ml_attribution_metrics", ML_METRICS_SCHEMA, creditSecondsRows, "append");
-    const saved = JSON.stringify({ run_id: ctx.runId, model: fit.model.toJSON(), families: predictive.map((f) => f.json), encoding: fit.encoding, split: { train: fit.split.train, validation: fit.split.validation, test: fit.split.test } });
+    const saved = JSON.stringify({ run_id: ctx.runId, model: fit.model.toJSON(), families: [...predictive.map((f) => f.json), ...sequenceFits.map((f) => f.json)], encoding: fit.encoding, split: { train: fit.split.train, validation: fit.split.validation, test: fit.split.test } });
     await ctx.artifacts.put(`models/ml-attribution/${ctx.runId}.json`, saved, "application/json");
     // The published model (this run passed the AUC floor): what ml_journey_scores_sql compiles to SQL.
     await ctx.artifacts.put(ML_CURRENT_MODEL_ARTIFACT, saved, "application/json");

@@ -8,7 +8,7 @@ import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import type { Target } from "../src/engines/engine.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, rowsOf, runProject } from "./support/warehouse.ts";
-import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, toFeatureRows } from "./fixtures/ml/journeys.ts";
+import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, toFeatureRows, toSequenceRows } from "./fixtures/ml/journeys.ts";
 
 /**
  * The job and the SQL it needs, on a conversion_journeys fixture (the upstream warehouse is not run).
@@ -16,7 +16,7 @@ import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, t
  * when the declaration is in the selection.
  */
 const SELECTION = {
-  actions: ["ml_journey_features", "channel_paths", "channel_markov", "shapley", "markov_removal_effects", "shapley_channel_credit", "ml_attribution"],
+  actions: ["ml_journey_features", "ml_journey_sequences", "channel_paths", "channel_markov", "shapley", "markov_removal_effects", "shapley_channel_credit", "ml_attribution"],
 };
 const CREDIT_TABLES = ["ml_channel_credit", "ml_channel_credit_daily", "ml_calibrated_credit", "ml_model_agreement", "ml_family_credit", "ml_causal_effects"];
 
@@ -51,6 +51,20 @@ describe("ml_attribution job on DuckDB", function () {
     const tsSet = new Set(ts.map((r) => JSON.stringify([r.date, r.channels.map((c) => `${c.channel}=${c.touches},${c.firstRank},${c.lastRank},${c.recencyBucket},${c.firstTouchBucket}`).join(" > "), r.userType, r.device, r.region, r.conversions, r.nonConversions, r.value])));
     for (const s of sql) assert.ok(tsSet.has(JSON.stringify(s)), `SQL row not in the TS aggregate: ${JSON.stringify(s)}`);
     assert.ok(sql.length < journeys.length, "rows scale with distinct vectors × days, not journeys");
+  });
+
+  it("builds ml_journey_sequences in SQL exactly as the TypeScript mirror: ordered touches with gap buckets, the last vars.ml_sequence_max_touches", async () => {
+    for (const maxTouches of [12, 2]) {
+      const p = maxTouches === 12 ? project : await compiledProject({ ml_sequence_max_touches: String(maxTouches) });
+      assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journey_sequences"] } }));
+      const sql = (await rows("ml_journey_sequences")).map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
+      const ts = toSequenceRows(journeys, maxTouches).map((r) => JSON.stringify(r));
+      assert.deepEqual([...sql].sort(), [...ts].sort(), `max touches ${maxTouches}`);
+      assert.ok(sql.length < journeys.length, "rows scale with distinct sequences × days, not journeys");
+    }
+    // Order matters: some fixture journeys have the same channels in a different order (so a different sequence).
+    assert.ok(journeys.some((j) => j.touches.length >= 3), "the fixture has journeys longer than the cap of 2");
+    assert.throws(() => loadProjectSettings(project.projectDir, { ml_sequence_max_touches: "0" }), /vars\.ml_sequence_max_touches/);
   });
 
   it("fits, writes every table, and a re-run is byte-identical", async () => {
@@ -120,8 +134,40 @@ describe("ml_attribution job on DuckDB", function () {
     assertRunSucceeded(await run(await compiledProject({ ml_families: "[]" }), "ml-families-none", "2024-05-01T00:00:00Z"));
     assert.deepEqual([...new Set((await rows("ml_family_credit")).map((r) => r.family))], ["xgboost"]);
     assert.equal((await rows("ml_causal_effects")).length, 0);
-    assert.throws(() => loadProjectSettings(project.projectDir, { ml_families: '["lstm"]' }), /vars\.ml_families.*unknown family "lstm"/);
+    assert.throws(() => loadProjectSettings(project.projectDir, { ml_families: '["xgboost"]' }), /vars\.ml_families.*unknown family "xgboost"/);
     assert.throws(() => loadProjectSettings(project.projectDir, { ml_families: '["stacked_ensemble"]' }), /vars\.ml_families.*list logistic_regression too/);
+  });
+
+  it("fits the sequence families (lstm, attention) on the ordered touches, credits each by removal and Shapley (attention also by its weights) and records their held-out metrics", async () => {
+    const seq = await compiledProject({ ml_families: '["lstm","attention"]', ml_sequence_hidden_units: "8", ml_sequence_max_epochs: "15" });
+    assertRunSucceeded(await run(seq, "ml-sequences", "2024-05-01T00:00:00Z"));
+    const credit = await rows("ml_family_credit");
+    const pairs = [...new Set(credit.map((r) => `${r.family}/${r.method}`))].sort();
+    assert.deepEqual(pairs, [
+      "attention/attention", "attention/removal_effect", "attention/shapley", "lstm/removal_effect", "lstm/shapley",
+      "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
+    ]);
+    const conversions = (await rows("ml_channel_credit")).filter((r) => r.method === "shapley").reduce((a, r) => a + Number(r.conversions), 0);
+    for (const p of pairs) {
+      const total = credit.filter((r) => `${r.family}/${r.method}` === p).reduce((a, r) => a + Number(r.conversions), 0);
+      assert.ok(Math.abs(total - conversions) < 1e-6 * conversions, `${p}: ${total} vs ${conversions}`);
+    }
+    // The fixture's strongest causal channel (Display, log-odds lift 1.8) above a harvesting one (Direct, no effect) by Shapley.
+    for (const family of ["lstm", "attention"]) {
+      const share = (c: string): number => Number(credit.find((r) => r.family === family && r.method === "shapley" && r.channel === c)?.share ?? 0);
+      assert.ok(share("Display") > share("Direct"), `${family}: Display ${share("Display")} vs Direct ${share("Direct")}`);
+    }
+    const metrics = (await rows("ml_attribution_metrics")).filter((r) => r.run_id === "ml-sequences");
+    for (const model of ["ml_lstm", "ml_attention"]) {
+      for (const metric of ["auc", "log_loss", "brier", "calibration_error", "fit_seconds", "credit_seconds", "epochs", "best_epoch", "train_sequences"]) {
+        assert.ok(metrics.some((r) => r.model === model && r.metric === metric), `${model} ${metric}`);
+      }
+      const auc = Number(metrics.find((r) => r.model === model && r.metric === "auc")!.value);
+      const xgb = Number(metrics.find((r) => r.model === "ml_attribution" && r.metric === "auc")!.value);
+      assert.ok(auc > 0.7 && auc > xgb - 0.05, `${model} AUC ${auc}, XGBoost ${xgb}`);
+    }
+    assert.throws(() => loadProjectSettings(project.projectDir, { ml_families: '["gru"]' }), /vars\.ml_families.*unknown family "gru"/);
+    assert.throws(() => loadProjectSettings(project.projectDir, { ml_sequence_hidden_units: "0" }), /vars\.ml_sequence_hidden_units/);
   });
 
   it("fits on the backend vars.xgboost_backend names and records it on the model (native when it loads by default, wasm when asked)", async () => {

@@ -48,41 +48,52 @@ export function normaliseCredit(raw: ArrayLike<number>): Float64Array {
 export const DEFAULT_BATCH_ROWS = 32_768;
 
 /**
- * Evaluate v(S) for coalitions of many journeys in batches. `coalitionsOf(j, i)` lists keep-masks over
- * `j.channels`; an empty mask has value 0 without a prediction. `consume(i, values)` receives the values
- * in the order of the masks. Journeys are consumed in input order.
+ * The model as value function for a batch of coalitions: one probability per (journey index, keep-mask over
+ * the journey's channels), in batch order. Masks are never empty. Lets sequence models (which drop a channel's
+ * touches rather than its feature columns) share the Shapley and removal code.
+ */
+export type CoalitionValues = (batch: ReadonlyArray<{ index: number; mask: Uint8Array }>) => Float64Array;
+
+/** {@link CoalitionValues} of a feature-vector model: the journey encoded with the masked-out channels' columns empty. */
+export function encodedCoalitionValues(enc: FeatureEncoding, journeys: readonly JourneyFeatures[], predict: Predict): CoalitionValues {
+  const F = enc.featureNames.length;
+  return (batch) => {
+    const X = new Float32Array(batch.length * F);
+    batch.forEach((b, r) => encodeJourney(enc, journeys[b.index]!, X, r * F, b.mask));
+    return predict(X);
+  };
+}
+
+/**
+ * Evaluate v(S) for coalitions of many journeys in batches. `coalitionsOf(n, i)` lists keep-masks over the
+ * n = sizes[i] channels of journey i; an empty mask has value 0 without a prediction. `consume(i, values)`
+ * receives the values in the order of the masks. Journeys are consumed in input order.
  */
 function evaluateCoalitions(
-  enc: FeatureEncoding,
-  journeys: readonly JourneyFeatures[],
-  predict: Predict,
-  coalitionsOf: (j: JourneyFeatures, index: number) => Uint8Array[],
+  sizes: ArrayLike<number>,
+  values: CoalitionValues,
+  coalitionsOf: (n: number, index: number) => Uint8Array[],
   consume: (index: number, values: Float64Array) => void,
   batchRows = DEFAULT_BATCH_ROWS,
 ): void {
-  const F = enc.featureNames.length;
   let pending: Array<{ index: number; masks: Uint8Array[] }> = [];
   let pendingRows = 0;
   const flush = (): void => {
     if (!pending.length) return;
-    const X = new Float32Array(pendingRows * F);
+    const batch: Array<{ index: number; mask: Uint8Array }> = [];
+    for (const p of pending) for (const m of p.masks) if (m.some((b) => b)) batch.push({ index: p.index, mask: m });
+    const pr = batch.length ? values(batch) : new Float64Array(0);
     let r = 0;
     for (const p of pending) {
-      const j = journeys[p.index]!;
-      for (const m of p.masks) if (m.some((b) => b)) encodeJourney(enc, j, X, r++ * F, m);
-    }
-    const pr = predict(X);
-    r = 0;
-    for (const p of pending) {
-      const values = new Float64Array(p.masks.length);
-      p.masks.forEach((m, k) => (values[k] = m.some((b) => b) ? pr[r++]! : 0));
-      consume(p.index, values);
+      const v = new Float64Array(p.masks.length);
+      p.masks.forEach((m, k) => (v[k] = m.some((b) => b) ? pr[r++]! : 0));
+      consume(p.index, v);
     }
     pending = [];
     pendingRows = 0;
   };
-  for (let i = 0; i < journeys.length; i++) {
-    const masks = coalitionsOf(journeys[i]!, i);
+  for (let i = 0; i < sizes.length; i++) {
+    const masks = coalitionsOf(sizes[i]!, i);
     const rows = masks.reduce((s, m) => s + (m.some((b) => b) ? 1 : 0), 0);
     if (pendingRows > 0 && pendingRows + rows > batchRows) flush();
     pending.push({ index: i, masks });
@@ -101,11 +112,15 @@ function fullMask(n: number): Uint8Array {
  * Complexity: Σ (k_j + 1) predictions for journeys with k_j channels.
  */
 export function removalEffectShares(enc: FeatureEncoding, journeys: readonly JourneyFeatures[], predict: Predict, batchRows?: number): Float64Array[] {
-  const out: Float64Array[] = new Array(journeys.length);
+  return removalEffectSharesBy(journeys.map((j) => j.channels.length), encodedCoalitionValues(enc, journeys, predict), batchRows);
+}
+
+/** {@link removalEffectShares} with any value function: `sizes[i]` channels in journey i. */
+export function removalEffectSharesBy(sizes: ArrayLike<number>, values: CoalitionValues, batchRows?: number): Float64Array[] {
+  const out: Float64Array[] = new Array(sizes.length);
   evaluateCoalitions(
-    enc, journeys, predict,
-    (j) => {
-      const n = j.channels.length;
+    sizes, values,
+    (n) => {
       const masks = [fullMask(n)];
       for (let i = 0; i < n; i++) {
         const m = fullMask(n);
@@ -174,17 +189,21 @@ function popcount(x: number): number {
  * advertising", ADKDD (Shapley credit with a conversion model as value function).
  */
 export function shapleyShares(enc: FeatureEncoding, journeys: readonly JourneyFeatures[], predict: Predict, opts: ShapleyOptions): ShapleyShares {
+  return shapleySharesBy(journeys.map((j) => j.channels.length), encodedCoalitionValues(enc, journeys, predict), opts);
+}
+
+/** {@link shapleyShares} with any value function: `sizes[i]` channels in journey i. */
+export function shapleySharesBy(sizes: ArrayLike<number>, values: CoalitionValues, opts: ShapleyOptions): ShapleyShares {
   if (!Number.isInteger(opts.maxExactChannels) || opts.maxExactChannels < 1 || opts.maxExactChannels > 20) {
     throw new ModelInputError(`shapleyShares: maxExactChannels must be an integer from 1 to 20, got ${opts.maxExactChannels}`);
   }
   if (!Number.isInteger(opts.permutations) || opts.permutations < 1) throw new ModelInputError(`shapleyShares: permutations must be a positive integer, got ${opts.permutations}`);
-  const out: Float64Array[] = new Array(journeys.length);
+  const out: Float64Array[] = new Array(sizes.length);
   const perms = new Map<number, Int32Array[]>();
   let sampled = 0;
   evaluateCoalitions(
-    enc, journeys, predict,
-    (j, index) => {
-      const n = j.channels.length;
+    sizes, values,
+    (n, index) => {
       if (n <= opts.maxExactChannels) {
         // Mask m (bit i = channel i) at position m − 1; the empty coalition is not evaluated.
         const masks: Uint8Array[] = [];
@@ -220,7 +239,7 @@ export function shapleyShares(enc: FeatureEncoding, journeys: readonly JourneyFe
       return masks;
     },
     (index, v) => {
-      const n = journeys[index]!.channels.length;
+      const n = sizes[index]!;
       const phi = new Float64Array(n);
       const list = perms.get(index);
       if (list === undefined) {
@@ -320,13 +339,22 @@ export interface DailyCredit {
   value: number;
 }
 
+/** What {@link rollUpCredit} reads of a row: journeys with one key (vector or sequence) on one day, and its channels. */
+export interface CreditRow {
+  date: string;
+  key: string;
+  conversions: number;
+  value: number;
+  channels: ReadonlyArray<{ channel: string }>;
+}
+
 /**
  * Roll per-vector shares up to channel totals and channel × day: each row adds conversions × share_i
  * and value × share_i to its channels. Sums are Neumaier-compensated and rows are visited in (date, key)
  * order, so the result does not depend on the input order. Rows without conversions are skipped.
  * @throws ModelInputError when a converting row's key has no shares.
  */
-export function rollUpCredit(rows: readonly FeatureRow[], sharesByKey: ReadonlyMap<string, Float64Array>): { totals: ChannelCredit[]; daily: DailyCredit[] } {
+export function rollUpCredit(rows: readonly CreditRow[], sharesByKey: ReadonlyMap<string, Float64Array>): { totals: ChannelCredit[]; daily: DailyCredit[] } {
   const sorted = rows.filter((r) => r.conversions > 0).sort((a, b) => compareStrings(a.date, b.date) || compareStrings(a.key, b.key));
   const acc = (): { c: NeumaierAccumulator; v: NeumaierAccumulator } => ({ c: neumaierAccumulator(), v: neumaierAccumulator() });
   const total = new Map<string, ReturnType<typeof acc>>();

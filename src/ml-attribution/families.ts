@@ -7,7 +7,8 @@
  * - stacked_ensemble: a logistic meta-model over the logits of XGBoost and the logistic regression, fitted
  *   on the validation window (the base models' out-of-sample predictions there), tested on the test window;
  * - causal_dml: per channel, a cross-fitted double-ML estimate of its incremental effect on conversion with
- *   user covariates and the other channels' exposure as confounders; credit ∝ incremental conversions.
+ *   user covariates and the other channels' exposure as confounders; credit ∝ incremental conversions;
+ * - lstm, attention: sequence models over the ordered touches (sequences.ts).
  * Pure functions, no I/O.
  */
 import { fitLogisticRegression, predictLogistic, type LogisticFit } from "../models/logistic-regression.ts";
@@ -18,7 +19,7 @@ import type { FeatureEncoding, FeatureRow } from "./features.ts";
 import { heldOutMetrics, type PreparedData, type TestMetrics } from "./pipeline.ts";
 import { mergeByVector, type WeightedSet } from "./split.ts";
 
-export const ML_FAMILIES = ["logistic_regression", "stacked_ensemble", "causal_dml"] as const;
+export const ML_FAMILIES = ["logistic_regression", "stacked_ensemble", "causal_dml", "lstm", "attention"] as const;
 export type MlFamily = (typeof ML_FAMILIES)[number];
 
 /** A fitted predictive family: probabilities for encoded rows, and its held-out metrics. */
@@ -156,7 +157,7 @@ export function fitStackedEnsemble(data: PreparedData, bases: ReadonlyArray<{ na
   };
 }
 
-export type FamilyCreditMethod = "removal_effect" | "shapley" | "treeshap" | "incremental";
+export type FamilyCreditMethod = "removal_effect" | "shapley" | "treeshap" | "incremental" | "attention";
 
 export interface FamilyCredit {
   family: MlFamily | "xgboost";
