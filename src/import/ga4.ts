@@ -218,6 +218,11 @@ export async function importGa4(
     ).getRows() as [string, bigint][];
     const rowsByTable: Record<string, number> = {};
     const statements = [`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`];
+    // Transform once into typed rows; writing each day is then a cheap filter.
+    const typed = staging + "_typed";
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${q(typed)} AS SELECT _file, _line, event_date, CAST(json_transform(j, ${lit(GA4_JSON_STRUCTURE)}) AS ${GA4_EVENT_ROW_TYPE}) AS r FROM temp.main.${q(staging)}`,
+    );
     for (const [date, n] of counts) {
       const table = prefix + date;
       rowsByTable[table] = Number(n);
@@ -226,11 +231,15 @@ export async function importGa4(
         mode === "replace"
           ? `CREATE OR REPLACE TABLE ${target} (${GA4_COLUMNS_DDL})`
           : `CREATE TABLE IF NOT EXISTS ${target} (${GA4_COLUMNS_DDL})`,
-        `INSERT INTO ${target} BY NAME SELECT unnest(CAST(json_transform(j, ${lit(GA4_JSON_STRUCTURE)}) AS ${GA4_EVENT_ROW_TYPE})) FROM temp.main.${q(staging)} WHERE event_date = ${lit(date)} ORDER BY _file, _line`,
+        `INSERT INTO ${target} BY NAME SELECT unnest(r) FROM temp.main.${q(typed)} WHERE event_date = ${lit(date)} ORDER BY _file, _line`,
       );
     }
     if (bad > 0) statements.push(...quarantine.writeStatements());
-    await inTransaction(conn, statements);
+    try {
+      await inTransaction(conn, statements);
+    } finally {
+      await dropTemp(conn, typed);
+    }
     for (const b of GA4_BOOKKEEPING_FIELDS) ignored.delete(b);
     const tables = Object.keys(rowsByTable).map((t) => `${schema}.${t}`);
     return {
