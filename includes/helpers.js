@@ -117,6 +117,18 @@ function pathChannel(expr) {
   return `REPLACE(REPLACE(${expr}, '%', '%25'), '>', '%3E')`;
 }
 
+/**
+ * Whether an imported ChannelAttribution path is already written as channel_paths writes it: names that
+ * begin and end with printable ASCII other than a space, '%' and '>', hold no '%' or '>', and are joined by
+ * exactly ' > '. Splitting such a path on '>', trimming and escaping the names (pathChannel) gives back
+ * the same text on every engine (TRIM has nothing to remove at those ends). NULL for a NULL path.
+ */
+function isNormalImportedPath(expr) {
+  const end = "[!-$&-=?-~]";
+  const name = `${end}(?:[^%>]*${end})?`;
+  return `REGEXP_CONTAINS(${expr}, '^${name}(?: > ${name})*$')`;
+}
+
 /** Undo pathChannel: '%3E' → '>', then '%25' → '%' (every '%' of an escaped name starts one of the two). */
 function pathChannelDecoded(expr) {
   return `REPLACE(REPLACE(${expr}, '%3E', '>'), '%25', '%')`;
@@ -241,4 +253,4 @@ function costSourceRows(ref) {
   return configured.map((source) => `${select(source)}\n  FROM ${sourceFrom(ref, source)}`).join("\n  UNION ALL\n  ");
 }
 
-module.exports = { customEventRows, costSourceRows, customStepFields, amountIssue, ga4FirstRunDay, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded };
+module.exports = { customEventRows, costSourceRows, customStepFields, amountIssue, ga4FirstRunDay, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded, isNormalImportedPath };

@@ -9,10 +9,11 @@ import { importDp6Journeys } from "../src/import/dp6.ts";
 import { GA4_EVENTS_SCHEMA } from "../src/import/ga4-schema.ts";
 import { parseCsvRecord, snakeCase } from "../src/import/read.ts";
 import { InputError } from "../src/util/errors.ts";
+import { SHARED_DATA } from "./support/warehouse.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fx = (f: string): string => path.join(here, "fixtures", "import", f);
-const shared = (f: string): string => path.join(here, "..", "..", "shared", "data", f);
+const shared = (f: string): string => path.join(SHARED_DATA, f);
 
 
 async function rows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {

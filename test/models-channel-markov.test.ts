@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { SHARED_DATA } from "./support/warehouse.ts";
 import {
   aggregateChannelPaths,
   channelMarkovToJSON,
@@ -152,7 +154,7 @@ describe("models/channel-markov", () => {
   });
 
   describe("on ChannelAttribution's PathData (10,000 rows)", () => {
-    const text = readFileSync(new URL("../../shared/data/channelattribution-pathdata/PathData.csv", import.meta.url), "utf8");
+    const text = readFileSync(path.join(SHARED_DATA, "channelattribution-pathdata", "PathData.csv"), "utf8");
     const rows: ChannelPathRow[] = text
       .split("\n")
       .slice(1)

@@ -141,6 +141,26 @@ describe("warehouse: funnel, journeys and channel paths", function () {
     assert.deepEqual(paths.map((r) => [r.path, r.total_conversions, r.total_conversion_value, r.total_null]), [["A > B", 2, 20, 1], ["B", 0, 0, 3]]);
   });
 
+  it("writes every imported path in one form, whether it came written that way or not", async () => {
+    // Split on '>', names trimmed, empty names dropped, '%' → '%25'; paths already in that form pass as they are.
+    // "A>B", " A  >  B " and "A > B" are one path: conversions 1 + 2 + 4 = 7, value 10 + 20 + 40, nulls 1 + 0 + 2.
+    await build({
+      paths: [
+        ["A>B", 1, 10, 1], [" A  >  B ", 2, 20, 0], ["A > B", 4, 40, 2],
+        ["C > > D", 1, 5, 0], ["50% off > x", 1, 1, 1], ["ü > Paid Search", 3, 0, 0], ["Direct", 0, 0, 9], ["a  b > c", 1, 2, 3],
+      ],
+    }, { path_source: "import" }, ["channel_paths"]);
+    const paths = await rowsOf(engine, INTERMEDIATE, "channel_paths", "path");
+    assert.deepEqual(paths.map((r) => [r.path, r.total_conversions, r.total_conversion_value, r.total_null]), [
+      ["50%25 off > x", 1, 1, 1],
+      ["A > B", 7, 70, 3],
+      ["C > D", 1, 5, 0],
+      ["Direct", 0, 0, 9],
+      ["a  b > c", 1, 2, 3],
+      ["ü > Paid Search", 3, 0, 0],
+    ]);
+  });
+
   it("keeps every session of the lookback window with journey_reset_at_conversion=false (not cut by an earlier transaction) and truncates long paths from the start", async () => {
     const ga4: Ga4Event[] = [
       ev("20240101", "10:00:00", "page_view", "L1", 1, { params: { source: "google", medium: "organic" } }),

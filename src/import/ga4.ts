@@ -47,15 +47,26 @@ function describe(v: unknown): string {
 
 /**
  * Check one JSON value against a schema column; returns an error `[fieldPath, reason]` or undefined.
- * NULL is allowed everywhere (the export has no REQUIRED fields).
+ * NULL is allowed everywhere (the export has no REQUIRED fields). The field path is put together only for
+ * an error (`suffix` below, while returning): building it for every field of every event cost more than
+ * the checks.
  */
-function check(v: unknown, c: ColumnSchema, path: string, text: string, repeatedItem = false): [string, string] | undefined {
+function check(v: unknown, c: ColumnSchema, path: string, text: string): [string, string] | undefined {
+  return checkValue(v, c, text, false, path);
+}
+
+/** An error found inside `v`: its path below `v` is added in front by each caller on the way out. */
+function suffix(e: [string, string], prefix: string): [string, string] {
+  return [prefix + e[0], e[1]];
+}
+
+function checkValue(v: unknown, c: ColumnSchema, text: string, repeatedItem: boolean, path = ""): [string, string] | undefined {
   if (v === null || v === undefined) return undefined;
   if (c.mode === "REPEATED" && !repeatedItem) {
     if (!Array.isArray(v)) return [path, `expected an array, got ${describe(v)}`];
     for (let i = 0; i < v.length; i++) {
-      const e = check(v[i], c, `${path}[${i}]`, text, true);
-      if (e) return e;
+      const e = checkValue(v[i], c, text, true);
+      if (e) return suffix(e, `${path}[${i}]`);
     }
     return undefined;
   }
@@ -64,8 +75,8 @@ function check(v: unknown, c: ColumnSchema, path: string, text: string, repeated
       if (typeof v !== "object" || Array.isArray(v)) return [path, `expected an object, got ${describe(v)}`];
       const o = v as Record<string, unknown>;
       for (const f of c.fields ?? []) {
-        const e = check(o[f.name], f, `${path}.${f.name}`, text);
-        if (e) return e;
+        const e = checkValue(o[f.name], f, text, false);
+        if (e) return suffix(e, `${path}.${f.name}`);
       }
       return undefined;
     }
