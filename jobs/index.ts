@@ -8,5 +8,7 @@ import { mlAttributionJob } from "./ml-attribution.ts";
 import { leadScoringJob } from "./lead-scoring.ts";
 import { pipelineCreditJob } from "./pipeline-credit.ts";
 import { leadScoresSqlJob } from "./lead-scores-sql.ts";
+import { creditIntervalsJob } from "./credit-intervals.ts";
+import { modelRecommendationJob } from "./model-recommendation.ts";
 
-export const ALL_JOBS: JobDefinition[] = [channelMarkovJob, shapleyJob, funnelMarkovJob, modelComparisonJob, leadScoringJob, leadScoresSqlJob, pipelineCreditJob, mlAttributionJob];
+export const ALL_JOBS: JobDefinition[] = [channelMarkovJob, shapleyJob, funnelMarkovJob, modelComparisonJob, leadScoringJob, leadScoresSqlJob, pipelineCreditJob, mlAttributionJob, creditIntervalsJob, modelRecommendationJob];
