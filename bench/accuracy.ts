@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { FAMILIES, type Family } from "../src/benchmark/worlds.ts";
 import { runWorld, type WorldResult } from "../src/benchmark/run.ts";
 import { referenceSource } from "../src/benchmark/reference-source.ts";
+import { formatEvaluation } from "../src/benchmark/evaluation.ts";
 import { formatCoverage, formatSummary, formatWorld, summarise } from "../src/benchmark/summary.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -55,6 +56,9 @@ for (const truth of ["l1Shapley", "l1Incremental"] as const) {
     console.log(`  ${family.padEnd(15)} best data-driven ${dd.model} ${dd[truth].toFixed(3)} = ${(dd[truth] / last).toFixed(2)} × last touch, ${(dd[truth] / heur[truth]).toFixed(2)} × best heuristic (${heur.model} ${heur[truth].toFixed(3)}): ${ok ? "met" : "NOT met"}`);
   }
 }
+
+// Leave-one-world-out: the recommendation vs the targets, a benchmark-calibrated band, the AUC floor.
+console.log("\n" + formatEvaluation(results));
 
 // --write-reference: the measured worlds become the model recommendation's reference (src/benchmark/reference.ts).
 if (args.includes("--write-reference")) {

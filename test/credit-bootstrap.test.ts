@@ -7,6 +7,7 @@ import { createRng } from "../src/demo/prng.ts";
 import { bootstrapModels, intervalAround, intervalCoverage, pathModels, poisson } from "../src/models/credit-bootstrap.ts";
 import { dataShape, recommendModels, shapeDistance, type ReferenceWorld } from "../src/models/recommendation.ts";
 import { bootstrapL1FromIntervals } from "../jobs/model-recommendation.ts";
+import { bestAucFloor, calibrateAucFloor, conformalBands } from "../src/benchmark/evaluation.ts";
 
 const SETTINGS = {
   positionBasedWeights: [0.4, 0.2, 0.4] as const, nonDirectExcludedChannels: ["Direct"],
@@ -124,5 +125,39 @@ describe("model recommendation", () => {
     // σ = 0.1: width 2·1.6449·0.1, E|X − μ| = 0.1·√(2/π) ≈ 0.0798 per channel.
     const w = 2 * 1.6449 * 0.1;
     assert.ok(Math.abs(bootstrapL1FromIntervals([w, w]) - 2 * 0.1 * Math.sqrt(2 / Math.PI)) < 1e-12);
+  });
+});
+
+describe("benchmark evaluation: AUC floor and calibrated band", () => {
+  const point = (auc: number, l1: number, heur: number, fallback = heur) => ({ world: "w/s1", model: "ml", auc, l1, bestHeuristic: heur, worse: l1 > heur, fallback });
+
+  it("finds the highest floor that refuses only models whose credit is worse than the best heuristic's", () => {
+    // AUC 0.6 worse, 0.65 better, 0.72 worse, 0.8 better: any floor above 0.65 refuses a better model.
+    const pts = [point(0.6, 0.9, 0.7), point(0.65, 0.5, 0.7), point(0.72, 0.8, 0.7), point(0.8, 0.4, 0.7)];
+    const c = calibrateAucFloor(pts);
+    assert.equal(c.floor, 0.65);
+    assert.deepEqual(c.refusedAt(0.7), { refused: 2, refusedButBetter: 1, published: 2, publishedButWorse: 1 });
+    assert.equal(calibrateAucFloor([point(0.7, 0.9, 0.5)]).floor, null);
+  });
+
+  it("picks the floor that leaves the reader closest to the truth (ML when published, the fallback when refused)", () => {
+    // Mean of (auc ≥ floor ? l1 : fallback 0.7): floor 0 or 0.6: (0.9 + 0.5 + 0.8 + 0.4) / 4 = 0.65;
+    // 0.65: (0.7 + 0.5 + 0.8 + 0.4) / 4 = 0.6; 0.7 or 0.72: (0.7 + 0.7 + 0.8 + 0.4) / 4 = 0.65; 0.8: (0.7 · 3 + 0.4) / 4 = 0.625.
+    const pts = [point(0.6, 0.9, 0.7), point(0.65, 0.5, 0.7), point(0.72, 0.8, 0.7), point(0.8, 0.4, 0.7)];
+    const best = bestAucFloor(pts, [0.7])[0]!;
+    assert.equal(best.floor, 0.65);
+    assert.ok(Math.abs(best.meanL1 - 0.6) < 1e-12);
+  });
+
+  it("sizes a conformal band from the other worlds' residuals and measures its coverage on the left-out world", () => {
+    // Three worlds, two channels each, model "m"; residuals |share − truth|: w1 0.1, 0.1; w2 0.2, 0.2; w3 0.3, 0.3.
+    const world = (seed: number, r: number) => ({
+      world: { family: "f", seed }, shape: null, recommended: null, bootstrapL1: {}, mlFamilies: [],
+      truth: { channels: ["a", "b"], incremental: { a: 0.5, b: 0.5 }, shapley: { a: 0.5, b: 0.5 } },
+      models: [{ model: "m", shares: { a: 0.5 + r, b: 0.5 - r }, l1Shapley: 2 * r, l1Incremental: 2 * r, spearman: null, spearmanIncremental: null, coverageShapley: null, coverageIncremental: null }],
+    });
+    const bands = conformalBands([world(1, 0.1), world(2, 0.2), world(3, 0.3)] as never, () => "m");
+    // Left-out w3: residuals {0.1, 0.1, 0.2, 0.2}, k = ⌈5 · 0.9⌉ = 5 > 4 → the largest, 0.2: w3's 0.3 is outside.
+    assert.deepEqual(bands.map((b) => [b.world, Number(b.halfWidth.toFixed(9)), b.coverage]), [["f/s1", 0.3, 1], ["f/s2", 0.3, 1], ["f/s3", 0.2, 0]]);
   });
 });
