@@ -32,7 +32,19 @@ const t0 = Date.now();
 for (const family of families) {
   for (const seed of seeds) {
     const w0 = Date.now();
-    const r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT });
+    // One retry: on a loaded machine Dataform's compile can time out (60 s); one lost world must not end the run.
+    let r: WorldResult;
+    try {
+      r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT });
+    } catch (e) {
+      console.log(`${family}/s${seed}: ${(e as Error).message.slice(0, 200)} — retrying once`);
+      try {
+        r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT });
+      } catch (e2) {
+        console.log(`${family}/s${seed}: FAILED again, left out: ${(e2 as Error).message.slice(0, 200)}`);
+        continue;
+      }
+    }
     results.push(r);
     // --json FILE: every world's results as they come (shape, truth, each model's shares and distances).
     if (opt("--json", "")) fs.writeFileSync(opt("--json", ""), JSON.stringify(results.map((x) => ({ ...x, world: { family: x.world.family, seed: x.world.seed, channels: x.world.channels.length, days: x.world.days } })), null, 1));

@@ -232,6 +232,8 @@ const tables = [
     { name: "share_low", type: "FLOAT64", description: "5th percentile of the share over bootstrap replicates, moved onto share (NULL: the model cannot be re-fitted from channel_paths)" },
     { name: "share_high", type: "FLOAT64", description: "95th percentile, likewise" },
     { name: "replicates", type: "INT64", description: "bootstrap replicates behind the interval (vars.credit_bootstrap_replicates; 0 when none)" },
+    { name: "band_low", type: "FLOAT64", description: "benchmark-calibrated 90 % band, bias included: share − q, q = the 90 % split-conformal quantile of the model's |share − true incremental share| on the most similar benchmark worlds (NULL: no benchmark reference for the model)" },
+    { name: "band_high", type: "FLOAT64", description: "share + q, likewise (clipped to [0, 1])" },
     s("method", "poisson_bootstrap, or why there is no interval (time_decay and owox_funnel need touch times / funnel steps, which channel_paths does not hold)"),
   ] },
   {

@@ -13,6 +13,8 @@ import type { Settings } from "../src/config/settings.ts";
 import { splitChannelPath } from "../src/models/paths.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
+import { calibratedHalfWidth, dataShape } from "../src/models/recommendation.ts";
+import { BENCHMARK_REFERENCE } from "../src/benchmark/reference.ts";
 
 const INTERVALS_SCHEMA: ColumnSchema[] = tableSchema("channel_credit_intervals");
 
@@ -63,20 +65,24 @@ export const creditIntervalsJob: JobDefinition = {
     const models = new Set(credit.map((r, i) => textOf(r, "model", "channel_credit_by_model", i)));
     ctx.progress(`${ctx.settings.creditBootstrapReplicates} bootstrap replicates of ${rows.length} paths`);
     const boot = ctx.settings.creditBootstrapReplicates > 0 ? bootstrapCredit(rows, ctx.settings, models) : {};
+    const shape = dataShape(rows);
+    const halfWidth = new Map([...models].map((m) => [m, calibratedHalfWidth(shape, m, BENCHMARK_REFERENCE)]));
     const out: Row[] = credit.map((r, i) => {
       const model = textOf(r, "model", "channel_credit_by_model", i);
       const channel = textOf(r, "channel", "channel_credit_by_model", i);
       const share = r.share === null ? null : countOf(r, "share", "channel_credit_by_model", i);
+      const q = share === null ? null : halfWidth.get(model) ?? null;
+      const band = q === null || share === null ? { band_low: null, band_high: null } : { band_low: Math.max(0, share - q), band_high: Math.min(1, share + q) };
       const b = boot[model];
       const iv = b?.intervals[channel];
       if (!b || !iv || share === null) {
         const method = ctx.settings.creditBootstrapReplicates === 0 ? "none: vars.credit_bootstrap_replicates is 0"
           : !b ? "none: the model cannot be re-fitted from channel_paths"
           : "none: the channel is not in channel_paths";
-        return { model, channel, share, share_low: null, share_high: null, replicates: 0, method };
+        return { model, channel, share, share_low: null, share_high: null, replicates: 0, method, ...band };
       }
       const moved = intervalAround(share, b.point[channel] ?? 0, iv);
-      return { model, channel, share, share_low: moved.lo, share_high: moved.hi, replicates: b.replicates, method: "poisson_bootstrap" };
+      return { model, channel, share, share_low: moved.lo, share_high: moved.hi, replicates: b.replicates, method: "poisson_bootstrap", ...band };
     });
     const n = await ctx.write("channel_credit_intervals", INTERVALS_SCHEMA, out);
     return { rows: n, metrics: { models_with_intervals: Object.keys(boot).length, replicates: ctx.settings.creditBootstrapReplicates } };

@@ -152,11 +152,11 @@ describe("benchmark evaluation: AUC floor and calibrated band", () => {
   it("sizes a conformal band from the other worlds' residuals and measures its coverage on the left-out world", () => {
     // Three worlds, two channels each, model "m"; residuals |share − truth|: w1 0.1, 0.1; w2 0.2, 0.2; w3 0.3, 0.3.
     const world = (seed: number, r: number) => ({
-      world: { family: "f", seed }, shape: null, recommended: null, bootstrapL1: {}, mlFamilies: [],
+      world: { family: "f", seed }, shape: { channels: 2, journeys: 100, conversions: 10, meanPathLength: 2, conversionRate: 0.1 }, recommended: null, bootstrapL1: {}, mlFamilies: [],
       truth: { channels: ["a", "b"], incremental: { a: 0.5, b: 0.5 }, shapley: { a: 0.5, b: 0.5 } },
       models: [{ model: "m", shares: { a: 0.5 + r, b: 0.5 - r }, l1Shapley: 2 * r, l1Incremental: 2 * r, spearman: null, spearmanIncremental: null, coverageShapley: null, coverageIncremental: null }],
     });
-    const bands = conformalBands([world(1, 0.1), world(2, 0.2), world(3, 0.3)] as never, () => "m");
+    const bands = conformalBands([world(1, 0.1), world(2, 0.2), world(3, 0.3)] as never, () => "m", 5);
     // Left-out w3: residuals {0.1, 0.1, 0.2, 0.2}, k = ⌈5 · 0.9⌉ = 5 > 4 → the largest, 0.2: w3's 0.3 is outside.
     assert.deepEqual(bands.map((b) => [b.world, Number(b.halfWidth.toFixed(9)), b.coverage]), [["f/s1", 0.3, 1], ["f/s2", 0.3, 1], ["f/s3", 0.2, 0]]);
   });

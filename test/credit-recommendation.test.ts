@@ -36,6 +36,9 @@ describe("credit intervals and model recommendation jobs", function () {
       assert.equal(r.method, "poisson_bootstrap", `${r.model}/${r.channel}`);
       assert.equal(r.replicates, 100);
       assert.ok(Number(r.share_low) <= Number(r.share) + 1e-12 && Number(r.share) <= Number(r.share_high) + 1e-12, JSON.stringify(r));
+      // The benchmark band (bias included) is symmetric around the share unless clipped at 0 or 1, and wider than sampling noise alone.
+      const q = Number(r.band_high) - Number(r.share);
+      assert.ok(q > 0.01 && (Math.abs(Number(r.share) - Number(r.band_low) - q) < 1e-9 || Number(r.band_low) === 0 || Number(r.band_high) === 1), JSON.stringify(r));
     }
     // Brand closes 51 of 56 conversions (Email alone the other 5): last touch keeps it near 0.91 in every replicate.
     const lt = intervals.find((r) => r.model === "last_touch" && r.channel === "Brand")!;

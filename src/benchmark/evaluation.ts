@@ -4,7 +4,7 @@
  * touch and the best heuristic, a benchmark-calibrated (split-conformal) band around the recommended
  * model's shares, and where the ML AUC floor rejects only models whose credit is worse. Pure: no I/O.
  */
-import { recommendModels, type DataShape } from "../models/recommendation.ts";
+import { SIMILAR_WORLDS, calibratedHalfWidth, recommendModels, type DataShape } from "../models/recommendation.ts";
 import { referenceWorlds } from "./reference-source.ts";
 import type { WorldResult } from "./run.ts";
 
@@ -55,29 +55,22 @@ export interface BandCheck {
 }
 
 /**
- * Split-conformal band (Vovk et al. 2005; Lei et al. 2018): the residuals |share − true share| of a model on
- * the other worlds' channels, q = their ⌈(n+1)·0.9⌉-th smallest; the band share ± q covers a new channel's
- * true share with probability ≥ 90 % when worlds are exchangeable with the benchmark's. Measured per world.
+ * The product's benchmark-calibrated band (calibratedHalfWidth: split conformal over the model's residuals
+ * on the k most similar worlds; Vovk et al. 2005, Lei et al. 2018) for each world, from the other worlds
+ * only, and the share of the world's channels whose true incremental share lies in share ± q.
  */
-export function conformalBands(results: readonly EvaluatedWorld[], modelOf: (r: EvaluatedWorld) => string | null, level = 0.9): BandCheck[] {
+export function conformalBands(results: readonly EvaluatedWorld[], modelOf: (r: EvaluatedWorld) => string | null, k = SIMILAR_WORLDS): BandCheck[] {
+  const reference = referenceWorlds(results as WorldResult[]);
   const out: BandCheck[] = [];
   for (const r of results) {
     const model = modelOf(r);
-    if (!model) continue;
-    const residuals: number[] = [];
-    for (const o of results) {
-      if (o === r) continue;
-      const m = o.models.find((x) => x.model === model);
-      if (!m) continue;
-      for (const c of o.truth.channels) residuals.push(Math.abs((m.shares[c] ?? 0) - (o.truth.incremental[c] ?? 0)));
-    }
-    if (residuals.length === 0) continue;
-    residuals.sort((a, b) => a - b);
-    const k = Math.min(residuals.length, Math.ceil((residuals.length + 1) * level));
-    const q = residuals[k - 1]!;
-    const m = r.models.find((x) => x.model === model)!;
+    const name = `${r.world.family}/s${r.world.seed}`;
+    if (!model || !r.shape) continue;
+    const q = calibratedHalfWidth(r.shape as DataShape, model, reference.filter((w) => w.world !== name), k);
+    const m = r.models.find((x) => x.model === model);
+    if (q === null || !m) continue;
     const inside = r.truth.channels.filter((c) => Math.abs((m.shares[c] ?? 0) - (r.truth.incremental[c] ?? 0)) <= q + 1e-12).length;
-    out.push({ world: `${r.world.family}/s${r.world.seed}`, model, halfWidth: q, coverage: inside / r.truth.channels.length });
+    out.push({ world: name, model, halfWidth: q, coverage: inside / r.truth.channels.length });
   }
   return out;
 }

@@ -2,7 +2,7 @@
 import type { ReferenceWorld } from "../models/recommendation.ts";
 import type { WorldResult } from "./run.ts";
 
-export function referenceWorlds(results: readonly WorldResult[]): ReferenceWorld[] {
+export function referenceWorlds(results: readonly Pick<WorldResult, "world" | "shape" | "models" | "truth">[]): ReferenceWorld[] {
   return results.filter((r) => r.shape !== null && r.shape.journeys > 0).map((r) => ({
     world: `${r.world.family}/s${r.world.seed}`,
     shape: {
@@ -11,6 +11,7 @@ export function referenceWorlds(results: readonly WorldResult[]): ReferenceWorld
       conversionRate: Number(r.shape!.conversionRate.toFixed(5)),
     },
     l1: Object.fromEntries(r.models.map((m) => [m.model, Number(m.l1Incremental.toFixed(4))])),
+    residuals: Object.fromEntries(r.models.map((m) => [m.model, r.truth.channels.map((c) => Number(Math.abs((m.shares[c] ?? 0) - (r.truth.incremental[c] ?? 0)).toFixed(4)))])),
   }));
 }
 

@@ -45,6 +45,8 @@ export interface ReferenceWorld {
   shape: Pick<DataShape, "channels" | "meanPathLength" | "conversionRate">;
   /** Model → L1 distance of its shares to the world's true incremental shares (0–2). */
   l1: Readonly<Record<string, number>>;
+  /** Model → |share − true incremental share| per channel of the world (for calibrated bands). */
+  residuals?: Readonly<Record<string, readonly number[]>>;
 }
 
 const logit = (p: number): number => {
@@ -118,4 +120,23 @@ export function recommendModels(shape: DataShape, models: readonly ModelEvidence
     }
     return { model: s.model, rank: i + 1, isRecommended, expectedL1: s.expectedL1, benchmarkL1: s.benchmarkL1, benchmarkWorlds: s.worlds, bootstrapL1: s.bootstrapL1, reason };
   });
+}
+
+/**
+ * Half-width q of a benchmark-calibrated 90 % band share ± q for a model on data of this shape: split
+ * conformal (Vovk et al. 2005; Lei et al. 2018) over the model's residuals |share − true incremental share|
+ * on the channels of the k most similar benchmark worlds, q = the ⌈(n+1)·level⌉-th smallest (the largest
+ * when n is too small). Unlike a bootstrap interval it includes the model's bias on worlds like these.
+ * null when no similar world measured the model.
+ */
+export function calibratedHalfWidth(shape: DataShape, model: string, reference: readonly ReferenceWorld[], k = SIMILAR_WORLDS, level = 0.9): number | null {
+  const residuals = [...reference]
+    .filter((w) => w.residuals?.[model] !== undefined)
+    .map((w) => ({ w, d: shapeDistance(shape, w.shape) }))
+    .sort((a, b) => a.d - b.d || compareStrings(a.w.world, b.w.world))
+    .slice(0, k)
+    .flatMap((x) => x.w.residuals![model]!)
+    .sort((a, b) => a - b);
+  if (residuals.length === 0) return null;
+  return residuals[Math.min(residuals.length, Math.ceil((residuals.length + 1) * level)) - 1]!;
 }

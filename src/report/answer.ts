@@ -32,6 +32,8 @@ interface ChannelAnswer {
   share: number;
   low: number | null;
   high: number | null;
+  bandLow: number | null;
+  bandHigh: number | null;
   conversions: number | null;
   value: number | null;
   lastTouchShare: number | null;
@@ -50,7 +52,8 @@ function channelAnswers(rows: ChannelCredit[], model: string, perf: ChannelPerfo
       const p = cost.get(r.channel);
       const value = r.value;
       return {
-        channel: r.channel, share: r.share!, low: iv.get(r.channel)?.share_low ?? null, high: iv.get(r.channel)?.share_high ?? null, conversions: r.conversions, value,
+        channel: r.channel, share: r.share!, low: iv.get(r.channel)?.share_low ?? null, high: iv.get(r.channel)?.share_high ?? null,
+        bandLow: iv.get(r.channel)?.band_low ?? null, bandHigh: iv.get(r.channel)?.band_high ?? null, conversions: r.conversions, value,
         lastTouchShare: lt.get(r.channel)?.share ?? null, lastTouchConversions: lt.get(r.channel)?.conversions ?? null,
         cost: p?.cost ?? null, roas: p && p.cost ? (p.value ?? value ?? 0) / p.cost : null,
       };
@@ -98,10 +101,12 @@ export async function answerSection(d: ReportData, f: Formats): Promise<string> 
   const answers = channelAnswers(rows, model, perf, d);
   const hasCost = answers.some((a) => a.cost !== null);
   const hasInterval = answers.some((a) => a.low !== null);
+  const hasBand = answers.some((a) => a.bandLow !== null);
   const columns: Column<ChannelAnswer>[] = [
     { title: "channel", value: (a) => a.channel },
     { title: "share", value: (a) => f.pct(a.share), numeric: true },
     ...(hasInterval ? [{ title: "90 % interval", value: (a: ChannelAnswer) => (a.low === null || a.high === null ? "–" : `${f.pct(a.low)} – ${f.pct(a.high)}`), numeric: true }] : []),
+    ...(hasBand ? [{ title: "90 % band, bias included", value: (a: ChannelAnswer) => (a.bandLow === null || a.bandHigh === null ? "–" : `${f.pct(a.bandLow)} – ${f.pct(a.bandHigh)}`), numeric: true }] : []),
     { title: "conversions", value: (a) => f.num(a.conversions, 1), numeric: true },
     { title: `value (${d.currency})`, value: (a) => f.money(a.value), numeric: true },
     { title: "vs last click", value: (a) => signedPoints(change(a.share, a.lastTouchShare)), numeric: true },
@@ -119,7 +124,7 @@ export async function answerSection(d: ReportData, f: Formats): Promise<string> 
 ${headline(answers, model, f)}
 ${whyThisModel(d, model)}
 ${table(answers, columns)}
-${hasInterval ? `<p class="muted small">90 % intervals: Poisson bootstrap of the journeys (<code>channel_credit_intervals</code>). They show how much the shares move with the sample, not how far the model is from the truth: on benchmark worlds a model's bias is larger than these intervals.</p>` : ""}
+${hasInterval || hasBand ? `<p class="muted small">90 % intervals: Poisson bootstrap of the journeys (<code>channel_credit_intervals</code>); they show how much the shares move with the sample, not how far the model is from the truth (on benchmark worlds a model's bias is larger). The band, bias included: the share ± the 90 % quantile of this model's errors against the true incremental shares on the benchmark worlds most like this data (split conformal).</p>` : ""}
 ${spend}
 ${chart}
 </section>`;
