@@ -117,6 +117,13 @@ describe("accuracy benchmark: one small world through the real pipeline", functi
     for (const m of r.models) assert.ok(m.l1Shapley >= 0 && m.l1Shapley <= 2 + 1e-9 && m.l1Incremental >= 0 && m.l1Incremental <= 2 + 1e-9);
   });
 
+  it("recommends one of the models it measured, and bootstraps every model re-fittable from the paths", () => {
+    assert.ok(r.recommended !== null && r.models.some((m) => m.model === r.recommended), `${r.recommended}`);
+    const bootstrapped = r.models.filter((m) => m.coverageIncremental !== null).map((m) => m.model).sort();
+    assert.deepEqual(bootstrapped, ["first_touch", "last_non_direct", "last_touch", "linear", "markov_order_1", "position_based", "shapley"]);
+    for (const m of bootstrapped) assert.ok(r.bootstrapL1[m]! > 0, `${m} ${r.bootstrapL1[m]}`);
+  });
+
   // Measured on harvesting seeds 1–3 at 1,500 users (README "Accuracy"): pull channels' share per model
   // 0.11–0.79 against a true incremental share of 0; Markov order 1 below last touch in pull share and in
   // L1 to the true incremental shares on all three. Orderings that flipped between seeds are not asserted.

@@ -117,6 +117,12 @@ describe("model recommendation", () => {
     assert.equal(r[2]!.expectedL1, null);
     assert.equal(r[2]!.isRecommended, false);
     assert.match(r[2]!.reason, /no benchmark reference/);
+    // Not bootstrapped (time_decay, owox_funnel): charged the median spread of the others, not assumed stable.
+    const c = recommendModels(data, [{ model: "a", bootstrapL1: null }, { model: "b", bootstrapL1: 0.01 }], ref);
+    // a: 0.50 + 0.01 (b's spread) = 0.51; b: 0.55 + 0.01 = 0.56.
+    assert.deepEqual(c.map((x) => x.model), ["a", "b"]);
+    assert.ok(Math.abs(c[0]!.expectedL1! - 0.51) < 1e-12);
+    assert.match(c[0]!.reason, /not bootstrapped \(charged the other models' median spread, 0\.01\)/);
     const none = recommendModels(data, [{ model: "new_model", bootstrapL1: 0 }], ref);
     assert.equal(none[0]!.isRecommended, false);
   });

@@ -87,7 +87,8 @@ export const SIMILAR_WORLDS = 5;
 /**
  * Rank the models by expected L1 distance to the true incremental shares on this data:
  *   expected_l1(m) = mean over the k most similar benchmark worlds of L1(m, truth)   (bias, and noise at benchmark size)
- *                  + bootstrap_l1(m) on this data                                      (noise at this data's size)
+ *                  + bootstrap_l1(m) on this data                                      (noise at this data's size;
+ *                    a model not bootstrapped is charged the median of the others')
  * A model with no benchmark reference cannot be judged and ranks last (in its given order). Ties: the
  * simpler model (given order) first. Deterministic.
  */
@@ -95,10 +96,13 @@ export function recommendModels(shape: DataShape, models: readonly ModelEvidence
   const near = [...reference]
     .map((w) => ({ w, d: shapeDistance(shape, w.shape) }))
     .sort((a, b) => a.d - b.d || compareStrings(a.w.world, b.w.world));
+  // A model that could not be bootstrapped is not assumed stable: it is charged the median spread of the others.
+  const spreads = models.map((m) => m.bootstrapL1).filter((x): x is number => x !== null).sort((a, b) => a - b);
+  const assumedSpread = spreads.length ? spreads[Math.floor((spreads.length - 1) / 2)]! : 0;
   const scored = models.map((m, order) => {
     const worlds = near.filter((x) => x.w.l1[m.model] !== undefined).slice(0, k);
     const benchmarkL1 = worlds.length ? worlds.reduce((s, x) => s + x.w.l1[m.model]!, 0) / worlds.length : null;
-    const expectedL1 = benchmarkL1 === null ? null : benchmarkL1 + (m.bootstrapL1 ?? 0);
+    const expectedL1 = benchmarkL1 === null ? null : benchmarkL1 + (m.bootstrapL1 ?? assumedSpread);
     return { ...m, order, worlds: worlds.map((x) => x.w.world), benchmarkL1, expectedL1 };
   });
   scored.sort((a, b) => {
@@ -113,10 +117,10 @@ export function recommendModels(shape: DataShape, models: readonly ModelEvidence
     if (s.expectedL1 === null) reason = "no benchmark reference for this model: its distance to the truth on worlds like this data is unknown";
     else if (isRecommended) {
       reason = `closest to the true incremental shares on the ${s.worlds.length} benchmark worlds most like this data (${shape.channels} channels, ${shape.meanPathLength.toFixed(1)} touches per journey, ${(shape.conversionRate * 100).toFixed(1)} % converting): L1 ${fmt(s.benchmarkL1!)}`
-        + (s.bootstrapL1 !== null ? `, and its shares move by L1 ${fmt(s.bootstrapL1)} across bootstrap samples of this data` : ", not bootstrapped");
+        + (s.bootstrapL1 !== null ? `, and its shares move by L1 ${fmt(s.bootstrapL1)} across bootstrap samples of this data` : `; not bootstrapped (charged the other models' median spread, ${fmt(assumedSpread)})`);
     } else {
       reason = `expected L1 ${fmt(s.expectedL1)} vs ${fmt(best!.expectedL1!)} for ${best!.model} (benchmark ${fmt(s.benchmarkL1!)}`
-        + (s.bootstrapL1 !== null ? `, bootstrap ${fmt(s.bootstrapL1)})` : ", not bootstrapped)");
+        + (s.bootstrapL1 !== null ? `, bootstrap ${fmt(s.bootstrapL1)})` : `, not bootstrapped: median spread ${fmt(assumedSpread)} charged)`);
     }
     return { model: s.model, rank: i + 1, isRecommended, expectedL1: s.expectedL1, benchmarkL1: s.benchmarkL1, benchmarkWorlds: s.worlds, bootstrapL1: s.bootstrapL1, reason };
   });
