@@ -6,10 +6,13 @@
  *   npm run bench -- --accuracy                                   # 5 families × seeds 1–3, 5,000 users
  *   npm run bench -- --accuracy --users 20000 --seeds 1 --families harvesting
  */
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FAMILIES, type Family } from "../src/benchmark/worlds.ts";
 import { runWorld, type WorldResult } from "../src/benchmark/run.ts";
+import { referenceSource } from "../src/benchmark/reference-source.ts";
+import { formatEvaluation } from "../src/benchmark/evaluation.ts";
 import { formatCoverage, formatSummary, formatWorld, summarise } from "../src/benchmark/summary.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -29,8 +32,22 @@ const t0 = Date.now();
 for (const family of families) {
   for (const seed of seeds) {
     const w0 = Date.now();
-    const r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT });
+    // One retry: on a loaded machine Dataform's compile can time out (60 s); one lost world must not end the run.
+    let r: WorldResult;
+    try {
+      r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT });
+    } catch (e) {
+      console.log(`${family}/s${seed}: ${(e as Error).message.slice(0, 200)} — retrying once`);
+      try {
+        r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT });
+      } catch (e2) {
+        console.log(`${family}/s${seed}: FAILED again, left out: ${(e2 as Error).message.slice(0, 200)}`);
+        continue;
+      }
+    }
     results.push(r);
+    // --json FILE: every world's results as they come (shape, truth, each model's shares and distances).
+    if (opt("--json", "")) fs.writeFileSync(opt("--json", ""), JSON.stringify(results.map((x) => ({ ...x, world: { family: x.world.family, seed: x.world.seed, channels: x.world.channels.length, days: x.world.days } })), null, 1));
     console.log(`${formatWorld(r)}\n  whole world ${((Date.now() - w0) / 1000).toFixed(1)} s`);
   }
 }
@@ -50,4 +67,14 @@ for (const truth of ["l1Shapley", "l1Incremental"] as const) {
     const ok = dd[truth] <= 0.6 * last && dd[truth] <= 0.8 * heur[truth];
     console.log(`  ${family.padEnd(15)} best data-driven ${dd.model} ${dd[truth].toFixed(3)} = ${(dd[truth] / last).toFixed(2)} × last touch, ${(dd[truth] / heur[truth]).toFixed(2)} × best heuristic (${heur.model} ${heur[truth].toFixed(3)}): ${ok ? "met" : "NOT met"}`);
   }
+}
+
+// Leave-one-world-out: the recommendation vs the targets, a benchmark-calibrated band, the AUC floor.
+console.log("\n" + formatEvaluation(results));
+
+// --write-reference: the measured worlds become the model recommendation's reference (src/benchmark/reference.ts).
+if (args.includes("--write-reference")) {
+  const file = path.join(ROOT, "src", "benchmark", "reference.ts");
+  fs.writeFileSync(file, referenceSource(results, `${users} users, truth on ${truthUsers}, seeds ${seeds.join(", ")}`));
+  console.log(`wrote ${path.relative(ROOT, file)} (${results.length} worlds)`);
 }

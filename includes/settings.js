@@ -108,6 +108,8 @@ const DEFAULTS = {
   // negative marginal contributions to clip.
   shapley_value_function: "subset_conversions",
   ml_min_auc: "0.70",
+  // Credit intervals (jobs/credit-intervals.ts): Poisson-bootstrap replicates of channel_paths per model; 0 = no intervals.
+  credit_bootstrap_replicates: "100",
   drift_max_auc_drop: "0.10",
   ml_max_channel_share: "1",
   // ML attribution (jobs/ml-attribution.ts). Time split of journey days, in percent: train/validate/test, oldest first.
@@ -636,6 +638,7 @@ function parseSettings(rawVars, overridden) {
     shapleyMaxExactChannels: int("shapley_max_exact_channels", 1, 22),
     shapleyValueFunction: oneOf("shapley_value_function", ["subset_conversions", "exact_set_rate", "containing_set_rate"]),
     mlMinAuc: num("ml_min_auc", 0, 1),
+    creditBootstrapReplicates: int("credit_bootstrap_replicates", 0, 10000),
     driftMaxAucDrop: num("drift_max_auc_drop", 0, 1),
     mlMaxChannelShare: num("ml_max_channel_share", 0.01, 1),
     mlSplit: /** @type {[number, number, number]} */ (mlSplit()),

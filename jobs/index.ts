@@ -9,5 +9,7 @@ import { leadScoringJob } from "./lead-scoring.ts";
 import { pipelineCreditJob } from "./pipeline-credit.ts";
 import { leadScoresSqlJob } from "./lead-scores-sql.ts";
 import { mlJourneyScoresSqlJob } from "./ml-journey-scores-sql.ts";
+import { creditIntervalsJob } from "./credit-intervals.ts";
+import { modelRecommendationJob } from "./model-recommendation.ts";
 
-export const ALL_JOBS: JobDefinition[] = [channelMarkovJob, shapleyJob, funnelMarkovJob, modelComparisonJob, leadScoringJob, leadScoresSqlJob, pipelineCreditJob, mlAttributionJob, mlJourneyScoresSqlJob];
+export const ALL_JOBS: JobDefinition[] = [channelMarkovJob, shapleyJob, funnelMarkovJob, modelComparisonJob, leadScoringJob, leadScoresSqlJob, pipelineCreditJob, mlAttributionJob, mlJourneyScoresSqlJob, creditIntervalsJob, modelRecommendationJob];

@@ -9,7 +9,6 @@ import { drawUser, simulateUser, userSeed } from "../src/benchmark/mechanism.ts"
 import { trueShares } from "../src/benchmark/truth.ts";
 import { observeWorld } from "../src/benchmark/observe.ts";
 import { l1Distance } from "../src/benchmark/accuracy.ts";
-import { bootstrapIntervals, intervalCoverage, poisson } from "../src/benchmark/bootstrap.ts";
 import { createRng } from "../src/demo/prng.ts";
 import { runWorld, type WorldResult } from "../src/benchmark/run.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
@@ -89,31 +88,6 @@ describe("accuracy benchmark: worlds and their truth", () => {
   });
 });
 
-describe("accuracy benchmark: bootstrap intervals", () => {
-  it("draws Poisson counts with the right mean on both sides of the normal approximation", () => {
-    const rng = createRng(3);
-    for (const mean of [0.5, 4, 80]) {
-      let s = 0;
-      for (let i = 0; i < 4000; i++) s += poisson(rng, mean);
-      assert.ok(Math.abs(s / 4000 - mean) < 0.05 * mean + 0.05, `mean ${mean}: ${s / 4000}`);
-    }
-    assert.equal(poisson(rng, 0), 0);
-  });
-
-  it("gives an interval around a share that varies between resamples and a point where it cannot", () => {
-    // "A > B" and "B" with 50 conversions each: last touch is B in every resample ([1, 1]); first touch
-    // gives A 50/(50+50) = 0.5 on average, with Poisson noise (sd ≈ 0.035), so 0.5 is inside a non-empty interval.
-    const rows = [{ path: ["A", "B"], conversions: 50, nulls: 100 }, { path: ["B"], conversions: 50, nulls: 200 }];
-    const iv = bootstrapIntervals(rows, 200, 1);
-    assert.deepEqual(iv.last_touch!.B, { lo: 1, hi: 1 });
-    const a = iv.first_touch!.A!;
-    assert.ok(a.lo < 0.5 && a.hi > 0.5 && a.hi - a.lo < 0.25, JSON.stringify(a));
-    assert.ok(iv.markov_order_1!.A!.hi > iv.markov_order_1!.A!.lo);
-    // Coverage: A's truth 0.5 inside, B's truth 0.2 outside [0.4…, 0.6…] → 1 of 2 channels.
-    assert.equal(intervalCoverage(iv.first_touch!, { A: 0.5, B: 0.2 }, ["A", "B"]), 0.5);
-  });
-});
-
 /** Every ML family beside XGBoost (the default vars.ml_families is the logistic baseline only). */
 const ALL_ML_FAMILIES = '["logistic_regression","stacked_ensemble","causal_dml"]';
 
@@ -141,6 +115,13 @@ describe("accuracy benchmark: one small world through the real pipeline", functi
     assert.equal(r.mlAuc, xgb.metrics.auc);
     assert.ok(lr.metrics.auc! > 0.5 && lr.metrics.auc !== xgb.metrics.auc, `${lr.metrics.auc} vs ${xgb.metrics.auc}`);
     for (const m of r.models) assert.ok(m.l1Shapley >= 0 && m.l1Shapley <= 2 + 1e-9 && m.l1Incremental >= 0 && m.l1Incremental <= 2 + 1e-9);
+  });
+
+  it("recommends one of the models it measured, and bootstraps every model re-fittable from the paths", () => {
+    assert.ok(r.recommended !== null && r.models.some((m) => m.model === r.recommended), `${r.recommended}`);
+    const bootstrapped = r.models.filter((m) => m.coverageIncremental !== null).map((m) => m.model).sort();
+    assert.deepEqual(bootstrapped, ["first_touch", "last_non_direct", "last_touch", "linear", "markov_order_1", "position_based", "shapley"]);
+    for (const m of bootstrapped) assert.ok(r.bootstrapL1[m]! > 0, `${m} ${r.bootstrapL1[m]}`);
   });
 
   // Measured on harvesting seeds 1–3 at 1,500 users (README "Accuracy"): pull channels' share per model
@@ -185,7 +166,7 @@ describe("funnelcredit benchmark", function () {
       const truth = await engine.queryNative(`SELECT SUM(true_shapley_share) AS s, SUM(true_incremental_share) AS i FROM funnelcredit_meta.benchmark_truth`);
       assert.ok(Math.abs(Number(truth[0]!.s) - 1) < 1e-9 && Math.abs(Number(truth[0]!.i) - 1) < 1e-9);
       const cov = await engine.queryNative(`SELECT model, interval_coverage_shapley AS c FROM funnelcredit_meta.model_accuracy WHERE interval_coverage_shapley IS NOT NULL ORDER BY model`);
-      assert.deepEqual(cov.map((x) => x.model), ["first_touch", "last_touch", "linear", "markov_order_1"]);
+      assert.deepEqual(cov.map((x) => x.model), ["first_touch", "last_non_direct", "last_touch", "linear", "markov_order_1", "position_based", "shapley"]);
       assert.ok(cov.every((x) => Number(x.c) >= 0 && Number(x.c) <= 1));
       // One comparison row per ML family × credit method, with held-out metrics beside the L1 of model_accuracy.
       const fam = await engine.queryNative(`SELECT f.ml_family, f.method, f.auc, f.log_loss, f.l1_to_true_incremental AS l1, a.l1_to_true_incremental AS a_l1

@@ -186,9 +186,20 @@ describe("report page", () => {
     // SVG ids are unique across the page (clip paths of many charts).
     const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
     assert.equal(new Set(ids).size, ids.length);
-    // The answer: the recommended model by the stated rule, with the fixture's Paid Search spend.
-    assert.match(html, /Recommended model: <code>owox_funnel<\/code>/);
+    // The answer: the model model_recommendation picked, why, its 90 % intervals, and the fixture's Paid Search spend.
+    assert.match(html, /Recommended model: <code>markov_order_1<\/code> — closest to the true incremental shares on the 5 benchmark worlds most like this data/);
+    assert.match(html, /By <code>markov_order_1<\/code>, the channels that earn the conversions are/);
+    assert.match(html, /<th[^>]*>90 % interval<\/th>/);
+    assert.match(html, /<th[^>]*>90 % band, bias included<\/th>/);
+    assert.match(html, /Why this model: every model&#39;s expected distance to the true shares|Why this model: every model's expected distance to the true shares/);
     assert.match(html, /\$21,500/);
+  });
+
+  it("leads with the fixed rule when no model_recommendation was written, and shows no interval column without intervals", async () => {
+    await writeFixtureTables(engine, settings, { only: ["channel_credit_by_model", "channel_performance"] });
+    const html = await renderReportHtml(await loadReportData(engine, settings, graph, fixtureRun()));
+    assert.match(html, /Recommended model: <code>owox_funnel<\/code>\. Rule: the OWOX funnel model/);
+    assert.doesNotMatch(html, /90 % interval/);
   });
 
   it("shows a failed action's error, escaped, at the top of the run summary", async () => {

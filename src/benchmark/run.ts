@@ -18,11 +18,9 @@ import { drawWorld, type Family, type World } from "./worlds.ts";
 import { trueShares, type TrueShares } from "./truth.ts";
 import { observeWorld } from "./observe.ts";
 import { l1Distance, rankCorrelation } from "./accuracy.ts";
-import { bootstrapIntervals, intervalCoverage, type ShareInterval } from "./bootstrap.ts";
+import { intervalCoverage, type ShareInterval } from "../models/credit-bootstrap.ts";
 import { parseChannelPath } from "../models/paths.ts";
-
-/** Bootstrap replicates of the path models per world. */
-const BOOTSTRAP_REPLICATES = 100;
+import { dataShape, type DataShape } from "../models/recommendation.ts";
 
 /** First day of every benchmark world (fixed: results never depend on the clock). */
 const BENCHMARK_START = "2024-03-01";
@@ -68,6 +66,11 @@ export interface WorldResult {
    * fit_seconds, credit_seconds; none for causal_dml but its fit_seconds).
    */
   mlFamilies: Array<{ family: string; method: string; model: string; metrics: Record<string, number> }>;
+  /** model_recommendation of this run: the recommended model (null: none) and each model's bootstrap L1. */
+  recommended: string | null;
+  bootstrapL1: Record<string, number>;
+  /** The observed `channel_paths` aggregate's shape (what model_recommendation matches worlds on). */
+  shape: DataShape | null;
   /** Failed pipeline actions (their models are missing from `models`). */
   failed: { action: string; error: string }[];
   seconds: { truth: number; generate: number; pipeline: number };
@@ -106,7 +109,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     const run = await runGraph({
       graph: project.graph, engine, settings: project.settings,
       artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "funnelcredit-benchmark-artifacts")),
-      selection: { actions: ["model_comparison", "ml_attribution"], includeDependencies: true },
+      selection: { actions: ["model_comparison", "ml_attribution", "model_recommendation"], includeDependencies: true },
       fullRefresh: true, logger: opts.logger,
     });
     const t3 = Date.now();
@@ -149,11 +152,26 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
       }
     }
     const mlAuc = mlMetrics.auc ?? null;
-    let intervals: Record<string, Record<string, ShareInterval>> = {};
+    // The product's own intervals (credit_intervals job) and recommendation (model_recommendation job).
+    const intervals: Record<string, Record<string, ShareInterval>> = {};
+    if (await has(ds.outputs, "channel_credit_intervals")) {
+      for (const r of await engine.query(`SELECT model, channel, share_low, share_high FROM \`${ds.outputs}.channel_credit_intervals\` WHERE share_low IS NOT NULL ORDER BY model, channel`)) {
+        (intervals[String(r.model)] ??= {})[String(r.channel)] = { lo: Number(r.share_low), hi: Number(r.share_high) };
+      }
+    }
+    let recommended: string | null = null;
+    const bootstrapL1: Record<string, number> = {};
+    if (await has(ds.outputs, "model_recommendation")) {
+      for (const r of await engine.query(`SELECT model, is_recommended, bootstrap_l1 FROM \`${ds.outputs}.model_recommendation\` ORDER BY rank`)) {
+        if (r.is_recommended === true) recommended = String(r.model);
+        if (r.bootstrap_l1 !== null) bootstrapL1[String(r.model)] = Number(r.bootstrap_l1);
+      }
+    }
+    let shape: DataShape | null = null;
     if (await has(ds.intermediate, "channel_paths")) {
       const paths = (await engine.query(`SELECT path, total_conversions, total_null FROM \`${ds.intermediate}.channel_paths\` ORDER BY path`))
         .map((p) => ({ path: parseChannelPath(String(p.path)), conversions: Number(p.total_conversions), nulls: Number(p.total_null) }));
-      intervals = bootstrapIntervals(paths, BOOTSTRAP_REPLICATES, opts.seed);
+      shape = dataShape(paths);
     }
     const models: ModelAccuracy[] = [...shares.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([model, s]) => ({
       model,
@@ -166,7 +184,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
       coverageIncremental: intervals[model] ? intervalCoverage(intervals[model], truth.incremental, truth.channels) : null,
     }));
     return {
-      world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, mlFamilies, failed,
+      world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, mlFamilies, recommended, bootstrapL1, shape, failed,
       seconds: { truth: (t1 - t0) / 1000, generate: (t2 - t1) / 1000, pipeline: (t3 - t2) / 1000 },
     };
   } finally {

@@ -5,7 +5,7 @@
  * built say so in one sentence.
  */
 import { agreementHeatmapSpec, answerSharesSpec, shareHeatmapSpec } from "./charts.ts";
-import type { ChannelCredit, ChannelPerformance, GenericRow, ReportData } from "./data.ts";
+import type { ChannelCredit, ChannelPerformance, GenericRow, Loaded, ModelRecommendationRow, ReportData } from "./data.ts";
 import type { Formats } from "./format.ts";
 import { absent, figure, h, rowsOf, table, type Column } from "./parts.ts";
 
@@ -13,20 +13,27 @@ import { absent, figure, h, rowsOf, table, type Column } from "./parts.ts";
 export const LAST_TOUCH = "last_touch";
 
 /**
- * Which model the report leads with. Nothing in settings selects one yet, so a fixed rule: the OWOX
- * funnel model (credit from funnel-step probabilities, this project's main model) when it ran; else
- * the first-order Markov model; else Shapley; else the first model in the table.
+ * Which model the report leads with: the model_recommendation job's pick (benchmark accuracy on worlds
+ * shaped like this data, bootstrap stability) when it ran and picked one of the models shown; else a
+ * fixed rule: the OWOX funnel model when it ran; else the first-order Markov model; else Shapley; else
+ * the first model in the table.
  */
 const RECOMMENDATION_ORDER = ["owox_funnel", "markov_order_1", "shapley"];
 export const RECOMMENDATION_RULE = "the OWOX funnel model (owox_funnel) when it ran, else markov_order_1, else shapley";
 
-export function recommendedModel(models: readonly string[]): string | undefined {
+export function recommendedModel(models: readonly string[], recommendation?: Loaded<ModelRecommendationRow>): string | undefined {
+  const picked = recommendation?.state === "ok" ? recommendation.rows.find((r) => r.is_recommended)?.model : undefined;
+  if (picked && models.includes(picked)) return picked;
   return RECOMMENDATION_ORDER.find((m) => models.includes(m)) ?? models[0];
 }
 
 interface ChannelAnswer {
   channel: string;
   share: number;
+  low: number | null;
+  high: number | null;
+  bandLow: number | null;
+  bandHigh: number | null;
   conversions: number | null;
   value: number | null;
   lastTouchShare: number | null;
@@ -35,8 +42,9 @@ interface ChannelAnswer {
   roas: number | null;
 }
 
-function channelAnswers(rows: ChannelCredit[], model: string, perf: ChannelPerformance[] | undefined): ChannelAnswer[] {
+function channelAnswers(rows: ChannelCredit[], model: string, perf: ChannelPerformance[] | undefined, d: ReportData): ChannelAnswer[] {
   const lt = new Map(rows.filter((r) => r.model === LAST_TOUCH).map((r) => [r.channel, r]));
+  const iv = new Map((rowsOf(d.intervals) ?? []).filter((r) => r.model === model).map((r) => [r.channel, r]));
   const cost = new Map((perf ?? []).filter((p) => p.model === model).map((p) => [p.channel, p]));
   return rows
     .filter((r) => r.model === model && r.share !== null)
@@ -44,7 +52,8 @@ function channelAnswers(rows: ChannelCredit[], model: string, perf: ChannelPerfo
       const p = cost.get(r.channel);
       const value = r.value;
       return {
-        channel: r.channel, share: r.share!, conversions: r.conversions, value,
+        channel: r.channel, share: r.share!, low: iv.get(r.channel)?.share_low ?? null, high: iv.get(r.channel)?.share_high ?? null,
+        bandLow: iv.get(r.channel)?.band_low ?? null, bandHigh: iv.get(r.channel)?.band_high ?? null, conversions: r.conversions, value,
         lastTouchShare: lt.get(r.channel)?.share ?? null, lastTouchConversions: lt.get(r.channel)?.conversions ?? null,
         cost: p?.cost ?? null, roas: p && p.cost ? (p.value ?? value ?? 0) / p.cost : null,
       };
@@ -87,13 +96,17 @@ export async function answerSection(d: ReportData, f: Formats): Promise<string> 
   const rows = rowsOf(d.creditByModel);
   if (!rows) return `<section id="answer"><h2>Which channels earn the conversions</h2>${nothingToAttribute(d) ?? absent(d.creditByModel, "Channel credit by model")}</section>`;
   const models = [...new Set(rows.map((r) => r.model))];
-  const model = recommendedModel(models)!;
+  const model = recommendedModel(models, d.recommendation)!;
   const perf = rowsOf(d.channelPerformance);
-  const answers = channelAnswers(rows, model, perf);
+  const answers = channelAnswers(rows, model, perf, d);
   const hasCost = answers.some((a) => a.cost !== null);
+  const hasInterval = answers.some((a) => a.low !== null);
+  const hasBand = answers.some((a) => a.bandLow !== null);
   const columns: Column<ChannelAnswer>[] = [
     { title: "channel", value: (a) => a.channel },
     { title: "share", value: (a) => f.pct(a.share), numeric: true },
+    ...(hasInterval ? [{ title: "90 % interval", value: (a: ChannelAnswer) => (a.low === null || a.high === null ? "–" : `${f.pct(a.low)} – ${f.pct(a.high)}`), numeric: true }] : []),
+    ...(hasBand ? [{ title: "90 % band, bias included", value: (a: ChannelAnswer) => (a.bandLow === null || a.bandHigh === null ? "–" : `${f.pct(a.bandLow)} – ${f.pct(a.bandHigh)}`), numeric: true }] : []),
     { title: "conversions", value: (a) => f.num(a.conversions, 1), numeric: true },
     { title: `value (${d.currency})`, value: (a) => f.money(a.value), numeric: true },
     { title: "vs last click", value: (a) => signedPoints(change(a.share, a.lastTouchShare)), numeric: true },
@@ -109,11 +122,32 @@ export async function answerSection(d: ReportData, f: Formats): Promise<string> 
   const spend = hasCost ? "" : `<p class="empty">Spend and ROAS per channel: ${d.channelPerformance.state === "error" ? `could not read <code>${h(d.channelPerformance.table)}</code> — ${h(d.channelPerformance.message)}` : `not built in this run (no table <code>${h(d.channelPerformance.table)}</code>)`}.</p>`;
   return `<section id="answer"><h2>Which channels earn the conversions</h2>
 ${headline(answers, model, f)}
-<p class="muted small">Recommended model: <code>${h(model)}</code>. Rule: ${h(RECOMMENDATION_RULE)}; compare any other model below.</p>
+${whyThisModel(d, model)}
 ${table(answers, columns)}
+${hasInterval || hasBand ? `<p class="muted small">90 % intervals: Poisson bootstrap of the journeys (<code>channel_credit_intervals</code>); they show how much the shares move with the sample, not how far the model is from the truth (on benchmark worlds a model's bias is larger). The band, bias included: the share ± the 90 % quantile of this model's errors against the true incremental shares on the benchmark worlds most like this data (split conformal).</p>` : ""}
 ${spend}
 ${chart}
 </section>`;
+}
+
+/** Why the report leads with this model: model_recommendation's reason and ranking, or the fixed rule. */
+function whyThisModel(d: ReportData, model: string): string {
+  const ranked = rowsOf(d.recommendation);
+  const picked = ranked?.find((r) => r.is_recommended && r.model === model);
+  if (!ranked || !picked) return `<p class="muted small">Recommended model: <code>${h(model)}</code>. Rule: ${h(RECOMMENDATION_RULE)}; compare any other model below.</p>`;
+  const l1 = (v: number | null): string => (v === null ? "–" : v.toFixed(2));
+  const columns: Column<ModelRecommendationRow>[] = [
+    { title: "rank", value: (r) => String(r.rank), numeric: true },
+    { title: "model", value: (r) => r.model },
+    { title: "expected L1", value: (r) => l1(r.expected_l1), numeric: true },
+    { title: "benchmark L1", value: (r) => l1(r.benchmark_l1), numeric: true },
+    { title: "bootstrap L1", value: (r) => l1(r.bootstrap_l1), numeric: true },
+  ];
+  return `<p class="muted small">Recommended model: <code>${h(model)}</code> — ${h(picked.reason)} (similar worlds: ${h(picked.benchmark_worlds)}). Compare any other model below.</p>
+<details><summary>Why this model: every model's expected distance to the true shares</summary>
+<p class="muted small">expected L1 = benchmark L1 (mean Σ|share − true incremental share| on the benchmark worlds most like this data) + bootstrap L1 (how far the shares move across bootstrap samples of this data). 0 is perfect, 2 is every share wrong.</p>
+${table(ranked, columns)}
+</details>`;
 }
 
 /** One sentence per surprise a reader would ask about. */
@@ -150,7 +184,7 @@ export async function comparisonSection(d: ReportData, f: Formats): Promise<stri
   if (!rows) return `<section id="compare"><h2>Model comparison</h2>${nothingToAttribute(d) ?? absent(d.creditByModel, "Channel credit by model")}</section>`;
   const models = [...new Set(rows.map((r) => r.model))];
   const channels = [...new Set(rows.map((r) => r.channel))];
-  const a = recommendedModel(models)!;
+  const a = recommendedModel(models, d.recommendation)!;
   const b = models.includes(LAST_TOUCH) && a !== LAST_TOUCH ? LAST_TOUCH : models.find((m) => m !== a) ?? a;
   const data = { models, channels, cells: Object.fromEntries(rows.map((r) => [`${r.model}|${r.channel}`, [r.share, r.conversions, r.value]])) };
   const heat = await figure("Share of credit per channel and model", shareHeatmapSpec(rows, models, channels), table(channels, [
@@ -244,7 +278,7 @@ export function pathsSection(d: ReportData, f: Formats): string {
 export function campaignsSection(d: ReportData, f: Formats): string {
   const rows = rowsOf(d.campaignPerformance);
   if (!rows) return `<section id="campaigns"><h2>Campaigns</h2>${absent(d.campaignPerformance, "Campaign performance")}</section>`;
-  const model = recommendedModel([...new Set(rows.map((r) => r.model))])!;
+  const model = recommendedModel([...new Set(rows.map((r) => r.model))], d.recommendation)!;
   const mine = rows.filter((r) => r.model === model).sort((a, b) => (b.value ?? 0) - (a.value ?? 0));
   return `<section id="campaigns"><h2>Campaigns</h2><p class="muted small">Credit by <code>${h(model)}</code>, highest value first.</p>${table(mine, [
     { title: "source / medium", value: (r) => `${r.source} / ${r.medium}` },

@@ -22,6 +22,13 @@ export type Loaded<T> =
   | { state: "error"; table: string; message: string };
 
 export interface ChannelCredit { model: string; channel: string; conversions: number | null; value: number | null; share: number | null }
+/** channel_credit_intervals: a model's 90 % bootstrap interval per channel (null: no interval). */
+export interface CreditInterval { model: string; channel: string; share_low: number | null; share_high: number | null; band_low: number | null; band_high: number | null }
+/** model_recommendation: every model ranked, the recommended one first. */
+export interface ModelRecommendationRow {
+  model: string; rank: number; is_recommended: boolean; expected_l1: number | null; benchmark_l1: number | null;
+  benchmark_worlds: string; bootstrap_l1: number | null; reason: string;
+}
 export interface ModelAgreement { model_a: string; model_b: string; top3_jaccard: number | null; top3_same_order: boolean | null; spearman: number | null }
 export interface DailyCredit { credit_date: string; model: string; channel: string; conversions: number | null; value: number | null }
 export interface FunnelTransition {
@@ -60,6 +67,8 @@ export interface ReportData {
   /** Funnel step names in settings order (node order of the transition graph). */
   funnelSteps: string[];
   creditByModel: Loaded<ChannelCredit>;
+  intervals: Loaded<CreditInterval>;
+  recommendation: Loaded<ModelRecommendationRow>;
   agreement: Loaded<ModelAgreement>;
   creditDaily: Loaded<DailyCredit>;
   funnel: Loaded<FunnelTransition>;
@@ -193,6 +202,15 @@ export async function loadReportData(
   const creditByModel = await loadTable(engine, out("channel_credit_by_model"),
     (t) => `SELECT model, channel, conversions, value, share FROM ${t} ORDER BY model, channel`,
     (r): ChannelCredit => ({ model: str(r.model), channel: str(r.channel), conversions: num(r.conversions), value: num(r.value), share: num(r.share) }));
+  const intervals = await loadTable(engine, out("channel_credit_intervals"),
+    (t) => `SELECT model, channel, share_low, share_high, band_low, band_high FROM ${t} ORDER BY model, channel`,
+    (r): CreditInterval => ({ model: str(r.model), channel: str(r.channel), share_low: num(r.share_low), share_high: num(r.share_high), band_low: num(r.band_low), band_high: num(r.band_high) }));
+  const recommendation = await loadTable(engine, out("model_recommendation"),
+    (t) => `SELECT model, rank, is_recommended, expected_l1, benchmark_l1, benchmark_worlds, bootstrap_l1, reason FROM ${t} ORDER BY rank`,
+    (r): ModelRecommendationRow => ({
+      model: str(r.model), rank: num(r.rank) ?? 0, is_recommended: bool(r.is_recommended) ?? false, expected_l1: num(r.expected_l1),
+      benchmark_l1: num(r.benchmark_l1), benchmark_worlds: str(r.benchmark_worlds), bootstrap_l1: num(r.bootstrap_l1), reason: str(r.reason),
+    }));
   const agreement = await loadTable(engine, out("model_agreement"),
     (t) => `SELECT model_a, model_b, top3_jaccard, top3_same_order, spearman FROM ${t} ORDER BY model_a, model_b`,
     (r): ModelAgreement => ({ model_a: str(r.model_a), model_b: str(r.model_b), top3_jaccard: num(r.top3_jaccard), top3_same_order: bool(r.top3_same_order), spearman: num(r.spearman) }));
@@ -266,7 +284,7 @@ export async function loadReportData(
     currency: settings.currency,
     outputsDataset: settings.datasets.outputs,
     funnelSteps: settings.funnelSteps.filter((s) => s.enabled).map((s) => s.name),
-    creditByModel, agreement, creditDaily, funnel, metrics, curves, importance, monitoring,
+    creditByModel, intervals, recommendation, agreement, creditDaily, funnel, metrics, curves, importance, monitoring,
     leadSummary, scoreDistribution, leadSegments, topLeads, channelPerformance, campaignPerformance, paths, outputCounts,
   };
 }

@@ -102,7 +102,7 @@ async function overTimeSection(d: ReportData, f: Formats): Promise<string> {
   const all = rowsOf(d.creditDaily);
   if (!all) return `<section id="over-time"><h2>Credit over time</h2>${absent(d.creditDaily, "Daily channel credit")}</section>`;
   // The recommended model only: twelve stacked small multiples tell less than one.
-  const model = recommendedModel([...new Set(all.map((r) => r.model))])!;
+  const model = recommendedModel([...new Set(all.map((r) => r.model))], d.recommendation)!;
   const rows = all.filter((r) => r.model === model);
   // Fallback table by month (days would be thousands of rows).
   const byMonth = new Map<string, { period: string; model: string; channel: string; conversions: number; value: number }>();

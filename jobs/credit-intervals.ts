@@ -1,0 +1,90 @@
+/**
+ * 90 % intervals of every registered model's channel shares: a Poisson bootstrap of the `channel_paths`
+ * aggregate, each replicate re-fitting the model from the paths (src/models/credit-bootstrap.ts). Models
+ * that cannot be re-fitted from paths (time_decay needs touch times, owox_funnel funnel steps) get a row
+ * without an interval saying so. The intervals measure sampling noise of data this size, not a model's bias.
+ */
+import type { JobDefinition } from "../src/jobs/job.ts";
+import type { ColumnSchema, Row } from "../src/engines/engine.ts";
+import { bootstrapModels, intervalAround, pathModels, type ModelBootstrap } from "../src/models/credit-bootstrap.ts";
+import type { ChannelPathRow } from "../src/models/channel-markov.ts";
+import type { ShapleyValueFunction } from "../src/models/shapley.ts";
+import type { Settings } from "../src/config/settings.ts";
+import { splitChannelPath } from "../src/models/paths.ts";
+import { countOf, textOf } from "../src/jobs/tables.ts";
+import { tableSchema } from "../src/catalog/index.ts";
+import { calibratedHalfWidth, dataShape } from "../src/models/recommendation.ts";
+import { BENCHMARK_REFERENCE } from "../src/benchmark/reference.ts";
+
+const INTERVALS_SCHEMA: ColumnSchema[] = tableSchema("channel_credit_intervals");
+
+/** vars.shapley_value_function → the model's value function (as jobs/shapley.ts). */
+const VALUE_FUNCTIONS: Record<Settings["shapleyValueFunction"], ShapleyValueFunction> = {
+  subset_conversions: "subsets",
+  exact_set_rate: "exact",
+  containing_set_rate: "contains",
+};
+
+/** The seed of the bootstrap: fixed, so a re-run on the same data writes the same intervals. */
+const BOOTSTRAP_SEED = 1;
+
+/** `channel_paths` rows as the models read them (the shared reader of the credit jobs). */
+export async function readChannelPaths(query: (sql: string) => Promise<Row[]>, ref: string): Promise<ChannelPathRow[]> {
+  const raw = await query(`SELECT path, total_conversions, total_null FROM ${ref} ORDER BY path`);
+  return raw.map((r, i) => ({
+    path: splitChannelPath(textOf(r, "path", "channel_paths", i)),
+    conversions: countOf(r, "total_conversions", "channel_paths", i, ["path"]),
+    nulls: countOf(r, "total_null", "channel_paths", i, ["path"]),
+  })).filter((r) => r.path.length > 0);
+}
+
+/** Every refittable model's bootstrap on these paths, for these settings. */
+export function bootstrapCredit(rows: readonly ChannelPathRow[], settings: Settings, only?: ReadonlySet<string>): Record<string, ModelBootstrap> {
+  const all = pathModels({
+    positionBasedWeights: settings.positionBasedWeights, nonDirectExcludedChannels: settings.nonDirectExcludedChannels,
+    markovOrder: settings.markovOrder, markovUseNulls: settings.markovUseNulls,
+    shapleyValueFunction: VALUE_FUNCTIONS[settings.shapleyValueFunction], shapleyMaxExactChannels: settings.shapleyMaxExactChannels,
+  });
+  const models = Object.fromEntries(Object.entries(all).filter(([m]) => !only || only.has(m)));
+  return bootstrapModels(rows, settings.creditBootstrapReplicates, BOOTSTRAP_SEED, models);
+}
+
+export const creditIntervalsJob: JobDefinition = {
+  name: "credit_intervals",
+  description: "90 % bootstrap intervals of every model's channel shares (Poisson bootstrap of channel_paths)",
+  reads: ["channel_paths", "channel_credit_by_model"],
+  writes: ["channel_credit_intervals"],
+  tags: ["attribution"],
+  async run(ctx) {
+    const credit = await ctx.query(`SELECT model, channel, share FROM ${ctx.ref("channel_credit_by_model")} ORDER BY model, channel`);
+    if (credit.length === 0) {
+      await ctx.write("channel_credit_intervals", INTERVALS_SCHEMA, []);
+      return { rows: 0, skipped: "no conversions credited by any model: no shares to put intervals on" };
+    }
+    const rows = await readChannelPaths((sql) => ctx.query(sql), ctx.ref("channel_paths"));
+    const models = new Set(credit.map((r, i) => textOf(r, "model", "channel_credit_by_model", i)));
+    ctx.progress(`${ctx.settings.creditBootstrapReplicates} bootstrap replicates of ${rows.length} paths`);
+    const boot = ctx.settings.creditBootstrapReplicates > 0 ? bootstrapCredit(rows, ctx.settings, models) : {};
+    const shape = dataShape(rows);
+    const halfWidth = new Map([...models].map((m) => [m, calibratedHalfWidth(shape, m, BENCHMARK_REFERENCE)]));
+    const out: Row[] = credit.map((r, i) => {
+      const model = textOf(r, "model", "channel_credit_by_model", i);
+      const channel = textOf(r, "channel", "channel_credit_by_model", i);
+      const share = r.share === null ? null : countOf(r, "share", "channel_credit_by_model", i);
+      const q = share === null ? null : halfWidth.get(model) ?? null;
+      const band = q === null || share === null ? { band_low: null, band_high: null } : { band_low: Math.max(0, share - q), band_high: Math.min(1, share + q) };
+      const b = boot[model];
+      const iv = b?.intervals[channel];
+      if (!b || !iv || share === null) {
+        const method = ctx.settings.creditBootstrapReplicates === 0 ? "none: vars.credit_bootstrap_replicates is 0"
+          : !b ? "none: the model cannot be re-fitted from channel_paths"
+          : "none: the channel is not in channel_paths";
+        return { model, channel, share, share_low: null, share_high: null, replicates: 0, method, ...band };
+      }
+      const moved = intervalAround(share, b.point[channel] ?? 0, iv);
+      return { model, channel, share, share_low: moved.lo, share_high: moved.hi, replicates: b.replicates, method: "poisson_bootstrap", ...band };
+    });
+    const n = await ctx.write("channel_credit_intervals", INTERVALS_SCHEMA, out);
+    return { rows: n, metrics: { models_with_intervals: Object.keys(boot).length, replicates: ctx.settings.creditBootstrapReplicates } };
+  },
+};

@@ -1,0 +1,175 @@
+/**
+ * What the measured benchmark worlds say about the product's choices, leave-one-world-out so no world
+ * judges a rule it helped make: the model recommendation (src/models/recommendation.ts) against last
+ * touch and the best heuristic, a benchmark-calibrated (split-conformal) band around the recommended
+ * model's shares, and where the ML AUC floor rejects only models whose credit is worse. Pure: no I/O.
+ */
+import { SIMILAR_WORLDS, calibratedHalfWidth, recommendModels, type DataShape } from "../models/recommendation.ts";
+import { referenceWorlds } from "./reference-source.ts";
+import type { WorldResult } from "./run.ts";
+
+/** The rule-based models (no fitting): what a data-driven model has to beat. */
+export const HEURISTICS = ["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based"];
+
+/** The result fields the evaluation reads (a WorldResult, or one read back from a bench --json file). */
+export type EvaluatedWorld = Pick<WorldResult, "truth" | "models" | "mlFamilies" | "recommended" | "bootstrapL1" | "shape"> & { world: { family: string; seed: number } };
+
+export interface RecommendationCheck {
+  world: string;
+  family: string;
+  recommended: string;
+  l1: number;
+  lastTouch: number;
+  bestHeuristic: { model: string; l1: number };
+}
+
+/**
+ * For each world, the model recommended from the other worlds' reference (and the world's own bootstrap
+ * L1 when it was measured), and its L1 to the true incremental shares beside last touch's and the best
+ * heuristic's. The candidates are the models of channel_credit_by_model the world has with a reference.
+ */
+export function leaveOneOutRecommendation(results: readonly EvaluatedWorld[]): RecommendationCheck[] {
+  const reference = referenceWorlds(results as WorldResult[]);
+  const out: RecommendationCheck[] = [];
+  for (const r of results) {
+    if (!r.shape) continue;
+    const name = `${r.world.family}/s${r.world.seed}`;
+    const others = reference.filter((w) => w.world !== name);
+    const candidates = r.models.filter((m) => !m.model.startsWith("ml_")).map((m) => ({ model: m.model, bootstrapL1: r.bootstrapL1?.[m.model] ?? null }));
+    const top = recommendModels(r.shape as DataShape, candidates, others).find((x) => x.isRecommended);
+    if (!top) continue;
+    const l1 = (m: string): number => r.models.find((x) => x.model === m)?.l1Incremental ?? NaN;
+    const heur = r.models.filter((m) => HEURISTICS.includes(m.model)).sort((a, b) => a.l1Incremental - b.l1Incremental)[0]!;
+    out.push({ world: name, family: r.world.family, recommended: top.model, l1: l1(top.model), lastTouch: l1("last_touch"), bestHeuristic: { model: heur.model, l1: heur.l1Incremental } });
+  }
+  return out;
+}
+
+export interface BandCheck {
+  world: string;
+  model: string;
+  /** Half-width q of the band share ± q. */
+  halfWidth: number;
+  /** Share of the world's channels whose true incremental share lies in share ± q (and bootstrap interval: not needed). */
+  coverage: number;
+}
+
+/**
+ * The product's benchmark-calibrated band (calibratedHalfWidth: split conformal over the model's residuals
+ * on the k most similar worlds; Vovk et al. 2005, Lei et al. 2018) for each world, from the other worlds
+ * only, and the share of the world's channels whose true incremental share lies in share ± q.
+ */
+export function conformalBands(results: readonly EvaluatedWorld[], modelOf: (r: EvaluatedWorld) => string | null, k = SIMILAR_WORLDS): BandCheck[] {
+  const reference = referenceWorlds(results as WorldResult[]);
+  const out: BandCheck[] = [];
+  for (const r of results) {
+    const model = modelOf(r);
+    const name = `${r.world.family}/s${r.world.seed}`;
+    if (!model || !r.shape) continue;
+    const q = calibratedHalfWidth(r.shape as DataShape, model, reference.filter((w) => w.world !== name), k);
+    const m = r.models.find((x) => x.model === model);
+    if (q === null || !m) continue;
+    const inside = r.truth.channels.filter((c) => Math.abs((m.shares[c] ?? 0) - (r.truth.incremental[c] ?? 0)) <= q + 1e-12).length;
+    out.push({ world: name, model, halfWidth: q, coverage: inside / r.truth.channels.length });
+  }
+  return out;
+}
+
+export interface AucPoint {
+  world: string;
+  model: string;
+  auc: number;
+  l1: number;
+  /** The best heuristic's L1 in the same world: the credit a refused model leaves the reader with. */
+  bestHeuristic: number;
+  /** The ML credit is further from the true incremental shares than the best heuristic. */
+  worse: boolean;
+  /** L1 of what the reader gets when the model is refused: the recommended model's (else the best heuristic's). */
+  fallback: number;
+}
+
+/** Every ML family × credit method with a test AUC, its L1 to the true incremental shares, and whether it is worse than the best heuristic. */
+export function aucPoints(results: readonly EvaluatedWorld[], recommended: ReadonlyMap<string, string> = new Map()): AucPoint[] {
+  const out: AucPoint[] = [];
+  for (const r of results) {
+    const heur = Math.min(...r.models.filter((m) => HEURISTICS.includes(m.model)).map((m) => m.l1Incremental));
+    const rec = recommended.get(`${r.world.family}/s${r.world.seed}`);
+    const fallback = r.models.find((m) => m.model === rec)?.l1Incremental ?? heur;
+    for (const f of r.mlFamilies) {
+      const auc = f.metrics.auc;
+      const m = r.models.find((x) => x.model === f.model);
+      if (auc === undefined || !Number.isFinite(auc) || !m) continue;
+      out.push({ world: `${r.world.family}/s${r.world.seed}`, model: f.model, auc, l1: m.l1Incremental, bestHeuristic: heur, worse: m.l1Incremental > heur, fallback });
+    }
+  }
+  return out;
+}
+
+/**
+ * The AUC floor that leaves the reader closest to the truth: over the candidate floors (every measured AUC
+ * and `extra`), the mean L1 of what the reader gets — the ML credit when its AUC reaches the floor, the
+ * fallback (the recommended model) when refused. Ties: the lower floor.
+ */
+export function bestAucFloor(points: readonly AucPoint[], extra: readonly number[] = []): { floor: number; meanL1: number }[] {
+  const floors = [...new Set([0, ...extra, ...points.map((p) => p.auc)])].sort((a, b) => a - b);
+  return floors.map((f) => ({ floor: f, meanL1: points.reduce((s, p) => s + (p.auc >= f ? p.l1 : p.fallback), 0) / points.length }))
+    .sort((a, b) => a.meanL1 - b.meanL1 || a.floor - b.floor);
+}
+
+/**
+ * The highest AUC floor that refuses only worse models: the lowest AUC of a model that is not worse
+ * (every model below it is worse). null when no model is better than the best heuristic (then no floor
+ * protects credit quality: every model would have to be refused). Also what a floor refuses.
+ */
+export function calibrateAucFloor(points: readonly AucPoint[]): { floor: number | null; refusedAt: (floor: number) => { refused: number; refusedButBetter: number; published: number; publishedButWorse: number } } {
+  const good = points.filter((p) => !p.worse).map((p) => p.auc);
+  const floor = good.length ? Math.min(...good) : null;
+  return {
+    floor,
+    refusedAt: (f) => ({
+      refused: points.filter((p) => p.auc < f).length,
+      refusedButBetter: points.filter((p) => p.auc < f && !p.worse).length,
+      published: points.filter((p) => p.auc >= f).length,
+      publishedButWorse: points.filter((p) => p.auc >= f && p.worse).length,
+    }),
+  };
+}
+
+
+/** The evaluation as the bench prints it. */
+export function formatEvaluation(results: readonly EvaluatedWorld[], fixedFloor = 0.7): string {
+  const lines: string[] = [];
+  const loo = leaveOneOutRecommendation(results);
+  lines.push("model recommendation, leave-one-world-out (L1 to the true incremental shares; target: ≤ 0.6 × last touch and ≤ 0.8 × best heuristic):");
+  for (const family of [...new Set(loo.map((x) => x.family))]) {
+    const xs = loo.filter((x) => x.family === family);
+    const mean = (f: (x: RecommendationCheck) => number): number => xs.reduce((s, x) => s + f(x), 0) / xs.length;
+    const l1 = mean((x) => x.l1);
+    const lt = mean((x) => x.lastTouch);
+    const heur = mean((x) => x.bestHeuristic.l1);
+    const picks = [...new Set(xs.map((x) => x.recommended))].join(", ");
+    const ok = l1 <= 0.6 * lt && l1 <= 0.8 * heur;
+    lines.push(`  ${family.padEnd(15)} ${picks.padEnd(28)} ${l1.toFixed(3)} = ${(l1 / lt).toFixed(2)} × last touch (${lt.toFixed(3)}), ${(l1 / heur).toFixed(2)} × best heuristic per world (${heur.toFixed(3)}): ${ok ? "met" : "NOT met"}`);
+  }
+  const rec = new Map(loo.map((x) => [x.world, x.recommended]));
+  const bands = conformalBands(results, (r) => rec.get(`${r.world.family}/s${r.world.seed}`) ?? null);
+  if (bands.length) {
+    const n = bands.reduce((s, b) => s + b.coverage, 0) / bands.length;
+    const w = bands.reduce((s, b) => s + b.halfWidth, 0) / bands.length;
+    lines.push(`benchmark-calibrated 90 % band (split conformal on the other worlds' residuals) around the recommended model: mean half-width ±${(100 * w).toFixed(1)} points, covers ${(100 * n).toFixed(0)} % of channels (mean over ${bands.length} worlds; min ${(100 * Math.min(...bands.map((b) => b.coverage))).toFixed(0)} %)`);
+  }
+  const pts = aucPoints(results, rec);
+  if (pts.length) {
+    const c = calibrateAucFloor(pts);
+    const at = (f: number): string => { const r = c.refusedAt(f); return `refuses ${r.refused} (${r.refusedButBetter} of them better than the best heuristic), publishes ${r.published} (${r.publishedButWorse} of them worse)`; };
+    lines.push(`ML AUC floor (${pts.length} family × method × world points; "worse" = further from the true incremental shares than the best heuristic):`);
+    lines.push(`  fixed ${fixedFloor.toFixed(2)}: ${at(fixedFloor)}`);
+    lines.push(c.floor === null ? "  no ML credit beat the best heuristic: no floor refuses only worse models" : `  highest floor refusing only worse models: ${c.floor.toFixed(3)}: ${at(c.floor)}`);
+    const ranked = bestAucFloor(pts, [fixedFloor]);
+    const meanAt = (f: number): number => ranked.find((x) => x.floor === f)!.meanL1;
+    lines.push(`  mean L1 of the credit the reader gets (ML when published, else the recommended model): floor 0 ${meanAt(0).toFixed(3)}, fixed ${fixedFloor.toFixed(2)} ${meanAt(fixedFloor).toFixed(3)}, best floor ${ranked[0]!.floor.toFixed(3)} ${ranked[0]!.meanL1.toFixed(3)} (${at(ranked[0]!.floor)})`);
+    const sorted = [...pts].sort((a, b) => a.auc - b.auc);
+    lines.push(`  AUC → worse: ${sorted.map((p) => `${p.auc.toFixed(2)}${p.worse ? "✗" : "✓"}`).join(" ")}`);
+  }
+  return lines.join("\n");
+}

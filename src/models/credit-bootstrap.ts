@@ -1,0 +1,186 @@
+/**
+ * Bootstrap intervals of channel credit shares on the `channel_paths` aggregate. Poisson bootstrap
+ * (Hanley & MacGibbon 2006; Chamandy et al. 2012): each path row's conversions and non-conversions are
+ * redrawn as Poisson(count), which for many journeys is resampling journeys with replacement, and costs
+ * one pass over the aggregate per replicate, not one over the journeys. Each replicate re-fits the model
+ * from the paths; the interval is the 5th–95th percentile of the replicate shares (90 %).
+ *
+ * What the intervals are: sampling noise of a model's shares on data of this size. Not the model's bias —
+ * on benchmark worlds most of a model's distance to the true shares is bias, which a bootstrap cannot see.
+ * Pure: no I/O. Cost: replicates × one fit per model (Shapley: 2^channels coalitions per fit).
+ */
+import { createRng, type Rng } from "../demo/prng.ts";
+import { fitChannelMarkov, type ChannelPathRow, type MarkovOrder } from "./channel-markov.ts";
+import { coalitionMask, fitShapley, type ShapleyValueFunction } from "./shapley.ts";
+import { compareStrings } from "./numeric.ts";
+
+/** A model re-fitted from path rows: share per channel. */
+export type PathModel = (rows: readonly ChannelPathRow[]) => Record<string, number>;
+
+function normalise(credit: Map<string, number>): Record<string, number> {
+  let total = 0;
+  for (const v of credit.values()) total += v;
+  return Object.fromEntries([...credit].map(([c, v]) => [c, total > 0 ? v / total : 0]));
+}
+
+/** A heuristic from a weight per touch (weights of a path are normalised to one conversion). */
+export function positionalModel(weight: (i: number, path: readonly string[]) => number): PathModel {
+  return (rows) => {
+    const credit = new Map<string, number>();
+    for (const r of rows) {
+      if (r.conversions <= 0 || r.path.length === 0) continue;
+      const w = r.path.map((_, i) => weight(i, r.path));
+      const sum = w.reduce((a, b) => a + b, 0);
+      r.path.forEach((c, i) => credit.set(c, (credit.get(c) ?? 0) + (sum > 0 ? (r.conversions * w[i]!) / sum : 0)));
+    }
+    return normalise(credit);
+  };
+}
+
+export interface PathModelSettings {
+  /** vars.position_based_weights: first, middle (split over the middle touches), last. */
+  positionBasedWeights: readonly [number, number, number];
+  /** vars.non_direct_excluded_channels. */
+  nonDirectExcludedChannels: readonly string[];
+  markovOrder: number;
+  markovUseNulls: boolean;
+  shapleyValueFunction: ShapleyValueFunction;
+  shapleyMaxExactChannels: number;
+}
+
+/**
+ * The registered models that can be re-fitted from `channel_paths` alone, by their registry names, with
+ * the rules of heuristic_touch_credit (position_based: one touch 1, two touches ½ each; last_non_direct:
+ * the last touch not excluded, else the last). time_decay and owox_funnel need touch times / funnel
+ * steps, which the path aggregate does not hold: they get no interval.
+ */
+export function pathModels(s: PathModelSettings): Record<string, PathModel> {
+  const [first, middle, last] = s.positionBasedWeights;
+  const excluded = new Set(s.nonDirectExcludedChannels);
+  return {
+    first_touch: positionalModel((i) => (i === 0 ? 1 : 0)),
+    last_touch: positionalModel((i, p) => (i === p.length - 1 ? 1 : 0)),
+    last_non_direct: positionalModel((i, p) => {
+      let k = p.length - 1;
+      while (k >= 0 && excluded.has(p[k]!)) k--;
+      return i === (k < 0 ? p.length - 1 : k) ? 1 : 0;
+    }),
+    linear: positionalModel(() => 1),
+    position_based: positionalModel((i, p) => {
+      const n = p.length;
+      if (n === 1) return 1;
+      if (n === 2) return 0.5;
+      return i === 0 ? first : i === n - 1 ? last : middle / (n - 2);
+    }),
+    [`markov_order_${s.markovOrder}`]: (rows) => {
+      const m = fitChannelMarkov(rows, { order: s.markovOrder as MarkovOrder, useNulls: s.markovUseNulls, includeTransitions: false });
+      return normalise(new Map(m.credits.map((c) => [c.channel, c.conversions])));
+    },
+    shapley: (rows) => {
+      const channels = [...new Set(rows.flatMap((r) => r.path))].sort(compareStrings);
+      const coalitions = rows.filter((r) => r.path.length > 0)
+        .map((r) => ({ channels: coalitionMask(r.path, channels), conversions: r.conversions, nulls: r.nulls ?? 0, value: 0 }));
+      const m = fitShapley(coalitions, { channels, valueFunction: s.shapleyValueFunction, maxExactChannels: s.shapleyMaxExactChannels, seed: 1 });
+      return Object.fromEntries(m.credits.map((c) => [c.channel, c.share]));
+    },
+  };
+}
+
+/**
+ * Poisson(mean) draw: Knuth's product method below 30, a rounded normal approximation above (its error
+ * is far below the bootstrap's own).
+ */
+export function poisson(rng: Rng, mean: number): number {
+  if (mean <= 0) return 0;
+  if (mean >= 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * rng.normal()));
+  const limit = Math.exp(-mean);
+  let k = 0;
+  for (let p = rng.next(); p > limit; p *= rng.next()) k++;
+  return k;
+}
+
+export interface ShareInterval {
+  lo: number;
+  hi: number;
+}
+
+/** One model's bootstrap: the full-data fit, the 90 % interval per channel, and its spread. */
+export interface ModelBootstrap {
+  /** Shares of the model re-fitted on all rows (the centre the replicates deviate from). */
+  point: Record<string, number>;
+  intervals: Record<string, ShareInterval>;
+  /** Mean over replicates of the L1 distance between the replicate's shares and `point`: instability. */
+  meanL1: number;
+  replicates: number;
+}
+
+/** Linear-interpolated quantile of a sample (type 7, R's default). */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
+}
+
+/** Poisson-bootstrap replicates of each model. Deterministic in `seed`. A replicate with no conversion is drawn again is not: it is skipped. */
+export function bootstrapModels(rows: readonly ChannelPathRow[], replicates: number, seed: number, models: Readonly<Record<string, PathModel>>): Record<string, ModelBootstrap> {
+  const rng = createRng(seed);
+  const channels = [...new Set(rows.flatMap((r) => r.path))].sort(compareStrings);
+  const points = Object.fromEntries(Object.entries(models).map(([m, fit]) => [m, fit(rows)]));
+  const draws: Record<string, Record<string, number[]>> = Object.fromEntries(Object.keys(models).map((m) => [m, {}]));
+  const l1: Record<string, number[]> = Object.fromEntries(Object.keys(models).map((m) => [m, []]));
+  for (let b = 0; b < replicates; b++) {
+    const sample: ChannelPathRow[] = [];
+    for (const r of rows) {
+      const conversions = poisson(rng, r.conversions);
+      const nulls = poisson(rng, r.nulls ?? 0);
+      if (conversions + nulls > 0) sample.push({ path: r.path, conversions, nulls });
+    }
+    if (!sample.some((r) => r.conversions > 0)) continue;
+    for (const [name, fit] of Object.entries(models)) {
+      const shares = fit(sample);
+      let d = 0;
+      for (const c of channels) {
+        const v = shares[c] ?? 0;
+        (draws[name]![c] ??= []).push(v);
+        d += Math.abs(v - (points[name]![c] ?? 0));
+      }
+      l1[name]!.push(d);
+    }
+  }
+  return Object.fromEntries(Object.keys(models).map((m) => {
+    const byChannel = draws[m]!;
+    const n = l1[m]!.length;
+    return [m, {
+      point: points[m]!,
+      intervals: Object.fromEntries(Object.entries(byChannel).map(([c, xs]) => [c, { lo: quantile(xs, 0.05), hi: quantile(xs, 0.95) }])),
+      meanL1: n ? l1[m]!.reduce((a, b) => a + b, 0) / n : 0,
+      replicates: n,
+    }];
+  }));
+}
+
+/**
+ * A bootstrap interval moved onto a published share: the published share (from SQL over sessions) and the
+ * path re-fit can differ a little (path transforms, rounding), so the interval keeps the re-fit's deviations
+ * [q05 − point, q95 − point] around the published share, clipped to [0, 1] (the basic shift of a
+ * percentile interval; it always contains the published share).
+ */
+export function intervalAround(share: number, point: number, iv: ShareInterval): ShareInterval {
+  return {
+    lo: Math.max(0, Math.min(share, share + (iv.lo - point))),
+    hi: Math.min(1, Math.max(share, share + (iv.hi - point))),
+  };
+}
+
+/** Share of `channels` whose true share lies inside the interval (a channel with no interval has [0, 0]). */
+export function intervalCoverage(intervals: Readonly<Record<string, ShareInterval>>, truth: Readonly<Record<string, number>>, channels: readonly string[]): number {
+  let inside = 0;
+  for (const c of channels) {
+    const iv = intervals[c] ?? { lo: 0, hi: 0 };
+    const t = truth[c] ?? 0;
+    if (t >= iv.lo - 1e-12 && t <= iv.hi + 1e-12) inside++;
+  }
+  return channels.length ? inside / channels.length : 0;
+}

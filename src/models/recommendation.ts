@@ -1,0 +1,146 @@
+/**
+ * Which attribution model to use for this data, and why: a model's expected distance to the true
+ * channel shares on benchmark worlds shaped like this data (number of channels, journey length,
+ * conversion rate), plus how much its shares move across bootstrap samples of this data. Pure: no I/O.
+ */
+import type { ChannelPathRow } from "./channel-markov.ts";
+import { compareStrings } from "./numeric.ts";
+
+/** What the benchmark worlds are matched on, measured on the `channel_paths` aggregate. */
+export interface DataShape {
+  channels: number;
+  journeys: number;
+  conversions: number;
+  /** Touches per journey, mean over journeys (after the path transform channel_paths applies). */
+  meanPathLength: number;
+  /** Converting journeys / journeys. */
+  conversionRate: number;
+}
+
+/** The shape of a `channel_paths` aggregate (rows with an empty path are not journeys with touches). */
+export function dataShape(rows: readonly ChannelPathRow[]): DataShape {
+  const channels = new Set<string>();
+  let journeys = 0;
+  let conversions = 0;
+  let touches = 0;
+  for (const r of rows) {
+    if (r.path.length === 0) continue;
+    const n = r.conversions + (r.nulls ?? 0);
+    for (const c of r.path) channels.add(c);
+    journeys += n;
+    conversions += r.conversions;
+    touches += n * r.path.length;
+  }
+  return {
+    channels: channels.size, journeys, conversions,
+    meanPathLength: journeys > 0 ? touches / journeys : 0,
+    conversionRate: journeys > 0 ? conversions / journeys : 0,
+  };
+}
+
+/** One benchmark world as the recommendation reads it: its shape and each model's L1 distance to its truth. */
+export interface ReferenceWorld {
+  /** family/seed, e.g. harvesting/s1. */
+  world: string;
+  shape: Pick<DataShape, "channels" | "meanPathLength" | "conversionRate">;
+  /** Model → L1 distance of its shares to the world's true incremental shares (0–2). */
+  l1: Readonly<Record<string, number>>;
+  /** Model → |share − true incremental share| per channel of the world (for calibrated bands). */
+  residuals?: Readonly<Record<string, readonly number[]>>;
+}
+
+const logit = (p: number): number => {
+  const q = Math.min(Math.max(p, 1e-4), 1 - 1e-4);
+  return Math.log(q / (1 - q));
+};
+
+/**
+ * Distance between two data shapes: |Δ log channels| + |Δ log mean path length| + |Δ logit conversion rate|.
+ * Logs and logit because what matters is ratios (8 vs 12 channels is as far as 4 vs 6), and each term is
+ * about 1 for a doubling, so no term swamps the others.
+ */
+export function shapeDistance(a: ReferenceWorld["shape"], b: ReferenceWorld["shape"]): number {
+  const lg = (x: number): number => Math.log(Math.max(x, 1e-9));
+  return Math.abs(lg(a.channels) - lg(b.channels)) + Math.abs(lg(a.meanPathLength) - lg(b.meanPathLength)) + Math.abs(logit(a.conversionRate) - logit(b.conversionRate));
+}
+
+export interface ModelEvidence {
+  model: string;
+  /** Mean L1 of the model's bootstrap replicates to its full-data fit; null when it was not bootstrapped. */
+  bootstrapL1: number | null;
+}
+
+export interface Recommendation {
+  model: string;
+  rank: number;
+  isRecommended: boolean;
+  expectedL1: number | null;
+  benchmarkL1: number | null;
+  benchmarkWorlds: string[];
+  bootstrapL1: number | null;
+  reason: string;
+}
+
+/** Benchmark worlds the recommendation averages over (the nearest by shapeDistance). */
+export const SIMILAR_WORLDS = 5;
+
+/**
+ * Rank the models by expected L1 distance to the true incremental shares on this data:
+ *   expected_l1(m) = mean over the k most similar benchmark worlds of L1(m, truth)   (bias, and noise at benchmark size)
+ *                  + bootstrap_l1(m) on this data                                      (noise at this data's size;
+ *                    a model not bootstrapped is charged the median of the others')
+ * A model with no benchmark reference cannot be judged and ranks last (in its given order). Ties: the
+ * simpler model (given order) first. Deterministic.
+ */
+export function recommendModels(shape: DataShape, models: readonly ModelEvidence[], reference: readonly ReferenceWorld[], k = SIMILAR_WORLDS): Recommendation[] {
+  const near = [...reference]
+    .map((w) => ({ w, d: shapeDistance(shape, w.shape) }))
+    .sort((a, b) => a.d - b.d || compareStrings(a.w.world, b.w.world));
+  // A model that could not be bootstrapped is not assumed stable: it is charged the median spread of the others.
+  const spreads = models.map((m) => m.bootstrapL1).filter((x): x is number => x !== null).sort((a, b) => a - b);
+  const assumedSpread = spreads.length ? spreads[Math.floor((spreads.length - 1) / 2)]! : 0;
+  const scored = models.map((m, order) => {
+    const worlds = near.filter((x) => x.w.l1[m.model] !== undefined).slice(0, k);
+    const benchmarkL1 = worlds.length ? worlds.reduce((s, x) => s + x.w.l1[m.model]!, 0) / worlds.length : null;
+    const expectedL1 = benchmarkL1 === null ? null : benchmarkL1 + (m.bootstrapL1 ?? assumedSpread);
+    return { ...m, order, worlds: worlds.map((x) => x.w.world), benchmarkL1, expectedL1 };
+  });
+  scored.sort((a, b) => {
+    if (a.expectedL1 === null || b.expectedL1 === null) return (a.expectedL1 === null ? 1 : 0) - (b.expectedL1 === null ? 1 : 0) || a.order - b.order;
+    return a.expectedL1 - b.expectedL1 || a.order - b.order;
+  });
+  const best = scored[0];
+  const fmt = (x: number): string => x.toFixed(2);
+  return scored.map((s, i) => {
+    const isRecommended = i === 0 && s.expectedL1 !== null;
+    let reason: string;
+    if (s.expectedL1 === null) reason = "no benchmark reference for this model: its distance to the truth on worlds like this data is unknown";
+    else if (isRecommended) {
+      reason = `closest to the true incremental shares on the ${s.worlds.length} benchmark worlds most like this data (${shape.channels} channels, ${shape.meanPathLength.toFixed(1)} touches per journey, ${(shape.conversionRate * 100).toFixed(1)} % converting): L1 ${fmt(s.benchmarkL1!)}`
+        + (s.bootstrapL1 !== null ? `, and its shares move by L1 ${fmt(s.bootstrapL1)} across bootstrap samples of this data` : `; not bootstrapped (charged the other models' median spread, ${fmt(assumedSpread)})`);
+    } else {
+      reason = `expected L1 ${fmt(s.expectedL1)} vs ${fmt(best!.expectedL1!)} for ${best!.model} (benchmark ${fmt(s.benchmarkL1!)}`
+        + (s.bootstrapL1 !== null ? `, bootstrap ${fmt(s.bootstrapL1)})` : `, not bootstrapped: median spread ${fmt(assumedSpread)} charged)`);
+    }
+    return { model: s.model, rank: i + 1, isRecommended, expectedL1: s.expectedL1, benchmarkL1: s.benchmarkL1, benchmarkWorlds: s.worlds, bootstrapL1: s.bootstrapL1, reason };
+  });
+}
+
+/**
+ * Half-width q of a benchmark-calibrated 90 % band share ± q for a model on data of this shape: split
+ * conformal (Vovk et al. 2005; Lei et al. 2018) over the model's residuals |share − true incremental share|
+ * on the channels of the k most similar benchmark worlds, q = the ⌈(n+1)·level⌉-th smallest (the largest
+ * when n is too small). Unlike a bootstrap interval it includes the model's bias on worlds like these.
+ * null when no similar world measured the model.
+ */
+export function calibratedHalfWidth(shape: DataShape, model: string, reference: readonly ReferenceWorld[], k = SIMILAR_WORLDS, level = 0.9): number | null {
+  const residuals = [...reference]
+    .filter((w) => w.residuals?.[model] !== undefined)
+    .map((w) => ({ w, d: shapeDistance(shape, w.shape) }))
+    .sort((a, b) => a.d - b.d || compareStrings(a.w.world, b.w.world))
+    .slice(0, k)
+    .flatMap((x) => x.w.residuals![model]!)
+    .sort((a, b) => a - b);
+  if (residuals.length === 0) return null;
+  return residuals[Math.min(residuals.length, Math.ceil((residuals.length + 1) * level)) - 1]!;
+}

@@ -1,0 +1,169 @@
+/**
+ * Bootstrap intervals of credit shares (src/models/credit-bootstrap.ts) and the model recommendation's
+ * ranking (src/models/recommendation.ts): pure functions on hand-made path aggregates.
+ */
+import assert from "node:assert/strict";
+import { createRng } from "../src/demo/prng.ts";
+import { bootstrapModels, intervalAround, intervalCoverage, pathModels, poisson } from "../src/models/credit-bootstrap.ts";
+import { dataShape, recommendModels, shapeDistance, type ReferenceWorld } from "../src/models/recommendation.ts";
+import { bootstrapL1FromIntervals } from "../jobs/model-recommendation.ts";
+import { bestAucFloor, calibrateAucFloor, conformalBands } from "../src/benchmark/evaluation.ts";
+
+const SETTINGS = {
+  positionBasedWeights: [0.4, 0.2, 0.4] as const, nonDirectExcludedChannels: ["Direct"],
+  markovOrder: 1, markovUseNulls: true, shapleyValueFunction: "subsets" as const, shapleyMaxExactChannels: 15,
+};
+
+describe("credit bootstrap", () => {
+  it("draws Poisson counts with the right mean on both sides of the normal approximation", () => {
+    const rng = createRng(3);
+    for (const mean of [0.5, 4, 80]) {
+      let s = 0;
+      for (let i = 0; i < 4000; i++) s += poisson(rng, mean);
+      assert.ok(Math.abs(s / 4000 - mean) < 0.05 * mean + 0.05, `mean ${mean}: ${s / 4000}`);
+    }
+    assert.equal(poisson(rng, 0), 0);
+  });
+
+  it("re-fits the heuristics from paths with heuristic_touch_credit's rules", () => {
+    // "A > Direct" 10 conversions, "A > B > C" 10, "Direct" 5:
+    // last_non_direct: A 10 (Direct skipped), C 10, Direct 5 (every touch excluded → the last) → 0.4, 0.4, 0.2
+    // position_based: A > Direct ½ each; A > B > C 0.4/0.2/0.4; Direct 1 → A 9, Direct 10, B 2, C 4 of 25
+    const rows = [{ path: ["A", "Direct"], conversions: 10, nulls: 0 }, { path: ["A", "B", "C"], conversions: 10, nulls: 5 }, { path: ["Direct"], conversions: 5, nulls: 50 }];
+    const m = pathModels(SETTINGS);
+    assert.deepEqual(m.last_non_direct!(rows), { A: 0.4, B: 0, C: 0.4, Direct: 0.2 });
+    const pb = m.position_based!(rows);
+    for (const [c, v] of Object.entries({ A: 9 / 25, Direct: 10 / 25, B: 2 / 25, C: 4 / 25 })) assert.ok(Math.abs(pb[c]! - v) < 1e-12, `${c} ${pb[c]}`);
+    assert.deepEqual(Object.keys(m).sort(), ["first_touch", "last_non_direct", "last_touch", "linear", "markov_order_1", "position_based", "shapley"]);
+  });
+
+  it("gives an interval around a share that varies between resamples and a point where it cannot", () => {
+    // "A > B" and "B" with 50 conversions each: last touch is B in every resample ([1, 1]); first touch
+    // gives A 50/(50+50) = 0.5 on average, with Poisson noise (sd ≈ 0.035), so 0.5 is inside a non-empty interval.
+    const rows = [{ path: ["A", "B"], conversions: 50, nulls: 100 }, { path: ["B"], conversions: 50, nulls: 200 }];
+    const b = bootstrapModels(rows, 200, 1, pathModels(SETTINGS));
+    assert.deepEqual(b.last_touch!.intervals.B, { lo: 1, hi: 1 });
+    assert.equal(b.last_touch!.meanL1, 0);
+    const a = b.first_touch!.intervals.A!;
+    assert.ok(a.lo < 0.5 && a.hi > 0.5 && a.hi - a.lo < 0.25, JSON.stringify(a));
+    assert.ok(b.first_touch!.meanL1 > 0.01);
+    assert.ok(b.markov_order_1!.intervals.A!.hi > b.markov_order_1!.intervals.A!.lo);
+    assert.equal(b.first_touch!.replicates, 200);
+    // Coverage: A's truth 0.5 inside, B's truth 0.2 outside [0.4…, 0.6…] → 1 of 2 channels.
+    assert.equal(intervalCoverage(b.first_touch!.intervals, { A: 0.5, B: 0.2 }, ["A", "B"]), 0.5);
+  });
+
+  it("narrows the intervals as the data grows (sampling noise, ~1/√n)", () => {
+    const rows = (k: number) => [{ path: ["A", "B"], conversions: 5 * k, nulls: 10 * k }, { path: ["B"], conversions: 5 * k, nulls: 20 * k }];
+    const width = (k: number) => { const iv = bootstrapModels(rows(k), 200, 2, pathModels(SETTINGS)).first_touch!.intervals.A!; return iv.hi - iv.lo; };
+    const small = width(10);
+    const large = width(160);
+    // 16 × the journeys: about ¼ the width.
+    assert.ok(large < small / 2.5 && large > small / 6, `${small} → ${large}`);
+  });
+
+  it("moves a re-fit interval onto the published share and keeps it inside [0, 1]", () => {
+    assert.deepEqual(intervalAround(0.32, 0.3, { lo: 0.25, hi: 0.36 }), { lo: 0.27, hi: 0.38 });
+    assert.deepEqual(intervalAround(0.02, 0.05, { lo: 0, hi: 0.1 }), { lo: 0, hi: 0.07 });
+    // A share the re-fit cannot reproduce still lies in its interval.
+    const iv = intervalAround(0.5, 0.5, { lo: 0.55, hi: 0.6 });
+    assert.ok(iv.lo <= 0.5 && iv.hi >= 0.5);
+  });
+});
+
+describe("model recommendation", () => {
+  const world = (name: string, channels: number, len: number, cr: number, l1: Record<string, number>): ReferenceWorld => ({ world: name, shape: { channels, meanPathLength: len, conversionRate: cr }, l1 });
+
+  it("measures the data's shape on channel_paths: journeys, touches per journey, conversion rate", () => {
+    // 10 + 30 journeys of 2 touches, 60 of 1: 140 touches / 100 journeys; 20 conversions.
+    const s = dataShape([{ path: ["A", "B"], conversions: 10, nulls: 30 }, { path: ["C"], conversions: 10, nulls: 50 }, { path: [], conversions: 3, nulls: 0 }]);
+    assert.deepEqual(s, { channels: 3, journeys: 100, conversions: 20, meanPathLength: 1.4, conversionRate: 0.2 });
+  });
+
+  it("matches worlds by ratios: twice the channels is as far as twice the journey length", () => {
+    const base = { channels: 5, meanPathLength: 2, conversionRate: 0.1 };
+    const d1 = shapeDistance(base, { ...base, channels: 10 });
+    const d2 = shapeDistance(base, { ...base, meanPathLength: 4 });
+    assert.ok(Math.abs(d1 - Math.log(2)) < 1e-12 && Math.abs(d2 - Math.log(2)) < 1e-12);
+    assert.equal(shapeDistance(base, base), 0);
+  });
+
+  it("recommends the model closest to the truth on the worlds shaped like the data, not on all worlds", () => {
+    // Small worlds favour last_touch, large ones linear; the data is small.
+    const ref = [
+      world("small/s1", 5, 1.5, 0.05, { last_touch: 0.3, linear: 0.6 }),
+      world("small/s2", 6, 1.6, 0.05, { last_touch: 0.4, linear: 0.5 }),
+      world("large/s1", 14, 4, 0.1, { last_touch: 1.2, linear: 0.2 }),
+      world("large/s2", 15, 4.5, 0.1, { last_touch: 1.1, linear: 0.3 }),
+      world("large/s3", 13, 4.2, 0.1, { last_touch: 1.3, linear: 0.2 }),
+    ];
+    const data = { channels: 5, journeys: 1000, conversions: 50, meanPathLength: 1.5, conversionRate: 0.05 };
+    const r = recommendModels(data, [{ model: "last_touch", bootstrapL1: 0.05 }, { model: "linear", bootstrapL1: 0.05 }], ref, 2);
+    assert.deepEqual(r.map((x) => [x.model, x.rank, x.isRecommended]), [["last_touch", 1, true], ["linear", 2, false]]);
+    // (0.3 + 0.4) / 2 + 0.05
+    assert.ok(Math.abs(r[0]!.expectedL1! - 0.4) < 1e-12);
+    assert.deepEqual(r[0]!.benchmarkWorlds, ["small/s1", "small/s2"]);
+    assert.match(r[0]!.reason, /closest to the true incremental shares on the 2 benchmark worlds most like this data \(5 channels, 1\.5 touches/);
+    // The large data: linear.
+    const big = recommendModels({ ...data, channels: 14, meanPathLength: 4.2, conversionRate: 0.1 }, [{ model: "last_touch", bootstrapL1: 0.05 }, { model: "linear", bootstrapL1: 0.05 }], ref, 2);
+    assert.equal(big[0]!.model, "linear");
+  });
+
+  it("weighs in instability on this data, and ranks a model without a benchmark reference last, never recommended", () => {
+    const ref = [world("w/s1", 5, 2, 0.1, { a: 0.50, b: 0.55 })];
+    const data = { channels: 5, journeys: 100, conversions: 10, meanPathLength: 2, conversionRate: 0.1 };
+    const r = recommendModels(data, [{ model: "new_model", bootstrapL1: 0 }, { model: "a", bootstrapL1: 0.2 }, { model: "b", bootstrapL1: 0.05 }], ref);
+    assert.deepEqual(r.map((x) => x.model), ["b", "a", "new_model"]);
+    assert.equal(r[2]!.expectedL1, null);
+    assert.equal(r[2]!.isRecommended, false);
+    assert.match(r[2]!.reason, /no benchmark reference/);
+    // Not bootstrapped (time_decay, owox_funnel): charged the median spread of the others, not assumed stable.
+    const c = recommendModels(data, [{ model: "a", bootstrapL1: null }, { model: "b", bootstrapL1: 0.01 }], ref);
+    // a: 0.50 + 0.01 (b's spread) = 0.51; b: 0.55 + 0.01 = 0.56.
+    assert.deepEqual(c.map((x) => x.model), ["a", "b"]);
+    assert.ok(Math.abs(c[0]!.expectedL1! - 0.51) < 1e-12);
+    assert.match(c[0]!.reason, /not bootstrapped \(charged the other models' median spread, 0\.01\)/);
+    const none = recommendModels(data, [{ model: "new_model", bootstrapL1: 0 }], ref);
+    assert.equal(none[0]!.isRecommended, false);
+  });
+
+  it("turns 90 % interval widths into the expected L1 of a replicate (normal shares)", () => {
+    // σ = 0.1: width 2·1.6449·0.1, E|X − μ| = 0.1·√(2/π) ≈ 0.0798 per channel.
+    const w = 2 * 1.6449 * 0.1;
+    assert.ok(Math.abs(bootstrapL1FromIntervals([w, w]) - 2 * 0.1 * Math.sqrt(2 / Math.PI)) < 1e-12);
+  });
+});
+
+describe("benchmark evaluation: AUC floor and calibrated band", () => {
+  const point = (auc: number, l1: number, heur: number, fallback = heur) => ({ world: "w/s1", model: "ml", auc, l1, bestHeuristic: heur, worse: l1 > heur, fallback });
+
+  it("finds the highest floor that refuses only models whose credit is worse than the best heuristic's", () => {
+    // AUC 0.6 worse, 0.65 better, 0.72 worse, 0.8 better: any floor above 0.65 refuses a better model.
+    const pts = [point(0.6, 0.9, 0.7), point(0.65, 0.5, 0.7), point(0.72, 0.8, 0.7), point(0.8, 0.4, 0.7)];
+    const c = calibrateAucFloor(pts);
+    assert.equal(c.floor, 0.65);
+    assert.deepEqual(c.refusedAt(0.7), { refused: 2, refusedButBetter: 1, published: 2, publishedButWorse: 1 });
+    assert.equal(calibrateAucFloor([point(0.7, 0.9, 0.5)]).floor, null);
+  });
+
+  it("picks the floor that leaves the reader closest to the truth (ML when published, the fallback when refused)", () => {
+    // Mean of (auc ≥ floor ? l1 : fallback 0.7): floor 0 or 0.6: (0.9 + 0.5 + 0.8 + 0.4) / 4 = 0.65;
+    // 0.65: (0.7 + 0.5 + 0.8 + 0.4) / 4 = 0.6; 0.7 or 0.72: (0.7 + 0.7 + 0.8 + 0.4) / 4 = 0.65; 0.8: (0.7 · 3 + 0.4) / 4 = 0.625.
+    const pts = [point(0.6, 0.9, 0.7), point(0.65, 0.5, 0.7), point(0.72, 0.8, 0.7), point(0.8, 0.4, 0.7)];
+    const best = bestAucFloor(pts, [0.7])[0]!;
+    assert.equal(best.floor, 0.65);
+    assert.ok(Math.abs(best.meanL1 - 0.6) < 1e-12);
+  });
+
+  it("sizes a conformal band from the other worlds' residuals and measures its coverage on the left-out world", () => {
+    // Three worlds, two channels each, model "m"; residuals |share − truth|: w1 0.1, 0.1; w2 0.2, 0.2; w3 0.3, 0.3.
+    const world = (seed: number, r: number) => ({
+      world: { family: "f", seed }, shape: { channels: 2, journeys: 100, conversions: 10, meanPathLength: 2, conversionRate: 0.1 }, recommended: null, bootstrapL1: {}, mlFamilies: [],
+      truth: { channels: ["a", "b"], incremental: { a: 0.5, b: 0.5 }, shapley: { a: 0.5, b: 0.5 } },
+      models: [{ model: "m", shares: { a: 0.5 + r, b: 0.5 - r }, l1Shapley: 2 * r, l1Incremental: 2 * r, spearman: null, spearmanIncremental: null, coverageShapley: null, coverageIncremental: null }],
+    });
+    const bands = conformalBands([world(1, 0.1), world(2, 0.2), world(3, 0.3)] as never, () => "m", 5);
+    // Left-out w3: residuals {0.1, 0.1, 0.2, 0.2}, k = ⌈5 · 0.9⌉ = 5 > 4 → the largest, 0.2: w3's 0.3 is outside.
+    assert.deepEqual(bands.map((b) => [b.world, Number(b.halfWidth.toFixed(9)), b.coverage]), [["f/s1", 0.3, 1], ["f/s2", 0.3, 1], ["f/s3", 0.2, 0]]);
+  });
+});
