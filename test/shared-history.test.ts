@@ -140,7 +140,7 @@ describe("shared ML histories (model_metrics, model_curves, feature_importance)"
     }
   });
 
-  it("serves its readers when only one job has run: the BI view and the report see that job's rows", async () => {
+  it("serves its readers when only one job has run: the BI view and the report see that job's rows, the report the other's latest too", async () => {
     const engine = await memoryEngine();
     try {
       await ensureSourceTables(engine, standIns.settings);
@@ -151,6 +151,18 @@ describe("shared ML histories (model_metrics, model_curves, feature_importance)"
       const data = await loadReportData(engine, standIns.settings, standIns.graph, run);
       assert.equal(data.metrics.state, "ok");
       assert.deepEqual((data.metrics.state === "ok" ? data.metrics.rows : []).map((m) => m.model), ["lead_scoring", "lead_scoring"]);
+
+      // A later run of ML attribution alone: its report shows its own figures and lead scoring's latest ones, said in the note.
+      const later = await runProject(standIns, engine, { ...only("ml_attribution"), runId: "20261202T100000-bbbbbbbb" });
+      succeeded(later);
+      const both = await loadReportData(engine, standIns.settings, standIns.graph, later);
+      assert.ok(both.metrics.state === "ok");
+      assert.deepEqual(both.metrics.rows.map((m) => `${m.run_id} ${m.model} ${m.metric}`).sort(), [
+        "20261201T100000-aaaaaaaa lead_scoring retrained", "20261201T100000-aaaaaaaa lead_scoring test_roc_auc",
+        "20261202T100000-bbbbbbbb ml_attribution auc", "20261202T100000-bbbbbbbb ml_logistic_regression credit_seconds",
+      ]);
+      assert.equal(both.metrics.note, "lead_scoring from run 20261201T100000-aaaaaaaa: this run did not refit it");
+      assert.ok(both.importance.state === "ok" && both.importance.rows.length === 1 && both.importance.note === undefined);
     } finally {
       await engine.close();
     }
