@@ -14,19 +14,23 @@
  * producer: { import: "<kind>" } (`funnelcredit import <kind>`; absent tables are created empty),
  *           { job: "<job name>" }, { runner: "runner" }, { command: "<command>" }, { engine: "bigquery" },
  *           { model: "<definitions/….sqlx>" } (built by that SQLX model; not declared again),
+ * producer: { jobs: ["<job>", …] }: a shared history (history: true) several jobs append to. Its first two
+ *           columns are run_id and job; each job replaces only its own rows of the run (the runner fills
+ *           in both and deletes that job's rows of that run before its first write), so a re-run never
+ *           duplicates them and never touches another job's rows. Readers wait for every writer.
+ * replaces: the per-job tables a shared history took over ({ table, job, values?: { column: { old: new } } }):
+ *           on a warehouse that has them, their rows are copied in once, tagged with the job (old names
+ *           of the vocabulary mapped), when the shared table is first created.
  * history: an append-only history a job adds rows to on every run; created empty when missing, so
  *          the views over it (model_metrics…) work before the job has written once (no leads yet).
  * shards: the table is a sharded family named `<prefix>YYYYMMDD` read as `<prefix>*` (GA4 export).
  * columns: "ga4_export" stands for the GA4 BigQuery export schema (src/catalog/ga4-events-schema.json).
  */
 const s = (name, description) => (description ? { name, type: "STRING", description } : { name, type: "STRING" });
-/** The metrics history every fitted model writes (ML attribution, lead scoring): one row per run, model, metric. */
-const metricsColumns = () => [
-  { name: "run_id", type: "STRING" },
-  { name: "model", type: "STRING" },
-  { name: "metric", type: "STRING" },
-  { name: "value", type: "FLOAT64" },
-  { name: "measured_at", type: "TIMESTAMP" },
+/** The key of a shared history's rows: the run and the job that wrote them (the runner fills both in). */
+const historyKey = () => [
+  { name: "run_id", type: "STRING", description: "run that wrote the row" },
+  { name: "job", type: "STRING", description: "job that wrote the row (ml_attribution, lead_scoring)" },
 ];
 
 /** Spend and return beside each model's credit (channel_performance, campaign_performance); `level` = the key's own columns. */
@@ -340,34 +344,6 @@ const tables = [
     { name: "share", type: "FLOAT64", description: "max(0, incremental_conversions) / Σ over channels: the family's credit share" },
   ] },
   {
-    name: "ml_attribution_metrics", layer: "models", history: true, producer: { job: "ml_attribution" },
-    grain: "one row per run, model, metric",
-    description: "ML attribution model metrics (append-only history).",
-    columns: metricsColumns() },
-  {
-    name: "ml_attribution_curves", layer: "models", history: true, producer: { job: "ml_attribution" },
-    grain: "one row per run, model, curve point",
-    description: "ROC and calibration curves of the ML attribution model (append-only).",
-    columns: [
-    { name: "run_id", type: "STRING" },
-    { name: "model", type: "STRING" },
-    { name: "curve", type: "STRING", description: "roc (x = false positive rate, y = true positive rate, n = journeys scored at or above the threshold) or calibration (x = mean predicted, y = observed rate, n = journeys in the bin)" },
-    { name: "x", type: "FLOAT64" },
-    { name: "y", type: "FLOAT64" },
-    { name: "n", type: "FLOAT64" },
-  ] },
-  {
-    name: "ml_attribution_feature_importance", layer: "models", history: true, producer: { job: "ml_attribution" },
-    grain: "one row per run, model, feature, kind",
-    description: "Feature importance of the ML attribution model (append-only).",
-    columns: [
-    { name: "run_id", type: "STRING" },
-    { name: "model", type: "STRING" },
-    { name: "feature", type: "STRING" },
-    { name: "importance", type: "FLOAT64" },
-    { name: "kind", type: "STRING", description: "gain, cover (XGBoost per-split averages) or treeshap (mean |SHAP| over converting journeys)" },
-  ] },
-  {
     name: "lead_scores", layer: "outputs", producer: { job: "lead_scoring" },
     grain: "one row per lead",
     description: "Calibrated lead scores with their key factors and segment.",
@@ -397,38 +373,50 @@ const tables = [
     { name: "margin", type: "FLOAT64", description: "the booster's log-odds before calibration" },
     { name: "model_version", type: "STRING" },
   ] },
+  // ---- The ML bookkeeping history: one family of tables every fitted model writes -----------
   {
-    name: "lead_scoring_metrics", layer: "models", history: true, producer: { job: "lead_scoring" },
-    grain: "one row per run, model, metric",
-    description: "Lead-scoring model metrics (append-only history): the model in use (model lead_scoring), a retrained model that was not promoted (lead_scoring_challenger) and the model it replaced (lead_scoring_replaced).",
+    name: "model_metrics", layer: "models", history: true, producer: { jobs: ["ml_attribution", "lead_scoring"] },
+    grain: "one row per run, job, model, metric",
+    description: "Metrics of every fitted model (append-only history shared by the ML jobs; each run of a job replaces only its own rows). ML attribution: model ml_attribution (XGBoost) and ml_<family>; lead scoring: the model in use (lead_scoring), a retrained model that was not promoted (lead_scoring_challenger), the model it replaced (lead_scoring_replaced) and the logistic baseline (lead_scoring_logistic).",
+    replaces: [{ table: "ml_attribution_metrics", job: "ml_attribution" }, { table: "lead_scoring_metrics", job: "lead_scoring" }],
     columns: [
-      ...metricsColumns(),
-      { name: "model_version", type: "STRING", description: "the model version the figure belongs to" },
-      { name: "note", type: "STRING", description: "on champion/challenger rows: the decision and its reason" },
+      ...historyKey(),
+      { name: "model", type: "STRING", description: "the fitted model the figure measures" },
+      { name: "metric", type: "STRING" },
+      { name: "value", type: "FLOAT64" },
+      { name: "measured_at", type: "TIMESTAMP" },
+      { name: "model_version", type: "STRING", description: "lead scoring: the model version the figure belongs to (NULL for ML attribution, whose model is the run's)" },
+      { name: "note", type: "STRING", description: "lead scoring's champion/challenger rows: the decision and its reason" },
     ] },
   {
-    name: "lead_scoring_curves", layer: "models", history: true, producer: { job: "lead_scoring" },
-    grain: "one row per run, model, curve point",
-    description: "ROC, PR, calibration and lift curves of the lead-scoring model (append-only).",
+    name: "model_curves", layer: "models", history: true, producer: { jobs: ["ml_attribution", "lead_scoring"] },
+    grain: "one row per run, job, model, curve point",
+    description: "Curves of every fitted model on its held-out window (append-only history shared by the ML jobs).",
+    replaces: [{ table: "ml_attribution_curves", job: "ml_attribution" }, { table: "lead_scoring_curves", job: "lead_scoring" }],
     columns: [
-    { name: "run_id", type: "STRING" },
-    { name: "model", type: "STRING" },
-    { name: "curve", type: "STRING", description: "'roc' (x FPR, y TPR), 'pr' (x recall, y precision), 'calibration' (x mean predicted, y observed rate, n leads), 'lift' (x decile, y lift, n leads); test window" },
-    { name: "x", type: "FLOAT64" },
-    { name: "y", type: "FLOAT64" },
-    { name: "n", type: "FLOAT64" },
-  ] },
+      ...historyKey(),
+      { name: "model", type: "STRING" },
+      { name: "curve", type: "STRING", description: "'roc' (x false positive rate, y true positive rate, n rows scored at or above the threshold), 'calibration' (x mean predicted, y observed rate, n rows in the bin), 'pr' (x recall, y precision; lead scoring), 'lift' (x decile, y lift, n leads; lead scoring)" },
+      { name: "x", type: "FLOAT64" },
+      { name: "y", type: "FLOAT64" },
+      { name: "n", type: "FLOAT64" },
+    ] },
   {
-    name: "lead_scoring_feature_importance", layer: "models", history: true, producer: { job: "lead_scoring" },
-    grain: "one row per run, model, feature",
-    description: "Feature importance of the lead-scoring model (append-only).",
+    name: "feature_importance", layer: "models", history: true, producer: { jobs: ["ml_attribution", "lead_scoring"] },
+    grain: "one row per run, job, model, feature, kind",
+    description: "Feature importance of every fitted model (append-only history shared by the ML jobs), in one vocabulary of kinds.",
+    replaces: [
+      // ML attribution called its mean |SHAP| "treeshap" before the tables were shared.
+      { table: "ml_attribution_feature_importance", job: "ml_attribution", values: { kind: { treeshap: "mean_abs_shap" } } },
+      { table: "lead_scoring_feature_importance", job: "lead_scoring" },
+    ],
     columns: [
-    { name: "run_id", type: "STRING" },
-    { name: "model", type: "STRING" },
-    { name: "feature", type: "STRING", description: "source feature (one-hot columns summed)" },
-    { name: "importance", type: "FLOAT64" },
-    { name: "kind", type: "STRING", description: "'total_gain' (XGBoost) or 'mean_abs_shap' (test window, log-odds)" },
-  ] },
+      ...historyKey(),
+      { name: "model", type: "STRING" },
+      { name: "feature", type: "STRING", description: "source feature (lead scoring: one-hot columns summed)" },
+      { name: "importance", type: "FLOAT64" },
+      { name: "kind", type: "STRING", description: "XGBoost's own names: 'gain' and 'cover' (average per split), 'total_gain' (summed over splits); 'mean_abs_shap': mean |TreeSHAP contribution| in log-odds (ML attribution: over converting journeys; lead scoring: over the test window)" },
+    ] },
   {
     name: "lead_score_monitoring", layer: "models", history: true, producer: { job: "lead_scoring" },
     grain: "one row per run, feature",

@@ -24,7 +24,7 @@ export const leadScoringJob: JobDefinition = {
   name: "lead_scoring",
   description: "lead conversion model (XGBoost, time split, calibrated), monitoring and lead scores",
   reads: ["lead_features"],
-  writes: ["lead_scores", "lead_scoring_metrics", "lead_scoring_curves", "lead_scoring_feature_importance", "lead_score_monitoring"],
+  writes: ["lead_scores", "model_metrics", "model_curves", "feature_importance", "lead_score_monitoring"],
   tags: ["leads", "ml"],
   async run(ctx) {
     const s = ctx.settings;
@@ -137,10 +137,10 @@ export const leadScoringJob: JobDefinition = {
     } else if (trained?.baseline && "error" in trained.baseline) {
       ctx.warn(`lead_scoring: the logistic-regression baseline could not be fitted (${trained.baseline.error})`);
     }
-    rows += await ctx.write("lead_scoring_metrics", LEAD_METRICS_SCHEMA, metricsOut, "append");
+    rows += await ctx.write("model_metrics", LEAD_METRICS_SCHEMA, metricsOut, "append");
     if (trained && promoted) {
-      rows += await ctx.write("lead_scoring_curves", LEAD_CURVES_SCHEMA, trained.curves.map((c) => ({ run_id: ctx.runId, model: MODEL_NAME, ...c })), "append");
-      rows += await ctx.write("lead_scoring_feature_importance", LEAD_IMPORTANCE_SCHEMA, trained.importance.map((f) => ({ run_id: ctx.runId, model: MODEL_NAME, ...f })), "append");
+      rows += await ctx.write("model_curves", LEAD_CURVES_SCHEMA, trained.curves.map((c) => ({ run_id: ctx.runId, model: MODEL_NAME, ...c })), "append");
+      rows += await ctx.write("feature_importance", LEAD_IMPORTANCE_SCHEMA, trained.importance.map((f) => ({ run_id: ctx.runId, model: MODEL_NAME, ...f })), "append");
     }
 
     // Score every open lead (not converted yet).
@@ -164,7 +164,7 @@ export const leadScoringJob: JobDefinition = {
 const round = (x: number): number => Math.round(x * 10000) / 10000;
 
 /**
- * The champion/challenger comparison in lead_scoring_metrics: both models' AUC and log loss on the
+ * The champion/challenger comparison in model_metrics: both models' AUC and log loss on the
  * same window and the decision (`challenger_promoted`), each row with the version it measures and the
  * reason; a challenger that was not promoted also gets its training figures, as model
  * lead_scoring_challenger (the model in use keeps the name lead_scoring).

@@ -27,9 +27,9 @@ const ML_CHANNEL_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit"
 const ML_CHANNEL_CREDIT_DAILY_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit_daily");
 const ML_CALIBRATED_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_calibrated_credit");
 const ML_MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = tableSchema("ml_model_agreement");
-const ML_METRICS_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_metrics");
-const ML_CURVES_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_curves");
-const ML_FEATURE_IMPORTANCE_SCHEMA: ColumnSchema[] = tableSchema("ml_attribution_feature_importance");
+const ML_METRICS_SCHEMA: ColumnSchema[] = tableSchema("model_metrics");
+const ML_CURVES_SCHEMA: ColumnSchema[] = tableSchema("model_curves");
+const ML_FEATURE_IMPORTANCE_SCHEMA: ColumnSchema[] = tableSchema("feature_importance");
 const ML_FAMILY_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_family_credit");
 const ML_CAUSAL_EFFECTS_SCHEMA: ColumnSchema[] = tableSchema("ml_causal_effects");
 
@@ -42,7 +42,7 @@ function familyMetrics(test: TestMetrics, fitSeconds: number, details: Record<st
   ];
 }
 
-/** Points kept of the ROC curve in ml_attribution_curves (evenly by index, ends always kept). */
+/** Points kept of the ROC curve in model_curves (evenly by index, ends always kept). */
 const MAX_ROC_POINTS = 201;
 
 const FEATURES_TABLE = "ml_journey_features";
@@ -121,9 +121,9 @@ async function optionalRows(ctx: JobContext, table: string, sql: string): Promis
 }
 
 async function previousAuc(ctx: JobContext): Promise<number | null> {
-  const rows = await optionalRows(ctx, "ml_attribution_metrics",
-    `SELECT value FROM ${ctx.ref("ml_attribution_metrics")}
-     WHERE model = '${ML_MODEL_NAME}' AND metric = 'auc' AND run_id != '${ctx.runId.replace(/'/g, "")}'
+  const rows = await optionalRows(ctx, "model_metrics",
+    `SELECT value FROM ${ctx.ref("model_metrics")}
+     WHERE job = '${mlAttributionJob.name}' AND model = '${ML_MODEL_NAME}' AND metric = 'auc' AND run_id != '${ctx.runId.replace(/'/g, "")}'
      ORDER BY measured_at DESC, run_id DESC LIMIT 1`);
   const v = rows?.[0]?.value;
   return typeof v === "number" && Number.isFinite(v) ? v : null;
@@ -163,7 +163,7 @@ export const mlAttributionJob: JobDefinition = {
   reads: [FEATURES_TABLE, SEQUENCES_TABLE, "markov_removal_effects", "shapley_channel_credit", "incrementality_experiments", "mmm_channel_shares"],
   writes: [
     "ml_channel_credit", "ml_channel_credit_daily", "ml_calibrated_credit", "ml_model_agreement",
-    "ml_attribution_metrics", "ml_attribution_curves", "ml_attribution_feature_importance", "ml_family_credit", "ml_causal_effects",
+    "model_metrics", "model_curves", "feature_importance", "ml_family_credit", "ml_causal_effects",
   ],
   tags: ["attribution", "ml"],
   async run(ctx) {
@@ -227,10 +227,10 @@ export const mlAttributionJob: JobDefinition = {
     if (drift.relativeDrop !== null) metrics.push(["auc_relative_drop", drift.relativeDrop]);
     const history = modelHistoryRows(ctx, fit);
     const writeHistory = async (extra: Array<[string, number]>, importance: Row[]): Promise<number> => {
-      let n = await ctx.write("ml_attribution_metrics", ML_METRICS_SCHEMA,
+      let n = await ctx.write("model_metrics", ML_METRICS_SCHEMA,
         [...[...metrics, ...extra].map(([metric, value]) => ({ run_id: ctx.runId, model: ML_MODEL_NAME, metric, value, measured_at: measuredAt })), ...familyMetricRows()], "append");
-      n += await ctx.write("ml_attribution_curves", ML_CURVES_SCHEMA, history.curves, "append");
-      n += await ctx.write("ml_attribution_feature_importance", ML_FEATURE_IMPORTANCE_SCHEMA, [...history.importance, ...importance], "append");
+      n += await ctx.write("model_curves", ML_CURVES_SCHEMA, history.curves, "append");
+      n += await ctx.write("feature_importance", ML_FEATURE_IMPORTANCE_SCHEMA, [...history.importance, ...importance], "append");
       return n;
     };
     const windowText = `test days ${fit.split.test.from} … ${fit.split.test.to}, ${fit.split.test.journeys} journeys`;
@@ -337,10 +337,10 @@ export const mlAttributionJob: JobDefinition = {
       extra.push([`top3_jaccard:${p.modelA}~${p.modelB}`, p.topJaccard]);
       if (p.spearman !== null) extra.push([`spearman:${p.modelA}~${p.modelB}`, p.spearman]);
     }
-    const shapImportance = [...credit.treeShapImportance].map(([feature, importance]) => ({ run_id: ctx.runId, model: ML_MODEL_NAME, feature, importance, kind: "treeshap" }));
+    const shapImportance = [...credit.treeShapImportance].map(([feature, importance]) => ({ run_id: ctx.runId, model: ML_MODEL_NAME, feature, importance, kind: "mean_abs_shap" }));
     const creditSecondsRows = familyCreditSeconds.map(([model, sec]) => ({ run_id: ctx.runId, model, metric: "credit_seconds", value: Math.round(sec * 1000) / 1000, measured_at: measuredAt }));
     n += await writeHistory(extra, shapImportance);
-    n += await ctx.write("ml_attribution_metrics", ML_METRICS_SCHEMA, creditSecondsRows, "append");
+    n += await ctx.write("model_metrics", ML_METRICS_SCHEMA, creditSecondsRows, "append");
     const saved = JSON.stringify({ run_id: ctx.runId, model: fit.model.toJSON(), families: [...predictive.map((f) => f.json), ...sequenceFits.map((f) => f.json)], encoding: fit.encoding, split: { train: fit.split.train, validation: fit.split.validation, test: fit.split.test } });
     await ctx.artifacts.put(`models/ml-attribution/${ctx.runId}.json`, saved, "application/json");
     // The published model (this run passed the AUC floor): what ml_journey_scores_sql compiles to SQL.

@@ -118,9 +118,9 @@ describe("the whole DAG on the BigQuery engine against the strict local BigQuery
     }
     const duckRun = await runDuck({ fullRefresh: true });
     const run = await runOn(engine, { fullRefresh: true });
-    // Without leads the lead-scoring job writes no metrics, and the model views over its tables fail
-    // on both engines (a defect of the lead-scoring outputs, not of the engine: same on DuckDB).
-    assertSameStatus(run, duckRun, /^funnelcredit_models\.(feature_importance|model_curves|model_metrics): .*lead_scoring_/);
+    // Without leads the lead-scoring job writes no metrics; the shared model_* histories hold the ML
+    // job's rows and their readers succeed on both engines.
+    assertSameStatus(run, duckRun);
     assert.ok((await bq.tableIds(ds().sources)).includes("crm_transactions"));
     assert.ok(run.actions.some((a) => a.action.endsWith("transaction_credit") && a.status === "succeeded"), "credit tables are built, not skipped");
     await assertSameOutputs();

@@ -32,13 +32,14 @@ function columnText(c: ColumnSchema): string {
 }
 
 function producerText(t: CatalogTable): string {
-  const p = t.producer as Record<string, string>;
+  const p = t.producer as Record<string, string | string[]>;
   if (p.model) return `SQL model \`${p.model}\``;
   if (p.job) return `job \`${p.job}\``;
+  if (Array.isArray(p.jobs)) return `jobs ${p.jobs.map((j) => `\`${j}\``).join(", ")} (each its own rows of a run)`;
   if (p.runner) return "the runner";
   if (p.command) return `\`funnelcredit ${p.command}\``;
   if (p.engine) return `the ${p.engine} engine`;
-  return Object.values(p)[0] ?? "";
+  return String(Object.values(p)[0] ?? "");
 }
 
 function tableRows(tables: readonly CatalogTable[]): string[] {
@@ -51,7 +52,7 @@ function tableRows(tables: readonly CatalogTable[]): string[] {
 
 export function renderCatalogSection(): string {
   const models = CATALOG.filter((t) => "model" in t.producer);
-  const jobs = CATALOG.filter((t) => "job" in t.producer);
+  const jobs = CATALOG.filter((t) => "job" in t.producer || "jobs" in t.producer);
   const bookkeeping = CATALOG.filter((t) => "runner" in t.producer || "command" in t.producer || "engine" in t.producer);
   return [
     START,

@@ -33,7 +33,7 @@ describe("dataset suffix (dev/prod separation)", function () {
     // Tables jobs and the runner write (catalog locations) follow the same settings.
     const where = { settings: dev.settings, database: "p" };
     assert.equal(tableLocation("run_history", where).schema, `${prod.settings.datasets.meta}_dev`);
-    assert.equal(tableLocation("ml_attribution_metrics", where).schema, `${prod.settings.datasets.models}_dev`);
+    assert.equal(tableLocation("model_metrics", where).schema, `${prod.settings.datasets.models}_dev`);
     assert.equal(tableLocation("crm_transactions", where).schema, prod.settings.datasets.sources);
   });
 

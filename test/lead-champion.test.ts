@@ -209,7 +209,7 @@ describe("champion and challenger in the lead_scoring job (X Education leads, Du
   const now = () => new Date("2025-01-01T00:00:00Z");
 
   async function metricsOf(engine: DuckDBEngine, schema: string, runId: string): Promise<Row[]> {
-    return (await rowsOf(engine, schema, "lead_scoring_metrics", "model, metric")).filter((r) => r.run_id === runId);
+    return (await rowsOf(engine, schema, "model_metrics", "model, metric")).filter((r) => r.job === "lead_scoring").filter((r) => r.run_id === runId);
   }
 
   it("keeps scoring with the champion when the retrained model is worse, records both, and manages versions from the CLI", async () => {
@@ -314,7 +314,7 @@ describe("champion and challenger in the lead_scoring job (X Education leads, Du
   });
 });
 
-describe("lead_scoring_metrics written before model_version and note existed", () => {
+describe("a metrics history written before model_version and note existed", () => {
   it("gains the new columns on the next append (DuckDB), NULL on the earlier rows, as BigQuery's ALLOW_FIELD_ADDITION does", async () => {
     const engine = await memoryEngine();
     try {

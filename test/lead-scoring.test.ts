@@ -76,12 +76,12 @@ describe("lead-scoring job on the demo sample (inside the pipeline)", function (
         for (let i = 1; i < kf.length; i++) assert.ok(Math.abs(kf[i - 1]!.contribution) >= Math.abs(kf[i]!.contribution));
         for (const f of kf) assert.equal(f.direction, f.contribution > 0 ? "up" : "down");
       }
-      const metrics = new Map((await rowsOf(engine, ds.models, "lead_scoring_metrics")).map((r) => [r.metric, Number(r.value)]));
+      const metrics = new Map((await rowsOf(engine, ds.models, "model_metrics")).filter((r) => r.job === "lead_scoring").map((r) => [r.metric, Number(r.value)]));
       // The small demo sample has too few leads for a useful model (README): only check the figures exist.
       for (const m of ["test_roc_auc", "test_pr_auc", "test_log_loss", "test_brier"]) assert.ok(Number.isFinite(metrics.get(m)), m);
       // Calibrated mean on the validation window ≈ its base rate (Platt: within 1/(N+2); isotonic: exact).
       assert.ok(Math.abs(metrics.get("validation_mean_calibrated")! - metrics.get("validation_base_rate")!) < 0.02);
-      const curves = await rowsOf(engine, ds.models, "lead_scoring_curves");
+      const curves = (await rowsOf(engine, ds.models, "model_curves")).filter((r) => r.job === "lead_scoring");
       assert.deepEqual([...new Set(curves.map((c) => c.curve))].sort(), ["calibration", "lift", "pr", "roc"]);
       const monitoring = await rowsOf(engine, ds.models, "lead_score_monitoring");
       assert.equal(monitoring[0]!.feature === "score" || monitoring.some((m) => m.feature === "score"), true);
@@ -90,7 +90,7 @@ describe("lead-scoring job on the demo sample (inside the pipeline)", function (
       const p2 = await compiledProject({ lead_max_rounds: "80", lead_retrain: "if_needed" });
       const run2 = await runGraph({ graph: p2.graph, engine, settings: p2.settings, artifacts, now, runId: "r2", selection: { actions: ["lead_scoring"] } });
       assertRunSucceeded(run2);
-      const m2 = new Map((await rowsOf(engine, ds.models, "lead_scoring_metrics")).filter((r) => r.run_id === "r2").map((r) => [r.metric, Number(r.value)]));
+      const m2 = new Map((await rowsOf(engine, ds.models, "model_metrics")).filter((r) => r.job === "lead_scoring").filter((r) => r.run_id === "r2").map((r) => [r.metric, Number(r.value)]));
       assert.equal(m2.get("retrained"), m2.get("monitor_requires_retraining"));
     } finally {
       await engine.close();

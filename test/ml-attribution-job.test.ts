@@ -86,16 +86,16 @@ describe("ml_attribution job on DuckDB", function () {
     const agreement = await rows("ml_model_agreement");
     assert.ok(agreement.some((r) => r.model_a === "markov_order_1" || r.model_b === "markov_order_1"), JSON.stringify(agreement));
     assert.ok(agreement.some((r) => r.model_a === "ml_shapley" && r.model_b === "shapley"), JSON.stringify(agreement.map((r) => [r.model_a, r.model_b])));
-    const metrics = await rows("ml_attribution_metrics");
+    const metrics = await rows("model_metrics");
     assert.ok(["auc", "log_loss", "brier", "n_train", "n_test", "published"].every((m) => metrics.some((r) => r.metric === m)));
-    assert.deepEqual([...new Set((await rows("ml_attribution_curves")).map((r) => r.curve))].sort(), ["calibration", "roc"]);
-    assert.deepEqual([...new Set((await rows("ml_attribution_feature_importance")).map((r) => r.kind))].sort(), ["cover", "gain", "treeshap"]);
+    assert.deepEqual([...new Set((await rows("model_curves")).map((r) => r.curve))].sort(), ["calibration", "roc"]);
+    assert.deepEqual([...new Set((await rows("feature_importance")).map((r) => r.kind))].sort(), ["cover", "gain", "mean_abs_shap"]);
 
     const second = await run(project, "ml-run-2", "2024-05-02T00:00:00Z");
     assertRunSucceeded(second);
     assert.equal(await snapshot(), before);
     assert.ok(!second.warnings.some((w) => /drift/.test(w)));
-    const history = await rows("ml_attribution_metrics");
+    const history = await rows("model_metrics");
     assert.deepEqual([...new Set(history.map((r) => r.run_id))].sort(), ["ml-run-1", "ml-run-2"]);
     const prev = history.find((r) => r.run_id === "ml-run-2" && r.metric === "previous_auc")!;
     assert.equal(prev.value, metrics.find((r) => r.metric === "auc")!.value);
@@ -119,7 +119,7 @@ describe("ml_attribution job on DuckDB", function () {
     const effects = await rows("ml_causal_effects");
     const display = effects.find((r) => r.channel === "Display")!;
     assert.ok(Number(display.effect_low) > 0 && Number(display.effect) > Number(effects.find((r) => r.channel === "Direct")!.effect), JSON.stringify(effects));
-    const metrics = (await rows("ml_attribution_metrics")).filter((r) => r.run_id === "ml-families");
+    const metrics = (await rows("model_metrics")).filter((r) => r.run_id === "ml-families");
     for (const model of ["ml_logistic_regression", "ml_stacked_ensemble"]) {
       for (const metric of ["auc", "log_loss", "brier", "calibration_error", "fit_seconds", "credit_seconds"]) {
         assert.ok(metrics.some((r) => r.model === model && r.metric === metric), `${model} ${metric}`);
@@ -157,7 +157,7 @@ describe("ml_attribution job on DuckDB", function () {
       const share = (c: string): number => Number(credit.find((r) => r.family === family && r.method === "shapley" && r.channel === c)?.share ?? 0);
       assert.ok(share("Display") > share("Direct"), `${family}: Display ${share("Display")} vs Direct ${share("Direct")}`);
     }
-    const metrics = (await rows("ml_attribution_metrics")).filter((r) => r.run_id === "ml-sequences");
+    const metrics = (await rows("model_metrics")).filter((r) => r.run_id === "ml-sequences");
     for (const model of ["ml_lstm", "ml_attention"]) {
       for (const metric of ["auc", "log_loss", "brier", "calibration_error", "fit_seconds", "credit_seconds", "epochs", "best_epoch", "train_sequences"]) {
         assert.ok(metrics.some((r) => r.model === model && r.metric === metric), `${model} ${metric}`);
@@ -182,12 +182,12 @@ describe("ml_attribution job on DuckDB", function () {
   });
 
   it("flags drift against the previous run's AUC and says to retrain", async () => {
-    const m = targetOf("ml_attribution_metrics");
-    await engine.runNative(`INSERT INTO "${m.schema}"."${m.name}" VALUES ('ml-run-earlier-good', 'ml_attribution', 'auc', 0.99, TIMESTAMP '2024-05-03 00:00:00')`);
+    const m = targetOf("model_metrics");
+    await engine.runNative(`INSERT INTO "${m.schema}"."${m.name}" (run_id, job, model, metric, value, measured_at) VALUES ('ml-run-earlier-good', 'ml_attribution', 'ml_attribution', 'auc', 0.99, TIMESTAMP '2024-05-03 00:00:00')`);
     const r = await run(project, "ml-run-3", "2024-05-04T00:00:00Z");
     assertRunSucceeded(r);
     assert.ok(r.warnings.some((w) => /model drift: test AUC fell from 0\.9900/.test(w) && /retrain/.test(w)), r.warnings.join("\n"));
-    const flag = (await rows("ml_attribution_metrics")).find((x) => x.run_id === "ml-run-3" && x.metric === "drift_flag")!;
+    const flag = (await rows("model_metrics")).find((x) => x.run_id === "ml-run-3" && x.metric === "drift_flag")!;
     assert.equal(flag.value, 1);
   });
 
@@ -199,7 +199,7 @@ describe("ml_attribution job on DuckDB", function () {
     assert.equal(action.status, "failed");
     assert.match(action.error!, /below vars\.ml_min_auc = 0\.99/);
     assert.equal(JSON.stringify(await Promise.all(CREDIT_TABLES.map(rows))), before);
-    const published = (await rows("ml_attribution_metrics")).find((x) => x.run_id === "ml-run-4" && x.metric === "published")!;
+    const published = (await rows("model_metrics")).find((x) => x.run_id === "ml-run-4" && x.metric === "published")!;
     assert.equal(published.value, 0);
   });
 });

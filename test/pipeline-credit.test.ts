@@ -132,7 +132,7 @@ describe("pipeline_credit job on the demo sample (DuckDB pipeline)", function ()
       assert.ok(new Set(touched.map((r) => r.channel)).size >= 3);
       for (const r of credit) assert.deepEqual([r.model, r.currency], ["position_based", "USD"]);
       // The deal value is what a won lead is worth, never a feature of the score.
-      const features = new Set((await rowsOf(engine, ds.models, "lead_scoring_feature_importance")).map((r) => r.feature));
+      const features = new Set((await rowsOf(engine, ds.models, "feature_importance")).filter((r) => r.job === "lead_scoring").map((r) => r.feature));
       assert.ok(features.has("employees") && !features.has("deal_value"), [...features].join(", "));
       console.log(`      ${credit.length} channel × campaign rows, pipeline value ${sum("pipeline_value").toFixed(2)} over ${expected[0]!.n} open leads`);
     } finally {

@@ -47,9 +47,9 @@ export const SCHEMAS = {
     S("segment"),
   ],
   funnel_transition_probabilities: [S("from_step"), S("to_step"), S("user_type"), S("device"), S("region"), F("probability"), S("level"), I("sample_size")],
-  model_metrics: [S("run_id"), S("model"), S("metric"), F("value"), TS("measured_at")],
-  model_curves: [S("run_id"), S("model"), S("curve"), F("x"), F("y"), F("n")],
-  feature_importance: [S("run_id"), S("model"), S("feature"), F("importance"), S("kind")],
+  model_metrics: [S("run_id"), S("job"), S("model"), S("metric"), F("value"), TS("measured_at")],
+  model_curves: [S("run_id"), S("job"), S("model"), S("curve"), F("x"), F("y"), F("n")],
+  feature_importance: [S("run_id"), S("job"), S("model"), S("feature"), F("importance"), S("kind")],
   lead_score_monitoring: [S("run_id"), S("feature"), F("psi"), F("ks"), B("requires_retraining"), S("reason")],
   channel_credit_intervals: [S("model"), S("channel"), F("share"), F("share_low"), F("share_high"), I("replicates"), S("method"), F("band_low"), F("band_high")],
   model_recommendation: [
@@ -59,6 +59,8 @@ export const SCHEMAS = {
 } satisfies Record<string, ColumnSchema[]>;
 
 export type FixtureTable = keyof typeof SCHEMAS;
+/** The job that writes a model's rows to the shared model_* histories. */
+const jobOf = (model: string): string => (model.startsWith("lead_scoring") ? "lead_scoring" : "ml_attribution");
 const OUTPUTS: FixtureTable[] = ["channel_credit_by_model", "model_agreement", "channel_credit_daily", "session_credit", "transaction_credit", "channel_performance", "campaign_performance", "conversion_paths", "path_length_distribution", "time_lag_distribution", "assisted_conversions", "lead_scores", "channel_credit_intervals", "model_recommendation"];
 
 export function fixtureTarget(settings: Settings, table: FixtureTable): Target {
@@ -181,22 +183,22 @@ export function buildFixtureRows(runId = RUN_ID): Record<FixtureTable, Row[]> {
 
   const measuredAt = new Date(T0 + 120_000);
   const metrics: Row[] = [
-    ...[["auc", 0.812], ["logloss", 0.431], ["brier", 0.138], ["n_train", 18_204], ["positives", 2_311]].map(([metric, value]) => ({ run_id: runId, model: "ml_attribution", metric, value, measured_at: measuredAt })),
-    ...[["auc", 0.864], ["logloss", 0.392], ["brier", 0.121], ["accuracy", 0.807], ["n_train", 7_402]].map(([metric, value]) => ({ run_id: runId, model: "lead_scoring", metric, value, measured_at: measuredAt })),
+    ...[["auc", 0.812], ["logloss", 0.431], ["brier", 0.138], ["n_train", 18_204], ["positives", 2_311]].map(([metric, value]) => ({ run_id: runId, job: "ml_attribution", model: "ml_attribution", metric, value, measured_at: measuredAt })),
+    ...[["auc", 0.864], ["logloss", 0.392], ["brier", 0.121], ["accuracy", 0.807], ["n_train", 7_402]].map(([metric, value]) => ({ run_id: runId, job: "lead_scoring", model: "lead_scoring", metric, value, measured_at: measuredAt })),
   ];
   const curves: Row[] = [];
   for (const [model, k] of [["ml_attribution", 4.3], ["lead_scoring", 6.3]] as const) {
     // ROC of a power curve tpr = fpr^(1/k): AUC = k / (k + 1) (0.81 and 0.86).
-    for (let i = 0; i <= 20; i++) curves.push({ run_id: runId, model, curve: "roc", x: i / 20, y: (i / 20) ** (1 / k), n: null });
+    for (let i = 0; i <= 20; i++) curves.push({ run_id: runId, job: jobOf(model), model, curve: "roc", x: i / 20, y: (i / 20) ** (1 / k), n: null });
     for (let b = 0; b < 10; b++) {
       const pred = (b + 0.5) / 10;
-      curves.push({ run_id: runId, model, curve: "calibration", x: pred, y: Math.min(1, Math.max(0, pred + (rand() - 0.5) * 0.08)), n: Math.round(400 + rand() * 900) });
+      curves.push({ run_id: runId, job: jobOf(model), model, curve: "calibration", x: pred, y: Math.min(1, Math.max(0, pred + (rand() - 0.5) * 0.08)), n: Math.round(400 + rand() * 900) });
     }
   }
-  [3.1, 2.2, 1.6, 1.2, 0.9, 0.7, 0.5, 0.4, 0.25, 0.15].forEach((lift, i) => curves.push({ run_id: runId, model: "lead_scoring", curve: "lift", x: i + 1, y: lift, n: 40 }));
+  [3.1, 2.2, 1.6, 1.2, 0.9, 0.7, 0.5, 0.4, 0.25, 0.15].forEach((lift, i) => curves.push({ run_id: runId, job: "lead_scoring", model: "lead_scoring", curve: "lift", x: i + 1, y: lift, n: 40 }));
   const importance: Row[] = [
-    ...["Paid Search", "Email", "Organic Search", "Direct", "Paid Social", "Referral", "Display", "path_length", "days_to_convert"].map((f, i) => ({ run_id: runId, model: "ml_attribution", feature: f, importance: 0.31 / (1 + i * 0.55), kind: "mean |SHAP|" })),
-    ...features.map((f, i) => ({ run_id: runId, model: "lead_scoring", feature: f, importance: 0.27 / (1 + i * 0.7), kind: "mean |SHAP|" })),
+    ...["Paid Search", "Email", "Organic Search", "Direct", "Paid Social", "Referral", "Display", "path_length", "days_to_convert"].map((f, i) => ({ run_id: runId, job: "ml_attribution", model: "ml_attribution", feature: f, importance: 0.31 / (1 + i * 0.55), kind: "mean |SHAP|" })),
+    ...features.map((f, i) => ({ run_id: runId, job: "lead_scoring", model: "lead_scoring", feature: f, importance: 0.27 / (1 + i * 0.7), kind: "mean |SHAP|" })),
   ];
   const monitoring: Row[] = [
     { run_id: runId, feature: "score", psi: 0.07, ks: 0.06, requires_retraining: false, reason: null },

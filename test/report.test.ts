@@ -77,7 +77,7 @@ describe("report data", () => {
     await writeFixtureTables(engine, settings, { only: ["model_metrics"], runId: "20261120T080000-old00000" });
     const d = await loadReportData(engine, settings, graph, fixtureRun());
     assert.equal(d.metrics.state, "ok");
-    assert.equal(d.metrics.state === "ok" && d.metrics.note, "from run 20261120T080000-old00000: this run did not refit the model");
+    assert.equal(d.metrics.state === "ok" && d.metrics.note, "lead_scoring from run 20261120T080000-old00000; ml_attribution from run 20261120T080000-old00000: this run did not refit them");
   });
 
   it("aggregates lead scores in the warehouse and reads key factors", async () => {

@@ -15,7 +15,7 @@ const declareOnce = (target) => {
 };
 for (const t of catalog.tables) {
   const p = t.producer;
-  if (!(p.import || p.job || p.runner)) continue;
+  if (!(p.import || p.job || p.jobs || p.runner)) continue;
   // The GA4 export may live in another project (vars.ga4_project, e.g. bigquery-public-data).
   const database = t.layer === "ga4" && settings.ga4Project ? { database: settings.ga4Project } : {};
   declareOnce({ ...database, schema: settings.datasets[t.layer], name: t.name, description: t.description });

@@ -129,8 +129,8 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     }
     // Metrics per model of the ML job: ml_attribution (XGBoost) and ml_<family> for the other families.
     const metricsByModel = new Map<string, Record<string, number>>();
-    if (await has(ds.models, "ml_attribution_metrics")) {
-      for (const r of await engine.query(`SELECT model, metric, value FROM \`${ds.models}.ml_attribution_metrics\` ORDER BY model, metric`)) {
+    if (await has(ds.models, "model_metrics")) {
+      for (const r of await engine.query(`SELECT model, metric, value FROM \`${ds.models}.model_metrics\` WHERE job = 'ml_attribution' ORDER BY model, metric`)) {
         const m = metricsByModel.get(String(r.model)) ?? {};
         m[String(r.metric)] = Number(r.value);
         metricsByModel.set(String(r.model), m);

@@ -6,7 +6,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import vm from "node:vm";
-import type { ColumnSchema, EmptyTable, Engine, Target } from "../engines/engine.ts";
+import { qualified, type ColumnSchema, type EmptyTable, type Engine, type Target } from "../engines/engine.ts";
+import { googleSqlType } from "../googlesql/ddl.ts";
+import { sqlString } from "../util/sql.ts";
 import type { Settings } from "../config/settings.ts";
 import { GA4_EVENTS_SCHEMA } from "./ga4-events.ts";
 import { packageRoot } from "../util/package-root.ts";
@@ -17,6 +19,8 @@ export type Layer = keyof Settings["datasets"];
 export type Producer =
   | { import: string }
   | { job: string }
+  /** A shared history: several jobs append to it, each replacing only its own rows of a run (key: run_id, job). */
+  | { jobs: string[] }
   | { runner: string }
   | { command: string }
   | { engine: string }
@@ -34,6 +38,15 @@ export interface CatalogTable {
   history?: boolean;
   /** A sharded family read through a wildcard (`events_*`): shards are `<prefix>YYYYMMDD`. */
   shards?: { prefix: string; empty: string };
+  /** Per-job tables a shared history took over: their rows are copied in when it is first created. */
+  replaces?: readonly ReplacedTable[];
+}
+
+/** A per-job table a shared history replaced: its rows belong to `job`; `values` maps old words of a column to new ones. */
+export interface ReplacedTable {
+  table: string;
+  job: string;
+  values?: Record<string, Record<string, string>>;
 }
 
 interface RawTable extends Omit<CatalogTable, "columns"> { columns: ColumnSchema[] | "ga4_export" }
@@ -47,7 +60,23 @@ function loadCatalog(): CatalogTable[] {
   vm.runInContext(readFileSync(CATALOG_FILE, "utf8"), vm.createContext({ module, exports: module.exports }), { filename: CATALOG_FILE });
   // A JSON copy: plain objects of this realm, not of the VM context's.
   const tables = JSON.parse(JSON.stringify(module.exports.tables ?? [])) as RawTable[];
+  for (const t of tables) checkSharedHistory(t);
   return tables.map((t) => Object.freeze({ ...t, columns: t.columns === "ga4_export" ? GA4_EVENTS_SCHEMA : Object.freeze(t.columns) }));
+}
+
+/** The key of a shared history's rows, its first columns: the run and the job that wrote them. */
+export const SHARED_HISTORY_KEY = ["run_id", "job"] as const;
+
+/** A shared history is an append-only history keyed by run and job; anything else cannot keep writers apart. */
+function checkSharedHistory(t: RawTable): void {
+  if (!("jobs" in t.producer)) {
+    if (t.replaces) throw new Error(`${t.name} in includes/catalog.js: replaces is for shared histories (producer { jobs: [...] })`);
+    return;
+  }
+  const key = Array.isArray(t.columns) ? t.columns.slice(0, SHARED_HISTORY_KEY.length).map((c) => `${c.name} ${c.type}`) : [];
+  if (!t.history || key.join(",") !== SHARED_HISTORY_KEY.map((k) => `${k} STRING`).join(",") || !t.producer.jobs.length) {
+    throw new Error(`${t.name} in includes/catalog.js: a table several jobs write (producer { jobs: [...] }) must be a history (history: true) whose first columns are run_id STRING and job STRING, and name at least one job`);
+  }
 }
 
 export const CATALOG: readonly CatalogTable[] = Object.freeze(loadCatalog());
@@ -73,6 +102,12 @@ export function tableLocation(name: string, where: { settings: Settings; databas
   return { database: where.database, schema: where.settings.datasets[t.layer], name: t.name };
 }
 
+/** The jobs that append to a shared history; undefined for any other table (or a name the catalog does not know). */
+export function sharedHistoryWriters(name: string): readonly string[] | undefined {
+  const t = CATALOG.find((x) => x.name === name);
+  return t && "jobs" in t.producer ? t.producer.jobs : undefined;
+}
+
 /** Inputs: the tables `funnelcredit import` (or the user) loads. */
 function sourceTables(): CatalogTable[] {
   return CATALOG.filter((t) => "import" in t.producer);
@@ -96,6 +131,67 @@ export function emptySourceTables(settings: Settings, database: string): EmptyTa
  * catalog schema, on any engine: a GA4-only (or CRM-only) warehouse still runs the whole DAG.
  * Returns the `dataset.table` names created.
  */
-export function ensureSourceTables(engine: Engine, settings: Settings, database = ""): Promise<string[]> {
-  return engine.createMissingTables(emptySourceTables(settings, database));
+export async function ensureSourceTables(engine: Engine, settings: Settings, database = ""): Promise<string[]> {
+  const moved = await moveReplacedTables(engine, settings, database);
+  return [...moved, ...(await engine.createMissingTables(emptySourceTables(settings, database)))];
+}
+
+/** One per-job table whose rows move into a shared history: where it is and which of its columns exist. */
+export interface ReplacedRows {
+  from: ReplacedTable;
+  target: Target;
+  columns: readonly string[];
+}
+
+/**
+ * GoogleSQL that creates a shared history from the per-job tables it replaced (pure; golden-tested):
+ * drop what stands in its place (the UNION view that glued the per-job tables together before), then
+ * create the table from their rows, each tagged with its job, a column the old table lacks as NULL,
+ * old words of the vocabulary mapped (`values`). The old tables are left as they were (no data lost).
+ * DuckDB runs the statements in one transaction; BigQuery runs them in order (no DDL in transactions):
+ * if the CREATE fails there, the view is gone, the old tables are intact and the next run moves them.
+ */
+export function replacedTablesStatements(table: CatalogTable, target: Target, sources: readonly ReplacedRows[], dropView: boolean): string[] {
+  const selects = sources.map(({ from, target: old, columns }) => {
+    const have = new Set(columns.map((c) => c.toLowerCase()));
+    const list = table.columns.map((c) => {
+      const type = googleSqlType(c);
+      if (c.name === "job") return `CAST(${sqlString(from.job)} AS ${type}) AS job`;
+      if (!have.has(c.name.toLowerCase())) return `CAST(NULL AS ${type}) AS ${c.name}`;
+      const mapped = Object.entries(from.values?.[c.name] ?? {});
+      if (!mapped.length) return `CAST(${c.name} AS ${type}) AS ${c.name}`;
+      return `CAST(CASE ${c.name} ${mapped.map(([a, b]) => `WHEN ${sqlString(a)} THEN ${sqlString(b)}`).join(" ")} ELSE ${c.name} END AS ${type}) AS ${c.name}`;
+    });
+    return `SELECT ${list.join(", ")} FROM ${qualified(old)}`;
+  });
+  return [
+    ...(dropView ? [`DROP VIEW IF EXISTS ${qualified(target)}`] : []),
+    ...(selects.length ? [`CREATE TABLE ${qualified(target)} AS\n${selects.join("\nUNION ALL\n")}`] : []),
+  ];
+}
+
+/**
+ * Before a run: a shared history that is not a table yet (missing, or the old UNION view in its place)
+ * is created from the per-job tables it replaced, where those exist. Returns the `dataset.table` names
+ * created this way (the others are created empty by createMissingTables).
+ */
+async function moveReplacedTables(engine: Engine, settings: Settings, database: string): Promise<string[]> {
+  const moved: string[] = [];
+  for (const t of CATALOG) {
+    if (!t.replaces?.length) continue;
+    const target = tableLocation(t.name, { settings, database });
+    const shape = await engine.describeTable(target);
+    if (shape?.kind === "table") continue;
+    const sources: ReplacedRows[] = [];
+    for (const from of t.replaces) {
+      const old: Target = { database, schema: settings.datasets[t.layer], name: from.table };
+      if ((await engine.describeTable(old))?.kind !== "table") continue;
+      sources.push({ from, target: old, columns: (await engine.tableSchema(old)).map((c) => c.name) });
+    }
+    const statements = replacedTablesStatements(t, target, sources, shape?.kind === "view");
+    if (!statements.length) continue;
+    await engine.execute(statements, { action: `move ${sources.map((x) => x.from.table).join(", ")} into ${t.name}` });
+    if (sources.length) moved.push(`${target.schema}.${target.name}`);
+  }
+  return moved;
 }

@@ -5,6 +5,7 @@
 import { UserError } from "../util/errors.ts";
 import type { Action, Graph } from "./graph.ts";
 import type { JobDefinition } from "../jobs/job.ts";
+import { sharedHistoryWriters } from "../catalog/index.ts";
 
 /** Find an action by exact name ("schema.table") or by table name alone when that is unique. */
 export function findAction(graph: Graph, name: string): Action {
@@ -21,17 +22,27 @@ export function findAction(graph: Graph, name: string): Action {
  * Merge jobs into the graph: each job becomes an action depending on the producers of what it
  * reads; the declarations of what it writes become its outputs (they depend on the job), so
  * downstream SQLX that refs them runs after it.
+ *
+ * One writer per table, but for a shared history (catalog producer { jobs: [...] }): every job it
+ * lists may append to it (the runner keeps each job's rows of a run apart), and its declaration
+ * depends on all of them, so a reader runs after every writer that runs.
  */
 export function mergeJobs(graph: Graph, jobs: JobDefinition[]): Graph {
   const actions = graph.actions.map((a) => ({ ...a, dependencies: [...a.dependencies] }));
   const out: Graph = { ...graph, actions };
   const owner = new Map<string, string>();
+  const writers = new Set<string>();
   for (const job of jobs) {
     if (actions.some((a) => a.name === job.name)) throw new UserError(`job "${job.name}" has the name of another action`);
     const writes = job.writes.map((w) => {
       const a = findAction(out, w);
       if (a.kind !== "declaration") {
         throw new UserError(`job "${job.name}" writes "${w}", but ${a.name} is a ${a.kind} built by ${a.fileName}; declare the job's outputs with config { type: "declaration" }`);
+      }
+      const shared = sharedHistoryWriters(a.target.name);
+      if (shared) {
+        if (!shared.includes(job.name)) throw new UserError(`job "${job.name}" writes "${a.name}", a history shared by ${shared.join(", ")}; add "${job.name}" to its producer jobs in includes/catalog.js`);
+        return a;
       }
       const prev = owner.get(a.name);
       if (prev) throw new UserError(`"${a.name}" is written by two jobs: ${prev} and ${job.name}`);
@@ -47,7 +58,8 @@ export function mergeJobs(graph: Graph, jobs: JobDefinition[]): Graph {
       tags: [...new Set(["job", ...(job.tags ?? [])])],
       fileName: `jobs/${job.name.replace(/_/g, "-")}.ts`, description: job.description, job,
     });
-    for (const w of writes) w.dependencies = [job.name];
+    for (const w of writes) w.dependencies = sharedHistoryWriters(w.target.name) && w.dependencies.some((d) => writers.has(d)) ? [...w.dependencies, job.name] : [job.name];
+    writers.add(job.name);
   }
   // Actions that depend on a job output also wait for the job (through the declaration).
   return out;

@@ -168,6 +168,32 @@ async function loadRunScoped<T>(engine: Engine, target: Target, runId: string, c
   }
 }
 
+/**
+ * Rows of a history several jobs share (model_metrics…), per job: its rows of this run, or of its latest
+ * run when this run did not run it (a run of lead scoring alone still shows the ML model's latest figures).
+ */
+async function loadJobRunScoped<T>(engine: Engine, target: Target, runId: string, columns: string, map: (r: Row) => T): Promise<Loaded<T>> {
+  const table = `${target.schema}.${target.name}`;
+  try {
+    if (!(await engine.tableExists(target))) return { state: "missing", table };
+    const q = qualified(target);
+    const runsByJob = new Map<string, string[]>();
+    for (const r of await engine.query(`SELECT DISTINCT job, run_id FROM ${q}`, { action: `report: read ${table}` })) {
+      if (str(r.run_id) === "") continue;
+      runsByJob.set(str(r.job), [...(runsByJob.get(str(r.job)) ?? []), str(r.run_id)]);
+    }
+    const chosen = [...runsByJob].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([job, ids]) => [job, ids.includes(runId) ? runId : ids.sort()[ids.length - 1]!] as const);
+    if (!chosen.length) return { state: "ok", table, rows: [] };
+    const where = chosen.map(([job, id]) => `(job = ${sqlString(job)} AND run_id = ${sqlString(id)})`).join(" OR ");
+    const rows = await engine.query(`SELECT ${columns} FROM ${q} WHERE ${where}`, { action: `report: read ${table}` });
+    const older = chosen.filter(([, id]) => id !== runId).map(([job, id]) => `${job} from run ${id}`);
+    return { state: "ok", table, rows: rows.map(map), note: older.length ? `${older.join("; ")}: this run did not refit ${older.length > 1 ? "them" : "it"}` : undefined };
+  } catch (e) {
+    return { state: "error", table, message: firstLine((e as Error).message) };
+  }
+}
+
 function firstLine(s: string): string {
   const line = s.split("\n")[0] ?? s;
   return line.length > 400 ? `${line.slice(0, 400)}…` : line;
@@ -233,11 +259,11 @@ export async function loadReportData(
       from_step: str(r.from_step), to_step: str(r.to_step), user_type: strOrNull(r.user_type), device: strOrNull(r.device), region: strOrNull(r.region),
       probability: num(r.probability), level: strOrNull(r.level), sample_size: num(r.sample_size),
     }));
-  const metrics = await loadRunScoped(engine, models("model_metrics"), run.runId, "run_id, model, metric, value, measured_at",
+  const metrics = await loadJobRunScoped(engine, models("model_metrics"), run.runId, "run_id, model, metric, value, measured_at",
     (r): ModelMetric => ({ run_id: str(r.run_id), model: str(r.model), metric: str(r.metric), value: num(r.value), measured_at: date(r.measured_at) }));
-  const curves = await loadRunScoped(engine, models("model_curves"), run.runId, "run_id, model, curve, x, y, n",
+  const curves = await loadJobRunScoped(engine, models("model_curves"), run.runId, "run_id, model, curve, x, y, n",
     (r): ModelCurvePoint => ({ run_id: str(r.run_id), model: str(r.model), curve: str(r.curve), x: num(r.x) ?? 0, y: num(r.y) ?? 0, n: num(r.n) }));
-  const importance = await loadRunScoped(engine, models("feature_importance"), run.runId, "run_id, model, feature, importance, kind",
+  const importance = await loadJobRunScoped(engine, models("feature_importance"), run.runId, "run_id, model, feature, importance, kind",
     (r): FeatureImportance => ({ run_id: str(r.run_id), model: str(r.model), feature: str(r.feature), importance: num(r.importance) ?? 0, kind: strOrNull(r.kind) }));
   const monitoring = await loadRunScoped(engine, models("lead_score_monitoring"), run.runId, "run_id, feature, psi, ks, requires_retraining, reason",
     (r): LeadMonitoring => ({ run_id: str(r.run_id), feature: str(r.feature), psi: num(r.psi), ks: num(r.ks), requires_retraining: bool(r.requires_retraining), reason: strOrNull(r.reason) }));

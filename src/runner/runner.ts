@@ -4,8 +4,9 @@
  * skipped, and the CLI turns the record into an exit code.
  */
 import { randomUUID } from "node:crypto";
-import type { Engine, ExecOptions, TableShape, Target } from "../engines/engine.ts";
+import type { Engine, ExecOptions, Row, TableShape, Target } from "../engines/engine.ts";
 import { qualified } from "../engines/engine.ts";
+import { sqlString } from "../util/sql.ts";
 import type { Action, Graph } from "../dag/graph.ts";
 import { findAction, select, topoLevels, type Selection } from "../dag/dag.ts";
 import type { Settings } from "../config/settings.ts";
@@ -21,6 +22,7 @@ import {
   createEmptyTableStatement,
   createTableStatement,
   createViewStatement,
+  deleteJobRunRowsStatement,
   dropBeforeReplace,
   dropStatement,
   incrementalStatement,
@@ -28,7 +30,7 @@ import {
   splitScript,
 } from "./statements.ts";
 import { RESUMED_SKIP_NOTE, RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
-import { emptySourceTables, tableLocation } from "../catalog/index.ts";
+import { emptySourceTables, sharedHistoryWriters, tableLocation } from "../catalog/index.ts";
 
 export interface RunOptions {
   graph: Graph;
@@ -296,6 +298,8 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
         return t;
       };
       let written = 0;
+      // Shared histories this action has written to: its first write there replaces its rows of the run.
+      const sharedStarted = new Set<string>();
       const ctx: JobContext = {
         engine, settings: opts.settings, runId: run.runId, logger, artifacts: opts.artifacts,
         now: opts.now ?? (() => new Date()),
@@ -305,6 +309,15 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
         write: async (n, schema, rows, mode = "replace") => {
           if (!job.writes.includes(n)) throw new Error(`job ${job.name} wrote "${n}", which is not in its writes`);
           if (opts.signal?.aborted) throw new Error(`${cancelReason(opts.signal)} before ${job.name} wrote ${n}`);
+          let writeMode = mode;
+          if (sharedHistoryWriters(target(n).name)) {
+            rows = sharedHistoryRows(rows, job.name, run.runId, n);
+            if (!sharedStarted.has(n)) {
+              await deleteOwnRows(engine, target(n), job.name, run.runId, nextExec);
+              sharedStarted.add(n);
+            }
+            writeMode = "append";
+          }
           // A value in a column the schema lacks would be dropped silently: fail instead.
           const columns = new Set(schema.map((c) => c.name));
           for (const row of rows) {
@@ -312,7 +325,7 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
               if (!columns.has(k)) throw new Error(`job ${job.name} wrote column "${k}" to ${n}, which its schema does not have; add it to ${n}'s entry in includes/catalog.js`);
             }
           }
-          const r = await engine.writeRows(target(n), schema, rows, { mode });
+          const r = await engine.writeRows(target(n), schema, rows, { mode: writeMode });
           written += r.rows;
           return r.rows;
         },
@@ -329,6 +342,40 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
       return { status: "succeeded", rows: r.rowsAffected, bytesProcessed: r.bytesProcessed, jobId: r.jobId };
     }
   }
+}
+
+/**
+ * A job's rows for a shared history, keyed by the run and the job (catalog producer { jobs }): the
+ * runner fills both in; a row naming another run or job is refused (it would escape the replacement).
+ */
+function sharedHistoryRows(rows: Row[], jobName: string, runId: string, table: string): Row[] {
+  return rows.map((row, i) => {
+    for (const [column, want] of [["run_id", runId], ["job", jobName]] as const) {
+      const v = row[column];
+      if (v !== undefined && v !== null && v !== want) {
+        throw new Error(`job ${jobName} wrote ${column} = ${JSON.stringify(v)} in row ${i + 1} of ${table}, a shared history where each job writes only its own rows of this run (${column} = ${JSON.stringify(want)}); leave ${column} out and the runner fills it in`);
+      }
+    }
+    return { ...row, run_id: runId, job: jobName };
+  });
+}
+
+/**
+ * Delete what this job wrote to a shared history earlier in this run (a resumed or retried action),
+ * before it writes again. Not in one transaction with the append that follows (BigQuery loads cannot
+ * join one): if the append fails, the action fails and only this job's rows of this run are missing
+ * until it runs again; no other job's or run's rows are touched.
+ */
+async function deleteOwnRows(engine: Engine, t: Target, jobName: string, runId: string, nextExec: () => ExecOptions): Promise<void> {
+  const shape = await engine.describeTable(t);
+  if (!shape) return;
+  if (shape.kind === "view") {
+    throw new Error(`${qualified(t)} is a view (the per-job tables were glued by one before the history was shared); \`funnelcredit run\` replaces it with the shared table, moving the per-job rows in, before the first action`);
+  }
+  // Usually there is nothing to delete (the first attempt of the run): a read, not a DML statement, which
+  // BigQuery would count against the table's write quota (https://cloud.google.com/bigquery/quotas#standard_tables).
+  const [found] = await engine.query(`SELECT COUNT(*) AS n FROM ${qualified(t)} WHERE job = ${sqlString(jobName)} AND run_id = ${sqlString(runId)}`, nextExec());
+  if (Number(found?.n ?? 0) > 0) await engine.execute([deleteJobRunRowsStatement(t, jobName, runId)], nextExec());
 }
 
 /**

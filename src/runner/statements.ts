@@ -5,6 +5,7 @@
  */
 import { qualified, type ColumnSchema, type TableShape, type Target } from "../engines/engine.ts";
 import type { Action } from "../dag/graph.ts";
+import { sqlString } from "../util/sql.ts";
 export { scriptOf, scriptPart, splitScript } from "../googlesql/script.ts";
 
 const tick = (c: string): string => "`" + c + "`";
@@ -104,4 +105,12 @@ export function dropBeforeReplace(have: TableShape | undefined, want: { kind: "t
 /** Dataform's own statement for the same case (`drop <type> if exists <target>`), in GoogleSQL. */
 export function dropStatement(target: Target, kind: "table" | "view"): string {
   return `DROP ${kind === "view" ? "VIEW" : "TABLE"} IF EXISTS ${qualified(target)}`;
+}
+
+/**
+ * What a job wrote to a shared history in one run, deleted before it writes again: a re-run (resume,
+ * retry) replaces its own rows instead of adding a second copy, and never touches another job's rows.
+ */
+export function deleteJobRunRowsStatement(target: Target, job: string, runId: string): string {
+  return `DELETE FROM ${qualified(target)} WHERE job = ${sqlString(job)} AND run_id = ${sqlString(runId)}`;
 }
