@@ -135,6 +135,11 @@ export interface Engine {
    * `dataset.table` names created. Every engine implements it.
    */
   createMissingTables(tables: readonly EmptyTable[]): Promise<string[]>;
+  /**
+   * The `PARTITION BY` of the tables a graph builds, for an engine without real partitions whose dry
+   * run estimates BigQuery's bytes (DuckDB): its estimate then bills only the partitions a filter keeps.
+   */
+  declarePartitions?(specs: { target: Target; partitionBy: string }[]): void;
   /** Local file loading for `import` / `demo`; absent when the engine cannot load local files. */
   readonly localLoading?: LocalLoading;
   /** The resources the engine was opened with, for the log (DuckDB: memory limit and threads). */

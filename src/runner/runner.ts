@@ -102,6 +102,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   // Tables a real run creates before it starts (empty optional sources): a dry run treats them as not built yet.
   const key = (t: Target): string => `${t.database}.${t.schema}.${t.name}`;
   const notYetBuilt = new Set<string>();
+  engine.declarePartitions?.(graph.actions.filter((a) => a.partitionBy).map((a) => ({ target: a.target, partitionBy: a.partitionBy! })));
   if (engine.prepareDeclarations) {
     const made = await engine.prepareDeclarations(graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target), { dryRun: !!opts.dryRun });
     if (opts.dryRun) for (const t of made ?? []) notYetBuilt.add(key(t));

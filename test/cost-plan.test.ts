@@ -1,0 +1,106 @@
+/**
+ * The byte estimate behind `funnelcredit plan` and `run --dry-run`: on DuckDB and on the strict local
+ * BigQuery, bytes are BigQuery's documented per-type sizes
+ * (https://cloud.google.com/bigquery/pricing#data_size_calculation) of the columns a statement reads,
+ * over the partitions it does not prune.
+ *
+ * Fixture `orders`, partitioned by order_date, three rows:
+ *   order_date   amount  channel  paid   fee   items
+ *   2024-01-01   10.0    'email'  true   1.5   [{sku 'a', qty 1}]
+ *   2024-01-01   NULL    'é'      NULL   NULL  []
+ *   2024-01-02   5.5     NULL     false  NULL  [{sku 'bb', qty 2}, {sku NULL, qty 3}]
+ * Sizes by row (NULL = 0; STRING = 2 + UTF-8 bytes, 'é' is 2 bytes; FLOAT64/DATE/INT64 8; BOOL 1; NUMERIC 16;
+ * ARRAY<STRUCT> = the sum of its elements' fields):
+ *   order_date  8 + 8 + 8            = 24   (day 2: 8)
+ *   amount      8 + 0 + 8            = 16   (day 2: 8)
+ *   channel     (2+5) + (2+2) + 0    = 11   (day 2: 0)
+ *   paid        1 + 0 + 1            = 2    (day 2: 1)
+ *   fee         16 + 0 + 0           = 16
+ *   items       (3+8) + 0 + ((4+8) + (0+8)) = 31 (day 2: 20)
+ * GA4-style day tables events_20240101 (event_name 'page_view': 11) and events_20240102 ('purchase', 'ab': 10 + 4 = 14).
+ */
+import assert from "node:assert/strict";
+import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
+import type { Engine } from "../src/engines/engine.ts";
+import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
+
+const SETUP = [
+  `CREATE TABLE \`p.shop.orders\` PARTITION BY order_date AS
+     SELECT DATE '2024-01-01' AS order_date, 10.0 AS amount, 'email' AS channel, TRUE AS paid, NUMERIC '1.5' AS fee, [STRUCT('a' AS sku, 1 AS qty)] AS items
+     UNION ALL SELECT DATE '2024-01-01', NULL, 'é', NULL, NULL, ARRAY<STRUCT<sku STRING, qty INT64>>[]
+     UNION ALL SELECT DATE '2024-01-02', 5.5, NULL, FALSE, NULL, [STRUCT('bb' AS sku, 2 AS qty), STRUCT(CAST(NULL AS STRING) AS sku, 3 AS qty)]`,
+  "CREATE TABLE `p.ga.events_20240101` AS SELECT 'page_view' AS event_name",
+  "CREATE TABLE `p.ga.events_20240102` AS SELECT 'purchase' AS event_name UNION ALL SELECT 'ab'",
+];
+
+/** Statement → bytes worked out by hand from the table above. */
+const CASES: [string, string, number][] = [
+  ["one STRING column over every partition", "SELECT channel FROM `p.shop.orders`", 11],
+  ["a filter on the partitioning column keeps one day, and the filter column is billed too", "SELECT SUM(amount) AS s FROM `p.shop.orders` WHERE order_date = DATE '2024-01-02'", 8 + 8],
+  ["COUNT(*) reads no column", "SELECT COUNT(*) AS n FROM `p.shop.orders`", 0],
+  ["an ARRAY of STRUCTs by its elements, a NUMERIC as 16 bytes", "SELECT items, fee FROM `p.shop.orders`", 31 + 16],
+  ["a table read twice bills each column once", "SELECT a.channel, b.amount FROM `p.shop.orders` AS a JOIN `p.shop.orders` AS b ON a.paid = b.paid", 11 + 16 + 2],
+  ["a filter on another column does not prune", "SELECT paid FROM `p.shop.orders` WHERE amount > 1000", 2 + 16],
+  ["a wildcard table bills only the day tables _TABLE_SUFFIX keeps", "SELECT event_name FROM `p.ga.events_*` WHERE _TABLE_SUFFIX >= '20240102'", 14],
+  [
+    "a script variable prunes the statements after it; its DEFAULT query is billed",
+    "DECLARE w DATE DEFAULT (SELECT MAX(order_date) FROM `p.shop.orders`);\nSELECT SUM(amount) AS s FROM `p.shop.orders` WHERE order_date >= w",
+    24 + (8 + 8),
+  ],
+  ["CREATE TABLE AS bills its query", "CREATE OR REPLACE TABLE `p.shop.paid_days` AS SELECT order_date, paid FROM `p.shop.orders` WHERE order_date >= DATE '2024-01-02'", 8 + 1],
+];
+
+interface Setup {
+  name: string;
+  open(): Promise<{ engine: Engine; close(): Promise<void> }>;
+}
+
+const ENGINES: Setup[] = [
+  {
+    name: "DuckDB",
+    async open() {
+      const engine = await DuckDBEngine.open({ path: ":memory:", threads: 1 });
+      await engine.ensureDataset("p", "shop");
+      await engine.ensureDataset("p", "ga");
+      await engine.execute(SETUP);
+      await engine.prepareDeclarations([{ database: "p", schema: "ga", name: "events_*" }]);
+      // The runner declares the models' partitioning (DuckDB has none of its own).
+      engine.declarePartitions([{ target: { database: "p", schema: "shop", name: "orders" }, partitionBy: "order_date" }]);
+      return { engine, close: () => engine.close() };
+    },
+  },
+  {
+    name: "the strict local BigQuery",
+    async open() {
+      const bq: StrictBigQuery = await startStrictBigQuery({ projectId: "p", location: "EU" });
+      bq.addDataset("shop", "EU", "p");
+      bq.addDataset("ga", "EU", "p");
+      const engine = bq.engine();
+      for (const s of SETUP) await engine.execute([s]);
+      return { engine, close: () => bq.close() };
+    },
+  },
+];
+
+for (const setup of ENGINES) {
+  describe(`bytes a statement would bill, estimated on ${setup.name}`, function () {
+    this.timeout(120_000);
+    let engine: Engine;
+    let close: () => Promise<void>;
+    before(async () => {
+      ({ engine, close } = await setup.open());
+    });
+    after(async () => close?.());
+
+    for (const [what, sql, bytes] of CASES) {
+      it(`counts ${what}: ${bytes} bytes`, async () => {
+        assert.equal((await engine.dryRun(sql, { action: "t" })).bytesProcessed, bytes);
+      });
+    }
+
+    it("writes nothing on a dry run", async () => {
+      await engine.dryRun("CREATE OR REPLACE TABLE `p.shop.dry` AS SELECT channel FROM `p.shop.orders`", { action: "t" });
+      assert.equal(await engine.tableExists({ database: "p", schema: "shop", name: "dry" }), false);
+    });
+  });
+}
