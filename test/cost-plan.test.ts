@@ -20,6 +20,14 @@
  * GA4-style day tables events_20240101 (event_name 'page_view': 11) and events_20240102 ('purchase', 'ab': 10 + 4 = 14).
  */
 import assert from "node:assert/strict";
+import os from "node:os";
+import path from "node:path";
+import { LocalArtifactStore } from "../src/artifacts/store.ts";
+import { loadProjectSettings } from "../src/config/settings.ts";
+import type { Graph } from "../src/dag/graph.ts";
+import { createBigQueryEngine } from "../src/engines/bigquery/engine.ts";
+import { runGraph } from "../src/runner/runner.ts";
+import { PROJECT_DIR } from "./support/warehouse.ts";
 import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import type { Engine } from "../src/engines/engine.ts";
 import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
@@ -104,3 +112,51 @@ for (const setup of ENGINES) {
     });
   });
 }
+
+describe("pre-flight bytes check against maximum_bytes_billed (strict local BigQuery)", function () {
+  this.timeout(180_000);
+  // src.raw: 3 rows of (id INT64, amount FLOAT64, note STRING NULL):
+  //   s.orders reads id and amount: 3 × 8 + 3 × 8 = 48 bytes; s.ids reads id: 24 bytes.
+  const settings = loadProjectSettings(PROJECT_DIR).settings;
+  const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "funnelcredit-cost-plan-test"));
+  const t = (schema: string, name: string) => ({ database: "proj", schema, name });
+  const graph: Graph = {
+    projectConfig: { defaultDatabase: "proj", defaultSchema: "s", assertionSchema: "s", vars: {} },
+    actions: [
+      { name: "src.raw", kind: "declaration", target: t("src", "raw"), dependencies: [], tags: [] },
+      { name: "s.orders", kind: "table", target: t("s", "orders"), dependencies: ["src.raw"], tags: [], query: "SELECT id, SUM(amount) AS total FROM `proj.src.raw` GROUP BY id" },
+      { name: "s.ids", kind: "table", target: t("s", "ids"), dependencies: ["src.raw"], tags: [], query: "SELECT DISTINCT id FROM `proj.src.raw`" },
+    ],
+  };
+  let bq: StrictBigQuery;
+  beforeEach(async () => {
+    bq = await startStrictBigQuery({ projectId: "proj", location: "EU" });
+    bq.addDataset("s", "EU", "proj");
+    await bq.createTable("proj.src.raw", [{ name: "id", type: "INT64" }, { name: "amount", type: "FLOAT64" }, { name: "note", type: "STRING" }], [
+      { id: 1, amount: 2.5, note: null }, { id: 1, amount: 1.5, note: null }, { id: 2, amount: 10, note: null },
+    ]);
+  });
+  afterEach(async () => bq.close());
+  const engineWithCap = (cap: string): Engine =>
+    createBigQueryEngine({ projectId: "proj", location: "EU", apiEndpoint: bq.url, maximumBytesBilled: cap }, { authClient: bq.authClient() });
+
+  it("fails the run before any action runs, naming the action over the cap and its bytes", async () => {
+    const run = await runGraph({ graph, engine: engineWithCap("40"), settings, artifacts, recordHistory: false });
+    assert.equal(run.status, "failed");
+    const orders = run.actions.find((a) => a.action === "s.orders")!;
+    assert.equal(orders.status, "failed");
+    assert.equal(orders.bytesProcessed, 48);
+    assert.match(orders.error!, /s\.orders would process 48 bytes .*more than maximum_bytes_billed 40 bytes/);
+    const ids = run.actions.find((a) => a.action === "s.ids")!;
+    assert.equal(ids.status, "skipped");
+    assert.match(ids.note!, /pre-flight bytes check failed \(s\.orders\)/);
+    // Nothing ran: s.ids (24 bytes, under the cap) was not built either.
+    assert.deepEqual(await bq.tableIds("s", "proj"), []);
+  });
+
+  it("runs when every action is within the cap (48 bytes ≤ 48)", async () => {
+    const run = await runGraph({ graph, engine: engineWithCap("48"), settings, artifacts, recordHistory: false });
+    assert.equal(run.status, "succeeded", JSON.stringify(run.actions));
+    assert.deepEqual(await bq.tableIds("s", "proj"), ["ids", "orders"]);
+  });
+});
