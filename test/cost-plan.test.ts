@@ -27,6 +27,8 @@ import { loadProjectSettings } from "../src/config/settings.ts";
 import type { Graph } from "../src/dag/graph.ts";
 import { createBigQueryEngine } from "../src/engines/bigquery/engine.ts";
 import { runGraph } from "../src/runner/runner.ts";
+import { costPlan, formatPlan, planOf } from "../src/runner/plan.ts";
+import type { RunRecord } from "../src/runner/run-record.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
 import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import type { Engine } from "../src/engines/engine.ts";
@@ -158,5 +160,77 @@ describe("pre-flight bytes check against maximum_bytes_billed (strict local BigQ
     const run = await runGraph({ graph, engine: engineWithCap("48"), settings, artifacts, recordHistory: false });
     assert.equal(run.status, "succeeded", JSON.stringify(run.actions));
     assert.deepEqual(await bq.tableIds("s", "proj"), ["ids", "orders"]);
+  });
+});
+
+describe("funnelcredit plan: first run and daily incremental run", function () {
+  this.timeout(120_000);
+  // src.raw, partitioned by day: 2 rows (day DATE, id INT64) on each of 2024-01-01…04 = 8 rows of 16 bytes.
+  // s.daily: incremental by day; a daily run declares w = its newest day, deletes that day and inserts raw's rows from w on.
+  //   first run (full refresh): SELECT day, id FROM raw                      = 8 × 16        = 128 bytes
+  //   daily run: DECLARE w (s.daily.day, 8 rows × 8) = 64; DELETE day ≥ w (1 partition, 2 × 8) = 16;
+  //              INSERT … FROM raw WHERE day ≥ w (1 partition, 2 × 16) = 32                  = 112 bytes
+  // s.ids (table): SELECT DISTINCT id FROM raw = 8 × 8 = 64 bytes in both runs.
+  const settings = loadProjectSettings(PROJECT_DIR).settings;
+  const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "funnelcredit-cost-plan-test"));
+  const t = (schema: string, name: string) => ({ database: "proj", schema, name });
+  const graph: Graph = {
+    projectConfig: { defaultDatabase: "proj", defaultSchema: "s", assertionSchema: "s", vars: {} },
+    actions: [
+      { name: "src.raw", kind: "declaration", target: t("src", "raw"), dependencies: [], tags: [], partitionBy: "day" },
+      {
+        name: "s.daily", kind: "incremental", target: t("s", "daily"), dependencies: ["src.raw"], tags: [], partitionBy: "day",
+        query: "SELECT day, id FROM `proj.src.raw`",
+        incrementalPreOps: ["DECLARE w DATE DEFAULT (SELECT MAX(day) FROM `proj.s.daily`)", "DELETE FROM `proj.s.daily` WHERE day >= w"],
+        incrementalQuery: "SELECT day, id FROM `proj.src.raw` WHERE day >= w",
+      },
+      { name: "s.ids", kind: "table", target: t("s", "ids"), dependencies: ["src.raw"], tags: [], query: "SELECT DISTINCT id FROM `proj.src.raw`" },
+    ],
+  };
+  let engine: DuckDBEngine;
+  before(async () => {
+    engine = await DuckDBEngine.open({ path: ":memory:", threads: 1 });
+    await engine.runNative(`CREATE SCHEMA src; CREATE TABLE src.raw AS SELECT DATE '2024-01-01' + CAST(i // 2 AS INTEGER) AS day, CAST(i AS BIGINT) AS id FROM range(8) t(i)`);
+  });
+  after(async () => engine.close());
+
+  it("prints per action and in total the bytes and on-demand cost of a first and a daily run", async () => {
+    const fresh = await costPlan({ graph, engine, settings, artifacts });
+    // On an empty warehouse the daily run is a first run too (s.daily does not exist yet).
+    assert.deepEqual(fresh.rows.map((r) => [r.action, r.firstRun, r.daily]), [["s.daily", 128, 128], ["s.ids", 64, 64]]);
+    const run = await runGraph({ graph, engine, settings, artifacts, recordHistory: false });
+    assert.equal(run.status, "succeeded");
+    const plan = await costPlan({ graph, engine, settings, artifacts });
+    assert.deepEqual(plan.rows.map((r) => [r.action, r.firstRun, r.daily]), [["s.daily", 128, 112], ["s.ids", 64, 64]]);
+    assert.equal(plan.firstRun, 192);
+    assert.equal(plan.daily, 176);
+    const text = formatPlan(plan, { perTib: 6.25, currency: "USD" });
+    assert.match(text, /^s\.daily\s+128\s+112$/m);
+    assert.match(text, /first run \(full refresh\): 192 bytes \(0\.000 GiB, 0\.000000 USD\)/);
+    assert.match(text, /daily incremental run: +176 bytes/);
+    assert.match(text, /a daily run processes 91\.67 % of a first run/);
+    // Planning wrote nothing: s.daily still holds the 8 rows of the run.
+    assert.equal((await engine.queryNative("SELECT COUNT(*) AS n FROM s.daily"))[0]!.n, 8);
+  });
+
+  it("says which actions it could not estimate (their inputs are not built yet)", () => {
+    const at = new Date(0);
+    const rec = (actions: RunRecord["actions"]): RunRecord => ({ runId: "r", engine: "duckdb", startedAt: at, endedAt: at, status: "succeeded", fullRefresh: true, dryRun: true, actions, warnings: [] });
+    const first = rec([
+      { action: "a", kind: "table", status: "dry_run", startedAt: at, endedAt: at, bytesProcessed: 2 ** 40 },
+      { action: "b", kind: "table", status: "dry_run", startedAt: at, endedAt: at, note: "not checked: depends on tables not yet built (s.a)" },
+    ]);
+    const daily = rec([
+      { action: "a", kind: "table", status: "dry_run", startedAt: at, endedAt: at, bytesProcessed: 2 ** 33 },
+      { action: "b", kind: "table", status: "dry_run", startedAt: at, endedAt: at, note: "not checked: depends on tables not yet built (s.a)" },
+    ]);
+    const plan = planOf(first, daily);
+    assert.deepEqual(plan.notEstimated, { firstRun: ["b"], daily: ["b"] });
+    const text = formatPlan(plan, { perTib: 6.25, currency: "USD" });
+    // 2^40 bytes = 1 TiB = 6.25 USD; 2^33 = 8 GiB = 1/128 TiB = 0.05 USD; 2^33 / 2^40 = 0.78 %.
+    assert.match(text, /first run \(full refresh\): 1,099,511,627,776 bytes \(1\.000 TiB, 6\.25 USD\)/);
+    assert.match(text, /daily incremental run: +8,589,934,592 bytes \(0\.008 TiB, 0\.05 USD\)/);
+    assert.match(text, /0\.78 % of a first run/);
+    assert.match(text, /1 action\(s\) not estimated .*\n  b: not checked: depends on tables not yet built \(s\.a\)/);
   });
 });
