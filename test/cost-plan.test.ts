@@ -171,6 +171,7 @@ describe("funnelcredit plan: first run and daily incremental run", function () {
   //   daily run: DECLARE w (s.daily.day, 8 rows × 8) = 64; DELETE day ≥ w (1 partition, 2 × 8) = 16;
   //              INSERT … FROM raw WHERE day ≥ w (1 partition, 2 × 16) = 32                  = 112 bytes
   // s.ids (table): SELECT DISTINCT id FROM raw = 8 × 8 = 64 bytes in both runs.
+  // s.ids_view: CREATE VIEW bills nothing (its query would read s.ids' 8 ids = 64 bytes when queried): 0 bytes.
   const settings = loadProjectSettings(PROJECT_DIR).settings;
   const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "funnelcredit-cost-plan-test"));
   const t = (schema: string, name: string) => ({ database: "proj", schema, name });
@@ -185,6 +186,7 @@ describe("funnelcredit plan: first run and daily incremental run", function () {
         incrementalQuery: "SELECT day, id FROM `proj.src.raw` WHERE day >= w",
       },
       { name: "s.ids", kind: "table", target: t("s", "ids"), dependencies: ["src.raw"], tags: [], query: "SELECT DISTINCT id FROM `proj.src.raw`" },
+      { name: "s.ids_view", kind: "view", target: t("s", "ids_view"), dependencies: ["s.ids"], tags: [], query: "SELECT id FROM `proj.s.ids`" },
     ],
   };
   let engine: DuckDBEngine;
@@ -197,11 +199,11 @@ describe("funnelcredit plan: first run and daily incremental run", function () {
   it("prints per action and in total the bytes and on-demand cost of a first and a daily run", async () => {
     const fresh = await costPlan({ graph, engine, settings, artifacts });
     // On an empty warehouse the daily run is a first run too (s.daily does not exist yet).
-    assert.deepEqual(fresh.rows.map((r) => [r.action, r.firstRun, r.daily]), [["s.daily", 128, 128], ["s.ids", 64, 64]]);
+    assert.deepEqual(fresh.rows.map((r) => [r.action, r.firstRun, r.daily]), [["s.daily", 128, 128], ["s.ids", 64, 64], ["s.ids_view", undefined, undefined]]);
     const run = await runGraph({ graph, engine, settings, artifacts, recordHistory: false });
     assert.equal(run.status, "succeeded");
     const plan = await costPlan({ graph, engine, settings, artifacts });
-    assert.deepEqual(plan.rows.map((r) => [r.action, r.firstRun, r.daily]), [["s.daily", 128, 112], ["s.ids", 64, 64]]);
+    assert.deepEqual(plan.rows.map((r) => [r.action, r.firstRun, r.daily]), [["s.daily", 128, 112], ["s.ids", 64, 64], ["s.ids_view", 0, 0]]);
     assert.equal(plan.firstRun, 192);
     assert.equal(plan.daily, 176);
     const text = formatPlan(plan, { perTib: 6.25, currency: "USD" });
