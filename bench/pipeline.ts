@@ -8,6 +8,8 @@
  *   npm run bench -- --xgboost            # also the 1M-row XGBoost fit, WASM and native (≈1 min)
  *   npm run bench -- --accuracy           # only the accuracy benchmark (bench/accuracy.ts; its options pass through)
  *   npm run bench -- --serve              # only the scoring server's loopback load test (bench/serve.ts; its options pass through)
+ *   npm run bench -- --cost-plan          # only the cost plan of a simulated 13-month property (--cost-size 300x395,
+ *                                         # --cost-target 100000000 events a day to extrapolate to)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -53,6 +55,51 @@ if (flag("--serve")) {
   process.exit(r.status ?? 1);
 }
 
+/**
+ * The cost plan of a simulated 13-month property: a scaled-down demo export run once, then `funnelcredit plan`'s
+ * estimates (BigQuery's per-type sizes over the columns and partitions read), extrapolated linearly in events a day.
+ */
+function costPlanBench(): void {
+  const [users, days] = opt("--cost-size", "300x395").split("x").map(Number) as [number, number];
+  const target = Number(opt("--cost-target", "100000000"));
+  const dir = mkdtempSync(path.join(os.tmpdir(), "fc-bench-cost-"));
+  try {
+    const r = child("stage-cost-plan.ts", [path.join(dir, "warehouse.duckdb"), String(users), String(days)]) as {
+      seconds: number; events: number; eventsPerDay: number; runStatus: string; startDate: string; lookbackDays: number; reprocessDays: number;
+      plan: { firstRun: number; daily: number; notEstimated: { firstRun: string[]; daily: string[] }; rows: { action: string; firstRun?: number; daily?: number }[] };
+      wholeHistory: { firstRun: number; daily: number };
+    };
+    const k = target / r.eventsPerDay;
+    const TIB = 1024 ** 4;
+    const price = 6.25;
+    const fmt = (b: number): string => `${b.toLocaleString("en-US")} B`;
+    const tib = (b: number): string => `${((b * k) / TIB).toFixed(3)} TiB  ≈ ${((b * k * price) / TIB).toFixed(2)} USD`;
+    const lines: [string, number][] = [
+      [`first run (start_date auto: ${r.lookbackDays} + ${r.reprocessDays} days)`, r.plan.firstRun],
+      [`full refresh over all ${days} days (start_date ${r.startDate})`, r.wholeHistory.firstRun],
+      ["daily incremental run", r.plan.daily],
+    ];
+    const w = Math.max(...lines.map(([l]) => l.length));
+    console.log(`cost plan, simulated property: ${users.toLocaleString("en-US")} users × ${days} days, ${r.events.toLocaleString("en-US")} events (${Math.round(r.eventsPerDay).toLocaleString("en-US")} a day); run ${r.runStatus}; ${r.seconds.toFixed(0)} s`);
+    console.log(`extrapolated linearly to ${target.toLocaleString("en-US")} events a day: bytes × ${k.toFixed(0)} (= ${target.toLocaleString("en-US")} / ${r.eventsPerDay.toFixed(1)}), ${price} USD per TiB on demand`);
+    for (const [l, b] of lines) console.log(`  ${l.padEnd(w)}  ${fmt(b).padStart(16)}  → ${tib(b)}`);
+    console.log(`  daily run / first run: ${((100 * r.plan.daily) / r.plan.firstRun).toFixed(2)} %; daily run / full refresh over ${days} days: ${((100 * r.plan.daily) / r.wholeHistory.firstRun).toFixed(2)} % (target < 2 %)`);
+    console.log(`  30 daily runs ≈ ${((30 * r.plan.daily * k * price) / TIB).toFixed(0)} USD a month`);
+    const top = [...r.plan.rows].filter((x) => x.daily).sort((a, b) => b.daily! - a.daily!).slice(0, 8);
+    console.log(`  largest in a daily run: ${top.map((x) => `${x.action} ${((100 * x.daily!) / r.plan.daily).toFixed(1)} %`).join(", ")}`);
+    const missing = new Set([...r.plan.notEstimated.firstRun, ...r.plan.notEstimated.daily]);
+    if (missing.size) console.log(`  not estimated: ${[...missing].join(", ")}`);
+    console.log("");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (flag("--cost-plan")) {
+  costPlanBench();
+  process.exit(0);
+}
+
 const sizes = opt("--sizes", "5000x30,20000x60").split(",").map((s) => s.split("x").map(Number) as [number, number]);
 console.log(`funnelcredit bench — ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
 
@@ -73,6 +120,8 @@ for (const [users, days] of sizes) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+if (!flag("--skip-cost-plan")) costPlanBench();
 
 if (!flag("--skip-markov")) {
   const m = child("stage-channel-markov-1m.ts", []);

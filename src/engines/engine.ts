@@ -135,6 +135,17 @@ export interface Engine {
    * `dataset.table` names created. Every engine implements it.
    */
   createMissingTables(tables: readonly EmptyTable[]): Promise<string[]>;
+  /**
+   * The `PARTITION BY` of the tables a graph builds, for an engine without real partitions whose dry
+   * run estimates BigQuery's bytes (DuckDB): its estimate then bills only the partitions a filter keeps.
+   */
+  declarePartitions?(specs: { target: Target; partitionBy: string }[]): void;
+  /**
+   * The per-job cap on billed bytes the engine enforces (BigQuery: vars.maximum_bytes_billed or
+   * --maximum-bytes-billed); absent when it enforces none. The runner dry-runs every action against it
+   * before a run starts, so a run that would exceed it fails before it changes anything.
+   */
+  readonly maximumBytesBilled?: number;
   /** Local file loading for `import` / `demo`; absent when the engine cannot load local files. */
   readonly localLoading?: LocalLoading;
   /** The resources the engine was opened with, for the log (DuckDB: memory limit and threads). */

@@ -31,6 +31,7 @@ import {
 } from "./statements.ts";
 import { RESUMED_SKIP_NOTE, RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
 import { emptySourceTables, sharedHistoryWriters, tableLocation } from "../catalog/index.ts";
+import { bytesAndCost } from "./summary.ts";
 
 export interface RunOptions {
   graph: Graph;
@@ -104,6 +105,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   // Tables a real run creates before it starts (empty optional sources): a dry run treats them as not built yet.
   const key = (t: Target): string => `${t.database}.${t.schema}.${t.name}`;
   const notYetBuilt = new Set<string>();
+  engine.declarePartitions?.(graph.actions.filter((a) => a.partitionBy).map((a) => ({ target: a.target, partitionBy: a.partitionBy! })));
   if (engine.prepareDeclarations) {
     const made = await engine.prepareDeclarations(graph.actions.filter((a) => a.kind === "declaration").map((a) => a.target), { dryRun: !!opts.dryRun });
     if (opts.dryRun) for (const t of made ?? []) notYetBuilt.add(key(t));
@@ -225,6 +227,27 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   };
 
   const concurrency = engine.capabilities.parallelActions ? Math.max(1, opts.concurrency ?? 4) : 1;
+  // Pre-flight (issue: "a run that would exceed maximum_bytes_billed fails before running"): every
+  // action whose inputs exist is dry-run first; when one would bill more than the cap, nothing runs.
+  const over = !opts.dryRun && engine.maximumBytesBilled ? await overBytesCap(runnable.filter((a) => !opts.alreadySucceeded?.has(a.name)), engine.maximumBytesBilled, opts, run, missingInputs, concurrency, logger) : [];
+  if (over.length) {
+    const why = `not run: the pre-flight bytes check failed (${over.map((o) => o.action).join(", ")})`;
+    for (const a of runnable) {
+      const o = over.find((x) => x.action === a.name);
+      const at = now();
+      const rec: ActionRecord = o
+        ? { action: a.name, kind: a.kind, status: "failed", startedAt: at, endedAt: at, bytesProcessed: o.bytes, error: o.error }
+        : { action: a.name, kind: a.kind, status: "skipped", startedAt: at, endedAt: at, note: why };
+      run.actions.push(rec);
+      if (record) pendingHistory.push(rec);
+    }
+    await flushHistory(true);
+    progress.finish();
+    signal?.removeEventListener("abort", onAbort);
+    run.endedAt = now();
+    run.status = "failed";
+    return run;
+  }
   for (const level of levels) {
     const todo = level.map((n) => byName.get(n)!).filter((a) => a.kind !== "declaration");
     for (let i = 0; i < todo.length; i += concurrency) {
@@ -247,6 +270,41 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     ? "cancelled"
     : run.actions.some((a) => a.status === "failed") ? "failed" : "succeeded";
   return run;
+}
+
+/**
+ * The actions whose dry run bills more than `cap` bytes, with the error naming the action and both
+ * figures. Actions whose inputs this run builds first cannot be dry-run yet; BigQuery's own cap
+ * (maximumBytesBilled on every job) still stops them when they run. A dry run that fails is left to
+ * the action itself, which then fails with the real error.
+ */
+async function overBytesCap(
+  actions: Action[], cap: number, opts: RunOptions, run: RunRecord, missingInputs: (a: Action) => Promise<string[]>, concurrency: number, logger: Logger,
+): Promise<{ action: string; bytes: number; error: string }[]> {
+  // Views are left out: creating one bills nothing.
+  const checkable = actions.filter((a) => a.kind === "table" || a.kind === "incremental" || a.kind === "operation" || a.kind === "assertion");
+  const over: { action: string; bytes: number; error: string }[] = [];
+  let unchecked = 0;
+  for (let i = 0; i < checkable.length; i += concurrency) {
+    await Promise.all(checkable.slice(i, i + concurrency).map(async (a) => {
+      let r: Outcome;
+      try {
+        r = await dryRunAction(a, { ...opts, dryRun: true }, { ...run, runId: `${run.runId}_preflight` }, missingInputs);
+      } catch {
+        return;
+      }
+      if (r.note?.startsWith("not checked")) unchecked++;
+      const bytes = r.bytesProcessed ?? 0;
+      if (bytes > cap) {
+        over.push({
+          action: a.name, bytes,
+          error: `pre-flight: ${a.name} would process ${bytesAndCost(bytes)}, more than maximum_bytes_billed ${bytesAndCost(cap)}; nothing was run. Raise vars.maximum_bytes_billed (or --maximum-bytes-billed for this run), or select fewer days (vars.start_date, vars.reprocess_days)`,
+        });
+      }
+    }));
+  }
+  logger.debug(`pre-flight bytes check: ${checkable.length - unchecked} action(s) dry-run against maximum_bytes_billed ${cap}, ${unchecked} not checkable yet, ${over.length} over`, logger.json ? { event: "preflight_bytes" } : undefined);
+  return over.sort((x, y) => x.action.localeCompare(y.action));
 }
 
 function cancelReason(signal: AbortSignal | undefined): string {
@@ -414,7 +472,9 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
   } else scripts = [scriptOf((await statementsFor(a, opts)).statements)].filter((s) => s.length > 0);
   let bytes = 0;
   for (const s of scripts) bytes += (await engine.dryRun(s, nextExec())).bytesProcessed ?? 0;
-  return { status: "dry_run", bytesProcessed: engine.capabilities.dryRunBytes ? bytes : undefined, ...(note ? { note } : {}) };
+  // A view's query is checked, but CREATE VIEW processes no bytes: the view bills when it is queried, by
+  // whatever reads it (https://cloud.google.com/bigquery/docs/views#view_pricing).
+  return { status: "dry_run", bytesProcessed: engine.capabilities.dryRunBytes ? (a.kind === "view" ? 0 : bytes) : undefined, ...(note ? { note } : {}) };
 }
 
 /**

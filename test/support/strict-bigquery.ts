@@ -36,6 +36,7 @@ import {
   type QueryContext,
 } from "./fake-bigquery.ts";
 import { startZetaSQL, type ZetaColumn, type ZetaFunction, type ZetaSQL } from "./zetasql.ts";
+import { estimateScriptBytes, partitionColumnOfSpec } from "../../src/engines/duckdb/scan-bytes.ts";
 
 export interface StrictQuotas {
   /**
@@ -343,11 +344,24 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
     return Number(x?.n ?? 0);
   }
 
-  /** Approximate bytes a query scanning the table would bill (8 bytes a cell). */
-  async function bytesOf(r: Ref): Promise<number> {
-    if (!(await exists(r))) return 0;
-    const cols = await columnsOf(r);
-    return (await numRows(r)) * Math.max(1, cols.length) * 8;
+  /**
+   * Bytes a statement bills, as BigQuery counts them: the columns it reads over the partitions it
+   * cannot prune, by BigQuery's per-type sizes (https://cloud.google.com/bigquery/pricing#data_size_calculation;
+   * src/engines/duckdb/scan-bytes.ts). Its script variables are set as it goes, so a statement after a
+   * DECLARE prunes by the variable's value, on a dry run too. A statement reading a table the same dry-run
+   * script creates first bills 0 (the table does not exist yet).
+   */
+  async function bytesOf(p: Parsed, created: Map<string, ZetaColumn[]>): Promise<number> {
+    const partitionColumn = (schema: string, table: string): string | undefined => {
+      const [proj, ds] = schema.split("/");
+      return partitionColumnOfSpec(meta.get(`${proj}.${ds}.${table}`)?.partitionBy);
+    };
+    try {
+      return await estimateScriptBytes(duck, p.duck, partitionColumn);
+    } catch (e) {
+      if (p.refs.some((r) => created.has(key(r)))) return 0;
+      throw e;
+    }
   }
 
   /**
@@ -611,10 +625,10 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
             const a = await analyze(probe, constants, created);
             if (!a.ok) throw new StatementFailed("invalidQuery", a.error);
             type ??= a.columns[0]?.type;
-            totalBytes += (await Promise.all(probe.refs.map(bytesOf))).reduce((x, y) => x + y, 0);
           }
           for (const n of names) constants[n] = type ?? "INT64";
-          if (!dryRun) await runDuck(p.duck);
+          // Sets the variable (on a dry run too, so what follows prunes by it) and counts its DEFAULT's bytes.
+          totalBytes += await bytesOf(p, created);
           children.push({ sql: stmt, bytes: 0, statementType: "DECLARE" });
           continue;
         }
@@ -650,7 +664,7 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
         const a = await analyze(p, constants, created, Object.fromEntries([...functions.values()].map((f) => [f.name, f])));
         if (!a.ok) throw new StatementFailed("invalidQuery", a.error);
         const newMeta = await checkReplace(p);
-        const bytes = (await Promise.all(p.refs.filter((r) => !(p.target === r && p.kind.startsWith("CREATE")) && !created.has(key(r))).map(bytesOf))).reduce((x, y) => x + y, 0);
+        const bytes = await bytesOf(p, created);
         totalBytes += bytes;
         if (dryRun) {
           if (p.target && p.kind.startsWith("CREATE")) created.set(key(p.target), a.columns);

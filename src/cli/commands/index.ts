@@ -30,6 +30,11 @@ export const COMMANDS: CommandEntry[] = [
     load: lazy(async () => (await import("./run.ts")).runCommand),
   },
   {
+    name: "plan", command: "plan",
+    describe: "print the bytes BigQuery would process and their on-demand cost, per action and in total, for a first run and for a daily incremental run (dry runs; nothing is written)",
+    load: lazy(async () => (await import("./plan.ts")).planCommand),
+  },
+  {
     name: "runs", command: "runs",
     describe: "list recent runs, newest first: status, duration, actions and warnings (run history and run records)",
     load: lazy(async () => (await import("./runs.ts")).runsCommand),

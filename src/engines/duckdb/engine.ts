@@ -26,7 +26,8 @@ import {
   type WriteOptions,
   type TableShape,
 } from "../engine.ts";
-import { translateToDuckDB, defaultTableMapper, TranslationError } from "./translate/rewrite.ts";
+import { translateToDuckDB, translateStatements, defaultTableMapper, TranslationError } from "./translate/rewrite.ts";
+import { estimateScriptBytes, partitionColumnOfSpec } from "./scan-bytes.ts";
 import { installCompat } from "./translate/compat.ts";
 import { duckColumnType } from "./types.ts";
 import { duckIdent, duckString, duckTable } from "./quote.ts";
@@ -41,7 +42,8 @@ export interface DuckDBConfig {
   threads?: number;
 }
 
-const DUCKDB_CAPABILITIES = { dryRunBytes: false, parallelActions: false, partitions: false, tableWriteQuotas: false } as const;
+// dryRunBytes: an estimate of what BigQuery would bill, from the data and BigQuery's per-type sizes (scan-bytes.ts).
+const DUCKDB_CAPABILITIES = { dryRunBytes: true, parallelActions: false, partitions: false, tableWriteQuotas: false } as const;
 
 export class DuckDBEngine implements Engine {
   readonly kind = "duckdb" as const;
@@ -172,16 +174,35 @@ export class DuckDBEngine implements Engine {
     }
   }
 
+  /**
+   * Validates the script (preparing binds every name and type without running it), then estimates
+   * the bytes BigQuery would bill for it (scan-bytes.ts): its script variables are evaluated, so the
+   * estimate prunes partitions by them as BigQuery does; nothing is written.
+   */
   async dryRun(sql: string, opts: ExecOptions = {}): Promise<DryRunResult> {
     const duck = this.translate(sql, opts.action, new Set<string>());
     try {
-      // Preparing binds every name and type without running the statement.
       const stmts = await this.conn.extractStatements(duck);
       for (let i = 0; i < stmts.count; i++) await stmts.prepare(i);
     } catch (cause) {
       throw this.wrap(cause, opts.action, duck);
     }
-    return {};
+    const each = translateStatements(sql, { mapTable: defaultTableMapper, variables: new Set<string>() });
+    try {
+      return { bytesProcessed: await estimateScriptBytes(this, each, (schema, table) => this.partitionColumns.get(`${schema}.${table}`)) };
+    } catch (cause) {
+      throw this.wrap(cause, opts.action, duck);
+    }
+  }
+
+  /** `schema.table` → partitioning column, from the models' `PARTITION BY` (DuckDB has no partitions; the byte estimate prunes by them). */
+  private readonly partitionColumns = new Map<string, string>();
+
+  declarePartitions(specs: { target: Target; partitionBy: string }[]): void {
+    for (const s of specs) {
+      const col = partitionColumnOfSpec(s.partitionBy);
+      if (col) this.partitionColumns.set(`${s.target.schema}.${s.target.name}`, col);
+    }
   }
 
   async tableExists(t: Target): Promise<boolean> {
