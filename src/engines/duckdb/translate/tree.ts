@@ -20,21 +20,6 @@ export interface TranslateOptions {
 }
 
 /** The neutral GoogleSQL lexer, its errors reported as translation errors (same message as before the move). */
-/** What a caller tells the translator. */
-export interface TranslateOptions {
-  /**
-   * The DuckDB table reference for a backtick table name (`project.dataset.table` → database,
-   * schema, name; `dataset.table` → undefined, schema, name). Must return quoted SQL text.
-   */
-  mapTable(database: string | undefined, schema: string | undefined, name: string): string;
-  /**
-   * Script variables (DECLARE) seen so far, lower-case. Pass the same Set to every statement of one
-   * BigQuery script (Dataform preOps + query) so later statements read them with getvariable().
-   */
-  variables?: Set<string>;
-}
-
-/** The neutral GoogleSQL lexer, its errors reported as translation errors (same message as before the move). */
 export function lex(sql: string): Token[] {
   try {
     return lexGoogleSql(sql);
