@@ -1,10 +1,11 @@
 /**
- * npm run bench — figures, not assertions: per-stage time and peak memory of the demo pipeline at
- * two sizes, and the channel Markov on the 1M-path benchmark file (import in the engine + exact fit).
+ * npm run bench — figures, not assertions: per-stage time and peak memory (each stage's own peak RSS) of
+ * the demo pipeline at two sizes, with DuckDB's memory limit as `--memory-limit auto` sets it, and the channel Markov on the 1M-path benchmark file (import in the engine + exact fit).
  * Each measurement runs in a fresh child process so its peak RSS is its own.
  *
  *   npm run bench                         # demo at 5k and 20k users, channel Markov 1M, whole commands (bench/end-to-end.ts)
  *   npm run bench -- --sizes 20000x60,100000x60 --skip-markov --skip-end-to-end
+ *   nice npm run bench -- --sizes 750000x60 --skip-markov --skip-end-to-end   # 10M events (≈ 5 min on 2 cores)
  *   npm run bench -- --xgboost            # also the 1M-row XGBoost fit, WASM and native (≈1 min)
  *   npm run bench -- --accuracy           # only the accuracy benchmark (bench/accuracy.ts; its options pass through)
  *   npm run bench -- --serve              # only the scoring server's loopback load test (bench/serve.ts; its options pass through)
@@ -67,8 +68,11 @@ for (const [users, days] of sizes) {
       ...(run.stages as StageFigure[]),
       { stage: "whole run", seconds: Number(run.seconds), peakMb: Number(run.peakMb), note: `${run.actions} actions, ${run.status}` },
     ];
-    console.log(`demo pipeline, ${users.toLocaleString("en-US")} users × ${days} days (warehouse ${(statSync(db).size / 2 ** 20).toFixed(0)} MB)`);
-    console.log(table(rows) + "\n");
+    console.log(`demo pipeline, ${users.toLocaleString("en-US")} users × ${days} days (warehouse ${(statSync(db).size / 2 ** 20).toFixed(0)} MB; DuckDB memory_limit ${run.memoryLimit}, auto)`);
+    console.log(table(rows));
+    console.log(`load average (1, 5, 15 min) at start → end: generate ${gen.load}; run ${run.load}`);
+    for (const f of (run.failed as string[] | undefined) ?? []) console.log(`failed: ${f}`);
+    console.log("");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
