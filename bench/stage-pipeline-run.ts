@@ -66,4 +66,6 @@ for (const a of run.actions) {
 const stages = [...byStage.entries()].sort((a, b) => b[1].seconds - a[1].seconds)
   .map(([stage, f]) => ({ stage, seconds: f.seconds, cpuSeconds: f.cpuSeconds, peakMb: f.peakMb, note: `slowest ${f.slowest} ${f.slowestSeconds.toFixed(1)} s` }));
 const failed = run.actions.filter((a) => a.status === "failed").map((a) => `${a.action}: ${String(a.error ?? "").slice(0, 300)}`);
-report({ seconds, cpuSeconds: (cpuTotal.user + cpuTotal.system) / 1e6, peakMb: peakMb(), stages, actions: run.actions.length, status: run.status, failed, memoryLimit, load: `${load} → ${loadAverage()}` });
+// The resets above also lower getrusage's maxRSS: the run's peak is the largest of the actions' own peaks.
+const runPeakMb = Math.max(peakMb(), ...[...actionPeakMb.values()].filter(Number.isFinite));
+report({ seconds, cpuSeconds: (cpuTotal.user + cpuTotal.system) / 1e6, peakMb: runPeakMb, stages, actions: run.actions.length, status: run.status, failed, memoryLimit, load: `${load} → ${loadAverage()}` });
