@@ -1,8 +1,36 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 /** Shared by the bench stage scripts: wall time and the process's peak RSS, printed as BENCH:{json}. */
 export function peakMb(): number {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/**
+ * Peak RSS since the last `resetPeak`, MB, from /proc/self/status (VmHWM); NaN where /proc is missing.
+ * With resetPeak before each action this gives every action's own peak inside one process.
+ */
+export function peakSinceResetMb(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Reset the kernel's peak-RSS mark to the current RSS (Linux: writing 5 to /proc/self/clear_refs). */
+export function resetPeak(): void {
+  try {
+    writeFileSync("/proc/self/clear_refs", "5");
+  } catch {
+    // Not Linux, or not allowed: the per-action peaks then read as the peak so far.
+  }
+}
+
+/** The 1-, 5- and 15-minute load averages, as printed next to every figure. */
+export function loadAverage(): string {
+  return os.loadavg().map((x) => x.toFixed(1)).join(" ");
 }
 export function report(figures: Record<string, unknown>): void {
   process.stdout.write(`BENCH:${JSON.stringify(figures)}\n`);

@@ -1,11 +1,13 @@
 /**
- * npm run bench — figures, not assertions: per-stage time and peak memory of the demo pipeline at
- * two sizes, and the channel Markov on the 1M-path benchmark file (import in the engine + exact fit).
+ * npm run bench — figures, not assertions: per-stage time and peak memory (each stage's own peak RSS) of
+ * the demo pipeline at two sizes, with DuckDB's memory limit as `--memory-limit auto` sets it, and the channel Markov on the 1M-path benchmark file (import in the engine + exact fit).
  * Each measurement runs in a fresh child process so its peak RSS is its own.
  *
  *   npm run bench                         # demo at 5k and 20k users, channel Markov 1M, whole commands (bench/end-to-end.ts)
  *   npm run bench -- --sizes 20000x60,100000x60 --skip-markov --skip-end-to-end
+ *   nice npm run bench -- --sizes 750000x60 --skip-markov --skip-end-to-end   # 10M events (≈ 5 min on 2 cores)
  *   npm run bench -- --xgboost            # also the 1M-row XGBoost fit, WASM and native (≈1 min)
+ *   npm run bench -- --xgboost --skip-demo --skip-markov --skip-end-to-end   # only that
  *   npm run bench -- --accuracy           # only the accuracy benchmark (bench/accuracy.ts; its options pass through)
  *   npm run bench -- --serve              # only the scoring server's loopback load test (bench/serve.ts; its options pass through)
  *   npm run bench -- --cost-plan          # only the cost plan of a simulated 13-month property (--cost-size 300x395,
@@ -25,7 +27,7 @@ const opt = (name: string, def: string): string => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : def;
 };
 
-interface StageFigure { stage: string; seconds: number; peakMb: number; note?: string }
+interface StageFigure { stage: string; seconds: number; cpuSeconds?: number; peakMb: number; note?: string }
 
 /** Run a child script; it prints one JSON line prefixed with BENCH:. */
 function child(script: string, childArgs: string[]): Record<string, unknown> {
@@ -39,9 +41,10 @@ function child(script: string, childArgs: string[]): Record<string, unknown> {
 
 function table(rows: StageFigure[]): string {
   const w = Math.max(...rows.map((r) => r.stage.length), 5);
+  const cpu = rows.some((r) => r.cpuSeconds !== undefined);
   return [
-    `${"stage".padEnd(w)}  seconds  peak MB  note`,
-    ...rows.map((r) => `${r.stage.padEnd(w)}  ${r.seconds.toFixed(2).padStart(7)}  ${(Number.isFinite(r.peakMb) && r.peakMb > 0 ? String(Math.round(r.peakMb)) : "—").padStart(7)}  ${r.note ?? ""}`),
+    `${"stage".padEnd(w)}  seconds${cpu ? "  CPU s" : ""}  peak MB  note`,
+    ...rows.map((r) => `${r.stage.padEnd(w)}  ${r.seconds.toFixed(2).padStart(7)}${cpu ? "  " + (r.cpuSeconds === undefined ? "—" : r.cpuSeconds.toFixed(1)).padStart(5) : ""}  ${(Number.isFinite(r.peakMb) && r.peakMb > 0 ? String(Math.round(r.peakMb)) : "—").padStart(7)}  ${r.note ?? ""}`),
   ].join("\n");
 }
 
@@ -100,7 +103,7 @@ if (flag("--cost-plan")) {
   process.exit(0);
 }
 
-const sizes = opt("--sizes", "5000x30,20000x60").split(",").map((s) => s.split("x").map(Number) as [number, number]);
+const sizes = flag("--skip-demo") ? [] : opt("--sizes", "5000x30,20000x60").split(",").map((s) => s.split("x").map(Number) as [number, number]);
 console.log(`funnelcredit bench — ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
 
 for (const [users, days] of sizes) {
@@ -110,12 +113,15 @@ for (const [users, days] of sizes) {
     const gen = child("stage-demo-generate.ts", [db, String(users), String(days)]);
     const run = child("stage-pipeline-run.ts", [db]);
     const rows: StageFigure[] = [
-      { stage: "generate sample", seconds: Number(gen.seconds), peakMb: Number(gen.peakMb), note: `${Number(gen.events).toLocaleString("en-US")} events, ${Number(gen.sessions).toLocaleString("en-US")} sessions` },
+      { stage: "generate sample", seconds: Number(gen.seconds), cpuSeconds: Number(gen.cpuSeconds), peakMb: Number(gen.peakMb), note: `${Number(gen.events).toLocaleString("en-US")} events, ${Number(gen.sessions).toLocaleString("en-US")} sessions` },
       ...(run.stages as StageFigure[]),
-      { stage: "whole run", seconds: Number(run.seconds), peakMb: Number(run.peakMb), note: `${run.actions} actions, ${run.status}` },
+      { stage: "whole run", seconds: Number(run.seconds), cpuSeconds: Number(run.cpuSeconds), peakMb: Number(run.peakMb), note: `${run.actions} actions, ${run.status}` },
     ];
-    console.log(`demo pipeline, ${users.toLocaleString("en-US")} users × ${days} days (warehouse ${(statSync(db).size / 2 ** 20).toFixed(0)} MB)`);
-    console.log(table(rows) + "\n");
+    console.log(`demo pipeline, ${users.toLocaleString("en-US")} users × ${days} days (warehouse ${(statSync(db).size / 2 ** 20).toFixed(0)} MB; DuckDB memory_limit ${run.memoryLimit}, auto)`);
+    console.log(table(rows));
+    console.log(`load average (1, 5, 15 min) at start → end: generate ${gen.load}; run ${run.load}`);
+    for (const f of (run.failed as string[] | undefined) ?? []) console.log(`failed: ${f}`);
+    console.log("");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -140,6 +146,6 @@ if (flag("--xgboost")) {
   // Both backends on the same data: vars.xgboost_backend = auto picks native when libxgboost loads.
   for (const backend of ["wasm", "native"]) {
     const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "xgboost.ts"), "--rows", "1000000", "--repeats", "1", "--backend", backend], { cwd: ROOT, encoding: "utf8" });
-    console.log(`XGBoost 1M × 20 rows, ${backend} backend (worker thread):\n` + (r.status === 0 ? r.stdout : `failed (exit ${r.status}): ${r.stderr.slice(-500)}`));
+    console.log(`XGBoost 1M × 20 rows, ${backend} backend (worker thread; load average at end ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}):\n` + (r.status === 0 ? r.stdout : `failed (exit ${r.status}): ${r.stderr.slice(-500)}`));
   }
 }

@@ -4,7 +4,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { generateDemo, type DemoResult } from "../src/demo/generate.ts";
+import { generateDemo, writeGa4Export, type DemoResult } from "../src/demo/generate.ts";
+import { customSourceRows } from "../src/demo/custom-sources.ts";
+import { simulate, simulateStream, type SimSession } from "../src/demo/simulate.ts";
 import { importGa4 } from "../src/import/ga4.ts";
 import { GA4_EVENTS_SCHEMA } from "../src/import/ga4-schema.ts";
 
@@ -66,6 +68,32 @@ describe("demo data generator", () => {
     }
   });
 
+  it("streams its sessions and writes the same rows as from the whole simulation held in memory", async () => {
+    // The generator hands each session to DuckDB as it is drawn (flat memory at 10M events); the tables must
+    // be those the in-memory path writes: simulate() and then the export and custom sources from its array.
+    const opts = { users: SMALL.users, days: SMALL.days, startMs: Date.parse("2024-01-01T00:00:00Z"), seed: SMALL.seed };
+    const whole = simulate(opts);
+    const streamed: SimSession[] = [];
+    const rest = simulateStream(opts, (s) => streamed.push(s));
+    assert.deepEqual(streamed, whole.sessions);
+    assert.equal(rest.sessionCount, whole.sessions.length);
+    assert.deepEqual(rest.transactions, whole.transactions);
+    assert.equal(result.sessions, whole.sessions.length);
+
+    const mem = await openDb();
+    try {
+      await mem.conn.run(`CREATE SCHEMA ga4_export; CREATE SCHEMA funnelcredit_sources`);
+      await writeGa4Export(mem.conn, whole.sessions, { ga4Schema: "ga4_export", startMs: opts.startMs, days: SMALL.days, seed: SMALL.seed, intradayDays: 2 });
+      const custom = customSourceRows(SMALL.seed);
+      for (const s of whole.sessions) custom.add(s);
+      const written = [...result.tables.filter((t) => t.startsWith("ga4_export.")), ...await custom.write(mem.conn, "funnelcredit_sources")];
+      assert.equal(written.length, 7 + 2);
+      assert.deepEqual(await checksums(mem.conn, written), await checksums(db.conn, written));
+    } finally {
+      mem.close();
+    }
+  });
+
   it("writes one daily table per day, intraday copies of the last two days and the source tables", () => {
     assert.deepEqual(result.tables, [
       "ga4_export.events_20240101",
@@ -82,8 +110,9 @@ describe("demo data generator", () => {
       "funnelcredit_sources.call_centre_calls",
       "funnelcredit_sources.webinar_attendances",
     ]);
-    assert.deepEqual(progress.at(-1), [10, 10]);
-    assert.deepEqual(progress.map(([d]) => d), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // Steps: the simulation streamed into DuckDB, 5 days, 2 intraday copies, the source tables.
+    assert.deepEqual(progress.at(-1), [9, 9]);
+    assert.deepEqual(progress.map(([d]) => d), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it("uses the shared GA4 export schema and keeps each event in the table of its date", async () => {

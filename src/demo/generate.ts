@@ -3,7 +3,8 @@
  * last days), CRM transactions, custom events (with a few intentionally invalid rows), costs and leads.
  *
  * How: simulate.ts decides everything at session grain in JS from one seeded PRNG (users, devices, channels,
- * funnel depth, purchases, leads); the sessions go into a TEMP table through the appender and DuckDB expands
+ * funnel depth, purchases, leads); the sessions stream, as they are drawn, into a TEMP table through the
+ * appender (never all in JS memory at once) and DuckDB expands
  * them into GA4-shaped events, one INSERT per day, with per-event detail (timestamps jitter, pages, bundle ids)
  * from `hash(session_key, event_index, seed)`. Same seed → the same rows in every table.
  * Event rows are inserted in (event_timestamp, session, event index) order; DuckDB keeps it while
@@ -15,8 +16,8 @@ import { GA4_COLUMNS_DDL, ga4Field } from "../import/ga4-schema.ts";
 import { sourceTableDdl } from "../import/sources.ts";
 import { lit, q } from "../import/load.ts";
 import { duckColumnType } from "../engines/duckdb/types.ts";
-import { writeCustomSourceTables } from "./custom-sources.ts";
-import { EVENT_CODES, EVENT_JITTER_SECONDS, EVENT_STEP_SECONDS, simulate, type SimSession, type SimTransactionRow } from "./simulate.ts";
+import { customSourceRows } from "./custom-sources.ts";
+import { EVENT_CODES, EVENT_JITTER_SECONDS, EVENT_STEP_SECONDS, simulateStream, type SimSession, type SimStreamResult, type SimTransactionRow } from "./simulate.ts";
 
 export interface DemoOptions {
   /** Web users (people). Default 20,000. */
@@ -325,47 +326,86 @@ export interface Ga4ExportOptions {
 }
 
 /**
+ * A TEMP table of simulated sessions filled through the appender: `add` each session as it is drawn (the
+ * appender flushes in chunks, and DuckDB spills the table to its temp folder past memory_limit), `close`
+ * before expanding it, `drop` at the end.
+ */
+interface SessionTable {
+  /** Qualified name, for SQL. */
+  readonly name: string;
+  add(s: SimSession): void;
+  close(): void;
+  drop(): Promise<void>;
+}
+
+async function openSessionTable(conn: DuckDBConnection): Promise<SessionTable> {
+  const table = `fc_demo_sessions_${process.pid}`;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(table)} (${SESSION_COLUMNS.map(([n, t]) => `${q(n)} ${t}`).join(", ")})`);
+  const types = SESSION_COLUMNS.map(([, t]) => t);
+  const a = await conn.createAppender(table, "main", "temp");
+  let open = true;
+  return {
+    name: `temp.main.${q(table)}`,
+    add(s: SimSession): void {
+      const cells = sessionCells(s);
+      for (let i = 0; i < types.length; i++) appendCell(a, types[i]!, cells[i] ?? null);
+      a.endRow();
+    },
+    close(): void {
+      if (open) a.closeSync();
+      open = false;
+    },
+    async drop(): Promise<void> {
+      if (open) a.closeSync();
+      open = false;
+      await conn.run(`DROP TABLE IF EXISTS temp.main.${q(table)}`);
+    },
+  };
+}
+
+/**
+ * Expand a session table into a GA4 BigQuery export: one `events_YYYYMMDD` table per day (replaced) and
+ * `events_intraday_` copies of the last `intradayDays`. Each day is one INSERT … SELECT over that day's
+ * sessions, so the events are never all in memory at once.
+ */
+async function expandSessions(conn: DuckDBConnection, sessionsTable: string, opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
+  const { ga4Schema: ga4, startMs, days, seed, intradayDays } = opts;
+  const tables: string[] = [];
+  let events = 0;
+  const sql = eventsSql(sessionsTable, seed);
+  for (let day = 0; day < days; day++) {
+    const table = `events_${dayString(startMs, day)}`;
+    const target = `${q(ga4)}.${q(table)}`;
+    await conn.run(`CREATE OR REPLACE TABLE ${target} (${GA4_COLUMNS_DDL})`);
+    const r = await conn.run(`INSERT INTO ${target} BY NAME ${sql.replace("$day", String(day))}`);
+    events += Number(r.rowsChanged);
+    tables.push(`${ga4}.${table}`);
+    opts.onStep?.();
+  }
+  for (let day = days - intradayDays; day < days; day++) {
+    const d = dayString(startMs, day);
+    await conn.run(`CREATE OR REPLACE TABLE ${q(ga4)}.${q(`events_intraday_${d}`)} AS SELECT * FROM ${q(ga4)}.${q(`events_${d}`)}`);
+    tables.push(`${ga4}.events_intraday_${d}`);
+    opts.onStep?.();
+  }
+  return { events, tables };
+}
+
+/**
  * Expand simulated sessions into a GA4 BigQuery export: one `events_YYYYMMDD` table per day (replaced) and
  * `events_intraday_` copies of the last `intradayDays`. Shared by the demo and the accuracy benchmark, so both
  * produce events the same way. Returns the events written and the tables, `schema.table`.
  */
-export async function writeGa4Export(conn: DuckDBConnection, sessions: readonly SimSession[], opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
-  const { ga4Schema: ga4, startMs, days, seed, intradayDays } = opts;
-  const tables: string[] = [];
-  const sessionsTable = `fc_demo_sessions_${process.pid}`;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(sessionsTable)} (${SESSION_COLUMNS.map(([n, t]) => `${q(n)} ${t}`).join(", ")})`);
-  await appendRows(
-    conn,
-    { schema: "main", catalog: "temp", table: sessionsTable },
-    SESSION_COLUMNS.map(([, t]) => t),
-    (function* () {
-      for (const s of sessions) yield sessionCells(s);
-    })(),
-  );
-  opts.onStep?.();
-
-  let events = 0;
-  const sql = eventsSql(`temp.main.${q(sessionsTable)}`, seed);
+export async function writeGa4Export(conn: DuckDBConnection, sessions: Iterable<SimSession>, opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
+  const table = await openSessionTable(conn);
   try {
-    for (let day = 0; day < days; day++) {
-      const table = `events_${dayString(startMs, day)}`;
-      const target = `${q(ga4)}.${q(table)}`;
-      await conn.run(`CREATE OR REPLACE TABLE ${target} (${GA4_COLUMNS_DDL})`);
-      const r = await conn.run(`INSERT INTO ${target} BY NAME ${sql.replace("$day", String(day))}`);
-      events += Number(r.rowsChanged);
-      tables.push(`${ga4}.${table}`);
-      opts.onStep?.();
-    }
-    for (let day = days - intradayDays; day < days; day++) {
-      const d = dayString(startMs, day);
-      await conn.run(`CREATE OR REPLACE TABLE ${q(ga4)}.${q(`events_intraday_${d}`)} AS SELECT * FROM ${q(ga4)}.${q(`events_${d}`)}`);
-      tables.push(`${ga4}.events_intraday_${d}`);
-      opts.onStep?.();
-    }
+    for (const s of sessions) table.add(s);
+    table.close();
+    opts.onStep?.();
+    return await expandSessions(conn, table.name, opts);
   } finally {
-    await conn.run(`DROP TABLE IF EXISTS temp.main.${q(sessionsTable)}`);
+    await table.drop();
   }
-  return { events, tables };
 }
 
 /** Replace one source table (schema must exist) with `rows`, typed by `types` in `ddl`'s column order. */
@@ -385,7 +425,7 @@ export async function writeCrmTransactions(conn: DuckDBConnection, schema: strin
 
 /**
  * Generate the demo warehouse. Replaces the tables it writes. Prints nothing; reports progress through
- * `onProgress(done, total)` (total = days + intraday days + 3).
+ * `onProgress(done, total)` (total = days + intraday days + 2: the simulation streamed into DuckDB, each day and intraday table, the source tables).
  */
 export async function generateDemo(conn: DuckDBConnection, opts: DemoOptions = {}): Promise<DemoResult> {
   const users = opts.users ?? 20_000;
@@ -402,16 +442,29 @@ export async function generateDemo(conn: DuckDBConnection, opts: DemoOptions = {
     throw new Error(`generateDemo: users and days must be positive integers`);
   }
   const startMs = Date.parse(startDate + "T00:00:00Z");
-  const total = days + intradayDays + 3;
+  const total = days + intradayDays + 2;
   let done = 0;
   const progress = (): void => opts.onProgress?.(++done, total);
 
-  const sim = simulate({ users, days, startMs, seed });
-  progress();
-
   const tables: string[] = [];
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(ga4)}; CREATE SCHEMA IF NOT EXISTS ${q(src)}`);
-  const ga4Written = await writeGa4Export(conn, sim.sessions, { ga4Schema: ga4, startMs, days, seed, intradayDays, onStep: progress });
+  // Sessions stream from the simulation into the appender (and into the call-centre / webinar rows drawn
+  // from them): at 10M events, keeping them as JS objects was most of the generator's 4.5 GB.
+  const sessionTable = await openSessionTable(conn);
+  const customRows = customSourceRows(seed);
+  let ga4Written: { events: number; tables: string[] };
+  let sim: SimStreamResult;
+  try {
+    sim = simulateStream({ users, days, startMs, seed }, (s) => {
+      sessionTable.add(s);
+      customRows.add(s);
+    });
+    sessionTable.close();
+    progress();
+    ga4Written = await expandSessions(conn, sessionTable.name, { ga4Schema: ga4, startMs, days, seed, intradayDays, onStep: progress });
+  } finally {
+    await sessionTable.drop();
+  }
   tables.push(...ga4Written.tables);
   const events = ga4Written.events;
 
@@ -458,9 +511,9 @@ export async function generateDemo(conn: DuckDBConnection, opts: DemoOptions = {
     leadCols.map(([, t]) => t),
     sim.leads.map((l) => leadCols.map(([n]) => (l as unknown as Record<string, Cell>)[n] ?? null)),
   );
-  tables.push(...await writeCustomSourceTables(conn, src, sim.sessions, seed));
+  tables.push(...await customRows.write(conn, src));
   progress();
 
   const txIds = new Set(sim.transactions.map((t) => t.transaction_id));
-  return { events, sessions: sim.sessions.length, users: sim.users, transactions: txIds.size, tables };
+  return { events, sessions: sim.sessionCount, users: sim.users, transactions: txIds.size, tables };
 }

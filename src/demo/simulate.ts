@@ -137,8 +137,14 @@ export interface SimLead {
   viewed_items_before_lead: boolean;
 }
 
-export interface SimResult {
+export interface SimResult extends SimStreamResult {
   sessions: SimSession[];
+}
+
+/** What `simulateStream` keeps: everything but the sessions, which it hands out one at a time. */
+export interface SimStreamResult {
+  /** Sessions handed out. */
+  sessionCount: number;
   transactions: SimTransactionRow[];
   customEvents: SimCustomEvent[];
   costs: SimCostRow[];
@@ -201,8 +207,20 @@ function landingPath(rng: Rng, ch: DemoChannel, products: readonly DemoProduct[]
   return rng.pick(SITE_PAGES);
 }
 
-/** Simulate the whole demo world. Deterministic in `opts`. */
+/** Simulate the whole demo world, sessions in memory. Deterministic in `opts`. */
 export function simulate(opts: SimOptions): SimResult {
+  const sessions: SimSession[] = [];
+  const rest = simulateStream(opts, (s) => sessions.push(s));
+  return { ...rest, sessions };
+}
+
+/**
+ * Simulate the whole demo world, handing each session to `onSession` as it is drawn (user by user, in the
+ * order `simulate` lists them) instead of keeping them: memory stays flat in the number of sessions. The
+ * other rows (transactions, custom events, costs, leads) are a few per cent of the sessions and are kept,
+ * since their order needs all of them. Same `opts` → the same sessions in the same order as `simulate`.
+ */
+export function simulateStream(opts: SimOptions, onSession: (s: SimSession) => void): SimStreamResult {
   const rng = createRng(opts.seed);
   const leadRng = streamRng(opts.seed, "leads");
   const emailRng = streamRng(opts.seed, "email");
@@ -210,7 +228,6 @@ export function simulate(opts: SimOptions): SimResult {
   const badRng = streamRng(opts.seed, "invalid_rows");
   const costRng = streamRng(opts.seed, "costs");
   const { users, days, startMs } = opts;
-  const sessions: SimSession[] = [];
   const transactions: SimTransactionRow[] = [];
   const customEvents: SimCustomEvent[] = [];
   const leads: SimLead[] = [];
@@ -359,7 +376,7 @@ export function simulate(opts: SimOptions): SimResult {
       if (lead) codes += "l";
       if (pageViews > 1 || viewed) codes += "e";
 
-      sessions.push({
+      onSession({
         key: sessionKey++,
         day,
         ts,
@@ -447,7 +464,7 @@ export function simulate(opts: SimOptions): SimResult {
 
   transactions.sort((a, b) => a.transaction_created - b.transaction_created || (a.transaction_id < b.transaction_id ? -1 : a.transaction_id > b.transaction_id ? 1 : 0));
   leads.sort((a, b) => a.created_at - b.created_at);
-  return { sessions, transactions, customEvents, costs, leads, users, pseudoIds };
+  return { sessionCount: sessionKey, transactions, customEvents, costs, leads, users, pseudoIds };
 }
 
 // ---- parts with their own random stream ---------------------------------------------------------

@@ -18,7 +18,7 @@ export const duckdbDriver: EngineDriver<unknown> = defineEngine<DuckDBConfig>({
   configure(values, ctx) {
     return {
       path: path.resolve(ctx.projectDir, String(values.warehouse ?? ".funnelcredit/warehouse.duckdb")),
-      memoryLimit: values["memory-limit"] === undefined || values["memory-limit"] === "auto" ? autoMemoryLimit(availableMemoryBytes()) : String(values["memory-limit"]),
+      memoryLimit: values["memory-limit"] === undefined || values["memory-limit"] === "auto" ? defaultMemoryLimit() : String(values["memory-limit"]),
       threads: values.threads === undefined ? undefined : Number(values.threads),
     };
   },
@@ -56,6 +56,11 @@ const AUTO_MAX_BYTES = 4 * 2 ** 30;
 export function autoMemoryLimit(availableBytes: number): string {
   const bytes = Math.min(AUTO_MAX_BYTES, Math.max(AUTO_MIN_BYTES, availableBytes / 2));
   return `${Math.floor(bytes / 2 ** 20)}MiB`;
+}
+
+/** `--memory-limit auto` on this machine now. */
+export function defaultMemoryLimit(): string {
+  return autoMemoryLimit(availableMemoryBytes());
 }
 
 /** Memory available to this process: free memory (Linux: MemAvailable), within a container's limit when set. */
