@@ -40,7 +40,7 @@ const performanceColumns = (level, what) => [
   { name: "impressions", type: "INT64", description: `impressions of the ${what}'s cost rows that day` },
   { name: "conversions", type: "FLOAT64", description: `conversions the model credits to the ${what} (fractional; by conversion day)` },
   { name: "value", type: "FLOAT64", description: `conversion value the model credits to the ${what}` },
-  { name: "cpa", type: "FLOAT64", description: "cost / conversions (NULL when the model credits no conversions)" },
+  { name: "cpa", type: "FLOAT64", description: "cost / conversions (NULL when the model credits no conversions or no cost row maps to it that day)" },
   { name: "roas", type: "FLOAT64", description: "value / cost (NULL when there is no cost)" },
   { name: "last_touch_conversions", type: "FLOAT64", description: `conversions the last_touch model credits to the ${what} that day` },
   { name: "last_touch_value", type: "FLOAT64", description: `value the last_touch model credits to the ${what} that day` },

@@ -179,7 +179,7 @@ for (const { name, open } of ENGINES) {
      * channel_performance (cost; last_touch conversions/value; linear conversions/value):
      *   03-01 Paid Search: cost 55, 16 clicks, 160 impr.; last_touch T2 → 1 / 60 (CPA 55, ROAS 60/55);
      *         linear ½ T1 + T2 → 1.5 / 110 (CPA 55/1.5 = 36.67, ROAS 2), vs last touch (1.5 − 1)/1 = +0.5
-     *   03-01 Email: no cost (0; CPA 0, ROAS NULL); last_touch T1 → 1 / 100; linear ½ → 0.5 / 50, change −0.5
+     *   03-01 Email: no cost row (cost 0; CPA NULL — unknown, not free; ROAS NULL); last_touch T1 → 1 / 100; linear ½ → 0.5 / 50, change −0.5
      *   03-02 Paid Search: cost 25; last_touch none → CPA NULL, ROAS 0; linear ½ T3 → 0.5 / 20, CPA 50, ROAS 0.8; change NULL (last touch 0)
      *   03-02 Direct: last_touch 1 / 40; linear 0.5 / 20, change −0.5
      *   03-02 Paid Social: cost 10, credited by no model: conversions 0, CPA NULL, ROAS 0, change NULL — a row for each model
@@ -189,8 +189,8 @@ for (const { name, open } of ENGINES) {
       expectRows(rows.get("channel_performance")!, (r) => `${dateText(r.date)} ${r.model} ${r.channel}`, {
         "2026-03-01 last_touch Paid Search": { cost: 55, clicks: 16, impressions: 160, conversions: 1, value: 60, cpa: 55, roas: 60 / 55, ...lt(1, 60), conversions_change_vs_last_touch: 0 },
         "2026-03-01 linear Paid Search": { cost: 55, clicks: 16, impressions: 160, conversions: 1.5, value: 110, cpa: 55 / 1.5, roas: 2, ...lt(1, 60), conversions_change_vs_last_touch: 0.5 },
-        "2026-03-01 last_touch Email": { cost: 0, clicks: 0, conversions: 1, value: 100, cpa: 0, roas: null, ...lt(1, 100), conversions_change_vs_last_touch: 0 },
-        "2026-03-01 linear Email": { cost: 0, conversions: 0.5, value: 50, cpa: 0, roas: null, ...lt(1, 100), conversions_change_vs_last_touch: -0.5 },
+        "2026-03-01 last_touch Email": { cost: 0, clicks: 0, conversions: 1, value: 100, cpa: null, roas: null, ...lt(1, 100), conversions_change_vs_last_touch: 0 },
+        "2026-03-01 linear Email": { cost: 0, conversions: 0.5, value: 50, cpa: null, roas: null, ...lt(1, 100), conversions_change_vs_last_touch: -0.5 },
         "2026-03-02 last_touch Paid Search": { cost: 25, clicks: 4, impressions: 80, conversions: 0, value: 0, cpa: null, roas: 0, ...lt(0, 0), conversions_change_vs_last_touch: null },
         "2026-03-02 linear Paid Search": { cost: 25, conversions: 0.5, value: 20, cpa: 50, roas: 0.8, ...lt(0, 0), conversions_change_vs_last_touch: null },
         "2026-03-02 last_touch Direct": { cost: 0, conversions: 1, value: 40, roas: null, ...lt(1, 40), conversions_change_vs_last_touch: 0 },
@@ -216,9 +216,9 @@ for (const { name, open } of ENGINES) {
         "2026-03-01 linear Paid Search google/cpc/brand": { cost: 30, clicks: 10, impressions: 100, conversions: 0.5, value: 50, cpa: 60, roas: 50 / 30, last_touch_conversions: 0, conversions_change_vs_last_touch: null },
         "2026-03-01 linear Paid Search google/cpc/generic": { cost: 20, conversions: 1, value: 60, cpa: 20, roas: 3, last_touch_conversions: 1, conversions_change_vs_last_touch: 0 },
         "2026-03-01 linear Paid Search bing/cpc/(not set)": { cost: 5, clicks: 1, conversions: 0, cpa: null, roas: 0 },
-        "2026-03-01 linear Email newsletter/email/spring": { cost: 0, conversions: 0.5, value: 50, roas: null, last_touch_conversions: 1, last_touch_value: 100, conversions_change_vs_last_touch: -0.5 },
+        "2026-03-01 linear Email newsletter/email/spring": { cost: 0, conversions: 0.5, value: 50, cpa: null, roas: null, last_touch_conversions: 1, last_touch_value: 100, conversions_change_vs_last_touch: -0.5 },
         "2026-03-02 linear Paid Search google/cpc/brand": { cost: 25, conversions: 0.5, value: 20, cpa: 50, roas: 0.8, last_touch_conversions: 0 },
-        "2026-03-02 linear Direct (direct)/(none)/(not set)": { cost: 0, conversions: 0.5, value: 20, last_touch_conversions: 1, last_touch_value: 40, conversions_change_vs_last_touch: -0.5 },
+        "2026-03-02 linear Direct (direct)/(none)/(not set)": { cost: 0, conversions: 0.5, value: 20, cpa: null, last_touch_conversions: 1, last_touch_value: 40, conversions_change_vs_last_touch: -0.5 },
         "2026-03-02 linear Paid Social facebook/paid_social/retarget": { cost: 10, conversions: 0, cpa: null, roas: 0 },
       }, "campaign_performance (linear)");
       near(all.find((r) => key(r) === "2026-03-01 last_touch Paid Search google/cpc/brand")!.cpa, null, "last_touch brand CPA (no conversions)");

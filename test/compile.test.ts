@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { compileDataform, compileErrorFrom } from "../src/compile/compile.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { select, topoLevels } from "../src/dag/dag.ts";
 import { CompileError, SettingsError } from "../src/util/errors.ts";
+import { linkNodeModules } from "./support/project-copy.ts";
 import { PROJECT_DIR, compiledProject } from "./support/warehouse.ts";
 
 describe("compile", () => {
@@ -71,6 +72,46 @@ describe("compile", () => {
     writeFileSync(path.join(dir, "definitions", "c.sqlx"), 'config { type: "view" }\nSELECT 1 AS a,\n  ${nosuchthing.x} AS b\n');
     const err = compileErrorFrom([{ fileName: "definitions/c.sqlx", message: "nosuchthing is not defined" }], dir);
     assert.equal(err.line, 3);
+  });
+
+  describe("on a busy machine", () => {
+    const dataformCoreVersion = (JSON.parse(readFileSync(path.join(PROJECT_DIR, "node_modules", "@dataform", "core", "package.json"), "utf8")) as { version: string }).version;
+    /** A tiny project whose compile takes about `seconds` (an include that waits), with Dataform installed as npm ci leaves it. */
+    const slowProject = (seconds: number): string => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "fc-compile-slow-"));
+      writeFileSync(path.join(dir, "workflow_settings.yaml"), "defaultProject: p\ndefaultDataset: d\ndefaultLocation: EU\n");
+      writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "slow", dependencies: { "@dataform/core": dataformCoreVersion } }));
+      mkdirSync(path.join(dir, "includes"));
+      writeFileSync(path.join(dir, "includes", "slow.js"), `const end = Date.now() + ${seconds * 1000};\nwhile (Date.now() < end) {}\nmodule.exports = { one: 1 };\n`);
+      mkdirSync(path.join(dir, "definitions"));
+      writeFileSync(path.join(dir, "definitions", "a.sqlx"), 'config { type: "view" }\nSELECT ${slow.one} AS one\n');
+      linkNodeModules(dir);
+      return dir;
+    };
+    const withTimeout = async <T>(value: string | undefined, f: () => Promise<T>): Promise<T> => {
+      const before = process.env.FUNNELCREDIT_COMPILE_TIMEOUT;
+      if (value === undefined) delete process.env.FUNNELCREDIT_COMPILE_TIMEOUT;
+      else process.env.FUNNELCREDIT_COMPILE_TIMEOUT = value;
+      try {
+        return await f();
+      } finally {
+        if (before === undefined) delete process.env.FUNNELCREDIT_COMPILE_TIMEOUT;
+        else process.env.FUNNELCREDIT_COMPILE_TIMEOUT = before;
+      }
+    };
+
+    it("gives Dataform the time FUNNELCREDIT_COMPILE_TIMEOUT allows, and says how to allow more when it runs out", async () => {
+      const dir = slowProject(3);
+      await withTimeout("1s", () => assert.rejects(compileDataform({ projectDir: dir }), (e: unknown) =>
+        e instanceof CompileError && /timed out/.test(e.message) && /the limit is 1s; set FUNNELCREDIT_COMPILE_TIMEOUT/.test(e.message)));
+      const compiled = await withTimeout(undefined, () => compileDataform({ projectDir: dir }));
+      assert.ok(compiled.tables?.some((t) => t.target.name === "a"));
+    });
+
+    it("refuses a FUNNELCREDIT_COMPILE_TIMEOUT that is not a duration, naming it", async () => {
+      await withTimeout("soon", () => assert.rejects(compileDataform({ projectDir: PROJECT_DIR }), (e: unknown) =>
+        e instanceof SettingsError && /FUNNELCREDIT_COMPILE_TIMEOUT=soon: expected a duration/.test(e.message)));
+    });
   });
 
   it("refuses a workflow_settings.yaml with dataformCoreVersion (it would npm install on every compile)", async () => {

@@ -38,6 +38,16 @@ export interface CompileOptions {
   defaultDatabase?: string;
 }
 
+const COMPILE_TIMEOUT_ENV = "FUNNELCREDIT_COMPILE_TIMEOUT";
+
+/** How long Dataform may compile: FUNNELCREDIT_COMPILE_TIMEOUT (Dataform's duration form: 90s, 10m, 1h), else 10 minutes. */
+function compileTimeout(): string {
+  const given = process.env[COMPILE_TIMEOUT_ENV]?.trim();
+  if (!given) return "10m";
+  if (!/^\d+(ms|s|m|h)$/.test(given)) throw new SettingsError(`${COMPILE_TIMEOUT_ENV}=${given}: expected a duration such as 90s, 10m or 1h`);
+  return given;
+}
+
 /** Run `dataform compile . --json` and return Dataform's raw JSON (errors thrown as CompileError). */
 export async function compileDataform(opts: CompileOptions): Promise<DataformCompiled> {
   const settingsFile = path.join(opts.projectDir, "workflow_settings.yaml");
@@ -53,10 +63,16 @@ export async function compileDataform(opts: CompileOptions): Promise<DataformCom
     args.push(`--vars=${Object.entries(opts.vars).map(([k, v]) => `${k}=${encodeVar(v)}`).join(",")}`);
   }
   if (opts.defaultDatabase) args.push(`--default-database=${opts.defaultDatabase}`);
+  // Dataform gives up after 60 s by default, which a busy machine (a shared CI runner, a laptop running a
+  // build) reaches on a project this size: allow longer, and let the environment say how long.
+  const timeout = compileTimeout();
+  args.push(`--timeout=${timeout}`);
   const { stdout, stderr, code } = await run(bin, args, opts.projectDir);
   const end = stdout.indexOf("\n}");
   if (!stdout.trimStart().startsWith("{") || end < 0) {
-    throw new CompileError("workflow_settings.yaml", undefined, `Dataform compile failed (exit ${code}): ${stripAnsi(stderr || stdout).trim().slice(0, 2000)}`);
+    const text = stripAnsi(stderr || stdout).trim().slice(0, 2000);
+    const hint = /timed out/i.test(text) ? ` (the limit is ${timeout}; set ${COMPILE_TIMEOUT_ENV}, e.g. ${COMPILE_TIMEOUT_ENV}=30m, to allow longer)` : "";
+    throw new CompileError("workflow_settings.yaml", undefined, `Dataform compile failed (exit ${code}): ${text}${hint}`);
   }
   const compiled = JSON.parse(stdout.slice(0, end + 2)) as DataformCompiled;
   const errors = compiled.graphErrors?.compilationErrors ?? [];
