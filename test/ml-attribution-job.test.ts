@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import type { Project } from "../src/compile/project.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import type { Target } from "../src/engines/engine.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
-import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, rowsOf, runProject } from "./support/warehouse.ts";
+import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, rowsOf, runProject, TEST_ARTIFACTS_DIR } from "./support/warehouse.ts";
 import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, toFeatureRows, toSequenceRows } from "./fixtures/ml/journeys.ts";
 
 /**
@@ -172,7 +171,7 @@ describe("ml_attribution job on DuckDB", function () {
 
   it("fits on the backend vars.xgboost_backend names and records it on the model (native when it loads by default, wasm when asked)", async () => {
     const backendOf = (runId: string): string =>
-      (JSON.parse(readFileSync(path.join(os.tmpdir(), "funnelcredit-test-artifacts", "models", "ml-attribution", `${runId}.json`), "utf8")) as { model: { backend: string } }).model.backend;
+      (JSON.parse(readFileSync(path.join(TEST_ARTIFACTS_DIR, "models", "ml-attribution", `${runId}.json`), "utf8")) as { model: { backend: string } }).model.backend;
     // Debian's libxgboost0 is installed on this machine and in CI (see src/models/xgboost/native-backend.ts).
     assertRunSucceeded(await run(project, "ml-backend-default", "2024-05-01T00:00:00Z"));
     assert.equal(backendOf("ml-backend-default"), "native");

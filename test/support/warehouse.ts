@@ -55,6 +55,9 @@ export async function fixtureTable(engine: DuckDBEngine, schema: string, table: 
   await engine.runNative(`INSERT INTO ${duckIdent(schema)}.${duckIdent(table)} VALUES ${values}`);
 }
 
+/** Where test runs keep their artifacts: one folder a process, so test files running in parallel never share run ids. */
+export const TEST_ARTIFACTS_DIR = path.join(os.tmpdir(), `funnelcredit-test-artifacts-${process.pid}`);
+
 export async function runProject(
   project: Project,
   engine: DuckDBEngine,
@@ -62,7 +65,7 @@ export async function runProject(
 ): Promise<RunRecord> {
   return runGraph({
     graph: project.graph, engine, settings: project.settings,
-    artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "funnelcredit-test-artifacts")),
+    artifacts: new LocalArtifactStore(TEST_ARTIFACTS_DIR),
     selection: opts.selection, fullRefresh: opts.fullRefresh, now: opts.now, runId: opts.runId, alreadySucceeded: opts.alreadySucceeded,
   });
 }
