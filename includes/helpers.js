@@ -42,9 +42,26 @@ function cleanUserId(expr) {
   return `IF(${expr} IS NULL OR ${inList(`TRIM(${expr})`, invalid)}, NULL, TRIM(${expr}))`;
 }
 
-/** Channel grouping: settings.channelRules as a CASE, first matching rule wins, else "source / medium". */
-function channelCase(source, medium, campaign) {
-  const cols = { source, medium, campaign };
+/** Named options of a SQL helper: a plain object with exactly these keys (SQL expressions), else an error naming the helper. */
+function named(helper, opts, keys, optional = []) {
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
+    throw new Error(`helpers.${helper} takes named SQL expressions { ${[...keys, ...optional.map((k) => k + "?")].join(", ")} }, got ${JSON.stringify(opts)}`);
+  }
+  const unknown = Object.keys(opts).filter((k) => !keys.includes(k) && !optional.includes(k));
+  const missing = keys.filter((k) => typeof opts[k] !== "string");
+  if (unknown.length || missing.length) {
+    throw new Error(`helpers.${helper}: ${[missing.length ? `missing ${missing.join(", ")}` : "", unknown.length ? `unknown ${unknown.join(", ")}` : ""].filter(Boolean).join("; ")}`);
+  }
+  return opts;
+}
+
+/**
+ * Channel grouping: settings.channelRules as a CASE, first matching rule wins, else "source / medium".
+ * `channelCase({ source: "s.source", medium: "s.medium", campaign: "s.campaign" })`.
+ */
+function channelCase(opts) {
+  const cols = named("channelCase", opts, ["source", "medium", "campaign"]);
+  const { source, medium } = cols;
   const whens = settings.channelRules.map((rule) => {
     const conds = ["source", "medium", "campaign"]
       .filter((f) => rule[f] !== undefined)
@@ -54,8 +71,9 @@ function channelCase(source, medium, campaign) {
   return `CASE ${whens.join(" ")} ELSE CONCAT(IFNULL(${source}, '(not set)'), ' / ', IFNULL(${medium}, '(not set)')) END`;
 }
 
-/** Whether "source / medium" is one of settings.excludedSources. */
-function isExcludedSource(source, medium) {
+/** Whether "source / medium" is one of settings.excludedSources: `isExcludedSource({ source, medium })`. */
+function isExcludedSource(opts) {
+  const { source, medium } = named("isExcludedSource", opts, ["source", "medium"]);
   return inList(`CONCAT(IFNULL(${source}, ''), ' / ', IFNULL(${medium}, ''))`, settings.excludedSources);
 }
 
@@ -67,8 +85,12 @@ function funnelSteps() {
 /**
  * The funnel step of an event (first matching enabled step in configured order, NULL if none).
  * Session-level steps (non_bounce) are not event matches: see funnel_events.
+ * `stepCase({ eventName, pagePath?, hostname?, customFields? })`: SQL expressions; a missing page path or hostname is
+ * NULL (steps matching on it never match), missing custom fields make custom-field steps never match.
  */
-function stepCase(eventName, pagePath, hostname, customFields) {
+function stepCase(opts) {
+  named("stepCase", opts, ["eventName"], ["pagePath", "hostname", "customFields"]);
+  const { eventName, pagePath = "CAST(NULL AS STRING)", hostname = "CAST(NULL AS STRING)", customFields } = opts;
   const whens = funnelSteps()
     .filter((s) => !s.match.non_bounce)
     .map((s) => {

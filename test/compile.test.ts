@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -72,6 +73,26 @@ describe("compile", () => {
     writeFileSync(path.join(dir, "definitions", "c.sqlx"), 'config { type: "view" }\nSELECT 1 AS a,\n  ${nosuchthing.x} AS b\n');
     const err = compileErrorFrom([{ fileName: "definitions/c.sqlx", message: "nosuchthing is not defined" }], dir);
     assert.equal(err.line, 3);
+  });
+
+  it("gives the SQL helpers named expressions, and names the helper and its keys when called otherwise", () => {
+    // Dataform evaluates includes with `settings` as a global: the same here, from the project's defaults.
+    const require = createRequire(import.meta.url);
+    const settingsJs = require(path.join(PROJECT_DIR, "includes", "settings.js")) as { parseSettings(v: Record<string, string>): object; sqlString(v: string): string };
+    const g = globalThis as { settings?: unknown };
+    const before = g.settings;
+    g.settings = { ...settingsJs.parseSettings({}), sqlString: settingsJs.sqlString };
+    try {
+      const helpers = require(path.join(PROJECT_DIR, "includes", "helpers.js")) as Record<string, (...a: unknown[]) => string>;
+      assert.match(helpers.channelCase!({ source: "s.src", medium: "s.med", campaign: "s.cmp" }), /^CASE WHEN .*REGEXP_CONTAINS\(IFNULL\(s\.src, ''\).* ELSE CONCAT\(IFNULL\(s\.src, '\(not set\)'\), ' \/ ', IFNULL\(s\.med, '\(not set\)'\)\) END$/);
+      assert.match(helpers.stepCase!({ eventName: "e" }), /WHEN e = 'purchase'/);
+      assert.doesNotMatch(helpers.stepCase!({ eventName: "e" }), /undefined/);
+      assert.throws(() => helpers.channelCase!("source", "medium", "campaign"), /helpers\.channelCase takes named SQL expressions \{ source, medium, campaign \}, got "source"/);
+      assert.throws(() => helpers.isExcludedSource!({ source: "s" }), /helpers\.isExcludedSource: missing medium/);
+      assert.throws(() => helpers.stepCase!({ eventName: "e", page_path: "p" }), /helpers\.stepCase: unknown page_path/);
+    } finally {
+      g.settings = before;
+    }
   });
 
   describe("on a busy machine", () => {
