@@ -7,7 +7,7 @@
  */
 import type { Row } from "../../src/engines/engine.ts";
 
-const RUN_DEPENDENT = /^(run_id|model_version|measured_at|quarantined_at)$/;
+const RUN_DEPENDENT = /^(run_id|model_run_id|model_version|measured_at|quarantined_at)$/;
 const MACHINE_METRIC = /_(seconds|ms)$/;
 
 /** `skipMetric`: further metrics (by name) to leave out, e.g. drift figures only a sequence of runs has. */
