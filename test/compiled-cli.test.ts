@@ -43,9 +43,13 @@ describe("compiled CLI from a clean checkout", function () {
     assert.ok(existsSync(path.join(dir, "dist", "src", "cli", "main.js")));
     assert.ok(existsSync(path.join(dir, "dist", "jobs", "index.js")));
     assert.ok(existsSync(path.join(dir, "dist", "src", "catalog", "ga4-events-schema.json")));
-    // No import of a .ts file is left in the output.
+    // No import of a .ts file is left in the output. (`import type` lines are not imports of compiled code: TypeScript
+    // removes them, so one in the output is text, e.g. the source the benchmark writes for its reference file.)
     const js = (readdirSync(path.join(dir, "dist"), { recursive: true }) as string[]).filter((f) => f.endsWith(".js"));
-    for (const f of js) assert.doesNotMatch(readFileSync(path.join(dir, "dist", f), "utf8"), /from "\.{1,2}\/[^"]*\.ts"|import\("\.{1,2}\/[^"]*\.ts"\)/, f);
+    for (const f of js) {
+      const code = readFileSync(path.join(dir, "dist", f), "utf8").split("\n").filter((l) => !/^\s*import type /.test(l)).join("\n");
+      assert.doesNotMatch(code, /from "\.{1,2}\/[^"]*\.ts"|import\("\.{1,2}\/[^"]*\.ts"\)/, f);
+    }
   });
 
   it("prints --help listing every command", () => {
