@@ -23,6 +23,7 @@ import { DuckDBInstance } from "../src/engines/duckdb/node-api.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { generateDemo } from "../src/demo/generate.ts";
 import { duckString } from "../src/engines/duckdb/quote.ts";
+import { duckLocalLoading } from "../src/engines/duckdb/local-loading.ts";
 import { measureProcess, type ProcessFigure } from "./measure.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -69,7 +70,7 @@ async function demoFiles(): Promise<{ transactions: string; ga4: string; events:
   const { settings } = loadProjectSettings(ROOT);
   const instance = await DuckDBInstance.create(path.join(dir, "demo.duckdb"));
   const conn = await instance.connect();
-  const r = await generateDemo(conn, { users: IMPORT_USERS, days: 30, ga4Schema: settings.datasets.ga4, sourcesSchema: settings.datasets.sources });
+  const r = await generateDemo(duckLocalLoading(conn), { users: IMPORT_USERS, days: 30, ga4Schema: settings.datasets.ga4, sourcesSchema: settings.datasets.sources });
   const transactions = path.join(dir, "transactions.csv");
   const ga4 = path.join(dir, "events.ndjson");
   await conn.run(`COPY ${settings.datasets.sources}.crm_transactions TO ${duckString(transactions)} (HEADER, DELIMITER ',')`);

@@ -21,7 +21,7 @@ const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-bench-cost-a
 const base = await loadProject(process.cwd(), { jobs: ALL_JOBS });
 const engine = await DuckDBEngine.open({ path: db!, memoryLimit: "4GB", threads: 1 });
 const t0 = performance.now();
-const gen = await generateDemo(engine.conn, { users: Number(users), days: Number(days), ga4Schema: base.settings.datasets.ga4, sourcesSchema: base.settings.datasets.sources, intradayDays: 0 });
+const gen = await generateDemo(engine.localLoading, { users: Number(users), days: Number(days), ga4Schema: base.settings.datasets.ga4, sourcesSchema: base.settings.datasets.sources, intradayDays: 0 });
 await ensureSourceTables(engine, base.settings);
 const run = await runGraph({ graph: base.graph, engine, settings: base.settings, artifacts, fullRefresh: true, recordHistory: false });
 const plan = await costPlan({ graph: base.graph, engine, settings: base.settings, artifacts });

@@ -13,7 +13,7 @@ const engine = await DuckDBEngine.open({ path: db!, memoryLimit });
 const load = loadAverage();
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
-const r = await generateDemo(engine.conn, { users: Number(users), days: Number(days), ga4Schema: settings.datasets.ga4, sourcesSchema: settings.datasets.sources });
+const r = await generateDemo(engine.localLoading, { users: Number(users), days: Number(days), ga4Schema: settings.datasets.ga4, sourcesSchema: settings.datasets.sources });
 await ensureSourceTables(engine, settings);
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);

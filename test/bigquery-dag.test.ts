@@ -55,8 +55,8 @@ describe("the whole DAG on the BigQuery engine against the strict local BigQuery
   async function loadSample(): Promise<void> {
     bq.addDataset(ds().ga4, "EU");
     bq.addDataset(ds().sources, "EU");
-    await generateDemo(bq.duck.conn, { ...DEMO, ga4Schema: `${P}/${ds().ga4}`, sourcesSchema: `${P}/${ds().sources}` });
-    await generateDemo(duck.conn, { ...DEMO, ga4Schema: ds().ga4, sourcesSchema: ds().sources });
+    await generateDemo(bq.duck.localLoading, { ...DEMO, ga4Schema: `${P}/${ds().ga4}`, sourcesSchema: `${P}/${ds().sources}` });
+    await generateDemo(duck.localLoading, { ...DEMO, ga4Schema: ds().ga4, sourcesSchema: ds().sources });
   }
   /** As `funnelcredit run` does: inputs not loaded yet are created empty (not on a dry run), then the DAG runs. */
   async function runOn(e: Engine, extra: Partial<RunOptions> = {}): Promise<RunRecord> {
@@ -183,7 +183,7 @@ describe("the whole DAG on the BigQuery engine against the strict local BigQuery
 
   it("(e) --dry-run on an empty project (GA4 export only) passes and writes nothing", async () => {
     bq.addDataset(ds().ga4, "EU");
-    await generateDemo(bq.duck.conn, { ...DEMO, ga4Schema: `${P}/${ds().ga4}`, sourcesSchema: `${P}/scratch` });
+    await generateDemo(bq.duck.localLoading, { ...DEMO, ga4Schema: `${P}/${ds().ga4}`, sourcesSchema: `${P}/scratch` });
     await bq.duck.runNative(`DROP SCHEMA ${duckIdent(`${P}/scratch`)} CASCADE`);
     const before = await snapshot();
     bq.clearRequests();

@@ -157,7 +157,7 @@ describe("GA4-only input on DuckDB", function () {
     const engine = await memoryEngine();
     try {
       const ds = project.settings.datasets;
-      await generateDemo(engine.conn, { users: 1500, days: 14, seed: 3, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+      await generateDemo(engine.localLoading, { users: 1500, days: 14, seed: 3, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
       await engine.runNative(`DROP SCHEMA "${ds.sources}" CASCADE`);
       const created = await ensureSourceTables(engine, project.settings);
       assert.ok(created.includes(`${ds.sources}.crm_transactions`) && created.includes(`${ds.sources}.leads`), created.join(", "));

@@ -217,8 +217,8 @@ describe("custom-event and cost sources", function () {
         bq.addDataset(ds.ga4, "EU");
         bq.addDataset(ds.sources, "EU");
         bq.addDataset("google_ads", "EU");
-        await generateDemo(bq.duck.conn, { ...DEMO, ga4Schema: `${P}/${ds.ga4}`, sourcesSchema: `${P}/${ds.sources}` });
-        await generateDemo(duck.conn, { ...DEMO, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+        await generateDemo(bq.duck.localLoading, { ...DEMO, ga4Schema: `${P}/${ds.ga4}`, sourcesSchema: `${P}/${ds.sources}` });
+        await generateDemo(duck.localLoading, { ...DEMO, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
         await googleAdsTables(bq.duck, `${P}/google_ads`);
         await googleAdsTables(duck, "google_ads");
         const runOn = async (e: Engine): Promise<RunRecord> => {

@@ -40,7 +40,7 @@ describe("demo data generator", () => {
   const progress: [number, number][] = [];
   before(async () => {
     db = await openDb();
-    result = await generateDemo(db.conn, { ...SMALL, onProgress: (d, t) => progress.push([d, t]) });
+    result = await generateDemo(db.local, { ...SMALL, onProgress: (d, t) => progress.push([d, t]) });
     await db.conn.run(
       `CREATE TEMP VIEW ev AS ${result.tables
         .filter((t) => /\.events_\d{8}$/.test(t))
@@ -54,11 +54,11 @@ describe("demo data generator", () => {
     const again = await openDb();
     const other = await openDb();
     try {
-      const r2 = await generateDemo(again.conn, SMALL);
+      const r2 = await generateDemo(again.local, SMALL);
       assert.deepEqual(r2, result);
       const a = await checksums(db.conn, result.tables);
       assert.deepEqual(await checksums(again.conn, result.tables), a);
-      await generateDemo(other.conn, { ...SMALL, seed: 8 });
+      await generateDemo(other.local, { ...SMALL, seed: 8 });
       const b = await checksums(other.conn, result.tables);
       assert.notEqual(b["ga4_export.events_20240101"], a["ga4_export.events_20240101"]);
       assert.notEqual(b["funnelcredit_sources.crm_transactions"], a["funnelcredit_sources.crm_transactions"]);
@@ -83,10 +83,10 @@ describe("demo data generator", () => {
     const mem = await openDb();
     try {
       await mem.conn.run(`CREATE SCHEMA ga4_export; CREATE SCHEMA funnelcredit_sources`);
-      await writeGa4Export(mem.conn, whole.sessions, { ga4Schema: "ga4_export", startMs: opts.startMs, days: SMALL.days, seed: SMALL.seed, intradayDays: 2 });
+      await writeGa4Export(mem.local, whole.sessions, { ga4Schema: "ga4_export", startMs: opts.startMs, days: SMALL.days, seed: SMALL.seed, intradayDays: 2 });
       const custom = customSourceRows(SMALL.seed);
       for (const s of whole.sessions) custom.add(s);
-      const written = [...result.tables.filter((t) => t.startsWith("ga4_export.")), ...await custom.write(mem.conn, "funnelcredit_sources")];
+      const written = [...result.tables.filter((t) => t.startsWith("ga4_export.")), ...await custom.write(mem.local, "funnelcredit_sources")];
       assert.equal(written.length, 7 + 2);
       assert.deepEqual(await checksums(mem.conn, written), await checksums(db.conn, written));
     } finally {
@@ -248,7 +248,7 @@ describe("demo data generator", () => {
     try {
       const file = path.join(dir, "events.ndjson");
       await db.conn.run(`COPY (SELECT * FROM ga4_export.events_20240102) TO '${file}' (FORMAT JSON)`);
-      const r = await importGa4(db.conn, [file], { schema: "reimported" });
+      const r = await importGa4(db.local, [file], { schema: "reimported" });
       assert.deepEqual(r.tables, ["reimported.events_20240102"]);
       assert.equal(await checksum(db.conn, "reimported.events_20240102"), await checksum(db.conn, "ga4_export.events_20240102"));
     } finally {
@@ -262,7 +262,7 @@ describe("demo data generator at a small demo's size", () => {
     // The same rules stg_custom_events quarantines by: no id at all, unparseable time, negative amounts.
     // At the size of a small demo (3,000 users × 21 days; the deliberate bad rows are 3 at least).
     const mid = await openDb();
-    await generateDemo(mid.conn, { users: 3000, days: 21, seed: 7 });
+    await generateDemo(mid.local, { users: 3000, days: 21, seed: 7 });
     const c = await obj(
       mid.conn,
       `SELECT count(*) FILTER (WHERE (user_id IS NULL AND client_id IS NULL AND transaction_id IS NULL)

@@ -51,7 +51,7 @@ describe("every layer is valid GoogleSQL (ZetaSQL analyzer, job outputs from a r
     const extraTables: Record<string, ZetaColumn[]> = {};
     try {
       const ds = project.settings.datasets;
-      await generateDemo(engine.conn, { users: 4000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+      await generateDemo(engine.localLoading, { users: 4000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
       await ensureSourceTables(engine, project.settings);
       assertRunSucceeded(await runProject(project, engine, { fullRefresh: true }));
       for (const a of project.graph.actions.filter((x) => x.kind === "declaration" && !x.target.name.endsWith("*"))) {

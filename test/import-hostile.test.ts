@@ -133,8 +133,8 @@ describe("import: hostile values are quarantined or refused, never changed", fun
   describe("impossible dates (item 9)", () => {
     it("refuses a GA4 event_date that is not a calendar day, naming line and field", async () => {
       const f = file("g.ndjson", [ga4Line({}), ga4Line({ event_date: "20240132" }), ga4Line({ event_date: "00000000" })].join("\n"));
-      await failsAt(importGa4(db.conn, [f]), 2, "event_date", /not a calendar date, got "20240132"/);
-      const r = await importGa4(db.conn, [f], QUARANTINE);
+      await failsAt(importGa4(db.local, [f]), 2, "event_date", /not a calendar date, got "20240132"/);
+      const r = await importGa4(db.local, [f], QUARANTINE);
       assert.deepEqual(r.tables, ["ga4_export.events_20240301"]);
       assert.deepEqual((await quarantined(db.conn)).map((x) => [x.line, x.field, x.reason]), [
         [2, "event_date", 'is not a calendar date, got "20240132"'],
@@ -212,26 +212,26 @@ describe("import: hostile values are quarantined or refused, never changed", fun
     it("refuses a nested INT64 beyond 64 bits (string or number) and keeps the largest INT64 exact", async () => {
       const sid = (v: unknown): Record<string, unknown> => ({ event_params: [{ key: "page_location", value: { string_value: "x" } }, { key: "ga_session_id", value: { int_value: v } }] });
       const over = file("over.ndjson", [ga4Line(sid("9223372036854775807")), ga4Line(sid("9223372036854775808"))].join("\n"));
-      await failsAt(importGa4(db.conn, [over]), 2, "event_params[1].value.int_value", /outside the INT64 range, got "9223372036854775808"/);
+      await failsAt(importGa4(db.local, [over]), 2, "event_params[1].value.int_value", /outside the INT64 range, got "9223372036854775808"/);
       const overNumber = file("over-number.ndjson", ga4Line({}).replace(/}$/, `,"event_params":[{"key":"ga_session_id","value":{"int_value":9223372036854775808}}]}`));
-      await failsAt(importGa4(db.conn, [overNumber]), 1, "event_params[0].value.int_value", /outside the INT64 range/);
+      await failsAt(importGa4(db.local, [overNumber]), 1, "event_params[0].value.int_value", /outside the INT64 range/);
       const max = file("max.ndjson", ga4Line({}).replace(/}$/, `,"event_params":[{"key":"ga_session_id","value":{"int_value":9223372036854775807}}]}`));
-      await importGa4(db.conn, [max]);
+      await importGa4(db.local, [max]);
       assert.deepEqual(await rows(db.conn, `SELECT event_params[1].value.int_value AS sid FROM ga4_export.events_20240301`), [{ sid: 9223372036854775807n }]);
     });
 
     it("refuses a FLOAT64 that overflows to infinity", async () => {
       const f = file("g.ndjson", [ga4Line({ event_params: [{ key: "value", value: { double_value: "1e400" } }] })].join("\n"));
-      await failsAt(importGa4(db.conn, [f]), 1, "event_params[0].value.double_value", /too large for FLOAT64, got "1e400"/);
+      await failsAt(importGa4(db.local, [f]), 1, "event_params[0].value.double_value", /too large for FLOAT64, got "1e400"/);
       const n = file("n.ndjson", ga4Line({}).replace(/}$/, `,"ecommerce":{"purchase_revenue":1e400}}`));
-      await failsAt(importGa4(db.conn, [n]), 1, "ecommerce.purchase_revenue", /too large for FLOAT64/);
+      await failsAt(importGa4(db.local, [n]), 1, "ecommerce.purchase_revenue", /too large for FLOAT64/);
     });
 
     it("quarantines GA4 lines that are not UTF-8, naming the field", async () => {
       const bad = ga4Line({ event_params: [{ key: "page_title", value: { string_value: "caf@@" } }] });
       const f = file("g.ndjson", Buffer.concat([Buffer.from(ga4Line({}) + "\n"), latin1(bad)]));
-      await failsAt(importGa4(db.conn, [f]), 2, "event_params[0].value.string_value", /not valid UTF-8/);
-      const r = await importGa4(db.conn, [f], QUARANTINE);
+      await failsAt(importGa4(db.local, [f]), 2, "event_params[0].value.string_value", /not valid UTF-8/);
+      const r = await importGa4(db.local, [f], QUARANTINE);
       assert.equal(r.rows, 1);
       assert.equal(r.quarantined, 1);
       assert.deepEqual((await quarantined(db.conn)).map((x) => [x.line, x.field]), [[2, "event_params[0].value.string_value"]]);
@@ -350,9 +350,9 @@ describe("GA4 staging skips a malformed day table and the run names it (item 9)"
       const dir = mkdtempSync(path.join(os.tmpdir(), "fc-ga4-day-"));
       const f = path.join(dir, "g.ndjson");
       writeFileSync(f, [ga4Line({}), ga4Line({ event_timestamp: 1709251300000000, event_name: "scroll" })].join("\n"));
-      await importGa4(engine.conn, [f], { schema: ga4 });
+      await importGa4(engine.localLoading, [f], { schema: ga4 });
       // What the importer wrote before it checked calendar days (or a hand-made table): a day that does not exist.
-      await engine.runNative(ga4CreateTableSql(`"${ga4}"."events_20240132"`));
+      await engine.runNative(ga4CreateTableSql(engine.localLoading, `"${ga4}"."events_20240132"`));
       await engine.runNative(`INSERT INTO "${ga4}"."events_20240132" (event_date, event_timestamp, event_name, user_pseudo_id) VALUES ('20240132', 1706745600000000, 'page_view', '9.9')`);
       const run = await runProject(project, engine, { selection: { actions: ["stg_ga4_events"], includeDependencies: true } });
       assertRunSucceeded(run);

@@ -47,7 +47,7 @@ describe("GA4 export import", () => {
   afterEach(() => db.close());
 
   it("splits the 700-event shared sample into 92 daily tables with the right row counts", async function () {
-    const r = await importGa4(db.conn, [shared("ga4-obfuscated-sample-ecommerce/ga4_events_sample.ndjson")]);
+    const r = await importGa4(db.local, [shared("ga4-obfuscated-sample-ecommerce/ga4_events_sample.ndjson")]);
     assert.equal(r.tables.length, 92);
     assert.equal(r.rows, 700);
     assert.deepEqual(r.ignoredFields, []);
@@ -69,7 +69,7 @@ describe("GA4 export import", () => {
   });
 
   it("keeps nested values readable with DuckDB SQL and matches the sample's content facts", async () => {
-    await importGa4(db.conn, [shared("ga4-obfuscated-sample-ecommerce/ga4_events_sample.ndjson")]);
+    await importGa4(db.local, [shared("ga4-obfuscated-sample-ecommerce/ga4_events_sample.ndjson")]);
     const tables = (await rows(db.conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'ga4_export'`)).map(
       (r) => `SELECT * FROM ga4_export."${String(r.table_name)}"`,
     );
@@ -99,7 +99,7 @@ describe("GA4 export import", () => {
   });
 
   it("creates every column of the shared export schema, bookkeeping fields dropped", async () => {
-    await importGa4(db.conn, [fx("ga4_good.ndjson")]);
+    await importGa4(db.local, [fx("ga4_good.ndjson")]);
     const cols = (await rows(db.conn, `DESCRIBE ga4_export.events_20240301`)).map((r) => r.column_name);
     assert.deepEqual(cols, GA4_EVENTS_SCHEMA.map((c) => c.name));
     assert.ok(cols.includes("collected_traffic_source"));
@@ -107,7 +107,7 @@ describe("GA4 export import", () => {
   });
 
   it("accepts INT64 as a JSON number or a string", async () => {
-    const r = await importGa4(db.conn, [fx("ga4_good.ndjson")], { schema: "ga" });
+    const r = await importGa4(db.local, [fx("ga4_good.ndjson")], { schema: "ga" });
     assert.deepEqual(r.rowsByTable, { events_20240301: 2, events_20240302: 1 });
     const ts = await rows(db.conn, `SELECT event_timestamp, event_params[1].value.int_value AS sid, device.category AS cat FROM ga.events_20240301 ORDER BY 1`);
     assert.deepEqual(ts, [
@@ -117,17 +117,17 @@ describe("GA4 export import", () => {
   });
 
   it("writes intraday tables when asked, and appends in append mode", async () => {
-    await importGa4(db.conn, [fx("ga4_good.ndjson")], { intraday: true });
+    await importGa4(db.local, [fx("ga4_good.ndjson")], { intraday: true });
     assert.equal(Number(await one(db.conn, `SELECT count(*) FROM ga4_export.events_intraday_20240301`)), 2);
-    await importGa4(db.conn, [fx("ga4_good.ndjson")], { intraday: true, mode: "append" });
+    await importGa4(db.local, [fx("ga4_good.ndjson")], { intraday: true, mode: "append" });
     assert.equal(Number(await one(db.conn, `SELECT count(*) FROM ga4_export.events_intraday_20240301`)), 4);
-    await importGa4(db.conn, [fx("ga4_good.ndjson")], { intraday: true });
+    await importGa4(db.local, [fx("ga4_good.ndjson")], { intraday: true });
     assert.equal(Number(await one(db.conn, `SELECT count(*) FROM ga4_export.events_intraday_20240301`)), 2);
   });
 
   describe("rejects malformed files naming file, line and field, leaving the previous tables intact", () => {
     beforeEach(async () => {
-      await importGa4(db.conn, [fx("ga4_good.ndjson")]);
+      await importGa4(db.local, [fx("ga4_good.ndjson")]);
     });
     const intact = async (): Promise<void> => {
       assert.equal(Number(await one(db.conn, `SELECT count(*) FROM ga4_export.events_20240301`)), 2);
@@ -136,21 +136,21 @@ describe("GA4 export import", () => {
     };
 
     it("a line that is not JSON", async () => {
-      await rejectsWith(importGa4(db.conn, [fx("ga4_bad_json.ndjson")]), "ga4_bad_json.ndjson", 2, undefined, /not valid JSON/);
+      await rejectsWith(importGa4(db.local, [fx("ga4_bad_json.ndjson")]), "ga4_bad_json.ndjson", 2, undefined, /not valid JSON/);
       await intact();
     });
     it("a wrong type", async () => {
-      const e = await rejectsWith(importGa4(db.conn, [fx("ga4_wrong_type.ndjson")]), "ga4_wrong_type.ndjson", 3, "event_timestamp", /expected an integer, got "abc"/);
+      const e = await rejectsWith(importGa4(db.local, [fx("ga4_wrong_type.ndjson")]), "ga4_wrong_type.ndjson", 3, "event_timestamp", /expected an integer, got "abc"/);
       assert.match(e.message, /ga4_wrong_type\.ndjson:3 field "event_timestamp": expected an integer, got "abc"/);
       await intact();
     });
     it("a missing required field", async () => {
-      await rejectsWith(importGa4(db.conn, [fx("ga4_missing_field.ndjson")]), "ga4_missing_field.ndjson", 2, "event_name", /required/);
+      await rejectsWith(importGa4(db.local, [fx("ga4_missing_field.ndjson")]), "ga4_missing_field.ndjson", 2, "event_name", /required/);
       await intact();
     });
     it("a wrong type deep inside event_params", async () => {
       await rejectsWith(
-        importGa4(db.conn, [fx("ga4_nested_wrong_type.ndjson")]),
+        importGa4(db.local, [fx("ga4_nested_wrong_type.ndjson")]),
         "ga4_nested_wrong_type.ndjson",
         1,
         "event_params[1].value.int_value",
@@ -159,11 +159,11 @@ describe("GA4 export import", () => {
       await intact();
     });
     it("a bad second file after a good first one", async () => {
-      await rejectsWith(importGa4(db.conn, [fx("ga4_good.ndjson"), fx("ga4_wrong_type.ndjson")], { mode: "append" }), "ga4_wrong_type.ndjson", 3, "event_timestamp", /integer/);
+      await rejectsWith(importGa4(db.local, [fx("ga4_good.ndjson"), fx("ga4_wrong_type.ndjson")], { mode: "append" }), "ga4_wrong_type.ndjson", 3, "event_timestamp", /integer/);
       await intact();
     });
     it("a missing file", async () => {
-      await assert.rejects(importGa4(db.conn, [fx("nope.ndjson")]), (e: unknown) => e instanceof InputError && /nope\.ndjson: cannot read/.test(e.message));
+      await assert.rejects(importGa4(db.local, [fx("nope.ndjson")]), (e: unknown) => e instanceof InputError && /nope\.ndjson: cannot read/.test(e.message));
       await intact();
     });
   });

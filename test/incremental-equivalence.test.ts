@@ -56,7 +56,7 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     daily = await memoryEngine();
     full = await memoryEngine();
     for (const e of [daily, full]) {
-      await generateDemo(e.conn, { ...DEMO, ga4Schema: ds().ga4, sourcesSchema: ds().sources });
+      await generateDemo(e.localLoading, { ...DEMO, ga4Schema: ds().ga4, sourcesSchema: ds().sources });
       await ensureSourceTables(e, project.settings);
     }
   });

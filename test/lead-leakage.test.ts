@@ -96,7 +96,7 @@ describe("lead-scoring job with a leaking column (demo sample)", function () {
     const dir = await mkdtemp(path.join(os.tmpdir(), "fc-leak-"));
     try {
       const ds = refuse.settings.datasets;
-      await generateDemo(engine.conn, { users: 3000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+      await generateDemo(engine.localLoading, { users: 3000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
       await ensureSourceTables(engine, refuse.settings);
       // A field sales fill in once the outcome is known.
       await engine.runNative(`ALTER TABLE "${ds.sources}".leads ADD COLUMN sales_tag VARCHAR`);

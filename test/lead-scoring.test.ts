@@ -53,7 +53,7 @@ describe("lead-scoring job on the demo sample (inside the pipeline)", function (
     const dir = await mkdtemp(path.join(os.tmpdir(), "fc-lead-"));
     try {
       const ds = project.settings.datasets;
-      await generateDemo(engine.conn, { users: 4000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+      await generateDemo(engine.localLoading, { users: 4000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
       await ensureSourceTables(engine, project.settings);
       const artifacts = new LocalArtifactStore(dir);
       const now = () => new Date("2024-06-01T00:00:00Z");

@@ -23,7 +23,7 @@ describe("sequence families on the demo pipeline (DuckDB)", function () {
     });
     engine = await memoryEngine();
     const ds = project.settings.datasets;
-    await generateDemo(engine.conn, { users: 1500, days: 14, seed: 3, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+    await generateDemo(engine.localLoading, { users: 1500, days: 14, seed: 3, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
     await ensureSourceTables(engine, project.settings);
   });
   after(async () => engine?.close());

@@ -79,7 +79,7 @@ describe("attribution model registry", function () {
     project = await loadProject(dir, { vars: { ml_min_auc: "0", lead_label_maturity_days: "0" }, jobs: [...ALL_JOBS, equalChannelsJob] });
     engine = await memoryEngine();
     const ds = project.settings.datasets;
-    await generateDemo(engine.conn, { users: 1000, days: 14, seed: 3, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+    await generateDemo(engine.localLoading, { users: 1000, days: 14, seed: 3, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
     await ensureSourceTables(engine, project.settings);
   });
   after(async () => engine?.close());

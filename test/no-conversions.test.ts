@@ -23,7 +23,7 @@ describe("a GA4 export without conversions", function () {
 
   it("skips the models that need conversions with the reason, succeeds, and the report says there is nothing to attribute", async () => {
     const project = await compiledProject();
-    const r = await importGa4(engine.conn, [path.join(SHARED_DATA, "ga4-obfuscated-sample-ecommerce", "ga4_events_sample.ndjson")], { schema: project.settings.datasets.ga4 });
+    const r = await importGa4(engine.localLoading, [path.join(SHARED_DATA, "ga4-obfuscated-sample-ecommerce", "ga4_events_sample.ndjson")], { schema: project.settings.datasets.ga4 });
     assert.equal(r.rows, 700);
     await ensureSourceTables(engine, project.settings);
     const run = await runProject(project, engine, { fullRefresh: true, runId: "no-conversions" });

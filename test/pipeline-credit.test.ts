@@ -107,7 +107,7 @@ describe("pipeline_credit job on the demo sample (DuckDB pipeline)", function ()
     const dir = await mkdtemp(path.join(os.tmpdir(), "fc-pipeline-"));
     try {
       const ds = project.settings.datasets;
-      await generateDemo(engine.conn, { users: 4000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+      await generateDemo(engine.localLoading, { users: 4000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
       await ensureSourceTables(engine, project.settings);
       // Deal values: a thousand per employee bucket, missing (→ the default 250) for every 7th lead.
       await engine.runNative(`ALTER TABLE "${ds.sources}".leads ADD COLUMN deal_value DOUBLE;

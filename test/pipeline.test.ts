@@ -38,7 +38,7 @@ describe("demo pipeline on DuckDB", function () {
     project = await compiledProject(SMALL_SAMPLE_VARS);
     engine = await memoryEngine();
     const ds = project.settings.datasets;
-    await generateDemo(engine.conn, { users: 4000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+    await generateDemo(engine.localLoading, { users: 4000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
     await ensureSourceTables(engine, project.settings);
     first = await runProject(project, engine, { fullRefresh: true, runId: "first" });
   });
@@ -111,7 +111,7 @@ describe("demo pipeline on DuckDB", function () {
     const ds = project.settings.datasets;
     const eng = await memoryEngine();
     try {
-      await generateDemo(eng.conn, { users: 800, days: 8, seed: 11, ga4Schema: ds.ga4, sourcesSchema: ds.sources, intradayDays: 0 });
+      await generateDemo(eng.localLoading, { users: 800, days: 8, seed: 11, ga4Schema: ds.ga4, sourcesSchema: ds.sources, intradayDays: 0 });
       await ensureSourceTables(eng, project.settings);
       const days = (await eng.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ds.ga4}' AND table_name LIKE 'events_2%' ORDER BY 1`)).map((r) => String(r.table_name));
       const lastDay = days[days.length - 1]!;

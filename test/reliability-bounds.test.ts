@@ -86,7 +86,7 @@ describe("reliability: resource bounds", function () {
     const engine = await memoryEngine();
     try {
       const ds = project.settings.datasets;
-      await generateDemo(engine.conn, { users: 300, days: 5, seed: 5, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+      await generateDemo(engine.localLoading, { users: 300, days: 5, seed: 5, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
       await ensureSourceTables(engine, project.settings);
       const run = await runProject(project, engine, { fullRefresh: true, selection: { actions: ["channel_markov"], includeDependencies: true } });
       const job = run.actions.find((a) => a.action === "channel_markov")!;

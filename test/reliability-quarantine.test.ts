@@ -130,7 +130,7 @@ describe("reliability: bad input rows are quarantined, never lost", function () 
     ];
     const file = path.join(dir, "ga4.ndjson");
     writeFileSync(file, lines.join("\n") + "\n");
-    const r = await importGa4(engine.conn, [file], { badRows: "quarantine", badRowMaxShare: 0.6, quarantineSchema: META });
+    const r = await importGa4(engine.localLoading, [file], { badRows: "quarantine", badRowMaxShare: 0.6, quarantineSchema: META });
     assert.equal(r.rows, 4);
     assert.equal(r.quarantined, 6);
     const q = await quarantined(engine);

@@ -52,7 +52,7 @@ describe("reliability: hostile settings are data, not SQL", function () {
     const engine = await memoryEngine();
     try {
       const ds = project.settings.datasets;
-      await generateDemo(engine.conn, { users: 300, days: 5, seed: 3, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+      await generateDemo(engine.localLoading, { users: 300, days: 5, seed: 3, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
       await ensureSourceTables(engine, project.settings);
       const cols = { name: "VARCHAR", time: "VARCHAR", user_id: "VARCHAR", client_id: "VARCHAR", utm_source: "VARCHAR", utm_medium: "VARCHAR" };
       await engine.runNative(`DELETE FROM ${ds.sources}.custom_events`);
@@ -130,7 +130,7 @@ describe("reliability: no raw user ids in run records, history or reports; hashe
     const engine = await memoryEngine();
     try {
       const ds = project.settings.datasets;
-      await generateDemo(engine.conn, { users: 300, days: 5, seed: 11, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+      await generateDemo(engine.localLoading, { users: 300, days: 5, seed: 11, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
       await ensureSourceTables(engine, project.settings);
       // An assertion whose failing rows are ids (as a data-quality sample can be): the run record must
       // carry them pseudonymised.

@@ -217,7 +217,7 @@ describe("scores in SQL: the demo warehouse (lead_scores_sql job)", function () 
     const bq = await startStrictBigQuery({ projectId: "p" });
     try {
       const ds = project.settings.datasets;
-      await generateDemo(engine.conn, { users: 4000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+      await generateDemo(engine.localLoading, { users: 4000, days: 21, seed: 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
       await ensureSourceTables(engine, project.settings);
       const artifacts = new LocalArtifactStore(dir);
       const run = await runGraph({

@@ -24,7 +24,7 @@ describe("warehouse: shared real data", function () {
 
   it("sessionizes the GA4 obfuscated sample (700 events, 206 sessions, 92 days)", async () => {
     await loadInputs(engine, {});
-    const r = await importGa4(engine.conn, [path.join(SHARED_DATA, "ga4-obfuscated-sample-ecommerce", "ga4_events_sample.ndjson")], { schema: GA4 });
+    const r = await importGa4(engine.localLoading, [path.join(SHARED_DATA, "ga4-obfuscated-sample-ecommerce", "ga4_events_sample.ndjson")], { schema: GA4 });
     assert.equal(r.rows, 700);
     const project = await compiledProject({}, []);
     const run = await runProject(project, engine, { selection: { actions: WAREHOUSE_ACTIONS, includeDependencies: true } });

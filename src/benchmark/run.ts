@@ -97,12 +97,13 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
   const project = await loadProject(opts.projectDir, { vars, jobs: (await import("../../jobs/index.ts")).ALL_JOBS });
   // An in-memory embedded warehouse per world: the real pipeline, nothing left on disk.
   const engine = await engineDriver("duckdb").open({ path: ":memory:", memoryLimit: "3GB", threads: opts.threads ?? 2 });
-  const conn = engine.localLoading!.connection;
+  const local = engine.localLoading!;
+  const conn = local.connection;
   try {
     const ds = project.settings.datasets;
     await engine.ensureDataset("", ds.ga4);
     await engine.ensureDataset("", ds.sources);
-    await writeGa4Export(conn, obs.sessions, { ga4Schema: ds.ga4, startMs, days: world.days, seed: opts.seed, intradayDays: 0 });
+    await writeGa4Export(local, obs.sessions, { ga4Schema: ds.ga4, startMs, days: world.days, seed: opts.seed, intradayDays: 0 });
     await writeCrmTransactions(conn, ds.sources, obs.transactions);
     await ensureSourceTables(engine, project.settings);
     const t2 = Date.now();

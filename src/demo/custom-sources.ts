@@ -8,7 +8,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { createRng } from "./prng.ts";
 import { tableSchema } from "../catalog/index.ts";
-import { duckColumnType } from "../engines/duckdb/types.ts";
+import type { LocalLoading } from "../engines/engine.ts";
 import type { SimSession } from "./simulate.ts";
 
 const CALL_CENTRE_ZONE = "America/New_York";
@@ -29,7 +29,7 @@ const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
  * The rows of both tables, drawn session by session: `add` each simulated session in order (the sessions need
  * not be kept), then `write`. Same seed and sessions → the same rows as before the sessions streamed.
  */
-export function customSourceRows(seed: number): { add(s: SimSession): void; write(conn: DuckDBConnection, schema: string): Promise<string[]> } {
+export function customSourceRows(seed: number): { add(s: SimSession): void; write(local: LocalLoading, schema: string): Promise<string[]> } {
   const rng = createRng(seed ^ 0x5ca11);
   const calls: (string | number | null)[][] = [];
   const webinars: (string | number | null)[][] = [];
@@ -51,13 +51,13 @@ export function customSourceRows(seed: number): { add(s: SimSession): void; writ
           new Date(at).toISOString().replace("T", " ").slice(0, 19), s.userId, rng.int(5, 60)]);
       }
     },
-    async write(conn: DuckDBConnection, schema: string): Promise<string[]> {
+    async write(local: LocalLoading, schema: string): Promise<string[]> {
       // Intentionally bad rows: a call whose time the agent did not record, a call without a customer, an anonymous attendee.
       calls.push(["C_BAD_TIME", "not recorded", calls[0]?.[2] ?? "u_demo", "no_sale", null, "inbound"]);
       calls.push(["C_BAD_CUSTOMER", wallClock(Date.UTC(2024, 0, 3, 15), CALL_CENTRE_ZONE), null, "no_sale", null, "inbound"]);
       webinars.push(["W_ANONYMOUS", "Product launch", "2024-01-04 17:00:00", null, 12]);
-      await replaceTable(conn, schema, "call_centre_calls", calls);
-      await replaceTable(conn, schema, "webinar_attendances", webinars);
+      await replaceTable(local, schema, "call_centre_calls", calls);
+      await replaceTable(local, schema, "webinar_attendances", webinars);
       return [`${schema}.call_centre_calls`, `${schema}.webinar_attendances`];
     },
   };
@@ -67,8 +67,9 @@ export function customSourceRows(seed: number): { add(s: SimSession): void; writ
 const INSERT_BATCH_ROWS = 5000;
 
 /** Replace `<schema>.<table>` with `rows`, columns as the catalog declares them (includes/catalog.js). */
-async function replaceTable(conn: DuckDBConnection, schema: string, table: string, rows: (string | number | null)[][]): Promise<void> {
-  const ddl = tableSchema(table).map((c) => `${ident(c.name)} ${duckColumnType(c)}`).join(", ");
+async function replaceTable(local: LocalLoading, schema: string, table: string, rows: (string | number | null)[][]): Promise<void> {
+  const conn = local.connection;
+  const ddl = tableSchema(table).map((c) => `${ident(c.name)} ${local.columnType(c)}`).join(", ");
   await conn.run(`CREATE OR REPLACE TABLE ${ident(schema)}.${table} (${ddl})`);
   for (let i = 0; i < rows.length; i += INSERT_BATCH_ROWS) {
     const batch = rows.slice(i, i + INSERT_BATCH_ROWS);

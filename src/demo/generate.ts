@@ -12,11 +12,11 @@
  * Determinism relies on DuckDB's `hash()`, stable within one DuckDB version.
  */
 import { DuckDBDateValue, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
-import { GA4_COLUMNS_DDL, ga4Field } from "../import/ga4-schema.ts";
+import { ga4Field, ga4LocalTypes } from "../import/ga4-schema.ts";
 import { sourceTableDdl } from "../import/sources.ts";
 import { lit, q } from "../import/load.ts";
-import { duckColumnType } from "../engines/duckdb/types.ts";
 import { customSourceRows } from "./custom-sources.ts";
+import type { LocalLoading } from "../engines/engine.ts";
 import { EVENT_CODES, EVENT_JITTER_SECONDS, EVENT_STEP_SECONDS, simulateStream, type SimSession, type SimStreamResult, type SimTransactionRow } from "./simulate.ts";
 
 export interface DemoOptions {
@@ -212,10 +212,10 @@ function param(key: string, kind: "string" | "int" | "double", expr: string): st
   return `{'key': ${lit(key)}, 'value': {'string_value': ${v("string", "VARCHAR")}, 'int_value': ${v("int", "BIGINT")}, 'float_value': CAST(NULL AS DOUBLE), 'double_value': ${v("double", "DOUBLE")}}}`;
 }
 
-function eventsSql(sessionsTable: string, seed: number): string {
+function eventsSql(local: LocalLoading, sessionsTable: string, seed: number): string {
   const names = Object.entries(EVENT_CODES).map(([c, n]) => `WHEN ${lit(c)} THEN ${lit(n)}`).join(" ");
   const pages = `[${["/", "/collections/apparel", "/collections/drinkware", "/collections/bags", "/collections/office", "/collections/lifestyle", "/sale", "/new-arrivals", "/search", "/account"].map(lit).join(", ")}]`;
-  const itemsType = duckColumnType(ga4Field("items"));
+  const itemsType = local.columnType(ga4Field("items"));
   const landing = `(i <= landing_i)`;
   const utm = `concat_ws('&', CASE WHEN tagged THEN 'utm_source=' || source || '&utm_medium=' || medium || '&utm_campaign=' || campaign END, CASE WHEN gclid IS NOT NULL THEN 'gclid=' || gclid END)`;
   const params = [
@@ -368,15 +368,17 @@ async function openSessionTable(conn: DuckDBConnection): Promise<SessionTable> {
  * `events_intraday_` copies of the last `intradayDays`. Each day is one INSERT … SELECT over that day's
  * sessions, so the events are never all in memory at once.
  */
-async function expandSessions(conn: DuckDBConnection, sessionsTable: string, opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
+async function expandSessions(local: LocalLoading, sessionsTable: string, opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
+  const conn = local.connection;
+  const columnsDdl = ga4LocalTypes(local.columnType).columnsDdl;
   const { ga4Schema: ga4, startMs, days, seed, intradayDays } = opts;
   const tables: string[] = [];
   let events = 0;
-  const sql = eventsSql(sessionsTable, seed);
+  const sql = eventsSql(local, sessionsTable, seed);
   for (let day = 0; day < days; day++) {
     const table = `events_${dayString(startMs, day)}`;
     const target = `${q(ga4)}.${q(table)}`;
-    await conn.run(`CREATE OR REPLACE TABLE ${target} (${GA4_COLUMNS_DDL})`);
+    await conn.run(`CREATE OR REPLACE TABLE ${target} (${columnsDdl})`);
     const r = await conn.run(`INSERT INTO ${target} BY NAME ${sql.replace("$day", String(day))}`);
     events += Number(r.rowsChanged);
     tables.push(`${ga4}.${table}`);
@@ -396,13 +398,14 @@ async function expandSessions(conn: DuckDBConnection, sessionsTable: string, opt
  * `events_intraday_` copies of the last `intradayDays`. Shared by the demo and the accuracy benchmark, so both
  * produce events the same way. Returns the events written and the tables, `schema.table`.
  */
-export async function writeGa4Export(conn: DuckDBConnection, sessions: Iterable<SimSession>, opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
+export async function writeGa4Export(local: LocalLoading, sessions: Iterable<SimSession>, opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
+  const conn = local.connection;
   const table = await openSessionTable(conn);
   try {
     for (const s of sessions) table.add(s);
     table.close();
     opts.onStep?.();
-    return await expandSessions(conn, table.name, opts);
+    return await expandSessions(local, table.name, opts);
   } finally {
     await table.drop();
   }
@@ -427,7 +430,8 @@ export async function writeCrmTransactions(conn: DuckDBConnection, schema: strin
  * Generate the demo warehouse. Replaces the tables it writes. Prints nothing; reports progress through
  * `onProgress(done, total)` (total = days + intraday days + 2: the simulation streamed into DuckDB, each day and intraday table, the source tables).
  */
-export async function generateDemo(conn: DuckDBConnection, opts: DemoOptions = {}): Promise<DemoResult> {
+export async function generateDemo(local: LocalLoading, opts: DemoOptions = {}): Promise<DemoResult> {
+  const conn = local.connection;
   const users = opts.users ?? 20_000;
   const days = opts.days ?? 60;
   const seed = opts.seed ?? 42;
@@ -461,7 +465,7 @@ export async function generateDemo(conn: DuckDBConnection, opts: DemoOptions = {
     });
     sessionTable.close();
     progress();
-    ga4Written = await expandSessions(conn, sessionTable.name, { ga4Schema: ga4, startMs, days, seed, intradayDays, onStep: progress });
+    ga4Written = await expandSessions(local, sessionTable.name, { ga4Schema: ga4, startMs, days, seed, intradayDays, onStep: progress });
   } finally {
     await sessionTable.drop();
   }
@@ -511,7 +515,7 @@ export async function generateDemo(conn: DuckDBConnection, opts: DemoOptions = {
     leadCols.map(([, t]) => t),
     sim.leads.map((l) => leadCols.map(([n]) => (l as unknown as Record<string, Cell>)[n] ?? null)),
   );
-  tables.push(...await customRows.write(conn, src));
+  tables.push(...await customRows.write(local, src));
   progress();
 
   const txIds = new Set(sim.transactions.map((t) => t.transaction_id));

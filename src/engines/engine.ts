@@ -86,6 +86,8 @@ export interface WriteOptions {
  */
 export interface LocalLoading {
   readonly connection: DuckDBConnection;
+  /** The engine's storage type for a GoogleSQL column (DuckDB: `STRING` → `VARCHAR`, RECORD → STRUCT(…)). */
+  columnType(column: ColumnSchema): string;
 }
 
 /**

@@ -8,10 +8,9 @@
  * Keys that are not export columns are dropped; the `_source_table`/`_source_variant` bookkeeping of shared/
  * extracts silently, any other key is reported in `ignoredFields`.
  */
-import type { DuckDBConnection } from "@duckdb/node-api";
-import type { ColumnSchema } from "../engines/engine.ts";
+import type { ColumnSchema, LocalLoading } from "../engines/engine.ts";
 import { InputError } from "../util/errors.ts";
-import { GA4_EVENTS_SCHEMA, GA4_EVENT_ROW_TYPE, GA4_JSON_STRUCTURE, GA4_COLUMNS_DDL, GA4_BOOKKEEPING_FIELDS } from "./ga4-schema.ts";
+import { GA4_EVENTS_SCHEMA, GA4_BOOKKEEPING_FIELDS, ga4LocalTypes } from "./ga4-schema.ts";
 import { displayName, ndjsonObjects } from "./read.ts";
 import { dropTemp, inTransaction, isCalendarDay, lit, q, stagingName, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
 import { Quarantine, type QuarantineOptions } from "./quarantine.ts";
@@ -171,10 +170,12 @@ function validateEvent(o: unknown, file: string, line: number, text: string, ign
  * daily tables are then written in one transaction.
  */
 export async function importGa4(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   files: readonly string[],
   opts: Ga4ImportOptions = {},
 ): Promise<Ga4ImportResult> {
+  const conn = local.connection;
+  const types = ga4LocalTypes(local.columnType);
   const schema = opts.schema ?? "ga4_export";
   const mode = opts.mode ?? "replace";
   const prefix = opts.intraday ? "events_intraday_" : "events_";
@@ -221,7 +222,7 @@ export async function importGa4(
     // Transform once into typed rows; writing each day is then a cheap filter.
     const typed = staging + "_typed";
     await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ${q(typed)} AS SELECT _file, _line, event_date, CAST(json_transform(j, ${lit(GA4_JSON_STRUCTURE)}) AS ${GA4_EVENT_ROW_TYPE}) AS r FROM temp.main.${q(staging)}`,
+      `CREATE OR REPLACE TEMP TABLE ${q(typed)} AS SELECT _file, _line, event_date, CAST(json_transform(j, ${lit(types.jsonStructure)}) AS ${types.eventRowType}) AS r FROM temp.main.${q(staging)}`,
     );
     for (const [date, n] of counts) {
       const table = prefix + date;
@@ -229,8 +230,8 @@ export async function importGa4(
       const target = `${q(schema)}.${q(table)}`;
       statements.push(
         mode === "replace"
-          ? `CREATE OR REPLACE TABLE ${target} (${GA4_COLUMNS_DDL})`
-          : `CREATE TABLE IF NOT EXISTS ${target} (${GA4_COLUMNS_DDL})`,
+          ? `CREATE OR REPLACE TABLE ${target} (${types.columnsDdl})`
+          : `CREATE TABLE IF NOT EXISTS ${target} (${types.columnsDdl})`,
         `INSERT INTO ${target} BY NAME SELECT unnest(r) FROM temp.main.${q(typed)} WHERE event_date = ${lit(date)} ORDER BY _file, _line`,
       );
     }

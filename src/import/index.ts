@@ -12,9 +12,6 @@ export {
 export { importDp6Journeys } from "./dp6.ts";
 export {
   GA4_EVENTS_SCHEMA,
-  GA4_COLUMNS_DDL,
-  GA4_EVENT_ROW_TYPE,
-  GA4_JSON_STRUCTURE,
-  ga4ColumnType,
+  ga4LocalTypes,
   ga4CreateTableSql,
 } from "./ga4-schema.ts";

@@ -121,7 +121,7 @@ export async function fuzzRound(project: Project, engine: DuckDBEngine, dir: str
   const crm = fuzzTransactions(path.join(dir, `crm-${seed}.csv`), seed, n);
   const ga4 = fuzzGa4(path.join(dir, `ga4-${seed}.ndjson`), seed, n);
   const rc = await importCsvOrNdjson(engine.conn, "transactions", crm.file, opts);
-  const rg = await importGa4(engine.conn, [ga4.file], { ...opts, schema: ds.ga4 });
+  const rg = await importGa4(engine.localLoading, [ga4.file], { ...opts, schema: ds.ga4 });
   const where = `seed ${seed}`;
   assert.equal(rc.rows, crm.goodIds.length, `${where}: CRM good rows imported`);
   assert.equal(rc.quarantined, crm.badLines.length, `${where}: CRM bad rows quarantined`);

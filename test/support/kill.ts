@@ -18,7 +18,7 @@ export async function makeSourceWarehouse(file: string, project: Project, opts: 
   const engine = await DuckDBEngine.open({ path: file, memoryLimit: "1GB", threads: 2 });
   try {
     const ds = project.settings.datasets;
-    await generateDemo(engine.conn, { users: opts.users ?? 300, days: opts.days ?? 5, seed: opts.seed ?? 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
+    await generateDemo(engine.localLoading, { users: opts.users ?? 300, days: opts.days ?? 5, seed: opts.seed ?? 7, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
     await ensureSourceTables(engine, project.settings);
     await engine.runNative("CHECKPOINT");
   } finally {

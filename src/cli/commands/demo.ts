@@ -35,7 +35,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       const ds = s.project.settings.datasets;
       const t0 = Date.now();
       let last = 0;
-      const r = await generateDemo(loading.connection, {
+      const r = await generateDemo(loading, {
         users: args.users, days: args.days, seed: args.seed, ga4Schema: ds.ga4, sourcesSchema: ds.sources,
         onProgress: (done, total) => {
           if (Date.now() - last > 1000 || done === total) { last = Date.now(); s.logger.info(`generating sample: ${done}/${total}`); }

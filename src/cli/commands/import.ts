@@ -71,7 +71,8 @@ export const importCommand: CommandModule<object, ImportArgs> = {
   handler: async (args) => {
     registerEnvironmentSecrets();
     await withSession(args, async (s) => {
-      const conn = localLoading(s).connection;
+      const local = localLoading(s);
+      const conn = local.connection;
       const mode = args.append ? "append" : "replace";
       const kind = KINDS[args.kind]!;
       const ds = s.project.settings.datasets;
@@ -91,7 +92,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       }
       if (kind === "ga4") {
         if (columnMap || args["ignore-unknown-columns"]) throw new UserError("import ga4: --map and --ignore-unknown-columns are for CSV/NDJSON sources (GA4 export columns are fixed; unknown keys are reported as ignored)");
-        const r = await importGa4(conn, args.files, { schema: ds.ga4, mode, intraday: args.intraday, ...bad });
+        const r = await importGa4(local, args.files, { schema: ds.ga4, mode, intraday: args.intraday, ...bad });
         say(`imported ${r.rows.toLocaleString("en-US")} GA4 events into ${r.tables.length} day tables of ${ds.ga4}` + (r.ignoredFields.length ? ` (ignored fields: ${r.ignoredFields.join(", ")})` : "") + aside(r.quarantined));
         return;
       }

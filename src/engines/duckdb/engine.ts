@@ -30,6 +30,7 @@ import { translateToDuckDB, translateStatements, defaultTableMapper, Translation
 import { estimateScriptBytes, partitionColumnOfSpec } from "./scan-bytes.ts";
 import { installCompat } from "./translate/compat.ts";
 import { duckColumnType } from "./types.ts";
+import { duckLocalLoading } from "./local-loading.ts";
 import { duckIdent, duckString, duckTable } from "./quote.ts";
 
 export { duckIdent, duckTable };
@@ -88,7 +89,7 @@ export class DuckDBEngine implements Engine {
 
   /** The importers and the demo generator load local files through this connection. */
   get localLoading(): LocalLoading {
-    return { connection: this.conn };
+    return duckLocalLoading(this.conn);
   }
 
   async createMissingTables(tables: readonly EmptyTable[]): Promise<string[]> {
