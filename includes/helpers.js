@@ -12,10 +12,12 @@ function ga4Param(key, valueType) {
 /**
  * A numeric event parameter from whichever field GA4 put it in: the export stores a number in
  * int_value, float_value or double_value depending on how it was sent (e.g. `value: 120` lands in
- * int_value), so reading only double_value loses it.
+ * int_value), so reading only double_value loses it. Three ga4Param lookups rather than one
+ * `SELECT COALESCE(…) FROM UNNEST(event_params)`: only the plain idiom takes the DuckDB translator's fast
+ * path; the COALESCE subquery ran as a correlated subquery (stg_ga4_events: 3× slower, 2× the memory).
  */
 function ga4NumberParam(key) {
-  return `(SELECT COALESCE(value.double_value, value.float_value, CAST(value.int_value AS FLOAT64)) FROM UNNEST(event_params) WHERE key = ${settings.sqlString(key)})`;
+  return `COALESCE(${ga4Param(key, "double_value")}, ${ga4Param(key, "float_value")}, CAST(${ga4Param(key, "int_value")} AS FLOAT64))`;
 }
 
 /**
