@@ -36,7 +36,7 @@ import {
   type QueryContext,
 } from "./fake-bigquery.ts";
 import { startZetaSQL, type ZetaColumn, type ZetaFunction, type ZetaSQL } from "./zetasql.ts";
-import { estimateScriptBytes, partitionColumnOfSpec } from "../../src/engines/duckdb/scan-bytes.ts";
+import { estimateScriptBytes, partitionColumnOfSpec, splitTop } from "../../src/engines/duckdb/scan-bytes.ts";
 
 export interface StrictQuotas {
   /**
@@ -143,25 +143,6 @@ function splitTopLevel(s: string): string[] {
     if (ch === "(" || ch === "<") depth++;
     if (ch === ")" || ch === ">") depth--;
     if (ch === "," && depth === 0) {
-      out.push(cur);
-      cur = "";
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur);
-  return out;
-}
-
-/** Split `a T, b STRUCT(c U)` at top-level commas. */
-function splitTop(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = "";
-  let quoted = false;
-  for (const ch of s) {
-    if (ch === '"') quoted = !quoted;
-    if (!quoted && ch === "(") depth++;
-    if (!quoted && ch === ")") depth--;
-    if (!quoted && ch === "," && depth === 0) {
       out.push(cur);
       cur = "";
     } else cur += ch;

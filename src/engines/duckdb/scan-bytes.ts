@@ -133,7 +133,7 @@ async function columnTypes(conn: NativeQuery, catalog: string, schema: string, t
 }
 
 /** Split `a T, b STRUCT(c U)` at top-level commas (DuckDB type text). */
-function splitTop(s: string): string[] {
+export function splitTop(s: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let cur = "";
