@@ -10,6 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FAMILIES, type Family } from "../src/benchmark/worlds.ts";
+import { ALL_JOBS } from "../jobs/index.ts";
 import { runWorld, type WorldResult } from "../src/benchmark/run.ts";
 import { referenceSource } from "../src/benchmark/reference-source.ts";
 import { formatEvaluation } from "../src/benchmark/evaluation.ts";
@@ -35,11 +36,11 @@ for (const family of families) {
     // One retry: on a loaded machine Dataform's compile can time out (60 s); one lost world must not end the run.
     let r: WorldResult;
     try {
-      r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT });
+      r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT, jobs: ALL_JOBS });
     } catch (e) {
       console.log(`${family}/s${seed}: ${(e as Error).message.slice(0, 200)} — retrying once`);
       try {
-        r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT });
+        r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT, jobs: ALL_JOBS });
       } catch (e2) {
         console.log(`${family}/s${seed}: FAILED again, left out: ${(e2 as Error).message.slice(0, 200)}`);
         continue;

@@ -4,6 +4,7 @@
  * through the real pipeline with every model measured against it.
  */
 import assert from "node:assert/strict";
+import { ALL_JOBS } from "../jobs/index.ts";
 import { drawWorld, FAMILIES } from "../src/benchmark/worlds.ts";
 import { drawUser, simulateUser, userSeed } from "../src/benchmark/mechanism.ts";
 import { trueShares } from "../src/benchmark/truth.ts";
@@ -95,7 +96,7 @@ describe("accuracy benchmark: one small world through the real pipeline", functi
   this.timeout(600_000);
   let r: WorldResult;
   before(async () => {
-    r = await runWorld({ family: "harvesting", seed: 1, users: 1500, truthUsers: 3000, projectDir: PROJECT_DIR, vars: { ml_families: ALL_ML_FAMILIES } });
+    r = await runWorld({ family: "harvesting", seed: 1, users: 1500, truthUsers: 3000, projectDir: PROJECT_DIR, jobs: ALL_JOBS, vars: { ml_families: ALL_ML_FAMILIES } });
   });
 
   it("runs every attribution model on the world's GA4 export and CRM transactions", () => {

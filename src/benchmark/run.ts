@@ -8,6 +8,7 @@
 import os from "node:os";
 import path from "node:path";
 import { loadProject } from "../compile/project.ts";
+import type { JobDefinition } from "../jobs/job.ts";
 import { engineDriver } from "../engines/registry.ts";
 import { ensureSourceTables } from "../catalog/index.ts";
 import { writeCrmTransactions, writeGa4Export } from "../demo/generate.ts";
@@ -32,6 +33,8 @@ export interface WorldOptions {
   /** Users of the truth population (drawn apart from the observed ones). */
   truthUsers: number;
   projectDir: string;
+  /** The jobs the pipeline runs (the caller's registry: jobs/index.ts ALL_JOBS), as loadProject takes them. */
+  jobs: JobDefinition[];
   /** Settings for the pipeline on top of the world's channel rules (e.g. ml_min_auc). */
   vars?: Record<string, string>;
   logger?: Logger;
@@ -94,7 +97,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     ml_min_auc: "0",
     ...opts.vars,
   };
-  const project = await loadProject(opts.projectDir, { vars, jobs: (await import("../../jobs/index.ts")).ALL_JOBS });
+  const project = await loadProject(opts.projectDir, { vars, jobs: opts.jobs });
   // An in-memory embedded warehouse per world: the real pipeline, nothing left on disk.
   const engine = await engineDriver("duckdb").open({ path: ":memory:", memoryLimit: "3GB", threads: opts.threads ?? 2 });
   const local = engine.localLoading!;

@@ -36,7 +36,7 @@ export const benchmarkCommand: CommandModule<object, BenchmarkArgs> = {
       for (const family of args.families as Family[]) {
         for (const seed of args.seeds) {
           s.logger.info(`benchmark world ${family}/s${seed}: ${args.users} users`);
-          const r = await runWorld({ family, seed, users: args.users, truthUsers: args["truth-users"], projectDir: args.project, vars: parseVars(args) });
+          const r = await runWorld({ family, seed, users: args.users, truthUsers: args["truth-users"], projectDir: args.project, jobs: (await import("../../../jobs/index.ts")).ALL_JOBS, vars: parseVars(args) });
           results.push(r);
           process.stdout.write(formatWorld(r) + "\n");
         }
