@@ -17,7 +17,7 @@ import type { CalibrationBin, RocCurve } from "../models/metrics.ts";
 import { normaliseCredit, removalEffectSharesBy, rollUpCredit, shapleySharesBy, type CoalitionValues } from "./credit.ts";
 import type { FamilyCredit } from "./families.ts";
 import { heldOutMetrics, type PreparedData, type TestMetrics } from "./pipeline.ts";
-import type { WeightedSet } from "./split.ts";
+import { mergeByVector, type WeightedSet } from "./split.ts";
 
 /** Gap buckets of ml_journey_sequences: days from the touch to the journey's end, 0 <1, 1 <3, 2 <7, 3 <14, 4 <30, 5 ≥30. */
 export const GAP_BUCKETS = 6;
@@ -63,14 +63,7 @@ export function sequenceRow(r: Omit<SequenceRow, "channels">): SequenceRow {
 
 /** Rows with the same sequence merged (days summed), in key order. */
 function mergeBySequence(rows: readonly SequenceRow[]): Array<{ row: SequenceRow; conv: number; non: number }> {
-  const merged = new Map<string, { row: SequenceRow; conv: number; non: number }>();
-  for (const r of rows) {
-    const m = merged.get(r.key);
-    if (m) {
-      m.conv += r.conversions;
-      m.non += r.nonConversions;
-    } else merged.set(r.key, { row: r, conv: r.conversions, non: r.nonConversions });
-  }
+  const merged = mergeByVector(rows);
   return [...merged.keys()].sort(compareStrings).map((k) => merged.get(k)!);
 }
 

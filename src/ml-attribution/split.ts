@@ -112,9 +112,9 @@ export interface WeightedSet {
   uniqueVectors: number;
 }
 
-/** Feature rows with the same vector (key) merged: its row, conversions and non-conversions summed. */
-export function mergeByVector(rows: readonly FeatureRow[]): Map<string, { row: FeatureRow; conv: number; non: number }> {
-  const merged = new Map<string, { row: FeatureRow; conv: number; non: number }>();
+/** Rows with the same key (feature vector, touch sequence) merged: the first row, conversions and non-conversions summed. */
+export function mergeByVector<R extends { key: string; conversions: number; nonConversions: number }>(rows: readonly R[]): Map<string, { row: R; conv: number; non: number }> {
+  const merged = new Map<string, { row: R; conv: number; non: number }>();
   for (const r of rows) {
     const m = merged.get(r.key);
     if (m) {
