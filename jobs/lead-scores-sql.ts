@@ -7,6 +7,7 @@
 import type { JobDefinition } from "../src/jobs/job.ts";
 import { CURRENT_MODEL_ARTIFACT, loadLeadModel, type LoadedLeadModel } from "../src/lead-scoring/artifact.ts";
 import { leadScoresSql } from "../src/scoring-sql/lead-scores.ts";
+import { executeScoringSql } from "../src/scoring-sql/execute.ts";
 
 export const leadScoresSqlJob: JobDefinition = {
   name: "lead_scores_sql",
@@ -29,13 +30,9 @@ export const leadScoresSqlJob: JobDefinition = {
     const absent = model.artifact.encoder.features.map((f) => f.name).filter((c) => !columns.includes(c));
     if (absent.length) ctx.warn(`lead_features has no column ${absent.join(", ")}, which ${model.artifact.modelVersion} uses: scored as missing (as the TypeScript scorer does)`);
     const sql = leadScoresSql(model, { source: ctx.ref("lead_features"), target: ctx.ref("lead_scores_sql"), scoreCutoff: ctx.settings.leadScoreCutoff, columns });
-    await ctx.artifacts.put(`models/lead-scoring/${model.artifact.modelVersion.replace("@", "-")}.sql`, sql.statements.join(";\n\n") + ";\n", "application/sql");
-    ctx.progress(`${model.booster.numTrees} trees in ${sql.statements.length} statement(s) (${sql.form}), longest ${sql.maxStatementChars} characters`);
-    // Each job is one script: the temporary functions of the `functions` form live in it.
-    for (const job of sql.jobs) await ctx.engine.execute(job);
-    const [n] = await ctx.query(`SELECT COUNT(*) AS n FROM ${ctx.ref("lead_scores_sql")}`);
+    const rows = await executeScoringSql(ctx, sql, { artifact: `models/lead-scoring/${model.artifact.modelVersion.replace("@", "-")}.sql`, trees: model.booster.numTrees, table: "lead_scores_sql" });
     return {
-      rows: Number(n?.n ?? 0),
+      rows,
       metrics: { model_version: model.artifact.modelVersion, sql_form: sql.form, statements: sql.statements.length, sql_characters: sql.maxStatementChars, trees: model.booster.numTrees },
     };
   },

@@ -10,6 +10,7 @@ import type { JobDefinition } from "../src/jobs/job.ts";
 import type { FeatureEncoding } from "../src/ml-attribution/features.ts";
 import { loadModel, type BoostedModel } from "../src/models/xgboost/index.ts";
 import { journeyScoresSql } from "../src/scoring-sql/journey-scores.ts";
+import { executeScoringSql } from "../src/scoring-sql/execute.ts";
 import { ML_CURRENT_MODEL_ARTIFACT } from "./ml-attribution.ts";
 
 interface PublishedModel {
@@ -51,13 +52,9 @@ export const mlJourneyScoresSqlJob: JobDefinition = {
     if (typeof published === "string") return { rows: 0, skipped: `the saved ML attribution model cannot be used: ${published}` };
     const { runId, model, encoding } = published;
     const sql = journeyScoresSql(model, encoding, { source: ctx.ref("ml_journey_features"), target: ctx.ref("ml_journey_scores_sql"), modelRunId: runId });
-    await ctx.artifacts.put(`models/ml-attribution/${runId}.sql`, sql.statements.join(";\n\n") + ";\n", "application/sql");
-    ctx.progress(`${model.numTrees} trees in ${sql.statements.length} statement(s) (${sql.form}), longest ${sql.maxStatementChars} characters`);
-    // Each job is one script: the temporary functions of the `functions` form live in it.
-    for (const job of sql.jobs) await ctx.engine.execute(job);
-    const [n] = await ctx.query(`SELECT COUNT(*) AS n FROM ${ctx.ref("ml_journey_scores_sql")}`);
+    const rows = await executeScoringSql(ctx, sql, { artifact: `models/ml-attribution/${runId}.sql`, trees: model.numTrees, table: "ml_journey_scores_sql" });
     return {
-      rows: Number(n?.n ?? 0),
+      rows,
       metrics: { model_run_id: runId, sql_form: sql.form, statements: sql.statements.length, sql_characters: sql.maxStatementChars, trees: model.numTrees },
     };
   },
