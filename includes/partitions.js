@@ -59,4 +59,53 @@ function since(isIncremental, column, extraDays) {
   return extra ? `${column} >= DATE_SUB(partition_window_start, INTERVAL ${extra} DAY)` : `${column} >= partition_window_start`;
 }
 
-module.exports = { incrementalTable, rebuildWindow, since };
+/**
+ * The checks of a date-partitioned incremental table, over the partitions the run wrote: a post-operation
+ * (`post_operations { ${partitions.checks(incremental(), self(), "session_date", { uniqueKey: [...], nonNull: [...] })} }`)
+ * in place of Dataform's `assertions:` config, which reads the whole table on every run. On an incremental run it reads
+ * only `partitionColumn >= partition_window_start` (a script variable, so BigQuery prunes before reading); on a full
+ * refresh every partition. A violation fails the action with ERROR(), naming the table, the check and the number of
+ * rows: inside the run's DELETE + INSERT transaction, so the partitions are left as they were before the run.
+ *
+ * Checking the window is complete for row conditions (nonNull, rowConditions: only the rows the run wrote can have
+ * changed) and for a uniqueKey that determines the partition: two rows with one key then share a partition, so a
+ * duplicate the run creates lies inside the window. A key that does not determine the partition date would need a
+ * check across all partitions (the window's keys against the whole table), which this does not do: the model's
+ * comment must say why its key determines the date.
+ *
+ * opts: `uniqueKey` (column names), `nonNull` (column names), `rowConditions` (boolean SQL expressions).
+ */
+function checks(isIncremental, self, partitionColumn, opts) {
+  const o = opts || {};
+  const name = String(self).replace(/`/g, "").split(".").pop();
+  const where = since(isIncremental, partitionColumn);
+  const scope = isIncremental ? `${partitionColumn} >= ', CAST(partition_window_start AS STRING), '` : `every ${partitionColumn}`;
+  // An incremental run's DELETE + INSERT and these checks commit together: a failed check leaves the old partitions.
+  const outcome = isIncremental ? "; the changes of this run were rolled back" : "";
+  const text = (s) => `'${String(s).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  const statements = [];
+  const key = o.uniqueKey || [];
+  if (key.length) {
+    statements.push(`-- ${name}: every ${key.join(" + ")} once in the partitions this run wrote.
+SELECT IF(COUNT(*) = 0, 0, ERROR(CONCAT('${name}: ', CAST(COUNT(*) AS STRING), ' value(s) of the unique key (${key.join(", ")}) are on more than one row of the partitions this run wrote (${scope})${outcome}')))
+FROM (
+  SELECT ${key.join(", ")}
+  FROM ${self}
+  WHERE ${where}
+  GROUP BY ${key.join(", ")}
+  HAVING COUNT(*) > 1
+) AS duplicate_keys`);
+  }
+  const conditions = [...(o.nonNull || []).map((c) => `${c} IS NOT NULL`), ...(o.rowConditions || [])];
+  if (conditions.length) {
+    statements.push(`-- ${name}: the row conditions, on the rows this run wrote.
+SELECT IF(COUNT(*) = 0, 0, ERROR(CONCAT('${name}: rows of the partitions this run wrote (${scope}) fail ', STRING_AGG(CONCAT(failing_row_condition, ' (', CAST(row_count AS STRING), ' rows)'), ', ' ORDER BY failing_row_condition), '${outcome}')))
+FROM (
+  ${conditions.map((c) => `SELECT ${text(c)} AS failing_row_condition, COUNTIF(NOT (${c})) AS row_count FROM ${self} WHERE ${where}`).join("\n  UNION ALL\n  ")}
+) AS failing_conditions
+WHERE row_count > 0`);
+  }
+  return statements.join(";\n");
+}
+
+module.exports = { incrementalTable, rebuildWindow, since, checks };

@@ -213,6 +213,19 @@ export async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionC
   }
 }
 
+/**
+ * The partitions (days, YYYY-MM-DD) of `read`'s table that its scans select, as bytesOfRead bills them;
+ * undefined when the table is not partitioned or a scan does not prune (every partition is read).
+ */
+export async function partitionsOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf: PartitionColumnOf): Promise<string[] | undefined> {
+  const part = partitionColumnOf(read.schema, read.table);
+  if (!part || !read.partitionFilters.every((f) => f !== undefined)) return undefined;
+  const from = `${duckIdent(read.catalog)}.${duckIdent(read.schema)}.${duckIdent(read.table)}`;
+  const kept = read.partitionFilters.map((f) => `(${f!.join(" AND ")})`).join(" OR ");
+  const rows = await conn.queryNative(`SELECT DISTINCT CAST(CAST(${duckIdent(part)} AS DATE) AS VARCHAR) AS day FROM ${from} WHERE ${kept} ORDER BY 1`);
+  return rows.map((r) => String(r.day));
+}
+
 /** Bytes BigQuery would bill for one DuckDB statement (see the file comment). */
 export async function estimateStatementBytes(conn: NativeQuery, duckSql: string, partitionColumnOf: PartitionColumnOf): Promise<number> {
   let total = 0;
