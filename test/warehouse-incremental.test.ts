@@ -11,6 +11,8 @@ import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { buildScript } from "../src/engines/bigquery/engine.ts";
 import os from "node:os";
+import { partitionColumnOfSpec } from "../src/engines/duckdb/scan-bytes.ts";
+import { statementReads, type StatementRead } from "./support/partition-reads.ts";
 import path from "node:path";
 
 const pv = (day: string, session: number, time = "10:00:00"): Ga4Event => ({ day, time, name: "page_view", client: "Z", session });
@@ -116,6 +118,10 @@ describe("warehouse: incremental GA4 staging", function () {
 
     const events = `${STAGING}.stg_ga4_events`;
     const sessions = `${STAGING}.stg_ga4_sessions`;
+    /** What each statement of the two actions read (table, days), worked out right after the action ran. */
+    const statementsRead = new Map<string, StatementRead[]>();
+    const partitionColumnOf = (schema: string, table: string): string | undefined =>
+      partitionColumnOfSpec(project.graph.actions.find((a) => a.target.schema === schema && a.target.name === table)?.partitionBy);
     /** Each action's script variables, read from the connection right after the action ran (DuckDB runs one at a time). */
     const windows = new Map<string, { first_table_suffix?: string; partition_window_start?: string }>();
     const recording = new Proxy(engine as Engine, {
@@ -128,6 +134,7 @@ describe("warehouse: incremental GA4 staging", function () {
           if (opts?.action === events || opts?.action === sessions) {
             const [row] = await engine.queryNative("SELECT CAST(getvariable('first_table_suffix') AS VARCHAR) AS f, CAST(getvariable('partition_window_start') AS VARCHAR) AS w");
             windows.set(opts.action, { first_table_suffix: row?.f == null ? undefined : String(row.f), partition_window_start: row?.w == null ? undefined : String(row.w) });
+            statementsRead.set(opts.action, await statementReads(engine, statements, opts.action, partitionColumnOf));
           }
           return r;
         };
@@ -139,6 +146,7 @@ describe("warehouse: incremental GA4 staging", function () {
       (await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ga4_export' AND regexp_matches(table_name, '^events_[0-9]{8}$') AND table_name >= 'events_${from}' ORDER BY 1`)).map((r) => String(r.table_name));
 
     const seen: unknown[] = [];
+    const statementsSeen: unknown[] = [];
     for (const n of [7, 8, 9]) {
       await loadGa4(engine, [pv(day(n), n)], "append");
       windows.clear();
@@ -153,12 +161,34 @@ describe("warehouse: incremental GA4 staging", function () {
         stg_ga4_events: { reads: await ga4Tables(ev.first_table_suffix!), rewrites: await daysIn(`"${STAGING}"."stg_ga4_events"`, "event_date", ev.partition_window_start!) },
         stg_ga4_sessions: { reads: await daysIn(`"${STAGING}"."stg_ga4_events"`, "event_date", dayBefore), rewrites: await daysIn(`"${STAGING}"."stg_ga4_sessions"`, "session_date", sessionsFrom) },
       });
+      statementsSeen.push({ events: statementsRead.get(events), sessions: statementsRead.get(sessions) });
     }
     const range = (a: number, b: number, f: (n: number) => string) => Array.from({ length: b - a + 1 }, (_, i) => f(a + i));
     assert.deepEqual(seen, [7, 8, 9].map((n) => ({
       day: n,
       stg_ga4_events: { reads: [`events_${day(n - 1)}`, `events_${day(n)}`], rewrites: [iso(n - 1), iso(n)] },
       stg_ga4_sessions: { reads: range(n - 5, n, iso), rewrites: range(n - 4, n, iso) },
+    })));
+    // Statement by statement (the estimator's reading of each, right after it ran): the window start is a MAX over the
+    // target's date column (every partition, one or two narrow columns); everything else reads the window's partitions,
+    // the checks (uniqueKey, nonNull) included.
+    const E = `${STAGING}.stg_ga4_events`;
+    const S = `${STAGING}.stg_ga4_sessions`;
+    assert.deepEqual(statementsSeen, [7, 8, 9].map((n) => ({
+      events: [
+        ["DECLARE", E, "all"],
+        ["DELETE", E, [iso(n - 1), iso(n)]],
+        ["INSERT", `ga4_export.events_${day(n - 1)}`, "all"],
+        ["INSERT", `ga4_export.events_${day(n)}`, "all"],
+        ["check", E, [iso(n - 1), iso(n)]],
+      ],
+      sessions: [
+        ["DECLARE", S, "all"],
+        ["DELETE", S, range(n - 4, n, iso)],
+        ["INSERT", E, range(n - 5, n, iso)],
+        ["check", S, range(n - 4, n, iso)],
+        ["check", S, range(n - 4, n, iso)],
+      ],
     })));
   });
 });
