@@ -17,6 +17,7 @@
  *   paid        1 + 0 + 1            = 2    (day 2: 1)
  *   fee         16 + 0 + 0           = 16
  *   items       (3+8) + 0 + ((4+8) + (0+8)) = 31 (day 2: 20)
+ *   buyer       STRUCT<name STRING, age INT64>: {'ann', 30}, {NULL, NULL}, {NULL, 41}: name 2+3 = 5, age 8 + 0 + 8 = 16
  * GA4-style day tables events_20240101 (event_name 'page_view': 11) and events_20240102 ('purchase', 'ab': 10 + 4 = 14).
  */
 import assert from "node:assert/strict";
@@ -36,9 +37,9 @@ import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigqu
 
 const SETUP = [
   `CREATE TABLE \`p.shop.orders\` PARTITION BY order_date AS
-     SELECT DATE '2024-01-01' AS order_date, 10.0 AS amount, 'email' AS channel, TRUE AS paid, NUMERIC '1.5' AS fee, [STRUCT('a' AS sku, 1 AS qty)] AS items
-     UNION ALL SELECT DATE '2024-01-01', NULL, 'é', NULL, NULL, ARRAY<STRUCT<sku STRING, qty INT64>>[]
-     UNION ALL SELECT DATE '2024-01-02', 5.5, NULL, FALSE, NULL, [STRUCT('bb' AS sku, 2 AS qty), STRUCT(CAST(NULL AS STRING) AS sku, 3 AS qty)]`,
+     SELECT DATE '2024-01-01' AS order_date, 10.0 AS amount, 'email' AS channel, TRUE AS paid, NUMERIC '1.5' AS fee, [STRUCT('a' AS sku, 1 AS qty)] AS items, STRUCT('ann' AS name, 30 AS age) AS buyer
+     UNION ALL SELECT DATE '2024-01-01', NULL, 'é', NULL, NULL, ARRAY<STRUCT<sku STRING, qty INT64>>[], STRUCT(CAST(NULL AS STRING) AS name, CAST(NULL AS INT64) AS age)
+     UNION ALL SELECT DATE '2024-01-02', 5.5, NULL, FALSE, NULL, [STRUCT('bb' AS sku, 2 AS qty), STRUCT(CAST(NULL AS STRING) AS sku, 3 AS qty)], STRUCT(CAST(NULL AS STRING) AS name, 41 AS age)`,
   "CREATE TABLE `p.ga.events_20240101` AS SELECT 'page_view' AS event_name",
   "CREATE TABLE `p.ga.events_20240102` AS SELECT 'purchase' AS event_name UNION ALL SELECT 'ab'",
 ];
@@ -49,6 +50,8 @@ const CASES: [string, string, number][] = [
   ["a filter on the partitioning column keeps one day, and the filter column is billed too", "SELECT SUM(amount) AS s FROM `p.shop.orders` WHERE order_date = DATE '2024-01-02'", 8 + 8],
   ["COUNT(*) reads no column", "SELECT COUNT(*) AS n FROM `p.shop.orders`", 0],
   ["an ARRAY of STRUCTs by its elements, a NUMERIC as 16 bytes", "SELECT items, fee FROM `p.shop.orders`", 31 + 16],
+  ["a STRUCT field read alone bills that field (16), not the whole STRUCT (21)", "SELECT buyer.age FROM `p.shop.orders`", 16],
+  ["a STRUCT read whole bills every field", "SELECT buyer FROM `p.shop.orders`", 5 + 16],
   ["a table read twice bills each column once", "SELECT a.channel, b.amount FROM `p.shop.orders` AS a JOIN `p.shop.orders` AS b ON a.paid = b.paid", 11 + 16 + 2],
   ["a filter on another column does not prune", "SELECT paid FROM `p.shop.orders` WHERE amount > 1000", 2 + 16],
   ["a wildcard table bills only the day tables _TABLE_SUFFIX keeps", "SELECT event_name FROM `p.ga.events_*` WHERE _TABLE_SUFFIX >= '20240102'", 14],

@@ -21,8 +21,10 @@
  * rows themselves (one aggregate per table read).
  *
  * Differences from BigQuery, all towards more bytes, never fewer:
- * - a STRUCT or ARRAY column counts whole: BigQuery bills only the nested fields a query reads
- *   (reading `event_params.key` bills the keys, not the values);
+ * - an ARRAY column counts whole: BigQuery bills only the nested fields a query reads (reading
+ *   `event_params.key` bills the keys, not the values). A STRUCT field DuckDB projects alone
+ *   (`device.category`) bills that field only, as BigQuery does; a STRUCT used whole, or in a pushed
+ *   filter, counts whole;
  * - a partition filter DuckDB keeps above a join (not pushed into the scan) does not prune;
  * - a table a script creates and reads in the same call is not counted (it does not exist yet).
  */
@@ -48,6 +50,21 @@ export interface TableRead {
   types: Record<string, string>;
   /** Pushed-down filters on the partitioning column, one set per scan; `undefined` for a scan that does not prune. */
   partitionFilters: (string[] | undefined)[];
+  /** Billed STRUCT fields read alone: name in `columns` (`device.category`) → [column, field, …]. */
+  fields?: Record<string, string[]>;
+}
+
+/** The DuckDB type text of field `path` inside STRUCT type `type`, or undefined when it has no such field. */
+export function fieldType(type: string, path: string[]): string | undefined {
+  let t = type.trim();
+  for (const f of path) {
+    const struct = /^STRUCT\((.*)\)$/is.exec(t);
+    if (!struct) return undefined;
+    const field = splitTop(struct[1]!).map((part) => /^\s*(?:"((?:[^"]|"")*)"|(\S+))\s+(.*)$/s.exec(part)!).find((m) => (m[1]?.replace(/""/g, '"') ?? m[2]!).toLowerCase() === f.toLowerCase());
+    if (!field) return undefined;
+    t = field[3]!.trim();
+  }
+  return t;
 }
 
 interface PlanNode {
@@ -105,9 +122,22 @@ export async function tablesRead(conn: NativeQuery, duckSql: string, partitionCo
       const read = reads.get(key) ?? { catalog, schema, table: name, columns: [], types: {}, partitionFilters: [] };
       const bill = (id: string): void => {
         const c = cols!.get(id.toLowerCase());
-        if (!c || read.types[c.name] !== undefined) return;
-        read.columns.push(c.name);
-        read.types[c.name] = c.type;
+        if (c) {
+          if (read.types[c.name] !== undefined) return;
+          read.columns.push(c.name);
+          read.types[c.name] = c.type;
+          return;
+        }
+        // A STRUCT field DuckDB projects alone (`device.category`): BigQuery bills only that leaf.
+        const path = id.split(".");
+        const root = cols!.get(path[0]!.toLowerCase());
+        const type = root && path.length > 1 ? fieldType(root.type, path.slice(1)) : undefined;
+        if (!root || type === undefined) return;
+        const name = [root.name, ...path.slice(1)].join(".");
+        if (read.types[name] !== undefined) return;
+        read.columns.push(name);
+        read.types[name] = type;
+        (read.fields ??= {})[name] = [root.name, ...path.slice(1)];
       };
       // Projected columns, and the columns of filters pushed into the scan (a WHERE column is read too).
       for (const p of list(info.Projections)) bill(p);
@@ -193,7 +223,14 @@ export function sizeExpression(expr: string, type: string, depth = 0): string {
 export async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf: PartitionColumnOf): Promise<number> {
   if (!read.columns.length) return 0;
   const from = `${duckIdent(read.catalog)}.${duckIdent(read.schema)}.${duckIdent(read.table)}`;
-  const sum = read.columns.map((c) => `SUM(${sizeExpression(duckIdent(c), read.types[c]!)})`).join(" + ");
+  // A STRUCT field read alone bills its leaf (https://cloud.google.com/bigquery/pricing#data_size_calculation: a
+  // STRUCT's size is its fields'), unless the same statement reads the whole column.
+  const billed = read.columns.filter((c) => !read.fields?.[c] || read.types[read.fields[c]![0]!] === undefined);
+  const expr = (c: string): string => {
+    const path = read.fields?.[c];
+    return path ? path.slice(1).reduce((e, f) => `struct_extract(${e}, ${duckString(f)})`, duckIdent(path[0]!)) : duckIdent(c);
+  };
+  const sum = billed.map((c) => `SUM(${sizeExpression(expr(c), read.types[c]!)})`).join(" + ");
   const part = partitionColumnOf(read.schema, read.table);
   let where = "";
   if (part && read.partitionFilters.every((f) => f !== undefined)) {
