@@ -11,7 +11,7 @@ import { topoLevels, select } from "../src/dag/dag.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
 import { GA4_EVENTS_SCHEMA } from "../src/import/ga4-schema.ts";
 import { startZetaSQL, type ZetaColumn, type ZetaSQL } from "./support/zetasql.ts";
-import { createTableStatement, createViewStatement, incrementalStatement } from "../src/runner/statements.ts";
+import { createTableStatement, createViewStatement, incrementalStatement, splitScript } from "../src/runner/statements.ts";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -75,6 +75,8 @@ export async function analyzeProject(zeta: ZetaSQL, project: Project, opts: Anal
         statements.push(incrementalStatement(a, q, cols));
       }
       tables[full(a.target)] = columns;
+      // Post-operations read the table just built (an incremental model's checks, includes/partitions.js).
+      for (const op of [...(a.postOps ?? []), ...(a.incrementalPostOps ?? [])]) statements.push(...splitScript(op).filter((x) => x.trim()));
       for (const s of statements) {
         const rs = await zeta.analyze(s, { tables, constants: SCRIPT_VARIABLES });
         if (!rs.ok) errors.push(`${a.name} (statement ${s.slice(0, 40)}…): ${rs.error}`);
