@@ -32,6 +32,7 @@ import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { partitionColumnOfSpec } from "../src/engines/duckdb/scan-bytes.ts";
 import type { Engine, ExecOptions } from "../src/engines/engine.ts";
 import { runGraph } from "../src/runner/runner.ts";
+import { costPlan } from "../src/runner/plan.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
 import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
@@ -159,6 +160,16 @@ describe("incremental checks read only the partitions a run wrote (DuckDB)", fun
     await engine.runNative("DELETE FROM src.orders WHERE order_id IS NULL");
     assert.equal((await run(engine)).status, "succeeded");
     assert.deepEqual(await days(), [...before, "2024-01-05:6"]);
+  });
+
+  it("plans the checks in both runs: a first run's over every partition, a daily run's over the window", async () => {
+    // After the first run (4 rows, 2024-01-01…03; 16 bytes a row, 8 a column):
+    //   first run: query 4 × 16 = 64; checks read order_id of every row (WHERE TRUE): 32 + 32            = 128
+    //   daily run (nothing new; window = 2024-01-03): DECLARE 4 × 8 = 32; DELETE 1 × 8 = 8;
+    //              INSERT 1 × 16 = 16; checks 1 × 16 = 16 each                                             =  88
+    assert.equal((await run(engine)).status, "succeeded");
+    const plan = await costPlan({ graph, engine, settings, artifacts });
+    assert.deepEqual(plan.rows.map((r) => [r.action, r.firstRun, r.daily]), [["s.orders_daily", 128, 88]]);
   });
 
   it("fails a full refresh over a duplicate in any partition", async () => {

@@ -466,9 +466,12 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
     note = `job reads ${job.reads.join(", ")}; writes ${job.writes.join(", ")}`;
   } else if ((a.kind === "table" || a.kind === "view" || a.kind === "incremental") && !(a.kind === "incremental" && !opts.fullRefresh && (await engine.tableExists(a.target)))) {
     // A CREATE OR REPLACE is checked as its query: on a fresh warehouse the target's dataset does
-    // not exist yet (a real run creates it first), and the query is what reads and bills.
+    // not exist yet (a real run creates it first), and the query is what reads and bills. Its
+    // post-operations (an incremental model's checks read the table it built) are checked too when the
+    // target exists, over the table as it is: on a fresh warehouse they cannot be planned.
     const pre = (a.preOps ?? []).map((x) => x.trim()).filter(Boolean);
-    scripts = [scriptOf([...pre, a.query!])];
+    const post = a.kind !== "view" && (await engine.tableExists(a.target)) ? (a.postOps ?? []).map((x) => x.trim()).filter(Boolean) : [];
+    scripts = [scriptOf([...pre, a.query!, ...post])];
   } else scripts = [scriptOf((await statementsFor(a, opts)).statements)].filter((s) => s.length > 0);
   let bytes = 0;
   for (const s of scripts) bytes += (await engine.dryRun(s, nextExec())).bytesProcessed ?? 0;
