@@ -100,19 +100,20 @@ describe("warehouse: incremental GA4 staging", function () {
     assert.doesNotMatch(deletes[0]!, /SELECT/i);
     assert.equal(statements.join("\n").split("events_in_window AS").length - 1, 1, "the staging query runs once");
     // On BigQuery the DECLAREs come first and the DELETE and INSERT commit together.
-    assert.match(buildScript(statements), /^(\s*--[^\n]*\n)*\s*DECLARE first_table_suffix[\s\S]*;\nDECLARE partition_window_start[\s\S]*;\nBEGIN TRANSACTION;\nDELETE[\s\S]*;\nINSERT[\s\S]*;\nCOMMIT TRANSACTION;$/);
+    assert.match(buildScript(statements), /^(\s*--[^\n]*\n)*\s*DECLARE first_run_day[\s\S]*;\n\s*DECLARE first_table_suffix[\s\S]*;\nDECLARE partition_window_start[\s\S]*;\nBEGIN TRANSACTION;\nDELETE[\s\S]*;\nINSERT[\s\S]*;\nCOMMIT TRANSACTION;$/);
     assert.deepEqual(await eventsPerDay(), { "2024-01-01": 1, "2024-01-02": 1 });
   });
 
   it("reads and rewrites only the partitions of its window on each of three daily runs (partition-set test)", async () => {
-    // reprocess_days 1. Days 01-01…01-06 staged by a first run, then 01-07, 01-08, 01-09 arrive one per run.
+    // reprocess_days 1, lookback_days 3 (first-run start = newest GA4 day − 4). Days 01-02…01-06 staged by a first
+    // run, then 01-07, 01-08, 01-09 arrive one per run.
     // stg_ga4_events re-reads the last staged daily day and the new one: window = last daily day − 1 + 1.
     // stg_ga4_sessions rebuilds from (newest session day with daily events − reprocess_days − 2) and reads the staged
     // events of one day before that (sessions cross midnight; event_date is the property's day).
     const day = (n: number) => `202401${String(n).padStart(2, "0")}`;
     const iso = (n: number) => `2024-01-${String(n).padStart(2, "0")}`;
     await loadInputs(engine, { ga4: [1, 2, 3, 4, 5, 6].map((n) => pv(day(n), n)) });
-    const project = await compiledProject({ reprocess_days: "1" }, []);
+    const project = await compiledProject({ reprocess_days: "1", lookback_days: "3" }, []);
     const sel = { actions: ["stg_ga4_sessions"], includeDependencies: true };
     assertRunSucceeded(await runProject(project, engine, { selection: sel }));
 
@@ -169,14 +170,14 @@ describe("warehouse: incremental GA4 staging", function () {
       stg_ga4_events: { reads: [`events_${day(n - 1)}`, `events_${day(n)}`], rewrites: [iso(n - 1), iso(n)] },
       stg_ga4_sessions: { reads: range(n - 5, n, iso), rewrites: range(n - 4, n, iso) },
     })));
-    // Statement by statement (the estimator's reading of each, right after it ran): the window start is a MAX over the
-    // target's date column (every partition, one or two narrow columns); everything else reads the window's partitions,
-    // the checks (uniqueKey, nonNull) included.
+    // Statement by statement (the estimator's reading of each, right after it ran): stg_ga4_events finds its window
+    // start in the partitions from the first-run start on (n − 4), not in the whole history; stg_ga4_sessions' window
+    // start is a MAX over every partition; everything else reads the window's partitions, the checks included.
     const E = `${STAGING}.stg_ga4_events`;
     const S = `${STAGING}.stg_ga4_sessions`;
     assert.deepEqual(statementsSeen, [7, 8, 9].map((n) => ({
       events: [
-        ["DECLARE", E, "all"],
+        ["DECLARE", E, range(n - 4, n, iso)],
         ["DELETE", E, [iso(n - 1), iso(n)]],
         ["INSERT", `ga4_export.events_${day(n - 1)}`, "all"],
         ["INSERT", `ga4_export.events_${day(n)}`, "all"],
