@@ -12,8 +12,12 @@
  *                    { touches: TABLE, modelColumn: true|false }  a table at (session_key, transaction_id)
  *                      grain with `conversions` and `value` (and a `model` column when several models
  *                      share the table);
- *                    { channelWeights: TABLE, weight: COLUMN }    one weight per channel: each converting
- *                      journey is split over its touches by their channels' weights (all zero: equally).
+ *                    { channelWeights: TABLE, weight: COLUMN, modelColumn: true|false }  one weight per
+ *                      channel (and a `model` column when several models share the table): each converting
+ *                      journey is split over its touches by their channels' weights (a journey whose channels
+ *                      all weigh 0: equally). A model with no positive weight at all published nothing (e.g.
+ *                      the ML model refused by vars.ml_min_auc) and credits no session: it is not turned into
+ *                      linear.
  *   channelCredit  { table: TABLE, modelColumn: true|false }: its credit per channel (`channel`,
  *                  `conversions`, `value`), the totals the model comparison reads.
  *
@@ -30,6 +34,37 @@ const HEURISTICS = [
   ["time_decay", "more credit to sessions closer to the conversion (vars.time_decay_*)"],
   ["position_based", "40/20/40 (vars.position_based_weights) to first, middle and last sessions"],
 ];
+
+/**
+ * The ML attribution job's credit (jobs/ml-attribution.ts): each family it fits (XGBoost always, the others
+ * of vars.ml_families) and the credit methods that apply to it. The attention family's `attention` method is
+ * where the model looks, not credit, so it is not a model here.
+ */
+const ML_CREDIT_METHODS = {
+  xgboost: ["removal_effect", "shapley", "treeshap"],
+  logistic_regression: ["removal_effect", "shapley"],
+  stacked_ensemble: ["removal_effect", "shapley"],
+  causal_dml: ["incremental"],
+  lstm: ["removal_effect", "shapley"],
+  attention: ["removal_effect", "shapley"],
+};
+
+/** An ML credit series' one name: ml_<method> for XGBoost (the job's own model), ml_<family>_<method> for the others. */
+function mlModelName(family, method) {
+  return family === "xgboost" ? `ml_${method}` : `ml_${family}_${method}`;
+}
+
+const ML_FAMILY_TEXT = {
+  xgboost: "XGBoost conversion model", logistic_regression: "L2 logistic regression",
+  stacked_ensemble: "stacked ensemble of XGBoost and the logistic regression", causal_dml: "double-ML causal estimate",
+  lstm: "LSTM sequence model", attention: "additive-attention sequence model",
+};
+const ML_METHOD_TEXT = {
+  removal_effect: "credit by counterfactual removal of each channel",
+  shapley: "Shapley values with the model as value function",
+  treeshap: "TreeSHAP contributions",
+  incremental: "credit ∝ each channel's estimated incremental conversions",
+};
 
 /** Every registered model for these settings (`s`: the parsed settings; in Dataform the global `settings`). */
 function attributionModels(s) {
@@ -58,6 +93,14 @@ function attributionModels(s) {
       sessionCredit: { touches: "funnel_event_credit", modelColumn: false },
       channelCredit: { table: "owox_channel_credit", modelColumn: false },
     },
+    // The ML attribution job: one model per fitted family (XGBoost, then vars.ml_families) and credit method,
+    // each the credit the job published this run (none when vars.ml_min_auc refused it).
+    ...["xgboost", ...st.mlFamilies].flatMap((family) => ML_CREDIT_METHODS[family].map((method) => ({
+      name: mlModelName(family, method), job: "ml_attribution",
+      description: `ML attribution: ${ML_FAMILY_TEXT[family]}, ${ML_METHOD_TEXT[method]} (published only above vars.ml_min_auc)`,
+      sessionCredit: { channelWeights: "ml_channel_weights", weight: "share", modelColumn: true },
+      channelCredit: { table: "ml_channel_weights", modelColumn: true },
+    }))),
   ];
 }
 
@@ -85,9 +128,11 @@ function groupBy(models, keyOf) {
 function channelWeightsSql(ref, s) {
   const models = attributionModels(s).filter((m) => m.sessionCredit.channelWeights);
   if (models.length === 0) return "SELECT CAST(NULL AS STRING) AS model, CAST(NULL AS STRING) AS channel, CAST(NULL AS FLOAT64) AS weight FROM UNNEST([1]) WHERE FALSE";
-  return models.map((m) =>
-    `SELECT ${modelLiteral(m.name)} AS model, channel, ${m.sessionCredit.weight} AS weight\n  FROM ${ref(m.sessionCredit.channelWeights)}`,
-  ).join("\n  UNION ALL\n  ");
+  return groupBy(models, (m) => `${m.sessionCredit.channelWeights}|${m.sessionCredit.weight}|${Boolean(m.sessionCredit.modelColumn)}`).flatMap((group) => {
+    const c = group[0].sessionCredit;
+    if (!c.modelColumn) return group.map((m) => `SELECT ${modelLiteral(m.name)} AS model, channel, ${c.weight} AS weight\n  FROM ${ref(c.channelWeights)}`);
+    return [`SELECT model, channel, ${c.weight} AS weight FROM ${ref(c.channelWeights)}\n  WHERE model IN (${group.map((m) => modelLiteral(m.name)).join(", ")})`];
+  }).join("\n  UNION ALL\n  ");
 }
 
 /** SELECT … UNION ALL … of (session_key, model, transaction_id, conversions, value) over the touch-credit models. */
@@ -112,4 +157,4 @@ function channelCreditSql(ref, s) {
   }).join("\n  UNION ALL\n  ");
 }
 
-module.exports = { HEURISTICS, attributionModels, channelWeightsSql, touchCreditSql, channelCreditSql };
+module.exports = { HEURISTICS, ML_CREDIT_METHODS, mlModelName, attributionModels, channelWeightsSql, touchCreditSql, channelCreditSql };

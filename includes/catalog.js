@@ -269,6 +269,17 @@ const tables = [
     { name: "share", type: "FLOAT64", description: "conversions / the method's total conversions" },
   ] },
   {
+    name: "ml_channel_weights", layer: "outputs", producer: { job: "ml_attribution" },
+    grain: "one row per model, channel",
+    description: "The credit the ML attribution job published this run, one registered model (includes/attribution_models.js) per family and credit method: what session_credit applies to each journey and the model comparison reads. Emptied when the job publishes nothing (test AUC below vars.ml_min_auc, no conversions), so a refused model credits no session.",
+    columns: [
+    { name: "model", type: "STRING", description: "registered model: ml_<method> (XGBoost) or ml_<family>_<method> (vars.ml_families)" },
+    { name: "channel", type: "STRING" },
+    { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.ml_max_channel_share), as in ml_family_credit" },
+    { name: "value", type: "FLOAT64", description: "credited conversion value" },
+    { name: "share", type: "FLOAT64", description: "conversions / the model's total conversions: the channel's weight in session_credit" },
+  ] },
+  {
     name: "ml_journey_scores_sql", layer: "outputs", producer: { job: "ml_journey_scores_sql" },
     grain: "one row per journey_end_date, channel_stats, user_type, device, region (a row of ml_journey_features)",
     description: "Every journey row of ml_journey_features scored in SQL by the published ML attribution conversion model compiled to GoogleSQL (journey encoding and trees); equal to the TypeScript predictions within 1e-6. The statements are saved beside the model (models/ml-attribution/<run>.sql) to schedule on BigQuery.",

@@ -5,7 +5,7 @@
  * vars.ml_min_auc), compared with the Markov and Shapley models, calibrated to measured incrementality
  * (experiments, MMM shares) and checked for drift against the previous run.
  */
-import type { JobContext, JobDefinition } from "../src/jobs/job.ts";
+import type { JobContext, JobDefinition, JobResult } from "../src/jobs/job.ts";
 import type { ColumnSchema, Row } from "../src/engines/engine.ts";
 import { UserError } from "../src/util/errors.ts";
 import { compareModels, type ModelShares } from "../src/models/compare.ts";
@@ -32,6 +32,15 @@ const ML_CURVES_SCHEMA: ColumnSchema[] = tableSchema("model_curves");
 const ML_FEATURE_IMPORTANCE_SCHEMA: ColumnSchema[] = tableSchema("feature_importance");
 const ML_FAMILY_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_family_credit");
 const ML_CAUSAL_EFFECTS_SCHEMA: ColumnSchema[] = tableSchema("ml_causal_effects");
+const ML_CHANNEL_WEIGHTS_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_weights");
+
+/**
+ * A credit series' registered model name (includes/attribution_models.js, mlModelName): ml_<method> for
+ * XGBoost, ml_<family>_<method> for the families of vars.ml_families.
+ */
+export function mlCreditModel(family: string, method: string): string {
+  return family === "xgboost" ? `ml_${method}` : `ml_${family}_${method}`;
+}
 
 /** Held-out metrics of a family as (metric, value) pairs, named as XGBoost's. */
 function familyMetrics(test: TestMetrics, fitSeconds: number, details: Record<string, number>): Array<[string, number]> {
@@ -163,16 +172,20 @@ export const mlAttributionJob: JobDefinition = {
   reads: [FEATURES_TABLE, SEQUENCES_TABLE, "markov_removal_effects", "shapley_channel_credit", "incrementality_experiments", "mmm_channel_shares"],
   writes: [
     "ml_channel_credit", "ml_channel_credit_daily", "ml_calibrated_credit", "ml_model_agreement",
-    "model_metrics", "model_curves", "feature_importance", "ml_family_credit", "ml_causal_effects",
+    "model_metrics", "model_curves", "feature_importance", "ml_family_credit", "ml_causal_effects", "ml_channel_weights",
   ],
   tags: ["attribution", "ml"],
   async run(ctx) {
     const s = ctx.settings;
     const measuredAt = ctx.now();
     const rows = await readFeatureRows(ctx);
+    // What the registered ML models publish (session_credit, the model comparison): emptied whenever this
+    // run publishes nothing, so a refused or idle model credits no session instead of an earlier run's credit.
+    const unpublish = (): Promise<number> => ctx.write("ml_channel_weights", ML_CHANNEL_WEIGHTS_SCHEMA, []);
     // No conversion in the data (e.g. a GA4 export without purchases): nothing to learn nor attribute.
     // Skipped, not failed; earlier ML credit tables are left as they were (as below the AUC floor).
     if (!rows.some((r) => r.conversions > 0)) {
+      await unpublish();
       return { rows: 0, skipped: `no conversions in ${FEATURES_TABLE} (${rows.length} journey rows): nothing to attribute; check the transactions sources and vars.conversion_events` };
     }
     ctx.progress(`fitting on ${rows.length} feature rows`);
@@ -233,12 +246,18 @@ export const mlAttributionJob: JobDefinition = {
       n += await ctx.write("feature_importance", ML_FEATURE_IMPORTANCE_SCHEMA, [...history.importance, ...importance], "append");
       return n;
     };
+    const registeredMl = s.attributionModels.filter((m) => m.job === mlAttributionJob.name).map((m) => m.name);
     const windowText = `test days ${fit.split.test.from} … ${fit.split.test.to}, ${fit.split.test.journeys} journeys`;
     try {
       checkAucFloor(fit.test.auc, s.mlMinAuc, windowText);
     } catch (e) {
-      if (e instanceof AucBelowFloorError) await writeHistory([["published", 0]], []);
-      throw e;
+      if (!(e instanceof AucBelowFloorError)) throw e;
+      // Refused: skipped, not failed, so the other registered models are still credited and compared
+      // (what reads the tables left as they were is skipped).
+      const n = await writeHistory([["published", 0]], []) + await unpublish();
+      ctx.warn(`not published: test AUC ${fit.test.auc.toFixed(4)} is below vars.ml_min_auc = ${s.mlMinAuc}; ${registeredMl.join(", ")} credit no session this run`);
+      const refused: JobResult = { rows: n, skipped: e.message, metrics: { auc: fit.test.auc, published: false } };
+      return refused;
     }
 
     ctx.progress(`crediting with ${fit.model.numTrees} trees`);
@@ -315,6 +334,13 @@ export const mlAttributionJob: JobDefinition = {
       .sort((a, b) => compareStrings(a.credit_date, b.credit_date) || compareStrings(a.method, b.method) || compareStrings(a.channel, b.channel)));
     n += await ctx.write("ml_family_credit", ML_FAMILY_CREDIT_SCHEMA, familyCredit.flatMap((f) =>
       f.totals.map((t) => ({ family: f.family, method: f.method, channel: t.channel, conversions: t.conversions, value: t.value, share: t.share }))));
+    // The registered models' credit (includes/attribution_models.js): a series no registration names
+    // (e.g. the attention family's attention weights) is not credit for sessions.
+    const registered = new Set(registeredMl);
+    n += await ctx.write("ml_channel_weights", ML_CHANNEL_WEIGHTS_SCHEMA, familyCredit
+      .flatMap((f) => f.totals.map((t) => ({ model: mlCreditModel(f.family, f.method), channel: t.channel, conversions: t.conversions, value: t.value, share: t.share })))
+      .filter((r) => registered.has(r.model))
+      .sort((a, b) => compareStrings(a.model, b.model) || compareStrings(a.channel, b.channel)));
     n += await ctx.write("ml_causal_effects", ML_CAUSAL_EFFECTS_SCHEMA, (causal?.effects ?? []).map((e) => ({
       channel: e.channel, effect: e.effect, standard_error: e.standardError, effect_low: e.effectLow, effect_high: e.effectHigh,
       treated_journeys: e.treatedJourneys, incremental_conversions: e.incrementalConversions, incremental_low: e.incrementalLow, incremental_high: e.incrementalHigh,

@@ -14,8 +14,8 @@ const MODEL_AGREEMENT_SCHEMA: ColumnSchema[] = tableSchema("model_agreement");
 export const modelComparisonJob: JobDefinition = {
   name: "model_comparison",
   description: "top-3 agreement and rank correlation of every pair of registered attribution models",
-  // The ML model is compared in its own job (ml_model_agreement): its AUC floor may refuse to publish,
-  // and that must not hold back the comparison of the other models.
+  // Every registered model, the ML attribution models included (their AUC floor may refuse to publish:
+  // then they have no credit and are named as not published, and the others are still compared).
   reads: ["channel_credit_by_model"],
   writes: ["model_agreement"],
   tags: ["attribution"],
@@ -33,10 +33,13 @@ export const modelComparisonJob: JobDefinition = {
       shares.set(model, { ...(shares.get(model) ?? {}), [textOf(r, "channel", "channel_credit_by_model", i)]: countOf(r, "share", "channel_credit_by_model", i) });
     });
     const byModel: ModelShares[] = [...shares].sort(([a], [b]) => compareStrings(a, b)).map(([model, s]) => ({ model, shares: s }));
+    // A registered model with no credit published nothing this run (e.g. ML below vars.ml_min_auc): said, not compared.
+    const unpublished = ctx.settings.attributionModels.map((m) => m.name).filter((m) => !shares.has(m));
+    if (unpublished.length) ctx.warn(`not compared: ${unpublished.join(", ")} published no credit this run`);
     const comparison = compareModels(byModel, 3);
     const n = await ctx.write("model_agreement", MODEL_AGREEMENT_SCHEMA, comparison.pairs.map((p) => ({
       model_a: p.modelA, model_b: p.modelB, top3_jaccard: p.topJaccard, top3_same_order: p.topRanksMatch, spearman: p.spearman,
     })));
-    return { rows: n, metrics: { models: byModel.length } };
+    return { rows: n, metrics: { models: byModel.length, ...(unpublished.length ? { not_published: unpublished.join(", ") } : {}) } };
   },
 };

@@ -1,13 +1,13 @@
 /**
  * Which attribution model to use for this data, and why (src/models/recommendation.ts): every model of
- * channel_credit_by_model ranked by its expected distance to the true incremental channel shares — its
+ * channel_credit_by_model (every registered model that published credit this run, the ML models included) ranked by its expected distance to the true incremental channel shares — its
  * mean L1 on the benchmark worlds shaped most like this data (channels, touches per journey, conversion
  * rate; the reference is the measured benchmark, src/benchmark/reference.ts) plus its bootstrap
  * instability on this data (from channel_credit_intervals).
  */
 import type { JobDefinition } from "../src/jobs/job.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
-import { dataShape, recommendModels, type ModelEvidence } from "../src/models/recommendation.ts";
+import { dataShape, modelEvidence, recommendModels, type ModelEvidence } from "../src/models/recommendation.ts";
 import { BENCHMARK_REFERENCE } from "../src/benchmark/reference.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
@@ -35,17 +35,11 @@ export const modelRecommendationJob: JobDefinition = {
       await ctx.write("model_recommendation", RECOMMENDATION_SCHEMA, []);
       return { rows: 0, skipped: "no conversions credited by any model: nothing to recommend" };
     }
-    const widths = new Map<string, number[] | null>();
-    iv.forEach((r, i) => {
-      const model = textOf(r, "model", "channel_credit_intervals", i);
-      if (!widths.has(model)) widths.set(model, []);
-      if (r.share_low === null || r.share_high === null) widths.set(model, null);
-      else widths.get(model)?.push(countOf(r, "share_high", "channel_credit_intervals", i) - countOf(r, "share_low", "channel_credit_intervals", i));
-    });
-    const evidence: ModelEvidence[] = [...widths].map(([model, w]) => ({ model, bootstrapL1: w ? bootstrapL1FromIntervals(w) : null }));
-    // The registry's order breaks ties (simpler models are registered first).
-    const order = ctx.settings.attributionModels.map((m) => m.name);
-    evidence.sort((a, b) => (order.indexOf(a.model) >>> 0) - (order.indexOf(b.model) >>> 0));
+    // Every registered model with credit this run (the ML models when published), in registry order.
+    const evidence: ModelEvidence[] = modelEvidence(ctx.settings.attributionModels.map((m) => m.name), iv.map((r, i) => ({
+      model: textOf(r, "model", "channel_credit_intervals", i),
+      width: r.share_low === null || r.share_high === null ? null : countOf(r, "share_high", "channel_credit_intervals", i) - countOf(r, "share_low", "channel_credit_intervals", i),
+    })), bootstrapL1FromIntervals);
     const shape = dataShape(await readChannelPaths((sql) => ctx.query(sql), ctx.ref("channel_paths")));
     const ranked = recommendModels(shape, evidence, BENCHMARK_REFERENCE);
     const n = await ctx.write("model_recommendation", RECOMMENDATION_SCHEMA, ranked.map((r) => ({

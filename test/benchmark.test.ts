@@ -116,6 +116,11 @@ describe("accuracy benchmark: one small world through the real pipeline", functi
     assert.equal(r.mlAuc, xgb.metrics.auc);
     assert.ok(lr.metrics.auc! > 0.5 && lr.metrics.auc !== xgb.metrics.auc, `${lr.metrics.auc} vs ${xgb.metrics.auc}`);
     for (const m of r.models) assert.ok(m.l1Shapley >= 0 && m.l1Shapley <= 2 + 1e-9 && m.l1Incremental >= 0 && m.l1Incremental <= 2 + 1e-9);
+    // Each model's shares once: the registered ML models come from channel_credit_by_model, not added again from the ML tables.
+    for (const m of r.models) {
+      const total = Object.values(m.shares).reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(total - 1) < 1e-6, `${m.model} shares sum to ${total}`);
+    }
   });
 
   it("recommends one of the models it measured, and bootstraps every model re-fittable from the paths", () => {

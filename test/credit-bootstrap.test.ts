@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createRng } from "../src/demo/prng.ts";
 import { bootstrapModels, intervalAround, intervalCoverage, pathModels, poisson } from "../src/models/credit-bootstrap.ts";
-import { dataShape, recommendModels, shapeDistance, type ReferenceWorld } from "../src/models/recommendation.ts";
+import { dataShape, modelEvidence, recommendModels, shapeDistance, type ReferenceWorld } from "../src/models/recommendation.ts";
 import { bootstrapL1FromIntervals } from "../jobs/model-recommendation.ts";
 import { bestAucFloor, calibrateAucFloor, conformalBands } from "../src/benchmark/evaluation.ts";
 
@@ -125,6 +125,31 @@ describe("model recommendation", () => {
     assert.match(c[0]!.reason, /not bootstrapped \(charged the other models' median spread, 0\.01\)/);
     const none = recommendModels(data, [{ model: "new_model", bootstrapL1: 0 }], ref);
     assert.equal(none[0]!.isRecommended, false);
+  });
+
+  it("ranks a published ML model by its benchmark reference and never a registered one that published nothing", () => {
+    // Hand-made reference: on worlds like the data ml_treeshap is closest, then ml_shapley, then linear.
+    const ref = [
+      world("w/s1", 5, 2, 0.1, { last_touch: 0.9, linear: 0.6, ml_shapley: 0.4, ml_treeshap: 0.2 }),
+      world("w/s2", 5, 2.2, 0.1, { last_touch: 0.8, linear: 0.5, ml_shapley: 0.3, ml_treeshap: 0.1 }),
+    ];
+    const data = { channels: 5, journeys: 1000, conversions: 100, meanPathLength: 2.1, conversionRate: 0.1 };
+    const registered = ["last_touch", "linear", "ml_removal_effect", "ml_shapley", "ml_treeshap"];
+    // This run: ml_shapley published (no interval: not re-fittable from paths); ml_treeshap and
+    // ml_removal_effect did not (no credit, so no rows); intervals come in table order (model, channel).
+    const intervals = [
+      { model: "linear", width: 0.1 }, { model: "linear", width: 0.1 },
+      { model: "last_touch", width: 0.2 }, { model: "last_touch", width: 0.2 },
+      { model: "ml_shapley", width: null }, { model: "ml_shapley", width: null },
+    ];
+    const evidence = modelEvidence(registered, intervals, (w) => w.reduce((a, b) => a + b, 0));
+    assert.deepEqual(evidence, [{ model: "last_touch", bootstrapL1: 0.4 }, { model: "linear", bootstrapL1: 0.2 }, { model: "ml_shapley", bootstrapL1: null }]);
+    const r = recommendModels(data, evidence, ref);
+    // ml_shapley: (0.4 + 0.3) / 2 + the median spread of the others (0.2, 0.4 → 0.2) = 0.55;
+    // linear: 0.55 + 0.2 = 0.75; last_touch: 0.85 + 0.4 = 1.25.
+    assert.deepEqual(r.map((x) => x.model), ["ml_shapley", "linear", "last_touch"]);
+    assert.ok(r[0]!.isRecommended && Math.abs(r[0]!.expectedL1! - 0.55) < 1e-12 && Math.abs(r[0]!.benchmarkL1! - 0.35) < 1e-12);
+    assert.ok(!r.some((x) => x.model === "ml_treeshap" || x.model === "ml_removal_effect"), "a model that published nothing is no candidate");
   });
 
   it("turns 90 % interval widths into the expected L1 of a replicate (normal shares)", () => {

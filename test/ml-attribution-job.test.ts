@@ -71,7 +71,7 @@ describe("ml_attribution job on DuckDB", function () {
     assertRunSucceeded(first);
     const action = first.actions.find((a) => a.action === "ml_attribution")!;
     assert.ok(Number(action.metrics!.auc) > 0.7, `AUC ${action.metrics!.auc}`);
-    const snapshot = async (): Promise<string> => JSON.stringify(await Promise.all(CREDIT_TABLES.map(rows)));
+    const snapshot = async (): Promise<string> => JSON.stringify(await Promise.all([...CREDIT_TABLES, "ml_channel_weights"].map(rows)));
     const before = await snapshot();
 
     const credit = await rows("ml_channel_credit");
@@ -190,13 +190,16 @@ describe("ml_attribution job on DuckDB", function () {
     assert.equal(flag.value, 1);
   });
 
-  it("publishes no credit below vars.ml_min_auc, keeps the previous tables and records the metrics", async () => {
+  it("publishes no credit below vars.ml_min_auc (skipped, its registered models' weights emptied), keeps the previous tables and records the metrics", async () => {
     const before = JSON.stringify(await Promise.all(CREDIT_TABLES.map(rows)));
+    assert.ok((await rows("ml_channel_weights")).length > 0, "published by the runs before");
     const strict: Project = { ...project, settings: { ...project.settings, mlMinAuc: 0.99 } };
     const r = await run(strict, "ml-run-4", "2024-05-05T00:00:00Z");
     const action = r.actions.find((a) => a.action === "ml_attribution")!;
-    assert.equal(action.status, "failed");
-    assert.match(action.error!, /below vars\.ml_min_auc = 0\.99/);
+    // Skipped, not failed: session_credit and the comparison still run for the other registered models.
+    assert.equal(action.status, "skipped");
+    assert.match(action.note!, /below vars\.ml_min_auc = 0\.99/);
+    assert.deepEqual(await rows("ml_channel_weights"), [], "the registered ML models publish nothing this run");
     assert.equal(JSON.stringify(await Promise.all(CREDIT_TABLES.map(rows))), before);
     const published = (await rows("model_metrics")).find((x) => x.run_id === "ml-run-4" && x.metric === "published")!;
     assert.equal(published.value, 0);

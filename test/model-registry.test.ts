@@ -87,7 +87,7 @@ describe("attribution model registry", function () {
   it("credits a model registered with one entry in session_credit, the comparison and the report", async () => {
     assert.ok(project.settings.attributionModels.some((m) => m.name === "equal_channels"), "the TypeScript side reads the project's registry");
     // The attribution part of the DAG (lead scoring needs more leads than this small sample has).
-    const run = await runProject(project, engine, { fullRefresh: true, runId: "registry", selection: { actions: ["session_credit", "model_comparison"], includeDependencies: true } });
+    const run = await runProject(project, engine, { fullRefresh: true, runId: "registry", selection: { actions: ["session_credit", "model_comparison", "model_recommendation"], includeDependencies: true } });
     assertRunSucceeded(run);
     assert.deepEqual(run.actions.filter((a) => a.action === "equal_channels").map((a) => a.status), ["succeeded"], "the registered model's job ran");
     const out = project.settings.datasets.outputs;
@@ -118,6 +118,78 @@ describe("attribution model registry", function () {
     const store = new LocalArtifactStore(mkdtempSync(path.join(os.tmpdir(), "fc-registry-report-")));
     const html = readFileSync(await writeRunReport(engine, project.settings, run, store, { database: project.graph.projectConfig.defaultDatabase }), "utf8");
     assert.match(html, /equal_channels/);
+  });
+
+  const out = (): string => project.settings.datasets.outputs;
+  const mlModels = (): string[] => project.settings.attributionModels.filter((m) => m.job === "ml_attribution").map((m) => m.name);
+  /** Registered models with session credit, and the most a transaction's credit of one model is off one conversion. */
+  async function sessionCredit(): Promise<{ models: string[]; worst: number }> {
+    const rows = await engine.queryNative(`SELECT model, MAX(abs(s - 1) - n * 5e-10) AS worst FROM (SELECT model, SUM(conversions) AS s, COUNT(*) AS n FROM "${out()}".session_credit GROUP BY model, transaction_id) GROUP BY model ORDER BY model`);
+    return { models: rows.map((r) => String(r.model)), worst: Math.max(...rows.map((r) => Number(r.worst))) };
+  }
+
+  it("credits the ML attribution models (one per family and credit method) when published, in session_credit, the comparison and the recommendation", async () => {
+    // Default vars.ml_families: XGBoost's three methods and the logistic regression's two.
+    assert.deepEqual(mlModels(), ["ml_removal_effect", "ml_shapley", "ml_treeshap", "ml_logistic_regression_removal_effect", "ml_logistic_regression_shapley"]);
+    const credit = await sessionCredit();
+    for (const m of mlModels()) assert.ok(credit.models.includes(m), `${m} credits sessions`);
+    assert.ok(credit.worst <= 1e-15, "every model's credit of a transaction sums to one conversion");
+    // Its weights are the job's published credit of that family and method (ml_family_credit).
+    const [same] = await engine.queryNative(`
+      SELECT COUNT(*) AS n, SUM(CASE WHEN abs(w.share - f.share) < 1e-12 THEN 1 ELSE 0 END) AS equal
+      FROM "${out()}".ml_channel_weights AS w
+      JOIN "${out()}".ml_family_credit AS f
+        ON w.model = CASE WHEN f.family = 'xgboost' THEN 'ml_' || f.method ELSE 'ml_' || f.family || '_' || f.method END AND w.channel = f.channel`);
+    const [weights] = await engine.queryNative(`SELECT COUNT(*) AS n FROM "${out()}".ml_channel_weights`);
+    assert.ok(Number(weights!.n) > 0 && Number(same!.n) === Number(weights!.n) && Number(same!.equal) === Number(same!.n), JSON.stringify([same, weights]));
+    const compared = (await engine.queryNative(`SELECT DISTINCT model FROM "${out()}".channel_credit_by_model WHERE model LIKE 'ml_%' ORDER BY 1`)).map((r) => r.model);
+    assert.deepEqual(compared, [...mlModels()].sort());
+    // The benchmark reference measured these five: each is ranked by it.
+    const rec = await engine.queryNative(`SELECT model, benchmark_l1 FROM "${out()}".model_recommendation WHERE model LIKE 'ml_%' ORDER BY model`);
+    assert.deepEqual(rec.map((r) => r.model), [...mlModels()].sort());
+    for (const r of rec) assert.ok(Number(r.benchmark_l1) > 0, `${r.model} has a benchmark L1`);
+  });
+
+  it("gives no session credit to a registered model whose channel weights are all 0 (it published nothing), instead of splitting journeys equally", async () => {
+    // The test model's table (layer "models") as a job would leave it when it has nothing to publish.
+    await engine.runNative(`UPDATE "${project.settings.datasets.models}".equal_channel_weights SET weight = 0`);
+    const run = await runProject(project, engine, { runId: "registry-zero", selection: { actions: ["session_credit"] } });
+    assertRunSucceeded(run);
+    const credit = await sessionCredit();
+    assert.ok(!credit.models.includes("equal_channels"), `no session credit for a model without weight: ${credit.models.join(", ")}`);
+    assert.ok(credit.models.includes("linear") && credit.models.includes("ml_shapley"), "the other models are still credited");
+  });
+
+  it("gives no session credit to ML models refused by vars.ml_min_auc, and the comparison and the report say they were not published", async () => {
+    const mlCreditBefore = await engine.queryNative(`SELECT * FROM "${out()}".ml_channel_credit ORDER BY method, channel`);
+    assert.ok((await sessionCredit()).models.includes("ml_shapley"), "published by the run before");
+    const strict: Project = { ...project, settings: { ...project.settings, mlMinAuc: 0.99 } };
+    const run = await runProject(strict, engine, { runId: "registry-refused", selection: { actions: ["session_credit", "model_comparison", "model_recommendation"], includeDependencies: true } });
+    assertRunSucceeded(run);
+    const ml = run.actions.find((a) => a.action === "ml_attribution")!;
+    assert.equal(ml.status, "skipped");
+    assert.match(ml.note!, /below vars\.ml_min_auc = 0\.99/);
+    for (const a of ["session_credit", "channel_credit_by_model", "model_comparison", "model_recommendation"]) {
+      assert.equal(run.actions.find((x) => x.action === a || x.action.endsWith(`.${a}`))?.status, "succeeded", `${a} still runs for the other models`);
+    }
+    const credit = await sessionCredit();
+    assert.deepEqual(credit.models.filter((m) => m.startsWith("ml_")), [], "a refused model credits no session (not an earlier run's credit, not an equal split)");
+    assert.ok(credit.models.includes("equal_channels") && credit.models.includes("linear"));
+    const [weights] = await engine.queryNative(`SELECT COUNT(*) AS n FROM "${out()}".ml_channel_weights`);
+    assert.equal(Number(weights!.n), 0);
+    assert.deepEqual(await engine.queryNative(`SELECT DISTINCT model FROM "${out()}".channel_credit_by_model WHERE model LIKE 'ml_%'`), []);
+    assert.deepEqual(await engine.queryNative(`SELECT * FROM "${out()}".model_recommendation WHERE model LIKE 'ml_%'`), []);
+    // The job's own credit tables are left as they were (as before registration).
+    assert.deepEqual(await engine.queryNative(`SELECT * FROM "${out()}".ml_channel_credit ORDER BY method, channel`), mlCreditBefore);
+    // The comparison says so…
+    const comparison = run.actions.find((a) => a.action === "model_comparison")!;
+    assert.equal(comparison.metrics!.not_published, mlModels().join(", "));
+    assert.ok(run.warnings.some((w) => w.startsWith("model_comparison: not compared: ml_removal_effect, ml_shapley")), run.warnings.join("\n"));
+    assert.ok(run.warnings.some((w) => /^ml_attribution: not published: test AUC [\d.]+ is below vars\.ml_min_auc = 0\.99/.test(w)), run.warnings.join("\n"));
+    // …and so does the report.
+    const store = new LocalArtifactStore(mkdtempSync(path.join(os.tmpdir(), "fc-registry-report-")));
+    const html = readFileSync(await writeRunReport(engine, strict.settings, run, store, { database: project.graph.projectConfig.defaultDatabase }), "utf8");
+    assert.match(html, /Not published this run \(no credit, not compared\): <code>ml_removal_effect<\/code>, <code>ml_shapley<\/code>/);
   });
 
   it("refuses a malformed registration, naming the entry", () => {

@@ -117,6 +117,34 @@ describe("runner", () => {
     assert.deepEqual(await engine.query("SELECT COUNT(*) AS n FROM `proj.s.order_model`"), [{ n: 2 }]);
   });
 
+  it("runs what reads an output a skipped job emptied, and skips what reads the outputs it left as they were", async () => {
+    // A job with two outputs that publishes nothing: it empties order_model (current) and leaves order_notes.
+    const idle = (write: boolean): JobDefinition => ({
+      ...doublingJob, writes: ["order_model", "order_notes"],
+      async run(ctx) {
+        if (write) await ctx.write("order_model", [{ name: "id", type: "INT64" }, { name: "doubled", type: "FLOAT64" }], []);
+        return { rows: 0, skipped: "nothing to publish" };
+      },
+    });
+    const g = (write: boolean): Graph => mergeJobs(graph([
+      { name: "src.raw", kind: "declaration", target: t("src", "raw"), dependencies: [], tags: [] },
+      table("orders", "SELECT id, SUM(amount) AS total FROM `proj.src.raw` GROUP BY id", ["src.raw"]),
+      { name: "s.order_model", kind: "declaration", target: t("s", "order_model"), dependencies: [], tags: [] },
+      { name: "s.order_notes", kind: "declaration", target: t("s", "order_notes"), dependencies: [], tags: [] },
+      table("model_count", "SELECT COUNT(*) AS n FROM `proj.s.order_model`", ["s.order_model"]),
+      table("notes_count", "SELECT COUNT(*) AS n FROM `proj.s.order_notes`", ["s.order_notes"]),
+    ]), [idle(write)]);
+    const run = await runGraph({ graph: g(true), engine, settings, artifacts });
+    const status = (r: typeof run, a: string) => `${r.actions.find((x) => x.action === a)?.status}: ${r.actions.find((x) => x.action === a)?.note ?? ""}`;
+    assert.equal(status(run, "doubling_job"), "skipped: nothing to publish");
+    assert.equal(status(run, "s.model_count"), "succeeded: ");
+    assert.equal(status(run, "s.notes_count"), "skipped: doubling_job skipped: nothing to publish");
+    assert.deepEqual(await engine.query("SELECT n FROM `proj.s.model_count`"), [{ n: 0 }]);
+    // A skipped job that wrote nothing: everything reading it is skipped, as before.
+    const none = await runGraph({ graph: g(false), engine, settings, artifacts });
+    assert.equal(status(none, "s.model_count"), "skipped: doubling_job skipped: nothing to publish");
+  });
+
   it("fails a job that writes a column its schema lacks, instead of dropping the values", async () => {
     const extra: JobDefinition = {
       ...doublingJob,

@@ -128,8 +128,12 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     if (await has(ds.outputs, "channel_credit_by_model")) {
       for (const r of await engine.query(`SELECT model, channel, share FROM \`${ds.outputs}.channel_credit_by_model\``)) add(String(r.model), String(r.channel), Number(r.share));
     }
+    // The registered ML models are in channel_credit_by_model; the ML tables add the series the registry
+    // does not list (e.g. the attention weights), never one twice.
+    const registered = new Set(shares.keys());
+    const addMl = (model: string, channel: string, share: number): void => { if (!registered.has(model)) add(model, channel, share); };
     if (await has(ds.outputs, "ml_channel_credit")) {
-      for (const r of await engine.query(`SELECT method, channel, share FROM \`${ds.outputs}.ml_channel_credit\``)) add(`ml_${String(r.method)}`, String(r.channel), Number(r.share));
+      for (const r of await engine.query(`SELECT method, channel, share FROM \`${ds.outputs}.ml_channel_credit\``)) addMl(`ml_${String(r.method)}`, String(r.channel), Number(r.share));
     }
     // Metrics per model of the ML job: ml_attribution (XGBoost) and ml_<family> for the other families.
     const metricsByModel = new Map<string, Record<string, number>>();
@@ -149,7 +153,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
         const method = String(r.method);
         // XGBoost's credit is ml_channel_credit's (already added as ml_<method>).
         const model = family === "xgboost" ? `ml_${method}` : `ml_${family}_${method}`;
-        if (family !== "xgboost") add(model, String(r.channel), Number(r.share));
+        if (family !== "xgboost") addMl(model, String(r.channel), Number(r.share));
         if (pairs.has(model)) continue;
         pairs.add(model);
         mlFamilies.push({ family, method, model, metrics: metricsByModel.get(family === "xgboost" ? "ml_attribution" : `ml_${family}`) ?? {} });

@@ -11,8 +11,11 @@ import { SettingsError } from "../util/errors.ts";
 export type SessionCreditRule =
   /** A table at (session_key, transaction_id) grain with conversions and value (and `model` when shared). */
   | { touches: string; modelColumn: boolean }
-  /** One weight per channel, applied to each converting journey's touches. */
-  | { channelWeights: string; weight: string };
+  /**
+   * One weight per channel (`model` column when shared), applied to each converting journey's touches;
+   * a model with no positive weight credits no session.
+   */
+  | { channelWeights: string; weight: string; modelColumn?: boolean };
 
 export interface AttributionModel {
   name: string;
@@ -46,6 +49,8 @@ export function loadAttributionModels(projectDir: string, settings: unknown): re
       throw new SettingsError(`${where}: sessionCredit needs exactly one of { touches: TABLE } or { channelWeights: TABLE, weight: COLUMN }`);
     }
     if (typeof sc.channelWeights === "string" && typeof sc.weight !== "string") throw new SettingsError(`${where}: sessionCredit.channelWeights needs weight: COLUMN`);
+    const mc = (sc as { modelColumn?: unknown }).modelColumn;
+    if (mc !== undefined && typeof mc !== "boolean") throw new SettingsError(`${where}: sessionCredit.modelColumn must be true or false`);
     if (typeof m.channelCredit?.table !== "string") throw new SettingsError(`${where}: channelCredit.table is required`);
   }
   return Object.freeze(models.map((m) => Object.freeze(m)));

@@ -37,8 +37,9 @@ export interface JobResult {
   /** Small figures for the run record (AUC, iterations…). */
   metrics?: Record<string, number | string | boolean>;
   /**
-   * Set when the job had nothing to do on this data (e.g. no conversions): the action is recorded as
-   * skipped with this reason, not as succeeded or failed, and what depends on it still runs.
+   * Set when the job had nothing to do on this data (e.g. no conversions) or published nothing: the
+   * action is recorded as skipped with this reason, not as succeeded or failed, and what reads its
+   * outputs is skipped too — except the outputs it did write this run (they are current, e.g. emptied).
    */
   skipped?: string;
 }

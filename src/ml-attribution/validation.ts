@@ -11,7 +11,7 @@ export class AucBelowFloorError extends UserError {
   constructor(readonly auc: number, readonly floor: number, detail: string) {
     super(
       `ML attribution not published: test AUC ${auc.toFixed(4)} is below vars.ml_min_auc = ${floor} (${detail}). ` +
-        "The previous ml_channel_credit tables are left as they were and this run's metrics are recorded in model_metrics. " +
+        "Its registered models (ml_channel_weights) credit no session this run, the previous ml_channel_credit tables are left as they were and this run's metrics are recorded in model_metrics. " +
         "Check the journey data (more days, more conversions), or lower vars.ml_min_auc in workflow_settings.yaml if this model quality is acceptable.",
     );
   }

@@ -81,6 +81,31 @@ export interface Recommendation {
   reason: string;
 }
 
+/** One model's 90 % interval on one channel (channel_credit_intervals): its width, null when not bootstrapped. */
+export interface IntervalWidth {
+  model: string;
+  width: number | null;
+}
+
+/**
+ * The candidates of the recommendation: every registered model that published credit this run (it has
+ * rows in channel_credit_intervals, i.e. in channel_credit_by_model), in registration order (simpler
+ * models are registered first, so they win ties), with its bootstrap spread (null when any of its
+ * channels has no interval). A registered model without credit — e.g. an ML model refused by
+ * vars.ml_min_auc — is no candidate, whatever its benchmark accuracy.
+ * `l1FromWidths` turns a model's interval widths into an expected L1 (bootstrapL1FromIntervals).
+ */
+export function modelEvidence(registered: readonly string[], intervals: readonly IntervalWidth[], l1FromWidths: (widths: readonly number[]) => number): ModelEvidence[] {
+  const widths = new Map<string, number[] | null>();
+  for (const r of intervals) {
+    if (!widths.has(r.model)) widths.set(r.model, []);
+    if (r.width === null) widths.set(r.model, null);
+    else widths.get(r.model)?.push(r.width);
+  }
+  const order = (m: string): number => registered.indexOf(m) >>> 0;
+  return [...widths].map(([model, w]) => ({ model, bootstrapL1: w ? l1FromWidths(w) : null })).sort((a, b) => order(a.model) - order(b.model));
+}
+
 /** Benchmark worlds the recommendation averages over (the nearest by shapeDistance). */
 export const SIMILAR_WORLDS = 5;
 

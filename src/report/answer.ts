@@ -204,7 +204,13 @@ export async function comparisonSection(d: ReportData, f: Formats): Promise<stri
       ]), { subtitle: "Spearman's rank correlation of the channels' credit; 1 = same ranking" })
     : absent(d.agreement, "Model agreement");
   const notes = surprises(rows, models, f);
+  // A registered model without credit published none this run (e.g. ML below vars.ml_min_auc): said, not left out silently.
+  const unpublished = (d.registeredModels ?? []).filter((m) => !models.includes(m));
+  const unpublishedNote = unpublished.length
+    ? `<p class="note">Not published this run (no credit, not compared): ${unpublished.map((m) => `<code>${h(m)}</code>`).join(", ")}. An ML attribution model is published only when its test AUC reaches vars.ml_min_auc; see the warnings.</p>`
+    : "";
   return `<section id="compare"><h2>Model comparison</h2>
+${unpublishedNote}
 <div class="picker">${select("cmp-a", a, "Model")} ${select("cmp-b", b, "compared with")}</div>
 <div id="cmp-table">${comparisonTable(rows, channels, a, b, f)}</div>
 <script type="application/json" id="credit-data">${JSON.stringify(data).replace(/</g, "\\u003c")}</script>

@@ -67,6 +67,8 @@ export interface ReportData {
   /** Funnel step names in settings order (node order of the transition graph). */
   funnelSteps: string[];
   creditByModel: Loaded<ChannelCredit>;
+  /** Every registered attribution model (includes/attribution_models.js): one without credit published none this run. */
+  registeredModels?: readonly string[];
   intervals: Loaded<CreditInterval>;
   recommendation: Loaded<ModelRecommendationRow>;
   agreement: Loaded<ModelAgreement>;
@@ -240,16 +242,6 @@ export async function loadReportData(
   const agreement = await loadTable(engine, out("model_agreement"),
     (t) => `SELECT model_a, model_b, top3_jaccard, top3_same_order, spearman FROM ${t} ORDER BY model_a, model_b`,
     (r): ModelAgreement => ({ model_a: str(r.model_a), model_b: str(r.model_b), top3_jaccard: num(r.top3_jaccard), top3_same_order: bool(r.top3_same_order), spearman: num(r.spearman) }));
-  // The ML model is compared in its own job (its AUC floor may refuse to publish without holding back
-  // the other models' comparison): its credit and agreement rows join the same table here.
-  const mlCredit = await loadTable(engine, out("ml_channel_credit"),
-    (t) => `SELECT method, channel, conversions, value, share FROM ${t} ORDER BY method, channel`,
-    (r): ChannelCredit => ({ model: `ml_${str(r.method)}`, channel: str(r.channel), conversions: num(r.conversions), value: num(r.value), share: num(r.share) }));
-  if (creditByModel.state === "ok" && mlCredit.state === "ok") creditByModel.rows.push(...mlCredit.rows);
-  const mlAgreement = await loadTable(engine, out("ml_model_agreement"),
-    (t) => `SELECT model_a, model_b, top3_jaccard, top3_same_order, spearman FROM ${t} ORDER BY model_a, model_b`,
-    (r): ModelAgreement => ({ model_a: str(r.model_a), model_b: str(r.model_b), top3_jaccard: num(r.top3_jaccard), top3_same_order: bool(r.top3_same_order), spearman: num(r.spearman) }));
-  if (agreement.state === "ok" && mlAgreement.state === "ok") agreement.rows.push(...mlAgreement.rows);
   const creditDaily = await loadTable(engine, out("channel_credit_daily"),
     (t) => `SELECT credit_date, model, channel, SUM(conversions) AS conversions, SUM(value) AS value FROM ${t} GROUP BY credit_date, model, channel ORDER BY credit_date, model, channel`,
     (r): DailyCredit => ({ credit_date: dateStr(r.credit_date), model: str(r.model), channel: str(r.channel), conversions: num(r.conversions), value: num(r.value) }));
@@ -310,7 +302,7 @@ export async function loadReportData(
     currency: settings.currency,
     outputsDataset: settings.datasets.outputs,
     funnelSteps: settings.funnelSteps.filter((s) => s.enabled).map((s) => s.name),
-    creditByModel, intervals, recommendation, agreement, creditDaily, funnel, metrics, curves, importance, monitoring,
+    creditByModel, registeredModels: settings.attributionModels.map((m) => m.name), intervals, recommendation, agreement, creditDaily, funnel, metrics, curves, importance, monitoring,
     leadSummary, scoreDistribution, leadSegments, topLeads, channelPerformance, campaignPerformance, paths, outputCounts,
   };
 }

@@ -157,13 +157,23 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   progress.start(runnable.length);
   // Failed actions, and actions skipped because of them: everything downstream is skipped too.
   const blocked = new Map<string, string>();
+  // The tables each job wrote in this run (its outputs that are current even when it skipped).
+  const writtenByJob = new Map<string, Set<string>>();
+  // Jobs that skipped after writing some of their outputs: what reads the others is skipped.
+  const skippedJobs = new Map<string, { why: string; written: ReadonlySet<string> }>();
   const skipReason = (a: Action): string | undefined => {
     for (const d of a.dependencies) {
       const why = blocked.get(d);
       if (why) return why;
       const dep = byName.get(d);
-      // A declaration produced by a job is blocked when the job is.
-      if (dep?.kind === "declaration") for (const dd of dep.dependencies) if (blocked.has(dd)) return blocked.get(dd);
+      // A declaration produced by a job is blocked when the job is, or when the job skipped without writing it.
+      if (dep?.kind === "declaration") {
+        for (const dd of dep.dependencies) {
+          if (blocked.has(dd)) return blocked.get(dd);
+          const sj = skippedJobs.get(dd);
+          if (sj && !sj.written.has(dep.target.name)) return sj.why;
+        }
+      }
     }
     return undefined;
   };
@@ -184,7 +194,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     } else {
       progress.actionStarted(a.name);
       try {
-        rec = { action: a.name, kind: a.kind, startedAt, endedAt: startedAt, ...(opts.dryRun ? await dryRunAction(a, opts, run, missingInputs) : await executeAction(a, opts, run, logger, progress)) };
+        rec = { action: a.name, kind: a.kind, startedAt, endedAt: startedAt, ...(opts.dryRun ? await dryRunAction(a, opts, run, missingInputs) : await executeAction(a, opts, run, logger, progress, writtenByJob)) };
       } catch (e) {
         // An action interrupted by the cancellation did not fail: it was stopped (its transaction rolled back).
         const status = signal?.aborted ? "cancelled" : "failed";
@@ -194,8 +204,13 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     }
     if (rec.status === "failed") blocked.set(a.name, `upstream ${a.name} failed`);
     else if (rec.status === "skipped" && skip) blocked.set(a.name, skip);
-    // A job with nothing to do wrote nothing: what reads its outputs is skipped too, with its reason.
-    else if (rec.status === "skipped" && a.kind === "job" && rec.note && rec.note !== RESUMED_SKIP_NOTE) blocked.set(a.name, `${a.name} skipped: ${rec.note}`);
+    // A job with nothing to do left its outputs as they were: what reads them is skipped too, with its
+    // reason — but for an output it did write (e.g. emptied), which is current.
+    else if (rec.status === "skipped" && a.kind === "job" && rec.note && rec.note !== RESUMED_SKIP_NOTE) {
+      const written = writtenByJob.get(a.name);
+      if (written?.size) skippedJobs.set(a.name, { why: `${a.name} skipped: ${rec.note}`, written });
+      else blocked.set(a.name, `${a.name} skipped: ${rec.note}`);
+    }
     if (rec.status === "warning" && rec.note) run.warnings.push(`${a.name}: ${rec.note}`);
     run.actions.push(rec);
     progress.actionFinished(a.name, rec.status, rec.endedAt.getTime() - rec.startedAt.getTime(), rec);
@@ -314,7 +329,7 @@ function cancelReason(signal: AbortSignal | undefined): string {
 
 type Outcome = Omit<ActionRecord, "action" | "kind" | "startedAt" | "endedAt">;
 
-async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger: Logger, progress: Progress): Promise<Outcome> {
+async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger: Logger, progress: Progress, writtenByJob: Map<string, Set<string>>): Promise<Outcome> {
   const { engine } = opts;
   // Every engine call of an action gets its own job id, deterministic by its order in the action: a
   // second query under the first one's id would attach to the first job (BigQuery answers 409).
@@ -385,6 +400,8 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
           }
           const r = await engine.writeRows(target(n), schema, rows, { mode: writeMode });
           written += r.rows;
+          if (!writtenByJob.has(job.name)) writtenByJob.set(job.name, new Set());
+          writtenByJob.get(job.name)!.add(target(n).name);
           return r.rows;
         },
         progress: (note) => progress.note(`${job.name}: ${note}`),
