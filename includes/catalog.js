@@ -321,7 +321,7 @@ const tables = [
     description: "ML attribution credit of every model family of vars.ml_families beside XGBoost, by the methods that apply to it.",
     columns: [
     { name: "family", type: "STRING", description: "xgboost, logistic_regression, stacked_ensemble, causal_dml, lstm or attention" },
-    { name: "method", type: "STRING", description: "removal_effect, shapley, treeshap (xgboost only), incremental (causal_dml) or attention (attention: the mean attention weight of the channel's touches over converting journeys — a view of where the model looks, not causal credit)" },
+    { name: "method", type: "STRING", description: "removal_effect, shapley, treeshap (xgboost only), counterfactual_removal (every family but causal_dml: Σ over all journeys of P(convert) − P(convert without the channel's touches), user covariates held fixed, normalised across channels), incremental (causal_dml) or attention (attention: the mean attention weight of the channel's touches over converting journeys — a view of where the model looks, not causal credit)" },
     { name: "channel", type: "STRING" },
     { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.ml_max_channel_share)" },
     { name: "value", type: "FLOAT64", description: "credited conversion value" },
@@ -475,7 +475,7 @@ const tables = [
     { name: "world", type: "STRING", description: "family/seed/users, as in model_accuracy" },
     { name: "family", type: "STRING", description: "scenario family, as in model_accuracy" },
     { name: "ml_family", type: "STRING", description: "xgboost or a family of vars.ml_families" },
-    { name: "method", type: "STRING", description: "credit method (removal_effect, shapley, treeshap, incremental)" },
+    { name: "method", type: "STRING", description: "credit method (removal_effect, shapley, treeshap, counterfactual_removal, incremental, attention)" },
     { name: "model", type: "STRING", description: "the credit's model name in model_accuracy" },
     { name: "auc", type: "FLOAT64", description: "test-window ROC AUC (null: causal_dml predicts no conversions)" },
     { name: "log_loss", type: "FLOAT64" },

@@ -13,7 +13,7 @@ import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attribution/features.ts";
 import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_METHODS, type ConversionModel, type CreditMethod, type MethodCredit, type TestMetrics } from "../src/ml-attribution/pipeline.ts";
-import { estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
+import { counterfactualCredit, estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
 import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
 import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
@@ -253,6 +253,10 @@ export const mlAttributionJob: JobDefinition = {
       capped[m] = c;
     }
     const familyCredit: FamilyCredit[] = CREDIT_METHODS.map((m) => ({ family: "xgboost", method: m, ...capped[m] }));
+    // XGBoost's counterfactual removal (every journey, covariates held fixed) is in ml_family_credit only.
+    const xgbCounterfactual = counterfactualCredit(rows, data.encoding, "xgboost", (X) => fit.model.predict(X));
+    const xgbCounterfactualCapped = capChannelCredit(xgbCounterfactual.totals, xgbCounterfactual.daily, s.mlMaxChannelShare);
+    familyCredit.push({ family: "xgboost", method: "counterfactual_removal", totals: xgbCounterfactualCapped.totals, daily: xgbCounterfactualCapped.daily });
     const familyCreditSeconds: Array<[string, number]> = [];
     for (const f of predictive) {
       ctx.progress(`crediting with ${f.family}`);

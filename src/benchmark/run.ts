@@ -143,13 +143,15 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     const mlMetrics: Record<string, number> = metricsByModel.get("ml_attribution") ?? {};
     const mlFamilies: WorldResult["mlFamilies"] = [];
     if (await has(ds.outputs, "ml_family_credit")) {
+      const inChannelCredit = new Set([...shares.keys()].filter((m) => m.startsWith("ml_")));
       const pairs = new Set<string>();
       for (const r of await engine.query(`SELECT family, method, channel, share FROM \`${ds.outputs}.ml_family_credit\` ORDER BY family, method, channel`)) {
         const family = String(r.family);
         const method = String(r.method);
-        // XGBoost's credit is ml_channel_credit's (already added as ml_<method>).
+        // XGBoost's credit is ml_channel_credit's (already added as ml_<method>), but for the methods only
+        // ml_family_credit holds (counterfactual_removal).
         const model = family === "xgboost" ? `ml_${method}` : `ml_${family}_${method}`;
-        if (family !== "xgboost") add(model, String(r.channel), Number(r.share));
+        if (family !== "xgboost" || !inChannelCredit.has(model)) add(model, String(r.channel), Number(r.share));
         if (pairs.has(model)) continue;
         pairs.add(model);
         mlFamilies.push({ family, method, model, metrics: metricsByModel.get(family === "xgboost" ? "ml_attribution" : `ml_${family}`) ?? {} });

@@ -15,7 +15,7 @@ import { ModelInputError, compareStrings } from "../models/numeric.ts";
 import { decodePathChannel, PATH_SEPARATOR } from "../models/paths.ts";
 import type { CalibrationBin, RocCurve } from "../models/metrics.ts";
 import { normaliseCredit, removalEffectSharesBy, rollUpCredit, shapleySharesBy, type CoalitionValues } from "./credit.ts";
-import type { FamilyCredit } from "./families.ts";
+import { counterfactualRemoval, creditByIncrement, type FamilyCredit } from "./families.ts";
 import { heldOutMetrics, type PreparedData, type TestMetrics } from "./pipeline.ts";
 import { mergeByVector, type WeightedSet } from "./split.ts";
 
@@ -181,9 +181,19 @@ export function sequenceFamilyCredit(rows: readonly SequenceRow[], fit: Sequence
       return normaliseCredit(raw);
     })]);
   }
-  return methods.map(([method, shares]) => ({
+  const credit: FamilyCredit[] = methods.map(([method, shares]) => ({
     family: fit.family, method, ...rollUpCredit(rows, new Map(converting.map((r, i) => [r.key, shares[i]!]))),
   }));
+  // Counterfactual removal over every sequence, converting or not (families.ts counterfactualRemoval).
+  const all = mergeBySequence(rows).filter((u) => u.conv + u.non > 0);
+  const allValues: CoalitionValues = (batch) => sequencePredictions(fit.model, batch.map(({ index: i, mask }) => {
+    const r = all[i]!.row;
+    const keep = new Set(r.channels.filter((_, k) => mask[k]).map((c) => c.channel));
+    return r.touches.filter((t) => keep.has(t.channel)).map((t) => [index.get(t.channel) ?? -1, t.gap] as const);
+  }));
+  const increments = counterfactualRemoval(all.map((u) => ({ channels: u.row.channels, journeys: u.conv + u.non })), allValues);
+  credit.push(creditByIncrement(fit.family, "counterfactual_removal", increments, rows));
+  return credit;
 }
 
 function sequencePredictions(m: SequenceModel, seqs: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): Float64Array {
