@@ -106,8 +106,9 @@ describe("ml_attribution job on DuckDB", function () {
     const credit = await rows("ml_family_credit");
     const pairs = [...new Set(credit.map((r) => `${r.family}/${r.method}`))].sort();
     assert.deepEqual(pairs, [
-      "causal_dml/incremental", "logistic_regression/removal_effect", "logistic_regression/shapley",
-      "stacked_ensemble/removal_effect", "stacked_ensemble/shapley", "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
+      "causal_dml/incremental", "logistic_regression/counterfactual_removal", "logistic_regression/removal_effect", "logistic_regression/shapley",
+      "stacked_ensemble/counterfactual_removal", "stacked_ensemble/removal_effect", "stacked_ensemble/shapley",
+      "xgboost/counterfactual_removal", "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
     ]);
     // Every family and method credits all conversions; XGBoost's rows are ml_channel_credit's.
     const conversions = (await rows("ml_channel_credit")).filter((r) => r.method === "shapley").reduce((a, r) => a + Number(r.conversions), 0);
@@ -143,8 +144,9 @@ describe("ml_attribution job on DuckDB", function () {
     const credit = await rows("ml_family_credit");
     const pairs = [...new Set(credit.map((r) => `${r.family}/${r.method}`))].sort();
     assert.deepEqual(pairs, [
-      "attention/attention", "attention/removal_effect", "attention/shapley", "lstm/removal_effect", "lstm/shapley",
-      "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
+      "attention/attention", "attention/counterfactual_removal", "attention/removal_effect", "attention/shapley",
+      "lstm/counterfactual_removal", "lstm/removal_effect", "lstm/shapley",
+      "xgboost/counterfactual_removal", "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
     ]);
     const conversions = (await rows("ml_channel_credit")).filter((r) => r.method === "shapley").reduce((a, r) => a + Number(r.conversions), 0);
     for (const p of pairs) {
