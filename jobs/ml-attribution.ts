@@ -15,7 +15,7 @@ import { featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attrib
 import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_METHODS, type ConversionModel, type CreditMethod, type MethodCredit, type TestMetrics } from "../src/ml-attribution/pipeline.ts";
 import { counterfactualCredit, estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
-import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
+import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceKey, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
 import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
@@ -79,7 +79,7 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
 }
 
 const SEQUENCES_TABLE = "ml_journey_sequences";
-const SEQUENCE_KEY = ["journey_end_date", "touch_sequence"];
+const SEQUENCE_KEY = ["journey_end_date", "touch_sequence", "user_type", "device", "region"];
 
 /** The ordered-touch aggregate of the sequence families (read only when one of them is on). */
 async function readSequenceRows(ctx: JobContext): Promise<SequenceRow[]> {
@@ -89,16 +89,20 @@ async function readSequenceRows(ctx: JobContext): Promise<SequenceRow[]> {
     throw new UserError(`${SEQUENCES_TABLE} has ${n.toLocaleString("en-US")} rows, more than vars.ml_max_feature_rows = ${ctx.settings.mlMaxFeatureRows.toLocaleString("en-US")}; raise it if the job has the memory, or lower vars.ml_sequence_max_touches`);
   }
   const raw = await ctx.query(
-    `SELECT journey_end_date, touch_sequence, conversions, non_conversions, conversion_value
+    `SELECT journey_end_date, touch_sequence, user_type, device, region, conversions, non_conversions, conversion_value
      FROM ${ctx.ref(SEQUENCES_TABLE)}
-     ORDER BY journey_end_date, touch_sequence`,
+     ORDER BY journey_end_date, touch_sequence, user_type, device, region`,
   );
   return raw.map((r, i) => {
-    const key = textOf(r, "touch_sequence", SEQUENCES_TABLE, i);
+    const text = textOf(r, "touch_sequence", SEQUENCES_TABLE, i);
+    const userType = textOf(r, "user_type", SEQUENCES_TABLE, i);
+    const device = textOf(r, "device", SEQUENCES_TABLE, i);
+    const region = textOf(r, "region", SEQUENCES_TABLE, i);
     return sequenceRow({
       date: dateOf(r, "journey_end_date", SEQUENCES_TABLE, i),
-      key,
-      touches: parseTouchSequence(key, `${SEQUENCES_TABLE} row ${i + 1}`),
+      key: sequenceKey(text, userType, device, region),
+      userType, device, region,
+      touches: parseTouchSequence(text, `${SEQUENCES_TABLE} row ${i + 1}`),
       conversions: countOf(r, "conversions", SEQUENCES_TABLE, i, SEQUENCE_KEY),
       nonConversions: countOf(r, "non_conversions", SEQUENCES_TABLE, i, SEQUENCE_KEY),
       value: countOf(r, "conversion_value", SEQUENCES_TABLE, i, SEQUENCE_KEY),

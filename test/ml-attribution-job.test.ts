@@ -54,9 +54,9 @@ describe("ml_attribution job on DuckDB", function () {
 
   it("builds ml_journey_sequences in SQL exactly as the TypeScript mirror: ordered touches with gap buckets, the last vars.ml_sequence_max_touches", async () => {
     for (const maxTouches of [12, 2]) {
-      const p = maxTouches === 12 ? project : await compiledProject({ ml_sequence_max_touches: String(maxTouches) });
+      const p = await compiledProject({ ml_families: '["lstm"]', ml_sequence_max_touches: String(maxTouches) });
       assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journey_sequences"] } }));
-      const sql = (await rows("ml_journey_sequences")).map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
+      const sql = (await rows("ml_journey_sequences")).map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.user_type, r.device, r.region, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
       const ts = toSequenceRows(journeys, maxTouches).map((r) => JSON.stringify(r));
       assert.deepEqual([...sql].sort(), [...ts].sort(), `max touches ${maxTouches}`);
       assert.ok(sql.length < journeys.length, "rows scale with distinct sequences × days, not journeys");
@@ -202,5 +202,20 @@ describe("ml_attribution job on DuckDB", function () {
     assert.equal(JSON.stringify(await Promise.all(CREDIT_TABLES.map(rows))), before);
     const published = (await rows("model_metrics")).find((x) => x.run_id === "ml-run-4" && x.metric === "published")!;
     assert.equal(published.value, 0);
+  });
+
+  it("builds ml_journey_sequences only while a sequence family is on (vars.ml_families lstm or attention)", async () => {
+    const disabled = (p: typeof project): boolean | undefined => p.graph.actions.find((a) => a.kind === "table" && a.target.name === "ml_journey_sequences")?.disabled;
+    assert.equal(disabled(project), true, "default ml_families has no sequence family");
+    assert.equal(disabled(await compiledProject({ ml_families: '["attention"]' })), false);
+    assert.equal(disabled(await compiledProject({ ml_families: '["lstm"]' })), false);
+    const t = targetOf("ml_journey_sequences");
+    await engine.execute([`DROP TABLE IF EXISTS ${t.schema}.${t.name}`]);
+    // SELECTION names ml_journey_sequences: a disabled action is left out even when named.
+    const r = await run(project, "ml-no-sequences", "2024-05-01T00:00:00Z");
+    assertRunSucceeded(r);
+    assert.ok(!r.actions.some((a) => a.action === "ml_journey_sequences"), r.actions.map((a) => a.action).join(", "));
+    assert.ok(r.actions.some((a) => a.action === "ml_attribution" && a.status !== "skipped"));
+    assert.equal(await engine.tableExists(t), false);
   });
 });
