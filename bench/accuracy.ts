@@ -5,6 +5,7 @@
  *
  *   npm run bench -- --accuracy                                   # 5 families × seeds 1–3, 5,000 users
  *   npm run bench -- --accuracy --users 20000 --seeds 1 --families harvesting
+ *   npm run bench -- --accuracy --users 1500 --seeds 1,101 --vars '{"ml_families":"[\"logistic_regression\",\"lstm\"]"}'
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -26,6 +27,8 @@ const families = opt("--families", FAMILIES.join(",")).split(",") as Family[];
 const seeds = opt("--seeds", "1,2,3").split(",").map(Number);
 const users = Number(opt("--users", "5000"));
 const truthUsers = Number(opt("--truth-users", "10000"));
+// --vars JSON: settings for every world's pipeline (e.g. vars.ml_families), on top of the world's channel rules.
+const vars = opt("--vars", "") ? (JSON.parse(opt("--vars", "")) as Record<string, string>) : undefined;
 const HEURISTICS = ["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based"];
 
 const results: WorldResult[] = [];
@@ -36,11 +39,11 @@ for (const family of families) {
     // One retry: on a loaded machine Dataform's compile can time out (60 s); one lost world must not end the run.
     let r: WorldResult;
     try {
-      r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT, jobs: ALL_JOBS });
+      r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT, jobs: ALL_JOBS, vars });
     } catch (e) {
       console.log(`${family}/s${seed}: ${(e as Error).message.slice(0, 200)} — retrying once`);
       try {
-        r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT, jobs: ALL_JOBS });
+        r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT, jobs: ALL_JOBS, vars });
       } catch (e2) {
         console.log(`${family}/s${seed}: FAILED again, left out: ${(e2 as Error).message.slice(0, 200)}`);
         continue;

@@ -332,7 +332,7 @@ const tables = [
     description: "ML attribution credit of every model family of vars.ml_families beside XGBoost, by the methods that apply to it.",
     columns: [
     { name: "family", type: "STRING", description: "xgboost, logistic_regression, stacked_ensemble, causal_dml, lstm or attention" },
-    { name: "method", type: "STRING", description: "removal_effect, shapley, treeshap (xgboost only), incremental (causal_dml) or attention (attention: the mean attention weight of the channel's touches over converting journeys — a view of where the model looks, not causal credit)" },
+    { name: "method", type: "STRING", description: "removal_effect, shapley, treeshap (xgboost only), counterfactual_removal (every family but causal_dml: Σ over all journeys of P(convert) − P(convert without the channel's touches), user covariates held fixed, normalised across channels), incremental (causal_dml) or attention (attention: the mean attention weight of the channel's touches over converting journeys — a view of where the model looks, not causal credit)" },
     { name: "channel", type: "STRING" },
     { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.ml_max_channel_share)" },
     { name: "value", type: "FLOAT64", description: "credited conversion value" },
@@ -486,7 +486,7 @@ const tables = [
     { name: "world", type: "STRING", description: "family/seed/users, as in model_accuracy" },
     { name: "family", type: "STRING", description: "scenario family, as in model_accuracy" },
     { name: "ml_family", type: "STRING", description: "xgboost or a family of vars.ml_families" },
-    { name: "method", type: "STRING", description: "credit method (removal_effect, shapley, treeshap, incremental)" },
+    { name: "method", type: "STRING", description: "credit method (removal_effect, shapley, treeshap, counterfactual_removal, incremental, attention)" },
     { name: "model", type: "STRING", description: "the credit's model name in model_accuracy" },
     { name: "auc", type: "FLOAT64", description: "test-window ROC AUC (null: causal_dml predicts no conversions)" },
     { name: "log_loss", type: "FLOAT64" },
@@ -579,11 +579,14 @@ const tables = [
   // ---- Built by SQLX models: the analyst's outputs (the report and the reporting views read them) ----
   {
     name: "ml_journey_sequences", layer: "intermediate", producer: { model: "definitions/ml/ml_journey_sequences.sqlx" },
-    grain: "one row per journey_end_date, touch_sequence",
-    description: "Ordered-touch aggregate of the ML attribution job's sequence families (lstm, attention in vars.ml_families): journeys with the same last vars.ml_sequence_max_touches touches (channel and time gap, oldest first) ending on the same day, with how many converted. Channels in vars.path_remove_channels are left out, as in channel_paths. Rows scale with distinct sequences × days, not users.",
+    grain: "one row per journey_end_date, touch_sequence, user_type, device, region",
+    description: "Ordered-touch aggregate of the ML attribution job's sequence families (lstm, attention in vars.ml_families): journeys with the same last vars.ml_sequence_max_touches touches (channel and time gap, oldest first) and user covariates ending on the same day, with how many converted. Channels in vars.path_remove_channels are left out, as in channel_paths. Rows scale with distinct sequences × days, not users.",
     columns: [
       { name: "journey_end_date", type: "DATE", description: "UTC day of journey_end_at (the time split and the daily credit use it)" },
       s("touch_sequence", "touches oldest first joined by ' > ', each 'gap_bucket:channel' (gap_bucket: days from the touch to journey_end_at, 0 <1, 1 <3, 2 <7, 3 <14, 4 <30, 5 ≥30; channel escaped as in channel_paths: '%' → '%25', '>' → '%3E'); only the newest vars.ml_sequence_max_touches touches"),
+      { name: "user_type", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL (as in ml_journey_features): the sequence models' user covariates" },
+      { name: "device", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL" },
+      { name: "region", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL" },
       { name: "touch_count", type: "INT64", description: "touches in touch_sequence" },
       { name: "journey_count", type: "INT64", description: "journeys with this sequence ending that day" },
       { name: "conversions", type: "INT64", description: "of them, converting journeys" },

@@ -13,9 +13,9 @@ import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attribution/features.ts";
 import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_METHODS, type ConversionModel, type CreditMethod, type MethodCredit, type TestMetrics } from "../src/ml-attribution/pipeline.ts";
-import { estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
+import { counterfactualCredit, estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
-import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
+import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceKey, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
 import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
@@ -88,7 +88,7 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
 }
 
 const SEQUENCES_TABLE = "ml_journey_sequences";
-const SEQUENCE_KEY = ["journey_end_date", "touch_sequence"];
+const SEQUENCE_KEY = ["journey_end_date", "touch_sequence", "user_type", "device", "region"];
 
 /** The ordered-touch aggregate of the sequence families (read only when one of them is on). */
 async function readSequenceRows(ctx: JobContext): Promise<SequenceRow[]> {
@@ -98,16 +98,20 @@ async function readSequenceRows(ctx: JobContext): Promise<SequenceRow[]> {
     throw new UserError(`${SEQUENCES_TABLE} has ${n.toLocaleString("en-US")} rows, more than vars.ml_max_feature_rows = ${ctx.settings.mlMaxFeatureRows.toLocaleString("en-US")}; raise it if the job has the memory, or lower vars.ml_sequence_max_touches`);
   }
   const raw = await ctx.query(
-    `SELECT journey_end_date, touch_sequence, conversions, non_conversions, conversion_value
+    `SELECT journey_end_date, touch_sequence, user_type, device, region, conversions, non_conversions, conversion_value
      FROM ${ctx.ref(SEQUENCES_TABLE)}
-     ORDER BY journey_end_date, touch_sequence`,
+     ORDER BY journey_end_date, touch_sequence, user_type, device, region`,
   );
   return raw.map((r, i) => {
-    const key = textOf(r, "touch_sequence", SEQUENCES_TABLE, i);
+    const text = textOf(r, "touch_sequence", SEQUENCES_TABLE, i);
+    const userType = textOf(r, "user_type", SEQUENCES_TABLE, i);
+    const device = textOf(r, "device", SEQUENCES_TABLE, i);
+    const region = textOf(r, "region", SEQUENCES_TABLE, i);
     return sequenceRow({
       date: dateOf(r, "journey_end_date", SEQUENCES_TABLE, i),
-      key,
-      touches: parseTouchSequence(key, `${SEQUENCES_TABLE} row ${i + 1}`),
+      key: sequenceKey(text, userType, device, region),
+      userType, device, region,
+      touches: parseTouchSequence(text, `${SEQUENCES_TABLE} row ${i + 1}`),
       conversions: countOf(r, "conversions", SEQUENCES_TABLE, i, SEQUENCE_KEY),
       nonConversions: countOf(r, "non_conversions", SEQUENCES_TABLE, i, SEQUENCE_KEY),
       value: countOf(r, "conversion_value", SEQUENCES_TABLE, i, SEQUENCE_KEY),
@@ -272,6 +276,10 @@ export const mlAttributionJob: JobDefinition = {
       capped[m] = c;
     }
     const familyCredit: FamilyCredit[] = CREDIT_METHODS.map((m) => ({ family: "xgboost", method: m, ...capped[m] }));
+    // XGBoost's counterfactual removal (every journey, covariates held fixed) is in ml_family_credit only.
+    const xgbCounterfactual = counterfactualCredit(rows, data.encoding, "xgboost", (X) => fit.model.predict(X));
+    const xgbCounterfactualCapped = capChannelCredit(xgbCounterfactual.totals, xgbCounterfactual.daily, s.mlMaxChannelShare);
+    familyCredit.push({ family: "xgboost", method: "counterfactual_removal", totals: xgbCounterfactualCapped.totals, daily: xgbCounterfactualCapped.daily });
     const familyCreditSeconds: Array<[string, number]> = [];
     for (const f of predictive) {
       ctx.progress(`crediting with ${f.family}`);

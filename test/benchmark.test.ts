@@ -178,8 +178,9 @@ describe("funnelcredit benchmark", function () {
       const fam = await engine.queryNative(`SELECT f.ml_family, f.method, f.auc, f.log_loss, f.l1_to_true_incremental AS l1, a.l1_to_true_incremental AS a_l1
         FROM funnelcredit_meta.ml_family_accuracy f JOIN funnelcredit_meta.model_accuracy a USING (run_id, world, model) ORDER BY f.ml_family, f.method`);
       assert.deepEqual(fam.map((x) => `${x.ml_family}/${x.method}`), [
-        "causal_dml/incremental", "logistic_regression/removal_effect", "logistic_regression/shapley",
-        "stacked_ensemble/removal_effect", "stacked_ensemble/shapley", "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
+        "causal_dml/incremental", "logistic_regression/counterfactual_removal", "logistic_regression/removal_effect", "logistic_regression/shapley",
+        "stacked_ensemble/counterfactual_removal", "stacked_ensemble/removal_effect", "stacked_ensemble/shapley",
+        "xgboost/counterfactual_removal", "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
       ]);
       assert.ok(fam.every((x) => x.l1 === x.a_l1));
       assert.ok(fam.filter((x) => x.ml_family !== "causal_dml").every((x) => Number(x.auc) > 0 && Number(x.log_loss) > 0));

@@ -54,9 +54,9 @@ describe("ml_attribution job on DuckDB", function () {
 
   it("builds ml_journey_sequences in SQL exactly as the TypeScript mirror: ordered touches with gap buckets, the last vars.ml_sequence_max_touches", async () => {
     for (const maxTouches of [12, 2]) {
-      const p = maxTouches === 12 ? project : await compiledProject({ ml_sequence_max_touches: String(maxTouches) });
+      const p = await compiledProject({ ml_families: '["lstm"]', ml_sequence_max_touches: String(maxTouches) });
       assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journey_sequences"] } }));
-      const sql = (await rows("ml_journey_sequences")).map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
+      const sql = (await rows("ml_journey_sequences")).map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.user_type, r.device, r.region, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
       const ts = toSequenceRows(journeys, maxTouches).map((r) => JSON.stringify(r));
       assert.deepEqual([...sql].sort(), [...ts].sort(), `max touches ${maxTouches}`);
       assert.ok(sql.length < journeys.length, "rows scale with distinct sequences × days, not journeys");
@@ -106,8 +106,9 @@ describe("ml_attribution job on DuckDB", function () {
     const credit = await rows("ml_family_credit");
     const pairs = [...new Set(credit.map((r) => `${r.family}/${r.method}`))].sort();
     assert.deepEqual(pairs, [
-      "causal_dml/incremental", "logistic_regression/removal_effect", "logistic_regression/shapley",
-      "stacked_ensemble/removal_effect", "stacked_ensemble/shapley", "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
+      "causal_dml/incremental", "logistic_regression/counterfactual_removal", "logistic_regression/removal_effect", "logistic_regression/shapley",
+      "stacked_ensemble/counterfactual_removal", "stacked_ensemble/removal_effect", "stacked_ensemble/shapley",
+      "xgboost/counterfactual_removal", "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
     ]);
     // Every family and method credits all conversions; XGBoost's rows are ml_channel_credit's.
     const conversions = (await rows("ml_channel_credit")).filter((r) => r.method === "shapley").reduce((a, r) => a + Number(r.conversions), 0);
@@ -143,8 +144,9 @@ describe("ml_attribution job on DuckDB", function () {
     const credit = await rows("ml_family_credit");
     const pairs = [...new Set(credit.map((r) => `${r.family}/${r.method}`))].sort();
     assert.deepEqual(pairs, [
-      "attention/attention", "attention/removal_effect", "attention/shapley", "lstm/removal_effect", "lstm/shapley",
-      "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
+      "attention/attention", "attention/counterfactual_removal", "attention/removal_effect", "attention/shapley",
+      "lstm/counterfactual_removal", "lstm/removal_effect", "lstm/shapley",
+      "xgboost/counterfactual_removal", "xgboost/removal_effect", "xgboost/shapley", "xgboost/treeshap",
     ]);
     const conversions = (await rows("ml_channel_credit")).filter((r) => r.method === "shapley").reduce((a, r) => a + Number(r.conversions), 0);
     for (const p of pairs) {
@@ -203,5 +205,20 @@ describe("ml_attribution job on DuckDB", function () {
     assert.equal(JSON.stringify(await Promise.all(CREDIT_TABLES.map(rows))), before);
     const published = (await rows("model_metrics")).find((x) => x.run_id === "ml-run-4" && x.metric === "published")!;
     assert.equal(published.value, 0);
+  });
+
+  it("builds ml_journey_sequences only while a sequence family is on (vars.ml_families lstm or attention)", async () => {
+    const disabled = (p: typeof project): boolean | undefined => p.graph.actions.find((a) => a.kind === "table" && a.target.name === "ml_journey_sequences")?.disabled;
+    assert.equal(disabled(project), true, "default ml_families has no sequence family");
+    assert.equal(disabled(await compiledProject({ ml_families: '["attention"]' })), false);
+    assert.equal(disabled(await compiledProject({ ml_families: '["lstm"]' })), false);
+    const t = targetOf("ml_journey_sequences");
+    await engine.execute([`DROP TABLE IF EXISTS ${t.schema}.${t.name}`]);
+    // SELECTION names ml_journey_sequences: a disabled action is left out even when named.
+    const r = await run(project, "ml-no-sequences", "2024-05-01T00:00:00Z");
+    assertRunSucceeded(r);
+    assert.ok(!r.actions.some((a) => a.action === "ml_journey_sequences"), r.actions.map((a) => a.action).join(", "));
+    assert.ok(r.actions.some((a) => a.action === "ml_attribution" && a.status !== "skipped"));
+    assert.equal(await engine.tableExists(t), false);
   });
 });

@@ -63,9 +63,9 @@ describe("ML attribution model families", function () {
       assert.ok(Math.abs(lr.test.logLoss - logLoss(p, data.test.y, data.test.weights)) < 1e-12);
     });
 
-    it("credits the causal channels above the harvesting ones by removal effect and Shapley", () => {
+    it("credits the causal channels above the harvesting ones by removal effect, Shapley and counterfactual removal", () => {
       const credit = predictiveCredit(rows, data.encoding, "logistic_regression", lr.predict, { shapleyMaxExactChannels: 8, shapleyPermutations: 200, seed: 1 });
-      assert.deepEqual(credit.map((c) => c.method), ["removal_effect", "shapley"]);
+      assert.deepEqual(credit.map((c) => c.method), ["removal_effect", "shapley", "counterfactual_removal"]);
       const totalConversions = rows.reduce((s, r) => s + r.conversions, 0);
       for (const c of credit) {
         const share = new Map(c.totals.map((t) => [t.channel, t.share]));

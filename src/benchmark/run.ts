@@ -22,6 +22,8 @@ import { l1Distance, rankCorrelation } from "./accuracy.ts";
 import { intervalCoverage, type ShareInterval } from "../models/credit-bootstrap.ts";
 import { parseChannelPath } from "../models/paths.ts";
 import { dataShape, type DataShape } from "../models/recommendation.ts";
+import { selectMarkovOrder } from "../models/markov-order.ts";
+import { fitChannelMarkov, type MarkovOrder } from "../models/channel-markov.ts";
 
 /** First day of every benchmark world (fixed: results never depend on the clock). */
 const BENCHMARK_START = "2024-03-01";
@@ -74,6 +76,8 @@ export interface WorldResult {
   bootstrapL1: Record<string, number>;
   /** The observed `channel_paths` aggregate's shape (what model_recommendation matches worlds on). */
   shape: DataShape | null;
+  /** The Markov order with the best held-out likelihood on channel_paths (model markov_heldout_order); null: no paths. */
+  selectedMarkovOrder: number | null;
   /** Failed pipeline actions (their models are missing from `models`). */
   failed: { action: string; error: string }[];
   seconds: { truth: number; generate: number; pipeline: number };
@@ -147,13 +151,15 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     const mlMetrics: Record<string, number> = metricsByModel.get("ml_attribution") ?? {};
     const mlFamilies: WorldResult["mlFamilies"] = [];
     if (await has(ds.outputs, "ml_family_credit")) {
+      const inChannelCredit = new Set([...shares.keys()].filter((m) => m.startsWith("ml_")));
       const pairs = new Set<string>();
       for (const r of await engine.query(`SELECT family, method, channel, share FROM \`${ds.outputs}.ml_family_credit\` ORDER BY family, method, channel`)) {
         const family = String(r.family);
         const method = String(r.method);
-        // XGBoost's credit is ml_channel_credit's (already added as ml_<method>).
+        // XGBoost's credit is ml_channel_credit's (already added as ml_<method>), but for the methods only
+        // ml_family_credit holds (counterfactual_removal).
         const model = family === "xgboost" ? `ml_${method}` : `ml_${family}_${method}`;
-        if (family !== "xgboost") addMl(model, String(r.channel), Number(r.share));
+        if (family !== "xgboost" || !inChannelCredit.has(model)) addMl(model, String(r.channel), Number(r.share));
         if (pairs.has(model)) continue;
         pairs.add(model);
         mlFamilies.push({ family, method, model, metrics: metricsByModel.get(family === "xgboost" ? "ml_attribution" : `ml_${family}`) ?? {} });
@@ -176,10 +182,21 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
       }
     }
     let shape: DataShape | null = null;
+    let selectedMarkovOrder: number | null = null;
     if (await has(ds.intermediate, "channel_paths")) {
       const paths = (await engine.query(`SELECT path, total_conversions, total_null FROM \`${ds.intermediate}.channel_paths\` ORDER BY path`))
         .map((p) => ({ path: parseChannelPath(String(p.path)), conversions: Number(p.total_conversions), nulls: Number(p.total_null) }));
       shape = dataShape(paths);
+      // Markov order chosen by held-out likelihood (src/models/markov-order.ts), measured here beside the
+      // settings' order: the product's model name markov_order_<k> is fixed when the project compiles.
+      const rowsForOrder = paths.filter((p) => p.path.length > 0);
+      if (rowsForOrder.some((p) => p.conversions > 0)) {
+        const sel = selectMarkovOrder(rowsForOrder, { orders: [1, 2, 3] });
+        selectedMarkovOrder = sel.order;
+        const m = fitChannelMarkov(rowsForOrder.map((p) => ({ path: p.path, conversions: p.conversions, value: p.conversions, nulls: p.nulls })),
+          { order: sel.order as MarkovOrder, useNulls: project.settings.markovUseNulls, includeTransitions: false });
+        for (const c of m.credits) add("markov_heldout_order", c.channel, m.totalConversions > 0 ? c.conversions / m.totalConversions : 0);
+      }
     }
     const models: ModelAccuracy[] = [...shares.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([model, s]) => ({
       model,
@@ -192,7 +209,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
       coverageIncremental: intervals[model] ? intervalCoverage(intervals[model], truth.incremental, truth.channels) : null,
     }));
     return {
-      world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, mlFamilies, recommended, bootstrapL1, shape, failed,
+      world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, mlFamilies, recommended, bootstrapL1, shape, selectedMarkovOrder, failed,
       seconds: { truth: (t1 - t0) / 1000, generate: (t2 - t1) / 1000, pipeline: (t3 - t2) / 1000 },
     };
   } finally {

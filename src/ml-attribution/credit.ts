@@ -117,6 +117,15 @@ export function removalEffectShares(enc: FeatureEncoding, journeys: readonly Jou
 
 /** {@link removalEffectShares} with any value function: `sizes[i]` channels in journey i. */
 export function removalEffectSharesBy(sizes: ArrayLike<number>, values: CoalitionValues, batchRows?: number): Float64Array[] {
+  return removalDifferencesBy(sizes, values, batchRows).map(normaliseCredit);
+}
+
+/**
+ * Raw removal differences per journey, in the order of its channels: d_i = v(all) − v(all but i), not
+ * normalised (a journey that converts anyway gives every channel ≈ 0, which per-journey shares cannot say).
+ * Complexity: Σ (k_j + 1) values for journeys with k_j channels.
+ */
+export function removalDifferencesBy(sizes: ArrayLike<number>, values: CoalitionValues, batchRows?: number): Float64Array[] {
   const out: Float64Array[] = new Array(sizes.length);
   evaluateCoalitions(
     sizes, values,
@@ -132,7 +141,7 @@ export function removalEffectSharesBy(sizes: ArrayLike<number>, values: Coalitio
     (index, v) => {
       const raw = new Float64Array(v.length - 1);
       for (let i = 0; i < raw.length; i++) raw[i] = v[0]! - v[i + 1]!;
-      out[index] = normaliseCredit(raw);
+      out[index] = raw;
     },
     batchRows,
   );

@@ -12,9 +12,12 @@
  * Pure functions, no I/O.
  */
 import { fitLogisticRegression, predictLogistic, type LogisticFit } from "../models/logistic-regression.ts";
-import { ModelInputError, compareStrings, neumaierAccumulator } from "../models/numeric.ts";
+import { ModelInputError, compareStrings, neumaierAccumulator, type NeumaierAccumulator } from "../models/numeric.ts";
 import type { CalibrationBin, RocCurve } from "../models/metrics.ts";
-import { convertingVectors, removalEffectShares, rollUpCredit, shapleyShares, type ChannelCredit, type DailyCredit, type Predict } from "./credit.ts";
+import {
+  convertingVectors, encodedCoalitionValues, removalDifferencesBy, removalEffectShares, rollUpCredit, shapleyShares,
+  type ChannelCredit, type CoalitionValues, type CreditRow, type DailyCredit, type Predict,
+} from "./credit.ts";
 import type { FeatureEncoding, FeatureRow } from "./features.ts";
 import { heldOutMetrics, type PreparedData, type TestMetrics } from "./pipeline.ts";
 import { mergeByVector, type WeightedSet } from "./split.ts";
@@ -157,7 +160,7 @@ export function fitStackedEnsemble(data: PreparedData, bases: ReadonlyArray<{ na
   };
 }
 
-export type FamilyCreditMethod = "removal_effect" | "shapley" | "treeshap" | "incremental" | "attention";
+export type FamilyCreditMethod = "removal_effect" | "shapley" | "treeshap" | "incremental" | "attention" | "counterfactual_removal";
 
 export interface FamilyCredit {
   family: MlFamily | "xgboost";
@@ -175,9 +178,18 @@ export function predictiveCredit(rows: readonly FeatureRow[], enc: FeatureEncodi
   const { keys, journeys } = convertingVectors(rows);
   const removal = removalEffectShares(enc, journeys, predict);
   const shapley = shapleyShares(enc, journeys, predict, { maxExactChannels: opts.shapleyMaxExactChannels, permutations: opts.shapleyPermutations, seed: opts.seed });
-  return ([["removal_effect", removal], ["shapley", shapley.shares]] as const).map(([method, shares]) => ({
-    family, method, ...rollUpCredit(rows, new Map(keys.map((k, i) => [k, shares[i]!]))),
-  }));
+  return [
+    ...([["removal_effect", removal], ["shapley", shapley.shares]] as const).map(([method, shares]) => ({
+      family, method, ...rollUpCredit(rows, new Map(keys.map((k, i) => [k, shares[i]!]))),
+    })),
+    counterfactualCredit(rows, enc, family, predict),
+  ];
+}
+
+/** {@link counterfactualRemoval} of a feature-vector model over every journey of `rows`, as credit (method counterfactual_removal). */
+export function counterfactualCredit(rows: readonly FeatureRow[], enc: FeatureEncoding, family: MlFamily | "xgboost", predict: Predict): FamilyCredit {
+  const units = removalUnits(rows);
+  return creditByIncrement(family, "counterfactual_removal", counterfactualRemoval(units, encodedCoalitionValues(enc, units, predict)), rows);
 }
 
 /** One channel's double-ML estimate. */
@@ -340,10 +352,16 @@ export function estimateCausalEffects(rows: readonly FeatureRow[], enc: FeatureE
  * same shares.
  */
 function incrementalCredit(effects: readonly CausalEffect[], rows: readonly FeatureRow[]): FamilyCredit {
-  const positive = effects.map((e) => Math.max(0, e.incrementalConversions));
+  return creditByIncrement("causal_dml", "incremental", effects.map((e) => ({ channel: e.channel, incremental: e.incrementalConversions })), rows);
+}
+
+/** {@link incrementalCredit} for any family and method: shares ∝ max(0, incremental), one share per channel for every day. */
+export function creditByIncrement(family: MlFamily | "xgboost", method: FamilyCreditMethod,
+  increments: ReadonlyArray<{ channel: string; incremental: number }>, rows: readonly CreditRow[]): FamilyCredit {
+  if (increments.length === 0) return { family, method, totals: [], daily: [] };
+  const positive = increments.map((e) => (e.incremental > 0 ? e.incremental : 0));
   const sum = positive.reduce((a, b) => a + b, 0);
-  const share = new Map(effects.map((e, k) => [e.channel, sum > 0 ? positive[k]! / sum : 1 / effects.length]));
-  if (effects.length === 0) return { family: "causal_dml", method: "incremental", totals: [], daily: [] };
+  const share = new Map(increments.map((e, k) => [e.channel, sum > 0 ? positive[k]! / sum : 1 / increments.length]));
   const totalConv = neumaierAccumulator();
   const totalValue = neumaierAccumulator();
   const byDay = new Map<string, { c: number; v: number }>();
@@ -356,12 +374,50 @@ function incrementalCredit(effects: readonly CausalEffect[], rows: readonly Feat
     d.v += r.value;
     byDay.set(r.date, d);
   }
-  const channels = effects.map((e) => e.channel).sort(compareStrings).filter((c) => share.get(c)! > 0);
+  const channels = increments.map((e) => e.channel).sort(compareStrings).filter((c) => share.get(c)! > 0);
   const totals = channels.map((channel) => ({ channel, conversions: totalConv.value() * share.get(channel)!, value: totalValue.value() * share.get(channel)!, share: share.get(channel)! }));
   const daily: DailyCredit[] = [];
   for (const date of [...byDay.keys()].sort(compareStrings)) {
     const d = byDay.get(date)!;
     for (const channel of channels) daily.push({ date, channel, conversions: d.c * share.get(channel)!, value: d.v * share.get(channel)! });
   }
-  return { family: "causal_dml", method: "incremental", totals, daily };
+  return { family, method, totals, daily };
+}
+
+/** A unique journey (vector or sequence) for {@link counterfactualRemoval}: its channels and how many journeys it stands for. */
+export interface RemovalUnit {
+  channels: ReadonlyArray<{ channel: string }>;
+  /** Journeys with this vector, converting or not. */
+  journeys: number;
+}
+
+/**
+ * Counterfactual removal on the conversion model, summed over every journey (converting or not) and
+ * normalised across channels — the model's estimate of the conversions lost if channel c were switched off:
+ *   Δ_c = Σ_journeys [ P(convert | journey) − P(convert | journey without c's touches) ],
+ * where the journey without c keeps its user covariates (user type, device, region: the encoding writes
+ * them whatever the keep-mask) and re-derives only the touch features. Unlike per-journey removal shares,
+ * a journey that would convert anyway adds ≈ 0 to every channel rather than one conversion to share out.
+ * This is v(all) − v(all∖c) of the benchmark's true incremental shares, with the model standing in for the
+ * world; it is causal only as far as the model's P(convert | touches, covariates) is (no hidden confounder,
+ * no channel whose absence diverts visits to another). Complexity: Σ (k_u + 1) predictions over unique units.
+ */
+export function counterfactualRemoval(units: readonly RemovalUnit[], values: CoalitionValues): Array<{ channel: string; incremental: number }> {
+  const diffs = removalDifferencesBy(units.map((u) => u.channels.length), values);
+  const acc = new Map<string, NeumaierAccumulator>();
+  units.forEach((u, i) => {
+    u.channels.forEach(({ channel }, k) => {
+      let a = acc.get(channel);
+      if (!a) acc.set(channel, (a = neumaierAccumulator()));
+      a.add(u.journeys * diffs[i]![k]!);
+    });
+  });
+  return [...acc.keys()].sort(compareStrings).map((channel) => ({ channel, incremental: acc.get(channel)!.value() }));
+}
+
+/** Unique feature vectors of `rows` (all days, converting or not) as removal units, ordered by key. */
+export function removalUnits(rows: readonly FeatureRow[]): Array<FeatureRow & RemovalUnit> {
+  const merged = mergeByVector(rows);
+  return [...merged.keys()].sort(compareStrings).map((k) => ({ ...merged.get(k)!.row, journeys: merged.get(k)!.conv + merged.get(k)!.non }))
+    .filter((u) => u.journeys > 0);
 }

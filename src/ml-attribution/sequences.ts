@@ -15,8 +15,9 @@ import { ModelInputError, compareStrings } from "../models/numeric.ts";
 import { decodePathChannel, PATH_SEPARATOR } from "../models/paths.ts";
 import type { CalibrationBin, RocCurve } from "../models/metrics.ts";
 import { normaliseCredit, removalEffectSharesBy, rollUpCredit, shapleySharesBy, type CoalitionValues } from "./credit.ts";
-import type { FamilyCredit } from "./families.ts";
+import { counterfactualRemoval, creditByIncrement, type FamilyCredit } from "./families.ts";
 import { heldOutMetrics, type PreparedData, type TestMetrics } from "./pipeline.ts";
+import type { FeatureEncoding } from "./features.ts";
 import { mergeByVector, type WeightedSet } from "./split.ts";
 
 /** Gap buckets of ml_journey_sequences: days from the touch to the journey's end, 0 <1, 1 <3, 2 <7, 3 <14, 4 <30, 5 ≥30. */
@@ -30,8 +31,12 @@ export interface Touch {
 /** One row of `ml_journey_sequences`: journeys with one touch sequence that ended on one day. */
 export interface SequenceRow {
   date: string;
-  /** The touch_sequence text (the sequence's identity across days). */
+  /** The sequence's identity across days: touch_sequence and the user covariates ({@link sequenceKey}). */
   key: string;
+  /** User covariates of the journeys (of the last touch, as in ml_journey_features). */
+  userType: string;
+  device: string;
+  region: string;
   touches: Touch[];
   /** Distinct channels of the touches, sorted: credit shares are per entry. */
   channels: Array<{ channel: string }>;
@@ -55,6 +60,11 @@ export function parseTouchSequence(text: string, where: string): Touch[] {
   });
 }
 
+/** The identity of a sequence row across days: its touch_sequence text and user covariates. */
+export function sequenceKey(touchSequence: string, userType: string, device: string, region: string): string {
+  return JSON.stringify([touchSequence, userType, device, region]);
+}
+
 /** A row from its parsed touches (channels derived). */
 export function sequenceRow(r: Omit<SequenceRow, "channels">): SequenceRow {
   const channels = [...new Set(r.touches.map((t) => t.channel))].sort(compareStrings).map((channel) => ({ channel }));
@@ -67,10 +77,31 @@ function mergeBySequence(rows: readonly SequenceRow[]): Array<{ row: SequenceRow
   return [...merged.keys()].sort(compareStrings).map((k) => merged.get(k)!);
 }
 
-function toData(units: ReadonlyArray<{ row: SequenceRow; conv: number; non: number }>, index: ReadonlyMap<string, number>): SequenceData {
+/**
+ * One-hot covariate columns of the sequence families: the XGBoost encoding's user type, device and region
+ * vocabularies (its most frequent values), in that order; a value outside them has no column (as there).
+ */
+export interface CovariateIndex {
+  columns: number;
+  of(row: Pick<SequenceRow, "userType" | "device" | "region">): number[];
+}
+
+export function covariateIndex(enc: Pick<FeatureEncoding, "userTypes" | "devices" | "regions">): CovariateIndex {
+  const maps = [enc.userTypes, enc.devices, enc.regions].map((v) => new Map(v.map((x, i) => [x, i])));
+  const offsets = [0, enc.userTypes.length, enc.userTypes.length + enc.devices.length];
+  return {
+    columns: enc.userTypes.length + enc.devices.length + enc.regions.length,
+    of: (r) => [r.userType, r.device, r.region].map((v, k) => {
+      const i = maps[k]!.get(v);
+      return i === undefined ? -1 : offsets[k]! + i;
+    }),
+  };
+}
+
+function toData(units: ReadonlyArray<{ row: SequenceRow; conv: number; non: number }>, index: ReadonlyMap<string, number>, cov: CovariateIndex): SequenceData {
   return sequenceData(units.map((u) => ({
     touches: u.row.touches.map((t) => [index.get(t.channel) ?? -1, t.gap] as const),
-    positives: u.conv, negatives: u.non,
+    positives: u.conv, negatives: u.non, covariates: cov.of(u.row),
   })));
 }
 
@@ -104,6 +135,8 @@ export interface SequenceFamilyOptions {
 export interface SequenceFamilyFit {
   family: SequenceModelKind;
   model: SequenceModel;
+  /** The model's covariate columns (user type, device, region of the XGBoost encoding). */
+  covariates: CovariateIndex;
   /** Channel vocabulary (every row's channels, censored days too: they are credited with this model). */
   channels: string[];
   test: TestMetrics;
@@ -128,23 +161,25 @@ export function fitSequenceFamily(rows: readonly SequenceRow[], data: PreparedDa
     if (data.lastFitDay === "" || r.date > data.lastFitDay || r.conversions + r.nonConversions <= 0) continue;
     parts[data.split.partOf(r.date)].push(r);
   }
-  const train = toData(mergeBySequence(parts.train), index);
-  const validation = toData(mergeBySequence(parts.validation), index);
-  const test = toData(mergeBySequence(parts.test), index);
+  const cov = covariateIndex(data.encoding);
+  const train = toData(mergeBySequence(parts.train), index, cov);
+  const validation = toData(mergeBySequence(parts.validation), index, cov);
+  const test = toData(mergeBySequence(parts.test), index, cov);
   const fit = fitSequenceModel(train, validation, {
     kind, hidden: opts.hidden, learningRate: opts.learningRate ?? 0.01, batchSize: opts.batchSize ?? 128,
     maxEpochs: opts.maxEpochs, patience: opts.patience ?? 3, seed: opts.seed, channels: Math.max(1, channels.length), gapBuckets: GAP_BUCKETS,
+    covariates: cov.columns,
   });
   const testSet = metricSet(test);
   const validationSet = metricSet(validation);
   const measured = heldOutMetrics(testSet.expand(predictSequences(fit.model, test)), testSet.set, validationSet.expand(predictSequences(fit.model, validation)), validationSet.set);
   return {
-    family: kind, model: fit.model, channels, ...measured, fitSeconds: (performance.now() - t0) / 1000,
+    family: kind, model: fit.model, channels, covariates: cov, ...measured, fitSeconds: (performance.now() - t0) / 1000,
     details: {
       hidden_units: opts.hidden, epochs: fit.epochs, best_epoch: fit.bestEpoch, validation_log_loss: fit.validationLoss[fit.bestEpoch - 1] ?? NaN,
       train_sequences: train.count, parameters: fit.model.params.length, max_touches: fit.model.maxLength,
     },
-    json: { ...sequenceModelToJSON(fit.model), channels },
+    json: { ...sequenceModelToJSON(fit.model), channels, covariates: { userTypes: data.encoding.userTypes, devices: data.encoding.devices, regions: data.encoding.regions } },
   };
 }
 
@@ -159,16 +194,17 @@ export function sequenceFamilyCredit(rows: readonly SequenceRow[], fit: Sequence
   const index = new Map(fit.channels.map((c, i) => [c, i]));
   const converting = mergeBySequence(rows.filter((r) => r.conversions > 0)).map((u) => u.row);
   const sizes = converting.map((r) => r.channels.length);
-  const values: CoalitionValues = (batch) => sequencePredictions(fit.model, batch.map(({ index: i, mask }) => {
-    const r = converting[i]!;
+  // A coalition keeps its channels' touches (order and gaps) and the user's covariates as they were.
+  const coalition = (r: SequenceRow, mask: Uint8Array): { touches: Array<readonly [number, number]>; covariates: number[] } => {
     const keep = new Set(r.channels.filter((_, k) => mask[k]).map((c) => c.channel));
-    return r.touches.filter((t) => keep.has(t.channel)).map((t) => [index.get(t.channel) ?? -1, t.gap] as const);
-  }));
+    return { touches: r.touches.filter((t) => keep.has(t.channel)).map((t) => [index.get(t.channel) ?? -1, t.gap] as const), covariates: fit.covariates.of(r) };
+  };
+  const values: CoalitionValues = (batch) => sequencePredictions(fit.model, batch.map(({ index: i, mask }) => coalition(converting[i]!, mask)));
   const removal = removalEffectSharesBy(sizes, values);
   const shapley = shapleySharesBy(sizes, values, { maxExactChannels: opts.shapleyMaxExactChannels, permutations: opts.shapleyPermutations, seed: opts.seed });
   const methods: Array<["removal_effect" | "shapley" | "attention", Float64Array[]]> = [["removal_effect", removal], ["shapley", shapley.shares]];
   if (fit.model.kind === "attention") {
-    const data = toData(converting.map((row) => ({ row, conv: 1, non: 0 })), index);
+    const data = toData(converting.map((row) => ({ row, conv: 1, non: 0 })), index, fit.covariates);
     methods.push(["attention", converting.map((r, i) => {
       const alpha = attentionWeights(fit.model, data, i);
       // The model reads the last maxLength touches; α_t belongs to touch (length − T + t).
@@ -181,11 +217,17 @@ export function sequenceFamilyCredit(rows: readonly SequenceRow[], fit: Sequence
       return normaliseCredit(raw);
     })]);
   }
-  return methods.map(([method, shares]) => ({
+  const credit: FamilyCredit[] = methods.map(([method, shares]) => ({
     family: fit.family, method, ...rollUpCredit(rows, new Map(converting.map((r, i) => [r.key, shares[i]!]))),
   }));
+  // Counterfactual removal over every sequence, converting or not (families.ts counterfactualRemoval).
+  const all = mergeBySequence(rows).filter((u) => u.conv + u.non > 0);
+  const allValues: CoalitionValues = (batch) => sequencePredictions(fit.model, batch.map(({ index: i, mask }) => coalition(all[i]!.row, mask)));
+  const increments = counterfactualRemoval(all.map((u) => ({ channels: u.row.channels, journeys: u.conv + u.non })), allValues);
+  credit.push(creditByIncrement(fit.family, "counterfactual_removal", increments, rows));
+  return credit;
 }
 
-function sequencePredictions(m: SequenceModel, seqs: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): Float64Array {
-  return predictSequences(m, sequenceData(seqs.map((touches) => ({ touches, positives: 0, negatives: 0 }))));
+function sequencePredictions(m: SequenceModel, seqs: ReadonlyArray<{ touches: ReadonlyArray<readonly [number, number]>; covariates: readonly number[] }>): Float64Array {
+  return predictSequences(m, sequenceData(seqs.map((x) => ({ ...x, positives: 0, negatives: 0 }))));
 }

@@ -14,6 +14,10 @@
  *   α = softmax(a·u_t), context = Σ α_t u_t, r = tanh(Mᵀcontext + bm), logit = v·r + b0. The position embedding
  *   makes the pooled context depend on order; α is the attention-weight view of each touch.
  *
+ * User covariates (user type, device, region as one-hot columns, `covariates` of them) enter both kinds as a
+ * linear term of the logit: logit += Σ_k w_k·x_k — a per-user baseline, so the touches' part is not asked to
+ * explain who the user is, and a counterfactual that removes touches keeps the user as they were.
+ *
  * Loss: −Σ_i (P_i log p_i + N_i log(1 − p_i)) / Σ_i (P_i + N_i) over a batch (weighted log loss).
  */
 import { ModelInputError, mulberry32, shuffleInPlace } from "./numeric.ts";
@@ -30,6 +34,9 @@ export interface SequenceData {
   negatives: Float64Array;
   count: number;
   maxLength: number;
+  /** Covariate columns of each sequence, row-major [count × covariateSlots] (−1: none in that slot). */
+  covariates: Int32Array;
+  covariateSlots: number;
 }
 
 export interface SequenceModelShape {
@@ -41,6 +48,8 @@ export interface SequenceModelShape {
   /** Longest sequence the model reads; longer ones keep their last maxLength touches. */
   maxLength: number;
   hidden: number;
+  /** One-hot user covariate columns (indices 0 … covariates − 1); 0 or absent: none. */
+  covariates?: number;
 }
 
 export interface SequenceModel extends SequenceModelShape {
@@ -58,6 +67,8 @@ function layoutOf(s: SequenceModelShape): Layout {
   const blocks: Array<[string, number]> = s.kind === "lstm"
     ? [["Wc", s.channels * 4 * H], ["Wg", s.gapBuckets * 4 * H], ["U", H * 4 * H], ["b", 4 * H], ["v", H], ["b0", 1]]
     : [["Ec", s.channels * H], ["Eg", s.gapBuckets * H], ["Ep", s.maxLength * H], ["a", H], ["M", H * H], ["bm", H], ["v", H], ["b0", 1]];
+  // Covariate weights last, so a model without covariates keeps the layout it always had.
+  blocks.push(["w", s.covariates ?? 0]);
   const out: Layout = { size: 0 };
   for (const [name, n] of blocks) {
     out[name] = out.size;
@@ -86,6 +97,7 @@ export function initSequenceModel(shape: SequenceModelShape, seed: number, baseR
   } else {
     params.fill(0, L.bm!, L.bm! + H);
   }
+  params.fill(0, L.w!, L.size);
   params[L.b0!] = baseRate !== undefined && baseRate > 0 && baseRate < 1 ? Math.log(baseRate / (1 - baseRate)) : 0;
   return { ...shape, params };
 }
@@ -132,6 +144,18 @@ function checkTouch(m: SequenceModelShape, c: number, g: number, i: number): voi
   if (!(g >= 0 && g < m.gapBuckets)) throw new ModelInputError(`sequence ${i + 1}: gap bucket ${g} is outside the model's ${m.gapBuckets} buckets`);
 }
 
+/** Σ w_k over sequence i's covariate columns. */
+function covariateTerm(m: SequenceModel, L: Layout, data: SequenceData, i: number): number {
+  let z = 0;
+  for (let k = 0; k < data.covariateSlots; k++) {
+    const col = data.covariates[i * data.covariateSlots + k]!;
+    if (col < 0) continue;
+    if (!(col < (m.covariates ?? 0))) throw new ModelInputError(`sequence ${i + 1}: covariate column ${col} is outside the model's ${m.covariates ?? 0} covariate columns`);
+    z += m.params[L.w! + col]!;
+  }
+  return z;
+}
+
 /** Logit of sequence i; leaves the activations in `s` for {@link backward}. O(T·H²). */
 function forward(m: SequenceModel, L: Layout, data: SequenceData, i: number, s: Scratch): number {
   const H = m.hidden;
@@ -169,7 +193,7 @@ function forward(m: SequenceModel, L: Layout, data: SequenceData, i: number, s: 
         hs[(t + 1) * H + j] = gates[zo + 2 * H + j]! * tc;
       }
     }
-    let logit = P[L.b0!]!;
+    let logit = P[L.b0!]! + covariateTerm(m, L, data, i);
     for (let j = 0; j < H; j++) logit += P[L.v! + j]! * hs[T * H + j]!;
     return logit;
   }
@@ -200,7 +224,7 @@ function forward(m: SequenceModel, L: Layout, data: SequenceData, i: number, s: 
     s.alpha[t] = s.alpha[t]! / z;
     for (let j = 0; j < H; j++) s.ctx[j] += s.alpha[t]! * s.u[t * H + j]!;
   }
-  let logit = P[L.b0!]!;
+  let logit = P[L.b0!]! + covariateTerm(m, L, data, i);
   for (let k = 0; k < H; k++) {
     let pre = P[L.bm! + k]!;
     for (let j = 0; j < H; j++) pre += s.ctx[j]! * P[L.M! + j * H + k]!;
@@ -216,6 +240,10 @@ function backward(m: SequenceModel, L: Layout, data: SequenceData, i: number, s:
   const P = m.params;
   const { start, T } = window(data, i, m.maxLength);
   grad[L.b0!] += dLogit;
+  for (let k = 0; k < data.covariateSlots; k++) {
+    const col = data.covariates[i * data.covariateSlots + k]!;
+    if (col >= 0) grad[L.w! + col] += dLogit;
+  }
   if (m.kind === "lstm") {
     const H4 = 4 * H;
     const Wc = L.Wc!, Wg = L.Wg!, U = L.U!, bias = L.b!;
@@ -379,6 +407,8 @@ export interface SequenceTrainOptions {
   l2?: number;
   channels: number;
   gapBuckets: number;
+  /** One-hot covariate columns the data's covariate indices refer to (default 0). */
+  covariates?: number;
 }
 
 export interface SequenceFit {
@@ -412,7 +442,7 @@ export function fitSequenceModel(train: SequenceData, validation: SequenceData, 
     longest = Math.max(longest, train.lengths[i]!);
   }
   for (let i = 0; i < validation.count; i++) longest = Math.max(longest, validation.lengths[i]!);
-  const model = initSequenceModel({ kind: opts.kind, channels: opts.channels, gapBuckets: opts.gapBuckets, maxLength: longest, hidden: opts.hidden }, opts.seed, all > 0 ? pos / all : undefined);
+  const model = initSequenceModel({ kind: opts.kind, channels: opts.channels, gapBuckets: opts.gapBuckets, maxLength: longest, hidden: opts.hidden, covariates: opts.covariates ?? 0 }, opts.seed, all > 0 ? pos / all : undefined);
   const nP = model.params.length;
   const mom = new Float64Array(nP);
   const vel = new Float64Array(nP);
@@ -449,21 +479,24 @@ export function fitSequenceModel(train: SequenceData, validation: SequenceData, 
 }
 
 /** Tagged JSON of a fitted model (the run's artifact) and back. */
-export function sequenceModelToJSON(m: SequenceModel): { type: "sequence_model"; kind: SequenceModelKind; channels: number; gapBuckets: number; maxLength: number; hidden: number; params: number[] } {
-  return { type: "sequence_model", kind: m.kind, channels: m.channels, gapBuckets: m.gapBuckets, maxLength: m.maxLength, hidden: m.hidden, params: [...m.params] };
+export function sequenceModelToJSON(m: SequenceModel): { type: "sequence_model"; kind: SequenceModelKind; channels: number; gapBuckets: number; maxLength: number; hidden: number; covariates: number; params: number[] } {
+  return { type: "sequence_model", kind: m.kind, channels: m.channels, gapBuckets: m.gapBuckets, maxLength: m.maxLength, hidden: m.hidden, covariates: m.covariates ?? 0, params: [...m.params] };
 }
 
 export function loadSequenceModel(json: unknown): SequenceModel {
   const j = json as ReturnType<typeof sequenceModelToJSON>;
   if (!j || j.type !== "sequence_model" || (j.kind !== "lstm" && j.kind !== "attention")) throw new ModelInputError("not a sequence_model JSON");
-  const m: SequenceModel = { kind: j.kind, channels: j.channels, gapBuckets: j.gapBuckets, maxLength: j.maxLength, hidden: j.hidden, params: Float64Array.from(j.params) };
+  const m: SequenceModel = { kind: j.kind, channels: j.channels, gapBuckets: j.gapBuckets, maxLength: j.maxLength, hidden: j.hidden, covariates: j.covariates ?? 0, params: Float64Array.from(j.params) };
   if (m.params.length !== layoutOf(m).size) throw new ModelInputError(`sequence_model JSON: ${m.params.length} parameters, the shape needs ${layoutOf(m).size}`);
   return m;
 }
 
 /** Sequences from lists of (channel, gap) touches, oldest first, with their journeys (tests and the job). */
-export function sequenceData(seqs: ReadonlyArray<{ touches: ReadonlyArray<readonly [number, number]>; positives: number; negatives: number }>): SequenceData {
+export function sequenceData(seqs: ReadonlyArray<{ touches: ReadonlyArray<readonly [number, number]>; positives: number; negatives: number; covariates?: readonly number[] }>): SequenceData {
   const maxLength = Math.max(1, ...seqs.map((s) => s.touches.length));
+  const covariateSlots = seqs.reduce((m, s) => Math.max(m, s.covariates?.length ?? 0), 0);
+  const covariates = new Int32Array(seqs.length * covariateSlots).fill(-1);
+  seqs.forEach((s, i) => s.covariates?.forEach((c, k) => (covariates[i * covariateSlots + k] = c)));
   const n = seqs.length;
   const channels = new Int32Array(n * maxLength).fill(-1);
   const gaps = new Int32Array(n * maxLength).fill(-1);
@@ -480,5 +513,5 @@ export function sequenceData(seqs: ReadonlyArray<{ touches: ReadonlyArray<readon
       gaps[i * maxLength + t] = g;
     });
   });
-  return { channels, gaps, lengths, positives, negatives, count: n, maxLength };
+  return { channels, gaps, lengths, positives, negatives, count: n, maxLength, covariates, covariateSlots };
 }
