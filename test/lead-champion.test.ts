@@ -218,7 +218,7 @@ describe("champion and challenger in the lead_scoring job (X Education leads, Du
     const dir = await mkdtemp(path.join(os.tmpdir(), "fc-champion-"));
     try {
       const ds = project.settings.datasets;
-      await importCsvOrNdjson(engine.conn, "leads", path.join(SHARED_DATA, "x-education-leads", "Leads.csv"), {
+      await importCsvOrNdjson(engine.localLoading, "leads", path.join(SHARED_DATA, "x-education-leads", "Leads.csv"), {
         idColumn: "Prospect ID", labelColumn: "Converted",
         exclude: ["Tags", "Lead Quality", "Lead Profile", "Last Activity", "Last Notable Activity", "Asymmetrique Activity Index",
           "Asymmetrique Profile Index", "Asymmetrique Activity Score", "Asymmetrique Profile Score"],

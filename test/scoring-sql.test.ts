@@ -99,7 +99,7 @@ describe("scores in SQL: X Education leads", function () {
 
   before(async () => {
     engine = await memoryEngine();
-    await importCsvOrNdjson(engine.conn, "leads", path.join(SHARED_DATA, "x-education-leads", "Leads.csv"), {
+    await importCsvOrNdjson(engine.localLoading, "leads", path.join(SHARED_DATA, "x-education-leads", "Leads.csv"), {
       idColumn: "Prospect ID", labelColumn: "Converted",
       synthesiseCreatedAt: { orderColumn: "Lead Number", start: "2024-01-01", end: "2024-06-30" },
     });

@@ -101,13 +101,12 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
   // An in-memory embedded warehouse per world: the real pipeline, nothing left on disk.
   const engine = await engineDriver("duckdb").open({ path: ":memory:", memoryLimit: "3GB", threads: opts.threads ?? 2 });
   const local = engine.localLoading!;
-  const conn = local.connection;
   try {
     const ds = project.settings.datasets;
     await engine.ensureDataset("", ds.ga4);
     await engine.ensureDataset("", ds.sources);
     await writeGa4Export(local, obs.sessions, { ga4Schema: ds.ga4, startMs, days: world.days, seed: opts.seed, intradayDays: 0 });
-    await writeCrmTransactions(conn, ds.sources, obs.transactions);
+    await writeCrmTransactions(local, ds.sources, obs.transactions);
     await ensureSourceTables(engine, project.settings);
     const t2 = Date.now();
     const run = await runGraph({
