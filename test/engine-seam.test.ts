@@ -107,6 +107,16 @@ describe("engine seam", function () {
     assert.deepEqual(offenders, []);
   });
 
+  it("keeps each job to itself: no job imports another (shared readers live in src/jobs/)", () => {
+    const offenders: string[] = [];
+    for (const f of sourceFiles(path.join(PROJECT_DIR, "jobs"))) {
+      const rel = path.relative(PROJECT_DIR, f);
+      if (rel === "jobs/index.ts") continue; // the registry of jobs
+      for (const imp of importsOf(f)) if (imp.startsWith("jobs/")) offenders.push(`${rel} imports ${imp}`);
+    }
+    assert.deepEqual(offenders, []);
+  });
+
   it("has no import cycles in src/ and jobs/", () => {
     const files = [...sourceFiles(path.join(PROJECT_DIR, "src")), ...sourceFiles(path.join(PROJECT_DIR, "jobs"))].map((f) => path.relative(PROJECT_DIR, f));
     const graph = new Map(files.map((f) => [f, importsOf(path.join(PROJECT_DIR, f)).filter((i) => i.endsWith(".ts"))]));

@@ -20,7 +20,7 @@ import { trueShares, type TrueShares } from "./truth.ts";
 import { observeWorld } from "./observe.ts";
 import { l1Distance, rankCorrelation } from "./accuracy.ts";
 import { intervalCoverage, type ShareInterval } from "../models/credit-bootstrap.ts";
-import { parseChannelPath } from "../models/paths.ts";
+import { readChannelPaths } from "../jobs/tables.ts";
 import { dataShape, type DataShape } from "../models/recommendation.ts";
 
 /** First day of every benchmark world (fixed: results never depend on the clock). */
@@ -172,9 +172,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     }
     let shape: DataShape | null = null;
     if (await has(ds.intermediate, "channel_paths")) {
-      const paths = (await engine.query(`SELECT path, total_conversions, total_null FROM \`${ds.intermediate}.channel_paths\` ORDER BY path`))
-        .map((p) => ({ path: parseChannelPath(String(p.path)), conversions: Number(p.total_conversions), nulls: Number(p.total_null) }));
-      shape = dataShape(paths);
+      shape = dataShape(await readChannelPaths((sql) => engine.query(sql), `\`${ds.intermediate}.channel_paths\``));
     }
     const models: ModelAccuracy[] = [...shares.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([model, s]) => ({
       model,

@@ -11,6 +11,9 @@ import { buildEncoding, type FeatureEncoding, type FeatureRow } from "./features
 import { censorCutoff, timeSplit, weightedSet, type DayCounts, type TimeSplit, type WeightedSet } from "./split.ts";
 import { convertingVectors, removalEffectShares, rollUpCredit, shapleyShares, treeShapCredit, type ChannelCredit, type DailyCredit } from "./credit.ts";
 
+/** The model of the last run that published credit (above vars.ml_min_auc), as models/ml-attribution/<run>.json. */
+export const ML_CURRENT_MODEL_ARTIFACT = "models/ml-attribution/current.json";
+
 export interface ConversionModelOptions {
   /** [train, validation, test] fractions of the calendar days, oldest first ({@link timeSplit}). */
   split: readonly [number, number, number];
