@@ -54,7 +54,8 @@ async function currentVersion(store: ArtifactStore): Promise<{ modelVersion: str
 
 function entryOf(a: LeadModelArtifact, decision: ModelVersionEntry["decision"], reason: string): ModelVersionEntry {
   const m = (k: string): number | null => (Number.isFinite(a.metrics?.[k]) ? a.metrics[k]! : null);
-  return { modelVersion: a.modelVersion, trainedAt: a.trainedAt, runId: a.runId, testRocAuc: m("test_roc_auc"), testLogLoss: m("test_log_loss"), decision, reason };
+  // Models saved before the metric vocabulary was one with ML attribution's call them test_roc_auc / test_log_loss.
+  return { modelVersion: a.modelVersion, trainedAt: a.trainedAt, runId: a.runId, testRocAuc: m("auc") ?? m("test_roc_auc"), testLogLoss: m("log_loss") ?? m("test_log_loss"), decision, reason };
 }
 
 /**
