@@ -28,7 +28,7 @@ const VALUE_FUNCTIONS: Record<Settings["shapleyValueFunction"], ShapleyValueFunc
 const BOOTSTRAP_SEED = 1;
 
 /** Every refittable model's bootstrap on these paths, for these settings. */
-export function bootstrapCredit(rows: readonly ChannelPathRow[], settings: Settings, only?: ReadonlySet<string>): Record<string, ModelBootstrap> {
+function bootstrapCredit(rows: readonly ChannelPathRow[], settings: Settings, only?: ReadonlySet<string>): Record<string, ModelBootstrap> {
   const all = pathModels({
     positionBasedWeights: settings.positionBasedWeights, nonDirectExcludedChannels: settings.nonDirectExcludedChannels,
     markovOrder: settings.markovOrder, markovUseNulls: settings.markovUseNulls,

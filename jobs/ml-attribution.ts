@@ -19,7 +19,7 @@ import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceRo
 import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
-export const ML_MODEL_NAME = "ml_attribution";
+const ML_MODEL_NAME = "ml_attribution";
 
 const ML_CHANNEL_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit");
 const ML_CHANNEL_CREDIT_DAILY_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit_daily");

@@ -26,7 +26,7 @@ import { dataShape, type DataShape } from "../models/recommendation.ts";
 /** First day of every benchmark world (fixed: results never depend on the clock). */
 const BENCHMARK_START = "2024-03-01";
 
-export interface WorldOptions {
+interface WorldOptions {
   family: Family;
   seed: number;
   users: number;
@@ -41,7 +41,7 @@ export interface WorldOptions {
   threads?: number;
 }
 
-export interface ModelAccuracy {
+interface ModelAccuracy {
   model: string;
   shares: Record<string, number>;
   l1Shapley: number;

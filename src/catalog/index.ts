@@ -14,9 +14,9 @@ import { GA4_EVENTS_SCHEMA } from "./ga4-events.ts";
 import { packageRoot } from "../util/package-root.ts";
 
 /** A dataset (BigQuery) / schema (DuckDB) of the warehouse: a key of settings.datasets. */
-export type Layer = keyof Settings["datasets"];
+type Layer = keyof Settings["datasets"];
 
-export type Producer =
+type Producer =
   | { import: string }
   | { job: string }
   /** A shared history: several jobs append to it, each replacing only its own rows of a run (key: run_id, job). */
@@ -45,13 +45,13 @@ export interface CatalogTable {
 }
 
 /** Old words `job` wrote into a shared history: `values` maps a column's old words to new ones. */
-export interface RenamedValues {
+interface RenamedValues {
   job: string;
   values: Record<string, Record<string, string>>;
 }
 
 /** A per-job table a shared history replaced: its rows belong to `job`; `values` maps old words of a column to new ones. */
-export interface ReplacedTable {
+interface ReplacedTable {
   table: string;
   job: string;
   values?: Record<string, Record<string, string>>;
@@ -73,7 +73,7 @@ function loadCatalog(): CatalogTable[] {
 }
 
 /** The key of a shared history's rows, its first columns: the run and the job that wrote them. */
-export const SHARED_HISTORY_KEY = ["run_id", "job"] as const;
+const SHARED_HISTORY_KEY = ["run_id", "job"] as const;
 
 /** A shared history is an append-only history keyed by run and job; anything else cannot keep writers apart. */
 function checkSharedHistory(t: RawTable): void {
@@ -180,7 +180,7 @@ async function renameOldValues(engine: Engine, settings: Settings, database: str
 }
 
 /** One per-job table whose rows move into a shared history: where it is and which of its columns exist. */
-export interface ReplacedRows {
+interface ReplacedRows {
   from: ReplacedTable;
   target: Target;
   columns: readonly string[];

@@ -18,7 +18,7 @@ import { customSourceRows } from "./custom-sources.ts";
 import type { LocalLoading, SqlQuoting } from "../engines/engine.ts";
 import { EVENT_CODES, EVENT_JITTER_SECONDS, EVENT_STEP_SECONDS, simulateStream, type SimSession, type SimStreamResult, type SimTransactionRow } from "./simulate.ts";
 
-export interface DemoOptions {
+interface DemoOptions {
   /** Web users (people). Default 20,000. */
   users?: number;
   /** Days of data. Default 60. */
@@ -312,7 +312,7 @@ function dayString(startMs: number, day: number): string {
   return new Date(startMs + day * 86_400_000).toISOString().slice(0, 10).replace(/-/g, "");
 }
 
-export interface Ga4ExportOptions {
+interface Ga4ExportOptions {
   /** Schema of the GA4 daily tables (must exist). */
   ga4Schema: string;
   /** Epoch millis of 00:00 UTC of day 0 (SimSession.day counts from it). */

@@ -13,7 +13,7 @@ import { qualified } from "../engines/engine.ts";
 import type { Settings } from "../config/settings.ts";
 import { sqlString } from "../util/sql.ts";
 
-export type BadRowPolicy = "reject" | "quarantine";
+type BadRowPolicy = "reject" | "quarantine";
 
 export interface QuarantineOptions {
   /** reject (default): the first bad row fails the import. quarantine: bad rows are set aside. */
@@ -24,10 +24,10 @@ export interface QuarantineOptions {
   quarantineSchema?: string;
 }
 
-export const QUARANTINE_TABLE = "import_quarantine";
+const QUARANTINE_TABLE = "import_quarantine";
 
 /** Contract of `<base>_meta.import_quarantine`: one row per input row set aside. */
-export function quarantineDdl(quoting: SqlQuoting): string {
+function quarantineDdl(quoting: SqlQuoting): string {
   const q = quoting.ident;
   return `${q("source")} VARCHAR, ${q("file")} VARCHAR, ${q("line")} BIGINT, ${q("field")} VARCHAR, ${q("reason")} VARCHAR, ${q("raw_row")} VARCHAR, ${q("quarantined_at")} TIMESTAMP`;
 }
@@ -35,7 +35,7 @@ export function quarantineDdl(quoting: SqlQuoting): string {
 /** Raw rows are kept up to this many characters (a 10 MB string must not bloat the table). */
 export const RAW_ROW_MAX_CHARS = 4096;
 
-export function clipRaw(raw: string): string {
+function clipRaw(raw: string): string {
   return raw.length <= RAW_ROW_MAX_CHARS ? raw : `${raw.slice(0, RAW_ROW_MAX_CHARS)}… (${raw.length - RAW_ROW_MAX_CHARS} more characters)`;
 }
 
@@ -217,7 +217,7 @@ async function skippedGa4DayTables(engine: Engine, events: Target, startDate: st
 // After a run: what the run summary and report say about bad input, and the threshold on it.
 
 
-export interface InputQuality {
+interface InputQuality {
   /** Lines for the run summary and report (counts of quarantined rows). */
   warnings: string[];
   /** Counts below vars.bad_row_warn_share: logged, not warned about. */

@@ -42,7 +42,7 @@ export function textOf(row: Row, column: string, table: string, index: number): 
 
 
 /** A `channel_paths` row as the path models read it. */
-export type ChannelPaths = ChannelPathRow & { path: string[]; nulls: number };
+type ChannelPaths = ChannelPathRow & { path: string[]; nulls: number };
 
 /**
  * The one reader of the `channel_paths` aggregate (`table`: its quoted name): channels decoded, oldest

@@ -18,7 +18,7 @@ import { fitLogisticRegression, predictLogistic } from "../models/logistic-regre
 import type { Row } from "../engines/engine.ts";
 import { segmentLevel, type SegmentBaseline } from "./artifact.ts";
 
-export interface TrainLeadOptions {
+interface TrainLeadOptions {
   featureColumns: string[];
   /** L2 penalty of the logistic-regression baseline (vars.lead_baseline_l2); undefined = no baseline. */
   baselineL2?: number;
@@ -41,7 +41,7 @@ export interface TrainLeadOptions {
   logger?: Logger;
 }
 
-export interface CurvePoint { curve: "roc" | "pr" | "calibration" | "lift"; x: number; y: number; n: number | null }
+interface CurvePoint { curve: "roc" | "pr" | "calibration" | "lift"; x: number; y: number; n: number | null }
 
 export interface TrainedLeadModel {
   artifact: LeadModelArtifact;
@@ -273,7 +273,7 @@ function logisticBaseline(X: Float32Array, C: number, split: SplitIndices, label
  * SEGMENT_MIN_ROWS leads in the validation window, its calibrated scores' PSI bins and sample and its
  * AUC (null when either class has fewer than 10 leads).
  */
-export const SEGMENT_MIN_ROWS = 30;
+const SEGMENT_MIN_ROWS = 30;
 function segmentBaselines(rows: readonly Row[], p: ArrayLike<number>, y: ArrayLike<number>, columns: readonly string[]): SegmentBaseline[] {
   const out: SegmentBaseline[] = [];
   for (const column of columns) {

@@ -24,7 +24,7 @@ import { channelColumns, encodeJourney, type FeatureEncoding, type FeatureRow, t
 /** Probabilities for the rows of a row-major matrix with the encoding's columns. */
 export type Predict = (X: Float32Array) => Float64Array;
 /** TreeSHAP contributions [n × (F + 1)], bias last (BoostedModel.shap). */
-export type Shap = (X: Float32Array) => Float64Array;
+type Shap = (X: Float32Array) => Float64Array;
 
 /**
  * Shares from raw credit under the negative-part policy (module comment): clip negatives (and NaN) to 0,
@@ -45,7 +45,7 @@ export function normaliseCredit(raw: ArrayLike<number>): Float64Array {
 }
 
 /** Rows per predict call: bounds the memory of coalition matrices (rows × F × 4 bytes). */
-export const DEFAULT_BATCH_ROWS = 32_768;
+const DEFAULT_BATCH_ROWS = 32_768;
 
 /**
  * The model as value function for a batch of coalitions: one probability per (journey index, keep-mask over
@@ -55,7 +55,7 @@ export const DEFAULT_BATCH_ROWS = 32_768;
 export type CoalitionValues = (batch: ReadonlyArray<{ index: number; mask: Uint8Array }>) => Float64Array;
 
 /** {@link CoalitionValues} of a feature-vector model: the journey encoded with the masked-out channels' columns empty. */
-export function encodedCoalitionValues(enc: FeatureEncoding, journeys: readonly JourneyFeatures[], predict: Predict): CoalitionValues {
+function encodedCoalitionValues(enc: FeatureEncoding, journeys: readonly JourneyFeatures[], predict: Predict): CoalitionValues {
   const F = enc.featureNames.length;
   return (batch) => {
     const X = new Float32Array(batch.length * F);
@@ -149,7 +149,7 @@ export interface ShapleyOptions {
   batchRows?: number;
 }
 
-export interface ShapleyShares {
+interface ShapleyShares {
   shares: Float64Array[];
   /** Journeys whose values were sampled (more channels than maxExactChannels). */
   sampledJourneys: number;
@@ -273,7 +273,7 @@ export function shapleySharesBy(sizes: ArrayLike<number>, values: CoalitionValue
   return { shares: out, sampledJourneys: sampled };
 }
 
-export interface TreeShapCredit {
+interface TreeShapCredit {
   shares: Float64Array[];
   /** Σ_j weight_j |φ_jf| / Σ_j weight_j per feature (TreeSHAP importance over the given journeys). */
   meanAbsShap: Float64Array;
@@ -340,7 +340,7 @@ export interface DailyCredit {
 }
 
 /** What {@link rollUpCredit} reads of a row: journeys with one key (vector or sequence) on one day, and its channels. */
-export interface CreditRow {
+interface CreditRow {
   date: string;
   key: string;
   conversions: number;
@@ -394,7 +394,7 @@ export function rollUpCredit(rows: readonly CreditRow[], sharesByKey: ReadonlyMa
   return { totals, daily: dailyRows };
 }
 
-export interface CappedShares {
+interface CappedShares {
   shares: Map<string, number>;
   /** Channels held at the cap. */
   capped: string[];

@@ -32,7 +32,7 @@ export interface SequenceData {
   maxLength: number;
 }
 
-export interface SequenceModelShape {
+interface SequenceModelShape {
   kind: SequenceModelKind;
   /** Channel vocabulary size (indices 0 … channels − 1). */
   channels: number;
@@ -364,7 +364,7 @@ export function sequenceLossAndGradient(m: SequenceModel, data: SequenceData, in
   return { loss, gradient: grad };
 }
 
-export interface SequenceTrainOptions {
+interface SequenceTrainOptions {
   kind: SequenceModelKind;
   hidden: number;
   /** Adam step size. */
@@ -381,7 +381,7 @@ export interface SequenceTrainOptions {
   gapBuckets: number;
 }
 
-export interface SequenceFit {
+interface SequenceFit {
   model: SequenceModel;
   /** Epochs run and the best one (1-based); validation weighted log loss per epoch. */
   epochs: number;

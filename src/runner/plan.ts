@@ -13,7 +13,7 @@ import { runGraph, type RunOptions } from "./runner.ts";
 import type { RunRecord } from "./run-record.ts";
 import { bytesAndCost } from "./summary.ts";
 
-export interface PlanRow {
+interface PlanRow {
   action: string;
   kind: string;
   /** Bytes of a first run (full refresh); undefined when it could not be estimated. */
@@ -23,7 +23,7 @@ export interface PlanRow {
   note?: string;
 }
 
-export interface CostPlan {
+interface CostPlan {
   engine: string;
   /** Where the bytes come from (the engine's dryRunBytesSource). */
   bytesSource: string;
@@ -34,7 +34,7 @@ export interface CostPlan {
   notEstimated: { firstRun: string[]; daily: string[] };
 }
 
-export type PlanOptions = Omit<RunOptions, "dryRun" | "fullRefresh" | "recordHistory" | "alreadySucceeded" | "attempt">;
+type PlanOptions = Omit<RunOptions, "dryRun" | "fullRefresh" | "recordHistory" | "alreadySucceeded" | "attempt">;
 
 export async function costPlan(opts: PlanOptions): Promise<CostPlan> {
   const first = await runGraph({ ...opts, dryRun: true, fullRefresh: true, recordHistory: false });

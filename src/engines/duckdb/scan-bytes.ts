@@ -30,16 +30,16 @@ import type { Row } from "../engine.ts";
 import { duckIdent, duckString } from "./quote.ts";
 
 /** What the estimator needs from an engine's connection: native DuckDB SQL in, rows out. */
-export interface NativeQuery {
+interface NativeQuery {
   queryNative(sql: string): Promise<Row[]>;
   runNative(sql: string): Promise<void>;
 }
 
 /** Column name of a table's partitioning (`schema`, `table`), undefined when unpartitioned. */
-export type PartitionColumnOf = (schema: string, table: string) => string | undefined;
+type PartitionColumnOf = (schema: string, table: string) => string | undefined;
 
 /** One table a statement reads: the columns billed and the partition filters DuckDB pushed into its scan. */
-export interface TableRead {
+interface TableRead {
   catalog: string;
   schema: string;
   table: string;
@@ -74,7 +74,7 @@ function identifiersIn(filter: string): Set<string> {
 }
 
 /** Every table scan of a DuckDB statement: table, billed columns, partition filters (EXPLAIN (FORMAT JSON)). */
-export async function tablesRead(conn: NativeQuery, duckSql: string, partitionColumnOf: PartitionColumnOf): Promise<TableRead[]> {
+async function tablesRead(conn: NativeQuery, duckSql: string, partitionColumnOf: PartitionColumnOf): Promise<TableRead[]> {
   // Without statistics propagation: with it, DuckDB drops a scan whose filter its min/max statistics
   // rule out (an empty result), which BigQuery would still bill for every non-partition column.
   await conn.runNative("SET disabled_optimizers = 'statistics_propagation'");
@@ -155,7 +155,7 @@ export function splitTop(s: string): string[] {
  * A DuckDB expression for the BigQuery size in bytes of `expr`, a value of DuckDB type `type`
  * (the table in the file comment; NULL → 0). `depth` names nested lambda parameters apart.
  */
-export function sizeExpression(expr: string, type: string, depth = 0): string {
+function sizeExpression(expr: string, type: string, depth = 0): string {
   const t = type.trim();
   if (t.endsWith("[]")) {
     const x = `x${depth}`;
@@ -190,7 +190,7 @@ export function sizeExpression(expr: string, type: string, depth = 0): string {
  * Bytes BigQuery would bill for reading `read`: its columns over the rows of the partitions its
  * scans select (a scan without a partition filter selects every partition).
  */
-export async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf: PartitionColumnOf): Promise<number> {
+async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf: PartitionColumnOf): Promise<number> {
   if (!read.columns.length) return 0;
   const from = `${duckIdent(read.catalog)}.${duckIdent(read.schema)}.${duckIdent(read.table)}`;
   const sum = read.columns.map((c) => `SUM(${sizeExpression(duckIdent(c), read.types[c]!)})`).join(" + ");
@@ -214,7 +214,7 @@ export async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionC
 }
 
 /** Bytes BigQuery would bill for one DuckDB statement (see the file comment). */
-export async function estimateStatementBytes(conn: NativeQuery, duckSql: string, partitionColumnOf: PartitionColumnOf): Promise<number> {
+async function estimateStatementBytes(conn: NativeQuery, duckSql: string, partitionColumnOf: PartitionColumnOf): Promise<number> {
   let total = 0;
   for (const read of await tablesRead(conn, duckSql, partitionColumnOf)) total += await bytesOfRead(conn, read, partitionColumnOf);
   return total;
