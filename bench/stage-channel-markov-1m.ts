@@ -22,7 +22,7 @@ const engine = await DuckDBEngine.open({ path: path.join(dir, "w.duckdb"), memor
 await ensureSourceTables(engine, project.settings);
 const stages: { stage: string; seconds: number; peakMb: number; note?: string }[] = [];
 let t = performance.now();
-const imp = await importCsvOrNdjson(engine.conn, "paths", FILE, { schema: project.settings.datasets.sources });
+const imp = await importCsvOrNdjson(engine.localLoading, "paths", FILE, { schema: project.settings.datasets.sources });
 stages.push({ stage: "import CSV.gz into DuckDB", seconds: (performance.now() - t) / 1000, peakMb: peakMb(), note: `${imp.rows.toLocaleString("en-US")} rows` });
 t = performance.now();
 const run = await runGraph({

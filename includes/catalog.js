@@ -21,6 +21,8 @@
  * replaces: the per-job tables a shared history took over ({ table, job, values?: { column: { old: new } } }):
  *           on a warehouse that has them, their rows are copied in once, tagged with the job (old names
  *           of the vocabulary mapped), when the shared table is first created.
+ * renamed: old words a job wrote into a shared history ({ job, values: { column: { old: new } } }): before
+ *          a run, that job's rows still carrying one are rewritten in place (once: afterwards none is left).
  * history: an append-only history a job adds rows to on every run; created empty when missing, so
  *          the views over it (model_metrics…) work before the job has written once (no leads yet).
  * shards: the table is a sharded family named `<prefix>YYYYMMDD` read as `<prefix>*` (GA4 export).
@@ -32,6 +34,21 @@ const historyKey = () => [
   { name: "run_id", type: "STRING", description: "run that wrote the row" },
   { name: "job", type: "STRING", description: "job that wrote the row (ml_attribution, lead_scoring)" },
 ];
+
+/**
+ * model_metrics has one vocabulary (ML attribution's): auc, pr_auc, log_loss, brier, calibration_error, base_rate,
+ * n_train… measure the held-out test window; the prefixes validation_, train_, window_ (lead scoring's
+ * champion/challenger comparison) and monitor_ name other windows. Lead scoring's names before that:
+ */
+const LEAD_METRIC_RENAMES = {
+  test_roc_auc: "auc", test_pr_auc: "pr_auc", test_log_loss: "log_loss", test_brier: "brier",
+  test_log_loss_uncalibrated: "log_loss_uncalibrated", test_brier_uncalibrated: "brier_uncalibrated",
+  test_ece: "calibration_error", test_base_rate: "base_rate", test_mean_probability: "mean_probability",
+  test_lift_decile_1: "lift_decile_1", test_conversion_rate_decile_1: "conversion_rate_decile_1", test_conversion_rate_decile_10: "conversion_rate_decile_10",
+  test_tp: "tp", test_fp: "fp", test_tn: "tn", test_fn: "fn", test_precision_at_cutoff: "precision_at_cutoff", test_recall_at_cutoff: "recall_at_cutoff",
+  validation_roc_auc: "validation_auc", train_roc_auc: "train_auc", window_roc_auc: "window_auc",
+  rows_train: "n_train", rows_validation: "n_validation", rows_test: "n_test",
+};
 
 /** Spend and return beside each model's credit (channel_performance, campaign_performance); `level` = the key's own columns. */
 const performanceColumns = (level, what) => [
@@ -389,11 +406,12 @@ const tables = [
     name: "model_metrics", layer: "models", history: true, producer: { jobs: ["ml_attribution", "lead_scoring"] },
     grain: "one row per run, job, model, metric",
     description: "Metrics of every fitted model (append-only history shared by the ML jobs; each run of a job replaces only its own rows). ML attribution: model ml_attribution (XGBoost) and ml_<family>; lead scoring: the model in use (lead_scoring), a retrained model that was not promoted (lead_scoring_challenger), the model it replaced (lead_scoring_replaced) and the logistic baseline (lead_scoring_logistic).",
-    replaces: [{ table: "ml_attribution_metrics", job: "ml_attribution" }, { table: "lead_scoring_metrics", job: "lead_scoring" }],
+    replaces: [{ table: "ml_attribution_metrics", job: "ml_attribution" }, { table: "lead_scoring_metrics", job: "lead_scoring", values: { metric: LEAD_METRIC_RENAMES } }],
+    renamed: [{ job: "lead_scoring", values: { metric: LEAD_METRIC_RENAMES } }],
     columns: [
       ...historyKey(),
       { name: "model", type: "STRING", description: "the fitted model the figure measures" },
-      { name: "metric", type: "STRING" },
+      { name: "metric", type: "STRING", description: "one vocabulary for every model: auc, pr_auc, log_loss, brier, calibration_error, base_rate, n_train… on the held-out test window; validation_, train_, window_ (champion/challenger window) and monitor_ prefixes for other windows" },
       { name: "value", type: "FLOAT64" },
       { name: "measured_at", type: "TIMESTAMP" },
       { name: "model_version", type: "STRING", description: "lead scoring: the model version the figure belongs to (NULL for ML attribution, whose model is the run's)" },

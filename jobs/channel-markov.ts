@@ -4,9 +4,8 @@
  */
 import type { JobDefinition } from "../src/jobs/job.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
-import { fitChannelMarkov, channelMarkovToJSON, type ChannelPathRow, type MarkovOrder } from "../src/models/channel-markov.ts";
-import { splitChannelPath } from "../src/models/paths.ts";
-import { countOf, textOf } from "../src/jobs/tables.ts";
+import { fitChannelMarkov, channelMarkovToJSON, type MarkovOrder } from "../src/models/channel-markov.ts";
+import { readChannelPaths } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
 const MARKOV_REMOVAL_EFFECTS_SCHEMA: ColumnSchema[] = tableSchema("markov_removal_effects");
@@ -19,13 +18,7 @@ export const channelMarkovJob: JobDefinition = {
   writes: ["markov_removal_effects", "markov_transition_matrix"],
   tags: ["attribution"],
   async run(ctx) {
-    const raw = await ctx.query(`SELECT path, total_conversions, total_conversion_value, total_null FROM ${ctx.ref("channel_paths")} ORDER BY path`);
-    const rows: ChannelPathRow[] = raw.map((r, i) => ({
-      path: splitChannelPath(textOf(r, "path", "channel_paths", i)),
-      conversions: countOf(r, "total_conversions", "channel_paths", i, ["path"]),
-      value: countOf(r, "total_conversion_value", "channel_paths", i, ["path"]),
-      nulls: countOf(r, "total_null", "channel_paths", i, ["path"]),
-    })).filter((r) => r.path.length > 0);
+    const rows = await readChannelPaths((sql) => ctx.query(sql), ctx.ref("channel_paths"), { value: true });
     ctx.progress(`fitting order ${ctx.settings.markovOrder} on ${rows.length} paths`);
     const order = ctx.settings.markovOrder as MarkovOrder;
     const model = fitChannelMarkov(rows, { order, useNulls: ctx.settings.markovUseNulls });

@@ -10,8 +10,7 @@ import { bootstrapModels, intervalAround, pathModels, type ModelBootstrap } from
 import type { ChannelPathRow } from "../src/models/channel-markov.ts";
 import type { ShapleyValueFunction } from "../src/models/shapley.ts";
 import type { Settings } from "../src/config/settings.ts";
-import { splitChannelPath } from "../src/models/paths.ts";
-import { countOf, textOf } from "../src/jobs/tables.ts";
+import { countOf, readChannelPaths, textOf } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 import { calibratedHalfWidth, dataShape } from "../src/models/recommendation.ts";
 import { BENCHMARK_REFERENCE } from "../src/benchmark/reference.ts";
@@ -28,18 +27,8 @@ const VALUE_FUNCTIONS: Record<Settings["shapleyValueFunction"], ShapleyValueFunc
 /** The seed of the bootstrap: fixed, so a re-run on the same data writes the same intervals. */
 const BOOTSTRAP_SEED = 1;
 
-/** `channel_paths` rows as the models read them (the shared reader of the credit jobs). */
-export async function readChannelPaths(query: (sql: string) => Promise<Row[]>, ref: string): Promise<ChannelPathRow[]> {
-  const raw = await query(`SELECT path, total_conversions, total_null FROM ${ref} ORDER BY path`);
-  return raw.map((r, i) => ({
-    path: splitChannelPath(textOf(r, "path", "channel_paths", i)),
-    conversions: countOf(r, "total_conversions", "channel_paths", i, ["path"]),
-    nulls: countOf(r, "total_null", "channel_paths", i, ["path"]),
-  })).filter((r) => r.path.length > 0);
-}
-
 /** Every refittable model's bootstrap on these paths, for these settings. */
-export function bootstrapCredit(rows: readonly ChannelPathRow[], settings: Settings, only?: ReadonlySet<string>): Record<string, ModelBootstrap> {
+function bootstrapCredit(rows: readonly ChannelPathRow[], settings: Settings, only?: ReadonlySet<string>): Record<string, ModelBootstrap> {
   const all = pathModels({
     positionBasedWeights: settings.positionBasedWeights, nonDirectExcludedChannels: settings.nonDirectExcludedChannels,
     markovOrder: settings.markovOrder, markovUseNulls: settings.markovUseNulls,

@@ -104,7 +104,7 @@ export const leadScoringJob: JobDefinition = {
       await recordTrainedModel(ctx.artifacts, trained.artifact, { promote, reason }, now);
       if (!promote) ctx.warn(`lead_scoring: ${reason}`);
       model = promote ? challenger : prior!;
-      if (promote && trained.metrics.test_roc_auc < s.mlMinAuc) ctx.warn(`lead_scoring: test AUC ${trained.metrics.test_roc_auc.toFixed(3)} is below ml_min_auc ${s.mlMinAuc}`);
+      if (promote && trained.metrics.auc < s.mlMinAuc) ctx.warn(`lead_scoring: test AUC ${trained.metrics.auc.toFixed(3)} is below ml_min_auc ${s.mlMinAuc}`);
     } else {
       model = prior!;
     }
@@ -155,7 +155,7 @@ export const leadScoringJob: JobDefinition = {
         leads: records.length, scored: scores.length, retrained: retrain, model_version: model.artifact.modelVersion,
         requires_retraining: monitoring.requiresRetraining,
         ...(decision ? { challenger_promoted: decision.promote } : {}),
-        ...(trained ? { test_roc_auc: round(trained.metrics.test_roc_auc), test_pr_auc: round(trained.metrics.test_pr_auc), test_log_loss: round(trained.metrics.test_log_loss) } : {}),
+        ...(trained ? { auc: round(trained.metrics.auc), pr_auc: round(trained.metrics.pr_auc), log_loss: round(trained.metrics.log_loss) } : {}),
       },
     };
   },
@@ -174,9 +174,9 @@ function challengerRows(runId: string, now: Date, trained: TrainedLeadModel, d: 
   const challengerName = d.promote ? MODEL_NAME : `${MODEL_NAME}_challenger`;
   const row = (model: string, version: string, metric: string, value: number): Row => ({ run_id: runId, model, metric, value, measured_at: now, model_version: version, note: d.reason });
   const out: Row[] = [
-    row(championName, d.champion.modelVersion, "window_roc_auc", d.champion.rocAuc),
+    row(championName, d.champion.modelVersion, "window_auc", d.champion.rocAuc),
     row(championName, d.champion.modelVersion, "window_log_loss", d.champion.logLoss),
-    row(challengerName, d.challenger.modelVersion, "window_roc_auc", d.challenger.rocAuc),
+    row(challengerName, d.challenger.modelVersion, "window_auc", d.challenger.rocAuc),
     row(challengerName, d.challenger.modelVersion, "window_log_loss", d.challenger.logLoss),
     row(MODEL_NAME, d.challenger.modelVersion, "window_leads", d.window.leads),
     row(MODEL_NAME, d.challenger.modelVersion, "challenger_promoted", d.promote ? 1 : 0),

@@ -12,16 +12,14 @@ import { compareModels, type ModelShares } from "../src/models/compare.ts";
 import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attribution/features.ts";
-import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_METHODS, type ConversionModel, type CreditMethod, type MethodCredit, type TestMetrics } from "../src/ml-attribution/pipeline.ts";
+import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_METHODS, ML_CURRENT_MODEL_ARTIFACT, type ConversionModel, type CreditMethod, type MethodCredit, type TestMetrics } from "../src/ml-attribution/pipeline.ts";
 import { counterfactualCredit, estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
 import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceKey, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
 import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
-export const ML_MODEL_NAME = "ml_attribution";
-/** The model of the last run that published credit (above vars.ml_min_auc), as models/ml-attribution/<run>.json. */
-export const ML_CURRENT_MODEL_ARTIFACT = "models/ml-attribution/current.json";
+const ML_MODEL_NAME = "ml_attribution";
 
 const ML_CHANNEL_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit");
 const ML_CHANNEL_CREDIT_DAILY_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_credit_daily");

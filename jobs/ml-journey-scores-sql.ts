@@ -11,7 +11,7 @@ import type { FeatureEncoding } from "../src/ml-attribution/features.ts";
 import { loadModel, type BoostedModel } from "../src/models/xgboost/index.ts";
 import { journeyScoresSql } from "../src/scoring-sql/journey-scores.ts";
 import { executeScoringSql } from "../src/scoring-sql/execute.ts";
-import { ML_CURRENT_MODEL_ARTIFACT } from "./ml-attribution.ts";
+import { ML_CURRENT_MODEL_ARTIFACT } from "../src/ml-attribution/pipeline.ts";
 
 interface PublishedModel {
   runId: string;

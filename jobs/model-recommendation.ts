@@ -9,9 +9,8 @@ import type { JobDefinition } from "../src/jobs/job.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
 import { dataShape, modelEvidence, recommendModels, type ModelEvidence } from "../src/models/recommendation.ts";
 import { BENCHMARK_REFERENCE } from "../src/benchmark/reference.ts";
-import { countOf, textOf } from "../src/jobs/tables.ts";
+import { countOf, readChannelPaths, textOf } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
-import { readChannelPaths } from "./credit-intervals.ts";
 
 const RECOMMENDATION_SCHEMA: ColumnSchema[] = tableSchema("model_recommendation");
 

@@ -7,9 +7,8 @@ import type { JobDefinition } from "../src/jobs/job.ts";
 import type { ColumnSchema } from "../src/engines/engine.ts";
 import { fitShapley, shapleyToJSON, coalitionMask, type CoalitionRow, type ShapleyValueFunction } from "../src/models/shapley.ts";
 import type { Settings } from "../src/config/settings.ts";
-import { splitChannelPath } from "../src/models/paths.ts";
 import { compareStrings } from "../src/models/numeric.ts";
-import { countOf, textOf } from "../src/jobs/tables.ts";
+import { readChannelPaths } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
 const SHAPLEY_SCHEMA: ColumnSchema[] = tableSchema("shapley_channel_credit");
@@ -28,15 +27,9 @@ export const shapleyJob: JobDefinition = {
   writes: ["shapley_channel_credit"],
   tags: ["attribution"],
   async run(ctx) {
-    const raw = await ctx.query(`SELECT path, total_conversions, total_conversion_value, total_null FROM ${ctx.ref("channel_paths")} ORDER BY path`);
-    const paths = raw.map((r, i) => ({
-      channels: splitChannelPath(textOf(r, "path", "channel_paths", i)),
-      conversions: countOf(r, "total_conversions", "channel_paths", i, ["path"]),
-      value: countOf(r, "total_conversion_value", "channel_paths", i, ["path"]),
-      nulls: countOf(r, "total_null", "channel_paths", i, ["path"]),
-    })).filter((p) => p.channels.length > 0);
-    const channels = [...new Set(paths.flatMap((p) => p.channels))].sort(compareStrings);
-    const rows: CoalitionRow[] = paths.map((p) => ({ channels: coalitionMask(p.channels, channels), conversions: p.conversions, nulls: p.nulls, value: p.value }));
+    const paths = await readChannelPaths((sql) => ctx.query(sql), ctx.ref("channel_paths"), { value: true });
+    const channels = [...new Set(paths.flatMap((p) => p.path))].sort(compareStrings);
+    const rows: CoalitionRow[] = paths.map((p) => ({ channels: coalitionMask(p.path, channels), conversions: p.conversions, nulls: p.nulls, value: p.value }));
     const valueFunction = ctx.settings.shapleyValueFunction;
     const model = fitShapley(rows, { channels, valueFunction: VALUE_FUNCTIONS[valueFunction], maxExactChannels: ctx.settings.shapleyMaxExactChannels, seed: 1 });
     if (model.method === "sampled") ctx.warn(`${channels.length} channels is more than vars.shapley_max_exact_channels: Shapley values are sampled (${model.samples} permutations; see standard_error)`);

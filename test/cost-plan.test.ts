@@ -210,6 +210,8 @@ describe("funnelcredit plan: first run and daily incremental run", function () {
     assert.equal(plan.firstRun, 192);
     assert.equal(plan.daily, 176);
     const text = formatPlan(plan, { perTib: 6.25, currency: "USD" });
+    // The engine says where its bytes come from (the plan never tests the engine's name).
+    assert.match(text, /^cost plan on duckdb \(estimated from the data by BigQuery's per-type column sizes\); on-demand price 6\.25 USD per TiB$/m);
     assert.match(text, /^s\.daily\s+128\s+112$/m);
     assert.match(text, /first run \(full refresh\): 192 bytes \(0\.000 GiB, 0\.000000 USD\)/);
     assert.match(text, /daily incremental run: +176 bytes/);

@@ -81,18 +81,18 @@ describe("engine seam", function () {
   });
 
   it("keeps engine implementations and connections inside src/engines", () => {
-    // Importers and the sample generator get the engine's column types through Engine.localLoading; they still quote with DuckDB's helpers.
-    const allowed = new Set(["src/engines/duckdb/quote.ts"]);
+    // Importers and the sample generator get the engine's column types and quoting through Engine.localLoading: no exceptions.
     const offenders: string[] = [];
     for (const f of [...sourceFiles(path.join(PROJECT_DIR, "src")), ...sourceFiles(path.join(PROJECT_DIR, "jobs"))]) {
       const rel = path.relative(PROJECT_DIR, f);
       if (rel.startsWith("src/engines/")) continue;
       for (const imp of importsOf(f)) {
-        if (/^src\/engines\/[^/]+\//.test(imp) && !allowed.has(imp)) offenders.push(`${rel} imports ${imp}`);
+        if (/^src\/engines\/[^/]+\//.test(imp)) offenders.push(`${rel} imports ${imp}`);
       }
       const text = readFileSync(f, "utf8");
       if (/instanceof\s+(DuckDBEngine|BigQuery)/.test(text)) offenders.push(`${rel} tests an engine's class`);
       if (/\bengine\.conn\b|\.kind\s*===\s*"(duckdb|bigquery)"/.test(text)) offenders.push(`${rel} reaches into an engine`);
+      if (/\b(engine|kind)\s*[!=]==?\s*"(duckdb|bigquery)"/.test(text)) offenders.push(`${rel} tests an engine's name`);
     }
     assert.deepEqual(offenders, []);
   });
@@ -103,6 +103,16 @@ describe("engine seam", function () {
       for (const imp of importsOf(f)) {
         if (!/^src\/(engines|googlesql|util)\//.test(imp)) offenders.push(`${path.relative(PROJECT_DIR, f)} imports ${imp}`);
       }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it("keeps each job to itself: no job imports another (shared readers live in src/jobs/)", () => {
+    const offenders: string[] = [];
+    for (const f of sourceFiles(path.join(PROJECT_DIR, "jobs"))) {
+      const rel = path.relative(PROJECT_DIR, f);
+      if (rel === "jobs/index.ts") continue; // the registry of jobs
+      for (const imp of importsOf(f)) if (imp.startsWith("jobs/")) offenders.push(`${rel} imports ${imp}`);
     }
     assert.deepEqual(offenders, []);
   });

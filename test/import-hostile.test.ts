@@ -85,7 +85,7 @@ describe("import: hostile values are quarantined or refused, never changed", fun
         "T6,u1,c1,2024-03-01 10:00:00,completed,-5,x",
         "T7,u1,c1,2024-03-01 10:00:00,completed,0,x", // line 8: good
       ].join("\n") + "\n");
-      const r = await importCsvOrNdjson(db.conn, "transactions", f, QUARANTINE);
+      const r = await importCsvOrNdjson(db.local, "transactions", f, QUARANTINE);
       assert.equal(r.rows, 2);
       assert.equal(r.quarantined, 5);
       assert.deepEqual((await rows(db.conn, `SELECT transaction_id, transaction_revenue AS rev FROM funnelcredit_sources.crm_transactions ORDER BY 1`)), [
@@ -102,21 +102,21 @@ describe("import: hostile values are quarantined or refused, never changed", fun
 
     it("refuses a clean-looking file with one NaN (the fast reader path) naming its line", async () => {
       const f = file("t.csv", `${HEADER}\nT1,u1,c1,2024-03-01 10:00:00,completed,1,x\nT2,u1,c1,2024-03-01 10:00:00,completed,nan,x\n`);
-      await failsAt(importCsvOrNdjson(db.conn, "transactions", f), 3, "transaction_revenue", /finite/);
+      await failsAt(importCsvOrNdjson(db.local, "transactions", f), 3, "transaction_revenue", /finite/);
     });
 
     it("checks costs, path values and custom event amounts the same way", async () => {
       const costs = file("costs.csv", "date,source,medium,cost\n2024-03-01,google,cpc,Infinity\n");
-      await failsAt(importCsvOrNdjson(db.conn, "costs", costs), 2, "cost", /finite number, got "Infinity"/);
+      await failsAt(importCsvOrNdjson(db.local, "costs", costs), 2, "cost", /finite number, got "Infinity"/);
       const paths = file("paths.csv", "path,total_conversions,total_conversion_value,total_null\na > b,1,NaN,0\n");
-      await failsAt(importCsvOrNdjson(db.conn, "paths", paths), 2, "total_conversion_value", /finite number, got "NaN"/);
+      await failsAt(importCsvOrNdjson(db.local, "paths", paths), 2, "total_conversion_value", /finite number, got "NaN"/);
       const events = file("e.ndjson", [
         JSON.stringify({ name: "call", time: "2024-03-01 10:00:00", user_id: "u1", revenue: "12.5" }),
         JSON.stringify({ name: "call", time: "2024-03-01 10:00:00", user_id: "u2", revenue: "NaN" }),
         JSON.stringify({ name: "call", time: "2024-03-01 10:00:00", user_id: "u3", cost: "-1" }),
         JSON.stringify({ name: "call", time: "not a time", user_id: "u4", revenue: "3" }),
       ].join("\n"));
-      const r = await importCsvOrNdjson(db.conn, "custom_events", events, QUARANTINE);
+      const r = await importCsvOrNdjson(db.local, "custom_events", events, QUARANTINE);
       assert.equal(r.rows, 2);
       assert.deepEqual((await quarantined(db.conn)).map((x) => [x.line, x.field, x.reason]), [
         [2, "revenue", 'must be a finite number, got "NaN"'],
@@ -149,7 +149,7 @@ describe("import: hostile values are quarantined or refused, never changed", fun
 
     it("refuses impossible dates in a CSV date column", async () => {
       const costs = file("costs.csv", "date,source,medium,cost\n2024-03-01,google,cpc,1\n20240132,google,cpc,1\n");
-      await failsAt(importCsvOrNdjson(db.conn, "costs", costs), 3, "date", /expected a date/);
+      await failsAt(importCsvOrNdjson(db.local, "costs", costs), 3, "date", /expected a date/);
     });
   });
 
@@ -157,20 +157,20 @@ describe("import: hostile values are quarantined or refused, never changed", fun
     it("loads every file in one transaction: the first replaces the table, the others add to it", async () => {
       const a = file("a.csv", `${HEADER}\nA1,u1,c1,2024-03-01 10:00:00,completed,1,x\n`);
       const b = file("b.csv", `${HEADER}\nB1,u1,c1,2024-03-02 10:00:00,completed,2,x\nB2,u2,c2,2024-03-02 11:00:00,completed,3,x\n`);
-      const r = await importCsvOrNdjson(db.conn, "transactions", [a, b]);
+      const r = await importCsvOrNdjson(db.local, "transactions", [a, b]);
       assert.equal(r.rows, 3);
       assert.deepEqual(r.files.map((x) => x.rows), [1, 2]);
       assert.deepEqual((await rows(db.conn, `SELECT transaction_id FROM funnelcredit_sources.crm_transactions ORDER BY 1`)).map((x) => x.transaction_id), ["A1", "B1", "B2"]);
       // Replace mode again with one file: the table holds that file only.
-      await importCsvOrNdjson(db.conn, "transactions", [b]);
+      await importCsvOrNdjson(db.local, "transactions", [b]);
       assert.equal(await count(db.conn, "funnelcredit_sources.crm_transactions"), 2);
     });
 
     it("writes nothing when a later file is bad, and names that file's line", async () => {
       const a = file("a.csv", `${HEADER}\nA1,u1,c1,2024-03-01 10:00:00,completed,1,x\n`);
-      await importCsvOrNdjson(db.conn, "transactions", [a]);
+      await importCsvOrNdjson(db.local, "transactions", [a]);
       const b = file("b.csv", `${HEADER}\nB1,u1,c1,2024-03-02 10:00:00,completed,ten,x\n`);
-      await assert.rejects(importCsvOrNdjson(db.conn, "transactions", [a, b]), (e: unknown) => e instanceof InputError && e.file.endsWith("b.csv") && e.line === 2);
+      await assert.rejects(importCsvOrNdjson(db.local, "transactions", [a, b]), (e: unknown) => e instanceof InputError && e.file.endsWith("b.csv") && e.line === 2);
       assert.deepEqual((await rows(db.conn, `SELECT transaction_id FROM funnelcredit_sources.crm_transactions`)).map((x) => x.transaction_id), ["A1"]);
       assert.equal(await count(db.conn, "duckdb_tables() WHERE temporary"), 0);
     });
@@ -179,8 +179,8 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       const a = file("a.csv", `${HEADER}\nA1,u1,c1,2024-03-01 10:00:00,completed,1,x\nA2,u1,c1,2024-03-01 10:00:00,completed,NaN,x\n`);
       const b = file("b.ndjson", [1, 2, 3].map((i) => JSON.stringify({ transaction_id: `B${i}`, transaction_created: "2024-03-02 10:00:00", transaction_revenue: i })).join("\n"));
       // 1 bad of 5 rows = 20 %: over a 10 % limit even though a.csv alone is 50 % and b.ndjson 0 %.
-      await assert.rejects(importCsvOrNdjson(db.conn, "transactions", [a, b], { badRows: "quarantine", badRowMaxShare: 0.1 }), /1 of 5 transactions rows/);
-      const r = await importCsvOrNdjson(db.conn, "transactions", [a, b], { badRows: "quarantine", badRowMaxShare: 0.25 });
+      await assert.rejects(importCsvOrNdjson(db.local, "transactions", [a, b], { badRows: "quarantine", badRowMaxShare: 0.1 }), /1 of 5 transactions rows/);
+      const r = await importCsvOrNdjson(db.local, "transactions", [a, b], { badRows: "quarantine", badRowMaxShare: 0.25 });
       assert.equal(r.rows, 4);
       assert.ok((await quarantined(db.conn)).every((x) => x.file.endsWith("a.csv") && x.line === 3));
     });
@@ -188,9 +188,9 @@ describe("import: hostile values are quarantined or refused, never changed", fun
     it("loads several leads files and DP6 files together, a lead id repeated across files is a duplicate", async () => {
       const a = file("a.csv", "Lead ID,Converted,Score\nL1,1,3\nL2,0,4\n");
       const b = file("b.csv", "Lead ID,Converted,Score\nL3,yes,2.5\nL1,0,1\n");
-      await failsAt(importCsvOrNdjson(db.conn, "leads", [a, b], { idColumn: "Lead ID", labelColumn: "Converted" }), 3, "Lead ID", /duplicate lead id "L1"/);
+      await failsAt(importCsvOrNdjson(db.local, "leads", [a, b], { idColumn: "Lead ID", labelColumn: "Converted" }), 3, "Lead ID", /duplicate lead id "L1"/);
       const c = file("c.csv", "Lead ID,Converted,Score\nL3,yes,2.5\n");
-      const r = await importCsvOrNdjson(db.conn, "leads", [a, c], { idColumn: "Lead ID", labelColumn: "Converted" });
+      const r = await importCsvOrNdjson(db.local, "leads", [a, c], { idColumn: "Lead ID", labelColumn: "Converted" });
       assert.equal(r.rows, 3);
       // Score is typed over both files: 2.5 in the second makes it DOUBLE.
       assert.deepEqual(await rows(db.conn, `SELECT lead_id, converted, score FROM funnelcredit_sources.leads ORDER BY 1`), [
@@ -201,10 +201,10 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       const dp6Header = "user_pseudo_id,session_id,event_time,user_id,is_conversion_purchase,source_medium";
       const d1 = file("d1.csv", `${dp6Header}\nA,1,2022-03-01 10:00:00,,0,seo\n`);
       const d2 = file("d2.csv", `${dp6Header}\nB,2,2022-03-02 10:00:00,,1,direct\n`);
-      const d = await importDp6Journeys(db.conn, [d1, d2]);
+      const d = await importDp6Journeys(db.local, [d1, d2]);
       assert.equal(d.rows, 3);
       const dup = file("d3.csv", `${dp6Header}\nC,1,2022-03-03 10:00:00,,0,seo\n`);
-      await failsAt(importDp6Journeys(db.conn, [d1, dup]), 2, "session_id", /duplicate session id "1"/);
+      await failsAt(importDp6Journeys(db.local, [d1, dup]), 2, "session_id", /duplicate session id "1"/);
     });
   });
 
@@ -243,22 +243,22 @@ describe("import: hostile values are quarantined or refused, never changed", fun
         `{"transaction_id":"T2","user_id":12345678901234567891,"transaction_created":"2024-03-01 10:00:00","transaction_revenue":1}`,
         `{"transaction_id":"T3","user_id":"12345678901234567891","transaction_created":"2024-03-01 10:00:00","transaction_revenue":1}`,
       ].join("\n"));
-      await failsAt(importCsvOrNdjson(db.conn, "transactions", f), 2, "user_id", /loses digits/);
-      const r = await importCsvOrNdjson(db.conn, "transactions", f, QUARANTINE);
+      await failsAt(importCsvOrNdjson(db.local, "transactions", f), 2, "user_id", /loses digits/);
+      const r = await importCsvOrNdjson(db.local, "transactions", f, QUARANTINE);
       assert.equal(r.rows, 2);
       assert.deepEqual(await rows(db.conn, `SELECT user_id FROM funnelcredit_sources.crm_transactions WHERE transaction_id = 'T3'`), [{ user_id: "12345678901234567891" }]);
     });
 
     it("quarantines CSV rows that are not UTF-8 on both the fast and the exact path, naming line and field", async () => {
       const f = file("t.csv", latin1(`${HEADER}\nT1,u1,c1,2024-03-01 10:00:00,completed,1,Zürich\nT2,u1,c1,2024-03-01 10:00:00,completed,1,Z@@rich\n`));
-      await failsAt(importCsvOrNdjson(db.conn, "transactions", f), 3, "transaction_region", /not valid UTF-8/);
-      const r = await importCsvOrNdjson(db.conn, "transactions", f, QUARANTINE);
+      await failsAt(importCsvOrNdjson(db.local, "transactions", f), 3, "transaction_region", /not valid UTF-8/);
+      const r = await importCsvOrNdjson(db.local, "transactions", f, QUARANTINE);
       assert.equal(r.rows, 1);
       assert.deepEqual(await rows(db.conn, `SELECT transaction_region FROM funnelcredit_sources.crm_transactions`), [{ transaction_region: "Zürich" }]);
       assert.deepEqual((await quarantined(db.conn)).map((x) => [x.line, x.field]), [[3, "transaction_region"]]);
       // The same for a leads file (no fast path) and a custom events NDJSON file.
       const leads = file("l.csv", latin1("id,converted,city\nL1,1,Z@@rich\n"));
-      await failsAt(importCsvOrNdjson(db.conn, "leads", leads, { idColumn: "id", labelColumn: "converted" }), 2, "city", /not valid UTF-8/);
+      await failsAt(importCsvOrNdjson(db.local, "leads", leads, { idColumn: "id", labelColumn: "converted" }), 2, "city", /not valid UTF-8/);
     });
   });
 
@@ -266,21 +266,21 @@ describe("import: hostile values are quarantined or refused, never changed", fun
     const ALT = "id,created,revenue,crm_note\n";
     it("maps file columns onto the table's and drops unknown ones when asked", async () => {
       const f = file("t.csv", `${ALT}T1,2024-03-01 10:00:00,12.5,call back\n`);
-      await failsAt(importCsvOrNdjson(db.conn, "transactions", f), 1, "id", /--map FILE_COLUMN=TABLE_COLUMN.*--ignore-unknown-columns/);
+      await failsAt(importCsvOrNdjson(db.local, "transactions", f), 1, "id", /--map FILE_COLUMN=TABLE_COLUMN.*--ignore-unknown-columns/);
       const columnMap = { id: "transaction_id", created: "transaction_created", revenue: "transaction_revenue" };
-      await failsAt(importCsvOrNdjson(db.conn, "transactions", f, { columnMap }), 1, "crm_note", /--ignore-unknown-columns/);
-      const r = await importCsvOrNdjson(db.conn, "transactions", f, { columnMap, ignoreUnknownColumns: true });
+      await failsAt(importCsvOrNdjson(db.local, "transactions", f, { columnMap }), 1, "crm_note", /--ignore-unknown-columns/);
+      const r = await importCsvOrNdjson(db.local, "transactions", f, { columnMap, ignoreUnknownColumns: true });
       assert.equal(r.rows, 1);
       assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at, transaction_revenue AS rev FROM funnelcredit_sources.crm_transactions`), [
         { transaction_id: "T1", at: "2024-03-01 10:00:00", rev: 12.5 },
       ]);
       const nd = file("t.ndjson", JSON.stringify({ id: "T2", created: "2024-03-01 11:00:00", revenue: 3 }));
-      await importCsvOrNdjson(db.conn, "transactions", nd, { columnMap });
+      await importCsvOrNdjson(db.local, "transactions", nd, { columnMap });
       assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_revenue AS rev FROM funnelcredit_sources.crm_transactions`), [{ transaction_id: "T2", rev: 3 }]);
-      await failsAt(importCsvOrNdjson(db.conn, "transactions", f, { columnMap: { amount: "transaction_revenue" } }), 1, "amount", /--map amount=transaction_revenue: the header has no column "amount"/);
+      await failsAt(importCsvOrNdjson(db.local, "transactions", f, { columnMap: { amount: "transaction_revenue" } }), 1, "amount", /--map amount=transaction_revenue: the header has no column "amount"/);
       // Leads: a mapped NDJSON key keeps its values (the key is renamed in every object, not only in the header).
       const leads = file("l.ndjson", [JSON.stringify({ id: "L1", won: 1, Score: 3 }), JSON.stringify({ id: "L2", won: 0, Score: 4 })].join("\n"));
-      await importCsvOrNdjson(db.conn, "leads", leads, { idColumn: "lead_ref", labelColumn: "won", columnMap: { id: "lead_ref" } });
+      await importCsvOrNdjson(db.local, "leads", leads, { idColumn: "lead_ref", labelColumn: "won", columnMap: { id: "lead_ref" } });
       assert.deepEqual(await rows(db.conn, `SELECT lead_id, converted, score FROM funnelcredit_sources.leads ORDER BY 1`), [
         { lead_id: "L1", converted: true, score: 3n },
         { lead_id: "L2", converted: false, score: 4n },
@@ -291,7 +291,7 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       // 1709287200 s = 1709287200000 ms = 2024-03-01 10:00:00 UTC; 1709287200.5 s keeps its half second.
       const body = "T1,u,c,1709287200,completed,1,x\nT2,u,c,1709287200000,completed,1,x\nT3,u,c,1709287200.5,completed,1,x\n";
       const fast = file("fast.csv", `${HEADER}\n${body}`);
-      await importCsvOrNdjson(db.conn, "transactions", fast);
+      await importCsvOrNdjson(db.local, "transactions", fast);
       const expect = [
         { transaction_id: "T1", at: "2024-03-01 10:00:00" },
         { transaction_id: "T2", at: "2024-03-01 10:00:00" },
@@ -300,11 +300,11 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at FROM funnelcredit_sources.crm_transactions ORDER BY 1`), expect);
       // A bad row elsewhere sends the file down the exact path: same values.
       const exact = file("exact.csv", `${HEADER}\n${body}T4,u,c,1709287200,completed,ten,x\n`);
-      await importCsvOrNdjson(db.conn, "transactions", exact, QUARANTINE);
+      await importCsvOrNdjson(db.local, "transactions", exact, QUARANTINE);
       assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at FROM funnelcredit_sources.crm_transactions ORDER BY 1`), expect);
       // 12 digits of seconds would be the year 5138: milliseconds by the rule, so 1973; before 1990 is a bad row.
       const old = file("old.csv", `${HEADER}\nT1,u,c,100000000000,completed,1,x\n`);
-      await failsAt(importCsvOrNdjson(db.conn, "transactions", old), 2, "transaction_created", /before 1990-01-01/);
+      await failsAt(importCsvOrNdjson(db.local, "transactions", old), 2, "transaction_created", /before 1990-01-01/);
     });
 
     it("parses --map entries and names a malformed one", () => {

@@ -175,7 +175,7 @@ describe("source file import", () => {
   afterEach(() => db.close());
 
   it("loads ChannelAttribution's PathData.csv with Σ total_conversions = 19,785", async () => {
-    const r = await importCsvOrNdjson(db.conn, "paths", shared("channelattribution-pathdata/PathData.csv"));
+    const r = await importCsvOrNdjson(db.local, "paths", shared("channelattribution-pathdata/PathData.csv"));
     assert.equal(r.table, "funnelcredit_sources.channel_paths_import");
     assert.equal(r.rows, 10000);
     const s = (await rows(db.conn, `SELECT sum(total_conversions) AS c, round(sum(total_conversion_value), 4) AS v, sum(total_null) AS n, count(DISTINCT path) AS paths FROM funnelcredit_sources.channel_paths_import`))[0]!;
@@ -184,7 +184,7 @@ describe("source file import", () => {
   });
 
   it("loads X Education's Leads.csv: 9,240 leads, 38.54 % converted, Select read as NULL, snake_case columns", async () => {
-    const r = await importCsvOrNdjson(db.conn, "leads", shared("x-education-leads/Leads.csv"), {
+    const r = await importCsvOrNdjson(db.local, "leads", shared("x-education-leads/Leads.csv"), {
       idColumn: "Prospect ID",
       labelColumn: "Converted",
       exclude: ["Tags", "Lead Quality"],
@@ -211,7 +211,7 @@ describe("source file import", () => {
   });
 
   it("synthesises created_at from Lead Number order only when asked", async () => {
-    await importCsvOrNdjson(db.conn, "leads", shared("x-education-leads/Leads.csv"), {
+    await importCsvOrNdjson(db.local, "leads", shared("x-education-leads/Leads.csv"), {
       idColumn: "Prospect ID",
       labelColumn: "Converted",
       synthesiseCreatedAt: { orderColumn: "Lead Number", start: "2024-01-01", end: "2024-06-30" },
@@ -228,11 +228,11 @@ describe("source file import", () => {
   });
 
   it("types a small leads file and rejects duplicate lead ids", async () => {
-    await importCsvOrNdjson(db.conn, "leads", fx("leads_small.csv"), { idColumn: "lead_id", labelColumn: "Converted", createdAtColumn: "Created At" });
+    await importCsvOrNdjson(db.local, "leads", fx("leads_small.csv"), { idColumn: "lead_id", labelColumn: "Converted", createdAtColumn: "Created At" });
     const r = await rows(db.conn, `SELECT lead_id, created_at::VARCHAR AS c, converted, user_id, company_size, industry, annual_revenue, newsletter FROM funnelcredit_sources.leads ORDER BY 1`);
     assert.deepEqual(r[1], { lead_id: "L2", c: "2024-03-02 10:00:00", converted: false, user_id: null, company_size: null, industry: "Finance", annual_revenue: 2, newsletter: false });
     await rejectsWith(
-      importCsvOrNdjson(db.conn, "leads", fx("leads_duplicate.csv"), { idColumn: "Lead ID", labelColumn: "Converted" }),
+      importCsvOrNdjson(db.local, "leads", fx("leads_duplicate.csv"), { idColumn: "Lead ID", labelColumn: "Converted" }),
       "leads_duplicate.csv",
       4,
       "Lead ID",
@@ -242,7 +242,7 @@ describe("source file import", () => {
   });
 
   it("loads the DP6 journeys as custom events: one 'session' per row plus one 'purchase' per conversion", async () => {
-    const r = await importDp6Journeys(db.conn, shared("dp6-mam-test-dataset/test_dataset_multiple_conversions.csv"));
+    const r = await importDp6Journeys(db.local, shared("dp6-mam-test-dataset/test_dataset_multiple_conversions.csv"));
     // 19 sessions; conversions A, C, D×2 = 1 each, E = n_purchases 2 → 6 purchases.
     assert.equal(r.rows, 25);
     const s = await rows(
@@ -261,7 +261,7 @@ describe("source file import", () => {
   });
 
   it("loads CRM transactions with one row per product and converts offsets to UTC", async () => {
-    const r = await importCsvOrNdjson(db.conn, "transactions", fx("transactions_good.csv"));
+    const r = await importCsvOrNdjson(db.local, "transactions", fx("transactions_good.csv"));
     assert.equal(r.rows, 3);
     const t = await rows(db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at, transaction_revenue AS rev, transaction_region AS region FROM funnelcredit_sources.crm_transactions ORDER BY 1, 3`);
     assert.deepEqual(t, [
@@ -269,57 +269,57 @@ describe("source file import", () => {
       { transaction_id: "T1", at: "2024-03-01 10:00:00", rev: 10.5, region: "Bavaria" },
       { transaction_id: "T2", at: "2024-03-02 07:30:00", rev: 20, region: "Hesse, DE" },
     ]);
-    await importCsvOrNdjson(db.conn, "transactions", fx("transactions_good.csv"), { mode: "append" });
+    await importCsvOrNdjson(db.local, "transactions", fx("transactions_good.csv"), { mode: "append" });
     assert.equal(Number(await one(db.conn, `SELECT count(*) FROM funnelcredit_sources.crm_transactions`)), 6);
   });
 
   it("keeps custom events raw, invalid times included (staging validates them)", async () => {
-    const r = await importCsvOrNdjson(db.conn, "custom_events", fx("custom_events.ndjson"));
+    const r = await importCsvOrNdjson(db.local, "custom_events", fx("custom_events.ndjson"));
     assert.equal(r.rows, 3);
     assert.ok(r.columns.every((c) => c.type === "VARCHAR"));
     const bad = await rows(db.conn, `SELECT time, revenue FROM funnelcredit_sources.custom_events WHERE user_id = 'u2'`);
     assert.deepEqual(bad, [{ time: "not a time", revenue: "3" }]);
-    await rejectsWith(importCsvOrNdjson(db.conn, "custom_events", fx("custom_events_nested.ndjson")), "custom_events_nested.ndjson", 2, "user_id", /expected a string, number or boolean/);
+    await rejectsWith(importCsvOrNdjson(db.local, "custom_events", fx("custom_events_nested.ndjson")), "custom_events_nested.ndjson", 2, "user_id", /expected a string, number or boolean/);
     assert.equal(Number(await one(db.conn, `SELECT count(*) FROM funnelcredit_sources.custom_events`)), 3);
   });
 
   it("loads semicolon-separated costs with typed columns", async () => {
-    await importCsvOrNdjson(db.conn, "costs", fx("costs.csv"));
+    await importCsvOrNdjson(db.local, "costs", fx("costs.csv"));
     const c = await rows(db.conn, `SELECT date::VARCHAR AS d, source, campaign, cost, clicks, impressions FROM funnelcredit_sources.costs ORDER BY cost`);
     assert.deepEqual(c, [
       { d: "2024-03-01", source: "facebook", campaign: null, cost: 5, clicks: 10n, impressions: null },
       { d: "2024-03-01", source: "google", campaign: "brand", cost: 12.3, clicks: 40n, impressions: 1000n },
     ]);
-    await rejectsWith(importCsvOrNdjson(db.conn, "costs", fx("costs_negative.csv")), "costs_negative.csv", 3, "cost", /must not be negative/);
+    await rejectsWith(importCsvOrNdjson(db.local, "costs", fx("costs_negative.csv")), "costs_negative.csv", 3, "cost", /must not be negative/);
     assert.equal(Number(await one(db.conn, `SELECT count(*) FROM funnelcredit_sources.costs`)), 2);
   });
 
   describe("rejects malformed CSV naming file, line and field, leaving the previous table intact", () => {
     beforeEach(async () => {
-      await importCsvOrNdjson(db.conn, "transactions", fx("transactions_good.csv"));
+      await importCsvOrNdjson(db.local, "transactions", fx("transactions_good.csv"));
     });
     const intact = async (): Promise<void> => {
       assert.equal(Number(await one(db.conn, `SELECT count(*) FROM funnelcredit_sources.crm_transactions`)), 3);
       assert.equal(Number(await one(db.conn, `SELECT count(*) FROM duckdb_tables() WHERE temporary`)), 0);
     };
     it("bad quoting", async () => {
-      await rejectsWith(importCsvOrNdjson(db.conn, "transactions", fx("transactions_bad_quote.csv")), "transactions_bad_quote.csv", 3, "transaction_status", /after a closing quote/);
+      await rejectsWith(importCsvOrNdjson(db.local, "transactions", fx("transactions_bad_quote.csv")), "transactions_bad_quote.csv", 3, "transaction_status", /after a closing quote/);
       await intact();
     });
     it("a quote that is never closed", async () => {
-      await rejectsWith(importCsvOrNdjson(db.conn, "transactions", fx("transactions_unclosed_quote.csv"), { mode: "append" }), "transactions_unclosed_quote.csv", 3, undefined, /never closed/);
+      await rejectsWith(importCsvOrNdjson(db.local, "transactions", fx("transactions_unclosed_quote.csv"), { mode: "append" }), "transactions_unclosed_quote.csv", 3, undefined, /never closed/);
       await intact();
     });
     it("a missing required value", async () => {
-      await rejectsWith(importCsvOrNdjson(db.conn, "transactions", fx("transactions_missing_id.csv")), "transactions_missing_id.csv", 3, "transaction_id", /required/);
+      await rejectsWith(importCsvOrNdjson(db.local, "transactions", fx("transactions_missing_id.csv")), "transactions_missing_id.csv", 3, "transaction_id", /required/);
       await intact();
     });
     it("a wrong type", async () => {
-      await rejectsWith(importCsvOrNdjson(db.conn, "transactions", fx("transactions_bad_revenue.csv")), "transactions_bad_revenue.csv", 4, "transaction_revenue", /expected a number, got "ten"/);
+      await rejectsWith(importCsvOrNdjson(db.local, "transactions", fx("transactions_bad_revenue.csv")), "transactions_bad_revenue.csv", 4, "transaction_revenue", /expected a number, got "ten"/);
       await intact();
     });
     it("a missing required column", async () => {
-      await rejectsWith(importCsvOrNdjson(db.conn, "transactions", fx("transactions_no_created_column.csv")), "transactions_no_created_column.csv", 1, "transaction_created", /no column/);
+      await rejectsWith(importCsvOrNdjson(db.local, "transactions", fx("transactions_no_created_column.csv")), "transactions_no_created_column.csv", 1, "transaction_created", /no column/);
       await intact();
     });
   });

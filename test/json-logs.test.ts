@@ -13,7 +13,7 @@ import { runCli } from "./support/cli.ts";
 
 interface Entry {
   severity: string; message: string; time: string; runId?: string; event?: string; action?: string; status?: string;
-  durationMs?: number; error?: string; exitCode?: number; failed?: number; record?: string;
+  durationMs?: number; error?: string; exitCode?: number; failed?: number; record?: string; bytesProcessed?: number;
   failedActions?: { action: string; error: string }[];
   "logging.googleapis.com/operation"?: { id: string; producer: string };
 }
@@ -83,6 +83,21 @@ describe("--json logs for schedulers", function () {
     assert.deepEqual(warned.map((e) => e.message), run.warnings);
     assert.ok(warned.every((e) => e.severity === "WARNING"));
     assert.ok(r.entries.filter((e) => e.event === "action_finished").length >= 10);
+  });
+
+  it("reports the bytes in the summary whenever the engine estimated them (a DuckDB dry run), and none when it did not", () => {
+    const w = path.join(dir, "bytes", "w.duckdb");
+    const art = path.join(dir, "bytes", "art");
+    const seed = cliJson(["run", "--warehouse", w, "--artifacts", art, "--actions", "stg_ga4_events"]);
+    assert.equal(seed.code, 0, seed.stderr);
+    assert.equal(seed.entries.at(-1)!.bytesProcessed, undefined, "an executed DuckDB run reports no bytes");
+    const r = cliJson(["run", "--warehouse", w, "--artifacts", art, "--actions", "stg_ga4_events", "sessions", "--dry-run"]);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = r.entries.at(-1)!;
+    const run = JSON.parse(readFileSync(summary.record!, "utf8")) as RunRecord;
+    const estimated = run.actions.filter((a) => a.bytesProcessed !== undefined);
+    assert.ok(estimated.length > 0, "the DuckDB dry run estimates bytes per action");
+    assert.equal(summary.bytesProcessed, estimated.reduce((n, a) => n + a.bytesProcessed!, 0));
   });
 
   it("reports a usage or settings error as one ERROR line, exit 2", () => {

@@ -17,10 +17,10 @@ import { runGraph } from "../src/runner/runner.ts";
 import { createArtifactStore, LocalArtifactStore, type ArtifactStore } from "../src/artifacts/store.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
 import { importCsvOrNdjson } from "../src/import/index.ts";
-import { loadLeadModel, CURRENT_MODEL_ARTIFACT, type LoadedLeadModel } from "../src/lead-scoring/artifact.ts";
+import { loadLeadModel, CURRENT_MODEL_ARTIFACT, type LeadModelArtifact, type LoadedLeadModel } from "../src/lead-scoring/artifact.ts";
 import { trainLeadModel } from "../src/lead-scoring/train.ts";
 import { comparisonWindow, decideChallenger } from "../src/lead-scoring/champion.ts";
-import { listVersions, promoteVersion, recordTrainedModel, rollbackVersion } from "../src/lead-scoring/versions.ts";
+import { listVersions, promoteVersion, recordTrainedModel, rollbackVersion, versionArtifact } from "../src/lead-scoring/versions.ts";
 import type { LeadRecord } from "../src/lead-scoring/dataset.ts";
 import type { BoostParams } from "../src/models/xgboost/index.ts";
 import type { Row } from "../src/engines/engine.ts";
@@ -152,6 +152,42 @@ describe("model versions in the artifact store", function () {
     }
   });
 
+  it("lists, promotes and rolls back models saved before the metric vocabulary was one (test_roc_auc, test_log_loss)", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "fc-versions-old-"));
+    try {
+      const { records, labels } = syntheticLeads();
+      const a = await train(records, labels, "r1");
+      const b = await train(records, shuffledOlder(labels, 120), "r2");
+      // As an earlier version saved them: the same model, its test figures under lead scoring's old names.
+      const old = (x: LeadModelArtifact): LeadModelArtifact => {
+        const { auc, log_loss: logLoss, ...rest } = x.metrics;
+        return { ...x, metrics: { ...rest, test_roc_auc: auc!, test_log_loss: logLoss! } };
+      };
+      const store: ArtifactStore = new LocalArtifactStore(dir);
+      // Only current.json, as a store from before versions were recorded; then a rejected challenger.
+      await store.put(CURRENT_MODEL_ARTIFACT, JSON.stringify(old(a.artifact)), "application/json");
+      const at = new Date("2024-03-02T00:00:00Z");
+      await recordTrainedModel(store, old(b.artifact), { promote: false, reason: "kept the champion: the challenger is worse" }, at);
+      const listed = await listVersions(store);
+      assert.deepEqual(listed.map((v) => [v.modelVersion, v.current, v.testRocAuc, v.testLogLoss]).sort(), [
+        [a.artifact.modelVersion, true, a.artifact.metrics.auc, a.artifact.metrics.log_loss],
+        [b.artifact.modelVersion, false, b.artifact.metrics.auc, b.artifact.metrics.log_loss],
+      ].sort());
+      assert.ok(listed.every((v) => Number.isFinite(v.testRocAuc) && Number.isFinite(v.testLogLoss)));
+      // Promote the old challenger by its version; roll back to the old current model (its version file saved, as rollback needs it).
+      const current = async (): Promise<string> => loadLeadModel((await store.get(CURRENT_MODEL_ARTIFACT))!).artifact.modelVersion;
+      const c = await promoteVersion(store, b.artifact.modelVersion, at);
+      assert.deepEqual([c.modelVersion, c.previous], [b.artifact.modelVersion, a.artifact.modelVersion]);
+      assert.equal(await current(), b.artifact.modelVersion);
+      await store.put(versionArtifact(a.artifact.modelVersion), JSON.stringify(old(a.artifact)));
+      assert.equal((await rollbackVersion(store, at)).modelVersion, a.artifact.modelVersion);
+      assert.equal(await current(), a.artifact.modelVersion);
+      assert.equal(loadLeadModel((await store.get(CURRENT_MODEL_ARTIFACT))!).artifact.metrics.test_roc_auc, a.artifact.metrics.auc, "an old model scores as it was saved");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("promotes and rolls back from the CLI only while holding the warehouse lease: refused with the holder's name while a run holds it", async function () {
     const dir = await mkdtemp(path.join(os.tmpdir(), "fc-versions-lease-"));
     try {
@@ -218,7 +254,7 @@ describe("champion and challenger in the lead_scoring job (X Education leads, Du
     const dir = await mkdtemp(path.join(os.tmpdir(), "fc-champion-"));
     try {
       const ds = project.settings.datasets;
-      await importCsvOrNdjson(engine.conn, "leads", path.join(SHARED_DATA, "x-education-leads", "Leads.csv"), {
+      await importCsvOrNdjson(engine.localLoading, "leads", path.join(SHARED_DATA, "x-education-leads", "Leads.csv"), {
         idColumn: "Prospect ID", labelColumn: "Converted",
         exclude: ["Tags", "Lead Quality", "Lead Profile", "Last Activity", "Last Notable Activity", "Asymmetrique Activity Index",
           "Asymmetrique Profile Index", "Asymmetrique Activity Score", "Asymmetrique Profile Score"],
@@ -239,9 +275,9 @@ describe("champion and challenger in the lead_scoring job (X Education leads, Du
       assert.ok(!m1.some((r) => r.metric === "challenger_promoted"));
       // The logistic-regression baseline beside the booster, on the same test window.
       const fig = (model: string, metric: string): number => Number(m1.find((r) => r.model === model && r.metric === metric)!.value);
-      const figures = ["test_roc_auc", "test_log_loss", "test_brier", "test_ece", "test_lift_decile_1"].map((k) => `${k} ${fig("lead_scoring", k).toFixed(3)} / ${fig("lead_scoring_logistic", k).toFixed(3)}`);
+      const figures = ["auc", "log_loss", "brier", "calibration_error", "lift_decile_1"].map((k) => `${k} ${fig("lead_scoring", k).toFixed(3)} / ${fig("lead_scoring_logistic", k).toFixed(3)}`);
       console.log(`      XGBoost / logistic regression: ${figures.join(", ")}`);
-      assert.ok(fig("lead_scoring_logistic", "test_roc_auc") > 0.8, "the baseline learns X Education's signal too");
+      assert.ok(fig("lead_scoring_logistic", "auc") > 0.8, "the baseline learns X Education's signal too");
       // Confidence per lead, and monitoring per lead source.
       const scores1 = await rowsOf(engine, ds.outputs, "lead_scores");
       assert.ok(scores1.every((r) => Number(r.score_confidence) > 0 && Number(r.score_confidence) <= 1));
@@ -267,17 +303,17 @@ describe("champion and challenger in the lead_scoring job (X Education leads, Du
       const m2 = await metricsOf(engine, ds.models, "r2");
       const get = (model: string, metric: string): Row => m2.find((r) => r.model === model && r.metric === metric)!;
       assert.equal(get("lead_scoring", "challenger_promoted").value, 0);
-      const challenger = String(get("lead_scoring_challenger", "window_roc_auc").model_version);
+      const challenger = String(get("lead_scoring_challenger", "window_auc").model_version);
       assert.notEqual(challenger, champion);
-      assert.equal(get("lead_scoring", "window_roc_auc").model_version, champion);
-      const aucChampion = Number(get("lead_scoring", "window_roc_auc").value);
-      const aucChallenger = Number(get("lead_scoring_challenger", "window_roc_auc").value);
+      assert.equal(get("lead_scoring", "window_auc").model_version, champion);
+      const aucChampion = Number(get("lead_scoring", "window_auc").value);
+      const aucChallenger = Number(get("lead_scoring_challenger", "window_auc").value);
       assert.ok(aucChampion > 0.8 && aucChallenger < aucChampion - 0.1, `champion ${aucChampion}, challenger ${aucChallenger}`);
       assert.ok(Number(get("lead_scoring_challenger", "window_log_loss").value) > Number(get("lead_scoring", "window_log_loss").value));
       assert.match(String(get("lead_scoring", "challenger_promoted").note), /^kept the champion: the challenger is worse \(its AUC is 0\.\d+ lower and its log loss is 0\.\d+ higher; challenger lead_scoring@\w+ AUC/);
       // The rejected challenger's own training figures are kept under its name, not as the model in use.
-      assert.ok(get("lead_scoring_challenger", "test_roc_auc"));
-      assert.equal(m2.find((r) => r.model === "lead_scoring" && r.metric === "test_roc_auc"), undefined);
+      assert.ok(get("lead_scoring_challenger", "auc"));
+      assert.equal(m2.find((r) => r.model === "lead_scoring" && r.metric === "auc"), undefined);
       console.log(`      window AUC champion ${aucChampion.toFixed(3)} vs challenger ${aucChallenger.toFixed(3)} on ${get("lead_scoring", "window_leads").value} leads`);
 
       // The CLI sees both versions, promotes the challenger by hand and rolls back.
@@ -306,7 +342,7 @@ describe("champion and challenger in the lead_scoring job (X Education leads, Du
       assert.equal(m3.find((x) => x.metric === "challenger_promoted")!.value, 1);
       assert.equal(loadLeadModel((await artifacts.get(CURRENT_MODEL_ARTIFACT))!).artifact.modelVersion, champion, "retrained on the same data: the first model again");
       assert.deepEqual([...new Set((await rowsOf(engine, ds.outputs, "lead_scores")).map((x) => x.model_version))], [champion]);
-      assert.ok(m3.some((x) => x.model === "lead_scoring_replaced" && x.model_version === challenger && x.metric === "window_roc_auc"));
+      assert.ok(m3.some((x) => x.model === "lead_scoring_replaced" && x.model_version === challenger && x.metric === "window_auc"));
     } finally {
       await engine.close();
       await rm(dir, { recursive: true, force: true });

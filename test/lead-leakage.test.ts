@@ -57,7 +57,7 @@ describe("lead leakage checks", () => {
     this.timeout(120_000);
     const db = await openDb();
     try {
-      await importCsvOrNdjson(db.conn, "leads", path.join(SHARED_DATA, "x-education-leads", "Leads.csv"), {
+      await importCsvOrNdjson(db.local, "leads", path.join(SHARED_DATA, "x-education-leads", "Leads.csv"), {
         idColumn: "Prospect ID", labelColumn: "Converted",
         synthesiseCreatedAt: { orderColumn: "Lead Number", start: "2024-01-01", end: "2024-06-30" },
       });

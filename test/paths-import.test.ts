@@ -17,7 +17,7 @@ describe("ChannelAttribution path files (path_source = import)", function () {
     const engine = await memoryEngine();
     try {
       await ensureSourceTables(engine, project.settings);
-      await importCsvOrNdjson(engine.conn, "paths", path.join(SHARED_DATA, "channelattribution-pathdata", "PathData.csv"), { schema: project.settings.datasets.sources });
+      await importCsvOrNdjson(engine.localLoading, "paths", path.join(SHARED_DATA, "channelattribution-pathdata", "PathData.csv"), { schema: project.settings.datasets.sources });
       const run = await runProject(project, engine, { selection: { actions: ["heuristic_channel_credit", "channel_markov", "shapley"], includeDependencies: true } });
       assertRunSucceeded(run);
       // Only the path models ran: nothing built from journeys.

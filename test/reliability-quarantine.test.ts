@@ -76,7 +76,7 @@ describe("reliability: bad input rows are quarantined, never lost", function () 
 
   it("imports every good CRM row and quarantines each bad one with source, file, line, field, reason and raw row", async () => {
     const { file, badLines } = writeTransactions(dir);
-    const r = await importCsvOrNdjson(engine.conn, "transactions", file, { badRows: "quarantine", badRowMaxShare: 0.6, quarantineSchema: META });
+    const r = await importCsvOrNdjson(engine.localLoading, "transactions", file, { badRows: "quarantine", badRowMaxShare: 0.6, quarantineSchema: META });
     assert.equal(r.rows, TRANSACTIONS.good.length);
     assert.equal(r.quarantined, TRANSACTIONS.bad.length);
     const got = await engine.queryNative(`SELECT transaction_id, transaction_region, length(transaction_status) AS status_length FROM funnelcredit_sources.crm_transactions ORDER BY transaction_id, transaction_region`);
@@ -97,7 +97,7 @@ describe("reliability: bad input rows are quarantined, never lost", function () 
   it("fails past vars.bad_row_max_share with a clear message, importing nothing but the quarantine", async () => {
     await fixtureTable(engine, "funnelcredit_sources", "crm_transactions", { transaction_id: "VARCHAR" }, [["previous"]]);
     const { file } = writeTransactions(dir);
-    await assert.rejects(importCsvOrNdjson(engine.conn, "transactions", file, { badRows: "quarantine", badRowMaxShare: 0.05, quarantineSchema: META }), (e: Error) => {
+    await assert.rejects(importCsvOrNdjson(engine.localLoading, "transactions", file, { badRows: "quarantine", badRowMaxShare: 0.05, quarantineSchema: META }), (e: Error) => {
       assert.ok(e instanceof BadRowShareError);
       assert.match(e.message, /7 of 12 transactions rows \(58\.3%\) failed validation, more than vars\.bad_row_max_share \(5\.0%\); nothing was imported/);
       assert.match(e.message, new RegExp(`bad rows are in ${META}\\.import_quarantine \\(e\\.g\\. .*transactions\\.csv:3 field "transaction_id": a value is required here\\)`));
@@ -111,7 +111,7 @@ describe("reliability: bad input rows are quarantined, never lost", function () 
   it("still rejects at the first bad row in reject mode (the library default)", async () => {
     const { file } = writeTransactions(dir);
     // Rows that are not CSV are found while reading, before values are checked: line 12 comes first.
-    await assert.rejects(importCsvOrNdjson(engine.conn, "transactions", file), (e: unknown) => e instanceof InputError && /transactions\.csv:12 field "transaction_region": expected 7 fields/.test((e as Error).message));
+    await assert.rejects(importCsvOrNdjson(engine.localLoading, "transactions", file), (e: unknown) => e instanceof InputError && /transactions\.csv:12 field "transaction_region": expected 7 fields/.test((e as Error).message));
   });
 
   it("quarantines bad GA4 export lines (not JSON, missing ids, wrong types, timestamps in the future or far past) and keeps NULL records, unicode and duplicates", async () => {
@@ -143,7 +143,7 @@ describe("reliability: bad input rows are quarantined, never lost", function () 
   it("keeps the first of duplicate lead ids and quarantines the rest", async () => {
     const file = path.join(dir, "leads.csv");
     writeFileSync(file, "Prospect ID,Converted,Score\na,1,5\nb,0,3\na,0,7\nc,yes,1\n");
-    const r = await importCsvOrNdjson(engine.conn, "leads", file, { idColumn: "Prospect ID", labelColumn: "Converted", badRows: "quarantine", badRowMaxShare: 0.5, quarantineSchema: META });
+    const r = await importCsvOrNdjson(engine.localLoading, "leads", file, { idColumn: "Prospect ID", labelColumn: "Converted", badRows: "quarantine", badRowMaxShare: 0.5, quarantineSchema: META });
     assert.equal(r.rows, 3);
     assert.deepEqual(await engine.queryNative(`SELECT lead_id, score FROM funnelcredit_sources.leads ORDER BY lead_id`), [{ lead_id: "a", score: 5 }, { lead_id: "b", score: 3 }, { lead_id: "c", score: 1 }]);
     const q = await quarantined(engine);
@@ -154,7 +154,7 @@ describe("reliability: bad input rows are quarantined, never lost", function () 
   it("clips raw rows of enormous bad lines", async () => {
     const file = path.join(dir, "costs.csv");
     writeFileSync(file, `date,source,medium,cost\n2024-01-01,g,cpc,1\n2024-01-01,g,cpc,${HUGE}\n` + "2024-01-02,g,cpc,2\n".repeat(30));
-    const r = await importCsvOrNdjson(engine.conn, "costs", file, { badRows: "quarantine", quarantineSchema: META });
+    const r = await importCsvOrNdjson(engine.localLoading, "costs", file, { badRows: "quarantine", quarantineSchema: META });
     assert.equal(r.rows, 31);
     const [q] = await quarantined(engine);
     assert.ok(q!.raw_row.length <= RAW_ROW_MAX_CHARS + 20, `raw_row is ${q!.raw_row.length} characters`);
@@ -162,7 +162,7 @@ describe("reliability: bad input rows are quarantined, never lost", function () 
 
   it("counts quarantined rows for the run summary, and fails the run when staged custom events pass the threshold", async () => {
     const { file } = writeTransactions(dir);
-    await importCsvOrNdjson(engine.conn, "transactions", file, { badRows: "quarantine", badRowMaxShare: 1, quarantineSchema: META });
+    await importCsvOrNdjson(engine.localLoading, "transactions", file, { badRows: "quarantine", badRowMaxShare: 1, quarantineSchema: META });
     await fixtureTable(engine, settings.datasets.sources, "custom_events", { name: "VARCHAR" }, Array.from({ length: 20 }, () => ["e"]));
     await fixtureTable(engine, META, "custom_events_quarantine", { row_number: "BIGINT", reason: "VARCHAR" }, [[1, "missing time"]]);
     const ok = await inputQuality(engine, "p", settings, "run-1");

@@ -183,8 +183,8 @@ export function buildFixtureRows(runId = RUN_ID): Record<FixtureTable, Row[]> {
 
   const measuredAt = new Date(T0 + 120_000);
   const metrics: Row[] = [
-    ...[["auc", 0.812], ["logloss", 0.431], ["brier", 0.138], ["n_train", 18_204], ["positives", 2_311]].map(([metric, value]) => ({ run_id: runId, job: "ml_attribution", model: "ml_attribution", metric, value, measured_at: measuredAt })),
-    ...[["auc", 0.864], ["logloss", 0.392], ["brier", 0.121], ["accuracy", 0.807], ["n_train", 7_402]].map(([metric, value]) => ({ run_id: runId, job: "lead_scoring", model: "lead_scoring", metric, value, measured_at: measuredAt })),
+    ...[["auc", 0.812], ["log_loss", 0.431], ["brier", 0.138], ["n_train", 18_204], ["positives", 2_311]].map(([metric, value]) => ({ run_id: runId, job: "ml_attribution", model: "ml_attribution", metric, value, measured_at: measuredAt })),
+    ...[["auc", 0.864], ["log_loss", 0.392], ["brier", 0.121], ["accuracy", 0.807], ["n_train", 7_402]].map(([metric, value]) => ({ run_id: runId, job: "lead_scoring", model: "lead_scoring", metric, value, measured_at: measuredAt })),
   ];
   const curves: Row[] = [];
   for (const [model, k] of [["ml_attribution", 4.3], ["lead_scoring", 6.3]] as const) {

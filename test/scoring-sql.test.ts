@@ -11,7 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { compiledProject, memoryEngine, assertRunSucceeded, fixtureTable, SHARED_DATA } from "./support/warehouse.ts";
 import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys } from "./fixtures/ml/journeys.ts";
 import { mlJourneyScoresSqlJob } from "../jobs/ml-journey-scores-sql.ts";
-import { ML_CURRENT_MODEL_ARTIFACT } from "../jobs/ml-attribution.ts";
+import { ML_CURRENT_MODEL_ARTIFACT } from "../src/ml-attribution/pipeline.ts";
 import { loadModel } from "../src/models/xgboost/index.ts";
 import { startStrictBigQuery } from "./support/strict-bigquery.ts";
 import { importCsvOrNdjson } from "../src/import/index.ts";
@@ -99,7 +99,7 @@ describe("scores in SQL: X Education leads", function () {
 
   before(async () => {
     engine = await memoryEngine();
-    await importCsvOrNdjson(engine.conn, "leads", path.join(SHARED_DATA, "x-education-leads", "Leads.csv"), {
+    await importCsvOrNdjson(engine.localLoading, "leads", path.join(SHARED_DATA, "x-education-leads", "Leads.csv"), {
       idColumn: "Prospect ID", labelColumn: "Converted",
       synthesiseCreatedAt: { orderColumn: "Lead Number", start: "2024-01-01", end: "2024-06-30" },
     });

@@ -9,7 +9,7 @@
  * hand-made rows, so what is checked is the runner's and the catalog's rule, on the real compiled project.
  */
 import assert from "node:assert/strict";
-import { CATALOG, ensureSourceTables, replacedTablesStatements, tableSchema } from "../src/catalog/index.ts";
+import { CATALOG, ensureSourceTables, renamedValuesStatements, replacedTablesStatements, tableSchema } from "../src/catalog/index.ts";
 import { mergeJobs, select, topoLevels } from "../src/dag/dag.ts";
 import { loadReportData } from "../src/report/data.ts";
 import type { JobDefinition } from "../src/jobs/job.ts";
@@ -42,7 +42,7 @@ const leadStandIn: JobDefinition = {
   ...leadScoringJob,
   async run(ctx) {
     let n = await ctx.write("model_metrics", tableSchema("model_metrics"), [
-      { ...forged, model: "lead_scoring", metric: "test_roc_auc", value: 0.8, measured_at: at, model_version: "v1", note: null },
+      { ...forged, model: "lead_scoring", metric: "auc", value: 0.8, measured_at: at, model_version: "v1", note: null },
       { model: "lead_scoring", metric: "retrained", value: 1, measured_at: at, model_version: "v1", note: null },
     ], "append");
     n += await ctx.write("model_curves", tableSchema("model_curves"), [{ model: "lead_scoring", curve: "roc", x: 0, y: 0, n: 10 }], "append");
@@ -92,7 +92,7 @@ describe("shared ML histories (model_metrics, model_curves, feature_importance)"
       await ensureSourceTables(engine, standIns.settings);
       succeeded(await runProject(standIns, engine, { ...only("ml_attribution", "lead_scoring"), runId: "r1" }));
       const first = [
-        "lead_scoring r1 lead_scoring retrained 1", "lead_scoring r1 lead_scoring test_roc_auc 0.8",
+        "lead_scoring r1 lead_scoring auc 0.8", "lead_scoring r1 lead_scoring retrained 1",
         "ml_attribution r1 ml_attribution auc 0.7", "ml_attribution r1 ml_logistic_regression credit_seconds 0.5",
       ];
       assert.deepEqual(await metricsOf(engine), first);
@@ -105,7 +105,7 @@ describe("shared ML histories (model_metrics, model_curves, feature_importance)"
       succeeded(await runProject(standIns, engine, { ...only("ml_attribution"), runId: "r1" }));
       mlAuc = 0.7;
       assert.deepEqual(await metricsOf(engine), [
-        "lead_scoring r1 lead_scoring retrained 1", "lead_scoring r1 lead_scoring test_roc_auc 0.8",
+        "lead_scoring r1 lead_scoring auc 0.8", "lead_scoring r1 lead_scoring retrained 1",
         "ml_attribution r1 ml_attribution auc 0.75", "ml_attribution r1 ml_logistic_regression credit_seconds 0.5",
       ]);
       assert.equal((await rowsOf(engine, M, "feature_importance")).length, 1);
@@ -113,8 +113,8 @@ describe("shared ML histories (model_metrics, model_curves, feature_importance)"
       // A new run appends: the history keeps r1.
       succeeded(await runProject(standIns, engine, { ...only("lead_scoring"), runId: "r2" }));
       assert.deepEqual((await metricsOf(engine)).filter((r) => r.startsWith("lead_scoring")), [
-        "lead_scoring r1 lead_scoring retrained 1", "lead_scoring r1 lead_scoring test_roc_auc 0.8",
-        "lead_scoring r2 lead_scoring retrained 1", "lead_scoring r2 lead_scoring test_roc_auc 0.8",
+        "lead_scoring r1 lead_scoring auc 0.8", "lead_scoring r1 lead_scoring retrained 1",
+        "lead_scoring r2 lead_scoring auc 0.8", "lead_scoring r2 lead_scoring retrained 1",
       ]);
     } finally {
       await engine.close();
@@ -147,7 +147,7 @@ describe("shared ML histories (model_metrics, model_curves, feature_importance)"
       const run = await runProject(standIns, engine, { ...only("lead_scoring", "rpt_model_metrics"), runId: "20261201T100000-aaaaaaaa" });
       succeeded(run);
       const bi = await rowsOf(engine, "funnelcredit_reporting", "rpt_model_metrics", "metric");
-      assert.deepEqual(bi.map((r) => [r.model, r.metric, r.is_latest_run]), [["lead_scoring", "retrained", true], ["lead_scoring", "test_roc_auc", true]]);
+      assert.deepEqual(bi.map((r) => [r.model, r.metric, r.is_latest_run]), [["lead_scoring", "auc", true], ["lead_scoring", "retrained", true]]);
       const data = await loadReportData(engine, standIns.settings, standIns.graph, run);
       assert.equal(data.metrics.state, "ok");
       assert.deepEqual((data.metrics.state === "ok" ? data.metrics.rows : []).map((m) => m.model), ["lead_scoring", "lead_scoring"]);
@@ -158,7 +158,7 @@ describe("shared ML histories (model_metrics, model_curves, feature_importance)"
       const both = await loadReportData(engine, standIns.settings, standIns.graph, later);
       assert.ok(both.metrics.state === "ok");
       assert.deepEqual(both.metrics.rows.map((m) => `${m.run_id} ${m.model} ${m.metric}`).sort(), [
-        "20261201T100000-aaaaaaaa lead_scoring retrained", "20261201T100000-aaaaaaaa lead_scoring test_roc_auc",
+        "20261201T100000-aaaaaaaa lead_scoring auc", "20261201T100000-aaaaaaaa lead_scoring retrained",
         "20261202T100000-bbbbbbbb ml_attribution auc", "20261202T100000-bbbbbbbb ml_logistic_regression credit_seconds",
       ]);
       assert.equal(both.metrics.note, "lead_scoring from run 20261201T100000-aaaaaaaa: this run did not refit it");
@@ -166,6 +166,45 @@ describe("shared ML histories (model_metrics, model_curves, feature_importance)"
     } finally {
       await engine.close();
     }
+  });
+
+  it("renames an older warehouse's lead-scoring metrics to the one vocabulary once, leaving ML attribution's rows alone", async () => {
+    const engine = await memoryEngine();
+    try {
+      await ensureSourceTables(engine, standIns.settings);
+      // model_metrics as lead scoring wrote it before the vocabulary was one (ML attribution's "auc" was already right).
+      const old = (job: string, model: string, metric: string, value: number) => ({ run_id: "r0", job, model, metric, value, measured_at: at, model_version: job === "lead_scoring" ? "v0" : null, note: null });
+      await engine.writeRows({ database: "", schema: M, name: "model_metrics" }, tableSchema("model_metrics"), [
+        old("lead_scoring", "lead_scoring", "test_roc_auc", 0.8), old("lead_scoring", "lead_scoring", "test_log_loss", 0.4),
+        old("lead_scoring", "lead_scoring_logistic", "test_pr_auc", 0.6), old("lead_scoring", "lead_scoring", "window_roc_auc", 0.79),
+        old("lead_scoring", "lead_scoring", "rows_test", 120), old("lead_scoring", "lead_scoring", "retrained", 1),
+        // Another job's word that happens to be an old lead-scoring word is not lead scoring's to rename.
+        old("ml_attribution", "ml_attribution", "test_roc_auc", 0.5), old("ml_attribution", "ml_attribution", "auc", 0.61),
+      ], { mode: "append" });
+      assert.deepEqual(await ensureSourceTables(engine, standIns.settings), []);
+      assert.deepEqual(await metricsOf(engine), [
+        "lead_scoring r0 lead_scoring auc 0.8", "lead_scoring r0 lead_scoring log_loss 0.4", "lead_scoring r0 lead_scoring n_test 120",
+        "lead_scoring r0 lead_scoring retrained 1", "lead_scoring r0 lead_scoring window_auc 0.79", "lead_scoring r0 lead_scoring_logistic pr_auc 0.6",
+        "ml_attribution r0 ml_attribution auc 0.61", "ml_attribution r0 ml_attribution test_roc_auc 0.5",
+      ]);
+      // Readers find both jobs' test AUC under one name; a second start finds nothing left to rename.
+      const auc = await engine.queryNative(`SELECT job, value FROM ${M}.model_metrics WHERE metric = 'auc' ORDER BY job`);
+      assert.deepEqual(auc.map((r) => [r.job, r.value]), [["lead_scoring", 0.8], ["ml_attribution", 0.61]]);
+      assert.deepEqual(await ensureSourceTables(engine, standIns.settings), []);
+      assert.equal((await rowsOf(engine, M, "model_metrics")).length, 8);
+      // The next run of lead scoring adds its rows beside the renamed ones, in the same words.
+      succeeded(await runProject(standIns, engine, { ...only("lead_scoring"), runId: "r1" }));
+      assert.deepEqual((await metricsOf(engine)).filter((r) => r.includes(" lead_scoring auc ")), ["lead_scoring r0 lead_scoring auc 0.8", "lead_scoring r1 lead_scoring auc 0.8"]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("writes the in-place rename as one UPDATE per job and column, touching only that job's rows with an old word", () => {
+    const t = CATALOG.find((x) => x.name === "model_metrics")!;
+    const statements = renamedValuesStatements({ database: "p", schema: "m", name: "model_metrics" }, t.renamed!);
+    assert.equal(statements.length, 1);
+    assert.match(statements[0]!, /^UPDATE `p\.m\.model_metrics` SET metric = CASE metric WHEN 'test_roc_auc' THEN 'auc' WHEN 'test_pr_auc' THEN 'pr_auc' .* ELSE metric END WHERE job = 'lead_scoring' AND metric IN \('test_roc_auc', 'test_pr_auc', .*\)$/);
   });
 
   it("moves the per-job tables of an older warehouse in once, tagged with their job, in place of the UNION view", async () => {
@@ -182,7 +221,8 @@ describe("shared ML histories (model_metrics, model_curves, feature_importance)"
       assert.ok(created.includes(`${M}.model_metrics`) && created.includes(`${M}.feature_importance`), created.join(", "));
       assert.equal((await engine.describeTable({ database: "", schema: M, name: "model_metrics" }))?.kind, "table");
       assert.deepEqual((await rowsOf(engine, M, "model_metrics", "job")).map((r) => [r.run_id, r.job, r.model, r.metric, r.value, r.model_version, r.note]), [
-        ["r0", "lead_scoring", "lead_scoring", "test_roc_auc", 0.7, "v0", "kept"],
+        // One vocabulary: lead scoring's old test_roc_auc is auc now.
+        ["r0", "lead_scoring", "lead_scoring", "auc", 0.7, "v0", "kept"],
         ["r0", "ml_attribution", "ml_attribution", "auc", 0.61, null, null],
       ]);
       // One vocabulary: the old "treeshap" is mean_abs_shap now.

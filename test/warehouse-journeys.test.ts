@@ -18,7 +18,7 @@ describe("warehouse: conversion journeys and time decay", function () {
 
   async function dp6Journeys(vars: Record<string, string>): Promise<Record<string, string[]>> {
     await loadInputs(engine, {});
-    await importDp6Journeys(engine.conn, path.join(SHARED_DATA, "dp6-mam-test-dataset", "test_dataset_multiple_conversions.csv"), { schema: SOURCES });
+    await importDp6Journeys(engine.localLoading, path.join(SHARED_DATA, "dp6-mam-test-dataset", "test_dataset_multiple_conversions.csv"), { schema: SOURCES });
     const project = await compiledProject(vars, []);
     assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["conversion_journeys"], includeDependencies: true } }));
     // DP6 session ids by (client id, start time), read from the file itself.

@@ -41,7 +41,7 @@ describe("warehouse: shared real data", function () {
   for (const file of ["test_dataset.csv", "test_dataset_multiple_conversions.csv"]) {
     it(`runs the DP6 journeys ${file} (custom events) through sessions, transactions and paths`, async () => {
       await loadInputs(engine, {});
-      const r = await importDp6Journeys(engine.conn, path.join(SHARED_DATA, "dp6-mam-test-dataset", file), { schema: SOURCES });
+      const r = await importDp6Journeys(engine.localLoading, path.join(SHARED_DATA, "dp6-mam-test-dataset", file), { schema: SOURCES });
       assert.ok(r.rows > 0);
       const project = await compiledProject({}, []);
       assertRunSucceeded(await runProject(project, engine, { selection: { actions: WAREHOUSE_ACTIONS, includeDependencies: true } }));

@@ -42,7 +42,7 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 }
 
-export class GcsArtifactStore implements ArtifactStore {
+class GcsArtifactStore implements ArtifactStore {
   constructor(
     readonly location: string,
     private readonly bucket: string,

@@ -12,9 +12,9 @@ import type { WorldResult } from "./run.ts";
 export const HEURISTICS = ["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based"];
 
 /** The result fields the evaluation reads (a WorldResult, or one read back from a bench --json file). */
-export type EvaluatedWorld = Pick<WorldResult, "truth" | "models" | "mlFamilies" | "recommended" | "bootstrapL1" | "shape"> & { world: { family: string; seed: number } };
+type EvaluatedWorld = Pick<WorldResult, "truth" | "models" | "mlFamilies" | "recommended" | "bootstrapL1" | "shape"> & { world: { family: string; seed: number } };
 
-export interface RecommendationCheck {
+interface RecommendationCheck {
   world: string;
   family: string;
   recommended: string;
@@ -28,7 +28,7 @@ export interface RecommendationCheck {
  * L1 when it was measured), and its L1 to the true incremental shares beside last touch's and the best
  * heuristic's. The candidates are the models of channel_credit_by_model the world has with a reference.
  */
-export function leaveOneOutRecommendation(results: readonly EvaluatedWorld[]): RecommendationCheck[] {
+function leaveOneOutRecommendation(results: readonly EvaluatedWorld[]): RecommendationCheck[] {
   const reference = referenceWorlds(results as WorldResult[]);
   const out: RecommendationCheck[] = [];
   for (const r of results) {
@@ -45,7 +45,7 @@ export function leaveOneOutRecommendation(results: readonly EvaluatedWorld[]): R
   return out;
 }
 
-export interface BandCheck {
+interface BandCheck {
   world: string;
   model: string;
   /** Half-width q of the band share ± q. */
@@ -75,7 +75,7 @@ export function conformalBands(results: readonly EvaluatedWorld[], modelOf: (r: 
   return out;
 }
 
-export interface AucPoint {
+interface AucPoint {
   world: string;
   model: string;
   auc: number;
@@ -89,7 +89,7 @@ export interface AucPoint {
 }
 
 /** Every ML family × credit method with a test AUC, its L1 to the true incremental shares, and whether it is worse than the best heuristic. */
-export function aucPoints(results: readonly EvaluatedWorld[], recommended: ReadonlyMap<string, string> = new Map()): AucPoint[] {
+function aucPoints(results: readonly EvaluatedWorld[], recommended: ReadonlyMap<string, string> = new Map()): AucPoint[] {
   const out: AucPoint[] = [];
   for (const r of results) {
     const heur = Math.min(...r.models.filter((m) => HEURISTICS.includes(m.model)).map((m) => m.l1Incremental));

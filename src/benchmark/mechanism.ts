@@ -22,7 +22,7 @@ import type { World } from "./worlds.ts";
 /** Highest pull-visit rate per day (thinning bound); rates above it are capped. */
 const PULL_MAX_RATE = 0.5;
 
-export interface DrawnTouch {
+interface DrawnTouch {
   /** Push channel index, or -1 for a pull-visit candidate. */
   channel: number;
   /** Days from the window start. */
@@ -36,7 +36,7 @@ export interface DrawnTouch {
   uDetail: number;
 }
 
-export interface UserDraws {
+interface UserDraws {
   index: number;
   propensity: number;
   devices: number;
@@ -44,7 +44,7 @@ export interface UserDraws {
   touches: DrawnTouch[];
 }
 
-export interface PlayedSession {
+interface PlayedSession {
   channel: number;
   t: number;
   /** Conversion probability of this session. */
@@ -52,7 +52,7 @@ export interface PlayedSession {
   touch: DrawnTouch;
 }
 
-export interface PlayedUser {
+interface PlayedUser {
   sessions: PlayedSession[];
   /** Expected conversions (probability of at least one conversion in the window). */
   expected: number;

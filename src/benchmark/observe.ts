@@ -15,7 +15,7 @@ import { worldSeed, type World, type WorldChannel } from "./worlds.ts";
 const OBSERVED_STREAM = 0;
 const DAY_MS = 86_400_000;
 
-export interface ObservedWorld {
+interface ObservedWorld {
   sessions: SimSession[];
   transactions: SimTransactionRow[];
   /** vars.channel_rules naming every world channel by its key. */

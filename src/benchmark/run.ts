@@ -20,7 +20,7 @@ import { trueShares, type TrueShares } from "./truth.ts";
 import { observeWorld } from "./observe.ts";
 import { l1Distance, rankCorrelation } from "./accuracy.ts";
 import { intervalCoverage, type ShareInterval } from "../models/credit-bootstrap.ts";
-import { parseChannelPath } from "../models/paths.ts";
+import { readChannelPaths } from "../jobs/tables.ts";
 import { dataShape, type DataShape } from "../models/recommendation.ts";
 import { selectMarkovOrder } from "../models/markov-order.ts";
 import { fitChannelMarkov, type MarkovOrder } from "../models/channel-markov.ts";
@@ -28,7 +28,7 @@ import { fitChannelMarkov, type MarkovOrder } from "../models/channel-markov.ts"
 /** First day of every benchmark world (fixed: results never depend on the clock). */
 const BENCHMARK_START = "2024-03-01";
 
-export interface WorldOptions {
+interface WorldOptions {
   family: Family;
   seed: number;
   users: number;
@@ -43,7 +43,7 @@ export interface WorldOptions {
   threads?: number;
 }
 
-export interface ModelAccuracy {
+interface ModelAccuracy {
   model: string;
   shares: Record<string, number>;
   l1Shapley: number;
@@ -105,13 +105,12 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
   // An in-memory embedded warehouse per world: the real pipeline, nothing left on disk.
   const engine = await engineDriver("duckdb").open({ path: ":memory:", memoryLimit: "3GB", threads: opts.threads ?? 2 });
   const local = engine.localLoading!;
-  const conn = local.connection;
   try {
     const ds = project.settings.datasets;
     await engine.ensureDataset("", ds.ga4);
     await engine.ensureDataset("", ds.sources);
     await writeGa4Export(local, obs.sessions, { ga4Schema: ds.ga4, startMs, days: world.days, seed: opts.seed, intradayDays: 0 });
-    await writeCrmTransactions(conn, ds.sources, obs.transactions);
+    await writeCrmTransactions(local, ds.sources, obs.transactions);
     await ensureSourceTables(engine, project.settings);
     const t2 = Date.now();
     const run = await runGraph({
@@ -184,16 +183,14 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     let shape: DataShape | null = null;
     let selectedMarkovOrder: number | null = null;
     if (await has(ds.intermediate, "channel_paths")) {
-      const paths = (await engine.query(`SELECT path, total_conversions, total_null FROM \`${ds.intermediate}.channel_paths\` ORDER BY path`))
-        .map((p) => ({ path: parseChannelPath(String(p.path)), conversions: Number(p.total_conversions), nulls: Number(p.total_null) }));
+      const paths = await readChannelPaths((sql) => engine.query(sql), `\`${ds.intermediate}.channel_paths\``);
       shape = dataShape(paths);
       // Markov order chosen by held-out likelihood (src/models/markov-order.ts), measured here beside the
       // settings' order: the product's model name markov_order_<k> is fixed when the project compiles.
-      const rowsForOrder = paths.filter((p) => p.path.length > 0);
-      if (rowsForOrder.some((p) => p.conversions > 0)) {
-        const sel = selectMarkovOrder(rowsForOrder, { orders: [1, 2, 3] });
+      if (paths.some((p) => p.conversions > 0)) {
+        const sel = selectMarkovOrder(paths, { orders: [1, 2, 3] });
         selectedMarkovOrder = sel.order;
-        const m = fitChannelMarkov(rowsForOrder.map((p) => ({ path: p.path, conversions: p.conversions, value: p.conversions, nulls: p.nulls })),
+        const m = fitChannelMarkov(paths.map((p) => ({ path: p.path, conversions: p.conversions, value: p.conversions, nulls: p.nulls })),
           { order: sel.order as MarkovOrder, useNulls: project.settings.markovUseNulls, includeTransitions: false });
         for (const c of m.credits) add("markov_heldout_order", c.channel, m.totalConversions > 0 ? c.conversions / m.totalConversions : 0);
       }

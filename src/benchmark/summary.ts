@@ -62,7 +62,7 @@ export function truthRows(runId: string, results: readonly WorldResult[]): Row[]
   })));
 }
 
-export interface FamilySummary {
+interface FamilySummary {
   family: string;
   model: string;
   worlds: number;

@@ -37,7 +37,7 @@ export interface WorldChannel {
   targeting: number;
 }
 
-export interface Synergy {
+interface Synergy {
   a: string;
   b: string;
   /** Intent added once the user has seen both. */

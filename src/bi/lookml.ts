@@ -9,7 +9,7 @@
  * comment: LookML reads them through a join over UNNEST, which a generated file cannot guess.
  */
 
-export interface BiColumn { name: string; type: string; mode?: string; description?: string }
+interface BiColumn { name: string; type: string; mode?: string; description?: string }
 export interface BiView { name: string; sqlTableName: string; description?: string; columns: BiColumn[] }
 
 const NUMERIC = new Set(["INT64", "INTEGER", "FLOAT64", "FLOAT", "NUMERIC", "BIGNUMERIC"]);
@@ -19,7 +19,7 @@ const AVERAGED = /(share|rate|roas|probability|score|auc|ratio|percent|_per_|hal
 const lookmlString = (s: string): string => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\s+/g, " ").trim()}"`;
 
 /** The LookML field kind a column becomes: how the contract test and the file agree on types. */
-export function lookmlFieldOf(c: BiColumn): { kind: "dimension" | "dimension_group"; type: string; measure?: "sum" | "average" } | undefined {
+function lookmlFieldOf(c: BiColumn): { kind: "dimension" | "dimension_group"; type: string; measure?: "sum" | "average" } | undefined {
   if (c.mode === "REPEATED" || /^(ARRAY|STRUCT|RECORD)/.test(c.type)) return undefined;
   if (c.type === "STRING") return { kind: "dimension", type: "string" };
   if (c.type === "BOOL" || c.type === "BOOLEAN") return { kind: "dimension", type: "yesno" };

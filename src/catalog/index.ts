@@ -14,9 +14,9 @@ import { GA4_EVENTS_SCHEMA } from "./ga4-events.ts";
 import { packageRoot } from "../util/package-root.ts";
 
 /** A dataset (BigQuery) / schema (DuckDB) of the warehouse: a key of settings.datasets. */
-export type Layer = keyof Settings["datasets"];
+type Layer = keyof Settings["datasets"];
 
-export type Producer =
+type Producer =
   | { import: string }
   | { job: string }
   /** A shared history: several jobs append to it, each replacing only its own rows of a run (key: run_id, job). */
@@ -40,10 +40,18 @@ export interface CatalogTable {
   shards?: { prefix: string; empty: string };
   /** Per-job tables a shared history took over: their rows are copied in when it is first created. */
   replaces?: readonly ReplacedTable[];
+  /** Old words jobs wrote into a shared history: rewritten in place before a run. */
+  renamed?: readonly RenamedValues[];
+}
+
+/** Old words `job` wrote into a shared history: `values` maps a column's old words to new ones. */
+interface RenamedValues {
+  job: string;
+  values: Record<string, Record<string, string>>;
 }
 
 /** A per-job table a shared history replaced: its rows belong to `job`; `values` maps old words of a column to new ones. */
-export interface ReplacedTable {
+interface ReplacedTable {
   table: string;
   job: string;
   values?: Record<string, Record<string, string>>;
@@ -65,12 +73,12 @@ function loadCatalog(): CatalogTable[] {
 }
 
 /** The key of a shared history's rows, its first columns: the run and the job that wrote them. */
-export const SHARED_HISTORY_KEY = ["run_id", "job"] as const;
+const SHARED_HISTORY_KEY = ["run_id", "job"] as const;
 
 /** A shared history is an append-only history keyed by run and job; anything else cannot keep writers apart. */
 function checkSharedHistory(t: RawTable): void {
   if (!("jobs" in t.producer)) {
-    if (t.replaces) throw new Error(`${t.name} in includes/catalog.js: replaces is for shared histories (producer { jobs: [...] })`);
+    if (t.replaces || t.renamed) throw new Error(`${t.name} in includes/catalog.js: replaces and renamed are for shared histories (producer { jobs: [...] })`);
     return;
   }
   const key = Array.isArray(t.columns) ? t.columns.slice(0, SHARED_HISTORY_KEY.length).map((c) => `${c.name} ${c.type}`) : [];
@@ -133,11 +141,46 @@ export function emptySourceTables(settings: Settings, database: string): EmptyTa
  */
 export async function ensureSourceTables(engine: Engine, settings: Settings, database = ""): Promise<string[]> {
   const moved = await moveReplacedTables(engine, settings, database);
+  await renameOldValues(engine, settings, database);
   return [...moved, ...(await engine.createMissingTables(emptySourceTables(settings, database)))];
 }
 
+/** Each job's rows of a shared history that still carry an old word (pure): the condition, per `renamed` entry and column. */
+function oldValuesConditions(renamed: readonly RenamedValues[]): { job: string; column: string; map: [string, string][]; where: string }[] {
+  return renamed.flatMap((r) => Object.entries(r.values).map(([column, values]) => {
+    const map = Object.entries(values);
+    return { job: r.job, column, map, where: `job = ${sqlString(r.job)} AND ${column} IN (${map.map(([old]) => sqlString(old)).join(", ")})` };
+  }));
+}
+
+/**
+ * GoogleSQL rewriting the old words of a shared history in place (pure; tested): one UPDATE per job and
+ * column, touching only that job's rows that carry an old word.
+ */
+export function renamedValuesStatements(target: Target, renamed: readonly RenamedValues[]): string[] {
+  return oldValuesConditions(renamed).map(({ column, map, where }) =>
+    `UPDATE ${qualified(target)} SET ${column} = CASE ${column} ${map.map(([a, b]) => `WHEN ${sqlString(a)} THEN ${sqlString(b)}`).join(" ")} ELSE ${column} END WHERE ${where}`);
+}
+
+/**
+ * Before a run: rows a job wrote into a shared history under words since renamed (lead scoring's
+ * test_roc_auc, now auc) are rewritten, so readers find every run's figures under one name. A count
+ * first, so a warehouse with nothing to rewrite (every run after the first) gets no write.
+ */
+async function renameOldValues(engine: Engine, settings: Settings, database: string): Promise<void> {
+  for (const t of CATALOG) {
+    if (!t.renamed?.length) continue;
+    const target = tableLocation(t.name, { settings, database });
+    if ((await engine.describeTable(target))?.kind !== "table") continue;
+    const conditions = oldValuesConditions(t.renamed);
+    const [row] = await engine.query(`SELECT COUNT(*) AS n FROM ${qualified(target)} WHERE ${conditions.map((c) => `(${c.where})`).join(" OR ")}`);
+    if (Number(row?.n ?? 0) === 0) continue;
+    await engine.execute(renamedValuesStatements(target, t.renamed), { action: `rename old ${conditions.map((c) => `${c.job} ${c.column}`).join(", ")} values in ${t.name}` });
+  }
+}
+
 /** One per-job table whose rows move into a shared history: where it is and which of its columns exist. */
-export interface ReplacedRows {
+interface ReplacedRows {
   from: ReplacedTable;
   target: Target;
   columns: readonly string[];

@@ -33,10 +33,12 @@ export async function finishRun(s: Session, run: RunRecord): Promise<number> {
     const log = s.logger.with({ runId: run.runId });
     for (const w of run.warnings) log.warn(w, { event: "run_warning" });
     const count = (st: string): number => run.actions.filter((a) => a.status === st).length;
-    const bytes = run.actions.reduce((n, a) => n + (a.bytesProcessed ?? 0), 0);
+    // Bytes whenever the engine reported them (BigQuery's jobs and dry runs, DuckDB's dry-run estimates), whichever it is.
+    const reported = run.actions.filter((a) => a.bytesProcessed !== undefined);
+    const bytes = reported.length ? reported.reduce((n, a) => n + a.bytesProcessed!, 0) : undefined;
     log.log(run.status === "succeeded" ? "info" : run.status === "failed" ? "error" : "warn", formatSummary(run).split("\n")[0]!, {
       event: "run_finished", status: run.status, exitCode: code, engine: run.engine,
-      durationMs: run.endedAt.getTime() - run.startedAt.getTime(), bytesProcessed: run.engine === "bigquery" ? bytes : undefined,
+      durationMs: run.endedAt.getTime() - run.startedAt.getTime(), bytesProcessed: bytes,
       succeeded: count("succeeded"), failed: count("failed"), skipped: count("skipped"), warnings: run.warnings.length, cancelled: count("cancelled"),
       failedActions: run.actions.filter((a) => a.status === "failed").map((a) => ({ action: a.action, jobId: a.jobId, error: a.error })),
       record, report,

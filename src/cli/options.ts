@@ -47,7 +47,7 @@ export function engineOptions<T>(y: Argv<T>): Argv<T & EngineArgs> {
 }
 
 /** `--artifacts`: where models and reports go (also for commands that do not open the warehouse). */
-export function artifactsOption<T>(y: Argv<T>): Argv<T & { artifacts: string }> {
+function artifactsOption<T>(y: Argv<T>): Argv<T & { artifacts: string }> {
   return y.option("artifacts", { type: "string", default: ".funnelcredit/artifacts", describe: "folder or gs://bucket/prefix for models and reports" }) as unknown as Argv<T & { artifacts: string }>;
 }
 

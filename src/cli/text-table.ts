@@ -2,7 +2,7 @@
 import type { Row, Value } from "../engines/engine.ts";
 
 /** A cell's text: NULL for null, ISO times without milliseconds, JSON for arrays and structs. */
-export function cellText(v: Value | undefined): string {
+function cellText(v: Value | undefined): string {
   if (v === null || v === undefined) return "NULL";
   if (v instanceof Date) return v.toISOString().replace(".000Z", "Z");
   if (typeof v === "object") return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));

@@ -66,7 +66,7 @@ function compileCacheKey(opts: CompileOptions): string {
   return h.digest("hex");
 }
 
-export interface CachedCompile {
+interface CachedCompile {
   compiled: DataformCompiled;
   /** True when the graph came from the cache (Dataform did not run). */
   cached: boolean;

@@ -90,7 +90,7 @@ export function dataformCliPath(projectDir: string): string {
  * The Dataform CLI splits `--vars` on "," (and the pair on "="): such values travel as
  * "b64:" + base64url, decoded by includes/settings.js.
  */
-export function encodeVar(value: string): string {
+function encodeVar(value: string): string {
   return /[,=\s"']/.test(value) ? `b64:${Buffer.from(value, "utf8").toString("base64url")}` : value;
 }
 

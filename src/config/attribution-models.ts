@@ -8,7 +8,7 @@ import path from "node:path";
 import vm from "node:vm";
 import { SettingsError } from "../util/errors.ts";
 
-export type SessionCreditRule =
+type SessionCreditRule =
   /** A table at (session_key, transaction_id) grain with conversions and value (and `model` when shared). */
   | { touches: string; modelColumn: boolean }
   /**
@@ -54,9 +54,4 @@ export function loadAttributionModels(projectDir: string, settings: unknown): re
     if (typeof m.channelCredit?.table !== "string") throw new SettingsError(`${where}: channelCredit.table is required`);
   }
   return Object.freeze(models.map((m) => Object.freeze(m)));
-}
-
-/** The tables the models' channel credit is read from, once each, in registration order. */
-export function channelCreditTables(models: readonly AttributionModel[]): string[] {
-  return [...new Set(models.map((m) => m.channelCredit.table))];
 }

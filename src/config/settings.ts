@@ -14,7 +14,7 @@ import { loadAttributionModels, type AttributionModel } from "./attribution-mode
  * types): each setting is declared once, there, with its default, validation and type.
  */
 type SettingsModuleTypes = typeof import("../../includes/settings.js");
-export type FunnelStep = import("../../includes/settings.js").FunnelStep;
+type FunnelStep = import("../../includes/settings.js").FunnelStep;
 export type ChannelRule = import("../../includes/settings.js").ChannelRule;
 export type MappedSource = import("../../includes/settings.js").MappedSource;
 
@@ -23,7 +23,7 @@ export type Settings = ReturnType<SettingsModuleTypes["parseSettings"]> & {
   attributionModels: readonly AttributionModel[];
 };
 
-export interface WorkflowSettings {
+interface WorkflowSettings {
   defaultProject: string;
   defaultDataset: string;
   defaultLocation: string;
@@ -56,7 +56,7 @@ function loadSettingsModule(projectDir: string, defaultSchema: string): Settings
   return module.exports as unknown as SettingsModule;
 }
 
-export function readWorkflowSettings(projectDir: string): WorkflowSettings {
+function readWorkflowSettings(projectDir: string): WorkflowSettings {
   const file = path.join(projectDir, "workflow_settings.yaml");
   if (!existsSync(file)) throw new SettingsError(`no workflow_settings.yaml in ${projectDir}: run funnelcredit from the project folder or pass --project`);
   let raw: Record<string, unknown>;

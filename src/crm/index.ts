@@ -42,7 +42,7 @@ export interface PushSummary extends SendResult {
   planned: number;
 }
 
-export interface PushPlan {
+interface PushPlan {
   destination: string;
   token: string;
   batchSize: number;

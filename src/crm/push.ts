@@ -65,7 +65,7 @@ export function planPush(scores: readonly ScoreToPush[], state: readonly PushSta
  * Idempotency key of a batch: a hash of the destination and the batch's payload hashes, so a retried
  * or re-run batch with the same content carries the same key (the CRM can drop duplicates).
  */
-export function batchKey(destination: string, batch: readonly ScoreToPush[]): string {
+function batchKey(destination: string, batch: readonly ScoreToPush[]): string {
   const h = createHash("sha256").update(destination);
   for (const s of batch) h.update("|").update(payloadHash(s));
   return h.digest("hex").slice(0, 32);
@@ -82,7 +82,7 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
 
 /** HTTP statuses worth retrying: 408, 425, 429 and every 5xx. */
-export function isRetryableStatus(status: number): boolean {
+function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
@@ -100,7 +100,7 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, retryAfter: s
   return d * (0.8 + 0.4 * random());
 }
 
-export interface SendOptions {
+interface SendOptions {
   url: string;
   token: string;
   batchSize: number;

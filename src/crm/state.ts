@@ -12,7 +12,7 @@ const CRM_PUSH_STATE_SCHEMA: ColumnSchema[] = tableSchema("crm_push_state");
 
 const CRM_PUSH_DEAD_LETTERS_SCHEMA: ColumnSchema[] = tableSchema("crm_push_dead_letters");
 
-export interface PushTables {
+interface PushTables {
   scores: Target;
   state: Target;
   deadLetters: Target;

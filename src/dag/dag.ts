@@ -74,7 +74,7 @@ export interface Selection {
   select?: string[];
 }
 
-export interface Selector {
+interface Selector {
   /** An action or table name, or a tag (`tag:t`). */
   name: string;
   tag: boolean;

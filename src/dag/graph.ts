@@ -39,7 +39,7 @@ export interface Action {
   job?: JobDefinition;
 }
 
-export interface ProjectConfig {
+interface ProjectConfig {
   defaultDatabase: string;
   defaultSchema: string;
   assertionSchema: string;

@@ -14,12 +14,11 @@
 import { DuckDBDateValue, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
 import { ga4Field, ga4LocalTypes } from "../import/ga4-schema.ts";
 import { sourceTableDdl } from "../import/sources.ts";
-import { lit, q } from "../import/load.ts";
 import { customSourceRows } from "./custom-sources.ts";
-import type { LocalLoading } from "../engines/engine.ts";
+import type { LocalLoading, SqlQuoting } from "../engines/engine.ts";
 import { EVENT_CODES, EVENT_JITTER_SECONDS, EVENT_STEP_SECONDS, simulateStream, type SimSession, type SimStreamResult, type SimTransactionRow } from "./simulate.ts";
 
-export interface DemoOptions {
+interface DemoOptions {
   /** Web users (people). Default 20,000. */
   users?: number;
   /** Days of data. Default 60. */
@@ -207,34 +206,36 @@ async function appendRows(
 // ---- SQL expanding sessions into events ---------------------------------------------------------
 
 /** One event_params entry; `kind` chooses the value member. NULL values are filtered out afterwards. */
-function param(key: string, kind: "string" | "int" | "double", expr: string): string {
+function param(quoting: SqlQuoting, key: string, kind: "string" | "int" | "double", expr: string): string {
+  const lit = quoting.literal;
   const v = (k: string, t: string): string => (kind === k ? `CAST(${expr} AS ${t})` : `CAST(NULL AS ${t})`);
   return `{'key': ${lit(key)}, 'value': {'string_value': ${v("string", "VARCHAR")}, 'int_value': ${v("int", "BIGINT")}, 'float_value': CAST(NULL AS DOUBLE), 'double_value': ${v("double", "DOUBLE")}}}`;
 }
 
 function eventsSql(local: LocalLoading, sessionsTable: string, seed: number): string {
+  const lit = local.literal;
   const names = Object.entries(EVENT_CODES).map(([c, n]) => `WHEN ${lit(c)} THEN ${lit(n)}`).join(" ");
   const pages = `[${["/", "/collections/apparel", "/collections/drinkware", "/collections/bags", "/collections/office", "/collections/lifestyle", "/sale", "/new-arrivals", "/search", "/account"].map(lit).join(", ")}]`;
   const itemsType = local.columnType(ga4Field("items"));
   const landing = `(i <= landing_i)`;
   const utm = `concat_ws('&', CASE WHEN tagged THEN 'utm_source=' || source || '&utm_medium=' || medium || '&utm_campaign=' || campaign END, CASE WHEN gclid IS NOT NULL THEN 'gclid=' || gclid END)`;
   const params = [
-    param("ga_session_id", "int", "ga_session_id"),
-    param("ga_session_number", "int", "ga_session_number"),
-    param("page_location", "string", "page_location"),
-    param("page_title", "string", "page_title"),
-    param("page_referrer", "string", `CASE WHEN ${landing} THEN referrer ELSE '${HOST}/' END`),
-    param("source", "string", `CASE WHEN ${landing} AND send_params THEN source END`),
-    param("medium", "string", `CASE WHEN ${landing} AND send_params THEN medium END`),
-    param("campaign", "string", `CASE WHEN ${landing} AND send_params THEN campaign END`),
-    param("gclid", "string", `CASE WHEN ${landing} THEN gclid END`),
-    param("entrances", "int", `CASE WHEN i = landing_i THEN 1 END`),
-    param("session_engaged", "string", `CASE WHEN i > landing_i THEN '1' END`),
-    param("engaged_session_event", "int", `CASE WHEN i > landing_i THEN 1 END`),
-    param("engagement_time_msec", "int", `CASE WHEN code IN ('p', 'e') AND i > landing_i THEN 1000 + h % 60000 END`),
-    param("currency", "string", `CASE WHEN code IN ('v', 'a', 'b', '$') THEN 'USD' END`),
-    param("value", "double", `CASE WHEN code = '$' THEN revenue WHEN code IN ('a', 'b') THEN list_sum(list_transform(item_list, x -> x.price * x.quantity)) END`),
-    param("transaction_id", "string", `CASE WHEN code = '$' THEN transaction_id END`),
+    param(local, "ga_session_id", "int", "ga_session_id"),
+    param(local, "ga_session_number", "int", "ga_session_number"),
+    param(local, "page_location", "string", "page_location"),
+    param(local, "page_title", "string", "page_title"),
+    param(local, "page_referrer", "string", `CASE WHEN ${landing} THEN referrer ELSE '${HOST}/' END`),
+    param(local, "source", "string", `CASE WHEN ${landing} AND send_params THEN source END`),
+    param(local, "medium", "string", `CASE WHEN ${landing} AND send_params THEN medium END`),
+    param(local, "campaign", "string", `CASE WHEN ${landing} AND send_params THEN campaign END`),
+    param(local, "gclid", "string", `CASE WHEN ${landing} THEN gclid END`),
+    param(local, "entrances", "int", `CASE WHEN i = landing_i THEN 1 END`),
+    param(local, "session_engaged", "string", `CASE WHEN i > landing_i THEN '1' END`),
+    param(local, "engaged_session_event", "int", `CASE WHEN i > landing_i THEN 1 END`),
+    param(local, "engagement_time_msec", "int", `CASE WHEN code IN ('p', 'e') AND i > landing_i THEN 1000 + h % 60000 END`),
+    param(local, "currency", "string", `CASE WHEN code IN ('v', 'a', 'b', '$') THEN 'USD' END`),
+    param(local, "value", "double", `CASE WHEN code = '$' THEN revenue WHEN code IN ('a', 'b') THEN list_sum(list_transform(item_list, x -> x.price * x.quantity)) END`),
+    param(local, "transaction_id", "string", `CASE WHEN code = '$' THEN transaction_id END`),
   ];
   return `
 WITH s AS (
@@ -311,7 +312,7 @@ function dayString(startMs: number, day: number): string {
   return new Date(startMs + day * 86_400_000).toISOString().slice(0, 10).replace(/-/g, "");
 }
 
-export interface Ga4ExportOptions {
+interface Ga4ExportOptions {
   /** Schema of the GA4 daily tables (must exist). */
   ga4Schema: string;
   /** Epoch millis of 00:00 UTC of day 0 (SimSession.day counts from it). */
@@ -338,7 +339,8 @@ interface SessionTable {
   drop(): Promise<void>;
 }
 
-async function openSessionTable(conn: DuckDBConnection): Promise<SessionTable> {
+async function openSessionTable(local: LocalLoading): Promise<SessionTable> {
+  const { connection: conn, ident: q } = local;
   const table = `fc_demo_sessions_${process.pid}`;
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(table)} (${SESSION_COLUMNS.map(([n, t]) => `${q(n)} ${t}`).join(", ")})`);
   const types = SESSION_COLUMNS.map(([, t]) => t);
@@ -369,7 +371,7 @@ async function openSessionTable(conn: DuckDBConnection): Promise<SessionTable> {
  * sessions, so the events are never all in memory at once.
  */
 async function expandSessions(local: LocalLoading, sessionsTable: string, opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
-  const conn = local.connection;
+  const { connection: conn, ident: q } = local;
   const columnsDdl = ga4LocalTypes(local.columnType).columnsDdl;
   const { ga4Schema: ga4, startMs, days, seed, intradayDays } = opts;
   const tables: string[] = [];
@@ -399,8 +401,7 @@ async function expandSessions(local: LocalLoading, sessionsTable: string, opts: 
  * produce events the same way. Returns the events written and the tables, `schema.table`.
  */
 export async function writeGa4Export(local: LocalLoading, sessions: Iterable<SimSession>, opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
-  const conn = local.connection;
-  const table = await openSessionTable(conn);
+  const table = await openSessionTable(local);
   try {
     for (const s of sessions) table.add(s);
     table.close();
@@ -412,15 +413,15 @@ export async function writeGa4Export(local: LocalLoading, sessions: Iterable<Sim
 }
 
 /** Replace one source table (schema must exist) with `rows`, typed by `types` in `ddl`'s column order. */
-async function writeSourceTable(conn: DuckDBConnection, schema: string, table: string, ddl: string, types: string[], rows: Cell[][]): Promise<void> {
-  await conn.run(`CREATE OR REPLACE TABLE ${q(schema)}.${q(table)} (${ddl})`);
-  await appendRows(conn, { schema, table }, types, rows);
+async function writeSourceTable(local: LocalLoading, schema: string, table: string, ddl: string, types: string[], rows: Cell[][]): Promise<void> {
+  await local.connection.run(`CREATE OR REPLACE TABLE ${local.ident(schema)}.${local.ident(table)} (${ddl})`);
+  await appendRows(local.connection, { schema, table }, types, rows);
 }
 
 /** Replace `<schema>.crm_transactions` with the importer's DDL and these rows. */
-export async function writeCrmTransactions(conn: DuckDBConnection, schema: string, rows: readonly SimTransactionRow[]): Promise<void> {
+export async function writeCrmTransactions(local: LocalLoading, schema: string, rows: readonly SimTransactionRow[]): Promise<void> {
   await writeSourceTable(
-    conn, schema, "crm_transactions", sourceTableDdl("transactions"),
+    local, schema, "crm_transactions", sourceTableDdl(local, "transactions"),
     ["VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP", "VARCHAR", "DOUBLE", "VARCHAR"],
     rows.map((t) => [t.transaction_id, t.user_id, t.client_id, t.transaction_created, t.transaction_status, t.transaction_revenue, t.transaction_region]),
   );
@@ -431,7 +432,7 @@ export async function writeCrmTransactions(conn: DuckDBConnection, schema: strin
  * `onProgress(done, total)` (total = days + intraday days + 2: the simulation streamed into DuckDB, each day and intraday table, the source tables).
  */
 export async function generateDemo(local: LocalLoading, opts: DemoOptions = {}): Promise<DemoResult> {
-  const conn = local.connection;
+  const { connection: conn, ident: q } = local;
   const users = opts.users ?? 20_000;
   const days = opts.days ?? 60;
   const seed = opts.seed ?? 42;
@@ -454,7 +455,7 @@ export async function generateDemo(local: LocalLoading, opts: DemoOptions = {}):
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(ga4)}; CREATE SCHEMA IF NOT EXISTS ${q(src)}`);
   // Sessions stream from the simulation into the appender (and into the call-centre / webinar rows drawn
   // from them): at 10M events, keeping them as JS objects was most of the generator's 4.5 GB.
-  const sessionTable = await openSessionTable(conn);
+  const sessionTable = await openSessionTable(local);
   const customRows = customSourceRows(seed);
   let ga4Written: { events: number; tables: string[] };
   let sim: SimStreamResult;
@@ -474,20 +475,20 @@ export async function generateDemo(local: LocalLoading, opts: DemoOptions = {}):
 
   // Source tables: same DDL as the importers write.
   const writeSource = async (table: string, ddl: string, types: string[], rows: Cell[][]): Promise<void> => {
-    await writeSourceTable(conn, src, table, ddl, types, rows);
+    await writeSourceTable(local, src, table, ddl, types, rows);
     tables.push(`${src}.${table}`);
   };
-  await writeCrmTransactions(conn, src, sim.transactions);
+  await writeCrmTransactions(local, src, sim.transactions);
   tables.push(`${src}.crm_transactions`);
   await writeSource(
     "custom_events",
-    sourceTableDdl("custom_events"),
+    sourceTableDdl(local, "custom_events"),
     new Array(14).fill("VARCHAR"),
     sim.customEvents.map((e) => [e.name, e.category, e.time, e.user_id, e.client_id, e.transaction_id, e.revenue, e.cost, e.utm_source, e.utm_medium, e.utm_campaign, e.utm_term, e.utm_content, e.geo_region]),
   );
   await writeSource(
     "costs",
-    sourceTableDdl("costs"),
+    sourceTableDdl(local, "costs"),
     ["DATE", "VARCHAR", "VARCHAR", "VARCHAR", "DOUBLE", "BIGINT", "BIGINT"],
     sim.costs.map((c) => [c.date, c.source, c.medium, c.campaign, c.cost, c.clicks, c.impressions]),
   );

@@ -41,7 +41,7 @@ export const EVENT_CODES: Readonly<Record<string, string>> = {
 export const EVENT_STEP_SECONDS = 20;
 export const EVENT_JITTER_SECONDS = 15;
 
-export interface SimItem {
+interface SimItem {
   product: DemoProduct;
   quantity: number;
 }
@@ -90,7 +90,7 @@ export interface SimTransactionRow {
 }
 
 /** Custom events keep raw strings, like a file would have them. */
-export interface SimCustomEvent {
+interface SimCustomEvent {
   name: string;
   category: string | null;
   time: string | null;
@@ -107,7 +107,7 @@ export interface SimCustomEvent {
   geo_region: string | null;
 }
 
-export interface SimCostRow {
+interface SimCostRow {
   /** Days since 1970-01-01. */
   date: number;
   source: string;
@@ -118,7 +118,7 @@ export interface SimCostRow {
   impressions: number;
 }
 
-export interface SimLead {
+interface SimLead {
   lead_id: string;
   created_at: number;
   converted_at: number | null;
@@ -137,7 +137,7 @@ export interface SimLead {
   viewed_items_before_lead: boolean;
 }
 
-export interface SimResult extends SimStreamResult {
+interface SimResult extends SimStreamResult {
   sessions: SimSession[];
 }
 
@@ -153,7 +153,7 @@ export interface SimStreamResult {
   pseudoIds: number;
 }
 
-export interface SimOptions {
+interface SimOptions {
   users: number;
   days: number;
   /** Epoch millis of 00:00 UTC of the first day. */

@@ -79,12 +79,21 @@ export interface WriteOptions {
   description?: string;
 }
 
+/** Quoting in an engine's own SQL dialect, for statements written in that dialect (local loading). */
+export interface SqlQuoting {
+  /** An identifier (DuckDB: `"name"`, embedded quotes doubled). */
+  ident(name: string): string;
+  /** A string literal (DuckDB: `'value'`, embedded quotes doubled, no backslash escapes). */
+  literal(value: string): string;
+}
+
 /**
  * Loading local files (`import`, `demo`): offered by an engine that holds its data on this machine.
  * Today that is the embedded DuckDB: the importers and the sample generator write through its
- * connection (appender, file readers) and nothing else does.
+ * connection (appender, file readers) and nothing else does. They take the engine's column types and
+ * quoting from here, so nothing outside src/engines/ imports an engine's own helpers.
  */
-export interface LocalLoading {
+export interface LocalLoading extends SqlQuoting {
   readonly connection: DuckDBConnection;
   /** The engine's storage type for a GoogleSQL column (DuckDB: `STRING` → `VARCHAR`, RECORD → STRUCT(…)). */
   columnType(column: ColumnSchema): string;
@@ -148,6 +157,11 @@ export interface Engine {
    * before a run starts, so a run that would exceed it fails before it changes anything.
    */
   readonly maximumBytesBilled?: number;
+  /**
+   * Where a dry run's bytes come from, for the cost plan's heading (`BigQuery dry runs`); present when
+   * capabilities.dryRunBytes.
+   */
+  readonly dryRunBytesSource?: string;
   /** Local file loading for `import` / `demo`; absent when the engine cannot load local files. */
   readonly localLoading?: LocalLoading;
   /** The resources the engine was opened with, for the log (DuckDB: memory limit and threads). */

@@ -9,7 +9,7 @@
  * two types, and a shift `a >> 2` is two adjacent `>` tokens (`spaceBefore` false on the second).
  */
 
-export type TokenKind =
+type TokenKind =
   /** Unquoted identifier or keyword; `value` is the text. */
   | "ident"
   /** Backtick identifier; `value` is the decoded name (may contain dots: `p.d.t`). */

@@ -10,23 +10,23 @@
  *   time, ids and utm fields and `transaction_id = 'dp6-<session_id>-<k>'` (k = 1…n); revenue stays NULL.
  * Session ids must be unique (over all files imported together); `is_conversion_purchase`/`n_purchases` must be integers.
  */
-import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError } from "../util/errors.ts";
 import { displayName, readCsv, snakeCase } from "./read.ts";
 import { importRowsAsSource, SOURCE_SPECS, type RowsOverride, type SourceImportOptions, type SourceImportResult } from "./sources.ts";
 import type { StagedRow } from "./load.ts";
+import type { LocalLoading } from "../engines/engine.ts";
 
 const REQUIRED = ["user_pseudo_id", "session_id", "event_time", "user_id", "is_conversion_purchase", "source_medium"];
 
 export async function importDp6Journeys(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   files: string | readonly string[],
   opts: SourceImportOptions = {},
 ): Promise<SourceImportResult> {
   const seen = new Set<string>();
   const sources: { file: string; rows: RowsOverride }[] = [];
   for (const file of typeof files === "string" ? [files] : files) sources.push({ file, rows: await dp6Rows(file, opts, seen) });
-  return importRowsAsSource(conn, "custom_events", sources, opts);
+  return importRowsAsSource(local, "custom_events", sources, opts);
 }
 
 /** One DP6 file as custom_events rows (header checked now, rows read when staged). */

@@ -12,7 +12,7 @@ export { GA4_EVENTS_SCHEMA, ga4Field };
 export const GA4_BOOKKEEPING_FIELDS: readonly string[] = ["_source_table", "_source_variant"];
 
 /** The GA4 export in a local engine's types (LocalLoading.columnType). */
-export interface Ga4LocalTypes {
+interface Ga4LocalTypes {
   /** `"event_date" VARCHAR, "event_timestamp" BIGINT, …` — the column list of CREATE TABLE. */
   columnsDdl: string;
   /** One type for a whole event row: `STRUCT("event_date" VARCHAR, …)`. */

@@ -12,7 +12,7 @@ import type { ColumnSchema, LocalLoading } from "../engines/engine.ts";
 import { InputError } from "../util/errors.ts";
 import { GA4_EVENTS_SCHEMA, GA4_BOOKKEEPING_FIELDS, ga4LocalTypes } from "./ga4-schema.ts";
 import { displayName, ndjsonObjects } from "./read.ts";
-import { dropTemp, inTransaction, isCalendarDay, lit, q, stagingName, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
+import { dropTemp, inTransaction, isCalendarDay, stagingName, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
 import { Quarantine, type QuarantineOptions } from "./quarantine.ts";
 
 export interface Ga4ImportOptions extends QuarantineOptions {
@@ -174,14 +174,14 @@ export async function importGa4(
   files: readonly string[],
   opts: Ga4ImportOptions = {},
 ): Promise<Ga4ImportResult> {
-  const conn = local.connection;
+  const { connection: conn, ident: q, literal: lit } = local;
   const types = ga4LocalTypes(local.columnType);
   const schema = opts.schema ?? "ga4_export";
   const mode = opts.mode ?? "replace";
   const prefix = opts.intraday ? "events_intraday_" : "events_";
   const staging = stagingName("ga4");
   const ignored = new Set<string>();
-  const quarantine = await Quarantine.open(conn, "ga4", opts);
+  const quarantine = await Quarantine.open(local, "ga4", opts);
   let read = 0;
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(staging)} (_file INTEGER, _line BIGINT, event_date VARCHAR, j VARCHAR)`);
   try {
@@ -239,7 +239,7 @@ export async function importGa4(
     try {
       await inTransaction(conn, statements);
     } finally {
-      await dropTemp(conn, typed);
+      await dropTemp(local, typed);
     }
     for (const b of GA4_BOOKKEEPING_FIELDS) ignored.delete(b);
     const tables = Object.keys(rowsByTable).map((t) => `${schema}.${t}`);
@@ -251,7 +251,7 @@ export async function importGa4(
       quarantined: bad,
     };
   } finally {
-    await dropTemp(conn, staging);
+    await dropTemp(local, staging);
     await quarantine.drop();
   }
 }

@@ -8,10 +8,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError } from "../util/errors.ts";
-import { duckIdent as q, duckString as lit } from "../engines/duckdb/quote.ts";
-
-/** DuckDB quoting, under the short names the importers use. */
-export { q, lit };
+import type { LocalLoading, SqlQuoting } from "../engines/engine.ts";
 
 let stagingCounter = 0;
 
@@ -31,11 +28,12 @@ export interface StagedRow {
  * `extra` columns may be given with their own DuckDB type (values appended as VARCHAR and cast).
  */
 export async function stageRows(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   name: string,
   columns: readonly string[],
   rows: AsyncIterable<StagedRow>,
 ): Promise<number> {
+  const { connection: conn, ident: q } = local;
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(name)} (_line BIGINT, ${columns.map((c) => `${q(c)} VARCHAR`).join(", ")})`);
   const appender = await conn.createAppender(name, "main", "temp");
   let count = 0;
@@ -55,9 +53,9 @@ export async function stageRows(
   return count;
 }
 
-export async function dropTemp(conn: DuckDBConnection, name: string): Promise<void> {
+export async function dropTemp(local: LocalLoading, name: string): Promise<void> {
   try {
-    await conn.run(`DROP TABLE IF EXISTS temp.main.${q(name)}`);
+    await local.connection.run(`DROP TABLE IF EXISTS temp.main.${local.ident(name)}`);
   } catch {
     // the connection may already be closed; the TEMP table dies with it.
   }
@@ -86,7 +84,8 @@ const FALSE_WORDS = ["false", "f", "no", "n", "0"];
  * The SQL expression converting VARCHAR `x` to `type`; NULL where `x` does not parse.
  * Timestamps with an offset (`Z`, `+02:00`) are converted to UTC; naive ones are taken as UTC.
  */
-export function convertSql(x: string, type: SourceType): string {
+export function convertSql(quoting: SqlQuoting, x: string, type: SourceType): string {
+  const lit = quoting.literal;
   const t = `trim(${x})`;
   switch (type) {
     case "VARCHAR":
@@ -144,7 +143,8 @@ export interface CheckCondition {
 }
 
 /** The rules of `checks`, in order (the first a row breaks is the one reported). */
-export function checkConditions(checks: readonly ColumnCheck[], now: Date = new Date()): CheckCondition[] {
+export function checkConditions(quoting: SqlQuoting, checks: readonly ColumnCheck[], now: Date = new Date()): CheckCondition[] {
+  const { ident: q, literal: lit } = quoting;
   const conds: CheckCondition[] = [];
   const latest = new Date(now.getTime() + FUTURE_TOLERANCE_DAYS * 86_400_000).toISOString().replace("T", " ").replace("Z", "");
   for (const c of checks) {
@@ -156,7 +156,7 @@ export function checkConditions(checks: readonly ColumnCheck[], now: Date = new 
     if (c.type !== "VARCHAR") {
       conds.push({
         check: c,
-        sql: `${col} IS NOT NULL AND trim(${col}) <> '' AND ${convertSql(col, c.type)} IS NULL`,
+        sql: `${col} IS NOT NULL AND trim(${col}) <> '' AND ${convertSql(quoting, col, c.type)} IS NULL`,
         reason: (v) => `expected ${EXPECTED[c.type]}, got ${JSON.stringify(v)}`,
         reasonSql: `${lit(`expected ${EXPECTED[c.type]}, got `)} || ${got}`,
       });
@@ -166,7 +166,7 @@ export function checkConditions(checks: readonly ColumnCheck[], now: Date = new 
     if (c.type === "DOUBLE") {
       conds.push({
         check: c,
-        sql: `NOT isfinite(${convertSql(col, c.type)})`,
+        sql: `NOT isfinite(${convertSql(quoting, col, c.type)})`,
         reason: (v) => `must be a finite number, got ${JSON.stringify(v)}`,
         reasonSql: `${lit("must be a finite number, got ")} || ${got}`,
       });
@@ -174,13 +174,13 @@ export function checkConditions(checks: readonly ColumnCheck[], now: Date = new 
     if (c.nonNegative) {
       conds.push({
         check: c,
-        sql: `${convertSql(col, c.type)} < 0`,
+        sql: `${convertSql(quoting, col, c.type)} < 0`,
         reason: (v) => `must not be negative, got ${JSON.stringify(v)}`,
         reasonSql: `${lit("must not be negative, got ")} || ${got}`,
       });
     }
     if (c.type === "TIMESTAMP" || c.type === "DATE") {
-      const v = `CAST(${convertSql(col, c.type)} AS TIMESTAMP)`;
+      const v = `CAST(${convertSql(quoting, col, c.type)} AS TIMESTAMP)`;
       conds.push({
         check: c,
         sql: `${v} < TIMESTAMP ${lit(EARLIEST_PLAUSIBLE_TIME)}`,
@@ -203,12 +203,13 @@ export function checkConditions(checks: readonly ColumnCheck[], now: Date = new 
  * check in `checks` order).
  */
 export async function validateStaged(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   staging: string,
   file: string,
   checks: readonly ColumnCheck[],
 ): Promise<void> {
-  const conds = checkConditions(checks);
+  const { connection: conn, ident: q } = local;
+  const conds = checkConditions(local, checks);
   if (conds.length === 0) return;
   const sql = `SELECT ${conds.map((c, i) => `min(CASE WHEN ${c.sql} THEN _line END) AS b${i}`).join(", ")} FROM temp.main.${q(staging)}`;
   const row = (await conn.runAndReadAll(sql)).getRows()[0] ?? [];
@@ -245,8 +246,9 @@ export async function inTransaction(conn: DuckDBConnection, statements: readonly
   }
 }
 
-export async function tableExists(conn: DuckDBConnection, schema: string, table: string): Promise<boolean> {
-  const r = await conn.runAndReadAll(
+export async function tableExists(local: LocalLoading, schema: string, table: string): Promise<boolean> {
+  const lit = local.literal;
+  const r = await local.connection.runAndReadAll(
     `SELECT 1 FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = ${lit(schema)} AND table_name = ${lit(table)}`,
   );
   return r.getRows().length > 0;
@@ -259,12 +261,14 @@ export type ImportMode = "replace" | "append";
  * replace → CREATE OR REPLACE; append → CREATE IF NOT EXISTS + INSERT BY NAME.
  */
 export function writeStatements(
+  quoting: SqlQuoting,
   schema: string,
   table: string,
   ddl: string,
   selectSql: string,
   mode: ImportMode,
 ): string[] {
+  const q = quoting.ident;
   const target = `${q(schema)}.${q(table)}`;
   return [
     `CREATE SCHEMA IF NOT EXISTS ${q(schema)}`,

@@ -6,15 +6,14 @@
  * imported, but the quarantined rows are still written so they can be inspected).
  * In reject mode (the library default) the first bad row fails the import, naming file:line:field.
  */
-import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError, UserError } from "../util/errors.ts";
-import { dropTemp, isCalendarDay, lit, q, stagingName, type CheckCondition } from "./load.ts";
-import type { Engine, Target } from "../engines/engine.ts";
+import { dropTemp, isCalendarDay, stagingName, type CheckCondition } from "./load.ts";
+import type { Engine, LocalLoading, SqlQuoting, Target } from "../engines/engine.ts";
 import { qualified } from "../engines/engine.ts";
 import type { Settings } from "../config/settings.ts";
 import { sqlString } from "../util/sql.ts";
 
-export type BadRowPolicy = "reject" | "quarantine";
+type BadRowPolicy = "reject" | "quarantine";
 
 export interface QuarantineOptions {
   /** reject (default): the first bad row fails the import. quarantine: bad rows are set aside. */
@@ -25,16 +24,18 @@ export interface QuarantineOptions {
   quarantineSchema?: string;
 }
 
-export const QUARANTINE_TABLE = "import_quarantine";
+const QUARANTINE_TABLE = "import_quarantine";
 
 /** Contract of `<base>_meta.import_quarantine`: one row per input row set aside. */
-export const QUARANTINE_DDL =
-  `"source" VARCHAR, "file" VARCHAR, "line" BIGINT, "field" VARCHAR, "reason" VARCHAR, "raw_row" VARCHAR, "quarantined_at" TIMESTAMP`;
+function quarantineDdl(quoting: SqlQuoting): string {
+  const q = quoting.ident;
+  return `${q("source")} VARCHAR, ${q("file")} VARCHAR, ${q("line")} BIGINT, ${q("field")} VARCHAR, ${q("reason")} VARCHAR, ${q("raw_row")} VARCHAR, ${q("quarantined_at")} TIMESTAMP`;
+}
 
 /** Raw rows are kept up to this many characters (a 10 MB string must not bloat the table). */
 export const RAW_ROW_MAX_CHARS = 4096;
 
-export function clipRaw(raw: string): string {
+function clipRaw(raw: string): string {
   return raw.length <= RAW_ROW_MAX_CHARS ? raw : `${raw.slice(0, RAW_ROW_MAX_CHARS)}… (${raw.length - RAW_ROW_MAX_CHARS} more characters)`;
 }
 
@@ -69,7 +70,7 @@ function pct(x: number): string {
 export class Quarantine {
   private pending: { file: string; line: number; field: string | null; reason: string; raw: string }[] = [];
   private constructor(
-    private readonly conn: DuckDBConnection,
+    private readonly local: LocalLoading,
     readonly source: string,
     readonly policy: BadRowPolicy,
     readonly maxShare: number,
@@ -77,12 +78,17 @@ export class Quarantine {
     readonly temp: string,
   ) {}
 
-  static async open(conn: DuckDBConnection, source: string, opts: QuarantineOptions = {}): Promise<Quarantine> {
+  static async open(local: LocalLoading, source: string, opts: QuarantineOptions = {}): Promise<Quarantine> {
     const temp = stagingName(`quarantine_${source}`);
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(temp)} ("source" VARCHAR, "file" VARCHAR, "line" BIGINT, "field" VARCHAR, "reason" VARCHAR, "raw_row" VARCHAR)`);
+    const q = local.ident;
+    await local.connection.run(`CREATE OR REPLACE TEMP TABLE ${q(temp)} (${q("source")} VARCHAR, ${q("file")} VARCHAR, ${q("line")} BIGINT, ${q("field")} VARCHAR, ${q("reason")} VARCHAR, ${q("raw_row")} VARCHAR)`);
     const share = opts.badRowMaxShare ?? 0.05;
     if (!(share >= 0 && share <= 1)) throw new UserError(`bad_row_max_share must be from 0 to 1, got ${share}`);
-    return new Quarantine(conn, source, opts.badRows ?? "reject", share, opts.quarantineSchema ?? "funnelcredit_meta", temp);
+    return new Quarantine(local, source, opts.badRows ?? "reject", share, opts.quarantineSchema ?? "funnelcredit_meta", temp);
+  }
+
+  private get conn(): LocalLoading["connection"] {
+    return this.local.connection;
   }
 
   get table(): string {
@@ -127,6 +133,7 @@ export class Quarantine {
    */
   async takeFailing(staging: string, file: string, conds: readonly CheckCondition[], columns: readonly string[]): Promise<void> {
     if (!conds.length) return;
+    const { ident: q, literal: lit } = this.local;
     const field = `CASE ${conds.map((c) => `WHEN ${c.sql} THEN ${lit(c.check.field)}`).join(" ")} END`;
     const reason = `CASE ${conds.map((c) => `WHEN ${c.sql} THEN ${c.reasonSql}`).join(" ")} END`;
     const raw = `CAST(to_json(struct_pack(${columns.map((c) => `${q(c)} := ${q(c)}`).join(", ")})) AS VARCHAR)`;
@@ -142,6 +149,7 @@ export class Quarantine {
 
   /** Add a staged row by line (duplicates and other row-set rules), removing it from staging. */
   async takeLines(staging: string, file: string, selectLinesSql: string, field: string, reasonSql: string, columns: readonly string[]): Promise<void> {
+    const { ident: q, literal: lit } = this.local;
     const raw = `CAST(to_json(struct_pack(${columns.map((c) => `${q(c)} := ${q(c)}`).join(", ")})) AS VARCHAR)`;
     const from = `temp.main.${q(staging)}`;
     await this.conn.run(
@@ -152,15 +160,16 @@ export class Quarantine {
 
   async count(): Promise<number> {
     await this.flush();
-    const [row] = (await this.conn.runAndReadAll(`SELECT count(*) FROM temp.main.${q(this.temp)}`)).getRows();
+    const [row] = (await this.conn.runAndReadAll(`SELECT count(*) FROM temp.main.${this.local.ident(this.temp)}`)).getRows();
     return Number(row?.[0] ?? 0);
   }
 
   /** Statements (for the import's own transaction) that append the quarantined rows. */
   writeStatements(now: Date = new Date()): string[] {
+    const { ident: q, literal: lit } = this.local;
     return [
       `CREATE SCHEMA IF NOT EXISTS ${q(this.schema)}`,
-      `CREATE TABLE IF NOT EXISTS ${q(this.schema)}.${q(QUARANTINE_TABLE)} (${QUARANTINE_DDL})`,
+      `CREATE TABLE IF NOT EXISTS ${q(this.schema)}.${q(QUARANTINE_TABLE)} (${quarantineDdl(this.local)})`,
       `INSERT INTO ${q(this.schema)}.${q(QUARANTINE_TABLE)} SELECT *, TIMESTAMP ${lit(now.toISOString().replace("T", " ").replace("Z", ""))} FROM temp.main.${q(this.temp)} ORDER BY file, line`,
     ];
   }
@@ -173,13 +182,13 @@ export class Quarantine {
     const bad = await this.count();
     if (bad === 0 || bad / Math.max(total, 1) <= this.maxShare) return bad;
     await write(this.writeStatements());
-    const [ex] = (await this.conn.runAndReadAll(`SELECT file, line, field, reason FROM temp.main.${q(this.temp)} ORDER BY file, line LIMIT 1`)).getRows();
+    const [ex] = (await this.conn.runAndReadAll(`SELECT file, line, field, reason FROM temp.main.${this.local.ident(this.temp)} ORDER BY file, line LIMIT 1`)).getRows();
     const example = ex ? `${ex[0]}:${ex[1]}${ex[2] ? ` field "${ex[2]}"` : ""}: ${ex[3]}` : undefined;
     throw new BadRowShareError(this.source, file, bad, total, this.maxShare, this.table, example);
   }
 
   async drop(): Promise<void> {
-    await dropTemp(this.conn, this.temp);
+    await dropTemp(this.local, this.temp);
   }
 }
 
@@ -208,7 +217,7 @@ async function skippedGa4DayTables(engine: Engine, events: Target, startDate: st
 // After a run: what the run summary and report say about bad input, and the threshold on it.
 
 
-export interface InputQuality {
+interface InputQuality {
   /** Lines for the run summary and report (counts of quarantined rows). */
   warnings: string[];
   /** Counts below vars.bad_row_warn_share: logged, not warned about. */

@@ -9,7 +9,7 @@ import { isUtf8 } from "node:buffer";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../util/errors.ts";
 
-export interface NumberedLine {
+interface NumberedLine {
   line: number;
   text: string;
   /**
@@ -76,7 +76,7 @@ export async function* readLines(file: string): AsyncGenerator<NumberedLine> {
   }
 }
 
-export interface CsvRecord {
+interface CsvRecord {
   /** Physical line on which the record starts. */
   line: number;
   fields: string[];

@@ -4,11 +4,10 @@
  * mapping then reads it; validation and quarantine happen in staging, naming the source.
  */
 import { existsSync } from "node:fs";
-import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError, UserError } from "../util/errors.ts";
 import type { MappedSource } from "../config/settings.ts";
 import { displayName } from "./read.ts";
-import { q as ident, lit as literal } from "./load.ts";
+import type { LocalLoading } from "../engines/engine.ts";
 
 /** The configured source of that name, which must read a table (a model source is shaped in SQL, not loaded). */
 export function sourceTableOf(sources: readonly MappedSource[], name: string, setting: string): { schema: string; name: string } {
@@ -23,7 +22,8 @@ export function sourceTableOf(sources: readonly MappedSource[], name: string, se
 }
 
 /** Replace (or append to) the source's table with the files' rows, all columns text; returns the row count. */
-export async function importSourceFiles(conn: DuckDBConnection, files: readonly string[], target: { schema: string; name: string }, mode: "replace" | "append"): Promise<number> {
+export async function importSourceFiles(local: LocalLoading, files: readonly string[], target: { schema: string; name: string }, mode: "replace" | "append"): Promise<number> {
+  const { connection: conn, ident, literal } = local;
   const reads = files.map((file) => {
     if (!existsSync(file)) throw new InputError(displayName(file), undefined, undefined, "no such file");
     const ndjson = /\.(ndjson|jsonl|json)$/i.test(file);

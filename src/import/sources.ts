@@ -9,9 +9,8 @@
  * non-negative numbers.
  * Every kind takes several files in one import (one transaction); `columnMap` renames file columns.
  */
-import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError, UserError } from "../util/errors.ts";
-import type { ColumnSchema } from "../engines/engine.ts";
+import type { ColumnSchema, LocalLoading, SqlQuoting } from "../engines/engine.ts";
 import { tableSchema } from "../catalog/index.ts";
 import { Quarantine, type QuarantineOptions } from "./quarantine.ts";
 import { displayName, readCsv, readLines, parseCsvRecord, detectDelimiter, snakeCase, assertReadable, ndjsonObjects } from "./read.ts";
@@ -19,8 +18,6 @@ import {
   convertSql,
   dropTemp,
   inTransaction,
-  lit,
-  q,
   stageRows,
   stagingName,
   validateStaged,
@@ -158,8 +155,8 @@ export const SOURCE_SPECS: Readonly<Record<Exclude<SourceKind, "leads">, SourceS
 };
 
 /** Column DDL of a fixed source table (for other modules creating empty tables). */
-export function sourceTableDdl(kind: Exclude<SourceKind, "leads">): string {
-  return SOURCE_SPECS[kind].columns.map((c) => `${q(c.name)} ${c.type}`).join(", ");
+export function sourceTableDdl(quoting: SqlQuoting, kind: Exclude<SourceKind, "leads">): string {
+  return SOURCE_SPECS[kind].columns.map((c) => `${quoting.ident(c.name)} ${c.type}`).join(", ");
 }
 
 function fileFormat(file: string, format: "csv" | "ndjson" | undefined): "csv" | "ndjson" {
@@ -334,7 +331,8 @@ function unknownColumnReason(table: string, columns: readonly string[]): string 
   return `is not a column of ${table} (columns: ${columns.join(", ")}); load it as one of them with --map FILE_COLUMN=TABLE_COLUMN, or drop it with --ignore-unknown-columns`;
 }
 
-async function describeTable(conn: DuckDBConnection, schema: string, table: string): Promise<{ name: string; type: string }[]> {
+async function describeTable(local: LocalLoading, schema: string, table: string): Promise<{ name: string; type: string }[]> {
+  const { connection: conn, literal: lit } = local;
   const r = await conn.runAndReadAll(
     `SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = current_database() AND table_schema = ${lit(schema)} AND table_name = ${lit(table)} ORDER BY ordinal_position`,
   );
@@ -353,17 +351,18 @@ async function describeTable(conn: DuckDBConnection, schema: string, table: stri
  * must run.
  */
 async function importFastCsv(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   kind: Exclude<SourceKind, "leads">,
   files: readonly string[],
   opts: SourceImportOptions,
   schema: string,
   mode: ImportMode,
 ): Promise<SourceImportResult | undefined> {
+  const { connection: conn } = local;
   if (opts.nullValues?.length || opts.ignoreUnknownColumns) return undefined;
   const selects: string[] = [];
   for (const file of files) {
-    const select = await fastCsvSelect(kind, file, opts);
+    const select = await fastCsvSelect(local, kind, file, opts);
     if (!select) return undefined;
     selects.push(select);
   }
@@ -372,7 +371,7 @@ async function importFastCsv(
   await conn.run("BEGIN TRANSACTION");
   try {
     for (const [i, select] of selects.entries()) {
-      const [create, table, insert] = writeStatements(schema, spec.table, sourceTableDdl(kind), select, i === 0 ? mode : "append");
+      const [create, table, insert] = writeStatements(local, schema, spec.table, sourceTableDdl(local, kind), select, i === 0 ? mode : "append");
       await conn.run(create!);
       await conn.run(table!);
       counts.push((await conn.run(insert!)).rowsChanged);
@@ -386,7 +385,7 @@ async function importFastCsv(
     table: `${schema}.${spec.table}`,
     rows: counts.reduce((a, b) => a + b, 0),
     files: files.map((f, i) => ({ file: displayName(f), rows: counts[i]! })),
-    columns: await describeTable(conn, schema, spec.table),
+    columns: await describeTable(local, schema, spec.table),
     quarantined: 0,
   };
 }
@@ -399,7 +398,8 @@ const FAST_PATH_REFUSED = "funnelcredit: a row needs the exact import path";
  * the header alone shows the exact path is needed. The header is read here (not sniffed by DuckDB, which
  * would read a sample of the file once more) and the reader is given its column count and delimiter.
  */
-async function fastCsvSelect(kind: Exclude<SourceKind, "leads">, file: string, opts: SourceImportOptions): Promise<string | undefined> {
+async function fastCsvSelect(local: SqlQuoting, kind: Exclude<SourceKind, "leads">, file: string, opts: SourceImportOptions): Promise<string | undefined> {
+  const { ident: q, literal: lit } = local;
   if (fileFormat(file, opts.format) !== "csv") return undefined;
   let first: { line: number; text: string; invalidUtf8?: boolean } | undefined;
   try {
@@ -441,9 +441,9 @@ async function fastCsvSelect(kind: Exclude<SourceKind, "leads">, file: string, o
   const typed = spec.columns.flatMap((c, i) => {
     const f = colOf.get(c.name);
     return [
-      `CAST(${f === undefined ? "NULL" : convertSql(`(${unq(f)})`, c.type)} AS ${c.type}) AS ${q(c.name)}`,
+      `CAST(${f === undefined ? "NULL" : convertSql(local, `(${unq(f)})`, c.type)} AS ${c.type}) AS ${q(c.name)}`,
       // Raw text columns checked as another type (custom event amounts) get that conversion too.
-      c.checkType && f !== undefined ? `CAST(${convertSql(`(${unq(f)})`, c.checkType)} AS ${c.checkType}) AS ${q(`_check_${i}`)}` : `NULL AS ${q(`_check_${i}`)}`,
+      c.checkType && f !== undefined ? `CAST(${convertSql(local, `(${unq(f)})`, c.checkType)} AS ${c.checkType}) AS ${q(`_check_${i}`)}` : `NULL AS ${q(`_check_${i}`)}`,
       `${f === undefined ? "NULL" : q(f)} AS ${q(`_raw_${i}`)}`,
     ];
   });
@@ -499,13 +499,14 @@ export interface RowsOverride {
  * caller over all files.
  */
 async function prepareFixed(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   kind: Exclude<SourceKind, "leads">,
   file: string,
   opts: SourceImportOptions,
   quarantine: Quarantine,
   rowsOverride?: RowsOverride,
 ): Promise<Prepared> {
+  const { ident: q } = local;
   const spec = SOURCE_SPECS[kind];
   const name = displayName(file);
   const nullValues = new Set(opts.nullValues ?? []);
@@ -533,7 +534,7 @@ async function prepareFixed(
 
   const staging = stagingName(kind);
   try {
-    const count = await stageRows(conn, staging, tab.names, tab.rows());
+    const count = await stageRows(local, staging, tab.names, tab.rows());
     const checks: ColumnCheck[] = [];
     for (const c of spec.columns) {
       const i = colOf.get(c.name);
@@ -546,16 +547,16 @@ async function prepareFixed(
         nonNegative: c.nonNegative,
       });
     }
-    const good = await setAsideBadRows(conn, quarantine, staging, name, checks, tab.names, count);
+    const good = await setAsideBadRows(local, quarantine, staging, name, checks, tab.names, count);
 
     const select = spec.columns.map((c) => {
       const i = colOf.get(c.name);
-      const expr = i === undefined ? `NULL` : convertSql(q(tab.names[i]!), c.type);
+      const expr = i === undefined ? `NULL` : convertSql(local, q(tab.names[i]!), c.type);
       return `CAST(${expr} AS ${c.type}) AS ${q(c.name)}`;
     });
-    return { file: name, select: `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, rows: good, cleanup: () => dropTemp(conn, staging) };
+    return { file: name, select: `SELECT ${select.join(", ")} FROM temp.main.${q(staging)} ORDER BY _line`, rows: good, cleanup: () => dropTemp(local, staging) };
   } catch (e) {
-    await dropTemp(conn, staging);
+    await dropTemp(local, staging);
     throw e;
   }
 }
@@ -566,35 +567,36 @@ async function prepareFixed(
  * the first replaces the table (replace mode), the others add to it. A failure leaves the table as it was.
  */
 async function importFixedFiles(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   kind: Exclude<SourceKind, "leads">,
   files: readonly { file: string; rows?: RowsOverride }[],
   opts: SourceImportOptions,
 ): Promise<SourceImportResult> {
+  const { connection: conn } = local;
   const spec = SOURCE_SPECS[kind];
   const schema = opts.schema ?? "funnelcredit_sources";
   const mode = opts.mode ?? "replace";
   if (files.every((f) => !f.rows)) {
-    const fast = await importFastCsv(conn, kind, files.map((f) => f.file), opts, schema, mode);
+    const fast = await importFastCsv(local, kind, files.map((f) => f.file), opts, schema, mode);
     if (fast) return fast;
   }
-  const quarantine = await Quarantine.open(conn, kind, opts);
+  const quarantine = await Quarantine.open(local, kind, opts);
   const prepared: Prepared[] = [];
   try {
-    for (const f of files) prepared.push(await prepareFixed(conn, kind, f.file, opts, quarantine, f.rows));
+    for (const f of files) prepared.push(await prepareFixed(local, kind, f.file, opts, quarantine, f.rows));
     const good = prepared.reduce((a, p) => a + p.rows, 0);
     const bad = quarantine.policy === "quarantine"
       ? await quarantine.enforce(good + (await quarantine.count()), prepared.map((p) => p.file).join(", "), (st) => inTransaction(conn, st))
       : 0;
     await inTransaction(conn, [
-      ...prepared.flatMap((p, i) => writeStatements(schema, spec.table, sourceTableDdl(kind), p.select, i === 0 ? mode : "append")),
+      ...prepared.flatMap((p, i) => writeStatements(local, schema, spec.table, sourceTableDdl(local, kind), p.select, i === 0 ? mode : "append")),
       ...(bad > 0 ? quarantine.writeStatements() : []),
     ]);
     return {
       table: `${schema}.${spec.table}`,
       rows: good,
       files: prepared.map((p) => ({ file: p.file, rows: p.rows })),
-      columns: await describeTable(conn, schema, spec.table),
+      columns: await describeTable(local, schema, spec.table),
       quarantined: bad,
     };
   } finally {
@@ -609,7 +611,7 @@ async function importFixedFiles(
  * Returns the good rows left in staging.
  */
 async function setAsideBadRows(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   quarantine: Quarantine,
   staging: string,
   file: string,
@@ -618,12 +620,13 @@ async function setAsideBadRows(
   staged: number,
   extra?: (quarantine: Quarantine) => Promise<void>,
 ): Promise<number> {
+  const { connection: conn, ident: q } = local;
   if (quarantine.policy === "reject") {
-    await validateStaged(conn, staging, file, checks);
+    await validateStaged(local, staging, file, checks);
     await extra?.(quarantine);
     return staged;
   }
-  await quarantine.takeFailing(staging, file, checkConditions(checks), columns);
+  await quarantine.takeFailing(staging, file, checkConditions(local, checks), columns);
   await extra?.(quarantine);
   const [row] = (await conn.runAndReadAll(`SELECT count(*) FROM temp.main.${q(staging)}`)).getRows();
   return Number(row?.[0] ?? 0);
@@ -634,11 +637,12 @@ async function setAsideBadRows(
  * columns; each is checked on its own (errors name its lines), a lead id seen in an earlier file is a
  * duplicate, and types are inferred over all of them before the one write.
  */
-async function importLeads(conn: DuckDBConnection, files: readonly string[], opts: LeadsImportOptions): Promise<SourceImportResult> {
+async function importLeads(local: LocalLoading, files: readonly string[], opts: LeadsImportOptions): Promise<SourceImportResult> {
+  const { connection: conn, ident: q, literal: lit } = local;
   const schema = opts.schema ?? "funnelcredit_sources";
   const mode = opts.mode ?? "replace";
   const nullValues = new Set(opts.nullValues ?? ["Select"]);
-  const quarantine = await Quarantine.open(conn, "leads", opts);
+  const quarantine = await Quarantine.open(local, "leads", opts);
   const stagings: string[] = [];
   const combined = stagingName("leads_all");
   try {
@@ -687,7 +691,7 @@ async function importLeads(conn: DuckDBConnection, files: readonly string[], opt
 
       const staging = stagingName("leads");
       stagings.push(staging);
-      const count = await stageRows(conn, staging, tab.names, tab.rows());
+      const count = await stageRows(local, staging, tab.names, tab.rows());
       const checks: ColumnCheck[] = [
         { column: id, field: field(id), type: "VARCHAR", required: true },
         { column: label, field: field(label), type: "BOOLEAN" },
@@ -708,7 +712,7 @@ async function importLeads(conn: DuckDBConnection, files: readonly string[], opt
         const dup = (await conn.runAndReadAll(`SELECT _line, ${q(id)} FROM temp.main.${q(staging)} WHERE _line IN (${later}) ORDER BY _line LIMIT 1`)).getRows()[0];
         if (dup) throw new InputError(name, Number(dup[0]), field(id), `duplicate lead id ${JSON.stringify(dup[1])}`);
       };
-      perFile.push({ file: name, rows: await setAsideBadRows(conn, quarantine, staging, name, checks, tab.names, count, duplicates) });
+      perFile.push({ file: name, rows: await setAsideBadRows(local, quarantine, staging, name, checks, tab.names, count, duplicates) });
     }
     const { id, label, createdAt, convertedAt, userId, clientId, order, extras } = cols!;
     const good = perFile.reduce((a, f) => a + f.rows, 0);
@@ -726,8 +730,8 @@ async function importLeads(conn: DuckDBConnection, files: readonly string[], opt
         const c = q(e);
         return [
           `count(${c})`,
-          `count(${convertSql(c, "BIGINT")})`,
-          `count(${convertSql(c, "DOUBLE")})`,
+          `count(${convertSql(local, c, "BIGINT")})`,
+          `count(${convertSql(local, c, "DOUBLE")})`,
           `count(CASE WHEN lower(trim(${c})) IN ('yes', 'no', 'true', 'false') THEN 1 END)`,
         ];
       });
@@ -738,19 +742,19 @@ async function importLeads(conn: DuckDBConnection, files: readonly string[], opt
       });
     }
 
-    let createdExpr = createdAt ? convertSql(q(createdAt), "TIMESTAMP") : "NULL";
+    let createdExpr = createdAt ? convertSql(local, q(createdAt), "TIMESTAMP") : "NULL";
     if (!createdAt && opts.synthesiseCreatedAt && order) {
       const { start, end } = opts.synthesiseCreatedAt;
-      createdExpr = `make_timestamp(CAST(epoch_us(TIMESTAMP ${lit(start)}) + (row_number() OVER (ORDER BY ${convertSql(q(order), "DOUBLE")}, _file_no, _line) - 1) * (epoch_us(TIMESTAMP ${lit(end)}) - epoch_us(TIMESTAMP ${lit(start)})) / greatest(count(*) OVER () - 1, 1) AS BIGINT))`;
+      createdExpr = `make_timestamp(CAST(epoch_us(TIMESTAMP ${lit(start)}) + (row_number() OVER (ORDER BY ${convertSql(local, q(order), "DOUBLE")}, _file_no, _line) - 1) * (epoch_us(TIMESTAMP ${lit(end)}) - epoch_us(TIMESTAMP ${lit(start)})) / greatest(count(*) OVER () - 1, 1) AS BIGINT))`;
     }
     const select = [
       `CAST(${q(id)} AS VARCHAR) AS lead_id`,
       `CAST(${createdExpr} AS TIMESTAMP) AS created_at`,
-      `CAST(${convertedAt ? convertSql(q(convertedAt), "TIMESTAMP") : "NULL"} AS TIMESTAMP) AS converted_at`,
-      `CAST(${convertSql(q(label), "BOOLEAN")} AS BOOLEAN) AS converted`,
+      `CAST(${convertedAt ? convertSql(local, q(convertedAt), "TIMESTAMP") : "NULL"} AS TIMESTAMP) AS converted_at`,
+      `CAST(${convertSql(local, q(label), "BOOLEAN")} AS BOOLEAN) AS converted`,
       `CAST(${userId ? q(userId) : "NULL"} AS VARCHAR) AS user_id`,
       `CAST(${clientId ? q(clientId) : "NULL"} AS VARCHAR) AS client_id`,
-      ...extras.map((e) => `CAST(${convertSql(q(e), types.get(e)!)} AS ${types.get(e)!}) AS ${q(e)}`),
+      ...extras.map((e) => `CAST(${convertSql(local, q(e), types.get(e)!)} AS ${types.get(e)!}) AS ${q(e)}`),
     ];
     const ddl = [
       "lead_id VARCHAR",
@@ -762,12 +766,12 @@ async function importLeads(conn: DuckDBConnection, files: readonly string[], opt
       ...extras.map((e) => `${q(e)} ${types.get(e)!}`),
     ].join(", ");
     await inTransaction(conn, [
-      ...writeStatements(schema, "leads", ddl, `SELECT ${select.join(", ")} FROM temp.main.${q(combined)} ORDER BY _file_no, _line`, mode),
+      ...writeStatements(local, schema, "leads", ddl, `SELECT ${select.join(", ")} FROM temp.main.${q(combined)} ORDER BY _file_no, _line`, mode),
       ...(bad > 0 ? quarantine.writeStatements() : []),
     ]);
-    return { table: `${schema}.leads`, rows: good, files: perFile, columns: await describeTable(conn, schema, "leads"), quarantined: bad };
+    return { table: `${schema}.leads`, rows: good, files: perFile, columns: await describeTable(local, schema, "leads"), quarantined: bad };
   } finally {
-    for (const s of [...stagings, combined]) await dropTemp(conn, s);
+    for (const s of [...stagings, combined]) await dropTemp(local, s);
     await quarantine.drop();
   }
 }
@@ -778,19 +782,19 @@ async function importLeads(conn: DuckDBConnection, files: readonly string[], opt
  * others add to it), so a failed import leaves the previous table intact.
  */
 export function importCsvOrNdjson(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   kind: "leads",
   files: string | readonly string[],
   opts: LeadsImportOptions,
 ): Promise<SourceImportResult>;
 export function importCsvOrNdjson(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   kind: Exclude<SourceKind, "leads">,
   files: string | readonly string[],
   opts?: SourceImportOptions,
 ): Promise<SourceImportResult>;
 export async function importCsvOrNdjson(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   kind: SourceKind,
   files: string | readonly string[],
   opts: SourceImportOptions | LeadsImportOptions = {},
@@ -802,20 +806,20 @@ export async function importCsvOrNdjson(
     if (!o.idColumn || !o.labelColumn) {
       throw new InputError(displayName(list[0]!), undefined, undefined, "leads import needs the idColumn and labelColumn options");
     }
-    return importLeads(conn, list, opts as LeadsImportOptions);
+    return importLeads(local, list, opts as LeadsImportOptions);
   }
   if (!(kind in SOURCE_SPECS)) {
     throw new InputError(displayName(list[0]!), undefined, undefined, `unknown import kind "${String(kind)}"; use transactions, custom_events, costs, leads or paths`);
   }
-  return importFixedFiles(conn, kind, list.map((file) => ({ file })), opts);
+  return importFixedFiles(local, kind, list.map((file) => ({ file })), opts);
 }
 
 /** @internal Used by importers of other layouts (DP6) that produce custom_events rows. */
 export function importRowsAsSource(
-  conn: DuckDBConnection,
+  local: LocalLoading,
   kind: Exclude<SourceKind, "leads">,
   files: readonly { file: string; rows: RowsOverride }[],
   opts: SourceImportOptions = {},
 ): Promise<SourceImportResult> {
-  return importFixedFiles(conn, kind, files, opts);
+  return importFixedFiles(local, kind, files, opts);
 }

@@ -5,6 +5,8 @@
 import type { Row } from "../engines/engine.ts";
 import { UserError } from "../util/errors.ts";
 import { amountProblem } from "../util/amounts.ts";
+import { splitChannelPath } from "../models/paths.ts";
+import type { ChannelPathRow } from "../models/channel-markov.ts";
 
 /** "table row N (key = value, …)": where a bad cell is, by position and by the row's key columns. */
 function rowAt(row: Row, table: string, index: number, keyColumns: readonly string[]): string {
@@ -38,3 +40,23 @@ export function textOf(row: Row, column: string, table: string, index: number): 
   return v;
 }
 
+
+/** A `channel_paths` row as the path models read it. */
+type ChannelPaths = ChannelPathRow & { path: string[]; nulls: number };
+
+/**
+ * The one reader of the `channel_paths` aggregate (`table`: its quoted name): channels decoded, oldest
+ * touch first; counts checked (an error names the row by its path); rows with an empty path left out;
+ * ordered by path. `value`: total_conversion_value too (the models that credit value).
+ */
+export async function readChannelPaths(query: (sql: string) => Promise<Row[]>, table: string, opts: { value: true }): Promise<(ChannelPaths & { value: number })[]>;
+export async function readChannelPaths(query: (sql: string) => Promise<Row[]>, table: string, opts?: { value?: boolean }): Promise<ChannelPaths[]>;
+export async function readChannelPaths(query: (sql: string) => Promise<Row[]>, table: string, opts: { value?: boolean } = {}): Promise<ChannelPaths[]> {
+  const raw = await query(`SELECT path, total_conversions, ${opts.value ? "total_conversion_value, " : ""}total_null FROM ${table} ORDER BY path`);
+  return raw.map((r, i) => ({
+    path: splitChannelPath(textOf(r, "path", "channel_paths", i)),
+    conversions: countOf(r, "total_conversions", "channel_paths", i, ["path"]),
+    ...(opts.value ? { value: countOf(r, "total_conversion_value", "channel_paths", i, ["path"]) } : {}),
+    nulls: countOf(r, "total_null", "channel_paths", i, ["path"]),
+  })).filter((r) => r.path.length > 0);
+}

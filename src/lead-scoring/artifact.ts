@@ -54,7 +54,7 @@ export interface LeadModelArtifact {
   metrics: Record<string, number>;
 }
 
-export const BASELINE_SAMPLE = 1000;
+const BASELINE_SAMPLE = 1000;
 
 /** The calibrated scores of one segment level in the baseline window. */
 export interface SegmentBaseline {

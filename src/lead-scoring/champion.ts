@@ -10,18 +10,18 @@ import type { LoadedLeadModel } from "./artifact.ts";
 import type { LeadRecord } from "./dataset.ts";
 
 /** Calibrated probabilities of `model` for `records` (each model reads the rows with its own encoder). */
-export function calibratedProbabilities(model: LoadedLeadModel, records: readonly LeadRecord[]): Float64Array {
+function calibratedProbabilities(model: LoadedLeadModel, records: readonly LeadRecord[]): Float64Array {
   const X = encodeRows(model.artifact.encoder, records.map((r) => r.row));
   return Float64Array.from(applyCalibrator(model.artifact.calibrator, model.booster.predictMargin(X)));
 }
 
-export interface WindowFigures {
+interface WindowFigures {
   modelVersion: string;
   rocAuc: number;
   logLoss: number;
 }
 
-export interface ComparisonWindow {
+interface ComparisonWindow {
   records: LeadRecord[];
   labels: number[];
   /** False when the window includes leads the champion was fitted or calibrated on (said in `note`). */

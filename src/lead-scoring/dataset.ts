@@ -6,7 +6,7 @@ import type { Row, Value } from "../engines/engine.ts";
 import { UserError } from "../util/errors.ts";
 
 /** Columns that are never features: ids, the label, its timestamp, identity links, the cut-off. */
-export const KEY_COLUMNS = ["lead_id", "created_at", "converted_at", "converted", "user_id", "client_id", "cutoff_at"] as const;
+const KEY_COLUMNS = ["lead_id", "created_at", "converted_at", "converted", "user_id", "client_id", "cutoff_at"] as const;
 
 export interface LeadRecord {
   leadId: string;

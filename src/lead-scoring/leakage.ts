@@ -16,7 +16,7 @@ import type { Row, Value } from "../engines/engine.ts";
 import type { FeatureSpec } from "../models/encoding.ts";
 import { rocAuc } from "../models/metrics.ts";
 
-export interface LeakageFinding {
+interface LeakageFinding {
   column: string;
   kind: "outcome" | "time_order_id";
   /** Single-feature AUC (outcome) or |Spearman ρ| with created_at (time_order_id). */
@@ -24,7 +24,7 @@ export interface LeakageFinding {
   message: string;
 }
 
-export interface LeakageOptions {
+interface LeakageOptions {
   /** Flag a column whose single-feature AUC exceeds this (vars.lead_leakage_max_auc). */
   maxSingleFeatureAuc: number;
 }

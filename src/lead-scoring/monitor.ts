@@ -10,7 +10,7 @@ import { segmentLevel, type LoadedLeadModel } from "./artifact.ts";
 import type { LeadRecord } from "./dataset.ts";
 import { featureCodes } from "./features.ts";
 
-export interface MonitoringRow {
+interface MonitoringRow {
   feature: string;
   /** null: all current leads; "column=level": the leads of one segment (vars.lead_monitor_segments). */
   segment: string | null;
@@ -32,7 +32,7 @@ export interface MonitoringResult {
   currentRows: number;
 }
 
-export interface MonitorOptions {
+interface MonitorOptions {
   leadPsiMax: number;
   maxAucDrop: number;
   /** Fewer current leads than this: no comparison (reason says so). Default 30. */

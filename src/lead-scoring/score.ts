@@ -9,13 +9,13 @@ import { predictMargin } from "../models/xgboost/index.ts";
 import type { LoadedLeadModel } from "./artifact.ts";
 import type { LeadRecord } from "./dataset.ts";
 
-export interface KeyFactor {
+interface KeyFactor {
   feature: string;
   contribution: number;
   direction: "up" | "down";
 }
 
-export interface LeadScore {
+interface LeadScore {
   lead_id: string;
   score: number;
   probability: number;
@@ -35,7 +35,7 @@ export interface LeadScore {
  * interval (no resampling: bootstrap refits would multiply the training time).
  * Complexity O(rows × trees × depth) per stage.
  */
-export function stagedConfidence(model: LoadedLeadModel, X: Float32Array, nRows: number): Float64Array {
+function stagedConfidence(model: LoadedLeadModel, X: Float32Array, nRows: number): Float64Array {
   const { artifact, booster } = model;
   const T = booster.numTrees;
   const out = new Float64Array(nRows).fill(1);

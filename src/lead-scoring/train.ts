@@ -18,7 +18,7 @@ import { fitLogisticRegression, predictLogistic } from "../models/logistic-regre
 import type { Row } from "../engines/engine.ts";
 import { segmentLevel, type SegmentBaseline } from "./artifact.ts";
 
-export interface TrainLeadOptions {
+interface TrainLeadOptions {
   featureColumns: string[];
   /** L2 penalty of the logistic-regression baseline (vars.lead_baseline_l2); undefined = no baseline. */
   baselineL2?: number;
@@ -41,7 +41,7 @@ export interface TrainLeadOptions {
   logger?: Logger;
 }
 
-export interface CurvePoint { curve: "roc" | "pr" | "calibration" | "lift"; x: number; y: number; n: number | null }
+interface CurvePoint { curve: "roc" | "pr" | "calibration" | "lift"; x: number; y: number; n: number | null }
 
 export interface TrainedLeadModel {
   artifact: LeadModelArtifact;
@@ -126,31 +126,31 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
   const mean = (a: ArrayLike<number>): number => Array.from(a).reduce((s, v) => s + v, 0) / Math.max(1, a.length);
   const valAuc = rocAuc(pVal, va.y);
   const metrics: Record<string, number> = {
-    test_roc_auc: rocAuc(pTest, te.y),
-    test_pr_auc: prAuc(pTest, te.y),
-    test_log_loss: logLoss(pTest, te.y),
-    test_brier: brier(pTest, te.y),
-    test_log_loss_uncalibrated: logLoss(rawTest, te.y),
-    test_brier_uncalibrated: brier(rawTest, te.y),
-    test_ece: expectedCalibrationError(calTest),
-    test_base_rate: mean(te.y),
-    test_mean_probability: mean(pTest),
-    test_lift_decile_1: lift[0]!.lift,
-    test_conversion_rate_decile_1: lift[0]!.conversionRate,
-    test_conversion_rate_decile_10: lift[9]!.conversionRate,
-    test_tp: tp, test_fp: fp, test_tn: tn, test_fn: fn,
-    test_precision_at_cutoff: tp + fp > 0 ? tp / (tp + fp) : 0,
-    test_recall_at_cutoff: tp + fn > 0 ? tp / (tp + fn) : 0,
+    auc: rocAuc(pTest, te.y),
+    pr_auc: prAuc(pTest, te.y),
+    log_loss: logLoss(pTest, te.y),
+    brier: brier(pTest, te.y),
+    log_loss_uncalibrated: logLoss(rawTest, te.y),
+    brier_uncalibrated: brier(rawTest, te.y),
+    calibration_error: expectedCalibrationError(calTest),
+    base_rate: mean(te.y),
+    mean_probability: mean(pTest),
+    lift_decile_1: lift[0]!.lift,
+    conversion_rate_decile_1: lift[0]!.conversionRate,
+    conversion_rate_decile_10: lift[9]!.conversionRate,
+    tp, fp, tn, fn,
+    precision_at_cutoff: tp + fp > 0 ? tp / (tp + fp) : 0,
+    recall_at_cutoff: tp + fn > 0 ? tp / (tp + fn) : 0,
     score_cutoff: cut,
-    validation_roc_auc: valAuc,
+    validation_auc: valAuc,
     validation_log_loss_platt_cv: llPlatt,
     validation_log_loss_isotonic_cv: llIso,
     validation_base_rate: mean(va.y),
     validation_mean_calibrated: mean(pVal),
     calibrator_is_isotonic: kind === "isotonic" ? 1 : 0,
-    train_roc_auc: rocAuc(booster.predict(tr.X), tr.y),
+    train_auc: rocAuc(booster.predict(tr.X), tr.y),
     best_iteration: booster.meta.bestIteration,
-    rows_train: split.train.length, rows_validation: split.validation.length, rows_test: split.test.length,
+    n_train: split.train.length, n_validation: split.validation.length, n_test: split.test.length,
     encoded_columns: C,
     source_features: encoder.features.length,
   };
@@ -258,9 +258,9 @@ function logisticBaseline(X: Float32Array, C: number, split: SplitIndices, label
     const lift = liftByDecile(p, yTest);
     return {
       metrics: {
-        test_roc_auc: rocAuc(p, yTest), test_pr_auc: prAuc(p, yTest), test_log_loss: logLoss(p, yTest), test_brier: brier(p, yTest),
-        test_ece: expectedCalibrationError(calibrationBins(p, yTest, undefined, 10)), test_lift_decile_1: lift[0]!.lift,
-        test_mean_probability: p.reduce((a, b) => a + b, 0) / Math.max(1, p.length), l2, iterations: fit.iterations,
+        auc: rocAuc(p, yTest), pr_auc: prAuc(p, yTest), log_loss: logLoss(p, yTest), brier: brier(p, yTest),
+        calibration_error: expectedCalibrationError(calibrationBins(p, yTest, undefined, 10)), lift_decile_1: lift[0]!.lift,
+        mean_probability: p.reduce((a, b) => a + b, 0) / Math.max(1, p.length), l2, iterations: fit.iterations,
       },
     };
   } catch (e) {
@@ -273,7 +273,7 @@ function logisticBaseline(X: Float32Array, C: number, split: SplitIndices, label
  * SEGMENT_MIN_ROWS leads in the validation window, its calibrated scores' PSI bins and sample and its
  * AUC (null when either class has fewer than 10 leads).
  */
-export const SEGMENT_MIN_ROWS = 30;
+const SEGMENT_MIN_ROWS = 30;
 function segmentBaselines(rows: readonly Row[], p: ArrayLike<number>, y: ArrayLike<number>, columns: readonly string[]): SegmentBaseline[] {
   const out: SegmentBaseline[] = [];
   for (const column of columns) {

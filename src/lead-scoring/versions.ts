@@ -9,10 +9,10 @@ import type { ArtifactStore } from "../artifacts/store.ts";
 import { UserError } from "../util/errors.ts";
 import { CURRENT_MODEL_ARTIFACT, loadLeadModel, type LeadModelArtifact } from "./artifact.ts";
 
-export const VERSIONS_ARTIFACT = "models/lead-scoring/versions.json";
+const VERSIONS_ARTIFACT = "models/lead-scoring/versions.json";
 const VERSIONS_JSON_TYPE = "funnelcredit.lead_scoring_versions";
 
-export interface ModelVersionEntry {
+interface ModelVersionEntry {
   modelVersion: string;
   trainedAt: string;
   runId: string;
@@ -24,7 +24,7 @@ export interface ModelVersionEntry {
   reason: string;
 }
 
-export interface CurrentChange {
+interface CurrentChange {
   at: string;
   modelVersion: string;
   /** The version current before this change (null: none). */
@@ -33,7 +33,7 @@ export interface CurrentChange {
   reason: string;
 }
 
-export interface VersionRegistry {
+interface VersionRegistry {
   type: typeof VERSIONS_JSON_TYPE;
   version: 1;
   versions: ModelVersionEntry[];
@@ -54,14 +54,15 @@ async function currentVersion(store: ArtifactStore): Promise<{ modelVersion: str
 
 function entryOf(a: LeadModelArtifact, decision: ModelVersionEntry["decision"], reason: string): ModelVersionEntry {
   const m = (k: string): number | null => (Number.isFinite(a.metrics?.[k]) ? a.metrics[k]! : null);
-  return { modelVersion: a.modelVersion, trainedAt: a.trainedAt, runId: a.runId, testRocAuc: m("test_roc_auc"), testLogLoss: m("test_log_loss"), decision, reason };
+  // Models saved before the metric vocabulary was one with ML attribution's call them test_roc_auc / test_log_loss.
+  return { modelVersion: a.modelVersion, trainedAt: a.trainedAt, runId: a.runId, testRocAuc: m("auc") ?? m("test_roc_auc"), testLogLoss: m("log_loss") ?? m("test_log_loss"), decision, reason };
 }
 
 /**
  * The registry; a store written before versions were kept (only `current.json`) reads as one
  * version, current since its training.
  */
-export async function readVersions(store: ArtifactStore): Promise<VersionRegistry> {
+async function readVersions(store: ArtifactStore): Promise<VersionRegistry> {
   const bytes = await store.get(VERSIONS_ARTIFACT);
   if (bytes) {
     let o: VersionRegistry;
@@ -151,7 +152,7 @@ export async function rollbackVersion(store: ArtifactStore, at: Date): Promise<C
   return makeCurrent(store, reg, last.previous, "rollback", `rolled back from ${cur}`, at);
 }
 
-export interface ListedVersion extends ModelVersionEntry {
+interface ListedVersion extends ModelVersionEntry {
   current: boolean;
 }
 

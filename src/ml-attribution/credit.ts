@@ -24,7 +24,7 @@ import { channelColumns, encodeJourney, type FeatureEncoding, type FeatureRow, t
 /** Probabilities for the rows of a row-major matrix with the encoding's columns. */
 export type Predict = (X: Float32Array) => Float64Array;
 /** TreeSHAP contributions [n × (F + 1)], bias last (BoostedModel.shap). */
-export type Shap = (X: Float32Array) => Float64Array;
+type Shap = (X: Float32Array) => Float64Array;
 
 /**
  * Shares from raw credit under the negative-part policy (module comment): clip negatives (and NaN) to 0,
@@ -45,7 +45,7 @@ export function normaliseCredit(raw: ArrayLike<number>): Float64Array {
 }
 
 /** Rows per predict call: bounds the memory of coalition matrices (rows × F × 4 bytes). */
-export const DEFAULT_BATCH_ROWS = 32_768;
+const DEFAULT_BATCH_ROWS = 32_768;
 
 /**
  * The model as value function for a batch of coalitions: one probability per (journey index, keep-mask over
@@ -158,7 +158,7 @@ export interface ShapleyOptions {
   batchRows?: number;
 }
 
-export interface ShapleyShares {
+interface ShapleyShares {
   shares: Float64Array[];
   /** Journeys whose values were sampled (more channels than maxExactChannels). */
   sampledJourneys: number;
@@ -282,7 +282,7 @@ export function shapleySharesBy(sizes: ArrayLike<number>, values: CoalitionValue
   return { shares: out, sampledJourneys: sampled };
 }
 
-export interface TreeShapCredit {
+interface TreeShapCredit {
   shares: Float64Array[];
   /** Σ_j weight_j |φ_jf| / Σ_j weight_j per feature (TreeSHAP importance over the given journeys). */
   meanAbsShap: Float64Array;
@@ -403,7 +403,7 @@ export function rollUpCredit(rows: readonly CreditRow[], sharesByKey: ReadonlyMa
   return { totals, daily: dailyRows };
 }
 
-export interface CappedShares {
+interface CappedShares {
   shares: Map<string, number>;
   /** Channels held at the cap. */
   capped: string[];

@@ -22,8 +22,8 @@ import type { FeatureEncoding, FeatureRow } from "./features.ts";
 import { heldOutMetrics, type PreparedData, type TestMetrics } from "./pipeline.ts";
 import { mergeByVector, type WeightedSet } from "./split.ts";
 
-export const ML_FAMILIES = ["logistic_regression", "stacked_ensemble", "causal_dml", "lstm", "attention"] as const;
-export type MlFamily = (typeof ML_FAMILIES)[number];
+const ML_FAMILIES = ["logistic_regression", "stacked_ensemble", "causal_dml", "lstm", "attention"] as const;
+type MlFamily = (typeof ML_FAMILIES)[number];
 
 /** A fitted predictive family: probabilities for encoded rows, and its held-out metrics. */
 export interface PredictiveFamilyFit {
@@ -160,7 +160,7 @@ export function fitStackedEnsemble(data: PreparedData, bases: ReadonlyArray<{ na
   };
 }
 
-export type FamilyCreditMethod = "removal_effect" | "shapley" | "treeshap" | "incremental" | "attention" | "counterfactual_removal";
+type FamilyCreditMethod = "removal_effect" | "shapley" | "treeshap" | "incremental" | "attention" | "counterfactual_removal";
 
 export interface FamilyCredit {
   family: MlFamily | "xgboost";
@@ -193,7 +193,7 @@ export function counterfactualCredit(rows: readonly FeatureRow[], enc: FeatureEn
 }
 
 /** One channel's double-ML estimate. */
-export interface CausalEffect {
+interface CausalEffect {
   channel: string;
   /** θ: change in conversion probability of a journey from having the channel (partially linear model). */
   effect: number;

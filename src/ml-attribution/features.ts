@@ -20,7 +20,7 @@ import { ModelInputError, compareStrings } from "../models/numeric.ts";
 import { PATH_SEPARATOR, decodePathChannel } from "../models/paths.ts";
 
 /** One channel of a journey, as encoded in `channel_stats`. */
-export interface ChannelStat {
+interface ChannelStat {
   channel: string;
   touches: number;
   /** 1 = the channel whose first touch is the journey's first touch. */
@@ -106,7 +106,7 @@ export interface FeatureEncoding {
 }
 
 /** Per-channel feature prefixes, in column order. */
-export const CHANNEL_FEATURES = ["has", "touches", "recency", "position", "first", "last"] as const;
+const CHANNEL_FEATURES = ["has", "touches", "recency", "position", "first", "last"] as const;
 const PER_CHANNEL = CHANNEL_FEATURES.length;
 
 /**

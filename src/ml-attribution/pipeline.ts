@@ -11,7 +11,10 @@ import { buildEncoding, type FeatureEncoding, type FeatureRow } from "./features
 import { censorCutoff, timeSplit, weightedSet, type DayCounts, type TimeSplit, type WeightedSet } from "./split.ts";
 import { convertingVectors, removalEffectShares, rollUpCredit, shapleyShares, treeShapCredit, type ChannelCredit, type DailyCredit } from "./credit.ts";
 
-export interface ConversionModelOptions {
+/** The model of the last run that published credit (above vars.ml_min_auc), as models/ml-attribution/<run>.json. */
+export const ML_CURRENT_MODEL_ARTIFACT = "models/ml-attribution/current.json";
+
+interface ConversionModelOptions {
   /** [train, validation, test] fractions of the calendar days, oldest first ({@link timeSplit}). */
   split: readonly [number, number, number];
   /** Days at the end of the data left out of fitting and testing ({@link censorCutoff}); default 0. */
@@ -163,7 +166,7 @@ export async function fitXgboostOn(data: PreparedData, opts: ConversionModelOpti
 export type CreditMethod = "removal_effect" | "shapley" | "treeshap";
 export const CREDIT_METHODS: readonly CreditMethod[] = ["removal_effect", "shapley", "treeshap"];
 
-export interface CreditOptions {
+interface CreditOptions {
   shapleyMaxExactChannels: number;
   shapleyPermutations: number;
   seed: number;
@@ -174,7 +177,7 @@ export interface MethodCredit {
   daily: DailyCredit[];
 }
 
-export interface AttributionCredit {
+interface AttributionCredit {
   byMethod: Record<CreditMethod, MethodCredit>;
   /** Mean |TreeSHAP| per feature over converting journeys (weighted by conversions). */
   treeShapImportance: Map<string, number>;

@@ -21,9 +21,9 @@ import type { FeatureEncoding } from "./features.ts";
 import { mergeByVector, type WeightedSet } from "./split.ts";
 
 /** Gap buckets of ml_journey_sequences: days from the touch to the journey's end, 0 <1, 1 <3, 2 <7, 3 <14, 4 <30, 5 ≥30. */
-export const GAP_BUCKETS = 6;
+const GAP_BUCKETS = 6;
 
-export interface Touch {
+interface Touch {
   channel: string;
   gap: number;
 }
@@ -122,7 +122,7 @@ function metricSet(d: SequenceData): { set: WeightedSet; expand: (p: Float64Arra
   return { set: { X: new Float32Array(0), y, weights, rows: 2 * d.count, uniqueVectors: d.count }, expand };
 }
 
-export interface SequenceFamilyOptions {
+interface SequenceFamilyOptions {
   hidden: number;
   maxEpochs: number;
   seed: number;

@@ -4,9 +4,9 @@
 import { ModelInputError, compareStrings } from "../models/numeric.ts";
 import { encodeJourney, type FeatureEncoding, type FeatureRow } from "./features.ts";
 
-export type SplitPart = "train" | "validation" | "test";
+type SplitPart = "train" | "validation" | "test";
 
-export interface SplitWindow {
+interface SplitWindow {
   /** First and last day (YYYY-MM-DD) in the window. */
   from: string;
   to: string;

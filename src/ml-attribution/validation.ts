@@ -22,7 +22,7 @@ export function checkAucFloor(auc: number, floor: number, detail: string): void 
   if (!(auc >= floor)) throw new AucBelowFloorError(auc, floor, detail);
 }
 
-export interface DriftCheck {
+interface DriftCheck {
   /** AUC of the previous run (null: no previous run). */
   previousAuc: number | null;
   currentAuc: number;
@@ -65,9 +65,9 @@ export interface MmmShare {
   share: number;
 }
 
-export type CalibrationSource = "experiment" | "mmm" | "none";
+type CalibrationSource = "experiment" | "mmm" | "none";
 
-export interface CalibratedCredit {
+interface CalibratedCredit {
   channel: string;
   attributedConversions: number;
   factor: number;
@@ -75,7 +75,7 @@ export interface CalibratedCredit {
   source: CalibrationSource;
 }
 
-export interface CalibrationResult {
+interface CalibrationResult {
   rows: CalibratedCredit[];
   /** Factors from experiments and from the MMM per channel, whether applied or not (for the run's history). */
   experimentFactors: Map<string, number>;

@@ -31,7 +31,7 @@ function sigmoid(z: number): number {
 // ---------------------------------------------------------------------------------------------
 // Platt scaling
 
-export interface PlattCalibrator {
+interface PlattCalibrator {
   kind: "platt";
   /** Slope on the input score (a margin / log-odds). */
   a: number;

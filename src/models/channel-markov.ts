@@ -60,9 +60,9 @@ export interface ChannelPathRow {
 }
 
 export type MarkovOrder = 1 | 2 | 3 | 4;
-export type HigherOrderStates = "sliding" | "padded";
+type HigherOrderStates = "sliding" | "padded";
 
-export interface ChannelMarkovOptions {
+interface ChannelMarkovOptions {
   /** Markov order 1..4 (default 1). */
   order?: MarkovOrder;
   /** ChannelAttribution's `var_null`: use the rows' nulls (default true). */
@@ -77,7 +77,7 @@ export interface ChannelMarkovOptions {
   includeTransitions?: boolean;
 }
 
-export interface TransitionRow {
+interface TransitionRow {
   from: string;
   to: string;
   probability: number;
@@ -85,7 +85,7 @@ export interface TransitionRow {
   count: number;
 }
 
-export interface ChannelMarkovCredit {
+interface ChannelMarkovCredit {
   channel: string;
   /** RE_c = 1 − P'_c(conv)/P(conv) ∈ [0, 1]. */
   removalEffect: number;
@@ -95,7 +95,7 @@ export interface ChannelMarkovCredit {
   value: number;
 }
 
-export interface ChannelMarkovSolverInfo {
+interface ChannelMarkovSolverInfo {
   method: "dense" | "gauss-seidel";
   transientStates: number;
   transientTransitions: number;
@@ -125,11 +125,11 @@ export interface ChannelMarkovModel {
   solver: ChannelMarkovSolverInfo;
 }
 
-export const START_STATE = "(start)";
-export const CONVERSION_STATE = "(conversion)";
-export const NULL_STATE = "(null)";
+const START_STATE = "(start)";
+const CONVERSION_STATE = "(conversion)";
+const NULL_STATE = "(null)";
 /** Above this many transient states the removal solves switch from dense elimination to Gauss–Seidel. */
-export const DENSE_STATE_LIMIT = 96;
+const DENSE_STATE_LIMIT = 96;
 
 /** The transient part of the absorbing chain in CSR form plus the one-step absorption vectors. */
 interface Chain {

@@ -12,13 +12,13 @@ export interface ModelShares {
   shares: Readonly<Record<string, number>>;
 }
 
-export interface ComparisonRow {
+interface ComparisonRow {
   channel: string;
   /** Share per model, in the order of the input models. */
   shares: number[];
 }
 
-export interface PairAgreement {
+interface PairAgreement {
   modelA: string;
   modelB: string;
   topA: string[];
@@ -31,7 +31,7 @@ export interface PairAgreement {
   spearman: number | null;
 }
 
-export interface ModelComparison {
+interface ModelComparison {
   models: string[];
   /** One row per channel (union over models), sorted by the first model's share desc, then name. */
   table: ComparisonRow[];
@@ -88,7 +88,7 @@ export function compareModels(models: readonly ModelShares[], topK = 3): ModelCo
 }
 
 /** Average ranks (1-based; ties get the mean of their positions). O(n log n). */
-export function averageRanks(x: readonly number[]): Float64Array {
+function averageRanks(x: readonly number[]): Float64Array {
   const idx = x.map((_, i) => i).sort((a, b) => x[a]! - x[b]!);
   const r = new Float64Array(x.length);
   for (let i = 0; i < idx.length; ) {

@@ -15,7 +15,7 @@ import { coalitionMask, fitShapley, type ShapleyValueFunction } from "./shapley.
 import { compareStrings } from "./numeric.ts";
 
 /** A model re-fitted from path rows: share per channel. */
-export type PathModel = (rows: readonly ChannelPathRow[]) => Record<string, number>;
+type PathModel = (rows: readonly ChannelPathRow[]) => Record<string, number>;
 
 function normalise(credit: Map<string, number>): Record<string, number> {
   let total = 0;
@@ -24,7 +24,7 @@ function normalise(credit: Map<string, number>): Record<string, number> {
 }
 
 /** A heuristic from a weight per touch (weights of a path are normalised to one conversion). */
-export function positionalModel(weight: (i: number, path: readonly string[]) => number): PathModel {
+function positionalModel(weight: (i: number, path: readonly string[]) => number): PathModel {
   return (rows) => {
     const credit = new Map<string, number>();
     for (const r of rows) {
@@ -37,7 +37,7 @@ export function positionalModel(weight: (i: number, path: readonly string[]) => 
   };
 }
 
-export interface PathModelSettings {
+interface PathModelSettings {
   /** vars.position_based_weights: first, middle (split over the middle touches), last. */
   positionBasedWeights: readonly [number, number, number];
   /** vars.non_direct_excluded_channels. */

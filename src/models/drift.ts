@@ -77,7 +77,7 @@ export function binShares(bins: Pick<PsiBins, "upper">, values: ArrayLike<number
 }
 
 /** Floor for empty bins in {@link psi}: a share of 0 would make ln(a/e) infinite. */
-export const PSI_EPSILON = 1e-4;
+const PSI_EPSILON = 1e-4;
 
 /**
  * Population stability index between the training shares `expected` and current shares `actual`.
@@ -116,7 +116,7 @@ export function psiOf(bins: PsiBins, current: ArrayLike<number>): number {
   return psi(bins.expected, binShares(bins, current));
 }
 
-export interface KsResult {
+interface KsResult {
   /** D = sup_x |F_a(x) − F_b(x)| over the non-missing values. */
   statistic: number;
   /** Asymptotic two-sided p-value. */

@@ -18,7 +18,7 @@
 import type { Row, Value } from "../engines/engine.ts";
 import { ModelInputError } from "./numeric.ts";
 
-export type FeatureKind = "numeric" | "boolean" | "categorical";
+type FeatureKind = "numeric" | "boolean" | "categorical";
 
 export interface FeatureSpec {
   name: string;
@@ -30,7 +30,7 @@ export interface SkippedColumn {
   reason: string;
 }
 
-export const RARE_LEVEL = "__rare__";
+const RARE_LEVEL = "__rare__";
 /** float32 just above −1: see the module comment. */
 export const MINUS_ONE_SUBSTITUTE = Math.fround(-0.99999994);
 
@@ -91,7 +91,7 @@ export function inferFeatureKinds(rows: readonly Row[], columns: readonly string
 
 export type CategoricalEncoding = "one_hot" | "ordinal";
 
-export interface EncoderOptions {
+interface EncoderOptions {
   categorical?: CategoricalEncoding;
   /** A level needs at least this many training rows to get its own column; default 10. */
   minLevelCount?: number;
@@ -99,7 +99,7 @@ export interface EncoderOptions {
   maxLevels?: number;
 }
 
-export interface EncodedFeature {
+interface EncodedFeature {
   name: string;
   kind: FeatureKind;
   /** Categorical: kept levels, most frequent first (ties by name). */
@@ -108,7 +108,7 @@ export interface EncodedFeature {
   columns: string[];
 }
 
-export const ENCODER_JSON_TYPE = "funnelcredit.encoder";
+const ENCODER_JSON_TYPE = "funnelcredit.encoder";
 
 export interface Encoder {
   type: typeof ENCODER_JSON_TYPE;

@@ -32,14 +32,14 @@ export interface FunnelTransitionRow {
   n: number;
 }
 
-export interface FunnelProperties {
+interface FunnelProperties {
   userType: string;
   device: string;
   region: string;
 }
 
-export type FunnelLevel = "user_type_device_region" | "user_type_device" | "device" | "global";
-export const FUNNEL_LEVELS: readonly FunnelLevel[] = ["user_type_device_region", "user_type_device", "device", "global"];
+type FunnelLevel = "user_type_device_region" | "user_type_device" | "device" | "global";
+const FUNNEL_LEVELS: readonly FunnelLevel[] = ["user_type_device_region", "user_type_device", "device", "global"];
 
 export type ReliabilityRule =
   | { kind: "wald-half-width"; z: number; maxHalfWidth: number; minTransitions: number }
@@ -59,7 +59,7 @@ export function isReliable(rule: ReliabilityRule, p: number, n: number): boolean
   return rule.z * Math.sqrt((p * (1 - p)) / n) < rule.maxHalfWidth;
 }
 
-export interface FunnelMarkovOptions {
+interface FunnelMarkovOptions {
   /** Funnel steps in funnel order (vars.funnel_steps). */
   steps: readonly string[];
   reliability?: ReliabilityRule;
@@ -69,7 +69,7 @@ export interface FunnelMarkovOptions {
   exitStep?: string;
 }
 
-export interface FunnelProbabilityRow {
+interface FunnelProbabilityRow {
   fromStep: string;
   toStep: string;
   userType: string;
@@ -84,7 +84,7 @@ export interface FunnelProbabilityRow {
 }
 
 /** Count cell at one level; properties not part of the level are "". */
-export interface FunnelCountCell {
+interface FunnelCountCell {
   level: FunnelLevel;
   userType: string;
   device: string;
@@ -94,7 +94,7 @@ export interface FunnelCountCell {
   count: number;
 }
 
-export interface FunnelMarkovModel {
+interface FunnelMarkovModel {
   kind: "funnel-markov";
   version: 1;
   steps: string[];
@@ -234,7 +234,7 @@ export function transitionProbability(
 }
 
 /** A funnel event of one transaction's chain. `ts` in any consistent unit (e.g. epoch ms). */
-export interface FunnelEvent {
+interface FunnelEvent {
   eventKey: string;
   step: string;
   sessionKey: string;
@@ -268,7 +268,7 @@ export function scoreFunnelChain<E extends FunnelEvent>(model: FunnelMarkovModel
   return out;
 }
 
-export interface DistributeOptions {
+interface DistributeOptions {
   /** Time-decay half-life, in the unit of `ts` (> 0; Infinity = equal sharing). */
   halfLife: number;
   /** Transaction time (default: the latest event's ts). Events later than it count as at it. */
@@ -277,7 +277,7 @@ export interface DistributeOptions {
   conversions?: number;
 }
 
-export interface EventCredit {
+interface EventCredit {
   eventKey: string;
   step: string;
   sessionKey: string;

@@ -5,7 +5,7 @@
  */
 import { ModelInputError } from "./numeric.ts";
 
-export interface LogisticOptions {
+interface LogisticOptions {
   /** Columns of the row-major X (X.length = rows · columns). */
   columns: number;
   /** L2 penalty λ on the coefficients (not on the intercept); 0 = unpenalised. */

@@ -127,7 +127,7 @@ export function prAuc(scores: ArrayLike<number>, labels: ArrayLike<number>, weig
 }
 
 /** Probabilities are clipped to [LOG_LOSS_EPS, 1 − LOG_LOSS_EPS] in {@link logLoss} (as scikit-learn did). */
-export const LOG_LOSS_EPS = 1e-15;
+const LOG_LOSS_EPS = 1e-15;
 
 /**
  * Weighted binary cross-entropy (log loss), natural log.
@@ -283,7 +283,7 @@ export function expectedCalibrationError(bins: readonly CalibrationBin[]): numbe
   return sw > 0 ? s / sw : 0;
 }
 
-export interface LiftDecile {
+interface LiftDecile {
   /** 1 = the 10 % of weight with the highest scores. */
   decile: number;
   /** Σ w·y / Σ w within the decile. */

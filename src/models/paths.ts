@@ -13,10 +13,10 @@
  */
 import { ModelInputError } from "./numeric.ts";
 
-export type PathTransform = "unique" | "exposure" | "first" | "frequency";
-export const PATH_TRANSFORMS: readonly PathTransform[] = ["unique", "exposure", "first", "frequency"];
+type PathTransform = "unique" | "exposure" | "first" | "frequency";
+const PATH_TRANSFORMS: readonly PathTransform[] = ["unique", "exposure", "first", "frequency"];
 /** fractribution's default transform. */
-export const DEFAULT_PATH_TRANSFORM: PathTransform = "exposure";
+const DEFAULT_PATH_TRANSFORM: PathTransform = "exposure";
 
 /** Identity: every touch is kept (fractribution `unique`). O(n). */
 export function uniquePath(path: readonly string[]): string[] {

@@ -6,8 +6,8 @@
  */
 import { neumaierAccumulator, type NeumaierAccumulator } from "./numeric.ts";
 
-export const PIPELINE_MODELS = ["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based"] as const;
-export type PipelineModel = (typeof PIPELINE_MODELS)[number];
+const PIPELINE_MODELS = ["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based"] as const;
+type PipelineModel = (typeof PIPELINE_MODELS)[number];
 
 export interface LeadTouch {
   channel: string;
@@ -78,7 +78,7 @@ export interface OpenLead {
   touches: LeadTouch[];
 }
 
-export interface PipelineCreditRow {
+interface PipelineCreditRow {
   channel: string;
   campaign: string;
   /** Σ touch shares: leads brought, fractionally. */
@@ -91,7 +91,7 @@ export interface PipelineCreditRow {
 
 /** Channel of a lead with no session before its creation (CRM-only leads): its pipeline is kept, not dropped. */
 export const NO_TOUCH_CHANNEL = "(no web touch)";
-export const NOT_SET = "(not set)";
+const NOT_SET = "(not set)";
 
 /**
  * Pipeline credit per channel and campaign, sorted by channel then campaign. Conserves value: Σ

@@ -70,7 +70,7 @@ export interface ModelEvidence {
   bootstrapL1: number | null;
 }
 
-export interface Recommendation {
+interface Recommendation {
   model: string;
   rank: number;
   isRecommended: boolean;

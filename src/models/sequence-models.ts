@@ -39,7 +39,7 @@ export interface SequenceData {
   covariateSlots: number;
 }
 
-export interface SequenceModelShape {
+interface SequenceModelShape {
   kind: SequenceModelKind;
   /** Channel vocabulary size (indices 0 … channels − 1). */
   channels: number;
@@ -392,7 +392,7 @@ export function sequenceLossAndGradient(m: SequenceModel, data: SequenceData, in
   return { loss, gradient: grad };
 }
 
-export interface SequenceTrainOptions {
+interface SequenceTrainOptions {
   kind: SequenceModelKind;
   hidden: number;
   /** Adam step size. */
@@ -411,7 +411,7 @@ export interface SequenceTrainOptions {
   covariates?: number;
 }
 
-export interface SequenceFit {
+interface SequenceFit {
   model: SequenceModel;
   /** Epochs run and the best one (1-based); validation weighted log loss per epoch. */
   epochs: number;

@@ -62,7 +62,7 @@ export interface ShapleyOptions {
   negative?: "clip" | "keep";
 }
 
-export interface ShapleyCredit {
+interface ShapleyCredit {
   channel: string;
   /** Raw Shapley value φ_i on the value function's scale. */
   shapley: number;
@@ -76,7 +76,7 @@ export interface ShapleyCredit {
   value: number;
 }
 
-export interface ShapleyModel {
+interface ShapleyModel {
   kind: "shapley";
   version: 1;
   valueFunction: ShapleyValueFunction;
@@ -91,7 +91,7 @@ export interface ShapleyModel {
   grandCoalitionGain: number;
 }
 
-export const MAX_SHAPLEY_CHANNELS = 30;
+const MAX_SHAPLEY_CHANNELS = 30;
 
 /**
  * Fit channel Shapley values on coalition aggregates. Rows with the same mask may repeat (they add).
@@ -338,13 +338,13 @@ function sampledShapley(n: number, v: (mask: number) => number, samples: number,
 // Ordered Shapley (Zhao et al. 2018)
 
 /** One aggregate for the ordered variant: channel indices in order of first touch. */
-export interface OrderedPathRow {
+interface OrderedPathRow {
   path: readonly number[];
   conversions: number;
   value?: number;
 }
 
-export interface OrderedShapleyCredit {
+interface OrderedShapleyCredit {
   channel: string;
   /** 1-based touch position (order of first occurrence). */
   position: number;
@@ -352,7 +352,7 @@ export interface OrderedShapleyCredit {
   value: number;
 }
 
-export interface OrderedShapleyResult {
+interface OrderedShapleyResult {
   /** Per (channel, position), sorted by channel index then position; zero cells omitted. */
   byPosition: OrderedShapleyCredit[];
   /** Per channel, Σ over positions (= Zhao's simplified Shapley with the "subsets" value function). */

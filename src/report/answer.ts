@@ -10,7 +10,7 @@ import type { Formats } from "./format.ts";
 import { absent, figure, h, rowsOf, table, type Column } from "./parts.ts";
 
 /** The model GA4 and most reports compare against. */
-export const LAST_TOUCH = "last_touch";
+const LAST_TOUCH = "last_touch";
 
 /**
  * Which model the report leads with: the model_recommendation job's pick (benchmark accuracy on worlds
@@ -19,7 +19,7 @@ export const LAST_TOUCH = "last_touch";
  * the first model in the table.
  */
 const RECOMMENDATION_ORDER = ["owox_funnel", "markov_order_1", "shapley"];
-export const RECOMMENDATION_RULE = "the OWOX funnel model (owox_funnel) when it ran, else markov_order_1, else shapley";
+const RECOMMENDATION_RULE = "the OWOX funnel model (owox_funnel) when it ran, else markov_order_1, else shapley";
 
 export function recommendedModel(models: readonly string[], recommendation?: Loaded<ModelRecommendationRow>): string | undefined {
   const picked = recommendation?.state === "ok" ? recommendation.rows.find((r) => r.is_recommended)?.model : undefined;

@@ -15,10 +15,10 @@ export type ChartSpec = Record<string, unknown>;
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 /** Tableau 10: distinguishable, colour-blind friendlier than the d3 default. */
-export const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 /** Distinct colours for up to 14 series (Tableau 10 plus four that stay apart from it). */
-export const SERIES_PALETTE = [...PALETTE, "#1b9e77", "#6a3d9a", "#d95f02", "#17becf"];
-export const STATUS_COLORS: Record<string, string> = {
+const SERIES_PALETTE = [...PALETTE, "#1b9e77", "#6a3d9a", "#d95f02", "#17becf"];
+const STATUS_COLORS: Record<string, string> = {
   succeeded: "#3f9a5b", failed: "#d64545", skipped: "#a3a8b0", warning: "#e0a100", dry_run: "#4e79a7", cancelled: "#7a5195",
 };
 
@@ -101,29 +101,6 @@ export function actionTimelineSpec(actions: ActionRecord[], label: (action: stri
 
 // ---- attribution ----
 
-/** Share of credit per channel, one bar per model side by side. */
-export function creditByModelSpec(rows: ChannelCredit[]): ChartSpec | undefined {
-  const values = rows.filter((r) => r.share !== null);
-  if (!values.length) return undefined;
-  const models = [...new Set(values.map((r) => r.model))];
-  const channels = [...new Set(values.map((r) => r.channel))];
-  const mean = new Map(channels.map((c) => [c, avg(values.filter((r) => r.channel === c).map((r) => r.share!))]));
-  channels.sort((a, b) => mean.get(b)! - mean.get(a)!);
-  return {
-    description: "Share of conversion credit per channel by attribution model",
-    width: 700, height: { step: Math.max(4, Math.min(9, Math.floor(90 / models.length))) },
-    data: { values },
-    mark: { type: "bar" },
-    encoding: {
-      y: { field: "channel", type: "nominal", sort: channels, title: null, axis: { labelFontSize: 12, labelPadding: 6 } },
-      yOffset: { field: "model", type: "nominal", sort: models },
-      x: { field: "share", type: "quantitative", title: "share of credit", axis: { format: ".0%" } },
-      color: { field: "model", type: "nominal", sort: models, legend: { orient: "top", title: "model", columns: Math.min(models.length, 8) } },
-      tooltip: [{ field: "model" }, { field: "channel" }, { field: "share", format: ".1%" }],
-    },
-  };
-}
-
 /** Credit value over time: one small chart per model, channels stacked. Weekly beyond 120 days. */
 export function creditOverTimeSpec(rows: DailyCredit[], moneyTitle: string): ChartSpec | undefined {
   const values = rows.filter((r) => r.value !== null && r.credit_date);
@@ -184,7 +161,7 @@ export function overallTransitions(rows: FunnelTransition[]): FunnelTransition[]
  * One colour per reliability level, shared by the funnel charts: darker = more specific (more
  * segment dimensions in the level's name), amber = the global fallback.
  */
-export function levelScale(levels: string[]): { domain: string[]; range: string[] } {
+function levelScale(levels: string[]): { domain: string[]; range: string[] } {
   const palette = ["#23527c", "#4e79a7", "#7fa7cf", "#a9c6e3", "#c9d8e6"];
   const specificity = (l: string): number => (GLOBAL_LEVEL.test(l.replace(/^mostly /, "")) ? -1 : (l.match(/user_type|device|region|segment|country|source|channel/gi)?.length ?? 0));
   const domain = [...new Set(levels)].sort((a, b) => specificity(b) - specificity(a) || a.localeCompare(b));
@@ -457,10 +434,6 @@ export function psiSpec(rows: LeadMonitoring[]): ChartSpec | undefined {
       { mark: { type: "rule", strokeDash: [4, 3], color: "#d64545" }, encoding: { x: { datum: 0.25 } } },
     ],
   };
-}
-
-function avg(xs: number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
 }
 
 // ---- the answer and the model comparison ----

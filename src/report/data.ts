@@ -23,7 +23,7 @@ export type Loaded<T> =
 
 export interface ChannelCredit { model: string; channel: string; conversions: number | null; value: number | null; share: number | null }
 /** channel_credit_intervals: a model's 90 % bootstrap interval per channel (null: no interval). */
-export interface CreditInterval { model: string; channel: string; share_low: number | null; share_high: number | null; band_low: number | null; band_high: number | null }
+interface CreditInterval { model: string; channel: string; share_low: number | null; share_high: number | null; band_low: number | null; band_high: number | null }
 /** model_recommendation: every model ranked, the recommended one first. */
 export interface ModelRecommendationRow {
   model: string; rank: number; is_recommended: boolean; expected_l1: number | null; benchmark_l1: number | null;
@@ -35,28 +35,28 @@ export interface FunnelTransition {
   from_step: string; to_step: string; user_type: string | null; device: string | null; region: string | null;
   probability: number | null; level: string | null; sample_size: number | null;
 }
-export interface ModelMetric { run_id: string; model: string; metric: string; value: number | null; measured_at: Date | null }
+interface ModelMetric { run_id: string; model: string; metric: string; value: number | null; measured_at: Date | null }
 export interface ModelCurvePoint { run_id: string; model: string; curve: string; x: number; y: number; n: number | null }
 export interface FeatureImportance { run_id: string; model: string; feature: string; importance: number; kind: string | null }
 export interface LeadMonitoring { run_id: string; feature: string; psi: number | null; ks: number | null; requires_retraining: boolean | null; reason: string | null }
 export interface ScoreBucket { score: number; leads: number }
-export interface LeadSegment { segment: string; leads: number; mean_probability: number | null }
-export interface LeadFactor { feature: string; contribution: number | null; direction: string | null }
-export interface TopLead { lead_id: string; score: number | null; probability: number | null; segment: string | null; model_version: string | null; key_factors: LeadFactor[] }
-export interface LeadSummary { leads: number; model_versions: string[]; last_scored_at: Date | null }
+interface LeadSegment { segment: string; leads: number; mean_probability: number | null }
+interface LeadFactor { feature: string; contribution: number | null; direction: string | null }
+interface TopLead { lead_id: string; score: number | null; probability: number | null; segment: string | null; model_version: string | null; key_factors: LeadFactor[] }
+interface LeadSummary { leads: number; model_versions: string[]; last_scored_at: Date | null }
 /** channel_performance summed over the run's dates: spend and credited return per model and channel. */
 export interface ChannelPerformance {
   model: string; channel: string; cost: number | null; clicks: number | null; conversions: number | null; value: number | null;
   last_touch_conversions: number | null; last_touch_value: number | null;
 }
 /** campaign_performance summed over dates, per model and source / medium / campaign. */
-export interface CampaignPerformance {
+interface CampaignPerformance {
   model: string; channel: string; source: string; medium: string; campaign: string; cost: number | null; conversions: number | null; value: number | null;
   last_touch_conversions: number | null;
 }
 /** A top row of a paths-and-timing table, columns as the table has them. */
 export type GenericRow = Record<string, string | number | null>;
-export interface TableCount { table: string; rows: number | null; state: "ok" | "missing" | "error"; message?: string }
+interface TableCount { table: string; rows: number | null; state: "ok" | "missing" | "error"; message?: string }
 
 export interface ReportData {
   run: RunRecord;

@@ -16,7 +16,7 @@ import { createFormats, type Formats } from "./format.ts";
 
 export { escapeHtml };
 
-export interface RenderOptions {
+interface RenderOptions {
   /** BCP 47 locale for numbers (default en-US). */
   locale?: string;
 }

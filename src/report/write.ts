@@ -11,7 +11,7 @@ import type { ArtifactStore } from "../artifacts/store.ts";
 import { loadReportData } from "./data.ts";
 import { renderReportHtml } from "./html.ts";
 
-export interface WriteReportOptions {
+interface WriteReportOptions {
   /**
    * The warehouse project (Dataform's defaultDatabase, i.e. `project.graph.projectConfig.defaultDatabase`).
    * Needed on BigQuery; DuckDB ignores it.
@@ -21,7 +21,7 @@ export interface WriteReportOptions {
   now?: () => Date;
 }
 
-export function reportArtifactName(runId: string): string {
+function reportArtifactName(runId: string): string {
   return `runs/${runId}/report.html`;
 }
 

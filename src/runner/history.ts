@@ -11,7 +11,7 @@ export function historyTarget(project: Project): Target {
   return tableLocation(RUN_HISTORY_TABLE, { settings: project.settings, database: project.workflow.defaultProject });
 }
 
-export interface ResumePlan {
+interface ResumePlan {
   /** Actions the resumed run skips: they succeeded in it and nothing they read has changed since. */
   skip: Set<string>;
   /** Actions that succeeded in the run but run again, with the reason. */

@@ -13,7 +13,7 @@ import { runGraph, type RunOptions } from "./runner.ts";
 import type { RunRecord } from "./run-record.ts";
 import { bytesAndCost } from "./summary.ts";
 
-export interface PlanRow {
+interface PlanRow {
   action: string;
   kind: string;
   /** Bytes of a first run (full refresh); undefined when it could not be estimated. */
@@ -23,8 +23,10 @@ export interface PlanRow {
   note?: string;
 }
 
-export interface CostPlan {
+interface CostPlan {
   engine: string;
+  /** Where the bytes come from (the engine's dryRunBytesSource). */
+  bytesSource: string;
   rows: PlanRow[];
   firstRun: number;
   daily: number;
@@ -32,16 +34,16 @@ export interface CostPlan {
   notEstimated: { firstRun: string[]; daily: string[] };
 }
 
-export type PlanOptions = Omit<RunOptions, "dryRun" | "fullRefresh" | "recordHistory" | "alreadySucceeded" | "attempt">;
+type PlanOptions = Omit<RunOptions, "dryRun" | "fullRefresh" | "recordHistory" | "alreadySucceeded" | "attempt">;
 
 export async function costPlan(opts: PlanOptions): Promise<CostPlan> {
   const first = await runGraph({ ...opts, dryRun: true, fullRefresh: true, recordHistory: false });
   const daily = await runGraph({ ...opts, dryRun: true, fullRefresh: false, recordHistory: false, runId: first.runId });
-  return planOf(first, daily);
+  return planOf(first, daily, opts.engine.dryRunBytesSource);
 }
 
 /** Both dry runs' records as one plan (pure). */
-export function planOf(first: RunRecord, daily: RunRecord): CostPlan {
+export function planOf(first: RunRecord, daily: RunRecord, bytesSource = "dry runs"): CostPlan {
   const estimated = (r: RunRecord, name: string): number | undefined => {
     const a = r.actions.find((x) => x.action === name);
     return a && a.status === "dry_run" && !a.note?.startsWith("not checked") ? (a.bytesProcessed ?? 0) : undefined;
@@ -53,6 +55,7 @@ export function planOf(first: RunRecord, daily: RunRecord): CostPlan {
   });
   return {
     engine: first.engine,
+    bytesSource,
     rows,
     firstRun: rows.reduce((s, r) => s + (r.firstRun ?? 0), 0),
     daily: rows.reduce((s, r) => s + (r.daily ?? 0), 0),
@@ -68,9 +71,8 @@ export function formatPlan(plan: CostPlan, price: { perTib: number; currency: st
   const w1 = Math.max("first run (bytes)".length, ...cols[0]!.map((x) => x.length));
   const w2 = Math.max("daily run (bytes)".length, ...cols[1]!.map((x) => x.length));
   const line = (a: string, f: string, d: string): string => `${a.padEnd(width)}  ${f.padStart(w1)}  ${d.padStart(w2)}`;
-  const how = plan.engine === "bigquery" ? "BigQuery dry runs" : "estimated from the data by BigQuery's per-type column sizes";
   const out = [
-    `cost plan on ${plan.engine} (${how}); on-demand price ${price.perTib} ${price.currency} per TiB`,
+    `cost plan on ${plan.engine} (${plan.bytesSource}); on-demand price ${price.perTib} ${price.currency} per TiB`,
     line("action", "first run (bytes)", "daily run (bytes)"),
     line("-".repeat(width), "-".repeat(w1), "-".repeat(w2)),
   ];

@@ -3,7 +3,7 @@ import type { ColumnSchema, Row } from "../engines/engine.ts";
 import { tableSchema } from "../catalog/index.ts";
 
 /** `cancelled`: stopped by a signal while running, or not started because the run was cancelled. */
-export type ActionStatus = "succeeded" | "failed" | "skipped" | "warning" | "dry_run" | "cancelled";
+type ActionStatus = "succeeded" | "failed" | "skipped" | "warning" | "dry_run" | "cancelled";
 
 export interface ActionRecord {
   action: string;

@@ -17,7 +17,7 @@ const SHRINK: Record<string, string> = {
 };
 
 /** A job read more rows than vars.max_job_rows allows. */
-export class JobRowBoundError extends UserError {}
+class JobRowBoundError extends UserError {}
 
 const TRAILING_LIMIT = /\bLIMIT\s+(\d+)\s*(?:OFFSET\s+\d+\s*)?$/i;
 

@@ -18,7 +18,7 @@ export function hashId(id: string | null): string | null {
  */
 const ID_COLUMN = /(^|_)(user_id|client_id|user_pseudo_id|session_key|session_id|chain_key|journey_key|credit_session_key|email|phone)$/i;
 
-export function isIdColumn(name: string): boolean {
+function isIdColumn(name: string): boolean {
   return ID_COLUMN.test(name);
 }
 

@@ -8,7 +8,7 @@
 import { registerSecret } from "../util/logger.ts";
 
 /** Environment variables whose values are secrets, by name. */
-export const SECRET_ENV_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|CREDENTIALS_JSON)$/i;
+const SECRET_ENV_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|CREDENTIALS_JSON)$/i;
 
 /** Register every secret-looking environment value with the logger; returns the names registered. */
 export function registerEnvironmentSecrets(env: NodeJS.ProcessEnv = process.env): string[] {

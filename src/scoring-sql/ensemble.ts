@@ -21,7 +21,7 @@ import { float64Literal } from "./numbers.ts";
 import { treeSumSql } from "./trees.ts";
 import { BIGQUERY_SQL_LIMITS, nestingDepth, ScoringSqlTooLargeError, type SqlLimits } from "./limits.ts";
 
-export interface EnsembleSqlSpec {
+interface EnsembleSqlSpec {
   /** First line of the output table's statement: its grain. */
   grain: string;
   /** Backticked source table (`project.dataset.table`). */
@@ -42,7 +42,7 @@ export interface EnsembleSqlSpec {
 export const inputName = (i: number): string => `input_${i}`;
 const featureName = (j: number): string => `feature_${j}`;
 
-export type EnsembleSqlForm = "statement" | "functions" | "tables";
+type EnsembleSqlForm = "statement" | "functions" | "tables";
 
 export interface EnsembleSql {
   form: EnsembleSqlForm;

@@ -18,7 +18,7 @@ import { sigmoidSql } from "./calibration.ts";
 import { ensembleSql, type EnsembleSql } from "./ensemble.ts";
 import { BIGQUERY_SQL_LIMITS, type SqlLimits } from "./limits.ts";
 
-export interface JourneyScoresSqlOptions {
+interface JourneyScoresSqlOptions {
   /** Backticked `ml_journey_features`. */
   source: string;
   /** Backticked output table. */

@@ -13,7 +13,7 @@ import { float64Literal } from "./numbers.ts";
 const JS_WHITESPACE = "'\\t\\n\\x0b\\f\\r \\u00a0\\u1680\\u2000\\u2001\\u2002\\u2003\\u2004\\u2005\\u2006\\u2007\\u2008\\u2009\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff'";
 
 /** A backtick-quoted column name. */
-export function columnRef(name: string): string {
+function columnRef(name: string): string {
   return "`" + name.replace(/\\/g, "\\\\").replace(/`/g, "\\`") + "`";
 }
 

@@ -11,7 +11,7 @@ import { cleanedFeatureSql, encodedFeatureSql } from "./lead-encoder.ts";
 import { BIGQUERY_SQL_LIMITS, type SqlLimits } from "./limits.ts";
 import { float64Literal } from "./numbers.ts";
 
-export interface LeadScoresSqlOptions {
+interface LeadScoresSqlOptions {
   /** Backticked `lead_features`. */
   source: string;
   /** Backticked output table. */

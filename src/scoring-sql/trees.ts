@@ -16,7 +16,7 @@ import type { Forest } from "../models/xgboost/index.ts";
 import { float32LessThanBound, float64Literal } from "./numbers.ts";
 
 /** SQL text of tree `t`, reading feature j through `feature(j)` (a column name or expression). */
-export function treeSql(forest: Forest, t: number, feature: (j: number) => string): string {
+function treeSql(forest: Forest, t: number, feature: (j: number) => string): string {
   const { left, right, threshold, defaultLeft, leafValue } = forest;
   const node = (n: number): string => {
     const l = left[n]!;

@@ -7,7 +7,7 @@
 import type { Row, Value } from "../engines/engine.ts";
 import type { Encoder } from "../models/encoding.ts";
 
-export interface ScoreRequest {
+interface ScoreRequest {
   lead: Row;
   modelVersion?: string;
 }

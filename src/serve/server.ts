@@ -29,7 +29,7 @@ export interface ModelSource {
 
 export class ModelVersionConflict extends Error {}
 
-export interface ScoringServerOptions {
+interface ScoringServerOptions {
   models: ModelSource;
   behaviour: BehaviourSnapshot;
   /** vars.lead_score_cutoff. */

@@ -4,7 +4,7 @@
  * number they read (src/jobs/tables.ts), so NaN or ±Infinity never reaches a model unnamed.
  */
 
-export type AmountProblem = "NaN" | "infinite" | "negative";
+type AmountProblem = "NaN" | "infinite" | "negative";
 
 /** Why `n` cannot be an amount, or null when it can. `-Infinity` is "infinite" (it is negative too). */
 export function amountProblem(n: number): AmountProblem | null {

@@ -10,12 +10,6 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 /** Cloud Logging's LogSeverity names. */
 const SEVERITY: Record<LogLevel, string> = { debug: "DEBUG", info: "INFO", warn: "WARNING", error: "ERROR" };
 
-export interface LogEvent {
-  level: LogLevel;
-  msg: string;
-  [k: string]: unknown;
-}
-
 const secrets = new Set<string>();
 /** Register a value (token, key) that must never appear in logs. */
 export function registerSecret(value: string | undefined): void {

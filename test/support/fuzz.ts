@@ -120,7 +120,7 @@ export async function fuzzRound(project: Project, engine: DuckDBEngine, dir: str
   const opts = { badRows: "quarantine" as const, badRowMaxShare: 1, quarantineSchema: ds.meta, schema: ds.sources };
   const crm = fuzzTransactions(path.join(dir, `crm-${seed}.csv`), seed, n);
   const ga4 = fuzzGa4(path.join(dir, `ga4-${seed}.ndjson`), seed, n);
-  const rc = await importCsvOrNdjson(engine.conn, "transactions", crm.file, opts);
+  const rc = await importCsvOrNdjson(engine.localLoading, "transactions", crm.file, opts);
   const rg = await importGa4(engine.localLoading, [ga4.file], { ...opts, schema: ds.ga4 });
   const where = `seed ${seed}`;
   assert.equal(rc.rows, crm.goodIds.length, `${where}: CRM good rows imported`);

@@ -34,7 +34,7 @@ export const compileCommand: CommandModule<object, CompileArgs> = {
  * runner builds for a table or view, both forms of an incremental table, an assertion's query (the rows
  * that fail it), an operation's statements; pre/post operations around them.
  */
-export function actionSql(a: Action): string {
+function actionSql(a: Action): string {
   const ops = (label: string, list: string[] | undefined): string[] => (list ?? []).filter((x) => x.trim()).map((x) => `-- ${label}\n${x.trim()};`);
   const head = `-- ${a.name} (${a.kind}${a.fileName ? `, ${a.fileName}` : ""})`;
   switch (a.kind) {

@@ -86,7 +86,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
         const setting = kind === "custom_events" ? "custom_event_sources" : "cost_sources";
         const sources = kind === "custom_events" ? s.project.settings.customEventSources : s.project.settings.costSources;
         const target = sourceTableOf(sources, args.source, setting);
-        const n = await importSourceFiles(conn, args.files, target, mode);
+        const n = await importSourceFiles(local, args.files, target, mode);
         say(`imported ${n.toLocaleString("en-US")} rows into ${target.schema}.${target.name} (source ${args.source}, every column as text; staging validates them)`);
         return;
       }
@@ -100,7 +100,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       const perFile = (r: { files: { file: string; rows: number }[] }): string => (r.files.length > 1 ? ` from ${r.files.map((f) => `${f.file} (${f.rows.toLocaleString("en-US")})`).join(", ")}` : "");
       if (kind === "dp6") {
         if (columnMap) throw new UserError("import dp6: --map is not available (the DP6 layout is fixed)");
-        const r = await importDp6Journeys(conn, args.files, { schema: ds.sources, mode, ...bad });
+        const r = await importDp6Journeys(local, args.files, { schema: ds.sources, mode, ...bad });
         say(`imported ${r.rows} DP6 journey rows as custom events into ${r.table}` + perFile(r) + aside(r.quarantined));
       } else if (kind === "leads") {
         if (!args["id-column"] || !args["label-column"]) throw new UserError("import leads needs --id-column and --label-column");
@@ -110,13 +110,13 @@ export const importCommand: CommandModule<object, ImportArgs> = {
           if (!orderColumn || !start || !end) throw new UserError("--synthesise-created-at expects ORDER_COLUMN,START,END");
           synth = { orderColumn, start, end };
         }
-        const r = await importCsvOrNdjson(conn, "leads", args.files, {
+        const r = await importCsvOrNdjson(local, "leads", args.files, {
           schema: ds.sources, mode, idColumn: args["id-column"], labelColumn: args["label-column"],
           createdAtColumn: args["created-at-column"], exclude: args.exclude, synthesiseCreatedAt: synth, columnMap, ...bad,
         });
         say(`imported ${r.rows} leads into ${r.table} (${r.columns.length} columns)` + perFile(r) + aside(r.quarantined));
       } else {
-        const r = await importCsvOrNdjson(conn, kind, args.files, { schema: ds.sources, mode, ...columns, ...bad });
+        const r = await importCsvOrNdjson(local, kind, args.files, { schema: ds.sources, mode, ...columns, ...bad });
         say(`imported ${r.rows.toLocaleString("en-US")} rows into ${r.table}` + perFile(r) + aside(r.quarantined));
       }
     }, { compile: false });

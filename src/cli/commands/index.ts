@@ -6,7 +6,7 @@
  */
 import type { CommandModule } from "yargs";
 
-export interface CommandEntry {
+interface CommandEntry {
   name: string;
   command: string;
   describe: string;

@@ -13,7 +13,7 @@ interface QuarantineArgs extends EngineArgs {
  * Where bad input rows are set aside, each with a reason (README "Guarantees"): the importers' rows
  * (import_quarantine), custom events failing validation and unusable amounts (staging models).
  */
-export const QUARANTINE_TABLES = ["import_quarantine", "custom_events_quarantine", "amount_quarantine"] as const;
+const QUARANTINE_TABLES = ["import_quarantine", "custom_events_quarantine", "amount_quarantine"] as const;
 
 export const quarantineCommand: CommandModule<object, QuarantineArgs> = {
   command: "quarantine",

@@ -13,7 +13,7 @@ interface RunsArgs extends EngineArgs {
 }
 
 /** What `runs` prints per run. */
-export interface RunLine {
+interface RunLine {
   run_id: string;
   started_at: Date;
   status: RunRecord["status"];
@@ -24,7 +24,7 @@ export interface RunLine {
   warnings: string[];
 }
 
-export function runLine(run: RunRecord): RunLine {
+function runLine(run: RunRecord): RunLine {
   const count = (st: string): number => run.actions.filter((a) => a.status === st).length;
   return {
     run_id: run.runId, started_at: run.startedAt, status: run.status,

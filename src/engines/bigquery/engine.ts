@@ -104,6 +104,7 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
   const engine: Engine = {
     kind: "bigquery",
     capabilities: { dryRunBytes: true, parallelActions: true, partitions: true, tableWriteQuotas: true },
+    dryRunBytesSource: "BigQuery dry runs",
     ...(cfg.maximumBytesBilled && Number(cfg.maximumBytesBilled) > 0 ? { maximumBytesBilled: Number(cfg.maximumBytesBilled) } : {}),
 
     async execute(statements: string[], opts?: ExecOptions): Promise<ExecResult> {

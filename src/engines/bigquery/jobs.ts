@@ -12,8 +12,6 @@ import { optionalNumber as num, sanitizeJobId, sanitizeLabels } from "./values.t
 import { defaultSleep, type BigQueryConfig, type BigQueryEngineDeps } from "./client.ts";
 import { CallFailed, engineError, jobFailure, toEngineError, type Ctx } from "./errors.ts";
 
-export type JobRunner = ReturnType<typeof createJobRunner>;
-
 export function createJobRunner(bq: BigQuery, cfg: BigQueryConfig, deps: BigQueryEngineDeps) {
   const log = deps.logger ?? quietLogger;
   const sleep = deps.sleep ?? defaultSleep;

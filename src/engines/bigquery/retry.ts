@@ -8,8 +8,8 @@
  * fails fast: retrying cannot change the answer.
  */
 
-export const TRANSIENT_STATUS: ReadonlySet<number> = new Set([500, 502, 503, 504]);
-export const TRANSIENT_REASONS: ReadonlySet<string> = new Set([
+const TRANSIENT_STATUS: ReadonlySet<number> = new Set([500, 502, 503, 504]);
+const TRANSIENT_REASONS: ReadonlySet<string> = new Set([
   "backendError",
   "internalError",
   "rateLimitExceeded",

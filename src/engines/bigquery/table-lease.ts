@@ -12,7 +12,7 @@ import { qualified } from "../engine.ts";
 import { sqlString } from "../../util/sql.ts";
 import { LeaseHeldError, type LeaseInfo } from "../lease.ts";
 
-export interface TableLease {
+interface TableLease {
   info: LeaseInfo;
   /** Delete the lease row (awaited before the engine closes). */
   release(): Promise<void>;

@@ -57,7 +57,7 @@ export function int64(text: string): number | bigint {
  * formatOptions.useInt64Timestamp=true), float seconds ("1.7E9", older responses) or ISO text.
  * Sub-millisecond digits are dropped: a JS Date holds milliseconds.
  */
-export function timestampOf(text: string): Date {
+function timestampOf(text: string): Date {
   if (/^-?\d+$/.test(text)) return new Date(Math.floor(Number(text) / 1000));
   if (/^-?[\d.]+(E[+-]?\d+)?$/i.test(text)) return new Date(Math.round(Number(text) * 1000));
   return new Date(text);

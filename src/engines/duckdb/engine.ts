@@ -49,6 +49,7 @@ const DUCKDB_CAPABILITIES = { dryRunBytes: true, parallelActions: false, partiti
 export class DuckDBEngine implements Engine {
   readonly kind = "duckdb" as const;
   readonly capabilities = DUCKDB_CAPABILITIES;
+  readonly dryRunBytesSource = "estimated from the data by BigQuery's per-type column sizes";
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly conn: DuckDBConnection,

@@ -10,7 +10,7 @@ import os from "node:os";
 import { LeaseHeldError, type LeaseInfo } from "../lease.ts";
 
 export { LeaseHeldError, type LeaseInfo };
-export interface Lease { release(): void; info: LeaseInfo }
+interface Lease { release(): void; info: LeaseInfo }
 
 function alive(pid: number): boolean {
   try {

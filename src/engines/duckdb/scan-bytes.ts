@@ -32,7 +32,7 @@ import type { Row } from "../engine.ts";
 import { duckIdent, duckString } from "./quote.ts";
 
 /** What the estimator needs from an engine's connection: native DuckDB SQL in, rows out. */
-export interface NativeQuery {
+interface NativeQuery {
   queryNative(sql: string): Promise<Row[]>;
   runNative(sql: string): Promise<void>;
 }
@@ -41,7 +41,7 @@ export interface NativeQuery {
 export type PartitionColumnOf = (schema: string, table: string) => string | undefined;
 
 /** One table a statement reads: the columns billed and the partition filters DuckDB pushed into its scan. */
-export interface TableRead {
+interface TableRead {
   catalog: string;
   schema: string;
   table: string;
@@ -185,7 +185,7 @@ export function splitTop(s: string): string[] {
  * A DuckDB expression for the BigQuery size in bytes of `expr`, a value of DuckDB type `type`
  * (the table in the file comment; NULL → 0). `depth` names nested lambda parameters apart.
  */
-export function sizeExpression(expr: string, type: string, depth = 0): string {
+function sizeExpression(expr: string, type: string, depth = 0): string {
   const t = type.trim();
   if (t.endsWith("[]")) {
     const x = `x${depth}`;
@@ -220,7 +220,7 @@ export function sizeExpression(expr: string, type: string, depth = 0): string {
  * Bytes BigQuery would bill for reading `read`: its columns over the rows of the partitions its
  * scans select (a scan without a partition filter selects every partition).
  */
-export async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf: PartitionColumnOf): Promise<number> {
+async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf: PartitionColumnOf): Promise<number> {
   if (!read.columns.length) return 0;
   const from = `${duckIdent(read.catalog)}.${duckIdent(read.schema)}.${duckIdent(read.table)}`;
   // A STRUCT field read alone bills its leaf (https://cloud.google.com/bigquery/pricing#data_size_calculation: a
@@ -264,7 +264,7 @@ export async function partitionsOfRead(conn: NativeQuery, read: TableRead, parti
 }
 
 /** Bytes BigQuery would bill for one DuckDB statement (see the file comment). */
-export async function estimateStatementBytes(conn: NativeQuery, duckSql: string, partitionColumnOf: PartitionColumnOf): Promise<number> {
+async function estimateStatementBytes(conn: NativeQuery, duckSql: string, partitionColumnOf: PartitionColumnOf): Promise<number> {
   let total = 0;
   for (const read of await tablesRead(conn, duckSql, partitionColumnOf)) total += await bytesOfRead(conn, read, partitionColumnOf);
   return total;

@@ -190,7 +190,7 @@ function tsxEsmApiUrl(): string {
 }
 
 /** Runs one fit in a fresh worker thread (its WASM heap is freed when the worker exits). */
-export function fitInWorker(req: FitRequest): Promise<Fitted> {
+function fitInWorker(req: FitRequest): Promise<Fitted> {
   // The worker beside this file: fit-worker.ts under tsx, fit-worker.js when compiled.
   const entry = new URL(import.meta.url.endsWith(".ts") ? "./fit-worker.ts" : "./fit-worker.js", import.meta.url);
   return new Promise<Fitted>((resolve, reject) => {

@@ -17,7 +17,7 @@ import type { XGBoostWasmModule } from "./wasm-module.ts";
 /** sha256 of `ml-xgboost@1.1.2/dist/wasm/xgboost.wasm`; the weight-injection offsets depend on it. */
 export const PINNED_WASM_SHA256 = "76f1511879cc511bac60595187e28bad8673fb013546ffffb92615e6e79fef52";
 const GLUE_ID = "ml-xgboost/dist/wasm/xgboost";
-export const MAX_ROUNDS = 10_000;
+const MAX_ROUNDS = 10_000;
 
 /** Which engine produced a model; recorded in run metadata because `hist` binning differs. */
 export type BackendName = "wasm" | "native";
@@ -101,7 +101,7 @@ async function loadModule(logger: Logger): Promise<XGBoostWasmModule> {
  * the glue throws the string `"<ptr> - Exception catching is disabled…"`; `ptr` points at the thrown
  * object, a libc++ `std::runtime_error` whose second word is a pointer to the message characters.
  */
-export function decodeWasmException(M: XGBoostWasmModule, thrown: unknown): string | undefined {
+function decodeWasmException(M: XGBoostWasmModule, thrown: unknown): string | undefined {
   let ptr: number | undefined;
   if (typeof thrown === "number") ptr = thrown;
   else if (typeof thrown === "string") {

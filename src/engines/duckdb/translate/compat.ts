@@ -17,7 +17,7 @@ const MACROS_PATH = path.join(packageRoot(), "sql", "duckdb", "bq_macros.sql");
 let macrosText: string | undefined;
 
 /** The macro library's statements (CREATE OR REPLACE MACRO …), comments removed. */
-export function macroStatements(): string[] {
+function macroStatements(): string[] {
   macrosText ??= readFileSync(MACROS_PATH, "utf8");
   return macrosText
     .split("\n")
