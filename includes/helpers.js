@@ -86,7 +86,7 @@ function funnelSteps() {
 
 /**
  * The funnel step of an event (first matching enabled step in configured order, NULL if none).
- * Session-level steps (non_bounce) are not event matches: see funnel_events.
+ * Session-level steps (non_bounce) are not event matches: see funnel_event_occurrences.
  * `stepCase({ eventName, pagePath?, hostname?, customFields? })`: SQL expressions; a missing page path or hostname is
  * NULL (steps matching on it never match), missing custom fields make custom-field steps never match.
  */

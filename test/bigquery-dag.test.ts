@@ -112,10 +112,16 @@ describe("the whole DAG on the BigQuery engine against the strict local BigQuery
 
   it("(b) runs GA4-only input: the missing sources are created empty", async () => {
     await loadSample();
-    for (const t of ["crm_transactions", "custom_events", "costs", "leads", "channel_paths_import"]) {
-      await bq.duck.runNative(`DROP TABLE IF EXISTS ${duckIdent(`${P}/${ds().sources}`)}.${duckIdent(t)}`);
-      await duck.runNative(`DROP TABLE IF EXISTS ${duckIdent(ds().sources)}.${duckIdent(t)}`);
-    }
+    // Only the GA4 export stays: every table of the sources dataset goes (CRM, custom events and the
+    // analyst-owned event tables, costs, leads), on both engines.
+    const dropAll = async (e: DuckDBEngine, schema: string): Promise<string[]> => {
+      const tables = (await e.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`)).map((r) => String(r.table_name));
+      for (const t of tables) await e.runNative(`DROP TABLE ${duckIdent(schema)}.${duckIdent(t)}`);
+      return tables;
+    };
+    const dropped = await dropAll(bq.duck, `${P}/${ds().sources}`);
+    assert.deepEqual(await dropAll(duck, ds().sources), dropped);
+    for (const t of ["crm_transactions", "custom_events", "costs", "leads", "call_centre_calls", "webinar_attendances"]) assert.ok(dropped.includes(t), `${t} was loaded, then dropped`);
     const duckRun = await runDuck({ fullRefresh: true });
     const run = await runOn(engine, { fullRefresh: true });
     // Without leads the lead-scoring job writes no metrics; the shared model_* histories hold the ML

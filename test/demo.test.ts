@@ -4,9 +4,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { generateDemo, writeGa4Export, type DemoResult } from "../src/demo/generate.ts";
+import { generateDemo, type DemoResult } from "../src/demo/generate.ts";
+import { writeGa4Export } from "../src/demo/ga4-export.ts";
 import { customSourceRows } from "../src/demo/custom-sources.ts";
-import { simulate, simulateStream, type SimSession } from "../src/demo/simulate.ts";
+import { simulate, simulateStream } from "../src/demo/simulate.ts";
+import type { SimSession } from "../src/demo/sim-rows.ts";
 import { importGa4 } from "../src/import/ga4.ts";
 import { GA4_EVENTS_SCHEMA } from "../src/import/ga4-schema.ts";
 

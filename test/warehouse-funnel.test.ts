@@ -130,6 +130,36 @@ describe("warehouse: funnel, journeys and channel paths", function () {
     ]);
   });
 
+  it("applies fractribution's path transforms to its worked example: unique, exposure, first, frequency", async () => {
+    // fractribution's example path D A B B C D C C (its README, path_transforms), one session a day, the last one buying.
+    // D = Email, A = Organic Search, B = Paid Search, C = Referral; none is an excluded source. By hand:
+    //   unique    keeps every touch:                     D > A > B > B > C > D > C > C
+    //   exposure  collapses consecutive repeats:         D > A > B > C > D > C
+    //   first     keeps each channel's first touch:      D > A > B > C
+    //   frequency first touch with its touch count:      D(2) > A(1) > B(2) > C(3)
+    const channel = { D: { source: "news", medium: "email" }, A: { source: "google", medium: "organic" }, B: { source: "google", medium: "cpc" }, C: { source: "partner.example.org", medium: "referral" } };
+    const touches = ["D", "A", "B", "B", "C", "D", "C", "C"] as const;
+    const ga4 = touches.flatMap((c, i) => [
+      ev(`2024040${i + 1}`, "10:00:00", "page_view", "P1", i + 1, { user: "P", params: channel[c] }),
+      ...(i === touches.length - 1 ? [ev(`2024040${i + 1}`, "10:05:00", "purchase", "P1", i + 1, { user: "P", transactionId: "T20", revenue: 50 })] : []),
+    ]);
+    const name = { D: "Email", A: "Organic Search", B: "Paid Search", C: "Referral" };
+    const expected = {
+      unique: "D > A > B > B > C > D > C > C",
+      exposure: "D > A > B > C > D > C",
+      first: "D > A > B > C",
+      frequency: "D(2) > A(1) > B(2) > C(3)",
+    };
+    for (const [transform, path] of Object.entries(expected)) {
+      await engine.close();
+      engine = await memoryEngine();
+      await build({ ga4, crm: [["T20", "P", null, "2024-04-08 10:05:00", "completed", 50, null]] }, { path_transform: transform }, ["channel_paths"]);
+      const paths = await rowsOf(engine, INTERMEDIATE, "channel_paths", "path");
+      const want = path.replace(/[DABC]/g, (c) => name[c as keyof typeof name]);
+      assert.deepEqual(paths.map((r) => [r.path, r.total_conversions, r.total_conversion_value, r.total_null]), [[want, 1, 50, 0]], `path_transform ${transform}`);
+    }
+  });
+
   it("applies the 'unique' path transform and reads imported paths when path_source is import", async () => {
     await build(pathInputs, { path_transform: "unique" });
     let paths = await rowsOf(engine, INTERMEDIATE, "channel_paths", "path");

@@ -5,8 +5,8 @@
  * sessions come from here: each device is its own GA4 client id, and only logged-in sessions (and the
  * purchase) carry the user id. Pure: no I/O.
  */
-import { DEMO_DEVICES, DEMO_LANGUAGES, DEMO_PLACES, DEMO_PRODUCTS, type DemoChannel } from "../demo/catalog.ts";
-import type { SimSession, SimTransactionRow } from "../demo/simulate.ts";
+import { DEMO_DEVICES, DEMO_LANGUAGES, DEMO_PLACES, DEMO_PRODUCTS, type DemoChannel } from "../demo/world.ts";
+import type { SimSession, SimTransactionRow } from "../demo/sim-rows.ts";
 import type { ChannelRule } from "../config/settings.ts";
 import { drawUser, simulateUser, userSeed } from "./mechanism.ts";
 import { worldSeed, type World, type WorldChannel } from "./worlds.ts";

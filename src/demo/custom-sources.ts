@@ -9,7 +9,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { createRng } from "./prng.ts";
 import { tableSchema } from "../catalog/index.ts";
 import type { LocalLoading } from "../engines/engine.ts";
-import type { SimSession } from "./simulate.ts";
+import type { SimSession } from "./sim-rows.ts";
 
 const CALL_CENTRE_ZONE = "America/New_York";
 const HOUR_MS = 3_600_000;

@@ -1,113 +1,13 @@
 /**
- * Path transforms applied to a customer's channel path before a path model is fitted, as in Google's
- * fractribution (`path_transforms` in its README and `templates/path_transforms.sql`; also Snowplow's
- * dbt-snowplow-fractribution macros `unique_path`, `exposure_path`, `first_path`, `frequency_path`,
- * `remove_if_not_all`, `remove_if_last_and_not_all`, `trim_long_path`).
+ * Channel paths as text, in ChannelAttribution's format: reading a path string into channel ids, and the
+ * escaped form the warehouse writes (`channel_paths`: channel names joined by ' > ', '%' written '%25' and '>'
+ * '%3E', so a name holding the separator reads back intact; includes/helpers.js pathChannel is the SQL side).
  *
- * Input and output are arrays of channel ids (strings), oldest touch first. Every function is pure and
- * returns a new array. Worked example (fractribution's), path [D, A, B, B, C, D, C, C]:
- *   unique    → [D, A, B, B, C, D, C, C]
- *   exposure  → [D, A, B, C, D, C]
- *   first     → [D, A, B, C]
- *   frequency → [D(2), A(1), B(2), C(3)]
+ * The path transforms (fractribution's unique, exposure, first, frequency) are applied in SQL, in
+ * definitions/aggregates/channel_paths.sqlx (vars.path_transform); test/warehouse-funnel.test.ts runs them on
+ * fractribution's worked example.
  */
 import { ModelInputError } from "./numeric.ts";
-
-type PathTransform = "unique" | "exposure" | "first" | "frequency";
-const PATH_TRANSFORMS: readonly PathTransform[] = ["unique", "exposure", "first", "frequency"];
-/** fractribution's default transform. */
-const DEFAULT_PATH_TRANSFORM: PathTransform = "exposure";
-
-/** Identity: every touch is kept (fractribution `unique`). O(n). */
-export function uniquePath(path: readonly string[]): string[] {
-  return path.slice();
-}
-
-/**
- * Collapse consecutive repeats of the same channel (fractribution `exposure`; also what
- * ChannelAttribution does before building first-order transitions). O(n). Empty → empty.
- */
-export function exposurePath(path: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const c of path) if (out.length === 0 || out[out.length - 1] !== c) out.push(c);
-  return out;
-}
-
-/** Keep the first occurrence of each channel, in order of first occurrence (fractribution `first`). O(n). */
-export function firstPath(path: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const c of path) {
-    if (!seen.has(c)) {
-      seen.add(c);
-      out.push(c);
-    }
-  }
-  return out;
-}
-
-/**
- * One entry per channel in order of first occurrence, suffixed with its number of touches:
- * `C(k)` (fractribution `frequency`). O(n). The suffix makes `A(1)` and `A(2)` distinct ids downstream,
- * which is fractribution's intent (frequency matters).
- */
-export function frequencyPath(path: readonly string[]): string[] {
-  const counts = new Map<string, number>();
-  for (const c of path) counts.set(c, (counts.get(c) ?? 0) + 1);
-  return [...counts].map(([c, k]) => `${c}(${k})`);
-}
-
-/** Apply one of the four named transforms. Throws ModelInputError on an unknown name. */
-export function transformPath(path: readonly string[], transform: PathTransform = DEFAULT_PATH_TRANSFORM): string[] {
-  switch (transform) {
-    case "unique":
-      return uniquePath(path);
-    case "exposure":
-      return exposurePath(path);
-    case "first":
-      return firstPath(path);
-    case "frequency":
-      return frequencyPath(path);
-    default: {
-      const never: never = transform;
-      throw new ModelInputError(`unknown path transform "${String(never)}"; use one of ${PATH_TRANSFORMS.join(", ")}`);
-    }
-  }
-}
-
-/**
- * Keep only the last `maxTouches` touches (fractribution `path_lookback_steps` / `trim_long_path`):
- * the touches closest to the conversion are the ones kept. `maxTouches` ≤ 0 means no limit. O(n).
- */
-export function trimLongPath(path: readonly string[], maxTouches: number): string[] {
-  if (!Number.isInteger(maxTouches)) {
-    throw new ModelInputError(`trimLongPath: maxTouches must be an integer (got ${maxTouches})`);
-  }
-  if (maxTouches <= 0 || path.length <= maxTouches) return path.slice();
-  return path.slice(path.length - maxTouches);
-}
-
-/**
- * Remove every touch of `channel` unless the path consists only of that channel (fractribution
- * `remove_if_not_all`, typically for "Direct"): a direct-only journey keeps its touches so it is not
- * turned into an empty path. O(n).
- */
-export function removeIfNotAll(path: readonly string[], channel: string): string[] {
-  if (path.length > 0 && path.every((c) => c === channel)) return path.slice();
-  return path.filter((c) => c !== channel);
-}
-
-/**
- * Remove the trailing run of `channel` touches if it is last, unless the path consists only of it
- * (fractribution `remove_if_last_and_not_all`: "last non-direct" style clean-up). O(n).
- */
-export function removeIfLastAndNotAll(path: readonly string[], channel: string): string[] {
-  if (path.length === 0 || path[path.length - 1] !== channel) return path.slice();
-  if (path.every((c) => c === channel)) return path.slice();
-  let end = path.length;
-  while (end > 0 && path[end - 1] === channel) end--;
-  return path.slice(0, end);
-}
 
 /**
  * Split a ChannelAttribution path string (`"eta > iota > alpha"`) into channel ids. Like the package,

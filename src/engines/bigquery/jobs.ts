@@ -6,21 +6,26 @@
 import { randomUUID } from "node:crypto";
 import type { BigQuery, JobMetadata } from "@google-cloud/bigquery";
 import { EngineError, type ExecOptions } from "../engine.ts";
-import { quietLogger } from "../../util/logger.ts";
+import { quietLogger, type Logger } from "../../util/logger.ts";
 import { DEFAULT_RETRY, backoffDelayMs, describeFailure, isTransient, type RetryPolicy } from "./retry.ts";
 import { optionalNumber as num, sanitizeJobId, sanitizeLabels } from "./values.ts";
 import { defaultSleep, type BigQueryConfig, type BigQueryEngineDeps } from "./client.ts";
 import { CallFailed, engineError, jobFailure, toEngineError, type Ctx } from "./errors.ts";
 
-export function createJobRunner(bq: BigQuery, cfg: BigQueryConfig, deps: BigQueryEngineDeps) {
-  const log = deps.logger ?? quietLogger;
-  const sleep = deps.sleep ?? defaultSleep;
-  const random = deps.random ?? Math.random;
-  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...cfg.retry };
-  const maxAttempts = Math.max(1, Math.floor(policy.maxAttempts));
+/** The settings a job runner's API calls retry with, and how they wait. */
+interface CallPolicy {
+  policy: RetryPolicy;
+  maxAttempts: number;
+  log: Logger;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+}
 
-  /** One API call with our retry policy; failures leave as CallFailed. */
-  async function call<T>(what: string, ctx: Ctx, fn: () => Promise<T>): Promise<T> {
+/** One API call with our retry policy; failures leave as CallFailed. */
+type ApiCall = <T>(what: string, ctx: Ctx, fn: () => Promise<T>) => Promise<T>;
+
+function retryingCall({ policy, maxAttempts, log, sleep, random }: CallPolicy): ApiCall {
+  return async function call<T>(what: string, ctx: Ctx, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
@@ -41,18 +46,49 @@ export function createJobRunner(bq: BigQuery, cfg: BigQueryConfig, deps: BigQuer
         await sleep(delay);
       }
     }
-  }
+  };
+}
 
-  function labelsFor(opts?: ExecOptions): Record<string, string> {
-    const merged: Record<string, string> = { ...cfg.labels, ...opts?.labels };
-    if (opts?.action && merged.funnelcredit_action === undefined) merged.funnelcredit_action = opts.action;
-    return sanitizeLabels(merged);
-  }
+/** The labels of a job: the configured ones, the statement's, and the action's name. */
+function jobLabels(cfg: BigQueryConfig, opts?: ExecOptions): Record<string, string> {
+  const merged: Record<string, string> = { ...cfg.labels, ...opts?.labels };
+  if (opts?.action && merged.funnelcredit_action === undefined) merged.funnelcredit_action = opts.action;
+  return sanitizeLabels(merged);
+}
 
-  function newJobId(opts?: ExecOptions, kind = "query"): string {
-    if (opts?.jobId) return sanitizeJobId(opts.jobId);
-    return sanitizeJobId(`funnelcredit_${kind}_${opts?.action ? opts.action + "_" : ""}${randomUUID()}`);
+/** The id of a new job: the caller's (deterministic), else one made of the kind, the action and a UUID. */
+function newJobId(opts?: ExecOptions, kind = "query"): string {
+  if (opts?.jobId) return sanitizeJobId(opts.jobId);
+  return sanitizeJobId(`funnelcredit_${kind}_${opts?.action ? opts.action + "_" : ""}${randomUUID()}`);
+}
+
+/** A REST call through the client (auth, user agent, our no-retry interceptor). */
+function clientRequest<T>(bq: BigQuery, reqOpts: Parameters<BigQuery["request"]>[0]): Promise<T> {
+  return new Promise<T>((resolve, reject) => bq.request(reqOpts, (err, body) => (err ? reject(err) : resolve(body as T))));
+}
+
+/** Sum of numDmlAffectedRows over a script's child jobs (the parent does not report it). */
+async function childJobDmlRows(bq: BigQuery, call: ApiCall, jobId: string, ctx: Ctx): Promise<number | undefined> {
+  const [jobs] = await call("jobs.list", ctx, () => bq.getJobs({ parentJobId: jobId, autoPaginate: true }));
+  let total: number | undefined;
+  for (const j of jobs) {
+    const n = num((j.metadata as JobMetadata).statistics?.query?.numDmlAffectedRows);
+    if (n !== undefined) total = (total ?? 0) + n;
   }
+  return total;
+}
+
+export type JobRunner = ReturnType<typeof createJobRunner>;
+
+export function createJobRunner(bq: BigQuery, cfg: BigQueryConfig, deps: BigQueryEngineDeps) {
+  const log = deps.logger ?? quietLogger;
+  const sleep = deps.sleep ?? defaultSleep;
+  const random = deps.random ?? Math.random;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...cfg.retry };
+  const maxAttempts = Math.max(1, Math.floor(policy.maxAttempts));
+  const call = retryingCall({ policy, maxAttempts, log, sleep, random });
+  const labelsFor = (opts?: ExecOptions): Record<string, string> => jobLabels(cfg, opts);
+  const request = <T>(reqOpts: Parameters<BigQuery["request"]>[0]): Promise<T> => clientRequest<T>(bq, reqOpts);
 
   async function getJob(jobId: string, location: string | undefined, ctx: Ctx): Promise<JobMetadata> {
     const job = bq.job(jobId, { location: location ?? cfg.location });
@@ -193,23 +229,6 @@ export function createJobRunner(bq: BigQuery, cfg: BigQueryConfig, deps: BigQuer
     );
   }
 
-  /** Sum of numDmlAffectedRows over a script's child jobs (the parent does not report it). */
-  async function scriptDmlRows(jobId: string, ctx: Ctx): Promise<number | undefined> {
-    const [jobs] = await call("jobs.list", ctx, () => bq.getJobs({ parentJobId: jobId, autoPaginate: true }));
-    let total: number | undefined;
-    for (const j of jobs) {
-      const n = num((j.metadata as JobMetadata).statistics?.query?.numDmlAffectedRows);
-      if (n !== undefined) total = (total ?? 0) + n;
-    }
-    return total;
-  }
-
-  /** A REST call through the client (auth, user agent, our no-retry interceptor). */
-  function clientRequest<T>(reqOpts: Parameters<BigQuery["request"]>[0]): Promise<T> {
-    return new Promise<T>((resolve, reject) => bq.request(reqOpts, (err, body) => (err ? reject(err) : resolve(body as T))));
-  }
-
-
   /**
    * jobs.cancel for every running job. BigQuery then ends each as DONE with reason "stopped"
    * (a script's transaction is rolled back), which the polling call reports as its failure.
@@ -229,5 +248,6 @@ export function createJobRunner(bq: BigQuery, cfg: BigQueryConfig, deps: BigQuer
     cancelled = undefined;
   }
 
-  return { call, labelsFor, newJobId, runJob, runQueryJob, scriptDmlRows, clientRequest, cancelRunning, sleep };
+  const scriptDmlRows = (jobId: string, ctx: Ctx): Promise<number | undefined> => childJobDmlRows(bq, call, jobId, ctx);
+  return { call, labelsFor, newJobId, runJob, runQueryJob, scriptDmlRows, clientRequest: request, cancelRunning, sleep };
 }
