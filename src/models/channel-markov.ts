@@ -198,10 +198,114 @@ export function fitChannelMarkov(rows: readonly ChannelPathRow[], options: Chann
   }
 
   const chain = buildChain(rows, channelId, base, order, useNulls, stateRule);
-  const model = solveRemovals(chain, C, order, tolerance, maxSweeps);
+  return modelFromChain(chain, channels, { order, useNulls, states: stateRule, tolerance, maxSweeps, includeTransitions: options.includeTransitions },
+    { conversions: totConv.value(), value: totVal.value(), nulls: totNull.value() });
+}
 
-  const totalConversions = totConv.value();
-  const totalValue = totVal.value();
+/**
+ * One step of the order-1 chain summed over path rows, as sql/jobs/channel_markov_transitions.sql gives it:
+ * `from` null is (start), `to` null is the path's end. Rows of a path with consecutive repeats collapsed
+ * (a → a is no step), empty channel names dropped; several rows of the same step add up.
+ */
+export interface ChannelStepRow {
+  from: string | null;
+  to: string | null;
+  /** Σ conversions of the paths taking this step. */
+  conversions: number;
+  /** Σ nulls of the paths taking this step. */
+  nulls: number;
+  /** End steps: Σ value of the paths ending here (the total value), and of those with conversions > 0 (the reward). */
+  value: number;
+  convertingValue: number;
+}
+
+/**
+ * {@link fitChannelMarkov} at order 1 from the chain's step counts instead of the paths: the same model
+ * (the counts are the sums buildChain adds up, so only the adding order differs), at a cost that grows with
+ * channels, not paths. Channels are every name on a step, weighted or not, as the path fit lists every name
+ * on a row. Throws ModelInputError for a negative or non-finite sum, or an order other than 1.
+ */
+export function fitChannelMarkovFromSteps(steps: readonly ChannelStepRow[], options: ChannelMarkovOptions = {}): ChannelMarkovModel {
+  const order = options.order ?? 1;
+  if (order !== 1) throw new ModelInputError(`channel Markov from step counts: order must be 1 (got ${String(order)}); fit higher orders on the paths`);
+  const useNulls = options.useNulls ?? true;
+  const channelSet = new Set<string>();
+  const totConv = neumaierAccumulator();
+  const totVal = neumaierAccumulator();
+  const totNull = neumaierAccumulator();
+  for (let i = 0; i < steps.length; i++) {
+    const r = steps[i]!;
+    for (const [what, v] of [["conversions", r.conversions], ["nulls", r.nulls], ["value", r.value], ["convertingValue", r.convertingValue]] as const) {
+      requireNonNegative(v, `step ${i} ${what}`);
+    }
+    if (r.from !== null) channelSet.add(r.from);
+    if (r.to !== null) channelSet.add(r.to);
+    if (r.to === null && r.from !== null) {
+      totConv.add(r.conversions);
+      totVal.add(r.value);
+      totNull.add(r.nulls);
+    }
+  }
+  const channels = [...channelSet].sort(compareStrings);
+  // State of channel c is c + 1 (key c + 1 at order 1), created for the channels on a weighted step only,
+  // as buildChain creates states for the channels a weighted path visits.
+  const weightOf = (r: ChannelStepRow): number => r.conversions + (useNulls ? r.nulls : 0);
+  const channelId = new Map<string, number>();
+  channels.forEach((c, i) => channelId.set(c, i));
+  const stateOfChannel = new Int32Array(channels.length).fill(-1);
+  const counted: ChainCounts = { stateKeys: [0], edges: [new Map()], convCount: [0], nullCount: [0], valueSum: [0] };
+  const stateOf = (name: string | null): number => {
+    if (name === null) return 0;
+    const c = channelId.get(name)!;
+    if (stateOfChannel[c]! < 0) {
+      stateOfChannel[c] = counted.stateKeys.length;
+      counted.stateKeys.push(c + 1);
+      counted.edges.push(new Map());
+      counted.convCount.push(0);
+      counted.nullCount.push(0);
+      counted.valueSum.push(0);
+    }
+    return stateOfChannel[c]!;
+  };
+  // States in channel order, so the chain does not depend on the order of the rows.
+  const weighted = steps.filter((r) => weightOf(r) > 0);
+  const onWeighted = new Set<string>();
+  for (const r of weighted) {
+    if (r.from !== null) onWeighted.add(r.from);
+    if (r.to !== null) onWeighted.add(r.to);
+  }
+  for (const c of channels) if (onWeighted.has(c)) stateOf(c);
+  for (const r of weighted) {
+    if (r.from === r.to) continue;
+    const from = stateOf(r.from);
+    if (r.to === null) {
+      counted.convCount[from] = counted.convCount[from]! + r.conversions;
+      counted.valueSum[from] = counted.valueSum[from]! + r.convertingValue;
+      if (useNulls) counted.nullCount[from] = counted.nullCount[from]! + r.nulls;
+      continue;
+    }
+    const m = counted.edges[from]!;
+    const to = stateOf(r.to);
+    m.set(to, (m.get(to) ?? 0) + weightOf(r));
+  }
+  const chain = chainFromCounts(counted, channels.length + 1, 1);
+  return modelFromChain(chain, channels, { order: 1, useNulls, states: options.states ?? "sliding", tolerance: options.tolerance ?? 1e-12, maxSweeps: options.maxSweeps ?? 100_000, includeTransitions: options.includeTransitions },
+    { conversions: totConv.value(), value: totVal.value(), nulls: totNull.value() });
+}
+
+/** Removal effects, credits and the transition table of a built chain. */
+function modelFromChain(
+  chain: Chain,
+  channels: string[],
+  o: { order: MarkovOrder; useNulls: boolean; states: HigherOrderStates; tolerance: number; maxSweeps: number; includeTransitions?: boolean },
+  totals: { conversions: number; value: number; nulls: number },
+): ChannelMarkovModel {
+  const { order, useNulls, tolerance, maxSweeps } = o;
+  const stateRule = o.states;
+  const C = channels.length;
+  const model = solveRemovals(chain, C, order, tolerance, maxSweeps);
+  const totalConversions = totals.conversions;
+  const totalValue = totals.value;
   const convShares = proportionalShares(model.re, totalConversions);
   const valShares = proportionalShares(model.reValue, totalValue);
   const credits: ChannelMarkovCredit[] = channels.map((channel, c) => ({
@@ -222,9 +326,9 @@ export function fitChannelMarkov(rows: readonly ChannelPathRow[], options: Chann
     credits,
     totalConversions,
     totalValue,
-    totalNulls: totNull.value(),
+    totalNulls: totals.nulls,
     conversionProbability: model.pConv,
-    transitions: options.includeTransitions === false ? [] : transitionRows(chain, channels, order, stateRule),
+    transitions: o.includeTransitions === false ? [] : transitionRows(chain, channels, order, stateRule),
     solver: model.info,
   };
 }
@@ -285,9 +389,9 @@ function buildChain(
   const stateKeys: number[] = [0]; // (start) has key 0: no digits
   stateIndex.set(0, 0);
   const edges: Map<number, number>[] = [new Map()];
-  let convCount: number[] = [0];
-  let nullCount: number[] = [0];
-  let valueSum: number[] = [0];
+  const convCount: number[] = [0];
+  const nullCount: number[] = [0];
+  const valueSum: number[] = [0];
 
   const ids: number[] = [];
   const seq: number[] = [];
@@ -329,7 +433,22 @@ function buildChain(
     }
     if (wn > 0) nullCount[prev] = nullCount[prev]! + wn;
   }
+  return chainFromCounts({ stateKeys, edges, convCount, nullCount, valueSum }, base, order);
+}
 
+/** What a chain is built from: per state (index 0 = (start)) its key, its weighted out-edges and its end counts. */
+interface ChainCounts {
+  stateKeys: number[];
+  edges: Map<number, number>[];
+  convCount: number[];
+  nullCount: number[];
+  /** Σ value of the converting paths whose last state this is. */
+  valueSum: number[];
+}
+
+/** The CSR chain of {@link Chain} from counts: probabilities are the counts normalised by row. */
+function chainFromCounts(counted: ChainCounts, base: number, order: number): Chain {
+  const { stateKeys, edges, convCount, nullCount, valueSum } = counted;
   const n = stateKeys.length;
   const rowPtr = new Int32Array(n + 1);
   let nnz = 0;
@@ -373,12 +492,7 @@ function buildChain(
       key = Math.floor(key / base);
     }
   }
-  const cc = Float64Array.from(convCount);
-  const nc = Float64Array.from(nullCount);
-  convCount = [];
-  nullCount = [];
-  valueSum = [];
-  return { n, rowPtr, col, prob, counts, pConv, pNull, convCount: cc, nullCount: nc, reward, digits };
+  return { n, rowPtr, col, prob, counts, pConv, pNull, convCount: Float64Array.from(convCount), nullCount: Float64Array.from(nullCount), reward, digits };
 }
 
 /**
