@@ -11,7 +11,8 @@
  * preserve_insertion_order is on (its default), so compare tables with order-independent checksums.
  * Determinism relies on DuckDB's `hash()`, stable within one DuckDB version.
  */
-import { DuckDBDateValue, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBDateValue, DuckDBTimestampValue } from "../engines/duckdb/node-api.ts";
 import { ga4Field, ga4LocalTypes } from "../import/ga4-schema.ts";
 import { sourceTableDdl } from "../import/sources.ts";
 import { lit, q } from "../import/load.ts";
