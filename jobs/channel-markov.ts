@@ -1,6 +1,8 @@
 /**
  * Channel-path Markov attribution (ChannelAttribution's markov_model) on the `channel_paths`
- * aggregate: exact removal effects from the absorbing chain, order from vars.markov_order.
+ * aggregate: exact removal effects from the absorbing chain, order from vars.markov_order. Order 1 is
+ * fitted from the chain's step counts, summed by the warehouse (sql/jobs/channel_markov_transitions.sql):
+ * a few hundred rows instead of every path. Higher orders read the paths.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
