@@ -1,23 +1,15 @@
 /**
  * Channel-path Markov attribution (ChannelAttribution's markov_model) on the `channel_paths`
- * aggregate: exact removal effects from the absorbing chain, order from vars.markov_order. Order 1 is
- * fitted from the chain's step counts, summed by the warehouse (sql/jobs/channel_markov_transitions.sql):
- * a few hundred rows instead of every path. Higher orders read the paths.
+ * aggregate: exact removal effects from the absorbing chain, order from vars.markov_order. The model is
+ * fitted from the chain's step counts, summed by the warehouse (sql/jobs/channel_markov_transitions.sql), not
+ * from the paths: at order 1 a few hundred rows instead of every path.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { JobContext, JobDefinition, JobResult } from "../src/jobs/job.ts";
-import type { ColumnSchema } from "../src/engines/engine.ts";
-import {
-  fitChannelMarkov,
-  fitChannelMarkovFromSteps,
-  channelMarkovToJSON,
-  type ChannelMarkovModel,
-  type ChannelPathRow,
-  type ChannelStepRow,
-  type MarkovOrder,
-} from "../src/models/channel-markov.ts";
-import { decodePathChannel, splitChannelPath } from "../src/models/paths.ts";
+import type { ColumnSchema, Row } from "../src/engines/engine.ts";
+import { fitChannelMarkovFromSteps, channelMarkovToJSON, type ChannelMarkovModel, type ChannelStepRow, type MarkovOrder } from "../src/models/channel-markov.ts";
+import { decodePathChannel } from "../src/models/paths.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 import { packageRoot } from "../src/util/package-root.ts";
@@ -32,21 +24,9 @@ export const channelMarkovJob: JobDefinition = {
   writes: ["markov_removal_effects", "markov_transition_matrix"],
   tags: ["attribution"],
   async run(ctx) {
-    if (ctx.settings.markovOrder === 1) {
-      const steps = await readChannelSteps(ctx);
-      return writeModel(ctx, fitChannelMarkovFromSteps(steps, { useNulls: ctx.settings.markovUseNulls }), { steps: steps.length });
-    }
-    const raw = await ctx.query(`SELECT path, total_conversions, total_conversion_value, total_null FROM ${ctx.ref("channel_paths")} ORDER BY path`);
-    const rows: ChannelPathRow[] = raw.map((r, i) => ({
-      path: splitChannelPath(textOf(r, "path", "channel_paths", i)),
-      conversions: countOf(r, "total_conversions", "channel_paths", i, ["path"]),
-      value: countOf(r, "total_conversion_value", "channel_paths", i, ["path"]),
-      nulls: countOf(r, "total_null", "channel_paths", i, ["path"]),
-    })).filter((r) => r.path.length > 0);
-    ctx.progress(`fitting order ${ctx.settings.markovOrder} on ${rows.length} paths`);
     const order = ctx.settings.markovOrder as MarkovOrder;
-    const model = fitChannelMarkov(rows, { order, useNulls: ctx.settings.markovUseNulls });
-    return writeModel(ctx, model, { paths: rows.length });
+    const steps = await readChannelSteps(ctx, order);
+    return writeModel(ctx, fitChannelMarkovFromSteps(steps, { order, useNulls: ctx.settings.markovUseNulls }), { steps: steps.length });
   },
 };
 
@@ -65,15 +45,15 @@ async function writeModel(ctx: JobContext, model: ChannelMarkovModel, fittedOn: 
   return { rows: n, metrics: { ...fittedOn, channels: model.channels.length, conversion_probability: model.conversionProbability, solver: model.solver.method } };
 }
 
-/** sql/jobs/channel_markov_transitions.sql: the order-1 step counts, summed in the warehouse. */
+/** sql/jobs/channel_markov_transitions.sql: the chain's step counts, summed in the warehouse. */
 const STEPS_SQL = path.join(packageRoot(), "sql", "jobs", "channel_markov_transitions.sql");
 
 /**
- * The order-1 chain's steps from channel_paths, counted by the warehouse (so no path row reaches the job).
+ * The chain's steps from channel_paths, counted by the warehouse (so no path row reaches the job).
  * A NaN, infinite or negative amount fails as reading the paths would, naming the row (its place in path
  * order), column and value.
  */
-async function readChannelSteps(ctx: JobContext): Promise<ChannelStepRow[]> {
+async function readChannelSteps(ctx: JobContext, order: MarkovOrder): Promise<ChannelStepRow[]> {
   const paths = ctx.ref("channel_paths");
   const amounts = ["total_conversions", "total_conversion_value", "total_null"];
   // A range test is FALSE for NaN and ±inf on both engines (as helpers.amountIssue).
@@ -86,12 +66,17 @@ SELECT * FROM paths_in_order WHERE ${bad} ORDER BY row_index LIMIT 1`);
     textOf(row!, "path", "channel_paths", i);
     for (const c of amounts) countOf(row!, c, "channel_paths", i, ["path"]);
   }
-  const raw = await ctx.query(readFileSync(STEPS_SQL, "utf8").replace("{{channel_paths}}", paths));
-  ctx.progress(`fitting order 1 on ${raw.length} step counts`);
-  const name = (v: unknown): string | null => (v === null ? null : decodePathChannel(String(v)));
+  const raw = await ctx.query(readFileSync(STEPS_SQL, "utf8").replace("{{channel_paths}}", paths).replace(/\{\{order\}\}/g, String(order)));
+  ctx.progress(`fitting order ${order} on ${raw.length} step counts`);
+  const state = (r: Row, side: "from" | "to"): string[] | null => {
+    if (r[`${side}_channel`] === null) return null;
+    const names: string[] = [];
+    for (const column of [`${side}_channel`, `${side}_channel_2`, `${side}_channel_3`, `${side}_channel_4`]) if (r[column] !== null) names.push(decodePathChannel(String(r[column])));
+    return names;
+  };
   return raw.map((r, i) => ({
-    from: name(r.from_channel),
-    to: name(r.to_channel),
+    from: state(r, "from"),
+    to: state(r, "to"),
     conversions: countOf(r, "total_conversions", "channel_markov_transitions", i),
     nulls: countOf(r, "total_null", "channel_markov_transitions", i),
     value: countOf(r, "total_conversion_value", "channel_markov_transitions", i),

@@ -1,20 +1,21 @@
 /**
- * The channel_markov job at order 1 fits from step counts summed in the warehouse
- * (sql/jobs/channel_markov_transitions.sql), not from the paths. Its tables must equal the fit on the paths
+ * The channel_markov job fits from step counts summed in the warehouse (sql/jobs/channel_markov_transitions.sql),
+ * not from the paths, at every order. Its tables must equal the fit on the paths
  * (fitChannelMarkov over channel_paths split in TypeScript) to 1e-9 relative, on both engines, for paths that
  * test the splitting rules: repeats, empty names, escaped names, a name written two ways, rows without weight
  * or without channels, NULL amounts, a value without conversions.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { ColumnSchema, Engine, Row } from "../src/engines/engine.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import type { Project } from "../src/compile/project.ts";
-import { fitChannelMarkov, fitChannelMarkovFromSteps, type ChannelPathRow, type ChannelStepRow } from "../src/models/channel-markov.ts";
-import { splitChannelPath } from "../src/models/paths.ts";
-import { assertRunSucceeded, compiledProject, memoryEngine } from "./support/warehouse.ts";
+import { aggregateChannelPaths, fitChannelMarkov, fitChannelMarkovFromSteps, type ChannelPathRow, type ChannelStepRow, type MarkovOrder } from "../src/models/channel-markov.ts";
+import { formatChannelPath, parseChannelPath, splitChannelPath } from "../src/models/paths.ts";
+import { assertRunSucceeded, compiledProject, memoryEngine, SHARED_DATA } from "./support/warehouse.ts";
 import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
 import { channelMarkovJob } from "../jobs/channel-markov.ts";
 
@@ -48,9 +49,9 @@ function near(actual: unknown, expected: number, what: string): void {
 }
 
 /** The reference: the model fitted on the paths as the job read them before (split in TypeScript). */
-function pathFit(useNulls: boolean) {
+function pathFit(useNulls: boolean, order: MarkovOrder) {
   const rows: ChannelPathRow[] = PATHS.map(([p, c, v, n]) => ({ path: splitChannelPath(p), conversions: c, value: v ?? 0, nulls: n ?? 0 })).filter((r) => r.path.length > 0);
-  return fitChannelMarkov(rows, { useNulls });
+  return fitChannelMarkov(rows, { useNulls, order });
 }
 
 interface Warehouse { engine: Engine; database: string; close(): Promise<void> }
@@ -67,15 +68,16 @@ const ENGINES: { name: string; open(project: Project): Promise<Warehouse> }[] = 
 ];
 
 for (const { name, open } of ENGINES) {
-  for (const useNulls of name === "duckdb" ? [true, false] : [true]) {
-    describe(`channel_markov order 1 from step counts on ${name}${useNulls ? "" : ", markov_use_nulls=false"}`, function () {
+  const cases: [boolean, MarkovOrder][] = name === "duckdb" ? [[true, 1], [false, 1], [true, 2], [true, 3], [false, 4]] : [[true, 1], [true, 3]];
+  for (const [useNulls, order] of cases) {
+    describe(`channel_markov order ${order} from step counts on ${name}${useNulls ? "" : ", markov_use_nulls=false"}`, function () {
       this.timeout(300_000);
       let wh: Warehouse;
       let effects: Row[];
       let transitions: Row[];
       let metrics: Record<string, unknown>;
       before(async () => {
-        const project = await compiledProject({ path_source: "import", markov_use_nulls: String(useNulls) }, [channelMarkovJob]);
+        const project = await compiledProject({ path_source: "import", markov_use_nulls: String(useNulls), markov_order: String(order) }, [channelMarkovJob]);
         wh = await open(project);
         const ds = project.settings.datasets;
         await wh.engine.ensureDataset(wh.database, ds.intermediate);
@@ -101,7 +103,7 @@ for (const { name, open } of ENGINES) {
       });
 
       it("writes the removal effects and credits of the fit on the paths, to 1e-9", () => {
-        const expected = pathFit(useNulls);
+        const expected = pathFit(useNulls, order);
         assert.deepEqual(effects.map((r) => r.channel), expected.credits.map((c) => c.channel));
         assert.deepEqual(expected.channels, [">", "A", "B", "C", "D", "E", "Search > Paid", "Y", "Z"]);
         for (const [i, c] of expected.credits.entries()) {
@@ -110,7 +112,7 @@ for (const { name, open } of ENGINES) {
           near(r.removal_effect_value, c.removalEffectValue, `${c.channel} removal_effect_value`);
           near(r.conversions, c.conversions, `${c.channel} conversions`);
           near(r.value, c.value, `${c.channel} value`);
-          assert.equal(Number(r.markov_order), 1);
+          assert.equal(Number(r.markov_order), order);
         }
         // Z is on no weighted path: nothing, exactly.
         const z = effects.find((r) => r.channel === "Z")!;
@@ -118,7 +120,7 @@ for (const { name, open } of ENGINES) {
       });
 
       it("writes the transition matrix of the fit on the paths, to 1e-9", () => {
-        const expected = pathFit(useNulls).transitions;
+        const expected = pathFit(useNulls, order).transitions;
         const key = (from: unknown, to: unknown) => `${String(from)} → ${String(to)}`;
         assert.deepEqual(transitions.map((r) => key(r.from_state, r.to_state)).sort(), expected.map((t) => key(t.from, t.to)).sort());
         const byKey = new Map(transitions.map((r) => [key(r.from_state, r.to_state), r]));
@@ -135,10 +137,10 @@ for (const { name, open } of ENGINES) {
 describe("fitChannelMarkovFromSteps", () => {
   // Paths A > B (2 conversions, value 10, 1 null) and B (1 null), as steps.
   const steps: ChannelStepRow[] = [
-    { from: null, to: "A", conversions: 2, nulls: 1, value: 0, convertingValue: 0 },
-    { from: "A", to: "B", conversions: 2, nulls: 1, value: 0, convertingValue: 0 },
-    { from: null, to: "B", conversions: 0, nulls: 1, value: 0, convertingValue: 0 },
-    { from: "B", to: null, conversions: 2, nulls: 2, value: 10, convertingValue: 10 },
+    { from: null, to: ["A"], conversions: 2, nulls: 1, value: 0, convertingValue: 0 },
+    { from: ["A"], to: ["B"], conversions: 2, nulls: 1, value: 0, convertingValue: 0 },
+    { from: null, to: ["B"], conversions: 0, nulls: 1, value: 0, convertingValue: 0 },
+    { from: ["B"], to: null, conversions: 2, nulls: 2, value: 10, convertingValue: 10 },
   ];
   it("gives the fit on the paths the steps were counted from", () => {
     const a = fitChannelMarkovFromSteps(steps);
@@ -159,8 +161,45 @@ describe("fitChannelMarkovFromSteps", () => {
       near(a.credits[i]!.conversions, c.conversions, `${c.channel} conversions`);
     }
   });
-  it("refuses orders above 1 and negative sums, saying what to do", () => {
-    assert.throws(() => fitChannelMarkovFromSteps(steps, { order: 2 }), /order must be 1 \(got 2\); fit higher orders on the paths/);
+  it("refuses padded states, states longer than the order and negative sums, saying what to do", () => {
+    assert.throws(() => fitChannelMarkovFromSteps(steps, { order: 2, states: "padded" }), /states must be "sliding" \(got padded\); fit padded states on the paths/);
+    assert.throws(() => fitChannelMarkovFromSteps([{ ...steps[1]!, to: ["A", "B"] }]), /step 0: a state holds 1 to 1 channels \(got 2\)/);
     assert.throws(() => fitChannelMarkovFromSteps([{ ...steps[0]!, nulls: -1 }]), /step 0 nulls/);
   });
+});
+
+describe("channel_markov from step counts on ChannelAttribution's PathData (DuckDB)", function () {
+  this.timeout(300_000);
+  const text = readFileSync(path.join(SHARED_DATA, "channelattribution-pathdata", "PathData.csv"), "utf8");
+  const rows: ChannelPathRow[] = text.split("\n").slice(1).filter((l) => l.length > 0).map((l) => {
+    const m = /^"([^"]*)",([^,]+),([^,]+),([^,]+)$/.exec(l);
+    assert.ok(m, `unparsable line ${l}`);
+    return { path: parseChannelPath(m[1]!), conversions: Number(m[2]), value: Number(m[3]), nulls: Number(m[4]) };
+  });
+  for (const order of [1, 2, 3] as const) {
+    it(`gives the removal effects of the fit on the paths at order ${order}, to 1e-9`, async () => {
+      const project = await compiledProject({ path_source: "import", markov_order: String(order) }, [channelMarkovJob]);
+      const engine = await memoryEngine();
+      try {
+        const ds = project.settings.datasets;
+        await engine.ensureDataset("", ds.intermediate);
+        await engine.writeRows({ database: "", schema: ds.intermediate, name: "channel_paths" }, CHANNEL_PATHS,
+          rows.map((r) => ({ path: formatChannelPath(r.path), total_conversions: r.conversions, total_conversion_value: r.value ?? null, total_null: r.nulls ?? null })), { mode: "replace" });
+        const run = await runGraph({ graph: project.graph, engine, settings: project.settings, artifacts: new LocalArtifactStore(path.join(os.tmpdir(), `fc-markov-steps-${process.pid}`)), selection: { actions: ["channel_markov"] } });
+        assertRunSucceeded(run);
+        const effects = await engine.query(`SELECT * FROM \`${ds.models}.markov_removal_effects\` ORDER BY channel`);
+        const expected = fitChannelMarkov(order === 1 ? rows : aggregateChannelPaths(rows), { order });
+        assert.equal(effects.length, 12);
+        for (const [i, c] of expected.credits.entries()) {
+          assert.equal(effects[i]!.channel, c.channel);
+          near(effects[i]!.removal_effect, c.removalEffect, `${c.channel} removal_effect`);
+          near(effects[i]!.removal_effect_value, c.removalEffectValue, `${c.channel} removal_effect_value`);
+          near(effects[i]!.conversions, c.conversions, `${c.channel} conversions`);
+          near(effects[i]!.value, c.value, `${c.channel} value`);
+        }
+      } finally {
+        await engine.close();
+      }
+    });
+  }
 });

@@ -203,13 +203,14 @@ export function fitChannelMarkov(rows: readonly ChannelPathRow[], options: Chann
 }
 
 /**
- * One step of the order-1 chain summed over path rows, as sql/jobs/channel_markov_transitions.sql gives it:
- * `from` null is (start), `to` null is the path's end. Rows of a path with consecutive repeats collapsed
- * (a → a is no step), empty channel names dropped; several rows of the same step add up.
+ * One step of the chain summed over path rows, as sql/jobs/channel_markov_transitions.sql gives it: `from` null
+ * is (start), `to` null is the path's end; a state is its channels (one at order 1; at order k the window of k raw
+ * touches, fewer for a path shorter than k: the "sliding" rule). Consecutive identical states are no step,
+ * empty channel names are dropped; several rows of the same step add up.
  */
 export interface ChannelStepRow {
-  from: string | null;
-  to: string | null;
+  from: readonly string[] | null;
+  to: readonly string[] | null;
   /** Σ conversions of the paths taking this step. */
   conversions: number;
   /** Σ nulls of the paths taking this step. */
@@ -220,14 +221,15 @@ export interface ChannelStepRow {
 }
 
 /**
- * {@link fitChannelMarkov} at order 1 from the chain's step counts instead of the paths: the same model
+ * {@link fitChannelMarkov} (sliding states) from the chain's step counts instead of the paths: the same model
  * (the counts are the sums buildChain adds up, so only the adding order differs), at a cost that grows with
- * channels, not paths. Channels are every name on a step, weighted or not, as the path fit lists every name
- * on a row. Throws ModelInputError for a negative or non-finite sum, or an order other than 1.
+ * the steps, not the paths. Channels are every name on a step, weighted or not, as the path fit lists every
+ * name on a row. Throws ModelInputError for a negative or non-finite sum, an order outside 1..4 or padded states.
  */
 export function fitChannelMarkovFromSteps(steps: readonly ChannelStepRow[], options: ChannelMarkovOptions = {}): ChannelMarkovModel {
   const order = options.order ?? 1;
-  if (order !== 1) throw new ModelInputError(`channel Markov from step counts: order must be 1 (got ${String(order)}); fit higher orders on the paths`);
+  if (![1, 2, 3, 4].includes(order)) throw new ModelInputError(`channel Markov: order must be 1, 2, 3 or 4 (got ${String(order)})`);
+  if ((options.states ?? "sliding") !== "sliding") throw new ModelInputError(`channel Markov from step counts: states must be "sliding" (got ${String(options.states)}); fit padded states on the paths`);
   const useNulls = options.useNulls ?? true;
   const channelSet = new Set<string>();
   const totConv = neumaierAccumulator();
@@ -238,8 +240,11 @@ export function fitChannelMarkovFromSteps(steps: readonly ChannelStepRow[], opti
     for (const [what, v] of [["conversions", r.conversions], ["nulls", r.nulls], ["value", r.value], ["convertingValue", r.convertingValue]] as const) {
       requireNonNegative(v, `step ${i} ${what}`);
     }
-    if (r.from !== null) channelSet.add(r.from);
-    if (r.to !== null) channelSet.add(r.to);
+    for (const state of [r.from, r.to]) {
+      if (state === null) continue;
+      if (state.length === 0 || state.length > order) throw new ModelInputError(`step ${i}: a state holds 1 to ${order} channels (got ${state.length})`);
+      for (const c of state) channelSet.add(c);
+    }
     if (r.to === null && r.from !== null) {
       totConv.add(r.conversions);
       totVal.add(r.value);
@@ -247,49 +252,52 @@ export function fitChannelMarkovFromSteps(steps: readonly ChannelStepRow[], opti
     }
   }
   const channels = [...channelSet].sort(compareStrings);
-  // State of channel c is c + 1 (key c + 1 at order 1), created for the channels on a weighted step only,
-  // as buildChain creates states for the channels a weighted path visits.
-  const weightOf = (r: ChannelStepRow): number => r.conversions + (useNulls ? r.nulls : 0);
+  const base = channels.length + 1;
+  if (Math.pow(base, order) > Number.MAX_SAFE_INTEGER) {
+    throw new ModelInputError(`channel Markov: ${channels.length} channels at order ${order} exceed the state key space; lower the order or group channels`);
+  }
   const channelId = new Map<string, number>();
   channels.forEach((c, i) => channelId.set(c, i));
-  const stateOfChannel = new Int32Array(channels.length).fill(-1);
-  const counted: ChainCounts = { stateKeys: [0], edges: [new Map()], convCount: [0], nullCount: [0], valueSum: [0] };
-  const stateOf = (name: string | null): number => {
-    if (name === null) return 0;
-    const c = channelId.get(name)!;
-    if (stateOfChannel[c]! < 0) {
-      stateOfChannel[c] = counted.stateKeys.length;
-      counted.stateKeys.push(c + 1);
-      counted.edges.push(new Map());
-      counted.convCount.push(0);
-      counted.nullCount.push(0);
-      counted.valueSum.push(0);
-    }
-    return stateOfChannel[c]!;
+  const pow: number[] = [];
+  for (let j = 0, p = 1; j < order; j++, p *= base) pow.push(p);
+  // The key buildChain gives the same window: Σ_j (channel id + 1) · base^j, 0 for (start).
+  const keyOf = (state: readonly string[] | null): number => {
+    let key = 0;
+    if (state) for (let j = 0; j < state.length; j++) key += (channelId.get(state[j]!)! + 1) * pow[j]!;
+    return key;
   };
-  // States in channel order, so the chain does not depend on the order of the rows.
+  const weightOf = (r: ChannelStepRow): number => r.conversions + (useNulls ? r.nulls : 0);
   const weighted = steps.filter((r) => weightOf(r) > 0);
-  const onWeighted = new Set<string>();
-  for (const r of weighted) {
-    if (r.from !== null) onWeighted.add(r.from);
-    if (r.to !== null) onWeighted.add(r.to);
+  // States for the windows on a weighted step only (as buildChain creates them for the windows a weighted path
+  // visits), numbered in key order so that the chain does not depend on the order of the rows.
+  const keys = new Set<number>();
+  for (const r of weighted) for (const state of [r.from, r.to]) if (state !== null) keys.add(keyOf(state));
+  const counted: ChainCounts = { stateKeys: [0], edges: [new Map()], convCount: [0], nullCount: [0], valueSum: [0] };
+  const stateIndex = new Map<number, number>([[0, 0]]);
+  for (const key of [...keys].sort((a, b) => a - b)) {
+    stateIndex.set(key, counted.stateKeys.length);
+    counted.stateKeys.push(key);
+    counted.edges.push(new Map());
+    counted.convCount.push(0);
+    counted.nullCount.push(0);
+    counted.valueSum.push(0);
   }
-  for (const c of channels) if (onWeighted.has(c)) stateOf(c);
   for (const r of weighted) {
-    if (r.from === r.to) continue;
-    const from = stateOf(r.from);
+    const from = stateIndex.get(keyOf(r.from))!;
     if (r.to === null) {
       counted.convCount[from] = counted.convCount[from]! + r.conversions;
       counted.valueSum[from] = counted.valueSum[from]! + r.convertingValue;
       if (useNulls) counted.nullCount[from] = counted.nullCount[from]! + r.nulls;
       continue;
     }
+    const to = stateIndex.get(keyOf(r.to))!;
+    // Two spellings of one name (escaped or not) can make a step from a state to itself: no step, as on the path.
+    if (to === from) continue;
     const m = counted.edges[from]!;
-    const to = stateOf(r.to);
     m.set(to, (m.get(to) ?? 0) + weightOf(r));
   }
-  const chain = chainFromCounts(counted, channels.length + 1, 1);
-  return modelFromChain(chain, channels, { order: 1, useNulls, states: options.states ?? "sliding", tolerance: options.tolerance ?? 1e-12, maxSweeps: options.maxSweeps ?? 100_000, includeTransitions: options.includeTransitions },
+  const chain = chainFromCounts(counted, base, order);
+  return modelFromChain(chain, channels, { order, useNulls, states: "sliding", tolerance: options.tolerance ?? 1e-12, maxSweeps: options.maxSweeps ?? 100_000, includeTransitions: options.includeTransitions },
     { conversions: totConv.value(), value: totVal.value(), nulls: totNull.value() });
 }
 
