@@ -2,10 +2,12 @@
  * The one config reader for TypeScript: workflow_settings.yaml, with vars parsed by the same
  * includes/settings.js the Dataform models use (loaded in a VM context like Dataform does).
  */
-import { readFileSync, existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
-import { parse as parseYaml, YAMLError } from "yaml";
+import type * as Yaml from "yaml";
 import { SettingsError } from "../util/errors.ts";
 import { loadAttributionModels, type AttributionModel } from "./attribution-models.ts";
 
@@ -14,7 +16,7 @@ import { loadAttributionModels, type AttributionModel } from "./attribution-mode
  * types): each setting is declared once, there, with its default, validation and type.
  */
 type SettingsModuleTypes = typeof import("../../includes/settings.js");
-type FunnelStep = import("../../includes/settings.js").FunnelStep;
+export type FunnelStep = import("../../includes/settings.js").FunnelStep;
 export type ChannelRule = import("../../includes/settings.js").ChannelRule;
 export type MappedSource = import("../../includes/settings.js").MappedSource;
 
@@ -23,7 +25,7 @@ export type Settings = ReturnType<SettingsModuleTypes["parseSettings"]> & {
   attributionModels: readonly AttributionModel[];
 };
 
-interface WorkflowSettings {
+export interface WorkflowSettings {
   defaultProject: string;
   defaultDataset: string;
   defaultLocation: string;
@@ -56,17 +58,51 @@ function loadSettingsModule(projectDir: string, defaultSchema: string): Settings
   return module.exports as unknown as SettingsModule;
 }
 
-function readWorkflowSettings(projectDir: string): WorkflowSettings {
-  const file = path.join(projectDir, "workflow_settings.yaml");
-  if (!existsSync(file)) throw new SettingsError(`no workflow_settings.yaml in ${projectDir}: run funnelcredit from the project folder or pass --project`);
-  let raw: Record<string, unknown>;
+/** Where the parsed workflow_settings.yaml is kept, with the SHA-256 of the text it was parsed from. */
+export function workflowSettingsCopy(projectDir: string): string {
+  return path.join(projectDir, ".funnelcredit", "workflow-settings.json");
+}
+
+/**
+ * workflow_settings.yaml's text parsed, through a copy of the last parse keyed by the SHA-256 of the text:
+ * loading the YAML library is a fifth of a command's start-up above Node's own (issue 15), and the file
+ * rarely changes. Other text is parsed afresh and replaces the copy; a text that is not valid YAML is never
+ * copied, so it fails every time. The copy is best effort (an unwritable folder only means parsing).
+ * A JSON copy keeps every value the checks below accept (strings); the others fail with the same message.
+ */
+function parseWorkflowYaml(projectDir: string, file: string, text: string): unknown {
+  const sha256 = createHash("sha256").update(text).digest("hex");
+  const copy = workflowSettingsCopy(projectDir);
   try {
-    raw = (parseYaml(readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
+    const saved = JSON.parse(readFileSync(copy, "utf8")) as { sha256?: unknown; parsed?: unknown };
+    if (saved.sha256 === sha256) return saved.parsed;
+  } catch {
+    // No copy yet, or not readable: parse.
+  }
+  const { parse, YAMLError } = createRequire(import.meta.url)("yaml") as typeof Yaml;
+  let parsed: unknown;
+  try {
+    parsed = parse(text) ?? {};
   } catch (e) {
     if (!(e instanceof YAMLError)) throw e;
     // The yaml library's message already says "at line L, column C" and quotes the line.
     throw new SettingsError(`${file}: not valid YAML: ${e.message.trim()}`);
   }
+  try {
+    mkdirSync(path.dirname(copy), { recursive: true });
+    const tmp = `${copy}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ sha256, parsed }));
+    renameSync(tmp, copy);
+  } catch {
+    // Best effort: the next command parses again.
+  }
+  return parsed;
+}
+
+export function readWorkflowSettings(projectDir: string): WorkflowSettings {
+  const file = path.join(projectDir, "workflow_settings.yaml");
+  if (!existsSync(file)) throw new SettingsError(`no workflow_settings.yaml in ${projectDir}: run funnelcredit from the project folder or pass --project`);
+  const raw = parseWorkflowYaml(projectDir, file, readFileSync(file, "utf8")) as Record<string, unknown>;
   if (typeof raw !== "object" || Array.isArray(raw)) throw new SettingsError(`${file}: expected a YAML mapping (defaultProject: …, vars: …), got ${Array.isArray(raw) ? "a list" : typeof raw}`);
   for (const k of ["defaultProject", "defaultDataset", "defaultLocation"]) {
     if (typeof raw[k] !== "string" || !raw[k]) throw new SettingsError(`workflow_settings.yaml: ${k} is required`);

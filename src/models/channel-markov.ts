@@ -198,10 +198,122 @@ export function fitChannelMarkov(rows: readonly ChannelPathRow[], options: Chann
   }
 
   const chain = buildChain(rows, channelId, base, order, useNulls, stateRule);
-  const model = solveRemovals(chain, C, order, tolerance, maxSweeps);
+  return modelFromChain(chain, channels, { order, useNulls, states: stateRule, tolerance, maxSweeps, includeTransitions: options.includeTransitions },
+    { conversions: totConv.value(), value: totVal.value(), nulls: totNull.value() });
+}
 
-  const totalConversions = totConv.value();
-  const totalValue = totVal.value();
+/**
+ * One step of the chain summed over path rows, as sql/jobs/channel_markov_transitions.sql gives it: `from` null
+ * is (start), `to` null is the path's end; a state is its channels (one at order 1; at order k the window of k raw
+ * touches, fewer for a path shorter than k: the "sliding" rule). Consecutive identical states are no step,
+ * empty channel names are dropped; several rows of the same step add up.
+ */
+export interface ChannelStepRow {
+  from: readonly string[] | null;
+  to: readonly string[] | null;
+  /** Σ conversions of the paths taking this step. */
+  conversions: number;
+  /** Σ nulls of the paths taking this step. */
+  nulls: number;
+  /** End steps: Σ value of the paths ending here (the total value), and of those with conversions > 0 (the reward). */
+  value: number;
+  convertingValue: number;
+}
+
+/**
+ * {@link fitChannelMarkov} (sliding states) from the chain's step counts instead of the paths: the same model
+ * (the counts are the sums buildChain adds up, so only the adding order differs), at a cost that grows with
+ * the steps, not the paths. Channels are every name on a step, weighted or not, as the path fit lists every
+ * name on a row. Throws ModelInputError for a negative or non-finite sum, an order outside 1..4 or padded states.
+ */
+export function fitChannelMarkovFromSteps(steps: readonly ChannelStepRow[], options: ChannelMarkovOptions = {}): ChannelMarkovModel {
+  const order = options.order ?? 1;
+  if (![1, 2, 3, 4].includes(order)) throw new ModelInputError(`channel Markov: order must be 1, 2, 3 or 4 (got ${String(order)})`);
+  if ((options.states ?? "sliding") !== "sliding") throw new ModelInputError(`channel Markov from step counts: states must be "sliding" (got ${String(options.states)}); fit padded states on the paths`);
+  const useNulls = options.useNulls ?? true;
+  const channelSet = new Set<string>();
+  const totConv = neumaierAccumulator();
+  const totVal = neumaierAccumulator();
+  const totNull = neumaierAccumulator();
+  for (let i = 0; i < steps.length; i++) {
+    const r = steps[i]!;
+    for (const [what, v] of [["conversions", r.conversions], ["nulls", r.nulls], ["value", r.value], ["convertingValue", r.convertingValue]] as const) {
+      requireNonNegative(v, `step ${i} ${what}`);
+    }
+    for (const state of [r.from, r.to]) {
+      if (state === null) continue;
+      if (state.length === 0 || state.length > order) throw new ModelInputError(`step ${i}: a state holds 1 to ${order} channels (got ${state.length})`);
+      for (const c of state) channelSet.add(c);
+    }
+    if (r.to === null && r.from !== null) {
+      totConv.add(r.conversions);
+      totVal.add(r.value);
+      totNull.add(r.nulls);
+    }
+  }
+  const channels = [...channelSet].sort(compareStrings);
+  const base = channels.length + 1;
+  if (Math.pow(base, order) > Number.MAX_SAFE_INTEGER) {
+    throw new ModelInputError(`channel Markov: ${channels.length} channels at order ${order} exceed the state key space; lower the order or group channels`);
+  }
+  const channelId = new Map<string, number>();
+  channels.forEach((c, i) => channelId.set(c, i));
+  const pow: number[] = [];
+  for (let j = 0, p = 1; j < order; j++, p *= base) pow.push(p);
+  // The key buildChain gives the same window: Σ_j (channel id + 1) · base^j, 0 for (start).
+  const keyOf = (state: readonly string[] | null): number => {
+    let key = 0;
+    if (state) for (let j = 0; j < state.length; j++) key += (channelId.get(state[j]!)! + 1) * pow[j]!;
+    return key;
+  };
+  const weightOf = (r: ChannelStepRow): number => r.conversions + (useNulls ? r.nulls : 0);
+  const weighted = steps.filter((r) => weightOf(r) > 0);
+  // States for the windows on a weighted step only (as buildChain creates them for the windows a weighted path
+  // visits), numbered in key order so that the chain does not depend on the order of the rows.
+  const keys = new Set<number>();
+  for (const r of weighted) for (const state of [r.from, r.to]) if (state !== null) keys.add(keyOf(state));
+  const counted: ChainCounts = { stateKeys: [0], edges: [new Map()], convCount: [0], nullCount: [0], valueSum: [0] };
+  const stateIndex = new Map<number, number>([[0, 0]]);
+  for (const key of [...keys].sort((a, b) => a - b)) {
+    stateIndex.set(key, counted.stateKeys.length);
+    counted.stateKeys.push(key);
+    counted.edges.push(new Map());
+    counted.convCount.push(0);
+    counted.nullCount.push(0);
+    counted.valueSum.push(0);
+  }
+  for (const r of weighted) {
+    const from = stateIndex.get(keyOf(r.from))!;
+    if (r.to === null) {
+      counted.convCount[from] = counted.convCount[from]! + r.conversions;
+      counted.valueSum[from] = counted.valueSum[from]! + r.convertingValue;
+      if (useNulls) counted.nullCount[from] = counted.nullCount[from]! + r.nulls;
+      continue;
+    }
+    const to = stateIndex.get(keyOf(r.to))!;
+    // Two spellings of one name (escaped or not) can make a step from a state to itself: no step, as on the path.
+    if (to === from) continue;
+    const m = counted.edges[from]!;
+    m.set(to, (m.get(to) ?? 0) + weightOf(r));
+  }
+  const chain = chainFromCounts(counted, base, order);
+  return modelFromChain(chain, channels, { order, useNulls, states: "sliding", tolerance: options.tolerance ?? 1e-12, maxSweeps: options.maxSweeps ?? 100_000, includeTransitions: options.includeTransitions },
+    { conversions: totConv.value(), value: totVal.value(), nulls: totNull.value() });
+}
+
+/** Removal effects, credits and the transition table of a built chain. */
+function modelFromChain(
+  chain: Chain,
+  channels: string[],
+  o: { order: MarkovOrder; useNulls: boolean; states: HigherOrderStates; tolerance: number; maxSweeps: number; includeTransitions?: boolean },
+  totals: { conversions: number; value: number; nulls: number },
+): ChannelMarkovModel {
+  const { order, useNulls, tolerance, maxSweeps } = o;
+  const stateRule = o.states;
+  const C = channels.length;
+  const model = solveRemovals(chain, C, order, tolerance, maxSweeps);
+  const totalConversions = totals.conversions;
+  const totalValue = totals.value;
   const convShares = proportionalShares(model.re, totalConversions);
   const valShares = proportionalShares(model.reValue, totalValue);
   const credits: ChannelMarkovCredit[] = channels.map((channel, c) => ({
@@ -222,9 +334,9 @@ export function fitChannelMarkov(rows: readonly ChannelPathRow[], options: Chann
     credits,
     totalConversions,
     totalValue,
-    totalNulls: totNull.value(),
+    totalNulls: totals.nulls,
     conversionProbability: model.pConv,
-    transitions: options.includeTransitions === false ? [] : transitionRows(chain, channels, order, stateRule),
+    transitions: o.includeTransitions === false ? [] : transitionRows(chain, channels, order, stateRule),
     solver: model.info,
   };
 }
@@ -285,9 +397,9 @@ function buildChain(
   const stateKeys: number[] = [0]; // (start) has key 0: no digits
   stateIndex.set(0, 0);
   const edges: Map<number, number>[] = [new Map()];
-  let convCount: number[] = [0];
-  let nullCount: number[] = [0];
-  let valueSum: number[] = [0];
+  const convCount: number[] = [0];
+  const nullCount: number[] = [0];
+  const valueSum: number[] = [0];
 
   const ids: number[] = [];
   const seq: number[] = [];
@@ -329,7 +441,22 @@ function buildChain(
     }
     if (wn > 0) nullCount[prev] = nullCount[prev]! + wn;
   }
+  return chainFromCounts({ stateKeys, edges, convCount, nullCount, valueSum }, base, order);
+}
 
+/** What a chain is built from: per state (index 0 = (start)) its key, its weighted out-edges and its end counts. */
+interface ChainCounts {
+  stateKeys: number[];
+  edges: Map<number, number>[];
+  convCount: number[];
+  nullCount: number[];
+  /** Σ value of the converting paths whose last state this is. */
+  valueSum: number[];
+}
+
+/** The CSR chain of {@link Chain} from counts: probabilities are the counts normalised by row. */
+function chainFromCounts(counted: ChainCounts, base: number, order: number): Chain {
+  const { stateKeys, edges, convCount, nullCount, valueSum } = counted;
   const n = stateKeys.length;
   const rowPtr = new Int32Array(n + 1);
   let nnz = 0;
@@ -373,12 +500,7 @@ function buildChain(
       key = Math.floor(key / base);
     }
   }
-  const cc = Float64Array.from(convCount);
-  const nc = Float64Array.from(nullCount);
-  convCount = [];
-  nullCount = [];
-  valueSum = [];
-  return { n, rowPtr, col, prob, counts, pConv, pNull, convCount: cc, nullCount: nc, reward, digits };
+  return { n, rowPtr, col, prob, counts, pConv, pNull, convCount: Float64Array.from(convCount), nullCount: Float64Array.from(nullCount), reward, digits };
 }
 
 /**
