@@ -16,6 +16,7 @@ import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_MET
 import { counterfactualCredit, estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
 import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceKey, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
+import { TooFewDaysError } from "../src/ml-attribution/split.ts";
 import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
@@ -191,7 +192,16 @@ export const mlAttributionJob: JobDefinition = {
       return { rows: 0, skipped: `no conversions in ${FEATURES_TABLE} (${rows.length} journey rows): nothing to attribute; check the transactions sources and vars.conversion_events` };
     }
     ctx.progress(`fitting on ${rows.length} feature rows`);
-    const data = prepareData(rows, s.mlSplit, s.mlCensorDays);
+    let data: ReturnType<typeof prepareData>;
+    try {
+      data = prepareData(rows, s.mlSplit, s.mlCensorDays);
+    } catch (e) {
+      // Too short a history to split by calendar: nothing to fit yet. Skipped like no conversions, so the
+      // other registered models are still credited (a failure would block session_credit for all of them).
+      if (!(e instanceof TooFewDaysError)) throw e;
+      await unpublish();
+      return { rows: 0, skipped: `${e.message}: nothing published this run` };
+    }
     const fit = await fitXgboostOn(data, {
       split: s.mlSplit, censorDays: s.mlCensorDays, maxRounds: s.mlMaxRounds, maxDepth: s.mlMaxDepth, learningRate: s.mlLearningRate,
       earlyStoppingRounds: s.mlEarlyStoppingRounds, seed: s.mlSeed, backend: s.xgboostBackend, logger: ctx.logger,

@@ -222,3 +222,25 @@ describe("ml_attribution job on DuckDB", function () {
     assert.equal(await engine.tableExists(t), false);
   });
 });
+
+describe("ml_attribution job on too short a history", function () {
+  this.timeout(300_000);
+
+  it("skips with the reason and publishes nothing (a failure would block session_credit for every registered model)", async () => {
+    const project = await compiledProject();
+    const engine = await memoryEngine();
+    try {
+      const targetOf = (name: string): Target => project.graph.actions.find((a) => a.kind !== "job" && a.target.name === name)!.target;
+      const cj = targetOf("conversion_journeys");
+      await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(generateJourneys({ journeys: 400, days: 2 })));
+      const r = await runProject(project, engine, { selection: SELECTION, runId: "ml-two-days", now: () => new Date("2024-05-01T00:00:00Z") });
+      const action = r.actions.find((a) => a.action === "ml_attribution")!;
+      assert.equal(action.status, "skipped", action.note);
+      assert.match(action.note!, /at least 3 different days/);
+      const w = targetOf("ml_channel_weights");
+      assert.deepEqual(await rowsOf(engine, w.schema, w.name, "ALL"), [], "the registered ML models publish nothing");
+    } finally {
+      await engine.close();
+    }
+  });
+});

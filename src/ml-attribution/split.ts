@@ -47,12 +47,15 @@ const MIN_WINDOW_CONVERSIONS = 50;
  * all conversions (test first, then validation). If a window would be empty it takes a day from the
  * largest window (keeping the days in time order), so every window has at least one day. A day is never
  * split. Complexity: O(d log d) for d days.
- * @throws ModelInputError with fewer than 3 days with journeys.
+ * @throws TooFewDaysError (a ModelInputError) with fewer than 3 days with journeys.
  */
+/** Too short a history for the time split: nothing to fit yet, as with no conversions (the job skips). */
+export class TooFewDaysError extends ModelInputError {}
+
 export function timeSplit(byDay: ReadonlyMap<string, DayCounts>, fractions: readonly [number, number, number], minConversions = MIN_WINDOW_CONVERSIONS): TimeSplit {
   const days = [...byDay.entries()].filter(([, c]) => c.journeys > 0).sort((a, b) => compareStrings(a[0], b[0]));
   if (days.length < 3) {
-    throw new ModelInputError(`the ML attribution time split needs journeys on at least 3 different days (train, validation, test); ml_journey_features has ${days.length}`);
+    throw new TooFewDaysError(`the ML attribution time split needs journeys on at least 3 different days (train, validation, test); ml_journey_features has ${days.length}`);
   }
   const d = days.length;
   const counts = [0, 0, 0];
