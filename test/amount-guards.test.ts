@@ -9,6 +9,7 @@ import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { loadInputs, custom, GA4, INTERMEDIATE, META, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 import { channelMarkovJob } from "../jobs/channel-markov.ts";
 import { shapleyJob } from "../jobs/shapley.ts";
+import { mlAttributionJob } from "../jobs/ml-attribution.ts";
 import { funnelMarkovJob } from "../jobs/funnel-markov.ts";
 import { amountProblem } from "../src/util/amounts.ts";
 
@@ -52,7 +53,7 @@ describe("amounts that are NaN, infinite or negative", function () {
     await engine.runNative(`UPDATE ${GA4}."events_20240301" SET event_params = list_transform(event_params, p -> CASE WHEN p.key = 'value'
       THEN {'key': p.key, 'value': {'string_value': NULL::VARCHAR, 'int_value': NULL::BIGINT, 'float_value': NULL::DOUBLE, 'double_value': CAST(p.value.string_value AS DOUBLE)}}
       ELSE p END)`);
-    const project = await compiledProject({}, [funnelMarkovJob, channelMarkovJob, shapleyJob]);
+    const project = await compiledProject({}, [funnelMarkovJob, channelMarkovJob, shapleyJob, mlAttributionJob]);
     const run = await runProject(project, engine, {
       selection: { actions: ["session_credit", "assert_credit_conserved", "channel_credit_daily", "amount_quarantine", "dq_amounts_quarantined", "custom_events_quarantine"], includeDependencies: true },
     });

@@ -20,6 +20,7 @@ import { loadInputs, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 import { funnelMarkovJob } from "../jobs/funnel-markov.ts";
 import { channelMarkovJob } from "../jobs/channel-markov.ts";
 import { shapleyJob } from "../jobs/shapley.ts";
+import { mlAttributionJob } from "../jobs/ml-attribution.ts";
 
 const P = "funnelcredit-local";
 const S = (name: string): ColumnSchema => ({ name, type: "STRING" });
@@ -317,7 +318,7 @@ describe("analyst tables from a GA4 export through the whole pipeline (DuckDB)",
         costs: [["2024-03-01", "google", "cpc", "brand", 50, 5, 100]],
       });
       const rules = [{ channel: "Brand Search", medium: "^cpc$", campaign: "^brand" }, { channel: "Paid Search", medium: "^cpc$" }, { channel: "Email", medium: "^email$" }];
-      const project = await compiledProject({ channel_rules: JSON.stringify(rules) }, [funnelMarkovJob, channelMarkovJob, shapleyJob]);
+      const project = await compiledProject({ channel_rules: JSON.stringify(rules) }, [funnelMarkovJob, channelMarkovJob, shapleyJob, mlAttributionJob]);
       assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["channel_performance", "campaign_performance", "segment_credit_daily"], includeDependencies: true } }));
       const ds = project.settings.datasets;
 

@@ -16,6 +16,7 @@ import { ALL_JOBS } from "../jobs/index.ts";
 import { funnelMarkovJob } from "../jobs/funnel-markov.ts";
 import { channelMarkovJob } from "../jobs/channel-markov.ts";
 import { shapleyJob } from "../jobs/shapley.ts";
+import { mlAttributionJob } from "../jobs/ml-attribution.ts";
 
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort(compareStrings);
 const sumBy = (rows: Row[], key: string, col: string): Map<string, number> => {
@@ -51,7 +52,7 @@ describe("channel names that hold the path separator, quotes or unicode", functi
       ev("20240301", "page_view", "E", 9, src("Поиск", "検索 🔍")),
     ];
     await loadInputs(engine, { ga4 });
-    const project = await compiledProject({ channel_rules: JSON.stringify([{ channel: SEARCH, medium: "^cpc$" }]) }, [funnelMarkovJob, channelMarkovJob, shapleyJob]);
+    const project = await compiledProject({ channel_rules: JSON.stringify([{ channel: SEARCH, medium: "^cpc$" }]) }, [funnelMarkovJob, channelMarkovJob, shapleyJob, mlAttributionJob]);
     const run = await runProject(project, engine, {
       selection: { actions: ["session_credit", "assert_credit_conserved", "path_heuristic_credit", "heuristic_channel_credit", "path_features"], includeDependencies: true },
     });
