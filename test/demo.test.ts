@@ -303,8 +303,8 @@ describe("demo data generator's memory", () => {
   it("writes the sample under its own lower DuckDB memory limit and gives the engine its own back (regression: it ran under the engine's 4 GiB and kept what it wrote)", async () => {
     const { during, after } = await limitsSeen("2GiB", "2GiB");
     assert.equal(during.length, 3 + 2 + 2, "a read at every progress step");
-    // DuckDB prints 256MiB as "256.0 MiB"; every step ran under it.
-    assert.deepEqual([...new Set(during)], ["256.0 MiB"]);
+    // DuckDB prints 512MiB as "512.0 MiB"; every step ran under it.
+    assert.deepEqual([...new Set(during)], ["512.0 MiB"]);
     assert.equal(after, "2.0 GiB");
   });
 
@@ -316,7 +316,7 @@ describe("demo data generator's memory", () => {
 
   it("restores the connection's own limit when the engine's is not known (a bare connection)", async () => {
     const { during, after } = await limitsSeen("3GiB", undefined);
-    assert.deepEqual([...new Set(during)], ["256.0 MiB"]);
+    assert.deepEqual([...new Set(during)], ["512.0 MiB"]);
     assert.equal(after, "3.0 GiB");
   });
 });

@@ -437,11 +437,12 @@ export async function generateDemo(local: LocalLoading, opts: DemoOptions = {}):
 }
 
 /**
- * DuckDB memory_limit while the sample is written (the pipeline after it runs under the engine's own).
- * Measured at 10M events: 512MiB peaked at 1.12 GB while the sessions streamed in (the JS side's
- * ~0.3–0.5 GB on top); the sessions table spills to DuckDB's temp folder beyond the limit.
+ * DuckDB memory_limit while the sample is written (the pipeline after it runs under the engine's own);
+ * the sessions table spills to DuckDB's temp folder beyond it. Measured peaks: 1.12 GB at 10M events,
+ * 1.58 GB at 30M (the JS side grows with the size). 256MiB peaked at 0.80 GB at 10M but failed at 30M:
+ * each day's events are sorted before they are inserted, and 500k events a day did not fit.
  */
-export const GENERATOR_MEMORY_LIMIT = "256MiB";
+export const GENERATOR_MEMORY_LIMIT = "512MiB";
 
 async function writeDemo(local: LocalLoading, opts: DemoOptions): Promise<DemoResult> {
   const conn = local.connection;
