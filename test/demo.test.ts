@@ -8,7 +8,6 @@ import { generateDemo, writeGa4Export, type DemoResult } from "../src/demo/gener
 import { customSourceRows } from "../src/demo/custom-sources.ts";
 import { simulate, simulateStream, type SimSession } from "../src/demo/simulate.ts";
 import { importGa4 } from "../src/import/ga4.ts";
-import { duckLocalLoading } from "../src/engines/duckdb/local-loading.ts";
 import { GA4_EVENTS_SCHEMA } from "../src/import/ga4-schema.ts";
 
 const SMALL = { users: 500, days: 5, seed: 7 } as const;
@@ -277,46 +276,5 @@ describe("demo data generator at a small demo's size", () => {
     assert.ok(Number(c.bad) / Number(c.total) < 0.02, `bad share ${Number(c.bad)}/${Number(c.total)}`);
     // Only the deliberate "no id at all" rows lack an id (a third of the bad rows): every exported call has one.
     assert.equal(Number(c.calls_without_id), Number(c.bad) / 3, JSON.stringify(c));
-  });
-});
-
-describe("demo data generator's memory", () => {
-  // The memory limit is the instance's: a second connection sees what the generator's connection runs under.
-  async function limitsSeen(instanceLimit: string, engineLimit: string | undefined): Promise<{ during: string[]; after: string }> {
-    const instance = await DuckDBInstance.create(":memory:", { memory_limit: instanceLimit });
-    const conn = await instance.connect();
-    const watcher = await instance.connect();
-    const reads: Promise<unknown>[] = [];
-    try {
-      await generateDemo(duckLocalLoading(conn, engineLimit), {
-        users: 200, days: 3, seed: 5,
-        onProgress: () => reads.push(one(watcher, "SELECT current_setting('memory_limit')")),
-      });
-      return { during: (await Promise.all(reads)).map(String), after: String(await one(conn, "SELECT current_setting('memory_limit')")) };
-    } finally {
-      watcher.closeSync();
-      conn.closeSync();
-      instance.closeSync();
-    }
-  }
-
-  it("writes the sample under its own lower DuckDB memory limit and gives the engine its own back (regression: it ran under the engine's 4 GiB and kept what it wrote)", async () => {
-    const { during, after } = await limitsSeen("2GiB", "2GiB");
-    assert.equal(during.length, 3 + 2 + 2, "a read at every progress step");
-    // DuckDB prints 512MiB as "512.0 MiB"; every step ran under it.
-    assert.deepEqual([...new Set(during)], ["512.0 MiB"]);
-    assert.equal(after, "2.0 GiB");
-  });
-
-  it("never raises a memory limit a user set lower than the generator's", async () => {
-    const { during, after } = await limitsSeen("128MiB", "128MiB");
-    assert.deepEqual([...new Set(during)], ["128.0 MiB"]);
-    assert.equal(after, "128.0 MiB");
-  });
-
-  it("restores the connection's own limit when the engine's is not known (a bare connection)", async () => {
-    const { during, after } = await limitsSeen("3GiB", undefined);
-    assert.deepEqual([...new Set(during)], ["512.0 MiB"]);
-    assert.equal(after, "3.0 GiB");
   });
 });

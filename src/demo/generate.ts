@@ -431,20 +431,6 @@ export async function writeCrmTransactions(conn: DuckDBConnection, schema: strin
  * `onProgress(done, total)` (total = days + intraday days + 2: the simulation streamed into DuckDB, each day and intraday table, the source tables).
  */
 export async function generateDemo(local: LocalLoading, opts: DemoOptions = {}): Promise<DemoResult> {
-  // Under the engine's own limit (up to 4 GiB then) DuckDB kept every block it wrote in memory: the generator
-  // peaked at 1.57 GB at 3.4M events and grew with the size. It only appends, so it needs no cache.
-  return local.withMemoryLimit(GENERATOR_MEMORY_LIMIT, () => writeDemo(local, opts));
-}
-
-/**
- * DuckDB memory_limit while the sample is written (the pipeline after it runs under the engine's own);
- * the sessions table spills to DuckDB's temp folder beyond it. Measured peaks: 1.12 GB at 10M events,
- * 1.58 GB at 30M (the JS side grows with the size). 256MiB peaked at 0.80 GB at 10M but failed at 30M:
- * each day's events are sorted before they are inserted, and 500k events a day did not fit.
- */
-export const GENERATOR_MEMORY_LIMIT = "512MiB";
-
-async function writeDemo(local: LocalLoading, opts: DemoOptions): Promise<DemoResult> {
   const conn = local.connection;
   const users = opts.users ?? 20_000;
   const days = opts.days ?? 60;

@@ -88,12 +88,6 @@ export interface LocalLoading {
   readonly connection: DuckDBConnection;
   /** The engine's storage type for a GoogleSQL column (DuckDB: `STRING` → `VARCHAR`, RECORD → STRUCT(…)). */
   columnType(column: ColumnSchema): string;
-  /**
-   * Run `work` with the engine's memory limit lowered to `limit` (never raised), the engine's own restored
-   * after. A writer that only appends (the sample generator) needs no cache of what it wrote: under a low
-   * limit DuckDB writes its blocks out and spills to its temp folder instead of keeping them in memory.
-   */
-  withMemoryLimit<T>(limit: string, work: () => Promise<T>): Promise<T>;
 }
 
 /**

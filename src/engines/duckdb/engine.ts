@@ -89,7 +89,7 @@ export class DuckDBEngine implements Engine {
 
   /** The importers and the demo generator load local files through this connection. */
   get localLoading(): LocalLoading {
-    return duckLocalLoading(this.conn, this.config.memoryLimit ?? "4GB");
+    return duckLocalLoading(this.conn);
   }
 
   async createMissingTables(tables: readonly EmptyTable[]): Promise<string[]> {
