@@ -32,6 +32,20 @@ export function resetPeak(): void {
 export function loadAverage(): string {
   return os.loadavg().map((x) => x.toFixed(1)).join(" ");
 }
+/** Samples the 1-minute load average every 5 s until `mean()` is called: the load while a stage ran. */
+export function sampleLoad(): { mean: () => number } {
+  const samples = [os.loadavg()[0]!];
+  const timer = setInterval(() => samples.push(os.loadavg()[0]!), 5000);
+  timer.unref();
+  return {
+    mean: () => {
+      clearInterval(timer);
+      samples.push(os.loadavg()[0]!);
+      return samples.reduce((x, y) => x + y, 0) / samples.length;
+    },
+  };
+}
+
 export function report(figures: Record<string, unknown>): void {
   process.stdout.write(`BENCH:${JSON.stringify(figures)}\n`);
 }

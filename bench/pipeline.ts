@@ -6,6 +6,7 @@
  *   npm run bench                         # demo at 5k and 20k users, channel Markov 1M, whole commands (bench/end-to-end.ts)
  *   npm run bench -- --sizes 20000x60,100000x60 --skip-markov --skip-end-to-end
  *   nice npm run bench -- --sizes 750000x60 --skip-markov --skip-end-to-end   # 10M events (≈ 5 min on 2 cores)
+ *   npm run bench -- --sizes 75000x60 --memory-limit 2GiB --skip-markov --skip-end-to-end   # the run under another DuckDB memory_limit
  *   npm run bench -- --xgboost            # also the 1M-row XGBoost fit, WASM and native (≈1 min)
  *   npm run bench -- --xgboost --skip-demo --skip-markov --skip-end-to-end   # only that
  *   npm run bench -- --accuracy           # only the accuracy benchmark (bench/accuracy.ts; its options pass through)
@@ -27,7 +28,8 @@ const opt = (name: string, def: string): string => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : def;
 };
 
-interface StageFigure { stage: string; seconds: number; cpuSeconds?: number; peakMb: number; note?: string }
+/** load: the 1-minute load average while the stage ran (2 cores: above 2, wall time is inflated; CPU s much less). */
+interface StageFigure { stage: string; seconds: number; cpuSeconds?: number; peakMb: number; load?: number; note?: string }
 
 /** Run a child script; it prints one JSON line prefixed with BENCH:. */
 function child(script: string, childArgs: string[]): Record<string, unknown> {
@@ -42,9 +44,10 @@ function child(script: string, childArgs: string[]): Record<string, unknown> {
 function table(rows: StageFigure[]): string {
   const w = Math.max(...rows.map((r) => r.stage.length), 5);
   const cpu = rows.some((r) => r.cpuSeconds !== undefined);
+  const load = rows.some((r) => r.load !== undefined);
   return [
-    `${"stage".padEnd(w)}  seconds${cpu ? "  CPU s" : ""}  peak MB  note`,
-    ...rows.map((r) => `${r.stage.padEnd(w)}  ${r.seconds.toFixed(2).padStart(7)}${cpu ? "  " + (r.cpuSeconds === undefined ? "—" : r.cpuSeconds.toFixed(1)).padStart(5) : ""}  ${(Number.isFinite(r.peakMb) && r.peakMb > 0 ? String(Math.round(r.peakMb)) : "—").padStart(7)}  ${r.note ?? ""}`),
+    `${"stage".padEnd(w)}  seconds${cpu ? "  CPU s" : ""}  peak MB${load ? "  load" : ""}  note`,
+    ...rows.map((r) => `${r.stage.padEnd(w)}  ${r.seconds.toFixed(2).padStart(7)}${cpu ? "  " + (r.cpuSeconds === undefined ? "—" : r.cpuSeconds.toFixed(1)).padStart(5) : ""}  ${(Number.isFinite(r.peakMb) && r.peakMb > 0 ? String(Math.round(r.peakMb)) : "—").padStart(7)}${load ? "  " + (r.load === undefined ? "—" : r.load.toFixed(1)).padStart(4) : ""}  ${r.note ?? ""}`),
   ].join("\n");
 }
 
@@ -111,13 +114,13 @@ for (const [users, days] of sizes) {
   const db = path.join(dir, "warehouse.duckdb");
   try {
     const gen = child("stage-demo-generate.ts", [db, String(users), String(days)]);
-    const run = child("stage-pipeline-run.ts", [db]);
+    const run = child("stage-pipeline-run.ts", [db, opt("--memory-limit", "auto")]);
     const rows: StageFigure[] = [
-      { stage: "generate sample", seconds: Number(gen.seconds), cpuSeconds: Number(gen.cpuSeconds), peakMb: Number(gen.peakMb), note: `${Number(gen.events).toLocaleString("en-US")} events, ${Number(gen.sessions).toLocaleString("en-US")} sessions` },
+      { stage: "generate sample", seconds: Number(gen.seconds), cpuSeconds: Number(gen.cpuSeconds), peakMb: Number(gen.peakMb), load: gen.meanLoad === undefined ? undefined : Number(gen.meanLoad), note: `${Number(gen.events).toLocaleString("en-US")} events, ${Number(gen.sessions).toLocaleString("en-US")} sessions` },
       ...(run.stages as StageFigure[]),
-      { stage: "whole run", seconds: Number(run.seconds), cpuSeconds: Number(run.cpuSeconds), peakMb: Number(run.peakMb), note: `${run.actions} actions, ${run.status}` },
+      { stage: "whole run", seconds: Number(run.seconds), cpuSeconds: Number(run.cpuSeconds), peakMb: Number(run.peakMb), load: run.meanLoad === undefined ? undefined : Number(run.meanLoad), note: `${run.actions} actions, ${run.status}` },
     ];
-    console.log(`demo pipeline, ${users.toLocaleString("en-US")} users × ${days} days (warehouse ${(statSync(db).size / 2 ** 20).toFixed(0)} MB; DuckDB memory_limit ${run.memoryLimit}, auto)`);
+    console.log(`demo pipeline, ${users.toLocaleString("en-US")} users × ${days} days (warehouse ${(statSync(db).size / 2 ** 20).toFixed(0)} MB; DuckDB memory_limit ${run.memoryLimit}${opt("--memory-limit", "auto") === "auto" ? ", auto" : ""})`);
     console.log(table(rows));
     console.log(`load average (1, 5, 15 min) at start → end: generate ${gen.load}; run ${run.load}`);
     for (const f of (run.failed as string[] | undefined) ?? []) console.log(`failed: ${f}`);

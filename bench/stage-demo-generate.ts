@@ -3,7 +3,7 @@ import { defaultMemoryLimit } from "../src/engines/duckdb/driver.ts";
 import { generateDemo } from "../src/demo/generate.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
-import { loadAverage, peakMb, report } from "./measure.ts";
+import { loadAverage, peakMb, report, sampleLoad } from "./measure.ts";
 
 // The memory limit a user gets (`--memory-limit auto`), not a bigger one the bench would pick.
 const [db, users, days] = process.argv.slice(2);
@@ -11,6 +11,7 @@ const { settings } = loadProjectSettings(process.cwd());
 const memoryLimit = defaultMemoryLimit();
 const engine = await DuckDBEngine.open({ path: db!, memoryLimit });
 const load = loadAverage();
+const sampler = sampleLoad();
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 const r = await generateDemo(engine.localLoading, { users: Number(users), days: Number(days), ga4Schema: settings.datasets.ga4, sourcesSchema: settings.datasets.sources });
@@ -18,4 +19,4 @@ await ensureSourceTables(engine, settings);
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 await engine.close();
-report({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakMb: peakMb(), events: r.events, sessions: r.sessions, memoryLimit, load: `${load} → ${loadAverage()}` });
+report({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakMb: peakMb(), events: r.events, sessions: r.sessions, memoryLimit, load: `${load} → ${loadAverage()}`, meanLoad: sampler.mean() });

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { defaultMemoryLimit } from "../src/engines/duckdb/driver.ts";
 import { silentProgress } from "../src/runner/progress.ts";
-import { loadAverage, peakMb, peakSinceResetMb, report, resetPeak } from "./measure.ts";
+import { loadAverage, peakMb, peakSinceResetMb, report, resetPeak, sampleLoad } from "./measure.ts";
 
 /** Stage of an action: its definitions/ folder, or "jobs". */
 function stageOf(file: string | undefined, kind: string): string {
@@ -17,16 +17,19 @@ function stageOf(file: string | undefined, kind: string): string {
   return m ? `sql: ${m[1]}` : "other";
 }
 
-const [db] = process.argv.slice(2);
+// memory limit: `auto` (what a user gets) unless a size is given, to compare limits on one warehouse.
+const [db, limitArg] = process.argv.slice(2);
 const project = await loadProject(process.cwd(), { jobs: ALL_JOBS });
 // The memory limit a user gets (`--memory-limit auto`), not a bigger one the bench would pick.
-const memoryLimit = defaultMemoryLimit();
+const memoryLimit = limitArg && limitArg !== "auto" ? limitArg : defaultMemoryLimit();
 const engine = await DuckDBEngine.open({ path: db!, memoryLimit });
 // Each action's own peak RSS: the peak mark is reset when it starts and read when it ends (actions run one
 // at a time on DuckDB).
 // CPU seconds too (all threads: Node and DuckDB's), the figure a busy machine inflates least.
 const actionPeakMb = new Map<string, number>();
 const actionCpu = new Map<string, number>();
+// The 1-minute load average when each action ends: on a shared machine it says how far wall time is inflated.
+const actionLoad = new Map<string, number>();
 let cpuAtStart = process.cpuUsage();
 const progress = {
   ...silentProgress,
@@ -38,10 +41,12 @@ const progress = {
     actionPeakMb.set(name, peakSinceResetMb());
     const c = process.cpuUsage(cpuAtStart);
     actionCpu.set(name, (c.user + c.system) / 1e6);
+    actionLoad.set(name, os.loadavg()[0]!);
   },
 };
 const cpu0 = process.cpuUsage();
 const load = loadAverage();
+const sampler = sampleLoad();
 const t0 = performance.now();
 const run = await runGraph({
   graph: project.graph, engine, settings: project.settings, fullRefresh: true, progress,
@@ -50,22 +55,24 @@ const run = await runGraph({
 const seconds = (performance.now() - t0) / 1000;
 const cpuTotal = process.cpuUsage(cpu0);
 await engine.close();
-const byStage = new Map<string, { seconds: number; cpuSeconds: number; peakMb: number; slowest: string; slowestSeconds: number }>();
+const byStage = new Map<string, { seconds: number; cpuSeconds: number; peakMb: number; slowest: string; slowestSeconds: number; loadSeconds: number }>();
 const files = new Map(project.graph.actions.map((a) => [a.name, a]));
 for (const a of run.actions) {
   const act = files.get(a.action);
   const st = stageOf(act?.fileName, a.kind);
   const s = (a.endedAt.getTime() - a.startedAt.getTime()) / 1000;
-  const f = byStage.get(st) ?? { seconds: 0, cpuSeconds: 0, peakMb: 0, slowest: "", slowestSeconds: 0 };
+  const f = byStage.get(st) ?? { seconds: 0, cpuSeconds: 0, peakMb: 0, slowest: "", slowestSeconds: 0, loadSeconds: 0 };
   f.seconds += s;
+  f.loadSeconds += s * (actionLoad.get(a.action) ?? 0);
   f.cpuSeconds += actionCpu.get(a.action) ?? 0;
   f.peakMb = Math.max(f.peakMb, actionPeakMb.get(a.action) ?? 0);
   if (s > f.slowestSeconds) Object.assign(f, { slowest: a.action, slowestSeconds: s });
   byStage.set(st, f);
 }
 const stages = [...byStage.entries()].sort((a, b) => b[1].seconds - a[1].seconds)
-  .map(([stage, f]) => ({ stage, seconds: f.seconds, cpuSeconds: f.cpuSeconds, peakMb: f.peakMb, note: `slowest ${f.slowest} ${f.slowestSeconds.toFixed(1)} s` }));
+  // load: the stage's mean 1-minute load average, weighted by its actions' wall time.
+  .map(([stage, f]) => ({ stage, seconds: f.seconds, cpuSeconds: f.cpuSeconds, peakMb: f.peakMb, load: f.seconds > 0 ? f.loadSeconds / f.seconds : undefined, note: `slowest ${f.slowest} ${f.slowestSeconds.toFixed(1)} s` }));
 const failed = run.actions.filter((a) => a.status === "failed").map((a) => `${a.action}: ${String(a.error ?? "").slice(0, 300)}`);
 // The resets above also lower getrusage's maxRSS: the run's peak is the largest of the actions' own peaks.
 const runPeakMb = Math.max(peakMb(), ...[...actionPeakMb.values()].filter(Number.isFinite));
-report({ seconds, cpuSeconds: (cpuTotal.user + cpuTotal.system) / 1e6, peakMb: runPeakMb, stages, actions: run.actions.length, status: run.status, failed, memoryLimit, load: `${load} → ${loadAverage()}` });
+report({ seconds, cpuSeconds: (cpuTotal.user + cpuTotal.system) / 1e6, peakMb: runPeakMb, stages, actions: run.actions.length, status: run.status, failed, memoryLimit, load: `${load} → ${loadAverage()}`, meanLoad: sampler.mean() });
