@@ -60,9 +60,11 @@ SELECT
   to_channel_4,
   SUM(total_conversions) AS total_conversions,
   SUM(total_null) AS total_null,
-  SUM(IF(to_channel IS NULL, total_conversion_value, 0)) AS total_conversion_value,
+  -- values are summed as NUMERIC (channel_paths rounds them to 9 decimals): exact, so the adding order of a
+  -- parallel plan cannot change the last bits and a re-run gives byte-identical credit
+  CAST(SUM(IF(to_channel IS NULL, CAST(total_conversion_value AS NUMERIC), 0)) AS FLOAT64) AS total_conversion_value,
   -- the mean value of a conversion ending here counts only the paths that convert
-  SUM(IF(to_channel IS NULL AND total_conversions > 0, total_conversion_value, 0)) AS converting_value
+  CAST(SUM(IF(to_channel IS NULL AND total_conversions > 0, CAST(total_conversion_value AS NUMERIC), 0)) AS FLOAT64) AS converting_value
 FROM path_steps
 -- consecutive identical states collapse
 WHERE from_channel IS NULL OR to_channel IS NULL
