@@ -10,6 +10,7 @@ import { loadInputs, custom, INTERMEDIATE, type Ga4Event } from "./fixtures/ware
 import { funnelMarkovJob } from "../jobs/funnel-markov.ts";
 import { channelMarkovJob } from "../jobs/channel-markov.ts";
 import { shapleyJob } from "../jobs/shapley.ts";
+import { mlAttributionJob } from "../jobs/ml-attribution.ts";
 
 const URL = "https://shop.example.com";
 const ev = (day: string, time: string, name: string, client: string, session: number, more: Partial<Ga4Event> = {}): Ga4Event =>
@@ -38,7 +39,7 @@ describe("warehouse: which transactions count and which are distributed", functi
       ev("20240301", "12:02:00", "add_to_cart", "C", 4),
     ];
     await loadInputs(engine, { ga4 });
-    const project = await compiledProject({}, [funnelMarkovJob, channelMarkovJob, shapleyJob]);
+    const project = await compiledProject({}, [funnelMarkovJob, channelMarkovJob, shapleyJob, mlAttributionJob]);
     assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["session_credit"], includeDependencies: true } }));
     const tx = await rowsOf(engine, INTERMEDIATE, "transactions", "transaction_id");
     assert.deepEqual(tx.map((r) => [r.transaction_id, r.source_system, r.is_distributed]), [["T1", "ga4", true]]);

@@ -233,7 +233,9 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     const out: string[] = [];
     for (const d of a.dependencies) {
       const dep = byName.get(d);
-      if (!dep || dep.kind === "assertion" || dep.kind === "job") continue;
+      // A disabled action (e.g. ml_journey_sequences with no sequence family on) is never built: what
+      // depends on it does not read it in that configuration.
+      if (!dep || dep.kind === "assertion" || dep.kind === "job" || dep.disabled) continue;
       // A declaration is built in this run when a job writes it or the engine creates it empty.
       if (dep.kind === "declaration" && !notYetBuilt.has(key(dep.target)) && !dep.dependencies.some((x) => byName.get(x)?.kind === "job")) continue;
       if (!(await built(dep.target))) out.push(`${dep.target.schema}.${dep.target.name}`);
@@ -479,7 +481,7 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
   if (a.kind === "assertion") scripts = [assertionCountQuery(a.query!)];
   else if (a.kind === "job") {
     const job = a.job!;
-    scripts = job.reads.map((n) => `SELECT * FROM ${qualified(findAction(opts.graph, n).target)}`);
+    scripts = job.reads.map((n) => findAction(opts.graph, n)).filter((r) => !r.disabled).map((r) => `SELECT * FROM ${qualified(r.target)}`);
     note = `job reads ${job.reads.join(", ")}; writes ${job.writes.join(", ")}`;
   } else if ((a.kind === "table" || a.kind === "view" || a.kind === "incremental") && !(a.kind === "incremental" && !opts.fullRefresh && (await engine.tableExists(a.target)))) {
     // A CREATE OR REPLACE is checked as its query: on a fresh warehouse the target's dataset does
