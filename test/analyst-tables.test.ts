@@ -15,14 +15,13 @@ import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { CATALOG, tableLocation, tableSchema } from "../src/catalog/index.ts";
 import type { Project } from "../src/compile/project.ts";
 import { assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
-import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
+import { BOTH_ENGINES, STRICT_PROJECT as P, type Warehouse } from "./support/both-engines.ts";
 import { loadInputs, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 import { funnelMarkovJob } from "../jobs/funnel-markov.ts";
 import { channelMarkovJob } from "../jobs/channel-markov.ts";
 import { shapleyJob } from "../jobs/shapley.ts";
 import { mlAttributionJob } from "../jobs/ml-attribution.ts";
 
-const P = "funnelcredit-local";
 const S = (name: string): ColumnSchema => ({ name, type: "STRING" });
 const F = (name: string): ColumnSchema => ({ name, type: "FLOAT64" });
 const I = (name: string): ColumnSchema => ({ name, type: "INT64" });
@@ -123,21 +122,8 @@ function expectRows(rows: Row[], key: (r: Row) => string, expected: Record<strin
 }
 const dateText = (v: unknown): string => (v instanceof Date ? v.toISOString().slice(0, 10) : String(v));
 
-interface Warehouse { engine: Engine; database: string; close(): Promise<void> }
 
-const ENGINES: { name: string; open(project: Project): Promise<Warehouse> }[] = [
-  { name: "duckdb", async open() { const engine = await memoryEngine(); return { engine, database: "", close: () => engine.close() }; } },
-  {
-    name: "bigquery (strict local endpoint)",
-    async open(project) {
-      const bq: StrictBigQuery = await startStrictBigQuery({ projectId: P, location: "EU" });
-      for (const d of Object.values(project.settings.datasets)) bq.addDataset(d, "EU");
-      return { engine: bq.engine(), database: P, close: () => bq.close() };
-    },
-  },
-];
-
-for (const { name, open } of ENGINES) {
+for (const { name, open } of BOTH_ENGINES) {
   describe(`analyst tables on ${name}: spend and return, campaigns and segments, paths and timing`, function () {
     this.timeout(600_000);
     let project: Project;

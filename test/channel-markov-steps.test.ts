@@ -16,10 +16,9 @@ import type { Project } from "../src/compile/project.ts";
 import { aggregateChannelPaths, fitChannelMarkov, fitChannelMarkovFromSteps, type ChannelPathRow, type ChannelStepRow, type MarkovOrder } from "../src/models/channel-markov.ts";
 import { formatChannelPath, parseChannelPath, splitChannelPath } from "../src/models/paths.ts";
 import { assertRunSucceeded, compiledProject, memoryEngine, SHARED_DATA } from "./support/warehouse.ts";
-import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
+import { BOTH_ENGINES, STRICT_PROJECT as P, type Warehouse } from "./support/both-engines.ts";
 import { channelMarkovJob } from "../jobs/channel-markov.ts";
 
-const P = "funnelcredit-local";
 const CHANNEL_PATHS: ColumnSchema[] = [
   { name: "path", type: "STRING" },
   { name: "total_conversions", type: "FLOAT64" },
@@ -54,20 +53,8 @@ function pathFit(useNulls: boolean, order: MarkovOrder) {
   return fitChannelMarkov(rows, { useNulls, order });
 }
 
-interface Warehouse { engine: Engine; database: string; close(): Promise<void> }
-const ENGINES: { name: string; open(project: Project): Promise<Warehouse> }[] = [
-  { name: "duckdb", async open() { const engine = await memoryEngine(); return { engine, database: "", close: () => engine.close() }; } },
-  {
-    name: "bigquery (strict local endpoint)",
-    async open(project) {
-      const bq: StrictBigQuery = await startStrictBigQuery({ projectId: P, location: "EU" });
-      for (const d of Object.values(project.settings.datasets)) bq.addDataset(d, "EU");
-      return { engine: bq.engine(), database: P, close: () => bq.close() };
-    },
-  },
-];
 
-for (const { name, open } of ENGINES) {
+for (const { name, open } of BOTH_ENGINES) {
   const cases: [boolean, MarkovOrder][] = name === "duckdb" ? [[true, 1], [false, 1], [true, 2], [true, 3], [false, 4]] : [[true, 1], [true, 3]];
   for (const [useNulls, order] of cases) {
     describe(`channel_markov order ${order} from step counts on ${name}${useNulls ? "" : ", markov_use_nulls=false"}`, function () {
