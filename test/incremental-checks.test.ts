@@ -36,7 +36,7 @@ import { costPlan } from "../src/runner/plan.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
 import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
-import { statementReads, type StatementRead } from "./support/partition-reads.ts";
+import { afterExecute, statementReads, type StatementRead } from "./support/partition-reads.ts";
 
 interface PartitionHelpers {
   rebuildWindow(isIncremental: boolean, self: string, column: string, opts?: { start?: string }): string;
@@ -81,17 +81,8 @@ describe("incremental checks read only the partitions a run wrote (DuckDB)", fun
 
   /** The engine, recording what each statement of s.orders_daily read, worked out right after it ran (its script variables still set). */
   function recording(): Engine {
-    return new Proxy(engine as Engine, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof v !== "function") return v;
-        if (prop !== "execute") return (v as (...a: unknown[]) => unknown).bind(target);
-        return async (statements: string[], opts?: ExecOptions) => {
-          const r = await (v as (...a: unknown[]) => Promise<unknown>).call(target, statements, opts);
-          if (opts?.action === "s.orders_daily") reads = await statementReads(engine, statements, opts.action, partitionColumnOf);
-          return r;
-        };
-      },
+    return afterExecute(engine, async (statements, opts) => {
+      if (opts?.action === "s.orders_daily") reads = await statementReads(engine, statements, opts.action, partitionColumnOf);
     });
   }
   const days = async (): Promise<string[]> =>

@@ -12,7 +12,7 @@ import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { buildScript } from "../src/engines/bigquery/engine.ts";
 import os from "node:os";
 import { partitionColumnOfSpec } from "../src/engines/duckdb/scan-bytes.ts";
-import { statementReads, type StatementRead } from "./support/partition-reads.ts";
+import { afterExecute, statementReads, type StatementRead } from "./support/partition-reads.ts";
 import path from "node:path";
 
 const pv = (day: string, session: number, time = "10:00:00"): Ga4Event => ({ day, time, name: "page_view", client: "Z", session });
@@ -78,16 +78,8 @@ describe("warehouse: incremental GA4 staging", function () {
     const sel = { actions: ["stg_ga4_events"], includeDependencies: true };
     assertRunSucceeded(await runProject(project, engine, { selection: sel }));
     const seen: string[][] = [];
-    const recording = new Proxy(engine as Engine, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof v !== "function") return v;
-        if (prop !== "execute") return (v as (...a: unknown[]) => unknown).bind(target);
-        return (statements: string[], opts?: ExecOptions) => {
-          if (opts?.action === `${STAGING}.stg_ga4_events`) seen.push(statements);
-          return (v as (...a: unknown[]) => unknown).call(target, statements, opts);
-        };
-      },
+    const recording = afterExecute(engine, async (statements, opts) => {
+      if (opts?.action === `${STAGING}.stg_ga4_events`) seen.push(statements);
     });
     const run = await runGraph({ graph: project.graph, engine: recording, settings: project.settings, artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "fc-incremental-shape")), selection: sel });
     assertRunSucceeded(run);
@@ -125,21 +117,12 @@ describe("warehouse: incremental GA4 staging", function () {
       partitionColumnOfSpec(project.graph.actions.find((a) => a.target.schema === schema && a.target.name === table)?.partitionBy);
     /** Each action's script variables, read from the connection right after the action ran (DuckDB runs one at a time). */
     const windows = new Map<string, { first_table_suffix?: string; partition_window_start?: string }>();
-    const recording = new Proxy(engine as Engine, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof v !== "function") return v;
-        if (prop !== "execute") return (v as (...a: unknown[]) => unknown).bind(target);
-        return async (statements: string[], opts?: ExecOptions) => {
-          const r = await (v as (...a: unknown[]) => Promise<unknown>).call(target, statements, opts);
-          if (opts?.action === events || opts?.action === sessions) {
-            const [row] = await engine.queryNative("SELECT CAST(getvariable('first_table_suffix') AS VARCHAR) AS f, CAST(getvariable('partition_window_start') AS VARCHAR) AS w");
-            windows.set(opts.action, { first_table_suffix: row?.f == null ? undefined : String(row.f), partition_window_start: row?.w == null ? undefined : String(row.w) });
-            statementsRead.set(opts.action, await statementReads(engine, statements, opts.action, partitionColumnOf));
-          }
-          return r;
-        };
-      },
+    const recording = afterExecute(engine, async (statements, opts) => {
+      if (opts?.action === events || opts?.action === sessions) {
+        const [row] = await engine.queryNative("SELECT CAST(getvariable('first_table_suffix') AS VARCHAR) AS f, CAST(getvariable('partition_window_start') AS VARCHAR) AS w");
+        windows.set(opts.action, { first_table_suffix: row?.f == null ? undefined : String(row.f), partition_window_start: row?.w == null ? undefined : String(row.w) });
+        statementsRead.set(opts.action, await statementReads(engine, statements, opts.action, partitionColumnOf));
+      }
     });
     const daysIn = async (table: string, column: string, from: string): Promise<string[]> =>
       (await engine.queryNative(`SELECT DISTINCT CAST(${column} AS VARCHAR) AS d FROM ${table} WHERE ${column} >= DATE '${from}' ORDER BY 1`)).map((r) => String(r.d));

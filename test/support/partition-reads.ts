@@ -5,6 +5,7 @@
  * filter on `partition_window_start` prunes as it did in the run.
  */
 import type { DuckDBEngine } from "../../src/engines/duckdb/engine.ts";
+import type { Engine, ExecOptions } from "../../src/engines/engine.ts";
 import { partitionsOfRead, tablesRead, type PartitionColumnOf } from "../../src/engines/duckdb/scan-bytes.ts";
 
 /** [statement kind, "schema.table" read, days read or "all"]: kind is DECLARE, DELETE, INSERT, … or "check" for partitions.checks. */
@@ -26,4 +27,23 @@ export async function statementReads(engine: DuckDBEngine, statements: string[],
     }
   }
   return out;
+}
+
+/**
+ * `engine` as an Engine whose `execute` calls `after(statements, opts)` once the statements ran (the
+ * action's script variables still set on the connection): to record what an action read.
+ */
+export function afterExecute(engine: DuckDBEngine, after: (statements: string[], opts: ExecOptions | undefined) => Promise<void>): Engine {
+  return new Proxy(engine as Engine, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== "function") return v;
+      if (prop !== "execute") return (v as (...a: unknown[]) => unknown).bind(target);
+      return async (statements: string[], opts?: ExecOptions) => {
+        const r = await (v as (...a: unknown[]) => Promise<unknown>).call(target, statements, opts);
+        await after(statements, opts);
+        return r;
+      };
+    },
+  });
 }
