@@ -13,7 +13,7 @@ import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
 import { featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attribution/features.ts";
 import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_METHODS, ML_CURRENT_MODEL_ARTIFACT, type ConversionModel, type CreditMethod, type MethodCredit, type TestMetrics } from "../src/ml-attribution/pipeline.ts";
-import { counterfactualCredit, estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
+import { counterfactualCredit, estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, mlCreditModel, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
 import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceKey, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
 import { TooFewDaysError } from "../src/ml-attribution/split.ts";
@@ -32,14 +32,6 @@ const ML_FEATURE_IMPORTANCE_SCHEMA: ColumnSchema[] = tableSchema("feature_import
 const ML_FAMILY_CREDIT_SCHEMA: ColumnSchema[] = tableSchema("ml_family_credit");
 const ML_CAUSAL_EFFECTS_SCHEMA: ColumnSchema[] = tableSchema("ml_causal_effects");
 const ML_CHANNEL_WEIGHTS_SCHEMA: ColumnSchema[] = tableSchema("ml_channel_weights");
-
-/**
- * A credit series' registered model name (includes/attribution_models.js, mlModelName): ml_<method> for
- * XGBoost, ml_<family>_<method> for the families of vars.ml_families.
- */
-export function mlCreditModel(family: string, method: string): string {
-  return family === "xgboost" ? `ml_${method}` : `ml_${family}_${method}`;
-}
 
 /** Held-out metrics of a family as (metric, value) pairs, named as XGBoost's. */
 function familyMetrics(test: TestMetrics, fitSeconds: number, details: Record<string, number>): Array<[string, number]> {

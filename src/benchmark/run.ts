@@ -21,6 +21,7 @@ import { trueShares, type TrueShares } from "./truth.ts";
 import { observeWorld } from "./observe.ts";
 import { l1Distance, rankCorrelation } from "./accuracy.ts";
 import { intervalCoverage, type ShareInterval } from "../models/credit-bootstrap.ts";
+import { mlCreditModel } from "../ml-attribution/families.ts";
 import { readChannelPaths } from "../jobs/tables.ts";
 import { dataShape, type DataShape } from "../models/recommendation.ts";
 import { selectMarkovOrder } from "../models/markov-order.ts";
@@ -135,9 +136,11 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     // The registered ML models are in channel_credit_by_model; the ML tables add the series the registry
     // does not list (e.g. the attention weights), never one twice.
     const registered = new Set(shares.keys());
-    const addMl = (model: string, channel: string, share: number): void => { if (!registered.has(model)) add(model, channel, share); };
     if (await has(ds.outputs, "ml_channel_credit")) {
-      for (const r of await engine.query(`SELECT method, channel, share FROM \`${ds.outputs}.ml_channel_credit\``)) addMl(`ml_${String(r.method)}`, String(r.channel), Number(r.share));
+      for (const r of await engine.query(`SELECT method, channel, share FROM \`${ds.outputs}.ml_channel_credit\``)) {
+        const model = mlCreditModel("xgboost", String(r.method));
+        if (!registered.has(model)) add(model, String(r.channel), Number(r.share));
+      }
     }
     // Metrics per model of the ML job: ml_attribution (XGBoost) and ml_<family> for the other families.
     const metricsByModel = new Map<string, Record<string, number>>();
@@ -151,15 +154,15 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     const mlMetrics: Record<string, number> = metricsByModel.get("ml_attribution") ?? {};
     const mlFamilies: WorldResult["mlFamilies"] = [];
     if (await has(ds.outputs, "ml_family_credit")) {
-      const inChannelCredit = new Set([...shares.keys()].filter((m) => m.startsWith("ml_")));
+      // A series already read (registered, or XGBoost's in ml_channel_credit) is not added twice; the others
+      // (e.g. XGBoost's counterfactual_removal, which only ml_family_credit holds) are.
+      const read = new Set(shares.keys());
       const pairs = new Set<string>();
       for (const r of await engine.query(`SELECT family, method, channel, share FROM \`${ds.outputs}.ml_family_credit\` ORDER BY family, method, channel`)) {
         const family = String(r.family);
         const method = String(r.method);
-        // XGBoost's credit is ml_channel_credit's (already added as ml_<method>), but for the methods only
-        // ml_family_credit holds (counterfactual_removal).
-        const model = family === "xgboost" ? `ml_${method}` : `ml_${family}_${method}`;
-        if (family !== "xgboost" || !inChannelCredit.has(model)) addMl(model, String(r.channel), Number(r.share));
+        const model = mlCreditModel(family, method);
+        if (!read.has(model)) add(model, String(r.channel), Number(r.share));
         if (pairs.has(model)) continue;
         pairs.add(model);
         mlFamilies.push({ family, method, model, metrics: metricsByModel.get(family === "xgboost" ? "ml_attribution" : `ml_${family}`) ?? {} });

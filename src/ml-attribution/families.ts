@@ -162,6 +162,14 @@ export function fitStackedEnsemble(data: PreparedData, bases: ReadonlyArray<{ na
 
 type FamilyCreditMethod = "removal_effect" | "shapley" | "treeshap" | "incremental" | "attention" | "counterfactual_removal";
 
+/**
+ * A credit series' registered model name (includes/attribution_models.js, mlModelName, the same rule for
+ * Dataform): ml_<method> for XGBoost, ml_<family>_<method> for the families of vars.ml_families.
+ */
+export function mlCreditModel(family: string, method: string): string {
+  return family === "xgboost" ? `ml_${method}` : `ml_${family}_${method}`;
+}
+
 export interface FamilyCredit {
   family: MlFamily | "xgboost";
   method: FamilyCreditMethod;
