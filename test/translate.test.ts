@@ -648,6 +648,23 @@ describe("rewrites (exact output)", function () {
     );
   });
 
+  it("keeps a multi-field STRUCT's commas inside its column or parameter type, and DuckDB runs the result", async function () {
+    const ddl = "CREATE OR REPLACE TABLE `p.d.t` (a INT64, b ARRAY<STRUCT<x INT64, y STRING>>, c STRUCT<x INT64, y ARRAY<STRING>>, d STRING)";
+    assert.equal(t(ddl), `CREATE OR REPLACE TABLE "d"."t" ("a" BIGINT, "b" STRUCT("x" BIGINT, "y" VARCHAR)[], "c" STRUCT("x" BIGINT, "y" VARCHAR[]), "d" VARCHAR)`);
+    const fn = "CREATE TEMP FUNCTION f(s STRUCT<a INT64, b INT64>, k INT64) AS (s.a * s.b + k)";
+    assert.equal(t(fn), 'CREATE OR REPLACE TEMP MACRO "f"("s" STRUCT("a" BIGINT, "b" BIGINT), "k" BIGINT) AS ((s.a * s.b + k))');
+    const duck = await DuckDBEngine.open({ path: ":memory:", threads: 1 });
+    try {
+      await duck.ensureDataset("p", "d");
+      await duck.execute([ddl, "INSERT `p.d.t` (a, b, c, d) VALUES (1, [STRUCT(2 AS x, 'y' AS y)], STRUCT(3 AS x, ['z'] AS y), 'w')"]);
+      assert.deepEqual(await duck.query("SELECT a, b[OFFSET(0)].y AS by, c.y[OFFSET(0)] AS cy, d FROM `p.d.t`"), [{ a: 1, by: "y", cy: "z", d: "w" }]);
+      await duck.execute([fn]);
+      assert.deepEqual(await duck.query("SELECT f(STRUCT(2 AS a, 3 AS b), 1) AS r"), [{ r: 7 }]);
+    } finally {
+      await duck.close();
+    }
+  });
+
   it("adds INTO to MERGE and INSERT, FROM to DELETE", function () {
     assert.equal(t("MERGE `p.d.t` T USING s ON T.id = s.id WHEN MATCHED THEN DELETE"), 'MERGE INTO "d"."t" T USING s ON T.id = s.id WHEN MATCHED THEN DELETE');
     assert.equal(t("INSERT `p.d.t` (a) VALUES (1)"), 'INSERT INTO "d"."t" (a) VALUES (1)');

@@ -133,8 +133,12 @@ export const INTERVAL_UNITS = new Set(["MICROSECOND", "MILLISECOND", "SECOND", "
 export function splitArgs(items: Node[]): Node[][] {
   const args: Node[][] = [];
   let cur: Node[] = [];
-  for (const n of items) {
-    if (isOp(n, ",")) {
+  // Commas inside a type's angle brackets (`b STRUCT<x INT64, y STRING>`) separate fields, not arguments.
+  let typeDepth = 0;
+  for (const [k, n] of items.entries()) {
+    if (isOp(n, "<") && isKw(items[k - 1], "ARRAY", "STRUCT", "RANGE")) typeDepth++;
+    else if (isOp(n, ">") && typeDepth > 0) typeDepth--;
+    if (isOp(n, ",") && typeDepth === 0) {
       args.push(cur);
       cur = [];
     } else cur.push(n);
