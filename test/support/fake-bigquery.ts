@@ -56,11 +56,13 @@ export interface QueryContext {
 export type QueryHandler = (sql: string, ctx: QueryContext) => FakeQueryResult | Promise<FakeQueryResult>;
 
 export type Route =
+  | "datasets.list"
   | "datasets.get"
   | "datasets.insert"
   | "datasets.delete"
   | "tables.get"
   | "tables.delete"
+  | "tables.patch"
   | "tabledata.insertAll"
   | "jobs.insert"
   | "jobs.get"
@@ -145,6 +147,8 @@ export interface FakeBackend {
   /** A load job's rows (parsed NDJSON) into its destination. */
   load(load: BackendLoad, ctx: QueryContext & { jobId: string }): Promise<{ outputRows: number } | { error: { reason: string; message: string } }>;
   getTable(projectId: string, datasetId: string, tableId: string): Promise<BackendTable | undefined>;
+  /** A table's description (tables.patch); false when the table does not exist. */
+  describeTable(projectId: string, datasetId: string, tableId: string, description: string | undefined): Promise<boolean>;
   deleteTable(projectId: string, datasetId: string, tableId: string): Promise<boolean>;
   deleteDataset(projectId: string, datasetId: string): Promise<void>;
 }
@@ -177,6 +181,8 @@ export interface BackendTable {
   type: "TABLE" | "VIEW";
   description?: string;
   timePartitioning?: { type: string; field?: string };
+  /** Milliseconds since the epoch of the last change (the resource's output-only lastModifiedTime). */
+  lastModifiedMs: number;
 }
 
 export interface FakeBigQueryOptions {
@@ -340,6 +346,7 @@ const ROUTE_PARAMS: Partial<Record<Route, string[]>> = {
   "jobs.list": ["allUsers", "maxResults", "pageToken", "projection", "stateFilter", "parentJobId", "minCreationTime", "maxCreationTime"],
   "tables.get": ["selectedFields", "view"],
   "datasets.get": ["datasetView", "accessPolicyVersion"],
+  "datasets.list": ["all", "filter", "maxResults", "pageToken"],
   "datasets.delete": ["deleteContents"],
 };
 
@@ -351,6 +358,10 @@ const JOB_FIELDS: Record<string, string[]> = {
     "timePartitioning", "rangePartitioning", "clustering", "schemaUpdateOptions", "maximumBillingTier", "flattenResults",
     "allowLargeResults", "scriptOptions", "continuous", "destinationEncryptionConfiguration", "tableDefinitions",
     "userDefinedFunctionResources", "systemVariables", "preserveNulls", "writeIncrementalResults",
+    // Not in the JobConfigurationQuery reference, but the official Node client's createQueryJob leaves a caller's
+    // maxResults, and an empty reservation, in it, and the Dataform CLI (3.0) passes both with every statement it
+    // runs on BigQuery; the service takes them (every `dataform run` sends them), so the fake does too.
+    "maxResults", "reservation",
   ],
   "configuration.load": [
     "destinationTable", "sourceFormat", "schema", "writeDisposition", "createDisposition", "sourceUris",
@@ -372,6 +383,15 @@ function unknownField(path: string, name: string): HttpError {
   });
 }
 
+/** Label keys and values as https://cloud.google.com/bigquery/docs/labels-intro#requirements allows. */
+function validateLabels(labels: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(labels)) {
+    if (!/^[a-z][a-z0-9_-]{0,62}$/.test(k) || typeof v !== "string" || !/^[a-z0-9_-]{0,63}$/.test(v)) {
+      throw new HttpError({ status: 400, reason: "invalid", message: `Invalid label: ${JSON.stringify(k)}: ${JSON.stringify(v)}` });
+    }
+  }
+}
+
 /** Reject what BigQuery would reject in a job resource: unknown fields, bad labels. */
 function validateJob(resource: Record<string, unknown>): void {
   for (const k of Object.keys(resource)) {
@@ -383,12 +403,8 @@ function validateJob(resource: Record<string, unknown>): void {
     if (!obj || typeof obj !== "object") continue;
     for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw unknownField(`job.${path}`, k);
   }
-  const labels = (config.labels ?? {}) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(labels)) {
-    if (!/^[a-z][a-z0-9_-]{0,62}$/.test(k) || typeof v !== "string" || !/^[a-z0-9_-]{0,63}$/.test(v)) {
-      throw new HttpError({ status: 400, reason: "invalid", message: `Invalid label: ${JSON.stringify(k)}: ${JSON.stringify(v)}` });
-    }
-  }
+  validateLabels((config.labels ?? {}) as Record<string, unknown>);
+
   const mbb = (config.query as { maximumBytesBilled?: unknown } | undefined)?.maximumBytesBilled;
   if (mbb !== undefined && !(typeof mbb === "string" && /^\d+$/.test(mbb))) {
     throw new HttpError({ status: 400, reason: "invalid", message: `Invalid value for maximumBytesBilled: ${JSON.stringify(mbb)}` });
@@ -824,6 +840,7 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
     let p: string[] | undefined;
     if (method === "POST" && (p = m(/^\/upload\/bigquery\/v2\/projects\/([^/]+)\/jobs$/))) return { route: "jobs.insert", params: p };
     if ((p = m(/^\/bigquery\/v2\/projects\/([^/]+)\/datasets$/)) && method === "POST") return { route: "datasets.insert", params: p };
+    if ((p = m(/^\/bigquery\/v2\/projects\/([^/]+)\/datasets$/)) && method === "GET") return { route: "datasets.list", params: p };
     if ((p = m(/^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)$/))) {
       if (method === "GET") return { route: "datasets.get", params: p };
       if (method === "DELETE") return { route: "datasets.delete", params: p };
@@ -831,6 +848,7 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
     if ((p = m(/^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/))) {
       if (method === "GET") return { route: "tables.get", params: p };
       if (method === "DELETE") return { route: "tables.delete", params: p };
+      if (method === "PATCH") return { route: "tables.patch", params: p };
     }
     if (method === "POST" && (p = m(/^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/)))
       return { route: "tabledata.insertAll", params: p };
@@ -848,6 +866,19 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
   async function handle(route: Route, params: string[], q: URLSearchParams, body: unknown, media: string | undefined): Promise<unknown> {
     const b = (body ?? {}) as Record<string, unknown>;
     switch (route) {
+      case "datasets.list": {
+        // https://cloud.google.com/bigquery/docs/reference/rest/v2/datasets/list: the project's datasets, each with
+        // its reference and location; no `datasets` field when there are none.
+        const [p] = params as [string];
+        const list = [...datasets.entries()]
+          .filter(([k]) => k.startsWith(`${p}.`))
+          .map(([k, ds]) => {
+            const d = k.slice(p.length + 1);
+            return { kind: "bigquery#dataset", id: `${p}:${d}`, datasetReference: { projectId: p, datasetId: d }, location: ds.location };
+          })
+          .sort((a, b) => a.id.localeCompare(b.id));
+        return { kind: "bigquery#datasetList", ...(list.length ? { datasets: list } : {}) };
+      }
       case "datasets.get": {
         const [p, d] = params as [string, string];
         const ds = datasets.get(dsKey(p, d));
@@ -885,6 +916,8 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
             schema: { fields: bt.schema },
             numRows: String(bt.numRows),
             type: bt.type,
+            // https://cloud.google.com/bigquery/docs/reference/rest/v2/tables#Table: output-only, always present.
+            lastModifiedTime: String(bt.lastModifiedMs),
             location: datasets.get(dsKey(p, d))?.location ?? location,
             ...(bt.description ? { description: bt.description } : {}),
             ...(bt.timePartitioning ? { timePartitioning: bt.timePartitioning } : {}),
@@ -901,6 +934,40 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
           type: "TABLE",
           location: datasets.get(dsKey(p, d))?.location ?? location,
           ...(tb.description ? { description: tb.description } : {}),
+        };
+      }
+      case "tables.patch": {
+        // https://cloud.google.com/bigquery/docs/reference/rest/v2/tables/patch: replaces only the fields sent.
+        // Only the metadata an action sets is modelled (description, column descriptions, labels); a schema must
+        // keep every existing column with its type and mode ("Provided Schema does not match Table"), and labels
+        // follow https://cloud.google.com/bigquery/docs/labels-intro#requirements.
+        const [p, d, t] = params as [string, string, string];
+        if (!backend) throw notFound(`fake-bigquery route PATCH without a backend`);
+        for (const k of Object.keys(b)) if (!["description", "schema", "labels", "friendlyName"].includes(k)) throw unknownField("table", k);
+        if (!datasets.has(dsKey(p, d))) throw notFound(`Dataset ${p}:${d}`);
+        const bt = await backend.getTable(p, d, t);
+        if (!bt) throw notFound(`Table ${p}:${d}.${t}`);
+        const sent = ((b.schema ?? {}) as { fields?: FakeField[] }).fields;
+        if (sent) {
+          const shape = (f: FakeField): string => `${f.name.toLowerCase()}:${f.type}:${f.mode ?? "NULLABLE"}:${(f.fields ?? []).map(shape).join(",")}`;
+          for (const have of bt.schema) {
+            const want = sent.find((f) => f.name.toLowerCase() === have.name.toLowerCase());
+            if (!want || shape(want) !== shape(have)) {
+              throw new HttpError({ status: 400, reason: "invalid", message: `Provided Schema does not match Table ${p}:${d}.${t}. ${want ? `Field ${have.name} has changed type or mode` : `Field ${have.name} is missing in new schema`}` });
+            }
+          }
+          if (sent.length !== bt.schema.length) throw new HttpError({ status: 400, reason: "invalid", message: `Provided Schema does not match Table ${p}:${d}.${t}: tables.patch here models descriptions, not new columns` });
+        }
+        validateLabels((b.labels ?? {}) as Record<string, unknown>);
+        const description = "description" in b ? (b.description as string | undefined) ?? undefined : bt.description;
+        await backend.describeTable(p, d, t, description);
+        return {
+          kind: "bigquery#table",
+          id: `${p}:${d}.${t}`,
+          tableReference: { projectId: p, datasetId: d, tableId: t },
+          schema: { fields: sent ?? bt.schema },
+          type: bt.type,
+          ...(description ? { description } : {}),
         };
       }
       case "tables.delete": {

@@ -115,6 +115,7 @@ const norm = (s: string): string => s.replace(/\s+/g, " ").trim();
 function statementType(sql: string): string {
   const s = norm(sql).toUpperCase();
   if (/^CREATE (OR REPLACE )?(TEMP |TEMPORARY )?FUNCTION\b/.test(s)) return "CREATE_FUNCTION";
+  if (/^CREATE (OR REPLACE )?SCHEMA\b/.test(s)) return "CREATE_SCHEMA";
   if (/^CREATE (OR REPLACE )?(TEMP |TEMPORARY )?VIEW/.test(s)) return s.includes("OR REPLACE") ? "CREATE_VIEW" : "CREATE_VIEW";
   if (/^CREATE (OR REPLACE )?(TEMP |TEMPORARY )?TABLE/.test(s)) return /\bAS\b\s*\(?\s*(SELECT|WITH)\b/.test(s) ? "CREATE_TABLE_AS_SELECT" : "CREATE_TABLE";
   const head = /^(\w+)/.exec(s)?.[1] ?? "";
@@ -351,6 +352,16 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
    * metadata-update rate `rateLimitExceeded`
    * (https://cloud.google.com/bigquery/docs/troubleshoot-quotas).
    */
+  /** A table's last change: its last counted operation, else when the fake first saw it (written from outside). */
+  const firstSeen = new Map<string, number>();
+  function lastModified(r: Ref): number {
+    const k = key(r);
+    const last = tableOperations.get(k)?.at(-1);
+    if (last !== undefined) return last;
+    if (!firstSeen.has(k)) firstSeen.set(k, now());
+    return firstSeen.get(k)!;
+  }
+
   function countOperation(r: Ref): void {
     const k = key(r);
     const at = now();
@@ -549,6 +560,28 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
   }
 
   /**
+   * CREATE SCHEMA [IF NOT EXISTS] [project.]dataset [OPTIONS(location = '…')]
+   * (https://cloud.google.com/bigquery/docs/reference/standard-sql/data-definition-language#create_schema_statement):
+   * the dataset is created in the location of the OPTIONS, else in the location the query runs in; an existing
+   * dataset is an error unless IF NOT EXISTS (then nothing changes, its location included). OR REPLACE is not
+   * part of the statement.
+   */
+  function createSchema(stmt: string, ctx: QueryContext): void {
+    const m = /^\s*CREATE\s+(OR\s+REPLACE\s+)?SCHEMA\s+(IF\s+NOT\s+EXISTS\s+)?(`[^`]+`|[\w.-]+)(?:\s+DEFAULT\s+COLLATE\s+'[^']*')?(?:\s+OPTIONS\s*\(([\s\S]*)\))?\s*$/i.exec(stmt);
+    if (!m) throw new StatementFailed("invalidQuery", `Syntax error in CREATE SCHEMA: ${norm(stmt).slice(0, 80)}`);
+    if (m[1]) throw new StatementFailed("invalidQuery", "Syntax error: CREATE OR REPLACE SCHEMA is not supported; use CREATE SCHEMA IF NOT EXISTS");
+    const parts = m[3]!.replace(/`/g, "").split(".");
+    if (parts.length > 2) throw new StatementFailed("invalidQuery", `Invalid dataset name ${m[3]}: expected [project.]dataset`);
+    const [p, d] = parts.length === 2 ? [parts[0]!, parts[1]!] : [ctx.projectId, parts[0]!];
+    const location = /\blocation\s*=\s*['"]([^'"]+)['"]/i.exec(m[4] ?? "")?.[1] ?? ctx.location ?? fake.location;
+    if (fake.datasets.has(`${p}.${d}`)) {
+      if (m[2]) return;
+      throw new StatementFailed("duplicate", `Already Exists: Dataset ${p}:${d}`);
+    }
+    fake.addDataset(d, location, p);
+  }
+
+  /**
    * One script (or statement). Rules:
    * - DECLARE only at the start of the script
    *   (https://cloud.google.com/bigquery/docs/reference/standard-sql/procedural-language#declare).
@@ -585,6 +618,13 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
           seenOther = true;
           const fn = await createTempFunction(stmt, ctx, functions, constants, variables, dryRun);
           functions.set(fn.name.toLowerCase(), fn);
+          children.push({ sql: stmt, bytes: 0, statementType: head });
+          continue;
+        }
+        if (head === "CREATE_SCHEMA") {
+          seenOther = true;
+          if (inTransaction) throw new StatementFailed("invalidQuery", "CREATE_SCHEMA is not supported inside a multi-statement transaction: only SELECT, DML and temporary tables (https://cloud.google.com/bigquery/docs/transactions)");
+          if (!dryRun) createSchema(stmt, ctx);
           children.push({ sql: stmt, bytes: 0, statementType: head });
           continue;
         }
@@ -760,8 +800,17 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
           numRows: type === "TABLE" ? await numRows(r) : 0,
           type,
           description: m?.description,
+          lastModifiedMs: lastModified(r),
           ...(m?.partitionBy ? { timePartitioning: { type: "DAY", ...(field ? { field } : {}) } } : {}),
         };
+      }),
+    describeTable: (p, d, t, description) =>
+      serial(async () => {
+        const r = { p, d, t };
+        const type = await tableType(r);
+        if (!type) return false;
+        meta.set(key(r), { ...(meta.get(key(r)) ?? { kind: type }), description });
+        return true;
       }),
     deleteTable: (p, d, t) =>
       serial(async () => {
