@@ -5,9 +5,13 @@
  * model must distribute exactly that, over the 12 channels.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { importCsvOrNdjson } from "../src/import/index.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
+import { InputError } from "../src/util/errors.ts";
+import { openDb } from "./support/duckdb.ts";
 import { assertRunSucceeded, compiledProject, memoryEngine, runProject, SHARED_DATA } from "./support/warehouse.ts";
 
 describe("ChannelAttribution path files (path_source = import)", function () {
@@ -39,6 +43,60 @@ describe("ChannelAttribution path files (path_source = import)", function () {
       assert.equal(Number(n), 0);
     } finally {
       await engine.close();
+    }
+  });
+});
+
+describe("import paths: quoted fields on DuckDB's reader", function () {
+  this.timeout(60_000);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "fc-paths-quotes-"));
+  const file = (name: string, text: string): string => {
+    const f = path.join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const HEADER = "path,total_conversions,total_conversion_value,total_null";
+
+  it("unquotes every field as written, doubled quotes inside included", async () => {
+    const db = await openDb();
+    try {
+      // Every row is good, so the whole file goes through the reader's single statement.
+      const f = file("quoted.csv", [
+        HEADER,
+        `"ch1 > ch2",1,2.5,0`,
+        `"say ""hi"" > ch2","2",0,1`,
+        `plain > x,0,0,"3"`,
+        `"""",1,0,0`,
+        `"a "" > ""b""",1,1,1`,
+      ].join("\n") + "\n");
+      const r = await importCsvOrNdjson(db.local, "paths", f, { badRows: "reject" });
+      assert.equal(r.rows, 5);
+      const rows = (await db.conn.runAndReadAll("SELECT path, total_conversions, total_conversion_value, total_null FROM funnelcredit_sources.channel_paths_import ORDER BY path")).getRowObjectsJS();
+      assert.deepEqual(rows.map((x) => [x.path, x.total_conversions, x.total_conversion_value, x.total_null]), [
+        [`"`, 1, 0, 0],
+        [`a " > "b"`, 1, 1, 1],
+        ["ch1 > ch2", 1, 2.5, 0],
+        ["plain > x", 0, 0, 3],
+        [`say "hi" > ch2`, 2, 0, 1],
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("refuses a quote inside a field that is not one quoted token, naming its line", async () => {
+    const db = await openDb();
+    try {
+      for (const [bad, line] of [[`"a"b > c,1,0,0`, 3], [`"a""b > c",1,0,0\n"x" > y,1,0,0`, 4], [`"a"x"" > c",1,0,0`, 3], [`",1,0,0`, 3]] as const) {
+        const f = file("bad.csv", `${HEADER}\n"ok",1,0,0\n${bad}\n`);
+        await assert.rejects(importCsvOrNdjson(db.local, "paths", f, { badRows: "reject" }), (e: unknown) => {
+          assert.ok(e instanceof InputError, `${bad}: expected an InputError, got ${String(e)}`);
+          assert.equal(e.line, line, `${bad}: ${e.message}`);
+          return true;
+        });
+      }
+    } finally {
+      db.close();
     }
   });
 });

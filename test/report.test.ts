@@ -11,7 +11,8 @@ import { reportCommand } from "../src/cli/commands/report.ts";
 import { latestRunId, loadReportData, reviveRunRecord, runRecordFromHistory } from "../src/report/data.ts";
 import { createFormats } from "../src/report/format.ts";
 import { escapeHtml, renderReportHtml } from "../src/report/html.ts";
-import { funnelGraphSpec, overallTransitions } from "../src/report/charts.ts";
+import { actionTimelineSvg, axisTicks, funnelGraphSpec, overallTransitions } from "../src/report/charts.ts";
+import type { ActionRecord } from "../src/runner/run-record.ts";
 import { writeRunReport } from "../src/report/write.ts";
 import { RUN_HISTORY_SCHEMA, historyRow } from "../src/runner/run-record.ts";
 import type { ColumnSchema, Engine } from "../src/engines/engine.ts";
@@ -42,6 +43,37 @@ describe("report formatting", () => {
 
   it("escapes HTML in anything that came from data", () => {
     assert.equal(escapeHtml(`<script>alert("x")</script> & 'y'`), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;");
+  });
+});
+
+describe("run timeline (drawn without Vega)", () => {
+  const at = (s: number): Date => new Date(Date.UTC(2026, 11, 5, 3, 0, 0) + s * 1000);
+  const action = (name: string, status: ActionRecord["status"], from: number, to: number): ActionRecord =>
+    ({ action: name, kind: "table", status, startedAt: at(from), endedAt: at(to) }) as ActionRecord;
+
+  it("draws one bar per action from its start to its end on a 0 to 5 s axis, coloured by status, names escaped", () => {
+    const svg = actionTimelineSvg([action("a.paths", "succeeded", 0, 2), action("b.<fit> & co", "failed", 2, 4.2), action("c.instant", "skipped", 4.2, 4.2)], (a) => a.slice(2))!;
+    assert.match(svg, /^<svg [^>]*role="img" aria-label="Actions of the run over time, coloured by status"/);
+    const bars = [...svg.matchAll(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="[\d.]+" rx="2" fill="(#\w+)"><title>([^<]*)<\/title>/g)];
+    assert.deepEqual(bars.map((b) => [b[3], b[4]]), [
+      ["#3f9a5b", "paths: succeeded, 0.00 s to 2.00 s"],
+      ["#d64545", "&lt;fit&gt; &amp; co: failed, 2.00 s to 4.20 s"],
+      ["#a3a8b0", "instant: skipped, 4.20 s to 4.22 s"],
+    ]);
+    // 640 px for 5 s: 2 s is 256 px, 2.2 s 281.6 px, the instant one's sliver of 0.02 s 2.6 px.
+    assert.deepEqual(bars.map((b) => Number(b[2])), [256, 281.6, 2.6]);
+    assert.equal(Number(bars[1]![1]) - Number(bars[0]![1]), 256);
+    assert.deepEqual([...svg.matchAll(/text-anchor="middle" fill="#4b5563">([^<]*)</g)].map((m) => m[1]), ["0", "1", "2", "3", "4", "5"]);
+    assert.deepEqual([...svg.matchAll(/fill="#374151">(\w+)<\/text>/g)].map((m) => m[1]), ["succeeded", "failed", "skipped"]);
+    assert.equal(actionTimelineSvg([]), undefined);
+  });
+
+  it("puts at most 8 round ticks on the axis", () => {
+    assert.deepEqual(axisTicks(4.2), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(axisTicks(0.03), [0, 0.01, 0.02, 0.03]);
+    assert.deepEqual(axisTicks(0.7), [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]);
+    assert.deepEqual(axisTicks(95), [0, 20, 40, 60, 80, 100]);
+    assert.deepEqual(axisTicks(0), [0, 0.2, 0.4, 0.6, 0.8, 1]);
   });
 });
 

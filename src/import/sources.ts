@@ -437,7 +437,13 @@ async function fastCsvSelect(local: SqlQuoting, kind: Exclude<SourceKind, "leads
   // file mixing line endings.
   const columns = `{${fileCols.map((c) => `${lit(c)}: 'VARCHAR'`).join(", ")}}`;
   const reader = `read_csv(${lit(file)}, header = false, skip = 1, auto_detect = false, columns = ${columns}, delim = ${lit(delimiter)}, strict_mode = true, quote = '', escape = '')`;
-  const unq = (f: string): string => `CASE WHEN starts_with(${q(f)}, '"') THEN replace(substr(${q(f)}, 2, length(${q(f)}) - 2), '""', '"') ELSE ${q(f)} END`;
+  // A field's text between its first and last character, worked out once per quoted field (in the reader's
+  // SELECT below) and shared by the unquoting and the check. Most quoted fields hold no quote inside, so the
+  // CASEs below take their cheap branch: no copy beyond this one and no replace, as DuckDB evaluates a CASE
+  // branch only on the rows that reach it.
+  const inner = (f: string): string => q(`_inner_${f}`);
+  const unq = (f: string): string =>
+    `CASE WHEN ${inner(f)} IS NULL THEN ${q(f)} WHEN position('"' IN ${inner(f)}) = 0 THEN ${inner(f)} ELSE replace(${inner(f)}, '""', '"') END`;
   const typed = spec.columns.flatMap((c, i) => {
     const f = colOf.get(c.name);
     return [
@@ -447,17 +453,20 @@ async function fastCsvSelect(local: SqlQuoting, kind: Exclude<SourceKind, "leads
       `${f === undefined ? "NULL" : q(f)} AS ${q(`_raw_${i}`)}`,
     ];
   });
-  // A well-quoted field: no quote at all, or quoted at both ends with only doubled quotes inside.
+  // A well-quoted field: no quote at all, or quoted at both ends with only doubled quotes inside. A CASE, not
+  // ORs, so that the replace runs only on the rare field with a quote inside.
   const wellQuoted = fileCols.map((f) => {
     const c = q(f);
-    return `(${c} IS NULL OR position('"' IN ${c}) = 0 OR (length(${c}) >= 2 AND starts_with(${c}, '"') AND ends_with(${c}, '"') AND position('"' IN replace(substr(${c}, 2, length(${c}) - 2), '""', '')) = 0))`;
+    return `CASE WHEN ${inner(f)} IS NULL THEN TRUE WHEN NOT (length(${c}) >= 2 AND starts_with(${c}, '"') AND ends_with(${c}, '"')) THEN FALSE ` +
+      `WHEN position('"' IN ${inner(f)}) = 0 THEN TRUE ELSE position('"' IN replace(${inner(f)}, '""', '')) = 0 END`;
   });
   const problems = spec.columns.flatMap((c, i) => {
     const type = c.checkType ?? c.type;
     const v = c.checkType ? q(`_check_${i}`) : q(c.name);
     const r = q(`_raw_${i}`);
     return [
-      `(${r} IS NOT NULL AND trim(${r}) <> '' AND ${v} IS NULL)`,
+      // Text does not fail to convert to text: no check (a trim of every long text field was most of its cost).
+      ...(type === "VARCHAR" ? [] : [`(${r} IS NOT NULL AND trim(${r}) <> '' AND ${v} IS NULL)`]),
       ...(c.requiredValue ? [`${v} IS NULL`] : []),
       ...(c.nonNegative ? [`${v} < 0`] : []),
       ...(type === "DOUBLE" ? [`NOT isfinite(${v})`] : []),
@@ -468,7 +477,10 @@ async function fastCsvSelect(local: SqlQuoting, kind: Exclude<SourceKind, "leads
   });
   const bad = [...problems.map((p) => `COALESCE(${p}, FALSE)`), `NOT (${wellQuoted.join(" AND ")})`].join(" OR ");
   const out = spec.columns.map((c, i) => (i === 0 ? `CASE WHEN ${bad} THEN error(${lit(FAST_PATH_REFUSED)}) ELSE ${q(c.name)} END AS ${q(c.name)}` : q(c.name)));
-  return `SELECT ${out.join(", ")} FROM (SELECT ${typed.join(", ")}, ${fileCols.map(q).join(", ")} FROM ${reader})`;
+  // NULL for a field without a quote (NULL or not), else its text without the first and last character.
+  const inners = fileCols.map((f) => `CASE WHEN position('"' IN ${q(f)}) > 0 THEN substr(${q(f)}, 2, length(${q(f)}) - 2) END AS ${inner(f)}`);
+  return `SELECT ${out.join(", ")} FROM (SELECT ${typed.join(", ")}, ${fileCols.map(q).join(", ")}, ${fileCols.map(inner).join(", ")} ` +
+    `FROM (SELECT ${fileCols.map(q).join(", ")}, ${inners.join(", ")} FROM ${reader}))`;
 }
 
 function latestPlausible(): string {

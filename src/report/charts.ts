@@ -1,10 +1,12 @@
 /**
  * The report's charts: Vega-Lite specs (pure functions of report data) rendered to SVG in Node
  * at build time, so the page needs no JavaScript and no network. Each builder returns a spec or
- * undefined when there is nothing to draw; `renderChart` turns a spec into inline SVG.
+ * undefined when there is nothing to draw; `renderChart` turns a spec into inline SVG. The run's own
+ * timeline is drawn directly as SVG (`actionTimelineSvg`): every run has one, and loading and running
+ * Vega for it cost about a second of CPU per run, more than a small run's work. Vega is loaded only
+ * when another chart is drawn.
  */
-import { compile, type TopLevelSpec } from "vega-lite";
-import { View, parse } from "vega";
+import type { TopLevelSpec } from "vega-lite";
 import type {
   ChannelCredit, DailyCredit, FeatureImportance, FunnelTransition, LeadMonitoring, ModelAgreement, ModelCurvePoint, ScoreBucket,
 } from "./data.ts";
@@ -52,6 +54,7 @@ const attr = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;",
  * charts can share one page without an id colliding.
  */
 export async function renderChart(spec: ChartSpec): Promise<string> {
+  const [{ compile }, { View, parse }] = await Promise.all([import("vega-lite"), import("vega")]);
   const vg = compile(withConfig(spec) as unknown as TopLevelSpec).spec;
   const view = new View(parse(vg), { renderer: "none" });
   try {
@@ -71,32 +74,66 @@ export async function renderChart(spec: ChartSpec): Promise<string> {
 
 // ---- run summary ----
 
+/** Text for SVG content and attribute values. */
+const svgText = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+/** Round axis ticks from 0 to at least `max`: steps of 1, 2 or 5 × 10^k, at most 8 of them. */
+export function axisTicks(max: number): number[] {
+  const span = max > 0 ? max : 1;
+  const step = [1, 2, 5].flatMap((m) => [-2, -1, 0, 1, 2, 3, 4, 5].map((k) => m * 10 ** k)).sort((x, y) => x - y).find((st) => Math.ceil(span / st) <= 8)!;
+  const n = Math.ceil(span / step - 1e-9);
+  return Array.from({ length: n + 1 }, (_, i) => Number((i * step).toPrecision(12)));
+}
+
 /**
- * Gantt of the run's actions: one bar per action from start to end, coloured by status.
- * `label` shortens names for the axis (e.g. drops the base dataset prefix).
+ * Gantt of the run's actions as inline SVG: one bar per action from start to end, coloured by status,
+ * a legend of the statuses on top and the seconds since the run started below. `label` shortens names
+ * for the axis (e.g. drops the base dataset prefix). Each bar's tooltip gives its action, status and times.
  */
-export function actionTimelineSpec(actions: ActionRecord[], label: (action: string) => string = (a) => a): ChartSpec | undefined {
+export function actionTimelineSvg(actions: ActionRecord[], label: (action: string) => string = (a) => a): string | undefined {
   if (!actions.length) return undefined;
   const t0 = Math.min(...actions.map((a) => a.startedAt.getTime()));
-  const values = actions.map((a) => ({
+  const bars = actions.map((a) => ({
     action: label(a.action), status: a.status,
-    start_s: (a.startedAt.getTime() - t0) / 1000,
+    start: (a.startedAt.getTime() - t0) / 1000,
     // A zero-length bar would vanish: give instant actions a sliver.
-    end_s: Math.max((a.endedAt.getTime() - t0) / 1000, (a.startedAt.getTime() - t0) / 1000 + 0.02),
+    end: Math.max((a.endedAt.getTime() - t0) / 1000, (a.startedAt.getTime() - t0) / 1000 + 0.02),
   }));
-  const statuses = Object.keys(STATUS_COLORS).filter((s) => values.some((v) => v.status === s));
-  return {
-    description: "Actions of the run over time, coloured by status",
-    width: 640, height: 17 * values.length,
-    data: { values },
-    mark: { type: "bar", cornerRadius: 2, height: { band: 0.7 } },
-    encoding: {
-      y: { field: "action", type: "nominal", sort: null, title: null, axis: { labelLimit: 440 } },
-      x: { field: "start_s", type: "quantitative", title: "seconds since the run started" },
-      x2: { field: "end_s" },
-      color: { field: "status", type: "nominal", scale: { domain: statuses, range: statuses.map((s) => STATUS_COLORS[s]) }, legend: { orient: "top", title: null } },
-    },
-  };
+  const statuses = Object.keys(STATUS_COLORS).filter((st) => bars.some((b) => b.status === st));
+  const ticks = axisTicks(Math.max(...bars.map((b) => b.end)));
+  const domain = ticks[ticks.length - 1]!;
+  // Labels at 11px: about 6.2px a character, at most 440px as the Vega-Lite version allowed.
+  const labelWidth = Math.min(440, Math.ceil(Math.max(...bars.map((b) => b.action.length)) * 6.2));
+  const pad = 8, legend = 24, band = 17, plotWidth = 640, axis = 40;
+  const left = pad + labelWidth + 8;
+  const top = pad + legend;
+  const plotHeight = band * bars.length;
+  const x = (s: number): number => left + (s / domain) * plotWidth;
+  const n = (v: number): string => v.toFixed(1).replace(/\.0$/, "");
+  const width = left + plotWidth + pad + 12;
+  const height = top + plotHeight + axis + pad;
+  const parts: string[] = [];
+  let lx = left;
+  for (const st of statuses) {
+    parts.push(`<rect x="${n(lx)}" y="${pad + 4}" width="10" height="10" rx="2" fill="${STATUS_COLORS[st]}"/><text x="${n(lx + 14)}" y="${pad + 13}" fill="#374151">${svgText(st)}</text>`);
+    lx += 14 + st.length * 6.2 + 16;
+  }
+  for (const t of ticks) {
+    parts.push(`<line x1="${n(x(t))}" x2="${n(x(t))}" y1="${top}" y2="${top + plotHeight}" stroke="#eceef1"/>`,
+      `<line x1="${n(x(t))}" x2="${n(x(t))}" y1="${top + plotHeight}" y2="${top + plotHeight + 5}" stroke="#c4c8ce"/>`,
+      `<text x="${n(x(t))}" y="${top + plotHeight + 16}" text-anchor="middle" fill="#4b5563">${svgText(String(t))}</text>`);
+  }
+  parts.push(`<line x1="${left}" x2="${left + plotWidth}" y1="${top + plotHeight}" y2="${top + plotHeight}" stroke="#c4c8ce"/>`,
+    `<text x="${left + plotWidth / 2}" y="${top + plotHeight + 34}" text-anchor="middle" font-weight="600" fill="#374151">seconds since the run started</text>`);
+  bars.forEach((b, i) => {
+    const y = top + i * band;
+    const tip = `${b.action}: ${b.status}, ${b.start.toFixed(2)} s to ${b.end.toFixed(2)} s`;
+    parts.push(`<text x="${left - 8}" y="${n(y + band / 2 + 4)}" text-anchor="end" fill="#4b5563">${svgText(b.action)}</text>`,
+      `<rect x="${n(x(b.start))}" y="${n(y + band * 0.15)}" width="${n(Math.max(x(b.end) - x(b.start), 1))}" height="${n(band * 0.7)}" rx="2" fill="${STATUS_COLORS[b.status] ?? "#a3a8b0"}"><title>${svgText(tip)}</title></rect>`);
+  });
+  const description = "Actions of the run over time, coloured by status";
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${svgText(description)}" width="${n(width)}" height="${n(height)}" viewBox="0 0 ${n(width)} ${n(height)}" font-family="${svgText(FONT)}" font-size="11">` +
+    `<rect width="100%" height="100%" fill="#ffffff"/>${parts.join("")}</svg>`;
 }
 
 // ---- attribution ----

@@ -6,7 +6,7 @@
  */
 import type { ActionRecord } from "../runner/run-record.ts";
 import {
-  actionTimelineSpec, calibrationSpec, creditOverTimeSpec, decileLiftSpec, featureImportanceSpec,
+  actionTimelineSvg, calibrationSpec, creditOverTimeSpec, decileLiftSpec, featureImportanceSpec,
   funnelGraphSpec, funnelLevelMixSpec, funnelSegmentsSpec, overallTransitions, psiSpec, rocSpec, scoreDistributionSpec,
 } from "./charts.ts";
 import type { ReportData } from "./data.ts";
@@ -22,6 +22,12 @@ interface RenderOptions {
 }
 
 // ---- sections ----
+
+/** The run's timeline as a figure's chart, or undefined when it has no bar to draw. */
+function timelineOf(actions: ActionRecord[], label: (action: string) => string): (() => string) | undefined {
+  const svg = actionTimelineSvg(actions, label);
+  return svg === undefined ? undefined : () => svg;
+}
 
 async function runSection(d: ReportData, f: Formats): Promise<string> {
   const run = d.run;
@@ -79,7 +85,7 @@ async function runSection(d: ReportData, f: Formats): Promise<string> {
     { title: "note", value: (a) => a.error ?? a.note ?? "", prose: true },
   ]);
   const timeline = run.actions.length
-    ? await figure("Actions over time", actionTimelineSpec(run.actions.filter((a) => a.kind !== "assertion"), shortName), actionsTable, { subtitle: "one bar per table, view or job (assertions are listed below), coloured by status" })
+    ? await figure("Actions over time", timelineOf(run.actions.filter((a) => a.kind !== "assertion"), shortName), actionsTable, { subtitle: "one bar per table, view or job (assertions are listed below), coloured by status" })
     : `<p class="empty">This run has no actions.</p>`;
 
   const counts = d.outputCounts.length

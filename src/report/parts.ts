@@ -31,13 +31,16 @@ export function table<T>(rows: T[], columns: Column<T>[], opts: { limit?: number
 </table>${more > 0 ? `<p class="muted small">${more.toLocaleString("en-US")} more rows not shown; query the reporting views for all of them.</p>` : ""}</div>`;
 }
 
-/** A chart with its table fallback. A chart that fails to render still gets its figure and table. */
-export async function figure(title: string, spec: ChartSpec | undefined, fallback: string, opts: { subtitle?: string; id?: string } = {}): Promise<string> {
-  if (!spec) return "";
+/**
+ * A chart with its table fallback: a Vega-Lite spec, or a function drawing the SVG itself. A chart that
+ * fails to render still gets its figure and table.
+ */
+export async function figure(title: string, chart: ChartSpec | (() => string) | undefined, fallback: string, opts: { subtitle?: string; id?: string } = {}): Promise<string> {
+  if (!chart) return "";
   let body: string;
   let cls = "chart";
   try {
-    body = `<div class="svg" tabindex="0">${await renderChart(spec)}</div>`;
+    body = `<div class="svg" tabindex="0">${typeof chart === "function" ? chart() : await renderChart(chart)}</div>`;
   } catch (e) {
     cls += " chart-error";
     body = `<p class="callout bad">This chart could not be drawn: ${h((e as Error).message)}. The numbers are in the table below.</p>`;
