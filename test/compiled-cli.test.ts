@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { COMMANDS } from "../src/cli/commands/index.ts";
@@ -40,9 +40,9 @@ describe("compiled CLI from a clean checkout", function () {
     assert.equal(pkg.scripts.prepare, "node scripts/build.mjs");
     assert.equal(pkg.scripts.build, "node scripts/build.mjs");
     assert.match(readFileSync(path.join(dir, "Dockerfile"), "utf8"), /^RUN npm ci$/m);
-    assert.ok(existsSync(path.join(dir, "dist", "src", "cli", "main.js")));
-    assert.ok(existsSync(path.join(dir, "dist", "jobs", "index.js")));
-    assert.ok(existsSync(path.join(dir, "dist", "src", "catalog", "ga4-events-schema.json")));
+    assert.ok(existsSync(path.join(dir, "dist", "cli.js")));
+    // The XGBoost worker, started by a URL relative to the code that trains.
+    assert.ok(existsSync(path.join(dir, "dist", "fit-worker.js")));
     // No import of a .ts file is left in the output. (`import type` lines are not imports of compiled code: TypeScript
     // removes them, so one in the output is text, e.g. the source the benchmark writes for its reference file.)
     const js = (readdirSync(path.join(dir, "dist"), { recursive: true }) as string[]).filter((f) => f.endsWith(".js"));
@@ -50,6 +50,19 @@ describe("compiled CLI from a clean checkout", function () {
       const code = readFileSync(path.join(dir, "dist", f), "utf8").split("\n").filter((l) => !/^\s*import type /.test(l)).join("\n");
       assert.doesNotMatch(code, /from "\.{1,2}\/[^"]*\.ts"|import\("\.{1,2}\/[^"]*\.ts"\)/, f);
     }
+  });
+
+  it("bundles only the project's own code: every package is loaded from node_modules, one instance each", () => {
+    // esbuild's metafile, written by the build: what went into the bundle.
+    const meta = JSON.parse(readFileSync(path.join(dir, "dist", "meta.json"), "utf8")) as { inputs: Record<string, unknown>; outputs: Record<string, { imports: { path: string; external?: boolean }[] }> };
+    const inputs = Object.keys(meta.inputs);
+    assert.ok(inputs.includes("src/cli/main.ts") && inputs.includes("jobs/index.ts"), inputs.join(" "));
+    for (const f of inputs) assert.match(f, /^(src|jobs)\//, `${f} is bundled: a package copied into dist/ would be a second instance beside node_modules'`);
+    const external = new Set(Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)));
+    for (const p of ["@duckdb/node-api", "yargs/helpers", "farmhash-modern"]) assert.ok(external.has(p), `${p} is imported from node_modules`);
+    // And in the output itself: esbuild heads each bundled file with a comment naming its path.
+    const js = (readdirSync(path.join(dir, "dist")) as string[]).filter((f) => f.endsWith(".js"));
+    for (const f of js) assert.doesNotMatch(readFileSync(path.join(dir, "dist", f), "utf8"), /^\/\/ node_modules\//m, f);
   });
 
   it("prints --help listing every command", () => {
@@ -75,6 +88,36 @@ describe("compiled CLI from a clean checkout", function () {
     const last = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { event: string; status: string; succeeded: number };
     assert.deepEqual([last.event, last.status], ["run_finished", "succeeded"]);
     assert.ok(last.succeeded >= 1);
+  });
+
+  it("runs from what the container's runtime stage holds: dist/ without src/, jobs/ or dev packages (no file missing from the build)", () => {
+    // The Dockerfile's runtime stage: the built dist/, bin/, the project's runtime folders and production
+    // packages. The build tools and the TypeScript sources are gone, so a file the bundle failed to carry
+    // (or still read from src/ or jobs/) fails here.
+    const rt = mkdtempSync(path.join(os.tmpdir(), "fc-runtime-"));
+    try {
+      for (const p of ["package.json", "dist", "bin", "sql", "includes", "definitions", "workflow_settings.yaml"]) cpSync(path.join(dir, p), path.join(rt, p), { recursive: true });
+      linkNodeModules(rt);
+      const pkg = JSON.parse(readFileSync(path.join(rt, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
+      for (const name of [...Object.keys(pkg.devDependencies), "@esbuild"]) rmSync(path.join(rt, "node_modules", name.startsWith("@") ? name.split("/")[0]! : name), { recursive: true, force: true });
+      for (const name of ["esbuild", "tsx", "typescript"]) assert.ok(!existsSync(path.join(rt, "node_modules", name)), name);
+      const help = node(rt, ["bin/funnelcredit.js", "--help"]);
+      assert.equal(help.code, 0, help.stderr);
+      assert.equal(help.stderr, "");
+      const compiled = node(rt, ["bin/funnelcredit.js", "compile"]);
+      assert.equal(compiled.code, 0, compiled.stderr);
+      assert.ok((JSON.parse(compiled.stdout) as { actions: { name: string }[] }).actions.some((a) => a.name === "channel_markov"));
+      const w = path.join(rt, ".funnelcredit", "w.duckdb");
+      const imp = node(rt, ["bin/funnelcredit.js", "import", "ga4", path.join(PROJECT_DIR, "test", "fixtures", "import", "ga4_good.ndjson"), "--warehouse", w]);
+      assert.equal(imp.code, 0, imp.stderr);
+      // A model (SQL macros from sql/) and, after it, a run that writes its HTML report (the report's chunk and Vega).
+      const run = node(rt, ["bin/funnelcredit.js", "run", "--warehouse", w, "--actions", "funnelcredit_staging.stg_ga4_events", "--json"]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const last = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { event: string; status: string; succeeded: number };
+      assert.deepEqual([last.event, last.status], ["run_finished", "succeeded"]);
+    } finally {
+      rmSync(rt, { recursive: true, force: true });
+    }
   });
 
   it("warns when a source file changed after the build (the CLI would run old code)", () => {
