@@ -62,6 +62,9 @@ try {
 
 // What went into the bundle, for checks (test/compiled-cli.test.ts: no package from node_modules inside).
 writeFileSync(path.join(dist, "meta.json"), JSON.stringify(result.metafile));
+// The sources built, for bin/funnelcredit.js's warning when one changed after the build: a list to stat
+// costs a few milliseconds of each command, walking src/ and jobs/ several times that.
+writeFileSync(path.join(dist, "sources.json"), JSON.stringify(Object.keys(result.metafile.inputs).sort()));
 const bundled = Object.keys(result.metafile.inputs).filter((f) => f.split(/[\\/]/).includes("node_modules"));
 if (bundled.length > 0) {
   process.stderr.write(`build: packages from node_modules were bundled (they must stay external, one instance each): ${bundled.join(", ")}\n`);
