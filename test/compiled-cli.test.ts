@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Worker } from "node:worker_threads";
 import { COMMANDS } from "../src/cli/commands/index.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
 import { exportHead, linkNodeModules } from "./support/project-copy.ts";
@@ -18,6 +19,16 @@ function node(cwd: string, args: string[]): { code: number | null; stdout: strin
   const t0 = Date.now();
   const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+}
+
+/** One tiny fit (8 rows, 1 column, 2 rounds) in the built worker: FitRequest in, FitResponse out. */
+function fitInBuiltWorker(file: string): Promise<{ ok: boolean; backend?: string; bytes?: Uint8Array; message?: string }> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(file);
+    w.once("message", (m: { ok: boolean; backend?: string; bytes?: Uint8Array; message?: string }) => { void w.terminate(); resolve(m); });
+    w.once("error", reject);
+    w.postMessage({ X: new Float32Array([0, 1, 2, 3, 4, 5, 6, 7]), nRows: 8, nCols: 1, y: new Float32Array([0, 0, 0, 0, 1, 1, 1, 1]), rounds: 2, backend: "wasm", params: {} });
+  });
 }
 
 describe("compiled CLI from a clean checkout", function () {
@@ -90,7 +101,7 @@ describe("compiled CLI from a clean checkout", function () {
     assert.ok(last.succeeded >= 1);
   });
 
-  it("runs from what the container's runtime stage holds: dist/ without src/, jobs/ or dev packages (no file missing from the build)", () => {
+  it("runs from what the container's runtime stage holds: dist/ without src/, jobs/ or dev packages (no file missing from the build)", async () => {
     // The Dockerfile's runtime stage: the built dist/, bin/, the project's runtime folders and production
     // packages. The build tools and the TypeScript sources are gone, so a file the bundle failed to carry
     // (or still read from src/ or jobs/) fails here.
@@ -115,6 +126,11 @@ describe("compiled CLI from a clean checkout", function () {
       assert.equal(run.code, 0, run.stdout + run.stderr);
       const last = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { event: string; status: string; succeeded: number };
       assert.deepEqual([last.event, last.status], ["run_finished", "succeeded"]);
+      // The XGBoost worker the jobs start (dist/fit-worker.js, its own bundle) fits with the WASM backend from node_modules.
+      const fitted = await fitInBuiltWorker(path.join(rt, "dist", "fit-worker.js"));
+      assert.equal(fitted.ok, true, fitted.message);
+      assert.equal(fitted.backend, "wasm");
+      assert.ok((fitted.bytes?.length ?? 0) > 0);
     } finally {
       rmSync(rt, { recursive: true, force: true });
     }
