@@ -3,18 +3,20 @@
 #   docker run --rm funnelcredit run --engine bigquery --bq-project my-project --artifacts gs://my-bucket/funnelcredit --json
 #
 # Build stage: all dependencies, then the compiled CLI. `npm ci` runs the prepare script
-# (node scripts/build.mjs: tsc → dist/), the same build `npm install`, `npm run build` and CI run;
+# (node scripts/build.mjs: esbuild bundles src/ and jobs/ into dist/cli.js), the same build `npm install`,
+# `npm run build` and CI run;
 # test/compiled-cli.test.ts runs it from a clean copy of the checkout.
 FROM node:20-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY jobs ./jobs
 RUN npm ci
 
 # Runtime stage: production dependencies and the compiled output only, as the non-root user "node".
-# npm ci --omit=dev has no TypeScript: its prepare step keeps the dist/ copied from the build stage.
+# npm ci --omit=dev has no esbuild: its prepare step keeps the dist/ copied from the build stage, which
+# loads only production dependencies (every package stays external to the bundle).
 FROM node:20-slim
 ENV NODE_ENV=production
 WORKDIR /app

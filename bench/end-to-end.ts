@@ -97,7 +97,7 @@ async function demoFiles(): Promise<{ transactions: string; ga4: string; events:
 }
 
 try {
-  if (!existsSync(path.join(ROOT, "dist", "src", "cli", "main.js"))) throw new Error("run `npm run build` first: this bench runs the compiled CLI");
+  if (!existsSync(path.join(ROOT, "dist", "cli.js"))) throw new Error("run `npm run build` first: this bench runs the compiled CLI");
   console.log(`whole processes of the compiled CLI, median of ${REPEATS} (load average at start ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}, ${os.cpus().length} cores)\n`);
   const loadAtEnd = (): string => `load average at end ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`;
 

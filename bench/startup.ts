@@ -10,13 +10,17 @@
  * (default: a fresh one in the temp folder; its source tables are created empty). `--baseline DIR`
  * also measures the compiled CLI of another built checkout in the same rounds, alternating with this
  * one (on a busy machine only such side-by-side ratios mean much), with its own warehouse.
+ * CPU seconds (user + system) are printed beside the wall times: on a busy machine they move far less.
+ * Whole commands get them from GNU time (`/usr/bin/time`), the run from /proc/PID/stat at its first action
+ * (Linux); "—" where neither exists.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileCacheDir } from "../src/compile/cache.ts";
+import { measureProcess } from "./measure.ts";
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -30,28 +34,39 @@ const warehouse = path.resolve(arg("--warehouse") ?? path.join(mkdtempSync(path.
 const compiled = [process.execPath, path.join(ROOT, "bin", "funnelcredit.js")];
 const tsx = [path.join(ROOT, "node_modules", ".bin", "tsx"), path.join(ROOT, "src", "cli", "main.ts")];
 
-function wall(cmd: string[], root = ROOT): number {
-  const t0 = performance.now();
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
-  if (r.status !== 0) throw new Error(`${cmd.join(" ")} exited ${r.status}: ${r.stderr}`);
-  return (performance.now() - t0) / 1000;
+/** Wall and CPU seconds of one invocation (CPU 0: unknown). */
+interface Timing { wall: number; cpu: number }
+
+function wall(cmd: string[], root = ROOT): Timing {
+  const f = measureProcess(cmd, root);
+  return { wall: f.seconds, cpu: f.cpuSeconds };
 }
 
-/** Seconds from spawning `run --json --verbose` to its first action_started line; the run is then stopped. */
-function untilFirstAction(cmd: string[], root = ROOT, file = warehouse): Promise<number> {
+/** User + system CPU seconds a live process has used so far (Linux /proc; 0 elsewhere). */
+function cpuSoFar(pid: number | undefined): number {
+  const stat = `/proc/${pid}/stat`;
+  if (pid === undefined || !existsSync(stat)) return 0;
+  // Fields after the command name's closing parenthesis: utime and stime are the 12th and 13th, in clock ticks (100 a second).
+  const text = readFileSync(stat, "utf8");
+  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/**
+ * Seconds from spawning `run --json --verbose` to its first action_started line. The run then goes on to
+ * its end (on an empty warehouse the action fails) before the next measurement starts, so runs never meet.
+ */
+function untilFirstAction(cmd: string[], root = ROOT, file = warehouse): Promise<Timing> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const p = spawn(cmd[0]!, [...cmd.slice(1), "run", "--json", "--verbose", "--warehouse", file, "--actions", "funnelcredit_staging.stg_costs"], { cwd: root });
     let buf = "";
-    let done = false;
+    let at: Timing | undefined;
     p.stdout.on("data", (d: Buffer) => {
       buf += d.toString();
-      if (!done && buf.includes('"event":"action_started"')) {
-        done = true;
-        resolve((performance.now() - t0) / 1000);
-      }
+      if (!at && buf.includes('"event":"action_started"')) at = { wall: (performance.now() - t0) / 1000, cpu: cpuSoFar(p.pid) };
     });
-    p.on("close", (code) => { if (!done) reject(new Error(`run exited ${code} before its first action`)); });
+    p.on("close", (code) => (at ? resolve(at) : reject(new Error(`run exited ${code} before its first action`))));
   });
 }
 
@@ -60,7 +75,7 @@ const clearCache = (): void => rmSync(compileCacheDir(ROOT), { recursive: true, 
 
 // --cached-only: only the compiled CLI with its compile cache warm (what a scheduled run pays).
 const cachedOnly = process.argv.includes("--cached-only");
-const cases: [string, () => number | Promise<number>][] = [
+const cases: [string, () => Timing | Promise<Timing>][] = [
   ["node -e 0 (floor)", () => wall([process.execPath, "-e", "0"])],
   ["--help, bin/funnelcredit.js", () => wall([...compiled, "--help"])],
   ["compile, bin, cached", () => wall([...compiled, "compile"])],
@@ -79,7 +94,11 @@ if (baseline) {
   cases.push(["run until its first action, baseline bin, cached", async () => { wall([...base, "compile"], baseline); return untilFirstAction(base, baseline, baseWarehouse); }]);
 }
 
-const times = new Map<string, number[]>(cases.map(([k]) => [k, []]));
+const times = new Map<string, Timing[]>(cases.map(([k]) => [k, []]));
 for (let i = 0; i < n; i++) for (const [k, f] of cases) times.get(k)!.push(await f());
 process.stdout.write(`CLI start-up, median of ${n} (load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}, ${os.cpus().length} cores)\n`);
-for (const [k, xs] of times) process.stdout.write(`  ${k.padEnd(46)} ${median(xs).toFixed(2)} s   (${xs.map((x) => x.toFixed(2)).join(", ")})\n`);
+for (const [k, xs] of times) {
+  const cpus = xs.map((x) => x.cpu);
+  const cpu = cpus.every((c) => c > 0) ? `cpu ${median(cpus).toFixed(2)} s` : "cpu —";
+  process.stdout.write(`  ${k.padEnd(46)} ${median(xs.map((x) => x.wall)).toFixed(2)} s  ${cpu}   (${xs.map((x) => x.wall.toFixed(2)).join(", ")})\n`);
+}

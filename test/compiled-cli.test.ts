@@ -7,9 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Worker } from "node:worker_threads";
 import { COMMANDS } from "../src/cli/commands/index.ts";
 import { PROJECT_DIR } from "./support/warehouse.ts";
 import { exportHead, linkNodeModules } from "./support/project-copy.ts";
@@ -18,6 +19,16 @@ function node(cwd: string, args: string[]): { code: number | null; stdout: strin
   const t0 = Date.now();
   const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+}
+
+/** One tiny fit (8 rows, 1 column, 2 rounds) in the built worker: FitRequest in, FitResponse out. */
+function fitInBuiltWorker(file: string): Promise<{ ok: boolean; backend?: string; bytes?: Uint8Array; message?: string }> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(file);
+    w.once("message", (m: { ok: boolean; backend?: string; bytes?: Uint8Array; message?: string }) => { void w.terminate(); resolve(m); });
+    w.once("error", reject);
+    w.postMessage({ X: new Float32Array([0, 1, 2, 3, 4, 5, 6, 7]), nRows: 8, nCols: 1, y: new Float32Array([0, 0, 0, 0, 1, 1, 1, 1]), rounds: 2, backend: "wasm", params: {} });
+  });
 }
 
 describe("compiled CLI from a clean checkout", function () {
@@ -40,9 +51,9 @@ describe("compiled CLI from a clean checkout", function () {
     assert.equal(pkg.scripts.prepare, "node scripts/build.mjs");
     assert.equal(pkg.scripts.build, "node scripts/build.mjs");
     assert.match(readFileSync(path.join(dir, "Dockerfile"), "utf8"), /^RUN npm ci$/m);
-    assert.ok(existsSync(path.join(dir, "dist", "src", "cli", "main.js")));
-    assert.ok(existsSync(path.join(dir, "dist", "jobs", "index.js")));
-    assert.ok(existsSync(path.join(dir, "dist", "src", "catalog", "ga4-events-schema.json")));
+    assert.ok(existsSync(path.join(dir, "dist", "cli.js")));
+    // The XGBoost worker, started by a URL relative to the code that trains.
+    assert.ok(existsSync(path.join(dir, "dist", "fit-worker.js")));
     // No import of a .ts file is left in the output. (`import type` lines are not imports of compiled code: TypeScript
     // removes them, so one in the output is text, e.g. the source the benchmark writes for its reference file.)
     const js = (readdirSync(path.join(dir, "dist"), { recursive: true }) as string[]).filter((f) => f.endsWith(".js"));
@@ -50,6 +61,19 @@ describe("compiled CLI from a clean checkout", function () {
       const code = readFileSync(path.join(dir, "dist", f), "utf8").split("\n").filter((l) => !/^\s*import type /.test(l)).join("\n");
       assert.doesNotMatch(code, /from "\.{1,2}\/[^"]*\.ts"|import\("\.{1,2}\/[^"]*\.ts"\)/, f);
     }
+  });
+
+  it("bundles only the project's own code: every package is loaded from node_modules, one instance each", () => {
+    // esbuild's metafile, written by the build: what went into the bundle.
+    const meta = JSON.parse(readFileSync(path.join(dir, "dist", "meta.json"), "utf8")) as { inputs: Record<string, unknown>; outputs: Record<string, { imports: { path: string; external?: boolean }[] }> };
+    const inputs = Object.keys(meta.inputs);
+    assert.ok(inputs.includes("src/cli/main.ts") && inputs.includes("jobs/index.ts"), inputs.join(" "));
+    for (const f of inputs) assert.match(f, /^(src|jobs)\//, `${f} is bundled: a package copied into dist/ would be a second instance beside node_modules'`);
+    const external = new Set(Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)));
+    for (const p of ["@duckdb/node-api", "farmhash-modern", "@google-cloud/bigquery", "vega"]) assert.ok(external.has(p), `${p} is imported from node_modules`);
+    // And in the output itself: esbuild heads each bundled file with a comment naming its path.
+    const js = (readdirSync(path.join(dir, "dist")) as string[]).filter((f) => f.endsWith(".js"));
+    for (const f of js) assert.doesNotMatch(readFileSync(path.join(dir, "dist", f), "utf8"), /^\/\/ node_modules\//m, f);
   });
 
   it("prints --help listing every command", () => {
@@ -75,6 +99,41 @@ describe("compiled CLI from a clean checkout", function () {
     const last = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { event: string; status: string; succeeded: number };
     assert.deepEqual([last.event, last.status], ["run_finished", "succeeded"]);
     assert.ok(last.succeeded >= 1);
+  });
+
+  it("runs from what the container's runtime stage holds: dist/ without src/, jobs/ or dev packages (no file missing from the build)", async () => {
+    // The Dockerfile's runtime stage: the built dist/, bin/, the project's runtime folders and production
+    // packages. The build tools and the TypeScript sources are gone, so a file the bundle failed to carry
+    // (or still read from src/ or jobs/) fails here.
+    const rt = mkdtempSync(path.join(os.tmpdir(), "fc-runtime-"));
+    try {
+      for (const p of ["package.json", "dist", "bin", "sql", "includes", "definitions", "workflow_settings.yaml"]) cpSync(path.join(dir, p), path.join(rt, p), { recursive: true });
+      linkNodeModules(rt);
+      const pkg = JSON.parse(readFileSync(path.join(rt, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
+      for (const name of [...Object.keys(pkg.devDependencies), "@esbuild"]) rmSync(path.join(rt, "node_modules", name.startsWith("@") ? name.split("/")[0]! : name), { recursive: true, force: true });
+      for (const name of ["esbuild", "tsx", "typescript"]) assert.ok(!existsSync(path.join(rt, "node_modules", name)), name);
+      const help = node(rt, ["bin/funnelcredit.js", "--help"]);
+      assert.equal(help.code, 0, help.stderr);
+      assert.equal(help.stderr, "");
+      const compiled = node(rt, ["bin/funnelcredit.js", "compile"]);
+      assert.equal(compiled.code, 0, compiled.stderr);
+      assert.ok((JSON.parse(compiled.stdout) as { actions: { name: string }[] }).actions.some((a) => a.name === "channel_markov"));
+      const w = path.join(rt, ".funnelcredit", "w.duckdb");
+      const imp = node(rt, ["bin/funnelcredit.js", "import", "ga4", path.join(PROJECT_DIR, "test", "fixtures", "import", "ga4_good.ndjson"), "--warehouse", w]);
+      assert.equal(imp.code, 0, imp.stderr);
+      // A model (SQL macros from sql/) and, after it, a run that writes its HTML report (the report's chunk and Vega).
+      const run = node(rt, ["bin/funnelcredit.js", "run", "--warehouse", w, "--actions", "funnelcredit_staging.stg_ga4_events", "--json"]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const last = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { event: string; status: string; succeeded: number };
+      assert.deepEqual([last.event, last.status], ["run_finished", "succeeded"]);
+      // The XGBoost worker the jobs start (dist/fit-worker.js, its own bundle) fits with the WASM backend from node_modules.
+      const fitted = await fitInBuiltWorker(path.join(rt, "dist", "fit-worker.js"));
+      assert.equal(fitted.ok, true, fitted.message);
+      assert.equal(fitted.backend, "wasm");
+      assert.ok((fitted.bytes?.length ?? 0) > 0);
+    } finally {
+      rmSync(rt, { recursive: true, force: true });
+    }
   });
 
   it("warns when a source file changed after the build (the CLI would run old code)", () => {

@@ -2,7 +2,6 @@
 /** funnelcredit CLI: compile, run, demo, import, report, push. Exit codes: README "Exit codes". */
 import { createRequire } from "node:module";
 import type Yargs from "yargs";
-import { hideBin } from "yargs/helpers";
 import { UserError } from "../util/errors.ts";
 import { EngineError } from "../engines/engine.ts";
 import { COMMANDS } from "./commands/index.ts";
@@ -35,7 +34,9 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 installSignalHandlers();
-const argv = hideBin(process.argv);
+// What yargs' hideBin returns outside Electron; importing "yargs/helpers" for it loaded yargs' ES module build
+// (a dozen modules) beside the CommonJS build above.
+const argv = process.argv.slice(2);
 main(argv).catch((e: unknown) => {
   // 2: the command could not do its work (usage, settings, compile, warehouse); 1 is kept for a failed action.
   process.exitCode = process.exitCode || 2;

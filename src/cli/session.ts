@@ -33,6 +33,9 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
   // --json lines of this invocation carry its run id from the first one.
   const logger = loggerFor(args).with({ runId });
   for (const d of ps.settings.deprecations) logger.warn(d);
+  // The jobs' code loads while the engine opens (DuckDB opens its file on a thread of its own).
+  const jobs = opts.compile === false ? undefined : import("../../jobs/index.ts");
+  jobs?.catch(() => undefined); // awaited below; a failure surfaces there, not as an unhandled rejection
   // The engine takes the run lease its own way (DuckDB: a file beside the warehouse, for every
   // session; BigQuery: a row in the meta dataset, for runs that write) and releases it on close.
   const engine = await openEngine(
@@ -48,7 +51,7 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
   try {
     const project: Project = opts.compile === false
       ? { ...ps, graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }
-      : await loadProject(args.project, { vars: await withGa4Columns(engine, ps, vars, logger), jobs: (await import("../../jobs/index.ts")).ALL_JOBS });
+      : await loadProject(args.project, { vars: await withGa4Columns(engine, ps, vars, logger), jobs: (await jobs!).ALL_JOBS });
     const artifacts = await createArtifactStore(artifactsLocation(args));
     return await fn({ project, engine, artifacts, logger, runId, args });
   } finally {
