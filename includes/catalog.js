@@ -597,11 +597,12 @@ const tables = [
   // ---- Built by SQLX models: the analyst's outputs (the report and the reporting views read them) ----
   {
     name: "ml_journey_sequences", layer: "intermediate", producer: { model: "definitions/ml/ml_journey_sequences.sqlx" },
-    grain: "one row per journey_end_date, touch_sequence, user_type, device, region",
+    grain: "one row per journey_end_date, touch_sequence, channel_stats, user_type, device, region",
     description: "Ordered-touch aggregate of the ML attribution job's sequence families (lstm, attention in vars.ml_families): journeys with the same last vars.ml_sequence_max_touches touches (channel and time gap, oldest first) and user covariates ending on the same day, with how many converted. Channels in vars.path_remove_channels are left out, as in channel_paths. Rows scale with distinct sequences × days, not users.",
     columns: [
       { name: "journey_end_date", type: "DATE", description: "UTC day of journey_end_at (the time split and the daily credit use it)" },
       s("touch_sequence", "touches oldest first joined by ' > ', each 'gap_bucket:channel' (gap_bucket: days from the touch to journey_end_at, 0 <1, 1 <3, 2 <7, 3 <14, 4 <30, 5 ≥30; channel escaped as in channel_paths: '%' → '%25', '>' → '%3E'); only the newest vars.ml_sequence_max_touches touches"),
+      s("channel_stats", "the journey's feature vector exactly as in ml_journey_features (all its touches, not only the newest): the key to its feature row, so the stacked ensemble feeds the same journeys to the feature and the sequence families"),
       { name: "user_type", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL (as in ml_journey_features): the sequence models' user covariates" },
       { name: "device", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL" },
       { name: "region", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL" },

@@ -56,10 +56,25 @@ describe("ml_attribution job on DuckDB", function () {
     for (const maxTouches of [12, 2]) {
       const p = await compiledProject({ ml_families: '["lstm"]', ml_sequence_max_touches: String(maxTouches) });
       assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journey_sequences"] } }));
-      const sql = (await rows("ml_journey_sequences")).map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.user_type, r.device, r.region, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
+      const seqRows = await rows("ml_journey_sequences");
+      const sql = seqRows.map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.channel_stats, r.user_type, r.device, r.region, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
       const ts = toSequenceRows(journeys, maxTouches).map((r) => JSON.stringify(r));
       assert.deepEqual([...sql].sort(), [...ts].sort(), `max touches ${maxTouches}`);
       assert.ok(sql.length < journeys.length, "rows scale with distinct sequences × days, not journeys");
+      // The shared key: the sequence rows of each (day, channel_stats, covariates) add up to its ml_journey_features row.
+      assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journey_features"] } }));
+      const byFeatureKey = new Map<string, number[]>();
+      for (const r of seqRows) {
+        const k = JSON.stringify([r.journey_end_date, r.channel_stats, r.user_type, r.device, r.region]);
+        const a = byFeatureKey.get(k) ?? [0, 0];
+        byFeatureKey.set(k, [a[0]! + Number(r.conversions), a[1]! + Number(r.non_conversions)]);
+      }
+      const featureRows = await rows("ml_journey_features");
+      assert.equal(byFeatureKey.size, featureRows.length, `max touches ${maxTouches}: one feature row per channel_stats key of the sequences`);
+      for (const f of featureRows) {
+        const k = JSON.stringify([f.journey_end_date, f.channel_stats, f.user_type, f.device, f.region]);
+        assert.deepEqual(byFeatureKey.get(k), [Number(f.conversions), Number(f.non_conversions)], `max touches ${maxTouches}: ${k}`);
+      }
     }
     // Order matters: some fixture journeys have the same channels in a different order (so a different sequence).
     assert.ok(journeys.some((j) => j.touches.length >= 3), "the fixture has journeys longer than the cap of 2");
