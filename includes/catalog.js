@@ -348,7 +348,7 @@ const tables = [
     grain: "one row per family, method, channel",
     description: "ML attribution credit of every model family of vars.ml_families beside XGBoost, by the methods that apply to it.",
     columns: [
-    { name: "family", type: "STRING", description: "xgboost, logistic_regression, stacked_ensemble, causal_dml, lstm or attention" },
+    { name: "family", type: "STRING", description: "xgboost, logistic_regression, stacked_ensemble, causal_dml, lstm, attention or stacked_ensemble_sequences (with stacked_ensemble and lstm or attention on: the meta-model over XGBoost, the logistic regression and the sequence families, on the channel_stats key ml_journey_sequences shares with ml_journey_features)" },
     { name: "method", type: "STRING", description: "removal_effect, shapley, treeshap (xgboost only), counterfactual_removal (every family but causal_dml: Σ over all journeys of P(convert) − P(convert without the channel's touches), user covariates held fixed, normalised across channels), incremental (causal_dml) or attention (attention: the mean attention weight of the channel's touches over converting journeys — a view of where the model looks, not causal credit)" },
     { name: "channel", type: "STRING" },
     { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.ml_max_channel_share)" },

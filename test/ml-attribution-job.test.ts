@@ -236,6 +236,27 @@ describe("ml_attribution job on DuckDB", function () {
     assert.ok(r.actions.some((a) => a.action === "ml_attribution" && a.status !== "skipped"));
     assert.equal(await engine.tableExists(t), false);
   });
+  it("stacks the sequence families with XGBoost and the logistic regression on the shared key (stacked_ensemble_sequences) and credits it by every method", async function () {
+    // Five families fitted and credited: more than the file's 300 s on a loaded 2-core machine.
+    this.timeout(1_200_000);
+    const p = await compiledProject({ ml_families: '["logistic_regression","stacked_ensemble","lstm"]', ml_sequence_hidden_units: "8", ml_sequence_max_epochs: "10" });
+    assertRunSucceeded(await run(p, "ml-stack-sequences", "2024-05-01T00:00:00Z"));
+    const credit = await rows("ml_family_credit");
+    const conversions = (await rows("ml_channel_credit")).filter((r) => r.method === "shapley").reduce((a, r) => a + Number(r.conversions), 0);
+    for (const method of ["removal_effect", "shapley", "counterfactual_removal"]) {
+      const total = credit.filter((r) => r.family === "stacked_ensemble_sequences" && r.method === method).reduce((a, r) => a + Number(r.conversions), 0);
+      assert.ok(Math.abs(total - conversions) < 1e-6 * conversions, `${method}: ${total} vs ${conversions}`);
+    }
+    // Both ensembles are written: the feature-only one (as before) beside the one with the sequence base.
+    assert.ok(credit.some((r) => r.family === "stacked_ensemble" && r.method === "shapley"));
+    const metrics = (await rows("model_metrics")).filter((r) => r.run_id === "ml-stack-sequences" && r.model === "ml_stacked_ensemble_sequences");
+    for (const metric of ["auc", "log_loss", "brier", "fit_seconds", "credit_seconds", "meta_weight:xgboost", "meta_weight:logistic_regression", "meta_weight:lstm", "validation_units"]) {
+      assert.ok(metrics.some((r) => r.metric === metric), metric);
+    }
+    assert.ok(Number(metrics.find((r) => r.metric === "auc")!.value) > 0.7);
+    const artifact = JSON.parse(readFileSync(path.join(TEST_ARTIFACTS_DIR, "models", "ml-attribution", "ml-stack-sequences.json"), "utf8")) as { families: Array<{ type: string; bases?: string[] }> };
+    assert.deepEqual(artifact.families.find((f) => f.type === "stacked_ensemble_sequences")?.bases, ["xgboost", "logistic_regression", "lstm"]);
+  });
 });
 
 describe("ml_attribution job on too short a history", function () {

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { mulberry32 } from "../src/models/numeric.ts";
-import { featureKey, parseChannelStats } from "../src/ml-attribution/features.ts";
 import { fitXgboostOn, prepareData, type ConversionModel, type PreparedData } from "../src/ml-attribution/pipeline.ts";
 import { fitLogisticFamily, fitStackedEnsemble, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { featureBase, fitSequenceStack, sequenceBase, sequenceStackCredit, trainConversionRate, type StackBase } from "../src/ml-attribution/ensemble.ts";
-import { fitSequenceFamily, parseTouchSequence, sequenceKey, sequencePredictions, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
-import { toFeatureRows, toSequenceRows, type GeneratedJourney } from "./fixtures/ml/journeys.ts";
+import { fitSequenceFamily, sequencePredictions, type SequenceFamilyFit } from "../src/ml-attribution/sequences.ts";
+import { sequenceRowsOf, toFeatureRows, type GeneratedJourney } from "./fixtures/ml/journeys.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -37,20 +36,11 @@ function orderWorld(journeys: number, seed: number): GeneratedJourney[] {
   return out;
 }
 
-/** The ml_journey_sequences rows of the journeys (the TypeScript mirror of the SQL), as the job reads them. */
-function sequenceRows(journeys: readonly GeneratedJourney[], maxTouches: number): SequenceRow[] {
-  return toSequenceRows(journeys, maxTouches).map(([date, seq, stats, userType, device, region, , , conversions, nonConversions, value]) => sequenceRow({
-    date, key: sequenceKey(seq, stats, userType, device, region), userType, device, region,
-    features: { channels: parseChannelStats(stats, "test"), userType, device, region },
-    touches: parseTouchSequence(seq, "test"), conversions, nonConversions, value,
-  }));
-}
-
 describe("stacked ensemble with sequence families (shared journey key)", function () {
   this.timeout(300_000);
   const journeys = orderWorld(8_000, 7);
   const features = toFeatureRows(journeys);
-  const sequences = sequenceRows(journeys, 12);
+  const sequences = sequenceRowsOf(journeys, 12);
   let data: PreparedData;
   let xgb: ConversionModel;
   let lr: PredictiveFamilyFit;
@@ -116,7 +106,7 @@ describe("stacked ensemble with sequence families (shared journey key)", functio
 
   it("gives a sequence base its train conversion rate when the kept channels are only in touches older than the sequence keeps", () => {
     // Cut at 4 touches: C·ABAB keeps ABAB, so C is in the feature vector but in no kept touch.
-    const cut = sequenceRows(journeys, 4);
+    const cut = sequenceRowsOf(journeys, 4);
     const row = cut.find((r) => r.touches.map((t) => t.channel).join("") === "ABAB" && r.features.channels.length === 3)!;
     assert.ok(row, "a C·ABAB journey");
     const onlyC = Uint8Array.from(row.features.channels.map((c) => (c.channel === "C" ? 1 : 0)));
