@@ -11,6 +11,9 @@
  *   npm run bench -- --xgboost --skip-demo --skip-markov --skip-end-to-end   # only that
  *   npm run bench -- --accuracy           # only the accuracy benchmark (bench/accuracy.ts; its options pass through)
  *   npm run bench -- --serve              # only the scoring server's loopback load test (bench/serve.ts; its options pass through)
+ *   npm run bench -- --ml-families [--sequences] [--journeys 100000]   # only the ML families' fit + credit time on 100k
+ *                                         # fixture journeys (bench/ml-families.ts; ≈ 5–10 min; --sequences adds lstm,
+ *                                         # attention and the ensembles)
  *   npm run bench -- --cost-plan          # only the cost plan of a simulated 13-month property (--cost-size 300x395,
  *                                         # --cost-target 100000000 events a day to extrapolate to)
  */
@@ -53,6 +56,11 @@ function table(rows: StageFigure[]): string {
 
 if (flag("--accuracy")) {
   const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "accuracy.ts"), ...args.filter((a) => a !== "--accuracy")], { cwd: ROOT, stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
+
+if (flag("--ml-families")) {
+  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "ml-families.ts"), ...args.filter((a) => a !== "--ml-families")], { cwd: ROOT, stdio: "inherit" });
   process.exit(r.status ?? 1);
 }
 

@@ -348,7 +348,7 @@ const tables = [
     grain: "one row per family, method, channel",
     description: "ML attribution credit of every model family of vars.ml_families beside XGBoost, by the methods that apply to it.",
     columns: [
-    { name: "family", type: "STRING", description: "xgboost, logistic_regression, stacked_ensemble, causal_dml, lstm or attention" },
+    { name: "family", type: "STRING", description: "xgboost, logistic_regression, stacked_ensemble, causal_dml, lstm, attention or stacked_ensemble_sequences (with stacked_ensemble and lstm or attention on: the meta-model over XGBoost, the logistic regression and the sequence families, on the channel_stats key ml_journey_sequences shares with ml_journey_features)" },
     { name: "method", type: "STRING", description: "removal_effect, shapley, treeshap (xgboost only), counterfactual_removal (every family but causal_dml: Σ over all journeys of P(convert) − P(convert without the channel's touches), user covariates held fixed, normalised across channels), incremental (causal_dml) or attention (attention: the mean attention weight of the channel's touches over converting journeys — a view of where the model looks, not causal credit)" },
     { name: "channel", type: "STRING" },
     { name: "conversions", type: "FLOAT64", description: "credited conversions (after vars.ml_max_channel_share)" },
@@ -597,11 +597,12 @@ const tables = [
   // ---- Built by SQLX models: the analyst's outputs (the report and the reporting views read them) ----
   {
     name: "ml_journey_sequences", layer: "intermediate", producer: { model: "definitions/ml/ml_journey_sequences.sqlx" },
-    grain: "one row per journey_end_date, touch_sequence, user_type, device, region",
+    grain: "one row per journey_end_date, touch_sequence, channel_stats, user_type, device, region",
     description: "Ordered-touch aggregate of the ML attribution job's sequence families (lstm, attention in vars.ml_families): journeys with the same last vars.ml_sequence_max_touches touches (channel and time gap, oldest first) and user covariates ending on the same day, with how many converted. Channels in vars.path_remove_channels are left out, as in channel_paths. Rows scale with distinct sequences × days, not users.",
     columns: [
       { name: "journey_end_date", type: "DATE", description: "UTC day of journey_end_at (the time split and the daily credit use it)" },
       s("touch_sequence", "touches oldest first joined by ' > ', each 'gap_bucket:channel' (gap_bucket: days from the touch to journey_end_at, 0 <1, 1 <3, 2 <7, 3 <14, 4 <30, 5 ≥30; channel escaped as in channel_paths: '%' → '%25', '>' → '%3E'); only the newest vars.ml_sequence_max_touches touches"),
+      s("channel_stats", "the journey's feature vector exactly as in ml_journey_features (all its touches, not only the newest): the key to its feature row, so the stacked ensemble feeds the same journeys to the feature and the sequence families"),
       { name: "user_type", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL (as in ml_journey_features): the sequence models' user covariates" },
       { name: "device", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL" },
       { name: "region", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL" },

@@ -132,7 +132,9 @@ const DEFAULTS = {
   // written to ml_family_credit: logistic_regression (the interpretable baseline), stacked_ensemble (a logistic
   // meta-model over XGBoost and logistic_regression; needs logistic_regression), causal_dml (double-ML incremental
   // effects, ml_causal_effects), lstm and attention (sequence models over the ordered touches of ml_journey_sequences,
-  // credited by removal and Shapley, plus attention weights as a view). A JSON list; [] fits XGBoost alone. Default: the logistic baseline only — on the
+  // credited by removal and Shapley, plus attention weights as a view). With stacked_ensemble and a sequence family on,
+  // a second ensemble stacks the sequence families too (family stacked_ensemble_sequences in ml_family_credit; not a
+  // registered model). A JSON list; [] fits XGBoost alone. Default: the logistic baseline only — on the
   // accuracy benchmark the other two cost their time (stacked_ensemble's credit runs XGBoost again) without crediting
   // closer to the truth (README "Accuracy").
   ml_families: '["logistic_regression"]',

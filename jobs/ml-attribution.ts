@@ -16,6 +16,7 @@ import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_MET
 import { counterfactualCredit, estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, mlCreditModel, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
 import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceKey, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
+import { featureBase, fitSequenceStack, sequenceBase, sequenceStackCredit, trainConversionRate, type SequenceStackFit } from "../src/ml-attribution/ensemble.ts";
 import { TooFewDaysError } from "../src/ml-attribution/split.ts";
 import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
 import { tableSchema } from "../src/catalog/index.ts";
@@ -79,7 +80,7 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
 }
 
 const SEQUENCES_TABLE = "ml_journey_sequences";
-const SEQUENCE_KEY = ["journey_end_date", "touch_sequence", "user_type", "device", "region"];
+const SEQUENCE_KEY = ["journey_end_date", "touch_sequence", "channel_stats", "user_type", "device", "region"];
 
 /** The ordered-touch aggregate of the sequence families (read only when one of them is on). */
 async function readSequenceRows(ctx: JobContext): Promise<SequenceRow[]> {
@@ -89,18 +90,20 @@ async function readSequenceRows(ctx: JobContext): Promise<SequenceRow[]> {
     throw new UserError(`${SEQUENCES_TABLE} has ${n.toLocaleString("en-US")} rows, more than vars.ml_max_feature_rows = ${ctx.settings.mlMaxFeatureRows.toLocaleString("en-US")}; raise it if the job has the memory, or lower vars.ml_sequence_max_touches`);
   }
   const raw = await ctx.query(
-    `SELECT journey_end_date, touch_sequence, user_type, device, region, conversions, non_conversions, conversion_value
+    `SELECT journey_end_date, touch_sequence, channel_stats, user_type, device, region, conversions, non_conversions, conversion_value
      FROM ${ctx.ref(SEQUENCES_TABLE)}
-     ORDER BY journey_end_date, touch_sequence, user_type, device, region`,
+     ORDER BY journey_end_date, touch_sequence, channel_stats, user_type, device, region`,
   );
   return raw.map((r, i) => {
     const text = textOf(r, "touch_sequence", SEQUENCES_TABLE, i);
+    const stats = textOf(r, "channel_stats", SEQUENCES_TABLE, i);
     const userType = textOf(r, "user_type", SEQUENCES_TABLE, i);
     const device = textOf(r, "device", SEQUENCES_TABLE, i);
     const region = textOf(r, "region", SEQUENCES_TABLE, i);
     return sequenceRow({
       date: dateOf(r, "journey_end_date", SEQUENCES_TABLE, i),
-      key: sequenceKey(text, userType, device, region),
+      key: sequenceKey(text, stats, userType, device, region),
+      features: { channels: parseChannelStats(stats, `${SEQUENCES_TABLE} row ${i + 1}`), userType, device, region },
       userType, device, region,
       touches: parseTouchSequence(text, `${SEQUENCES_TABLE} row ${i + 1}`),
       conversions: countOf(r, "conversions", SEQUENCES_TABLE, i, SEQUENCE_KEY),
@@ -222,9 +225,23 @@ export const mlAttributionJob: JobDefinition = {
       ctx.progress(`fitting ${kind} on ${sequenceRows.length} sequence rows`);
       sequenceFits.push(fitSequenceFamily(sequenceRows, data, kind, { hidden: s.mlSequenceHiddenUnits, maxEpochs: s.mlSequenceMaxEpochs, seed: s.mlSeed }));
     }
+    // stacked_ensemble with a sequence family on: a second ensemble that stacks the sequence families too, on the
+    // key ml_journey_sequences shares with ml_journey_features (channel_stats); the feature-only one stays for comparison.
+    let sequenceStack: SequenceStackFit | null = null;
+    const lrFit = predictive.find((f) => f.family === "logistic_regression");
+    if (s.mlFamilies.includes("stacked_ensemble") && lrFit && sequenceFits.length > 0) {
+      ctx.progress("fitting stacked_ensemble_sequences");
+      const prior = trainConversionRate(sequenceRows, data);
+      sequenceStack = fitSequenceStack(sequenceRows, data, [
+        featureBase("xgboost", data.encoding, (X) => fit.model.predict(X)), featureBase("logistic_regression", data.encoding, lrFit.predict),
+        ...sequenceFits.map((f) => sequenceBase(f, prior)),
+      ]);
+    }
     const familyMetricRows = (): Row[] => [
       ...sequenceFits.flatMap((f) => familyMetrics(f.test, f.fitSeconds, f.details).map(([metric, value]) => ({ model: `ml_${f.family}`, metric, value }))),
       ...predictive.flatMap((f) => familyMetrics(f.test, f.fitSeconds, f.details).map(([metric, value]) => ({ model: `ml_${f.family}`, metric, value }))),
+      ...(sequenceStack ? familyMetrics(sequenceStack.test, sequenceStack.fitSeconds, sequenceStack.details) : [])
+        .map(([metric, value]) => ({ model: "ml_stacked_ensemble_sequences", metric, value })),
       ...(causal ? [["fit_seconds", Math.round(causal.fitSeconds * 1000) / 1000], ["units", causal.units]] as Array<[string, number]> : [])
         .map(([metric, value]) => ({ model: "ml_causal_dml", metric, value })),
     ].map((r) => ({ run_id: ctx.runId, ...r, measured_at: measuredAt }));
@@ -292,6 +309,12 @@ export const mlAttributionJob: JobDefinition = {
       const t0 = performance.now();
       familyCredit.push(...sequenceFamilyCredit(sequenceRows, f, { shapleyMaxExactChannels: s.mlShapleyMaxExactChannels, shapleyPermutations: s.mlShapleyPermutations, seed: s.mlSeed }));
       familyCreditSeconds.push([`ml_${f.family}`, (performance.now() - t0) / 1000]);
+    }
+    if (sequenceStack) {
+      ctx.progress("crediting with stacked_ensemble_sequences");
+      const t0 = performance.now();
+      familyCredit.push(...sequenceStackCredit(sequenceRows, sequenceStack, { shapleyMaxExactChannels: s.mlShapleyMaxExactChannels, shapleyPermutations: s.mlShapleyPermutations, seed: s.mlSeed }));
+      familyCreditSeconds.push(["ml_stacked_ensemble_sequences", (performance.now() - t0) / 1000]);
     }
     if (causal) familyCredit.push(causal.credit);
     for (const f of familyCredit) {
@@ -375,7 +398,7 @@ export const mlAttributionJob: JobDefinition = {
     const creditSecondsRows = familyCreditSeconds.map(([model, sec]) => ({ run_id: ctx.runId, model, metric: "credit_seconds", value: Math.round(sec * 1000) / 1000, measured_at: measuredAt }));
     n += await writeHistory(extra, shapImportance);
     n += await ctx.write("model_metrics", ML_METRICS_SCHEMA, creditSecondsRows, "append");
-    const saved = JSON.stringify({ run_id: ctx.runId, model: fit.model.toJSON(), families: [...predictive.map((f) => f.json), ...sequenceFits.map((f) => f.json)], encoding: fit.encoding, split: { train: fit.split.train, validation: fit.split.validation, test: fit.split.test } });
+    const saved = JSON.stringify({ run_id: ctx.runId, model: fit.model.toJSON(), families: [...predictive.map((f) => f.json), ...sequenceFits.map((f) => f.json), ...(sequenceStack ? [sequenceStack.json] : [])], encoding: fit.encoding, split: { train: fit.split.train, validation: fit.split.validation, test: fit.split.test } });
     await ctx.artifacts.put(`models/ml-attribution/${ctx.runId}.json`, saved, "application/json");
     // The published model (this run passed the AUC floor): what ml_journey_scores_sql compiles to SQL.
     await ctx.artifacts.put(ML_CURRENT_MODEL_ARTIFACT, saved, "application/json");

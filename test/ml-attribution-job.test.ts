@@ -56,10 +56,25 @@ describe("ml_attribution job on DuckDB", function () {
     for (const maxTouches of [12, 2]) {
       const p = await compiledProject({ ml_families: '["lstm"]', ml_sequence_max_touches: String(maxTouches) });
       assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journey_sequences"] } }));
-      const sql = (await rows("ml_journey_sequences")).map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.user_type, r.device, r.region, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
+      const seqRows = await rows("ml_journey_sequences");
+      const sql = seqRows.map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.channel_stats, r.user_type, r.device, r.region, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
       const ts = toSequenceRows(journeys, maxTouches).map((r) => JSON.stringify(r));
       assert.deepEqual([...sql].sort(), [...ts].sort(), `max touches ${maxTouches}`);
       assert.ok(sql.length < journeys.length, "rows scale with distinct sequences × days, not journeys");
+      // The shared key: the sequence rows of each (day, channel_stats, covariates) add up to its ml_journey_features row.
+      assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journey_features"] } }));
+      const byFeatureKey = new Map<string, number[]>();
+      for (const r of seqRows) {
+        const k = JSON.stringify([r.journey_end_date, r.channel_stats, r.user_type, r.device, r.region]);
+        const a = byFeatureKey.get(k) ?? [0, 0];
+        byFeatureKey.set(k, [a[0]! + Number(r.conversions), a[1]! + Number(r.non_conversions)]);
+      }
+      const featureRows = await rows("ml_journey_features");
+      assert.equal(byFeatureKey.size, featureRows.length, `max touches ${maxTouches}: one feature row per channel_stats key of the sequences`);
+      for (const f of featureRows) {
+        const k = JSON.stringify([f.journey_end_date, f.channel_stats, f.user_type, f.device, f.region]);
+        assert.deepEqual(byFeatureKey.get(k), [Number(f.conversions), Number(f.non_conversions)], `max touches ${maxTouches}: ${k}`);
+      }
     }
     // Order matters: some fixture journeys have the same channels in a different order (so a different sequence).
     assert.ok(journeys.some((j) => j.touches.length >= 3), "the fixture has journeys longer than the cap of 2");
@@ -100,7 +115,9 @@ describe("ml_attribution job on DuckDB", function () {
     assert.equal(prev.value, metrics.find((r) => r.metric === "auc")!.value);
   });
 
-  it("fits every family of vars.ml_families on the same split, credits each and records its held-out metrics", async () => {
+  it("fits every family of vars.ml_families on the same split, credits each and records its held-out metrics", async function () {
+    // Three families fitted and credited: 270–300 s alone on a loaded 2-core machine, past the file's 300 s.
+    this.timeout(1_200_000);
     const all = await compiledProject({ ml_families: '["logistic_regression","stacked_ensemble","causal_dml"]' });
     assertRunSucceeded(await run(all, "ml-families", "2024-05-01T00:00:00Z"));
     const credit = await rows("ml_family_credit");
@@ -220,6 +237,27 @@ describe("ml_attribution job on DuckDB", function () {
     assert.ok(!r.actions.some((a) => a.action === "ml_journey_sequences"), r.actions.map((a) => a.action).join(", "));
     assert.ok(r.actions.some((a) => a.action === "ml_attribution" && a.status !== "skipped"));
     assert.equal(await engine.tableExists(t), false);
+  });
+  it("stacks the sequence families with XGBoost and the logistic regression on the shared key (stacked_ensemble_sequences) and credits it by every method", async function () {
+    // Five families fitted and credited: more than the file's 300 s on a loaded 2-core machine.
+    this.timeout(1_200_000);
+    const p = await compiledProject({ ml_families: '["logistic_regression","stacked_ensemble","lstm"]', ml_sequence_hidden_units: "8", ml_sequence_max_epochs: "10" });
+    assertRunSucceeded(await run(p, "ml-stack-sequences", "2024-05-01T00:00:00Z"));
+    const credit = await rows("ml_family_credit");
+    const conversions = (await rows("ml_channel_credit")).filter((r) => r.method === "shapley").reduce((a, r) => a + Number(r.conversions), 0);
+    for (const method of ["removal_effect", "shapley", "counterfactual_removal"]) {
+      const total = credit.filter((r) => r.family === "stacked_ensemble_sequences" && r.method === method).reduce((a, r) => a + Number(r.conversions), 0);
+      assert.ok(Math.abs(total - conversions) < 1e-6 * conversions, `${method}: ${total} vs ${conversions}`);
+    }
+    // Both ensembles are written: the feature-only one (as before) beside the one with the sequence base.
+    assert.ok(credit.some((r) => r.family === "stacked_ensemble" && r.method === "shapley"));
+    const metrics = (await rows("model_metrics")).filter((r) => r.run_id === "ml-stack-sequences" && r.model === "ml_stacked_ensemble_sequences");
+    for (const metric of ["auc", "log_loss", "brier", "fit_seconds", "credit_seconds", "meta_weight:xgboost", "meta_weight:logistic_regression", "meta_weight:lstm", "validation_units"]) {
+      assert.ok(metrics.some((r) => r.metric === metric), metric);
+    }
+    assert.ok(Number(metrics.find((r) => r.metric === "auc")!.value) > 0.7);
+    const artifact = JSON.parse(readFileSync(path.join(TEST_ARTIFACTS_DIR, "models", "ml-attribution", "ml-stack-sequences.json"), "utf8")) as { families: Array<{ type: string; bases?: string[] }> };
+    assert.deepEqual(artifact.families.find((f) => f.type === "stacked_ensemble_sequences")?.bases, ["xgboost", "logistic_regression", "lstm"]);
   });
 });
 

@@ -8,7 +8,9 @@
  *   on the validation window (the base models' out-of-sample predictions there), tested on the test window;
  * - causal_dml: per channel, a cross-fitted double-ML estimate of its incremental effect on conversion with
  *   user covariates and the other channels' exposure as confounders; credit ∝ incremental conversions;
- * - lstm, attention: sequence models over the ordered touches (sequences.ts).
+ * - lstm, attention: sequence models over the ordered touches (sequences.ts);
+ * - stacked_ensemble_sequences: with stacked_ensemble and a sequence family on, the meta-model over XGBoost, the
+ *   logistic regression and the sequence families, on the key the two aggregates share (ensemble.ts).
  * Pure functions, no I/O.
  */
 import { fitLogisticRegression, predictLogistic, type LogisticFit } from "../models/logistic-regression.ts";
@@ -23,7 +25,8 @@ import { heldOutMetrics, type PreparedData, type TestMetrics } from "./pipeline.
 import { mergeByVector, type WeightedSet } from "./split.ts";
 
 const ML_FAMILIES = ["logistic_regression", "stacked_ensemble", "causal_dml", "lstm", "attention"] as const;
-type MlFamily = (typeof ML_FAMILIES)[number];
+/** A family of vars.ml_families, or the ensemble with sequence bases that stacked_ensemble adds when lstm or attention is on (ensemble.ts). */
+type MlFamily = (typeof ML_FAMILIES)[number] | "stacked_ensemble_sequences";
 
 /** A fitted predictive family: probabilities for encoded rows, and its held-out metrics. */
 export interface PredictiveFamilyFit {

@@ -17,7 +17,7 @@ import type { CalibrationBin, RocCurve } from "../models/metrics.ts";
 import { normaliseCredit, removalEffectSharesBy, rollUpCredit, shapleySharesBy, type CoalitionValues } from "./credit.ts";
 import { counterfactualRemoval, creditByIncrement, type FamilyCredit } from "./families.ts";
 import { heldOutMetrics, type PreparedData, type TestMetrics } from "./pipeline.ts";
-import type { FeatureEncoding } from "./features.ts";
+import type { FeatureEncoding, JourneyFeatures } from "./features.ts";
 import { mergeByVector, type WeightedSet } from "./split.ts";
 
 /** Gap buckets of ml_journey_sequences: days from the touch to the journey's end, 0 <1, 1 <3, 2 <7, 3 <14, 4 <30, 5 ≥30. */
@@ -33,6 +33,11 @@ export interface SequenceRow {
   date: string;
   /** The sequence's identity across days: touch_sequence and the user covariates ({@link sequenceKey}). */
   key: string;
+  /**
+   * The journeys' feature vector (channel_stats, the key to their ml_journey_features row): all their touches,
+   * also those older than the sequence keeps. The stacked ensemble feeds it to the feature families.
+   */
+  features: JourneyFeatures;
   /** User covariates of the journeys (of the last touch, as in ml_journey_features). */
   userType: string;
   device: string;
@@ -60,9 +65,9 @@ export function parseTouchSequence(text: string, where: string): Touch[] {
   });
 }
 
-/** The identity of a sequence row across days: its touch_sequence text and user covariates. */
-export function sequenceKey(touchSequence: string, userType: string, device: string, region: string): string {
-  return JSON.stringify([touchSequence, userType, device, region]);
+/** The identity of a sequence row across days: its touch_sequence and channel_stats texts and user covariates. */
+export function sequenceKey(touchSequence: string, channelStats: string, userType: string, device: string, region: string): string {
+  return JSON.stringify([touchSequence, channelStats, userType, device, region]);
 }
 
 /** A row from its parsed touches (channels derived). */
@@ -72,7 +77,7 @@ export function sequenceRow(r: Omit<SequenceRow, "channels">): SequenceRow {
 }
 
 /** Rows with the same sequence merged (days summed), in key order. */
-function mergeBySequence(rows: readonly SequenceRow[]): Array<{ row: SequenceRow; conv: number; non: number }> {
+export function mergeBySequence(rows: readonly SequenceRow[]): Array<{ row: SequenceRow; conv: number; non: number }> {
   const merged = mergeByVector(rows);
   return [...merged.keys()].sort(compareStrings).map((k) => merged.get(k)!);
 }
@@ -228,6 +233,6 @@ export function sequenceFamilyCredit(rows: readonly SequenceRow[], fit: Sequence
   return credit;
 }
 
-function sequencePredictions(m: SequenceModel, seqs: ReadonlyArray<{ touches: ReadonlyArray<readonly [number, number]>; covariates: readonly number[] }>): Float64Array {
+export function sequencePredictions(m: SequenceModel, seqs: ReadonlyArray<{ touches: ReadonlyArray<readonly [number, number]>; covariates: readonly number[] }>): Float64Array {
   return predictSequences(m, sequenceData(seqs.map((x) => ({ ...x, positives: 0, negatives: 0 }))));
 }
