@@ -34,6 +34,8 @@ export interface Ga4ImportResult {
   ignoredFields: string[];
   /** Events set aside in the quarantine table (quarantine mode; 0 otherwise). */
   quarantined: number;
+  /** How the files were read: `reader` (DuckDB's JSON reader, clean files) or `exact` (line by line). */
+  path: "reader" | "exact";
 }
 
 const INT_STRING = /^-?[0-9]+$/;
@@ -203,7 +205,9 @@ async function writeDayTables(
 const FAST_LEAF_TYPES: Partial<Record<ColumnSchema["type"], ReadonlySet<string>>> = {
   // Integers: json_structure says UBIGINT (≥ 0), BIGINT (< 0) or HUGEINT (both in one array). The raw-text
   // guard below sends every line with a run of 19 digits to the exact path, so each integer here fits INT64.
-  INT64: new Set(["NULL", "UBIGINT", "BIGINT", "HUGEINT"]),
+  // DOUBLE: exports write some INT64 as `1607484300839189.0`; a fraction or an exponent in an INT64 field's
+  // value is sent to the exact path by the same guard.
+  INT64: new Set(["NULL", "UBIGINT", "BIGINT", "HUGEINT", "DOUBLE"]),
   FLOAT64: new Set(["NULL", "UBIGINT", "BIGINT", "HUGEINT", "DOUBLE"]),
   NUMERIC: new Set(["NULL", "UBIGINT", "BIGINT", "HUGEINT", "DOUBLE"]),
   BOOL: new Set(["NULL", "BOOLEAN"]),
@@ -230,10 +234,22 @@ function structureFits(st: unknown, c: ColumnSchema, repeatedItem = false): bool
 
 /**
  * Text the JSON reader reads differently from the exact path, anywhere in a line: integers of 19 digits or
- * more (maybe beyond INT64), exponents of 100 or more (maybe beyond FLOAT64), and the NaN / Infinity tokens
- * (DuckDB accepts them, JSON does not). Inside a string this only costs a detour through the exact path.
+ * more (maybe beyond INT64), exponents of 100 or more (maybe beyond FLOAT64), the NaN / Infinity tokens
+ * (DuckDB accepts them, JSON does not), and a fraction or exponent in the value of a key that names an INT64
+ * field (json_transform would round 1.5 to 2). Inside a string this only costs a detour through the exact path.
  */
-const FAST_PATH_ODD_TEXT = "[0-9]{19}|[eE][+]?[0-9]{3}|[:,\\[]\\s*[+-]?(?i:nan|inf)";
+const FAST_PATH_ODD_TEXT = (() => {
+  const intNames = new Set<string>();
+  const walk = (cols: readonly ColumnSchema[]): void => {
+    for (const c of cols) {
+      if (c.type === "INT64") intNames.add(c.name);
+      walk(c.fields ?? []);
+    }
+  };
+  walk(GA4_EVENTS_SCHEMA);
+  const ints = `"(?:${[...intNames].join("|")})":\\s*-?[0-9]*(?:\\.[0-9]*[1-9]|[.0-9]*[eE])`;
+  return `[0-9]{19}|[0-9][eE][+]?[0-9]{3}|[:,\\[]\\s*[+-]?(?i:nan|inf)|${ints}`;
+})();
 
 /**
  * Fast path: DuckDB reads each file (read_ndjson_objects), describes every line's JSON types (json_structure)
@@ -295,6 +311,7 @@ async function importGa4Fast(
       rows: Object.values(rowsByTable).reduce((a, b) => a + b, 0),
       ignoredFields: [...ignored].sort(),
       quarantined: 0,
+      path: "reader",
     };
   } finally {
     await dropTemp(local, typed);
@@ -371,6 +388,7 @@ export async function importGa4(
       rows: Object.values(rowsByTable).reduce((a, b) => a + b, 0),
       ignoredFields: [...ignored].sort(),
       quarantined: bad,
+      path: "exact",
     };
   } finally {
     await dropTemp(local, staging);
