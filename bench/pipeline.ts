@@ -11,6 +11,7 @@
  *   npm run bench -- --xgboost --skip-demo --skip-markov --skip-end-to-end   # only that
  *   npm run bench -- --accuracy           # only the accuracy benchmark (bench/accuracy.ts; its options pass through)
  *   npm run bench -- --serve              # only the scoring server's loopback load test (bench/serve.ts; its options pass through)
+ *   npm run bench -- --imports            # only imports vs DuckDB's own CSV / JSON reader (bench/imports.ts; its options pass through)
  *   npm run bench -- --cost-plan          # only the cost plan of a simulated 13-month property (--cost-size 300x395,
  *                                         # --cost-target 100000000 events a day to extrapolate to)
  */
@@ -53,6 +54,11 @@ function table(rows: StageFigure[]): string {
 
 if (flag("--accuracy")) {
   const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "accuracy.ts"), ...args.filter((a) => a !== "--accuracy")], { cwd: ROOT, stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
+
+if (flag("--imports")) {
+  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "imports.ts"), ...args.filter((a) => a !== "--imports")], { cwd: ROOT, stdio: "inherit" });
   process.exit(r.status ?? 1);
 }
 
