@@ -57,6 +57,17 @@ describe("GA4 import on DuckDB's reader (issue 15, target 4)", () => {
     }
   });
 
+  it("reads ids that look like numbers inside strings with the reader (a gclid with 9e931 in it)", async () => {
+    const db = await openDb();
+    try {
+      const r = await importGa4(db.local, [file("gclid.ndjson", [ga4Line({ page_location: "x" }), ga4Line({ collected_traffic_source: { gclid: "Cj0KCQK67jdauTLL9wMgK9e93114EP" }, user_pseudo_id: "1234567890123456789012" })].join("\n"))]);
+      assert.equal(r.path, "reader");
+      assert.equal(r.rows, 2);
+    } finally {
+      db.close();
+    }
+  });
+
   it("reports the unknown top-level keys it dropped, like the exact path", async () => {
     const db = await openDb();
     try {

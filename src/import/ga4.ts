@@ -236,7 +236,7 @@ function structureFits(st: unknown, c: ColumnSchema, repeatedItem = false): bool
 }
 
 /**
- * Text the JSON reader reads differently from the exact path, anywhere in a line: integers of 19 digits or
+ * Text the JSON reader reads differently from the exact path, anywhere in a line: JSON numbers of 19 digits or
  * more (maybe beyond INT64), exponents of 100 or more (maybe beyond FLOAT64), the NaN / Infinity tokens
  * (DuckDB accepts them, JSON does not), and a fraction or exponent in the value of a key that names an INT64
  * field (json_transform would round 1.5 to 2). Inside a string this only costs a detour through the exact path.
@@ -251,7 +251,8 @@ const FAST_PATH_ODD_TEXT = (() => {
   };
   walk(GA4_EVENTS_SCHEMA);
   const ints = `"(?:${[...intNames].join("|")})":\\s*-?[0-9]*(?:\\.[0-9]*[1-9]|[.0-9]*[eE])`;
-  return `[0-9]{19}|[0-9][eE][+]?[0-9]{3}|[:,\\[]\\s*[+-]?(?i:nan|inf)|${ints}`;
+  // Numbers only where a JSON value starts (after `:`, `,` or `[`), so ids and URLs inside strings rarely match.
+  return `[:,\\[]\\s*-?[0-9]{19}|[:,\\[]\\s*-?[0-9]+(?:\\.[0-9]*)?[eE][+]?[0-9]{3}|[:,\\[]\\s*[+-]?(?i:nan|inf)|${ints}`;
 })();
 
 /**
