@@ -51,7 +51,7 @@ async function one(what: string, file: string, db: string): Promise<void> {
     note = `${r.rows} rows, ${r.quarantined} quarantined`;
   } else if (what === "import-ga4") {
     const r = await importGa4(local, [file], { badRows: "quarantine" });
-    note = `${r.rows} events, ${r.quarantined} quarantined, ${r.path} path`;
+    note = `${r.rows} events, ${r.quarantined} quarantined`;
   } else throw new Error(`unknown measurement ${what}`);
   conn.closeSync();
   instance.closeSync();

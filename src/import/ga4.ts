@@ -34,8 +34,6 @@ export interface Ga4ImportResult {
   ignoredFields: string[];
   /** Events set aside in the quarantine table (quarantine mode; 0 otherwise). */
   quarantined: number;
-  /** How the files were read: `reader` (DuckDB's JSON reader, clean files) or `exact` (line by line). */
-  path: "reader" | "exact";
 }
 
 const INT_STRING = /^-?[0-9]+$/;
@@ -168,162 +166,6 @@ function validateEvent(o: unknown, file: string, line: number, text: string, ign
 }
 
 /**
- * The bookkeeping of one import: the typed rows wait in a TEMP table `(_file, _line, event_date, r)` and are
- * written to their day tables in one transaction (with the quarantined lines, if any).
- */
-async function writeDayTables(
-  local: LocalLoading,
-  typed: string,
-  schema: string,
-  prefix: string,
-  mode: ImportMode,
-  extra: readonly string[],
-  orderBy: string,
-): Promise<Record<string, number>> {
-  const { connection: conn, ident: q, literal: lit } = local;
-  const types = ga4LocalTypes(local.columnType);
-  const counts = (
-    await conn.runAndReadAll(`SELECT event_date, count(*), min(rowid), max(rowid) FROM temp.main.${q(typed)} GROUP BY 1 ORDER BY 1`)
-  ).getRows() as [string, bigint, bigint, bigint][];
-  const rowsByTable: Record<string, number> = {};
-  const statements = [`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`];
-  for (const [date, n, first, last] of counts) {
-    const table = prefix + date;
-    rowsByTable[table] = Number(n);
-    const target = `${q(schema)}.${q(table)}`;
-    // A day's rows are usually one run of the files (exports come a day at a time): then only that run is scanned.
-    const run = last - first + 1n === n ? ` AND rowid BETWEEN ${first} AND ${last}` : "";
-    statements.push(
-      mode === "replace"
-        ? `CREATE OR REPLACE TABLE ${target} (${types.columnsDdl})`
-        : `CREATE TABLE IF NOT EXISTS ${target} (${types.columnsDdl})`,
-      `INSERT INTO ${target} BY NAME SELECT unnest(r) FROM temp.main.${q(typed)} WHERE event_date = ${lit(date)}${run}${orderBy}`,
-    );
-  }
-  await inTransaction(conn, [...statements, ...extra]);
-  return rowsByTable;
-}
-
-/** JSON types (as json_structure names them) a GA4 export leaf of each type may hold on the fast path. */
-const FAST_LEAF_TYPES: Partial<Record<ColumnSchema["type"], ReadonlySet<string>>> = {
-  // Integers: json_structure says UBIGINT (≥ 0), BIGINT (< 0) or HUGEINT (both in one array). The raw-text
-  // guard below sends every line with a run of 19 digits to the exact path, so each integer here fits INT64.
-  // DOUBLE: exports write some INT64 as `1607484300839189.0`; a fraction or an exponent in an INT64 field's
-  // value is sent to the exact path by the same guard.
-  INT64: new Set(["NULL", "UBIGINT", "BIGINT", "HUGEINT", "DOUBLE"]),
-  FLOAT64: new Set(["NULL", "UBIGINT", "BIGINT", "HUGEINT", "DOUBLE"]),
-  NUMERIC: new Set(["NULL", "UBIGINT", "BIGINT", "HUGEINT", "DOUBLE"]),
-  BOOL: new Set(["NULL", "BOOLEAN"]),
-  STRING: new Set(["NULL", "VARCHAR", "UBIGINT", "BIGINT", "HUGEINT", "DOUBLE", "BOOLEAN"]),
-};
-
-/**
- * Whether every value of a json_structure (one or many lines' structure merged) is what the exact path accepts
- * for column `c`, without looking at the values. Anything else (a string where a number belongs, an empty or
- * mixed-type object, an array of arrays) is left to the exact path, which checks each value and names it.
- */
-function structureFits(st: unknown, c: ColumnSchema, repeatedItem = false): boolean {
-  if (st === "NULL") return true;
-  if (c.mode === "REPEATED" && !repeatedItem) return Array.isArray(st) && st.length === 1 && structureFits(st[0], c, true);
-  if (c.type === "RECORD") {
-    if (typeof st !== "object" || st === null || Array.isArray(st)) return false;
-    const fields = new Map((c.fields ?? []).map((f) => [f.name, f]));
-    // Keys the export schema does not have are dropped on both paths (json_transform ignores them).
-    return Object.entries(st as Record<string, unknown>).every(([k, v]) => !fields.has(k) || structureFits(v, fields.get(k)!));
-  }
-  // Columns of other types (none in today's export) are left to the exact path.
-  return typeof st === "string" && (FAST_LEAF_TYPES[c.type]?.has(st) ?? false);
-}
-
-/**
- * Text the JSON reader reads differently from the exact path, anywhere in a line: JSON numbers of 19 digits or
- * more (maybe beyond INT64), exponents of 100 or more (maybe beyond FLOAT64), the NaN / Infinity tokens
- * (DuckDB accepts them, JSON does not), and a fraction or exponent in the value of a key that names an INT64
- * field (json_transform would round 1.5 to 2). Inside a string this only costs a detour through the exact path.
- */
-const FAST_PATH_ODD_TEXT = (() => {
-  const intNames = new Set<string>();
-  const walk = (cols: readonly ColumnSchema[]): void => {
-    for (const c of cols) {
-      if (c.type === "INT64") intNames.add(c.name);
-      walk(c.fields ?? []);
-    }
-  };
-  walk(GA4_EVENTS_SCHEMA);
-  const ints = `"(?:${[...intNames].join("|")})":\\s*-?[0-9]*(?:\\.[0-9]*[1-9]|[.0-9]*[eE])`;
-  // Numbers only where a JSON value starts (after `:`, `,` or `[`), so ids and URLs inside strings rarely match.
-  return `[:,\\[]\\s*-?[0-9]{19}|[:,\\[]\\s*-?[0-9]+(?:\\.[0-9]*)?[eE][+]?[0-9]{3}|[:,\\[]\\s*[+-]?(?i:nan|inf)|${ints}`;
-})();
-
-/**
- * Fast path: DuckDB reads each file (read_ndjson_objects), describes every line's JSON types (json_structure)
- * and converts it with the same json_transform the exact path uses, in one pass per file. The few distinct
- * structures are checked here against the export schema, the required fields, event_date and the
- * timestamp range in SQL. When anything is off (a line that is not JSON or not UTF-8, a value of the wrong
- * type, a string in a numeric column, an impossible date), nothing is written and undefined is returned: the
- * exact path then reads the files line by line, naming each bad line and field and quarantining as set.
- */
-async function importGa4Fast(
-  local: LocalLoading,
-  files: readonly string[],
-  schema: string,
-  prefix: string,
-  mode: ImportMode,
-): Promise<Ga4ImportResult | undefined> {
-  const { connection: conn, ident: q, literal: lit } = local;
-  const types = ga4LocalTypes(local.columnType);
-  const typed = stagingName("ga4_fast");
-  try {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(typed)} (_file INTEGER, _line BIGINT, event_date VARCHAR, st VARCHAR, odd BOOLEAN, r ${types.eventRowType})`);
-    for (let fi = 0; fi < files.length; fi++) {
-      try {
-        // _line stays NULL: the rows keep the file's order in the table (rowid), and no line is reported from here.
-        await conn.run(
-          `INSERT INTO temp.main.${q(typed)} SELECT ${fi}, NULL, r.event_date, st, odd, r FROM (` +
-            `SELECT CAST(json_structure(json) AS VARCHAR) AS st, regexp_matches(json, ${lit(FAST_PATH_ODD_TEXT)}) AS odd, ` +
-            `CAST(json_transform(json, ${lit(types.jsonStructure)}) AS ${types.eventRowType}) AS r FROM read_ndjson_objects(${lit(files[fi]!)}))`,
-        );
-      } catch {
-        return undefined;
-      }
-    }
-    const latestMicros = (Date.now() + FUTURE_TOLERANCE_DAYS * 86_400_000) * 1000;
-    const [bad] = (
-      await conn.runAndReadAll(
-        `SELECT count(*) FROM temp.main.${q(typed)} WHERE odd OR event_date IS NULL OR r.event_timestamp IS NULL OR r.event_name IS NULL ` +
-          `OR NOT regexp_full_match(event_date, '[0-9]{8}') OR starts_with(event_date, '0000') OR TRY_STRPTIME(event_date, '%Y%m%d') IS NULL ` +
-          `OR r.event_timestamp < ${EARLIEST_MICROS} OR r.event_timestamp > ${latestMicros}`,
-      )
-    ).getRows();
-    if (Number(bad![0]) > 0) return undefined;
-    const ignored = new Set<string>();
-    const byName = new Map(GA4_EVENTS_SCHEMA.map((c) => [c.name, c]));
-    for (const [text] of (await conn.runAndReadAll(`SELECT DISTINCT st FROM temp.main.${q(typed)}`)).getRows() as [string][]) {
-      const st: unknown = JSON.parse(text);
-      if (typeof st !== "object" || st === null || Array.isArray(st)) return undefined;
-      for (const [k, v] of Object.entries(st as Record<string, unknown>)) {
-        const c = byName.get(k);
-        if (!c) ignored.add(k);
-        else if (!structureFits(v, c)) return undefined;
-      }
-    }
-    // No ORDER BY: a filtered scan keeps the table's (the files') order, and sorting wide rows per day cost more than reading them.
-    const rowsByTable = await writeDayTables(local, typed, schema, prefix, mode, [], "");
-    for (const b of GA4_BOOKKEEPING_FIELDS) ignored.delete(b);
-    return {
-      tables: Object.keys(rowsByTable).map((t) => `${schema}.${t}`),
-      rowsByTable,
-      rows: Object.values(rowsByTable).reduce((a, b) => a + b, 0),
-      ignoredFields: [...ignored].sort(),
-      quarantined: 0,
-      path: "reader",
-    };
-  } finally {
-    await dropTemp(local, typed);
-  }
-}
-
-/**
  * Import GA4 export NDJSON files. Validation of every file happens before anything is written; the
  * daily tables are then written in one transaction.
  */
@@ -338,8 +180,6 @@ export async function importGa4(
   const mode = opts.mode ?? "replace";
   const prefix = opts.intraday ? "events_intraday_" : "events_";
   const staging = stagingName("ga4");
-  const fast = await importGa4Fast(local, files, schema, prefix, mode);
-  if (fast) return fast;
   const ignored = new Set<string>();
   const quarantine = await Quarantine.open(local, "ga4", opts);
   let read = 0;
@@ -374,14 +214,30 @@ export async function importGa4(
     }
 
     const bad = await quarantine.enforce(read, files.map(displayName).join(", "), (st) => inTransaction(conn, st));
+    const counts = (
+      await conn.runAndReadAll(`SELECT event_date, count(*) FROM temp.main.${q(staging)} GROUP BY 1 ORDER BY 1`)
+    ).getRows() as [string, bigint][];
+    const rowsByTable: Record<string, number> = {};
+    const statements = [`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`];
     // Transform once into typed rows; writing each day is then a cheap filter.
     const typed = staging + "_typed";
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE ${q(typed)} AS SELECT _file, _line, event_date, CAST(json_transform(j, ${lit(types.jsonStructure)}) AS ${types.eventRowType}) AS r FROM temp.main.${q(staging)}`,
     );
-    let rowsByTable: Record<string, number>;
+    for (const [date, n] of counts) {
+      const table = prefix + date;
+      rowsByTable[table] = Number(n);
+      const target = `${q(schema)}.${q(table)}`;
+      statements.push(
+        mode === "replace"
+          ? `CREATE OR REPLACE TABLE ${target} (${types.columnsDdl})`
+          : `CREATE TABLE IF NOT EXISTS ${target} (${types.columnsDdl})`,
+        `INSERT INTO ${target} BY NAME SELECT unnest(r) FROM temp.main.${q(typed)} WHERE event_date = ${lit(date)} ORDER BY _file, _line`,
+      );
+    }
+    if (bad > 0) statements.push(...quarantine.writeStatements());
     try {
-      rowsByTable = await writeDayTables(local, typed, schema, prefix, mode, bad > 0 ? quarantine.writeStatements() : [], " ORDER BY _file, _line");
+      await inTransaction(conn, statements);
     } finally {
       await dropTemp(local, typed);
     }
@@ -393,7 +249,6 @@ export async function importGa4(
       rows: Object.values(rowsByTable).reduce((a, b) => a + b, 0),
       ignoredFields: [...ignored].sort(),
       quarantined: bad,
-      path: "exact",
     };
   } finally {
     await dropTemp(local, staging);
