@@ -14,6 +14,7 @@
  *   npm run bench -- --ml-families [--sequences] [--journeys 100000]   # only the ML families' fit + credit time on 100k
  *                                         # fixture journeys (bench/ml-families.ts; ≈ 5–10 min; --sequences adds lstm,
  *                                         # attention and the ensembles)
+ *   npm run bench -- --imports            # only imports vs DuckDB's own CSV / JSON reader (bench/imports.ts; its options pass through)
  *   npm run bench -- --cost-plan          # only the cost plan of a simulated 13-month property (--cost-size 300x395,
  *                                         # --cost-target 100000000 events a day to extrapolate to)
  */
@@ -54,18 +55,16 @@ function table(rows: StageFigure[]): string {
   ].join("\n");
 }
 
-if (flag("--accuracy")) {
-  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "accuracy.ts"), ...args.filter((a) => a !== "--accuracy")], { cwd: ROOT, stdio: "inherit" });
-  process.exit(r.status ?? 1);
-}
-
-if (flag("--ml-families")) {
-  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "ml-families.ts"), ...args.filter((a) => a !== "--ml-families")], { cwd: ROOT, stdio: "inherit" });
-  process.exit(r.status ?? 1);
-}
-
-if (flag("--serve")) {
-  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", "serve.ts"), ...args.filter((a) => a !== "--serve")], { cwd: ROOT, stdio: "inherit" });
+/** Benches of their own: `--<name>` runs only bench/<script> with the other options passed through. */
+const SEPARATE_BENCHES: Record<string, string> = {
+  "--accuracy": "accuracy.ts",
+  "--ml-families": "ml-families.ts",
+  "--imports": "imports.ts",
+  "--serve": "serve.ts",
+};
+for (const [name, script] of Object.entries(SEPARATE_BENCHES)) {
+  if (!flag(name)) continue;
+  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "bench", script), ...args.filter((a) => a !== name)], { cwd: ROOT, stdio: "inherit" });
   process.exit(r.status ?? 1);
 }
 
