@@ -617,13 +617,13 @@ const tables = [
   {
     name: "channel_performance", layer: "outputs", producer: { model: "definitions/attribution/channel_performance.sqlx" },
     grain: "one row per date, model, channel",
-    description: "Spend and return per day, attribution model and channel: cost, clicks and impressions (stg_costs, channels by vars.channel_rules) beside the conversions and value the model credits to the channel for conversions on that day (session_credit), with CPA, ROAS and the change vs last touch. Every model gets a row for every day a channel had cost or credit.",
+    description: "Spend and return per day, attribution model and channel: cost, clicks and impressions (stg_costs, channels by vars.channel_rules) beside the conversions and value the model credits to the channel for conversions on that day (session_credit), with CPA, ROAS and the change vs last touch. Every model gets a row for every day a channel had cost or credit. Restated with session_credit: each run rebuilds the days of its restatement window (vars.credit_restatement_days), credit and cost; older days keep the figures of the last run that restated them; --full-refresh rebuilds all.",
     columns: performanceColumns([], "channel"),
   },
   {
     name: "campaign_performance", layer: "outputs", producer: { model: "definitions/attribution/campaign_performance.sqlx" },
     grain: "one row per date, model, channel, source, medium, campaign",
-    description: "channel_performance one level down: per source / medium / campaign. Cost rows meet credit (from the credited session's traffic source) on the same source, medium and campaign.",
+    description: "channel_performance one level down: per source / medium / campaign. Cost rows meet credit (from the credited session's traffic source) on the same source, medium and campaign. Restated by day like channel_performance (vars.credit_restatement_days).",
     columns: performanceColumns(trafficColumns(), "campaign"),
   },
 
@@ -680,7 +680,7 @@ const tables = [
   {
     name: "segment_credit_daily", layer: "outputs", producer: { model: "definitions/attribution/segment_credit_daily.sqlx" },
     grain: "one row per credit_date, model, channel, source, medium, campaign, device, user_type, region",
-    description: "Every model's credit by conversion day and touch: channel, source / medium / campaign and the credited session's device, user type and region (session_credit rolled up), so credit rolls up by any of them.",
+    description: "Every model's credit by conversion day and touch: channel, source / medium / campaign and the credited session's device, user type and region (session_credit rolled up), so credit rolls up by any of them. Restated by conversion day with session_credit (vars.credit_restatement_days).",
     columns: [
       { name: "credit_date", type: "DATE", description: "day of the conversion (UTC)" },
       s("model", "attribution model (every model session_credit holds)"),

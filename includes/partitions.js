@@ -49,6 +49,17 @@ function rebuildWindow(isIncremental, self, partitionColumn, opts) {
 }
 
 /**
+ * Window start of a credit table (`opts.start` of rebuildWindow): vars.credit_restatement_days before the newest
+ * conversion day the table holds. `conversionDay`: the expression that is that day on a row with conversion credit and
+ * NULL otherwise (a performance table also has cost-only days, which may be newer). Every credit table counts from its
+ * own newest credited day, which is session_credit's newest conversion day as of the last run that built it: they
+ * restate the same days, and a table whose previous run failed starts earlier, never later.
+ */
+function restatementStart(self, conversionDay) {
+  return `(SELECT DATE_SUB(MAX(${conversionDay}), INTERVAL ${settings.creditRestatementDays} DAY) FROM ${self})`;
+}
+
+/**
  * The rows an incremental run needs: `column >= partition_window_start − extraDays` (extraDays: history before the
  * window that the rebuilt days read, e.g. a session's events of the day before). TRUE on a full refresh.
  */
@@ -108,4 +119,4 @@ WHERE row_count > 0`);
   return statements.join(";\n");
 }
 
-module.exports = { incrementalTable, rebuildWindow, since, checks };
+module.exports = { incrementalTable, rebuildWindow, restatementStart, since, checks };

@@ -38,6 +38,13 @@ const DEFAULTS = {
   // history through full refreshes). reprocess_days: days re-processed on each incremental run (GA4 late data).
   start_date: "auto",
   reprocess_days: "3",
+  // Credit restatement window (days): each incremental run re-credits the conversions dated from this many days before
+  // the newest conversion a credit table holds; older conversions keep the credit of the last run that restated them
+  // (as GA4's attribution reports do), and --full-refresh re-credits all. "auto" = reprocess_days: the days staging
+  // restates for late events, so late data reaches every conversion it can touch (a session only counts for later
+  // conversions). What moves outside the window until a full refresh: refits of the data-driven models (Markov,
+  // Shapley, ML) and identity stitching that re-assigns old sessions.
+  credit_restatement_days: "auto",
   // Conversion window: sessions up to this many days before a transaction share its value.
   lookback_days: "90",
   // One journey per conversion (GA4, DP6 MAM): a journey holds only the sessions after the chain's previous conversion.
@@ -495,6 +502,12 @@ function parseSettings(rawVars, overridden) {
     if (n < min || n > max) return bad(k, `expected a number from ${min} to ${max}`);
     return n;
   };
+  /** A whole number or the given word (named in the error). @type {(k: string, min: number, max: number, word: string) => number} */
+  const intOr = (k, min, max, word) => {
+    const s = String(vars[k]).trim();
+    if (!/^-?\d+$/.test(s)) return bad(k, `expected ${word} or a whole number`);
+    return int(k, min, max);
+  };
   /** @type {(k: string, min: number, max: number) => number} */
   const num = (k, min, max) => {
     const n = Number(vars[k]);
@@ -614,6 +627,7 @@ function parseSettings(rawVars, overridden) {
     ga4OptionalColumns: ga4OptionalColumns(String(vars.ga4_optional_columns)),
     startDate: String(vars.start_date),
     reprocessDays: int("reprocess_days", 0, 365),
+    creditRestatementDays: String(vars.credit_restatement_days).trim() === "auto" ? Number(String(vars.reprocess_days).trim()) : intOr("credit_restatement_days", 0, 3650, '"auto"'),
     lookbackDays: int("lookback_days", 1, 3650),
     journeyResetAtConversion: bool("journey_reset_at_conversion"),
     maxPathLength: int("max_path_length", 1, 10000),

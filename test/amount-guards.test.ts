@@ -12,6 +12,7 @@ import { shapleyJob } from "../jobs/shapley.ts";
 import { mlAttributionJob } from "../jobs/ml-attribution.ts";
 import { funnelMarkovJob } from "../jobs/funnel-markov.ts";
 import { amountProblem } from "../src/util/amounts.ts";
+import { splitScript } from "../src/runner/statements.ts";
 
 const ev = (day: string, time: string, name: string, client: string, session: number, more: Partial<Ga4Event> = {}): Ga4Event =>
   ({ day, time, name, client, session, params: { source: "news", medium: "email" }, ...more });
@@ -55,7 +56,7 @@ describe("amounts that are NaN, infinite or negative", function () {
       ELSE p END)`);
     const project = await compiledProject({}, [funnelMarkovJob, channelMarkovJob, shapleyJob, mlAttributionJob]);
     const run = await runProject(project, engine, {
-      selection: { actions: ["session_credit", "assert_credit_conserved", "channel_credit_daily", "amount_quarantine", "dq_amounts_quarantined", "custom_events_quarantine"], includeDependencies: true },
+      selection: { actions: ["session_credit", "channel_credit_daily", "amount_quarantine", "dq_amounts_quarantined", "custom_events_quarantine"], includeDependencies: true },
     });
     assertRunSucceeded(run);
 
@@ -91,7 +92,8 @@ describe("amounts that are NaN, infinite or negative", function () {
         for (const col of ["conversions", "value"]) assert.equal(amountProblem(r[col] as number), null, `${table}.${col} = ${r[col]} (${JSON.stringify(r)})`);
       }
     }
-    assert.equal(run.actions.find((a) => a.action.endsWith("assert_credit_conserved"))!.status, "succeeded");
+    // session_credit's post-operations check that every model's credit adds up to the transactions'.
+    assert.equal(run.actions.find((a) => a.action.endsWith(".session_credit"))!.status, "succeeded");
   });
 
   for (const job of [channelMarkovJob, shapleyJob]) {
@@ -111,14 +113,21 @@ describe("amounts that are NaN, infinite or negative", function () {
     });
   }
 
-  it("fails assert_credit_conserved when a credit total is NaN", async () => {
+  it("fails session_credit's conservation check when a credit total is NaN or credit is lost", async () => {
     const project = await compiledProject({}, []);
     const ds = project.settings.datasets;
-    await fixtureTable(engine, ds.intermediate, "transactions", { transaction_id: "VARCHAR", value: "DOUBLE" }, [["T1", 10], ["T2", "NaN"]]);
-    await fixtureTable(engine, ds.outputs, "session_credit", { session_key: "VARCHAR", model: "VARCHAR", transaction_id: "VARCHAR", conversions: "DOUBLE", value: "DOUBLE" }, [
-      ["s1", "last_touch", "T1", 1, 10], ["s2", "last_touch", "T2", 1, "NaN"],
-    ]);
-    const run = await runProject(project, engine, { selection: { actions: ["assert_credit_conserved"] } });
-    assert.equal(run.actions.find((a) => a.action.endsWith("assert_credit_conserved"))!.status, "failed");
+    const action = project.graph.actions.find((a) => a.target.schema === ds.outputs && a.target.name === "session_credit")!;
+    // The check as a full refresh runs it (every day), over session_credit and transactions as given.
+    const check = splitScript(action.postOps!.join(";\n")).filter((s) => /conversions and value of the transactions/.test(s));
+    assert.equal(check.length, 1);
+    const transactions = async (rows: unknown[][]) => fixtureTable(engine, ds.intermediate, "transactions", { transaction_id: "VARCHAR", transaction_date: "DATE", value: "DOUBLE" }, rows);
+    const credit = async (rows: unknown[][]) => fixtureTable(engine, ds.outputs, "session_credit", { session_key: "VARCHAR", model: "VARCHAR", transaction_id: "VARCHAR", conversions: "DOUBLE", value: "DOUBLE", conversion_date: "DATE" }, rows);
+    await transactions([["T1", "2024-03-01", 10], ["T2", "2024-03-02", 20]]);
+    const [d1, d2] = ["2024-03-01", "2024-03-02"];
+    await credit([["s1", "last_touch", "T1", 1, 10, d1], ["s2", "last_touch", "T2", 1, 20, d2], ["s1", "linear", "T1", 1, 10, d1], ["s2", "linear", "T2", 1, 20, d2]]);
+    await engine.execute(check, { action: action.target.schema + ".session_credit" });
+    await credit([["s1", "last_touch", "T1", 1, 10, d1], ["s2", "last_touch", "T2", 1, "NaN", d2], ["s1", "linear", "T1", 1, 10, d1], ["s2", "linear", "T2", 0.5, 10, d2]]);
+    await assert.rejects(engine.execute(check, { action: action.target.schema + ".session_credit" }),
+      /session_credit: the credit of model\(s\) last_touch, linear does not add up to the conversions and value of the transactions of every day/);
   });
 });

@@ -128,7 +128,8 @@ describe("CLI for daily use: runs, show, quarantine, compile --sql, run --select
   it("prints one action's compiled SQL, and says why a job or a source has none", () => {
     const r = cli(["compile", "--sql", "channel_performance"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^-- funnelcredit\.channel_performance \(table, definitions\/attribution\/channel_performance\.sqlx\)/);
+    // Restated by conversion day: an incremental table (its full-refresh form first).
+    assert.match(r.stdout, /^-- funnelcredit\.channel_performance \(incremental, definitions\/attribution\/channel_performance\.sqlx\)/);
     assert.match(r.stdout, /CREATE OR REPLACE TABLE `[^`]*\.funnelcredit\.channel_performance`/);
     assert.match(r.stdout, /FROM `[^`]*\.funnelcredit_staging\.stg_costs`/);
     const inc = cli(["compile", "--sql", "stg_ga4_events"]);

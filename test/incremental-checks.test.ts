@@ -219,3 +219,18 @@ describe("partitions.checks", () => {
     assert.match(sql, /'orders_daily: ', CAST\(COUNT\(\*\) AS STRING\), ' value\(s\) of the unique key \(order_id, order_date\)/);
   });
 });
+
+describe("vars.credit_restatement_days (the credit tables' restatement window)", () => {
+  const parse = (vars: Record<string, string>) => loadProjectSettings(PROJECT_DIR, vars).settings.creditRestatementDays;
+  it("defaults to reprocess_days (auto) and takes a number of days", () => {
+    assert.equal(parse({}), parse({ credit_restatement_days: "auto", reprocess_days: "3" }));
+    assert.equal(parse({ reprocess_days: "5" }), 5);
+    assert.equal(parse({ credit_restatement_days: "30" }), 30);
+    assert.equal(parse({ credit_restatement_days: "0" }), 0);
+  });
+  it("refuses anything else, naming the var", () => {
+    assert.throws(() => parse({ credit_restatement_days: "a month" }), /vars\.credit_restatement_days = "a month": expected "auto" or a whole number/);
+    assert.throws(() => parse({ credit_restatement_days: "-1" }), /vars\.credit_restatement_days = "-1": expected a number from 0 to 3650/);
+    assert.throws(() => parse({ credit_restatement_days: "3651" }), /vars\.credit_restatement_days = "3651": expected a number from 0 to 3650/);
+  });
+});

@@ -2,6 +2,13 @@
  * The incremental invariant (DuckDB): daily runs over days arriving one by one, with late events for an earlier
  * day and a run that fails half-way and is re-run, end in exactly the tables one full refresh builds over the
  * same data — every staging, intermediate, output and model table, row for row (numbers to 1e-9).
+ *
+ * The credit tables (session_credit and its roll-ups by conversion day: CREDIT_TABLES) follow the restatement contract
+ * instead (vars.credit_restatement_days, here 1): a run re-credits the conversion days from the newest credited day − 1
+ * on. So after the sequence their rows of the last run's window equal the full refresh's, and each older day's rows
+ * equal that day's rows as the last run whose window held it wrote them (a snapshot taken after each run). Each daily
+ * run's credit actions read and rewrite only their window's partitions of the credit tables and of transactions
+ * (partition-set test), their window start apart.
  */
 import { canonicalRows } from "./support/canonical.ts";
 import assert from "node:assert/strict";
@@ -16,6 +23,8 @@ import { runGraph } from "../src/runner/runner.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { compiledProject, memoryEngine } from "./support/warehouse.ts";
+import { afterExecute, statementReads, type StatementRead } from "./support/partition-reads.ts";
+import { partitionColumnOfSpec } from "../src/engines/duckdb/scan-bytes.ts";
 
 const DEMO = { users: 1500, days: 12, seed: 5, intradayDays: 0 };
 const NOW = () => new Date("2026-06-01T00:00:00Z");
@@ -27,6 +36,16 @@ const canonical = (rows: Row[]): string[] =>
   canonicalRows(rows.filter((r) => !/_(challenger|replaced)$/.test(String(r.model ?? ""))), { skipMetric: /drop|drift|previous|challenger|^window_|^monitor_|retrain/ });
 /** Tables that compare this run's data with the model in use before it (not a function of the data alone). */
 const AGAINST_THE_MODEL_IN_USE = new Set(["lead_score_monitoring"]);
+/** Credit tables restated by window (outputs schema): their partition column, and the expression of a day with credit. */
+const CREDIT_TABLES: Record<string, { column: string; credited: string }> = {
+  session_credit: { column: "conversion_date", credited: "conversion_date" },
+  channel_performance: { column: "date", credited: "IF(conversions > 0, date, NULL)" },
+  campaign_performance: { column: "date", credited: "IF(conversions > 0, date, NULL)" },
+  channel_credit_daily: { column: "credit_date", credited: "credit_date" },
+  segment_credit_daily: { column: "credit_date", credited: "credit_date" },
+  transaction_credit: { column: "conversion_date", credited: "conversion_date" },
+};
+const RESTATEMENT_DAYS = 1;
 
 /** An engine whose statements for `failing` throw: the run fails there, as when BigQuery refuses a job. */
 function failingAt(engine: Engine, failing: string): Engine {
@@ -43,7 +62,7 @@ function failingAt(engine: Engine, failing: string): Engine {
 }
 
 describe("incremental daily runs end in the same tables as one full refresh (DuckDB)", function () {
-  this.timeout(900_000);
+  this.timeout(1_500_000);
   let project: Project;
   let daily: DuckDBEngine;
   let full: DuckDBEngine;
@@ -52,7 +71,7 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     runGraph({ graph: project.graph, engine: e, settings: project.settings, artifacts, now: NOW, ...extra });
 
   before(async () => {
-    project = await compiledProject({ ml_min_auc: "0", lead_label_maturity_days: "0", ml_censor_days: "0", reprocess_days: "2" });
+    project = await compiledProject({ ml_min_auc: "0", lead_label_maturity_days: "0", ml_censor_days: "0", reprocess_days: "2", credit_restatement_days: String(RESTATEMENT_DAYS) });
     daily = await memoryEngine();
     full = await memoryEngine();
     for (const e of [daily, full]) {
@@ -91,7 +110,65 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     const lateRows = Number((await daily.queryNative(`SELECT COUNT(*) AS n FROM ${ga4}.${duckIdent(`held_${d1}`)}`))[0]!.n);
     assert.ok(lateRows > 0, "the fixture has late events");
 
+    /**
+     * After each successful daily run: a copy of each credit table, and the window the run restated (its first day,
+     * from the table as the run found it: the newest credited day − RESTATEMENT_DAYS; a first run: every day).
+     */
+    const restated: { runId: string; from: Record<string, string | null> }[] = [];
+    const snapshot = async (runId: string, first: boolean): Promise<void> => {
+      const from: Record<string, string | null> = {};
+      for (const [t, { credited }] of Object.entries(CREDIT_TABLES)) {
+        const src = `${duckIdent(ds().outputs)}.${duckIdent(t)}`;
+        const prev = restated.at(-1)?.runId;
+        from[t] = first ? null : String((await daily.queryNative(`SELECT CAST(MAX(${credited}) - INTERVAL ${RESTATEMENT_DAYS} DAY AS DATE)::VARCHAR AS d FROM snapshots.${duckIdent(`${prev}_${t}`)}`))[0]!.d);
+        await daily.runNative(`CREATE TABLE snapshots.${duckIdent(`${runId}_${t}`)} AS SELECT * FROM ${src}`);
+      }
+      restated.push({ runId, from });
+    };
+    await daily.runNative("CREATE SCHEMA IF NOT EXISTS snapshots");
+
+    // What each statement of the credit actions read (partitions of partitioned tables), recorded right after the action.
+    const creditActions = new Set(Object.keys(CREDIT_TABLES).map((t) => `${ds().outputs}.${t}`));
+    const partitionColumnOf = (schema: string, table: string): string | undefined =>
+      partitionColumnOfSpec(project.graph.actions.find((a) => a.target.schema === schema && a.target.name === table)?.partitionBy);
+    const reads = new Map<string, StatementRead[]>();
+    const recording = (runId: string): Engine => afterExecute(daily, async (statements, opts) => {
+      if (opts?.action && creditActions.has(opts.action)) reads.set(`${runId} ${opts.action}`, await statementReads(daily, statements, opts.action, partitionColumnOf));
+    });
+    /** Days of a table from a day on. */
+    const daysFrom = async (table: string, column: string, from: string): Promise<string[]> =>
+      (await daily.queryNative(`SELECT DISTINCT CAST(${duckIdent(column)} AS VARCHAR) AS d FROM ${table.split(".").map(duckIdent).join(".")} WHERE ${duckIdent(column)} >= DATE '${from}' ORDER BY 1`)).map((r) => String(r.d));
+    /**
+     * Partition-set test of a daily run: each credit action finds its window start in its own table (DECLARE: every
+     * partition), then deletes, inserts and checks reading only the window's partitions of the credit tables and of
+     * transactions.
+     */
+    const windowColumns = new Map<string, string>([
+      [`${ds().intermediate}.transactions`, "transaction_date"],
+      ...Object.entries(CREDIT_TABLES).map(([t, c]) => [`${ds().outputs}.${t}`, c.column] as [string, string]),
+    ]);
+    const assertWindowReads = async (runId: string): Promise<void> => {
+      const { from } = restated.at(-1)!;
+      const wrong: string[] = [];
+      for (const t of Object.keys(CREDIT_TABLES)) {
+        const action = `${ds().outputs}.${t}`;
+        const seen = reads.get(`${runId} ${action}`);
+        assert.ok(seen?.length, `${runId}: ${action} ran and read`);
+        assert.deepEqual(seen.filter(([kind]) => kind === "DECLARE"), [["DECLARE", action, "all"]], `${runId} ${action}: the window start`);
+        for (const [kind, table, days] of seen) {
+          const column = windowColumns.get(table);
+          if (kind === "DECLARE" || !column) continue;
+          const want = await daysFrom(table, column, from[t]!);
+          if (JSON.stringify(days) !== JSON.stringify(want)) wrong.push(`${runId} ${action} ${kind} ${table}: read ${JSON.stringify(days)}, window ${JSON.stringify(want)}`);
+        }
+        assert.ok(seen.some(([kind, table]) => kind === "DELETE" && table === action), `${runId} ${action}: deletes its window`);
+        assert.ok(seen.some(([kind, table]) => kind === "check" && table === action), `${runId} ${action}: checks its window`);
+      }
+      assert.deepEqual(wrong, []);
+    };
+
     assertRunSucceeded(await run(daily, { runId: "day0" })); // first run: builds everything up to d1 (in part)
+    await snapshot("day0", true);
 
     // Day 2 arrives with d1's late events; the run fails at sessions (after staging), and is run again.
     await daily.runNative(`INSERT INTO ${ga4}.${duckIdent(d1)} SELECT * FROM ${ga4}.${duckIdent(`held_${d1}`)}`);
@@ -100,13 +177,20 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     const failed = await run(failingAt(daily, `${ds().intermediate}.sessions`), { runId: "day1_failed" });
     assert.ok(failed.actions.some((a) => a.status === "failed" && /injected failure/.test(String(a.error))), "the injected failure failed the run");
     assert.ok(failed.actions.some((a) => a.action === `${ds().staging}.stg_ga4_sessions` && a.status === "succeeded"), "staging ran before the failure");
-    assertRunSucceeded(await run(daily, { runId: "day1" }));
+    assertRunSucceeded(await run(recording("day1"), { runId: "day1" }));
+    await snapshot("day1", false);
+    await assertWindowReads("day1");
 
     await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(`held_${d3}`)} RENAME TO ${duckIdent(d3)}`);
-    const last = await run(daily, { runId: "day2" });
+    const last = await run(recording("day2"), { runId: "day2" });
     assertRunSucceeded(last);
+    await snapshot("day2", false);
+    await assertWindowReads("day2");
     const incremental = last.actions.filter((a) => a.kind === "incremental").map((a) => a.action).sort();
-    assert.deepEqual(incremental, [`${ds().staging}.stg_ga4_events`, `${ds().staging}.stg_ga4_sessions`]);
+    assert.deepEqual(incremental, [
+      ...Object.keys(CREDIT_TABLES).map((t) => `${ds().outputs}.${t}`),
+      `${ds().staging}.stg_ga4_events`, `${ds().staging}.stg_ga4_sessions`,
+    ].sort());
 
     assertRunSucceeded(await run(full, { fullRefresh: true, runId: "full" }));
 
@@ -118,8 +202,29 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
         // Append-only histories (a row set per run: model metrics, curves): the last run's rows.
         const hasRunId = (await full.queryNative(`SELECT 1 FROM information_schema.columns WHERE table_schema = '${schema}' AND table_name = '${t}' AND column_name = 'run_id'`)).length > 0;
         const rowsOf = (e: DuckDBEngine, lastRun: string) => e.queryNative(`SELECT * FROM ${duckIdent(schema)}.${duckIdent(t)}${hasRunId ? ` WHERE run_id = '${lastRun}'` : ""}`);
-        const want = canonical(await rowsOf(full, "full"));
+        const credit = schema === ds().outputs ? CREDIT_TABLES[t] : undefined;
+        let want = canonical(await rowsOf(full, "full"));
         const have = canonical(await rowsOf(daily, "day2"));
+        if (credit) {
+          // The last run's window from the full refresh; each older day from the last run whose window held it.
+          const col = duckIdent(credit.column);
+          const rows: Row[] = [];
+          let until: string | null = null;
+          for (const { runId, from } of [...restated].reverse()) {
+            const f = from[t]!;
+            const where = [f === null ? "TRUE" : `${col} >= DATE '${f}'`, until === null ? "TRUE" : `${col} < DATE '${until}'`].join(" AND ");
+            const source = runId === "day2" ? full : daily;
+            const table = runId === "day2" ? `${duckIdent(schema)}.${duckIdent(t)}` : `snapshots.${duckIdent(`${runId}_${t}`)}`;
+            rows.push(...(await source.queryNative(`SELECT * FROM ${table} WHERE ${where}`)));
+            if (f === null) break;
+            until = f;
+          }
+          want = canonical(rows);
+          const last = restated.at(-1)!.from[t]!;
+          const inWindow = Number((await full.queryNative(`SELECT COUNT(*) AS n FROM ${duckIdent(schema)}.${duckIdent(t)} WHERE ${col} >= DATE '${last}'`))[0]!.n);
+          const before = Number((await full.queryNative(`SELECT COUNT(*) AS n FROM ${duckIdent(schema)}.${duckIdent(t)} WHERE ${col} < DATE '${last}'`))[0]!.n);
+          assert.ok(inWindow > 0 && before > 0, `${t}: rows on both sides of the last window (${inWindow} from ${last}, ${before} before)`);
+        }
         compared++;
         if (JSON.stringify(want) !== JSON.stringify(have)) {
           const i = want.findIndex((w, k) => have[k] !== w);

@@ -123,8 +123,14 @@ describe("attribution model registry", function () {
   const out = (): string => project.settings.datasets.outputs;
   const mlModels = (): string[] => project.settings.attributionModels.filter((m) => m.job === "ml_attribution").map((m) => m.name);
   /** Registered models with session credit, and the most a transaction's credit of one model is off one conversion. */
-  async function sessionCredit(): Promise<{ models: string[]; worst: number }> {
-    const rows = await engine.queryNative(`SELECT model, MAX(abs(s - 1) - n * 5e-10) AS worst FROM (SELECT model, SUM(conversions) AS s, COUNT(*) AS n FROM "${out()}".session_credit GROUP BY model, transaction_id) GROUP BY model ORDER BY model`);
+  /**
+   * The models session_credit credits, and the worst per-transaction sum. `days`: "restated" = the conversions the last
+   * (incremental) run re-credited (from the newest conversion day − credit_restatement_days), "older" = the others.
+   */
+  async function sessionCredit(days: "all" | "restated" | "older" = "all"): Promise<{ models: string[]; worst: number }> {
+    const start = `(SELECT MAX(conversion_date) - INTERVAL ${project.settings.creditRestatementDays} DAY FROM "${out()}".session_credit)`;
+    const where = days === "all" ? "TRUE" : days === "restated" ? `conversion_date >= ${start}` : `conversion_date < ${start}`;
+    const rows = await engine.queryNative(`SELECT model, MAX(abs(s - 1) - n * 5e-10) AS worst FROM (SELECT model, SUM(conversions) AS s, COUNT(*) AS n FROM "${out()}".session_credit WHERE ${where} GROUP BY model, transaction_id) GROUP BY model ORDER BY model`);
     return { models: rows.map((r) => String(r.model)), worst: Math.max(...rows.map((r) => Number(r.worst))) };
   }
 
@@ -155,8 +161,11 @@ describe("attribution model registry", function () {
     await engine.runNative(`UPDATE "${project.settings.datasets.models}".equal_channel_weights SET weight = 0`);
     const run = await runProject(project, engine, { runId: "registry-zero", selection: { actions: ["session_credit"] } });
     assertRunSucceeded(run);
-    const credit = await sessionCredit();
+    // An incremental run re-credits the restatement window (vars.credit_restatement_days); older conversions keep
+    // the credit of the run that last restated them (here the first run's).
+    const credit = await sessionCredit("restated");
     assert.ok(!credit.models.includes("equal_channels"), `no session credit for a model without weight: ${credit.models.join(", ")}`);
+    assert.ok((await sessionCredit("older")).models.includes("equal_channels"), "older conversions keep their earlier credit");
     assert.ok(credit.models.includes("linear") && credit.models.includes("ml_shapley"), "the other models are still credited");
   });
 
@@ -172,8 +181,8 @@ describe("attribution model registry", function () {
     for (const a of ["session_credit", "channel_credit_by_model", "model_comparison", "model_recommendation"]) {
       assert.equal(run.actions.find((x) => x.action === a || x.action.endsWith(`.${a}`))?.status, "succeeded", `${a} still runs for the other models`);
     }
-    const credit = await sessionCredit();
-    assert.deepEqual(credit.models.filter((m) => m.startsWith("ml_")), [], "a refused model credits no session (not an earlier run's credit, not an equal split)");
+    const credit = await sessionCredit("restated");
+    assert.deepEqual(credit.models.filter((m) => m.startsWith("ml_")), [], "a refused model credits no restated conversion (not an earlier run's credit, not an equal split)");
     assert.ok(credit.models.includes("equal_channels") && credit.models.includes("linear"));
     const [weights] = await engine.queryNative(`SELECT COUNT(*) AS n FROM "${out()}".ml_channel_weights`);
     assert.equal(Number(weights!.n), 0);
