@@ -602,9 +602,9 @@ const tables = [
     columns: [
       { name: "journey_end_date", type: "DATE", description: "UTC day of journey_end_at (the time split and the daily credit use it)" },
       s("touch_sequence", "touches oldest first joined by ' > ', each 'gap_bucket:channel' (gap_bucket: days from the touch to journey_end_at, 0 <1, 1 <3, 2 <7, 3 <14, 4 <30, 5 ≥30; channel escaped as in channel_paths: '%' → '%25', '>' → '%3E'); only the newest vars.ml_sequence_max_touches touches"),
-      { name: "user_type", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL (as in ml_journey_features): the sequence models' user covariates" },
-      { name: "device", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL" },
-      { name: "region", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL" },
+      { name: "user_type", type: "STRING", description: "of the journey's first touch (sessions), measured before its conversion, '(not set)' when NULL (as in ml_journey_features): the sequence models' user covariates" },
+      { name: "device", type: "STRING", description: "the device the journey's first touch recorded (int_session_identity; never OWOX's 'cross', which a purchase's login makes), '(not set)' when NULL" },
+      { name: "region", type: "STRING", description: "of the journey's first touch (sessions), '(not set)' when NULL" },
       { name: "touch_count", type: "INT64", description: "touches in touch_sequence" },
       { name: "journey_count", type: "INT64", description: "journeys with this sequence ending that day" },
       { name: "conversions", type: "INT64", description: "of them, converting journeys" },

@@ -7,7 +7,7 @@ import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import type { Target } from "../src/engines/engine.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, rowsOf, runProject, TEST_ARTIFACTS_DIR } from "./support/warehouse.ts";
-import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, toFeatureRows, toSequenceRows } from "./fixtures/ml/journeys.ts";
+import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, journeyStartTables, toFeatureRows, toSequenceRows } from "./fixtures/ml/journeys.ts";
 
 /**
  * The job and the SQL it needs, on a conversion_journeys fixture (the upstream warehouse is not run).
@@ -33,6 +33,7 @@ describe("ml_attribution job on DuckDB", function () {
     engine = await memoryEngine();
     const cj = targetOf("conversion_journeys");
     await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(journeys));
+    for (const t of journeyStartTables(journeys)) { const tg = targetOf(t.name); await fixtureTable(engine, tg.schema, tg.name, t.columns, t.rows); }
     const exp = targetOf("incrementality_experiments");
     await fixtureTable(engine, exp.schema, exp.name, { channel: "VARCHAR", period_start: "DATE", period_end: "DATE", incremental_conversions: "DOUBLE" },
       [["Display", "2024-03-04", "2024-03-17", 40]]);
@@ -232,7 +233,9 @@ describe("ml_attribution job on too short a history", function () {
     try {
       const targetOf = (name: string): Target => project.graph.actions.find((a) => a.kind !== "job" && a.target.name === name)!.target;
       const cj = targetOf("conversion_journeys");
-      await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(generateJourneys({ journeys: 400, days: 2 })));
+      const short = generateJourneys({ journeys: 400, days: 2 });
+      await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(short));
+      for (const t of journeyStartTables(short)) { const tg = targetOf(t.name); await fixtureTable(engine, tg.schema, tg.name, t.columns, t.rows); }
       const r = await runProject(project, engine, { selection: SELECTION, runId: "ml-two-days", now: () => new Date("2024-05-01T00:00:00Z") });
       const action = r.actions.find((a) => a.action === "ml_attribution")!;
       assert.equal(action.status, "skipped", action.note);

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { mkdtemp, rm } from "node:fs/promises";
 import { compiledProject, memoryEngine, assertRunSucceeded, fixtureTable, SHARED_DATA } from "./support/warehouse.ts";
-import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys } from "./fixtures/ml/journeys.ts";
+import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, journeyStartTables } from "./fixtures/ml/journeys.ts";
 import { mlJourneyScoresSqlJob } from "../jobs/ml-journey-scores-sql.ts";
 import { ML_CURRENT_MODEL_ARTIFACT } from "../src/ml-attribution/pipeline.ts";
 import { loadModel } from "../src/models/xgboost/index.ts";
@@ -362,6 +362,7 @@ describe("scores in SQL: the ml_journey_scores_sql job", function () {
       const targetOf = (name: string) => project.graph.actions.find((a) => a.kind !== "job" && a.target.name === name)!.target;
       const cj = targetOf("conversion_journeys");
       await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(generateJourneys({ journeys: 6_000, days: 28 })));
+      for (const t of journeyStartTables(generateJourneys({ journeys: 6_000, days: 28 }))) { const tg = targetOf(t.name); await fixtureTable(engine, tg.schema, tg.name, t.columns, t.rows); }
       const exp = targetOf("incrementality_experiments");
       await fixtureTable(engine, exp.schema, exp.name, { channel: "VARCHAR", period_start: "DATE", period_end: "DATE", incremental_conversions: "DOUBLE" }, []);
       const mmm = targetOf("mmm_channel_shares");
