@@ -45,10 +45,10 @@ describe("ml_attribution job on DuckDB", function () {
   it("builds ml_journey_features in SQL exactly as the TypeScript mirror of the model", async () => {
     const r1 = await runProject(project, engine, { selection: { actions: ["ml_journey_features"] } });
     assertRunSucceeded(r1);
-    const sql = (await rows("ml_journey_features")).map((r) => [r.journey_end_date, r.channel_stats, r.user_type, r.device, r.region, r.conversions, r.non_conversions, r.conversion_value]);
+    const sql = (await rows("ml_journey_features")).map((r) => [r.journey_end_date, r.channel_stats, r.user_type, r.device, r.region, r.engagement, r.conversions, r.non_conversions, r.conversion_value]);
     const ts = toFeatureRows(journeys);
     assert.equal(sql.length, ts.length);
-    const tsSet = new Set(ts.map((r) => JSON.stringify([r.date, r.channels.map((c) => `${c.channel}=${c.touches},${c.firstRank},${c.lastRank},${c.recencyBucket},${c.firstTouchBucket}`).join(" > "), r.userType, r.device, r.region, r.conversions, r.nonConversions, r.value])));
+    const tsSet = new Set(ts.map((r) => JSON.stringify([r.date, r.channels.map((c) => `${c.channel}=${c.touches},${c.firstRank},${c.lastRank},${c.recencyBucket},${c.firstTouchBucket}`).join(" > "), r.userType, r.device, r.region, r.engagement, r.conversions, r.nonConversions, r.value])));
     for (const s of sql) assert.ok(tsSet.has(JSON.stringify(s)), `SQL row not in the TS aggregate: ${JSON.stringify(s)}`);
     assert.ok(sql.length < journeys.length, "rows scale with distinct vectors × days, not journeys");
   });
@@ -57,7 +57,7 @@ describe("ml_attribution job on DuckDB", function () {
     for (const maxTouches of [12, 2]) {
       const p = await compiledProject({ ml_families: '["lstm"]', ml_sequence_max_touches: String(maxTouches) });
       assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journey_sequences"] } }));
-      const sql = (await rows("ml_journey_sequences")).map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.user_type, r.device, r.region, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
+      const sql = (await rows("ml_journey_sequences")).map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.user_type, r.device, r.region, r.engagement, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
       const ts = toSequenceRows(journeys, maxTouches).map((r) => JSON.stringify(r));
       assert.deepEqual([...sql].sort(), [...ts].sort(), `max touches ${maxTouches}`);
       assert.ok(sql.length < journeys.length, "rows scale with distinct sequences × days, not journeys");
