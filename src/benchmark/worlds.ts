@@ -143,11 +143,10 @@ export function drawWorld(family: Family, seed: number, users: number, options: 
     const pairs = Math.min(3, Math.floor(push.length / 2));
     for (let i = 0; i < pairs; i++) synergies.push({ a: push[2 * i]!.key, b: push[2 * i + 1]!.key, lift: uniform(rng, 1.5, 3) });
   }
-  // Drawn last, so every other parameter is the same whether the signal is drawn or given.
-  const drawnSignal = uniform(rng, 0.5, 1);
-  const intentSignal = options.intentSignal ?? drawnSignal;
-  if (!(intentSignal >= 0 && intentSignal <= 2)) throw new RangeError(`intentSignal must be in [0, 2], got ${intentSignal}`);
-  return {
+  if (options.intentSignal !== undefined && !(options.intentSignal >= 0 && options.intentSignal <= 2)) {
+    throw new RangeError(`intentSignal must be in [0, 2], got ${options.intentSignal}`);
+  }
+  const world: World = {
     family,
     seed,
     users,
@@ -162,6 +161,10 @@ export function drawWorld(family: Family, seed: number, users: number, options: 
     propensitySigma: family === "selection_bias" ? 0.9 : 0.5,
     multiDeviceShare: family === "cross_device" ? 0.6 : 0.2,
     loginShare: family === "cross_device" ? 0.1 : 0.5,
-    intentSignal,
+    intentSignal: 0,
   };
+  // Drawn after every other parameter (halfLifeDays above draws too), so they are the same whether the signal is
+  // drawn or given, and a world with intentSignal 0 is the world drawn before the signal existed.
+  const drawnSignal = uniform(rng, 0.5, 1);
+  return { ...world, intentSignal: options.intentSignal ?? drawnSignal };
 }
