@@ -5,6 +5,7 @@
  *
  *   npm run bench -- --accuracy                                   # 5 families × seeds 1–3, 5,000 users
  *   npm run bench -- --accuracy --users 20000 --seeds 1 --families harvesting
+ *   npm run bench -- --accuracy --users 1500 --seeds 1,101 --intent-signal 0   # intent hidden (identifiability limit)
  *   npm run bench -- --accuracy --users 1500 --seeds 1,101 --vars '{"ml_families":"[\"logistic_regression\",\"lstm\"]"}'
  */
 import fs from "node:fs";
@@ -28,6 +29,8 @@ const seeds = opt("--seeds", "1,2,3").split(",").map(Number);
 const users = Number(opt("--users", "5000"));
 const truthUsers = Number(opt("--truth-users", "10000"));
 // --vars JSON: settings for every world's pipeline (e.g. vars.ml_families), on top of the world's channel rules.
+// --intent-signal X: how strongly intent shows in the export, for every world (0 = hidden: the identifiability limit); drawn per world by default.
+const intentSignal = opt("--intent-signal", "") === "" ? undefined : Number(opt("--intent-signal", ""));
 const vars = opt("--vars", "") ? (JSON.parse(opt("--vars", "")) as Record<string, string>) : undefined;
 const HEURISTICS = ["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based"];
 
@@ -39,11 +42,11 @@ for (const family of families) {
     // One retry: on a loaded machine Dataform's compile can time out (60 s); one lost world must not end the run.
     let r: WorldResult;
     try {
-      r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT, jobs: ALL_JOBS, vars });
+      r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT, jobs: ALL_JOBS, vars, intentSignal });
     } catch (e) {
       console.log(`${family}/s${seed}: ${(e as Error).message.slice(0, 200)} — retrying once`);
       try {
-        r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT, jobs: ALL_JOBS, vars });
+        r = await runWorld({ family, seed, users, truthUsers, projectDir: ROOT, jobs: ALL_JOBS, vars, intentSignal });
       } catch (e2) {
         console.log(`${family}/s${seed}: FAILED again, left out: ${(e2 as Error).message.slice(0, 200)}`);
         continue;
@@ -51,7 +54,7 @@ for (const family of families) {
     }
     results.push(r);
     // --json FILE: every world's results as they come (shape, truth, each model's shares and distances).
-    if (opt("--json", "")) fs.writeFileSync(opt("--json", ""), JSON.stringify(results.map((x) => ({ ...x, world: { family: x.world.family, seed: x.world.seed, channels: x.world.channels.length, days: x.world.days } })), null, 1));
+    if (opt("--json", "")) fs.writeFileSync(opt("--json", ""), JSON.stringify(results.map((x) => ({ ...x, world: { family: x.world.family, seed: x.world.seed, channels: x.world.channels.length, days: x.world.days, intentSignal: x.world.intentSignal } })), null, 1));
     console.log(`${formatWorld(r)}\n  whole world ${((Date.now() - w0) / 1000).toFixed(1)} s`);
   }
 }

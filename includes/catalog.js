@@ -298,7 +298,7 @@ const tables = [
   ] },
   {
     name: "ml_journey_scores_sql", layer: "outputs", producer: { job: "ml_journey_scores_sql" },
-    grain: "one row per journey_end_date, channel_stats, user_type, device, region (a row of ml_journey_features)",
+    grain: "one row per journey_end_date, channel_stats, user_type, device, region, engagement (a row of ml_journey_features)",
     description: "Every journey row of ml_journey_features scored in SQL by the published ML attribution conversion model compiled to GoogleSQL (journey encoding and trees); equal to the TypeScript predictions within 1e-6. The statements are saved beside the model (models/ml-attribution/<run>.sql) to schedule on BigQuery.",
     columns: [
     { name: "journey_end_date", type: "DATE" },
@@ -306,6 +306,7 @@ const tables = [
     { name: "user_type", type: "STRING" },
     { name: "device", type: "STRING" },
     { name: "region", type: "STRING" },
+    { name: "engagement", type: "STRING", description: "pages the journey's first touch viewed before any checkout (ml_journey_features)" },
     { name: "conversion_probability", type: "FLOAT64", description: "the conversion model's probability for the journey" },
     { name: "margin", type: "FLOAT64", description: "the booster's log-odds" },
     { name: "model_run_id", type: "STRING", description: "the ml_attribution run that fitted the model" },
@@ -597,15 +598,16 @@ const tables = [
   // ---- Built by SQLX models: the analyst's outputs (the report and the reporting views read them) ----
   {
     name: "ml_journey_sequences", layer: "intermediate", producer: { model: "definitions/ml/ml_journey_sequences.sqlx" },
-    grain: "one row per journey_end_date, touch_sequence, channel_stats, user_type, device, region",
+    grain: "one row per journey_end_date, touch_sequence, channel_stats, user_type, device, region, engagement",
     description: "Ordered-touch aggregate of the ML attribution job's sequence families (lstm, attention in vars.ml_families): journeys with the same last vars.ml_sequence_max_touches touches (channel and time gap, oldest first) and user covariates ending on the same day, with how many converted. Channels in vars.path_remove_channels are left out, as in channel_paths. Rows scale with distinct sequences × days, not users.",
     columns: [
       { name: "journey_end_date", type: "DATE", description: "UTC day of journey_end_at (the time split and the daily credit use it)" },
       s("touch_sequence", "touches oldest first joined by ' > ', each 'gap_bucket:channel' (gap_bucket: days from the touch to journey_end_at, 0 <1, 1 <3, 2 <7, 3 <14, 4 <30, 5 ≥30; channel escaped as in channel_paths: '%' → '%25', '>' → '%3E'); only the newest vars.ml_sequence_max_touches touches"),
       s("channel_stats", "the journey's feature vector exactly as in ml_journey_features (all its touches, not only the newest): the key to its feature row, so the stacked ensemble feeds the same journeys to the feature and the sequence families"),
-      { name: "user_type", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL (as in ml_journey_features): the sequence models' user covariates" },
-      { name: "device", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL" },
-      { name: "region", type: "STRING", description: "of the journey's last touch, '(not set)' when NULL" },
+      { name: "user_type", type: "STRING", description: "of the journey's first touch (sessions), measured before its conversion, '(not set)' when NULL (as in ml_journey_features): the sequence models' user covariates" },
+      { name: "device", type: "STRING", description: "the device the journey's first touch recorded (int_session_identity; never OWOX's 'cross', which a purchase's login makes), '(not set)' when NULL" },
+      { name: "region", type: "STRING", description: "of the journey's first touch (sessions), '(not set)' when NULL" },
+      { name: "engagement", type: "STRING", description: "pages the journey's first touch viewed before any checkout or purchase event in its session (stg_ga4_events): '0-1 pages', '2-3 pages', '4-6 pages', '7+ pages', '(not set)' without GA4 events — observable intent, measured before the conversion" },
       { name: "touch_count", type: "INT64", description: "touches in touch_sequence" },
       { name: "journey_count", type: "INT64", description: "journeys with this sequence ending that day" },
       { name: "conversions", type: "INT64", description: "of them, converting journeys" },

@@ -48,7 +48,7 @@ const MAX_ROC_POINTS = 201;
 
 const FEATURES_TABLE = "ml_journey_features";
 /** Key columns of ml_journey_features, named in errors about a row. */
-const FEATURE_KEY = ["journey_end_date", "channel_stats", "user_type", "device", "region"];
+const FEATURE_KEY = ["journey_end_date", "channel_stats", "user_type", "device", "region", "engagement"];
 
 async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
   const [count] = await ctx.query(`SELECT COUNT(*) AS n FROM ${ctx.ref(FEATURES_TABLE)}`);
@@ -57,9 +57,9 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
     throw new UserError(`${FEATURES_TABLE} has ${n.toLocaleString("en-US")} rows, more than vars.ml_max_feature_rows = ${ctx.settings.mlMaxFeatureRows.toLocaleString("en-US")}; raise it in workflow_settings.yaml if the job has the memory, or coarsen the journeys (vars.max_path_length, vars.path_remove_channels)`);
   }
   const raw = await ctx.query(
-    `SELECT journey_end_date, channel_stats, user_type, device, region, conversions, non_conversions, conversion_value
+    `SELECT journey_end_date, channel_stats, user_type, device, region, engagement, conversions, non_conversions, conversion_value
      FROM ${ctx.ref(FEATURES_TABLE)}
-     ORDER BY journey_end_date, channel_stats, user_type, device, region`,
+     ORDER BY journey_end_date, channel_stats, user_type, device, region, engagement`,
   );
   return raw.map((r, i) => {
     const base = {
@@ -67,6 +67,7 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
       userType: textOf(r, "user_type", FEATURES_TABLE, i),
       device: textOf(r, "device", FEATURES_TABLE, i),
       region: textOf(r, "region", FEATURES_TABLE, i),
+      engagement: textOf(r, "engagement", FEATURES_TABLE, i),
     };
     return {
       ...base,
@@ -80,7 +81,7 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
 }
 
 const SEQUENCES_TABLE = "ml_journey_sequences";
-const SEQUENCE_KEY = ["journey_end_date", "touch_sequence", "channel_stats", "user_type", "device", "region"];
+const SEQUENCE_KEY = ["journey_end_date", "touch_sequence", "channel_stats", "user_type", "device", "region", "engagement"];
 
 /** The ordered-touch aggregate of the sequence families (read only when one of them is on). */
 async function readSequenceRows(ctx: JobContext): Promise<SequenceRow[]> {
@@ -90,9 +91,9 @@ async function readSequenceRows(ctx: JobContext): Promise<SequenceRow[]> {
     throw new UserError(`${SEQUENCES_TABLE} has ${n.toLocaleString("en-US")} rows, more than vars.ml_max_feature_rows = ${ctx.settings.mlMaxFeatureRows.toLocaleString("en-US")}; raise it if the job has the memory, or lower vars.ml_sequence_max_touches`);
   }
   const raw = await ctx.query(
-    `SELECT journey_end_date, touch_sequence, channel_stats, user_type, device, region, conversions, non_conversions, conversion_value
+    `SELECT journey_end_date, touch_sequence, channel_stats, user_type, device, region, engagement, conversions, non_conversions, conversion_value
      FROM ${ctx.ref(SEQUENCES_TABLE)}
-     ORDER BY journey_end_date, touch_sequence, channel_stats, user_type, device, region`,
+     ORDER BY journey_end_date, touch_sequence, channel_stats, user_type, device, region, engagement`,
   );
   return raw.map((r, i) => {
     const text = textOf(r, "touch_sequence", SEQUENCES_TABLE, i);
@@ -100,11 +101,12 @@ async function readSequenceRows(ctx: JobContext): Promise<SequenceRow[]> {
     const userType = textOf(r, "user_type", SEQUENCES_TABLE, i);
     const device = textOf(r, "device", SEQUENCES_TABLE, i);
     const region = textOf(r, "region", SEQUENCES_TABLE, i);
+    const engagement = textOf(r, "engagement", SEQUENCES_TABLE, i);
     return sequenceRow({
       date: dateOf(r, "journey_end_date", SEQUENCES_TABLE, i),
-      key: sequenceKey(text, stats, userType, device, region),
-      features: { channels: parseChannelStats(stats, `${SEQUENCES_TABLE} row ${i + 1}`), userType, device, region },
-      userType, device, region,
+      key: sequenceKey(text, stats, userType, device, region, engagement),
+      features: { channels: parseChannelStats(stats, `${SEQUENCES_TABLE} row ${i + 1}`), userType, device, region, engagement },
+      userType, device, region, engagement,
       touches: parseTouchSequence(text, `${SEQUENCES_TABLE} row ${i + 1}`),
       conversions: countOf(r, "conversions", SEQUENCES_TABLE, i, SEQUENCE_KEY),
       nonConversions: countOf(r, "non_conversions", SEQUENCES_TABLE, i, SEQUENCE_KEY),

@@ -82,6 +82,38 @@ describe("accuracy benchmark: worlds and their truth", () => {
     assert.ok([...byUser.values()].some((ids) => ids.size > 1));
   });
 
+  it("shows a user's intent before the purchase (more pages, product views) in the export, and none of it when intentSignal is 0", () => {
+    const startMs = Date.parse("2024-03-01T00:00:00Z");
+    // The user index is the pseudo id's suffix minus the start second (observe.ts); converters by their transaction's client id.
+    const userOf = (pseudoId: string): number => Number(pseudoId.split(".")[1]) - Math.floor(startMs / 1000);
+    const prePurchase = (signal: number) => {
+      const w = drawWorld("selection_bias", 1, 1500, { intentSignal: signal });
+      const o = observeWorld(w, startMs);
+      const converters = new Set(o.transactions.map((t) => userOf(t.client_id!)));
+      const pages = (c: string) => c.split("").filter((x) => x === "p").length;
+      const browsing = o.sessions.filter((s) => !s.codes.includes("$"));
+      const meanPages = (conv: boolean) => {
+        const xs = browsing.filter((s) => converters.has(userOf(s.pseudoId)) === conv).map((s) => pages(s.codes));
+        return xs.reduce((a, b) => a + b, 0) / xs.length;
+      };
+      return { w, o, browsing, pages, converters: meanPages(true), others: meanPages(false) };
+    };
+    const hidden = prePurchase(0);
+    const shown = prePurchase(1);
+    // The same world either way: only what the export shows of intent changes.
+    assert.deepEqual({ ...hidden.w, intentSignal: 1 }, shown.w);
+    assert.equal(hidden.o.sessions.length, shown.o.sessions.length);
+    assert.equal(hidden.o.conversions, shown.o.conversions);
+    // Hidden: 1–4 pages by chance, no product view outside a purchase — nothing carries intent.
+    assert.ok(hidden.browsing.every((s) => !s.codes.includes("v") && s.items.length === 0 && hidden.pages(s.codes) >= 1 && hidden.pages(s.codes) <= 4));
+    // Shown: product views and long visits outside purchases, and the browsing of users who go on to buy is deeper.
+    assert.ok(shown.browsing.filter((s) => s.codes.includes("v")).length > shown.browsing.length / 20, "product views without a purchase");
+    assert.ok(shown.browsing.some((s) => shown.pages(s.codes) > 4), "more than 4 pages");
+    assert.ok(shown.converters > 1.3 * shown.others, `pages per browsing session: converters ${shown.converters}, others ${shown.others}`);
+    assert.ok(Math.abs(hidden.converters - hidden.others) < 0.3, `hidden: converters ${hidden.converters}, others ${hidden.others}`);
+    assert.throws(() => drawWorld("decay", 1, 100, { intentSignal: -1 }), /intentSignal/);
+  });
+
   it("measures L1 over the union of channels (credit to a channel the world lacks is error)", () => {
     // |0.5 − 0.6| + |0.1 − 0.4| + 0.4 given to "(unknown)": 0.1 + 0.3 + 0.4 = 0.8
     assert.ok(Math.abs(l1Distance({ a: 0.5, b: 0.1, "(unknown)": 0.4 }, { a: 0.6, b: 0.4 }) - 0.8) < 1e-12);

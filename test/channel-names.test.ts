@@ -9,7 +9,7 @@ import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, rowsOf
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import type { Row } from "../src/engines/engine.ts";
 import { loadInputs, INTERMEDIATE, type Ga4Event } from "./fixtures/warehouse/builders.ts";
-import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, lastTouchCredit } from "./fixtures/ml/journeys.ts";
+import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, journeyStartTables, lastTouchCredit } from "./fixtures/ml/journeys.ts";
 import { formatChannelPath, splitChannelPath } from "../src/models/paths.ts";
 import { compareStrings } from "../src/models/numeric.ts";
 import { ALL_JOBS } from "../jobs/index.ts";
@@ -117,6 +117,7 @@ describe("channel names that hold the path separator, quotes or unicode", functi
     const target = (name: string) => project.graph.actions.find((a) => a.kind !== "job" && a.target.name === name)!.target;
     const cj = target("conversion_journeys");
     await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(journeys));
+    for (const t of journeyStartTables(journeys)) { const tg = target(t.name); await fixtureTable(engine, tg.schema, tg.name, t.columns, t.rows); }
     const exp = target("incrementality_experiments");
     await fixtureTable(engine, exp.schema, exp.name, { channel: "VARCHAR", period_start: "DATE", period_end: "DATE", incremental_conversions: "DOUBLE" }, []);
     const mmm = target("mmm_channel_shares");

@@ -7,7 +7,7 @@ import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import type { Target } from "../src/engines/engine.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, rowsOf, runProject, TEST_ARTIFACTS_DIR } from "./support/warehouse.ts";
-import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, toFeatureRows, toSequenceRows } from "./fixtures/ml/journeys.ts";
+import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, journeyStartTables, toFeatureRows, toSequenceRows } from "./fixtures/ml/journeys.ts";
 
 /**
  * The job and the SQL it needs, on a conversion_journeys fixture (the upstream warehouse is not run).
@@ -33,6 +33,7 @@ describe("ml_attribution job on DuckDB", function () {
     engine = await memoryEngine();
     const cj = targetOf("conversion_journeys");
     await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(journeys));
+    for (const t of journeyStartTables(journeys)) { const tg = targetOf(t.name); await fixtureTable(engine, tg.schema, tg.name, t.columns, t.rows); }
     const exp = targetOf("incrementality_experiments");
     await fixtureTable(engine, exp.schema, exp.name, { channel: "VARCHAR", period_start: "DATE", period_end: "DATE", incremental_conversions: "DOUBLE" },
       [["Display", "2024-03-04", "2024-03-17", 40]]);
@@ -44,10 +45,10 @@ describe("ml_attribution job on DuckDB", function () {
   it("builds ml_journey_features in SQL exactly as the TypeScript mirror of the model", async () => {
     const r1 = await runProject(project, engine, { selection: { actions: ["ml_journey_features"] } });
     assertRunSucceeded(r1);
-    const sql = (await rows("ml_journey_features")).map((r) => [r.journey_end_date, r.channel_stats, r.user_type, r.device, r.region, r.conversions, r.non_conversions, r.conversion_value]);
+    const sql = (await rows("ml_journey_features")).map((r) => [r.journey_end_date, r.channel_stats, r.user_type, r.device, r.region, r.engagement, r.conversions, r.non_conversions, r.conversion_value]);
     const ts = toFeatureRows(journeys);
     assert.equal(sql.length, ts.length);
-    const tsSet = new Set(ts.map((r) => JSON.stringify([r.date, r.channels.map((c) => `${c.channel}=${c.touches},${c.firstRank},${c.lastRank},${c.recencyBucket},${c.firstTouchBucket}`).join(" > "), r.userType, r.device, r.region, r.conversions, r.nonConversions, r.value])));
+    const tsSet = new Set(ts.map((r) => JSON.stringify([r.date, r.channels.map((c) => `${c.channel}=${c.touches},${c.firstRank},${c.lastRank},${c.recencyBucket},${c.firstTouchBucket}`).join(" > "), r.userType, r.device, r.region, r.engagement, r.conversions, r.nonConversions, r.value])));
     for (const s of sql) assert.ok(tsSet.has(JSON.stringify(s)), `SQL row not in the TS aggregate: ${JSON.stringify(s)}`);
     assert.ok(sql.length < journeys.length, "rows scale with distinct vectors × days, not journeys");
   });
@@ -57,7 +58,7 @@ describe("ml_attribution job on DuckDB", function () {
       const p = await compiledProject({ ml_families: '["lstm"]', ml_sequence_max_touches: String(maxTouches) });
       assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journey_sequences"] } }));
       const seqRows = await rows("ml_journey_sequences");
-      const sql = seqRows.map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.channel_stats, r.user_type, r.device, r.region, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
+      const sql = seqRows.map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.channel_stats, r.user_type, r.device, r.region, r.engagement, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
       const ts = toSequenceRows(journeys, maxTouches).map((r) => JSON.stringify(r));
       assert.deepEqual([...sql].sort(), [...ts].sort(), `max touches ${maxTouches}`);
       assert.ok(sql.length < journeys.length, "rows scale with distinct sequences × days, not journeys");
@@ -270,7 +271,9 @@ describe("ml_attribution job on too short a history", function () {
     try {
       const targetOf = (name: string): Target => project.graph.actions.find((a) => a.kind !== "job" && a.target.name === name)!.target;
       const cj = targetOf("conversion_journeys");
-      await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(generateJourneys({ journeys: 400, days: 2 })));
+      const short = generateJourneys({ journeys: 400, days: 2 });
+      await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(short));
+      for (const t of journeyStartTables(short)) { const tg = targetOf(t.name); await fixtureTable(engine, tg.schema, tg.name, t.columns, t.rows); }
       const r = await runProject(project, engine, { selection: SELECTION, runId: "ml-two-days", now: () => new Date("2024-05-01T00:00:00Z") });
       const action = r.actions.find((a) => a.action === "ml_attribution")!;
       assert.equal(action.status, "skipped", action.note);

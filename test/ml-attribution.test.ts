@@ -9,7 +9,7 @@ import { generateJourneys, lastTouchCredit, toFeatureRows, DEFAULT_SCENARIO } fr
 const close = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) <= eps, `${a} ≠ ${b}`);
 
 function row(stats: string, date: string, conversions: number, nonConversions: number, value = 0, props: Partial<JourneyFeatures> = {}): FeatureRow {
-  const base = { channels: parseChannelStats(stats, "test"), userType: "new", device: "mobile", region: "North", ...props };
+  const base = { channels: parseChannelStats(stats, "test"), userType: "new", device: "mobile", region: "North", engagement: "(not set)", ...props };
   return { ...base, date, conversions, nonConversions, value, key: featureKey(base) };
 }
 

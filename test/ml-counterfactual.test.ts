@@ -6,7 +6,7 @@ import { weightedSet } from "../src/ml-attribution/split.ts";
 import { fitLogisticRegression, predictLogistic } from "../src/models/logistic-regression.ts";
 
 function row(stats: string, conversions: number, nonConversions: number, userType: string): FeatureRow {
-  const base = { channels: parseChannelStats(stats, "test"), userType, device: "desktop", region: "North" };
+  const base = { channels: parseChannelStats(stats, "test"), userType, device: "desktop", region: "North", engagement: "(not set)" };
   return { ...base, date: "2024-03-01", conversions, nonConversions, value: conversions * 10, key: featureKey(base) };
 }
 

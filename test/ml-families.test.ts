@@ -6,7 +6,7 @@ import { logLoss } from "../src/models/metrics.ts";
 import { generateJourneys, toFeatureRows, DEFAULT_SCENARIO } from "./fixtures/ml/journeys.ts";
 
 function row(stats: string, date: string, conversions: number, nonConversions: number, props: { userType: string; device: string; region: string }): FeatureRow {
-  const base = { channels: parseChannelStats(stats, "test"), ...props };
+  const base = { channels: parseChannelStats(stats, "test"), engagement: "(not set)", ...props };
   return { ...base, date, conversions, nonConversions, value: conversions * 10, key: featureKey(base) };
 }
 

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { mkdtemp, rm } from "node:fs/promises";
 import { compiledProject, memoryEngine, assertRunSucceeded, fixtureTable, SHARED_DATA } from "./support/warehouse.ts";
-import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys } from "./fixtures/ml/journeys.ts";
+import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, journeyStartTables } from "./fixtures/ml/journeys.ts";
 import { mlJourneyScoresSqlJob } from "../jobs/ml-journey-scores-sql.ts";
 import { ML_CURRENT_MODEL_ARTIFACT } from "../src/ml-attribution/pipeline.ts";
 import { loadModel } from "../src/models/xgboost/index.ts";
@@ -277,11 +277,12 @@ describe("scores in SQL: ML attribution journeys", function () {
       const userType = rnd() < 0.7 ? "new" : "returning";
       const device = ["desktop", "mobile", "tablet"][Math.floor(rnd() * 3)]!;
       const region = ["EU", "US", "(not set)"][Math.floor(rnd() * 3)]!;
+      const engagement = ["0-1 pages", "2-3 pages", "(not set)"][Math.floor(rnd() * 3)]!;
       const z = -2.5 + (per.has("Email") ? 1.2 : 0) + 0.3 * len + (per.has("Paid Search") ? 0.6 : 0) + (userType === "returning" ? 0.5 : 0);
       const converted = rnd() < 1 / (1 + Math.exp(-z));
       const date = new Date(Date.UTC(2024, 2, 1 + Math.floor(rnd() * 30))).toISOString().slice(0, 10);
-      const key = JSON.stringify([date, stats, userType, device, region]);
-      const g = groups.get(key) ?? { date, channels: parseChannelStats(stats, "test"), userType, device, region, conversions: 0, nonConversions: 0, value: 0, key: "", journeys: 0 };
+      const key = JSON.stringify([date, stats, userType, device, region, engagement]);
+      const g = groups.get(key) ?? { date, channels: parseChannelStats(stats, "test"), userType, device, region, engagement, conversions: 0, nonConversions: 0, value: 0, key: "", journeys: 0 };
       g.key = featureKey(g);
       if (converted) g.conversions++;
       else g.nonConversions++;
@@ -292,24 +293,24 @@ describe("scores in SQL: ML attribution journeys", function () {
     const fit = await fitConversionModel(featureRows, { split: [0.6, 0.2, 0.2], maxRounds: 80, maxDepth: 4, learningRate: 0.1, earlyStoppingRounds: 20, seed: 1 });
     const table = featureRows.map((r) => ({
       journey_end_date: r.date, channel_stats: r.channels.map((c) => `${encodePathChannel(c.channel)}=${c.touches},${c.firstRank},${c.lastRank},${c.recencyBucket},${c.firstTouchBucket}`).join(" > "),
-      user_type: r.userType, device: r.device, region: r.region, journey_count: r.journeys, conversions: r.conversions, non_conversions: r.nonConversions, conversion_value: 0,
+      user_type: r.userType, device: r.device, region: r.region, engagement: r.engagement, journey_count: r.journeys, conversions: r.conversions, non_conversions: r.nonConversions, conversion_value: 0,
     }));
     const X = new Float32Array(featureRows.length * fit.encoding.featureNames.length);
     featureRows.forEach((r, i) => encodeJourney(fit.encoding, r, X, i * fit.encoding.featureNames.length));
     const p = fit.model.predict(X);
-    const expected = new Map(table.map((t, i) => [JSON.stringify([t.journey_end_date, t.channel_stats, t.user_type, t.device, t.region]), p[i]!]));
+    const expected = new Map(table.map((t, i) => [JSON.stringify([t.journey_end_date, t.channel_stats, t.user_type, t.device, t.region, t.engagement]), p[i]!]));
     const check = (out: Row[]): void => {
       assert.equal(out.length, expected.size);
       for (const r of out) {
         const d = r.journey_end_date instanceof Date ? r.journey_end_date.toISOString().slice(0, 10) : String(r.journey_end_date);
-        const want = expected.get(JSON.stringify([d, r.channel_stats, r.user_type, r.device, r.region]));
+        const want = expected.get(JSON.stringify([d, r.channel_stats, r.user_type, r.device, r.region, r.engagement]));
         assert.ok(want !== undefined, `row ${d} ${String(r.channel_stats)} scored in SQL only`);
         assert.ok(Math.abs(Number(r.conversion_probability) - want) <= 1e-6, `${String(r.channel_stats)}: SQL ${String(r.conversion_probability)} vs TS ${want}`);
       }
     };
     const schema: ColumnSchema[] = [
       { name: "journey_end_date", type: "DATE" }, { name: "channel_stats", type: "STRING" }, { name: "user_type", type: "STRING" }, { name: "device", type: "STRING" },
-      { name: "region", type: "STRING" }, { name: "journey_count", type: "INT64" }, { name: "conversions", type: "INT64" }, { name: "non_conversions", type: "INT64" }, { name: "conversion_value", type: "FLOAT64" },
+      { name: "region", type: "STRING" }, { name: "engagement", type: "STRING" }, { name: "journey_count", type: "INT64" }, { name: "conversions", type: "INT64" }, { name: "non_conversions", type: "INT64" }, { name: "conversion_value", type: "FLOAT64" },
     ];
     const engine = await memoryEngine();
     const bq = await startStrictBigQuery({ projectId: "p" });
@@ -362,6 +363,7 @@ describe("scores in SQL: the ml_journey_scores_sql job", function () {
       const targetOf = (name: string) => project.graph.actions.find((a) => a.kind !== "job" && a.target.name === name)!.target;
       const cj = targetOf("conversion_journeys");
       await fixtureTable(engine, cj.schema, cj.name, CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows(generateJourneys({ journeys: 6_000, days: 28 })));
+      for (const t of journeyStartTables(generateJourneys({ journeys: 6_000, days: 28 }))) { const tg = targetOf(t.name); await fixtureTable(engine, tg.schema, tg.name, t.columns, t.rows); }
       const exp = targetOf("incrementality_experiments");
       await fixtureTable(engine, exp.schema, exp.name, { channel: "VARCHAR", period_start: "DATE", period_end: "DATE", incremental_conversions: "DOUBLE" }, []);
       const mmm = targetOf("mmm_channel_shares");
@@ -384,10 +386,10 @@ describe("scores in SQL: the ml_journey_scores_sql job", function () {
       const table = await engine.query(`SELECT * FROM \`${features.schema}.ml_journey_features\``);
       const F = enc.featureNames.length;
       const X = new Float32Array(table.length * F);
-      const keyOf = (r: Row): string => JSON.stringify([r.journey_end_date instanceof Date ? r.journey_end_date.toISOString().slice(0, 10) : String(r.journey_end_date), r.channel_stats, r.user_type, r.device, r.region]);
+      const keyOf = (r: Row): string => JSON.stringify([r.journey_end_date instanceof Date ? r.journey_end_date.toISOString().slice(0, 10) : String(r.journey_end_date), r.channel_stats, r.user_type, r.device, r.region, r.engagement]);
       table.forEach((r, i) => {
         const channels = parseChannelStats(String(r.channel_stats), "test");
-        const base = { channels, userType: String(r.user_type), device: String(r.device), region: String(r.region) };
+        const base = { channels, userType: String(r.user_type), device: String(r.device), region: String(r.region), engagement: String(r.engagement) };
         encodeJourney(enc, base, X, i * F);
       });
       const p = model.predict(X);

@@ -49,6 +49,8 @@ interface PlayedSession {
   t: number;
   /** Conversion probability of this session. */
   p: number;
+  /** The user's intent level at the session, relative to an unexposed median user: z · (baseIntent + I) / baseIntent. */
+  intentLevel: number;
   touch: DrawnTouch;
 }
 
@@ -139,7 +141,7 @@ export function simulateUser(world: World, draws: UserDraws, active: Uint8Array)
     const p = 1 - Math.exp(-world.hazard * z * (world.baseIntent + intent) * c.close);
     if (converted < 0 && tc.uConvert < p) converted = sessions.length;
     notConverted *= 1 - p;
-    sessions.push({ channel: ch, t: tc.t, p, touch: tc });
+    sessions.push({ channel: ch, t: tc.t, p, intentLevel: (z * (world.baseIntent + intent)) / world.baseIntent, touch: tc });
   }
   return { sessions, expected: 1 - notConverted, converted };
 }

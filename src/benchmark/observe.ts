@@ -40,6 +40,21 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, "0");
 }
 
+/**
+ * What a session shows of the user's intent before any purchase, as high-intent visitors do in real GA4 data:
+ * pages = round((1 + ⌊4·u⌋) · level^(signal/2)), 1–30, and a product view (view_item) with probability
+ * 1 − exp(−0.1 · signal · level), `level` = the intent level at the session (mechanism.ts; 1 = an unexposed
+ * median user). With signal 0: 1–4 pages by u alone and no product view outside a purchase — intent hidden.
+ * The view's uniform is derived from two of the session's draws (no new draw: the hidden world is unchanged).
+ */
+export function engagement(signal: number, level: number, uDetail: number, uLogin: number): { pageViews: number; viewsProduct: boolean } {
+  const base = 1 + Math.floor(uDetail * 4);
+  if (signal <= 0) return { pageViews: base, viewsProduct: false };
+  const pageViews = Math.max(1, Math.min(30, Math.round(base * Math.pow(level, signal / 2))));
+  const uView = (uDetail * 7919 + uLogin * 104_729) % 1;
+  return { pageViews, viewsProduct: uView < 1 - Math.exp(-0.1 * signal * level) };
+}
+
 /** The observed export of `world` (its `users` users, stream OBSERVED_STREAM), starting at `startMs`. */
 export function observeWorld(world: World, startMs: number): ObservedWorld {
   const seed = worldSeed(world.family, world.seed);
@@ -85,18 +100,18 @@ export function observeWorld(world: World, startMs: number): ObservedWorld {
       const loggedIn = s.touch.uLogin < world.loginShare;
       if (loggedIn || converts) registered = true;
       const product = DEMO_PRODUCTS[Math.floor(s.touch.uDetail * DEMO_PRODUCTS.length)]!;
-      const pageViews = 1 + Math.floor(s.touch.uDetail * 4);
+      const { pageViews, viewsProduct } = engagement(world.intentSignal, s.intentLevel, s.touch.uDetail, s.touch.uLogin);
       const revenue = converts ? Math.round(product.price * 108) / 100 : null;
       const transactionId = converts ? `B${pad(u + 1, uw)}` : null;
       const sessionUserId = loggedIn || converts ? userId : null;
       sessions.push({
         key: key++, day, ts, pseudoId: dev.pseudoId, userId: sessionUserId,
         gaSessionId: Math.floor(tsMs / 1000), gaSessionNumber: dev.sessions,
-        codes: (dev.sessions === 1 ? "f" : "") + "s" + "p".repeat(pageViews) + (converts ? "vab$" : "") + "e",
+        codes: (dev.sessions === 1 ? "f" : "") + "s" + "p".repeat(pageViews) + (converts ? "vab$" : viewsProduct ? "v" : "") + "e",
         channel, campaign: channel.campaigns[0]!, gclid: null, sendSourceParams: channel.tagged, landingPath: "/",
         firstTouch: dev.firstTouch!, firstTouchCampaign: dev.firstTouchCampaign, firstTouchTs: dev.firstTouchTs,
         device: dev.profile, place, language: DEMO_LANGUAGES[place.country] ?? "en-us",
-        items: converts ? [{ product, quantity: 1 }] : [],
+        items: converts || viewsProduct ? [{ product, quantity: 1 }] : [],
         transactionId, revenue, tax: converts ? Math.round(product.price * 8) / 100 : null, shipping: converts ? 0 : null,
         ltv: 0, tier: sessionUserId ? "registered" : null,
       });

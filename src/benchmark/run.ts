@@ -43,6 +43,8 @@ interface WorldOptions {
   vars?: Record<string, string>;
   logger?: Logger;
   threads?: number;
+  /** How strongly intent shows in the export (worlds.ts intentSignal; 0 = hidden); drawn per world when absent. */
+  intentSignal?: number;
 }
 
 interface ModelAccuracy {
@@ -90,7 +92,7 @@ function worldName(family: Family, seed: number, users: number): string {
 }
 
 export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
-  const world = drawWorld(opts.family, opts.seed, opts.users);
+  const world = drawWorld(opts.family, opts.seed, opts.users, { intentSignal: opts.intentSignal });
   const t0 = Date.now();
   const truth = trueShares(world, opts.truthUsers);
   const t1 = Date.now();

@@ -12,7 +12,8 @@
  * - selection_bias: some push channels are shown mostly to users who were going to buy (retargeting-like),
  *   with little effect of their own.
  * - cross_device: the same mechanism, observed through several devices per user and rare logins.
- * Every world draws 5–15 channels and short (28 days, quick decisions) or long (60 days, slow) journeys.
+ * Every world draws 5–15 channels and short (28 days, quick decisions) or long (60 days, slow) journeys, and how
+ * strongly intent shows before a purchase (pages, product views), as in real GA4 data; intentSignal 0 hides it.
  */
 import { createRng, type Rng } from "../demo/prng.ts";
 
@@ -66,6 +67,17 @@ export interface World {
   multiDeviceShare: number;
   /** Probability a session is logged in (carries user_id). */
   loginShare: number;
+  /**
+   * How strongly a user's current intent (propensity × intent, observe.ts) shows in what the GA4 export records
+   * before any purchase: pages per session and product views. 0 = intent fully hidden (no method can see the
+   * confounder: the identifiability limit); 1 = pages scale with the intent level.
+   */
+  intentSignal: number;
+}
+
+/** Options of `drawWorld` that are not drawn: the intent signal's strength (drawn per world when absent). */
+export interface WorldOptions {
+  intentSignal?: number;
 }
 
 /** Seed of one (family, seed) pair: families draw independent worlds for the same seed. */
@@ -89,7 +101,7 @@ const PUSH_NAMES = [
  * Draw a world of `family` for `seed`: channel count, journey length and every channel's effect are drawn
  * fresh (same (family, seed, users) → same world).
  */
-export function drawWorld(family: Family, seed: number, users: number): World {
+export function drawWorld(family: Family, seed: number, users: number, options: WorldOptions = {}): World {
   const rng = createRng(worldSeed(family, seed));
   const nChannels = rng.int(5, 15);
   const nPull = nChannels >= 7 ? 3 : 2;
@@ -131,7 +143,10 @@ export function drawWorld(family: Family, seed: number, users: number): World {
     const pairs = Math.min(3, Math.floor(push.length / 2));
     for (let i = 0; i < pairs; i++) synergies.push({ a: push[2 * i]!.key, b: push[2 * i + 1]!.key, lift: uniform(rng, 1.5, 3) });
   }
-  return {
+  if (options.intentSignal !== undefined && !(options.intentSignal >= 0 && options.intentSignal <= 2)) {
+    throw new RangeError(`intentSignal must be in [0, 2], got ${options.intentSignal}`);
+  }
+  const world: World = {
     family,
     seed,
     users,
@@ -146,5 +161,10 @@ export function drawWorld(family: Family, seed: number, users: number): World {
     propensitySigma: family === "selection_bias" ? 0.9 : 0.5,
     multiDeviceShare: family === "cross_device" ? 0.6 : 0.2,
     loginShare: family === "cross_device" ? 0.1 : 0.5,
+    intentSignal: 0,
   };
+  // Drawn after every other parameter (halfLifeDays above draws too), so they are the same whether the signal is
+  // drawn or given, and a world with intentSignal 0 is the world drawn before the signal existed.
+  const drawnSignal = uniform(rng, 0.5, 1);
+  return { ...world, intentSignal: options.intentSignal ?? drawnSignal };
 }

@@ -241,7 +241,7 @@ function fold(key: string, folds: number): number {
  * Cross-fitted double machine learning for each channel c (Chernozhukov et al. 2018, "Double/debiased
  * machine learning for treatment and structural parameters", Econometrics Journal 21(1), partially linear
  * model): Y = θ·T + g(W) + ε, T = m(W) + v, with Y = converted, T = the journey has channel c, and W = the
- * confounders: user type, device and region (one-hot, as in the encoding) and the other channels' presence
+ * confounders: user type, device, region and engagement (one-hot, as in the encoding) and the other channels' presence
  * (co-exposure stands in for prior activity). g and m are L2 logistic regressions (λ = 1) fitted on one fold
  * and predicted on the other (2 folds by a hash of the journey vector). Then
  *   θ = Σ w·ṽ·ũ / Σ w·ṽ²,  ũ = ȳ − ĝ(W), ṽ = T − m̂(W),
@@ -258,7 +258,7 @@ export function estimateCausalEffects(rows: readonly FeatureRow[], enc: FeatureE
   const units = [...merged.entries()].filter(([, m]) => m.conv + m.non > 0).sort((a, b) => compareStrings(a[0], b[0]));
   const n = units.length;
   const C = enc.channels.length;
-  const U = enc.userTypes.length + enc.devices.length + enc.regions.length;
+  const U = enc.userTypes.length + enc.devices.length + enc.regions.length + enc.engagements.length;
   // Per unit: channel presence, user one-hots, rate, weight, fold.
   const present = new Uint8Array(n * C);
   const user = new Float64Array(n * U);
@@ -272,7 +272,7 @@ export function estimateCausalEffects(rows: readonly FeatureRow[], enc: FeatureE
       if (k >= 0) present[i * C + k] = 1;
     }
     let o = 0;
-    for (const [vocab, v] of [[enc.userTypes, m.row.userType], [enc.devices, m.row.device], [enc.regions, m.row.region]] as const) {
+    for (const [vocab, v] of [[enc.userTypes, m.row.userType], [enc.devices, m.row.device], [enc.regions, m.row.region], [enc.engagements, m.row.engagement]] as const) {
       const k = vocab.indexOf(v);
       if (k >= 0) user[i * U + o + k] = 1;
       o += vocab.length;

@@ -39,6 +39,8 @@ export interface JourneyFeatures {
   userType: string;
   device: string;
   region: string;
+  /** Pages the journey's first touch viewed before any checkout (ml_journey_features' bucket): observable intent. */
+  engagement: string;
 }
 
 /** One row of `ml_journey_features`: journeys with one feature vector that ended on one day. */
@@ -87,6 +89,7 @@ export function featureKey(j: JourneyFeatures): string {
     j.userType,
     j.device,
     j.region,
+    j.engagement,
   ]);
 }
 
@@ -95,6 +98,7 @@ export interface FeatureEncoding {
   userTypes: string[];
   devices: string[];
   regions: string[];
+  engagements: string[];
   featureNames: string[];
   /** Column of feature `has:<channels[k]>`; the channel's six columns follow in the order of CHANNEL_FEATURES. */
   channelOffset: number[];
@@ -103,6 +107,7 @@ export interface FeatureEncoding {
   userTypeOffset: number;
   deviceOffset: number;
   regionOffset: number;
+  engagementOffset: number;
 }
 
 /** Per-channel feature prefixes, in column order. */
@@ -132,17 +137,20 @@ export function buildEncoding(rows: readonly FeatureRow[], opts: { maxCategories
   const ut = new Map<string, number>();
   const dev = new Map<string, number>();
   const reg = new Map<string, number>();
+  const eng = new Map<string, number>();
   for (const r of rows) {
     for (const c of r.channels) channelSet.add(c.channel);
     const w = r.conversions + r.nonConversions;
     ut.set(r.userType, (ut.get(r.userType) ?? 0) + w);
     dev.set(r.device, (dev.get(r.device) ?? 0) + w);
     reg.set(r.region, (reg.get(r.region) ?? 0) + w);
+    eng.set(r.engagement, (eng.get(r.engagement) ?? 0) + w);
   }
   const channels = [...channelSet].sort(compareStrings);
   const userTypes = vocabulary(ut, max);
   const devices = vocabulary(dev, max);
   const regions = vocabulary(reg, max);
+  const engagements = vocabulary(eng, max);
   const featureNames: string[] = [];
   const channelOffset: number[] = [];
   for (const c of channels) {
@@ -157,7 +165,9 @@ export function buildEncoding(rows: readonly FeatureRow[], opts: { maxCategories
   for (const v of devices) featureNames.push(`device=${v}`);
   const regionOffset = featureNames.length;
   for (const v of regions) featureNames.push(`region=${v}`);
-  return { channels, userTypes, devices, regions, featureNames, channelOffset, globalOffset, userTypeOffset, deviceOffset, regionOffset };
+  const engagementOffset = featureNames.length;
+  for (const v of engagements) featureNames.push(`engagement=${v}`);
+  return { channels, userTypes, devices, regions, engagements, featureNames, channelOffset, globalOffset, userTypeOffset, deviceOffset, regionOffset, engagementOffset };
 }
 
 /** Column indices of each channel's features (for summing TreeSHAP contributions per channel). */
@@ -216,6 +226,7 @@ export function encodeJourney(enc: FeatureEncoding, j: JourneyFeatures, out: Flo
   oneHot(out, offset + enc.userTypeOffset, enc.userTypes, j.userType);
   oneHot(out, offset + enc.deviceOffset, enc.devices, j.device);
   oneHot(out, offset + enc.regionOffset, enc.regions, j.region);
+  oneHot(out, offset + enc.engagementOffset, enc.engagements, j.engagement);
 }
 
 function oneHot(out: Float32Array, at: number, vocab: readonly string[], v: string): void {

@@ -38,10 +38,11 @@ export interface SequenceRow {
    * also those older than the sequence keeps. The stacked ensemble feeds it to the feature families.
    */
   features: JourneyFeatures;
-  /** User covariates of the journeys (of the last touch, as in ml_journey_features). */
+  /** User covariates of the journeys (at the first touch, before the conversion, as in ml_journey_features). */
   userType: string;
   device: string;
   region: string;
+  engagement: string;
   touches: Touch[];
   /** Distinct channels of the touches, sorted: credit shares are per entry. */
   channels: Array<{ channel: string }>;
@@ -66,8 +67,8 @@ export function parseTouchSequence(text: string, where: string): Touch[] {
 }
 
 /** The identity of a sequence row across days: its touch_sequence and channel_stats texts and user covariates. */
-export function sequenceKey(touchSequence: string, channelStats: string, userType: string, device: string, region: string): string {
-  return JSON.stringify([touchSequence, channelStats, userType, device, region]);
+export function sequenceKey(touchSequence: string, channelStats: string, userType: string, device: string, region: string, engagement: string): string {
+  return JSON.stringify([touchSequence, channelStats, userType, device, region, engagement]);
 }
 
 /** A row from its parsed touches (channels derived). */
@@ -83,20 +84,21 @@ export function mergeBySequence(rows: readonly SequenceRow[]): Array<{ row: Sequ
 }
 
 /**
- * One-hot covariate columns of the sequence families: the XGBoost encoding's user type, device and region
- * vocabularies (its most frequent values), in that order; a value outside them has no column (as there).
+ * One-hot covariate columns of the sequence families: the XGBoost encoding's user type, device, region and
+ * engagement vocabularies (its most frequent values), in that order; a value outside them has no column (as there).
  */
 export interface CovariateIndex {
   columns: number;
-  of(row: Pick<SequenceRow, "userType" | "device" | "region">): number[];
+  of(row: Pick<SequenceRow, "userType" | "device" | "region" | "engagement">): number[];
 }
 
-export function covariateIndex(enc: Pick<FeatureEncoding, "userTypes" | "devices" | "regions">): CovariateIndex {
-  const maps = [enc.userTypes, enc.devices, enc.regions].map((v) => new Map(v.map((x, i) => [x, i])));
-  const offsets = [0, enc.userTypes.length, enc.userTypes.length + enc.devices.length];
+export function covariateIndex(enc: Pick<FeatureEncoding, "userTypes" | "devices" | "regions" | "engagements">): CovariateIndex {
+  const vocabs = [enc.userTypes, enc.devices, enc.regions, enc.engagements];
+  const maps = vocabs.map((v) => new Map(v.map((x, i) => [x, i])));
+  const offsets = vocabs.map((_, k) => vocabs.slice(0, k).reduce((a, v) => a + v.length, 0));
   return {
-    columns: enc.userTypes.length + enc.devices.length + enc.regions.length,
-    of: (r) => [r.userType, r.device, r.region].map((v, k) => {
+    columns: vocabs.reduce((a, v) => a + v.length, 0),
+    of: (r) => [r.userType, r.device, r.region, r.engagement].map((v, k) => {
       const i = maps[k]!.get(v);
       return i === undefined ? -1 : offsets[k]! + i;
     }),
@@ -184,7 +186,7 @@ export function fitSequenceFamily(rows: readonly SequenceRow[], data: PreparedDa
       hidden_units: opts.hidden, epochs: fit.epochs, best_epoch: fit.bestEpoch, validation_log_loss: fit.validationLoss[fit.bestEpoch - 1] ?? NaN,
       train_sequences: train.count, parameters: fit.model.params.length, max_touches: fit.model.maxLength,
     },
-    json: { ...sequenceModelToJSON(fit.model), channels, covariates: { userTypes: data.encoding.userTypes, devices: data.encoding.devices, regions: data.encoding.regions } },
+    json: { ...sequenceModelToJSON(fit.model), channels, covariates: { userTypes: data.encoding.userTypes, devices: data.encoding.devices, regions: data.encoding.regions, engagements: data.encoding.engagements } },
   };
 }
 

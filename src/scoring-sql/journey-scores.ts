@@ -28,7 +28,7 @@ interface JourneyScoresSqlOptions {
   limits?: SqlLimits;
 }
 
-const KEY = ["journey_end_date", "channel_stats", "user_type", "device", "region"];
+const KEY = ["journey_end_date", "channel_stats", "user_type", "device", "region", "engagement"];
 
 /** The journey rows with their parsed, ranked channel entries pivoted into the model's columns, as a subquery. */
 function encodedJourneysSql(enc: FeatureEncoding, source: string): { from: string; features: string[] } {
@@ -66,6 +66,7 @@ function encodedJourneysSql(enc: FeatureEncoding, source: string): { from: strin
   oneHot("user_type", enc.userTypes);
   oneHot("device", enc.devices);
   oneHot("region", enc.regions);
+  oneHot("engagement", enc.engagements);
   return { from, features: names };
 }
 
@@ -75,7 +76,7 @@ export function journeyScoresSql(model: BoostedModel, enc: FeatureEncoding, opts
   if (enc.featureNames.length !== model.featureNames.length) throw new Error(`journey scores in SQL: the encoding has ${enc.featureNames.length} columns, the model ${model.featureNames.length}`);
   const { from, features } = encodedJourneysSql(enc, opts.source);
   return ensembleSql({
-    grain: "Grain: one row per (journey_end_date, channel_stats, user_type, device, region) of ml_journey_features, with the conversion model's probability computed in SQL.",
+    grain: "Grain: one row per (journey_end_date, channel_stats, user_type, device, region, engagement) of ml_journey_features, with the conversion model's probability computed in SQL.",
     source: from,
     keys: KEY,
     // The pivoted columns are the inputs; each model feature is one of them as FLOAT64.
