@@ -123,7 +123,7 @@ describe("channel names that hold the path separator, quotes or unicode", functi
     const mmm = target("mmm_channel_shares");
     await fixtureTable(engine, mmm.schema, mmm.name, { channel: "VARCHAR", share: "DOUBLE" }, []);
     const run = await runProject(project, engine, {
-      selection: { actions: ["ml_journey_features", "channel_paths", "path_heuristic_credit", "channel_markov", "shapley", "markov_removal_effects", "shapley_channel_credit", "ml_attribution"] },
+      selection: { actions: ["ml_journeys", "ml_journey_features", "channel_paths", "path_heuristic_credit", "channel_markov", "shapley", "markov_removal_effects", "shapley_channel_credit", "ml_attribution"] },
       now: () => new Date("2024-05-01T00:00:00Z"),
     });
     assertRunSucceeded(run);

@@ -15,7 +15,7 @@ import { CONVERSION_JOURNEYS_COLUMNS, conversionJourneyRows, generateJourneys, j
  * when the declaration is in the selection.
  */
 const SELECTION = {
-  actions: ["ml_journey_features", "ml_journey_sequences", "channel_paths", "channel_markov", "shapley", "markov_removal_effects", "shapley_channel_credit", "ml_attribution"],
+  actions: ["ml_journeys", "ml_journey_features", "ml_journey_sequences", "channel_paths", "channel_markov", "shapley", "markov_removal_effects", "shapley_channel_credit", "ml_attribution"],
 };
 const CREDIT_TABLES = ["ml_channel_credit", "ml_channel_credit_daily", "ml_calibrated_credit", "ml_model_agreement", "ml_family_credit", "ml_causal_effects"];
 
@@ -43,7 +43,7 @@ describe("ml_attribution job on DuckDB", function () {
   after(async () => engine.close());
 
   it("builds ml_journey_features in SQL exactly as the TypeScript mirror of the model", async () => {
-    const r1 = await runProject(project, engine, { selection: { actions: ["ml_journey_features"] } });
+    const r1 = await runProject(project, engine, { selection: { actions: ["ml_journeys", "ml_journey_features"] } });
     assertRunSucceeded(r1);
     const sql = (await rows("ml_journey_features")).map((r) => [r.journey_end_date, r.channel_stats, r.user_type, r.device, r.region, r.engagement, r.conversions, r.non_conversions, r.conversion_value]);
     const ts = toFeatureRows(journeys);
@@ -56,14 +56,14 @@ describe("ml_attribution job on DuckDB", function () {
   it("builds ml_journey_sequences in SQL exactly as the TypeScript mirror: ordered touches with gap buckets, the last vars.ml_sequence_max_touches", async () => {
     for (const maxTouches of [12, 2]) {
       const p = await compiledProject({ ml_families: '["lstm"]', ml_sequence_max_touches: String(maxTouches) });
-      assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journey_sequences"] } }));
+      assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journeys", "ml_journey_sequences"] } }));
       const seqRows = await rows("ml_journey_sequences");
       const sql = seqRows.map((r) => JSON.stringify([r.journey_end_date, r.touch_sequence, r.channel_stats, r.user_type, r.device, r.region, r.engagement, r.touch_count, r.journey_count, r.conversions, r.non_conversions, r.conversion_value]));
       const ts = toSequenceRows(journeys, maxTouches).map((r) => JSON.stringify(r));
       assert.deepEqual([...sql].sort(), [...ts].sort(), `max touches ${maxTouches}`);
       assert.ok(sql.length < journeys.length, "rows scale with distinct sequences × days, not journeys");
       // The shared key: the sequence rows of each (day, channel_stats, covariates) add up to its ml_journey_features row.
-      assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journey_features"] } }));
+      assertRunSucceeded(await runProject(p, engine, { selection: { actions: ["ml_journeys", "ml_journey_features"] } }));
       const byFeatureKey = new Map<string, number[]>();
       for (const r of seqRows) {
         const k = JSON.stringify([r.journey_end_date, r.channel_stats, r.user_type, r.device, r.region]);

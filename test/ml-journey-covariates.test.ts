@@ -45,7 +45,7 @@ describe("ML journey covariates: the user's state at the journey's first touch",
         await fixture("int_session_identity", { session_key: "VARCHAR", device: "VARCHAR" }, identity);
         await fixture("stg_ga4_events", { session_key: "VARCHAR", event_name: "VARCHAR", event_at: "TIMESTAMP" }, events);
         const table = "ml_families" in vars ? "ml_journey_sequences" : "ml_journey_features";
-        assertRunSucceeded(await runProject(project, engine, { selection: { actions: [table] } }));
+        assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["ml_journeys", table] } }));
         const got = (await rowsOf(engine, targetOf(table).schema, table, "conversions DESC"))
           .map((r) => [r.user_type, r.device, r.region, r.engagement, Number(r.conversions)]);
         assert.deepEqual(got, [["New", "desktop", "North", "7+ pages", 1], ["Returning", "mobile", "North", "2-3 pages", 0]], table);

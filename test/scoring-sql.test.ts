@@ -352,7 +352,7 @@ describe("scores in SQL: the lead_scores_sql job without a usable model", () => 
 describe("scores in SQL: the ml_journey_scores_sql job", function () {
   this.timeout(900_000);
   // The ML attribution job and the SQL it needs, on a conversion_journeys fixture (as test/ml-attribution-job.test.ts).
-  const SELECTION = ["ml_journey_features", "channel_paths", "channel_markov", "shapley", "markov_removal_effects", "shapley_channel_credit", "ml_attribution", "ml_channel_credit", "ml_journey_scores_sql"];
+  const SELECTION = ["ml_journeys", "ml_journey_features", "channel_paths", "channel_markov", "shapley", "markov_removal_effects", "shapley_channel_credit", "ml_attribution", "ml_channel_credit", "ml_journey_scores_sql"];
 
   it("builds ml_journey_scores_sql with the published model's probability for every journey row, equal to the TypeScript predictions on DuckDB and on the strict local BigQuery", async () => {
     const project = await compiledProject();
