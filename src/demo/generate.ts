@@ -43,6 +43,8 @@ export interface DemoOptions {
   sourcesSchema?: string;
   /** Intraday tables duplicating the last N days. Default 2. */
   intradayDays?: number;
+  /** DuckDB's memory_limit while generating, bytes (never raised above the engine's). Default GENERATE_MEMORY_LIMIT_BYTES. */
+  memoryLimitBytes?: number;
   /** Called after each step: simulation, each day written, source tables. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -83,7 +85,7 @@ export async function generateDemo(local: LocalLoading, opts: DemoOptions = {}):
 
   const tables: string[] = [];
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(ga4)}; CREATE SCHEMA IF NOT EXISTS ${q(src)}`);
-  const restoreMemoryLimit = await lowerMemoryLimit(local, GENERATE_MEMORY_LIMIT_BYTES);
+  const restoreMemoryLimit = await lowerMemoryLimit(local, opts.memoryLimitBytes ?? GENERATE_MEMORY_LIMIT_BYTES);
   const sessions = await openDaySessionTables(local, days);
   const transactions = await streamCrmTransactions(local, src);
   const customEvents = await streamCustomEvents(local, src);
