@@ -171,11 +171,11 @@ describe("demo data generator", () => {
       const seen = await Promise.all(during);
       assert.ok(seen.length > 0 && seen.every((b) => b === GENERATE_MEMORY_LIMIT_BYTES), `memory_limit while generating: ${seen.join(", ")}`);
       assert.equal(await limit(), 2 * 2 ** 30);
-      await conn.run(`SET memory_limit = '256MiB'`);
+      await conn.run(`SET memory_limit = '128MiB'`);
       const lower: Promise<number>[] = [];
       await generateDemo(duckLocalLoading(conn), { users: 50, days: 2, seed: 1, onProgress: () => lower.push(limit()) });
-      assert.deepEqual([...new Set(await Promise.all(lower))], [256 * 2 ** 20], "a lower limit is never raised");
-      assert.equal(await limit(), 256 * 2 ** 20);
+      assert.deepEqual([...new Set(await Promise.all(lower))], [128 * 2 ** 20], "a lower limit is never raised");
+      assert.equal(await limit(), 128 * 2 ** 20);
     } finally {
       watcher.closeSync();
       conn.closeSync();
