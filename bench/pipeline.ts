@@ -130,7 +130,7 @@ for (const [users, days] of sizes) {
     const gen = child("stage-demo-generate.ts", [db, String(users), String(days)]);
     const run = child("stage-pipeline-run.ts", [db, opt("--memory-limit", "auto")]);
     const rows: StageFigure[] = [
-      { stage: "generate sample", seconds: Number(gen.seconds), cpuSeconds: Number(gen.cpuSeconds), peakMb: Number(gen.peakMb), load: gen.meanLoad === undefined ? undefined : Number(gen.meanLoad), note: `${Number(gen.events).toLocaleString("en-US")} events, ${Number(gen.sessions).toLocaleString("en-US")} sessions` },
+      { stage: "generate sample", seconds: Number(gen.seconds), cpuSeconds: Number(gen.cpuSeconds), peakMb: Number(gen.peakMb), load: gen.meanLoad === undefined ? undefined : Number(gen.meanLoad), note: `${Number(gen.events).toLocaleString("en-US")} events, ${Number(gen.sessions).toLocaleString("en-US")} sessions; DuckDB at ${gen.generateMemoryLimit} while generating` },
       ...(run.stages as StageFigure[]),
       { stage: "whole run", seconds: Number(run.seconds), cpuSeconds: Number(run.cpuSeconds), peakMb: Number(run.peakMb), load: run.meanLoad === undefined ? undefined : Number(run.meanLoad), note: `${run.actions} actions, ${run.status}` },
     ];
