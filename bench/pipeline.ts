@@ -6,6 +6,9 @@
  *   npm run bench                         # demo at 5k and 20k users, channel Markov 1M, whole commands (bench/end-to-end.ts)
  *   npm run bench -- --sizes 20000x60,100000x60 --skip-markov --skip-end-to-end
  *   nice npm run bench -- --sizes 750000x60 --skip-markov --skip-end-to-end   # 10M events (≈ 5 min on 2 cores)
+ *   npm run bench -- --scale 1m,10m,30m --skip-markov --skip-end-to-end --skip-cost-plan
+ *                                         # issue 15's sizes (1M, 10M, 30M events: 75k, 750k, 2.25M users × 60 days),
+ *                                         # then how each stage's CPU and peak grow against the events (10M ≈ 15 min, 30M ≈ 45 min on 2 cores)
  *   npm run bench -- --sizes 75000x60 --memory-limit 2GiB --skip-markov --skip-end-to-end   # the run under another DuckDB memory_limit
  *   npm run bench -- --xgboost            # also the 1M-row XGBoost fit, WASM and native (≈1 min)
  *   npm run bench -- --xgboost --skip-demo --skip-markov --skip-end-to-end   # only that
@@ -113,8 +116,19 @@ if (flag("--cost-plan")) {
   process.exit(0);
 }
 
-const sizes = flag("--skip-demo") ? [] : opt("--sizes", "5000x30,20000x60").split(",").map((s) => s.split("x").map(Number) as [number, number]);
+/** The sizes issue 15 names, in users × days of the demo (≈ 13.6 events a user-day at 60 days). */
+const SCALE_SIZES: Record<string, string> = { "1m": "75000x60", "10m": "750000x60", "30m": "2250000x60" };
+function scaleSizes(list: string): string {
+  return list.split(",").map((k) => {
+    const s = SCALE_SIZES[k.trim().toLowerCase()];
+    if (!s) throw new Error(`--scale: unknown size ${JSON.stringify(k)}; one or more of ${Object.keys(SCALE_SIZES).join(", ")}, comma-separated`);
+    return s;
+  }).join(",");
+}
+const sizeList = args.includes("--scale") ? scaleSizes(opt("--scale", "1m,10m,30m").startsWith("--") ? "1m,10m,30m" : opt("--scale", "1m,10m,30m")) : opt("--sizes", "5000x30,20000x60");
+const sizes = flag("--skip-demo") ? [] : sizeList.split(",").map((s) => s.split("x").map(Number) as [number, number]);
 console.log(`funnelcredit bench — ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
+const measured: { events: number; rows: StageFigure[] }[] = [];
 
 for (const [users, days] of sizes) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "fc-bench-"));
@@ -123,7 +137,7 @@ for (const [users, days] of sizes) {
     const gen = child("stage-demo-generate.ts", [db, String(users), String(days)]);
     const run = child("stage-pipeline-run.ts", [db, opt("--memory-limit", "auto")]);
     const rows: StageFigure[] = [
-      { stage: "generate sample", seconds: Number(gen.seconds), cpuSeconds: Number(gen.cpuSeconds), peakMb: Number(gen.peakMb), load: gen.meanLoad === undefined ? undefined : Number(gen.meanLoad), note: `${Number(gen.events).toLocaleString("en-US")} events, ${Number(gen.sessions).toLocaleString("en-US")} sessions` },
+      { stage: "generate sample", seconds: Number(gen.seconds), cpuSeconds: Number(gen.cpuSeconds), peakMb: Number(gen.peakMb), load: gen.meanLoad === undefined ? undefined : Number(gen.meanLoad), note: `${Number(gen.events).toLocaleString("en-US")} events, ${Number(gen.sessions).toLocaleString("en-US")} sessions; DuckDB at ${gen.generateMemoryLimit} while generating` },
       ...(run.stages as StageFigure[]),
       { stage: "whole run", seconds: Number(run.seconds), cpuSeconds: Number(run.cpuSeconds), peakMb: Number(run.peakMb), load: run.meanLoad === undefined ? undefined : Number(run.meanLoad), note: `${run.actions} actions, ${run.status}` },
     ];
@@ -131,10 +145,35 @@ for (const [users, days] of sizes) {
     console.log(table(rows));
     console.log(`load average (1, 5, 15 min) at start → end: generate ${gen.load}; run ${run.load}`);
     for (const f of (run.failed as string[] | undefined) ?? []) console.log(`failed: ${f}`);
+    // What the run would take on an idle machine of this size: its CPU seconds over the cores (an estimate, not a measurement).
+    console.log(`whole run on ${os.cpus().length} idle cores (estimate: CPU s / cores): ${(Number(run.cpuSeconds) / os.cpus().length).toFixed(0)} s`);
     console.log("");
+    measured.push({ events: Number(gen.events), rows });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+if (measured.length > 1) console.log(growthTable(measured) + "\n");
+
+/**
+ * How each stage's CPU seconds and peak RSS grow from the smallest size to each larger one, against the
+ * events: a CPU ratio well above the events' ratio (> 1.25×) is growth faster than linear, marked.
+ */
+function growthTable(runs: { events: number; rows: StageFigure[] }[]): string {
+  const base = runs[0]!;
+  const lines = [`growth against ${base.events.toLocaleString("en-US")} events (CPU s ratio, peak MB ratio; * = CPU grows faster than the events)`];
+  for (const r of runs.slice(1)) {
+    const k = r.events / base.events;
+    const cells = r.rows.map((row) => {
+      const b = base.rows.find((x) => x.stage === row.stage);
+      if (!b || !b.cpuSeconds || row.cpuSeconds === undefined) return `${row.stage}: —`;
+      const c = row.cpuSeconds / b.cpuSeconds;
+      return `${row.stage}: CPU ×${c.toFixed(1)}${c > 1.25 * k ? "*" : ""}, peak ×${(row.peakMb / b.peakMb).toFixed(1)}`;
+    });
+    lines.push(`  events ×${k.toFixed(1)}: ${cells.join("; ")}`);
+  }
+  return lines.join("\n");
 }
 
 if (!flag("--skip-cost-plan")) costPlanBench();

@@ -4,10 +4,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { generateDemo, type DemoResult } from "../src/demo/generate.ts";
+import { generateDemo, GENERATE_MEMORY_LIMIT_BYTES, memoryLimitBytes, type DemoResult } from "../src/demo/generate.ts";
 import { writeGa4Export } from "../src/demo/ga4-export.ts";
-import { customSourceRows } from "../src/demo/custom-sources.ts";
-import { simulate, simulateStream } from "../src/demo/simulate.ts";
+import { openCustomSourceTables } from "../src/demo/custom-sources.ts";
+import { writeCosts, writeCrmTransactions, writeCustomEvents, writeLeads } from "../src/demo/source-tables.ts";
+import { invalidEventPlaces, simulate, simulateRows, simulateStream } from "../src/demo/simulate.ts";
 import type { SimSession } from "../src/demo/sim-rows.ts";
 import { importGa4 } from "../src/import/ga4.ts";
 import { GA4_EVENTS_SCHEMA } from "../src/import/ga4-schema.ts";
@@ -33,6 +34,13 @@ async function checksum(conn: DuckDBConnection, table: string): Promise<string> 
 async function checksums(conn: DuckDBConnection, tables: string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const t of tables) out[t] = await checksum(conn, t);
+  return out;
+}
+
+/** A checksum of a table's rows in their stored order (rowid): equal only if the same rows are in the same order. */
+async function orderedChecksums(conn: DuckDBConnection, tables: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of tables) out[t] = String(await one(conn, `SELECT count(*) || ':' || md5(coalesce(string_agg(hash(t)::VARCHAR, ',' ORDER BY t.rowid), '')) FROM ${t} AS t`));
   return out;
 }
 
@@ -70,9 +78,10 @@ describe("demo data generator", () => {
     }
   });
 
-  it("streams its sessions and writes the same rows as from the whole simulation held in memory", async () => {
-    // The generator hands each session to DuckDB as it is drawn (flat memory at 10M events); the tables must
-    // be those the in-memory path writes: simulate() and then the export and custom sources from its array.
+  it("streams every row and writes the same rows, in the same order, as from the whole simulation held in memory", async () => {
+    // The generator hands each row to DuckDB as it is drawn (flat memory at any size) and orders the tables
+    // in SQL; the tables must be those the in-memory path writes, row for row in the same stored order:
+    // simulate() (sorted and spliced in JS) and then the export, the source tables and the custom sources from its arrays.
     const opts = { users: SMALL.users, days: SMALL.days, startMs: Date.parse("2024-01-01T00:00:00Z"), seed: SMALL.seed };
     const whole = simulate(opts);
     const streamed: SimSession[] = [];
@@ -86,14 +95,100 @@ describe("demo data generator", () => {
     try {
       await mem.conn.run(`CREATE SCHEMA ga4_export; CREATE SCHEMA funnelcredit_sources`);
       await writeGa4Export(mem.local, whole.sessions, { ga4Schema: "ga4_export", startMs: opts.startMs, days: SMALL.days, seed: SMALL.seed, intradayDays: 2 });
-      const custom = customSourceRows(SMALL.seed);
+      await writeCrmTransactions(mem.local, "funnelcredit_sources", whole.transactions);
+      await writeCustomEvents(mem.local, "funnelcredit_sources", whole.customEvents);
+      await writeCosts(mem.local, "funnelcredit_sources", whole.costs);
+      await writeLeads(mem.local, "funnelcredit_sources", whole.leads);
+      const custom = await openCustomSourceTables(mem.local, "funnelcredit_sources", SMALL.seed);
       for (const s of whole.sessions) custom.add(s);
-      const written = [...result.tables.filter((t) => t.startsWith("ga4_export.")), ...await custom.write(mem.local, "funnelcredit_sources")];
-      assert.equal(written.length, 7 + 2);
-      assert.deepEqual(await checksums(mem.conn, written), await checksums(db.conn, written));
+      await custom.finish();
+      assert.equal(result.tables.length, 7 + 4 + 2);
+      // Intraday copies are CREATE TABLE AS SELECT without an order: same rows, order not fixed.
+      const ordered = result.tables.filter((t) => !t.includes("intraday"));
+      assert.deepEqual(await orderedChecksums(mem.conn, ordered), await orderedChecksums(db.conn, ordered));
+      assert.deepEqual(await checksums(mem.conn, result.tables), await checksums(db.conn, result.tables));
+      // The invalid custom events are spliced in at several places, not only at the ends.
+      assert.ok(whole.customEvents.length > 20 && whole.customEvents.slice(5, -5).some((e) => e.user_id === null && e.client_id === null));
     } finally {
       mem.close();
     }
+  });
+
+  it("places the invalid custom events where inserting each at its index would (without the list)", () => {
+    // Hand example: [v0 v1 v2], insert a at 1 → [v0 a v1 v2], b at 0 → [b v0 a v1 v2], c at 5 → [b v0 a v1 v2 c].
+    assert.deepEqual(invalidEventPlaces([1, 0, 5]), [{ validBefore: 1, slot: 2 }, { validBefore: 0, slot: 0 }, { validBefore: 3, slot: 5 }]);
+    // And against the list itself, on many seeded draws (two inserts at the same index included).
+    let x = 12345;
+    const rand = (n: number): number => (x = (x * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let t = 0; t < 300; t++) {
+      const valid = rand(20);
+      const list: string[] = Array.from({ length: valid }, (_, i) => `v${i}`);
+      const ats: number[] = [];
+      for (let j = 0; j < rand(8); j++) {
+        ats.push(rand(valid + j + 1));
+        list.splice(ats[j]!, 0, `b${j}`);
+      }
+      const places = invalidEventPlaces(ats);
+      const keyed = [
+        ...Array.from({ length: valid }, (_, i) => ({ k: [i, 1, 0], id: `v${i}` })),
+        ...places.map((p, j) => ({ k: [p.validBefore, 0, p.slot], id: `b${j}` })),
+      ].sort((a, b) => a.k[0]! - b.k[0]! || a.k[1]! - b.k[1]! || a.k[2]! - b.k[2]!);
+      assert.deepEqual(keyed.map((e) => e.id), list, `inserts at ${ats.join(",")} into ${valid}`);
+    }
+  });
+
+  it("hands out every row while it simulates (after each user) and keeps none", () => {
+    const opts = { users: 200, days: 5, startMs: Date.parse("2024-01-01T00:00:00Z"), seed: SMALL.seed };
+    const whole = simulate(opts);
+    const seen = { sessions: 0, transactions: 0, customEvents: 0, leads: 0 };
+    const steps = simulateRows(opts, {
+      session: () => seen.sessions++,
+      transaction: () => seen.transactions++,
+      customEvent: () => seen.customEvents++,
+      lead: () => seen.leads++,
+    });
+    let yields = 0;
+    let step = steps.next();
+    let afterFirst = -1;
+    for (; !step.done; step = steps.next()) if (++yields === 1) afterFirst = seen.sessions;
+    assert.equal(yields, opts.users);
+    assert.ok(afterFirst > 0 && afterFirst < whole.sessions.length, `${afterFirst} sessions handed out after the first user`);
+    const invalid = step.value.invalidCustomEvents.length;
+    assert.deepEqual(seen, { sessions: whole.sessions.length, transactions: whole.transactions.length, customEvents: whole.customEvents.length - invalid, leads: whole.leads.length });
+  });
+
+  it("generates under a lowered DuckDB memory_limit and gives the engine its own limit back", async () => {
+    // Regression: the generator ran under the engine's limit (up to 3 GiB) and, DuckDB filling it, passed
+    // 1 GB at 10M events. A lower limit of the engine's own is kept.
+    const instance = await DuckDBInstance.create(":memory:", { memory_limit: "2GiB" });
+    const conn = await instance.connect();
+    const watcher = await instance.connect();
+    const { duckLocalLoading } = await import("../src/engines/duckdb/local-loading.ts");
+    const limit = async (): Promise<number> => memoryLimitBytes(String(await one(watcher, `SELECT current_setting('memory_limit')`)));
+    try {
+      const during: Promise<number>[] = [];
+      await generateDemo(duckLocalLoading(conn), { users: 50, days: 2, seed: 1, onProgress: () => during.push(limit()) });
+      const seen = await Promise.all(during);
+      assert.ok(seen.length > 0 && seen.every((b) => b === GENERATE_MEMORY_LIMIT_BYTES), `memory_limit while generating: ${seen.join(", ")}`);
+      assert.equal(await limit(), 2 * 2 ** 30);
+      await conn.run(`SET memory_limit = '128MiB'`);
+      const lower: Promise<number>[] = [];
+      await generateDemo(duckLocalLoading(conn), { users: 50, days: 2, seed: 1, onProgress: () => lower.push(limit()) });
+      assert.deepEqual([...new Set(await Promise.all(lower))], [128 * 2 ** 20], "a lower limit is never raised");
+      assert.equal(await limit(), 128 * 2 ** 20);
+    } finally {
+      watcher.closeSync();
+      conn.closeSync();
+      instance.closeSync();
+    }
+  });
+
+  it("reads DuckDB's memory_limit as it shows it", () => {
+    assert.equal(memoryLimitBytes("3.0 GiB"), 3 * 2 ** 30);
+    assert.equal(memoryLimitBytes("512.0 MiB"), 512 * 2 ** 20);
+    assert.equal(memoryLimitBytes("4.0 GB"), 4e9);
+    assert.equal(memoryLimitBytes("1024 bytes"), 1024);
+    assert.ok(Number.isNaN(memoryLimitBytes("lots")));
   });
 
   it("writes one daily table per day, intraday copies of the last two days and the source tables", () => {

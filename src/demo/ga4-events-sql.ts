@@ -16,7 +16,13 @@ function param(lit: (value: string) => string, key: string, kind: "string" | "in
   return `{'key': ${lit(key)}, 'value': {'string_value': ${v("string", "VARCHAR")}, 'int_value': ${v("int", "BIGINT")}, 'float_value': CAST(NULL AS DOUBLE), 'double_value': ${v("double", "DOUBLE")}}}`;
 }
 
-/** The events of day `$day` (replace it before running) of `sessionsTable`, in (event_timestamp, session, event index) order. */
+/**
+ * The events of the sessions in `sessionsTable` (one day's), in (event_timestamp, session, event index)
+ * order. The sort runs on the session's plain columns, before any list or struct is built; the rows keep its
+ * order through the projections above it (with preserve_insertion_order off, an ORDER BY below projections
+ * still fixes an INSERT's order; a join would not). Sorting the finished rows (nested lists and structs) cost
+ * the generator several times the memory.
+ */
 export function eventsSql(local: LocalLoading, sessionsTable: string, seed: number): string {
   const lit = local.literal;
   const names = Object.entries(EVENT_CODES).map(([c, n]) => `WHEN ${lit(c)} THEN ${lit(n)}`).join(" ");
@@ -43,18 +49,17 @@ export function eventsSql(local: LocalLoading, sessionsTable: string, seed: numb
     param(lit, "transaction_id", "string", `CASE WHEN code = '$' THEN transaction_id END`),
   ];
   return `
-WITH s AS (
-  SELECT *, CAST(json_transform(items_json, ${lit(JSON.stringify([{ item_id: "VARCHAR", item_name: "VARCHAR", item_brand: "VARCHAR", item_category: "VARCHAR", price: "DOUBLE", price_in_usd: "DOUBLE", quantity: "BIGINT", item_revenue: "DOUBLE", item_revenue_in_usd: "DOUBLE", affiliation: "VARCHAR", item_list_name: "VARCHAR", item_list_index: "VARCHAR" }]))}) AS ${itemsType}) AS item_list,
-         strpos(codes, 'p') - 1 AS landing_i
-  FROM ${sessionsTable} WHERE day = $day
+WITH indexed AS (
+  SELECT * EXCLUDE (day), i, ts + i * ${EVENT_STEP_SECONDS * 1_000_000} + CAST(hash(session_key, i, ${seed}) % ${EVENT_JITTER_SECONDS * 1_000_000} AS BIGINT) AS ets
+  FROM (SELECT *, unnest(range(length(codes))) AS i FROM ${sessionsTable})
 ),
-indexed AS (
-  SELECT *, unnest(range(length(codes))) AS i FROM s
+ordered AS (
+  SELECT * FROM indexed ORDER BY ets, session_key, i
 ),
 events AS (
-  SELECT *, substr(codes, i + 1, 1) AS code, hash(session_key, i, ${seed}) AS h,
-         ts + i * ${EVENT_STEP_SECONDS * 1_000_000} + CAST(hash(session_key, i, ${seed}) % ${EVENT_JITTER_SECONDS * 1_000_000} AS BIGINT) AS ets
-  FROM indexed
+  SELECT *, CAST(json_transform(items_json, ${lit(JSON.stringify([{ item_id: "VARCHAR", item_name: "VARCHAR", item_brand: "VARCHAR", item_category: "VARCHAR", price: "DOUBLE", price_in_usd: "DOUBLE", quantity: "BIGINT", item_revenue: "DOUBLE", item_revenue_in_usd: "DOUBLE", affiliation: "VARCHAR", item_list_name: "VARCHAR", item_list_index: "VARCHAR" }]))}) AS ${itemsType}) AS item_list,
+         strpos(codes, 'p') - 1 AS landing_i, substr(codes, i + 1, 1) AS code, hash(session_key, i, ${seed}) AS h
+  FROM ordered
 ),
 pages AS (
   SELECT *,
@@ -109,7 +114,6 @@ SELECT
   i AS batch_event_index,
   CAST(ga_session_id AS BIGINT) * 100 + CAST(h % 100 AS BIGINT) AS batch_page_id,
   ga_session_id AS batch_ordering_id
-FROM located
-ORDER BY event_timestamp, session_key, i`;
+FROM located`;
 }
 

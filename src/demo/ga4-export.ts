@@ -7,7 +7,7 @@ import type { LocalLoading } from "../engines/engine.ts";
 import { ga4LocalTypes } from "../import/ga4-schema.ts";
 import type { SimSession } from "./sim-rows.ts";
 import { eventsSql } from "./ga4-events-sql.ts";
-import { openSessionTable } from "./session-table.ts";
+import { FLUSH_SESSIONS, openDaySessionTables, type DaySessionTables } from "./session-table.ts";
 
 function dayString(startMs: number, day: number): string {
   return new Date(startMs + day * 86_400_000).toISOString().slice(0, 10).replace(/-/g, "");
@@ -28,22 +28,21 @@ export interface Ga4ExportOptions {
 }
 
 /**
- * Expand a session table into a GA4 BigQuery export: one `events_YYYYMMDD` table per day (replaced) and
- * `events_intraday_` copies of the last `intradayDays`. Each day is one INSERT … SELECT over that day's
- * sessions, so the events are never all in memory at once.
+ * Expand sessions sorted by day (session-table.ts) into a GA4 BigQuery export: one `events_YYYYMMDD` table
+ * per day (replaced) and `events_intraday_` copies of the last `intradayDays`. Each day is one
+ * INSERT … SELECT over that day's sessions, so the events are never all in memory at once.
  */
-export async function expandSessions(local: LocalLoading, sessionsTable: string, opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
+export async function expandSessions(local: LocalLoading, sessions: Pick<DaySessionTables, "table">, opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
   const { connection: conn, ident: q } = local;
   const columnsDdl = ga4LocalTypes(local.columnType).columnsDdl;
   const { ga4Schema: ga4, startMs, days, seed, intradayDays } = opts;
   const tables: string[] = [];
   let events = 0;
-  const sql = eventsSql(local, sessionsTable, seed);
   for (let day = 0; day < days; day++) {
     const table = `events_${dayString(startMs, day)}`;
     const target = `${q(ga4)}.${q(table)}`;
     await conn.run(`CREATE OR REPLACE TABLE ${target} (${columnsDdl})`);
-    const r = await conn.run(`INSERT INTO ${target} BY NAME ${sql.replace("$day", String(day))}`);
+    const r = await conn.run(`INSERT INTO ${target} BY NAME ${eventsSql(local, sessions.table(day), seed)}`);
     events += Number(r.rowsChanged);
     tables.push(`${ga4}.${table}`);
     opts.onStep?.();
@@ -63,15 +62,16 @@ export async function expandSessions(local: LocalLoading, sessionsTable: string,
  * produce events the same way. Returns the events written and the tables, `schema.table`.
  */
 export async function writeGa4Export(local: LocalLoading, sessions: Iterable<SimSession>, opts: Ga4ExportOptions): Promise<{ events: number; tables: string[] }> {
-  const { connection: conn, ident: q } = local;
-  const table = await openSessionTable(local);
+  const tables = await openDaySessionTables(local, opts.days);
   try {
-    for (const s of sessions) table.add(s);
-    table.close();
+    for (const s of sessions) {
+      tables.add(s);
+      if (tables.buffered >= FLUSH_SESSIONS) await tables.flush();
+    }
+    await tables.sortByDay();
     opts.onStep?.();
-    return await expandSessions(local, table.name, opts);
+    return await expandSessions(local, tables, opts);
   } finally {
-    await table.drop();
+    await tables.drop();
   }
 }
-

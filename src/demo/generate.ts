@@ -3,21 +3,31 @@
  * last days), CRM transactions, custom events (with a few intentionally invalid rows), costs and leads.
  *
  * How: simulate.ts decides everything at session grain in JS from seeded PRNG streams (users, devices, channels,
- * funnel depth, purchases, leads: journeys.ts and the files it names); the sessions stream, as they are drawn,
- * into a TEMP table through the appender (session-table.ts, never all in JS memory at once) and DuckDB expands
- * them into GA4-shaped events, one INSERT per day (ga4-export.ts), with per-event detail (timestamps jitter,
- * pages, bundle ids) from `hash(session_key, event_index, seed)` (ga4-events-sql.ts); the other sources are
- * written with the importers' DDL (source-tables.ts). Same seed → the same rows in every table.
- * Event rows are inserted in (event_timestamp, session, event index) order; DuckDB keeps it while
- * preserve_insertion_order is on (its default), so compare tables with order-independent checksums.
+ * funnel depth, purchases, leads: journeys.ts and the files it names) and hands every row out as it is drawn;
+ * nothing grows in JS memory with the size. Sessions go through the appender into a TEMP table, sorted by day once
+ * drawn (session-table.ts), and DuckDB expands each day into GA4-shaped events, one INSERT per day (ga4-export.ts),
+ * with per-event detail (timestamps jitter, pages, bundle ids) from `hash(session_key, event_index, seed)`
+ * (ga4-events-sql.ts). The other sources are appended as they are drawn and put in order at the end, with the
+ * importers' DDL (source-tables.ts, custom-sources.ts). DuckDB runs under at most GENERATE_MEMORY_LIMIT while
+ * it generates and spills past it. Same seed → the same rows in every table, in the same order: the engine
+ * opens with preserve_insertion_order off, so each table's order comes from an ORDER BY on narrow keys (event
+ * rows: event_timestamp, session, event index). Compare tables with checksums all the same.
  * Determinism relies on DuckDB's `hash()`, stable within one DuckDB version.
  */
 import type { LocalLoading } from "../engines/engine.ts";
-import { customSourceRows } from "./custom-sources.ts";
-import { simulateStream, type SimStreamResult } from "./simulate.ts";
+import { openCustomSourceTables } from "./custom-sources.ts";
+import { simulateRows, type SimTotals } from "./simulate.ts";
 import { expandSessions } from "./ga4-export.ts";
-import { openSessionTable } from "./session-table.ts";
-import { writeCosts, writeCrmTransactions, writeCustomEvents, writeLeads } from "./source-tables.ts";
+import { FLUSH_SESSIONS, openDaySessionTables } from "./session-table.ts";
+import { streamCrmTransactions, streamCustomEvents, streamLeads, writeCosts } from "./source-tables.ts";
+
+/**
+ * DuckDB's memory_limit while the demo is generated (a lower limit of the engine stays): the generator's
+ * statements are one day's events at a time and spill past it. DuckDB's RSS runs a few hundred MB past its
+ * limit; at 512 MiB the process passed 1 GB at 10M events, at 256 MiB it stays well under (figures: the
+ * README's Measured). The engine's own limit is restored afterwards, for the run that follows.
+ */
+export const GENERATE_MEMORY_LIMIT_BYTES = 256 * 2 ** 20;
 
 export interface DemoOptions {
   /** Web users (people). Default 20,000. */
@@ -34,6 +44,8 @@ export interface DemoOptions {
   sourcesSchema?: string;
   /** Intraday tables duplicating the last N days. Default 2. */
   intradayDays?: number;
+  /** DuckDB's memory_limit while generating, bytes (never raised above the engine's). Default GENERATE_MEMORY_LIMIT_BYTES. */
+  memoryLimitBytes?: number;
   /** Called after each step: simulation, each day written, source tables. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -74,35 +86,76 @@ export async function generateDemo(local: LocalLoading, opts: DemoOptions = {}):
 
   const tables: string[] = [];
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(ga4)}; CREATE SCHEMA IF NOT EXISTS ${q(src)}`);
-  // Sessions stream from the simulation into the appender (and into the call-centre / webinar rows drawn
-  // from them): at 10M events, keeping them as JS objects was most of the generator's 4.5 GB.
-  const sessionTable = await openSessionTable(local);
-  const customRows = customSourceRows(seed);
+  const restoreMemoryLimit = await lowerMemoryLimit(local, opts.memoryLimitBytes ?? GENERATE_MEMORY_LIMIT_BYTES);
+  const sessions = await openDaySessionTables(local, days);
+  const transactions = await streamCrmTransactions(local, src);
+  const customEvents = await streamCustomEvents(local, src);
+  const leads = await streamLeads(local, src);
+  const customRows = await openCustomSourceTables(local, src, seed);
   let ga4Written: { events: number; tables: string[] };
-  let sim: SimStreamResult;
+  let sim: SimTotals;
   try {
-    sim = simulateStream({ users, days, startMs, seed }, (s) => {
-      sessionTable.add(s);
-      customRows.add(s);
+    const steps = simulateRows({ users, days, startMs, seed }, {
+      session: (s) => {
+        sessions.add(s);
+        customRows.add(s);
+      },
+      transaction: transactions.push,
+      customEvent: customEvents.push,
+      lead: leads.push,
     });
-    sessionTable.close();
+    // The simulation yields after each user: write what it buffered.
+    for (let step = steps.next(); ; step = steps.next()) {
+      if (step.done) {
+        sim = step.value;
+        break;
+      }
+      if (sessions.buffered >= FLUSH_SESSIONS) await sessions.flush();
+      if (customRows.buffered >= FLUSH_SESSIONS) await customRows.flush();
+    }
+    await sessions.sortByDay();
     progress();
-    ga4Written = await expandSessions(local, sessionTable.name, { ga4Schema: ga4, startMs, days, seed, intradayDays, onStep: progress });
+    ga4Written = await expandSessions(local, sessions, { ga4Schema: ga4, startMs, days, seed, intradayDays, onStep: progress });
+    tables.push(...ga4Written.tables);
+
+    // Source tables: same DDL as the importers write.
+    await transactions.finish();
+    await customEvents.finishWith(sim.invalidCustomEvents);
+    await writeCosts(local, src, sim.costs);
+    await leads.finish();
+    tables.push(...["crm_transactions", "custom_events", "costs", "leads"].map((t) => `${src}.${t}`));
+    tables.push(...await customRows.finish());
+    progress();
   } finally {
-    await sessionTable.drop();
+    await sessions.drop();
+    for (const t of [transactions, customEvents, leads]) await t.drop();
+    await restoreMemoryLimit();
   }
-  tables.push(...ga4Written.tables);
   const events = ga4Written.events;
 
-  // Source tables: same DDL as the importers write.
-  await writeCrmTransactions(local, src, sim.transactions);
-  await writeCustomEvents(local, src, sim.customEvents);
-  await writeCosts(local, src, sim.costs);
-  await writeLeads(local, src, sim.leads);
-  tables.push(...["crm_transactions", "custom_events", "costs", "leads"].map((t) => `${src}.${t}`));
-  tables.push(...await customRows.write(local, src));
-  progress();
+  const txIds = Number((await conn.runAndReadAll(`SELECT count(DISTINCT transaction_id) FROM ${q(src)}.crm_transactions`)).getRows()[0]![0]);
+  return { events, sessions: sim.sessionCount, users: sim.users, transactions: txIds, tables };
+}
 
-  const txIds = new Set(sim.transactions.map((t) => t.transaction_id));
-  return { events, sessions: sim.sessionCount, users: sim.users, transactions: txIds.size, tables };
+/** `1.5 GiB`, `512.0 MiB`, `4.0 GB`, `1024 bytes` (how DuckDB shows memory_limit) in bytes; NaN if not that shape. */
+export function memoryLimitBytes(setting: string): number {
+  const m = /^\s*([\d.]+)\s*(bytes|[KMGTP]i?B)\s*$/i.exec(setting);
+  if (!m) return Number.NaN;
+  const unit = m[2]!.toUpperCase();
+  const power = unit === "BYTES" ? 0 : "KMGTP".indexOf(unit[0]!) + 1;
+  return Number(m[1]) * (unit.includes("I") || unit === "BYTES" ? 1024 : 1000) ** power;
+}
+
+/**
+ * Lower DuckDB's memory_limit to `bytes` if it is higher (never raise it); returns what puts the engine's
+ * limit back. A limit it cannot read is left alone.
+ */
+async function lowerMemoryLimit(local: LocalLoading, bytes: number): Promise<() => Promise<void>> {
+  const conn = local.connection;
+  const before = String((await conn.runAndReadAll(`SELECT current_setting('memory_limit')`)).getRows()[0]![0]);
+  if (!(memoryLimitBytes(before) > bytes)) return async () => {};
+  await conn.run(`SET memory_limit = '${Math.floor(bytes / 2 ** 20)}MiB'`);
+  return async () => {
+    await conn.run(`SET memory_limit = ${local.literal(before)}`);
+  };
 }

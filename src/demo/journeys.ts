@@ -45,12 +45,17 @@ export interface JourneyCounters {
   pseudoIds: number;
 }
 
-/** Where a journey's rows go: each session as it is drawn, the other rows into their lists. */
+/** Where a journey's rows go, each as it is drawn: a list, or a writer that keeps none of them. */
+export interface RowSink<T> {
+  push(...rows: T[]): unknown;
+}
+
+/** Where a journey's rows go: each session as it is drawn, the other rows into their sinks. */
 export interface JourneySinks {
   onSession: (s: SimSession) => void;
-  transactions: SimTransactionRow[];
-  customEvents: SimCustomEvent[];
-  leads: SimLead[];
+  transactions: RowSink<SimTransactionRow>;
+  customEvents: RowSink<SimCustomEvent>;
+  leads: RowSink<SimLead>;
   paidSessions: PaidSessionTally;
 }
 
