@@ -12,11 +12,10 @@
  */
 import { fitLogisticRegression, predictLogistic, type LogisticFit } from "../models/logistic-regression.ts";
 import { ModelInputError, compareStrings } from "../models/numeric.ts";
-import type { CalibrationBin, RocCurve } from "../models/metrics.ts";
 import { removalEffectSharesBy, rollUpCredit, shapleySharesBy, type CoalitionValues, type CreditRow, type Predict } from "./credit.ts";
 import { encodeJourney, type FeatureEncoding } from "./features.ts";
-import { counterfactualRemoval, creditByIncrement, type FamilyCredit } from "./families.ts";
-import { heldOutMetrics, type PreparedData, type TestMetrics } from "./pipeline.ts";
+import { counterfactualRemoval, creditByIncrement, type FamilyCredit, type FamilyFitReport } from "./families.ts";
+import { heldOutMetrics, type PreparedData } from "./pipeline.ts";
 import { mergeBySequence, sequencePredictions, type SequenceFamilyFit, type SequenceRow } from "./sequences.ts";
 import type { WeightedSet } from "./split.ts";
 
@@ -84,18 +83,12 @@ interface Unit {
   non: number;
 }
 
-export interface SequenceStackFit {
+export interface SequenceStackFit extends FamilyFitReport {
   family: "stacked_ensemble_sequences";
   bases: string[];
   meta: LogisticFit;
   /** Probabilities of the ensemble for units with channels switched off. */
   predict(inputs: readonly StackInput[]): Float64Array;
-  test: TestMetrics;
-  roc: RocCurve;
-  calibration: CalibrationBin[];
-  fitSeconds: number;
-  details: Record<string, number>;
-  json: unknown;
 }
 
 /** Two weighted rows per unit (converting, not), for the shared metrics, and the matching expansion of predictions. */

@@ -28,10 +28,8 @@ const ML_FAMILIES = ["logistic_regression", "stacked_ensemble", "causal_dml", "l
 /** A family of vars.ml_families, or the ensemble with sequence bases that stacked_ensemble adds when lstm or attention is on (ensemble.ts). */
 type MlFamily = (typeof ML_FAMILIES)[number] | "stacked_ensemble_sequences";
 
-/** A fitted predictive family: probabilities for encoded rows, and its held-out metrics. */
-export interface PredictiveFamilyFit {
-  family: "logistic_regression" | "stacked_ensemble";
-  predict: Predict;
+/** What every fitted family reports: its held-out metrics, fit time, chosen sizes and serialisable model. */
+export interface FamilyFitReport {
   test: TestMetrics;
   roc: RocCurve;
   calibration: CalibrationBin[];
@@ -40,6 +38,12 @@ export interface PredictiveFamilyFit {
   details: Record<string, number>;
   /** Serialisable model (tagged JSON) for the run's artifact. */
   json: unknown;
+}
+
+/** A fitted predictive family: probabilities for encoded rows, and its held-out metrics. */
+export interface PredictiveFamilyFit extends FamilyFitReport {
+  family: "logistic_regression" | "stacked_ensemble";
+  predict: Predict;
 }
 
 /** Penalties tried for the logistic regression, in units of λ on scaled features (Σ weights = journeys). */

@@ -13,10 +13,9 @@ import {
 } from "../models/sequence-models.ts";
 import { ModelInputError, compareStrings } from "../models/numeric.ts";
 import { decodePathChannel, PATH_SEPARATOR } from "../models/paths.ts";
-import type { CalibrationBin, RocCurve } from "../models/metrics.ts";
 import { normaliseCredit, removalEffectSharesBy, rollUpCredit, shapleySharesBy, type CoalitionValues } from "./credit.ts";
-import { counterfactualRemoval, creditByIncrement, type FamilyCredit } from "./families.ts";
-import { heldOutMetrics, type PreparedData, type TestMetrics } from "./pipeline.ts";
+import { counterfactualRemoval, creditByIncrement, type FamilyCredit, type FamilyFitReport } from "./families.ts";
+import { heldOutMetrics, type PreparedData } from "./pipeline.ts";
 import type { FeatureEncoding, JourneyFeatures } from "./features.ts";
 import { mergeByVector, type WeightedSet } from "./split.ts";
 
@@ -139,19 +138,13 @@ interface SequenceFamilyOptions {
   batchSize?: number;
 }
 
-export interface SequenceFamilyFit {
+export interface SequenceFamilyFit extends FamilyFitReport {
   family: SequenceModelKind;
   model: SequenceModel;
   /** The model's covariate columns (user type, device, region of the XGBoost encoding). */
   covariates: CovariateIndex;
   /** Channel vocabulary (every row's channels, censored days too: they are credited with this model). */
   channels: string[];
-  test: TestMetrics;
-  roc: RocCurve;
-  calibration: CalibrationBin[];
-  fitSeconds: number;
-  details: Record<string, number>;
-  json: unknown;
 }
 
 /**
