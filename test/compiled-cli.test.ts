@@ -91,15 +91,21 @@ describe("compiled CLI from a clean checkout", function () {
   });
 
   it("imports a GA4 export and runs a model on DuckDB (schema JSON and SQL macros found from dist/)", () => {
-    const w = path.join(dir, ".funnelcredit", "w.duckdb");
-    const imp = node(dir, ["bin/funnelcredit.js", "import", "ga4", path.join(PROJECT_DIR, "test", "fixtures", "import", "ga4_good.ndjson"), "--warehouse", w]);
+    importAndStage(dir);
+  });
+
+  /** `import ga4` of a small export, then a run of the GA4 staging model on it, from the CLI built in `root`. */
+  function importAndStage(root: string): void {
+    const w = path.join(root, ".funnelcredit", "w.duckdb");
+    const imp = node(root, ["bin/funnelcredit.js", "import", "ga4", path.join(PROJECT_DIR, "test", "fixtures", "import", "ga4_good.ndjson"), "--warehouse", w]);
     assert.equal(imp.code, 0, imp.stderr);
-    const run = node(dir, ["bin/funnelcredit.js", "run", "--warehouse", w, "--actions", "funnelcredit_staging.stg_ga4_events", "--json"]);
+    // A model (SQL macros from sql/) and, after it, a run that writes its HTML report (the report's chunk and Vega).
+    const run = node(root, ["bin/funnelcredit.js", "run", "--warehouse", w, "--actions", "funnelcredit_staging.stg_ga4_events", "--json"]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const last = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { event: string; status: string; succeeded: number };
     assert.deepEqual([last.event, last.status], ["run_finished", "succeeded"]);
     assert.ok(last.succeeded >= 1);
-  });
+  }
 
   it("runs from what the container's runtime stage holds: dist/ without src/, jobs/ or dev packages (no file missing from the build)", async () => {
     // The Dockerfile's runtime stage: the built dist/, bin/, the project's runtime folders and production
@@ -118,14 +124,7 @@ describe("compiled CLI from a clean checkout", function () {
       const compiled = node(rt, ["bin/funnelcredit.js", "compile"]);
       assert.equal(compiled.code, 0, compiled.stderr);
       assert.ok((JSON.parse(compiled.stdout) as { actions: { name: string }[] }).actions.some((a) => a.name === "channel_markov"));
-      const w = path.join(rt, ".funnelcredit", "w.duckdb");
-      const imp = node(rt, ["bin/funnelcredit.js", "import", "ga4", path.join(PROJECT_DIR, "test", "fixtures", "import", "ga4_good.ndjson"), "--warehouse", w]);
-      assert.equal(imp.code, 0, imp.stderr);
-      // A model (SQL macros from sql/) and, after it, a run that writes its HTML report (the report's chunk and Vega).
-      const run = node(rt, ["bin/funnelcredit.js", "run", "--warehouse", w, "--actions", "funnelcredit_staging.stg_ga4_events", "--json"]);
-      assert.equal(run.code, 0, run.stdout + run.stderr);
-      const last = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { event: string; status: string; succeeded: number };
-      assert.deepEqual([last.event, last.status], ["run_finished", "succeeded"]);
+      importAndStage(rt);
       // The XGBoost worker the jobs start (dist/fit-worker.js, its own bundle) fits with the WASM backend from node_modules.
       const fitted = await fitInBuiltWorker(path.join(rt, "dist", "fit-worker.js"));
       assert.equal(fitted.ok, true, fitted.message);
