@@ -149,6 +149,26 @@ interface Chain {
   digits: Int32Array;
 }
 
+/** The chain's order (default 1); ModelInputError outside 1..4. */
+function requireOrder(order: number | undefined): MarkovOrder {
+  const k = order ?? 1;
+  if (k !== 1 && k !== 2 && k !== 3 && k !== 4) throw new ModelInputError(`channel Markov: order must be 1, 2, 3 or 4 (got ${String(order)})`);
+  return k;
+}
+
+/**
+ * The channels sorted (so ids, and every output, do not depend on row order), their ids, and the base of the state
+ * keys (channel id + 1 per window position); ModelInputError when base^order exceeds exact integers.
+ */
+function channelIndex(names: ReadonlySet<string>, order: number): { channels: string[]; channelId: Map<string, number>; base: number } {
+  const channels = [...names].sort(compareStrings);
+  const base = channels.length + 1;
+  if (Math.pow(base, order) > Number.MAX_SAFE_INTEGER) {
+    throw new ModelInputError(`channel Markov: ${channels.length} channels at order ${order} exceed the state key space; lower the order or group channels`);
+  }
+  return { channels, channelId: new Map(channels.map((c, i) => [c, i])), base };
+}
+
 /**
  * Fit ChannelAttribution's Markov model on aggregated path rows with exact removal effects.
  *
@@ -161,10 +181,7 @@ interface Chain {
  * Throws ModelInputError for negative/non-finite counts or an unsupported order.
  */
 export function fitChannelMarkov(rows: readonly ChannelPathRow[], options: ChannelMarkovOptions = {}): ChannelMarkovModel {
-  const order = options.order ?? 1;
-  if (![1, 2, 3, 4].includes(order)) {
-    throw new ModelInputError(`channel Markov: order must be 1, 2, 3 or 4 (got ${String(order)})`);
-  }
+  const order = requireOrder(options.order);
   const useNulls = options.useNulls ?? true;
   const stateRule: HigherOrderStates = options.states ?? "sliding";
   if (stateRule !== "sliding" && stateRule !== "padded") {
@@ -188,15 +205,7 @@ export function fitChannelMarkov(rows: readonly ChannelPathRow[], options: Chann
     totNull.add(r.nulls ?? 0);
     for (const c of r.path) channelSet.add(c);
   }
-  const channels = [...channelSet].sort(compareStrings);
-  const C = channels.length;
-  const channelId = new Map<string, number>();
-  channels.forEach((c, i) => channelId.set(c, i));
-  const base = C + 1;
-  if (Math.pow(base, order) > Number.MAX_SAFE_INTEGER) {
-    throw new ModelInputError(`channel Markov: ${C} channels at order ${order} exceed the state key space; lower the order or group channels`);
-  }
-
+  const { channels, channelId, base } = channelIndex(channelSet, order);
   const chain = buildChain(rows, channelId, base, order, useNulls, stateRule);
   return modelFromChain(chain, channels, { order, useNulls, states: stateRule, tolerance, maxSweeps, includeTransitions: options.includeTransitions },
     { conversions: totConv.value(), value: totVal.value(), nulls: totNull.value() });
@@ -227,8 +236,7 @@ export interface ChannelStepRow {
  * name on a row. Throws ModelInputError for a negative or non-finite sum, an order outside 1..4 or padded states.
  */
 export function fitChannelMarkovFromSteps(steps: readonly ChannelStepRow[], options: ChannelMarkovOptions = {}): ChannelMarkovModel {
-  const order = options.order ?? 1;
-  if (![1, 2, 3, 4].includes(order)) throw new ModelInputError(`channel Markov: order must be 1, 2, 3 or 4 (got ${String(order)})`);
+  const order = requireOrder(options.order);
   if ((options.states ?? "sliding") !== "sliding") throw new ModelInputError(`channel Markov from step counts: states must be "sliding" (got ${String(options.states)}); fit padded states on the paths`);
   const useNulls = options.useNulls ?? true;
   const channelSet = new Set<string>();
@@ -251,13 +259,7 @@ export function fitChannelMarkovFromSteps(steps: readonly ChannelStepRow[], opti
       totNull.add(r.nulls);
     }
   }
-  const channels = [...channelSet].sort(compareStrings);
-  const base = channels.length + 1;
-  if (Math.pow(base, order) > Number.MAX_SAFE_INTEGER) {
-    throw new ModelInputError(`channel Markov: ${channels.length} channels at order ${order} exceed the state key space; lower the order or group channels`);
-  }
-  const channelId = new Map<string, number>();
-  channels.forEach((c, i) => channelId.set(c, i));
+  const { channels, channelId, base } = channelIndex(channelSet, order);
   const pow: number[] = [];
   for (let j = 0, p = 1; j < order; j++, p *= base) pow.push(p);
   // The key buildChain gives the same window: Σ_j (channel id + 1) · base^j, 0 for (start).
