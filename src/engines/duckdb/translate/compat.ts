@@ -5,26 +5,16 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { BIGINT, DuckDBScalarFunction, VARCHAR } from "../node-api.ts";
+import { bigqueryFingerprint } from "farmhash-modern";
 import { packageRoot } from "../../../util/package-root.ts";
 
 /** sql/duckdb/bq_macros.sql in the installed package (from src/ under tsx, or from dist/). */
 const MACROS_PATH = path.join(packageRoot(), "sql", "duckdb", "bq_macros.sql");
 
 let macrosText: string | undefined;
-
-/**
- * farmhash-modern, loaded on the first FARM_FINGERPRINT a query evaluates: instantiating its WebAssembly
- * costs ≈ 13 ms of CPU, which every command opening the warehouse paid, and few models call it.
- */
-let farmhash: typeof import("farmhash-modern") | undefined;
-function bigqueryFingerprint(s: string): bigint {
-  farmhash ??= createRequire(import.meta.url)("farmhash-modern") as typeof import("farmhash-modern");
-  return farmhash.bigqueryFingerprint(s);
-}
 
 /** The macro library's statements (CREATE OR REPLACE MACRO …), comments removed. */
 function macroStatements(): string[] {
