@@ -105,6 +105,31 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       await failsAt(importCsvOrNdjson(db.local, "transactions", f), 3, "transaction_revenue", /finite/);
     });
 
+    it("refuses each bad path amount alone in a clean-looking file (the fast reader path), naming its line and field; keeps -0 and the largest finite amount", async () => {
+      // The fast path's guard is the only check a clean-looking file meets: a value it let through would be imported.
+      const head = "path,total_conversions,total_conversion_value,total_null\na > b,1,10,0\n";
+      const cases: [string, string, RegExp][] = [
+        ["NaN", "total_conversion_value", /finite number, got "NaN"/],
+        ["inf", "total_conversion_value", /finite number, got "inf"/],
+        ["-inf", "total_conversion_value", /finite number, got "-inf"/],
+        ["1e309", "total_conversion_value", /finite number, got "1e309"/],
+        ["-5", "total_conversion_value", /must not be negative, got "-5"/],
+        ["-0.001", "total_conversion_value", /must not be negative, got "-0.001"/],
+      ];
+      for (const [i, [value, field, reason]] of cases.entries()) {
+        const f = file(`bad-${i}.csv`, `${head}c,2,${value},1\n`);
+        await failsAt(importCsvOrNdjson(db.local, "paths", f), 3, field, reason);
+      }
+      const bad = file("bad-nulls.csv", `${head}c,2,1,-1\n`);
+      await failsAt(importCsvOrNdjson(db.local, "paths", bad), 3, "total_null", /must not be negative, got "-1"/);
+      const good = file("good.csv", `${head}c,0,-0,1.7976931348623157e308\n`);
+      assert.equal((await importCsvOrNdjson(db.local, "paths", good)).rows, 2);
+      assert.deepEqual(await rows(db.conn, `SELECT path, total_conversion_value AS v, total_null AS n FROM funnelcredit_sources.channel_paths_import ORDER BY path`), [
+        { path: "a > b", v: 10, n: 0 },
+        { path: "c", v: -0, n: 1.7976931348623157e308 },
+      ]);
+    });
+
     it("checks costs, path values and custom event amounts the same way", async () => {
       const costs = file("costs.csv", "date,source,medium,cost\n2024-03-01,google,cpc,Infinity\n");
       await failsAt(importCsvOrNdjson(db.local, "costs", costs), 2, "cost", /finite number, got "Infinity"/);

@@ -63,8 +63,8 @@ export async function installCompat(conn: DuckDBConnection): Promise<void> {
   if ((await installedMacrosVersion(conn)) !== version) {
     await conn.run("BEGIN TRANSACTION");
     try {
-      for (const stmt of macroStatements()) await conn.run(stmt);
-      await conn.run(`CREATE OR REPLACE MACRO ${VERSION_MACRO}() AS '${version}'`);
+      // One call for the whole library: ~70 calls cost a round trip each (measured: 62–94 → 36–59 ms CPU of a new warehouse's first command).
+      await conn.run([...macroStatements(), `CREATE OR REPLACE MACRO ${VERSION_MACRO}() AS '${version}'`].join(";\n"));
       await conn.run("COMMIT");
     } catch (e) {
       await conn.run("ROLLBACK").catch(() => undefined);
