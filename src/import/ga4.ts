@@ -12,7 +12,7 @@ import type { ColumnSchema, LocalLoading } from "../engines/engine.ts";
 import { InputError } from "../util/errors.ts";
 import { GA4_EVENTS_SCHEMA, GA4_BOOKKEEPING_FIELDS, ga4LocalTypes } from "./ga4-schema.ts";
 import { displayName, ndjsonObjects } from "./read.ts";
-import { dropTemp, inTransaction, isCalendarDay, stagingName, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
+import { dropTemp, inTransaction, isCalendarDay, stagingName, tableExists, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
 import { Quarantine, type QuarantineOptions } from "./quarantine.ts";
 
 export interface Ga4ImportOptions extends QuarantineOptions {
@@ -22,6 +22,8 @@ export interface Ga4ImportOptions extends QuarantineOptions {
   mode?: ImportMode;
   /** Write `events_intraday_YYYYMMDD` instead of `events_YYYYMMDD`. */
   intraday?: boolean;
+  /** JSON text (characters) staged per batch; default 16 Mi. Smaller batches hold less memory (tests use tiny ones). */
+  batchChars?: number;
 }
 
 export interface Ga4ImportResult {
@@ -165,9 +167,17 @@ function validateEvent(o: unknown, file: string, line: number, text: string, ign
   return date;
 }
 
+/** Raw JSON text (characters) staged per batch before it is converted and written: bounds the import's memory. */
+const BATCH_CHARS = 32 * 2 ** 20;
+
 /**
- * Import GA4 export NDJSON files. Validation of every file happens before anything is written; the
- * daily tables are then written in one transaction.
+ * Import GA4 export NDJSON files, streaming. Lines are checked in JS and staged a batch at a time (about
+ * BATCH_CHARS of JSON text); each batch is converted once by `json_transform` and its rows are appended, in
+ * file order, to one hidden table per day beside the day tables. Those appends are committed as they go:
+ * rows held uncommitted stay in memory, so one transaction over the whole file cost as much memory as the
+ * file. At the end one transaction swaps the hidden tables in (a rename, so no second copy), together with
+ * the quarantined lines: a bad line (reject mode), a bad-row share above vars.bad_row_max_share
+ * (quarantine mode) or any failure drops the hidden tables and leaves every day table as it was.
  */
 export async function importGa4(
   local: LocalLoading,
@@ -179,13 +189,40 @@ export async function importGa4(
   const schema = opts.schema ?? "ga4_export";
   const mode = opts.mode ?? "replace";
   const prefix = opts.intraday ? "events_intraday_" : "events_";
+  const batchChars = opts.batchChars ?? BATCH_CHARS;
   const staging = stagingName("ga4");
+  const stagingRef = `temp.main.${q(staging)}`;
   const ignored = new Set<string>();
   const quarantine = await Quarantine.open(local, "ga4", opts);
+  /** Per day: the hidden table its rows go to, and how many. */
+  const days = new Map<string, { hidden: string; rows: number }>();
   let read = 0;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(staging)} (_file INTEGER, _line BIGINT, event_date VARCHAR, j VARCHAR)`);
+  const createStaging = `CREATE OR REPLACE TEMP TABLE ${q(staging)} (_file INTEGER, _line BIGINT, event_date VARCHAR, j VARCHAR)`;
+  /** Convert the staged batch once and append each day's rows to its hidden table. */
+  const writeBatch = async (batchDays: ReadonlySet<string>): Promise<void> => {
+    for (const date of [...batchDays].sort()) {
+      let day = days.get(date);
+      if (!day) {
+        day = { hidden: `${staging}_${prefix}${date}`, rows: 0 };
+        days.set(date, day);
+        await conn.run(`CREATE TABLE ${q(schema)}.${q(day.hidden)} (${types.columnsDdl})`);
+      }
+      // The ORDER BY sits on the staged text, below the conversion: the rows keep its order through the
+      // projection into the INSERT even with preserve_insertion_order off (sorting converted rows, with
+      // their nested lists, costs more).
+      const r = await conn.run(
+        `INSERT INTO ${q(schema)}.${q(day.hidden)} BY NAME SELECT unnest(CAST(json_transform(j, ${lit(types.jsonStructure)}) AS ${types.eventRowType})) ` +
+          `FROM (SELECT j FROM ${stagingRef} WHERE event_date = ${lit(date)} ORDER BY _file, _line)`,
+      );
+      day.rows += r.rowsChanged;
+    }
+  };
   try {
-    const appender = await conn.createAppender(staging, "main", "temp");
+    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
+    await conn.run(createStaging);
+    let appender = await conn.createAppender(staging, "main", "temp");
+    let batchDays = new Set<string>();
+    let chars = 0;
     try {
       for (let fi = 0; fi < files.length; fi++) {
         const file = files[fi]!;
@@ -207,44 +244,43 @@ export async function importGa4(
           appender.appendVarchar(date);
           appender.appendVarchar(text);
           appender.endRow();
+          batchDays.add(date);
+          chars += text.length;
+          if (chars >= batchChars) {
+            appender.closeSync();
+            await writeBatch(batchDays);
+            await conn.run(createStaging);
+            appender = await conn.createAppender(staging, "main", "temp");
+            batchDays = new Set();
+            chars = 0;
+          }
         }
       }
     } finally {
       appender.closeSync();
     }
+    await writeBatch(batchDays);
+    await dropTemp(local, staging);
 
     const bad = await quarantine.enforce(read, files.map(displayName).join(", "), (st) => inTransaction(conn, st));
-    const counts = (
-      await conn.runAndReadAll(`SELECT event_date, count(*) FROM temp.main.${q(staging)} GROUP BY 1 ORDER BY 1`)
-    ).getRows() as [string, bigint][];
-    const rowsByTable: Record<string, number> = {};
-    const statements = [`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`];
-    // Transform once into typed rows; writing each day is then a cheap filter.
-    const typed = staging + "_typed";
-    await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ${q(typed)} AS SELECT _file, _line, event_date, CAST(json_transform(j, ${lit(types.jsonStructure)}) AS ${types.eventRowType}) AS r FROM temp.main.${q(staging)}`,
-    );
-    for (const [date, n] of counts) {
+    const statements: string[] = [];
+    for (const date of [...days.keys()].sort()) {
+      const hidden = `${q(schema)}.${q(days.get(date)!.hidden)}`;
       const table = prefix + date;
-      rowsByTable[table] = Number(n);
-      const target = `${q(schema)}.${q(table)}`;
-      statements.push(
-        mode === "replace"
-          ? `CREATE OR REPLACE TABLE ${target} (${types.columnsDdl})`
-          : `CREATE TABLE IF NOT EXISTS ${target} (${types.columnsDdl})`,
-        `INSERT INTO ${target} BY NAME SELECT unnest(r) FROM temp.main.${q(typed)} WHERE event_date = ${lit(date)} ORDER BY _file, _line`,
-      );
+      if (mode === "append" && (await tableExists(local, schema, table))) {
+        statements.push(`INSERT INTO ${q(schema)}.${q(table)} BY NAME SELECT * FROM ${hidden}`, `DROP TABLE ${hidden}`);
+      } else {
+        statements.push(`DROP TABLE IF EXISTS ${q(schema)}.${q(table)}`, `ALTER TABLE ${hidden} RENAME TO ${q(table)}`);
+      }
     }
     if (bad > 0) statements.push(...quarantine.writeStatements());
-    try {
-      await inTransaction(conn, statements);
-    } finally {
-      await dropTemp(local, typed);
-    }
+    await inTransaction(conn, statements);
     for (const b of GA4_BOOKKEEPING_FIELDS) ignored.delete(b);
-    const tables = Object.keys(rowsByTable).map((t) => `${schema}.${t}`);
+    const sorted = [...days.keys()].sort();
+    const rowsByTable: Record<string, number> = {};
+    for (const d of sorted) rowsByTable[prefix + d] = days.get(d)!.rows;
     return {
-      tables,
+      tables: sorted.map((d) => `${schema}.${prefix}${d}`),
       rowsByTable,
       rows: Object.values(rowsByTable).reduce((a, b) => a + b, 0),
       ignoredFields: [...ignored].sort(),
@@ -252,6 +288,8 @@ export async function importGa4(
     };
   } finally {
     await dropTemp(local, staging);
+    // After the swap the hidden names are gone and these do nothing.
+    for (const { hidden } of days.values()) await conn.run(`DROP TABLE IF EXISTS ${q(schema)}.${q(hidden)}`).catch(() => undefined);
     await quarantine.drop();
   }
 }

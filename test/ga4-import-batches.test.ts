@@ -1,0 +1,145 @@
+/**
+ * The GA4 importer streams (issue 15, target 4): lines are staged a batch at a time, each batch is written
+ * to hidden day tables as it goes, and one transaction swaps them in at the end. These tests run it with
+ * tiny batches (`batchChars`) so that a few dozen lines span many batches, and check that the day tables,
+ * the errors and the quarantine are what one batch gives: same rows in file order, the right line named,
+ * nothing half written, nothing left behind.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { importGa4 } from "../src/import/ga4.ts";
+import { BadRowShareError } from "../src/import/quarantine.ts";
+import { InputError } from "../src/util/errors.ts";
+import { openDb } from "./support/duckdb.ts";
+
+const DAYS = ["20240301", "20240302", "20240303"];
+const BASE_MICROS = 1709251200000000; // 2024-03-01 00:00:00 UTC
+
+/**
+ * Line i (1-based) is event i - 1: its day is DAYS[(i - 1) % 3], so the days interleave and every day's rows
+ * are spread over the whole file; event_timestamp is BASE + i, so a day table in file order has rising
+ * timestamps. `bad` lines get a timestamp that is not an integer.
+ */
+function eventLines(n: number, bad: readonly number[] = []): string[] {
+  return Array.from({ length: n }, (_, k) => {
+    const line = k + 1;
+    return JSON.stringify({
+      event_date: DAYS[k % 3],
+      event_timestamp: bad.includes(line) ? "soon" : BASE_MICROS + line,
+      event_name: k % 2 ? "page_view" : "session_start",
+      user_pseudo_id: `u${k % 7}`,
+      event_params: [{ key: "ga_session_id", value: { int_value: 100 + (k % 5) } }],
+    });
+  });
+}
+
+/** Timestamps of a day table in its stored order (a plain scan of a small table keeps insertion order). */
+async function stamps(conn: DuckDBConnection, table: string): Promise<number[]> {
+  return (await conn.runAndReadAll(`SELECT event_timestamp FROM ${table}`)).getRows().map((r) => Number(r[0]));
+}
+
+/** The lines of `n` that fall on DAYS[d] (1-based), in file order, minus `skip`. */
+function linesOfDay(n: number, d: number, skip: readonly number[] = []): number[] {
+  return Array.from({ length: n }, (_, k) => k + 1).filter((l) => (l - 1) % 3 === d && !skip.includes(l));
+}
+
+async function hiddenTables(conn: DuckDBConnection): Promise<number> {
+  return Number((await conn.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE temporary OR starts_with(table_name, 'fc_')`)).getRows()[0]![0]);
+}
+
+describe("GA4 import in batches (issue 15, target 4)", () => {
+  let db: Awaited<ReturnType<typeof openDb>>;
+  let dir: string;
+  const file = (name: string, lines: string[]): string => {
+    const f = path.join(dir, name);
+    writeFileSync(f, lines.join("\n") + "\n");
+    return f;
+  };
+  beforeEach(async () => {
+    db = await openDb();
+    dir = mkdtempSync(path.join(os.tmpdir(), "fc-ga4-batches-"));
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes a multi-day file in many batches into the same day tables as one batch, rows in file order", async () => {
+    const f = file("events.ndjson", eventLines(24));
+    // One line per batch (batchChars 1), a few lines per batch, and the default (the whole file in one).
+    for (const [schema, batchChars] of [["one_line", 1], ["few_lines", 1000], ["whole", undefined]] as const) {
+      const r = await importGa4(db.local, [f], { schema, batchChars });
+      assert.deepEqual(r.tables, DAYS.map((d) => `${schema}.events_${d}`));
+      assert.deepEqual(r.rowsByTable, { events_20240301: 8, events_20240302: 8, events_20240303: 8 });
+      assert.equal(r.rows, 24);
+      for (const [d, day] of DAYS.entries()) {
+        assert.deepEqual(await stamps(db.conn, `${schema}.events_${day}`), linesOfDay(24, d).map((l) => BASE_MICROS + l), `${schema} ${day}`);
+      }
+    }
+    // Every column, not only the timestamps: the batched tables equal the one-batch tables row for row.
+    for (const day of DAYS) {
+      for (const schema of ["one_line", "few_lines"]) {
+        const diff = await db.conn.runAndReadAll(
+          `(SELECT * FROM ${schema}.events_${day} EXCEPT ALL SELECT * FROM whole.events_${day}) UNION ALL (SELECT * FROM whole.events_${day} EXCEPT ALL SELECT * FROM ${schema}.events_${day})`,
+        );
+        assert.equal(diff.getRows().length, 0, `${schema}.events_${day} differs`);
+      }
+    }
+    assert.equal(await hiddenTables(db.conn), 0);
+  });
+
+  it("re-imports idempotently in replace mode and adds in append mode, also to a day table it creates", async () => {
+    const f = file("events.ndjson", eventLines(30));
+    await importGa4(db.local, [f], { batchChars: 1000 });
+    await importGa4(db.local, [f], { batchChars: 1000 });
+    assert.deepEqual(await stamps(db.conn, "ga4_export.events_20240301"), linesOfDay(30, 0).map((l) => BASE_MICROS + l));
+    // Append: two days exist (rows added after the old ones), one is new.
+    await db.conn.run("DROP TABLE ga4_export.events_20240303");
+    const r = await importGa4(db.local, [f], { batchChars: 1000, mode: "append" });
+    assert.deepEqual(r.rowsByTable, { events_20240301: 10, events_20240302: 10, events_20240303: 10 });
+    const day1 = linesOfDay(30, 0).map((l) => BASE_MICROS + l);
+    assert.deepEqual(await stamps(db.conn, "ga4_export.events_20240301"), [...day1, ...day1]);
+    assert.deepEqual(await stamps(db.conn, "ga4_export.events_20240303"), linesOfDay(30, 2).map((l) => BASE_MICROS + l));
+    assert.equal(await hiddenTables(db.conn), 0);
+  });
+
+  it("names the line of a bad event in a late batch and leaves every day table as it was", async () => {
+    await importGa4(db.local, [file("first.ndjson", eventLines(6))]);
+    const f = file("second.ndjson", [...eventLines(60, [55]), JSON.stringify({ event_date: "20240309", event_timestamp: BASE_MICROS, event_name: "x" })]);
+    await assert.rejects(importGa4(db.local, [f], { batchChars: 2000 }), (e: unknown) => {
+      assert.ok(e instanceof InputError, String(e));
+      assert.equal(e.line, 55);
+      assert.equal(e.field, "event_timestamp");
+      assert.match(e.message, /second\.ndjson:55.*expected an integer, got "soon"/);
+      return true;
+    });
+    // Days 1 and 2 hold the first file's rows; the days only the second file has were never created.
+    assert.deepEqual(await stamps(db.conn, "ga4_export.events_20240301"), [BASE_MICROS + 1, BASE_MICROS + 4]);
+    assert.deepEqual(await stamps(db.conn, "ga4_export.events_20240302"), [BASE_MICROS + 2, BASE_MICROS + 5]);
+    const tables = (await db.conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() ORDER BY 1`)).getRows().map((r) => r[0]);
+    assert.deepEqual(tables, ["events_20240301", "events_20240302", "events_20240303"]);
+    assert.equal(await hiddenTables(db.conn), 0);
+  });
+
+  it("quarantines bad events of late batches with their lines, and above the share writes only the quarantine", async () => {
+    const f = file("events.ndjson", eventLines(60, [41, 55]));
+    const r = await importGa4(db.local, [f], { batchChars: 2000, badRows: "quarantine", badRowMaxShare: 0.05 });
+    assert.equal(r.quarantined, 2);
+    assert.equal(r.rows, 58);
+    assert.deepEqual(await stamps(db.conn, "ga4_export.events_20240302"), linesOfDay(60, 1, [41, 55]).map((l) => BASE_MICROS + l));
+    const q = async (): Promise<unknown[][]> =>
+      (await db.conn.runAndReadAll(`SELECT line, field FROM funnelcredit_meta.import_quarantine ORDER BY quarantined_at, line`)).getRows();
+    assert.deepEqual(await q(), [[41n, "event_timestamp"], [55n, "event_timestamp"]]);
+
+    // 2 of 60 lines (3.3 %) is above a 1 % share: the day tables stay as the first import left them.
+    const g = file("other.ndjson", eventLines(60, [41, 55]).map((l) => l.replace(/"u([0-9])"/, '"v$1"')));
+    await assert.rejects(importGa4(db.local, [g], { batchChars: 2000, badRows: "quarantine", badRowMaxShare: 0.01 }), BadRowShareError);
+    const users = (await db.conn.runAndReadAll(`SELECT DISTINCT left(user_pseudo_id, 1) FROM ga4_export.events_20240301`)).getRows();
+    assert.deepEqual(users, [["u"]]);
+    assert.equal((await q()).length, 4);
+    assert.equal(await hiddenTables(db.conn), 0);
+  });
+});
