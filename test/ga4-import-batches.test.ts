@@ -142,4 +142,17 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
     assert.equal((await q()).length, 4);
     assert.equal(await hiddenTables(db.conn), 0);
   });
+  it("drops the hidden day tables an import killed before its swap left behind, and nothing else", async () => {
+    // What a killed import of another process leaves: its hidden day tables (stagingName's fc_ga4_<pid>_<n>_ + the
+    // day table's name), beside a table of the user's whose name only starts alike.
+    const other = process.pid + 1;
+    await db.conn.run(`CREATE SCHEMA ga4_export`);
+    for (const t of [`fc_ga4_${other}_3_events_20240301`, `fc_ga4_${other}_3_events_intraday_20240302`, "fc_ga4_notes"]) {
+      await db.conn.run(`CREATE TABLE ga4_export."${t}" (x INTEGER)`);
+    }
+    const r = await importGa4(db.local, [file("events.ndjson", eventLines(6))], { batchChars: 200 });
+    assert.equal(r.rows, 6);
+    const tables = (await db.conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() ORDER BY 1`)).getRows().map((x) => x[0]);
+    assert.deepEqual(tables, ["events_20240301", "events_20240302", "events_20240303", "fc_ga4_notes"]);
+  });
 });

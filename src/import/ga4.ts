@@ -167,6 +167,21 @@ function validateEvent(o: unknown, file: string, line: number, text: string, ign
   return date;
 }
 
+/**
+ * An import killed before its swap leaves its hidden day tables (`fc_ga4_<pid>_<n>_events_…`) in the schema. Only
+ * one process can open the warehouse file for writing, so another process's hidden tables found now are leftovers:
+ * drop them (staging never reads them, the `events_*` view matches `events_` names only, but they hold the rows).
+ */
+async function dropLeftoverDayTables(local: LocalLoading, schema: string): Promise<void> {
+  const { connection: conn, ident: q, literal: lit } = local;
+  const mine = `fc_ga4_${process.pid}_`; // stagingName("ga4") of this process
+  const found = (await conn.runAndReadAll(
+    `SELECT table_name FROM duckdb_tables() WHERE schema_name = ${lit(schema)} AND NOT temporary ` +
+      `AND regexp_matches(table_name, '^fc_ga4_[0-9]+_[0-9]+_events_') AND NOT starts_with(table_name, ${lit(mine)})`,
+  )).getRows().map((r) => String(r[0]));
+  for (const t of found) await conn.run(`DROP TABLE IF EXISTS ${q(schema)}.${q(t)}`);
+}
+
 /** Raw JSON text (characters) staged per batch before it is converted and written: bounds the import's memory. */
 const BATCH_CHARS = 32 * 2 ** 20;
 
@@ -219,6 +234,7 @@ export async function importGa4(
   };
   try {
     await conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
+    await dropLeftoverDayTables(local, schema);
     await conn.run(createStaging);
     let appender = await conn.createAppender(staging, "main", "temp");
     let batchDays = new Set<string>();
