@@ -168,6 +168,11 @@ const EXTRA_CASES: Case[] = [
   ["x_greatest_types", "SELECT GREATEST(DATE '2024-01-01', DATE '2024-02-01') AS a, LEAST('b', 'a', 'c') AS b, GREATEST(1.5, 2) AS c"],
   ["x_array_agg_limit", "SELECT ARRAY_AGG(user_id ORDER BY ts DESC LIMIT 2) AS a, ARRAY_AGG(DISTINCT user_id ORDER BY user_id) AS b FROM `proj.ds.ev`"],
   ["x_array_agg_ignore_nulls_limit", "SELECT ARRAY_AGG(x IGNORE NULLS ORDER BY x DESC LIMIT 1) AS a FROM `proj.ds.ev`"],
+  // The "first row's value" idiom: translated to first(… ORDER BY …) (no per-group list). NULL sort keys first on
+  // ASC and last on DESC; IGNORE NULLS skips NULL values; several keys in mixed directions; every ORDER BY has no ties.
+  ["x_array_agg_first_of_group", "SELECT g, ARRAY_AGG(v IGNORE NULLS ORDER BY k LIMIT 1)[SAFE_OFFSET(0)] AS first_asc, ARRAY_AGG(v IGNORE NULLS ORDER BY k DESC, s LIMIT 1)[SAFE_OFFSET(0)] AS first_desc, ARRAY_AGG(v ORDER BY k DESC, s LIMIT 1)[OFFSET(0)] AS mixed, ARRAY_AGG(v ORDER BY s LIMIT 1)[ORDINAL(1)] AS by_s, ARRAY_AGG(v IGNORE NULLS ORDER BY k DESC, s DESC LIMIT 1)[SAFE_ORDINAL(1)] AS two_desc FROM (SELECT 1 AS g, 'a' AS v, 2 AS k, 'x' AS s UNION ALL SELECT 1, 'b', NULL, 'y' UNION ALL SELECT 1, NULL, 0, 'z' UNION ALL SELECT 2, NULL, 1, 'p' UNION ALL SELECT 2, 'c', 1, 'q' UNION ALL SELECT 2, 'd', 3, 'a' UNION ALL SELECT 2, 'e', 3, 'b') GROUP BY g ORDER BY g"],
+  ["x_array_agg_first_all_null", "SELECT ARRAY_AGG(v IGNORE NULLS ORDER BY k LIMIT 1)[SAFE_OFFSET(0)] AS a, ARRAY_AGG(k ORDER BY k DESC LIMIT 1)[OFFSET(0)] AS b FROM (SELECT CAST(NULL AS STRING) AS v, 1 AS k UNION ALL SELECT NULL, 2)"],
+  ["x_array_agg_first_over_table", "SELECT user_id, ARRAY_AGG(event_name ORDER BY ts DESC LIMIT 1)[OFFSET(0)] AS last_event, ARRAY_AGG(x IGNORE NULLS ORDER BY ts LIMIT 1)[SAFE_OFFSET(0)] AS first_x FROM `proj.ds.ev` GROUP BY user_id ORDER BY user_id"],
   ["x_array_agg_window", "SELECT ARRAY_AGG(event_name) OVER (PARTITION BY user_id ORDER BY ts) AS a FROM `proj.ds.ev` ORDER BY ts"],
   ["x_string_agg_limit_distinct", "SELECT STRING_AGG(event_name, ',' ORDER BY ts LIMIT 2) AS a, STRING_AGG(DISTINCT event_name, '|' ORDER BY event_name) AS b FROM `proj.ds.ev`"],
   ["x_countif_logical", "SELECT user_id, COUNTIF(x IS NULL) AS n, LOGICAL_OR(s IS NOT NULL) AS b FROM `proj.ds.ev` GROUP BY user_id ORDER BY user_id"],
@@ -609,6 +614,18 @@ describe("rewrites (exact output)", function () {
       t("SELECT (SELECT value.int_value FROM UNNEST(event_params) WHERE key = 'ga_session_id') AS sid FROM t"),
       `SELECT list_filter(event_params, lambda _p: _p.key = 'ga_session_id')[1]."value"."int_value" AS sid FROM t`,
     );
+  });
+
+  it("reads the first value of an ordered ARRAY_AGG … LIMIT 1 with first(… ORDER BY …), and keeps other ARRAY_AGGs as lists", function () {
+    assert.equal(
+      t("SELECT ARRAY_AGG(u IGNORE NULLS ORDER BY ts DESC, k LIMIT 1)[SAFE_OFFSET(0)] AS a, ARRAY_AGG(u ORDER BY ts LIMIT 1)[ORDINAL(1)] AS b FROM t GROUP BY g"),
+      "SELECT first(u ORDER BY ts DESC, k) FILTER (WHERE (u) IS NOT NULL) AS a, first(u ORDER BY ts) AS b FROM t GROUP BY g",
+    );
+    // Not the idiom: a second element, LIMIT 2, DISTINCT, or the whole list.
+    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts LIMIT 1)[OFFSET(1)] FROM t"), /^SELECT \(array_agg\(u ORDER BY ts\)\)\[1:1\]\[\(1\) \+ 1\]/);
+    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts LIMIT 2)[OFFSET(0)] FROM t"), /array_agg\(u ORDER BY ts\)\)\[1:2\]/);
+    assert.match(t("SELECT ARRAY_AGG(DISTINCT u ORDER BY u LIMIT 1)[OFFSET(0)] FROM t"), /array_agg\(DISTINCT u ORDER BY u\)/);
+    assert.equal(t("SELECT ARRAY_AGG(u ORDER BY ts LIMIT 1) AS a FROM t"), "SELECT (array_agg(u ORDER BY ts))[1:1] AS a FROM t");
   });
 
   it("rewrites FROM UNNEST WITH OFFSET to a lateral subquery", function () {

@@ -2,7 +2,7 @@
 import { duckIdent as quoteIdent, duckString } from "../quote.ts";
 import { type Leaf, type Group, type Node, type Cx, err, firstTok, lead, isOp, isKw, isIdent, isGroup, upper, RESERVED, isName, DUCKDB_ONLY_RESERVED, INTERVAL_UNITS, splitArgs, indexOfKw, type SeqOpts } from "./tree.ts";
 import { parseType } from "./types.ts";
-import { functionCall } from "./functions.ts";
+import { firstOfArrayAgg, functionCall } from "./functions.ts";
 
 
 
@@ -169,6 +169,10 @@ function rewriteAt(nodes: Node[], i: number, cx: Cx, at: At): { text: string; ne
     }
     if (isGroup(nodes[j], "(") && !isOp(at.prev, ".") && !at.tablePos) {
       const fname = parts.map((p) => p.tok.value.toUpperCase()).join(".");
+      if (fname === "ARRAY_AGG") {
+        const first = firstOfArrayAgg(nodes[j] as Group, nodes[j + 1], cx);
+        if (first !== undefined) return { text: first, next: j + 2 };
+      }
       const call = functionCall(fname, nodes[j] as Group, cx, t);
       if (call !== undefined) {
         // Keep `OVER (…)` and FILTER as they are: the default path emits them.
