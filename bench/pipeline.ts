@@ -77,8 +77,8 @@ for (const [name, script] of Object.entries(SEPARATE_BENCHES)) {
  * The cost plan of a simulated 13-month property: a scaled-down demo export run once, then `funnelcredit plan`'s
  * estimates (BigQuery's per-type sizes over the columns and partitions read), extrapolated per cost driver
  * (bench/stage-cost-plan.ts costDriver): actions fed by traffic (GA4 events, CRM orders, leads, custom events)
- * linearly in events a day; actions fed only by cost sources (a row per campaign-day) or by neither (fitted models,
- * imports) not scaled, since their rows do not grow with traffic. The sample's users act like the demo's (events per
+ * linearly in events a day; actions fed only by cost sources (a row per campaign-day) or by neither (imports,
+ * experiments) not scaled, since their rows do not grow with traffic. The sample's users act like the demo's (events per
  * active user-day, printed next to the demo's); its size sets how many are active a day.
  */
 function costPlanBench(): void {
@@ -110,7 +110,7 @@ function costPlanBench(): void {
     console.log(`extrapolated to ${target.toLocaleString("en-US")} events a day, per cost driver (the inputs an action reaches upstream; ${price} USD per TiB on demand):`);
     console.log(`  traffic (GA4 events, CRM orders, leads, custom events): bytes × ${k.toFixed(0)} (= ${target.toLocaleString("en-US")} / ${r.eventsPerDay.toFixed(1)} events a day); an action that also reads costs is counted here`);
     console.log(`  costs only (${r.costRows.toLocaleString("en-US")} cost rows: a row per campaign-day, as many at any traffic): not scaled`);
-    console.log(`  fixed (fitted models, imported paths, experiments): not scaled`);
+    console.log(`  fixed (imported paths, experiments, MMM shares, run history): not scaled; a fitted model's tables count as traffic (fed by it; small, overstated)`);
     const w = Math.max(...runs.map(([l]) => l.length));
     const totals: number[] = [];
     for (const [label, rows, run] of runs) {
