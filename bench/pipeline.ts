@@ -18,8 +18,8 @@
  *                                         # fixture journeys (bench/ml-families.ts; ≈ 5–10 min; --sequences adds lstm,
  *                                         # attention and the ensembles)
  *   npm run bench -- --imports            # only imports vs DuckDB's own CSV / JSON reader (bench/imports.ts; its options pass through)
- *   npm run bench -- --cost-plan          # only the cost plan of a simulated 13-month property (--cost-size 300x395,
- *                                         # --cost-target 100000000 events a day to extrapolate to)
+ *   npm run bench -- --cost-plan          # only the cost plan of a simulated 13-month property (--cost-size 10000x395,
+ *                                         # --cost-target 100000000 events a day to extrapolate to, per cost driver)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -27,6 +27,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** The simulated 13-month property of the cost plan (users × days): see costPlanBench. */
+const COST_SIZE = "10000x395";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
@@ -73,36 +75,56 @@ for (const [name, script] of Object.entries(SEPARATE_BENCHES)) {
 
 /**
  * The cost plan of a simulated 13-month property: a scaled-down demo export run once, then `funnelcredit plan`'s
- * estimates (BigQuery's per-type sizes over the columns and partitions read), extrapolated linearly in events a day.
+ * estimates (BigQuery's per-type sizes over the columns and partitions read), extrapolated per cost driver
+ * (bench/stage-cost-plan.ts costDriver): actions fed by traffic (GA4 events, CRM orders, leads, custom events)
+ * linearly in events a day; actions fed only by cost sources (a row per campaign-day) or by neither (imports,
+ * experiments) not scaled, since their rows do not grow with traffic. The sample's users act like the demo's (events per
+ * active user-day, printed next to the demo's); its size sets how many are active a day.
  */
 function costPlanBench(): void {
-  const [users, days] = opt("--cost-size", "300x395").split("x").map(Number) as [number, number];
+  const [users, days] = opt("--cost-size", COST_SIZE).split("x").map(Number) as [number, number];
   const target = Number(opt("--cost-target", "100000000"));
   const dir = mkdtempSync(path.join(os.tmpdir(), "fc-bench-cost-"));
   try {
+    type Row = { action: string; firstRun?: number; daily?: number; driver: "traffic" | "costs" | "fixed" };
     const r = child("stage-cost-plan.ts", [path.join(dir, "warehouse.duckdb"), String(users), String(days)]) as {
-      seconds: number; events: number; eventsPerDay: number; runStatus: string; startDate: string; lookbackDays: number; reprocessDays: number;
-      plan: { firstRun: number; daily: number; notEstimated: { firstRun: string[]; daily: string[] }; rows: { action: string; firstRun?: number; daily?: number }[] };
-      wholeHistory: { firstRun: number; daily: number };
+      seconds: number; generateSeconds: number; runSeconds: number; events: number; eventsPerDay: number; runStatus: string; failedActions: string[]; startDate: string;
+      lookbackDays: number; reprocessDays: number; eventsPerActiveUserDay: number; activeUsersPerDay: number; demoEventsPerActiveUserDay: number; costRows: number;
+      plan: { firstRun: number; daily: number; notEstimated: { firstRun: string[]; daily: string[] }; rows: Row[] };
+      wholeHistory: { firstRun: number; daily: number; rows: Row[] };
     };
     const k = target / r.eventsPerDay;
+    const factor = { traffic: k, costs: 1, fixed: 1 } as const;
     const TIB = 1024 ** 4;
     const price = 6.25;
-    const fmt = (b: number): string => `${b.toLocaleString("en-US")} B`;
-    const tib = (b: number): string => `${((b * k) / TIB).toFixed(3)} TiB  ≈ ${((b * k * price) / TIB).toFixed(2)} USD`;
-    const lines: [string, number][] = [
-      [`first run (start_date auto: ${r.lookbackDays} + ${r.reprocessDays} days)`, r.plan.firstRun],
-      [`full refresh over all ${days} days (start_date ${r.startDate})`, r.wholeHistory.firstRun],
-      ["daily incremental run", r.plan.daily],
+    const fmt = (b: number): string => `${Math.round(b).toLocaleString("en-US")} B`;
+    const money = (b: number): string => `${(b / TIB).toFixed(3)} TiB  ≈ ${((b * price) / TIB).toFixed(2)} USD`;
+    const sumBy = (rows: Row[], run: "firstRun" | "daily", driver: Row["driver"]): number => rows.filter((x) => x.driver === driver).reduce((t, x) => t + (x[run] ?? 0), 0);
+    const extrapolated = (rows: Row[], run: "firstRun" | "daily"): number => (["traffic", "costs", "fixed"] as const).reduce((t, d) => t + sumBy(rows, run, d) * factor[d], 0);
+    const runs: [string, Row[], "firstRun" | "daily"][] = [
+      [`first run (start_date auto: ${r.lookbackDays} + ${r.reprocessDays} days)`, r.plan.rows, "firstRun"],
+      [`full refresh over all ${days} days (start_date ${r.startDate})`, r.wholeHistory.rows, "firstRun"],
+      ["daily incremental run", r.plan.rows, "daily"],
     ];
-    const w = Math.max(...lines.map(([l]) => l.length));
-    console.log(`cost plan, simulated property: ${users.toLocaleString("en-US")} users × ${days} days, ${r.events.toLocaleString("en-US")} events (${Math.round(r.eventsPerDay).toLocaleString("en-US")} a day); run ${r.runStatus}; ${r.seconds.toFixed(0)} s`);
-    console.log(`extrapolated linearly to ${target.toLocaleString("en-US")} events a day: bytes × ${k.toFixed(0)} (= ${target.toLocaleString("en-US")} / ${r.eventsPerDay.toFixed(1)}), ${price} USD per TiB on demand`);
-    for (const [l, b] of lines) console.log(`  ${l.padEnd(w)}  ${fmt(b).padStart(16)}  → ${tib(b)}`);
-    console.log(`  daily run / first run: ${((100 * r.plan.daily) / r.plan.firstRun).toFixed(2)} %; daily run / full refresh over ${days} days: ${((100 * r.plan.daily) / r.wholeHistory.firstRun).toFixed(2)} % (target < 2 %)`);
-    console.log(`  30 daily runs ≈ ${((30 * r.plan.daily * k * price) / TIB).toFixed(0)} USD a month`);
-    const top = [...r.plan.rows].filter((x) => x.daily).sort((a, b) => b.daily! - a.daily!).slice(0, 8);
-    console.log(`  largest in a daily run: ${top.map((x) => `${x.action} ${((100 * x.daily!) / r.plan.daily).toFixed(1)} %`).join(", ")}`);
+    console.log(`cost plan, simulated property: ${users.toLocaleString("en-US")} users × ${days} days, ${r.events.toLocaleString("en-US")} events (${Math.round(r.eventsPerDay).toLocaleString("en-US")} a day; ${r.activeUsersPerDay.toFixed(0)} active users a day × ${r.eventsPerActiveUserDay.toFixed(1)} events per active user-day, the demo sample ${r.demoEventsPerActiveUserDay.toFixed(1)}); run ${r.runStatus}${r.failedActions.length ? ` (failed: ${r.failedActions.join(", ")})` : ""}; ${r.seconds.toFixed(0)} s (generate ${r.generateSeconds.toFixed(0)} s, run ${r.runSeconds.toFixed(0)} s, plans ${(r.seconds - r.generateSeconds - r.runSeconds).toFixed(0)} s)`);
+    console.log(`extrapolated to ${target.toLocaleString("en-US")} events a day, per cost driver (the inputs an action reaches upstream; ${price} USD per TiB on demand):`);
+    console.log(`  traffic (GA4 events, CRM orders, leads, custom events): bytes × ${k.toFixed(0)} (= ${target.toLocaleString("en-US")} / ${r.eventsPerDay.toFixed(1)} events a day); an action that also reads costs is counted here`);
+    console.log(`  costs only (${r.costRows.toLocaleString("en-US")} cost rows: a row per campaign-day, as many at any traffic): not scaled`);
+    console.log(`  fixed (imported paths, experiments, MMM shares, run history): not scaled; a fitted model's tables count as traffic (fed by it; small, overstated)`);
+    const w = Math.max(...runs.map(([l]) => l.length));
+    const totals: number[] = [];
+    for (const [label, rows, run] of runs) {
+      const parts = (["traffic", "costs", "fixed"] as const).map((d) => `${d} ${fmt(sumBy(rows, run, d))}`).join(" + ");
+      const total = extrapolated(rows, run);
+      totals.push(total);
+      console.log(`  ${label.padEnd(w)}  ${parts}  → ${money(total)}`);
+    }
+    const [firstX, wholeX, dailyX] = totals as [number, number, number];
+    const daily = r.plan.daily;
+    console.log(`  measured (not extrapolated): first run ${fmt(r.plan.firstRun)}, full refresh ${fmt(r.wholeHistory.firstRun)}, daily ${fmt(daily)}: daily / first run ${((100 * daily) / r.plan.firstRun).toFixed(2)} %, daily / full refresh ${((100 * daily) / r.wholeHistory.firstRun).toFixed(2)} %`);
+    console.log(`  extrapolated: daily / first run ${((100 * dailyX) / firstX).toFixed(2)} %; daily / full refresh over ${days} days ${((100 * dailyX) / wholeX).toFixed(2)} % (target < 2 %); 30 daily runs ≈ ${((30 * dailyX * price) / TIB).toFixed(0)} USD a month`);
+    const top = [...r.plan.rows].filter((x) => x.daily).sort((a, b) => b.daily! - a.daily!).slice(0, 10);
+    console.log(`  largest in a daily run (measured): ${top.map((x) => `${x.action} ${((100 * x.daily!) / daily).toFixed(1)} %`).join(", ")}`);
     const missing = new Set([...r.plan.notEstimated.firstRun, ...r.plan.notEstimated.daily]);
     if (missing.size) console.log(`  not estimated: ${[...missing].join(", ")}`);
     console.log("");

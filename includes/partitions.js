@@ -60,6 +60,26 @@ function restatementStart(self, conversionDay) {
 }
 
 /**
+ * Pre-operations of a day-local extract of stg_ga4_events: a table partitioned by `event_date` whose rows of a day are
+ * a function of stg_ga4_events' rows of that day alone (a filter and per-event columns), carrying `is_intraday`. Its
+ * window is stg_ga4_events' own, computed the same way from the extract's rows: from the last *daily* day −
+ * reprocess_days + 1, never before the first-run start (`firstRunDay`: helpers.ga4FirstRunDay, which stg_ga4_events
+ * never re-stages before), looked for only from that day on (a script variable: BigQuery prunes). The extract's newest
+ * daily day is never newer than stg_ga4_events' was before this run (its rows are a subset of what stg_ga4_events held
+ * when the extract last ran), so its window starts at or before the days stg_ga4_events re-staged: every changed day
+ * is rebuilt (a sparse extract, or one whose last run failed, rebuilds a few more). Consumers then read the extract
+ * (a few columns of the events they need) instead of the event table's whole history.
+ */
+function eventExtractWindow(isIncremental, self, firstRunDay) {
+  return rebuildWindow(isIncremental, self, "event_date", {
+    declarationsBefore: isIncremental ? `DECLARE first_run_day DATE DEFAULT ${firstRunDay};` : "",
+    start: `(SELECT GREATEST(IFNULL(DATE_ADD(DATE_SUB(MAX(IF(is_intraday, NULL, event_date)), INTERVAL ${settings.reprocessDays} DAY), INTERVAL 1 DAY), first_run_day), first_run_day)
+      FROM ${self}
+      WHERE event_date >= first_run_day)`,
+  });
+}
+
+/**
  * The rows an incremental run needs: `column >= partition_window_start − extraDays` (extraDays: history before the
  * window that the rebuilt days read, e.g. a session's events of the day before). TRUE on a full refresh.
  */
@@ -119,4 +139,4 @@ WHERE row_count > 0`);
   return statements.join(";\n");
 }
 
-module.exports = { incrementalTable, rebuildWindow, restatementStart, since, checks };
+module.exports = { incrementalTable, rebuildWindow, eventExtractWindow, restatementStart, since, checks };

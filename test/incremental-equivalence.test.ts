@@ -12,6 +12,7 @@
  */
 import { canonicalRows } from "./support/canonical.ts";
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBEngine, duckIdent } from "../src/engines/duckdb/engine.ts";
@@ -28,7 +29,10 @@ import { partitionColumnOfSpec } from "../src/engines/duckdb/scan-bytes.ts";
 
 const DEMO = { users: 1500, days: 12, seed: 5, intradayDays: 0 };
 const NOW = () => new Date("2026-06-01T00:00:00Z");
-const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-incremental-equivalence"));
+// One store per process: a fixed path is shared with any other run of this test on the machine, whose lead_scoring
+// may save a model this run's lead_scores_sql then applies in one run and not in another.
+const artifactsDir = path.join(os.tmpdir(), `fc-incremental-equivalence-${process.pid}`);
+const artifacts = new LocalArtifactStore(artifactsDir);
 
 // Drift metrics compare a fit with the previous run's, which only a sequence has; so do lead scoring's champion/challenger
 // figures (the model in use before the run: in a sequence, one fitted on an earlier day).
@@ -77,11 +81,19 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     for (const e of [daily, full]) {
       await generateDemo(e.localLoading, { ...DEMO, ga4Schema: ds().ga4, sourcesSchema: ds().sources });
       await ensureSourceTables(e, project.settings);
+      // What the demo never exports and the dq assertions list (stg_ga4_event_issues): in every day table, a GA4
+      // re-delivery of about one event in 97 and a cookieless copy (no client id, no session id) of one in 89.
+      for (const t of await dayTables(e)) {
+        const table = `${duckIdent(ds().ga4)}.${duckIdent(t)}`;
+        await e.runNative(`INSERT INTO ${table} SELECT * FROM ${table} WHERE hash(event_timestamp, user_pseudo_id, event_name) % 97 = 0`);
+        await e.runNative(`INSERT INTO ${table} SELECT * REPLACE (NULL AS user_pseudo_id, list_filter(event_params, p -> p.key <> 'ga_session_id') AS event_params) FROM ${table} WHERE hash(event_timestamp, user_pseudo_id, event_name) % 89 = 1`);
+      }
     }
   });
   after(async () => {
     await daily?.close();
     await full?.close();
+    rmSync(artifactsDir, { recursive: true, force: true });
   });
 
   async function dayTables(e: DuckDBEngine): Promise<string[]> {
@@ -186,10 +198,14 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     assertRunSucceeded(last);
     await snapshot("day2", false);
     await assertWindowReads("day2");
+    // The dq assertions list every day's findings, the days before the window included.
+    const issues = await daily.queryNative(`SELECT COUNT(DISTINCT event_date) AS days, COUNTIF(duplicate_count > 1) AS duplicates, COUNTIF(is_consent_mode) AS cookieless FROM ${duckIdent(ds().staging)}.stg_ga4_event_issues`);
+    assert.ok(Number(issues[0]!.days) >= 5 && Number(issues[0]!.duplicates) > 0 && Number(issues[0]!.cookieless) > 0, JSON.stringify(issues));
     const incremental = last.actions.filter((a) => a.kind === "incremental").map((a) => a.action).sort();
     assert.deepEqual(incremental, [
       ...Object.keys(CREDIT_TABLES).map((t) => `${ds().outputs}.${t}`),
-      `${ds().staging}.stg_ga4_events`, `${ds().staging}.stg_ga4_sessions`,
+      `${ds().staging}.stg_ga4_events`, `${ds().staging}.stg_ga4_sessions`, `${ds().staging}.stg_ga4_event_issues`,
+      `${ds().intermediate}.int_step_events`, `${ds().intermediate}.int_ga4_purchases`,
     ].sort());
 
     assertRunSucceeded(await run(full, { fullRefresh: true, runId: "full" }));

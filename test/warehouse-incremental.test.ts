@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { compiledProject, memoryEngine, runProject, assertRunSucceeded } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import { loadGa4, loadInputs, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+import { INTERMEDIATE, loadGa4, loadInputs, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 import type { Engine, ExecOptions } from "../src/engines/engine.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
@@ -94,6 +94,95 @@ describe("warehouse: incremental GA4 staging", function () {
     // On BigQuery the DECLAREs come first and the DELETE and INSERT commit together.
     assert.match(buildScript(statements), /^(\s*--[^\n]*\n)*\s*DECLARE first_run_day[\s\S]*;\n\s*DECLARE first_table_suffix[\s\S]*;\nDECLARE partition_window_start[\s\S]*;\nBEGIN TRANSACTION;\nDELETE[\s\S]*;\nINSERT[\s\S]*;\nCOMMIT TRANSACTION;$/);
     assert.deepEqual(await eventsPerDay(), { "2024-01-01": 1, "2024-01-02": 1 });
+  });
+
+  it("keeps the event extracts day by day, and their consumers never read stg_ga4_events (partition-set test)", async () => {
+    // reprocess_days 1, lookback_days 3: days 01-02…01-06 staged by a first run, then 01-07, 01-08, 01-09 one per run.
+    // Each day: a session with a page view, a view_item (a funnel step), a purchase with a transaction id, a GA4
+    // re-delivery of the page view (a duplicate) and a cookieless event. stg_ga4_events re-stages days n − 1 and n, so
+    // each extract finds its window start in its partitions from the first-run start (n − 4) on, deletes and rewrites
+    // days n − 1 and n, reads stg_ga4_events' days n − 1 and n, and checks them; the consumers read the extracts
+    // (and stg_ga4_sessions), never stg_ga4_events.
+    const day = (n: number) => `202401${String(n).padStart(2, "0")}`;
+    const iso = (n: number) => `2024-01-${String(n).padStart(2, "0")}`;
+    const eventsOf = (n: number): Ga4Event[] => [
+      pv(day(n), n), pv(day(n), n),
+      { ...pv(day(n), n, "10:01:00"), name: "view_item" },
+      { ...pv(day(n), n, "10:02:00"), name: "purchase", transactionId: `T${n}`, revenue: 10 + n },
+      { ...pv(day(n), n, "10:03:00"), client: null, session: null },
+    ];
+    await loadInputs(engine, { ga4: [1, 2, 3, 4, 5, 6].flatMap(eventsOf) });
+    const project = await compiledProject({ reprocess_days: "1", lookback_days: "3" }, []);
+    const consumers = ["funnel_event_occurrences", "int_transactions_deduplicated", "amount_quarantine", "ml_journeys", "dq_consent_mode_events", "dq_duplicate_events", "dq_missing_timestamps"];
+    const extracts = [`${INTERMEDIATE}.int_step_events`, `${INTERMEDIATE}.int_ga4_purchases`, `${STAGING}.stg_ga4_event_issues`];
+    const sel = { actions: consumers, includeDependencies: true };
+    const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-extract-partition-set"));
+    assertRunSucceeded(await runGraph({ graph: project.graph, engine, settings: project.settings, artifacts, selection: sel }));
+    const partitionColumnOf = (schema: string, table: string): string | undefined =>
+      partitionColumnOfSpec(project.graph.actions.find((a) => a.target.schema === schema && a.target.name === table)?.partitionBy);
+    const statementsRead = new Map<string, StatementRead[]>();
+    const recording = afterExecute(engine, async (statements, opts) => {
+      if (opts?.action && extracts.includes(opts.action)) statementsRead.set(opts.action, await statementReads(engine, statements, opts.action, partitionColumnOf));
+    });
+    const E = `${STAGING}.stg_ga4_events`;
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => iso(a + i));
+    for (const n of [7, 8, 9]) {
+      await loadGa4(engine, eventsOf(n), "append");
+      statementsRead.clear();
+      assertRunSucceeded(await runGraph({ graph: project.graph, engine: recording, settings: project.settings, artifacts, selection: sel }));
+      // Every consumer's query (tables: the SELECT; assertions: the rows they list) reads no staged event.
+      for (const c of consumers) {
+        const action = project.graph.actions.find((a) => a.target.name === c)!;
+        const reads = await statementReads(engine, [action.query!], action.name, partitionColumnOf);
+        assert.ok(reads.length > 0, `${c} reads something`);
+        assert.deepEqual(reads.filter(([, table]) => table === E), [], `day ${n}: ${c} reads stg_ga4_events`);
+      }
+      for (const x of extracts) {
+        // (The INSERT may scan stg_ga4_events' window more than once: stg_ga4_event_issues adds its day markers.)
+        const seen = statementsRead.get(x)!;
+        const count = (kind: string) => seen.filter(([k]) => k === kind).length;
+        assert.ok(count("INSERT") >= 1 && count("check") >= 1, `day ${n}: ${x} inserts and checks`);
+        assert.deepEqual(seen, [
+          ["DECLARE", x, range(n - 4, n)],
+          ["DELETE", x, range(n - 1, n)],
+          ...Array.from({ length: count("INSERT") }, () => ["INSERT", E, range(n - 1, n)]),
+          ...Array.from({ length: count("check") }, () => ["check", x, range(n - 1, n)]),
+        ], `day ${n}: ${x}`);
+      }
+    }
+    // What the extracts hold: one step event per day and transaction; the dq assertions still list every day's findings.
+    const count = async (sql: string) => Number((await engine.queryNative(sql))[0]!.n);
+    assert.equal(await count(`SELECT COUNT(*) AS n FROM "${INTERMEDIATE}"."int_step_events" WHERE step = 'view_item'`), 8);
+    assert.equal(await count(`SELECT COUNT(DISTINCT transaction_id) AS n FROM "${INTERMEDIATE}"."int_transactions_deduplicated"`), 8);
+    const dq = (name: string) => project.graph.actions.find((a) => a.target.name === name)!.query!;
+    assert.equal(await count(`SELECT COUNT(*) AS n FROM (${engine.translate(dq("dq_duplicate_events"), "dq")})`), 8);
+    assert.equal(await count(`SELECT COUNT(*) AS n FROM (${engine.translate(dq("dq_consent_mode_events"), "dq")})`), 8);
+  });
+
+  it("keeps stg_ga4_event_issues' window as short as staging's on a property without findings (regression: it re-read from the first-run start)", async () => {
+    // Days 01-01…01-06 without a re-delivered, cookieless or timeless event; reprocess_days 1, lookback_days 3: the
+    // first run stages 01-02…01-06; with 01-07 staging re-stages 01-06 and 01-07, and so must the extract (not 01-03 on).
+    const day = (n: number) => `202401${String(n).padStart(2, "0")}`;
+    await loadInputs(engine, { ga4: [1, 2, 3, 4, 5, 6].map((n) => pv(day(n), n)) });
+    const project = await compiledProject({ reprocess_days: "1", lookback_days: "3" }, []);
+    const sel = { actions: ["dq_duplicate_events"], includeDependencies: true };
+    const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-extract-no-findings"));
+    assertRunSucceeded(await runGraph({ graph: project.graph, engine, settings: project.settings, artifacts, selection: sel }));
+    await loadGa4(engine, [pv(day(7), 7)], "append");
+    const issues = `${STAGING}.stg_ga4_event_issues`;
+    let seen: StatementRead[] = [];
+    const partitionColumnOf = (schema: string, table: string): string | undefined =>
+      partitionColumnOfSpec(project.graph.actions.find((a) => a.target.schema === schema && a.target.name === table)?.partitionBy);
+    const recording = afterExecute(engine, async (statements, opts) => {
+      if (opts?.action === issues) seen = await statementReads(engine, statements, opts.action, partitionColumnOf);
+    });
+    assertRunSucceeded(await runGraph({ graph: project.graph, engine: recording, settings: project.settings, artifacts, selection: sel }));
+    const inserts = seen.filter(([kind]) => kind === "INSERT");
+    assert.ok(inserts.length >= 1);
+    assert.deepEqual(inserts, inserts.map(() => ["INSERT", `${STAGING}.stg_ga4_events`, ["2024-01-06", "2024-01-07"]]));
+    // The dq assertions list nothing: the day markers are no findings.
+    const dq = project.graph.actions.find((a) => a.target.name === "dq_missing_timestamps")!.query!;
+    assert.equal(Number((await engine.queryNative(`SELECT COUNT(*) AS n FROM (${engine.translate(dq, "dq")})`))[0]!.n), 0);
   });
 
   it("reads and rewrites only the partitions of its window on each of three daily runs (partition-set test)", async () => {
