@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { Target } from "../src/engines/engine.ts";
 import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, rowsOf, runProject } from "./support/warehouse.ts";
 import { CONVERSION_JOURNEYS_COLUMNS } from "./fixtures/ml/journeys.ts";
+import { ensureSourceTables } from "../src/catalog/index.ts";
 
 /**
  * The ML aggregates' user covariates must be measured before the journey's conversion. Two journeys of one
@@ -10,7 +11,8 @@ import { CONVERSION_JOURNEYS_COLUMNS } from "./fixtures/ml/journeys.ts";
  *   purchase logs the user in, so sessions.device of s2 is OWOX's 'cross' and conversion_journeys (last touch) says
  *   device 'cross': a trace of the conversion itself. The journey's state when it began is s1: New, desktop, North.
  * - open journey n:U1 after it: one mobile visit s3, 'Returning' (the user converted before it began).
- * Engagement: pages the first touch's session viewed before its first checkout or purchase event. s1 viewed 8
+ * Engagement: pages the first touch's session viewed before its first checkout or purchase event (stg_ga4_sessions
+ * counts them from the staged events). s1 viewed 8
  * pages ('7+ pages'); s3 viewed 2, began a checkout, then 5 more that do not count ('2-3 pages', not '7+').
  */
 describe("ML journey covariates: the user's state at the journey's first touch", function () {
@@ -43,9 +45,15 @@ describe("ML journey covariates: the user's state at the journey's first touch",
         await fixture("conversion_journeys", CONVERSION_JOURNEYS_COLUMNS, journeys);
         await fixture("sessions", { session_key: "VARCHAR", user_type: "VARCHAR", region: "VARCHAR" }, sessions);
         await fixture("int_session_identity", { session_key: "VARCHAR", device: "VARCHAR" }, identity);
-        await fixture("stg_ga4_events", { session_key: "VARCHAR", event_name: "VARCHAR", event_at: "TIMESTAMP" }, events);
+        await ensureSourceTables(engine, project.settings); // an empty GA4 export: stg_ga4_sessions' first-run day reads it
+        // Staged events as stg_ga4_events holds them; stg_ga4_sessions counts each session's pages before its checkout.
+        await fixture("stg_ga4_events", {
+          session_key: "VARCHAR", event_name: "VARCHAR", event_at: "TIMESTAMP", event_date: "DATE", client_id: "VARCHAR", clean_user_id: "VARCHAR",
+          event_source: "VARCHAR", event_medium: "VARCHAR", event_campaign: "VARCHAR", is_session_engaged: "BOOLEAN", device_category: "VARCHAR",
+          geo_region: "VARCHAR", hostname: "VARCHAR", is_intraday: "BOOLEAN", is_consent_mode: "BOOLEAN",
+        }, events.map(([key, name, at]) => [key, name, at, at!.slice(0, 10), "c1", null, null, null, null, null, null, null, null, false, false]));
         const table = "ml_families" in vars ? "ml_journey_sequences" : "ml_journey_features";
-        assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["ml_journeys", table] } }));
+        assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["stg_ga4_sessions", "ml_journeys", table] } }));
         const got = (await rowsOf(engine, targetOf(table).schema, table, "conversions DESC"))
           .map((r) => [r.user_type, r.device, r.region, r.engagement, Number(r.conversions)]);
         assert.deepEqual(got, [["New", "desktop", "North", "7+ pages", 1], ["Returning", "mobile", "North", "2-3 pages", 0]], table);
