@@ -17,13 +17,10 @@ import { runWorld, type WorldResult } from "../src/benchmark/run.ts";
 import { referenceSource } from "../src/benchmark/reference-source.ts";
 import { formatEvaluation } from "../src/benchmark/evaluation.ts";
 import { formatCoverage, formatSummary, formatWorld, summarise } from "../src/benchmark/summary.ts";
+import { option as opt } from "./measure.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const families = opt("--families", FAMILIES.join(",")).split(",") as Family[];
 const seeds = opt("--seeds", "1,2,3").split(",").map(Number);
 const users = Number(opt("--users", "5000"));

@@ -13,12 +13,9 @@ import { drawWorld, FAMILIES, worldSeed, type Family } from "../src/benchmark/wo
 import { drawUser, simulateUser, userSeed } from "../src/benchmark/mechanism.ts";
 import { trueShares } from "../src/benchmark/truth.ts";
 import { fitLogisticRegression, predictLogistic } from "../src/models/logistic-regression.ts";
+import { option as opt } from "./measure.ts";
 
 const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const users = Number(opt("--users", "20000"));
 const seeds = opt("--seeds", "1,101").split(",").map(Number);
 const families = opt("--families", FAMILIES.join(",")).split(",") as Family[];

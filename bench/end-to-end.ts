@@ -24,13 +24,9 @@ import { loadProjectSettings } from "../src/config/settings.ts";
 import { generateDemo } from "../src/demo/generate.ts";
 import { duckString } from "../src/engines/duckdb/quote.ts";
 import { duckLocalLoading } from "../src/engines/duckdb/local-loading.ts";
-import { measureProcess, type ProcessFigure } from "./measure.ts";
+import { measureProcess, type ProcessFigure, option as arg, median } from "./measure.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const arg = (name: string, def: string): string => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
-};
 /** The shared data folder beside the checkout (or `--paths-file`). */
 const SHARED_1M = [path.join(ROOT, ".."), path.join(ROOT, "..", "..")]
   .map((d) => path.join(d, "shared", "data", "channelattribution-synthetic-1m", "synthetic_1m_paths.csv.gz"))
@@ -46,7 +42,6 @@ const RECORDED_R = { readSeconds: 1.65, fitSeconds: 6.85, endToEndSeconds: 8.6, 
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "fc-bench-e2e-"));
 const cli = (...a: string[]): string[] => [process.execPath, path.join(ROOT, "bin", "funnelcredit.js"), ...a];
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (f: { seconds: number; peakMb: number; cpuSeconds?: number }): string =>
   `${f.seconds.toFixed(2).padStart(6)} s  ${f.peakMb > 0 ? `${Math.round(f.peakMb)} MB`.padStart(7) : "      —"}${f.cpuSeconds ? `  cpu ${f.cpuSeconds.toFixed(2).padStart(6)} s` : ""}`;
 

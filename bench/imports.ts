@@ -21,13 +21,10 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { duckLocalLoading } from "../src/engines/duckdb/local-loading.ts";
 import { GA4_EVENTS_SCHEMA } from "../src/import/ga4-schema.ts";
 import { importCsvOrNdjson, importGa4 } from "../src/import/index.ts";
+import { option as opt, median } from "./measure.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 
 const TX_COLUMNS = "{'transaction_id': 'VARCHAR', 'user_id': 'VARCHAR', 'client_id': 'VARCHAR', 'transaction_created': 'TIMESTAMP', 'transaction_status': 'VARCHAR', 'transaction_revenue': 'DOUBLE', 'transaction_region': 'VARCHAR'}";
 
@@ -74,7 +71,6 @@ function child(what: string, file: string, dir: string): Figure {
   return JSON.parse(line.slice(6)) as Figure;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function makeFiles(dir: string): Promise<{ tx: string; txSmall: string; txBad: string; ga4: string; ga4Bad: string }> {
   const instance = await DuckDBInstance.create(":memory:");

@@ -1,6 +1,15 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
+/** The value after `name` among the command-line arguments, or `def` when the option is absent or has no value. */
+export function option(name: string, def: string, args: readonly string[] = process.argv.slice(2)): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
+}
+
+/** The middle value of `xs` (the upper middle of an even count). */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /** Shared by the bench stage scripts: wall time and the process's peak RSS, printed as BENCH:{json}. */
 export function peakMb(): number {
   return process.resourceUsage().maxRSS / 1024;

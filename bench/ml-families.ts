@@ -21,13 +21,10 @@ import { counterfactualCredit, fitLogisticFamily, fitStackedEnsemble, predictive
 import { fitSequenceFamily, sequenceFamilyCredit, type SequenceFamilyFit } from "../src/ml-attribution/sequences.ts";
 import { featureBase, fitSequenceStack, sequenceBase, sequenceStackCredit, trainConversionRate } from "../src/ml-attribution/ensemble.ts";
 import { generateJourneys, sequenceRowsOf, toFeatureRows } from "../test/fixtures/ml/journeys.ts";
+import { option as opt } from "./measure.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const JOURNEYS = Number(opt("--journeys", "100000"));
 const SEQUENCES = args.includes("--sequences");
 

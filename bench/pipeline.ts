@@ -26,16 +26,13 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { option as opt } from "./measure.ts";
 
 /** The simulated 13-month property of the cost plan (users × days): see costPlanBench. */
 const COST_SIZE = "10000x395";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 
 /** load: the 1-minute load average while the stage ran (2 cores: above 2, wall time is inflated; CPU s much less). */
 interface StageFigure { stage: string; seconds: number; cpuSeconds?: number; peakMb: number; load?: number; note?: string }

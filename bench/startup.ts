@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileCacheDir } from "../src/compile/cache.ts";
-import { measureProcess } from "./measure.ts";
+import { measureProcess, median } from "./measure.ts";
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -70,7 +70,6 @@ function untilFirstAction(cmd: string[], root = ROOT, file = warehouse): Promise
   });
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const clearCache = (): void => rmSync(compileCacheDir(ROOT), { recursive: true, force: true });
 
 // --cached-only: only the compiled CLI with its compile cache warm (what a scheduled run pays).

@@ -9,6 +9,7 @@
  */
 import { mulberry32 } from "../src/models/numeric.ts";
 import { createWasmBackend, trainBoosted, type BackendChoice } from "../src/models/xgboost/index.ts";
+import { median } from "./measure.ts";
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -71,7 +72,6 @@ function auc(p: ArrayLike<number>, y: ArrayLike<number>): number {
   return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rssMB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 
 async function main(): Promise<void> {
