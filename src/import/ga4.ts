@@ -22,7 +22,7 @@ export interface Ga4ImportOptions extends QuarantineOptions {
   mode?: ImportMode;
   /** Write `events_intraday_YYYYMMDD` instead of `events_YYYYMMDD`. */
   intraday?: boolean;
-  /** JSON text (characters) staged per batch; default 16 Mi. Smaller batches hold less memory (tests use tiny ones). */
+  /** JSON text (characters) staged per batch; default BATCH_CHARS (32 Mi). Smaller batches hold less memory (tests use tiny ones). */
   batchChars?: number;
 }
 
