@@ -73,10 +73,20 @@ function restatementStart(self, conversionDay) {
 function eventExtractWindow(isIncremental, self, firstRunDay) {
   return rebuildWindow(isIncremental, self, "event_date", {
     declarationsBefore: isIncremental ? `DECLARE first_run_day DATE DEFAULT ${firstRunDay};` : "",
-    start: `(SELECT GREATEST(IFNULL(DATE_ADD(DATE_SUB(MAX(IF(is_intraday, NULL, event_date)), INTERVAL ${settings.reprocessDays} DAY), INTERVAL 1 DAY), first_run_day), first_run_day)
-      FROM ${self}
-      WHERE event_date >= first_run_day)`,
+    start: stagedDaysStart(self),
   });
+}
+
+/**
+ * The first GA4 day an incremental run re-stages, from a table of staged events (`self`: stg_ga4_events, or an extract
+ * of it) with `event_date` and `is_intraday`: its last *daily* day − reprocess_days + 1, never before the script
+ * variable `first_run_day` (nothing daily staged yet: first_run_day), looked for only from first_run_day on (BigQuery
+ * prunes the older partitions).
+ */
+function stagedDaysStart(self) {
+  return `(SELECT GREATEST(IFNULL(DATE_ADD(DATE_SUB(MAX(IF(is_intraday, NULL, event_date)), INTERVAL ${settings.reprocessDays} DAY), INTERVAL 1 DAY), first_run_day), first_run_day)
+      FROM ${self}
+      WHERE event_date >= first_run_day)`;
 }
 
 /**
@@ -139,4 +149,4 @@ WHERE row_count > 0`);
   return statements.join(";\n");
 }
 
-module.exports = { incrementalTable, rebuildWindow, eventExtractWindow, restatementStart, since, checks };
+module.exports = { incrementalTable, rebuildWindow, eventExtractWindow, stagedDaysStart, restatementStart, since, checks };
