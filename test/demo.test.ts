@@ -4,7 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { generateDemo, GENERATE_MEMORY_LIMIT_BYTES, memoryLimitBytes, type DemoResult } from "../src/demo/generate.ts";
+import { generateDemo, GENERATE_MEMORY_LIMIT_BYTES, type DemoResult } from "../src/demo/generate.ts";
+import { byteSize } from "../src/util/byte-size.ts";
 import { writeGa4Export } from "../src/demo/ga4-export.ts";
 import { openCustomSourceTables } from "../src/demo/custom-sources.ts";
 import { writeCosts, writeCrmTransactions, writeCustomEvents, writeLeads } from "../src/demo/source-tables.ts";
@@ -164,7 +165,7 @@ describe("demo data generator", () => {
     const conn = await instance.connect();
     const watcher = await instance.connect();
     const { duckLocalLoading } = await import("../src/engines/duckdb/local-loading.ts");
-    const limit = async (): Promise<number> => memoryLimitBytes(String(await one(watcher, `SELECT current_setting('memory_limit')`)));
+    const limit = async (): Promise<number> => byteSize(String(await one(watcher, `SELECT current_setting('memory_limit')`)));
     try {
       const during: Promise<number>[] = [];
       await generateDemo(duckLocalLoading(conn), { users: 50, days: 2, seed: 1, onProgress: () => during.push(limit()) });
@@ -183,12 +184,42 @@ describe("demo data generator", () => {
     }
   });
 
-  it("reads DuckDB's memory_limit as it shows it", () => {
-    assert.equal(memoryLimitBytes("3.0 GiB"), 3 * 2 ** 30);
-    assert.equal(memoryLimitBytes("512.0 MiB"), 512 * 2 ** 20);
-    assert.equal(memoryLimitBytes("4.0 GB"), 4e9);
-    assert.equal(memoryLimitBytes("1024 bytes"), 1024);
-    assert.ok(Number.isNaN(memoryLimitBytes("lots")));
+  it("writes many small day tables into a database file under a low memory_limit, the same events as in memory", async () => {
+    // Regression: every table created since the last checkpoint keeps blocks in memory for each leaf column,
+    // whatever its rows; 2,000 users × 120 days (≈ 300 events a day) ran out of the generator's 256 MiB at day 73.
+    // Scaled down: 30 days of a few events each under 48 MiB ran out before the generator checkpointed.
+    const dir = await mkdtemp(path.join(os.tmpdir(), "fc-demo-checkpoint-"));
+    const { duckLocalLoading } = await import("../src/engines/duckdb/local-loading.ts");
+    const opts = { users: 40, days: 30, seed: 3, intradayDays: 0 };
+    const onFile = await DuckDBInstance.create(path.join(dir, "w.duckdb"), { memory_limit: "1GiB" });
+    const inMemory = await DuckDBInstance.create(":memory:", { memory_limit: "1GiB" });
+    const fileConn = await onFile.connect();
+    const memConn = await inMemory.connect();
+    try {
+      const low = await generateDemo(duckLocalLoading(fileConn), { ...opts, memoryLimitBytes: 48 * 2 ** 20 });
+      const high = await generateDemo(duckLocalLoading(memConn), opts);
+      assert.deepEqual(low.tables, high.tables);
+      assert.equal(low.events, high.events);
+      const perDay = async (conn: DuckDBConnection) => (await conn.runAndReadAll(
+        `SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'ga4_export' ORDER BY table_name`)).getRows().map(String);
+      const counts = async (conn: DuckDBConnection) => Promise.all(low.tables.map((t) => one(conn, `SELECT count(*) FROM ${t.split(".").map((p) => `"${p}"`).join(".")}`)));
+      assert.deepEqual(await counts(fileConn), await counts(memConn));
+      assert.equal((await perDay(fileConn)).length, opts.days);
+    } finally {
+      fileConn.closeSync();
+      memConn.closeSync();
+      onFile.closeSync();
+      inMemory.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads DuckDB's memory_limit and memory_usage as it shows them", () => {
+    assert.equal(byteSize("3.0 GiB"), 3 * 2 ** 30);
+    assert.equal(byteSize("512.0 MiB"), 512 * 2 ** 20);
+    assert.equal(byteSize("4.0 GB"), 4e9);
+    assert.equal(byteSize("1024 bytes"), 1024);
+    assert.ok(Number.isNaN(byteSize("lots")));
   });
 
   it("writes one daily table per day, intraday copies of the last two days and the source tables", () => {

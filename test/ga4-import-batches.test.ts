@@ -9,11 +9,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { DuckDBConnection } from "@duckdb/node-api";
 import { importGa4 } from "../src/import/ga4.ts";
 import { BadRowShareError } from "../src/import/quarantine.ts";
 import { InputError } from "../src/util/errors.ts";
 import { openDb } from "./support/duckdb.ts";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { duckLocalLoading } from "../src/engines/duckdb/local-loading.ts";
 
 const DAYS = ["20240301", "20240302", "20240303"];
 const BASE_MICROS = 1709251200000000; // 2024-03-01 00:00:00 UTC
@@ -154,5 +155,31 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
     assert.equal(r.rows, 6);
     const tables = (await db.conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() ORDER BY 1`)).getRows().map((x) => x[0]);
     assert.deepEqual(tables, ["events_20240301", "events_20240302", "events_20240303", "fc_ga4_notes"]);
+  });
+
+  it("imports an export of many days into a database file under a low memory_limit, the same rows as in memory", async () => {
+    // Regression: each new day table keeps memory for every leaf column until a checkpoint writes it out, whatever
+    // its rows; `import ga4` of a 400-day, 38 MB export ran out of 1 GB. Scaled down: 60 days of 2 events under 64 MiB.
+    const days = Array.from({ length: 60 }, (_, d) => new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10).replace(/-/g, ""));
+    const lines = days.flatMap((day, d) => [0, 1].map((k) => JSON.stringify({
+      event_date: day,
+      event_timestamp: BASE_MICROS + d * 86_400_000_000 + k,
+      event_name: k ? "page_view" : "session_start",
+      user_pseudo_id: `u${d % 7}`,
+      event_params: [{ key: "ga_session_id", value: { int_value: 100 + d } }],
+    })));
+    const f = file("many-days.ndjson", lines);
+    const instance = await DuckDBInstance.create(path.join(dir, "w.duckdb"), { memory_limit: "64MiB", threads: "1" });
+    const conn = await instance.connect();
+    try {
+      const r = await importGa4(duckLocalLoading(conn), [f]);
+      const inMemory = await importGa4(db.local, [f]);
+      assert.deepEqual(r.rowsByTable, inMemory.rowsByTable);
+      assert.equal(r.tables.length, 60);
+      for (const t of [r.tables[0]!, r.tables[59]!]) assert.deepEqual(await stamps(conn, t), await stamps(db.conn, t), t);
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
   });
 });

@@ -19,6 +19,7 @@ import { openCustomSourceTables } from "./custom-sources.ts";
 import { simulateRows, type SimTotals } from "./simulate.ts";
 import { expandSessions } from "./ga4-export.ts";
 import { FLUSH_SESSIONS, openDaySessionTables } from "./session-table.ts";
+import { byteSize } from "../util/byte-size.ts";
 import { streamCrmTransactions, streamCustomEvents, streamLeads, writeCosts } from "./source-tables.ts";
 
 /**
@@ -137,15 +138,6 @@ export async function generateDemo(local: LocalLoading, opts: DemoOptions = {}):
   return { events, sessions: sim.sessionCount, users: sim.users, transactions: txIds, tables };
 }
 
-/** `1.5 GiB`, `512.0 MiB`, `4.0 GB`, `1024 bytes` (how DuckDB shows memory_limit) in bytes; NaN if not that shape. */
-export function memoryLimitBytes(setting: string): number {
-  const m = /^\s*([\d.]+)\s*(bytes|[KMGTP]i?B)\s*$/i.exec(setting);
-  if (!m) return Number.NaN;
-  const unit = m[2]!.toUpperCase();
-  const power = unit === "BYTES" ? 0 : "KMGTP".indexOf(unit[0]!) + 1;
-  return Number(m[1]) * (unit.includes("I") || unit === "BYTES" ? 1024 : 1000) ** power;
-}
-
 /**
  * Lower DuckDB's memory_limit to `bytes` if it is higher (never raise it); returns what puts the engine's
  * limit back. A limit it cannot read is left alone.
@@ -153,7 +145,7 @@ export function memoryLimitBytes(setting: string): number {
 async function lowerMemoryLimit(local: LocalLoading, bytes: number): Promise<() => Promise<void>> {
   const conn = local.connection;
   const before = String((await conn.runAndReadAll(`SELECT current_setting('memory_limit')`)).getRows()[0]![0]);
-  if (!(memoryLimitBytes(before) > bytes)) return async () => {};
+  if (!(byteSize(before) > bytes)) return async () => {};
   await conn.run(`SET memory_limit = '${Math.floor(bytes / 2 ** 20)}MiB'`);
   return async () => {
     await conn.run(`SET memory_limit = ${local.literal(before)}`);

@@ -97,6 +97,12 @@ export interface LocalLoading extends SqlQuoting {
   readonly connection: DuckDBConnection;
   /** The engine's storage type for a GoogleSQL column (DuckDB: `STRING` → `VARCHAR`, RECORD → STRUCT(…)). */
   columnType(column: ColumnSchema): string;
+  /**
+   * Write committed tables out to the database file when the engine holds more than `share` of its memory limit.
+   * Loaders that create many tables (a day table per day) call it after each one: until written out, every new
+   * table keeps memory for each of its columns, whatever its rows. Does nothing in memory.
+   */
+  checkpointWhenHolding(share: number): Promise<void>;
 }
 
 /**

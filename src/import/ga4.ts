@@ -230,6 +230,8 @@ export async function importGa4(
           `FROM (SELECT j FROM ${stagingRef} WHERE event_date = ${lit(date)} ORDER BY _file, _line)`,
       );
       day.rows += r.rowsChanged;
+      // A 400-day export is 400 new tables: written out as they fill memory, not all held until the swap.
+      await local.checkpointWhenHolding(0.25);
     }
   };
   try {

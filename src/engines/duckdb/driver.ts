@@ -5,6 +5,7 @@ import { defineEngine, releasingOnClose, type EngineDriver } from "../driver.ts"
 import type { DuckDBConfig } from "./engine.ts";
 import { acquireLease } from "./file-lease.ts";
 import { SettingsError } from "../../util/errors.ts";
+import { byteSize } from "../../util/byte-size.ts";
 
 export const duckdbDriver: EngineDriver<unknown> = defineEngine<DuckDBConfig>({
   kind: "duckdb",
@@ -37,10 +38,6 @@ export const duckdbDriver: EngineDriver<unknown> = defineEngine<DuckDBConfig>({
   },
 });
 
-const SIZE_UNITS: Record<string, number> = {
-  b: 1, byte: 1, bytes: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
-};
 /** Below this DuckDB cannot even open its buffers ("Out of Memory Error" at start-up). */
 const MIN_MEMORY_LIMIT_BYTES = 64 * 2 ** 20;
 
@@ -81,12 +78,11 @@ function availableMemoryBytes(): number {
  */
 function checkMemoryLimit(value: string): string {
   if (String(value).trim() === "auto") return "auto";
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(String(value));
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) {
+  const bytes = byteSize(String(value));
+  if (Number.isNaN(bytes)) {
     throw new SettingsError(`--memory-limit ${JSON.stringify(value)}: expected a size with a unit, e.g. 4GB, 512MB or 2GiB`);
   }
-  if (Number(m[1]) * unit < MIN_MEMORY_LIMIT_BYTES) {
+  if (bytes < MIN_MEMORY_LIMIT_BYTES) {
     throw new SettingsError(`--memory-limit ${JSON.stringify(value)}: too small for DuckDB to start; give at least 64MiB (the default, auto, gives between 1GiB and 3GiB)`);
   }
   return value.trim();
