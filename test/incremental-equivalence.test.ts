@@ -8,11 +8,13 @@
  * on. So after the sequence their rows of the last run's window equal the full refresh's, and each older day's rows
  * equal that day's rows as the last run whose window held it wrote them (a snapshot taken after each run). Each daily
  * run's credit actions read and rewrite only their window's partitions of the credit tables and of transactions
- * (partition-set test), their window start apart.
+ * (partition-set test), their window start apart: transactions' date column, and the credit table's partitions from the
+ * newest transaction day − RESTATEMENT_DAYS − RESTATEMENT_LOOKUP_MARGIN_DAYS on.
  */
 import { canonicalRows } from "./support/canonical.ts";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBEngine, duckIdent } from "../src/engines/duckdb/engine.ts";
@@ -50,6 +52,8 @@ const CREDIT_TABLES: Record<string, { column: string; credited: string }> = {
   transaction_credit: { column: "conversion_date", credited: "conversion_date" },
 };
 const RESTATEMENT_DAYS = 1;
+/** includes/partitions.js: how many transaction days before the window a credit table's newest credited day is looked for. */
+const { RESTATEMENT_LOOKUP_MARGIN_DAYS } = createRequire(import.meta.url)("../includes/partitions.js") as { RESTATEMENT_LOOKUP_MARGIN_DAYS: number };
 
 /** An engine whose statements for `failing` throw: the run fails there, as when BigQuery refuses a job. */
 function failingAt(engine: Engine, failing: string): Engine {
@@ -166,7 +170,13 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
         const action = `${ds().outputs}.${t}`;
         const seen = reads.get(`${runId} ${action}`);
         assert.ok(seen?.length, `${runId}: ${action} ran and read`);
-        assert.deepEqual(seen.filter(([kind]) => kind === "DECLARE"), [["DECLARE", action, "all"]], `${runId} ${action}: the window start`);
+        // The window start: the newest transaction day (transactions' date column), then the newest credited day looked
+        // for only from that day − RESTATEMENT_DAYS − RESTATEMENT_LOOKUP_MARGIN_DAYS on (partitions.restatementWindow).
+        const lookupFrom = String((await daily.queryNative(`SELECT CAST(MAX(transaction_date) - INTERVAL ${RESTATEMENT_DAYS + RESTATEMENT_LOOKUP_MARGIN_DAYS} DAY AS DATE)::VARCHAR AS d FROM ${duckIdent(ds().intermediate)}.transactions`))[0]!.d);
+        assert.deepEqual(seen.filter(([kind]) => kind === "DECLARE"), [
+          ["DECLARE", `${ds().intermediate}.transactions`, "all"],
+          ["DECLARE", action, await daysFrom(action, CREDIT_TABLES[t]!.column, lookupFrom)],
+        ], `${runId} ${action}: the window start`);
         for (const [kind, table, days] of seen) {
           const column = windowColumns.get(table);
           if (kind === "DECLARE" || !column) continue;
