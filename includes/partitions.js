@@ -49,14 +49,34 @@ function rebuildWindow(isIncremental, self, partitionColumn, opts) {
 }
 
 /**
- * Window start of a credit table (`opts.start` of rebuildWindow): vars.credit_restatement_days before the newest
- * conversion day the table holds. `conversionDay`: the expression that is that day on a row with conversion credit and
- * NULL otherwise (a performance table also has cost-only days, which may be newer). Every credit table counts from its
- * own newest credited day, which is session_credit's newest conversion day as of the last run that built it: they
- * restate the same days, and a table whose previous run failed starts earlier, never later.
+ * Days of the newest transactions before which a credit table's newest credited day is not looked for (see
+ * restatementWindow): a week of transaction days the credit tables may fall behind (missed or failed runs) before a run
+ * restates every day instead.
  */
-function restatementStart(self, conversionDay) {
-  return `(SELECT DATE_SUB(MAX(${conversionDay}), INTERVAL ${settings.creditRestatementDays} DAY) FROM ${self})`;
+const RESTATEMENT_LOOKUP_MARGIN_DAYS = 7;
+
+/**
+ * Pre-operations of a credit table (partitioned by `partitionColumn`, a conversion day) on an incremental run: the
+ * restatement window starts vars.credit_restatement_days before the newest conversion day the table holds.
+ * `conversionDay`: the expression that is that day on a row with conversion credit and NULL otherwise (a performance
+ * table also has cost-only days, which may be newer). Every credit table counts from its own newest credited day, which
+ * is session_credit's newest conversion day as of the last run that built it: they restate the same days, and a table
+ * whose previous run failed starts earlier, never later.
+ *
+ * The newest credited day is looked for only in the partitions from `restatement_lookup_from` on: the newest
+ * transaction day (`transactions`: the transactions table, its transaction_date) − credit_restatement_days −
+ * RESTATEMENT_LOOKUP_MARGIN_DAYS, a script variable, so BigQuery prunes the older partitions instead of reading the
+ * table's whole date column every run. After a run the table's newest credited day is the newest transaction day, so
+ * a daily run finds it there. A table whose newest credited day is older than that (no credit yet, or it fell behind by
+ * more than the margin) finds none and restates every day, as an empty table does: more, never less.
+ */
+function restatementWindow(isIncremental, self, partitionColumn, conversionDay, transactions) {
+  return rebuildWindow(isIncremental, self, partitionColumn, {
+    declarationsBefore: isIncremental
+      ? `DECLARE restatement_lookup_from DATE DEFAULT (SELECT DATE_SUB(MAX(transaction_date), INTERVAL ${settings.creditRestatementDays + RESTATEMENT_LOOKUP_MARGIN_DAYS} DAY) FROM ${transactions});`
+      : "",
+    start: `(SELECT DATE_SUB(MAX(${conversionDay}), INTERVAL ${settings.creditRestatementDays} DAY) FROM ${self} WHERE ${partitionColumn} >= restatement_lookup_from)`,
+  });
 }
 
 /**
@@ -98,6 +118,16 @@ function since(isIncremental, column, extraDays) {
   const extra = Number(extraDays || 0);
   if (!Number.isInteger(extra) || extra < 0) throw new Error(`partitions.since: extraDays must be a whole number ≥ 0, got ${extraDays}`);
   return extra ? `${column} >= DATE_SUB(partition_window_start, INTERVAL ${extra} DAY)` : `${column} >= partition_window_start`;
+}
+
+/**
+ * `since` for a TIMESTAMP column of a table partitioned by its DATE (`partitionBy: "DATE(column)"`): the rows of the
+ * days from partition_window_start on, as `column >= TIMESTAMP(partition_window_start)`, the partitioning column alone
+ * against a script variable (BigQuery's pruning rule: filter the partitioning column itself,
+ * https://cloud.google.com/bigquery/docs/querying-partitioned-tables). TRUE on a full refresh.
+ */
+function sinceTimestamp(isIncremental, column) {
+  return isIncremental ? `${column} >= TIMESTAMP(partition_window_start)` : "TRUE";
 }
 
 /**
@@ -149,4 +179,4 @@ WHERE row_count > 0`);
   return statements.join(";\n");
 }
 
-module.exports = { incrementalTable, rebuildWindow, eventExtractWindow, stagedDaysStart, restatementStart, since, checks };
+module.exports = { incrementalTable, rebuildWindow, eventExtractWindow, stagedDaysStart, restatementWindow, RESTATEMENT_LOOKUP_MARGIN_DAYS, since, sinceTimestamp, checks };

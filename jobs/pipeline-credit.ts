@@ -25,6 +25,8 @@ export const pipelineCreditJob: JobDefinition = {
   reads: ["lead_scores", "lead_features", "sessions"],
   writes: ["pipeline_credit"],
   tags: ["leads"],
+  // Its one read (the lead-schema check above is metadata): the open leads' touches.
+  planQueries: (ctx) => [leadTouchesSql({ leadScores: ctx.ref("lead_scores"), leadFeatures: ctx.ref("lead_features"), sessions: ctx.ref("sessions") }, ctx.settings.lookbackDays, ctx.settings.leadDealValueColumn)],
   async run(ctx) {
     const s = ctx.settings;
     const dealColumn = s.leadDealValueColumn;
@@ -32,7 +34,7 @@ export const pipelineCreditJob: JobDefinition = {
       const cols = (await ctx.engine.tableSchema(ctx.target("lead_features"))).map((c) => c.name);
       if (!cols.includes(dealColumn)) throw new UserError(`vars.lead_deal_value_column = "${dealColumn}" is not a column of the leads source (lead_features has ${cols.join(", ")})`);
     }
-    const rows: Row[] = await ctx.query(leadTouchesSql({ leadScores: ctx.ref("lead_scores"), leadFeatures: ctx.ref("lead_features"), sessions: ctx.ref("sessions") }, s.lookbackDays, dealColumn));
+    const rows: Row[] = await ctx.query(pipelineCreditJob.planQueries!(ctx)[0]!);
 
     const leads: OpenLead[] = [];
     for (const r of rows) {

@@ -25,7 +25,8 @@ import os from "node:os";
 import path from "node:path";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
-import type { Graph } from "../src/dag/graph.ts";
+import type { Action, Graph } from "../src/dag/graph.ts";
+import type { JobDefinition } from "../src/jobs/job.ts";
 import { createBigQueryEngine } from "../src/engines/bigquery/engine.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { costPlan, formatPlan, planOf } from "../src/runner/plan.ts";
@@ -218,6 +219,19 @@ describe("funnelcredit plan: first run and daily incremental run", function () {
     assert.match(text, /a daily run processes 91\.67 % of a first run/);
     // Planning wrote nothing: s.daily still holds the 8 rows of the run.
     assert.equal((await engine.queryNative("SELECT COUNT(*) AS n FROM s.daily"))[0]!.n, 8);
+  });
+
+  it("bills a job's own read queries when it states them (planQueries), else every column of the tables it reads", async () => {
+    // src.raw: 8 rows of (day DATE, id INT64). A job that states it reads `SELECT id … WHERE day >= 2024-01-04` bills
+    // id over the one partition kept + the filter column: 2 × 8 + 2 × 8 = 32 bytes; the same job without planQueries
+    // bills SELECT * of raw: 8 × 16 = 128 bytes.
+    const job = (name: string, planQueries?: JobDefinition["planQueries"]): Action => ({
+      name, kind: "job", target: t("s", `${name}_out`), dependencies: ["src.raw"], tags: [],
+      job: { name, description: "reads raw", reads: ["raw"], writes: [`${name}_out`], run: async () => ({ rows: 0 }), ...(planQueries ? { planQueries } : {}) },
+    });
+    const withJobs: Graph = { ...graph, actions: [graph.actions[0]!, job("stated", (ctx) => [`SELECT id FROM ${ctx.ref("raw")} WHERE day >= DATE '2024-01-04'`]), job("unstated")] };
+    const plan = await costPlan({ graph: withJobs, engine, settings, artifacts });
+    assert.deepEqual(plan.rows.map((r) => [r.action, r.firstRun, r.daily]), [["stated", 32, 32], ["unstated", 128, 128]]);
   });
 
   it("says which actions it could not estimate (their inputs are not built yet)", () => {

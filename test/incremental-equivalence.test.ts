@@ -8,11 +8,14 @@
  * on. So after the sequence their rows of the last run's window equal the full refresh's, and each older day's rows
  * equal that day's rows as the last run whose window held it wrote them (a snapshot taken after each run). Each daily
  * run's credit actions read and rewrite only their window's partitions of the credit tables and of transactions
- * (partition-set test), their window start apart.
+ * (partition-set test; session_credit also only the window's days of conversion_journeys), their window start apart:
+ * transactions' date column, and the credit table's partitions from the
+ * newest transaction day − RESTATEMENT_DAYS − RESTATEMENT_LOOKUP_MARGIN_DAYS on.
  */
 import { canonicalRows } from "./support/canonical.ts";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBEngine, duckIdent } from "../src/engines/duckdb/engine.ts";
@@ -50,6 +53,8 @@ const CREDIT_TABLES: Record<string, { column: string; credited: string }> = {
   transaction_credit: { column: "conversion_date", credited: "conversion_date" },
 };
 const RESTATEMENT_DAYS = 1;
+/** includes/partitions.js: how many transaction days before the window a credit table's newest credited day is looked for. */
+const { RESTATEMENT_LOOKUP_MARGIN_DAYS } = createRequire(import.meta.url)("../includes/partitions.js") as { RESTATEMENT_LOOKUP_MARGIN_DAYS: number };
 
 /** An engine whose statements for `failing` throw: the run fails there, as when BigQuery refuses a job. */
 function failingAt(engine: Engine, failing: string): Engine {
@@ -147,9 +152,9 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     const recording = (runId: string): Engine => afterExecute(daily, async (statements, opts) => {
       if (opts?.action && creditActions.has(opts.action)) reads.set(`${runId} ${opts.action}`, await statementReads(daily, statements, opts.action, partitionColumnOf));
     });
-    /** Days of a table from a day on. */
+    /** Days of a table from a day on (`column`: a DATE, or a TIMESTAMP partitioned by its DATE). */
     const daysFrom = async (table: string, column: string, from: string): Promise<string[]> =>
-      (await daily.queryNative(`SELECT DISTINCT CAST(${duckIdent(column)} AS VARCHAR) AS d FROM ${table.split(".").map(duckIdent).join(".")} WHERE ${duckIdent(column)} >= DATE '${from}' ORDER BY 1`)).map((r) => String(r.d));
+      (await daily.queryNative(`SELECT DISTINCT CAST(CAST(${duckIdent(column)} AS DATE) AS VARCHAR) AS d FROM ${table.split(".").map(duckIdent).join(".")} WHERE CAST(${duckIdent(column)} AS DATE) >= DATE '${from}' ORDER BY 1`)).map((r) => String(r.d));
     /**
      * Partition-set test of a daily run: each credit action finds its window start in its own table (DECLARE: every
      * partition), then deletes, inserts and checks reading only the window's partitions of the credit tables and of
@@ -157,6 +162,8 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
      */
     const windowColumns = new Map<string, string>([
       [`${ds().intermediate}.transactions`, "transaction_date"],
+      // session_credit's converting journeys (partitioned by DATE(journey_end_at)): the window's days only.
+      [`${ds().intermediate}.conversion_journeys`, "journey_end_at"],
       ...Object.entries(CREDIT_TABLES).map(([t, c]) => [`${ds().outputs}.${t}`, c.column] as [string, string]),
     ]);
     const assertWindowReads = async (runId: string): Promise<void> => {
@@ -166,13 +173,20 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
         const action = `${ds().outputs}.${t}`;
         const seen = reads.get(`${runId} ${action}`);
         assert.ok(seen?.length, `${runId}: ${action} ran and read`);
-        assert.deepEqual(seen.filter(([kind]) => kind === "DECLARE"), [["DECLARE", action, "all"]], `${runId} ${action}: the window start`);
+        // The window start: the newest transaction day (transactions' date column), then the newest credited day looked
+        // for only from that day − RESTATEMENT_DAYS − RESTATEMENT_LOOKUP_MARGIN_DAYS on (partitions.restatementWindow).
+        const lookupFrom = String((await daily.queryNative(`SELECT CAST(MAX(transaction_date) - INTERVAL ${RESTATEMENT_DAYS + RESTATEMENT_LOOKUP_MARGIN_DAYS} DAY AS DATE)::VARCHAR AS d FROM ${duckIdent(ds().intermediate)}.transactions`))[0]!.d);
+        assert.deepEqual(seen.filter(([kind]) => kind === "DECLARE"), [
+          ["DECLARE", `${ds().intermediate}.transactions`, "all"],
+          ["DECLARE", action, await daysFrom(action, CREDIT_TABLES[t]!.column, lookupFrom)],
+        ], `${runId} ${action}: the window start`);
         for (const [kind, table, days] of seen) {
           const column = windowColumns.get(table);
           if (kind === "DECLARE" || !column) continue;
           const want = await daysFrom(table, column, from[t]!);
           if (JSON.stringify(days) !== JSON.stringify(want)) wrong.push(`${runId} ${action} ${kind} ${table}: read ${JSON.stringify(days)}, window ${JSON.stringify(want)}`);
         }
+        if (t === "session_credit") assert.ok(seen.some(([kind, table]) => kind === "INSERT" && table === `${ds().intermediate}.conversion_journeys`), `${runId} ${action}: reads the converting journeys`);
         assert.ok(seen.some(([kind, table]) => kind === "DELETE" && table === action), `${runId} ${action}: deletes its window`);
         assert.ok(seen.some(([kind, table]) => kind === "check" && table === action), `${runId} ${action}: checks its window`);
       }

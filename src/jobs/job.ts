@@ -52,4 +52,10 @@ export interface JobDefinition {
   writes: string[];
   tags?: string[];
   run(ctx: JobContext): Promise<JobResult>;
+  /**
+   * The GoogleSQL queries the job runs to read its inputs, for the cost plan (`funnelcredit plan`): a dry run bills these
+   * instead of every column of every table in `reads`. Only for a job whose reads are these queries alone (metadata
+   * such as a table's schema is free); without it the plan bills `SELECT *` of each table the job reads.
+   */
+  planQueries?(ctx: Pick<JobContext, "settings" | "ref">): string[];
 }

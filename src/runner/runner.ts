@@ -481,7 +481,11 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
   if (a.kind === "assertion") scripts = [assertionCountQuery(a.query!)];
   else if (a.kind === "job") {
     const job = a.job!;
-    scripts = job.reads.map((n) => findAction(opts.graph, n)).filter((r) => !r.disabled).map((r) => `SELECT * FROM ${qualified(r.target)}`);
+    const readable = job.reads.map((n) => findAction(opts.graph, n)).filter((r) => !r.disabled);
+    // A job that states its read queries is billed for them; otherwise every column of every table it reads.
+    scripts = job.planQueries && readable.length === job.reads.length
+      ? job.planQueries({ settings: opts.settings, ref: (n) => qualified(findAction(opts.graph, n).target) })
+      : readable.map((r) => `SELECT * FROM ${qualified(r.target)}`);
     note = `job reads ${job.reads.join(", ")}; writes ${job.writes.join(", ")}`;
   } else if ((a.kind === "table" || a.kind === "view" || a.kind === "incremental") && !(a.kind === "incremental" && !opts.fullRefresh && (await engine.tableExists(a.target)))) {
     // A CREATE OR REPLACE is checked as its query: on a fresh warehouse the target's dataset does
