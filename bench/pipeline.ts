@@ -147,7 +147,17 @@ function scaleSizes(list: string): string {
 const sizeList = args.includes("--scale") ? scaleSizes(opt("--scale", "1m,10m,30m").startsWith("--") ? "1m,10m,30m" : opt("--scale", "1m,10m,30m")) : opt("--sizes", "5000x30,20000x60");
 const sizes = flag("--skip-demo") ? [] : sizeList.split(",").map((s) => s.split("x").map(Number) as [number, number]);
 console.log(`funnelcredit bench — ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
-const measured: { events: number; rows: StageFigure[] }[] = [];
+/** One action's wall time, CPU seconds and own peak RSS (bench/stage-pipeline-run.ts). */
+interface ActionFigure { action: string; stage: string; seconds: number; cpuSeconds: number; peakMb: number }
+const measured: { events: number; rows: StageFigure[]; perAction: ActionFigure[] }[] = [];
+
+/** The `n` actions that took the most CPU and the `n` with the highest own peak: where a size's time and memory go. */
+function topActions(actions: ActionFigure[], n: number): string {
+  const fmt = (a: ActionFigure): string => `${a.action} ${a.cpuSeconds.toFixed(1)} CPU s / ${Math.round(a.peakMb)} MB`;
+  const byCpu = [...actions].sort((a, b) => b.cpuSeconds - a.cpuSeconds).slice(0, n);
+  const byPeak = [...actions].sort((a, b) => b.peakMb - a.peakMb).slice(0, n);
+  return [`most CPU: ${byCpu.map(fmt).join(", ")}`, `highest peak: ${byPeak.map(fmt).join(", ")}`].join("\n");
+}
 
 for (const [users, days] of sizes) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "fc-bench-"));
@@ -167,7 +177,10 @@ for (const [users, days] of sizes) {
     // What the run would take on an idle machine of this size: its CPU seconds over the cores (an estimate, not a measurement).
     console.log(`whole run on ${os.cpus().length} idle cores (estimate: CPU s / cores): ${(Number(run.cpuSeconds) / os.cpus().length).toFixed(0)} s`);
     console.log("");
-    measured.push({ events: Number(gen.events), rows });
+    const perAction = (run.perAction as ActionFigure[] | undefined) ?? [];
+    console.log(topActions(perAction, Number(opt("--actions", "8"))));
+    console.log("");
+    measured.push({ events: Number(gen.events), rows, perAction });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -179,7 +192,7 @@ if (measured.length > 1) console.log(growthTable(measured) + "\n");
  * How each stage's CPU seconds and peak RSS grow from the smallest size to each larger one, against the
  * events: a CPU ratio well above the events' ratio (> 1.25×) is growth faster than linear, marked.
  */
-function growthTable(runs: { events: number; rows: StageFigure[] }[]): string {
+function growthTable(runs: { events: number; rows: StageFigure[]; perAction: ActionFigure[] }[]): string {
   const base = runs[0]!;
   const lines = [`growth against ${base.events.toLocaleString("en-US")} events (CPU s ratio, peak MB ratio; * = CPU grows faster than the events)`];
   for (const r of runs.slice(1)) {
@@ -191,6 +204,14 @@ function growthTable(runs: { events: number; rows: StageFigure[] }[]): string {
       return `${row.stage}: CPU ×${c.toFixed(1)}${c > 1.25 * k ? "*" : ""}, peak ×${(row.peakMb / b.peakMb).toFixed(1)}`;
     });
     lines.push(`  events ×${k.toFixed(1)}: ${cells.join("; ")}`);
+    // Actions (≥ 0.5 CPU s at the smallest size, to keep start-up noise out) whose CPU grows faster than the events.
+    const faster = r.perAction.flatMap((a) => {
+      const b = base.perAction.find((x) => x.action === a.action);
+      if (!b || b.cpuSeconds < 0.5) return [];
+      const c = a.cpuSeconds / b.cpuSeconds;
+      return c > 1.25 * k ? [{ a, b, c }] : [];
+    }).sort((x, y) => (y.a.cpuSeconds - y.b.cpuSeconds * k) - (x.a.cpuSeconds - x.b.cpuSeconds * k));
+    lines.push(`    actions whose CPU grows faster than the events (CPU s beyond linear first): ${faster.length ? faster.map(({ a, b, c }) => `${a.action} ${b.cpuSeconds.toFixed(1)} → ${a.cpuSeconds.toFixed(1)} s (×${c.toFixed(1)})`).join(", ") : "none"}`);
   }
   return lines.join("\n");
 }

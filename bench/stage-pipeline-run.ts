@@ -75,4 +75,9 @@ const stages = [...byStage.entries()].sort((a, b) => b[1].seconds - a[1].seconds
 const failed = run.actions.filter((a) => a.status === "failed").map((a) => `${a.action}: ${String(a.error ?? "").slice(0, 300)}`);
 // The resets above also lower getrusage's maxRSS: the run's peak is the largest of the actions' own peaks.
 const runPeakMb = Math.max(peakMb(), ...[...actionPeakMb.values()].filter(Number.isFinite));
-report({ seconds, cpuSeconds: (cpuTotal.user + cpuTotal.system) / 1e6, peakMb: runPeakMb, stages, actions: run.actions.length, status: run.status, failed, memoryLimit, load: `${load} → ${loadAverage()}`, meanLoad: sampler.mean() });
+// Every action's own figures, for the per-action table and growth (pipeline.ts --actions).
+const actions = run.actions.map((a) => ({
+  action: a.action, stage: stageOf(files.get(a.action)?.fileName, a.kind), seconds: (a.endedAt.getTime() - a.startedAt.getTime()) / 1000,
+  cpuSeconds: actionCpu.get(a.action) ?? 0, peakMb: actionPeakMb.get(a.action) ?? 0,
+}));
+report({ seconds, cpuSeconds: (cpuTotal.user + cpuTotal.system) / 1e6, peakMb: runPeakMb, stages, perAction: actions, actions: run.actions.length, status: run.status, failed, memoryLimit, load: `${load} → ${loadAverage()}`, meanLoad: sampler.mean() });

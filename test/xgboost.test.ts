@@ -8,6 +8,7 @@ import {
   parseModel,
   predictMargin,
   predictProba,
+  stagedMargins,
   trainBoosted,
   treeShap,
   truncateModelBytes,
@@ -128,6 +129,17 @@ describe("xgboost engine", function () {
       const native = wasm.predict(bytes, Xt, 500, F);
       const d = maxAbsDiff(ts, native);
       assert.ok(d < 2e-6, `max |Δp| = ${d}`);
+    });
+
+    it("gives every tree prefix's margin in one pass, equal bit for bit to predicting with that many trees", () => {
+      const forest = parseModel(bytes);
+      const { X: Xt } = makeData(400, 4, 0.2);
+      const stages = [0, 1, 20, 24, 28, 32, 36, 40];
+      const staged = stagedMargins(forest, Xt, 400, F, stages);
+      assert.equal(staged.length, stages.length);
+      stages.forEach((nTrees, k) => assert.deepEqual(staged[k], predictMargin(forest, Xt, 400, F, { nTrees }), `prefix of ${nTrees} trees`));
+      assert.throws(() => stagedMargins(forest, Xt, 400, F, [20, 10]), /ascending/);
+      assert.throws(() => stagedMargins(forest, Xt, 400, F, [41]), /nTrees must be an integer in 0\.\.40/);
     });
 
     it("gives TreeSHAP rows that sum to the margin (1e-6)", () => {

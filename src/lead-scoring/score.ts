@@ -5,7 +5,7 @@
 import type { Row } from "../engines/engine.ts";
 import { encodeRows, columnSources, describeValue } from "../models/encoding.ts";
 import { applyCalibrator } from "../models/calibration.ts";
-import { predictMargin } from "../models/xgboost/index.ts";
+import { stagedMargins } from "../models/xgboost/index.ts";
 import type { LoadedLeadModel } from "./artifact.ts";
 import type { LeadRecord } from "./dataset.ts";
 
@@ -35,21 +35,22 @@ interface LeadScore {
  * interval (no resampling: bootstrap refits would multiply the training time).
  * Complexity O(rows × trees × depth) per stage.
  */
-function stagedConfidence(model: LoadedLeadModel, X: Float32Array, nRows: number): Float64Array {
-  const { artifact, booster } = model;
-  const T = booster.numTrees;
+function stagedConfidence(model: LoadedLeadModel, staged: readonly Float64Array[], nRows: number): Float64Array {
   const out = new Float64Array(nRows).fill(1);
-  if (T < 2 || nRows === 0) return out;
-  const stages = [...new Set([5, 6, 7, 8, 9, 10].map((k) => Math.max(1, Math.round((T * k) / 10))))];
+  if (model.booster.numTrees < 2 || nRows === 0) return out;
   const lo = new Float64Array(nRows).fill(Infinity);
   const hi = new Float64Array(nRows).fill(-Infinity);
-  for (const nTrees of stages) {
-    const m = predictMargin(booster.forest, X, nRows, booster.featureNames.length, { nTrees, minusOneIsMissing: booster.meta.minusOneIsMissing });
-    const p = applyCalibrator(artifact.calibrator, m);
+  for (const m of staged) {
+    const p = applyCalibrator(model.artifact.calibrator, m);
     for (let r = 0; r < nRows; r++) { lo[r] = Math.min(lo[r]!, p[r]!); hi[r] = Math.max(hi[r]!, p[r]!); }
   }
   for (let r = 0; r < nRows; r++) out[r] = 1 - (hi[r]! - lo[r]!);
   return out;
+}
+
+/** The staged ensembles' tree counts: 50 %, 60 %, …, 100 % of the trees (the last is the whole model). */
+function confidenceStages(numTrees: number): number[] {
+  return [...new Set([5, 6, 7, 8, 9, 10].map((k) => Math.max(1, Math.round((numTrees * k) / 10))))];
 }
 
 /** 'hot' at or above the cut-off score, 'warm' at or above half of it, else 'cold'. */
@@ -68,10 +69,14 @@ export function scoreLeads(model: LoadedLeadModel, records: readonly LeadRecord[
   const enc = artifact.encoder;
   const rows: Row[] = records.map((r) => r.row);
   const X = encodeRows(enc, rows);
-  const margins = booster.predictMargin(X);
+  // Every staged ensemble's margins in one pass over the trees; the last stage is the whole model's margin.
+  const staged = booster.numTrees > 0
+    ? stagedMargins(booster.forest, X, records.length, booster.featureNames.length, confidenceStages(booster.numTrees), { minusOneIsMissing: booster.meta.minusOneIsMissing })
+    : [booster.predictMargin(X)];
+  const margins = staged[staged.length - 1]!;
   const probs = applyCalibrator(artifact.calibrator, margins);
   const shap = booster.shap(X);
-  const confidence = stagedConfidence(model, X, records.length);
+  const confidence = stagedConfidence(model, staged, records.length);
   const C = enc.columns.length;
   const F = enc.features.length;
   const sources = columnSources(enc);

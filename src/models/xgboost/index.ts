@@ -5,6 +5,7 @@ export {
   loadModel,
   toJSON,
   predictMargin,
+  stagedMargins,
   predictProba,
   treeShap,
   featureImportance,

@@ -69,6 +69,33 @@ export function predictMargin(forest: Forest, X: Float32Array, nRows: number, nC
   return out;
 }
 
+/**
+ * Margins of several tree prefixes in one pass: entry k is predictMargin with `nTrees: stages[k]`, bit for
+ * bit (the same trees summed in the same order), for the cost of the longest prefix alone instead of
+ * the sum of all prefixes. `stages` ascending, each in 0..numTrees.
+ * Complexity O(nRows × max(stages) × depth).
+ */
+export function stagedMargins(forest: Forest, X: Float32Array, nRows: number, nCols: number, stages: readonly number[], opts: { minusOneIsMissing?: boolean } = {}): Float64Array[] {
+  checkShape(forest, X, nRows, nCols);
+  stages.forEach((k, i) => {
+    treeCount(forest, k);
+    if (i > 0 && k < stages[i - 1]!) throw new XGBoostInputError(`stages must be ascending, got ${stages.join(", ")}`);
+  });
+  const m1 = !!opts.minusOneIsMissing;
+  const out = stages.map(() => new Float64Array(nRows));
+  const { treeStart, leafValue } = forest;
+  for (let r = 0; r < nRows; r++) {
+    const off = r * nCols;
+    let m = forest.baseMargin;
+    let t = 0;
+    for (let s = 0; s < stages.length; s++) {
+      for (const end = stages[s]!; t < end; t++) m += leafValue[leafOf(forest, X, off, treeStart[t], m1)];
+      out[s]![r] = m;
+    }
+  }
+  return out;
+}
+
 /** Logistic function 1 / (1 + e^-z), stable for large |z|. */
 export function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
