@@ -18,14 +18,14 @@ const base = require("./.mocharc.json");
  */
 const LONGEST_FIRST = [
   "test/readme-commands.test.ts", // the README's demo and every example in a fresh copy (≈ 4 min idle)
-  "test/bigquery-dag.test.ts", // the whole DAG on the strict local BigQuery and DuckDB, several times
+  "test/bigquery-dag.test.ts", // 170 CPU s: the whole DAG on the strict local BigQuery and DuckDB, several times
   "test/incremental-equivalence.test.ts", // 78 CPU s: four daily runs and a full refresh, 1,500 users
-  "test/dataform-cli.test.ts", // 53 CPU s + five runs of the real Dataform CLI (each compiles)
-  "test/warehouse-incremental.test.ts", // ~ many staging runs
-  "test/scoring-sql.test.ts", // ~ demo 4,000 users × 21 days, then the strict local BigQuery
-  "test/pipeline.test.ts", // ~ demo 4,000 × 21, report in Chromium, a second full run
-  "test/cli.test.ts", // ~ demo 4,000 × 21 through the CLI
-  "test/googlesql-all-layers.test.ts", // ~ demo 4,000 × 21, every statement through ZetaSQL
+  "test/dataform-cli.test.ts", // 51 CPU s + five runs of the real Dataform CLI (each compiles)
+  "test/warehouse-incremental.test.ts", // 33 CPU s + five compiles: many staging runs
+  "test/scoring-sql.test.ts", // 55 CPU s: demo 4,000 users × 21 days, then the strict local BigQuery
+  "test/pipeline.test.ts", // 45 CPU s: demo 4,000 × 21, report in Chromium, a second full run
+  "test/cli.test.ts", // 46 CPU s: demo 4,000 × 21 through the CLI
+  "test/googlesql-all-layers.test.ts", // 32 CPU s: demo 4,000 × 21, every statement through ZetaSQL
   "test/benchmark.test.ts", // ~ simulated worlds, the benchmark CLI
   "test/lead-scoring.test.ts", // ~ demo 4,000 × 21
   "test/pipeline-credit.test.ts", // ~ demo 4,000 × 21
