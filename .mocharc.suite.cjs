@@ -17,7 +17,7 @@ const base = require("./.mocharc.json");
  * full pipeline runs); the order matters only roughly: the long files must not start last.
  */
 const LONGEST_FIRST = [
-  "test/readme-commands.test.ts", // the README's demo and every example in a fresh copy (≈ 4 min idle)
+  "test/readme-commands.test.ts", // 185 CPU s: the README's demo and every example in a fresh copy
   "test/bigquery-dag.test.ts", // 170 CPU s: the whole DAG on the strict local BigQuery and DuckDB, several times
   "test/incremental-equivalence.test.ts", // 78 CPU s: four daily runs and a full refresh, 1,500 users
   "test/dataform-cli.test.ts", // 51 CPU s + five runs of the real Dataform CLI (each compiles)
