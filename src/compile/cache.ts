@@ -15,7 +15,11 @@ import { compileDataform, dataformCliPath, type CompileOptions, type DataformCom
 
 /** Bump when the entry's format or what goes into the key changes. */
 const CACHE_FORMAT = "1";
-const MAX_ENTRIES = 10;
+/**
+ * ≈ 340 KB each, so ≈ 22 MB at most. A project compiled with many --vars sets (dev and prod suffixes, backfills by
+ * start_date, the test suite's ~50 sets) kept re-compiling with 10: an entry still in use was pruned by newer ones.
+ */
+const MAX_ENTRIES = 64;
 /** Folders and files Dataform reads to compile a project (besides node_modules). */
 const COMPILE_INPUT_DIRS = ["definitions", "includes"];
 const COMPILE_INPUT_FILES = ["workflow_settings.yaml"];
