@@ -88,6 +88,14 @@ function attributionModels(s) {
       channelCredit: { table: "shapley_channel_credit", modelColumn: false },
     },
     {
+      // SQL only: channel_excitation → excitation_linear_channel_credit (its totals, and the touch weights
+      // session_credit shares each journey by).
+      name: "excitation_linear", job: null,
+      description: `linear credit over the touches of channels that are not responsive: a channel whose visits follow other channels' touches within ${st.excitationWindowDays} days more than its own schedule explains (ratio > ${st.excitationResponsiveRatio}; direct, brand search) gets none`,
+      sessionCredit: { channelWeights: "excitation_linear_channel_credit", weight: "touch_weight" },
+      channelCredit: { table: "excitation_linear_channel_credit", modelColumn: false },
+    },
+    {
       name: "owox_funnel", job: "funnel_markov",
       description: "OWOX ML funnel-based model: Markov chain over funnel steps per user type × device × region",
       sessionCredit: { touches: "funnel_event_credit", modelColumn: false },

@@ -107,6 +107,12 @@ const DEFAULTS = {
   // With owox_reliability_rule "min_count": transitions out of a step needed before a level is trusted.
   owox_reliability_min_transitions: "30",
   shapley_max_exact_channels: "15",
+  // Excitation linear (definitions/attribution/excitation_linear_touch_credit.sqlx): the window after a session in which
+  // the user's next visits count as following it, and the incoming-excitation ratio above which a channel is responsive
+  // (its visits follow other channels' touches; it gets no credit). Both read off the benchmark's seed-1 worlds
+  // (bench/calib.ts on branch calib), training seeds: 1.10 hurt decay, 1.20 hurt selection_bias.
+  excitation_window_days: "3",
+  excitation_responsive_ratio: "1.15",
   // Shapley value function v(S) (src/models/shapley.ts): "subset_conversions" = conversions of the journeys whose channels
   // all lie in S (Zhao et al. 2018: each converting journey shared equally by its channels); "exact_set_rate" =
   // conversion rate of the journeys with exactly the channels S (Dalessandro et al. 2012; the default before, gives 0 to
@@ -652,6 +658,8 @@ function parseSettings(rawVars, overridden) {
     owoxReliabilityMaxHalfWidth: num("owox_reliability_max_half_width", 0.0001, 1),
     owoxReliabilityMinTransitions: int("owox_reliability_min_transitions", 1, 1000000000),
     shapleyMaxExactChannels: int("shapley_max_exact_channels", 1, 22),
+    excitationWindowDays: num("excitation_window_days", 0.01, 365),
+    excitationResponsiveRatio: num("excitation_responsive_ratio", 1, 100),
     shapleyValueFunction: oneOf("shapley_value_function", ["subset_conversions", "exact_set_rate", "containing_set_rate"]),
     mlMinAuc: num("ml_min_auc", 0, 1),
     creditBootstrapReplicates: int("credit_bootstrap_replicates", 0, 10000),

@@ -63,6 +63,25 @@ describe("demo pipeline on DuckDB", function () {
     assert.equal(nan[0]!.n, 0);
   });
 
+  it("publishes no excitation_linear credit when every channel is responsive, as in the demo, and says so", async () => {
+    const ds = project.settings.datasets;
+    // The demo's users arrive and leave within the period (src/demo/journeys.ts), so every channel's sessions bunch
+    // up after other channels' more than an even spread over the whole span would put there: all are responsive.
+    const ex = await engine.queryNative(`SELECT channel, incoming_ratio, is_responsive FROM "${ds.intermediate}".channel_excitation ORDER BY channel`);
+    assert.ok(ex.length >= 5 && ex.every((r) => r.is_responsive === true), `responsive: ${ex.map((r) => `${r.channel}=${Number(r.incoming_ratio).toFixed(2)}`).join(", ")}`);
+    // The rule tells no channel apart: it publishes nothing rather than linear under its name, so neither the credit
+    // tables nor the recommendation hold it, and the comparison names it.
+    const [n] = await engine.queryNative(`SELECT
+      (SELECT COUNT(*) FROM "${ds.outputs}".excitation_linear_channel_credit) AS channel_rows,
+      (SELECT COUNT(*) FROM "${ds.outputs}".session_credit WHERE model = 'excitation_linear') AS session_rows,
+      (SELECT COUNT(*) FROM "${ds.outputs}".channel_credit_by_model WHERE model = 'excitation_linear') AS by_model_rows,
+      (SELECT COUNT(*) FROM "${ds.outputs}".model_recommendation WHERE model = 'excitation_linear') AS recommendation_rows,
+      (SELECT COUNT(*) FROM "${ds.outputs}".model_recommendation WHERE model = 'linear') AS linear_rows`);
+    assert.deepEqual([n!.channel_rows, n!.session_rows, n!.by_model_rows, n!.recommendation_rows, n!.linear_rows].map(Number), [0, 0, 0, 0, 1]);
+    const comparison = first.actions.find((a) => a.action.endsWith("model_comparison"));
+    assert.match(String(comparison?.metrics?.not_published ?? ""), /excitation_linear/);
+  });
+
   it("writes a report of the demo run that opens with the answer and passes Chromium and axe at desktop and phone widths", async function () {
     const browser = await launchChromium(this);
     try {

@@ -14,25 +14,33 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.04737
     },
     "l1": {
+      "excitation_linear": 0.1819,
       "first_touch": 0.8553,
       "last_non_direct": 0.8947,
       "last_touch": 0.8947,
       "linear": 0.7773,
       "markov_heldout_order": 0.7089,
       "markov_order_1": 0.7321,
-      "ml_counterfactual_removal": 1.0786,
+      "ml_counterfactual_removal": 1.0789,
       "ml_logistic_regression_counterfactual_removal": 0.7664,
       "ml_logistic_regression_removal_effect": 1.0298,
       "ml_logistic_regression_shapley": 0.8865,
       "ml_removal_effect": 0.875,
-      "ml_shapley": 0.835,
-      "ml_treeshap": 0.8597,
+      "ml_shapley": 0.8354,
+      "ml_treeshap": 0.86,
       "owox_funnel": 0.8668,
       "position_based": 0.8298,
       "shapley": 0.8092,
       "time_decay": 0.7876
     },
     "residuals": {
+      "excitation_linear": [
+        0,
+        0,
+        0.0785,
+        0.091,
+        0.0125
+      ],
       "first_touch": [
         0.2961,
         0.1316,
@@ -77,10 +85,10 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_counterfactual_removal": [
         0.2505,
-        0.2381,
-        0.2418,
-        0.0507,
-        0.2975
+        0.2384,
+        0.2417,
+        0.0505,
+        0.2977
       ],
       "ml_logistic_regression_counterfactual_removal": [
         0.1802,
@@ -104,24 +112,24 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.1673
       ],
       "ml_removal_effect": [
-        0.2079,
-        0.2296,
+        0.2074,
+        0.2301,
         0.1835,
-        0.056,
+        0.0561,
         0.198
       ],
       "ml_shapley": [
-        0.1945,
-        0.223,
+        0.1943,
+        0.2234,
         0.1627,
         0.0647,
-        0.1901
+        0.1903
       ],
       "ml_treeshap": [
         0.1813,
-        0.2486,
-        0.1898,
-        0.0281,
+        0.2487,
+        0.1899,
+        0.0282,
         0.2119
       ],
       "owox_funnel": [
@@ -162,6 +170,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.09259
     },
     "l1": {
+      "excitation_linear": 0.2535,
       "first_touch": 0.6429,
       "last_non_direct": 1.2912,
       "last_touch": 1.2912,
@@ -174,13 +183,29 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_logistic_regression_shapley": 0.7001,
       "ml_removal_effect": 0.6648,
       "ml_shapley": 0.5597,
-      "ml_treeshap": 0.5579,
+      "ml_treeshap": 0.5578,
       "owox_funnel": 1.2322,
       "position_based": 0.8856,
       "shapley": 0.7456,
       "time_decay": 0.949
     },
     "residuals": {
+      "excitation_linear": [
+        0,
+        0,
+        0,
+        0.0086,
+        0.0038,
+        0.0292,
+        0.012,
+        0.0025,
+        0.0264,
+        0.0324,
+        0.0078,
+        0.0291,
+        0.0675,
+        0.0342
+      ],
       "first_touch": [
         0.1234,
         0.0475,
@@ -376,14 +401,14 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": [
         0.0266,
         0.0845,
-        0.1406,
+        0.1405,
         0.0435,
         0.0308,
         0.0082,
         0.0059,
         0.0097,
         0.0222,
-        0.0273,
+        0.0272,
         0.017,
         0.0309,
         0.0863,
@@ -463,25 +488,35 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.02845
     },
     "l1": {
+      "excitation_linear": 0.2264,
       "first_touch": 0.7527,
       "last_non_direct": 0.8602,
       "last_touch": 0.8602,
       "linear": 0.682,
       "markov_heldout_order": 0.6693,
       "markov_order_1": 0.7153,
-      "ml_counterfactual_removal": 0.8941,
+      "ml_counterfactual_removal": 0.8943,
       "ml_logistic_regression_counterfactual_removal": 0.7077,
       "ml_logistic_regression_removal_effect": 0.842,
       "ml_logistic_regression_shapley": 0.7585,
       "ml_removal_effect": 0.7301,
       "ml_shapley": 0.7869,
-      "ml_treeshap": 0.7312,
+      "ml_treeshap": 0.7309,
       "owox_funnel": 0.8232,
       "position_based": 0.7631,
       "shapley": 0.7154,
       "time_decay": 0.691
     },
     "residuals": {
+      "excitation_linear": [
+        0,
+        0,
+        0,
+        0.0551,
+        0.0581,
+        0.0365,
+        0.0767
+      ],
       "first_touch": [
         0.2581,
         0.0753,
@@ -537,11 +572,11 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.3023
       ],
       "ml_counterfactual_removal": [
-        0.178,
+        0.1781,
         0.0984,
         0.1367,
         0.1429,
-        0.1842,
+        0.1843,
         0.12,
         0.034
       ],
@@ -592,9 +627,9 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_treeshap": [
         0.1768,
-        0.1138,
+        0.1137,
         0.075,
-        0.0606,
+        0.0605,
         0.0242,
         0.1133,
         0.1675
@@ -645,6 +680,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.07237
     },
     "l1": {
+      "excitation_linear": 0.2387,
       "first_touch": 0.5804,
       "last_non_direct": 0.9163,
       "last_touch": 0.9163,
@@ -664,6 +700,19 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "time_decay": 0.6925
     },
     "residuals": {
+      "excitation_linear": [
+        0.0493,
+        0,
+        0,
+        0.0329,
+        0.0371,
+        0.0304,
+        0.0193,
+        0.0009,
+        0.0069,
+        0.0461,
+        0.0156
+      ],
       "first_touch": [
         0.1244,
         0.0678,
@@ -895,25 +944,42 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.05287
     },
     "l1": {
+      "excitation_linear": 0.2725,
       "first_touch": 0.6061,
       "last_non_direct": 1.0459,
       "last_touch": 1.0459,
       "linear": 0.6623,
       "markov_heldout_order": 0.7341,
       "markov_order_1": 0.7341,
-      "ml_counterfactual_removal": 0.7807,
+      "ml_counterfactual_removal": 0.7804,
       "ml_logistic_regression_counterfactual_removal": 0.6092,
       "ml_logistic_regression_removal_effect": 0.5744,
       "ml_logistic_regression_shapley": 0.5558,
       "ml_removal_effect": 0.5318,
       "ml_shapley": 0.521,
-      "ml_treeshap": 0.5054,
+      "ml_treeshap": 0.5053,
       "owox_funnel": 0.9924,
       "position_based": 0.7176,
       "shapley": 0.572,
       "time_decay": 0.7991
     },
     "residuals": {
+      "excitation_linear": [
+        0.0542,
+        0.0138,
+        0,
+        0.0086,
+        0.0075,
+        0.0242,
+        0.0086,
+        0.0041,
+        0.0268,
+        0.0135,
+        0.0124,
+        0.049,
+        0.0298,
+        0.0199
+      ],
       "first_touch": [
         0.07,
         0.0427,
@@ -1011,15 +1077,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0183
       ],
       "ml_counterfactual_removal": [
-        0.0439,
+        0.0438,
         0.1974,
         0.1784,
-        0.0035,
-        0.0606,
+        0.0034,
+        0.0605,
         0.0578,
         0.0474,
         0.042,
-        0.0633,
+        0.0632,
         0.0109,
         0.021,
         0.0124,
@@ -1078,14 +1144,14 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0183,
         0.1255,
         0.129,
-        0.0096,
+        0.0097,
         0.03,
         0.0314,
         0.0446,
         0.0338,
         0.0385,
         0.0132,
-        0.0191,
+        0.019,
         0.0131,
         0.0115,
         0.0142
@@ -1095,13 +1161,13 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.1174,
         0.1228,
         0.005,
-        0.0302,
-        0.0227,
+        0.0303,
+        0.0228,
         0.0685,
         0.0411,
         0.0387,
-        0.0091,
-        0.0168,
+        0.009,
+        0.0167,
         0.0045,
         0.0153,
         0.0107
@@ -1114,7 +1180,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0297,
         0.0198,
         0.04,
-        0.0384,
+        0.0385,
         0.0078,
         0.0187,
         0.0192,
@@ -1196,6 +1262,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.13232
     },
     "l1": {
+      "excitation_linear": 0.1234,
       "first_touch": 0.4807,
       "last_non_direct": 1.034,
       "last_touch": 1.034,
@@ -1215,6 +1282,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "time_decay": 0.7694
     },
     "residuals": {
+      "excitation_linear": [
+        0.0204,
+        0,
+        0,
+        0.0237,
+        0.0175,
+        0.0372,
+        0.0245
+      ],
       "first_touch": [
         0.1136,
         0.0362,
@@ -1378,6 +1454,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.05109
     },
     "l1": {
+      "excitation_linear": 0.0927,
       "first_touch": 0.4768,
       "last_non_direct": 0.2948,
       "last_touch": 0.2948,
@@ -1397,6 +1474,13 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "time_decay": 0.3047
     },
     "residuals": {
+      "excitation_linear": [
+        0.0147,
+        0,
+        0.0292,
+        0.0025,
+        0.0464
+      ],
       "first_touch": [
         0.189,
         0.0494,
@@ -1526,6 +1610,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.02621
     },
     "l1": {
+      "excitation_linear": 0.2708,
       "first_touch": 0.6356,
       "last_non_direct": 0.2666,
       "last_touch": 0.2666,
@@ -1538,13 +1623,28 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_logistic_regression_shapley": 0.4365,
       "ml_removal_effect": 0.5765,
       "ml_shapley": 0.57,
-      "ml_treeshap": 0.688,
+      "ml_treeshap": 0.6881,
       "owox_funnel": 0.2652,
       "position_based": 0.3947,
       "shapley": 0.4104,
       "time_decay": 0.35
     },
     "residuals": {
+      "excitation_linear": [
+        0.0305,
+        0,
+        0.0041,
+        0.0216,
+        0.0207,
+        0.0017,
+        0.0353,
+        0.0328,
+        0.0455,
+        0.0018,
+        0.0101,
+        0.0147,
+        0.0521
+      ],
       "first_touch": [
         0.1672,
         0.0349,
@@ -1727,7 +1827,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_treeshap": [
         0.1067,
-        0.0989,
+        0.099,
         0.0236,
         0.0132,
         0.0046,
@@ -1735,10 +1835,10 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0202,
         0.1246,
         0.1058,
-        0.0137,
+        0.0138,
         0.0283,
         0.0538,
-        0.0886
+        0.0885
       ],
       "owox_funnel": [
         0.0061,
@@ -1810,6 +1910,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.04525
     },
     "l1": {
+      "excitation_linear": 0.2031,
       "first_touch": 0.7205,
       "last_non_direct": 0.4011,
       "last_touch": 0.4011,
@@ -1829,6 +1930,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "time_decay": 0.5219
     },
     "residuals": {
+      "excitation_linear": [
+        0,
+        0.0187,
+        0.0075,
+        0.0335,
+        0.0658,
+        0.0192,
+        0.0358,
+        0.0227
+      ],
       "first_touch": [
         0.25,
         0.0716,
@@ -2009,6 +2120,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.12597
     },
     "l1": {
+      "excitation_linear": 0.6813,
       "first_touch": 0.9115,
       "last_non_direct": 0.8968,
       "last_touch": 0.8968,
@@ -2021,13 +2133,21 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_logistic_regression_shapley": 0.9099,
       "ml_removal_effect": 0.9437,
       "ml_shapley": 0.9258,
-      "ml_treeshap": 0.853,
+      "ml_treeshap": 0.8504,
       "owox_funnel": 0.8637,
       "position_based": 0.8863,
       "shapley": 0.792,
       "time_decay": 0.8448
     },
     "residuals": {
+      "excitation_linear": [
+        0,
+        0.0901,
+        0.1356,
+        0.2505,
+        0.1711,
+        0.0339
+      ],
       "first_touch": [
         0.1966,
         0.104,
@@ -2125,11 +2245,11 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0866
       ],
       "ml_treeshap": [
-        0.0797,
-        0.2425,
-        0.0614,
-        0.3623,
-        0.0429,
+        0.0796,
+        0.242,
+        0.0612,
+        0.3611,
+        0.0425,
         0.0642
       ],
       "owox_funnel": [
@@ -2174,25 +2294,40 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.08281
     },
     "l1": {
+      "excitation_linear": 0.7824,
       "first_touch": 0.7031,
       "last_non_direct": 1.1264,
       "last_touch": 1.1264,
       "linear": 0.8911,
       "markov_heldout_order": 0.8131,
       "markov_order_1": 0.8131,
-      "ml_counterfactual_removal": 0.853,
+      "ml_counterfactual_removal": 0.8529,
       "ml_logistic_regression_counterfactual_removal": 0.9668,
       "ml_logistic_regression_removal_effect": 1.0688,
       "ml_logistic_regression_shapley": 1.0463,
-      "ml_removal_effect": 1.0464,
-      "ml_shapley": 0.9782,
-      "ml_treeshap": 1.1736,
+      "ml_removal_effect": 1.0452,
+      "ml_shapley": 0.9781,
+      "ml_treeshap": 1.1737,
       "owox_funnel": 1.067,
       "position_based": 0.8549,
       "shapley": 0.8386,
       "time_decay": 0.9355
     },
     "residuals": {
+      "excitation_linear": [
+        0.0746,
+        0,
+        0.1101,
+        0.0529,
+        0.1177,
+        0.0737,
+        0.093,
+        0.061,
+        0.0016,
+        0.0433,
+        0.1059,
+        0.0487
+      ],
       "first_touch": [
         0.0373,
         0.1132,
@@ -2278,18 +2413,18 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0078
       ],
       "ml_counterfactual_removal": [
-        0.0943,
-        0.2148,
+        0.0944,
+        0.2147,
         0.0692,
-        0.016,
-        0.1441,
+        0.0159,
+        0.144,
         0.001,
         0.0608,
-        0.0364,
-        0.0086,
+        0.0363,
+        0.0089,
         0.0141,
-        0.1132,
-        0.0806
+        0.1131,
+        0.0804
       ],
       "ml_logistic_regression_counterfactual_removal": [
         0.0844,
@@ -2335,17 +2470,17 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_removal_effect": [
         0.0946,
-        0.1645,
-        0.0504,
-        0.0154,
+        0.1639,
+        0.0507,
+        0.0151,
         0.1499,
-        0.0298,
+        0.0297,
         0.1173,
-        0.0277,
-        0.0116,
-        0.0111,
+        0.0275,
+        0.0114,
+        0.0107,
         0.1387,
-        0.2354
+        0.2356
       ],
       "ml_shapley": [
         0.0916,
@@ -2364,16 +2499,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": [
         0.1034,
         0.1663,
-        0.0691,
+        0.069,
         0.0057,
         0.1588,
         0.084,
         0.1319,
-        0.0955,
+        0.0954,
         0.0162,
         0.023,
         0.1535,
-        0.1663
+        0.1664
       ],
       "owox_funnel": [
         0.1237,
@@ -2441,6 +2576,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.11
     },
     "l1": {
+      "excitation_linear": 0.9133,
       "first_touch": 0.8732,
       "last_non_direct": 1.0053,
       "last_touch": 1.0053,
@@ -2453,13 +2589,26 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_logistic_regression_shapley": 1.0022,
       "ml_removal_effect": 1.0552,
       "ml_shapley": 0.9862,
-      "ml_treeshap": 1.0419,
+      "ml_treeshap": 1.042,
       "owox_funnel": 0.9844,
       "position_based": 0.9257,
       "shapley": 0.8436,
       "time_decay": 0.9267
     },
     "residuals": {
+      "excitation_linear": [
+        0.0369,
+        0.1217,
+        0.1701,
+        0.0362,
+        0.1592,
+        0.0398,
+        0.059,
+        0.006,
+        0.09,
+        0.0458,
+        0.1485
+      ],
       "first_touch": [
         0.1429,
         0.0253,
@@ -2619,15 +2768,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": [
         0.0538,
         0.0025,
-        0.0942,
+        0.0941,
         0.2378,
-        0.1863,
+        0.1864,
         0.0801,
         0.1008,
-        0.0229,
-        0.0787,
+        0.023,
+        0.0788,
         0.0297,
-        0.155
+        0.1551
       ],
       "owox_funnel": [
         0.0098,
@@ -2691,6 +2840,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.03956
     },
     "l1": {
+      "excitation_linear": 0.2099,
       "first_touch": 0.8168,
       "last_non_direct": 1.0503,
       "last_touch": 1.0503,
@@ -2703,13 +2853,25 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_logistic_regression_shapley": 0.9025,
       "ml_removal_effect": 0.8981,
       "ml_shapley": 0.8762,
-      "ml_treeshap": 0.9629,
+      "ml_treeshap": 0.963,
       "owox_funnel": 1.0033,
       "position_based": 0.9066,
       "shapley": 0.8405,
       "time_decay": 0.8828
     },
     "residuals": {
+      "excitation_linear": [
+        0,
+        0.0252,
+        0,
+        0.085,
+        0.0199,
+        0.0134,
+        0.0026,
+        0.037,
+        0.0103,
+        0.0163
+      ],
       "first_touch": [
         0.264,
         0.0204,
@@ -2856,15 +3018,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_treeshap": [
         0.1647,
-        0.0825,
-        0.1959,
+        0.0824,
+        0.1961,
         0.0383,
         0.0344,
         0.0348,
         0.1148,
         0.1249,
         0.0745,
-        0.0981
+        0.0982
       ],
       "owox_funnel": [
         0.0941,
@@ -2924,17 +3086,18 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.05218
     },
     "l1": {
+      "excitation_linear": 0.2839,
       "first_touch": 0.5897,
       "last_non_direct": 1.198,
       "last_touch": 1.198,
       "linear": 0.8506,
       "markov_heldout_order": 0.8375,
       "markov_order_1": 0.8375,
-      "ml_counterfactual_removal": 0.798,
+      "ml_counterfactual_removal": 0.7978,
       "ml_logistic_regression_counterfactual_removal": 0.785,
       "ml_logistic_regression_removal_effect": 0.8133,
       "ml_logistic_regression_shapley": 0.8177,
-      "ml_removal_effect": 0.7981,
+      "ml_removal_effect": 0.7986,
       "ml_shapley": 0.836,
       "ml_treeshap": 0.6708,
       "owox_funnel": 1.1634,
@@ -2943,6 +3106,18 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "time_decay": 0.9555
     },
     "residuals": {
+      "excitation_linear": [
+        0,
+        0.0003,
+        0.015,
+        0.0076,
+        0.1316,
+        0.0318,
+        0.0031,
+        0.0103,
+        0.059,
+        0.025
+      ],
       "first_touch": [
         0.1103,
         0.1023,
@@ -3017,15 +3192,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_counterfactual_removal": [
         0,
-        0.2285,
-        0.1705,
-        0.0597,
-        0.0431,
-        0.0544,
-        0.0272,
-        0.0199,
-        0.0708,
-        0.1238
+        0.2286,
+        0.1703,
+        0.0596,
+        0.0434,
+        0.0547,
+        0.0273,
+        0.0201,
+        0.0704,
+        0.1233
       ],
       "ml_logistic_regression_counterfactual_removal": [
         0.0126,
@@ -3065,22 +3240,22 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_removal_effect": [
         0.0342,
-        0.2024,
-        0.1316,
-        0.063,
+        0.2018,
+        0.1325,
+        0.0634,
         0.0308,
-        0.0715,
+        0.071,
         0.0594,
-        0.0177,
-        0.0895,
-        0.0979
+        0.0182,
+        0.0892,
+        0.0981
       ],
       "ml_shapley": [
         0.0328,
-        0.2139,
-        0.1222,
+        0.2138,
+        0.1223,
         0.0562,
-        0.049,
+        0.0491,
         0.0884,
         0.0675,
         0.0167,
@@ -3096,7 +3271,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0429,
         0.0654,
         0.007,
-        0.0475,
+        0.0476,
         0.0929
       ],
       "owox_funnel": [
@@ -3157,6 +3332,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "conversionRate": 0.05392
     },
     "l1": {
+      "excitation_linear": 0.356,
       "first_touch": 0.6614,
       "last_non_direct": 0.7065,
       "last_touch": 0.7065,
@@ -3176,6 +3352,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "time_decay": 0.6561
     },
     "residuals": {
+      "excitation_linear": [
+        0.0614,
+        0,
+        0,
+        0.0457,
+        0.0658,
+        0.0468,
+        0.0709,
+        0.0655
+      ],
       "first_touch": [
         0.1337,
         0.1179,
