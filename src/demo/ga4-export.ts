@@ -45,7 +45,7 @@ export async function expandSessions(local: LocalLoading, sessions: Pick<DaySess
     const r = await conn.run(`INSERT INTO ${target} BY NAME ${eventsSql(local, sessions.table(day), seed)}`);
     events += Number(r.rowsChanged);
     tables.push(`${ga4}.${table}`);
-    await local.checkpointWhenHolding(0.25);
+    await local.checkpointWhenHolding();
     opts.onStep?.();
   }
   for (let day = days - intradayDays; day < days; day++) {

@@ -98,11 +98,11 @@ export interface LocalLoading extends SqlQuoting {
   /** The engine's storage type for a GoogleSQL column (DuckDB: `STRING` → `VARCHAR`, RECORD → STRUCT(…)). */
   columnType(column: ColumnSchema): string;
   /**
-   * Write committed tables out to the database file when the engine holds more than `share` of its memory limit.
+   * Write committed tables out to the database file when new tables hold a good part of the engine's memory limit.
    * Loaders that create many tables (a day table per day) call it after each one: until written out, every new
    * table keeps memory for each of its columns, whatever its rows. Does nothing in memory.
    */
-  checkpointWhenHolding(share: number): Promise<void>;
+  checkpointWhenHolding(): Promise<void>;
 }
 
 /**

@@ -231,7 +231,7 @@ export async function importGa4(
       );
       day.rows += r.rowsChanged;
       // A 400-day export is 400 new tables: written out as they fill memory, not all held until the swap.
-      await local.checkpointWhenHolding(0.25);
+      await local.checkpointWhenHolding();
     }
   };
   try {

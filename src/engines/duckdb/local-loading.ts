@@ -12,22 +12,27 @@ export function duckLocalLoading(connection: DuckDBConnection): LocalLoading {
     columnType: duckColumnType,
     ident: duckIdent,
     literal: duckString,
-    checkpointWhenHolding: (share) => checkpointWhenHolding(connection, share),
+    checkpointWhenHolding: () => checkpointWhenHolding(connection),
   };
 }
 
 /**
- * CHECKPOINT when the tables DuckDB holds in memory pass `share` of memory_limit. Tables created since the last
+ * Share of memory_limit the new tables may hold before a checkpoint: a quarter, not a half, because a query reserves
+ * memory on top (a day's INSERT failed at "47.9 of 48 MiB used" with 24.5 MiB of tables).
+ */
+const CHECKPOINT_SHARE = 0.25;
+
+/**
+ * CHECKPOINT when the tables DuckDB holds in memory pass CHECKPOINT_SHARE of memory_limit. Tables created since the last
  * checkpoint keep blocks in memory (tag IN_MEMORY_TABLE, not evictable) for every leaf column, whatever their rows:
  * the demo generator ran out of its 256 MiB at day 73 of 2,000 users × 120 days (≈ 300 events a day), and
  * `import ga4` of a 400-day, 38 MB export ran out of 1 GB. Counted on that tag alone, not all memory in use:
  * once written, a table's blocks stay cached but can be evicted, and counting them checkpointed after every table.
- * A query reserves memory on top (a day's INSERT failed at "47.9 of 48 MiB used" with 24.5 MiB of tables), so
- * callers pass a quarter rather than a half. In memory (`:memory:`) CHECKPOINT writes nothing.
+ * In memory (`:memory:`) CHECKPOINT writes nothing.
  */
-async function checkpointWhenHolding(connection: DuckDBConnection, share: number): Promise<void> {
+async function checkpointWhenHolding(connection: DuckDBConnection): Promise<void> {
   const [row] = (await connection.runAndReadAll(
     `SELECT (SELECT sum(memory_usage_bytes) FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'), current_setting('memory_limit')`,
   )).getRows();
-  if (Number(row?.[0] ?? 0) > share * byteSize(String(row?.[1] ?? ""))) await connection.run("CHECKPOINT");
+  if (Number(row?.[0] ?? 0) > CHECKPOINT_SHARE * byteSize(String(row?.[1] ?? ""))) await connection.run("CHECKPOINT");
 }
