@@ -157,6 +157,30 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
     assert.deepEqual(tables, ["events_20240301", "events_20240302", "events_20240303", "fc_ga4_notes"]);
   });
 
+  it("keeps each day in file order in a batch of several row groups with preserve_insertion_order off, and puts the setting back", async () => {
+    // The engine runs with preserve_insertion_order off and the day INSERTs have no ORDER BY: the importer turns the
+    // setting on for itself. Batches of two row groups (122,880 rows each) scanned by 4 threads show a wrong order.
+    const n = 2 * 122_880 + 10;
+    const f = path.join(dir, "big.ndjson");
+    writeFileSync(f, eventLines(n).join("\n") + "\n");
+    const instance = await DuckDBInstance.create(":memory:", { preserve_insertion_order: "false", threads: "4" });
+    const conn = await instance.connect();
+    try {
+      const r = await importGa4(duckLocalLoading(conn), [f]);
+      assert.equal(r.rows, n);
+      for (const [d, day] of DAYS.entries()) {
+        // The stored order: rowid (a plain scan may reorder a table of several row groups with the setting off).
+        const got = (await conn.runAndReadAll(`SELECT event_timestamp FROM ga4_export.events_${day} ORDER BY rowid`)).getRows().map((x) => Number(x[0]));
+        assert.deepEqual(got, linesOfDay(n, d).map((l) => BASE_MICROS + l), `events_${day} in file order`);
+      }
+      const [[setting]] = (await conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`)).getRows();
+      assert.equal(setting, false);
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+  });
+
   it("imports an export of many days into a database file under a low memory_limit, the same rows as in memory", async () => {
     // Regression: each new day table keeps memory for every leaf column until a checkpoint writes it out, whatever
     // its rows; `import ga4` of a 400-day, 38 MB export ran out of 1 GB. Scaled down: 60 days of 2 events under 64 MiB.
