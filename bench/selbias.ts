@@ -284,6 +284,21 @@ for (const [m, fn] of Object.entries(methods)) {
   });
   console.log(`${m.padEnd(22)}${cells.join("")}`);
 }
+if (process.argv.includes("--z-tau")) {
+  // Incoming z of the channels (kind read from the world's channel names, only to report the separation) and τ².
+  const PULL = ["direct", "brand_search", "organic_search"];
+  const zs = (pull: boolean) => worlds.flatMap((w) => w.channels.filter((c) => PULL.includes(c) === pull).map((c) => w.incZ[c]!));
+  console.log(`incoming z: pull ${Math.min(...zs(true)).toFixed(2)}–${Math.max(...zs(true)).toFixed(2)}, push ${Math.min(...zs(false)).toFixed(2)}–${Math.max(...zs(false)).toFixed(2)}`);
+  for (const w of worlds) {
+    const s = sccs(w, 14);
+    const kept = w.channels.filter((c) => nonResp(w, c));
+    const e = Object.fromEntries(kept.map((c) => [c, s.obs[c]! - s.exp[c]!]));
+    const total = kept.reduce((a, c) => a + Math.max(0, e[c]!), 0);
+    const linSum = kept.reduce((a, c) => a + w.rules.linear![c]!, 0);
+    const tau2 = Math.max(0, kept.reduce((a, c) => a + (e[c]! - (total * w.rules.linear![c]!) / linSum) ** 2 - s.obs[c]!, 0) / Math.max(1, kept.length));
+    console.log(`${w.family}/s${w.seed}: τ² ${tau2.toFixed(1)}, responsive ${w.channels.filter((c) => !nonResp(w, c)).join(" ")}`);
+  }
+}
 if (process.argv.includes("--per-world")) {
   for (const m of opt("--methods", "excitation_linear,z_linear,sccs_h3,eb_h3").split(",")) {
     console.log(`${m.padEnd(22)}${worlds.map((w) => `${w.family.slice(0, 5)}/${w.seed} ${l1(w, methods[m]!(w)).toFixed(3)}`).join("  ")}`);
