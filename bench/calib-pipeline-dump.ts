@@ -30,6 +30,8 @@ const seeds = opt("--seeds", "1,2,3").split(",").map(Number);
 const users = Number(opt("--users", "3000"));
 const truthUsers = Number(opt("--truth-users", "4000"));
 const START = "2024-03-01";
+// --cache: where the dumps go (bench/selbias.ts reads /tmp/selbias-cache, which also needs `conversions`).
+const cacheDir = opt("--cache", "/tmp/calib-cache");
 
 export interface PipelineDump {
   family: Family;
@@ -41,12 +43,14 @@ export interface PipelineDump {
   sessions: Array<[string, string, number, number, boolean]>;
   /** converted, touches as [channel, days from the window start]. */
   journeys: Array<[boolean, Array<[string, number]>]>;
+  /** Index in `sessions` of each transaction's converting session (transactions.session_key), one per transaction. */
+  conversions?: number[];
   seconds: number;
 }
 
 for (const family of families) {
   for (const seed of seeds) {
-    const file = `/tmp/calib-cache/pipeline-${family}-${seed}-${users}-${truthUsers}.json`;
+    const file = `${cacheDir}/pipeline-${family}-${seed}-${users}-${truthUsers}.json`;
     if (fs.existsSync(file)) continue;
     const t0 = Date.now();
     const world = drawWorld(family, seed, users);
@@ -71,12 +75,16 @@ for (const family of families) {
       const failed = run.actions.filter((a) => a.status === "failed");
       if (failed.length) throw new Error(`${family}/s${seed}: ${failed.map((a) => `${a.action}: ${String(a.error)}`).join("; ")}`);
       const day = (v: unknown): number => ((v instanceof Date ? v.getTime() : Date.parse(String(v))) - startMs) / 86_400_000;
-      const sessions = (await engine.query(`SELECT chain_key, channel, session_start_at, event_count, is_excluded_source FROM \`${ds.intermediate}.sessions\` ORDER BY chain_key, session_start_at, session_key`))
+      const sessionRows = await engine.query(`SELECT session_key, chain_key, channel, session_start_at, event_count, is_excluded_source FROM \`${ds.intermediate}.sessions\` ORDER BY chain_key, session_start_at, session_key`);
+      const sessionIndex = new Map(sessionRows.map((r, i) => [String(r.session_key), i]));
+      const conversions = (await engine.query(`SELECT session_key FROM \`${ds.intermediate}.transactions\` ORDER BY transaction_id`))
+        .map((r) => sessionIndex.get(String(r.session_key)) ?? -1);
+      const sessions = sessionRows
         .map((r) => [String(r.chain_key), String(r.channel), day(r.session_start_at), Number(r.event_count), r.is_excluded_source === true] as [string, string, number, number, boolean]);
       const journeys = (await engine.query(`SELECT converted, touches FROM \`${ds.intermediate}.conversion_journeys\` ORDER BY journey_key`))
         .map((r) => [r.converted === true, ((r.touches ?? []) as Array<{ channel: string; touch_at: unknown; position: number }>)
           .sort((a, b) => Number(a.position) - Number(b.position)).map((t) => [String(t.channel), day(t.touch_at)] as [string, number])] as [boolean, Array<[string, number]>]);
-      const dump: PipelineDump = { family, seed, channels: world.channels.map((c) => c.key), days: world.days, truth, sessions, journeys, seconds: (Date.now() - t0) / 1000 };
+      const dump: PipelineDump = { family, seed, channels: world.channels.map((c) => c.key), days: world.days, truth, sessions, journeys, conversions, seconds: (Date.now() - t0) / 1000 };
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, JSON.stringify(dump));
       console.log(`${family}/s${seed}: ${sessions.length} sessions, ${journeys.length} journeys, ${journeys.filter((j) => j[0]).length} conversions, ${dump.seconds.toFixed(0)} s`);

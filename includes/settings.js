@@ -113,6 +113,13 @@ const DEFAULTS = {
   // (bench/calib.ts on branch calib), training seeds: 1.10 hurt decay, 1.20 hurt selection_bias.
   excitation_window_days: "3",
   excitation_responsive_ratio: "1.15",
+  // Self-controlled (definitions/attribution/self_controlled_channel_credit.sqlx, issue #17): the risk window after a
+  // channel's session in which the chain's conversions count as following it, and the incoming-excitation z-score
+  // ((observed − expected) / √expected, channel_excitation.incoming_z) above which a channel is responsive (its visits
+  // come after other channels' touches more than chance allows; it gets no credit). Both chosen on the benchmark's
+  // training seeds 1–3 (bench/selbias.ts; README "Accuracy").
+  self_controlled_window_days: "14",
+  self_controlled_responsive_z: "3",
   // Shapley value function v(S) (src/models/shapley.ts): "subset_conversions" = conversions of the journeys whose channels
   // all lie in S (Zhao et al. 2018: each converting journey shared equally by its channels); "exact_set_rate" =
   // conversion rate of the journeys with exactly the channels S (Dalessandro et al. 2012; the default before, gives 0 to
@@ -660,6 +667,8 @@ function parseSettings(rawVars, overridden) {
     shapleyMaxExactChannels: int("shapley_max_exact_channels", 1, 22),
     excitationWindowDays: num("excitation_window_days", 0.01, 365),
     excitationResponsiveRatio: num("excitation_responsive_ratio", 1, 100),
+    selfControlledWindowDays: num("self_controlled_window_days", 0.01, 365),
+    selfControlledResponsiveZ: num("self_controlled_responsive_z", 0, 1000),
     shapleyValueFunction: oneOf("shapley_value_function", ["subset_conversions", "exact_set_rate", "containing_set_rate"]),
     mlMinAuc: num("ml_min_auc", 0, 1),
     creditBootstrapReplicates: int("credit_bootstrap_replicates", 0, 10000),

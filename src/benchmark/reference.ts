@@ -21,15 +21,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "linear": 0.7773,
       "markov_heldout_order": 0.7089,
       "markov_order_1": 0.7321,
-      "ml_counterfactual_removal": 1.0789,
+      "ml_counterfactual_removal": 1.0786,
       "ml_logistic_regression_counterfactual_removal": 0.7664,
       "ml_logistic_regression_removal_effect": 1.0298,
       "ml_logistic_regression_shapley": 0.8865,
       "ml_removal_effect": 0.875,
-      "ml_shapley": 0.8354,
-      "ml_treeshap": 0.86,
+      "ml_shapley": 0.835,
+      "ml_treeshap": 0.8597,
       "owox_funnel": 0.8668,
       "position_based": 0.8298,
+      "self_controlled": 0.1819,
       "shapley": 0.8092,
       "time_decay": 0.7876
     },
@@ -85,10 +86,10 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_counterfactual_removal": [
         0.2505,
-        0.2384,
-        0.2417,
-        0.0505,
-        0.2977
+        0.2381,
+        0.2418,
+        0.0507,
+        0.2975
       ],
       "ml_logistic_regression_counterfactual_removal": [
         0.1802,
@@ -112,24 +113,24 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.1673
       ],
       "ml_removal_effect": [
-        0.2074,
-        0.2301,
+        0.2079,
+        0.2296,
         0.1835,
-        0.0561,
+        0.056,
         0.198
       ],
       "ml_shapley": [
-        0.1943,
-        0.2234,
+        0.1945,
+        0.223,
         0.1627,
         0.0647,
-        0.1903
+        0.1901
       ],
       "ml_treeshap": [
         0.1813,
-        0.2487,
-        0.1899,
-        0.0282,
+        0.2486,
+        0.1898,
+        0.0281,
         0.2119
       ],
       "owox_funnel": [
@@ -145,6 +146,13 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.1877,
         0.0892,
         0.1381
+      ],
+      "self_controlled": [
+        0,
+        0,
+        0.0785,
+        0.091,
+        0.0125
       ],
       "shapley": [
         0.1919,
@@ -183,9 +191,10 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_logistic_regression_shapley": 0.7001,
       "ml_removal_effect": 0.6648,
       "ml_shapley": 0.5597,
-      "ml_treeshap": 0.5578,
+      "ml_treeshap": 0.5579,
       "owox_funnel": 1.2322,
       "position_based": 0.8856,
+      "self_controlled": 0.2535,
       "shapley": 0.7456,
       "time_decay": 0.949
     },
@@ -401,14 +410,14 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": [
         0.0266,
         0.0845,
-        0.1405,
+        0.1406,
         0.0435,
         0.0308,
         0.0082,
         0.0059,
         0.0097,
         0.0222,
-        0.0272,
+        0.0273,
         0.017,
         0.0309,
         0.0863,
@@ -445,6 +454,22 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0048,
         0.1133,
         0.0008
+      ],
+      "self_controlled": [
+        0,
+        0,
+        0,
+        0.0086,
+        0.0038,
+        0.0292,
+        0.012,
+        0.0025,
+        0.0264,
+        0.0324,
+        0.0078,
+        0.0291,
+        0.0675,
+        0.0342
       ],
       "shapley": [
         0.0282,
@@ -495,15 +520,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "linear": 0.682,
       "markov_heldout_order": 0.6693,
       "markov_order_1": 0.7153,
-      "ml_counterfactual_removal": 0.8943,
+      "ml_counterfactual_removal": 0.8941,
       "ml_logistic_regression_counterfactual_removal": 0.7077,
       "ml_logistic_regression_removal_effect": 0.842,
       "ml_logistic_regression_shapley": 0.7585,
       "ml_removal_effect": 0.7301,
       "ml_shapley": 0.7869,
-      "ml_treeshap": 0.7309,
+      "ml_treeshap": 0.7312,
       "owox_funnel": 0.8232,
       "position_based": 0.7631,
+      "self_controlled": 0.2264,
       "shapley": 0.7154,
       "time_decay": 0.691
     },
@@ -572,11 +598,11 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.3023
       ],
       "ml_counterfactual_removal": [
-        0.1781,
+        0.178,
         0.0984,
         0.1367,
         0.1429,
-        0.1843,
+        0.1842,
         0.12,
         0.034
       ],
@@ -627,9 +653,9 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_treeshap": [
         0.1768,
-        0.1137,
+        0.1138,
         0.075,
-        0.0605,
+        0.0606,
         0.0242,
         0.1133,
         0.1675
@@ -651,6 +677,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0479,
         0.0578,
         0.2437
+      ],
+      "self_controlled": [
+        0,
+        0,
+        0,
+        0.0551,
+        0.0581,
+        0.0365,
+        0.0767
       ],
       "shapley": [
         0.1305,
@@ -696,6 +731,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": 0.4146,
       "owox_funnel": 0.8538,
       "position_based": 0.7011,
+      "self_controlled": 0.2387,
       "shapley": 0.5976,
       "time_decay": 0.6925
     },
@@ -908,6 +944,19 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0169,
         0.0047
       ],
+      "self_controlled": [
+        0.0493,
+        0,
+        0,
+        0.0329,
+        0.0371,
+        0.0304,
+        0.0193,
+        0.0009,
+        0.0069,
+        0.0461,
+        0.0156
+      ],
       "shapley": [
         0.0271,
         0.1331,
@@ -951,15 +1000,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "linear": 0.6623,
       "markov_heldout_order": 0.7341,
       "markov_order_1": 0.7341,
-      "ml_counterfactual_removal": 0.7804,
+      "ml_counterfactual_removal": 0.7807,
       "ml_logistic_regression_counterfactual_removal": 0.6092,
       "ml_logistic_regression_removal_effect": 0.5744,
       "ml_logistic_regression_shapley": 0.5558,
       "ml_removal_effect": 0.5318,
       "ml_shapley": 0.521,
-      "ml_treeshap": 0.5053,
+      "ml_treeshap": 0.5054,
       "owox_funnel": 0.9924,
       "position_based": 0.7176,
+      "self_controlled": 0.2725,
       "shapley": 0.572,
       "time_decay": 0.7991
     },
@@ -1077,15 +1127,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0183
       ],
       "ml_counterfactual_removal": [
-        0.0438,
+        0.0439,
         0.1974,
         0.1784,
-        0.0034,
-        0.0605,
+        0.0035,
+        0.0606,
         0.0578,
         0.0474,
         0.042,
-        0.0632,
+        0.0633,
         0.0109,
         0.021,
         0.0124,
@@ -1144,14 +1194,14 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0183,
         0.1255,
         0.129,
-        0.0097,
+        0.0096,
         0.03,
         0.0314,
         0.0446,
         0.0338,
         0.0385,
         0.0132,
-        0.019,
+        0.0191,
         0.0131,
         0.0115,
         0.0142
@@ -1161,13 +1211,13 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.1174,
         0.1228,
         0.005,
-        0.0303,
-        0.0228,
+        0.0302,
+        0.0227,
         0.0685,
         0.0411,
         0.0387,
-        0.009,
-        0.0167,
+        0.0091,
+        0.0168,
         0.0045,
         0.0153,
         0.0107
@@ -1180,7 +1230,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0297,
         0.0198,
         0.04,
-        0.0385,
+        0.0384,
         0.0078,
         0.0187,
         0.0192,
@@ -1219,6 +1269,22 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.012,
         0.0113,
         0.0019
+      ],
+      "self_controlled": [
+        0.0542,
+        0.0138,
+        0,
+        0.0086,
+        0.0075,
+        0.0242,
+        0.0086,
+        0.0041,
+        0.0268,
+        0.0135,
+        0.0124,
+        0.049,
+        0.0298,
+        0.0199
       ],
       "shapley": [
         0.0118,
@@ -1278,6 +1344,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": 0.2787,
       "owox_funnel": 0.9857,
       "position_based": 0.689,
+      "self_controlled": 0.0966,
       "shapley": 0.5839,
       "time_decay": 0.7694
     },
@@ -1426,6 +1493,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0321,
         0.0231
       ],
+      "self_controlled": [
+        0.0204,
+        0,
+        0,
+        0.0252,
+        0.0027,
+        0.0481,
+        0.0002
+      ],
       "shapley": [
         0.0219,
         0.1222,
@@ -1470,6 +1546,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": 0.4574,
       "owox_funnel": 0.2814,
       "position_based": 0.3612,
+      "self_controlled": 0.0927,
       "shapley": 0.3797,
       "time_decay": 0.3047
     },
@@ -1586,6 +1663,13 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0494,
         0.02
       ],
+      "self_controlled": [
+        0.0147,
+        0,
+        0.0292,
+        0.0025,
+        0.0464
+      ],
       "shapley": [
         0.0938,
         0.0961,
@@ -1623,9 +1707,10 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_logistic_regression_shapley": 0.4365,
       "ml_removal_effect": 0.5765,
       "ml_shapley": 0.57,
-      "ml_treeshap": 0.6881,
+      "ml_treeshap": 0.688,
       "owox_funnel": 0.2652,
       "position_based": 0.3947,
+      "self_controlled": 0.2708,
       "shapley": 0.4104,
       "time_decay": 0.35
     },
@@ -1827,7 +1912,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_treeshap": [
         0.1067,
-        0.099,
+        0.0989,
         0.0236,
         0.0132,
         0.0046,
@@ -1835,10 +1920,10 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0202,
         0.1246,
         0.1058,
-        0.0138,
+        0.0137,
         0.0283,
         0.0538,
-        0.0885
+        0.0886
       ],
       "owox_funnel": [
         0.0061,
@@ -1869,6 +1954,21 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0024,
         0.0049,
         0.0327
+      ],
+      "self_controlled": [
+        0.0305,
+        0,
+        0.0041,
+        0.0216,
+        0.0207,
+        0.0017,
+        0.0353,
+        0.0328,
+        0.0455,
+        0.0018,
+        0.0101,
+        0.0147,
+        0.0521
       ],
       "shapley": [
         0.0529,
@@ -1926,6 +2026,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": 0.6977,
       "owox_funnel": 0.4009,
       "position_based": 0.5707,
+      "self_controlled": 0.2031,
       "shapley": 0.6034,
       "time_decay": 0.5219
     },
@@ -2090,6 +2191,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0606,
         0.0538
       ],
+      "self_controlled": [
+        0,
+        0.0187,
+        0.0075,
+        0.0335,
+        0.0658,
+        0.0192,
+        0.0358,
+        0.0227
+      ],
       "shapley": [
         0.1461,
         0.0909,
@@ -2133,9 +2244,10 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_logistic_regression_shapley": 0.9099,
       "ml_removal_effect": 0.9437,
       "ml_shapley": 0.9258,
-      "ml_treeshap": 0.8504,
+      "ml_treeshap": 0.853,
       "owox_funnel": 0.8637,
       "position_based": 0.8863,
+      "self_controlled": 0.3153,
       "shapley": 0.792,
       "time_decay": 0.8448
     },
@@ -2245,11 +2357,11 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0866
       ],
       "ml_treeshap": [
-        0.0796,
-        0.242,
-        0.0612,
-        0.3611,
-        0.0425,
+        0.0797,
+        0.2425,
+        0.0614,
+        0.3623,
+        0.0429,
         0.0642
       ],
       "owox_funnel": [
@@ -2267,6 +2379,14 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.4055,
         0.0457,
         0.0376
+      ],
+      "self_controlled": [
+        0,
+        0.0901,
+        0.0675,
+        0.0741,
+        0.045,
+        0.0386
       ],
       "shapley": [
         0.0968,
@@ -2301,15 +2421,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "linear": 0.8911,
       "markov_heldout_order": 0.8131,
       "markov_order_1": 0.8131,
-      "ml_counterfactual_removal": 0.8529,
+      "ml_counterfactual_removal": 0.853,
       "ml_logistic_regression_counterfactual_removal": 0.9668,
       "ml_logistic_regression_removal_effect": 1.0688,
       "ml_logistic_regression_shapley": 1.0463,
-      "ml_removal_effect": 1.0452,
-      "ml_shapley": 0.9781,
-      "ml_treeshap": 1.1737,
+      "ml_removal_effect": 1.0464,
+      "ml_shapley": 0.9782,
+      "ml_treeshap": 1.1736,
       "owox_funnel": 1.067,
       "position_based": 0.8549,
+      "self_controlled": 0.9312,
       "shapley": 0.8386,
       "time_decay": 0.9355
     },
@@ -2413,18 +2534,18 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0078
       ],
       "ml_counterfactual_removal": [
-        0.0944,
-        0.2147,
+        0.0943,
+        0.2148,
         0.0692,
-        0.0159,
-        0.144,
+        0.016,
+        0.1441,
         0.001,
         0.0608,
-        0.0363,
-        0.0089,
+        0.0364,
+        0.0086,
         0.0141,
-        0.1131,
-        0.0804
+        0.1132,
+        0.0806
       ],
       "ml_logistic_regression_counterfactual_removal": [
         0.0844,
@@ -2470,17 +2591,17 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_removal_effect": [
         0.0946,
-        0.1639,
-        0.0507,
-        0.0151,
+        0.1645,
+        0.0504,
+        0.0154,
         0.1499,
-        0.0297,
+        0.0298,
         0.1173,
-        0.0275,
-        0.0114,
-        0.0107,
+        0.0277,
+        0.0116,
+        0.0111,
         0.1387,
-        0.2356
+        0.2354
       ],
       "ml_shapley": [
         0.0916,
@@ -2499,16 +2620,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": [
         0.1034,
         0.1663,
-        0.069,
+        0.0691,
         0.0057,
         0.1588,
         0.084,
         0.1319,
-        0.0954,
+        0.0955,
         0.0162,
         0.023,
         0.1535,
-        0.1664
+        0.1663
       ],
       "owox_funnel": [
         0.1237,
@@ -2537,6 +2658,20 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0165,
         0.1281,
         0.0031
+      ],
+      "self_controlled": [
+        0.1438,
+        0,
+        0.058,
+        0.0915,
+        0.1026,
+        0.1132,
+        0.0739,
+        0.0921,
+        0.0072,
+        0.0715,
+        0.0874,
+        0.09
       ],
       "shapley": [
         0.086,
@@ -2589,9 +2724,10 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_logistic_regression_shapley": 1.0022,
       "ml_removal_effect": 1.0552,
       "ml_shapley": 0.9862,
-      "ml_treeshap": 1.042,
+      "ml_treeshap": 1.0419,
       "owox_funnel": 0.9844,
       "position_based": 0.9257,
+      "self_controlled": 0.4184,
       "shapley": 0.8436,
       "time_decay": 0.9267
     },
@@ -2768,15 +2904,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": [
         0.0538,
         0.0025,
-        0.0941,
+        0.0942,
         0.2378,
-        0.1864,
+        0.1863,
         0.0801,
         0.1008,
-        0.023,
-        0.0788,
+        0.0229,
+        0.0787,
         0.0297,
-        0.1551
+        0.155
       ],
       "owox_funnel": [
         0.0098,
@@ -2803,6 +2939,19 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.092,
         0.0435,
         0.1519
+      ],
+      "self_controlled": [
+        0,
+        0.0599,
+        0,
+        0.0528,
+        0.008,
+        0.0048,
+        0.0596,
+        0.0617,
+        0.078,
+        0.0349,
+        0.0588
       ],
       "shapley": [
         0.0412,
@@ -2853,9 +3002,10 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_logistic_regression_shapley": 0.9025,
       "ml_removal_effect": 0.8981,
       "ml_shapley": 0.8762,
-      "ml_treeshap": 0.963,
+      "ml_treeshap": 0.9629,
       "owox_funnel": 1.0033,
       "position_based": 0.9066,
+      "self_controlled": 0.2099,
       "shapley": 0.8405,
       "time_decay": 0.8828
     },
@@ -3018,15 +3168,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_treeshap": [
         0.1647,
-        0.0824,
-        0.1961,
+        0.0825,
+        0.1959,
         0.0383,
         0.0344,
         0.0348,
         0.1148,
         0.1249,
         0.0745,
-        0.0982
+        0.0981
       ],
       "owox_funnel": [
         0.0941,
@@ -3051,6 +3201,18 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.1012,
         0.1103,
         0.1003
+      ],
+      "self_controlled": [
+        0,
+        0.0252,
+        0,
+        0.085,
+        0.0199,
+        0.0134,
+        0.0026,
+        0.037,
+        0.0103,
+        0.0163
       ],
       "shapley": [
         0.1524,
@@ -3093,15 +3255,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "linear": 0.8506,
       "markov_heldout_order": 0.8375,
       "markov_order_1": 0.8375,
-      "ml_counterfactual_removal": 0.7978,
+      "ml_counterfactual_removal": 0.798,
       "ml_logistic_regression_counterfactual_removal": 0.785,
       "ml_logistic_regression_removal_effect": 0.8133,
       "ml_logistic_regression_shapley": 0.8177,
-      "ml_removal_effect": 0.7986,
+      "ml_removal_effect": 0.7981,
       "ml_shapley": 0.836,
       "ml_treeshap": 0.6708,
       "owox_funnel": 1.1634,
       "position_based": 0.8719,
+      "self_controlled": 0.2839,
       "shapley": 0.7802,
       "time_decay": 0.9555
     },
@@ -3192,15 +3355,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_counterfactual_removal": [
         0,
-        0.2286,
-        0.1703,
-        0.0596,
-        0.0434,
-        0.0547,
-        0.0273,
-        0.0201,
-        0.0704,
-        0.1233
+        0.2285,
+        0.1705,
+        0.0597,
+        0.0431,
+        0.0544,
+        0.0272,
+        0.0199,
+        0.0708,
+        0.1238
       ],
       "ml_logistic_regression_counterfactual_removal": [
         0.0126,
@@ -3240,22 +3403,22 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ],
       "ml_removal_effect": [
         0.0342,
-        0.2018,
-        0.1325,
-        0.0634,
+        0.2024,
+        0.1316,
+        0.063,
         0.0308,
-        0.071,
+        0.0715,
         0.0594,
-        0.0182,
-        0.0892,
-        0.0981
+        0.0177,
+        0.0895,
+        0.0979
       ],
       "ml_shapley": [
         0.0328,
-        0.2138,
-        0.1223,
+        0.2139,
+        0.1222,
         0.0562,
-        0.0491,
+        0.049,
         0.0884,
         0.0675,
         0.0167,
@@ -3271,7 +3434,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0429,
         0.0654,
         0.007,
-        0.0476,
+        0.0475,
         0.0929
       ],
       "owox_funnel": [
@@ -3297,6 +3460,18 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0235,
         0.119,
         0.0906
+      ],
+      "self_controlled": [
+        0,
+        0.0003,
+        0.015,
+        0.0076,
+        0.1316,
+        0.0318,
+        0.0031,
+        0.0103,
+        0.059,
+        0.025
       ],
       "shapley": [
         0.0446,
@@ -3348,6 +3523,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": 0.4234,
       "owox_funnel": 0.6887,
       "position_based": 0.6501,
+      "self_controlled": 0.356,
       "shapley": 0.6247,
       "time_decay": 0.6561
     },
@@ -3511,6 +3687,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0489,
         0.1563,
         0.0453
+      ],
+      "self_controlled": [
+        0.0614,
+        0,
+        0,
+        0.0457,
+        0.0658,
+        0.0468,
+        0.0709,
+        0.0655
       ],
       "shapley": [
         0.0563,
