@@ -62,8 +62,8 @@ describe("credit intervals and model recommendation jobs", function () {
     const top = recommendation.filter((r) => r.is_recommended === true);
     assert.equal(top.length, 1);
     assert.equal(top[0]!.rank, 1);
-    assert.match(String(top[0]!.reason), /closest to the true incremental shares on the 5 benchmark worlds most like this data \(3 channels, 1\.1 touches per journey, 4\.1 % converting\)/);
-    assert.equal(String(top[0]!.benchmark_worlds).split(", ").length, 5);
+    assert.match(String(top[0]!.reason), /closest to the true incremental shares on the 10 benchmark worlds most like this data \(3 channels, 1\.1 touches per journey, 4\.1 % converting\)/);
+    assert.equal(String(top[0]!.benchmark_worlds).split(", ").length, 10);
     for (const r of recommendation) {
       assert.equal(r.channels, 3);
       assert.ok(Number(r.expected_l1) >= Number(r.benchmark_l1), JSON.stringify(r));

@@ -120,7 +120,7 @@ describe("demo pipeline on DuckDB", function () {
         assert.ok(page.figures >= 12, `${page.figures} figures`);
         assert.doesNotMatch(page.text, /could not read/);
         assert.ok(page.text.includes(`By ${recommended}, the channels that earn the conversions are`), name);
-        assert.ok(page.text.includes(`Recommended model: ${recommended} — closest to the true incremental shares on the 5 benchmark worlds most like this data`), name);
+        assert.ok(page.text.includes(`Recommended model: ${recommended} — closest to the true incremental shares on the 10 benchmark worlds most like this data`), name);
       }
       // The model picker re-renders the comparison from the embedded data, offline.
       const page = await browser.newPage();
