@@ -17,7 +17,9 @@ const base = require("./.mocharc.json");
  * full pipeline runs); the order matters only roughly: the long files must not start last.
  */
 const LONGEST_FIRST = [
-  "test/readme-commands.test.ts", // 185 CPU s: the README's demo and every example in a fresh copy
+  // 156–201 CPU s at load 10–22 (was 307 side by side; 187–230 with the compile workers, was 349): the README's demo
+  // (2,000 × 14) and every example in a fresh copy, the benchmark example's 4 small worlds the largest part (≈ 72)
+  "test/readme-commands.test.ts",
   "test/bigquery-dag.test.ts", // 170 CPU s: the whole DAG on the strict local BigQuery and DuckDB, several times
   "test/incremental-equivalence.test.ts", // 78 CPU s: four daily runs and a full refresh, 1,500 users
   "test/dataform-cli.test.ts", // 51 CPU s + five runs of the real Dataform CLI (each compiles)
