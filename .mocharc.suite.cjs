@@ -23,15 +23,16 @@ const LONGEST_FIRST = [
   "test/bigquery-dag.test.ts", // 170 CPU s: the whole DAG on the strict local BigQuery and DuckDB, several times
   "test/incremental-equivalence.test.ts", // 78 CPU s: four daily runs and a full refresh, 1,500 users
   "test/dataform-cli.test.ts", // 51 CPU s + five runs of the real Dataform CLI (each compiles)
+  "test/custom-events-doc.test.ts", // 61 CPU s (ciwall2, load 7–22; was not listed)
   "test/warehouse-incremental.test.ts", // 33 CPU s + five compiles: many staging runs
   "test/scoring-sql.test.ts", // 55 CPU s: demo 4,000 users × 21 days, then the strict local BigQuery
   "test/pipeline.test.ts", // 45 CPU s: demo 4,000 × 21, report in Chromium, a second full run
   "test/cli.test.ts", // 46 CPU s: demo 4,000 × 21 through the CLI
+  "test/cli-daily.test.ts", // 50 CPU s (ciwall2, load 7–22): a demo and some twenty CLI runs
   "test/googlesql-all-layers.test.ts", // 32 CPU s: demo 4,000 × 21, every statement through ZetaSQL
   "test/benchmark.test.ts", // ~ simulated worlds, the benchmark CLI
   "test/lead-scoring.test.ts", // ~ demo 4,000 × 21
   "test/pipeline-credit.test.ts", // ~ demo 4,000 × 21
-  "test/cli-daily.test.ts", // ~ a demo and some twenty CLI runs
   "test/run-records.test.ts", // ~ demo 3,000 × 21 through the CLI
   "test/lead-leakage.test.ts", // ~ demo 3,000 × 21
 ];
