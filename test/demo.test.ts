@@ -214,6 +214,46 @@ describe("demo data generator", () => {
     }
   });
 
+  it("expands a day of more events than a quarter of memory_limit sorts in event-time windows, the same rows in the same order as one sort", async function () {
+    // Regression: a day's events are sorted with their session's columns (≈ 0.8 KB a row) before nesting; the
+    // 10M sample's days (≈ 190k events) took 140–175 MB of ORDER_BY under the generator's 256 MiB and a day ran
+    // out of memory at day 58 of 60. Here: 8,000 users' single day copied 4 times (≈ 190k events) under 160 MiB,
+    // where one sort of the day ran out of memory; the windows (a quarter of 160 MiB / 1 KiB ≈ 41k events each,
+    // so 5 of them) must give the rows and stored order of one sort, which the same day gets under 1 GiB.
+    this.timeout(600_000);
+    const dir = await mkdtemp(path.join(os.tmpdir(), "fc-demo-windows-"));
+    const { duckLocalLoading } = await import("../src/engines/duckdb/local-loading.ts");
+    const { expandSessions } = await import("../src/demo/ga4-export.ts");
+    const { openDaySessionTables, FLUSH_SESSIONS } = await import("../src/demo/session-table.ts");
+    const instance = await DuckDBInstance.create(path.join(dir, "w.duckdb"), { memory_limit: "1GiB", preserve_insertion_order: "false" });
+    const conn = await instance.connect();
+    const local = duckLocalLoading(conn);
+    const startMs = Date.parse("2024-01-01T00:00:00Z");
+    try {
+      const sessions = await openDaySessionTables(local, 1);
+      const steps = simulateRows({ users: 8000, days: 1, startMs, seed: 5 }, { session: (x) => sessions.add(x), transaction() {}, customEvent() {}, lead() {} });
+      for (let st = steps.next(); !st.done; st = steps.next()) if (sessions.buffered >= FLUSH_SESSIONS) await sessions.flush();
+      await sessions.sortByDay();
+      await conn.run(`CREATE TABLE copies AS SELECT * REPLACE (session_key * 8 + k AS session_key, ts + k * 7000000 AS ts) FROM ${sessions.table(0)}, range(4) r(k)`);
+      await sessions.drop();
+      const expected = Number(await one(conn, `SELECT sum(length(codes)) FROM copies`));
+      assert.ok(expected > 180_000, `events in the day: ${expected}`);
+      const expand = async (schema: string) => {
+        await conn.run(`CREATE SCHEMA ${schema}`);
+        return (await expandSessions(local, { table: () => "(SELECT * FROM copies)" }, { ga4Schema: schema, startMs, days: 1, seed: 5, intradayDays: 0 })).events;
+      };
+      await conn.run(`SET memory_limit = '160MiB'`);
+      assert.equal(await expand("low"), expected);
+      await conn.run(`SET memory_limit = '1GiB'`);
+      assert.equal(await expand("high"), expected);
+      assert.deepEqual(await orderedChecksums(conn, ["low.events_20240101"]), { "low.events_20240101": (await orderedChecksums(conn, ["high.events_20240101"]))["high.events_20240101"] });
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reads DuckDB's memory_limit and memory_usage as it shows them", () => {
     assert.equal(byteSize("3.0 GiB"), 3 * 2 ** 30);
     assert.equal(byteSize("512.0 MiB"), 512 * 2 ** 20);

@@ -16,14 +16,41 @@ function param(lit: (value: string) => string, key: string, kind: "string" | "in
   return `{'key': ${lit(key)}, 'value': {'string_value': ${v("string", "VARCHAR")}, 'int_value': ${v("int", "BIGINT")}, 'float_value': CAST(NULL AS DOUBLE), 'double_value': ${v("double", "DOUBLE")}}}`;
 }
 
+/** An event's timestamp (epoch micros) from its session's columns `ts`, `session_key` and its index `i`. */
+function eventTimestamp(seed: number): string {
+  return `ts + i * ${EVENT_STEP_SECONDS * 1_000_000} + CAST(hash(session_key, i, ${seed}) % ${EVENT_JITTER_SECONDS * 1_000_000} AS BIGINT)`;
+}
+
+/** Events with `from` <= event_timestamp < `to` (epoch micros). */
+export interface EventWindow {
+  from: bigint;
+  to: bigint;
+}
+
+/**
+ * The bounds (one per row, ascending) of `windows` event-timestamp windows that split the events of the sessions
+ * in `sessionsTable` into parts of about equal count: the first starts at the earliest event, the last ends after
+ * the latest; window k is [bound k, bound k + 1).
+ * Events of one timestamp fall in one window, so the windows' events, each sorted as eventsSql sorts them,
+ * follow each other in the order of the whole sort. Empty when there are no events.
+ */
+export function eventWindowsSql(sessionsTable: string, seed: number, windows: number): string {
+  const cuts = Array.from({ length: windows - 1 }, (_, k) => ((k + 1) / windows).toFixed(6));
+  const bounds = `list_concat([min(ets)], ${cuts.length ? `quantile_disc(ets, [${cuts.join(", ")}])` : "[]::BIGINT[]"}, [max(ets) + 1])`;
+  return `SELECT bound FROM (
+  SELECT unnest(${bounds}) AS bound
+  FROM (SELECT ${eventTimestamp(seed)} AS ets FROM (SELECT ts, session_key, unnest(range(length(codes))) AS i FROM ${sessionsTable}))
+) WHERE bound IS NOT NULL ORDER BY bound`;
+}
+
 /**
  * The events of the sessions in `sessionsTable` (one day's), in (event_timestamp, session, event index)
  * order. The sort runs on the session's plain columns, before any list or struct is built; the rows keep its
  * order through the projections above it (with preserve_insertion_order off, an ORDER BY below projections
  * still fixes an INSERT's order; a join would not). Sorting the finished rows (nested lists and structs) cost
- * the generator several times the memory.
+ * the generator several times the memory. `window`: only the events in it (eventWindowsSql).
  */
-export function eventsSql(local: LocalLoading, sessionsTable: string, seed: number): string {
+export function eventsSql(local: LocalLoading, sessionsTable: string, seed: number, window?: EventWindow): string {
   const lit = local.literal;
   const names = Object.entries(EVENT_CODES).map(([c, n]) => `WHEN ${lit(c)} THEN ${lit(n)}`).join(" ");
   const pages = `[${["/", "/collections/apparel", "/collections/drinkware", "/collections/bags", "/collections/office", "/collections/lifestyle", "/sale", "/new-arrivals", "/search", "/account"].map(lit).join(", ")}]`;
@@ -50,11 +77,11 @@ export function eventsSql(local: LocalLoading, sessionsTable: string, seed: numb
   ];
   return `
 WITH indexed AS (
-  SELECT * EXCLUDE (day), i, ts + i * ${EVENT_STEP_SECONDS * 1_000_000} + CAST(hash(session_key, i, ${seed}) % ${EVENT_JITTER_SECONDS * 1_000_000} AS BIGINT) AS ets
+  SELECT * EXCLUDE (day), i, ${eventTimestamp(seed)} AS ets
   FROM (SELECT *, unnest(range(length(codes))) AS i FROM ${sessionsTable})
 ),
 ordered AS (
-  SELECT * FROM indexed ORDER BY ets, session_key, i
+  SELECT * FROM indexed ${window ? `WHERE ets >= ${window.from} AND ets < ${window.to} ` : ""}ORDER BY ets, session_key, i
 ),
 events AS (
   SELECT *, CAST(json_transform(items_json, ${lit(JSON.stringify([{ item_id: "VARCHAR", item_name: "VARCHAR", item_brand: "VARCHAR", item_category: "VARCHAR", price: "DOUBLE", price_in_usd: "DOUBLE", quantity: "BIGINT", item_revenue: "DOUBLE", item_revenue_in_usd: "DOUBLE", affiliation: "VARCHAR", item_list_name: "VARCHAR", item_list_index: "VARCHAR" }]))}) AS ${itemsType}) AS item_list,
