@@ -23,7 +23,7 @@
 import assert from "node:assert/strict";
 import { assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import { loadInputs, INTERMEDIATE, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+import { BRAND_SOURCE, DISPLAY_SOURCE, EMAIL_SOURCE, loadInputs, INTERMEDIATE, visitBuilder, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 
 describe("excitation_linear on hand-made sessions (DuckDB)", function () {
   this.timeout(300_000);
@@ -31,19 +31,8 @@ describe("excitation_linear on hand-made sessions (DuckDB)", function () {
   beforeEach(async () => { engine = await memoryEngine(); });
   afterEach(async () => { await engine?.close(); });
 
-  const DISPLAY = { source: "display", medium: "cpm" };
-  const BRAND = { source: "brand", medium: "referral" };
-  const EMAIL = { source: "newsletter", medium: "email" };
-  let n = 0;
-  const visit = (client: string, d: number, collected: Ga4Event["collected"], buy?: number): Ga4Event[] => {
-    const session = ++n;
-    const day = `202403${String(1 + Math.floor(d)).padStart(2, "0")}`;
-    const time = d % 1 === 0.5 ? "12:00:00" : "00:00:00";
-    return [
-      { day, time, name: "page_view", client, session, collected },
-      ...(buy ? [{ day, time: time.replace(":00:00", ":05:00"), name: "purchase", client, session, collected, transactionId: `T${session}`, revenue: buy }] : []),
-    ];
-  };
+  const [DISPLAY, BRAND, EMAIL] = [DISPLAY_SOURCE, BRAND_SOURCE, EMAIL_SOURCE];
+  const visit = visitBuilder();
   const ga4 = (): Ga4Event[] => [
     ...visit("A", 0, DISPLAY), ...visit("A", 1, BRAND, 100),
     ...visit("B", 5, DISPLAY), ...visit("B", 6, BRAND),
