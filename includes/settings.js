@@ -110,14 +110,14 @@ const DEFAULTS = {
   // Excitation linear (definitions/attribution/excitation_linear_touch_credit.sqlx): the window after a session in which
   // the user's next visits count as following it, and the incoming-excitation ratio above which a channel is responsive
   // (its visits follow other channels' touches; it gets no credit). Both read off the benchmark's seed-1 worlds
-  // (bench/calib.ts on branch calib), training seeds: 1.10 hurt decay, 1.20 hurt selection_bias.
+  // (bench/studies/calib.ts on branch calib), training seeds: 1.10 hurt decay, 1.20 hurt selection_bias.
   excitation_window_days: "3",
   excitation_responsive_ratio: "1.15",
   // Self-controlled (definitions/attribution/self_controlled_channel_credit.sqlx, issue #17): the risk window after a
   // channel's session in which the chain's conversions count as following it, and the incoming-excitation z-score
   // ((observed − expected) / √expected, channel_excitation.incoming_z) above which a channel is responsive (its visits
   // come after other channels' touches more than chance allows; it gets no credit). Both chosen on the benchmark's
-  // training seeds 1–3 (bench/selbias.ts; README "Accuracy").
+  // training seeds 1–3 (bench/studies/selbias.ts; README "Accuracy").
   self_controlled_window_days: "14",
   self_controlled_responsive_z: "3",
   // Shapley value function v(S) (src/models/shapley.ts): "subset_conversions" = conversions of the journeys whose channels

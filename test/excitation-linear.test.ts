@@ -13,7 +13,7 @@
  *   Display: observed 1 (D: 1 day after Email); expected A: 0.3 (after Brand 1) + B: 0.3 (after Brand 6, window to day 9)
  *            + D: 0.3 (after Email 2) = 0.9 → ratio 1.111111111: not responsive.
  *   Email:   observed 0; expected D: 0.3 (after Display 3) → ratio 0.
- * The model's channel totals (the rule as measured in bench/calib.ts): linear's credit — A Display 0.5, Brand 0.5 (50, 50);
+ * The model's channel totals (the rule as measured in bench/studies/calib.ts): linear's credit — A Display 0.5, Brand 0.5 (50, 50);
  * C Brand 0.5 + 0.5 (25 + 25); D Email 0.5, Display 0.5 (30, 30) → Display 1 (80), Brand 1.5 (100), Email 0.5 (30) —
  * without the responsive Brand, scaled back up to 3 conversions and 210: Display 1 × 3 / 1.5 = 2, 80 × 210 / 110 =
  * 152.727272727; Email 1, 57.272727273; Brand 0.

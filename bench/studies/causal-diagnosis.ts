@@ -7,13 +7,13 @@
  * no observed column carries); both — and two exposure windows: up to the conversion (what a conversion
  * journey sees) and the whole window. Prints each estimate's L1 to the true incremental shares (truth.ts).
  *
- *   npx tsx bench/causal-diagnosis.ts [--users 20000] [--seeds 1,101] [--families selection_bias,harvesting]
+ *   npx tsx bench/studies/causal-diagnosis.ts [--users 20000] [--seeds 1,101] [--families selection_bias,harvesting]
  */
-import { drawWorld, FAMILIES, worldSeed, type Family } from "../src/benchmark/worlds.ts";
-import { drawUser, simulateUser, userSeed } from "../src/benchmark/mechanism.ts";
-import { trueShares } from "../src/benchmark/truth.ts";
-import { fitLogisticRegression, predictLogistic } from "../src/models/logistic-regression.ts";
-import { option as opt } from "./measure.ts";
+import { drawWorld, FAMILIES, worldSeed, type Family } from "../../src/benchmark/worlds.ts";
+import { drawUser, simulateUser, userSeed } from "../../src/benchmark/mechanism.ts";
+import { trueShares } from "../../src/benchmark/truth.ts";
+import { fitLogisticRegression, predictLogistic } from "../../src/models/logistic-regression.ts";
+import { option as opt } from "../measure.ts";
 
 const args = process.argv.slice(2);
 const users = Number(opt("--users", "20000"));

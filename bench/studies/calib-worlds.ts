@@ -1,5 +1,5 @@
 /**
- * Fast, pipeline-free view of benchmark worlds for the credit-calibration study (bench/calib.ts):
+ * Fast, pipeline-free view of benchmark worlds for the credit-calibration study (bench/studies/calib.ts):
  * each world's true incremental shares (truth.ts's formula, incremental part only) and what the pipeline
  * would observe — the observed users' sessions (observe.ts, the same draws the GA4 export is written
  * from) stitched into journeys the way identity stitching does at best (a device is the user once any of
@@ -7,9 +7,9 @@
  * conversion; a user who never converts is one non-converting journey. The hidden world (propensity,
  * intent, channel kind) is never read past the truth: features come only from these journeys.
  */
-import { drawWorld, worldSeed, type Family, type World } from "../src/benchmark/worlds.ts";
-import { drawUser, simulateUser, userSeed } from "../src/benchmark/mechanism.ts";
-import { observeWorld } from "../src/benchmark/observe.ts";
+import { drawWorld, worldSeed, type Family, type World } from "../../src/benchmark/worlds.ts";
+import { drawUser, simulateUser, userSeed } from "../../src/benchmark/mechanism.ts";
+import { observeWorld } from "../../src/benchmark/observe.ts";
 
 const TRUTH_STREAM = 1;
 const DAY_US = 86_400_000_000;

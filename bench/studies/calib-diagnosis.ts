@@ -1,14 +1,14 @@
 /**
  * Diagnosis for the credit-calibration study: per channel of a few worlds, the true incremental share, the
- * rule-based shares on the observed journeys, and the observable statistics (bench/calib-features.ts), with
+ * rule-based shares on the observed journeys, and the observable statistics (bench/studies/calib-features.ts), with
  * the channel's hidden kind (push / pull) printed only to read the table — never used by a method.
  *
- *   npx tsx bench/calib-diagnosis.ts [--families harvesting,selection_bias] [--seeds 1] [--users 3000] [--truth-users 4000]
+ *   npx tsx bench/studies/calib-diagnosis.ts [--families harvesting,selection_bias] [--seeds 1] [--users 3000] [--truth-users 4000]
  */
-import { drawWorld, type Family } from "../src/benchmark/worlds.ts";
+import { drawWorld, type Family } from "../../src/benchmark/worlds.ts";
 import { calibWorld } from "./calib-worlds.ts";
 import { channelStats, ruleShares } from "./calib-features.ts";
-import { option as opt } from "./measure.ts";
+import { option as opt } from "../measure.ts";
 
 const families = opt("--families", "harvesting,selection_bias").split(",") as Family[];
 const seeds = opt("--seeds", "1").split(",").map(Number);

@@ -1,28 +1,28 @@
 /**
- * The pipeline's view of benchmark worlds, for the credit-calibration study (bench/calib.ts --source pipeline):
+ * The pipeline's view of benchmark worlds, for the credit-calibration study (bench/studies/calib.ts --source pipeline):
  * each world's observed GA4 export and CRM rows (observe.ts, as `funnelcredit benchmark` writes them) run
  * through the real pipeline up to `conversion_journeys` (staging, identity, sessions), then dumped with the
  * world's true incremental shares to /tmp/calib-cache/pipeline-<family>-<seed>-<users>-<truth>.json:
  * sessions (chain, channel, start, event count, excluded source) and journeys (converted, touches).
  *
- *   nice -n 10 npx tsx bench/calib-pipeline-dump.ts --families harvesting --seeds 1,2,3 --users 3000 --truth-users 4000
+ *   nice -n 10 npx tsx bench/studies/calib-pipeline-dump.ts --families harvesting --seeds 1,2,3 --users 3000 --truth-users 4000
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadProject } from "../src/compile/project.ts";
-import { engineDriver } from "../src/engines/registry.ts";
-import { ensureSourceTables } from "../src/catalog/index.ts";
-import { writeGa4Export } from "../src/demo/ga4-export.ts";
-import { writeCrmTransactions } from "../src/demo/source-tables.ts";
-import { runGraph } from "../src/runner/runner.ts";
-import { LocalArtifactStore } from "../src/artifacts/store.ts";
-import { ALL_JOBS } from "../jobs/index.ts";
-import { drawWorld, FAMILIES, type Family } from "../src/benchmark/worlds.ts";
-import { observeWorld } from "../src/benchmark/observe.ts";
+import { loadProject } from "../../src/compile/project.ts";
+import { engineDriver } from "../../src/engines/registry.ts";
+import { ensureSourceTables } from "../../src/catalog/index.ts";
+import { writeGa4Export } from "../../src/demo/ga4-export.ts";
+import { writeCrmTransactions } from "../../src/demo/source-tables.ts";
+import { runGraph } from "../../src/runner/runner.ts";
+import { LocalArtifactStore } from "../../src/artifacts/store.ts";
+import { ALL_JOBS } from "../../jobs/index.ts";
+import { drawWorld, FAMILIES, type Family } from "../../src/benchmark/worlds.ts";
+import { observeWorld } from "../../src/benchmark/observe.ts";
 import { trueIncremental } from "./calib-worlds.ts";
-import { option as opt } from "./measure.ts";
+import { option as opt } from "../measure.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const families = opt("--families", FAMILIES.join(",")).split(",") as Family[];
@@ -30,7 +30,7 @@ const seeds = opt("--seeds", "1,2,3").split(",").map(Number);
 const users = Number(opt("--users", "3000"));
 const truthUsers = Number(opt("--truth-users", "4000"));
 const START = "2024-03-01";
-// --cache: where the dumps go (bench/selbias.ts reads /tmp/selbias-cache, which also needs `conversions`).
+// --cache: where the dumps go (bench/studies/selbias.ts reads /tmp/selbias-cache, which also needs `conversions`).
 const cacheDir = opt("--cache", "/tmp/calib-cache");
 
 export interface PipelineDump {

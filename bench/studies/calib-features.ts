@@ -1,5 +1,5 @@
 /**
- * Per-channel observable statistics and rule-based shares on stitched journeys (bench/calib-worlds.ts), for
+ * Per-channel observable statistics and rule-based shares on stitched journeys (bench/studies/calib-worlds.ts), for
  * the credit-calibration study. Only what a pipeline observes: channel names are keys, never features.
  */
 import type { Journey } from "./calib-worlds.ts";

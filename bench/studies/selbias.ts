@@ -16,16 +16,16 @@
  * excess toward its linear share of the kept excess, by its Poisson variance against the channels' spread.
  * Frozen after the seeds 1–3 study (before any fresh seed was read): `self_controlled` = eb_sccs_h14 with the z rule.
  *
- * Reads the dumps of bench/calib-pipeline-dump.ts --cache /tmp/selbias-cache (which carry `conversions`):
- *   nice -n 10 npx tsx bench/calib-pipeline-dump.ts --cache /tmp/selbias-cache --seeds 1,2,3 --users 3000 --truth-users 4000
- *   npx tsx bench/selbias.ts [--seeds 1,2,3] [--families …] [--responsive z|ratio] [--detail] [--per-world --methods a,b]
+ * Reads the dumps of bench/studies/calib-pipeline-dump.ts --cache /tmp/selbias-cache (which carry `conversions`):
+ *   nice -n 10 npx tsx bench/studies/calib-pipeline-dump.ts --cache /tmp/selbias-cache --seeds 1,2,3 --users 3000 --truth-users 4000
+ *   npx tsx bench/studies/selbias.ts [--seeds 1,2,3] [--families …] [--responsive z|ratio] [--detail] [--per-world --methods a,b]
  */
 import fs from "node:fs";
-import { FAMILIES, type Family } from "../src/benchmark/worlds.ts";
+import { FAMILIES, type Family } from "../../src/benchmark/worlds.ts";
 import type { PipelineDump } from "./calib-pipeline-dump.ts";
 import type { Journey } from "./calib-worlds.ts";
 import { channelStats, ruleShares, type Shares } from "./calib-features.ts";
-import { option as opt } from "./measure.ts";
+import { option as opt } from "../measure.ts";
 
 const users = Number(opt("--users", "3000"));
 const truthUsers = Number(opt("--truth-users", "4000"));

@@ -2,7 +2,7 @@
  * Credit-calibration study (issue #16): can observable per-channel behaviour bring credit closer to the true
  * incremental shares than last touch and the best heuristic, on worlds the method never saw?
  *
- * Methods (features only from the observed journeys, bench/calib-features.ts; never a channel's name, kind or
+ * Methods (features only from the observed journeys, bench/studies/calib-features.ts; never a channel's name, kind or
  * a world parameter):
  * - scheduled_<rule>: structural. A channel whose visits follow other touches (excitation over 3 days
  *   > EXC_CUT: its visit rate rises after another channel's session, within the user, so it is a response to
@@ -16,24 +16,24 @@
  *   rows; predictions clipped at 0 and renormalised per world.
  * Validation: (i) leave-one-family-out on seeds 1–3; (ii) train on seeds 1–3, test on fresh seeds 11–13.
  *
- *   npx tsx bench/calib.ts [--users 3000] [--truth-users 4000] [--train-seeds 1,2,3] [--test-seeds 11,12,13] [--source observed|pipeline]
- * --source pipeline reads the worlds bench/calib-pipeline-dump.ts wrote (the real pipeline's sessions and
+ *   npx tsx bench/studies/calib.ts [--users 3000] [--truth-users 4000] [--train-seeds 1,2,3] [--test-seeds 11,12,13] [--source observed|pipeline]
+ * --source pipeline reads the worlds bench/studies/calib-pipeline-dump.ts wrote (the real pipeline's sessions and
  * conversion_journeys; its rule shares reproduce the README's heuristics); observed (default) stitches the
  * observed users directly (no excluded-source re-crediting, so its last touch differs from the product's).
  */
 import fs from "node:fs";
-import { FAMILIES, type Family } from "../src/benchmark/worlds.ts";
+import { FAMILIES, type Family } from "../../src/benchmark/worlds.ts";
 import { calibWorld, type CalibWorld, type Journey } from "./calib-worlds.ts";
 import type { PipelineDump } from "./calib-pipeline-dump.ts";
 import { channelStats, ruleShares, type ChannelStats, type Shares } from "./calib-features.ts";
-import { option as opt } from "./measure.ts";
+import { option as opt } from "../measure.ts";
 
 const users = Number(opt("--users", "3000"));
 const truthUsers = Number(opt("--truth-users", "4000"));
 const trainSeeds = opt("--train-seeds", "1,2,3").split(",").map(Number);
 const testSeeds = opt("--test-seeds", "11,12,13").split(",").map(Number);
 const EXC_CUT = Number(opt("--exc-cut", "1.15"));
-// --source pipeline: the worlds as the real pipeline sees them (bench/calib-pipeline-dump.ts), else the stitched observed users.
+// --source pipeline: the worlds as the real pipeline sees them (bench/studies/calib-pipeline-dump.ts), else the stitched observed users.
 const source = opt("--source", "observed");
 
 interface Row {
@@ -266,7 +266,7 @@ function report(title: string, evals: { p: Prepared; credit: Methods }[]): void 
 }
 
 const t0 = process.cpuUsage();
-// With --source pipeline, only the worlds already dumped (bench/calib-pipeline-dump.ts) are used; the count is printed.
+// With --source pipeline, only the worlds already dumped (bench/studies/calib-pipeline-dump.ts) are used; the count is printed.
 const dumped = (f: Family, s: number): boolean => source !== "pipeline" || fs.existsSync(`/tmp/calib-cache/pipeline-${f}-${s}-${users}-${truthUsers}.json`);
 const train = FAMILIES.flatMap((f) => trainSeeds.filter((s) => dumped(f, s)).map((s) => prepare(f, s)));
 const test = FAMILIES.flatMap((f) => testSeeds.filter((s) => dumped(f, s)).map((s) => prepare(f, s)));

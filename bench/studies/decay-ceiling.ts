@@ -6,12 +6,12 @@
  * If last touch is already near the noise floor, 0.6 × its distance is below what any estimate
  * from this many users can reach.
  *
- *   npx tsx bench/decay-ceiling.ts --families decay --seeds 1,2,3,101,102,103 --users 1500 --truth-users 10000
+ *   npx tsx bench/studies/decay-ceiling.ts --families decay --seeds 1,2,3,101,102,103 --users 1500 --truth-users 10000
  */
-import { l1Distance } from "../src/benchmark/accuracy.ts";
-import { drawUser, simulateUser, userSeed } from "../src/benchmark/mechanism.ts";
-import { trueShares } from "../src/benchmark/truth.ts";
-import { drawWorld, worldSeed, type Family } from "../src/benchmark/worlds.ts";
+import { l1Distance } from "../../src/benchmark/accuracy.ts";
+import { drawUser, simulateUser, userSeed } from "../../src/benchmark/mechanism.ts";
+import { trueShares } from "../../src/benchmark/truth.ts";
+import { drawWorld, worldSeed, type Family } from "../../src/benchmark/worlds.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
