@@ -12,6 +12,8 @@ import { PROJECT_DIR } from "./support/warehouse.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { SettingsError } from "../src/util/errors.ts";
 import { formatSummary } from "../src/runner/summary.ts";
+import { commandErrorText } from "../src/cli/error-text.ts";
+import { DuckDBInstance } from "@duckdb/node-api";
 import type { RunRecord } from "../src/runner/run-record.ts";
 
 const settingsError = (vars: Record<string, string>): string => {
@@ -34,6 +36,22 @@ describe("CLI messages", function () {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /workflow_settings\.yaml: not valid YAML: .*line \d+, column \d+/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+  });
+
+  it("turns DuckDB running out of memory outside an action (import, demo) into DuckDB's first line and the command's knob, without a stack", async () => {
+    // A real DuckDB error: a list aggregate of 100M integers cannot spill under 64 MiB.
+    const instance = await DuckDBInstance.create(":memory:", { memory_limit: "64MiB", threads: "1" });
+    const conn = await instance.connect();
+    const oom = await conn.run("SELECT list(i) FROM range(100000000) t(i)").then(() => assert.fail("expected DuckDB to run out of memory"), (e: unknown) => e);
+    conn.closeSync();
+    instance.closeSync();
+    const forImport = commandErrorText(oom, "import");
+    assert.match(forImport, /^duckdb: Out of Memory Error: failed to allocate .* used\)\n  hint: raise --memory-limit .*--append/);
+    assert.doesNotMatch(forImport, /\n\s+at |SET memory_limit/, "no stack, no SQL advice a CLI user cannot follow");
+    assert.match(commandErrorText(oom, "demo"), /hint: the sample generator keeps DuckDB under 256 MiB.*--users, --days/);
+    assert.match(commandErrorText(oom, undefined), /hint: raise --memory-limit/);
+    // Anything else is a defect: its stack.
+    assert.match(commandErrorText(new TypeError("x is undefined"), "import"), /^TypeError: x is undefined\n\s+at /);
   });
 
   it("blames a bad --vars value on --vars, not on workflow_settings.yaml", () => {

@@ -3,7 +3,7 @@
 import { createRequire } from "node:module";
 import type Yargs from "yargs";
 import { UserError } from "../util/errors.ts";
-import { EngineError } from "../engines/engine.ts";
+import { commandErrorText } from "./error-text.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { installSignalHandlers } from "./signals.ts";
 import { jsonLine, redact } from "../util/logger.ts";
@@ -40,7 +40,7 @@ const argv = process.argv.slice(2);
 main(argv).catch((e: unknown) => {
   // 2: the command could not do its work (usage, settings, compile, warehouse); 1 is kept for a failed action.
   process.exitCode = process.exitCode || 2;
-  const text = redact(e instanceof UserError || e instanceof EngineError ? e.message : ((e as Error)?.stack ?? String(e)));
+  const text = redact(commandErrorText(e, argv.find((a) => !a.startsWith("-"))));
   if (argv.includes("--json")) process.stdout.write(jsonLine("error", text, { event: "command_failed", exitCode: process.exitCode }) + "\n");
   else process.stderr.write(`error: ${text}\n`);
 });
