@@ -1,9 +1,9 @@
 /**
  * `npm test`: every test file (test/**\/*.test.ts, test/soak/ left out), three at a time, the longest first.
  *
- * Three workers on 2 cores: with two, a fresh clone's CI used 1.3 cores on average (1,363 CPU s in 1,045 s wall):
- * the files wait on child processes (the Dataform CLI, npm), on spilled DuckDB files and on the local BigQuery
- * endpoint, and a third file fills those waits.
+ * Three workers on 2 cores: with two, a fresh clone's CI took 1,045 s for 1,363 CPU s (as /usr/bin/time counts them,
+ * without most of the Dataform compile workers' ≈ 200 s); with three, 982 s. The files wait on child processes (the
+ * Dataform CLI, npm), on spilled DuckDB files and on the local BigQuery endpoint, and a third file fills some of it.
  *
  * mocha --parallel hands the files to its workers in the order given, so a long file started near the end
  * stretches the wall clock while the other worker sits idle. The files below, measured longest (CPU seconds of
