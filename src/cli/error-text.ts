@@ -7,11 +7,11 @@
 import { UserError } from "../util/errors.ts";
 import { EngineError } from "../engines/engine.ts";
 
+const DEFAULT_MEMORY_HINT = "raise --memory-limit (auto gives DuckDB half the memory available, between 1GiB and 3GiB)";
 const MEMORY_HINTS: Record<string, string> = {
-  import: "raise --memory-limit (auto gives DuckDB half the memory available, between 1GiB and 3GiB), or import the files in several runs (the first as usual, the others with --append)",
+  import: `${DEFAULT_MEMORY_HINT}, or import the files in several runs (the first as usual, the others with --append)`,
   demo: "the sample generator keeps DuckDB under 256 MiB and spills the rest to disk; a smaller sample (--users, --days) needs less",
 };
-const DEFAULT_MEMORY_HINT = "raise --memory-limit (auto gives DuckDB half the memory available, between 1GiB and 3GiB)";
 
 export function commandErrorText(e: unknown, command: string | undefined): string {
   if (e instanceof UserError || e instanceof EngineError) return e.message;
