@@ -23,7 +23,7 @@
 import assert from "node:assert/strict";
 import { assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import { BRAND_SOURCE, DISPLAY_SOURCE, EMAIL_SOURCE, loadInputs, INTERMEDIATE, visitBuilder, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+import { BRAND_SOURCE as BRAND, DISPLAY_SOURCE as DISPLAY, EMAIL_SOURCE as EMAIL, loadInputs, INTERMEDIATE, visitBuilder, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 
 describe("excitation_linear on hand-made sessions (DuckDB)", function () {
   this.timeout(300_000);
@@ -31,7 +31,6 @@ describe("excitation_linear on hand-made sessions (DuckDB)", function () {
   beforeEach(async () => { engine = await memoryEngine(); });
   afterEach(async () => { await engine?.close(); });
 
-  const [DISPLAY, BRAND, EMAIL] = [DISPLAY_SOURCE, BRAND_SOURCE, EMAIL_SOURCE];
   const visit = visitBuilder();
   const ga4 = (): Ga4Event[] => [
     ...visit("A", 0, DISPLAY), ...visit("A", 1, BRAND, 100),

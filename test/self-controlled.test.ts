@@ -47,7 +47,7 @@ import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { canonicalRows } from "./support/canonical.ts";
 import { startStrictBigQuery } from "./support/strict-bigquery.ts";
-import { BRAND_SOURCE, DISPLAY_SOURCE, EMAIL_SOURCE, loadInputs, visitBuilder, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+import { BRAND_SOURCE as BRAND, DISPLAY_SOURCE as DISPLAY, EMAIL_SOURCE as EMAIL, loadInputs, visitBuilder, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 
 describe("self_controlled on hand-made sessions (DuckDB)", function () {
   this.timeout(300_000);
@@ -55,7 +55,6 @@ describe("self_controlled on hand-made sessions (DuckDB)", function () {
   beforeEach(async () => { engine = await memoryEngine(); });
   afterEach(async () => { await engine?.close(); });
 
-  const [DISPLAY, BRAND, EMAIL] = [DISPLAY_SOURCE, BRAND_SOURCE, EMAIL_SOURCE];
   const visit = visitBuilder();
   const ga4 = (): Ga4Event[] => [
     ...visit("A", 0, DISPLAY), ...visit("A", 1, BRAND, 100),
