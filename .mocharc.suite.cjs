@@ -11,7 +11,7 @@
  * not exist is an error, so a renamed test cannot silently drop out of the ordering. `npx mocha test/x.test.ts`
  * does not read this file (it reads .mocharc.json).
  */
-const { readdirSync, existsSync } = require("node:fs");
+const { readdirSync, readFileSync, existsSync } = require("node:fs");
 const path = require("node:path");
 const base = require("./.mocharc.json");
 
@@ -47,6 +47,12 @@ const all = readdirSync(path.join(__dirname, "test"), { recursive: true })
   .sort();
 const missing = LONGEST_FIRST.filter((f) => !existsSync(path.join(__dirname, f)));
 if (missing.length) throw new Error(`.mocharc.suite.cjs lists test files that do not exist: ${missing.join(", ")}`);
+
+// A test file imported by another registers its describe blocks a second time in the importing file's worker, unless
+// that worker had already loaded it: the suite's test count then depends on scheduling (it moved between 1,088 and
+// 1,092 in equal runs). Shared test code lives in test/support/ or test/fixtures/.
+const importsTestFile = all.filter((f) => /from\s+["'][^"']*\.test(\.ts)?["']/.test(readFileSync(path.join(__dirname, f), "utf8")));
+if (importsTestFile.length) throw new Error(`.mocharc.suite.cjs: these test files import another test file (move the shared code to test/support/): ${importsTestFile.join(", ")}`);
 
 module.exports = {
   ...base,

@@ -9,7 +9,7 @@ import { generateDemo } from "../src/demo/generate.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
 import { assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
 import { startZetaSQL, type ZetaColumn, type ZetaSQL } from "./support/zetasql.ts";
-import { analyzeProject } from "./warehouse-googlesql.test.ts";
+import { analyzeProject } from "./support/googlesql-analysis.ts";
 
 /** A DuckDB type as information_schema prints it → the GoogleSQL type the jobs mean by it. */
 export function googleSqlType(duck: string): string {
