@@ -113,7 +113,7 @@ function attributionModels(s) {
     // each the credit the job published this run (none when vars.ml_min_auc refused it).
     ...["xgboost", ...st.mlFamilies].flatMap((family) => ML_CREDIT_METHODS[family].map((method) => ({
       name: mlModelName(family, method), job: "ml_attribution",
-      description: `ML attribution: ${ML_FAMILY_TEXT[family]}, ${ML_METHOD_TEXT[method]} (published only above vars.ml_min_auc)`,
+      description: `ML attribution: ${ML_FAMILY_TEXT[family]}, ${ML_METHOD_TEXT[method]} (published only when the lower end of the test AUC's 95 % interval reaches vars.ml_min_auc)`,
       sessionCredit: { channelWeights: "ml_channel_weights", weight: "share", modelColumn: true },
       channelCredit: { table: "ml_channel_weights", modelColumn: true },
     }))),

@@ -18,7 +18,7 @@ import { capChannelCredit } from "../src/ml-attribution/credit.ts";
 import { fitSequenceFamily, parseTouchSequence, sequenceFamilyCredit, sequenceKey, sequenceRow, type SequenceFamilyFit, type SequenceRow } from "../src/ml-attribution/sequences.ts";
 import { featureBase, fitSequenceStack, sequenceBase, sequenceStackCredit, trainConversionRate, type SequenceStackFit } from "../src/ml-attribution/ensemble.ts";
 import { TooFewDaysError } from "../src/ml-attribution/split.ts";
-import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
+import { AucBelowFloorError, aucLowerBoundFor, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
 import { tableSchema } from "../src/catalog/index.ts";
 
 const ML_MODEL_NAME = "ml_attribution";
@@ -271,14 +271,16 @@ export const mlAttributionJob: JobDefinition = {
     };
     const registeredMl = s.attributionModels.filter((m) => m.job === mlAttributionJob.name).map((m) => m.name);
     const windowText = `test days ${fit.split.test.from} … ${fit.split.test.to}, ${fit.split.test.journeys} journeys`;
+    const evidence = { auc: fit.test.auc, positives: fit.test.positives, negatives: fit.test.negatives };
+    metrics.push(["auc_lower_bound", aucLowerBoundFor(evidence)], ["test_conversions", fit.test.positives]);
     try {
-      checkAucFloor(fit.test.auc, s.mlMinAuc, windowText);
+      checkAucFloor(evidence, s.mlMinAuc, windowText);
     } catch (e) {
       if (!(e instanceof AucBelowFloorError)) throw e;
       // Refused: skipped, not failed, so the other registered models are still credited and compared
       // (what reads the tables left as they were is skipped).
       const n = await writeHistory([["published", 0]], []) + await unpublish();
-      ctx.warn(`not published: test AUC ${fit.test.auc.toFixed(4)} is below vars.ml_min_auc = ${s.mlMinAuc}; ${registeredMl.join(", ")} credit no session this run`);
+      ctx.warn(`not published: test AUC ${fit.test.auc.toFixed(4)} (${Math.round(fit.test.positives)} test conversions) has a 95 % lower bound ${e.lowerBound.toFixed(4)} below vars.ml_min_auc = ${s.mlMinAuc}; ${registeredMl.join(", ")} credit no session this run`);
       const refused: JobResult = { rows: n, skipped: e.message, metrics: { auc: fit.test.auc, published: false } };
       return refused;
     }

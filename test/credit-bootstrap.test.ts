@@ -7,7 +7,7 @@ import { createRng } from "../src/demo/prng.ts";
 import { bootstrapModels, intervalAround, intervalCoverage, pathModels, poisson } from "../src/models/credit-bootstrap.ts";
 import { dataShape, modelEvidence, recommendModels, shapeDistance, type ReferenceWorld } from "../src/models/recommendation.ts";
 import { bootstrapL1FromIntervals } from "../jobs/model-recommendation.ts";
-import { bestAucFloor, calibrateAucFloor, conformalBands } from "../src/benchmark/evaluation.ts";
+import { bestAucFloor, calibrateAucFloor, conformalBands, formatEvaluation, refusalTable } from "../src/benchmark/evaluation.ts";
 
 const SETTINGS = {
   positionBasedWeights: [0.4, 0.2, 0.4] as const, nonDirectExcludedChannels: ["Direct"],
@@ -160,7 +160,31 @@ describe("model recommendation", () => {
 });
 
 describe("benchmark evaluation: AUC floor and calibrated band", () => {
-  const point = (auc: number, l1: number, heur: number, fallback = heur) => ({ world: "w/s1", model: "ml", auc, l1, bestHeuristic: heur, worse: l1 > heur, fallback });
+  const point = (auc: number, l1: number, heur: number, fallback = heur) => ({ world: "w/s1", model: "ml", auc, lowerBound: auc - 0.08, l1, bestHeuristic: heur, worse: l1 > heur, fallback, worseThanFallback: l1 > fallback });
+
+  it("prints the refusal rule's confusion table, old floor and lower bound, from the job's test window", () => {
+    // Three worlds (figures of decay/s1, cross_device/s3, selection_bias/s1 of the benchmark), one ML model each:
+    //  A: AUC 0.573 on 50 of 923 journeys → lower bound 0.4883; ML L1 0.9 vs best heuristic 0.7: worse.
+    //  B: AUC 0.632 on 57 of 880 → bound 0.5522; ML 0.5 vs 0.7: better.  C: AUC 0.81 on 59 of 396 → bound 0.7409; 0.95 vs 0.85: worse.
+    // AUC < 0.70 refuses A (worse) and B (better), publishes C (worse); bound < 0.5 refuses A only, publishes B (better) and C (worse).
+    const world = (seed: number, auc: number, n: number, pos: number, ml: number, heur: number) => ({
+      world: { family: "f", seed }, shape: null, recommended: null, bootstrapL1: {},
+      truth: { channels: ["a", "b"], incremental: { a: 0.5, b: 0.5 }, shapley: { a: 0.5, b: 0.5 } },
+      mlMetrics: { auc, n_test: n, base_rate: pos / n },
+      mlFamilies: [{ family: "xgboost", method: "shapley", model: "ml_shapley", metrics: { auc } }],
+      models: [["ml_shapley", ml], ["linear", heur], ["last_touch", heur + 0.1]].map(([model, l1]) => ({ model, shares: {}, l1Shapley: l1, l1Incremental: l1, spearman: null, spearmanIncremental: null, coverageShapley: null, coverageIncremental: null })),
+    });
+    const text = formatEvaluation([world(1, 0.573, 923, 50, 0.9, 0.7), world(2, 0.632, 880, 57, 0.5, 0.7), world(3, 0.81, 396, 59, 0.95, 0.85)] as never, 0.7, 0.5);
+    assert.match(text, /AUC < 0\.70 \(the old floor\)\s+1\s+1\s+1\s+0/);
+    assert.match(text, /AUC's lower 95 % bound < 0\.50 \(vars\.ml_min_auc\)\s+1\s+0\s+1\s+1/);
+    assert.match(text, /0\.57 \(0\.49\) ✗ {2}0\.63 \(0\.55\) ✓ {2}0\.81 \(0\.74\) ✗/);
+  });
+
+  it("counts a rule's refused and published models by whether their credit is worse", () => {
+    const pts = [point(0.6, 0.9, 0.7), point(0.65, 0.5, 0.7), point(0.72, 0.8, 0.7, 0.85), point(0.8, 0.4, 0.7)];
+    assert.deepEqual(refusalTable(pts, (p) => p.auc < 0.7), { refusedWorse: 1, refusedBetter: 1, publishedWorse: 1, publishedBetter: 1 });
+    assert.deepEqual(refusalTable(pts, (p) => p.auc < 0.7, (p) => p.worseThanFallback), { refusedWorse: 1, refusedBetter: 1, publishedWorse: 0, publishedBetter: 2 });
+  });
 
   it("finds the highest floor that refuses only models whose credit is worse than the best heuristic's", () => {
     // AUC 0.6 worse, 0.65 better, 0.72 worse, 0.8 better: any floor above 0.65 refuses a better model.

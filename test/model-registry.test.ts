@@ -194,7 +194,7 @@ describe("attribution model registry", function () {
     const comparison = run.actions.find((a) => a.action === "model_comparison")!;
     assert.equal(comparison.metrics!.not_published, mlModels().join(", "));
     assert.ok(run.warnings.some((w) => w.startsWith("model_comparison: not compared: ml_removal_effect, ml_shapley")), run.warnings.join("\n"));
-    assert.ok(run.warnings.some((w) => /^ml_attribution: not published: test AUC [\d.]+ is below vars\.ml_min_auc = 0\.99/.test(w)), run.warnings.join("\n"));
+    assert.ok(run.warnings.some((w) => /^ml_attribution: not published: test AUC [\d.]+ \(\d+ test conversions\) has a 95 % lower bound [\d.]+ below vars\.ml_min_auc = 0\.99/.test(w)), run.warnings.join("\n"));
     // …and so does the report.
     const store = new LocalArtifactStore(mkdtempSync(path.join(os.tmpdir(), "fc-registry-report-")));
     const html = readFileSync(await writeRunReport(engine, strict.settings, run, store, { database: project.graph.projectConfig.defaultDatabase }), "utf8");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import {
-  rocAuc, prAuc, logLoss, brier, rocCurve, calibrationBins, expectedCalibrationError, liftByDecile,
+  rocAuc, prAuc, logLoss, brier, rocCurve, calibrationBins, expectedCalibrationError, liftByDecile, aucStandardError, aucLowerBound,
 } from "../src/models/metrics.ts";
 import { ModelInputError } from "../src/models/numeric.ts";
 
@@ -54,6 +54,22 @@ describe("models/metrics", () => {
       assert.throws(() => rocAuc([0.1], [2]), /label 0 is 2/);
       assert.throws(() => rocAuc([0.1], [1], [-1]), /weight 0 is -1/);
       assert.throws(() => rocAuc([0.1], [1], [1, 2]), /weights/);
+    });
+  });
+
+  describe("aucStandardError (Hanley–McNeil)", () => {
+    it("matches the closed form computed by hand", () => {
+      // A = 0.8, 10 positives, 20 negatives: Q1 = 0.8/1.2 = 0.666667, Q2 = 2·0.64/1.8 = 0.711111;
+      // SE² = (0.8·0.2 + 9·(0.666667 − 0.64) + 19·(0.711111 − 0.64)) / 200 = (0.16 + 0.24 + 1.351111) / 200 = 0.0087556
+      assert.ok(Math.abs(aucStandardError(0.8, 10, 20) - Math.sqrt(1.751111 / 200)) < 1e-6);
+      // Lower 95 % bound 0.8 − 1.96 · 0.093571 = 0.616600
+      assert.ok(Math.abs(aucLowerBound(0.8, 10, 20) - 0.6166) < 1e-4);
+    });
+    it("shrinks as the test window grows, and measures nothing without both classes", () => {
+      assert.ok(aucStandardError(0.7, 200, 2000) < aucStandardError(0.7, 20, 200) / 2.5);
+      assert.equal(aucStandardError(0.7, 0, 100), Infinity);
+      assert.equal(aucLowerBound(0.7, 5, 0), 0);
+      assert.throws(() => aucStandardError(1.2, 5, 5), ModelInputError);
     });
   });
 

@@ -6,13 +6,14 @@
  */
 import { SIMILAR_WORLDS, calibratedHalfWidth, recommendModels, type DataShape } from "../models/recommendation.ts";
 import { referenceWorlds } from "./reference-source.ts";
+import { aucLowerBoundFor } from "../ml-attribution/validation.ts";
 import type { WorldResult } from "./run.ts";
 
 /** The rule-based models (no fitting): what a data-driven model has to beat. */
 export const HEURISTICS = ["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based"];
 
 /** The result fields the evaluation reads (a WorldResult, or one read back from a bench --json file). */
-type EvaluatedWorld = Pick<WorldResult, "truth" | "models" | "mlFamilies" | "recommended" | "bootstrapL1" | "shape"> & { world: { family: string; seed: number } };
+type EvaluatedWorld = Pick<WorldResult, "truth" | "models" | "mlFamilies" | "mlMetrics" | "recommended" | "bootstrapL1" | "shape"> & { world: { family: string; seed: number } };
 
 interface RecommendationCheck {
   world: string;
@@ -78,31 +79,62 @@ export function conformalBands(results: readonly EvaluatedWorld[], modelOf: (r: 
 interface AucPoint {
   world: string;
   model: string;
+  /** The test AUC the refusal rule reads: the job's (XGBoost's), which refuses or publishes all its models together. */
   auc: number;
+  /** Lower end of that AUC's 95 % interval (Hanley–McNeil on the test window's journeys), what vars.ml_min_auc is compared with. */
+  lowerBound: number;
   l1: number;
-  /** The best heuristic's L1 in the same world: the credit a refused model leaves the reader with. */
+  /** The best heuristic's L1 in the same world. */
   bestHeuristic: number;
-  /** The ML credit is further from the true incremental shares than the best heuristic. */
+  /** The ML credit is further from the true incremental shares than the best heuristic (the yardstick of issue #16's targets). */
   worse: boolean;
-  /** L1 of what the reader gets when the model is refused: the recommended model's (else the best heuristic's). */
+  /** L1 of what the reader gets when the model is refused: the recommended non-ML model's (else the best heuristic's). */
   fallback: number;
+  /** The ML credit is further from the true incremental shares than that fallback. */
+  worseThanFallback: boolean;
 }
 
-/** Every ML family × credit method with a test AUC, its L1 to the true incremental shares, and whether it is worse than the best heuristic. */
+/**
+ * Every ML family × credit method of every world, its L1 to the true incremental shares, whether it is worse than the
+ * best heuristic and than the recommended non-ML model, and the evidence the refusal rule reads: the job's test AUC
+ * and its lower 95 % bound (from mlMetrics: auc, n_test, base_rate). A world without them has no points.
+ */
 function aucPoints(results: readonly EvaluatedWorld[], recommended: ReadonlyMap<string, string> = new Map()): AucPoint[] {
   const out: AucPoint[] = [];
   for (const r of results) {
     const heur = Math.min(...r.models.filter((m) => HEURISTICS.includes(m.model)).map((m) => m.l1Incremental));
     const rec = recommended.get(`${r.world.family}/s${r.world.seed}`);
     const fallback = r.models.find((m) => m.model === rec)?.l1Incremental ?? heur;
+    const { auc, n_test: n, base_rate: rate } = r.mlMetrics;
+    if (auc === undefined || n === undefined || rate === undefined || !Number.isFinite(auc)) continue;
+    const lowerBound = aucLowerBoundFor({ auc, positives: n * rate, negatives: n * (1 - rate) });
     for (const f of r.mlFamilies) {
-      const auc = f.metrics.auc;
       const m = r.models.find((x) => x.model === f.model);
-      if (auc === undefined || !Number.isFinite(auc) || !m) continue;
-      out.push({ world: `${r.world.family}/s${r.world.seed}`, model: f.model, auc, l1: m.l1Incremental, bestHeuristic: heur, worse: m.l1Incremental > heur, fallback });
+      if (!m) continue;
+      out.push({ world: `${r.world.family}/s${r.world.seed}`, model: f.model, auc, lowerBound, l1: m.l1Incremental, bestHeuristic: heur, worse: m.l1Incremental > heur, fallback, worseThanFallback: m.l1Incremental > fallback });
     }
   }
   return out;
+}
+
+interface RefusalTable {
+  refusedWorse: number;
+  refusedBetter: number;
+  publishedWorse: number;
+  publishedBetter: number;
+}
+
+/**
+ * The confusion table of a refusal rule: models it refuses / publishes whose credit is worse / not worse
+ * (`worse` says which comparison). A rule that "rejects only models whose credit is worse" has refusedBetter = 0.
+ */
+export function refusalTable(points: readonly AucPoint[], refuse: (p: AucPoint) => boolean, worse: (p: AucPoint) => boolean = (p) => p.worse): RefusalTable {
+  const t = { refusedWorse: 0, refusedBetter: 0, publishedWorse: 0, publishedBetter: 0 };
+  for (const p of points) {
+    if (refuse(p)) worse(p) ? t.refusedWorse++ : t.refusedBetter++;
+    else worse(p) ? t.publishedWorse++ : t.publishedBetter++;
+  }
+  return t;
 }
 
 /**
@@ -137,7 +169,7 @@ export function calibrateAucFloor(points: readonly AucPoint[]): { floor: number 
 
 
 /** The evaluation as the bench prints it. */
-export function formatEvaluation(results: readonly EvaluatedWorld[], fixedFloor = 0.7): string {
+export function formatEvaluation(results: readonly EvaluatedWorld[], fixedFloor = 0.7, boundFloor = 0.5): string {
   const lines: string[] = [];
   const loo = leaveOneOutRecommendation(results);
   lines.push("model recommendation, leave-one-world-out (L1 to the true incremental shares; target: ≤ 0.6 × last touch and ≤ 0.8 × best heuristic):");
@@ -162,14 +194,21 @@ export function formatEvaluation(results: readonly EvaluatedWorld[], fixedFloor 
   if (pts.length) {
     const c = calibrateAucFloor(pts);
     const at = (f: number): string => { const r = c.refusedAt(f); return `refuses ${r.refused} (${r.refusedButBetter} of them better than the best heuristic), publishes ${r.published} (${r.publishedButWorse} of them worse)`; };
-    lines.push(`ML AUC floor (${pts.length} family × method × world points; "worse" = further from the true incremental shares than the best heuristic):`);
-    lines.push(`  fixed ${fixedFloor.toFixed(2)}: ${at(fixedFloor)}`);
-    lines.push(c.floor === null ? "  no ML credit beat the best heuristic: no floor refuses only worse models" : `  highest floor refusing only worse models: ${c.floor.toFixed(3)}: ${at(c.floor)}`);
+    const cells = (t: RefusalTable): string => [t.refusedWorse, t.refusedBetter, t.publishedWorse, t.publishedBetter].map((x) => String(x).padStart(5)).join("");
+    const rules: Array<[string, (p: AucPoint) => boolean]> = [
+      [`AUC < ${fixedFloor.toFixed(2)} (the old floor)`, (p) => p.auc < fixedFloor],
+      [`AUC's lower 95 % bound < ${boundFloor.toFixed(2)} (vars.ml_min_auc)`, (p) => p.lowerBound < boundFloor],
+    ];
+    lines.push(`ML refusal rule (${pts.length} family × method × world points; the job refuses or publishes all its models on XGBoost's test window; worse = further from the true incremental shares than the best heuristic / than the recommended non-ML model):`);
+    lines.push(`  ${"rule".padEnd(48)}  best heuristic: ref&worse ref&better pub&worse pub&better   recommended: the same`);
+    for (const [name, refuse] of rules) lines.push(`  ${name.padEnd(48)}  ${cells(refusalTable(pts, refuse)).padEnd(43)}   ${cells(refusalTable(pts, refuse, (p) => p.worseThanFallback))}`);
+    lines.push(c.floor === null ? "  no ML credit beat the best heuristic: no floor refuses only worse models" : `  highest AUC floor refusing only worse models: ${c.floor.toFixed(3)}: ${at(c.floor)}`);
     const ranked = bestAucFloor(pts, [fixedFloor]);
     const meanAt = (f: number): number => ranked.find((x) => x.floor === f)!.meanL1;
-    lines.push(`  mean L1 of the credit the reader gets (ML when published, else the recommended model): floor 0 ${meanAt(0).toFixed(3)}, fixed ${fixedFloor.toFixed(2)} ${meanAt(fixedFloor).toFixed(3)}, best floor ${ranked[0]!.floor.toFixed(3)} ${ranked[0]!.meanL1.toFixed(3)} (${at(ranked[0]!.floor)})`);
+    const boundMean = pts.reduce((sum, p) => sum + (p.lowerBound >= boundFloor ? p.l1 : p.fallback), 0) / pts.length;
+    lines.push(`  mean L1 of the credit the reader gets (ML when published, else the recommended model): floor 0 ${meanAt(0).toFixed(3)}, AUC ≥ ${fixedFloor.toFixed(2)} ${meanAt(fixedFloor).toFixed(3)}, lower bound ≥ ${boundFloor.toFixed(2)} ${boundMean.toFixed(3)}, best AUC floor ${ranked[0]!.floor.toFixed(3)} ${ranked[0]!.meanL1.toFixed(3)} (${at(ranked[0]!.floor)})`);
     const sorted = [...pts].sort((a, b) => a.auc - b.auc);
-    lines.push(`  AUC → worse: ${sorted.map((p) => `${p.auc.toFixed(2)}${p.worse ? "✗" : "✓"}`).join(" ")}`);
+    lines.push(`  AUC (lower bound) → worse than the best heuristic: ${[...new Set(sorted.map((p) => p.world))].map((w) => { const ps = sorted.filter((p) => p.world === w); return `${ps[0]!.auc.toFixed(2)} (${ps[0]!.lowerBound.toFixed(2)}) ${ps.map((p) => (p.worse ? "✗" : "✓")).join("")}`; }).join("  ")}`);
   }
   return lines.join("\n");
 }

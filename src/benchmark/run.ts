@@ -84,6 +84,8 @@ export interface WorldResult {
   selectedMarkovOrder: number | null;
   /** Failed pipeline actions (their models are missing from `models`). */
   failed: { action: string; error: string }[];
+  /** Wall seconds of each pipeline action (as the run record names it), e.g. what the SQL models cost. */
+  actionSeconds: Record<string, number>;
   seconds: { truth: number; generate: number; pipeline: number };
 }
 
@@ -125,6 +127,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     });
     const t3 = Date.now();
     const failed = run.actions.filter((a) => a.status === "failed").map((a) => ({ action: a.action, error: String(a.error ?? "") }));
+    const actionSeconds = Object.fromEntries(run.actions.map((a) => [a.action, (a.endedAt.getTime() - a.startedAt.getTime()) / 1000]));
     const shares = new Map<string, Record<string, number>>();
     const add = (model: string, channel: string, share: number): void => {
       if (!shares.has(model)) shares.set(model, {});
@@ -212,7 +215,7 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
       coverageIncremental: intervals[model] ? intervalCoverage(intervals[model], truth.incremental, truth.channels) : null,
     }));
     return {
-      world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, mlFamilies, recommended, bootstrapL1, shape, selectedMarkovOrder, failed,
+      world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, mlFamilies, recommended, bootstrapL1, shape, selectedMarkovOrder, failed, actionSeconds,
       seconds: { truth: (t1 - t0) / 1000, generate: (t2 - t1) / 1000, pipeline: (t3 - t2) / 1000 },
     };
   } finally {

@@ -16,23 +16,63 @@ export function accuracyRows(runId: string, results: readonly WorldResult[], mea
   })));
 }
 
-/** One row per world × ML family × credit method: the family's held-out metrics beside its credit's L1. */
-export function mlFamilyRows(runId: string, results: readonly WorldResult[], measuredAt: Date): Row[] {
-  const num = (m: Record<string, number>, k: string): number | null => (Number.isFinite(m[k]) ? m[k]! : null);
-  return results.flatMap((r) => r.mlFamilies.map((f) => {
-    const acc = r.models.find((m) => m.model === f.model);
-    return {
-      run_id: runId, world: r.name, family: r.world.family, ml_family: f.family, method: f.method, model: f.model,
-      auc: num(f.metrics, "auc"), log_loss: num(f.metrics, "log_loss"), brier: num(f.metrics, "brier"),
-      calibration_error: num(f.metrics, "calibration_error"), fit_seconds: num(f.metrics, "fit_seconds"), credit_seconds: num(f.metrics, "credit_seconds"),
-      l1_to_true_shapley: acc?.l1Shapley ?? null, l1_to_true_incremental: acc?.l1Incremental ?? null, measured_at: measuredAt,
-    };
-  }));
+/**
+ * Issue #17's comparison also holds the credit estimates that are no conversion model: the SQL models self_controlled
+ * (its causal estimate) and excitation_linear, and the ML job's double-ML effects. They predict no conversion
+ * probability, so AUC, log loss, Brier and calibration are not defined for them: null, with the reason.
+ */
+const NO_PREDICTION: Record<string, string> = {
+  causal_dml: "double ML estimates each channel's effect on conversion; it predicts no conversion probability, so AUC, log loss, Brier and calibration are not defined",
+  self_controlled: "a SQL estimate (self-controlled case series on channel_excitation): it credits channels from each user's conversions after their sessions and predicts no conversion probability, so AUC, log loss, Brier and calibration are not defined",
+  excitation_linear: "a SQL rule (linear credit without the responsive channels of channel_excitation): nothing is fitted and no conversion probability predicted, so AUC, log loss, Brier and calibration are not defined",
+};
+
+/** The SQL estimates of the comparison: model (= family), method, and the actions whose seconds are its fit and its credit. */
+const SQL_ESTIMATES = [
+  { model: "self_controlled", method: "case_series", fitAction: "channel_excitation", creditAction: "self_controlled_channel_credit" },
+  { model: "excitation_linear", method: "linear_non_responsive", fitAction: "channel_excitation", creditAction: "excitation_linear_channel_credit" },
+];
+
+/** Seconds of the run's action named `table` (run records name SQL actions schema.table); null when not recorded. */
+function secondsOf(r: Pick<WorldResult, "actionSeconds">, table: string): number | null {
+  const hit = Object.entries(r.actionSeconds ?? {}).find(([a]) => a === table || a.endsWith(`.${table}`));
+  return hit ? hit[1] : null;
 }
 
 /**
- * The ML families side by side, one line per family × method: mean held-out AUC, log loss, Brier and
- * calibration error, fit seconds, and the mean L1 to the true incremental shares per scenario family.
+ * One row per world × ML family × credit method: the family's held-out metrics beside its credit's L1; then one
+ * row per SQL estimate the world has (self_controlled, excitation_linear) with its accuracy, the seconds of its SQL
+ * (fit: channel_excitation, shared by both; credit: its credit table) and null predictive metrics with the reason.
+ */
+export function mlFamilyRows(runId: string, results: readonly WorldResult[], measuredAt: Date): Row[] {
+  const num = (m: Record<string, number>, k: string): number | null => (Number.isFinite(m[k]) ? m[k]! : null);
+  return results.flatMap((r) => [
+    ...r.mlFamilies.map((f) => {
+      const acc = r.models.find((m) => m.model === f.model);
+      return {
+        run_id: runId, world: r.name, family: r.world.family, ml_family: f.family, method: f.method, model: f.model,
+        auc: num(f.metrics, "auc"), log_loss: num(f.metrics, "log_loss"), brier: num(f.metrics, "brier"),
+        calibration_error: num(f.metrics, "calibration_error"), no_metrics_reason: num(f.metrics, "auc") === null ? NO_PREDICTION[f.family] ?? null : null,
+        fit_seconds: num(f.metrics, "fit_seconds"), credit_seconds: num(f.metrics, "credit_seconds"),
+        l1_to_true_shapley: acc?.l1Shapley ?? null, l1_to_true_incremental: acc?.l1Incremental ?? null, measured_at: measuredAt,
+      };
+    }),
+    ...SQL_ESTIMATES.flatMap((e) => {
+      const acc = r.models.find((m) => m.model === e.model);
+      return acc ? [{
+        run_id: runId, world: r.name, family: r.world.family, ml_family: e.model, method: e.method, model: e.model,
+        auc: null, log_loss: null, brier: null, calibration_error: null, no_metrics_reason: NO_PREDICTION[e.model]!,
+        fit_seconds: secondsOf(r, e.fitAction), credit_seconds: secondsOf(r, e.creditAction),
+        l1_to_true_shapley: acc.l1Shapley, l1_to_true_incremental: acc.l1Incremental, measured_at: measuredAt,
+      }] : [];
+    }),
+  ]);
+}
+
+/**
+ * The ML families and the SQL estimates side by side, one line per family × method: mean held-out AUC, log loss,
+ * Brier and calibration error ("—" where not defined, the reason below the table), fit seconds, and the mean L1 to the
+ * true incremental shares per scenario family.
  */
 export function formatMlFamilies(results: readonly WorldResult[]): string {
   const rows = mlFamilyRows("", results, new Date(0));
@@ -51,6 +91,8 @@ export function formatMlFamilies(results: readonly WorldResult[]): string {
     lines.push(`${model.padEnd(w)}  ${(["auc", "log_loss", "brier", "calibration_error", "fit_seconds"] as const).map((k) => mean(mine.map((x) => x[k])).padStart(9)).join("")}  ${
       scenarios.map((f) => mean(mine.filter((x) => x.family === f).map((x) => x.l1_to_true_incremental)).padStart(15)).join("")}`);
   }
+  const reasons = new Map(rows.filter((x) => x.no_metrics_reason).map((x) => [String(x.ml_family), String(x.no_metrics_reason)]));
+  for (const [family, reason] of reasons) lines.push(`  — ${family}: ${reason}`);
   return lines.join("\n");
 }
 

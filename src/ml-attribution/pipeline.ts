@@ -38,6 +38,9 @@ export interface TestMetrics {
   calibrationError: number;
   /** Conversions / journeys in the test window. */
   baseRate: number;
+  /** Converting and non-converting journeys of the test window (weighted), what the AUC's interval rests on. */
+  positives: number;
+  negatives: number;
   /** AUC on the validation window (the early-stopping set). */
   validationAuc: number;
 }
@@ -120,6 +123,8 @@ export function heldOutMetrics(p: Float64Array, test: WeightedSet, pValidation: 
       brier: brier(p, test.y, test.weights),
       calibrationError: expectedCalibrationError(bins),
       baseRate: all > 0 ? pos / all : 0,
+      positives: pos,
+      negatives: all - pos,
       validationAuc: rocAuc(pValidation, validation.y, validation.weights),
     },
     roc: rocCurve(p, test.y, test.weights),

@@ -1,25 +1,53 @@
 /**
- * Checks and calibration of the ML attribution: AUC floor, drift against the previous run, and
+ * Checks and calibration of the ML attribution: refusal rule (AUC lower bound), drift against the previous run, and
  * calibration of attributed credit to measured incrementality (experiments, MMM). Pure functions.
  */
 import { UserError } from "../util/errors.ts";
 import { ModelInputError, compareStrings, neumaierAccumulator } from "../models/numeric.ts";
+import { aucLowerBound } from "../models/metrics.ts";
 import type { ChannelCredit, DailyCredit } from "./credit.ts";
 
-/** The model's test AUC is below vars.ml_min_auc: credit is not published. */
+/** The test window's evidence the refusal rule reads: the AUC and the journeys it was measured on. */
+export interface AucEvidence {
+  auc: number;
+  /** Converting and non-converting journeys of the test window (weighted counts). */
+  positives: number;
+  negatives: number;
+}
+
+/**
+ * The refusal rule of the ML attribution (issue #16, calibrated on the ground-truth benchmark, README "Accuracy"):
+ * publish when the lower end of the test AUC's 95 % confidence interval (Hanley & McNeil, aucLowerBound) reaches
+ * vars.ml_min_auc; default 0.5, i.e. refuse a model whose test window cannot tell it from chance. A fixed floor on the
+ * AUC itself (0.70 before) refused models whose credit was closer to the truth than the best heuristic's: on the
+ * benchmark the AUC does not say whether the credit is right, only whether the model found any signal at all.
+ * vars.ml_min_auc = 0 publishes every model. Returns the lower bound.
+ */
+export function aucLowerBoundFor(e: AucEvidence): number {
+  return aucLowerBound(e.auc, e.positives, e.negatives);
+}
+
+/** The model's test AUC does not clear vars.ml_min_auc with 95 % confidence: credit is not published. */
 export class AucBelowFloorError extends UserError {
-  constructor(readonly auc: number, readonly floor: number, detail: string) {
+  constructor(readonly evidence: AucEvidence, readonly lowerBound: number, readonly floor: number, detail: string) {
     super(
-      `ML attribution not published: test AUC ${auc.toFixed(4)} is below vars.ml_min_auc = ${floor} (${detail}). ` +
+      `ML attribution not published: test AUC ${evidence.auc.toFixed(4)} ± ${(evidence.auc - lowerBound).toFixed(4)} ` +
+        `(95 % interval, Hanley–McNeil on ${Math.round(evidence.positives)} converting and ${Math.round(evidence.negatives)} non-converting test journeys; ${detail}): ` +
+        `its lower end ${lowerBound.toFixed(4)} is below vars.ml_min_auc = ${floor}, so the test window does not show the model ranking converters above non-converters ${floor === 0.5 ? "better than chance" : `with an AUC of ${floor}`}. ` +
         "Its registered models (ml_channel_weights) credit no session this run, the previous ml_channel_credit tables are left as they were and this run's metrics are recorded in model_metrics. " +
-        "Check the journey data (more days, more conversions), or lower vars.ml_min_auc in workflow_settings.yaml if this model quality is acceptable.",
+        "Check the journey data (more days, more conversions in the test window), or lower vars.ml_min_auc in workflow_settings.yaml (0 publishes every model).",
     );
   }
 }
 
-/** Throws {@link AucBelowFloorError} when auc < floor. `detail` says which window was tested. */
-export function checkAucFloor(auc: number, floor: number, detail: string): void {
-  if (!(auc >= floor)) throw new AucBelowFloorError(auc, floor, detail);
+/**
+ * Throws {@link AucBelowFloorError} when floor > 0 and the AUC's lower 95 % bound < floor (the rule of
+ * {@link aucLowerBoundFor}). `detail` says which window was tested. Returns the lower bound.
+ */
+export function checkAucFloor(evidence: AucEvidence, floor: number, detail: string): number {
+  const lowerBound = aucLowerBoundFor(evidence);
+  if (floor > 0 && !(lowerBound >= floor)) throw new AucBelowFloorError(evidence, lowerBound, floor, detail);
+  return lowerBound;
 }
 
 interface DriftCheck {

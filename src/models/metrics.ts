@@ -98,6 +98,35 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>, wei
 }
 
 /**
+ * Standard error of a ROC AUC from the AUC and the class sizes alone (Hanley & McNeil 1982, eq. 2, with
+ * the exponential approximations Q1 = A/(2 − A), Q2 = 2A²/(1 + A)):
+ *   SE² = (A(1 − A) + (n⁺ − 1)(Q1 − A²) + (n⁻ − 1)(Q2 − A²)) / (n⁺ n⁻)
+ * Used for the ML attribution's refusal rule (src/ml-attribution/validation.ts) because it needs only
+ * what model_metrics and the benchmark keep (AUC, test journeys, base rate), so the rule the job applies
+ * is the rule the benchmark checks; DeLong's variance needs every test score.
+ * Reference: Hanley & McNeil (1982), Radiology 143:29–36. Complexity: O(1).
+ * Edge cases: n⁺ or n⁻ < 1 (no positive or no negative journey) → Infinity (nothing is measured);
+ * A outside [0, 1] throws ModelInputError. Class sizes may be fractional (weighted journeys).
+ */
+export function aucStandardError(auc: number, positives: number, negatives: number): number {
+  if (!(auc >= 0 && auc <= 1)) throw new ModelInputError(`aucStandardError: AUC ${auc} is not in [0, 1]`);
+  if (!(positives >= 1 && negatives >= 1)) return Infinity;
+  const q1 = auc / (2 - auc);
+  const q2 = (2 * auc * auc) / (1 + auc);
+  const v = (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) / (positives * negatives);
+  return Math.sqrt(Math.max(0, v));
+}
+
+/**
+ * Lower end of the two-sided 95 % confidence interval of a ROC AUC, A − 1.96·SE (SE: {@link aucStandardError}),
+ * clamped to [0, 1]. 0 when a class is empty.
+ */
+export function aucLowerBound(auc: number, positives: number, negatives: number): number {
+  const se = aucStandardError(auc, positives, negatives);
+  return Number.isFinite(se) ? Math.min(1, Math.max(0, auc - 1.96 * se)) : 0;
+}
+
+/**
  * Weighted area under the precision–recall curve as average precision (step interpolation, no
  * trapezoid: the trapezoid over-estimates PR area, Davis & Goadrich 2006).
  *
