@@ -245,12 +245,12 @@ const tables = [
   {
     name: "channel_credit_intervals", layer: "outputs", producer: { job: "credit_intervals" },
     grain: "one row per model, channel",
-    description: "90 % intervals of each model's channel share from a Poisson bootstrap of channel_paths (sampling noise of data this size; not the model's bias).",
+    description: "90 % intervals of each model's channel share from a Poisson bootstrap: of channel_paths, each replicate re-fitting the model; for the models written in SQL over sessions (excitation_linear, self_controlled), of identity chains (channel_share_replicates). Sampling noise of data this size; not the model's bias.",
     columns: [
     s("model", "attribution model, as in channel_credit_by_model"),
     s("channel"),
     { name: "share", type: "FLOAT64", description: "the model's share, as in channel_credit_by_model" },
-    { name: "share_low", type: "FLOAT64", description: "5th percentile of the share over bootstrap replicates, moved onto share (NULL: the model cannot be re-fitted from channel_paths)" },
+    { name: "share_low", type: "FLOAT64", description: "5th percentile of the share over bootstrap replicates, moved onto share (NULL: the model cannot be re-fitted from channel_paths nor has SQL replicates)" },
     { name: "share_high", type: "FLOAT64", description: "95th percentile, likewise" },
     { name: "replicates", type: "INT64", description: "bootstrap replicates behind the interval (vars.credit_bootstrap_replicates; 0 when none)" },
     { name: "band_low", type: "FLOAT64", description: "benchmark-calibrated 90 % band, bias included: share − q, q = the 90 % split-conformal quantile of the model's |share − true incremental share| on the most similar benchmark worlds (NULL: no benchmark reference for the model)" },

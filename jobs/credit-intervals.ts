@@ -1,12 +1,14 @@
 /**
  * 90 % intervals of every registered model's channel shares: a Poisson bootstrap of the `channel_paths`
- * aggregate, each replicate re-fitting the model from the paths (src/models/credit-bootstrap.ts). Models
+ * aggregate, each replicate re-fitting the model from the paths (src/models/credit-bootstrap.ts); the models SQL
+ * computes over sessions (excitation_linear, self_controlled) from SQL's Poisson bootstrap of identity chains
+ * (channel_share_replicates), summarised by the same percentile rule. Models
  * that cannot be re-fitted from paths (time_decay needs touch times, owox_funnel funnel steps) get a row
  * without an interval saying so. The intervals measure sampling noise of data this size, not a model's bias.
  */
 import type { JobDefinition } from "../src/jobs/job.ts";
 import type { ColumnSchema, Row } from "../src/engines/engine.ts";
-import { bootstrapModels, intervalAround, pathModels, type ModelBootstrap } from "../src/models/credit-bootstrap.ts";
+import { bootstrapFromReplicates, bootstrapModels, intervalAround, pathModels, type ModelBootstrap } from "../src/models/credit-bootstrap.ts";
 import type { ChannelPathRow } from "../src/models/channel-markov.ts";
 import type { ShapleyValueFunction } from "../src/models/shapley.ts";
 import type { Settings } from "../src/config/settings.ts";
@@ -38,10 +40,23 @@ function bootstrapCredit(rows: readonly ChannelPathRow[], settings: Settings, on
   return bootstrapModels(rows, settings.creditBootstrapReplicates, BOOTSTRAP_SEED, models);
 }
 
+/**
+ * The bootstrap of the models written in SQL over sessions (excitation_linear, self_controlled), which channel_paths
+ * cannot re-fit: SQL resamples their identity chains (channel_share_replicates); only the published models'.
+ */
+async function sqlModelBootstraps(query: (sql: string) => Promise<Row[]>, table: string, only: ReadonlySet<string>): Promise<Record<string, ModelBootstrap>> {
+  const rows = await query(`SELECT model, replicate, channel, share FROM ${table} ORDER BY model, replicate, channel`);
+  const replicates = rows.map((r, i) => ({
+    model: textOf(r, "model", "channel_share_replicates", i), replicate: countOf(r, "replicate", "channel_share_replicates", i),
+    channel: textOf(r, "channel", "channel_share_replicates", i), share: countOf(r, "share", "channel_share_replicates", i),
+  })).filter((r) => only.has(r.model));
+  return bootstrapFromReplicates(replicates);
+}
+
 export const creditIntervalsJob: JobDefinition = {
   name: "credit_intervals",
   description: "90 % bootstrap intervals of every model's channel shares (Poisson bootstrap of channel_paths)",
-  reads: ["channel_paths", "channel_credit_by_model"],
+  reads: ["channel_paths", "channel_credit_by_model", "channel_share_replicates"],
   writes: ["channel_credit_intervals"],
   tags: ["attribution"],
   async run(ctx) {
@@ -53,7 +68,9 @@ export const creditIntervalsJob: JobDefinition = {
     const rows = await readChannelPaths((sql) => ctx.query(sql), ctx.ref("channel_paths"));
     const models = new Set(credit.map((r, i) => textOf(r, "model", "channel_credit_by_model", i)));
     ctx.progress(`${ctx.settings.creditBootstrapReplicates} bootstrap replicates of ${rows.length} paths`);
-    const boot = ctx.settings.creditBootstrapReplicates > 0 ? bootstrapCredit(rows, ctx.settings, models) : {};
+    const boot = ctx.settings.creditBootstrapReplicates > 0
+      ? { ...bootstrapCredit(rows, ctx.settings, models), ...await sqlModelBootstraps((sql) => ctx.query(sql), ctx.ref("channel_share_replicates"), models) }
+      : {};
     const shape = dataShape(rows);
     const halfWidth = new Map([...models].map((m) => [m, calibratedHalfWidth(shape, m, BENCHMARK_REFERENCE)]));
     const out: Row[] = credit.map((r, i) => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createRng } from "../src/demo/prng.ts";
-import { bootstrapModels, intervalAround, intervalCoverage, pathModels, poisson } from "../src/models/credit-bootstrap.ts";
+import { bootstrapFromReplicates, bootstrapModels, intervalAround, intervalCoverage, pathModels, poisson } from "../src/models/credit-bootstrap.ts";
 import { dataShape, modelEvidence, recommendModels, shapeDistance, type ReferenceWorld } from "../src/models/recommendation.ts";
 import { bootstrapL1FromIntervals } from "../jobs/model-recommendation.ts";
 import { bestAucFloor, calibrateAucFloor, conformalBands, formatEvaluation, refusalTable } from "../src/benchmark/evaluation.ts";
@@ -60,6 +60,25 @@ describe("credit bootstrap", () => {
     const large = width(160);
     // 16 × the journeys: about ¼ the width.
     assert.ok(large < small / 2.5 && large > small / 6, `${small} → ${large}`);
+  });
+
+  it("summarises replicate shares computed in SQL: replicate 0 the point, a missing channel 0, a missing replicate not counted", () => {
+    // Model m: replicate 0 A 0.6, B 0.4; replicates 1–3 A 0.5, 0.7, 1 (B absent: 0), replicate 4 absent (published nothing).
+    // A's draws {0.5, 0.7, 1}: q05 = 0.5 + 0.1 · 0.2 = 0.52, q95 = 0.7 + 0.9 · 0.3 = 0.97. B's {0.5, 0.3, 0}: 0.03, 0.48.
+    // L1 to the point: 0.2, 0.2, 0.8 → mean 0.4. Model n has no replicate 0 (it published nothing): left out.
+    const rows = [
+      { model: "m", replicate: 0, channel: "A", share: 0.6 }, { model: "m", replicate: 0, channel: "B", share: 0.4 },
+      { model: "m", replicate: 1, channel: "A", share: 0.5 }, { model: "m", replicate: 1, channel: "B", share: 0.5 },
+      { model: "m", replicate: 2, channel: "A", share: 0.7 }, { model: "m", replicate: 2, channel: "B", share: 0.3 },
+      { model: "m", replicate: 3, channel: "A", share: 1 },
+      { model: "n", replicate: 1, channel: "A", share: 1 },
+    ];
+    const b = bootstrapFromReplicates(rows);
+    assert.deepEqual(Object.keys(b), ["m"]);
+    const r9 = (x: number): number => Number(x.toFixed(9));
+    assert.deepEqual(b.m!.point, { A: 0.6, B: 0.4 });
+    assert.deepEqual(Object.fromEntries(Object.entries(b.m!.intervals).map(([c, iv]) => [c, [r9(iv.lo), r9(iv.hi)]])), { A: [0.52, 0.97], B: [0.03, 0.48] });
+    assert.deepEqual([r9(b.m!.meanL1), b.m!.replicates], [0.4, 3]);
   });
 
   it("moves a re-fit interval onto the published share and keeps it inside [0, 1]", () => {

@@ -184,3 +184,55 @@ export function intervalCoverage(intervals: Readonly<Record<string, ShareInterva
   }
   return channels.length ? inside / channels.length : 0;
 }
+
+/** One replicate's share of a channel under a model, computed elsewhere (SQL: channel_share_replicates). */
+export interface ShareReplicate {
+  model: string;
+  /** 0: the data itself (the point estimate); 1 … B: bootstrap replicates. */
+  replicate: number;
+  channel: string;
+  share: number;
+}
+
+/**
+ * Each model's bootstrap from replicate shares computed outside (the models written in SQL over sessions, whose
+ * replicates SQL computes: channel_share_replicates), summarised as `bootstrapModels` does: replicate 0 is the
+ * point, the 90 % interval the 5th–95th percentile over replicates 1 … B, a channel missing from a replicate has
+ * share 0 there. A model without replicate 0 published nothing and is left out; replicates absent from the rows (the
+ * model would publish nothing on them) are not counted, as `bootstrapModels` skips a replicate with no conversion.
+ */
+export function bootstrapFromReplicates(rows: readonly ShareReplicate[]): Record<string, ModelBootstrap> {
+  const byModel = new Map<string, Map<number, Map<string, number>>>();
+  for (const r of rows) {
+    const reps = byModel.get(r.model) ?? new Map<number, Map<string, number>>();
+    byModel.set(r.model, reps);
+    const shares = reps.get(r.replicate) ?? new Map<string, number>();
+    reps.set(r.replicate, shares);
+    shares.set(r.channel, r.share);
+  }
+  const out: Record<string, ModelBootstrap> = {};
+  for (const [model, reps] of [...byModel].sort((a, b) => compareStrings(a[0], b[0]))) {
+    const point = reps.get(0);
+    if (!point) continue;
+    const channels = [...point.keys()].sort(compareStrings);
+    const draws: Record<string, number[]> = Object.fromEntries(channels.map((c) => [c, []]));
+    const l1: number[] = [];
+    for (const [b, shares] of [...reps].sort((x, y) => x[0] - y[0])) {
+      if (b === 0) continue;
+      let d = 0;
+      for (const c of channels) {
+        const v = shares.get(c) ?? 0;
+        draws[c]!.push(v);
+        d += Math.abs(v - point.get(c)!);
+      }
+      l1.push(d);
+    }
+    out[model] = {
+      point: Object.fromEntries(point),
+      intervals: l1.length ? Object.fromEntries(channels.map((c) => [c, { lo: quantile(draws[c]!, 0.05), hi: quantile(draws[c]!, 0.95) }])) : {},
+      meanL1: l1.length ? l1.reduce((a, b) => a + b, 0) / l1.length : 0,
+      replicates: l1.length,
+    };
+  }
+  return out;
+}
