@@ -6,8 +6,8 @@
  * Dataform CLI, npm), on spilled DuckDB files and on the local BigQuery endpoint, and a third file fills some of it.
  *
  * mocha --parallel hands the files to its workers in the order given, so a long file started near the end
- * stretches the wall clock while the other worker sits idle. The files below, measured longest (CPU seconds of
- * `mocha FILE` alone, see the list), start first; every other file follows in path order. A listed file that does
+ * stretches the wall clock while the other worker sits idle. The files below, measured longest (CPU seconds inside
+ * a parallel run, see the list), start first; every other file follows in path order. A listed file that does
  * not exist is an error, so a renamed test cannot silently drop out of the ordering. `npx mocha test/x.test.ts`
  * does not read this file (it reads .mocharc.json).
  */
@@ -16,29 +16,42 @@ const path = require("node:path");
 const base = require("./.mocharc.json");
 
 /**
- * Longest first. Measured alone (`/usr/bin/time -v npx mocha FILE`, user + sys CPU seconds, which leave out the
- * Dataform CLI's compile worker, ~6 s a compile) or, where marked ~, ranked by the work the file does (sample size ×
- * full pipeline runs); the order matters only roughly: the long files must not start last.
+ * Longest first. The figures are CPU seconds of each file inside one parallel `npm test` run (ci15, 14:48–15:41, load
+ * 7–24 on 2 cores: a mocha root hook reading the worker's /proc/self/stat, user + sys with reaped children, so CLI
+ * children count but Dataform's compile workers, ≈ 4–5 CPU s a compile, do not; the number of compiles is given where a
+ * file makes many), then its wall seconds in that run. Files below ≈ 19 CPU s follow in path order. The order matters
+ * only roughly: the long files must not start last.
  */
 const LONGEST_FIRST = [
-  // 156–201 CPU s at load 10–22 (was 307 side by side; 187–230 with the compile workers, was 349): the README's demo
-  // (2,000 × 14) and every example in a fresh copy, the benchmark example's 4 small worlds the largest part (≈ 72)
+  // Failed early in that run (a clone without ../shared/data); ciwall2: 148 CPU s inside a parallel run, 187–230
+  // whole-tree alone: the README's demo (2,000 × 14) and every example in a fresh copy, the benchmark example's 4 small
+  // worlds the largest part (≈ 72)
   "test/readme-commands.test.ts",
-  "test/bigquery-dag.test.ts", // 170 CPU s: the whole DAG on the strict local BigQuery and DuckDB, several times
-  "test/incremental-equivalence.test.ts", // 78 CPU s: four daily runs and a full refresh, 1,500 users
-  "test/dataform-cli.test.ts", // 51 CPU s + five runs of the real Dataform CLI (each compiles)
-  "test/custom-events-doc.test.ts", // 61 CPU s (ciwall2, load 7–22; was not listed)
-  "test/warehouse-incremental.test.ts", // 33 CPU s + five compiles: many staging runs
-  "test/scoring-sql.test.ts", // 55 CPU s: demo 4,000 users × 21 days, then the strict local BigQuery
-  "test/pipeline.test.ts", // 45 CPU s: demo 4,000 × 21, report in Chromium, a second full run
-  "test/cli.test.ts", // 46 CPU s: demo 4,000 × 21 through the CLI
-  "test/cli-daily.test.ts", // 50 CPU s (ciwall2, load 7–22): a demo and some twenty CLI runs
-  "test/googlesql-all-layers.test.ts", // 32 CPU s: demo 4,000 × 21, every statement through ZetaSQL
-  "test/benchmark.test.ts", // ~ simulated worlds, the benchmark CLI
-  "test/lead-scoring.test.ts", // ~ demo 4,000 × 21
-  "test/pipeline-credit.test.ts", // ~ demo 4,000 × 21
-  "test/run-records.test.ts", // ~ demo 3,000 × 21 through the CLI
-  "test/lead-leakage.test.ts", // ~ demo 3,000 × 21
+  "test/bigquery-dag.test.ts", // 186 CPU s, 1,294 s: the whole DAG on the strict local BigQuery and DuckDB, several times
+  "test/incremental-equivalence.test.ts", // 95 CPU s, 607 s: four daily runs and a full refresh, 1,500 users
+  "test/custom-events-doc.test.ts", // 73 CPU s, 489 s: docs/custom-events.md in a fresh copy
+  "test/pipeline.test.ts", // 72 CPU s, 442 s: demo 4,000 × 21, report in Chromium, a second full run
+  "test/ml-attribution-job.test.ts", // 69 CPU s, 242 s (was not listed): the ML attribution job under several var sets
+  "test/cli-daily.test.ts", // 64 CPU s, 449 s: a demo and some twenty CLI runs
+  "test/cli.test.ts", // 59 CPU s, 355 s: demo 4,000 × 21 through the CLI
+  // 31 CPU s + 4 compiles, 220 s: the self-controlled credit on fixtures and a demo on DuckDB and the strict BigQuery
+  "test/self-controlled.test.ts",
+  "test/googlesql-all-layers.test.ts", // 48 CPU s, 327 s: demo 4,000 × 21, every statement through ZetaSQL
+  "test/run-records.test.ts", // 44 CPU s, 232 s: demo 3,000 × 21 through the CLI
+  "test/dataform-cli.test.ts", // 41 CPU s, 274 s + five runs of the real Dataform CLI (each compiles)
+  "test/custom-sources.test.ts", // 38 CPU s, 157 s (was not listed)
+  "test/lead-champion.test.ts", // 38 CPU s, 113 s (was not listed)
+  "test/warehouse-incremental.test.ts", // 36 CPU s + five compiles, 326 s: many staging runs
+  "test/channel-markov-steps.test.ts", // 17 CPU s + nine compiles, 248 s (was not listed): one per Markov var set
+  "test/benchmark.test.ts", // 35 CPU s, 255 s: simulated worlds, the benchmark CLI
+  "test/scoring-sql.test.ts", // 35 CPU s, 175 s without its X Education part (failed there, no data); 47 in ciwall2's run
+  "test/demo.test.ts", // 34 CPU s, 96 s (was not listed)
+  "test/warehouse-funnel.test.ts", // 32 CPU s, 186 s (was not listed)
+  "test/reliability-resume.test.ts", // 31 CPU s, 113 s (was not listed)
+  "test/compile-cache.test.ts", // 12 CPU s + eight compiles in its own folders, 194 s (was not listed)
+  "test/lead-scoring.test.ts", // 19 CPU s, 194 s: demo 4,000 × 21
+  "test/lead-leakage.test.ts", // 16 CPU s, 103 s: demo 3,000 × 21
+  "test/pipeline-credit.test.ts", // 16 CPU s, 140 s: demo 4,000 × 21
 ];
 
 const all = readdirSync(path.join(__dirname, "test"), { recursive: true })

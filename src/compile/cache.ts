@@ -4,8 +4,14 @@
  * @dataform/cli versions, funnelcredit's own version and the --vars (and default database). The
  * key is a SHA-256 of their contents, so an entry is used exactly when none of them changed, and a
  * change (an edited, added, removed or renamed file, another var) compiles afresh. Entries live in
- * `<project>/.funnelcredit/compile-cache/<key>.json`; the newest MAX_ENTRIES are kept. The cache is
- * best effort: an unwritable folder or an unreadable entry only means Dataform runs.
+ * `<project>/.funnelcredit/compile-cache/<key>.json`, or in the folder FUNNELCREDIT_COMPILE_CACHE_DIR names; the
+ * newest MAX_ENTRIES are kept. The cache is best effort: an unwritable folder or an unreadable entry only means
+ * Dataform runs.
+ *
+ * One folder can serve several checkouts or copies of a project (CI runs, the test suite's project copies): the key
+ * holds the inputs' relative names and bytes, never the project's path, and Dataform's graph names files relative to
+ * the project (checked: a copy in another folder compiles to the same bytes), so an entry written for one copy is
+ * the right answer for any copy with the same inputs.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -24,8 +30,12 @@ const MAX_ENTRIES = 64;
 const COMPILE_INPUT_DIRS = ["definitions", "includes"];
 const COMPILE_INPUT_FILES = ["workflow_settings.yaml"];
 
+/** Names a folder to keep entries in instead of each project's own; relative to the working directory. */
+export const COMPILE_CACHE_DIR_ENV = "FUNNELCREDIT_COMPILE_CACHE_DIR";
+
 export function compileCacheDir(projectDir: string): string {
-  return path.join(projectDir, ".funnelcredit", "compile-cache");
+  const given = process.env[COMPILE_CACHE_DIR_ENV]?.trim();
+  return given ? path.resolve(given) : path.join(projectDir, ".funnelcredit", "compile-cache");
 }
 
 function versionOf(packageJson: string): string {
