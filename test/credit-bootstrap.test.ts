@@ -237,24 +237,27 @@ describe("published credit interval (conformalised bootstrap)", () => {
     assert.ok(close(widenedInterval(0.3, { lo: 0.3, hi: 0.3 }, 0.07), 0.23, 0.37)); // no bootstrap: share ± q
   });
 
-  it("calibrates the margin on the k most similar worlds: bootstrap scores when bootstrapped, else the errors", () => {
-    // Shapes at distance |Δ log channels| from 5 channels: w5 0, w6 log 1.2, w10 log 2, w20 log 4.
+  it("calibrates the margin on the k most similar worlds, per channel count: bootstrap scores when bootstrapped, else the errors", () => {
+    // Shapes at distance |Δ log channels| from 5 channels: w5 0, w6 log 1.2, w10 log 2, w20 log 4. Scores are taken
+    // × the world's channels and the quantile ÷ the data's 5.
     const ref = (channels: number, residuals: number[], outside?: number[]): ReferenceWorld => ({
       world: `w${channels}`, shape: { channels, meanPathLength: 2, conversionRate: 0.1 }, l1: { m: 0.5 },
       residuals: { m: residuals }, ...(outside ? { outside: { m: outside } } : {}),
     });
-    const reference = [ref(20, [0.9, 0.9], [0.8, 0.8]), ref(5, [0.1, 0.3], [0.0, 0.2]), ref(10, [0.5, 0.6], [0.4, 0.5]), ref(6, [0.2, 0.4], [-0.1, 0.1])];
+    const reference = [ref(20, [0.9, 0.9], [0.8, 0.8]), ref(5, [0.1, 0.3], [0.0, 0.2]), ref(10, [0.05, 0.06], [0.04, 0.05]), ref(6, [0.2, 0.4], [-0.1, 0.1])];
     const data = { channels: 5, journeys: 1000, conversions: 100, meanPathLength: 2, conversionRate: 0.1 };
-    // k = 2 (w5, w6): errors {0.1, 0.3, 0.2, 0.4}, ⌈5 · 0.9⌉ = 5 > 4 → 0.4; bootstrap scores {0, 0.2, −0.1, 0.1} → 0.2.
-    assert.equal(calibratedMargin(data, "m", reference, false, 2), 0.4);
-    assert.equal(calibratedMargin(data, "m", reference, true, 2), 0.2);
-    // k = 3 adds w10: errors → 0.6 (6 scores, rank ⌈6.3⌉ = 7 > 6: the largest).
-    assert.equal(calibratedMargin(data, "m", reference, false, 3), 0.6);
-    // Level 0.5, k = 4: 8 errors, rank ⌈9 · 0.5⌉ = 5 → sorted {0.1, 0.2, 0.3, 0.4, 0.5, …}: 0.5.
-    assert.equal(calibratedMargin(data, "m", reference, false, 4, 0.5), 0.5);
+    const close = (a: number | null, b: number): boolean => a !== null && Math.abs(a - b) < 1e-12;
+    // k = 2 (w5, w6): errors × channels {0.5, 1.5, 1.2, 2.4}, ⌈5 · 0.9⌉ = 5 > 4 → the largest, 2.4 ÷ 5 = 0.48;
+    // bootstrap scores × channels {0, 1, −0.6, 0.6} → 1 ÷ 5 = 0.2.
+    assert.ok(close(calibratedMargin(data, "m", reference, false, 2), 0.48));
+    assert.ok(close(calibratedMargin(data, "m", reference, true, 2), 0.2));
+    // Level 0.5: k = 3 adds w10's {0.5, 0.6}: sorted {0.5, 0.5, 0.6, 1.2, 1.5, 2.4}, rank ⌈7 · 0.5⌉ = 4 → 1.2 ÷ 5 = 0.24;
+    // k = 4 adds w20's {18, 18}: rank ⌈9 · 0.5⌉ = 5 → 1.5 ÷ 5 = 0.3.
+    assert.ok(close(calibratedMargin(data, "m", reference, false, 3, 0.5), 0.24));
+    assert.ok(close(calibratedMargin(data, "m", reference, false, 4, 0.5), 0.3));
     // A bootstrapped model the reference did not bootstrap falls back to its errors; an unknown model has none.
     const noOutside = reference.map((w) => ({ ...w, outside: undefined }));
-    assert.equal(calibratedMargin(data, "m", noOutside, true, 2), 0.4);
+    assert.ok(close(calibratedMargin(data, "m", noOutside, true, 2), 0.48));
     assert.equal(calibratedMargin(data, "x", reference, true, 2), null);
   });
 });

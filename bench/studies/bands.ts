@@ -51,7 +51,7 @@ const weightedQ = (groups: number[][], level: number): number => {
 
 const clip = (iv: Iv): Iv => ({ lo: Math.max(0, iv.lo), hi: Math.min(1, iv.hi) });
 const candidates: Candidate[] = [];
-for (const k of [3, 5, 7, 10, 14]) {
+for (const k of (opt("--k", "3,5,7,10,14")).split(",").map(Number)) {
   for (const level of [0.9, 0.95]) {
     candidates.push({ name: `abs`, k, level, score: (p) => Math.abs(p.share - p.truth), interval: (p, q) => ({ lo: p.share - q, hi: p.share + q }) });
     candidates.push({ name: `cqr-boot`, k, level, score: (p) => Math.max(p.lo - p.truth, p.truth - p.hi), interval: (p, q) => ({ lo: p.lo - q, hi: p.hi + q }) });
@@ -61,6 +61,7 @@ for (const k of [3, 5, 7, 10, 14]) {
     candidates.push({ name: `norm-sqrt`, k, level, score: (p) => Math.abs(p.share - p.truth) / (Math.sqrt(p.share * (1 - p.share)) + 0.05), interval: (p, q) => ({ lo: p.share - q * (Math.sqrt(p.share * (1 - p.share)) + 0.05), hi: p.share + q * (Math.sqrt(p.share * (1 - p.share)) + 0.05) }) });
     const sK = (p: Pt): number => p.share + 1 / p.K;
     const sS = (p: Pt): number => Math.sqrt(p.share * (1 - p.share)) + 0.05;
+    candidates.push({ name: `cqr-norm-K`, k, level, score: (p) => Math.max(p.lo - p.truth, p.truth - p.hi) * p.K, interval: (p, q) => ({ lo: p.lo - q / p.K, hi: p.hi + q / p.K }) });
     candidates.push({ name: `cqr-norm-share+1/K`, k, level, score: (p) => Math.max(p.lo - p.truth, p.truth - p.hi) / sK(p), interval: (p, q) => ({ lo: p.lo - q * sK(p), hi: p.hi + q * sK(p) }) });
     candidates.push({ name: `cqr-norm-sqrt`, k, level, score: (p) => Math.max(p.lo - p.truth, p.truth - p.hi) / sS(p), interval: (p, q) => ({ lo: p.lo - q * sS(p), hi: p.hi + q * sS(p) }) });
     candidates.push({ name: `abs-worldw`, k, level, worldWeights: true, score: (p) => Math.abs(p.share - p.truth), interval: (p, q) => ({ lo: p.share - q, hi: p.share + q }) });
@@ -74,10 +75,13 @@ function evaluate(c: Candidate, targets: W[], calib: (w: W) => W[], models: (w: 
   for (const w of targets) {
     const near = calib(w).map((x) => ({ x, d: shapeDistance(w.shape!, x.shape!) })).sort((a, b) => a.d - b.d || (name(a.x) < name(b.x) ? -1 : 1));
     for (const model of models(w)) {
-      const cal = near.filter((x) => x.x.models.some((m) => m.model === model)).slice(0, c.k).map((x) => points(x.x, model).map(c.score));
+      const pts = points(w, model);
+      // As the product: a model without a bootstrap on the target is calibrated on degenerate intervals [share, share].
+      const bare = !pts.some((p) => p.boot);
+      const cal = near.filter((x) => x.x.models.some((m) => m.model === model)).slice(0, c.k)
+        .map((x) => points(x.x, model).map((p) => (bare ? { ...p, lo: p.share, hi: p.share, boot: false } : p)).map(c.score));
       if (!cal.length) continue;
       const q = c.worldWeights ? weightedQ(cal, c.level) : conformalQ(cal.flat(), c.level);
-      const pts = points(w, model);
       let inside = 0;
       let width = 0;
       for (const p of pts) {
@@ -103,6 +107,7 @@ function summary(cells: Cell[]): string {
 
 const allModels = (w: W): string[] => w.models.map((m) => m.model).filter((m) => m !== "markov_heldout_order");
 const bootModels = (w: W): string[] => w.models.filter((m) => m.bootstrapIntervals).map((m) => m.model);
+const bareModels = (w: W): string[] => w.models.filter((m) => !m.bootstrapIntervals && m.model !== "markov_heldout_order").map((m) => m.model);
 const recModel = (w: W): string[] => (w.recommended ? [w.recommended] : []);
 for (const [label, targets, calib] of [
   ["reference LOO", ref, (w: W) => ref.filter((x) => name(x) !== name(w))],
@@ -114,6 +119,7 @@ for (const [label, targets, calib] of [
     const all = evaluate(c, targets, calib, allModels);
     const boot = evaluate(c, targets, calib, bootModels);
     const rec = evaluate(c, targets, calib, recModel);
-    console.log(`${`${c.name} k${c.k} L${c.level}`.padEnd(26)} ALL ${summary(all)}\n${"".padEnd(26)} BOOT ${summary(boot)}\n${"".padEnd(26)} REC ${summary(rec)}`);
+    const bare = evaluate(c, targets, calib, bareModels);
+    console.log(`${`${c.name} k${c.k} L${c.level}`.padEnd(26)} ALL ${summary(all)}\n${"".padEnd(26)} BOOT ${summary(boot)}\n${"".padEnd(26)} NOBOOT ${summary(bare)}\n${"".padEnd(26)} REC ${summary(rec)}`);
   }
 }

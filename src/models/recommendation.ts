@@ -113,7 +113,7 @@ export function modelEvidence(registered: readonly string[], intervals: readonly
 }
 
 /** Benchmark worlds the published interval takes its conformal scores from (the nearest by shapeDistance). */
-export const SIMILAR_WORLDS = 5;
+export const SIMILAR_WORLDS = 3;
 
 /**
  * Benchmark worlds the recommendation averages each model's L1 over (the nearest by shapeDistance). 10 of the
@@ -174,9 +174,13 @@ export function recommendModels(shape: DataShape, models: readonly ModelEvidence
  * true incremental share fell outside the model's bootstrap interval (`outside`, CQR) — on worlds that have them;
  * otherwise |share − true incremental share| (`residuals`, plain split conformal, share ± q), which also serves a
  * bootstrapped model the reference did not bootstrap (then [lo − q, hi + q] is wider than it needs to be, never
- * narrower). null when no similar world measured the model.
+ * narrower). Normalised by the channel count (Lei et al. 2018, §5.2, locally weighted conformal with a known scale):
+ * shares average 1 / channels, so do their errors; each world's scores are taken × its channels and the quantile
+ * ÷ this data's channels. Chosen leave-one-world-out on the reference worlds (bench/studies/bands.ts; README): with
+ * k = 3 it covers ≥ 85 % of channels in every family, unnormalised not (harvesting and selection_bias ≈ 80 %).
+ * null when no similar world measured the model.
  */
-export function calibratedMargin(shape: DataShape, model: string, reference: readonly ReferenceWorld[], bootstrapped: boolean, k = SIMILAR_WORLDS, level = 0.9): number | null {
+export function calibratedMargin(shape: Pick<DataShape, "channels" | "meanPathLength" | "conversionRate">, model: string, reference: readonly ReferenceWorld[], bootstrapped: boolean, k = SIMILAR_WORLDS, level = 0.9): number | null {
   const useOutside = bootstrapped && reference.some((w) => w.outside?.[model] !== undefined);
   const scoresOf = (w: ReferenceWorld): readonly number[] | undefined => (useOutside ? w.outside?.[model] : w.residuals?.[model]);
   const scores = [...reference]
@@ -184,6 +188,7 @@ export function calibratedMargin(shape: DataShape, model: string, reference: rea
     .map((w) => ({ w, d: shapeDistance(shape, w.shape) }))
     .sort((a, b) => a.d - b.d || compareStrings(a.w.world, b.w.world))
     .slice(0, k)
-    .flatMap((x) => scoresOf(x.w)!);
-  return conformalQuantile(scores, level);
+    .flatMap((x) => scoresOf(x.w)!.map((s) => s * x.w.shape.channels));
+  const q = conformalQuantile(scores, level);
+  return q === null ? null : q / Math.max(1, shape.channels);
 }
