@@ -255,6 +255,8 @@ describe("published credit interval (conformalised bootstrap)", () => {
     // k = 4 adds w20's {18, 18}: rank ⌈9 · 0.5⌉ = 5 → 1.5 ÷ 5 = 0.3.
     assert.ok(close(calibratedMargin(data, "m", reference, false, 3, 0.5), 0.24));
     assert.ok(close(calibratedMargin(data, "m", reference, false, 4, 0.5), 0.3));
+    // The same 8 scores (k = 4 takes every world) for data of 10 channels: 1.5 ÷ 10.
+    assert.ok(close(calibratedMargin({ ...data, channels: 10 }, "m", reference, false, 4, 0.5), 0.15));
     // A bootstrapped model the reference did not bootstrap falls back to its errors; an unknown model has none.
     const noOutside = reference.map((w) => ({ ...w, outside: undefined }));
     assert.ok(close(calibratedMargin(data, "m", noOutside, true, 2), 0.48));
