@@ -1,10 +1,12 @@
 /**
- * 90 % intervals of every registered model's channel shares: a Poisson bootstrap of the `channel_paths`
- * aggregate, each replicate re-fitting the model from the paths (src/models/credit-bootstrap.ts); the models SQL
- * computes over sessions (excitation_linear, self_controlled) from SQL's Poisson bootstrap of identity chains
- * (channel_share_replicates), summarised by the same percentile rule. Models
- * that cannot be re-fitted from paths (time_decay needs touch times, owox_funnel funnel steps) get a row
- * without an interval saying so. The intervals measure sampling noise of data this size, not a model's bias.
+ * 90 % intervals of every registered model's channel shares. The bootstrap interval (bootstrap_low/high): a Poisson
+ * bootstrap of the `channel_paths` aggregate, each replicate re-fitting the model from the paths
+ * (src/models/credit-bootstrap.ts); the models SQL computes over sessions (excitation_linear, self_controlled) from
+ * SQL's Poisson bootstrap of identity chains (channel_share_replicates), summarised by the same percentile rule —
+ * sampling noise of data this size, not a model's bias. The published interval (share_low/high): the bootstrap
+ * interval widened by the conformal quantile of how far the true share fell outside it on the benchmark worlds most
+ * like this data (src/models/credit-interval.ts; calibratedMargin), share ± that quantile of |share − truth| for a
+ * model without a bootstrap (time_decay needs touch times, owox_funnel funnel steps, the ML models read sessions).
  */
 import type { JobDefinition } from "../src/jobs/job.ts";
 import type { ColumnSchema, Row } from "../src/engines/engine.ts";
@@ -14,7 +16,8 @@ import type { ShapleyValueFunction } from "../src/models/shapley.ts";
 import type { Settings } from "../src/config/settings.ts";
 import { countOf, readChannelPaths, textOf } from "../src/jobs/tables.ts";
 import { tableSchema } from "../src/catalog/index.ts";
-import { calibratedHalfWidth, dataShape } from "../src/models/recommendation.ts";
+import { calibratedMargin, dataShape } from "../src/models/recommendation.ts";
+import { widenedInterval } from "../src/models/credit-interval.ts";
 import { BENCHMARK_REFERENCE } from "../src/benchmark/reference.ts";
 
 const INTERVALS_SCHEMA: ColumnSchema[] = tableSchema("channel_credit_intervals");
@@ -55,7 +58,7 @@ async function sqlModelBootstraps(query: (sql: string) => Promise<Row[]>, table:
 
 export const creditIntervalsJob: JobDefinition = {
   name: "credit_intervals",
-  description: "90 % bootstrap intervals of every model's channel shares (Poisson bootstrap of channel_paths)",
+  description: "90 % intervals of every model's channel shares: Poisson bootstrap (of channel_paths, or SQL's of identity chains) widened by the benchmark's conformal margin",
   reads: ["channel_paths", "channel_credit_by_model", "channel_share_replicates"],
   writes: ["channel_credit_intervals"],
   tags: ["attribution"],
@@ -72,23 +75,24 @@ export const creditIntervalsJob: JobDefinition = {
       ? { ...bootstrapCredit(rows, ctx.settings, models), ...await sqlModelBootstraps((sql) => ctx.query(sql), ctx.ref("channel_share_replicates"), models) }
       : {};
     const shape = dataShape(rows);
-    const halfWidth = new Map([...models].map((m) => [m, calibratedHalfWidth(shape, m, BENCHMARK_REFERENCE)]));
     const out: Row[] = credit.map((r, i) => {
       const model = textOf(r, "model", "channel_credit_by_model", i);
       const channel = textOf(r, "channel", "channel_credit_by_model", i);
       const share = r.share === null ? null : countOf(r, "share", "channel_credit_by_model", i);
-      const q = share === null ? null : halfWidth.get(model) ?? null;
-      const band = q === null || share === null ? { band_low: null, band_high: null } : { band_low: Math.max(0, share - q), band_high: Math.min(1, share + q) };
       const b = boot[model];
       const iv = b?.intervals[channel];
-      if (!b || !iv || share === null) {
-        const method = ctx.settings.creditBootstrapReplicates === 0 ? "none: vars.credit_bootstrap_replicates is 0"
-          : !b ? "none: the model cannot be re-fitted from channel_paths"
-          : "none: the channel is not in channel_paths";
-        return { model, channel, share, share_low: null, share_high: null, replicates: 0, method, ...band };
-      }
-      const moved = intervalAround(share, b.point[channel] ?? 0, iv);
-      return { model, channel, share, share_low: moved.lo, share_high: moved.hi, replicates: b.replicates, method: "poisson_bootstrap", ...band };
+      const bootstrap = b && iv && share !== null ? intervalAround(share, b.point[channel] ?? 0, iv) : null;
+      const noBootstrap = ctx.settings.creditBootstrapReplicates === 0 ? "vars.credit_bootstrap_replicates is 0"
+        : !b ? "the model cannot be re-fitted from channel_paths" : "the channel is not in channel_paths";
+      // The published interval: the bootstrap widened by the benchmark's conformal margin (share ± q without one).
+      const q = share === null ? null : calibratedMargin(shape, model, BENCHMARK_REFERENCE, bootstrap !== null);
+      const published = q === null || share === null ? null : widenedInterval(share, bootstrap ?? { lo: share, hi: share }, q);
+      const method = published === null ? `none: no benchmark reference for the model${bootstrap ? "" : `; no bootstrap: ${noBootstrap}`}`
+        : bootstrap ? "conformal_bootstrap" : `split_conformal (no bootstrap: ${noBootstrap})`;
+      return {
+        model, channel, share, share_low: published?.lo ?? null, share_high: published?.hi ?? null,
+        bootstrap_low: bootstrap?.lo ?? null, bootstrap_high: bootstrap?.hi ?? null, replicates: bootstrap ? b!.replicates : 0, method,
+      };
     });
     const n = await ctx.write("channel_credit_intervals", INTERVALS_SCHEMA, out);
     return { rows: n, metrics: { models_with_intervals: Object.keys(boot).length, replicates: ctx.settings.creditBootstrapReplicates } };

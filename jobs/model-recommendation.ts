@@ -29,7 +29,7 @@ export const modelRecommendationJob: JobDefinition = {
   writes: ["model_recommendation"],
   tags: ["attribution"],
   async run(ctx) {
-    const iv = await ctx.query(`SELECT model, channel, share_low, share_high FROM ${ctx.ref("channel_credit_intervals")} ORDER BY model, channel`);
+    const iv = await ctx.query(`SELECT model, channel, bootstrap_low, bootstrap_high FROM ${ctx.ref("channel_credit_intervals")} ORDER BY model, channel`);
     if (iv.length === 0) {
       await ctx.write("model_recommendation", RECOMMENDATION_SCHEMA, []);
       return { rows: 0, skipped: "no conversions credited by any model: nothing to recommend" };
@@ -37,7 +37,7 @@ export const modelRecommendationJob: JobDefinition = {
     // Every registered model with credit this run (the ML models when published), in registry order.
     const evidence: ModelEvidence[] = modelEvidence(ctx.settings.attributionModels.map((m) => m.name), iv.map((r, i) => ({
       model: textOf(r, "model", "channel_credit_intervals", i),
-      width: r.share_low === null || r.share_high === null ? null : countOf(r, "share_high", "channel_credit_intervals", i) - countOf(r, "share_low", "channel_credit_intervals", i),
+      width: r.bootstrap_low === null || r.bootstrap_high === null ? null : countOf(r, "bootstrap_high", "channel_credit_intervals", i) - countOf(r, "bootstrap_low", "channel_credit_intervals", i),
     })), bootstrapL1FromIntervals);
     const shape = dataShape(await readChannelPaths((sql) => ctx.query(sql), ctx.ref("channel_paths")));
     const ranked = recommendModels(shape, evidence, BENCHMARK_REFERENCE);

@@ -1,13 +1,15 @@
 /**
- * Bootstrap intervals of credit shares (src/models/credit-bootstrap.ts) and the model recommendation's
- * ranking (src/models/recommendation.ts): pure functions on hand-made path aggregates.
+ * Bootstrap intervals of credit shares (src/models/credit-bootstrap.ts), the published interval built on them
+ * (src/models/credit-interval.ts) and the model recommendation's ranking (src/models/recommendation.ts): pure
+ * functions on hand-made path aggregates, residuals and intervals.
  */
 import assert from "node:assert/strict";
 import { createRng } from "../src/demo/prng.ts";
 import { bootstrapFromReplicates, bootstrapModels, intervalAround, intervalCoverage, pathModels, poisson } from "../src/models/credit-bootstrap.ts";
-import { dataShape, modelEvidence, recommendModels, shapeDistance, type ReferenceWorld } from "../src/models/recommendation.ts";
+import { calibratedMargin, dataShape, modelEvidence, recommendModels, shapeDistance, type ReferenceWorld } from "../src/models/recommendation.ts";
+import { conformalQuantile, outsideScore, widenedInterval } from "../src/models/credit-interval.ts";
 import { bootstrapL1FromIntervals } from "../jobs/model-recommendation.ts";
-import { bestAucFloor, calibrateAucFloor, conformalBands, formatEvaluation, refusalTable } from "../src/benchmark/evaluation.ts";
+import { bestAucFloor, calibrateAucFloor, formatEvaluation, intervalSummary, publishedIntervals, refusalTable } from "../src/benchmark/evaluation.ts";
 
 const SETTINGS = {
   positionBasedWeights: [0.4, 0.2, 0.4] as const, nonDirectExcludedChannels: ["Direct"],
@@ -178,7 +180,7 @@ describe("model recommendation", () => {
   });
 });
 
-describe("benchmark evaluation: AUC floor and calibrated band", () => {
+describe("benchmark evaluation: AUC floor and published intervals", () => {
   const point = (auc: number, l1: number, heur: number, fallback = heur) => ({ world: "w/s1", model: "ml", auc, lowerBound: auc - 0.08, l1, bestHeuristic: heur, worse: l1 > heur, fallback, worseThanFallback: l1 > fallback });
 
   it("prints the refusal rule's confusion table, old floor and lower bound, from the job's test window", () => {
@@ -223,15 +225,84 @@ describe("benchmark evaluation: AUC floor and calibrated band", () => {
     assert.ok(Math.abs(best.meanL1 - 0.6) < 1e-12);
   });
 
-  it("sizes a conformal band from the other worlds' residuals and measures its coverage on the left-out world", () => {
-    // Three worlds, two channels each, model "m"; residuals |share − truth|: w1 0.1, 0.1; w2 0.2, 0.2; w3 0.3, 0.3.
-    const world = (seed: number, r: number) => ({
+  it("calibrates each world's published interval on the other worlds only and counts the channels it covers", () => {
+    // Three worlds, channels a and b, truth 0.5 each; shares 0.5 ± r (r = 0.1, 0.2, 0.3). Model "m" has bootstrap
+    // intervals of half-width h (0.1, 0.05, 0.25; clipped to [0, 1]), model "n" none. CQR scores of m, r − h:
+    // w1 0, w2 0.15, w3 0.05 (w3 a: max(0.55 − 0.5, 0.5 − 1) = 0.05); n's scores are r: 0.1, 0.2, 0.3.
+    const world = (seed: number, r: number, h: number) => ({
       world: { family: "f", seed }, shape: { channels: 2, journeys: 100, conversions: 10, meanPathLength: 2, conversionRate: 0.1 }, recommended: null, bootstrapL1: {}, mlFamilies: [],
       truth: { channels: ["a", "b"], incremental: { a: 0.5, b: 0.5 }, shapley: { a: 0.5, b: 0.5 } },
-      models: [{ model: "m", shares: { a: 0.5 + r, b: 0.5 - r }, l1Shapley: 2 * r, l1Incremental: 2 * r, spearman: null, spearmanIncremental: null, coverageShapley: null, coverageIncremental: null }],
+      models: [
+        { model: "m", shares: { a: 0.5 + r, b: 0.5 - r }, bootstrapIntervals: { a: { lo: 0.5 + r - h, hi: Math.min(1, 0.5 + r + h) }, b: { lo: Math.max(0, 0.5 - r - h), hi: 0.5 - r + h } } },
+        { model: "n", shares: { a: 0.5 + r, b: 0.5 - r }, bootstrapIntervals: null },
+      ].map((m) => ({ ...m, l1Shapley: 2 * r, l1Incremental: 2 * r, spearman: null, spearmanIncremental: null, coverageShapley: null, coverageIncremental: null })),
     });
-    const bands = conformalBands([world(1, 0.1), world(2, 0.2), world(3, 0.3)] as never, () => "m", 5);
-    // Left-out w3: residuals {0.1, 0.1, 0.2, 0.2}, k = ⌈5 · 0.9⌉ = 5 > 4 → the largest, 0.2: w3's 0.3 is outside.
-    assert.deepEqual(bands.map((b) => [b.world, Number(b.halfWidth.toFixed(9)), b.coverage]), [["f/s1", 0.3, 1], ["f/s2", 0.3, 1], ["f/s3", 0.2, 0]]);
+    const checks = publishedIntervals([world(1, 0.1, 0.1), world(2, 0.2, 0.05), world(3, 0.3, 0.25)] as never, 5);
+    const show = checks.map((c) => [c.world, c.model, c.bootstrapped, c.inside, Number(c.width.toFixed(9))]);
+    // m, left-out w1: scores {0.15, 0.15, 0.05, 0.05}, ⌈5 · 0.9⌉ = 5 > 4 → the largest, 0.15: a [0.5 − 0.15, 0.7 + 0.15], b [0.3 − 0.15, 0.5 + 0.15]: both in, width 0.5.
+    //    w2: q = 0.05 (of 0, 0, 0.05, 0.05): a [0.6, 0.8], b [0.2, 0.4]: both out, width 0.2.
+    //    w3: q = 0.15: a [0.4, 1] (clipped), b [0, 0.6]: both in, width 0.6.
+    // n (share ± q of |share − truth|): w1 q = 0.3: [0.3, 0.9], [0.1, 0.7] in; w2 q = 0.3: [0.4, 1], [0, 0.6] in; w3 q = 0.2: [0.6, 1], [0, 0.4] out.
+    assert.deepEqual(show, [
+      ["f/s1", "m", true, 2, 0.5], ["f/s1", "n", false, 2, 0.6],
+      ["f/s2", "m", true, 0, 0.2], ["f/s2", "n", false, 2, 0.6],
+      ["f/s3", "m", true, 2, 0.6], ["f/s3", "n", false, 0, 0.4],
+    ]);
+    // m: 4 of 6 channels, lowest world 0, mean width (0.5 + 0.2 + 0.6) / 3.
+    const s = intervalSummary(checks.filter((c) => c.model === "m"));
+    assert.deepEqual([s.channels, s.coverage, s.minWorld, Number(s.width.toFixed(9))], [6, 4 / 6, 0, Number((1.3 / 3).toFixed(9))]);
+  });
+});
+
+describe("published credit interval (conformalised bootstrap)", () => {
+  it("scores how far the truth lies outside an interval: positive outside, negative inside, |share − truth| for a point", () => {
+    assert.ok(Math.abs(outsideScore(0.5, { lo: 0.55, hi: 1 }) - 0.05) < 1e-12);
+    assert.ok(Math.abs(outsideScore(0.3, { lo: 0.2, hi: 0.5 }) - -0.1) < 1e-12);
+    assert.ok(Math.abs(outsideScore(0.5, { lo: 0.6, hi: 0.6 }) - 0.1) < 1e-12);
+    assert.ok(Math.abs(outsideScore(0.7, { lo: 0.6, hi: 0.6 }) - 0.1) < 1e-12);
+  });
+
+  it("takes the ⌈(n + 1) · 0.9⌉-th smallest score, the largest when n is too small", () => {
+    const s = (n: number): number[] => Array.from({ length: n }, (_, i) => (n - i) / 100); // n/100 … 1/100, unsorted
+    assert.equal(conformalQuantile(s(19), 0.9), 0.18); // ⌈20 · 0.9⌉ = 18
+    assert.equal(conformalQuantile(s(9), 0.9), 0.09); // ⌈10 · 0.9⌉ = 9 = n
+    assert.equal(conformalQuantile(s(3), 0.9), 0.03); // ⌈4 · 0.9⌉ = 4 > 3 → the largest
+    assert.equal(conformalQuantile(s(10), 0.5), 0.06); // ⌈11 · 0.5⌉ = 6
+    assert.equal(conformalQuantile([], 0.9), null);
+  });
+
+  it("widens the bootstrap interval by q on both sides, inside [0, 1], never past the share when q is negative", () => {
+    const close = (iv: { lo: number; hi: number }, lo: number, hi: number): boolean => Math.abs(iv.lo - lo) < 1e-12 && Math.abs(iv.hi - hi) < 1e-12;
+    assert.ok(close(widenedInterval(0.3, { lo: 0.25, hi: 0.36 }, 0.1), 0.15, 0.46));
+    assert.ok(close(widenedInterval(0.05, { lo: 0.02, hi: 0.9 }, 0.2), 0, 1));
+    assert.ok(close(widenedInterval(0.3, { lo: 0.2, hi: 0.4 }, -0.05), 0.25, 0.35));
+    assert.ok(close(widenedInterval(0.3, { lo: 0.2, hi: 0.45 }, -0.12), 0.3, 0.33));
+    assert.ok(close(widenedInterval(0.3, { lo: 0.3, hi: 0.3 }, 0.07), 0.23, 0.37)); // no bootstrap: share ± q
+  });
+
+  it("calibrates the margin on the k most similar worlds, per channel count: bootstrap scores when bootstrapped, else the errors", () => {
+    // Shapes at distance |Δ log channels| from 5 channels: w5 0, w6 log 1.2, w10 log 2, w20 log 4. Scores are taken
+    // × the world's channels and the quantile ÷ the data's 5.
+    const ref = (channels: number, residuals: number[], outside?: number[]): ReferenceWorld => ({
+      world: `w${channels}`, shape: { channels, meanPathLength: 2, conversionRate: 0.1 }, l1: { m: 0.5 },
+      residuals: { m: residuals }, ...(outside ? { outside: { m: outside } } : {}),
+    });
+    const reference = [ref(20, [0.9, 0.9], [0.8, 0.8]), ref(5, [0.1, 0.3], [0.0, 0.2]), ref(10, [0.05, 0.06], [0.04, 0.05]), ref(6, [0.2, 0.4], [-0.1, 0.1])];
+    const data = { channels: 5, journeys: 1000, conversions: 100, meanPathLength: 2, conversionRate: 0.1 };
+    const close = (a: number | null, b: number): boolean => a !== null && Math.abs(a - b) < 1e-12;
+    // k = 2 (w5, w6): errors × channels {0.5, 1.5, 1.2, 2.4}, ⌈5 · 0.9⌉ = 5 > 4 → the largest, 2.4 ÷ 5 = 0.48;
+    // bootstrap scores × channels {0, 1, −0.6, 0.6} → 1 ÷ 5 = 0.2.
+    assert.ok(close(calibratedMargin(data, "m", reference, false, 2), 0.48));
+    assert.ok(close(calibratedMargin(data, "m", reference, true, 2), 0.2));
+    // Level 0.5: k = 3 adds w10's {0.5, 0.6}: sorted {0.5, 0.5, 0.6, 1.2, 1.5, 2.4}, rank ⌈7 · 0.5⌉ = 4 → 1.2 ÷ 5 = 0.24;
+    // k = 4 adds w20's {18, 18}: rank ⌈9 · 0.5⌉ = 5 → 1.5 ÷ 5 = 0.3.
+    assert.ok(close(calibratedMargin(data, "m", reference, false, 3, 0.5), 0.24));
+    assert.ok(close(calibratedMargin(data, "m", reference, false, 4, 0.5), 0.3));
+    // The same 8 scores (k = 4 takes every world) for data of 10 channels: 1.5 ÷ 10.
+    assert.ok(close(calibratedMargin({ ...data, channels: 10 }, "m", reference, false, 4, 0.5), 0.15));
+    // A bootstrapped model the reference did not bootstrap falls back to its errors; an unknown model has none.
+    const noOutside = reference.map((w) => ({ ...w, outside: undefined }));
+    assert.ok(close(calibratedMargin(data, "m", noOutside, true, 2), 0.48));
+    assert.equal(calibratedMargin(data, "x", reference, true, 2), null);
   });
 });

@@ -49,7 +49,7 @@ describe("run report in headless Chromium", function () {
       assert.equal(page.overflows, false, name);
       assert.deepEqual(page.sections.slice(0, 2), ["answer", "compare"]);
       assert.equal(page.sections[page.sections.length - 1], "run");
-      // Paid Search: spend 21,500; markov_order_1 (model_recommendation's pick) credits it TOTAL_VALUE × its share, ±2 points, band ±12 points (report-fixtures.ts).
+      // Paid Search: spend 21,500; markov_order_1 (model_recommendation's pick) credits it TOTAL_VALUE × its share, published interval ±12 points, bootstrap ±2 points (report-fixtures.ts).
       assert.match(page.text, /Paid Search\t[\d.]+%\t[\d.]+% – [\d.]+%\t[\d.]+% – [\d.]+%\t[\d,.]+\t\$[\d,]+\t[+-][\d.]+ pt\t[+-][\d.]+%\t\$21,500\t[\d.]+×/);
       assert.match(page.text, /spring_sale/);
       assert.match(page.text, /Paid Social > Paid Search > Email/);

@@ -51,7 +51,7 @@ export const SCHEMAS = {
   model_curves: [S("run_id"), S("job"), S("model"), S("curve"), F("x"), F("y"), F("n")],
   feature_importance: [S("run_id"), S("job"), S("model"), S("feature"), F("importance"), S("kind")],
   lead_score_monitoring: [S("run_id"), S("feature"), F("psi"), F("ks"), B("requires_retraining"), S("reason")],
-  channel_credit_intervals: [S("model"), S("channel"), F("share"), F("share_low"), F("share_high"), I("replicates"), S("method"), F("band_low"), F("band_high")],
+  channel_credit_intervals: [S("model"), S("channel"), F("share"), F("share_low"), F("share_high"), F("bootstrap_low"), F("bootstrap_high"), I("replicates"), S("method")],
   model_recommendation: [
     S("model"), I("rank"), B("is_recommended"), F("expected_l1"), F("benchmark_l1"), S("benchmark_worlds"), F("bootstrap_l1"),
     I("channels"), F("mean_path_length"), F("conversion_rate"), S("reason"),
@@ -217,12 +217,14 @@ export function buildFixtureRows(runId = RUN_ID): Record<FixtureTable, Row[]> {
     assisted_conversions: CHANNELS.map((ch, i) => ({ channel: ch, assisted_conversions: 300 - i * 30, last_touch_conversions: TOTAL_CONVERSIONS * last[i]!, assisted_to_last_touch: (300 - i * 30) / (TOTAL_CONVERSIONS * last[i]!) })),
     funnel_transition_probabilities: funnel, model_metrics: metrics, model_curves: curves, feature_importance: importance,
     lead_score_monitoring: monitoring,
-    // ±2 points (bootstrap) and ±12 points (benchmark band) around every share of the models re-fittable from paths (time_decay, owox_funnel and ml are not).
+    // ±12 points (published interval) and ±2 points (bootstrap) around every share of the models re-fittable from paths; the others
+    // (time_decay, owox_funnel, ml) ±12 points without a bootstrap.
     channel_credit_intervals: channelCreditByModel.map((r) => {
       const refit = !["time_decay", "owox_funnel", "ml"].includes(String(r.model));
       const share = Number(r.share);
-      return { model: r.model, channel: r.channel, share, share_low: refit ? Math.max(0, share - 0.02) : null, share_high: refit ? share + 0.02 : null, replicates: refit ? 100 : 0, method: refit ? "poisson_bootstrap" : "none: the model cannot be re-fitted from channel_paths",
-        band_low: refit ? Math.max(0, share - 0.12) : null, band_high: refit ? Math.min(1, share + 0.12) : null };
+      return { model: r.model, channel: r.channel, share, share_low: Math.max(0, share - 0.12), share_high: Math.min(1, share + 0.12),
+        bootstrap_low: refit ? Math.max(0, share - 0.02) : null, bootstrap_high: refit ? share + 0.02 : null, replicates: refit ? 100 : 0,
+        method: refit ? "conformal_bootstrap" : "split_conformal (no bootstrap: the model cannot be re-fitted from channel_paths)" };
     }),
     // Ranked by benchmark L1 + bootstrap L1; markov_order_1 first (the models without a reference last).
     model_recommendation: [["markov_order_1", 0.52, 0.06], ["position_based", 0.55, 0.05], ["first_touch", 0.58, 0.07], ["linear", 0.6, 0.05], ["shapley", 0.81, 0.06], ["last_touch", 0.86, 0.04], ["owox_funnel", null, null], ["time_decay", null, null]]

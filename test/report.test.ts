@@ -222,7 +222,8 @@ describe("report page", () => {
     assert.match(html, /Recommended model: <code>markov_order_1<\/code> — closest to the true incremental shares on the 5 benchmark worlds most like this data/);
     assert.match(html, /By <code>markov_order_1<\/code>, the channels that earn the conversions are/);
     assert.match(html, /<th[^>]*>90 % interval<\/th>/);
-    assert.match(html, /<th[^>]*>90 % band, bias included<\/th>/);
+    assert.match(html, /<th[^>]*>bootstrap interval \(sampling noise\)<\/th>/);
+    assert.match(html, /90 % interval: the bootstrap interval \(Poisson bootstrap of the journeys[^<]*widened by the 90 % conformal quantile/);
     assert.match(html, /Why this model: every model&#39;s expected distance to the true shares|Why this model: every model's expected distance to the true shares/);
     assert.match(html, /\$21,500/);
   });

@@ -80,7 +80,7 @@ describe("Poisson bootstrap of identity chains for the SQL credit models (DuckDB
     const read = async () => ({
       replicates: (await engine.queryNative(`SELECT model, replicate, channel, share FROM "${ds.intermediate}".channel_share_replicates ORDER BY model, replicate, channel`))
         .map((r) => ({ model: String(r.model), replicate: Number(r.replicate), channel: String(r.channel), share: Number(r.share) })),
-      intervals: await engine.queryNative(`SELECT model, channel, share, share_low, share_high, replicates, method FROM "${ds.outputs}".channel_credit_intervals
+      intervals: await engine.queryNative(`SELECT model, channel, share, bootstrap_low, bootstrap_high, replicates, method FROM "${ds.outputs}".channel_credit_intervals
         WHERE model IN ('excitation_linear', 'self_controlled') ORDER BY model, channel`),
     });
     return { project, ds, read };
@@ -133,13 +133,14 @@ describe("Poisson bootstrap of identity chains for the SQL credit models (DuckDB
     const first = await read();
     assert.deepEqual(first.intervals.map((r) => `${r.model}/${r.channel}`), SQL_MODELS.flatMap((m) => [`${m}/Display`, `${m}/Email`]));
     for (const r of first.intervals) {
-      assert.equal(r.method, "poisson_bootstrap", JSON.stringify(r));
+      // The bootstrap interval (bootstrap_low/high); the published share_low/high widens it by the benchmark's margin.
+      assert.equal(r.method, "conformal_bootstrap", JSON.stringify(r));
       const counted = new Set(first.replicates.filter((x) => x.model === r.model && x.replicate > 0).map((x) => x.replicate)).size;
       assert.equal(Number(r.replicates), counted);
       // A replicate drawing wX = wY = 0 (probability e^-2) has no conversion: skipped, as the path bootstrap skips one.
       assert.ok(counted >= 20 && counted < 40, `${counted} replicates`);
       // Display's share is ½wX / (wX + wY): it moves whenever X and Y are weighed differently.
-      assert.ok(Number(r.share_low) < Number(r.share) && Number(r.share) < Number(r.share_high), JSON.stringify(r));
+      assert.ok(Number(r.bootstrap_low) < Number(r.share) && Number(r.share) < Number(r.bootstrap_high), JSON.stringify(r));
     }
     // A re-run on the same data draws the same weights: the same replicates and intervals, row for row.
     assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["channel_share_replicates", "credit_intervals"] }, fullRefresh: true }));
@@ -156,9 +157,9 @@ describe("Poisson bootstrap of identity chains for the SQL credit models (DuckDB
     const { read } = await run(events, { credit_bootstrap_replicates: "25" });
     const { intervals, replicates } = await read();
     assert.ok(new Set(replicates.map((r) => r.replicate)).size >= 20);
-    assert.deepEqual(intervals.map((r) => [r.model, r.channel, Number(r.share), Number(r.share_low), Number(r.share_high), r.method]), SQL_MODELS.flatMap((m) => [
-      [m, "Display", 0.5, 0.5, 0.5, "poisson_bootstrap"],
-      [m, "Email", 0.5, 0.5, 0.5, "poisson_bootstrap"],
+    assert.deepEqual(intervals.map((r) => [r.model, r.channel, Number(r.share), Number(r.bootstrap_low), Number(r.bootstrap_high), r.method]), SQL_MODELS.flatMap((m) => [
+      [m, "Display", 0.5, 0.5, 0.5, "conformal_bootstrap"],
+      [m, "Email", 0.5, 0.5, 0.5, "conformal_bootstrap"],
     ]));
   });
 
@@ -168,7 +169,7 @@ describe("Poisson bootstrap of identity chains for the SQL credit models (DuckDB
     assert.deepEqual([...new Set(replicates.map((r) => r.replicate))], [0]);
     assert.equal(intervals.length, 4);
     for (const r of intervals) {
-      assert.deepEqual([r.share_low, r.share_high, Number(r.replicates)], [null, null, 0]);
+      assert.deepEqual([r.bootstrap_low, r.bootstrap_high, Number(r.replicates)], [null, null, 0]);
       assert.match(String(r.method), /vars\.credit_bootstrap_replicates is 0/);
     }
   });

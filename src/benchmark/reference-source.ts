@@ -1,6 +1,7 @@
 /** The source text of src/benchmark/reference.ts from measured benchmark worlds. */
 import type { ReferenceWorld } from "../models/recommendation.ts";
 import type { WorldResult } from "./run.ts";
+import { outsideScore } from "../models/credit-interval.ts";
 
 export function referenceWorlds(results: readonly Pick<WorldResult, "world" | "shape" | "models" | "truth">[]): ReferenceWorld[] {
   return results.filter((r) => r.shape !== null && r.shape.journeys > 0).map((r) => ({
@@ -12,6 +13,10 @@ export function referenceWorlds(results: readonly Pick<WorldResult, "world" | "s
     },
     l1: Object.fromEntries(r.models.map((m) => [m.model, Number(m.l1Incremental.toFixed(4))])),
     residuals: Object.fromEntries(r.models.map((m) => [m.model, r.truth.channels.map((c) => Number(Math.abs((m.shares[c] ?? 0) - (r.truth.incremental[c] ?? 0)).toFixed(4)))])),
+    outside: Object.fromEntries(r.models.filter((m) => m.bootstrapIntervals).map((m) => [m.model, r.truth.channels.map((c) => {
+      const share = m.shares[c] ?? 0;
+      return Number(outsideScore(r.truth.incremental[c] ?? 0, m.bootstrapIntervals![c] ?? { lo: share, hi: share }).toFixed(4));
+    })])),
   }));
 }
 

@@ -54,9 +54,16 @@ interface ModelAccuracy {
   l1Incremental: number;
   spearman: number | null;
   spearmanIncremental: number | null;
-  /** Share of the world's channels whose true share lies in the model's 90 % bootstrap interval (null: not bootstrapped). */
+  /**
+   * Share of the world's channels whose true share lies in the model's published 90 % interval (channel_credit_intervals
+   * share_low/high, calibrated on src/benchmark/reference.ts: in-sample on the reference's own worlds; null: none).
+   */
   coverageShapley: number | null;
   coverageIncremental: number | null;
+  /** Likewise for the model's bootstrap interval alone (bootstrap_low/high; null: not bootstrapped). */
+  bootstrapCoverageIncremental: number | null;
+  /** The model's bootstrap 90 % interval per channel (channel_credit_intervals bootstrap_low/high); null: not bootstrapped. */
+  bootstrapIntervals: Record<string, ShareInterval> | null;
 }
 
 export interface WorldResult {
@@ -176,9 +183,11 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
     const mlAuc = mlMetrics.auc ?? null;
     // The product's own intervals (credit_intervals job) and recommendation (model_recommendation job).
     const intervals: Record<string, Record<string, ShareInterval>> = {};
+    const bootstrap: Record<string, Record<string, ShareInterval>> = {};
     if (await has(ds.outputs, "channel_credit_intervals")) {
-      for (const r of await engine.query(`SELECT model, channel, share_low, share_high FROM \`${ds.outputs}.channel_credit_intervals\` WHERE share_low IS NOT NULL ORDER BY model, channel`)) {
-        (intervals[String(r.model)] ??= {})[String(r.channel)] = { lo: Number(r.share_low), hi: Number(r.share_high) };
+      for (const r of await engine.query(`SELECT model, channel, share_low, share_high, bootstrap_low, bootstrap_high FROM \`${ds.outputs}.channel_credit_intervals\` ORDER BY model, channel`)) {
+        if (r.share_low !== null) (intervals[String(r.model)] ??= {})[String(r.channel)] = { lo: Number(r.share_low), hi: Number(r.share_high) };
+        if (r.bootstrap_low !== null) (bootstrap[String(r.model)] ??= {})[String(r.channel)] = { lo: Number(r.bootstrap_low), hi: Number(r.bootstrap_high) };
       }
     }
     let recommended: string | null = null;
@@ -213,6 +222,8 @@ export async function runWorld(opts: WorldOptions): Promise<WorldResult> {
       spearmanIncremental: rankCorrelation(s, truth.incremental, truth.channels),
       coverageShapley: intervals[model] ? intervalCoverage(intervals[model], truth.shapley, truth.channels) : null,
       coverageIncremental: intervals[model] ? intervalCoverage(intervals[model], truth.incremental, truth.channels) : null,
+      bootstrapCoverageIncremental: bootstrap[model] ? intervalCoverage(bootstrap[model], truth.incremental, truth.channels) : null,
+      bootstrapIntervals: bootstrap[model] ?? null,
     }));
     return {
       world, name: worldName(opts.family, opts.seed, opts.users), truth, observedConversions: obs.conversions, models, mlAuc, mlMetrics, mlFamilies, recommended, bootstrapL1, shape, selectedMarkovOrder, failed, actionSeconds,

@@ -5,6 +5,7 @@
  */
 import type { ChannelPathRow } from "./channel-markov.ts";
 import { compareStrings } from "./numeric.ts";
+import { conformalQuantile } from "./credit-interval.ts";
 
 /** What the benchmark worlds are matched on, measured on the `channel_paths` aggregate. */
 export interface DataShape {
@@ -45,8 +46,13 @@ export interface ReferenceWorld {
   shape: Pick<DataShape, "channels" | "meanPathLength" | "conversionRate">;
   /** Model → L1 distance of its shares to the world's true incremental shares (0–2). */
   l1: Readonly<Record<string, number>>;
-  /** Model → |share − true incremental share| per channel of the world (for calibrated bands). */
+  /** Model → |share − true incremental share| per channel of the world (the published interval's scores for a model without a bootstrap). */
   residuals?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Model → per channel how far the true incremental share lies outside the model's 90 % bootstrap interval
+   * (outsideScore: negative inside), for the models bootstrapped on the world (the published interval's scores).
+   */
+  outside?: Readonly<Record<string, readonly number[]>>;
 }
 
 const logit = (p: number): number => {
@@ -106,8 +112,8 @@ export function modelEvidence(registered: readonly string[], intervals: readonly
   return [...widths].map(([model, w]) => ({ model, bootstrapL1: w ? l1FromWidths(w) : null })).sort((a, b) => order(a.model) - order(b.model));
 }
 
-/** Benchmark worlds the conformal band takes its residuals from (the nearest by shapeDistance). */
-export const SIMILAR_WORLDS = 5;
+/** Benchmark worlds the published interval takes its conformal scores from (the nearest by shapeDistance). */
+export const SIMILAR_WORLDS = 3;
 
 /**
  * Benchmark worlds the recommendation averages each model's L1 over (the nearest by shapeDistance). 10 of the
@@ -162,20 +168,27 @@ export function recommendModels(shape: DataShape, models: readonly ModelEvidence
 }
 
 /**
- * Half-width q of a benchmark-calibrated 90 % band share ± q for a model on data of this shape: split
- * conformal (Vovk et al. 2005; Lei et al. 2018) over the model's residuals |share − true incremental share|
- * on the channels of the k most similar benchmark worlds, q = the ⌈(n+1)·level⌉-th smallest (the largest
- * when n is too small). Unlike a bootstrap interval it includes the model's bias on worlds like these.
+ * Margin q of the published 90 % interval (credit-interval.ts) of a model's shares on data of this shape: the
+ * split-conformal quantile (conformalQuantile) of the model's scores on the channels of the k benchmark worlds most
+ * like this data (shapeDistance). With a bootstrap interval on this data (`bootstrapped`) the scores are how far the
+ * true incremental share fell outside the model's bootstrap interval (`outside`, CQR) — on worlds that have them;
+ * otherwise |share − true incremental share| (`residuals`, plain split conformal, share ± q), which also serves a
+ * bootstrapped model the reference did not bootstrap (then [lo − q, hi + q] is wider than it needs to be, never
+ * narrower). Normalised by the channel count (Lei et al. 2018, §5.2, locally weighted conformal with a known scale):
+ * shares average 1 / channels, so do their errors; each world's scores are taken × its channels and the quantile
+ * ÷ this data's channels. Chosen leave-one-world-out on the reference worlds (bench/studies/bands.ts; README): with
+ * k = 3 it covers ≥ 85 % of channels in every family, unnormalised not (harvesting and selection_bias ≈ 80 %).
  * null when no similar world measured the model.
  */
-export function calibratedHalfWidth(shape: DataShape, model: string, reference: readonly ReferenceWorld[], k = SIMILAR_WORLDS, level = 0.9): number | null {
-  const residuals = [...reference]
-    .filter((w) => w.residuals?.[model] !== undefined)
+export function calibratedMargin(shape: Pick<DataShape, "channels" | "meanPathLength" | "conversionRate">, model: string, reference: readonly ReferenceWorld[], bootstrapped: boolean, k = SIMILAR_WORLDS, level = 0.9): number | null {
+  const useOutside = bootstrapped && reference.some((w) => w.outside?.[model] !== undefined);
+  const scoresOf = (w: ReferenceWorld): readonly number[] | undefined => (useOutside ? w.outside?.[model] : w.residuals?.[model]);
+  const scores = [...reference]
+    .filter((w) => scoresOf(w) !== undefined)
     .map((w) => ({ w, d: shapeDistance(shape, w.shape) }))
     .sort((a, b) => a.d - b.d || compareStrings(a.w.world, b.w.world))
     .slice(0, k)
-    .flatMap((x) => x.w.residuals![model]!)
-    .sort((a, b) => a - b);
-  if (residuals.length === 0) return null;
-  return residuals[Math.min(residuals.length, Math.ceil((residuals.length + 1) * level)) - 1]!;
+    .flatMap((x) => scoresOf(x.w)!.map((s) => s * x.w.shape.channels));
+  const q = conformalQuantile(scores, level);
+  return q === null ? null : q / Math.max(1, shape.channels);
 }

@@ -22,8 +22,8 @@ export type Loaded<T> =
   | { state: "error"; table: string; message: string };
 
 export interface ChannelCredit { model: string; channel: string; conversions: number | null; value: number | null; share: number | null }
-/** channel_credit_intervals: a model's 90 % bootstrap interval per channel (null: no interval). */
-interface CreditInterval { model: string; channel: string; share_low: number | null; share_high: number | null; band_low: number | null; band_high: number | null }
+/** channel_credit_intervals: a model's published 90 % interval per channel and its bootstrap interval (null: none). */
+interface CreditInterval { model: string; channel: string; share_low: number | null; share_high: number | null; bootstrap_low: number | null; bootstrap_high: number | null }
 /** model_recommendation: every model ranked, the recommended one first. */
 export interface ModelRecommendationRow {
   model: string; rank: number; is_recommended: boolean; expected_l1: number | null; benchmark_l1: number | null;
@@ -231,8 +231,8 @@ export async function loadReportData(
     (t) => `SELECT model, channel, conversions, value, share FROM ${t} ORDER BY model, channel`,
     (r): ChannelCredit => ({ model: str(r.model), channel: str(r.channel), conversions: num(r.conversions), value: num(r.value), share: num(r.share) }));
   const intervals = await loadTable(engine, out("channel_credit_intervals"),
-    (t) => `SELECT model, channel, share_low, share_high, band_low, band_high FROM ${t} ORDER BY model, channel`,
-    (r): CreditInterval => ({ model: str(r.model), channel: str(r.channel), share_low: num(r.share_low), share_high: num(r.share_high), band_low: num(r.band_low), band_high: num(r.band_high) }));
+    (t) => `SELECT model, channel, share_low, share_high, bootstrap_low, bootstrap_high FROM ${t} ORDER BY model, channel`,
+    (r): CreditInterval => ({ model: str(r.model), channel: str(r.channel), share_low: num(r.share_low), share_high: num(r.share_high), bootstrap_low: num(r.bootstrap_low), bootstrap_high: num(r.bootstrap_high) }));
   const recommendation = await loadTable(engine, out("model_recommendation"),
     (t) => `SELECT model, rank, is_recommended, expected_l1, benchmark_l1, benchmark_worlds, bootstrap_l1, reason FROM ${t} ORDER BY rank`,
     (r): ModelRecommendationRow => ({
