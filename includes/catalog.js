@@ -265,7 +265,7 @@ const tables = [
     s("model", "attribution model, as in channel_credit_by_model"),
     { name: "rank", type: "INT64", description: "1 = recommended; models without a benchmark reference come last" },
     { name: "is_recommended", type: "BOOL" },
-    { name: "expected_l1", type: "FLOAT64", description: "benchmark_l1 + bootstrap_l1: expected Σ|share − true incremental share| on this data (NULL: no benchmark reference)" },
+    { name: "expected_l1", type: "FLOAT64", description: "benchmark_l1 + bootstrap_l1 × max(0, 1 − √(conversions here / the similar worlds' mean conversions)): expected Σ|share − true incremental share| on this data, the benchmark's L1 holding the noise of data its worlds' size (NULL: no benchmark reference)" },
     { name: "benchmark_l1", type: "FLOAT64", description: "mean L1 distance to the true incremental shares on the most similar benchmark worlds" },
     { name: "benchmark_worlds", type: "STRING", description: "the similar benchmark worlds (family/seed), nearest first" },
     { name: "bootstrap_l1", type: "FLOAT64", description: "mean L1 distance of the model's bootstrap replicates to its full-data fit (NULL: not re-fittable from channel_paths)" },

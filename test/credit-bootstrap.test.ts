@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createRng } from "../src/demo/prng.ts";
 import { bootstrapFromReplicates, bootstrapModels, intervalAround, intervalCoverage, pathModels, poisson } from "../src/models/credit-bootstrap.ts";
-import { calibratedMargin, dataShape, modelEvidence, recommendModels, shapeDistance, type ReferenceWorld } from "../src/models/recommendation.ts";
+import { calibratedMargin, dataShape, modelEvidence, noiseCharge, recommendModels, shapeDistance, type ReferenceWorld } from "../src/models/recommendation.ts";
 import { conformalQuantile, outsideScore, widenedInterval } from "../src/models/credit-interval.ts";
 import { bootstrapL1FromIntervals } from "../jobs/model-recommendation.ts";
 import { bestAucFloor, calibrateAucFloor, formatEvaluation, intervalSummary, publishedIntervals, refusalTable } from "../src/benchmark/evaluation.ts";
@@ -146,6 +146,27 @@ describe("model recommendation", () => {
     assert.match(c[0]!.reason, /not bootstrapped \(charged the other models' median spread, 0\.01\)/);
     const none = recommendModels(data, [{ model: "new_model", bootstrapL1: 0 }], ref);
     assert.equal(none[0]!.isRecommended, false);
+  });
+
+  it("charges only the noise this data adds beyond the benchmark worlds' own: none at their size, 1 − √(n / n̄) below it", () => {
+    // a is closer on the worlds (0.30 vs 0.40) but moves more across bootstrap samples (0.30 vs 0.05). The worlds'
+    // L1 already holds the noise of 400 conversions.
+    const sized = (name: string, l1: Record<string, number>): ReferenceWorld => ({ world: name, shape: { channels: 5, meanPathLength: 2, conversionRate: 0.1, conversions: 400 }, l1 });
+    const ref = [sized("w/s1", { a: 0.3, b: 0.4 }), sized("w/s2", { a: 0.3, b: 0.4 })];
+    const evidence = [{ model: "a", bootstrapL1: 0.3 }, { model: "b", bootstrapL1: 0.05 }];
+    const at = (conversions: number) => recommendModels({ channels: 5, journeys: 10 * conversions, conversions, meanPathLength: 2, conversionRate: 0.1 }, evidence, ref, 2);
+    // As much data as the worlds: nothing added, the benchmark decides: a 0.30, b 0.40.
+    const same = at(400);
+    assert.deepEqual(same.map((x) => [x.model, x.expectedL1]), [["a", 0.3], ["b", 0.4]]);
+    assert.match(same[0]!.reason, /\(0 % of that spread charged/);
+    // A quarter of it: 1 − √¼ = ½ of the spread: a 0.30 + 0.15 = 0.45, b 0.40 + 0.025 = 0.425 — the steadier model.
+    const quarter = at(100);
+    assert.deepEqual(quarter.map((x) => x.model), ["b", "a"]);
+    assert.ok(Math.abs(quarter[0]!.expectedL1! - 0.425) < 1e-12 && Math.abs(quarter[1]!.expectedL1! - 0.45) < 1e-12);
+    assert.match(quarter[0]!.reason, /\(50 % of that spread charged: the benchmark's L1 already holds the noise of data its worlds' size\)/);
+    // More data than the worlds: still nothing (clipped at 0); a reference without conversions: all of it.
+    assert.equal(noiseCharge(1600, [400, 400]), 0);
+    assert.equal(noiseCharge(100, [400, undefined]), 1);
   });
 
   it("ranks a published ML model by its benchmark reference and never a registered one that published nothing", () => {

@@ -10,6 +10,7 @@ export function referenceWorlds(results: readonly Pick<WorldResult, "world" | "s
       channels: r.shape!.channels,
       meanPathLength: Number(r.shape!.meanPathLength.toFixed(3)),
       conversionRate: Number(r.shape!.conversionRate.toFixed(5)),
+      conversions: r.shape!.conversions,
     },
     l1: Object.fromEntries(r.models.map((m) => [m.model, Number(m.l1Incremental.toFixed(4))])),
     residuals: Object.fromEntries(r.models.map((m) => [m.model, r.truth.channels.map((c) => Number(Math.abs((m.shares[c] ?? 0) - (r.truth.incremental[c] ?? 0)).toFixed(4)))])),

@@ -11,7 +11,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 5,
       "meanPathLength": 2.146,
-      "conversionRate": 0.04737
+      "conversionRate": 0.04737,
+      "conversions": 152
     },
     "l1": {
       "excitation_linear": 0.1819,
@@ -226,7 +227,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 14,
       "meanPathLength": 4.337,
-      "conversionRate": 0.09259
+      "conversionRate": 0.09259,
+      "conversions": 316
     },
     "l1": {
       "excitation_linear": 0.2535,
@@ -675,7 +677,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 7,
       "meanPathLength": 3.107,
-      "conversionRate": 0.02845
+      "conversionRate": 0.02845,
+      "conversions": 93
     },
     "l1": {
       "excitation_linear": 0.2264,
@@ -942,7 +945,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 11,
       "meanPathLength": 2.818,
-      "conversionRate": 0.07237
+      "conversionRate": 0.07237,
+      "conversions": 236
     },
     "l1": {
       "excitation_linear": 0.2387,
@@ -1313,7 +1317,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 14,
       "meanPathLength": 3.991,
-      "conversionRate": 0.05287
+      "conversionRate": 0.05287,
+      "conversions": 177
     },
     "l1": {
       "excitation_linear": 0.2725,
@@ -1762,7 +1767,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 7,
       "meanPathLength": 4.031,
-      "conversionRate": 0.13232
+      "conversionRate": 0.13232,
+      "conversions": 470
     },
     "l1": {
       "excitation_linear": 0.1234,
@@ -2029,7 +2035,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 5,
       "meanPathLength": 2.185,
-      "conversionRate": 0.05109
+      "conversionRate": 0.05109,
+      "conversions": 162
     },
     "l1": {
       "excitation_linear": 0.0927,
@@ -2244,7 +2251,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 13,
       "meanPathLength": 3.361,
-      "conversionRate": 0.02621
+      "conversionRate": 0.02621,
+      "conversions": 86
     },
     "l1": {
       "excitation_linear": 0.2708,
@@ -2667,7 +2675,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 8,
       "meanPathLength": 2.376,
-      "conversionRate": 0.04525
+      "conversionRate": 0.04525,
+      "conversions": 144
     },
     "l1": {
       "excitation_linear": 0.2031,
@@ -2960,7 +2969,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 6,
       "meanPathLength": 2.679,
-      "conversionRate": 0.12597
+      "conversionRate": 0.12597,
+      "conversions": 407
     },
     "l1": {
       "excitation_linear": 0.6813,
@@ -3201,7 +3211,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 12,
       "meanPathLength": 4.424,
-      "conversionRate": 0.08281
+      "conversionRate": 0.08281,
+      "conversions": 265
     },
     "l1": {
       "excitation_linear": 0.7824,
@@ -3598,7 +3609,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 11,
       "meanPathLength": 4.897,
-      "conversionRate": 0.11
+      "conversionRate": 0.11,
+      "conversions": 364
     },
     "l1": {
       "excitation_linear": 0.9133,
@@ -3969,7 +3981,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 10,
       "meanPathLength": 2.553,
-      "conversionRate": 0.03956
+      "conversionRate": 0.03956,
+      "conversions": 197
     },
     "l1": {
       "excitation_linear": 0.2099,
@@ -4314,7 +4327,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 10,
       "meanPathLength": 2.927,
-      "conversionRate": 0.05218
+      "conversionRate": 0.05218,
+      "conversions": 263
     },
     "l1": {
       "excitation_linear": 0.2839,
@@ -4659,7 +4673,8 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
     "shape": {
       "channels": 8,
       "meanPathLength": 2.058,
-      "conversionRate": 0.05392
+      "conversionRate": 0.05392,
+      "conversions": 246
     },
     "l1": {
       "excitation_linear": 0.356,

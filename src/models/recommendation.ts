@@ -43,7 +43,10 @@ export function dataShape(rows: readonly ChannelPathRow[]): DataShape {
 export interface ReferenceWorld {
   /** family/seed, e.g. harvesting/s1. */
   world: string;
-  shape: Pick<DataShape, "channels" | "meanPathLength" | "conversionRate">;
+  shape: Pick<DataShape, "channels" | "meanPathLength" | "conversionRate"> & {
+    /** Converting journeys of the world's channel_paths: how much sampling noise its L1 already holds. */
+    conversions?: number;
+  };
   /** Model → L1 distance of its shares to the world's true incremental shares (0–2). */
   l1: Readonly<Record<string, number>>;
   /** Model → |share − true incremental share| per channel of the world (the published interval's scores for a model without a bootstrap). */
@@ -128,8 +131,14 @@ export const RANKING_WORLDS = 10;
 /**
  * Rank the models by expected L1 distance to the true incremental shares on this data:
  *   expected_l1(m) = mean over the k (RANKING_WORLDS) most similar benchmark worlds of L1(m, truth)   (bias, and noise at benchmark size)
- *                  + bootstrap_l1(m) on this data                                      (noise at this data's size;
+ *                  + bootstrap_l1(m) on this data × noiseCharge                       (the noise this data adds beyond it;
  *                    a model not bootstrapped is charged the median of the others')
+ * noiseCharge = max(0, 1 − √(conversions here / mean conversions of those worlds)): the benchmark's L1 was measured on
+ * data of the worlds' size, so it already holds the sampling noise of that much data; only what this data's smaller
+ * sample adds on top is charged (noise ∝ 1/√n; all of it when the reference does not say its worlds' conversions).
+ * Charging the whole spread counted the noise twice: once self_controlled was bootstrapped (its shrinkage moves more
+ * across resamples than linear's split), it handed selection_bias on fresh seeds 11–13 to excitation_linear (0.796
+ * against self_controlled's 0.459), where the benchmark's own L1 ranks them right.
  * A model with no benchmark reference cannot be judged and ranks last (in its given order). Ties: the
  * simpler model (given order) first. Deterministic.
  */
@@ -143,8 +152,9 @@ export function recommendModels(shape: DataShape, models: readonly ModelEvidence
   const scored = models.map((m, order) => {
     const worlds = near.filter((x) => x.w.l1[m.model] !== undefined).slice(0, k);
     const benchmarkL1 = worlds.length ? worlds.reduce((s, x) => s + x.w.l1[m.model]!, 0) / worlds.length : null;
-    const expectedL1 = benchmarkL1 === null ? null : benchmarkL1 + (m.bootstrapL1 ?? assumedSpread);
-    return { ...m, order, worlds: worlds.map((x) => x.w.world), benchmarkL1, expectedL1 };
+    const charge = noiseCharge(shape.conversions, worlds.map((x) => x.w.shape.conversions));
+    const expectedL1 = benchmarkL1 === null ? null : benchmarkL1 + (m.bootstrapL1 ?? assumedSpread) * charge;
+    return { ...m, order, worlds: worlds.map((x) => x.w.world), benchmarkL1, expectedL1, charge };
   });
   scored.sort((a, b) => {
     if (a.expectedL1 === null || b.expectedL1 === null) return (a.expectedL1 === null ? 1 : 0) - (b.expectedL1 === null ? 1 : 0) || a.order - b.order;
@@ -158,13 +168,24 @@ export function recommendModels(shape: DataShape, models: readonly ModelEvidence
     if (s.expectedL1 === null) reason = "no benchmark reference for this model: its distance to the truth on worlds like this data is unknown";
     else if (isRecommended) {
       reason = `closest to the true incremental shares on the ${s.worlds.length} benchmark worlds most like this data (${shape.channels} channels, ${shape.meanPathLength.toFixed(1)} touches per journey, ${(shape.conversionRate * 100).toFixed(1)} % converting): L1 ${fmt(s.benchmarkL1!)}`
-        + (s.bootstrapL1 !== null ? `, and its shares move by L1 ${fmt(s.bootstrapL1)} across bootstrap samples of this data` : `; not bootstrapped (charged the other models' median spread, ${fmt(assumedSpread)})`);
+        + (s.bootstrapL1 !== null ? `, and its shares move by L1 ${fmt(s.bootstrapL1)} across bootstrap samples of this data` : `; not bootstrapped (charged the other models' median spread, ${fmt(assumedSpread)})`)
+        + (s.charge < 1 ? ` (${(100 * s.charge).toFixed(0)} % of that spread charged: the benchmark's L1 already holds the noise of data its worlds' size)` : "");
     } else {
       reason = `expected L1 ${fmt(s.expectedL1)} vs ${fmt(best!.expectedL1!)} for ${best!.model} (benchmark ${fmt(s.benchmarkL1!)}`
         + (s.bootstrapL1 !== null ? `, bootstrap ${fmt(s.bootstrapL1)})` : `, not bootstrapped: median spread ${fmt(assumedSpread)} charged)`);
     }
     return { model: s.model, rank: i + 1, isRecommended, expectedL1: s.expectedL1, benchmarkL1: s.benchmarkL1, benchmarkWorlds: s.worlds, bootstrapL1: s.bootstrapL1, reason };
   });
+}
+
+/**
+ * The share of this data's bootstrap spread that adds to the benchmark's L1 (see recommendModels): 1 − √(n / n̄),
+ * clipped to [0, 1], n = this data's conversions, n̄ = the mean of the worlds'; 1 when a world does not say.
+ */
+export function noiseCharge(conversions: number, worldConversions: readonly (number | undefined)[]): number {
+  if (worldConversions.length === 0 || worldConversions.some((c) => c === undefined || !(c > 0))) return 1;
+  const mean = worldConversions.reduce((a: number, c) => a + c!, 0) / worldConversions.length;
+  return Math.min(1, Math.max(0, 1 - Math.sqrt(Math.max(0, conversions) / mean)));
 }
 
 /**
