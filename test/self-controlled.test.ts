@@ -36,17 +36,10 @@
  *   (255.485989078), Brand 0.
  */
 import assert from "node:assert/strict";
-import os from "node:os";
-import path from "node:path";
 import { assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import type { Engine } from "../src/engines/engine.ts";
-import { ensureSourceTables } from "../src/catalog/index.ts";
-import { generateDemo } from "../src/demo/generate.ts";
-import { runGraph } from "../src/runner/runner.ts";
-import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { canonicalRows } from "./support/canonical.ts";
-import { startStrictBigQuery } from "./support/strict-bigquery.ts";
+import { STRICT_PROJECT, runDemoSampleOnBothEngines } from "./support/both-engines.ts";
 import { BRAND_SOURCE as BRAND, DISPLAY_SOURCE as DISPLAY, EMAIL_SOURCE as EMAIL, loadInputs, visitBuilder, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 
 describe("self_controlled on hand-made sessions (DuckDB)", function () {
@@ -134,25 +127,11 @@ describe("self_controlled on hand-made sessions (DuckDB)", function () {
     // channel gets its excess, and the table has rows to compare.
     const project = await compiledProject({ excitation_responsive_ratio: "100" });
     const ds = project.settings.datasets;
-    const P = "funnelcredit-local";
-    const DEMO = { users: 400, days: 10, seed: 7, intradayDays: 0 };
-    const bq = await startStrictBigQuery({ projectId: P, location: "EU" });
+    const bq = await runDemoSampleOnBothEngines(engine, project, ["self_controlled_channel_credit"]);
     try {
-      bq.addDataset(ds.ga4, "EU");
-      bq.addDataset(ds.sources, "EU");
-      await generateDemo(bq.duck.localLoading, { ...DEMO, ga4Schema: `${P}/${ds.ga4}`, sourcesSchema: `${P}/${ds.sources}` });
-      await generateDemo(engine.localLoading, { ...DEMO, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
-      const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-self-controlled"));
-      const runOn = async (e: Engine) => {
-        await ensureSourceTables(e, project.settings, e === engine ? "" : P);
-        return runGraph({ graph: project.graph, engine: e, settings: project.settings, artifacts, now: () => new Date("2026-06-01T00:00:00Z"), fullRefresh: true,
-          selection: { actions: ["self_controlled_channel_credit"], includeDependencies: true } });
-      };
-      assertRunSucceeded(await runOn(engine));
-      assertRunSucceeded(await runOn(bq.engine()));
       const want = canonicalRows(await engine.queryNative(`SELECT * FROM "${ds.outputs}".self_controlled_channel_credit`));
       assert.ok(want.length >= 5, `${want.length} channels`);
-      assert.deepEqual(canonicalRows(await bq.rows(`${P}.${ds.outputs}.self_controlled_channel_credit`)), want);
+      assert.deepEqual(canonicalRows(await bq.rows(`${STRICT_PROJECT}.${ds.outputs}.self_controlled_channel_credit`)), want);
     } finally {
       await bq.close();
     }

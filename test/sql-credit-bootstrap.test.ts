@@ -15,18 +15,11 @@
  *   Display 0.25, Email 0.75, as excitation_linear (the published shares).
  */
 import assert from "node:assert/strict";
-import os from "node:os";
-import path from "node:path";
 import { bigqueryFingerprint } from "farmhash-modern";
 import { assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import type { Engine } from "../src/engines/engine.ts";
-import { ensureSourceTables } from "../src/catalog/index.ts";
-import { generateDemo } from "../src/demo/generate.ts";
-import { runGraph } from "../src/runner/runner.ts";
-import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { canonicalRows } from "./support/canonical.ts";
-import { startStrictBigQuery } from "./support/strict-bigquery.ts";
+import { STRICT_PROJECT, runDemoSampleOnBothEngines } from "./support/both-engines.ts";
 import { DISPLAY_SOURCE as DISPLAY, EMAIL_SOURCE as EMAIL, loadInputs, visitBuilder, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 
 const SQL_MODELS = ["excitation_linear", "self_controlled"];
@@ -178,25 +171,11 @@ describe("Poisson bootstrap of identity chains for the SQL credit models (DuckDB
     // No channel responsive (as test/self-controlled.test.ts): both models publish every channel.
     const project = await compiledProject({ excitation_responsive_ratio: "100", credit_bootstrap_replicates: "20" });
     const ds = project.settings.datasets;
-    const P = "funnelcredit-local";
-    const DEMO = { users: 400, days: 10, seed: 7, intradayDays: 0 };
-    const bq = await startStrictBigQuery({ projectId: P, location: "EU" });
+    const bq = await runDemoSampleOnBothEngines(engine, project, ["channel_share_replicates", "excitation_linear_channel_credit", "self_controlled_channel_credit"]);
     try {
-      bq.addDataset(ds.ga4, "EU");
-      bq.addDataset(ds.sources, "EU");
-      await generateDemo(bq.duck.localLoading, { ...DEMO, ga4Schema: `${P}/${ds.ga4}`, sourcesSchema: `${P}/${ds.sources}` });
-      await generateDemo(engine.localLoading, { ...DEMO, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
-      const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-sql-credit-bootstrap"));
-      const runOn = async (e: Engine) => {
-        await ensureSourceTables(e, project.settings, e === engine ? "" : P);
-        return runGraph({ graph: project.graph, engine: e, settings: project.settings, artifacts, now: () => new Date("2026-06-01T00:00:00Z"), fullRefresh: true,
-          selection: { actions: ["channel_share_replicates", "excitation_linear_channel_credit", "self_controlled_channel_credit"], includeDependencies: true } });
-      };
-      assertRunSucceeded(await runOn(engine));
-      assertRunSucceeded(await runOn(bq.engine()));
       const want = canonicalRows(await engine.queryNative(`SELECT * FROM "${ds.intermediate}".channel_share_replicates`));
       assert.ok(want.length >= 2 * 21 * 5, `${want.length} rows`);
-      assert.deepEqual(canonicalRows(await bq.rows(`${P}.${ds.intermediate}.channel_share_replicates`)), want);
+      assert.deepEqual(canonicalRows(await bq.rows(`${STRICT_PROJECT}.${ds.intermediate}.channel_share_replicates`)), want);
       for (const m of SQL_MODELS) {
         const published = await engine.queryNative(`SELECT channel, share FROM "${ds.outputs}".${m}_channel_credit ORDER BY channel`);
         const point = await engine.queryNative(`SELECT channel, share FROM "${ds.intermediate}".channel_share_replicates WHERE model = '${m}' AND replicate = 0 ORDER BY channel`);
