@@ -122,7 +122,8 @@ describe("Poisson bootstrap of identity chains for the SQL credit models (DuckDB
   });
 
   it("puts the replicates' 5th–95th percentile around the published share in channel_credit_intervals, the same on a re-run", async () => {
-    const { project, read } = await run(twoChains(), { credit_bootstrap_replicates: "40" });
+    // B = 30, as above and below: one var set, so the three tests share one Dataform compile.
+    const { project, read } = await run(twoChains(), { credit_bootstrap_replicates: "30" });
     const first = await read();
     assert.deepEqual(first.intervals.map((r) => `${r.model}/${r.channel}`), SQL_MODELS.flatMap((m) => [`${m}/Display`, `${m}/Email`]));
     for (const r of first.intervals) {
@@ -131,7 +132,7 @@ describe("Poisson bootstrap of identity chains for the SQL credit models (DuckDB
       const counted = new Set(first.replicates.filter((x) => x.model === r.model && x.replicate > 0).map((x) => x.replicate)).size;
       assert.equal(Number(r.replicates), counted);
       // A replicate drawing wX = wY = 0 (probability e^-2) has no conversion: skipped, as the path bootstrap skips one.
-      assert.ok(counted >= 20 && counted < 40, `${counted} replicates`);
+      assert.ok(counted >= 20 && counted < 30, `${counted} replicates`);
       // Display's share is ½wX / (wX + wY): it moves whenever X and Y are weighed differently.
       assert.ok(Number(r.bootstrap_low) < Number(r.share) && Number(r.share) < Number(r.bootstrap_high), JSON.stringify(r));
     }
@@ -147,7 +148,7 @@ describe("Poisson bootstrap of identity chains for the SQL credit models (DuckDB
     const events: Ga4Event[] = [];
     for (let i = 0; i < 6; i++) events.push(...visit(`X${i}`, 0, DISPLAY), ...visit(`X${i}`, 1, EMAIL, 10));
     events.push(...visit("Z", 10, DISPLAY));
-    const { read } = await run(events, { credit_bootstrap_replicates: "25" });
+    const { read } = await run(events, { credit_bootstrap_replicates: "30" });
     const { intervals, replicates } = await read();
     assert.ok(new Set(replicates.map((r) => r.replicate)).size >= 20);
     assert.deepEqual(intervals.map((r) => [r.model, r.channel, Number(r.share), Number(r.bootstrap_low), Number(r.bootstrap_high), r.method]), SQL_MODELS.flatMap((m) => [
