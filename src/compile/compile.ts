@@ -1,5 +1,9 @@
 /**
- * Compile the Dataform project with the pinned @dataform/cli, offline.
+ * Compile the Dataform project, offline, with the @dataform/core pinned in package.json.
+ *
+ * By default in this process (src/compile/dataform-core.ts: what the Dataform CLI's compile worker does, without the
+ * CLI and vm2; ≈ 1 CPU s instead of ≈ 6.5); FUNNELCREDIT_DATAFORM_COMPILER=cli runs `dataform compile --json` with the
+ * pinned @dataform/cli instead (test/dataform-core.test.ts checks both give the same graph).
  *
  * Measured (engine-feasibility.md §1.2): only package.json mode works offline — @dataform/core pinned
  * in package.json and no `dataformCoreVersion` in workflow_settings.yaml (with it the CLI runs
@@ -12,6 +16,7 @@ import { CompileError, SettingsError } from "../util/errors.ts";
 import type { Target } from "../engines/engine.ts";
 import { packageRoot } from "../util/package-root.ts";
 import { actionName, type Action, type ActionKind, type Graph } from "../dag/graph.ts";
+import { compileWithCore } from "./dataform-core.ts";
 
 interface DfTarget { database?: string; schema: string; name: string }
 interface DfTable {
@@ -39,6 +44,8 @@ export interface CompileOptions {
 }
 
 const COMPILE_TIMEOUT_ENV = "FUNNELCREDIT_COMPILE_TIMEOUT";
+/** `cli`: compile with the Dataform CLI (a process) instead of in this process. */
+export const DATAFORM_COMPILER_ENV = "FUNNELCREDIT_DATAFORM_COMPILER";
 
 /** How long Dataform may compile: FUNNELCREDIT_COMPILE_TIMEOUT (Dataform's duration form: 90s, 10m, 1h), else 10 minutes. */
 function compileTimeout(): string {
@@ -48,7 +55,7 @@ function compileTimeout(): string {
   return given;
 }
 
-/** Run `dataform compile . --json` and return Dataform's raw JSON (errors thrown as CompileError). */
+/** Compile the project and return Dataform's graph, as `dataform compile --json` prints it (errors thrown as CompileError). */
 export async function compileDataform(opts: CompileOptions): Promise<DataformCompiled> {
   const settingsFile = path.join(opts.projectDir, "workflow_settings.yaml");
   if (!existsSync(settingsFile)) throw new SettingsError(`no workflow_settings.yaml in ${opts.projectDir}`);
@@ -57,6 +64,36 @@ export async function compileDataform(opts: CompileOptions): Promise<DataformCom
       "workflow_settings.yaml sets dataformCoreVersion: remove it — @dataform/core is pinned in package.json, and with it the Dataform CLI runs `npm i` on every compile (fails offline)",
     );
   }
+  const compiler = process.env[DATAFORM_COMPILER_ENV]?.trim() || "in-process";
+  if (compiler !== "in-process" && compiler !== "cli") throw new SettingsError(`${DATAFORM_COMPILER_ENV}=${compiler}: expected cli or in-process`);
+  const compiled = compiler === "cli" ? await compileWithCli(opts) : compileInProcess(opts);
+  const errors = compiled.graphErrors?.compilationErrors ?? [];
+  if (errors.length) throw compileErrorFrom(errors, opts.projectDir);
+  return compiled;
+}
+
+function compileInProcess(opts: CompileOptions): DataformCompiled {
+  const timeout = compileTimeout();
+  const vars = opts.vars && Object.keys(opts.vars).length
+    ? Object.fromEntries(Object.entries(opts.vars).map(([k, v]) => [k, encodeVar(v)]))
+    : undefined;
+  try {
+    return compileWithCore(opts.projectDir, { vars, defaultDatabase: opts.defaultDatabase }, durationMs(timeout)) as DataformCompiled;
+  } catch (e) {
+    const text = e instanceof Error ? e.message : String(e);
+    const hint = /timed out/i.test(text) ? ` (the limit is ${timeout}; set ${COMPILE_TIMEOUT_ENV}, e.g. ${COMPILE_TIMEOUT_ENV}=30m, to allow longer)` : "";
+    throw new CompileError("workflow_settings.yaml", undefined, `Dataform compile failed: ${text.slice(0, 2000)}${hint}`);
+  }
+}
+
+/** Dataform's duration form (90s, 10m, 1h, 500ms) in milliseconds. */
+function durationMs(d: string): number {
+  const [, n, unit] = /^(\d+)(ms|s|m|h)$/.exec(d)!;
+  return Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as "ms" | "s" | "m" | "h"];
+}
+
+/** `dataform compile . --json` with the pinned CLI. */
+async function compileWithCli(opts: CompileOptions): Promise<DataformCompiled> {
   const bin = dataformCliPath(opts.projectDir);
   const args = ["compile", opts.projectDir, "--json"];
   if (opts.vars && Object.keys(opts.vars).length) {
@@ -74,10 +111,7 @@ export async function compileDataform(opts: CompileOptions): Promise<DataformCom
     const hint = /timed out/i.test(text) ? ` (the limit is ${timeout}; set ${COMPILE_TIMEOUT_ENV}, e.g. ${COMPILE_TIMEOUT_ENV}=30m, to allow longer)` : "";
     throw new CompileError("workflow_settings.yaml", undefined, `Dataform compile failed (exit ${code}): ${text}${hint}`);
   }
-  const compiled = JSON.parse(stdout.slice(0, end + 2)) as DataformCompiled;
-  const errors = compiled.graphErrors?.compilationErrors ?? [];
-  if (errors.length) throw compileErrorFrom(errors, opts.projectDir);
-  return compiled;
+  return JSON.parse(stdout.slice(0, end + 2)) as DataformCompiled;
 }
 
 /** The Dataform CLI: the project's own if it has one, else the one installed with funnelcredit. */
