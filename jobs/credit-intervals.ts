@@ -47,12 +47,15 @@ function bootstrapCredit(rows: readonly ChannelPathRow[], settings: Settings, on
  * The bootstrap of the models written in SQL over sessions (excitation_linear, self_controlled), which channel_paths
  * cannot re-fit: SQL resamples their identity chains (channel_share_replicates); only the published models'.
  */
-async function sqlModelBootstraps(query: (sql: string) => Promise<Row[]>, table: string, only: ReadonlySet<string>): Promise<Record<string, ModelBootstrap>> {
-  const rows = await query(`SELECT model, replicate, channel, share FROM ${table} ORDER BY model, replicate, channel`);
+/** The replicates SQL computed (channel_share_replicates) of the models that credited this run (`creditTable`). */
+async function sqlModelBootstraps(query: (sql: string) => Promise<Row[]>, table: string, creditTable: string): Promise<Record<string, ModelBootstrap>> {
+  const rows = await query(
+    `SELECT model, replicate, channel, share FROM ${table} WHERE model IN (SELECT DISTINCT model FROM ${creditTable}) ORDER BY model, replicate, channel`,
+  );
   const replicates = rows.map((r, i) => ({
     model: textOf(r, "model", "channel_share_replicates", i), replicate: countOf(r, "replicate", "channel_share_replicates", i),
     channel: textOf(r, "channel", "channel_share_replicates", i), share: countOf(r, "share", "channel_share_replicates", i),
-  })).filter((r) => only.has(r.model));
+  }));
   return bootstrapFromReplicates(replicates);
 }
 
@@ -72,7 +75,7 @@ export const creditIntervalsJob: JobDefinition = {
     const models = new Set(credit.map((r, i) => textOf(r, "model", "channel_credit_by_model", i)));
     ctx.progress(`${ctx.settings.creditBootstrapReplicates} bootstrap replicates of ${rows.length} paths`);
     const boot = ctx.settings.creditBootstrapReplicates > 0
-      ? { ...bootstrapCredit(rows, ctx.settings, models), ...await sqlModelBootstraps((sql) => ctx.query(sql), ctx.ref("channel_share_replicates"), models) }
+      ? { ...bootstrapCredit(rows, ctx.settings, models), ...await sqlModelBootstraps((sql) => ctx.query(sql), ctx.ref("channel_share_replicates"), ctx.ref("channel_credit_by_model")) }
       : {};
     const shape = dataShape(rows);
     const out: Row[] = credit.map((r, i) => {
@@ -83,7 +86,7 @@ export const creditIntervalsJob: JobDefinition = {
       const iv = b?.intervals[channel];
       const bootstrap = b && iv && share !== null ? intervalAround(share, b.point[channel] ?? 0, iv) : null;
       const noBootstrap = ctx.settings.creditBootstrapReplicates === 0 ? "vars.credit_bootstrap_replicates is 0"
-        : !b ? "the model cannot be re-fitted from channel_paths" : "the channel is not in channel_paths";
+        : !b ? "the model cannot be re-fitted from channel_paths and has no replicates in channel_share_replicates" : "the channel is not in channel_paths";
       // The published interval: the bootstrap widened by the benchmark's conformal margin (share ± q without one).
       const q = share === null ? null : calibratedMargin(shape, model, BENCHMARK_REFERENCE, bootstrap !== null);
       const published = q === null || share === null ? null : widenedInterval(share, bootstrap ?? { lo: share, hi: share }, q);

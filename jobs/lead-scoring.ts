@@ -3,7 +3,7 @@
  * model with a time-based split and calibration when asked to (vars.lead_retrain), monitors the model
  * in use against its training baseline, and scores every open lead with its top factors.
  */
-import { aucLowerBoundFor } from "../src/ml-attribution/validation.ts";
+import { aucEvidenceFromMetrics, aucFloorVerdict } from "../src/ml-attribution/validation.ts";
 import type { JobDefinition } from "../src/jobs/job.ts";
 import type { BoostParams } from "../src/models/xgboost/index.ts";
 import { toLeadRecords, candidateColumns, labelOf, type LeadRecord } from "../src/lead-scoring/dataset.ts";
@@ -106,9 +106,9 @@ export const leadScoringJob: JobDefinition = {
       if (!promote) ctx.warn(`lead_scoring: ${reason}`);
       model = promote ? challenger : prior!;
       // The ML attribution's rule (vars.ml_min_auc: the lower end of the test AUC's 95 % interval), here a warning only.
-      const testPositives = trained.metrics.n_test! * trained.metrics.base_rate!;
-      const lowerBound = aucLowerBoundFor({ auc: trained.metrics.auc!, positives: testPositives, negatives: trained.metrics.n_test! - testPositives });
-      if (promote && s.mlMinAuc > 0 && lowerBound < s.mlMinAuc) ctx.warn(`lead_scoring: test AUC ${trained.metrics.auc!.toFixed(3)} (${Math.round(testPositives)} converted test leads) has a 95 % lower bound ${lowerBound.toFixed(3)} below ml_min_auc ${s.mlMinAuc}`);
+      const evidence = aucEvidenceFromMetrics(trained.metrics);
+      const verdict = evidence && aucFloorVerdict(evidence, s.mlMinAuc);
+      if (promote && evidence && verdict && !verdict.clears) ctx.warn(`lead_scoring: test AUC ${evidence.auc.toFixed(3)} (${Math.round(evidence.positives)} converted test leads) has a 95 % lower bound ${verdict.lowerBound.toFixed(3)} below ml_min_auc ${s.mlMinAuc}`);
     } else {
       model = prior!;
     }

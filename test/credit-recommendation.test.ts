@@ -51,7 +51,7 @@ describe("credit intervals and model recommendation jobs", function () {
         assert.ok(Number(r.bootstrap_low) <= share + 1e-12 && share <= Number(r.bootstrap_high) + 1e-12, JSON.stringify(r));
       } else {
         // No bootstrap (time_decay, owox_funnel and the SQL models read sessions, not paths): share ± q.
-        assert.equal(r.method, "split_conformal (no bootstrap: the model cannot be re-fitted from channel_paths)");
+        assert.equal(r.method, "split_conformal (no bootstrap: the model cannot be re-fitted from channel_paths and has no replicates in channel_share_replicates)");
         assert.ok(r.bootstrap_low === null && r.bootstrap_high === null && r.replicates === 0, JSON.stringify(r));
       }
       const q = calibratedMargin(shape, String(r.model), BENCHMARK_REFERENCE, hasBootstrap)!;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { buildEncoding, encodeJourney, featureKey, parseChannelStats, type FeatureRow, type JourneyFeatures } from "../src/ml-attribution/features.ts";
 import { censorCutoff, timeSplit, weightedSet } from "../src/ml-attribution/split.ts";
 import { capChannelCredit, capShares, normaliseCredit, removalEffectShares, rollUpCredit, shapleyShares } from "../src/ml-attribution/credit.ts";
-import { AucBelowFloorError, calibrateCredit, checkAucFloor, checkDrift } from "../src/ml-attribution/validation.ts";
+import { AucBelowFloorError, aucEvidenceFromMetrics, aucFloorVerdict, calibrateCredit, checkAucFloor, checkDrift } from "../src/ml-attribution/validation.ts";
 import { attributeCredit, fitConversionModel, lastTouchTotals } from "../src/ml-attribution/pipeline.ts";
 import { generateJourneys, lastTouchCredit, toFeatureRows, DEFAULT_SCENARIO } from "./fixtures/ml/journeys.ts";
 
@@ -244,6 +244,16 @@ describe("ml-attribution", () => {
       assert.equal(checkAucFloor({ auc: 0.3, positives: 50, negatives: 500 }, 0, "off") >= 0, true);
       assert.equal(checkAucFloor({ auc: 0.7, positives: 0, negatives: 500 }, 0, "no conversions"), 0);
       assert.throws(() => checkAucFloor({ auc: 0.72, positives: 57, negatives: 823 }, 0.7, "x"), (e: unknown) => e instanceof AucBelowFloorError && /with an AUC of 0\.7/.test(e.message));
+    });
+    it("reads the evidence from a metrics record (lead scoring's, the benchmark's) and gives the same verdict without throwing", () => {
+      // cross_device/s3 again, as a metrics record: 880 test journeys at a conversion rate of 57 / 880.
+      const evidence = aucEvidenceFromMetrics({ auc: 0.632, n_test: 880, base_rate: 57 / 880 })!;
+      assert.ok(Math.abs(evidence.positives - 57) < 1e-9 && Math.abs(evidence.negatives - 823) < 1e-9, `57 / 823 journeys: ${JSON.stringify(evidence)}`);
+      const verdict = aucFloorVerdict(evidence, 0.5);
+      assert.ok(verdict.clears && Math.abs(verdict.lowerBound - 0.5522) < 1e-4, `clears with a lower bound of 0.5522: ${JSON.stringify(verdict)}`);
+      assert.equal(aucFloorVerdict({ auc: 0.632, positives: 10, negatives: 823 }, 0.5).clears, false);
+      assert.equal(aucFloorVerdict({ auc: 0.3, positives: 50, negatives: 500 }, 0).clears, true);
+      assert.equal(aucEvidenceFromMetrics({ auc: 0.7, n_test: 100 }), undefined);
     });
   });
 

@@ -224,7 +224,7 @@ export function buildFixtureRows(runId = RUN_ID): Record<FixtureTable, Row[]> {
       const share = Number(r.share);
       return { model: r.model, channel: r.channel, share, share_low: Math.max(0, share - 0.12), share_high: Math.min(1, share + 0.12),
         bootstrap_low: refit ? Math.max(0, share - 0.02) : null, bootstrap_high: refit ? share + 0.02 : null, replicates: refit ? 100 : 0,
-        method: refit ? "conformal_bootstrap" : "split_conformal (no bootstrap: the model cannot be re-fitted from channel_paths)" };
+        method: refit ? "conformal_bootstrap" : "split_conformal (no bootstrap: the model cannot be re-fitted from channel_paths and has no replicates in channel_share_replicates)" };
     }),
     // Ranked by benchmark L1 + bootstrap L1; markov_order_1 first (the models without a reference last).
     model_recommendation: [["markov_order_1", 0.52, 0.06], ["position_based", 0.55, 0.05], ["first_touch", 0.58, 0.07], ["linear", 0.6, 0.05], ["shapley", 0.81, 0.06], ["last_touch", 0.86, 0.04], ["owox_funnel", null, null], ["time_decay", null, null]]

@@ -7,7 +7,7 @@
 import { SIMILAR_WORLDS, calibratedMargin, recommendModels, type DataShape } from "../models/recommendation.ts";
 import { widenedInterval } from "../models/credit-interval.ts";
 import { referenceWorlds } from "./reference-source.ts";
-import { aucLowerBoundFor } from "../ml-attribution/validation.ts";
+import { aucEvidenceFromMetrics, aucLowerBoundFor } from "../ml-attribution/validation.ts";
 import type { WorldResult } from "./run.ts";
 
 /** The rule-based models (no fitting): what a data-driven model has to beat. */
@@ -137,9 +137,10 @@ function aucPoints(results: readonly EvaluatedWorld[], recommended: ReadonlyMap<
     const heur = Math.min(...r.models.filter((m) => HEURISTICS.includes(m.model)).map((m) => m.l1Incremental));
     const rec = recommended.get(`${r.world.family}/s${r.world.seed}`);
     const fallback = r.models.find((m) => m.model === rec)?.l1Incremental ?? heur;
-    const { auc, n_test: n, base_rate: rate } = r.mlMetrics;
-    if (auc === undefined || n === undefined || rate === undefined || !Number.isFinite(auc)) continue;
-    const lowerBound = aucLowerBoundFor({ auc, positives: n * rate, negatives: n * (1 - rate) });
+    const evidence = aucEvidenceFromMetrics(r.mlMetrics);
+    if (!evidence || !Number.isFinite(evidence.auc)) continue;
+    const { auc } = evidence;
+    const lowerBound = aucLowerBoundFor(evidence);
     for (const f of r.mlFamilies) {
       const m = r.models.find((x) => x.model === f.model);
       if (!m) continue;

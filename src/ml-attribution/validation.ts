@@ -27,6 +27,22 @@ export function aucLowerBoundFor(e: AucEvidence): number {
   return aucLowerBound(e.auc, e.positives, e.negatives);
 }
 
+/**
+ * The evidence of a metrics record that holds the test AUC, the test rows (n_test) and their conversion rate
+ * (base_rate), as the lead-scoring model and the benchmark's ML metrics do; undefined when one is missing.
+ */
+export function aucEvidenceFromMetrics(m: { auc?: number; n_test?: number; base_rate?: number }): AucEvidence | undefined {
+  if (m.auc === undefined || m.n_test === undefined || m.base_rate === undefined) return undefined;
+  const positives = m.n_test * m.base_rate;
+  return { auc: m.auc, positives, negatives: m.n_test - positives };
+}
+
+/** The refusal rule's verdict: the lower bound, and whether it reaches `floor` (always when floor ≤ 0). */
+export function aucFloorVerdict(evidence: AucEvidence, floor: number): { lowerBound: number; clears: boolean } {
+  const lowerBound = aucLowerBoundFor(evidence);
+  return { lowerBound, clears: !(floor > 0) || lowerBound >= floor };
+}
+
 /** The model's test AUC does not clear vars.ml_min_auc with 95 % confidence: credit is not published. */
 export class AucBelowFloorError extends UserError {
   constructor(readonly evidence: AucEvidence, readonly lowerBound: number, readonly floor: number, detail: string) {
@@ -45,8 +61,8 @@ export class AucBelowFloorError extends UserError {
  * {@link aucLowerBoundFor}). `detail` says which window was tested. Returns the lower bound.
  */
 export function checkAucFloor(evidence: AucEvidence, floor: number, detail: string): number {
-  const lowerBound = aucLowerBoundFor(evidence);
-  if (floor > 0 && !(lowerBound >= floor)) throw new AucBelowFloorError(evidence, lowerBound, floor, detail);
+  const { lowerBound, clears } = aucFloorVerdict(evidence, floor);
+  if (!clears) throw new AucBelowFloorError(evidence, lowerBound, floor, detail);
   return lowerBound;
 }
 
