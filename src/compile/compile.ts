@@ -16,7 +16,6 @@ import { CompileError, SettingsError } from "../util/errors.ts";
 import type { Target } from "../engines/engine.ts";
 import { packageRoot } from "../util/package-root.ts";
 import { actionName, type Action, type ActionKind, type Graph } from "../dag/graph.ts";
-import { compileWithCore } from "./dataform-core.ts";
 
 interface DfTarget { database?: string; schema: string; name: string }
 interface DfTable {
@@ -66,13 +65,15 @@ export async function compileDataform(opts: CompileOptions): Promise<DataformCom
   }
   const compiler = process.env[DATAFORM_COMPILER_ENV]?.trim() || "in-process";
   if (compiler !== "in-process" && compiler !== "cli") throw new SettingsError(`${DATAFORM_COMPILER_ENV}=${compiler}: expected cli or in-process`);
-  const compiled = compiler === "cli" ? await compileWithCli(opts) : compileInProcess(opts);
+  const compiled = compiler === "cli" ? await compileWithCli(opts) : await compileInProcess(opts);
   const errors = compiled.graphErrors?.compilationErrors ?? [];
   if (errors.length) throw compileErrorFrom(errors, opts.projectDir);
   return compiled;
 }
 
-function compileInProcess(opts: CompileOptions): DataformCompiled {
+/** Loaded when a compile is needed (protobufjs and glob cost ≈ 0.1 s): a run answered from the compile cache skips it. */
+async function compileInProcess(opts: CompileOptions): Promise<DataformCompiled> {
+  const { compileWithCore } = await import("./dataform-core.ts");
   const timeout = compileTimeout();
   const vars = opts.vars && Object.keys(opts.vars).length
     ? Object.fromEntries(Object.entries(opts.vars).map(([k, v]) => [k, encodeVar(v)]))
