@@ -267,12 +267,15 @@ export class DuckDBEngine implements Engine {
           : `SELECT ${schema.map((c) => duckIdent(c.name)).join(", ")} FROM read_json(${duckString(file)}, format = 'newline_delimited', columns = {${cols}}, timestampformat = '%Y-%m-%dT%H:%M:%S.%gZ')`;
       await this.conn.run("BEGIN TRANSACTION");
       try {
-        if (opts.mode === "replace" || !(await this.tableExists(t))) {
+        // An append reads the table's columns (none: no table yet) in one catalog query (the run history is
+        // appended to after every action).
+        const existing = opts.mode === "replace" ? [] : await this.tableSchema(t);
+        if (existing.length === 0) {
           await this.conn.run(`CREATE OR REPLACE TABLE ${duckTable(t)} AS ${select}`);
         } else {
           // An append whose schema gained a column (a job writing a new column of its history) adds it,
           // NULL on the earlier rows, as BigQuery's load with ALLOW_FIELD_ADDITION does.
-          const have = new Set((await this.tableSchema(t)).map((c) => c.name.toLowerCase()));
+          const have = new Set(existing.map((c) => c.name.toLowerCase()));
           for (const c of schema.filter((x) => !have.has(x.name.toLowerCase()))) {
             await this.conn.run(`ALTER TABLE ${duckTable(t)} ADD COLUMN ${duckIdent(c.name)} ${duckColumnType(c)}`);
           }
