@@ -12,7 +12,9 @@
  * Runs alternate (import, reader, import, …) so a busy machine slows both alike; medians of `--repeats`
  * (default 3) are printed with the ratios and the load average.
  *
- *   npm run build && npx tsx bench/end-to-end.ts [--repeats 3] [--import-users 20000] [--paths-file FILE]
+ *   npm run build && npx tsx bench/end-to-end.ts [--repeats 3] [--import-users 20000] [--paths-file FILE] [--paths-only]
+ *
+ * `--paths-only`: part 1 alone (the demo warehouse of part 2 takes minutes to generate on a busy machine).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -134,6 +136,11 @@ try {
   }
 
   // 2. Imports against DuckDB's reader on the same file.
+  if (process.argv.includes("--paths-only")) {
+    console.log(loadAtEnd());
+    rmSync(dir, { recursive: true, force: true }); // process.exit skips the finally below
+    process.exit(0);
+  }
   const files = await demoFiles();
   const cases: { kind: string; file: string; reader: string }[] = [
     { kind: "paths", file: PATHS_FILE, reader: `read_csv(${duckString(PATHS_FILE)})` },

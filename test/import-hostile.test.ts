@@ -130,6 +130,21 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       ]);
     });
 
+    it("reads amounts with blanks around them as the numbers, on the fast and the exact path", async () => {
+      const head = "path,total_conversions,total_conversion_value,total_null\n";
+      // ASCII blanks DuckDB's cast skips itself; the no-break and ideographic spaces only trim() removes.
+      const padded = `a, 2 ,\t12.5,\u00a01\u3000\nb,\u3000\u30003,4.25 ,0\n`;
+      const expected = [{ path: "a", c: 2, v: 12.5, n: 1 }, { path: "b", c: 3, v: 4.25, n: 0 }];
+      const read = (): Promise<unknown[]> => rows(db.conn, `SELECT path, total_conversions AS c, total_conversion_value AS v, total_null AS n FROM funnelcredit_sources.channel_paths_import ORDER BY path`);
+      // A clean file: the fast reader path.
+      assert.equal((await importCsvOrNdjson(db.local, "paths", file("padded.csv", head + padded))).rows, 2);
+      assert.deepEqual(await read(), expected);
+      // One bad row sends the file down the exact path (quarantined); the padded rows read the same.
+      const r = await importCsvOrNdjson(db.local, "paths", file("padded-bad.csv", `${head}${padded}c,x,1,1\n`), QUARANTINE);
+      assert.deepEqual([r.rows, r.quarantined], [2, 1]);
+      assert.deepEqual(await read(), expected);
+    });
+
     it("checks costs, path values and custom event amounts the same way", async () => {
       const costs = file("costs.csv", "date,source,medium,cost\n2024-03-01,google,cpc,Infinity\n");
       await failsAt(importCsvOrNdjson(db.local, "costs", costs), 2, "cost", /finite number, got "Infinity"/);

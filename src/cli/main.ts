@@ -14,6 +14,7 @@ const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
 
 export async function main(argv: string[]): Promise<void> {
   let y = yargs(argv).scriptName("funnelcredit");
+  skipHelpCache(y);
   // Load only the command named on the command line; the others are listed by name and description.
   for (const c of COMMANDS) {
     y = argv.includes(c.name)
@@ -31,6 +32,18 @@ export async function main(argv: string[]): Promise<void> {
     // Help at the terminal's width, at most 100 columns (100 when not a terminal).
     .wrap(Math.min(100, process.stdout.columns || 100))
     .parseAsync();
+}
+
+/**
+ * yargs renders the whole help text each time a command's handler starts (≈ 30–50 ms of every command's CPU:
+ * string widths, wrapping), cached in case the handler fails later and the help is shown. It never is here: the
+ * .fail() above throws, and main's catch prints the error alone. The cache is left empty (yargs 17's internal
+ * usage object; if a later yargs lacks it, the help is cached as before).
+ */
+function skipHelpCache(y: unknown): void {
+  const usage = (y as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
+    .getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => undefined;
 }
 
 installSignalHandlers();

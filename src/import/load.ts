@@ -91,7 +91,10 @@ export function convertSql(quoting: SqlQuoting, x: string, type: SourceType): st
     case "VARCHAR":
       return x;
     case "DOUBLE":
-      return `TRY_CAST(${t} AS DOUBLE)`;
+      // DuckDB's cast of text skips ASCII blanks around the number itself and refuses anything else around it, so
+      // a value it converts converts to the same number trimmed: trim (a copy of every value) runs only on the values
+      // it refused, such as one padded with U+00A0 or U+3000.
+      return `COALESCE(TRY_CAST(${x} AS DOUBLE), TRY_CAST(${t} AS DOUBLE))`;
     case "BIGINT":
       return `CASE WHEN regexp_full_match(${t}, '[+-]?[0-9]+') THEN TRY_CAST(${t} AS BIGINT) END`;
     case "BOOLEAN":

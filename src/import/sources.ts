@@ -385,7 +385,8 @@ async function importFastCsv(
     table: `${schema}.${spec.table}`,
     rows: counts.reduce((a, b) => a + b, 0),
     files: files.map((f, i) => ({ file: displayName(f), rows: counts[i]! })),
-    columns: await describeTable(local, schema, spec.table),
+    // Replaced, the table has exactly the spec's columns and types (its DDL): no catalog query needed.
+    columns: mode === "replace" ? spec.columns.map((c) => ({ name: c.name, type: c.type })) : await describeTable(local, schema, spec.table),
     quarantined: 0,
   };
 }
@@ -446,7 +447,7 @@ async function fastCsvSelect(local: SqlQuoting, kind: Exclude<SourceKind, "leads
   // branch only on the rows that reach it.
   const inner = (f: string): string => q(`_inner_${f}`);
   const unq = (f: string): string =>
-    `CASE WHEN ${inner(f)} IS NULL THEN ${q(f)} WHEN position('"' IN ${inner(f)}) = 0 THEN ${inner(f)} ELSE replace(${inner(f)}, '""', '"') END`;
+    `CASE WHEN ${inner(f)} IS NULL THEN ${q(f)} WHEN NOT contains(${inner(f)}, '"') THEN ${inner(f)} ELSE replace(${inner(f)}, '""', '"') END`;
   const typed = spec.columns.flatMap((c, i) => {
     const f = colOf.get(c.name);
     return [
@@ -461,7 +462,7 @@ async function fastCsvSelect(local: SqlQuoting, kind: Exclude<SourceKind, "leads
   const wellQuoted = fileCols.map((f) => {
     const c = q(f);
     return `CASE WHEN ${inner(f)} IS NULL THEN TRUE WHEN NOT (length(${c}) >= 2 AND starts_with(${c}, '"') AND ends_with(${c}, '"')) THEN FALSE ` +
-      `WHEN position('"' IN ${inner(f)}) = 0 THEN TRUE ELSE position('"' IN replace(${inner(f)}, '""', '')) = 0 END`;
+      `WHEN NOT contains(${inner(f)}, '"') THEN TRUE ELSE NOT contains(replace(${inner(f)}, '""', ''), '"') END`;
   });
   const problems = spec.columns.flatMap((c, i) => {
     const type = c.checkType ?? c.type;
@@ -483,7 +484,9 @@ async function fastCsvSelect(local: SqlQuoting, kind: Exclude<SourceKind, "leads
   const bad = [...problems.map((p) => `COALESCE(${p}, FALSE)`), `NOT (${wellQuoted.join(" AND ")})`].join(" OR ");
   const out = spec.columns.map((c, i) => (i === 0 ? `CASE WHEN ${bad} THEN error(${lit(FAST_PATH_REFUSED)}) ELSE ${q(c.name)} END AS ${q(c.name)}` : q(c.name)));
   // NULL for a field without a quote (NULL or not), else its text without the first and last character.
-  const inners = fileCols.map((f) => `CASE WHEN position('"' IN ${q(f)}) > 0 THEN substr(${q(f)}, 2, length(${q(f)}) - 2) END AS ${inner(f)}`);
+  // contains(), not position(): position counts the characters up to the quote (or to the end of a field without
+  // one), contains only looks for the byte (≈ 15 % of the statement's CPU on 1M path rows).
+  const inners = fileCols.map((f) => `CASE WHEN contains(${q(f)}, '"') THEN substr(${q(f)}, 2, length(${q(f)}) - 2) END AS ${inner(f)}`);
   return `SELECT ${out.join(", ")} FROM (SELECT ${typed.join(", ")}, ${fileCols.map(q).join(", ")}, ${fileCols.map(inner).join(", ")} ` +
     `FROM (SELECT ${fileCols.map(q).join(", ")}, ${inners.join(", ")} FROM ${reader}))`;
 }

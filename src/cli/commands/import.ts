@@ -6,6 +6,7 @@ import { engineOptions, type EngineArgs } from "../options.ts";
 import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
 import { withSession, type Session } from "../session.ts";
 import { importSourceFiles, sourceTableOf } from "../../import/source-file.ts";
+import { countText } from "../../util/count-text.ts";
 
 interface ImportArgs extends EngineArgs {
   kind: string;
@@ -80,24 +81,24 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       const bad = { badRows: args["bad-rows"] ?? s.project.settings.importBadRows, badRowMaxShare: s.project.settings.badRowMaxShare, quarantineSchema: ds.meta };
       const columnMap = parseColumnMap(args.map);
       const columns = { ignoreUnknownColumns: args["ignore-unknown-columns"], columnMap };
-      const aside = (n: number): string => (n > 0 ? `; ${n.toLocaleString("en-US")} bad row(s) set aside in ${ds.meta}.import_quarantine` : "");
+      const aside = (n: number): string => (n > 0 ? `; ${countText(n)} bad row(s) set aside in ${ds.meta}.import_quarantine` : "");
       if (args.source !== undefined) {
         if (kind !== "custom_events" && kind !== "costs") throw new UserError("--source is for custom-events and costs");
         const setting = kind === "custom_events" ? "custom_event_sources" : "cost_sources";
         const sources = kind === "custom_events" ? s.project.settings.customEventSources : s.project.settings.costSources;
         const target = sourceTableOf(sources, args.source, setting);
         const n = await importSourceFiles(local, args.files, target, mode);
-        say(`imported ${n.toLocaleString("en-US")} rows into ${target.schema}.${target.name} (source ${args.source}, every column as text; staging validates them)`);
+        say(`imported ${countText(n)} rows into ${target.schema}.${target.name} (source ${args.source}, every column as text; staging validates them)`);
         return;
       }
       if (kind === "ga4") {
         if (columnMap || args["ignore-unknown-columns"]) throw new UserError("import ga4: --map and --ignore-unknown-columns are for CSV/NDJSON sources (GA4 export columns are fixed; unknown keys are reported as ignored)");
         const r = await importGa4(local, args.files, { schema: ds.ga4, mode, intraday: args.intraday, ...bad });
-        say(`imported ${r.rows.toLocaleString("en-US")} GA4 events into ${r.tables.length} day tables of ${ds.ga4}` + (r.ignoredFields.length ? ` (ignored fields: ${r.ignoredFields.join(", ")})` : "") + aside(r.quarantined));
+        say(`imported ${countText(r.rows)} GA4 events into ${r.tables.length} day tables of ${ds.ga4}` + (r.ignoredFields.length ? ` (ignored fields: ${r.ignoredFields.join(", ")})` : "") + aside(r.quarantined));
         return;
       }
       // Several files load in one transaction (the first replaces the table, the others add to it).
-      const perFile = (r: { files: { file: string; rows: number }[] }): string => (r.files.length > 1 ? ` from ${r.files.map((f) => `${f.file} (${f.rows.toLocaleString("en-US")})`).join(", ")}` : "");
+      const perFile = (r: { files: { file: string; rows: number }[] }): string => (r.files.length > 1 ? ` from ${r.files.map((f) => `${f.file} (${countText(f.rows)})`).join(", ")}` : "");
       if (kind === "dp6") {
         if (columnMap) throw new UserError("import dp6: --map is not available (the DP6 layout is fixed)");
         const r = await importDp6Journeys(local, args.files, { schema: ds.sources, mode, ...bad });
@@ -117,7 +118,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
         say(`imported ${r.rows} leads into ${r.table} (${r.columns.length} columns)` + perFile(r) + aside(r.quarantined));
       } else {
         const r = await importCsvOrNdjson(local, kind, args.files, { schema: ds.sources, mode, ...columns, ...bad });
-        say(`imported ${r.rows.toLocaleString("en-US")} rows into ${r.table}` + perFile(r) + aside(r.quarantined));
+        say(`imported ${countText(r.rows)} rows into ${r.table}` + perFile(r) + aside(r.quarantined));
       }
     }, { compile: false });
   },

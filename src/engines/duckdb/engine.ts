@@ -43,6 +43,12 @@ export interface DuckDBConfig {
   threads?: number;
 }
 
+/** DuckDB's threads unless --threads: the cores (os.cpus() reads /proc/cpuinfo, tens of ms on a busy machine: read once). */
+let cores: number | undefined;
+function defaultThreads(): number {
+  return (cores ??= Math.max(1, os.cpus().length));
+}
+
 // dryRunBytes: an estimate of what BigQuery would bill, from the data and BigQuery's per-type sizes (scan-bytes.ts).
 const DUCKDB_CAPABILITIES = { dryRunBytes: true, parallelActions: false, partitions: false, tableWriteQuotas: false } as const;
 
@@ -62,7 +68,7 @@ export class DuckDBEngine implements Engine {
     try {
       instance = await DuckDBInstance.create(config.path, {
         memory_limit: config.memoryLimit ?? "4GB",
-        threads: String(config.threads ?? Math.max(1, os.cpus().length)),
+        threads: String(config.threads ?? defaultThreads()),
         preserve_insertion_order: "false",
         autoinstall_known_extensions: "false",
         autoload_known_extensions: "false",
@@ -85,7 +91,7 @@ export class DuckDBEngine implements Engine {
 
   /** memory_limit and threads as opened (an auto memory limit is resolved by the driver). */
   get resources(): string {
-    return `DuckDB memory_limit ${this.config.memoryLimit ?? "4GB"}, ${this.config.threads ?? Math.max(1, os.cpus().length)} threads`;
+    return `DuckDB memory_limit ${this.config.memoryLimit ?? "4GB"}, ${this.config.threads ?? defaultThreads()} threads`;
   }
 
   /** The importers and the demo generator load local files through this connection. */
@@ -214,6 +220,16 @@ export class DuckDBEngine implements Engine {
     return rows.length > 0;
   }
 
+  async existingTables(targets: readonly Target[]): Promise<Set<string>> {
+    const schemas = [...new Set(targets.map((t) => t.schema))];
+    if (schemas.length === 0) return new Set();
+    const rows = await this.queryNative(
+      `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN (${schemas.map(duckString).join(", ")})`,
+    );
+    const present = new Set(rows.map((r) => `${String(r.table_schema)}.${String(r.table_name)}`));
+    return new Set(targets.map((t) => `${t.schema}.${t.name}`).filter((n) => present.has(n)));
+  }
+
   /** DuckDB has no partitions: only the kind is reported. */
   async describeTable(t: Target): Promise<TableShape | undefined> {
     const rows = await this.queryNative(
@@ -251,12 +267,15 @@ export class DuckDBEngine implements Engine {
           : `SELECT ${schema.map((c) => duckIdent(c.name)).join(", ")} FROM read_json(${duckString(file)}, format = 'newline_delimited', columns = {${cols}}, timestampformat = '%Y-%m-%dT%H:%M:%S.%gZ')`;
       await this.conn.run("BEGIN TRANSACTION");
       try {
-        if (opts.mode === "replace" || !(await this.tableExists(t))) {
+        // An append reads the table's columns (none: no table yet) in one catalog query (the run history is
+        // appended to after every action).
+        const existing = opts.mode === "replace" ? [] : await this.tableSchema(t);
+        if (existing.length === 0) {
           await this.conn.run(`CREATE OR REPLACE TABLE ${duckTable(t)} AS ${select}`);
         } else {
           // An append whose schema gained a column (a job writing a new column of its history) adds it,
           // NULL on the earlier rows, as BigQuery's load with ALLOW_FIELD_ADDITION does.
-          const have = new Set((await this.tableSchema(t)).map((c) => c.name.toLowerCase()));
+          const have = new Set(existing.map((c) => c.name.toLowerCase()));
           for (const c of schema.filter((x) => !have.has(x.name.toLowerCase()))) {
             await this.conn.run(`ALTER TABLE ${duckTable(t)} ADD COLUMN ${duckIdent(c.name)} ${duckColumnType(c)}`);
           }
