@@ -1,7 +1,27 @@
 /**
- * Selection-bias study, part 2 (issue #16): why `self_controlled` misses selection_bias on fresh seeds, and the
- * variants tried. Reads the same dumps as bench/studies/selbias.ts (calib-pipeline-dump.ts --cache /tmp/selbias-cache).
- *   npx tsx bench/studies/selbias3.ts --seeds 101,102 --families selection_bias [--detail] [--per-world]
+ * Selection-bias study, part 2 (issue #16): why `self_controlled` missed selection_bias on fresh seeds 21–23, and the
+ * variants tried. Reads the dumps of bench/studies/calib-pipeline-dump.ts --cache /tmp/selbias-cache (as
+ * bench/studies/selbias.ts; 3,000 users per world, truth on 4,000).
+ *
+ * Diagnosis (--classes: the signed error per class of channel, from the world's hidden parameters, diagnosis only):
+ * with 14 days on every span, the targeted push channels (shown mostly to high-propensity users, small lift, their own
+ * sessions convert) are under-credited and the untargeted high-lift channels over-credited. The cause is the
+ * baseline: it spreads each chain's conversion evenly over the data's span, but a high-propensity chain converts early
+ * (its first conversion comes after few sessions), so a session of a channel such chains see lands after the
+ * conversion more often than the even spread assumes, and its window holds fewer conversions than "expected" — the
+ * excess goes negative and the shrinkage sets it to 0 (selection_bias s108: paid_social, true share 0.42, gets 0).
+ * The error grows with the window's share of the span (0.5 for 14 days on 28-day data). Pull channels with lift (true
+ * share up to 0.48) are the other loss: responsive ⇒ 0.
+ *
+ * Variants: sc_h<h> (self_controlled with an h-day window), sc_q<q> (the window q × the data's span: q 0.25 is the new
+ * default, self_controlled_window_days auto), ccx_* (case-crossover baseline: the channel's sessions spread evenly over
+ * the chain's span given each conversion time, the design's own null for a channel on its own schedule; it over-credits
+ * the targeted channels instead, their own-session conversions being attributable but not all incremental), *_pull_*
+ * (responsive channels credited by the difference of their visits' window conversions from the other responsive
+ * channels': helps selection_bias, costs synergy), chainspan_* (each chain's own span as the baseline), sessprior
+ * (shrinkage toward session shares).
+ *   nice -n 10 npx tsx bench/studies/calib-pipeline-dump.ts --cache /tmp/selbias-cache --families selection_bias --seeds 101,…,112
+ *   npx tsx bench/studies/selbias3.ts --seeds 101,102 --families selection_bias [--per-world] [--classes] [--detail] [--methods a,b]
  */
 import fs from "node:fs";
 import { drawWorld, FAMILIES, type Family } from "../../src/benchmark/worlds.ts";
@@ -180,6 +200,27 @@ for (const q of [0.25]) {
     return renorm(w, shrink(w, kept, e, s.obs, w.rules.linear!));
   };
 }
+for (const q of [0.25]) {
+  methods[`ccx_q${q}`] = (w) => {
+    const x = caseCrossover(w, q * (w.end - w.start));
+    const kept = w.channels.filter((c) => nonResp(w, c));
+    const e = Object.fromEntries(w.channels.map((c) => [c, x.obs[c]! - x.exp[c]!]));
+    return renorm(w, shrink(w, kept, e, x.obs, w.rules.linear!));
+  };
+}
+for (const h of [7, 14]) {
+  methods[`ccx_pull_h${h}`] = (w) => {
+    const x = caseCrossover(w, h);
+    const s = windows(w, h);
+    const kept = w.channels.filter((c) => nonResp(w, c));
+    const resp = w.channels.filter((c) => !nonResp(w, c));
+    const e = Object.fromEntries(w.channels.map((c) => [c, x.obs[c]! - x.exp[c]!]));
+    const out = shrink(w, kept, e, x.obs, w.rules.linear!);
+    const p = pullContrast(w, s, resp);
+    for (const c of resp) out[c] = p.est[c]! > 0 ? p.est[c]! * Math.max(0, 1 - p.v[c]! / p.est[c]! ** 2) : 0;
+    return renorm(w, out);
+  };
+}
 for (const h of [7, 14]) {
   methods[`chainspan_h${h}`] = (w) => {
     const s = chainWindows(w, h);
@@ -243,6 +284,29 @@ console.log("(* = meets ≤ 0.6 × last touch and ≤ 0.8 × the best heuristic)
 if (process.argv.includes("--per-world")) {
   for (const m of opt("--methods", "sc_h14,sc_pull_h14").split(",")) {
     console.log(`${m.padEnd(22)}${worlds.map((w) => `${w.family.slice(0, 5)}/${w.seed} ${l1(w, methods[m]!(w)).toFixed(3)}`).join("  ")}`);
+  }
+}
+if (process.argv.includes("--classes")) {
+  // Where the L1 goes: per channel class of the world's hidden parameters (diagnosis only), the mean over worlds of the
+  // signed error (share − true) summed over the class's channels, and its part of the L1.
+  const ms = opt("--methods", "sc_h14,sc_q0.25").split(",");
+  const classOf = (world: ReturnType<typeof drawWorld>, c: string): string => {
+    const wc = world.channels.find((x) => x.key === c)!;
+    return wc.kind === "pull" ? "pull" : wc.targeting > 0 ? "targeted push" : "untargeted push";
+  };
+  for (const m of ms) {
+    const acc: Record<string, { signed: number; abs: number }> = {};
+    for (const w of worlds) {
+      const world = drawWorld(w.family, w.seed, users);
+      const sh = methods[m]!(w);
+      for (const c of w.channels) {
+        const k = classOf(world, c);
+        acc[k] ??= { signed: 0, abs: 0 };
+        acc[k]!.signed += ((sh[c] ?? 0) - w.truth[c]!) / worlds.length;
+        acc[k]!.abs += Math.abs((sh[c] ?? 0) - w.truth[c]!) / worlds.length;
+      }
+    }
+    console.log(`${m.padEnd(22)}${Object.entries(acc).map(([k, v]) => `${k}: signed ${v.signed >= 0 ? "+" : ""}${v.signed.toFixed(3)}, L1 ${v.abs.toFixed(3)}`).join("   ")}`);
   }
 }
 if (process.argv.includes("--detail")) {
