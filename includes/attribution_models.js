@@ -99,7 +99,7 @@ function attributionModels(s) {
       // SQL only: channel_excitation → self_controlled_channel_credit (issue #17's causal estimate that adjusts for
       // who sees which channel; its totals, and the touch weights session_credit shares each journey by).
       name: "self_controlled", job: null,
-      description: `self-controlled case series, a causal estimate that adjusts for who sees which channel: each channel on its own schedule is credited by the excess conversions of its users (chains) in the ${st.selfControlledWindowDays} days after its sessions over each user's own rate (shrunk toward linear's split where that excess is within noise); responsive channels (visits bunched after other channels' touches, z > ${st.selfControlledResponsiveZ}: direct, brand search) get none`,
+      description: `self-controlled case series, a causal estimate that adjusts for who sees which channel: each channel on its own schedule is credited by the excess conversions of its users (chains) in the ${st.selfControlledWindowDays === "auto" ? "quarter of the data's span" : `${st.selfControlledWindowDays} days`} after its sessions over each user's own rate (shrunk toward linear's split where that excess is within noise); responsive channels (visits bunched after other channels' touches, z > ${st.selfControlledResponsiveZ}: direct, brand search) get none`,
       sessionCredit: { channelWeights: "self_controlled_channel_credit", weight: "touch_weight" },
       channelCredit: { table: "self_controlled_channel_credit", modelColumn: false },
     },

@@ -117,8 +117,12 @@ const DEFAULTS = {
   // channel's session in which the chain's conversions count as following it, and the incoming-excitation z-score
   // ((observed − expected) / √expected, channel_excitation.incoming_z) above which a channel is responsive (its visits
   // come after other channels' touches more than chance allows; it gets no credit). Both chosen on the benchmark's
-  // training seeds 1–3 (bench/studies/selbias.ts; README "Accuracy").
-  self_controlled_window_days: "14",
+  // training seeds 1–3 (bench/studies/selbias.ts; README "Accuracy"). The window: "auto" (a quarter of the data's span,
+  // from its first to its last session) or a number of days. 14 days on every span missed selection_bias on short
+  // (28-day) data: the baseline spreads each chain's conversion evenly over the span, and the wider the window's share
+  // of the span, the more that premise's error (a high-intent chain converts early) moves into the excess
+  // (bench/studies/selbias3.ts; issue #16).
+  self_controlled_window_days: "auto",
   self_controlled_responsive_z: "3",
   // Shapley value function v(S) (src/models/shapley.ts): "subset_conversions" = conversions of the journeys whose channels
   // all lie in S (Zhao et al. 2018: each converting journey shared equally by its channels); "exact_set_rate" =
@@ -672,7 +676,10 @@ function parseSettings(rawVars, overridden) {
     shapleyMaxExactChannels: int("shapley_max_exact_channels", 1, 22),
     excitationWindowDays: num("excitation_window_days", 0.01, 365),
     excitationResponsiveRatio: num("excitation_responsive_ratio", 1, 100),
-    selfControlledWindowDays: num("self_controlled_window_days", 0.01, 365),
+    selfControlledWindowDays: String(vars.self_controlled_window_days).trim() === "auto" ? "auto"
+      : Number.isFinite(Number(vars.self_controlled_window_days)) && String(vars.self_controlled_window_days).trim() !== ""
+        ? num("self_controlled_window_days", 0.01, 365)
+        : bad("self_controlled_window_days", 'expected "auto" (a quarter of the data\'s span) or a number of days from 0.01 to 365'),
     selfControlledResponsiveZ: num("self_controlled_responsive_z", 0, 1000),
     shapleyValueFunction: oneOf("shapley_value_function", ["subset_conversions", "exact_set_rate", "containing_set_rate"]),
     mlMinAuc: num("ml_min_auc", 0, 1),

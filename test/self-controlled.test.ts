@@ -2,7 +2,8 @@
  * The self_controlled model (a self-controlled case series per channel, shrunk toward linear's split where the
  * channels' excesses are within noise) on hand-made GA4 sessions (DuckDB): self_controlled_channel_credit and its rows
  * in session_credit and channel_credit_by_model, computed by hand. Both fixtures run with a 3-day risk window and the
- * responsive cut-off at z 1.5 (self_controlled_window_days, self_controlled_responsive_z), so the numbers stay small.
+ * responsive cut-off at z 1.5 (self_controlled_window_days, self_controlled_responsive_z), so the numbers stay small;
+ * one runs fixture 1 with the default window (auto: a quarter of the span, 2.5 days).
  * Days after 2024-03-01 00:00; a purchase 5 minutes into its session; the data's span is day 0 to day 10, so a 3-day
  * window is 0.3 of it (cut at day 10). Default channel grouping: display/cpm → Display, newsletter/email → Email,
  * brand/referral → Referral. Incoming excitation z = (observed − expected) / √expected (channel_excitation; the counts
@@ -117,8 +118,27 @@ describe("self_controlled on hand-made sessions (DuckDB)", function () {
     ]);
   });
 
+  it("by default (self_controlled_window_days auto) takes a quarter of the data's span as the window", async () => {
+    // Fixture 1 with a 2.5-day window (10 days / 4): Display A0 1 / 0.25, D3 1 / 0.25, G4 0 / 0.25, G8 1 / 0.2 → 3 / 0.95;
+    // Email D2 1 / 0.25; Brand A1, C2, C2.5 1 / 0.25 each → 3 / 0.75. Prior: kept excess 2.05 + 0.75 = 2.8 by linear
+    // (2, 0.5 of the kept 2.5): 2.24, 0.56; τ² = 0, so the split stays 0.8 / 0.2.
+    await loadInputs(engine, { ga4: ga4() });
+    const project = await compiledProject({ self_controlled_responsive_z: "1.5" });
+    assert.equal(project.settings.selfControlledWindowDays, "auto");
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["self_controlled_channel_credit"], includeDependencies: true } }));
+    const credit = await engine.queryNative(`SELECT channel, window_conversions, expected_conversions, excess_conversions, prior_conversions, share
+      FROM "${project.settings.datasets.outputs}".self_controlled_channel_credit ORDER BY channel`);
+    assert.deepEqual(credit.map((r) => [r.channel, Number(r.window_conversions), Number(r.expected_conversions), Number(r.excess_conversions),
+      Number(r.prior_conversions), Number(r.share)]), [
+      [display, 3, 0.95, 2.05, 2.24, 0.8],
+      [email, 1, 0.25, 0.75, 0.56, 0.2],
+      [brand, 3, 0.75, 2.25, 1.68, 0],
+    ]);
+  });
+
   it("names the var when a setting is out of range", async () => {
     await assert.rejects(compiledProject({ self_controlled_window_days: "0" }), /self_controlled_window_days/);
+    await assert.rejects(compiledProject({ self_controlled_window_days: "quarter" }), /self_controlled_window_days.*"auto"/);
     await assert.rejects(compiledProject({ self_controlled_responsive_z: "-1" }), /self_controlled_responsive_z/);
   });
 

@@ -24,7 +24,7 @@ import { observeWorld } from "../../src/benchmark/observe.ts";
 import { trueIncremental } from "./calib-worlds.ts";
 import { option as opt } from "../measure.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const families = opt("--families", FAMILIES.join(",")).split(",") as Family[];
 const seeds = opt("--seeds", "1,2,3").split(",").map(Number);
 const users = Number(opt("--users", "3000"));

@@ -171,6 +171,13 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0,
+        0,
+        0.0221,
+        0.0322,
+        -0.0406
+      ],
       "first_touch": [
         0.2514,
         0.0945,
@@ -212,6 +219,13 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.1593,
         0.0503,
         0.1113
+      ],
+      "self_controlled": [
+        0,
+        0,
+        -0.0246,
+        0.032,
+        -0.0379
       ],
       "shapley": [
         0.1503,
@@ -558,6 +572,22 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0,
+        0,
+        0,
+        0.0008,
+        -0.0185,
+        0.0179,
+        -0.0019,
+        -0.0169,
+        0.0167,
+        -0.0027,
+        0.0001,
+        0.016,
+        0.045,
+        0.0211
+      ],
       "first_touch": [
         0.0923,
         0.0299,
@@ -653,6 +683,22 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         -0.0053,
         0.0981,
         -0.0092
+      ],
+      "self_controlled": [
+        0,
+        0,
+        0,
+        0.0016,
+        -0.0269,
+        0.0034,
+        -0.0074,
+        -0.0243,
+        0.0041,
+        -0.0153,
+        -0.0087,
+        0.0096,
+        0.0178,
+        -0.0286
       ],
       "shapley": [
         0.0203,
@@ -875,6 +921,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0,
+        0,
+        0,
+        0.0061,
+        -0.0237,
+        0.0091,
+        0.0141
+      ],
       "first_touch": [
         0.1858,
         0.0374,
@@ -928,6 +983,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0021,
         0.0338,
         0.193
+      ],
+      "self_controlled": [
+        0,
+        0,
+        0,
+        -0.0609,
+        -0.0391,
+        0.0078,
+        -0.1042
       ],
       "shapley": [
         0.0835,
@@ -1219,6 +1283,19 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0.0493,
+        0,
+        0,
+        0.0082,
+        0.014,
+        0.0033,
+        -0.0102,
+        -0.0235,
+        -0.0187,
+        0.016,
+        0.0037
+      ],
       "first_touch": [
         0.0846,
         0.0422,
@@ -1296,6 +1373,19 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0401,
         -0.0014,
         -0.0056
+      ],
+      "self_controlled": [
+        0.0493,
+        0,
+        0,
+        0.0027,
+        -0.034,
+        -0.0473,
+        -0.0127,
+        -0.0236,
+        -0.0289,
+        -0.0005,
+        0.001
       ],
       "shapley": [
         0.0086,
@@ -1648,6 +1738,22 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0.0542,
+        0.0138,
+        0,
+        -0.0253,
+        -0.0234,
+        -0.01,
+        -0.007,
+        -0.0245,
+        0.0059,
+        0.0049,
+        -0.0029,
+        0.0248,
+        0.0115,
+        0.0004
+      ],
       "first_touch": [
         0.0337,
         0.0191,
@@ -1744,6 +1850,22 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         -0.0044,
         -0.0108
       ],
+      "self_controlled": [
+        0.0542,
+        0.0138,
+        0,
+        -0.0335,
+        -0.0226,
+        -0.0199,
+        -0.0078,
+        -0.0191,
+        -0.0444,
+        -0.026,
+        -0.0227,
+        -0.029,
+        -0.0048,
+        0.0018
+      ],
       "shapley": [
         -0.0064,
         0.0904,
@@ -1787,7 +1909,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": 0.2787,
       "owox_funnel": 0.9857,
       "position_based": 0.689,
-      "self_controlled": 0.0966,
+      "self_controlled": 0.0993,
       "shapley": 0.5839,
       "time_decay": 0.7694
     },
@@ -1940,10 +2062,10 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0204,
         0,
         0,
-        0.0252,
-        0.0027,
-        0.0481,
-        0.0002
+        0.0235,
+        0.0057,
+        0.0462,
+        0.0035
       ],
       "shapley": [
         0.0219,
@@ -1965,6 +2087,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0.0204,
+        0,
+        0,
+        0.0079,
+        -0.0011,
+        0.0219,
+        0.0117
+      ],
       "first_touch": [
         0.0949,
         0.0226,
@@ -2018,6 +2149,15 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.133,
         0.0203,
         0.0106
+      ],
+      "self_controlled": [
+        0.0204,
+        0,
+        0,
+        -0.0059,
+        -0.0272,
+        0.0211,
+        -0.0329
       ],
       "shapley": [
         0.0132,
@@ -2195,6 +2335,13 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0.0147,
+        0,
+        -0.0239,
+        -0.044,
+        -0.0083
+      ],
       "first_touch": [
         0.1337,
         0.0202,
@@ -2236,6 +2383,13 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0658,
         0.0131,
         -0.0262
+      ],
+      "self_controlled": [
+        0.0147,
+        0,
+        -0.0239,
+        -0.044,
+        -0.0083
       ],
       "shapley": [
         0.0639,
@@ -2563,6 +2717,21 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0.0305,
+        0,
+        0.0041,
+        -0.0239,
+        -0.0035,
+        -0.0214,
+        -0.0055,
+        -0.0078,
+        0.0087,
+        -0.0368,
+        -0.0044,
+        -0.0265,
+        0.0134
+      ],
       "first_touch": [
         0.105,
         0.0102,
@@ -2653,6 +2822,21 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         -0.0433,
         0.0063
       ],
+      "self_controlled": [
+        0.0305,
+        0,
+        0.0041,
+        -0.0239,
+        -0.0054,
+        -0.0214,
+        -0.0174,
+        -0.0078,
+        0.0079,
+        -0.0406,
+        -0.0044,
+        -0.0293,
+        0.0134
+      ],
       "shapley": [
         0.0195,
         0.0358,
@@ -2695,7 +2879,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": 0.6977,
       "owox_funnel": 0.4009,
       "position_based": 0.5707,
-      "self_controlled": 0.2031,
+      "self_controlled": 0.1945,
       "shapley": 0.6034,
       "time_decay": 0.5219
     },
@@ -2864,11 +3048,11 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0,
         0.0187,
         0.0075,
-        0.0335,
-        0.0658,
-        0.0192,
-        0.0358,
-        0.0227
+        0.0301,
+        0.0395,
+        0.0249,
+        0.0578,
+        0.016
       ],
       "shapley": [
         0.1461,
@@ -2892,6 +3076,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0,
+        0.0187,
+        0.0075,
+        -0.0118,
+        0.0246,
+        -0.0331,
+        -0.0277,
+        -0.0159
+      ],
       "first_touch": [
         0.1905,
         0.0294,
@@ -2952,6 +3146,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0089,
         0.025
       ],
+      "self_controlled": [
+        0,
+        0.0187,
+        0.0075,
+        -0.0392,
+        -0.0874,
+        -0.0384,
+        -0.0122,
+        -0.0359
+      ],
       "shapley": [
         0.1106,
         0.0606,
@@ -2989,7 +3193,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": 0.853,
       "owox_funnel": 0.8637,
       "position_based": 0.8863,
-      "self_controlled": 0.3153,
+      "self_controlled": 0.2895,
       "shapley": 0.792,
       "time_decay": 0.8448
     },
@@ -3125,10 +3329,10 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "self_controlled": [
         0,
         0.0901,
-        0.0675,
-        0.0741,
-        0.045,
-        0.0386
+        0.0332,
+        0.0266,
+        0.1182,
+        0.0214
       ],
       "shapley": [
         0.0968,
@@ -3148,6 +3352,14 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0,
+        0.0901,
+        0.109,
+        0.2148,
+        0.1353,
+        0.0154
+      ],
       "first_touch": [
         0.1579,
         0.073,
@@ -3195,6 +3407,14 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.3831,
         0.0244,
         0.0266
+      ],
+      "self_controlled": [
+        0,
+        0.0901,
+        -0.0522,
+        -0.0914,
+        0.0243,
+        -0.0399
       ],
       "shapley": [
         0.0772,
@@ -3504,6 +3724,20 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0.0591,
+        0,
+        0.0902,
+        0.0404,
+        0.1033,
+        0.0591,
+        0.0731,
+        0.0481,
+        -0.0046,
+        0.0284,
+        0.0875,
+        0.0339
+      ],
       "first_touch": [
         0.0031,
         0.0828,
@@ -3588,6 +3822,20 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.1165,
         -0.0124
       ],
+      "self_controlled": [
+        0.1438,
+        0,
+        0.058,
+        0.072,
+        0.054,
+        -0.0506,
+        -0.0253,
+        0.0075,
+        -0.0162,
+        -0.0384,
+        -0.0346,
+        0.0331
+      ],
       "shapley": [
         0.0688,
         0.1567,
@@ -3629,7 +3877,7 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       "ml_treeshap": 1.0419,
       "owox_funnel": 0.9844,
       "position_based": 0.9257,
-      "self_controlled": 0.4184,
+      "self_controlled": 0.4698,
       "shapley": 0.8436,
       "time_decay": 0.9267
     },
@@ -3847,13 +4095,13 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0599,
         0,
         0.0528,
-        0.008,
-        0.0048,
-        0.0596,
-        0.0617,
-        0.078,
+        0.0144,
+        0.0274,
+        0.0647,
+        0.06,
+        0.0909,
         0.0349,
-        0.0588
+        0.065
       ],
       "shapley": [
         0.0412,
@@ -3883,6 +4131,19 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0.0275,
+        0.1091,
+        0.1584,
+        0.0246,
+        0.148,
+        0.0273,
+        0.049,
+        -0.01,
+        0.0797,
+        0.0345,
+        0.133
+      ],
       "first_touch": [
         0.1184,
         0.0024,
@@ -3960,6 +4221,19 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0808,
         0.0292,
         0.1367
+      ],
+      "self_controlled": [
+        0,
+        0.0599,
+        0,
+        -0.0528,
+        -0.0859,
+        -0.0503,
+        -0.0295,
+        -0.0755,
+        -0.0283,
+        -0.0349,
+        -0.0754
       ],
       "shapley": [
         0.0311,
@@ -4236,6 +4510,18 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0,
+        0.0252,
+        0,
+        0.056,
+        -0.0178,
+        -0.0066,
+        -0.0353,
+        -0.0029,
+        -0.0287,
+        -0.0306
+      ],
       "first_touch": [
         0.2261,
         0.0001,
@@ -4307,6 +4593,18 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0817,
         0.0824,
         0.0714
+      ],
+      "self_controlled": [
+        0,
+        0.0252,
+        0,
+        0.0287,
+        -0.0178,
+        -0.0066,
+        -0.0371,
+        -0.0029,
+        -0.0409,
+        -0.0306
       ],
       "shapley": [
         0.1211,
@@ -4582,6 +4880,18 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0,
+        0.0003,
+        0.015,
+        -0.0227,
+        0.0959,
+        0.0045,
+        -0.0266,
+        -0.0099,
+        0.034,
+        0.0016
+      ],
       "first_touch": [
         0.0806,
         0.0755,
@@ -4653,6 +4963,18 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.0134,
         0.1001,
         0.0701
+      ],
+      "self_controlled": [
+        0,
+        0.0003,
+        0.015,
+        -0.0293,
+        0.096,
+        0.0054,
+        -0.0314,
+        -0.0248,
+        0.0117,
+        0.0017
       ],
       "shapley": [
         0.0313,
@@ -4890,6 +5212,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
       ]
     },
     "outside": {
+      "excitation_linear": [
+        0.0614,
+        0,
+        0,
+        0.0235,
+        0.0307,
+        0.0034,
+        0.032,
+        0.0186
+      ],
       "first_touch": [
         0.0937,
         0.0852,
@@ -4949,6 +5281,16 @@ export const BENCHMARK_REFERENCE: readonly ReferenceWorld[] = [
         0.021,
         0.1319,
         0.02
+      ],
+      "self_controlled": [
+        0.0614,
+        0,
+        0,
+        0.0153,
+        0.0184,
+        0.0061,
+        -0.0177,
+        -0.0239
       ],
       "shapley": [
         0.0286,
