@@ -11,6 +11,7 @@ import path from "node:path";
 import { compileDataform, DATAFORM_COMPILER_ENV, type DataformCompiled } from "../src/compile/compile.ts";
 import { CompileError } from "../src/util/errors.ts";
 import { copyCompilableProject, linkNodeModules } from "./support/project-copy.ts";
+import { PROJECT_DIR } from "./support/warehouse.ts";
 
 /** Compile with the given compiler; a compilation error comes back as its errors (message and file). */
 async function compileWith(compiler: "cli" | "in-process", projectDir: string, opts: { vars?: Record<string, string>; defaultDatabase?: string } = {}): Promise<string> {
@@ -38,6 +39,18 @@ async function assertSameGraph(projectDir: string, opts: { vars?: Record<string,
   return JSON.parse(inProcess) as DataformCompiled;
 }
 
+/** A project of the given files (paths relative to it), with this one's package.json and node_modules linked. */
+function smallProject(name: string, files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `fc-df-core-${name}-`));
+  cpSync(path.join(PROJECT_DIR, "package.json"), path.join(dir, "package.json"));
+  linkNodeModules(dir);
+  for (const [f, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    writeFileSync(path.join(dir, f), text);
+  }
+  return dir;
+}
+
 describe("Dataform compile in process = the Dataform CLI", function () {
   this.timeout(180_000);
   let project: string;
@@ -56,38 +69,31 @@ describe("Dataform compile in process = the Dataform CLI", function () {
   });
 
   it("compiles publish() in a .js definition, an actions.yaml operation and a required package the same way", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "fc-df-core-small-"));
-    writeFileSync(path.join(dir, "workflow_settings.yaml"), "defaultProject: p\ndefaultDataset: d\ndefaultLocation: EU\nvars:\n  n: \"3\"\n");
-    cpSync(path.join(project, "package.json"), path.join(dir, "package.json"));
-    mkdirSync(path.join(dir, "includes"));
-    writeFileSync(path.join(dir, "includes", "consts.js"), "const tiny = require('tiny-consts');\nmodule.exports = { names: ['a', 'b'], parsed: tiny.k };\n");
-    mkdirSync(path.join(dir, "definitions", "sub"), { recursive: true });
-    writeFileSync(path.join(dir, "definitions", "base.sqlx"), 'config { type: "table", tags: ["t"], bigquery: { partitionBy: "d" } }\nSELECT ${consts.parsed} AS k, CURRENT_DATE() AS d, ${dataform.projectConfig.vars.n} AS n\n');
-    writeFileSync(path.join(dir, "definitions", "sub", "many.js"),
-      'consts.names.forEach((n) => publish(`p_${n}`, { type: "view" }).query((ctx) => `SELECT * FROM ${ctx.ref("base")} WHERE k > 0`));\n');
-    writeFileSync(path.join(dir, "definitions", "actions.yaml"), "actions:\n- operation:\n    filename: op.sql\n    dependencyTargets:\n    - name: base\n");
-    writeFileSync(path.join(dir, "definitions", "op.sql"), "DELETE FROM d.base WHERE FALSE\n");
-    linkNodeModules(dir);
-    mkdirSync(path.join(dir, "node_modules", "tiny-consts"));
-    writeFileSync(path.join(dir, "node_modules", "tiny-consts", "package.json"), '{"name":"tiny-consts","main":"main.js"}');
-    writeFileSync(path.join(dir, "node_modules", "tiny-consts", "main.js"), "module.exports = { k: require('./seven') };\n");
-    writeFileSync(path.join(dir, "node_modules", "tiny-consts", "seven.js"), "module.exports = 7;\n");
+    const dir = smallProject("small", {
+      "workflow_settings.yaml": "defaultProject: p\ndefaultDataset: d\ndefaultLocation: EU\nvars:\n  n: \"3\"\n",
+      "includes/consts.js": "const tiny = require('tiny-consts');\nmodule.exports = { names: ['a', 'b'], parsed: tiny.k };\n",
+      "definitions/base.sqlx": 'config { type: "table", tags: ["t"], bigquery: { partitionBy: "d" } }\nSELECT ${consts.parsed} AS k, CURRENT_DATE() AS d, ${dataform.projectConfig.vars.n} AS n\n',
+      "definitions/sub/many.js": 'consts.names.forEach((n) => publish(`p_${n}`, { type: "view" }).query((ctx) => `SELECT * FROM ${ctx.ref("base")} WHERE k > 0`));\n',
+      "definitions/actions.yaml": "actions:\n- operation:\n    filename: op.sql\n    dependencyTargets:\n    - name: base\n",
+      "definitions/op.sql": "DELETE FROM d.base WHERE FALSE\n",
+      // a package installed in the project (a real folder, as npm ci leaves it)
+      "node_modules/tiny-consts/package.json": '{"name":"tiny-consts","main":"main.js"}',
+      "node_modules/tiny-consts/main.js": "module.exports = { k: require('./seven') };\n",
+      "node_modules/tiny-consts/seven.js": "module.exports = 7;\n",
+    });
     const g = await assertSameGraph(dir);
     assert.deepEqual((g.tables ?? []).map((t) => t.target.name).sort(), ["base", "p_a", "p_b"]);
     assert.equal(g.operations?.length, 1);
   });
 
   it("reports the same compilation errors (an unresolved ref, a throwing include, a package linked from outside the project, a builtin) as the CLI", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "fc-df-core-bad-"));
-    writeFileSync(path.join(dir, "workflow_settings.yaml"), "defaultProject: p\ndefaultDataset: d\ndefaultLocation: EU\n");
-    cpSync(path.join(project, "package.json"), path.join(dir, "package.json"));
-    mkdirSync(path.join(dir, "includes"));
-    writeFileSync(path.join(dir, "includes", "bad.js"), "throw new Error('include broke');\n");
-    writeFileSync(path.join(dir, "includes", "linked.js"), "module.exports = require('yaml');\n");
-    writeFileSync(path.join(dir, "includes", "builtin.js"), "module.exports = require('fs');\n");
-    mkdirSync(path.join(dir, "definitions"));
-    writeFileSync(path.join(dir, "definitions", "a.sqlx"), 'config { type: "view" }\nSELECT * FROM ${ref("missing_table")}\n');
-    linkNodeModules(dir);
+    const dir = smallProject("bad", {
+      "workflow_settings.yaml": "defaultProject: p\ndefaultDataset: d\ndefaultLocation: EU\n",
+      "includes/bad.js": "throw new Error('include broke');\n",
+      "includes/linked.js": "module.exports = require('yaml');\n",
+      "includes/builtin.js": "module.exports = require('fs');\n",
+      "definitions/a.sqlx": 'config { type: "view" }\nSELECT * FROM ${ref("missing_table")}\n',
+    });
     const cli = await compileWith("cli", dir);
     const inProcess = await compileWith("in-process", dir);
     assert.match(cli, /^CompileError /);
