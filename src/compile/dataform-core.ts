@@ -10,8 +10,9 @@
  * - a fresh context per compile (core keeps its session and the includes in globals);
  * - a small CommonJS loader in which every module (core's bundle and the project's .js/.sqlx/.yaml files) goes
  *   through core's own `compiler` and is tracked on the file stack core reads when a stack trace names no file;
- * - `require` of a bare name resolves as in the worker: node_modules from the project root up, else the project
- *   folder (core requires `includes/x.js` and `definitions/y.sqlx` by such names); builtins: `path` only;
+ * - `require` of a bare name resolves as in the worker: a package from node_modules whose real path is inside the
+ *   project (one linked from elsewhere is not found), else a file of the project folder (core requires `includes/x.js`
+ *   and `definitions/y.sqlx` by such names); builtins: `path` only;
  * - core's `main` gets the CLI's request (the project's files; `projectConfigOverride` = the CLI's --vars and
  *   --default-database) and its response is decoded with core's own .proto files into the JSON the CLI prints.
  * test/dataform-core.test.ts checks the result equals `dataform compile --json`'s for this project and others.
