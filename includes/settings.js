@@ -537,6 +537,11 @@ function parseSettings(rawVars, overridden) {
     if (n < min || n > max) return bad(k, `expected a number from ${min} to ${max}`);
     return n;
   };
+  /** A number, or `word` handled by the caller (like intOr): anything else names both. @type {(k: string, min: number, max: number, word: string) => number} */
+  const numOr = (k, min, max, word) => {
+    if (!Number.isFinite(Number(vars[k])) || String(vars[k]).trim() === "") return bad(k, `expected ${word} or a number from ${min} to ${max}`);
+    return num(k, min, max);
+  };
   /** @type {(k: string) => boolean} */
   const bool = (k) => {
     const s = String(vars[k]).trim().toLowerCase();
@@ -677,9 +682,7 @@ function parseSettings(rawVars, overridden) {
     excitationWindowDays: num("excitation_window_days", 0.01, 365),
     excitationResponsiveRatio: num("excitation_responsive_ratio", 1, 100),
     selfControlledWindowDays: String(vars.self_controlled_window_days).trim() === "auto" ? "auto"
-      : Number.isFinite(Number(vars.self_controlled_window_days)) && String(vars.self_controlled_window_days).trim() !== ""
-        ? num("self_controlled_window_days", 0.01, 365)
-        : bad("self_controlled_window_days", 'expected "auto" (a quarter of the data\'s span) or a number of days from 0.01 to 365'),
+      : numOr("self_controlled_window_days", 0.01, 365, '"auto" (a quarter of the data\'s span)'),
     selfControlledResponsiveZ: num("self_controlled_responsive_z", 0, 1000),
     shapleyValueFunction: oneOf("shapley_value_function", ["subset_conversions", "exact_set_rate", "containing_set_rate"]),
     mlMinAuc: num("ml_min_auc", 0, 1),
