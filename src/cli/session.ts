@@ -25,8 +25,13 @@ export interface Session {
 /**
  * `lease: false` (a dry run) takes no warehouse lease where the engine can do without (it writes nothing);
  * `lease: true` takes it even without compiling (a command that changes what the next run does).
+ * `beforeCompile` runs once the warehouse is open and leased, before the project compiles against it
+ * (`run --import`: the files the run reads are loaded first, so the compile sees the GA4 export's columns).
  */
-export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promise<T>, opts: { compile?: boolean; lease?: boolean } = {}): Promise<T> {
+export async function withSession<T>(
+  args: EngineArgs, fn: (s: Session) => Promise<T>,
+  opts: { compile?: boolean; lease?: boolean; beforeCompile?: (engine: Engine, ps: ProjectSettings, logger: Logger) => Promise<void> } = {},
+): Promise<T> {
   const vars = parseVars(args);
   const ps = loadProjectSettings(args.project, vars);
   const runId = newRunId();
@@ -49,6 +54,7 @@ export async function withSession<T>(args: EngineArgs, fn: (s: Session) => Promi
   );
   if (engine.resources) logger.debug(engine.resources, { event: "engine_opened" });
   try {
+    await opts.beforeCompile?.(engine, ps, logger);
     const project: Project = opts.compile === false
       ? { ...ps, graph: { actions: [], projectConfig: { defaultDatabase: "", defaultSchema: "", assertionSchema: "", vars: {} } }, jobs: [] }
       : await loadProject(args.project, { vars: await withGa4Columns(engine, ps, vars, logger), jobs: (await jobs!).ALL_JOBS });

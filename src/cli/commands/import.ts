@@ -1,10 +1,12 @@
 import type { Argv, CommandModule } from "yargs";
-import { importGa4, importCsvOrNdjson, importDp6Journeys, type SourceKind } from "../../import/index.ts";
+import { importGa4, importCsvOrNdjson, importDp6Journeys } from "../../import/index.ts";
+import { IMPORT_KINDS } from "../../import/kinds.ts";
 import { UserError } from "../../util/errors.ts";
-import type { LocalLoading } from "../../engines/engine.ts";
+import type { Engine, LocalLoading } from "../../engines/engine.ts";
+import type { Settings } from "../../config/settings.ts";
 import { engineOptions, type EngineArgs } from "../options.ts";
 import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
-import { withSession, type Session } from "../session.ts";
+import { withSession } from "../session.ts";
 import { importSourceFiles, sourceTableOf } from "../../import/source-file.ts";
 import { countText } from "../../util/count-text.ts";
 
@@ -39,13 +41,10 @@ export function parseColumnMap(entries: readonly string[] | undefined): Record<s
   return map;
 }
 
-const KINDS: Record<string, SourceKind | "ga4" | "dp6"> = {
-  ga4: "ga4", transactions: "transactions", "custom-events": "custom_events", costs: "costs", paths: "paths", leads: "leads", dp6: "dp6",
-};
 
-function localLoading(s: Session): LocalLoading {
-  if (!s.engine.localLoading) throw new UserError("import loads local files into the embedded engine: use --engine duckdb (BigQuery loads with bq load or a transfer)");
-  return s.engine.localLoading;
+function localLoading(engine: Engine): LocalLoading {
+  if (!engine.localLoading) throw new UserError("import loads local files into the embedded engine: use --engine duckdb (BigQuery loads with bq load or a transfer)");
+  return engine.localLoading;
 }
 
 export const importCommand: CommandModule<object, ImportArgs> = {
@@ -53,7 +52,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
   describe: "load local exports into the embedded warehouse: ga4 (NDJSON export), transactions, custom-events, costs, paths (ChannelAttribution CSV), leads, dp6",
   builder: (y: Argv) =>
     engineOptions(y)
-      .positional("kind", { type: "string", choices: Object.keys(KINDS), demandOption: true })
+      .positional("kind", { type: "string", choices: Object.keys(IMPORT_KINDS), demandOption: true })
       .positional("files", { type: "string", array: true, demandOption: true })
       .option("append", { type: "boolean", default: false, describe: "add rows instead of replacing the table (ga4: the day tables)" })
       .option("intraday", { type: "boolean", default: false, describe: "ga4: write events_intraday_YYYYMMDD tables" })
@@ -71,55 +70,63 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       }) as never,
   handler: async (args) => {
     registerEnvironmentSecrets();
-    await withSession(args, async (s) => {
-      const local = localLoading(s);
-      const conn = local.connection;
-      const mode = args.append ? "append" : "replace";
-      const kind = KINDS[args.kind]!;
-      const ds = s.project.settings.datasets;
-      const say = (m: string): void => s.logger.info(m);
-      const bad = { badRows: args["bad-rows"] ?? s.project.settings.importBadRows, badRowMaxShare: s.project.settings.badRowMaxShare, quarantineSchema: ds.meta };
-      const columnMap = parseColumnMap(args.map);
-      const columns = { ignoreUnknownColumns: args["ignore-unknown-columns"], columnMap };
-      const aside = (n: number): string => (n > 0 ? `; ${countText(n)} bad row(s) set aside in ${ds.meta}.import_quarantine` : "");
-      if (args.source !== undefined) {
-        if (kind !== "custom_events" && kind !== "costs") throw new UserError("--source is for custom-events and costs");
-        const setting = kind === "custom_events" ? "custom_event_sources" : "cost_sources";
-        const sources = kind === "custom_events" ? s.project.settings.customEventSources : s.project.settings.costSources;
-        const target = sourceTableOf(sources, args.source, setting);
-        const n = await importSourceFiles(local, args.files, target, mode);
-        say(`imported ${countText(n)} rows into ${target.schema}.${target.name} (source ${args.source}, every column as text; staging validates them)`);
-        return;
-      }
-      if (kind === "ga4") {
-        if (columnMap || args["ignore-unknown-columns"]) throw new UserError("import ga4: --map and --ignore-unknown-columns are for CSV/NDJSON sources (GA4 export columns are fixed; unknown keys are reported as ignored)");
-        const r = await importGa4(local, args.files, { schema: ds.ga4, mode, intraday: args.intraday, ...bad });
-        say(`imported ${countText(r.rows)} GA4 events into ${r.tables.length} day tables of ${ds.ga4}` + (r.ignoredFields.length ? ` (ignored fields: ${r.ignoredFields.join(", ")})` : "") + aside(r.quarantined));
-        return;
-      }
-      // Several files load in one transaction (the first replaces the table, the others add to it).
-      const perFile = (r: { files: { file: string; rows: number }[] }): string => (r.files.length > 1 ? ` from ${r.files.map((f) => `${f.file} (${countText(f.rows)})`).join(", ")}` : "");
-      if (kind === "dp6") {
-        if (columnMap) throw new UserError("import dp6: --map is not available (the DP6 layout is fixed)");
-        const r = await importDp6Journeys(local, args.files, { schema: ds.sources, mode, ...bad });
-        say(`imported ${r.rows} DP6 journey rows as custom events into ${r.table}` + perFile(r) + aside(r.quarantined));
-      } else if (kind === "leads") {
-        if (!args["id-column"] || !args["label-column"]) throw new UserError("import leads needs --id-column and --label-column");
-        let synth: { orderColumn: string; start: string; end: string } | undefined;
-        if (args["synthesise-created-at"]) {
-          const [orderColumn, start, end] = args["synthesise-created-at"].split(",");
-          if (!orderColumn || !start || !end) throw new UserError("--synthesise-created-at expects ORDER_COLUMN,START,END");
-          synth = { orderColumn, start, end };
-        }
-        const r = await importCsvOrNdjson(local, "leads", args.files, {
-          schema: ds.sources, mode, idColumn: args["id-column"], labelColumn: args["label-column"],
-          createdAtColumn: args["created-at-column"], exclude: args.exclude, synthesiseCreatedAt: synth, columnMap, ...bad,
-        });
-        say(`imported ${r.rows} leads into ${r.table} (${r.columns.length} columns)` + perFile(r) + aside(r.quarantined));
-      } else {
-        const r = await importCsvOrNdjson(local, kind, args.files, { schema: ds.sources, mode, ...columns, ...bad });
-        say(`imported ${countText(r.rows)} rows into ${r.table}` + perFile(r) + aside(r.quarantined));
-      }
-    }, { compile: false });
+    await withSession(args, (s) => importFiles(s.engine, s.project.settings, args, (m) => s.logger.info(m)), { compile: false });
   },
 };
+
+/** What one import loads: the `import` command's arguments (and `run --import KIND=FILE`'s, with the defaults). */
+export type ImportRequest = Omit<ImportArgs, keyof EngineArgs>;
+
+/**
+ * Loads `req.files` into the embedded warehouse as `funnelcredit import` does, and says what it loaded through
+ * `say`. `run --import` calls it before compiling, in the run's own session.
+ */
+export async function importFiles(engine: Engine, settings: Settings, req: ImportRequest, say: (m: string) => void): Promise<void> {
+  const local = localLoading(engine);
+  const mode = req.append ? "append" : "replace";
+  const kind = IMPORT_KINDS[req.kind];
+  if (!kind) throw new UserError(`import: unknown kind "${req.kind}"; one of ${Object.keys(IMPORT_KINDS).join(", ")}`);
+  const ds = settings.datasets;
+  const bad = { badRows: req["bad-rows"] ?? settings.importBadRows, badRowMaxShare: settings.badRowMaxShare, quarantineSchema: ds.meta };
+  const columnMap = parseColumnMap(req.map);
+  const columns = { ignoreUnknownColumns: req["ignore-unknown-columns"], columnMap };
+  const aside = (n: number): string => (n > 0 ? `; ${countText(n)} bad row(s) set aside in ${ds.meta}.import_quarantine` : "");
+  if (req.source !== undefined) {
+    if (kind !== "custom_events" && kind !== "costs") throw new UserError("--source is for custom-events and costs");
+    const setting = kind === "custom_events" ? "custom_event_sources" : "cost_sources";
+    const sources = kind === "custom_events" ? settings.customEventSources : settings.costSources;
+    const target = sourceTableOf(sources, req.source, setting);
+    const n = await importSourceFiles(local, req.files, target, mode);
+    say(`imported ${countText(n)} rows into ${target.schema}.${target.name} (source ${req.source}, every column as text; staging validates them)`);
+    return;
+  }
+  if (kind === "ga4") {
+    if (columnMap || req["ignore-unknown-columns"]) throw new UserError("import ga4: --map and --ignore-unknown-columns are for CSV/NDJSON sources (GA4 export columns are fixed; unknown keys are reported as ignored)");
+    const r = await importGa4(local, req.files, { schema: ds.ga4, mode, intraday: req.intraday, ...bad });
+    say(`imported ${countText(r.rows)} GA4 events into ${r.tables.length} day tables of ${ds.ga4}` + (r.ignoredFields.length ? ` (ignored fields: ${r.ignoredFields.join(", ")})` : "") + aside(r.quarantined));
+    return;
+  }
+  // Several files load in one transaction (the first replaces the table, the others add to it).
+  const perFile = (r: { files: { file: string; rows: number }[] }): string => (r.files.length > 1 ? ` from ${r.files.map((f) => `${f.file} (${countText(f.rows)})`).join(", ")}` : "");
+  if (kind === "dp6") {
+    if (columnMap) throw new UserError("import dp6: --map is not available (the DP6 layout is fixed)");
+    const r = await importDp6Journeys(local, req.files, { schema: ds.sources, mode, ...bad });
+    say(`imported ${r.rows} DP6 journey rows as custom events into ${r.table}` + perFile(r) + aside(r.quarantined));
+  } else if (kind === "leads") {
+    if (!req["id-column"] || !req["label-column"]) throw new UserError("import leads needs --id-column and --label-column");
+    let synth: { orderColumn: string; start: string; end: string } | undefined;
+    if (req["synthesise-created-at"]) {
+      const [orderColumn, start, end] = req["synthesise-created-at"].split(",");
+      if (!orderColumn || !start || !end) throw new UserError("--synthesise-created-at expects ORDER_COLUMN,START,END");
+      synth = { orderColumn, start, end };
+    }
+    const r = await importCsvOrNdjson(local, "leads", req.files, {
+      schema: ds.sources, mode, idColumn: req["id-column"], labelColumn: req["label-column"],
+      createdAtColumn: req["created-at-column"], exclude: req.exclude, synthesiseCreatedAt: synth, columnMap, ...bad,
+    });
+    say(`imported ${r.rows} leads into ${r.table} (${r.columns.length} columns)` + perFile(r) + aside(r.quarantined));
+  } else {
+    const r = await importCsvOrNdjson(local, kind, req.files, { schema: ds.sources, mode, ...columns, ...bad });
+    say(`imported ${countText(r.rows)} rows into ${r.table}` + perFile(r) + aside(r.quarantined));
+  }
+}

@@ -12,6 +12,9 @@ import { withSession } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
 import { cancellableRun } from "../signals.ts";
 import { ensureSourceTables } from "../../catalog/index.ts";
+import { UserError } from "../../util/errors.ts";
+import { RUN_IMPORT_KINDS } from "../../import/kinds.ts";
+import type { ImportRequest } from "./import.ts";
 
 interface RunArgs extends EngineArgs {
   actions?: string[];
@@ -22,6 +25,25 @@ interface RunArgs extends EngineArgs {
   "dry-run": boolean;
   resume?: string;
   select?: string[];
+  import?: ImportRequest[];
+}
+
+/** `--import KIND=FILE` → the import the `import` command would make of it, with its defaults. */
+function parseRunImports(entries: unknown): ImportRequest[] | undefined {
+  if (entries === undefined) return undefined;
+  const byKind = new Map<string, ImportRequest>();
+  for (const e of [entries].flat().map(String)) {
+    const eq = e.indexOf("=");
+    const kind = e.slice(0, eq).trim();
+    const file = e.slice(eq + 1);
+    if (eq <= 0 || !file) throw new UserError(`--import ${JSON.stringify(e)}: expected KIND=FILE, e.g. --import paths=paths.csv`);
+    if (!RUN_IMPORT_KINDS.includes(kind)) throw new UserError(`--import ${JSON.stringify(e)}: the kind is one of ${RUN_IMPORT_KINDS.join(", ")}` + (kind === "leads" ? " (leads need their id and label columns: funnelcredit import leads … --id-column … --label-column …)" : ""));
+    // Several files of one kind load together, as `import KIND FILE FILE` does (one transaction).
+    const req = byKind.get(kind) ?? { kind, files: [], append: false, intraday: false, "ignore-unknown-columns": false };
+    req.files.push(file);
+    byKind.set(kind, req);
+  }
+  return [...byKind.values()];
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -36,9 +58,16 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option("include-dependents", { type: "boolean", default: false, describe: "also run what depends on the selection" })
       .option("full-refresh", { type: "boolean", default: false, describe: "rebuild incremental tables from scratch" })
       .option("dry-run", { type: "boolean", default: false, describe: "validate every statement (BigQuery: estimate bytes) without running" })
-      .option("resume", { type: "string", describe: "run id to resume: skip actions that succeeded in it", coerce: (v: unknown) => (v === undefined ? v : checkRunId("--resume", v)) }) as never,
+      .option("resume", { type: "string", describe: "run id to resume: skip actions that succeeded in it", coerce: (v: unknown) => (v === undefined ? v : checkRunId("--resume", v)) })
+      .option("import", {
+        type: "string", array: true, coerce: parseRunImports,
+        describe: `KIND=FILE: first load a local file as \`funnelcredit import KIND FILE\` does (its defaults: replace, bad rows per vars.import_bad_rows), then run, in one process; repeatable (KIND: ${RUN_IMPORT_KINDS.join(", ")}; embedded engine)`,
+      }) as never,
   handler: async (args) => {
     registerEnvironmentSecrets();
+    if (args.import && args["dry-run"]) throw new UserError("--import with --dry-run: a dry run writes nothing; import first (funnelcredit import), then plan the run");
+    if (args.import && args.resume !== undefined) throw new UserError("--import with --resume: a resumed run re-runs only what failed, over the inputs it started with; import first (funnelcredit import), then resume");
+    const imports = args.import;
     // Cancellable from the moment the lease is held: a signal then ends the run recorded as cancelled.
     const code = await withSession(args, (s) => cancellableRun(async (signal) => {
       // Inputs not loaded yet are created empty (every engine), so a GA4-only project runs the whole DAG.
@@ -69,7 +98,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
       const run = earlier && !args["dry-run"] ? mergeResumedRecord(earlier, ran) : ran;
       if (!args["dry-run"] && run.status !== "cancelled") await checkInputQuality(s, run);
       return finishRun(s, run);
-    }), { lease: !args["dry-run"] });
+    }), {
+      lease: !args["dry-run"],
+      beforeCompile: imports && (async (engine, ps, logger) => {
+        const { importFiles } = await import("./import.ts");
+        for (const req of imports) await importFiles(engine, ps.settings, req, (m) => logger.info(m));
+      }),
+    });
     process.exitCode = code;
   },
 };
