@@ -112,6 +112,24 @@ describe("report data", () => {
     assert.equal(d.metrics.state === "ok" && d.metrics.note, "lead_scoring from run 20261120T080000-old00000; ml_attribution from run 20261120T080000-old00000: this run did not refit them");
   });
 
+  it("reads the same data with the datasets' tables listed in one query as table by table", async () => {
+    await writeFixtureTables(engine, settings, { only: ["lead_scores", "model_metrics", "campaign_performance", "channel_credit_daily"] });
+    const now = (): Date => new Date("2026-12-05T00:00:00Z");
+    const listed = await loadReportData(engine, settings, graph, fixtureRun(), { now });
+    // The same engine without the listing: the report asks about each table on its own.
+    const oneByOne = new Proxy(engine, {
+      get: (t, p) => {
+        if (p === "tablesIn") return undefined;
+        const v = Reflect.get(t, p) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    const asked = await loadReportData(oneByOne, settings, graph, fixtureRun(), { now });
+    assert.equal(listed.campaignPerformance.state, "ok", "a written table is read");
+    assert.equal(listed.creditByModel.state, "missing", "an unwritten one is missing");
+    assert.deepEqual(listed, asked);
+  });
+
   it("aggregates lead scores in the warehouse and reads key factors", async () => {
     await writeFixtureTables(engine, settings, { only: ["lead_scores"] });
     const d = await loadReportData(engine, settings, graph, fixtureRun());

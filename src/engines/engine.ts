@@ -131,10 +131,10 @@ export interface Engine {
   dryRun(sql: string, opts?: ExecOptions): Promise<DryRunResult>;
   tableExists(target: Target): Promise<boolean>;
   /**
-   * Which of `targets` exist, in one look at the catalog (`schema.name` of each that does), for a caller
-   * about to ask about many at once (the run report: ~25 tables). Optional: without it, tableExists each.
+   * Every table and view of the datasets `schemas` (`schema.name` each), in one look at the catalog, for a caller
+   * about to ask about many tables there (the run report: ~25). Optional: without it, tableExists each.
    */
-  existingTables?(targets: readonly Target[]): Promise<Set<string>>;
+  tablesIn?(schemas: readonly string[]): Promise<Set<string>>;
   /** Column names and types of an existing table, in order. */
   tableSchema(target: Target): Promise<ColumnSchema[]>;
   /**

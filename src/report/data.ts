@@ -137,22 +137,26 @@ function qualified(t: Target): string {
 }
 
 /**
- * The tables a report reads that exist, looked up once per report where the engine can list them in one
- * query (DuckDB: ~25 lookups were ~25 catalog queries at the end of every run); else asked table by table.
+ * What the report reads through: the engine's queries, and whether a table exists, answered for the outputs and
+ * models datasets from one listing of their tables where the engine can list them (DuckDB: ~25 lookups were ~25
+ * catalog queries at the end of every run), else asked table by table.
  */
-const knownTables = new WeakMap<Engine, { asked: Set<string>; present: Set<string> }>();
+type ReportSource = Pick<Engine, "query" | "tableExists">;
 
-function exists(engine: Engine, target: Target): Promise<boolean> {
-  const known = knownTables.get(engine);
-  const name = `${target.schema}.${target.name}`;
-  // A table missing from the lists below is asked about on its own, never taken for absent.
-  return known?.asked.has(name) ? Promise.resolve(known.present.has(name)) : engine.tableExists(target);
+async function reportSource(engine: Engine, schemas: readonly string[]): Promise<ReportSource> {
+  const listed = await engine.tablesIn?.(schemas);
+  const query: Engine["query"] = (sql, opts) => engine.query(sql, opts);
+  if (!listed) return { query, tableExists: (t) => engine.tableExists(t) };
+  return {
+    query,
+    tableExists: (t) => (schemas.includes(t.schema) ? Promise.resolve(listed.has(`${t.schema}.${t.name}`)) : engine.tableExists(t)),
+  };
 }
 
-async function loadTable<T>(engine: Engine, target: Target, sql: (table: string) => string, map: (r: Row) => T): Promise<Loaded<T>> {
+async function loadTable<T>(engine: ReportSource, target: Target, sql: (table: string) => string, map: (r: Row) => T): Promise<Loaded<T>> {
   const table = `${target.schema}.${target.name}`;
   try {
-    if (!(await exists(engine, target))) return { state: "missing", table };
+    if (!(await engine.tableExists(target))) return { state: "missing", table };
     const rows = await engine.query(sql(qualified(target)), { action: `report: read ${table}` });
     return { state: "ok", table, rows: rows.map(map) };
   } catch (e) {
@@ -164,10 +168,10 @@ async function loadTable<T>(engine: Engine, target: Target, sql: (table: string)
  * Tables that keep one set of rows per run (model metrics, curves…): this run's rows, or the
  * latest run's when this run did not refit (a selection that skipped the job), said in `note`.
  */
-async function loadRunScoped<T>(engine: Engine, target: Target, runId: string, columns: string, map: (r: Row) => T): Promise<Loaded<T>> {
+async function loadRunScoped<T>(engine: ReportSource, target: Target, runId: string, columns: string, map: (r: Row) => T): Promise<Loaded<T>> {
   const table = `${target.schema}.${target.name}`;
   try {
-    if (!(await exists(engine, target))) return { state: "missing", table };
+    if (!(await engine.tableExists(target))) return { state: "missing", table };
     const q = qualified(target);
     const runs = await engine.query(`SELECT DISTINCT run_id FROM ${q}`, { action: `report: read ${table}` });
     const ids = runs.map((r) => str(r.run_id)).filter((s) => s !== "").sort();
@@ -187,10 +191,10 @@ async function loadRunScoped<T>(engine: Engine, target: Target, runId: string, c
  * Rows of a history several jobs share (model_metrics…), per job: its rows of this run, or of its latest
  * run when this run did not run it (a run of lead scoring alone still shows the ML model's latest figures).
  */
-async function loadJobRunScoped<T>(engine: Engine, target: Target, runId: string, columns: string, map: (r: Row) => T): Promise<Loaded<T>> {
+async function loadJobRunScoped<T>(engine: ReportSource, target: Target, runId: string, columns: string, map: (r: Row) => T): Promise<Loaded<T>> {
   const table = `${target.schema}.${target.name}`;
   try {
-    if (!(await exists(engine, target))) return { state: "missing", table };
+    if (!(await engine.tableExists(target))) return { state: "missing", table };
     const q = qualified(target);
     const runsByJob = new Map<string, string[]>();
     for (const r of await engine.query(`SELECT DISTINCT job, run_id FROM ${q}`, { action: `report: read ${table}` })) {
@@ -214,10 +218,10 @@ function firstLine(s: string): string {
   return line.length > 400 ? `${line.slice(0, 400)}…` : line;
 }
 
-async function countRows(engine: Engine, target: Target): Promise<TableCount> {
+async function countRows(engine: ReportSource, target: Target): Promise<TableCount> {
   const table = `${target.schema}.${target.name}`;
   try {
-    if (!(await exists(engine, target))) return { table, rows: null, state: "missing" };
+    if (!(await engine.tableExists(target))) return { table, rows: null, state: "missing" };
     const r = await engine.query(`SELECT COUNT(*) AS n FROM ${qualified(target)}`, { action: `report: count ${table}` });
     return { table, rows: num(r[0]?.n), state: "ok" };
   } catch (e) {
@@ -239,27 +243,12 @@ export async function loadReportData(
   const database = graph.projectConfig.defaultDatabase;
   const out = (name: string): Target => ({ database, schema: settings.datasets.outputs, name });
   const models = (name: string): Target => ({ database, schema: settings.datasets.models, name });
-  if (engine.existingTables) {
-    const outputs = [...REPORT_OUTPUT_TABLES, ...PATH_TABLES.map(([name]) => name)].map(out);
-    const targets = [...outputs, ...REPORT_MODEL_TABLES.map(models)];
-    knownTables.set(engine, { asked: new Set(targets.map((t) => `${t.schema}.${t.name}`)), present: await engine.existingTables(targets) });
-  }
-  try {
-    return await readReportData(engine, settings, run, out, models, opts);
-  } finally {
-    knownTables.delete(engine);
-  }
+  const source = await reportSource(engine, [settings.datasets.outputs, settings.datasets.models]);
+  return readReportData(source, settings, run, out, models, opts);
 }
 
-/** Every table of the outputs dataset the report reads (besides PATH_TABLES), and of the models dataset. */
-const REPORT_OUTPUT_TABLES = [
-  "channel_credit_by_model", "channel_credit_intervals", "model_recommendation", "model_agreement", "channel_credit_daily",
-  "lead_scores", "channel_performance", "campaign_performance", "session_credit", "transaction_credit",
-];
-const REPORT_MODEL_TABLES = ["funnel_transition_probabilities", "model_metrics", "model_curves", "feature_importance", "lead_score_monitoring"];
-
 async function readReportData(
-  engine: Engine,
+  engine: ReportSource,
   settings: Settings,
   run: RunRecord,
   out: (name: string) => Target,

@@ -220,14 +220,12 @@ export class DuckDBEngine implements Engine {
     return rows.length > 0;
   }
 
-  async existingTables(targets: readonly Target[]): Promise<Set<string>> {
-    const schemas = [...new Set(targets.map((t) => t.schema))];
+  async tablesIn(schemas: readonly string[]): Promise<Set<string>> {
     if (schemas.length === 0) return new Set();
     const rows = await this.queryNative(
-      `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN (${schemas.map(duckString).join(", ")})`,
+      `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN (${[...new Set(schemas)].map(duckString).join(", ")})`,
     );
-    const present = new Set(rows.map((r) => `${String(r.table_schema)}.${String(r.table_name)}`));
-    return new Set(targets.map((t) => `${t.schema}.${t.name}`).filter((n) => present.has(n)));
+    return new Set(rows.map((r) => `${String(r.table_schema)}.${String(r.table_name)}`));
   }
 
   /** DuckDB has no partitions: only the kind is reported. */
