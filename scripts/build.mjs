@@ -60,6 +60,29 @@ try {
   process.exit(1);
 }
 
+// @duckdb/node-api is ~120 CommonJS files: resolving, reading and compiling them one by one took ≈ 100 ms of every
+// command that opens the warehouse, about half of its load (the rest is the native library, @duckdb/node-bindings,
+// which stays external). It is bundled into one file of its own, named by the installed version, which
+// src/engines/duckdb/node-api.ts loads in the compiled CLI when that version is still the installed one (else the
+// package itself): one instance in the process either way, since nothing else in dist/ loads the package.
+const nodeApiVersion = createRequire(path.join(root, "package.json"))("@duckdb/node-api/package.json").version;
+try {
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: [createRequire(path.join(root, "package.json")).resolve("@duckdb/node-api")],
+    outfile: path.join(dist, "vendor", `duckdb-node-api-${nodeApiVersion}.cjs`),
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    external: ["@duckdb/node-bindings"],
+    logLevel: "warning",
+  });
+} catch {
+  process.stderr.write("build: esbuild failed to bundle @duckdb/node-api (see above)\n");
+  process.exit(1);
+}
+
 // What went into the bundle, for checks (test/compiled-cli.test.ts: no package from node_modules inside).
 writeFileSync(path.join(dist, "meta.json"), JSON.stringify(result.metafile));
 // The sources built, for bin/funnelcredit.js's warning when one changed after the build: a list to stat

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -63,6 +63,7 @@ describe("compiled CLI from a clean checkout", function () {
     }
   });
 
+  // (@duckdb/node-api aside: its one-file copy is built apart, in dist/vendor/, and is the only copy a command loads; next test.)
   it("bundles only the project's own code: every package is loaded from node_modules, one instance each", () => {
     // esbuild's metafile, written by the build: what went into the bundle.
     const meta = JSON.parse(readFileSync(path.join(dir, "dist", "meta.json"), "utf8")) as { inputs: Record<string, unknown>; outputs: Record<string, { imports: { path: string; external?: boolean }[] }> };
@@ -70,10 +71,33 @@ describe("compiled CLI from a clean checkout", function () {
     assert.ok(inputs.includes("src/cli/main.ts") && inputs.includes("jobs/index.ts"), inputs.join(" "));
     for (const f of inputs) assert.match(f, /^(src|jobs)\//, `${f} is bundled: a package copied into dist/ would be a second instance beside node_modules'`);
     const external = new Set(Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)));
-    for (const p of ["@duckdb/node-api", "farmhash-modern", "@google-cloud/bigquery", "vega"]) assert.ok(external.has(p), `${p} is imported from node_modules`);
+    for (const p of ["farmhash-modern", "@google-cloud/bigquery", "vega"]) assert.ok(external.has(p), `${p} is imported from node_modules`);
     // And in the output itself: esbuild heads each bundled file with a comment naming its path.
     const js = (readdirSync(path.join(dir, "dist")) as string[]).filter((f) => f.endsWith(".js"));
     for (const f of js) assert.doesNotMatch(readFileSync(path.join(dir, "dist", f), "utf8"), /^\/\/ node_modules\//m, f);
+  });
+
+  it("loads @duckdb/node-api from the build's one-file copy of the installed version, else from node_modules, never both", () => {
+    // The one package the build copies (dist/vendor/, scripts/build.mjs): ≈ 120 files, ≈ 100 ms of every warehouse
+    // command's start-up. Which files a command loads, from Node's module debug lines.
+    const { version } = JSON.parse(readFileSync(path.join(dir, "node_modules", "@duckdb", "node-api", "package.json"), "utf8")) as { version: string };
+    const bundle = path.join(dir, "dist", "vendor", `duckdb-node-api-${version}.cjs`);
+    assert.ok(existsSync(bundle), `${bundle} is built`);
+    const loads = (): { code: number | null; vendor: boolean; pkg: boolean } => {
+      const w = path.join(dir, ".funnelcredit", `vendor-${Math.random().toString(36).slice(2)}.duckdb`);
+      const r = spawnSync(process.execPath, ["bin/funnelcredit.js", "runs", "--warehouse", w], { cwd: dir, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "", NODE_DEBUG: "module" } });
+      const loaded = r.stderr.split("\n").filter((l) => / load "/.test(l));
+      return { code: r.status, vendor: loaded.some((l) => l.includes("/dist/vendor/duckdb-node-api-")), pkg: loaded.some((l) => l.includes("/@duckdb/node-api/lib/")) };
+    };
+    assert.deepEqual(loads(), { code: 0, vendor: true, pkg: false }, "the bundle of the installed version, and nothing from the package");
+    // A package upgraded without a rebuild: the bundle is of another version, so the package itself is loaded.
+    const other = bundle.replace(`-${version}.cjs`, "-0.0.0.cjs");
+    renameSync(bundle, other);
+    try {
+      assert.deepEqual(loads(), { code: 0, vendor: false, pkg: true }, "the package, and not a bundle of another version");
+    } finally {
+      renameSync(other, bundle);
+    }
   });
 
   it("prints --help listing every command", () => {

@@ -1,5 +1,6 @@
 /** Typed cells into a DuckDB appender: how the demo writes its sessions and source rows without SQL text. */
-import { DuckDBDateValue, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBDateValue, DuckDBTimestampValue } from "../engines/duckdb/node-api.ts";
 
 /** A cell's JS value; TIMESTAMP cells are epoch micros, DATE cells days since 1970-01-01. */
 export type Cell = string | number | boolean | null;
