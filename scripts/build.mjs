@@ -6,8 +6,8 @@
  *
  * Why a bundle: a command used to load ~150 compiled ES modules one by one (resolve, read, parse, link),
  * a third of its start-up (issue 15). Every package in node_modules stays external, loaded from
- * node_modules at run time as before: one instance of each (@duckdb/node-api, @dataform/core, …), and
- * the runtime needs no build tool. Each command stays a chunk of its own (esbuild's code splitting of
+ * node_modules at run time as before: one instance of each (@dataform/core, …), and the runtime needs no
+ * build tool. One exception, built apart below: @duckdb/node-api's JavaScript as one file (dist/vendor/). Each command stays a chunk of its own (esbuild's code splitting of
  * the dynamic imports), so `--help` and `run` never load the report's or the BigQuery client's packages.
  * Types are not checked here (esbuild strips them): `npm run typecheck` and `npm test` check them.
  *

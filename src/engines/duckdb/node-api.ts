@@ -3,7 +3,8 @@
  * module, Node first parses every file with its CommonJS export lexer to find the named exports,
  * which doubled the package's load time (≈ 200 ms → ≈ 100 ms of each command's start). require
  * returns the same module instance an `import` would (one module cache), so values and classes are
- * interchangeable with those of code that imports the package.
+ * interchangeable with those of code that imports the package. The compiled CLI loads the build's one-file
+ * copy of it instead (`load` below); everything in dist/ takes the package from here, so a process holds one.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
