@@ -7,7 +7,7 @@
  * Why a bundle: a command used to load ~150 compiled ES modules one by one (resolve, read, parse, link),
  * a third of its start-up (issue 15). Every package in node_modules stays external, loaded from
  * node_modules at run time as before: one instance of each (@dataform/core, …), and the runtime needs no
- * build tool. One exception, built apart below: @duckdb/node-api's JavaScript as one file (dist/vendor/). Each command stays a chunk of its own (esbuild's code splitting of
+ * build tool. The exceptions, built apart below: @duckdb/node-api's and yargs' JavaScript, one file each (dist/vendor/). Each command stays a chunk of its own (esbuild's code splitting of
  * the dynamic imports), so `--help` and `run` never load the report's or the BigQuery client's packages.
  * Types are not checked here (esbuild strips them): `npm run typecheck` and `npm test` check them.
  *
@@ -60,28 +60,30 @@ try {
   process.exit(1);
 }
 
-// @duckdb/node-api is ~120 CommonJS files: resolving, reading and compiling them one by one took ≈ 100 ms of every
-// command that opens the warehouse, about half of its load (the rest is the native library, @duckdb/node-bindings,
-// which stays external). It is bundled into one file of its own, named by the installed version, which
-// src/engines/duckdb/node-api.ts loads in the compiled CLI when that version is still the installed one (else the
-// package itself): one instance in the process either way, since nothing else in dist/ loads the package.
-const nodeApiVersion = createRequire(path.join(root, "package.json"))("@duckdb/node-api/package.json").version;
-try {
-  await esbuild.build({
-    absWorkingDir: root,
-    entryPoints: [createRequire(path.join(root, "package.json")).resolve("@duckdb/node-api")],
-    outfile: path.join(dist, "vendor", `duckdb-node-api-${nodeApiVersion}.cjs`),
-    bundle: true,
-    format: "cjs",
-    platform: "node",
-    target: "node20",
-    external: ["@duckdb/node-bindings"],
-    logLevel: "warning",
-  });
-} catch {
-  process.stderr.write("build: esbuild failed to bundle @duckdb/node-api (see above)\n");
-  process.exit(1);
+// CommonJS packages of many small files, each also bundled into one file of its own, which the compiled CLI loads
+// while the version it was built from is installed (src/util/vendored.ts, through dist/vendor/manifest.json):
+// resolving, reading and compiling @duckdb/node-api's ~120 files took ≈ 100 ms of every warehouse command, yargs'
+// ≈ 50–90 ms of every command. What each leaves external: its native library (@duckdb/node-bindings).
+const VENDORED = { "@duckdb/node-api": ["@duckdb/node-bindings"], yargs: [] };
+const projectRequire = createRequire(path.join(root, "package.json"));
+const manifest = {};
+for (const [name, external] of Object.entries(VENDORED)) {
+  const { version } = projectRequire(`${name}/package.json`);
+  const file = `${name.replace(/^@/, "").replace(/\//g, "-")}-${version}.cjs`;
+  try {
+    await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: [projectRequire.resolve(name)],
+      outfile: path.join(dist, "vendor", file),
+      bundle: true, format: "cjs", platform: "node", target: "node20", external, logLevel: "warning",
+    });
+  } catch {
+    process.stderr.write(`build: esbuild failed to bundle ${name} (see above)\n`);
+    process.exit(1);
+  }
+  manifest[name] = { version, file };
 }
+writeFileSync(path.join(dist, "vendor", "manifest.json"), JSON.stringify(manifest, null, 2));
 
 // What went into the bundle, for checks (test/compiled-cli.test.ts: no package from node_modules inside).
 writeFileSync(path.join(dist, "meta.json"), JSON.stringify(result.metafile));

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -63,7 +63,7 @@ describe("compiled CLI from a clean checkout", function () {
     }
   });
 
-  // (@duckdb/node-api aside: its one-file copy is built apart, in dist/vendor/, and is the only copy a command loads; next test.)
+  // (@duckdb/node-api and yargs aside: their one-file copies are built apart, in dist/vendor/, and are the only copies a command loads; next test.)
   it("bundles only the project's own code: every package is loaded from node_modules, one instance each", () => {
     // esbuild's metafile, written by the build: what went into the bundle.
     const meta = JSON.parse(readFileSync(path.join(dir, "dist", "meta.json"), "utf8")) as { inputs: Record<string, unknown>; outputs: Record<string, { imports: { path: string; external?: boolean }[] }> };
@@ -77,26 +77,36 @@ describe("compiled CLI from a clean checkout", function () {
     for (const f of js) assert.doesNotMatch(readFileSync(path.join(dir, "dist", f), "utf8"), /^\/\/ node_modules\//m, f);
   });
 
-  it("loads @duckdb/node-api from the build's one-file copy of the installed version, else from node_modules, never both", () => {
-    // The one package the build copies (dist/vendor/, scripts/build.mjs): ≈ 120 files, ≈ 100 ms of every warehouse
-    // command's start-up. Which files a command loads, from Node's module debug lines.
-    const { version } = JSON.parse(readFileSync(path.join(dir, "node_modules", "@duckdb", "node-api", "package.json"), "utf8")) as { version: string };
-    const bundle = path.join(dir, "dist", "vendor", `duckdb-node-api-${version}.cjs`);
-    assert.ok(existsSync(bundle), `${bundle} is built`);
-    const loads = (): { code: number | null; vendor: boolean; pkg: boolean } => {
+  it("loads @duckdb/node-api and yargs from the build's one-file copies of the installed versions, else from node_modules, never both", () => {
+    // The packages the build copies (dist/vendor/, scripts/build.mjs): many small CommonJS files, ≈ 100 ms (DuckDB's)
+    // and ≈ 50 ms (yargs') of a command's start-up. Which files a command loads, from Node's module debug lines.
+    const manifestFile = path.join(dir, "dist", "vendor", "manifest.json");
+    const manifest = readFileSync(manifestFile, "utf8");
+    const copies = JSON.parse(manifest) as Record<string, { version: string; file: string }>;
+    assert.deepEqual(Object.keys(copies).sort(), ["@duckdb/node-api", "yargs"]);
+    for (const [name, { version, file }] of Object.entries(copies)) {
+      assert.equal(version, (JSON.parse(readFileSync(path.join(dir, "node_modules", name, "package.json"), "utf8")) as { version: string }).version, name);
+      assert.ok(existsSync(path.join(dir, "dist", "vendor", file)), file);
+    }
+    const loads = (): { code: number | null; copies: boolean; packages: boolean } => {
       const w = path.join(dir, ".funnelcredit", `vendor-${Math.random().toString(36).slice(2)}.duckdb`);
       const r = spawnSync(process.execPath, ["bin/funnelcredit.js", "runs", "--warehouse", w], { cwd: dir, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "", NODE_DEBUG: "module" } });
       const loaded = r.stderr.split("\n").filter((l) => / load "/.test(l));
-      return { code: r.status, vendor: loaded.some((l) => l.includes("/dist/vendor/duckdb-node-api-")), pkg: loaded.some((l) => l.includes("/@duckdb/node-api/lib/")) };
+      const copy = (f: string): boolean => loaded.some((l) => l.includes(`/dist/vendor/${f}`));
+      const pkg = (p: string): boolean => loaded.some((l) => l.includes(p));
+      return {
+        code: r.status,
+        copies: copy(copies["@duckdb/node-api"]!.file) && copy(copies.yargs!.file),
+        packages: pkg("/@duckdb/node-api/lib/") || pkg("/node_modules/yargs/build/"),
+      };
     };
-    assert.deepEqual(loads(), { code: 0, vendor: true, pkg: false }, "the bundle of the installed version, and nothing from the package");
-    // A package upgraded without a rebuild: the bundle is of another version, so the package itself is loaded.
-    const other = bundle.replace(`-${version}.cjs`, "-0.0.0.cjs");
-    renameSync(bundle, other);
+    assert.deepEqual(loads(), { code: 0, copies: true, packages: false }, "the copies of the installed versions, and nothing from the packages");
+    // Packages upgraded without a rebuild: the copies are of other versions, so the packages themselves are loaded.
+    writeFileSync(manifestFile, manifest.replace(/"version": "[^"]+"/g, '"version": "0.0.0"'));
     try {
-      assert.deepEqual(loads(), { code: 0, vendor: false, pkg: true }, "the package, and not a bundle of another version");
+      assert.deepEqual(loads(), { code: 0, copies: false, packages: true }, "the packages, and not copies of other versions");
     } finally {
-      renameSync(other, bundle);
+      writeFileSync(manifestFile, manifest);
     }
   });
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** funnelcredit CLI: compile, run, demo, import, report, push. Exit codes: README "Exit codes". */
-import { createRequire } from "node:module";
 import type Yargs from "yargs";
 import { UserError } from "../util/errors.ts";
+import { requireVendored } from "../util/vendored.ts";
 import { commandErrorText } from "./error-text.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { installSignalHandlers } from "./signals.ts";
@@ -10,10 +10,13 @@ import { jsonLine, redact } from "../util/logger.ts";
 
 // yargs' CommonJS build: its help layout wraps at word boundaries (wrap-ansi); the ESM build's cuts
 // words in half ("schedul ers").
-const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
+// In the compiled CLI, the build's one-file copy of it (src/util/vendored.ts).
+const yargs = requireVendored<typeof Yargs>("yargs");
 
 export async function main(argv: string[]): Promise<void> {
-  let y = yargs(argv).scriptName("funnelcredit");
+  // English whatever LANG says, as every message of funnelcredit's own is (yargs would translate only its own
+  // strings, and only when it can read its locale files, which its one-file copy in dist/vendor/ cannot).
+  let y = yargs(argv).scriptName("funnelcredit").locale("en");
   skipHelpCache(y);
   // Load only the command named on the command line; the others are listed by name and description.
   for (const c of COMMANDS) {
