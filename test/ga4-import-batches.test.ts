@@ -297,4 +297,16 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
       await engine.close();
     }
   });
+
+  it("names the first bad line when a later line of the same read chunk is not JSON (reject mode)", async () => {
+    // Lines are read a chunk at a time: line 3 fails the JS check, line 5 is not JSON; line 3 is the one named.
+    const lines = eventLines(6, [3]);
+    lines[4] = "{not json";
+    await assert.rejects(importGa4(db.local, [file("two-bad.ndjson", lines)]), (e: unknown) => {
+      assert.ok(e instanceof InputError, String(e));
+      assert.equal(e.line, 3);
+      assert.equal(e.field, "event_timestamp");
+      return true;
+    });
+  });
 });

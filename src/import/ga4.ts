@@ -17,7 +17,7 @@ import type { ColumnSchema, LocalLoading } from "../engines/engine.ts";
 import { InputError } from "../util/errors.ts";
 import { GA4_EVENTS_SCHEMA, GA4_BOOKKEEPING_FIELDS, ga4LocalTypes } from "./ga4-schema.ts";
 import { GA4_LOCAL_TABLE } from "../catalog/ga4-events.ts";
-import { displayName, ndjsonObjects } from "./read.ts";
+import { displayName, ndjsonObjectBatches } from "./read.ts";
 import { inTransaction, isCalendarDay, stagingName, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
 import { Quarantine, type QuarantineOptions } from "./quarantine.ts";
 
@@ -28,7 +28,7 @@ export interface Ga4ImportOptions extends QuarantineOptions {
   mode?: ImportMode;
   /** Write `events_intraday_YYYYMMDD` instead of `events_YYYYMMDD`. */
   intraday?: boolean;
-  /** Checked JSON text (characters) held in memory before it is written to the day files; default BATCH_CHARS (1 Mi). */
+  /** Checked lines (bytes) held in memory before they are written to the day files; default BATCH_CHARS (1 MiB). */
   batchChars?: number;
 }
 
@@ -189,16 +189,17 @@ async function dropLeftoverDayTables(local: LocalLoading, schema: string): Promi
 }
 
 /**
- * Checked JSON text (characters) held before it is appended to the day files. Small, so that the lines die young:
+ * Checked lines (bytes) held before they are appended to the day files. Small, so that the lines die young:
  * holding 32 Mi characters cost about 6 CPU s more at 244,592 events (the strings outlive V8's young generation).
  */
 const BATCH_CHARS = 2 ** 20;
+const LF = Buffer.from("\n");
 
 const { table: GA4_EVENTS_TABLE, suffixColumn: TABLE_SUFFIX } = GA4_LOCAL_TABLE;
 
 /**
  * Import GA4 export NDJSON files, streaming. Lines are checked in JS and the good ones appended, in file order,
- * to a temporary NDJSON file per day (about BATCH_CHARS of text held in memory at a time). When every line is
+ * to a temporary NDJSON file per day, their bytes as read (about BATCH_CHARS held in memory at a time). When every line is
  * read, one transaction (DuckDB writes the full row groups of a large uncommitted INSERT to the file, so the
  * rows are not all held in memory):
  * - replace mode deletes the file's days from `ga4_events` (append mode keeps them);
@@ -226,7 +227,7 @@ export async function importGa4(
   const ignored = new Set<string>();
   const quarantine = await Quarantine.open(local, "ga4", opts);
   /** Per day: its `_TABLE_SUFFIX` (`20240101`, `intraday_20240101`), its rows, its file of checked lines and the lines not yet in it. */
-  const days = new Map<string, { suffix: string; rows: number; file: string; pending: string[] }>();
+  const days = new Map<string, { suffix: string; rows: number; file: string; pending: Buffer[] }>();
   let read = 0;
   const columns = `{${GA4_EVENTS_SCHEMA.map((c) => `${lit(c.name)}: ${lit(local.columnType(c))}`).join(", ")}}`;
   // Checked lines wait on disk, a file per day, for DuckDB's own JSON reader (the directory goes in finally).
@@ -236,7 +237,10 @@ export async function importGa4(
   const flush = async (): Promise<void> => {
     for (const day of days.values()) {
       if (day.pending.length === 0) continue;
-      await appendFile(day.file, day.pending.join("\n") + "\n");
+      // Each line's own bytes as read (not the string re-encoded), each followed by its LF.
+      const parts: Buffer[] = [];
+      for (const b of day.pending) parts.push(b, LF);
+      await appendFile(day.file, Buffer.concat(parts));
       day.pending = [];
     }
   };
@@ -253,7 +257,8 @@ export async function importGa4(
       const name = displayName(file);
       // Lines that are not JSON objects count as read too (the bad share is of every line).
       const onBad = quarantine.onBad;
-      for await (const { line, obj, text } of ndjsonObjects(file, onBad && ((e, raw) => { read++; onBad(e, raw); }))) {
+      // A read chunk of lines at a time: one await per chunk, not per line.
+      for await (const batch of ndjsonObjectBatches(file, onBad && ((e, raw) => { read++; onBad(e, raw); }))) for (const { line, obj, text, bytes } of batch) {
         read++;
         let date: string;
         try {
@@ -268,10 +273,10 @@ export async function importGa4(
           const suffix = prefix.slice("events_".length) + date;
           days.set(date, (day = { suffix, rows: 0, file: path.join(dir, `${suffix}.ndjson`), pending: [] }));
         }
-        day.pending.push(text);
+        day.pending.push(bytes);
         day.rows++;
-        if (text.length > longest) longest = text.length;
-        chars += text.length;
+        if (bytes.length > longest) longest = bytes.length;
+        chars += bytes.length;
         if (chars >= batchChars) {
           await flush();
           chars = 0;
@@ -313,9 +318,9 @@ export async function importGa4(
     // DuckDB's JSON reader converts the checked lines as json_transform does, every day file in one statement (in
     // day order, so each day's rows are together and a day's scan skips the others' row groups). No ORDER BY: with
     // preserve_insertion_order on (above) the rows keep the files' order. maximum_object_size: the longest line's
-    // bytes (at most 3 per UTF-16 unit), since the reader's 16 MB default would refuse a long event.
+    // bytes, since the reader's 16 MB default would refuse a long event.
     const list = `[${sorted.map((d) => lit(days.get(d)!.file)).join(", ")}]`;
-    const size = Math.max(16 * 2 ** 20, 3 * longest + 1);
+    const size = Math.max(16 * 2 ** 20, longest + 1);
     const into = `INSERT INTO ${events} BY NAME `;
     const suffixOfFile = `parse_filename(filename, true) AS ${q(TABLE_SUFFIX)}`;
     try {
