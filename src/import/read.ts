@@ -5,7 +5,7 @@
 import { createReadStream } from "node:fs";
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { isUtf8 } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../util/errors.ts";
 
@@ -303,9 +303,12 @@ export async function* readLineBatches(file: string): AsyncGenerator<(NumberedLi
   let line = 0;
   /** The lines of `body` (complete lines, the last one without its LF). */
   const split = (body: Buffer): (NumberedLine & { bytes: Buffer })[] => {
-    const ok = isUtf8(body);
+    // ASCII (every GA4 export line we have seen) decodes as latin1 to the same text at a third of the CPU: V8's UTF-8
+    // decoder took 2.8 CPU s for 598 MiB, latin1 1.1 s.
+    const ascii = isAscii(body);
+    const ok = ascii || isUtf8(body);
     // LF (0x0a) is never part of a multi-byte sequence, so the decoded text splits at the same places as the bytes.
-    const texts = ok ? body.toString("utf8").split("\n") : undefined;
+    const texts = ok ? body.toString(ascii ? "latin1" : "utf8").split("\n") : undefined;
     const out: (NumberedLine & { bytes: Buffer })[] = [];
     let start = 0;
     for (let k = 0; ; k++) {
