@@ -309,4 +309,19 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
       return true;
     });
   });
+
+  it("writes the lines of a file sorted by day as they are, and leaves out the bad, blank and other days' lines between them", async () => {
+    // Days in runs (as GA4 writes them): day 1 lines 1-4, day 2 lines 5-8, day 1 again 9-10. Line 3 is bad (quarantined),
+    // line 6 blank, line 7 ends in CRLF. Adjacent lines of a day are written as one range of the read chunk.
+    const ev = (day: string, line: number, ts: unknown = BASE_MICROS + line): string => JSON.stringify({ event_date: day, event_timestamp: ts, event_name: "page_view", user_pseudo_id: "u" });
+    const lines = [
+      ev(DAYS[0]!, 1), ev(DAYS[0]!, 2), ev(DAYS[0]!, 3, "soon"), ev(DAYS[0]!, 4),
+      ev(DAYS[1]!, 5), "", ev(DAYS[1]!, 7) + "\r", ev(DAYS[1]!, 8),
+      ev(DAYS[0]!, 9), ev(DAYS[0]!, 10),
+    ];
+    const r = await importGa4(db.local, [file("sorted.ndjson", lines)], { badRows: "quarantine", badRowMaxShare: 0.5 });
+    assert.equal(r.quarantined, 1);
+    assert.deepEqual(await stamps(db.conn, `ga4_export.events_${DAYS[0]}`), [1, 2, 4, 9, 10].map((l) => BASE_MICROS + l));
+    assert.deepEqual(await stamps(db.conn, `ga4_export.events_${DAYS[1]}`), [5, 7, 8].map((l) => BASE_MICROS + l));
+  });
 });

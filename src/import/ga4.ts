@@ -237,9 +237,20 @@ export async function importGa4(
   const flush = async (): Promise<void> => {
     for (const day of days.values()) {
       if (day.pending.length === 0) continue;
-      // Each line's own bytes as read (not the string re-encoded), each followed by its LF.
+      // Each line's own bytes as read (not the string re-encoded), each followed by its LF. Lines that follow each
+      // other in the read chunk (a day's lines, in a file written day by day) are written as one range, LFs included:
+      // copying them one by one (Buffer.concat of two pieces a line) took 1.9 CPU s at 244,592 events.
       const parts: Buffer[] = [];
-      for (const b of day.pending) parts.push(b, LF);
+      let run: Buffer | undefined;
+      for (const b of day.pending) {
+        if (run && b.buffer === run.buffer && b.byteOffset === run.byteOffset + run.length + 1 && new Uint8Array(run.buffer)[run.byteOffset + run.length] === 0x0a) {
+          run = Buffer.from(run.buffer, run.byteOffset, run.length + 1 + b.length);
+        } else {
+          if (run) parts.push(run, LF);
+          run = b;
+        }
+      }
+      if (run) parts.push(run, LF);
       await appendFile(day.file, Buffer.concat(parts));
       day.pending = [];
     }
