@@ -255,3 +255,43 @@ describe("funnelcredit plan: first run and daily incremental run", function () {
     assert.match(text, /1 action\(s\) not estimated .*\n  b: not checked: depends on tables not yet built \(s\.a\)/);
   });
 });
+
+describe("bytes of the imported GA4 export's one table, estimated on DuckDB", function () {
+  this.timeout(120_000);
+  // The same four events stored twice: as an import stores them (ga4_events, the day in _TABLE_SUFFIX) in dataset
+  // `one`, and as real day tables (as BigQuery's export shards them) in dataset `days`. STRING = 2 + UTF-8 bytes:
+  //   20240101: 'page_view' 11 · 20240102: 'purchase' 10 + 'ab' 4 = 14 · intraday_20240103: 'x' 3 · all: 28.
+  // BigQuery bills the shards a _TABLE_SUFFIX filter keeps and nothing for the pseudo-column itself.
+  const ROWS: [string, string][] = [["page_view", "20240101"], ["purchase", "20240102"], ["ab", "20240102"], ["x", "intraday_20240103"]];
+  const CASES_ONE: [string, string, number][] = [
+    ["every day", "", 28],
+    ["the days from 2024-01-02, daily only", "WHERE _TABLE_SUFFIX BETWEEN '20240102' AND '99999999'", 14],
+    ["staging's window, daily or intraday", "WHERE (_TABLE_SUFFIX BETWEEN '20240102' AND '99999999' OR _TABLE_SUFFIX BETWEEN 'intraday_20240102' AND 'intraday_99999999')", 17],
+    ["no day", "WHERE _TABLE_SUFFIX = '20231231'", 0],
+  ];
+  let engine: DuckDBEngine;
+  before(async () => {
+    engine = await DuckDBEngine.open({ path: ":memory:", threads: 1 });
+    await engine.runNative(`CREATE SCHEMA one; CREATE SCHEMA days; CREATE TABLE one.ga4_events (event_name VARCHAR, _TABLE_SUFFIX VARCHAR)`);
+    for (const [name, suffix] of ROWS) {
+      await engine.runNative(`INSERT INTO one.ga4_events VALUES ('${name}', '${suffix}')`);
+      await engine.runNative(`CREATE TABLE IF NOT EXISTS days."events_${suffix}" (event_name VARCHAR); INSERT INTO days."events_${suffix}" VALUES ('${name}')`);
+    }
+    await engine.prepareDeclarations([{ database: "p", schema: "one", name: "events_*" }, { database: "p", schema: "days", name: "events_*" }]);
+  });
+  after(async () => engine?.close());
+
+  for (const [what, where, bytes] of CASES_ONE) {
+    it(`bills ${what} as the same day tables: ${bytes} bytes`, async () => {
+      for (const ds of ["one", "days"]) {
+        assert.equal((await engine.dryRun(`SELECT event_name FROM \`p.${ds}.events_*\` ${where}`, { action: "t" })).bytesProcessed, bytes, ds);
+      }
+    });
+  }
+
+  it("bills nothing for reading _TABLE_SUFFIX alone", async () => {
+    for (const ds of ["one", "days"]) {
+      assert.equal((await engine.dryRun(`SELECT DISTINCT _TABLE_SUFFIX AS s FROM \`p.${ds}.events_*\``, { action: "t" })).bytesProcessed, 0, ds);
+    }
+  });
+});

@@ -7,7 +7,10 @@ import { importGa4 } from "../src/import/ga4.ts";
 import { importCsvOrNdjson } from "../src/import/sources.ts";
 import { importDp6Journeys } from "../src/import/dp6.ts";
 import { GA4_EVENTS_SCHEMA } from "../src/import/ga4-schema.ts";
-import { parseCsvRecord, snakeCase } from "../src/import/read.ts";
+import { parseCsvRecord, readLineBatches, readLines, snakeCase } from "../src/import/read.ts";
+import { gzipSync } from "node:zlib";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { InputError } from "../src/util/errors.ts";
 import { SHARED_DATA } from "./support/warehouse.ts";
 
@@ -46,18 +49,18 @@ describe("GA4 export import", () => {
   beforeEach(async () => (db = await openDb()));
   afterEach(() => db.close());
 
-  it("splits the 700-event shared sample into 92 daily tables with the right row counts", async function () {
+  it("splits the 700-event shared sample into 92 days (a view each over one table) with the right row counts", async function () {
     const r = await importGa4(db.local, [shared("ga4-obfuscated-sample-ecommerce/ga4_events_sample.ndjson")]);
     assert.equal(r.tables.length, 92);
     assert.equal(r.rows, 700);
     assert.deepEqual(r.ignoredFields, []);
     assert.equal(r.tables[0], "ga4_export.events_20201101");
     assert.equal(r.tables[91], "ga4_export.events_20210131");
-    const counts = await rows(
-      db.conn,
-      `SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'ga4_export' ORDER BY 1`,
-    );
-    assert.equal(counts.length, 92);
+    // One table holds the export; each day is a view over it.
+    const tables = await rows(db.conn, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'ga4_export'`);
+    assert.deepEqual(tables.map((t) => t.table_name), ["ga4_events"]);
+    const views = await rows(db.conn, `SELECT view_name FROM duckdb_views() WHERE schema_name = 'ga4_export' ORDER BY 1`);
+    assert.deepEqual(views.map((v) => `ga4_export.${String(v.view_name)}`), r.tables);
     let total = 0;
     for (const t of r.tables) {
       const n = Number(await one(db.conn, `SELECT count(*) FROM ${t}`));
@@ -335,5 +338,41 @@ describe("import helpers", () => {
   it("parses quoted CSV fields with doubled quotes, delimiters and a trailing empty field", () => {
     assert.deepEqual(parseCsvRecord(`a,"b ""x"", c",`, ","), { kind: "ok", fields: ["a", `b "x", c`, ""], quoted: [false, true, false] });
     assert.deepEqual(parseCsvRecord(`a,"b`, ","), { kind: "open" });
+  });
+});
+
+describe("reading lines a chunk at a time (readLineBatches, the GA4 importer's reader)", () => {
+  it("gives readLines' lines (CRLF, BOM, bad UTF-8, blank and unterminated lines, lines across 1 MiB chunks) with each line's own bytes", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fc-line-batches-"));
+    try {
+      // BOM + CRLF on line 1; é (2 bytes) and a 4-byte emoji; a lone 0xff; a blank line; a CR alone inside a line;
+      // lines of 700 KB so that chunk boundaries fall inside lines; an unterminated last line.
+      const lines: Buffer[] = [
+        Buffer.from('{"a":"é"}\r'),
+        Buffer.from('{"b":"😀"}'),
+        Buffer.concat([Buffer.from('{"c":"'), Buffer.from([0xff]), Buffer.from('"}')]),
+        Buffer.from(""),
+        Buffer.from('{"d":"x\ry"}'),
+        ...Array.from({ length: 5 }, (_, k) => Buffer.from(`{"e":"${String(k).repeat(700_000)}é"}`)),
+        Buffer.from('{"last":1}'),
+      ];
+      const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), ...lines.flatMap((b, k) => (k < lines.length - 1 ? [b, Buffer.from("\n")] : [b]))]);
+      for (const [name, data] of [["l.ndjson", body], ["l.ndjson.gz", gzipSync(body)]] as const) {
+        const f = path.join(dir, name);
+        writeFileSync(f, data);
+        const expected = [];
+        for await (const l of readLines(f)) expected.push(l);
+        const got = [];
+        for await (const batch of readLineBatches(f)) got.push(...batch);
+        assert.ok(expected.length === lines.length && got.length === lines.length, name);
+        assert.deepEqual(got.map(({ bytes: _, ...l }) => l), expected, name);
+        // The bytes: the line's own (CR of a CRLF and the BOM left out), so that writing them on changes nothing.
+        const own = lines.map((b) => (b.at(-1) === 0x0d ? b.subarray(0, -1) : b));
+        assert.deepEqual(got.map((l) => l.bytes.toString("hex")), own.map((b) => b.toString("hex")), name);
+        assert.equal(got.filter((l) => l.invalidUtf8).map((l) => l.line).join(), "3");
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,7 @@
 import { createReadStream } from "node:fs";
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { isUtf8 } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../util/errors.ts";
 
@@ -243,34 +243,135 @@ function replacedPath(v: unknown, at = ""): string | undefined {
   return undefined;
 }
 
+/**
+ * One NDJSON line as an object, or undefined after handing a bad line to `bad` (which throws in reject mode): not
+ * JSON, not an object, or (JSON but) not valid UTF-8.
+ */
+function ndjsonObject(name: string, line: number, text: string, invalidUtf8: boolean | undefined, bad: (e: InputError, text: string) => void): Record<string, unknown> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    bad(new InputError(name, line, undefined, `not valid JSON (${(e as Error).message})`), text);
+    return undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    bad(new InputError(name, line, undefined, "expected a JSON object per line"), text);
+    return undefined;
+  }
+  if (invalidUtf8) {
+    bad(new InputError(name, line, replacedPath(parsed), INVALID_UTF8), text);
+    return undefined;
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Quarantine mode (onBadLine given): a bad line is handed over and reading goes on; else it throws. */
+function badLineHandler(onBadLine: ((e: InputError, raw: string) => void) | undefined): (e: InputError, text: string) => void {
+  return (e, text) => {
+    if (!onBadLine) throw e;
+    onBadLine(e, text);
+  };
+}
+
 /** NDJSON objects with their line numbers; a line that is not a JSON object is an InputError naming it. */
 export async function* ndjsonObjects(
   file: string,
   onBadLine?: (e: InputError, raw: string) => void,
 ): AsyncGenerator<{ line: number; obj: Record<string, unknown>; text: string }> {
   const name = displayName(file);
-  // Quarantine mode (onBadLine given): a bad line is handed over and reading goes on.
-  const bad = (e: InputError, text: string): void => {
-    if (!onBadLine) throw e;
-    onBadLine(e, text);
-  };
+  const bad = badLineHandler(onBadLine);
   for await (const { line, text, invalidUtf8 } of readLines(file)) {
     if (text.trim() === "") continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      bad(new InputError(name, line, undefined, `not valid JSON (${(e as Error).message})`), text);
-      continue;
+    const obj = ndjsonObject(name, line, text, invalidUtf8, bad);
+    if (obj) yield { line, obj, text };
+  }
+}
+
+/** Bytes read at a time by readLineBatches (the stream's default, 64 KiB, made a batch per 64 KiB). */
+const BATCH_READ_BYTES = 2 ** 20;
+
+/**
+ * The lines of readLines (same text, numbers, CRLF, BOM and UTF-8 handling), a read chunk's worth at a time, each with
+ * its original bytes (without terminator and BOM). One `isUtf8` and one decode per chunk instead of per line, and one
+ * await per chunk: the GA4 importer reads 598 MiB through this and writes the bytes on unchanged.
+ */
+export async function* readLineBatches(file: string): AsyncGenerator<(NumberedLine & { bytes: Buffer })[]> {
+  await assertReadable(file);
+  const raw = createReadStream(file, { highWaterMark: BATCH_READ_BYTES });
+  const input = file.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
+  let line = 0;
+  /** The lines of `body` (complete lines, the last one without its LF). */
+  const split = (body: Buffer): (NumberedLine & { bytes: Buffer })[] => {
+    // ASCII (every GA4 export line we have seen) decodes as latin1 to the same text at a third of the CPU: V8's UTF-8
+    // decoder took 2.8 CPU s for 598 MiB, latin1 1.1 s.
+    const ascii = isAscii(body);
+    const ok = ascii || isUtf8(body);
+    // LF (0x0a) is never part of a multi-byte sequence, so the decoded text splits at the same places as the bytes.
+    const texts = ok ? body.toString(ascii ? "latin1" : "utf8").split("\n") : undefined;
+    const out: (NumberedLine & { bytes: Buffer })[] = [];
+    let start = 0;
+    for (let k = 0; ; k++) {
+      const nl = body.indexOf(0x0a, start);
+      const end = nl < 0 ? body.length : nl;
+      line++;
+      const cr = end > start && body[end - 1] === 0x0d;
+      let b = body.subarray(start, cr ? end - 1 : end);
+      let text = texts ? texts[k]! : b.toString("utf8");
+      if (texts && cr) text = text.slice(0, -1);
+      // A UTF-8 byte order mark would otherwise become part of the first column name.
+      if (line === 1 && text.charCodeAt(0) === 0xfeff) {
+        text = text.slice(1);
+        if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
+      }
+      out.push(ok || isUtf8(b) ? { line, text, bytes: b } : { line, text, bytes: b, invalidUtf8: true });
+      if (nl < 0) return out;
+      start = nl + 1;
     }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      bad(new InputError(name, line, undefined, "expected a JSON object per line"), text);
-      continue;
+  };
+  let rest: Buffer = Buffer.alloc(0);
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+      const last = buf.lastIndexOf(0x0a);
+      if (last < 0) {
+        rest = buf;
+        continue;
+      }
+      const batch = split(buf.subarray(0, last));
+      rest = Buffer.from(buf.subarray(last + 1));
+      yield batch;
     }
-    if (invalidUtf8) {
-      bad(new InputError(name, line, replacedPath(parsed), INVALID_UTF8), text);
-      continue;
+    if (rest.length > 0) yield split(rest);
+  } catch (cause) {
+    if (cause instanceof InputError) throw cause;
+    throw new InputError(displayName(file), line + 1, undefined, `cannot read: ${(cause as Error).message}`);
+  } finally {
+    raw.destroy();
+  }
+}
+
+/** ndjsonObjects a read chunk at a time (readLineBatches), each object with its line's original bytes. */
+export async function* ndjsonObjectBatches(
+  file: string,
+  onBadLine?: (e: InputError, raw: string) => void,
+): AsyncGenerator<{ line: number; obj: Record<string, unknown>; text: string; bytes: Buffer }[]> {
+  const name = displayName(file);
+  const bad = badLineHandler(onBadLine);
+  for await (const lines of readLineBatches(file)) {
+    const out: { line: number; obj: Record<string, unknown>; text: string; bytes: Buffer }[] = [];
+    for (const { line, text, invalidUtf8, bytes } of lines) {
+      if (text.trim() === "") continue;
+      let obj;
+      try {
+        obj = ndjsonObject(name, line, text, invalidUtf8, bad);
+      } catch (e) {
+        // Reject mode: the lines before this one go first, so that an earlier line the caller refuses is the one named.
+        if (out.length) yield out;
+        throw e;
+      }
+      if (obj) out.push({ line, obj, text, bytes });
     }
-    yield { line, obj: parsed as Record<string, unknown>, text };
+    yield out;
   }
 }

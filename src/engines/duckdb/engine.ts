@@ -3,7 +3,7 @@
  *
  * Mapping (engine-feasibility.md §2.1): `project.dataset.table` → schema "dataset", table "table"
  * (the project is dropped; one file is one project). GA4 wildcard tables (`events_*`) are views over
- * the daily tables exposing `_TABLE_SUFFIX`, refreshed before each run.
+ * the imported export's one table `ga4_events` and any daily tables, exposing `_TABLE_SUFFIX`, refreshed before each run.
  */
 import { mkdirSync } from "node:fs";
 import { writeFile, rm, mkdtemp } from "node:fs/promises";
@@ -27,13 +27,22 @@ import {
   type TableShape,
 } from "../engine.ts";
 import { translateToDuckDB, translateStatements, defaultTableMapper, TranslationError } from "./translate/rewrite.ts";
-import { estimateScriptBytes, partitionColumnOfSpec } from "./scan-bytes.ts";
+import { estimateScriptBytes, partitionColumnOfSpec, type PartitionColumnOf } from "./scan-bytes.ts";
 import { installCompat } from "./translate/compat.ts";
 import { duckColumnType } from "./types.ts";
 import { duckLocalLoading } from "./local-loading.ts";
 import { duckIdent, duckString, duckTable } from "./quote.ts";
+import { GA4_LOCAL_TABLE } from "../../catalog/ga4-events.ts";
 
 export { duckIdent, duckTable };
+
+/**
+ * `partitionColumnOf` (the models' partitioning) plus the imported GA4 export's one table (GA4_LOCAL_TABLE), billed by
+ * `_TABLE_SUFFIX` as BigQuery bills the day tables of its export: a query over 3 days bills 3 days.
+ */
+export function withGa4Shards(partitionColumnOf: PartitionColumnOf): PartitionColumnOf {
+  return (schema, table) => partitionColumnOf(schema, table) ?? (table === GA4_LOCAL_TABLE.table ? GA4_LOCAL_TABLE.suffixColumn : undefined);
+}
 
 export interface DuckDBConfig {
   /** Path of the warehouse file, or ":memory:". */
@@ -112,8 +121,10 @@ export class DuckDBEngine implements Engine {
     for (const t of tables) {
       const { schema, name } = t.target;
       const names = namesIn.get(schema)!;
-      // A sharded family (events_*) needs one shard, any shard, for its wildcard view.
-      const exists = t.wildcard ? names.some((n) => n.startsWith(t.wildcard!.prefix)) : names.includes(name);
+      // A sharded family (events_*) needs one shard, any shard, or the imported export's one table, for its wildcard view.
+      const exists = t.wildcard
+        ? names.some((n) => n.startsWith(t.wildcard!.prefix) || (t.wildcard!.prefix === GA4_LOCAL_TABLE.prefix && n === GA4_LOCAL_TABLE.table))
+        : names.includes(name);
       if (exists) continue;
       await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${duckIdent(schema)}`);
       await this.conn.run(`CREATE TABLE IF NOT EXISTS ${duckTable({ schema, name })} (${t.schema.map((c) => `${duckIdent(c.name)} ${duckColumnType(c)}`).join(", ")})`);
@@ -197,7 +208,7 @@ export class DuckDBEngine implements Engine {
     }
     const each = translateStatements(sql, { mapTable: defaultTableMapper, variables: new Set<string>() });
     try {
-      return { bytesProcessed: await estimateScriptBytes(this, each, (schema, table) => this.partitionColumns.get(`${schema}.${table}`)) };
+      return { bytesProcessed: await estimateScriptBytes(this, each, withGa4Shards((schema, table) => this.partitionColumns.get(`${schema}.${table}`))) };
     } catch (cause) {
       throw this.wrap(cause, opts.action, duck);
     }
@@ -239,8 +250,15 @@ export class DuckDBEngine implements Engine {
 
   async tableSchema(t: Target): Promise<ColumnSchema[]> {
     const rows = await this.queryNative(
-      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ${duckString(t.schema)} AND table_name = ${duckString(t.name)} ORDER BY ordinal_position`,
+      `SELECT column_name, data_type, table_type FROM information_schema.columns JOIN information_schema.tables USING (table_catalog, table_schema, table_name) ` +
+        `WHERE table_schema = ${duckString(t.schema)} AND table_name = ${duckString(t.name)} ORDER BY ordinal_position`,
     );
+    if (rows.length && String(rows[0]!.table_type) === "VIEW") {
+      // A view's columns as it reads now: the catalog keeps those of its creation (an imported GA4 day is a view over
+      // ga4_events, whose columns may have changed since).
+      const live = await this.queryNative(`DESCRIBE SELECT * FROM ${duckTable(t)}`);
+      return live.map((r) => ({ name: String(r.column_name), type: bqTypeOf(String(r.column_type)) }));
+    }
     return rows.map((r) => ({ name: String(r.column_name), type: bqTypeOf(String(r.data_type)) }));
   }
 
@@ -300,17 +318,23 @@ export class DuckDBEngine implements Engine {
 
   /**
    * (Re)create the view `"schema"."prefix*"` over every table `prefix%` with a `_TABLE_SUFFIX`
-   * column, as BigQuery's wildcard tables behave (so `events_*` also matches `events_intraday_*`).
+   * column, as BigQuery's wildcard tables behave (so `events_*` also matches `events_intraday_*`), and over the
+   * imported export's one table `ga4_events` (GA4_LOCAL_TABLE), which has `_TABLE_SUFFIX` as a column. Only base
+   * tables are day tables: the import's `events_YYYYMMDD` views read `ga4_events` and are not read twice. A
+   * `_TABLE_SUFFIX` filter prunes a day table's branch (a constant) and is pushed into the scan of `ga4_events`.
    */
   async refreshWildcardView(schema: string, prefix: string): Promise<number> {
+    const one = prefix === GA4_LOCAL_TABLE.prefix ? GA4_LOCAL_TABLE.table : undefined;
     const tables = await this.queryNative(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = ${duckString(schema)} AND table_type = 'BASE TABLE' AND starts_with(table_name, ${duckString(prefix)}) ORDER BY table_name`,
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = ${duckString(schema)} AND table_type = 'BASE TABLE' ` +
+        `AND (starts_with(table_name, ${duckString(prefix)})${one ? ` OR table_name = ${duckString(one)}` : ""}) ORDER BY table_name`,
     );
     const view = duckTable({ schema, name: prefix + "*" });
     if (tables.length === 0) return 0;
     const union = tables
       .map((r) => {
         const name = String(r.table_name);
+        if (name === one) return `SELECT * FROM ${duckTable({ schema, name })}`;
         return `SELECT *, ${duckString(name.slice(prefix.length))} AS _TABLE_SUFFIX FROM ${duckTable({ schema, name })}`;
       })
       .join("\nUNION ALL BY NAME\n");

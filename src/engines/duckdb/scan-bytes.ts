@@ -37,8 +37,19 @@ interface NativeQuery {
   runNative(sql: string): Promise<void>;
 }
 
-/** Column name of a table's partitioning (`schema`, `table`), undefined when unpartitioned. */
+/**
+ * Column name of a table's partitioning (`schema`, `table`), undefined when unpartitioned. `_TABLE_SUFFIX` (SHARD_SUFFIX)
+ * names a sharded family stored as one table (the imported GA4 export, `ga4_events`): each suffix value is billed as
+ * BigQuery bills one shard, and the column itself is not billed (BigQuery's pseudo-column costs nothing).
+ */
 export type PartitionColumnOf = (schema: string, table: string) => string | undefined;
+
+export const SHARD_SUFFIX = "_table_suffix";
+
+/** The partition a row falls in: its day (DAY partitioning), or its shard's suffix. */
+function partitionKey(part: string): string {
+  return part.toLowerCase() === SHARD_SUFFIX ? duckIdent(part) : `CAST(${duckIdent(part)} AS DATE)`;
+}
 
 /** One table a statement reads: the columns billed and the partition filters DuckDB pushed into its scan. */
 interface TableRead {
@@ -120,7 +131,9 @@ export async function tablesRead(conn: NativeQuery, duckSql: string, partitionCo
         columnCache.set(key, cols);
       }
       const read = reads.get(key) ?? { catalog, schema, table: name, columns: [], types: {}, partitionFilters: [] };
+      const part = partitionColumnOf(schema, name)?.toLowerCase();
       const bill = (id: string): void => {
+        if (part === SHARD_SUFFIX && id.toLowerCase() === SHARD_SUFFIX) return;
         const c = cols!.get(id.toLowerCase());
         if (c) {
           if (read.types[c.name] !== undefined) return;
@@ -143,7 +156,6 @@ export async function tablesRead(conn: NativeQuery, duckSql: string, partitionCo
       for (const p of list(info.Projections)) bill(p);
       const filters = list(info.Filters).filter((f) => !/^optional:/i.test(f));
       for (const f of filters) for (const id of identifiersIn(f)) bill(id);
-      const part = partitionColumnOf(schema, name)?.toLowerCase();
       const onPartition = part ? filters.filter((f) => { const ids = [...identifiersIn(f)].filter((x) => cols!.has(x)); return ids.length > 0 && ids.every((x) => x === part); }) : [];
       read.partitionFilters.push(onPartition.length ? onPartition : undefined);
       reads.set(key, read);
@@ -234,8 +246,9 @@ async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf
   const part = partitionColumnOf(read.schema, read.table);
   let where = "";
   if (part && read.partitionFilters.every((f) => f !== undefined)) {
-    // BigQuery bills whole partitions: every row of a day any filtered row falls on (DAY partitioning).
-    const day = `CAST(${duckIdent(part)} AS DATE)`;
+    // BigQuery bills whole partitions: every row of a day any filtered row falls on (DAY partitioning), every row of a
+    // shard any filtered row is in.
+    const day = partitionKey(part);
     const kept = read.partitionFilters.map((f) => `(${f!.join(" AND ")})`).join(" OR ");
     where = ` WHERE ${day} IN (SELECT DISTINCT ${day} FROM ${from} WHERE ${kept})`;
   }
@@ -251,7 +264,7 @@ async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf
 }
 
 /**
- * The partitions (days, YYYY-MM-DD) of `read`'s table that its scans select, as bytesOfRead bills them;
+ * The partitions (days, YYYY-MM-DD; shard suffixes for `_TABLE_SUFFIX`) of `read`'s table that its scans select, as bytesOfRead bills them;
  * undefined when the table is not partitioned or a scan does not prune (every partition is read).
  */
 export async function partitionsOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf: PartitionColumnOf): Promise<string[] | undefined> {
@@ -259,7 +272,7 @@ export async function partitionsOfRead(conn: NativeQuery, read: TableRead, parti
   if (!part || !read.partitionFilters.every((f) => f !== undefined)) return undefined;
   const from = `${duckIdent(read.catalog)}.${duckIdent(read.schema)}.${duckIdent(read.table)}`;
   const kept = read.partitionFilters.map((f) => `(${f!.join(" AND ")})`).join(" OR ");
-  const rows = await conn.queryNative(`SELECT DISTINCT CAST(CAST(${duckIdent(part)} AS DATE) AS VARCHAR) AS day FROM ${from} WHERE ${kept} ORDER BY 1`);
+  const rows = await conn.queryNative(`SELECT DISTINCT CAST(${partitionKey(part)} AS VARCHAR) AS day FROM ${from} WHERE ${kept} ORDER BY 1`);
   return rows.map((r) => String(r.day));
 }
 
