@@ -103,7 +103,7 @@ export async function importFiles(engine: Engine, settings: Settings, req: Impor
   if (kind === "ga4") {
     if (columnMap || req["ignore-unknown-columns"]) throw new UserError("import ga4: --map and --ignore-unknown-columns are for CSV/NDJSON sources (GA4 export columns are fixed; unknown keys are reported as ignored)");
     const r = await importGa4(local, req.files, { schema: ds.ga4, mode, intraday: req.intraday, ...bad });
-    say(`imported ${countText(r.rows)} GA4 events into ${r.tables.length} day tables of ${ds.ga4}` + (r.ignoredFields.length ? ` (ignored fields: ${r.ignoredFields.join(", ")})` : "") + aside(r.quarantined));
+    say(`imported ${countText(r.rows)} GA4 events of ${r.tables.length} day(s) into ${ds.ga4}.ga4_events (each day readable as ${ds.ga4}.${req.intraday ? "events_intraday_" : "events_"}YYYYMMDD)` + (r.ignoredFields.length ? ` (ignored fields: ${r.ignoredFields.join(", ")})` : "") + aside(r.quarantined));
     return;
   }
   // Several files load in one transaction (the first replaces the table, the others add to it).
