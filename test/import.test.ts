@@ -342,7 +342,7 @@ describe("import helpers", () => {
 });
 
 describe("reading lines a chunk at a time (readLineBatches, the GA4 importer's reader)", () => {
-  it("gives readLines' lines (CRLF, BOM, bad UTF-8, blank and unterminated lines, lines across 1 MiB chunks) with each line's own bytes", async () => {
+  it("gives each line's text and own bytes, as readLines gives the text (CRLF, BOM, bad UTF-8, blank and unterminated lines, lines across 1 MiB chunks)", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "fc-line-batches-"));
     try {
       // BOM + CRLF on line 1; é (2 bytes) and a 4-byte emoji; a lone 0xff; a blank line; a CR alone inside a line;
@@ -360,14 +360,17 @@ describe("reading lines a chunk at a time (readLineBatches, the GA4 importer's r
       for (const [name, data] of [["l.ndjson", body], ["l.ndjson.gz", gzipSync(body)]] as const) {
         const f = path.join(dir, name);
         writeFileSync(f, data);
-        const expected = [];
-        for await (const l of readLines(f)) expected.push(l);
-        const got = [];
-        for await (const batch of readLineBatches(f)) got.push(...batch);
-        assert.ok(expected.length === lines.length && got.length === lines.length, name);
-        assert.deepEqual(got.map(({ bytes: _, ...l }) => l), expected, name);
         // The bytes: the line's own (CR of a CRLF and the BOM left out), so that writing them on changes nothing.
         const own = lines.map((b) => (b.at(-1) === 0x0d ? b.subarray(0, -1) : b));
+        // The text: those bytes decoded (U+FFFD for the lone 0xff, and that line marked), numbered from 1.
+        const expected = own.map((b, k) => (k === 2 ? { line: k + 1, text: b.toString("utf8"), invalidUtf8: true } : { line: k + 1, text: b.toString("utf8") }));
+        const one = [];
+        for await (const l of readLines(f)) one.push(l);
+        const got = [];
+        for await (const batch of readLineBatches(f)) got.push(...batch);
+        assert.ok(one.length === lines.length && got.length === lines.length, name);
+        assert.deepEqual(one, expected, `${name}: readLines`);
+        assert.deepEqual(got.map(({ bytes: _, ...l }) => l), expected, `${name}: readLineBatches`);
         assert.deepEqual(got.map((l) => l.bytes.toString("hex")), own.map((b) => b.toString("hex")), name);
         assert.equal(got.filter((l) => l.invalidUtf8).map((l) => l.line).join(), "3");
       }

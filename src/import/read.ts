@@ -39,40 +39,11 @@ export async function assertReadable(file: string): Promise<void> {
 /**
  * Lines of a text file (`.gz` is decompressed), without their line terminators (LF or CRLF). Lines are
  * split on bytes and each is checked for valid UTF-8 (readline would replace bad bytes with U+FFFD
- * without a word): a bad line comes with `invalidUtf8` set.
+ * without a word): a bad line comes with `invalidUtf8` set. readLineBatches' lines, one at a time.
  */
 export async function* readLines(file: string): AsyncGenerator<NumberedLine> {
-  await assertReadable(file);
-  const raw = createReadStream(file);
-  const input = file.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
-  let line = 0;
-  const out = (bytes: Buffer): NumberedLine => {
-    line++;
-    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
-    const b = bytes.subarray(0, end);
-    const text = b.toString("utf8");
-    // A UTF-8 byte order mark would otherwise become part of the first column name.
-    const t = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    return isUtf8(b) ? { line, text: t } : { line, text: t, invalidUtf8: true };
-  };
-  let rest: Buffer = Buffer.alloc(0);
-  try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      let buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-      let start = 0;
-      for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
-        yield out(buf.subarray(start, nl));
-        start = nl + 1;
-      }
-      rest = Buffer.from(buf.subarray(start));
-      buf = rest;
-    }
-    if (rest.length > 0) yield out(rest);
-  } catch (cause) {
-    if (cause instanceof InputError) throw cause;
-    throw new InputError(displayName(file), line + 1, undefined, `cannot read: ${(cause as Error).message}`);
-  } finally {
-    raw.destroy();
+  for await (const batch of readLineBatches(file)) {
+    for (const { line, text, invalidUtf8 } of batch) yield invalidUtf8 ? { line, text, invalidUtf8 } : { line, text };
   }
 }
 
@@ -292,8 +263,9 @@ export async function* ndjsonObjects(
 const BATCH_READ_BYTES = 2 ** 20;
 
 /**
- * The lines of readLines (same text, numbers, CRLF, BOM and UTF-8 handling), a read chunk's worth at a time, each with
- * its original bytes (without terminator and BOM). One `isUtf8` and one decode per chunk instead of per line, and one
+ * The lines of a text file (`.gz` is decompressed; numbered from 1, without LF or CRLF, a UTF-8 BOM dropped, a line
+ * that is not UTF-8 marked `invalidUtf8`), a read chunk's worth at a time, each with its original bytes (without
+ * terminator and BOM). One `isUtf8` and one decode per chunk instead of per line, and one
  * await per chunk: the GA4 importer reads 598 MiB through this and writes the bytes on unchanged.
  */
 export async function* readLineBatches(file: string): AsyncGenerator<(NumberedLine & { bytes: Buffer })[]> {
