@@ -100,12 +100,3 @@ export function ga4Field(path: string): ColumnSchema {
   }
   return found!;
 }
-
-/**
- * Engines that load the export from local files (DuckDB) keep it in ONE table, `<ga4 dataset>.ga4_events`: the
- * export's columns plus `_TABLE_SUFFIX` (`20240101`, `intraday_20240101`), the day BigQuery's shard name carries.
- * The `events_*` wildcard reads it (with any real `events_YYYYMMDD` tables), and each imported day is a view
- * `events_YYYYMMDD` over it. One table because the import converts all of a file's days in one statement: a table per
- * day cost 3-4× DuckDB's own JSON reader. BigQuery keeps the real day tables of its export.
- */
-export const GA4_LOCAL_TABLE = { prefix: "events_", table: "ga4_events", suffixColumn: "_TABLE_SUFFIX" } as const;

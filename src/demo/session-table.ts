@@ -4,7 +4,7 @@
  */
 import type { LocalLoading } from "../engines/engine.ts";
 import type { SimSession } from "./sim-rows.ts";
-import { appendCell, type Cell } from "./appender.ts";
+import type { Cell } from "./appender.ts";
 
 const SESSION_COLUMNS: [string, string][] = [
   ["session_key", "BIGINT"],
@@ -156,7 +156,7 @@ export async function openDaySessionTables(local: LocalLoading, days: number): P
     add(s: SimSession): void {
       if (!(s.day >= 0 && s.day < days)) throw new Error(`session ${s.key} is on day ${s.day}, outside the ${days} days simulated`);
       const cells = sessionCells(s);
-      for (let i = 0; i < types.length; i++) appendCell(a, types[i]!, cells[i] ?? null);
+      for (let i = 0; i < types.length; i++) local.appendCell(a, types[i]!, cells[i] ?? null);
       a.endRow();
       buffered++;
     },

@@ -6,13 +6,13 @@
 import { sourceTableDdl } from "../import/sources.ts";
 import type { LocalLoading } from "../engines/engine.ts";
 import type { SimCostRow, SimCustomEvent, SimLead, SimTransactionRow } from "./sim-rows.ts";
-import { appendCell, appendRows, type Cell } from "./appender.ts";
+import { appendRows, type Cell } from "./appender.ts";
 import { invalidEventPlaces, type SimTotals } from "./simulate.ts";
 
 /** Replace one source table (schema must exist) with `rows`, typed by `types` in `ddl`'s column order. */
 async function writeSourceTable(local: LocalLoading, schema: string, table: string, ddl: string, types: string[], rows: Cell[][]): Promise<void> {
   await local.connection.run(`CREATE OR REPLACE TABLE ${local.ident(schema)}.${local.ident(table)} (${ddl})`);
-  await appendRows(local.connection, { schema, table }, types, rows);
+  await appendRows(local, { schema, table }, types, rows);
 }
 
 const TRANSACTION_TYPES = ["VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP", "VARCHAR", "DOUBLE", "VARCHAR"];
@@ -113,7 +113,7 @@ async function openStreamed<T>(
   let open = true;
   let seq = 0;
   const append = (row: Cell[]): void => {
-    for (let i = 0; i < allTypes.length; i++) appendCell(a, allTypes[i]!, row[i] ?? null);
+    for (let i = 0; i < allTypes.length; i++) local.appendCell(a, allTypes[i]!, row[i] ?? null);
     a.endRow();
   };
   const close = (): void => {

@@ -9,7 +9,7 @@
  * Adding an engine: a folder src/engines/<kind>/ with its Engine and its EngineDriver (driver.ts),
  * and one line in src/engines/registry.ts.
  */
-import type { DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
 
 /** A fully qualified warehouse table name. On DuckDB `database` (the GCP project) is dropped. */
 export interface Target {
@@ -88,6 +88,18 @@ export interface SqlQuoting {
 }
 
 /**
+ * Engines that load the export from local files (DuckDB) keep it in ONE table, `<ga4 dataset>.ga4_events`: the
+ * export's columns plus `_TABLE_SUFFIX` (`20240101`, `intraday_20240101`), the day BigQuery's shard name carries.
+ * The `events_*` wildcard reads it (with any real `events_YYYYMMDD` tables), and each imported day is a view
+ * `events_YYYYMMDD` over it. One table because the import converts all of a file's days in one statement: a table per
+ * day cost 3-4× DuckDB's own JSON reader. BigQuery keeps the real day tables of its export.
+ */
+export const GA4_LOCAL_TABLE = { prefix: "events_", table: "ga4_events", suffixColumn: "_TABLE_SUFFIX" } as const;
+
+/** A cell's JS value for LocalLoading.appendCell; TIMESTAMP cells are epoch micros, DATE cells days since 1970-01-01. */
+export type AppendedCell = string | number | boolean | null;
+
+/**
  * Loading local files (`import`, `demo`): offered by an engine that holds its data on this machine.
  * Today that is the embedded DuckDB: the importers and the sample generator write through its
  * connection (appender, file readers) and nothing else does. They take the engine's column types and
@@ -97,6 +109,11 @@ export interface LocalLoading extends SqlQuoting {
   readonly connection: DuckDBConnection;
   /** The engine's storage type for a GoogleSQL column (DuckDB: `STRING` → `VARCHAR`, RECORD → STRUCT(…)). */
   columnType(column: ColumnSchema): string;
+  /**
+   * One typed cell into an appender of `connection` (`type`: the column's DuckDB type: VARCHAR, BIGINT, INTEGER,
+   * DOUBLE, BOOLEAN, TIMESTAMP as epoch micros, DATE as days since 1970-01-01): how the demo writes rows without SQL text.
+   */
+  appendCell(appender: DuckDBAppender, type: string, value: AppendedCell): void;
   /**
    * Write committed tables out to the database file when new tables hold a good part of the engine's memory limit.
    * Loaders that create many tables (a day table per day) call it after each one: until written out, every new

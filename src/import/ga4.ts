@@ -16,7 +16,7 @@ import path from "node:path";
 import type { ColumnSchema, LocalLoading } from "../engines/engine.ts";
 import { InputError } from "../util/errors.ts";
 import { GA4_EVENTS_SCHEMA, GA4_BOOKKEEPING_FIELDS, ga4LocalTypes } from "./ga4-schema.ts";
-import { GA4_LOCAL_TABLE } from "../catalog/ga4-events.ts";
+import { GA4_LOCAL_TABLE } from "../engines/engine.ts";
 import { displayName, ndjsonObjectBatches } from "./read.ts";
 import { inTransaction, isCalendarDay, stagingName, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
 import { Quarantine, type QuarantineOptions } from "./quarantine.ts";

@@ -25,6 +25,7 @@ import {
   type Value,
   type WriteOptions,
   type TableShape,
+  GA4_LOCAL_TABLE,
 } from "../engine.ts";
 import { translateToDuckDB, translateStatements, defaultTableMapper, TranslationError } from "./translate/rewrite.ts";
 import { estimateScriptBytes, partitionColumnOfSpec, type PartitionColumnOf } from "./scan-bytes.ts";
@@ -32,7 +33,6 @@ import { installCompat } from "./translate/compat.ts";
 import { duckColumnType } from "./types.ts";
 import { duckLocalLoading } from "./local-loading.ts";
 import { duckIdent, duckString, duckTable } from "./quote.ts";
-import { GA4_LOCAL_TABLE } from "../../catalog/ga4-events.ts";
 
 export { duckIdent, duckTable };
 

@@ -1,6 +1,7 @@
 /** DuckDB's local loading capability (`import`, `demo`): its connection, its storage types and its quoting. */
-import type { DuckDBConnection } from "@duckdb/node-api";
-import type { LocalLoading } from "../engine.ts";
+import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
+import type { AppendedCell, LocalLoading } from "../engine.ts";
+import { DuckDBDateValue, DuckDBTimestampValue } from "./node-api.ts";
 import { duckIdent, duckString } from "./quote.ts";
 import { duckColumnType } from "./types.ts";
 import { byteSize } from "../../util/byte-size.ts";
@@ -10,10 +11,33 @@ export function duckLocalLoading(connection: DuckDBConnection): LocalLoading {
   return {
     connection,
     columnType: duckColumnType,
+    appendCell,
     ident: duckIdent,
     literal: duckString,
     checkpointWhenHolding: () => checkpointWhenHolding(connection),
   };
+}
+
+function appendCell(a: DuckDBAppender, type: string, v: AppendedCell): void {
+  if (v === null) return a.appendNull();
+  switch (type) {
+    case "VARCHAR":
+      return a.appendVarchar(String(v));
+    case "BIGINT":
+      return a.appendBigInt(BigInt(v as number));
+    case "INTEGER":
+      return a.appendInteger(v as number);
+    case "DOUBLE":
+      return a.appendDouble(v as number);
+    case "BOOLEAN":
+      return a.appendBoolean(v as boolean);
+    case "TIMESTAMP":
+      return a.appendTimestamp(new DuckDBTimestampValue(BigInt(v as number)));
+    case "DATE":
+      return a.appendDate(new DuckDBDateValue(v as number));
+    default:
+      throw new Error(`appendCell: unsupported type ${type}`);
+  }
 }
 
 /**
