@@ -177,7 +177,7 @@ async function loadRunScoped<T>(engine: ReportSource, target: Target, runId: str
     const ids = runs.map((r) => str(r.run_id)).filter((s) => s !== "").sort();
     if (!ids.length) return { state: "ok", table, rows: [] };
     const chosen = ids.includes(runId) ? runId : ids[ids.length - 1]!;
-    const rows = await engine.query(`SELECT ${columns} FROM ${q} WHERE run_id = ${sqlString(chosen)}`, { action: `report: read ${table}` });
+    const rows = await engine.query(`SELECT ${columns} FROM ${q} WHERE run_id = ${sqlString(chosen)} ORDER BY ${columns}`, { action: `report: read ${table}` });
     return {
       state: "ok", table, rows: rows.map(map),
       note: chosen === runId ? undefined : `from run ${chosen}: this run did not refit the model`,
@@ -205,7 +205,7 @@ async function loadJobRunScoped<T>(engine: ReportSource, target: Target, runId: 
       .map(([job, ids]) => [job, ids.includes(runId) ? runId : ids.sort()[ids.length - 1]!] as const);
     if (!chosen.length) return { state: "ok", table, rows: [] };
     const where = chosen.map(([job, id]) => `(job = ${sqlString(job)} AND run_id = ${sqlString(id)})`).join(" OR ");
-    const rows = await engine.query(`SELECT ${columns} FROM ${q} WHERE ${where}`, { action: `report: read ${table}` });
+    const rows = await engine.query(`SELECT ${columns} FROM ${q} WHERE ${where} ORDER BY ${columns}`, { action: `report: read ${table}` });
     const older = chosen.filter(([, id]) => id !== runId).map(([job, id]) => `${job} from run ${id}`);
     return { state: "ok", table, rows: rows.map(map), note: older.length ? `${older.join("; ")}: this run did not refit ${older.length > 1 ? "them" : "it"}` : undefined };
   } catch (e) {
@@ -275,7 +275,7 @@ async function readReportData(
     (t) => `SELECT credit_date, model, channel, SUM(conversions) AS conversions, SUM(value) AS value FROM ${t} GROUP BY credit_date, model, channel ORDER BY credit_date, model, channel`,
     (r): DailyCredit => ({ credit_date: dateStr(r.credit_date), model: str(r.model), channel: str(r.channel), conversions: num(r.conversions), value: num(r.value) }));
   const funnel = await loadTable(engine, models("funnel_transition_probabilities"),
-    (t) => `SELECT from_step, to_step, user_type, device, region, probability, level, sample_size FROM ${t}`,
+    (t) => `SELECT from_step, to_step, user_type, device, region, probability, level, sample_size FROM ${t} ORDER BY from_step, to_step, user_type, device, region, level`,
     (r): FunnelTransition => ({
       from_step: str(r.from_step), to_step: str(r.to_step), user_type: strOrNull(r.user_type), device: strOrNull(r.device), region: strOrNull(r.region),
       probability: num(r.probability), level: strOrNull(r.level), sample_size: num(r.sample_size),
@@ -297,7 +297,7 @@ async function readReportData(
     (t) => `SELECT score, COUNT(*) AS leads FROM ${t} WHERE score IS NOT NULL GROUP BY score ORDER BY score`,
     (r): ScoreBucket => ({ score: num(r.score) ?? 0, leads: num(r.leads) ?? 0 }));
   const leadSegments = await loadTable(engine, leads,
-    (t) => `SELECT COALESCE(segment, '(none)') AS segment, COUNT(*) AS leads, AVG(probability) AS mean_probability FROM ${t} GROUP BY 1 ORDER BY mean_probability DESC`,
+    (t) => `SELECT COALESCE(segment, '(none)') AS segment, COUNT(*) AS leads, AVG(probability) AS mean_probability FROM ${t} GROUP BY 1 ORDER BY mean_probability DESC, segment`,
     (r): LeadSegment => ({ segment: str(r.segment), leads: num(r.leads) ?? 0, mean_probability: num(r.mean_probability) }));
   const topLeads = await loadTable(engine, leads,
     (t) => `SELECT lead_id, score, probability, segment, model_version, key_factors FROM ${t} ORDER BY probability DESC, lead_id LIMIT 10`,
@@ -312,7 +312,7 @@ async function readReportData(
     }));
   const campaignPerformance = await loadTable(engine, out("campaign_performance"),
     (t) => `SELECT model, channel, source, medium, campaign, SUM(cost) AS cost, SUM(conversions) AS conversions, SUM(value) AS value,
-      SUM(last_touch_conversions) AS last_touch_conversions FROM ${t} GROUP BY model, channel, source, medium, campaign ORDER BY value DESC LIMIT 2000`,
+      SUM(last_touch_conversions) AS last_touch_conversions FROM ${t} GROUP BY model, channel, source, medium, campaign ORDER BY value DESC, model, channel, source, medium, campaign LIMIT 2000`,
     (r): CampaignPerformance => ({
       model: str(r.model), channel: str(r.channel), source: str(r.source), medium: str(r.medium), campaign: str(r.campaign),
       cost: num(r.cost), conversions: num(r.conversions), value: num(r.value), last_touch_conversions: num(r.last_touch_conversions),
