@@ -51,9 +51,10 @@ describe("amounts that are NaN, infinite or negative", function () {
     ];
     await loadInputs(engine, { ga4, crm, custom: customRows });
     // The `value` parameters as GA4 exports them: double_value (the importer gives string params as string_value).
-    await engine.runNative(`UPDATE ${GA4}."events_20240301" SET event_params = list_transform(event_params, p -> CASE WHEN p.key = 'value'
+    // (The import stores the local export as one table, ga4_events; the day is its _TABLE_SUFFIX.)
+    await engine.runNative(`UPDATE ${GA4}.ga4_events SET event_params = list_transform(event_params, p -> CASE WHEN p.key = 'value'
       THEN {'key': p.key, 'value': {'string_value': NULL::VARCHAR, 'int_value': NULL::BIGINT, 'float_value': NULL::DOUBLE, 'double_value': CAST(p.value.string_value AS DOUBLE)}}
-      ELSE p END)`);
+      ELSE p END) WHERE _TABLE_SUFFIX = '20240301'`);
     const project = await compiledProject({}, [funnelMarkovJob, channelMarkovJob, shapleyJob, mlAttributionJob]);
     const run = await runProject(project, engine, {
       selection: { actions: ["session_credit", "channel_credit_daily", "amount_quarantine", "dq_amounts_quarantined", "custom_events_quarantine"], includeDependencies: true },
