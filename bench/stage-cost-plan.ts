@@ -2,10 +2,6 @@
  * The cost plan of a simulated property (bench/pipeline.ts): a demo export of `days` days, run once, then
  * `funnelcredit plan`'s two dry runs (first run, daily incremental run) with bytes estimated by BigQuery's
  * per-type sizes; and once more with start_date at the first export day (a full refresh over the whole history).
- * With a fourth argument `steady`: the pipeline is then run over the whole history (a full refresh from the first
- * export day) and planned again (`steadyState`): the daily run of a warehouse that holds every day, where a read bounded
- * by a window minus a lookback is smaller than the table (after a first run the warehouse holds only the first-run
- * window, lookback_days + reprocess_days, so such a read still covers almost all of it).
  * Also what makes the sample comparable with a real property: its events per active user-day next to the demo
  * sample's (README "Demo sample": 2,000 users × 30 days, seed 42), and each action's cost driver (costDriver) for
  * the extrapolation. Prints one BENCH: JSON line.
@@ -73,8 +69,7 @@ async function eventsPerActiveUserDay(engine: DuckDBEngine, ga4Schema: string): 
   return { events, activeUserDays, perActiveUserDay: events / activeUserDays };
 }
 
-const [db, users, days, mode] = process.argv.slice(2);
-if (mode !== undefined && mode !== "steady") throw new Error(`stage-cost-plan.ts: the fourth argument is "steady" or nothing, got "${mode}"`);
+const [db, users, days] = process.argv.slice(2);
 const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-bench-cost-artifacts"));
 const base = await loadProject(process.cwd(), { jobs: ALL_JOBS });
 const ga4Schema = base.settings.datasets.ga4;
@@ -92,9 +87,6 @@ const [first] = await engine.queryNative(`SELECT MIN(table_name) AS t FROM infor
 const startDate = String(first?.t).slice("events_".length);
 const whole = await loadProject(process.cwd(), { jobs: ALL_JOBS, vars: { start_date: startDate } });
 const wholePlan = await costPlan({ graph: whole.graph, engine, settings: whole.settings, artifacts });
-// Steady state: the warehouse built over the whole history, then planned (its daily run is the one a property runs for months).
-const steadyRun = mode === "steady" ? await runGraph({ graph: whole.graph, engine, settings: whole.settings, artifacts, fullRefresh: true, recordHistory: false }) : undefined;
-const steadyPlan = steadyRun ? await costPlan({ graph: whole.graph, engine, settings: whole.settings, artifacts }) : undefined;
 const seconds = (performance.now() - t0) / 1000;
 const costRows = Number((await engine.queryNative(`SELECT COUNT(*) AS n FROM ${duckIdent(base.settings.datasets.sources)}.costs`))[0]!.n);
 await engine.close();
@@ -113,10 +105,4 @@ report({
   lookbackDays: base.settings.lookbackDays, reprocessDays: base.settings.reprocessDays,
   plan: { firstRun: plan.firstRun, daily: plan.daily, notEstimated: plan.notEstimated, rows: withDriver(plan.rows) },
   wholeHistory: { firstRun: wholePlan.firstRun, daily: wholePlan.daily, notEstimated: wholePlan.notEstimated, rows: withDriver(wholePlan.rows) },
-  ...(steadyRun && steadyPlan ? {
-    steadyState: {
-      runStatus: steadyRun.status, failedActions: steadyRun.actions.filter((a) => a.status === "failed").map((a) => a.action),
-      firstRun: steadyPlan.firstRun, daily: steadyPlan.daily, notEstimated: steadyPlan.notEstimated, rows: withDriver(steadyPlan.rows),
-    },
-  } : {}),
 });

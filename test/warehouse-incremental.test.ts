@@ -8,7 +8,6 @@ import { withGa4Shards, type DuckDBEngine } from "../src/engines/duckdb/engine.t
 import { INTERMEDIATE, loadGa4, loadInputs, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 import type { Engine, ExecOptions } from "../src/engines/engine.ts";
 import { runGraph } from "../src/runner/runner.ts";
-import { ensureSourceTables } from "../src/catalog/index.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { buildScript } from "../src/engines/bigquery/engine.ts";
 import os from "node:os";
@@ -106,7 +105,7 @@ describe("warehouse: incremental GA4 staging", function () {
     // re-delivery of the page view (a duplicate) and a cookieless event. stg_ga4_events re-stages days n − 1 and n, so
     // each extract finds its window start in its partitions from the first-run start (n − 4) on, deletes and rewrites
     // days n − 1 and n, reads stg_ga4_events' days n − 1 and n, and checks them; the consumers read the extracts
-    // (and stg_ga4_sessions), never stg_ga4_events (lead_features: int_session_day_events, with no lead here).
+    // (and stg_ga4_sessions), never stg_ga4_events.
     const day = (n: number) => `202401${String(n).padStart(2, "0")}`;
     const iso = (n: number) => `2024-01-${String(n).padStart(2, "0")}`;
     const eventsOf = (n: number): Ga4Event[] => [
@@ -117,9 +116,8 @@ describe("warehouse: incremental GA4 staging", function () {
     ];
     await loadInputs(engine, { ga4: [1, 2, 3, 4, 5, 6].flatMap(eventsOf) });
     const project = await compiledProject({ reprocess_days: "1", lookback_days: "3" }, []);
-    await ensureSourceTables(engine, project.settings); // the (empty) leads source lead_features reads
-    const consumers = ["funnel_event_occurrences", "int_transactions_deduplicated", "amount_quarantine", "ml_journeys", "lead_features", "dq_consent_mode_events", "dq_duplicate_events", "dq_missing_timestamps"];
-    const extracts = [`${INTERMEDIATE}.int_step_events`, `${INTERMEDIATE}.int_ga4_purchases`, `${STAGING}.stg_ga4_event_issues`, `${INTERMEDIATE}.int_session_day_events`];
+    const consumers = ["funnel_event_occurrences", "int_transactions_deduplicated", "amount_quarantine", "ml_journeys", "dq_consent_mode_events", "dq_duplicate_events", "dq_missing_timestamps"];
+    const extracts = [`${INTERMEDIATE}.int_step_events`, `${INTERMEDIATE}.int_ga4_purchases`, `${STAGING}.stg_ga4_event_issues`];
     const sel = { actions: consumers, includeDependencies: true };
     const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-extract-partition-set"));
     assertRunSucceeded(await runGraph({ graph: project.graph, engine, settings: project.settings, artifacts, selection: sel }));
@@ -159,9 +157,6 @@ describe("warehouse: incremental GA4 staging", function () {
     // What the extracts hold: one step event per day and transaction; the dq assertions still list every day's findings.
     const count = async (sql: string) => Number((await engine.queryNative(sql))[0]!.n);
     assert.equal(await count(`SELECT COUNT(*) AS n FROM "${INTERMEDIATE}"."int_step_events" WHERE step = 'view_item'`), 8);
-    // One session a day (days 2…9 staged), its page view (the re-delivery removed), view_item and purchase; the cookieless event is in no session.
-    assert.equal(await count(`SELECT COUNT(*) AS n FROM "${INTERMEDIATE}"."int_session_day_events"`), 8);
-    assert.equal(await count(`SELECT SUM(len(events)) AS n FROM "${INTERMEDIATE}"."int_session_day_events"`), 24);
     assert.equal(await count(`SELECT COUNT(DISTINCT transaction_id) AS n FROM "${INTERMEDIATE}"."int_transactions_deduplicated"`), 8);
     const dq = (name: string) => project.graph.actions.find((a) => a.target.name === name)!.query!;
     assert.equal(await count(`SELECT COUNT(*) AS n FROM (${engine.translate(dq("dq_duplicate_events"), "dq")})`), 8);
