@@ -5,6 +5,7 @@
  * Deterministic: a seeded generator, fixed dates.
  */
 import type { ColumnSchema, Engine, Row, Target } from "../src/engines/engine.ts";
+import { tableSchema } from "../src/catalog/index.ts";
 import type { Settings } from "../src/config/settings.ts";
 import type { ActionRecord, RunRecord } from "../src/runner/run-record.ts";
 
@@ -37,10 +38,11 @@ export const SCHEMAS = {
   transaction_credit: [S("transaction_id"), S("model"), S("channel"), F("value")],
   channel_performance: [D("date"), S("model"), S("channel"), F("cost"), I("clicks"), I("impressions"), F("conversions"), F("value"), F("cpa"), F("roas"), F("last_touch_conversions"), F("last_touch_value"), F("conversions_change_vs_last_touch")],
   campaign_performance: [D("date"), S("model"), S("channel"), S("source"), S("medium"), S("campaign"), F("cost"), I("clicks"), I("impressions"), F("conversions"), F("value"), F("cpa"), F("roas"), F("last_touch_conversions"), F("last_touch_value"), F("conversions_change_vs_last_touch")],
-  conversion_paths: [S("path"), I("path_length"), F("conversions"), F("value")],
-  path_length_distribution: [I("path_length"), F("conversions"), F("share")],
-  time_lag_distribution: [S("days_to_convert"), F("conversions"), F("share")],
-  assisted_conversions: [S("channel"), F("assisted_conversions"), F("last_touch_conversions"), F("assisted_to_last_touch")],
+  // The analyst views' tables, as the catalog (the models' contract) has them.
+  conversion_paths: tableSchema("conversion_paths"),
+  path_length_distribution: tableSchema("path_length_distribution"),
+  time_lag_distribution: tableSchema("time_lag_distribution"),
+  assisted_conversions: tableSchema("assisted_conversions"),
   lead_scores: [
     S("lead_id"), I("score"), F("probability"), S("model_version"), TS("scored_at"),
     { name: "key_factors", type: "RECORD", mode: "REPEATED", fields: [S("feature"), F("contribution"), S("direction")] } as ColumnSchema,
@@ -145,10 +147,16 @@ export function buildFixtureRows(runId = RUN_ID): Record<FixtureTable, Row[]> {
     return { ...p, source: ch.toLowerCase().replace(/ /g, "_"), medium: ch === "Email" ? "email" : "cpc", campaign, conversions: p.conversions * (k as number), value: p.value * (k as number), last_touch_conversions: p.last_touch_conversions * (k as number), last_touch_value: p.last_touch_value * (k as number) };
   })));
   const conversionPaths: Row[] = [
-    { path: "Paid Search > Direct", path_length: 2, conversions: 212, value: 31_800 },
-    { path: "Organic Search", path_length: 1, conversions: 180, value: 25_200 },
-    { path: "Paid Social > Paid Search > Email", path_length: 3, conversions: 96, value: 15_100 },
+    { path: "Paid Search > Direct", path_length: 2, conversions: 212, value: 31_800, conversion_share: 212 / 488, path_rank: 1 },
+    { path: "Organic Search", path_length: 1, conversions: 180, value: 25_200, conversion_share: 180 / 488, path_rank: 2 },
+    { path: "Paid Social > Paid Search > Email", path_length: 3, conversions: 96, value: 15_100, conversion_share: 96 / 488, path_rank: 3 },
   ];
+  /** A distribution's rows: conversions and value per bucket, their shares and the cumulative share in bucket order. */
+  const distribution = (key: string, buckets: number[], conversions: number[]): Row[] => {
+    const total = conversions.reduce((a, b) => a + b, 0);
+    let sum = 0;
+    return buckets.map((b, i) => ({ [key]: b, conversions: conversions[i]!, value: conversions[i]! * 140, conversion_share: conversions[i]! / total, cumulative_share: (sum += conversions[i]!) / total }));
+  };
 
   const features = ["pages_per_visit", "time_on_site", "lead_source", "last_activity", "country", "occupation", "total_visits"];
   const leadScores: Row[] = [];
@@ -212,9 +220,12 @@ export function buildFixtureRows(runId = RUN_ID): Record<FixtureTable, Row[]> {
     channel_credit_by_model: channelCreditByModel, model_agreement: agreement, channel_credit_daily: daily,
     session_credit: sessionCredit, transaction_credit: transactionCredit, channel_performance: channelPerformance,
     campaign_performance: campaignPerformance, conversion_paths: conversionPaths, lead_scores: leadScores,
-    path_length_distribution: [1, 2, 3, 4].map((n, i) => ({ path_length: n, conversions: [520, 410, 210, 100][i]!, share: [520, 410, 210, 100][i]! / 1240 })),
-    time_lag_distribution: ["0", "1-3", "4-7", "8+"].map((d, i) => ({ days_to_convert: d, conversions: [640, 330, 170, 100][i]!, share: [640, 330, 170, 100][i]! / 1240 })),
-    assisted_conversions: CHANNELS.map((ch, i) => ({ channel: ch, assisted_conversions: 300 - i * 30, last_touch_conversions: TOTAL_CONVERSIONS * last[i]!, assisted_to_last_touch: (300 - i * 30) / (TOTAL_CONVERSIONS * last[i]!) })),
+    path_length_distribution: distribution("path_length", [1, 2, 3, 4], [520, 410, 210, 100]),
+    time_lag_distribution: distribution("days_to_conversion", [0, 1, 3, 8], [640, 330, 170, 100]),
+    assisted_conversions: CHANNELS.map((ch, i) => ({
+      channel: ch, last_touch_conversions: TOTAL_CONVERSIONS * last[i]!, last_touch_value: TOTAL_CONVERSIONS * last[i]! * 140,
+      assisted_conversions: 300 - i * 30, assisted_value: (300 - i * 30) * 140, assist_ratio: (300 - i * 30) / (TOTAL_CONVERSIONS * last[i]!),
+    })),
     funnel_transition_probabilities: funnel, model_metrics: metrics, model_curves: curves, feature_importance: importance,
     lead_score_monitoring: monitoring,
     // ±12 points (published interval) and ±2 points (bootstrap) around every share of the models re-fittable from paths; the others

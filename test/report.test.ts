@@ -130,6 +130,26 @@ describe("report data", () => {
     assert.deepEqual(listed, asked);
   });
 
+  it("shows the path tables' rows in their key's order, whatever order the table holds them in", async () => {
+    const keys: Record<string, string> = { conversion_paths: "path_rank", path_length_distribution: "path_length", time_lag_distribution: "days_to_conversion", assisted_conversions: "channel" };
+    await writeFixtureTables(engine, settings, { only: Object.keys(keys) as FixtureTable[] });
+    for (const [table, key] of Object.entries(keys)) {
+      // Rewritten newest key first: a scan without ORDER BY returns them so.
+      const t = fixtureTarget(settings, table as FixtureTable);
+      const q = `"${t.schema}"."${t.name}"`;
+      await engine.queryNative(`CREATE OR REPLACE TABLE ${q} AS SELECT * FROM ${q} ORDER BY ${key} DESC`);
+    }
+    const d = await loadReportData(engine, settings, graph, fixtureRun());
+    for (const [i, [table, key]] of Object.entries(keys).entries()) {
+      const p = d.paths[i]!;
+      assert.equal(p.data.state, "ok", `${table} is read`);
+      const got = p.data.state === "ok" ? p.data.rows.map((r) => r[key]) : [];
+      assert.ok(got.length > 2, `${table} has rows to order (${got.length})`);
+      const sorted = [...got].sort((a, b) => (typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b))));
+      assert.deepEqual(got, sorted, `${table} rows in ${key} order`);
+    }
+  });
+
   it("aggregates lead scores in the warehouse and reads key factors", async () => {
     await writeFixtureTables(engine, settings, { only: ["lead_scores"] });
     const d = await loadReportData(engine, settings, graph, fixtureRun());

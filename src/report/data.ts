@@ -118,11 +118,12 @@ function factors(v: Value | undefined): LeadFactor[] {
 }
 
 /** Paths-and-timing tables the report shows as they are (first rows), in page order. */
-const PATH_TABLES: [string, string][] = [
-  ["conversion_paths", "Top conversion paths"],
-  ["path_length_distribution", "Path length"],
-  ["time_lag_distribution", "Time lag"],
-  ["assisted_conversions", "Assisted and last-touch conversions"],
+/** The path tables shown as they are: name, title, and the order of their rows (each table's key, so the first 200 are always the same rows). */
+const PATH_TABLES: [string, string, string][] = [
+  ["conversion_paths", "Top conversion paths", "path_rank"],
+  ["path_length_distribution", "Path length", "path_length"],
+  ["time_lag_distribution", "Time lag", "days_to_conversion"],
+  ["assisted_conversions", "Assisted and last-touch conversions", "channel"],
 ];
 
 function genericRow(r: Row): GenericRow {
@@ -318,8 +319,8 @@ async function readReportData(
       cost: num(r.cost), conversions: num(r.conversions), value: num(r.value), last_touch_conversions: num(r.last_touch_conversions),
     }));
   const paths: ReportData["paths"] = [];
-  for (const [name, title] of PATH_TABLES) {
-    paths.push({ title, data: await loadTable(engine, out(name), (t) => `SELECT * FROM ${t} LIMIT 200`, genericRow) });
+  for (const [name, title, order] of PATH_TABLES) {
+    paths.push({ title, data: await loadTable(engine, out(name), (t) => `SELECT * FROM ${t} ORDER BY ${order} LIMIT 200`, genericRow) });
   }
 
   const outputCounts: TableCount[] = [];
