@@ -595,6 +595,12 @@ const tables = [
     description: "The run lease on a shared warehouse (BigQuery): one writing run at a time",
     columns: [s("lease_key"), s("run_id"), s("host"), { name: "pid", type: "INT64" }, { name: "expires_at", type: "TIMESTAMP" }],
   },
+  {
+    name: "demo_sample", layer: "meta", producer: { command: "demo" },
+    grain: "one row: the sample the warehouse's inputs hold",
+    description: "Marks a warehouse whose inputs are the demo's sample: the demo writes its sample only into a warehouse so marked or whose GA4 and sources tables are empty, and every import removes the mark (the demo would otherwise overwrite imported data)",
+    columns: [{ name: "users", type: "INT64" }, { name: "days", type: "INT64" }, { name: "seed", type: "INT64" }, { name: "generated_at", type: "TIMESTAMP" }],
+  },
 
   // ---- Built by SQLX models: the analyst's outputs (the report and the reporting views read them) ----
   {

@@ -11,6 +11,7 @@ import { withSession } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
 import { checkInputQuality } from "../input-quality.ts";
 import { cancellableRun } from "../signals.ts";
+import { assertDemoMayWrite, markDemoSample } from "../../demo/sample-mark.ts";
 
 interface DemoArgs extends EngineArgs {
   users: number;
@@ -33,6 +34,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       const loading = engine.localLoading;
       if (!loading) throw new UserError("demo builds its sample in the embedded engine: use --engine duckdb");
       const ds = s.project.settings.datasets;
+      await assertDemoMayWrite(loading, ds, args.warehouse);
       const t0 = Date.now();
       let last = 0;
       const r = await generateDemo(loading, {
@@ -41,6 +43,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
           if (Date.now() - last > 1000 || done === total) { last = Date.now(); s.logger.info(`generating sample: ${done}/${total}`); }
         },
       });
+      await markDemoSample(loading, ds.meta, { users: args.users, days: args.days, seed: args.seed });
       await ensureSourceTables(engine, s.project.settings, s.project.workflow.defaultProject);
       s.logger.info(`sample: ${r.users.toLocaleString("en-US")} users, ${r.sessions.toLocaleString("en-US")} sessions, ${r.events.toLocaleString("en-US")} events, ${r.transactions.toLocaleString("en-US")} transactions (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
       const run = await cancellableRun((signal) => runGraph({

@@ -9,6 +9,7 @@ import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
 import { withSession } from "../session.ts";
 import { importSourceFiles, sourceTableOf } from "../../import/source-file.ts";
 import { countText } from "../../util/count-text.ts";
+import { forgetDemoSample } from "../../demo/sample-mark.ts";
 
 interface ImportArgs extends EngineArgs {
   kind: string;
@@ -82,7 +83,13 @@ export type ImportRequest = Omit<ImportArgs, keyof EngineArgs>;
  * `say`. `run --import` calls it before compiling, in the run's own session.
  */
 export async function importFiles(engine: Engine, settings: Settings, req: ImportRequest, say: (m: string) => void): Promise<void> {
-  const local = localLoading(engine);
+  await importInto(localLoading(engine), settings, req, say);
+  // The warehouse now holds the user's data: the demo must not write over it. After the import, so that a failed
+  // import leaves the warehouse as it was.
+  await forgetDemoSample(localLoading(engine), settings.datasets.meta);
+}
+
+async function importInto(local: LocalLoading, settings: Settings, req: ImportRequest, say: (m: string) => void): Promise<void> {
   const mode = req.append ? "append" : "replace";
   const kind = IMPORT_KINDS[req.kind];
   if (!kind) throw new UserError(`import: unknown kind "${req.kind}"; one of ${Object.keys(IMPORT_KINDS).join(", ")}`);
