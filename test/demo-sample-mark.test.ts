@@ -58,7 +58,7 @@ describe("the demo never writes over imported data", function () {
     const before = await read(w, state);
     const demo = cli(["demo", "--users", "50", "--days", "3", "--warehouse", w]);
     assert.equal(demo.code, 2, demo.stderr.slice(-2000));
-    assert.match(demo.stderr, /demo: .*imported\.duckdb holds data the demo did not write .*ga4_export\.ga4_events \(700 rows\).*funnelcredit demo --warehouse /);
+    assert.match(demo.stderr, /demo: .*imported\.duckdb holds input data not marked as the demo's sample .*ga4_export\.ga4_events \(700 rows\).*funnelcredit demo --warehouse /);
     assert.doesNotMatch(demo.stderr, /Catalog Error|generating sample/, "refused before it wrote anything");
     assert.deepEqual(await read(w, state), before);
   });
@@ -70,7 +70,7 @@ describe("the demo never writes over imported data", function () {
       await ensureSourceTables(engine, settings);
       assert.equal(await refusal(engine), undefined, "empty input tables");
       await generateDemo(engine.localLoading, { users: 40, days: 3, seed: 5, ga4Schema: ds.ga4, sourcesSchema: ds.sources });
-      assert.match((await refusal(engine)) ?? "", /holds data the demo did not write/, "a sample without the mark is data like any other");
+      assert.match((await refusal(engine)) ?? "", /holds input data not marked as the demo's sample/, "a sample without the mark is data like any other");
       await markDemoSample(engine.localLoading, ds.meta, { users: 40, days: 3, seed: 5 });
       assert.equal(await refusal(engine), undefined, "the demo's own sample, marked");
 

@@ -38,7 +38,7 @@ export async function assertDemoMayWrite(local: LocalLoading, ds: SampleDatasets
   if (held.length === 0) return;
   const shown = held.length > 5 ? [...held.slice(0, 5), `and ${held.length - 5} more`] : held;
   throw new UserError(
-    `demo: ${warehouse} holds data the demo did not write (imported, or written by hand): ${shown.join(", ")}. ` +
+    `demo: ${warehouse} holds input data not marked as the demo's sample (imported, written by hand, or the sample of a funnelcredit before the mark): ${shown.join(", ")}. ` +
       `The demo replaces these datasets' tables with its sample, so it would overwrite or mix with them. ` +
       `Run it into a warehouse of its own (funnelcredit demo --warehouse .funnelcredit/demo.duckdb), or delete ${warehouse} to start over.`,
   );
