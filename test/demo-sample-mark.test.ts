@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
 import { generateDemo } from "../src/demo/generate.ts";
@@ -16,25 +15,11 @@ import { assertDemoMayWrite, markDemoSample } from "../src/demo/sample-mark.ts";
 import { importFiles } from "../src/cli/commands/import.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { runCli as cli } from "./support/cli.ts";
-import { PROJECT_DIR, SHARED_DATA, memoryEngine } from "./support/warehouse.ts";
+import { PROJECT_DIR, SHARED_DATA, memoryEngine, readWarehouseFile } from "./support/warehouse.ts";
 
 const GA4_SAMPLE = path.join(SHARED_DATA, "ga4-obfuscated-sample-ecommerce", "ga4_events_sample.ndjson");
 const settings = loadProjectSettings(PROJECT_DIR).settings;
 const ds = settings.datasets;
-
-/** Rows of each query, as JSON text, from a warehouse file no command holds. */
-async function read(warehouse: string, queries: string[]): Promise<string[]> {
-  const db = await DuckDBInstance.create(warehouse);
-  const c = await db.connect();
-  try {
-    const out: string[] = [];
-    for (const q of queries) out.push(JSON.stringify((await c.runAndReadAll(q)).getRowObjectsJson()));
-    return out;
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
-}
 
 /** The demo's check as a promise: the error message when it refuses, undefined when it would write. */
 async function refusal(engine: DuckDBEngine): Promise<string | undefined> {
@@ -55,12 +40,12 @@ describe("the demo never writes over imported data", function () {
     const imported = cli(["import", "ga4", GA4_SAMPLE, "--warehouse", w]);
     assert.equal(imported.code, 0, imported.stderr.slice(-2000));
     const state = ["SELECT count(*) AS n, count(DISTINCT _TABLE_SUFFIX) AS days FROM ga4_export.ga4_events", "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL"];
-    const before = await read(w, state);
+    const before = await readWarehouseFile(w, state);
     const demo = cli(["demo", "--users", "50", "--days", "3", "--warehouse", w]);
     assert.equal(demo.code, 2, demo.stderr.slice(-2000));
     assert.match(demo.stderr, /demo: .*imported\.duckdb holds input data not marked as the demo's sample .*ga4_export\.ga4_events \(700 rows\).*funnelcredit demo --warehouse /);
     assert.doesNotMatch(demo.stderr, /Catalog Error|generating sample/, "refused before it wrote anything");
-    assert.deepEqual(await read(w, state), before);
+    assert.deepEqual(await readWarehouseFile(w, state), before);
   });
 
   it("writes again into the warehouse it filled, refuses it once an import put the user's rows in, and takes a warehouse whose input tables are empty", async () => {

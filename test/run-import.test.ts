@@ -7,26 +7,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { runCli as cli } from "./support/cli.ts";
-import { SHARED_DATA } from "./support/warehouse.ts";
+import { SHARED_DATA, readWarehouseFile } from "./support/warehouse.ts";
 
 const PATH_DATA = path.join(SHARED_DATA, "channelattribution-pathdata", "PathData.csv");
 const RUN = ["--vars", "path_source=import", "--actions", "channel_paths", "channel_markov"];
-
-/** Rows of each query, as JSON text, from a warehouse file no command holds. */
-async function read(warehouse: string, queries: string[]): Promise<string[]> {
-  const db = await DuckDBInstance.create(warehouse);
-  const c = await db.connect();
-  try {
-    const out: string[] = [];
-    for (const q of queries) out.push(JSON.stringify((await c.runAndReadAll(q)).getRowObjectsJson()));
-    return out;
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
-}
 
 const STATE = [
   "SELECT * FROM funnelcredit_sources.channel_paths_import ORDER BY ALL",
@@ -55,7 +40,7 @@ describe("run --import KIND=FILE", function () {
     assert.equal(finished?.status, "succeeded", one.stdout.slice(-2000));
     assert.equal(importLine.runId, finished?.runId, "the import line carries the run's id");
 
-    const [two, single] = [await read(path.join(dir, "two.duckdb"), STATE), await read(path.join(dir, "one.duckdb"), STATE)];
+    const [two, single] = [await readWarehouseFile(path.join(dir, "two.duckdb"), STATE), await readWarehouseFile(path.join(dir, "one.duckdb"), STATE)];
     for (let i = 0; i < STATE.length; i++) {
       assert.ok(JSON.parse(two[i]!).length > 0, `${STATE[i]}: empty`);
       assert.equal(single[i], two[i], `${STATE[i]} differs`);
@@ -67,13 +52,13 @@ describe("run --import KIND=FILE", function () {
     writeFileSync(bad, "path,total_conversions,total_conversion_value,total_null\na > b,1,2.5,0\nb,not-a-number,1,0\n");
     const good = cli(["run", "--import", `paths=${PATH_DATA}`, ...RUN, ...at("stop")]);
     assert.equal(good.code, 0, good.stderr.slice(-2000));
-    const before = await read(path.join(dir, "stop.duckdb"), [...STATE, "SELECT COUNT(*) AS n FROM funnelcredit_meta.run_history"]);
+    const before = await readWarehouseFile(path.join(dir, "stop.duckdb"), [...STATE, "SELECT COUNT(*) AS n FROM funnelcredit_meta.run_history"]);
     const r = cli(["run", "--import", `paths=${bad}`, "--vars", "import_bad_rows=reject", ...RUN, ...at("stop")]);
     assert.equal(r.code, 2, r.stderr.slice(-2000));
     assert.match(r.stderr, /bad\.csv/, "the error names the file");
     assert.match(r.stderr, /total_conversions/, "the error names the field");
     assert.doesNotMatch(r.stderr, /SUCCEEDED|FAILED/, "no run started");
-    const after = await read(path.join(dir, "stop.duckdb"), [...STATE, "SELECT COUNT(*) AS n FROM funnelcredit_meta.run_history"]);
+    const after = await readWarehouseFile(path.join(dir, "stop.duckdb"), [...STATE, "SELECT COUNT(*) AS n FROM funnelcredit_meta.run_history"]);
     assert.deepEqual(after, before, "the imported table, the run's outputs and the run history are unchanged");
   });
 

@@ -16,6 +16,7 @@ import type { JobDefinition } from "../../src/jobs/job.ts";
 import { ALL_JOBS } from "../../jobs/index.ts";
 import type { Row } from "../../src/engines/engine.ts";
 import os from "node:os";
+import { DuckDBInstance } from "@duckdb/node-api";
 
 export const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The shared data sets beside the checkout (or beside the folder of a git worktree), or FUNNELCREDIT_SHARED_DATA. */
@@ -29,6 +30,20 @@ export function compiledProject(vars: Record<string, string> = {}, jobs?: JobDef
   const key = JSON.stringify(vars) + (jobs ? `#${jobs.map((j) => j.name).join(",")}` : "");
   if (!cache.has(key)) cache.set(key, loadProject(PROJECT_DIR, { vars, jobs: jobs ?? ALL_JOBS }));
   return cache.get(key)!;
+}
+
+/** Each query's rows as JSON text, read from a warehouse file no command holds (what a CLI run left). */
+export async function readWarehouseFile(warehouse: string, queries: string[]): Promise<string[]> {
+  const db = await DuckDBInstance.create(warehouse);
+  const c = await db.connect();
+  try {
+    const out: string[] = [];
+    for (const q of queries) out.push(JSON.stringify((await c.runAndReadAll(q)).getRowObjectsJson()));
+    return out;
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
 }
 
 export async function memoryEngine(): Promise<DuckDBEngine> {
