@@ -19,6 +19,7 @@ import { loadProject, type Project } from "../src/compile/project.ts";
 import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import type { Engine, Row } from "../src/engines/engine.ts";
 import { runGraph, type RunOptions } from "../src/runner/runner.ts";
+import { costPlan } from "../src/runner/plan.ts";
 import { ChangedDefinitionError, normalisedSql } from "../src/runner/definitions.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
@@ -72,7 +73,7 @@ describe("an incremental table refuses days built under another definition (Duck
     await recorded(),
   ]);
 
-  it("refuses an incremental run after funnel_steps changed, naming the var, the action, the table and the commands, and leaves the warehouse as it was", async () => {
+  it("refuses an incremental run (and its dry run and plan) after funnel_steps changed, naming the var, the action, the table and the commands, and leaves the warehouse as it was", async () => {
     const first = await run(base, engine);
     assertRunSucceeded(first);
     assert.deepEqual((await recorded()).map((r) => r.action).filter((a) => String(a).endsWith("int_step_events")), [`${INTERMEDIATE}.int_step_events`]);
@@ -94,6 +95,8 @@ describe("an incremental table refuses days built under another definition (Duck
         return true;
       });
     }
+    // `plan` dry-runs a daily incremental run: refused the same way.
+    await assert.rejects(costPlan({ graph: short.graph, engine, settings: short.settings, artifacts, selection: SELECTION }), ChangedDefinitionError);
     assert.equal(await snapshot(), before);
     // The rebuild: a full refresh under the new definition records it; the next incremental run is not refused.
     const rebuilt = await run(short, engine, { fullRefresh: true });
@@ -124,6 +127,18 @@ describe("an incremental table refuses days built under another definition (Duck
     assertRunSucceeded(r);
     assert.ok((await recorded()).some((x) => x.action === `${INTERMEDIATE}.int_step_events` && x.how === "incremental" && x.run_id === r.runId));
     await assert.rejects(run(base, engine), ChangedDefinitionError);
+  });
+
+  it("checks a resumed run's actions that run again, not those it skips", async () => {
+    const first = await run(base, engine);
+    assertRunSucceeded(first);
+    const done = new Set(first.actions.filter((a) => a.status === "succeeded").map((a) => a.action));
+    const resume = (skip: Set<string>) => run(short, engine, { runId: first.runId, attempt: "resume_test", alreadySucceeded: skip });
+    await assert.rejects(resume(new Set([...done].filter((a) => !a.endsWith(".int_step_events")))), /- int_step_events /);
+    // Skipped, int_step_events adds no day: nothing to refuse.
+    const skipped = await resume(done);
+    assertRunSucceeded(skipped);
+    assert.equal(skipped.actions.find((a) => a.action === `${INTERMEDIATE}.int_step_events`)?.status, "skipped");
   });
 
   it("does not record the definition of an action that failed", async () => {
