@@ -99,6 +99,12 @@ export interface DefinitionCheck {
   vars: Record<string, string>;
 }
 
+/**
+ * The check's reads (also in a dry run, which runs no other query job): labelled, so BigQuery's job list and billing
+ * tell them apart (test/bigquery-dag.test.ts allows a dry run these reads and nothing else).
+ */
+const READ = { action: DEFINITIONS_TABLE, labels: { funnelcredit_check: DEFINITIONS_TABLE } };
+
 export function definitionsTarget(graph: Graph, settings: Settings): Target {
   return tableLocation(DEFINITIONS_TABLE, { settings, database: graph.projectConfig.defaultDatabase });
 }
@@ -123,7 +129,7 @@ export async function checkDefinitions(opts: {
   if (!actions.length || !(await engine.tableExists(t))) return { current, recorded, changed, vars };
   const rows = await engine.query(
     `SELECT action, fingerprint, vars_json, run_id, recorded_at FROM ${qualified(t)} WHERE action IN (${actions.map((a) => sqlString(a.name)).join(", ")})`,
-    { action: DEFINITIONS_TABLE },
+    READ,
   );
   for (const r of rows) {
     const at = new Date(r.recorded_at as Date | string);
@@ -138,7 +144,7 @@ export async function checkDefinitions(opts: {
     // Only a table holding rows mixes definitions: a missing or empty one (or a view, replaced by a table) is built whole.
     const shape = await engine.describeTable(a.target);
     if (!shape || shape.kind !== "table") continue;
-    const [count] = await engine.query(`SELECT COUNT(*) AS n FROM ${qualified(a.target)}`, { action: a.name });
+    const [count] = await engine.query(`SELECT COUNT(*) AS n FROM ${qualified(a.target)}`, { ...READ, action: a.name });
     if (Number(count?.n ?? 0) === 0) continue;
     const names = [...new Set([...Object.keys(rec.vars), ...Object.keys(vars)])].sort();
     const differ = names.filter((n) => rec.vars[n] !== vars[n]).map((n): [string, string | undefined, string | undefined] => [n, rec.vars[n], vars[n]]);
