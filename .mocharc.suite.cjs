@@ -33,6 +33,8 @@ const LONGEST_FIRST = [
   "test/pipeline.test.ts", // 72 CPU s, 442 s: demo 4,000 × 21, report in Chromium, a second full run
   "test/ml-attribution-job.test.ts", // 69 CPU s, 242 s (was not listed): the ML attribution job under several var sets
   "test/cli-daily.test.ts", // 64 CPU s, 449 s: a demo and some twenty CLI runs
+  // 65 CPU s, 97 s at load 7 (alone): a demo 150 × 6 and five CLI runs, fixtures on DuckDB, the strict BigQuery
+  "test/incremental-definitions.test.ts",
   "test/cli.test.ts", // 59 CPU s, 355 s: demo 4,000 × 21 through the CLI
   // 31 CPU s + 4 compiles, 220 s: the self-controlled credit on fixtures and a demo on DuckDB and the strict BigQuery
   "test/self-controlled.test.ts",

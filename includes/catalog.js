@@ -554,6 +554,18 @@ const tables = [
     { name: "full_refresh", type: "BOOL" },
   ] },
   {
+    name: "incremental_definitions", layer: "meta", producer: { runner: "runner" },
+    grain: "one row per incremental action and definition it was built under",
+    description: "The definition each incremental table's days were built under (src/runner/definitions.ts): a run refuses to add days built under another one.",
+    columns: [
+    { name: "action", type: "STRING", description: "incremental action name, schema.table" },
+    { name: "fingerprint", type: "STRING", description: "sha256 of its compiled SQL (query, incremental query, pre/post operations) and partition, cluster and uniqueKey config, comments and whitespace left out" },
+    { name: "vars_json", type: "STRING", description: "the compile's vars (workflow_settings.yaml and --vars) as JSON" },
+    { name: "run_id", type: "STRING", description: "the run whose action first succeeded under this definition" },
+    { name: "recorded_at", type: "TIMESTAMP" },
+    { name: "how", type: "STRING", description: "built (a first build or full refresh), incremental (first recorded on a table built before) or accepted (--accept-changed-definitions kept the older days)" },
+  ] },
+  {
     name: "crm_push_state", layer: "meta", producer: { command: "push lead-scores" },
     grain: "one row per lead",
     description: "What was last sent to the CRM per lead (idempotent pushes).",

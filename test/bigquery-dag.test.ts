@@ -128,8 +128,13 @@ describe("the whole DAG on the BigQuery engine against the strict local BigQuery
     const tables = await bq.duck.queryNative("SELECT schema_name, table_name, estimated_size FROM duckdb_tables() ORDER BY 1, 2");
     return JSON.stringify({ datasets: [...bq.datasets.keys()].sort(), tables });
   }
+  // A real query job is a write, but for the reads of the changed-definitions check (src/runner/definitions.ts), which
+  // a dry run makes too: labelled, and SELECTs.
+  type JobBody = { configuration?: { dryRun?: boolean; labels?: Record<string, string>; query?: { query?: string } } };
+  const definitionsRead = (body: JobBody | undefined): boolean =>
+    body?.configuration?.labels?.funnelcredit_check === "incremental_definitions" && /^SELECT /.test(body.configuration.query?.query ?? "");
   const writesOverTheWire = () =>
-    bq.requests.filter((r) => r.route === "datasets.insert" || r.route === "tabledata.insertAll" || (r.route === "jobs.insert" && !(r.body as { configuration?: { dryRun?: boolean } })?.configuration?.dryRun));
+    bq.requests.filter((r) => r.route === "datasets.insert" || r.route === "tabledata.insertAll" || (r.route === "jobs.insert" && !(r.body as JobBody)?.configuration?.dryRun && !definitionsRead(r.body as JobBody)));
 
   describe("the demo sample, built once by a full run on the strict BigQuery", () => {
     let built: { run: RunRecord; ms: number; ref: { duck: DuckDBEngine; run: RunRecord } };

@@ -9,7 +9,7 @@
  * late-data window up to the newest day already loaded (a new export day adds one day table to it).
  * Actions that read a table not built yet cannot be estimated and are listed as such.
  */
-import { runGraph, type RunOptions } from "./runner.ts";
+import { checkDefinitionsBeforeRun, runGraph, type RunOptions } from "./runner.ts";
 import type { RunRecord } from "./run-record.ts";
 import { bytesAndCost } from "./summary.ts";
 
@@ -37,8 +37,10 @@ interface CostPlan {
 type PlanOptions = Omit<RunOptions, "dryRun" | "fullRefresh" | "recordHistory" | "alreadySucceeded" | "attempt">;
 
 export async function costPlan(opts: PlanOptions): Promise<CostPlan> {
-  const first = await runGraph({ ...opts, dryRun: true, fullRefresh: true, recordHistory: false });
-  const daily = await runGraph({ ...opts, dryRun: true, fullRefresh: false, recordHistory: false, runId: first.runId });
+  // The daily run is an incremental one: refused, before either plan, when an incremental table would mix definitions.
+  const definitions = opts.definitions ?? (await checkDefinitionsBeforeRun({ ...opts, fullRefresh: false }));
+  const first = await runGraph({ ...opts, dryRun: true, fullRefresh: true, recordHistory: false, definitions });
+  const daily = await runGraph({ ...opts, dryRun: true, fullRefresh: false, recordHistory: false, runId: first.runId, definitions });
   return planOf(first, daily, opts.engine.dryRunBytesSource);
 }
 

@@ -32,6 +32,7 @@ import {
 import { RESUMED_SKIP_NOTE, RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, type ActionRecord, type RunRecord } from "./run-record.ts";
 import { emptySourceTables, sharedHistoryWriters, tableLocation } from "../catalog/index.ts";
 import { bytesAndCost } from "./summary.ts";
+import { actionsToRebuild, ChangedDefinitionError, checkDefinitions, DEFINITIONS_SCHEMA, definitionRow, definitionsTarget, type DefinitionCheck } from "./definitions.ts";
 
 export interface RunOptions {
   graph: Graph;
@@ -64,6 +65,31 @@ export interface RunOptions {
    * 3000 ms: at most 4 in any 10 s, under BigQuery's 5 metadata updates per 10 s per table).
    */
   historyIntervalMs?: number;
+  /**
+   * Run even when a selected incremental table holds days built under another definition (src/runner/definitions.ts):
+   * its older days are kept and the new definition is recorded. Otherwise such a run throws ChangedDefinitionError
+   * before anything runs.
+   */
+  acceptChangedDefinitions?: boolean;
+  /** The comparison with the recorded definitions, when the caller made it before touching the warehouse (`run`). */
+  definitions?: DefinitionCheck;
+  /** The command line a refusal offers to repeat (repeatCommand; default `funnelcredit run`). */
+  command?: string[];
+}
+
+/**
+ * Compare the selected incremental actions with the definitions their tables were built under and refuse (throw
+ * ChangedDefinitionError, exit code 2) when one changed, unless accepted; the check is returned for the run to record.
+ */
+export async function checkDefinitionsBeforeRun(opts: Pick<RunOptions, "graph" | "engine" | "settings" | "selection" | "fullRefresh" | "alreadySucceeded" | "acceptChangedDefinitions" | "command">): Promise<DefinitionCheck> {
+  const check = await checkDefinitions({
+    graph: opts.graph, engine: opts.engine, settings: opts.settings, names: select(opts.graph, opts.selection ?? {}),
+    fullRefresh: opts.fullRefresh, skip: opts.alreadySucceeded,
+  });
+  if (check.changed.length && !opts.acceptChangedDefinitions) {
+    throw new ChangedDefinitionError(check.changed, actionsToRebuild(opts.graph, check.changed.map((c) => c.action)), opts.command ?? ["funnelcredit", "run"]);
+  }
+  return check;
 }
 
 export function newRunId(now: Date = new Date()): string {
@@ -72,6 +98,8 @@ export function newRunId(now: Date = new Date()): string {
 
 export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   const { graph, engine } = opts;
+  // Before anything runs (a dry run too): an incremental table built under another definition is refused here.
+  const definitions = opts.definitions ?? (await checkDefinitionsBeforeRun(opts));
   const now = opts.now ?? (() => new Date());
   const progress = opts.progress ?? (opts.logger ? createProgress(opts.logger) : silentProgress);
   const names = select(graph, opts.selection ?? {});
@@ -92,6 +120,11 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   const logger = (opts.logger ?? quietLogger).with({ runId: run.runId });
   const record = opts.recordHistory ?? !opts.dryRun;
   const historyTarget: Target = tableLocation(RUN_HISTORY_TABLE, { settings: opts.settings, database: graph.projectConfig.defaultDatabase });
+  const definitionsAt: Target = definitionsTarget(graph, opts.settings);
+  const accepted = new Set(definitions.changed.map((c) => c.action));
+  for (const c of definitions.changed) {
+    run.warnings.push(`${c.action}: --accept-changed-definitions: its days built under the definition recorded by run ${c.recorded.runId} are kept; the new definition is recorded when it succeeds`);
+  }
 
   const runnable = [...names].map((n) => byName.get(n)!).filter((a) => a.kind !== "declaration");
   const signal = opts.signal;
@@ -128,6 +161,9 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     if (record && !(await engine.tableExists(historyTarget))) {
       await engine.execute([createEmptyTableStatement(historyTarget, RUN_HISTORY_SCHEMA)], { action: "run_history" });
     }
+    if (record && definitions.current.size && !(await engine.tableExists(definitionsAt))) {
+      await engine.execute([createEmptyTableStatement(definitionsAt, DEFINITIONS_SCHEMA)], { action: "incremental_definitions" });
+    }
   }
 
   // Run history: one row per action. Where table writes are quota-limited (BigQuery: one load job
@@ -135,21 +171,34 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   // per DAG level and never more often than historyIntervalMs; a run killed between two writes
   // loses the records since the last one, so a resume runs those actions again (they are idempotent).
   const pendingHistory: ActionRecord[] = [];
+  // The definitions incremental actions succeeded under, written with the history rows (only what is not recorded yet).
+  const pendingDefinitions: Row[] = [];
   const batchHistory = engine.capabilities.tableWriteQuotas;
   const historyIntervalMs = opts.historyIntervalMs ?? 3000;
   let lastHistoryWrite = 0;
   const flushHistory = async (final: boolean): Promise<void> => {
-    if (!record || pendingHistory.length === 0) return;
+    if (!record || (pendingHistory.length === 0 && pendingDefinitions.length === 0)) return;
     if (batchHistory) {
       const wait = lastHistoryWrite + historyIntervalMs - Date.now();
       if (wait > 0 && !final) return;
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
     const recs = pendingHistory.splice(0);
-    try {
-      await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, recs.map((r) => historyRow(run, r)), { mode: "append" });
-    } catch (e) {
-      run.warnings.push(`could not record ${recs.map((r) => r.action).join(", ")} in run history: ${(e as Error).message}`);
+    if (recs.length) {
+      try {
+        await engine.writeRows(historyTarget, RUN_HISTORY_SCHEMA, recs.map((r) => historyRow(run, r)), { mode: "append" });
+      } catch (e) {
+        run.warnings.push(`could not record ${recs.map((r) => r.action).join(", ")} in run history: ${(e as Error).message}`);
+      }
+    }
+    const defs = pendingDefinitions.splice(0);
+    if (defs.length) {
+      try {
+        await engine.writeRows(definitionsAt, DEFINITIONS_SCHEMA, defs, { mode: "append" });
+      } catch (e) {
+        // The next incremental run then compares with the older record: a changed definition is still refused.
+        run.warnings.push(`could not record the definitions of ${defs.map((r) => String(r.action)).join(", ")} (${qualified(definitionsAt)}): ${(e as Error).message}`);
+      }
     }
     lastHistoryWrite = Date.now();
   };
@@ -216,6 +265,11 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     progress.actionFinished(a.name, rec.status, rec.endedAt.getTime() - rec.startedAt.getTime(), rec);
     if (record) {
       pendingHistory.push(rec);
+      // Only an action that succeeded records the definition its table now holds days of; a failed one records nothing.
+      const fingerprint = definitions.current.get(a.name);
+      if (a.kind === "incremental" && rec.status === "succeeded" && fingerprint && fingerprint !== definitions.recorded.get(a.name)?.fingerprint) {
+        pendingDefinitions.push(definitionRow(a.name, fingerprint, definitions.vars, run.runId, rec.endedAt, opts.fullRefresh ? "full_refresh" : accepted.has(a.name) ? "accepted" : "incremental"));
+      }
       if (!batchHistory) await flushHistory(true);
     }
   };

@@ -1,5 +1,6 @@
 import type { CommandModule } from "yargs";
-import { runGraph } from "../../runner/runner.ts";
+import { checkDefinitionsBeforeRun, runGraph } from "../../runner/runner.ts";
+import { repeatCommand } from "../../runner/definitions.ts";
 import { createProgress } from "../../runner/progress.ts";
 import { select } from "../../dag/dag.ts";
 import { resumePlan } from "../../runner/history.ts";
@@ -23,6 +24,7 @@ interface RunArgs extends EngineArgs {
   "include-dependents": boolean;
   "full-refresh": boolean;
   "dry-run": boolean;
+  "accept-changed-definitions": boolean;
   resume?: string;
   select?: string[];
   import?: ImportRequest[];
@@ -57,6 +59,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option("include-deps", { type: "boolean", default: false, describe: "also run what the selection depends on" })
       .option("include-dependents", { type: "boolean", default: false, describe: "also run what depends on the selection" })
       .option("full-refresh", { type: "boolean", default: false, describe: "rebuild incremental tables from scratch" })
+      .option("accept-changed-definitions", { type: "boolean", default: false, describe: "run although an incremental table holds days built under another definition (a changed var such as funnel_steps, an edited model, an upgrade): keep those days and record the new definition (otherwise such a run stops, exit 2, naming the tables and what changed)" })
       .option("dry-run", { type: "boolean", default: false, describe: "validate every statement (BigQuery: estimate bytes) without running" })
       .option("resume", { type: "string", describe: "run id to resume: skip actions that succeeded in it", coerce: (v: unknown) => (v === undefined ? v : checkRunId("--resume", v)) })
       .option("import", {
@@ -70,8 +73,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const imports = args.import;
     // Cancellable from the moment the lease is held: a signal then ends the run recorded as cancelled.
     const code = await withSession(args, (s) => cancellableRun(async (signal) => {
-      // Inputs not loaded yet are created empty (every engine), so a GA4-only project runs the whole DAG.
-      if (!args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings, s.project.workflow.defaultProject);
       const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"], select: args.select };
       let alreadySucceeded: Set<string> | undefined;
       let earlier: RunRecord | undefined;
@@ -85,13 +86,20 @@ export const runCommand: CommandModule<object, RunArgs> = {
         s.logger.info(`resuming run ${args.resume}: ${plan.skip.size} action(s) already done` + (plan.rerun.size ? `, ${plan.rerun.size} run again because their inputs changed` : ""));
         for (const [a, why] of plan.rerun) s.logger.debug(`resume: ${a} runs again: ${why}`);
       }
+      // An incremental table built under another definition stops the run here, before the warehouse is touched.
+      const definitions = await checkDefinitionsBeforeRun({
+        graph: s.project.graph, engine: s.engine, settings: s.project.settings, selection, fullRefresh: args["full-refresh"],
+        alreadySucceeded, acceptChangedDefinitions: args["accept-changed-definitions"], command: repeatCommand(process.argv.slice(2)),
+      });
+      // Inputs not loaded yet are created empty (every engine), so a GA4-only project runs the whole DAG.
+      if (!args["dry-run"]) await ensureSourceTables(s.engine, s.project.settings, s.project.workflow.defaultProject);
       // A resumed run's lines carry the resumed run's id (its record's), and this attempt's.
       const logger = args.resume ? s.logger.with({ runId: args.resume, attempt: s.runId }) : s.logger;
       const ran = await runGraph({
         graph: s.project.graph, engine: s.engine, settings: s.project.settings, artifacts: s.artifacts,
         selection,
         fullRefresh: args["full-refresh"], dryRun: args["dry-run"], runId: args.resume ?? s.runId, logger,
-        progress: createProgress(logger), alreadySucceeded, attempt: args.resume !== undefined ? `resume_${s.runId}` : undefined, signal,
+        progress: createProgress(logger), alreadySucceeded, definitions, acceptChangedDefinitions: args["accept-changed-definitions"], attempt: args.resume !== undefined ? `resume_${s.runId}` : undefined, signal,
       });
       // One record per run id: the resumed attempt's record carries what the earlier attempt did for the
       // actions it skipped (their warnings too), so run.json and the report do not show them as skipped.
