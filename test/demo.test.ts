@@ -214,6 +214,42 @@ describe("demo data generator", () => {
     }
   });
 
+  it("puts the sessions in day order a range of days at a time past sortSessions, each day's rows as from one sort", async () => {
+    // Regression: one ORDER BY of every session ran out of the generator's 256 MiB at 30M events (≈ 6M sessions).
+    const { duckLocalLoading } = await import("../src/engines/duckdb/local-loading.ts");
+    const { openDaySessionTables } = await import("../src/demo/session-table.ts");
+    const open = async () => {
+      const instance = await DuckDBInstance.create(":memory:", { preserve_insertion_order: "false" });
+      const conn = await instance.connect();
+      return { instance, conn, local: duckLocalLoading(conn) };
+    };
+    const [a, b] = [await open(), await open()];
+    try {
+      const days = 7;
+      const whole = await openDaySessionTables(a.local, days);
+      const ranges = await openDaySessionTables(b.local, days, { sortSessions: 150 });
+      const steps = simulateRows({ users: 300, days, startMs: Date.parse("2024-01-01T00:00:00Z"), seed: 3 }, { session: (x) => { whole.add(x); ranges.add(x); }, transaction() {}, customEvent() {}, lead() {} });
+      for (let st = steps.next(); !st.done; st = steps.next());
+      await whole.sortByDay();
+      await ranges.sortByDay();
+      const all = (t: string): string => t.replace(/ WHERE day = 0\)$/, ")");
+      const n = Number(await one(b.conn, `SELECT count(*) FROM ${all(ranges.table(0))}`));
+      assert.ok(n > 450, `sessions: ${n} (more than 3 ranges of 150)`);
+      for (let d = 0; d < days; d++) {
+        assert.equal(await checksum(b.conn, ranges.table(d)), await checksum(a.conn, whole.table(d)), `day ${d}`);
+      }
+      // Day order: the table read in its stored order never goes back a day.
+      const stored = /FROM (temp\.main\."[^"]+")/.exec(ranges.table(0))![1];
+      const backwards = Number(await one(b.conn, `SELECT count(*) FROM (SELECT day, lag(day) OVER (ORDER BY rowid) AS before FROM ${stored}) WHERE day < before`));
+      assert.equal(backwards, 0, "rows in day order");
+    } finally {
+      for (const x of [a, b]) {
+        x.conn.closeSync();
+        x.instance.closeSync();
+      }
+    }
+  });
+
   it("expands a day of more events than a quarter of memory_limit sorts in event-time windows, the same rows in the same order as one sort", async function () {
     // Regression: a day's events are sorted with their session's columns (≈ 0.8 KB a row) before nesting; the
     // 10M sample's days (≈ 190k events) took 140–175 MB of ORDER_BY under the generator's 256 MiB and a day ran
