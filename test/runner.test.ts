@@ -6,6 +6,7 @@ import { runGraph } from "../src/runner/runner.ts";
 import { mergeJobs, select, topoLevels } from "../src/dag/dag.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
+import { silentProgress } from "../src/runner/progress.ts";
 import type { Action, Graph } from "../src/dag/graph.ts";
 import type { JobDefinition } from "../src/jobs/job.ts";
 import { PROJECT_DIR, memoryEngine } from "./support/warehouse.ts";
@@ -62,6 +63,27 @@ describe("runner", () => {
     assert.deepEqual(run.actions.map((a) => a.action), ["s.orders", "doubling_job", "s.report"]);
     const rows = await engine.query("SELECT id, doubled FROM `proj.s.report` ORDER BY id");
     assert.deepEqual(rows, [{ id: 1, doubled: 8 }, { id: 2, doubled: 20 }]);
+  });
+
+  it("collects a finished job's garbage before the actions after it run", async () => {
+    // The job leaves a large array behind (large-object space: only a full collection frees it, not the young
+    // generation's). On 10M events ml_attribution left ≈ 1 GB so, resident under the SQL after it.
+    let left: WeakRef<number[]> | undefined;
+    const wasteful: JobDefinition = {
+      ...doublingJob,
+      async run(ctx) {
+        const scratch = new Array<number>(1_000_000).fill(1);
+        left = new WeakRef(scratch);
+        return doublingJob.run(ctx);
+      },
+    };
+    let collectedBeforeReport: boolean | undefined;
+    const g = mergeJobs(graph(pipeline().actions.filter((a) => a.kind !== "job")), [wasteful]);
+    const progress = { ...silentProgress, actionStarted: (name: string) => { if (name === "s.report") collectedBeforeReport = left?.deref() === undefined; } };
+    const run = await runGraph({ graph: g, engine, settings, artifacts, progress });
+    assert.equal(run.status, "succeeded", JSON.stringify(run.actions));
+    assert.ok(left, "the job ran");
+    assert.equal(collectedBeforeReport, true);
   });
 
   it("orders actions in dependency levels and refuses cycles", () => {

@@ -33,6 +33,7 @@ import { RESUMED_SKIP_NOTE, RUN_HISTORY_SCHEMA, RUN_HISTORY_TABLE, historyRow, t
 import { emptySourceTables, sharedHistoryWriters, tableLocation } from "../catalog/index.ts";
 import { bytesAndCost } from "./summary.ts";
 import { actionsToRebuild, ChangedDefinitionError, checkDefinitions, DEFINITIONS_SCHEMA, definitionRow, definitionsTarget, type DefinitionCheck } from "./definitions.ts";
+import { collectGarbage } from "../util/heap.ts";
 
 export interface RunOptions {
   graph: Graph;
@@ -250,6 +251,8 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
         rec = { action: a.name, kind: a.kind, status, startedAt, endedAt: now(), error: (e as Error).message };
       }
       rec.endedAt = now();
+      // A job's rows and models are garbage once it ends: collected now, not during the SQL after it (heap.ts).
+      if (a.kind === "job") collectGarbage();
     }
     if (rec.status === "failed") blocked.set(a.name, `upstream ${a.name} failed`);
     else if (rec.status === "skipped" && skip) blocked.set(a.name, skip);

@@ -79,6 +79,10 @@ export class DuckDBEngine implements Engine {
         memory_limit: config.memoryLimit ?? "4GB",
         threads: String(config.threads ?? defaultThreads()),
         preserve_insertion_order: "false",
+        // DuckDB's allocator (jemalloc) keeps the pages a query freed until a later allocation in the same arena
+        // purges them: on 10M events the process stayed 1.2–1.9 GB above DuckDB's own accounting (duckdb_memory())
+        // and crept up from action to action. Its background thread returns them within about a second.
+        allocator_background_threads: "true",
         autoinstall_known_extensions: "false",
         autoload_known_extensions: "false",
       });
