@@ -55,7 +55,7 @@ export async function markDemoSample(local: LocalLoading, meta: string, sample: 
   await conn.run(`INSERT INTO ${table} VALUES (${columns.map((c) => `CAST(${values[c.name]} AS ${local.columnType(c)})`).join(", ")})`);
 }
 
-/** Remove the mark: the warehouse's inputs are no longer (only) the demo's. Called before an import writes. */
+/** Remove the mark: the warehouse's inputs are no longer (only) the demo's. Called after every import. */
 export async function forgetDemoSample(local: LocalLoading, meta: string): Promise<void> {
   await local.connection.run(`DROP TABLE IF EXISTS ${local.ident(meta)}.${local.ident(MARK_TABLE)}`);
 }

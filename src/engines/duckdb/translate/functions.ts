@@ -163,7 +163,6 @@ const FORMAT_ELEMENTS: [RegExp, string][] = [
   [/%l/g, "%-I"],
 ];
 
-/** FORMAT_x / PARSE_x(format, value[, zone]): the format must be a literal (DuckDB needs a constant). */
 /** DuckDB digests that already return BigQuery's TO_HEX of the digest (lowercase hex text). */
 const HEX_DIGESTS: Record<string, string> = { MD5: "md5", SHA1: "sha1", SHA256: "sha256" };
 
@@ -178,6 +177,7 @@ function toHex(c: Call): string {
   return `bq_to_hex(${c.args().join(", ")})`;
 }
 
+/** FORMAT_x / PARSE_x(format, value[, zone]): the format must be a literal (DuckDB needs a constant). */
 function formatCall(macro: string): Rule {
   return (c) => {
     const f = c.raw[0];
