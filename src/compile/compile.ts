@@ -129,6 +129,11 @@ function encodeVar(value: string): string {
   return /[,=\s"']/.test(value) ? `b64:${Buffer.from(value, "utf8").toString("base64url")}` : value;
 }
 
+/** A var's value as given, from what the compile passed (encodeVar's "b64:" form decoded). */
+export function decodeVar(value: string): string {
+  return value.startsWith("b64:") ? Buffer.from(value.slice(4), "base64url").toString("utf8") : value;
+}
+
 function run(bin: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve, reject) => {
     const p = spawn(bin, args, { cwd, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } });

@@ -94,6 +94,21 @@ export function parseSelector(text: string): Selector {
   return { name, tag, upstream: m[1] === "+", downstream: m[3] === "+" };
 }
 
+/** Each action's name → the actions that depend on it directly. */
+export function dependentsOf(graph: Graph): Map<string, string[]> {
+  const dependents = new Map<string, string[]>();
+  for (const a of graph.actions) for (const d of a.dependencies) dependents.set(d, [...(dependents.get(d) ?? []), a.name]);
+  return dependents;
+}
+
+/** `start` and every name reached from it by `next` (dependencies, or dependentsOf's lists). */
+export function reach(start: Iterable<string>, next: (n: string) => readonly string[]): Set<string> {
+  const seen = new Set(start);
+  const stack = [...seen];
+  while (stack.length) for (const m of next(stack.pop()!)) if (!seen.has(m)) { seen.add(m); stack.push(m); }
+  return seen;
+}
+
 /** Names of the selected actions (all when nothing is named). */
 export function select(graph: Graph, sel: Selection): Set<string> {
   const all = new Set(graph.actions.filter((a) => !a.disabled).map((a) => a.name));
@@ -106,8 +121,7 @@ export function select(graph: Graph, sel: Selection): Set<string> {
     for (const a of tagged) chosen.add(a.name);
   }
   const byName = new Map(graph.actions.map((a) => [a.name, a]));
-  const dependents = new Map<string, string[]>();
-  for (const a of graph.actions) for (const d of a.dependencies) dependents.set(d, [...(dependents.get(d) ?? []), a.name]);
+  const dependents = dependentsOf(graph);
   const walk = (start: Iterable<string>, next: (n: string) => string[]): void => {
     const stack = [...start];
     while (stack.length) {
@@ -119,12 +133,6 @@ export function select(graph: Graph, sel: Selection): Set<string> {
   if (sel.includeDependencies) walk(seeds, (n) => byName.get(n)?.dependencies ?? []);
   if (sel.includeDependents) walk(seeds, (n) => dependents.get(n) ?? []);
   // Each selector walks from its own names: `+a b+` takes a's ancestors and b's descendants, not the reverse.
-  const reach = (start: string[], next: (n: string) => string[]): string[] => {
-    const seen = new Set(start);
-    const stack = [...start];
-    while (stack.length) for (const m of next(stack.pop()!)) if (!seen.has(m)) { seen.add(m); stack.push(m); }
-    return [...seen];
-  };
   for (const text of sel.select ?? []) {
     const s = parseSelector(text);
     const start = s.tag ? graph.actions.filter((a) => a.tags.includes(s.name)).map((a) => a.name) : [findAction(graph, s.name).name];

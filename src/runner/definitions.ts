@@ -10,13 +10,14 @@ import { createHash } from "node:crypto";
 import type { Engine, Target } from "../engines/engine.ts";
 import { qualified } from "../engines/engine.ts";
 import type { Action, Graph } from "../dag/graph.ts";
-import { findAction } from "../dag/dag.ts";
+import { dependentsOf, findAction, reach } from "../dag/dag.ts";
 import type { Settings } from "../config/settings.ts";
 import { lex, GOOGLESQL_RESERVED } from "../googlesql/lexer.ts";
 import { tableLocation, tableSchema } from "../catalog/index.ts";
 import { SettingsError } from "../util/errors.ts";
 import type { ColumnSchema, Row } from "../engines/engine.ts";
 import { sqlString } from "../util/sql.ts";
+import { decodeVar } from "../compile/compile.ts";
 
 export const DEFINITIONS_TABLE = "incremental_definitions";
 export const DEFINITIONS_SCHEMA: ColumnSchema[] = tableSchema(DEFINITIONS_TABLE);
@@ -160,7 +161,7 @@ export async function checkDefinitions(opts: {
 export function compileVars(graph: Graph): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(graph.projectConfig.vars ?? {})) {
-    out[k] = typeof v === "string" && v.startsWith("b64:") ? Buffer.from(v.slice(4), "base64url").toString("utf8") : String(v);
+    out[k] = decodeVar(String(v));
   }
   return out;
 }
@@ -187,21 +188,12 @@ export function definitionRow(action: string, fingerprint: string, vars: Record<
  */
 export function actionsToRebuild(graph: Graph, changed: Iterable<string>): string[] {
   const byName = new Map(graph.actions.map((a) => [a.name, a]));
-  const dependents = new Map<string, string[]>();
-  for (const a of graph.actions) for (const d of a.dependencies) dependents.set(d, [...(dependents.get(d) ?? []), a.name]);
+  const dependents = dependentsOf(graph);
   const start = new Set(changed);
-  const downstream = new Set<string>(start);
-  const stack = [...start];
-  while (stack.length) for (const m of dependents.get(stack.pop()!) ?? []) if (!downstream.has(m)) { downstream.add(m); stack.push(m); }
+  const downstream = reach(start, (n) => dependents.get(n) ?? []);
   const needs = new Set([...downstream].filter((n) => start.has(n) || (byName.get(n)?.kind === "incremental" && !byName.get(n)?.disabled)));
   // Everything downstream of a changed action that some action in `needs` reads (directly or through others).
-  const between = new Set<string>(needs);
-  const up = [...needs];
-  while (up.length) {
-    for (const d of byName.get(up.pop()!)?.dependencies ?? []) {
-      if (downstream.has(d) && !between.has(d)) { between.add(d); up.push(d); }
-    }
-  }
+  const between = reach(needs, (n) => (byName.get(n)?.dependencies ?? []).filter((d) => downstream.has(d)));
   return graph.actions
     .filter((a) => between.has(a.name) && a.kind !== "declaration" && a.kind !== "assertion" && !a.disabled)
     .map((a) => shortName(graph, a));

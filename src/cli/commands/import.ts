@@ -83,10 +83,11 @@ export type ImportRequest = Omit<ImportArgs, keyof EngineArgs>;
  * `say`. `run --import` calls it before compiling, in the run's own session.
  */
 export async function importFiles(engine: Engine, settings: Settings, req: ImportRequest, say: (m: string) => void): Promise<void> {
-  await importInto(localLoading(engine), settings, req, say);
+  const local = localLoading(engine);
+  await importInto(local, settings, req, say);
   // The warehouse now holds the user's data: the demo must not write over it. After the import, so that a failed
   // import leaves the warehouse as it was.
-  await forgetDemoSample(localLoading(engine), settings.datasets.meta);
+  await forgetDemoSample(local, settings.datasets.meta);
 }
 
 async function importInto(local: LocalLoading, settings: Settings, req: ImportRequest, say: (m: string) => void): Promise<void> {
