@@ -51,6 +51,7 @@ const LONGEST_FIRST = [
   "test/warehouse-funnel.test.ts", // 32 CPU s, 186 s (was not listed)
   "test/reliability-resume.test.ts", // 31 CPU s, 113 s (was not listed)
   "test/compile-cache.test.ts", // 12 CPU s + eight compiles in its own folders, 194 s (was not listed)
+  "test/join-plans.test.ts", // ≈ 17 CPU s, 28–42 s: demo 1,500 × 14, every statement planned
   "test/lead-scoring.test.ts", // 19 CPU s, 194 s: demo 4,000 × 21
   "test/lead-leakage.test.ts", // 16 CPU s, 103 s: demo 3,000 × 21
   "test/pipeline-credit.test.ts", // 16 CPU s, 140 s: demo 4,000 × 21

@@ -136,6 +136,24 @@ describe("self_controlled on hand-made sessions (DuckDB)", function () {
     ]);
   });
 
+  it("counts a conversion in a session's window while TIMESTAMP_DIFF in whole seconds is within it, to the microsecond", async () => {
+    // 3-day window = 259,200 s. Chain H buys 3 days + 0.999 s after its first session (TIMESTAMP_DIFF truncates:
+    // 259,200 s, inside); chain J 3 days + 1 s after (259,201 s, outside). Each purchase session is in its own window.
+    const at = (client: string, session: number, time: string, buy?: number): Ga4Event => ({
+      day: time.slice(0, 10).replace(/-/g, ""), time: time.slice(11), name: buy ? "purchase" : "page_view", client, session,
+      collected: DISPLAY, ...(buy ? { transactionId: `T${client}`, revenue: buy } : {}),
+    });
+    await loadInputs(engine, { ga4: [
+      at("H", 1, "2024-03-02T00:00:00"), at("H", 2, "2024-03-05T00:00:00.999", 10),
+      at("J", 3, "2024-03-02T00:00:00"), at("J", 4, "2024-03-05T00:00:01", 10),
+    ] });
+    const project = await compiledProject(SMALL);
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["self_controlled_chain_windows"], includeDependencies: true } }));
+    const rows = await engine.queryNative(`SELECT w.window_conversions, (SELECT ANY_VALUE(s.client_id) FROM "${project.settings.datasets.intermediate}".sessions AS s
+      WHERE s.chain_key = w.chain_key) AS client FROM "${project.settings.datasets.intermediate}".self_controlled_chain_windows AS w ORDER BY client`);
+    assert.deepEqual(rows.map((r) => [r.client, Number(r.window_conversions)]), [["H", 2], ["J", 1]]);
+  });
+
   it("names the var when a setting is out of range", async () => {
     await assert.rejects(compiledProject({ self_controlled_window_days: "0" }), /self_controlled_window_days/);
     await assert.rejects(compiledProject({ self_controlled_window_days: "quarter" }), /self_controlled_window_days.*"auto"/);

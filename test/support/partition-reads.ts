@@ -31,19 +31,34 @@ export async function statementReads(engine: DuckDBEngine, statements: string[],
 
 /**
  * `engine` as an Engine whose `execute` calls `after(statements, opts)` once the statements ran (the
- * action's script variables still set on the connection): to record what an action read.
+ * action's script variables still set on the connection), and whose `query` calls `afterQuery(sql, opts)` when given:
+ * to record what an action read or how DuckDB planned it.
  */
-export function afterExecute(engine: DuckDBEngine, after: (statements: string[], opts: ExecOptions | undefined) => Promise<void>): Engine {
+export function afterExecute(
+  engine: DuckDBEngine,
+  after: (statements: string[], opts: ExecOptions | undefined) => Promise<void>,
+  afterQuery?: (sql: string, opts: ExecOptions | undefined) => Promise<void>,
+): Engine {
   return new Proxy(engine as Engine, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== "function") return v;
-      if (prop !== "execute") return (v as (...a: unknown[]) => unknown).bind(target);
-      return async (statements: string[], opts?: ExecOptions) => {
-        const r = await (v as (...a: unknown[]) => Promise<unknown>).call(target, statements, opts);
-        await after(statements, opts);
-        return r;
-      };
+      const call = v as (...a: unknown[]) => Promise<unknown>;
+      if (prop === "execute") {
+        return async (statements: string[], opts?: ExecOptions) => {
+          const r = await call.call(target, statements, opts);
+          await after(statements, opts);
+          return r;
+        };
+      }
+      if (prop === "query" && afterQuery) {
+        return async (sql: string, opts?: ExecOptions) => {
+          const r = await call.call(target, sql, opts);
+          await afterQuery(sql, opts);
+          return r;
+        };
+      }
+      return call.bind(target);
     },
   });
 }
