@@ -31,13 +31,24 @@ const actionCpu = new Map<string, number>();
 // The 1-minute load average when each action ends: on a shared machine it says how far wall time is inflated.
 const actionLoad = new Map<string, number>();
 let cpuAtStart = process.cpuUsage();
+let started: string | undefined;
 const progress = {
   ...silentProgress,
-  actionStarted: (): void => {
+  actionStarted: (name: string): void => {
     resetPeak();
     cpuAtStart = process.cpuUsage();
+    started = name;
   },
   actionFinished: (name: string): void => {
+    // A skipped action (an upstream one failed) never started: it used nothing (it would otherwise be charged with
+    // everything since the last action that started).
+    if (name !== started) {
+      actionPeakMb.set(name, 0);
+      actionCpu.set(name, 0);
+      actionLoad.set(name, os.loadavg()[0]!);
+      return;
+    }
+    started = undefined;
     actionPeakMb.set(name, peakSinceResetMb());
     const c = process.cpuUsage(cpuAtStart);
     actionCpu.set(name, (c.user + c.system) / 1e6);
