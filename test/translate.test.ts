@@ -175,6 +175,8 @@ const EXTRA_CASES: Case[] = [
   ["x_array_agg_first_of_group", "SELECT g, ARRAY_AGG(v IGNORE NULLS ORDER BY k LIMIT 1)[SAFE_OFFSET(0)] AS first_asc, ARRAY_AGG(v IGNORE NULLS ORDER BY k DESC, s LIMIT 1)[SAFE_OFFSET(0)] AS first_desc, ARRAY_AGG(v ORDER BY k DESC, s LIMIT 1)[OFFSET(0)] AS mixed, ARRAY_AGG(v ORDER BY s LIMIT 1)[ORDINAL(1)] AS by_s, ARRAY_AGG(v IGNORE NULLS ORDER BY k DESC, s DESC LIMIT 1)[SAFE_ORDINAL(1)] AS two_desc FROM (SELECT 1 AS g, 'a' AS v, 2 AS k, 'x' AS s UNION ALL SELECT 1, 'b', NULL, 'y' UNION ALL SELECT 1, NULL, 0, 'z' UNION ALL SELECT 2, NULL, 1, 'p' UNION ALL SELECT 2, 'c', 1, 'q' UNION ALL SELECT 2, 'd', 3, 'a' UNION ALL SELECT 2, 'e', 3, 'b') GROUP BY g ORDER BY g"],
   ["x_array_agg_first_all_null", "SELECT ARRAY_AGG(v IGNORE NULLS ORDER BY k LIMIT 1)[SAFE_OFFSET(0)] AS a, ARRAY_AGG(k ORDER BY k DESC LIMIT 1)[OFFSET(0)] AS b FROM (SELECT CAST(NULL AS STRING) AS v, 1 AS k UNION ALL SELECT NULL, 2)"],
   ["x_array_agg_first_over_table", "SELECT user_id, ARRAY_AGG(event_name ORDER BY ts DESC LIMIT 1)[OFFSET(0)] AS last_event, ARRAY_AGG(x IGNORE NULLS ORDER BY ts LIMIT 1)[SAFE_OFFSET(0)] AS first_x FROM `proj.ds.ev` GROUP BY user_id ORDER BY user_id"],
+  // One sort key: gathered unordered and graded (list_grade_up); NULL keys first for ASC and last for DESC unless told.
+  ["x_array_agg_one_key", "SELECT g, ARRAY_AGG(v ORDER BY k) AS asc_default, ARRAY_AGG(v ORDER BY k DESC) AS desc_default, ARRAY_AGG(v ORDER BY k ASC NULLS LAST) AS asc_last, ARRAY_AGG(v ORDER BY k DESC NULLS FIRST) AS desc_first, ARRAY_AGG(w IGNORE NULLS ORDER BY k DESC LIMIT 2) AS top_two, ARRAY_AGG(STRUCT(v AS v, k AS k) ORDER BY k + 0 DESC) AS structs FROM (SELECT 1 AS g, 'a' AS v, 2 AS k, 'x' AS w UNION ALL SELECT 1, 'b', NULL, 'y' UNION ALL SELECT 1, 'c', 0, NULL UNION ALL SELECT 1, 'd', 5, 'z' UNION ALL SELECT 2, 'e', 1, NULL UNION ALL SELECT 2, 'f', -3, 'q') GROUP BY g ORDER BY g"],
   ["x_array_agg_window", "SELECT ARRAY_AGG(event_name) OVER (PARTITION BY user_id ORDER BY ts) AS a FROM `proj.ds.ev` ORDER BY ts"],
   ["x_string_agg_limit_distinct", "SELECT STRING_AGG(event_name, ',' ORDER BY ts LIMIT 2) AS a, STRING_AGG(DISTINCT event_name, '|' ORDER BY event_name) AS b FROM `proj.ds.ev`"],
   ["x_countif_logical", "SELECT user_id, COUNTIF(x IS NULL) AS n, LOGICAL_OR(s IS NOT NULL) AS b FROM `proj.ds.ev` GROUP BY user_id ORDER BY user_id"],
@@ -624,10 +626,24 @@ describe("rewrites (exact output)", function () {
       "SELECT first(u ORDER BY ts DESC, k) FILTER (WHERE (u) IS NOT NULL) AS a, first(u ORDER BY ts) AS b FROM t GROUP BY g",
     );
     // Not the idiom: a second element, LIMIT 2, DISTINCT, or the whole list.
-    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts LIMIT 1)[OFFSET(1)] FROM t"), /^SELECT \(array_agg\(u ORDER BY ts\)\)\[1:1\]\[\(1\) \+ 1\]/);
-    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts LIMIT 2)[OFFSET(0)] FROM t"), /array_agg\(u ORDER BY ts\)\)\[1:2\]/);
+    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts, k LIMIT 1)[OFFSET(1)] FROM t"), /^SELECT \(array_agg\(u ORDER BY ts, k\)\)\[1:1\]\[\(1\) \+ 1\]/);
+    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts, k LIMIT 2)[OFFSET(0)] FROM t"), /array_agg\(u ORDER BY ts, k\)\)\[1:2\]/);
     assert.match(t("SELECT ARRAY_AGG(DISTINCT u ORDER BY u LIMIT 1)[OFFSET(0)] FROM t"), /array_agg\(DISTINCT u ORDER BY u\)/);
-    assert.equal(t("SELECT ARRAY_AGG(u ORDER BY ts LIMIT 1) AS a FROM t"), "SELECT (array_agg(u ORDER BY ts))[1:1] AS a FROM t");
+    assert.equal(
+      t("SELECT ARRAY_AGG(u ORDER BY ts, k LIMIT 1) AS a FROM t"),
+      "SELECT (array_agg(u ORDER BY ts, k))[1:1] AS a FROM t",
+    );
+  });
+
+  it("builds an ARRAY_AGG ordered by one key from an unordered aggregate graded by the key, not DuckDB's ordered aggregate", function () {
+    assert.equal(
+      t("SELECT ARRAY_AGG(u IGNORE NULLS ORDER BY ts DESC LIMIT 2) AS a FROM t GROUP BY g"),
+      "SELECT (list_transform(list_select(array_agg(struct_pack(k := ts, v := u)) FILTER (WHERE (u) IS NOT NULL), list_grade_up(list_transform(array_agg(struct_pack(k := ts, v := u)) FILTER (WHERE (u) IS NOT NULL), lambda _kv: _kv.k), 'DESC', 'NULLS LAST')), lambda _kv: _kv.v))[1:2] AS a FROM t GROUP BY g",
+    );
+    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts NULLS LAST) FROM t"), /list_grade_up\(.*'ASC', 'NULLS LAST'\)/);
+    // DISTINCT and several keys keep the ordered aggregate.
+    assert.match(t("SELECT ARRAY_AGG(DISTINCT u ORDER BY u) FROM t"), /^SELECT array_agg\(DISTINCT u ORDER BY u\) FROM t$/);
+    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts DESC, k) FROM t"), /^SELECT array_agg\(u ORDER BY ts DESC, k\) FROM t$/);
   });
 
   it("rewrites FROM UNNEST WITH OFFSET to a lateral subquery", function () {

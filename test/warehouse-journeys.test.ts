@@ -51,6 +51,42 @@ describe("warehouse: conversion journeys and time decay", function () {
   });
 
   /*
+   * By hand, max_path_length 2. Chain u:1: s1 (03-01 09:00), then s2 and s3 at the same instant (03-02 09:00), then T1
+   * (03-02 10:00, session s3). Newest first by (start, session_key): s3, s2, s1, so T1 keeps s2 (position 1) and s3 (2),
+   * cuts 1, and its last touch is s3: Returning, tablet, region NULL (NULL though s1 and s2 have one). Chain u:2 never
+   * converts: s4 (03-03), s5 (03-04, region NULL), s6 (03-05) make n:u:2 with s5, s6, 1 cut, last touch s6 (New, desktop,
+   * West). Rows are stored out of time order.
+   */
+  it("keeps the last max_path_length touches in time order and takes user_type, device and region from the last one, NULL included", async () => {
+    const project = await compiledProject({ max_path_length: "2" }, []);
+    const ds = project.settings.datasets;
+    const session = (key: string, chain: string, at: string, channel: string, userType: string, device: string, region: string | null) =>
+      [key, chain, key, `2024-03-${at}`, channel, userType, device, region];
+    await fixtureTable(engine, ds.intermediate, "sessions", {
+      session_key: "VARCHAR", chain_key: "VARCHAR", credit_session_key: "VARCHAR", session_start_at: "TIMESTAMP",
+      channel: "VARCHAR", user_type: "VARCHAR", device: "VARCHAR", region: "VARCHAR",
+    }, [
+      session("s3", "u:1", "02 09:00:00", "Direct", "Returning", "tablet", null),
+      session("s6", "u:2", "05 09:00:00", "Email", "New", "desktop", "West"),
+      session("s1", "u:1", "01 09:00:00", "Display", "New", "desktop", "North"),
+      session("s5", "u:2", "04 09:00:00", "Paid Search", "New", "mobile", null),
+      session("s2", "u:1", "02 09:00:00", "Email", "Returning", "mobile", "South"),
+      session("s4", "u:2", "03 09:00:00", "Organic Search", "New", "mobile", "East"),
+    ]);
+    await fixtureTable(engine, ds.intermediate, "transactions", {
+      transaction_id: "VARCHAR", chain_key: "VARCHAR", session_key: "VARCHAR", transaction_at: "TIMESTAMP", value: "DOUBLE", is_distributed: "BOOLEAN",
+    }, [["T1", "u:1", "s3", "2024-03-02 10:00:00", 10, true]]);
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["conversion_journeys"] } }));
+    const rows = await engine.queryNative(`
+      SELECT journey_key, [t.session_key || '@' || t.position FOR t IN touches] AS touches, truncated_touch_count, user_type, device, region
+      FROM "${ds.intermediate}".conversion_journeys ORDER BY journey_key`);
+    assert.deepEqual(rows.map((r) => ({ ...r, truncated_touch_count: Number(r.truncated_touch_count) })), [
+      { journey_key: "n:u:2", touches: ["s5@1", "s6@2"], truncated_touch_count: 1, user_type: "New", device: "desktop", region: "West" },
+      { journey_key: "t:T1", touches: ["s2@1", "s3@2"], truncated_touch_count: 1, user_type: "Returning", device: "tablet", region: null },
+    ]);
+  });
+
+  /*
    * One journey (value 100) ending 2024-03-20 00:00; touches Δt before it: a 15 d, b 8 d, c 3 d, d 0 d.
    * step, 7 days: 0.5^floor(Δt/7) = 0.25, 0.5, 1, 1 (Σ 2.75) → shares 1/11, 2/11, 4/11, 4/11.
    * continuous, half-life 7 days: 2^(−15/7), 2^(−8/7), 2^(−3/7), 1 = 0.226790, 0.452548, 0.742262, 1 (Σ 2.421600).

@@ -348,11 +348,42 @@ function aggParts(items: Node[]) {
 function arrayAgg(c: Call): string {
   const g = aggParts(c.items);
   const x = c.cx.emit(g.expr).trim();
-  const order = g.order.length ? ` ORDER BY ${c.cx.emit(g.order).trim()}` : "";
-  let text = `array_agg(${g.distinct ? "DISTINCT " : ""}${x}${order})`;
-  if (g.ignoreNulls) text += ` FILTER (WHERE (${x}) IS NOT NULL)`;
+  const keys = g.order.length ? splitArgs(g.order) : [];
+  const filter = g.ignoreNulls ? ` FILTER (WHERE (${x}) IS NOT NULL)` : "";
+  let text: string;
+  if (keys.length === 1 && !g.distinct) text = gradedArrayAgg(x, keys[0]!, filter, c.cx);
+  else {
+    const order = g.order.length ? ` ORDER BY ${c.cx.emit(g.order).trim()}` : "";
+    text = `array_agg(${g.distinct ? "DISTINCT " : ""}${x}${order})${filter}`;
+  }
   if (g.limit.length) text = `(${text})[1:${c.cx.emit(g.limit).trim()}]`;
   return text;
+}
+
+/**
+ * `ARRAY_AGG(x ORDER BY k [ASC|DESC] [NULLS FIRST|LAST])` with one sort key: the group's (k, x) pairs gathered unordered,
+ * then put in k's order per row: `list_select(pairs, list_grade_up(keys, dir, nulls))`. DuckDB's ordered aggregate
+ * (`array_agg(x ORDER BY k)`) keeps every group's rows in per-group sort state: at 30M GA4 events conversion_journeys'
+ * touches (5.7M rows in 2.7M journeys) ran out of a 3 GiB limit with it, and fit in 3 GiB with this form (in 2.5 GiB
+ * with the model's own reductions; both measured, 2 threads). Same value: the same elements in k's order, BigQuery's default NULL placement (first for ASC, last
+ * for DESC) spelled out, ties in either order (unspecified in BigQuery too); NULL for a group with no rows, as before.
+ * Several keys keep the ordered aggregate (one grade covers one key).
+ */
+function gradedArrayAgg(x: string, key: Node[], filter: string, cx: Cx): string {
+  let end = key.length;
+  let nulls: string | undefined;
+  if (end >= 2 && isKw(key[end - 2], "NULLS") && isKw(key[end - 1], "FIRST", "LAST")) {
+    nulls = `NULLS ${upper(key[end - 1])}`;
+    end -= 2;
+  }
+  let dir = "ASC";
+  if (end >= 1 && isKw(key[end - 1], "ASC", "DESC")) {
+    dir = upper(key[end - 1]);
+    end -= 1;
+  }
+  nulls ??= dir === "ASC" ? "NULLS FIRST" : "NULLS LAST";
+  const pairs = `array_agg(struct_pack(k := ${cx.emit(key.slice(0, end)).trim()}, v := ${x}))${filter}`;
+  return `list_transform(list_select(${pairs}, list_grade_up(list_transform(${pairs}, lambda _kv: _kv.k), '${dir}', '${nulls}')), lambda _kv: _kv.v)`;
 }
 
 /**
