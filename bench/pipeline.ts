@@ -9,6 +9,8 @@
  *   npm run bench -- --scale 1m,10m,30m --skip-markov --skip-end-to-end --skip-cost-plan
  *                                         # issue 15's sizes (1M, 10M, 30M events: 75k, 750k, 2.25M users × 60 days),
  *                                         # then how each stage's CPU and peak grow against the events (10M ≈ 15 min, 30M ≈ 45 min on 2 cores)
+ *   npm run bench -- --scale 30m --vars ml_max_feature_rows=1500000,max_job_rows=3000000 …   # settings for the runs:
+ *                                         # at 30M the ML job's row guards refuse its 1.2M feature rows at their defaults
  *   npm run bench -- --sizes 75000x60 --memory-limit 2GiB --skip-markov --skip-end-to-end   # the run under another DuckDB memory_limit
  *   npm run bench -- --xgboost            # also the 1M-row XGBoost fit, WASM and native (≈1 min)
  *   npm run bench -- --xgboost --skip-demo --skip-markov --skip-end-to-end   # only that
@@ -164,7 +166,8 @@ for (const [users, days] of sizes) {
   const db = path.join(dir, "warehouse.duckdb");
   try {
     const gen = child("stage-demo-generate.ts", [db, String(users), String(days)]);
-    const run = child("stage-pipeline-run.ts", [db, opt("--memory-limit", "auto")]);
+    const runVars = opt("--vars", "").split(",").filter((v) => v.includes("="));
+    const run = child("stage-pipeline-run.ts", [db, opt("--memory-limit", "auto"), ...runVars]);
     const rows: StageFigure[] = [
       { stage: "generate sample", seconds: Number(gen.seconds), cpuSeconds: Number(gen.cpuSeconds), peakMb: Number(gen.peakMb), load: gen.meanLoad === undefined ? undefined : Number(gen.meanLoad), note: `${Number(gen.events).toLocaleString("en-US")} events, ${Number(gen.sessions).toLocaleString("en-US")} sessions; DuckDB at ${gen.generateMemoryLimit} while generating` },
       ...(run.stages as StageFigure[]),

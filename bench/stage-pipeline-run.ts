@@ -17,9 +17,15 @@ function stageOf(file: string | undefined, kind: string): string {
   return m ? `sql: ${m[1]}` : "other";
 }
 
-// memory limit: `auto` (what a user gets) unless a size is given, to compare limits on one warehouse.
-const [db, limitArg] = process.argv.slice(2);
-const project = await loadProject(process.cwd(), { jobs: ALL_JOBS });
+// memory limit: `auto` (what a user gets) unless a size is given, to compare limits on one warehouse; then any
+// key=value settings (`--vars` of a run: e.g. the jobs' row guards raised at 30M events).
+const [db, limitArg, ...varArgs] = process.argv.slice(2);
+const vars = Object.fromEntries(varArgs.map((a) => {
+  const at = a.indexOf("=");
+  if (at <= 0) throw new Error(`stage-pipeline-run: ${JSON.stringify(a)} is not key=value`);
+  return [a.slice(0, at), a.slice(at + 1)];
+}));
+const project = await loadProject(process.cwd(), { jobs: ALL_JOBS, vars });
 // The memory limit a user gets (`--memory-limit auto`), not a bigger one the bench would pick.
 const memoryLimit = limitArg && limitArg !== "auto" ? limitArg : defaultMemoryLimit();
 const engine = await DuckDBEngine.open({ path: db!, memoryLimit });
