@@ -29,6 +29,12 @@ export type { ColumnSchema, ColumnType };
  */
 export type Value = null | string | number | bigint | boolean | Date | Value[] | { [k: string]: Value };
 export type Row = Record<string, Value>;
+/** A batch of a query's rows, column-wise (`columns[c][i]` is row i's value of column `names[c]`). */
+export interface ColumnChunk {
+  names: readonly string[];
+  columns: readonly (readonly Value[])[];
+  rows: number;
+}
 
 /**
  * The shape of an existing object. `partitioning`: `DAY(field)`, `HOUR(field)`, `MONTH(field)`,
@@ -144,6 +150,12 @@ export interface Engine {
   execute(statements: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Run one GoogleSQL query and return its rows. */
   query(sql: string, opts?: ExecOptions): Promise<Row[]>;
+  /**
+   * Run one GoogleSQL query and hand its rows over column-wise, a batch at a time, with the values
+   * `query` gives: a caller that keeps them column-wise (src/jobs/column-table.ts) never holds the result
+   * as row objects. Optional: without it, `query`.
+   */
+  queryColumnChunks?(sql: string, opts?: ExecOptions): AsyncIterable<ColumnChunk>;
   /** Validate (and on BigQuery estimate) a statement without running it. */
   dryRun(sql: string, opts?: ExecOptions): Promise<DryRunResult>;
   tableExists(target: Target): Promise<boolean>;

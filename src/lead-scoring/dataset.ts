@@ -58,6 +58,12 @@ export function toLeadRecords(rows: readonly Row[], table = "lead_features"): Le
 export function candidateColumns(rows: readonly Row[], exclude: readonly string[]): { columns: string[]; unknownExcluded: string[] } {
   const all = new Set<string>();
   for (const r of rows.slice(0, 1000)) for (const k of Object.keys(r)) all.add(k);
+  return candidateColumnsOf([...all], exclude);
+}
+
+/** `candidateColumns` of a table whose column names are known (a column-wise read: src/jobs/column-table.ts). */
+export function candidateColumnsOf(names: readonly string[], exclude: readonly string[]): { columns: string[]; unknownExcluded: string[] } {
+  const all = new Set(names);
   const skip = new Set<string>([...KEY_COLUMNS, ...exclude]);
   return {
     columns: [...all].filter((c) => !skip.has(c)).sort(),

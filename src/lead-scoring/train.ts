@@ -61,11 +61,8 @@ export interface TrainedLeadModel {
 
 const pick = <T>(a: readonly T[], idx: readonly number[]): T[] => idx.map((i) => a[i]!);
 
-function rowsOf(X: Float32Array, C: number, idx: readonly number[]): Float32Array {
-  const out = new Float32Array(idx.length * C);
-  idx.forEach((r, k) => out.set(X.subarray(r * C, r * C + C), k * C));
-  return out;
-}
+/** One window of the split, encoded: row-major X (`encoder.columns.length` columns) and its labels. */
+interface EncodedWindow { X: Float32Array; y: Float32Array }
 
 /**
  * Train on labelled leads (`labels[i]` ∈ {0, 1} for `records[i]`).
@@ -87,9 +84,8 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
   if (!features.length) throw new UserError(`no usable feature columns among ${opts.featureColumns.join(", ") || "(none)"}; skipped: ${skipped.map((s) => `${s.name} (${s.reason})`).join(", ")}`);
   const encoder = fitEncoder(trainRows, features, { categorical: opts.categorical, minLevelCount: Math.max(5, Math.ceil(0.005 * split.train.length)) });
   const C = encoder.columns.length;
-  const X = encodeRows(encoder, records.map((r) => r.row));
-  const y = Float32Array.from(labels);
-  const part = (idx: number[]) => ({ X: rowsOf(X, C, idx), y: Float32Array.from(pick(labels, idx)) });
+  // Each window encoded apart: the rows of all leads are never held encoded at once besides the windows.
+  const part = (idx: number[]) => ({ X: encodeRows(encoder, idx.map((i) => records[i]!.row)), y: Float32Array.from(pick(labels, idx)) });
   const tr = part(split.train);
   const va = part(split.validation);
   const te = part(split.test);
@@ -187,7 +183,7 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
     importance.push({ feature: f.name, importance: shapBy[i]!, kind: "mean_abs_shap" });
   });
 
-  const baseline = opts.baselineL2 === undefined ? undefined : logisticBaseline(X, C, split, labels, opts.baselineL2, encoder.columns);
+  const baseline = opts.baselineL2 === undefined ? undefined : logisticBaseline(tr, te, C, opts.baselineL2, encoder.columns);
 
   // Monitoring baseline: the validation window, bins fixed now.
   const baselineFeatures: FeatureBaseline[] = encoder.features.map((f, fi) => {
@@ -232,29 +228,30 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
  * to that mean (0 after standardising), L2 penalty `l2`, fitted on the training window and evaluated
  * on the test window like the booster (uncalibrated: a logistic model's probabilities are its own).
  */
-function logisticBaseline(X: Float32Array, C: number, split: SplitIndices, labels: readonly number[], l2: number, names: readonly string[]): TrainedLeadModel["baseline"] {
+function logisticBaseline(tr: EncodedWindow, te: EncodedWindow, C: number, l2: number, names: readonly string[]): TrainedLeadModel["baseline"] {
+  const nTrain = tr.y.length;
   const mean = new Float64Array(C);
   const sd = new Float64Array(C);
   for (let j = 0; j < C; j++) {
     let n = 0, s = 0, ss = 0;
-    for (const i of split.train) { const v = X[i * C + j]!; if (Number.isFinite(v)) { n++; s += v; ss += v * v; } }
+    for (let i = 0; i < nTrain; i++) { const v = tr.X[i * C + j]!; if (Number.isFinite(v)) { n++; s += v; ss += v * v; } }
     mean[j] = n ? s / n : 0;
     sd[j] = n ? Math.sqrt(Math.max(0, ss / n - mean[j]! ** 2)) : 0;
   }
-  const standardised = (idx: readonly number[]): Float64Array => {
-    const out = new Float64Array(idx.length * C);
-    idx.forEach((i, k) => {
+  const standardised = (X: Float32Array): Float64Array => {
+    const out = new Float64Array(X.length);
+    for (let k = 0; k < X.length / C; k++) {
       for (let j = 0; j < C; j++) {
-        const v = X[i * C + j]!;
+        const v = X[k * C + j]!;
         out[k * C + j] = Number.isFinite(v) && sd[j]! > 0 ? (v - mean[j]!) / sd[j]! : 0;
       }
-    });
+    }
     return out;
   };
   try {
-    const fit = fitLogisticRegression(standardised(split.train), pick(labels, split.train), null, { columns: C, l2, featureNames: names });
-    const yTest = pick(labels, split.test);
-    const p = predictLogistic(fit, standardised(split.test));
+    const fit = fitLogisticRegression(standardised(tr.X), Array.from(tr.y), null, { columns: C, l2, featureNames: names });
+    const yTest = Array.from(te.y);
+    const p = predictLogistic(fit, standardised(te.X));
     const lift = liftByDecile(p, yTest);
     return {
       metrics: {
@@ -280,7 +277,10 @@ function segmentBaselines(rows: readonly Row[], p: ArrayLike<number>, y: ArrayLi
     const byLevel = new Map<string, number[]>();
     rows.forEach((r, i) => {
       const level = segmentLevel(r, column);
-      if (level !== null) byLevel.set(level, [...(byLevel.get(level) ?? []), i]);
+      if (level === null) return;
+      const idx = byLevel.get(level);
+      if (idx) idx.push(i);
+      else byLevel.set(level, [i]);
     });
     for (const [level, idx] of [...byLevel.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       if (idx.length < SEGMENT_MIN_ROWS) continue;

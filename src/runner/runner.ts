@@ -14,7 +14,7 @@ import { Logger, quietLogger } from "../util/logger.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
 import type { JobContext } from "../jobs/job.ts";
 import { createProgress, silentProgress, type Progress } from "./progress.ts";
-import { boundedJobQuery } from "../safety/bounds.ts";
+import { boundedJobQuery, boundedJobTable } from "../safety/bounds.ts";
 import { pseudonymiseRow } from "../safety/hash.ts";
 import {
   assertionCountQuery,
@@ -438,6 +438,7 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
         target, ref: (n) => qualified(target(n)),
         // Resource bound: a job pulls at most vars.max_job_rows rows per query, or fails saying so.
         query: (sql) => boundedJobQuery(engine, sql, nextExec(), opts.settings.maxJobRows, job),
+        queryTable: (sql) => boundedJobTable(engine, sql, nextExec(), opts.settings.maxJobRows, job),
         write: async (n, schema, rows, mode = "replace") => {
           if (!job.writes.includes(n)) throw new Error(`job ${job.name} wrote "${n}", which is not in its writes`);
           if (opts.signal?.aborted) throw new Error(`${cancelReason(opts.signal)} before ${job.name} wrote ${n}`);

@@ -7,6 +7,7 @@ import type { Engine, ExecOptions, Row, Target } from "../engines/engine.ts";
 import { qualified } from "../engines/engine.ts";
 import type { Settings } from "../config/settings.ts";
 import { UserError } from "../util/errors.ts";
+import { ColumnTable } from "../jobs/column-table.ts";
 
 /** Settings that make a job's input aggregate smaller, by the table it reads. */
 const SHRINK: Record<string, string> = {
@@ -34,19 +35,52 @@ export async function boundedJobQuery(
   limit: number,
   job: { name: string; reads: readonly string[] },
 ): Promise<Row[]> {
+  const { bounded, own } = boundedSql(sql, limit);
+  const rows = await engine.query(bounded, exec);
+  if (rows.length > limit && !(own && Number(own[1]) <= limit)) throw rowBoundError(limit, job);
+  return rows;
+}
+
+/**
+ * `boundedJobQuery` read column-wise (src/jobs/column-table.ts): from the engine's column chunks where it
+ * streams them (DuckDB), else from its rows. Fails as soon as one row too many arrives.
+ */
+export async function boundedJobTable(
+  engine: Engine,
+  sql: string,
+  exec: ExecOptions,
+  limit: number,
+  job: { name: string; reads: readonly string[] },
+): Promise<ColumnTable> {
+  const { bounded, own } = boundedSql(sql, limit);
+  const tooMany = (n: number): boolean => n > limit && !(own && Number(own[1]) <= limit);
+  if (!engine.queryColumnChunks) {
+    const rows = await engine.query(bounded, exec);
+    if (tooMany(rows.length)) throw rowBoundError(limit, job);
+    return ColumnTable.fromRows(rows);
+  }
+  let table: ColumnTable | undefined;
+  for await (const chunk of engine.queryColumnChunks(bounded, exec)) {
+    table ??= new ColumnTable(chunk.names);
+    table.append(chunk);
+    if (tooMany(table.length)) throw rowBoundError(limit, job);
+  }
+  return (table ?? new ColumnTable([])).finish();
+}
+
+function boundedSql(sql: string, limit: number): { bounded: string; own: RegExpExecArray | null } {
   const body = sql.replace(/;\s*$/, "").trimEnd();
   const own = TRAILING_LIMIT.exec(body);
-  const bounded = own ? body : `${body}\nLIMIT ${limit + 1}`;
-  const rows = await engine.query(bounded, exec);
-  if (rows.length > limit && !(own && Number(own[1]) <= limit)) {
-    const shrink = job.reads.map((r) => SHRINK[r]).filter(Boolean);
-    throw new JobRowBoundError(
-      `job ${job.name}: a query on ${job.reads.join(", ")} returned more than ${limit.toLocaleString("en-US")} rows, the most a job reads (vars.max_job_rows); ` +
-        `raise vars.max_job_rows in workflow_settings.yaml if this machine has the memory` +
-        (shrink.length ? `, or make the aggregate smaller with ${shrink.join("; ")}` : ""),
-    );
-  }
-  return rows;
+  return { bounded: own ? body : `${body}\nLIMIT ${limit + 1}`, own };
+}
+
+function rowBoundError(limit: number, job: { name: string; reads: readonly string[] }): JobRowBoundError {
+  const shrink = job.reads.map((r) => SHRINK[r]).filter(Boolean);
+  return new JobRowBoundError(
+    `job ${job.name}: a query on ${job.reads.join(", ")} returned more than ${limit.toLocaleString("en-US")} rows, the most a job reads (vars.max_job_rows); ` +
+      `raise vars.max_job_rows in workflow_settings.yaml if this machine has the memory` +
+      (shrink.length ? `, or make the aggregate smaller with ${shrink.join("; ")}` : ""),
+  );
 }
 
 /**

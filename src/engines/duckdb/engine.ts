@@ -6,11 +6,11 @@
  * the imported export's one table `ga4_events` and any daily tables, exposing `_TABLE_SUFFIX`, refreshed before each run.
  */
 import { mkdirSync } from "node:fs";
-import { writeFile, rm, mkdtemp } from "node:fs/promises";
+import { open, rm, mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { DuckDBConnection, DuckDBResultReader } from "@duckdb/node-api";
-import { DuckDBInstance, DuckDBTypeId } from "./node-api.ts";
+import { DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter } from "./node-api.ts";
 import {
   EngineError,
   type ColumnSchema,
@@ -21,6 +21,7 @@ import {
   type ExecOptions,
   type ExecResult,
   type Row,
+  type ColumnChunk,
   type Target,
   type Value,
   type WriteOptions,
@@ -197,6 +198,30 @@ export class DuckDBEngine implements Engine {
     }
   }
 
+  /** Streams the result a DuckDB chunk (2,048 rows) at a time; values normalised as `query`'s are. */
+  async *queryColumnChunks(sql: string, opts: ExecOptions = {}): AsyncGenerator<ColumnChunk> {
+    const duck = this.translate(sql, opts.action);
+    let result;
+    try {
+      result = await this.conn.stream(duck);
+    } catch (cause) {
+      throw this.wrap(cause, opts.action, duck);
+    }
+    const names = result.columnNames();
+    const types = result.columnTypes();
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await result.fetchChunk();
+      } catch (cause) {
+        throw this.wrap(cause, opts.action, duck);
+      }
+      if (!chunk || chunk.rowCount === 0) return;
+      const columns = names.map((_, c) => chunk.convertColumnValues(c, JSDuckDBValueConverter).map((v) => normalise(v as unknown, types[c]!.typeId)));
+      yield { names, columns, rows: chunk.rowCount };
+    }
+  }
+
   /**
    * Validates the script (preparing binds every name and type without running it), then estimates
    * the bytes BigQuery would bill for it (scan-bytes.ts): its script variables are evaluated, so the
@@ -279,7 +304,7 @@ export class DuckDBEngine implements Engine {
     const dir = await mkdtemp(path.join(os.tmpdir(), "funnelcredit-write-"));
     const file = path.join(dir, "rows.ndjson");
     try {
-      await writeFile(file, rows.map((r) => JSON.stringify(r, jsonReplacer)).join("\n") + (rows.length ? "\n" : ""));
+      await writeNdjson(file, rows);
       const cols = schema.map((c) => `${duckString(c.name)}: ${duckString(duckColumnType(c))}`).join(", ");
       const select =
         rows.length === 0
@@ -386,6 +411,20 @@ function bqTypeOf(duckType: string): ColumnSchema["type"] {
 }
 
 /** Normalise DuckDB results to the plain values promised in engine.ts. */
+/** Rows as NDJSON, a batch of lines at a time: the file is never held as one string (≈ 130 MB for 287k lead scores). */
+async function writeNdjson(file: string, rows: readonly Row[], batch = 8192): Promise<void> {
+  const fh = await open(file, "w");
+  try {
+    for (let i = 0; i < rows.length; i += batch) {
+      let text = "";
+      for (const r of rows.slice(i, i + batch)) text += JSON.stringify(r, jsonReplacer) + "\n";
+      await fh.write(text);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 export function readRows(reader: DuckDBResultReader): Row[] {
   const names = reader.columnNames();
   const types = reader.columnTypes();
