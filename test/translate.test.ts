@@ -177,6 +177,7 @@ const EXTRA_CASES: Case[] = [
   ["x_array_agg_first_over_table", "SELECT user_id, ARRAY_AGG(event_name ORDER BY ts DESC LIMIT 1)[OFFSET(0)] AS last_event, ARRAY_AGG(x IGNORE NULLS ORDER BY ts LIMIT 1)[SAFE_OFFSET(0)] AS first_x FROM `proj.ds.ev` GROUP BY user_id ORDER BY user_id"],
   // One sort key: gathered unordered and graded (list_grade_up); NULL keys first for ASC and last for DESC unless told.
   ["x_array_agg_one_key", "SELECT g, ARRAY_AGG(v ORDER BY k) AS asc_default, ARRAY_AGG(v ORDER BY k DESC) AS desc_default, ARRAY_AGG(v ORDER BY k ASC NULLS LAST) AS asc_last, ARRAY_AGG(v ORDER BY k DESC NULLS FIRST) AS desc_first, ARRAY_AGG(w IGNORE NULLS ORDER BY k DESC LIMIT 2) AS top_two, ARRAY_AGG(STRUCT(v AS v, k AS k) ORDER BY k + 0 DESC) AS structs FROM (SELECT 1 AS g, 'a' AS v, 2 AS k, 'x' AS w UNION ALL SELECT 1, 'b', NULL, 'y' UNION ALL SELECT 1, 'c', 0, NULL UNION ALL SELECT 1, 'd', 5, 'z' UNION ALL SELECT 2, 'e', 1, NULL UNION ALL SELECT 2, 'f', -3, 'q') GROUP BY g ORDER BY g"],
+  ["x_string_agg_one_key", "SELECT g, STRING_AGG(v ORDER BY k) AS default_sep, STRING_AGG(v, ' > ' ORDER BY k DESC) AS desc_default, STRING_AGG(v, '' ORDER BY k ASC NULLS LAST) AS asc_last, STRING_AGG(v, '|' ORDER BY k DESC NULLS FIRST) AS desc_first, STRING_AGG(w, '-' ORDER BY k + 0) AS nulls_skipped, STRING_AGG(IF(k > 100, v, NULL), ',' ORDER BY k) AS none_left, STRING_AGG(t, ';' ORDER BY k) AS tie_same_text FROM (SELECT 1 AS g, 'a' AS v, 2 AS k, 'x' AS w, 't' AS t UNION ALL SELECT 1, 'b', NULL, 'y', 't' UNION ALL SELECT 1, 'c', 0, NULL, 't' UNION ALL SELECT 1, 'd', 5, 'z', 't' UNION ALL SELECT 1, NULL, 3, 'u', 't' UNION ALL SELECT 1, NULL, 2, NULL, 't' UNION ALL SELECT 2, 'e', 1, NULL, 's' UNION ALL SELECT 2, 'f', -3, NULL, 's' UNION ALL SELECT 2, 'g', 7, NULL, 's' UNION ALL SELECT 3, NULL, 1, NULL, NULL) GROUP BY g ORDER BY g"],
   ["x_array_agg_window", "SELECT ARRAY_AGG(event_name) OVER (PARTITION BY user_id ORDER BY ts) AS a FROM `proj.ds.ev` ORDER BY ts"],
   ["x_string_agg_limit_distinct", "SELECT STRING_AGG(event_name, ',' ORDER BY ts LIMIT 2) AS a, STRING_AGG(DISTINCT event_name, '|' ORDER BY event_name) AS b FROM `proj.ds.ev`"],
   ["x_countif_logical", "SELECT user_id, COUNTIF(x IS NULL) AS n, LOGICAL_OR(s IS NOT NULL) AS b FROM `proj.ds.ev` GROUP BY user_id ORDER BY user_id"],
@@ -644,6 +645,19 @@ describe("rewrites (exact output)", function () {
     // DISTINCT and several keys keep the ordered aggregate.
     assert.match(t("SELECT ARRAY_AGG(DISTINCT u ORDER BY u) FROM t"), /^SELECT array_agg\(DISTINCT u ORDER BY u\) FROM t$/);
     assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts DESC, k) FROM t"), /^SELECT array_agg\(u ORDER BY ts DESC, k\) FROM t$/);
+  });
+
+  it("builds a STRING_AGG ordered by one key from the graded unordered aggregate of its non-NULL values, not DuckDB's ordered string_agg", function () {
+    assert.equal(
+      t("SELECT STRING_AGG(u, ' > ' ORDER BY ts) AS a FROM t GROUP BY g"),
+      "SELECT array_to_string(list_transform(list_select(array_agg(struct_pack(k := ts, v := u)) FILTER (WHERE (u) IS NOT NULL), list_grade_up(list_transform(array_agg(struct_pack(k := ts, v := u)) FILTER (WHERE (u) IS NOT NULL), lambda _kv: _kv.k), 'ASC', 'NULLS FIRST')), lambda _kv: _kv.v), ' > ') AS a FROM t GROUP BY g",
+    );
+    assert.match(t("SELECT STRING_AGG(u ORDER BY ts DESC) FROM t"), /^SELECT array_to_string\(.*'DESC', 'NULLS LAST'\)\), lambda _kv: _kv\.v\), ','\) FROM t$/);
+    // DISTINCT, several keys, LIMIT and a separator that is not a string literal keep the old forms.
+    assert.match(t("SELECT STRING_AGG(DISTINCT u, ',' ORDER BY u) FROM t"), /^SELECT string_agg\(DISTINCT u, ',' ORDER BY u\) FROM t$/);
+    assert.match(t("SELECT STRING_AGG(u, ',' ORDER BY ts, k) FROM t"), /^SELECT string_agg\(u, ',' ORDER BY ts, k\) FROM t$/);
+    assert.match(t("SELECT STRING_AGG(u, sep ORDER BY ts) FROM t"), /^SELECT string_agg\(u, sep ORDER BY ts\) FROM t$/);
+    assert.match(t("SELECT STRING_AGG(u, ',' ORDER BY ts LIMIT 2) FROM t"), /^SELECT array_to_string\(\(array_agg\(u ORDER BY ts\)/);
   });
 
   it("rewrites FROM UNNEST WITH OFFSET to a lateral subquery", function () {

@@ -411,7 +411,13 @@ export function firstOfArrayAgg(g: Group, subscript: Node | undefined, cx: Cx): 
   return `first(${x}${order})${p.ignoreNulls ? ` FILTER (WHERE (${x}) IS NOT NULL)` : ""}`;
 }
 
-/** STRING_AGG([DISTINCT] x [, sep] [ORDER BY …] [LIMIT n]). */
+/**
+ * STRING_AGG([DISTINCT] x [, sep] [ORDER BY …] [LIMIT n]). With one sort key and no DISTINCT or LIMIT, the non-NULL
+ * x are gathered unordered and graded as for ARRAY_AGG (gradedArrayAgg), then joined: DuckDB's ordered `string_agg`
+ * keeps per-group sort state, the same cost as its ordered array_agg. Same value: NULL x skipped, NULL for a group
+ * with no non-NULL x (the FILTER leaves array_agg NULL), ties in either order (unspecified in BigQuery too). Only
+ * for a string-literal separator (or none): DuckDB's array_to_string reads a NULL separator as ',', string_agg gives NULL.
+ */
 function stringAgg(c: Call): string {
   const g = aggParts(c.items);
   const args = splitArgs(g.expr);
@@ -420,6 +426,11 @@ function stringAgg(c: Call): string {
   const order = g.order.length ? ` ORDER BY ${c.cx.emit(g.order).trim()}` : "";
   if (g.limit.length) {
     return `array_to_string((array_agg(${g.distinct ? "DISTINCT " : ""}${x}${order}) FILTER (WHERE (${x}) IS NOT NULL))[1:${c.cx.emit(g.limit).trim()}], ${sep})`;
+  }
+  const keys = g.order.length ? splitArgs(g.order) : [];
+  const literalSep = !args[1] || (args[1].length === 1 && args[1][0].type === "leaf" && args[1][0].tok.kind === "string");
+  if (keys.length === 1 && !g.distinct && literalSep) {
+    return `array_to_string(${gradedArrayAgg(x, keys[0]!, ` FILTER (WHERE (${x}) IS NOT NULL)`, c.cx)}, ${sep})`;
   }
   return `string_agg(${g.distinct ? "DISTINCT " : ""}${x}, ${sep}${order})`;
 }
