@@ -158,12 +158,6 @@ export class ColumnTable {
     return this;
   }
 
-  /** Row i's value of a column (null for a column the table lacks). */
-  value(column: string, i: number): Value {
-    const c = this.names.indexOf(column);
-    return c < 0 ? null : this.cols[c]!.value(i);
-  }
-
   /**
    * Every row as a view: `row[name]` reads the column (a timestamp as a new Date each time). The
    * properties live on a shared prototype, so `Object.keys(view)` is empty: take column names from
@@ -186,8 +180,8 @@ export class ColumnTable {
   }
 
   /** A table from row objects (an engine that has no column-wise read). */
-  static fromRows(rows: readonly Row[], names?: readonly string[]): ColumnTable {
-    const cols = names ?? [...new Set(rows.slice(0, 1000).flatMap((r) => Object.keys(r)))];
+  static fromRows(rows: readonly Row[]): ColumnTable {
+    const cols = [...new Set(rows.slice(0, 1000).flatMap((r) => Object.keys(r)))];
     const t = new ColumnTable(cols);
     t.append({ names: cols, columns: cols.map((c) => rows.map((r) => r[c] ?? null)), rows: rows.length });
     return t.finish();

@@ -35,9 +35,9 @@ export async function boundedJobQuery(
   limit: number,
   job: { name: string; reads: readonly string[] },
 ): Promise<Row[]> {
-  const { bounded, own } = boundedSql(sql, limit);
+  const { bounded, tooMany } = boundedSql(sql, limit);
   const rows = await engine.query(bounded, exec);
-  if (rows.length > limit && !(own && Number(own[1]) <= limit)) throw rowBoundError(limit, job);
+  if (tooMany(rows.length)) throw rowBoundError(limit, job);
   return rows;
 }
 
@@ -52,8 +52,7 @@ export async function boundedJobTable(
   limit: number,
   job: { name: string; reads: readonly string[] },
 ): Promise<ColumnTable> {
-  const { bounded, own } = boundedSql(sql, limit);
-  const tooMany = (n: number): boolean => n > limit && !(own && Number(own[1]) <= limit);
+  const { bounded, tooMany } = boundedSql(sql, limit);
   if (!engine.queryColumnChunks) {
     const rows = await engine.query(bounded, exec);
     if (tooMany(rows.length)) throw rowBoundError(limit, job);
@@ -68,10 +67,15 @@ export async function boundedJobTable(
   return (table ?? new ColumnTable([])).finish();
 }
 
-function boundedSql(sql: string, limit: number): { bounded: string; own: RegExpExecArray | null } {
+/**
+ * The query with a LIMIT one past the bound (unless it has its own), and whether `n` rows break the bound: a query
+ * whose own LIMIT is within it never does.
+ */
+function boundedSql(sql: string, limit: number): { bounded: string; tooMany: (n: number) => boolean } {
   const body = sql.replace(/;\s*$/, "").trimEnd();
   const own = TRAILING_LIMIT.exec(body);
-  return { bounded: own ? body : `${body}\nLIMIT ${limit + 1}`, own };
+  const ownWithin = own !== null && Number(own[1]) <= limit;
+  return { bounded: own ? body : `${body}\nLIMIT ${limit + 1}`, tooMany: (n) => n > limit && !ownWithin };
 }
 
 function rowBoundError(limit: number, job: { name: string; reads: readonly string[] }): JobRowBoundError {

@@ -410,7 +410,6 @@ function bqTypeOf(duckType: string): ColumnSchema["type"] {
   return "STRING";
 }
 
-/** Normalise DuckDB results to the plain values promised in engine.ts. */
 /** Rows as NDJSON, a batch of lines at a time: the file is never held as one string (≈ 130 MB for 287k lead scores). */
 async function writeNdjson(file: string, rows: readonly Row[], batch = 8192): Promise<void> {
   const fh = await open(file, "w");
@@ -425,6 +424,7 @@ async function writeNdjson(file: string, rows: readonly Row[], batch = 8192): Pr
   }
 }
 
+/** Normalise DuckDB results to the plain values promised in engine.ts. */
 export function readRows(reader: DuckDBResultReader): Row[] {
   const names = reader.columnNames();
   const types = reader.columnTypes();
