@@ -11,6 +11,7 @@ import {
   stagedMargins,
   trainBoosted,
   treeShap,
+  recursiveTreeShap,
   truncateModelBytes,
   XGBoostError,
   XGBoostInputError,
@@ -154,6 +155,20 @@ describe("xgboost engine", function () {
         worst = Math.max(worst, Math.abs(s - margin[i]));
       }
       assert.ok(worst < 1e-6, `max |Σφ − margin| = ${worst}`);
+    });
+
+    it("gives the same TreeSHAP values from its leaf tables as XGBoost's recursion (1e-12), -1 as missing and tree prefixes too", () => {
+      const { X: Xt } = makeData(400, 5, 0.2);
+      for (let i = 0; i < 400; i += 7) Xt[i * F + 5] = -1;
+      for (const depth of [1, 3, 5, 8]) {
+        const forest = parseModel(wasm.fit(X, 3000, F, y, { rounds: 30, params: { max_depth: depth, eta: 0.3 } }));
+        for (const opts of [{}, { minusOneIsMissing: true }, { nTrees: 7 }]) {
+          const fast = treeShap(forest, Xt, 400, F, opts);
+          const d = maxAbsDiff(fast, recursiveTreeShap(forest, Xt, 400, F, opts));
+          assert.ok(d < 1e-12, `depth ${depth}, ${JSON.stringify(opts)}: max |Δφ| = ${d}`);
+          assert.ok(fast.some((v, i) => i % (F + 1) !== F && v !== 0), `depth ${depth}: some φ is not 0`);
+        }
+      }
     });
 
     it("credits a one-split stump's feature with leaf value minus the cover-weighted mean", () => {

@@ -8,6 +8,8 @@ export {
   stagedMargins,
   predictProba,
   treeShap,
+  recursiveTreeShap,
+  prepareTreeShap,
   featureImportance,
   logLossCurve,
   parseModel,
