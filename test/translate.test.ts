@@ -182,6 +182,9 @@ const EXTRA_CASES: Case[] = [
   ["x_string_agg_limit_distinct", "SELECT STRING_AGG(event_name, ',' ORDER BY ts LIMIT 2) AS a, STRING_AGG(DISTINCT event_name, '|' ORDER BY event_name) AS b FROM `proj.ds.ev`"],
   ["x_countif_logical", "SELECT user_id, COUNTIF(x IS NULL) AS n, LOGICAL_OR(s IS NOT NULL) AS b FROM `proj.ds.ev` GROUP BY user_id ORDER BY user_id"],
   ["x_regexp_all", "SELECT REGEXP_EXTRACT_ALL('a1b22c333', r'\\d+') AS a, REGEXP_EXTRACT_ALL('k=1&v=2', r'=(\\d)') AS b, REGEXP_REPLACE('2024-03-01', r'(\\d+)-(\\d+)-(\\d+)', r'\\3/\\2/\\1') AS c"],
+  // bq_regexp_extract takes the first of regexp_extract_all's matches: first of several, NULL when none, '' for an
+  // empty group or an empty match, a group that does not take part, NULL input, a pattern without a group.
+  ["x_regexp_extract_first", "SELECT REGEXP_EXTRACT('k=1&k=22', r'k=(\\d+)') AS a, REGEXP_EXTRACT('abc', r'x(\\d*)') AS b, REGEXP_EXTRACT('a=&b=2', r'a=([^&]*)') AS c, REGEXP_EXTRACT('abc', r'b(x)?') AS d, REGEXP_EXTRACT('abc', r'z*') AS e, REGEXP_EXTRACT(CAST(NULL AS STRING), r'(a)') AS f, REGEXP_EXTRACT('a1b22', r'\\d+') AS g, REGEXP_EXTRACT('https://h.example/p?utm_source=x&y', r'[?&]utm_source=([^&#]*)') AS h"],
   ["x_regexp_substr_contains", "SELECT REGEXP_SUBSTR('abc123', r'[0-9]+') AS a, REGEXP_CONTAINS('ABC', r'(?i)b') AS b, REGEXP_CONTAINS('abc', r'^b') AS c"],
   ["x_string_funcs", "SELECT LENGTH('héllo') AS a, UPPER('abc') AS b, LOWER('ABC') AS c, TRIM('  x ') AS d, LTRIM('xxa', 'x') AS e, REPLACE('aXa', 'X', '-') AS f, STRPOS('abc', 'c') AS g, REVERSE('abc') AS h"],
   ["x_pad_repeat", "SELECT LPAD('7', 3, '0') AS a, RPAD('ab', 4) AS b, LPAD('abcdef', 3) AS c, REPEAT('ab', 2) AS d, LEFT('abc', 2) AS e, RIGHT('abc', 2) AS f"],
