@@ -11,7 +11,7 @@ import { UserError } from "../src/util/errors.ts";
 import { compareModels, type ModelShares } from "../src/models/compare.ts";
 import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
-import { featureKey, parseChannelStats, type FeatureRow } from "../src/ml-attribution/features.ts";
+import { channelsKey, featureKey, parseChannelStats, type ChannelStat, type FeatureRow } from "../src/ml-attribution/features.ts";
 import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_METHODS, ML_CURRENT_MODEL_ARTIFACT, type ConversionModel, type CreditMethod, type MethodCredit, type TestMetrics } from "../src/ml-attribution/pipeline.ts";
 import { counterfactualCredit, estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, mlCreditModel, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
@@ -61,9 +61,20 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
      FROM ${ctx.ref(FEATURES_TABLE)}
      ORDER BY journey_end_date, channel_stats, user_type, device, region, engagement`,
   );
+  // Rows of many days and segments share a channel_stats text: parsed once, its channels shared (read-only).
+  const parsed = new Map<string, { channels: ChannelStat[]; key: string }>();
+  const channelsOf = (text: string, i: number): { channels: ChannelStat[]; key: string } => {
+    let p = parsed.get(text);
+    if (!p) {
+      const channels = parseChannelStats(text, `${FEATURES_TABLE} row ${i + 1}`);
+      parsed.set(text, (p = { channels, key: channelsKey(channels) }));
+    }
+    return p;
+  };
   return raw.map((r, i) => {
+    const stats = channelsOf(textOf(r, "channel_stats", FEATURES_TABLE, i), i);
     const base = {
-      channels: parseChannelStats(textOf(r, "channel_stats", FEATURES_TABLE, i), `${FEATURES_TABLE} row ${i + 1}`),
+      channels: stats.channels,
       userType: textOf(r, "user_type", FEATURES_TABLE, i),
       device: textOf(r, "device", FEATURES_TABLE, i),
       region: textOf(r, "region", FEATURES_TABLE, i),
@@ -75,7 +86,7 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
       conversions: countOf(r, "conversions", FEATURES_TABLE, i, FEATURE_KEY),
       nonConversions: countOf(r, "non_conversions", FEATURES_TABLE, i, FEATURE_KEY),
       value: countOf(r, "conversion_value", FEATURES_TABLE, i, FEATURE_KEY),
-      key: featureKey(base),
+      key: featureKey(base, stats.key),
     };
   });
 }

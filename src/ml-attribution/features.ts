@@ -20,7 +20,7 @@ import { ModelInputError, compareStrings } from "../models/numeric.ts";
 import { PATH_SEPARATOR, decodePathChannel } from "../models/paths.ts";
 
 /** One channel of a journey, as encoded in `channel_stats`. */
-interface ChannelStat {
+export interface ChannelStat {
   channel: string;
   touches: number;
   /** 1 = the channel whose first touch is the journey's first touch. */
@@ -82,15 +82,17 @@ export function parseChannelStats(text: string, where: string): ChannelStat[] {
   return out;
 }
 
-/** The feature vector's identity (used to de-duplicate rows across days). */
-export function featureKey(j: JourneyFeatures): string {
-  return JSON.stringify([
-    j.channels.map((c) => [c.channel, c.touches, c.firstRank, c.lastRank, c.recencyBucket, c.firstTouchBucket]),
-    j.userType,
-    j.device,
-    j.region,
-    j.engagement,
-  ]);
+/** The channels' part of {@link featureKey} (JSON text). */
+export function channelsKey(channels: readonly ChannelStat[]): string {
+  return JSON.stringify(channels.map((c) => [c.channel, c.touches, c.firstRank, c.lastRank, c.recencyBucket, c.firstTouchBucket]));
+}
+
+/**
+ * The feature vector's identity (used to de-duplicate rows across days): the JSON text of [channels, user type,
+ * device, region, engagement]. `channels` may be given as channelsKey(j.channels), computed once for rows that share it.
+ */
+export function featureKey(j: JourneyFeatures, channels = channelsKey(j.channels)): string {
+  return `[${channels},${JSON.stringify(j.userType)},${JSON.stringify(j.device)},${JSON.stringify(j.region)},${JSON.stringify(j.engagement)}]`;
 }
 
 export interface FeatureEncoding {
