@@ -199,6 +199,8 @@ const EXTRA_CASES: Case[] = [
   ["x_math", "SELECT ABS(-3) AS a, SIGN(-2.5) AS b, CEIL(1.2) AS c, FLOOR(-1.2) AS d, POW(2, 10) AS e, SQRT(16) AS f, ROUND(2.345, 1) AS g, TRUNC(-2.7) AS h, MOD(7, -3) AS i, DIV(7, -2) AS j"],
   ["x_safe_arith", "SELECT SAFE_ADD(9223372036854775807, 1) AS a, SAFE_MULTIPLY(3, 4) AS b, SAFE_SUBTRACT(5, 7) AS c, SAFE_NEGATE(2) AS d"],
   ["x_safe_prefix_functions", "SELECT SAFE.SUBSTR('abc', 2) AS a, SAFE.LOG(-1, 10) IS NULL AS b, SAFE.DATE(2024, 2, 30) AS c"],
+  // The UDF's reused UTF-8 buffer: multi-byte characters, a string longer than the buffer (it grows), a short one after it.
+  ["x_farm_fingerprint_utf8", "SELECT FARM_FINGERPRINT('Île-de-France 🚀') AS a, FARM_FINGERPRINT(REPEAT('aé', 700)) AS b, FARM_FINGERPRINT('x') AS c, FARM_FINGERPRINT(s) AS d FROM `proj.ds.ev` ORDER BY ts"],
   ["x_farm_fingerprint_values", "SELECT FARM_FINGERPRINT('') AS a, FARM_FINGERPRINT('ga4-user-1') AS b, FARM_FINGERPRINT(CAST(NULL AS STRING)) AS c"],
   ["x_window_functions", "SELECT user_id, ROW_NUMBER() OVER (ORDER BY ts) AS rn, RANK() OVER (ORDER BY user_id) AS rk, DENSE_RANK() OVER (ORDER BY user_id) AS drk, FIRST_VALUE(event_name) OVER (PARTITION BY user_id ORDER BY ts) AS f, SUM(x) OVER (PARTITION BY user_id) AS sx FROM `proj.ds.ev` ORDER BY ts"],
   ["x_window_lag_default", "SELECT LAG(x, 1, -1) OVER (ORDER BY ts) AS a, LEAD(ts) OVER (ORDER BY ts) AS b, COUNT(*) OVER (ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS c FROM `proj.ds.ev` ORDER BY ts"],

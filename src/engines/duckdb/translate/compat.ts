@@ -11,6 +11,18 @@ import { BIGINT, DuckDBScalarFunction, VARCHAR } from "../node-api.ts";
 import { bigqueryFingerprint } from "farmhash-modern";
 import { packageRoot } from "../../../util/package-root.ts";
 
+/**
+ * The UTF-8 bytes of `s` in one buffer reused call after call (valid until the next call). farmhash-modern encodes a
+ * string with a new TextEncoder each call: 2M channel-share keys took 1.2–2.1 µs a hash that way, 0.2 µs this way,
+ * the same fingerprints (lone surrogates become U+FFFD either way).
+ */
+const encoder = new TextEncoder();
+let utf8Buffer = new Uint8Array(1024);
+function utf8(s: string): Uint8Array {
+  if (utf8Buffer.length < s.length * 3) utf8Buffer = new Uint8Array(s.length * 3);
+  return utf8Buffer.subarray(0, encoder.encodeInto(s, utf8Buffer).written);
+}
+
 /** sql/duckdb/bq_macros.sql in the installed package (from src/ under tsx, or from dist/). */
 const MACROS_PATH = path.join(packageRoot(), "sql", "duckdb", "bq_macros.sql");
 
@@ -81,7 +93,7 @@ export async function installCompat(conn: DuckDBConnection): Promise<void> {
         for (let row = 0; row < input.rowCount; row++) {
           const s = v.getItem(row);
           // FARM_FINGERPRINT = farmhash Fingerprint64 of the UTF-8 bytes, as a signed INT64.
-          output.setItem(row, s === null ? null : bigqueryFingerprint(String(s)));
+          output.setItem(row, s === null ? null : bigqueryFingerprint(utf8(String(s))));
         }
         output.flush();
       },
