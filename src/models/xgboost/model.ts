@@ -253,6 +253,21 @@ function unwoundPathSum(p: UniquePath, b: number, depth: number, pathIndex: numb
 }
 
 /**
+ * What both TreeSHAP forms start from: the shape checked, the trees used, and the output [nRows × (nCols + 1)] with
+ * each row's bias E[f] = base_margin + Σ_t (cover-weighted mean leaf of tree t) in its last column.
+ */
+function shapOutput(forest: Forest, X: Float32Array, nRows: number, nCols: number, opts: PredictOptions): { T: number; m1: boolean; out: Float64Array } {
+  checkShape(forest, X, nRows, nCols);
+  const T = treeCount(forest, opts.nTrees);
+  const out = new Float64Array(nRows * (nCols + 1));
+  const means = cachedNodeMeans(forest);
+  let bias = forest.baseMargin;
+  for (let t = 0; t < T; t++) bias += means[forest.treeStart[t]];
+  for (let row = 0; row < nRows; row++) out[row * (nCols + 1) + nCols] = bias;
+  return { T, m1: !!opts.minusOneIsMissing, out };
+}
+
+/**
  * Path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, "Consistent Individualized Feature Attribution
  * for Tree Ensembles", Algorithm 2; port of XGBoost's RegTree::TreeShap with cover = sum_hess).
  * Output row i holds φ_i1..φ_iF and, last, the bias E[f] = base_margin + Σ_t (cover-weighted mean
@@ -264,14 +279,8 @@ function unwoundPathSum(p: UniquePath, b: number, depth: number, pathIndex: numb
  * @returns Float64Array [nRows × (nCols + 1)], row-major, bias in the last column.
  */
 export function recursiveTreeShap(forest: Forest, X: Float32Array, nRows: number, nCols: number, opts: PredictOptions = {}): Float64Array {
-  checkShape(forest, X, nRows, nCols);
-  const T = treeCount(forest, opts.nTrees);
-  const m1 = !!opts.minusOneIsMissing;
+  const { T, m1, out } = shapOutput(forest, X, nRows, nCols, opts);
   const F = nCols;
-  const out = new Float64Array(nRows * (F + 1));
-  const means = cachedNodeMeans(forest);
-  let bias = forest.baseMargin;
-  for (let t = 0; t < T; t++) bias += means[forest.treeStart[t]];
 
   const { left, right, feature, threshold, defaultLeft, cover, leafValue } = forest;
   const maxd = forest.maxDepth + 2;
@@ -336,7 +345,6 @@ export function recursiveTreeShap(forest: Forest, X: Float32Array, nRows: number
       // Root call: depth 0 with the sentinel feature -1 (XGBoost passes parent_unique_path = buffer start).
       recurse(forest.treeStart[t], 0, 0, 1, 1, -1);
     }
-    out[phiOff + F] = bias;
   }
   return out;
 }
@@ -470,14 +478,8 @@ export function prepareTreeShap(forest: Forest): void {
 export function treeShap(forest: Forest, X: Float32Array, nRows: number, nCols: number, opts: PredictOptions = {}): Float64Array {
   const tables = shapTablesOf(forest);
   if (tables === null) return recursiveTreeShap(forest, X, nRows, nCols, opts);
-  checkShape(forest, X, nRows, nCols);
-  const T = treeCount(forest, opts.nTrees);
-  const m1 = !!opts.minusOneIsMissing;
+  const { T, m1, out } = shapOutput(forest, X, nRows, nCols, opts);
   const F = nCols;
-  const out = new Float64Array(nRows * (F + 1));
-  const means = cachedNodeMeans(forest);
-  let bias = forest.baseMargin;
-  for (let t = 0; t < T; t++) bias += means[forest.treeStart[t]];
   const { unique, width, featureStart, features, coefStart, coef } = tables;
   const { left, right, feature, threshold, defaultLeft, treeStart } = forest;
   // Depth-first walk with an explicit stack of (node, mask of the path's features the row does not follow).
@@ -514,7 +516,6 @@ export function treeShap(forest: Forest, X: Float32Array, nRows: number, nCols: 
       }
     }
   }
-  for (let row = 0; row < nRows; row++) out[row * (F + 1) + F] = bias;
   return out;
 }
 
