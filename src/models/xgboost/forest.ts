@@ -15,7 +15,7 @@
  *   metric names (vector<string>) if contain_eval_metrics.
  * Decision rule: go left iff x < split_cond; a missing x goes to the default side.
  */
-import { XGBoostModelFormatError } from "./errors.ts";
+import { XGBoostInputError, XGBoostModelFormatError } from "./errors.ts";
 
 /** A parsed gbtree forest. Node arrays are indexed globally; tree t owns nodes [treeStart[t], treeStart[t+1]). */
 export interface Forest {
@@ -44,6 +44,32 @@ export interface Forest {
   cover: Float32Array;
   /** Deepest root-to-leaf edge count over all trees. */
   maxDepth: number;
+}
+
+/** Options of the functions that evaluate a forest on rows (prediction, TreeSHAP). */
+export interface PredictOptions {
+  /** Use only the first `nTrees` trees (default: all). */
+  nTrees?: number;
+  /** Treat an exact -1 as missing too (models trained with `minusOneIsMissing`). */
+  minusOneIsMissing?: boolean;
+}
+
+/** @throws XGBoostInputError unless X holds nRows rows of the forest's feature count. */
+export function checkShape(forest: Forest, X: Float32Array, nRows: number, nCols: number): void {
+  if (!Number.isInteger(nRows) || nRows < 0) throw new XGBoostInputError(`nRows must be an integer ≥ 0, got ${nRows}`);
+  if (nCols !== forest.numFeature) {
+    throw new XGBoostInputError(`the model was trained on ${forest.numFeature} features, X has ${nCols} columns`);
+  }
+  if (X.length !== nRows * nCols) throw new XGBoostInputError(`X has ${X.length} values, expected nRows × nCols = ${nRows * nCols}`);
+}
+
+/** The number of trees to use (all when `nTrees` is undefined). @throws XGBoostInputError outside 0..numTrees. */
+export function treeCount(forest: Forest, nTrees: number | undefined): number {
+  if (nTrees === undefined) return forest.numTrees;
+  if (!Number.isInteger(nTrees) || nTrees < 0 || nTrees > forest.numTrees) {
+    throw new XGBoostInputError(`nTrees must be an integer in 0..${forest.numTrees}, got ${nTrees}`);
+  }
+  return nTrees;
 }
 
 interface ParsedModel {

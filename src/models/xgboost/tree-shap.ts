@@ -1,0 +1,370 @@
+/**
+ * TreeSHAP of a parsed forest: path-dependent SHAP values (Lundberg, Erion & Lee 2018), XGBoost's recursive
+ * algorithm (`recursiveTreeShap`) and the same values from per-leaf tables built once per forest (`treeShap`, after
+ * Yang 2021, "Fast TreeSHAP"). Pure functions over typed arrays; no I/O.
+ */
+import { checkShape, treeCount, type Forest, type PredictOptions } from "./forest.ts";
+
+/**
+ * Cover-weighted mean leaf value of every node (E[f] under the training distribution):
+ * leaf → value; internal → (cover_l·mean_l + cover_r·mean_r) / cover. Children precede nothing in
+ * XGBoost's numbering, so this recurses per tree. O(nodes).
+ */
+function nodeMeans(forest: Forest): Float64Array {
+  const { left, right, cover, leafValue, treeStart } = forest;
+  const means = new Float64Array(left.length);
+  const visit = (n: number): number => {
+    const l = left[n];
+    if (l < 0) return (means[n] = leafValue[n]);
+    const r = right[n];
+    const ml = visit(l);
+    const mr = visit(r);
+    const c = cover[n];
+    return (means[n] = c > 0 ? (cover[l] * ml + cover[r] * mr) / c : 0.5 * (ml + mr));
+  };
+  for (let t = 0; t < forest.numTrees; t++) visit(treeStart[t]);
+  return means;
+}
+
+/**
+ * Node means per forest, computed once: a parsed forest's arrays never change, and the means are O(nodes)
+ * work that would otherwise dominate explaining a single row (the scoring server explains one lead per request).
+ */
+const NODE_MEANS = new WeakMap<Forest, Float64Array>();
+function cachedNodeMeans(forest: Forest): Float64Array {
+  let m = NODE_MEANS.get(forest);
+  if (!m) NODE_MEANS.set(forest, (m = nodeMeans(forest)));
+  return m;
+}
+
+/**
+ * TreeSHAP's unique path (XGBoost's PathElement arrays): element i of a path starting at `b` is at index b + i;
+ * `w` holds the permutation weights of the subsets of the path's features.
+ */
+interface UniquePath {
+  feat: Int32Array;
+  zero: Float64Array;
+  one: Float64Array;
+  w: Float64Array;
+}
+
+/** Adds a feature (its zero and one fractions) at `depth`, updating the weights. */
+function extendPath(p: UniquePath, b: number, depth: number, zero: number, one: number, feat: number): void {
+  const { feat: pFeat, zero: pZero, one: pOne, w: pW } = p;
+  pFeat[b + depth] = feat;
+  pZero[b + depth] = zero;
+  pOne[b + depth] = one;
+  pW[b + depth] = depth === 0 ? 1 : 0;
+  for (let i = depth - 1; i >= 0; i--) {
+    pW[b + i + 1] += (one * pW[b + i] * (i + 1)) / (depth + 1);
+    pW[b + i] = (zero * pW[b + i] * (depth - i)) / (depth + 1);
+  }
+}
+
+/** Removes element `pathIndex` of a path of `depth` + 1 elements (undoes its extend). */
+function unwindPath(p: UniquePath, b: number, depth: number, pathIndex: number): void {
+  const { feat: pFeat, zero: pZero, one: pOne, w: pW } = p;
+  const one = pOne[b + pathIndex];
+  const zero = pZero[b + pathIndex];
+  let next = pW[b + depth];
+  for (let i = depth - 1; i >= 0; i--) {
+    if (one !== 0) {
+      const tmp = pW[b + i];
+      pW[b + i] = (next * (depth + 1)) / ((i + 1) * one);
+      next = tmp - (pW[b + i] * zero * (depth - i)) / (depth + 1);
+    } else {
+      pW[b + i] = (pW[b + i] * (depth + 1)) / (zero * (depth - i));
+    }
+  }
+  for (let i = pathIndex; i < depth; i++) {
+    pFeat[b + i] = pFeat[b + i + 1];
+    pZero[b + i] = pZero[b + i + 1];
+    pOne[b + i] = pOne[b + i + 1];
+  }
+}
+
+/** Σ of the weights the path would have with element `pathIndex` removed (without removing it). */
+function unwoundPathSum(p: UniquePath, b: number, depth: number, pathIndex: number): number {
+  const { zero: pZero, one: pOne, w: pW } = p;
+  const one = pOne[b + pathIndex];
+  const zero = pZero[b + pathIndex];
+  let next = pW[b + depth];
+  let total = 0;
+  for (let i = depth - 1; i >= 0; i--) {
+    if (one !== 0) {
+      const tmp = (next * (depth + 1)) / ((i + 1) * one);
+      total += tmp;
+      next = pW[b + i] - tmp * zero * ((depth - i) / (depth + 1));
+    } else {
+      total += pW[b + i] / zero / ((depth - i) / (depth + 1));
+    }
+  }
+  return total;
+}
+
+/**
+ * What both TreeSHAP forms start from: the shape checked, the trees used, and the output [nRows × (nCols + 1)] with
+ * each row's bias E[f] = base_margin + Σ_t (cover-weighted mean leaf of tree t) in its last column.
+ */
+function shapOutput(forest: Forest, X: Float32Array, nRows: number, nCols: number, opts: PredictOptions): { T: number; m1: boolean; out: Float64Array } {
+  checkShape(forest, X, nRows, nCols);
+  const T = treeCount(forest, opts.nTrees);
+  const out = new Float64Array(nRows * (nCols + 1));
+  const means = cachedNodeMeans(forest);
+  let bias = forest.baseMargin;
+  for (let t = 0; t < T; t++) bias += means[forest.treeStart[t]];
+  for (let row = 0; row < nRows; row++) out[row * (nCols + 1) + nCols] = bias;
+  return { T, m1: !!opts.minusOneIsMissing, out };
+}
+
+/**
+ * Path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, "Consistent Individualized Feature Attribution
+ * for Tree Ensembles", Algorithm 2; port of XGBoost's RegTree::TreeShap with cover = sum_hess).
+ * Output row i holds φ_i1..φ_iF and, last, the bias E[f] = base_margin + Σ_t (cover-weighted mean
+ * leaf of tree t), so Σ_j φ_ij + bias = predictMargin(x_i) (to ~1e-12 in float64).
+ * Allocation-free per row: the unique-path stacks are preallocated typed arrays of size
+ * (D+2)(D+3)/2 where D is the forest's max depth; each recursion level uses the next segment.
+ * Complexity O(nRows × nTrees × L × D²) (L leaves per tree). Missing → default side, as in prediction.
+ * Kept for forests whose tables would pass SHAP_TABLE_MAX_VALUES, and as the reference the table form is tested against.
+ * @returns Float64Array [nRows × (nCols + 1)], row-major, bias in the last column.
+ */
+export function recursiveTreeShap(forest: Forest, X: Float32Array, nRows: number, nCols: number, opts: PredictOptions = {}): Float64Array {
+  const { T, m1, out } = shapOutput(forest, X, nRows, nCols, opts);
+  const F = nCols;
+
+  const { left, right, feature, threshold, defaultLeft, cover, leafValue } = forest;
+  const maxd = forest.maxDepth + 2;
+  const size = (maxd * (maxd + 1)) / 2 + maxd;
+  const pFeat = new Int32Array(size);
+  const pZero = new Float64Array(size);
+  const pOne = new Float64Array(size);
+  const pW = new Float64Array(size);
+  let rowOff = 0;
+  let phiOff = 0;
+
+  const path: UniquePath = { feat: pFeat, zero: pZero, one: pOne, w: pW };
+  const extend = (b: number, depth: number, zero: number, one: number, feat: number): void => extendPath(path, b, depth, zero, one, feat);
+  const unwind = (b: number, depth: number, pathIndex: number): void => unwindPath(path, b, depth, pathIndex);
+  const unwoundSum = (b: number, depth: number, pathIndex: number): number => unwoundPathSum(path, b, depth, pathIndex);
+  const recurse = (node: number, depth: number, parentBase: number, parentZero: number, parentOne: number, parentFeat: number): void => {
+    // Copy the parent's path into the next segment, then extend it.
+    const b = parentBase + depth;
+    for (let i = 0; i < depth; i++) {
+      pFeat[b + i] = pFeat[parentBase + i];
+      pZero[b + i] = pZero[parentBase + i];
+      pOne[b + i] = pOne[parentBase + i];
+      pW[b + i] = pW[parentBase + i];
+    }
+    extend(b, depth, parentZero, parentOne, parentFeat);
+    const l = left[node];
+    if (l < 0) {
+      const v = leafValue[node];
+      for (let i = 1; i <= depth; i++) {
+        const w = unwoundSum(b, depth, i);
+        out[phiOff + pFeat[b + i]] += w * (pOne[b + i] - pZero[b + i]) * v;
+      }
+      return;
+    }
+    const f = feature[node];
+    const r = right[node];
+    const x = X[rowOff + f];
+    const hot = x !== x || (m1 && x === -1) ? (defaultLeft[node] ? l : r) : x < threshold[node] ? l : r;
+    const cold = hot === l ? r : l;
+    const w = cover[node];
+    const hotZero = cover[hot] / w;
+    const coldZero = cover[cold] / w;
+    let inZero = 1;
+    let inOne = 1;
+    let d = depth;
+    let k = 0;
+    for (; k <= d; k++) if (pFeat[b + k] === f) break;
+    if (k !== d + 1) {
+      inZero = pZero[b + k];
+      inOne = pOne[b + k];
+      unwind(b, d, k);
+      d -= 1;
+    }
+    recurse(hot, d + 1, b, hotZero * inZero, inOne, f);
+    recurse(cold, d + 1, b, coldZero * inZero, 0, f);
+  };
+
+  for (let row = 0; row < nRows; row++) {
+    rowOff = row * nCols;
+    phiOff = row * (F + 1);
+    for (let t = 0; t < T; t++) {
+      // Root call: depth 0 with the sentinel feature -1 (XGBoost passes parent_unique_path = buffer start).
+      recurse(forest.treeStart[t], 0, 0, 1, 1, -1);
+    }
+  }
+  return out;
+}
+
+/**
+ * Most values a forest's TreeSHAP tables may hold (8 bytes each: 64 MiB); a leaf with U distinct features on its
+ * path holds 2^U × U. XGBoost's default depth 6 and 100 trees need at most 2.5M; deeper forests past this use
+ * recursiveTreeShap.
+ */
+export const SHAP_TABLE_MAX_VALUES = 8 * 1024 * 1024;
+
+/**
+ * A forest's TreeSHAP tables. In path-dependent TreeSHAP a leaf's contribution to each feature on its root path
+ * depends on the row only through which of those features the row "follows" (goes the path's way at every node
+ * splitting on it): the zero fractions are covers. So every leaf's contributions are computed once per pattern of
+ * followed features (Yang 2021, "Fast TreeSHAP", algorithm v2), and a row costs a walk of the tree and a lookup per leaf.
+ * - `unique[n]`: the index, in order of first appearance from the root, of node n's feature among the features of
+ *   its root path (the same for every leaf below n);
+ * - at a leaf n: `width[n]` = U, its path's features at `features[featureStart[n] …]`, and its contributions
+ *   at `coef[coefStart[n] + pattern × U + k]` (bit k of the pattern: the row follows feature k).
+ */
+interface ShapTables {
+  unique: Int8Array;
+  width: Int8Array;
+  featureStart: Int32Array;
+  features: Int32Array;
+  coefStart: Int32Array;
+  coef: Float64Array;
+}
+
+/** Values the tables of `forest` would hold: Σ over leaves of 2^U × U. */
+function shapTableValues(forest: Forest): number {
+  const { left, right, feature, treeStart } = forest;
+  const pathFeatures: number[] = [];
+  let total = 0;
+  const visit = (node: number): void => {
+    const l = left[node];
+    if (l < 0) {
+      total += 2 ** pathFeatures.length * pathFeatures.length;
+      return;
+    }
+    const added = !pathFeatures.includes(feature[node]);
+    if (added) pathFeatures.push(feature[node]);
+    visit(l);
+    visit(right[node]);
+    if (added) pathFeatures.pop();
+  };
+  for (let t = 0; t < forest.numTrees && total <= SHAP_TABLE_MAX_VALUES; t++) visit(treeStart[t]);
+  return total;
+}
+
+/** The tables, or null when they would hold more than SHAP_TABLE_MAX_VALUES. */
+function buildShapTables(forest: Forest): ShapTables | null {
+  if (shapTableValues(forest) > SHAP_TABLE_MAX_VALUES) return null;
+  const { left, right, feature, cover, leafValue, treeStart } = forest;
+  const nodes = left.length;
+  const unique = new Int8Array(nodes);
+  const width = new Int8Array(nodes);
+  const featureStart = new Int32Array(nodes);
+  const coefStart = new Int32Array(nodes);
+  const features: number[] = [];
+  const coef: number[] = [];
+  const D = forest.maxDepth + 2;
+  const path: UniquePath = { feat: new Int32Array(D), zero: new Float64Array(D), one: new Float64Array(D), w: new Float64Array(D) };
+  const pathFeatures: number[] = [];
+  const pathZero: number[] = [];
+  const visit = (node: number): void => {
+    const l = left[node];
+    if (l < 0) {
+      const U = pathFeatures.length;
+      width[node] = U;
+      featureStart[node] = features.length;
+      features.push(...pathFeatures);
+      coefStart[node] = coef.length;
+      const v = leafValue[node];
+      for (let pattern = 0; pattern < 1 << U; pattern++) {
+        extendPath(path, 0, 0, 1, 1, -1);
+        for (let k = 0; k < U; k++) extendPath(path, 0, k + 1, pathZero[k]!, (pattern >> k) & 1, pathFeatures[k]!);
+        for (let k = 0; k < U; k++) coef.push(unwoundPathSum(path, 0, U, k + 1) * (((pattern >> k) & 1) - pathZero[k]!) * v);
+      }
+      return;
+    }
+    const f = feature[node];
+    let k = pathFeatures.indexOf(f);
+    const added = k < 0;
+    if (added) {
+      k = pathFeatures.length;
+      pathFeatures.push(f);
+      pathZero.push(1);
+    }
+    unique[node] = k;
+    const before = pathZero[k]!;
+    for (const child of [l, right[node]]) {
+      pathZero[k] = before * (cover[child] / cover[node]);
+      visit(child);
+    }
+    pathZero[k] = before;
+    if (added) {
+      pathFeatures.pop();
+      pathZero.pop();
+    }
+  };
+  for (let t = 0; t < forest.numTrees; t++) visit(treeStart[t]);
+  return { unique, width, featureStart, features: Int32Array.from(features), coefStart, coef: Float64Array.from(coef) };
+}
+
+const SHAP_TABLES = new WeakMap<Forest, ShapTables | null>();
+
+/** The forest's TreeSHAP tables, built on first use and kept with the forest; null when over the budget. */
+function shapTablesOf(forest: Forest): ShapTables | null {
+  let tables = SHAP_TABLES.get(forest);
+  if (tables === undefined) SHAP_TABLES.set(forest, (tables = buildShapTables(forest)));
+  return tables;
+}
+
+/**
+ * Builds the forest's TreeSHAP tables now (≈ 0.1–0.3 s for 100 trees of depth 6) rather than in the first treeShap
+ * call: for a server that explains one row per request.
+ */
+export function prepareTreeShap(forest: Forest): void {
+  shapTablesOf(forest);
+}
+
+/**
+ * Path-dependent TreeSHAP, the same values as recursiveTreeShap (XGBoost's algorithm; they differ by summation
+ * order, ~1e-15 relative) from per-leaf tables built once per forest: O(nRows × nTrees × (nodes + L × D)) instead of
+ * O(nRows × nTrees × L × D²); measured 7–8× faster at depth 6 and 8 (100 trees). Forests whose tables would pass
+ * SHAP_TABLE_MAX_VALUES use recursiveTreeShap.
+ * @returns Float64Array [nRows × (nCols + 1)], row-major, bias in the last column.
+ */
+export function treeShap(forest: Forest, X: Float32Array, nRows: number, nCols: number, opts: PredictOptions = {}): Float64Array {
+  const tables = shapTablesOf(forest);
+  if (tables === null) return recursiveTreeShap(forest, X, nRows, nCols, opts);
+  const { T, m1, out } = shapOutput(forest, X, nRows, nCols, opts);
+  const F = nCols;
+  const { unique, width, featureStart, features, coefStart, coef } = tables;
+  const { left, right, feature, threshold, defaultLeft, treeStart } = forest;
+  // Depth-first walk with an explicit stack of (node, mask of the path's features the row does not follow).
+  const stackNode = new Int32Array(forest.maxDepth + 2);
+  const stackMissed = new Int32Array(forest.maxDepth + 2);
+  // Tree by tree over all rows: one tree's tables stay in cache while the rows pass.
+  for (let t = 0; t < T; t++) {
+    for (let row = 0; row < nRows; row++) {
+      const rowOff = row * nCols;
+      const phiOff = row * (F + 1);
+      let top = 0;
+      stackNode[0] = treeStart[t];
+      stackMissed[0] = 0;
+      while (top >= 0) {
+        const node = stackNode[top]!;
+        const missed = stackMissed[top]!;
+        top--;
+        const l = left[node];
+        if (l < 0) {
+          const U = width[node];
+          const base = coefStart[node] + (((1 << U) - 1) & ~missed) * U;
+          const fs = featureStart[node];
+          for (let k = 0; k < U; k++) out[phiOff + features[fs + k]] += coef[base + k];
+          continue;
+        }
+        const r = right[node];
+        const x = X[rowOff + feature[node]];
+        const goesLeft = x !== x || (m1 && x === -1) ? defaultLeft[node] === 1 : x < threshold[node];
+        const bit = 1 << unique[node];
+        stackNode[++top] = l;
+        stackMissed[top] = goesLeft ? missed : missed | bit;
+        stackNode[++top] = r;
+        stackMissed[top] = goesLeft ? missed | bit : missed;
+      }
+    }
+  }
+  return out;
+}
