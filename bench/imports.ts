@@ -13,7 +13,7 @@
  *   npm run bench -- --imports --tx-rows 1000000 --ga4-size 75000x60 --repeats 3   # the issue's 1M sizes (minutes)
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -95,12 +95,35 @@ async function makeFiles(dir: string): Promise<{ tx: string; txSmall: string; tx
   await conn.run(`COPY (${days_.map((t) => `SELECT * FROM ${t}`).join(" UNION ALL ")}) TO '${ga4}' (FORMAT JSON)`);
   conn.closeSync();
   instance.closeSync();
-  // The same files with one bad row in the middle (a revenue that is not a number; an object as event_name).
+  // The same files with one bad row in the middle (a revenue that is not a number; an object as event_name). Copied
+  // in chunks around that line: a GA4 file of the issue's size (18,000 users × 60 days, ≈ 600 MB) is longer than
+  // the longest string Node can hold.
   const withBad = (src: string, dst: string, fix: (line: string) => string): string => {
-    const lines = readFileSync(src, "utf8").split("\n");
-    const mid = Math.floor(lines.length / 2);
-    lines[mid] = fix(lines[mid]!);
-    writeFileSync(dst, lines.join("\n"));
+    const newlines: number[] = [];
+    const chunk = Buffer.alloc(1 << 20);
+    const input = openSync(src, "r");
+    for (let at = 0, n = 0; (n = readSync(input, chunk, 0, chunk.length, at)) > 0; at += n) {
+      for (let i = chunk.indexOf(10, 0); i >= 0 && i < n; i = chunk.indexOf(10, i + 1)) newlines.push(at + i);
+    }
+    // Line k spans [start, end): the text between newline k - 1 and newline k (the last line ends at the file's end).
+    const mid = Math.floor((newlines.length + 1) / 2);
+    const start = mid === 0 ? 0 : newlines[mid - 1]! + 1;
+    const end = mid < newlines.length ? newlines[mid]! : statSync(src).size;
+    const line = Buffer.alloc(end - start);
+    readSync(input, line, 0, line.length, start);
+    const output = openSync(dst, "w");
+    const copy = (from: number, to: number): void => {
+      for (let at = from; at < to; ) {
+        const n = readSync(input, chunk, 0, Math.min(chunk.length, to - at), at);
+        writeSync(output, chunk, 0, n);
+        at += n;
+      }
+    };
+    copy(0, start);
+    writeSync(output, fix(line.toString("utf8")));
+    copy(end, statSync(src).size);
+    closeSync(output);
+    closeSync(input);
     return dst;
   };
   return {
