@@ -225,56 +225,24 @@ interface ShapTables {
   coef: Float64Array;
 }
 
-/** Values the tables of `forest` would hold: Σ over leaves of 2^U × U. */
-function shapTableValues(forest: Forest): number {
-  const { left, right, feature, treeStart } = forest;
-  const pathFeatures: number[] = [];
-  let total = 0;
-  const visit = (node: number): void => {
-    const l = left[node];
-    if (l < 0) {
-      total += 2 ** pathFeatures.length * pathFeatures.length;
-      return;
-    }
-    const added = !pathFeatures.includes(feature[node]);
-    if (added) pathFeatures.push(feature[node]);
-    visit(l);
-    visit(right[node]);
-    if (added) pathFeatures.pop();
-  };
-  for (let t = 0; t < forest.numTrees && total <= SHAP_TABLE_MAX_VALUES; t++) visit(treeStart[t]);
-  return total;
-}
-
-/** The tables, or null when they would hold more than SHAP_TABLE_MAX_VALUES. */
-function buildShapTables(forest: Forest): ShapTables | null {
-  if (shapTableValues(forest) > SHAP_TABLE_MAX_VALUES) return null;
-  const { left, right, feature, cover, leafValue, treeStart } = forest;
-  const nodes = left.length;
-  const unique = new Int8Array(nodes);
-  const width = new Int8Array(nodes);
-  const featureStart = new Int32Array(nodes);
-  const coefStart = new Int32Array(nodes);
-  const features: number[] = [];
-  const coef: number[] = [];
-  const D = forest.maxDepth + 2;
-  const path: UniquePath = { feat: new Int32Array(D), zero: new Float64Array(D), one: new Float64Array(D), w: new Float64Array(D) };
+/**
+ * Every root-to-leaf path of every tree: `onSplit(node, k)` for each split node, k its feature's index among the
+ * distinct features of its root path (in order of first appearance: the same for every leaf below it), then at each
+ * leaf `onLeaf(leaf, features, zeros)`: those features and their zero fractions (the product of cover[child] /
+ * cover[node] over the path's nodes splitting on the feature). The arrays are reused: read them in the call.
+ */
+function walkLeafPaths(
+  forest: Forest,
+  onLeaf: (leaf: number, features: readonly number[], zeros: readonly number[]) => void,
+  onSplit: (node: number, k: number) => void = () => undefined,
+): void {
+  const { left, right, feature, cover, treeStart } = forest;
   const pathFeatures: number[] = [];
   const pathZero: number[] = [];
   const visit = (node: number): void => {
     const l = left[node];
     if (l < 0) {
-      const U = pathFeatures.length;
-      width[node] = U;
-      featureStart[node] = features.length;
-      features.push(...pathFeatures);
-      coefStart[node] = coef.length;
-      const v = leafValue[node];
-      for (let pattern = 0; pattern < 1 << U; pattern++) {
-        extendPath(path, 0, 0, 1, 1, -1);
-        for (let k = 0; k < U; k++) extendPath(path, 0, k + 1, pathZero[k]!, (pattern >> k) & 1, pathFeatures[k]!);
-        for (let k = 0; k < U; k++) coef.push(unwoundPathSum(path, 0, U, k + 1) * (((pattern >> k) & 1) - pathZero[k]!) * v);
-      }
+      onLeaf(node, pathFeatures, pathZero);
       return;
     }
     const f = feature[node];
@@ -285,7 +253,7 @@ function buildShapTables(forest: Forest): ShapTables | null {
       pathFeatures.push(f);
       pathZero.push(1);
     }
-    unique[node] = k;
+    onSplit(node, k);
     const before = pathZero[k]!;
     for (const child of [l, right[node]]) {
       pathZero[k] = before * (cover[child] / cover[node]);
@@ -298,6 +266,39 @@ function buildShapTables(forest: Forest): ShapTables | null {
     }
   };
   for (let t = 0; t < forest.numTrees; t++) visit(treeStart[t]);
+}
+
+/** The tables, or null when they would hold more than SHAP_TABLE_MAX_VALUES (Σ over leaves of 2^U × U). */
+function buildShapTables(forest: Forest): ShapTables | null {
+  let values = 0;
+  walkLeafPaths(forest, (_, features) => (values += 2 ** features.length * features.length));
+  if (values > SHAP_TABLE_MAX_VALUES) return null;
+  const nodes = forest.left.length;
+  const unique = new Int8Array(nodes);
+  const width = new Int8Array(nodes);
+  const featureStart = new Int32Array(nodes);
+  const coefStart = new Int32Array(nodes);
+  const features: number[] = [];
+  const coef: number[] = [];
+  const D = forest.maxDepth + 2;
+  const path: UniquePath = { feat: new Int32Array(D), zero: new Float64Array(D), one: new Float64Array(D), w: new Float64Array(D) };
+  walkLeafPaths(
+    forest,
+    (leaf, pathFeatures, pathZero) => {
+      const U = pathFeatures.length;
+      width[leaf] = U;
+      featureStart[leaf] = features.length;
+      features.push(...pathFeatures);
+      coefStart[leaf] = coef.length;
+      const v = forest.leafValue[leaf];
+      for (let pattern = 0; pattern < 1 << U; pattern++) {
+        extendPath(path, 0, 0, 1, 1, -1);
+        for (let k = 0; k < U; k++) extendPath(path, 0, k + 1, pathZero[k]!, (pattern >> k) & 1, pathFeatures[k]!);
+        for (let k = 0; k < U; k++) coef.push(unwoundPathSum(path, 0, U, k + 1) * (((pattern >> k) & 1) - pathZero[k]!) * v);
+      }
+    },
+    (node, k) => (unique[node] = k),
+  );
   return { unique, width, featureStart, features: Int32Array.from(features), coefStart, coef: Float64Array.from(coef) };
 }
 
