@@ -71,7 +71,7 @@ export function encodedCoalitionValues(enc: FeatureEncoding, journeys: readonly 
 }
 
 /** A row-major matrix of `rows` × F, the same memory each call (grown when more rows are asked for); overwritten by the next call. */
-function reusedMatrix(F: number): (rows: number) => Float32Array {
+export function reusedMatrix(F: number): (rows: number) => Float32Array {
   let buffer = new Float32Array(0);
   return (rows) => {
     if (buffer.length < rows * F) buffer = new Float32Array(rows * F);

@@ -12,7 +12,7 @@
  */
 import { fitLogisticRegression, predictLogistic, type LogisticFit } from "../models/logistic-regression.ts";
 import { ModelInputError, compareStrings } from "../models/numeric.ts";
-import { removalEffectSharesBy, rollUpCredit, shapleySharesBy, type CoalitionValues, type CreditRow, type Predict } from "./credit.ts";
+import { removalEffectSharesBy, reusedMatrix, rollUpCredit, shapleySharesBy, type CoalitionValues, type CreditRow, type Predict } from "./credit.ts";
 import { encodeJourney, type FeatureEncoding } from "./features.ts";
 import { counterfactualRemoval, creditByIncrement, type FamilyCredit, type FamilyFitReport } from "./families.ts";
 import { heldOutMetrics, type PreparedData } from "./pipeline.ts";
@@ -34,10 +34,12 @@ export interface StackBase {
 /** A feature family (XGBoost, logistic regression) as a base: the unit's feature vector, masked channels' columns re-derived. */
 export function featureBase(name: string, enc: FeatureEncoding, predict: Predict): StackBase {
   const F = enc.featureNames.length;
+  // One matrix for every batch of coalitions, as encodedCoalitionValues does (a new one per batch is garbage the size of the batch).
+  const matrix = reusedMatrix(F);
   return {
     name,
     predict(inputs) {
-      const X = new Float32Array(inputs.length * F);
+      const X = matrix(inputs.length);
       inputs.forEach((u, r) => encodeJourney(enc, u.row.features, X, r * F, u.mask ?? undefined));
       return predict(X);
     },
