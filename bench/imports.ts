@@ -106,9 +106,10 @@ async function makeFiles(dir: string): Promise<{ tx: string; txSmall: string; tx
       for (let i = chunk.indexOf(10, 0); i >= 0 && i < n; i = chunk.indexOf(10, i + 1)) newlines.push(at + i);
     }
     // Line k spans [start, end): the text between newline k - 1 and newline k (the last line ends at the file's end).
+    const size = statSync(src).size;
     const mid = Math.floor((newlines.length + 1) / 2);
     const start = mid === 0 ? 0 : newlines[mid - 1]! + 1;
-    const end = mid < newlines.length ? newlines[mid]! : statSync(src).size;
+    const end = mid < newlines.length ? newlines[mid]! : size;
     const line = Buffer.alloc(end - start);
     readSync(input, line, 0, line.length, start);
     const output = openSync(dst, "w");
@@ -121,7 +122,7 @@ async function makeFiles(dir: string): Promise<{ tx: string; txSmall: string; tx
     };
     copy(0, start);
     writeSync(output, fix(line.toString("utf8")));
-    copy(end, statSync(src).size);
+    copy(end, size);
     closeSync(output);
     closeSync(input);
     return dst;
