@@ -67,3 +67,30 @@ describe("opening a DuckDB warehouse file", function () {
     }
   });
 });
+
+describe("a DuckDB warehouse's transactions", function () {
+  this.timeout(60_000);
+
+  it("commits statements and row writes started at the same time, one after another, none lost", async () => {
+    const e = await DuckDBEngine.open({ path: ":memory:" });
+    try {
+      await e.ensureDataset("p", "s");
+      await e.execute(["CREATE TABLE `p.s.t` (k INT64)"]);
+      // What a lease's release beside a waiting acquire does: two transactions on the one connection at once.
+      const writes = [
+        ...[1, 2, 3, 4].map((k) => e.execute([`INSERT INTO \`p.s.t\` (k) VALUES (${k})`, `INSERT INTO \`p.s.t\` (k) VALUES (${k * 10})`])),
+        e.writeRows({ database: "p", schema: "s", name: "t" }, [{ name: "k", type: "INT64" }], [{ k: 5 }], { mode: "append" }),
+      ];
+      await Promise.all(writes);
+      const ks = (await e.query("SELECT k FROM `p.s.t` ORDER BY k")).map((r) => Number(r.k));
+      assert.deepEqual(ks, [1, 2, 3, 4, 5, 10, 20, 30, 40], "every concurrent transaction committed");
+      // A failing one rolls back alone and does not stop the next.
+      const [bad, good] = await Promise.allSettled([e.execute(["INSERT INTO `p.s.t` (k) VALUES (6)", "SELECT * FROM `p.s.missing`"]), e.execute(["INSERT INTO `p.s.t` (k) VALUES (7)"])]);
+      assert.equal(bad.status, "rejected", "the statement on a missing table fails");
+      assert.equal(good.status, "fulfilled", "the transaction after a failed one commits");
+      assert.deepEqual((await e.query("SELECT k FROM `p.s.t` WHERE k IN (6, 7)")).map((r) => Number(r.k)), [7], "the failed transaction's insert was rolled back");
+    } finally {
+      await e.close();
+    }
+  });
+});

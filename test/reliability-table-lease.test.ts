@@ -36,6 +36,23 @@ describe("reliability: dataset lease in a warehouse table", function () {
     await b.release();
   });
 
+  it("tries its release again when the DELETE meets a concurrent change, so the next run need not wait for expiry", async () => {
+    const a = await acquireTableLease(engine, T, "run-a", { pollMs: 50 });
+    // BigQuery refuses one of two conflicting mutations of a table: the first DELETE fails as such a refusal would.
+    const execute = engine.execute.bind(engine);
+    let refused = 0;
+    engine.execute = async (statements, opts) => {
+      if (refused === 0 && statements.some((s) => s.startsWith("DELETE"))) {
+        refused++;
+        throw new Error("Could not serialize access to table p:fc_meta.run_lease due to concurrent update");
+      }
+      return execute(statements, opts);
+    };
+    await a.release();
+    assert.equal(refused, 1, "the first DELETE was refused");
+    assert.deepEqual(await engine.query("SELECT COUNT(*) AS n FROM `p.fc_meta.run_lease`"), [{ n: 0 }], "the lease row is gone after the retry");
+  });
+
   it("takes over a lease left by a dead run once it expires, and not before", async () => {
     // What a killed run leaves: its row, taken with a 1 s lease, and nobody renewing it.
     const dead = leaseStatements(T, { runId: "run-dead", host: "other-host", pid: 4242, expiresAt: "" }, 1);

@@ -19,6 +19,7 @@ interface TableLease {
 }
 
 export const RUN_LEASE_TABLE = "run_lease";
+const RELEASE_ATTEMPTS = 3;
 
 export function leaseStatements(t: Target, holder: LeaseInfo, ttlSeconds: number): { create: string; take: string; renew: string; release: string; read: string } {
   const table = qualified(t);
@@ -84,8 +85,16 @@ export async function acquireTableLease(
     async release() {
       clearInterval(timer);
       await renewing;
-      // Best effort: a lease that cannot be deleted expires by itself.
-      await engine.execute([sql.release], { action: "lease" }).catch(() => undefined);
+      // A DELETE can meet a concurrent DML on the table (BigQuery refuses one of two conflicting mutations): try
+      // again, then give up — a lease that cannot be deleted expires by itself.
+      for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
+        try {
+          await engine.execute([sql.release], { action: "lease" });
+          return;
+        } catch {
+          if (attempt < RELEASE_ATTEMPTS) await new Promise((r) => setTimeout(r, opts.pollMs ?? 2000));
+        }
+      }
     },
   };
 }

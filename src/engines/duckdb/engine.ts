@@ -72,6 +72,18 @@ export class DuckDBEngine implements Engine {
     readonly config: DuckDBConfig,
   ) {}
 
+  /**
+   * The transactions of one connection, one after another. `execute` and `writeRows` each span BEGIN … COMMIT on
+   * the one connection; two of them interleaved (a lease's renewal timer or release beside a waiting acquire) met
+   * "cannot start a transaction within a transaction" and one was lost.
+   */
+  private transactions: Promise<unknown> = Promise.resolve();
+  private inTransaction<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.transactions.then(work, work);
+    this.transactions = next.catch(() => undefined);
+    return next;
+  }
+
   static async open(config: DuckDBConfig): Promise<DuckDBEngine> {
     if (config.path !== ":memory:") mkdirSync(path.dirname(path.resolve(config.path)), { recursive: true });
     let instance: DuckDBInstance;
@@ -162,21 +174,23 @@ export class DuckDBEngine implements Engine {
     // One variable scope per call: a preOp's DECLARE is seen by the statements after it.
     const variables = new Set<string>();
     const translated = statements.map((s) => this.translate(s, opts.action, variables));
-    let rows = 0;
-    let current = "";
-    await this.conn.run("BEGIN TRANSACTION");
-    try {
-      for (const sql of translated) {
-        current = sql;
-        const r = await this.conn.run(sql);
-        rows += Number(r.rowsChanged ?? 0);
+    return this.inTransaction(async () => {
+      let rows = 0;
+      let current = "";
+      await this.conn.run("BEGIN TRANSACTION");
+      try {
+        for (const sql of translated) {
+          current = sql;
+          const r = await this.conn.run(sql);
+          rows += Number(r.rowsChanged ?? 0);
+        }
+        await this.conn.run("COMMIT");
+      } catch (cause) {
+        await this.conn.run("ROLLBACK").catch(() => undefined);
+        throw this.wrap(cause, opts.action, current);
       }
-      await this.conn.run("COMMIT");
-    } catch (cause) {
-      await this.conn.run("ROLLBACK").catch(() => undefined);
-      throw this.wrap(cause, opts.action, current);
-    }
-    return { rowsAffected: rows };
+      return { rowsAffected: rows };
+    });
   }
 
   /** Run DuckDB SQL directly (importers, engine internals). Not GoogleSQL. */
@@ -310,27 +324,29 @@ export class DuckDBEngine implements Engine {
         rows.length === 0
           ? `SELECT ${schema.map((c) => `CAST(NULL AS ${duckColumnType(c)}) AS ${duckIdent(c.name)}`).join(", ")} WHERE FALSE`
           : `SELECT ${schema.map((c) => duckIdent(c.name)).join(", ")} FROM read_json(${duckString(file)}, format = 'newline_delimited', columns = {${cols}}, timestampformat = '%Y-%m-%dT%H:%M:%S.%gZ')`;
-      await this.conn.run("BEGIN TRANSACTION");
-      try {
-        // An append reads the table's columns (none: no table yet) in one catalog query (the run history is
-        // appended to after every action).
-        const existing = opts.mode === "replace" ? [] : await this.tableSchema(t);
-        if (existing.length === 0) {
-          await this.conn.run(`CREATE OR REPLACE TABLE ${duckTable(t)} AS ${select}`);
-        } else {
-          // An append whose schema gained a column (a job writing a new column of its history) adds it,
-          // NULL on the earlier rows, as BigQuery's load with ALLOW_FIELD_ADDITION does.
-          const have = new Set(existing.map((c) => c.name.toLowerCase()));
-          for (const c of schema.filter((x) => !have.has(x.name.toLowerCase()))) {
-            await this.conn.run(`ALTER TABLE ${duckTable(t)} ADD COLUMN ${duckIdent(c.name)} ${duckColumnType(c)}`);
+      await this.inTransaction(async () => {
+        await this.conn.run("BEGIN TRANSACTION");
+        try {
+          // An append reads the table's columns (none: no table yet) in one catalog query (the run history is
+          // appended to after every action).
+          const existing = opts.mode === "replace" ? [] : await this.tableSchema(t);
+          if (existing.length === 0) {
+            await this.conn.run(`CREATE OR REPLACE TABLE ${duckTable(t)} AS ${select}`);
+          } else {
+            // An append whose schema gained a column (a job writing a new column of its history) adds it,
+            // NULL on the earlier rows, as BigQuery's load with ALLOW_FIELD_ADDITION does.
+            const have = new Set(existing.map((c) => c.name.toLowerCase()));
+            for (const c of schema.filter((x) => !have.has(x.name.toLowerCase()))) {
+              await this.conn.run(`ALTER TABLE ${duckTable(t)} ADD COLUMN ${duckIdent(c.name)} ${duckColumnType(c)}`);
+            }
+            await this.conn.run(`INSERT INTO ${duckTable(t)} BY NAME ${select}`);
           }
-          await this.conn.run(`INSERT INTO ${duckTable(t)} BY NAME ${select}`);
+          await this.conn.run("COMMIT");
+        } catch (cause) {
+          await this.conn.run("ROLLBACK").catch(() => undefined);
+          throw this.wrap(cause, `write ${t.schema}.${t.name}`, select);
         }
-        await this.conn.run("COMMIT");
-      } catch (cause) {
-        await this.conn.run("ROLLBACK").catch(() => undefined);
-        throw this.wrap(cause, `write ${t.schema}.${t.name}`, select);
-      }
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
