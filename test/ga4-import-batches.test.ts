@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { importGa4 } from "../src/import/ga4.ts";
 import { GA4_EVENTS_SCHEMA, ga4LocalTypes } from "../src/import/ga4-schema.ts";
 import { duckColumnType } from "../src/engines/duckdb/types.ts";
@@ -323,5 +324,98 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
     assert.equal(r.quarantined, 1);
     assert.deepEqual(await stamps(db.conn, `ga4_export.events_${DAYS[0]}`), [1, 2, 4, 9, 10].map((l) => BASE_MICROS + l));
     assert.deepEqual(await stamps(db.conn, `ga4_export.events_${DAYS[1]}`), [5, 7, 8].map((l) => BASE_MICROS + l));
+  });
+});
+
+describe("GA4 import: a file sorted by day is read by DuckDB's reader itself (issue 15, target 4)", () => {
+  let db: Awaited<ReturnType<typeof openDb>>;
+  let dir: string;
+  const write = (name: string, lines: string[], pre = ""): string => {
+    const f = path.join(dir, name);
+    writeFileSync(f, pre + lines.join("\n") + "\n");
+    return f;
+  };
+  /** Line i of the file is on day DAYS[floor((i - 1) / per)]: the days in runs, as GA4 writes them; timestamps rise. */
+  const sortedLines = (n: number, per: number): string[] =>
+    Array.from({ length: n }, (_, k) =>
+      JSON.stringify({
+        event_date: DAYS[Math.floor(k / per)],
+        event_timestamp: BASE_MICROS + k + 1,
+        event_name: k % 2 ? "page_view" : "session_start",
+        user_pseudo_id: `u${k % 7}`,
+        event_params: [{ key: "ga_session_id", value: { int_value: 100 + (k % 5) } }, { key: "page_location", value: { string_value: `https://x.example/${k}` } }],
+        items: k % 4 ? null : [{ item_id: `i${k}`, price: k / 4, quantity: 1 }],
+      }),
+    );
+  /** ga4_events of a schema in its stored order, every column, as text. */
+  const table = async (schema: string): Promise<string[]> =>
+    (await db.conn.runAndReadAll(`SELECT CAST(t AS VARCHAR) FROM (SELECT * FROM ${schema}.ga4_events ORDER BY rowid) t`)).getRows().map((r) => String(r[0]));
+  beforeEach(async () => {
+    db = await openDb();
+    dir = mkdtempSync(path.join(os.tmpdir(), "fc-ga4-direct-"));
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads a clean sorted file (blank lines, CRLF, gzip, several files in day order) directly, the same rows in the same order as through the day files", async () => {
+    const lines = sortedLines(30, 10);
+    // The same lines with one bad line at the end: quarantined, so the good lines go through the day files.
+    const viaDays = await importGa4(db.local, [write("bad-at-end.ndjson", [...lines, '{"event_date":"20240303"}'])], { schema: "via_days", badRows: "quarantine", badRowMaxShare: 0.5 });
+    assert.equal(viaDays.reader, "day files");
+    assert.equal(viaDays.quarantined, 1);
+    const expected = await table("via_days");
+    assert.equal(expected.length, 30);
+    const cases: [string, string[]][] = [
+      ["plain", [write("plain.ndjson", lines)]],
+      ["blank lines and CRLF", [write("blank.ndjson", [lines[0]!, "", ...lines.slice(1, 12).map((l) => l + "\r"), "   ", ...lines.slice(12), ""])]],
+      ["two files in day order", [write("a.ndjson", lines.slice(0, 15)), write("b.ndjson", lines.slice(15))]],
+    ];
+    const gz = path.join(dir, "plain.ndjson.gz");
+    writeFileSync(gz, gzipSync(Buffer.from(lines.join("\n") + "\n")));
+    cases.push(["gzip", [gz]]);
+    for (const [i, [label, files]] of cases.entries()) {
+      const r = await importGa4(db.local, files, { schema: `direct_${i}` });
+      assert.equal(r.reader, "files", `${label}: read directly`);
+      assert.deepEqual(r.rowsByTable, { events_20240301: 10, events_20240302: 10, events_20240303: 10 }, label);
+      assert.deepEqual(await table(`direct_${i}`), expected, `${label}: the same table, row for row, as through the day files`);
+      assert.deepEqual(await stamps(db.conn, `direct_${i}.events_${DAYS[1]}`), lines.slice(10, 20).map((_, k) => BASE_MICROS + 11 + k), `${label}: a day's view`);
+    }
+  });
+
+  it("copies the lines before the first bad line or earlier day into the day files and goes on from there", async () => {
+    const lines = sortedLines(30, 10);
+    await importGa4(db.local, [write("clean.ndjson", lines)], { schema: "clean" });
+    const clean = await table("clean");
+    // A bad line in the middle of day 2 (quarantined): every good line is kept, in order.
+    const bad = [...lines.slice(0, 14), '{"event_date":"20240302","event_timestamp":"soon","event_name":"x"}', "{not json", ...lines.slice(14)];
+    const r = await importGa4(db.local, [write("bad-mid.ndjson", bad)], { schema: "bad_mid", badRows: "quarantine", badRowMaxShare: 0.5, batchChars: 500 });
+    assert.equal(r.reader, "day files");
+    assert.equal(r.quarantined, 2);
+    assert.deepEqual(await table("bad_mid"), clean, "the good lines, before and after the bad ones, as the clean file gives them");
+    // A day-1 line after day 2 has begun: each day's rows stay together, in file order.
+    const back = [...lines.slice(0, 12), lines[5]!.replace(`"event_timestamp":${BASE_MICROS + 6}`, `"event_timestamp":${BASE_MICROS + 99}`), ...lines.slice(12)];
+    const b = await importGa4(db.local, [write("back.ndjson", back)], { schema: "back", batchChars: 300 });
+    assert.equal(b.reader, "day files");
+    assert.deepEqual(await stamps(db.conn, `back.events_${DAYS[0]}`), [...Array.from({ length: 10 }, (_, k) => BASE_MICROS + k + 1), BASE_MICROS + 99]);
+    const suffixes = (await db.conn.runAndReadAll("SELECT _TABLE_SUFFIX FROM back.ga4_events ORDER BY rowid")).getRows().map((x) => String(x[0]));
+    assert.deepEqual(suffixes, [...suffixes].sort(), "the rows grouped by day");
+    // Two files whose days do not follow each other in the order given.
+    const two = await importGa4(db.local, [write("late.ndjson", lines.slice(15)), write("early.ndjson", lines.slice(0, 15))], { schema: "two" });
+    assert.equal(two.reader, "day files");
+    assert.equal((await table("two")).length, 30);
+  });
+
+  it("falls back to the day files when the reader refuses what the checks accept (a byte order mark), and for a file name DuckDB would glob", async () => {
+    const lines = sortedLines(12, 4);
+    await importGa4(db.local, [write("clean.ndjson", lines)], { schema: "clean" });
+    const clean = await table("clean");
+    const bom = await importGa4(db.local, [write("bom.ndjson", lines, "\uFEFF")], { schema: "bom" });
+    assert.equal(bom.reader, "day files");
+    assert.deepEqual(await table("bom"), clean);
+    const glob = await importGa4(db.local, [write("events[1].ndjson", lines)], { schema: "globbed" });
+    assert.equal(glob.reader, "day files");
+    assert.deepEqual(await table("globbed"), clean);
   });
 });

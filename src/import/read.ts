@@ -295,17 +295,21 @@ export async function* readLineBatches(file: string): AsyncGenerator<(NumberedLi
       start = nl + 1;
     }
   };
+  // The line a chunk ends inside is completed from the next chunk by copying that line alone: concatenating the rest
+  // with the whole next chunk copied every byte once more (0.9 CPU s for 598 MiB). The lines are views of the chunks
+  // the stream allocated, which it does not reuse.
   let rest: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
-      const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-      const last = buf.lastIndexOf(0x0a);
-      if (last < 0) {
-        rest = buf;
+      const first = chunk.indexOf(0x0a);
+      if (first < 0) {
+        rest = rest.length ? Buffer.concat([rest, chunk]) : chunk;
         continue;
       }
-      const batch = split(buf.subarray(0, last));
-      rest = Buffer.from(buf.subarray(last + 1));
+      const last = chunk.lastIndexOf(0x0a);
+      const batch = split(rest.length ? Buffer.concat([rest, chunk.subarray(0, first)]) : chunk.subarray(0, first));
+      if (last > first) batch.push(...split(chunk.subarray(first + 1, last)));
+      rest = chunk.subarray(last + 1);
       yield batch;
     }
     if (rest.length > 0) yield split(rest);
