@@ -39,6 +39,29 @@ describe("credit bootstrap", () => {
     assert.deepEqual(Object.keys(m).sort(), ["first_touch", "last_non_direct", "last_touch", "linear", "markov_order_1", "position_based", "shapley"]);
   });
 
+  it("gives one model instance's fits on successive row sets (shared paths, a channel drawn out, new channels) as a fresh instance does", () => {
+    // The fits keep each path's channels, weights and coalition mask by the path array between calls (the bootstrap's
+    // replicates share them): a kept mask must follow the channels of the rows given, not those of an earlier call.
+    const ab = ["A", "B"], b = ["B"], ca = ["C", "A"], dd = ["D", "D", "B"];
+    const sets = [
+      [{ path: ab, conversions: 3, nulls: 1 }, { path: b, conversions: 2, nulls: 4 }, { path: ca, conversions: 1, nulls: 0 }],
+      [{ path: ab, conversions: 0, nulls: 2 }, { path: b, conversions: 5, nulls: 1 }], // C drawn out: Shapley over A and B
+      [{ path: dd, conversions: 2, nulls: 0 }, { path: ca, conversions: 4, nulls: 3 }, { path: ab, conversions: 1, nulls: 0 }], // D new
+      [{ path: ab, conversions: 3, nulls: 1 }, { path: b, conversions: 2, nulls: 4 }, { path: ca, conversions: 1, nulls: 0 }],
+    ];
+    const kept = pathModels(SETTINGS);
+    for (const [k, rows] of sets.entries()) {
+      // Fresh instance, fresh arrays: nothing kept from before.
+      const fresh = pathModels(SETTINGS);
+      const copy = rows.map((r) => ({ ...r, path: [...r.path] }));
+      for (const m of Object.keys(kept)) assert.deepEqual(kept[m]!(rows), fresh[m]!(copy), `set ${k}, ${m}`);
+    }
+    // By hand, set 3: linear credits D > D > B's two conversions ⅔ to D and ⅓ to B, C > A's four ½ each, A > B's one ½ each.
+    const linear = kept.linear!(sets[2]!);
+    for (const [c, v] of Object.entries({ D: 4 / 3 / 7, B: (2 / 3 + 0.5) / 7, C: 2 / 7, A: 2.5 / 7 })) assert.ok(Math.abs(linear[c]! - v) < 1e-12, `linear ${c}: ${linear[c]}`);
+    assert.deepEqual(Object.keys(kept.shapley!(sets[1]!)).sort(), ["A", "B"], "Shapley over the channels of the rows given");
+  });
+
   it("gives an interval around a share that varies between resamples and a point where it cannot", () => {
     // "A > B" and "B" with 50 conversions each: last touch is B in every resample ([1, 1]); first touch
     // gives A 50/(50+50) = 0.5 on average, with Poisson noise (sd ≈ 0.035), so 0.5 is inside a non-empty interval.

@@ -11,7 +11,7 @@
  */
 import { createRng, type Rng } from "../demo/prng.ts";
 import { fitChannelMarkov, type ChannelPathRow, type MarkovOrder } from "./channel-markov.ts";
-import { coalitionMask, fitShapley, type ShapleyValueFunction } from "./shapley.ts";
+import { fitShapley, type ShapleyValueFunction } from "./shapley.ts";
 import { compareStrings } from "./numeric.ts";
 
 /** A model re-fitted from path rows: share per channel. */
@@ -23,17 +23,55 @@ function normalise(credit: Map<string, number>): Record<string, number> {
   return Object.fromEntries([...credit].map(([c, v]) => [c, total > 0 ? v / total : 0]));
 }
 
-/** A heuristic from a weight per touch (weights of a path are normalised to one conversion). */
+/**
+ * A heuristic from a weight per touch (weights of a path are normalised to one conversion). A path's weights do not
+ * depend on its counts, and the bootstrap's replicates share the path arrays of the rows they redraw: each path's
+ * channels (as indices) and weights are worked out on its first fit and kept (per model, by the path array), and a
+ * fit adds up into an array. The sums are the same as adding `conversions × weight / sum` per touch into a Map in row
+ * order, as this did before (bit for bit: same operations, same order), at a fraction of the cost (the five
+ * heuristics were 7 of credit_intervals' 12 CPU s at 10M events).
+ */
 function positionalModel(weight: (i: number, path: readonly string[]) => number): PathModel {
-  return (rows) => {
-    const credit = new Map<string, number>();
-    for (const r of rows) {
-      if (r.conversions <= 0 || r.path.length === 0) continue;
-      const w = r.path.map((_, i) => weight(i, r.path));
-      const sum = w.reduce((a, b) => a + b, 0);
-      r.path.forEach((c, i) => credit.set(c, (credit.get(c) ?? 0) + (sum > 0 ? (r.conversions * w[i]!) / sum : 0)));
+  const index = new Map<string, number>();
+  const names: string[] = [];
+  const touchesOf = new WeakMap<readonly string[], { at: Int32Array; w: Float64Array; sum: number }>();
+  const touches = (path: readonly string[]): { at: Int32Array; w: Float64Array; sum: number } => {
+    let t = touchesOf.get(path);
+    if (!t) {
+      const w = Float64Array.from(path, (_, i) => weight(i, path));
+      let sum = 0;
+      for (const x of w) sum += x;
+      const at = Int32Array.from(path, (c) => {
+        let k = index.get(c);
+        if (k === undefined) index.set(c, (k = names.push(c) - 1));
+        return k;
+      });
+      touchesOf.set(path, (t = { at, w, sum }));
     }
-    return normalise(credit);
+    return t;
+  };
+  return (rows) => {
+    const converting = rows.filter((r) => r.conversions > 0 && r.path.length > 0);
+    const paths = converting.map((r) => touches(r.path));
+    const credit = new Float64Array(names.length);
+    // The channels in the order they are first credited (the keys of the result, as the Map's were).
+    const seen = new Uint8Array(names.length);
+    const order: number[] = [];
+    for (let k = 0; k < converting.length; k++) {
+      const conversions = converting[k]!.conversions;
+      const { at, w, sum } = paths[k]!;
+      for (let i = 0; i < at.length; i++) {
+        const c = at[i]!;
+        if (!seen[c]) {
+          seen[c] = 1;
+          order.push(c);
+        }
+        credit[c]! += sum > 0 ? (conversions * w[i]!) / sum : 0;
+      }
+    }
+    let total = 0;
+    for (const c of order) total += credit[c]!;
+    return Object.fromEntries(order.map((c) => [names[c]!, total > 0 ? credit[c]! / total : 0]));
   };
 }
 
@@ -76,13 +114,61 @@ export function pathModels(s: PathModelSettings): Record<string, PathModel> {
       const m = fitChannelMarkov(rows, { order: s.markovOrder as MarkovOrder, useNulls: s.markovUseNulls, includeTransitions: false });
       return normalise(new Map(m.credits.map((c) => [c.channel, c.conversions])));
     },
-    shapley: (rows) => {
-      const channels = [...new Set(rows.flatMap((r) => r.path))].sort(compareStrings);
-      const coalitions = rows.filter((r) => r.path.length > 0)
-        .map((r) => ({ channels: coalitionMask(r.path, channels), conversions: r.conversions, nulls: r.nulls ?? 0, value: 0 }));
-      const m = fitShapley(coalitions, { channels, valueFunction: s.shapleyValueFunction, maxExactChannels: s.shapleyMaxExactChannels, seed: 1 });
-      return Object.fromEntries(m.credits.map((c) => [c.channel, c.share]));
-    },
+    shapley: shapleyModel(s),
+  };
+}
+
+/**
+ * Shapley from the coalitions of the paths: the channels of the rows given (sorted), each path's coalition a mask
+ * over them. As for the heuristics, each path's channels are indexed once and its mask kept while the rows' channels
+ * stay the same (they do from replicate to replicate but for a rare channel drawn out): building the masks anew for
+ * every replicate was most of the Shapley fits' cost. Each mask is coalitionMask(path, channels).
+ */
+function shapleyModel(s: PathModelSettings): PathModel {
+  const index = new Map<string, number>();
+  const names: string[] = [];
+  const idsOf = new WeakMap<readonly string[], Int32Array>();
+  const ids = (path: readonly string[]): Int32Array => {
+    let t = idsOf.get(path);
+    if (!t) {
+      t = Int32Array.from(path, (c) => {
+        let k = index.get(c);
+        if (k === undefined) index.set(c, (k = names.push(c) - 1));
+        return k;
+      });
+      idsOf.set(path, t);
+    }
+    return t;
+  };
+  let channelsKey = "";
+  let positions = new Int32Array(0);
+  let masksOf = new WeakMap<readonly string[], number>();
+  return (rows) => {
+    const rowIds = rows.map((r) => ids(r.path));
+    const present = new Uint8Array(names.length);
+    for (const t of rowIds) for (const k of t) present[k] = 1;
+    const channels = names.filter((_, k) => present[k]).sort(compareStrings);
+    const key = channels.join("\u0000");
+    if (key !== channelsKey) {
+      channelsKey = key;
+      masksOf = new WeakMap();
+      positions = new Int32Array(names.length).fill(-1);
+      channels.forEach((c, i) => (positions[index.get(c)!] = i));
+    }
+    const coalitions = [];
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k]!;
+      if (r.path.length === 0) continue;
+      let mask = masksOf.get(r.path);
+      if (mask === undefined) {
+        mask = 0;
+        for (const g of rowIds[k]!) mask |= 1 << positions[g]!;
+        masksOf.set(r.path, mask);
+      }
+      coalitions.push({ channels: mask, conversions: r.conversions, nulls: r.nulls ?? 0, value: 0 });
+    }
+    const m = fitShapley(coalitions, { channels, valueFunction: s.shapleyValueFunction, maxExactChannels: s.shapleyMaxExactChannels, seed: 1 });
+    return Object.fromEntries(m.credits.map((c) => [c.channel, c.share]));
   };
 }
 
