@@ -45,7 +45,8 @@ describe("credit bootstrap", () => {
     const ab = ["A", "B"], b = ["B"], ca = ["C", "A"], dd = ["D", "D", "B"];
     const sets = [
       [{ path: ab, conversions: 3, nulls: 1 }, { path: b, conversions: 2, nulls: 4 }, { path: ca, conversions: 1, nulls: 0 }],
-      [{ path: ab, conversions: 0, nulls: 2 }, { path: b, conversions: 5, nulls: 1 }], // C drawn out: Shapley over A and B
+      // A and C drawn out: Shapley over B and D, B now the first bit (it was the second).
+      [{ path: b, conversions: 5, nulls: 1 }, { path: dd, conversions: 1, nulls: 2 }],
       [{ path: dd, conversions: 2, nulls: 0 }, { path: ca, conversions: 4, nulls: 3 }, { path: ab, conversions: 1, nulls: 0 }], // D new
       [{ path: ab, conversions: 3, nulls: 1 }, { path: b, conversions: 2, nulls: 4 }, { path: ca, conversions: 1, nulls: 0 }],
     ];
@@ -59,7 +60,7 @@ describe("credit bootstrap", () => {
     // By hand, set 3: linear credits D > D > B's two conversions ⅔ to D and ⅓ to B, C > A's four ½ each, A > B's one ½ each.
     const linear = kept.linear!(sets[2]!);
     for (const [c, v] of Object.entries({ D: 4 / 3 / 7, B: (2 / 3 + 0.5) / 7, C: 2 / 7, A: 2.5 / 7 })) assert.ok(Math.abs(linear[c]! - v) < 1e-12, `linear ${c}: ${linear[c]}`);
-    assert.deepEqual(Object.keys(kept.shapley!(sets[1]!)).sort(), ["A", "B"], "Shapley over the channels of the rows given");
+    assert.deepEqual(Object.keys(kept.shapley!(sets[1]!)).sort(), ["B", "D"], "Shapley over the channels of the rows given");
   });
 
   it("gives an interval around a share that varies between resamples and a point where it cannot", () => {
