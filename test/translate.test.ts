@@ -201,6 +201,8 @@ const EXTRA_CASES: Case[] = [
   ["x_safe_prefix_functions", "SELECT SAFE.SUBSTR('abc', 2) AS a, SAFE.LOG(-1, 10) IS NULL AS b, SAFE.DATE(2024, 2, 30) AS c"],
   // The UDF's reused UTF-8 buffer: multi-byte characters, a string longer than the buffer (it grows), a short one after it.
   ["x_farm_fingerprint_utf8", "SELECT FARM_FINGERPRINT('Île-de-France 🚀') AS a, FARM_FINGERPRINT(REPEAT('aé', 700)) AS b, FARM_FINGERPRINT('x') AS c, FARM_FINGERPRINT(s) AS d FROM `proj.ds.ev` ORDER BY ts"],
+  // CONCAT of STRING casts (not wrapped again), of a cast followed by more text (wrapped), of NULL and of a nested CONCAT.
+  ["x_concat_cast_string", "SELECT CONCAT('n=', CAST(COUNT(*) AS STRING), ' x=', CAST(SUM(x) AS STRING), ' ts=', CAST(MAX(ts) AS STRING)) AS a, CONCAT(CAST(MIN(x) AS STRING) || ')', CONCAT('(', CAST(1.5 AS STRING))) AS b, CONCAT('a', CAST(NULL AS STRING)) AS c, CONCAT(CAST(NUMERIC '2.50' AS STRING), CAST(TRUE AS STRING)) AS d FROM `proj.ds.ev`"],
   ["x_farm_fingerprint_values", "SELECT FARM_FINGERPRINT('') AS a, FARM_FINGERPRINT('ga4-user-1') AS b, FARM_FINGERPRINT(CAST(NULL AS STRING)) AS c"],
   ["x_window_functions", "SELECT user_id, ROW_NUMBER() OVER (ORDER BY ts) AS rn, RANK() OVER (ORDER BY user_id) AS rk, DENSE_RANK() OVER (ORDER BY user_id) AS drk, FIRST_VALUE(event_name) OVER (PARTITION BY user_id ORDER BY ts) AS f, SUM(x) OVER (PARTITION BY user_id) AS sx FROM `proj.ds.ev` ORDER BY ts"],
   ["x_window_lag_default", "SELECT LAG(x, 1, -1) OVER (ORDER BY ts) AS a, LEAD(ts) OVER (ORDER BY ts) AS b, COUNT(*) OVER (ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS c FROM `proj.ds.ev` ORDER BY ts"],
@@ -731,6 +733,13 @@ describe("rewrites (exact output)", function () {
 
   it("passes date parts as strings and INTERVAL expressions in parentheses", function () {
     assert.equal(t("SELECT DATE_TRUNC(d, WEEK(MONDAY)), TIMESTAMP_ADD(ts, INTERVAL n * 2 MINUTE)"), "SELECT bq_date_trunc(d, 'WEEK(MONDAY)'), bq_timestamp_add(ts, INTERVAL (n * 2) MINUTE)");
+  });
+
+  it("does not wrap a CONCAT argument that is already a STRING cast (the macro would bind it a dozen times a level)", function () {
+    assert.equal(
+      t("SELECT CONCAT('n=', CAST(COUNT(*) AS STRING), CAST(x AS STRING) || ')', CAST(y AS STRING), s)"),
+      "SELECT ('n=' || bq_to_string(COUNT(*)) || bq_to_string(bq_to_string(x) || ')') || bq_to_string(y) || bq_to_string(s))",
+    );
   });
 
   it("keeps the layout line by line", function () {
