@@ -94,3 +94,28 @@ describe("a DuckDB warehouse's transactions", function () {
     }
   });
 });
+
+describe("a DuckDB warehouse's table schemas", function () {
+  this.timeout(60_000);
+
+  it("gives a table's and a view's columns as they read now, none for a missing table, and fails for a view that no longer binds", async () => {
+    const e = await DuckDBEngine.open({ path: ":memory:" });
+    try {
+      await e.ensureDataset("p", "s");
+      await e.runNative(`CREATE TABLE s.t (id BIGINT, amount DECIMAL(38,9), ts TIMESTAMP, tags VARCHAR[], params STRUCT("key" VARCHAR, value STRUCT(int_value BIGINT, double_value DOUBLE))[])`);
+      await e.runNative(`CREATE VIEW s.v AS SELECT * FROM s.t`);
+      await e.runNative(`ALTER TABLE s.t ADD COLUMN ok BOOLEAN`);
+      const t = await e.tableSchema({ database: "p", schema: "s", name: "t" });
+      assert.deepEqual(t.map((c) => c.name), ["id", "amount", "ts", "tags", "params", "ok"]);
+      // The engine reports a column's kind only (lists and structs as RECORD), as its catalog query did.
+      assert.deepEqual(t.map((c) => c.type), ["INT64", "NUMERIC", "TIMESTAMP", "RECORD", "RECORD", "BOOL"]);
+      // The view reads the column added after its creation, as BigQuery's view would.
+      assert.deepEqual((await e.tableSchema({ database: "p", schema: "s", name: "v" })).map((c) => c.name), t.map((c) => c.name));
+      assert.deepEqual(await e.tableSchema({ database: "p", schema: "s", name: "missing" }), []);
+      await e.runNative(`DROP TABLE s.t`);
+      await assert.rejects(e.tableSchema({ database: "p", schema: "s", name: "v" }), /t/);
+    } finally {
+      await e.close();
+    }
+  });
+});

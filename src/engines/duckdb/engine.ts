@@ -292,6 +292,15 @@ export class DuckDBEngine implements Engine {
   }
 
   async tableSchema(t: Target): Promise<ColumnSchema[]> {
+    // DESCRIBE binds the one table or view (≈ 1 ms; a view's columns as it reads now); the catalog query below scans
+    // every schema's columns (≈ 9 ms on the demo warehouse), paid by every append (the run history after each action).
+    // A missing table, or a view that no longer binds, takes the catalog query: its answer (none, or the error) as before.
+    try {
+      const described = await this.queryNative(`DESCRIBE ${duckTable(t)}`);
+      return described.map((r) => ({ name: String(r.column_name), type: bqTypeOf(String(r.column_type)) }));
+    } catch {
+      // below
+    }
     const rows = await this.queryNative(
       `SELECT column_name, data_type, table_type FROM information_schema.columns JOIN information_schema.tables USING (table_catalog, table_schema, table_name) ` +
         `WHERE table_schema = ${duckString(t.schema)} AND table_name = ${duckString(t.name)} ORDER BY ordinal_position`,
