@@ -8,7 +8,7 @@ import type { JobDefinition } from "../src/jobs/job.ts";
 import type { BoostParams } from "../src/models/xgboost/index.ts";
 import { toLeadRecords, candidateColumnsOf, labelOf, type LeadRecord } from "../src/lead-scoring/dataset.ts";
 import { trainLeadModel, type TrainedLeadModel } from "../src/lead-scoring/train.ts";
-import { scoreLeads } from "../src/lead-scoring/score.ts";
+import { scoreLeadsOnAllCores } from "../src/lead-scoring/score.ts";
 import { monitorModel, currentPopulation, type MonitoringResult } from "../src/lead-scoring/monitor.ts";
 import { loadLeadModel, CURRENT_MODEL_ARTIFACT, type LoadedLeadModel } from "../src/lead-scoring/artifact.ts";
 import { comparisonWindow, decideChallenger, type ChallengerDecision } from "../src/lead-scoring/champion.ts";
@@ -155,7 +155,7 @@ export const leadScoringJob: JobDefinition = {
     // Score every open lead (not converted yet).
     const open = records.filter((r) => r.converted !== true);
     ctx.progress(`scoring ${open.length} open leads`);
-    const scores = scoreLeads(model, open, now, s.leadScoreCutoff);
+    const scores = await scoreLeadsOnAllCores(model, open, now, s.leadScoreCutoff);
     mem("scored");
     rows += await ctx.write("lead_scores", LEAD_SCORES_SCHEMA, scores as unknown as Row[], "replace");
     mem("written");

@@ -41,9 +41,9 @@ let result;
 try {
   result = await esbuild.build({
     absWorkingDir: root,
-    // The worker is started by URL from the code that trains (`new URL("./fit-worker.js", import.meta.url)`):
+    // The workers are started by URL from the code that trains or explains (`new URL("./fit-worker.js", import.meta.url)`):
     // an entry of its own, beside the chunks (no chunk folder), so that URL finds it from any chunk.
-    entryPoints: { cli: "src/cli/main.ts", "fit-worker": "src/models/xgboost/fit-worker.ts" },
+    entryPoints: { cli: "src/cli/main.ts", "fit-worker": "src/models/xgboost/fit-worker.ts", "shap-worker": "src/models/xgboost/shap-worker.ts" },
     outdir: dist,
     bundle: true,
     splitting: true,

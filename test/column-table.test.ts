@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { ColumnTable } from "../src/jobs/column-table.ts";
 import { boundedJobTable, boundedJobQuery } from "../src/safety/bounds.ts";
 import { trainLeadModel } from "../src/lead-scoring/train.ts";
-import { scoreLeads } from "../src/lead-scoring/score.ts";
+import { scoreLeads, scoreLeadsOnAllCores } from "../src/lead-scoring/score.ts";
 import type { LeadRecord } from "../src/lead-scoring/dataset.ts";
 import type { BoostParams } from "../src/models/xgboost/index.ts";
 import type { Row } from "../src/engines/engine.ts";
@@ -91,6 +91,8 @@ describe("column-wise job reads", function () {
     const whole = scoreLeads(model, records, at, 50, 5, records.length);
     const batched = scoreLeads(model, records, at, 50, 5, 7);
     assert.deepEqual(batched, whole);
+    // The same scores and factors with each batch's TreeSHAP on a pool of threads (forced: the data are small).
+    assert.deepEqual(await scoreLeadsOnAllCores(model, records, at, 50, 5, 7, { threads: 3, minWork: 0 }), whole);
     assert.ok(new Set(whole.map((s) => s.score)).size > 5 && whole.every((s) => s.key_factors.length > 0));
   });
 });

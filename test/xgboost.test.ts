@@ -20,6 +20,7 @@ import {
   type NativeBackend,
   type WasmBackend,
 } from "../src/models/xgboost/index.ts";
+import { TreeShapPool, treeShapPoolFor } from "../src/models/xgboost/shap-pool.ts";
 
 const rng = mulberry32;
 
@@ -169,6 +170,31 @@ describe("xgboost engine", function () {
           assert.ok(fast.some((v, i) => i % (F + 1) !== F && v !== 0), `depth ${depth}: some φ is not 0`);
         }
       }
+    });
+
+    it("gives treeShap's values bit for bit from a pool of worker threads, block by block, over several calls, and refuses calls once closed", async () => {
+      const { X: Xt } = makeData(1001, 9, 0.2);
+      for (let i = 0; i < 1001; i += 5) Xt[i * F + 3] = -1;
+      const forest = parseModel(wasm.fit(X, 3000, F, y, { rounds: 40, params: { max_depth: 5, eta: 0.3 } }));
+      const opts = { minusOneIsMissing: true };
+      // Three threads on any machine: two workers and this thread, uneven blocks (1001 rows).
+      const pool = await TreeShapPool.open(forest, F, { ...opts, threads: 3 });
+      try {
+        assert.equal(pool.workers.length, 2);
+        for (const n of [1001, 2, 1]) {
+          const part = Xt.slice(0, n * F);
+          const want = treeShap(forest, part, n, F, opts);
+          const got = await pool.shap(part, n);
+          assert.equal(got.length, want.length);
+          assert.ok(got.every((v, i) => Object.is(v, want[i])), `${n} rows: every value the same bits`);
+        }
+        await assert.rejects(pool.shap(Xt.slice(0, 10 * F), 11), /X has|rows/, "a shape error names it");
+      } finally {
+        await pool.close();
+      }
+      await assert.rejects(pool.shap(Xt.slice(0, F), 1), /closed/);
+      // Not worth a worker: no pool.
+      assert.equal(await treeShapPoolFor(forest, F, 10, { threads: 2 }), undefined);
     });
 
     it("credits a one-split stump's feature with leaf value minus the cover-weighted mean", () => {

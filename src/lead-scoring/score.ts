@@ -6,6 +6,7 @@ import type { Row } from "../engines/engine.ts";
 import { encodeRows, columnSources, describeValue } from "../models/encoding.ts";
 import { applyCalibrator } from "../models/calibration.ts";
 import { stagedMargins } from "../models/xgboost/index.ts";
+import { treeShapPoolFor, type TreeShapPoolOptions } from "../models/xgboost/shap-pool.ts";
 import type { LoadedLeadModel } from "./artifact.ts";
 import type { LeadRecord } from "./dataset.ts";
 
@@ -80,18 +81,49 @@ export function scoreLeads(model: LoadedLeadModel, records: readonly LeadRecord[
   return out;
 }
 
+/**
+ * scoreLeads with each batch's TreeSHAP values computed on every core (TreeShapPool, kept for all batches) when the
+ * rows are many enough to be worth the workers; the same scores and factors (each row's values depend on that row
+ * alone). At 10M demo events: 95,546 open leads.
+ */
+export async function scoreLeadsOnAllCores(
+  model: LoadedLeadModel, records: readonly LeadRecord[], scoredAt: Date, scoreCutoff: number, topK = 5, batchRows = SCORE_BATCH_ROWS,
+  parallel: Pick<TreeShapPoolOptions, "threads" | "minWork"> = {},
+): Promise<LeadScore[]> {
+  const { booster, artifact } = model;
+  const pool = booster.numTrees > 0
+    ? await treeShapPoolFor(booster.forest, booster.featureNames.length, records.length, { minusOneIsMissing: booster.meta.minusOneIsMissing, ...parallel })
+    : undefined;
+  if (!pool) return scoreLeads(model, records, scoredAt, scoreCutoff, topK, batchRows);
+  try {
+    const out: LeadScore[] = new Array(records.length);
+    for (let start = 0; start < records.length; start += batchRows) {
+      const batch = records.slice(start, start + batchRows);
+      const X = encodeRows(artifact.encoder, batch.map((r) => r.row));
+      const shap = await pool.shap(X, batch.length);
+      scoreEncoded(model, batch, X, shap, scoredAt, scoreCutoff, topK).forEach((x, k) => (out[start + k] = x));
+    }
+    return out;
+  } finally {
+    await pool.close();
+  }
+}
+
 function scoreBatch(model: LoadedLeadModel, records: readonly LeadRecord[], scoredAt: Date, scoreCutoff: number, topK: number): LeadScore[] {
+  const X = encodeRows(model.artifact.encoder, records.map((r) => r.row));
+  return scoreEncoded(model, records, X, model.booster.shap(X), scoredAt, scoreCutoff, topK);
+}
+
+/** Scores of a batch whose rows are encoded (X) and explained (TreeSHAP values `shap`, [rows × (columns + 1)]). */
+function scoreEncoded(model: LoadedLeadModel, records: readonly LeadRecord[], X: Float32Array, shap: Float64Array, scoredAt: Date, scoreCutoff: number, topK: number): LeadScore[] {
   const { artifact, booster } = model;
   const enc = artifact.encoder;
-  const rows: Row[] = records.map((r) => r.row);
-  const X = encodeRows(enc, rows);
   // Every staged ensemble's margins in one pass over the trees; the last stage is the whole model's margin.
   const staged = booster.numTrees > 0
     ? stagedMargins(booster.forest, X, records.length, booster.featureNames.length, confidenceStages(booster.numTrees), { minusOneIsMissing: booster.meta.minusOneIsMissing })
     : [booster.predictMargin(X)];
   const margins = staged[staged.length - 1]!;
   const probs = applyCalibrator(artifact.calibrator, margins);
-  const shap = booster.shap(X);
   const confidence = stagedConfidence(model, staged, records.length);
   const C = enc.columns.length;
   const F = enc.features.length;

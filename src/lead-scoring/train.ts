@@ -4,6 +4,7 @@
  * curves, importance → the artifact. No I/O: the job reads and writes.
  */
 import { trainBoosted, type BackendChoice, type BoostParams, type BoostedModel } from "../models/xgboost/index.ts";
+import { treeShapOnAllCores } from "../models/xgboost/shap-pool.ts";
 import { inferFeatureKinds, fitEncoder, encodeRows, columnSources, type CategoricalEncoding, type Encoder, type SkippedColumn } from "../models/encoding.ts";
 import { fitCalibrator, applyCalibrator, crossFittedProbabilities, type Calibrator } from "../models/calibration.ts";
 import { rocAuc, prAuc, logLoss, brier, rocCurve, calibrationBins, liftByDecile, expectedCalibrationError } from "../models/metrics.ts";
@@ -170,7 +171,7 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
   const F = encoder.features.length;
   const gainBy = new Float64Array(F);
   encoder.columns.forEach((c, j) => (gainBy[sources[j]!] += gain[c] ?? 0));
-  const shap = booster.shap(te.X);
+  const shap = await treeShapOnAllCores(booster.forest, te.X, split.test.length, C, { minusOneIsMissing: booster.meta.minusOneIsMissing });
   const shapBy = new Float64Array(F);
   for (let r = 0; r < split.test.length; r++) {
     const per = new Float64Array(F);
