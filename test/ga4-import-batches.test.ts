@@ -401,6 +401,13 @@ describe("GA4 import: a file sorted by day is read by DuckDB's reader itself (is
     assert.deepEqual(await stamps(db.conn, `back.events_${DAYS[0]}`), [...Array.from({ length: 10 }, (_, k) => BASE_MICROS + k + 1), BASE_MICROS + 99]);
     const suffixes = (await db.conn.runAndReadAll("SELECT _TABLE_SUFFIX FROM back.ga4_events ORDER BY rowid")).getRows().map((x) => String(x[0]));
     assert.deepEqual(suffixes, [...suffixes].sort(), "the rows grouped by day");
+    // An event_date written as a number (JSON.parse reads 2.0240302e7 as 20240302; DuckDB's reader would give
+    // '20240302.0'): through the day files, the row under its day.
+    const numeric = [...lines.slice(0, 15), lines[15]!.replace('"event_date":"20240302"', '"event_date":2.0240302e7'), ...lines.slice(16)];
+    const n = await importGa4(db.local, [write("numeric-date.ndjson", numeric)], { schema: "numeric_date" });
+    assert.equal(n.reader, "day files");
+    assert.deepEqual(n.rowsByTable, { events_20240301: 10, events_20240302: 10, events_20240303: 10 });
+    assert.equal((await stamps(db.conn, `numeric_date.events_${DAYS[1]}`)).length, 10, "the numeric-date row is read under its day");
     // Two files whose days do not follow each other in the order given.
     const two = await importGa4(db.local, [write("late.ndjson", lines.slice(15)), write("early.ndjson", lines.slice(0, 15))], { schema: "two" });
     assert.equal(two.reader, "day files");

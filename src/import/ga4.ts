@@ -65,8 +65,8 @@ function suffix(e: CheckError, prefix: string): CheckError {
 
 /**
  * A column's check, built once from the schema as nested closures, so that an event's check runs no switch on the
- * type and no mode test per value (walking the schema for every value of every event cost 2.2 CPU s at 244,592
- * events). The field path is put together only for an error.
+ * type and no mode test per value (walking the schema for every value of every event: ≈ 1.6 CPU s of a profiled
+ * import of 244,592 events; the closures ≈ 0.5). The field path is put together only for an error.
  */
 function checkerOf(c: ColumnSchema, repeatedItem = false): Checker {
   if (c.mode === "REPEATED" && !repeatedItem) {
@@ -340,6 +340,9 @@ export async function importGa4(
           needCopy = true;
           continue;
         }
+        // The reader names a direct row's day by its event_date as DuckDB reads it: the export writes a string; a
+        // number (20240101, or 2.0240101e7, which DuckDB would read as '20240101.0') takes the day files.
+        if (typeof obj.event_date !== "string") needCopy = true;
         if (direct && (needCopy || date < previousDate)) await catchUp();
         previousDate = date;
         let day = days.get(date);
