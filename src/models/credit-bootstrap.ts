@@ -24,6 +24,29 @@ function normalise(credit: Map<string, number>): Record<string, number> {
 }
 
 /**
+ * Channels numbered in the order first met, and each path's channels as those numbers, kept by the path array (the
+ * bootstrap's replicates share the arrays of the rows they redraw).
+ */
+function channelIndex(): { index: Map<string, number>; names: string[]; ids: (path: readonly string[]) => Int32Array } {
+  const index = new Map<string, number>();
+  const names: string[] = [];
+  const idsOf = new WeakMap<readonly string[], Int32Array>();
+  const ids = (path: readonly string[]): Int32Array => {
+    let t = idsOf.get(path);
+    if (!t) {
+      t = Int32Array.from(path, (c) => {
+        let k = index.get(c);
+        if (k === undefined) index.set(c, (k = names.push(c) - 1));
+        return k;
+      });
+      idsOf.set(path, t);
+    }
+    return t;
+  };
+  return { index, names, ids };
+}
+
+/**
  * A heuristic from a weight per touch (weights of a path are normalised to one conversion). A path's weights do not
  * depend on its counts, and the bootstrap's replicates share the path arrays of the rows they redraw: each path's
  * channels (as indices) and weights are worked out on its first fit and kept (per model, by the path array), and a
@@ -32,8 +55,7 @@ function normalise(credit: Map<string, number>): Record<string, number> {
  * heuristics were 7 of credit_intervals' 12 CPU s at 10M events).
  */
 function positionalModel(weight: (i: number, path: readonly string[]) => number): PathModel {
-  const index = new Map<string, number>();
-  const names: string[] = [];
+  const channels = channelIndex();
   const touchesOf = new WeakMap<readonly string[], { at: Int32Array; w: Float64Array; sum: number }>();
   const touches = (path: readonly string[]): { at: Int32Array; w: Float64Array; sum: number } => {
     let t = touchesOf.get(path);
@@ -41,18 +63,14 @@ function positionalModel(weight: (i: number, path: readonly string[]) => number)
       const w = Float64Array.from(path, (_, i) => weight(i, path));
       let sum = 0;
       for (const x of w) sum += x;
-      const at = Int32Array.from(path, (c) => {
-        let k = index.get(c);
-        if (k === undefined) index.set(c, (k = names.push(c) - 1));
-        return k;
-      });
-      touchesOf.set(path, (t = { at, w, sum }));
+      touchesOf.set(path, (t = { at: channels.ids(path), w, sum }));
     }
     return t;
   };
   return (rows) => {
     const converting = rows.filter((r) => r.conversions > 0 && r.path.length > 0);
     const paths = converting.map((r) => touches(r.path));
+    const { names } = channels;
     const credit = new Float64Array(names.length);
     // The channels in the order they are first credited (the keys of the result, as the Map's were).
     const seen = new Uint8Array(names.length);
@@ -125,21 +143,7 @@ export function pathModels(s: PathModelSettings): Record<string, PathModel> {
  * every replicate was most of the Shapley fits' cost. Each mask is coalitionMask(path, channels).
  */
 function shapleyModel(s: PathModelSettings): PathModel {
-  const index = new Map<string, number>();
-  const names: string[] = [];
-  const idsOf = new WeakMap<readonly string[], Int32Array>();
-  const ids = (path: readonly string[]): Int32Array => {
-    let t = idsOf.get(path);
-    if (!t) {
-      t = Int32Array.from(path, (c) => {
-        let k = index.get(c);
-        if (k === undefined) index.set(c, (k = names.push(c) - 1));
-        return k;
-      });
-      idsOf.set(path, t);
-    }
-    return t;
-  };
+  const { index, names, ids } = channelIndex();
   let channelsKey = "";
   let positions = new Int32Array(0);
   let masksOf = new WeakMap<readonly string[], number>();
