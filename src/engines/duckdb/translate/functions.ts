@@ -51,16 +51,13 @@ const FUNCTIONS: Record<string, Rule> = {
   CURRENT_DATETIME: (c) => (c.raw.length ? `bq_datetime(current_timestamp, ${c.arg(0)})` : "CAST(current_timestamp AS TIMESTAMP)"),
   CURRENT_DATE: (c) => (c.raw.length ? `bq_date(current_timestamp, ${c.arg(0)})` : "current_date"),
   ARRAY_CONCAT: (c) => c.args().reduce((a, b) => `list_concat(${a}, ${b})`),
-  // An argument that is a string literal or already CAST to STRING (bq_to_string(…)) is not wrapped again: the macro
-  // names its argument a dozen times, so bq_to_string(bq_to_string(x)) bound x about 150 times, and DuckDB took
-  // ≈ 0.5 s to plan an incremental model's check of a 16-row table (CONCAT(…, CAST(COUNT(*) AS STRING), …)).
+  // An argument that is a string literal or a CAST to STRING (translated to bq_to_string(…), castCall) is not wrapped
+  // again: the macro names its argument a dozen times, so bq_to_string(bq_to_string(x)) bound x about 150 times, and
+  // DuckDB took ≈ 0.5 s to plan an incremental model's check of a 16-row table (CONCAT(…, CAST(COUNT(*) AS STRING), …)).
   CONCAT: (c) =>
     "(" +
     c.raw
-      .map((r, k) => {
-        const arg = c.arg(k);
-        return (r.length === 1 && r[0].type === "leaf" && r[0].tok.kind === "string") || isWholeCall(arg, "bq_to_string") ? arg : `bq_to_string(${arg})`;
-      })
+      .map((r, k) => ((r.length === 1 && r[0].type === "leaf" && r[0].tok.kind === "string") || isStringCast(r) ? c.arg(k) : `bq_to_string(${c.arg(k)})`))
       .join(" || ") +
     ")",
   GREATEST: (c) => nullIfAnyNull("greatest", c.args()),
@@ -441,24 +438,9 @@ function stringAgg(c: Call): string {
   return `string_agg(${g.distinct ? "DISTINCT " : ""}${x}, ${sep}${order})`;
 }
 
-
-/** Whether `sql` is one call of `name` and nothing else: `name(` … its matching `)` at the very end (quotes skipped). */
-function isWholeCall(sql: string, name: string): boolean {
-  if (!sql.startsWith(`${name}(`) || !sql.endsWith(")")) return false;
-  let depth = 0;
-  let quote: string | undefined;
-  for (let i = name.length; i < sql.length; i++) {
-    const ch = sql[i]!;
-    if (quote) {
-      if (ch === quote) {
-        if (sql[i + 1] === quote) i++;
-        else quote = undefined;
-      }
-      continue;
-    }
-    if (ch === "'" || ch === '"') quote = ch;
-    else if (ch === "(") depth++;
-    else if (ch === ")" && --depth === 0) return i === sql.length - 1;
-  }
-  return false;
+/** A GoogleSQL argument `CAST(… AS STRING)` or `SAFE_CAST(… AS STRING)`, whose translation is bq_to_string(…). */
+function isStringCast(r: Node[]): boolean {
+  if (r.length !== 2 || !isIdent(r[0]) || !["CAST", "SAFE_CAST"].includes(upper(r[0])) || !isGroup(r[1], "(")) return false;
+  const items = r[1].items;
+  return isKw(items[items.length - 2], "AS") && upper(items[items.length - 1]) === "STRING";
 }
