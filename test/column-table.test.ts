@@ -93,6 +93,9 @@ describe("column-wise job reads", function () {
     assert.deepEqual(batched, whole);
     // The same scores and factors with each batch's TreeSHAP on a pool of threads (forced: the data are small).
     assert.deepEqual(await scoreLeadsOnAllCores(model, records, at, 50, 5, 7, { threads: 3, minWork: 0 }), whole);
+    // A batch size that is not a positive integer is refused by both, with or without a pool (0 never advanced).
+    assert.throws(() => scoreLeads(model, records, at, 50, 5, 0), /batchRows must be a positive integer, got 0/);
+    await assert.rejects(scoreLeadsOnAllCores(model, records, at, 50, 5, 0, { threads: 2, minWork: 0 }), /batchRows must be a positive integer, got 0/);
     assert.ok(new Set(whole.map((s) => s.score)).size > 5 && whole.every((s) => s.key_factors.length > 0));
   });
 });

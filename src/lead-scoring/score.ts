@@ -2,7 +2,6 @@
  * Scoring leads with a trained model: calibrated probability, 0–100 score, segment and the top
  * TreeSHAP factors. Pure (the caller passes the clock).
  */
-import type { Row } from "../engines/engine.ts";
 import { encodeRows, columnSources, describeValue } from "../models/encoding.ts";
 import { applyCalibrator } from "../models/calibration.ts";
 import { stagedMargins } from "../models/xgboost/index.ts";
@@ -72,11 +71,11 @@ export const SCORE_BATCH_ROWS = 8192;
  * for 100 trees of depth 6 and 30 columns (≈ 700 with the recursive algorithm).
  */
 export function scoreLeads(model: LoadedLeadModel, records: readonly LeadRecord[], scoredAt: Date, scoreCutoff: number, topK = 5, batchRows = SCORE_BATCH_ROWS): LeadScore[] {
-  if (!Number.isInteger(batchRows) || batchRows < 1) throw new RangeError(`scoreLeads: batchRows must be a positive integer, got ${batchRows}`);
   const out: LeadScore[] = new Array(records.length);
-  for (let start = 0; start < records.length; start += batchRows) {
+  for (const start of batchStarts(records.length, batchRows)) {
     const batch = records.slice(start, start + batchRows);
-    scoreBatch(model, batch, scoredAt, scoreCutoff, topK).forEach((x, k) => (out[start + k] = x));
+    const X = encodeRows(model.artifact.encoder, batch.map((r) => r.row));
+    scoreEncoded(model, batch, X, model.booster.shap(X), scoredAt, scoreCutoff, topK).forEach((x, k) => (out[start + k] = x));
   }
   return out;
 }
@@ -91,13 +90,14 @@ export async function scoreLeadsOnAllCores(
   parallel: Pick<TreeShapPoolOptions, "threads" | "minWork"> = {},
 ): Promise<LeadScore[]> {
   const { booster, artifact } = model;
+  const starts = batchStarts(records.length, batchRows);
   const pool = booster.numTrees > 0
     ? await treeShapPoolFor(booster.forest, booster.featureNames.length, records.length, { minusOneIsMissing: booster.meta.minusOneIsMissing, ...parallel })
     : undefined;
   if (!pool) return scoreLeads(model, records, scoredAt, scoreCutoff, topK, batchRows);
   try {
     const out: LeadScore[] = new Array(records.length);
-    for (let start = 0; start < records.length; start += batchRows) {
+    for (const start of starts) {
       const batch = records.slice(start, start + batchRows);
       const X = encodeRows(artifact.encoder, batch.map((r) => r.row));
       const shap = await pool.shap(X, batch.length);
@@ -109,9 +109,10 @@ export async function scoreLeadsOnAllCores(
   }
 }
 
-function scoreBatch(model: LoadedLeadModel, records: readonly LeadRecord[], scoredAt: Date, scoreCutoff: number, topK: number): LeadScore[] {
-  const X = encodeRows(model.artifact.encoder, records.map((r) => r.row));
-  return scoreEncoded(model, records, X, model.booster.shap(X), scoredAt, scoreCutoff, topK);
+/** Where each batch of `batchRows` rows begins (the last may be shorter). */
+function batchStarts(rows: number, batchRows: number): number[] {
+  if (!Number.isInteger(batchRows) || batchRows < 1) throw new RangeError(`scoreLeads: batchRows must be a positive integer, got ${batchRows}`);
+  return Array.from({ length: Math.ceil(rows / batchRows) }, (_, k) => k * batchRows);
 }
 
 /** Scores of a batch whose rows are encoded (X) and explained (TreeSHAP values `shap`, [rows × (columns + 1)]). */

@@ -16,6 +16,9 @@ import type { ShapInit, ShapJob, ShapResult } from "./shap-worker.ts";
 /** Below this many row × tree visits a call stays in this thread (≈ 0.2 s at 5,600 rows/s for 100 trees): a worker's start and its tables cost about that. */
 export const PARALLEL_SHAP_MIN_WORK = 1_000_000;
 
+/** The pool's threads unless told: the cores, at most 4. */
+const defaultThreads = (): number => Math.min(4, os.availableParallelism());
+
 export interface TreeShapPoolOptions extends PredictOptions {
   /** Threads, this one included (default: the cores, at most 4; 1: no worker). */
   threads?: number;
@@ -54,7 +57,7 @@ export class TreeShapPool {
 
   /** Starts the workers (threads − 1) and waits until each has the forest's tables. */
   static async open(forest: Forest, nCols: number, opts: TreeShapPoolOptions = {}): Promise<TreeShapPool> {
-    const threads = Math.max(1, Math.floor(opts.threads ?? Math.min(4, os.availableParallelism())));
+    const threads = Math.max(1, Math.floor(opts.threads ?? defaultThreads()));
     const { threads: _, minWork: __, ...predict } = opts;
     const entry = new URL(import.meta.url.endsWith(".ts") ? "./shap-worker.ts" : "./shap-worker.js", import.meta.url);
     const workers: Worker[] = [];
@@ -108,7 +111,7 @@ export class TreeShapPool {
  * core), else undefined: the caller then calls treeShap in this thread.
  */
 export async function treeShapPoolFor(forest: Forest, nCols: number, rows: number, opts: TreeShapPoolOptions = {}): Promise<TreeShapPool | undefined> {
-  const threads = opts.threads ?? Math.min(4, os.availableParallelism());
+  const threads = opts.threads ?? defaultThreads();
   if (threads < 2 || rows * forest.numTrees < (opts.minWork ?? PARALLEL_SHAP_MIN_WORK)) return undefined;
   return TreeShapPool.open(forest, nCols, { ...opts, threads });
 }
