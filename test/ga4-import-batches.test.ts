@@ -4,7 +4,7 @@
  * into the one table `ga4_events` (each day then read as the view `events_YYYYMMDD`). These tests run it with tiny
  * batches (`batchChars`) so that a few dozen lines span many batches, and check that the days, the errors and the
  * quarantine are what one batch gives: same rows in file order, the right line named, nothing half written, nothing
- * left behind.
+ * left behind. A clean file sorted by day skips the day files (DuckDB's reader reads it itself): the same table.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -59,11 +59,27 @@ async function hiddenTables(conn: DuckDBConnection): Promise<number> {
 describe("GA4 import in batches (issue 15, target 4)", () => {
   let db: Awaited<ReturnType<typeof openDb>>;
   let dir: string;
-  const file = (name: string, lines: string[]): string => {
+  /** `lines` as a file of the test's folder (`pre` before the first line: a byte order mark). */
+  const file = (name: string, lines: string[], pre = ""): string => {
     const f = path.join(dir, name);
-    writeFileSync(f, lines.join("\n") + "\n");
+    writeFileSync(f, pre + lines.join("\n") + "\n");
     return f;
   };
+  /** Line i of the file is on day DAYS[floor((i - 1) / per)]: the days in runs, as GA4 writes them; timestamps rise. */
+  const sortedLines = (n: number, per: number): string[] =>
+    Array.from({ length: n }, (_, k) =>
+      JSON.stringify({
+        event_date: DAYS[Math.floor(k / per)],
+        event_timestamp: BASE_MICROS + k + 1,
+        event_name: k % 2 ? "page_view" : "session_start",
+        user_pseudo_id: `u${k % 7}`,
+        event_params: [{ key: "ga_session_id", value: { int_value: 100 + (k % 5) } }, { key: "page_location", value: { string_value: `https://x.example/${k}` } }],
+        items: k % 4 ? null : [{ item_id: `i${k}`, price: k / 4, quantity: 1 }],
+      }),
+    );
+  /** ga4_events of a schema in its stored order, every column, as text. */
+  const table = async (schema: string): Promise<string[]> =>
+    (await db.conn.runAndReadAll(`SELECT CAST(t AS VARCHAR) FROM (SELECT * FROM ${schema}.ga4_events ORDER BY rowid) t`)).getRows().map((r) => String(r[0]));
   beforeEach(async () => {
     db = await openDb();
     dir = mkdtempSync(path.join(os.tmpdir(), "fc-ga4-batches-"));
@@ -325,52 +341,20 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
     assert.deepEqual(await stamps(db.conn, `ga4_export.events_${DAYS[0]}`), [1, 2, 4, 9, 10].map((l) => BASE_MICROS + l));
     assert.deepEqual(await stamps(db.conn, `ga4_export.events_${DAYS[1]}`), [5, 7, 8].map((l) => BASE_MICROS + l));
   });
-});
 
-describe("GA4 import: a file sorted by day is read by DuckDB's reader itself (issue 15, target 4)", () => {
-  let db: Awaited<ReturnType<typeof openDb>>;
-  let dir: string;
-  const write = (name: string, lines: string[], pre = ""): string => {
-    const f = path.join(dir, name);
-    writeFileSync(f, pre + lines.join("\n") + "\n");
-    return f;
-  };
-  /** Line i of the file is on day DAYS[floor((i - 1) / per)]: the days in runs, as GA4 writes them; timestamps rise. */
-  const sortedLines = (n: number, per: number): string[] =>
-    Array.from({ length: n }, (_, k) =>
-      JSON.stringify({
-        event_date: DAYS[Math.floor(k / per)],
-        event_timestamp: BASE_MICROS + k + 1,
-        event_name: k % 2 ? "page_view" : "session_start",
-        user_pseudo_id: `u${k % 7}`,
-        event_params: [{ key: "ga_session_id", value: { int_value: 100 + (k % 5) } }, { key: "page_location", value: { string_value: `https://x.example/${k}` } }],
-        items: k % 4 ? null : [{ item_id: `i${k}`, price: k / 4, quantity: 1 }],
-      }),
-    );
-  /** ga4_events of a schema in its stored order, every column, as text. */
-  const table = async (schema: string): Promise<string[]> =>
-    (await db.conn.runAndReadAll(`SELECT CAST(t AS VARCHAR) FROM (SELECT * FROM ${schema}.ga4_events ORDER BY rowid) t`)).getRows().map((r) => String(r[0]));
-  beforeEach(async () => {
-    db = await openDb();
-    dir = mkdtempSync(path.join(os.tmpdir(), "fc-ga4-direct-"));
-  });
-  afterEach(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
+  // A file sorted by day is read by DuckDB's reader itself.
   it("reads a clean sorted file (blank lines, CRLF, gzip, several files in day order) directly, the same rows in the same order as through the day files", async () => {
     const lines = sortedLines(30, 10);
     // The same lines with one bad line at the end: quarantined, so the good lines go through the day files.
-    const viaDays = await importGa4(db.local, [write("bad-at-end.ndjson", [...lines, '{"event_date":"20240303"}'])], { schema: "via_days", badRows: "quarantine", badRowMaxShare: 0.5 });
+    const viaDays = await importGa4(db.local, [file("bad-at-end.ndjson", [...lines, '{"event_date":"20240303"}'])], { schema: "via_days", badRows: "quarantine", badRowMaxShare: 0.5 });
     assert.equal(viaDays.reader, "day files");
     assert.equal(viaDays.quarantined, 1);
     const expected = await table("via_days");
     assert.equal(expected.length, 30);
     const cases: [string, string[]][] = [
-      ["plain", [write("plain.ndjson", lines)]],
-      ["blank lines and CRLF", [write("blank.ndjson", [lines[0]!, "", ...lines.slice(1, 12).map((l) => l + "\r"), "   ", ...lines.slice(12), ""])]],
-      ["two files in day order", [write("a.ndjson", lines.slice(0, 15)), write("b.ndjson", lines.slice(15))]],
+      ["plain", [file("plain.ndjson", lines)]],
+      ["blank lines and CRLF", [file("blank.ndjson", [lines[0]!, "", ...lines.slice(1, 12).map((l) => l + "\r"), "   ", ...lines.slice(12), ""])]],
+      ["two files in day order", [file("a.ndjson", lines.slice(0, 15)), file("b.ndjson", lines.slice(15))]],
     ];
     const gz = path.join(dir, "plain.ndjson.gz");
     writeFileSync(gz, gzipSync(Buffer.from(lines.join("\n") + "\n")));
@@ -386,17 +370,17 @@ describe("GA4 import: a file sorted by day is read by DuckDB's reader itself (is
 
   it("copies the lines before the first bad line or earlier day into the day files and goes on from there", async () => {
     const lines = sortedLines(30, 10);
-    await importGa4(db.local, [write("clean.ndjson", lines)], { schema: "clean" });
+    await importGa4(db.local, [file("clean.ndjson", lines)], { schema: "clean" });
     const clean = await table("clean");
     // A bad line in the middle of day 2 (quarantined): every good line is kept, in order.
     const bad = [...lines.slice(0, 14), '{"event_date":"20240302","event_timestamp":"soon","event_name":"x"}', "{not json", ...lines.slice(14)];
-    const r = await importGa4(db.local, [write("bad-mid.ndjson", bad)], { schema: "bad_mid", badRows: "quarantine", badRowMaxShare: 0.5, batchChars: 500 });
+    const r = await importGa4(db.local, [file("bad-mid.ndjson", bad)], { schema: "bad_mid", badRows: "quarantine", badRowMaxShare: 0.5, batchChars: 500 });
     assert.equal(r.reader, "day files");
     assert.equal(r.quarantined, 2);
     assert.deepEqual(await table("bad_mid"), clean, "the good lines, before and after the bad ones, as the clean file gives them");
     // A day-1 line after day 2 has begun: each day's rows stay together, in file order.
     const back = [...lines.slice(0, 12), lines[5]!.replace(`"event_timestamp":${BASE_MICROS + 6}`, `"event_timestamp":${BASE_MICROS + 99}`), ...lines.slice(12)];
-    const b = await importGa4(db.local, [write("back.ndjson", back)], { schema: "back", batchChars: 300 });
+    const b = await importGa4(db.local, [file("back.ndjson", back)], { schema: "back", batchChars: 300 });
     assert.equal(b.reader, "day files");
     assert.deepEqual(await stamps(db.conn, `back.events_${DAYS[0]}`), [...Array.from({ length: 10 }, (_, k) => BASE_MICROS + k + 1), BASE_MICROS + 99]);
     const suffixes = (await db.conn.runAndReadAll("SELECT _TABLE_SUFFIX FROM back.ga4_events ORDER BY rowid")).getRows().map((x) => String(x[0]));
@@ -404,24 +388,24 @@ describe("GA4 import: a file sorted by day is read by DuckDB's reader itself (is
     // An event_date written as a number (JSON.parse reads 2.0240302e7 as 20240302; DuckDB's reader would give
     // '20240302.0'): through the day files, the row under its day.
     const numeric = [...lines.slice(0, 15), lines[15]!.replace('"event_date":"20240302"', '"event_date":2.0240302e7'), ...lines.slice(16)];
-    const n = await importGa4(db.local, [write("numeric-date.ndjson", numeric)], { schema: "numeric_date" });
+    const n = await importGa4(db.local, [file("numeric-date.ndjson", numeric)], { schema: "numeric_date" });
     assert.equal(n.reader, "day files");
     assert.deepEqual(n.rowsByTable, { events_20240301: 10, events_20240302: 10, events_20240303: 10 });
     assert.equal((await stamps(db.conn, `numeric_date.events_${DAYS[1]}`)).length, 10, "the numeric-date row is read under its day");
     // Two files whose days do not follow each other in the order given.
-    const two = await importGa4(db.local, [write("late.ndjson", lines.slice(15)), write("early.ndjson", lines.slice(0, 15))], { schema: "two" });
+    const two = await importGa4(db.local, [file("late.ndjson", lines.slice(15)), file("early.ndjson", lines.slice(0, 15))], { schema: "two" });
     assert.equal(two.reader, "day files");
     assert.equal((await table("two")).length, 30);
   });
 
   it("falls back to the day files when the reader refuses what the checks accept (a byte order mark), and for a file name DuckDB would glob", async () => {
     const lines = sortedLines(12, 4);
-    await importGa4(db.local, [write("clean.ndjson", lines)], { schema: "clean" });
+    await importGa4(db.local, [file("clean.ndjson", lines)], { schema: "clean" });
     const clean = await table("clean");
-    const bom = await importGa4(db.local, [write("bom.ndjson", lines, "\uFEFF")], { schema: "bom" });
+    const bom = await importGa4(db.local, [file("bom.ndjson", lines, "\uFEFF")], { schema: "bom" });
     assert.equal(bom.reader, "day files");
     assert.deepEqual(await table("bom"), clean);
-    const glob = await importGa4(db.local, [write("events[1].ndjson", lines)], { schema: "globbed" });
+    const glob = await importGa4(db.local, [file("events[1].ndjson", lines)], { schema: "globbed" });
     assert.equal(glob.reader, "day files");
     assert.deepEqual(await table("globbed"), clean);
   });
