@@ -259,6 +259,9 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
     const day2 = eventLines(30).filter((_, k) => k % 3 === 1).map((l) => l.replace(/"event_timestamp":([0-9]+)/, (_, t) => `"event_timestamp":${Number(t) + 1000}`));
     const r = await importGa4(db.local, [file("day2.ndjson", day2)]);
     assert.deepEqual(r.tables, ["ga4_export.events_20240302"]);
+    // One day is in day order: read while checked, in the transaction that then deletes the day's older rows only.
+    assert.equal(r.reader, "files");
+    assert.equal(r.readWhileChecked, true);
     assert.deepEqual(await stamps(db.conn, "ga4_export.events_20240301"), linesOfDay(30, 0).map((l) => BASE_MICROS + l));
     assert.deepEqual(await stamps(db.conn, "ga4_export.events_20240302"), linesOfDay(30, 1).map((l) => BASE_MICROS + l + 1000));
     assert.deepEqual(await stamps(db.conn, "ga4_export.events_20240303"), linesOfDay(30, 2).map((l) => BASE_MICROS + l));
@@ -299,7 +302,9 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
       // Day 1 replaced (its real table dropped), day 2 appended to (its old row moved into the one table first),
       // day 3 new; 2024-02-29 untouched, still a real table.
       const lines = eventLines(6);
-      await importGa4(engine.localLoading, [file("day1.ndjson", lines.filter((_, k) => k % 3 === 0))]);
+      const day1 = await importGa4(engine.localLoading, [file("day1.ndjson", lines.filter((_, k) => k % 3 === 0))]);
+      // Real day tables in the schema: their rows are moved or dropped before the read, so it is not read early.
+      assert.deepEqual([day1.reader, day1.readWhileChecked], ["files", false]);
       await importGa4(engine.localLoading, [file("days23.ndjson", lines.filter((_, k) => k % 3 !== 0))], { mode: "append" });
       assert.deepEqual(await all(), [
         ["20240229", "old", 1],
@@ -396,6 +401,29 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
     const two = await importGa4(db.local, [file("late.ndjson", lines.slice(15)), file("early.ndjson", lines.slice(0, 15))], { schema: "two" });
     assert.equal(two.reader, "day files");
     assert.equal((await table("two")).length, 30);
+  });
+
+  it("reads a clean export while checking it, in a transaction a bad line rolls back: nothing of it stays, in either mode", async () => {
+    const lines = sortedLines(30, 10);
+    const first = await importGa4(db.local, [file("clean.ndjson", lines)]);
+    assert.equal(first.readWhileChecked, true, "an empty warehouse");
+    const before = await table("ga4_export");
+    const later = lines.map((l) => l.replace(/"event_timestamp":([0-9]+)/, (_, t) => `"event_timestamp":${Number(t) + 1000}`));
+    // Reject mode: the bad line (the last, so the reader is long done) throws; the early read's rows are rolled back.
+    const bad = [...later.slice(0, 29), '{"event_date":"20240303","event_timestamp":"soon","event_name":"x"}'];
+    for (const mode of ["replace", "append"] as const) {
+      await assert.rejects(importGa4(db.local, [file(`bad-${mode}.ndjson`, bad)], { mode }), InputError);
+      assert.deepEqual(await table("ga4_export"), before, `${mode}: the table as it was`);
+    }
+    // The connection has no transaction left open: the next import commits, and only its own rows.
+    const append = await importGa4(db.local, [file("later.ndjson", later)], { mode: "append" });
+    assert.equal(append.readWhileChecked, true);
+    assert.deepEqual((await table("ga4_export")).slice(0, 30), before, "append: the old rows first, unchanged");
+    assert.equal((await table("ga4_export")).length, 60);
+    const replace = await importGa4(db.local, [file("later-again.ndjson", later)]);
+    assert.equal(replace.readWhileChecked, true);
+    assert.deepEqual(await stamps(db.conn, `ga4_export.events_${DAYS[2]}`), later.slice(20).map((_, k) => BASE_MICROS + 1021 + k), "replace: the day's new rows only");
+    assert.equal(await hiddenTables(db.conn), 0);
   });
 
   it("falls back to the day files when the reader refuses what the checks accept (a byte order mark), and for a file name DuckDB would glob", async () => {

@@ -44,6 +44,11 @@ export interface Ga4ImportResult {
   quarantined: number;
   /** What DuckDB's JSON reader read: the files themselves, or the day files of their checked lines (see importGa4). */
   reader: "files" | "day files";
+  /**
+   * Whether the reader read the files while the checks ran (EarlyRead: every line good, days in order, no real day
+   * table in the schema), rather than after them.
+   */
+  readWhileChecked: boolean;
 }
 
 const INT_STRING = /^-?[0-9]+$/;
@@ -220,6 +225,96 @@ interface Day {
   pending: Buffer[];
 }
 
+/** The reader's object size limit while the longest line is not known yet (DuckDB's default). */
+const READER_OBJECT_BYTES = 16 * 2 ** 20;
+
+/** Whether the schema holds real day tables (`events_YYYYMMDD` written by the demo or by an importer before the one table). */
+async function hasRealDayTables(local: LocalLoading, schema: string): Promise<boolean> {
+  return (await local.connection.runAndReadAll(
+    `SELECT 1 FROM duckdb_tables() WHERE schema_name = ${local.literal(schema)} AND NOT temporary ` +
+      `AND regexp_matches(table_name, '^events_(intraday_)?[0-9]{8}$') LIMIT 1`,
+  )).getRows().length > 0;
+}
+
+/**
+ * DuckDB's reader inserting the files into `ga4_events`, in a transaction left open, while the JS pass checks their
+ * lines: on two cores the two overlap, so a clean export takes about the longer of the two instead of their sum. Its
+ * rows count only when the pass ends with the files still read directly (every line good, days in order) and the
+ * reader's row count is the pass's: `finish` then replaces the days and commits. Otherwise (a bad line, an earlier
+ * day, a line the reader refuses) it is abandoned: interrupted and rolled back, and the import goes on as without it.
+ * It needs the connection to itself until `done`.
+ */
+class EarlyRead {
+  private settled = false;
+  /** The transaction is over (committed or rolled back). */
+  private closed = false;
+  /** Rows inserted, or the reader's error. */
+  readonly done: Promise<number | Error>;
+
+  private constructor(
+    private readonly conn: LocalLoading["connection"],
+    /** The table's last rowid before the read ("" when it was empty). */
+    readonly before: string,
+    insert: string,
+  ) {
+    // A failed read leaves the transaction aborted: rolled back at once, so the connection is usable when `done` is.
+    this.done = conn.run(insert).then(
+      (r) => r.rowsChanged,
+      async (e: unknown) => {
+        await this.rollBack();
+        return e instanceof Error ? e : new Error(String(e));
+      },
+    );
+    void this.done.then(() => (this.settled = true));
+  }
+
+  private async rollBack(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.conn.run("ROLLBACK").catch(() => undefined);
+  }
+
+  /** Opens the transaction, runs `setup` (its last statement gives the last rowid) and starts `insert`. */
+  static async start(conn: LocalLoading["connection"], setup: readonly string[], insert: string): Promise<EarlyRead> {
+    await conn.run("BEGIN TRANSACTION");
+    try {
+      let last: unknown = null;
+      for (const st of setup) last = (await conn.runAndReadAll(st)).getRows()[0]?.[0] ?? null;
+      return new EarlyRead(conn, last === null ? "" : String(last), insert);
+    } catch (e) {
+      await conn.run("ROLLBACK").catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Interrupts the reader if it is still reading and rolls its transaction back. */
+  async abandon(): Promise<void> {
+    if (!this.settled) this.conn.interrupt();
+    await this.done;
+    await this.rollBack();
+  }
+
+  /**
+   * Commits the read with `statements` when the reader inserted `rows` rows and, with `countSql`, the replaced days
+   * hold exactly those rows after them; else abandons it. Whether it committed.
+   */
+  async finish(rows: number, statements: readonly string[], countSql?: string): Promise<boolean> {
+    const inserted = await this.done;
+    try {
+      if (inserted !== rows) throw new Error(`the reader inserted ${String(inserted)} rows, the checks passed ${rows}`);
+      for (const st of statements) await this.conn.run(st);
+      const count = countSql === undefined ? rows : Number((await this.conn.runAndReadAll(countSql)).getRows()[0]?.[0]);
+      if (count !== rows) throw new Error(`the replaced days hold ${count} rows after the read, not ${rows}`);
+      await this.conn.run("COMMIT");
+      this.closed = true;
+      return true;
+    } catch {
+      await this.abandon();
+      return false;
+    }
+  }
+}
+
 /**
  * Import GA4 export NDJSON files, streaming. Every line is checked in JS (JSON.parse and the schema). When every line
  * is good (blank lines aside) and no day comes before the previous line's, DuckDB's JSON reader then reads the files
@@ -231,7 +326,10 @@ interface Day {
  * - replace mode deletes the file's days from `ga4_events` (append mode keeps them);
  * - a real `events_YYYYMMDD` table of one of those days (a warehouse from before the one table, the demo) is
  *   dropped (replace) or moved into `ga4_events` first (append);
- * - ONE `read_json` over all the files (direct) or day files inserts the rows into `ga4_events`. One statement
+ * - ONE `read_json` over all the files (direct) or day files inserts the rows into `ga4_events`. When the files may be
+ *   read directly (no real day table in the schema, no glob in a name), that statement starts with the checks, in the
+ *   transaction left open (EarlyRead), and the deletes of replaced days come after it; the first line that needs the
+ *   day files rolls it back. One statement
  *   converts at DuckDB's reader's own speed: 60 INSERTs, one per day, into 60 tables cost 29.8-35.1 CPU s against
  *   8.3-9.0 s for the same 244,592 events by one statement into one table;
  * - each day gets its view `events_YYYYMMDD` (what BigQuery's day table is), and the quarantined lines are written.
@@ -287,6 +385,8 @@ export async function importGa4(
   // no JSON parsed: each day's lines are a run of lines in the files, recorded in `runs`).
   let direct = true;
   let needCopy = false;
+  /** The reader reading the files while the pass checks them (until the pass needs the day files). */
+  let early: EarlyRead | undefined;
   const runs: { file: number; line: number; day: Day }[] = [];
   /** The last good line: file index and line number. */
   let lastGood = { file: -1, line: 0 };
@@ -302,6 +402,8 @@ export async function importGa4(
   /** Copy the good lines up to `lastGood` into the day files and go on with the day files. */
   const catchUp = async (): Promise<void> => {
     direct = false;
+    await early?.abandon();
+    early = undefined;
     let r = 0;
     for (let fi = 0; fi <= lastGood.file; fi++) {
       lines: for await (const batch of readLineBatches(files[fi]!)) {
@@ -319,9 +421,21 @@ export async function importGa4(
   // on so that each day keeps the file's order without a sort, and puts it back when done.
   const [[preserved]] = (await conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`)).getRows();
   if (preserved !== true) await conn.run(`SET preserve_insertion_order = true`);
+  const events = `${q(schema)}.${q(GA4_EVENTS_TABLE)}`;
+  const createEvents = `CREATE TABLE IF NOT EXISTS ${events} (${types.columnsDdl}, ${q(TABLE_SUFFIX)} VARCHAR)`;
+  const into = `INSERT INTO ${events} BY NAME `;
+  const reader = (list: string[], suffix: string, size = READER_OBJECT_BYTES): string =>
+    `${into}SELECT * EXCLUDE (filename), ${suffix} AS ${q(TABLE_SUFFIX)} FROM read_json([${list.map(lit).join(", ")}], ` +
+    `format = 'newline_delimited', columns = ${columns}, maximum_object_size = ${size}, filename = true)`;
+  const directSuffix = `${lit(prefix.slice("events_".length))} || event_date`;
+  /** DuckDB expands a glob in a file name: such names are read through the day files. */
+  const readable = files.every((f) => !/[*?[\]{}]/.test(f) && !f.startsWith("~"));
   try {
     await conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
     await dropLeftoverDayTables(local, schema);
+    if (readable && files.length && !(await hasRealDayTables(local, schema))) {
+      early = await EarlyRead.start(conn, [createEvents, `SELECT max(rowid) FROM ${events}`], reader([...files], directSuffix));
+    }
     let previousDate = "";
     for (let fi = 0; fi < files.length; fi++) {
       const file = files[fi]!;
@@ -363,10 +477,11 @@ export async function importGa4(
     if (direct && needCopy) await catchUp();
     await flush();
 
+    // The connection is the early read's until its INSERT ends (the quarantine's count would wait for it anyway).
+    await early?.done;
     const bad = await quarantine.enforce(read, files.map(displayName).join(", "), (st) => inTransaction(conn, st));
     const sorted = [...days.keys()].sort();
     const suffixes = sorted.map((d) => days.get(d)!.suffix);
-    const events = `${q(schema)}.${q(GA4_EVENTS_TABLE)}`;
     // Real day tables of the file's days (not the views a previous import made): moved into or replaced by the one table.
     const real = new Set(
       suffixes.length === 0
@@ -376,7 +491,7 @@ export async function importGa4(
               `AND table_name IN (${suffixes.map((s) => lit(`events_${s}`)).join(", ")})`,
           )).getRows().map((r) => String(r[0])),
     );
-    const result = (reader: Ga4ImportResult["reader"]): Ga4ImportResult => {
+    const result = (reader: Ga4ImportResult["reader"], readWhileChecked = false): Ga4ImportResult => {
       for (const b of GA4_BOOKKEEPING_FIELDS) ignored.delete(b);
       const rowsByTable: Record<string, number> = {};
       for (const d of sorted) rowsByTable[prefix + d] = days.get(d)!.rows;
@@ -387,11 +502,18 @@ export async function importGa4(
         ignoredFields: [...ignored].sort(),
         quarantined: bad,
         reader,
+        readWhileChecked,
       };
     };
-    const statements = (convert: string): string[] => {
-      const st = [`CREATE TABLE IF NOT EXISTS ${events} (${types.columnsDdl}, ${q(TABLE_SUFFIX)} VARCHAR)`];
-      if (mode === "replace" && suffixes.length) st.push(`DELETE FROM ${events} WHERE ${q(TABLE_SUFFIX)} IN (${suffixes.map(lit).join(", ")})`);
+    const daysIn = `${q(TABLE_SUFFIX)} IN (${suffixes.map(lit).join(", ")})`;
+    /** The import's statements; `convert` undefined: the rows are in already (the early read), after the row `readBefore`. */
+    const statements = (convert: string | undefined, readBefore?: string): string[] => {
+      const st = [createEvents];
+      // After the early read, the rows it added come after every row there before (DuckDB appends; a transaction's
+      // own rows are numbered from 2^55 until it commits), so the days are replaced by deleting the rows up to the
+      // last one before it (none: the table was empty). The count below checks it.
+      const older = readBefore === undefined ? "" : readBefore === "" ? " AND FALSE" : ` AND rowid <= ${readBefore}`;
+      if (mode === "replace" && suffixes.length) st.push(`DELETE FROM ${events} WHERE ${daysIn}${older}`);
       for (const s of suffixes) {
         const table = `${q(schema)}.${q(`events_${s}`)}`;
         if (real.has(`events_${s}`)) {
@@ -399,7 +521,7 @@ export async function importGa4(
           st.push(`DROP TABLE ${table}`);
         }
       }
-      if (suffixes.length) st.push(convert);
+      if (suffixes.length && convert) st.push(convert);
       for (const s of suffixes) {
         st.push(`CREATE OR REPLACE VIEW ${q(schema)}.${q(`events_${s}`)} AS SELECT * EXCLUDE (${q(TABLE_SUFFIX)}) FROM ${events} WHERE ${q(TABLE_SUFFIX)} = ${lit(s)}`);
       }
@@ -411,15 +533,18 @@ export async function importGa4(
     // day's rows are together and a day's scan skips the others' row groups). No ORDER BY: with
     // preserve_insertion_order on (above) the rows keep the files' order. maximum_object_size: the longest line's
     // bytes, since the reader's 16 MB default would refuse a long event.
-    const size = Math.max(16 * 2 ** 20, longest + 1);
-    const into = `INSERT INTO ${events} BY NAME `;
-    const reader = (list: string[], suffix: string): string =>
-      `${into}SELECT * EXCLUDE (filename), ${suffix} AS ${q(TABLE_SUFFIX)} FROM read_json([${list.map(lit).join(", ")}], ` +
-      `format = 'newline_delimited', columns = ${columns}, maximum_object_size = ${size}, filename = true)`;
-    // DuckDB expands a glob in a file name: such names are read through the day files.
-    if (direct && suffixes.length && files.every((f) => !/[*?[\]{}]/.test(f) && !f.startsWith("~"))) {
+    const size = Math.max(READER_OBJECT_BYTES, longest + 1);
+    const good = sorted.reduce((n, d) => n + days.get(d)!.rows, 0);
+    if (early && direct && suffixes.length) {
+      const read = early;
+      early = undefined;
+      if (await read.finish(good, statements(undefined, read.before), mode === "replace" ? `SELECT count(*) FROM ${events} WHERE ${daysIn}` : undefined)) return result("files", true);
+    }
+    await early?.abandon();
+    early = undefined;
+    if (direct && suffixes.length && readable) {
       try {
-        await inTransaction(conn, statements(reader([...files], `${lit(prefix.slice("events_".length))} || event_date`)));
+        await inTransaction(conn, statements(reader([...files], directSuffix, size)));
         return result("files");
       } catch {
         // What the checks let through but the reader refuses (a byte order mark, a key written twice): through the day files.
@@ -433,7 +558,7 @@ export async function importGa4(
     const dayFiles = sorted.map((d) => days.get(d)!.file);
     const suffixOfFile = "parse_filename(filename, true)";
     try {
-      await inTransaction(conn, statements(reader(dayFiles, suffixOfFile)));
+      await inTransaction(conn, statements(reader(dayFiles, suffixOfFile, size)));
     } catch (e) {
       if (suffixes.length === 0) throw e;
       // The reader refuses what json_transform takes (a key written twice, where json_transform keeps the first):
@@ -445,6 +570,7 @@ export async function importGa4(
     }
     return result("day files");
   } finally {
+    await early?.abandon();
     if (preserved !== true) await conn.run(`SET preserve_insertion_order = false`).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
     await quarantine.drop();
