@@ -11,7 +11,7 @@ import { UserError } from "../src/util/errors.ts";
 import { compareModels, type ModelShares } from "../src/models/compare.ts";
 import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
-import { channelsKey, featureKey, parseChannelStats, type ChannelStat, type FeatureRow } from "../src/ml-attribution/features.ts";
+import { channelsKey, featureKey, parseChannelStats, segmentKey, type ChannelStat, type FeatureRow, type JourneyFeatures } from "../src/ml-attribution/features.ts";
 import { attributeCredit, fitXgboostOn, lastTouchTotals, prepareData, CREDIT_METHODS, ML_CURRENT_MODEL_ARTIFACT, type ConversionModel, type CreditMethod, type MethodCredit, type TestMetrics } from "../src/ml-attribution/pipeline.ts";
 import { counterfactualCredit, estimateCausalEffects, fitLogisticFamily, fitStackedEnsemble, mlCreditModel, predictiveCredit, type CausalEstimate, type FamilyCredit, type PredictiveFamilyFit } from "../src/ml-attribution/families.ts";
 import { capChannelCredit } from "../src/ml-attribution/credit.ts";
@@ -71,23 +71,30 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
     }
     return p;
   };
+  // Likewise the few segments (user type × device × region × engagement): each segment's part of the key is written once.
+  const segments = new Map<string, string>();
+  const segmentOf = (j: Omit<JourneyFeatures, "channels">): string => {
+    const id = `${j.userType}\u0000${j.device}\u0000${j.region}\u0000${j.engagement}`;
+    let k = segments.get(id);
+    if (k === undefined) segments.set(id, (k = segmentKey(j)));
+    return k;
+  };
   return raw.map((r, i) => {
     const stats = channelsOf(textOf(r, "channel_stats", FEATURES_TABLE, i), i);
-    const base = {
+    const row = {
       channels: stats.channels,
       userType: textOf(r, "user_type", FEATURES_TABLE, i),
       device: textOf(r, "device", FEATURES_TABLE, i),
       region: textOf(r, "region", FEATURES_TABLE, i),
       engagement: textOf(r, "engagement", FEATURES_TABLE, i),
-    };
-    return {
-      ...base,
       date: dateOf(r, "journey_end_date", FEATURES_TABLE, i),
       conversions: countOf(r, "conversions", FEATURES_TABLE, i, FEATURE_KEY),
       nonConversions: countOf(r, "non_conversions", FEATURES_TABLE, i, FEATURE_KEY),
       value: countOf(r, "conversion_value", FEATURES_TABLE, i, FEATURE_KEY),
-      key: featureKey(base, stats.key),
+      key: "",
     };
+    row.key = featureKey(row, stats.key, segmentOf(row));
+    return row;
   });
 }
 

@@ -96,12 +96,12 @@ function evaluateCoalitions(
   const flush = (): void => {
     if (!pending.length) return;
     const batch: Array<{ index: number; mask: Uint8Array }> = [];
-    for (const p of pending) for (const m of p.masks) if (m.some((b) => b)) batch.push({ index: p.index, mask: m });
+    for (const p of pending) for (const m of p.masks) if (anyKept(m)) batch.push({ index: p.index, mask: m });
     const pr = batch.length ? values(batch) : new Float64Array(0);
     let r = 0;
     for (const p of pending) {
       const v = new Float64Array(p.masks.length);
-      p.masks.forEach((m, k) => (v[k] = m.some((b) => b) ? pr[r++]! : 0));
+      for (let k = 0; k < p.masks.length; k++) v[k] = anyKept(p.masks[k]!) ? pr[r++]! : 0;
       consume(p.index, v);
     }
     pending = [];
@@ -109,12 +109,19 @@ function evaluateCoalitions(
   };
   for (let i = 0; i < sizes.length; i++) {
     const masks = coalitionsOf(sizes[i]!, i);
-    const rows = masks.reduce((s, m) => s + (m.some((b) => b) ? 1 : 0), 0);
+    let rows = 0;
+    for (const m of masks) if (anyKept(m)) rows++;
     if (pendingRows > 0 && pendingRows + rows > batchRows) flush();
     pending.push({ index: i, masks });
     pendingRows += rows;
   }
   flush();
+}
+
+/** Whether a coalition keeps a channel (an empty one has value 0 without a prediction). */
+function anyKept(mask: Uint8Array): boolean {
+  for (let i = 0; i < mask.length; i++) if (mask[i]) return true;
+  return false;
 }
 
 function fullMask(n: number): Uint8Array {

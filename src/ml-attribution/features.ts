@@ -91,8 +91,13 @@ export function channelsKey(channels: readonly ChannelStat[]): string {
  * The feature vector's identity (used to de-duplicate rows across days): the JSON text of [channels, user type,
  * device, region, engagement]. `channels` may be given as channelsKey(j.channels), computed once for rows that share it.
  */
-export function featureKey(j: JourneyFeatures, channels = channelsKey(j.channels)): string {
-  return `[${channels},${JSON.stringify(j.userType)},${JSON.stringify(j.device)},${JSON.stringify(j.region)},${JSON.stringify(j.engagement)}]`;
+export function featureKey(j: JourneyFeatures, channels = channelsKey(j.channels), segment = segmentKey(j)): string {
+  return `[${channels},${segment}]`;
+}
+
+/** featureKey's part after the channels: the JSON texts of user type, device, region and engagement. */
+export function segmentKey(j: Omit<JourneyFeatures, "channels">): string {
+  return `${JSON.stringify(j.userType)},${JSON.stringify(j.device)},${JSON.stringify(j.region)},${JSON.stringify(j.engagement)}`;
 }
 
 export interface FeatureEncoding {
@@ -197,14 +202,25 @@ export function encodeJourney(enc: FeatureEncoding, j: JourneyFeatures, out: Flo
     out[o + 5] = 0;
   }
   for (let i = enc.globalOffset; i < F; i++) out[offset + i] = 0;
-  // Kept channels ordered by their last touch from the end (lastRank ascending) → position 1, 2, …
-  const kept: ChannelStat[] = [];
-  for (let i = 0; i < j.channels.length; i++) if (keep === undefined || keep[i]) kept.push(j.channels[i]!);
-  kept.sort((a, b) => a.lastRank - b.lastRank);
+  // Kept channels ordered by their last touch from the end (lastRank ascending) → position 1, 2, …: an insertion
+  // sort (stable, as Array.sort) into one scratch array for every call; a new array and comparator per call were
+  // most of the garbage of the coalition predictions (millions of calls at 10M events).
+  const kept = KEPT;
+  let n = 0;
+  for (let i = 0; i < j.channels.length; i++) {
+    if (keep !== undefined && !keep[i]) continue;
+    const s = j.channels[i]!;
+    let at = n++;
+    while (at > 0 && kept[at - 1]!.lastRank > s.lastRank) {
+      kept[at] = kept[at - 1]!;
+      at--;
+    }
+    kept[at] = s;
+  }
   let pathLength = 0;
   let age = -1;
   let first: ChannelStat | undefined;
-  for (let p = 0; p < kept.length; p++) {
+  for (let p = 0; p < n; p++) {
     const s = kept[p]!;
     pathLength += s.touches;
     if (s.firstTouchBucket > age) age = s.firstTouchBucket;
@@ -223,13 +239,16 @@ export function encodeJourney(enc: FeatureEncoding, j: JourneyFeatures, out: Flo
     if (k >= 0) out[offset + enc.channelOffset[k]! + 4] = 1;
   }
   out[offset + enc.globalOffset] = pathLength;
-  out[offset + enc.globalOffset + 1] = kept.length;
+  out[offset + enc.globalOffset + 1] = n;
   out[offset + enc.globalOffset + 2] = age < 0 ? NaN : age;
   oneHot(out, offset + enc.userTypeOffset, enc.userTypes, j.userType);
   oneHot(out, offset + enc.deviceOffset, enc.devices, j.device);
   oneHot(out, offset + enc.regionOffset, enc.regions, j.region);
   oneHot(out, offset + enc.engagementOffset, enc.engagements, j.engagement);
 }
+
+/** encodeJourney's scratch list of kept channels (its first n entries are the call's; stale ones are never read). */
+const KEPT: ChannelStat[] = [];
 
 function oneHot(out: Float32Array, at: number, vocab: readonly string[], v: string): void {
   const i = binarySearch(vocab, v);
