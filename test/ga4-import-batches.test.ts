@@ -405,8 +405,12 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
 
   it("reads a clean export while checking it, in a transaction a bad line rolls back: nothing of it stays, in either mode", async () => {
     const lines = sortedLines(30, 10);
+    // The read runs on one DuckDB thread (the checks have the other core); the database's setting is put back.
+    await db.conn.run("SET threads = 3");
+    const threads = async (): Promise<unknown> => (await db.conn.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0];
     const first = await importGa4(db.local, [file("clean.ndjson", lines)]);
     assert.equal(first.readWhileChecked, true, "an empty warehouse");
+    assert.equal(Number(await threads()), 3);
     const before = await table("ga4_export");
     const later = lines.map((l) => l.replace(/"event_timestamp":([0-9]+)/, (_, t) => `"event_timestamp":${Number(t) + 1000}`));
     // Reject mode: the bad line (the last, so the reader is long done) throws; the early read's rows are rolled back.
@@ -414,6 +418,7 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
     for (const mode of ["replace", "append"] as const) {
       await assert.rejects(importGa4(db.local, [file(`bad-${mode}.ndjson`, bad)], { mode }), InputError);
       assert.deepEqual(await table("ga4_export"), before, `${mode}: the table as it was`);
+      assert.equal(Number(await threads()), 3, `${mode}: the thread setting put back`);
     }
     // The connection has no transaction left open: the next import commits, and only its own rows.
     const append = await importGa4(db.local, [file("later.ndjson", later)], { mode: "append" });
@@ -426,13 +431,27 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
     assert.equal(await hiddenTables(db.conn), 0);
   });
 
-  it("falls back to the day files when the reader refuses what the checks accept (a byte order mark), and for a file name DuckDB would glob", async () => {
+  it("falls back to the day files when the reader refuses what the checks accept (a key written twice; a byte order mark on more than one thread), and for a file name DuckDB would glob", async () => {
     const lines = sortedLines(12, 4);
     await importGa4(db.local, [file("clean.ndjson", lines)], { schema: "clean" });
     const clean = await table("clean");
+    // DuckDB's JSON reader takes a byte order mark on one thread (the read while checked) and refuses it on more.
+    await db.conn.run("SET threads = 2");
     const bom = await importGa4(db.local, [file("bom.ndjson", lines, "\uFEFF")], { schema: "bom" });
-    assert.equal(bom.reader, "day files");
+    assert.deepEqual([bom.reader, bom.readWhileChecked], ["files", true]);
     assert.deepEqual(await table("bom"), clean);
+    // A real day table (of another day) keeps the read after the checks, on the engine's two threads: refused, so the day files.
+    await db.conn.run("CREATE SCHEMA bom_later; CREATE TABLE bom_later.events_20200101 AS SELECT 1 AS x");
+    const later = await importGa4(db.local, [file("bom-later.ndjson", lines, "\uFEFF")], { schema: "bom_later" });
+    assert.deepEqual([later.reader, later.readWhileChecked], ["day files", false]);
+    assert.deepEqual(await table("bom_later"), clean);
+    // A key written twice: refused by the reader however it runs; json_transform (the first value) converts the day files.
+    const twice = [...lines.slice(0, 5), lines[5]!.replace('"event_name":"page_view"', '"event_name":"first","event_name":"page_view"'), ...lines.slice(6)];
+    assert.notEqual(twice[5], lines[5]);
+    const dup = await importGa4(db.local, [file("twice.ndjson", twice)], { schema: "twice" });
+    assert.deepEqual([dup.reader, dup.readWhileChecked], ["day files", false]);
+    assert.deepEqual((await table("twice")).filter((_, k) => k !== 5), clean.filter((_, k) => k !== 5));
+    assert.deepEqual((await db.conn.runAndReadAll(`SELECT event_name FROM twice.ga4_events ORDER BY rowid LIMIT 1 OFFSET 5`)).getRows(), [["first"]]);
     const glob = await importGa4(db.local, [file("events[1].ndjson", lines)], { schema: "globbed" });
     assert.equal(glob.reader, "day files");
     assert.deepEqual(await table("globbed"), clean);

@@ -238,7 +238,11 @@ async function hasRealDayTables(local: LocalLoading, schema: string): Promise<bo
 
 /**
  * DuckDB's reader inserting the files into `ga4_events`, in a transaction left open, while the JS pass checks their
- * lines: on two cores the two overlap, so a clean export takes about the longer of the two instead of their sum. Its
+ * lines: on two cores the two overlap, so a clean export takes about the longer of the two instead of their sum. The
+ * reader runs on one DuckDB thread meanwhile (the database's setting, put back when it ends): on two threads beside
+ * the pass, three threads shared two cores, which slowed the pass and cost ≈ 1 CPU s more (and a bad line, found
+ * later, wasted more of the reader's work). On one thread DuckDB's reader also takes a UTF-8 byte order mark, which
+ * it refuses on more. Its
  * rows count only when the pass ends with the files still read directly (every line good, days in order) and the
  * reader's row count is the pass's: `finish` then replaces the days and commits. Otherwise (a bad line, an earlier
  * day, a line the reader refuses) it is abandoned: interrupted and rolled back, and the import goes on as without it.
@@ -256,12 +260,17 @@ class EarlyRead {
     /** The table's last rowid before the read ("" when it was empty). */
     readonly before: string,
     insert: string,
+    threads: number,
   ) {
     // A failed read leaves the transaction aborted: rolled back at once, so the connection is usable when `done` is.
     this.done = conn.run(insert).then(
-      (r) => r.rowsChanged,
+      async (r) => {
+        await conn.run(`SET threads = ${threads}`);
+        return r.rowsChanged;
+      },
       async (e: unknown) => {
         await this.rollBack();
+        await conn.run(`SET threads = ${threads}`).catch(() => undefined);
         return e instanceof Error ? e : new Error(String(e));
       },
     );
@@ -280,7 +289,10 @@ class EarlyRead {
     try {
       let last: unknown = null;
       for (const st of setup) last = (await conn.runAndReadAll(st)).getRows()[0]?.[0] ?? null;
-      return new EarlyRead(conn, last === null ? "" : String(last), insert);
+      // One DuckDB thread while the pass checks on the other core (DuckDB's setting is the database's; back when read).
+      const threads = Number((await conn.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
+      await conn.run(`SET threads = 1`);
+      return new EarlyRead(conn, last === null ? "" : String(last), insert, threads);
     } catch (e) {
       await conn.run("ROLLBACK").catch(() => undefined);
       throw e;
