@@ -52,7 +52,7 @@ async function one(what: string, file: string, db: string): Promise<void> {
     note = `${r.rows} rows, ${r.quarantined} quarantined`;
   } else if (what === "import-ga4") {
     const r = await importGa4(local, [file], { badRows: "quarantine" });
-    note = `${r.rows} events, ${r.quarantined} quarantined`;
+    note = `${r.rows} events, ${r.quarantined} quarantined; ${r.reader === "files" ? "the files" : "day files"} read${r.readWhileChecked ? " while checked" : " after the checks"}`;
   } else throw new Error(`unknown measurement ${what}`);
   conn.closeSync();
   instance.closeSync();
