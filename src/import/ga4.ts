@@ -238,15 +238,16 @@ async function hasRealDayTables(local: LocalLoading, schema: string): Promise<bo
 
 /**
  * DuckDB's reader inserting the files into `ga4_events`, in a transaction left open, while the JS pass checks their
- * lines: on two cores the two overlap, so a clean export takes about the longer of the two instead of their sum. The
- * reader runs on one DuckDB thread meanwhile (the database's setting, put back when it ends): on two threads beside
- * the pass, three threads shared two cores, which slowed the pass and cost ≈ 1 CPU s more (and a bad line, found
- * later, wasted more of the reader's work). On one thread DuckDB's reader also takes a UTF-8 byte order mark, which
- * it refuses on more. Its
+ * lines: on two cores the two overlap, so a clean export takes about the longer of the two instead of their sum. Its
  * rows count only when the pass ends with the files still read directly (every line good, days in order) and the
  * reader's row count is the pass's: `finish` then replaces the days and commits. Otherwise (a bad line, an earlier
  * day, a line the reader refuses) it is abandoned: interrupted and rolled back, and the import goes on as without it.
  * It needs the connection to itself until `done`.
+ *
+ * The reader runs on one DuckDB thread meanwhile (the database's setting, put back when it ends): on two threads
+ * beside the pass, three threads shared two cores, which slowed the pass and cost ≈ 1 CPU s more (and a bad line,
+ * found later, wasted more of the reader's work). On one thread DuckDB's reader also takes a UTF-8 byte order mark,
+ * which it refuses on more.
  */
 class EarlyRead {
   private settled = false;
