@@ -250,10 +250,11 @@ async function hasRealDayTables(local: LocalLoading, schema: string): Promise<bo
  * which it refuses on more.
  */
 class EarlyRead {
-  private settled = false;
+  /** The INSERT has ended (its promise handled): from then on `interrupt` must not be called, a statement may be running. */
+  private inserted = false;
   /** The transaction is over (committed or rolled back). */
   private closed = false;
-  /** Rows inserted, or the reader's error. */
+  /** Rows inserted, or the reader's error; then the thread setting is back and a failed read rolled back. */
   readonly done: Promise<number | Error>;
 
   private constructor(
@@ -263,19 +264,25 @@ class EarlyRead {
     insert: string,
     threads: number,
   ) {
-    // A failed read leaves the transaction aborted: rolled back at once, so the connection is usable when `done` is.
-    this.done = conn.run(insert).then(
-      async (r) => {
-        await conn.run(`SET threads = ${threads}`);
+    // `inserted` is set in the INSERT's own handler, before any other statement starts on the connection: an
+    // interrupt (abandon) then reaches the INSERT or nothing — DuckDB ignores an interrupt while no statement runs —
+    // never the SET or ROLLBACK after it (which a CI run once saw interrupted, leaving an aborted transaction open).
+    const read = conn.run(insert).then(
+      (r): number | Error => {
+        this.inserted = true;
         return r.rowsChanged;
       },
-      async (e: unknown) => {
-        await this.rollBack();
-        await conn.run(`SET threads = ${threads}`).catch(() => undefined);
+      (e: unknown): number | Error => {
+        this.inserted = true;
         return e instanceof Error ? e : new Error(String(e));
       },
     );
-    void this.done.then(() => (this.settled = true));
+    // A failed read leaves the transaction aborted: rolled back at once, so the connection is usable when `done` is.
+    this.done = read.then(async (result) => {
+      if (result instanceof Error) await this.rollBack();
+      await conn.run(`SET threads = ${threads}`).catch(() => undefined);
+      return result;
+    });
   }
 
   private async rollBack(): Promise<void> {
@@ -302,7 +309,7 @@ class EarlyRead {
 
   /** Interrupts the reader if it is still reading and rolls its transaction back. */
   async abandon(): Promise<void> {
-    if (!this.settled) this.conn.interrupt();
+    if (!this.inserted) this.conn.interrupt();
     await this.done;
     await this.rollBack();
   }
