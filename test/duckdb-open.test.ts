@@ -9,8 +9,6 @@ import path from "node:path";
 import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { macrosVersion } from "../src/engines/duckdb/translate/compat.ts";
 import { memoryEngine } from "./support/warehouse.ts";
-import { BOUND_ROWS_MAX } from "../src/engines/duckdb/bound-rows.ts";
-import type { ColumnSchema, Row } from "../src/engines/engine.ts";
 
 describe("opening a DuckDB warehouse file", function () {
   this.timeout(60_000);
@@ -95,40 +93,6 @@ describe("a DuckDB warehouse: its transactions and table schemas", function () {
     assert.equal(bad.status, "rejected", "the statement on a missing table fails");
     assert.equal(good.status, "fulfilled", "the transaction after a failed one commits");
     assert.deepEqual((await e.query("SELECT k FROM `p.s.t` WHERE k IN (6, 7)")).map((r) => Number(r.k)), [7], "the failed transaction's insert was rolled back");
-  });
-
-  it("writes a few plain rows as bound parameters into the same table, types and values as through read_json, and the rest through read_json", async () => {
-    const schema: ColumnSchema[] = [
-      { name: "s", type: "STRING" }, { name: "i", type: "INT64" }, { name: "f", type: "FLOAT64" },
-      { name: "b", type: "BOOL" }, { name: "ts", type: "TIMESTAMP" }, { name: "d", type: "DATE" },
-    ];
-    const rows: Row[] = [
-      { s: "plain", i: 0, f: 1.5, b: true, ts: new Date("2024-03-01T12:34:56.789Z"), d: "2024-02-29" },
-      { s: "ünï 😀 \"q\" \n", i: Number.MAX_SAFE_INTEGER, f: -1e-300, b: false, ts: new Date(0), d: "1970-01-01" },
-      { s: "", i: 2n ** 62n as unknown as number, f: 1e308, b: null, ts: null, d: null },
-      { s: null, i: -42, f: 0, b: undefined as unknown as null, ts: new Date("1999-12-31T23:59:59.999Z"), d: "9999-12-31" },
-    ];
-    const at = (name: string) => ({ database: "p", schema: "s", name });
-    const read = async (name: string) => (await e.queryNative(`SELECT * FROM s.${name} ORDER BY i`)).map((r) => JSON.stringify(r, (_, v) => (typeof v === "bigint" ? `${v}n` : v)));
-    const types = async (name: string) => (await e.queryNative(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '${name}' ORDER BY ordinal_position`)).map((r) => `${r.column_name} ${r.data_type}`);
-    // Bound: the four rows; read_json: the same rows among more than BOUND_ROWS_MAX (copies of the first), then only the four kept.
-    await e.writeRows(at("bound"), schema, rows, { mode: "replace" });
-    const padding = Array.from({ length: BOUND_ROWS_MAX }, () => ({ ...rows[0]!, i: 7 }));
-    await e.writeRows(at("json"), schema, [...rows, ...padding], { mode: "replace" });
-    await e.runNative(`DELETE FROM s.json WHERE i = 7`);
-    assert.deepEqual(await types("bound"), await types("json"));
-    assert.deepEqual(await read("bound"), await read("json"));
-    // An append after them both ways, to a table created by the other way.
-    await e.writeRows(at("json"), schema, [rows[1]!], { mode: "append" });
-    await e.writeRows(at("bound"), schema, [...rows.slice(1, 2), ...padding], { mode: "append" });
-    await e.runNative(`DELETE FROM s.bound WHERE i = 7`);
-    assert.deepEqual(await read("bound"), await read("json"));
-    // Values that are not their column's natural JS value go through read_json, which makes of their JSON what it
-    // always did: NaN and infinity are JSON null, -0 is 0, "5" is 5 in an INT64.
-    await e.writeRows(at("odd"), schema, [{ s: 5, i: "5", f: NaN, b: true, ts: null, d: null }, { s: "x", i: 6, f: -0, b: true, ts: null, d: null }], { mode: "replace" });
-    assert.deepEqual((await e.queryNative(`SELECT s, i, f FROM s.odd ORDER BY i`)).map((r) => [r.s, Number(r.i), r.f === null ? null : Object.is(r.f, -0) ? "-0" : r.f]), [["5", 5, null], ["x", 6, 0]]);
-    // A day that is not one fails as it did through read_json.
-    await assert.rejects(e.writeRows(at("bad_day"), schema, [{ s: "x", i: 1, f: 1, b: true, ts: null, d: "2024-02-30" }], { mode: "replace" }), /2024-02-30/);
   });
 
   it("gives a table's and a view's columns as they read now, none for a missing table, and fails for a view that no longer binds", async () => {

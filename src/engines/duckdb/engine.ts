@@ -33,7 +33,6 @@ import { estimateScriptBytes, partitionColumnOfSpec, type PartitionColumnOf } fr
 import { installCompat } from "./translate/compat.ts";
 import { duckColumnType } from "./types.ts";
 import { duckLocalLoading } from "./local-loading.ts";
-import { boundRows } from "./bound-rows.ts";
 import { duckIdent, duckString, duckTable } from "./quote.ts";
 
 export { duckIdent, duckTable };
@@ -325,28 +324,6 @@ export class DuckDBEngine implements Engine {
    */
   async writeRows(t: Target, schema: ColumnSchema[], rows: Row[], opts: WriteOptions): Promise<{ rows: number }> {
     await this.ensureDataset(t.database, t.schema);
-    const bound = boundRows(schema, rows);
-    if (bound) {
-      const columns = schema.map((c) => duckIdent(c.name)).join(", ");
-      const insert = `INSERT INTO ${duckTable(t)} (${columns}) VALUES ${bound.values}`;
-      await this.inTransaction(async () => {
-        await this.conn.run("BEGIN TRANSACTION");
-        try {
-          const existing = opts.mode === "replace" ? [] : await this.tableSchema(t);
-          if (existing.length === 0) {
-            await this.conn.run(`CREATE OR REPLACE TABLE ${duckTable(t)} (${schema.map((c) => `${duckIdent(c.name)} ${duckColumnType(c)}`).join(", ")})`);
-          } else {
-            await this.addMissingColumns(t, schema, existing);
-          }
-          await this.conn.run(insert, bound.params, bound.types);
-          await this.conn.run("COMMIT");
-        } catch (cause) {
-          await this.conn.run("ROLLBACK").catch(() => undefined);
-          throw this.wrap(cause, `write ${t.schema}.${t.name}`, insert);
-        }
-      });
-      return { rows: rows.length };
-    }
     const dir = await mkdtemp(path.join(os.tmpdir(), "funnelcredit-write-"));
     const file = path.join(dir, "rows.ndjson");
     try {
@@ -365,7 +342,12 @@ export class DuckDBEngine implements Engine {
           if (existing.length === 0) {
             await this.conn.run(`CREATE OR REPLACE TABLE ${duckTable(t)} AS ${select}`);
           } else {
-            await this.addMissingColumns(t, schema, existing);
+            // An append whose schema gained a column (a job writing a new column of its history) adds it,
+            // NULL on the earlier rows, as BigQuery's load with ALLOW_FIELD_ADDITION does.
+            const have = new Set(existing.map((c) => c.name.toLowerCase()));
+            for (const c of schema.filter((x) => !have.has(x.name.toLowerCase()))) {
+              await this.conn.run(`ALTER TABLE ${duckTable(t)} ADD COLUMN ${duckIdent(c.name)} ${duckColumnType(c)}`);
+            }
             await this.conn.run(`INSERT INTO ${duckTable(t)} BY NAME ${select}`);
           }
           await this.conn.run("COMMIT");
@@ -378,17 +360,6 @@ export class DuckDBEngine implements Engine {
       await rm(dir, { recursive: true, force: true });
     }
     return { rows: rows.length };
-  }
-
-  /**
-   * An append whose schema gained a column (a job writing a new column of its history) adds it, NULL on the earlier
-   * rows, as BigQuery's load with ALLOW_FIELD_ADDITION does.
-   */
-  private async addMissingColumns(t: Target, schema: readonly ColumnSchema[], existing: readonly ColumnSchema[]): Promise<void> {
-    const have = new Set(existing.map((c) => c.name.toLowerCase()));
-    for (const c of schema.filter((x) => !have.has(x.name.toLowerCase()))) {
-      await this.conn.run(`ALTER TABLE ${duckTable(t)} ADD COLUMN ${duckIdent(c.name)} ${duckColumnType(c)}`);
-    }
   }
 
   async prepareDeclarations(targets: Target[]): Promise<void> {

@@ -12,6 +12,6 @@ type NodeApi = typeof import("@duckdb/node-api");
 
 const duckdb = requireVendored<NodeApi>("@duckdb/node-api");
 
-export const { DuckDBInstance, DuckDBTypeId, DuckDBScalarFunction, DuckDBDateValue, DuckDBTimestampValue, BIGINT, BOOLEAN, DATE, DOUBLE, TIMESTAMP, VARCHAR, JSDuckDBValueConverter } = duckdb;
+export const { DuckDBInstance, DuckDBTypeId, DuckDBScalarFunction, DuckDBDateValue, DuckDBTimestampValue, BIGINT, VARCHAR, JSDuckDBValueConverter } = duckdb;
 export type DuckDBInstance = import("@duckdb/node-api").DuckDBInstance;
 export type DuckDBTypeId = import("@duckdb/node-api").DuckDBTypeId;
