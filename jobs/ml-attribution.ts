@@ -71,13 +71,17 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
     }
     return p;
   };
-  // Likewise the few segments (user type × device × region × engagement): each segment's part of the key is written once.
-  const segments = new Map<string, string>();
+  // Likewise the few segments (user type × device × region × engagement): each segment's part of the key is written
+  // once, looked up by its four values in turn (no separator that a value could hold).
+  const segments = new Map<string, Map<string, Map<string, Map<string, string>>>>();
+  const level = <V>(m: Map<string, V>, k: string, make: () => V): V => {
+    let v = m.get(k);
+    if (v === undefined) m.set(k, (v = make()));
+    return v;
+  };
   const segmentOf = (j: Omit<JourneyFeatures, "channels">): string => {
-    const id = `${j.userType}\u0000${j.device}\u0000${j.region}\u0000${j.engagement}`;
-    let k = segments.get(id);
-    if (k === undefined) segments.set(id, (k = segmentKey(j)));
-    return k;
+    const byEngagement = level(level(level(segments, j.userType, () => new Map()), j.device, () => new Map()), j.region, () => new Map<string, string>());
+    return level(byEngagement, j.engagement, () => segmentKey(j));
   };
   return raw.map((r, i) => {
     const stats = channelsOf(textOf(r, "channel_stats", FEATURES_TABLE, i), i);
