@@ -259,7 +259,7 @@ class EarlyRead {
 
   private constructor(
     private readonly conn: LocalLoading["connection"],
-    /** The table's last rowid before the read ("" when it was empty). */
+    /** The table's last rowid before the read (-1 when it was empty: rowids start at 0). */
     readonly before: string,
     insert: string,
     threads: number,
@@ -300,7 +300,7 @@ class EarlyRead {
       // One DuckDB thread while the pass checks on the other core (DuckDB's setting is the database's; back when read).
       const threads = Number((await conn.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
       await conn.run(`SET threads = 1`);
-      return new EarlyRead(conn, last === null ? "" : String(last), insert, threads);
+      return new EarlyRead(conn, last === null ? "-1" : String(last), insert, threads);
     } catch (e) {
       await conn.run("ROLLBACK").catch(() => undefined);
       throw e;
@@ -531,8 +531,8 @@ export async function importGa4(
       const st = [createEvents];
       // After the early read, the rows it added come after every row there before (DuckDB appends; a transaction's
       // own rows are numbered from 2^55 until it commits), so the days are replaced by deleting the rows up to the
-      // last one before it (none: the table was empty). The count below checks it.
-      const older = readBefore === undefined ? "" : readBefore === "" ? " AND FALSE" : ` AND rowid <= ${readBefore}`;
+      // last one before it (-1: the table was empty). The count below checks it.
+      const older = readBefore === undefined ? "" : ` AND rowid <= ${readBefore}`;
       if (mode === "replace" && suffixes.length) st.push(`DELETE FROM ${events} WHERE ${daysIn}${older}`);
       for (const s of suffixes) {
         const table = `${q(schema)}.${q(`events_${s}`)}`;
