@@ -139,9 +139,13 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       // A clean file: the fast reader path.
       assert.equal((await importCsvOrNdjson(db.local, "paths", file("padded.csv", head + padded))).rows, 2);
       assert.deepEqual(await read(), expected);
-      // One bad row sends the file down the exact path (quarantined); the padded rows read the same.
+      // One bad row: the reader still reads the file (the bad row alone is checked again line by line); the padded rows read the same.
       const r = await importCsvOrNdjson(db.local, "paths", file("padded-bad.csv", `${head}${padded}c,x,1,1\n`), QUARANTINE);
-      assert.deepEqual([r.rows, r.quarantined], [2, 1]);
+      assert.deepEqual([r.rows, r.quarantined, r.files[0]!.read], [2, 1, "reader"]);
+      assert.deepEqual(await read(), expected);
+      // A row of another field count, which DuckDB's reader refuses, sends the file line by line: the same again.
+      const e = await importCsvOrNdjson(db.local, "paths", file("padded-short.csv", `${head}${padded}c\n`), QUARANTINE);
+      assert.deepEqual([e.rows, e.quarantined, e.files[0]!.read], [2, 1, "lines"]);
       assert.deepEqual(await read(), expected);
     });
 
@@ -338,10 +342,12 @@ describe("import: hostile values are quarantined or refused, never changed", fun
         { transaction_id: "T3", at: "2024-03-01 10:00:00.5" },
       ];
       assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at FROM funnelcredit_sources.crm_transactions ORDER BY 1`), expect);
-      // A bad row elsewhere sends the file down the exact path: same values.
-      const exact = file("exact.csv", `${HEADER}\n${body}T4,u,c,1709287200,completed,ten,x\n`);
-      await importCsvOrNdjson(db.local, "transactions", exact, QUARANTINE);
-      assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at FROM funnelcredit_sources.crm_transactions ORDER BY 1`), expect);
+      // A bad row elsewhere (checked again line by line), and a row the reader refuses (the file read line by line): same values.
+      for (const [name, bad, read] of [["marked.csv", "T4,u,c,1709287200,completed,ten,x", "reader"], ["exact.csv", "T4,u", "lines"]]) {
+        const r = await importCsvOrNdjson(db.local, "transactions", file(name!, `${HEADER}\n${body}${bad}\n`), QUARANTINE);
+        assert.equal(r.files[0]!.read, read);
+        assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at FROM funnelcredit_sources.crm_transactions ORDER BY 1`), expect);
+      }
       // 12 digits of seconds would be the year 5138: milliseconds by the rule, so 1973; before 1990 is a bad row.
       const old = file("old.csv", `${HEADER}\nT1,u,c,100000000000,completed,1,x\n`);
       await failsAt(importCsvOrNdjson(db.local, "transactions", old), 2, "transaction_created", /before 1990-01-01/);

@@ -158,6 +158,12 @@ export class Quarantine {
     await this.conn.run(`DELETE FROM ${from} WHERE _line IN (SELECT line FROM temp.main.${q(this.temp)} WHERE file = ${lit(file)})`);
   }
 
+  /** Take back every row set aside from `file` (its rows are to be read again another way). */
+  async forget(file: string): Promise<void> {
+    await this.flush();
+    await this.conn.run(`DELETE FROM temp.main.${this.local.ident(this.temp)} WHERE file = ${this.local.literal(file)}`);
+  }
+
   async count(): Promise<number> {
     await this.flush();
     const [row] = (await this.conn.runAndReadAll(`SELECT count(*) FROM temp.main.${this.local.ident(this.temp)}`)).getRows();

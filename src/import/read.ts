@@ -9,7 +9,7 @@ import { isAscii, isUtf8 } from "node:buffer";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../util/errors.ts";
 
-interface NumberedLine {
+export interface NumberedLine {
   line: number;
   text: string;
   /**
@@ -137,13 +137,18 @@ export function detectDelimiter(header: string): string {
  */
 export async function* readCsv(
   file: string,
-  opts: { delimiter?: string; onBadRecord?: (e: InputError, raw: string) => void } = {},
+  opts: {
+    delimiter?: string;
+    onBadRecord?: (e: InputError, raw: string) => void;
+    /** The file's lines to read instead of all of them (its header and some records: see recordLines). */
+    lines?: Iterable<NumberedLine> | AsyncIterable<NumberedLine>;
+  } = {},
 ): AsyncGenerator<CsvRecord> {
   const name = displayName(file);
   let delimiter = opts.delimiter;
   let header: string[] | undefined;
   let pending: { line: number; text: string; invalidUtf8: boolean } | undefined;
-  for await (const { line, text, invalidUtf8 } of readLines(file)) {
+  for await (const { line, text, invalidUtf8 } of opts.lines ?? readLines(file)) {
     if (!pending && text === "") continue;
     if (delimiter === undefined) delimiter = detectDelimiter(text);
     const rec = pending
@@ -319,6 +324,59 @@ export async function* readLineBatches(file: string): AsyncGenerator<(NumberedLi
   } finally {
     raw.destroy();
   }
+}
+
+/**
+ * The lines holding some records of a CSV file whose header is its first line and whose records are one line each,
+ * as DuckDB's CSV reader counts them: record k (from 0) is the k-th non-empty line after the header (a line empty
+ * but for its CR too). `wanted` are record numbers in ascending order. Also returns the file's record count, so that
+ * the caller can check the reader counted the same. Only the line ends are looked for in the bytes, and only the
+ * wanted lines are decoded.
+ */
+export async function recordLines(file: string, wanted: readonly number[]): Promise<{ lines: NumberedLine[]; records: number }> {
+  const raw = createReadStream(file, { highWaterMark: BATCH_READ_BYTES });
+  const input = file.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
+  const lines: NumberedLine[] = [];
+  let line = 0;
+  let record = -1; // the header is line 1, not a record
+  let next = 0;
+  /** The start of the line the last chunk ended inside, in pieces (a line may span chunks). */
+  let rest: Buffer[] = [];
+  /** Line `bytes[from, to)` (its LF not included). */
+  const take = (bytes: Buffer, from: number, to: number): void => {
+    line++;
+    const end = to > from && bytes[to - 1] === 0x0d ? to - 1 : to;
+    if (line === 1 || end === from) return;
+    record++;
+    if (record !== wanted[next]) return;
+    next++;
+    const b = bytes.subarray(from, end);
+    lines.push(isUtf8(b) ? { line, text: b.toString("utf8") } : { line, text: b.toString("utf8"), invalidUtf8: true });
+  };
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+        if (rest.length) {
+          // The line a chunk ended inside, completed (the one copy per chunk).
+          const whole = Buffer.concat([...rest, chunk.subarray(0, nl)]);
+          take(whole, 0, whole.length);
+          rest = [];
+        } else take(chunk, start, nl);
+        start = nl + 1;
+      }
+      if (start < chunk.length) rest.push(chunk.subarray(start));
+    }
+    if (rest.length) {
+      const whole = Buffer.concat(rest);
+      take(whole, 0, whole.length);
+    }
+  } catch (cause) {
+    throw new InputError(displayName(file), line + 1, undefined, `cannot read: ${(cause as Error).message}`);
+  } finally {
+    raw.destroy();
+  }
+  return { lines, records: record + 1 };
 }
 
 /**
