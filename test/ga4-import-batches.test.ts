@@ -350,8 +350,8 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
   // A file sorted by day is read by DuckDB's reader itself.
   it("reads a clean sorted file (blank lines, CRLF, gzip, several files in day order) directly, the same rows in the same order as through the day files", async () => {
     const lines = sortedLines(30, 10);
-    // The same lines with one bad line at the end: quarantined, so the good lines go through the day files.
-    const viaDays = await importGa4(db.local, [file("bad-at-end.ndjson", [...lines, '{"event_date":"20240303"}'])], { schema: "via_days", badRows: "quarantine", badRowMaxShare: 0.5 });
+    // The same lines with a line that is not JSON at the end: quarantined, so the good lines go through the day files.
+    const viaDays = await importGa4(db.local, [file("bad-at-end.ndjson", [...lines, '{"event_date":"20240303"'])], { schema: "via_days", badRows: "quarantine", badRowMaxShare: 0.5 });
     assert.equal(viaDays.reader, "day files");
     assert.equal(viaDays.quarantined, 1);
     const expected = await table("via_days");
@@ -429,6 +429,49 @@ describe("GA4 import in batches (issue 15, target 4)", () => {
     assert.equal(replace.readWhileChecked, true);
     assert.deepEqual(await stamps(db.conn, `ga4_export.events_${DAYS[2]}`), later.slice(20).map((_, k) => BASE_MICROS + 1021 + k), "replace: the day's new rows only");
     assert.equal(await hiddenTables(db.conn), 0);
+  });
+
+  it("keeps reading while checked past bad lines the reader reads as rows, deleting just their rows, in either mode", async () => {
+    const lines = sortedLines(30, 10);
+    await importGa4(db.local, [file("clean.ndjson", lines)], { schema: "clean" });
+    const clean = await table("clean");
+    // JSON objects the checks refuse but DuckDB's reader converts (an object as event_name becomes its JSON text, a
+    // fraction in an INT64 is rounded) or reads as a row of NULLs and defaults (an event without its ids, of a day
+    // before the others): quarantined, their rows deleted before the read commits. Blank lines, CRLF, two files.
+    const bad = [
+      lines[4]!.replace(/"event_name":"[^"]*"/, '"event_name":{"x":1}'),
+      lines[15]!.replace(/"int_value":([0-9]+)/, '"int_value":$1.5'),
+      '{"event_date":"20200101","event_name":"x"}',
+    ];
+    const a = [...lines.slice(0, 4), bad[0]!, "", ...lines.slice(4, 12).map((l) => l + "\r")];
+    const b = ["   ", ...lines.slice(12, 15), bad[1]!, ...lines.slice(15, 29), bad[2]!, lines[29]!];
+    const opts = { badRows: "quarantine" as const, badRowMaxShare: 0.5 };
+    const r = await importGa4(db.local, [file("a.ndjson", a), file("b.ndjson", b)], { schema: "marked", ...opts });
+    assert.deepEqual([r.reader, r.readWhileChecked, r.rows, r.quarantined], ["files", true, 30, 3]);
+    assert.deepEqual(await table("marked"), clean, "the good lines' rows, in order, and nothing of the bad ones");
+    const quarantined = (await db.conn.runAndReadAll(`SELECT regexp_extract(file, '[ab][.]ndjson'), line FROM funnelcredit_meta.import_quarantine ORDER BY file, line`)).getRows();
+    assert.deepEqual(quarantined.map((x) => `${x[0]}:${x[1]}`), ["a.ndjson:5", "b.ndjson:5", "b.ndjson:20"]);
+    // Append, to rows of the same days already there: the older rows stay, the bad lines' rows go.
+    const later = lines.map((l) => l.replace(/"event_timestamp":([0-9]+)/, (_, t) => `"event_timestamp":${Number(t) + 1000}`));
+    const appended = await importGa4(db.local, [file("later.ndjson", [...later.slice(0, 20), bad[0]!, ...later.slice(20)])], { schema: "marked", mode: "append", ...opts });
+    assert.deepEqual([appended.readWhileChecked, appended.quarantined], [true, 1]);
+    assert.deepEqual(await stamps(db.conn, "marked.ga4_events"), [...lines, ...later].map((_, k) => BASE_MICROS + (k < 30 ? k + 1 : k - 29 + 1000)));
+    // Replace: the days' older rows and the bad line's row deleted, the new rows kept.
+    const replaced = await importGa4(db.local, [file("later-again.ndjson", [bad[0]!, ...later])], { schema: "marked", ...opts });
+    assert.deepEqual([replaced.readWhileChecked, replaced.quarantined], [true, 1]);
+    assert.deepEqual(await stamps(db.conn, "marked.ga4_events"), later.map((_, k) => BASE_MICROS + k + 1001));
+  });
+
+  it("goes through the day files when a bad line leaves the reader unable to go on, skipping the lines it set aside", async () => {
+    const lines = sortedLines(30, 10);
+    await importGa4(db.local, [file("clean.ndjson", lines)], { schema: "clean" });
+    const clean = await table("clean");
+    // An object as event_name (left to the reader), then a timestamp the reader cannot convert: the read fails, and the
+    // day files hold every good line, neither bad one.
+    const bad = [...lines.slice(0, 3), lines[3]!.replace(/"event_name":"[^"]*"/, '"event_name":{"x":1}'), ...lines.slice(3, 17), '{"event_date":"20240302","event_timestamp":"soon","event_name":"x"}', ...lines.slice(17)];
+    const r = await importGa4(db.local, [file("bad.ndjson", bad)], { schema: "failed", badRows: "quarantine", badRowMaxShare: 0.5, batchChars: 500 });
+    assert.deepEqual([r.reader, r.readWhileChecked, r.rows, r.quarantined], ["day files", false, 30, 2]);
+    assert.deepEqual(await table("failed"), clean);
   });
 
   it("leaves no transaction open when the read while checked is abandoned just as it ends (a race, tried 100 times)", async () => {
