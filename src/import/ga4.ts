@@ -18,7 +18,7 @@ import { InputError } from "../util/errors.ts";
 import { GA4_EVENTS_SCHEMA, GA4_BOOKKEEPING_FIELDS, ga4LocalTypes } from "./ga4-schema.ts";
 import { GA4_LOCAL_TABLE } from "../engines/engine.ts";
 import { displayName, ndjsonObjectBatches, readLineBatches } from "./read.ts";
-import { inTransaction, isCalendarDay, stagingName, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
+import { dropLeftoverTables, inTransaction, isCalendarDay, stagingName, EARLIEST_PLAUSIBLE_TIME, FUTURE_TOLERANCE_DAYS, type ImportMode } from "./load.ts";
 import { Quarantine, type QuarantineOptions } from "./quarantine.ts";
 
 export interface Ga4ImportOptions extends QuarantineOptions {
@@ -191,21 +191,6 @@ function validateEvent(o: unknown, file: string, line: number, text: string, ign
   if (when) throw new InputError(file, line, "event_timestamp", when);
   for (const k of Object.keys(row)) if (!KNOWN.has(k)) ignored.add(k);
   return date;
-}
-
-/**
- * An import killed before its swap leaves its hidden day tables (`fc_ga4_<pid>_<n>_events_…`) in the schema. Only
- * one process can open the warehouse file for writing, so another process's hidden tables found now are leftovers:
- * drop them (staging never reads them, the `events_*` view matches `events_` names only, but they hold the rows).
- */
-async function dropLeftoverDayTables(local: LocalLoading, schema: string): Promise<void> {
-  const { connection: conn, ident: q, literal: lit } = local;
-  const mine = `fc_ga4_${process.pid}_`; // stagingName("ga4") of this process
-  const found = (await conn.runAndReadAll(
-    `SELECT table_name FROM duckdb_tables() WHERE schema_name = ${lit(schema)} AND NOT temporary ` +
-      `AND regexp_matches(table_name, '^fc_ga4_[0-9]+_[0-9]+_events_') AND NOT starts_with(table_name, ${lit(mine)})`,
-  )).getRows().map((r) => String(r[0]));
-  for (const t of found) await conn.run(`DROP TABLE IF EXISTS ${q(schema)}.${q(t)}`);
 }
 
 /**
@@ -492,7 +477,8 @@ export async function importGa4(
   const readable = files.every((f) => !/[*?[\]{}]/.test(f) && !f.startsWith("~"));
   try {
     await conn.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
-    await dropLeftoverDayTables(local, schema);
+    // Hidden day tables an import killed before its swap left behind (the importer before the one table).
+    await dropLeftoverTables(local, schema, "ga4", "_events_");
     if (readable && files.length && !(await hasRealDayTables(local, schema))) {
       early = await EarlyRead.start(conn, events, [createEvents, `SELECT max(rowid) FROM ${events}`], reader([...files], directSuffix));
     }

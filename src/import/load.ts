@@ -53,6 +53,20 @@ export async function stageRows(
   return count;
 }
 
+/**
+ * Drops the hidden tables `stagingName(prefix)` + `rest` (a regular expression) that an import of another process,
+ * killed before it finished, left in `schema`. This process's own are kept (an import may be running on another
+ * connection); DuckDB lets one process at a time write a database file.
+ */
+export async function dropLeftoverTables(local: LocalLoading, schema: string, prefix: string, rest = "$"): Promise<void> {
+  const { connection: conn, ident: q, literal: lit } = local;
+  const found = (await conn.runAndReadAll(
+    `SELECT table_name FROM duckdb_tables() WHERE schema_name = ${lit(schema)} AND NOT temporary ` +
+      `AND regexp_matches(table_name, ${lit(`^fc_${prefix}_[0-9]+_[0-9]+${rest}`)}) AND NOT starts_with(table_name, ${lit(`fc_${prefix}_${process.pid}_`)})`,
+  )).getRows().map((r) => String(r[0]));
+  for (const t of found) await conn.run(`DROP TABLE IF EXISTS ${q(schema)}.${q(t)}`);
+}
+
 export async function dropTemp(local: LocalLoading, name: string): Promise<void> {
   try {
     await local.connection.run(`DROP TABLE IF EXISTS temp.main.${local.ident(name)}`);

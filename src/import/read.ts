@@ -140,7 +140,7 @@ export async function* readCsv(
   opts: {
     delimiter?: string;
     onBadRecord?: (e: InputError, raw: string) => void;
-    /** The file's lines to read instead of all of them (its header and some records: see recordLines). */
+    /** The file's lines to read instead of all of them (its header and some records: see linesWithText). */
     lines?: Iterable<NumberedLine> | AsyncIterable<NumberedLine>;
   } = {},
 ): AsyncGenerator<CsvRecord> {
@@ -327,31 +327,25 @@ export async function* readLineBatches(file: string): AsyncGenerator<(NumberedLi
 }
 
 /**
- * The lines holding some records of a CSV file whose header is its first line and whose records are one line each,
- * as DuckDB's CSV reader counts them: record k (from 0) is the k-th non-empty line after the header (a line empty
- * but for its CR too). `wanted` are record numbers in ascending order. Also returns the file's record count, so that
- * the caller can check the reader counted the same. Only the line ends are looked for in the bytes, and only the
- * wanted lines are decoded.
+ * The lines of a file (after its first, the header) whose text, without LF or CRLF, is one of `texts`, in file order.
+ * Only the line ends are looked for in the bytes; a line is decoded only when its length is one of the texts'.
  */
-export async function recordLines(file: string, wanted: readonly number[]): Promise<{ lines: NumberedLine[]; records: number }> {
+export async function linesWithText(file: string, texts: ReadonlySet<string>): Promise<NumberedLine[]> {
+  const lengths = new Set([...texts].map((t) => Buffer.byteLength(t)));
   const raw = createReadStream(file, { highWaterMark: BATCH_READ_BYTES });
   const input = file.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
   const lines: NumberedLine[] = [];
   let line = 0;
-  let record = -1; // the header is line 1, not a record
-  let next = 0;
   /** The start of the line the last chunk ended inside, in pieces (a line may span chunks). */
   let rest: Buffer[] = [];
   /** Line `bytes[from, to)` (its LF not included). */
   const take = (bytes: Buffer, from: number, to: number): void => {
     line++;
     const end = to > from && bytes[to - 1] === 0x0d ? to - 1 : to;
-    if (line === 1 || end === from) return;
-    record++;
-    if (record !== wanted[next]) return;
-    next++;
+    if (line === 1 || !lengths.has(end - from)) return;
     const b = bytes.subarray(from, end);
-    lines.push(isUtf8(b) ? { line, text: b.toString("utf8") } : { line, text: b.toString("utf8"), invalidUtf8: true });
+    const text = b.toString("utf8");
+    if (texts.has(text)) lines.push(isUtf8(b) ? { line, text } : { line, text, invalidUtf8: true });
   };
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
@@ -376,7 +370,7 @@ export async function recordLines(file: string, wanted: readonly number[]): Prom
   } finally {
     raw.destroy();
   }
-  return { lines, records: record + 1 };
+  return lines;
 }
 
 /**
