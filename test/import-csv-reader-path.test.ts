@@ -16,6 +16,8 @@ import { openDb } from "./support/duckdb.ts";
 import { importCsvOrNdjson } from "../src/import/index.ts";
 import type { SourceImportResult } from "../src/import/sources.ts";
 import { InputError } from "../src/util/errors.ts";
+import { runCli as cli } from "./support/cli.ts";
+import { readWarehouseFile } from "./support/warehouse.ts";
 
 const HEADER = "transaction_id,user_id,client_id,transaction_created,transaction_status,transaction_revenue,transaction_region";
 const QUARANTINE = { badRows: "quarantine" as const, badRowMaxShare: 0.99 };
@@ -191,6 +193,25 @@ describe("import: a CSV file's bad rows found by DuckDB's reader (issue 15, targ
     const ids = (await db.conn.runAndReadAll(`SELECT transaction_id FROM funnelcredit_sources.crm_transactions ORDER BY 1`)).getRows().map((x) => String(x[0]));
     assert.deepEqual(ids, rows.filter((_, i) => !badAt.includes(i)).map((l) => l.slice(0, 8)));
     assert.equal((await db.conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`)).getRows()[0]![0], false);
+  });
+
+  it("quarantines the right lines through the CLI, on the engine's own settings", async () => {
+    const n = 200_000;
+    const rows = Array.from({ length: n }, (_, i) => `T${String(i).padStart(7, "0")},u${i % 977},c,2024-03-01 10:00:00,completed,${i % 100},north`);
+    const badAt = [70_000, 140_000];
+    for (const i of badAt) rows[i] = rows[i]!.replace(/,\d+,north$/, ",-1,north");
+    const warehouse = path.join(dir, "cli.duckdb");
+    const r = cli(["import", "transactions", file("cli.csv", [HEADER, ...rows].join("\n")), "--warehouse", warehouse]);
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    assert.match(r.stdout + r.stderr, /imported 199,998 rows/);
+    const [quarantine, imported, hidden] = await readWarehouseFile(warehouse, [
+      "SELECT line, field FROM funnelcredit_meta.import_quarantine ORDER BY line",
+      "SELECT count(*) AS n, count(DISTINCT transaction_id) AS ids, bool_or(transaction_revenue < 0) AS negative FROM funnelcredit_sources.crm_transactions",
+      "SELECT count(*) AS n FROM duckdb_tables() WHERE starts_with(table_name, 'fc_')",
+    ]);
+    assert.deepEqual(JSON.parse(quarantine!), badAt.map((i) => ({ line: String(i + 2), field: "transaction_revenue" })));
+    assert.deepEqual(JSON.parse(imported!), [{ n: "199998", ids: "199998", negative: false }]);
+    assert.deepEqual(JSON.parse(hidden!), [{ n: "0" }]);
   });
 
   it("leaves no hidden table behind, after an import, a refused one, or one killed before it finished", async () => {
