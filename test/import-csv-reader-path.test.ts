@@ -7,12 +7,10 @@
  * order (as the engine runs).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { openDb } from "./support/duckdb.ts";
+import { dbAndFolderPerTest } from "./support/duckdb.ts";
 import { importCsvOrNdjson } from "../src/import/index.ts";
 import type { SourceImportResult } from "../src/import/sources.ts";
 import { InputError } from "../src/util/errors.ts";
@@ -124,30 +122,20 @@ async function rejection(p: Promise<unknown>): Promise<string> {
 
 describe("import: a CSV file's bad rows found by DuckDB's reader (issue 15, target 4)", function () {
   this.timeout(120_000);
-  let db: Awaited<ReturnType<typeof openDb>>;
-  let dir: string;
-  const file = (name: string, content: string | Buffer): string => {
-    const f = path.join(dir, name);
-    writeFileSync(f, content);
-    return f;
-  };
-  beforeEach(async () => {
-    db = await openDb();
-    dir = mkdtempSync(path.join(os.tmpdir(), "fc-csv-reader-"));
-  });
-  afterEach(() => db.close());
+  const fx = dbAndFolderPerTest("fc-csv-reader-");
+  const file = fx.file;
 
   /** Imports `body` by the reader and line by line, and checks both give the same. */
   async function sameAsLineByLine(kind: Kind, name: string, body: string[], eol = "\n"): Promise<{ quarantined: number; rows: number }> {
     const f = file(`${name}.csv`, [Object.keys(POOLS[kind]).join(","), ...body].join(eol) + eol);
-    const byReader = await imported(db.conn, kind, importCsvOrNdjson(db.local, kind, f, QUARANTINE));
-    const byLines = await imported(db.conn, kind, importCsvOrNdjson(db.local, kind, f, { ...QUARANTINE, ...LINE_BY_LINE }));
+    const byReader = await imported(fx.db.conn, kind, importCsvOrNdjson(fx.db.local, kind, f, QUARANTINE));
+    const byLines = await imported(fx.db.conn, kind, importCsvOrNdjson(fx.db.local, kind, f, { ...QUARANTINE, ...LINE_BY_LINE }));
     assert.equal(byReader.read, "reader", name);
     assert.equal(byLines.read, "lines", name);
     assert.deepEqual(byReader.table, byLines.table, name);
     assert.deepEqual(byReader.quarantine, byLines.quarantine, name);
     // Reject mode: the same first bad line, field and reason.
-    assert.equal(await rejection(importCsvOrNdjson(db.local, kind, f)), await rejection(importCsvOrNdjson(db.local, kind, f, LINE_BY_LINE)), name);
+    assert.equal(await rejection(importCsvOrNdjson(fx.db.local, kind, f)), await rejection(importCsvOrNdjson(fx.db.local, kind, f, LINE_BY_LINE)), name);
     return { quarantined: byReader.quarantine.length, rows: byReader.table.length };
   }
 
@@ -171,28 +159,28 @@ describe("import: a CSV file's bad rows found by DuckDB's reader (issue 15, targ
     const body = lines(POOLS.transactions, 3_000, 11, 1);
     body.splice(2_000, 0, "", "", "TBAD,u1,c1,2024-03-01 10:00:00,completed,ten,north");
     const f = file("t.csv.gz", gzipSync([HEADER, ...body].join("\n") + "\n"));
-    const r = await importCsvOrNdjson(db.local, "transactions", f, QUARANTINE);
+    const r = await importCsvOrNdjson(fx.db.local, "transactions", f, QUARANTINE);
     assert.deepEqual([r.files[0]!.read, r.rows, r.quarantined], ["reader", 3_000, 1]);
     // Line 1 the header, then the 2,000 rows before it and the two blank lines: line 2,004.
-    assert.deepEqual((await quarantineRows(db.conn)).map((q) => q.slice(0, 3)), [["2004", "transaction_revenue", 'expected a number, got "ten"']]);
+    assert.deepEqual((await quarantineRows(fx.db.conn)).map((q) => q.slice(0, 3)), [["2004", "transaction_revenue", 'expected a number, got "ten"']]);
   });
 
   it("finds a bad row's line when DuckDB reads the file on several threads, with insertion order off as the engine runs it", async () => {
     // The engine opens warehouses with preserve_insertion_order off: the rows the reader gives are then not in the
     // file's order, so a bad row's line is found by its text, not its place. Two bad lines of the same text are both found.
-    await db.conn.run("SET threads = 4");
-    await db.conn.run("SET preserve_insertion_order = false");
+    await fx.db.conn.run("SET threads = 4");
+    await fx.db.conn.run("SET preserve_insertion_order = false");
     const n = 300_000;
     const rows = Array.from({ length: n }, (_, i) => `T${String(i).padStart(7, "0")},u${i % 977},c,2024-03-01 10:00:00,completed,${i % 100},north`);
     const badAt = [1_000, n / 2, n / 2 + 77_000];
     const bad = "T,u,c,2024-03-01 10:00:00,completed,ten,north";
     for (const i of badAt) rows[i] = i === 1_000 ? rows[i]!.replace(/,\d+,north$/, ",ten,north") : bad;
-    const r = await importCsvOrNdjson(db.local, "transactions", file("big.csv", [HEADER, ...rows].join("\n")), QUARANTINE);
+    const r = await importCsvOrNdjson(fx.db.local, "transactions", file("big.csv", [HEADER, ...rows].join("\n")), QUARANTINE);
     assert.deepEqual([r.files[0]!.read, r.rows, r.quarantined], ["reader", n - 3, 3]);
-    assert.deepEqual((await quarantineRows(db.conn)).map((q) => q[0]), badAt.map((i) => String(i + 2)));
-    const ids = (await db.conn.runAndReadAll(`SELECT transaction_id FROM funnelcredit_sources.crm_transactions ORDER BY 1`)).getRows().map((x) => String(x[0]));
+    assert.deepEqual((await quarantineRows(fx.db.conn)).map((q) => q[0]), badAt.map((i) => String(i + 2)));
+    const ids = (await fx.db.conn.runAndReadAll(`SELECT transaction_id FROM funnelcredit_sources.crm_transactions ORDER BY 1`)).getRows().map((x) => String(x[0]));
     assert.deepEqual(ids, rows.filter((_, i) => !badAt.includes(i)).map((l) => l.slice(0, 8)));
-    assert.equal((await db.conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`)).getRows()[0]![0], false);
+    assert.equal((await fx.db.conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`)).getRows()[0]![0], false);
   });
 
   it("quarantines the right lines through the CLI, on the engine's own settings", async () => {
@@ -200,7 +188,7 @@ describe("import: a CSV file's bad rows found by DuckDB's reader (issue 15, targ
     const rows = Array.from({ length: n }, (_, i) => `T${String(i).padStart(7, "0")},u${i % 977},c,2024-03-01 10:00:00,completed,${i % 100},north`);
     const badAt = [70_000, 140_000];
     for (const i of badAt) rows[i] = rows[i]!.replace(/,\d+,north$/, ",-1,north");
-    const warehouse = path.join(dir, "cli.duckdb");
+    const warehouse = path.join(fx.dir, "cli.duckdb");
     const r = cli(["import", "transactions", file("cli.csv", [HEADER, ...rows].join("\n")), "--warehouse", warehouse]);
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.match(r.stdout + r.stderr, /imported 199,998 rows/);
@@ -216,35 +204,35 @@ describe("import: a CSV file's bad rows found by DuckDB's reader (issue 15, targ
 
   it("leaves no hidden table behind, after an import, a refused one, or one killed before it finished", async () => {
     const hidden = async (): Promise<string[]> =>
-      (await db.conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'fc_') ORDER BY 1`)).getRows().map((r) => String(r[0]));
+      (await fx.db.conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'fc_') ORDER BY 1`)).getRows().map((r) => String(r[0]));
     const good = "T1,u1,c1,2024-03-01 10:00:00,completed,1,north";
     const bad = "T2,u1,c1,2024-03-01 10:00:00,completed,ten,north";
-    await importCsvOrNdjson(db.local, "transactions", file("ok.csv", [HEADER, good, bad].join("\n")), QUARANTINE);
+    await importCsvOrNdjson(fx.db.local, "transactions", file("ok.csv", [HEADER, good, bad].join("\n")), QUARANTINE);
     assert.deepEqual(await hidden(), []);
-    await assert.rejects(importCsvOrNdjson(db.local, "transactions", file("refused.csv", [HEADER, good, bad].join("\n"))), InputError);
+    await assert.rejects(importCsvOrNdjson(fx.db.local, "transactions", file("refused.csv", [HEADER, good, bad].join("\n"))), InputError);
     assert.deepEqual(await hidden(), []);
-    await assert.rejects(importCsvOrNdjson(db.local, "transactions", file("share.csv", [HEADER, good, bad].join("\n")), { badRows: "quarantine", badRowMaxShare: 0.1 }));
+    await assert.rejects(importCsvOrNdjson(fx.db.local, "transactions", file("share.csv", [HEADER, good, bad].join("\n")), { badRows: "quarantine", badRowMaxShare: 0.1 }));
     assert.deepEqual(await hidden(), []);
     // What a process killed mid-import (pid 1 is never this one) left: dropped by the next import of the kind.
-    await db.conn.run(`CREATE TABLE funnelcredit_sources.fc_transactions_marked_1_7 AS SELECT 1 AS x`);
-    await db.conn.run(`CREATE TABLE funnelcredit_sources.fc_costs_marked_1_7 AS SELECT 1 AS x`);
-    const r = await importCsvOrNdjson(db.local, "transactions", file("again.csv", [HEADER, good].join("\n")));
+    await fx.db.conn.run(`CREATE TABLE funnelcredit_sources.fc_transactions_marked_1_7 AS SELECT 1 AS x`);
+    await fx.db.conn.run(`CREATE TABLE funnelcredit_sources.fc_costs_marked_1_7 AS SELECT 1 AS x`);
+    const r = await importCsvOrNdjson(fx.db.local, "transactions", file("again.csv", [HEADER, good].join("\n")));
     assert.equal(r.files[0]!.read, "reader");
     assert.deepEqual(await hidden(), ["fc_costs_marked_1_7"]);
-    assert.deepEqual(await tableRows(db.conn), [["T1", "u1", "c1", "2024-03-01 10:00:00", "completed", "1", "north"]]);
+    assert.deepEqual(await tableRows(fx.db.conn), [["T1", "u1", "c1", "2024-03-01 10:00:00", "completed", "1", "north"]]);
   });
 
   it("reads line by line a file with more bad rows than it would hold in memory", async () => {
     const body = Array.from({ length: 10_050 }, (_, i) => `T${i},u,c,2024-03-01 10:00:00,completed,${i < 10_001 ? "ten" : "1"},north`);
-    const r = await importCsvOrNdjson(db.local, "transactions", file("many.csv", [HEADER, ...body].join("\n")), { badRows: "quarantine", badRowMaxShare: 1 });
+    const r = await importCsvOrNdjson(fx.db.local, "transactions", file("many.csv", [HEADER, ...body].join("\n")), { badRows: "quarantine", badRowMaxShare: 1 });
     assert.deepEqual([r.files[0]!.read, r.rows, r.quarantined], ["lines", 49, 10_001]);
   });
 
   it("reads blank and quoted empty text as NULL, a blank required id as missing, with or without a bad row beside them", async () => {
     const body = ["\"\",u1,c1,2024-03-01 10:00:00,completed,1,north", "   ,u1,c1,2024-03-01 10:00:00,completed,1,north", "T3,\"\",c1,2024-03-01 10:00:00,\"\",1,north"];
-    const clean = await importCsvOrNdjson(db.local, "transactions", file("empty.csv", [HEADER, ...body].join("\n")), QUARANTINE);
+    const clean = await importCsvOrNdjson(fx.db.local, "transactions", file("empty.csv", [HEADER, ...body].join("\n")), QUARANTINE);
     assert.deepEqual([clean.files[0]!.read, clean.rows, clean.quarantined], ["reader", 1, 2]);
-    assert.deepEqual((await quarantineRows(db.conn)).map((q) => q.slice(0, 3)), [["2", "transaction_id", "a value is required here"], ["3", "transaction_id", "a value is required here"]]);
-    assert.deepEqual((await tableRows(db.conn)).map((row) => [row[0], row[1], row[4]]), [["T3", "NULL", "NULL"]]);
+    assert.deepEqual((await quarantineRows(fx.db.conn)).map((q) => q.slice(0, 3)), [["2", "transaction_id", "a value is required here"], ["3", "transaction_id", "a value is required here"]]);
+    assert.deepEqual((await tableRows(fx.db.conn)).map((row) => [row[0], row[1], row[4]]), [["T3", "NULL", "NULL"]]);
   });
 });

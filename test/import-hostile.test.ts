@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { openDb } from "./support/duckdb.ts";
+import { dbAndFolderPerTest } from "./support/duckdb.ts";
 import { importCsvOrNdjson, importDp6Journeys, importGa4 } from "../src/import/index.ts";
 import { inputQuality } from "../src/import/quarantine.ts";
 import { isCalendarDay } from "../src/import/load.ts";
@@ -60,18 +60,8 @@ const QUARANTINE = { badRows: "quarantine" as const, badRowMaxShare: 0.9 };
 
 describe("import: hostile values are quarantined or refused, never changed", function () {
   this.timeout(60_000);
-  let db: Awaited<ReturnType<typeof openDb>>;
-  let dir: string;
-  const file = (name: string, content: string | Buffer): string => {
-    const f = path.join(dir, name);
-    writeFileSync(f, content);
-    return f;
-  };
-  beforeEach(async () => {
-    db = await openDb();
-    dir = mkdtempSync(path.join(os.tmpdir(), "fc-hostile-"));
-  });
-  afterEach(() => db.close());
+  const fx = dbAndFolderPerTest("fc-hostile-");
+  const file = fx.file;
 
   describe("amounts (item 4)", () => {
     it("quarantines NaN, inf, -inf, 1e309 and negative transaction revenue, each with its line and field", async () => {
@@ -85,14 +75,14 @@ describe("import: hostile values are quarantined or refused, never changed", fun
         "T6,u1,c1,2024-03-01 10:00:00,completed,-5,x",
         "T7,u1,c1,2024-03-01 10:00:00,completed,0,x", // line 8: good
       ].join("\n") + "\n");
-      const r = await importCsvOrNdjson(db.local, "transactions", f, QUARANTINE);
+      const r = await importCsvOrNdjson(fx.db.local, "transactions", f, QUARANTINE);
       assert.equal(r.rows, 2);
       assert.equal(r.quarantined, 5);
-      assert.deepEqual((await rows(db.conn, `SELECT transaction_id, transaction_revenue AS rev FROM funnelcredit_sources.crm_transactions ORDER BY 1`)), [
+      assert.deepEqual((await rows(fx.db.conn, `SELECT transaction_id, transaction_revenue AS rev FROM funnelcredit_sources.crm_transactions ORDER BY 1`)), [
         { transaction_id: "T1", rev: 10.5 },
         { transaction_id: "T7", rev: 0 },
       ]);
-      const q = await quarantined(db.conn);
+      const q = await quarantined(fx.db.conn);
       assert.deepEqual(q.map((x) => [x.line, x.field]), [3, 4, 5, 6, 7].map((l) => [l, "transaction_revenue"]));
       assert.match(q[0]!.reason, /must be a finite number, got "NaN"/);
       assert.match(q[2]!.reason, /must be a finite number, got "-inf"/);
@@ -102,7 +92,7 @@ describe("import: hostile values are quarantined or refused, never changed", fun
 
     it("refuses a clean-looking file with one NaN (the fast reader path) naming its line", async () => {
       const f = file("t.csv", `${HEADER}\nT1,u1,c1,2024-03-01 10:00:00,completed,1,x\nT2,u1,c1,2024-03-01 10:00:00,completed,nan,x\n`);
-      await failsAt(importCsvOrNdjson(db.local, "transactions", f), 3, "transaction_revenue", /finite/);
+      await failsAt(importCsvOrNdjson(fx.db.local, "transactions", f), 3, "transaction_revenue", /finite/);
     });
 
     it("refuses each bad path amount alone in a clean-looking file (the fast reader path), naming its line and field; keeps -0 and the largest finite amount", async () => {
@@ -118,13 +108,13 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       ];
       for (const [i, [value, field, reason]] of cases.entries()) {
         const f = file(`bad-${i}.csv`, `${head}c,2,${value},1\n`);
-        await failsAt(importCsvOrNdjson(db.local, "paths", f), 3, field, reason);
+        await failsAt(importCsvOrNdjson(fx.db.local, "paths", f), 3, field, reason);
       }
       const bad = file("bad-nulls.csv", `${head}c,2,1,-1\n`);
-      await failsAt(importCsvOrNdjson(db.local, "paths", bad), 3, "total_null", /must not be negative, got "-1"/);
+      await failsAt(importCsvOrNdjson(fx.db.local, "paths", bad), 3, "total_null", /must not be negative, got "-1"/);
       const good = file("good.csv", `${head}c,0,-0,1.7976931348623157e308\n`);
-      assert.equal((await importCsvOrNdjson(db.local, "paths", good)).rows, 2);
-      assert.deepEqual(await rows(db.conn, `SELECT path, total_conversion_value AS v, total_null AS n FROM funnelcredit_sources.channel_paths_import ORDER BY path`), [
+      assert.equal((await importCsvOrNdjson(fx.db.local, "paths", good)).rows, 2);
+      assert.deepEqual(await rows(fx.db.conn, `SELECT path, total_conversion_value AS v, total_null AS n FROM funnelcredit_sources.channel_paths_import ORDER BY path`), [
         { path: "a > b", v: 10, n: 0 },
         { path: "c", v: -0, n: 1.7976931348623157e308 },
       ]);
@@ -135,39 +125,39 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       // ASCII blanks DuckDB's cast skips itself; the no-break and ideographic spaces only trim() removes.
       const padded = `a, 2 ,\t12.5,\u00a01\u3000\nb,\u3000\u30003,4.25 ,0\n`;
       const expected = [{ path: "a", c: 2, v: 12.5, n: 1 }, { path: "b", c: 3, v: 4.25, n: 0 }];
-      const read = (): Promise<unknown[]> => rows(db.conn, `SELECT path, total_conversions AS c, total_conversion_value AS v, total_null AS n FROM funnelcredit_sources.channel_paths_import ORDER BY path`);
+      const read = (): Promise<unknown[]> => rows(fx.db.conn, `SELECT path, total_conversions AS c, total_conversion_value AS v, total_null AS n FROM funnelcredit_sources.channel_paths_import ORDER BY path`);
       // A clean file: the fast reader path.
-      assert.equal((await importCsvOrNdjson(db.local, "paths", file("padded.csv", head + padded))).rows, 2);
+      assert.equal((await importCsvOrNdjson(fx.db.local, "paths", file("padded.csv", head + padded))).rows, 2);
       assert.deepEqual(await read(), expected);
       // One bad row: the reader still reads the file (the bad row alone is checked again line by line); the padded rows read the same.
-      const r = await importCsvOrNdjson(db.local, "paths", file("padded-bad.csv", `${head}${padded}c,x,1,1\n`), QUARANTINE);
+      const r = await importCsvOrNdjson(fx.db.local, "paths", file("padded-bad.csv", `${head}${padded}c,x,1,1\n`), QUARANTINE);
       assert.deepEqual([r.rows, r.quarantined, r.files[0]!.read], [2, 1, "reader"]);
       assert.deepEqual(await read(), expected);
       // A row of another field count, which DuckDB's reader refuses, sends the file line by line: the same again.
-      const e = await importCsvOrNdjson(db.local, "paths", file("padded-short.csv", `${head}${padded}c\n`), QUARANTINE);
+      const e = await importCsvOrNdjson(fx.db.local, "paths", file("padded-short.csv", `${head}${padded}c\n`), QUARANTINE);
       assert.deepEqual([e.rows, e.quarantined, e.files[0]!.read], [2, 1, "lines"]);
       assert.deepEqual(await read(), expected);
     });
 
     it("checks costs, path values and custom event amounts the same way", async () => {
       const costs = file("costs.csv", "date,source,medium,cost\n2024-03-01,google,cpc,Infinity\n");
-      await failsAt(importCsvOrNdjson(db.local, "costs", costs), 2, "cost", /finite number, got "Infinity"/);
+      await failsAt(importCsvOrNdjson(fx.db.local, "costs", costs), 2, "cost", /finite number, got "Infinity"/);
       const paths = file("paths.csv", "path,total_conversions,total_conversion_value,total_null\na > b,1,NaN,0\n");
-      await failsAt(importCsvOrNdjson(db.local, "paths", paths), 2, "total_conversion_value", /finite number, got "NaN"/);
+      await failsAt(importCsvOrNdjson(fx.db.local, "paths", paths), 2, "total_conversion_value", /finite number, got "NaN"/);
       const events = file("e.ndjson", [
         JSON.stringify({ name: "call", time: "2024-03-01 10:00:00", user_id: "u1", revenue: "12.5" }),
         JSON.stringify({ name: "call", time: "2024-03-01 10:00:00", user_id: "u2", revenue: "NaN" }),
         JSON.stringify({ name: "call", time: "2024-03-01 10:00:00", user_id: "u3", cost: "-1" }),
         JSON.stringify({ name: "call", time: "not a time", user_id: "u4", revenue: "3" }),
       ].join("\n"));
-      const r = await importCsvOrNdjson(db.local, "custom_events", events, QUARANTINE);
+      const r = await importCsvOrNdjson(fx.db.local, "custom_events", events, QUARANTINE);
       assert.equal(r.rows, 2);
-      assert.deepEqual((await quarantined(db.conn)).map((x) => [x.line, x.field, x.reason]), [
+      assert.deepEqual((await quarantined(fx.db.conn)).map((x) => [x.line, x.field, x.reason]), [
         [2, "revenue", 'must be a finite number, got "NaN"'],
         [3, "cost", 'must not be negative, got "-1"'],
       ]);
       // Amounts stay text, as custom events do (staging parses them); the bad time is staging's to quarantine.
-      assert.deepEqual(await rows(db.conn, `SELECT user_id, revenue, time FROM funnelcredit_sources.custom_events ORDER BY 1`), [
+      assert.deepEqual(await rows(fx.db.conn, `SELECT user_id, revenue, time FROM funnelcredit_sources.custom_events ORDER BY 1`), [
         { user_id: "u1", revenue: "12.5", time: "2024-03-01 10:00:00" },
         { user_id: "u4", revenue: "3", time: "not a time" },
       ]);
@@ -177,14 +167,14 @@ describe("import: hostile values are quarantined or refused, never changed", fun
   describe("impossible dates (item 9)", () => {
     it("refuses a GA4 event_date that is not a calendar day, naming line and field", async () => {
       const f = file("g.ndjson", [ga4Line({}), ga4Line({ event_date: "20240132" }), ga4Line({ event_date: "00000000" })].join("\n"));
-      await failsAt(importGa4(db.local, [f]), 2, "event_date", /not a calendar date, got "20240132"/);
-      const r = await importGa4(db.local, [f], QUARANTINE);
+      await failsAt(importGa4(fx.db.local, [f]), 2, "event_date", /not a calendar date, got "20240132"/);
+      const r = await importGa4(fx.db.local, [f], QUARANTINE);
       assert.deepEqual(r.tables, ["ga4_export.events_20240301"]);
-      assert.deepEqual((await quarantined(db.conn)).map((x) => [x.line, x.field, x.reason]), [
+      assert.deepEqual((await quarantined(fx.db.conn)).map((x) => [x.line, x.field, x.reason]), [
         [2, "event_date", 'is not a calendar date, got "20240132"'],
         [3, "event_date", 'is not a calendar date, got "00000000"'],
       ]);
-      assert.equal(await count(db.conn, `duckdb_tables() WHERE schema_name = 'ga4_export'`), 1);
+      assert.equal(await count(fx.db.conn, `duckdb_tables() WHERE schema_name = 'ga4_export'`), 1);
     });
 
     it("knows calendar days", () => {
@@ -193,7 +183,7 @@ describe("import: hostile values are quarantined or refused, never changed", fun
 
     it("refuses impossible dates in a CSV date column", async () => {
       const costs = file("costs.csv", "date,source,medium,cost\n2024-03-01,google,cpc,1\n20240132,google,cpc,1\n");
-      await failsAt(importCsvOrNdjson(db.local, "costs", costs), 3, "date", /expected a date/);
+      await failsAt(importCsvOrNdjson(fx.db.local, "costs", costs), 3, "date", /expected a date/);
     });
   });
 
@@ -201,43 +191,43 @@ describe("import: hostile values are quarantined or refused, never changed", fun
     it("loads every file in one transaction: the first replaces the table, the others add to it", async () => {
       const a = file("a.csv", `${HEADER}\nA1,u1,c1,2024-03-01 10:00:00,completed,1,x\n`);
       const b = file("b.csv", `${HEADER}\nB1,u1,c1,2024-03-02 10:00:00,completed,2,x\nB2,u2,c2,2024-03-02 11:00:00,completed,3,x\n`);
-      const r = await importCsvOrNdjson(db.local, "transactions", [a, b]);
+      const r = await importCsvOrNdjson(fx.db.local, "transactions", [a, b]);
       assert.equal(r.rows, 3);
       assert.deepEqual(r.files.map((x) => x.rows), [1, 2]);
-      assert.deepEqual((await rows(db.conn, `SELECT transaction_id FROM funnelcredit_sources.crm_transactions ORDER BY 1`)).map((x) => x.transaction_id), ["A1", "B1", "B2"]);
+      assert.deepEqual((await rows(fx.db.conn, `SELECT transaction_id FROM funnelcredit_sources.crm_transactions ORDER BY 1`)).map((x) => x.transaction_id), ["A1", "B1", "B2"]);
       // Replace mode again with one file: the table holds that file only.
-      await importCsvOrNdjson(db.local, "transactions", [b]);
-      assert.equal(await count(db.conn, "funnelcredit_sources.crm_transactions"), 2);
+      await importCsvOrNdjson(fx.db.local, "transactions", [b]);
+      assert.equal(await count(fx.db.conn, "funnelcredit_sources.crm_transactions"), 2);
     });
 
     it("writes nothing when a later file is bad, and names that file's line", async () => {
       const a = file("a.csv", `${HEADER}\nA1,u1,c1,2024-03-01 10:00:00,completed,1,x\n`);
-      await importCsvOrNdjson(db.local, "transactions", [a]);
+      await importCsvOrNdjson(fx.db.local, "transactions", [a]);
       const b = file("b.csv", `${HEADER}\nB1,u1,c1,2024-03-02 10:00:00,completed,ten,x\n`);
-      await assert.rejects(importCsvOrNdjson(db.local, "transactions", [a, b]), (e: unknown) => e instanceof InputError && e.file.endsWith("b.csv") && e.line === 2);
-      assert.deepEqual((await rows(db.conn, `SELECT transaction_id FROM funnelcredit_sources.crm_transactions`)).map((x) => x.transaction_id), ["A1"]);
-      assert.equal(await count(db.conn, "duckdb_tables() WHERE temporary"), 0);
+      await assert.rejects(importCsvOrNdjson(fx.db.local, "transactions", [a, b]), (e: unknown) => e instanceof InputError && e.file.endsWith("b.csv") && e.line === 2);
+      assert.deepEqual((await rows(fx.db.conn, `SELECT transaction_id FROM funnelcredit_sources.crm_transactions`)).map((x) => x.transaction_id), ["A1"]);
+      assert.equal(await count(fx.db.conn, "duckdb_tables() WHERE temporary"), 0);
     });
 
     it("holds the bad-row share to the limit over all files, quarantining with each row's own file", async () => {
       const a = file("a.csv", `${HEADER}\nA1,u1,c1,2024-03-01 10:00:00,completed,1,x\nA2,u1,c1,2024-03-01 10:00:00,completed,NaN,x\n`);
       const b = file("b.ndjson", [1, 2, 3].map((i) => JSON.stringify({ transaction_id: `B${i}`, transaction_created: "2024-03-02 10:00:00", transaction_revenue: i })).join("\n"));
       // 1 bad of 5 rows = 20 %: over a 10 % limit even though a.csv alone is 50 % and b.ndjson 0 %.
-      await assert.rejects(importCsvOrNdjson(db.local, "transactions", [a, b], { badRows: "quarantine", badRowMaxShare: 0.1 }), /1 of 5 transactions rows/);
-      const r = await importCsvOrNdjson(db.local, "transactions", [a, b], { badRows: "quarantine", badRowMaxShare: 0.25 });
+      await assert.rejects(importCsvOrNdjson(fx.db.local, "transactions", [a, b], { badRows: "quarantine", badRowMaxShare: 0.1 }), /1 of 5 transactions rows/);
+      const r = await importCsvOrNdjson(fx.db.local, "transactions", [a, b], { badRows: "quarantine", badRowMaxShare: 0.25 });
       assert.equal(r.rows, 4);
-      assert.ok((await quarantined(db.conn)).every((x) => x.file.endsWith("a.csv") && x.line === 3));
+      assert.ok((await quarantined(fx.db.conn)).every((x) => x.file.endsWith("a.csv") && x.line === 3));
     });
 
     it("loads several leads files and DP6 files together, a lead id repeated across files is a duplicate", async () => {
       const a = file("a.csv", "Lead ID,Converted,Score\nL1,1,3\nL2,0,4\n");
       const b = file("b.csv", "Lead ID,Converted,Score\nL3,yes,2.5\nL1,0,1\n");
-      await failsAt(importCsvOrNdjson(db.local, "leads", [a, b], { idColumn: "Lead ID", labelColumn: "Converted" }), 3, "Lead ID", /duplicate lead id "L1"/);
+      await failsAt(importCsvOrNdjson(fx.db.local, "leads", [a, b], { idColumn: "Lead ID", labelColumn: "Converted" }), 3, "Lead ID", /duplicate lead id "L1"/);
       const c = file("c.csv", "Lead ID,Converted,Score\nL3,yes,2.5\n");
-      const r = await importCsvOrNdjson(db.local, "leads", [a, c], { idColumn: "Lead ID", labelColumn: "Converted" });
+      const r = await importCsvOrNdjson(fx.db.local, "leads", [a, c], { idColumn: "Lead ID", labelColumn: "Converted" });
       assert.equal(r.rows, 3);
       // Score is typed over both files: 2.5 in the second makes it DOUBLE.
-      assert.deepEqual(await rows(db.conn, `SELECT lead_id, converted, score FROM funnelcredit_sources.leads ORDER BY 1`), [
+      assert.deepEqual(await rows(fx.db.conn, `SELECT lead_id, converted, score FROM funnelcredit_sources.leads ORDER BY 1`), [
         { lead_id: "L1", converted: true, score: 3 },
         { lead_id: "L2", converted: false, score: 4 },
         { lead_id: "L3", converted: true, score: 2.5 },
@@ -245,10 +235,10 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       const dp6Header = "user_pseudo_id,session_id,event_time,user_id,is_conversion_purchase,source_medium";
       const d1 = file("d1.csv", `${dp6Header}\nA,1,2022-03-01 10:00:00,,0,seo\n`);
       const d2 = file("d2.csv", `${dp6Header}\nB,2,2022-03-02 10:00:00,,1,direct\n`);
-      const d = await importDp6Journeys(db.local, [d1, d2]);
+      const d = await importDp6Journeys(fx.db.local, [d1, d2]);
       assert.equal(d.rows, 3);
       const dup = file("d3.csv", `${dp6Header}\nC,1,2022-03-03 10:00:00,,0,seo\n`);
-      await failsAt(importDp6Journeys(db.local, [d1, dup]), 2, "session_id", /duplicate session id "1"/);
+      await failsAt(importDp6Journeys(fx.db.local, [d1, dup]), 2, "session_id", /duplicate session id "1"/);
     });
   });
 
@@ -256,29 +246,29 @@ describe("import: hostile values are quarantined or refused, never changed", fun
     it("refuses a nested INT64 beyond 64 bits (string or number) and keeps the largest INT64 exact", async () => {
       const sid = (v: unknown): Record<string, unknown> => ({ event_params: [{ key: "page_location", value: { string_value: "x" } }, { key: "ga_session_id", value: { int_value: v } }] });
       const over = file("over.ndjson", [ga4Line(sid("9223372036854775807")), ga4Line(sid("9223372036854775808"))].join("\n"));
-      await failsAt(importGa4(db.local, [over]), 2, "event_params[1].value.int_value", /outside the INT64 range, got "9223372036854775808"/);
+      await failsAt(importGa4(fx.db.local, [over]), 2, "event_params[1].value.int_value", /outside the INT64 range, got "9223372036854775808"/);
       const overNumber = file("over-number.ndjson", ga4Line({}).replace(/}$/, `,"event_params":[{"key":"ga_session_id","value":{"int_value":9223372036854775808}}]}`));
-      await failsAt(importGa4(db.local, [overNumber]), 1, "event_params[0].value.int_value", /outside the INT64 range/);
+      await failsAt(importGa4(fx.db.local, [overNumber]), 1, "event_params[0].value.int_value", /outside the INT64 range/);
       const max = file("max.ndjson", ga4Line({}).replace(/}$/, `,"event_params":[{"key":"ga_session_id","value":{"int_value":9223372036854775807}}]}`));
-      await importGa4(db.local, [max]);
-      assert.deepEqual(await rows(db.conn, `SELECT event_params[1].value.int_value AS sid FROM ga4_export.events_20240301`), [{ sid: 9223372036854775807n }]);
+      await importGa4(fx.db.local, [max]);
+      assert.deepEqual(await rows(fx.db.conn, `SELECT event_params[1].value.int_value AS sid FROM ga4_export.events_20240301`), [{ sid: 9223372036854775807n }]);
     });
 
     it("refuses a FLOAT64 that overflows to infinity", async () => {
       const f = file("g.ndjson", [ga4Line({ event_params: [{ key: "value", value: { double_value: "1e400" } }] })].join("\n"));
-      await failsAt(importGa4(db.local, [f]), 1, "event_params[0].value.double_value", /too large for FLOAT64, got "1e400"/);
+      await failsAt(importGa4(fx.db.local, [f]), 1, "event_params[0].value.double_value", /too large for FLOAT64, got "1e400"/);
       const n = file("n.ndjson", ga4Line({}).replace(/}$/, `,"ecommerce":{"purchase_revenue":1e400}}`));
-      await failsAt(importGa4(db.local, [n]), 1, "ecommerce.purchase_revenue", /too large for FLOAT64/);
+      await failsAt(importGa4(fx.db.local, [n]), 1, "ecommerce.purchase_revenue", /too large for FLOAT64/);
     });
 
     it("quarantines GA4 lines that are not UTF-8, naming the field", async () => {
       const bad = ga4Line({ event_params: [{ key: "page_title", value: { string_value: "caf@@" } }] });
       const f = file("g.ndjson", Buffer.concat([Buffer.from(ga4Line({}) + "\n"), latin1(bad)]));
-      await failsAt(importGa4(db.local, [f]), 2, "event_params[0].value.string_value", /not valid UTF-8/);
-      const r = await importGa4(db.local, [f], QUARANTINE);
+      await failsAt(importGa4(fx.db.local, [f]), 2, "event_params[0].value.string_value", /not valid UTF-8/);
+      const r = await importGa4(fx.db.local, [f], QUARANTINE);
       assert.equal(r.rows, 1);
       assert.equal(r.quarantined, 1);
-      assert.deepEqual((await quarantined(db.conn)).map((x) => [x.line, x.field]), [[2, "event_params[0].value.string_value"]]);
+      assert.deepEqual((await quarantined(fx.db.conn)).map((x) => [x.line, x.field]), [[2, "event_params[0].value.string_value"]]);
     });
 
     it("refuses an NDJSON integer past 2^53 that JSON.parse would round, naming line and field", async () => {
@@ -287,22 +277,22 @@ describe("import: hostile values are quarantined or refused, never changed", fun
         `{"transaction_id":"T2","user_id":12345678901234567891,"transaction_created":"2024-03-01 10:00:00","transaction_revenue":1}`,
         `{"transaction_id":"T3","user_id":"12345678901234567891","transaction_created":"2024-03-01 10:00:00","transaction_revenue":1}`,
       ].join("\n"));
-      await failsAt(importCsvOrNdjson(db.local, "transactions", f), 2, "user_id", /loses digits/);
-      const r = await importCsvOrNdjson(db.local, "transactions", f, QUARANTINE);
+      await failsAt(importCsvOrNdjson(fx.db.local, "transactions", f), 2, "user_id", /loses digits/);
+      const r = await importCsvOrNdjson(fx.db.local, "transactions", f, QUARANTINE);
       assert.equal(r.rows, 2);
-      assert.deepEqual(await rows(db.conn, `SELECT user_id FROM funnelcredit_sources.crm_transactions WHERE transaction_id = 'T3'`), [{ user_id: "12345678901234567891" }]);
+      assert.deepEqual(await rows(fx.db.conn, `SELECT user_id FROM funnelcredit_sources.crm_transactions WHERE transaction_id = 'T3'`), [{ user_id: "12345678901234567891" }]);
     });
 
     it("quarantines CSV rows that are not UTF-8 on both the fast and the exact path, naming line and field", async () => {
       const f = file("t.csv", latin1(`${HEADER}\nT1,u1,c1,2024-03-01 10:00:00,completed,1,Zürich\nT2,u1,c1,2024-03-01 10:00:00,completed,1,Z@@rich\n`));
-      await failsAt(importCsvOrNdjson(db.local, "transactions", f), 3, "transaction_region", /not valid UTF-8/);
-      const r = await importCsvOrNdjson(db.local, "transactions", f, QUARANTINE);
+      await failsAt(importCsvOrNdjson(fx.db.local, "transactions", f), 3, "transaction_region", /not valid UTF-8/);
+      const r = await importCsvOrNdjson(fx.db.local, "transactions", f, QUARANTINE);
       assert.equal(r.rows, 1);
-      assert.deepEqual(await rows(db.conn, `SELECT transaction_region FROM funnelcredit_sources.crm_transactions`), [{ transaction_region: "Zürich" }]);
-      assert.deepEqual((await quarantined(db.conn)).map((x) => [x.line, x.field]), [[3, "transaction_region"]]);
+      assert.deepEqual(await rows(fx.db.conn, `SELECT transaction_region FROM funnelcredit_sources.crm_transactions`), [{ transaction_region: "Zürich" }]);
+      assert.deepEqual((await quarantined(fx.db.conn)).map((x) => [x.line, x.field]), [[3, "transaction_region"]]);
       // The same for a leads file (no fast path) and a custom events NDJSON file.
       const leads = file("l.csv", latin1("id,converted,city\nL1,1,Z@@rich\n"));
-      await failsAt(importCsvOrNdjson(db.local, "leads", leads, { idColumn: "id", labelColumn: "converted" }), 2, "city", /not valid UTF-8/);
+      await failsAt(importCsvOrNdjson(fx.db.local, "leads", leads, { idColumn: "id", labelColumn: "converted" }), 2, "city", /not valid UTF-8/);
     });
   });
 
@@ -310,22 +300,22 @@ describe("import: hostile values are quarantined or refused, never changed", fun
     const ALT = "id,created,revenue,crm_note\n";
     it("maps file columns onto the table's and drops unknown ones when asked", async () => {
       const f = file("t.csv", `${ALT}T1,2024-03-01 10:00:00,12.5,call back\n`);
-      await failsAt(importCsvOrNdjson(db.local, "transactions", f), 1, "id", /--map FILE_COLUMN=TABLE_COLUMN.*--ignore-unknown-columns/);
+      await failsAt(importCsvOrNdjson(fx.db.local, "transactions", f), 1, "id", /--map FILE_COLUMN=TABLE_COLUMN.*--ignore-unknown-columns/);
       const columnMap = { id: "transaction_id", created: "transaction_created", revenue: "transaction_revenue" };
-      await failsAt(importCsvOrNdjson(db.local, "transactions", f, { columnMap }), 1, "crm_note", /--ignore-unknown-columns/);
-      const r = await importCsvOrNdjson(db.local, "transactions", f, { columnMap, ignoreUnknownColumns: true });
+      await failsAt(importCsvOrNdjson(fx.db.local, "transactions", f, { columnMap }), 1, "crm_note", /--ignore-unknown-columns/);
+      const r = await importCsvOrNdjson(fx.db.local, "transactions", f, { columnMap, ignoreUnknownColumns: true });
       assert.equal(r.rows, 1);
-      assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at, transaction_revenue AS rev FROM funnelcredit_sources.crm_transactions`), [
+      assert.deepEqual(await rows(fx.db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at, transaction_revenue AS rev FROM funnelcredit_sources.crm_transactions`), [
         { transaction_id: "T1", at: "2024-03-01 10:00:00", rev: 12.5 },
       ]);
       const nd = file("t.ndjson", JSON.stringify({ id: "T2", created: "2024-03-01 11:00:00", revenue: 3 }));
-      await importCsvOrNdjson(db.local, "transactions", nd, { columnMap });
-      assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_revenue AS rev FROM funnelcredit_sources.crm_transactions`), [{ transaction_id: "T2", rev: 3 }]);
-      await failsAt(importCsvOrNdjson(db.local, "transactions", f, { columnMap: { amount: "transaction_revenue" } }), 1, "amount", /--map amount=transaction_revenue: the header has no column "amount"/);
+      await importCsvOrNdjson(fx.db.local, "transactions", nd, { columnMap });
+      assert.deepEqual(await rows(fx.db.conn, `SELECT transaction_id, transaction_revenue AS rev FROM funnelcredit_sources.crm_transactions`), [{ transaction_id: "T2", rev: 3 }]);
+      await failsAt(importCsvOrNdjson(fx.db.local, "transactions", f, { columnMap: { amount: "transaction_revenue" } }), 1, "amount", /--map amount=transaction_revenue: the header has no column "amount"/);
       // Leads: a mapped NDJSON key keeps its values (the key is renamed in every object, not only in the header).
       const leads = file("l.ndjson", [JSON.stringify({ id: "L1", won: 1, Score: 3 }), JSON.stringify({ id: "L2", won: 0, Score: 4 })].join("\n"));
-      await importCsvOrNdjson(db.local, "leads", leads, { idColumn: "lead_ref", labelColumn: "won", columnMap: { id: "lead_ref" } });
-      assert.deepEqual(await rows(db.conn, `SELECT lead_id, converted, score FROM funnelcredit_sources.leads ORDER BY 1`), [
+      await importCsvOrNdjson(fx.db.local, "leads", leads, { idColumn: "lead_ref", labelColumn: "won", columnMap: { id: "lead_ref" } });
+      assert.deepEqual(await rows(fx.db.conn, `SELECT lead_id, converted, score FROM funnelcredit_sources.leads ORDER BY 1`), [
         { lead_id: "L1", converted: true, score: 3n },
         { lead_id: "L2", converted: false, score: 4n },
       ]);
@@ -335,22 +325,22 @@ describe("import: hostile values are quarantined or refused, never changed", fun
       // 1709287200 s = 1709287200000 ms = 2024-03-01 10:00:00 UTC; 1709287200.5 s keeps its half second.
       const body = "T1,u,c,1709287200,completed,1,x\nT2,u,c,1709287200000,completed,1,x\nT3,u,c,1709287200.5,completed,1,x\n";
       const fast = file("fast.csv", `${HEADER}\n${body}`);
-      await importCsvOrNdjson(db.local, "transactions", fast);
+      await importCsvOrNdjson(fx.db.local, "transactions", fast);
       const expect = [
         { transaction_id: "T1", at: "2024-03-01 10:00:00" },
         { transaction_id: "T2", at: "2024-03-01 10:00:00" },
         { transaction_id: "T3", at: "2024-03-01 10:00:00.5" },
       ];
-      assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at FROM funnelcredit_sources.crm_transactions ORDER BY 1`), expect);
+      assert.deepEqual(await rows(fx.db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at FROM funnelcredit_sources.crm_transactions ORDER BY 1`), expect);
       // A bad row elsewhere (checked again line by line), and a row the reader refuses (the file read line by line): same values.
       for (const [name, bad, read] of [["marked.csv", "T4,u,c,1709287200,completed,ten,x", "reader"], ["exact.csv", "T4,u", "lines"]]) {
-        const r = await importCsvOrNdjson(db.local, "transactions", file(name!, `${HEADER}\n${body}${bad}\n`), QUARANTINE);
+        const r = await importCsvOrNdjson(fx.db.local, "transactions", file(name!, `${HEADER}\n${body}${bad}\n`), QUARANTINE);
         assert.equal(r.files[0]!.read, read);
-        assert.deepEqual(await rows(db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at FROM funnelcredit_sources.crm_transactions ORDER BY 1`), expect);
+        assert.deepEqual(await rows(fx.db.conn, `SELECT transaction_id, transaction_created::VARCHAR AS at FROM funnelcredit_sources.crm_transactions ORDER BY 1`), expect);
       }
       // 12 digits of seconds would be the year 5138: milliseconds by the rule, so 1973; before 1990 is a bad row.
       const old = file("old.csv", `${HEADER}\nT1,u,c,100000000000,completed,1,x\n`);
-      await failsAt(importCsvOrNdjson(db.local, "transactions", old), 2, "transaction_created", /before 1990-01-01/);
+      await failsAt(importCsvOrNdjson(fx.db.local, "transactions", old), 2, "transaction_created", /before 1990-01-01/);
     });
 
     it("parses --map entries and names a malformed one", () => {
