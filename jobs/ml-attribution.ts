@@ -61,27 +61,25 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
      FROM ${ctx.ref(FEATURES_TABLE)}
      ORDER BY journey_end_date, channel_stats, user_type, device, region, engagement`,
   );
-  // Rows of many days and segments share a channel_stats text: parsed once, its channels shared (read-only).
-  const parsed = new Map<string, { channels: ChannelStat[]; key: string }>();
-  const channelsOf = (text: string, i: number): { channels: ChannelStat[]; key: string } => {
-    let p = parsed.get(text);
-    if (!p) {
-      const channels = parseChannelStats(text, `${FEATURES_TABLE} row ${i + 1}`);
-      parsed.set(text, (p = { channels, key: channelsKey(channels) }));
-    }
-    return p;
-  };
-  // Likewise the few segments (user type × device × region × engagement): each segment's part of the key is written
-  // once, looked up by its four values in turn (no separator that a value could hold).
-  const segments = new Map<string, Map<string, Map<string, Map<string, string>>>>();
-  const level = <V>(m: Map<string, V>, k: string, make: () => V): V => {
+  /** `m`'s value for `k`, made by `make` the first time. */
+  const cached = <V>(m: Map<string, V>, k: string, make: () => V): V => {
     let v = m.get(k);
     if (v === undefined) m.set(k, (v = make()));
     return v;
   };
+  // Rows of many days and segments share a channel_stats text: parsed once, its channels shared (read-only).
+  const parsed = new Map<string, { channels: ChannelStat[]; key: string }>();
+  const channelsOf = (text: string, i: number): { channels: ChannelStat[]; key: string } =>
+    cached(parsed, text, () => {
+      const channels = parseChannelStats(text, `${FEATURES_TABLE} row ${i + 1}`);
+      return { channels, key: channelsKey(channels) };
+    });
+  // Likewise the few segments (user type × device × region × engagement): each segment's part of the key is written
+  // once, looked up by its four values in turn (no separator that a value could hold).
+  const segments = new Map<string, Map<string, Map<string, Map<string, string>>>>();
   const segmentOf = (j: Omit<JourneyFeatures, "channels">): string => {
-    const byEngagement = level(level(level(segments, j.userType, () => new Map()), j.device, () => new Map()), j.region, () => new Map<string, string>());
-    return level(byEngagement, j.engagement, () => segmentKey(j));
+    const byEngagement = cached(cached(cached(segments, j.userType, () => new Map()), j.device, () => new Map()), j.region, () => new Map<string, string>());
+    return cached(byEngagement, j.engagement, () => segmentKey(j));
   };
   return raw.map((r, i) => {
     const stats = channelsOf(textOf(r, "channel_stats", FEATURES_TABLE, i), i);
