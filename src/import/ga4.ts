@@ -421,10 +421,9 @@ export async function importGa4(
   let lastGood = { file: -1, line: 0 };
   /**
    * Bad lines left to the early read (JSON objects the checks refuse, which the reader reads as rows: deleted before it
-   * commits, see EarlyRead.finish): their places among the lines read as rows, and their file and line for catchUp.
+   * commits, see EarlyRead.finish): each one's place among the lines read as rows, and its file and line for catchUp.
    */
-  const dropped: number[] = [];
-  const droppedLines: { file: number; line: number }[] = [];
+  const dropped: { row: number; file: number; line: number }[] = [];
   /** Lines read as rows so far while the files are read directly (good ones and those in `dropped`). */
   let rowsRead = 0;
   let chars = 0;
@@ -449,7 +448,7 @@ export async function importGa4(
           if (fi === lastGood.file && line > lastGood.line) break lines;
           if (text.trim() === "") continue;
           // A bad line left to the early read is quarantined already: not copied.
-          if (d < droppedLines.length && droppedLines[d]!.file === fi && droppedLines[d]!.line === line) {
+          if (d < dropped.length && dropped[d]!.file === fi && dropped[d]!.line === line) {
             d++;
             continue;
           }
@@ -460,7 +459,6 @@ export async function importGa4(
     }
     runs.length = 0;
     dropped.length = 0;
-    droppedLines.length = 0;
   };
   // The engine runs with preserve_insertion_order off (less memory for the models' queries); the import turns it
   // on so that each day keeps the file's order without a sort, and puts it back when done.
@@ -501,8 +499,7 @@ export async function importGa4(
           // the reader makes a row of it, or fails, and the import then takes the day files). Up to a bound: the
           // rows are named in one statement.
           if (direct && early && !early.failed && dropped.length < DROPPED_ROWS_MAX) {
-            dropped.push(rowsRead++);
-            droppedLines.push({ file: fi, line });
+            dropped.push({ row: rowsRead++, file: fi, line });
           } else needCopy = true;
           continue;
         }
@@ -591,7 +588,7 @@ export async function importGa4(
     if (early && direct && suffixes.length) {
       const read = early;
       early = undefined;
-      if (await read.finish(good, dropped, statements(undefined, read.before), mode === "replace" ? `SELECT count(*) FROM ${events} WHERE ${daysIn}` : undefined)) {
+      if (await read.finish(good, dropped.map((x) => x.row), statements(undefined, read.before), mode === "replace" ? `SELECT count(*) FROM ${events} WHERE ${daysIn}` : undefined)) {
         return result("files", true);
       }
     }
