@@ -45,8 +45,8 @@ export interface Ga4ImportResult {
   /** What DuckDB's JSON reader read: the files themselves, or the day files of their checked lines (see importGa4). */
   reader: "files" | "day files";
   /**
-   * Whether the reader read the files while the checks ran (EarlyRead: every line good, days in order, no real day
-   * table in the schema), rather than after them.
+   * Whether the reader read the files while the checks ran (EarlyRead: days in order, no real day table in the schema,
+   * every line good or a bad JSON object whose row the reader made and the import deleted), rather than after them.
    */
   readWhileChecked: boolean;
 }
