@@ -168,6 +168,41 @@ describe("Poisson bootstrap of identity chains for the SQL credit models (DuckDB
     }
   });
 
+  it("has a model's replicates exactly when it publishes: none with every channel responsive to both, one model's with one", async () => {
+    // Chains X_i: Display 0, Email ½, Display 1, Email 1½ (buys); Y_i the same with Email first; Z, Z2 the span. Each
+    // channel's visits follow the other's within days: incoming ratio > 1 and z ≈ 2.07 for both (channel_excitation).
+    // excitation_responsive_ratio 1 makes both responsive to excitation_linear, self_controlled_responsive_z 0 both
+    // responsive to self_controlled (3: neither). A responsive channel gets nothing from either model, so with both
+    // models' channels all responsive no replicate has a share (and no chain's weights are drawn).
+    const events: Ga4Event[] = [];
+    for (let i = 0; i < 4; i++) {
+      events.push(...visit(`X${i}`, 0, DISPLAY), ...visit(`X${i}`, 0.5, EMAIL), ...visit(`X${i}`, 1, DISPLAY), ...visit(`X${i}`, 1.5, EMAIL, 10));
+      events.push(...visit(`Y${i}`, 0, EMAIL), ...visit(`Y${i}`, 0.5, DISPLAY), ...visit(`Y${i}`, 1, EMAIL), ...visit(`Y${i}`, 1.5, DISPLAY, 10));
+    }
+    events.push(...visit("Z", 10, DISPLAY), ...visit("Z2", 10, EMAIL));
+    const cases: { vars: Record<string, string>; publishing: string[] }[] = [
+      { vars: { excitation_responsive_ratio: "1", self_controlled_responsive_z: "0" }, publishing: [] },
+      { vars: { excitation_responsive_ratio: "1", self_controlled_responsive_z: "3" }, publishing: ["self_controlled"] },
+      { vars: { excitation_responsive_ratio: "100", self_controlled_responsive_z: "0" }, publishing: ["excitation_linear"] },
+    ];
+    for (const c of cases) {
+      const { ds, read } = await run(events, { credit_bootstrap_replicates: "30", ...c.vars });
+      const responsive = await engine.queryNative(`SELECT channel, incoming_ratio > 1 AND incoming_z > 0 AS bunched FROM "${ds.intermediate}".channel_excitation ORDER BY channel`);
+      assert.deepEqual(responsive.map((r) => [r.channel, r.bunched]), [["Display", true], ["Email", true]]);
+      const { replicates } = await read();
+      const label = JSON.stringify(c.vars);
+      assert.deepEqual([...new Set(replicates.map((r) => r.model))], c.publishing, label);
+      for (const m of SQL_MODELS) {
+        const published = await engine.queryNative(`SELECT channel, share FROM "${ds.outputs}".${m}_channel_credit ORDER BY channel`);
+        assert.equal(published.length > 0, c.publishing.includes(m), `${label}: ${m} publishes ${published.length} channels`);
+        if (!published.length) continue;
+        assert.ok(new Set(replicates.filter((r) => r.model === m).map((r) => r.replicate)).size >= 20, `${label}: ${m}`);
+        const point = replicates.filter((r) => r.model === m && r.replicate === 0);
+        assert.deepEqual(point.map((r) => [r.channel, r.share.toFixed(9)]), published.map((r) => [r.channel, Number(r.share).toFixed(9)]), `${label}: ${m}`);
+      }
+    }
+  });
+
   it("draws the same replicates on the strict local BigQuery as on DuckDB (demo sample), replicate 0 being the published share", async () => {
     // No channel responsive (as test/self-controlled.test.ts): both models publish every channel.
     const project = await compiledProject({ excitation_responsive_ratio: "100", credit_bootstrap_replicates: "20" });
