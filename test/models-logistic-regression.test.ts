@@ -36,6 +36,32 @@ describe("models/logistic-regression", () => {
     assert.ok(Math.abs(p[0]! - 3 / 8) < 1e-9 && Math.abs(p[1]! - 6 / 8) < 1e-9);
   });
 
+  it("fits rows without zeros (the dense loop) exactly as rows with zeros (the sparse loop): a zero column added last changes no bit", () => {
+    // 400 rows × 6 standardised-like columns, no zero among them: every row takes the dense loop. The same rows with
+    // a seventh, all-zero column take the sparse loop (the zero skipped), adding the same terms in the same order;
+    // the zero column's coefficient stays 0 (its gradient is l2·0), so the other coefficients must be equal bit for bit.
+    let seed = 7;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rows = 400, C = 6;
+    const dense = new Float64Array(rows * C);
+    const withZero = new Float64Array(rows * (C + 1));
+    const y = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) {
+      let eta = -0.3;
+      for (let j = 0; j < C; j++) {
+        const v = (rnd() - 0.5) * 4 || 0.25;
+        dense[i * C + j] = v;
+        withZero[i * (C + 1) + j] = v;
+        eta += (j - 2) * 0.2 * v;
+      }
+      y[i] = rnd() < 1 / (1 + Math.exp(-eta)) ? 1 : 0;
+    }
+    const a = fitLogisticRegression(dense, y, null, { columns: C, l2: 0.5 });
+    const b = fitLogisticRegression(withZero, y, null, { columns: C + 1, l2: 0.5 });
+    assert.equal(b.coefficients[C], 0);
+    assert.deepEqual([a.intercept, ...a.coefficients, a.iterations], [b.intercept, ...b.coefficients.slice(0, C), b.iterations]);
+  });
+
   for (const ref of SCIPY_REFERENCE) {
     it(`agrees with an independent BFGS solution on a weighted 2-feature case (l2 = ${ref.l2})`, () => {
       const fit = fitLogisticRegression(X2, Y2, W2, { columns: 2, l2: ref.l2 });

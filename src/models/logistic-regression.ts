@@ -180,6 +180,18 @@ export function fitLogisticRegression(X: ArrayLike<number>, y: ArrayLike<number>
       const p = sigmoid(eta);
       const r = wi * (p - y[i]!);
       const h = wi * p * (1 - p);
+      if (n === d) {
+        // A row without zeros (standardised features): its non-zero positions are 0 … C in order, so the loop
+        // below would add the same terms in the same order; here without reading them through nz.
+        for (let a = 0; a < d; a++) {
+          const xa = xi[a]!;
+          g[a] += r * xa;
+          const hx = h * xa;
+          const row = a * d;
+          for (let b = 0; b <= a; b++) H[row + b] += hx * xi[b]!;
+        }
+        continue;
+      }
       // Only the non-zero pairs: the same terms in the same order as the dense loop, without the zeros
       // (O(nnz²) per row instead of O(nnz·d) on one-hot and count features).
       for (let k = 0; k < n; k++) {
