@@ -18,6 +18,7 @@ import { SettingsError } from "../util/errors.ts";
 import type { ColumnSchema, Row } from "../engines/engine.ts";
 import { sqlString } from "../util/sql.ts";
 import { decodeVar } from "../compile/compile.ts";
+import { SAME_OUTPUT_EDITS, type SameOutputEdit } from "./same-output-edits.ts";
 
 export const DEFINITIONS_TABLE = "incremental_definitions";
 export const DEFINITIONS_SCHEMA: ColumnSchema[] = tableSchema(DEFINITIONS_TABLE);
@@ -53,8 +54,8 @@ export function normalisedSql(sql: string): string {
  * sha256 of what an incremental action builds: its full-refresh query, its incremental query, the pre- and
  * post-operations of both, and its partition, cluster and uniqueKey config (SQL normalised: normalisedSql).
  */
-export function definitionFingerprint(a: Action): string {
-  const sql = (s: string | undefined): string | null => (s === undefined ? null : normalisedSql(s));
+export function definitionFingerprint(a: Action, undo: (normalised: string) => string = (x) => x): string {
+  const sql = (s: string | undefined): string | null => (s === undefined ? null : undo(normalisedSql(s)));
   const ops = (o: string[] | undefined): (string | null)[] | null => (o ? o.map(sql) : null);
   const parts = {
     kind: a.kind,
@@ -70,6 +71,29 @@ export function definitionFingerprint(a: Action): string {
     updatePartitionFilter: a.updatePartitionFilter ?? null,
   };
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+}
+
+/**
+ * The fingerprints `a` had before the same-output edits made to it since (same-output-edits.ts): with the last edit
+ * undone, the last two, … (an edit undone only where its `after` text is found once in each SQL part holding it).
+ */
+export function earlierFingerprints(a: Action, edits: readonly SameOutputEdit[] = SAME_OUTPUT_EDITS): string[] {
+  const mine = edits.filter((e) => a.kind === "incremental" && e.table === a.target.name);
+  const out: string[] = [];
+  for (let k = mine.length - 1; k >= 0; k--) {
+    const undone = mine.slice(k).reverse();
+    out.push(definitionFingerprint(a, (sql) => undone.reduce((text, e) => undoEdit(text, e), sql)));
+  }
+  return out;
+}
+
+/** `sql` (normalised) with the edit's `after` put back to its `before`, when `after` is found exactly once. */
+export function undoEdit(sql: string, e: SameOutputEdit): string {
+  const padded = ` ${sql} `;
+  const after = ` ${normalisedSql(e.after)} `;
+  const at = padded.indexOf(after);
+  if (at < 0 || padded.indexOf(after, at + 1) >= 0) return sql;
+  return `${padded.slice(0, at)} ${normalisedSql(e.before)} ${padded.slice(at + after.length)}`.trim();
 }
 
 interface Recorded {
@@ -141,7 +165,8 @@ export async function checkDefinitions(opts: {
   if (opts.fullRefresh) return { current, recorded, changed, vars };
   for (const a of actions) {
     const rec = recorded.get(a.name);
-    if (!rec || rec.fingerprint === current.get(a.name)) continue;
+    // The same definition, or one a same-output edit since changed only in how it computes the same rows.
+    if (!rec || rec.fingerprint === current.get(a.name) || earlierFingerprints(a).includes(rec.fingerprint)) continue;
     // Only a table holding rows mixes definitions: a missing or empty one (or a view, replaced by a table) is built whole.
     const shape = await engine.describeTable(a.target);
     if (!shape || shape.kind !== "table") continue;
