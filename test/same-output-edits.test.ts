@@ -39,7 +39,7 @@ function replaceSql(text: string, from: string, to: string): string {
   const bare = text.split("\n").filter((l) => !/^\s*--/.test(l)).join("\n");
   const pattern = new RegExp(from.trim().split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("\\s+"), "g");
   const found = bare.match(pattern) ?? [];
-  assert.equal(found.length, 1, `the edit's text is found ${found.length} times in the model file`);
+  assert.equal(found.length, 1, `a change's text is found ${found.length} times in the model file: ${from.trim().slice(0, 60)}`);
   return bare.replace(pattern, () => to.trim());
 }
 
@@ -61,11 +61,15 @@ async function addTrafficEvents(engine: DuckDBEngine, ga4: string): Promise<void
   const tables = await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ga4}' AND regexp_matches(table_name, '^events_[0-9]{8}$')`);
   const fields = ["manual_campaign_id", "manual_campaign_name", "manual_source", "manual_medium", "manual_term", "manual_content", "manual_source_platform", "manual_creative_format", "manual_marketing_tactic", "gclid", "dclid", "srsltid"];
   for (const { table_name: t } of tables) {
-    for (const [shift, source, bucket] of [[1_000_000, "later_source", 0], [-1_000_000, "earlier_source", 1]] as const) {
+    // One statement, so that both copies are made from the export's own rows.
+    const copies = ([[1_000_000, "later_source", 0], [-1_000_000, "earlier_source", 1]] as const).map(([shift, source, bucket], copy) => {
       const traffic = fields.map((f) => `${f} := ${f === "manual_source" ? `'${source}'` : f === "manual_medium" ? "'referral'" : `collected_traffic_source.${f}`}`).join(", ");
-      await engine.queryNative(`INSERT INTO "${ga4}"."${String(t)}" SELECT * REPLACE (event_timestamp + ${shift} AS event_timestamp, struct_pack(${traffic}) AS collected_traffic_source)
-        FROM "${ga4}"."${String(t)}" WHERE event_name = 'page_view' AND hash(user_pseudo_id, event_timestamp) % 5 = ${bucket}`);
-    }
+      // A bundle id of its own: the copy's event key (staging's dedup) is never another event's.
+      return `SELECT * REPLACE (event_timestamp + ${shift} AS event_timestamp, event_bundle_sequence_id + ${copy + 1}000000000000 AS event_bundle_sequence_id,
+          struct_pack(${traffic}) AS collected_traffic_source)
+        FROM "${ga4}"."${String(t)}" WHERE event_name = 'page_view' AND hash(user_pseudo_id, event_timestamp) % 5 = ${bucket}`;
+    });
+    await engine.queryNative(`INSERT INTO "${ga4}"."${String(t)}" ${copies.join(" UNION ALL ")}`);
   }
 }
 
@@ -75,6 +79,8 @@ for (const edit of SAME_OUTPUT_EDITS) {
     let engine: DuckDBEngine;
     let current: Project;
     let old: Project;
+    /** The model file before the edit: each change's `after` put back to its `before`. */
+    const undoEdit = (text: string): string => [...edit.changes].reverse().reduce((t, c) => replaceSql(t, c.after, c.before), text);
     const action = (p: Project) => p.graph.actions.find((a) => a.kind === "incremental" && a.target.name === edit.table)!;
     const rows = async (p: Project) => {
       const t = action(p).target;
@@ -87,7 +93,7 @@ for (const edit of SAME_OUTPUT_EDITS) {
 
     before(async () => {
       current = await compiledProject({}, []);
-      old = await projectWith(edit, (text) => replaceSql(text, edit.after, edit.before));
+      old = await projectWith(edit, undoEdit);
     });
     beforeEach(async () => {
       engine = await memoryEngine();
@@ -124,7 +130,7 @@ for (const edit of SAME_OUTPUT_EDITS) {
 
     it("still refuses a table built under a real change of the model", async () => {
       // The old model with one more change (a session without traffic would be '(none)' instead of '(direct)').
-      const changed = await projectWith(edit, (text) => replaceSql(text, edit.after, edit.before).replace("'(direct)'", "'(none)'"));
+      const changed = await projectWith(edit, (text) => undoEdit(text).replace("'(direct)'", "'(none)'"));
       assertRunSucceeded(await run(changed, true));
       await assert.rejects(run(current, false), ChangedDefinitionError);
     });

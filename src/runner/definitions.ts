@@ -75,7 +75,7 @@ export function definitionFingerprint(a: Action, undo: (normalised: string) => s
 
 /**
  * The fingerprints `a` had before the same-output edits made to it since (same-output-edits.ts): with the last edit
- * undone, the last two, … (an edit undone only where its `after` text is found once in each SQL part holding it).
+ * undone, the last two, … (in each SQL part holding every change of an edit once; other parts as they are).
  */
 export function earlierFingerprints(a: Action, edits: readonly SameOutputEdit[] = SAME_OUTPUT_EDITS): string[] {
   const mine = edits.filter((e) => a.kind === "incremental" && e.table === a.target.name);
@@ -87,13 +87,17 @@ export function earlierFingerprints(a: Action, edits: readonly SameOutputEdit[] 
   return out;
 }
 
-/** `sql` (normalised) with the edit's `after` put back to its `before`, when `after` is found exactly once. */
-export function undoEdit(sql: string, e: SameOutputEdit): string {
-  const padded = ` ${sql} `;
-  const after = ` ${normalisedSql(e.after)} `;
-  const at = padded.indexOf(after);
-  if (at < 0 || padded.indexOf(after, at + 1) >= 0) return sql;
-  return `${padded.slice(0, at)} ${normalisedSql(e.before)} ${padded.slice(at + after.length)}`.trim();
+/** `sql` (normalised) with each change of `edit` put back from its `after` to its `before`, when each `after` is found there exactly once. */
+export function undoEdit(sql: string, edit: SameOutputEdit): string {
+  const changes = edit.changes.map((c) => ({ before: ` ${normalisedSql(c.before)} `, after: ` ${normalisedSql(c.after)} ` }));
+  let padded = ` ${sql} `;
+  const once = (text: string, part: string): boolean => {
+    const at = text.indexOf(part);
+    return at >= 0 && text.indexOf(part, at + 1) < 0;
+  };
+  if (!changes.every((c) => once(padded, c.after))) return sql;
+  for (const c of [...changes].reverse()) padded = padded.replace(c.after, () => c.before);
+  return padded.trim();
 }
 
 interface Recorded {

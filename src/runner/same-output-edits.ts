@@ -7,16 +7,17 @@
  * before and after the edit on the demo sample, full refresh and incremental, on both engines' SQL) — list an edit
  * here only with that test.
  *
- * An edit is the SQL it replaced and the SQL that replaced it, comments left out, compared as tokens (normalisedSql):
- * the definition before the edit is the current one with `after` put back to `before`, wherever the vars put the rest.
+ * An edit is a list of changes, each the SQL it replaced and the SQL that replaced it, comments left out, compared as
+ * tokens (normalisedSql): the definition before the edit is the current one with each `after` put back to its
+ * `before`, wherever the vars put the rest.
  */
 export interface SameOutputEdit {
   /** The model's table name (an incremental action's target.name). */
   table: string;
   /** What changed and why the rows do not. */
   why: string;
-  before: string;
-  after: string;
+  /** The changed pieces of SQL, each found once in the model. */
+  changes: readonly { before: string; after: string }[];
 }
 
 export const SAME_OUTPUT_EDITS: readonly SameOutputEdit[] = [
@@ -24,94 +25,37 @@ export const SAME_OUTPUT_EDITS: readonly SameOutputEdit[] = [
     table: "stg_ga4_sessions",
     why: "the first event carrying traffic taken in the sessions' own aggregation (ARRAY_AGG … ORDER BY event_at, event_name LIMIT 1) instead of a second read of the events with ROW_NUMBER() over the same order, joined back: " +
       "the same event's source, medium and campaign; a session without one has none either way (10M events: 38–45 → 25–31 CPU s, the same 2,025,725 rows)",
-    before: `
-first_traffic_event_per_session AS (
-  SELECT
-    session_key,
-    event_source,
-    event_medium,
-    event_campaign
-  FROM events_with_traffic_flag
-  WHERE has_traffic
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY session_key ORDER BY event_at, event_name) = 1
-),
-
-sessions_aggregated AS (
-  SELECT
-    session_key,
-    MIN(client_id) AS client_id,
-    ARRAY_AGG(clean_user_id IGNORE NULLS ORDER BY event_at DESC LIMIT 1)[SAFE_OFFSET(0)] AS user_id,
-    MIN(event_at) AS session_start_at,
-    MAX(event_at) AS session_end_at,
-    ARRAY_AGG(device_category IGNORE NULLS ORDER BY event_at LIMIT 1)[SAFE_OFFSET(0)] AS device,
-    ARRAY_AGG(NULLIF(geo_region, '') IGNORE NULLS ORDER BY event_at LIMIT 1)[SAFE_OFFSET(0)] AS region,
-    ARRAY_AGG(hostname IGNORE NULLS ORDER BY event_at LIMIT 1)[SAFE_OFFSET(0)] AS hostname,
-    LOGICAL_OR(IFNULL(is_session_engaged, FALSE)) OR COUNTIF(event_name = 'page_view') >= 2 AS is_engaged,
-    COUNT(*) AS event_count,
-    COUNTIF(event_name = 'page_view' AND (checkout_at IS NULL OR event_at < checkout_at)) AS page_views_before_checkout,
-    LOGICAL_OR(NOT is_intraday) AS has_daily_events
-  FROM events_with_traffic_flag
-  GROUP BY session_key
-)
-
-SELECT
-  s.session_key,
-  s.client_id,
-  s.user_id,
-  s.session_start_at,
-  DATE(s.session_start_at) AS session_date,
-  s.session_end_at,
-  IFNULL(t.event_source, '(direct)') AS source,
-  IFNULL(t.event_medium, IF(t.event_source IS NULL, '(none)', '(not set)')) AS medium,
-  IFNULL(t.event_campaign, '(not set)') AS campaign,
-  t.session_key IS NOT NULL AS has_traffic_source,
-  s.device,
-  s.region,
-  s.hostname,
-  s.is_engaged,
-  s.event_count,
-  s.page_views_before_checkout,
-  s.has_daily_events
-FROM sessions_aggregated AS s
-LEFT JOIN first_traffic_event_per_session AS t USING (session_key)`,
-    after: `
-sessions_aggregated AS (
-  SELECT
-    session_key,
-    MIN(client_id) AS client_id,
-    ARRAY_AGG(clean_user_id IGNORE NULLS ORDER BY event_at DESC LIMIT 1)[SAFE_OFFSET(0)] AS user_id,
-    MIN(event_at) AS session_start_at,
-    MAX(event_at) AS session_end_at,
-    ARRAY_AGG(device_category IGNORE NULLS ORDER BY event_at LIMIT 1)[SAFE_OFFSET(0)] AS device,
-    ARRAY_AGG(NULLIF(geo_region, '') IGNORE NULLS ORDER BY event_at LIMIT 1)[SAFE_OFFSET(0)] AS region,
-    ARRAY_AGG(hostname IGNORE NULLS ORDER BY event_at LIMIT 1)[SAFE_OFFSET(0)] AS hostname,
-    LOGICAL_OR(IFNULL(is_session_engaged, FALSE)) OR COUNTIF(event_name = 'page_view') >= 2 AS is_engaged,
-    COUNT(*) AS event_count,
-    COUNTIF(event_name = 'page_view' AND (checkout_at IS NULL OR event_at < checkout_at)) AS page_views_before_checkout,
-    LOGICAL_OR(NOT is_intraday) AS has_daily_events,
-    ARRAY_AGG(IF(has_traffic, STRUCT(event_source, event_medium, event_campaign), NULL) IGNORE NULLS ORDER BY event_at, event_name LIMIT 1)[SAFE_OFFSET(0)] AS traffic
-  FROM events_with_traffic_flag
-  GROUP BY session_key
-)
-
-SELECT
-  s.session_key,
-  s.client_id,
-  s.user_id,
-  s.session_start_at,
-  DATE(s.session_start_at) AS session_date,
-  s.session_end_at,
-  IFNULL(s.traffic.event_source, '(direct)') AS source,
-  IFNULL(s.traffic.event_medium, IF(s.traffic.event_source IS NULL, '(none)', '(not set)')) AS medium,
-  IFNULL(s.traffic.event_campaign, '(not set)') AS campaign,
-  s.traffic IS NOT NULL AS has_traffic_source,
-  s.device,
-  s.region,
-  s.hostname,
-  s.is_engaged,
-  s.event_count,
-  s.page_views_before_checkout,
-  s.has_daily_events
-FROM sessions_aggregated AS s`,
+    changes: [
+      {
+        before: `first_traffic_event_per_session AS (
+          SELECT session_key, event_source, event_medium, event_campaign
+          FROM events_with_traffic_flag
+          WHERE has_traffic
+          QUALIFY ROW_NUMBER() OVER (PARTITION BY session_key ORDER BY event_at, event_name) = 1
+        ),
+        sessions_aggregated AS (`,
+        after: "sessions_aggregated AS (",
+      },
+      {
+        before: "LOGICAL_OR(NOT is_intraday) AS has_daily_events FROM",
+        after: `LOGICAL_OR(NOT is_intraday) AS has_daily_events,
+          ARRAY_AGG(IF(has_traffic, STRUCT(event_source, event_medium, event_campaign), NULL) IGNORE NULLS ORDER BY event_at, event_name LIMIT 1)[SAFE_OFFSET(0)] AS traffic
+        FROM`,
+      },
+      {
+        before: `IFNULL(t.event_source, '(direct)') AS source,
+          IFNULL(t.event_medium, IF(t.event_source IS NULL, '(none)', '(not set)')) AS medium,
+          IFNULL(t.event_campaign, '(not set)') AS campaign,
+          t.session_key IS NOT NULL AS has_traffic_source,`,
+        after: `IFNULL(s.traffic.event_source, '(direct)') AS source,
+          IFNULL(s.traffic.event_medium, IF(s.traffic.event_source IS NULL, '(none)', '(not set)')) AS medium,
+          IFNULL(s.traffic.event_campaign, '(not set)') AS campaign,
+          s.traffic IS NOT NULL AS has_traffic_source,`,
+      },
+      {
+        before: "FROM sessions_aggregated AS s LEFT JOIN first_traffic_event_per_session AS t USING (session_key)",
+        after: "FROM sessions_aggregated AS s",
+      },
+    ],
   },
 ];
