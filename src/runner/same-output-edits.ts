@@ -4,8 +4,8 @@
  * (definitions.ts), and a run under another definition is refused; an edit listed here is not "another definition":
  * a table recorded before it is accepted without `--accept-changed-definitions`, and the run records the new
  * fingerprint. Each edit is shown to build the same rows by a test (test/same-output-edits.test.ts runs the model
- * before and after the edit on the demo sample, full refresh and incremental, on both engines' SQL) — list an edit
- * here only with that test.
+ * before and after the edit on DuckDB over the demo sample with added traffic events, full refresh and incremental;
+ * the new SQL itself also runs on the strict local BigQuery in the DAG tests) — list an edit here only with that test.
  *
  * An edit is a list of changes, each the SQL it replaced and the SQL that replaced it, comments left out, compared as
  * tokens (normalisedSql): the definition before the edit is the current one with each `after` put back to its
