@@ -49,8 +49,9 @@ const DEFAULT_BATCH_ROWS = 32_768;
 
 /**
  * The model as value function for a batch of coalitions: one probability per (journey index, keep-mask over
- * the journey's channels), in batch order. Masks are never empty. Lets sequence models (which drop a channel's
- * touches rather than its feature columns) share the Shapley and removal code.
+ * the journey's channels), in batch order. Masks are never empty, and are shared by the journeys of one size: read
+ * them only. Lets sequence models (which drop a channel's touches rather than its feature columns) share the Shapley
+ * and removal code.
  */
 export type CoalitionValues = (batch: ReadonlyArray<{ index: number; mask: Uint8Array }>) => Float64Array;
 
@@ -124,6 +125,19 @@ function anyKept(mask: Uint8Array): boolean {
   return false;
 }
 
+/**
+ * `make(n)`, made once per journey size: the coalitions of a removal or exact Shapley pass depend only on the number
+ * of channels, and the masks are only read (a mask per coalition of every journey was most of the job's garbage).
+ */
+function masksBySize(make: (n: number) => Uint8Array[]): (n: number) => Uint8Array[] {
+  const bySize = new Map<number, Uint8Array[]>();
+  return (n) => {
+    let masks = bySize.get(n);
+    if (!masks) bySize.set(n, (masks = make(n)));
+    return masks;
+  };
+}
+
 function fullMask(n: number): Uint8Array {
   return new Uint8Array(n).fill(1);
 }
@@ -151,7 +165,7 @@ export function removalDifferencesBy(sizes: ArrayLike<number>, values: Coalition
   const out: Float64Array[] = new Array(sizes.length);
   evaluateCoalitions(
     sizes, values,
-    (n) => {
+    masksBySize((n) => {
       const masks = [fullMask(n)];
       for (let i = 0; i < n; i++) {
         const m = fullMask(n);
@@ -159,7 +173,7 @@ export function removalDifferencesBy(sizes: ArrayLike<number>, values: Coalition
         masks.push(m);
       }
       return masks;
-    },
+    }),
     (index, v) => {
       const raw = new Float64Array(v.length - 1);
       for (let i = 0; i < raw.length; i++) raw[i] = v[0]! - v[i + 1]!;
@@ -232,19 +246,20 @@ export function shapleySharesBy(sizes: ArrayLike<number>, values: CoalitionValue
   const out: Float64Array[] = new Array(sizes.length);
   const perms = new Map<number, Int32Array[]>();
   let sampled = 0;
+  // Mask m (bit i = channel i) at position m − 1; the empty coalition is not evaluated.
+  const exactMasks = masksBySize((n) => {
+    const masks: Uint8Array[] = [];
+    for (let m = 1; m < 1 << n; m++) {
+      const keep = new Uint8Array(n);
+      for (let i = 0; i < n; i++) keep[i] = (m >> i) & 1;
+      masks.push(keep);
+    }
+    return masks;
+  });
   evaluateCoalitions(
     sizes, values,
     (n, index) => {
-      if (n <= opts.maxExactChannels) {
-        // Mask m (bit i = channel i) at position m − 1; the empty coalition is not evaluated.
-        const masks: Uint8Array[] = [];
-        for (let m = 1; m < 1 << n; m++) {
-          const keep = new Uint8Array(n);
-          for (let i = 0; i < n; i++) keep[i] = (m >> i) & 1;
-          masks.push(keep);
-        }
-        return masks;
-      }
+      if (n <= opts.maxExactChannels) return exactMasks(n);
       sampled++;
       const rand = mulberry32((opts.seed + index) >>> 0);
       const list: Int32Array[] = [];
