@@ -8,6 +8,7 @@
 import type { JobContext, JobDefinition, JobResult } from "../src/jobs/job.ts";
 import type { ColumnSchema, Row } from "../src/engines/engine.ts";
 import { UserError } from "../src/util/errors.ts";
+import { getOrMake } from "../src/util/maps.ts";
 import { compareModels, type ModelShares } from "../src/models/compare.ts";
 import { compareStrings } from "../src/models/numeric.ts";
 import { countOf, textOf } from "../src/jobs/tables.ts";
@@ -61,16 +62,10 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
      FROM ${ctx.ref(FEATURES_TABLE)}
      ORDER BY journey_end_date, channel_stats, user_type, device, region, engagement`,
   );
-  /** `m`'s value for `k`, made by `make` the first time. */
-  const cached = <V>(m: Map<string, V>, k: string, make: () => V): V => {
-    let v = m.get(k);
-    if (v === undefined) m.set(k, (v = make()));
-    return v;
-  };
   // Rows of many days and segments share a channel_stats text: parsed once, its channels shared (read-only).
   const parsed = new Map<string, { channels: ChannelStat[]; key: string }>();
   const channelsOf = (text: string, i: number): { channels: ChannelStat[]; key: string } =>
-    cached(parsed, text, () => {
+    getOrMake(parsed, text, () => {
       const channels = parseChannelStats(text, `${FEATURES_TABLE} row ${i + 1}`);
       return { channels, key: channelsKey(channels) };
     });
@@ -78,8 +73,8 @@ async function readFeatureRows(ctx: JobContext): Promise<FeatureRow[]> {
   // once, looked up by its four values in turn (no separator that a value could hold).
   const segments = new Map<string, Map<string, Map<string, Map<string, string>>>>();
   const segmentOf = (j: Omit<JourneyFeatures, "channels">): string => {
-    const byEngagement = cached(cached(cached(segments, j.userType, () => new Map()), j.device, () => new Map()), j.region, () => new Map<string, string>());
-    return cached(byEngagement, j.engagement, () => segmentKey(j));
+    const byEngagement = getOrMake(getOrMake(getOrMake(segments, j.userType, () => new Map()), j.device, () => new Map()), j.region, () => new Map<string, string>());
+    return getOrMake(byEngagement, j.engagement, () => segmentKey(j));
   };
   return raw.map((r, i) => {
     const stats = channelsOf(textOf(r, "channel_stats", FEATURES_TABLE, i), i);

@@ -19,6 +19,7 @@
  * channel's negative estimate never inflates the others beyond their own positive evidence.
  */
 import { ModelInputError, compareStrings, mulberry32, neumaierAccumulator, type NeumaierAccumulator } from "../models/numeric.ts";
+import { getOrMake } from "../util/maps.ts";
 import { channelColumns, encodeJourney, type FeatureEncoding, type FeatureRow, type JourneyFeatures } from "./features.ts";
 
 /** Probabilities for the rows of a row-major matrix with the encoding's columns. */
@@ -131,11 +132,7 @@ function anyKept(mask: Uint8Array): boolean {
  */
 function masksBySize(make: (n: number) => Uint8Array[]): (n: number) => Uint8Array[] {
   const bySize = new Map<number, Uint8Array[]>();
-  return (n) => {
-    let masks = bySize.get(n);
-    if (!masks) bySize.set(n, (masks = make(n)));
-    return masks;
-  };
+  return (n) => getOrMake(bySize, n, () => make(n));
 }
 
 function fullMask(n: number): Uint8Array {
