@@ -53,27 +53,80 @@ async function projectWith(edit: SameOutputEdit, change: (text: string) => strin
   return loadProject(dir, { vars: {}, jobs: [] });
 }
 
+/** The event's collected_traffic_source with another manual source (medium referral). */
+function trafficFrom(source: string): string {
+  const fields = ["manual_campaign_id", "manual_campaign_name", "manual_source", "manual_medium", "manual_term", "manual_content", "manual_source_platform", "manual_creative_format", "manual_marketing_tactic", "gclid", "dclid", "srsltid"];
+  return `struct_pack(${fields.map((f) => `${f} := ${f === "manual_source" ? `'${source}'` : f === "manual_medium" ? "'referral'" : `collected_traffic_source.${f}`}`).join(", ")})`;
+}
+
 /**
  * The demo's sessions mostly carry one traffic source; so that the models must choose, one page view in five of each
  * daily table gets a copy a second later (and one in five another a second earlier) from another source and medium.
  */
 async function addTrafficEvents(engine: DuckDBEngine, ga4: string): Promise<void> {
   const tables = await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ga4}' AND regexp_matches(table_name, '^events_[0-9]{8}$')`);
-  const fields = ["manual_campaign_id", "manual_campaign_name", "manual_source", "manual_medium", "manual_term", "manual_content", "manual_source_platform", "manual_creative_format", "manual_marketing_tactic", "gclid", "dclid", "srsltid"];
   for (const { table_name: t } of tables) {
     // One statement, so that both copies are made from the export's own rows.
     const copies = ([[1_000_000, "later_source", 0], [-1_000_000, "earlier_source", 1]] as const).map(([shift, source, bucket], copy) => {
-      const traffic = fields.map((f) => `${f} := ${f === "manual_source" ? `'${source}'` : f === "manual_medium" ? "'referral'" : `collected_traffic_source.${f}`}`).join(", ");
       // A bundle id of its own: the copy's event key (staging's dedup) is never another event's.
       return `SELECT * REPLACE (event_timestamp + ${shift} AS event_timestamp, event_bundle_sequence_id + ${copy + 1}000000000000 AS event_bundle_sequence_id,
-          struct_pack(${traffic}) AS collected_traffic_source)
+          ${trafficFrom(source)} AS collected_traffic_source)
         FROM "${ga4}"."${String(t)}" WHERE event_name = 'page_view' AND hash(user_pseudo_id, event_timestamp) % 5 = ${bucket}`;
     });
     await engine.queryNative(`INSERT INTO "${ga4}"."${String(t)}" ${copies.join(" UNION ALL ")}`);
   }
 }
 
+/**
+ * Re-deliveries, so that staging's dedup must choose: one event in ten of each daily table again in the same table
+ * (an exact copy: the same key), and one event in ten of each of the first three days again in the table of the day
+ * before, from another source (the same key, the first table's row wins). Those days lie before any incremental
+ * window of the sample, so a full refresh and an incremental run read both copies of each.
+ */
+async function addRedeliveries(engine: DuckDBEngine, ga4: string): Promise<void> {
+  const days = (await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ga4}' AND regexp_matches(table_name, '^events_[0-9]{8}$') ORDER BY 1`)).map((r) => String(r.table_name));
+  for (const [i, t] of days.entries()) {
+    await engine.queryNative(`INSERT INTO "${ga4}"."${t}" SELECT * FROM "${ga4}"."${t}" WHERE hash(user_pseudo_id, event_timestamp, event_name) % 10 = 0`);
+    if (i >= 1 && i <= 3) {
+      await engine.queryNative(`INSERT INTO "${ga4}"."${days[i - 1]}" SELECT * REPLACE (${trafficFrom("redelivered")} AS collected_traffic_source)
+        FROM "${ga4}"."${t}" WHERE hash(user_pseudo_id, event_timestamp, event_name) % 10 = 1`);
+    }
+  }
+}
+
+/**
+ * Per edited model: what its fixture adds to the demo sample, a check that the old model's table shows the choice the
+ * edit must keep, and a real change of the old model (which must still be refused).
+ */
+const FIXTURES: Record<string, { prepare: (engine: DuckDBEngine, ga4: string) => Promise<void>; check: (engine: DuckDBEngine, table: string) => Promise<void>; realChange: (text: string) => string }> = {
+  stg_ga4_sessions: {
+    prepare: addTrafficEvents,
+    check: async (engine, table) => {
+      const chosen = await engine.queryNative(`SELECT source, count(*) AS n FROM ${table} WHERE source IN ('later_source', 'earlier_source') GROUP BY ALL ORDER BY 1`);
+      // Sessions take the earlier copy's source (it comes first), the later copy's only where the page view had no source.
+      assert.ok(Number(chosen.find((r) => r.source === "earlier_source")?.n ?? 0) > 20, JSON.stringify(chosen));
+    },
+    // A session without traffic would be '(none)' instead of '(direct)'.
+    realChange: (text) => text.replace("'(direct)'", "'(none)'"),
+  },
+  stg_ga4_events: {
+    prepare: async (engine, ga4) => {
+      await addTrafficEvents(engine, ga4);
+      await addRedeliveries(engine, ga4);
+    },
+    check: async (engine, table) => {
+      const [r] = await engine.queryNative(`SELECT count(*) FILTER (WHERE duplicate_count > 1) AS repeated, count(*) FILTER (WHERE duplicate_count = 1) AS single,
+        count(*) FILTER (WHERE event_source = 'redelivered') AS from_earlier_table, count(*) FILTER (WHERE duplicate_count > 2) AS thrice FROM ${table}`);
+      // Both kinds of rows, and the re-delivery in the earlier table chosen over the event in its own day's table.
+      assert.ok(Number(r!.repeated) > 100 && Number(r!.single) > 1000 && Number(r!.from_earlier_table) > 20, JSON.stringify(r));
+    },
+    // The last table's row kept instead of the first's.
+    realChange: (text) => text.replace("ORDER BY table_suffix)", "ORDER BY table_suffix DESC)"),
+  },
+};
+
 for (const edit of SAME_OUTPUT_EDITS) {
+  const fixture = FIXTURES[edit.table];
   describe(`a same-output edit of ${edit.table} (DuckDB, demo sample)`, function () {
     this.timeout(600_000);
     let engine: DuckDBEngine;
@@ -92,6 +145,7 @@ for (const edit of SAME_OUTPUT_EDITS) {
     });
 
     before(async () => {
+      assert.ok(fixture, `no fixture for ${edit.table} in FIXTURES: every listed edit needs one`);
       current = await compiledProject({}, []);
       old = await projectWith(edit, undoEdit);
     });
@@ -99,7 +153,7 @@ for (const edit of SAME_OUTPUT_EDITS) {
       engine = await memoryEngine();
       await generateDemo(engine.localLoading, { ...DEMO, ga4Schema: current.settings.datasets.ga4, sourcesSchema: current.settings.datasets.sources });
       await ensureSourceTables(engine, current.settings);
-      await addTrafficEvents(engine, current.settings.datasets.ga4);
+      await fixture!.prepare(engine, current.settings.datasets.ga4);
     });
     afterEach(async () => { await engine?.close(); });
 
@@ -115,9 +169,7 @@ for (const edit of SAME_OUTPUT_EDITS) {
       assertRunSucceeded(await run(old, true));
       const oldRows = await rows(old);
       assert.ok(oldRows.length > 100, `${oldRows.length} rows`);
-      const chosen = await engine.queryNative(`SELECT source, count(*) AS n FROM "${action(old).target.schema}"."${action(old).target.name}" WHERE source IN ('later_source', 'earlier_source') GROUP BY ALL ORDER BY 1`);
-      // Sessions take the earlier copy's source (it comes first), the later copy's only where the page view had no source.
-      assert.ok(Number(chosen.find((r) => r.source === "earlier_source")?.n ?? 0) > 20, JSON.stringify(chosen));
+      await fixture!.check(engine, `"${action(old).target.schema}"."${action(old).target.name}"`);
       // An incremental run over the old definition's table: not refused, the window rebuilt by the new SQL.
       const incremental = await run(current, false);
       assertRunSucceeded(incremental);
@@ -129,8 +181,12 @@ for (const edit of SAME_OUTPUT_EDITS) {
     });
 
     it("still refuses a table built under a real change of the model", async () => {
-      // The old model with one more change (a session without traffic would be '(none)' instead of '(direct)').
-      const changed = await projectWith(edit, (text) => undoEdit(text).replace("'(direct)'", "'(none)'"));
+      // The old model with one more change.
+      const changed = await projectWith(edit, (text) => {
+        const real = fixture!.realChange(undoEdit(text));
+        assert.notEqual(real, undoEdit(text), "the real change is found in the model");
+        return real;
+      });
       assertRunSucceeded(await run(changed, true));
       await assert.rejects(run(current, false), ChangedDefinitionError);
     });
