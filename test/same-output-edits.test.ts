@@ -61,21 +61,25 @@ function trafficFrom(source: string): string {
   return `struct_pack(${fields.map((f) => `${f} := ${f === "manual_source" ? `'${source}'` : f === "manual_medium" ? "'referral'" : `collected_traffic_source.${f}`}`).join(", ")})`;
 }
 
+/** The export's daily tables (events_YYYYMMDD), in day order. */
+async function dayTables(engine: DuckDBEngine, ga4: string): Promise<string[]> {
+  return (await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ga4}' AND regexp_matches(table_name, '^events_[0-9]{8}$') ORDER BY 1`)).map((r) => String(r.table_name));
+}
+
 /**
  * The demo's sessions mostly carry one traffic source; so that the models must choose, one page view in five of each
  * daily table gets a copy a second later (and one in five another a second earlier) from another source and medium.
  */
 async function addTrafficEvents(engine: DuckDBEngine, ga4: string): Promise<void> {
-  const tables = await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ga4}' AND regexp_matches(table_name, '^events_[0-9]{8}$')`);
-  for (const { table_name: t } of tables) {
+  for (const t of await dayTables(engine, ga4)) {
     // One statement, so that both copies are made from the export's own rows.
     const copies = ([[1_000_000, "later_source", 0], [-1_000_000, "earlier_source", 1]] as const).map(([shift, source, bucket], copy) => {
       // A bundle id of its own: the copy's event key (staging's dedup) is never another event's.
       return `SELECT * REPLACE (event_timestamp + ${shift} AS event_timestamp, event_bundle_sequence_id + ${copy + 1}000000000000 AS event_bundle_sequence_id,
           ${trafficFrom(source)} AS collected_traffic_source)
-        FROM "${ga4}"."${String(t)}" WHERE event_name = 'page_view' AND hash(user_pseudo_id, event_timestamp) % 5 = ${bucket}`;
+        FROM "${ga4}"."${t}" WHERE event_name = 'page_view' AND hash(user_pseudo_id, event_timestamp) % 5 = ${bucket}`;
     });
-    await engine.queryNative(`INSERT INTO "${ga4}"."${String(t)}" ${copies.join(" UNION ALL ")}`);
+    await engine.queryNative(`INSERT INTO "${ga4}"."${t}" ${copies.join(" UNION ALL ")}`);
   }
 }
 
@@ -86,7 +90,7 @@ async function addTrafficEvents(engine: DuckDBEngine, ga4: string): Promise<void
  * window of the sample, so a full refresh and an incremental run read both copies of each.
  */
 async function addRedeliveries(engine: DuckDBEngine, ga4: string): Promise<void> {
-  const days = (await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ga4}' AND regexp_matches(table_name, '^events_[0-9]{8}$') ORDER BY 1`)).map((r) => String(r.table_name));
+  const days = await dayTables(engine, ga4);
   for (const [i, t] of days.entries()) {
     await engine.queryNative(`INSERT INTO "${ga4}"."${t}" SELECT * FROM "${ga4}"."${t}" WHERE hash(user_pseudo_id, event_timestamp, event_name) % 10 = 0`);
     if (i >= 1 && i <= 3) {
@@ -118,7 +122,7 @@ const FIXTURES: Record<string, { prepare: (engine: DuckDBEngine, settings: Setti
     },
     check: async (engine, table) => {
       const [r] = await engine.queryNative(`SELECT count(*) FILTER (WHERE duplicate_count > 1) AS repeated, count(*) FILTER (WHERE duplicate_count = 1) AS single,
-        count(*) FILTER (WHERE event_source = 'redelivered') AS from_earlier_table, count(*) FILTER (WHERE duplicate_count > 2) AS thrice FROM ${table}`);
+        count(*) FILTER (WHERE event_source = 'redelivered') AS from_earlier_table FROM ${table}`);
       // Both kinds of rows, and the re-delivery in the earlier table chosen over the event in its own day's table.
       assert.ok(Number(r!.repeated) > 100 && Number(r!.single) > 1000 && Number(r!.from_earlier_table) > 20, JSON.stringify(r));
     },
