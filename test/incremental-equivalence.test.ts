@@ -26,7 +26,7 @@ import type { Project } from "../src/compile/project.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
-import { compiledProject, memoryEngine } from "./support/warehouse.ts";
+import { compiledProject, ga4DayTables, memoryEngine } from "./support/warehouse.ts";
 import { afterExecute, statementReads, type StatementRead } from "./support/partition-reads.ts";
 import { partitionColumnOfSpec } from "../src/engines/duckdb/scan-bytes.ts";
 
@@ -88,7 +88,7 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
       await ensureSourceTables(e, project.settings);
       // What the demo never exports and the dq assertions list (stg_ga4_event_issues): in every day table, a GA4
       // re-delivery of about one event in 97 and a cookieless copy (no client id, no session id) of one in 89.
-      for (const t of await dayTables(e)) {
+      for (const t of await ga4DayTables(e, ds().ga4)) {
         const table = `${duckIdent(ds().ga4)}.${duckIdent(t)}`;
         await e.runNative(`INSERT INTO ${table} SELECT * FROM ${table} WHERE hash(event_timestamp, user_pseudo_id, event_name) % 97 = 0`);
         await e.runNative(`INSERT INTO ${table} SELECT * REPLACE (NULL AS user_pseudo_id, list_filter(event_params, p -> p.key <> 'ga_session_id') AS event_params) FROM ${table} WHERE hash(event_timestamp, user_pseudo_id, event_name) % 89 = 1`);
@@ -100,10 +100,6 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     await full?.close();
     rmSync(artifactsDir, { recursive: true, force: true });
   });
-
-  async function dayTables(e: DuckDBEngine): Promise<string[]> {
-    return (await e.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ds().ga4}' AND regexp_matches(table_name, '^events_[0-9]{8}$') ORDER BY 1`)).map((r) => String(r.table_name));
-  }
 
   /**
    * The small sample has too few leads for lead scoring (it needs 50 labelled ones), so that job fails in every run,
@@ -117,7 +113,7 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
 
   it("three daily runs (late events, one failed run re-run) equal a full refresh, table by table", async () => {
     const ga4 = duckIdent(ds().ga4);
-    const days = await dayTables(daily);
+    const days = await ga4DayTables(daily, ds().ga4);
     const [d1, d2, d3] = days.slice(-3) as [string, string, string];
     // The last three days have not arrived yet; of d1, a fifth of the events arrive a day late.
     for (const d of [d1, d2, d3]) await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(d)} RENAME TO ${duckIdent(`held_${d}`)}`);

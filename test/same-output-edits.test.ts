@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { compiledProject, memoryEngine, assertRunSucceeded, PROJECT_DIR } from "./support/warehouse.ts";
+import { compiledProject, memoryEngine, assertRunSucceeded, ga4DayTables, PROJECT_DIR } from "./support/warehouse.ts";
 import { copyCompilableProject } from "./support/project-copy.ts";
 import { canonicalRows } from "./support/canonical.ts";
 import { loadProject, type Project } from "../src/compile/project.ts";
@@ -62,16 +62,12 @@ function trafficFrom(source: string): string {
 }
 
 /** The export's daily tables (events_YYYYMMDD), in day order. */
-async function dayTables(engine: DuckDBEngine, ga4: string): Promise<string[]> {
-  return (await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ga4}' AND regexp_matches(table_name, '^events_[0-9]{8}$') ORDER BY 1`)).map((r) => String(r.table_name));
-}
-
 /**
  * The demo's sessions mostly carry one traffic source; so that the models must choose, one page view in five of each
  * daily table gets a copy a second later (and one in five another a second earlier) from another source and medium.
  */
 async function addTrafficEvents(engine: DuckDBEngine, ga4: string): Promise<void> {
-  for (const t of await dayTables(engine, ga4)) {
+  for (const t of await ga4DayTables(engine, ga4)) {
     // One statement, so that both copies are made from the export's own rows.
     const copies = ([[1_000_000, "later_source", 0], [-1_000_000, "earlier_source", 1]] as const).map(([shift, source, bucket], copy) => {
       // A bundle id of its own: the copy's event key (staging's dedup) is never another event's.
@@ -90,7 +86,7 @@ async function addTrafficEvents(engine: DuckDBEngine, ga4: string): Promise<void
  * window of the sample, so a full refresh and an incremental run read both copies of each.
  */
 async function addRedeliveries(engine: DuckDBEngine, ga4: string): Promise<void> {
-  const days = await dayTables(engine, ga4);
+  const days = await ga4DayTables(engine, ga4);
   for (const [i, t] of days.entries()) {
     await engine.queryNative(`INSERT INTO "${ga4}"."${t}" SELECT * FROM "${ga4}"."${t}" WHERE hash(user_pseudo_id, event_timestamp, event_name) % 10 = 0`);
     if (i >= 1 && i <= 3) {

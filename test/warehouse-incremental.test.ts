@@ -3,7 +3,7 @@
  * _TABLE_SUFFIX and replaces those days; older days are left as they were.
  */
 import assert from "node:assert/strict";
-import { compiledProject, memoryEngine, runProject, assertRunSucceeded } from "./support/warehouse.ts";
+import { compiledProject, ga4DayTables, memoryEngine, runProject, assertRunSucceeded } from "./support/warehouse.ts";
 import { withGa4Shards, type DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { INTERMEDIATE, loadGa4, loadInputs, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 import type { Engine, ExecOptions } from "../src/engines/engine.ts";
@@ -221,8 +221,6 @@ describe("warehouse: incremental GA4 staging", function () {
     });
     const daysIn = async (table: string, column: string, from: string): Promise<string[]> =>
       (await engine.queryNative(`SELECT DISTINCT CAST(${column} AS VARCHAR) AS d FROM ${table} WHERE ${column} >= DATE '${from}' ORDER BY 1`)).map((r) => String(r.d));
-    const ga4Tables = async (from: string): Promise<string[]> =>
-      (await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ga4_export' AND regexp_matches(table_name, '^events_[0-9]{8}$') AND table_name >= 'events_${from}' ORDER BY 1`)).map((r) => String(r.table_name));
 
     const seen: unknown[] = [];
     const statementsSeen: unknown[] = [];
@@ -237,7 +235,7 @@ describe("warehouse: incremental GA4 staging", function () {
       const dayBefore = new Date(Date.parse(sessionsFrom + "T00:00:00Z") - 86_400_000).toISOString().slice(0, 10);
       seen.push({
         day: n,
-        stg_ga4_events: { reads: await ga4Tables(ev.first_table_suffix!), rewrites: await daysIn(`"${STAGING}"."stg_ga4_events"`, "event_date", ev.partition_window_start!) },
+        stg_ga4_events: { reads: await ga4DayTables(engine, "ga4_export", ev.first_table_suffix!), rewrites: await daysIn(`"${STAGING}"."stg_ga4_events"`, "event_date", ev.partition_window_start!) },
         stg_ga4_sessions: { reads: await daysIn(`"${STAGING}"."stg_ga4_events"`, "event_date", dayBefore), rewrites: await daysIn(`"${STAGING}"."stg_ga4_sessions"`, "session_date", sessionsFrom) },
       });
       statementsSeen.push({ events: statementsRead.get(events), sessions: statementsRead.get(sessions) });

@@ -95,3 +95,9 @@ export function assertRunSucceeded(run: RunRecord): void {
   const bad = run.actions.filter((a) => a.status === "failed");
   if (bad.length) throw new Error(`run failed:\n${bad.map((a) => `  ${a.action}: ${a.error}`).join("\n")}`);
 }
+
+/** The GA4 export's daily tables (`events_YYYYMMDD`, not intraday) in `schema`, oldest first; from `events_<from>` on when given. */
+export async function ga4DayTables(engine: DuckDBEngine, schema: string, from?: string): Promise<string[]> {
+  const since = from === undefined ? "" : ` AND table_name >= 'events_${from}'`;
+  return (await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' AND regexp_matches(table_name, '^events_[0-9]{8}$')${since} ORDER BY 1`)).map((r) => String(r.table_name));
+}
