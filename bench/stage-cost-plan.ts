@@ -18,6 +18,7 @@ import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
 import type { Action } from "../src/dag/graph.ts";
 import { report } from "./measure.ts";
+import { ga4DayTables } from "../test/support/warehouse.ts";
 
 /**
  * What an action's bytes grow with, from the inputs it reaches upstream, jobs and the tables they write included:
@@ -61,7 +62,7 @@ function costDrivers(actions: Action[], datasets: { ga4: string; sources: string
 
 /** Events, and events per user-day with at least one event (user_pseudo_id × event_date), over every GA4 day table. */
 async function eventsPerActiveUserDay(engine: DuckDBEngine, ga4Schema: string): Promise<{ events: number; activeUserDays: number; perActiveUserDay: number }> {
-  const tables = (await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ga4Schema}' AND regexp_matches(table_name, '^events_[0-9]{8}$')`)).map((r) => String(r.table_name));
+  const tables = await ga4DayTables(engine, ga4Schema);
   const union = tables.map((t) => `SELECT user_pseudo_id, event_date FROM ${duckIdent(ga4Schema)}.${duckIdent(t)}`).join(" UNION ALL ");
   const [row] = await engine.queryNative(`SELECT COUNT(*) AS events, COUNT(DISTINCT (user_pseudo_id, event_date)) AS user_days FROM (${union}) WHERE user_pseudo_id IS NOT NULL`);
   const events = Number(row!.events);
@@ -84,8 +85,8 @@ const run = await runGraph({ graph: base.graph, engine, settings: base.settings,
 const runSeconds = (performance.now() - t0) / 1000 - generateSeconds;
 const plan = await costPlan({ graph: base.graph, engine, settings: base.settings, artifacts });
 // The same plan with the first run reading the whole export (start_date = the first export day).
-const [first] = await engine.queryNative(`SELECT MIN(table_name) AS t FROM information_schema.tables WHERE table_schema = '${ga4Schema}' AND table_name LIKE 'events_2%'`);
-const startDate = String(first?.t).slice("events_".length);
+const [first] = await ga4DayTables(engine, ga4Schema);
+const startDate = String(first).slice("events_".length);
 const whole = await loadProject(process.cwd(), { jobs: ALL_JOBS, vars: { start_date: startDate } });
 // Another start_date is another definition of the incremental tables the run above recorded: a plan only (dry runs,
 // nothing recorded), so it is accepted rather than refused.
