@@ -90,7 +90,7 @@ function costPlanBench(): void {
       seconds: number; generateSeconds: number; runSeconds: number; events: number; eventsPerDay: number; runStatus: string; failedActions: string[]; startDate: string;
       lookbackDays: number; reprocessDays: number; eventsPerActiveUserDay: number; activeUsersPerDay: number; demoEventsPerActiveUserDay: number; costRows: number;
       plan: { firstRun: number; daily: number; notEstimated: { firstRun: string[]; daily: string[] }; rows: Row[] };
-      wholeHistory: { firstRun: number; daily: number; rows: Row[] };
+      wholeHistory: { firstRun: number; daily: number; rows: Row[] }; wholeRunStatus: string;
     };
     const k = target / r.eventsPerDay;
     const factor = { traffic: k, costs: 1, fixed: 1 } as const;
@@ -103,9 +103,10 @@ function costPlanBench(): void {
     const runs: [string, Row[], "firstRun" | "daily"][] = [
       [`first run (start_date auto: ${r.lookbackDays} + ${r.reprocessDays} days)`, r.plan.rows, "firstRun"],
       [`full refresh over all ${days} days (start_date ${r.startDate})`, r.wholeHistory.rows, "firstRun"],
-      ["daily incremental run", r.plan.rows, "daily"],
+      ["daily incremental run after the first run", r.plan.rows, "daily"],
+      [`daily incremental run, warehouse holding all ${days} days`, r.wholeHistory.rows, "daily"],
     ];
-    console.log(`cost plan, simulated property: ${users.toLocaleString("en-US")} users × ${days} days, ${r.events.toLocaleString("en-US")} events (${Math.round(r.eventsPerDay).toLocaleString("en-US")} a day; ${r.activeUsersPerDay.toFixed(0)} active users a day × ${r.eventsPerActiveUserDay.toFixed(1)} events per active user-day, the demo sample ${r.demoEventsPerActiveUserDay.toFixed(1)}); run ${r.runStatus}${r.failedActions.length ? ` (failed: ${r.failedActions.join(", ")})` : ""}; ${r.seconds.toFixed(0)} s (generate ${r.generateSeconds.toFixed(0)} s, run ${r.runSeconds.toFixed(0)} s, plans ${(r.seconds - r.generateSeconds - r.runSeconds).toFixed(0)} s)`);
+    console.log(`cost plan, simulated property: ${users.toLocaleString("en-US")} users × ${days} days, ${r.events.toLocaleString("en-US")} events (${Math.round(r.eventsPerDay).toLocaleString("en-US")} a day; ${r.activeUsersPerDay.toFixed(0)} active users a day × ${r.eventsPerActiveUserDay.toFixed(1)} events per active user-day, the demo sample ${r.demoEventsPerActiveUserDay.toFixed(1)}); run ${r.runStatus}, whole-history run ${r.wholeRunStatus}${r.failedActions.length ? ` (failed: ${r.failedActions.join(", ")})` : ""}; ${r.seconds.toFixed(0)} s (generate ${r.generateSeconds.toFixed(0)} s, run ${r.runSeconds.toFixed(0)} s, plans ${(r.seconds - r.generateSeconds - r.runSeconds).toFixed(0)} s)`);
     console.log(`extrapolated to ${target.toLocaleString("en-US")} events a day, per cost driver (the inputs an action reaches upstream; ${price} USD per TiB on demand):`);
     console.log(`  traffic (GA4 events, CRM orders, leads, custom events): bytes × ${k.toFixed(0)} (= ${target.toLocaleString("en-US")} / ${r.eventsPerDay.toFixed(1)} events a day); an action that also reads costs is counted here`);
     console.log(`  costs only (${r.costRows.toLocaleString("en-US")} cost rows: a row per campaign-day, as many at any traffic): not scaled`);
@@ -118,12 +119,16 @@ function costPlanBench(): void {
       totals.push(total);
       console.log(`  ${label.padEnd(w)}  ${parts}  → ${money(total)}`);
     }
-    const [firstX, wholeX, dailyX] = totals as [number, number, number];
+    const [firstX, wholeX, dailyX, steadyX] = totals as [number, number, number, number];
     const daily = r.plan.daily;
-    console.log(`  measured (not extrapolated): first run ${fmt(r.plan.firstRun)}, full refresh ${fmt(r.wholeHistory.firstRun)}, daily ${fmt(daily)}: daily / first run ${((100 * daily) / r.plan.firstRun).toFixed(2)} %, daily / full refresh ${((100 * daily) / r.wholeHistory.firstRun).toFixed(2)} %`);
-    console.log(`  extrapolated: daily / first run ${((100 * dailyX) / firstX).toFixed(2)} %; daily / full refresh over ${days} days ${((100 * dailyX) / wholeX).toFixed(2)} % (target < 2 %); 30 daily runs ≈ ${((30 * dailyX * price) / TIB).toFixed(0)} USD a month`);
-    const top = [...r.plan.rows].filter((x) => x.daily).sort((a, b) => b.daily! - a.daily!).slice(0, 10);
-    console.log(`  largest in a daily run (measured): ${top.map((x) => `${x.action} ${((100 * x.daily!) / daily).toFixed(1)} %`).join(", ")}`);
+    const steady = r.wholeHistory.daily;
+    const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(2)} %`;
+    console.log(`  measured (not extrapolated): first run ${fmt(r.plan.firstRun)}, full refresh ${fmt(r.wholeHistory.firstRun)}, daily after the first run ${fmt(daily)} (${pct(daily, r.plan.firstRun)} of the first run, ${pct(daily, r.wholeHistory.firstRun)} of the full refresh), daily with all ${days} days held ${fmt(steady)} (${pct(steady, r.wholeHistory.firstRun)} of the full refresh)`);
+    console.log(`  extrapolated: daily after the first run / full refresh over ${days} days ${pct(dailyX, wholeX)}, daily with all ${days} days held / full refresh ${pct(steadyX, wholeX)} (target < 2 %); 30 daily runs ≈ ${((30 * dailyX * price) / TIB).toFixed(0)} USD a month after the first run, ≈ ${((30 * steadyX * price) / TIB).toFixed(0)} USD with all ${days} days held (daily / first run ${pct(dailyX, firstX)})`);
+    for (const [label, rows, total] of [["after the first run", r.plan.rows, daily], [`with all ${days} days held`, r.wholeHistory.rows, steady]] as const) {
+      const top = [...rows].filter((x) => x.daily).sort((a, b) => b.daily! - a.daily!).slice(0, 10);
+      console.log(`  largest in a daily run ${label} (measured): ${top.map((x) => `${x.action} ${((100 * x.daily!) / total).toFixed(1)} %`).join(", ")}`);
+    }
     const missing = new Set([...r.plan.notEstimated.firstRun, ...r.plan.notEstimated.daily]);
     if (missing.size) console.log(`  not estimated: ${[...missing].join(", ")}`);
     console.log("");
