@@ -90,7 +90,7 @@ function costPlanBench(): void {
       seconds: number; generateSeconds: number; runSeconds: number; events: number; eventsPerDay: number; runStatus: string; failedActions: string[]; startDate: string;
       lookbackDays: number; reprocessDays: number; eventsPerActiveUserDay: number; activeUsersPerDay: number; demoEventsPerActiveUserDay: number; costRows: number;
       plan: { firstRun: number; daily: number; notEstimated: { firstRun: string[]; daily: string[] }; rows: Row[] };
-      wholeHistory: { firstRun: number; daily: number; rows: Row[] }; wholeRunStatus: string;
+      wholeHistory: { firstRun: number; daily: number; rows: Row[] }; wholeRunStatus: string; wholeRunSeconds: number;
     };
     const k = target / r.eventsPerDay;
     const factor = { traffic: k, costs: 1, fixed: 1 } as const;
@@ -106,7 +106,7 @@ function costPlanBench(): void {
       ["daily incremental run after the first run", r.plan.rows, "daily"],
       [`daily incremental run, warehouse holding all ${days} days`, r.wholeHistory.rows, "daily"],
     ];
-    console.log(`cost plan, simulated property: ${users.toLocaleString("en-US")} users × ${days} days, ${r.events.toLocaleString("en-US")} events (${Math.round(r.eventsPerDay).toLocaleString("en-US")} a day; ${r.activeUsersPerDay.toFixed(0)} active users a day × ${r.eventsPerActiveUserDay.toFixed(1)} events per active user-day, the demo sample ${r.demoEventsPerActiveUserDay.toFixed(1)}); run ${r.runStatus}, whole-history run ${r.wholeRunStatus}${r.failedActions.length ? ` (failed: ${r.failedActions.join(", ")})` : ""}; ${r.seconds.toFixed(0)} s (generate ${r.generateSeconds.toFixed(0)} s, run ${r.runSeconds.toFixed(0)} s, plans ${(r.seconds - r.generateSeconds - r.runSeconds).toFixed(0)} s)`);
+    console.log(`cost plan, simulated property: ${users.toLocaleString("en-US")} users × ${days} days, ${r.events.toLocaleString("en-US")} events (${Math.round(r.eventsPerDay).toLocaleString("en-US")} a day; ${r.activeUsersPerDay.toFixed(0)} active users a day × ${r.eventsPerActiveUserDay.toFixed(1)} events per active user-day, the demo sample ${r.demoEventsPerActiveUserDay.toFixed(1)}); run ${r.runStatus}, whole-history run ${r.wholeRunStatus}${r.failedActions.length ? ` (failed: ${r.failedActions.join(", ")})` : ""}; ${r.seconds.toFixed(0)} s (generate ${r.generateSeconds.toFixed(0)} s, run ${r.runSeconds.toFixed(0)} s, whole-history run ${r.wholeRunSeconds.toFixed(0)} s, plans ${(r.seconds - r.generateSeconds - r.runSeconds - r.wholeRunSeconds).toFixed(0)} s)`);
     console.log(`extrapolated to ${target.toLocaleString("en-US")} events a day, per cost driver (the inputs an action reaches upstream; ${price} USD per TiB on demand):`);
     console.log(`  traffic (GA4 events, CRM orders, leads, custom events): bytes × ${k.toFixed(0)} (= ${target.toLocaleString("en-US")} / ${r.eventsPerDay.toFixed(1)} events a day); an action that also reads costs is counted here`);
     console.log(`  costs only (${r.costRows.toLocaleString("en-US")} cost rows: a row per campaign-day, as many at any traffic): not scaled`);
