@@ -30,6 +30,11 @@ interface CostPlan {
   rows: PlanRow[];
   firstRun: number;
   daily: number;
+  /**
+   * Of `daily`, the bytes of actions other than incremental models (tables rebuilt whole, assertions, jobs): they read
+   * what their inputs hold, not a window of days, so this part grows with the history the warehouse holds.
+   */
+  dailyWhole: number;
   /** Actions not estimated (inputs not built yet, or the dry run failed), per run kind. */
   notEstimated: { firstRun: string[]; daily: string[] };
 }
@@ -61,6 +66,7 @@ export function planOf(first: RunRecord, daily: RunRecord, bytesSource = "dry ru
     rows,
     firstRun: rows.reduce((s, r) => s + (r.firstRun ?? 0), 0),
     daily: rows.reduce((s, r) => s + (r.daily ?? 0), 0),
+    dailyWhole: rows.filter((r) => r.kind !== "incremental").reduce((s, r) => s + (r.daily ?? 0), 0),
     notEstimated: { firstRun: rows.filter((r) => r.firstRun === undefined).map((r) => r.action), daily: rows.filter((r) => r.daily === undefined).map((r) => r.action) },
   };
 }
@@ -84,6 +90,10 @@ export function formatPlan(plan: CostPlan, price: { perTib: number; currency: st
   out.push(`first run (full refresh): ${bytesAndCost(plan.firstRun, price)}`);
   out.push(`daily incremental run:    ${bytesAndCost(plan.daily, price)}`);
   if (plan.firstRun > 0) out.push(`a daily run processes ${((100 * plan.daily) / plan.firstRun).toFixed(2)} % of a first run`);
+  if (plan.daily > 0) {
+    out.push(`of the daily run, ${plan.dailyWhole.toLocaleString("en-US")} bytes (${((100 * plan.dailyWhole) / plan.daily).toFixed(2)} %) are actions other than incremental models (tables rebuilt whole, assertions, jobs): ` +
+      "they read what their inputs hold, not a window of days, so this part grows with the history the warehouse holds");
+  }
   const missing = new Set([...plan.notEstimated.firstRun, ...plan.notEstimated.daily]);
   if (missing.size) {
     out.push(`${missing.size} action(s) not estimated (they read tables not built yet, or their dry run failed): run once, then plan again`);

@@ -27,7 +27,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         const TIB = 1024 ** 4;
         for (const r of plan.rows) process.stdout.write(JSON.stringify({ event: "plan_action", ...r }) + "\n");
         process.stdout.write(JSON.stringify({
-          event: "plan_total", engine: plan.engine, firstRunBytes: plan.firstRun, dailyBytes: plan.daily,
+          event: "plan_total", engine: plan.engine, firstRunBytes: plan.firstRun, dailyBytes: plan.daily, dailyWholeBytes: plan.dailyWhole,
           firstRunCost: (plan.firstRun / TIB) * price.perTib, dailyCost: (plan.daily / TIB) * price.perTib, currency: price.currency,
           notEstimated: plan.notEstimated,
         }) + "\n");
