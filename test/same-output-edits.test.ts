@@ -61,7 +61,6 @@ function trafficFrom(source: string): string {
   return `struct_pack(${fields.map((f) => `${f} := ${f === "manual_source" ? `'${source}'` : f === "manual_medium" ? "'referral'" : `collected_traffic_source.${f}`}`).join(", ")})`;
 }
 
-/** The export's daily tables (events_YYYYMMDD), in day order. */
 /**
  * The demo's sessions mostly carry one traffic source; so that the models must choose, one page view in five of each
  * daily table gets a copy a second later (and one in five another a second earlier) from another source and medium.
