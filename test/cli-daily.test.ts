@@ -1,7 +1,7 @@
 /**
  * The commands for daily use, run as users run them (test/support/cli.ts) on a real DuckDB warehouse built
  * by `demo`: `runs`, `show`, `quarantine`, `compile --sql`, dbt-style `run --select`, `report --open` with a
- * fake opener on PATH. Expected figures are read back from the warehouse and the run records themselves.
+ * fake opener on PATH, `plan --json`. Expected figures are read back from the warehouse and the run records themselves.
  */
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ import type { Row } from "../src/engines/engine.ts";
 import type { Project } from "../src/compile/project.ts";
 import { openerFor } from "../src/cli/commands/report.ts";
 
-describe("CLI for daily use: runs, show, quarantine, compile --sql, run --select, report --open", function () {
+describe("CLI for daily use: runs, show, quarantine, compile --sql, run --select, report --open, plan --json", function () {
   this.timeout(900_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), "fc-cli-daily-"));
   const warehouse = path.join(dir, "warehouse.duckdb");
@@ -159,5 +159,20 @@ describe("CLI for daily use: runs, show, quarantine, compile --sql, run --select
     assert.equal(none.code, 0, none.stderr);
     assert.equal(none.stdout.trim(), file);
     assert.match(none.stderr, /--open: xdg-open is not on PATH; open the file above in a browser/);
+  });
+
+  it("plans with --json: one line per action and a total whose daily bytes split into whole-table actions and incremental models", () => {
+    const r = cli(["plan", "--json", ...where, ...small]);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const lines = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event: string; kind?: string; daily?: number; dailyBytes?: number; dailyWholeBytes?: number });
+    const rows = lines.filter((l) => l.event === "plan_action");
+    const total = lines.at(-1)!;
+    assert.equal(total.event, "plan_total");
+    const sum = (xs: typeof rows) => xs.reduce((n, x) => n + (x.daily ?? 0), 0);
+    assert.equal(total.dailyBytes, sum(rows));
+    assert.equal(total.dailyWholeBytes, sum(rows.filter((x) => x.kind !== "incremental")));
+    // The demo pipeline has both: incremental staging, and tables rebuilt whole with their assertions.
+    assert.ok(sum(rows.filter((x) => x.kind === "incremental")) > 0 && sum(rows.filter((x) => x.kind === "table")) > 0, JSON.stringify(total));
+    assert.ok(total.dailyWholeBytes! < total.dailyBytes!);
   });
 });
