@@ -2,7 +2,7 @@
  * Identity chains, multi-source transactions and user properties (OWOX rules 1–3, 5) on hand-made inputs (DuckDB).
  */
 import assert from "node:assert/strict";
-import { compiledProject, memoryEngine, runProject, rowsOf, assertRunSucceeded } from "./support/warehouse.ts";
+import { compiledProject, fixtureTable, memoryEngine, runProject, rowsOf, assertRunSucceeded } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { loadInputs, custom, INTERMEDIATE, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 
@@ -106,6 +106,50 @@ describe("warehouse: identity, transactions, user properties", function () {
       ["u:U9", "Returning", "cross", "Bavaria"],
       ["c:K3", "New", "mobile", "Hesse"],
     ]);
+  });
+
+  it("takes device and first region from exactly the chain's sessions of the window up to the session (random chains with ties, window edges and NULLs)", async () => {
+    // user_properties_window_days = 3: a session sees the chain's sessions that started at most 3 days (to the
+    // microsecond) before it, those starting with it included; several devices → 'cross' (logged-in chains); the first
+    // region by (start, session_key). Timestamps on a grid of 12 hours, so windows end exactly on other sessions.
+    let x = 20240501;
+    // The generator's high bits (an LCG's low bits repeat with a short period).
+    const rnd = (n: number): number => Math.floor(((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32) * n);
+    const WINDOW_MS = 3 * 86_400_000;
+    const t0 = Date.UTC(2024, 4, 1);
+    type S = { key: string; chain: string; user: string | null; at: number; device: string | null; region: string | null };
+    const sessions: S[] = [];
+    for (let c = 0; c < 60; c++) {
+      const user = c % 3 === 0 ? null : `U${c}`;
+      const n = 1 + rnd(25);
+      for (let i = 0; i < n; i++) {
+        sessions.push({
+          key: `k${String(rnd(1000)).padStart(3, "0")}-${c}-${i}`, chain: user ? `u:${user}` : `c:C${c}`, user, at: t0 + rnd(24) * 43_200_000,
+          device: [null, "mobile", "desktop", "tablet"][rnd(c % 2 === 0 ? 2 : 4)]!, region: [null, null, "A", "B", "C"][rnd(5)]!,
+        });
+      }
+    }
+    const expected = new Map(sessions.map((s) => {
+      const frame = sessions.filter((p) => p.chain === s.chain && p.at <= s.at && p.at >= s.at - WINDOW_MS);
+      const devices = new Set(frame.map((p) => p.device).filter((d) => d !== null));
+      const first = frame.filter((p) => p.region !== null).sort((a, b) => a.at - b.at || (a.key < b.key ? -1 : 1))[0];
+      return [s.key, [s.user !== null && devices.size > 1 ? "cross" : s.device ?? "(not set)", first?.region ?? "(not set)"]];
+    }));
+    const ts = (ms: number): string => new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+    await fixtureTable(engine, INTERMEDIATE, "int_session_identity", {
+      session_key: "VARCHAR", chain_key: "VARCHAR", user_id: "VARCHAR", session_user_id: "VARCHAR", is_user_id_distrusted: "BOOLEAN", client_id: "VARCHAR",
+      source_system: "VARCHAR", session_start_at: "TIMESTAMP", session_date: "DATE", source: "VARCHAR", medium: "VARCHAR", campaign: "VARCHAR",
+      device: "VARCHAR", region: "VARCHAR", is_engaged: "BOOLEAN", event_count: "BIGINT",
+    }, sessions.map((s) => [s.key, s.chain, s.user, s.user, false, s.chain, "ga4", ts(s.at), ts(s.at).slice(0, 10), "google", "organic", "(not set)", s.device, s.region, true, 1]));
+    await fixtureTable(engine, INTERMEDIATE, "transactions", { transaction_id: "VARCHAR", chain_key: "VARCHAR", transaction_at: "TIMESTAMP" }, []);
+    const project = await compiledProject({ user_properties_window_days: "3" }, []);
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["sessions"] } }));
+    const rows = await rowsOf(engine, INTERMEDIATE, "sessions", "session_key");
+    assert.equal(rows.length, sessions.length);
+    const cross = [...expected.values()].filter(([d]) => d === "cross").length;
+    const tied = sessions.length - new Set(sessions.map((s) => `${s.chain} ${s.at}`)).size;
+    assert.ok(cross > 20 && tied > 50, `${sessions.length} sessions, ${cross} cross, ${tied} tied`);
+    for (const r of rows) assert.deepEqual([r.device, r.region], expected.get(String(r.session_key)), `session ${r.session_key}`);
   });
 
   it("quarantines invalid custom events with a reason and builds custom sessions from ids, utm, region and date", async () => {
