@@ -21,7 +21,7 @@
  * responsive touches: linear over them, Brand 0.5 + 0.5; D Email 0.5, Display 0.5. Every transaction gives out 1.
  */
 import assert from "node:assert/strict";
-import { assertRunSucceeded, compiledProject, memoryEngine, runProject } from "./support/warehouse.ts";
+import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, runProject } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { BRAND_SOURCE as BRAND, DISPLAY_SOURCE as DISPLAY, EMAIL_SOURCE as EMAIL, loadInputs, INTERMEDIATE, visitBuilder, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 
@@ -72,6 +72,31 @@ describe("excitation_linear on hand-made sessions (DuckDB)", function () {
       [brand, 0.5, 25], [brand, 0.5, 25],              // C: only responsive touches: plain linear
       [email, 0.5, 30], [display, 0.5, 30],            // D: linear over the two
     ]);
+  });
+
+  it("counts every session following another channel's session of its chain within the window (random chains with ties and window edges)", async () => {
+    // excitation_window_days = 1: a pair (k, x) of one chain counts for x's channel when x.channel ≠ k.channel and
+    // k < x ≤ k + 1 day. Start times on a 6-hour grid (ties, and pairs exactly one day apart).
+    let x = 20240301;
+    const rnd = (n: number): number => Math.floor(((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32) * n);
+    const DAY = 86_400_000;
+    const t0 = Date.UTC(2024, 2, 1);
+    const channels = ["Display", "Email", "Referral", "Organic Search"];
+    const sessions = Array.from({ length: 600 }, (_, i) => ({ key: `s${i}`, chain: `c${rnd(40)}`, channel: channels[rnd(channels.length)]!, at: t0 + rnd(40) * DAY / 4 }));
+    const observed = new Map<string, number>();
+    for (const k of sessions) {
+      for (const s of sessions) {
+        if (s.chain === k.chain && s.channel !== k.channel && s.at > k.at && s.at <= k.at + DAY) observed.set(s.channel, (observed.get(s.channel) ?? 0) + 1);
+      }
+    }
+    const ts = (ms: number): string => new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+    await fixtureTable(engine, INTERMEDIATE, "sessions", { session_key: "VARCHAR", chain_key: "VARCHAR", channel: "VARCHAR", session_start_at: "TIMESTAMP" },
+      sessions.map((r) => [r.key, r.chain, r.channel, ts(r.at)]));
+    const project = await compiledProject({ excitation_window_days: "1" }, []);
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["channel_excitation"] } }));
+    const rows = await engine.queryNative(`SELECT channel, incoming_observed FROM "${INTERMEDIATE}".channel_excitation ORDER BY channel`);
+    assert.ok([...observed.values()].reduce((a, b) => a + b, 0) > 500, JSON.stringify([...observed]));
+    assert.deepEqual(rows.map((r) => [r.channel, Number(r.incoming_observed)]), [...channels].sort().map((c) => [c, observed.get(c) ?? 0]));
   });
 
   it("names the var when a setting is out of range", async () => {
