@@ -181,6 +181,10 @@ const EXTRA_CASES: Case[] = [
   ["x_array_agg_window", "SELECT ARRAY_AGG(event_name) OVER (PARTITION BY user_id ORDER BY ts) AS a FROM `proj.ds.ev` ORDER BY ts"],
   ["x_string_agg_limit_distinct", "SELECT STRING_AGG(event_name, ',' ORDER BY ts LIMIT 2) AS a, STRING_AGG(DISTINCT event_name, '|' ORDER BY event_name) AS b FROM `proj.ds.ev`"],
   ["x_countif_logical", "SELECT user_id, COUNTIF(x IS NULL) AS n, LOGICAL_OR(s IS NOT NULL) AS b FROM `proj.ds.ev` GROUP BY user_id ORDER BY user_id"],
+  // COUNTIF is 0 where no row counts (NULL conditions, an outer join's missing side, no rows), also as a window
+  // function; DuckDB's count_if gives NULL there.
+  ["x_countif_nothing_counts", "SELECT g, COUNTIF(x) AS n, COUNTIF(x) OVER (PARTITION BY g) AS w FROM (SELECT 1 AS g, CAST(NULL AS BOOL) AS x UNION ALL SELECT 2, TRUE UNION ALL SELECT 2, NULL) GROUP BY g, x ORDER BY g, n"],
+  ["x_countif_no_rows", "SELECT COUNTIF(x > 0) AS n FROM `proj.ds.ev` WHERE FALSE"],
   ["x_regexp_all", "SELECT REGEXP_EXTRACT_ALL('a1b22c333', r'\\d+') AS a, REGEXP_EXTRACT_ALL('k=1&v=2', r'=(\\d)') AS b, REGEXP_REPLACE('2024-03-01', r'(\\d+)-(\\d+)-(\\d+)', r'\\3/\\2/\\1') AS c"],
   // bq_regexp_extract takes the first of regexp_extract_all's matches: first of several, NULL when none, '' for an
   // empty group or an empty match, a group that does not take part, NULL input, a pattern without a group.

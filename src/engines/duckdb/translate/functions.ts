@@ -27,7 +27,10 @@ const simple = (target: string): Rule => (c) => `${target}(${c.args().join(", ")
 /** Function renames and macro mappings; anything else passes through with translated arguments. */
 const FUNCTIONS: Record<string, Rule> = {
   // Renamed built-ins with BigQuery's semantics.
-  COUNTIF: "count_if",
+  // 0 where no row counts (all conditions NULL or FALSE, or no rows), as BigQuery documents
+  // (https://cloud.google.com/bigquery/docs/reference/standard-sql/aggregate_functions#countif); DuckDB's count_if gives
+  // NULL there. A FILTER clause, so the call also stands before OVER (…).
+  COUNTIF: (c) => `count(*) FILTER (WHERE ${c.arg(0)})`,
   LOGICAL_OR: "bool_or",
   LOGICAL_AND: "bool_and",
   REGEXP_CONTAINS: "regexp_matches",
