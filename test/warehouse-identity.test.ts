@@ -108,7 +108,7 @@ describe("warehouse: identity, transactions, user properties", function () {
     ]);
   });
 
-  it("takes device and first region from exactly the chain's sessions of the window up to the session (random chains with ties, window edges and NULLs)", async () => {
+  it("takes user type, device and first region from exactly the chain's transactions and sessions of the window up to the session (random chains with ties, window edges and NULLs)", async () => {
     // user_properties_window_days = 3: a session sees the chain's sessions that started at most 3 days (to the
     // microsecond) before it, those starting with it included; several devices → 'cross' (logged-in chains); the first
     // region by (start, session_key). Timestamps on a grid of 12 hours, so windows end exactly on other sessions.
@@ -129,11 +129,17 @@ describe("warehouse: identity, transactions, user properties", function () {
         });
       }
     }
+    // Transactions on the same grid: 'Returning' when the chain has one in [start − 3 days, start).
+    const transactions = Array.from({ length: 120 }, (_, i) => {
+      const s = sessions[rnd(sessions.length)]!;
+      return { id: `t${i}`, chain: s.chain, at: t0 + rnd(24) * 43_200_000 };
+    });
     const expected = new Map(sessions.map((s) => {
       const frame = sessions.filter((p) => p.chain === s.chain && p.at <= s.at && p.at >= s.at - WINDOW_MS);
       const devices = new Set(frame.map((p) => p.device).filter((d) => d !== null));
       const first = frame.filter((p) => p.region !== null).sort((a, b) => a.at - b.at || (a.key < b.key ? -1 : 1))[0];
-      return [s.key, [s.user !== null && devices.size > 1 ? "cross" : s.device ?? "(not set)", first?.region ?? "(not set)"]];
+      const returning = transactions.some((t) => t.chain === s.chain && t.at < s.at && t.at >= s.at - WINDOW_MS);
+      return [s.key, [s.user !== null && devices.size > 1 ? "cross" : s.device ?? "(not set)", first?.region ?? "(not set)", returning ? "Returning" : "New"]];
     }));
     const ts = (ms: number): string => new Date(ms).toISOString().replace("T", " ").replace("Z", "");
     await fixtureTable(engine, INTERMEDIATE, "int_session_identity", {
@@ -141,7 +147,8 @@ describe("warehouse: identity, transactions, user properties", function () {
       source_system: "VARCHAR", session_start_at: "TIMESTAMP", session_date: "DATE", source: "VARCHAR", medium: "VARCHAR", campaign: "VARCHAR",
       device: "VARCHAR", region: "VARCHAR", is_engaged: "BOOLEAN", event_count: "BIGINT",
     }, sessions.map((s) => [s.key, s.chain, s.user, s.user, false, s.chain, "ga4", ts(s.at), ts(s.at).slice(0, 10), "google", "organic", "(not set)", s.device, s.region, true, 1]));
-    await fixtureTable(engine, INTERMEDIATE, "transactions", { transaction_id: "VARCHAR", chain_key: "VARCHAR", transaction_at: "TIMESTAMP" }, []);
+    await fixtureTable(engine, INTERMEDIATE, "transactions", { transaction_id: "VARCHAR", chain_key: "VARCHAR", transaction_at: "TIMESTAMP" },
+      transactions.map((t) => [t.id, t.chain, ts(t.at)]));
     const project = await compiledProject({ user_properties_window_days: "3" }, []);
     assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["sessions"] } }));
     const rows = await rowsOf(engine, INTERMEDIATE, "sessions", "session_key");
@@ -149,7 +156,9 @@ describe("warehouse: identity, transactions, user properties", function () {
     const cross = [...expected.values()].filter(([d]) => d === "cross").length;
     const tied = sessions.length - new Set(sessions.map((s) => `${s.chain} ${s.at}`)).size;
     assert.ok(cross > 20 && tied > 50, `${sessions.length} sessions, ${cross} cross, ${tied} tied`);
-    for (const r of rows) assert.deepEqual([r.device, r.region], expected.get(String(r.session_key)), `session ${r.session_key}`);
+    const returning = [...expected.values()].filter((e) => e[2] === "Returning").length;
+    assert.ok(returning > 50 && returning < sessions.length - 50, `${returning} returning`);
+    for (const r of rows) assert.deepEqual([r.device, r.region, r.user_type], expected.get(String(r.session_key)), `session ${r.session_key}`);
   });
 
   it("quarantines invalid custom events with a reason and builds custom sessions from ids, utm, region and date", async () => {
