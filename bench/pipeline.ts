@@ -20,6 +20,8 @@
  *                                         # fixture journeys (bench/ml-families.ts; ≈ 5–10 min; --sequences adds lstm,
  *                                         # attention and the ensembles)
  *   npm run bench -- --imports            # only imports vs DuckDB's own CSV / JSON reader (bench/imports.ts; its options pass through)
+ *   npm run bench -- --heavy-chains       # only how the chain models grow with one chain's sessions and orders
+ *                                         # (bench/heavy-chains.ts: a bot client and an account of N each; ≈ 2 min)
  *   npm run bench -- --cost-plan          # only the cost plan of a simulated 13-month property (--cost-size 10000x395,
  *                                         # --cost-target 100000000 events a day to extrapolate to, per cost driver)
  */
@@ -65,6 +67,7 @@ const SEPARATE_BENCHES: Record<string, string> = {
   "--ml-families": "ml-families.ts",
   "--imports": "imports.ts",
   "--serve": "serve.ts",
+  "--heavy-chains": "heavy-chains.ts",
 };
 for (const [name, script] of Object.entries(SEPARATE_BENCHES)) {
   if (!flag(name)) continue;
