@@ -21,6 +21,7 @@
  * responsive touches: linear over them, Brand 0.5 + 0.5; D Email 0.5, Display 0.5. Every transaction gives out 1.
  */
 import assert from "node:assert/strict";
+import { createRng } from "../src/demo/prng.ts";
 import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, runProject } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { BRAND_SOURCE as BRAND, DISPLAY_SOURCE as DISPLAY, EMAIL_SOURCE as EMAIL, loadInputs, INTERMEDIATE, visitBuilder, type Ga4Event } from "./fixtures/warehouse/builders.ts";
@@ -77,8 +78,8 @@ describe("excitation_linear on hand-made sessions (DuckDB)", function () {
   it("counts every session following another channel's session of its chain within the window (random chains with ties and window edges)", async () => {
     // excitation_window_days = 1: a pair (k, x) of one chain counts for x's channel when x.channel ≠ k.channel and
     // k < x ≤ k + 1 day. Start times on a 6-hour grid (ties, and pairs exactly one day apart).
-    let x = 20240301;
-    const rnd = (n: number): number => Math.floor(((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32) * n);
+    const rng = createRng(20240301);
+    const rnd = (n: number): number => rng.int(0, n - 1);
     const DAY = 86_400_000;
     const t0 = Date.UTC(2024, 2, 1);
     const channels = ["Display", "Email", "Referral", "Organic Search"];

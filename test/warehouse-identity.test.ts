@@ -2,6 +2,7 @@
  * Identity chains, multi-source transactions and user properties (OWOX rules 1–3, 5) on hand-made inputs (DuckDB).
  */
 import assert from "node:assert/strict";
+import { createRng } from "../src/demo/prng.ts";
 import { compiledProject, fixtureTable, memoryEngine, runProject, rowsOf, assertRunSucceeded } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { loadInputs, custom, INTERMEDIATE, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
@@ -112,9 +113,8 @@ describe("warehouse: identity, transactions, user properties", function () {
     // user_properties_window_days = 3: a session sees the chain's sessions that started at most 3 days (to the
     // microsecond) before it, those starting with it included; several devices → 'cross' (logged-in chains); the first
     // region by (start, session_key). Timestamps on a grid of 12 hours, so windows end exactly on other sessions.
-    let x = 20240501;
-    // The generator's high bits (an LCG's low bits repeat with a short period).
-    const rnd = (n: number): number => Math.floor(((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32) * n);
+    const rng = createRng(20240501);
+    const rnd = (n: number): number => rng.int(0, n - 1);
     const WINDOW_MS = 3 * 86_400_000;
     const t0 = Date.UTC(2024, 4, 1);
     type S = { key: string; chain: string; user: string | null; at: number; device: string | null; region: string | null };
