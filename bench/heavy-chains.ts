@@ -22,6 +22,7 @@ import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { silentProgress } from "../src/runner/progress.ts";
 import { duckIdent } from "../src/engines/duckdb/quote.ts";
 import { option } from "./measure.ts";
+import { ga4DayTables } from "../test/support/warehouse.ts";
 
 /** The models that relate a chain's rows to each other (a window or join per chain). */
 const CHAIN_MODELS = ["sessions", "channel_excitation", "transactions", "conversion_journeys", "funnel_event_occurrences"];
@@ -76,7 +77,7 @@ try {
  * and N transactions.
  */
 async function addHeavyChains(engine: DuckDBEngine, ga4: string, n: number): Promise<void> {
-  const days = (await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${ga4}' AND regexp_matches(table_name, '^events_[0-9]{8}$') ORDER BY 1`)).map((r) => String(r.table_name));
+  const days = await ga4DayTables(engine, ga4);
   const perDay = Math.ceil(n / days.length);
   for (const [d, t] of days.entries()) {
     const table = `${duckIdent(ga4)}.${duckIdent(t)}`;

@@ -21,7 +21,7 @@
  *                                         # attention and the ensembles)
  *   npm run bench -- --imports            # only imports vs DuckDB's own CSV / JSON reader (bench/imports.ts; its options pass through)
  *   npm run bench -- --heavy-chains       # only how the chain models grow with one chain's sessions and orders
- *                                         # (bench/heavy-chains.ts: a bot client and an account of N each; ≈ 2 min)
+ *                                         # (bench/heavy-chains.ts: a bot client and an account of N each; ≈ 30 s)
  *   npm run bench -- --cost-plan          # only the cost plan of a simulated 13-month property (--cost-size 10000x395,
  *                                         # --cost-target 100000000 events a day to extrapolate to, per cost driver)
  */
