@@ -21,6 +21,7 @@ import { featureBase, fitSequenceStack, sequenceBase, sequenceStackCredit, train
 import { TooFewDaysError } from "../src/ml-attribution/split.ts";
 import { AucBelowFloorError, aucLowerBoundFor, calibrateCredit, checkAucFloor, checkDrift, type ExperimentResult, type MmmShare } from "../src/ml-attribution/validation.ts";
 import { tableSchema } from "../src/catalog/index.ts";
+import { onAllCores } from "../src/models/xgboost/forest-team.ts";
 
 const ML_MODEL_NAME = "ml_attribution";
 
@@ -301,7 +302,12 @@ export const mlAttributionJob: JobDefinition = {
     }
 
     ctx.progress(`crediting with ${fit.model.numTrees} trees`);
-    const credit = attributeCredit(rows, fit, { shapleyMaxExactChannels: s.mlShapleyMaxExactChannels, shapleyPermutations: s.mlShapleyPermutations, seed: s.mlSeed });
+    // The XGBoost credits predict (and explain) coalitions in the millions at 10M events: on every core. Its
+    // counterfactual removal (every journey, covariates held fixed) is in ml_family_credit only.
+    const [credit, xgbCounterfactual] = await onAllCores(fit.model, () => [
+      attributeCredit(rows, fit, { shapleyMaxExactChannels: s.mlShapleyMaxExactChannels, shapleyPermutations: s.mlShapleyPermutations, seed: s.mlSeed }),
+      counterfactualCredit(rows, data.encoding, "xgboost", (X) => fit.model.predict(X)),
+    ] as const);
     if (credit.sampledShapleyVectors > 0) {
       ctx.warn(`${credit.sampledShapleyVectors} of ${credit.creditedVectors} journey shapes have more channels than vars.ml_shapley_max_exact_channels = ${s.mlShapleyMaxExactChannels}: their Shapley credit is sampled (${s.mlShapleyPermutations} permutations each)`);
     }
@@ -312,8 +318,6 @@ export const mlAttributionJob: JobDefinition = {
       capped[m] = c;
     }
     const familyCredit: FamilyCredit[] = CREDIT_METHODS.map((m) => ({ family: "xgboost", method: m, ...capped[m] }));
-    // XGBoost's counterfactual removal (every journey, covariates held fixed) is in ml_family_credit only.
-    const xgbCounterfactual = counterfactualCredit(rows, data.encoding, "xgboost", (X) => fit.model.predict(X));
     const xgbCounterfactualCapped = capChannelCredit(xgbCounterfactual.totals, xgbCounterfactual.daily, s.mlMaxChannelShare);
     familyCredit.push({ family: "xgboost", method: "counterfactual_removal", totals: xgbCounterfactualCapped.totals, daily: xgbCounterfactualCapped.daily });
     const familyCreditSeconds: Array<[string, number]> = [];

@@ -43,7 +43,7 @@ try {
     absWorkingDir: root,
     // The workers are started by URL from the code that trains or explains (`new URL("./fit-worker.js", import.meta.url)`):
     // an entry of its own, beside the chunks (no chunk folder), so that URL finds it from any chunk.
-    entryPoints: { cli: "src/cli/main.ts", "fit-worker": "src/models/xgboost/fit-worker.ts", "shap-worker": "src/models/xgboost/shap-worker.ts" },
+    entryPoints: { cli: "src/cli/main.ts", "fit-worker": "src/models/xgboost/fit-worker.ts", "forest-team-worker": "src/models/xgboost/forest-team-worker.ts" },
     outdir: dist,
     bundle: true,
     splitting: true,

@@ -20,7 +20,7 @@ import {
   type NativeBackend,
   type WasmBackend,
 } from "../src/models/xgboost/index.ts";
-import { TreeShapPool, treeShapPoolFor } from "../src/models/xgboost/shap-pool.ts";
+import { ForestTeam, onAllCores, TEAM_BLOCK_ROWS } from "../src/models/xgboost/forest-team.ts";
 
 const rng = mulberry32;
 
@@ -172,29 +172,42 @@ describe("xgboost engine", function () {
       }
     });
 
-    it("gives treeShap's values bit for bit from a pool of worker threads, block by block, over several calls, and refuses calls once closed", async () => {
-      const { X: Xt } = makeData(1001, 9, 0.2);
-      for (let i = 0; i < 1001; i += 5) Xt[i * F + 3] = -1;
+    it("gives predictMargin's and treeShap's values bit for bit from a team of worker threads, synchronously, block by block, and refuses calls once closed", async () => {
+      const rowsMany = TEAM_BLOCK_ROWS + 1001;
+      const { X: Xt } = makeData(rowsMany, 9, 0.2);
+      for (let i = 0; i < rowsMany; i += 5) Xt[i * F + 3] = -1;
       const forest = parseModel(wasm.fit(X, 3000, F, y, { rounds: 40, params: { max_depth: 5, eta: 0.3 } }));
       const opts = { minusOneIsMissing: true };
-      // Three threads on any machine: two workers and this thread, uneven blocks (1001 rows).
-      const pool = await TreeShapPool.open(forest, F, { ...opts, threads: 3 });
+      // Three threads on any machine: two workers and this thread, uneven blocks; more rows than one hand-over holds.
+      const team = (await ForestTeam.open(forest, F, { ...opts, threads: 3, minWork: 0 }))!;
+      const same = (got: Float64Array, want: Float64Array, what: string): void => {
+        assert.equal(got.length, want.length, what);
+        assert.ok(got.every((v, i) => Object.is(v, want[i])), `${what}: every value the same bits`);
+      };
       try {
-        assert.equal(pool.workers.length, 2);
-        for (const n of [1001, 2, 1]) {
+        for (const n of [rowsMany, 1001, 2, 1]) {
           const part = Xt.slice(0, n * F);
-          const want = treeShap(forest, part, n, F, opts);
-          const got = await pool.shap(part, n);
-          assert.equal(got.length, want.length);
-          assert.ok(got.every((v, i) => Object.is(v, want[i])), `${n} rows: every value the same bits`);
+          same(team.shap(part, n), treeShap(forest, part, n, F, opts), `TreeSHAP of ${n} rows`);
+          same(team.predictMargin(part, n), predictMargin(forest, part, n, F, opts), `margins of ${n} rows`);
         }
-        await assert.rejects(pool.shap(Xt.slice(0, 10 * F), 11), /X has|rows/, "a shape error names it");
+        assert.throws(() => team.shap(Xt.slice(0, 10 * F), 11), /X has|rows/, "a shape error names it");
       } finally {
-        await pool.close();
+        await team.close();
       }
-      await assert.rejects(pool.shap(Xt.slice(0, F), 1), /closed/);
-      // Not worth a worker: no pool.
-      assert.equal(await treeShapPoolFor(forest, F, 10, { threads: 2 }), undefined);
+      assert.throws(() => team.shap(Xt.slice(0, F), 1), /closed/);
+      // One thread: no team (the caller computes here).
+      assert.equal(await ForestTeam.open(forest, F, { threads: 1 }), undefined);
+    });
+
+    it("computes a model's predictions and TreeSHAP values on the team inside onAllCores, the same as without, and in this thread again after", async () => {
+      const { X: Xt } = makeData(3000, 11, 0.2);
+      const model = await trainBoosted({ X, y, featureNames: names(F) }, { rounds: 30, params: { max_depth: 4, eta: 0.3 } });
+      const want = { p: model.predict(Xt), phi: model.shap(Xt) };
+      const got = await onAllCores(model, () => ({ p: model.predict(Xt), phi: model.shap(Xt) }), { threads: 2, minWork: 0 });
+      assert.ok(got.p.every((v, i) => Object.is(v, want.p[i])) && got.phi.every((v, i) => Object.is(v, want.phi[i])));
+      // Refused while one is running (two evaluators would race), and free again once it has finished.
+      await assert.rejects(model.computedBy(undefined, () => model.computedBy(undefined, () => 0)), /already computed by another evaluator/);
+      assert.ok(model.predict(Xt).every((v, i) => Object.is(v, want.p[i])));
     });
 
     it("credits a one-split stump's feature with leaf value minus the cover-weighted mean", () => {

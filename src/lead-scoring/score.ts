@@ -5,7 +5,7 @@
 import { encodeRows, columnSources, describeValue } from "../models/encoding.ts";
 import { applyCalibrator } from "../models/calibration.ts";
 import { stagedMargins } from "../models/xgboost/index.ts";
-import { treeShapPoolFor, type TreeShapPoolOptions } from "../models/xgboost/shap-pool.ts";
+import { onAllCores, type ForestTeamOptions } from "../models/xgboost/forest-team.ts";
 import type { LoadedLeadModel } from "./artifact.ts";
 import type { LeadRecord } from "./dataset.ts";
 
@@ -81,32 +81,16 @@ export function scoreLeads(model: LoadedLeadModel, records: readonly LeadRecord[
 }
 
 /**
- * scoreLeads with each batch's TreeSHAP values computed on every core (TreeShapPool, kept for all batches) when the
- * rows are many enough to be worth the workers; the same scores and factors (each row's values depend on that row
- * alone). At 10M demo events: 95,546 open leads.
+ * scoreLeads with the TreeSHAP values computed on every core (a ForestTeam, forest-team.ts) when the rows are many
+ * enough to be worth the workers; the same scores and factors (each row's values depend on that row alone). At 10M
+ * demo events: 95,546 open leads.
  */
 export async function scoreLeadsOnAllCores(
   model: LoadedLeadModel, records: readonly LeadRecord[], scoredAt: Date, scoreCutoff: number, topK = 5, batchRows = SCORE_BATCH_ROWS,
-  parallel: Pick<TreeShapPoolOptions, "threads" | "minWork"> = {},
+  parallel: Pick<ForestTeamOptions, "threads" | "minWork"> = {},
 ): Promise<LeadScore[]> {
-  const { booster, artifact } = model;
-  const starts = batchStarts(records.length, batchRows);
-  const pool = booster.numTrees > 0
-    ? await treeShapPoolFor(booster.forest, booster.featureNames.length, records.length, { minusOneIsMissing: booster.meta.minusOneIsMissing, ...parallel })
-    : undefined;
-  if (!pool) return scoreLeads(model, records, scoredAt, scoreCutoff, topK, batchRows);
-  try {
-    const out: LeadScore[] = new Array(records.length);
-    for (const start of starts) {
-      const batch = records.slice(start, start + batchRows);
-      const X = encodeRows(artifact.encoder, batch.map((r) => r.row));
-      const shap = await pool.shap(X, batch.length);
-      scoreEncoded(model, batch, X, shap, scoredAt, scoreCutoff, topK).forEach((x, k) => (out[start + k] = x));
-    }
-    return out;
-  } finally {
-    await pool.close();
-  }
+  batchStarts(records.length, batchRows);
+  return onAllCores(model.booster, () => scoreLeads(model, records, scoredAt, scoreCutoff, topK, batchRows), { ...parallel, rows: records.length });
 }
 
 /** Where each batch of `batchRows` rows begins (the last may be shorter). */

@@ -4,7 +4,7 @@
  * curves, importance → the artifact. No I/O: the job reads and writes.
  */
 import { trainBoosted, type BackendChoice, type BoostParams, type BoostedModel } from "../models/xgboost/index.ts";
-import { treeShapOnAllCores } from "../models/xgboost/shap-pool.ts";
+import { onAllCores } from "../models/xgboost/forest-team.ts";
 import { inferFeatureKinds, fitEncoder, encodeRows, columnSources, type CategoricalEncoding, type Encoder, type SkippedColumn } from "../models/encoding.ts";
 import { fitCalibrator, applyCalibrator, crossFittedProbabilities, type Calibrator } from "../models/calibration.ts";
 import { rocAuc, prAuc, logLoss, brier, rocCurve, calibrationBins, liftByDecile, expectedCalibrationError } from "../models/metrics.ts";
@@ -97,17 +97,19 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
     { params: { ...opts.params, seed: opts.params.seed ?? opts.seed }, rounds: opts.maxRounds, validation: { X: va.X, y: va.y }, earlyStoppingRounds: opts.earlyStoppingRounds ?? 50, logger: opts.logger, ...(opts.backend ? { backend: opts.backend } : {}) },
   );
 
+  // Every prediction and explanation of the forest the metrics need, on every core (the same values as in this thread).
+  const [mVal, mTest, rawTest, rawTrain, shap] = await onAllCores(booster, () => [
+    booster.predictMargin(va.X), booster.predictMargin(te.X), booster.predict(te.X), booster.predict(tr.X), booster.shap(te.X),
+  ] as const);
+
   // Calibration on the validation window: both methods cross-fitted (5 folds) → lower log loss wins,
   // then refitted on the whole window.
-  const mVal = booster.predictMargin(va.X);
   const llPlatt = logLoss(crossFittedProbabilities("platt", mVal, va.y, undefined), va.y);
   const llIso = logLoss(crossFittedProbabilities("isotonic", mVal, va.y, undefined), va.y);
   const kind: Calibrator["kind"] = llIso < llPlatt ? "isotonic" : "platt";
   const calibrator = fitCalibrator(kind, mVal, va.y);
   const pVal = applyCalibrator(calibrator, mVal);
 
-  const mTest = booster.predictMargin(te.X);
-  const rawTest = booster.predict(te.X);
   const pTest = applyCalibrator(calibrator, mTest);
   const cut = opts.scoreCutoff;
   let tp = 0, fp = 0, tn = 0, fn = 0;
@@ -145,7 +147,7 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
     validation_base_rate: mean(va.y),
     validation_mean_calibrated: mean(pVal),
     calibrator_is_isotonic: kind === "isotonic" ? 1 : 0,
-    train_auc: rocAuc(booster.predict(tr.X), tr.y),
+    train_auc: rocAuc(rawTrain, tr.y),
     best_iteration: booster.meta.bestIteration,
     n_train: split.train.length, n_validation: split.validation.length, n_test: split.test.length,
     encoded_columns: C,
@@ -171,7 +173,6 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
   const F = encoder.features.length;
   const gainBy = new Float64Array(F);
   encoder.columns.forEach((c, j) => (gainBy[sources[j]!] += gain[c] ?? 0));
-  const shap = await treeShapOnAllCores(booster.forest, te.X, split.test.length, C, { minusOneIsMissing: booster.meta.minusOneIsMissing });
   const shapBy = new Float64Array(F);
   for (let r = 0; r < split.test.length; r++) {
     const per = new Float64Array(F);

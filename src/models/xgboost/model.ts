@@ -208,12 +208,23 @@ export interface BoostedModelJSON {
 }
 
 /**
+ * Where a model's margins and TreeSHAP values are computed instead of in this thread (a ForestTeam, forest-team.ts):
+ * the same values, row for row.
+ */
+export interface ForestEvaluator {
+  predictMargin(X: Float32Array, nRows: number): Float64Array;
+  shap(X: Float32Array, nRows: number): Float64Array;
+}
+
+/**
  * A trained binary:logistic forest: the model bytes (the artifact), the parsed forest and metadata.
  * X arguments are row-major Float32Array with `featureNames.length` columns; NaN = missing.
  */
 export class BoostedModel {
   readonly forest: Forest;
   readonly featureNames: readonly string[];
+  #evaluator: ForestEvaluator | undefined;
+  #evaluating = false;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -244,18 +255,39 @@ export class BoostedModel {
     return X.length / F;
   }
 
+  /**
+   * Runs `fn` with this model's predict, predictMargin and shap computed by `evaluator` (undefined: in this thread),
+   * then computes in this thread again.
+   */
+  async computedBy<T>(evaluator: ForestEvaluator | undefined, fn: () => T | Promise<T>): Promise<T> {
+    if (this.#evaluating) throw new XGBoostInputError("the model is already computed by another evaluator");
+    this.#evaluating = true;
+    this.#evaluator = evaluator;
+    try {
+      return await fn();
+    } finally {
+      this.#evaluator = undefined;
+      this.#evaluating = false;
+    }
+  }
+
   /** Probabilities, one per row. */
   predict(X: Float32Array): Float64Array {
-    return predictProba(this.forest, X, this.#rows(X), this.featureNames.length, { minusOneIsMissing: this.meta.minusOneIsMissing });
+    if (!this.#evaluator) return predictProba(this.forest, X, this.#rows(X), this.featureNames.length, { minusOneIsMissing: this.meta.minusOneIsMissing });
+    const m = this.#evaluator.predictMargin(X, this.#rows(X));
+    for (let i = 0; i < m.length; i++) m[i] = sigmoid(m[i]!);
+    return m;
   }
 
   /** Margins (log-odds), one per row. */
   predictMargin(X: Float32Array): Float64Array {
+    if (this.#evaluator) return this.#evaluator.predictMargin(X, this.#rows(X));
     return predictMargin(this.forest, X, this.#rows(X), this.featureNames.length, { minusOneIsMissing: this.meta.minusOneIsMissing });
   }
 
   /** TreeSHAP contributions on the margin scale, [n × (F + 1)], bias last. */
   shap(X: Float32Array): Float64Array {
+    if (this.#evaluator) return this.#evaluator.shap(X, this.#rows(X));
     return treeShap(this.forest, X, this.#rows(X), this.featureNames.length, { minusOneIsMissing: this.meta.minusOneIsMissing });
   }
 

@@ -1,5 +1,5 @@
 /**
- * Worker threads of the XGBoost code (the fit worker, the TreeSHAP pool), started the same way from TypeScript (tsx)
+ * Worker threads of the XGBoost code (the fit worker, a ForestTeam's workers), started the same way from TypeScript (tsx)
  * and from the compiled dist/.
  */
 import { readFileSync } from "node:fs";
