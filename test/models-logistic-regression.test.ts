@@ -3,6 +3,7 @@ import {
   fitLogisticRegression, loadLogisticFit, logisticFitToJSON, logisticGradient, logisticMargin, predictLogistic,
 } from "../src/models/logistic-regression.ts";
 import { ModelInputError } from "../src/models/numeric.ts";
+import { createRng } from "../src/demo/prng.ts";
 
 const logit = (p: number): number => Math.log(p / (1 - p));
 
@@ -73,6 +74,39 @@ describe("models/logistic-regression", () => {
       for (const gj of g) assert.ok(Math.abs(gj) < 1e-8, `gradient ${[...g]}`);
     });
   }
+
+  it("reaches the same optimum from a warm start down a penalty path, in fewer Newton iterations, and ignores a start worse than its own", () => {
+    // A larger problem than the 2-feature case, so the start matters: 400 rows × 6 columns.
+    const C = 6;
+    const rows = 400;
+    const X = new Float64Array(rows * C);
+    const y = new Float64Array(rows);
+    const next = createRng(7).next;
+    for (let i = 0; i < rows; i++) {
+      let eta = -0.5;
+      for (let j = 0; j < C; j++) { X[i * C + j] = next() * 4 - 2; eta += (j - 2.5) * 0.6 * X[i * C + j]!; }
+      y[i] = next() < 1 / (1 + Math.exp(-eta)) ? 1 : 0;
+    }
+    let previous: ReturnType<typeof fitLogisticRegression> | undefined;
+    let coldIterations = 0;
+    let warmIterations = 0;
+    for (const l2 of [100, 10, 1, 0.1]) {
+      const cold = fitLogisticRegression(X, y, null, { columns: C, l2 });
+      const warm = fitLogisticRegression(X, y, null, { columns: C, l2, ...(previous ? { start: previous } : {}) });
+      assert.ok(Math.abs(warm.intercept - cold.intercept) < 1e-9, `λ ${l2}: intercept ${warm.intercept} vs ${cold.intercept}`);
+      warm.coefficients.forEach((b, j) => assert.ok(Math.abs(b - cold.coefficients[j]!) < 1e-9, `λ ${l2}: β${j} ${b} vs ${cold.coefficients[j]}`));
+      coldIterations += cold.iterations;
+      warmIterations += warm.iterations;
+      previous = warm;
+    }
+    assert.ok(warmIterations < coldIterations, `warm ${warmIterations} vs cold ${coldIterations} Newton iterations`);
+    // A start far off (objective above the intercept-only one) is not taken: the same iterations as no start.
+    const far = { intercept: 40, coefficients: Float64Array.from({ length: C }, () => 40) };
+    const fromFar = fitLogisticRegression(X, y, null, { columns: C, l2: 1, start: far });
+    const plain = fitLogisticRegression(X, y, null, { columns: C, l2: 1 });
+    assert.deepEqual([fromFar.intercept, ...fromFar.coefficients, fromFar.iterations], [plain.intercept, ...plain.coefficients, plain.iterations]);
+    assert.throws(() => fitLogisticRegression(X, y, null, { columns: C, l2: 1, start: { intercept: 0, coefficients: new Float64Array(2) } }), /start has 2 coefficients for 6 columns/);
+  });
 
   it("shrinks coefficients monotonically as l2 grows, and never penalises the intercept", () => {
     const norms = [0, 0.5, 4, 1e6].map((l2) => {
