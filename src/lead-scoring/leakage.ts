@@ -10,7 +10,7 @@
  * - **Ids in time order**: a numeric column unique per row and monotone in lead creation time
  *   (|Spearman ρ| ≥ 0.99) is a sequence number (`Lead Number`): a time split then is a split on the
  *   column itself, and the model learns the period, not the lead.
- * Complexity O(rows log rows) per column.
+ * Complexity per column: O(rows + values log values) for the outcome AUC, O(rows log rows) for the time order.
  */
 import type { Row, Value } from "../engines/engine.ts";
 import type { FeatureSpec } from "../models/encoding.ts";
@@ -38,20 +38,40 @@ function present(v: Value | undefined): boolean {
   return true;
 }
 
-/** Each row's value as a group key: categorical/boolean values as text, numbers by quantile bin. */
-function groupKeys(rows: readonly Row[], spec: FeatureSpec, bins = 20): string[] {
-  const raw = rows.map((r) => r[spec.name]);
-  if (spec.kind !== "numeric") return raw.map((v) => (present(v) ? String(v).trim().toLowerCase() : MISSING));
-  const nums = raw.map((v) => (present(v) ? Number(v) : NaN));
-  const sorted = nums.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+/**
+ * Each row's value as a group code (0 … groups − 1; `missing` for a missing value): categorical/boolean values by
+ * their text, numbers by quantile bin.
+ */
+function groupCodes(rows: readonly Row[], spec: FeatureSpec, bins = 20): { codes: Int32Array; groups: number; missing: number } {
+  const codes = new Int32Array(rows.length);
+  if (spec.kind !== "numeric") {
+    const byText = new Map<string, number>();
+    rows.forEach((r, i) => {
+      const v = r[spec.name];
+      const text = present(v) ? String(v).trim().toLowerCase() : MISSING;
+      let code = byText.get(text);
+      if (code === undefined) byText.set(text, (code = byText.size));
+      codes[i] = code;
+    });
+    return { codes, groups: byText.size, missing: byText.get(MISSING) ?? -1 };
+  }
+  const nums = Float64Array.from(rows, (r) => {
+    const v = r[spec.name];
+    return present(v) ? Number(v) : NaN;
+  });
+  const sorted = nums.filter((x) => !Number.isNaN(x)).sort();
   const edges: number[] = [];
   for (let k = 1; k < bins; k++) edges.push(sorted[Math.floor((k * sorted.length) / bins)] ?? Infinity);
-  return nums.map((x) => {
-    if (Number.isNaN(x)) return MISSING;
+  nums.forEach((x, i) => {
+    if (Number.isNaN(x)) {
+      codes[i] = bins;
+      return;
+    }
     let b = 0;
     while (b < edges.length && x >= edges[b]!) b++;
-    return `b${b}`;
+    codes[i] = b;
   });
+  return { codes, groups: bins + 1, missing: bins };
 }
 
 /**
@@ -61,39 +81,52 @@ function groupKeys(rows: readonly Row[], spec: FeatureSpec, bins = 20): string[]
  * count only when they are at least a fifth of the rows and hold both outcomes.
  */
 export function singleFeatureAuc(rows: readonly Row[], labels: readonly number[], spec: FeatureSpec): number {
-  const keys = groupKeys(rows, spec);
-  const all = crossFittedAuc(keys, labels);
-  const filled = keys.flatMap((k, i) => (k === MISSING ? [] : [i]));
-  if (filled.length === keys.length || filled.length < 0.2 * keys.length) return all;
+  const { codes, groups, missing } = groupCodes(rows, spec);
+  const all = crossFittedAuc(codes, groups, labels);
+  const filled: number[] = [];
+  codes.forEach((c, i) => {
+    if (c !== missing) filled.push(i);
+  });
+  if (filled.length === codes.length || filled.length < 0.2 * codes.length) return all;
   const y = filled.map((i) => labels[i]!);
   const pos = y.reduce((s, v) => s + v, 0);
   if (pos === 0 || pos === y.length) return all;
-  return Math.max(all, crossFittedAuc(filled.map((i) => keys[i]!), y));
+  return Math.max(all, crossFittedAuc(Int32Array.from(filled, (i) => codes[i]!), groups, y));
 }
 
-function crossFittedAuc(keys: readonly string[], labels: readonly number[]): number {
-  const folds = [0, 1].map((f) => {
-    const m = new Map<string, [number, number]>();
-    let pos = 0;
-    let n = 0;
-    keys.forEach((k, i) => {
-      if (i % 2 !== f) return;
-      const c = m.get(k) ?? [0, 0];
-      c[0] += labels[i]!;
-      c[1] += 1;
-      m.set(k, c);
-      pos += labels[i]!;
-      n += 1;
-    });
-    return { m, prior: n ? pos / n : 0 };
+/**
+ * A row's score is the conversion rate of its group in the other fold (folds by row parity; that fold's base rate
+ * when the group is not in it), so the rows of one group and parity share a score: the AUC is taken over those
+ * (at most 2 × groups) scores with their positive and negative counts as weights — the AUC of the rows' scores.
+ */
+function crossFittedAuc(codes: Int32Array, groups: number, labels: readonly number[]): number {
+  // [fold][group]: label sum and rows.
+  const sums = [new Float64Array(groups), new Float64Array(groups)];
+  const counts = [new Float64Array(groups), new Float64Array(groups)];
+  const pos = [0, 0];
+  const n = [0, 0];
+  codes.forEach((g, i) => {
+    const f = i % 2;
+    sums[f]![g] += labels[i]!;
+    counts[f]![g] += 1;
+    pos[f] += labels[i]!;
+    n[f] += 1;
   });
-  // A row's score: the conversion rate of its value in the other fold (that fold's base rate if unseen).
-  const scores = keys.map((k, i) => {
-    const other = folds[1 - (i % 2)]!;
-    const c = other.m.get(k);
-    return c ? c[0] / c[1] : other.prior;
-  });
-  const auc = rocAuc(scores, labels);
+  const scores: number[] = [];
+  const outcome: number[] = [];
+  const weight: number[] = [];
+  for (let f = 0; f < 2; f++) {
+    const other = 1 - f;
+    const prior = n[other]! ? pos[other]! / n[other]! : 0;
+    for (let g = 0; g < groups; g++) {
+      if (!counts[f]![g]) continue;
+      const score = counts[other]![g] ? sums[other]![g]! / counts[other]![g]! : prior;
+      scores.push(score, score);
+      outcome.push(1, 0);
+      weight.push(sums[f]![g]!, counts[f]![g]! - sums[f]![g]!);
+    }
+  }
+  const auc = rocAuc(scores, outcome, weight);
   return Math.max(auc, 1 - auc);
 }
 
