@@ -625,11 +625,36 @@ describe("rewrites (exact output)", function () {
     assert.equal(custom, 'SELECT 1 FROM "p__d"."t"');
   });
 
-  it("rewrites the GA4 event_params subquery to list_filter", function () {
+  it("rewrites the GA4 event_params subquery to the element at the key's position", function () {
     assert.equal(
       t("SELECT (SELECT value.int_value FROM UNNEST(event_params) WHERE key = 'ga_session_id') AS sid FROM t"),
-      `SELECT list_filter(event_params, lambda _p: _p.key = 'ga_session_id')[1]."value"."int_value" AS sid FROM t`,
+      `SELECT event_params[list_position(list_transform(event_params, lambda _p: _p.key), 'ga_session_id')]."value"."int_value" AS sid FROM t`,
     );
+  });
+
+  it("reads a GA4 parameter as BigQuery's subquery does: its value, NULL when the key is missing, the array empty or NULL, or the value in another field", async function () {
+    const engine = await DuckDBEngine.open({ path: ":memory:" });
+    try {
+      const param = (key: string, s: string | null, i: number | null): string =>
+        `{'key': ${key === "NULL" ? "NULL" : `'${key}'`}, 'value': {'string_value': ${s === null ? "NULL::VARCHAR" : `'${s}'`}, 'int_value': ${i === null ? "NULL::BIGINT" : i}}}`;
+      await engine.runNative(`CREATE TABLE t AS SELECT * FROM (VALUES
+        (1, [${param("page_location", "/a", null)}, ${param("ga_session_id", null, 42)}]),
+        (2, [${param("NULL", "x", 1)}, ${param("ga_session_id", null, 7)}, ${param("page_location", "/b", null)}]),
+        (3, [${param("other", "y", 2)}]),
+        (4, []),
+        (5, NULL),
+        (6, [NULL, ${param("ga_session_id", "text", null)}])
+      ) AS v(id, event_params)`);
+      const rows = await engine.queryNative(t(`SELECT id,
+        (SELECT value.int_value FROM UNNEST(event_params) WHERE key = 'ga_session_id') AS sid,
+        (SELECT p.value.string_value FROM UNNEST(event_params) AS p WHERE p.key = 'page_location' LIMIT 1) AS page
+        FROM t ORDER BY id`));
+      assert.deepEqual(rows.map((r) => [Number(r.id), r.sid === null ? null : Number(r.sid), r.page]), [
+        [1, 42, "/a"], [2, 7, "/b"], [3, null, null], [4, null, null], [5, null, null], [6, null, null],
+      ]);
+    } finally {
+      await engine.close();
+    }
   });
 
   it("reads the first value of an ordered ARRAY_AGG … LIMIT 1 with first(… ORDER BY …), and keeps other ARRAY_AGGs as lists", function () {

@@ -376,9 +376,12 @@ function fromUnnest(nodes: Node[], i: number, cx: Cx, at: At): { text: string; n
 
 /**
  * GA4 idiom `(SELECT value.int_value FROM UNNEST(event_params) WHERE key = 'ga_session_id')` →
- * `list_filter(event_params, lambda _p: _p.key = 'ga_session_id')[1].value.int_value`: 5.8× faster
- * than a correlated subquery on DuckDB (engine-feasibility.md §5). BigQuery errors when a key
- * occurs twice in one event; DuckDB takes the first.
+ * `event_params[list_position(list_transform(event_params, lambda _p: _p.key), 'ga_session_id')].value.int_value`:
+ * the element at the key's first position (NULL when the key is missing or the array NULL). A correlated subquery
+ * on DuckDB was 5.8× slower than `list_filter(…)[1]` (engine-feasibility.md §5), which builds a filtered copy of the
+ * array for every parameter read; the keys' list here is the same expression for every parameter of a row, which
+ * DuckDB computes once (the 12 parameter reads of stg_ga4_events over 5.6M events: 2.5 s instead of 4.4). BigQuery
+ * errors when a key occurs twice in one event; DuckDB takes the first.
  */
 function ga4ParamFastPath(g: Group, cx: Cx): string | undefined {
   const it = g.items;
@@ -411,6 +414,6 @@ function ga4ParamFastPath(g: Group, cx: Cx): string | undefined {
   if (path.length === 0 || path[0].toLowerCase() !== "value") return undefined;
   const arr = emitSeq((it[from + 2] as Group).items, cx).trim();
   const key = duckString((c[ck + 2] as Leaf).tok.value);
-  return `list_filter(${arr}, lambda _p: _p.key = ${key})[1].${path.map(quoteIdent).join(".")}`;
+  return `${arr}[list_position(list_transform(${arr}, lambda _p: _p.key), ${key})].${path.map(quoteIdent).join(".")}`;
 }
 
