@@ -56,6 +56,7 @@ const CASES: [string, string, number][] = [
   ["a table read twice bills each column once", "SELECT a.channel, b.amount FROM `p.shop.orders` AS a JOIN `p.shop.orders` AS b ON a.paid = b.paid", 11 + 16 + 2],
   ["a filter on another column does not prune", "SELECT paid FROM `p.shop.orders` WHERE amount > 1000", 2 + 16],
   ["a wildcard table bills only the day tables _TABLE_SUFFIX keeps", "SELECT event_name FROM `p.ga.events_*` WHERE _TABLE_SUFFIX >= '20240102'", 14],
+  ["several tables in one statement bill each its columns (every day table of a wildcard too)", "SELECT o.channel, e.event_name FROM `p.shop.orders` AS o CROSS JOIN `p.ga.events_*` AS e", 11 + 11 + 14],
   [
     "a script variable prunes the statements after it; its DEFAULT query is billed",
     "DECLARE w DATE DEFAULT (SELECT MAX(order_date) FROM `p.shop.orders`);\nSELECT SUM(amount) AS s FROM `p.shop.orders` WHERE order_date >= w",

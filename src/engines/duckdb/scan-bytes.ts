@@ -113,9 +113,10 @@ export async function tablesRead(conn: NativeQuery, duckSql: string, partitionCo
     await conn.runNative("RESET disabled_optimizers");
   }
   const plan = JSON.parse(String(row?.explain_value ?? "[]")) as PlanNode[];
-  const reads = new Map<string, TableRead>();
-  const columnCache = new Map<string, Map<string, { name: string; type: string }>>();
-  const visit = async (n: PlanNode): Promise<void> => {
+  // The scans in plan order, then every scanned table's columns in one catalog query (a statement over the GA4
+  // wildcard scans every day table: one query each was most of the estimate's time).
+  const scans: { catalog: string; schema: string; name: string; key: string; info: Record<string, string | string[]> }[] = [];
+  const collect = (n: PlanNode): void => {
     const info = n.extra_info ?? {};
     const table = typeof info.Table === "string" ? info.Table : undefined;
     if (table) {
@@ -124,54 +125,66 @@ export async function tablesRead(conn: NativeQuery, duckSql: string, partitionCo
       const catalog = parts[0]!;
       const name = parts[parts.length - 1]!;
       const schema = parts.slice(1, -1).join(".");
-      const key = `${catalog}\u0000${schema}\u0000${name}`;
-      let cols = columnCache.get(key);
-      if (!cols) {
-        cols = await columnTypes(conn, catalog, schema, name);
-        columnCache.set(key, cols);
-      }
-      const read = reads.get(key) ?? { catalog, schema, table: name, columns: [], types: {}, partitionFilters: [] };
-      const part = partitionColumnOf(schema, name)?.toLowerCase();
-      const bill = (id: string): void => {
-        if (part === SHARD_SUFFIX && id.toLowerCase() === SHARD_SUFFIX) return;
-        const c = cols!.get(id.toLowerCase());
-        if (c) {
-          if (read.types[c.name] !== undefined) return;
-          read.columns.push(c.name);
-          read.types[c.name] = c.type;
-          return;
-        }
-        // A STRUCT field DuckDB projects alone (`device.category`): BigQuery bills only that leaf.
-        const path = id.split(".");
-        const root = cols!.get(path[0]!.toLowerCase());
-        const type = root && path.length > 1 ? fieldType(root.type, path.slice(1)) : undefined;
-        if (!root || type === undefined) return;
-        const name = [root.name, ...path.slice(1)].join(".");
-        if (read.types[name] !== undefined) return;
-        read.columns.push(name);
-        read.types[name] = type;
-        (read.fields ??= {})[name] = [root.name, ...path.slice(1)];
-      };
-      // Projected columns, and the columns of filters pushed into the scan (a WHERE column is read too).
-      for (const p of list(info.Projections)) bill(p);
-      const filters = list(info.Filters).filter((f) => !/^optional:/i.test(f));
-      for (const f of filters) for (const id of identifiersIn(f)) bill(id);
-      const onPartition = part ? filters.filter((f) => { const ids = [...identifiersIn(f)].filter((x) => cols!.has(x)); return ids.length > 0 && ids.every((x) => x === part); }) : [];
-      read.partitionFilters.push(onPartition.length ? onPartition : undefined);
-      reads.set(key, read);
+      scans.push({ catalog, schema, name, key: tableKey(catalog, schema, name), info });
     }
-    for (const c of n.children ?? []) await visit(c);
+    for (const c of n.children ?? []) collect(c);
   };
-  for (const n of plan) await visit(n);
+  for (const n of plan) collect(n);
+  const columnsOf = await columnTypes(conn, scans);
+  const reads = new Map<string, TableRead>();
+  for (const { catalog, schema, name, key, info } of scans) {
+    const cols = columnsOf.get(key) ?? new Map<string, { name: string; type: string }>();
+    const read = reads.get(key) ?? { catalog, schema, table: name, columns: [], types: {}, partitionFilters: [] };
+    const part = partitionColumnOf(schema, name)?.toLowerCase();
+    const bill = (id: string): void => {
+      if (part === SHARD_SUFFIX && id.toLowerCase() === SHARD_SUFFIX) return;
+      const c = cols.get(id.toLowerCase());
+      if (c) {
+        if (read.types[c.name] !== undefined) return;
+        read.columns.push(c.name);
+        read.types[c.name] = c.type;
+        return;
+      }
+      // A STRUCT field DuckDB projects alone (`device.category`): BigQuery bills only that leaf.
+      const path = id.split(".");
+      const root = cols.get(path[0]!.toLowerCase());
+      const type = root && path.length > 1 ? fieldType(root.type, path.slice(1)) : undefined;
+      if (!root || type === undefined) return;
+      const field = [root.name, ...path.slice(1)].join(".");
+      if (read.types[field] !== undefined) return;
+      read.columns.push(field);
+      read.types[field] = type;
+      (read.fields ??= {})[field] = [root.name, ...path.slice(1)];
+    };
+    // Projected columns, and the columns of filters pushed into the scan (a WHERE column is read too).
+    for (const p of list(info.Projections)) bill(p);
+    const filters = list(info.Filters).filter((f) => !/^optional:/i.test(f));
+    for (const f of filters) for (const id of identifiersIn(f)) bill(id);
+    const onPartition = part ? filters.filter((f) => { const ids = [...identifiersIn(f)].filter((x) => cols.has(x)); return ids.length > 0 && ids.every((x) => x === part); }) : [];
+    read.partitionFilters.push(onPartition.length ? onPartition : undefined);
+    reads.set(key, read);
+  }
   return [...reads.values()];
 }
 
-/** Column name (lower-case) → the table's own spelling of it and its DuckDB type text. */
-async function columnTypes(conn: NativeQuery, catalog: string, schema: string, table: string): Promise<Map<string, { name: string; type: string }>> {
+const tableKey = (catalog: string, schema: string, table: string): string => `${catalog}\u0000${schema}\u0000${table}`;
+
+/** For each table (tableKey): column name (lower-case) → the table's own spelling of it and its DuckDB type text. */
+async function columnTypes(conn: NativeQuery, tables: readonly { catalog: string; schema: string; name: string; key: string }[]): Promise<Map<string, Map<string, { name: string; type: string }>>> {
+  const out = new Map<string, Map<string, { name: string; type: string }>>();
+  const distinct = [...new Map(tables.map((t) => [t.key, t])).values()];
+  if (!distinct.length) return out;
+  const wanted = distinct.map((t) => `(${duckString(t.catalog)}, ${duckString(t.schema)}, ${duckString(t.name)})`).join(", ");
   const rows = await conn.queryNative(
-    `SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = ${duckString(catalog)} AND table_schema = ${duckString(schema)} AND table_name = ${duckString(table)} ORDER BY ordinal_position`,
+    `SELECT table_catalog, table_schema, table_name, column_name, data_type FROM information_schema.columns WHERE (table_catalog, table_schema, table_name) IN (${wanted}) ORDER BY table_catalog, table_schema, table_name, ordinal_position`,
   );
-  return new Map(rows.map((r) => [String(r.column_name).toLowerCase(), { name: String(r.column_name), type: String(r.data_type) }]));
+  for (const r of rows) {
+    const key = tableKey(String(r.table_catalog), String(r.table_schema), String(r.table_name));
+    let cols = out.get(key);
+    if (!cols) out.set(key, (cols = new Map()));
+    cols.set(String(r.column_name).toLowerCase(), { name: String(r.column_name), type: String(r.data_type) });
+  }
+  return out;
 }
 
 /** Split `a T, b STRUCT(c U)` at top-level commas (DuckDB type text). */
@@ -229,11 +242,12 @@ function sizeExpression(expr: string, type: string, depth = 0): string {
 }
 
 /**
- * Bytes BigQuery would bill for reading `read`: its columns over the rows of the partitions its
- * scans select (a scan without a partition filter selects every partition).
+ * The query of the bytes BigQuery would bill for reading `read` (one row, column `bytes`): its columns over the rows of
+ * the partitions its scans select (a scan without a partition filter selects every partition); with `pruned: false`
+ * over every partition. Undefined when it reads no column.
  */
-async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf: PartitionColumnOf): Promise<number> {
-  if (!read.columns.length) return 0;
+function bytesQuery(read: TableRead, partitionColumnOf: PartitionColumnOf, pruned = true): string | undefined {
+  if (!read.columns.length) return undefined;
   const from = `${duckIdent(read.catalog)}.${duckIdent(read.schema)}.${duckIdent(read.table)}`;
   // A STRUCT field read alone bills its leaf (https://cloud.google.com/bigquery/pricing#data_size_calculation: a
   // STRUCT's size is its fields'), unless the same statement reads the whole column.
@@ -245,20 +259,28 @@ async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf
   const sum = billed.map((c) => `SUM(${sizeExpression(expr(c), read.types[c]!)})`).join(" + ");
   const part = partitionColumnOf(read.schema, read.table);
   let where = "";
-  if (part && read.partitionFilters.every((f) => f !== undefined)) {
+  if (pruned && part && read.partitionFilters.every((f) => f !== undefined)) {
     // BigQuery bills whole partitions: every row of a day any filtered row falls on (DAY partitioning), every row of a
     // shard any filtered row is in.
     const day = partitionKey(part);
     const kept = read.partitionFilters.map((f) => `(${f!.join(" AND ")})`).join(" OR ");
     where = ` WHERE ${day} IN (SELECT DISTINCT ${day} FROM ${from} WHERE ${kept})`;
   }
+  return `SELECT CAST(COALESCE(${sum}, 0) AS DOUBLE) AS bytes FROM ${from}${where}`;
+}
+
+/** Bytes BigQuery would bill for reading `read` (bytesQuery). */
+async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf: PartitionColumnOf): Promise<number> {
+  const query = bytesQuery(read, partitionColumnOf);
+  if (query === undefined) return 0;
   try {
-    const [r] = await conn.queryNative(`SELECT CAST(COALESCE(${sum}, 0) AS DOUBLE) AS bytes FROM ${from}${where}`);
+    const [r] = await conn.queryNative(query);
     return Number(r?.bytes ?? 0);
   } catch (e) {
-    if (!where) throw e;
+    const whole = bytesQuery(read, partitionColumnOf, false)!;
+    if (whole === query) throw e;
     // A pushed filter DuckDB printed in a form it cannot read back: count every partition (more, never fewer).
-    const [r] = await conn.queryNative(`SELECT CAST(COALESCE(${sum}, 0) AS DOUBLE) AS bytes FROM ${from}`);
+    const [r] = await conn.queryNative(whole);
     return Number(r?.bytes ?? 0);
   }
 }
@@ -279,7 +301,18 @@ export async function partitionsOfRead(conn: NativeQuery, read: TableRead, parti
 /** Bytes BigQuery would bill for one DuckDB statement (see the file comment). */
 async function estimateStatementBytes(conn: NativeQuery, duckSql: string, partitionColumnOf: PartitionColumnOf): Promise<number> {
   let total = 0;
-  for (const read of await tablesRead(conn, duckSql, partitionColumnOf)) total += await bytesOfRead(conn, read, partitionColumnOf);
+  const reads = await tablesRead(conn, duckSql, partitionColumnOf);
+  const queries = reads.map((r) => bytesQuery(r, partitionColumnOf)).filter((q): q is string => q !== undefined);
+  // Every read in one query (a statement over the GA4 wildcard reads every day table), or read by read when one fails.
+  if (queries.length > 1) {
+    try {
+      const [r] = await conn.queryNative(`SELECT ${queries.map((q, i) => `(${q}) AS b${i}`).join(", ")}`);
+      return queries.reduce((t, _, i) => t + Number(r?.[`b${i}`] ?? 0), 0);
+    } catch {
+      // below
+    }
+  }
+  for (const read of reads) total += await bytesOfRead(conn, read, partitionColumnOf);
   return total;
 }
 
