@@ -62,19 +62,18 @@ export class ForestTeam {
     const inputBuffer = new SharedArrayBuffer(TEAM_BLOCK_ROWS * nCols * 4);
     const outputBuffer = new SharedArrayBuffer(TEAM_BLOCK_ROWS * (nCols + 1) * 8);
     const entry = new URL(import.meta.url.endsWith(".ts") ? "./forest-team-worker.ts" : "./forest-team-worker.js", import.meta.url);
-    const members: Member[] = [];
+    const members: Member[] = Array.from({ length: threads - 1 }, () => ({
+      worker: startWorker(entry),
+      control: new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4)),
+      error: new Uint8Array(new SharedArrayBuffer(1024)),
+    }));
     try {
-      for (let i = 1; i < threads; i++) {
-        const control = new SharedArrayBuffer(CONTROL_SLOTS * 4);
-        const error = new SharedArrayBuffer(1024);
-        const worker = startWorker(entry);
-        members.push({ worker, control: new Int32Array(control), error: new Uint8Array(error) });
-        await new Promise<void>((resolve, reject) => {
-          worker.once("message", (m: { ready: boolean; error?: string }) => (m.ready ? resolve() : reject(new XGBoostError(`forest worker: ${m.error}`, "engine"))));
-          worker.once("error", (e) => reject(new XGBoostError(`forest worker failed: ${e.message}`, "engine", { cause: e })));
-          worker.postMessage({ forest, nCols, opts: predict, control, input: inputBuffer, output: outputBuffer, error } satisfies TeamInit);
-        });
-      }
+      // The workers start and build their TreeSHAP tables side by side.
+      await Promise.all(members.map(({ worker, control, error }) => new Promise<void>((resolve, reject) => {
+        worker.once("message", (m: { ready: boolean; error?: string }) => (m.ready ? resolve() : reject(new XGBoostError(`forest worker: ${m.error}`, "engine"))));
+        worker.once("error", (e) => reject(new XGBoostError(`forest worker failed: ${e.message}`, "engine", { cause: e })));
+        worker.postMessage({ forest, nCols, opts: predict, control: control.buffer as SharedArrayBuffer, input: inputBuffer, output: outputBuffer, error: error.buffer as SharedArrayBuffer } satisfies TeamInit);
+      })));
     } catch (e) {
       await Promise.all(members.map((m) => m.worker.terminate()));
       throw e;
