@@ -89,7 +89,6 @@ export async function scoreLeadsOnAllCores(
   model: LoadedLeadModel, records: readonly LeadRecord[], scoredAt: Date, scoreCutoff: number, topK = 5, batchRows = SCORE_BATCH_ROWS,
   parallel: Pick<ForestTeamOptions, "threads" | "minWork"> = {},
 ): Promise<LeadScore[]> {
-  batchStarts(records.length, batchRows);
   return onAllCores(model.booster, () => scoreLeads(model, records, scoredAt, scoreCutoff, topK, batchRows), { ...parallel, rows: records.length });
 }
 
