@@ -98,9 +98,10 @@ export async function trainLeadModel(records: readonly LeadRecord[], labels: rea
   );
 
   // Every prediction and explanation of the forest the metrics need, on every core (the same values as in this thread).
+  // No workers when even the largest of these calls is too small to be worth them (a small lead model).
   const [mVal, mTest, rawTest, rawTrain, shap] = await onAllCores(booster, () => [
     booster.predictMargin(va.X), booster.predictMargin(te.X), booster.predict(te.X), booster.predict(tr.X), booster.shap(te.X),
-  ] as const);
+  ] as const, { rows: Math.max(split.train.length, split.validation.length, split.test.length) });
 
   // Calibration on the validation window: both methods cross-fitted (5 folds) → lower log loss wins,
   // then refitted on the whole window.
