@@ -300,7 +300,6 @@ export async function partitionsOfRead(conn: NativeQuery, read: TableRead, parti
 
 /** Bytes BigQuery would bill for one DuckDB statement (see the file comment). */
 async function estimateStatementBytes(conn: NativeQuery, duckSql: string, partitionColumnOf: PartitionColumnOf): Promise<number> {
-  let total = 0;
   const reads = await tablesRead(conn, duckSql, partitionColumnOf);
   const queries = reads.map((r) => bytesQuery(r, partitionColumnOf)).filter((q): q is string => q !== undefined);
   // Every read in one query (a statement over the GA4 wildcard reads every day table), or read by read when one fails.
@@ -312,6 +311,7 @@ async function estimateStatementBytes(conn: NativeQuery, duckSql: string, partit
       // below
     }
   }
+  let total = 0;
   for (const read of reads) total += await bytesOfRead(conn, read, partitionColumnOf);
   return total;
 }
