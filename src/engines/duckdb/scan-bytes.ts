@@ -257,16 +257,22 @@ function bytesQuery(read: TableRead, partitionColumnOf: PartitionColumnOf, prune
     return path ? path.slice(1).reduce((e, f) => `struct_extract(${e}, ${duckString(f)})`, duckIdent(path[0]!)) : duckIdent(c);
   };
   const sum = billed.map((c) => `SUM(${sizeExpression(expr(c), read.types[c]!)})`).join(" + ");
-  const part = partitionColumnOf(read.schema, read.table);
-  let where = "";
-  if (pruned && part && read.partitionFilters.every((f) => f !== undefined)) {
-    // BigQuery bills whole partitions: every row of a day any filtered row falls on (DAY partitioning), every row of a
-    // shard any filtered row is in.
-    const day = partitionKey(part);
-    const kept = read.partitionFilters.map((f) => `(${f!.join(" AND ")})`).join(" OR ");
-    where = ` WHERE ${day} IN (SELECT DISTINCT ${day} FROM ${from} WHERE ${kept})`;
-  }
+  const kept = pruned ? keptPartitions(read, partitionColumnOf) : undefined;
+  // BigQuery bills whole partitions: every row of a day any filtered row falls on (DAY partitioning), every row of a
+  // shard any filtered row is in.
+  const where = kept ? ` WHERE ${kept.key} IN (SELECT DISTINCT ${kept.key} FROM ${from} WHERE ${kept.rows})` : "";
   return `SELECT CAST(COALESCE(${sum}, 0) AS DOUBLE) AS bytes FROM ${from}${where}`;
+}
+
+/**
+ * The partitions `read` selects, as BigQuery prunes them: the partition key of its table (the day of the partitioning
+ * column, or the shard suffix) and the condition on rows its scans' filters make (any scan's filters, each all of
+ * them); undefined when the table is not partitioned or a scan reads it unfiltered (every partition).
+ */
+function keptPartitions(read: TableRead, partitionColumnOf: PartitionColumnOf): { key: string; rows: string } | undefined {
+  const part = partitionColumnOf(read.schema, read.table);
+  if (!part || !read.partitionFilters.every((f) => f !== undefined)) return undefined;
+  return { key: partitionKey(part), rows: read.partitionFilters.map((f) => `(${f!.join(" AND ")})`).join(" OR ") };
 }
 
 /** Bytes BigQuery would bill for reading `read` (bytesQuery). */
@@ -290,11 +296,10 @@ async function bytesOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf
  * undefined when the table is not partitioned or a scan does not prune (every partition is read).
  */
 export async function partitionsOfRead(conn: NativeQuery, read: TableRead, partitionColumnOf: PartitionColumnOf): Promise<string[] | undefined> {
-  const part = partitionColumnOf(read.schema, read.table);
-  if (!part || !read.partitionFilters.every((f) => f !== undefined)) return undefined;
+  const kept = keptPartitions(read, partitionColumnOf);
+  if (!kept) return undefined;
   const from = `${duckIdent(read.catalog)}.${duckIdent(read.schema)}.${duckIdent(read.table)}`;
-  const kept = read.partitionFilters.map((f) => `(${f!.join(" AND ")})`).join(" OR ");
-  const rows = await conn.queryNative(`SELECT DISTINCT CAST(${partitionKey(part)} AS VARCHAR) AS day FROM ${from} WHERE ${kept} ORDER BY 1`);
+  const rows = await conn.queryNative(`SELECT DISTINCT CAST(${kept.key} AS VARCHAR) AS day FROM ${from} WHERE ${kept.rows} ORDER BY 1`);
   return rows.map((r) => String(r.day));
 }
 
