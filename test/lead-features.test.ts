@@ -74,6 +74,37 @@ describe("lead features (SQL) use nothing at or after the lead's cut-off", () =>
     }
   });
 
+  it("ties sessions to the lead's user by the logins before the cut-off only, as sessions.user_id ties them with all", async () => {
+    // Lead L4 (user U4, cut-off 2024-03-10 12:00) and three browsers (client ids), each event its own session:
+    // K1: anonymous on 03-05, logs in as U4 on 03-20 (after the cut-off): sessions.user_id gives K1's 03-05 session to
+    //     U4, but nobody could have tied it to the lead at the cut-off;
+    // K2: anonymous on 03-06, logs in as U4 on 03-08: both sessions are U4's at the cut-off;
+    // K3: logs in as U4 on 03-02, then as V4 on 03-09: at the cut-off the whole client is V4's (the last login).
+    const ev2 = (time: string, user: string | null, client: string): unknown[] =>
+      ["page_view", null, time, user, client, null, null, null, "google", "organic", null, null, null, null];
+    const project = await compiledProject({});
+    const engine = await memoryEngine();
+    try {
+      const ds = project.settings.datasets;
+      await fixtureTable(engine, ds.sources, "leads", LEADS, [["L4", "2024-03-10 12:00:00", null, false, "U4", null, null]]);
+      await fixtureTable(engine, ds.sources, "custom_events", CUSTOM, [
+        ev2("2024-03-05 10:00:00", null, "K1"), ev2("2024-03-20 10:00:00", "U4", "K1"),
+        ev2("2024-03-06 10:00:00", null, "K2"), ev2("2024-03-08 10:00:00", "U4", "K2"),
+        ev2("2024-03-02 10:00:00", "U4", "K3"), ev2("2024-03-09 10:00:00", "V4", "K3"),
+      ]);
+      await ensureSourceTables(engine, project.settings);
+      assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["lead_features"], includeDependencies: true } }));
+      // The warehouse's identity (every login) does give K1's anonymous session to U4: the case is real.
+      const [k1] = await engine.queryNative(`SELECT user_id FROM "${ds.intermediate}".sessions WHERE client_id = 'K1' AND session_start_at < TIMESTAMP '2024-03-10 12:00:00'`);
+      assert.equal(k1!.user_id, "U4");
+      const [l4] = await rowsOf(engine, ds.intermediate, "lead_features", "lead_id");
+      assert.equal(num(l4!.web_session_count), 2, "K2's two sessions; not K1's (tied after the cut-off) nor K3's (V4's at the cut-off)");
+      assert.ok(Math.abs(num(l4!.web_days_since_first_visit)! - (4 + 2 / 24)) < 1e-9, "the first session is K2's of 03-06 10:00");
+    } finally {
+      await engine.close();
+    }
+  });
+
   it("moves the cut-off with lead_cutoff_hours", async () => {
     // Cut-off 03-12 12:00: session D (03-12 10:00), the call and add_to_cart now count.
     const { engine, rows } = await build({ lead_cutoff_hours: "48" });
