@@ -80,26 +80,31 @@ describe("lead features (SQL) use nothing at or after the lead's cut-off", () =>
     //     U4, but nobody could have tied it to the lead at the cut-off;
     // K2: anonymous on 03-06, logs in as U4 on 03-08: both sessions are U4's at the cut-off;
     // K3: logs in as U4 on 03-02, then as V4 on 03-09: at the cut-off the whole client is V4's (the last login).
-    const ev2 = (time: string, user: string | null, client: string): unknown[] =>
-      ["page_view", null, time, user, client, null, null, null, "google", "organic", null, null, null, null];
+    const ev2 = (time: string, user: string | null, client: string, name = "page_view"): unknown[] =>
+      [name, null, time, user, client, null, null, null, "google", "organic", null, null, null, null];
     const project = await compiledProject({});
     const engine = await memoryEngine();
     try {
       const ds = project.settings.datasets;
       await fixtureTable(engine, ds.sources, "leads", LEADS, [["L4", "2024-03-10 12:00:00", null, false, "U4", null, null]]);
       await fixtureTable(engine, ds.sources, "custom_events", CUSTOM, [
-        ev2("2024-03-05 10:00:00", null, "K1"), ev2("2024-03-20 10:00:00", "U4", "K1"),
-        ev2("2024-03-06 10:00:00", null, "K2"), ev2("2024-03-08 10:00:00", "U4", "K2"),
+        ev2("2024-03-05 10:00:00", null, "K1", "view_item"), ev2("2024-03-20 10:00:00", "U4", "K1"),
+        ev2("2024-03-06 10:00:00", null, "K2", "view_item"), ev2("2024-03-08 10:00:00", "U4", "K2"),
         ev2("2024-03-02 10:00:00", "U4", "K3"), ev2("2024-03-09 10:00:00", "V4", "K3"),
       ]);
       await ensureSourceTables(engine, project.settings);
-      assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["lead_features"], includeDependencies: true } }));
+      assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["lead_features", "funnel_events"], includeDependencies: true } }));
       // The warehouse's identity (every login) does give K1's anonymous session to U4: the case is real.
       const [k1] = await engine.queryNative(`SELECT user_id FROM "${ds.intermediate}".sessions WHERE client_id = 'K1' AND session_start_at < TIMESTAMP '2024-03-10 12:00:00'`);
       assert.equal(k1!.user_id, "U4");
       const [l4] = await rowsOf(engine, ds.intermediate, "lead_features", "lead_id");
       assert.equal(num(l4!.web_session_count), 2, "K2's two sessions; not K1's (tied after the cut-off) nor K3's (V4's at the cut-off)");
       assert.ok(Math.abs(num(l4!.web_days_since_first_visit)! - (4 + 2 / 24)) < 1e-9, "the first session is K2's of 03-06 10:00");
+      // Both anonymous sessions view an item (funnel step 2). In the warehouse's chain of U4 (K1 joined by the later
+      // login) funnel_events keeps the step once, in K1's earlier session; the lead's own K2 session reached it too.
+      const steps = await engine.queryNative(`SELECT count(*) AS n FROM "${ds.intermediate}".funnel_events WHERE step = 'view_item'`);
+      assert.equal(Number(steps[0]!.n), 1);
+      assert.equal(num(l4!.web_deepest_funnel_step), 2);
     } finally {
       await engine.close();
     }
