@@ -69,6 +69,13 @@ describe("models/logistic-regression", () => {
     }
     // Optimality of the blocked fit: the penalised gradient vanishes.
     for (const gj of logisticGradient(a, dense, y, null)) assert.ok(Math.abs(gj) < 1e-8, `gradient ${gj}`);
+    // One zero column added last leaves the rows mostly non-zero: they take the same blocks, the zero's terms add
+    // nothing, so that fit equals the dense one bit for bit.
+    const oneZero = new Float64Array(rows * (C + 1));
+    for (let i = 0; i < rows; i++) oneZero.set(dense.subarray(i * C, (i + 1) * C), i * (C + 1));
+    const c = fitLogisticRegression(oneZero, y, null, { columns: C + 1, l2: 0.5 });
+    assert.equal(c.coefficients[C], 0);
+    assert.deepEqual([a.intercept, ...a.coefficients, a.iterations], [c.intercept, ...c.coefficients.slice(0, C), c.iterations]);
   });
 
   for (const ref of SCIPY_REFERENCE) {
