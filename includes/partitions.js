@@ -109,25 +109,33 @@ function stagedDaysStart(self) {
       WHERE event_date >= first_run_day)`;
 }
 
+/** extraDays of since / sinceTimestamp: a whole number ≥ 0 (0 when not given). */
+function wholeDays(helper, extraDays) {
+  const extra = Number(extraDays || 0);
+  if (!Number.isInteger(extra) || extra < 0) throw new Error(`partitions.${helper}: extraDays must be a whole number ≥ 0, got ${extraDays}`);
+  return extra;
+}
+
 /**
  * The rows an incremental run needs: `column >= partition_window_start − extraDays` (extraDays: history before the
  * window that the rebuilt days read, e.g. a session's events of the day before). TRUE on a full refresh.
  */
 function since(isIncremental, column, extraDays) {
   if (!isIncremental) return "TRUE";
-  const extra = Number(extraDays || 0);
-  if (!Number.isInteger(extra) || extra < 0) throw new Error(`partitions.since: extraDays must be a whole number ≥ 0, got ${extraDays}`);
+  const extra = wholeDays("since", extraDays);
   return extra ? `${column} >= DATE_SUB(partition_window_start, INTERVAL ${extra} DAY)` : `${column} >= partition_window_start`;
 }
 
 /**
  * `since` for a TIMESTAMP column of a table partitioned by its DATE (`partitionBy: "DATE(column)"`): the rows of the
- * days from partition_window_start on, as `column >= TIMESTAMP(partition_window_start)`, the partitioning column alone
- * against a script variable (BigQuery's pruning rule: filter the partitioning column itself,
+ * days from partition_window_start (− extraDays) on, as `column >= TIMESTAMP(partition_window_start)`, the
+ * partitioning column alone against a script variable (BigQuery's pruning rule: filter the partitioning column itself,
  * https://cloud.google.com/bigquery/docs/querying-partitioned-tables). TRUE on a full refresh.
  */
-function sinceTimestamp(isIncremental, column) {
-  return isIncremental ? `${column} >= TIMESTAMP(partition_window_start)` : "TRUE";
+function sinceTimestamp(isIncremental, column, extraDays) {
+  if (!isIncremental) return "TRUE";
+  const extra = wholeDays("sinceTimestamp", extraDays);
+  return extra ? `${column} >= TIMESTAMP(DATE_SUB(partition_window_start, INTERVAL ${extra} DAY))` : `${column} >= TIMESTAMP(partition_window_start)`;
 }
 
 /**

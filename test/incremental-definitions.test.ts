@@ -225,8 +225,10 @@ describe("the refusal on the command line (a small demo warehouse)", function ()
     const before = await rows(steps);
     const refused = runCli(["run", ...where, ...small, ...shortFunnel]);
     assert.equal(refused.code, 2, refused.stderr.slice(-3000));
-    assert.match(refused.stderr, /^error: an incremental table holds days built under another definition/m);
+    assert.match(refused.stderr, /^error: 2 incremental tables hold days built under another definition/m);
     assert.match(refused.stderr, /- int_step_events \(table funnelcredit_intermediate\.int_step_events\): .*vars that differ since: funnel_steps \(\(default\) → /);
+    // The leads' funnel depth numbers the steps of funnel_steps too.
+    assert.match(refused.stderr, /- lead_web_behaviour \(table funnelcredit_intermediate\.lead_web_behaviour\): .*vars that differ since: funnel_steps \(\(default\) → /);
     assert.deepEqual(await rows(steps), before, "the refused run changed nothing");
     const offered = refused.stderr.split("\n").filter((l) => l.startsWith("  funnelcredit run ")).map((l) => l.trim());
     assert.equal(offered.length, 2, refused.stderr);

@@ -87,6 +87,9 @@ export async function analyzeProject(zeta: ZetaSQL, project: Project, opts: Anal
   return { errors, analyzed };
 }
 
-/** Variables the pre-operations DECLARE: stg_ga4_events' first day, includes/partitions.js' window start. */
-const SCRIPT_VARIABLES = { first_table_suffix: "STRING", partition_window_start: "DATE" };
+/**
+ * Variables the pre-operations DECLARE and queries read: stg_ga4_events' first day, includes/partitions.js' window
+ * start, lead_web_behaviour's bound of final rows.
+ */
+const SCRIPT_VARIABLES = { first_table_suffix: "STRING", partition_window_start: "DATE", lead_final_before: "TIMESTAMP" };
 
