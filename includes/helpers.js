@@ -32,6 +32,14 @@ function ga4FirstRunDay(eventsWildcard) {
   return `IFNULL(DATE_SUB(${newest}, INTERVAL ${settings.lookbackDays + settings.reprocessDays} DAY), DATE '1900-01-01')`;
 }
 
+/**
+ * A lead's cut-off (TIMESTAMP) from its created_at expression: created_at + vars.lead_cutoff_hours. Lead features read
+ * nothing at or after it; lead_user_clients, lead_web_behaviour and lead_features all take it from here.
+ */
+function leadCutoffAt(createdAt) {
+  return `TIMESTAMP_ADD(${createdAt}, INTERVAL ${settings.leadCutoffHours} HOUR)`;
+}
+
 /** `expr IN ('a', 'b')`, or FALSE for an empty list (GoogleSQL has no empty IN list). */
 function inList(expr, values) {
   if (!values.length) return "FALSE";
@@ -277,4 +285,4 @@ function costSourceRows(ref) {
   return configured.map((source) => `${select(source)}\n  FROM ${sourceFrom(ref, source)}`).join("\n  UNION ALL\n  ");
 }
 
-module.exports = { customEventRows, costSourceRows, customStepFields, amountIssue, ga4FirstRunDay, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded, isNormalImportedPath };
+module.exports = { customEventRows, costSourceRows, customStepFields, amountIssue, ga4FirstRunDay, leadCutoffAt, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded, isNormalImportedPath };

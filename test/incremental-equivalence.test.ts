@@ -260,5 +260,8 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     }
     assert.deepEqual(differing, []);
     assert.ok(compared >= 30, `compared ${compared} tables`);
+    // The leads' behaviour compared above holds rows both final and rebuilt by each daily run.
+    const leads = await daily.queryNative(`SELECT COUNT(*) FILTER (WHERE is_final) AS final, COUNT(*) FILTER (WHERE NOT is_final) AS open FROM ${duckIdent(ds().intermediate)}.lead_web_behaviour`);
+    assert.ok(Number(leads[0]!.final) > 0 && Number(leads[0]!.open) > 0, JSON.stringify(leads));
   });
 });
