@@ -216,6 +216,7 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
       ...Object.keys(CREDIT_TABLES).map((t) => `${ds().outputs}.${t}`),
       `${ds().staging}.stg_ga4_events`, `${ds().staging}.stg_ga4_sessions`, `${ds().staging}.stg_ga4_event_issues`,
       `${ds().intermediate}.int_step_events`, `${ds().intermediate}.int_ga4_purchases`, `${ds().intermediate}.lead_web_behaviour`,
+      `${ds().intermediate}.int_sessions_unioned`,
     ].sort());
 
     assertRunSucceeded(await run(full, { fullRefresh: true, runId: "full" }));

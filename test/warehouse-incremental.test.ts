@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { compiledProject, ga4DayTables, memoryEngine, runProject, assertRunSucceeded } from "./support/warehouse.ts";
 import { withGa4Shards, type DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import { INTERMEDIATE, loadGa4, loadInputs, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+import { custom, INTERMEDIATE, loadGa4, loadInputs, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 import type { Engine, ExecOptions } from "../src/engines/engine.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
@@ -268,5 +268,43 @@ describe("warehouse: incremental GA4 staging", function () {
         ["check", S, range(n - 4, n, iso)],
       ],
     })));
+  });
+
+  it("rebuilds int_sessions_unioned's GA4 sessions on staging's days and every CRM and custom session (partition-set test)", async () => {
+    // reprocess_days 1: GA4 days 01-02…01-06 and CRM / custom sessions on 01-01 and 01-03 built by a first run, then 01-07.
+    const day = (n: number) => `202401${String(n).padStart(2, "0")}`;
+    const iso = (n: number) => `2024-01-${String(n).padStart(2, "0")}`;
+    await loadInputs(engine, {
+      ga4: [2, 3, 4, 5, 6].map((n) => pv(day(n), n)),
+      crm: [["T1", "U1", null, "2024-01-01 09:00:00", "completed", 10, null]],
+      custom: [custom("webinar", "2024-01-03 15:00:00", "U2", null)],
+    });
+    const project = await compiledProject({ reprocess_days: "1", lookback_days: "3" }, []);
+    const sel = { actions: ["int_sessions_unioned"], includeDependencies: true };
+    assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+    const unioned = `${INTERMEDIATE}.int_sessions_unioned`;
+    const partitionColumnOf = withGa4Shards((schema: string, table: string): string | undefined =>
+      partitionColumnOfSpec(project.graph.actions.find((a) => a.target.schema === schema && a.target.name === table)?.partitionBy));
+    let reads: StatementRead[] = [];
+    const recording = afterExecute(engine, async (statements, opts) => {
+      if (opts?.action === unioned) reads = await statementReads(engine, statements, opts.action, partitionColumnOf);
+    });
+    await loadGa4(engine, [pv(day(7), 7)], "append");
+    const run = await runGraph({ graph: project.graph, engine: recording, settings: project.settings, artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "fc-partition-set")), selection: sel });
+    assertRunSucceeded(run);
+    assert.equal(run.actions.find((a) => a.action === unioned)?.kind, "incremental");
+    // Its window: its own newest GA4 session with daily events (01-06) − reprocess_days − 2 = 01-03, as stg_ga4_sessions',
+    // looked for from the first-run start − 2 days on (01-07 − lookback 3 − reprocess 1 − 2 = 01-01). The days are those
+    // the statements select in the table as the run left it (01-07 included).
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => iso(a + i));
+    assert.deepEqual(reads.filter(([, table]) => table === unioned || table === `${STAGING}.stg_ga4_sessions`), [
+      ["DECLARE", unioned, range(1, 7)],
+      ["DELETE", unioned, range(3, 7)],
+      // Every CRM and custom session goes, whatever its day: the source_system column of every partition.
+      ["DELETE", unioned, "all"],
+      ["INSERT", `${STAGING}.stg_ga4_sessions`, range(3, 7)],
+    ]);
+    const rows = await engine.queryNative(`SELECT source_system, CAST(session_date AS VARCHAR) AS d FROM "${INTERMEDIATE}"."int_sessions_unioned" ORDER BY 2, 1`);
+    assert.deepEqual(rows.map((r) => `${r.source_system} ${r.d}`), ["crm 2024-01-01", "ga4 2024-01-02", "custom 2024-01-03", "ga4 2024-01-03", ...range(4, 7).map((d) => `ga4 ${d}`)]);
   });
 });
