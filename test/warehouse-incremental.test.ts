@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { compiledProject, ga4DayTables, memoryEngine, runProject, assertRunSucceeded } from "./support/warehouse.ts";
 import { withGa4Shards, type DuckDBEngine } from "../src/engines/duckdb/engine.ts";
-import { custom, INTERMEDIATE, loadGa4, loadInputs, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
+import { custom, INTERMEDIATE, loadGa4, loadInputs, META, STAGING, type Ga4Event } from "./fixtures/warehouse/builders.ts";
 import type { Engine, ExecOptions } from "../src/engines/engine.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
@@ -306,5 +306,39 @@ describe("warehouse: incremental GA4 staging", function () {
     ]);
     const rows = await engine.queryNative(`SELECT source_system, CAST(session_date AS VARCHAR) AS d FROM "${INTERMEDIATE}"."int_sessions_unioned" ORDER BY 2, 1`);
     assert.deepEqual(rows.map((r) => `${r.source_system} ${r.d}`), ["crm 2024-01-01", "ga4 2024-01-02", "custom 2024-01-03", "ga4 2024-01-03", ...range(4, 7).map((d) => `ga4 ${d}`)]);
+  });
+
+  it("builds int_sessions_unioned whole once over a table an earlier version built whole every run (an upgrade), then incrementally", async () => {
+    const day = (n: number) => `202401${String(n).padStart(2, "0")}`;
+    await loadInputs(engine, { ga4: [2, 3, 4].map((n) => pv(day(n), n)), crm: [["T1", "U1", null, "2024-01-01 09:00:00", "completed", 10, null]] });
+    const project = await compiledProject({ reprocess_days: "1" }, []);
+    const sel = { actions: ["int_sessions_unioned"], includeDependencies: true };
+    assertRunSucceeded(await runProject(project, engine, { selection: sel }));
+    const unioned = `${INTERMEDIATE}.int_sessions_unioned`;
+    // The warehouse as the version before left it: a plain table without has_daily_events, its runs recorded as tables,
+    // no definition recorded.
+    const asBefore = async (kind: string): Promise<void> => {
+      await engine.runNative(`ALTER TABLE "${INTERMEDIATE}"."int_sessions_unioned" DROP COLUMN IF EXISTS has_daily_events`);
+      await engine.runNative(`DELETE FROM "${META}"."incremental_definitions" WHERE action = '${unioned}'`);
+      await engine.runNative(`UPDATE "${META}"."run_history" SET action_kind = '${kind}' WHERE action = '${unioned}'`);
+    };
+    const statementsOf = async (): Promise<string> => {
+      let seen = "";
+      const recording = afterExecute(engine, async (statements, opts) => { if (opts?.action === unioned) seen = statements.join("\n"); });
+      assertRunSucceeded(await runGraph({ graph: project.graph, engine: recording, settings: project.settings, artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "fc-upgrade")), selection: sel }));
+      return seen;
+    };
+    await asBefore("table");
+    await loadGa4(engine, [pv(day(5), 5)], "append");
+    const upgrade = await statementsOf();
+    assert.match(upgrade, /CREATE OR REPLACE TABLE/, "built whole");
+    assert.doesNotMatch(upgrade, /DELETE FROM/);
+    assert.deepEqual((await engine.queryNative(`SELECT how FROM "${META}"."incremental_definitions" WHERE action = '${unioned}'`)).map((r) => r.how), ["full_refresh"]);
+    assert.equal(Number((await engine.queryNative(`SELECT COUNT(*) AS n FROM "${INTERMEDIATE}"."int_sessions_unioned" WHERE has_daily_events`))[0]!.n), 4);
+    // Then daily runs are incremental; and a table whose last run was incremental is never rebuilt whole by this rule.
+    await loadGa4(engine, [pv(day(6), 6)], "append");
+    assert.match(await statementsOf(), /DELETE FROM/);
+    await engine.runNative(`DELETE FROM "${META}"."incremental_definitions" WHERE action = '${unioned}'`);
+    assert.match(await statementsOf(), /DELETE FROM/, "nothing recorded, but built incrementally last: incremental");
   });
 });

@@ -19,6 +19,7 @@ import type { ColumnSchema, Row } from "../engines/engine.ts";
 import { sqlString } from "../util/sql.ts";
 import { decodeVar } from "../compile/compile.ts";
 import { SAME_OUTPUT_EDITS, type SameOutputEdit } from "./same-output-edits.ts";
+import { RUN_HISTORY_TABLE } from "./run-record.ts";
 
 export const DEFINITIONS_TABLE = "incremental_definitions";
 export const DEFINITIONS_SCHEMA: ColumnSchema[] = tableSchema(DEFINITIONS_TABLE);
@@ -125,6 +126,12 @@ export interface DefinitionCheck {
   recorded: Map<string, Recorded>;
   /** Selected actions whose table holds rows built under another definition (empty on a full refresh). */
   changed: ChangedDefinition[];
+  /**
+   * Selected incremental actions with nothing recorded whose table holds rows and was last built as a plain table (the
+   * run history says so): a model made incremental by an upgrade. Built whole once, as every run built it before (its
+   * rows may lack a column the incremental form reads); then recorded like any other.
+   */
+  builtAsTable: Set<string>;
   vars: Record<string, string>;
 }
 
@@ -155,7 +162,8 @@ export async function checkDefinitions(opts: {
   const changed: ChangedDefinition[] = [];
   const t = definitionsTarget(graph, opts.settings);
   // A warehouse from before the fingerprints (or a first run): nothing recorded, nothing refused.
-  if (!actions.length || !(await engine.tableExists(t))) return { current, recorded, changed, vars };
+  const builtAsTable = await lastBuiltAsTable(graph, engine, opts.settings, actions.map((a) => a.name));
+  if (!actions.length || !(await engine.tableExists(t))) return { current, recorded, changed, builtAsTable, vars };
   const rows = await engine.query(
     `SELECT action, fingerprint, vars_json, run_id, recorded_at FROM ${qualified(t)} WHERE action IN (${actions.map((a) => sqlString(a.name)).join(", ")})`,
     READ,
@@ -166,7 +174,8 @@ export async function checkDefinitions(opts: {
     if (prev && prev.recordedAt >= at) continue;
     recorded.set(String(r.action), { fingerprint: String(r.fingerprint), vars: parseVars(r.vars_json), runId: String(r.run_id), recordedAt: at });
   }
-  if (opts.fullRefresh) return { current, recorded, changed, vars };
+  for (const a of recorded.keys()) builtAsTable.delete(a);
+  if (opts.fullRefresh) return { current, recorded, changed, builtAsTable, vars };
   for (const a of actions) {
     const rec = recorded.get(a.name);
     // The same definition, or one a same-output edit since changed only in how it computes the same rows.
@@ -180,7 +189,19 @@ export async function checkDefinitions(opts: {
     const differ = names.filter((n) => rec.vars[n] !== vars[n]).map((n): [string, string | undefined, string | undefined] => [n, rec.vars[n], vars[n]]);
     changed.push({ action: a.name, name: shortName(graph, a), table: `${a.target.schema}.${a.target.name}`, recorded: rec, vars: differ });
   }
-  return { current, recorded, changed, vars };
+  return { current, recorded, changed, builtAsTable, vars };
+}
+
+/** Of `names`, those whose last succeeded run built them as a plain table (the run history; none without one). */
+async function lastBuiltAsTable(graph: Graph, engine: Engine, settings: Settings, names: string[]): Promise<Set<string>> {
+  const history = tableLocation(RUN_HISTORY_TABLE, { settings, database: graph.projectConfig.defaultDatabase });
+  if (!names.length || !(await engine.tableExists(history))) return new Set();
+  const rows = await engine.query(
+    `SELECT action, ARRAY_AGG(action_kind ORDER BY ended_at DESC LIMIT 1)[SAFE_OFFSET(0)] AS kind FROM ${qualified(history)}
+     WHERE action IN (${names.map(sqlString).join(", ")}) AND status = 'succeeded' GROUP BY action`,
+    { ...READ, labels: { funnelcredit_check: RUN_HISTORY_TABLE } },
+  );
+  return new Set(rows.filter((r) => r.kind === "table").map((r) => String(r.action)));
 }
 
 /**

@@ -101,6 +101,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   const { graph, engine } = opts;
   // Before anything runs (a dry run too): an incremental table built under another definition is refused here.
   const definitions = opts.definitions ?? (await checkDefinitionsBeforeRun(opts));
+  opts = { ...opts, definitions };
   const now = opts.now ?? (() => new Date());
   const progress = opts.progress ?? (opts.logger ? createProgress(opts.logger) : silentProgress);
   const names = select(graph, opts.selection ?? {});
@@ -271,7 +272,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
       // Only an action that succeeded records the definition its table now holds days of; a failed one records nothing.
       const fingerprint = definitions.current.get(a.name);
       if (a.kind === "incremental" && rec.status === "succeeded" && fingerprint && fingerprint !== definitions.recorded.get(a.name)?.fingerprint) {
-        pendingDefinitions.push(definitionRow(a.name, fingerprint, definitions.vars, run.runId, rec.endedAt, opts.fullRefresh ? "full_refresh" : accepted.has(a.name) ? "accepted" : "incremental"));
+        pendingDefinitions.push(definitionRow(a.name, fingerprint, definitions.vars, run.runId, rec.endedAt, opts.fullRefresh || definitions.builtAsTable.has(a.name) ? "full_refresh" : accepted.has(a.name) ? "accepted" : "incremental"));
       }
       if (!batchHistory) await flushHistory(true);
     }
@@ -545,7 +546,7 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
       ? job.planQueries({ settings: opts.settings, ref: (n) => qualified(findAction(opts.graph, n).target) })
       : readable.map((r) => `SELECT * FROM ${qualified(r.target)}`);
     note = `job reads ${job.reads.join(", ")}; writes ${job.writes.join(", ")}`;
-  } else if ((a.kind === "table" || a.kind === "view" || a.kind === "incremental") && !(a.kind === "incremental" && !opts.fullRefresh && (await engine.tableExists(a.target)))) {
+  } else if ((a.kind === "table" || a.kind === "view" || a.kind === "incremental") && !(a.kind === "incremental" && !opts.fullRefresh && !opts.definitions?.builtAsTable.has(a.name) && (await engine.tableExists(a.target)))) {
     // A CREATE OR REPLACE is checked as its query: on a fresh warehouse the target's dataset does
     // not exist yet (a real run creates it first), and the query is what reads and bills. Its
     // post-operations (an incremental model's checks read the table it built) are checked too when the
@@ -593,8 +594,9 @@ async function statementsFor(a: Action, opts: RunOptions): Promise<{ statements:
       return replace(await opts.engine.describeTable(a.target), createTableStatement(a, a.query!));
     case "incremental": {
       const have = await opts.engine.describeTable(a.target);
-      // Over a view (the model was a view before) there is nothing to merge into: build it whole, as Dataform does.
-      if (opts.fullRefresh || !have || have.kind === "view") return replace(have, createTableStatement(a, a.query!));
+      // Over a view (the model was a view before) there is nothing to merge into: build it whole, as Dataform does; nor
+      // over a table an earlier version built whole on every run (definitions.ts, builtAsTable).
+      if (opts.fullRefresh || !have || have.kind === "view" || opts.definitions?.builtAsTable.has(a.name)) return replace(have, createTableStatement(a, a.query!));
       const columns = (await opts.engine.tableSchema(a.target)).map((c) => c.name);
       const q = a.incrementalQuery ?? a.query!;
       // As Dataform runs it: the pre-operations (a date-partitioned model deletes the days it rebuilds there,
