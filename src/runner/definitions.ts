@@ -127,9 +127,9 @@ export interface DefinitionCheck {
   /** Selected actions whose table holds rows built under another definition (empty on a full refresh). */
   changed: ChangedDefinition[];
   /**
-   * Selected incremental actions with nothing recorded whose table holds rows and was last built as a plain table (the
-   * run history says so): a model made incremental by an upgrade. Built whole once, as every run built it before (its
-   * rows may lack a column the incremental form reads); then recorded like any other.
+   * Selected incremental actions with nothing recorded that the run history's last success built as a plain table: a
+   * model an upgrade made incremental. Built whole once, as every run built it before (its rows may lack a column the
+   * incremental form reads); then recorded like any other. Read with the check's label (a dry run makes this read too).
    */
   builtAsTable: Set<string>;
   vars: Record<string, string>;
@@ -199,7 +199,7 @@ async function lastBuiltAsTable(graph: Graph, engine: Engine, settings: Settings
   const rows = await engine.query(
     `SELECT action, ARRAY_AGG(action_kind ORDER BY ended_at DESC LIMIT 1)[SAFE_OFFSET(0)] AS kind FROM ${qualified(history)}
      WHERE action IN (${names.map(sqlString).join(", ")}) AND status = 'succeeded' GROUP BY action`,
-    { ...READ, labels: { funnelcredit_check: RUN_HISTORY_TABLE } },
+    READ,
   );
   return new Set(rows.filter((r) => r.kind === "table").map((r) => String(r.action)));
 }
