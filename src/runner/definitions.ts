@@ -162,8 +162,9 @@ export async function checkDefinitions(opts: {
   const changed: ChangedDefinition[] = [];
   const t = definitionsTarget(graph, opts.settings);
   // A warehouse from before the fingerprints (or a first run): nothing recorded, nothing refused.
-  const builtAsTable = await lastBuiltAsTable(graph, engine, opts.settings, actions.map((a) => a.name));
-  if (!actions.length || !(await engine.tableExists(t))) return { current, recorded, changed, builtAsTable, vars };
+  if (!actions.length || !(await engine.tableExists(t))) {
+    return { current, recorded, changed, builtAsTable: await lastBuiltAsTable(graph, engine, opts.settings, actions.map((a) => a.name)), vars };
+  }
   const rows = await engine.query(
     `SELECT action, fingerprint, vars_json, run_id, recorded_at FROM ${qualified(t)} WHERE action IN (${actions.map((a) => sqlString(a.name)).join(", ")})`,
     READ,
@@ -174,7 +175,8 @@ export async function checkDefinitions(opts: {
     if (prev && prev.recordedAt >= at) continue;
     recorded.set(String(r.action), { fingerprint: String(r.fingerprint), vars: parseVars(r.vars_json), runId: String(r.run_id), recordedAt: at });
   }
-  for (const a of recorded.keys()) builtAsTable.delete(a);
+  // Only an action with nothing recorded can be a table an earlier version built (a read only then: one job less a run).
+  const builtAsTable = await lastBuiltAsTable(graph, engine, opts.settings, actions.filter((a) => !recorded.has(a.name)).map((a) => a.name));
   if (opts.fullRefresh) return { current, recorded, changed, builtAsTable, vars };
   for (const a of actions) {
     const rec = recorded.get(a.name);
