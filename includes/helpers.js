@@ -40,6 +40,17 @@ function leadCutoffAt(createdAt) {
   return `TIMESTAMP_ADD(${createdAt}, INTERVAL ${settings.leadCutoffHours} HOUR)`;
 }
 
+/**
+ * The leads that have a cut-off (an id and a created_at), as `lead_id, user_id, client_id, cutoff_at` from the leads
+ * table `leads`: the rows lead_web_behaviour keeps (a lead without a created_at has no cut-off, so nothing of the web is
+ * before it) and lead_user_clients links.
+ */
+function leadsWithCutoff(leads) {
+  return `SELECT lead_id, user_id, client_id, ${leadCutoffAt("created_at")} AS cutoff_at
+  FROM ${leads}
+  WHERE lead_id IS NOT NULL AND created_at IS NOT NULL`;
+}
+
 /** `expr IN ('a', 'b')`, or FALSE for an empty list (GoogleSQL has no empty IN list). */
 function inList(expr, values) {
   if (!values.length) return "FALSE";
@@ -285,4 +296,4 @@ function costSourceRows(ref) {
   return configured.map((source) => `${select(source)}\n  FROM ${sourceFrom(ref, source)}`).join("\n  UNION ALL\n  ");
 }
 
-module.exports = { customEventRows, costSourceRows, customStepFields, amountIssue, ga4FirstRunDay, leadCutoffAt, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded, isNormalImportedPath };
+module.exports = { customEventRows, costSourceRows, customStepFields, amountIssue, ga4FirstRunDay, leadCutoffAt, leadsWithCutoff, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded, isNormalImportedPath };

@@ -109,6 +109,21 @@ function stagedDaysStart(self) {
       WHERE event_date >= first_run_day)`;
 }
 
+/**
+ * The first session day stg_ga4_sessions rebuilds on its next run, from a table of sessions (`table`) with
+ * `session_date` and `has_daily_events`: its newest session with events of a daily export table − reprocess_days − 2
+ * (a re-staged event's session starts at most 2 UTC days earlier), never before first_run_day − 2 (the script
+ * variable: staging never re-stages before the first-run start), looked for only from that day on (BigQuery prunes the
+ * older partitions). `where`: a further condition on the table's rows. NULL when no such session (rebuild everything).
+ * stg_ga4_sessions' own window (over itself), int_sessions_unioned's (its GA4 rows, copies of staging's) and the bound
+ * of lead_web_behaviour's final rows (over stg_ga4_sessions, after this run's staging).
+ */
+function sessionDaysStart(table, where) {
+  return `(SELECT GREATEST(DATE_SUB(MAX(IF(has_daily_events, session_date, NULL)), INTERVAL ${settings.reprocessDays + 2} DAY), DATE_SUB(first_run_day, INTERVAL 2 DAY))
+      FROM ${table}
+      WHERE session_date >= DATE_SUB(first_run_day, INTERVAL 2 DAY)${where ? ` AND ${where}` : ""})`;
+}
+
 /** extraDays of since / sinceTimestamp: a whole number ≥ 0 (0 when not given). */
 function wholeDays(helper, extraDays) {
   const extra = Number(extraDays || 0);
@@ -187,4 +202,4 @@ WHERE row_count > 0`);
   return statements.join(";\n");
 }
 
-module.exports = { incrementalTable, rebuildWindow, eventExtractWindow, stagedDaysStart, restatementWindow, RESTATEMENT_LOOKUP_MARGIN_DAYS, since, sinceTimestamp, checks };
+module.exports = { incrementalTable, rebuildWindow, eventExtractWindow, stagedDaysStart, sessionDaysStart, restatementWindow, RESTATEMENT_LOOKUP_MARGIN_DAYS, since, sinceTimestamp, checks };

@@ -162,13 +162,12 @@ export async function checkDefinitions(opts: {
   const changed: ChangedDefinition[] = [];
   const t = definitionsTarget(graph, opts.settings);
   // A warehouse from before the fingerprints (or a first run): nothing recorded, nothing refused.
-  if (!actions.length || !(await engine.tableExists(t))) {
-    return { current, recorded, changed, builtAsTable: await lastBuiltAsTable(graph, engine, opts.settings, actions.map((a) => a.name)), vars };
-  }
-  const rows = await engine.query(
-    `SELECT action, fingerprint, vars_json, run_id, recorded_at FROM ${qualified(t)} WHERE action IN (${actions.map((a) => sqlString(a.name)).join(", ")})`,
-    READ,
-  );
+  const rows = actions.length && (await engine.tableExists(t))
+    ? await engine.query(
+      `SELECT action, fingerprint, vars_json, run_id, recorded_at FROM ${qualified(t)} WHERE action IN (${actions.map((a) => sqlString(a.name)).join(", ")})`,
+      READ,
+    )
+    : [];
   for (const r of rows) {
     const at = new Date(r.recorded_at as Date | string);
     const prev = recorded.get(String(r.action));

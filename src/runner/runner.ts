@@ -272,7 +272,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
       // Only an action that succeeded records the definition its table now holds days of; a failed one records nothing.
       const fingerprint = definitions.current.get(a.name);
       if (a.kind === "incremental" && rec.status === "succeeded" && fingerprint && fingerprint !== definitions.recorded.get(a.name)?.fingerprint) {
-        pendingDefinitions.push(definitionRow(a.name, fingerprint, definitions.vars, run.runId, rec.endedAt, opts.fullRefresh || definitions.builtAsTable.has(a.name) ? "full_refresh" : accepted.has(a.name) ? "accepted" : "incremental"));
+        pendingDefinitions.push(definitionRow(a.name, fingerprint, definitions.vars, run.runId, rec.endedAt, buildsWhole(a, opts) ? "full_refresh" : accepted.has(a.name) ? "accepted" : "incremental"));
       }
       if (!batchHistory) await flushHistory(true);
     }
@@ -546,7 +546,7 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
       ? job.planQueries({ settings: opts.settings, ref: (n) => qualified(findAction(opts.graph, n).target) })
       : readable.map((r) => `SELECT * FROM ${qualified(r.target)}`);
     note = `job reads ${job.reads.join(", ")}; writes ${job.writes.join(", ")}`;
-  } else if ((a.kind === "table" || a.kind === "view" || a.kind === "incremental") && !(a.kind === "incremental" && !opts.fullRefresh && !opts.definitions?.builtAsTable.has(a.name) && (await engine.tableExists(a.target)))) {
+  } else if ((a.kind === "table" || a.kind === "view" || a.kind === "incremental") && !(a.kind === "incremental" && !buildsWhole(a, opts) && (await engine.tableExists(a.target)))) {
     // A CREATE OR REPLACE is checked as its query: on a fresh warehouse the target's dataset does
     // not exist yet (a real run creates it first), and the query is what reads and bills. Its
     // post-operations (an incremental model's checks read the table it built) are checked too when the
@@ -580,6 +580,14 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
  * partitioning changed (a deploy, not every run), the query is dry-run before the DROP, and a re-run
  * rebuilds the object from its sources, so it is accepted.
  */
+/**
+ * An incremental action this run builds whole whatever its table holds: a full refresh, or a table an earlier version
+ * built whole on every run (definitions.ts, builtAsTable).
+ */
+function buildsWhole(a: Action, opts: RunOptions): boolean {
+  return !!opts.fullRefresh || !!opts.definitions?.builtAsTable.has(a.name);
+}
+
 async function statementsFor(a: Action, opts: RunOptions): Promise<{ statements: string[]; drop?: "table" | "view" }> {
   // One statement per element: a pre-operation block may hold several (a DECLARE, then a DELETE).
   const pre = (ops?: string[]): string[] => (ops ?? []).flatMap(splitScript);
@@ -594,9 +602,8 @@ async function statementsFor(a: Action, opts: RunOptions): Promise<{ statements:
       return replace(await opts.engine.describeTable(a.target), createTableStatement(a, a.query!));
     case "incremental": {
       const have = await opts.engine.describeTable(a.target);
-      // Over a view (the model was a view before) there is nothing to merge into: build it whole, as Dataform does; nor
-      // over a table an earlier version built whole on every run (definitions.ts, builtAsTable).
-      if (opts.fullRefresh || !have || have.kind === "view" || opts.definitions?.builtAsTable.has(a.name)) return replace(have, createTableStatement(a, a.query!));
+      // Over a view (the model was a view before) there is nothing to merge into: build it whole, as Dataform does.
+      if (buildsWhole(a, opts) || !have || have.kind === "view") return replace(have, createTableStatement(a, a.query!));
       const columns = (await opts.engine.tableSchema(a.target)).map((c) => c.name);
       const q = a.incrementalQuery ?? a.query!;
       // As Dataform runs it: the pre-operations (a date-partitioned model deletes the days it rebuilds there,
