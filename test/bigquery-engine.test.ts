@@ -538,6 +538,31 @@ describe("BigQuery engine (real client, local REST endpoint)", () => {
     it("refuses a dataset in another location", async () => {
       fake.addDataset("fc_us", "US");
       await assert.rejects(engine.ensureDataset(PROJECT, "fc_us"), /is in location US, the configured location is EU/);
+      // Refused, not remembered: asked again, refused again.
+      await assert.rejects(engine.ensureDataset(PROJECT, "fc_us"), /is in location US/);
+      assert.equal(fake.requestsTo("datasets.get").length, 2);
+    });
+
+    it("asks BigQuery about a dataset once per engine: ensured, created or location-checked, later calls make no request", async () => {
+      const datasetGets = (id: string) => fake.requestsTo("datasets.get").filter((r) => r.path.endsWith(`/datasets/${id}`)).length;
+      fake.addDataset("fc_sources", "EU");
+      // As a run does: the empty sources' dataset for each missing table, then the declarations' location check.
+      for (let i = 0; i < 3; i++) await engine.ensureDataset(PROJECT, "fc_sources");
+      await engine.prepareDeclarations!([{ database: PROJECT, schema: "fc_sources", name: "crm_transactions" }]);
+      assert.equal(datasetGets("fc_sources"), 1);
+      // A dataset the engine created: no get after the insert.
+      await engine.ensureDataset(PROJECT, "fc_new");
+      await engine.ensureDataset(PROJECT, "fc_new");
+      assert.equal(datasetGets("fc_new"), 1);
+      assert.equal(fake.requestsTo("datasets.insert").length, 1);
+      // A source checked first, then ensured: one get.
+      fake.addDataset("fc_ga4", "EU");
+      await engine.prepareDeclarations!([{ database: PROJECT, schema: "fc_ga4", name: "events_*" }]);
+      await engine.ensureDataset(PROJECT, "fc_ga4");
+      assert.equal(datasetGets("fc_ga4"), 1);
+      // Another engine (another command) asks again: a dataset may have moved or gone between runs.
+      await makeEngine().ensureDataset(PROJECT, "fc_sources");
+      assert.equal(datasetGets("fc_sources"), 2);
     });
   });
 

@@ -6,9 +6,15 @@ import { EngineError, type Target } from "../engine.ts";
 import { CallFailed, toEngineError, type Ctx } from "./errors.ts";
 import type { BigQueryParts } from "./parts.ts";
 
-/** Create `database.schema` in the configured location unless it exists; fail when it exists elsewhere. */
-export async function ensureDataset({ cfg, jobs, log, bq }: BigQueryParts, database: string, schema: string): Promise<void> {
-  const ctx: Ctx = { action: `ensureDataset ${database}.${schema}` };
+/**
+ * Create `database.schema` in the configured location unless it exists; fail when it exists elsewhere. Once per
+ * engine: a run ensures the datasets of its actions, and the empty sources' dataset once for each table it creates
+ * (a daily run asked datasets.get 23 times for 7 datasets, each a serial round trip before the first action).
+ */
+export async function ensureDataset({ cfg, jobs, log, bq, datasetsInLocation }: BigQueryParts, database: string, schema: string): Promise<void> {
+  const where = `${database}.${schema}`;
+  if (datasetsInLocation.has(where)) return;
+  const ctx: Ctx = { action: `ensureDataset ${where}` };
   try {
     const [meta] = await jobs.call("datasets.get", ctx, () => bq.dataset(schema, { projectId: database }).getMetadata());
     const loc = (meta as { location?: string }).location;
@@ -20,6 +26,7 @@ export async function ensureDataset({ cfg, jobs, log, bq }: BigQueryParts, datab
         hint: "jobs run in one location; set the location setting to the dataset's location or use another dataset",
       });
     }
+    datasetsInLocation.add(where);
     return;
   } catch (err) {
     if (!(err instanceof CallFailed && err.failure.status === 404)) throw toEngineError(err, ctx, "datasets.get");
@@ -34,12 +41,12 @@ export async function ensureDataset({ cfg, jobs, log, bq }: BigQueryParts, datab
         json: { datasetReference: { projectId: database, datasetId: schema }, location: cfg.location },
       }),
     );
-    log.info("bigquery dataset created", { dataset: `${database}.${schema}`, location: cfg.location });
+    log.info("bigquery dataset created", { dataset: where, location: cfg.location });
   } catch (err) {
-    // Another action created it between our get and insert: fine.
-    if (err instanceof CallFailed && err.failure.status === 409) return;
-    throw toEngineError(err, ctx, "datasets.insert");
+    // Another action created it between our get and insert (in the location it asked for, this engine's): fine.
+    if (!(err instanceof CallFailed && err.failure.status === 409)) throw toEngineError(err, ctx, "datasets.insert");
   }
+  datasetsInLocation.add(where);
 }
 
 /**
@@ -48,10 +55,11 @@ export async function ensureDataset({ cfg, jobs, log, bq }: BigQueryParts, datab
  * (https://cloud.google.com/bigquery/docs/locations#specify_locations). Say which source dataset
  * is where, and what to change, before the first job.
  */
-export async function checkSourceLocations({ bq, cfg, jobs }: BigQueryParts, targets: Target[]): Promise<void> {
+export async function checkSourceLocations({ bq, cfg, jobs, datasetsInLocation }: BigQueryParts, targets: Target[]): Promise<void> {
   const byDataset = new Map<string, Target[]>();
   for (const t of targets) byDataset.set(`${t.database}.${t.schema}`, [...(byDataset.get(`${t.database}.${t.schema}`) ?? []), t]);
   for (const [where, ts] of byDataset) {
+    if (datasetsInLocation.has(where)) continue;
     const t = ts[0]!;
     let loc: string | undefined;
     try {
@@ -68,5 +76,6 @@ export async function checkSourceLocations({ bq, cfg, jobs }: BigQueryParts, tar
         hint: `set the location (defaultLocation in workflow_settings.yaml) to ${loc}, or point vars.ga4_project / vars.ga4_dataset / vars.sources_dataset to a copy in ${cfg.location}`,
       });
     }
+    if (loc) datasetsInLocation.add(where);
   }
 }

@@ -78,7 +78,7 @@ async function dryRunQuery({ bq, cfg, jobs }: BigQueryParts, sql: string, opts?:
 export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDeps = {}): Engine {
   const bq = deps.client ?? createBigQueryClient(cfg, deps.authClient);
   disableLibraryRetries(bq);
-  const p: BigQueryParts = { bq, cfg, log: deps.logger ?? quietLogger, jobs: createJobRunner(bq, cfg, deps) };
+  const p: BigQueryParts = { bq, cfg, log: deps.logger ?? quietLogger, jobs: createJobRunner(bq, cfg, deps), datasetsInLocation: new Set() };
 
   const engine: Engine = {
     kind: "bigquery",

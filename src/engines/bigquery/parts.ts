@@ -9,4 +9,9 @@ export interface BigQueryParts {
   cfg: BigQueryConfig;
   log: Logger;
   jobs: JobRunner;
+  /**
+   * `project.dataset` of the datasets this engine has seen in the jobs' location (found or created by ensureDataset,
+   * or checked by checkSourceLocations): asked of BigQuery once per engine, not once per table or action.
+   */
+  datasetsInLocation: Set<string>;
 }
