@@ -31,6 +31,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { option as opt } from "./measure.ts";
+import { horizonLines, type HorizonFigures } from "./horizons.ts";
 
 /** The simulated 13-month property of the cost plan (users × days): see costPlanBench. */
 const COST_SIZE = "10000x395";
@@ -94,6 +95,7 @@ function costPlanBench(): void {
       lookbackDays: number; reprocessDays: number; eventsPerActiveUserDay: number; activeUsersPerDay: number; demoEventsPerActiveUserDay: number; costRows: number;
       plan: { firstRun: number; daily: number; notEstimated: { firstRun: string[]; daily: string[] }; rows: Row[] };
       wholeHistory: { firstRun: number; daily: number; rows: Row[] }; wholeRunStatus: string; wholeRunSeconds: number;
+      horizons: HorizonFigures;
     };
     const k = target / r.eventsPerDay;
     const factor = { traffic: k, costs: 1, fixed: 1 } as const;
@@ -134,6 +136,9 @@ function costPlanBench(): void {
     }
     const missing = new Set([...r.plan.notEstimated.firstRun, ...r.plan.notEstimated.daily]);
     if (missing.size) console.log(`  not estimated: ${[...missing].join(", ")}`);
+    // < 2 % needs a daily run that reads its window and a bounded history: what such a bound would move (bench/horizons.ts).
+    console.log(`what a daily run bounded to H days of history would change in the whole-history warehouse (bench/horizons.ts):`);
+    for (const line of horizonLines(r.horizons)) console.log(`  ${line}`);
     console.log("");
   } finally {
     rmSync(dir, { recursive: true, force: true });

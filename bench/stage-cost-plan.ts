@@ -20,6 +20,7 @@ import { ensureSourceTables } from "../src/catalog/index.ts";
 import type { Action } from "../src/dag/graph.ts";
 import { report } from "./measure.ts";
 import { ga4DayTables } from "../test/support/warehouse.ts";
+import { horizonFigures } from "./horizons.ts";
 
 /**
  * What an action's bytes grow with, from the inputs it reaches upstream, jobs and the tables they write included:
@@ -99,6 +100,8 @@ const wholeRunSeconds = (performance.now() - t1) / 1000;
 const wholePlan = await costPlan({ graph: whole.graph, engine, settings: whole.settings, artifacts });
 const seconds = (performance.now() - t0) / 1000;
 const costRows = Number((await engine.queryNative(`SELECT COUNT(*) AS n FROM ${duckIdent(base.settings.datasets.sources)}.costs`))[0]!.n);
+// What a bounded daily run would change, on the whole history just built (bench/horizons.ts).
+const horizons = await horizonFigures((sql) => engine.queryNative(sql), whole.settings.datasets, [7, 30, 90, 180]);
 await engine.close();
 // The demo sample's density, for comparison (generation only, in memory).
 const demo = await DuckDBEngine.open({ path: ":memory:", memoryLimit: "2GB", threads: 1 });
@@ -115,4 +118,5 @@ report({
   lookbackDays: base.settings.lookbackDays, reprocessDays: base.settings.reprocessDays,
   plan: { firstRun: plan.firstRun, daily: plan.daily, notEstimated: plan.notEstimated, rows: withDriver(plan.rows) },
   wholeHistory: { firstRun: wholePlan.firstRun, daily: wholePlan.daily, notEstimated: wholePlan.notEstimated, rows: withDriver(wholePlan.rows) },
+  horizons,
 });
