@@ -16,45 +16,44 @@ const path = require("node:path");
 const base = require("./.mocharc.json");
 
 /**
- * Longest first. The figures are CPU seconds of each file inside one parallel `npm test` run (ci15, 14:48–15:41, load
- * 7–24 on 2 cores: a mocha root hook reading the worker's /proc/self/stat, user + sys with reaped children, so CLI
- * children count but Dataform's compile workers, ≈ 4–5 CPU s a compile, do not; the number of compiles is given where a
- * file makes many), then its wall seconds in that run. Files below ≈ 19 CPU s follow in path order. The order matters
- * only roughly: the long files must not start last.
+ * Longest first. The figures are CPU seconds of each file inside one parallel `npm test` run (session 26, work tree,
+ * 14 min 34 s at 189 % CPU on 2 cores: a mocha root hook reading the worker's /proc/self/stat around each file, user +
+ * sys with reaped children, so CLI children count but Dataform's compile workers and the ZetaSQL server do not), then
+ * its wall seconds in that run. Files below 16 CPU s follow in path order. The order matters only roughly: the long
+ * files must not start last (in that run two files not listed, 42 and 45 CPU s, started in the last 90 seconds).
  */
 const LONGEST_FIRST = [
-  // Failed early in that run (a clone without ../shared/data); ciwall2: 148 CPU s inside a parallel run, 187–230
-  // whole-tree alone: the README's demo (2,000 × 14) and every example in a fresh copy, the benchmark example's 4 small
-  // worlds the largest part (≈ 72)
-  "test/readme-commands.test.ts",
-  "test/bigquery-dag.test.ts", // 186 CPU s, 1,294 s: the whole DAG on the strict local BigQuery and DuckDB, several times
-  "test/incremental-equivalence.test.ts", // 95 CPU s, 607 s: four daily runs and a full refresh, 1,500 users
-  "test/custom-events-doc.test.ts", // 73 CPU s, 489 s: docs/custom-events.md in a fresh copy
-  "test/pipeline.test.ts", // 72 CPU s, 442 s: demo 4,000 × 21, report in Chromium, a second full run
-  "test/ml-attribution-job.test.ts", // 69 CPU s, 242 s (was not listed): the ML attribution job under several var sets
-  "test/cli-daily.test.ts", // 64 CPU s, 449 s: a demo and some twenty CLI runs
-  // 65 CPU s, 97 s at load 7 (alone): a demo 150 × 6 and five CLI runs, fixtures on DuckDB, the strict BigQuery
-  "test/incremental-definitions.test.ts",
-  "test/cli.test.ts", // 59 CPU s, 355 s: demo 4,000 × 21 through the CLI
-  // 31 CPU s + 4 compiles, 220 s: the self-controlled credit on fixtures and a demo on DuckDB and the strict BigQuery
-  "test/self-controlled.test.ts",
-  "test/googlesql-all-layers.test.ts", // 48 CPU s, 327 s: demo 4,000 × 21, every statement through ZetaSQL
-  "test/run-records.test.ts", // 44 CPU s, 232 s: demo 3,000 × 21 through the CLI
-  "test/dataform-cli.test.ts", // 41 CPU s, 274 s + five runs of the real Dataform CLI (each compiles)
-  "test/custom-sources.test.ts", // 38 CPU s, 157 s (was not listed)
-  "test/lead-champion.test.ts", // 38 CPU s, 113 s (was not listed)
-  "test/warehouse-incremental.test.ts", // 36 CPU s + five compiles, 326 s: many staging runs
-  "test/channel-markov-steps.test.ts", // 17 CPU s + nine compiles, 248 s (was not listed): one per Markov var set
-  "test/benchmark.test.ts", // 35 CPU s, 255 s: simulated worlds, the benchmark CLI
-  "test/scoring-sql.test.ts", // 35 CPU s, 175 s without its X Education part (failed there, no data); 47 in ciwall2's run
-  "test/demo.test.ts", // 34 CPU s, 96 s (was not listed)
-  "test/warehouse-funnel.test.ts", // 32 CPU s, 186 s (was not listed)
-  "test/reliability-resume.test.ts", // 31 CPU s, 113 s (was not listed)
-  "test/compile-cache.test.ts", // 12 CPU s + eight compiles in its own folders, 194 s (was not listed)
-  "test/join-plans.test.ts", // ≈ 17 CPU s, 28–42 s: demo 1,500 × 14, every statement planned
-  "test/lead-scoring.test.ts", // 19 CPU s, 194 s: demo 4,000 × 21
-  "test/lead-leakage.test.ts", // 16 CPU s, 103 s: demo 3,000 × 21
-  "test/pipeline-credit.test.ts", // 16 CPU s, 140 s: demo 4,000 × 21
+  "test/bigquery-dag.test.ts", // 168 CPU s, 299 s: the whole DAG on the strict local BigQuery and DuckDB, several times
+  "test/readme-commands.test.ts", // 117 CPU s, 171 s: the README's reduced demo and every example as processes in a fresh copy
+  "test/cli-daily.test.ts", // 63 CPU s, 94 s: a demo and some twenty CLI runs
+  "test/ml-attribution-job.test.ts", // 63 CPU s, 92 s: the ML attribution job under several var sets
+  "test/incremental-equivalence.test.ts", // 55 CPU s, 83 s: daily runs and a full refresh, 1,500 users
+  "test/custom-events-doc.test.ts", // 55 CPU s, 84 s: docs/custom-events.md in a fresh copy
+  "test/incremental-definitions.test.ts", // 54 CPU s, 88 s: a demo and CLI runs, fixtures on DuckDB and the strict BigQuery
+  "test/pipeline.test.ts", // 46 CPU s, 83 s: demo 4,000 × 21, report in Chromium, a second full run
+  "test/scoring-sql.test.ts", // 45 CPU s, 65 s
+  "test/sql-credit-bootstrap.test.ts", // 45 CPU s, 66 s
+  "test/dataform-cli.test.ts", // 42 CPU s, 64 s: runs of the real Dataform CLI
+  "test/same-output-edits.test.ts", // 42 CPU s, 66 s
+  "test/cli.test.ts", // 39 CPU s, 56 s: demo 4,000 × 21 through the CLI
+  "test/custom-sources.test.ts", // 38 CPU s, 64 s
+  "test/run-records.test.ts", // 36 CPU s, 54 s
+  "test/lead-champion.test.ts", // 36 CPU s, 50 s
+  "test/reliability-resume.test.ts", // 31 CPU s, 51 s
+  "test/demo.test.ts", // 30 CPU s, 43 s
+  "test/ga4-import-batches.test.ts", // 28 CPU s, 47 s
+  "test/lead-web-behaviour.test.ts", // 27 CPU s, 45 s
+  "test/benchmark.test.ts", // 27 CPU s, 36 s
+  "test/googlesql-all-layers.test.ts", // 26 CPU s, 36 s
+  "test/self-controlled.test.ts", // 25 CPU s, 42 s
+  "test/warehouse-incremental.test.ts", // 20 CPU s, 37 s
+  "test/reliability-safety.test.ts", // 19 CPU s, 32 s
+  "test/model-registry.test.ts", // 18 CPU s, 25 s
+  "test/warehouse-funnel.test.ts", // 17 CPU s, 32 s
+  "test/join-plans.test.ts", // 17 CPU s, 25 s
+  "test/bi-lookml.test.ts", // 17 CPU s, 24 s
+  "test/catalog.test.ts", // 16 CPU s, 24 s
+  "test/import-csv-reader-path.test.ts", // 16 CPU s, 22 s
 ];
 
 const all = readdirSync(path.join(__dirname, "test"), { recursive: true })
