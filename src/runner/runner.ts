@@ -563,6 +563,14 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
 }
 
 /**
+ * An incremental action this run builds whole whatever its table holds: a full refresh, or a table an earlier version
+ * built whole on every run (definitions.ts, builtAsTable).
+ */
+function buildsWhole(a: Action, opts: RunOptions): boolean {
+  return !!opts.fullRefresh || !!opts.definitions?.builtAsTable.has(a.name);
+}
+
+/**
  * The statements of a table, view or incremental action, and the kind of object dropped before its
  * CREATE OR REPLACE when one cannot replace what exists: a view by a table or back (BigQuery and
  * DuckDB), or on BigQuery a table by one with another partitioning spec ("Cannot replace a table with
@@ -580,14 +588,6 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
  * partitioning changed (a deploy, not every run), the query is dry-run before the DROP, and a re-run
  * rebuilds the object from its sources, so it is accepted.
  */
-/**
- * An incremental action this run builds whole whatever its table holds: a full refresh, or a table an earlier version
- * built whole on every run (definitions.ts, builtAsTable).
- */
-function buildsWhole(a: Action, opts: RunOptions): boolean {
-  return !!opts.fullRefresh || !!opts.definitions?.builtAsTable.has(a.name);
-}
-
 async function statementsFor(a: Action, opts: RunOptions): Promise<{ statements: string[]; drop?: "table" | "view" }> {
   // One statement per element: a pre-operation block may hold several (a DECLARE, then a DELETE).
   const pre = (ops?: string[]): string[] => (ops ?? []).flatMap(splitScript);
