@@ -174,9 +174,10 @@ export async function checkDefinitions(opts: {
     if (prev && prev.recordedAt >= at) continue;
     recorded.set(String(r.action), { fingerprint: String(r.fingerprint), vars: parseVars(r.vars_json), runId: String(r.run_id), recordedAt: at });
   }
+  // A full refresh builds every action whole anyway: nothing to look up.
+  if (opts.fullRefresh) return { current, recorded, changed, builtAsTable: new Set(), vars };
   // Only an action with nothing recorded can be a table an earlier version built (a read only then: one job less a run).
   const builtAsTable = await lastBuiltAsTable(graph, engine, opts.settings, actions.filter((a) => !recorded.has(a.name)).map((a) => a.name));
-  if (opts.fullRefresh) return { current, recorded, changed, builtAsTable, vars };
   for (const a of actions) {
     const rec = recorded.get(a.name);
     // The same definition, or one a same-output edit since changed only in how it computes the same rows.
