@@ -2,7 +2,8 @@
  * The cost plan of a simulated property (bench/pipeline.ts): a demo export of `days` days, run once, then
  * `funnelcredit plan`'s two dry runs (first run, daily incremental run) with bytes estimated by BigQuery's
  * per-type sizes; then the whole history built (a full refresh from the first export day) and planned again: the full
- * refresh's bytes, and a daily run's once the warehouse holds every day.
+ * refresh's bytes, and a daily run's once the warehouse holds every day; then that daily run with the identity horizon
+ * (vars.identity_horizon_days 90).
  * Also what makes the sample comparable with a real property: its events per active user-day next to the demo
  * sample's (README "Demo sample": 2,000 users × 30 days, seed 42), and each action's cost driver (costDriver) for
  * the extrapolation. Prints one BENCH: JSON line.
@@ -73,6 +74,8 @@ async function eventsPerActiveUserDay(engine: DuckDBEngine, ga4Schema: string): 
 }
 
 const [db, users, days] = process.argv.slice(2);
+/** The identity horizon the bounded plan is made with (days). */
+const IDENTITY_HORIZON_DAYS = 90;
 const artifacts = new LocalArtifactStore(path.join(os.tmpdir(), "fc-bench-cost-artifacts"));
 const base = await loadProject(process.cwd(), { jobs: ALL_JOBS });
 const ga4Schema = base.settings.datasets.ga4;
@@ -98,6 +101,12 @@ const t1 = performance.now();
 const wholeRun = await runGraph({ graph: whole.graph, engine, settings: whole.settings, artifacts, fullRefresh: true });
 const wholeRunSeconds = (performance.now() - t1) / 1000;
 const wholePlan = await costPlan({ graph: whole.graph, engine, settings: whole.settings, artifacts });
+// The same warehouse with the identity horizon (vars.identity_horizon_days = 90: int_session_identity incremental,
+// reading H days before its window): int_session_identity rebuilt once under it (on this property it changes no
+// session's user: the horizon figures below), then the daily run planned.
+const bounded = await loadProject(process.cwd(), { jobs: ALL_JOBS, vars: { start_date: startDate, identity_horizon_days: String(IDENTITY_HORIZON_DAYS) } });
+const boundedRun = await runGraph({ graph: bounded.graph, engine, settings: bounded.settings, artifacts, fullRefresh: true, selection: { actions: ["int_session_identity"] } });
+const boundedPlan = await costPlan({ graph: bounded.graph, engine, settings: bounded.settings, artifacts });
 const seconds = (performance.now() - t0) / 1000;
 const costRows = Number((await engine.queryNative(`SELECT COUNT(*) AS n FROM ${duckIdent(base.settings.datasets.sources)}.costs`))[0]!.n);
 // What a bounded daily run would change, on the whole history just built (bench/horizons.ts).
@@ -112,11 +121,12 @@ const drivers = costDrivers(base.graph.actions, base.settings.datasets);
 const withDriver = <T extends { action: string }>(rows: T[]) => rows.map((r) => ({ ...r, driver: drivers.get(r.action) ?? "fixed" }));
 report({
   seconds, generateSeconds, runSeconds, days: Number(days), users: Number(users), events: gen.events, eventsPerDay: gen.events / Number(days), runStatus: run.status, startDate,
-  failedActions: [run, wholeRun].flatMap((r) => r.actions.filter((a) => a.status === "failed").map((a) => a.action)), wholeRunStatus: wholeRun.status, wholeRunSeconds,
+  failedActions: [run, wholeRun, boundedRun].flatMap((r) => r.actions.filter((a) => a.status === "failed").map((a) => a.action)), wholeRunStatus: wholeRun.status, wholeRunSeconds,
   eventsPerActiveUserDay: density.perActiveUserDay, activeUsersPerDay: density.activeUserDays / Number(days), demoEventsPerActiveUserDay: demoDensity.perActiveUserDay,
   costRows,
   lookbackDays: base.settings.lookbackDays, reprocessDays: base.settings.reprocessDays,
   plan: { firstRun: plan.firstRun, daily: plan.daily, notEstimated: plan.notEstimated, rows: withDriver(plan.rows) },
   wholeHistory: { firstRun: wholePlan.firstRun, daily: wholePlan.daily, notEstimated: wholePlan.notEstimated, rows: withDriver(wholePlan.rows) },
   horizons,
+  identityHorizon: { days: IDENTITY_HORIZON_DAYS, daily: boundedPlan.daily, rows: withDriver(boundedPlan.rows) },
 });
