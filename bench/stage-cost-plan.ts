@@ -102,10 +102,10 @@ const wholeRun = await runGraph({ graph: whole.graph, engine, settings: whole.se
 const wholeRunSeconds = (performance.now() - t1) / 1000;
 const wholePlan = await costPlan({ graph: whole.graph, engine, settings: whole.settings, artifacts });
 // The same warehouse with the identity horizon (vars.identity_horizon_days = 90: int_session_identity incremental,
-// reading H days before its window): int_session_identity rebuilt once under it (on this property it changes no
+// reading H days before its window): int_session_identity (and the CRM and custom sessions it compares) rebuilt once under it (on this property it changes no
 // session's user: the horizon figures below), then the daily run planned.
 const bounded = await loadProject(process.cwd(), { jobs: ALL_JOBS, vars: { start_date: startDate, identity_horizon_days: String(IDENTITY_HORIZON_DAYS) } });
-const boundedRun = await runGraph({ graph: bounded.graph, engine, settings: bounded.settings, artifacts, fullRefresh: true, selection: { actions: ["int_session_identity"] } });
+const boundedRun = await runGraph({ graph: bounded.graph, engine, settings: bounded.settings, artifacts, fullRefresh: true, selection: { actions: ["int_offline_sessions", "int_session_identity"] } });
 const boundedPlan = await costPlan({ graph: bounded.graph, engine, settings: bounded.settings, artifacts });
 const seconds = (performance.now() - t0) / 1000;
 const costRows = Number((await engine.queryNative(`SELECT COUNT(*) AS n FROM ${duckIdent(base.settings.datasets.sources)}.costs`))[0]!.n);
@@ -128,5 +128,5 @@ report({
   plan: { firstRun: plan.firstRun, daily: plan.daily, notEstimated: plan.notEstimated, rows: withDriver(plan.rows) },
   wholeHistory: { firstRun: wholePlan.firstRun, daily: wholePlan.daily, notEstimated: wholePlan.notEstimated, rows: withDriver(wholePlan.rows) },
   horizons,
-  identityHorizon: { days: IDENTITY_HORIZON_DAYS, daily: boundedPlan.daily, rows: withDriver(boundedPlan.rows) },
+  identityHorizon: { days: IDENTITY_HORIZON_DAYS, daily: boundedPlan.daily, notEstimated: boundedPlan.notEstimated.daily, rows: withDriver(boundedPlan.rows) },
 });

@@ -33,6 +33,44 @@ function ga4FirstRunDay(eventsWildcard) {
 }
 
 /**
+ * The CRM and custom-event sessions (int_sessions_unioned's rows of the other systems), as two CTEs
+ * `crm_offline_sessions` and `custom_sessions` with int_sessions_unioned's columns. A CRM transaction gets an offline
+ * session only when CRM is the winning source of that transaction. Built from sources read whole (sized by CRM orders
+ * and custom events, not by GA4 traffic), so int_offline_sessions can hold them apart: int_session_identity compares
+ * them with those it was built from without reading the session tables' whole columns.
+ */
+function offlineSessionCtes(crmTransactions, transactions, customEvents) {
+  return `crm_offline_sessions AS (
+  SELECT
+    crm.session_key, 'crm' AS source_system, crm.client_id, crm.user_id, crm.transaction_at AS session_start_at,
+    'crm' AS source, 'offline' AS medium, '(not set)' AS campaign, CAST(NULL AS STRING) AS device, crm.region,
+    FALSE AS is_engaged, 1 AS event_count, CAST(NULL AS BOOL) AS has_daily_events
+  FROM ${crmTransactions} AS crm
+  JOIN ${transactions} AS t
+    ON t.transaction_id = crm.transaction_id AND t.source_system = 'crm'
+),
+
+-- An analyst-written session is a visit (counts as non-bounce).
+custom_sessions AS (
+  SELECT
+    session_key, 'custom' AS source_system,
+    MIN(client_id) AS client_id,
+    ARRAY_AGG(user_id IGNORE NULLS ORDER BY event_at DESC LIMIT 1)[SAFE_OFFSET(0)] AS user_id,
+    MIN(event_at) AS session_start_at,
+    IFNULL(MIN(utm_source), '(direct)') AS source,
+    IFNULL(MIN(utm_medium), IF(MIN(utm_source) IS NULL, '(none)', '(not set)')) AS medium,
+    IFNULL(MIN(utm_campaign), '(not set)') AS campaign,
+    CAST(NULL AS STRING) AS device,
+    MIN(geo_region) AS region,
+    TRUE AS is_engaged,
+    COUNT(*) AS event_count,
+    CAST(NULL AS BOOL) AS has_daily_events
+  FROM ${customEvents}
+  GROUP BY session_key
+)`;
+}
+
+/**
  * A lead's cut-off (TIMESTAMP) from its created_at expression: created_at + vars.lead_cutoff_hours. Lead features read
  * nothing at or after it; lead_user_clients, lead_web_behaviour and lead_features all take it from here.
  */
@@ -296,4 +334,4 @@ function costSourceRows(ref) {
   return configured.map((source) => `${select(source)}\n  FROM ${sourceFrom(ref, source)}`).join("\n  UNION ALL\n  ");
 }
 
-module.exports = { customEventRows, costSourceRows, customStepFields, amountIssue, ga4FirstRunDay, leadCutoffAt, leadsWithCutoff, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded, isNormalImportedPath };
+module.exports = { offlineSessionCtes, customEventRows, costSourceRows, customStepFields, amountIssue, ga4FirstRunDay, leadCutoffAt, leadsWithCutoff, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded, isNormalImportedPath };
