@@ -33,7 +33,7 @@ function incrementalTable(partitionColumn, clusterBy) {
  * on. Nothing on a full refresh (the table is created whole). `opts.start`: a DATE expression (may read `self`,
  * evaluated once before the DELETE) for the window start instead of the default
  * `MAX(partitionColumn) − (reprocess_days + opts.marginDays)`; `opts.declarationsBefore`: the model's own DECLAREs,
- * which BigQuery needs first in a script.
+ * which BigQuery needs first in a script; `opts.declarationsAfter`: DECLAREs that read partition_window_start.
  */
 function rebuildWindow(isIncremental, self, partitionColumn, opts) {
   const o = opts || {};
@@ -44,6 +44,7 @@ function rebuildWindow(isIncremental, self, partitionColumn, opts) {
   return [
     o.declarationsBefore || "",
     `DECLARE partition_window_start DATE DEFAULT IFNULL(${start}, ${EMPTY_TARGET_START});`,
+    o.declarationsAfter || "",
     `DELETE FROM ${self} WHERE ${partitionColumn} >= partition_window_start;`,
   ].filter(Boolean).join("\n");
 }

@@ -197,9 +197,32 @@ describe("identity horizon: a login re-keys only the sessions of its last H days
         assertRunSucceeded(await run(recording("day2"), project, "day2"));
         const day2Reads = insertReads("day2");
         assert.deepEqual(day2Reads, await unionedDays(day(days[2]!, H)), "day2 reads from H days before the changed custom session");
-        // A run with nothing new reads only what staging re-stages (− H), and changes nothing.
+        // Runs with nothing new read only what staging re-stages (− H), and change nothing.
         assertRunSucceeded(await run(recording("day3"), project, "day3"));
         assert.ok(insertReads("day3")[0]! > oldDay);
+        assertRunSucceeded(await run(recording("day4"), project, "day4"));
+
+        // The carried-forward logins: each run reads int_session_identity's kept days only from the window start of the
+        // run that wrote the state (after the whole first build: from the first day), when its own starts later; from
+        // the first day when its own starts earlier (day2's old custom event).
+        const windowStart = (runId: string): string => {
+          const deleted = reads.get(runId)!.find(([kind, table]) => kind === "DELETE" && table === identityAction)![2];
+          assert.ok(deleted !== "all" && deleted.length > 0, `${runId} deletes its window`);
+          return deleted[0]!;
+        };
+        const identityDaysBetween = async (from: string, to: string): Promise<string[]> =>
+          (await daily.queryNative(`SELECT DISTINCT session_date::VARCHAR AS d FROM ${duckIdent(ds().intermediate)}.int_session_identity WHERE session_date >= DATE '${from}' AND session_date < DATE '${to}' ORDER BY 1`)).map((r) => String(r.d));
+        let stateFrom = "1900-01-01";
+        for (const runId of ["day1", "day2", "day3", "day4"]) {
+          const start = windowStart(runId);
+          const from = stateFrom <= start ? stateFrom : "1900-01-01";
+          // Both INSERTs (the rebuilt rows, then the new state) read them; an empty range is no read at all.
+          const kept = reads.get(runId)!.filter(([kind, table, days]) => kind === "INSERT" && table === identityAction && days.length).map(([, , days]) => days);
+          const want = await identityDaysBetween(from, start);
+          assert.deepEqual(kept, want.length ? [want, want] : [], `${runId}: the kept days read (its window starts ${start})`);
+          stateFrom = start;
+        }
+        assert.ok(windowStart("day3") > windowStart("day2") && windowStart("day4") === windowStart("day3"), "day3 reads a few days, day4 none");
 
         assertRunSucceeded(await run(full, project, "full", true));
         for (const t of ["int_sessions_unioned", "int_session_identity", "sessions"]) {
@@ -225,13 +248,18 @@ describe("identity horizon: a login re-keys only the sessions of its last H days
       assert.ok(want.length > 500, `${want.length} sessions`);
       const table = `${STRICT_PROJECT}.${ds.intermediate}.int_session_identity`;
       assert.deepEqual(canonicalRows(await bq.rows(table)), want, "full refresh");
-      // The incremental form (its window from the table itself and int_sessions_unioned, the last logins before it).
-      const again = await runGraph({ graph: project.graph, engine: bq.engine(), settings: project.settings,
-        artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "fc-demo-both-engines")), now: () => new Date("2026-06-01T00:00:00Z"),
-        selection: { actions: ["int_session_identity"] } });
-      assertRunSucceeded(again);
-      assert.equal(again.actions.find((a) => a.action === `${ds.intermediate}.int_session_identity`)?.kind, "incremental");
-      assert.deepEqual(canonicalRows(await bq.rows(table)), want, "incremental run");
+      // The incremental form, twice: its window from the table itself and the offline sessions' copy, the last logins
+      // before it from the table's kept days (after the whole build), then from the carried-forward state.
+      for (const n of [1, 2]) {
+        const again = await runGraph({ graph: project.graph, engine: bq.engine(), settings: project.settings,
+          artifacts: new LocalArtifactStore(path.join(os.tmpdir(), "fc-demo-both-engines")), now: () => new Date("2026-06-01T00:00:00Z"),
+          selection: { actions: ["int_session_identity"] } });
+        assertRunSucceeded(again);
+        assert.equal(again.actions.find((a) => a.action === `${ds.intermediate}.int_session_identity`)?.kind, "incremental");
+        assert.deepEqual(canonicalRows(await bq.rows(table)), want, `incremental run ${n}`);
+      }
+      const state = await bq.rows(`${STRICT_PROJECT}.${ds.intermediate}.int_session_identity_client_logins`);
+      assert.ok(state.some((r) => r.client_id === null) && new Set(state.map((r) => String(r.as_of))).size === 1, "one generation, with its marker");
     } finally {
       await bq.close();
       await engine.close();
