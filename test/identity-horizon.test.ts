@@ -1,14 +1,15 @@
 /**
- * The identity horizon (vars.identity_horizon_days, issue #14) on DuckDB: what it means (a login re-keys only its
- * client's sessions that started at most H days before it), checked on hand-made sessions and, on the demo sample,
- * against an independent formulation (an ASOF join of each session with its client's logins); and that with a
- * horizon `int_session_identity` is incremental and exact: daily runs (late events, a custom event changed on an old
- * day) end in the full refresh's identity and sessions, each run reading int_sessions_unioned only from H days before
- * the first changed day.
+ * The identity horizon (vars.identity_horizon_days, issue #14): what it means (a login re-keys only its client's
+ * sessions that started at most H days before it), checked on hand-made sessions and, on the demo sample, against an
+ * independent formulation (an ASOF join of each session with its client's logins); and that with a horizon
+ * `int_session_identity` is incremental and exact: daily runs (late events, a failed run re-run, a custom event changed
+ * on an old day) end in the full refresh's identity and sessions, each run reading int_sessions_unioned only from H
+ * days before the first changed day and its own kept days only between two window starts (the carried-forward
+ * logins); a horizon switched off and on again; and the same SQL on the strict local BigQuery.
  */
 import assert from "node:assert/strict";
 import { canonicalRows } from "./support/canonical.ts";
-import { compiledProject, ga4DayTables, memoryEngine, runProject, rowsOf, assertRunSucceeded } from "./support/warehouse.ts";
+import { compiledProject, failingAt, ga4DayTables, memoryEngine, runProject, rowsOf, assertRunSucceeded } from "./support/warehouse.ts";
 import { DuckDBEngine, duckIdent } from "../src/engines/duckdb/engine.ts";
 import type { Engine } from "../src/engines/engine.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
@@ -178,10 +179,14 @@ describe("identity horizon: a login re-keys only the sessions of its last H days
         await daily.runNative(`INSERT INTO ${ga4}.${duckIdent(d1)} SELECT * FROM ${ga4}.${duckIdent(`held_${d1}`)}`);
         await daily.runNative(`DROP TABLE ${ga4}.${duckIdent(`held_${d1}`)}`);
         await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(`held_${d2}`)} RENAME TO ${duckIdent(d2)}`);
+        // The first attempt fails after int_session_identity succeeded (at sessions); the re-run starts from its state.
+        const failed = await run(failingAt(recording("day1_failed"), `${ds().intermediate}.sessions`), project, "day1_failed");
+        assert.ok(failed.actions.some((a) => a.status === "failed" && /injected failure/.test(String(a.error))), "the injected failure failed the run");
+        assert.equal(failed.actions.find((a) => a.action === identityAction)?.status, "succeeded");
         const day1 = await run(recording("day1"), project, "day1");
         assertRunSucceeded(day1);
         assert.equal(day1.actions.find((a) => a.action === identityAction)?.kind, "incremental");
-        const day1Reads = insertReads("day1");
+        const day1Reads = insertReads("day1_failed");
         assert.ok(day1Reads !== "all" && day1Reads[0]! <= day(d1, 1 + H) && day1Reads[0]! > day(days[0]!, 0),
           `day1 reads from H days before the re-staged days, not the whole table: ${JSON.stringify(day1Reads)}`);
         assert.deepEqual(day1Reads, await unionedDays(day1Reads[0]!));
@@ -213,7 +218,7 @@ describe("identity horizon: a login re-keys only the sessions of its last H days
         const identityDaysBetween = async (from: string, to: string): Promise<string[]> =>
           (await daily.queryNative(`SELECT DISTINCT session_date::VARCHAR AS d FROM ${duckIdent(ds().intermediate)}.int_session_identity WHERE session_date >= DATE '${from}' AND session_date < DATE '${to}' ORDER BY 1`)).map((r) => String(r.d));
         let stateFrom = "1900-01-01";
-        for (const runId of ["day1", "day2", "day3", "day4"]) {
+        for (const runId of ["day1_failed", "day1", "day2", "day3", "day4"]) {
           const start = windowStart(runId);
           const from = stateFrom <= start ? stateFrom : "1900-01-01";
           // Both INSERTs (the rebuilt rows, then the new state) read them; an empty range is no read at all.

@@ -19,14 +19,14 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBEngine, duckIdent } from "../src/engines/duckdb/engine.ts";
-import type { Engine, ExecOptions, Row } from "../src/engines/engine.ts";
+import type { Engine, Row } from "../src/engines/engine.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
 import { generateDemo } from "../src/demo/generate.ts";
 import type { Project } from "../src/compile/project.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
-import { compiledProject, ga4DayTables, memoryEngine } from "./support/warehouse.ts";
+import { compiledProject, failingAt, ga4DayTables, memoryEngine } from "./support/warehouse.ts";
 import { afterExecute, statementReads, type StatementRead } from "./support/partition-reads.ts";
 import { partitionColumnOfSpec } from "../src/engines/duckdb/scan-bytes.ts";
 
@@ -55,20 +55,6 @@ const CREDIT_TABLES: Record<string, { column: string; credited: string }> = {
 const RESTATEMENT_DAYS = 1;
 /** includes/partitions.js: how many transaction days before the window a credit table's newest credited day is looked for. */
 const { RESTATEMENT_LOOKUP_MARGIN_DAYS } = createRequire(import.meta.url)("../includes/partitions.js") as { RESTATEMENT_LOOKUP_MARGIN_DAYS: number };
-
-/** An engine whose statements for `failing` throw: the run fails there, as when BigQuery refuses a job. */
-function failingAt(engine: Engine, failing: string): Engine {
-  return new Proxy(engine, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (prop !== "execute" || typeof v !== "function") return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      return (statements: string[], opts?: ExecOptions) => {
-        if (opts?.action === failing) return Promise.reject(new Error(`injected failure in ${failing}`));
-        return (v as (...a: unknown[]) => unknown).call(target, statements, opts);
-      };
-    },
-  });
-}
 
 describe("incremental daily runs end in the same tables as one full refresh (DuckDB)", function () {
   this.timeout(1_500_000);

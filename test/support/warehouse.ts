@@ -14,7 +14,7 @@ import type { Selection } from "../../src/dag/dag.ts";
 import { LocalArtifactStore } from "../../src/artifacts/store.ts";
 import type { JobDefinition } from "../../src/jobs/job.ts";
 import { ALL_JOBS } from "../../jobs/index.ts";
-import type { Row } from "../../src/engines/engine.ts";
+import type { Engine, ExecOptions, Row } from "../../src/engines/engine.ts";
 import os from "node:os";
 import { DuckDBInstance } from "@duckdb/node-api";
 
@@ -100,4 +100,18 @@ export function assertRunSucceeded(run: RunRecord): void {
 export async function ga4DayTables(engine: DuckDBEngine, schema: string, from?: string): Promise<string[]> {
   const since = from === undefined ? "" : ` AND table_name >= 'events_${from}'`;
   return (await engine.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' AND regexp_matches(table_name, '^events_[0-9]{8}$')${since} ORDER BY 1`)).map((r) => String(r.table_name));
+}
+
+/** An engine whose statements for `failing` throw: the run fails there, as when BigQuery refuses a job. */
+export function failingAt(engine: Engine, failing: string): Engine {
+  return new Proxy(engine, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (prop !== "execute" || typeof v !== "function") return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      return (statements: string[], opts?: ExecOptions) => {
+        if (opts?.action === failing) return Promise.reject(new Error(`injected failure in ${failing}`));
+        return (v as (...a: unknown[]) => unknown).call(target, statements, opts);
+      };
+    },
+  });
 }
