@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { canonicalRows } from "./support/canonical.ts";
-import { compiledProject, failingAt, ga4DayTables, memoryEngine, runProject, rowsOf, assertRunSucceeded } from "./support/warehouse.ts";
+import { compiledProject, failingAt, holdBackLastDays, memoryEngine, runProject, rowsOf, assertRunSucceeded } from "./support/warehouse.ts";
 import { DuckDBEngine, duckIdent } from "../src/engines/duckdb/engine.ts";
 import type { Engine } from "../src/engines/engine.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
@@ -144,13 +144,7 @@ describe("identity horizon: a login re-keys only the sessions of its last H days
       const daily = await demoWarehouse();
       const full = await demoWarehouse();
       try {
-        const ga4 = duckIdent(ds().ga4);
-        const days = await ga4DayTables(daily, ds().ga4);
-        const [d1, d2, d3] = days.slice(-3) as [string, string, string];
-        for (const d of [d1, d2, d3]) await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(d)} RENAME TO ${duckIdent(`held_${d}`)}`);
-        const late = `hash(event_timestamp, user_pseudo_id, event_name) % 5 = 0`;
-        await daily.runNative(`CREATE TABLE ${ga4}.${duckIdent(d1)} AS SELECT * FROM ${ga4}.${duckIdent(`held_${d1}`)} WHERE NOT (${late})`);
-        await daily.runNative(`DELETE FROM ${ga4}.${duckIdent(`held_${d1}`)} WHERE NOT (${late})`);
+        const { days, held: [d1, d2, d3], arrive } = await holdBackLastDays(daily, ds().ga4);
 
         const identityAction = `${ds().intermediate}.int_session_identity`;
         const unioned = `${ds().intermediate}.int_sessions_unioned`;
@@ -176,9 +170,8 @@ describe("identity horizon: a login re-keys only the sessions of its last H days
         assertRunSucceeded(await run(daily, project, "day0"));
         // d1's late events and d2 arrive: sessions change from d1 − 1 on (a late event's session may start the day
         // before); staging re-stages from its newest day − reprocess_days, so identity reads from there − H.
-        await daily.runNative(`INSERT INTO ${ga4}.${duckIdent(d1)} SELECT * FROM ${ga4}.${duckIdent(`held_${d1}`)}`);
-        await daily.runNative(`DROP TABLE ${ga4}.${duckIdent(`held_${d1}`)}`);
-        await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(`held_${d2}`)} RENAME TO ${duckIdent(d2)}`);
+        await arrive(d1);
+        await arrive(d2);
         // The first attempt fails after int_session_identity succeeded (at sessions); the re-run starts from its state.
         const failed = await run(failingAt(recording("day1_failed"), `${ds().intermediate}.sessions`), project, "day1_failed");
         assert.ok(failed.actions.some((a) => a.status === "failed" && /injected failure/.test(String(a.error))), "the injected failure failed the run");
@@ -198,7 +191,7 @@ describe("identity horizon: a login re-keys only the sessions of its last H days
         for (const e of [daily, full]) {
           await e.runNative(`UPDATE ${duckIdent(ds().sources)}.custom_events SET client_id = client_id || 'x' WHERE TRY_CAST(time AS DATE) = DATE '${oldDay}'`);
         }
-        await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(`held_${d3}`)} RENAME TO ${duckIdent(d3)}`);
+        await arrive(d3);
         assertRunSucceeded(await run(recording("day2"), project, "day2"));
         const day2Reads = insertReads("day2");
         assert.deepEqual(day2Reads, await unionedDays(day(days[2]!, H)), "day2 reads from H days before the changed custom session");

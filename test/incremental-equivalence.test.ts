@@ -26,7 +26,7 @@ import type { Project } from "../src/compile/project.ts";
 import { runGraph } from "../src/runner/runner.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
-import { compiledProject, failingAt, ga4DayTables, memoryEngine } from "./support/warehouse.ts";
+import { compiledProject, failingAt, ga4DayTables, holdBackLastDays, memoryEngine } from "./support/warehouse.ts";
 import { afterExecute, statementReads, type StatementRead } from "./support/partition-reads.ts";
 import { partitionColumnOfSpec } from "../src/engines/duckdb/scan-bytes.ts";
 
@@ -98,15 +98,8 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
   }
 
   it("three daily runs (late events, one failed run re-run) equal a full refresh, table by table", async () => {
-    const ga4 = duckIdent(ds().ga4);
-    const days = await ga4DayTables(daily, ds().ga4);
-    const [d1, d2, d3] = days.slice(-3) as [string, string, string];
     // The last three days have not arrived yet; of d1, a fifth of the events arrive a day late.
-    for (const d of [d1, d2, d3]) await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(d)} RENAME TO ${duckIdent(`held_${d}`)}`);
-    const late = `hash(event_timestamp, user_pseudo_id, event_name) % 5 = 0`;
-    await daily.runNative(`CREATE TABLE ${ga4}.${duckIdent(d1)} AS SELECT * FROM ${ga4}.${duckIdent(`held_${d1}`)} WHERE NOT (${late})`);
-    await daily.runNative(`DELETE FROM ${ga4}.${duckIdent(`held_${d1}`)} WHERE NOT (${late})`);
-    const lateRows = Number((await daily.queryNative(`SELECT COUNT(*) AS n FROM ${ga4}.${duckIdent(`held_${d1}`)}`))[0]!.n);
+    const { held: [d1, d2, d3], lateRows, arrive } = await holdBackLastDays(daily, ds().ga4);
     assert.ok(lateRows > 0, "the fixture has late events");
 
     /**
@@ -179,9 +172,8 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     await snapshot("day0", true);
 
     // Day 2 arrives with d1's late events; the run fails at sessions (after staging), and is run again.
-    await daily.runNative(`INSERT INTO ${ga4}.${duckIdent(d1)} SELECT * FROM ${ga4}.${duckIdent(`held_${d1}`)}`);
-    await daily.runNative(`DROP TABLE ${ga4}.${duckIdent(`held_${d1}`)}`);
-    await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(`held_${d2}`)} RENAME TO ${duckIdent(d2)}`);
+    await arrive(d1);
+    await arrive(d2);
     const failed = await run(failingAt(daily, `${ds().intermediate}.sessions`), { runId: "day1_failed" });
     assert.ok(failed.actions.some((a) => a.status === "failed" && /injected failure/.test(String(a.error))), "the injected failure failed the run");
     assert.ok(failed.actions.some((a) => a.action === `${ds().staging}.stg_ga4_sessions` && a.status === "succeeded"), "staging ran before the failure");
@@ -189,7 +181,7 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     await snapshot("day1", false);
     await assertWindowReads("day1");
 
-    await daily.runNative(`ALTER TABLE ${ga4}.${duckIdent(`held_${d3}`)} RENAME TO ${duckIdent(d3)}`);
+    await arrive(d3);
     const last = await run(recording("day2"), { runId: "day2" });
     assertRunSucceeded(last);
     await snapshot("day2", false);

@@ -115,3 +115,32 @@ export function failingAt(engine: Engine, failing: string): Engine {
     },
   });
 }
+
+/**
+ * The daily-run fixture over a GA4 export: its last three day tables (d1, d2, d3) have not arrived yet (renamed
+ * held_…), and of d1 a fifth of the events arrive a day late (d1 holds the rest). `arrive(d)` brings a held day in: d1's
+ * late events into d1, or d2 / d3 whole. `lateRows`: d1's late events.
+ */
+export async function holdBackLastDays(engine: DuckDBEngine, ga4Schema: string): Promise<{ days: string[]; held: [string, string, string]; lateRows: number; arrive(day: string): Promise<void> }> {
+  const ga4 = duckIdent(ga4Schema);
+  const t = (name: string): string => `${ga4}.${duckIdent(name)}`;
+  const days = await ga4DayTables(engine, ga4Schema);
+  const held = days.slice(-3) as [string, string, string];
+  const [d1] = held;
+  for (const d of held) await engine.runNative(`ALTER TABLE ${t(d)} RENAME TO ${duckIdent(`held_${d}`)}`);
+  const late = `hash(event_timestamp, user_pseudo_id, event_name) % 5 = 0`;
+  await engine.runNative(`CREATE TABLE ${t(d1)} AS SELECT * FROM ${t(`held_${d1}`)} WHERE NOT (${late})`);
+  await engine.runNative(`DELETE FROM ${t(`held_${d1}`)} WHERE NOT (${late})`);
+  const lateRows = Number((await engine.queryNative(`SELECT COUNT(*) AS n FROM ${t(`held_${d1}`)}`))[0]!.n);
+  return {
+    days, held, lateRows,
+    async arrive(day) {
+      if (day === d1) {
+        await engine.runNative(`INSERT INTO ${t(d1)} SELECT * FROM ${t(`held_${d1}`)}`);
+        await engine.runNative(`DROP TABLE ${t(`held_${d1}`)}`);
+      } else {
+        await engine.runNative(`ALTER TABLE ${t(`held_${day}`)} RENAME TO ${duckIdent(day)}`);
+      }
+    },
+  };
+}
