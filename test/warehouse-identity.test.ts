@@ -161,6 +161,26 @@ describe("warehouse: identity, transactions, user properties", function () {
     for (const r of rows) assert.deepEqual([r.device, r.region, r.user_type], expected.get(String(r.session_key)), `session ${r.session_key}`);
   });
 
+  it("refuses a NULL in a required column in the query that builds the table, naming it and the row, and leaves the table as it was", async () => {
+    const identity = (chain: string | null) => fixtureTable(engine, INTERMEDIATE, "int_session_identity", {
+      session_key: "VARCHAR", chain_key: "VARCHAR", user_id: "VARCHAR", session_user_id: "VARCHAR", is_user_id_distrusted: "BOOLEAN", client_id: "VARCHAR",
+      source_system: "VARCHAR", session_start_at: "TIMESTAMP", session_date: "DATE", source: "VARCHAR", medium: "VARCHAR", campaign: "VARCHAR",
+      device: "VARCHAR", region: "VARCHAR", is_engaged: "BOOLEAN", event_count: "BIGINT",
+    }, [["s1", "c:A", null, null, false, "A", "ga4", "2024-05-01 10:00:00", "2024-05-01", "google", "organic", "(not set)", "mobile", null, true, 1],
+      ["s2", chain, null, null, false, "B", "ga4", "2024-05-02 10:00:00", "2024-05-02", "google", "organic", "(not set)", "mobile", null, true, 1]]);
+    await fixtureTable(engine, INTERMEDIATE, "transactions", { transaction_id: "VARCHAR", chain_key: "VARCHAR", transaction_at: "TIMESTAMP" }, []);
+    const project = await compiledProject({}, []);
+    await identity("c:B");
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["sessions"] } }));
+    const before = await rowsOf(engine, INTERMEDIATE, "sessions", "session_key");
+    await identity(null);
+    const run = await runProject(project, engine, { selection: { actions: ["sessions"] } });
+    const failed = run.actions.find((a) => a.action === `${INTERMEDIATE}.sessions`)!;
+    assert.equal(failed.status, "failed");
+    assert.match(String(failed.error), /sessions: chain_key is NULL on the row with session_key s2/);
+    assert.deepEqual(await rowsOf(engine, INTERMEDIATE, "sessions", "session_key"), before);
+  });
+
   it("quarantines invalid custom events with a reason and builds custom sessions from ids, utm, region and date", async () => {
     const rows = [
       custom("view", "2024-06-01 09:00:00", "u1", "c1", { utm_source: "news", utm_medium: "email" }),
