@@ -117,13 +117,21 @@ describe("identity horizon: a login re-keys only the sessions of its last H days
       }
     });
 
-    it("rebuilds the table whole when it was last built under another horizon (switched off and on again)", async () => {
+    it("rebuilds the table whole when it was last built under another horizon (switched on, off and on again)", async () => {
       const e = await demoWarehouse();
       try {
         const identity = `${duckIdent(ds().intermediate)}.int_session_identity`;
         const rows = async (): Promise<string[]> => canonicalRows(await e.queryNative(`SELECT * FROM ${identity}`));
-        assertRunSucceeded(await run(e, project, "h1"));
         const none = await compiledProject({ identity_horizon_days: "none", reprocess_days: "2" }, []);
+        assertRunSucceeded(await run(e, none, "none0"));
+        // Switched on over a table built without it: nothing recorded for the incremental form and the run history
+        // shows a plain table, so the run builds it whole (the upgrade rule, src/runner/definitions.ts); the copy's
+        // marker (built without a horizon) would have the incremental form rebuild it whole as well.
+        const on = await run(e, project, "h1");
+        assertRunSucceeded(on);
+        const switchedOn = await rows();
+        assertRunSucceeded(await run(e, project, "h1_full", true));
+        assert.deepEqual(switchedOn, await rows(), "switched on: the full refresh's table");
         assertRunSucceeded(await run(e, none, "none"));
         const built = await rows();
         // The same definition as the one recorded by h1, over a table the run without a horizon rebuilt: its days
