@@ -17,7 +17,7 @@ import { generateDemo } from "../src/demo/generate.ts";
 import type { Project } from "../src/compile/project.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { loadInputs, INTERMEDIATE, type Ga4Event } from "./fixtures/warehouse/builders.ts";
-import { afterExecute, statementReads, type StatementRead } from "./support/partition-reads.ts";
+import { afterExecute, partitionDays, statementReads, type StatementRead } from "./support/partition-reads.ts";
 import { partitionColumnOfSpec } from "../src/engines/duckdb/scan-bytes.ts";
 import { STRICT_PROJECT, runDemoSampleOnBothEngines } from "./support/both-engines.ts";
 import { runGraph } from "../src/runner/runner.ts";
@@ -162,8 +162,7 @@ describe("identity horizon: a login re-keys only the sessions of its last H days
         const recording = (runId: string): Engine => afterExecute(daily, async (statements, opts) => {
           if (opts?.action === identityAction) reads.set(runId, await statementReads(daily, statements, identityAction, partitionColumnOf));
         });
-        const unionedDays = async (from: string): Promise<string[]> =>
-          (await daily.queryNative(`SELECT DISTINCT session_date::VARCHAR AS d FROM ${duckIdent(ds().intermediate)}.int_sessions_unioned WHERE session_date >= DATE '${from}' ORDER BY 1`)).map((r) => String(r.d));
+        const unionedDays = (from: string): Promise<string[]> => partitionDays(daily, unioned, "session_date", from);
         const day = (d: string, minus: number): string => new Date(Date.UTC(+d.slice(7, 11), +d.slice(11, 13) - 1, +d.slice(13, 15) - minus)).toISOString().slice(0, 10);
         /**
          * The days of int_sessions_unioned the run read: once, by its INSERT (the rebuilt days' sessions); the window is
@@ -216,8 +215,7 @@ describe("identity horizon: a login re-keys only the sessions of its last H days
           assert.ok(deleted !== "all" && deleted.length > 0, `${runId} deletes its window`);
           return deleted[0]!;
         };
-        const identityDaysBetween = async (from: string, to: string): Promise<string[]> =>
-          (await daily.queryNative(`SELECT DISTINCT session_date::VARCHAR AS d FROM ${duckIdent(ds().intermediate)}.int_session_identity WHERE session_date >= DATE '${from}' AND session_date < DATE '${to}' ORDER BY 1`)).map((r) => String(r.d));
+        const identityDaysBetween = (from: string, to: string): Promise<string[]> => partitionDays(daily, identityAction, "session_date", from, to);
         let stateFrom = "1900-01-01";
         for (const runId of ["day1_failed", "day1", "day2", "day3", "day4"]) {
           const start = windowStart(runId);

@@ -27,7 +27,7 @@ import { runGraph } from "../src/runner/runner.ts";
 import type { RunRecord } from "../src/runner/run-record.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { compiledProject, failingAt, ga4DayTables, holdBackLastDays, memoryEngine } from "./support/warehouse.ts";
-import { afterExecute, statementReads, type StatementRead } from "./support/partition-reads.ts";
+import { afterExecute, partitionDays, statementReads, type StatementRead } from "./support/partition-reads.ts";
 import { partitionColumnOfSpec } from "../src/engines/duckdb/scan-bytes.ts";
 
 const DEMO = { users: 1500, days: 12, seed: 5, intradayDays: 0 };
@@ -127,9 +127,7 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
     const recording = (runId: string): Engine => afterExecute(daily, async (statements, opts) => {
       if (opts?.action && creditActions.has(opts.action)) reads.set(`${runId} ${opts.action}`, await statementReads(daily, statements, opts.action, partitionColumnOf));
     });
-    /** Days of a table from a day on (`column`: a DATE, or a TIMESTAMP partitioned by its DATE). */
-    const daysFrom = async (table: string, column: string, from: string): Promise<string[]> =>
-      (await daily.queryNative(`SELECT DISTINCT CAST(CAST(${duckIdent(column)} AS DATE) AS VARCHAR) AS d FROM ${table.split(".").map(duckIdent).join(".")} WHERE CAST(${duckIdent(column)} AS DATE) >= DATE '${from}' ORDER BY 1`)).map((r) => String(r.d));
+    const daysFrom = (table: string, column: string, from: string): Promise<string[]> => partitionDays(daily, table, column, from);
     /**
      * Partition-set test of a daily run: each credit action finds its window start in its own table (DECLARE: every
      * partition), then deletes, inserts and checks reading only the window's partitions of the credit tables and of

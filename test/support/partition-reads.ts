@@ -4,7 +4,7 @@
  * keep. Worked out right after the action ran, while its script variables are still set on the connection, so a
  * filter on `partition_window_start` prunes as it did in the run.
  */
-import type { DuckDBEngine } from "../../src/engines/duckdb/engine.ts";
+import { duckIdent, type DuckDBEngine } from "../../src/engines/duckdb/engine.ts";
 import type { Engine, ExecOptions } from "../../src/engines/engine.ts";
 import { partitionsOfRead, tablesRead, type PartitionColumnOf } from "../../src/engines/duckdb/scan-bytes.ts";
 
@@ -61,4 +61,16 @@ export function afterExecute(
       return call.bind(target);
     },
   });
+}
+
+/**
+ * The days (partitions) `table` ("schema.table") holds from `from` on, and before `before` when given, as YYYY-MM-DD
+ * text in order: what statementReads reports for a read of those partitions. `column`: a DATE, or a TIMESTAMP the
+ * table is partitioned by the DATE of.
+ */
+export async function partitionDays(engine: DuckDBEngine, table: string, column: string, from: string, before?: string): Promise<string[]> {
+  const day = `CAST(${duckIdent(column)} AS DATE)`;
+  const rows = await engine.queryNative(`SELECT DISTINCT CAST(${day} AS VARCHAR) AS d FROM ${table.split(".").map(duckIdent).join(".")}
+    WHERE ${day} >= DATE '${from}'${before ? ` AND ${day} < DATE '${before}'` : ""} ORDER BY 1`);
+  return rows.map((r) => String(r.d));
 }
