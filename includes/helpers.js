@@ -45,6 +45,22 @@ function required(table, column, key, expr) {
 }
 
 /**
+ * The closing SELECT of a table rebuilt whole whose rows are the CTE `rows`: each value of `key` (column names) on one
+ * row, checked by the query that builds the table. A key on several rows fails the build with ERROR() naming the table,
+ * the key's value and how many rows carry it, so the table stays as it was (its CREATE OR REPLACE never commits). In
+ * place of Dataform's `assertions: { uniqueKey }`, a query run after the build that reads the key columns of every row
+ * again — on BigQuery billed on every run (README, "Measured"); the count here is a window over rows the query already
+ * holds, so it reads nothing more. NULL keys count as one value, as in the assertion's GROUP BY. Incremental models
+ * check the partitions they rebuilt instead (partitions.checks).
+ */
+function eachKeyOnce(table, key, rows) {
+  const shown = key.map((k, i) => `${i ? "', " : "'"}${k} ', IFNULL(CAST(${k} AS STRING), 'NULL')`).join(", ");
+  return `SELECT * EXCEPT (rows_with_key)
+FROM (SELECT *, COUNT(*) OVER (PARTITION BY ${key.join(", ")}) AS rows_with_key FROM ${rows})
+WHERE IF(rows_with_key > 1, ERROR(CONCAT('${table}: ', CAST(rows_with_key AS STRING), ' rows with ', ${shown}, ' (the unique key: ${key.join(", ")})')), TRUE)`;
+}
+
+/**
  * The CRM and custom-event sessions (int_sessions_unioned's rows of the other systems), as two CTEs
  * `crm_offline_sessions` and `custom_sessions` with int_sessions_unioned's columns. A CRM transaction gets an offline
  * session only when CRM is the winning source of that transaction. Built from sources read whole (sized by CRM orders
@@ -346,4 +362,4 @@ function costSourceRows(ref) {
   return configured.map((source) => `${select(source)}\n  FROM ${sourceFrom(ref, source)}`).join("\n  UNION ALL\n  ");
 }
 
-module.exports = { required, offlineSessionCtes, customEventRows, costSourceRows, customStepFields, amountIssue, ga4FirstRunDay, leadCutoffAt, leadsWithCutoff, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded, isNormalImportedPath };
+module.exports = { required, eachKeyOnce, offlineSessionCtes, customEventRows, costSourceRows, customStepFields, amountIssue, ga4FirstRunDay, leadCutoffAt, leadsWithCutoff, ga4Param, ga4NumberParam, inList, cleanUserId, channelCase, isExcludedSource, funnelSteps, stepCase, stepIndexCase, nonBounceStep, dqTags, pathChannel, pathChannelDecoded, isNormalImportedPath };

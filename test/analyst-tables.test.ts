@@ -150,10 +150,14 @@ for (const { name, open } of BOTH_ENGINES) {
         selection: { actions: ["stg_cost_sources_checked", "stg_costs", ...ANALYST_TABLES, ...ANALYST_TABLES.map((t) => `rpt_${t}`)] },
       });
       assertRunSucceeded(run);
-      // Each table's uniqueKey check ran with it and passed: a Dataform assertion, or for the tables restated by
-      // conversion day, the post-operations (partitions.checks) of the action itself.
+      // Each table's uniqueKey check ran with it and passed: for a table rebuilt whole, in the query that builds it
+      // (helpers.eachKeyOnce); for the tables restated by conversion day, the post-operations (partitions.checks).
       const RESTATED = new Set(["channel_performance", "campaign_performance", "segment_credit_daily"]);
-      for (const t of ANALYST_TABLES.filter((x) => !RESTATED.has(x))) assert.ok(run.actions.some((a) => a.action.includes(t) && a.kind === "assertion" && a.status === "succeeded"), `${t}: its uniqueKey assertion ran`);
+      for (const t of ANALYST_TABLES.filter((x) => !RESTATED.has(x))) {
+        assert.ok(run.actions.some((a) => a.action.endsWith(`.${t}`) && a.kind === "table" && a.status === "succeeded"), `${t}: built`);
+        const query = project.graph.actions.find((a) => a.kind === "table" && a.target.name === t)?.query ?? "";
+        assert.match(query, new RegExp(`ERROR\\(CONCAT\\('${t}: ', CAST\\(rows_with_key AS STRING\\)`), `${t}: its key checked by its build`);
+      }
       for (const t of RESTATED) assert.ok(run.actions.some((a) => a.action.endsWith(`.${t}`) && a.kind === "incremental" && a.status === "succeeded"), `${t}: built with its checks`);
       for (const t of ANALYST_TABLES) rows.set(t, await wh.engine.query(`SELECT * FROM \`${wh.database ? wh.database + "." : ""}${ds.outputs}.${t}\``));
     });

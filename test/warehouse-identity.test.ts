@@ -181,6 +181,29 @@ describe("warehouse: identity, transactions, user properties", function () {
     assert.deepEqual(await rowsOf(engine, INTERMEDIATE, "sessions", "session_key"), before);
   });
 
+  it("refuses a key on two rows in the query that builds the table (no assertion reading it again), naming the key's value, and leaves the table as it was", async () => {
+    const identity = (secondKey: string) => fixtureTable(engine, INTERMEDIATE, "int_session_identity", {
+      session_key: "VARCHAR", chain_key: "VARCHAR", user_id: "VARCHAR", session_user_id: "VARCHAR", is_user_id_distrusted: "BOOLEAN", client_id: "VARCHAR",
+      source_system: "VARCHAR", session_start_at: "TIMESTAMP", session_date: "DATE", source: "VARCHAR", medium: "VARCHAR", campaign: "VARCHAR",
+      device: "VARCHAR", region: "VARCHAR", is_engaged: "BOOLEAN", event_count: "BIGINT",
+    }, [["s1", "c:A", null, null, false, "A", "ga4", "2024-05-01 10:00:00", "2024-05-01", "google", "organic", "(not set)", "mobile", null, true, 1],
+      [secondKey, "c:B", null, null, false, "B", "ga4", "2024-05-02 10:00:00", "2024-05-02", "google", "organic", "(not set)", "mobile", null, true, 1]]);
+    await fixtureTable(engine, INTERMEDIATE, "transactions", { transaction_id: "VARCHAR", chain_key: "VARCHAR", transaction_at: "TIMESTAMP" }, []);
+    const project = await compiledProject({}, []);
+    // The check is the build's own: sessions has no uniqueKey assertion action any more.
+    assert.ok(!project.graph.actions.some((a) => a.kind === "assertion" && a.target.name.includes("intermediate_sessions_")));
+    await identity("s2");
+    assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["sessions"] } }));
+    const before = await rowsOf(engine, INTERMEDIATE, "sessions", "session_key");
+    assert.equal(before.length, 2);
+    await identity("s1");
+    const run = await runProject(project, engine, { selection: { actions: ["sessions"] } });
+    const failed = run.actions.find((a) => a.action === `${INTERMEDIATE}.sessions`)!;
+    assert.equal(failed.status, "failed");
+    assert.match(String(failed.error), /sessions: \d+ rows with session_key s1 \(the unique key: session_key\)/);
+    assert.deepEqual(await rowsOf(engine, INTERMEDIATE, "sessions", "session_key"), before);
+  });
+
   it("quarantines invalid custom events with a reason and builds custom sessions from ids, utm, region and date", async () => {
     const rows = [
       custom("view", "2024-06-01 09:00:00", "u1", "c1", { utm_source: "news", utm_medium: "email" }),
