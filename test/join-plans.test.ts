@@ -78,8 +78,9 @@ describe("DuckDB plans of the pipeline's statements", function () {
     const run = await runGraph({ graph: project.graph, engine: observed, settings: project.settings, artifacts: new LocalArtifactStore(TEST_ARTIFACTS_DIR), fullRefresh: true });
     assertRunSucceeded(run);
 
-    // Not vacuous: the models' statements were planned, with their joins.
-    assert.ok(planned > 120, `${planned} statements planned`);
+    // Not vacuous: the models' statements were planned, with their joins (111 at the last count: the tables rebuilt whole check
+    // their keys in their own queries, no assertion query each).
+    assert.ok(planned > 100, `${planned} statements planned`);
     assert.ok(joins > 120, `${joins} joins seen`);
     assert.deepEqual(found, [], `equi-joins run as nested loops:\n${found.join("\n")}`);
   });
