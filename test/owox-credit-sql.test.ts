@@ -14,16 +14,16 @@ import { distributeTransaction } from "../src/models/funnel-markov.ts";
 import { assertRunSucceeded, compiledProject, fixtureTable, memoryEngine, runProject } from "./support/warehouse.ts";
 import type { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 
-const FUNNEL_EVENT_COLUMNS = {
-  event_key: "VARCHAR", chain_key: "VARCHAR", session_key: "VARCHAR", credit_session_key: "VARCHAR", funnel_index: "BIGINT",
-  step: "VARCHAR", step_index: "INTEGER", event_at: "TIMESTAMP", prev_step: "VARCHAR", user_type: "VARCHAR", device: "VARCHAR", region: "VARCHAR", transaction_id: "VARCHAR",
-};
-
-/** funnel_event_occurrences rows [event_key, representative_event_key, session_key, event_at] (other columns unused by the credit). */
-async function occurrencesOf(engine: DuckDBEngine, schema: string, rows: [string, string, string, string][]): Promise<void> {
+/**
+ * funnel_event_occurrences rows of one chain's funnel 0, closed by `transactionId` (user type New, desktop, Bavaria):
+ * [event_key, representative_event_key, session_key, step, event_at]. The run builds funnel_events from them (each group's
+ * first occurrence with the group's occurrences: what funnel_event_credit reads).
+ */
+async function occurrencesOf(engine: DuckDBEngine, schema: string, chain: string, transactionId: string, rows: [string, string, string, string, string][]): Promise<void> {
   await fixtureTable(engine, schema, "funnel_event_occurrences", {
-    event_key: "VARCHAR", representative_event_key: "VARCHAR", session_key: "VARCHAR", credit_session_key: "VARCHAR", event_at: "TIMESTAMP",
-  }, rows.map(([key, rep, session, at]) => [key, rep, session, session, at]));
+    event_key: "VARCHAR", representative_event_key: "VARCHAR", chain_key: "VARCHAR", session_key: "VARCHAR", credit_session_key: "VARCHAR", funnel_index: "BIGINT",
+    step: "VARCHAR", event_at: "TIMESTAMP", user_type: "VARCHAR", device: "VARCHAR", region: "VARCHAR", transaction_id: "VARCHAR",
+  }, rows.map(([key, rep, session, step, at]) => [key, rep, chain, session, session, 0, step, at, "New", "desktop", "Bavaria", transactionId]));
 }
 
 describe("OWOX funnel credit in SQL", function () {
@@ -34,15 +34,7 @@ describe("OWOX funnel credit in SQL", function () {
     const engine = await memoryEngine();
     try {
       const ts = (m: number): string => `2024-03-01 10:${String(m).padStart(2, "0")}:00`;
-      await fixtureTable(engine, ds.intermediate, "funnel_events", {
-        event_key: "VARCHAR", chain_key: "VARCHAR", session_key: "VARCHAR", credit_session_key: "VARCHAR", funnel_index: "BIGINT",
-        step: "VARCHAR", step_index: "INTEGER", event_at: "TIMESTAMP", prev_step: "VARCHAR", user_type: "VARCHAR", device: "VARCHAR", region: "VARCHAR", transaction_id: "VARCHAR",
-      }, [
-        ["e1", "u:1", "s1", "s1", 0, "site_visit", 1, ts(0), null, "New", "desktop", "Bavaria", "T1"],
-        ["e2", "u:1", "s2", "s2", 0, "view_item", 2, ts(10), "site_visit", "New", "desktop", "Bavaria", "T1"],
-        ["e3", "u:1", "s3", "s3", 0, "purchase", 5, ts(20), "view_item", "New", "desktop", "Bavaria", "T1"],
-      ]);
-      await occurrencesOf(engine, ds.intermediate, [["e1", "e1", "s1", ts(0)], ["e2", "e2", "s2", ts(10)], ["e3", "e3", "s3", ts(20)]]);
+      await occurrencesOf(engine, ds.intermediate, "u:1", "T1", [["e1", "e1", "s1", "site_visit", ts(0)], ["e2", "e2", "s2", "view_item", ts(10)], ["e3", "e3", "s3", "purchase", ts(20)]]);
       await fixtureTable(engine, ds.intermediate, "transactions", {
         transaction_id: "VARCHAR", chain_key: "VARCHAR", session_key: "VARCHAR", transaction_at: "TIMESTAMP", transaction_date: "DATE", value: "DOUBLE", source_system: "VARCHAR", is_distributed: "BOOLEAN",
       }, [
@@ -60,7 +52,7 @@ describe("OWOX funnel credit in SQL", function () {
         ["view_item", "purchase", "Returning", "mobile", "Berlin", 0.3, "user_type_device_region", 500, 150],
         ["view_item", "purchase", "Returning", "mobile", "Berlin", 0.9, "global", 5000, 4500],
       ]);
-      const run = await runProject(project, engine, { selection: { actions: ["funnel_event_credit"] } });
+      const run = await runProject(project, engine, { selection: { actions: ["funnel_events", "funnel_event_credit"] } });
       assertRunSucceeded(run);
       const rows = await engine.queryNative(`SELECT transaction_id, event_key, session_key, level, round(score, 9) AS score, round(value, 9) AS value, round(conversions, 9) AS conversions FROM "${ds.outputs}".funnel_event_credit ORDER BY 1, 2`);
       assert.deepEqual(rows, [
@@ -95,12 +87,9 @@ describe("OWOX funnel credit in SQL", function () {
     const engine = await memoryEngine();
     try {
       const at = (day: string): string => `2024-03-${day} 10:00:00`;
-      await fixtureTable(engine, ds.intermediate, "funnel_events", FUNNEL_EVENT_COLUMNS, [
-        ["a1", "u:3", "s1", "s1", 0, "site_visit", 1, at("01"), null, "New", "desktop", "Bavaria", "T3"],
-        ["b1", "u:3", "s2", "s2", 0, "view_item", 2, at("08"), "site_visit", "New", "desktop", "Bavaria", "T3"],
-        ["c1", "u:3", "s3", "s3", 0, "purchase", 5, at("15"), "view_item", "New", "desktop", "Bavaria", "T3"],
+      await occurrencesOf(engine, ds.intermediate, "u:3", "T3", [
+        ["a1", "a1", "s1", "site_visit", at("01")], ["b1", "b1", "s2", "view_item", at("08")], ["b2", "b1", "s3", "view_item", at("15")], ["c1", "c1", "s3", "purchase", at("15")],
       ]);
-      await occurrencesOf(engine, ds.intermediate, [["a1", "a1", "s1", at("01")], ["b1", "b1", "s2", at("08")], ["b2", "b1", "s3", at("15")], ["c1", "c1", "s3", at("15")]]);
       await fixtureTable(engine, ds.intermediate, "transactions", {
         transaction_id: "VARCHAR", chain_key: "VARCHAR", session_key: "VARCHAR", transaction_at: "TIMESTAMP", transaction_date: "DATE", value: "DOUBLE", source_system: "VARCHAR", is_distributed: "BOOLEAN",
       }, [["T3", "u:3", "s3", at("15"), "2024-03-15", 90, "ga4", true]]);
@@ -113,7 +102,10 @@ describe("OWOX funnel credit in SQL", function () {
         ["site_visit", "view_item", "New", "desktop", "Bavaria", 0.75, "global", 100, 75],
         ["view_item", "purchase", "New", "desktop", "Bavaria", 0.25, "global", 100, 25],
       ]);
-      assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["funnel_event_credit", "owox_session_values"] } }));
+      assertRunSucceeded(await runProject(project, engine, { selection: { actions: ["funnel_events", "funnel_event_credit", "owox_session_values"] } }));
+      // funnel_events carries each group's occurrences in time order (what the credit reads instead of the occurrences' table).
+      const groups = await engine.queryNative(`SELECT event_key, array_to_string(list_transform(occurrences, o -> o.event_key || '@' || strftime(o.event_at, '%d')), ' ') AS o FROM "${ds.intermediate}".funnel_events ORDER BY 1`);
+      assert.deepEqual(groups.map((r) => [r.event_key, r.o]), [["a1", "a1@01"], ["b1", "b1@08 b2@15"], ["c1", "c1@15"]]);
       // Per session (OWOX values table): s2 gets a third of view_item's 15, s3 the rest beside the purchase's 45.
       const sessions = await engine.queryNative(`SELECT session_id, value FROM "${ds.outputs}".owox_session_values ORDER BY session_id`);
       assert.deepEqual(sessions.map((r) => [r.session_id, Number(r.value)]), [["s1", 30], ["s2", 5], ["s3", 55]]);
