@@ -172,8 +172,8 @@ describe("the whole DAG on the BigQuery engine against the strict local BigQuery
       assert.ok(unchecked.length < 10);
       for (const a of unchecked) assert.match(a.note!, /lead_scor|model_metrics|model_curves|feature_importance/, a.action);
       // An assertion over a table with rows (the configured-cost-source staging is empty here, so 0 bytes).
-      // (stg_ga4_events checks its key in its own script, the tables rebuilt whole in their build query: int_sessions_unioned's assertion here.)
-      const assertion = run.actions.find((a) => a.kind === "assertion" && a.action.includes("intermediate_int_sessions_unioned_assertions_uniqueKey"))!;
+      // (The models check their keys in their own queries: a data-quality assertion over sessions and transactions here.)
+      const assertion = run.actions.find((a) => a.kind === "assertion" && a.action.endsWith("dq_transactions_without_sessions"))!;
       const job = run.actions.find((a) => a.action === "channel_markov")!;
       assert.ok((assertion.bytesProcessed ?? 0) > 0 && (job.bytesProcessed ?? 0) > 0, "assertions and jobs are dry-run with their bytes");
       const incremental = run.actions.find((a) => a.action.endsWith("stg_ga4_events"))!;

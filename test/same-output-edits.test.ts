@@ -49,10 +49,10 @@ function replaceSql(text: string, from: string, to: string): string {
 async function projectWith(edit: SameOutputEdit, change: (text: string) => string): Promise<Project> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "fc-same-output-"));
   copyCompilableProject(dir);
-  const current = await compiledProject({}, []);
+  const current = await compiledProject(edit.vars ?? {}, []);
   const file = path.join(dir, path.relative(PROJECT_DIR, path.resolve(PROJECT_DIR, modelFile(current, edit.table))));
   writeFileSync(file, change(readFileSync(file, "utf8")));
-  return loadProject(dir, { vars: {}, jobs: [] });
+  return loadProject(dir, { vars: edit.vars ?? {}, jobs: [] });
 }
 
 /** The event's collected_traffic_source with another manual source (medium referral). */
@@ -140,6 +140,23 @@ const FIXTURES: Record<string, { prepare: (engine: DuckDBEngine, settings: Setti
     // Credit rounded to 8 decimals instead of 9.
     realChange: (text) => text.replace("ROUND(SUM(c.value), 9)", "ROUND(SUM(c.value), 8)"),
   },
+  // A key checked by the query: the demo's sessions of every system, none twice (a duplicate would fail the build).
+  int_sessions_unioned: {
+    prepare: async () => {},
+    check: async (engine, table) => {
+      const [r] = await engine.queryNative(`SELECT count(*) FILTER (WHERE source_system = 'ga4') AS ga4, count(*) FILTER (WHERE source_system != 'ga4') AS other FROM ${table}`);
+      assert.ok(Number(r!.ga4) > 100 && Number(r!.other) > 10, JSON.stringify(r));
+    },
+    realChange: (text) => text.replace("'ga4' AS source_system", "'GA4' AS source_system"),
+  },
+  int_session_identity: {
+    prepare: async () => {},
+    check: async (engine, table) => {
+      const [r] = await engine.queryNative(`SELECT count(*) AS sessions, count(user_id) AS resolved FROM ${table}`);
+      assert.ok(Number(r!.sessions) > 100 && Number(r!.resolved) > 10, JSON.stringify(r));
+    },
+    realChange: (text) => text.replace("CONCAT('u:', resolved_user_id)", "CONCAT('user:', resolved_user_id)"),
+  },
 };
 
 for (const edit of SAME_OUTPUT_EDITS) {
@@ -150,7 +167,7 @@ for (const edit of SAME_OUTPUT_EDITS) {
     let current: Project;
     let old: Project;
     /** The model file before the edit: each change's `after` put back to its `before`. */
-    const undoEdit = (text: string): string => [...edit.changes].reverse().reduce((t, c) => replaceSql(t, c.after, c.before), text);
+    const undoEdit = (text: string): string => [...(edit.modelFile ?? edit.changes)].reverse().reduce((t, c) => replaceSql(t, c.after, c.before), text);
     const action = (p: Project) => p.graph.actions.find((a) => a.kind === "incremental" && a.target.name === edit.table)!;
     const rows = async (p: Project) => {
       const t = action(p).target;
@@ -163,7 +180,7 @@ for (const edit of SAME_OUTPUT_EDITS) {
 
     before(async () => {
       assert.ok(fixture, `no fixture for ${edit.table} in FIXTURES: every listed edit needs one`);
-      current = await compiledProject({}, []);
+      current = await compiledProject(edit.vars ?? {}, []);
       old = await projectWith(edit, undoEdit);
     });
     beforeEach(async () => {
