@@ -50,8 +50,10 @@ function required(table, column, key, expr) {
  * the key's value and how many rows carry it, so the table stays as it was (its CREATE OR REPLACE never commits). In
  * place of Dataform's `assertions: { uniqueKey }`, a query run after the build that reads the key columns of every row
  * again — on BigQuery billed on every run (README, "Measured"); the count here is a window over rows the query already
- * holds, so it reads nothing more. NULL keys count as one value, as in the assertion's GROUP BY. Incremental models
- * check the partitions they rebuilt instead (partitions.checks).
+ * holds, so it reads nothing more. NULL keys count as one value, as in the assertion's GROUP BY. In an incremental
+ * model it checks the rows the run writes: enough for the whole table only when the key determines the partition (the
+ * model says why: int_sessions_unioned, int_session_identity); other incremental models check the partitions they
+ * rebuilt (partitions.checks).
  */
 function eachKeyOnce(table, key, rows) {
   const shown = key.map((k, i) => `${i ? "', " : "'"}${k} ', IFNULL(CAST(${k} AS STRING), 'NULL')`).join(", ");

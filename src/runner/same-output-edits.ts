@@ -1,7 +1,8 @@
 /**
  * Edits of an incremental model's SQL that change how its rows are computed, not which rows it builds (a faster plan
- * of the same query). An incremental table records the fingerprint of the definition that built its days
- * (definitions.ts), and a run under another definition is refused; an edit listed here is not "another definition":
+ * of the same query, or a check in the query that fails the build rather than build other rows). An incremental table
+ * records the fingerprint of the definition that built its days (definitions.ts), and a run under another definition
+ * is refused; an edit listed here is not "another definition":
  * a table recorded before it is accepted without `--accept-changed-definitions`, and the run records the new
  * fingerprint. Each edit is shown to build the same rows by a test (test/same-output-edits.test.ts runs the model
  * before and after the edit on DuckDB over the demo sample with added traffic events, full refresh and incremental;
