@@ -11,7 +11,8 @@
  *   sessionCredit  how its credit reaches sessions (session_credit), one of
  *                    { touches: TABLE, modelColumn: true|false }  a table at (session_key, transaction_id)
  *                      grain with `conversions` and `value` (and a `model` column when several models
- *                      share the table);
+ *                      share the table), partitioned by `credit_date` (its conversion's date), so that
+ *                      session_credit's incremental run reads only the days it restates;
  *                    { channelWeights: TABLE, weight: COLUMN, modelColumn: true|false }  one weight per
  *                      channel (and a `model` column when several models share the table): each converting
  *                      journey is split over its touches by their channels' weights (a journey whose channels
@@ -151,16 +152,19 @@ function channelWeightsSql(ref, s) {
   }).join("\n  UNION ALL\n  ");
 }
 
-/** SELECT … UNION ALL … of (session_key, model, transaction_id, conversions, value) over the touch-credit models. */
-function touchCreditSql(ref, s) {
+/**
+ * SELECT … UNION ALL … of (session_key, model, transaction_id, conversions, value) over the touch-credit models;
+ * `since` (optional): a condition on their `credit_date` (session_credit's restated days), which prunes their partitions.
+ */
+function touchCreditSql(ref, s, since) {
   const models = attributionModels(s).filter((m) => m.sessionCredit.touches);
   if (models.length === 0) return "SELECT CAST(NULL AS STRING) AS session_key, CAST(NULL AS STRING) AS model, CAST(NULL AS STRING) AS transaction_id, CAST(NULL AS FLOAT64) AS conversions, CAST(NULL AS FLOAT64) AS value FROM UNNEST([1]) WHERE FALSE";
   return groupBy(models, (m) => `${m.sessionCredit.touches}|${m.sessionCredit.modelColumn}`).map((group) => {
     const c = group[0].sessionCredit;
     if (!c.modelColumn) {
-      return `SELECT session_key, ${modelLiteral(group[0].name)} AS model, transaction_id, conversions, value FROM ${ref(c.touches)}`;
+      return `SELECT session_key, ${modelLiteral(group[0].name)} AS model, transaction_id, conversions, value FROM ${ref(c.touches)}${since ? `\n  WHERE ${since}` : ""}`;
     }
-    return `SELECT session_key, model, transaction_id, conversions, value FROM ${ref(c.touches)}\n  WHERE model IN (${group.map((m) => modelLiteral(m.name)).join(", ")})`;
+    return `SELECT session_key, model, transaction_id, conversions, value FROM ${ref(c.touches)}\n  WHERE ${since ? `${since} AND ` : ""}model IN (${group.map((m) => modelLiteral(m.name)).join(", ")})`;
   }).join("\n  UNION ALL\n  ");
 }
 

@@ -8,7 +8,8 @@
  * on. So after the sequence their rows of the last run's window equal the full refresh's, and each older day's rows
  * equal that day's rows as the last run whose window held it wrote them (a snapshot taken after each run). Each daily
  * run's credit actions read and rewrite only their window's partitions of the credit tables and of transactions
- * (partition-set test; session_credit also only the window's days of conversion_journeys), their window start apart:
+ * (partition-set test; session_credit also only the window's days of conversion_journeys and of the touch-credit tables
+ * heuristic_touch_credit and funnel_event_credit), their window start apart:
  * transactions' date column, and the credit table's partitions from the
  * newest transaction day − RESTATEMENT_DAYS − RESTATEMENT_LOOKUP_MARGIN_DAYS on.
  */
@@ -137,6 +138,9 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
       [`${ds().intermediate}.transactions`, "transaction_date"],
       // session_credit's converting journeys (partitioned by DATE(journey_end_at)): the window's days only.
       [`${ds().intermediate}.conversion_journeys`, "journey_end_at"],
+      // … and the touch-credit tables it sums (partitioned by credit_date, their conversion's day): the same.
+      [`${ds().outputs}.heuristic_touch_credit`, "credit_date"],
+      [`${ds().outputs}.funnel_event_credit`, "credit_date"],
       ...Object.entries(CREDIT_TABLES).map(([t, c]) => [`${ds().outputs}.${t}`, c.column] as [string, string]),
     ]);
     const assertWindowReads = async (runId: string): Promise<void> => {
@@ -159,7 +163,11 @@ describe("incremental daily runs end in the same tables as one full refresh (Duc
           const want = await daysFrom(table, column, from[t]!);
           if (JSON.stringify(days) !== JSON.stringify(want)) wrong.push(`${runId} ${action} ${kind} ${table}: read ${JSON.stringify(days)}, window ${JSON.stringify(want)}`);
         }
-        if (t === "session_credit") assert.ok(seen.some(([kind, table]) => kind === "INSERT" && table === `${ds().intermediate}.conversion_journeys`), `${runId} ${action}: reads the converting journeys`);
+        if (t === "session_credit") {
+          for (const read of [`${ds().intermediate}.conversion_journeys`, `${ds().outputs}.heuristic_touch_credit`, `${ds().outputs}.funnel_event_credit`]) {
+            assert.ok(seen.some(([kind, table]) => kind === "INSERT" && table === read), `${runId} ${action}: reads ${read}`);
+          }
+        }
         assert.ok(seen.some(([kind, table]) => kind === "DELETE" && table === action), `${runId} ${action}: deletes its window`);
         assert.ok(seen.some(([kind, table]) => kind === "check" && table === action), `${runId} ${action}: checks its window`);
       }

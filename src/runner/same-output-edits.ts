@@ -230,4 +230,26 @@ export const SAME_OUTPUT_EDITS: readonly SameOutputEdit[] = [
       },
     ],
   },
+  {
+    table: "session_credit",
+    why: "the touch-credit tables (heuristic_touch_credit, funnel_event_credit), now partitioned by credit_date (their conversion's date), read " +
+      "only from the restatement window's start on (credit_date >= partition_window_start) on an incremental run: the credit of the restated " +
+      "conversions only was kept anyway (credit_summed: transaction_id IN restated_conversions, whose transaction_date is that credit_date)",
+    changes: [
+      {
+        before: "WHERE model IN ('first_touch'",
+        after: "WHERE credit_date >= partition_window_start AND model IN ('first_touch'",
+      },
+      {
+        before: "UNION ALL SELECT session_key, model, transaction_id, share AS conversions",
+        after: "WHERE credit_date >= partition_window_start UNION ALL SELECT session_key, model, transaction_id, share AS conversions",
+      },
+    ],
+    modelFile: [
+      {
+        before: "${attribution_models.touchCreditSql(ref)}",
+        after: '${attribution_models.touchCreditSql(ref, undefined, incremental() ? "credit_date >= partition_window_start" : undefined)}',
+      },
+    ],
+  },
 ];
