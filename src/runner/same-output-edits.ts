@@ -29,6 +29,14 @@ export interface SameOutputEdit {
   vars?: Record<string, string>;
 }
 
+/**
+ * The closing SELECT helpers.eachKeyOnce(table, ["session_key"], "built_rows") wrote when the session tables gained their
+ * in-query key check: frozen here, since an edit is the text it introduced, whatever the helper writes later.
+ */
+const sessionKeyCheck = (table: string): string => `SELECT * EXCEPT (rows_with_key)
+  FROM (SELECT *, COUNT(*) OVER (PARTITION BY session_key) AS rows_with_key FROM built_rows)
+  WHERE IF(rows_with_key > 1, ERROR(CONCAT('${table}: ', CAST(rows_with_key AS STRING), ' rows with ', 'session_key ', IFNULL(CAST(session_key AS STRING), 'NULL'), ' (the unique key: session_key)')), TRUE)`;
+
 export const SAME_OUTPUT_EDITS: readonly SameOutputEdit[] = [
   {
     table: "stg_ga4_sessions",
@@ -180,9 +188,7 @@ export const SAME_OUTPUT_EDITS: readonly SameOutputEdit[] = [
         before: "SELECT *, DATE(session_start_at) AS session_date FROM custom_sessions",
         after: `SELECT *, DATE(session_start_at) AS session_date FROM custom_sessions
         )
-        SELECT * EXCEPT (rows_with_key)
-        FROM (SELECT *, COUNT(*) OVER (PARTITION BY session_key) AS rows_with_key FROM built_rows)
-        WHERE IF(rows_with_key > 1, ERROR(CONCAT('int_sessions_unioned: ', CAST(rows_with_key AS STRING), ' rows with ', 'session_key ', IFNULL(CAST(session_key AS STRING), 'NULL'), ' (the unique key: session_key)')), TRUE)`,
+        ${sessionKeyCheck("int_sessions_unioned")}`,
       },
     ],
     modelFile: [
@@ -215,9 +221,7 @@ export const SAME_OUTPUT_EDITS: readonly SameOutputEdit[] = [
         before: "FROM sessions_resolved",
         after: `FROM sessions_resolved
         )
-        SELECT * EXCEPT (rows_with_key)
-        FROM (SELECT *, COUNT(*) OVER (PARTITION BY session_key) AS rows_with_key FROM built_rows)
-        WHERE IF(rows_with_key > 1, ERROR(CONCAT('int_session_identity: ', CAST(rows_with_key AS STRING), ' rows with ', 'session_key ', IFNULL(CAST(session_key AS STRING), 'NULL'), ' (the unique key: session_key)')), TRUE)`,
+        ${sessionKeyCheck("int_session_identity")}`,
       },
     ],
     modelFile: [
