@@ -178,6 +178,9 @@ const EXTRA_CASES: Case[] = [
   // One sort key: gathered unordered and graded (list_grade_up); NULL keys first for ASC and last for DESC unless told.
   ["x_array_agg_one_key", "SELECT g, ARRAY_AGG(v ORDER BY k) AS asc_default, ARRAY_AGG(v ORDER BY k DESC) AS desc_default, ARRAY_AGG(v ORDER BY k ASC NULLS LAST) AS asc_last, ARRAY_AGG(v ORDER BY k DESC NULLS FIRST) AS desc_first, ARRAY_AGG(w IGNORE NULLS ORDER BY k DESC LIMIT 2) AS top_two, ARRAY_AGG(STRUCT(v AS v, k AS k) ORDER BY k + 0 DESC) AS structs FROM (SELECT 1 AS g, 'a' AS v, 2 AS k, 'x' AS w UNION ALL SELECT 1, 'b', NULL, 'y' UNION ALL SELECT 1, 'c', 0, NULL UNION ALL SELECT 1, 'd', 5, 'z' UNION ALL SELECT 2, 'e', 1, NULL UNION ALL SELECT 2, 'f', -3, 'q') GROUP BY g ORDER BY g"],
   ["x_string_agg_one_key", "SELECT g, STRING_AGG(v ORDER BY k) AS default_sep, STRING_AGG(v, ' > ' ORDER BY k DESC) AS desc_default, STRING_AGG(v, '' ORDER BY k ASC NULLS LAST) AS asc_last, STRING_AGG(v, '|' ORDER BY k DESC NULLS FIRST) AS desc_first, STRING_AGG(w, '-' ORDER BY k + 0) AS nulls_skipped, STRING_AGG(IF(k > 100, v, NULL), ',' ORDER BY k) AS none_left, STRING_AGG(t, ';' ORDER BY k) AS tie_same_text FROM (SELECT 1 AS g, 'a' AS v, 2 AS k, 'x' AS w, 't' AS t UNION ALL SELECT 1, 'b', NULL, 'y', 't' UNION ALL SELECT 1, 'c', 0, NULL, 't' UNION ALL SELECT 1, 'd', 5, 'z', 't' UNION ALL SELECT 1, NULL, 3, 'u', 't' UNION ALL SELECT 1, NULL, 2, NULL, 't' UNION ALL SELECT 2, 'e', 1, NULL, 's' UNION ALL SELECT 2, 'f', -3, NULL, 's' UNION ALL SELECT 2, 'g', 7, NULL, 's' UNION ALL SELECT 3, NULL, 1, NULL, NULL) GROUP BY g ORDER BY g"],
+  // Several keys of one direction: a STRUCT of the keys graded, each after a flag that places its NULLs as BigQuery
+  // does (told per key or by default); mixed directions keep the ordered aggregate. No ties on the full key.
+  ["x_array_agg_several_keys", "SELECT g, ARRAY_AGG(v ORDER BY k, s) AS asc_default, ARRAY_AGG(v ORDER BY k DESC, s DESC) AS desc_default, ARRAY_AGG(v ORDER BY k ASC NULLS LAST, s) AS asc_k_last, ARRAY_AGG(v ORDER BY k DESC NULLS FIRST, s DESC NULLS FIRST) AS desc_first, ARRAY_AGG(STRUCT(v AS v, k AS k) ORDER BY k, s DESC) AS mixed, ARRAY_AGG(w IGNORE NULLS ORDER BY k DESC, s DESC LIMIT 2) AS top_two, STRING_AGG(w, '-' ORDER BY k, s) AS joined, STRING_AGG(v, '|' ORDER BY k DESC, s) AS joined_mixed FROM (SELECT 1 AS g, 'a' AS v, 2 AS k, 'x' AS s, 'w1' AS w UNION ALL SELECT 1, 'b', NULL, 'y', NULL UNION ALL SELECT 1, 'c', 2, NULL, 'w3' UNION ALL SELECT 1, 'd', NULL, NULL, 'w4' UNION ALL SELECT 1, 'e', 0, 'z', NULL UNION ALL SELECT 2, 'h', 1, 'p', 'w6' UNION ALL SELECT 2, 'f', 1, 'q', 'w7' UNION ALL SELECT 2, 'g', -3, 'r', NULL) GROUP BY g ORDER BY g"],
   ["x_array_agg_window", "SELECT ARRAY_AGG(event_name) OVER (PARTITION BY user_id ORDER BY ts) AS a FROM `proj.ds.ev` ORDER BY ts"],
   ["x_string_agg_limit_distinct", "SELECT STRING_AGG(event_name, ',' ORDER BY ts LIMIT 2) AS a, STRING_AGG(DISTINCT event_name, '|' ORDER BY event_name) AS b FROM `proj.ds.ev`"],
   ["x_countif_logical", "SELECT user_id, COUNTIF(x IS NULL) AS n, LOGICAL_OR(s IS NOT NULL) AS b FROM `proj.ds.ev` GROUP BY user_id ORDER BY user_id"],
@@ -663,35 +666,38 @@ describe("rewrites (exact output)", function () {
       "SELECT first(u ORDER BY ts DESC, k) FILTER (WHERE (u) IS NOT NULL) AS a, first(u ORDER BY ts) AS b FROM t GROUP BY g",
     );
     // Not the idiom: a second element, LIMIT 2, DISTINCT, or the whole list.
-    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts, k LIMIT 1)[OFFSET(1)] FROM t"), /^SELECT \(array_agg\(u ORDER BY ts, k\)\)\[1:1\]\[\(1\) \+ 1\]/);
-    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts, k LIMIT 2)[OFFSET(0)] FROM t"), /array_agg\(u ORDER BY ts, k\)\)\[1:2\]/);
+    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts, k DESC LIMIT 1)[OFFSET(1)] FROM t"), /^SELECT \(array_agg\(u ORDER BY ts, k DESC\)\)\[1:1\]\[\(1\) \+ 1\]/);
+    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts, k DESC LIMIT 2)[OFFSET(0)] FROM t"), /array_agg\(u ORDER BY ts, k DESC\)\)\[1:2\]/);
     assert.match(t("SELECT ARRAY_AGG(DISTINCT u ORDER BY u LIMIT 1)[OFFSET(0)] FROM t"), /array_agg\(DISTINCT u ORDER BY u\)/);
     assert.equal(
-      t("SELECT ARRAY_AGG(u ORDER BY ts, k LIMIT 1) AS a FROM t"),
-      "SELECT (array_agg(u ORDER BY ts, k))[1:1] AS a FROM t",
+      t("SELECT ARRAY_AGG(u ORDER BY ts, k DESC LIMIT 1) AS a FROM t"),
+      "SELECT (array_agg(u ORDER BY ts, k DESC))[1:1] AS a FROM t",
     );
   });
 
-  it("builds an ARRAY_AGG ordered by one key from an unordered aggregate graded by the key, not DuckDB's ordered aggregate", function () {
+  it("builds an ARRAY_AGG ordered by keys of one direction from an unordered aggregate graded by the keys, not DuckDB's ordered aggregate", function () {
     assert.equal(
       t("SELECT ARRAY_AGG(u IGNORE NULLS ORDER BY ts DESC LIMIT 2) AS a FROM t GROUP BY g"),
       "SELECT (list_transform(list_select(array_agg(struct_pack(k := ts, v := u)) FILTER (WHERE (u) IS NOT NULL), list_grade_up(list_transform(array_agg(struct_pack(k := ts, v := u)) FILTER (WHERE (u) IS NOT NULL), lambda _kv: _kv.k), 'DESC', 'NULLS LAST')), lambda _kv: _kv.v))[1:2] AS a FROM t GROUP BY g",
     );
     assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts NULLS LAST) FROM t"), /list_grade_up\(.*'ASC', 'NULLS LAST'\)/);
-    // DISTINCT and several keys keep the ordered aggregate.
+    // Several keys of one direction: a STRUCT of flags and keys graded (the flags put each key's NULLs first or last).
+    assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts DESC, k DESC NULLS FIRST) FROM t"), /list_grade_up\(list_transform\(array_agg\(struct_pack\(k := struct_pack\(n0 := \(ts\) IS NOT NULL, k0 := ts, n1 := \(k\) IS NULL, k1 := k\), v := u\)\), lambda _kv: _kv\.k\), 'DESC', 'NULLS FIRST'\)/);
+    // DISTINCT and keys of mixed directions keep the ordered aggregate.
     assert.match(t("SELECT ARRAY_AGG(DISTINCT u ORDER BY u) FROM t"), /^SELECT array_agg\(DISTINCT u ORDER BY u\) FROM t$/);
     assert.match(t("SELECT ARRAY_AGG(u ORDER BY ts DESC, k) FROM t"), /^SELECT array_agg\(u ORDER BY ts DESC, k\) FROM t$/);
   });
 
-  it("builds a STRING_AGG ordered by one key from the graded unordered aggregate of its non-NULL values, not DuckDB's ordered string_agg", function () {
+  it("builds a STRING_AGG ordered by keys of one direction from the graded unordered aggregate of its non-NULL values, not DuckDB's ordered string_agg", function () {
     assert.equal(
       t("SELECT STRING_AGG(u, ' > ' ORDER BY ts) AS a FROM t GROUP BY g"),
       "SELECT array_to_string(list_transform(list_select(array_agg(struct_pack(k := ts, v := u)) FILTER (WHERE (u) IS NOT NULL), list_grade_up(list_transform(array_agg(struct_pack(k := ts, v := u)) FILTER (WHERE (u) IS NOT NULL), lambda _kv: _kv.k), 'ASC', 'NULLS FIRST')), lambda _kv: _kv.v), ' > ') AS a FROM t GROUP BY g",
     );
     assert.match(t("SELECT STRING_AGG(u ORDER BY ts DESC) FROM t"), /^SELECT array_to_string\(.*'DESC', 'NULLS LAST'\)\), lambda _kv: _kv\.v\), ','\) FROM t$/);
-    // DISTINCT, several keys, LIMIT and a separator that is not a string literal keep the old forms.
+    assert.match(t("SELECT STRING_AGG(u, ',' ORDER BY ts, k) FROM t"), /^SELECT array_to_string\(.*k := struct_pack\(n0 := \(ts\) IS NOT NULL, k0 := ts, n1 := \(k\) IS NOT NULL, k1 := k\).*'ASC', 'NULLS FIRST'\)\), lambda _kv: _kv\.v\), ','\) FROM t$/);
+    // DISTINCT, keys of mixed directions, LIMIT and a separator that is not a string literal keep the old forms.
     assert.match(t("SELECT STRING_AGG(DISTINCT u, ',' ORDER BY u) FROM t"), /^SELECT string_agg\(DISTINCT u, ',' ORDER BY u\) FROM t$/);
-    assert.match(t("SELECT STRING_AGG(u, ',' ORDER BY ts, k) FROM t"), /^SELECT string_agg\(u, ',' ORDER BY ts, k\) FROM t$/);
+    assert.match(t("SELECT STRING_AGG(u, ',' ORDER BY ts, k DESC) FROM t"), /^SELECT string_agg\(u, ',' ORDER BY ts, k DESC\) FROM t$/);
     assert.match(t("SELECT STRING_AGG(u, sep ORDER BY ts) FROM t"), /^SELECT string_agg\(u, sep ORDER BY ts\) FROM t$/);
     assert.match(t("SELECT STRING_AGG(u, ',' ORDER BY ts LIMIT 2) FROM t"), /^SELECT array_to_string\(\(array_agg\(u ORDER BY ts\)/);
   });

@@ -357,7 +357,8 @@ function arrayAgg(c: Call): string {
   const keys = g.order.length ? splitArgs(g.order) : [];
   const filter = g.ignoreNulls ? ` FILTER (WHERE (${x}) IS NOT NULL)` : "";
   let text: string;
-  if (keys.length === 1 && !g.distinct) text = gradedArrayAgg(x, keys[0]!, filter, c.cx);
+  const graded = keys.length && !g.distinct ? gradedArrayAgg(x, keys, filter, c.cx) : undefined;
+  if (graded) text = graded;
   else {
     const order = g.order.length ? ` ORDER BY ${c.cx.emit(g.order).trim()}` : "";
     text = `array_agg(${g.distinct ? "DISTINCT " : ""}${x}${order})${filter}`;
@@ -367,28 +368,47 @@ function arrayAgg(c: Call): string {
 }
 
 /**
- * `ARRAY_AGG(x ORDER BY k [ASC|DESC] [NULLS FIRST|LAST])` with one sort key: the group's (k, x) pairs gathered unordered,
- * then put in k's order per row: `list_select(pairs, list_grade_up(keys, dir, nulls))`. DuckDB's ordered aggregate
+ * `ARRAY_AGG(x ORDER BY k [ASC|DESC] [NULLS FIRST|LAST])`: the group's (k, x) pairs gathered unordered, then put in k's
+ * order per row: `list_select(pairs, list_grade_up(keys, dir, nulls))`. DuckDB's ordered aggregate
  * (`array_agg(x ORDER BY k)`) keeps every group's rows in per-group sort state: at 30M GA4 events conversion_journeys'
  * touches (5.7M rows in 2.7M journeys) ran out of a 3 GiB limit with it, and fit in 3 GiB with this form (in 2.5 GiB
  * with the model's own reductions; both measured, 2 threads). Same value: the same elements in k's order, BigQuery's default NULL placement (first for ASC, last
  * for DESC) spelled out, ties in either order (unspecified in BigQuery too); NULL for a group with no rows, as before.
- * Several keys keep the ordered aggregate (one grade covers one key).
+ * Several keys of one direction (`ORDER BY a, b`) grade a STRUCT of them, which DuckDB orders field by field; each key
+ * is preceded by a flag that puts its NULLs where BigQuery puts them, so no NULL inside the STRUCT is ever compared (at
+ * 10M GA4 events funnel_events' occurrences, 846k rows in 558k groups, took 10.4 CPU s as an ordered aggregate).
+ * Keys of mixed directions keep the ordered aggregate (undefined here).
  */
-function gradedArrayAgg(x: string, key: Node[], filter: string, cx: Cx): string {
-  let end = key.length;
-  let nulls: string | undefined;
-  if (end >= 2 && isKw(key[end - 2], "NULLS") && isKw(key[end - 1], "FIRST", "LAST")) {
-    nulls = `NULLS ${upper(key[end - 1])}`;
-    end -= 2;
+function gradedArrayAgg(x: string, keys: Node[][], filter: string, cx: Cx): string | undefined {
+  const parsed = keys.map((key) => {
+    let end = key.length;
+    let nulls: string | undefined;
+    if (end >= 2 && isKw(key[end - 2], "NULLS") && isKw(key[end - 1], "FIRST", "LAST")) {
+      nulls = `NULLS ${upper(key[end - 1])}`;
+      end -= 2;
+    }
+    let dir = "ASC";
+    if (end >= 1 && isKw(key[end - 1], "ASC", "DESC")) {
+      dir = upper(key[end - 1]);
+      end -= 1;
+    }
+    return { expr: cx.emit(key.slice(0, end)).trim(), dir, nulls: nulls ?? (dir === "ASC" ? "NULLS FIRST" : "NULLS LAST") };
+  });
+  const dir = parsed[0]!.dir;
+  if (parsed.some((k) => k.dir !== dir)) return undefined;
+  let sortKey: string;
+  let nulls: string;
+  if (parsed.length === 1) {
+    sortKey = parsed[0]!.expr;
+    nulls = parsed[0]!.nulls;
+  } else {
+    // A flag before each key that sorts its NULLs first or last in the graded direction: (k IS NOT NULL) is FALSE for a
+    // NULL, before TRUE in ascending order and after it in descending order; (k IS NULL) the other way round.
+    const flag = (k: (typeof parsed)[number]): string => ((k.nulls === "NULLS FIRST") === (dir === "ASC") ? `(${k.expr}) IS NOT NULL` : `(${k.expr}) IS NULL`);
+    sortKey = `struct_pack(${parsed.map((k, i) => `n${i} := ${flag(k)}, k${i} := ${k.expr}`).join(", ")})`;
+    nulls = "NULLS FIRST"; // the STRUCT itself is never NULL
   }
-  let dir = "ASC";
-  if (end >= 1 && isKw(key[end - 1], "ASC", "DESC")) {
-    dir = upper(key[end - 1]);
-    end -= 1;
-  }
-  nulls ??= dir === "ASC" ? "NULLS FIRST" : "NULLS LAST";
-  const pairs = `array_agg(struct_pack(k := ${cx.emit(key.slice(0, end)).trim()}, v := ${x}))${filter}`;
+  const pairs = `array_agg(struct_pack(k := ${sortKey}, v := ${x}))${filter}`;
   return `list_transform(list_select(${pairs}, list_grade_up(list_transform(${pairs}, lambda _kv: _kv.k), '${dir}', '${nulls}')), lambda _kv: _kv.v)`;
 }
 
@@ -418,7 +438,7 @@ export function firstOfArrayAgg(g: Group, subscript: Node | undefined, cx: Cx): 
 }
 
 /**
- * STRING_AGG([DISTINCT] x [, sep] [ORDER BY …] [LIMIT n]). With one sort key and no DISTINCT or LIMIT, the non-NULL
+ * STRING_AGG([DISTINCT] x [, sep] [ORDER BY …] [LIMIT n]). With sort keys of one direction and no DISTINCT or LIMIT, the non-NULL
  * x are gathered unordered and graded as for ARRAY_AGG (gradedArrayAgg), then joined: DuckDB's ordered `string_agg`
  * keeps per-group sort state, the same cost as its ordered array_agg. Same value: NULL x skipped, NULL for a group
  * with no non-NULL x (the FILTER leaves array_agg NULL), ties in either order (unspecified in BigQuery too). Only
@@ -435,9 +455,8 @@ function stringAgg(c: Call): string {
   }
   const keys = g.order.length ? splitArgs(g.order) : [];
   const literalSep = !args[1] || (args[1].length === 1 && args[1][0].type === "leaf" && args[1][0].tok.kind === "string");
-  if (keys.length === 1 && !g.distinct && literalSep) {
-    return `array_to_string(${gradedArrayAgg(x, keys[0]!, ` FILTER (WHERE (${x}) IS NOT NULL)`, c.cx)}, ${sep})`;
-  }
+  const graded = keys.length && !g.distinct && literalSep ? gradedArrayAgg(x, keys, ` FILTER (WHERE (${x}) IS NOT NULL)`, c.cx) : undefined;
+  if (graded) return `array_to_string(${graded}, ${sep})`;
   return `string_agg(${g.distinct ? "DISTINCT " : ""}${x}, ${sep}${order})`;
 }
 
