@@ -3,7 +3,7 @@
  * clone), compile's JSON, a dry run, and a bad setting's exit code and message.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runCli as cli } from "./support/cli.ts";
@@ -41,6 +41,22 @@ describe("funnelcredit CLI", function () {
     const g = JSON.parse(r.stdout) as { actions: { name: string; type: string; dependencies: string[] }[] };
     assert.ok(g.actions.some((a) => a.type === "job" && a.name === "channel_markov"));
     assert.ok(g.actions.some((a) => a.name.endsWith(".sessions") && a.dependencies.length > 0));
+  });
+
+  it("builds a demo too small for lead scoring without it, says why, and exits 0 (it ended FAILED)", () => {
+    // 300 users × 14 days: 48 leads (the model needs 50 labelled) and 20 valid custom events (3 bad rows were 13 %).
+    const d = path.join(dir, "small");
+    const r = cli(["demo", "--users", "300", "--days", "14", "--warehouse", path.join(d, "w.duckdb"), "--artifacts", path.join(d, "artifacts")]);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stderr, /lead scoring is left out of this demo \(funnelcredit_reporting\.rpt_lead_scores, lead_scoring, lead_scores_sql, pipeline_credit\): only 48 labelled leads/);
+    assert.match(r.stderr, /SUCCEEDED/);
+    assert.doesNotMatch(r.stderr, /input_quality/);
+    const [run] = readdirSync(path.join(d, "artifacts", "runs"));
+    const record = JSON.parse(readFileSync(path.join(d, "artifacts", "runs", run!, "run.json"), "utf8")) as { actions: { action: string; status: string }[] };
+    const ran = new Set(record.actions.map((a) => a.action));
+    assert.ok(!ran.has("lead_scoring") && !ran.has("pipeline_credit"), [...ran].join(", "));
+    // What another job writes too (model_metrics: ml_attribution) is still reported.
+    assert.equal(record.actions.find((a) => a.action === "funnelcredit_reporting.rpt_model_metrics")?.status, "succeeded");
   });
 
   it("exits 2 with a message naming the setting when a var is invalid", () => {

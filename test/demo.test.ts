@@ -10,6 +10,8 @@ import { writeGa4Export } from "../src/demo/ga4-export.ts";
 import { openCustomSourceTables } from "../src/demo/custom-sources.ts";
 import { writeCosts, writeCrmTransactions, writeCustomEvents, writeLeads } from "../src/demo/source-tables.ts";
 import { invalidEventPlaces, simulate, simulateRows, simulateStream } from "../src/demo/simulate.ts";
+import { invalidCustomEvents } from "../src/demo/custom-events.ts";
+import { streamRng } from "../src/demo/prng.ts";
 import type { SimSession } from "../src/demo/sim-rows.ts";
 import { importGa4 } from "../src/import/ga4.ts";
 import { GA4_EVENTS_SCHEMA } from "../src/import/ga4-schema.ts";
@@ -420,7 +422,7 @@ describe("demo data generator", () => {
     for (const k of ["crm_only", "offline", "multi_line", "not_completed"]) assert.ok(Number(c[k]) > 0, `${k}: ${JSON.stringify(c)}`);
   });
 
-  it("includes intentionally invalid custom events: no id, unparseable time, negative revenue", async () => {
+  it("includes intentionally invalid custom events, as many as stay within bad_row_max_share (here one, with no id)", async () => {
     const c = await obj(
       db.conn,
       `SELECT count(*) FILTER (WHERE user_id IS NULL AND client_id IS NULL AND transaction_id IS NULL) AS no_id,
@@ -430,7 +432,10 @@ describe("demo data generator", () => {
               count(*) FILTER (WHERE name = 'email_click') AS email_clicks
        FROM funnelcredit_sources.custom_events`,
     );
-    for (const k of ["no_id", "bad_time", "negative_revenue", "calls", "email_clicks"]) assert.ok(Number(c[k]) > 0, `${k}: ${JSON.stringify(c)}`);
+    for (const k of ["calls", "email_clicks"]) assert.ok(Number(c[k]) > 0, `${k}: ${JSON.stringify(c)}`);
+    // 32 valid custom events at this size: one bad row is 3 % (a second would make 5.9 %, past the 5 % that fails a
+    // run); the three kinds at a larger size: "at a small demo's size" below.
+    assert.deepEqual([Number(c.no_id), Number(c.bad_time), Number(c.negative_revenue)], [1, 0, 0], JSON.stringify(c));
   });
 
   it("writes daily costs for paid channels and leads linked to web users with outcomes", async () => {
@@ -462,6 +467,25 @@ describe("demo data generator", () => {
 });
 
 describe("demo data generator at a small demo's size", () => {
+  it("plants fewer bad custom events where three would pass the default bad_row_max_share, the same rows where they would not", () => {
+    const c = { users: 300, uw: 5, startMs: Date.UTC(2024, 0, 1), endMs: Date.UTC(2024, 0, 15) };
+    const rows = (valid: number) => invalidCustomEvents(streamRng(42, "invalid_rows"), valid, c);
+    const share = (valid: number) => rows(valid).length / (valid + rows(valid).length);
+    // 300 users × 14 days: 20 valid events; one bad row of each kind made 3 of 23 (13 %), and the demo ended FAILED.
+    assert.equal(rows(20).length, 1);
+    assert.equal(rows(18).length, 0);
+    for (let valid = 1; valid < 250; valid++) assert.ok(share(valid) <= 0.05, `${valid} valid: ${rows(valid).length} bad`);
+    // The kinds in order: no id at all, then an unparseable time, then a negative revenue.
+    const [noId, badTime, negative] = rows(57);
+    assert.ok(noId!.user_id === null && noId!.client_id === null && noId!.transaction_id === null, JSON.stringify(noId));
+    assert.ok(badTime!.user_id !== null && Number.isNaN(Date.parse(badTime!.time!)), JSON.stringify(badTime));
+    assert.ok(Number(negative!.revenue) < 0, JSON.stringify(negative));
+    assert.equal(rows(56).length, 2);
+    // From 250 valid events on (0.2 % rounds to one), three kinds × round(0.2 %), as before: the default demo is unchanged.
+    assert.equal(rows(250).length, 3);
+    assert.equal(rows(9_905).length, 3 * 20);
+  });
+
   it("keeps the invalid custom events well under the default bad_row_max_share (5 %), so `run` after the demo passes input_quality", async () => {
     // The same rules stg_custom_events quarantines by: no id at all, unparseable time, negative amounts.
     // At the size of a small demo (3,000 users × 21 days; the deliberate bad rows are 3 at least).

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { DuckDBEngine } from "../src/engines/duckdb/engine.ts";
 import { runGraph } from "../src/runner/runner.ts";
-import { mergeJobs, select, topoLevels } from "../src/dag/dag.ts";
+import { cannotRunWithout, mergeJobs, select, topoLevels } from "../src/dag/dag.ts";
 import { loadProjectSettings } from "../src/config/settings.ts";
 import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { silentProgress } from "../src/runner/progress.ts";
@@ -100,6 +100,25 @@ describe("runner", () => {
     assert.deepEqual([...select(g, { actions: ["orders"], includeDependents: true })].sort(), ["doubling_job", "s.order_model", "s.orders", "s.report"]);
     assert.deepEqual([...select(g, { tags: ["daily"] })].sort(), ["s.orders", "s.report"]);
     assert.throws(() => select(g, { actions: ["nope"] }), /no action or table named "nope"/);
+  });
+
+  it("finds what cannot run without a job: the readers of tables only it writes, not of a table another job writes too", () => {
+    const job = (name: string, deps: string[]): Action => ({ name, kind: "job", target: t("s", name), dependencies: deps, tags: [] });
+    const declared = (name: string, writers: string[]): Action => ({ name: `s.${name}`, kind: "declaration", target: t("s", name), dependencies: writers, tags: [] });
+    const g = graph([
+      table("features", "SELECT 1 AS x", []),
+      job("scoring", ["s.features"]),
+      job("attribution", ["s.features"]),
+      declared("scores", ["scoring"]),
+      declared("metrics", ["scoring", "attribution"]),
+      table("scores_report", "SELECT * FROM `proj.s.scores`", ["s.scores"]),
+      job("scores_sql", ["s.scores"]),
+      declared("scores_sql_out", ["scores_sql"]),
+      table("metrics_report", "SELECT * FROM `proj.s.metrics`", ["s.metrics"]),
+    ]);
+    assert.deepEqual([...cannotRunWithout(g, ["scoring"])].sort(), ["s.scores", "s.scores_report", "s.scores_sql_out", "scores_sql", "scoring"]);
+    // Both writers of the shared table left out: its readers cannot run either.
+    assert.ok(cannotRunWithout(g, ["scoring", "attribution"]).has("s.metrics_report"));
   });
 
   it("writes one run-history row per action with status, times and rows", async () => {

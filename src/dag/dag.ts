@@ -109,6 +109,27 @@ export function reach(start: Iterable<string>, next: (n: string) => readonly str
   return seen;
 }
 
+/**
+ * `names` and every action that cannot run without them: what reads, directly or further down, a table only they
+ * write. A table that other jobs write too (model_metrics) is still written by those, so its readers stay.
+ */
+export function cannotRunWithout(graph: Graph, names: readonly string[]): Set<string> {
+  const byName = new Map(graph.actions.map((a) => [a.name, a]));
+  const dependents = dependentsOf(graph);
+  const out = new Set(names);
+  const stack = [...names];
+  while (stack.length) {
+    for (const d of dependents.get(stack.pop()!) ?? []) {
+      if (out.has(d)) continue;
+      const a = byName.get(d);
+      if (a?.kind === "declaration" && a.dependencies.some((w) => !out.has(w))) continue;
+      out.add(d);
+      stack.push(d);
+    }
+  }
+  return out;
+}
+
 /** Names of the selected actions (all when nothing is named). */
 export function select(graph: Graph, sel: Selection): Set<string> {
   const all = new Set(graph.actions.filter((a) => !a.disabled).map((a) => a.name));

@@ -79,14 +79,23 @@ export function drawCall(rng: Rng, c: CallContext): { event: SimCustomEvent; tra
   return { event, transaction, userId };
 }
 
+/** The share of bad rows past which a run fails (vars.bad_row_max_share's default): a demo's sample stays within it. */
+const DEFAULT_BAD_ROW_MAX_SHARE = 0.05;
+
 /**
  * Intentionally invalid custom-event rows the staging model must quarantine: 0.2 % of the events × 3
- * kinds (no id at all; an unparseable time; a negative revenue), well under the default warning share.
+ * kinds (no id at all; an unparseable time; a negative revenue), well under the default warning share. Where 0.2 %
+ * rounds to none (fewer than 250 valid events), one row of each kind while the rows stay within the default
+ * vars.bad_row_max_share (5 %), so fewer (the kinds in order) in a sample of fewer than 57 valid events, none below 19:
+ * three rows regardless made 3 of 23 events (13 %) at 300 users × 14 days, the demo ended FAILED and so did every
+ * `run` after it.
  */
 export function invalidCustomEvents(rng: Rng, validCount: number, c: { users: number; uw: number; startMs: number; endMs: number }): SimCustomEvent[] {
-  const nBad = Math.max(1, Math.round(validCount * 0.002));
+  const perKind = Math.round(validCount * 0.002);
+  // r bad rows among validCount + r stay within the share while r ≤ validCount × share / (1 − share).
+  const rows = perKind >= 1 ? 3 * perKind : Math.min(3, Math.floor((validCount * DEFAULT_BAD_ROW_MAX_SHARE) / (1 - DEFAULT_BAD_ROW_MAX_SHARE) + 1e-9));
   const bad: SimCustomEvent[] = [];
-  for (let i = 0; i < nBad; i++) {
+  for (let i = 0; bad.length < rows; i++) {
     const base: SimCustomEvent = {
       name: "call",
       category: "call_centre",
@@ -107,5 +116,5 @@ export function invalidCustomEvents(rng: Rng, validCount: number, c: { users: nu
     bad.push({ ...base, user_id: `U${pad(rng.int(1, c.users), c.uw)}`, time: rng.chance(0.5) ? "yesterday afternoon" : "2024-02-30 25:61:00" });
     bad.push({ ...base, user_id: `U${pad(rng.int(1, c.users), c.uw)}`, transaction_id: `O${pad(900000 + i, 6)}`, revenue: "-49.90", utm_campaign: "phone_orders" });
   }
-  return bad;
+  return bad.slice(0, rows);
 }

@@ -71,6 +71,19 @@ export function candidateColumnsOf(names: readonly string[], exclude: readonly s
   };
 }
 
+/** The fewest labelled leads the model trains on, and the fewest of each class (converted, not) among them. */
+export const MIN_LABELLED_LEADS = 50;
+export const MIN_LEADS_PER_CLASS = 5;
+
+/** Why `labels` (labelOf's, unknown ones left out) are too few to train on; undefined when they are enough. */
+export function tooFewLabels(labels: readonly number[]): string | undefined {
+  const n = labels.length;
+  const pos = labels.reduce((a, b) => a + b, 0);
+  if (n < MIN_LABELLED_LEADS) return `only ${n} labelled leads; the lead-scoring model needs at least ${MIN_LABELLED_LEADS} (lower vars.lead_label_maturity_days if recent leads are held back)`;
+  if (pos < MIN_LEADS_PER_CLASS || n - pos < MIN_LEADS_PER_CLASS) return `${pos} converted and ${n - pos} unconverted labelled leads; the model needs at least ${MIN_LEADS_PER_CLASS} of each`;
+  return undefined;
+}
+
 /**
  * Whether a lead's outcome is known and usable as a label at time `nowMs`:
  * - converted at or before its cut-off → not usable (it had converted before it could be scored);

@@ -10,7 +10,7 @@ import { fitCalibrator, applyCalibrator, crossFittedProbabilities, type Calibrat
 import { rocAuc, prAuc, logLoss, brier, rocCurve, calibrationBins, liftByDecile, expectedCalibrationError } from "../models/metrics.ts";
 import { fitPsiBins } from "../models/drift.ts";
 import type { Logger } from "../util/logger.ts";
-import type { LeadRecord } from "./dataset.ts";
+import { tooFewLabels, type LeadRecord } from "./dataset.ts";
 import { timeSplit, stratifiedRandomSplit, type SplitIndices } from "./split.ts";
 import { LEAD_MODEL_JSON_TYPE, modelVersionOf, thin, type FeatureBaseline, type LeadModelArtifact } from "./artifact.ts";
 import { featureCodes } from "./features.ts";
@@ -70,10 +70,8 @@ interface EncodedWindow { X: Float32Array; y: Float32Array }
  * @throws UserError when there are too few leads or only one class.
  */
 export async function trainLeadModel(records: readonly LeadRecord[], labels: readonly number[], opts: TrainLeadOptions): Promise<TrainedLeadModel> {
-  const n = records.length;
-  const pos = labels.reduce((a, b) => a + b, 0);
-  if (n < 50) throw new UserError(`only ${n} labelled leads; the lead-scoring model needs at least 50 (lower vars.lead_label_maturity_days if recent leads are held back)`);
-  if (pos < 5 || n - pos < 5) throw new UserError(`${pos} converted and ${n - pos} unconverted labelled leads; the model needs at least 5 of each`);
+  const tooFew = tooFewLabels(labels);
+  if (tooFew) throw new UserError(tooFew);
 
   const split = opts.split === "time"
     ? timeSplit(records.map((r) => r.createdAt), records.map((r) => r.leadId), opts.validationShare, opts.testShare)

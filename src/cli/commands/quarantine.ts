@@ -34,7 +34,7 @@ export const quarantineCommand: CommandModule<object, QuarantineArgs> = {
           process.stdout.write(jsonRows(rows.map((r) => ({ table: name, ...r }))) + "\n");
           continue;
         }
-        process.stdout.write(`${target.schema}.${name}: ${count.toLocaleString("en-US")} rows` + (count > rows.length ? ` (newest ${rows.length})` : "") + "\n");
+        process.stdout.write(`${target.schema}.${name}: ${count.toLocaleString("en-US")} ${count === 1 ? "row" : "rows"}` + (count > rows.length ? ` (newest ${rows.length})` : "") + "\n");
         process.stdout.write(reasons.map((r) => `  ${Number(r.rows).toLocaleString("en-US")} × ${String(r.reason)}`).join("\n") + "\n\n");
         // The reason first: it is what the reader came for.
         const columns = ["reason", ...Object.keys(rows[0]!).filter((c) => c !== "reason")];
