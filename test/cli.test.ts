@@ -48,7 +48,7 @@ describe("funnelcredit CLI", function () {
     const d = path.join(dir, "small");
     const r = cli(["demo", "--users", "300", "--days", "14", "--warehouse", path.join(d, "w.duckdb"), "--artifacts", path.join(d, "artifacts")]);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
-    assert.match(r.stderr, /lead scoring is left out of this demo \(funnelcredit_reporting\.rpt_lead_scores, lead_scoring, lead_scores_sql, pipeline_credit\): only 48 labelled leads/);
+    assert.match(r.stderr, /lead scoring is left out of this demo \(funnelcredit_reporting\.rpt_lead_scores, lead_scoring, lead_scores_sql, pipeline_credit\): only 48 labelled leads; the lead-scoring model needs at least 50; the default demo/);
     assert.match(r.stderr, /SUCCEEDED/);
     assert.doesNotMatch(r.stderr, /input_quality/);
     const [run] = readdirSync(path.join(d, "artifacts", "runs"));

@@ -8,7 +8,7 @@ import { LocalArtifactStore } from "../src/artifacts/store.ts";
 import { generateDemo } from "../src/demo/generate.ts";
 import { ensureSourceTables } from "../src/catalog/index.ts";
 import { timeSplit, stratifiedRandomSplit } from "../src/lead-scoring/split.ts";
-import { labelOf, type LeadRecord } from "../src/lead-scoring/dataset.ts";
+import { heldBack, labelOf, tooFewLabels, type LeadRecord } from "../src/lead-scoring/dataset.ts";
 import { segmentOf } from "../src/lead-scoring/score.ts";
 
 describe("lead-scoring splits and labels", () => {
@@ -39,9 +39,24 @@ describe("lead-scoring splits and labels", () => {
     assert.equal(labelOf(rec({ converted: true, convertedAt: 0 }), 100 * day, 30), null, "converted at the cut-off");
     assert.equal(labelOf(rec({ createdAt: 80 * day }), 100 * day, 30), null, "too young to be a negative");
     assert.equal(labelOf(rec({ createdAt: 60 * day }), 100 * day, 30), 0);
+    assert.equal(heldBack(rec({ createdAt: 80 * day }), 100 * day, 30), true);
+    assert.equal(heldBack(rec({ createdAt: 60 * day }), 100 * day, 30), false);
+    assert.equal(heldBack(rec({ createdAt: 80 * day, converted: true }), 100 * day, 30), false, "a conversion is a label at any age");
     assert.equal(segmentOf(50, 50), "hot");
     assert.equal(segmentOf(25, 50), "warm");
     assert.equal(segmentOf(24, 50), "cold");
+  });
+});
+
+describe("lead-scoring: too few labels to train on", () => {
+  const labels = (pos: number, neg: number): number[] => [...Array<number>(pos).fill(1), ...Array<number>(neg).fill(0)];
+  it("names the shortfall, and the maturity window only when it held leads back", () => {
+    assert.equal(tooFewLabels(labels(14, 36)), undefined);
+    assert.equal(tooFewLabels(labels(14, 34), 0), "only 48 labelled leads; the lead-scoring model needs at least 50");
+    assert.equal(tooFewLabels(labels(14, 34), 3), "only 48 labelled leads; the lead-scoring model needs at least 50; 3 more are younger than vars.lead_label_maturity_days and not labelled yet (lower it to use them)");
+    assert.match(tooFewLabels(labels(14, 34))!, /lower vars\.lead_label_maturity_days if recent leads are held back/);
+    assert.equal(tooFewLabels(labels(4, 60), 0), "4 converted and 60 unconverted labelled leads; the model needs at least 5 of each");
+    assert.equal(tooFewLabels(labels(60, 4), 0), "60 converted and 4 unconverted labelled leads; the model needs at least 5 of each");
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import type { LocalLoading } from "../engines/engine.ts";
 import type { Settings } from "../config/settings.ts";
-import { labelOf, tooFewLabels } from "../lead-scoring/dataset.ts";
+import { heldBack, labelOf, tooFewLabels } from "../lead-scoring/dataset.ts";
 
 /** Why the sample's leads are too few for lead scoring at `now`; undefined when they are enough. */
 export async function sampleLeadShortfall(local: LocalLoading, sourcesSchema: string, settings: Settings, now: Date): Promise<string | undefined> {
@@ -14,14 +14,13 @@ export async function sampleLeadShortfall(local: LocalLoading, sourcesSchema: st
     `SELECT epoch_ms(created_at), epoch_ms(converted_at), converted FROM ${q(sourcesSchema)}.${q("leads")} WHERE lead_id IS NOT NULL`,
   )).getRows();
   const ms = (v: unknown): number | null => (v === null ? null : Number(v));
-  const labels = rows.flatMap(([created, convertedAt, converted]) => {
+  const leads = rows.map(([created, convertedAt, converted]) => {
     const createdAt = ms(created);
-    const y = labelOf(
-      { leadId: "", row: {}, createdAt, convertedAt: ms(convertedAt), converted: converted as boolean | null, cutoffAt: createdAt === null ? null : createdAt + settings.leadCutoffHours * 3_600_000 },
-      now.getTime(),
-      settings.leadLabelMaturityDays,
-    );
+    return { leadId: "", row: {}, createdAt, convertedAt: ms(convertedAt), converted: converted as boolean | null, cutoffAt: createdAt === null ? null : createdAt + settings.leadCutoffHours * 3_600_000 };
+  });
+  const labels = leads.flatMap((l) => {
+    const y = labelOf(l, now.getTime(), settings.leadLabelMaturityDays);
     return y === null ? [] : [y];
   });
-  return tooFewLabels(labels);
+  return tooFewLabels(labels, leads.filter((l) => heldBack(l, now.getTime(), settings.leadLabelMaturityDays)).length);
 }

@@ -75,13 +75,24 @@ export function candidateColumnsOf(names: readonly string[], exclude: readonly s
 export const MIN_LABELLED_LEADS = 50;
 export const MIN_LEADS_PER_CLASS = 5;
 
-/** Why `labels` (labelOf's, unknown ones left out) are too few to train on; undefined when they are enough. */
-export function tooFewLabels(labels: readonly number[]): string | undefined {
+/**
+ * Why `labels` (labelOf's, unknown ones left out) are too few to train on; undefined when they are enough. `young`:
+ * how many leads have no label only for being younger than the maturity window (heldBack), when it is known.
+ */
+export function tooFewLabels(labels: readonly number[], young?: number): string | undefined {
   const n = labels.length;
   const pos = labels.reduce((a, b) => a + b, 0);
-  if (n < MIN_LABELLED_LEADS) return `only ${n} labelled leads; the lead-scoring model needs at least ${MIN_LABELLED_LEADS} (lower vars.lead_label_maturity_days if recent leads are held back)`;
+  const hint = young === undefined
+    ? " (lower vars.lead_label_maturity_days if recent leads are held back)"
+    : young > 0 ? `; ${young} more ${young === 1 ? "is" : "are"} younger than vars.lead_label_maturity_days and not labelled yet (lower it to use them)` : "";
+  if (n < MIN_LABELLED_LEADS) return `only ${n} labelled leads; the lead-scoring model needs at least ${MIN_LABELLED_LEADS}${hint}`;
   if (pos < MIN_LEADS_PER_CLASS || n - pos < MIN_LEADS_PER_CLASS) return `${pos} converted and ${n - pos} unconverted labelled leads; the model needs at least ${MIN_LEADS_PER_CLASS} of each`;
   return undefined;
+}
+
+/** A lead without a label only because it is younger than the maturity window (not converted yet). */
+export function heldBack(rec: Pick<LeadRecord, "converted" | "createdAt">, nowMs: number, maturityDays: number): boolean {
+  return rec.converted === false && rec.createdAt !== null && rec.createdAt > nowMs - maturityDays * 86_400_000;
 }
 
 /**
