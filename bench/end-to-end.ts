@@ -3,8 +3,10 @@
  * with its wall time and peak RSS:
  *
  * 1. `import paths` + `run` of the channel Markov (order 1) on the 1M-path file, against
- *    ChannelAttribution (R's `read.csv` + `markov_model`): measured when `Rscript` with the package is
- *    installed, else the figures recorded on the project's machine, marked "recorded".
+ *    ChannelAttribution (R's `read.csv` + `markov_model`): measured in every round beside ours when `Rscript`
+ *    with the package is installed (Debian: `apt-get install r-base-dev r-cran-rcpparmadillo`, then
+ *    `install.packages("ChannelAttribution")`), else the figures recorded on the project's machine on another
+ *    day, marked "recorded".
  * 2. `import paths|transactions|ga4` against DuckDB's own reader (`read_csv` / `read_json` into a
  *    table, also a fresh Node process opening the same kind of warehouse file) on the same file. The
  *    transactions and GA4 files are exported from a demo warehouse (`--import-users`, default 20,000).
