@@ -72,8 +72,8 @@ export function candidateColumnsOf(names: readonly string[], exclude: readonly s
 }
 
 /** The fewest labelled leads the model trains on, and the fewest of each class (converted, not) among them. */
-export const MIN_LABELLED_LEADS = 50;
-export const MIN_LEADS_PER_CLASS = 5;
+const MIN_LABELLED_LEADS = 50;
+const MIN_LEADS_PER_CLASS = 5;
 
 /**
  * Why `labels` (labelOf's, unknown ones left out) are too few to train on; undefined when they are enough. `young`:
