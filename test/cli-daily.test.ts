@@ -55,6 +55,24 @@ describe("CLI for daily use: runs, show, quarantine, compile --sql, run --select
     assert.ok(!ran.has("funnelcredit_reporting.rpt_channel_performance"), "+model does not run what reads the model");
   });
 
+  it("leaves out what --exclude names (dbt's --exclude), and the assertions of a table it leaves out", () => {
+    const before = new Set(runIds());
+    const r = cli(["run", "--select", "+channel_performance", "--exclude", "+stg_costs", ...where, ...small]);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const id = runIds().find((x) => !before.has(x))!;
+    const ran = new Set(record(id).actions.filter((a) => a.kind !== "check").map((a) => a.action));
+    const expected = select(project.graph, { select: ["+channel_performance"], exclude: ["+stg_costs"] });
+    const runnable = new Set([...expected].filter((n) => project.graph.actions.find((a) => a.name === n)!.kind !== "declaration"));
+    assert.deepEqual([...ran].sort(), [...runnable].sort());
+    assert.ok(ran.has("funnelcredit.channel_performance") && ran.has("funnelcredit.session_credit"), [...ran].join(", "));
+    assert.ok(!ran.has("funnelcredit_staging.stg_costs"), "stg_costs is left out");
+    // A Dataform assertion leaves with its table.
+    const withoutLeads = select(project.graph, { exclude: ["lead_scoring+"] });
+    const leadAssertions = project.graph.actions.filter((a) => a.kind === "assertion" && a.parentAction === "funnelcredit_reporting.rpt_lead_scores");
+    assert.ok(leadAssertions.length > 0 && leadAssertions.every((a) => !withoutLeads.has(a.name)));
+    assert.ok(withoutLeads.has("ml_attribution") && !withoutLeads.has("pipeline_credit"));
+  });
+
   it("resolves dbt's graph operators per selector and refuses a malformed one", () => {
     const g = project.graph;
     const down = select(g, { select: ["channel_performance+"] });

@@ -102,6 +102,15 @@ describe("runner", () => {
     assert.throws(() => select(g, { actions: ["nope"] }), /no action or table named "nope"/);
   });
 
+  it("leaves out what --exclude names, from the selection or from everything, with its graph operators", () => {
+    const g = pipeline();
+    assert.deepEqual([...select(g, { exclude: ["report"] })].sort(), ["doubling_job", "s.order_model", "s.orders", "src.raw"]);
+    assert.deepEqual([...select(g, { select: ["+report"], exclude: ["+orders"] })].sort(), ["doubling_job", "s.order_model", "s.report"]);
+    assert.deepEqual([...select(g, { tags: ["daily"], exclude: ["doubling_job+"] })].sort(), ["s.orders"]);
+    assert.throws(() => select(g, { exclude: ["nope"] }), /no action or table named "nope"/);
+    assert.throws(() => select(g, { exclude: ["++report"] }), /^UserError: --exclude "\+\+report": expected a name/);
+  });
+
   it("finds what cannot run without a job: the readers of tables only it writes, not of a table another job writes too", () => {
     const job = (name: string, deps: string[]): Action => ({ name, kind: "job", target: t("s", name), dependencies: deps, tags: [] });
     const declared = (name: string, writers: string[]): Action => ({ name: `s.${name}`, kind: "declaration", target: t("s", name), dependencies: writers, tags: [] });

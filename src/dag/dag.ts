@@ -72,6 +72,8 @@ export interface Selection {
   includeDependents?: boolean;
   /** dbt-style selectors, each with its own graph operators: `name`, `+name`, `name+`, `+name+`, `tag:t` (see parseSelector). */
   select?: string[];
+  /** Selectors of the same form (dbt's `--exclude`): what they name is left out of the selection (of everything when nothing else is named). */
+  exclude?: string[];
 }
 
 interface Selector {
@@ -85,12 +87,12 @@ interface Selector {
 }
 
 /** dbt's graph operators on one selector: a leading `+` adds the ancestors, a trailing `+` the descendants. */
-export function parseSelector(text: string): Selector {
+export function parseSelector(text: string, flag = "--select"): Selector {
   const m = /^(\+?)([^+\s]+)(\+?)$/.exec(text.trim());
-  if (!m) throw new UserError(`--select ${JSON.stringify(text)}: expected a name with an optional + on either side (+model, model+, +model+) or tag:name`);
+  if (!m) throw new UserError(`${flag} ${JSON.stringify(text)}: expected a name with an optional + on either side (+model, model+, +model+) or tag:name`);
   const tag = m[2]!.startsWith("tag:");
   const name = tag ? m[2]!.slice(4) : m[2]!;
-  if (!name) throw new UserError(`--select ${JSON.stringify(text)}: tag: needs a tag name`);
+  if (!name) throw new UserError(`${flag} ${JSON.stringify(text)}: tag: needs a tag name`);
   return { name, tag, upstream: m[1] === "+", downstream: m[3] === "+" };
 }
 
@@ -130,8 +132,17 @@ export function cannotRunWithout(graph: Graph, names: readonly string[]): Set<st
   return out;
 }
 
-/** Names of the selected actions (all when nothing is named). */
+/** Names of the selected actions (all when nothing is named), less the excluded ones. */
 export function select(graph: Graph, sel: Selection): Set<string> {
+  const chosen = included(graph, sel);
+  if (!sel.exclude?.length) return chosen;
+  const left = included(graph, { select: sel.exclude }, "--exclude");
+  // An assertion Dataform made for a table leaves with it (included() adds it to the excluded table's set).
+  return new Set([...chosen].filter((n) => !left.has(n)));
+}
+
+/** Names of the actions the selection names (all when it names none), before any exclusion. */
+function included(graph: Graph, sel: Omit<Selection, "exclude">, flag = "--select"): Set<string> {
   const all = new Set(graph.actions.filter((a) => !a.disabled).map((a) => a.name));
   if (!sel.actions?.length && !sel.tags?.length && !sel.select?.length) return all;
   const chosen = new Set<string>();
@@ -155,9 +166,9 @@ export function select(graph: Graph, sel: Selection): Set<string> {
   if (sel.includeDependents) walk(seeds, (n) => dependents.get(n) ?? []);
   // Each selector walks from its own names: `+a b+` takes a's ancestors and b's descendants, not the reverse.
   for (const text of sel.select ?? []) {
-    const s = parseSelector(text);
+    const s = parseSelector(text, flag);
     const start = s.tag ? graph.actions.filter((a) => a.tags.includes(s.name)).map((a) => a.name) : [findAction(graph, s.name).name];
-    if (!start.length) throw new UserError(`--select ${text}: no action has tag "${s.name}"`);
+    if (!start.length) throw new UserError(`${flag} ${text}: no action has tag "${s.name}"`);
     for (const n of start) chosen.add(n);
     if (s.upstream) for (const n of reach(start, (x) => byName.get(x)?.dependencies ?? [])) chosen.add(n);
     if (s.downstream) for (const n of reach(start, (x) => dependents.get(x) ?? [])) chosen.add(n);

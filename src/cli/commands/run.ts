@@ -27,6 +27,7 @@ interface RunArgs extends EngineArgs {
   "accept-changed-definitions": boolean;
   resume?: string;
   select?: string[];
+  exclude?: string[];
   import?: ImportRequest[];
 }
 
@@ -56,6 +57,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option("actions", { type: "string", array: true, describe: "action or table names to run" })
       .option("tags", { type: "string", array: true, describe: "run actions with these tags" })
       .option("select", { type: "string", array: true, describe: "dbt-style selection: model, +model (with what it reads), model+ (with what reads it), +model+, tag:name" })
+      .option("exclude", { type: "string", array: true, describe: "leave these out of the selection (of the whole DAG when nothing is selected): selectors of --select's form, e.g. lead_scoring+" })
       .option("include-deps", { type: "boolean", default: false, describe: "also run what the selection depends on" })
       .option("include-dependents", { type: "boolean", default: false, describe: "also run what depends on the selection" })
       .option("full-refresh", { type: "boolean", default: false, describe: "rebuild incremental tables from scratch" })
@@ -73,7 +75,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const imports = args.import;
     // Cancellable from the moment the lease is held: a signal then ends the run recorded as cancelled.
     const code = await withSession(args, (s) => cancellableRun(async (signal) => {
-      const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"], select: args.select };
+      const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"], select: args.select, exclude: args.exclude };
       let alreadySucceeded: Set<string> | undefined;
       let earlier: RunRecord | undefined;
       if (args.resume !== undefined) {
