@@ -57,6 +57,11 @@ describe("funnelcredit CLI", function () {
     assert.ok(!ran.has("lead_scoring") && !ran.has("pipeline_credit"), [...ran].join(", "));
     // What another job writes too (model_metrics: ml_attribution) is still reported.
     assert.equal(record.actions.find((a) => a.action === "funnelcredit_reporting.rpt_model_metrics")?.status, "succeeded");
+    // The way the warning gives to run on this sample.
+    assert.match(r.stderr, /`run` on this sample leaves it out with --exclude lead_scoring\+/);
+    const again = cli(["run", "--exclude", "lead_scoring+", "--warehouse", path.join(d, "w.duckdb"), "--artifacts", path.join(d, "artifacts")]);
+    assert.equal(again.code, 0, again.stderr.slice(-3000));
+    assert.match(again.stderr, /SUCCEEDED/);
   });
 
   it("exits 2 with a message naming the setting when a var is invalid", () => {

@@ -59,7 +59,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         const left = cannotRunWithout(graph, ["lead_scoring"]);
         selection = { actions: graph.actions.filter((a) => !a.disabled && !left.has(a.name)).map((a) => a.name) };
         const named = graph.actions.filter((a) => left.has(a.name) && a.kind !== "declaration" && a.kind !== "assertion").map((a) => a.name);
-        s.logger.warn(`lead scoring is left out of this demo (${named.join(", ")}): ${shortfall}; the default demo (--users 20000 --days 60) has about 4,000 leads`);
+        s.logger.warn(`lead scoring is left out of this demo (${named.join(", ")}): ${shortfall}; the default demo (--users 20000 --days 60) has about 4,000 leads; \`run\` on this sample leaves it out with --exclude lead_scoring+`);
       }
       const run = await cancellableRun((signal) => runGraph({
         graph: s.project.graph, engine, settings: s.project.settings, artifacts: s.artifacts,
