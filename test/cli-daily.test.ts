@@ -203,4 +203,14 @@ describe("CLI for daily use: runs, show, quarantine, compile --sql, run --select
     assert.ok(sum(rows.filter((x) => x.kind === "incremental")) > 0 && sum(rows.filter((x) => x.kind === "table")) > 0, JSON.stringify(total));
     assert.ok(total.dailyWholeBytes! < total.dailyBytes!);
   });
+
+  it("plans the selection run would make: --select and --exclude", () => {
+    const r = cli(["plan", "--select", "+channel_performance", "--exclude", "+session_credit", "--json", ...where, ...small]);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const planned = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event: string; action?: string }).filter((l) => l.event === "plan_action").map((l) => l.action!);
+    const expected = [...select(project.graph, { select: ["+channel_performance"], exclude: ["+session_credit"] })]
+      .filter((n) => project.graph.actions.find((a) => a.name === n)!.kind !== "declaration");
+    assert.deepEqual([...planned].sort(), expected.sort());
+    assert.ok(planned.includes("funnelcredit.channel_performance") && !planned.includes("funnelcredit.session_credit"), planned.join(", "));
+  });
 });

@@ -4,6 +4,7 @@ import type { Argv } from "yargs";
 import { ENGINES, ENGINE_KINDS } from "../engines/registry.ts";
 import { SettingsError } from "../util/errors.ts";
 import { Logger } from "../util/logger.ts";
+import type { Selection } from "../dag/dag.ts";
 
 export interface CommonArgs {
   project: string;
@@ -76,4 +77,30 @@ export function parseVars(args: Pick<CommonArgs, "vars" | "dataset-suffix">): Re
 
 export function loggerFor(args: CommonArgs): Logger {
   return new Logger({ json: args.json, level: args.verbose ? "debug" : "info" });
+}
+
+/** The selection flags of `run` and `plan` (Dataform's --actions/--tags with their include flags, dbt's --select/--exclude). */
+export interface SelectionArgs {
+  actions?: string[];
+  tags?: string[];
+  select?: string[];
+  exclude?: string[];
+  "include-deps": boolean;
+  "include-dependents": boolean;
+}
+
+/** The selection flags; `verb` is what the command does with the selected actions ("run", "plan"). */
+export function selectionOptions<T>(y: Argv<T>, verb: string): Argv<T & SelectionArgs> {
+  return y
+    .option("actions", { type: "string", array: true, describe: `action or table names to ${verb}` })
+    .option("tags", { type: "string", array: true, describe: `${verb} actions with these tags` })
+    .option("select", { type: "string", array: true, describe: "dbt-style selection: model, +model (with what it reads), model+ (with what reads it), +model+, tag:name" })
+    .option("exclude", { type: "string", array: true, describe: "leave these out of the selection (of the whole DAG when nothing is selected): selectors of --select's form, e.g. lead_scoring+" })
+    .option("include-deps", { type: "boolean", default: false, describe: `also ${verb} what the selection depends on` })
+    .option("include-dependents", { type: "boolean", default: false, describe: `also ${verb} what depends on the selection` }) as unknown as Argv<T & SelectionArgs>;
+}
+
+/** The selection the flags make. */
+export function selectionOf(args: SelectionArgs): Selection {
+  return { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"], select: args.select, exclude: args.exclude };
 }

@@ -1,26 +1,21 @@
 import type { CommandModule } from "yargs";
-import { engineOptions, type EngineArgs } from "../options.ts";
+import { engineOptions, selectionOf, selectionOptions, type EngineArgs, type SelectionArgs } from "../options.ts";
 import { withSession } from "../session.ts";
 import { costPlan, formatPlan } from "../../runner/plan.ts";
 import { silentProgress } from "../../runner/progress.ts";
 
-interface PlanArgs extends EngineArgs {
-  actions?: string[];
-  tags?: string[];
-}
+type PlanArgs = EngineArgs & SelectionArgs;
 
 export const planCommand: CommandModule<object, PlanArgs> = {
   command: "plan",
   describe: "print the bytes BigQuery would process and their on-demand cost, per action and in total, for a first run and for a daily incremental run (dry runs; nothing is written)",
   builder: (y) =>
-    engineOptions(y)
-      .option("actions", { type: "string", array: true, describe: "plan only these actions or tables" })
-      .option("tags", { type: "string", array: true, describe: "plan only actions with these tags" }) as never,
+    selectionOptions(engineOptions(y), "plan") as never,
   handler: async (args) => {
     await withSession(args, async (s) => {
       const plan = await costPlan({
         graph: s.project.graph, engine: s.engine, settings: s.project.settings, artifacts: s.artifacts,
-        selection: { actions: args.actions, tags: args.tags }, runId: s.runId, logger: s.logger, progress: silentProgress,
+        selection: selectionOf(args), runId: s.runId, logger: s.logger, progress: silentProgress,
       });
       const price = { perTib: s.project.settings.onDemandPricePerTib, currency: s.project.settings.currency };
       if (s.logger.json) {

@@ -7,7 +7,7 @@ import { resumePlan } from "../../runner/history.ts";
 import { mergeResumedRecord, type RunRecord } from "../../runner/run-record.ts";
 import { checkRunId, storedRunRecord } from "../run-records.ts";
 import { checkInputQuality } from "../input-quality.ts";
-import { engineOptions, type EngineArgs } from "../options.ts";
+import { engineOptions, selectionOf, selectionOptions, type EngineArgs, type SelectionArgs } from "../options.ts";
 import { registerEnvironmentSecrets } from "../../safety/secrets.ts";
 import { withSession } from "../session.ts";
 import { finishRun } from "../finish-run.ts";
@@ -17,17 +17,11 @@ import { UserError } from "../../util/errors.ts";
 import { RUN_IMPORT_KINDS } from "../../import/kinds.ts";
 import type { ImportRequest } from "./import.ts";
 
-interface RunArgs extends EngineArgs {
-  actions?: string[];
-  tags?: string[];
-  "include-deps": boolean;
-  "include-dependents": boolean;
+interface RunArgs extends EngineArgs, SelectionArgs {
   "full-refresh": boolean;
   "dry-run": boolean;
   "accept-changed-definitions": boolean;
   resume?: string;
-  select?: string[];
-  exclude?: string[];
   import?: ImportRequest[];
 }
 
@@ -53,13 +47,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: "run",
   describe: "run the DAG (or selected actions/tags) on the chosen engine",
   builder: (y) =>
-    engineOptions(y)
-      .option("actions", { type: "string", array: true, describe: "action or table names to run" })
-      .option("tags", { type: "string", array: true, describe: "run actions with these tags" })
-      .option("select", { type: "string", array: true, describe: "dbt-style selection: model, +model (with what it reads), model+ (with what reads it), +model+, tag:name" })
-      .option("exclude", { type: "string", array: true, describe: "leave these out of the selection (of the whole DAG when nothing is selected): selectors of --select's form, e.g. lead_scoring+" })
-      .option("include-deps", { type: "boolean", default: false, describe: "also run what the selection depends on" })
-      .option("include-dependents", { type: "boolean", default: false, describe: "also run what depends on the selection" })
+    selectionOptions(engineOptions(y), "run")
       .option("full-refresh", { type: "boolean", default: false, describe: "rebuild incremental tables from scratch" })
       .option("accept-changed-definitions", { type: "boolean", default: false, describe: "run although an incremental table holds days built under another definition (a changed var such as funnel_steps, an edited model, an upgrade): keep those days and record the new definition (otherwise such a run stops, exit 2, naming the tables and what changed)" })
       .option("dry-run", { type: "boolean", default: false, describe: "validate every statement (BigQuery: estimate bytes) without running" })
@@ -75,7 +63,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const imports = args.import;
     // Cancellable from the moment the lease is held: a signal then ends the run recorded as cancelled.
     const code = await withSession(args, (s) => cancellableRun(async (signal) => {
-      const selection = { actions: args.actions, tags: args.tags, includeDependencies: args["include-deps"], includeDependents: args["include-dependents"], select: args.select, exclude: args.exclude };
+      const selection = selectionOf(args);
       let alreadySucceeded: Set<string> | undefined;
       let earlier: RunRecord | undefined;
       if (args.resume !== undefined) {
