@@ -103,33 +103,29 @@ export function dependentsOf(graph: Graph): Map<string, string[]> {
   return dependents;
 }
 
-/** `start` and every name reached from it by `next` (dependencies, or dependentsOf's lists). */
-export function reach(start: Iterable<string>, next: (n: string) => readonly string[]): Set<string> {
+/**
+ * `start` and every name reached from it by `next` (dependencies, or dependentsOf's lists). `next` is also handed the
+ * names reached so far: a step may depend on them (cannotRunWithout).
+ */
+export function reach(start: Iterable<string>, next: (n: string, seen: ReadonlySet<string>) => readonly string[]): Set<string> {
   const seen = new Set(start);
   const stack = [...seen];
-  while (stack.length) for (const m of next(stack.pop()!)) if (!seen.has(m)) { seen.add(m); stack.push(m); }
+  while (stack.length) for (const m of next(stack.pop()!, seen)) if (!seen.has(m)) { seen.add(m); stack.push(m); }
   return seen;
 }
 
 /**
  * `names` and every action that cannot run without them: what reads, directly or further down, a table only they
- * write. A table that other jobs write too (model_metrics) is still written by those, so its readers stay.
+ * write. A table that other jobs write too (model_metrics) is still written by those, so its readers stay (the table
+ * is looked at again as each of its writers is reached: it follows the last).
  */
 export function cannotRunWithout(graph: Graph, names: readonly string[]): Set<string> {
   const byName = new Map(graph.actions.map((a) => [a.name, a]));
   const dependents = dependentsOf(graph);
-  const out = new Set(names);
-  const stack = [...names];
-  while (stack.length) {
-    for (const d of dependents.get(stack.pop()!) ?? []) {
-      if (out.has(d)) continue;
-      const a = byName.get(d);
-      if (a?.kind === "declaration" && a.dependencies.some((w) => !out.has(w))) continue;
-      out.add(d);
-      stack.push(d);
-    }
-  }
-  return out;
+  return reach(names, (n, out) => (dependents.get(n) ?? []).filter((d) => {
+    const a = byName.get(d);
+    return a?.kind !== "declaration" || a.dependencies.every((w) => out.has(w));
+  }));
 }
 
 /** Names of the selected actions (all when nothing is named), less the excluded ones. */
