@@ -6,7 +6,7 @@
 import { aucEvidenceFromMetrics, aucFloorVerdict } from "../src/ml-attribution/validation.ts";
 import type { JobDefinition } from "../src/jobs/job.ts";
 import type { BoostParams } from "../src/models/xgboost/index.ts";
-import { toLeadRecords, candidateColumnsOf, heldBack, labelOf, tooFewLabels, type LeadRecord } from "../src/lead-scoring/dataset.ts";
+import { toLeadRecords, candidateColumnsOf, labelOf, labelShortfall, type LeadRecord } from "../src/lead-scoring/dataset.ts";
 import { trainLeadModel, type TrainedLeadModel } from "../src/lead-scoring/train.ts";
 import { scoreLeadsOnAllCores } from "../src/lead-scoring/score.ts";
 import { monitorModel, currentPopulation, type MonitoringResult } from "../src/lead-scoring/monitor.ts";
@@ -68,7 +68,7 @@ export const leadScoringJob: JobDefinition = {
     let rows = 0;
     if (retrain) {
       const labelledIdx = labelsAll.flatMap((y, i) => (y === null ? [] : [i]));
-      const tooFew = tooFewLabels(labelledIdx.map((i) => labelsAll[i]!), records.filter((r) => heldBack(r, now.getTime(), s.leadLabelMaturityDays)).length);
+      const tooFew = labelShortfall(records, now.getTime(), s.leadLabelMaturityDays);
       if (tooFew) throw new UserError(tooFew);
       const labelled: LeadRecord[] = labelledIdx.map((i) => records[i]!);
       // The expected deal value (pipeline credit) is what a won lead is worth, not a sign that it will be won.

@@ -95,6 +95,15 @@ export function heldBack(rec: Pick<LeadRecord, "converted" | "createdAt">, nowMs
   return rec.converted === false && rec.createdAt !== null && rec.createdAt > nowMs - maturityDays * 86_400_000;
 }
 
+/** Why the leads labelled among `records` at `nowMs` (labelOf) are too few to train on, held-back ones counted; undefined when enough. */
+export function labelShortfall(records: readonly LeadRecord[], nowMs: number, maturityDays: number): string | undefined {
+  const labels = records.flatMap((r) => {
+    const y = labelOf(r, nowMs, maturityDays);
+    return y === null ? [] : [y];
+  });
+  return tooFewLabels(labels, records.filter((r) => heldBack(r, nowMs, maturityDays)).length);
+}
+
 /**
  * Whether a lead's outcome is known and usable as a label at time `nowMs`:
  * - converted at or before its cut-off → not usable (it had converted before it could be scored);

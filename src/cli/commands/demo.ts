@@ -12,8 +12,8 @@ import { finishRun } from "../finish-run.ts";
 import { checkInputQuality } from "../input-quality.ts";
 import { cancellableRun } from "../signals.ts";
 import { assertDemoMayWrite, markDemoSample } from "../../demo/sample-mark.ts";
-import { heldBack, labelOf, tooFewLabels } from "../../lead-scoring/dataset.ts";
-import type { LocalLoading } from "../../engines/engine.ts";
+import { labelShortfall, toLeadRecords } from "../../lead-scoring/dataset.ts";
+import { qualified, type Engine } from "../../engines/engine.ts";
 import type { Settings } from "../../config/settings.ts";
 import { cannotRunWithout, type Selection } from "../../dag/dag.ts";
 
@@ -53,7 +53,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       // A sample too small for the lead-scoring model (a quick demo of a few hundred users) runs without it and says
       // so, rather than ending FAILED on a shortfall of the demo's own making; a `run` on such data still fails there.
       let selection: Selection | undefined;
-      const shortfall = await sampleLeadShortfall(loading, ds.sources, s.project.settings, new Date());
+      const shortfall = await sampleLeadShortfall(engine, s.project.workflow.defaultProject, s.project.settings, new Date());
       if (shortfall) {
         const graph = s.project.graph;
         const left = cannotRunWithout(graph, ["lead_scoring"]);
@@ -77,21 +77,13 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
 /**
  * Why the generated sample's leads are too few for the lead-scoring model at `now`; undefined when they are enough. A
  * small demo (300 users × 14 days: 48 leads) has too few, and `lead_scoring` would end the demo FAILED. Counted as the
- * job counts them: labelOf on each lead of the leads source, its cut-off created_at + lead_cutoff_hours as lead_features sets it.
+ * job counts them (labelShortfall), from the leads source with the cut-off lead_features gives them.
  */
-async function sampleLeadShortfall(local: LocalLoading, sourcesSchema: string, settings: Settings, now: Date): Promise<string | undefined> {
-  const { connection, ident: q } = local;
-  const rows = (await connection.runAndReadAll(
-    `SELECT epoch_ms(created_at), epoch_ms(converted_at), converted FROM ${q(sourcesSchema)}.${q("leads")} WHERE lead_id IS NOT NULL`,
-  )).getRows();
-  const ms = (v: unknown): number | null => (v === null ? null : Number(v));
-  const leads = rows.map(([created, convertedAt, converted]) => {
-    const createdAt = ms(created);
-    return { leadId: "", row: {}, createdAt, convertedAt: ms(convertedAt), converted: converted as boolean | null, cutoffAt: createdAt === null ? null : createdAt + settings.leadCutoffHours * 3_600_000 };
-  });
-  const labels = leads.flatMap((l) => {
-    const y = labelOf(l, now.getTime(), settings.leadLabelMaturityDays);
-    return y === null ? [] : [y];
-  });
-  return tooFewLabels(labels, leads.filter((l) => heldBack(l, now.getTime(), settings.leadLabelMaturityDays)).length);
+async function sampleLeadShortfall(engine: Engine, database: string, settings: Settings, now: Date): Promise<string | undefined> {
+  const leads = qualified({ database, schema: settings.datasets.sources, name: "leads" });
+  const rows = await engine.query(
+    `SELECT lead_id, created_at, converted_at, converted, TIMESTAMP_ADD(created_at, INTERVAL ${settings.leadCutoffHours} HOUR) AS cutoff_at
+     FROM ${leads} WHERE lead_id IS NOT NULL AND CAST(lead_id AS STRING) != ''`,
+  );
+  return labelShortfall(toLeadRecords(rows, leads), now.getTime(), settings.leadLabelMaturityDays);
 }
