@@ -68,8 +68,8 @@ export const SCORE_BATCH_ROWS = 8192;
  * Rows are scored in batches of `batchRows` (each row's score depends on that row alone), so memory
  * beyond the output is O(batchRows × columns), not O(rows × columns).
  * SHAP costs O(rows × trees × (nodes + leaves × depth)) from the forest's TreeSHAP tables (treeShap): ≈ 7,000 rows/s
- * for 100 trees of depth 6 and 30 columns (≈ 700 with the recursive algorithm); trees of ≤ 8 splits cost O(splits +
- * features) a row from their route tables (789 trees of depth 3, 84 columns: ≈ 6,500 rows/s).
+ * for 100 trees of depth 6 and 30 columns from their walks (≈ 700 with the recursive algorithm), ≈ 9,800 from their route
+ * tables (tree-shap.ts RouteTable); 789 trees of depth 3 and 84 columns ≈ 6,600 rows/s.
  */
 export function scoreLeads(model: LoadedLeadModel, records: readonly LeadRecord[], scoredAt: Date, scoreCutoff: number, topK = 5, batchRows = SCORE_BATCH_ROWS): LeadScore[] {
   const out: LeadScore[] = new Array(records.length);

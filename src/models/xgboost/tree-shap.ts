@@ -228,21 +228,31 @@ interface ShapTables {
 }
 
 /**
- * A small tree's TreeSHAP values by route. A row's values from one tree depend only on which way it goes at each of
- * the tree's K splits (the leaves it reaches and the features it follows on every leaf's path), so a tree of few
- * splits has at most 2^K distinct value vectors. `splits[i]` is the node of bit i of a route (set: the row goes
- * right); `features` the tree's distinct split features; the route's values at `values[route × U + k]` for
- * `features[k]` (U = features.length). A row then costs K comparisons and U additions for the tree, instead of a
- * walk of all its 2K + 1 nodes adding at every leaf (lead scoring's forests: 789 trees of depth 3).
+ * A tree's TreeSHAP values by route. The values a row gets from the leaves below a node n depend only on which way it
+ * goes at n's ancestors (whether it follows their features toward n) and at the splits below n: at most 2^B distinct
+ * vectors for B such splits. So a tree is cut into blocks, subtrees whose splits and ancestors number at most
+ * ROUTE_MAX_BITS (the whole tree when it is that small; else its root is cut and its children tried, and so on), each
+ * with its values for every route. `splits` are the tree's split nodes, in the order of a row's directions (1: right);
+ * a block's route has bit j set when the row goes right at `splits[bits[j]]`; its values at `values[route × U + k]`
+ * for `features[k]` (U = features.length). A row then costs a comparison per split and, per block, its bits and U
+ * additions, instead of a walk of every node adding at every leaf (lead scoring's forest at 10M demo events, 789 trees
+ * of depth 3: one block each; depth 6: sixteen blocks of 3 splits under 4 ancestors).
  */
 interface RouteTable {
   splits: Int32Array;
+  blocks: RouteBlock[];
+}
+
+interface RouteBlock {
+  /** The nodes of its route's bits, and their places in `splits`. */
+  nodes: Int32Array;
+  bits: Int32Array;
   features: Int32Array;
   values: Float64Array;
 }
 
-/** Most splits of a tree given a route table (2^8 = 256 routes; a full tree of depth 3 has 7 splits). */
-const ROUTE_MAX_SPLITS = 8;
+/** Most bits (ancestors and splits) of a block's route: 2^8 = 256 value vectors. */
+const ROUTE_MAX_BITS = 8;
 /** Most values all of a forest's route tables hold together (8 bytes each: 32 MiB); trees past it are walked. */
 const ROUTE_MAX_VALUES = 4 * 1024 * 1024;
 
@@ -325,52 +335,87 @@ function buildShapTables(forest: Forest): ShapTables | null {
   return tables;
 }
 
-/** Every tree's RouteTable while their values fit ROUTE_MAX_VALUES (null for a tree of more splits, or past it). */
+/** Every tree's RouteTable while their values fit ROUTE_MAX_VALUES (null for a tree past it, or deeper than the bits). */
 function routeTables(forest: Forest, tables: ShapTables): (RouteTable | null)[] {
-  const { left, feature, treeStart } = forest;
+  const { left, right, feature, treeStart } = forest;
   const scratch = new Float64Array(forest.numFeature);
   const walk = treeWalker(forest, tables);
   let budget = ROUTE_MAX_VALUES;
   const out: (RouteTable | null)[] = [];
+  const splitsBelow = (n: number): number => (left[n] < 0 ? 0 : 1 + splitsBelow(left[n]) + splitsBelow(right[n]));
+  const nodesBelow = (n: number, into: number[]): number[] => {
+    if (left[n] >= 0) into.push(n, ...nodesBelow(left[n], []), ...nodesBelow(right[n], []));
+    return into;
+  };
   for (let t = 0; t < forest.numTrees; t++) {
     const splits: number[] = [];
     for (let n = treeStart[t]; n < treeStart[t + 1]; n++) if (left[n] >= 0) splits.push(n);
-    const treeFeatures = [...new Set(splits.map((n) => feature[n]!))];
-    const K = splits.length;
-    const U = treeFeatures.length;
-    if (K > ROUTE_MAX_SPLITS || (1 << K) * U > budget) {
+    const position = new Map(splits.map((n, i) => [n, i]));
+    // The blocks: [block root, its ancestors from the tree's root], cutting a subtree while it has too many bits.
+    const roots: Array<[number, number[]]> = [];
+    let fits = true;
+    const cut = (n: number, ancestors: number[]): void => {
+      if (ancestors.length + splitsBelow(n) <= ROUTE_MAX_BITS) roots.push([n, ancestors]);
+      else if (left[n] < 0 || ancestors.length >= ROUTE_MAX_BITS) fits = false;
+      else for (const child of [left[n], right[n]]) cut(child, [...ancestors, n]);
+    };
+    cut(treeStart[t], []);
+    if (!fits) {
       out.push(null);
       continue;
     }
-    budget -= (1 << K) * U;
-    const bit = new Map(splits.map((n, i) => [n, i]));
-    const values = new Float64Array((1 << K) * U);
-    for (let route = 0; route < 1 << K; route++) {
-      walk(t, (node) => ((route >> bit.get(node)!) & 1) === 0, scratch, 0);
-      for (let k = 0; k < U; k++) {
-        values[route * U + k] = scratch[treeFeatures[k]!]!;
-        scratch[treeFeatures[k]!] = 0;
-      }
+    const shapes = roots.map(([n, ancestors]) => {
+      const own = nodesBelow(n, []);
+      const nodes = [...ancestors, ...own];
+      const features = [...new Set([...nodes.map((m) => feature[m]!)])];
+      return { n, ancestors, nodes, features };
+    });
+    const size = shapes.reduce((sum, b) => sum + (1 << b.nodes.length) * b.features.length, 0);
+    if (size > budget) {
+      out.push(null);
+      continue;
     }
-    out.push({ splits: Int32Array.from(splits), features: Int32Array.from(treeFeatures), values });
+    budget -= size;
+    const blocks = shapes.map(({ n, ancestors, nodes, features }) => {
+      const bit = new Map(nodes.map((m, j) => [m, j]));
+      const U = features.length;
+      const values = new Float64Array((1 << nodes.length) * U);
+      for (let route = 0; route < 1 << nodes.length; route++) {
+        const goesLeft = (m: number): boolean => ((route >> bit.get(m)!) & 1) === 0;
+        // The features of n's ancestors the row does not follow toward n (it goes the other way there).
+        let missed = 0;
+        ancestors.forEach((a, j) => {
+          const towards = j + 1 < ancestors.length ? ancestors[j + 1]! : n;
+          if (goesLeft(a) !== (left[a] === towards)) missed |= 1 << tables.unique[a]!;
+        });
+        walk(n, missed, goesLeft, scratch, 0);
+        for (let k = 0; k < U; k++) {
+          values[route * U + k] = scratch[features[k]!]!;
+          scratch[features[k]!] = 0;
+        }
+      }
+      return { nodes: Int32Array.from(nodes), bits: Int32Array.from(nodes, (m) => position.get(m)!), features: Int32Array.from(features), values };
+    });
+    out.push({ splits: Int32Array.from(splits), blocks });
   }
   return out;
 }
 
 /**
- * A walk of one tree from its tables: adds, at `out[offset + feature]`, the values of every leaf for the features
- * the row follows on the leaf's path, the row going left at a split where `goesLeft(node)` (depth first, an explicit
- * stack of (node, mask of the path's features the row does not follow)).
+ * A walk of a tree (or of the subtree below `start`) from its tables: adds, at `out[offset + feature]`, the values of
+ * every leaf below `start` for the features the row follows on the leaf's path, the row going left at a split where
+ * `goesLeft(node)`; `missedAbove`: the features of start's ancestors it does not follow (0 from a tree's root). Depth
+ * first, an explicit stack of (node, mask of the path's features the row does not follow).
  */
-function treeWalker(forest: Forest, tables: ShapTables): (t: number, goesLeft: (node: number) => boolean, out: Float64Array, offset: number) => void {
+function treeWalker(forest: Forest, tables: ShapTables): (start: number, missedAbove: number, goesLeft: (node: number) => boolean, out: Float64Array, offset: number) => void {
   const { unique, width, featureStart, features, coefStart, coef } = tables;
-  const { left, right, treeStart } = forest;
+  const { left, right } = forest;
   const stackNode = new Int32Array(forest.maxDepth + 2);
   const stackMissed = new Int32Array(forest.maxDepth + 2);
-  return (t, goesLeft, out, offset) => {
+  return (start, missedAbove, goesLeft, out, offset) => {
     let top = 0;
-    stackNode[0] = treeStart[t];
-    stackMissed[0] = 0;
+    stackNode[0] = start;
+    stackMissed[0] = missedAbove;
     while (top >= 0) {
       const node = stackNode[top]!;
       const missed = stackMissed[top]!;
@@ -418,8 +463,8 @@ export function routedTreeCount(forest: Forest): number {
 /**
  * Path-dependent TreeSHAP, the same values as recursiveTreeShap (XGBoost's algorithm; they differ by summation
  * order, ~1e-15 relative) from per-leaf tables built once per forest: O(nRows × nTrees × (nodes + L × D)) instead of
- * O(nRows × nTrees × L × D²); measured 7–8× faster at depth 6 and 8 (100 trees). A tree of at most ROUTE_MAX_SPLITS
- * splits is read from its RouteTable instead (O(splits + features) a row): the 10M-event demo's lead model (789 trees
+ * O(nRows × nTrees × L × D²); measured 7–8× faster at depth 6 and 8 (100 trees). A tree whose blocks fit the budget
+ * is read from its RouteTable instead (O(splits + the blocks' bits and features) a row): the 10M-event demo's lead model (789 trees
  * of depth 3) over its 95,546 open leads, 36.8 → 14.6 s in one thread. Forests whose tables would pass
  * SHAP_TABLE_MAX_VALUES use recursiveTreeShap.
  * @returns Float64Array [nRows × (nCols + 1)], row-major, bias in the last column.
@@ -436,26 +481,45 @@ export function treeShap(forest: Forest, X: Float32Array, nRows: number, nCols: 
     return x !== x || (m1 && x === -1) ? defaultLeft[node] === 1 : x < threshold[node];
   };
   const walk = treeWalker(forest, tables);
+  const directions = new Uint8Array(forest.maxDepth > 0 ? forest.left.length : 1);
   // Tree by tree over all rows: one tree's tables stay in cache while the rows pass.
   for (let t = 0; t < T; t++) {
     const routes = tables.routes[t];
     if (routes === null) {
       for (let row = 0; row < nRows; row++) {
         rowOff = row * nCols;
-        walk(t, goesLeft, out, row * (F + 1));
+        walk(forest.treeStart[t], 0, goesLeft, out, row * (F + 1));
       }
       continue;
     }
-    const { splits, features, values } = routes;
+    const { splits, blocks } = routes;
     const K = splits.length;
-    const U = features.length;
+    if (blocks.length === 1) {
+      // The whole tree one block (depth ≤ 3): its route straight from the comparisons.
+      const { nodes, features, values } = blocks[0]!;
+      const U = features.length;
+      for (let row = 0; row < nRows; row++) {
+        rowOff = row * nCols;
+        let route = 0;
+        for (let j = 0; j < nodes.length; j++) if (!goesLeft(nodes[j]!)) route |= 1 << j;
+        const phiOff = row * (F + 1);
+        const base = route * U;
+        for (let k = 0; k < U; k++) out[phiOff + features[k]!] += values[base + k]!;
+      }
+      continue;
+    }
     for (let row = 0; row < nRows; row++) {
       rowOff = row * nCols;
-      let route = 0;
-      for (let i = 0; i < K; i++) if (!goesLeft(splits[i]!)) route |= 1 << i;
+      for (let i = 0; i < K; i++) directions[i] = goesLeft(splits[i]!) ? 0 : 1;
       const phiOff = row * (F + 1);
-      const base = route * U;
-      for (let k = 0; k < U; k++) out[phiOff + features[k]!] += values[base + k]!;
+      for (let b = 0; b < blocks.length; b++) {
+        const { bits, features, values } = blocks[b]!;
+        let route = 0;
+        for (let j = 0; j < bits.length; j++) route |= directions[bits[j]!]! << j;
+        const U = features.length;
+        const base = route * U;
+        for (let k = 0; k < U; k++) out[phiOff + features[k]!] += values[base + k]!;
+      }
     }
   }
   return out;
