@@ -223,7 +223,7 @@ interface ShapTables {
   features: Int32Array;
   coefStart: Int32Array;
   coef: Float64Array;
-  /** Per tree: its values for every route (routeTables), or null when it has too many splits. */
+  /** Per tree: its values by route (routeTables), or null for a tree walked instead. */
   routes: (RouteTable | null)[];
 }
 
@@ -367,7 +367,7 @@ function routeTables(forest: Forest, tables: ShapTables): (RouteTable | null)[] 
     const shapes = roots.map(([n, ancestors]) => {
       const own = nodesBelow(n, []);
       const nodes = [...ancestors, ...own];
-      const features = [...new Set([...nodes.map((m) => feature[m]!)])];
+      const features = [...new Set(nodes.map((m) => feature[m]!))];
       return { n, ancestors, nodes, features };
     });
     const size = shapes.reduce((sum, b) => sum + (1 << b.nodes.length) * b.features.length, 0);
@@ -463,10 +463,10 @@ export function routedTreeCount(forest: Forest): number {
 /**
  * Path-dependent TreeSHAP, the same values as recursiveTreeShap (XGBoost's algorithm; they differ by summation
  * order, ~1e-15 relative) from per-leaf tables built once per forest: O(nRows × nTrees × (nodes + L × D)) instead of
- * O(nRows × nTrees × L × D²); measured 7–8× faster at depth 6 and 8 (100 trees). A tree whose blocks fit the budget
- * is read from its RouteTable instead (O(splits + the blocks' bits and features) a row): the 10M-event demo's lead model (789 trees
- * of depth 3) over its 95,546 open leads, 36.8 → 14.6 s in one thread. Forests whose tables would pass
- * SHAP_TABLE_MAX_VALUES use recursiveTreeShap.
+ * O(nRows × nTrees × L × D²); measured 7–8× faster at depth 6 and 8 (100 trees). A tree with a RouteTable is read
+ * from it instead, O(splits + the blocks' bits and features) a row: the 10M-event demo's lead model (789 trees of
+ * depth 3) over its 95,546 open leads 36.8 → 14.6 s in one thread; 100 trees of depth 6, 2.0–2.2× the walk. Forests
+ * whose tables would pass SHAP_TABLE_MAX_VALUES use recursiveTreeShap.
  * @returns Float64Array [nRows × (nCols + 1)], row-major, bias in the last column.
  */
 export function treeShap(forest: Forest, X: Float32Array, nRows: number, nCols: number, opts: PredictOptions = {}): Float64Array {
@@ -481,7 +481,8 @@ export function treeShap(forest: Forest, X: Float32Array, nRows: number, nCols: 
     return x !== x || (m1 && x === -1) ? defaultLeft[node] === 1 : x < threshold[node];
   };
   const walk = treeWalker(forest, tables);
-  const directions = new Uint8Array(forest.maxDepth > 0 ? forest.left.length : 1);
+  // A row's direction at each split of the tree being read (1: right), for its blocks' routes.
+  const directions = new Uint8Array(forest.left.length);
   // Tree by tree over all rows: one tree's tables stay in cache while the rows pass.
   for (let t = 0; t < T; t++) {
     const routes = tables.routes[t];
@@ -495,7 +496,7 @@ export function treeShap(forest: Forest, X: Float32Array, nRows: number, nCols: 
     const { splits, blocks } = routes;
     const K = splits.length;
     if (blocks.length === 1) {
-      // The whole tree one block (depth ≤ 3): its route straight from the comparisons.
+      // The whole tree one block (at most 8 splits): its route straight from the comparisons.
       const { nodes, features, values } = blocks[0]!;
       const U = features.length;
       for (let row = 0; row < nRows; row++) {
