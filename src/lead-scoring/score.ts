@@ -67,9 +67,9 @@ export const SCORE_BATCH_ROWS = 8192;
  * `topK` largest |contribution| with a non-zero value, strongest first (ties by name).
  * Rows are scored in batches of `batchRows` (each row's score depends on that row alone), so memory
  * beyond the output is O(batchRows × columns), not O(rows × columns).
- * SHAP costs O(rows × trees × (nodes + leaves × depth)) from the forest's TreeSHAP tables (treeShap): ≈ 7,000 rows/s
- * for 100 trees of depth 6 and 30 columns from their walks (≈ 700 with the recursive algorithm), ≈ 9,800 from their route
- * tables (tree-shap.ts RouteTable); 789 trees of depth 3 and 84 columns ≈ 6,600 rows/s.
+ * SHAP costs O(rows × trees × (nodes + leaves × depth)) from the forest's TreeSHAP tables (treeShap), less from their
+ * route tables (tree-shap.ts RouteTable): for 100 trees of depth 6 and 30 columns ≈ 4,800 rows/s walked, ≈ 9,800 by
+ * route, in one thread (≈ 700 with the recursive algorithm); 789 trees of depth 3 and 84 columns ≈ 6,600 rows/s.
  */
 export function scoreLeads(model: LoadedLeadModel, records: readonly LeadRecord[], scoredAt: Date, scoreCutoff: number, topK = 5, batchRows = SCORE_BATCH_ROWS): LeadScore[] {
   const out: LeadScore[] = new Array(records.length);
