@@ -90,18 +90,24 @@ export function tooFewLabels(labels: readonly number[], young?: number): string 
   return undefined;
 }
 
-/** A lead without a label only because it is younger than the maturity window (not converted yet). */
-export function heldBack(rec: Pick<LeadRecord, "converted" | "createdAt">, nowMs: number, maturityDays: number): boolean {
-  return rec.converted === false && rec.createdAt !== null && rec.createdAt > nowMs - maturityDays * 86_400_000;
+/**
+ * A lead without a label only because it is younger than the maturity window: not converted yet, and labelOf leaves
+ * an unconverted lead unlabelled only for its age.
+ */
+export function heldBack(rec: LeadRecord, nowMs: number, maturityDays: number): boolean {
+  return rec.converted === false && labelOf(rec, nowMs, maturityDays) === null;
 }
 
 /** Why the leads labelled among `records` at `nowMs` (labelOf) are too few to train on, held-back ones counted; undefined when enough. */
 export function labelShortfall(records: readonly LeadRecord[], nowMs: number, maturityDays: number): string | undefined {
-  const labels = records.flatMap((r) => {
+  const labels: number[] = [];
+  let young = 0;
+  for (const r of records) {
     const y = labelOf(r, nowMs, maturityDays);
-    return y === null ? [] : [y];
-  });
-  return tooFewLabels(labels, records.filter((r) => heldBack(r, nowMs, maturityDays)).length);
+    if (y !== null) labels.push(y);
+    else if (heldBack(r, nowMs, maturityDays)) young++;
+  }
+  return tooFewLabels(labels, young);
 }
 
 /**
