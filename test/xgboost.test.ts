@@ -12,7 +12,8 @@ import {
   trainBoosted,
   treeShap,
   recursiveTreeShap,
-  routedTreeCount,
+  treeShapForms,
+  prepareTreeShap,
   truncateModelBytes,
   XGBoostError,
   XGBoostInputError,
@@ -165,7 +166,8 @@ describe("xgboost engine", function () {
       for (const depth of [1, 3, 5, 8, 10]) {
         const forest = parseModel(wasm.fit(X, 3000, F, y, { rounds: 30, params: { max_depth: depth, eta: 0.3 } }));
         // Read by route in blocks of at most 8 ancestors and splits; a tree with a split under 8 ancestors is walked.
-        const routed = routedTreeCount(forest);
+        const { routed, kept } = treeShapForms(forest);
+        assert.equal(kept, forest.numTrees, `depth ${depth}: every tree's tables kept`);
         if (depth <= 8) assert.equal(routed, forest.numTrees, `depth ${depth}: every tree by route`);
         else assert.ok(routed < forest.numTrees, `depth ${depth}: ${routed} of ${forest.numTrees} trees by route`);
         for (const opts of [{}, { minusOneIsMissing: true }, { nTrees: 7 }]) {
@@ -175,6 +177,24 @@ describe("xgboost engine", function () {
           assert.ok(fast.some((v, i) => i % (F + 1) !== F && v !== 0), `depth ${depth}: some φ is not 0`);
         }
       }
+    });
+
+    it("gives XGBoost's recursion's values (1e-12) for trees past the kept tables' budget: from tables built for a call of rows enough, else by the recursion", () => {
+      // Depth 10 and a budget of about one tree's tables: some trees kept, the others read from tables built for a call
+      // from their temporaryFrom rows on, by the recursion below.
+      const forest = parseModel(wasm.fit(X, 3000, F, y, { rounds: 30, params: { max_depth: 10, eta: 0.3 } }));
+      prepareTreeShap(forest, { maxTableValues: 110_000 });
+      const { kept, temporaryFrom } = treeShapForms(forest);
+      const built = temporaryFrom.filter(Number.isFinite);
+      assert.ok(kept > 0 && built.length > 0 && Math.min(...built) > 1, `kept ${kept}, temporaryFrom ${temporaryFrom.join(", ")}`);
+      for (const rows of [Math.max(...built), Math.min(...built) - 1]) {
+        const Xs = X.subarray(0, rows * F);
+        for (const opts of [{}, { nTrees: 7 }]) {
+          const d = maxAbsDiff(treeShap(forest, Xs, rows, F, opts), recursiveTreeShap(forest, Xs, rows, F, opts));
+          assert.ok(d < 1e-12, `${rows} rows, ${JSON.stringify(opts)}: max |Δφ| = ${d}`);
+        }
+      }
+      assert.throws(() => prepareTreeShap(forest, { maxTableValues: -1 }), /maxTableValues must be a number ≥ 0, got -1/);
     });
 
     it("gives predictMargin's and treeShap's values bit for bit from a team of worker threads, synchronously, block by block, and refuses calls once closed", async () => {

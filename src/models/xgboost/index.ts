@@ -20,7 +20,7 @@ export {
   type BoostedModelMeta,
   type BoostedModelJSON,
 } from "./model.ts";
-export { treeShap, recursiveTreeShap, prepareTreeShap, routedTreeCount, SHAP_TABLE_MAX_VALUES } from "./tree-shap.ts";
+export { treeShap, recursiveTreeShap, prepareTreeShap, treeShapForms, SHAP_TABLE_MAX_VALUES } from "./tree-shap.ts";
 export { createWasmBackend, WasmBackend, PINNED_WASM_SHA256, type XGBoostBackend, type BackendFitOptions, type BackendName } from "./wasm-backend.ts";
 export { createBackend, type BackendChoice } from "./backend.ts";
 export { resolveParams, DEFAULT_PARAMS, KNOWN_PARAMS, type BoostParams, type ResolvedParams } from "./params.ts";

@@ -4,6 +4,7 @@
  * Yang 2021, "Fast TreeSHAP"). Pure functions over typed arrays; no I/O.
  */
 import { checkShape, treeCount, type Forest, type PredictOptions } from "./forest.ts";
+import { XGBoostInputError } from "./errors.ts";
 
 /**
  * Cover-weighted mean leaf value of every node (E[f] under the training distribution):
@@ -125,11 +126,19 @@ function shapOutput(forest: Forest, X: Float32Array, nRows: number, nCols: numbe
  * Allocation-free per row: the unique-path stacks are preallocated typed arrays of size
  * (D+2)(D+3)/2 where D is the forest's max depth; each recursion level uses the next segment.
  * Complexity O(nRows × nTrees × L × D²) (L leaves per tree). Missing → default side, as in prediction.
- * Kept for forests whose tables would pass SHAP_TABLE_MAX_VALUES, and as the reference the table form is tested against.
+ * treeShap reads by it the trees past its tables' budget in calls of too few rows to pay for building their tables; it is
+ * also the reference the table forms are tested against.
  * @returns Float64Array [nRows × (nCols + 1)], row-major, bias in the last column.
  */
 export function recursiveTreeShap(forest: Forest, X: Float32Array, nRows: number, nCols: number, opts: PredictOptions = {}): Float64Array {
   const { T, m1, out } = shapOutput(forest, X, nRows, nCols, opts);
+  const recurseTree = recursiveTree(forest, X, nCols, m1, out);
+  for (let row = 0; row < nRows; row++) for (let t = 0; t < T; t++) recurseTree(t, row);
+  return out;
+}
+
+/** recursiveTreeShap's work for one tree and one row: adds the row's values from tree t to `out`. */
+function recursiveTree(forest: Forest, X: Float32Array, nCols: number, m1: boolean, out: Float64Array): (t: number, row: number) => void {
   const F = nCols;
 
   const { left, right, feature, threshold, defaultLeft, cover, leafValue } = forest;
@@ -188,23 +197,30 @@ export function recursiveTreeShap(forest: Forest, X: Float32Array, nRows: number
     recurse(cold, d + 1, b, coldZero * inZero, 0, f);
   };
 
-  for (let row = 0; row < nRows; row++) {
+  return (t, row) => {
     rowOff = row * nCols;
     phiOff = row * (F + 1);
-    for (let t = 0; t < T; t++) {
-      // Root call: depth 0 with the sentinel feature -1 (XGBoost passes parent_unique_path = buffer start).
-      recurse(forest.treeStart[t], 0, 0, 1, 1, -1);
-    }
-  }
-  return out;
+    // Root call: depth 0 with the sentinel feature -1 (XGBoost passes parent_unique_path = buffer start).
+    recurse(forest.treeStart[t], 0, 0, 1, 1, -1);
+  };
 }
 
 /**
- * Most values a forest's TreeSHAP tables may hold (8 bytes each: 64 MiB); a leaf with U distinct features on its
- * path holds 2^U × U. XGBoost's default depth 6 and 100 trees need at most 2.5M; deeper forests past this use
- * recursiveTreeShap.
+ * Most values a forest's kept TreeSHAP tables may hold by default (8 bytes each: 64 MiB); a leaf with U distinct
+ * features on its path holds 2^U × U. XGBoost's default depth 6 and 100 trees need at most 2.5M. The trees past it (in
+ * tree order) are read from tables built for the call, one tree's at a time, when the call has rows enough to pay for
+ * building them (`temporaryFrom`), otherwise by recursiveTreeShap's recursion.
  */
 export const SHAP_TABLE_MAX_VALUES = 8 * 1024 * 1024;
+
+/**
+ * Nanoseconds a step of treeCosts' counts takes in the recursion, the walk on tables and the building of tables,
+ * measured tree by tree over the trees past the budget of two forests (depth 10, 30 columns; depth 12, 20 columns):
+ * 8.6–8.9, 11.3–14.2 and 12.9–13.0. Only their ratios matter.
+ */
+const RECURSION_STEP_NS = 9;
+const WALK_STEP_NS = 13;
+const BUILD_STEP_NS = 13;
 
 /**
  * A forest's TreeSHAP tables. In path-dependent TreeSHAP a leaf's contribution to each feature on its root path
@@ -223,7 +239,15 @@ interface ShapTables {
   features: Int32Array;
   coefStart: Int32Array;
   coef: Float64Array;
-  /** Per tree: its values by route (routeTables), or null for a tree walked instead. */
+  /** Per tree: 1 when its leaves' tables are kept here (within the budget, by default SHAP_TABLE_MAX_VALUES). */
+  kept: Uint8Array;
+  /**
+   * Per tree not kept: the rows from which a call reads it from tables built for the call (building them costs less
+   * than the recursion would more); Infinity for a tree always recursed (its own tables past SHAP_TABLE_MAX_VALUES) and
+   * 0 for a kept one.
+   */
+  temporaryFrom: Float64Array;
+  /** Per tree: its values by route (routeTables), or null for a tree walked or recursed instead. */
   routes: (RouteTable | null)[];
 }
 
@@ -257,17 +281,18 @@ const ROUTE_MAX_BITS = 8;
 const ROUTE_MAX_VALUES = 4 * 1024 * 1024;
 
 /**
- * Every root-to-leaf path of every tree: `onSplit(node, k)` for each split node, k its feature's index among the
+ * Every root-to-leaf path of tree t: `onSplit(node, k)` for each split node, k its feature's index among the
  * distinct features of its root path (in order of first appearance: the same for every leaf below it), then at each
  * leaf `onLeaf(leaf, features, zeros)`: those features and their zero fractions (the product of cover[child] /
  * cover[node] over the path's nodes splitting on the feature). The arrays are reused: read them in the call.
  */
 function walkLeafPaths(
   forest: Forest,
+  t: number,
   onLeaf: (leaf: number, features: readonly number[], zeros: readonly number[]) => void,
   onSplit: (node: number, k: number) => void = () => undefined,
 ): void {
-  const { left, right, feature, cover, treeStart } = forest;
+  const { left, right, feature, cover } = forest;
   const pathFeatures: number[] = [];
   const pathZero: number[] = [];
   const visit = (node: number): void => {
@@ -296,25 +321,89 @@ function walkLeafPaths(
       pathZero.pop();
     }
   };
-  for (let t = 0; t < forest.numTrees; t++) visit(treeStart[t]);
+  visit(forest.treeStart[t]);
 }
 
-/** The tables, or null when they would hold more than SHAP_TABLE_MAX_VALUES (Σ over leaves of 2^U × U). */
-function buildShapTables(forest: Forest): ShapTables | null {
+/**
+ * Tree t's sizes and costs: `values`, what its tables hold (Σ over its leaves of 2^U × U); `build`, the steps of building
+ * them (each of a leaf's 2^U patterns: U unwound sums of U steps); `walk`, the steps of reading one row from them (every
+ * node, and U additions a leaf); `recursion`, the steps of XGBoost's recursion for one row (every node extends the
+ * path of its depth, every leaf unwinds it once per feature).
+ */
+function treeCosts(forest: Forest, t: number): { values: number; build: number; walk: number; recursion: number } {
+  const { left, right, treeStart } = forest;
+  let nodes = 0;
+  let recursion = 0;
+  const stack: [node: number, depth: number][] = [[treeStart[t]!, 0]];
+  while (stack.length) {
+    const [n, d] = stack.pop()!;
+    nodes++;
+    recursion += d + 1;
+    if (left[n]! >= 0) stack.push([left[n]!, d + 1], [right[n]!, d + 1]);
+  }
   let values = 0;
-  walkLeafPaths(forest, (_, features) => (values += 2 ** features.length * features.length));
-  if (values > SHAP_TABLE_MAX_VALUES) return null;
+  let build = 0;
+  let walk = nodes;
+  walkLeafPaths(forest, t, (_, features) => {
+    const U = features.length;
+    values += 2 ** U * U;
+    build += 2 ** U * U * U;
+    walk += U;
+    recursion += U * U;
+  });
+  return { values, build, walk, recursion };
+}
+
+/**
+ * The forest's tables: every tree's, in tree order, while they hold at most `maxValues` together (`kept`); the per-node
+ * entries of the others are filled by temporaryTables when a call reads them.
+ */
+function buildShapTables(forest: Forest, maxValues: number): ShapTables {
   const nodes = forest.left.length;
-  const unique = new Int8Array(nodes);
-  const width = new Int8Array(nodes);
-  const featureStart = new Int32Array(nodes);
-  const coefStart = new Int32Array(nodes);
+  const tables: ShapTables = {
+    unique: new Int8Array(nodes), width: new Int8Array(nodes), featureStart: new Int32Array(nodes), coefStart: new Int32Array(nodes),
+    features: new Int32Array(0), coef: new Float64Array(0), kept: new Uint8Array(forest.numTrees),
+    temporaryFrom: new Float64Array(forest.numTrees), routes: [],
+  };
   const features: number[] = [];
   const coef: number[] = [];
+  let budget = maxValues;
+  for (let t = 0; t < forest.numTrees; t++) {
+    const { values, build, walk, recursion } = treeCosts(forest, t);
+    if (values > budget) {
+      const saved = RECURSION_STEP_NS * recursion - WALK_STEP_NS * walk;
+      tables.temporaryFrom[t] = values > SHAP_TABLE_MAX_VALUES || saved <= 0 ? Infinity : Math.ceil((BUILD_STEP_NS * build) / saved);
+      continue;
+    }
+    budget -= values;
+    addTreeTables(forest, t, tables, features, coef);
+    tables.kept[t] = 1;
+  }
+  tables.features = Int32Array.from(features);
+  tables.coef = Float64Array.from(coef);
+  tables.routes = routeTables(forest, tables);
+  return tables;
+}
+
+/**
+ * Tables of tree t built for one call: its leaves' features and values in arrays of their own; its nodes' entries of
+ * `tables` point into them.
+ */
+function temporaryTables(forest: Forest, tables: ShapTables, t: number): ShapTables {
+  const features: number[] = [];
+  const coef: number[] = [];
+  addTreeTables(forest, t, tables, features, coef);
+  return { ...tables, features: Int32Array.from(features), coef: Float64Array.from(coef) };
+}
+
+/** Tree t's nodes' entries in `tables`, its leaves' features and values appended to `features` and `coef`. */
+function addTreeTables(forest: Forest, t: number, tables: ShapTables, features: number[], coef: number[]): void {
+  const { unique, width, featureStart, coefStart } = tables;
   const D = forest.maxDepth + 2;
   const path: UniquePath = { feat: new Int32Array(D), zero: new Float64Array(D), one: new Float64Array(D), w: new Float64Array(D) };
   walkLeafPaths(
     forest,
+    t,
     (leaf, pathFeatures, pathZero) => {
       const U = pathFeatures.length;
       width[leaf] = U;
@@ -330,9 +419,6 @@ function buildShapTables(forest: Forest): ShapTables | null {
     },
     (node, k) => (unique[node] = k),
   );
-  const tables: ShapTables = { unique, width, featureStart, features: Int32Array.from(features), coefStart, coef: Float64Array.from(coef), routes: [] };
-  tables.routes = routeTables(forest, tables);
-  return tables;
 }
 
 /** Every tree's RouteTable while their values fit ROUTE_MAX_VALUES (null for a tree past it, or deeper than the bits). */
@@ -348,6 +434,10 @@ function routeTables(forest: Forest, tables: ShapTables): (RouteTable | null)[] 
     return into;
   };
   for (let t = 0; t < forest.numTrees; t++) {
+    if (!tables.kept[t]) {
+      out.push(null);
+      continue;
+    }
     const splits: number[] = [];
     for (let n = treeStart[t]; n < treeStart[t + 1]; n++) if (left[n] >= 0) splits.push(n);
     const position = new Map(splits.map((n, i) => [n, i]));
@@ -438,26 +528,37 @@ function treeWalker(forest: Forest, tables: ShapTables): (start: number, missedA
   };
 }
 
-const SHAP_TABLES = new WeakMap<Forest, ShapTables | null>();
+const SHAP_TABLES = new WeakMap<Forest, ShapTables>();
 
-/** The forest's TreeSHAP tables, built on first use and kept with the forest; null when over the budget. */
-function shapTablesOf(forest: Forest): ShapTables | null {
+/** The forest's TreeSHAP tables, built on first use (within SHAP_TABLE_MAX_VALUES) and kept with the forest. */
+function shapTablesOf(forest: Forest): ShapTables {
   let tables = SHAP_TABLES.get(forest);
-  if (tables === undefined) SHAP_TABLES.set(forest, (tables = buildShapTables(forest)));
+  if (tables === undefined) SHAP_TABLES.set(forest, (tables = buildShapTables(forest, SHAP_TABLE_MAX_VALUES)));
   return tables;
 }
 
 /**
  * Builds the forest's TreeSHAP tables now (≈ 0.1–0.3 s for 100 trees of depth 6) rather than in the first treeShap
- * call: for a server that explains one row per request.
+ * call: for a server that explains one row per request. `maxTableValues` (default SHAP_TABLE_MAX_VALUES, 8 bytes a
+ * value) bounds the memory the kept tables take; the trees past it cost more a call (see treeShap).
  */
-export function prepareTreeShap(forest: Forest): void {
-  shapTablesOf(forest);
+export function prepareTreeShap(forest: Forest, opts: { maxTableValues?: number } = {}): void {
+  const maxValues = opts.maxTableValues ?? SHAP_TABLE_MAX_VALUES;
+  if (!(maxValues >= 0)) throw new XGBoostInputError(`prepareTreeShap: maxTableValues must be a number ≥ 0, got ${maxValues}`);
+  SHAP_TABLES.set(forest, buildShapTables(forest, maxValues));
 }
 
-/** How many of the forest's trees treeShap evaluates by route (RouteTable); the others are walked. */
-export function routedTreeCount(forest: Forest): number {
-  return shapTablesOf(forest)?.routes.filter((r) => r !== null).length ?? 0;
+/**
+ * How treeShap reads the forest's trees: `kept`, the trees whose tables it keeps; `routed`, those of them read by
+ * route (RouteTable; the other kept ones are walked); `temporaryFrom`, for each other tree, the rows from which a call
+ * reads it from tables built for the call rather than by the recursion (Infinity: always the recursion).
+ */
+export function treeShapForms(forest: Forest): { trees: number; kept: number; routed: number; temporaryFrom: number[] } {
+  const tables = shapTablesOf(forest);
+  return {
+    trees: forest.numTrees, kept: tables.kept.reduce((n, k) => n + k, 0), routed: tables.routes.filter((r) => r !== null).length,
+    temporaryFrom: [...tables.temporaryFrom].filter((_, t) => !tables.kept[t]),
+  };
 }
 
 /**
@@ -465,13 +566,14 @@ export function routedTreeCount(forest: Forest): number {
  * order, ~1e-15 relative) from per-leaf tables built once per forest: O(nRows × nTrees × (nodes + L × D)) instead of
  * O(nRows × nTrees × L × D²); measured 7–8× faster at depth 6 and 8 (100 trees). A tree with a RouteTable is read
  * from it instead, O(splits + the blocks' bits and features) a row: the 10M-event demo's lead model (789 trees of
- * depth 3) over its 95,546 open leads 36.8 → 14.6 s in one thread; 100 trees of depth 6, 2.0–2.2× the walk. Forests
- * whose tables would pass SHAP_TABLE_MAX_VALUES use recursiveTreeShap.
+ * depth 3) over its 95,546 open leads 36.8 → 14.6 s in one thread; 100 trees of depth 6, 2.0–2.2× the walk. A tree
+ * whose tables are not kept (past the budget: deep forests) is walked on tables built for the call when the call's
+ * rows pay for building them (treeCosts' steps: from ≈ 600–800 rows at depths 10 and 12, 20 columns), else, or when
+ * its own tables would pass SHAP_TABLE_MAX_VALUES, read by the recursion.
  * @returns Float64Array [nRows × (nCols + 1)], row-major, bias in the last column.
  */
 export function treeShap(forest: Forest, X: Float32Array, nRows: number, nCols: number, opts: PredictOptions = {}): Float64Array {
   const tables = shapTablesOf(forest);
-  if (tables === null) return recursiveTreeShap(forest, X, nRows, nCols, opts);
   const { T, m1, out } = shapOutput(forest, X, nRows, nCols, opts);
   const F = nCols;
   const { feature, threshold, defaultLeft } = forest;
@@ -481,15 +583,23 @@ export function treeShap(forest: Forest, X: Float32Array, nRows: number, nCols: 
     return x !== x || (m1 && x === -1) ? defaultLeft[node] === 1 : x < threshold[node];
   };
   const walk = treeWalker(forest, tables);
+  let recurseTree: ((t: number, row: number) => void) | undefined;
   // A row's direction at each split of the tree being read (1: right), for its blocks' routes.
   const directions = new Uint8Array(forest.left.length);
   // Tree by tree over all rows: one tree's tables stay in cache while the rows pass.
   for (let t = 0; t < T; t++) {
     const routes = tables.routes[t];
     if (routes === null) {
+      const temporary = tables.kept[t] || nRows < tables.temporaryFrom[t]! ? undefined : temporaryTables(forest, tables, t);
+      if (!tables.kept[t] && !temporary) {
+        recurseTree ??= recursiveTree(forest, X, nCols, m1, out);
+        for (let row = 0; row < nRows; row++) recurseTree(t, row);
+        continue;
+      }
+      const walkTree = temporary ? treeWalker(forest, temporary) : walk;
       for (let row = 0; row < nRows; row++) {
         rowOff = row * nCols;
-        walk(forest.treeStart[t], 0, goesLeft, out, row * (F + 1));
+        walkTree(forest.treeStart[t], 0, goesLeft, out, row * (F + 1));
       }
       continue;
     }
