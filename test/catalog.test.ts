@@ -105,7 +105,7 @@ describe("warehouse catalog", function () {
         const v = Reflect.get(target, prop, receiver) as unknown;
         if (prop === "tableExists" || prop === "tableSchema") return (t: Target) => { note(t); return (v as (t: Target) => unknown).call(target, t); };
         // Without the one-query listing the report asks about each table it reads, so every one is recorded.
-        if (prop === "tablesIn") return undefined;
+        if (prop === "tableShapesIn") return undefined;
         if (prop === "query") {
           return (sql: string, opts?: object) => {
             for (const m of sql.matchAll(/`[^`.]+\.([^`.]+)\.([^`.]+)`/g)) read.add(`${m[1]}.${m[2]}`);

@@ -119,7 +119,7 @@ describe("report data", () => {
     // The same engine without the listing: the report asks about each table on its own.
     const oneByOne = new Proxy(engine, {
       get: (t, p) => {
-        if (p === "tablesIn") return undefined;
+        if (p === "tableShapesIn") return undefined;
         const v = Reflect.get(t, p) as unknown;
         return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
       },

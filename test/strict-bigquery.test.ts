@@ -56,6 +56,26 @@ describe("strict local BigQuery (executes on DuckDB, enforces BigQuery's rules)"
     assert.deepEqual((await engine.tableSchema({ database: P, schema: "d", name: "w" })).map((c) => `${c.name} ${c.type} ${c.mode}`), ["k STRING NULLABLE", "xs INT64 REPEATED"]);
   });
 
+  it("lists a dataset's tables page by page with describeTable's answer for each (tables.list); a missing dataset has none", async () => {
+    // 55 objects: more than one page of the endpoint's 50 (the client follows nextPageToken).
+    const creates = Array.from({ length: 52 }, (_, i) => `CREATE TABLE \`acme.d.t${String(i).padStart(2, "0")}\` (x INT64)`);
+    await engine.execute([
+      ...creates,
+      "CREATE TABLE `acme.d.by_day` (day DATE, n INT64) PARTITION BY day",
+      "CREATE VIEW `acme.d.v` AS SELECT n FROM `acme.d.t`",
+    ]);
+    bq.clearRequests();
+    const shapes = await engine.tableShapesIn!(P, "d");
+    assert.equal(bq.requestsTo("tables.list").length, 2, "two pages");
+    assert.equal(bq.requestsTo("tables.get").length, 0);
+    assert.equal(shapes.size, 55);
+    for (const name of ["t", "t00", "t51", "by_day", "v"]) {
+      assert.deepEqual(shapes.get(name), await engine.describeTable({ database: P, schema: "d", name }), name);
+    }
+    assert.deepEqual([shapes.get("by_day"), shapes.get("v")], [{ kind: "table", partitioning: "DAY(day)" }, { kind: "view" }]);
+    assert.deepEqual(await engine.tableShapesIn!(P, "no_such_dataset"), new Map());
+  });
+
   it("analyzes every statement with ZetaSQL: DuckDB-only syntax is rejected as invalid GoogleSQL", async () => {
     const e = await failure(engine.query("SELECT n::VARCHAR AS s FROM `acme.d.t`"));
     assert.match(e.message, /invalidQuery/);

@@ -159,11 +159,6 @@ export interface Engine {
   /** Validate (and on BigQuery estimate) a statement without running it. */
   dryRun(sql: string, opts?: ExecOptions): Promise<DryRunResult>;
   tableExists(target: Target): Promise<boolean>;
-  /**
-   * Every table and view of the datasets `schemas` (`schema.name` each), in one look at the catalog, for a caller
-   * about to ask about many tables there (the run report: ~25). Optional: without it, tableExists each.
-   */
-  tablesIn?(schemas: readonly string[]): Promise<Set<string>>;
   /** Column names and types of an existing table, in order. */
   tableSchema(target: Target): Promise<ColumnSchema[]>;
   /**
@@ -172,6 +167,13 @@ export interface Engine {
    * The runner drops an object that `CREATE OR REPLACE` cannot replace (another kind, another spec).
    */
   describeTable(target: Target): Promise<TableShape | undefined>;
+  /**
+   * describeTable's answer for every table and view of one dataset, by name, in one look at the catalog (BigQuery:
+   * tables.list, which carries each table's type and partitioning; DuckDB: its catalog); empty when the dataset does
+   * not exist. For a run about to describe most of the tables there (src/engines/table-listing.ts). Optional: without
+   * it, describeTable each.
+   */
+  tableShapesIn?(database: string | undefined, schema: string): Promise<Map<string, TableShape>>;
   /** Write rows (job write-back) atomically: a failure leaves the previous table intact. */
   writeRows(target: Target, schema: ColumnSchema[], rows: Row[], opts: WriteOptions): Promise<{ rows: number }>;
   /**

@@ -14,6 +14,7 @@ import type { ActionRecord, RunRecord } from "../runner/run-record.ts";
 import { RUN_HISTORY_TABLE } from "../runner/run-record.ts";
 import { tableLocation } from "../catalog/index.ts";
 import { sqlString } from "../util/sql.ts";
+import { TableListing } from "../engines/table-listing.ts";
 
 /** One piece of report data: loaded, not produced (table missing), or unreadable. */
 export type Loaded<T> =
@@ -139,19 +140,15 @@ function qualified(t: Target): string {
 
 /**
  * What the report reads through: the engine's queries, and whether a table exists, answered for the outputs and
- * models datasets from one listing of their tables where the engine can list them (DuckDB: ~25 lookups were ~25
- * catalog queries at the end of every run), else asked table by table.
+ * models datasets from one listing of their tables where the engine can list them (TableListing; DuckDB: ~25
+ * lookups were ~25 catalog queries at the end of every run), else asked table by table.
  */
 type ReportSource = Pick<Engine, "query" | "tableExists">;
 
-async function reportSource(engine: Engine, schemas: readonly string[]): Promise<ReportSource> {
-  const listed = await engine.tablesIn?.(schemas);
-  const query: Engine["query"] = (sql, opts) => engine.query(sql, opts);
-  if (!listed) return { query, tableExists: (t) => engine.tableExists(t) };
-  return {
-    query,
-    tableExists: (t) => (schemas.includes(t.schema) ? Promise.resolve(listed.has(`${t.schema}.${t.name}`)) : engine.tableExists(t)),
-  };
+async function reportSource(engine: Engine, datasets: readonly Target[]): Promise<ReportSource> {
+  const tables = new TableListing(engine);
+  await tables.list(datasets);
+  return { query: (sql, opts) => engine.query(sql, opts), tableExists: (t) => tables.exists(t) };
 }
 
 async function loadTable<T>(engine: ReportSource, target: Target, sql: (table: string) => string, map: (r: Row) => T): Promise<Loaded<T>> {
@@ -244,7 +241,7 @@ export async function loadReportData(
   const database = graph.projectConfig.defaultDatabase;
   const out = (name: string): Target => ({ database, schema: settings.datasets.outputs, name });
   const models = (name: string): Target => ({ database, schema: settings.datasets.models, name });
-  const source = await reportSource(engine, [settings.datasets.outputs, settings.datasets.models]);
+  const source = await reportSource(engine, [out(""), models("")]);
   return readReportData(source, settings, run, out, models, opts);
 }
 

@@ -34,6 +34,7 @@ import { emptySourceTables, sharedHistoryWriters, tableLocation } from "../catal
 import { bytesAndCost } from "./summary.ts";
 import { actionsToRebuild, ChangedDefinitionError, checkDefinitions, DEFINITIONS_SCHEMA, definitionRow, definitionsTarget, type DefinitionCheck } from "./definitions.ts";
 import { collectGarbage } from "../util/heap.ts";
+import { TableListing } from "../engines/table-listing.ts";
 
 export interface RunOptions {
   graph: Graph;
@@ -167,6 +168,9 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
       await engine.execute([createEmptyTableStatement(definitionsAt, DEFINITIONS_SCHEMA)], { action: "incremental_definitions" });
     }
   }
+  // The run's tables, one listing per dataset (BigQuery: tables.list instead of a tables.get before each action).
+  const tables = new TableListing(engine);
+  await tables.list(runnable.filter((a) => a.kind === "table" || a.kind === "view" || a.kind === "incremental").map((a) => a.target));
 
   // Run history: one row per action. Where table writes are quota-limited (BigQuery: one load job
   // per action hit the per-table rate and daily limits), rows are buffered and written at most once
@@ -245,11 +249,18 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
     } else {
       progress.actionStarted(a.name);
       try {
-        rec = { action: a.name, kind: a.kind, startedAt, endedAt: startedAt, ...(opts.dryRun ? await dryRunAction(a, opts, run, missingInputs) : await executeAction(a, opts, run, logger, progress, writtenByJob)) };
+        rec = { action: a.name, kind: a.kind, startedAt, endedAt: startedAt, ...(opts.dryRun ? await dryRunAction(a, opts, run, missingInputs, tables) : await executeAction(a, opts, run, logger, progress, writtenByJob, tables)) };
       } catch (e) {
         // An action interrupted by the cancellation did not fail: it was stopped (its transaction rolled back).
         const status = signal?.aborted ? "cancelled" : "failed";
         rec = { action: a.name, kind: a.kind, status, startedAt, endedAt: now(), error: (e as Error).message };
+      } finally {
+        // What the action may have changed is looked up again from now on (a retry, a later reader).
+        if (!opts.dryRun) {
+          if (a.kind === "operation") tables.changingAll();
+          tables.changing(a.target);
+          for (const w of a.job?.writes ?? []) tables.changing(findAction(graph, w).target);
+        }
       }
       rec.endedAt = now();
       // A job's rows and models are garbage once it ends: collected now, not during the SQL after it (heap.ts).
@@ -284,7 +295,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   const built = (t: Target): Promise<boolean> => {
     const k = key(t);
     if (notYetBuilt.has(k)) return Promise.resolve(false);
-    if (!exists.has(k)) exists.set(k, engine.tableExists(t));
+    if (!exists.has(k)) exists.set(k, tables.exists(t));
     return exists.get(k)!;
   };
   const missingInputs = async (a: Action): Promise<string[]> => {
@@ -304,7 +315,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
   const concurrency = engine.capabilities.parallelActions ? Math.max(1, opts.concurrency ?? 4) : 1;
   // Pre-flight (issue: "a run that would exceed maximum_bytes_billed fails before running"): every
   // action whose inputs exist is dry-run first; when one would bill more than the cap, nothing runs.
-  const over = !opts.dryRun && engine.maximumBytesBilled ? await overBytesCap(runnable.filter((a) => !opts.alreadySucceeded?.has(a.name)), engine.maximumBytesBilled, opts, run, missingInputs, concurrency, logger) : [];
+  const over = !opts.dryRun && engine.maximumBytesBilled ? await overBytesCap(runnable.filter((a) => !opts.alreadySucceeded?.has(a.name)), engine.maximumBytesBilled, opts, run, missingInputs, concurrency, logger, tables) : [];
   if (over.length) {
     const why = `not run: the pre-flight bytes check failed (${over.map((o) => o.action).join(", ")})`;
     for (const a of runnable) {
@@ -354,7 +365,7 @@ export async function runGraph(opts: RunOptions): Promise<RunRecord> {
  * the action itself, which then fails with the real error.
  */
 async function overBytesCap(
-  actions: Action[], cap: number, opts: RunOptions, run: RunRecord, missingInputs: (a: Action) => Promise<string[]>, concurrency: number, logger: Logger,
+  actions: Action[], cap: number, opts: RunOptions, run: RunRecord, missingInputs: (a: Action) => Promise<string[]>, concurrency: number, logger: Logger, tables: TableListing,
 ): Promise<{ action: string; bytes: number; error: string }[]> {
   // Views are left out: creating one bills nothing.
   const checkable = actions.filter((a) => a.kind === "table" || a.kind === "incremental" || a.kind === "operation" || a.kind === "assertion");
@@ -364,7 +375,7 @@ async function overBytesCap(
     await Promise.all(checkable.slice(i, i + concurrency).map(async (a) => {
       let r: Outcome;
       try {
-        r = await dryRunAction(a, { ...opts, dryRun: true }, { ...run, runId: `${run.runId}_preflight` }, missingInputs);
+        r = await dryRunAction(a, { ...opts, dryRun: true }, { ...run, runId: `${run.runId}_preflight` }, missingInputs, tables);
       } catch {
         return;
       }
@@ -389,7 +400,7 @@ function cancelReason(signal: AbortSignal | undefined): string {
 
 type Outcome = Omit<ActionRecord, "action" | "kind" | "startedAt" | "endedAt">;
 
-async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger: Logger, progress: Progress, writtenByJob: Map<string, Set<string>>): Promise<Outcome> {
+async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger: Logger, progress: Progress, writtenByJob: Map<string, Set<string>>, tables: TableListing): Promise<Outcome> {
   const { engine } = opts;
   // Every engine call of an action gets its own job id, deterministic by its order in the action: a
   // second query under the first one's id would attach to the first job (BigQuery answers 409).
@@ -400,7 +411,7 @@ async function executeAction(a: Action, opts: RunOptions, run: RunRecord, logger
     if (opts.signal?.aborted) throw new Error(`${cancelReason(opts.signal)} before ${a.name}'s next statement`);
     return { action: a.name, jobId: calls++ === 0 ? baseJobId : `${baseJobId}_${calls}`, labels: { funnelcredit_action: a.name } };
   };
-  const { statements, drop } = await statementsFor(a, opts);
+  const { statements, drop } = await statementsFor(a, opts, tables);
   if (drop) {
     // The object is dropped before it is created again, which BigQuery does not undo if the CREATE
     // then fails (see statementsFor): the new query (with its pre-operations) is dry-run first, so a
@@ -528,7 +539,7 @@ export function jobIdFor(runId: string, action: string, attempt?: string): strin
  * (a pre-operation's DECLARE is seen by the statements after it), an assertion's query, and for a job
  * a read of every table it reads. Actions whose inputs are not built yet are reported, not failed.
  */
-async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missingInputs: (a: Action) => Promise<string[]>): Promise<Outcome> {
+async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missingInputs: (a: Action) => Promise<string[]>, tables: TableListing): Promise<Outcome> {
   const { engine } = opts;
   const missing = await missingInputs(a);
   if (missing.length) return { status: "dry_run", note: `not checked: depends on tables not yet built (${missing.join(", ")})` };
@@ -546,15 +557,15 @@ async function dryRunAction(a: Action, opts: RunOptions, run: RunRecord, missing
       ? job.planQueries({ settings: opts.settings, ref: (n) => qualified(findAction(opts.graph, n).target) })
       : readable.map((r) => `SELECT * FROM ${qualified(r.target)}`);
     note = `job reads ${job.reads.join(", ")}; writes ${job.writes.join(", ")}`;
-  } else if ((a.kind === "table" || a.kind === "view" || a.kind === "incremental") && !(a.kind === "incremental" && !buildsWhole(a, opts) && (await engine.tableExists(a.target)))) {
+  } else if ((a.kind === "table" || a.kind === "view" || a.kind === "incremental") && !(a.kind === "incremental" && !buildsWhole(a, opts) && (await tables.exists(a.target)))) {
     // A CREATE OR REPLACE is checked as its query: on a fresh warehouse the target's dataset does
     // not exist yet (a real run creates it first), and the query is what reads and bills. Its
     // post-operations (an incremental model's checks read the table it built) are checked too when the
     // target exists, over the table as it is: on a fresh warehouse they cannot be planned.
     const pre = (a.preOps ?? []).map((x) => x.trim()).filter(Boolean);
-    const post = a.kind !== "view" && (await engine.tableExists(a.target)) ? (a.postOps ?? []).map((x) => x.trim()).filter(Boolean) : [];
+    const post = a.kind !== "view" && (await tables.exists(a.target)) ? (a.postOps ?? []).map((x) => x.trim()).filter(Boolean) : [];
     scripts = [scriptOf([...pre, a.query!, ...post])];
-  } else scripts = [scriptOf((await statementsFor(a, opts)).statements)].filter((s) => s.length > 0);
+  } else scripts = [scriptOf((await statementsFor(a, opts, tables)).statements)].filter((s) => s.length > 0);
   let bytes = 0;
   for (const s of scripts) bytes += (await engine.dryRun(s, nextExec())).bytesProcessed ?? 0;
   // A view's query is checked, but CREATE VIEW processes no bytes: the view bills when it is queried, by
@@ -588,7 +599,7 @@ function buildsWhole(a: Action, opts: RunOptions): boolean {
  * partitioning changed (a deploy, not every run), the query is dry-run before the DROP, and a re-run
  * rebuilds the object from its sources, so it is accepted.
  */
-async function statementsFor(a: Action, opts: RunOptions): Promise<{ statements: string[]; drop?: "table" | "view" }> {
+async function statementsFor(a: Action, opts: RunOptions, tables: TableListing): Promise<{ statements: string[]; drop?: "table" | "view" }> {
   // One statement per element: a pre-operation block may hold several (a DECLARE, then a DELETE).
   const pre = (ops?: string[]): string[] => (ops ?? []).flatMap(splitScript);
   const replace = async (have: TableShape | undefined, create: string): Promise<{ statements: string[]; drop?: "table" | "view" }> => {
@@ -597,11 +608,11 @@ async function statementsFor(a: Action, opts: RunOptions): Promise<{ statements:
   };
   switch (a.kind) {
     case "view":
-      return replace(await opts.engine.describeTable(a.target), createViewStatement(a, a.query!));
+      return replace(await tables.describe(a.target), createViewStatement(a, a.query!));
     case "table":
-      return replace(await opts.engine.describeTable(a.target), createTableStatement(a, a.query!));
+      return replace(await tables.describe(a.target), createTableStatement(a, a.query!));
     case "incremental": {
-      const have = await opts.engine.describeTable(a.target);
+      const have = await tables.describe(a.target);
       // Over a view (the model was a view before) there is nothing to merge into: build it whole, as Dataform does.
       if (buildsWhole(a, opts) || !have || have.kind === "view") return replace(have, createTableStatement(a, a.query!));
       const columns = (await opts.engine.tableSchema(a.target)).map((c) => c.name);

@@ -61,6 +61,7 @@ export type Route =
   | "datasets.insert"
   | "datasets.delete"
   | "tables.get"
+  | "tables.list"
   | "tables.delete"
   | "tables.patch"
   | "tabledata.insertAll"
@@ -147,6 +148,8 @@ export interface FakeBackend {
   /** A load job's rows (parsed NDJSON) into its destination. */
   load(load: BackendLoad, ctx: QueryContext & { jobId: string }): Promise<{ outputRows: number } | { error: { reason: string; message: string } }>;
   getTable(projectId: string, datasetId: string, tableId: string): Promise<BackendTable | undefined>;
+  /** The names of the dataset's tables and views (tables.list). */
+  listTables(projectId: string, datasetId: string): Promise<string[]>;
   /** A table's description (tables.patch); false when the table does not exist. */
   describeTable(projectId: string, datasetId: string, tableId: string, description: string | undefined): Promise<boolean>;
   deleteTable(projectId: string, datasetId: string, tableId: string): Promise<boolean>;
@@ -345,6 +348,7 @@ const ROUTE_PARAMS: Partial<Record<Route, string[]>> = {
   ],
   "jobs.list": ["allUsers", "maxResults", "pageToken", "projection", "stateFilter", "parentJobId", "minCreationTime", "maxCreationTime"],
   "tables.get": ["selectedFields", "view"],
+  "tables.list": ["maxResults", "pageToken"],
   "datasets.get": ["datasetView", "accessPolicyVersion"],
   "datasets.list": ["all", "filter", "maxResults", "pageToken"],
   "datasets.delete": ["deleteContents"],
@@ -845,6 +849,7 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
       if (method === "GET") return { route: "datasets.get", params: p };
       if (method === "DELETE") return { route: "datasets.delete", params: p };
     }
+    if (method === "GET" && (p = m(/^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables$/))) return { route: "tables.list", params: p };
     if ((p = m(/^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/))) {
       if (method === "GET") return { route: "tables.get", params: p };
       if (method === "DELETE") return { route: "tables.delete", params: p };
@@ -934,6 +939,35 @@ export async function startFakeBigQuery(opts: FakeBigQueryOptions = {}): Promise
           type: "TABLE",
           location: datasets.get(dsKey(p, d))?.location ?? location,
           ...(tb.description ? { description: tb.description } : {}),
+        };
+      }
+      case "tables.list": {
+        // https://cloud.google.com/bigquery/docs/reference/rest/v2/tables/list: "Partial projection of the metadata for
+        // a given table in a list response": per table its reference, type, timePartitioning and rangePartitioning
+        // (never its schema or row count); pages of maxResults tables (the fake's default: 50, so that paging is
+        // exercised) joined by nextPageToken; totalItems counts them all. A missing dataset: 404.
+        const [p, d] = params as [string, string];
+        if (!datasets.has(dsKey(p, d))) throw notFound(`Dataset ${p}:${d}`);
+        const names = (backend ? await backend.listTables(p, d) : [...tables.keys()].filter((k) => k.startsWith(`${p}.${d}.`)).map((k) => k.slice(p.length + d.length + 2))).sort();
+        const from = q.get("pageToken") ? Number(Buffer.from(q.get("pageToken")!, "base64url").toString().replace(/^offset:/, "")) : 0;
+        const max = q.get("maxResults") ? Number(q.get("maxResults")) : 50;
+        const page = names.slice(from, from + max);
+        const entries = [];
+        for (const t of page) {
+          const bt = backend ? await backend.getTable(p, d, t) : undefined;
+          entries.push({
+            kind: "bigquery#table",
+            id: `${p}:${d}.${t}`,
+            tableReference: { projectId: p, datasetId: d, tableId: t },
+            type: bt?.type ?? "TABLE",
+            ...(bt?.timePartitioning ? { timePartitioning: bt.timePartitioning } : {}),
+          });
+        }
+        return {
+          kind: "bigquery#tableList",
+          totalItems: names.length,
+          ...(entries.length ? { tables: entries } : {}),
+          ...(from + max < names.length ? { nextPageToken: Buffer.from(`offset:${from + max}`).toString("base64url") } : {}),
         };
       }
       case "tables.patch": {

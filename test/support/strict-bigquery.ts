@@ -804,6 +804,9 @@ export async function startStrictBigQuery(opts: StrictBigQueryOptions = {}): Pro
           ...(m?.partitionBy ? { timePartitioning: { type: "DAY", ...(field ? { field } : {}) } } : {}),
         };
       }),
+    listTables: (p, d) =>
+      serial(async () =>
+        (await duck.queryNative(`SELECT table_name FROM information_schema.tables WHERE table_schema = ${duckString(schemaOf(p, d))}`)).map((r) => String(r.table_name))),
     describeTable: (p, d, t, description) =>
       serial(async () => {
         const r = { p, d, t };

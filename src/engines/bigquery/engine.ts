@@ -30,7 +30,7 @@ import { createJobRunner } from "./jobs.ts";
 import type { BigQueryParts } from "./parts.ts";
 import { readQueryResults } from "./results.ts";
 import { loadRows } from "./load-rows.ts";
-import { describeTable, tableExists, tableSchema } from "./table-metadata.ts";
+import { describeTable, tableExists, tableSchema, tableShapesIn } from "./table-metadata.ts";
 import { checkSourceLocations, ensureDataset } from "./datasets.ts";
 
 export { createBigQueryClient, type BigQueryConfig, type BigQueryEngineDeps } from "./client.ts";
@@ -92,6 +92,7 @@ export function createBigQueryEngine(cfg: BigQueryConfig, deps: BigQueryEngineDe
     dryRun: (sql, opts) => dryRunQuery(p, sql, opts),
     tableExists: (target) => tableExists(p, target),
     describeTable: (target) => describeTable(p, target),
+    tableShapesIn: (database, schema) => tableShapesIn(p, database, schema),
     tableSchema: (target) => tableSchema(p, target),
     writeRows: (target, schema, rows, opts) => loadRows(p, target, schema, rows, opts),
     ensureDataset: (database, schema) => ensureDataset(p, database, schema),

@@ -15,16 +15,44 @@ export async function tableExists({ bq, jobs }: BigQueryParts, target: Target): 
   }
 }
 
+/** The fields of a table resource (tables.get) or of a tables.list entry that describeTable reads. */
+interface ShapeFields {
+  type?: string;
+  timePartitioning?: { type?: string; field?: string };
+  rangePartitioning?: { field?: string };
+}
+
 export async function describeTable({ bq, jobs }: BigQueryParts, target: Target): Promise<TableShape | undefined> {
   const ctx: Ctx = { action: `describeTable ${target.database}.${target.schema}.${target.name}` };
-  let meta: { type?: string; timePartitioning?: { type?: string; field?: string }; rangePartitioning?: { field?: string } };
+  let meta: ShapeFields;
   try {
     [meta] = await jobs.call("tables.get", ctx, () => bq.dataset(target.schema, { projectId: target.database }).table(target.name).getMetadata());
   } catch (err) {
     if (err instanceof CallFailed && err.failure.status === 404) return undefined;
     throw toEngineError(err, ctx, "tables.get");
   }
-  // tables.get: type TABLE | VIEW | MATERIALIZED_VIEW | EXTERNAL | SNAPSHOT; only a view is replaced by CREATE OR REPLACE VIEW.
+  return shapeOf(meta);
+}
+
+/**
+ * describeTable of every table and view of a dataset from tables.list, page by page: each entry carries the table's
+ * `type`, `timePartitioning` and `rangePartitioning` (https://cloud.google.com/bigquery/docs/reference/rest/v2/tables/list,
+ * "Response body"). A missing dataset (404) has none.
+ */
+export async function tableShapesIn({ bq, jobs }: BigQueryParts, database: string | undefined, schema: string): Promise<Map<string, TableShape>> {
+  const ctx: Ctx = { action: `tableShapesIn ${database}.${schema}` };
+  let tables: { id?: string; metadata?: ShapeFields & { tableReference?: { tableId?: string } } }[];
+  try {
+    [tables] = await jobs.call("tables.list", ctx, () => bq.dataset(schema, { projectId: database }).getTables({ autoPaginate: true }));
+  } catch (err) {
+    if (err instanceof CallFailed && err.failure.status === 404) return new Map();
+    throw toEngineError(err, ctx, "tables.list");
+  }
+  return new Map(tables.map((t) => [t.metadata?.tableReference?.tableId ?? t.id ?? "", shapeOf(t.metadata ?? {})]));
+}
+
+/** tables.get / tables.list: type TABLE | VIEW | MATERIALIZED_VIEW | EXTERNAL | SNAPSHOT; only a view is replaced by CREATE OR REPLACE VIEW. */
+function shapeOf(meta: ShapeFields): TableShape {
   const kind = meta.type === "VIEW" ? "view" : "table";
   const tp = meta.timePartitioning;
   const partitioning = tp ? `${(tp.type ?? "DAY").toUpperCase()}(${tp.field ?? "_PARTITIONTIME"})` : meta.rangePartitioning ? `RANGE(${meta.rangePartitioning.field})` : undefined;

@@ -274,21 +274,17 @@ export class DuckDBEngine implements Engine {
     return rows.length > 0;
   }
 
-  async tablesIn(schemas: readonly string[]): Promise<Set<string>> {
-    if (schemas.length === 0) return new Set();
-    const rows = await this.queryNative(
-      `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN (${[...new Set(schemas)].map(duckString).join(", ")})`,
-    );
-    return new Set(rows.map((r) => `${String(r.table_schema)}.${String(r.table_name)}`));
-  }
-
   /** DuckDB has no partitions: only the kind is reported. */
   async describeTable(t: Target): Promise<TableShape | undefined> {
+    return (await this.tableShapesIn(undefined, t.schema, t.name)).get(t.name);
+  }
+
+  /** describeTable of every table and view of the schema (`only`: of that one name); the database is this file. */
+  async tableShapesIn(_database: string | undefined, schema: string, only?: string): Promise<Map<string, TableShape>> {
     const rows = await this.queryNative(
-      `SELECT table_type FROM information_schema.tables WHERE table_schema = ${duckString(t.schema)} AND table_name = ${duckString(t.name)}`,
+      `SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = ${duckString(schema)}${only === undefined ? "" : ` AND table_name = ${duckString(only)}`}`,
     );
-    if (!rows.length) return undefined;
-    return { kind: String(rows[0]!.table_type) === "VIEW" ? "view" : "table" };
+    return new Map(rows.map((r) => [String(r.table_name), { kind: String(r.table_type) === "VIEW" ? "view" : "table" }]));
   }
 
   async tableSchema(t: Target): Promise<ColumnSchema[]> {
