@@ -5,9 +5,10 @@
  *
  * The run report reads through one too (whether each output table exists).
  *
- * A listed answer holds for a table until the run may have changed it: `changing(target)` before an action's
- * statements or a job's writes, `changingAll()` before an operation (its SQL may touch any table). From then on
- * the engine is asked again. Engines without `tableShapesIn` are always asked.
+ * A listed answer holds for a table until the run may have changed it: the runner calls `changing(target)` once an
+ * action has run (its statements, a job's writes; a retry or a later reader then asks again) and `changingAll()` once
+ * an operation has run (its SQL may touch any table). Engines without `tableShapesIn` are always asked. A table made
+ * by someone else after the listing is not seen before that: a run holds its lease on the warehouse.
  */
 import type { Engine, Target, TableShape } from "./engine.ts";
 
@@ -34,12 +35,12 @@ export class TableListing {
     await Promise.all([...datasets].map(async ([k, t]) => this.#listed.set(k, await engine.tableShapesIn!(t.database, t.schema))));
   }
 
-  /** The run is about to change `target` (its action's statements, a job's write). */
+  /** The run has changed, or may have, `target` (its action's statements, a job's write). */
   changing(target: Target): void {
     this.#changed.add(keyOf(target));
   }
 
-  /** The run is about to run SQL that may change any table. */
+  /** The run has run SQL that may change any table. */
   changingAll(): void {
     this.#listed.clear();
   }
