@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { EngineError, type Engine } from "../src/engines/engine.ts";
 import { startStrictBigQuery, type StrictBigQuery } from "./support/strict-bigquery.ts";
+import { TableListing } from "../src/engines/table-listing.ts";
 
 const P = "acme";
 
@@ -65,7 +66,7 @@ describe("strict local BigQuery (executes on DuckDB, enforces BigQuery's rules)"
       "CREATE VIEW `acme.d.v` AS SELECT n FROM `acme.d.t`",
     ]);
     bq.clearRequests();
-    const shapes = await engine.tableShapesIn!(P, "d");
+    const shapes = (await engine.tableShapesIn!(P, "d"))!;
     assert.equal(bq.requestsTo("tables.list").length, 2, "two pages");
     assert.equal(bq.requestsTo("tables.get").length, 0);
     assert.equal(shapes.size, 55);
@@ -74,6 +75,13 @@ describe("strict local BigQuery (executes on DuckDB, enforces BigQuery's rules)"
     }
     assert.deepEqual([shapes.get("by_day"), shapes.get("v")], [{ kind: "table", partitioning: "DAY(day)" }, { kind: "view" }]);
     assert.deepEqual(await engine.tableShapesIn!(P, "no_such_dataset"), new Map());
+    // Without the permission to list (a custom role with tables.get only), no listing: the run asks table by table.
+    bq.failNext("tables.list", { status: 403, reason: "accessDenied", message: "Access Denied: Dataset acme:d: Permission bigquery.tables.list denied" }, 2);
+    assert.equal(await engine.tableShapesIn!(P, "d"), undefined);
+    const tables = new TableListing(engine);
+    await tables.list([{ database: P, schema: "d", name: "v" }]);
+    assert.deepEqual(await tables.describe({ database: P, schema: "d", name: "v" }), { kind: "view" });
+    assert.equal(bq.requestsTo("tables.get").length, 6, "five above, and the view's now");
   });
 
   it("analyzes every statement with ZetaSQL: DuckDB-only syntax is rejected as invalid GoogleSQL", async () => {

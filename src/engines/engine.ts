@@ -170,10 +170,11 @@ export interface Engine {
   /**
    * describeTable's answer for every table and view of one dataset, by name, in one look at the catalog (BigQuery:
    * tables.list, which carries each table's type and partitioning; DuckDB: its catalog); empty when the dataset does
-   * not exist. For a run about to describe most of the tables there (src/engines/table-listing.ts). Optional: without
-   * it, describeTable each.
+   * not exist; undefined when the engine may not list it (BigQuery: no `bigquery.tables.list`). For a run about to
+   * describe most of the tables there (src/engines/table-listing.ts). Optional: without it (or undefined),
+   * describeTable each.
    */
-  tableShapesIn?(database: string | undefined, schema: string): Promise<Map<string, TableShape>>;
+  tableShapesIn?(database: string | undefined, schema: string): Promise<Map<string, TableShape> | undefined>;
   /** Write rows (job write-back) atomically: a failure leaves the previous table intact. */
   writeRows(target: Target, schema: ColumnSchema[], rows: Row[], opts: WriteOptions): Promise<{ rows: number }>;
   /**

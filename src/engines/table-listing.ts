@@ -32,7 +32,10 @@ export class TableListing {
     if (!engine.tableShapesIn) return;
     const datasets = new Map<string, Target>();
     for (const t of targets) if (!this.#listed.has(datasetOf(t))) datasets.set(datasetOf(t), t);
-    await Promise.all([...datasets].map(async ([k, t]) => this.#listed.set(k, await engine.tableShapesIn!(t.database, t.schema))));
+    await Promise.all([...datasets].map(async ([k, t]) => {
+      const shapes = await engine.tableShapesIn!(t.database, t.schema);
+      if (shapes) this.#listed.set(k, shapes);
+    }));
   }
 
   /** The run has changed, or may have, `target` (its action's statements, a job's write). */

@@ -37,15 +37,17 @@ export async function describeTable({ bq, jobs }: BigQueryParts, target: Target)
 /**
  * describeTable of every table and view of a dataset from tables.list, page by page: each entry carries the table's
  * `type`, `timePartitioning` and `rangePartitioning` (https://cloud.google.com/bigquery/docs/reference/rest/v2/tables/list,
- * "Response body"). A missing dataset (404) has none.
+ * "Response body"). A missing dataset (404) has none. Without the permission to list (403: a custom role with
+ * `bigquery.tables.get` but not `bigquery.tables.list`), undefined: the caller asks table by table, as before listing.
  */
-export async function tableShapesIn({ bq, jobs }: BigQueryParts, database: string | undefined, schema: string): Promise<Map<string, TableShape>> {
+export async function tableShapesIn({ bq, jobs }: BigQueryParts, database: string | undefined, schema: string): Promise<Map<string, TableShape> | undefined> {
   const ctx: Ctx = { action: `tableShapesIn ${database}.${schema}` };
   let tables: { id?: string; metadata?: ShapeFields & { tableReference?: { tableId?: string } } }[];
   try {
     [tables] = await jobs.call("tables.list", ctx, () => bq.dataset(schema, { projectId: database }).getTables({ autoPaginate: true }));
   } catch (err) {
     if (err instanceof CallFailed && err.failure.status === 404) return new Map();
+    if (err instanceof CallFailed && err.failure.status === 403) return undefined;
     throw toEngineError(err, ctx, "tables.list");
   }
   return new Map(tables.map((t) => [t.metadata?.tableReference?.tableId ?? t.id ?? "", shapeOf(t.metadata ?? {})]));
