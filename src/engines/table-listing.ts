@@ -50,13 +50,18 @@ export class TableListing {
 
   /** describeTable, from the listing while it holds. */
   describe(target: Target): Promise<TableShape | undefined> {
-    const listed = this.#changed.has(keyOf(target)) ? undefined : this.#listed.get(datasetOf(target));
+    const listed = this.#holding(target);
     return listed ? Promise.resolve(listed.get(target.name)) : this.#engine.describeTable(target);
   }
 
   /** tableExists, from the listing while it holds. */
   async exists(target: Target): Promise<boolean> {
-    const listed = this.#changed.has(keyOf(target)) ? undefined : this.#listed.get(datasetOf(target));
+    const listed = this.#holding(target);
     return listed ? listed.has(target.name) : this.#engine.tableExists(target);
+  }
+
+  /** The listing of target's dataset, while it holds for target. */
+  #holding(target: Target): Map<string, TableShape> | undefined {
+    return this.#changed.has(keyOf(target)) ? undefined : this.#listed.get(datasetOf(target));
   }
 }

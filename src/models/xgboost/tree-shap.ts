@@ -241,6 +241,8 @@ interface ShapTables {
   coef: Float64Array;
   /** Per tree: 1 when its leaves' tables are kept here (within the budget, by default SHAP_TABLE_MAX_VALUES). */
   kept: Uint8Array;
+  /** The budget `kept` was filled within (prepareTreeShap's maxTableValues). */
+  maxValues: number;
   /**
    * Per tree not kept: the rows from which a call reads it from tables built for the call (building them costs less
    * than the recursion would more); Infinity for a tree always recursed (its own tables past SHAP_TABLE_MAX_VALUES) and
@@ -362,7 +364,7 @@ function buildShapTables(forest: Forest, maxValues: number): ShapTables {
   const nodes = forest.left.length;
   const tables: ShapTables = {
     unique: new Int8Array(nodes), width: new Int8Array(nodes), featureStart: new Int32Array(nodes), coefStart: new Int32Array(nodes),
-    features: new Int32Array(0), coef: new Float64Array(0), kept: new Uint8Array(forest.numTrees),
+    features: new Int32Array(0), coef: new Float64Array(0), kept: new Uint8Array(forest.numTrees), maxValues,
     temporaryFrom: new Float64Array(forest.numTrees), routes: [],
   };
   const features: number[] = [];
@@ -540,12 +542,13 @@ function shapTablesOf(forest: Forest): ShapTables {
 /**
  * Builds the forest's TreeSHAP tables now (≈ 0.1–0.3 s for 100 trees of depth 6) rather than in the first treeShap
  * call: for a server that explains one row per request. `maxTableValues` (default SHAP_TABLE_MAX_VALUES, 8 bytes a
- * value) bounds the memory the kept tables take; the trees past it cost more a call (see treeShap).
+ * value) bounds the memory the kept tables take; the trees past it cost more a call (see treeShap). Tables already
+ * built within the same budget are kept.
  */
 export function prepareTreeShap(forest: Forest, opts: { maxTableValues?: number } = {}): void {
   const maxValues = opts.maxTableValues ?? SHAP_TABLE_MAX_VALUES;
   if (!(maxValues >= 0)) throw new XGBoostInputError(`prepareTreeShap: maxTableValues must be a number ≥ 0, got ${maxValues}`);
-  SHAP_TABLES.set(forest, buildShapTables(forest, maxValues));
+  if (SHAP_TABLES.get(forest)?.maxValues !== maxValues) SHAP_TABLES.set(forest, buildShapTables(forest, maxValues));
 }
 
 /**
@@ -591,13 +594,13 @@ export function treeShap(forest: Forest, X: Float32Array, nRows: number, nCols: 
   for (let t = 0; t < T; t++) {
     const routes = tables.routes[t];
     if (routes === null) {
-      const temporary = tables.kept[t] || nRows < tables.temporaryFrom[t]! ? undefined : temporaryTables(forest, tables, t);
-      if (!tables.kept[t] && !temporary) {
+      // A tree not kept, in a call of fewer rows than its tables would cost (temporaryFrom: 0 for a kept one).
+      if (nRows < tables.temporaryFrom[t]!) {
         recurseTree ??= recursiveTree(forest, X, nCols, m1, out);
         for (let row = 0; row < nRows; row++) recurseTree(t, row);
         continue;
       }
-      const walkTree = temporary ? treeWalker(forest, temporary) : walk;
+      const walkTree = tables.kept[t] ? walk : treeWalker(forest, temporaryTables(forest, tables, t));
       for (let row = 0; row < nRows; row++) {
         rowOff = row * nCols;
         walkTree(forest.treeStart[t], 0, goesLeft, out, row * (F + 1));
